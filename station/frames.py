@@ -1,0 +1,124 @@
+"""Frames of reference and the transforms between them. The one module that owns them.
+
+Frames (all right-handed, metres):
+
+camera
+    The RealSense depth optical frame: origin at the depth camera's optical centre,
+    x to the right of the image, y down the image, z forward out of the lens.
+floor
+    Origin on the floor directly below the camera's optical centre, z up along the floor
+    normal, y horizontal towards the lifter (the camera's viewing direction projected on the
+    floor), x = y × z (to the camera's right, the lifter's left when they face the mirror).
+mirror
+    The glass plane: origin at the display's top-left corner as seen from the front,
+    x to the right along the glass, y down along the glass, z out of the glass towards the
+    lifter. The display is a rectangle in the glass plane (see station.overlay.mirror).
+screen
+    Display pixels, x right, y down, origin top-left.
+
+Transforms are 4x4 homogeneous matrices named ``T_<to>_<from>``, so chains cancel:
+``T_floor_cam = T_floor_mount @ T_mount_cam`` and
+``points_floor_m = apply(T_floor_cam, points_cam_m)``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from station.model import FloorPlane
+
+
+def make_T(R: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """4x4 transform from a 3x3 rotation and a translation."""
+    T = np.eye(4)
+    T[:3, :3] = R
+    T[:3, 3] = t
+    return T
+
+
+def invert(T_b_a: np.ndarray) -> np.ndarray:
+    """T_a_b from T_b_a (rigid transforms only)."""
+    R = T_b_a[:3, :3]
+    t = T_b_a[:3, 3]
+    return make_T(R.T, -R.T @ t)
+
+
+def apply(T_b_a: np.ndarray, points_a: np.ndarray) -> np.ndarray:
+    """Map points (..., 3) from frame a to frame b."""
+    return points_a @ T_b_a[:3, :3].T + T_b_a[:3, 3]
+
+
+def rotate(T_b_a: np.ndarray, vectors_a: np.ndarray) -> np.ndarray:
+    """Map direction vectors (..., 3) from frame a to frame b (no translation)."""
+    return vectors_a @ T_b_a[:3, :3].T
+
+
+def rot_x(angle_rad: float) -> np.ndarray:
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+
+
+def rot_y(angle_rad: float) -> np.ndarray:
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
+def rot_z(angle_rad: float) -> np.ndarray:
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+# Camera axes expressed in the floor frame for a level camera looking along floor +y:
+# camera x (right) = floor x, camera y (down) = floor -z, camera z (forward) = floor +y.
+R_FLOOR_LEVELCAM = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+
+
+def T_floor_cam_from_mount(height_m: float, pitch_down_deg: float, roll_deg: float = 0.0) -> np.ndarray:
+    """Camera pose for a mount `height_m` above the floor, pitched down by `pitch_down_deg`.
+
+    Roll is about the optical axis (positive turns the image clockwise as seen by the camera).
+    The floor frame's origin is below the camera and its y axis is the viewing direction, so
+    yaw is zero by definition.
+    """
+    R_levelcam_cam = rot_x(-math.radians(pitch_down_deg)) @ rot_z(math.radians(roll_deg))
+    return make_T(R_FLOOR_LEVELCAM @ R_levelcam_cam, np.array([0.0, 0.0, height_m]))
+
+
+def floor_plane_from_T(T_floor_cam: np.ndarray) -> FloorPlane:
+    """The floor plane in the camera frame (normal up, n·p + d = 0)."""
+    T_cam_floor = invert(T_floor_cam)
+    normal_cam = T_cam_floor[:3, 2].copy()  # floor z axis in camera coordinates
+    origin_cam = T_cam_floor[:3, 3]
+    return FloorPlane(normal_cam=normal_cam, d_m=float(-normal_cam @ origin_cam))
+
+
+def T_floor_cam_from_plane(plane: FloorPlane) -> np.ndarray:
+    """Floor frame from a floor plane seen by the camera (yaw fixed by the viewing direction).
+
+    z = plane normal; y = camera forward projected onto the floor; origin = the camera's foot.
+    """
+    z_cam = np.asarray(plane.normal_cam, dtype=np.float64)
+    z_cam = z_cam / np.linalg.norm(z_cam)
+    fwd = np.array([0.0, 0.0, 1.0])
+    y_cam = fwd - (fwd @ z_cam) * z_cam
+    n = np.linalg.norm(y_cam)
+    if n < 1e-6:  # camera looking straight down: use image-up as "towards the lifter"
+        y_cam = np.array([0.0, -1.0, 0.0]) - (-z_cam[1]) * z_cam
+        n = np.linalg.norm(y_cam)
+    y_cam /= n
+    x_cam = np.cross(y_cam, z_cam)
+    R_cam_floor = np.stack([x_cam, y_cam, z_cam], axis=1)
+    height = plane.d_m  # camera origin's height above the floor (n·0 + d)
+    origin_cam = -height * z_cam  # the point on the floor below the camera
+    T_cam_floor = make_T(R_cam_floor, origin_cam)
+    return invert(T_cam_floor)
+
+
+def camera_height_pitch(plane: FloorPlane) -> tuple[float, float]:
+    """Camera height above the floor (m) and downward pitch (deg) from a floor plane."""
+    n = np.asarray(plane.normal_cam, dtype=np.float64)
+    n = n / np.linalg.norm(n)
+    # forward (camera z) · up = -sin(pitch_down)
+    pitch_down_deg = math.degrees(math.asin(float(np.clip(-n[2], -1.0, 1.0))))
+    return float(plane.d_m), pitch_down_deg

@@ -1,0 +1,110 @@
+"""The types that flow between stages.
+
+Every stage takes and returns only these. Arrays carry their frame and unit in the field
+name; frames are defined in :mod:`station.frames`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# The fifteen joints of the analysis contract (docs/analysis-output.md), in a fixed order
+# used by every array of joints in the package. `_l` is the person's own left.
+JOINTS: tuple[str, ...] = (
+    "head", "neck",
+    "shoulder_l", "shoulder_r", "elbow_l", "elbow_r", "wrist_l", "wrist_r",
+    "pelvis", "hip_l", "hip_r", "knee_l", "knee_r", "ankle_l", "ankle_r",
+)
+JOINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(JOINTS)}
+
+# Two spine points beyond the contract's fifteen: the fitter has lumbar and thoracic joints,
+# and spine_flexion (thorax relative to pelvis) is measured between them.
+#   spine_low: top of the sacrum (L5/S1), rigid with the pelvis
+#   spine_mid: the thoracolumbar junction (T12/L1), where the thorax begins
+SPINE_POINTS: tuple[str, ...] = ("spine_low", "spine_mid")
+SKELETON_POINTS: tuple[str, ...] = JOINTS + SPINE_POINTS
+SKELETON_INDEX: dict[str, int] = {name: i for i, name in enumerate(SKELETON_POINTS)}
+
+ANGLES: tuple[str, ...] = (
+    "trunk_inclination",
+    "hip_flexion_l", "hip_flexion_r",
+    "knee_flexion_l", "knee_flexion_r",
+    "spine_flexion",
+    "pelvis_lateral_shift",
+)
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """Pinhole intrinsics of a depth stream (pixels), as RealSense reports them."""
+
+    width: int
+    height: int
+    fx: float
+    fy: float
+    ppx: float
+    ppy: float
+    model: str = "brown_conrady"
+    coeffs: tuple[float, float, float, float, float] = (0.0, 0.0, 0.0, 0.0, 0.0)
+
+    def scaled(self, factor: int) -> "Intrinsics":
+        """Intrinsics of the image decimated by an integer factor (pixel centres kept)."""
+        return Intrinsics(
+            width=self.width // factor, height=self.height // factor,
+            fx=self.fx / factor, fy=self.fy / factor,
+            ppx=(self.ppx + 0.5) / factor - 0.5, ppy=(self.ppy + 0.5) / factor - 0.5,
+            model=self.model, coeffs=self.coeffs,
+        )
+
+
+@dataclass(frozen=True)
+class DepthFrame:
+    """One depth image as a source delivers it.
+
+    depth_raw_u16: (height, width) uint16 in depth units; 0 = no data.
+    depth_units_m: metres per depth unit (RealSense D4xx default 0.001).
+    timestamp_s: the source's timestamp in seconds (device clock for a camera, recorded
+        clock for a recording, scripted time for the synthetic athlete).
+    """
+
+    depth_raw_u16: np.ndarray
+    depth_units_m: float
+    intrinsics: Intrinsics
+    timestamp_s: float
+    frame_number: int = 0
+
+    def depth_m(self) -> np.ndarray:
+        """Depth in metres as float32; 0 where there is no data."""
+        return self.depth_raw_u16.astype(np.float32) * np.float32(self.depth_units_m)
+
+
+@dataclass(frozen=True)
+class FloorPlane:
+    """The floor in the camera frame: normal · p + d = 0, normal a unit vector pointing up."""
+
+    normal_cam: np.ndarray  # (3,) float64
+    d_m: float
+
+    def height_m(self, points_cam_m: np.ndarray) -> np.ndarray:
+        """Signed height of points above the floor (metres)."""
+        return points_cam_m @ self.normal_cam + self.d_m
+
+
+@dataclass
+class Skeleton:
+    """A fitted (or true) skeleton in the camera frame.
+
+    points_cam_m: (len(SKELETON_POINTS), 3) float64, rows in SKELETON_POINTS order.
+    confidence: (len(SKELETON_POINTS),) in 0..1.
+    """
+
+    points_cam_m: np.ndarray
+    confidence: np.ndarray = field(default_factory=lambda: np.ones(len(SKELETON_POINTS)))
+
+    def joint(self, name: str) -> np.ndarray:
+        return self.points_cam_m[SKELETON_INDEX[name]]
+
+    def joints_dict(self) -> dict[str, list[float]]:
+        """The contract's fifteen joints as {name: [x, y, z]} (camera frame, metres)."""
+        return {n: [float(v) for v in self.points_cam_m[i]] for i, n in enumerate(JOINTS)}
