@@ -108,3 +108,25 @@ class Skeleton:
     def joints_dict(self) -> dict[str, list[float]]:
         """The contract's fifteen joints as {name: [x, y, z]} (camera frame, metres)."""
         return {n: [float(v) for v in self.points_cam_m[i]] for i, n in enumerate(JOINTS)}
+
+
+@dataclass(frozen=True)
+class PersonCloud:
+    """The lifter's points as the segmenter hands them to the fitter.
+
+    points_cam_m: (n, 3) float32, camera frame, metres (from the decimated depth image).
+    pixels_uv: (n, 2) int32 pixel coordinates of each point in the decimated image.
+    mask: (h, w) bool, the person's pixels in the decimated image (for the silhouette term).
+    depth_m: (h, w) float32, the whole decimated depth image (0 = no data), for free space.
+    intrinsics: of the decimated image.
+    floor: the floor plane the segmenter used.
+    timestamp_s: of the source frame.
+    """
+
+    points_cam_m: np.ndarray
+    pixels_uv: np.ndarray
+    mask: np.ndarray
+    depth_m: np.ndarray
+    intrinsics: Intrinsics
+    floor: FloorPlane
+    timestamp_s: float
