@@ -309,11 +309,13 @@ class PlaybackDevice:
         # and return, or stopping the sensor would wait on it forever.
         self.stopping = threading.Event()
 
-    def start(self, on_frame: Callable[[DepthFrame], None], on_end: Callable[[], None]) -> None:
+    def start(self, on_frame: Callable[[DepthFrame], None], on_end: Callable[[], None],
+              on_error: Callable[[SourceError], None] | None = None) -> None:
         """Play from the beginning; call ``on_frame`` for each depth frame, then ``on_end``.
 
-        Both are called on the SDK's thread; the next frame is read only when ``on_frame``
-        returns (back-pressure). ``on_end`` follows the last ``on_frame``. A callback that
+        All are called on the SDK's thread; the next frame is read only when ``on_frame``
+        returns (back-pressure). ``on_end`` follows the last ``on_frame``. A frame that
+        cannot be converted goes to ``on_error`` (default: logged). A callback that
         blocks must give up once :attr:`stopping` is set.
         """
         with self._lock:
@@ -330,11 +332,20 @@ class PlaybackDevice:
                     state["playing"] = False
                     on_end()
 
+            path = self.path
+
             def frame_arrived(frame):
                 try:
                     if frame.get_profile().stream_type() != rs.stream.depth:
                         return
                     depth = _depth_frame(frame, units, intr)
+                except Exception as e:  # never let an exception die in the SDK's thread
+                    err = SourceError(f"{path}: unreadable depth frame: {e}")
+                    if on_error is None:
+                        log.error("%s", err)
+                    else:
+                        on_error(err)
+                    return
                 finally:
                     del frame
                 on_frame(depth)
@@ -469,6 +480,7 @@ class LiveCamera:
     away, the pipeline is closed and reopened with back-off (:class:`Reconnector`), and
     :attr:`status` says "streaming", "reconnecting", "no camera", "starting" or "stopped".
     With ``wait_for_camera=False`` a camera missing at the start raises instead.
+    :meth:`stop` is final: make a new LiveCamera to stream again.
     """
 
     def __init__(self, serial: str | None = None, width: int = 848, height: int = 480,
@@ -606,7 +618,8 @@ def record_live(path: str | Path, seconds: float, serial: str | None = None, wid
                 n += 1
             del frames
     finally:
-        pipeline.stop()
+        pipeline.stop()  # finalises the file
+        del pipeline
     return n
 
 

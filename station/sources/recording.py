@@ -109,7 +109,7 @@ class Playback:
                 except queue.Full:
                     continue
 
-        self._device.start(on_frame=put, on_end=lambda: put(_END))
+        self._device.start(on_frame=put, on_end=lambda: put(_END), on_error=put)
         clock = _Pacer() if self.real_time else None
         try:
             while True:
@@ -120,6 +120,8 @@ class Playback:
                                       f"{self.timeout_s:.1f} s") from None
                 if item is _END:
                     return
+                if isinstance(item, SourceError):
+                    raise item
                 if clock is not None:
                     clock.wait_for(item.timestamp_s)
                 yield item

@@ -1,6 +1,7 @@
 """Writing recordings through the SDK and playing them back: exact, in order, no drops."""
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -175,3 +176,73 @@ def test_too_few_timestamps(tmp_path):
     with pytest.raises(ValueError, match="fewer timestamps"):
         write_recording(tmp_path / "t.db3", [np.zeros((120, 212), np.uint16)] * 3, INTR,
                         fps=30, timestamps_s=[0.0, 0.1])
+
+
+def test_bag_goes_to_the_sdks_ros1_reader(tmp_path):
+    # This SDK cannot write .bag, so no real one is made here; a file named .bag is handed
+    # to librealsense's ROS1 reader (not the rosbag2 one), which is what plays real ones.
+    path = tmp_path / "old.bag"
+    path.write_bytes(b"#ROSBAG V1.2\n")
+    with pytest.raises(SourceError, match=r"old\.bag.*ros reader"):
+        open_recording(path)
+
+
+def test_convert_bag_to_db3_names_the_file(tmp_path):
+    from station.sources.realsense import convert_bag_to_db3
+
+    with pytest.raises(SourceError, match=r"missing\.bag.*no such"):
+        convert_bag_to_db3(tmp_path / "missing.bag", tmp_path / "out.db3")
+    bad = tmp_path / "bad.bag"
+    bad.write_text("not a bag")
+    with pytest.raises(SourceError, match=r"bad\.bag.*cannot convert"):
+        convert_bag_to_db3(bad, tmp_path / "out.db3")
+
+
+_BAG_SAMPLE = os.environ.get("STATION_BAG_SAMPLE")
+
+
+@pytest.mark.skipif(not _BAG_SAMPLE, reason="set STATION_BAG_SAMPLE to a legacy .bag with depth")
+def test_legacy_bag_plays_like_its_db3_conversion(tmp_path):
+    from station.sources.realsense import convert_bag_to_db3
+
+    with open_recording(_BAG_SAMPLE) as pb:
+        assert pb.frame_count is None
+        frames = pb.frames()
+    assert frames and all(f.depth_raw_u16.dtype == np.uint16 for f in frames)
+    converted = open_recording(convert_bag_to_db3(_BAG_SAMPLE, tmp_path / "c.db3")).frames()
+    assert [f.frame_number for f in converted] == [f.frame_number for f in frames]
+    assert all(np.array_equal(a.depth_raw_u16, b.depth_raw_u16) for a, b in zip(frames, converted))
+
+
+def test_consumer_exception_stops_playback_and_file_replays(clip):
+    path, _, _ = clip
+    pb = open_recording(path, timeout_s=5)
+    with pytest.raises(ZeroDivisionError):
+        for f in pb:
+            if f.frame_number == 10:
+                1 / 0
+    assert len(pb.frames()) == 60
+
+
+def test_pacer_sleeps_to_timestamps_and_skips_gaps():
+    from station.sources.recording import _Pacer
+
+    now = [0.0]
+    slept = []
+
+    def sleep(s):
+        slept.append(round(s, 6))
+        now[0] += s
+
+    pacer = _Pacer(sleep=sleep, monotonic=lambda: now[0])
+    pacer.wait_for(10.0)        # anchors
+    pacer.wait_for(10.1)        # due 0.1 s after the first
+    now[0] += 0.05              # the consumer took 50 ms
+    pacer.wait_for(10.2)
+    pacer.wait_for(3600.0)      # a pause in the recording: no hour-long sleep
+    pacer.wait_for(3600.5)
+    pacer.wait_for(3599.0)      # timestamps went backwards: re-anchor, no sleep
+    now[0] += 5.0               # the consumer fell far behind: play on, no catch-up burst
+    pacer.wait_for(3599.1)
+    pacer.wait_for(3599.2)
+    assert slept == [0.1, 0.05, 0.5, 0.1]
