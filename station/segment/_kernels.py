@@ -1,0 +1,499 @@
+"""Numba kernels of the segmenter. ``@njit`` only: arrays in, preallocated arrays out.
+
+House style (see shared/STYLE.md): pure functions on arrays, ``cache=True, nogil=True``,
+float32 images and points in metres, int32 indices and labels, every threshold an argument,
+no globals. Each kernel has a loop-free (or obviously correct) NumPy twin in
+:mod:`station.segment.reference`, compared by tests/segment.
+
+Image layout: (h, w) row-major; a pixel is (v, u) = (row, column); ``pixels_uv`` lists
+(u, v). Depth 0 means "no data" everywhere.
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_JIT = dict(cache=True, nogil=True)
+
+
+# --------------------------------------------------------------------------- decimation
+
+@nb.njit(**_JIT)
+def decimate_min_valid(depth_raw_u16, depth_units_m, factor, min_valid, out_depth_m):
+    """Nearest valid depth of each factor x factor block (0 if fewer than min_valid valid).
+
+    depth_raw_u16: (H, W) uint16; out_depth_m: (H // factor, W // factor) float32.
+    Rows are read in order and the inner loops are branch-free (0 maps to 65535 by the
+    uint16 wrap of val - 1), so they vectorise.
+    """
+    h, w = out_depth_m.shape
+    best = np.empty(w, dtype=np.uint16)
+    count = np.empty(w, dtype=np.int32)
+    one = np.uint16(1)
+    for v in range(h):
+        best[:] = np.uint16(65535)
+        count[:] = 0
+        for dv in range(factor):
+            row = depth_raw_u16[v * factor + dv]
+            for du in range(factor):
+                for u in range(w):
+                    val = row[u * factor + du]
+                    best[u] = min(best[u], np.uint16(val - one))  # 0 -> 65535: last
+                    count[u] += np.int32(val > 0)
+        for u in range(w):
+            if count[u] >= min_valid and count[u] > 0:
+                out_depth_m[v, u] = np.float32((np.int32(best[u]) + 1) * depth_units_m)
+            else:
+                out_depth_m[v, u] = np.float32(0.0)
+
+
+@nb.njit(**_JIT)
+def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, network,
+                          out_depth_m):
+    """Lower median of the valid depths of each factor x factor block.
+
+    A median is one of the block's own samples, so a block straddling an edge takes the
+    near or the far surface, never a "flying" depth between them. Blocks with fewer than
+    min_valid valid samples are 0. network: (m, 2) int32 compare-exchange pairs of a sorting
+    network for a power of two >= factor² (segmenter.sorting_network); the block's samples
+    are sorted by it across a whole output row at once, invalid samples last (0 -> 65535).
+    """
+    h, w = out_depth_m.shape
+    nn = 1
+    while nn < factor * factor:
+        nn *= 2
+    buf = np.empty((nn, w), dtype=np.uint16)
+    count = np.empty(w, dtype=np.int32)
+    one = np.uint16(1)
+    for v in range(h):
+        buf[:] = np.uint16(65535)
+        count[:] = 0
+        for dv in range(factor):
+            row = depth_raw_u16[v * factor + dv]
+            for du in range(factor):
+                k = dv * factor + du
+                for u in range(w):
+                    val = row[u * factor + du]
+                    buf[k, u] = np.uint16(val - one)
+                    count[u] += np.int32(val > 0)
+        for p in range(network.shape[0]):
+            a = network[p, 0]
+            b = network[p, 1]
+            for u in range(w):
+                x = buf[a, u]
+                y = buf[b, u]
+                buf[a, u] = min(x, y)
+                buf[b, u] = max(x, y)
+        for u in range(w):
+            n = count[u]
+            if n >= min_valid and n > 0:
+                out_depth_m[v, u] = np.float32((np.int32(buf[(n - 1) // 2, u]) + 1) * depth_units_m)
+            else:
+                out_depth_m[v, u] = np.float32(0.0)
+
+
+# --------------------------------------------------------------------------- geometry
+
+@nb.njit(**_JIT)
+def backproject(depth_m, fx, fy, ppx, ppy, out_points_cam_m):
+    """Camera-frame points of every pixel: (h, w) depth -> (h, w, 3); 0 where no data."""
+    h, w = depth_m.shape
+    for v in range(h):
+        ry = (np.float32(v) - np.float32(ppy)) / np.float32(fy)
+        for u in range(w):
+            z = depth_m[v, u]
+            rx = (np.float32(u) - np.float32(ppx)) / np.float32(fx)
+            out_points_cam_m[v, u, 0] = rx * z
+            out_points_cam_m[v, u, 1] = ry * z
+            out_points_cam_m[v, u, 2] = z
+
+
+@nb.njit(**_JIT)
+def select_floor_points(points_cam_m, row_start, z_max_m, exclude_mask, out_points_cam_m):
+    """Valid points of rows >= row_start, nearer than z_max_m and not excluded.
+
+    Writes them in raster order to out_points_cam_m ((h*w, 3) float32) and returns how many.
+    """
+    h, w = exclude_mask.shape
+    n = 0
+    for v in range(row_start, h):
+        for u in range(w):
+            z = points_cam_m[v, u, 2]
+            if z > 0.0 and z <= z_max_m and not exclude_mask[v, u]:
+                out_points_cam_m[n, 0] = points_cam_m[v, u, 0]
+                out_points_cam_m[n, 1] = points_cam_m[v, u, 1]
+                out_points_cam_m[n, 2] = z
+                n += 1
+    return n
+
+
+@nb.njit(**_JIT)
+def ransac_plane(points_cam_m, sample_idx, up_cos_min, d_min_m, d_max_m, thr0_m, thr2_per_m,
+                 out_plane):
+    """Best floor hypothesis from 3-point samples; returns its inlier count (-1: none).
+
+    points_cam_m: (n, 3) float32. sample_idx: (k, 3) int32 indices into points (the random
+    state, drawn by the caller). A hypothesis is kept only if its normal, oriented up
+    (n_y < 0: image-up is camera -y), is within acos(up_cos_min) of image-up and its
+    d (camera height) lies in [d_min_m, d_max_m]. A point is an inlier if
+    |n.p + d| < thr0_m + thr2_per_m * z^2. out_plane: (4,) float64 (nx, ny, nz, d).
+    Ties keep the earliest sample.
+    """
+    n = points_cam_m.shape[0]
+    best = -1
+    for k in range(sample_idx.shape[0]):
+        i0 = sample_idx[k, 0]
+        i1 = sample_idx[k, 1]
+        i2 = sample_idx[k, 2]
+        ax = np.float64(points_cam_m[i0, 0])
+        ay = np.float64(points_cam_m[i0, 1])
+        az = np.float64(points_cam_m[i0, 2])
+        ux = np.float64(points_cam_m[i1, 0]) - ax
+        uy = np.float64(points_cam_m[i1, 1]) - ay
+        uz = np.float64(points_cam_m[i1, 2]) - az
+        wx = np.float64(points_cam_m[i2, 0]) - ax
+        wy = np.float64(points_cam_m[i2, 1]) - ay
+        wz = np.float64(points_cam_m[i2, 2]) - az
+        nx = uy * wz - uz * wy
+        ny = uz * wx - ux * wz
+        nz = ux * wy - uy * wx
+        norm = np.sqrt(nx * nx + ny * ny + nz * nz)
+        if norm < 1e-12:
+            continue
+        if ny > 0.0:
+            norm = -norm
+        nx /= norm
+        ny /= norm
+        nz /= norm
+        if -ny < up_cos_min:
+            continue
+        d = -(nx * ax + ny * ay + nz * az)
+        if d < d_min_m or d > d_max_m:
+            continue
+        count = 0
+        for i in range(n):
+            x = np.float64(points_cam_m[i, 0])
+            y = np.float64(points_cam_m[i, 1])
+            z = np.float64(points_cam_m[i, 2])
+            r = nx * x + ny * y + nz * z + d
+            if abs(r) < thr0_m + thr2_per_m * z * z:
+                count += 1
+        if count > best:
+            best = count
+            out_plane[0] = nx
+            out_plane[1] = ny
+            out_plane[2] = nz
+            out_plane[3] = d
+    return best
+
+
+@nb.njit(**_JIT)
+def plane_inlier_moments(points_cam_m, plane, thr0_m, thr2_per_m, sigma0_m, sigma2_per_m,
+                         out_moments):
+    """Weighted moments of the inliers of a plane, for a least-squares refit.
+
+    plane: (4,) float64 (nx, ny, nz, d). Inlier: |r| < thr0_m + thr2_per_m * z^2 with
+    r = n.p + d. Weight w = 1 / (sigma0_m + sigma2_per_m * z^2)^2 (depth noise grows as z^2).
+    out_moments: (12,) float64 = [sum w, sum w x, sum w y, sum w z, sum w xx, sum w xy,
+    sum w xz, sum w yy, sum w yz, sum w zz, sum r^2 (unweighted), count]. Returns count.
+    """
+    for j in range(12):
+        out_moments[j] = 0.0
+    nx = plane[0]
+    ny = plane[1]
+    nz = plane[2]
+    d = plane[3]
+    count = 0
+    for i in range(points_cam_m.shape[0]):
+        x = np.float64(points_cam_m[i, 0])
+        y = np.float64(points_cam_m[i, 1])
+        z = np.float64(points_cam_m[i, 2])
+        r = nx * x + ny * y + nz * z + d
+        if abs(r) < thr0_m + thr2_per_m * z * z:
+            s = sigma0_m + sigma2_per_m * z * z
+            wgt = 1.0 / (s * s)
+            out_moments[0] += wgt
+            out_moments[1] += wgt * x
+            out_moments[2] += wgt * y
+            out_moments[3] += wgt * z
+            out_moments[4] += wgt * x * x
+            out_moments[5] += wgt * x * y
+            out_moments[6] += wgt * x * z
+            out_moments[7] += wgt * y * y
+            out_moments[8] += wgt * y * z
+            out_moments[9] += wgt * z * z
+            out_moments[10] += r * r
+            count += 1
+    out_moments[11] = count
+    return count
+
+
+# --------------------------------------------------------------------------- classification
+
+@nb.njit(**_JIT)
+def classify_pixels(points_cam_m, R_floor_cam, t_floor_cam, zone_box, clear0_m, clear2_per_m,
+                    max_height_m, bg_depth_m, bg_count, bg_min_count, bg_thr0_m, bg_thr2_per_m,
+                    out_points_floor_m, out_candidate):
+    """Floor-frame coordinates of every pixel and the candidate-foreground mask.
+
+    R_floor_cam (3, 3), t_floor_cam (3,) float64: the camera-to-floor transform.
+    zone_box: (4,) float64 (x_min, x_max, y_min, y_max) in the floor frame, margin included.
+    A pixel is a candidate if it has depth, lies inside zone_box, is higher than
+    clear0_m + clear2_per_m * z^2 above the floor and lower than max_height_m, and — where a
+    background is learned (bg_count >= bg_min_count) — is nearer than the background by more
+    than bg_thr0_m + bg_thr2_per_m * z^2. Without a learned background the pixel falls back
+    to the zone and floor tests alone. out_points_floor_m: (h, w, 3) float32 (0 where no
+    data); out_candidate: (h, w) bool. Returns the number of candidates.
+    """
+    h, w = bg_depth_m.shape
+    r00 = R_floor_cam[0, 0]
+    r01 = R_floor_cam[0, 1]
+    r02 = R_floor_cam[0, 2]
+    r10 = R_floor_cam[1, 0]
+    r11 = R_floor_cam[1, 1]
+    r12 = R_floor_cam[1, 2]
+    r20 = R_floor_cam[2, 0]
+    r21 = R_floor_cam[2, 1]
+    r22 = R_floor_cam[2, 2]
+    t0 = t_floor_cam[0]
+    t1 = t_floor_cam[1]
+    t2 = t_floor_cam[2]
+    x_min = zone_box[0]
+    x_max = zone_box[1]
+    y_min = zone_box[2]
+    y_max = zone_box[3]
+    n = 0
+    for v in range(h):
+        for u in range(w):
+            z = np.float64(points_cam_m[v, u, 2])
+            if z <= 0.0:
+                out_points_floor_m[v, u, 0] = 0.0
+                out_points_floor_m[v, u, 1] = 0.0
+                out_points_floor_m[v, u, 2] = 0.0
+                out_candidate[v, u] = False
+                continue
+            x = np.float64(points_cam_m[v, u, 0])
+            y = np.float64(points_cam_m[v, u, 1])
+            fx_ = r00 * x + r01 * y + r02 * z + t0
+            fy_ = r10 * x + r11 * y + r12 * z + t1
+            fz_ = r20 * x + r21 * y + r22 * z + t2
+            out_points_floor_m[v, u, 0] = fx_
+            out_points_floor_m[v, u, 1] = fy_
+            out_points_floor_m[v, u, 2] = fz_
+            z2 = z * z
+            ok = (fx_ >= x_min and fx_ <= x_max and fy_ >= y_min and fy_ <= y_max
+                  and fz_ > clear0_m + clear2_per_m * z2 and fz_ <= max_height_m)
+            if ok and bg_count[v, u] >= bg_min_count:
+                ok = np.float64(bg_depth_m[v, u]) - z > bg_thr0_m + bg_thr2_per_m * z2
+            out_candidate[v, u] = ok
+            if ok:
+                n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- components
+
+@nb.njit(**_JIT)
+def _find(parent, i):
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:  # path compression
+        nxt = parent[i]
+        parent[i] = root
+        i = nxt
+    return root
+
+
+@nb.njit(**_JIT)
+def _union(parent, a, b):
+    ra = _find(parent, a)
+    rb = _find(parent, b)
+    if ra < rb:
+        parent[rb] = ra
+    elif rb < ra:
+        parent[ra] = rb
+
+
+@nb.njit(**_JIT)
+def connected_components(mask, depth_m, jump_min_m, jump_per_m, connectivity8, scratch_parent,
+                         out_labels):
+    """Label the connected components of mask, joining neighbours of similar depth.
+
+    Two mask pixels p, q that are neighbours (4- or 8-connected) are joined when
+    |z_p - z_q| < max(jump_min_m, jump_per_m * (z_p + z_q) / 2). scratch_parent: (h*w,)
+    int32 workspace. out_labels: (h, w) int32, -1 off the mask, else 0..n-1 numbered in
+    raster order of each component's first pixel. Returns n.
+    """
+    h, w = mask.shape
+    for v in range(h):
+        for u in range(w):
+            i = v * w + u
+            scratch_parent[i] = i
+    for v in range(h):
+        for u in range(w):
+            if not mask[v, u]:
+                continue
+            i = v * w + u
+            z = depth_m[v, u]
+            # backward neighbours: left, up (and up-left, up-right for 8-connectivity)
+            if u > 0 and mask[v, u - 1]:
+                zq = depth_m[v, u - 1]
+                if abs(z - zq) < max(jump_min_m, jump_per_m * 0.5 * (z + zq)):
+                    _union(scratch_parent, i, i - 1)
+            if v > 0:
+                if mask[v - 1, u]:
+                    zq = depth_m[v - 1, u]
+                    if abs(z - zq) < max(jump_min_m, jump_per_m * 0.5 * (z + zq)):
+                        _union(scratch_parent, i, i - w)
+                if connectivity8:
+                    if u > 0 and mask[v - 1, u - 1]:
+                        zq = depth_m[v - 1, u - 1]
+                        if abs(z - zq) < max(jump_min_m, jump_per_m * 0.5 * (z + zq)):
+                            _union(scratch_parent, i, i - w - 1)
+                    if u + 1 < w and mask[v - 1, u + 1]:
+                        zq = depth_m[v - 1, u + 1]
+                        if abs(z - zq) < max(jump_min_m, jump_per_m * 0.5 * (z + zq)):
+                            _union(scratch_parent, i, i - w + 1)
+    n = 0
+    for v in range(h):
+        for u in range(w):
+            if not mask[v, u]:
+                out_labels[v, u] = -1
+                continue
+            i = v * w + u
+            r = _find(scratch_parent, i)
+            if r == i:  # the root is the component's first pixel in raster order
+                out_labels[v, u] = n
+                n += 1
+            else:
+                out_labels[v, u] = out_labels[r // w, r % w]
+    return n
+
+
+@nb.njit(**_JIT)
+def blob_stats(labels, n_labels, points_floor_m, out_stats):
+    """Per-component footprint and height in the floor frame.
+
+    out_stats: (n_labels, 9) float64 rows = [count, sum x, sum y, min x, max x, min y,
+    max y, min height, max height] (x, y, height = floor-frame coordinates).
+    """
+    for k in range(n_labels):
+        out_stats[k, 0] = 0.0
+        out_stats[k, 1] = 0.0
+        out_stats[k, 2] = 0.0
+        out_stats[k, 3] = np.inf
+        out_stats[k, 4] = -np.inf
+        out_stats[k, 5] = np.inf
+        out_stats[k, 6] = -np.inf
+        out_stats[k, 7] = np.inf
+        out_stats[k, 8] = -np.inf
+    h, w = labels.shape
+    for v in range(h):
+        for u in range(w):
+            k = labels[v, u]
+            if k < 0:
+                continue
+            x = np.float64(points_floor_m[v, u, 0])
+            y = np.float64(points_floor_m[v, u, 1])
+            z = np.float64(points_floor_m[v, u, 2])
+            out_stats[k, 0] += 1.0
+            out_stats[k, 1] += x
+            out_stats[k, 2] += y
+            out_stats[k, 3] = min(out_stats[k, 3], x)
+            out_stats[k, 4] = max(out_stats[k, 4], x)
+            out_stats[k, 5] = min(out_stats[k, 5], y)
+            out_stats[k, 6] = max(out_stats[k, 6], y)
+            out_stats[k, 7] = min(out_stats[k, 7], z)
+            out_stats[k, 8] = max(out_stats[k, 8], z)
+
+
+@nb.njit(**_JIT)
+def mask_from_labels(labels, keep, out_mask):
+    """out_mask = labels >= 0 and keep[labels]; keep: (n_labels,) bool. Returns the count."""
+    h, w = labels.shape
+    n = 0
+    for v in range(h):
+        for u in range(w):
+            k = labels[v, u]
+            m = k >= 0 and keep[k]
+            out_mask[v, u] = m
+            if m:
+                n += 1
+    return n
+
+
+@nb.njit(**_JIT)
+def gather_points(mask, points_cam_m, out_points_cam_m, out_pixels_uv):
+    """Points and (u, v) pixels of the mask in raster order; returns how many were written."""
+    h, w = mask.shape
+    n = 0
+    for v in range(h):
+        for u in range(w):
+            if mask[v, u]:
+                out_points_cam_m[n, 0] = points_cam_m[v, u, 0]
+                out_points_cam_m[n, 1] = points_cam_m[v, u, 1]
+                out_points_cam_m[n, 2] = points_cam_m[v, u, 2]
+                out_pixels_uv[n, 0] = u
+                out_pixels_uv[n, 1] = v
+                n += 1
+    return n
+
+
+@nb.njit(**_JIT)
+def dilate_mask(mask, radius, out_mask):
+    """Square (Chebyshev) dilation of a bool mask by radius pixels."""
+    h, w = mask.shape
+    for v in range(h):
+        for u in range(w):
+            out_mask[v, u] = False
+    for v in range(h):
+        for u in range(w):
+            if mask[v, u]:
+                for vv in range(max(0, v - radius), min(h, v + radius + 1)):
+                    for uu in range(max(0, u - radius), min(w, u + radius + 1)):
+                        out_mask[vv, uu] = True
+
+
+# --------------------------------------------------------------------------- background
+
+@nb.njit(**_JIT)
+def update_background(depth_m, exclude_mask, tol0_m, tol2_per_m, n_avg, count_max, rate_near,
+                      rate_far, bg_depth_m, bg_count):
+    """One learning step of the empty-scene model, in place on bg_depth_m and bg_count.
+
+    Per valid, non-excluded pixel with depth z and background b:
+      no background yet (count 0): b = z, count = 1;
+      |z - b| <= tol0_m + tol2_per_m * z^2 (agrees): running mean over the last ~n_avg
+          agreeing frames (rate 1 / min(count + 1, n_avg)), count + 1 (capped at count_max);
+      z nearer than b beyond tolerance (something new in front): b moves towards z at
+          rate_near (slow, so a person who stays is not absorbed quickly);
+      z further than b beyond tolerance (something in front went away): b moves towards z
+          at rate_far.
+    Invalid (0) and excluded pixels are left unchanged.
+    """
+    h, w = depth_m.shape
+    for v in range(h):
+        for u in range(w):
+            z = depth_m[v, u]
+            if z <= 0.0 or exclude_mask[v, u]:
+                continue
+            c = bg_count[v, u]
+            if c <= 0:
+                bg_depth_m[v, u] = z
+                bg_count[v, u] = 1
+                continue
+            b = bg_depth_m[v, u]
+            diff = z - b
+            tol = tol0_m + tol2_per_m * z * z
+            if abs(diff) <= tol:
+                k = c + 1
+                if k > n_avg:
+                    k = n_avg
+                bg_depth_m[v, u] = b + np.float32(diff / k)
+                if c < count_max:
+                    bg_count[v, u] = c + 1
+            elif diff < 0.0:
+                bg_depth_m[v, u] = b + np.float32(diff * rate_near)
+            else:
+                bg_depth_m[v, u] = b + np.float32(diff * rate_far)

@@ -1,0 +1,61 @@
+"""The learned empty scene: one background depth per decimated pixel.
+
+Each pixel keeps a depth and a count of frames that agreed with it. Agreeing observations
+refine a running mean; a nearer observation (something new in front) pulls the background
+slowly, so a person who stands still is not absorbed; a further one (something in front
+went away) pulls it faster. The segmenter learns only at pixels outside every person-sized
+blob, and at a reduced rate while a person is in view.
+
+A pixel is foreground if it has depth and is nearer than its learned background by more
+than thr0 + thr2 z² (stereo noise grows as z²); pixels not learned yet fall back to the
+lifting-zone and floor tests alone (see segment._kernels.classify_pixels).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from station.segment import _kernels as K
+
+
+@dataclass(frozen=True)
+class BackgroundParams:
+    fg_thr0_m: float = 0.05             # foreground: background - z > thr0 + thr2 z²
+    fg_thr2_per_m: float = 0.01
+    agree_tol0_m: float = 0.03          # an observation agrees within tol0 + tol2 z²
+    agree_tol2_per_m: float = 0.006
+    n_avg: int = 30                     # running mean over ~this many agreeing frames
+    count_max: int = 1000
+    min_count: int = 3                  # agreeing frames before a pixel's background is used
+    rate_near: float = 1.0 / 600.0      # new object in front: ~20 s time constant at 30 fps
+    rate_far: float = 1.0 / 60.0        # object gone: ~2 s
+    person_rate_scale: float = 0.1      # learning rate factor while a person is in view
+    exclude_dilate_px: int = 2          # dilate person-sized blobs before excluding them
+
+
+class BackgroundModel:
+    """Per-pixel empty-scene depth of the decimated image (state for the kernels)."""
+
+    def __init__(self, shape: tuple[int, int], params: BackgroundParams = BackgroundParams()):
+        self.params = params
+        self.depth_m = np.zeros(shape, np.float32)
+        self.count = np.zeros(shape, np.int32)
+        self._no_exclude = np.zeros(shape, bool)
+
+    def reset(self) -> None:
+        self.depth_m[:] = 0.0
+        self.count[:] = 0
+
+    @property
+    def learned_fraction(self) -> float:
+        return float((self.count >= self.params.min_count).mean())
+
+    def update(self, depth_m: np.ndarray, exclude_mask: np.ndarray | None = None,
+               rate_scale: float = 1.0) -> None:
+        """Learn from one decimated depth image, skipping exclude_mask pixels."""
+        p = self.params
+        ex = self._no_exclude if exclude_mask is None else exclude_mask
+        K.update_background(depth_m, ex, p.agree_tol0_m, p.agree_tol2_per_m, p.n_avg,
+                            p.count_max, p.rate_near * rate_scale, p.rate_far * rate_scale,
+                            self.depth_m, self.count)

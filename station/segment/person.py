@@ -1,0 +1,111 @@
+"""The lifting zone and the choice of the lifter's blob among the foreground components.
+
+Floor frame (station.frames): x = camera right, y = away from the camera along the floor
+(the mirror/camera at y = 0), z = height above the floor.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# blob_stats columns
+COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
+
+
+@dataclass(frozen=True)
+class LiftingZone:
+    """A rectangle on the floor where the lifter stands (floor frame, metres).
+
+    The mirror's centre line is x = centre_x_m. Points further than margin_m outside the
+    footprint (room for a bar, plates or arms reaching forward), lower than the floor
+    clearance or higher than max_height_m are never the person.
+    """
+
+    centre_x_m: float
+    centre_y_m: float
+    width_m: float
+    depth_m: float
+    max_height_m: float = 2.3
+    margin_m: float = 0.4
+
+    def __post_init__(self) -> None:
+        for name in ("width_m", "depth_m", "max_height_m"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"LiftingZone.{name} must be > 0, got {getattr(self, name)}")
+        if self.margin_m < 0:
+            raise ValueError(f"LiftingZone.margin_m must be >= 0, got {self.margin_m}")
+
+    @property
+    def x_range_m(self) -> tuple[float, float]:
+        return self.centre_x_m - self.width_m / 2, self.centre_x_m + self.width_m / 2
+
+    @property
+    def y_range_m(self) -> tuple[float, float]:
+        return self.centre_y_m - self.depth_m / 2, self.centre_y_m + self.depth_m / 2
+
+    def box_with_margin(self) -> np.ndarray:
+        """(x_min, x_max, y_min, y_max) float64 including the margin, for the kernels."""
+        (x0, x1), (y0, y1), m = self.x_range_m, self.y_range_m, self.margin_m
+        return np.array([x0 - m, x1 + m, y0 - m, y1 + m], np.float64)
+
+    def contains(self, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
+        (x0, x1), (y0, y1) = self.x_range_m, self.y_range_m
+        return (x_m >= x0) & (x_m <= x1) & (y_m >= y0) & (y_m <= y1)
+
+
+@dataclass(frozen=True)
+class BlobParams:
+    """Which components can be a person, and how the lifter's is chosen."""
+
+    min_points: int = 120            # at decimation 4 (scaled by (4/decimation)²)
+    min_top_m: float = 0.8           # top of the blob at least this high above the floor
+    y_weight: float = 0.5            # score = |x - centre_x| + y_weight * |y - centre_y|
+    track_radius_m: float = 0.35     # a blob this close to the last lifter's footprint...
+    track_bonus_m: float = 1.0       # ...gets its score lowered by this (stickiness)
+    upright_min_top_m: float = 1.2   # "upright": top this high and taller than wide
+
+
+@dataclass(frozen=True)
+class BlobChoice:
+    index: int                      # chosen component, -1 if none
+    person_like: np.ndarray         # (n_labels,) bool: big and tall enough to be a person
+    centroid_xy_m: tuple[float, float] | None
+    top_m: float                    # top of the chosen blob above the floor (nan if none)
+    upright: bool
+
+
+def person_like(stats: np.ndarray, params: BlobParams, min_points: int) -> np.ndarray:
+    """Components big and tall enough to be (part of) a person, anywhere."""
+    return (stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= params.min_top_m)
+
+
+def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_points: int,
+                  previous_xy_m: tuple[float, float] | None = None) -> BlobChoice:
+    """Pick the lifter's blob from blob_stats rows.
+
+    Candidates are person-like blobs whose footprint centroid lies inside the zone (no
+    margin). The winner has the lowest |x - centre_x| + y_weight |y - centre_y|; a blob near
+    the previous lifter's footprint gets a bonus, so a passer-by nearer the centre line does
+    not steal the track for a frame.
+    """
+    like = person_like(stats, params, min_points)
+    if not like.any():
+        return BlobChoice(-1, like, None, math.nan, False)
+    cnt = np.maximum(stats[:, COUNT], 1.0)
+    cx = stats[:, SUM_X] / cnt
+    cy = stats[:, SUM_Y] / cnt
+    cand = like & zone.contains(cx, cy)
+    if not cand.any():
+        return BlobChoice(-1, like, None, math.nan, False)
+    score = np.abs(cx - zone.centre_x_m) + params.y_weight * np.abs(cy - zone.centre_y_m)
+    if previous_xy_m is not None:
+        near = np.hypot(cx - previous_xy_m[0], cy - previous_xy_m[1]) <= params.track_radius_m
+        score = score - params.track_bonus_m * near
+    score = np.where(cand, score, np.inf)
+    k = int(np.argmin(score))
+    top = float(stats[k, MAX_H])
+    width = max(stats[k, MAX_X] - stats[k, MIN_X], stats[k, MAX_Y] - stats[k, MIN_Y])
+    upright = top >= params.upright_min_top_m and (top - stats[k, MIN_H]) > width
+    return BlobChoice(k, like, (float(cx[k]), float(cy[k])), top, bool(upright))

@@ -1,0 +1,205 @@
+"""NumPy twins of :mod:`station.segment._kernels`, for tests only.
+
+Each function computes the same thing as the kernel of the same name, written to be
+obviously correct rather than fast (vectorised NumPy, or a plain BFS). They return their
+results instead of filling ``out_*`` arrays.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+
+def _blocks(depth_raw_u16: np.ndarray, factor: int) -> np.ndarray:
+    H, W = depth_raw_u16.shape
+    h, w = H // factor, W // factor
+    d = depth_raw_u16[: h * factor, : w * factor]
+    return d.reshape(h, factor, w, factor).transpose(0, 2, 1, 3).reshape(h, w, factor * factor)
+
+
+def decimate_min_valid(depth_raw_u16, depth_units_m, factor, min_valid):
+    b = _blocks(depth_raw_u16, factor).astype(np.int64)
+    valid = b > 0
+    n = valid.sum(axis=2)
+    best = np.where(valid, b, np.iinfo(np.int64).max).min(axis=2, initial=np.iinfo(np.int64).max)
+    ok = (n >= min_valid) & (n > 0)
+    return np.where(ok, best * depth_units_m, 0.0).astype(np.float32)
+
+
+def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid):
+    b = _blocks(depth_raw_u16, factor).astype(np.int64)
+    h, w, _ = b.shape
+    out = np.zeros((h, w), np.float32)
+    for v in range(h):
+        for u in range(w):
+            vals = np.sort(b[v, u][b[v, u] > 0])
+            if len(vals) >= min_valid and len(vals) > 0:
+                out[v, u] = np.float32(vals[(len(vals) - 1) // 2] * depth_units_m)
+    return out
+
+
+def backproject(depth_m, fx, fy, ppx, ppy):
+    h, w = depth_m.shape
+    v, u = np.mgrid[0:h, 0:w].astype(np.float32)
+    rx = (u - np.float32(ppx)) / np.float32(fx)
+    ry = (v - np.float32(ppy)) / np.float32(fy)
+    return np.stack([rx * depth_m, ry * depth_m, depth_m], axis=-1).astype(np.float32)
+
+
+def select_floor_points(points_cam_m, row_start, z_max_m, exclude_mask):
+    h, w = exclude_mask.shape
+    rows = np.arange(h)[:, None] >= row_start
+    z = points_cam_m[..., 2]
+    ok = rows & (z > 0) & (z <= z_max_m) & ~exclude_mask
+    return points_cam_m[ok].astype(np.float32)
+
+
+def _plane_residuals(points_cam_m, plane):
+    p = points_cam_m.astype(np.float64)
+    return plane[0] * p[:, 0] + plane[1] * p[:, 1] + plane[2] * p[:, 2] + plane[3]
+
+
+def ransac_plane(points_cam_m, sample_idx, up_cos_min, d_min_m, d_max_m, thr0_m, thr2_per_m):
+    """Returns (best inlier count or -1, plane (4,) or None)."""
+    p = points_cam_m.astype(np.float64)
+    best, best_plane = -1, None
+    for i0, i1, i2 in sample_idx:
+        a = p[i0]
+        n = np.cross(p[i1] - a, p[i2] - a)
+        norm = np.linalg.norm(n)
+        if norm < 1e-12:
+            continue
+        n = n / (-norm if n[1] > 0 else norm)
+        if -n[1] < up_cos_min:
+            continue
+        d = -(n @ a)
+        if d < d_min_m or d > d_max_m:
+            continue
+        plane = np.array([n[0], n[1], n[2], d])
+        r = _plane_residuals(points_cam_m, plane)
+        count = int((np.abs(r) < thr0_m + thr2_per_m * p[:, 2] ** 2).sum())
+        if count > best:
+            best, best_plane = count, plane
+    return best, best_plane
+
+
+def plane_inlier_moments(points_cam_m, plane, thr0_m, thr2_per_m, sigma0_m, sigma2_per_m):
+    p = points_cam_m.astype(np.float64)
+    r = _plane_residuals(points_cam_m, plane)
+    z = p[:, 2]
+    inl = np.abs(r) < thr0_m + thr2_per_m * z ** 2
+    q, r = p[inl], r[inl]
+    wgt = 1.0 / (sigma0_m + sigma2_per_m * q[:, 2] ** 2) ** 2
+    x, y, z = q[:, 0], q[:, 1], q[:, 2]
+    return np.array([
+        wgt.sum(), (wgt * x).sum(), (wgt * y).sum(), (wgt * z).sum(),
+        (wgt * x * x).sum(), (wgt * x * y).sum(), (wgt * x * z).sum(),
+        (wgt * y * y).sum(), (wgt * y * z).sum(), (wgt * z * z).sum(),
+        (r * r).sum(), float(inl.sum()),
+    ])
+
+
+def classify_pixels(points_cam_m, R_floor_cam, t_floor_cam, zone_box, clear0_m, clear2_per_m,
+                    max_height_m, bg_depth_m, bg_count, bg_min_count, bg_thr0_m, bg_thr2_per_m):
+    """Returns (points_floor_m (h, w, 3) float32, candidate (h, w) bool)."""
+    p = points_cam_m.astype(np.float64)
+    z = p[..., 2]
+    valid = z > 0
+    pf = p @ np.asarray(R_floor_cam, np.float64).T + np.asarray(t_floor_cam, np.float64)
+    pf[~valid] = 0.0
+    x_min, x_max, y_min, y_max = zone_box
+    cand = (valid & (pf[..., 0] >= x_min) & (pf[..., 0] <= x_max)
+            & (pf[..., 1] >= y_min) & (pf[..., 1] <= y_max)
+            & (pf[..., 2] > clear0_m + clear2_per_m * z ** 2) & (pf[..., 2] <= max_height_m))
+    learned = bg_count >= bg_min_count
+    nearer = bg_depth_m.astype(np.float64) - z > bg_thr0_m + bg_thr2_per_m * z ** 2
+    cand &= ~learned | nearer
+    return pf.astype(np.float32), cand
+
+
+def connected_components(mask, depth_m, jump_min_m, jump_per_m, connectivity8):
+    """BFS labelling; labels numbered in raster order of each component's first pixel."""
+    h, w = mask.shape
+    labels = -np.ones((h, w), np.int32)
+    if connectivity8:
+        steps = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+    else:
+        steps = [(-1, 0), (0, -1), (0, 1), (1, 0)]
+    n = 0
+    for v0 in range(h):
+        for u0 in range(w):
+            if not mask[v0, u0] or labels[v0, u0] >= 0:
+                continue
+            labels[v0, u0] = n
+            queue = deque([(v0, u0)])
+            while queue:
+                v, u = queue.popleft()
+                z = depth_m[v, u]
+                for dv, du in steps:
+                    vv, uu = v + dv, u + du
+                    if 0 <= vv < h and 0 <= uu < w and mask[vv, uu] and labels[vv, uu] < 0:
+                        zq = depth_m[vv, uu]
+                        if abs(z - zq) < max(jump_min_m, jump_per_m * 0.5 * (z + zq)):
+                            labels[vv, uu] = n
+                            queue.append((vv, uu))
+            n += 1
+    return n, labels
+
+
+def blob_stats(labels, n_labels, points_floor_m):
+    out = np.zeros((n_labels, 9))
+    pf = points_floor_m.astype(np.float64)
+    for k in range(n_labels):
+        q = pf[labels == k]
+        if len(q) == 0:
+            out[k] = [0, 0, 0, np.inf, -np.inf, np.inf, -np.inf, np.inf, -np.inf]
+            continue
+        out[k] = [len(q), q[:, 0].sum(), q[:, 1].sum(), q[:, 0].min(), q[:, 0].max(),
+                  q[:, 1].min(), q[:, 1].max(), q[:, 2].min(), q[:, 2].max()]
+    return out
+
+
+def mask_from_labels(labels, keep):
+    keep_ext = np.concatenate([np.asarray(keep, bool), [False]])
+    return keep_ext[np.where(labels >= 0, labels, len(keep))]
+
+
+def gather_points(mask, points_cam_m):
+    v, u = np.nonzero(mask)
+    return points_cam_m[v, u].astype(np.float32), np.stack([u, v], axis=1).astype(np.int32)
+
+
+def dilate_mask(mask, radius):
+    h, w = mask.shape
+    pad = np.pad(mask, radius)
+    out = np.zeros((h, w), bool)
+    for dv in range(2 * radius + 1):
+        for du in range(2 * radius + 1):
+            out |= pad[dv: dv + h, du: du + w]
+    return out
+
+
+def update_background(depth_m, exclude_mask, tol0_m, tol2_per_m, n_avg, count_max, rate_near,
+                      rate_far, bg_depth_m, bg_count):
+    """Returns the new (bg_depth_m, bg_count); the inputs are not modified."""
+    z = depth_m.astype(np.float64)
+    b = bg_depth_m.astype(np.float64)
+    c = bg_count.astype(np.int64)
+    act = (z > 0) & ~exclude_mask
+    new = act & (c <= 0)
+    old = act & (c > 0)
+    diff = z - b
+    agree = old & (np.abs(diff) <= tol0_m + tol2_per_m * z ** 2)
+    near = old & ~agree & (diff < 0)
+    far = old & ~agree & (diff > 0)
+    k = np.minimum(c + 1, n_avg).clip(1)
+    out_b = b.copy()
+    out_b[new] = z[new]
+    out_b[agree] = (b + diff / k)[agree]
+    out_b[near] = (b + diff * rate_near)[near]
+    out_b[far] = (b + diff * rate_far)[far]
+    out_c = c.copy()
+    out_c[new] = 1
+    out_c[agree] = np.minimum(c + 1, np.maximum(c, count_max))[agree]
+    return out_b.astype(np.float32), out_c.astype(np.int32)

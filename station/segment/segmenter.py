@@ -1,0 +1,285 @@
+"""The segmentation stage: depth frame in, the lifter's point cloud out.
+
+Per frame (DESIGN.md, "Skeleton fitter" step 1):
+  1. decimate the depth image by an integer factor (median or nearest valid depth per
+     block: never an average, so edges make no flying points) and back-project it with the
+     decimated intrinsics;
+  2. find or track the floor plane (RANSAC, then weighted least squares; refined while
+     nobody is in view, kept while someone is);
+  3. keep the pixels inside the lifting zone (with its margin), above the floor clearance,
+     below the zone's max height and nearer than the learned background;
+  4. label connected components (neighbours of similar depth) and choose the lifter's blob:
+     person-sized, footprint inside the zone, nearest the mirror's centre line;
+  5. learn the background outside every person-sized blob.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from station import frames
+from station.model import DepthFrame, FloorPlane, Intrinsics, PersonCloud
+from station.segment import _kernels as K
+from station.segment.background import BackgroundModel, BackgroundParams
+from station.segment.floor import FloorParams, FloorQuality, FloorTracker
+from station.segment.person import BlobParams, LiftingZone, choose_person, person_like
+
+__all__ = ["Segmenter", "SegmentResult", "LiftingZone", "SegmenterParams", "sorting_network"]
+
+
+def sorting_network(n: int) -> np.ndarray:
+    """Batcher's odd-even merge sorting network for the next power of two >= n.
+
+    Returns (m, 2) int32 compare-exchange pairs (i < j: after the pair, a[i] <= a[j]).
+    """
+    size = 1
+    while size < n:
+        size *= 2
+    pairs: list[tuple[int, int]] = []
+
+    def merge(lo: int, hi: int, r: int) -> None:
+        step = r * 2
+        if step < hi - lo:
+            merge(lo, hi, step)
+            merge(lo + r, hi, step)
+            pairs.extend((i, i + r) for i in range(lo + r, hi - r, step))
+        else:
+            pairs.append((lo, lo + r))
+
+    def sort(lo: int, hi: int) -> None:
+        if hi - lo >= 1:
+            mid = lo + (hi - lo) // 2
+            sort(lo, mid)
+            sort(mid + 1, hi)
+            merge(lo, hi, 1)
+
+    sort(0, size - 1)
+    return np.array(pairs, np.int32).reshape(-1, 2)
+
+
+@dataclass(frozen=True)
+class SegmenterParams:
+    decimation_mode: str = "median"     # "median" or "min" (nearest valid) per block
+    min_valid_frac: float = 0.25        # a block needs this fraction of valid samples
+    floor_clear0_m: float = 0.02        # person points: height > clear0 + clear2 z²
+    floor_clear2_per_m: float = 0.003
+    jump_min_m: float = 0.05            # neighbours join if |dz| < max(jump_min, jump_per z)
+    jump_per_m: float = 0.04            # (8 cm at 2 m)
+    connectivity8: bool = True
+    auto_learn_background: bool = True
+    floor: FloorParams = field(default_factory=FloorParams)
+    background: BackgroundParams = field(default_factory=BackgroundParams)
+    blob: BlobParams = field(default_factory=BlobParams)
+
+    def __post_init__(self) -> None:
+        if self.decimation_mode not in ("median", "min"):
+            raise ValueError(f"decimation_mode must be 'median' or 'min', got {self.decimation_mode!r}")
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """What the segmenter found in one frame.
+
+    cloud: the lifter's points (None if no person); floor: the floor plane in use (None
+    until one is found); person_height_m: top of the lifter's blob above the floor;
+    person_upright: the blob is tall (>= BlobParams.upright_min_top_m) and taller than wide;
+    person_centroid_floor_m: footprint centroid (x, y) in the floor frame;
+    timings_ms: per step and "total".
+    """
+
+    cloud: PersonCloud | None
+    floor: FloorPlane | None
+    floor_quality: FloorQuality | None
+    person_present: bool
+    person_height_m: float | None
+    person_upright: bool
+    person_centroid_floor_m: tuple[float, float] | None
+    camera_height_m: float | None
+    camera_pitch_deg: float | None
+    timings_ms: dict[str, float]
+
+
+class Segmenter:
+    """Depth frames in, SegmentResult out. Holds the floor track and the background model."""
+
+    def __init__(self, zone: LiftingZone, decimation: int = 4,
+                 params: SegmenterParams | None = None,
+                 seed: int | np.random.Generator = 0):
+        if not isinstance(decimation, (int, np.integer)) or decimation < 1:
+            raise ValueError(f"decimation must be a positive integer, got {decimation!r}")
+        self.zone = zone
+        self.decimation = int(decimation)
+        self.params = params or SegmenterParams()
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        scale = (4.0 / self.decimation) ** 2
+        self._min_points = max(1, round(self.params.blob.min_points * scale))
+        self._floor_min_inliers = max(3, round(self.params.floor.min_inliers * scale))
+        self.floor_tracker = FloorTracker(self.params.floor, self.rng, self._floor_min_inliers)
+        self._shape_in: tuple[int, int] | None = None
+        self._intr_in: Intrinsics | None = None
+        self.background: BackgroundModel | None = None
+
+    # ---------------------------------------------------------------- state
+
+    def reset(self) -> None:
+        """Forget the floor, the background and the lifter's track."""
+        self.floor_tracker.reset()
+        if self.background is not None:
+            self.background.reset()
+        self._prev_xy = None
+        self._prev_present = False
+        if self._shape_in is not None:
+            self._exclude[:] = False
+
+    def _allocate(self, frame: DepthFrame) -> None:
+        H, W = frame.depth_raw_u16.shape
+        f = self.decimation
+        h, w = H // f, W // f
+        if h < 1 or w < 1:
+            raise ValueError(f"depth image {W}x{H} is smaller than the decimation {f}")
+        if frame.intrinsics.width != W or frame.intrinsics.height != H:
+            raise ValueError(f"intrinsics {frame.intrinsics.width}x{frame.intrinsics.height} "
+                             f"do not match the depth image {W}x{H}")
+        self._shape_in = (H, W)
+        self._intr_in = frame.intrinsics
+        self.intrinsics = frame.intrinsics.scaled(f)
+        self.shape = (h, w)
+        self._points_cam = np.zeros((h, w, 3), np.float32)
+        self._points_floor = np.zeros((h, w, 3), np.float32)
+        self._floor_pts = np.zeros((h * w, 3), np.float32)
+        self._candidate = np.zeros((h, w), bool)
+        self._labels = np.zeros((h, w), np.int32)
+        self._parent = np.zeros(h * w, np.int32)
+        self._stats = np.zeros((64, 9), np.float64)
+        self._like_mask = np.zeros((h, w), bool)
+        self._exclude = np.zeros((h, w), bool)
+        self.background = BackgroundModel((h, w), self.params.background)
+        self._network = sorting_network(f * f)
+        self._min_valid = max(1, math.ceil(self.params.min_valid_frac * f * f))
+        self._prev_xy: tuple[float, float] | None = None
+        self._prev_present = False
+
+    def _prepare(self, frame: DepthFrame) -> np.ndarray:
+        if (self._shape_in != frame.depth_raw_u16.shape or self._intr_in != frame.intrinsics):
+            self._allocate(frame)
+        raw = frame.depth_raw_u16
+        if raw.dtype != np.uint16:
+            raise ValueError(f"depth_raw_u16 must be uint16, got {raw.dtype}")
+        return np.ascontiguousarray(raw)
+
+    def _decimate(self, raw: np.ndarray, units: float) -> np.ndarray:
+        depth = np.empty(self.shape, np.float32)  # new each frame: the cloud keeps it
+        if self.params.decimation_mode == "median":
+            K.decimate_median_valid(raw, float(units), self.decimation, self._min_valid,
+                                    self._network, depth)
+        else:
+            K.decimate_min_valid(raw, float(units), self.decimation, self._min_valid, depth)
+        i = self.intrinsics
+        K.backproject(depth, i.fx, i.fy, i.ppx, i.ppy, self._points_cam)
+        return depth
+
+    def _update_floor(self, person_in_view: bool) -> None:
+        fp = self.params.floor
+        h = self.shape[0]
+        n = K.select_floor_points(self._points_cam, int(fp.row_start_frac * h), fp.z_max_m,
+                                  self._exclude, self._floor_pts)
+        self.floor_tracker.update(self._floor_pts[:n], person_in_view)
+
+    # ---------------------------------------------------------------- API
+
+    def learn_background(self, frames_: list[DepthFrame] | tuple[DepthFrame, ...],
+                         reset: bool = True) -> float:
+        """Calibration: learn the empty scene (and the floor) from frames with nobody in view.
+
+        Returns the fraction of decimated pixels with a learned background.
+        """
+        first = True
+        for frame in frames_:
+            raw = self._prepare(frame)
+            if first and reset:
+                self.background.reset()
+                self._exclude[:] = False
+            first = False
+            depth = self._decimate(raw, frame.depth_units_m)
+            self._update_floor(person_in_view=False)
+            self.background.update(depth)
+        return 0.0 if self.background is None else self.background.learned_fraction
+
+    def process(self, frame: DepthFrame) -> SegmentResult:
+        p = self.params
+        tm: dict[str, float] = {}
+        t0 = t = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal t
+            now = time.perf_counter()
+            tm[name] = (now - t) * 1e3
+            t = now
+
+        raw = self._prepare(frame)
+        depth = self._decimate(raw, frame.depth_units_m)
+        lap("decimate")
+
+        self._update_floor(self._prev_present)
+        plane = self.floor_tracker.plane
+        floor = self.floor_tracker.floor
+        quality = self.floor_tracker.quality
+        lap("floor")
+        if plane is None:
+            self._prev_present, self._prev_xy = False, None
+            tm["total"] = (time.perf_counter() - t0) * 1e3
+            return SegmentResult(None, None, quality, False, None, False, None, None, None, tm)
+
+        T_floor_cam = frames.T_floor_cam_from_plane(floor)
+        bg = self.background
+        K.classify_pixels(self._points_cam, np.ascontiguousarray(T_floor_cam[:3, :3]),
+                          np.ascontiguousarray(T_floor_cam[:3, 3]), self.zone.box_with_margin(),
+                          p.floor_clear0_m, p.floor_clear2_per_m, self.zone.max_height_m,
+                          bg.depth_m, bg.count, bg.params.min_count, bg.params.fg_thr0_m,
+                          bg.params.fg_thr2_per_m, self._points_floor, self._candidate)
+        lap("classify")
+
+        n_labels = K.connected_components(self._candidate, depth, p.jump_min_m, p.jump_per_m,
+                                          p.connectivity8, self._parent, self._labels)
+        if n_labels > len(self._stats):
+            self._stats = np.zeros((max(n_labels, 2 * len(self._stats)), 9), np.float64)
+        stats = self._stats[:n_labels]
+        K.blob_stats(self._labels, n_labels, self._points_floor, stats)
+        lap("components")
+
+        choice = choose_person(stats, self.zone, p.blob, self._min_points,
+                               self._prev_xy if self._prev_present else None)
+        present = choice.index >= 0
+        cloud = None
+        if present:
+            keep = np.zeros(n_labels, bool)
+            keep[choice.index] = True
+            mask = np.empty(self.shape, bool)
+            n = K.mask_from_labels(self._labels, keep, mask)
+            pts = np.empty((n, 3), np.float32)
+            uv = np.empty((n, 2), np.int32)
+            K.gather_points(mask, self._points_cam, pts, uv)
+            cloud = PersonCloud(points_cam_m=pts, pixels_uv=uv, mask=mask, depth_m=depth,
+                                intrinsics=self.intrinsics, floor=floor,
+                                timestamp_s=frame.timestamp_s)
+        # everything person-sized is kept out of the floor refit and background learning
+        K.mask_from_labels(self._labels, choice.person_like, self._like_mask)
+        K.dilate_mask(self._like_mask, bg.params.exclude_dilate_px, self._exclude)
+        lap("select")
+
+        if p.auto_learn_background:
+            bg.update(depth, self._exclude, 1.0 if not present else bg.params.person_rate_scale)
+        lap("background")
+
+        self._prev_present = present
+        self._prev_xy = choice.centroid_xy_m
+        height_m, pitch_deg = frames.camera_height_pitch(floor)
+        tm["total"] = (time.perf_counter() - t0) * 1e3
+        return SegmentResult(cloud=cloud, floor=floor, floor_quality=quality,
+                             person_present=present,
+                             person_height_m=choice.top_m if present else None,
+                             person_upright=choice.upright, person_centroid_floor_m=choice.centroid_xy_m,
+                             camera_height_m=height_m, camera_pitch_deg=pitch_deg, timings_ms=tm)

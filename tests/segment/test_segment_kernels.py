@@ -1,0 +1,222 @@
+"""Every segmenter kernel equals its NumPy twin (station.segment.reference): random inputs,
+empty images, all-invalid images and size 1."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from station import frames
+from station.segment import _kernels as K
+from station.segment import reference as R
+from station.segment.segmenter import sorting_network
+
+SHAPES = [(0, 0), (1, 1), (3, 5), (17, 23), (48, 64)]
+
+
+def random_raw(rng, shape, invalid_frac=0.3):
+    raw = rng.integers(200, 6000, size=shape).astype(np.uint16)
+    raw[rng.random(shape) < invalid_frac] = 0
+    return raw
+
+
+def smooth_depth(rng, shape, invalid_frac=0.2):
+    """Depth with surfaces and jumps, so the depth-similarity test in components matters."""
+    h, w = shape
+    steps = rng.normal(0.0, 0.03, size=shape) + (rng.random(shape) < 0.05) * rng.normal(0, 0.5, shape)
+    d = (2.0 + np.cumsum(steps, axis=1)).clip(0.3, 8.0).astype(np.float32)
+    d[rng.random(shape) < invalid_frac] = 0
+    return d
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3, 4])
+@pytest.mark.parametrize("shape", [(0, 0), (1, 1), (3, 5), (13, 29), (48, 64)])
+@pytest.mark.parametrize("mode", ["min", "median"])
+def test_decimate(rng, factor, shape, mode):
+    for invalid in (0.0, 0.4, 1.0):
+        raw = random_raw(rng, shape, invalid)
+        h, w = shape[0] // factor, shape[1] // factor
+        min_valid = max(1, factor * factor // 4)
+        out = np.full((h, w), -1, np.float32)
+        if mode == "min":
+            K.decimate_min_valid(raw, 0.001, factor, min_valid, out)
+            ref = R.decimate_min_valid(raw, 0.001, factor, min_valid)
+        else:
+            K.decimate_median_valid(raw, 0.001, factor, min_valid, sorting_network(factor * factor), out)
+            ref = R.decimate_median_valid(raw, 0.001, factor, min_valid)
+        np.testing.assert_array_equal(out, ref)
+        if invalid == 1.0:
+            assert not out.any()
+
+
+def test_decimate_edge_makes_no_flying_points():
+    """A block straddling a 1 m / 3 m edge is 1 m or 3 m, never in between."""
+    raw = np.full((8, 8), 3000, np.uint16)
+    raw[:, :5] = 1000
+    for mode in ("min", "median"):
+        out = np.zeros((2, 2), np.float32)
+        if mode == "min":
+            K.decimate_min_valid(raw, 0.001, 4, 1, out)
+        else:
+            K.decimate_median_valid(raw, 0.001, 4, 1, sorting_network(16), out)
+        assert set(np.round(out.ravel(), 3)) <= {1.0, 3.0}
+
+
+def test_sorting_network_sorts(rng):
+    for n in (1, 4, 9, 16, 25):
+        pairs = sorting_network(n)
+        size = max(1, int(2 ** np.ceil(np.log2(n)))) if n > 1 else 1
+        for _ in range(200):
+            a = rng.integers(0, 6, size)
+            b = a.copy()
+            for i, j in pairs:
+                if b[i] > b[j]:
+                    b[i], b[j] = b[j], b[i]
+            np.testing.assert_array_equal(b, np.sort(a))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_backproject(rng, shape):
+    d = smooth_depth(rng, shape)
+    out = np.zeros(shape + (3,), np.float32)
+    K.backproject(d, 106.25, 106.0, 105.5, 59.6, out)
+    np.testing.assert_allclose(out, R.backproject(d, 106.25, 106.0, 105.5, 59.6), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_select_floor_points(rng, shape):
+    d = smooth_depth(rng, shape)
+    pts = R.backproject(d, 100.0, 100.0, shape[1] / 2, shape[0] / 2)
+    ex = rng.random(shape) < 0.2
+    out = np.zeros((max(1, d.size), 3), np.float32)
+    n = K.select_floor_points(pts, shape[0] // 3, 3.0, ex, out)
+    np.testing.assert_array_equal(out[:n], R.select_floor_points(pts, shape[0] // 3, 3.0, ex))
+
+
+def plane_points(rng, n, height=1.3, pitch=20.0, outliers=0.3):
+    T = frames.T_floor_cam_from_mount(height, pitch)
+    T_cam_floor = frames.invert(T)
+    p_floor = np.column_stack([rng.uniform(-2, 2, n), rng.uniform(1, 5, n), rng.normal(0, 0.005, n)])
+    out = rng.random(n) < outliers
+    p_floor[out, 2] = rng.uniform(0.1, 2.0, out.sum())
+    return frames.apply(T_cam_floor, p_floor).astype(np.float32)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 500])
+def test_ransac_plane(rng, n):
+    pts = plane_points(rng, n)
+    samples = rng.integers(0, max(n, 1), size=(40, 3)).astype(np.int32) if n else np.zeros((0, 3), np.int32)
+    out = np.zeros(4)
+    best = K.ransac_plane(pts, samples, np.cos(np.radians(50)), 0.3, 3.0, 0.02, 0.004, out)
+    ref_best, ref_plane = R.ransac_plane(pts, samples, np.cos(np.radians(50)), 0.3, 3.0, 0.02, 0.004)
+    assert best == ref_best
+    if n == 500:
+        assert best > 250
+        np.testing.assert_allclose(out, ref_plane, rtol=1e-12, atol=1e-12)
+
+
+def test_ransac_plane_rejects_walls_and_ceilings(rng):
+    """Points on a wall facing the camera (normal along -z) give no hypothesis."""
+    pts = np.column_stack([rng.uniform(-1, 1, 200), rng.uniform(-1, 1, 200), np.full(200, 3.0)]).astype(np.float32)
+    samples = rng.integers(0, 200, size=(50, 3)).astype(np.int32)
+    out = np.zeros(4)
+    assert K.ransac_plane(pts, samples, np.cos(np.radians(50)), 0.3, 3.0, 0.02, 0.004, out) == -1
+
+
+@pytest.mark.parametrize("n", [0, 1, 400])
+def test_plane_inlier_moments(rng, n):
+    pts = plane_points(rng, n)
+    plane = np.concatenate([frames.floor_plane_from_T(frames.T_floor_cam_from_mount(1.3, 20)).normal_cam, [1.3]])
+    out = np.zeros(12)
+    count = K.plane_inlier_moments(pts, plane, 0.02, 0.004, 0.003, 0.002, out)
+    ref = R.plane_inlier_moments(pts, plane, 0.02, 0.004, 0.003, 0.002)
+    assert count == ref[11]
+    np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_classify_pixels(rng, shape):
+    d = smooth_depth(rng, shape)
+    pts = R.backproject(d, 80.0, 80.0, shape[1] / 2, shape[0] / 2)
+    T = frames.T_floor_cam_from_mount(1.5, 25.0, 2.0)
+    bg = (d + rng.uniform(-0.5, 0.5, shape)).astype(np.float32)
+    cnt = rng.integers(0, 6, shape).astype(np.int32)
+    box = np.array([-0.8, 0.8, 0.5, 3.5])
+    args = (np.ascontiguousarray(T[:3, :3]), T[:3, 3].copy(), box, 0.02, 0.003, 2.3, bg, cnt, 3, 0.05, 0.01)
+    out_pf = np.zeros(shape + (3,), np.float32)
+    out_c = np.zeros(shape, bool)
+    n = K.classify_pixels(pts, *args, out_pf, out_c)
+    ref_pf, ref_c = R.classify_pixels(pts, *args)
+    np.testing.assert_allclose(out_pf, ref_pf, atol=1e-6)
+    np.testing.assert_array_equal(out_c, ref_c)
+    assert n == ref_c.sum()
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(120, 212)])
+@pytest.mark.parametrize("conn8", [False, True])
+def test_connected_components_and_stats(rng, shape, conn8):
+    for frac in (0.0, 0.5, 0.8, 1.0):
+        mask = rng.random(shape) < frac
+        d = smooth_depth(rng, shape, invalid_frac=0.0)
+        parent = np.zeros(max(1, d.size), np.int32)
+        labels = np.zeros(shape, np.int32)
+        n = K.connected_components(mask, d, 0.05, 0.04, conn8, parent, labels)
+        ref_n, ref_labels = R.connected_components(mask, d, 0.05, 0.04, conn8)
+        assert n == ref_n
+        np.testing.assert_array_equal(labels, ref_labels)
+        pf = rng.normal(size=shape + (3,)).astype(np.float32)
+        stats = np.zeros((n, 9))
+        K.blob_stats(labels, n, pf, stats)
+        np.testing.assert_allclose(stats, R.blob_stats(labels, n, pf), rtol=1e-12, atol=1e-9)
+        keep = rng.random(n) < 0.5
+        out = np.zeros(shape, bool)
+        cnt = K.mask_from_labels(labels, keep, out)
+        np.testing.assert_array_equal(out, R.mask_from_labels(labels, keep))
+        assert cnt == out.sum()
+
+
+def test_components_split_on_depth_jump():
+    mask = np.ones((4, 6), bool)
+    d = np.full((4, 6), 2.0, np.float32)
+    d[:, 3:] = 2.5  # 50 cm behind: not the same surface
+    parent = np.zeros(24, np.int32)
+    labels = np.zeros((4, 6), np.int32)
+    assert K.connected_components(mask, d, 0.05, 0.04, True, parent, labels) == 2
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_gather_points(rng, shape):
+    mask = rng.random(shape) < 0.3
+    pts = rng.normal(size=shape + (3,)).astype(np.float32)
+    n_max = int(mask.sum())
+    out_p = np.zeros((n_max, 3), np.float32)
+    out_uv = np.zeros((n_max, 2), np.int32)
+    n = K.gather_points(mask, pts, out_p, out_uv)
+    ref_p, ref_uv = R.gather_points(mask, pts)
+    assert n == n_max
+    np.testing.assert_array_equal(out_p, ref_p)
+    np.testing.assert_array_equal(out_uv, ref_uv)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("radius", [0, 1, 2])
+def test_dilate_mask(rng, shape, radius):
+    mask = rng.random(shape) < 0.05
+    out = np.zeros(shape, bool)
+    K.dilate_mask(mask, radius, out)
+    np.testing.assert_array_equal(out, R.dilate_mask(mask, radius))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_update_background(rng, shape):
+    bg = smooth_depth(rng, shape)
+    cnt = rng.integers(0, 5, shape).astype(np.int32)
+    cnt[bg == 0] = 0
+    for step in range(4):
+        z = (bg + rng.choice([0.0, 0.01, -0.4, 0.6], size=shape)).astype(np.float32)
+        z[rng.random(shape) < 0.2] = 0
+        ex = rng.random(shape) < 0.2
+        args = (z, ex, 0.03, 0.006, 30, 4, 0.01, 0.1)
+        ref_bg, ref_cnt = R.update_background(*args, bg, cnt)
+        K.update_background(*args, bg, cnt)
+        np.testing.assert_allclose(bg, ref_bg, rtol=1e-6, atol=1e-6)
+        np.testing.assert_array_equal(cnt, ref_cnt)
