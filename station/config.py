@@ -135,14 +135,17 @@ class Problem:
     column: Optional[int] = None
 
     def __str__(self) -> str:
+        value = self.value
+        if value is not None and len(value) > 80:
+            value = value[:77] + "..."
         where = self.file
         if self.line is not None:
             where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
         if self.key is None:
             return f"{where}: {self.message}"
-        if self.value is None:
+        if value is None:
             return f"{where}: {self.key} — {self.message}"
-        return f"{where}: {self.key} = {self.value} — {self.message}"
+        return f"{where}: {self.key} = {value} — {self.message}"
 
 
 class ConfigError(Exception):
@@ -252,8 +255,9 @@ class CameraSection(_Section):
         mode = (self.width_px, self.height_px)
         if mode not in DEPTH_MODES:
             modes = ", ".join(f"{w}x{h}" for w, h in DEPTH_MODES)
-            raise _custom("width_px", f"{self.width_px}x{self.height_px}",
-                          f"not a D4xx depth resolution (width_px x height_px); allowed: {modes}")
+            raise _custom("width_px", self.width_px,
+                          f"{self.width_px}x{self.height_px} (width_px x height_px) is not a D4xx "
+                          f"depth resolution; allowed: {modes}")
         if self.fps not in DEPTH_MODES[mode]:
             rates = ", ".join(str(r) for r in DEPTH_MODES[mode])
             raise _custom("fps", self.fps,
@@ -471,7 +475,7 @@ class UsageSection(_Section):
 class StationConfig(_Section):
     """The whole station config; one attribute per TOML section."""
 
-    station: StationSection
+    station: StationSection = _allowed(..., "a [station] table with at least id = \"...\"")
     camera: CameraSection = CameraSection()
     zone: ZoneSection = ZoneSection()
     mirror: MirrorSection = MirrorSection()
@@ -500,8 +504,10 @@ class StationConfig(_Section):
         if bottom < g.bottom_height_m - _TOL or top > g.bottom_height_m + g.height_m + _TOL:
             raise _custom("display.top_edge_below_camera_m", d.top_edge_below_camera_m,
                           f"the display would span {bottom:.2f}..{top:.2f} m above the floor, the "
-                          f"glass {g.bottom_height_m:g}..{g.bottom_height_m + g.height_m:g} m; "
-                          "allowed: the display lies within the glass")
+                          f"glass {g.bottom_height_m:g}..{g.bottom_height_m + g.height_m:g} m (the display "
+                          "hangs from the camera: check camera.mount.height_m, this key, "
+                          "display.height_m and mirror.*); allowed: the display lies within "
+                          "the glass")
         return self
 
 
@@ -896,6 +902,17 @@ def _key(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _literal_args(info: Any) -> tuple[Any, ...]:
+    """The allowed values of a Literal field (or of a list of Literals)."""
+    ann = getattr(info, "annotation", None)
+    while ann is not None:
+        if getattr(ann, "__origin__", None) is Literal:
+            return get_args(ann)
+        args = get_args(ann)
+        ann = args[0] if args else None
+    return ()
+
+
 def _allowed_text(info: Any) -> Optional[str]:
     extra = getattr(info, "json_schema_extra", None)
     if isinstance(extra, dict):
@@ -943,7 +960,12 @@ def _translate(err: ValidationError, model: type[BaseModel], file: str,
                                "less_than"):
                     reason = "out of range"
                 elif etype == "literal_error":
-                    reason = "not one of the allowed values"
+                    kinds = {_toml_kind(a) for a in _literal_args(info)}
+                    if kinds and _toml_kind(value) not in kinds:
+                        reason = (f"wrong type: expected {' or '.join(sorted(kinds))}, "
+                                  f"got {_toml_kind(value)}")
+                    else:
+                        reason = "not one of the allowed values"
                 elif etype == "string_pattern_mismatch":
                     reason = "wrong format"
                 elif etype in ("string_too_long", "string_too_short"):
