@@ -25,6 +25,8 @@ Public API::
     reload_if_changed(current_cfg, path) -> (cfg, ConfigError | None)
     ConfigWatcher(path).poll() -> (cfg, ConfigError | None)
     default_config_dir() -> Path
+    station_config_path(path=None) -> Path       # which file load_station_config reads
+    load_profiles(cfg) -> dict[str, ExerciseProfile]   # offered profiles, strictness applied
 """
 from __future__ import annotations
 
@@ -62,6 +64,7 @@ __all__ = [
     "ConfigError", "Problem", "StationConfig", "ExerciseProfile",
     "load_station_config", "load_exercise", "available_exercises", "check_config",
     "effective_config_toml", "reload_if_changed", "ConfigWatcher", "default_config_dir",
+    "station_config_path", "load_profiles", "parse_hours",
     "DEPTH_MODES", "RULE_NAMES", "STRICTNESS_FACTORS", "ENV_VAR", "SYSTEM_CONFIG_PATH",
 ]
 
@@ -767,7 +770,9 @@ def default_config_dir() -> Path:
     raise ConfigError(f"no packaged configuration found (looked in {repo} and station/defaults)")
 
 
-def _station_path(path: Optional[Path]) -> Path:
+def station_config_path(path: Optional[Path] = None) -> Path:
+    """The station file load_station_config(path) reads: path, else $STATION_CONFIG, else
+    /etc/station/station.toml if it exists, else the packaged default."""
     if path is not None:
         return Path(path)
     env = os.environ.get(ENV_VAR, "").strip()
@@ -851,23 +856,13 @@ _EXPECTED = {
 }
 
 
-def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Optional[type[BaseModel]], Any]:
-    """(model holding the last key, FieldInfo of the last key) for an error location."""
-    cur: Any = model
-    holder: Optional[type[BaseModel]] = None
-    info = None
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if isinstance(cur, type) and issubclass(cur, BaseModel):
-            holder = cur
-            info = cur.model_fields.get(part)
-            if info is None:
-                return holder, None
-            cur = _inner_model(info.annotation)
-        else:
-            return holder, info
-    return holder, info
+def _field_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
+    """The FieldInfo of the key an error location points at (list indices skipped), or None."""
+    names = tuple(part for part in loc if not isinstance(part, int))
+    if not names:
+        return None
+    holder = _model_at(model, names[:-1])
+    return holder.model_fields.get(names[-1]) if holder else None
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[type[BaseModel]]:
@@ -946,7 +941,7 @@ def _translate(err: ValidationError, model: type[BaseModel], file: str,
             p = Problem(file, key, _toml_value(e["input"]), msg)
         else:
             key = _key(loc)
-            _, info = _walk(model, loc)
+            info = _field_at(model, loc)
             allowed = _allowed_text(info)
             if etype == "missing":
                 p = Problem(file, key, None, "missing; required: " + (allowed or "a value"))
@@ -1025,7 +1020,7 @@ def load_station_config(path: Optional[Path] = None) -> StationConfig:
     packaged default. Relative paths in the file are relative to the file's directory. The
     exercise profiles it names must exist (they are not loaded; see check_config).
     """
-    p = _station_path(path)
+    p = station_config_path(path)
     return _load_model(p, StationConfig, STATION_RENAMED_KEYS,
                        {"base_dir": p.resolve().parent})
 
@@ -1092,7 +1087,7 @@ class ConfigWatcher:
     """
 
     def __init__(self, path: Optional[Path] = None, cfg: Optional[StationConfig] = None):
-        self.path = _station_path(path)
+        self.path = station_config_path(path)
         self.cfg = cfg if cfg is not None else check_config(self.path)
         self._sig = self._signature()
         self.last_error: Optional[ConfigError] = None

@@ -476,3 +476,21 @@ def test_watcher_reloads_only_on_change_and_keeps_last_good(tmp_path):
     write(path, MINIMAL + "[camera]\nfps = 60\n")
     _touch_later(path)
     assert w.poll()[0].camera.fps == 60
+
+
+def test_load_profiles_applies_strictness(tmp_path):
+    cfg = load_station_config(write(tmp_path / "station.toml", MINIMAL + """
+[exercise]
+available = ["rdl", "good_morning"]
+strictness = "strict"
+"""))
+    profiles = C.load_profiles(cfg)
+    assert list(profiles) == ["rdl", "good_morning"]
+    assert profiles["rdl"].rules.rounded_back.max_spine_flexion_deg == pytest.approx(16.0)
+
+
+def test_station_config_path(tmp_path, monkeypatch):
+    assert C.station_config_path() == PACKAGED / "station.toml"
+    assert C.station_config_path(tmp_path / "x.toml") == tmp_path / "x.toml"
+    monkeypatch.setenv(C.ENV_VAR, str(tmp_path / "env.toml"))
+    assert C.station_config_path() == tmp_path / "env.toml"
