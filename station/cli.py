@@ -11,9 +11,9 @@ class UserError(Exception):
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
-    from station.config import check_config, default_config_dir
+    from station.config import check_config, station_config_path
 
-    path = Path(args.file) if args.file else default_config_dir() / "station.toml"
+    path = Path(args.file) if args.file else station_config_path(Path(args.config) if args.config else None)
     cfg = check_config(path)
     print(f"{path}: OK (station {cfg.station.id!r}, exercise {cfg.exercise.default!r})")
     return 0
