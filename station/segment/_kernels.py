@@ -470,15 +470,23 @@ def update_background(depth_m, exclude_mask, tol0_m, tol2_per_m, n_avg, count_ma
           rate_near (slow, so a person who stays is not absorbed quickly);
       z further than b beyond tolerance (something in front went away): b moves towards z
           at rate_far.
-    Invalid (0) and excluded pixels are left unchanged.
+    A pixel without depth loses one count per frame and is forgotten (b = 0) at count 0, so
+    a removed object that revealed no-data (out of range, black) does not stay forever.
+    Excluded pixels are left unchanged.
     """
     h, w = depth_m.shape
     for v in range(h):
         for u in range(w):
-            z = depth_m[v, u]
-            if z <= 0.0 or exclude_mask[v, u]:
+            if exclude_mask[v, u]:
                 continue
+            z = depth_m[v, u]
             c = bg_count[v, u]
+            if z <= 0.0:
+                if c > 0:
+                    bg_count[v, u] = c - 1
+                    if c == 1:
+                        bg_depth_m[v, u] = 0.0
+                continue
             if c <= 0:
                 bg_depth_m[v, u] = z
                 bg_count[v, u] = 1

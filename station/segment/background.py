@@ -26,7 +26,7 @@ class BackgroundParams:
     agree_tol0_m: float = 0.03          # an observation agrees within tol0 + tol2 z²
     agree_tol2_per_m: float = 0.006
     n_avg: int = 30                     # running mean over ~this many agreeing frames
-    count_max: int = 1000
+    count_max: int = 300                # also: frames without depth before a pixel is forgotten
     min_count: int = 3                  # agreeing frames before a pixel's background is used
     rate_near: float = 1.0 / 600.0      # new object in front: ~20 s time constant at 30 fps
     rate_far: float = 1.0 / 60.0        # object gone: ~2 s

@@ -201,5 +201,8 @@ def update_background(depth_m, exclude_mask, tol0_m, tol2_per_m, n_avg, count_ma
     out_b[far] = (b + diff * rate_far)[far]
     out_c = c.copy()
     out_c[new] = 1
+    gone = (z <= 0) & ~exclude_mask & (c > 0)
+    out_c[gone] = c[gone] - 1
+    out_b[gone & (c == 1)] = 0.0
     out_c[agree] = np.minimum(c + 1, np.maximum(c, count_max))[agree]
     return out_b.astype(np.float32), out_c.astype(np.int32)
