@@ -1,0 +1,371 @@
+"""The fitter's articulated body: kinematic tree, degrees of freedom, limits and surface.
+
+Independent of the synthetic athlete (station.sim): proportions come from textbook
+anthropometry (segment lengths as fractions of stature, after Drillis & Contini / Winter),
+not from the simulator.
+
+Frames
+------
+Everything here is in the FLOOR frame (station.frames: z up, y from the camera towards the
+lifter, x = camera's right). Each segment has a local frame which, in the neutral pose, is
+aligned with the pelvis frame: x = the person's forward, y = the person's left, z = up.
+A person facing the camera has yaw -90 deg (forward = floor -y, left = floor +x).
+
+Kinematic tree (14 segments, 32 DOF)
+------------------------------------
+pelvis (root: tx ty tz, yaw about z, roll about x, pitch about y: an Euler chain whose
+middle angle is roll, so the gimbal lock is at 90 deg lateral tilt, which never happens)
+  lumbar   joint at spine_low (L5/S1): flexion, lateral bend, twist
+    thorax joint at spine_mid (T12/L1): flexion, lateral bend, twist
+      head   joint at neck: flexion, lateral bend
+      upper_arm_l/r joint at shoulder (clavicle fixed): flexion, abduction, rotation
+        forearm_l/r joint at elbow: flexion (the hand is rigid with the forearm)
+  thigh_l/r joint at hip: flexion, abduction, rotation
+    shank_l/r joint at knee: flexion
+      foot_l/r joint at ankle: dorsiflexion
+
+Each DOF is one prismatic or revolute axis in its segment's local frame; a segment's frame is
+parent_frame * Trans(offset) * Rot(dof_1) * Rot(dof_2) * ... Signs are chosen so that a
+positive angle is the anatomical flexion / abduction / internal rotation on both sides.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from station.model import SKELETON_POINTS
+
+DEG = np.pi / 180.0
+
+SEGMENTS: tuple[str, ...] = (
+    "pelvis", "lumbar", "thorax", "head",
+    "upper_arm_l", "forearm_l", "upper_arm_r", "forearm_r",
+    "thigh_l", "shank_l", "foot_l", "thigh_r", "shank_r", "foot_r",
+)
+SEG: dict[str, int] = {n: i for i, n in enumerate(SEGMENTS)}
+SEG_PARENT = np.array([-1, 0, 1, 2, 2, 4, 2, 6, 0, 8, 9, 0, 11, 12], dtype=np.int32)
+
+PRISMATIC = 0
+REVOLUTE = 1
+
+_X = (1.0, 0.0, 0.0)
+_Y = (0.0, 1.0, 0.0)
+_Z = (0.0, 0.0, 1.0)
+_NX = (-1.0, 0.0, 0.0)
+_NY = (0.0, -1.0, 0.0)
+_NZ = (0.0, 0.0, -1.0)
+
+# (name, segment, type, local axis, lower limit, upper limit, prior sigma (rad or m) or 0 = none)
+_DOF_TABLE: tuple = (
+    ("root_tx", "pelvis", PRISMATIC, _X, -np.inf, np.inf, 0.0),
+    ("root_ty", "pelvis", PRISMATIC, _Y, -np.inf, np.inf, 0.0),
+    ("root_tz", "pelvis", PRISMATIC, _Z, -np.inf, np.inf, 0.0),
+    ("root_yaw", "pelvis", REVOLUTE, _Z, -np.inf, np.inf, 0.0),
+    ("root_roll", "pelvis", REVOLUTE, _X, -40 * DEG, 40 * DEG, 0.0),
+    ("root_pitch", "pelvis", REVOLUTE, _Y, -40 * DEG, 100 * DEG, 0.0),
+    ("lumbar_flex", "lumbar", REVOLUTE, _Y, -30 * DEG, 60 * DEG, 25 * DEG),
+    ("lumbar_lat", "lumbar", REVOLUTE, _X, -30 * DEG, 30 * DEG, 10 * DEG),
+    ("lumbar_twist", "lumbar", REVOLUTE, _Z, -30 * DEG, 30 * DEG, 10 * DEG),
+    ("thorax_flex", "thorax", REVOLUTE, _Y, -25 * DEG, 45 * DEG, 25 * DEG),
+    ("thorax_lat", "thorax", REVOLUTE, _X, -25 * DEG, 25 * DEG, 10 * DEG),
+    ("thorax_twist", "thorax", REVOLUTE, _Z, -35 * DEG, 35 * DEG, 10 * DEG),
+    ("neck_flex", "head", REVOLUTE, _Y, -50 * DEG, 70 * DEG, 30 * DEG),
+    ("neck_lat", "head", REVOLUTE, _X, -40 * DEG, 40 * DEG, 15 * DEG),
+    # shoulder: flexion raises the hanging arm forward (about -y), abduction sideways.
+    ("shoulder_l_flex", "upper_arm_l", REVOLUTE, _NY, -60 * DEG, 180 * DEG, 0.0),
+    ("shoulder_l_abd", "upper_arm_l", REVOLUTE, _X, -30 * DEG, 170 * DEG, 0.0),
+    ("shoulder_l_rot", "upper_arm_l", REVOLUTE, _NZ, -90 * DEG, 90 * DEG, 20 * DEG),
+    ("elbow_l_flex", "forearm_l", REVOLUTE, _NY, 0.0, 150 * DEG, 0.0),
+    ("shoulder_r_flex", "upper_arm_r", REVOLUTE, _NY, -60 * DEG, 180 * DEG, 0.0),
+    ("shoulder_r_abd", "upper_arm_r", REVOLUTE, _NX, -30 * DEG, 170 * DEG, 0.0),
+    ("shoulder_r_rot", "upper_arm_r", REVOLUTE, _Z, -90 * DEG, 90 * DEG, 20 * DEG),
+    ("elbow_r_flex", "forearm_r", REVOLUTE, _NY, 0.0, 150 * DEG, 0.0),
+    # hip: flexion swings the thigh forward (about -y); knee flexion swings the shank back.
+    ("hip_l_flex", "thigh_l", REVOLUTE, _NY, -30 * DEG, 135 * DEG, 0.0),
+    ("hip_l_abd", "thigh_l", REVOLUTE, _X, -25 * DEG, 50 * DEG, 15 * DEG),
+    ("hip_l_rot", "thigh_l", REVOLUTE, _NZ, -45 * DEG, 45 * DEG, 15 * DEG),
+    ("knee_l_flex", "shank_l", REVOLUTE, _Y, 0.0, 150 * DEG, 0.0),
+    ("ankle_l_flex", "foot_l", REVOLUTE, _NY, -50 * DEG, 40 * DEG, 20 * DEG),
+    ("hip_r_flex", "thigh_r", REVOLUTE, _NY, -30 * DEG, 135 * DEG, 0.0),
+    ("hip_r_abd", "thigh_r", REVOLUTE, _NX, -25 * DEG, 50 * DEG, 15 * DEG),
+    ("hip_r_rot", "thigh_r", REVOLUTE, _Z, -45 * DEG, 45 * DEG, 15 * DEG),
+    ("knee_r_flex", "shank_r", REVOLUTE, _Y, 0.0, 150 * DEG, 0.0),
+    ("ankle_r_flex", "foot_r", REVOLUTE, _NY, -50 * DEG, 40 * DEG, 20 * DEG),
+)
+DOFS: tuple[str, ...] = tuple(d[0] for d in _DOF_TABLE)
+DOF: dict[str, int] = {n: i for i, n in enumerate(DOFS)}
+N_DOF = len(DOFS)
+N_SEG = len(SEGMENTS)
+DOF_SEG = np.array([SEG[d[1]] for d in _DOF_TABLE], dtype=np.int32)
+DOF_TYPE = np.array([d[2] for d in _DOF_TABLE], dtype=np.int32)
+DOF_AXIS = np.array([d[3] for d in _DOF_TABLE], dtype=np.float64)
+DOF_LOWER = np.array([d[4] for d in _DOF_TABLE], dtype=np.float64)
+DOF_UPPER = np.array([d[5] for d in _DOF_TABLE], dtype=np.float64)
+DOF_PRIOR_SIGMA = np.array([d[6] for d in _DOF_TABLE], dtype=np.float64)
+ROOT_TRANSLATION = np.array([0, 1, 2])
+REVOLUTE_DOFS = np.nonzero(DOF_TYPE == REVOLUTE)[0]
+
+# DOF range per segment (DOFs are stored segment by segment, in tree order).
+SEG_DOF_START = np.array([int(np.argmax(DOF_SEG == s)) if np.any(DOF_SEG == s) else 0
+                          for s in range(N_SEG)], dtype=np.int32)
+SEG_DOF_COUNT = np.array([int(np.sum(DOF_SEG == s)) for s in range(N_SEG)], dtype=np.int32)
+
+
+def _chain() -> np.ndarray:
+    """chain[s, j] = 1 when DOF j moves segment s (j belongs to s or one of its ancestors)."""
+    chain = np.zeros((N_SEG, N_DOF), dtype=np.uint8)
+    for s in range(N_SEG):
+        a = s
+        while a >= 0:
+            chain[s, DOF_SEG == a] = 1
+            a = SEG_PARENT[a]
+    return chain
+
+
+SEG_CHAIN = _chain()
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Body dimensions from a few shape parameters.
+
+    height_m: stature (floor to the top of the head).
+    build: scale of the surface radii (1 = average build; 1.2 = 20% thicker limbs/torso).
+    leg_ratio: scale of the leg (thigh + shank) length relative to the stature table.
+    shoulder_ratio: scale of the shoulder (and hip) width.
+    """
+
+    height_m: float = 1.75
+    build: float = 1.0
+    leg_ratio: float = 1.0
+    shoulder_ratio: float = 1.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"height_m": self.height_m, "build": self.build,
+                "leg_ratio": self.leg_ratio, "shoulder_ratio": self.shoulder_ratio}
+
+
+@dataclass
+class BodyModel:
+    """Arrays the kernels use, for one Shape. Floats are float64; indices int32.
+
+    seg_offset: (N_SEG, 3) joint position in the parent's local frame.
+    point_seg, point_local: the SKELETON_POINTS (model.py order) as (segment, local position).
+    cap_seg, cap_a_local, cap_b_local, cap_ra, cap_rb: tapered capsules on the segments.
+    sample_seg, sample_local, sample_normal_local, sample_cap: surface samples (model->data).
+    collision_pairs: (k, 2) capsule index pairs that must not interpenetrate.
+    sole_seg, sole_local: points on the soles (feet on the floor term).
+    """
+
+    shape: Shape
+    seg_offset: np.ndarray
+    point_seg: np.ndarray
+    point_local: np.ndarray
+    cap_names: tuple[str, ...]
+    cap_seg: np.ndarray
+    cap_a_local: np.ndarray
+    cap_b_local: np.ndarray
+    cap_ra: np.ndarray
+    cap_rb: np.ndarray
+    sample_seg: np.ndarray = field(repr=False, default=None)
+    sample_local: np.ndarray = field(repr=False, default=None)
+    sample_normal_local: np.ndarray = field(repr=False, default=None)
+    sample_cap: np.ndarray = field(repr=False, default=None)
+    collision_pairs: np.ndarray = field(repr=False, default=None)
+    sole_seg: np.ndarray = field(repr=False, default=None)
+    sole_local: np.ndarray = field(repr=False, default=None)
+    hand_caps: np.ndarray = field(repr=False, default=None)
+
+
+# Anthropometric fractions of stature (Drillis & Contini; Winter, Biomechanics of Human
+# Movement, fig. 4.1), rounded.
+_ANKLE_H = 0.039
+_SHANK = 0.246
+_THIGH = 0.245
+_UPPER_ARM = 0.186
+_FOREARM = 0.146
+_HAND = 0.108
+_SHOULDER_H = 0.818
+_HEAD_CENTRE_H = 0.925
+
+
+def build_body(shape: Shape = Shape()) -> BodyModel:
+    """The body's bones, joints and capsules for a shape (floor-frame metres)."""
+    H = float(shape.height_m)
+    b = float(shape.build)
+    leg = float(shape.leg_ratio)
+    sw = float(shape.shoulder_ratio)
+    thigh = _THIGH * H * leg
+    shank = _SHANK * H * leg
+    hip_h = (_ANKLE_H + _SHANK + _THIGH) * H  # nominal hip height, for the trunk layout
+    # Trunk lengths fill the gap between the (nominal) hip and the shoulders.
+    sl_up, sl_back = 0.055 * H, 0.022 * H          # pelvis -> spine_low (L5/S1)
+    lumbar_len = 0.100 * H                           # spine_low -> spine_mid
+    neck_up = (_SHOULDER_H * H) - hip_h - sl_up - lumbar_len  # spine_mid -> shoulder line
+    neck_fwd = 0.030 * H
+    half_sh = 0.105 * H * sw                         # glenohumeral half-separation
+    half_hip = 0.050 * H * sw                        # hip joint centre half-separation
+
+    off = np.zeros((N_SEG, 3))
+    off[SEG["lumbar"]] = (-sl_back, 0.0, sl_up)
+    off[SEG["thorax"]] = (0.0, 0.0, lumbar_len)
+    off[SEG["head"]] = (neck_fwd, 0.0, neck_up)
+    off[SEG["upper_arm_l"]] = (neck_fwd, half_sh, neck_up)
+    off[SEG["upper_arm_r"]] = (neck_fwd, -half_sh, neck_up)
+    off[SEG["forearm_l"]] = (0.0, 0.0, -_UPPER_ARM * H)
+    off[SEG["forearm_r"]] = (0.0, 0.0, -_UPPER_ARM * H)
+    off[SEG["thigh_l"]] = (0.0, half_hip, 0.0)
+    off[SEG["thigh_r"]] = (0.0, -half_hip, 0.0)
+    off[SEG["shank_l"]] = (0.0, 0.0, -thigh)
+    off[SEG["shank_r"]] = (0.0, 0.0, -thigh)
+    off[SEG["foot_l"]] = (0.0, 0.0, -shank)
+    off[SEG["foot_r"]] = (0.0, 0.0, -shank)
+
+    head_up = (_HEAD_CENTRE_H - _SHOULDER_H) * H
+    pts = {
+        "head": ("head", (0.01 * H, 0.0, head_up)),
+        "neck": ("thorax", (neck_fwd, 0.0, neck_up)),
+        "shoulder_l": ("upper_arm_l", (0.0, 0.0, 0.0)),
+        "shoulder_r": ("upper_arm_r", (0.0, 0.0, 0.0)),
+        "elbow_l": ("forearm_l", (0.0, 0.0, 0.0)),
+        "elbow_r": ("forearm_r", (0.0, 0.0, 0.0)),
+        "wrist_l": ("forearm_l", (0.0, 0.0, -_FOREARM * H)),
+        "wrist_r": ("forearm_r", (0.0, 0.0, -_FOREARM * H)),
+        "pelvis": ("pelvis", (0.0, 0.0, 0.0)),
+        "hip_l": ("thigh_l", (0.0, 0.0, 0.0)),
+        "hip_r": ("thigh_r", (0.0, 0.0, 0.0)),
+        "knee_l": ("shank_l", (0.0, 0.0, 0.0)),
+        "knee_r": ("shank_r", (0.0, 0.0, 0.0)),
+        "ankle_l": ("foot_l", (0.0, 0.0, 0.0)),
+        "ankle_r": ("foot_r", (0.0, 0.0, 0.0)),
+        "spine_low": ("lumbar", (0.0, 0.0, 0.0)),
+        "spine_mid": ("thorax", (0.0, 0.0, 0.0)),
+    }
+    point_seg = np.array([SEG[pts[n][0]] for n in SKELETON_POINTS], dtype=np.int32)
+    point_local = np.array([pts[n][1] for n in SKELETON_POINTS], dtype=np.float64)
+
+    # Capsules: (name, segment, a, b, ra, rb) in local metres; radii scaled by build.
+    fa = _FOREARM * H
+    ua = _UPPER_ARM * H
+    foot_drop = -(_ANKLE_H * H) + 0.020 * H * b     # sole on the floor in the neutral pose
+    caps = [
+        # pelvis: wide, across the left axis, centred a little above the hip joints
+        ("pelvis", "pelvis", (0.0, 0.035 * H * sw, 0.012 * H), (0.0, -0.035 * H * sw, 0.012 * H),
+         0.062 * H * b, 0.062 * H * b),
+        # abdomen: in front of the lumbar spine
+        ("abdomen", "lumbar", (0.030 * H, 0.030 * H * sw, 0.050 * H),
+         (0.030 * H, -0.030 * H * sw, 0.050 * H), 0.058 * H * b, 0.058 * H * b),
+        # chest: two capsules across, lower and upper thorax
+        ("chest_low", "thorax", (0.035 * H, 0.035 * H * sw, 0.035 * H),
+         (0.035 * H, -0.035 * H * sw, 0.035 * H), 0.062 * H * b, 0.062 * H * b),
+        ("chest_high", "thorax", (0.030 * H, 0.045 * H * sw, 0.095 * H),
+         (0.030 * H, -0.045 * H * sw, 0.095 * H), 0.058 * H * b, 0.058 * H * b),
+        ("neck", "head", (0.0, 0.0, 0.0), (0.01 * H, 0.0, 0.06 * H), 0.032 * H * b, 0.032 * H * b),
+        ("head", "head", (0.01 * H, 0.0, head_up), (0.01 * H, 0.0, head_up), 0.052 * H, 0.052 * H),
+        ("upper_arm_l", "upper_arm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -ua), 0.030 * H * b, 0.024 * H * b),
+        ("forearm_l", "forearm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -fa), 0.022 * H * b, 0.016 * H * b),
+        ("hand_l", "forearm_l", (0.0, 0.0, -fa - 0.02 * H), (0.0, 0.0, -fa - 0.065 * H),
+         0.020 * H, 0.020 * H),
+        ("upper_arm_r", "upper_arm_r", (0.0, 0.0, 0.0), (0.0, 0.0, -ua), 0.030 * H * b, 0.024 * H * b),
+        ("forearm_r", "forearm_r", (0.0, 0.0, 0.0), (0.0, 0.0, -fa), 0.022 * H * b, 0.016 * H * b),
+        ("hand_r", "forearm_r", (0.0, 0.0, -fa - 0.02 * H), (0.0, 0.0, -fa - 0.065 * H),
+         0.020 * H, 0.020 * H),
+        ("thigh_l", "thigh_l", (0.0, 0.0, -0.03 * H), (0.0, 0.0, -thigh), 0.048 * H * b, 0.031 * H * b),
+        ("shank_l", "shank_l", (0.0, 0.0, 0.0), (0.0, 0.0, -shank), 0.030 * H * b, 0.020 * H * b),
+        ("foot_l", "foot_l", (-0.025 * H, 0.0, foot_drop), (0.105 * H, 0.0, foot_drop),
+         0.020 * H * b, 0.020 * H * b),
+        ("thigh_r", "thigh_r", (0.0, 0.0, -0.03 * H), (0.0, 0.0, -thigh), 0.048 * H * b, 0.031 * H * b),
+        ("shank_r", "shank_r", (0.0, 0.0, 0.0), (0.0, 0.0, -shank), 0.030 * H * b, 0.020 * H * b),
+        ("foot_r", "foot_r", (-0.025 * H, 0.0, foot_drop), (0.105 * H, 0.0, foot_drop),
+         0.020 * H * b, 0.020 * H * b),
+    ]
+    cap_names = tuple(c[0] for c in caps)
+    cap_seg = np.array([SEG[c[1]] for c in caps], dtype=np.int32)
+    cap_a = np.array([c[2] for c in caps], dtype=np.float64)
+    cap_b = np.array([c[3] for c in caps], dtype=np.float64)
+    cap_ra = np.array([c[4] for c in caps], dtype=np.float64)
+    cap_rb = np.array([c[5] for c in caps], dtype=np.float64)
+    ci = {n: i for i, n in enumerate(cap_names)}
+    pairs = []
+    for s in ("l", "r"):
+        for limb in (f"forearm_{s}", f"hand_{s}"):
+            for other in ("thigh_l", "thigh_r", "pelvis", "abdomen"):
+                pairs.append((ci[limb], ci[other]))
+        pairs.append((ci[f"upper_arm_{s}"], ci["chest_low"]))
+        pairs.append((ci[f"upper_arm_{s}"], ci["abdomen"]))
+        pairs.append((ci[f"forearm_{s}"], ci["chest_low"]))
+    pairs.append((ci["thigh_l"], ci["thigh_r"]))
+    pairs.append((ci["shank_l"], ci["shank_r"]))
+    pairs.append((ci["foot_l"], ci["foot_r"]))
+
+    sole_seg = np.array([SEG["foot_l"]] * 2 + [SEG["foot_r"]] * 2, dtype=np.int32)
+    sole_z = foot_drop - 0.020 * H * b
+    sole_local = np.array([(-0.025 * H, 0.0, sole_z), (0.105 * H, 0.0, sole_z)] * 2)
+
+    body = BodyModel(shape=shape, seg_offset=off, point_seg=point_seg, point_local=point_local,
+                     cap_names=cap_names, cap_seg=cap_seg, cap_a_local=cap_a, cap_b_local=cap_b,
+                     cap_ra=cap_ra, cap_rb=cap_rb, collision_pairs=np.array(pairs, dtype=np.int32),
+                     sole_seg=sole_seg, sole_local=sole_local,
+                     hand_caps=np.array([ci["hand_l"], ci["hand_r"]], dtype=np.int32))
+    _add_surface_samples(body)
+    return body
+
+
+def _perp_basis(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = np.linalg.norm(d)
+    d = d / n if n > 1e-12 else np.array([0.0, 0.0, 1.0])
+    helper = np.array([1.0, 0.0, 0.0]) if abs(d[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    e1 = np.cross(d, helper)
+    e1 /= np.linalg.norm(e1)
+    return e1, np.cross(d, e1)
+
+
+def _add_surface_samples(body: BodyModel, n_around: int = 10, spacing_m: float = 0.05) -> None:
+    """Rings of surface points on each capsule (local frame), for the model->data terms."""
+    segs, locs, norms, capi = [], [], [], []
+    for c in range(len(body.cap_seg)):
+        a, b = body.cap_a_local[c], body.cap_b_local[c]
+        ra, rb = body.cap_ra[c], body.cap_rb[c]
+        d = b - a
+        length = float(np.linalg.norm(d))
+        e1, e2 = _perp_basis(d)
+        if length < 1e-9:  # a sphere: a few rings over the whole sphere
+            axis = np.array([0.0, 0.0, 1.0])
+            e1, e2 = _perp_basis(axis)
+            for el in np.linspace(-60, 60, 5) * DEG:
+                for k in range(n_around):
+                    phi = 2 * np.pi * k / n_around
+                    n = np.cos(el) * (np.cos(phi) * e1 + np.sin(phi) * e2) + np.sin(el) * axis
+                    segs.append(body.cap_seg[c]); locs.append(a + ra * n); norms.append(n); capi.append(c)
+            continue
+        n_rings = max(2, int(np.ceil(length / spacing_m)) + 1)
+        for t in np.linspace(0.0, 1.0, n_rings):
+            r = ra + t * (rb - ra)
+            for k in range(n_around):
+                phi = 2 * np.pi * k / n_around
+                n = np.cos(phi) * e1 + np.sin(phi) * e2
+                segs.append(body.cap_seg[c]); locs.append(a + t * d + r * n); norms.append(n); capi.append(c)
+    body.sample_seg = np.array(segs, dtype=np.int32)
+    body.sample_local = np.array(locs, dtype=np.float64)
+    body.sample_normal_local = np.array(norms, dtype=np.float64)
+    body.sample_cap = np.array(capi, dtype=np.int32)
+
+
+def neutral_pose(shape: Shape = Shape(), x_m: float = 0.0, y_m: float = 2.5,
+                 yaw_rad: float = -np.pi / 2) -> np.ndarray:
+    """Standing upright, arms hanging, facing the camera (yaw -90 deg) at (x, y) on the floor."""
+    theta = np.zeros(N_DOF)
+    theta[DOF["root_tx"]] = x_m
+    theta[DOF["root_ty"]] = y_m
+    theta[DOF["root_tz"]] = (_ANKLE_H + (_SHANK + _THIGH) * shape.leg_ratio) * shape.height_m
+    theta[DOF["root_yaw"]] = yaw_rad
+    theta[DOF["shoulder_l_abd"]] = 6 * DEG
+    theta[DOF["shoulder_r_abd"]] = 6 * DEG
+    theta[DOF["elbow_l_flex"]] = 8 * DEG
+    theta[DOF["elbow_r_flex"]] = 8 * DEG
+    return theta
+
+
+def with_shape(body: BodyModel, **changes) -> BodyModel:
+    return build_body(replace(body.shape, **changes))

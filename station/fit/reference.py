@@ -1,0 +1,237 @@
+"""Slow, obviously-correct NumPy twins of station.fit._kernels (tests only).
+
+Same names; each returns its outputs instead of filling preallocated arrays (accumulating
+kernels: returns the increments).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def rodrigues(axis: np.ndarray, angle: float) -> np.ndarray:
+    K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return np.eye(3) + np.sin(angle) * K + (1 - np.cos(angle)) * (K @ K)
+
+
+def forward_kinematics(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis):
+    n_seg = len(seg_parent)
+    R = np.zeros((n_seg, 3, 3))
+    t = np.zeros((n_seg, 3))
+    twist = np.zeros((len(theta), 6))
+    for s in range(n_seg):
+        p = seg_parent[s]
+        if p < 0:
+            Rs, ts = np.eye(3), np.asarray(seg_offset[s], float).copy()
+        else:
+            Rs, ts = R[p].copy(), t[p] + R[p] @ seg_offset[s]
+        for j in np.nonzero(dof_seg == s)[0]:
+            aw = Rs @ dof_axis[j]
+            if dof_type[j] == 0:
+                ts = ts + aw * theta[j]
+                twist[j] = np.concatenate([np.zeros(3), aw])
+            else:
+                twist[j] = np.concatenate([aw, np.cross(ts, aw)])
+                Rs = Rs @ rodrigues(dof_axis[j], theta[j])
+        R[s], t[s] = Rs, ts
+    return R, t, twist
+
+
+def points_to_world(seg_R, seg_t, point_seg, point_local):
+    return np.einsum("nij,nj->ni", seg_R[point_seg], point_local) + seg_t[point_seg]
+
+
+def vectors_to_world(seg_R, point_seg, vec_local):
+    return np.einsum("nij,nj->ni", seg_R[point_seg], vec_local)
+
+
+def _closest_t(p, a, b):
+    d = b - a
+    dd = d @ d
+    if dd <= 1e-12:
+        return 0.0
+    return float(np.clip((p - a) @ d / dd, 0.0, 1.0))
+
+
+def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb):
+    n = len(points)
+    idx = np.full(n, -1, dtype=np.int32)
+    dist = np.full(n, np.inf)
+    normal = np.tile([0.0, 0.0, 1.0], (n, 1))
+    for i, p in enumerate(points):
+        for c in range(len(cap_a)):
+            t = _closest_t(p, cap_a[c], cap_b[c])
+            diff = p - (cap_a[c] + t * (cap_b[c] - cap_a[c]))
+            L = np.linalg.norm(diff)
+            d = L - (cap_ra[c] + t * (cap_rb[c] - cap_ra[c]))
+            if d < dist[i]:
+                dist[i], idx[i] = d, c
+                normal[i] = diff / L if L > 1e-12 else [0.0, 0.0, 1.0]
+    return idx, dist, normal
+
+
+def twist_row(x, n):
+    return np.concatenate([np.cross(x, n), n])
+
+
+def data_term(points, cap_idx, dist, normal, cap_seg, gate_m, sigma_m, weight, n_seg):
+    H = np.zeros((n_seg, 6, 6))
+    g = np.zeros((n_seg, 6))
+    count = np.zeros(n_seg)
+    stats = np.zeros(4)
+    s2 = sigma_m ** 2
+    for p, c, r, nrm in zip(points, cap_idx, dist, normal):
+        if c < 0 or not abs(r) < gate_m:
+            stats[3] += 1
+            stats[0] += weight
+            continue
+        w = weight * (s2 / (s2 + r * r)) ** 2 / s2
+        s = cap_seg[c]
+        u = twist_row(p - r * nrm, -nrm)
+        H[s] += w * np.outer(u, u)
+        g[s] += w * u * r
+        count[s] += 1
+        stats += [weight * r * r / (s2 + r * r), 1, abs(r), 0]
+    return H, g, count, stats
+
+
+def assemble_normal_equations(H_seg, g_seg, dof_twist, seg_chain):
+    n_dof = len(dof_twist)
+    A = np.zeros((n_dof, n_dof))
+    b = np.zeros(n_dof)
+    for s in range(len(H_seg)):
+        X = dof_twist.T * seg_chain[s][None, :]  # (6, n_dof), zero columns off the chain
+        A += X.T @ H_seg[s] @ X
+        b += X.T @ g_seg[s]
+    return A, b
+
+
+def dense_rows(seg1, x1, n1, seg2, x2, n2, residual, weight, dof_twist, seg_chain):
+    n_dof = len(dof_twist)
+    A = np.zeros((n_dof, n_dof))
+    b = np.zeros(n_dof)
+    for q in range(len(residual)):
+        row = seg_chain[seg1[q]] * (dof_twist @ twist_row(x1[q], n1[q]))
+        if seg2[q] >= 0:
+            row = row + seg_chain[seg2[q]] * (dof_twist @ twist_row(x2[q], n2[q]))
+        A += weight[q] * np.outer(row, row)
+        b += weight[q] * row * residual[q]
+    return A, b
+
+
+def capsule_pair_penetration(cap_a, cap_b, cap_ra, cap_rb, pairs):
+    k = len(pairs)
+    p1 = np.zeros((k, 3))
+    p2 = np.zeros((k, 3))
+    nrm = np.zeros((k, 3))
+    depth = np.zeros(k)
+    eps = 1e-12
+    for q, (i, j) in enumerate(pairs):
+        d1, d2, r = cap_b[i] - cap_a[i], cap_b[j] - cap_a[j], cap_a[i] - cap_a[j]
+        a, e, f = d1 @ d1, d2 @ d2, d2 @ r
+        if a <= eps and e <= eps:
+            s = t = 0.0
+        elif a <= eps:
+            s, t = 0.0, np.clip(f / e, 0, 1)
+        else:
+            c = d1 @ r
+            if e <= eps:
+                s, t = np.clip(-c / a, 0, 1), 0.0
+            else:
+                b = d1 @ d2
+                den = a * e - b * b
+                s = np.clip((b * f - c * e) / den, 0, 1) if den > eps else 0.0
+                t = (b * s + f) / e
+                if t < 0:
+                    t, s = 0.0, np.clip(-c / a, 0, 1)
+                elif t > 1:
+                    t, s = 1.0, np.clip((b - c) / a, 0, 1)
+        p1[q], p2[q] = cap_a[i] + s * d1, cap_a[j] + t * d2
+        L = np.linalg.norm(p1[q] - p2[q])
+        nrm[q] = (p1[q] - p2[q]) / L if L > eps else [0, 0, 1]
+        depth[q] = (cap_ra[i] + s * (cap_rb[i] - cap_ra[i])) + (cap_ra[j] + t * (cap_rb[j] - cap_ra[j])) - L
+    return p1, p2, nrm, depth
+
+
+def distance_transform_nearest(mask):
+    """Brute force: squared distance to every True pixel (ties resolved arbitrarily)."""
+    h, w = mask.shape
+    vs, us = np.nonzero(mask)
+    dist2 = np.full((h, w), np.inf)
+    nu = np.full((h, w), -1, dtype=np.int32)
+    nv = np.full((h, w), -1, dtype=np.int32)
+    if len(vs) == 0:
+        return dist2, nu, nv
+    V, U = np.mgrid[0:h, 0:w]
+    d2 = (V[..., None] - vs) ** 2 + (U[..., None] - us) ** 2
+    k = np.argmin(d2, axis=-1)
+    return d2.min(axis=-1).astype(float), us[k].astype(np.int32), vs[k].astype(np.int32)
+
+
+def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor,
+                       fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
+                       huber_m, w_silhouette, w_freespace, n_seg):
+    H = np.zeros((n_seg, 6, 6))
+    g = np.zeros((n_seg, 6))
+    seg_stats = np.zeros((n_seg, 4))
+    stats = np.zeros(2)
+    h, w = mask.shape
+
+    def add(s, x, n, wt, r):
+        u = twist_row(x, n)
+        H[s] += wt * np.outer(u, u)
+        g[s] += wt * u * r
+
+    for x, nrm, s in zip(samples, normals, sample_seg):
+        if nrm @ (cam_pos - x) <= 0:
+            continue
+        xc = R_cam_floor @ x + t_cam_floor
+        if xc[2] < 0.05:
+            continue
+        seg_stats[s, 0] += 1
+        ui = int(np.floor(fx * xc[0] / xc[2] + cx + 0.5))
+        vi = int(np.floor(fy * xc[1] / xc[2] + cy + 0.5))
+        inside = 0 <= ui < w and 0 <= vi < h
+        uc, vc = min(max(ui, 0), w - 1), min(max(vi, 0), h - 1)
+        D = float(depth[vc, uc]) if inside else 0.0
+        z = xc[2]
+        if inside and mask[vc, uc]:
+            if 0 < D < z - depth_margin_m:
+                seg_stats[s, 2] += 1
+            elif D > 0 and D > z + depth_margin_m:
+                r = z - (D - depth_margin_m)
+                wt = w_freespace * min(1.0, huber_m / abs(r)) if r != 0 else w_freespace
+                add(s, x, R_cam_floor[2], wt, r)
+                stats += [wt * r * r, 1]
+            else:
+                seg_stats[s, 1] += 1
+            continue
+        if 0 < D < z - depth_margin_m:
+            seg_stats[s, 2] += 1
+            continue
+        nu, nv = near_u[vc, uc], near_v[vc, uc]
+        if nu < 0:
+            seg_stats[s, 3] += 1
+            continue
+        uf = fx * xc[0] / xc[2] + cx
+        vf = fy * xc[1] / xc[2] + cy
+        ep = np.array([uf - nu, vf - nv])
+        L = np.linalg.norm(ep)
+        if L <= edge_tol_px:
+            seg_stats[s, 1] += 1
+            continue
+        seg_stats[s, 3] += 1
+        ep = ep * (L - edge_tol_px) / L
+        e = np.array([ep[0] * z / fx, ep[1] * z / fy])
+        a = np.linalg.norm(e)
+        wt = w_silhouette * (min(1.0, huber_m / a) if a > 0 else 1.0)
+        add(s, x, R_cam_floor[0], wt, e[0])
+        add(s, x, R_cam_floor[1], wt, e[1])
+        stats += [wt * (e @ e), 1]
+    return H, g, seg_stats, stats
+
+
+def subsample_indices(n_points, max_points):
+    if n_points <= max_points:
+        return np.arange(n_points)
+    step = n_points / max_points
+    return np.array([int(i * step) for i in range(max_points)])

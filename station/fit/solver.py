@@ -1,0 +1,323 @@
+"""One frame's fit: energy terms and damped Gauss-Newton (Levenberg-Marquardt) iterations.
+
+Energy (all residuals in metres or radians, each term a sum of weighted squares):
+  data      data -> model: each cloud point's signed distance to the nearest capsule surface
+            (point-to-plane along the surface normal), Geman-McClure weighted with scale
+            `data_sigma_m`, gated at `data_gate_m`; normalised to `data_ref_points` points.
+  silhouette / freespace   model -> data: camera-facing surface samples projected into the
+            decimated depth image must fall inside the person mask (else pulled towards the
+            nearest mask pixel) and must not float in front of the observed depth.
+  limits    soft joint limits (sigma `limit_sigma_rad` outside [lower, upper]).
+  prior     weak pull of poorly observed DOFs (twists, rotations) towards neutral.
+  temporal  towards the constant-velocity prediction (`temporal_sigma_rad`, `_m`).
+  floor     sole points never below the floor; a weak pull onto it when within a band.
+  collision capsule pairs (forearms/hands vs thighs/pelvis, arms vs torso, shanks, feet)
+            must not interpenetrate.
+Normal equations are accumulated per segment in numba (station.fit._kernels) and mapped to
+the 32 DOFs; the 32x32 system is solved with NumPy. Geometry is float64 in the floor frame.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from station.fit import _kernels as K
+from station.fit.body_model import (
+    DOF_AXIS, DOF_LOWER, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG,
+    PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel,
+)
+from station.frames import T_floor_cam_from_plane, apply, invert
+from station.model import PersonCloud
+
+
+@dataclass(frozen=True)
+class FitWeights:
+    """Weights, scales and thresholds of the energy (all arguments, no globals)."""
+
+    data: float = 1.0
+    data_sigma_m: float = 0.02
+    data_gate_m: float = 0.12
+    data_ref_points: float = 1000.0
+    silhouette: float = 0.3
+    freespace: float = 0.3
+    silhouette_sigma_m: float = 0.02
+    depth_margin_m: float = 0.04
+    edge_tol_px: float = 1.0
+    huber_m: float = 0.05
+    limit_sigma_rad: float = 0.01
+    prior: float = 1.0
+    temporal_sigma_rad: float = 0.35
+    temporal_sigma_m: float = 0.10
+    floor_sigma_m: float = 0.005
+    floor_contact_band_m: float = 0.04
+    floor_contact_sigma_m: float = 0.03
+    collision_sigma_m: float = 0.01
+    collision_slack_m: float = 0.01
+    damping: float = 1e-3
+    max_step_rad: float = 0.35
+    max_step_m: float = 0.15
+
+
+@dataclass
+class FrameData:
+    """One frame prepared for fitting (floor frame, float64)."""
+
+    points_floor_m: np.ndarray      # (n, 3) subsampled person points
+    T_floor_cam: np.ndarray
+    R_cam_floor: np.ndarray
+    t_cam_floor: np.ndarray
+    cam_pos_floor_m: np.ndarray
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    mask: np.ndarray                # (h, w) bool
+    depth_m: np.ndarray             # (h, w) float32
+    near_u: np.ndarray              # (h, w) int32 nearest mask pixel
+    near_v: np.ndarray
+
+
+def prepare_frame(cloud: PersonCloud, max_points: int = 1500,
+                  T_floor_cam: np.ndarray | None = None) -> FrameData:
+    """Subsample the cloud (deterministic stride), move it to the floor frame, distance
+    transform of the mask."""
+    if T_floor_cam is None:
+        T_floor_cam = T_floor_cam_from_plane(cloud.floor)
+    T_cam_floor = invert(T_floor_cam)
+    pts = np.asarray(cloud.points_cam_m)
+    idx = np.empty(min(len(pts), max_points), dtype=np.int64)
+    n = K.subsample_indices(len(pts), max_points, idx)
+    pts_floor = apply(T_floor_cam, pts[idx[:n]].astype(np.float64))
+    mask = np.ascontiguousarray(cloud.mask, dtype=np.bool_)
+    h, w = mask.shape
+    d2 = np.empty((h, w))
+    nu = np.empty((h, w), dtype=np.int32)
+    nv = np.empty((h, w), dtype=np.int32)
+    K.distance_transform_nearest(mask, d2, nu, nv)
+    intr = cloud.intrinsics
+    return FrameData(
+        points_floor_m=np.ascontiguousarray(pts_floor), T_floor_cam=T_floor_cam,
+        R_cam_floor=np.ascontiguousarray(T_cam_floor[:3, :3]),
+        t_cam_floor=np.ascontiguousarray(T_cam_floor[:3, 3]),
+        cam_pos_floor_m=np.ascontiguousarray(T_floor_cam[:3, 3]),
+        fx=float(intr.fx), fy=float(intr.fy), cx=float(intr.ppx), cy=float(intr.ppy),
+        mask=mask, depth_m=np.ascontiguousarray(cloud.depth_m, dtype=np.float32),
+        near_u=nu, near_v=nv)
+
+
+@dataclass
+class Workspace:
+    """Preallocated arrays for one body model."""
+
+    seg_R: np.ndarray = field(default_factory=lambda: np.zeros((N_SEG, 3, 3)))
+    seg_t: np.ndarray = field(default_factory=lambda: np.zeros((N_SEG, 3)))
+    twist: np.ndarray = field(default_factory=lambda: np.zeros((N_DOF, 6)))
+    H: np.ndarray = field(default_factory=lambda: np.zeros((N_SEG, 6, 6)))
+    g: np.ndarray = field(default_factory=lambda: np.zeros((N_SEG, 6)))
+    A: np.ndarray = field(default_factory=lambda: np.zeros((N_DOF, N_DOF)))
+    b: np.ndarray = field(default_factory=lambda: np.zeros(N_DOF))
+    seg_count: np.ndarray = field(default_factory=lambda: np.zeros(N_SEG))
+    seg_stats: np.ndarray = field(default_factory=lambda: np.zeros((N_SEG, 4)))
+    data_stats: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    m2d_stats: np.ndarray = field(default_factory=lambda: np.zeros(2))
+
+
+@dataclass
+class FitResult:
+    theta: np.ndarray                 # (N_DOF,)
+    points_floor_m: np.ndarray        # (len(SKELETON_POINTS), 3)
+    seg_R: np.ndarray
+    seg_t: np.ndarray
+    seg_point_count: np.ndarray       # inlier data points per segment (last iteration)
+    seg_visibility: np.ndarray        # (N_SEG, 4) facing, explained, occluded, outside
+    n_points: int
+    inlier_fraction: float
+    mean_abs_residual_m: float
+    energy: float
+    iterations: int
+    step_norms: list = field(default_factory=list)
+    n_rejected: int = 0
+
+
+def _posed(body: BodyModel, theta: np.ndarray, ws: Workspace):
+    K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
+                         ws.seg_R, ws.seg_t, ws.twist)
+    ca = np.empty_like(body.cap_a_local)
+    cb = np.empty_like(body.cap_b_local)
+    K.points_to_world(ws.seg_R, ws.seg_t, body.cap_seg, body.cap_a_local, ca)
+    K.points_to_world(ws.seg_R, ws.seg_t, body.cap_seg, body.cap_b_local, cb)
+    return ca, cb
+
+
+def skeleton_points_floor(body: BodyModel, theta: np.ndarray) -> np.ndarray:
+    """The SKELETON_POINTS (model.py order) in the floor frame for a pose."""
+    ws = Workspace()
+    K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
+                         ws.seg_R, ws.seg_t, ws.twist)
+    out = np.empty((len(body.point_seg), 3))
+    K.points_to_world(ws.seg_R, ws.seg_t, body.point_seg, body.point_local, out)
+    return out
+
+
+def _is_angle(j: int) -> bool:
+    return DOF_TYPE[j] != PRISMATIC
+
+
+_ANGLE = DOF_TYPE != PRISMATIC
+_FINITE_LO = np.isfinite(DOF_LOWER)
+_FINITE_HI = np.isfinite(DOF_UPPER)
+_HAS_PRIOR = DOF_PRIOR_SIGMA > 0
+
+
+def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
+              theta_pred: np.ndarray | None = None, weights: FitWeights = FitWeights(),
+              n_iter: int = 6, ws: Workspace | None = None,
+              use_model_to_data: bool = True) -> FitResult:
+    """Fit the body to one frame's points starting from theta_init.
+
+    theta_pred: the temporal prior's target (constant-velocity prediction); None = no
+    temporal term. Levenberg-Marquardt: n_iter linearisations after the first; a step that
+    raises the energy is undone and the damping raised (the next linearisation is reused,
+    so a rejection costs one evaluation, no extra solve). Returns the best pose and the
+    statistics of its linearisation (used for confidence and loss detection).
+    """
+    ws = ws or Workspace()
+    w = weights
+    theta = np.array(theta_init, dtype=np.float64)
+    pts = frame.points_floor_m
+    n_pts = len(pts)
+    cap_idx = np.empty(n_pts, dtype=np.int32)
+    dist = np.empty(n_pts)
+    normal = np.empty((n_pts, 3))
+    n_samp = len(body.sample_seg)
+    samp = np.empty((n_samp, 3))
+    samp_n = np.empty((n_samp, 3))
+    pairs = body.collision_pairs
+    n_pairs = len(pairs)
+    cp1 = np.empty((n_pairs, 3))
+    cp2 = np.empty((n_pairs, 3))
+    cn = np.empty((n_pairs, 3))
+    cdepth = np.empty(n_pairs)
+    sole = np.empty((len(body.sole_seg), 3))
+    data_weight = w.data * w.data_ref_points / max(n_pts, 1)
+    w_sil = w.silhouette / w.silhouette_sigma_m ** 2
+    w_fs = w.freespace / w.silhouette_sigma_m ** 2
+    up = np.array([0.0, 0.0, 1.0])
+    ns = len(sole)
+    n_rows = ns + n_pairs
+    seg1 = np.empty(n_rows, dtype=np.int32)
+    seg2 = np.full(n_rows, -1, dtype=np.int32)
+    x1 = np.empty((n_rows, 3))
+    x2 = np.zeros((n_rows, 3))
+    n1 = np.empty((n_rows, 3))
+    n2 = np.zeros((n_rows, 3))
+    res = np.zeros(n_rows)
+    rw = np.zeros(n_rows)
+    seg1[:ns] = body.sole_seg
+    n1[:ns] = up
+    seg1[ns:] = body.cap_seg[pairs[:, 0]]
+    seg2[ns:] = body.cap_seg[pairs[:, 1]]
+    steps = []
+    # diagonal priors (constant per frame)
+    prior_w = np.zeros(N_DOF)
+    prior_w[_HAS_PRIOR] = w.prior / DOF_PRIOR_SIGMA[_HAS_PRIOR] ** 2
+    temporal_w = np.where(_ANGLE, 1.0 / w.temporal_sigma_rad ** 2, 1.0 / w.temporal_sigma_m ** 2)
+    limit_w = 1.0 / w.limit_sigma_rad ** 2
+    lam = w.damping
+    step_cap = np.where(_ANGLE, w.max_step_rad, w.max_step_m)
+    best_theta = theta.copy()
+    best_E = np.inf
+    best_A = best_b = None
+    n_reject = 0
+    energy = np.inf
+    for it in range(n_iter + 1):
+        ca, cb = _posed(body, theta, ws)
+        K.nearest_capsule(pts, ca, cb, body.cap_ra, body.cap_rb, cap_idx, dist, normal)
+        ws.H.fill(0.0)
+        ws.g.fill(0.0)
+        ws.seg_count.fill(0.0)
+        ws.data_stats.fill(0.0)
+        ws.seg_stats.fill(0.0)
+        ws.m2d_stats.fill(0.0)
+        K.data_term(pts, cap_idx, dist, normal, body.cap_seg, w.data_gate_m, w.data_sigma_m,
+                    data_weight, ws.H, ws.g, ws.seg_count, ws.data_stats)
+        if use_model_to_data:
+            K.points_to_world(ws.seg_R, ws.seg_t, body.sample_seg, body.sample_local, samp)
+            K.vectors_to_world(ws.seg_R, body.sample_seg, body.sample_normal_local, samp_n)
+            K.model_to_data_term(samp, samp_n, body.sample_seg, frame.cam_pos_floor_m,
+                                 frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
+                                 frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u,
+                                 frame.near_v, w.depth_margin_m, w.edge_tol_px, w.huber_m,
+                                 w_sil, w_fs, ws.H, ws.g, ws.seg_stats, ws.m2d_stats)
+        ws.A.fill(0.0)
+        ws.b.fill(0.0)
+        K.assemble_normal_equations(ws.H, ws.g, ws.twist, SEG_CHAIN, ws.A, ws.b)
+        # floor and collisions: a few dense rows
+        K.points_to_world(ws.seg_R, ws.seg_t, body.sole_seg, body.sole_local, sole)
+        K.capsule_pair_penetration(ca, cb, body.cap_ra, body.cap_rb, pairs, cp1, cp2, cn, cdepth)
+        z = sole[:, 2]
+        res[:ns] = z
+        rw[:ns] = np.where(z < 0.0, 1.0 / w.floor_sigma_m ** 2,
+                           np.where(z < w.floor_contact_band_m, 1.0 / w.floor_contact_sigma_m ** 2, 0.0))
+        x1[:ns] = sole
+        x1[ns:] = cp1
+        x2[ns:] = cp2
+        n1[ns:] = -cn
+        n2[ns:] = cn
+        pen = cdepth - w.collision_slack_m
+        res[ns:] = pen
+        rw[ns:] = np.where(pen > 0.0, 1.0 / w.collision_sigma_m ** 2, 0.0)
+        K.dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, ws.twist, SEG_CHAIN, ws.A, ws.b)
+        A, b = ws.A, ws.b
+        E = float(ws.data_stats[0] + ws.m2d_stats[0] + np.sum(rw * res * res))
+        # diagonal terms: limits, prior, temporal
+        over = _FINITE_HI & (theta > DOF_UPPER)
+        under = _FINITE_LO & (theta < DOF_LOWER)
+        lim_r = np.where(over, theta - DOF_UPPER, np.where(under, theta - DOF_LOWER, 0.0))
+        lim_on = (over | under).astype(np.float64) * limit_w
+        diag = lim_on + prior_w
+        b += lim_on * lim_r + prior_w * theta
+        E += float(np.sum(lim_on * lim_r ** 2 + prior_w * theta ** 2))
+        if theta_pred is not None:
+            dt = theta - theta_pred
+            diag = diag + temporal_w
+            b += temporal_w * dt
+            E += float(np.sum(temporal_w * dt ** 2))
+        A[np.diag_indices(N_DOF)] += diag
+        if E <= best_E:  # accept: relax the damping
+            if best_A is not None:
+                lam = max(lam * 0.3, w.damping)
+            best_E, best_theta = E, theta.copy()
+            best_A, best_b = A.copy(), b.copy()
+            stats = (ws.data_stats.copy(), ws.seg_count.copy(), ws.seg_stats.copy())
+        else:  # reject: back to the best pose, stiffer damping
+            n_reject += 1
+            lam *= 5.0
+        if it == n_iter:
+            break
+        A, b = best_A, best_b
+        Ad = A + lam * np.diag(np.diag(A) + 1e-6)
+        try:
+            delta = -np.linalg.solve(Ad, b)
+        except np.linalg.LinAlgError:
+            delta = -np.linalg.lstsq(Ad, b, rcond=None)[0]
+        # per-DOF clamp: one poorly determined DOF must not shrink everyone's step
+        np.clip(delta, -step_cap, step_cap, out=delta)
+        theta = best_theta + delta
+        steps.append(float(np.linalg.norm(delta)))
+    theta = best_theta
+    energy = best_E
+    data_stats, seg_count, seg_stats = stats
+    out = np.empty((len(body.point_seg), 3))
+    K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
+                         ws.seg_R, ws.seg_t, ws.twist)
+    K.points_to_world(ws.seg_R, ws.seg_t, body.point_seg, body.point_local, out)
+    n_in = data_stats[1]
+    return FitResult(
+        theta=theta, points_floor_m=out, seg_R=ws.seg_R.copy(), seg_t=ws.seg_t.copy(),
+        seg_point_count=seg_count, seg_visibility=seg_stats, n_points=n_pts,
+        inlier_fraction=float(n_in / max(n_pts, 1)),
+        mean_abs_residual_m=float(data_stats[2] / max(n_in, 1.0)), energy=energy,
+        iterations=n_iter, step_norms=steps, n_rejected=n_reject)
