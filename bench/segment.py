@@ -64,7 +64,7 @@ def main() -> None:
         for scene, fr in (("empty", empty), ("lifter+bar+other", busy)):
             t = run(seg, fr, args.frames)
             cells = "".join(f"{np.median(t[k]):7.3f} /{np.percentile(t[k], 95):6.3f} " for k in STEPS)
-            print(f"{label + ', ' + scene:34s}{cells}")
+            print(f"{label + ', ' + scene:40s}{cells}")
         res = seg.process(busy[0])
         print(f"{'':40s}person_present={res.person_present} points={len(res.cloud.points_cam_m) if res.cloud else 0}"
               f" height={res.person_height_m and round(res.person_height_m, 3)}")
