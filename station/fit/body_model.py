@@ -187,7 +187,7 @@ _UPPER_ARM = 0.186
 _FOREARM = 0.146
 _HAND = 0.108
 _SHOULDER_H = 0.818
-_HEAD_CENTRE_H = 0.925
+_HEAD_CENTRE_H = 0.935
 
 
 def build_body(shape: Shape = Shape()) -> BodyModel:
@@ -262,7 +262,9 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
         ("chest_high", "thorax", (0.030 * H, 0.045 * H * sw, 0.095 * H),
          (0.030 * H, -0.045 * H * sw, 0.095 * H), 0.058 * H * b, 0.058 * H * b),
         ("neck", "head", (0.0, 0.0, 0.0), (0.01 * H, 0.0, 0.06 * H), 0.032 * H * b, 0.032 * H * b),
-        ("head", "head", (0.01 * H, 0.0, head_up), (0.01 * H, 0.0, head_up), 0.052 * H, 0.052 * H),
+        # head: a short vertical capsule, chin (~0.87 H) to the vertex (1.0 H)
+        ("head", "head", (0.01 * H, 0.0, head_up - 0.025 * H), (0.01 * H, 0.0, 1.0 * H - _SHOULDER_H * H - 0.046 * H),
+         0.046 * H, 0.046 * H),
         ("upper_arm_l", "upper_arm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -ua), 0.030 * H * b, 0.024 * H * b),
         ("forearm_l", "forearm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -fa), 0.022 * H * b, 0.016 * H * b),
         ("hand_l", "forearm_l", (0.0, 0.0, -fa - 0.02 * H), (0.0, 0.0, -fa - 0.065 * H),

@@ -53,23 +53,33 @@ def render_cloud(body: BodyModel, theta: np.ndarray, T_floor_cam: np.ndarray | N
         for s in np.linspace(0, 1, n):
             centres.append(a + s * (b - a)); radii.append(ra + s * (rb - ra))
     centres = np.array(centres); radii = np.array(radii)
-    n_body = len(centres)
     if extra_spheres is not None and len(extra_spheres):
         es = np.asarray(extra_spheres, float)
         centres = np.vstack([centres, es[:, :3]]); radii = np.concatenate([radii, es[:, 3]])
     c_cam = centres @ T_cam_floor[:3, :3].T + T_cam_floor[:3, 3]
     v, u = np.mgrid[0:intr.height, 0:intr.width]
-    d = np.stack([(u - intr.ppx) / intr.fx, (v - intr.ppy) / intr.fy, np.ones_like(u, float)], -1).reshape(-1, 3)
-    dd = np.sum(d * d, 1)
-    best = np.full(len(d), np.inf); who = np.full(len(d), -1)
-    for i, (c, r) in enumerate(zip(c_cam, radii)):
-        dc = d @ c
+    d = np.stack([(u - intr.ppx) / intr.fx, (v - intr.ppy) / intr.fy, np.ones_like(u, float)], -1)
+    best = np.full((intr.height, intr.width), np.inf)
+    for c, r in zip(c_cam, radii):
+        if c[2] - r <= 0.05:
+            continue
+        # only the pixels of the sphere's projected bounding box
+        uc = intr.fx * c[0] / c[2] + intr.ppx
+        vc = intr.fy * c[1] / c[2] + intr.ppy
+        rp = intr.fx * r / (c[2] - r) + 2
+        u0, u1 = max(int(uc - rp), 0), min(int(uc + rp) + 1, intr.width)
+        v0, v1 = max(int(vc - rp), 0), min(int(vc + rp) + 1, intr.height)
+        if u0 >= u1 or v0 >= v1:
+            continue
+        dw = d[v0:v1, u0:u1]
+        dd = np.sum(dw * dw, -1)
+        dc = dw @ c
         disc = dc * dc - dd * (c @ c - r * r)
-        ok = disc >= 0
-        s = np.where(ok, (dc - np.sqrt(np.maximum(disc, 0))) / dd, np.inf)
+        s = np.where(disc >= 0, (dc - np.sqrt(np.maximum(disc, 0))) / dd, np.inf)
         s[s <= 0] = np.inf
-        closer = s < best
-        best[closer] = s[closer]; who[closer] = i
+        np.minimum(best[v0:v1, u0:u1], s, out=best[v0:v1, u0:u1])
+    best = best.reshape(-1)
+    d = d.reshape(-1, 3)
     # floor (z = 0) and wall (y = 5) in the floor frame
     R_fc = T_floor_cam[:3, :3]; o = T_floor_cam[:3, 3]
     dw = d @ R_fc.T
