@@ -65,83 +65,94 @@ def transform_primitives(kind, params_floor, R_cam_floor, t_cam_floor, out_param
                                                 + R_cam_floor[r, 2] * az)
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _grow(x, y, z, r, box):
+    """Grow box [xmin, xmax, ymin, ymax, zmin, bad] by the sphere (x, y, z, r) seen in x/z, y/z."""
+    zn = z - r
+    zf = z + r
+    if zn <= box[6]:
+        box[5] = 1.0
+        return
+    box[0] = min(box[0], min((x - r) / zn, (x - r) / zf))
+    box[1] = max(box[1], max((x + r) / zn, (x + r) / zf))
+    box[2] = min(box[2], min((y - r) / zn, (y - r) / zf))
+    box[3] = max(box[3], max((y + r) / zn, (y + r) / zf))
+    box[4] = min(box[4], zn)
+
+
 @nb.njit(cache=True, nogil=True)
-def bounding_spheres(kind, params, out_centre, out_radius):
-    """Centre and radius of a sphere enclosing each primitive (planes: radius +inf)."""
+def screen_bounds(kind, params_cam, width, height, fx, fy, ppx, ppy, near_m, out_bbox, out_zmin):
+    """Conservative pixel box [u0, u1, v0, v1] (inclusive) and nearest camera z of each primitive.
+
+    Spheres and round cones: the union of their end spheres' boxes; ellipsoids, boxes and
+    cylinders: the projected corners of their oriented bounding box. A primitive reaching in
+    front of `near_m` (or a plane) gets the whole image and zmin = -inf; one entirely behind
+    it gets an empty box (u0 > u1).
+    """
+    box = np.empty(7)
     for i in range(kind.shape[0]):
         k = kind[i]
-        if k == 0:
-            for r in range(3):
-                out_centre[i, r] = params[i, r]
-            out_radius[i] = params[i, 3]
-        elif k == 1:
-            L2 = 0.0
-            for r in range(3):
-                out_centre[i, r] = 0.5 * (params[i, r] + params[i, 3 + r])
-                d = params[i, 3 + r] - params[i, r]
-                L2 += d * d
-            out_radius[i] = 0.5 * math.sqrt(L2) + max(params[i, 6], params[i, 7])
-        elif k == 5:
-            for r in range(3):
-                out_centre[i, r] = 0.0
-            out_radius[i] = np.float32(_INF)
+        box[0] = np.inf
+        box[1] = -np.inf
+        box[2] = np.inf
+        box[3] = -np.inf
+        box[4] = np.inf
+        box[5] = 0.0
+        box[6] = near_m
+        behind = False
+        if k == 5:
+            box[5] = 1.0
+        elif k == 0 or k == 1:
+            n_behind = 0
+            for q in range(2 if k == 1 else 1):
+                o = 3 * q
+                r = float(params_cam[i, 6 + q]) if k == 1 else float(params_cam[i, 3])
+                z = float(params_cam[i, o + 2])
+                if z + r <= near_m:
+                    n_behind += 1
+                    box[5] = 1.0  # the hull may still reach in front of the near plane
+                else:
+                    _grow(float(params_cam[i, o]), float(params_cam[i, o + 1]), z, r, box)
+            if n_behind == (2 if k == 1 else 1):
+                behind = True  # every end sphere behind the near plane: so is their hull
         else:
-            for r in range(3):
-                out_centre[i, r] = params[i, r]
-            s0 = params[i, 12]
-            s1 = params[i, 13]
-            s2 = params[i, 14]
-            if k == 2:
-                out_radius[i] = max(s0, max(s1, s2))
-            elif k == 3:
-                out_radius[i] = math.sqrt(s0 * s0 + s1 * s1 + s2 * s2)
-            else:
-                out_radius[i] = math.sqrt(s0 * s0 + s2 * s2)
-
-
-@nb.njit(cache=True, nogil=True)
-def screen_bounds(centre_cam, radius, width, height, fx, fy, ppx, ppy, near_m, out_bbox, out_zmin):
-    """Conservative pixel box [u0, u1, v0, v1] (inclusive) of each bounding sphere.
-
-    A sphere reaching in front of `near_m` (or a plane) gets the whole image; one entirely
-    behind it gets an empty box (u0 > u1). out_zmin is the sphere's nearest camera z.
-    """
-    for i in range(radius.shape[0]):
-        r = float(radius[i])
-        cx = float(centre_cam[i, 0])
-        cy = float(centre_cam[i, 1])
-        cz = float(centre_cam[i, 2])
-        if not (r < _INF):
-            out_bbox[i, 0] = 0
-            out_bbox[i, 1] = width - 1
-            out_bbox[i, 2] = 0
-            out_bbox[i, 3] = height - 1
-            out_zmin[i] = -_INF
-            continue
-        out_zmin[i] = cz - r
-        if cz + r <= near_m:
+            s0 = float(params_cam[i, 12])
+            s1 = float(params_cam[i, 13]) if k != 4 else s0
+            s2 = float(params_cam[i, 14])
+            n_front = 0
+            for c in range(8):
+                f0 = s0 if (c & 1) else -s0
+                f1 = s1 if (c & 2) else -s1
+                f2 = s2 if (c & 4) else -s2
+                x = float(params_cam[i, 0]) + f0 * params_cam[i, 3] + f1 * params_cam[i, 6] + f2 * params_cam[i, 9]
+                y = float(params_cam[i, 1]) + f0 * params_cam[i, 4] + f1 * params_cam[i, 7] + f2 * params_cam[i, 10]
+                z = float(params_cam[i, 2]) + f0 * params_cam[i, 5] + f1 * params_cam[i, 8] + f2 * params_cam[i, 11]
+                if z > near_m:
+                    n_front += 1
+                    _grow(x, y, z, 0.0, box)
+                else:
+                    box[5] = 1.0
+            if n_front == 0:
+                behind = True
+        if behind:
             out_bbox[i, 0] = 1
             out_bbox[i, 1] = 0
             out_bbox[i, 2] = 1
             out_bbox[i, 3] = 0
+            out_zmin[i] = np.inf
             continue
-        if cz - r <= near_m:
+        if box[5] != 0.0:
             out_bbox[i, 0] = 0
             out_bbox[i, 1] = width - 1
             out_bbox[i, 2] = 0
             out_bbox[i, 3] = height - 1
+            out_zmin[i] = -np.inf
             continue
-        zn = cz - r
-        zf = cz + r
-        # x/z over the box [cx-r, cx+r] x [zn, zf] (z > 0): extremes at the corners
-        xmin = min((cx - r) / zn, (cx - r) / zf)
-        xmax = max((cx + r) / zn, (cx + r) / zf)
-        ymin = min((cy - r) / zn, (cy - r) / zf)
-        ymax = max((cy + r) / zn, (cy + r) / zf)
-        u0 = math.floor(fx * xmin + ppx) - 1
-        u1 = math.ceil(fx * xmax + ppx) + 1
-        v0 = math.floor(fy * ymin + ppy) - 1
-        v1 = math.ceil(fy * ymax + ppy) + 1
+        out_zmin[i] = box[4]
+        u0 = math.floor(fx * box[0] + ppx) - 1
+        u1 = math.ceil(fx * box[1] + ppx) + 1
+        v0 = math.floor(fy * box[2] + ppy) - 1
+        v1 = math.ceil(fy * box[3] + ppy) + 1
         out_bbox[i, 0] = max(0, min(u0, width))
         out_bbox[i, 1] = max(-1, min(u1, width - 1))
         out_bbox[i, 2] = max(0, min(v0, height))
@@ -366,7 +377,7 @@ def rasterise(kind, params_cam, label, order, bbox, zmin, fx, fy, ppx, ppy, max_
 
     Primitives are visited in `order` (front to back by zmin is fastest); each one tests only
     the pixels of its bbox and skips a pixel whose current depth is already nearer than its
-    bounding sphere. out_index: primitive row (-1 = none); out_label: label[row] (0 = none).
+    nearest possible point zmin. out_index: primitive row (-1 = none); out_label: label[row] (0 = none).
     """
     H = out_depth.shape[0]
     W = out_depth.shape[1]

@@ -8,8 +8,9 @@ simply concatenated.
 
 `render()` casts one ray per pixel (pinhole, no distortion) and keeps the nearest entry
 surface: depth is the camera-frame z in metres (what a D4xx reports), 0 where nothing is
-nearer than `max_z_m`. Each primitive is tested only inside the screen box of its bounding
-sphere, front to back, skipping pixels already nearer than the sphere (see
+nearer than `max_z_m`. Each primitive is tested only inside the screen box of its end spheres
+or oriented bounding box, front to back, skipping pixels already nearer than its nearest
+point (see
 station.sim._render_kernels). A surface seen from inside (camera inside a primitive) is not
 rendered. Labels: 0 nothing, 1 lifter, 2 implement, 3 other person, 4 scene.
 """
@@ -32,7 +33,7 @@ N_PARAMS = 16
 LABEL_NONE, LABEL_LIFTER, LABEL_IMPLEMENT, LABEL_OTHER_PERSON, LABEL_SCENE = 0, 1, 2, 3, 4
 
 DEFAULT_MAX_Z_M = 10.0
-_NEAR_M = 1e-3  # bounding spheres reaching nearer than this get the whole image
+_NEAR_M = 1e-3  # primitives reaching nearer than this get the whole image
 _TMIN_M = 1e-6  # ray parameter below which a hit counts as behind the camera
 
 
@@ -226,14 +227,12 @@ def prepare(prims: Primitives, T_floor_cam: np.ndarray, intrinsics: Intrinsics):
     n = len(prims)
     params_cam = np.empty((n, N_PARAMS), np.float32)
     _k.transform_primitives(prims.kind, prims.params_floor, R, t, params_cam)
-    centre = np.empty((n, 3), np.float32)
-    radius = np.empty(n, np.float32)
-    _k.bounding_spheres(prims.kind, params_cam, centre, radius)
     bbox = np.empty((n, 4), np.int32)
     zmin = np.empty(n, np.float32)
-    _k.screen_bounds(centre, radius, intrinsics.width, intrinsics.height, float(intrinsics.fx),
+    _k.screen_bounds(prims.kind, params_cam, intrinsics.width, intrinsics.height, float(intrinsics.fx),
                      float(intrinsics.fy), float(intrinsics.ppx), float(intrinsics.ppy), _NEAR_M, bbox, zmin)
-    order = np.argsort(np.where(np.isfinite(zmin), zmin, np.inf), kind="stable").astype(np.int32)
+    # front to back; planes (zmin -inf) last: they have no early out and cover everything
+    order = np.argsort(np.where(zmin > -np.inf, zmin, np.inf), kind="stable").astype(np.int32)
     return params_cam, order, bbox, zmin
 
 
