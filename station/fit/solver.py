@@ -37,7 +37,7 @@ class FitWeights:
     """Weights, scales and thresholds of the energy (all arguments, no globals)."""
 
     data: float = 1.0
-    data_sigma_m: float = 0.02
+    data_sigma_m: float = 0.03
     data_gate_m: float = 0.12
     data_ref_points: float = 1000.0
     silhouette: float = 0.3

@@ -56,7 +56,7 @@ class TrackerConfig:
     diverged_inlier_fraction: float = 0.5
     diverged_frames: int = 10
     upright_height_range_m: tuple[float, float] = (1.2, 2.3)
-    upright_max_depth_ratio: float = 0.7   # horizontal extent / height of an upright blob
+    upright_max_depth_ratio: float = 0.42  # horizontal extent / height of an upright blob
     velocity_factor: float = 0.7           # constant-velocity prediction, damped
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)

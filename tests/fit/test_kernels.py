@@ -1,0 +1,191 @@
+"""Every fitter kernel equals its NumPy twin (station.fit.reference): random inputs, sizes 0
+and 1, degenerate cases (zero-length bones, coincident points, empty masks, no depth)."""
+import numpy as np
+import pytest
+
+from station.fit import _kernels as K
+from station.fit import reference as R
+from station.fit.body_model import (
+    DOF_AXIS, DOF_SEG, DOF_TYPE, N_DOF, N_SEG, SEG_CHAIN, SEG_PARENT, Shape, build_body, neutral_pose,
+)
+
+
+def _caps(rng, n, zero_len=False):
+    a = rng.normal(0, 0.5, (n, 3))
+    b = a if zero_len else a + rng.normal(0, 0.3, (n, 3))
+    return a, b.copy(), rng.uniform(0.02, 0.1, n), rng.uniform(0.02, 0.1, n)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_forward_kinematics(seed):
+    rng = np.random.default_rng(seed)
+    body = build_body(Shape(1.6 + 0.1 * seed))
+    th = neutral_pose(body.shape) + rng.normal(0, 0.5, N_DOF)
+    Rk, tk, twk = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, Rk, tk, twk)
+    Rr, tr, twr = R.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS)
+    np.testing.assert_allclose(Rk, Rr, atol=1e-12)
+    np.testing.assert_allclose(tk, tr, atol=1e-12)
+    np.testing.assert_allclose(twk, twr, atol=1e-12)
+    np.testing.assert_allclose(np.einsum("sij,sik->sjk", Rk, Rk), np.broadcast_to(np.eye(3), Rk.shape), atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [0, 1, 37])
+def test_points_and_vectors_to_world(n):
+    rng = np.random.default_rng(n)
+    Rs = np.stack([R.rodrigues(v / np.linalg.norm(v), a) for v, a in
+                   zip(rng.normal(size=(N_SEG, 3)), rng.uniform(-3, 3, N_SEG))])
+    ts = rng.normal(size=(N_SEG, 3))
+    seg = rng.integers(0, N_SEG, n).astype(np.int32)
+    loc = rng.normal(size=(n, 3))
+    out = np.empty((n, 3))
+    K.points_to_world(Rs, ts, seg, loc, out)
+    np.testing.assert_allclose(out, R.points_to_world(Rs, ts, seg, loc).reshape(n, 3), atol=1e-12)
+    K.vectors_to_world(Rs, seg, loc, out)
+    np.testing.assert_allclose(out, R.vectors_to_world(Rs, seg, loc).reshape(n, 3), atol=1e-12)
+
+
+@pytest.mark.parametrize("n_pts,n_caps,zero_len", [(0, 5, False), (1, 1, False), (200, 7, False),
+                                                  (50, 4, True), (10, 0, False)])
+def test_nearest_capsule(n_pts, n_caps, zero_len):
+    rng = np.random.default_rng(n_pts + n_caps)
+    a, b, ra, rb = _caps(rng, n_caps, zero_len)
+    pts = rng.normal(0, 0.6, (n_pts, 3))
+    if n_pts and n_caps:
+        pts[0] = a[0]  # a point exactly on an axis end (coincident)
+    idx = np.empty(n_pts, np.int32); d = np.empty(n_pts); nrm = np.empty((n_pts, 3))
+    K.nearest_capsule(pts, a, b, ra, rb, idx, d, nrm)
+    ri, rd, rn = R.nearest_capsule(pts, a, b, ra, rb)
+    np.testing.assert_array_equal(idx, ri)
+    np.testing.assert_allclose(d, rd, atol=1e-12)
+    np.testing.assert_allclose(nrm, rn, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_pts", [0, 1, 300])
+def test_data_term_and_assembly(n_pts):
+    rng = np.random.default_rng(n_pts)
+    body = build_body()
+    th = neutral_pose(body.shape) + rng.normal(0, 0.2, N_DOF)
+    Rk, tk, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, Rk, tk, tw)
+    ca = R.points_to_world(Rk, tk, body.cap_seg, body.cap_a_local)
+    cb = R.points_to_world(Rk, tk, body.cap_seg, body.cap_b_local)
+    pts = ca[rng.integers(0, len(ca), n_pts)] + rng.normal(0, 0.08, (n_pts, 3))
+    idx, dist, nrm = R.nearest_capsule(pts, ca, cb, body.cap_ra, body.cap_rb)
+    H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6)); cnt = np.zeros(N_SEG); st = np.zeros(4)
+    K.data_term(pts, idx, dist, nrm, body.cap_seg, 0.1, 0.03, 1.5, H, g, cnt, st)
+    Hr, gr, cr, sr = R.data_term(pts, idx, dist, nrm, body.cap_seg, 0.1, 0.03, 1.5, N_SEG)
+    np.testing.assert_allclose(H, Hr, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(g, gr, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(cnt, cr)
+    np.testing.assert_allclose(st, sr, rtol=1e-10, atol=1e-12)
+    A = np.zeros((N_DOF, N_DOF)); b = np.zeros(N_DOF)
+    K.assemble_normal_equations(H, g, tw, SEG_CHAIN, A, b)
+    Ar, br = R.assemble_normal_equations(H, g, tw, SEG_CHAIN)
+    np.testing.assert_allclose(A, Ar, rtol=1e-9, atol=1e-7)
+    np.testing.assert_allclose(b, br, rtol=1e-9, atol=1e-7)
+
+
+def test_data_term_all_gated_out():
+    pts = np.full((5, 3), 10.0)
+    idx = np.zeros(5, np.int32); d = np.full(5, 9.0); nrm = np.tile([0.0, 0, 1], (5, 1))
+    H = np.zeros((2, 6, 6)); g = np.zeros((2, 6)); cnt = np.zeros(2); st = np.zeros(4)
+    K.data_term(pts, idx, d, nrm, np.zeros(1, np.int32), 0.1, 0.03, 1.0, H, g, cnt, st)
+    assert not H.any() and not g.any() and st[3] == 5 and st[0] == 5.0
+
+
+@pytest.mark.parametrize("n", [0, 1, 12])
+def test_dense_rows(n):
+    rng = np.random.default_rng(n)
+    tw = rng.normal(size=(N_DOF, 6))
+    s1 = rng.integers(0, N_SEG, n).astype(np.int32)
+    s2 = rng.integers(-1, N_SEG, n).astype(np.int32)
+    x1, n1, x2, n2 = (rng.normal(size=(n, 3)) for _ in range(4))
+    r = rng.normal(size=n); w = rng.uniform(0, 2, n)
+    A = np.zeros((N_DOF, N_DOF)); b = np.zeros(N_DOF)
+    K.dense_rows(s1, x1, n1, s2, x2, n2, r, w, tw, SEG_CHAIN, A, b)
+    Ar, br = R.dense_rows(s1, x1, n1, s2, x2, n2, r, w, tw, SEG_CHAIN)
+    np.testing.assert_allclose(A, Ar, atol=1e-10)
+    np.testing.assert_allclose(b, br, atol=1e-10)
+
+
+@pytest.mark.parametrize("case", ["random", "zero_len", "parallel", "empty", "one"])
+def test_capsule_pair_penetration(case):
+    rng = np.random.default_rng(7)
+    a, b, ra, rb = _caps(rng, 6, zero_len=(case == "zero_len"))
+    if case == "parallel":
+        b[1] = a[1] + (b[0] - a[0]); a[2] = a[0]; b[2] = b[0]  # parallel and coincident axes
+    pairs = np.array([(i, j) for i in range(6) for j in range(6) if i != j], np.int32)
+    if case == "empty":
+        pairs = pairs[:0]
+    if case == "one":
+        pairs = pairs[:1]
+    k = len(pairs)
+    p1, p2, nn, dep = np.empty((k, 3)), np.empty((k, 3)), np.empty((k, 3)), np.empty(k)
+    K.capsule_pair_penetration(a, b, ra, rb, pairs, p1, p2, nn, dep)
+    r1, r2, rn, rd = R.capsule_pair_penetration(a, b, ra, rb, pairs)
+    np.testing.assert_allclose(p1, r1, atol=1e-12); np.testing.assert_allclose(p2, r2, atol=1e-12)
+    np.testing.assert_allclose(nn, rn, atol=1e-9); np.testing.assert_allclose(dep, rd, atol=1e-12)
+    # the closest points are no farther apart than a dense sampling finds
+    s = np.linspace(0, 1, 101)
+    for q, (i, j) in enumerate(pairs):
+        P = a[i] + s[:, None] * (b[i] - a[i]); Q = a[j] + s[:, None] * (b[j] - a[j])
+        brute = np.min(np.linalg.norm(P[:, None] - Q[None], axis=-1))
+        assert np.linalg.norm(p1[q] - p2[q]) <= brute + 1e-9
+
+
+@pytest.mark.parametrize("shape,fill", [((1, 1), 1.0), ((9, 13), 0.1), ((20, 7), 0.5), ((6, 6), 0.0), ((5, 8), 1.0)])
+def test_distance_transform(shape, fill):
+    rng = np.random.default_rng(shape[0])
+    mask = rng.random(shape) < fill
+    d2 = np.empty(shape); nu = np.empty(shape, np.int32); nv = np.empty(shape, np.int32)
+    K.distance_transform_nearest(mask, d2, nu, nv)
+    rd2, rnu, rnv = R.distance_transform_nearest(mask)
+    np.testing.assert_array_equal(d2, rd2)
+    if mask.any():  # the reported pixel is in the mask and at that distance (ties may differ)
+        V, U = np.mgrid[0:shape[0], 0:shape[1]]
+        assert mask[nv, nu].all()
+        np.testing.assert_array_equal((V - nv) ** 2 + (U - nu) ** 2, d2)
+    else:
+        assert (nu == -1).all() and (nv == -1).all()
+
+
+@pytest.mark.parametrize("variant", ["normal", "empty_mask", "no_depth", "no_samples"])
+def test_model_to_data_term(variant):
+    from tests.fit.selfrender import default_camera, render_cloud
+    from station.fit.solver import prepare_frame
+    body = build_body()
+    th = neutral_pose(body.shape)
+    cloud = render_cloud(body, th, seed=1)
+    fr = prepare_frame(cloud)
+    th2 = th.copy(); th2[0] += 0.06; th2[DOF_SEG.size - 10] += 0.4  # move off the data
+    Rk, tk, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th2, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, Rk, tk, tw)
+    samp = R.points_to_world(Rk, tk, body.sample_seg, body.sample_local)
+    nrm = R.vectors_to_world(Rk, body.sample_seg, body.sample_normal_local)
+    seg = body.sample_seg
+    mask, depth, nu, nv = fr.mask, fr.depth_m, fr.near_u, fr.near_v
+    if variant == "empty_mask":
+        mask = np.zeros_like(mask); nu = np.full_like(nu, -1); nv = np.full_like(nv, -1)
+    if variant == "no_depth":
+        depth = np.zeros_like(depth)
+    if variant == "no_samples":
+        samp, nrm, seg = samp[:0], nrm[:0], seg[:0]
+    args = (samp, nrm, seg, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy,
+            fr.cx, fr.cy, mask, depth, nu, nv, 0.04, 1.0, 0.05, 700.0, 300.0)
+    H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6)); ss = np.zeros((N_SEG, 4)); st = np.zeros(2)
+    K.model_to_data_term(*args, H, g, ss, st)
+    Hr, gr, ssr, str_ = R.model_to_data_term(*args, N_SEG)
+    np.testing.assert_allclose(H, Hr, rtol=1e-9, atol=1e-8)
+    np.testing.assert_allclose(g, gr, rtol=1e-9, atol=1e-8)
+    np.testing.assert_array_equal(ss, ssr)
+    np.testing.assert_allclose(st, str_, rtol=1e-9, atol=1e-12)
+    if variant == "normal":
+        assert st[1] > 0  # the displaced model is penalised somewhere
+
+
+@pytest.mark.parametrize("n,m", [(0, 10), (1, 10), (10, 10), (3000, 1500), (1501, 1500)])
+def test_subsample_indices(n, m):
+    out = np.empty(min(n, m), np.int64)
+    k = K.subsample_indices(n, m, out)
+    np.testing.assert_array_equal(out[:k], R.subsample_indices(n, m))

@@ -1,0 +1,122 @@
+"""Analytic Jacobians vs finite differences, and convergence from perturbed starts.
+
+The clouds here are rendered from the FITTER'S OWN body model (tests/fit/selfrender.py): a
+self-consistency test of the solver. Accuracy against the independent synthetic athlete
+(station.sim) is measured separately.
+"""
+import numpy as np
+import pytest
+
+from station.fit import _kernels as K
+from station.fit.body_model import (
+    DEG, DOF_AXIS, DOF_SEG, DOF_TYPE, DOFS, N_DOF, N_SEG, SEG_CHAIN, SEG_PARENT, build_body, neutral_pose,
+)
+from station.fit.solver import FitWeights, fit_frame, prepare_frame, skeleton_points_floor
+from station.form.angles import contract_angles
+from tests.fit.poses import make_pose
+from tests.fit.selfrender import render_cloud
+
+
+def _fk_samples(body, th):
+    R, t, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, R, t, tw)
+    out = np.empty((len(body.sample_seg), 3))
+    K.points_to_world(R, t, body.sample_seg, body.sample_local, out)
+    return out, tw
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_jacobian_matches_finite_differences(seed):
+    """d x / d theta_j = omega_j x x + v_j (twist of DOF j) for every surface sample, per DOF."""
+    body = build_body()
+    th = neutral_pose(body.shape) + np.random.default_rng(seed).normal(0, 0.4, N_DOF)
+    X, tw = _fk_samples(body, th)
+    for j in range(N_DOF):
+        e = np.zeros(N_DOF); e[j] = 1e-6
+        fd = (_fk_samples(body, th + e)[0] - _fk_samples(body, th - e)[0]) / 2e-6
+        an = (np.cross(tw[j, :3], X) + tw[j, 3:]) * SEG_CHAIN[body.sample_seg, j][:, None]
+        np.testing.assert_allclose(an, fd, atol=1e-7, err_msg=DOFS[j])
+
+
+def test_normal_equations_gradient_matches_energy():
+    """b = J^T W r of the data term equals half the finite-difference gradient of its
+    Gauss-Newton energy sum w r^2 with the weights and correspondences frozen."""
+    body = build_body()
+    th = make_pose("hinge")
+    fr = prepare_frame(render_cloud(body, th, seed=2))
+    th0 = th + np.random.default_rng(0).normal(0, 0.03, N_DOF)
+    pts = fr.points_floor_m
+
+    def residuals(theta, idx_fixed=None):
+        R, t, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+        K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, R, t, tw)
+        ca = np.empty_like(body.cap_a_local); cb = np.empty_like(body.cap_b_local)
+        K.points_to_world(R, t, body.cap_seg, body.cap_a_local, ca)
+        K.points_to_world(R, t, body.cap_seg, body.cap_b_local, cb)
+        if idx_fixed is None:
+            idx = np.empty(len(pts), np.int32); d = np.empty(len(pts)); n = np.empty((len(pts), 3))
+            K.nearest_capsule(pts, ca, cb, body.cap_ra, body.cap_rb, idx, d, n)
+            return idx, d, n, tw
+        one = np.empty(1, np.int32); d1 = np.empty(1); n1 = np.empty((1, 3)); d = np.empty(len(pts))
+        for i, c in enumerate(idx_fixed):
+            K.nearest_capsule(pts[i:i + 1], ca[c:c + 1], cb[c:c + 1], body.cap_ra[c:c + 1],
+                              body.cap_rb[c:c + 1], one, d1, n1)
+            d[i] = d1[0]
+        return d
+    idx, d, n, tw = residuals(th0)
+    keep = np.abs(d) < 0.1
+    H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6)); cnt = np.zeros(N_SEG); st = np.zeros(4)
+    w_sigma = 1e3  # huge sigma: weights ~ 1/sigma^2 constant, so the energy is sum r^2 / sigma^2
+    K.data_term(pts[keep], idx[keep], d[keep], n[keep], body.cap_seg, 0.1, w_sigma, 1.0, H, g, cnt, st)
+    A = np.zeros((N_DOF, N_DOF)); b = np.zeros(N_DOF)
+    K.assemble_normal_equations(H, g, tw, SEG_CHAIN, A, b)
+    for j in range(N_DOF):
+        e = np.zeros(N_DOF); e[j] = 1e-6
+        Ep = np.sum(residuals(th0 + e, idx)[keep] ** 2) / w_sigma ** 2
+        Em = np.sum(residuals(th0 - e, idx)[keep] ** 2) / w_sigma ** 2
+        fd = (Ep - Em) / 2e-6
+        assert abs(b[j] - fd / 2) <= 1e-6 * max(1.0, abs(fd)) + 1e-9, DOFS[j]
+
+
+POSES = ["standing", "turned30", "hinge", "hinge_deep", "squat"]
+
+
+@pytest.mark.parametrize("pose", POSES)
+def test_converges_from_perturbed_start(pose):
+    """From the true pose perturbed by up to +-5 deg per joint and +-2.5 cm on the root, 15
+    LM iterations return within 2 cm per joint and 3 deg per contract angle -- in most starts.
+
+    Measured (self-consistency, 6 starts per pose): standing/hinge/squat mostly converge;
+    a minority of starts stop in a local minimum with an arm or a foot 3-5 cm off. From
+    +-10 deg on every joint at once most starts do NOT converge in 15 iterations (see the
+    report): the tracker relies on small frame-to-frame motion and the upright start.
+    """
+    body = build_body()
+    th = make_pose(pose)
+    fr = prepare_frame(render_cloud(body, th, seed=3))
+    P = skeleton_points_floor(body, th)
+    up = np.array([0.0, 0.0, 1.0])
+    A0 = contract_angles(P, up, 0.0)
+    ok = 0
+    n = 6
+    for seed in range(n):
+        rng = np.random.default_rng(seed)
+        th0 = th.copy()
+        th0[3:] += rng.uniform(-5 * DEG, 5 * DEG, N_DOF - 3)
+        th0[:3] += rng.uniform(-0.025, 0.025, 3)
+        r = fit_frame(body, fr, th0, n_iter=15)
+        err = np.linalg.norm(r.points_floor_m - P, axis=1)
+        A = contract_angles(r.points_floor_m, up, 0.0)
+        ang = max(abs(float(A[k] - A0[k])) for k in A if k != "pelvis_lateral_shift")
+        ok += (err.max() < 0.02 and ang < 3.0)
+    need = 2 if pose == "hinge_deep" else n // 2  # deep hinge: arms end-on to the camera
+    assert ok >= need, f"{pose}: only {ok}/{n} starts converged"
+
+
+def test_fit_from_truth_stays():
+    body = build_body()
+    for pose in POSES:
+        th = make_pose(pose)
+        fr = prepare_frame(render_cloud(body, th, seed=5))
+        r = fit_frame(body, fr, th, n_iter=6)
+        assert np.linalg.norm(r.points_floor_m - skeleton_points_floor(body, th), axis=1).max() < 0.01

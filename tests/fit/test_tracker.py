@@ -1,0 +1,68 @@
+"""Tracker life cycle on clouds rendered from the fitter's own model (self-consistency):
+searching -> initialising -> tracking; no cloud for 1 s -> lost; back -> re-initialised."""
+import numpy as np
+
+from station.fit.body_model import DEG, DOF, Shape, build_body
+from station.fit.solver import skeleton_points_floor
+from station.fit.tracker import Tracker, TrackerConfig
+from station.frames import apply, invert
+from station.model import SKELETON_POINTS
+from tests.fit.poses import drop_to_floor, make_pose
+from tests.fit.selfrender import default_camera, render_cloud
+
+
+def _hinge(shape, a):
+    th = make_pose("standing", shape)
+    th[DOF["root_pitch"]] = 50 * DEG * a
+    th[DOF["hip_l_flex"]] = th[DOF["hip_r_flex"]] = 55 * DEG * a
+    th[DOF["knee_l_flex"]] = th[DOF["knee_r_flex"]] = 12 * DEG * a
+    th[DOF["shoulder_l_flex"]] = th[DOF["shoulder_r_flex"]] = 55 * DEG * a
+    return drop_to_floor(th, shape)
+
+
+def test_life_cycle():
+    shape = Shape(1.8)
+    body = build_body(shape)
+    T = default_camera()
+    trk = Tracker(TrackerConfig(init_frames=10, lost_after_frames=30))
+    seq = [None] * 3 + [0.0] * 12 + list(np.linspace(0, 1, 12)) + [None] * 30 + [0.0] * 12
+    states, errs = [], []
+    for i, a in enumerate(seq):
+        if a is None:
+            r = trk.update(None)
+        else:
+            th = _hinge(shape, a)
+            r = trk.update(render_cloud(body, th, T, seed=i, timestamp_s=i / 30))
+            if r.tracked:
+                truth = apply(invert(T), skeleton_points_floor(body, th))
+                errs.append(np.linalg.norm(r.skeleton.points_cam_m - truth, axis=1))
+                assert r.skeleton.points_cam_m.shape == (len(SKELETON_POINTS), 3)
+                assert np.all((r.skeleton.confidence >= 0) & (r.skeleton.confidence <= 1))
+        states.append(r.state)
+        assert r.tracked == (r.state in ("initialising", "tracking") and a is not None)
+    assert states[0] == "searching"
+    assert states[3] == "initialising"
+    assert states[14] == "tracking" and states[26] == "tracking"
+    assert states[26 + 29] == "tracking"   # 29 missing frames: not yet lost
+    assert states[26 + 30] == "lost"      # 30 missing frames (1 s at 30 fps): lost
+    assert states[57] == "initialising" and states[-1] == "tracking"
+    errs = np.array(errs)
+    assert np.median(errs) < 0.03 and np.percentile(errs, 95) < 0.06
+    assert abs(trk.shape.height_m - 1.8) < 0.06
+
+
+def test_not_upright_is_not_initialised():
+    shape = Shape(1.75)
+    body = build_body(shape)
+    trk = Tracker()
+    r = trk.update(render_cloud(body, _hinge(shape, 1.4)))
+    assert r.state == "searching" and not r.tracked
+
+
+def test_reset():
+    trk = Tracker()
+    body = build_body()
+    trk.update(render_cloud(body, make_pose("standing")))
+    assert trk.state == "initialising"
+    trk.reset()
+    assert trk.state == "searching" and trk.shape is None
