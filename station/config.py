@@ -269,10 +269,10 @@ class CameraSection(_Section):
 
 
 class ZoneSection(_Section):
-    centre_distance_m: float = _rng(2.2, 0.8, 5.0, "metres from the camera along the floor")
+    centre_distance_m: float = _rng(2.6, 0.8, 5.0, "metres from the camera along the floor")
     centre_lateral_m: float = _rng(0.0, -2.0, 2.0, "metres (positive = camera's right)")
     width_m: float = _rng(1.6, 0.5, 4.0, "metres")
-    depth_m: float = _rng(1.6, 0.5, 4.0, "metres")
+    depth_m: float = _rng(1.8, 0.5, 4.0, "metres")
     height_m: float = _rng(2.4, 1.5, 3.5, "metres")
 
     @model_validator(mode="after")

@@ -293,7 +293,7 @@ BAD_STATION = [
      "75", "-10 to 60"),
     ("nan", MINIMAL + "[camera.mount]\npitch_down_deg = nan\n", "camera.mount.pitch_down_deg",
      "nan", "-10 to 60"),
-    ("zone-too-close", MINIMAL + "[zone]\ncentre_distance_m = 1.0\n", "zone.depth_m", "1.6",
+    ("zone-too-close", MINIMAL + "[zone]\ncentre_distance_m = 1.0\n", "zone.depth_m", "1.8",
      "at least 0.30 m"),
     ("display-aspect", MINIMAL + "[display]\nwidth_px = 1920\nheight_px = 1080\n",
      "display.width_m", "0.535", "within 5%"),

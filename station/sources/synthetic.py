@@ -1,0 +1,131 @@
+"""The synthetic athlete as a depth source, fed through pyrealsense2's software device.
+
+Frames are rendered by station.sim, pushed into an `rs.software_device` and come back out of
+the SDK as DepthFrames, exactly as a camera's would; `record_synthetic` writes them to a
+`.db3` recording through `rs.recorder`, with the ground truth beside it as JSON.
+"""
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from station.model import DepthFrame
+from station.progress import Progress
+from station.sim.scenarios import Scenario, SyntheticTake, build, get_scenario
+from station.sources.realsense import SoftwareDepthCamera, SourceError
+from station.sources.recording import write_recording
+
+
+def _scenario(s: Scenario | str) -> Scenario:
+    return get_scenario(s) if isinstance(s, str) else s
+
+
+def truth_path_for(recording_path: str | Path) -> Path:
+    """OUT.db3 → OUT.truth.json"""
+    p = Path(recording_path)
+    return p.with_name(p.stem + ".truth.json")
+
+
+class SyntheticSource:
+    """Iterates the scenario's frames as DepthFrames that went through the RealSense SDK.
+
+    real_time: pace frames at the scenario's fps (a demo); otherwise as fast as rendered.
+    Rendering runs in a thread ahead of the consumer (numba releases the GIL), a few frames
+    deep, so a real-time consumer sees an even frame rate when rendering keeps up.
+    """
+
+    def __init__(self, scenario: Scenario | str, real_time: bool = False, max_frames: int | None = None,
+                 serial: str = "MS-SYNTH-0001"):
+        self.scenario = _scenario(scenario)
+        self.take: SyntheticTake = build(self.scenario)
+        self.real_time = real_time
+        self.n_frames = self.take.n_frames if max_frames is None else min(max_frames, self.take.n_frames)
+        self.intrinsics = self.take.intrinsics
+        self.fps = self.scenario.fps
+        self.serial = serial
+        self._stop = threading.Event()
+
+    def _render_ahead(self, out: "queue.Queue") -> None:
+        try:
+            for i in range(self.n_frames):
+                img = self.take.render_u16(i)
+                while not self._stop.is_set():
+                    try:
+                        out.put((i, img), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+            out.put(None)
+        except BaseException as exc:  # surface render errors in the consumer
+            out.put(exc)
+
+    def __iter__(self) -> Iterator[DepthFrame]:
+        self._stop.clear()
+        q: queue.Queue = queue.Queue(maxsize=4)
+        worker = threading.Thread(target=self._render_ahead, args=(q,), name="synthetic-render", daemon=True)
+        worker.start()
+        t_start = None
+        try:
+            with SoftwareDepthCamera(self.intrinsics, fps=self.fps, serial=self.serial) as cam:
+                while True:
+                    item = q.get()
+                    if item is None:
+                        return
+                    if isinstance(item, BaseException):
+                        raise SourceError(f"synthetic scenario {self.scenario.name}: rendering failed: {item}") from item
+                    i, img = item
+                    ts = float(self.take.times_s[i])
+                    if self.real_time:
+                        now = time.monotonic()
+                        if t_start is None:
+                            t_start = now - ts
+                        delay = t_start + ts - now
+                        if delay > 0:
+                            time.sleep(delay)
+                        elif delay < -1.0:  # fell far behind: restart the clock, don't rush
+                            t_start = now - ts
+                    yield cam.push(img, ts, i)
+        finally:
+            self._stop.set()
+            worker.join(timeout=5.0)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def record_synthetic(scenario: Scenario | str, out_path: str | Path, seconds: float | None = None,
+                     progress: bool | None = None) -> tuple[int, Path]:
+    """Render a scenario into a `.db3` recording and write its truth as OUT.truth.json.
+
+    Returns (frames written, truth path). `seconds` cuts the take short.
+    """
+    sc = _scenario(scenario)
+    out_path = Path(out_path)
+    take = build(sc)
+    n = take.n_frames if seconds is None else min(take.n_frames, int(round(seconds * sc.fps)) + 1)
+
+    def frames() -> Iterator[np.ndarray]:
+        with Progress(n, f"rendering {sc.name}", enabled=progress) as bar:
+            for i in range(n):
+                yield take.render_u16(i)
+                bar.update()
+
+    written = write_recording(out_path, frames(), take.intrinsics, sc.fps,
+                              timestamps_s=take.times_s[:n])
+    doc = take.truth_document(out_path.name)
+    if n < take.n_frames:
+        doc["frames"] = doc["frames"][:n]
+        t_end = float(take.times_s[n - 1])
+        doc["reps"] = [r for r in doc["reps"] if r["end_t"] <= t_end]
+        doc["rep_count"] = len(doc["reps"])
+    truth = truth_path_for(out_path)
+    truth.write_text(json.dumps(doc, indent=1))
+    return written, truth
