@@ -39,6 +39,73 @@ def _cmd_cameras(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cfg(args: argparse.Namespace):
+    from station.config import load_station_config
+
+    return load_station_config(Path(args.config) if args.config else None)
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from station.sim.scenarios import SCENARIOS
+
+    for sc in SCENARIOS:
+        a = sc.athlete
+        print(f"{sc.name:26s} {sc.description}  [{a.height_m:.2f} m, build {a.build:.1f}, {a.clothing}, "
+              f"{a.implement or 'no implement'}; camera {sc.mount_height_m:.1f} m; {sc.exercise}]")
+    return 0
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() != ".db3":
+        raise UserError(f"{out}: recordings are written as rosbag2 .db3 files; use a name ending in .db3")
+    if args.synthetic:
+        from station.sources.synthetic import record_synthetic
+
+        try:
+            n, truth = record_synthetic(args.synthetic, out, seconds=args.seconds)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        print(f"wrote {n} frames to {out} and the ground truth to {truth}")
+        return 0
+    if args.seconds is None:
+        raise UserError("recording from the camera needs --seconds N")
+    cfg = _cfg(args)
+    if not cfg.privacy.allow_explicit_recording:
+        raise UserError("recording is disabled by privacy.allow_explicit_recording = false in the station config")
+    if args.seconds > cfg.privacy.max_recording_s:
+        raise UserError(f"--seconds {args.seconds} exceeds privacy.max_recording_s = {cfg.privacy.max_recording_s}")
+    from station.sources.realsense import record_live
+
+    cam = cfg.camera
+    n = record_live(out, args.seconds, serial=cam.serial or None, width=cam.width_px, height=cam.height_px, fps=cam.fps)
+    print(f"wrote {n} depth frames to {out} (depth only; delete it when you no longer need it)")
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from station.app import analyze_recording
+    from station.config import available_exercises
+
+    if args.exercise not in available_exercises():
+        raise UserError(f"unknown exercise {args.exercise!r}; available: {', '.join(available_exercises())}")
+    rec = Path(args.recording)
+    if not rec.exists():
+        raise UserError(f"{rec}: no such recording")
+    doc = analyze_recording(rec, args.out, exercise=args.exercise, cfg=_cfg(args))
+    st = doc["station"]
+    print(f"{rec.name}: {st['frames']} frames, tracked {st['tracked_frames']}, "
+          f"{doc['rep_count']} reps -> {args.out}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from station.demo import run_demo
+
+    return run_demo(args.scenario, headless=args.headless, snapshots=args.snapshots, seconds=args.seconds,
+                    every=args.every, cfg=_cfg(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="station", description="Mirror station: hip-hinge coaching from a depth camera.")
     parser.add_argument("--config", help="station config file (default: $STATION_CONFIG, /etc/station/station.toml, or the packaged default)")
@@ -54,17 +121,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_cams = sub.add_parser("cameras", help="list connected RealSense cameras")
     p_cams.set_defaults(func=_cmd_cameras)
+
+    p_sc = sub.add_parser("scenarios", help="list the synthetic athlete's scenario library")
+    p_sc.set_defaults(func=_cmd_scenarios)
+
+    p_rec = sub.add_parser("record", help="record depth from the camera, or a synthetic scenario with its truth",
+                           description="station record OUT.db3 --seconds N (camera) | "
+                                       "station record --synthetic SCENARIO OUT.db3")
+    p_rec.add_argument("out", help="output recording (.db3)")
+    p_rec.add_argument("--seconds", type=float, help="how long to record (camera: required; synthetic: cut short)")
+    p_rec.add_argument("--synthetic", metavar="SCENARIO", help="render this scenario instead of using the camera")
+    p_rec.set_defaults(func=_cmd_record)
+
+    p_an = sub.add_parser("analyze", help="run a recording through the station's pipeline and write the analysis JSON")
+    p_an.add_argument("recording", help=".db3 or .bag recording with a depth stream")
+    p_an.add_argument("--out", required=True, help="result JSON (docs/analysis-output.md)")
+    p_an.add_argument("--exercise", default="rdl", help="exercise profile (default rdl)")
+    p_an.set_defaults(func=_cmd_analyze)
+
+    p_demo = sub.add_parser("demo", help="run the station on the built-in synthetic athlete (no camera)")
+    p_demo.add_argument("--scenario", default="rdl_mixed_faults", help="scenario name (see `station scenarios`)")
+    p_demo.add_argument("--headless", action="store_true", help="no window: write PNG snapshots instead")
+    p_demo.add_argument("--snapshots", metavar="DIR", help="write PNG frames to DIR")
+    p_demo.add_argument("--every", type=int, default=15, help="write every Nth frame as PNG (default 15)")
+    p_demo.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p_demo.set_defaults(func=_cmd_demo)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     from station.config import ConfigError
+    from station.sources.realsense import SourceError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, UserError) as exc:
+    except (ConfigError, UserError, SourceError) as exc:
         print(f"station: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

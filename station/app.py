@@ -1,0 +1,180 @@
+"""Wires the stages: source → segmenter → fitter → angles (→ evaluator → overlay).
+
+Owns threads, timing and error policy; no maths and no drawing. `station analyze`, the demo
+and the live station all run `Pipeline.process` on every frame, so a recording, the synthetic
+athlete and the camera exercise the same code.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from station.config import StationConfig, load_station_config
+from station.form.angles import contract_angles, spine_flexion_raw_deg, trunk_inclination_deg
+from station.model import ANGLES, JOINTS, DepthFrame, FloorPlane, Skeleton
+from station.progress import Progress
+from station.segment import LiftingZone, SegmentResult, Segmenter
+from station.fit.tracker import Tracker, TrackResult
+
+ANALYSIS_SCHEMA = "station.analysis/1"
+
+
+def lifting_zone(cfg: StationConfig) -> LiftingZone:
+    z = cfg.zone
+    return LiftingZone(centre_x_m=z.centre_lateral_m, centre_y_m=z.centre_distance_m,
+                       width_m=z.width_m, depth_m=z.depth_m, max_height_m=z.height_m)
+
+
+class SpineBaseline:
+    """The lifter's own upright spine curve: spine_flexion is measured relative to it.
+
+    Absolute spine angles from depth are not trustworthy and people's natural curves differ,
+    so the contract measures flexion relative to this person standing upright before the set.
+    Learned as the median raw spine flexion over upright frames (trunk within 12° of vertical)
+    of the current track; reset when the track is lost.
+    """
+
+    def __init__(self, frames_needed: int = 20, max_trunk_deg: float = 12.0):
+        self.frames_needed = frames_needed
+        self.max_trunk_deg = max_trunk_deg
+        self.reset()
+
+    def reset(self) -> None:
+        self._samples: list[float] = []
+        self.value_deg: float | None = None
+
+    def update(self, points_cam_m: np.ndarray, up_cam: np.ndarray) -> float:
+        """Feed one tracked skeleton; returns the baseline in force (a provisional one at first)."""
+        raw = float(spine_flexion_raw_deg(points_cam_m))
+        if self.value_deg is None and float(trunk_inclination_deg(points_cam_m, up_cam)) < self.max_trunk_deg:
+            self._samples.append(raw)
+            if len(self._samples) >= self.frames_needed:
+                self.value_deg = float(np.median(self._samples))
+        if self.value_deg is not None:
+            return self.value_deg
+        return float(np.median(self._samples)) if self._samples else raw
+
+
+@dataclass
+class FrameResult:
+    """What the pipeline knows after one frame."""
+
+    t_s: float
+    tracked: bool
+    skeleton: Skeleton | None
+    angles: dict[str, float] | None
+    floor: FloorPlane | None
+    segment: SegmentResult
+    track: TrackResult
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Pipeline:
+    """Segmenter + tracker + contract angles over a stream of DepthFrames."""
+
+    def __init__(self, cfg: StationConfig | None = None, zone: LiftingZone | None = None, seed: int = 0):
+        self.cfg = cfg or load_station_config()
+        self.segmenter = Segmenter(zone or lifting_zone(self.cfg), seed=seed)
+        self.tracker = Tracker()
+        self.spine = SpineBaseline()
+        self.last_floor: FloorPlane | None = None
+        self._t0: float | None = None
+
+    def process(self, frame: DepthFrame) -> FrameResult:
+        if self._t0 is None:
+            self._t0 = frame.timestamp_s
+        t0 = time.perf_counter()
+        seg = self.segmenter.process(frame)
+        t1 = time.perf_counter()
+        track = self.tracker.update(seg.cloud, seg.person_height_m)
+        t2 = time.perf_counter()
+        if seg.floor is not None:
+            self.last_floor = seg.floor
+        angles = None
+        skel = track.skeleton if track.tracked else None
+        if skel is None:
+            if track.state in ("searching", "lost"):
+                self.spine.reset()
+        elif self.last_floor is not None:
+            up = np.asarray(self.last_floor.normal_cam, np.float64)
+            baseline = self.spine.update(skel.points_cam_m, up)
+            a = contract_angles(skel.points_cam_m, up, baseline)
+            angles = {k: float(a[k]) for k in ANGLES}
+        return FrameResult(
+            t_s=frame.timestamp_s - self._t0, tracked=skel is not None, skeleton=skel, angles=angles,
+            floor=seg.floor, segment=seg, track=track,
+            timings_ms={"segment": (t1 - t0) * 1e3, "fit": (t2 - t1) * 1e3})
+
+
+def _r(x: float, nd: int) -> float:
+    return round(float(x), nd)
+
+
+def frame_record(res: FrameResult) -> dict:
+    """One FRAME of the analysis contract."""
+    out: dict = {"t": _r(res.t_s, 6), "tracked": bool(res.tracked)}
+    if res.tracked and res.skeleton is not None and res.angles is not None:
+        pts = res.skeleton.points_cam_m
+        out["joints"] = {n: [_r(v, 5) for v in pts[i]] for i, n in enumerate(JOINTS)}
+        out["confidence"] = {n: _r(res.skeleton.confidence[i], 3) for i, n in enumerate(JOINTS)}
+        out["angles"] = {k: _r(v, 6 if k == "pelvis_lateral_shift" else 3) for k, v in res.angles.items()}
+    else:
+        out["tracked"] = False
+    return out
+
+
+def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str = "rdl",
+            cfg: StationConfig | None = None, total: int | None = None,
+            progress: bool | None = None) -> dict:
+    """Run the station's pipeline over every frame and build the analysis document."""
+    pipe = Pipeline(cfg)
+    records = []
+    timings = {"segment": [], "fit": []}
+    with Progress(total, f"analyzing {recording_name}", enabled=progress) as bar:
+        for frame in frames:
+            res = pipe.process(frame)
+            records.append(frame_record(res))
+            for k in timings:
+                timings[k].append(res.timings_ms[k])
+            bar.update()
+    floor = pipe.last_floor
+    doc = {
+        "schema": ANALYSIS_SCHEMA,
+        "recording": recording_name,
+        "exercise": exercise,
+        "floor": ({"normal": [_r(v, 6) for v in floor.normal_cam], "d": _r(floor.d_m, 5)}
+                  if floor is not None else None),
+        "frames": records,
+        "reps": [],
+        "rep_count": 0,
+        "station": {
+            "frames": len(records),
+            "tracked_frames": sum(1 for r in records if r["tracked"]),
+            "ms_per_frame": {k: _r(np.mean(v), 3) if v else None for k, v in timings.items()},
+        },
+    }
+    return doc
+
+
+def analyze_recording(path: str | Path, out_path: str | Path | None, exercise: str = "rdl",
+                      cfg: StationConfig | None = None, progress: bool | None = None) -> dict:
+    """`station analyze`: play a recording as fast as possible through the pipeline."""
+    from station.sources.recording import open_recording
+
+    path = Path(path)
+    with open_recording(path, real_time=False) as pb:
+        doc = analyze(pb, path.name, exercise, cfg, total=pb.frame_count, progress=progress)
+    if out_path is not None:
+        Path(out_path).write_text(json.dumps(doc, separators=(",", ":")))
+    return doc
+
+
+def fps_of(values_ms: list[float]) -> float:
+    m = float(np.mean(values_ms)) if values_ms else math.nan
+    return 1000.0 / m if m > 0 else math.nan
