@@ -130,3 +130,73 @@ class PersonCloud:
     intrinsics: Intrinsics
     floor: FloorPlane
     timestamp_s: float
+
+
+# --- what the form evaluator tells the overlay ---------------------------------------------
+
+PHASES: tuple[str, ...] = ("standing", "lowering", "bottom", "rising", "lockout")
+
+
+@dataclass(frozen=True)
+class RepVerdict:
+    """One judged rep (the contract's REP): times in seconds since the stream's first frame."""
+
+    start_t: float
+    bottom_t: float
+    end_t: float
+    pattern: str                      # "hinge" or "squat"
+    faults: tuple[str, ...]
+    metrics: dict[str, float]
+
+    def as_contract(self) -> dict:
+        return {"start_t": self.start_t, "bottom_t": self.bottom_t, "end_t": self.end_t,
+                "pattern": self.pattern, "faults": list(self.faults), "metrics": dict(self.metrics)}
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One thing said to the lifter. kind: "fault" (a correction), "praise", or "info"."""
+
+    key: str                          # stable id, e.g. "push_hips_back"
+    text: str                         # in the configured language
+    kind: str
+    rule: str | None                  # the fault label it answers, if any
+    t_s: float                        # when it was first shown
+
+
+@dataclass(frozen=True)
+class SetSummary:
+    reps: int
+    clean_reps: int
+    most_frequent_fault: str | None
+    fault_counts: dict[str, int]
+    mean_eccentric_s: float | None
+    mean_concentric_s: float | None
+    pattern: str                      # the set's movement: "hinge" or "squat"
+    start_t: float
+    end_t: float
+
+
+@dataclass(frozen=True)
+class CoachState:
+    """Everything the overlay needs about the set, as of one frame (immutable snapshot).
+
+    screen: "idle" (nobody), "positioning" (someone, not yet ready), "live" (in a set or
+        ready to start), "summary" (a set just ended).
+    hinge_ratio: 0..1, hip flexion / (hip + knee flexion): 1 = pure hip hinge, low = squatting.
+    depth_fraction: 0..1, current hip flexion against this lifter's own range in this set.
+    muscles: activation 0..1 per muscle group key ("glutes", "hamstrings", "erectors",
+        "abs", "lats"), lit by phase.
+    """
+
+    t_s: float
+    exercise: str
+    screen: str
+    phase: str | None
+    rep_count: int
+    cue: Cue | None
+    hinge_ratio: float | None
+    depth_fraction: float | None
+    last_rep: RepVerdict | None
+    set_summary: SetSummary | None
+    muscles: dict[str, float]
