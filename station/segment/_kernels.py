@@ -505,3 +505,58 @@ def update_background(depth_m, exclude_mask, tol0_m, tol2_per_m, n_avg, count_ma
                 bg_depth_m[v, u] = b + np.float32(diff * rate_near)
             else:
                 bg_depth_m[v, u] = b + np.float32(diff * rate_far)
+
+
+# --------------------------------------------------------------------------- merging
+
+@nb.njit(**_JIT)
+def component_gaps(labels, points_cam_m, n_labels, fx, fy, max_gap_m, max_radius_px,
+                   out_gap_m):
+    """Smallest 3D distance between the points of each pair of components, up to max_gap_m.
+
+    labels: (h, w) int32 from connected_components (-1 off the mask); points_cam_m:
+    (h, w, 3) float32. For every boundary pixel p of a component a (a 4-neighbour inside the
+    image has another label, or none) the window |du| <= ru, |dv| <= rv around it is searched
+    for pixels q of other components b, with ru = min(max_radius_px, ceil(max_gap_m fx / z_p))
+    (rv likewise with fy): the image radius of max_gap_m at p's depth. out_gap_m:
+    (n_labels, n_labels) float32, symmetric, the smallest |p - q| <= max_gap_m found for each
+    pair, inf where none (0 on the diagonal). Returns the number of pairs (a < b) found.
+    """
+    for a in range(n_labels):
+        for b in range(n_labels):
+            out_gap_m[a, b] = np.inf
+        out_gap_m[a, a] = 0.0
+    h, w = labels.shape
+    n_pairs = 0
+    for v in range(h):
+        for u in range(w):
+            a = labels[v, u]
+            if a < 0:
+                continue
+            edge = ((u > 0 and labels[v, u - 1] != a) or (u + 1 < w and labels[v, u + 1] != a)
+                    or (v > 0 and labels[v - 1, u] != a) or (v + 1 < h and labels[v + 1, u] != a))
+            if not edge:
+                continue
+            px = np.float64(points_cam_m[v, u, 0])
+            py = np.float64(points_cam_m[v, u, 1])
+            pz = np.float64(points_cam_m[v, u, 2])
+            if pz <= 0.0:
+                continue
+            ru = min(max_radius_px, np.int64(np.ceil(max_gap_m * fx / pz)))
+            rv = min(max_radius_px, np.int64(np.ceil(max_gap_m * fy / pz)))
+            for vv in range(max(0, v - rv), min(h, v + rv + 1)):
+                for uu in range(max(0, u - ru), min(w, u + ru + 1)):
+                    b = labels[vv, uu]
+                    if b < 0 or b == a:
+                        continue
+                    dx = np.float64(points_cam_m[vv, uu, 0]) - px
+                    dy = np.float64(points_cam_m[vv, uu, 1]) - py
+                    dz = np.float64(points_cam_m[vv, uu, 2]) - pz
+                    d64 = np.sqrt(dx * dx + dy * dy + dz * dz)
+                    d = np.float32(d64)
+                    if d64 <= max_gap_m and d < out_gap_m[a, b]:
+                        if out_gap_m[a, b] == np.inf:
+                            n_pairs += 1
+                        out_gap_m[a, b] = d
+                        out_gap_m[b, a] = d
+    return n_pairs

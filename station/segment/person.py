@@ -65,6 +65,19 @@ class BlobParams:
     track_radius_m: float = 0.35     # a blob this close to the last lifter's footprint...
     track_bonus_m: float = 1.0       # ...gets its score lowered by this (stickiness)
     upright_min_top_m: float = 1.2   # "upright": top this high and taller than wide
+    # Other components of the same person (head nearer than the chest, shanks cut off by a
+    # bar or a hinged torso) join the chosen blob when their points come this close (3D):
+    merge_gap_m: float = 0.2
+    merge_max_radius_px: int = 12    # search window cap at decimation 4 (scaled by 4/decimation)
+    # a low object standing on the floor (bottom <= floor_object_bottom_m, top <
+    # floor_object_top_m: a plate, a bell, a lower leg) joins only if this close, or if its
+    # centroid lies inside the chosen blob's footprint (lower legs under a hinged torso):
+    merge_floor_gap_m: float = 0.06
+    floor_object_bottom_m: float = 0.15
+    floor_object_top_m: float = 0.6
+    # never joined: a separate standing person (person-sized, top >= upright_min_top_m,
+    # bottom <= this)
+    standing_max_bottom_m: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,46 @@ class BlobChoice:
     centroid_xy_m: tuple[float, float] | None
     top_m: float                    # top of the chosen blob above the floor (nan if none)
     upright: bool
+
+
+def standing_person(stats: np.ndarray, params: BlobParams, min_points: int) -> np.ndarray:
+    """Components that are a whole person on their own feet: never merged into another."""
+    return ((stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= params.upright_min_top_m)
+            & (stats[:, MIN_H] <= params.standing_max_bottom_m))
+
+
+def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobParams,
+                 min_points: int) -> np.ndarray:
+    """The components of the lifter: the chosen blob plus every component joined to it.
+
+    gap_m: (n, n) smallest 3D distances between components (kernels.component_gaps, inf
+    beyond its search radius). Starting from component `index`, a component joins when it
+    comes within merge_gap_m of one already joined (so a shank can join through the bar that
+    touches it). A low object standing on the floor joins only within merge_floor_gap_m, or
+    if its footprint centroid lies inside the footprint of the chosen blob (the lower legs
+    under a hinged torso; a plate put down beside the feet stays out). A separate standing
+    person never joins. Returns (n,) bool.
+    """
+    n = len(stats)
+    keep = np.zeros(n, bool)
+    if index < 0:
+        return keep
+    keep[index] = True
+    cnt = np.maximum(stats[:, COUNT], 1.0)
+    cx = stats[:, SUM_X] / cnt
+    cy = stats[:, SUM_Y] / cnt
+    floor_obj = ((stats[:, MIN_H] <= params.floor_object_bottom_m)
+                 & (stats[:, MAX_H] < params.floor_object_top_m))
+    under = ((cx >= stats[index, MIN_X]) & (cx <= stats[index, MAX_X])
+             & (cy >= stats[index, MIN_Y]) & (cy <= stats[index, MAX_Y]))
+    limit = np.where(floor_obj & ~under, params.merge_floor_gap_m, params.merge_gap_m)
+    allowed = (stats[:, COUNT] > 0) & ~standing_person(stats, params, min_points)
+    joins = gap_m <= limit[None, :]  # joins[a, b]: b may join through a
+    while True:
+        new = joins[keep].any(axis=0) & allowed & ~keep
+        if not new.any():
+            return keep
+        keep |= new
 
 
 def person_like(stats: np.ndarray, params: BlobParams, min_points: int) -> np.ndarray:
@@ -105,7 +158,21 @@ def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_
         score = score - params.track_bonus_m * near
     score = np.where(cand, score, np.inf)
     k = int(np.argmin(score))
-    top = float(stats[k, MAX_H])
+    return _choice(stats, k, like, (float(cx[k]), float(cy[k])), float(stats[k, MAX_H]), params)
+
+
+def _choice(stats: np.ndarray, k: int, like: np.ndarray, centroid_xy_m: tuple[float, float],
+            top: float, params: BlobParams) -> BlobChoice:
     width = max(stats[k, MAX_X] - stats[k, MIN_X], stats[k, MAX_Y] - stats[k, MIN_Y])
     upright = top >= params.upright_min_top_m and (top - stats[k, MIN_H]) > width
-    return BlobChoice(k, like, (float(cx[k]), float(cy[k])), top, bool(upright))
+    return BlobChoice(k, like, centroid_xy_m, top, bool(upright))
+
+
+def with_members(choice: BlobChoice, stats: np.ndarray, members: np.ndarray,
+                 params: BlobParams) -> BlobChoice:
+    """The choice with the top of all its member components (merge_person): a head split
+    off the chest still counts for the lifter's height."""
+    if choice.index < 0 or not members.any():
+        return choice
+    top = max(choice.top_m, float(stats[members, MAX_H].max()))
+    return _choice(stats, choice.index, choice.person_like, choice.centroid_xy_m, top, params)

@@ -10,7 +10,10 @@ Per frame (DESIGN.md, "Skeleton fitter" step 1):
      below the zone's max height and nearer than the learned background;
   4. label connected components (neighbours of similar depth) and choose the lifter's blob:
      person-sized, footprint inside the zone, nearest the mirror's centre line;
-  5. learn the background outside every person-sized blob.
+  5. join the other components of the same person (person.merge_person): the head, nearer
+     the camera than the chest when hinging, and the shanks cut off by a bar or the torso
+     are separate components, found by their 3D gap to the chosen blob;
+  6. learn the background outside every person-sized blob and the lifter's components.
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ from station.model import DepthFrame, FloorPlane, Intrinsics, PersonCloud
 from station.segment import _kernels as K
 from station.segment.background import BackgroundModel, BackgroundParams
 from station.segment.floor import FloorParams, FloorQuality, FloorTracker
-from station.segment.person import BlobParams, LiftingZone, choose_person, person_like
+from station.segment.person import (BlobParams, LiftingZone, choose_person, merge_person,
+                                    person_like, with_members)
 
 __all__ = ["Segmenter", "SegmentResult", "LiftingZone", "SegmenterParams", "sorting_network"]
 
@@ -116,6 +120,7 @@ class Segmenter:
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         scale = (4.0 / self.decimation) ** 2
         self._min_points = max(1, round(self.params.blob.min_points * scale))
+        self._merge_radius_px = max(1, round(self.params.blob.merge_max_radius_px * 4.0 / self.decimation))
         self._floor_min_inliers = max(3, round(self.params.floor.min_inliers * scale))
         self.floor_tracker = FloorTracker(self.params.floor, self.rng, self._floor_min_inliers)
         self._shape_in: tuple[int, int] | None = None
@@ -253,10 +258,19 @@ class Segmenter:
         choice = choose_person(stats, self.zone, p.blob, self._min_points,
                                self._prev_xy if self._prev_present else None)
         present = choice.index >= 0
+        exclude = choice.person_like
+        if present:
+            gap = np.empty((n_labels, n_labels), np.float32)
+            i = self.intrinsics
+            K.component_gaps(self._labels, self._points_cam, n_labels, i.fx, i.fy,
+                             p.blob.merge_gap_m, self._merge_radius_px, gap)
+            keep = merge_person(stats, gap, choice.index, p.blob, self._min_points)
+            choice = with_members(choice, stats, keep, p.blob)
+            exclude = exclude | keep
+        lap("merge")
+
         cloud = None
         if present:
-            keep = np.zeros(n_labels, bool)
-            keep[choice.index] = True
             mask = np.empty(self.shape, bool)
             n = K.mask_from_labels(self._labels, keep, mask)
             pts = np.empty((n, 3), np.float32)
@@ -265,8 +279,9 @@ class Segmenter:
             cloud = PersonCloud(points_cam_m=pts, pixels_uv=uv, mask=mask, depth_m=depth,
                                 intrinsics=self.intrinsics, floor=floor,
                                 timestamp_s=frame.timestamp_s)
-        # everything person-sized is kept out of the floor refit and background learning
-        K.mask_from_labels(self._labels, choice.person_like, self._like_mask)
+        # everything person-sized and the lifter's parts are kept out of the floor refit and
+        # background learning
+        K.mask_from_labels(self._labels, exclude, self._like_mask)
         K.dilate_mask(self._like_mask, bg.params.exclude_dilate_px, self._exclude)
         lap("select")
 
