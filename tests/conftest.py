@@ -17,9 +17,9 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="session")
 def short_recording(tmp_path_factory):
-    """2 s of the rdl_clean scenario recorded with `station record --synthetic` (path, truth path)."""
+    """3 s of the rdl_clean scenario recorded with `station record --synthetic` (path, truth path)."""
     from station.cli import main
 
-    out = tmp_path_factory.mktemp("rec") / "rdl_clean_2s.db3"
-    assert main(["record", "--synthetic", "rdl_clean", str(out), "--seconds", "2"]) == 0
+    out = tmp_path_factory.mktemp("rec") / "rdl_clean_3s.db3"
+    assert main(["record", "--synthetic", "rdl_clean", str(out), "--seconds", "3"]) == 0
     return out, out.with_name(out.stem + ".truth.json")

@@ -106,14 +106,14 @@ def test_recorded_synthetic_plays_back_identical(short_recording):
     with open_recording(path) as pb:
         frames = pb.frames()
         assert pb.intrinsics.width == take.intrinsics.width and pb.intrinsics.fx == pytest.approx(take.intrinsics.fx)
-    assert len(frames) == 61
+    assert len(frames) == 91
     for i, fr in enumerate(frames):
         assert fr.frame_number == i
         assert fr.timestamp_s == pytest.approx(take.times_s[i], abs=1e-6)
         assert np.array_equal(fr.depth_raw_u16, take.render_u16(i)), f"frame {i} differs"
     truth = json.loads(truth_path.read_text())
     assert truth["schema"] == "station.analysis/1"
-    assert len(truth["frames"]) == 61
+    assert len(truth["frames"]) == 91
     f0 = truth["frames"][0]
     assert f0["tracked"] and set(f0["joints"]) == set(JOINTS)
     np.testing.assert_allclose(f0["joints"]["pelvis"], take.skeleton_cam_m[0, JOINTS.index("pelvis")], atol=1e-4)
