@@ -199,6 +199,8 @@ def data_term(points, cap_idx, dist, normal, cap_seg, gate_m, sigma_m, weight,
     Adds to out_H, out_g (per segment), out_seg_count (inlier points per segment).
     out_stats (4,): [robust energy (gated points count as saturated: weight each), n inliers,
     sum |r| of inliers, n gated out] (added).
+    A capsule with cap_seg < 0 belongs to no segment (an implement in the hands, posed by the
+    caller): its points count as explained (energy, inliers) but add no rows.
     """
     s2 = sigma_m * sigma_m
     for n in range(points.shape[0]):
@@ -211,6 +213,11 @@ def data_term(points, cap_idx, dist, normal, cap_seg, gate_m, sigma_m, weight,
         k = s2 / (s2 + r * r)
         w = weight * k * k / s2
         s = cap_seg[c]
+        if s < 0:
+            out_stats[0] += weight * r * r / (s2 + r * r)
+            out_stats[1] += 1.0
+            out_stats[2] += abs(r)
+            continue
         # surface point x = p - r n (the same row for any point on the normal line)
         x0 = points[n, 0] - r * normal[n, 0]
         x1 = points[n, 1] - r * normal[n, 1]
@@ -455,7 +462,8 @@ def distance_transform_nearest(mask, out_dist2, out_near_u, out_near_v):
 @nb.njit(cache=True, nogil=True)
 def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor,
                        fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
-                       huber_m, w_silhouette, w_freespace, out_H, out_g, out_seg_stats, out_stats):
+                       huber_m, w_silhouette, w_freespace, min_height_m, out_H, out_g,
+                       out_seg_stats, out_stats):
     """Model -> data: keep the camera-facing model surface inside the silhouette and behind
     the observed depth (free space).
 
@@ -475,7 +483,9 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
         shortened by edge_tol_px (continuous; a limb a few pixels wide has outline samples
         that round off the mask), in metres at the sample's depth; within the tolerance it
         counts as explained.
-    Huber weights with scale huber_m. out_seg_stats (n_seg, 4) adds
+    Samples lower than min_height_m above the floor (floor frame z) are skipped: the
+    segmenter removes the floor's neighbourhood, so the mask says nothing there (unknown,
+    not empty). Huber weights with scale huber_m. out_seg_stats (n_seg, 4) adds
     [facing, explained (in mask and |depth - z| <= margin), occluded, outside];
     out_stats (2,) adds [energy, n penalised].
     """
@@ -486,6 +496,8 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
         vy = cam_pos[1] - x1
         vz = cam_pos[2] - x2
         if normals[n, 0] * vx + normals[n, 1] * vy + normals[n, 2] * vz <= 0.0:
+            continue
+        if x2 < min_height_m:
             continue
         s = sample_seg[n]
         xc = R_cam_floor[0, 0] * x0 + R_cam_floor[0, 1] * x1 + R_cam_floor[0, 2] * x2 + t_cam_floor[0]

@@ -186,7 +186,8 @@ _THIGH = 0.245
 _UPPER_ARM = 0.186
 _FOREARM = 0.146
 _HAND = 0.108
-_SHOULDER_H = 0.818
+_SHOULDER_H = 0.818          # acromion (the top of the shoulder), not the joint
+_GH_DROP = 0.021             # glenohumeral joint centre below the acromion (~35-40 mm)
 _HEAD_CENTRE_H = 0.935
 
 
@@ -211,8 +212,9 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     off[SEG["lumbar"]] = (-sl_back, 0.0, sl_up)
     off[SEG["thorax"]] = (0.0, 0.0, lumbar_len)
     off[SEG["head"]] = (neck_fwd, 0.0, neck_up)
-    off[SEG["upper_arm_l"]] = (neck_fwd, half_sh, neck_up)
-    off[SEG["upper_arm_r"]] = (neck_fwd, -half_sh, neck_up)
+    gh_up = neck_up - _GH_DROP * H                   # spine_mid -> glenohumeral centres
+    off[SEG["upper_arm_l"]] = (neck_fwd, half_sh, gh_up)
+    off[SEG["upper_arm_r"]] = (neck_fwd, -half_sh, gh_up)
     off[SEG["forearm_l"]] = (0.0, 0.0, -_UPPER_ARM * H)
     off[SEG["forearm_r"]] = (0.0, 0.0, -_UPPER_ARM * H)
     off[SEG["thigh_l"]] = (0.0, half_hip, 0.0)
@@ -224,8 +226,11 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
 
     head_up = (_HEAD_CENTRE_H - _SHOULDER_H) * H
     pts = {
+        # the contract's head is the centre between the ears; the face is ~0.058 H ahead of
+        # it, more than a head radius: the head capsule's axis lies forward of this point
         "head": ("head", (0.01 * H, 0.0, head_up)),
-        "neck": ("thorax", (neck_fwd, 0.0, neck_up)),
+        # the contract's neck is the midpoint of the glenohumeral centres
+        "neck": ("thorax", (neck_fwd, 0.0, gh_up)),
         "shoulder_l": ("upper_arm_l", (0.0, 0.0, 0.0)),
         "shoulder_r": ("upper_arm_r", (0.0, 0.0, 0.0)),
         "elbow_l": ("forearm_l", (0.0, 0.0, 0.0)),
@@ -263,8 +268,8 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
          (0.030 * H, -0.045 * H * sw, 0.095 * H), 0.058 * H * b, 0.058 * H * b),
         ("neck", "head", (0.0, 0.0, 0.0), (0.01 * H, 0.0, 0.06 * H), 0.032 * H * b, 0.032 * H * b),
         # head: a short vertical capsule, chin (~0.87 H) to the vertex (1.0 H)
-        ("head", "head", (0.01 * H, 0.0, head_up - 0.025 * H), (0.01 * H, 0.0, 1.0 * H - _SHOULDER_H * H - 0.046 * H),
-         0.046 * H, 0.046 * H),
+        ("head", "head", (0.022 * H, 0.0, head_up - 0.025 * H),
+         (0.022 * H, 0.0, 1.0 * H - _SHOULDER_H * H - 0.046 * H), 0.046 * H, 0.046 * H),
         ("upper_arm_l", "upper_arm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -ua), 0.030 * H * b, 0.024 * H * b),
         ("forearm_l", "forearm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -fa), 0.022 * H * b, 0.016 * H * b),
         ("hand_l", "forearm_l", (0.0, 0.0, -fa - 0.02 * H), (0.0, 0.0, -fa - 0.065 * H),

@@ -86,6 +86,9 @@ def data_term(points, cap_idx, dist, normal, cap_seg, gate_m, sigma_m, weight, n
             continue
         w = weight * (s2 / (s2 + r * r)) ** 2 / s2
         s = cap_seg[c]
+        if s < 0:  # an implement: explained, no rows
+            stats += [weight * r * r / (s2 + r * r), 1, abs(r), 0]
+            continue
         u = twist_row(p - r * nrm, -nrm)
         H[s] += w * np.outer(u, u)
         g[s] += w * u * r
@@ -169,7 +172,7 @@ def distance_transform_nearest(mask):
 
 def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor,
                        fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
-                       huber_m, w_silhouette, w_freespace, n_seg):
+                       huber_m, w_silhouette, w_freespace, min_height_m, n_seg):
     H = np.zeros((n_seg, 6, 6))
     g = np.zeros((n_seg, 6))
     seg_stats = np.zeros((n_seg, 4))
@@ -183,6 +186,8 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
 
     for x, nrm, s in zip(samples, normals, sample_seg):
         if nrm @ (cam_pos - x) <= 0:
+            continue
+        if x[2] < min_height_m:  # near the floor: the mask is unknown there
             continue
         xc = R_cam_floor @ x + t_cam_floor
         if xc[2] < 0.05:

@@ -13,6 +13,11 @@ Energy (all residuals in metres or radians, each term a sum of weighted squares)
   floor     sole points never below the floor; a weak pull onto it when within a band.
   collision capsule pairs (forearms/hands vs thighs/pelvis, arms vs torso, shanks, feet)
             must not interpenetrate.
+  anchors   (optional) each ankle towards where that foot has been standing (feet rarely
+            move during a set; the segmenter removes the floor's neighbourhood, so a foot has
+            few points of its own): `anchor_sigma_m`.
+  implement (optional) a bar along the line through the hands: its points count as
+            explained and pull nothing (no DOF of its own; it follows the hands).
 Normal equations are accumulated per segment in numba (station.fit._kernels) and mapped to
 the 32 DOFs; the 32x32 system is solved with NumPy. Geometry is float64 in the floor frame.
 """
@@ -29,7 +34,7 @@ from station.fit.body_model import (
     PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel,
 )
 from station.frames import T_floor_cam_from_plane, apply, invert
-from station.model import PersonCloud
+from station.model import SKELETON_INDEX, PersonCloud
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ class FitWeights:
     floor_contact_sigma_m: float = 0.03
     collision_sigma_m: float = 0.01
     collision_slack_m: float = 0.01
+    floor_unknown_m: float = 0.05      # model samples lower than this: the mask is unknown there
+    anchor_sigma_m: float = 0.015
+    bar_half_length_m: float = 1.1
+    bar_radius_m: float = 0.035
     damping: float = 1e-3
     max_step_rad: float = 0.35
     max_step_m: float = 0.15
@@ -151,6 +160,39 @@ def _posed(body: BodyModel, theta: np.ndarray, ws: Workspace):
     return ca, cb
 
 
+def _with_bar(ca, cb, hand_l, hand_r, half_length_m):
+    """Capsule ends with a bar appended: along the line through the hands' centres, centred
+    between them, `half_length_m` each side."""
+    pl = 0.5 * (ca[hand_l] + cb[hand_l])
+    pr = 0.5 * (ca[hand_r] + cb[hand_r])
+    d = pl - pr
+    n = float(np.linalg.norm(d))
+    d = d / n if n > 1e-6 else np.array([1.0, 0.0, 0.0])
+    m = 0.5 * (pl + pr)
+    return np.vstack([ca, m + half_length_m * d]), np.vstack([cb, m - half_length_m * d])
+
+
+def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
+                ws: Workspace, weights: FitWeights = FitWeights(), beyond_m: float = 0.08) -> int:
+    """How many points lie on the line through the hands, beyond the hands (where no body
+    part is): the evidence that a bar is held."""
+    ca, cb = _posed(body, theta, ws)
+    hl, hr = body.hand_caps
+    pl = 0.5 * (ca[hl] + cb[hl])
+    pr = 0.5 * (ca[hr] + cb[hr])
+    d = pl - pr
+    half = 0.5 * float(np.linalg.norm(d))
+    if half < 1e-6:
+        return 0
+    d /= 2 * half
+    rel = points_floor_m - 0.5 * (pl + pr)
+    s = rel @ d
+    perp = np.linalg.norm(rel - s[:, None] * d, axis=1)
+    a = np.abs(s)
+    sel = (perp < 2 * weights.bar_radius_m) & (a > half + beyond_m) & (a < weights.bar_half_length_m)
+    return int(np.count_nonzero(sel))
+
+
 def skeleton_points_floor(body: BodyModel, theta: np.ndarray) -> np.ndarray:
     """The SKELETON_POINTS (model.py order) in the floor frame for a pose."""
     ws = Workspace()
@@ -174,7 +216,8 @@ _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
 def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
               theta_pred: np.ndarray | None = None, weights: FitWeights = FitWeights(),
               n_iter: int = 6, ws: Workspace | None = None,
-              use_model_to_data: bool = True) -> FitResult:
+              use_model_to_data: bool = True, anchors_floor_m: np.ndarray | None = None,
+              bar: bool = False) -> FitResult:
     """Fit the body to one frame's points starting from theta_init.
 
     theta_pred: the temporal prior's target (constant-velocity prediction); None = no
@@ -182,6 +225,8 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     raises the energy is undone and the damping raised (the next linearisation is reused,
     so a rejection costs one evaluation, no extra solve). Returns the best pose and the
     statistics of its linearisation (used for confidence and loss detection).
+    anchors_floor_m: (2, 3) targets of ankle_l, ankle_r (floor frame) or None.
+    bar: model a bar through the hands (points it explains pull nothing).
     """
     ws = ws or Workspace()
     w = weights
@@ -206,7 +251,12 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     w_fs = w.freespace / w.silhouette_sigma_m ** 2
     up = np.array([0.0, 0.0, 1.0])
     ns = len(sole)
-    n_rows = ns + n_pairs
+    n_anchor = 0 if anchors_floor_m is None else 6
+    ankle_idx = np.array([SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]])
+    ankle_seg = body.point_seg[ankle_idx]
+    ankle_local = body.point_local[ankle_idx]
+    ankle_w = np.empty((2, 3))
+    n_rows = ns + n_pairs + n_anchor
     seg1 = np.empty(n_rows, dtype=np.int32)
     seg2 = np.full(n_rows, -1, dtype=np.int32)
     x1 = np.empty((n_rows, 3))
@@ -217,8 +267,20 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     rw = np.zeros(n_rows)
     seg1[:ns] = body.sole_seg
     n1[:ns] = up
-    seg1[ns:] = body.cap_seg[pairs[:, 0]]
-    seg2[ns:] = body.cap_seg[pairs[:, 1]]
+    na0 = ns + n_pairs
+    seg1[ns:na0] = body.cap_seg[pairs[:, 0]]
+    seg2[ns:na0] = body.cap_seg[pairs[:, 1]]
+    if n_anchor:
+        seg1[na0:] = np.repeat(ankle_seg, 3)
+        n1[na0:] = np.tile(np.eye(3), (2, 1))
+        rw[na0:] = 1.0 / w.anchor_sigma_m ** 2
+        anchor_target = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
+    # implement: one extra capsule belonging to no segment
+    n_cap = len(body.cap_seg)
+    cap_seg_x = np.append(body.cap_seg, -1).astype(np.int32) if bar else body.cap_seg
+    ra_x = np.append(body.cap_ra, w.bar_radius_m) if bar else body.cap_ra
+    rb_x = np.append(body.cap_rb, w.bar_radius_m) if bar else body.cap_rb
+    hl, hr = body.hand_caps
     steps = []
     # diagonal priors (constant per frame)
     prior_w = np.zeros(N_DOF)
@@ -234,14 +296,16 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     energy = np.inf
     for it in range(n_iter + 1):
         ca, cb = _posed(body, theta, ws)
-        K.nearest_capsule(pts, ca, cb, body.cap_ra, body.cap_rb, cap_idx, dist, normal)
+        if bar:
+            ca, cb = _with_bar(ca, cb, hl, hr, w.bar_half_length_m)
+        K.nearest_capsule(pts, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
         ws.H.fill(0.0)
         ws.g.fill(0.0)
         ws.seg_count.fill(0.0)
         ws.data_stats.fill(0.0)
         ws.seg_stats.fill(0.0)
         ws.m2d_stats.fill(0.0)
-        K.data_term(pts, cap_idx, dist, normal, body.cap_seg, w.data_gate_m, w.data_sigma_m,
+        K.data_term(pts, cap_idx, dist, normal, cap_seg_x, w.data_gate_m, w.data_sigma_m,
                     data_weight, ws.H, ws.g, ws.seg_count, ws.data_stats)
         if use_model_to_data:
             K.points_to_world(ws.seg_R, ws.seg_t, body.sample_seg, body.sample_local, samp)
@@ -250,25 +314,30 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
                                  frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
                                  frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u,
                                  frame.near_v, w.depth_margin_m, w.edge_tol_px, w.huber_m,
-                                 w_sil, w_fs, ws.H, ws.g, ws.seg_stats, ws.m2d_stats)
+                                 w_sil, w_fs, w.floor_unknown_m, ws.H, ws.g, ws.seg_stats, ws.m2d_stats)
         ws.A.fill(0.0)
         ws.b.fill(0.0)
         K.assemble_normal_equations(ws.H, ws.g, ws.twist, SEG_CHAIN, ws.A, ws.b)
         # floor and collisions: a few dense rows
         K.points_to_world(ws.seg_R, ws.seg_t, body.sole_seg, body.sole_local, sole)
-        K.capsule_pair_penetration(ca, cb, body.cap_ra, body.cap_rb, pairs, cp1, cp2, cn, cdepth)
+        K.capsule_pair_penetration(ca[:n_cap], cb[:n_cap], body.cap_ra, body.cap_rb, pairs,
+                                   cp1, cp2, cn, cdepth)
         z = sole[:, 2]
         res[:ns] = z
         rw[:ns] = np.where(z < 0.0, 1.0 / w.floor_sigma_m ** 2,
                            np.where(z < w.floor_contact_band_m, 1.0 / w.floor_contact_sigma_m ** 2, 0.0))
         x1[:ns] = sole
-        x1[ns:] = cp1
-        x2[ns:] = cp2
-        n1[ns:] = -cn
-        n2[ns:] = cn
+        x1[ns:na0] = cp1
+        x2[ns:na0] = cp2
+        n1[ns:na0] = -cn
+        n2[ns:na0] = cn
         pen = cdepth - w.collision_slack_m
-        res[ns:] = pen
-        rw[ns:] = np.where(pen > 0.0, 1.0 / w.collision_sigma_m ** 2, 0.0)
+        res[ns:na0] = pen
+        rw[ns:na0] = np.where(pen > 0.0, 1.0 / w.collision_sigma_m ** 2, 0.0)
+        if n_anchor:
+            K.points_to_world(ws.seg_R, ws.seg_t, ankle_seg, ankle_local, ankle_w)
+            x1[na0:] = np.repeat(ankle_w, 3, axis=0)
+            res[na0:] = np.sum((x1[na0:] - anchor_target) * n1[na0:], axis=1)
         K.dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, ws.twist, SEG_CHAIN, ws.A, ws.b)
         A, b = ws.A, ws.b
         E = float(ws.data_stats[0] + ws.m2d_stats[0] + np.sum(rw * res * res))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -24,9 +24,11 @@ from station.fit import _kernels as K
 from station.fit.body_model import (
     DOF, N_DOF, SEG, BodyModel, Shape, build_body, neutral_pose,
 )
-from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
+from station.fit.solver import (
+    FitResult, FitWeights, FrameData, Workspace, bar_support, fit_frame, prepare_frame,
+)
 from station.frames import apply, invert
-from station.model import SKELETON_POINTS, PersonCloud, Skeleton
+from station.model import SKELETON_INDEX, SKELETON_POINTS, PersonCloud, Skeleton
 
 # Segments whose visibility decides each skeleton point's confidence.
 _POINT_SEGS: dict[str, tuple[str, ...]] = {
@@ -40,6 +42,8 @@ _POINT_SEGS: dict[str, tuple[str, ...]] = {
     "spine_low": ("pelvis", "lumbar"), "spine_mid": ("lumbar", "thorax"),
 }
 _POINT_SEG_IDX = [np.array([SEG[s] for s in _POINT_SEGS[p]]) for p in SKELETON_POINTS]
+_ANKLE_L = SKELETON_INDEX["ankle_l"]
+_ANKLE_R = SKELETON_INDEX["ankle_r"]
 # capsules used to estimate the build (radius scale): trunk and thighs, not hands/head
 _BUILD_CAPS = ("pelvis", "abdomen", "chest_low", "chest_high", "thigh_l", "thigh_r")
 
@@ -56,7 +60,13 @@ class TrackerConfig:
     diverged_inlier_fraction: float = 0.5
     diverged_frames: int = 10
     upright_height_range_m: tuple[float, float] = (1.2, 2.3)
-    upright_max_depth_ratio: float = 0.42  # horizontal extent / height of an upright blob
+    upright_max_depth_ratio: float = 0.20  # chest band's front-back extent / height
+    upright_max_lean_ratio: float = 0.065  # head's horizontal offset from the feet / height
+    upright_radius_m: float = 0.45         # points this far from the head: not the person
+    init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
+    init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
+    anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
+    bar_min_points: int = 12               # points along the hands' line beyond the hands
     velocity_factor: float = 0.7           # constant-velocity prediction, damped
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)
@@ -76,7 +86,13 @@ class TrackResult:
 
 def _upright_height(points_floor: np.ndarray, cfg: TrackerConfig,
                     person_height_m: float | None) -> float | None:
-    """Stature estimate when the blob looks like a person standing upright, else None."""
+    """Stature estimate when the blob looks like a person standing upright, else None.
+
+    Upright = the top of the blob (the head) is above the feet (or, without feet in the
+    cloud, above the hips) within `upright_max_lean_ratio` x height horizontally, and the
+    chest band is thin front to back. Only points within `upright_radius_m` (horizontally) of
+    the head count, so a bar, plates or a kettlebell held at the sides do not matter.
+    """
     if len(points_floor) < cfg.min_points:
         return None
     z = points_floor[:, 2]
@@ -85,31 +101,43 @@ def _upright_height(points_floor: np.ndarray, cfg: TrackerConfig,
     lo, hi = cfg.upright_height_range_m
     if not (lo <= h <= hi):
         return None
-    xy = points_floor[:, :2]
-    extent = np.percentile(xy, 98, axis=0) - np.percentile(xy, 2, axis=0)
-    if float(np.max(extent)) > cfg.upright_max_depth_ratio * h:
-        return None
-    # most of the mass above the knees, and the top is near the centre (not bent over)
-    top = points_floor[z > 0.8 * h]
+    top = points_floor[z > 0.88 * h]
     if len(top) < 5:
         return None
-    if np.linalg.norm(np.median(top[:, :2], 0) - np.median(xy, 0)) > 0.25 * h:
+    head_xy = np.median(top[:, :2], axis=0)
+    near = np.linalg.norm(points_floor[:, :2] - head_xy, axis=1) < cfg.upright_radius_m
+    band = points_floor[near & (z > 0.60 * h) & (z < 0.85 * h)]
+    if len(band) < 20:
         return None
-    return h
+    xy = band[:, :2] - np.median(band[:, :2], axis=0)
+    _, evecs = np.linalg.eigh(xy.T @ xy)
+    minor = xy @ evecs[:, 0]
+    if float(np.percentile(minor, 98) - np.percentile(minor, 2)) > cfg.upright_max_depth_ratio * h:
+        return None
+    for z_lo, z_hi in ((0.0, 0.30), (0.40, 0.58)):   # feet and shins, else the hips
+        base = points_floor[near & (z > z_lo * h) & (z < z_hi * h)]
+        if len(base) >= 15:
+            off = float(np.linalg.norm(head_xy - np.median(base[:, :2], axis=0)))
+            return h if off <= cfg.upright_max_lean_ratio * h else None
+    return None
 
 
-def initial_pose(points_floor: np.ndarray, shape: Shape) -> np.ndarray:
-    """An upright pose roughly placed on the cloud: position from the hip band, yaw from the
-    principal horizontal axis of the trunk (assumed to face the camera's half-space)."""
+def initial_pose(points_floor: np.ndarray, shape: Shape, radius_m: float = 0.45) -> np.ndarray:
+    """An upright pose roughly placed on the cloud: position from the chest band below the
+    head, yaw from the band's principal horizontal axis (assumed to face the camera's
+    half-space). Points further than radius_m from the head's column (a bar's ends, plates)
+    are ignored."""
     H = shape.height_m
     z = points_floor[:, 2]
-    trunk = points_floor[(z > 0.55 * H) & (z < 0.80 * H)]
-    hips = points_floor[(z > 0.45 * H) & (z < 0.62 * H)]
+    top = points_floor[z > 0.88 * H]
+    if len(top) >= 5:
+        head_xy = np.median(top[:, :2], axis=0)
+        near = np.linalg.norm(points_floor[:, :2] - head_xy, axis=1) < radius_m
+    else:
+        near = np.ones(len(points_floor), dtype=bool)
+    trunk = points_floor[near & (z > 0.55 * H) & (z < 0.80 * H)]
     if len(trunk) < 10:
-        trunk = points_floor
-    if len(hips) < 10:
-        hips = points_floor
-    c = np.median(hips[:, :2], axis=0)
+        trunk = points_floor[near] if np.count_nonzero(near) >= 10 else points_floor
     xy = trunk[:, :2] - np.median(trunk[:, :2], axis=0)
     cov = xy.T @ xy / max(len(xy), 1)
     evals, evecs = np.linalg.eigh(cov)
@@ -118,6 +146,9 @@ def initial_pose(points_floor: np.ndarray, shape: Shape) -> np.ndarray:
         left = -left
     yaw = math.atan2(left[1], left[0]) - math.pi / 2
     fwd = np.array([math.cos(yaw), math.sin(yaw)])
+    # lateral centre: the middle of the band's extent; depth: its front surface + a half body
+    lat = xy @ left
+    c = np.median(trunk[:, :2], axis=0) + left * 0.5 * float(np.percentile(lat, 95) + np.percentile(lat, 5))
     centre = c - fwd * 0.05 * H  # the visible surface is in front of the joint centres
     return neutral_pose(shape, x_m=float(centre[0]), y_m=float(centre[1]), yaw_rad=yaw)
 
@@ -141,6 +172,8 @@ class Tracker:
         self._heights: list[float] = []
         self._build_ratios: list[float] = []
         self._ws = Workspace()
+        self.anchors: np.ndarray | None = None
+        self._bar = False
 
     @property
     def shape(self) -> Shape | None:
@@ -191,17 +224,45 @@ class Tracker:
         self._build_ratios.append(body.shape.build * (1.0 + float(np.median(dist[sel])) / r_mean))
 
     def _start(self, frame: FrameData, height_m: float) -> FitResult:
+        """Place an upright model on the blob: a few facing directions, each fitted with a
+        wide robust scale first (coarse), the best by energy refined at the normal scale."""
+        cfg = self.config
         shape = self._fixed_shape or Shape(height_m=height_m)
         self.body = build_body(shape)
-        self.theta = initial_pose(frame.points_floor_m, shape)
+        base = initial_pose(frame.points_floor_m, shape)
+        w = cfg.weights
+        coarse = replace(w, data_sigma_m=cfg.init_coarse_sigma_m,
+                         data_gate_m=max(w.data_gate_m, 3 * cfg.init_coarse_sigma_m))
+        self._bar = self._bar_present(frame, base)
+        best = None
+        for dyaw in cfg.init_yaw_offsets_deg:
+            th = base.copy()
+            th[DOF["root_yaw"]] += math.radians(dyaw)
+            r = fit_frame(self.body, frame, th, None, coarse, n_iter=6, ws=self._ws, bar=self._bar)
+            r = fit_frame(self.body, frame, r.theta, None, w, n_iter=4, ws=self._ws, bar=self._bar)
+            if best is None or r.energy < best.energy:
+                best = r
+        self.theta = best.theta
         self.theta_prev = None
+        self.anchors = None
         self._heights = [height_m]
         self._build_ratios = []
         self._init_count = 0
         self._bad = 0
         self.state = "initialising"
-        return fit_frame(self.body, frame, self.theta, None, self.config.weights,
-                         n_iter=self.config.init_iterations, ws=self._ws)
+        return fit_frame(self.body, frame, self.theta, None, w,
+                         n_iter=cfg.init_iterations, ws=self._ws, bar=self._bar)
+
+    def _bar_present(self, frame: FrameData, theta: np.ndarray) -> bool:
+        return bar_support(self.body, theta, frame.points_floor_m, self._ws,
+                           self.config.weights) >= self.config.bar_min_points
+
+    def _update_anchors(self, fit: FitResult) -> None:
+        ank = fit.points_floor_m[[_ANKLE_L, _ANKLE_R]]
+        if self.anchors is None:
+            self.anchors = ank.copy()
+        else:
+            self.anchors += self.config.anchor_rate * (ank - self.anchors)
 
     def _finish_init(self, frame: FrameData) -> None:
         if self._fixed_shape is None:
@@ -256,7 +317,10 @@ class Tracker:
                 if h is not None:
                     self._heights.append(h)
                 n_iter = max(n_iter, 8)
-            fit = fit_frame(self.body, frame, pred, pred, cfg.weights, n_iter=n_iter, ws=self._ws)
+            self._bar = self._bar_present(frame, pred)
+            anchors = self.anchors if self.state == "tracking" else None
+            fit = fit_frame(self.body, frame, pred, pred, cfg.weights, n_iter=n_iter, ws=self._ws,
+                            anchors_floor_m=anchors, bar=self._bar)
         t2 = time.perf_counter()
         timings["fit"] = (t2 - t1) * 1e3
         self.theta_prev = self.theta if self.state == "tracking" else None
@@ -267,6 +331,8 @@ class Tracker:
             self._collect_build(frame)
             if self._init_count >= cfg.init_frames:
                 self._finish_init(frame)
+        elif self.state == "tracking":
+            self._update_anchors(fit)
         # divergence
         if (fit.mean_abs_residual_m > cfg.diverged_residual_m
                 or fit.inlier_fraction < cfg.diverged_inlier_fraction):

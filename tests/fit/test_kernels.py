@@ -150,7 +150,7 @@ def test_distance_transform(shape, fill):
         assert (nu == -1).all() and (nv == -1).all()
 
 
-@pytest.mark.parametrize("variant", ["normal", "empty_mask", "no_depth", "no_samples"])
+@pytest.mark.parametrize("variant", ["normal", "empty_mask", "no_depth", "no_samples", "floor_band"])
 def test_model_to_data_term(variant):
     from tests.fit.selfrender import default_camera, render_cloud
     from station.fit.solver import prepare_frame
@@ -172,7 +172,8 @@ def test_model_to_data_term(variant):
     if variant == "no_samples":
         samp, nrm, seg = samp[:0], nrm[:0], seg[:0]
     args = (samp, nrm, seg, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy,
-            fr.cx, fr.cy, mask, depth, nu, nv, 0.04, 1.0, 0.05, 700.0, 300.0)
+            fr.cx, fr.cy, mask, depth, nu, nv, 0.04, 1.0, 0.05, 700.0, 300.0,
+            0.5 if variant == "floor_band" else 0.03)
     H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6)); ss = np.zeros((N_SEG, 4)); st = np.zeros(2)
     K.model_to_data_term(*args, H, g, ss, st)
     Hr, gr, ssr, str_ = R.model_to_data_term(*args, N_SEG)
@@ -182,6 +183,23 @@ def test_model_to_data_term(variant):
     np.testing.assert_allclose(st, str_, rtol=1e-9, atol=1e-12)
     if variant == "normal":
         assert st[1] > 0  # the displaced model is penalised somewhere
+    if variant == "floor_band":  # samples below 0.5 m are unknown: not even counted as facing
+        low = samp[:, 2] < 0.5
+        assert ss[np.unique(seg[low & ~np.isin(seg, seg[~low])]), 0].sum() == 0
+
+
+def test_data_term_implement_capsule():
+    """Points nearest a capsule of no segment (an implement) count as explained, add no rows."""
+    rng = np.random.default_rng(3)
+    pts = rng.normal(0, 0.02, (20, 3))
+    idx = np.array([0, 1] * 10, np.int32); d = rng.normal(0, 0.02, 20)
+    nrm = np.tile([0.0, 0, 1], (20, 1))
+    cap_seg = np.array([0, -1], np.int32)
+    H = np.zeros((2, 6, 6)); g = np.zeros((2, 6)); cnt = np.zeros(2); st = np.zeros(4)
+    K.data_term(pts, idx, d, nrm, cap_seg, 0.1, 0.03, 1.0, H, g, cnt, st)
+    Hr, gr, cr, sr = R.data_term(pts, idx, d, nrm, cap_seg, 0.1, 0.03, 1.0, 2)
+    np.testing.assert_allclose(H, Hr, atol=1e-9); np.testing.assert_allclose(st, sr, atol=1e-12)
+    assert st[1] == 20 and cnt[0] == 10 and cnt[1] == 0 and not H[1].any()
 
 
 @pytest.mark.parametrize("n,m", [(0, 10), (1, 10), (10, 10), (3000, 1500), (1501, 1500)])
