@@ -62,6 +62,7 @@ class Scenario:
     reps: tuple = ()
     mocap_clip: str = ""
     mocap_window_s: tuple[float, float] | None = None
+    mocap_hold_s: float = 1.5               # stand still in the clip's first pose before it plays
     mount_height_m: float = 1.6
     pitch_down_deg: float | None = None
     lifter_distance_m: float = 2.6
@@ -160,13 +161,13 @@ SCENARIOS: tuple[Scenario, ...] = (
              tags=("clean", "mode")),
     Scenario("mocap_toe_touch", "real motion capture: CMU 13_31 toe-touch bends", 23,
              athlete=Athlete(1.70, 0.45, "tight", None), motion="mocap", mocap_clip="13_31",
-             tags=("mocap",)),
+             mocap_window_s=(0.5, 4.49), tags=("mocap",)),
     Scenario("mocap_squats", "real motion capture: CMU 13_30 bodyweight squats", 24,
              athlete=Athlete(1.70, 0.45, "tight", None), motion="mocap", mocap_clip="13_30",
-             mount_height_m=1.9, tags=("mocap", "squat")),
+             mocap_window_s=(0.5, 5.99), mount_height_m=1.9, tags=("mocap", "squat")),
     Scenario("mocap_warmup", "real motion capture: CMU 13_29 bends, knee raises and squats", 25,
              athlete=Athlete(1.70, 0.45, "loose", None), motion="mocap", mocap_clip="13_29",
-             mocap_window_s=(15.5, 38.2), mount_height_m=1.3, tags=("mocap", "squat")),
+             mocap_window_s=(15.0, 38.2), mount_height_m=1.3, tags=("mocap", "squat")),
 )
 
 SCENARIO_INDEX: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
@@ -294,9 +295,10 @@ _MOCAP_UPRIGHT_HIP_DEG = 25.0
 def _mocap_reps(times_s: np.ndarray, angles: dict[str, np.ndarray]) -> list:
     """True reps of a motion-capture clip, which has no scripted boundaries.
 
-    A rep is a movement whose mean hip flexion exceeds 45° (bends and squats); it starts and ends where
-    mean hip flexion falls below 25° around that peak (subject 13 stands with 5–20° of hip
-    and knee flexion, and jogs straight after the last squat); its bottom is the deepest hip flexion.
+    A rep is a movement whose mean hip flexion exceeds 45° (bends and squats); it starts and
+    ends at the local minima of mean hip flexion around that peak, which must be below 25°
+    (subject 13 stands with 5–20° of hip and knee flexion, and jogs straight after the last
+    squat); its bottom is the deepest hip flexion.
     Knee raises lift one leg: the trunk stays upright (inclination < 30°), so they are excluded.
     Pattern: squat when knee flexion at the bottom exceeds 90°.
     """
@@ -317,8 +319,12 @@ def _mocap_reps(times_s: np.ndarray, angles: dict[str, np.ndarray]) -> list:
         s = i
         while s > 0 and hip[s] > _MOCAP_UPRIGHT_HIP_DEG:
             s -= 1
+        while s > 0 and hip[s - 1] < hip[s]:  # back to where they left upright (local minimum)
+            s -= 1
         e = j - 1
         while e < n - 1 and hip[e] > _MOCAP_UPRIGHT_HIP_DEG:
+            e += 1
+        while e < n - 1 and hip[e + 1] < hip[e]:  # on to where they are fully back upright
             e += 1
         b = s + int(np.argmax(hip[s:e + 1]))
         if hip[s] <= _MOCAP_UPRIGHT_HIP_DEG and hip[e] <= _MOCAP_UPRIGHT_HIP_DEG:  # complete within the clip
@@ -361,12 +367,14 @@ def build(scenario: Scenario) -> SyntheticTake:
         times, poses = clip.poses_floor(fps, place_xy_m=(sc.lifter_x_m, sc.lifter_distance_m),
                                         yaw_deg=sc.yaw_deg, t_start_s=t0, t_end_s=t1,
                                         scale=ath.height_m / 1.70)
-        times = times - times[0]
-        # the standing baseline: the first frame's raw spine flexion (the clips start upright-ish)
+        # The clips start mid-session; windows begin at an upright moment, held still for
+        # mocap_hold_s as a person stands at the mirror before a set (trackers need to see that).
+        hold = np.repeat(poses[:1], int(round(sc.mocap_hold_s * fps)), axis=0)
+        poses = np.concatenate([hold, poses])
+        times = np.arange(len(poses)) / fps
         from station.form.angles import spine_flexion_raw_deg
 
-        upright = np.argmin(np.abs(contract_angles(poses[:, :N_SKELETON], UP_FLOOR, 0.0)["trunk_inclination"][: int(fps)]))
-        baseline = float(spine_flexion_raw_deg(poses[upright, :N_SKELETON]))
+        baseline = float(spine_flexion_raw_deg(poses[0, :N_SKELETON]))
         in_view = zone.contains(poses[:, SIM_INDEX["pelvis"], :2])
         ang = contract_angles(poses[:, :N_SKELETON], UP_FLOOR, baseline)
         reps = _mocap_reps(times, {k: np.asarray(ang[k], np.float64) for k in ANGLES})
