@@ -1,0 +1,155 @@
+"""The cue policy: which one thing to tell the lifter, and when.
+
+Requests come from three places:
+- a fault's onset in the rep in progress (a rule's live check): shown at once, if it is the
+  most important thing pending (so the cue appears while the fault happens);
+- a finished rep: praise for a clean hinge; a squat message for a squat; and a reminder of the
+  rep's most important fault, timed to that rule's ``cue_phase`` in the next rep
+  ("brace and keep your back flat" as the next lowering begins, "stand tall, squeeze the
+  glutes" at the top);
+- the squat recognised live at the bottom (replaces the knee-dominance correction: the lifter
+  is told it saw a squat, not coached as a bad hinge).
+
+One cue at a time. Priority: the rule's profile priority (1 = most important: spine before
+knees before lockout/lean-back/shift before tempo); the squat message ranks just above
+knee dominance; praise and info last. Debounce:
+- a cue stays up at least ``hold_s``; only a strictly more important cue replaces it sooner;
+- the same cue is not shown again within ``min_interval_s`` of its last showing (while it is
+  still on screen a repeat of the same fault simply keeps it there);
+- a cue disappears ``hold_s`` × DISPLAY_FACTOR after it was shown if nothing replaces it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from station.form.texts import cue_text
+from station.model import Cue
+
+PRAISE_PRIORITY = 10.0
+INFO_PRIORITY = 11.0
+DISPLAY_FACTOR = 1.5
+LIVE_REQUEST_S = 1.0        # a live fault cue not shown within this long is dropped
+REMINDER_S = 15.0           # a reminder waits at most this long for its phase
+
+# the profiles' cue_phase -> detector phases where it is shown
+PHASE_MAP: dict[str, tuple[str, ...]] = {
+    "lowering": ("lowering",),
+    "bottom": ("bottom", "lowering"),
+    "rising": ("rising",),
+    "top": ("lockout", "standing"),
+    "after_rep": (),
+}
+
+
+@dataclass(frozen=True)
+class CueTiming:
+    enabled: bool = True
+    hold_s: float = 2.0
+    min_interval_s: float = 3.0
+    language: str = "en"
+
+    @staticmethod
+    def from_config(cues) -> "CueTiming":
+        """From station.config CuesSection (cues.enabled, hold_s, min_interval_s, language)."""
+        return CueTiming(bool(cues.enabled), float(cues.hold_s), float(cues.min_interval_s),
+                         str(cues.language))
+
+
+@dataclass
+class _Request:
+    key: str
+    kind: str
+    rule: str | None
+    priority: float
+    t_req: float
+    expires_t: float
+    phases: tuple[str, ...] = ()      # empty: any phase
+    not_before: float = 0.0
+    rep_id: int = -1
+
+
+@dataclass
+class CuePolicy:
+    timing: CueTiming = field(default_factory=CueTiming)
+    current: Cue | None = None
+    current_priority: float = 99.0
+    shown: list[Cue] = field(default_factory=list)      # every cue shown, in order
+    _last_shown: dict = field(default_factory=dict)
+    _requests: list = field(default_factory=list)
+
+    # -- requests ------------------------------------------------------------------------
+    def request(self, t: float, key: str, kind: str, priority: float, rule: str | None = None,
+                phases: tuple[str, ...] = (), wait_s: float = LIVE_REQUEST_S, rep_id: int = -1) -> None:
+        for r in self._requests:
+            if r.key == key and r.phases == phases:
+                r.expires_t = max(r.expires_t, t + wait_s)
+                r.priority = min(r.priority, priority)
+                return
+        self._requests.append(_Request(key, kind, rule, priority, t, t + wait_s, phases, rep_id=rep_id))
+
+    def fault_onset(self, t: float, rule, rep_id: int = -1) -> None:
+        """A rule's live check fired in the rep in progress: show its cue now."""
+        self.request(t, rule.cue, "fault", float(rule.priority), rule.name, rep_id=rep_id)
+
+    def squat_seen(self, t: float, priority: float, rep_id: int = -1) -> None:
+        self.request(t, "squat_seen", "info", priority, None, rep_id=rep_id)
+
+    def rep_done(self, t: float, faults: tuple[str, ...], pattern: str, rules: dict,
+                 squat_priority: float) -> None:
+        """A rep was judged: praise, the squat message, or a reminder for the next rep."""
+        if pattern == "squat":
+            if self._last_shown.get("squat_seen", -1e9) < t - self.timing.min_interval_s:
+                self.request(t, "squat_seen", "info", squat_priority, None)
+            return
+        if not faults:
+            self.request(t, "good_rep", "praise", PRAISE_PRIORITY, None, wait_s=1.5)
+            return
+        top = min((rules[f] for f in faults if f in rules), key=lambda r: r.priority, default=None)
+        if top is None:
+            return
+        phases = PHASE_MAP.get(top.cue_phase, ())
+        if not phases:  # "after_rep": now
+            self.request(t, top.cue, "fault", float(top.priority), top.name, wait_s=LIVE_REQUEST_S)
+        else:
+            # a reminder, timed to the phase where it helps in the next rep; it ranks below
+            # anything that happens live
+            self.request(t, top.cue, "fault", float(top.priority) + 0.25, top.name, phases=phases,
+                         wait_s=REMINDER_S)
+
+    def clear_reminders(self) -> None:
+        self._requests = [r for r in self._requests if not r.phases]
+
+    # -- the frame's cue -----------------------------------------------------------------
+    def step(self, t: float, phase: str | None) -> Cue | None:
+        tm = self.timing
+        if not tm.enabled:
+            self._requests.clear()
+            return None
+        self._requests = [r for r in self._requests if r.expires_t > t]
+        if self.current is not None and t - self.current.t_s >= tm.hold_s * DISPLAY_FACTOR:
+            self.current, self.current_priority = None, 99.0
+        best = None
+        for r in self._requests:
+            if r.phases and phase not in r.phases:
+                continue
+            if self.current is not None and r.key == self.current.key:
+                continue   # already on screen
+            if t - self._last_shown.get(r.key, -1e9) < tm.min_interval_s:
+                continue
+            if best is None or (r.priority, r.t_req) < (best.priority, best.t_req):
+                best = r
+        # a request for what is already on screen is satisfied by it
+        if self.current is not None:
+            self._requests = [r for r in self._requests if r.key != self.current.key]
+        if best is None:
+            return self.current
+        can_show = (self.current is None or best.priority < self.current_priority
+                    or t - self.current.t_s >= tm.hold_s)
+        if can_show:
+            self._requests.remove(best)
+            cue = Cue(key=best.key, text=cue_text(best.key, tm.language), kind=best.kind,
+                      rule=best.rule, t_s=t)
+            self.current, self.current_priority = cue, best.priority
+            self._last_shown[best.key] = t
+            self.shown.append(cue)
+        return self.current

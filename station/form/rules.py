@@ -1,0 +1,300 @@
+"""Form rules as declarative descriptions: one frozen dataclass per fault label.
+
+A rule holds its thresholds as fields (read from the exercise profile, never hard-coded),
+its cue key, priority and cue phase, and two pure functions:
+
+- ``measure(rep) -> dict``: the values the rule reads from a segmented rep (RepTrace);
+- ``violated(values) -> bool``: the threshold test on those values;
+- ``judge(rep) = violated(measure(rep))``;
+- ``onset(live) -> bool``: the same test on the frame-by-frame view of a rep in progress, so
+  the cue can be shown as the fault happens (e.g. rounded_back as soon as spine flexion
+  crosses the limit on the way down), not only once the rep is over.
+
+``rules_from_profile(profile)`` builds the enabled rules, most important first. Labels and
+default (rdl) rules: specs/analysis-output.md. "Hip/knee flexion" is the mean of left and
+right. "At the end" means at the lockout (top) of the rep; a lean-back is judged over the
+top window (END_WINDOW_S after it, or to the next rep's start), because the lean-back peaks
+at the lockout and is held briefly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from station.config import ExerciseProfile
+from station.form.reps import RepTrace
+
+
+@dataclass(frozen=True)
+class Live:
+    """A rep in progress as of one frame (what onset checks read).
+
+    phase: the detector's phase; hip/knee/spine/shift: current values (deg, deg, deg, m);
+    start_*: values at the rep's start; elapsed_s since the start; bottom_reached: the
+    deepest point is behind; eccentric_s: start → bottom (None until the bottom is reached);
+    since_top_s: time since the lockout (None before it); peak_hip: deepest so far;
+    hip_at_bottom/knee_at_bottom: at the deepest point so far.
+    """
+
+    phase: str
+    hip: float
+    knee: float
+    spine: float
+    shift: float
+    start_shift: float
+    elapsed_s: float
+    bottom_reached: bool
+    eccentric_s: float | None
+    since_top_s: float | None
+    peak_hip: float
+    hip_at_bottom: float
+    knee_at_bottom: float
+    start_position: str = "top"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: ClassVar[str] = ""
+    priority: int = 5
+    cue: str = ""
+    cue_phase: str = "after_rep"
+
+    def measure(self, rep: RepTrace) -> dict[str, float]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def violated(self, m: dict[str, float]) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def judge(self, rep: RepTrace) -> bool:
+        return self.violated(self.measure(rep))
+
+    def onset(self, live: Live) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class KneeDominant(Rule):
+    """At the bottom: knee flexion > max_knee_flexion_deg, or hip flexion <
+    min_hip_to_knee_ratio × knee flexion (None: no ratio test)."""
+
+    name: ClassVar[str] = "knee_dominant"
+    max_knee_flexion_deg: float = 40.0
+    min_hip_to_knee_ratio: float | None = 1.8
+
+    def measure(self, rep):
+        return {"knee_at_bottom": float(rep.knee[rep.bottom]), "hip_at_bottom": float(rep.hip[rep.bottom])}
+
+    def violated(self, m):
+        if m["knee_at_bottom"] > self.max_knee_flexion_deg:
+            return True
+        r = self.min_hip_to_knee_ratio
+        return r is not None and m["hip_at_bottom"] < r * m["knee_at_bottom"]
+
+    def onset(self, live):
+        # from the floor the knees bend at the start by design: judged at the bottom only
+        ok = ("bottom",) if live.start_position == "bottom" else ("lowering", "bottom")
+        if live.phase not in ok:
+            return False
+        if live.knee > self.max_knee_flexion_deg:
+            return True
+        r = self.min_hip_to_knee_ratio
+        # the ratio only means something once the hips are well into the hinge
+        return r is not None and live.knee > 8.0 and live.hip > 30.0 and live.hip < r * live.knee
+
+
+@dataclass(frozen=True)
+class RoundedBack(Rule):
+    """spine_flexion > max_spine_flexion_deg at any time in the rep."""
+
+    name: ClassVar[str] = "rounded_back"
+    max_spine_flexion_deg: float = 20.0
+
+    def measure(self, rep):
+        return {"peak_spine_flexion": float(np.max(rep.spine[rep.start:rep.end + 1]))}
+
+    def violated(self, m):
+        return m["peak_spine_flexion"] > self.max_spine_flexion_deg
+
+    def onset(self, live):
+        return live.spine > self.max_spine_flexion_deg
+
+
+@dataclass(frozen=True)
+class IncompleteLockout(Rule):
+    """Hip flexion > max_end_hip_flexion_deg at the lockout (the rep's end from the top)."""
+
+    name: ClassVar[str] = "incomplete_lockout"
+    max_end_hip_flexion_deg: float = 15.0
+
+    def measure(self, rep):
+        return {"lockout_hip_flexion": float(rep.hip[rep.top])}
+
+    def violated(self, m):
+        return m["lockout_hip_flexion"] > self.max_end_hip_flexion_deg
+
+    def onset(self, live):
+        return live.since_top_s is not None and live.since_top_s <= 0.5 and \
+            live.hip > self.max_end_hip_flexion_deg
+
+
+@dataclass(frozen=True)
+class Overextension(Rule):
+    """Over the top window: hip flexion < min_end_hip_flexion_deg or spine_flexion <
+    min_end_spine_flexion_deg (None: no spine test)."""
+
+    name: ClassVar[str] = "overextension"
+    min_end_hip_flexion_deg: float = -10.0
+    min_end_spine_flexion_deg: float | None = -15.0
+
+    def measure(self, rep):
+        w = rep.top_window()
+        return {"min_top_hip_flexion": float(np.min(rep.hip[w])),
+                "min_top_spine_flexion": float(np.min(rep.spine[w]))}
+
+    def violated(self, m):
+        if m["min_top_hip_flexion"] < self.min_end_hip_flexion_deg:
+            return True
+        s = self.min_end_spine_flexion_deg
+        return s is not None and m["min_top_spine_flexion"] < s
+
+    def onset(self, live):
+        near_top = live.phase in ("rising", "lockout") or (
+            live.since_top_s is not None and live.since_top_s <= 0.5)
+        if not near_top or (live.start_position == "top" and not live.bottom_reached and live.phase != "lockout"):
+            return False
+        s = self.min_end_spine_flexion_deg
+        return live.hip < self.min_end_hip_flexion_deg or (s is not None and live.spine < s)
+
+
+@dataclass(frozen=True)
+class HipShift(Rule):
+    """|pelvis_lateral_shift − its value at the rep's start| > max_lateral_shift_m during the rep."""
+
+    name: ClassVar[str] = "hip_shift"
+    max_lateral_shift_m: float = 0.06
+
+    def measure(self, rep):
+        seg = rep.shift[rep.start:rep.end + 1]
+        return {"max_lateral_shift": float(np.max(np.abs(seg - rep.shift[rep.start])))}
+
+    def violated(self, m):
+        return m["max_lateral_shift"] > self.max_lateral_shift_m
+
+    def onset(self, live):
+        return abs(live.shift - live.start_shift) > self.max_lateral_shift_m
+
+
+@dataclass(frozen=True)
+class TooFast(Rule):
+    """The lowering shorter than min_eccentric_s (from the top: start → bottom; from the
+    floor: lockout → back on the floor)."""
+
+    name: ClassVar[str] = "too_fast"
+    min_eccentric_s: float = 1.0
+
+    def measure(self, rep):
+        return {"eccentric_s": rep.eccentric_s()}
+
+    def violated(self, m):
+        return m["eccentric_s"] < self.min_eccentric_s
+
+    def onset(self, live):
+        return live.eccentric_s is not None and live.eccentric_s < self.min_eccentric_s
+
+
+@dataclass(frozen=True)
+class HipsShootUp(Rule):
+    """In the first window_frac of the concentric phase (bottom → lockout), knee extension
+    (drop in knee flexion) exceeds hip extension (drop in hip flexion) by more than
+    max_knee_lead_deg: the hips rise before the chest."""
+
+    name: ClassVar[str] = "hips_shoot_up"
+    max_knee_lead_deg: float = 15.0
+    window_frac: float = 0.3
+
+    def measure(self, rep):
+        b, top = rep.bottom, max(rep.top, rep.bottom)
+        t_w = rep.t[b] + self.window_frac * (rep.t[top] - rep.t[b])
+        seg = slice(b, top + 1)
+        inside = rep.t[seg] <= t_w + 1e-9
+        knee_drop = rep.knee[b] - rep.knee[seg][inside]
+        hip_drop = rep.hip[b] - rep.hip[seg][inside]
+        return {"knee_lead_deg": float(np.max(knee_drop - hip_drop)) if inside.any() else 0.0}
+
+    def violated(self, m):
+        return m["knee_lead_deg"] > self.max_knee_lead_deg
+
+    def onset(self, live):
+        if live.phase != "rising":
+            return False
+        # live, the window is taken by range of motion: the first window_frac of the way up
+        done = (live.hip_at_bottom - live.hip) / max(live.hip_at_bottom, 1.0)
+        if done > self.window_frac:
+            return False
+        return (live.knee_at_bottom - live.knee) - (live.hip_at_bottom - live.hip) > self.max_knee_lead_deg
+
+
+RULE_TYPES: dict[str, type[Rule]] = {c.name: c for c in (KneeDominant, RoundedBack, IncompleteLockout,
+                                                         Overextension, HipShift, TooFast, HipsShootUp)}
+
+
+def rule_from_config(name: str, cfg) -> Rule:
+    """One rule from its profile table (station.config rule model): every field carried over."""
+    cls = RULE_TYPES[name]
+    kw = {f: getattr(cfg, f) for f in cls.__dataclass_fields__ if hasattr(cfg, f)}
+    return cls(**kw)
+
+
+def rules_from_profile(profile: ExerciseProfile) -> tuple[Rule, ...]:
+    """The profile's enabled rules, most important (lowest priority number) first."""
+    return tuple(rule_from_config(n, r) for n, r in profile.enabled_rules().items())
+
+
+@dataclass(frozen=True)
+class SquatRecognition:
+    """A rep is a squat when at the bottom knee flexion ≥ min_knee_flexion_deg and hip
+    flexion < max_hip_to_knee_ratio × knee flexion."""
+
+    min_knee_flexion_deg: float = 70.0
+    max_hip_to_knee_ratio: float = 1.2
+
+    @staticmethod
+    def from_profile(profile: ExerciseProfile) -> "SquatRecognition":
+        s = profile.squat_recognition
+        return SquatRecognition(s.min_knee_flexion_deg, s.max_hip_to_knee_ratio)
+
+    def is_squat(self, hip_at_bottom: float, knee_at_bottom: float) -> bool:
+        return knee_at_bottom >= self.min_knee_flexion_deg and \
+            hip_at_bottom < self.max_hip_to_knee_ratio * knee_at_bottom
+
+    def pattern(self, rep: RepTrace) -> str:
+        return "squat" if self.is_squat(float(rep.hip[rep.bottom]), float(rep.knee[rep.bottom])) else "hinge"
+
+
+def rep_metrics(rep: RepTrace) -> dict[str, float]:
+    """The contract's REP metrics plus the values the rules read."""
+    span = slice(rep.start, rep.end + 1)
+    w = rep.top_window()
+    hip_b, knee_b = float(rep.hip[rep.bottom]), float(rep.knee[rep.bottom])
+    return {
+        "peak_hip_flexion": float(np.max(rep.hip[span])),
+        "knee_flexion_at_bottom": knee_b,
+        "peak_spine_flexion": float(np.max(rep.spine[span])),
+        "eccentric_s": rep.eccentric_s(),
+        "concentric_s": rep.concentric_s(),
+        "lockout_hip_flexion": float(rep.hip[rep.top]),
+        "max_lateral_shift": float(np.max(np.abs(rep.shift[span] - rep.shift[rep.start]))),
+        "hip_flexion_at_bottom": hip_b,
+        "spine_flexion_at_end": float(rep.spine[rep.top]),
+        "min_top_hip_flexion": float(np.min(rep.hip[w])),
+        "min_top_spine_flexion": float(np.min(rep.spine[w])),
+        "hinge_ratio": hip_b / (hip_b + knee_b) if hip_b + knee_b > 1e-6 else 1.0,
+        "top_t": rep.top_t,
+    }
+
+
+def judge(rep: RepTrace, rules: tuple[Rule, ...]) -> tuple[str, ...]:
+    """The fault labels of a rep, in the rules' order (most important first)."""
+    return tuple(r.name for r in rules if r.judge(rep))

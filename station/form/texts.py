@@ -1,0 +1,43 @@
+"""Cue wording (English). Keys are the profiles' `cue` values plus the evaluator's own.
+
+A profile may name a cue key that has no text here yet; `cue_text` then falls back to the
+key in words ("hips_square" → "Hips square") so the station still says something, and
+`missing_texts(profile)` lists such keys for `station config check`-style reports.
+"""
+from __future__ import annotations
+
+TEXTS_EN: dict[str, str] = {
+    # fault corrections (the profiles' cue keys)
+    "push_hips_back": "Push your hips back",
+    "brace_flat_back": "Brace and keep your back flat",
+    "stand_tall_squeeze_glutes": "Stand tall, squeeze the glutes",
+    "stand_tall_ribs_down": "Stand tall, ribs down — don't lean back",
+    "hips_square": "Keep your hips square",
+    "slow_the_lowering": "Slow the lowering down",
+    "lower_under_control": "Lower the bar under control",
+    "hips_higher_at_start": "Hips a little higher, shins closer to vertical",
+    "chest_and_hips_together": "Chest and hips rise together",
+    "soft_knees_hips_back": "Soft knees — send the hips back",
+    "hike_it_back_hips_back": "Hike it back: hips back, not down",
+    "snap_hips_squeeze_glutes": "Snap the hips, squeeze the glutes",
+    "plank_at_the_top": "Finish in a standing plank — don't lean back",
+    # the evaluator's own
+    "squat_seen": "That looked like a squat — for a hinge, push your hips back and keep your shins vertical",
+    "good_rep": "Good rep!",
+    "good_rep_keep_going": "Nice hinge — keep it up",
+    "set_done": "Set done",
+}
+
+
+def cue_text(key: str, language: str = "en") -> str:
+    text = TEXTS_EN.get(key)
+    if text is None:
+        words = key.replace(".", " ").replace("_", " ").strip()
+        text = words[:1].upper() + words[1:]
+    return text
+
+
+def missing_texts(profile) -> list[str]:
+    """Cue keys of a profile's rules with no text of their own."""
+    return sorted({getattr(profile.rules, n).cue for n in type(profile.rules).model_fields
+                   if getattr(profile.rules, n).cue not in TEXTS_EN})
