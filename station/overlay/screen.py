@@ -1,10 +1,20 @@
-"""The only module that imports pygame: windows, fonts, blitting, PNG snapshots."""
+"""The only module that imports pygame: windows, fonts, drawing shapes, PNG snapshots.
+
+:meth:`Screen.draw` draws the shape records of :mod:`station.overlay.layout`; the older
+helpers (:meth:`Screen.text`, :meth:`Screen.blit_rgb`) serve the engineer's debug view.
+Headless (SDL's "dummy" driver) everything is drawn to an offscreen surface, so tests and
+snapshots need no display.
+"""
 from __future__ import annotations
 
 import os
+import time
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+
+from station.overlay.layout import Circle, Line, Polygon, Rect, Shape, Text
 
 
 def display_available() -> bool:
@@ -16,11 +26,30 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def desktop_size() -> tuple[int, int] | None:
+    """The first display's size in pixels, or None when there is none (call before Screen)."""
+    if not display_available():
+        return None
+    import pygame
+
+    pygame.display.init()
+    sizes = pygame.display.get_desktop_sizes()
+    return tuple(sizes[0]) if sizes else None
+
+
 class Screen:
-    """A pygame surface shown in a window, or drawn offscreen when headless."""
+    """A pygame surface shown in a window (or fullscreen), or drawn offscreen when headless.
+
+    Everything is drawn on ``surface`` (size_px); :meth:`present` copies it to the window
+    and flips, returning the time of the flip (``time.monotonic()``), or None when the user
+    closed the window or pressed Esc/q. :attr:`keys` collects other key presses (as names,
+    e.g. "c") since the last present.
+    """
+
+    _TEXT_CACHE_SIZE = 256
 
     def __init__(self, size_px: tuple[int, int], headless: bool, fullscreen: bool = False,
-                 title: str = "Mirror station"):
+                 title: str = "Mirror station", display_index: int = 0):
         if headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -30,17 +59,89 @@ class Screen:
         pygame.display.init()
         pygame.font.init()
         self.headless = headless
-        flags = pygame.FULLSCREEN if (fullscreen and not headless) else 0
-        self.window = pygame.display.set_mode(size_px, flags)
+        size_px = (int(size_px[0]), int(size_px[1]))
+        flags = 0
+        if fullscreen and not headless:
+            flags = pygame.FULLSCREEN
+            pygame.mouse.set_visible(False)
+        try:
+            self.window = pygame.display.set_mode(size_px, flags, display=display_index, vsync=0)
+        except pygame.error:
+            self.window = pygame.display.set_mode(size_px, flags)
         pygame.display.set_caption(title)
         self.surface = pygame.Surface(size_px)
         self.size_px = size_px
+        self.keys: list[str] = []
         self._fonts: dict[int, object] = {}
+        self._text_cache: OrderedDict = OrderedDict()
+
+    # ------------------------------------------------------------------ text
 
     def font(self, px: int):
+        px = max(6, int(px))
         if px not in self._fonts:
             self._fonts[px] = self._pg.font.Font(None, px)
         return self._fonts[px]
+
+    def _render_text(self, s: str, px: int, rgb, max_w: float, max_h: float):
+        key = (s, px, tuple(rgb), int(max_w), int(max_h))
+        surf = self._text_cache.get(key)
+        if surf is not None:
+            self._text_cache.move_to_end(key)
+            return surf
+        surf = self.font(px).render(s, True, rgb)
+        w, h = surf.get_size()
+        if w > max_w or h > max_h * 1.25:  # shrink to fit the box (text never overflows it)
+            f = min(max_w / max(w, 1), max_h * 1.25 / max(h, 1))
+            surf = self.font(max(6, int(px * f))).render(s, True, rgb)
+            if surf.get_width() > max_w:
+                surf = self._pg.transform.smoothscale(surf, (int(max_w), max(1, int(surf.get_height() * max_w / surf.get_width()))))
+        self._text_cache[key] = surf
+        if len(self._text_cache) > self._TEXT_CACHE_SIZE:
+            self._text_cache.popitem(last=False)
+        return surf
+
+    def text(self, s: str, pos_px: tuple[int, int], px: int = 32, rgb=(255, 255, 255)) -> None:
+        self.surface.blit(self.font(px).render(s, True, rgb), pos_px)
+
+    # ------------------------------------------------------------------ shapes
+
+    def draw(self, shapes: list[Shape], clear: bool = True) -> None:
+        """Draw layout shapes on the surface (black first, unless clear=False)."""
+        pg, surf = self._pg, self.surface
+        if clear:
+            surf.fill((0, 0, 0))
+        for s in shapes:
+            if isinstance(s, Line):
+                if s.rgb == (0, 0, 0) and s.width_px < 1:
+                    continue
+                w = max(1, int(s.width_px))
+                pg.draw.line(surf, s.rgb, s.a, s.b, w)
+                if w >= 4:  # round caps
+                    pg.draw.circle(surf, s.rgb, s.a, w / 2)
+                    pg.draw.circle(surf, s.rgb, s.b, w / 2)
+            elif isinstance(s, Circle):
+                pg.draw.circle(surf, s.rgb, s.centre, s.radius_px, int(s.width_px))
+            elif isinstance(s, Polygon):
+                if len(s.points) >= 3:
+                    if s.width_px:
+                        pg.draw.lines(surf, s.rgb, True, s.points, int(s.width_px))
+                    else:
+                        pg.draw.polygon(surf, s.rgb, s.points)
+            elif isinstance(s, Rect):
+                pg.draw.rect(surf, s.rgb, pg.Rect(*(int(round(v)) for v in s.box)), int(s.width_px),
+                             border_radius=int(s.radius_px))
+            elif isinstance(s, Text):
+                x, y, w, h = s.box
+                ts = self._render_text(s.text, s.size_px, s.rgb, w, h)
+                tw, th = ts.get_size()
+                tx = x if s.align == "left" else x + w - tw if s.align == "right" else x + (w - tw) / 2
+                ty = y if s.valign == "top" else y + h - th if s.valign == "bottom" else y + (h - th) / 2
+                surf.blit(ts, (int(round(tx)), int(round(ty))))
+
+    def pixels(self) -> np.ndarray:
+        """(H, W, 3) uint8 copy of what is drawn (for tests and snapshots)."""
+        return np.array(self._pg.surfarray.array3d(self.surface).swapaxes(0, 1))
 
     def clear(self, rgb=(0, 0, 0)) -> None:
         self.surface.fill(rgb)
@@ -51,21 +152,34 @@ class Screen:
             surf = self._pg.transform.smoothscale(surf, scale_to)
         self.surface.blit(surf, pos_px)
 
-    def text(self, s: str, pos_px: tuple[int, int], px: int = 32, rgb=(255, 255, 255)) -> None:
-        self.surface.blit(self.font(px).render(s, True, rgb), pos_px)
+    # ------------------------------------------------------------------ output
 
-    def present(self) -> bool:
-        """Show the frame; False when the user closed the window or pressed Esc/q."""
+    def present(self, pos_px: tuple[int, int] = (0, 0)) -> float | None:
+        """Show the frame; returns the flip time (time.monotonic()), or None when the user
+        closed the window or pressed Esc/q."""
         pg = self._pg
-        self.window.blit(self.surface, (0, 0))
+        self.window.blit(self.surface, pos_px)
         pg.display.flip()
+        t_flip = time.monotonic()
         for ev in pg.event.get():
             if ev.type == pg.QUIT or (ev.type == pg.KEYDOWN and ev.key in (pg.K_ESCAPE, pg.K_q)):
-                return False
-        return True
+                return None
+            if ev.type == pg.KEYDOWN:
+                self.keys.append(pg.key.name(ev.key))
+        return t_flip
 
-    def save_png(self, path: str | Path) -> None:
-        self._pg.image.save(self.surface, str(path))
+    def save_png(self, path: str | Path, extra: np.ndarray | None = None) -> None:
+        """Write the surface as PNG; with `extra` (H, W, 3) uint8, side by side on its right."""
+        if extra is None:
+            self._pg.image.save(self.surface, str(path))
+            return
+        w, h = self.size_px
+        eh, ew = extra.shape[:2]
+        out = self._pg.Surface((w + ew, max(h, eh)))
+        out.fill((0, 0, 0))
+        out.blit(self.surface, (0, 0))
+        out.blit(self._pg.surfarray.make_surface(np.ascontiguousarray(extra.swapaxes(0, 1))), (w, 0))
+        self._pg.image.save(out, str(path))
 
     def close(self) -> None:
         self._pg.display.quit()
