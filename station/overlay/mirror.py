@@ -48,6 +48,7 @@ from station.model import FloorPlane
 # Where the eyes are relative to the centre of the head (the fitted "head" point).
 EYE_FORWARD_M = 0.07   # towards the mirror
 EYE_UP_M = 0.03        # above the head centre
+_ON_GLASS_TOL_M = 1e-9  # a point this close to the glass is on it
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ def reflect_in_glass(points_mirror_m: np.ndarray) -> np.ndarray:
 def glass_point(points_mirror_m: np.ndarray, eye_mirror_m: np.ndarray) -> np.ndarray:
     """(..., 2) metres: where the eye sees each point's reflection, in the glass (x, y).
 
-    NaN where the point or the eye is not in front of the glass (z >= 0).
+    NaN where the point is behind the glass or the eye is not in front of it (a point on the
+    glass, within rounding, is drawn where it is).
     """
     p = np.asarray(points_mirror_m, dtype=np.float64)
     e = np.asarray(eye_mirror_m, dtype=np.float64)
@@ -139,7 +141,7 @@ def glass_point(points_mirror_m: np.ndarray, eye_mirror_m: np.ndarray) -> np.nda
     with np.errstate(invalid="ignore", divide="ignore"):
         s = e[..., 2:3] / (e[..., 2:3] - p_refl[..., 2:3])   # segment parameter where z = 0
         g = e[..., :2] + s * (p_refl[..., :2] - e[..., :2])
-    bad = (p[..., 2] > 0.0) | (e[..., 2] >= 0.0)
+    bad = (p[..., 2] > _ON_GLASS_TOL_M) | (e[..., 2] >= -_ON_GLASS_TOL_M)
     g = np.where(bad[..., None], np.nan, g)
     return g
 
