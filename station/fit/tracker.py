@@ -44,6 +44,21 @@ _POINT_SEGS: dict[str, tuple[str, ...]] = {
 _POINT_SEG_IDX = [np.array([SEG[s] for s in _POINT_SEGS[p]]) for p in SKELETON_POINTS]
 _ANKLE_L = SKELETON_INDEX["ankle_l"]
 _ANKLE_R = SKELETON_INDEX["ankle_r"]
+# limb configurations tried when (re)initialising: (flexion, abduction[, knee/elbow]) radians
+_LIMB_DOFS = {
+    "arm_l": ("shoulder_l_flex", "shoulder_l_abd", "elbow_l_flex"),
+    "arm_r": ("shoulder_r_flex", "shoulder_r_abd", "elbow_r_flex"),
+    "leg_l": ("hip_l_flex", "hip_l_abd", "knee_l_flex"),
+    "leg_r": ("hip_r_flex", "hip_r_abd", "knee_r_flex"),
+}
+_D = math.pi / 180
+_LIMB_HYPOTHESES = {
+    "arm": tuple((f * _D, a * _D, e * _D) for f, a, e in (
+        (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
+        (40, 10, 90), (-30, 10, 8), (60, 45, 30))),
+    "leg": tuple((f * _D, a * _D, k * _D) for f, a, k in (
+        (0, 0, 0), (0, 15, 0), (0, 30, 0), (25, 5, 10), (-15, 5, 5), (60, 5, 60))),
+}
 # capsules used to estimate the build (radius scale): trunk and thighs, not hands/head
 _BUILD_CAPS = ("pelvis", "abdomen", "chest_low", "chest_high", "thigh_l", "thigh_r")
 
@@ -60,8 +75,8 @@ class TrackerConfig:
     diverged_inlier_fraction: float = 0.5
     diverged_frames: int = 10
     upright_height_range_m: tuple[float, float] = (1.2, 2.3)
-    upright_max_depth_ratio: float = 0.20  # chest band's front-back extent / height
-    upright_max_lean_ratio: float = 0.065  # head's horizontal offset from the feet / height
+    upright_max_head_ratio: float = 0.14   # the top cap's horizontal extent / height
+    upright_max_lean_ratio: float = 0.06   # head's horizontal offset from the hips / height
     upright_radius_m: float = 0.45         # points this far from the head: not the person
     init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
@@ -88,10 +103,12 @@ def _upright_height(points_floor: np.ndarray, cfg: TrackerConfig,
                     person_height_m: float | None) -> float | None:
     """Stature estimate when the blob looks like a person standing upright, else None.
 
-    Upright = the top of the blob (the head) is above the feet (or, without feet in the
-    cloud, above the hips) within `upright_max_lean_ratio` x height horizontally, and the
-    chest band is thin front to back. Only points within `upright_radius_m` (horizontally) of
-    the head count, so a bar, plates or a kettlebell held at the sides do not matter.
+    Upright = the top of the blob is head-sized (not the back or hips of someone bent over)
+    and lies above the hips within `upright_max_lean_ratio` x height horizontally (about
+    10 degrees of trunk lean). The head is the cap of points in the top 10 % within 0.25 m of
+    the highest points (a hand raised to the side does not move it); only points within
+    `upright_radius_m` of the head count as the hips, so a bar, plates or a kettlebell do not
+    matter. Stance (feet apart, staggered) does not either.
     """
     if len(points_floor) < cfg.min_points:
         return None
@@ -101,25 +118,24 @@ def _upright_height(points_floor: np.ndarray, cfg: TrackerConfig,
     lo, hi = cfg.upright_height_range_m
     if not (lo <= h <= hi):
         return None
-    top = points_floor[z > 0.88 * h]
-    if len(top) < 5:
+    top_xy = points_floor[np.argsort(z)[-3:], :2].mean(axis=0)
+    horiz = np.linalg.norm(points_floor[:, :2] - top_xy, axis=1)
+    cap = points_floor[(z > 0.90 * h) & (horiz < 0.25)]
+    if len(cap) < 5:
         return None
-    head_xy = np.median(top[:, :2], axis=0)
-    near = np.linalg.norm(points_floor[:, :2] - head_xy, axis=1) < cfg.upright_radius_m
-    band = points_floor[near & (z > 0.60 * h) & (z < 0.85 * h)]
-    if len(band) < 20:
-        return None
-    xy = band[:, :2] - np.median(band[:, :2], axis=0)
+    head_xy = np.median(cap[:, :2], axis=0)
+    xy = cap[:, :2] - head_xy
     _, evecs = np.linalg.eigh(xy.T @ xy)
-    minor = xy @ evecs[:, 0]
-    if float(np.percentile(minor, 98) - np.percentile(minor, 2)) > cfg.upright_max_depth_ratio * h:
+    pr = xy @ evecs
+    if float(np.max(np.percentile(pr, 98, axis=0) - np.percentile(pr, 2, axis=0))) > cfg.upright_max_head_ratio * h:
         return None
-    for z_lo, z_hi in ((0.0, 0.30), (0.40, 0.58)):   # feet and shins, else the hips
-        base = points_floor[near & (z > z_lo * h) & (z < z_hi * h)]
-        if len(base) >= 15:
-            off = float(np.linalg.norm(head_xy - np.median(base[:, :2], axis=0)))
-            return h if off <= cfg.upright_max_lean_ratio * h else None
-    return None
+    near = np.linalg.norm(points_floor[:, :2] - head_xy, axis=1) < cfg.upright_radius_m
+    hips = points_floor[near & (z > 0.50 * h) & (z < 0.62 * h)]
+    if len(hips) < 15:
+        return None
+    if float(np.linalg.norm(head_xy - np.median(hips[:, :2], axis=0))) > cfg.upright_max_lean_ratio * h:
+        return None
+    return h
 
 
 def initial_pose(points_floor: np.ndarray, shape: Shape, radius_m: float = 0.45) -> np.ndarray:
@@ -242,7 +258,7 @@ class Tracker:
             r = fit_frame(self.body, frame, r.theta, None, w, n_iter=4, ws=self._ws, bar=self._bar)
             if best is None or r.energy < best.energy:
                 best = r
-        self.theta = best.theta
+        self.theta = self._limb_search(frame, best.theta, None)
         self.theta_prev = None
         self.anchors = None
         self._heights = [height_m]
@@ -252,6 +268,26 @@ class Tracker:
         self.state = "initialising"
         return fit_frame(self.body, frame, self.theta, None, w,
                          n_iter=cfg.init_iterations, ws=self._ws, bar=self._bar)
+
+    def _limb_search(self, frame: FrameData, theta: np.ndarray, theta_pred: np.ndarray | None,
+                     limbs: tuple[str, ...] = ("arm_l", "arm_r", "leg_l", "leg_r"),
+                     n_iter: int = 6) -> np.ndarray:
+        """Try a few standard configurations of each limb in turn (the rest of the pose
+        fixed), each refined by a couple of LM steps; keep what lowers the energy. Escapes
+        the local minima of limbs far from where the previous pose put them (an arm raised
+        to the side at the start, an arm swung fast)."""
+        w = self.config.weights
+        kw = dict(ws=self._ws, bar=self._bar, anchors_floor_m=self.anchors)
+        cur = fit_frame(self.body, frame, theta, theta_pred, w, n_iter=0, **kw)
+        for limb in limbs:
+            for vals in _LIMB_HYPOTHESES[limb[:3]]:
+                th = cur.theta.copy()
+                for dof, v in zip(_LIMB_DOFS[limb], vals):
+                    th[DOF[dof]] = v
+                r = fit_frame(self.body, frame, th, theta_pred, w, n_iter=n_iter, **kw)
+                if r.energy < cur.energy:
+                    cur = r
+        return cur.theta
 
     def _bar_present(self, frame: FrameData, theta: np.ndarray) -> bool:
         return bar_support(self.body, theta, frame.points_floor_m, self._ws,
