@@ -510,28 +510,30 @@ def update_background(depth_m, exclude_mask, tol0_m, tol2_per_m, n_avg, count_ma
 # --------------------------------------------------------------------------- merging
 
 @nb.njit(**_JIT)
-def component_gaps(labels, points_cam_m, n_labels, fx, fy, max_gap_m, max_radius_px,
+def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, max_radius_px,
                    out_gap_m):
     """Smallest 3D distance between the points of each pair of components, up to max_gap_m.
 
     labels: (h, w) int32 from connected_components (-1 off the mask); points_cam_m:
-    (h, w, 3) float32. For every boundary pixel p of a component a (a 4-neighbour inside the
-    image has another label, or none) the window |du| <= ru, |dv| <= rv around it is searched
+    (h, w, 3) float32; active: (n_labels,) bool. For every boundary pixel p of an active
+    component a (a 4-neighbour inside the image has another label, or none) the window |du| <= ru, |dv| <= rv around it is searched
     for pixels q of other components b, with ru = min(max_radius_px, ceil(max_gap_m fx / z_p))
     (rv likewise with fy): the image radius of max_gap_m at p's depth. out_gap_m:
     (n_labels, n_labels) float32, symmetric, the smallest |p - q| <= max_gap_m found for each
-    pair, inf where none (0 on the diagonal). Returns the number of pairs (a < b) found.
+    pair, inf where none (0 on the diagonal); pairs of two inactive components are not
+    searched. Returns the number of pairs (a < b) found.
     """
     for a in range(n_labels):
         for b in range(n_labels):
             out_gap_m[a, b] = np.inf
         out_gap_m[a, a] = 0.0
     h, w = labels.shape
+    max_gap2 = max_gap_m * max_gap_m
     n_pairs = 0
     for v in range(h):
         for u in range(w):
             a = labels[v, u]
-            if a < 0:
+            if a < 0 or not active[a]:
                 continue
             edge = ((u > 0 and labels[v, u - 1] != a) or (u + 1 < w and labels[v, u + 1] != a)
                     or (v > 0 and labels[v - 1, u] != a) or (v + 1 < h and labels[v + 1, u] != a))
@@ -552,9 +554,11 @@ def component_gaps(labels, points_cam_m, n_labels, fx, fy, max_gap_m, max_radius
                     dx = np.float64(points_cam_m[vv, uu, 0]) - px
                     dy = np.float64(points_cam_m[vv, uu, 1]) - py
                     dz = np.float64(points_cam_m[vv, uu, 2]) - pz
-                    d64 = np.sqrt(dx * dx + dy * dy + dz * dz)
-                    d = np.float32(d64)
-                    if d64 <= max_gap_m and d < out_gap_m[a, b]:
+                    d2 = dx * dx + dy * dy + dz * dz
+                    if d2 > max_gap2:
+                        continue
+                    d = np.float32(np.sqrt(d2))
+                    if d < out_gap_m[a, b]:
                         if out_gap_m[a, b] == np.inf:
                             n_pairs += 1
                         out_gap_m[a, b] = d

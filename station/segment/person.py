@@ -68,11 +68,15 @@ class BlobParams:
     # Other components of the same person (head nearer than the chest, shanks cut off by a
     # bar or a hinged torso) join the chosen blob when their points come this close (3D):
     merge_gap_m: float = 0.2
+    merge_reach_m: float = 0.8       # ...and their footprint centroid is this close to the
+                                     # chosen blob's (floor frame, horizontal)
     merge_max_radius_px: int = 12    # search window cap at decimation 4 (scaled by 4/decimation)
     # a low object standing on the floor (bottom <= floor_object_bottom_m, top <
     # floor_object_top_m: a plate, a bell, a lower leg) joins only if this close, or if its
-    # centroid lies inside the chosen blob's footprint (lower legs under a hinged torso):
+    # centroid lies inside the footprint of the joined body parts that are not floor objects,
+    # expanded by merge_footprint_margin_m (lower legs under a hinged torso):
     merge_floor_gap_m: float = 0.06
+    merge_footprint_margin_m: float = 0.1
     floor_object_bottom_m: float = 0.15
     floor_object_top_m: float = 0.6
     # never joined: a separate standing person (person-sized, top >= upright_min_top_m,
@@ -95,6 +99,19 @@ def standing_person(stats: np.ndarray, params: BlobParams, min_points: int) -> n
             & (stats[:, MIN_H] <= params.standing_max_bottom_m))
 
 
+def merge_candidates(stats: np.ndarray, index: int, params: BlobParams,
+                     min_points: int) -> np.ndarray:
+    """(n,) bool: components that may join the chosen blob `index` (merge_person): non-empty,
+    footprint centroid within merge_reach_m of the chosen blob's, not a standing person."""
+    cnt = np.maximum(stats[:, COUNT], 1.0)
+    cx = stats[:, SUM_X] / cnt
+    cy = stats[:, SUM_Y] / cnt
+    reach = np.hypot(cx - cx[index], cy - cy[index]) <= params.merge_reach_m
+    ok = (stats[:, COUNT] > 0) & reach & ~standing_person(stats, params, min_points)
+    ok[index] = True
+    return ok
+
+
 def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobParams,
                  min_points: int) -> np.ndarray:
     """The components of the lifter: the chosen blob plus every component joined to it.
@@ -102,10 +119,13 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     gap_m: (n, n) smallest 3D distances between components (kernels.component_gaps, inf
     beyond its search radius). Starting from component `index`, a component joins when it
     comes within merge_gap_m of one already joined (so a shank can join through the bar that
-    touches it). A low object standing on the floor joins only within merge_floor_gap_m, or
-    if its footprint centroid lies inside the footprint of the chosen blob (the lower legs
-    under a hinged torso; a plate put down beside the feet stays out). A separate standing
-    person never joins. Returns (n,) bool.
+    touches it) and its footprint centroid lies within merge_reach_m of the chosen blob's
+    (the rack or the plyo box beside the zone, and plates at the ends of a bar, stay out).
+    A low object standing on the floor joins only within merge_floor_gap_m, unless its
+    footprint centroid lies inside the footprint (bounding box, expanded by
+    merge_footprint_margin_m) of the joined components that are not floor objects: the lower
+    legs under a hinged torso join, a plate put down beside the feet stays out. A separate
+    standing person never joins. Returns (n,) bool.
     """
     n = len(stats)
     keep = np.zeros(n, bool)
@@ -117,13 +137,17 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     cy = stats[:, SUM_Y] / cnt
     floor_obj = ((stats[:, MIN_H] <= params.floor_object_bottom_m)
                  & (stats[:, MAX_H] < params.floor_object_top_m))
-    under = ((cx >= stats[index, MIN_X]) & (cx <= stats[index, MAX_X])
-             & (cy >= stats[index, MIN_Y]) & (cy <= stats[index, MAX_Y]))
-    limit = np.where(floor_obj & ~under, params.merge_floor_gap_m, params.merge_gap_m)
-    allowed = (stats[:, COUNT] > 0) & ~standing_person(stats, params, min_points)
-    joins = gap_m <= limit[None, :]  # joins[a, b]: b may join through a
+    allowed = merge_candidates(stats, index, params, min_points)
+    near = gap_m <= params.merge_gap_m
+    close = gap_m <= params.merge_floor_gap_m
+    m = params.merge_footprint_margin_m
     while True:
-        new = joins[keep].any(axis=0) & allowed & ~keep
+        body = keep & ~floor_obj
+        body[index] = True
+        under = ((cx >= stats[body, MIN_X].min() - m) & (cx <= stats[body, MAX_X].max() + m)
+                 & (cy >= stats[body, MIN_Y].min() - m) & (cy <= stats[body, MAX_Y].max() + m))
+        new = np.where(floor_obj & ~under, close[keep].any(axis=0), near[keep].any(axis=0))
+        new &= allowed & ~keep
         if not new.any():
             return keep
         keep |= new

@@ -208,7 +208,7 @@ def update_background(depth_m, exclude_mask, tol0_m, tol2_per_m, n_avg, count_ma
     return out_b.astype(np.float32), out_c.astype(np.int32)
 
 
-def component_gaps(labels, points_cam_m, n_labels, fx, fy, max_gap_m, max_radius_px):
+def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, max_radius_px):
     """Returns (gap (n, n) float32, number of pairs a < b found): window search from each
     boundary pixel, as in the kernel."""
     h, w = labels.shape
@@ -216,7 +216,8 @@ def component_gaps(labels, points_cam_m, n_labels, fx, fy, max_gap_m, max_radius
     np.fill_diagonal(gap, 0.0)
     pad = np.pad(labels, 1, constant_values=-2)  # -2: outside the image, never "another label"
     nbrs = np.stack([pad[1:-1, :-2], pad[1:-1, 2:], pad[:-2, 1:-1], pad[2:, 1:-1]])
-    edge = (labels >= 0) & ((nbrs != labels) & (nbrs != -2)).any(axis=0)
+    act = np.concatenate([np.asarray(active, bool), [False]])[np.where(labels >= 0, labels, len(active))]
+    edge = act & ((nbrs != labels) & (nbrs != -2)).any(axis=0)
     p64 = points_cam_m.astype(np.float64)
     for v, u in zip(*np.nonzero(edge & (points_cam_m[..., 2] > 0))):
         a = labels[v, u]
@@ -225,9 +226,9 @@ def component_gaps(labels, points_cam_m, n_labels, fx, fy, max_gap_m, max_radius
         rv = min(max_radius_px, int(np.ceil(max_gap_m * fy / pz)))
         v0, v1, u0, u1 = max(0, v - rv), min(h, v + rv + 1), max(0, u - ru), min(w, u + ru + 1)
         lab = labels[v0:v1, u0:u1]
-        d64 = np.sqrt(((p64[v0:v1, u0:u1] - p64[v, u]) ** 2).sum(-1))
-        ok = (lab >= 0) & (lab != a) & (d64 <= max_gap_m)
-        d = d64.astype(np.float32)
+        d2 = ((p64[v0:v1, u0:u1] - p64[v, u]) ** 2).sum(-1)
+        ok = (lab >= 0) & (lab != a) & (d2 <= max_gap_m * max_gap_m)
+        d = np.sqrt(d2).astype(np.float32)
         for b, db in zip(lab[ok], d[ok]):
             if db < gap[a, b]:
                 gap[a, b] = gap[b, a] = db

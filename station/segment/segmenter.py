@@ -28,8 +28,8 @@ from station.model import DepthFrame, FloorPlane, Intrinsics, PersonCloud
 from station.segment import _kernels as K
 from station.segment.background import BackgroundModel, BackgroundParams
 from station.segment.floor import FloorParams, FloorQuality, FloorTracker
-from station.segment.person import (BlobParams, LiftingZone, choose_person, merge_person,
-                                    person_like, with_members)
+from station.segment.person import (BlobParams, LiftingZone, choose_person, merge_candidates,
+                                    merge_person, person_like, with_members)
 
 __all__ = ["Segmenter", "SegmentResult", "LiftingZone", "SegmenterParams", "sorting_network"]
 
@@ -261,8 +261,9 @@ class Segmenter:
         exclude = choice.person_like
         if present:
             gap = np.empty((n_labels, n_labels), np.float32)
+            active = merge_candidates(stats, choice.index, p.blob, self._min_points)
             i = self.intrinsics
-            K.component_gaps(self._labels, self._points_cam, n_labels, i.fx, i.fy,
+            K.component_gaps(self._labels, self._points_cam, n_labels, active, i.fx, i.fy,
                              p.blob.merge_gap_m, self._merge_radius_px, gap)
             keep = merge_person(stats, gap, choice.index, p.blob, self._min_points)
             choice = with_members(choice, stats, keep, p.blob)

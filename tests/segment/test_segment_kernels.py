@@ -220,3 +220,45 @@ def test_update_background(rng, shape):
         K.update_background(*args, bg, cnt)
         np.testing.assert_allclose(bg, ref_bg, rtol=1e-6, atol=1e-6)
         np.testing.assert_array_equal(cnt, ref_cnt)
+
+
+def labelled_scene(rng, shape, frac=0.6):
+    mask = rng.random(shape) < frac
+    d = smooth_depth(rng, shape, invalid_frac=0.0)
+    parent = np.zeros(max(1, d.size), np.int32)
+    labels = np.zeros(shape, np.int32)
+    n = K.connected_components(mask, d, 0.05, 0.04, True, parent, labels)
+    pts = R.backproject(d, 106.25, 106.0, shape[1] / 2, shape[0] / 2)
+    return labels, n, pts
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(120, 212)])
+@pytest.mark.parametrize("max_gap", [0.05, 0.2])
+def test_component_gaps(rng, shape, max_gap):
+    for frac in (0.0, 0.3, 0.6, 1.0):
+        labels, n, pts = labelled_scene(rng, shape, frac)
+        for active in (np.ones(n, bool), rng.random(n) < 0.3):
+            out = np.full((n, n), -1.0, np.float32)
+            pairs = K.component_gaps(labels, pts, n, active, 106.25, 106.0, max_gap, 6, out)
+            ref, ref_pairs = R.component_gaps(labels, pts, n, active, 106.25, 106.0, max_gap, 6)
+            np.testing.assert_array_equal(out, ref)
+            assert pairs == ref_pairs
+            np.testing.assert_array_equal(out, out.T)
+            assert (out[np.isfinite(out)] <= max_gap).all()
+
+
+def test_component_gaps_degenerate():
+    """All-invalid points find nothing; coincident points of two components give gap 0."""
+    labels = np.array([[0, 0, 1, 1]], np.int32)
+    out = np.zeros((2, 2), np.float32)
+    zero = np.zeros((1, 4, 3), np.float32)
+    assert K.component_gaps(labels, zero, 2, np.ones(2, bool), 100.0, 100.0, 0.2, 5, out) == 0
+    assert np.isinf(out[0, 1]) and out[0, 0] == 0
+    same = np.zeros((1, 4, 3), np.float32)
+    same[..., 2] = 2.0
+    assert K.component_gaps(labels, same, 2, np.ones(2, bool), 100.0, 100.0, 0.2, 5, out) == 1
+    assert out[0, 1] == 0.0 and out[1, 0] == 0.0
+    # a component 0.5 m behind the other is further than max_gap
+    far = same.copy()
+    far[0, 2:, 2] = 2.5
+    assert K.component_gaps(labels, far, 2, np.ones(2, bool), 100.0, 100.0, 0.2, 5, out) == 0
