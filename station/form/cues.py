@@ -16,11 +16,14 @@ knee dominance; praise and info last. Debounce:
 - a cue stays up at least ``hold_s``; only a strictly more important cue replaces it sooner;
 - the same cue is not shown again within ``min_interval_s`` of its last showing (while it is
   still on screen a repeat of the same fault simply keeps it there);
+- a fault of the rep in progress replaces a cue about an earlier rep once that has been up
+  MIN_VISIBLE_S (the lifter hears about what they are doing now);
 - a cue disappears ``hold_s`` × DISPLAY_FACTOR after it was shown if nothing replaces it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 from station.form.texts import cue_text
 from station.model import Cue
@@ -28,6 +31,7 @@ from station.model import Cue
 PRAISE_PRIORITY = 10.0
 INFO_PRIORITY = 11.0
 DISPLAY_FACTOR = 1.5
+MIN_VISIBLE_S = 0.5         # a cue about an earlier rep gives way to the rep in progress after this
 LIVE_REQUEST_S = 1.0        # a live fault cue not shown within this long is dropped
 REMINDER_S = 15.0           # a reminder waits at most this long for its phase
 
@@ -73,6 +77,7 @@ class CuePolicy:
     timing: CueTiming = field(default_factory=CueTiming)
     current: Cue | None = None
     current_priority: float = 99.0
+    current_rep_id: int = -1
     shown: list[Cue] = field(default_factory=list)      # every cue shown, in order
     _last_shown: dict = field(default_factory=dict)
     _requests: list = field(default_factory=list)
@@ -88,7 +93,12 @@ class CuePolicy:
         self._requests.append(_Request(key, kind, rule, priority, t, t + wait_s, phases, rep_id=rep_id))
 
     def fault_onset(self, t: float, rule, rep_id: int = -1) -> None:
-        """A rule's live check fired in the rep in progress: show its cue now."""
+        """A rule's live check fired in the rep in progress: show its cue now (if that cue is
+        already on screen it is refreshed: it stays up another hold, no flicker)."""
+        if self.current is not None and self.current.key == rule.cue:
+            self.current = replace(self.current, t_s=t, rule=rule.name)
+            self._last_shown[rule.cue] = t
+            return
         self.request(t, rule.cue, "fault", float(rule.priority), rule.name, rep_id=rep_id)
 
     def squat_seen(self, t: float, priority: float, rep_id: int = -1) -> None:
@@ -127,7 +137,7 @@ class CuePolicy:
             return None
         self._requests = [r for r in self._requests if r.expires_t > t]
         if self.current is not None and t - self.current.t_s >= tm.hold_s * DISPLAY_FACTOR:
-            self.current, self.current_priority = None, 99.0
+            self.current, self.current_priority, self.current_rep_id = None, 99.0, -1
         best = None
         for r in self._requests:
             if r.phases and phase not in r.phases:
@@ -143,13 +153,17 @@ class CuePolicy:
             self._requests = [r for r in self._requests if r.key != self.current.key]
         if best is None:
             return self.current
+        up_s = t - self.current.t_s if self.current is not None else math.inf
         can_show = (self.current is None or best.priority < self.current_priority
-                    or t - self.current.t_s >= tm.hold_s)
+                    or up_s >= tm.hold_s
+                    # the rep in progress comes before a cue about an earlier one
+                    or (best.rep_id > self.current_rep_id >= -1 and best.rep_id >= 0
+                        and up_s >= MIN_VISIBLE_S))
         if can_show:
             self._requests.remove(best)
             cue = Cue(key=best.key, text=cue_text(best.key, tm.language), kind=best.kind,
                       rule=best.rule, t_s=t)
-            self.current, self.current_priority = cue, best.priority
+            self.current, self.current_priority, self.current_rep_id = cue, best.priority, best.rep_id
             self._last_shown[best.key] = t
             self.shown.append(cue)
         return self.current

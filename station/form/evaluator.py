@@ -57,6 +57,7 @@ class _LiveRep:
     knee_at_peak: float = math.nan
     fired: set = field(default_factory=set)
     top_t: float | None = None
+    hip_at_top: float | None = None
     bottom_reached: bool = False
     eccentric_s: float | None = None
     squat: bool = False
@@ -151,7 +152,7 @@ class FormEvaluator:
         if vals is None:
             self._hips.clear()
             return
-        hip, knee, spine, shift, _ = vals
+        hip, knee, spine, shift = vals[:4]
         vel = self._velocity(t, hip)
         # a new rep in progress?
         if st.in_rep and st.rep_start_i is not None and (self._live is None or self._live.start_i != st.rep_start_i):
@@ -165,11 +166,15 @@ class FormEvaluator:
         # the lockout of this rep
         r = det.rep if det.rep is not None and det.rep.start_i == lv.start_i else None
         p = det.pending if det.pending is not None and det.pending.start_i == lv.start_i else None
+        top_i = None
         if bottom_start:
             if r is not None and r.top_i is not None and lv.top_t is None:
-                lv.top_t = det.h.time(r.top_i)
+                top_i = r.top_i
         elif p is not None and p.end_i is not None and lv.top_t is None:
-            lv.top_t = det.h.time(p.end_i)
+            top_i = p.end_i
+        if top_i is not None:
+            a = det.history(top_i, top_i)
+            lv.top_t, lv.hip_at_top = float(a["t"][0]), float(a["hip"][0])
         if lv.top_t is None and not st.in_rep:
             # the rep was dropped (partial dip, lost, too long)
             self._live = None
@@ -198,7 +203,8 @@ class FormEvaluator:
         live = Live(phase=phase, hip=hip, knee=knee, spine=spine, shift=shift, start_shift=lv.start_shift,
                     elapsed_s=t - lv.start_t, bottom_reached=lv.bottom_reached, eccentric_s=lv.eccentric_s,
                     since_top_s=since_top, peak_hip=lv.peak_hip, hip_at_bottom=lv.peak_hip,
-                    knee_at_bottom=lv.knee_at_peak, start_position=self.profile.reps.start_position)
+                    knee_at_bottom=lv.knee_at_peak, start_position=self.profile.reps.start_position,
+                    hip_at_top=lv.hip_at_top)
         in_window = lv.top_t is None or since_top <= 0.5
         if not in_window:
             return

@@ -51,14 +51,27 @@ WALK_SLOPE_DEG_S = 1.5   # boundary walk stops where hip flexion moves slower th
 HANDOVER_SPEED_DEG_S = 12.0  # ... or at a local minimum of its speed below this
 BUFFER_S = 40.0          # history kept (must exceed max_rep_s)
 
-SERIES = ("hip", "knee", "spine", "shift", "trunk")
+SERIES = ("hip", "knee", "spine", "shift", "trunk", "hip_min")
+
+# Not a rep: a movement that flexes one hip only with the trunk upright (a knee raise, a
+# step, tying a shoe on one knee). A hinge or a squat inclines the trunk or flexes both hips.
+ONE_LEG_MIN_TRUNK_DEG = 25.0
+ONE_LEG_MAX_HIP_SYMMETRY = 0.5
 
 
-def series_of(angles: dict[str, float]) -> tuple[float, float, float, float, float]:
-    """(hip, knee, spine, shift, trunk): hip and knee flexion are means of left and right."""
-    return (0.5 * (angles["hip_flexion_l"] + angles["hip_flexion_r"]),
-            0.5 * (angles["knee_flexion_l"] + angles["knee_flexion_r"]),
-            angles["spine_flexion"], angles["pelvis_lateral_shift"], angles["trunk_inclination"])
+def series_of(angles: dict[str, float]) -> tuple[float, ...]:
+    """(hip, knee, spine, shift, trunk, hip_min): hip and knee flexion are means of left and
+    right; hip_min the smaller of the two hip flexions."""
+    hl, hr = angles["hip_flexion_l"], angles["hip_flexion_r"]
+    return (0.5 * (hl + hr), 0.5 * (angles["knee_flexion_l"] + angles["knee_flexion_r"]),
+            angles["spine_flexion"], angles["pelvis_lateral_shift"], angles["trunk_inclination"],
+            min(hl, hr))
+
+
+def both_sides_hinge(hip: float, hip_min: float, trunk: float) -> bool:
+    """False for a one-legged movement with the trunk upright (see ONE_LEG_*)."""
+    hip_max = 2.0 * hip - hip_min
+    return trunk >= ONE_LEG_MIN_TRUNK_DEG or hip_min >= ONE_LEG_MAX_HIP_SYMMETRY * max(hip_max, 1e-6)
 
 
 @dataclass(frozen=True)
@@ -355,6 +368,10 @@ class RepDetector:
             i -= 1
         return i
 
+    def _two_sided(self, i: int) -> bool:
+        a = self.h.arrays(i, i)
+        return both_sides_hinge(float(a["hip"][0]), float(a["hip_min"][0]), float(a["trunk"][0]))
+
     def _start_threshold(self) -> float:
         return max(self.s.leave_upright_hip_flexion_deg, self.ref_hip + 2.0 * self.s.bottom_hysteresis_deg)
 
@@ -431,7 +448,8 @@ class RepDetector:
         self.state = "standing"
         self.ref_hip = self.h.hip(end)
         self._lockout_shown_until = self.h.time(i) + 0.6
-        if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s:
+        if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
+                and self._two_sided(r.peak_i):
             self.pending = r
 
     # bottom-start (deadlift): standing -> lowering (setup) -> bottom -> rising (pull) ->

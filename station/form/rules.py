@@ -34,7 +34,8 @@ class Live:
     phase: the detector's phase; hip/knee/spine/shift: current values (deg, deg, deg, m);
     start_*: values at the rep's start; elapsed_s since the start; bottom_reached: the
     deepest point is behind; eccentric_s: start → bottom (None until the bottom is reached);
-    since_top_s: time since the lockout (None before it); peak_hip: deepest so far;
+    since_top_s: time since the lockout (None before it); hip_at_top: hip flexion at the
+    lockout (None before it); peak_hip: deepest so far;
     hip_at_bottom/knee_at_bottom: at the deepest point so far.
     """
 
@@ -52,6 +53,7 @@ class Live:
     hip_at_bottom: float
     knee_at_bottom: float
     start_position: str = "top"
+    hip_at_top: float | None = None
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,7 @@ class IncompleteLockout(Rule):
         return m["lockout_hip_flexion"] > self.max_end_hip_flexion_deg
 
     def onset(self, live):
-        return live.since_top_s is not None and live.since_top_s <= 0.5 and \
-            live.hip > self.max_end_hip_flexion_deg
+        return live.hip_at_top is not None and live.hip_at_top > self.max_end_hip_flexion_deg
 
 
 @dataclass(frozen=True)
