@@ -24,7 +24,7 @@ import segscenes as S  # noqa: E402
 from station.segment.person import LiftingZone  # noqa: E402
 from station.segment.segmenter import Segmenter, SegmenterParams  # noqa: E402
 
-STEPS = ("decimate", "floor", "classify", "components", "select", "background", "total")
+STEPS = ("decimate", "floor", "classify", "components", "select", "merge", "background", "total")
 
 
 def scenes(rng, n):
