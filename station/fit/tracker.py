@@ -55,7 +55,7 @@ _D = math.pi / 180
 _LIMB_HYPOTHESES = {
     "arm": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
-        (40, 10, 90), (-30, 10, 8), (60, 45, 30))),
+        (40, 10, 90), (-30, 10, 8), (60, 45, 30), (25, -20, 15), (10, -15, 40))),
     "leg": tuple((f * _D, a * _D, k * _D) for f, a, k in (
         (0, 0, 0), (0, 15, 0), (0, 30, 0), (25, 5, 10), (-15, 5, 5), (60, 5, 60))),
 }
@@ -82,6 +82,10 @@ class TrackerConfig:
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
     bar_min_points: int = 12               # points along the hands' line beyond the hands
+    recover_inlier_fraction: float = 0.85  # below this (or above the residual), re-seed limbs
+    recover_residual_m: float = 0.025
+    recover_every_frames: int = 8          # at most one limb search per this many frames
+    recover_hidden_fraction: float = 0.7   # an arm this hidden (of its facing surface) is suspect
     velocity_factor: float = 0.7           # constant-velocity prediction, damped
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)
@@ -190,6 +194,7 @@ class Tracker:
         self._ws = Workspace()
         self.anchors: np.ndarray | None = None
         self._bar = False
+        self._since_search = 0
 
     @property
     def shape(self) -> Shape | None:
@@ -289,6 +294,22 @@ class Tracker:
                     cur = r
         return cur.theta
 
+    def _suspect_limbs(self, fit: FitResult) -> tuple[str, ...]:
+        """Limbs worth re-seeding: all when the fit explains the cloud poorly; an arm whose
+        camera-facing surface is almost all hidden behind observed points (an arm 'parked'
+        behind the torso while its points are explained by something else)."""
+        cfg = self.config
+        if (fit.inlier_fraction < cfg.recover_inlier_fraction
+                or fit.mean_abs_residual_m > cfg.recover_residual_m):
+            return ("arm_l", "arm_r", "leg_l", "leg_r")
+        vis = fit.seg_visibility
+        out = []
+        for limb, seg in (("arm_l", "forearm_l"), ("arm_r", "forearm_r")):
+            facing, _, occluded, _ = vis[SEG[seg]]
+            if facing >= 5 and occluded > cfg.recover_hidden_fraction * facing:
+                out.append(limb)
+        return tuple(out)
+
     def _bar_present(self, frame: FrameData, theta: np.ndarray) -> bool:
         return bar_support(self.body, theta, frame.points_floor_m, self._ws,
                            self.config.weights) >= self.config.bar_min_points
@@ -359,6 +380,17 @@ class Tracker:
                             anchors_floor_m=anchors, bar=self._bar)
         t2 = time.perf_counter()
         timings["fit"] = (t2 - t1) * 1e3
+        if self.state == "tracking" and self._since_search >= cfg.recover_every_frames:
+            limbs = self._suspect_limbs(fit)
+            if limbs:
+                th = self._limb_search(frame, fit.theta, pred, limbs=limbs, n_iter=3)
+                if not np.array_equal(th, fit.theta):
+                    fit = fit_frame(self.body, frame, th, pred, cfg.weights, n_iter=2,
+                                    ws=self._ws, anchors_floor_m=self.anchors, bar=self._bar)
+                self._since_search = 0
+                t2 = time.perf_counter()
+                timings["fit"] = (t2 - t1) * 1e3
+        self._since_search += 1
         self.theta_prev = self.theta if self.state == "tracking" else None
         self.theta = fit.theta
 
