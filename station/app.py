@@ -78,13 +78,24 @@ class FrameResult:
 class Pipeline:
     """Segmenter + tracker + contract angles over a stream of DepthFrames."""
 
-    def __init__(self, cfg: StationConfig | None = None, zone: LiftingZone | None = None, seed: int = 0):
+    def __init__(self, cfg: StationConfig | None = None, zone: LiftingZone | None = None, seed: int = 0,
+                 exercise: str | None = None):
         self.cfg = cfg or load_station_config()
         self.segmenter = Segmenter(zone or lifting_zone(self.cfg), seed=seed)
         self.tracker = Tracker()
         self.spine = SpineBaseline()
         self.last_floor: FloorPlane | None = None
         self._t0: float | None = None
+        # the form evaluator (reps, faults, cues) when an exercise profile is named
+        self.form = None
+        self.coach = None           # the latest CoachState (station.model), for the overlay
+        if exercise is not None:
+            from station.config import load_exercise
+            from station.form.cues import CueTiming
+            from station.form.evaluator import FormEvaluator
+
+            profile = load_exercise(exercise).with_strictness(self.cfg.exercise.strictness)
+            self.form = FormEvaluator(profile, CueTiming.from_config(self.cfg.cues))
 
     def process(self, frame: DepthFrame) -> FrameResult:
         if self._t0 is None:
@@ -106,6 +117,8 @@ class Pipeline:
             baseline = self.spine.update(skel.points_cam_m, up)
             a = contract_angles(skel.points_cam_m, up, baseline)
             angles = {k: float(a[k]) for k in ANGLES}
+        if self.form is not None:
+            self.coach = self.form.update(frame.timestamp_s - self._t0, angles)
         return FrameResult(
             t_s=frame.timestamp_s - self._t0, tracked=skel is not None, skeleton=skel, angles=angles,
             floor=seg.floor, segment=seg, track=track,
@@ -133,7 +146,23 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str = "
             cfg: StationConfig | None = None, total: int | None = None,
             progress: bool | None = None) -> dict:
     """Run the station's pipeline over every frame and build the analysis document."""
-    pipe = Pipeline(cfg)
+    def _rep_record(rep) -> dict:
+        """One REP of the contract (RepVerdict.as_contract), times and metrics rounded."""
+        d = rep.as_contract()
+        for k in ("start_t", "bottom_t", "end_t"):
+            d[k] = _r(d[k], 4)
+        d["metrics"] = {k: _r(v, 4) for k, v in d["metrics"].items()}
+        return d
+
+    def _set_record(s) -> dict:
+        """A SetSummary as JSON (an extra key beyond the contract's minimum)."""
+        return {"reps": s.reps, "clean_reps": s.clean_reps, "most_frequent_fault": s.most_frequent_fault,
+                "fault_counts": dict(s.fault_counts), "pattern": s.pattern,
+                "mean_eccentric_s": None if s.mean_eccentric_s is None else _r(s.mean_eccentric_s, 3),
+                "mean_concentric_s": None if s.mean_concentric_s is None else _r(s.mean_concentric_s, 3),
+                "start_t": _r(s.start_t, 4), "end_t": _r(s.end_t, 4)}
+
+    pipe = Pipeline(cfg, exercise=exercise)
     records = []
     timings = {"segment": [], "fit": []}
     with Progress(total, f"analyzing {recording_name}", enabled=progress) as bar:
@@ -144,6 +173,8 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str = "
                 timings[k].append(res.timings_ms[k])
             bar.update()
     floor = pipe.last_floor
+    form = pipe.form
+    reps = form.finish() if form is not None else []
     doc = {
         "schema": ANALYSIS_SCHEMA,
         "recording": recording_name,
@@ -151,8 +182,9 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str = "
         "floor": ({"normal": [_r(v, 6) for v in floor.normal_cam], "d": _r(floor.d_m, 5)}
                   if floor is not None else None),
         "frames": records,
-        "reps": [],
-        "rep_count": 0,
+        "reps": [_rep_record(r) for r in reps],
+        "rep_count": len(reps),
+        "sets": [_set_record(st) for st in form.sets] if form is not None else [],
         "station": {
             "frames": len(records),
             "tracked_frames": sum(1 for r in records if r["tracked"]),
