@@ -338,10 +338,10 @@ class _Canvas:
     def line(self, a: Point, b: Point, width: float, rgb: Rgb, tag="", alpha=1.0, ref=True):
         if ref:
             a, b = self.pt(a), self.pt(b)
-        seg = _clip_segment(a, b, self.W, self.H)
+        w = self.px(width) if ref else max(1, int(round(width)))
+        seg = _clip_segment(a, b, self.W, self.H, margin=w / 2)
         if seg is not None:
-            self.shapes.append(Line(seg[0], seg[1], self.px(width) if ref else int(width),
-                                    _dim(rgb, alpha * self.alpha), tag))
+            self.shapes.append(Line(seg[0], seg[1], w, _dim(rgb, alpha * self.alpha), tag))
 
     def circle(self, c: Point, r: float, rgb: Rgb, width=0, tag="", alpha=1.0, ref=True):
         if ref:
@@ -361,14 +361,16 @@ class _Canvas:
                                 self.px(width) if width else 0, self.px(radius) if radius else 0, tag))
 
 
-def _clip_segment(a: Point, b: Point, W: float, H: float) -> tuple[Point, Point] | None:
-    """Liang–Barsky clip of segment a-b to [0, W] x [0, H]; None when outside or not finite."""
+def _clip_segment(a: Point, b: Point, W: float, H: float, margin: float = 0.0) -> tuple[Point, Point] | None:
+    """Liang–Barsky clip of segment a-b to [m, W - m] x [m, H - m]; None when outside or not
+    finite."""
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         return None
+    m = margin
     x0, y0 = a
     dx, dy = b[0] - x0, b[1] - y0
     t0, t1 = 0.0, 1.0
-    for p, q in ((-dx, x0), (dx, W - 1 - x0), (-dy, y0), (dy, H - 1 - y0)):
+    for p, q in ((-dx, x0 - m), (dx, W - m - x0), (-dy, y0 - m), (dy, H - m - y0)):
         if p == 0:
             if q < 0:
                 return None
@@ -390,6 +392,7 @@ def _figure(c: _Canvas, box: Box, view_name: str, activation: dict[str, float], 
             tag: str, base: float = 0.22, outline_rgb: Rgb = (120, 120, 120)) -> None:
     """A body figure in box (reference px): outline, head, muscles in their role colours,
     brightness base + (1 - base) x activation."""
+    activation = {figures.MUSCLE_ALIASES.get(k, k): v for k, v in activation.items()}
     rb = c.box(box)
     s = figures.box_scale(rb)
     head = figures.to_box([figures.HEAD_CENTRE], rb)[0]

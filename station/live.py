@@ -1,0 +1,573 @@
+"""The station's runtime: the pipeline in a worker thread, the overlay in the main thread.
+
+    source ──► [worker thread] Pipeline.process → FormEvaluator.update ──► Latest (one slot)
+                                                                             │
+    [main thread, display rate] latest tick → registration → layout → draw → flip
+
+The worker takes every frame from the source, timestamps it on arrival (``time.monotonic``),
+runs the segmenter, fitter (numba, releases the GIL) and form evaluator, and publishes a
+:class:`Tick` into a one-slot mailbox, overwriting one the overlay has not drawn yet. The
+overlay never waits for the fitter: each display frame it draws the newest tick it has.
+When a tick is first shown, the time from its frame's arrival to the flip of that screen
+is its frame-to-drawn latency (:class:`RunStats`).
+
+Health: a LiveCamera whose ``status`` is not "streaming" (unplugged, reconnecting) shows
+the "station needs attention" screen while it reconnects by itself; a config file that
+turns bad on reload keeps the last good config (station.config.ConfigWatcher) and shows a
+staff notice; a config that is bad at start shows the attention screen until it is fixed.
+Under systemd, the main loop sends READY=1 and WATCHDOG=1 pings to $NOTIFY_SOCKET
+(:func:`sd_notify`) while it and the worker are alive.
+
+Public API::
+
+    Tick, Latest, Worker, RunStats, sd_notify, Watchdog
+    Station(cfg, source, ...).run() -> RunStats        # the main loop
+    run_station(config_path=None, ...) -> int           # `station run`: LiveCamera, fullscreen
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from station.config import ConfigError, ConfigWatcher, StationConfig, load_profiles
+from station.model import SKELETON_INDEX, CoachState, DepthFrame, FloorPlane, Skeleton
+from station.overlay.layout import (
+    Calibration, Health, OverlayMemory, Presence, View, choose_screen, layout, remember,
+)
+from station.overlay.mirror import MirrorGeometry, eye_from_head, mirror_geometry, register
+
+log = logging.getLogger(__name__)
+
+SKELETON_HOLD_S = 0.10    # keep drawing a skeleton this long after the fitter lost it ...
+SKELETON_FADE_S = 0.25    # ... then fade it out over this long
+CONFIG_POLL_S = 1.0
+
+
+# --------------------------------------------------------------------------- systemd
+
+
+def sd_notify(message: str) -> bool:
+    """Send a message ("READY=1", "WATCHDOG=1", "STATUS=...") to systemd's $NOTIFY_SOCKET.
+
+    The sd_notify protocol: one datagram on an AF_UNIX socket; a leading '@' means the
+    abstract namespace. Returns False when not run by systemd (no socket) or on failure.
+    """
+    addr = os.environ.get("NOTIFY_SOCKET")
+    if not addr:
+        return False
+    if addr.startswith("@"):
+        addr = "\0" + addr[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as s:
+            s.connect(addr)
+            s.sendall(message.encode("utf-8"))
+        return True
+    except OSError as e:
+        log.debug("sd_notify %r failed: %s", message, e)
+        return False
+
+
+class Watchdog:
+    """Pings systemd's watchdog at half of $WATCHDOG_USEC (no-op when not configured)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        usec = os.environ.get("WATCHDOG_USEC", "")
+        self.interval_s = int(usec) / 2e6 if usec.isdigit() and int(usec) > 0 else None
+        self._clock = clock
+        self._last = -math.inf
+        self.pings = 0
+
+    def ready(self, status: str = "running") -> None:
+        sd_notify(f"READY=1\nSTATUS={status}")
+
+    def maybe_ping(self, healthy: bool = True) -> bool:
+        if self.interval_s is None or not healthy:
+            return False
+        now = self._clock()
+        if now - self._last < self.interval_s:
+            return False
+        self._last = now
+        self.pings += 1
+        return sd_notify("WATCHDOG=1")
+
+
+# --------------------------------------------------------------------------- worker
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What the worker knows after one frame (immutable; handed to the main thread).
+
+    arrival_mono: when the frame came out of the source; done_mono: when its state was
+    ready (both time.monotonic()). t_s: stream time. skeleton_cam_m: (17, 3) or None.
+    """
+
+    seq: int
+    arrival_mono: float
+    done_mono: float
+    t_s: float
+    state: CoachState
+    skeleton_cam_m: np.ndarray | None
+    floor: FloorPlane | None
+    track_state: str
+    person_present: bool
+    person_upright: bool
+    person_centroid_floor_m: tuple[float, float] | None
+    camera_height_m: float | None
+    camera_pitch_deg: float | None
+    timings_ms: dict = field(default_factory=dict)
+    frame: DepthFrame | None = None          # kept only when the debug view wants it
+    cloud: object | None = None
+
+
+class Latest:
+    """A one-slot mailbox: the worker puts, the main thread takes the newest (never blocks)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._tick: Tick | None = None
+        self.put_count = 0
+
+    def put(self, tick: Tick) -> None:
+        with self._lock:
+            self._tick = tick
+            self.put_count += 1
+
+    def get(self) -> Tick | None:
+        with self._lock:
+            return self._tick
+
+
+def _make_evaluator(cfg: StationConfig):
+    from station.form.cues import CueTiming
+    from station.form.evaluator import FormEvaluator
+
+    profile = load_profiles(cfg)[cfg.exercise.default]
+    return FormEvaluator(profile, CueTiming.from_config(cfg.cues))
+
+
+def _idle_state(t_s: float, exercise: str) -> CoachState:
+    return CoachState(t_s=t_s, exercise=exercise, screen="idle", phase=None, rep_count=0, cue=None,
+                      hinge_ratio=None, depth_fraction=None, last_rep=None, set_summary=None, muscles={})
+
+
+class Worker(threading.Thread):
+    """Source → Pipeline → evaluator, publishing a Tick per frame into `latest`."""
+
+    def __init__(self, source: Iterable[DepthFrame], cfg: StationConfig, latest: Latest,
+                 keep_frames: bool = False, pipeline=None, evaluator=None):
+        super().__init__(name="station-worker", daemon=True)
+        from station.app import Pipeline
+
+        self.source = source
+        self.cfg = cfg
+        self.latest = latest
+        self.keep_frames = keep_frames
+        self.pipeline = pipeline if pipeline is not None else Pipeline(cfg)
+        self.evaluator = evaluator if evaluator is not None else _make_evaluator(cfg)
+        self.error: BaseException | None = None
+        self.finished = threading.Event()
+        self._stop_event = threading.Event()
+        self._pending_cfg: StationConfig | None = None
+        self._lock = threading.Lock()
+        self.frames = 0
+        self.busy_s = 0.0
+
+    def reconfigure(self, cfg: StationConfig) -> None:
+        """Use a new config from the next frame (a new evaluator; a new pipeline if the
+        lifting zone changed, which restarts tracking)."""
+        with self._lock:
+            self._pending_cfg = cfg
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        stop = getattr(self.source, "stop", None)
+        if callable(stop):
+            stop()
+
+    def _apply_pending(self) -> None:
+        with self._lock:
+            cfg, self._pending_cfg = self._pending_cfg, None
+        if cfg is None:
+            return
+        from station.app import Pipeline
+
+        if cfg.zone != self.cfg.zone:
+            self.pipeline = Pipeline(cfg)
+        if cfg.exercise != self.cfg.exercise or cfg.cues != self.cfg.cues:
+            self.evaluator = _make_evaluator(cfg)
+        self.cfg = cfg
+
+    def run(self) -> None:
+        try:
+            for frame in self.source:
+                arrival = time.monotonic()
+                if self._stop_event.is_set():
+                    break
+                self._apply_pending()
+                res = self.pipeline.process(frame)
+                state = getattr(res, "state", None)   # when Pipeline runs the evaluator itself
+                if not isinstance(state, CoachState):
+                    state = self.evaluator.update(res.t_s, res.angles)
+                seg = res.segment
+                done = time.monotonic()
+                self.frames += 1
+                self.busy_s += done - arrival
+                self.latest.put(Tick(
+                    seq=self.frames, arrival_mono=arrival, done_mono=done, t_s=res.t_s, state=state,
+                    skeleton_cam_m=(None if res.skeleton is None else np.array(res.skeleton.points_cam_m)),
+                    floor=res.floor, track_state=res.track.state, person_present=bool(seg.person_present),
+                    person_upright=bool(seg.person_upright),
+                    person_centroid_floor_m=(None if seg.person_centroid_floor_m is None
+                                             else tuple(float(v) for v in seg.person_centroid_floor_m)),
+                    camera_height_m=seg.camera_height_m, camera_pitch_deg=seg.camera_pitch_deg,
+                    timings_ms=dict(res.timings_ms, total=(done - arrival) * 1e3),
+                    frame=frame if self.keep_frames else None,
+                    cloud=seg.cloud if self.keep_frames else None))
+        except BaseException as exc:  # shown as "needs attention"; the service restarts us
+            self.error = exc
+            log.exception("station worker stopped")
+        finally:
+            self.finished.set()
+
+
+# --------------------------------------------------------------------------- main loop
+
+
+@dataclass
+class RunStats:
+    """Figures of one run: display frames drawn, ticks shown, latencies, draw times."""
+
+    display_frames: int = 0
+    ticks_made: int = 0
+    ticks_shown: int = 0
+    latency_ms: list = field(default_factory=list)   # frame arrival → flip of its screen
+    draw_ms: list = field(default_factory=list)      # layout + draw + flip per display frame
+    worker_ms: list = field(default_factory=list)    # arrival → state ready, per shown tick
+    screens: dict = field(default_factory=dict)      # screen name → display frames
+    snapshots: list = field(default_factory=list)
+    max_rep_count: int = 0
+    cues_seen: list = field(default_factory=list)
+    phases_seen: set = field(default_factory=set)
+    worker_error: str | None = None
+
+    def summary(self) -> str:
+        def pct(v, q):
+            return float(np.percentile(v, q)) if v else math.nan
+        return (f"{self.display_frames} display frames, {self.ticks_shown}/{self.ticks_made} frames shown; "
+                f"latency median {pct(self.latency_ms, 50):.1f} ms, p95 {pct(self.latency_ms, 95):.1f} ms; "
+                f"draw median {pct(self.draw_ms, 50):.1f} ms")
+
+
+def _in_zone(cfg: StationConfig, xy: tuple[float, float] | None) -> bool | None:
+    if xy is None:
+        return None
+    z = cfg.zone
+    return abs(xy[0] - z.centre_lateral_m) <= z.width_m / 2 and abs(xy[1] - z.centre_distance_m) <= z.depth_m / 2
+
+
+class Station:
+    """The overlay's main loop over a source (the runtime of `station run` and `station demo`).
+
+    size_px: the lifter screen's size (default: the configured display). headless: draw
+    offscreen. camera: an object with ``.status`` (LiveCamera) for health. watcher: a
+    ConfigWatcher polled once a second. snapshots: directory for PNGs of every `every`-th
+    new frame's screen (with the debug view beside it when debug_view). max_s: stop after
+    this long (wall clock). display_fps: drawing rate (the overlay redraws at this rate even
+    without new frames, for the fades).
+    """
+
+    def __init__(self, cfg: StationConfig, source: Iterable[DepthFrame], *, size_px=None, headless=False,
+                 fullscreen=False, camera=None, watcher: ConfigWatcher | None = None,
+                 snapshots: str | Path | None = None, every: int = 15, debug_view: bool = False,
+                 max_s: float | None = None, display_fps: float = 60.0, screen=None,
+                 keep_running_after_source: float = 0.0, title: str = "Mirror station"):
+        self.cfg = cfg
+        self.size_px = tuple(size_px) if size_px is not None else (cfg.display.width_px, cfg.display.height_px)
+        self.headless = headless
+        self.camera = camera
+        self.watcher = watcher
+        self.snapshots = Path(snapshots) if snapshots else None
+        self.every = max(1, int(every))
+        self.debug_view = debug_view
+        self.max_s = max_s
+        self.display_fps = display_fps
+        self.keep_running_after_source = keep_running_after_source
+        self.latest = Latest()
+        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view)
+        self.stats = RunStats()
+        self.watchdog = Watchdog()
+        self.mode: str | None = None
+        self._memory = OverlayMemory()
+        self._geometry_key = None
+        self._geometry: MirrorGeometry | None = None
+        self._skel_px: np.ndarray | None = None
+        self._skel_mono = -math.inf
+        self._config_error: str | None = None
+        self._screen = screen
+        self._fullscreen = fullscreen
+        self._title = title
+        self._profiles_title = self._exercise_title(cfg)
+
+    @staticmethod
+    def _exercise_title(cfg: StationConfig) -> tuple[str, dict[str, str]]:
+        try:
+            p = load_profiles(cfg)[cfg.exercise.default]
+        except ConfigError:
+            return cfg.exercise.default, {}
+        roles = {}
+        for role, names in (("drive", p.muscles.drive), ("hold", p.muscles.isometric), ("brace", p.muscles.brace)):
+            for n in names:
+                roles[n] = role
+        return p.title, roles
+
+    # ------------------------------------------------------------------ pieces
+
+    def geometry(self, floor: FloorPlane | None) -> MirrorGeometry:
+        key = (id(self.cfg), None if floor is None else (tuple(np.round(floor.normal_cam, 4)), round(floor.d_m, 3)))
+        if key != self._geometry_key:
+            self._geometry = mirror_geometry(self.cfg, floor=floor, size_px=self.size_px)
+            self._geometry_key = key
+        return self._geometry
+
+    def _skeleton_px(self, tick: Tick | None, now: float) -> tuple[np.ndarray | None, float]:
+        if tick is not None and tick.skeleton_cam_m is not None and tick.seq != getattr(self, "_skel_seq", None):
+            geo = self.geometry(tick.floor)
+            pts = tick.skeleton_cam_m
+            up = None if tick.floor is None else tick.floor.normal_cam
+            eye = eye_from_head(pts[SKELETON_INDEX["head"]], geo, up)
+            self._skel_px = register(pts, eye, geo)
+            self._skel_mono = tick.done_mono
+            self._skel_seq = tick.seq
+        if self._skel_px is None:
+            return None, 0.0
+        age = now - self._skel_mono
+        if tick is not None and tick.skeleton_cam_m is not None:
+            age = min(age, 0.0)
+        alpha = 1.0 - (age - SKELETON_HOLD_S) / SKELETON_FADE_S
+        if alpha <= 0.0:
+            return None, 0.0
+        return self._skel_px, min(1.0, alpha)
+
+    def _health(self) -> Health:
+        status = getattr(self.camera, "status", "streaming") if self.camera is not None else "streaming"
+        detail = getattr(self.camera, "last_error", None) if self.camera is not None else None
+        if self.worker.error is not None:
+            status, detail = "stopped", f"{type(self.worker.error).__name__}: {self.worker.error}"
+        if status == "starting":
+            status = "streaming"
+        return Health(camera_status=status, camera_detail=detail, config_error=self._config_error,
+                      config_path=None if self.watcher is None else str(self.watcher.path))
+
+    def _poll_config(self) -> None:
+        if self.watcher is None:
+            return
+        cfg, err = self.watcher.poll()
+        if err is not None or self.watcher.last_error is not None:
+            self._config_error = str(self.watcher.last_error or err)
+        else:
+            self._config_error = None
+        if cfg is not self.cfg:
+            log.info("configuration reloaded from %s", self.watcher.path)
+            self.cfg = cfg
+            self._geometry_key = None
+            self._profiles_title = self._exercise_title(cfg)
+            self.worker.reconfigure(cfg)
+
+    def view(self, tick: Tick | None, now: float) -> View:
+        """The View for the newest tick at monotonic time `now` (stream clock extrapolated)."""
+        cfg = self.cfg
+        if tick is None:
+            state, now_s = None, 0.0
+        else:
+            state, now_s = tick.state, tick.t_s + max(0.0, now - tick.done_mono)
+        skel_px, skel_alpha = self._skeleton_px(tick, now)
+        m = cfg.camera.mount
+        cal = Calibration(
+            floor_found=tick is not None and tick.floor is not None,
+            camera_height_m=None if tick is None else tick.camera_height_m,
+            camera_pitch_deg=None if tick is None else tick.camera_pitch_deg,
+            expected_height_m=m.height_m, expected_pitch_deg=m.pitch_down_deg,
+            zone_centre_m=(cfg.zone.centre_lateral_m, cfg.zone.centre_distance_m),
+            zone_size_m=(cfg.zone.width_m, cfg.zone.depth_m),
+            person_floor_m=None if tick is None else tick.person_centroid_floor_m)
+        presence = None
+        if tick is not None and tick.person_present:
+            xy = tick.person_centroid_floor_m
+            presence = Presence(in_zone=_in_zone(cfg, xy), upright=tick.person_upright,
+                                offset_m=None if xy is None else (xy[0] - cal.zone_centre_m[0],
+                                                                  xy[1] - cal.zone_centre_m[1]))
+        mode = self.mode
+        if mode is None and tick is not None and tick.floor is None and state is not None and state.screen == "idle":
+            mode = "calibration"   # starting up: the floor has not been found yet
+        title, roles = self._profiles_title
+        return View(state=state, now_s=now_s, skeleton_px=skel_px, skeleton_alpha=skel_alpha,
+                    health=self._health(), calibration=cal, presence=presence, mode=mode,
+                    memory=self._memory, exercise_title=title,
+                    muscle_roles=roles or View.__dataclass_fields__["muscle_roles"].default_factory(),
+                    show_muscles=cfg.cues.show_muscles)
+
+    def _open_screen(self):
+        from station.overlay.screen import Screen
+
+        if self._screen is None:
+            self._screen = Screen(self.size_px, headless=self.headless, fullscreen=self._fullscreen,
+                                  title=self._title, display_index=self.cfg.display.screen_index)
+        return self._screen
+
+    def _snapshot(self, screen, tick: Tick, index: int) -> None:
+        if self.snapshots is None:
+            return
+        self.snapshots.mkdir(parents=True, exist_ok=True)
+        path = self.snapshots / f"frame_{index:05d}.png"
+        extra = None
+        if self.debug_view and tick.frame is not None:
+            from station.overlay.debug_view import debug_image
+
+            skel = None if tick.skeleton_cam_m is None else Skeleton(tick.skeleton_cam_m)
+            extra = debug_image(tick.frame, tick.cloud, skel)
+        screen.save_png(path, extra=extra)
+        self.stats.snapshots.append(path)
+
+    # ------------------------------------------------------------------ loop
+
+    def run(self) -> RunStats:
+        screen = self._open_screen()
+        self.worker.start()
+        self.watchdog.ready()
+        t_start = time.monotonic()
+        period = 1.0 / self.display_fps if self.display_fps else 0.0
+        last_poll = -math.inf
+        last_seq = None
+        next_snapshot = 0
+        finished_at = None
+        next_frame = time.monotonic()
+        try:
+            while True:
+                now = time.monotonic()
+                if now - last_poll >= CONFIG_POLL_S:
+                    self._poll_config()
+                    last_poll = now
+                tick = self.latest.get()
+                view = self.view(tick, now)
+                name = choose_screen(view)
+                cue = view.state.cue if view.state is not None else None
+                self._memory = remember(self._memory, name, cue, view.now_s)
+                view = replace(view, memory=self._memory)
+                t0 = time.perf_counter()
+                screen.draw(layout(view, self.size_px))
+                flip = screen.present()
+                self.stats.draw_ms.append((time.perf_counter() - t0) * 1e3)
+                if flip is None:
+                    break
+                self.stats.display_frames += 1
+                self.stats.screens[name] = self.stats.screens.get(name, 0) + 1
+                for key in screen.keys:
+                    if key == "c":
+                        self.mode = None if self.mode == "calibration" else "calibration"
+                screen.keys.clear()
+                if tick is not None and tick.seq != last_seq:
+                    self.stats.ticks_shown += 1
+                    self.stats.latency_ms.append((flip - tick.arrival_mono) * 1e3)
+                    self.stats.worker_ms.append((tick.done_mono - tick.arrival_mono) * 1e3)
+                    st = tick.state
+                    self.stats.max_rep_count = max(self.stats.max_rep_count, st.rep_count)
+                    if st.phase:
+                        self.stats.phases_seen.add(st.phase)
+                    if st.cue is not None and (not self.stats.cues_seen or self.stats.cues_seen[-1] != st.cue.text):
+                        self.stats.cues_seen.append(st.cue.text)
+                    if tick.seq - 1 >= next_snapshot:   # the first shown frame at or after each multiple
+                        self._snapshot(screen, tick, tick.seq - 1)
+                        next_snapshot = (tick.seq - 1) // self.every * self.every + self.every
+                    last_seq = tick.seq
+                self.watchdog.maybe_ping(healthy=self.worker.is_alive() or self.worker.finished.is_set())
+                if self.max_s is not None and now - t_start >= self.max_s:
+                    break
+                if self.worker.finished.is_set() and self.latest.get() is tick:
+                    finished_at = finished_at or now
+                    if self.worker.error is None and now - finished_at >= self.keep_running_after_source:
+                        break
+                # pace the display; with no new frame to show there is nothing to hurry for
+                next_frame += period
+                delay = next_frame - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                else:
+                    next_frame = time.monotonic()
+        finally:
+            self.worker.stop()
+            self.worker.join(timeout=5.0)
+            self.stats.ticks_made = self.latest.put_count
+            if self.worker.error is not None:
+                self.stats.worker_error = f"{type(self.worker.error).__name__}: {self.worker.error}"
+            screen.close()
+        return self.stats
+
+
+# --------------------------------------------------------------------------- station run
+
+
+def _wait_for_good_config(path: Path | None, headless: bool) -> ConfigWatcher | None:
+    """A ConfigWatcher once the file is good; meanwhile the attention screen shows the
+    problem (the service must not crash-loop on a typo). None if the user quit."""
+    from station.config import DisplaySection
+    from station.overlay.screen import Screen
+
+    try:
+        return ConfigWatcher(path)
+    except ConfigError as first:
+        err = first
+    d = DisplaySection()
+    screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen)
+    watchdog = Watchdog()
+    watchdog.ready("bad configuration")
+    from station.config import station_config_path
+
+    where = str(station_config_path(path))
+    log.error("configuration problem, waiting for a fix:\n%s", err)
+    try:
+        last_try = time.monotonic()
+        while True:
+            view = View(state=None, now_s=0.0,
+                        health=Health(config_fatal=True, config_error=str(err), config_path=where))
+            screen.draw(layout(view, screen.size_px))
+            if screen.present() is None:
+                return None
+            watchdog.maybe_ping()
+            if time.monotonic() - last_try >= 2.0:
+                last_try = time.monotonic()
+                try:
+                    return ConfigWatcher(path)
+                except ConfigError as e:
+                    err = e
+            time.sleep(0.2)
+    finally:
+        screen.close()
+
+
+def run_station(config_path: str | Path | None = None, headless: bool = False, windowed: bool = False,
+                max_s: float | None = None) -> int:
+    """`station run`: the live station on the configured camera, fullscreen."""
+    from station.sources.realsense import LiveCamera
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    watcher = _wait_for_good_config(Path(config_path) if config_path else None, headless)
+    if watcher is None:
+        return 0
+    cfg = watcher.cfg
+    cam = cfg.camera
+    camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps)
+    station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
+                      camera=camera, watcher=watcher, max_s=max_s)
+    stats = station.run()
+    log.info("station stopped: %s", stats.summary())
+    return 0

@@ -1,0 +1,290 @@
+"""Every screen rendered headless (SDL dummy driver), with assertions on what is where."""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+from station.model import SKELETON_INDEX  # noqa: E402
+from station.overlay.layout import (  # noqa: E402
+    FADE_S, Circle, Health, Line, OverlayMemory, Polygon, Rect, Text, View, bbox, choose_screen, layout,
+    remember, tagged, union_box,
+)
+from station.overlay.screen import Screen  # noqa: E402
+from tests.overlay import fixtures as fx  # noqa: E402
+
+SIZE = (1080, 1920)
+
+
+@pytest.fixture(scope="module")
+def screen():
+    s = Screen(SIZE, headless=True)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def views():
+    return fx.views(SIZE)
+
+
+def render(screen, view, size=SIZE):
+    shapes = layout(view, size)
+    screen.draw(shapes)
+    return shapes, screen.pixels()
+
+
+def bright(px, box, level=60):
+    """Fraction of pixels in box (x, y, w, h) brighter than level in any channel."""
+    x, y, w, h = (int(round(v)) for v in box)
+    region = px[max(y, 0):y + h, max(x, 0):x + w]
+    return float((region.max(axis=-1) > level).mean()) if region.size else 0.0
+
+
+EXPECTED_SCREEN = {
+    "idle": "idle", "positioning": "positioning", "positioning_ok": "positioning",
+    "live_standing": "live", "live_lowering_cue": "live", "live_bottom": "live",
+    "live_rising_back_cue": "live", "live_squat": "live", "live_lockout_lastrep": "live",
+    "summary": "summary", "summary_clean": "summary", "calibration": "calibration",
+    "calibration_bad": "calibration", "attention_camera": "attention", "attention_config": "attention",
+    "live_staff_notice": "live",
+}
+
+
+@pytest.mark.parametrize("name", list(EXPECTED_SCREEN))
+def test_every_screen_is_chosen_drawn_and_stays_on_screen(screen, views, name):
+    view = views[name]
+    assert choose_screen(view) == EXPECTED_SCREEN[name]
+    shapes, px = render(screen, view)
+    assert shapes, "nothing drawn"
+    W, H = SIZE
+    for s in shapes:
+        x, y, w, h = bbox(s)
+        assert x >= -0.5 and y >= -0.5 and x + w <= W + 0.5 and y + h <= H + 0.5, (name, s)
+        if isinstance(s, Text):
+            assert s.size_px >= 20, "type must be readable from 2-3 m"
+    # a mostly black screen: the mirror shows the reflection, not a lit panel
+    lit = (px.max(axis=-1) > 30).mean()
+    assert 0.005 < lit < 0.30, f"{name}: {lit:.1%} of the screen lit"
+
+
+def test_rendered_text_stays_inside_its_box(screen, views):
+    """Text is fitted to its box (the screen shrinks type rather than overflow)."""
+    for name in ("idle", "summary", "live_lowering_cue", "attention_config"):
+        shapes = layout(views[name], SIZE)
+        texts = [s for s in shapes if isinstance(s, Text)]
+        for t in texts:
+            screen.draw([t])
+            px = screen.pixels()
+            lit = px.max(axis=-1) > 0
+            ys, xs = np.nonzero(lit)
+            if len(xs) == 0:
+                continue
+            x, y, w, h = t.box
+            assert xs.min() >= x - 2 and xs.max() <= x + w + 2, (name, t.text)
+
+
+def test_live_rep_counter_is_bright_in_its_region(screen, views):
+    shapes, px = render(screen, views["live_bottom"])
+    reps = tagged(shapes, "reps")
+    assert [s.text for s in reps] == ["3"]
+    assert bright(px, reps[0].box) > 0.05
+    # top-left corner, big
+    x, y, w, h = reps[0].box
+    assert x < SIZE[0] * 0.2 and y < SIZE[1] * 0.1 and reps[0].size_px >= 200
+
+
+def test_cue_region_lit_with_a_cue_and_black_without(screen, views):
+    with_cue = views["live_lowering_cue"]
+    shapes, px = render(screen, with_cue)
+    cue = tagged(shapes, "cue")
+    assert " ".join(s.text for s in cue) == fx.CUE_HIPS.text
+    box = union_box(cue)
+    assert bright(px, box) > 0.05
+    # amber for a fault
+    x, y, w, h = (int(v) for v in box)
+    region = px[y:y + h, x:x + w].reshape(-1, 3)
+    lit = region[region.max(axis=1) > 200]
+    assert lit[:, 0].mean() > 200 and lit[:, 2].mean() < 80
+    no_cue = replace(with_cue, state=replace(with_cue.state, cue=None), skeleton_px=None,
+                     memory=OverlayMemory(screen="live", screen_since_s=0.0))
+    shapes2, px2 = render(screen, no_cue)
+    assert not tagged(shapes2, "cue")
+    assert bright(px2, box, level=20) == 0.0
+
+
+def test_cue_fades_in_and_out_over_150_ms(screen, views):
+    base = views["live_lowering_cue"]
+    cue = fx.CUE_HIPS   # shown from t = 10.0
+
+    def cue_level(view):
+        shapes = layout(view, SIZE)
+        c = tagged(shapes, "cue")
+        return max(max(s.rgb) for s in c) if c else 0
+
+    levels_in = [cue_level(replace(base, now_s=cue.t_s + dt)) for dt in (0.0, 0.05, 0.1, 0.2)]
+    assert levels_in[0] == 0 and levels_in[0] < levels_in[1] < levels_in[2] < levels_in[3] == 255
+    # the cue goes away at t = 12: it fades out from the memory
+    mem = remember(base.memory, "live", cue, 11.9)
+    mem = remember(mem, "live", None, 12.0)
+    gone = replace(base, state=replace(base.state, cue=None), memory=mem)
+    levels_out = [cue_level(replace(gone, now_s=12.0 + dt)) for dt in (0.0, 0.05, 0.1, FADE_S + 0.01)]
+    assert levels_out[0] == 255 and levels_out[0] > levels_out[1] > levels_out[2] > levels_out[3] == 0
+
+
+def test_new_screen_fades_in(views):
+    v = views["summary"]
+    mem = remember(OverlayMemory(), "summary", None, 20.0)
+    at0 = layout(replace(v, now_s=20.0, memory=mem), SIZE)
+    half = layout(replace(v, now_s=20.0 + FADE_S / 2, memory=mem), SIZE)
+    full = layout(replace(v, now_s=20.0 + FADE_S, memory=mem), SIZE)
+    title = lambda shapes: tagged(shapes, "title")[0].rgb  # noqa: E731
+    assert max(title(at0)) == 0 and 0 < max(title(half)) < 255 and max(title(full)) == 255
+
+
+def test_skeleton_lines_are_drawn_at_the_registered_joints(screen, views):
+    view = views["live_bottom"]
+    shapes, px = render(screen, view)
+    skel = view.skeleton_px
+    lines = [s for s in tagged(shapes, "skeleton") if isinstance(s, Line)]
+    assert len(lines) >= 8
+    for joint in ("pelvis", "knee_l", "knee_r", "ankle_l", "neck"):
+        u, v = skel[SKELETON_INDEX[joint]]
+        if not (0 <= u < SIZE[0] and 0 <= v < SIZE[1]):
+            continue
+        assert bright(px, (u - 6, v - 6, 12, 12), level=150) > 0.5, joint
+    # the thigh line passes midway between hip and knee
+    mid = 0.5 * (skel[SKELETON_INDEX["hip_l"]] + skel[SKELETON_INDEX["knee_l"]])
+    assert bright(px, (mid[0] - 5, mid[1] - 5, 10, 10), level=150) > 0.5
+    # and far from the body (between the legs, below the pelvis) nothing is drawn
+    between = 0.5 * (skel[SKELETON_INDEX["knee_l"]] + skel[SKELETON_INDEX["knee_r"]])
+    assert bright(px, (between[0] - 10, between[1] - 10, 20, 20), level=20) == 0.0
+
+
+def test_fault_cue_colours_the_body_part_it_is_about(views):
+    shapes = layout(views["live_lowering_cue"], SIZE)   # knees: thighs and shins
+    thighs = [s for s in tagged(shapes, "skeleton.thigh") if max(s.rgb) > 0]
+    assert thighs and all(s.rgb[0] > 200 and s.rgb[2] < 100 for s in thighs[-2:])
+    shapes = layout(views["live_rising_back_cue"], SIZE)  # rounded back: the trunk
+    trunk = [s for s in tagged(shapes, "skeleton.trunk") if max(s.rgb) > 0]
+    assert any(s.rgb[0] > 200 and s.rgb[2] < 100 for s in trunk)
+
+
+def test_skeleton_off_screen_is_clipped_and_nan_joints_dropped(screen, views):
+    view = views["live_bottom"]
+    pts = view.skeleton_px.copy()
+    pts[SKELETON_INDEX["ankle_l"]] = (540.0, 2600.0)    # below the display
+    pts[SKELETON_INDEX["ankle_r"]] = (np.nan, np.nan)   # not registrable
+    shapes = layout(replace(view, skeleton_px=pts), SIZE)
+    for s in tagged(shapes, "skeleton"):
+        x, y, w, h = bbox(s)
+        assert y + h <= SIZE[1] + 0.5
+        assert all(math.isfinite(v) for v in (x, y, w, h))
+
+
+def test_skeleton_fades_when_stale(views):
+    view = views["live_bottom"]
+    full = [s for s in tagged(layout(view, SIZE), "skeleton") if isinstance(s, Line)]
+    faded = [s for s in tagged(layout(replace(view, skeleton_alpha=0.3), SIZE), "skeleton") if isinstance(s, Line)]
+    assert max(max(s.rgb) for s in faded) < max(max(s.rgb) for s in full)
+    assert not tagged(layout(replace(view, skeleton_alpha=0.0), SIZE), "skeleton")
+
+
+def test_hinge_meter_marker_moves_with_the_ratio(views):
+    def marker_y(ratio):
+        v = views["live_bottom"]
+        shapes = layout(replace(v, state=replace(v.state, hinge_ratio=ratio)), SIZE)
+        return union_box(tagged(shapes, "hinge_meter.marker"))[1]
+
+    assert marker_y(0.9) < marker_y(0.5) < marker_y(0.1)   # hips at the top
+    v = views["live_standing"]
+    assert not tagged(layout(v, SIZE), "hinge_meter.marker")  # no ratio: no marker
+
+
+def test_muscles_lit_by_phase(views):
+    def level(view, muscle, fig="muscles_back"):
+        s = tagged(layout(view, SIZE), f"{fig}.{muscle}")
+        return max(max(p.rgb) for p in s)
+
+    lowering, standing = views["live_lowering_cue"], views["live_standing"]
+    assert level(lowering, "hamstrings") > level(standing, "hamstrings")
+    lockout = views["live_lockout_lastrep"]
+    assert level(lockout, "glutes") > level(lockout, "hamstrings")
+    # the evaluator's profile names (erector_spinae, abdominals) light the same parts
+    v = replace(standing, state=replace(standing.state, muscles={"erector_spinae": 1.0, "abdominals": 1.0}))
+    assert level(v, "erectors") == 255 and level(v, "abs", "muscles_front") > 200
+
+
+def test_idle_explains_use_muscles_and_light_weight(screen, views):
+    shapes, px = render(screen, views["idle"])
+    text = " ".join(s.text for s in shapes if isinstance(s, Text)).lower()
+    for words in ("step into the marked zone", "face the mirror", "glutes", "hamstrings", "erector spinae",
+                  "abdominal", "lats", "drive", "light or no weight"):
+        assert words in text, words
+    for fig in ("figure_back", "figure_front"):
+        box = union_box([s for s in tagged(shapes, fig) if isinstance(s, Polygon)])
+        assert bright(px, box) > 0.1
+    # glutes and hamstrings share the driver colour
+    glutes = tagged(shapes, "figure_back.glutes")[0].rgb
+    assert tagged(shapes, "figure_back.hamstrings")[0].rgb == glutes
+
+
+def test_positioning_shows_the_checklist_and_a_hint(screen, views):
+    shapes, px = render(screen, views["positioning"])
+    text = " ".join(s.text for s in shapes if isinstance(s, Text))
+    assert "Step into the marked zone" in text and "Stand tall" in text and "closer" in text
+    person = [s for s in tagged(shapes, "zone.person") if isinstance(s, Circle)]
+    assert person and bright(px, bbox(person[0])) > 0.5
+    ok = layout(views["positioning_ok"], SIZE)
+    assert "Good spot" in " ".join(s.text for s in ok if isinstance(s, Text))
+
+
+def test_summary_card_shows_reps_clean_fault_and_tempo(screen, views):
+    shapes, px = render(screen, views["summary"])
+    get = lambda tag: " ".join(s.text for s in tagged(shapes, tag))  # noqa: E731
+    assert get("reps") == "8" and get("clean") == "6 clean"
+    assert "knees" in get("fault") and "2.1 s" in get("tempo") and "1.0 s" in get("tempo")
+    x, y, w, h = tagged(shapes, "reps")[0].box
+    assert bright(px, (x + w / 2 - 100, y, 200, h)) > 0.1   # the big number, centred
+    clean = layout(views["summary_clean"], SIZE)
+    assert "No faults" in " ".join(s.text for s in tagged(clean, "fault"))
+
+
+def test_calibration_and_attention_tell_staff_what_to_do(views):
+    def words(name):
+        return " ".join(s.text for s in layout(views[name], SIZE) if isinstance(s, Text))
+
+    cal = words("calibration")
+    assert "Floor" in cal and "1.88 m" in cal and "24.6" in cal and "All good" in cal
+    assert "differ" in words("calibration_bad")
+    cam = words("attention_camera")
+    assert "NEEDS ATTENTION" in cam and "USB" in cam and "Reconnecting" in cam
+    conf = words("attention_config")
+    assert "camera.fps" in conf and "station config check" in conf
+
+
+def test_staff_notice_on_a_bad_reload_does_not_stop_coaching(screen, views):
+    shapes, px = render(screen, views["live_staff_notice"])
+    notice = tagged(shapes, "staff_notice")
+    assert notice and "zone.width_m" in " ".join(s.text for s in notice)
+    assert tagged(shapes, "reps")   # still the live screen
+    assert choose_screen(replace(views["live_bottom"], health=Health(camera_status="no camera"))) == "attention"
+
+
+@pytest.mark.parametrize("size", [(540, 960), (1920, 1080), (768, 1366)])
+def test_other_sizes_stay_on_screen(screen, size):
+    s = Screen(size, headless=True)
+    try:
+        for name, view in fx.views(size).items():
+            shapes = layout(view, size)
+            s.draw(shapes)
+            for sh in shapes:
+                x, y, w, h = bbox(sh)
+                assert x >= -0.5 and y >= -0.5 and x + w <= size[0] + 0.5 and y + h <= size[1] + 0.5, (name, sh)
+    finally:
+        s.close()
