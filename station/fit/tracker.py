@@ -82,7 +82,7 @@ class TrackerConfig:
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
     bar_min_points: int = 12               # points along the hands' line beyond the hands
-    recover_inlier_fraction: float = 0.85  # below this (or above the residual), re-seed limbs
+    recover_inlier_drop: float = 0.08      # inlier fraction this far below usual: re-seed limbs
     recover_residual_m: float = 0.025
     recover_every_frames: int = 8          # at most one limb search per this many frames
     recover_hidden_fraction: float = 0.7   # an arm this hidden (of its facing surface) is suspect
@@ -195,6 +195,7 @@ class Tracker:
         self.anchors: np.ndarray | None = None
         self._bar = False
         self._since_search = 0
+        self._inlier_ref = 1.0
 
     @property
     def shape(self) -> Shape | None:
@@ -299,7 +300,9 @@ class Tracker:
         camera-facing surface is almost all hidden behind observed points (an arm 'parked'
         behind the torso while its points are explained by something else)."""
         cfg = self.config
-        if (fit.inlier_fraction < cfg.recover_inlier_fraction
+        # relative to this track's usual inlier fraction: plates, a bench or a rack in the
+        # blob lower it for good, and that is no reason to search
+        if (fit.inlier_fraction < self._inlier_ref - cfg.recover_inlier_drop
                 or fit.mean_abs_residual_m > cfg.recover_residual_m):
             return ("arm_l", "arm_r", "leg_l", "leg_r")
         vis = fit.seg_visibility
@@ -391,6 +394,10 @@ class Tracker:
                 t2 = time.perf_counter()
                 timings["fit"] = (t2 - t1) * 1e3
         self._since_search += 1
+        if self.state == "tracking":
+            self._inlier_ref += 0.05 * (fit.inlier_fraction - self._inlier_ref)
+        else:
+            self._inlier_ref = fit.inlier_fraction
         self.theta_prev = self.theta if self.state == "tracking" else None
         self.theta = fit.theta
 
