@@ -13,7 +13,8 @@ Requests come from three places:
 One cue at a time. Priority: the rule's profile priority (1 = most important: spine before
 knees before lockout/lean-back/shift before tempo); the squat message ranks just above
 knee dominance; praise and info last. Debounce:
-- a cue stays up at least ``hold_s``; only a strictly more important cue replaces it sooner;
+- a cue stays up at least ``hold_s``; only a strictly more important cue replaces it sooner,
+  and not before MIN_PREEMPT_S;
 - the same cue is not shown again within ``min_interval_s`` of its last showing (while it is
   still on screen a repeat of the same fault simply keeps it there);
 - a fault of the rep in progress replaces a cue about an earlier rep once that has been up
@@ -31,14 +32,16 @@ from station.model import Cue
 PRAISE_PRIORITY = 10.0
 INFO_PRIORITY = 11.0
 DISPLAY_FACTOR = 1.5
+MIN_PREEMPT_S = 0.25        # even a more important cue waits this long (no flicker)
 MIN_VISIBLE_S = 0.5         # a cue about an earlier rep gives way to the rep in progress after this
 LIVE_REQUEST_S = 1.0        # a live fault cue not shown within this long is dropped
 REMINDER_S = 15.0           # a reminder waits at most this long for its phase
 
 # the profiles' cue_phase -> detector phases where it is shown
 PHASE_MAP: dict[str, tuple[str, ...]] = {
-    "lowering": ("lowering",),
-    "bottom": ("bottom", "lowering"),
+    # before the next rep (standing ready) or as it begins
+    "lowering": ("standing", "lowering"),
+    "bottom": ("standing", "lowering", "bottom"),
     "rising": ("rising",),
     "top": ("lockout", "standing"),
     "after_rep": (),
@@ -150,11 +153,13 @@ class CuePolicy:
                 best = r
         # a request for what is already on screen is satisfied by it
         if self.current is not None:
-            self._requests = [r for r in self._requests if r.key != self.current.key]
+            # (a reminder for the next rep stays: it comes back before that rep)
+            self._requests = [r for r in self._requests if r.key != self.current.key or r.phases]
         if best is None:
             return self.current
         up_s = t - self.current.t_s if self.current is not None else math.inf
-        can_show = (self.current is None or best.priority < self.current_priority
+        can_show = (self.current is None
+                    or (best.priority < self.current_priority and up_s >= MIN_PREEMPT_S)
                     or up_s >= tm.hold_s
                     # the rep in progress comes before a cue about an earlier one
                     or (best.rep_id > self.current_rep_id >= -1 and best.rep_id >= 0

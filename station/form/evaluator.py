@@ -221,8 +221,7 @@ class FormEvaluator:
                         lv.fired.add(rule.name)
                         continue
                     # squat-like so far: wait for the bottom (its rule is judged there)
-                    if not lv.bottom_reached and hip < self.squat.max_hip_to_knee_ratio * knee and \
-                            knee > 0.5 * self.squat.min_knee_flexion_deg:
+                    if not lv.bottom_reached and hip < self.squat.max_hip_to_knee_ratio * knee:
                         continue
                 lv.fired.add(rule.name)
                 self.cues.fault_onset(t, rule, lv.rep_id)
