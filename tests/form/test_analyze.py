@@ -1,0 +1,55 @@
+"""End to end: `station analyze` on a short synthetic recording (rdl_mixed_faults) writes the
+contract's reps and rep_count; exact reps and faults on the truth angles of the same take."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from station.config import load_exercise
+from station.form.evaluator import evaluate_trace
+from station.sim.scenarios import build, get_scenario
+
+REP_KEYS = {"start_t", "bottom_t", "end_t", "pattern", "faults", "metrics"}
+METRIC_KEYS = {"peak_hip_flexion", "knee_flexion_at_bottom", "peak_spine_flexion", "eccentric_s",
+               "concentric_s", "lockout_hip_flexion", "max_lateral_shift"}
+LABELS = {"knee_dominant", "rounded_back", "incomplete_lockout", "overextension", "hip_shift", "too_fast",
+          "hips_shoot_up"}
+
+
+def test_truth_angles_give_exact_reps_and_faults():
+    take = build(get_scenario("rdl_mixed_faults"))
+    ev = evaluate_trace(load_exercise("rdl"), take.times_s, take.truth_angles, take.in_view)
+    assert len(ev.reps) == len(take.reps) == 5
+    assert [set(r.faults) for r in ev.reps] == [set(t.faults) for t in take.reps]
+    assert [r.pattern for r in ev.reps] == [t.pattern for t in take.reps]
+
+
+@pytest.fixture(scope="module")
+def mixed_recording(tmp_path_factory):
+    from station.sources.synthetic import record_synthetic
+
+    out = tmp_path_factory.mktemp("form") / "rdl_mixed_faults_10s.db3"
+    record_synthetic("rdl_mixed_faults", out, seconds=10.5)   # two reps: clean, rounded back
+    return out
+
+
+def test_station_analyze_writes_reps(mixed_recording, tmp_path):
+    from station.cli import main
+
+    out = tmp_path / "result.json"
+    assert main(["analyze", str(mixed_recording), "--out", str(out), "--exercise", "rdl"]) == 0
+    doc = json.loads(out.read_text())
+    truth = json.loads(mixed_recording.with_name(mixed_recording.stem + ".truth.json").read_text())
+    assert doc["schema"] == "station.analysis/1" and doc["exercise"] == "rdl"
+    assert isinstance(doc["reps"], list) and doc["rep_count"] == len(doc["reps"])
+    # the fitter is still being improved: the count within one of the truth
+    assert abs(doc["rep_count"] - truth["rep_count"]) <= 1
+    for rep in doc["reps"]:
+        assert REP_KEYS <= set(rep)
+        assert rep["pattern"] in ("hinge", "squat")
+        assert set(rep["faults"]) <= LABELS
+        assert METRIC_KEYS <= set(rep["metrics"])
+        assert rep["start_t"] <= rep["bottom_t"] <= rep["end_t"]
+    for fr in doc["frames"]:
+        assert "t" in fr and "tracked" in fr
