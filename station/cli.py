@@ -106,6 +106,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                     every=args.every, cfg=_cfg(args))
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from station.live import run_station
+
+    return run_station(args.config, headless=args.headless, windowed=args.windowed, max_s=args.seconds)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="station", description="Mirror station: hip-hinge coaching from a depth camera.")
     parser.add_argument("--config", help="station config file (default: $STATION_CONFIG, /etc/station/station.toml, or the packaged default)")
@@ -146,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--every", type=int, default=15, help="write every Nth frame as PNG (default 15)")
     p_demo.add_argument("--seconds", type=float, help="stop after this many seconds")
     p_demo.set_defaults(func=_cmd_demo)
+
+    p_run = sub.add_parser("run", help="run the live station on the configured camera (fullscreen)",
+                           description="The mirror station: the configured RealSense camera, the fitter, "
+                                       "the form evaluator and the overlay, fullscreen. A bad config file "
+                                       "shows a staff notice (or, at start, the attention screen) instead "
+                                       "of stopping.")
+    p_run.add_argument("--windowed", action="store_true", help="open a window instead of fullscreen")
+    p_run.add_argument("--headless", action="store_true", help="draw offscreen (testing)")
+    p_run.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p_run.set_defaults(func=_cmd_run)
     return parser
 
 

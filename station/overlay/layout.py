@@ -551,20 +551,19 @@ def _skeleton(c: _Canvas, view: View, cue: Cue | None, cue_alpha: float) -> None
     # thin context: shoulders, arms
     for a_, b_ in (("shoulder_l", "neck"), ("neck", "shoulder_r"), ("hip_l", "pelvis"), ("pelvis", "hip_r")):
         bone(a_, b_, 6, WHITE, "skeleton.context", 0.5 * a)
-    # key lines: trunk (through the spine points, so rounding shows), thighs, shins
-    trunk_rgb = hot_rgb if "trunk" in hot else CYAN
-    trunk_alpha = a * (max(cue_alpha, 0.0) if "trunk" in hot else 1.0)
+    # key lines: trunk (through the spine points, so rounding shows), thighs, shins; the part
+    # a fault cue is about blends from cyan to the cue's colour as the cue fades in and out
+    def colour(part: str) -> Rgb:
+        if part not in hot:
+            return CYAN
+        f = _clamp01(cue_alpha)
+        return tuple(int(round(c0 + (c1 - c0) * f)) for c0, c1 in zip(CYAN, hot_rgb))
+
     for a_, b_ in (("pelvis", "spine_low"), ("spine_low", "spine_mid"), ("spine_mid", "neck")):
-        if "trunk" in hot:
-            bone(a_, b_, 12, CYAN, "skeleton.trunk", a * (1 - cue_alpha))
-        bone(a_, b_, 12, trunk_rgb, "skeleton.trunk", trunk_alpha)
+        bone(a_, b_, 12, colour("trunk"), "skeleton.trunk", a)
     for side in ("l", "r"):
-        for part, (a_, b_) in (("thigh", (f"hip_{side}", f"knee_{side}")), ("shin", (f"knee_{side}", f"ankle_{side}"))):
-            if part in hot:
-                bone(a_, b_, 12, CYAN, f"skeleton.{part}", a * (1 - cue_alpha))
-                bone(a_, b_, 12, hot_rgb, f"skeleton.{part}", a * cue_alpha)
-            else:
-                bone(a_, b_, 12, CYAN, f"skeleton.{part}", a)
+        bone(f"hip_{side}", f"knee_{side}", 12, colour("thigh"), "skeleton.thigh", a)
+        bone(f"knee_{side}", f"ankle_{side}", 12, colour("shin"), "skeleton.shin", a)
     for name in ("neck", "shoulder_l", "shoulder_r", "pelvis", "hip_l", "hip_r", "knee_l", "knee_r",
                  "ankle_l", "ankle_r"):
         c.circle(P(name), 11 * c.k, WHITE, tag="skeleton.joint", alpha=a, ref=False)

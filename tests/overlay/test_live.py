@@ -1,0 +1,119 @@
+"""The runtime (station.live): health screens, config reload, sd_notify, and the demo end to end."""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+from station.config import ConfigWatcher, default_config_dir  # noqa: E402
+from station.live import Latest, Station, Watchdog, sd_notify  # noqa: E402
+
+
+class _Silent:
+    """A source that yields nothing until stopped (a camera that is not there)."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+
+    def __iter__(self):
+        self._stop.wait(30.0)
+        return iter(())
+
+    def stop(self):
+        self._stop.set()
+
+
+class _Camera:
+    status = "no camera"
+    last_error = "no RealSense devices"
+
+
+@pytest.fixture
+def cfg():
+    from tests.overlay.fixtures import CFG
+    return CFG
+
+
+def test_camera_lost_shows_attention_and_the_loop_keeps_drawing(cfg):
+    st = Station(cfg, _Silent(), size_px=(270, 480), headless=True, camera=_Camera(), max_s=0.4)
+    stats = st.run()
+    assert stats.display_frames > 5
+    assert set(stats.screens) == {"attention"}
+
+
+def test_bad_config_on_reload_keeps_the_last_good_one_and_shows_a_staff_notice(cfg, tmp_path):
+    path = tmp_path / "station.toml"
+    good = (default_config_dir() / "station.toml").read_text()
+    path.write_text(good)
+    watcher = ConfigWatcher(path)
+    st = Station(watcher.cfg, _Silent(), size_px=(270, 480), headless=True, watcher=watcher)
+    st._poll_config()
+    assert st._health().config_error is None
+    path.write_text(good.replace("fps = 30", "fps = 45"))
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    st._poll_config()
+    assert st.cfg is watcher.cfg and st.cfg.camera.fps == 30      # last good kept
+    assert "camera.fps" in st._health().config_error
+    from station.overlay.layout import layout, tagged
+    view = st.view(None, time.monotonic())
+    assert tagged(layout(view, (1080, 1920)), "staff_notice")
+    path.write_text(good.replace("hold_s = 2.0", "hold_s = 2.5"))
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 2 * 10**9))
+    st._poll_config()
+    assert st._health().config_error is None and st.cfg.cues.hold_s == 2.5
+
+
+def test_sd_notify_sends_a_datagram_to_notify_socket(tmp_path, monkeypatch):
+    addr = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as srv:
+        srv.bind(addr)
+        srv.settimeout(2.0)
+        monkeypatch.setenv("NOTIFY_SOCKET", addr)
+        assert sd_notify("READY=1")
+        assert srv.recv(100) == b"READY=1"
+        monkeypatch.setenv("WATCHDOG_USEC", "2000000")
+        clock = iter([10.0, 10.5, 11.1, 11.2])
+        wd = Watchdog(clock=lambda: next(clock))
+        assert wd.interval_s == 1.0
+        assert wd.maybe_ping() and srv.recv(100) == b"WATCHDOG=1"
+        assert not wd.maybe_ping()              # 0.5 s later: too soon
+        assert not wd.maybe_ping(healthy=False)  # unhealthy: no ping, systemd will restart us
+        assert wd.maybe_ping()
+    monkeypatch.delenv("NOTIFY_SOCKET")
+    assert not sd_notify("WATCHDOG=1")
+
+
+def test_latest_keeps_only_the_newest():
+    box = Latest()
+    assert box.get() is None
+    box.put("a")
+    box.put("b")
+    assert box.get() == "b" and box.put_count == 2
+
+
+def test_demo_end_to_end_headless_shows_skeleton_phases_reps_and_cues(tmp_path):
+    """8 s of the clean RDL scenario through the whole station, as fast as it runs."""
+    from station.demo import run_demo
+
+    stats = run_demo("rdl_clean", headless=True, snapshots=str(tmp_path), seconds=8.0, every=10,
+                     real_time=False, quiet=True, size_px=(540, 960))
+    assert stats.worker_error is None
+    assert stats.screens.get("live", 0) > 20
+    assert {"lowering", "rising"} <= stats.phases_seen
+    assert stats.max_rep_count >= 1
+    assert stats.cues_seen, "the evaluator said nothing"
+    assert stats.latency_ms and np.isfinite(stats.latency_ms).all()
+    pngs = sorted(tmp_path.glob("frame_*.png"))
+    assert len(pngs) >= 10
+    import pygame
+    surf = pygame.image.load(str(pngs[-1]))
+    px = pygame.surfarray.array3d(surf).swapaxes(0, 1)
+    assert px.shape[:2] == (960, 540)
+    assert (px[10:170, 10:240].max(axis=-1) > 100).mean() > 0.02   # the rep counter corner is lit
+    assert (px[300:950, 150:400].max(axis=-1) > 100).any()           # the skeleton in the middle
