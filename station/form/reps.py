@@ -36,7 +36,7 @@ the next rep starts, whichever comes first.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
