@@ -82,6 +82,12 @@ class TrackerConfig:
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
     bar_min_points: int = 12               # points along the hands' line beyond the hands
+    start_still_frames: int = 5            # upright and still this many frames before a start
+    start_max_speed_m: float = 0.02        # head movement per frame that still counts as still
+    border_margin_px: int = 2              # a blob touching the image's side: not whole yet
+    reseed_after_frames: int = 15          # poor fit this long while upright: start afresh
+    reseed_residual_m: float = 0.024
+    reseed_inlier_fraction: float = 0.8
     recover_inlier_drop: float = 0.08      # inlier fraction this far below usual: re-seed limbs
     recover_residual_m: float = 0.025
     recover_every_frames: int = 8          # at most one limb search per this many frames
@@ -196,6 +202,9 @@ class Tracker:
         self._bar = False
         self._since_search = 0
         self._inlier_ref = 1.0
+        self._last_head = None
+        self._still = 0
+        self._poor = 0
 
     @property
     def shape(self) -> Shape | None:
@@ -295,6 +304,22 @@ class Tracker:
                     cur = r
         return cur.theta
 
+    def _ready_to_start(self, frame: FrameData, cloud: PersonCloud, h: float) -> bool:
+        """Upright, whole (not cut by the image's sides) and standing still for a few frames:
+        someone walking in is not initialised mid-stride (their feet would be anchored where
+        they were passing)."""
+        cfg = self.config
+        u = cloud.pixels_uv[:, 0]
+        w = cloud.mask.shape[1]
+        z = frame.points_floor_m[:, 2]
+        head = np.median(frame.points_floor_m[z > 0.9 * h, :2], axis=0)
+        whole = len(u) > 0 and u.min() >= cfg.border_margin_px and u.max() < w - cfg.border_margin_px
+        still = (self._last_head is not None
+                 and float(np.linalg.norm(head - self._last_head)) < cfg.start_max_speed_m)
+        self._last_head = head
+        self._still = self._still + 1 if (whole and still) else 0
+        return self._still >= cfg.start_still_frames
+
     def _suspect_limbs(self, fit: FitResult) -> tuple[str, ...]:
         """Limbs worth re-seeding: all when the fit explains the cloud poorly; an arm whose
         camera-facing surface is almost all hidden behind observed points (an arm 'parked'
@@ -357,7 +382,7 @@ class Tracker:
 
         if self.state in ("searching", "lost"):
             h = _upright_height(frame.points_floor_m, cfg, person_height_m)
-            if h is None:
+            if h is None or not self._ready_to_start(frame, cloud, h):
                 timings["total"] = (time.perf_counter() - t0) * 1e3
                 return self._result(False, None, timings)
             self._missing = 0
@@ -408,6 +433,17 @@ class Tracker:
                 self._finish_init(frame)
         elif self.state == "tracking":
             self._update_anchors(fit)
+        # a poor fit for a while, and the person stands upright: start afresh
+        if self.state == "tracking":
+            poor = (fit.mean_abs_residual_m > cfg.reseed_residual_m
+                    or fit.inlier_fraction < cfg.reseed_inlier_fraction)
+            self._poor = self._poor + 1 if poor else 0
+            if self._poor >= cfg.reseed_after_frames:
+                h = _upright_height(frame.points_floor_m, cfg, person_height_m)
+                if h is not None:
+                    self._poor = 0
+                    fit = self._start(frame, h)
+                    self.theta = fit.theta
         # divergence
         if (fit.mean_abs_residual_m > cfg.diverged_residual_m
                 or fit.inlier_fraction < cfg.diverged_inlier_fraction):

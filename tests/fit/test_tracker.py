@@ -24,7 +24,8 @@ def test_life_cycle():
     shape = Shape(1.8)
     body = build_body(shape)
     T = default_camera()
-    trk = Tracker(TrackerConfig(init_frames=10, lost_after_frames=30))
+    # start_still_frames=0: start on the first upright frame (stillness is tested below)
+    trk = Tracker(TrackerConfig(init_frames=10, lost_after_frames=30, start_still_frames=0))
     seq = [None] * 3 + [0.0] * 12 + list(np.linspace(0, 1, 12)) + [None] * 30 + [0.0] * 12
     states, errs = [], []
     for i, a in enumerate(seq):
@@ -59,8 +60,22 @@ def test_not_upright_is_not_initialised():
     assert r.state == "searching" and not r.tracked
 
 
+def test_start_waits_until_still():
+    """Someone upright but moving (walking in) is not initialised; standing still, they are."""
+    shape = Shape(1.75)
+    body = build_body(shape)
+    trk = Tracker(TrackerConfig(start_still_frames=5))
+    states = []
+    for i in range(12):
+        th = make_pose("standing", shape)
+        th[DOF["root_tx"]] += 0.05 * min(i, 5)   # 5 cm per frame (1.5 m/s), then still
+        states.append(trk.update(render_cloud(body, th, seed=i)).state)
+    assert states[:6] == ["searching"] * 6
+    assert "initialising" in states[6:]
+
+
 def test_reset():
-    trk = Tracker()
+    trk = Tracker(TrackerConfig(start_still_frames=0))
     body = build_body()
     trk.update(render_cloud(body, make_pose("standing")))
     assert trk.state == "initialising"

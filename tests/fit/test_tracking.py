@@ -3,7 +3,7 @@
 bounds that catch a regression (set from what the fitter achieves, with margin).
 
 Measured when written (rdl_clean, frames 0-149: standing, then down to the first rep's
-bottom): tracked from frame 0, MPJPE ~11 mm, worst joint ~20 mm (shoulders), trunk
+bottom): tracked from frame 5 (upright and still for 5 frames), MPJPE ~11 mm, worst joint ~20 mm (shoulders), trunk
 inclination ~1 deg, hip flexion ~1 deg, knee flexion ~2 deg mean absolute error.
 """
 import numpy as np
@@ -49,7 +49,7 @@ def rdl_clip():
 def test_rdl_clip_tracked_and_accurate(rdl_clip):
     take, trk, rows = rdl_clip
     tracked = [(i, r, f) for i, r, f in rows if r.tracked]
-    assert len(tracked) >= 0.97 * len(rows)
+    assert len(tracked) >= 0.93 * len(rows)  # starts after ~5 still upright frames
     err = np.array([np.linalg.norm(r.skeleton.points_cam_m[:15] - take.skeleton_cam_m[i][:15], axis=1)
                     for i, r, _ in tracked])
     assert err.mean() < 0.025, f"MPJPE {err.mean() * 1000:.1f} mm"
