@@ -290,7 +290,8 @@ class Station:
                  fullscreen=False, camera=None, watcher: ConfigWatcher | None = None,
                  snapshots: str | Path | None = None, every: int = 15, debug_view: bool = False,
                  max_s: float | None = None, display_fps: float = 60.0, screen=None,
-                 keep_running_after_source: float = 0.0, title: str = "Mirror station"):
+                 keep_running_after_source: float = 0.0, title: str = "Mirror station",
+                 exit_after_failure_s: float = 10.0):
         self.cfg = cfg
         self.size_px = tuple(size_px) if size_px is not None else (cfg.display.width_px, cfg.display.height_px)
         self.headless = headless
@@ -302,6 +303,7 @@ class Station:
         self.max_s = max_s
         self.display_fps = display_fps
         self.keep_running_after_source = keep_running_after_source
+        self.exit_after_failure_s = exit_after_failure_s
         self.latest = Latest()
         self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view)
         self.stats = RunStats()
@@ -450,6 +452,7 @@ class Station:
         last_seq = None
         next_snapshot = 0
         finished_at = None
+        failed_at = None
         next_frame = time.monotonic()
         try:
             while True:
@@ -489,7 +492,12 @@ class Station:
                         self._snapshot(screen, tick, tick.seq - 1)
                         next_snapshot = (tick.seq - 1) // self.every * self.every + self.every
                     last_seq = tick.seq
-                self.watchdog.maybe_ping(healthy=self.worker.is_alive() or self.worker.finished.is_set())
+                worker_failed = self.worker.error is not None
+                self.watchdog.maybe_ping(healthy=not worker_failed)
+                if worker_failed:   # show "needs attention" a while, then exit: systemd restarts us
+                    failed_at = failed_at or now
+                    if now - failed_at >= self.exit_after_failure_s:
+                        break
                 if self.max_s is not None and now - t_start >= self.max_s:
                     break
                 if self.worker.finished.is_set() and self.latest.get() is tick:
@@ -570,4 +578,7 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
                       camera=camera, watcher=watcher, max_s=max_s)
     stats = station.run()
     log.info("station stopped: %s", stats.summary())
+    if stats.worker_error:
+        log.error("the pipeline failed: %s", stats.worker_error)
+        return 1
     return 0

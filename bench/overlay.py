@@ -1,0 +1,121 @@
+"""Overlay benchmark: draw time per frame and frame-to-drawn latency. Prints tables; never
+passes or fails on time.
+
+1. Draw time at 1080 x 1920, headless (SDL dummy driver), one thread: layout (pure Python)
+   and draw (pygame: fill, shapes, text blits) for every screen of tests/overlay/fixtures,
+   plus the live screen with the cue fading in (text re-rendered every frame).
+2. Frame-to-drawn latency of the whole station on a recording: a short synthetic clip is
+   recorded with record_synthetic to a temporary .db3 and played back in real time
+   (open_recording(real_time=True)) through station.live.Station; latency runs from the
+   frame's arrival from the source to the flip of the first screen showing its result.
+
+    SDL_VIDEODRIVER=dummy python bench/overlay.py [--seconds 8] [--scenario rdl_clean]
+
+Targets: draw <= 8 ms per frame at 1080 x 1920 on one core; latency <= 50 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+SIZE = (1080, 1920)
+
+
+def _pct(v, q):
+    return float(np.percentile(v, q)) if len(v) else float("nan")
+
+
+def bench_draw(iterations: int = 60) -> None:
+    from station.overlay.layout import layout
+    from station.overlay.screen import Screen
+    from tests.overlay.fixtures import views
+
+    screen = Screen(SIZE, headless=True)
+    rows = []
+    try:
+        vs = views(SIZE)
+        # the live screen while its cue fades in: new text colours every frame
+        fading = vs["live_lowering_cue"]
+        cases = list(vs.items()) + [("live_cue_fading_in", None)]
+        for name, view in cases:
+            lay, drw, pres = [], [], []
+            for i in range(iterations):
+                v = view if view is not None else replace(fading, now_s=fading.state.cue.t_s + 0.15 * i / iterations)
+                t0 = time.perf_counter()
+                shapes = layout(v, SIZE)
+                t1 = time.perf_counter()
+                screen.draw(shapes)
+                t2 = time.perf_counter()
+                screen.present()
+                t3 = time.perf_counter()
+                if i >= 3:  # first frames fill the font and text caches
+                    lay.append((t1 - t0) * 1e3)
+                    drw.append((t2 - t1) * 1e3)
+                    pres.append((t3 - t2) * 1e3)
+            tot = np.array(lay) + np.array(drw) + np.array(pres)
+            rows.append((name, len(shapes), _pct(lay, 50), _pct(drw, 50), _pct(pres, 50), _pct(tot, 50), _pct(tot, 95)))
+    finally:
+        screen.close()
+    print(f"\nDraw time per frame at {SIZE[0]}x{SIZE[1]}, headless, ms (median unless noted; target <= 8 ms)")
+    print(f"{'screen':24s} {'shapes':>6s} {'layout':>7s} {'draw':>7s} {'flip':>7s} {'total':>7s} {'p95':>7s}")
+    for r in rows:
+        print(f"{r[0]:24s} {r[1]:6d} {r[2]:7.2f} {r[3]:7.2f} {r[4]:7.2f} {r[5]:7.2f} {r[6]:7.2f}")
+
+
+def bench_latency(scenario: str, seconds: float) -> None:
+    from station.config import load_station_config
+    from station.demo import demo_config
+    from station.live import Station
+    from station.sim.scenarios import get_scenario
+    from station.sources.recording import open_recording
+    from station.sources.synthetic import record_synthetic
+
+    with tempfile.TemporaryDirectory(prefix="bench-overlay-") as tmp:
+        rec = Path(tmp) / f"{scenario}.db3"
+        t0 = time.perf_counter()
+        n, _ = record_synthetic(scenario, rec, seconds=seconds, progress=False)
+        print(f"\nrecorded {n} frames of {scenario} in {time.perf_counter() - t0:.1f} s")
+        cfg = demo_config(load_station_config(), get_scenario(scenario))
+        with open_recording(rec, real_time=True) as pb:
+            st = Station(cfg, pb, size_px=SIZE, headless=True)
+            stats = st.run()
+    lat, work, draw = stats.latency_ms, stats.worker_ms, stats.draw_ms
+    print(f"Frame-to-drawn latency, {scenario}, {seconds:g} s played in real time at {SIZE[0]}x{SIZE[1]} "
+          f"(target <= 50 ms)")
+    print(f"{'':28s} {'median':>8s} {'p90':>8s} {'p95':>8s} {'max':>8s}")
+    for name, v in (("arrival -> flip (ms)", lat), ("arrival -> state (worker)", work),
+                    ("draw + flip per display frame", draw)):
+        print(f"{name:28s} {_pct(v, 50):8.1f} {_pct(v, 90):8.1f} {_pct(v, 95):8.1f} {max(v) if v else float('nan'):8.1f}")
+    print(f"frames made {stats.ticks_made}, shown {stats.ticks_shown} "
+          f"({stats.ticks_made - stats.ticks_shown} replaced before the next display frame); "
+          f"display frames {stats.display_frames}; reps {stats.max_rep_count}; screens {stats.screens}")
+    if stats.worker_error:
+        print(f"worker error: {stats.worker_error}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="rdl_clean")
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--iterations", type=int, default=60)
+    ap.add_argument("--skip-latency", action="store_true")
+    args = ap.parse_args()
+    bench_draw(args.iterations)
+    if not args.skip_latency:
+        bench_latency(args.scenario, args.seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
