@@ -185,8 +185,8 @@ class CoachState:
         ready to start), "summary" (a set just ended).
     hinge_ratio: 0..1, hip flexion / (hip + knee flexion): 1 = pure hip hinge, low = squatting.
     depth_fraction: 0..1, current hip flexion against this lifter's own range in this set.
-    muscles: activation 0..1 per muscle group key ("glutes", "hamstrings", "erectors",
-        "abs", "lats"), lit by phase.
+    muscles: activation 0..1 per muscle group, keyed by the profile's [muscles] names
+        ("glutes", "hamstrings", "erector_spinae", "abdominals", "lats"), lit by phase.
     """
 
     t_s: float
