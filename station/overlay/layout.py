@@ -436,6 +436,7 @@ def _staff_notice(c: _Canvas, view: View) -> None:
         first = err.strip().splitlines()[0]
         if len(first) > 90:
             first = first[:87] + "..."
+        c.rect((0, 1868, 1080, 52), (0, 0, 0), tag="backing")
         c.text("STAFF: config file has errors; running on the last good settings "
                "(station config check)", (10, 1872, 1060, 24), 26, AMBER, tag="staff_notice")
         c.text(first, (10, 1896, 1060, 22), 22, AMBER, tag="staff_notice")

@@ -288,3 +288,15 @@ def test_other_sizes_stay_on_screen(screen, size):
                 assert x >= -0.5 and y >= -0.5 and x + w <= size[0] + 0.5 and y + h <= size[1] + 0.5, (name, sh)
     finally:
         s.close()
+
+
+def test_skeleton_lines_stay_visible_while_a_fault_cue_fades_out(views):
+    """Regression (seen in the demo): as a knee cue faded out, the legs were overdrawn in
+    black and vanished, leaving only the joint dots."""
+    base = views["live_lowering_cue"]
+    mem = remember(base.memory, "live", fx.CUE_HIPS, 11.9)
+    mem = remember(mem, "live", None, 12.0)
+    for dt in (0.0, 0.05, 0.1, 0.2, 1.0):
+        v = replace(base, state=replace(base.state, cue=None), memory=mem, now_s=12.0 + dt)
+        legs = [s for s in tagged(layout(v, SIZE), "skeleton.thigh") + tagged(layout(v, SIZE), "skeleton.shin")]
+        assert len(legs) >= 4 and all(max(s.rgb) >= 150 for s in legs), dt
