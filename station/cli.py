@@ -103,7 +103,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from station.demo import run_demo
 
     return run_demo(args.scenario, headless=args.headless, snapshots=args.snapshots, seconds=args.seconds,
-                    every=args.every, cfg=_cfg(args))
+                    every=args.every, cfg=_cfg(args), fullscreen=args.fullscreen, debug_view=args.debug_view)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--snapshots", metavar="DIR", help="write PNG frames to DIR")
     p_demo.add_argument("--every", type=int, default=15, help="write every Nth frame as PNG (default 15)")
     p_demo.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p_demo.add_argument("--fullscreen", action="store_true", help="fill the display, as the mirror does")
+    p_demo.add_argument("--debug-view", action="store_true",
+                        help="show the depth image, segmentation and skeleton beside the lifter's screen")
     p_demo.set_defaults(func=_cmd_demo)
 
     p_run = sub.add_parser("run", help="run the live station on the configured camera (fullscreen)",

@@ -10,9 +10,10 @@ floor
     normal, y horizontal towards the lifter (the camera's viewing direction projected on the
     floor), x = y × z (to the camera's right, the lifter's left when they face the mirror).
 mirror
-    The glass plane: origin at the display's top-left corner as seen from the front,
-    x to the right along the glass, y down along the glass, z out of the glass towards the
-    lifter. The display is a rectangle in the glass plane (see station.overlay.mirror).
+    The glass plane: origin at the display's top-left corner as the lifter sees it,
+    x to the lifter's right along the glass, y down along the glass, z into the glass
+    (away from the lifter; right-handed with x right and y down). The display is a
+    rectangle in the glass plane; station.overlay.mirror owns the registration maths.
 screen
     Display pixels, x right, y down, origin top-left.
 

@@ -410,11 +410,11 @@ def _require_camera(serial: str | None) -> None:
         return
     if serial is not None and any(s == serial for _, s, _ in cams):
         return
-    asked = f"RealSense camera with serial {serial}" if serial else "a RealSense camera"
+    asked = f"RealSense camera with serial {serial} is" if serial else "RealSense camera is"
     if cams:
         seen = "; ".join(f"{n} serial {s} firmware {f}" for n, s, f in cams)
-        raise SourceError(f"no {asked} is connected; found: {seen}")
-    raise SourceError(f"no {asked} is connected; found no RealSense devices "
+        raise SourceError(f"no {asked} connected; found: {seen}")
+    raise SourceError(f"no {asked} connected; found no RealSense devices "
                       f"(check the USB 3 cable and the udev rules in hardware/)")
 
 
