@@ -90,12 +90,9 @@ class Pipeline:
         self.form = None
         self.coach = None           # the latest CoachState (station.model), for the overlay
         if exercise is not None:
-            from station.config import load_exercise
-            from station.form.cues import CueTiming
             from station.form.evaluator import FormEvaluator
 
-            profile = load_exercise(exercise).with_strictness(self.cfg.exercise.strictness)
-            self.form = FormEvaluator(profile, CueTiming.from_config(self.cfg.cues))
+            self.form = FormEvaluator.from_config(self.cfg, exercise)
 
     def process(self, frame: DepthFrame) -> FrameResult:
         if self._t0 is None:

@@ -376,8 +376,12 @@ class CuesSection(_Section):
     min_interval_s: float = _rng(3.0, 0.5, 30.0, "seconds")
     hold_s: float = _rng(2.0, 0.5, 10.0, "seconds")
     show_muscles: bool = _allowed(True, "true or false")
-    sound: bool = _allowed(False, "true or false")
-    volume_pct: int = _rng(60, 0, 100, "percent")
+
+
+class SetsSection(_Section):
+    rest_s: float = _rng(8.0, 3.0, 120.0, "seconds")
+    leave_s: float = _rng(2.0, 0.5, 30.0, "seconds")
+    summary_s: float = _rng(12.0, 3.0, 60.0, "seconds")
 
 
 _HOURS_ALLOWED = ("\"closed\", or \"HH:MM-HH:MM\" in 24-hour time (e.g. \"06:00-22:00\"; "
@@ -486,6 +490,7 @@ class StationConfig(_Section):
     # validated (with the file's directory as context) even when the section is absent
     exercise: ExerciseSection = Field(default_factory=dict, validate_default=True)
     cues: CuesSection = CuesSection()
+    sets: SetsSection = SetsSection()
     hours: HoursSection = HoursSection()
     privacy: PrivacySection = PrivacySection()
     usage: UsageSection = UsageSection()

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 SKELETON_HOLD_S = 0.10    # keep drawing a skeleton this long after the fitter lost it ...
 SKELETON_FADE_S = 0.25    # ... then fade it out over this long
 CONFIG_POLL_S = 1.0
+STOP_CHECK_S = 5.0            # how often the station asks whether it should close (opening hours)
 
 
 # --------------------------------------------------------------------------- systemd
@@ -148,11 +149,9 @@ class Latest:
 
 
 def _make_evaluator(cfg: StationConfig):
-    from station.form.cues import CueTiming
     from station.form.evaluator import FormEvaluator
 
-    profile = load_profiles(cfg)[cfg.exercise.default]
-    return FormEvaluator(profile, CueTiming.from_config(cfg.cues))
+    return FormEvaluator.from_config(cfg)
 
 
 def _idle_state(t_s: float, exercise: str) -> CoachState:
@@ -291,8 +290,10 @@ class Station:
                  snapshots: str | Path | None = None, every: int = 15, debug_view: bool = False,
                  max_s: float | None = None, display_fps: float = 60.0, screen=None,
                  keep_running_after_source: float = 0.0, title: str = "Mirror station",
-                 exit_after_failure_s: float = 10.0):
+                 exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None):
         self.cfg = cfg
+        self.should_stop = should_stop     # checked every few seconds (closing time)
+        self.stopped_by_request = False
         self.size_px = tuple(size_px) if size_px is not None else (cfg.display.width_px, cfg.display.height_px)
         self.headless = headless
         self.camera = camera
@@ -449,6 +450,7 @@ class Station:
         t_start = time.monotonic()
         period = 1.0 / self.display_fps if self.display_fps else 0.0
         last_poll = -math.inf
+        last_stop_check = -math.inf
         last_seq = None
         next_snapshot = 0
         finished_at = None
@@ -500,6 +502,11 @@ class Station:
                         break
                 if self.max_s is not None and now - t_start >= self.max_s:
                     break
+                if self.should_stop is not None and now - last_stop_check >= STOP_CHECK_S:
+                    last_stop_check = now
+                    if self.should_stop():
+                        self.stopped_by_request = True
+                        break
                 if self.worker.finished.is_set() and self.latest.get() is tick:
                     finished_at = finished_at or now
                     if self.worker.error is None and now - finished_at >= self.keep_running_after_source:
@@ -562,23 +569,65 @@ def _wait_for_good_config(path: Path | None, headless: bool) -> ConfigWatcher | 
         screen.close()
 
 
+def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | None = None,
+                      poll_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> bool:
+    """Outside opening hours: camera closed, display black, watchdog fed, config re-read.
+
+    Returns True at opening time, False if the user closed the window or max_s ran out.
+    """
+    from station.overlay.screen import Screen
+
+    d = watcher.cfg.display
+    screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen and not headless)
+    watchdog = Watchdog()
+    watchdog.ready("closed (outside opening hours)")
+    log.info("outside opening hours: camera off, display dark")
+    t0 = clock()
+    last_check = -math.inf
+    try:
+        while True:
+            now = clock()
+            if now - last_check >= poll_s:
+                last_check = now
+                watcher.poll()
+                if watcher.cfg.hours.is_open():
+                    return True
+            if max_s is not None and now - t0 >= max_s:
+                return False
+            screen.clear()
+            if screen.present() is None:
+                return False
+            watchdog.maybe_ping()
+            time.sleep(0.5)
+    finally:
+        screen.close()
+
+
 def run_station(config_path: str | Path | None = None, headless: bool = False, windowed: bool = False,
                 max_s: float | None = None) -> int:
-    """`station run`: the live station on the configured camera, fullscreen."""
+    """`station run`: the live station on the configured camera, fullscreen, during opening
+    hours; outside them the camera is closed and the display stays black."""
     from station.sources.realsense import LiveCamera
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     watcher = _wait_for_good_config(Path(config_path) if config_path else None, headless)
     if watcher is None:
         return 0
-    cfg = watcher.cfg
-    cam = cfg.camera
-    camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps)
-    station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
-                      camera=camera, watcher=watcher, max_s=max_s)
-    stats = station.run()
-    log.info("station stopped: %s", stats.summary())
-    if stats.worker_error:
-        log.error("the pipeline failed: %s", stats.worker_error)
-        return 1
-    return 0
+    while True:
+        if not watcher.cfg.hours.is_open():
+            if not wait_while_closed(watcher, headless, max_s=max_s):
+                return 0
+        cfg = watcher.cfg
+        cam = cfg.camera
+        camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps)
+        station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
+                          camera=camera, watcher=watcher, max_s=max_s,
+                          should_stop=lambda: not watcher.cfg.hours.is_open())
+        stats = station.run()
+        log.info("station stopped: %s", stats.summary())
+        if stats.worker_error:
+            log.error("the pipeline failed: %s", stats.worker_error)
+            return 1
+        if not station.stopped_by_request:   # window closed, or max_s
+            return 0
+        log.info("closing time: camera off")

@@ -1,6 +1,6 @@
 """The form evaluator: contract angles per frame in, reps, faults, cues and CoachState out.
 
-    ev = FormEvaluator(load_exercise("rdl"), CueTiming.from_config(cfg.cues))
+    ev = FormEvaluator.from_config(cfg, "rdl")   # or FormEvaluator(profile, CueTiming(), SetTiming())
     for t, angles in frames:                # angles: contract dict, or None when not tracked
         state = ev.update(t, angles)        # CoachState (station.model)
     ev.finish()                             # flush the last rep and set
@@ -11,8 +11,9 @@ Per frame: One-Euro smoothing (station.form.smoothing) → the rep state machine
 onset) → finished reps judged by the profile's rules (station.form.rules) → the cue policy
 (station.form.cues) → a CoachState snapshot.
 
-Sets: a set starts with its first rep and ends after SET_REST_S without a rep, or when the
-lifter leaves (not tracked for LEAVE_S); its SetSummary is then shown for SUMMARY_S.
+Sets: a set starts with its first rep and ends after SetTiming.rest_s without a rep, or when
+the lifter leaves (not tracked for leave_s); its SetSummary is then shown for summary_s
+(config [sets]).
 """
 from __future__ import annotations
 
@@ -22,18 +23,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from station.config import ExerciseProfile
+from station.config import ExerciseProfile, StationConfig, load_exercise
 from station.form.cues import CuePolicy, CueTiming
 from station.form.reps import BOTTOM_TOL_DEG, RepDetector, RepTrace, series_of
 from station.form.rules import Live, Rule, SquatRecognition, judge, rep_metrics, rules_from_profile
 from station.form.smoothing import AngleSmoother
 from station.model import CoachState, RepVerdict, SetSummary
 
-SET_REST_S = 20.0
-LEAVE_S = 2.0
 IDLE_AFTER_S = 1.0
-SUMMARY_S = 15.0
 ARRIVAL_VELOCITY_DEG_S = 8.0   # the bottom has been reached when hip flexion moves slower
+
+@dataclass(frozen=True)
+class SetTiming:
+    """When a set ends and how long its summary shows (config [sets])."""
+
+    rest_s: float = 8.0
+    leave_s: float = 2.0
+    summary_s: float = 12.0
+
+    @staticmethod
+    def from_config(sets) -> "SetTiming":
+        return SetTiming(float(sets.rest_s), float(sets.leave_s), float(sets.summary_s))
+
 
 # muscle activation by phase: (drive, isometric, brace)
 _ACTIVATION = {
@@ -87,8 +98,9 @@ def summarize_set(reps: list[RepVerdict], start_t: float, end_t: float) -> SetSu
 
 class FormEvaluator:
     def __init__(self, profile: ExerciseProfile, timing: CueTiming | None = None,
-                 smooth: bool = True):
+                 smooth: bool = True, sets: SetTiming | None = None):
         self.profile = profile
+        self.set_timing = sets or SetTiming()
         self.exercise = profile.name
         self.rules = rules_from_profile(profile)
         self.rules_by_name = {r.name: r for r in self.rules}
@@ -112,6 +124,14 @@ class FormEvaluator:
         self._hips: list[tuple[float, float]] = []
         self._t = 0.0
         self.keep_states = False
+
+    @classmethod
+    def from_config(cls, cfg: StationConfig, exercise: str | None = None) -> "FormEvaluator":
+        """The evaluator a station runs: the named (or default) profile from the station's
+        profiles folder with its strictness, and the station's cue and set timing."""
+        name = exercise or cfg.exercise.default
+        profile = load_exercise(name, cfg.exercise.profiles_dir).with_strictness(cfg.exercise.strictness)
+        return cls(profile, CueTiming.from_config(cfg.cues), sets=SetTiming.from_config(cfg.sets))
 
     # ------------------------------------------------------------------------------------
     def update(self, t_s: float, angles: dict[str, float] | None) -> CoachState:
@@ -241,8 +261,8 @@ class FormEvaluator:
         if not self._set_reps:
             return
         last_end = self._set_reps[-1].end_t
-        gone = self._last_tracked_t is None or t - self._last_tracked_t > LEAVE_S
-        if (not st.in_rep and t - last_end > SET_REST_S) or gone:
+        gone = self._last_tracked_t is None or t - self._last_tracked_t > self.set_timing.leave_s
+        if (not st.in_rep and t - last_end > self.set_timing.rest_s) or gone:
             self._close_set(t)
 
     def _close_set(self, t: float) -> None:
@@ -251,7 +271,7 @@ class FormEvaluator:
         s = summarize_set(self._set_reps, self._set_start or self._set_reps[0].start_t,
                           self._set_reps[-1].end_t)
         self.sets.append(s)
-        self._summary, self._summary_until = s, t + SUMMARY_S
+        self._summary, self._summary_until = s, t + self.set_timing.summary_s
         self._set_reps, self._set_start = [], None
 
     def _state(self, t: float, st, vals, cue) -> CoachState:

@@ -322,7 +322,7 @@ BAD_STATION = [
     ("profiles-dir", MINIMAL + "[exercise]\nprofiles_dir = \"/no/such/dir\"\n",
      "exercise.profiles_dir", '"/no/such/dir"', "no such directory"),
     ("language", MINIMAL + "[cues]\nlanguage = \"de\"\n", "cues.language", '"de"', '"en"'),
-    ("volume", MINIMAL + "[cues]\nvolume_pct = 150\n", "cues.volume_pct", "150", "0 to 100"),
+    ("set-rest", MINIMAL + "[sets]\nrest_s = 150\n", "sets.rest_s", "150", "3 to 120"),
     ("station-id", '[station]\nid = "Floor 2"\n', "station.id", '"Floor 2"', "lower-case"),
     ("missing-station", "[camera]\nfps = 30\n", "station", None, "[station] table"),
     ("missing-id", "[station]\nname = \"x\"\n", "station.id", None, "missing"),
@@ -347,11 +347,11 @@ def test_bad_station_file(tmp_path, case_id, text, key, value, allowed):
 
 def test_all_problems_of_a_file_are_reported(tmp_path):
     path = write(tmp_path / "station.toml",
-                 MINIMAL + "[camera]\nfps = 25\nfsp = 1\n[cues]\nvolume_pct = -1\n")
+                 MINIMAL + "[camera]\nfps = 25\nfsp = 1\n[sets]\nrest_s = -1\n")
     with pytest.raises(ConfigError) as exc:
         load_station_config(path)
     keys = {p.key for p in exc.value.problems}
-    assert keys == {"camera.fps", "camera.fsp", "cues.volume_pct"}
+    assert keys == {"camera.fps", "camera.fsp", "sets.rest_s"}
     assert str(exc.value).startswith("3 configuration problems:")
 
 

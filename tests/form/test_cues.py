@@ -131,8 +131,11 @@ def test_coach_state_fields():
     phases = {s.phase for s in ev.states}
     assert phases <= set(PHASES) | {None}
     assert {"standing", "lowering", "bottom", "rising", "lockout"} <= phases
-    counts = [s.rep_count for s in ev.states if s.screen == "live"]
+    first_summary = next(i for i, s in enumerate(ev.states) if s.screen == "summary")
+    counts = [s.rep_count for s in ev.states[:first_summary] if s.screen == "live"]
     assert counts == sorted(counts) and max(counts) == 2
+    # after the summary card the next set starts from zero
+    assert all(s.rep_count == 0 for s in ev.states[first_summary:] if s.screen == "live")
     deep = [s for s in ev.states if s.phase == "bottom"]
     assert all(s.depth_fraction is not None and s.depth_fraction > 0.8 for s in deep)
     assert all(s.hinge_ratio is not None and s.hinge_ratio > 0.7 for s in deep)

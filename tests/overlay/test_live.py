@@ -117,3 +117,37 @@ def test_demo_end_to_end_headless_shows_skeleton_phases_reps_and_cues(tmp_path):
     assert px.shape[:2] == (960, 540)
     assert (px[10:170, 10:240].max(axis=-1) > 100).mean() > 0.02   # the rep counter corner is lit
     assert (px[300:950, 150:400].max(axis=-1) > 100).any()           # the skeleton in the middle
+
+
+def _hours_file(tmp_path, spec: str):
+    path = tmp_path / "station.toml"
+    days = "".join(f'{d} = "{spec}"\n' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    path.write_text('[station]\nid = "t"\n[hours]\n' + days)
+    return ConfigWatcher(path)
+
+
+def test_closing_time_stops_the_station(cfg):
+    """Outside opening hours the station stops its camera loop (run_station then waits, dark)."""
+    calls = []
+
+    def closed() -> bool:
+        calls.append(1)
+        return len(calls) > 1          # open at start, closed at the next check
+
+    import station.live as live
+    old = live.STOP_CHECK_S
+    live.STOP_CHECK_S = 0.05
+    try:
+        st = Station(cfg, _Silent(), size_px=(270, 480), headless=True, max_s=5.0, should_stop=closed)
+        t0 = time.monotonic()
+        st.run()
+    finally:
+        live.STOP_CHECK_S = old
+    assert st.stopped_by_request and time.monotonic() - t0 < 2.0
+
+
+def test_wait_while_closed_returns_at_opening_and_gives_up_on_quit(tmp_path):
+    from station.live import wait_while_closed
+
+    assert wait_while_closed(_hours_file(tmp_path, "00:00-24:00"), headless=True, max_s=1.0) is True
+    assert wait_while_closed(_hours_file(tmp_path, "closed"), headless=True, max_s=0.3, poll_s=0.1) is False
