@@ -189,7 +189,7 @@ def _add_row(H, g, s, x0, x1, x2, n0, n1, n2, w, r):
 
 
 @nb.njit(cache=True, nogil=True)
-def data_term(points, cap_idx, dist, normal, cap_seg, gate_m, sigma_m, weight,
+def data_term(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m, weight,
               out_H, out_g, out_seg_count, out_stats):
     """Data -> model point-to-plane term, Geman-McClure weighted, gated.
 
@@ -201,6 +201,10 @@ def data_term(points, cap_idx, dist, normal, cap_seg, gate_m, sigma_m, weight,
     sum |r| of inliers, n gated out] (added).
     A capsule with cap_seg < 0 belongs to no segment (an implement in the hands, posed by the
     caller): its points count as explained (energy, inliers) but add no rows.
+    cap_seg2 (n_cap,) int32: a second segment that carries the capsule (a kettlebell held in
+    both hands), or -1. Then the row goes half to each segment: the gradient is exact for a
+    capsule that follows the mean of the two segments' motions, and the Hessian
+    (J1'J1 + J2'J2)/2 bounds the exact one from above (a conservative step).
     """
     s2 = sigma_m * sigma_m
     for n in range(points.shape[0]):
@@ -222,6 +226,10 @@ def data_term(points, cap_idx, dist, normal, cap_seg, gate_m, sigma_m, weight,
         x0 = points[n, 0] - r * normal[n, 0]
         x1 = points[n, 1] - r * normal[n, 1]
         x2 = points[n, 2] - r * normal[n, 2]
+        s_2 = cap_seg2[c]
+        if s_2 >= 0:
+            w = 0.5 * w
+            _add_row(out_H, out_g, s_2, x0, x1, x2, -normal[n, 0], -normal[n, 1], -normal[n, 2], w, r)
         _add_row(out_H, out_g, s, x0, x1, x2, -normal[n, 0], -normal[n, 1], -normal[n, 2], w, r)
         out_seg_count[s] += 1.0
         out_stats[0] += weight * r * r / (s2 + r * r)

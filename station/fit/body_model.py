@@ -173,9 +173,11 @@ class BodyModel:
     sample_normal_local: np.ndarray = field(repr=False, default=None)
     sample_cap: np.ndarray = field(repr=False, default=None)
     collision_pairs: np.ndarray = field(repr=False, default=None)
+    collision_slack_m: np.ndarray = field(repr=False, default=None)
     sole_seg: np.ndarray = field(repr=False, default=None)
     sole_local: np.ndarray = field(repr=False, default=None)
     hand_caps: np.ndarray = field(repr=False, default=None)
+    upper_arm_caps: np.ndarray = field(repr=False, default=None)
 
 
 # Anthropometric fractions of stature (Drillis & Contini; Winter, Biomechanics of Human
@@ -295,16 +297,25 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     cap_rb = np.array([c[5] for c in caps], dtype=np.float64)
     ci = {n: i for i, n in enumerate(cap_names)}
     pairs = []
+    slack = []   # extra allowed overlap per pair (m), beyond FitWeights.collision_slack_m
     for s in ("l", "r"):
         for limb in (f"forearm_{s}", f"hand_{s}"):
             for other in ("thigh_l", "thigh_r", "pelvis", "abdomen"):
                 pairs.append((ci[limb], ci[other]))
+                # the pelvis and abdomen capsules are round where the body's front is flat:
+                # they reach further forward than the groin and belly do (the hip joint
+                # centres sit in the front half of the pelvis), and hands holding a
+                # kettlebell or a bar press into soft tissue there. A tight collision pushes
+                # the hands sideways or behind the body.
+                slack.append(0.045 if other in ("pelvis", "abdomen") else (0.035 if limb.startswith("hand") else 0.015))
         pairs.append((ci[f"upper_arm_{s}"], ci["chest_low"]))
         pairs.append((ci[f"upper_arm_{s}"], ci["abdomen"]))
         pairs.append((ci[f"forearm_{s}"], ci["chest_low"]))
+        slack += [0.02, 0.02, 0.0]   # upper arms rest against the chest's flat sides
     pairs.append((ci["thigh_l"], ci["thigh_r"]))
     pairs.append((ci["shank_l"], ci["shank_r"]))
     pairs.append((ci["foot_l"], ci["foot_r"]))
+    slack += [0.0, 0.0, 0.0]
 
     sole_seg = np.array([SEG["foot_l"]] * 2 + [SEG["foot_r"]] * 2, dtype=np.int32)
     sole_z = foot_drop - 0.020 * H * b
@@ -313,8 +324,10 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     body = BodyModel(shape=shape, seg_offset=off, point_seg=point_seg, point_local=point_local,
                      cap_names=cap_names, cap_seg=cap_seg, cap_a_local=cap_a, cap_b_local=cap_b,
                      cap_ra=cap_ra, cap_rb=cap_rb, collision_pairs=np.array(pairs, dtype=np.int32),
+                     collision_slack_m=np.array(slack, dtype=np.float64),
                      sole_seg=sole_seg, sole_local=sole_local,
-                     hand_caps=np.array([ci["hand_l"], ci["hand_r"]], dtype=np.int32))
+                     hand_caps=np.array([ci["hand_l"], ci["hand_r"]], dtype=np.int32),
+                     upper_arm_caps=np.array([ci["upper_arm_l"], ci["upper_arm_r"]], dtype=np.int32))
     _add_surface_samples(body)
     return body
 

@@ -73,7 +73,7 @@ def twist_row(x, n):
     return np.concatenate([np.cross(x, n), n])
 
 
-def data_term(points, cap_idx, dist, normal, cap_seg, gate_m, sigma_m, weight, n_seg):
+def data_term(points, cap_idx, dist, normal, cap_seg, gate_m, sigma_m, weight, n_seg, cap_seg2=None):
     H = np.zeros((n_seg, 6, 6))
     g = np.zeros((n_seg, 6))
     count = np.zeros(n_seg)
@@ -90,8 +90,10 @@ def data_term(points, cap_idx, dist, normal, cap_seg, gate_m, sigma_m, weight, n
             stats += [weight * r * r / (s2 + r * r), 1, abs(r), 0]
             continue
         u = twist_row(p - r * nrm, -nrm)
-        H[s] += w * np.outer(u, u)
-        g[s] += w * u * r
+        shared = cap_seg2 is not None and cap_seg2[c] >= 0
+        for seg in ((s, cap_seg2[c]) if shared else (s,)):  # shared: half the row to each
+            H[seg] += (0.5 if shared else 1.0) * w * np.outer(u, u)
+            g[seg] += (0.5 if shared else 1.0) * w * u * r
         count[s] += 1
         stats += [weight * r * r / (s2 + r * r), 1, abs(r), 0]
     return H, g, count, stats

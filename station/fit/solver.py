@@ -16,8 +16,14 @@ Energy (all residuals in metres or radians, each term a sum of weighted squares)
   anchors   (optional) each ankle towards where that foot has been standing (feet rarely
             move during a set; the segmenter removes the floor's neighbourhood, so a foot has
             few points of its own): `anchor_sigma_m`.
-  implement (optional) a bar along the line through the hands: its points count as
-            explained and pull nothing (no DOF of its own; it follows the hands).
+  implement (optional, no DOF of its own; it follows the hands):
+            "bar"        a bar along the line through the hands: its points count as
+                         explained and pull nothing;
+            "kettlebell" a bell (sphere) hanging below the hands' grip, in line with the
+                         arms (shoulders -> hands): carried by both forearms, its points pull
+                         the arms;
+            "dumbbells"  one short thick capsule across each hand (along the person's left
+                         axis), carried by that forearm.
 Normal equations are accumulated per segment in numba (station.fit._kernels) and mapped to
 the 32 DOFs; the 32x32 system is solved with NumPy. Geometry is float64 in the floor frame.
 """
@@ -64,6 +70,12 @@ class FitWeights:
     anchor_sigma_m: float = 0.015
     bar_half_length_m: float = 1.1
     bar_radius_m: float = 0.035
+    # kettlebell: bell radius and its centre's distance from the grip (handle + radius);
+    # dumbbell: half length and radius (typical 10-25 kg gym implements)
+    bell_radius_m: float = 0.10
+    bell_drop_m: float = 0.17
+    dumbbell_half_length_m: float = 0.09
+    dumbbell_radius_m: float = 0.055
     damping: float = 1e-3
     max_step_rad: float = 0.35
     max_step_m: float = 0.15
@@ -172,6 +184,74 @@ def _with_bar(ca, cb, hand_l, hand_r, half_length_m):
     return np.vstack([ca, m + half_length_m * d]), np.vstack([cb, m - half_length_m * d])
 
 
+IMPLEMENTS = (None, "bar", "kettlebell", "dumbbells")
+
+
+def implement_capsules(body: BodyModel, ca: np.ndarray, cb: np.ndarray, seg_R: np.ndarray,
+                       implement: str | None, w: FitWeights):
+    """The implement's capsules for posed body capsules ca, cb (floor frame):
+    (a (k, 3), b (k, 3), radius (k,), seg (k,), seg2 (k,)); k = 0 without an implement."""
+    from station.fit.body_model import SEG
+    hl, hr = body.hand_caps
+    gl = 0.5 * (ca[hl] + cb[hl])           # grip centres
+    gr = 0.5 * (ca[hr] + cb[hr])
+    fl, fr = SEG["forearm_l"], SEG["forearm_r"]
+    if implement == "bar":
+        d = gl - gr
+        n = float(np.linalg.norm(d))
+        d = d / n if n > 1e-6 else np.array([1.0, 0.0, 0.0])
+        m = 0.5 * (gl + gr)
+        return ((m + w.bar_half_length_m * d)[None], (m - w.bar_half_length_m * d)[None],
+                np.array([w.bar_radius_m]), np.array([-1], np.int32), np.array([-1], np.int32))
+    if implement == "kettlebell":
+        ual, uar = body.upper_arm_caps
+        sh = 0.5 * (ca[ual] + ca[uar])
+        m = 0.5 * (gl + gr)
+        down = m - sh
+        n = float(np.linalg.norm(down))
+        down = down / n if n > 1e-6 else np.array([0.0, 0.0, -1.0])
+        c = m + w.bell_drop_m * down
+        return (c[None], c[None].copy(), np.array([w.bell_radius_m]),
+                np.array([fl], np.int32), np.array([fr], np.int32))
+    if implement == "dumbbells":
+        left = seg_R[0][:, 1]
+        a = np.empty((2, 3)); b = np.empty((2, 3))
+        for k, (g, cap) in enumerate(((gl, hl), (gr, hr))):
+            ax = cb[cap] - ca[cap]
+            ax /= max(float(np.linalg.norm(ax)), 1e-9)
+            L = left - float(left @ ax) * ax
+            nL = float(np.linalg.norm(L))
+            L = L / nL if nL > 1e-6 else left
+            a[k] = g + w.dumbbell_half_length_m * L
+            b[k] = g - w.dumbbell_half_length_m * L
+        return (a, b, np.full(2, w.dumbbell_radius_m), np.array([fl, fr], np.int32),
+                np.array([-1, -1], np.int32))
+    z = np.zeros((0, 3))
+    return z, z.copy(), np.zeros(0), np.zeros(0, np.int32), np.zeros(0, np.int32)
+
+
+def implement_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
+                      ws: Workspace, implement: str, weights: FitWeights = FitWeights(),
+                      body_margin_m: float = 0.03, band_m: float = 0.03) -> int:
+    """How many points the implement would explain that the body does not (nearer the
+    implement's surface than band_m, further than body_margin_m outside every body capsule):
+    the evidence that it is held."""
+    if implement == "bar":
+        return bar_support(body, theta, points_floor_m, ws, weights)
+    ca, cb = _posed(body, theta, ws)
+    ia, ib, ir, _, _ = implement_capsules(body, ca, cb, ws.seg_R, implement, weights)
+    n = len(points_floor_m)
+    if n == 0 or len(ir) == 0:
+        return 0
+    idx = np.empty(n, dtype=np.int32)
+    d_body = np.empty(n)
+    nrm = np.empty((n, 3))
+    K.nearest_capsule(points_floor_m, ca, cb, body.cap_ra, body.cap_rb, idx, d_body, nrm)
+    d_imp = np.empty(n)
+    K.nearest_capsule(points_floor_m, ia, ib, ir, ir, idx, d_imp, nrm)
+    return int(np.count_nonzero((np.abs(d_imp) < band_m) & (d_body > body_margin_m)))
+
+
 def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
                 ws: Workspace, weights: FitWeights = FitWeights(), beyond_m: float = 0.08) -> int:
     """How many points lie on the line through the hands, beyond the hands (where no body
@@ -217,7 +297,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
               theta_pred: np.ndarray | None = None, weights: FitWeights = FitWeights(),
               n_iter: int = 6, ws: Workspace | None = None,
               use_model_to_data: bool = True, anchors_floor_m: np.ndarray | None = None,
-              bar: bool = False) -> FitResult:
+              bar: bool = False, implement: str | None = None) -> FitResult:
     """Fit the body to one frame's points starting from theta_init.
 
     theta_pred: the temporal prior's target (constant-velocity prediction); None = no
@@ -226,8 +306,11 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     so a rejection costs one evaluation, no extra solve). Returns the best pose and the
     statistics of its linearisation (used for confidence and loss detection).
     anchors_floor_m: (2, 3) targets of ankle_l, ankle_r (floor frame) or None.
-    bar: model a bar through the hands (points it explains pull nothing).
+    bar: model a bar through the hands (points it explains pull nothing); the same as
+    implement="bar". implement: None, "bar", "kettlebell" or "dumbbells" (module docstring).
     """
+    if bar and implement is None:
+        implement = "bar"
     ws = ws or Workspace()
     w = weights
     theta = np.array(theta_init, dtype=np.float64)
@@ -275,12 +358,14 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         n1[na0:] = np.tile(np.eye(3), (2, 1))
         rw[na0:] = 1.0 / w.anchor_sigma_m ** 2
         anchor_target = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
-    # implement: one extra capsule belonging to no segment
+    # implement: extra capsules carried by the forearms (or by no segment: a bar)
     n_cap = len(body.cap_seg)
-    cap_seg_x = np.append(body.cap_seg, -1).astype(np.int32) if bar else body.cap_seg
-    ra_x = np.append(body.cap_ra, w.bar_radius_m) if bar else body.cap_ra
-    rb_x = np.append(body.cap_rb, w.bar_radius_m) if bar else body.cap_rb
-    hl, hr = body.hand_caps
+    ca0, cb0 = _posed(body, theta, ws)
+    _, _, imp_r, imp_seg, imp_seg2 = implement_capsules(body, ca0, cb0, ws.seg_R, implement, w)
+    cap_seg_x = np.concatenate([body.cap_seg, imp_seg]).astype(np.int32)
+    cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
+    ra_x = np.concatenate([body.cap_ra, imp_r])
+    rb_x = np.concatenate([body.cap_rb, imp_r])
     steps = []
     # diagonal priors (constant per frame)
     prior_w = np.zeros(N_DOF)
@@ -296,8 +381,9 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     energy = np.inf
     for it in range(n_iter + 1):
         ca, cb = _posed(body, theta, ws)
-        if bar:
-            ca, cb = _with_bar(ca, cb, hl, hr, w.bar_half_length_m)
+        if implement is not None:
+            ia, ib, _, _, _ = implement_capsules(body, ca, cb, ws.seg_R, implement, w)
+            ca, cb = np.vstack([ca, ia]), np.vstack([cb, ib])
         K.nearest_capsule(pts, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
         ws.H.fill(0.0)
         ws.g.fill(0.0)
@@ -305,7 +391,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         ws.data_stats.fill(0.0)
         ws.seg_stats.fill(0.0)
         ws.m2d_stats.fill(0.0)
-        K.data_term(pts, cap_idx, dist, normal, cap_seg_x, w.data_gate_m, w.data_sigma_m,
+        K.data_term(pts, cap_idx, dist, normal, cap_seg_x, cap_seg2_x, w.data_gate_m, w.data_sigma_m,
                     data_weight, ws.H, ws.g, ws.seg_count, ws.data_stats)
         if use_model_to_data:
             K.points_to_world(ws.seg_R, ws.seg_t, body.sample_seg, body.sample_local, samp)
@@ -331,7 +417,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         x2[ns:na0] = cp2
         n1[ns:na0] = -cn
         n2[ns:na0] = cn
-        pen = cdepth - w.collision_slack_m
+        pen = cdepth - w.collision_slack_m - body.collision_slack_m
         res[ns:na0] = pen
         rw[ns:na0] = np.where(pen > 0.0, 1.0 / w.collision_sigma_m ** 2, 0.0)
         if n_anchor:

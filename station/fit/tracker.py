@@ -25,7 +25,8 @@ from station.fit.body_model import (
     DOF, N_DOF, SEG, BodyModel, Shape, build_body, neutral_pose,
 )
 from station.fit.solver import (
-    FitResult, FitWeights, FrameData, Workspace, bar_support, fit_frame, prepare_frame,
+    FitResult, FitWeights, FrameData, Workspace, bar_support, fit_frame, implement_support,
+    prepare_frame,
 )
 from station.frames import apply, invert
 from station.model import SKELETON_INDEX, SKELETON_POINTS, PersonCloud, Skeleton
@@ -56,6 +57,9 @@ _LIMB_HYPOTHESES = {
     "arm": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
         (40, 10, 90), (-30, 10, 8), (60, 45, 30), (25, -20, 15), (10, -15, 40))),
+    # both arms at once, hands together at the midline (a kettlebell's grip): swing heights
+    "arms": tuple((f * _D, a * _D, e * _D) for f, a, e in (
+        (15, -10, 10), (40, -8, 10), (70, -6, 10), (100, -5, 10), (-10, -10, 10))),
     "leg": tuple((f * _D, a * _D, k * _D) for f, a, k in (
         (0, 0, 0), (0, 15, 0), (0, 30, 0), (25, 5, 10), (-15, 5, 5), (60, 5, 60))),
 }
@@ -82,6 +86,7 @@ class TrackerConfig:
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
     bar_min_points: int = 12               # points along the hands' line beyond the hands
+    held_min_points: int = 25              # points only a kettlebell / dumbbells explain
     start_still_frames: int = 5            # upright and still this many frames before a start
     start_max_speed_m: float = 0.02        # head movement per frame that still counts as still
     border_margin_px: int = 2              # a blob touching the image's side: not whole yet
@@ -200,6 +205,8 @@ class Tracker:
         self._ws = Workspace()
         self.anchors: np.ndarray | None = None
         self._bar = False
+        self._held: str | None = None        # "kettlebell" / "dumbbells" for this track
+        self._held_votes: dict = {}
         self._since_search = 0
         self._inlier_ref = 1.0
         self._last_head = None
@@ -265,6 +272,8 @@ class Tracker:
         coarse = replace(w, data_sigma_m=cfg.init_coarse_sigma_m,
                          data_gate_m=max(w.data_gate_m, 3 * cfg.init_coarse_sigma_m))
         self._bar = self._bar_present(frame, base)
+        self._held = None
+        self._held_votes = {}
         best = None
         for dyaw in cfg.init_yaw_offsets_deg:
             th = base.copy()
@@ -274,6 +283,8 @@ class Tracker:
             if best is None or r.energy < best.energy:
                 best = r
         self.theta = self._limb_search(frame, best.theta, None)
+        if not self._bar:
+            self._held = self._choose_held(frame, self.theta)
         self.theta_prev = None
         self.anchors = None
         self._heights = [height_m]
@@ -282,7 +293,7 @@ class Tracker:
         self._bad = 0
         self.state = "initialising"
         return fit_frame(self.body, frame, self.theta, None, w,
-                         n_iter=cfg.init_iterations, ws=self._ws, bar=self._bar)
+                         n_iter=cfg.init_iterations, ws=self._ws, implement=self.implement)
 
     def _limb_search(self, frame: FrameData, theta: np.ndarray, theta_pred: np.ndarray | None,
                      limbs: tuple[str, ...] = ("arm_l", "arm_r", "leg_l", "leg_r"),
@@ -292,13 +303,14 @@ class Tracker:
         the local minima of limbs far from where the previous pose put them (an arm raised
         to the side at the start, an arm swung fast)."""
         w = self.config.weights
-        kw = dict(ws=self._ws, bar=self._bar, anchors_floor_m=self.anchors)
+        kw = dict(ws=self._ws, implement=self.implement, anchors_floor_m=self.anchors)
         cur = fit_frame(self.body, frame, theta, theta_pred, w, n_iter=0, **kw)
         for limb in limbs:
-            for vals in _LIMB_HYPOTHESES[limb[:3]]:
+            for vals in _LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]:
                 th = cur.theta.copy()
-                for dof, v in zip(_LIMB_DOFS[limb], vals):
-                    th[DOF[dof]] = v
+                for part in (("arm_l", "arm_r") if limb == "arms" else (limb,)):
+                    for dof, v in zip(_LIMB_DOFS[part], vals):
+                        th[DOF[dof]] = v
                 r = fit_frame(self.body, frame, th, theta_pred, w, n_iter=n_iter, **kw)
                 if r.energy < cur.energy:
                     cur = r
@@ -337,6 +349,44 @@ class Tracker:
             if facing >= 5 and occluded > cfg.recover_hidden_fraction * facing:
                 out.append(limb)
         return tuple(out)
+
+    @property
+    def implement(self) -> str | None:
+        """The implement modelled in the hands: a bar when one is seen this frame, else the
+        kettlebell or dumbbells found while initialising (kept for the track: it is the arms
+        that locate them, and a lost arm would lose the evidence)."""
+        return "bar" if self._bar else self._held
+
+    def _held_vote(self, frame: FrameData, theta: np.ndarray) -> str | None:
+        """Which hand-held implement (if any) explains the most points the body does not."""
+        best, best_n = None, self.config.held_min_points - 1
+        for imp in ("kettlebell", "dumbbells"):
+            n = implement_support(self.body, theta, frame.points_floor_m, self._ws, imp,
+                                  self.config.weights)
+            if n > best_n:
+                best, best_n = imp, n
+        return best
+
+    def _choose_held(self, frame: FrameData, theta: np.ndarray) -> str | None:
+        """Fit each hand-held implement (arms from the current pose and from a two-handed
+        grip) and keep the one that lowers the energy most, if it explains enough points the
+        body alone does not."""
+        cfg = self.config
+        kw = dict(ws=self._ws, anchors_floor_m=self.anchors)
+        none = fit_frame(self.body, frame, theta, None, cfg.weights, n_iter=0, **kw)
+        best, best_E, best_theta = None, none.energy, theta
+        for imp in ("kettlebell", "dumbbells"):
+            self._held = imp
+            th = self._limb_search(frame, theta, None, limbs=("arms",) if imp == "kettlebell"
+                                   else ("arm_l", "arm_r"), n_iter=4)
+            r = fit_frame(self.body, frame, th, None, cfg.weights, n_iter=4, implement=imp, **kw)
+            if (r.energy < best_E and implement_support(self.body, r.theta, frame.points_floor_m,
+                                                        self._ws, imp, cfg.weights)
+                    >= cfg.held_min_points):
+                best, best_E, best_theta = imp, r.energy, r.theta
+        self._held = best
+        self.theta = best_theta
+        return best
 
     def _bar_present(self, frame: FrameData, theta: np.ndarray) -> bool:
         return bar_support(self.body, theta, frame.points_floor_m, self._ws,
@@ -402,10 +452,10 @@ class Tracker:
                 if h is not None:
                     self._heights.append(h)
                 n_iter = max(n_iter, 8)
-            self._bar = self._bar_present(frame, pred)
+            self._bar = self._held is None and self._bar_present(frame, pred)
             anchors = self.anchors if self.state == "tracking" else None
             fit = fit_frame(self.body, frame, pred, pred, cfg.weights, n_iter=n_iter, ws=self._ws,
-                            anchors_floor_m=anchors, bar=self._bar)
+                            anchors_floor_m=anchors, implement=self.implement)
         t2 = time.perf_counter()
         timings["fit"] = (t2 - t1) * 1e3
         if self.state == "tracking" and self._since_search >= cfg.recover_every_frames:
@@ -414,7 +464,8 @@ class Tracker:
                 th = self._limb_search(frame, fit.theta, pred, limbs=limbs, n_iter=3)
                 if not np.array_equal(th, fit.theta):
                     fit = fit_frame(self.body, frame, th, pred, cfg.weights, n_iter=2,
-                                    ws=self._ws, anchors_floor_m=self.anchors, bar=self._bar)
+                                    ws=self._ws, anchors_floor_m=self.anchors,
+                                    implement=self.implement)
                 self._since_search = 0
                 t2 = time.perf_counter()
                 timings["fit"] = (t2 - t1) * 1e3
@@ -429,6 +480,7 @@ class Tracker:
         if self.state == "initialising":
             self._init_count += 1
             self._collect_build(frame)
+
             if self._init_count >= cfg.init_frames:
                 self._finish_init(frame)
         elif self.state == "tracking":

@@ -73,7 +73,7 @@ def test_data_term_and_assembly(n_pts):
     pts = ca[rng.integers(0, len(ca), n_pts)] + rng.normal(0, 0.08, (n_pts, 3))
     idx, dist, nrm = R.nearest_capsule(pts, ca, cb, body.cap_ra, body.cap_rb)
     H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6)); cnt = np.zeros(N_SEG); st = np.zeros(4)
-    K.data_term(pts, idx, dist, nrm, body.cap_seg, 0.1, 0.03, 1.5, H, g, cnt, st)
+    K.data_term(pts, idx, dist, nrm, body.cap_seg, np.full(len(body.cap_seg), -1, np.int32), 0.1, 0.03, 1.5, H, g, cnt, st)
     Hr, gr, cr, sr = R.data_term(pts, idx, dist, nrm, body.cap_seg, 0.1, 0.03, 1.5, N_SEG)
     np.testing.assert_allclose(H, Hr, rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(g, gr, rtol=1e-10, atol=1e-9)
@@ -90,7 +90,7 @@ def test_data_term_all_gated_out():
     pts = np.full((5, 3), 10.0)
     idx = np.zeros(5, np.int32); d = np.full(5, 9.0); nrm = np.tile([0.0, 0, 1], (5, 1))
     H = np.zeros((2, 6, 6)); g = np.zeros((2, 6)); cnt = np.zeros(2); st = np.zeros(4)
-    K.data_term(pts, idx, d, nrm, np.zeros(1, np.int32), 0.1, 0.03, 1.0, H, g, cnt, st)
+    K.data_term(pts, idx, d, nrm, np.zeros(1, np.int32), np.full(1, -1, np.int32), 0.1, 0.03, 1.0, H, g, cnt, st)
     assert not H.any() and not g.any() and st[3] == 5 and st[0] == 5.0
 
 
@@ -196,10 +196,25 @@ def test_data_term_implement_capsule():
     nrm = np.tile([0.0, 0, 1], (20, 1))
     cap_seg = np.array([0, -1], np.int32)
     H = np.zeros((2, 6, 6)); g = np.zeros((2, 6)); cnt = np.zeros(2); st = np.zeros(4)
-    K.data_term(pts, idx, d, nrm, cap_seg, 0.1, 0.03, 1.0, H, g, cnt, st)
+    K.data_term(pts, idx, d, nrm, cap_seg, np.full(2, -1, np.int32), 0.1, 0.03, 1.0, H, g, cnt, st)
     Hr, gr, cr, sr = R.data_term(pts, idx, d, nrm, cap_seg, 0.1, 0.03, 1.0, 2)
     np.testing.assert_allclose(H, Hr, atol=1e-9); np.testing.assert_allclose(st, sr, atol=1e-12)
     assert st[1] == 20 and cnt[0] == 10 and cnt[1] == 0 and not H[1].any()
+
+
+def test_data_term_shared_capsule():
+    """A capsule carried by two segments (a kettlebell in both hands): half the row to each."""
+    rng = np.random.default_rng(4)
+    pts = rng.normal(0, 0.05, (30, 3))
+    idx = np.array([0, 1, 2] * 10, np.int32); d = rng.normal(0, 0.02, 30)
+    nrm = rng.normal(size=(30, 3)); nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
+    cap_seg = np.array([0, 1, 0], np.int32); cap_seg2 = np.array([-1, -1, 2], np.int32)
+    H = np.zeros((3, 6, 6)); g = np.zeros((3, 6)); cnt = np.zeros(3); st = np.zeros(4)
+    K.data_term(pts, idx, d, nrm, cap_seg, cap_seg2, 0.1, 0.03, 1.0, H, g, cnt, st)
+    Hr, gr, cr, sr = R.data_term(pts, idx, d, nrm, cap_seg, 0.1, 0.03, 1.0, 3, cap_seg2)
+    np.testing.assert_allclose(H, Hr, atol=1e-9); np.testing.assert_allclose(g, gr, atol=1e-9)
+    np.testing.assert_allclose(cnt, cr); np.testing.assert_allclose(st, sr, atol=1e-12)
+    assert H[2].any() and cnt[2] == 0
 
 
 @pytest.mark.parametrize("n,m", [(0, 10), (1, 10), (10, 10), (3000, 1500), (1501, 1500)])
