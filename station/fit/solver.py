@@ -72,6 +72,7 @@ class FitWeights:
     bar_radius_m: float = 0.035
     # kettlebell: bell radius and its centre's distance from the grip (handle + radius);
     # dumbbell: half length and radius (typical 10-25 kg gym implements)
+    level_sigma_m: float = 0.03        # hands on a bar / handle: their height difference
     bell_radius_m: float = 0.10
     bell_drop_m: float = 0.17
     dumbbell_half_length_m: float = 0.09
@@ -339,7 +340,10 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     ankle_seg = body.point_seg[ankle_idx]
     ankle_local = body.point_local[ankle_idx]
     ankle_w = np.empty((2, 3))
-    n_rows = ns + n_pairs + n_anchor
+    # a bar or a kettlebell's handle keeps the hands level: one row, z(grip_l) - z(grip_r)
+    n_level = 1 if implement in ("bar", "kettlebell") else 0
+    n_rows = ns + n_pairs + n_anchor + n_level
+    nl0 = ns + n_pairs + n_anchor
     seg1 = np.empty(n_rows, dtype=np.int32)
     seg2 = np.full(n_rows, -1, dtype=np.int32)
     x1 = np.empty((n_rows, 3))
@@ -350,13 +354,17 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     rw = np.zeros(n_rows)
     seg1[:ns] = body.sole_seg
     n1[:ns] = up
+    if n_level:
+        from station.fit.body_model import SEG as _SEG
+        seg1[nl0], seg2[nl0] = _SEG["forearm_l"], _SEG["forearm_r"]
+        n1[nl0], n2[nl0] = up, -up
     na0 = ns + n_pairs
     seg1[ns:na0] = body.cap_seg[pairs[:, 0]]
     seg2[ns:na0] = body.cap_seg[pairs[:, 1]]
     if n_anchor:
-        seg1[na0:] = np.repeat(ankle_seg, 3)
-        n1[na0:] = np.tile(np.eye(3), (2, 1))
-        rw[na0:] = 1.0 / w.anchor_sigma_m ** 2
+        seg1[na0:nl0] = np.repeat(ankle_seg, 3)
+        n1[na0:nl0] = np.tile(np.eye(3), (2, 1))
+        rw[na0:nl0] = 1.0 / w.anchor_sigma_m ** 2
         anchor_target = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
     # implement: extra capsules carried by the forearms (or by no segment: a bar)
     n_cap = len(body.cap_seg)
@@ -422,8 +430,14 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         rw[ns:na0] = np.where(pen > 0.0, 1.0 / w.collision_sigma_m ** 2, 0.0)
         if n_anchor:
             K.points_to_world(ws.seg_R, ws.seg_t, ankle_seg, ankle_local, ankle_w)
-            x1[na0:] = np.repeat(ankle_w, 3, axis=0)
-            res[na0:] = np.sum((x1[na0:] - anchor_target) * n1[na0:], axis=1)
+            x1[na0:nl0] = np.repeat(ankle_w, 3, axis=0)
+            res[na0:nl0] = np.sum((x1[na0:nl0] - anchor_target) * n1[na0:nl0], axis=1)
+        if n_level:
+            hl, hr = body.hand_caps
+            x1[nl0] = 0.5 * (ca[hl] + cb[hl])
+            x2[nl0] = 0.5 * (ca[hr] + cb[hr])
+            res[nl0] = x1[nl0, 2] - x2[nl0, 2]
+            rw[nl0] = 1.0 / w.level_sigma_m ** 2
         K.dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, ws.twist, SEG_CHAIN, ws.A, ws.b)
         A, b = ws.A, ws.b
         E = float(ws.data_stats[0] + ws.m2d_stats[0] + np.sum(rw * res * res))

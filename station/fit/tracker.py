@@ -86,6 +86,8 @@ class TrackerConfig:
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
     bar_min_points: int = 12               # points along the hands' line beyond the hands
+    partial_cloud_fraction: float = 0.5    # fewer points than this x usual: coast this frame
+    bar_keep_frames: int = 90              # frames without support before a bar is dropped
     held_min_points: int = 25              # points only a kettlebell / dumbbells explain
     start_still_frames: int = 5            # upright and still this many frames before a start
     start_max_speed_m: float = 0.02        # head movement per frame that still counts as still
@@ -205,6 +207,8 @@ class Tracker:
         self._ws = Workspace()
         self.anchors: np.ndarray | None = None
         self._bar = False
+        self._bar_miss = 0
+        self._n_ref = 0.0
         self._held: str | None = None        # "kettlebell" / "dumbbells" for this track
         self._held_votes: dict = {}
         self._since_search = 0
@@ -305,6 +309,10 @@ class Tracker:
         w = self.config.weights
         kw = dict(ws=self._ws, implement=self.implement, anchors_floor_m=self.anchors)
         cur = fit_frame(self.body, frame, theta, theta_pred, w, n_iter=0, **kw)
+        # with a bar, a hypothesis must keep the bar where its evidence is (a bar that does
+        # not pull can otherwise be swung through the body to "explain" it)
+        bar_need = (0.5 * bar_support(self.body, theta, frame.points_floor_m, self._ws, w)
+                    if self._bar else 0.0)
         for limb in limbs:
             for vals in _LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]:
                 th = cur.theta.copy()
@@ -312,7 +320,9 @@ class Tracker:
                     for dof, v in zip(_LIMB_DOFS[part], vals):
                         th[DOF[dof]] = v
                 r = fit_frame(self.body, frame, th, theta_pred, w, n_iter=n_iter, **kw)
-                if r.energy < cur.energy:
+                if r.energy < cur.energy and (
+                        not self._bar
+                        or bar_support(self.body, r.theta, frame.points_floor_m, self._ws, w) >= bar_need):
                     cur = r
         return cur.theta
 
@@ -388,6 +398,22 @@ class Tracker:
         self.theta = best_theta
         return best
 
+    def _update_bar(self, frame: FrameData, theta: np.ndarray) -> None:
+        """The bar, once seen, stays for `bar_keep_frames` frames without support: its support
+        is measured from the hands, and a hand that strays would otherwise lose the bar, and
+        then the bar's points (40 % of the cloud with plates) pull the body apart."""
+        cfg = self.config
+        if self._held is not None:
+            self._bar = False
+            return
+        if self._bar_present(frame, theta):
+            self._bar = True
+            self._bar_miss = 0
+        elif self._bar:
+            self._bar_miss += 1
+            if self._bar_miss > cfg.bar_keep_frames:
+                self._bar = False
+
     def _bar_present(self, frame: FrameData, theta: np.ndarray) -> bool:
         return bar_support(self.body, theta, frame.points_floor_m, self._ws,
                            self.config.weights) >= self.config.bar_min_points
@@ -430,6 +456,7 @@ class Tracker:
         t1 = time.perf_counter()
         timings["prepare"] = (t1 - t0) * 1e3
 
+        partial = False
         if self.state in ("searching", "lost"):
             h = _upright_height(frame.points_floor_m, cfg, person_height_m)
             if h is None or not self._ready_to_start(frame, cloud, h):
@@ -452,13 +479,26 @@ class Tracker:
                 if h is not None:
                     self._heights.append(h)
                 n_iter = max(n_iter, 8)
-            self._bar = self._held is None and self._bar_present(frame, pred)
             anchors = self.anchors if self.state == "tracking" else None
-            fit = fit_frame(self.body, frame, pred, pred, cfg.weights, n_iter=n_iter, ws=self._ws,
-                            anchors_floor_m=anchors, implement=self.implement)
+            n_now = len(frame.points_floor_m)
+            partial = (self.state == "tracking" and self._n_ref > 0
+                       and n_now < cfg.partial_cloud_fraction * self._n_ref)
+            if partial:
+                # a cloud suddenly much smaller than usual (the segmenter lost part of the
+                # person for a frame): fitting the rest folds the body onto it. Coast on the
+                # prediction instead.
+                fit = fit_frame(self.body, frame, pred, pred, cfg.weights, n_iter=0, ws=self._ws,
+                                anchors_floor_m=anchors, implement=self.implement)
+            else:
+                self._update_bar(frame, pred)
+                fit = fit_frame(self.body, frame, pred, pred, cfg.weights, n_iter=n_iter, ws=self._ws,
+                                anchors_floor_m=anchors, implement=self.implement)
+                self._n_ref = (n_now if self._n_ref <= 0
+                               else self._n_ref + 0.1 * (n_now - self._n_ref))
         t2 = time.perf_counter()
         timings["fit"] = (t2 - t1) * 1e3
-        if self.state == "tracking" and self._since_search >= cfg.recover_every_frames:
+        if (self.state == "tracking" and not partial
+                and self._since_search >= cfg.recover_every_frames):
             limbs = self._suspect_limbs(fit)
             if limbs:
                 th = self._limb_search(frame, fit.theta, pred, limbs=limbs, n_iter=3)
@@ -470,7 +510,9 @@ class Tracker:
                 t2 = time.perf_counter()
                 timings["fit"] = (t2 - t1) * 1e3
         self._since_search += 1
-        if self.state == "tracking":
+        if partial:
+            pass
+        elif self.state == "tracking":
             self._inlier_ref += 0.05 * (fit.inlier_fraction - self._inlier_ref)
         else:
             self._inlier_ref = fit.inlier_fraction
@@ -483,10 +525,10 @@ class Tracker:
 
             if self._init_count >= cfg.init_frames:
                 self._finish_init(frame)
-        elif self.state == "tracking":
+        elif self.state == "tracking" and not partial:
             self._update_anchors(fit)
         # a poor fit for a while, and the person stands upright: start afresh
-        if self.state == "tracking":
+        if self.state == "tracking" and not partial:
             poor = (fit.mean_abs_residual_m > cfg.reseed_residual_m
                     or fit.inlier_fraction < cfg.reseed_inlier_fraction)
             self._poor = self._poor + 1 if poor else 0
