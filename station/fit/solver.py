@@ -72,6 +72,7 @@ class FitWeights:
     bar_radius_m: float = 0.035
     # kettlebell: bell radius and its centre's distance from the grip (handle + radius);
     # dumbbell: half length and radius (typical 10-25 kg gym implements)
+    bar_pull: float = 1.0              # weight of the bar's points on the hands (0 = none)
     level_sigma_m: float = 0.03        # hands on a bar / handle: their height difference
     bell_radius_m: float = 0.10
     bell_drop_m: float = 0.17
@@ -251,6 +252,29 @@ def implement_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.nda
     d_imp = np.empty(n)
     K.nearest_capsule(points_floor_m, ia, ib, ir, ir, idx, d_imp, nrm)
     return int(np.count_nonzero((np.abs(d_imp) < band_m) & (d_body > body_margin_m)))
+
+
+def _bar_rows(body: BodyModel, ca, cb, pts, cap_idx, dist, normal, bar_cap: int,
+              weight: float, w: FitWeights, ws: Workspace) -> None:
+    """The bar's points pull the hands: a point on the bar moves with the midpoint of the
+    grips (the bar translates with the hands; its turning is left out), so its row is half
+    each forearm's motion at its grip, Geman-McClure weighted like the data term. Their
+    robust cost is already in the data term's energy (the bar capsule explains them)."""
+    from station.fit.body_model import SEG
+    sel = np.nonzero((cap_idx == bar_cap) & (np.abs(dist) < w.data_gate_m))[0]
+    if len(sel) == 0:
+        return
+    hl, hr = body.hand_caps
+    gl = 0.5 * (ca[hl] + cb[hl])
+    gr = 0.5 * (ca[hr] + cb[hr])
+    r = dist[sel]
+    s2 = w.data_sigma_m ** 2
+    k = s2 / (s2 + r * r)
+    m = len(sel)
+    nrm = -normal[sel]
+    K.dense_rows(np.full(m, SEG["forearm_l"], np.int32), np.repeat(gl[None], m, 0), 0.5 * nrm,
+                 np.full(m, SEG["forearm_r"], np.int32), np.repeat(gr[None], m, 0), 0.5 * nrm,
+                 np.ascontiguousarray(r), weight * k * k / s2, ws.twist, SEG_CHAIN, ws.A, ws.b)
 
 
 def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
@@ -439,6 +463,9 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
             res[nl0] = x1[nl0, 2] - x2[nl0, 2]
             rw[nl0] = 1.0 / w.level_sigma_m ** 2
         K.dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, ws.twist, SEG_CHAIN, ws.A, ws.b)
+        if implement == "bar" and w.bar_pull > 0:
+            _bar_rows(body, ca, cb, pts, cap_idx, dist, normal, n_cap, data_weight * w.bar_pull,
+                      w, ws)
         A, b = ws.A, ws.b
         E = float(ws.data_stats[0] + ws.m2d_stats[0] + np.sum(rw * res * res))
         # diagonal terms: limits, prior, temporal

@@ -84,6 +84,7 @@ class TrackerConfig:
     upright_radius_m: float = 0.45         # points this far from the head: not the person
     init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
+    anchor_max_height_ratio: float = 0.065  # ankles higher than this x stature: not standing
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
     bar_min_points: int = 12               # points along the hands' line beyond the hands
     partial_cloud_fraction: float = 0.5    # fewer points than this x usual: coast this frame
@@ -421,6 +422,9 @@ class Tracker:
     def _update_anchors(self, fit: FitResult) -> None:
         ank = fit.points_floor_m[[_ANKLE_L, _ANKLE_R]]
         if self.anchors is None:
+            # only from feet on the floor: a foot fitted in the air would be held there
+            if float(ank[:, 2].max()) > self.config.anchor_max_height_ratio * self.body.shape.height_m:
+                return
             self.anchors = ank.copy()
         else:
             self.anchors += self.config.anchor_rate * (ank - self.anchors)
@@ -529,8 +533,11 @@ class Tracker:
             self._update_anchors(fit)
         # a poor fit for a while, and the person stands upright: start afresh
         if self.state == "tracking" and not partial:
+            # inliers relative to this track's usual too: a barbell's plates are never
+            # explained, and would otherwise re-seed every few seconds of standing
             poor = (fit.mean_abs_residual_m > cfg.reseed_residual_m
-                    or fit.inlier_fraction < cfg.reseed_inlier_fraction)
+                    or fit.inlier_fraction < min(cfg.reseed_inlier_fraction,
+                                                 self._inlier_ref - cfg.recover_inlier_drop))
             self._poor = self._poor + 1 if poor else 0
             if self._poor >= cfg.reseed_after_frames:
                 h = _upright_height(frame.points_floor_m, cfg, person_height_m)
