@@ -73,7 +73,9 @@ class FitWeights:
     # kettlebell: bell radius and its centre's distance from the grip (handle + radius);
     # dumbbell: half length and radius (typical 10-25 kg gym implements)
     bar_pull: float = 1.0              # weight of the bar's points on the hands (0 = none)
-    level_sigma_m: float = 0.03        # hands on a bar / handle: their height difference
+    level_sigma_m: float = 0.03
+    roll_temporal_sigma_rad: float = 0.015
+    lateral_sigma_m: float = 0.01      # pelvis sideways from the prediction (0 = off)        # hands on a bar / handle: their height difference
     bell_radius_m: float = 0.10
     bell_drop_m: float = 0.17
     dumbbell_half_length_m: float = 0.09
@@ -316,6 +318,7 @@ _ANGLE = DOF_TYPE != PRISMATIC
 _FINITE_LO = np.isfinite(DOF_LOWER)
 _FINITE_HI = np.isfinite(DOF_UPPER)
 _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
+_ROLL = 4  # root_roll (body_model._DOF_TABLE)
 
 
 def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
@@ -366,8 +369,18 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     ankle_w = np.empty((2, 3))
     # a bar or a kettlebell's handle keeps the hands level: one row, z(grip_l) - z(grip_r)
     n_level = 1 if implement in ("bar", "kettlebell") else 0
-    n_rows = ns + n_pairs + n_anchor + n_level
+    # the pelvis's sideways motion, from the prediction: a stiffer temporal term than the
+    # per-DOF one (the round pelvis capsule's lateral position is noisy, the coach's
+    # hip-shift rule thresholds it)
+    n_lat = 1 if (theta_pred is not None and w.lateral_sigma_m > 0) else 0
+    n_rows = ns + n_pairs + n_anchor + n_level + n_lat
     nl0 = ns + n_pairs + n_anchor
+    nt0 = nl0 + n_level
+    if n_lat:
+        from station.fit.body_model import DOF as _DOF
+        _ix, _iy, _iyaw = _DOF["root_tx"], _DOF["root_ty"], _DOF["root_yaw"]
+        lat_dir = np.array([-np.sin(theta_pred[_iyaw]), np.cos(theta_pred[_iyaw]), 0.0])
+        lat_target = theta_pred[_ix] * lat_dir[0] + theta_pred[_iy] * lat_dir[1]
     seg1 = np.empty(n_rows, dtype=np.int32)
     seg2 = np.full(n_rows, -1, dtype=np.int32)
     x1 = np.empty((n_rows, 3))
@@ -403,6 +416,10 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     prior_w = np.zeros(N_DOF)
     prior_w[_HAS_PRIOR] = w.prior / DOF_PRIOR_SIGMA[_HAS_PRIOR] ** 2
     temporal_w = np.where(_ANGLE, 1.0 / w.temporal_sigma_rad ** 2, 1.0 / w.temporal_sigma_m ** 2)
+    if w.roll_temporal_sigma_rad > 0:
+        # the pelvis's roll tilts the hip axis, which the hip-shift angle projects onto: 1 deg
+        # of roll noise is ~15 mm of shift; roll changes slowly in these lifts
+        temporal_w[_ROLL] = 1.0 / w.roll_temporal_sigma_rad ** 2
     limit_w = 1.0 / w.limit_sigma_rad ** 2
     lam = w.damping
     step_cap = np.where(_ANGLE, w.max_step_rad, w.max_step_m)
@@ -462,6 +479,12 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
             x2[nl0] = 0.5 * (ca[hr] + cb[hr])
             res[nl0] = x1[nl0, 2] - x2[nl0, 2]
             rw[nl0] = 1.0 / w.level_sigma_m ** 2
+        if n_lat:
+            seg1[nt0] = 0
+            x1[nt0] = ws.seg_t[0]
+            n1[nt0] = lat_dir
+            res[nt0] = float(ws.seg_t[0] @ lat_dir) - lat_target
+            rw[nt0] = 1.0 / w.lateral_sigma_m ** 2
         K.dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, ws.twist, SEG_CHAIN, ws.A, ws.b)
         if implement == "bar" and w.bar_pull > 0:
             _bar_rows(body, ca, cb, pts, cap_idx, dist, normal, n_cap, data_weight * w.bar_pull,
