@@ -280,7 +280,8 @@ def _bar_rows(body: BodyModel, ca, cb, pts, cap_idx, dist, normal, bar_cap: int,
 
 
 def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
-                ws: Workspace, weights: FitWeights = FitWeights(), beyond_m: float = 0.08) -> int:
+                ws: Workspace, weights: FitWeights = FitWeights(), beyond_m: float = 0.08,
+                max_tilt: float = 0.3, min_grip_m: float = 0.25, max_grip_m: float = 1.1) -> int:
     """How many points lie on the line through the hands, beyond the hands (where no body
     part is): the evidence that a bar is held."""
     ca, cb = _posed(body, theta, ws)
@@ -292,6 +293,10 @@ def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
     if half < 1e-6:
         return 0
     d /= 2 * half
+    # a bar is held level, in a grip between a snatch and a close grip: hands placed
+    # otherwise (arms wrong or no bar) are no evidence
+    if abs(float(d[2])) > max_tilt or not (min_grip_m <= 2 * half <= max_grip_m):
+        return 0
     rel = points_floor_m - 0.5 * (pl + pr)
     s = rel @ d
     perp = np.linalg.norm(rel - s[:, None] * d, axis=1)

@@ -56,7 +56,8 @@ _D = math.pi / 180
 _LIMB_HYPOTHESES = {
     "arm": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
-        (40, 10, 90), (-30, 10, 8), (60, 45, 30), (25, -20, 15), (10, -15, 40))),
+        (40, 10, 90), (-30, 10, 8), (60, 45, 30), (25, -20, 15), (10, -15, 40),
+        (0, 30, 40), (-30, 40, 40), (30, 30, 10), (120, 40, 20))),
     # both arms at once, hands together at the midline (a kettlebell's grip): swing heights
     "arms": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (15, -10, 10), (40, -8, 10), (70, -6, 10), (100, -5, 10), (-10, -10, 10))),
@@ -88,6 +89,8 @@ class TrackerConfig:
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
     bar_min_points: int = 12               # points along the hands' line beyond the hands
     partial_cloud_fraction: float = 0.5    # fewer points than this x usual: coast this frame
+    probe_iterations: int = 3              # one limb hypothesis per frame (0 = off)
+    bar_on_frames: int = 6                 # support in this many frames in a row: a bar
     bar_keep_frames: int = 90              # frames without support before a bar is dropped
     held_min_points: int = 25              # points only a kettlebell / dumbbells explain
     start_still_frames: int = 5            # upright and still this many frames before a start
@@ -209,6 +212,8 @@ class Tracker:
         self.anchors: np.ndarray | None = None
         self._bar = False
         self._bar_miss = 0
+        self._bar_seen = 0
+        self._probe_i = 0
         self._n_ref = 0.0
         self._held: str | None = None        # "kettlebell" / "dumbbells" for this track
         self._held_votes: dict = {}
@@ -327,6 +332,36 @@ class Tracker:
                     cur = r
         return cur.theta
 
+    def _probe(self, frame: FrameData, fit: FitResult, pred: np.ndarray) -> FitResult:
+        """One limb hypothesis per frame, in turn (arms, legs; both arms together when a
+        kettlebell is held), kept when it lowers the energy: a limb stuck in a wrong local
+        minimum (parked behind the torso, swung past its points) is found again within about
+        a second, at a steady small cost per frame instead of a costly search now and then."""
+        probes = self._probes()
+        limb, vals = probes[self._probe_i % len(probes)]
+        self._probe_i += 1
+        th = fit.theta.copy()
+        for part in (("arm_l", "arm_r") if limb == "arms" else (limb,)):
+            for dof, v in zip(_LIMB_DOFS[part], vals):
+                th[DOF[dof]] = v
+        r = fit_frame(self.body, frame, th, pred, self.config.weights,
+                      n_iter=self.config.probe_iterations, ws=self._ws,
+                      anchors_floor_m=self.anchors, implement=self.implement)
+        if r.energy < fit.energy and (not self._bar or bar_support(
+                self.body, r.theta, frame.points_floor_m, self._ws, self.config.weights)
+                >= 0.5 * bar_support(self.body, fit.theta, frame.points_floor_m, self._ws,
+                                     self.config.weights)):
+            return r
+        return fit
+
+    def _probes(self) -> list:
+        out = []
+        for limb in ("arm_l", "arm_r", "leg_l", "leg_r"):
+            out += [(limb, v) for v in _LIMB_HYPOTHESES[limb[:3]]]
+        if self._held == "kettlebell":
+            out += [("arms", v) for v in _LIMB_HYPOTHESES["arms"]] * 2
+        return out
+
     def _ready_to_start(self, frame: FrameData, cloud: PersonCloud, h: float) -> bool:
         """Upright, whole (not cut by the image's sides) and standing still for a few frames:
         someone walking in is not initialised mid-stride (their feet would be anchored where
@@ -352,6 +387,8 @@ class Tracker:
         # blob lower it for good, and that is no reason to search
         if (fit.inlier_fraction < self._inlier_ref - cfg.recover_inlier_drop
                 or fit.mean_abs_residual_m > cfg.recover_residual_m):
+            if self._held == "kettlebell":   # both hands on the handle: move them together
+                return ("arms", "arm_l", "arm_r", "leg_l", "leg_r")
             return ("arm_l", "arm_r", "leg_l", "leg_r")
         vis = fit.seg_visibility
         out = []
@@ -359,6 +396,8 @@ class Tracker:
             facing, _, occluded, _ = vis[SEG[seg]]
             if facing >= 5 and occluded > cfg.recover_hidden_fraction * facing:
                 out.append(limb)
+        if out and self._held == "kettlebell":
+            out.insert(0, "arms")
         return tuple(out)
 
     @property
@@ -408,9 +447,14 @@ class Tracker:
             self._bar = False
             return
         if self._bar_present(frame, theta):
-            self._bar = True
+            # switched on only after a few frames in a row (or from the start): arms fitted
+            # wrong can line up body points for a frame or two
+            self._bar_seen += 1
+            if self._bar or self._bar_seen >= cfg.bar_on_frames or self.state == "initialising":
+                self._bar = True
             self._bar_miss = 0
-        elif self._bar:
+        else:
+            self._bar_seen = 0
             self._bar_miss += 1
             if self._bar_miss > cfg.bar_keep_frames:
                 self._bar = False
@@ -513,6 +557,10 @@ class Tracker:
                 self._since_search = 0
                 t2 = time.perf_counter()
                 timings["fit"] = (t2 - t1) * 1e3
+        if self.state == "tracking" and not partial and cfg.probe_iterations > 0:
+            fit = self._probe(frame, fit, pred)
+            t2 = time.perf_counter()
+            timings["fit"] = (t2 - t1) * 1e3
         self._since_search += 1
         if partial:
             pass
