@@ -46,8 +46,8 @@ def zone_for(take) -> LiftingZone:
                        depth_m=z.depth_m, max_height_m=z.height_m)
 
 
-def run_scenario(name: str, max_frames: int | None) -> dict:
-    take = build(get_scenario(name))
+def run_scenario(name: str, max_frames: int | None, scenario=None) -> dict:
+    take = build(scenario or get_scenario(name))
     n = take.n_frames if max_frames is None else min(max_frames, take.n_frames)
     pipe = Pipeline(zone=zone_for(take), seed=take.scenario.seed)
     per_joint_err = []
@@ -129,12 +129,44 @@ def warm_start_s() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+SWEEP_BASES = ("rdl_clean", "rdl_rounded_back")
+SWEEP_HEIGHTS_M = (1.0, 1.3, 1.6, 1.9, 2.1)
+SWEEP_YAWS_DEG = (0.0, 45.0)
+
+
+def mount_sweep(max_frames: int | None) -> None:
+    """Where should the camera go? The same lifters and motions (clean RDLs, and RDLs whose
+    back rounds 32°) rendered from every mount height, facing the mirror and turned 45°:
+    only the mount differs between rows."""
+    from dataclasses import replace
+
+    rows = defaultdict(list)
+    for base in SWEEP_BASES:
+        for yaw in SWEEP_YAWS_DEG:
+            for h in SWEEP_HEIGHTS_M:
+                sc = replace(get_scenario(base), mount_height_m=h, pitch_down_deg=None, yaw_deg=yaw,
+                             name=f"{base}@{h:.1f}m/{yaw:.0f}deg")
+                t0 = time.perf_counter()
+                r = run_scenario(sc.name, max_frames, scenario=sc)
+                print(f"  {sc.name}: {r['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+                rows[(h, yaw)].append(r)
+    print(_header("Mount sweep: rdl_clean + rdl_rounded_back, only the camera height (and lifter yaw) differ"))
+    for yaw in SWEEP_YAWS_DEG:
+        for h in SWEEP_HEIGHTS_M:
+            print(_row(f"{h:.1f} m, lifter yaw {yaw:.0f}", rows[(h, yaw)]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenarios", help="comma-separated names (default: the whole library)")
     ap.add_argument("--max-frames", type=int, help="frames per scenario (default: all)")
     ap.add_argument("--json", help="also write the figures as JSON here")
+    ap.add_argument("--mount-sweep", action="store_true",
+                    help="only the controlled mount comparison: the same takes seen from 1.0-2.1 m, facing and turned")
     args = ap.parse_args()
+    if args.mount_sweep:
+        mount_sweep(args.max_frames)
+        return
     names = args.scenarios.split(",") if args.scenarios else [s.name for s in SCENARIOS]
 
     results = []
