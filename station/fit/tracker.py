@@ -86,6 +86,7 @@ class TrackerConfig:
     init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
     anchor_max_height_ratio: float = 0.065  # ankles higher than this x stature: not standing
+    anchor_max_pitch_rad: float = 0.35     # pelvis pitch beyond which anchors stay put
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
     bar_min_points: int = 12               # points along the hands' line beyond the hands
     partial_cloud_fraction: float = 0.5    # fewer points than this x usual: coast this frame
@@ -93,8 +94,8 @@ class TrackerConfig:
     bar_on_frames: int = 6                 # support in this many frames in a row: a bar
     bar_keep_frames: int = 90              # frames without support before a bar is dropped
     held_min_points: int = 25              # points only a kettlebell / dumbbells explain
-    start_still_frames: int = 5            # upright and still this many frames before a start
-    start_max_speed_m: float = 0.02        # head movement per frame that still counts as still
+    start_still_frames: int = 2            # upright and still over this many frames (3 views)
+    start_max_speed_m: float = 0.02        # head within this of where it was: still
     border_margin_px: int = 2              # a blob touching the image's side: not whole yet
     reseed_after_frames: int = 15          # poor fit this long while upright: start afresh
     reseed_residual_m: float = 0.024
@@ -219,8 +220,7 @@ class Tracker:
         self._held_votes: dict = {}
         self._since_search = 0
         self._inlier_ref = 1.0
-        self._last_head = None
-        self._still = 0
+        self._heads: list = []
         self._poor = 0
 
     @property
@@ -372,11 +372,18 @@ class Tracker:
         z = frame.points_floor_m[:, 2]
         head = np.median(frame.points_floor_m[z > 0.9 * h, :2], axis=0)
         whole = len(u) > 0 and u.min() >= cfg.border_margin_px and u.max() < w - cfg.border_margin_px
-        still = (self._last_head is not None
-                 and float(np.linalg.norm(head - self._last_head)) < cfg.start_max_speed_m)
-        self._last_head = head
-        self._still = self._still + 1 if (whole and still) else 0
-        return self._still >= cfg.start_still_frames
+        # still = the head stays within start_max_speed_m of where it was start_still_frames
+        # frames ago, and moved less than that each frame: someone swaying on the spot starts,
+        # someone walking in (3+ cm per frame) does not
+        hist = self._heads
+        step_ok = bool(hist) and float(np.linalg.norm(head - hist[-1])) < cfg.start_max_speed_m
+        if not (whole and (step_ok or cfg.start_still_frames == 0)):
+            hist.clear()
+        hist.append(head)
+        del hist[:-(cfg.start_still_frames + 1)]
+        if len(hist) < cfg.start_still_frames + 1:
+            return False
+        return all(float(np.linalg.norm(h - hist[0])) < cfg.start_max_speed_m for h in hist[1:])
 
     def _suspect_limbs(self, fit: FitResult) -> tuple[str, ...]:
         """Limbs worth re-seeding: all when the fit explains the cloud poorly; an arm whose
@@ -505,6 +512,7 @@ class Tracker:
         timings["prepare"] = (t1 - t0) * 1e3
 
         partial = False
+        pred = None
         if self.state in ("searching", "lost"):
             h = _upright_height(frame.points_floor_m, cfg, person_height_m)
             if h is None or not self._ready_to_start(frame, cloud, h):
@@ -545,7 +553,7 @@ class Tracker:
                                else self._n_ref + 0.1 * (n_now - self._n_ref))
         t2 = time.perf_counter()
         timings["fit"] = (t2 - t1) * 1e3
-        if (self.state == "tracking" and not partial
+        if (self.state in ("tracking", "initialising") and not partial and pred is not None
                 and self._since_search >= cfg.recover_every_frames):
             limbs = self._suspect_limbs(fit)
             if limbs:
@@ -557,7 +565,8 @@ class Tracker:
                 self._since_search = 0
                 t2 = time.perf_counter()
                 timings["fit"] = (t2 - t1) * 1e3
-        if self.state == "tracking" and not partial and cfg.probe_iterations > 0:
+        if (self.state in ("tracking", "initialising") and not partial
+                and cfg.probe_iterations > 0):
             fit = self._probe(frame, fit, pred)
             t2 = time.perf_counter()
             timings["fit"] = (t2 - t1) * 1e3
@@ -577,7 +586,11 @@ class Tracker:
 
             if self._init_count >= cfg.init_frames:
                 self._finish_init(frame)
-        elif self.state == "tracking" and not partial:
+        elif (self.state == "tracking" and not partial
+              and abs(fit.theta[DOF["root_pitch"]]) < cfg.anchor_max_pitch_rad):
+            # the feet anchors follow the fit only while the trunk is nearly upright: bent
+            # over, the fitted ankles are pulled about by the hinge and the anchors would
+            # drift with them
             self._update_anchors(fit)
         # a poor fit for a while, and the person stands upright: start afresh
         if self.state == "tracking" and not partial:
