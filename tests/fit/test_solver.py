@@ -123,3 +123,54 @@ def test_fit_from_truth_stays():
         fr = prepare_frame(render_cloud(body, th, seed=5))
         r = fit_frame(body, fr, th, n_iter=6)
         assert np.linalg.norm(r.points_floor_m - skeleton_points_floor(body, th), axis=1).max() < 0.01
+
+
+def test_implement_capsules_geometry():
+    """Kettlebell: one sphere below the grips, on the shoulders -> hands line, carried by both
+    forearms; dumbbells: a capsule across each hand, perpendicular to its forearm; bar: the
+    line through the grips, carried by no segment."""
+    from station.fit.body_model import SEG
+    from station.fit.solver import Workspace, _posed, implement_capsules
+    body = build_body()
+    th = make_pose("hinge")
+    w = FitWeights()
+    ws = Workspace()
+    ca, cb = _posed(body, th, ws)
+    hl, hr = body.hand_caps
+    gl, gr = 0.5 * (ca[hl] + cb[hl]), 0.5 * (ca[hr] + cb[hr])
+    a, b, r, s1, s2 = implement_capsules(body, ca, cb, ws.seg_R, "kettlebell", w)
+    assert a.shape == (1, 3) and np.allclose(a, b) and r[0] == w.bell_radius_m
+    assert (s1[0], s2[0]) == (SEG["forearm_l"], SEG["forearm_r"])
+    sh = 0.5 * (ca[body.upper_arm_caps[0]] + ca[body.upper_arm_caps[1]])
+    m = 0.5 * (gl + gr)
+    d = (m - sh) / np.linalg.norm(m - sh)
+    np.testing.assert_allclose(a[0], m + w.bell_drop_m * d, atol=1e-12)
+    a, b, r, s1, s2 = implement_capsules(body, ca, cb, ws.seg_R, "dumbbells", w)
+    assert a.shape == (2, 3) and list(s1) == [SEG["forearm_l"], SEG["forearm_r"]] and list(s2) == [-1, -1]
+    for k, cap in enumerate((hl, hr)):
+        fore = cb[cap] - ca[cap]
+        assert abs(np.dot(a[k] - b[k], fore)) < 1e-9
+        np.testing.assert_allclose(0.5 * (a[k] + b[k]), (gl, gr)[k], atol=1e-12)
+    a, b, r, s1, s2 = implement_capsules(body, ca, cb, ws.seg_R, "bar", w)
+    assert s1[0] == -1 and np.linalg.norm(np.cross(a[0] - b[0], gl - gr)) < 1e-9
+    assert implement_capsules(body, ca, cb, ws.seg_R, None, w)[0].shape == (0, 3)
+
+
+def test_bar_support_needs_a_level_grip():
+    """Points beyond the hands on their line count as a bar only if the hands are level (a
+    wrongly fitted arm must not conjure a bar out of body points)."""
+    from station.fit.body_model import DOF
+    from station.fit.solver import Workspace, _posed, bar_support
+    body = build_body()
+    th = make_pose("hinge")
+    ws = Workspace()
+    ca, cb = _posed(body, th, ws)
+    hl, hr = body.hand_caps
+    gl, gr = 0.5 * (ca[hl] + cb[hl]), 0.5 * (ca[hr] + cb[hr])
+    d = (gl - gr) / np.linalg.norm(gl - gr)
+    s = np.concatenate([np.linspace(0.35, 0.9, 20), -np.linspace(0.35, 0.9, 20)])
+    pts = 0.5 * (gl + gr) + s[:, None] * d
+    assert bar_support(body, th, pts, ws) == 40
+    tilted = th.copy()
+    tilted[DOF["shoulder_l_flex"]] += 60 * DEG       # one hand far above the other
+    assert bar_support(body, tilted, pts, ws) == 0

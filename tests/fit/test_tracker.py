@@ -81,3 +81,38 @@ def test_reset():
     assert trk.state == "initialising"
     trk.reset()
     assert trk.state == "searching" and trk.shape is None
+
+
+def test_start_on_a_swaying_person():
+    """Someone standing but swaying a little (5 mm per frame) starts after 3 views."""
+    shape = Shape(1.75)
+    body = build_body(shape)
+    trk = Tracker()
+    states = []
+    for i in range(5):
+        th = make_pose("standing", shape)
+        th[DOF["root_tx"]] += 0.005 * (i % 2)
+        states.append(trk.update(render_cloud(body, th, seed=i)).state)
+    assert states[:2] == ["searching"] * 2 and states[2] == "initialising", states
+
+
+def test_partial_cloud_coasts():
+    """A frame whose cloud suddenly lost most of the person (the segmenter dropped the upper
+    body) does not fold the body onto what is left: the pose coasts on the prediction."""
+    shape = Shape(1.8)
+    body = build_body(shape)
+    trk = Tracker(TrackerConfig(init_frames=5, start_still_frames=0))
+    T = default_camera()
+    for i in range(20):   # upright start, down into a hinge, held (no velocity to coast on)
+        th = _hinge(shape, min(1.0, max(0.0, (i - 8) / 5)))
+        r = trk.update(render_cloud(body, th, T, seed=i))
+    assert r.state == "tracking"
+    before = trk.theta.copy()
+    full = render_cloud(body, th, T, seed=99)
+    pts_floor = apply(T, full.points_cam_m)
+    keep = pts_floor[:, 2] < 0.55                       # legs only
+    from dataclasses import replace
+    part = replace(full, points_cam_m=full.points_cam_m[keep], pixels_uv=full.pixels_uv[keep])
+    r = trk.update(part)
+    assert r.tracked
+    assert np.abs(trk.theta - before).max() < 0.05
