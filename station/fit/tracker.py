@@ -266,7 +266,15 @@ class Tracker:
         K.nearest_capsule(frame.points_floor_m, ca, cb, body.cap_ra, body.cap_rb, idx, dist, nrm)
         caps = [body.cap_names.index(c) for c in _BUILD_CAPS]
         sel = np.isin(idx, caps) & (np.abs(dist) < 0.06)
-        if np.sum(sel) < 50:
+        # the sides (the silhouette's edges: surface normal across the camera ray) measure
+        # the radius; the front does not, as the pose shifts the model onto it (a thick
+        # person fitted thin is placed too near the camera)
+        ray = frame.points_floor_m - frame.cam_pos_floor_m
+        ray /= np.maximum(np.linalg.norm(ray, axis=1, keepdims=True), 1e-9)
+        side = sel & (np.abs(np.sum(ray * nrm, axis=1)) < 0.5)
+        if np.sum(side) >= 30:
+            sel = side
+        elif np.sum(sel) < 50:
             return
         r_mean = float(np.mean((body.cap_ra[caps] + body.cap_rb[caps]) / 2))
         self._build_ratios.append(body.shape.build * (1.0 + float(np.median(dist[sel])) / r_mean))
