@@ -57,7 +57,8 @@ _LIMB_HYPOTHESES = {
     "arm": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
         (40, 10, 90), (-30, 10, 8), (60, 45, 30), (25, -20, 15), (10, -15, 40),
-        (0, 30, 40), (-30, 40, 40), (30, 30, 10), (120, 40, 20))),
+        (0, 30, 40), (-30, 40, 40), (30, 30, 10), (120, 40, 20),
+        (90, -25, 10), (120, -20, 10))),   # reaching across the body (a twisting toe touch)
     # both arms at once, hands together at the midline (a kettlebell's grip): swing heights
     "arms": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (15, -10, 10), (40, -8, 10), (70, -6, 10), (100, -5, 10), (-10, -10, 10))),
@@ -215,6 +216,7 @@ class Tracker:
         self._bar_miss = 0
         self._bar_seen = 0
         self._probe_i = 0
+        self._reseeded: set = set()
         self._n_ref = 0.0
         self._held: str | None = None        # "kettlebell" / "dumbbells" for this track
         self._held_votes: dict = {}
@@ -329,16 +331,42 @@ class Tracker:
                     if self._bar else 0.0)
         for limb in limbs:
             for vals in _LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]:
-                th = cur.theta.copy()
-                for part in (("arm_l", "arm_r") if limb == "arms" else (limb,)):
-                    for dof, v in zip(_LIMB_DOFS[part], vals):
-                        th[DOF[dof]] = v
-                r = fit_frame(self.body, frame, th, theta_pred, w, n_iter=n_iter, **kw)
-                if r.energy < cur.energy and (
-                        not self._bar
-                        or bar_support(self.body, r.theta, frame.points_floor_m, self._ws, w) >= bar_need):
+                r = self._try_limb(frame, cur, theta_pred, limb, vals, n_iter, bar_need)
+                if r is not None:
                     cur = r
         return cur.theta
+
+    def _try_limb(self, frame: FrameData, cur: FitResult, pred: np.ndarray | None, limb: str,
+                  vals: tuple, n_iter: int, bar_need: float = 0.0) -> FitResult | None:
+        """Fit `cur` with one limb set to a hypothesis; the fit if it lowers the energy.
+
+        The limb's own DOFs are left out of the temporal term on both sides of the
+        comparison: the hypothesis is a re-seed, not a motion, and an arm that really
+        swung 2 rad since the last frame would otherwise never be taken back (the temporal
+        cost of the jump outweighs the points it explains). Re-seeded DOFs are remembered
+        (self._reseeded) so that their velocity is reset."""
+        w = self.config.weights
+        kw = dict(ws=self._ws, implement=self.implement, anchors_floor_m=self.anchors)
+        idx = [DOF[d] for part in (("arm_l", "arm_r") if limb == "arms" else (limb,))
+               for d in _LIMB_DOFS[part]]
+        th = cur.theta.copy()
+        th[idx] = np.tile(vals, len(idx) // len(vals))
+        if pred is not None:
+            pred_h = pred.copy()
+            pred_h[idx] = th[idx]
+            pred_c = pred.copy()
+            pred_c[idx] = cur.theta[idx]
+            e_cur = fit_frame(self.body, frame, cur.theta, pred_c, w, n_iter=0, **kw).energy
+        else:
+            pred_h, e_cur = None, cur.energy
+        r = fit_frame(self.body, frame, th, pred_h, w, n_iter=n_iter, **kw)
+        if r.energy >= e_cur:
+            return None
+        if self._bar and bar_support(self.body, r.theta, frame.points_floor_m, self._ws,
+                                     w) < bar_need:
+            return None
+        self._reseeded.update(idx)
+        return r
 
     def _probe(self, frame: FrameData, fit: FitResult, pred: np.ndarray) -> FitResult:
         """One limb hypothesis per frame, in turn (arms, legs; both arms together when a
@@ -348,19 +376,10 @@ class Tracker:
         probes = self._probes()
         limb, vals = probes[self._probe_i % len(probes)]
         self._probe_i += 1
-        th = fit.theta.copy()
-        for part in (("arm_l", "arm_r") if limb == "arms" else (limb,)):
-            for dof, v in zip(_LIMB_DOFS[part], vals):
-                th[DOF[dof]] = v
-        r = fit_frame(self.body, frame, th, pred, self.config.weights,
-                      n_iter=self.config.probe_iterations, ws=self._ws,
-                      anchors_floor_m=self.anchors, implement=self.implement)
-        if r.energy < fit.energy and (not self._bar or bar_support(
-                self.body, r.theta, frame.points_floor_m, self._ws, self.config.weights)
-                >= 0.5 * bar_support(self.body, fit.theta, frame.points_floor_m, self._ws,
-                                     self.config.weights)):
-            return r
-        return fit
+        need = (0.5 * bar_support(self.body, fit.theta, frame.points_floor_m, self._ws,
+                                  self.config.weights) if self._bar else 0.0)
+        r = self._try_limb(frame, fit, pred, limb, vals, self.config.probe_iterations, need)
+        return fit if r is None else r
 
     def _probes(self) -> list:
         out = []
@@ -521,6 +540,7 @@ class Tracker:
 
         partial = False
         pred = None
+        self._reseeded = set()
         if self.state in ("searching", "lost"):
             h = _upright_height(frame.points_floor_m, cfg, person_height_m)
             if h is None or not self._ready_to_start(frame, cloud, h):
@@ -567,7 +587,10 @@ class Tracker:
             if limbs:
                 th = self._limb_search(frame, fit.theta, pred, limbs=limbs, n_iter=3)
                 if not np.array_equal(th, fit.theta):
-                    fit = fit_frame(self.body, frame, th, pred, cfg.weights, n_iter=2,
+                    pred2 = pred.copy()
+                    ix = sorted(self._reseeded)
+                    pred2[ix] = th[ix]
+                    fit = fit_frame(self.body, frame, th, pred2, cfg.weights, n_iter=2,
                                     ws=self._ws, anchors_floor_m=self.anchors,
                                     implement=self.implement)
                 self._since_search = 0
@@ -585,7 +608,10 @@ class Tracker:
             self._inlier_ref += 0.05 * (fit.inlier_fraction - self._inlier_ref)
         else:
             self._inlier_ref = fit.inlier_fraction
-        self.theta_prev = self.theta if self.state == "tracking" else None
+        self.theta_prev = self.theta.copy() if self.state == "tracking" else None
+        if self.theta_prev is not None and self._reseeded:
+            ix = sorted(self._reseeded)      # re-seeded limbs: no velocity to extrapolate
+            self.theta_prev[ix] = fit.theta[ix]
         self.theta = fit.theta
 
         if self.state == "initialising":
