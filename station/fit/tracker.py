@@ -330,15 +330,19 @@ class Tracker:
         bar_need = (0.5 * bar_support(self.body, theta, frame.points_floor_m, self._ws, w)
                     if self._bar else 0.0)
         for limb in limbs:
+            e_cur = None   # the current pose's energy without this limb's temporal term
             for vals in _LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]:
-                r = self._try_limb(frame, cur, theta_pred, limb, vals, n_iter, bar_need)
+                r, e_cur = self._try_limb(frame, cur, theta_pred, limb, vals, n_iter, bar_need,
+                                          e_cur)
                 if r is not None:
-                    cur = r
+                    cur, e_cur = r, None
         return cur.theta
 
     def _try_limb(self, frame: FrameData, cur: FitResult, pred: np.ndarray | None, limb: str,
-                  vals: tuple, n_iter: int, bar_need: float = 0.0) -> FitResult | None:
-        """Fit `cur` with one limb set to a hypothesis; the fit if it lowers the energy.
+                  vals: tuple, n_iter: int, bar_need: float = 0.0,
+                  e_cur: float | None = None) -> tuple[FitResult | None, float]:
+        """Fit `cur` with one limb set to a hypothesis; (the fit if it lowers the energy
+        else None, cur's comparable energy: pass it back for the same limb and cur).
 
         The limb's own DOFs are left out of the temporal term on both sides of the
         comparison: the hypothesis is a re-seed, not a motion, and an arm that really
@@ -354,19 +358,20 @@ class Tracker:
         if pred is not None:
             pred_h = pred.copy()
             pred_h[idx] = th[idx]
-            pred_c = pred.copy()
-            pred_c[idx] = cur.theta[idx]
-            e_cur = fit_frame(self.body, frame, cur.theta, pred_c, w, n_iter=0, **kw).energy
+            if e_cur is None:
+                pred_c = pred.copy()
+                pred_c[idx] = cur.theta[idx]
+                e_cur = fit_frame(self.body, frame, cur.theta, pred_c, w, n_iter=0, **kw).energy
         else:
             pred_h, e_cur = None, cur.energy
         r = fit_frame(self.body, frame, th, pred_h, w, n_iter=n_iter, **kw)
         if r.energy >= e_cur:
-            return None
+            return None, e_cur
         if self._bar and bar_support(self.body, r.theta, frame.points_floor_m, self._ws,
                                      w) < bar_need:
-            return None
+            return None, e_cur
         self._reseeded.update(idx)
-        return r
+        return r, e_cur
 
     def _probe(self, frame: FrameData, fit: FitResult, pred: np.ndarray) -> FitResult:
         """One limb hypothesis per frame, in turn (arms, legs; both arms together when a
@@ -378,7 +383,7 @@ class Tracker:
         self._probe_i += 1
         need = (0.5 * bar_support(self.body, fit.theta, frame.points_floor_m, self._ws,
                                   self.config.weights) if self._bar else 0.0)
-        r = self._try_limb(frame, fit, pred, limb, vals, self.config.probe_iterations, need)
+        r, _ = self._try_limb(frame, fit, pred, limb, vals, self.config.probe_iterations, need)
         return fit if r is None else r
 
     def _probes(self) -> list:
