@@ -49,10 +49,15 @@ class SpineBaseline:
         self._samples: list[float] = []
         self.value_deg: float | None = None
 
-    def update(self, points_cam_m: np.ndarray, up_cam: np.ndarray) -> float:
-        """Feed one tracked skeleton; returns the baseline in force (a provisional one at first)."""
+    def update(self, points_cam_m: np.ndarray, up_cam: np.ndarray, learn: bool = True) -> float:
+        """Feed one tracked skeleton; returns the baseline in force (a provisional one at first).
+
+        learn: False while the tracker is still initialising (the fit is settling and the
+        person may still be stepping into place), so only a settled track sets the baseline.
+        """
         raw = float(spine_flexion_raw_deg(points_cam_m))
-        if self.value_deg is None and float(trunk_inclination_deg(points_cam_m, up_cam)) < self.max_trunk_deg:
+        if (learn and self.value_deg is None
+                and float(trunk_inclination_deg(points_cam_m, up_cam)) < self.max_trunk_deg):
             self._samples.append(raw)
             if len(self._samples) >= self.frames_needed:
                 self.value_deg = float(np.median(self._samples))
@@ -111,7 +116,7 @@ class Pipeline:
                 self.spine.reset()
         elif self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
-            baseline = self.spine.update(skel.points_cam_m, up)
+            baseline = self.spine.update(skel.points_cam_m, up, learn=track.state == "tracking")
             a = contract_angles(skel.points_cam_m, up, baseline)
             angles = {k: float(a[k]) for k in ANGLES}
         if self.form is not None:
