@@ -7,7 +7,6 @@ athlete and the camera exercise the same code.
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,8 +206,3 @@ def analyze_recording(path: str | Path, out_path: str | Path | None, exercise: s
     if out_path is not None:
         Path(out_path).write_text(json.dumps(doc, separators=(",", ":")))
     return doc
-
-
-def fps_of(values_ms: list[float]) -> float:
-    m = float(np.mean(values_ms)) if values_ms else math.nan
-    return 1000.0 / m if m > 0 else math.nan

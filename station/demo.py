@@ -10,7 +10,6 @@ it falls back to headless with a message.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from station.config import StationConfig, load_station_config
 from station.live import RunStats, Station

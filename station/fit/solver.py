@@ -29,7 +29,6 @@ the 32 DOFs; the 32x32 system is solved with NumPy. Geometry is float64 in the f
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -22,7 +22,7 @@ import numpy as np
 
 from station.fit import _kernels as K
 from station.fit.body_model import (
-    DOF, N_DOF, SEG, BodyModel, Shape, build_body, neutral_pose,
+    DOF, SEG, BodyModel, Shape, build_body, neutral_pose,
 )
 from station.fit.solver import (
     FitResult, FitWeights, FrameData, Workspace, bar_support, fit_frame, implement_support,

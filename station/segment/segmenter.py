@@ -29,7 +29,7 @@ from station.segment import _kernels as K
 from station.segment.background import BackgroundModel, BackgroundParams
 from station.segment.floor import FloorParams, FloorQuality, FloorTracker
 from station.segment.person import (BlobParams, LiftingZone, choose_person, merge_candidates,
-                                    merge_person, person_like, with_members)
+                                    merge_person, with_members)
 
 __all__ = ["Segmenter", "SegmentResult", "LiftingZone", "SegmenterParams", "sorting_network"]
 

@@ -31,7 +31,7 @@ pose_free_root(props, FreeRootParams)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 

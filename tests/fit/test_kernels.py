@@ -152,7 +152,7 @@ def test_distance_transform(shape, fill):
 
 @pytest.mark.parametrize("variant", ["normal", "empty_mask", "no_depth", "no_samples", "floor_band"])
 def test_model_to_data_term(variant):
-    from tests.fit.selfrender import default_camera, render_cloud
+    from tests.fit.selfrender import render_cloud
     from station.fit.solver import prepare_frame
     body = build_body()
     th = neutral_pose(body.shape)

@@ -12,7 +12,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from station.model import SKELETON_INDEX  # noqa: E402
 from station.overlay.layout import (  # noqa: E402
-    FADE_S, Circle, Health, Line, OverlayMemory, Polygon, Rect, Text, View, bbox, choose_screen, layout,
+    FADE_S, Circle, Health, Line, OverlayMemory, Polygon, Text, bbox, choose_screen, layout,
     remember, tagged, union_box,
 )
 from station.overlay.screen import Screen  # noqa: E402

@@ -1,7 +1,6 @@
 """D435 sensor model: kernels == NumPy twins; noise grows as z²; invalid band; quantisation."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
