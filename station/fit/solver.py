@@ -29,6 +29,7 @@ the 32 DOFs; the 32x32 system is solved with NumPy. Geometry is float64 in the f
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,6 +80,11 @@ class FitWeights:
     bell_drop_m: float = 0.17
     dumbbell_half_length_m: float = 0.09
     dumbbell_radius_m: float = 0.055
+    # a knee flexed this far beyond its hip (the heel at the buttock with the thigh down) is
+    # no lifting posture: a shank folded behind the thigh hides in the occluded far leg of a
+    # person seen side-on. Soft, one-sided, per leg (0 = off)
+    knee_fold_margin_rad: float = 1.0
+    knee_fold_sigma_rad: float = 0.1
     damping: float = 1e-3
     max_step_rad: float = 0.35
     max_step_m: float = 0.15
@@ -129,6 +135,24 @@ def prepare_frame(cloud: PersonCloud, max_points: int = 1500,
         fx=float(intr.fx), fy=float(intr.fy), cx=float(intr.ppx), cy=float(intr.ppy),
         mask=mask, depth_m=np.ascontiguousarray(cloud.depth_m, dtype=np.float32),
         near_u=nu, near_v=nv)
+
+
+def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
+    """The depth image's noise (m, one sigma) inside the person mask, from second
+    differences along rows and columns (a smooth surface's slope cancels; its curvature is
+    small at these pixel spacings): 1.4826 x median |d[i-1] - 2 d[i] + d[i+1]| / sqrt(6).
+    NaN when the mask has too few runs of three pixels."""
+    d = np.asarray(depth_m, dtype=np.float64)
+    m = np.asarray(mask, dtype=bool) & np.isfinite(d) & (d > 0)
+    parts = []
+    mh = m[:, :-2] & m[:, 1:-1] & m[:, 2:]
+    parts.append((d[:, :-2] - 2.0 * d[:, 1:-1] + d[:, 2:])[mh])
+    mv = m[:-2] & m[1:-1] & m[2:]
+    parts.append((d[:-2] - 2.0 * d[1:-1] + d[2:])[mv])
+    s = np.concatenate(parts)
+    if len(s) < 30:
+        return math.nan
+    return float(1.4826 * np.median(np.abs(s)) / math.sqrt(6.0))
 
 
 @dataclass
@@ -324,6 +348,13 @@ _FINITE_HI = np.isfinite(DOF_UPPER)
 _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
 _ROLL = 4  # root_roll (body_model._DOF_TABLE)
 
+def _knee_hip_pairs():
+    from station.fit.body_model import DOF as _D
+    return tuple((_D[f"knee_{s}_flex"], _D[f"hip_{s}_flex"]) for s in ("l", "r"))
+
+
+_KNEE_HIP = _knee_hip_pairs()
+
 
 def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
               theta_pred: np.ndarray | None = None, weights: FitWeights = FitWeights(),
@@ -503,6 +534,17 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         diag = lim_on + prior_w
         b += lim_on * lim_r + prior_w * theta
         E += float(np.sum(lim_on * lim_r ** 2 + prior_w * theta ** 2))
+        for kj, hj in _KNEE_HIP:
+            r = theta[kj] - theta[hj] - w.knee_fold_margin_rad
+            if w.knee_fold_sigma_rad > 0 and r > 0:
+                kw_ = 1.0 / w.knee_fold_sigma_rad ** 2
+                b[kj] += kw_ * r
+                b[hj] -= kw_ * r
+                A[kj, kj] += kw_
+                A[hj, hj] += kw_
+                A[kj, hj] -= kw_
+                A[hj, kj] -= kw_
+                E += kw_ * r * r
         if theta_pred is not None:
             dt = theta - theta_pred
             diag = diag + temporal_w

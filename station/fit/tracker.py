@@ -25,7 +25,8 @@ from station.fit.body_model import (
     DOF, SEG, BodyModel, Shape, build_body, neutral_pose,
 )
 from station.fit.solver import (
-    FitResult, FitWeights, FrameData, Workspace, bar_support, fit_frame, implement_support,
+    FitResult, FitWeights, FrameData, Workspace, bar_support, depth_noise_m, fit_frame,
+    implement_support,
     prepare_frame,
 )
 from station.frames import apply, invert
@@ -83,6 +84,8 @@ class TrackerConfig:
     upright_height_range_m: tuple[float, float] = (1.2, 2.3)
     upright_max_head_ratio: float = 0.14   # the top cap's horizontal extent / height
     upright_max_lean_ratio: float = 0.06   # head's horizontal offset from the hips / height
+    upright_surface_ratio: float = 0.04    # extra allowance, head further from the camera
+                                           # than the hips' visible surface (seen side-on)
     upright_radius_m: float = 0.45         # points this far from the head: not the person
     init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
@@ -95,8 +98,10 @@ class TrackerConfig:
     bar_on_frames: int = 6                 # support in this many frames in a row: a bar
     bar_keep_frames: int = 90              # frames without support before a bar is dropped
     held_min_points: int = 25              # points only a kettlebell / dumbbells explain
-    start_still_frames: int = 2            # upright and still over this many frames (3 views)
-    start_max_speed_m: float = 0.02        # head within this of where it was: still
+    start_frames: int = 2                  # upright and whole over this many frames (3 views)
+    start_max_step_m: float = 0.10         # head moved less than this per frame (3 m/s):
+                                           # the same person, walking in or standing
+    start_walk_step_m: float = 0.03        # faster: walking, the heading is a facing hypothesis
     border_margin_px: int = 2              # a blob touching the image's side: not whole yet
     reseed_after_frames: int = 15          # poor fit this long while upright: start afresh
     reseed_residual_m: float = 0.024
@@ -104,8 +109,16 @@ class TrackerConfig:
     recover_inlier_drop: float = 0.08      # inlier fraction this far below usual: re-seed limbs
     recover_residual_m: float = 0.025
     recover_every_frames: int = 8          # at most one limb search per this many frames
+    search_per_frame: int = 0              # > 0: a limb search's hypotheses tried per frame
+                                           # (spread over frames); 0: all in one frame
     recover_hidden_fraction: float = 0.7   # an arm this hidden (of its facing surface) is suspect
     velocity_factor: float = 0.7           # constant-velocity prediction, damped
+    # depth noise: the weights and residual thresholds are set for the noise of a D435 at
+    # ~2.5 m (`noise_ref_m`, the depth image's own second-difference estimate); noisier
+    # depth (further away, a worse unit) widens them: the data term's robust scale in
+    # quadrature, the free-space margin and the residual thresholds by the excess
+    noise_ref_m: float = 0.015
+    noise_rate: float = 0.1                # per frame: the estimate's smoothing
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)
 
@@ -123,7 +136,8 @@ class TrackResult:
 
 
 def _upright_height(points_floor: np.ndarray, cfg: TrackerConfig,
-                    person_height_m: float | None) -> float | None:
+                    person_height_m: float | None,
+                    cam_pos_floor_m: np.ndarray | None = None) -> float | None:
     """Stature estimate when the blob looks like a person standing upright, else None.
 
     Upright = the top of the blob is head-sized (not the back or hips of someone bent over)
@@ -132,6 +146,13 @@ def _upright_height(points_floor: np.ndarray, cfg: TrackerConfig,
     the highest points (a hand raised to the side does not move it); only points within
     `upright_radius_m` of the head count as the hips, so a bar, plates or a kettlebell do not
     matter. Stance (feet apart, staggered) does not either.
+
+    Both are visible surfaces, biased towards the camera by the body's half-thickness along
+    the ray: a person seen side-on (walking in) shows the side of the hips, about 7 cm
+    nearer the camera than the hip centre, and the narrower head only about 4 cm. With the
+    camera position given, the head may lie `upright_surface_ratio` x height further from
+    the camera than the hips on top of the lean allowance (a lean towards the camera, the
+    hinge facing the mirror, gets none).
     """
     if len(points_floor) < cfg.min_points:
         return None
@@ -156,7 +177,16 @@ def _upright_height(points_floor: np.ndarray, cfg: TrackerConfig,
     hips = points_floor[near & (z > 0.50 * h) & (z < 0.62 * h)]
     if len(hips) < 15:
         return None
-    if float(np.linalg.norm(head_xy - np.median(hips[:, :2], axis=0))) > cfg.upright_max_lean_ratio * h:
+    lean = head_xy - np.median(hips[:, :2], axis=0)
+    if cam_pos_floor_m is not None:
+        ray = head_xy - np.asarray(cam_pos_floor_m, dtype=float)[:2]
+        n = float(np.linalg.norm(ray))
+        if n > 1e-6:
+            ray /= n
+            along = float(lean @ ray)     # > 0: the head further from the camera
+            if along > 0:
+                lean = lean - ray * min(along, cfg.upright_surface_ratio * h)
+    if float(np.linalg.norm(lean)) > cfg.upright_max_lean_ratio * h:
         return None
     return h
 
@@ -221,6 +251,10 @@ class Tracker:
         self._held: str | None = None        # "kettlebell" / "dumbbells" for this track
         self._held_votes: dict = {}
         self._since_search = 0
+        self._search: list = []              # (limb, hypothesis) still to try, in order
+        self._noise_m: float | None = None
+        self._weights = self.config.weights   # for the current depth noise
+        self._extra_resid_m = 0.0
         self._inlier_ref = 1.0
         self._heads: list = []
         self._poor = 0
@@ -288,16 +322,21 @@ class Tracker:
         shape = self._fixed_shape or Shape(height_m=height_m)
         self.body = build_body(shape)
         base = initial_pose(frame.points_floor_m, shape)
-        w = cfg.weights
+        w = self._weights
         coarse = replace(w, data_sigma_m=cfg.init_coarse_sigma_m,
                          data_gate_m=max(w.data_gate_m, 3 * cfg.init_coarse_sigma_m))
         self._bar = self._bar_present(frame, base)
         self._held = None
         self._held_votes = {}
+        self._search = []
         best = None
-        for dyaw in cfg.init_yaw_offsets_deg:
+        yaws = [base[DOF["root_yaw"]] + math.radians(d) for d in cfg.init_yaw_offsets_deg]
+        heading = self._walk_heading()
+        if heading is not None:
+            yaws.append(heading)     # someone walking in faces where they are going
+        for yaw in yaws:
             th = base.copy()
-            th[DOF["root_yaw"]] += math.radians(dyaw)
+            th[DOF["root_yaw"]] = yaw
             r = fit_frame(self.body, frame, th, None, coarse, n_iter=6, ws=self._ws, bar=self._bar)
             r = fit_frame(self.body, frame, r.theta, None, w, n_iter=4, ws=self._ws, bar=self._bar)
             if best is None or r.energy < best.energy:
@@ -315,6 +354,17 @@ class Tracker:
         return fit_frame(self.body, frame, self.theta, None, w,
                          n_iter=cfg.init_iterations, ws=self._ws, implement=self.implement)
 
+    def _walk_heading(self) -> float | None:
+        """The yaw of the head's motion over the start frames when it moves at a walking
+        pace (more than `start_walk_step_m` per frame), else None."""
+        hist = self._heads
+        if len(hist) < 2:
+            return None
+        d = np.asarray(hist[-1]) - np.asarray(hist[0])
+        if float(np.linalg.norm(d)) < self.config.start_walk_step_m * (len(hist) - 1):
+            return None
+        return math.atan2(float(d[1]), float(d[0]))
+
     def _limb_search(self, frame: FrameData, theta: np.ndarray, theta_pred: np.ndarray | None,
                      limbs: tuple[str, ...] = ("arm_l", "arm_r", "leg_l", "leg_r"),
                      n_iter: int = 6) -> np.ndarray:
@@ -322,7 +372,7 @@ class Tracker:
         fixed), each refined by a couple of LM steps; keep what lowers the energy. Escapes
         the local minima of limbs far from where the previous pose put them (an arm raised
         to the side at the start, an arm swung fast)."""
-        w = self.config.weights
+        w = self._weights
         kw = dict(ws=self._ws, implement=self.implement, anchors_floor_m=self.anchors)
         cur = fit_frame(self.body, frame, theta, theta_pred, w, n_iter=0, **kw)
         # with a bar, a hypothesis must keep the bar where its evidence is (a bar that does
@@ -349,7 +399,7 @@ class Tracker:
         swung 2 rad since the last frame would otherwise never be taken back (the temporal
         cost of the jump outweighs the points it explains). Re-seeded DOFs are remembered
         (self._reseeded) so that their velocity is reset."""
-        w = self.config.weights
+        w = self._weights
         kw = dict(ws=self._ws, implement=self.implement, anchors_floor_m=self.anchors)
         idx = [DOF[d] for part in (("arm_l", "arm_r") if limb == "arms" else (limb,))
                for d in _LIMB_DOFS[part]]
@@ -382,9 +432,44 @@ class Tracker:
         limb, vals = probes[self._probe_i % len(probes)]
         self._probe_i += 1
         need = (0.5 * bar_support(self.body, fit.theta, frame.points_floor_m, self._ws,
-                                  self.config.weights) if self._bar else 0.0)
+                                  self._weights) if self._bar else 0.0)
         r, _ = self._try_limb(frame, fit, pred, limb, vals, self.config.probe_iterations, need)
         return fit if r is None else r
+
+    def _adapt_to_noise(self, frame: FrameData) -> None:
+        """Smoothed depth-noise estimate -> this frame's weights and residual thresholds."""
+        cfg = self.config
+        n = depth_noise_m(frame.depth_m, frame.mask)
+        if not math.isfinite(n):
+            return
+        self._noise_m = n if self._noise_m is None else self._noise_m + cfg.noise_rate * (n - self._noise_m)
+        w = cfg.weights
+        excess = max(0.0, self._noise_m - cfg.noise_ref_m)
+        if excess <= 0.0:
+            self._weights, self._extra_resid_m = w, 0.0
+            return
+        sigma = math.sqrt(w.data_sigma_m ** 2 + self._noise_m ** 2 - cfg.noise_ref_m ** 2)
+        self._weights = replace(w, data_sigma_m=sigma,
+                                data_gate_m=w.data_gate_m * sigma / w.data_sigma_m,
+                                depth_margin_m=w.depth_margin_m + 2.0 * excess)
+        self._extra_resid_m = 0.8 * excess     # mean |residual| of a Gaussian: 0.8 sigma
+
+    def _search_step(self, frame: FrameData, fit: FitResult, pred: np.ndarray) -> FitResult:
+        """The next `search_per_frame` hypotheses of the pending limb search, each kept when
+        it lowers the energy (a limb search of all four limbs, ~50 hypotheses, takes about
+        25 frames; it used to take 50-150 ms in one frame)."""
+        cfg = self.config
+        need = (0.5 * bar_support(self.body, fit.theta, frame.points_floor_m, self._ws,
+                                  self._weights) if self._bar else 0.0)
+        e_cur, last = None, None
+        for _ in range(min(cfg.search_per_frame, len(self._search))):
+            limb, vals = self._search.pop(0)
+            if limb != last:
+                e_cur, last = None, limb
+            r, e_cur = self._try_limb(frame, fit, pred, limb, vals, 3, need, e_cur)
+            if r is not None:
+                fit, e_cur = r, None
+        return fit
 
     def _probes(self) -> list:
         out = []
@@ -395,27 +480,26 @@ class Tracker:
         return out
 
     def _ready_to_start(self, frame: FrameData, cloud: PersonCloud, h: float) -> bool:
-        """Upright, whole (not cut by the image's sides) and standing still for a few frames:
-        someone walking in is not initialised mid-stride (their feet would be anchored where
-        they were passing)."""
+        """Upright and whole (not cut by the image's sides) over a few frames in a row, the
+        head moving no more than a walking pace between them: someone walking into the zone
+        starts as they arrive (the feet anchors are only set once tracking, about a second
+        later, from feet on the floor), a blob that jumps (another person, a segmentation
+        glitch) does not."""
         cfg = self.config
         u = cloud.pixels_uv[:, 0]
         w = cloud.mask.shape[1]
         z = frame.points_floor_m[:, 2]
         head = np.median(frame.points_floor_m[z > 0.9 * h, :2], axis=0)
         whole = len(u) > 0 and u.min() >= cfg.border_margin_px and u.max() < w - cfg.border_margin_px
-        # still = the head stays within start_max_speed_m of where it was start_still_frames
-        # frames ago, and moved less than that each frame: someone swaying on the spot starts,
-        # someone walking in (3+ cm per frame) does not
         hist = self._heads
-        step_ok = bool(hist) and float(np.linalg.norm(head - hist[-1])) < cfg.start_max_speed_m
-        if not (whole and (step_ok or cfg.start_still_frames == 0)):
+        step_ok = bool(hist) and float(np.linalg.norm(head - hist[-1])) < cfg.start_max_step_m
+        if not (whole and (step_ok or cfg.start_frames == 0)):
             hist.clear()
+            if not whole:
+                return False
         hist.append(head)
-        del hist[:-(cfg.start_still_frames + 1)]
-        if len(hist) < cfg.start_still_frames + 1:
-            return False
-        return all(float(np.linalg.norm(h - hist[0])) < cfg.start_max_speed_m for h in hist[1:])
+        del hist[:-(cfg.start_frames + 1)]
+        return len(hist) >= cfg.start_frames + 1
 
     def _suspect_limbs(self, fit: FitResult) -> tuple[str, ...]:
         """Limbs worth re-seeding: all when the fit explains the cloud poorly; an arm whose
@@ -425,7 +509,7 @@ class Tracker:
         # relative to this track's usual inlier fraction: plates, a bench or a rack in the
         # blob lower it for good, and that is no reason to search
         if (fit.inlier_fraction < self._inlier_ref - cfg.recover_inlier_drop
-                or fit.mean_abs_residual_m > cfg.recover_residual_m):
+                or fit.mean_abs_residual_m > cfg.recover_residual_m + self._extra_resid_m):
             if self._held == "kettlebell":   # both hands on the handle: move them together
                 return ("arms", "arm_l", "arm_r", "leg_l", "leg_r")
             return ("arm_l", "arm_r", "leg_l", "leg_r")
@@ -451,7 +535,7 @@ class Tracker:
         best, best_n = None, self.config.held_min_points - 1
         for imp in ("kettlebell", "dumbbells"):
             n = implement_support(self.body, theta, frame.points_floor_m, self._ws, imp,
-                                  self.config.weights)
+                                  self._weights)
             if n > best_n:
                 best, best_n = imp, n
         return best
@@ -462,15 +546,15 @@ class Tracker:
         body alone does not."""
         cfg = self.config
         kw = dict(ws=self._ws, anchors_floor_m=self.anchors)
-        none = fit_frame(self.body, frame, theta, None, cfg.weights, n_iter=0, **kw)
+        none = fit_frame(self.body, frame, theta, None, self._weights, n_iter=0, **kw)
         best, best_E, best_theta = None, none.energy, theta
         for imp in ("kettlebell", "dumbbells"):
             self._held = imp
             th = self._limb_search(frame, theta, None, limbs=("arms",) if imp == "kettlebell"
                                    else ("arm_l", "arm_r"), n_iter=4)
-            r = fit_frame(self.body, frame, th, None, cfg.weights, n_iter=4, implement=imp, **kw)
+            r = fit_frame(self.body, frame, th, None, self._weights, n_iter=4, implement=imp, **kw)
             if (r.energy < best_E and implement_support(self.body, r.theta, frame.points_floor_m,
-                                                        self._ws, imp, cfg.weights)
+                                                        self._ws, imp, self._weights)
                     >= cfg.held_min_points):
                 best, best_E, best_theta = imp, r.energy, r.theta
         self._held = best
@@ -500,7 +584,7 @@ class Tracker:
 
     def _bar_present(self, frame: FrameData, theta: np.ndarray) -> bool:
         return bar_support(self.body, theta, frame.points_floor_m, self._ws,
-                           self.config.weights) >= self.config.bar_min_points
+                           self._weights) >= self.config.bar_min_points
 
     def _update_anchors(self, fit: FitResult) -> None:
         ank = fit.points_floor_m[[_ANKLE_L, _ANKLE_R]]
@@ -540,6 +624,7 @@ class Tracker:
             timings["total"] = (time.perf_counter() - t0) * 1e3
             return self._result(False, None, timings)
         frame = prepare_frame(cloud, cfg.max_points)
+        self._adapt_to_noise(frame)
         t1 = time.perf_counter()
         timings["prepare"] = (t1 - t0) * 1e3
 
@@ -547,7 +632,9 @@ class Tracker:
         pred = None
         self._reseeded = set()
         if self.state in ("searching", "lost"):
-            h = _upright_height(frame.points_floor_m, cfg, person_height_m)
+            h = _upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
+            if h is None:
+                self._heads.clear()       # upright in consecutive frames only
             if h is None or not self._ready_to_start(frame, cloud, h):
                 timings["total"] = (time.perf_counter() - t0) * 1e3
                 return self._result(False, None, timings)
@@ -564,7 +651,7 @@ class Tracker:
                 pred = self.theta.copy()
             n_iter = cfg.track_iterations
             if self.state == "initialising":
-                h = _upright_height(frame.points_floor_m, cfg, person_height_m)
+                h = _upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
                 if h is not None:
                     self._heights.append(h)
                 n_iter = max(n_iter, 8)
@@ -576,18 +663,18 @@ class Tracker:
                 # a cloud suddenly much smaller than usual (the segmenter lost part of the
                 # person for a frame): fitting the rest folds the body onto it. Coast on the
                 # prediction instead.
-                fit = fit_frame(self.body, frame, pred, pred, cfg.weights, n_iter=0, ws=self._ws,
+                fit = fit_frame(self.body, frame, pred, pred, self._weights, n_iter=0, ws=self._ws,
                                 anchors_floor_m=anchors, implement=self.implement)
             else:
                 self._update_bar(frame, pred)
-                fit = fit_frame(self.body, frame, pred, pred, cfg.weights, n_iter=n_iter, ws=self._ws,
+                fit = fit_frame(self.body, frame, pred, pred, self._weights, n_iter=n_iter, ws=self._ws,
                                 anchors_floor_m=anchors, implement=self.implement)
                 self._n_ref = (n_now if self._n_ref <= 0
                                else self._n_ref + 0.1 * (n_now - self._n_ref))
         t2 = time.perf_counter()
         timings["fit"] = (t2 - t1) * 1e3
         if (self.state in ("tracking", "initialising") and not partial and pred is not None
-                and self._since_search >= cfg.recover_every_frames):
+                and cfg.search_per_frame <= 0 and self._since_search >= cfg.recover_every_frames):
             limbs = self._suspect_limbs(fit)
             if limbs:
                 th = self._limb_search(frame, fit.theta, pred, limbs=limbs, n_iter=3)
@@ -595,15 +682,23 @@ class Tracker:
                     pred2 = pred.copy()
                     ix = sorted(self._reseeded)
                     pred2[ix] = th[ix]
-                    fit = fit_frame(self.body, frame, th, pred2, cfg.weights, n_iter=2,
+                    fit = fit_frame(self.body, frame, th, pred2, self._weights, n_iter=2,
                                     ws=self._ws, anchors_floor_m=self.anchors,
                                     implement=self.implement)
                 self._since_search = 0
                 t2 = time.perf_counter()
                 timings["fit"] = (t2 - t1) * 1e3
-        if (self.state in ("tracking", "initialising") and not partial
-                and cfg.probe_iterations > 0):
-            fit = self._probe(frame, fit, pred)
+        if self.state in ("tracking", "initialising") and not partial:
+            if (cfg.search_per_frame > 0 and pred is not None and not self._search
+                    and self._since_search >= cfg.recover_every_frames):
+                limbs = self._suspect_limbs(fit)
+                self._search = [(limb, v) for limb in limbs
+                                for v in _LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]]
+            if self._search and pred is not None:
+                fit = self._search_step(frame, fit, pred)
+                self._since_search = 0 if not self._search else -1
+            elif cfg.probe_iterations > 0:
+                fit = self._probe(frame, fit, pred)
             t2 = time.perf_counter()
             timings["fit"] = (t2 - t1) * 1e3
         self._since_search += 1
@@ -635,18 +730,18 @@ class Tracker:
         if self.state == "tracking" and not partial:
             # inliers relative to this track's usual too: a barbell's plates are never
             # explained, and would otherwise re-seed every few seconds of standing
-            poor = (fit.mean_abs_residual_m > cfg.reseed_residual_m
+            poor = (fit.mean_abs_residual_m > cfg.reseed_residual_m + self._extra_resid_m
                     or fit.inlier_fraction < min(cfg.reseed_inlier_fraction,
                                                  self._inlier_ref - cfg.recover_inlier_drop))
             self._poor = self._poor + 1 if poor else 0
             if self._poor >= cfg.reseed_after_frames:
-                h = _upright_height(frame.points_floor_m, cfg, person_height_m)
+                h = _upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
                 if h is not None:
                     self._poor = 0
                     fit = self._start(frame, h)
                     self.theta = fit.theta
         # divergence
-        if (fit.mean_abs_residual_m > cfg.diverged_residual_m
+        if (fit.mean_abs_residual_m > cfg.diverged_residual_m + self._extra_resid_m
                 or fit.inlier_fraction < cfg.diverged_inlier_fraction):
             self._bad += 1
         else:

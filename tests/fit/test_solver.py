@@ -174,3 +174,22 @@ def test_bar_support_needs_a_level_grip():
     tilted = th.copy()
     tilted[DOF["shoulder_l_flex"]] += 60 * DEG       # one hand far above the other
     assert bar_support(body, tilted, pts, ws) == 0
+
+
+def test_depth_noise_estimate():
+    """The depth image's own noise estimate (second differences inside the mask): a tilted,
+    gently curved surface with Gaussian noise of known sigma; the slope and curvature do not
+    count, pixels outside the mask (a depth jump to the background) do not either."""
+    from station.fit.solver import depth_noise_m
+    rng = np.random.default_rng(0)
+    h, w = 120, 212
+    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
+    surface = 2.5 + 0.004 * u + 0.002 * v + 1e-5 * (u - 100) ** 2
+    mask = np.zeros((h, w), bool)
+    mask[20:110, 80:140] = True
+    for sigma in (0.005, 0.015, 0.04):
+        depth = (surface + rng.normal(0, sigma, (h, w))).astype(np.float32)
+        depth[~mask] = 6.0
+        est = depth_noise_m(depth, mask)
+        assert abs(est - sigma) < 0.15 * sigma, (sigma, est)
+    assert np.isnan(depth_noise_m(depth, np.zeros((h, w), bool)))

@@ -24,8 +24,8 @@ def test_life_cycle():
     shape = Shape(1.8)
     body = build_body(shape)
     T = default_camera()
-    # start_still_frames=0: start on the first upright frame (stillness is tested below)
-    trk = Tracker(TrackerConfig(init_frames=10, lost_after_frames=30, start_still_frames=0))
+    # start_frames=0: start on the first upright frame (the start is tested below)
+    trk = Tracker(TrackerConfig(init_frames=10, lost_after_frames=30, start_frames=0))
     seq = [None] * 3 + [0.0] * 12 + list(np.linspace(0, 1, 12)) + [None] * 30 + [0.0] * 12
     states, errs = [], []
     for i, a in enumerate(seq):
@@ -60,22 +60,48 @@ def test_not_upright_is_not_initialised():
     assert r.state == "searching" and not r.tracked
 
 
-def test_start_waits_until_still():
-    """Someone upright but moving (walking in) is not initialised; standing still, they are."""
+def test_start_on_a_person_walking_in():
+    """Someone upright walking into the zone (5 cm per frame, 1.5 m/s, side-on to the camera)
+    starts after 3 views, facing where they walk; a half-bent person walking does not."""
     shape = Shape(1.75)
     body = build_body(shape)
-    trk = Tracker(TrackerConfig(start_still_frames=5))
-    states = []
-    for i in range(12):
+    for a, starts in ((0.0, True), (0.5, False)):
+        trk = Tracker()
+        states = []
+        for i in range(6):
+            th = _hinge(shape, a)
+            th[DOF["root_yaw"]] = 0.0                # walking along +x, side-on to the camera
+            th[DOF["root_tx"]] += -0.3 + 0.05 * i
+            states.append(trk.update(render_cloud(body, th, seed=i)).state)
+        if starts:
+            assert states[:2] == ["searching"] * 2 and states[2] == "initialising", states
+            assert abs(trk.theta[DOF["root_yaw"]]) < 0.35, trk.theta[DOF["root_yaw"]]
+        else:
+            assert states == ["searching"] * 6, states
+
+
+def test_upright_side_on():
+    """Seen side-on, the hips' visible surface (their side) is nearer the camera than the
+    head's: an upright person is still upright; leaning 20 deg towards or away is not."""
+    from station.fit.solver import prepare_frame
+    from station.fit.tracker import _upright_height
+    shape = Shape(1.75)
+    body = build_body(shape)
+    cfg = TrackerConfig()
+    # yaw 0: facing +x, side-on; pitch leans across the camera's view, roll along its ray
+    for dof, deg, upright in (("root_pitch", 0, True), ("root_pitch", 20, False),
+                              ("root_roll", 20, False), ("root_roll", -20, False)):
         th = make_pose("standing", shape)
-        th[DOF["root_tx"]] += 0.05 * min(i, 5)   # 5 cm per frame (1.5 m/s), then still
-        states.append(trk.update(render_cloud(body, th, seed=i)).state)
-    assert states[:6] == ["searching"] * 6
-    assert "initialising" in states[6:]
+        th[DOF["root_yaw"]] = 0.0
+        th[DOF[dof]] = deg * DEG
+        th = drop_to_floor(th, shape)
+        fr = prepare_frame(render_cloud(body, th))
+        h = _upright_height(fr.points_floor_m, cfg, None, fr.cam_pos_floor_m)
+        assert (h is not None) == upright, (dof, deg, h)
 
 
 def test_reset():
-    trk = Tracker(TrackerConfig(start_still_frames=0))
+    trk = Tracker(TrackerConfig(start_frames=0))
     body = build_body()
     trk.update(render_cloud(body, make_pose("standing")))
     assert trk.state == "initialising"
@@ -101,7 +127,7 @@ def test_partial_cloud_coasts():
     body) does not fold the body onto what is left: the pose coasts on the prediction."""
     shape = Shape(1.8)
     body = build_body(shape)
-    trk = Tracker(TrackerConfig(init_frames=5, start_still_frames=0))
+    trk = Tracker(TrackerConfig(init_frames=5, start_frames=0))
     T = default_camera()
     for i in range(20):   # upright start, down into a hinge, held (no velocity to coast on)
         th = _hinge(shape, min(1.0, max(0.0, (i - 8) / 5)))
@@ -116,3 +142,21 @@ def test_partial_cloud_coasts():
     r = trk.update(part)
     assert r.tracked
     assert np.abs(trk.theta - before).max() < 0.05
+
+
+def test_noisy_depth_widens_the_robust_scales():
+    """Depth as noisy as a D435 at 3.3 m (sigma ~3.5 cm): the data term's robust scale, the
+    free-space margin and the residual thresholds widen (a track of far lifters no longer
+    sits above the limb-search and re-seed thresholds all the time); clean depth keeps
+    the configured weights."""
+    shape = Shape(1.75)
+    body = build_body(shape)
+    th = make_pose("standing", shape)
+    for noise, widened in ((0.003, False), (0.035, True)):
+        trk = Tracker(TrackerConfig(start_frames=0))
+        for i in range(3):
+            trk.update(render_cloud(body, th, noise_m=noise, seed=i))
+        w0 = trk.config.weights
+        assert (trk._weights.data_sigma_m > w0.data_sigma_m + 0.01) == widened
+        assert (trk._weights.depth_margin_m > w0.depth_margin_m + 0.02) == widened
+        assert (trk._extra_resid_m > 0.01) == widened
