@@ -166,6 +166,7 @@ def main() -> None:
     missed_cues = defaultdict(int)
     suppressed = defaultdict(int)
     exact = {"synthetic": [0, 0], "mocap": [0, 0]}
+    false_pos = defaultdict(list)                # scenario -> labels found but not true
     lags = []
     print(f"angles: {'PIPELINE (render → segment → fit)' if args.pipeline else 'truth'}")
     print(f"{'scenario':28s} {'profile':17s} {'truth':>5s} {'rdl':>4s} {'own':>4s}  {'patterns (truth→found)':24s} s")
@@ -203,6 +204,8 @@ def main() -> None:
             if kind == "mocap" or not mo.clearly_labelled(tr):
                 continue
             found = set(f.faults) if f is not None else set()
+            for lab in sorted(found - set(tr.faults)):
+                false_pos[name].append(lab)
             for lab in LABELS:
                 c = counts[lab]
                 if lab in tr.faults and lab in found:
@@ -228,6 +231,9 @@ def main() -> None:
             confusion[("none", "extra")] += extra
 
     print()
+    if false_pos:
+        print("false positives by scenario (clearly labelled reps): "
+              + "; ".join(f"{n}: {', '.join(v)}" for n, v in false_pos.items()))
     for kind, (k, n) in exact.items():
         if n:
             print(f"rep count exact ({kind}, own profile): {k}/{n} sets = {100.0 * k / n:.0f}%")

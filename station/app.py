@@ -15,8 +15,9 @@ from typing import Iterable
 import numpy as np
 
 from station.config import StationConfig, load_station_config
-from station.form.angles import contract_angles, spine_flexion_raw_deg, trunk_inclination_deg
-from station.model import ANGLES, JOINTS, DepthFrame, FloorPlane, Skeleton
+from station.form.angles import (contract_angles, hip_flexion_deg, knee_flexion_deg, spine_flexion_raw_deg,
+                                 trunk_inclination_deg)
+from station.model import ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane, Skeleton
 from station.progress import Progress
 from station.segment import LiftingZone, SegmentResult, Segmenter
 from station.fit.tracker import Tracker, TrackResult
@@ -35,28 +36,46 @@ class SpineBaseline:
 
     Absolute spine angles from depth are not trustworthy and people's natural curves differ,
     so the contract measures flexion relative to this person standing upright before the set.
-    Learned as the median raw spine flexion over upright frames (trunk within 12° of vertical)
-    of the current track; reset when the track is lost.
+    Learned as the median raw spine flexion over frames where the person stands still and
+    upright (trunk within 12° of vertical, hips and knees nearly straight, pelvis slower than
+    0.15 m/s: not walking in, not stepping into place) on a settled track; reset when the
+    track is lost.
     """
 
-    def __init__(self, frames_needed: int = 20, max_trunk_deg: float = 12.0):
+    def __init__(self, frames_needed: int = 20, max_trunk_deg: float = 12.0, max_hip_deg: float = 15.0,
+                 max_knee_deg: float = 30.0, max_speed_m_s: float = 0.15):
         self.frames_needed = frames_needed
         self.max_trunk_deg = max_trunk_deg
+        self.max_hip_deg = max_hip_deg
+        self.max_knee_deg = max_knee_deg
+        self.max_speed_m_s = max_speed_m_s
         self.reset()
 
     def reset(self) -> None:
         self._samples: list[float] = []
+        self._last_pelvis: tuple[float, np.ndarray] | None = None
         self.value_deg: float | None = None
 
-    def update(self, points_cam_m: np.ndarray, up_cam: np.ndarray, learn: bool = True) -> float:
+    def _standing_still(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float) -> bool:
+        pelvis = points_cam_m[SKELETON_INDEX["pelvis"]]
+        last, self._last_pelvis = self._last_pelvis, (t_s, pelvis.copy())
+        if last is None or t_s <= last[0]:
+            return False
+        speed = float(np.linalg.norm(pelvis - last[1])) / (t_s - last[0])
+        hip = 0.5 * (float(hip_flexion_deg(points_cam_m, "l")) + float(hip_flexion_deg(points_cam_m, "r")))
+        knee = 0.5 * (float(knee_flexion_deg(points_cam_m, "l")) + float(knee_flexion_deg(points_cam_m, "r")))
+        return (speed < self.max_speed_m_s and abs(hip) < self.max_hip_deg and knee < self.max_knee_deg
+                and float(trunk_inclination_deg(points_cam_m, up_cam)) < self.max_trunk_deg)
+
+    def update(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float, learn: bool = True) -> float:
         """Feed one tracked skeleton; returns the baseline in force (a provisional one at first).
 
-        learn: False while the tracker is still initialising (the fit is settling and the
-        person may still be stepping into place), so only a settled track sets the baseline.
+        learn: False while the tracker is still initialising (the fit is settling), so only a
+        settled track sets the baseline.
         """
         raw = float(spine_flexion_raw_deg(points_cam_m))
-        if (learn and self.value_deg is None
-                and float(trunk_inclination_deg(points_cam_m, up_cam)) < self.max_trunk_deg):
+        still = self._standing_still(points_cam_m, up_cam, t_s)
+        if learn and self.value_deg is None and still:
             self._samples.append(raw)
             if len(self._samples) >= self.frames_needed:
                 self.value_deg = float(np.median(self._samples))
@@ -115,7 +134,8 @@ class Pipeline:
                 self.spine.reset()
         elif self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
-            baseline = self.spine.update(skel.points_cam_m, up, learn=track.state == "tracking")
+            baseline = self.spine.update(skel.points_cam_m, up, frame.timestamp_s,
+                                         learn=track.state == "tracking")
             a = contract_angles(skel.points_cam_m, up, baseline)
             angles = {k: float(a[k]) for k in ANGLES}
         if self.form is not None:

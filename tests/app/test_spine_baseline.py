@@ -1,0 +1,44 @@
+"""The spine baseline is this person's upright curve, learned only while they stand still."""
+from __future__ import annotations
+
+import numpy as np
+
+from station.app import SpineBaseline
+from station.frames import invert, rotate
+from station.sim.scenarios import build, get_scenario
+
+
+def _up_cam(take) -> np.ndarray:
+    return rotate(invert(take.T_floor_cam), np.array([0.0, 0.0, 1.0]))
+
+
+def test_learns_the_standing_curve_of_a_walk_in_session():
+    take = build(get_scenario("session_walk_in_out"))
+    up = _up_cam(take)
+    sb = SpineBaseline()
+    for i in np.flatnonzero(take.in_view):
+        sb.update(take.skeleton_cam_m[i], up, float(take.times_s[i]))
+    assert sb.value_deg is not None
+    assert abs(sb.value_deg - take.spine_baseline_deg) < 1.0
+
+
+def test_walking_frames_are_not_learned():
+    take = build(get_scenario("session_walk_in_out"))
+    up = _up_cam(take)
+    pelvis = take.skeleton_cam_m[:, 8]
+    speed = np.r_[0.0, np.linalg.norm(np.diff(pelvis, axis=0), axis=1) * take.scenario.fps]
+    walking = np.flatnonzero(take.in_view & (speed > 0.3))
+    assert len(walking) > 10
+    sb = SpineBaseline(frames_needed=1)
+    for i in walking:
+        sb.update(take.skeleton_cam_m[i], up, float(take.times_s[i]))
+    assert sb.value_deg is None
+
+
+def test_not_learned_while_the_tracker_initialises():
+    take = build(get_scenario("rdl_clean"))
+    up = _up_cam(take)
+    sb = SpineBaseline(frames_needed=5)
+    for i in range(30):
+        sb.update(take.skeleton_cam_m[i], up, float(take.times_s[i]), learn=False)
+    assert sb.value_deg is None
