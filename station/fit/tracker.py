@@ -109,8 +109,10 @@ class TrackerConfig:
     recover_inlier_drop: float = 0.08      # inlier fraction this far below usual: re-seed limbs
     recover_residual_m: float = 0.025
     recover_every_frames: int = 8          # at most one limb search per this many frames
-    search_per_frame: int = 0              # > 0: a limb search's hypotheses tried per frame
+    recover_max_every_frames: int = 64     # a search that finds nothing doubles the wait, to this
+    search_per_frame: int = 2              # > 0: a limb search's hypotheses tried per frame
                                            # (spread over frames); 0: all in one frame
+    search_per_frame_poor: int = 2         # the same when the fit is poor (5: p99 ~13 ms)
     recover_hidden_fraction: float = 0.7   # an arm this hidden (of its facing surface) is suspect
     velocity_factor: float = 0.7           # constant-velocity prediction, damped
     # depth noise: the weights and residual thresholds are set for the noise of a D435 at
@@ -251,6 +253,9 @@ class Tracker:
         self._held: str | None = None        # "kettlebell" / "dumbbells" for this track
         self._held_votes: dict = {}
         self._since_search = 0
+        self._search_every = self.config.recover_every_frames
+        self._suspect_poor = False
+        self._search_poor = False
         self._search: list = []              # (limb, hypothesis) still to try, in order
         self._noise_m: float | None = None
         self._weights = self.config.weights   # for the current depth noise
@@ -329,6 +334,7 @@ class Tracker:
         self._held = None
         self._held_votes = {}
         self._search = []
+        self._search_every = cfg.recover_every_frames
         best = None
         yaws = [base[DOF["root_yaw"]] + math.radians(d) for d in cfg.init_yaw_offsets_deg]
         heading = self._walk_heading()
@@ -462,7 +468,8 @@ class Tracker:
         need = (0.5 * bar_support(self.body, fit.theta, frame.points_floor_m, self._ws,
                                   self._weights) if self._bar else 0.0)
         e_cur, last = None, None
-        for _ in range(min(cfg.search_per_frame, len(self._search))):
+        per = cfg.search_per_frame_poor if self._search_poor else cfg.search_per_frame
+        for _ in range(min(per, len(self._search))):
             limb, vals = self._search.pop(0)
             if limb != last:
                 e_cur, last = None, limb
@@ -508,8 +515,9 @@ class Tracker:
         cfg = self.config
         # relative to this track's usual inlier fraction: plates, a bench or a rack in the
         # blob lower it for good, and that is no reason to search
-        if (fit.inlier_fraction < self._inlier_ref - cfg.recover_inlier_drop
-                or fit.mean_abs_residual_m > cfg.recover_residual_m + self._extra_resid_m):
+        self._suspect_poor = (fit.inlier_fraction < self._inlier_ref - cfg.recover_inlier_drop
+                              or fit.mean_abs_residual_m > cfg.recover_residual_m + self._extra_resid_m)
+        if self._suspect_poor:
             if self._held == "kettlebell":   # both hands on the handle: move them together
                 return ("arms", "arm_l", "arm_r", "leg_l", "leg_r")
             return ("arm_l", "arm_r", "leg_l", "leg_r")
@@ -674,10 +682,17 @@ class Tracker:
         t2 = time.perf_counter()
         timings["fit"] = (t2 - t1) * 1e3
         if (self.state in ("tracking", "initialising") and not partial and pred is not None
-                and cfg.search_per_frame <= 0 and self._since_search >= cfg.recover_every_frames):
+                and cfg.search_per_frame <= 0 and self._since_search >= self._search_every):
             limbs = self._suspect_limbs(fit)
             if limbs:
                 th = self._limb_search(frame, fit.theta, pred, limbs=limbs, n_iter=3)
+                # a search for a hidden forearm that found nothing is not repeated as
+                # often: the forearms stay hidden under the torso seen from a high camera
+                # through every hinge, and each search costs 50-150 ms. A poor fit is
+                # searched at the normal rate.
+                self._search_every = (min(2 * self._search_every, cfg.recover_max_every_frames)
+                                      if np.array_equal(th, fit.theta) and not self._suspect_poor
+                                      else cfg.recover_every_frames)
                 if not np.array_equal(th, fit.theta):
                     pred2 = pred.copy()
                     ix = sorted(self._reseeded)
@@ -694,10 +709,11 @@ class Tracker:
                 limbs = self._suspect_limbs(fit)
                 self._search = [(limb, v) for limb in limbs
                                 for v in _LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]]
+                self._search_poor = self._suspect_poor
             if self._search and pred is not None:
                 fit = self._search_step(frame, fit, pred)
                 self._since_search = 0 if not self._search else -1
-            elif cfg.probe_iterations > 0:
+            if cfg.probe_iterations > 0:
                 fit = self._probe(frame, fit, pred)
             t2 = time.perf_counter()
             timings["fit"] = (t2 - t1) * 1e3

@@ -160,3 +160,40 @@ def test_noisy_depth_widens_the_robust_scales():
         assert (trk._weights.data_sigma_m > w0.data_sigma_m + 0.01) == widened
         assert (trk._weights.depth_margin_m > w0.depth_margin_m + 0.02) == widened
         assert (trk._extra_resid_m > 0.01) == widened
+
+
+
+def test_limb_search_is_spread_over_frames():
+    """A limb search (all four limbs, ~50 hypotheses) is tried a few hypotheses per frame
+    (search_per_frame, plus the one probe) instead of all at once (50-150 ms in one frame),
+    and is through within about a second."""
+    shape = Shape(1.8)
+    body = build_body(shape)
+    trk = Tracker(TrackerConfig(init_frames=5, start_frames=0))
+    per = trk.config.search_per_frame
+    assert per > 0
+    th = make_pose("standing", shape)
+    trk.update(render_cloud(body, th, seed=0))
+    tries = []
+    orig_try = trk._try_limb
+    trk._try_limb = lambda *a, **k: (tries.append(1), orig_try(*a, **k))[1]
+    orig_suspect = trk._suspect_limbs
+    first = [True]
+
+    def suspect(fit):
+        if first[0]:
+            first[0] = False
+            return ("arm_l", "arm_r", "leg_l", "leg_r")
+        return orig_suspect(fit)
+
+    trk._suspect_limbs = suspect
+    counts, pending = [], []
+    for i in range(1, 45):
+        tries.clear()
+        trk.update(render_cloud(body, th, seed=i))
+        counts.append(len(tries))
+        pending.append(len(trk._search))
+    assert max(counts) <= per + 1, counts
+    started = next(i for i, p in enumerate(pending) if p > 0)
+    assert pending[started] > 30                       # the whole search was queued
+    assert pending[started + 30] == 0, pending         # and is through within a second
