@@ -110,9 +110,10 @@ class TrackerConfig:
     recover_residual_m: float = 0.025
     recover_every_frames: int = 8          # at most one limb search per this many frames
     recover_max_every_frames: int = 64     # a search that finds nothing doubles the wait, to this
-    search_per_frame: int = 2              # > 0: a limb search's hypotheses tried per frame
+    search_per_frame: int = 1              # > 0: a limb search's hypotheses tried per frame
                                            # (spread over frames); 0: all in one frame
-    search_per_frame_poor: int = 2         # the same when the fit is poor (5: p99 ~13 ms)
+    search_per_frame_poor: int = 2         # the same when the fit is poor (measured: 5 gave
+                                           # p99 13 ms and lost rdl_clean_top_cam for a while)
     recover_hidden_fraction: float = 0.7   # an arm this hidden (of its facing surface) is suspect
     velocity_factor: float = 0.7           # constant-velocity prediction, damped
     # depth noise: the weights and residual thresholds are set for the noise of a D435 at

@@ -166,7 +166,7 @@ def test_noisy_depth_widens_the_robust_scales():
 def test_limb_search_is_spread_over_frames():
     """A limb search (all four limbs, ~50 hypotheses) is tried a few hypotheses per frame
     (search_per_frame, plus the one probe) instead of all at once (50-150 ms in one frame),
-    and is through within about a second."""
+    and is through within a couple of seconds."""
     shape = Shape(1.8)
     body = build_body(shape)
     trk = Tracker(TrackerConfig(init_frames=5, start_frames=0))
@@ -188,12 +188,13 @@ def test_limb_search_is_spread_over_frames():
 
     trk._suspect_limbs = suspect
     counts, pending = [], []
-    for i in range(1, 45):
+    for i in range(1, 75):
         tries.clear()
         trk.update(render_cloud(body, th, seed=i))
         counts.append(len(tries))
         pending.append(len(trk._search))
-    assert max(counts) <= per + 1, counts
+    assert max(counts) <= max(per, trk.config.search_per_frame_poor) + 1, counts
     started = next(i for i, p in enumerate(pending) if p > 0)
     assert pending[started] > 30                       # the whole search was queued
-    assert pending[started + 30] == 0, pending         # and is through within a second
+    n = pending[started] + 1
+    assert pending[started + n] == 0, pending          # and is through in ~n / per frames
