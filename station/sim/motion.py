@@ -394,21 +394,27 @@ def _sway(n: int, fps: float, rng: np.random.Generator, amplitude: float = 1.0) 
 # ---------------------------------------------------------------------------------------------
 # Building takes
 
-def _finish(props: Proportions, fps: float, poses: np.ndarray, zone: LiftingZone,
-            reps: list[RepTruth], partial: list[RepTruth], segments) -> MotionTake:
+def _assemble(props: Proportions, fps: float, poses: np.ndarray, in_view: np.ndarray, baseline: float,
+              reps: list[RepTruth], partial: list[RepTruth], segments) -> MotionTake:
+    """A take from its poses: truth angles per frame, then each rep's reference faults."""
     times = np.arange(len(poses)) / fps
-    baseline = spine_baseline_deg(props)
     ang = contract_angles(poses[:, :N_SKELETON], UP, baseline)
     ang = {k: np.asarray(ang[k], dtype=np.float64) for k in ANGLES}
     take = MotionTake(props=props, fps=fps, times_s=times, poses_floor_m=poses, reps=[],
-                      partial_reps=[], in_view=zone.contains(poses[:, SIM_INDEX["pelvis"]]),
-                      spine_baseline_deg=baseline, truth_angles=ang, segments=list(segments))
+                      partial_reps=[], in_view=in_view, spine_baseline_deg=baseline,
+                      truth_angles=ang, segments=list(segments))
     trace = take.angles_trace()
     for src, dst in ((reps, take.reps), (partial, take.partial_reps)):
         for r in src:
             r.faults, r.metrics = rdl_truth_faults(trace, r)
             dst.append(r)
     return take
+
+
+def _finish(props: Proportions, fps: float, poses: np.ndarray, zone: LiftingZone,
+            reps: list[RepTruth], partial: list[RepTruth], segments) -> MotionTake:
+    return _assemble(props, fps, poses, zone.contains(poses[:, SIM_INDEX["pelvis"]]),
+                     spine_baseline_deg(props), reps, partial, segments)
 
 
 def spine_baseline_deg(props: Proportions) -> float:
@@ -792,20 +798,9 @@ def concat(takes: Sequence[MotionTake], max_jump_m: float = 0.02) -> MotionTake:
             dst += [RepTruth(r.start_t + t_off, r.bottom_t + t_off, r.end_t + t_off, r.pattern) for r in src]
         segs += [(nm, a + t_off, b + t_off) for nm, a, b in tk.segments]
         t_off += float(tk.times_s[-1])
-    allp = np.concatenate(poses)
-    times = np.arange(len(allp)) / first.fps
-    ang = contract_angles(allp[:, :N_SKELETON], UP, first.spine_baseline_deg)
-    ang = {k: np.asarray(ang[k], dtype=np.float64) for k in ANGLES}
     in_view = np.concatenate([first.in_view] + [tk.in_view[1:] for tk in takes[1:]])
-    take = MotionTake(props=first.props, fps=first.fps, times_s=times, poses_floor_m=allp, reps=[],
-                      partial_reps=[], in_view=in_view, spine_baseline_deg=first.spine_baseline_deg,
-                      truth_angles=ang, segments=segs)
-    trace = take.angles_trace()
-    for src, dst in ((reps, take.reps), (partial, take.partial_reps)):
-        for r in src:
-            r.faults, r.metrics = rdl_truth_faults(trace, r)
-            dst.append(r)
-    return take
+    return _assemble(first.props, first.fps, np.concatenate(poses), in_view, first.spine_baseline_deg,
+                     reps, partial, segs)
 
 
 def session(props: Proportions, reps: Sequence[HingeRepParams], stance: Stance = Stance(),
