@@ -17,16 +17,11 @@ import tracemalloc
 import numpy as np
 
 from station.frames import T_floor_cam_from_mount
-from station.model import Intrinsics
+from station.sim.camera import d435_depth_intrinsics
 from station.sim.body import BodyShape, body_primitives, standing_pose
 from station.sim.render import LABEL_OTHER_PERSON, Primitives, Renderer
 from station.sim.scene import scene_primitives, typical_gym
 from station.sim.sensor import D435Noise, apply_d435_noise
-
-
-def d435(width: int, height: int) -> Intrinsics:
-    f = 640.0 * width / (1280.0 if width / height > 1.5 else 960.0)
-    return Intrinsics(width, height, f, f, (width - 1) / 2.0, (height - 1) / 2.0)
 
 
 def scene(t_s: float) -> Primitives:
@@ -47,7 +42,7 @@ def main() -> None:
           f"(lifter+barbell {len(body_primitives(standing_pose(grip='bar'), BodyShape(), 'barbell'))})")
     print(f"{'mode':>8} {'stage':<24} {'ms/frame':>9} {'fps':>7}")
     for w, h in ((848, 480), (640, 480)):
-        intr = d435(w, h)
+        intr = d435_depth_intrinsics(w, h)
         rr = Renderer(intr)
         rng = np.random.default_rng(0)
         noise = D435Noise()
@@ -69,7 +64,7 @@ def main() -> None:
         for stage, t in (("render", t_render), ("render + noise", t_both), ("build primitives (py)", t_build)):
             print(f"{w}x{h:<4} {stage:<24} {t * 1e3:9.2f} {1.0 / t:7.1f}")
     tracemalloc.start()
-    intr = d435(848, 480)
+    intr = d435_depth_intrinsics(848, 480)
     rr = Renderer(intr)
     apply_d435_noise(rr.render(scene(0.0), T).depth_m, intr, D435Noise(), np.random.default_rng(0))
     _, peak = tracemalloc.get_traced_memory()
