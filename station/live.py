@@ -214,9 +214,9 @@ class Worker(threading.Thread):
                     break
                 self._apply_pending()
                 res = self.pipeline.process(frame)
-                state = getattr(res, "state", None)   # when Pipeline runs the evaluator itself
-                if not isinstance(state, CoachState):
-                    state = self.evaluator.update(res.t_s, res.angles)
+                # the worker owns its evaluator (not Pipeline's) so a config reload can swap it
+                # without restarting tracking
+                state = self.evaluator.update(res.t_s, res.angles)
                 seg = res.segment
                 done = time.monotonic()
                 self.frames += 1
