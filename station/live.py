@@ -270,8 +270,9 @@ class RunStats:
 def _in_zone(cfg: StationConfig, xy: tuple[float, float] | None) -> bool | None:
     if xy is None:
         return None
-    z = cfg.zone
-    return abs(xy[0] - z.centre_lateral_m) <= z.width_m / 2 and abs(xy[1] - z.centre_distance_m) <= z.depth_m / 2
+    from station.app import lifting_zone
+
+    return bool(lifting_zone(cfg).contains(np.float64(xy[0]), np.float64(xy[1])))
 
 
 class Station:
