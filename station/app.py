@@ -6,7 +6,6 @@ athlete and the camera exercise the same code.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,12 +216,19 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str = "
 
 def analyze_recording(path: str | Path, out_path: str | Path | None, exercise: str = "rdl",
                       cfg: StationConfig | None = None, progress: bool | None = None) -> dict:
-    """`station analyze`: play a recording as fast as possible through the pipeline."""
+    """`station analyze`: play a recording as fast as possible through the pipeline.
+
+    The output is checked before the work (station.fileio.check_output: its directory
+    takes a file, it is not the recording) and written atomically after it.
+    """
+    from station import fileio
     from station.sources.recording import open_recording
 
     path = Path(path)
+    if out_path is not None:
+        fileio.check_output(out_path, inputs=[path])
     with open_recording(path, real_time=False) as pb:
         doc = analyze(pb, path.name, exercise, cfg, total=pb.frame_count, progress=progress)
     if out_path is not None:
-        Path(out_path).write_text(json.dumps(doc, separators=(",", ":")))
+        fileio.write_json(out_path, doc, separators=(",", ":"))
     return doc

@@ -169,17 +169,22 @@ class Screen:
         return t_flip
 
     def save_png(self, path: str | Path, extra: np.ndarray | None = None) -> None:
-        """Write the surface as PNG; with `extra` (H, W, 3) uint8, side by side on its right."""
-        if extra is None:
-            self._pg.image.save(self.surface, str(path))
-            return
-        w, h = self.size_px
-        eh, ew = extra.shape[:2]
-        out = self._pg.Surface((w + ew, max(h, eh)))
-        out.fill((0, 0, 0))
-        out.blit(self.surface, (0, 0))
-        out.blit(self._pg.surfarray.make_surface(np.ascontiguousarray(extra.swapaxes(0, 1))), (w, 0))
-        self._pg.image.save(out, str(path))
+        """Write the surface as PNG; with `extra` (H, W, 3) uint8, side by side on its right.
+        Written beside `path` and renamed into place (station.fileio)."""
+        from station.fileio import StagedFile
+
+        out = self.surface
+        if extra is not None:
+            w, h = self.size_px
+            eh, ew = extra.shape[:2]
+            out = self._pg.Surface((w + ew, max(h, eh)))
+            out.fill((0, 0, 0))
+            out.blit(self.surface, (0, 0))
+            out.blit(self._pg.surfarray.make_surface(np.ascontiguousarray(extra.swapaxes(0, 1))), (w, 0))
+        staged = StagedFile(path)
+        with staged as tmp:
+            self._pg.image.save(out, str(tmp))
+            staged.commit()
 
     def close(self) -> None:
         self._pg.display.quit()
