@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -87,6 +88,14 @@ def _default_recording_path(args: argparse.Namespace) -> Path:
 
     cfg = _cfg(args)
     d = cfg.privacy.recordings_dir
+    try:
+        if not d.is_dir():
+            os.stat(d)   # a symlink loop or a file in the way: its own reason, not "File exists"
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise UserError(f"privacy.recordings_dir = {d}: cannot use it ({e.strerror}); "
+                        "give the output file instead") from None
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as e:
