@@ -620,7 +620,8 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
                 return 0
         cfg = watcher.cfg
         cam = cfg.camera
-        camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps)
+        camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps,
+                            frame_timeout_s=cam.frame_timeout_s, visual_preset=cam.visual_preset)
         station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
                           camera=camera, watcher=watcher, max_s=max_s,
                           should_stop=lambda: not watcher.cfg.hours.is_open())
