@@ -337,19 +337,18 @@ class MovedCameraCheck:
         self.height_change_m = float(floor.d_m - cal.floor.d_m)
         self.tilt_change_deg = tilt_between_deg(floor, cal.floor)
         moved = abs(self.height_change_m) > MOVED_HEIGHT_M or self.tilt_change_deg > MOVED_TILT_DEG
+        text = (f"the camera has moved: recalibrate (height {floor.d_m:.2f} m, calibrated "
+                f"{cal.floor.d_m:.2f} m; tilt changed {self.tilt_change_deg:.1f}°): station calibrate")
         if moved == (self.notice is not None):
             self._since = None
+            if moved:
+                self.notice = text          # keep the figures current
             return self.notice
         if self._since is None:
             self._since = t_s
         if t_s - self._since >= self.hold_s:
             self._since = None
-            if moved:
-                self.notice = (f"the camera has moved: recalibrate (height {floor.d_m:.2f} m, "
-                               f"calibrated {cal.floor.d_m:.2f} m; tilt changed "
-                               f"{self.tilt_change_deg:.1f}°): station calibrate")
-            else:
-                self.notice = None
+            self.notice = text if moved else None
         return self.notice
 
 

@@ -576,8 +576,11 @@ class CameraBusyError(SourceError):
 
 
 def _is_busy(exc: BaseException) -> bool:
+    # V4L: "Device or resource busy" (errno 16); libusb: RS2_USB_STATUS_BUSY; the same
+    # process: "UVC device is streaming!" (a software device: "Software device is streaming!")
     text = str(exc).lower()
-    return "busy" in text or "errno=16" in text or "failed to set power state" in text
+    return ("busy" in text or "errno=16" in text or "failed to set power state" in text
+            or "is streaming" in text)
 
 
 # Depth visual presets of the D400 family, by their config names (camera.visual_preset).
