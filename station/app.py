@@ -101,9 +101,11 @@ class Pipeline:
     """Segmenter + tracker + contract angles over a stream of DepthFrames."""
 
     def __init__(self, cfg: StationConfig | None = None, zone: LiftingZone | None = None, seed: int = 0,
-                 exercise: str | None = None):
+                 exercise: str | None = None, calibration=None):
         self.cfg = cfg or load_station_config()
         self.segmenter = Segmenter(zone or lifting_zone(self.cfg), seed=seed)
+        if calibration is not None:
+            self.use_calibration(calibration)
         self.tracker = Tracker()
         self.spine = SpineBaseline()
         self.last_floor: FloorPlane | None = None
@@ -115,6 +117,13 @@ class Pipeline:
             from station.form.evaluator import FormEvaluator
 
             self.form = FormEvaluator.from_config(self.cfg, exercise)
+
+    def use_calibration(self, cal) -> None:
+        """Start from a stored calibration (station.calibration.StoredCalibration): its floor
+        and empty scene; the live floor track refines the floor from there."""
+        self.segmenter.use_calibration(cal.floor, cal.background_depth_m, cal.background_count,
+                                       cal.intrinsics if cal.decimation == self.segmenter.decimation else None)
+        self.last_floor = cal.floor
 
     def process(self, frame: DepthFrame) -> FrameResult:
         if self._t0 is None:

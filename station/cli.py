@@ -180,6 +180,33 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                     every=args.every, cfg=_cfg(args), fullscreen=args.fullscreen, debug_view=args.debug_view)
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from station.calibration import run_calibration
+    from station.sources.realsense import LiveCamera
+
+    cfg = _cfg(args)
+    cam = cfg.camera
+    headless = args.headless or args.png is not None
+    if args.synthetic:
+        from station.demo import demo_config
+        from station.sources.synthetic import SceneImages
+
+        try:
+            images = SceneImages(args.synthetic, n=15, with_person=args.with_person)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        cfg = demo_config(cfg, images.scenario)
+        with images.camera() as feed:
+            camera = LiveCamera(feed.serial, images.intrinsics.width, images.intrinsics.height, images.fps,
+                                devices=feed.devices, wait_for_camera=False)
+            return run_calibration(cfg, camera, headless=headless, png=args.png, show_s=args.show_seconds,
+                                   save=not args.dry_run)
+    camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps, wait_for_camera=False,
+                        frame_timeout_s=cam.frame_timeout_s, visual_preset=cam.visual_preset)
+    return run_calibration(cfg, camera, headless=headless, png=args.png, show_s=args.show_seconds,
+                           save=not args.dry_run)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from station.live import run_station
 
@@ -236,6 +263,23 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--debug-view", action="store_true",
                         help="show the depth image, segmentation and skeleton beside the lifter's screen")
     p_demo.set_defaults(func=_cmd_demo)
+
+    p_cal = sub.add_parser("calibrate", help="measure the floor, camera height and pitch and the empty scene",
+                           description="Run with the lifting zone empty and the station service stopped "
+                                       "(sudo systemctl stop station). Measures the floor, the camera's height "
+                                       "and pitch and the empty scene, shows them on the mirror with the zone, "
+                                       "and stores them in calibration.state_dir; refuses (exit 1) when no "
+                                       "floor is seen or a person is in view.")
+    p_cal.add_argument("--headless", action="store_true", help="do not open the display")
+    p_cal.add_argument("--png", metavar="FILE", help="write the calibration screen to this PNG (implies --headless)")
+    p_cal.add_argument("--show-seconds", type=float, default=15.0,
+                       help="how long the result stays on the mirror (default 15; a key ends it)")
+    p_cal.add_argument("--dry-run", action="store_true", help="measure and show, but store nothing")
+    p_cal.add_argument("--synthetic", metavar="SCENARIO",
+                       help="calibrate on the synthetic camera in this scenario's room (no camera needed)")
+    p_cal.add_argument("--with-person", action="store_true",
+                       help="with --synthetic: the athlete stands in the zone (the calibration is refused)")
+    p_cal.set_defaults(func=_cmd_calibrate)
 
     p_run = sub.add_parser("run", help="run the live station on the configured camera (fullscreen)",
                            description="The mirror station: the configured RealSense camera, the fitter, "

@@ -261,6 +261,7 @@ class CameraSection(_Section):
     fps: Literal[6, 15, 30, 60, 90] = _allowed(30, "one of 6, 15, 30, 60, 90 (frames per second)")
     visual_preset: Literal["default", "high_accuracy", "high_density", "medium_density"] = _allowed(
         "default", "one of \"default\", \"high_accuracy\", \"high_density\", \"medium_density\"")
+    frame_timeout_s: float = _rng(1.0, 0.2, 10.0, "seconds")
     mount: MountSection = MountSection()
 
     @model_validator(mode="after")
@@ -480,6 +481,12 @@ class PrivacySection(_Section):
     _resolve = field_validator("recordings_dir")(_resolve_path)
 
 
+class CalibrationSection(_Section):
+    state_dir: _PathField = _allowed(Path("/var/lib/station"), "a directory path")
+
+    _resolve = field_validator("state_dir")(_resolve_path)
+
+
 class UsageSection(_Section):
     log_path: _PathField = _allowed(Path("/var/lib/station/usage.sqlite3"), "a file path")
     summary_dir: _PathField = _allowed(Path("/var/lib/station/summaries"), "a directory path")
@@ -503,6 +510,7 @@ class StationConfig(_Section):
     hours: HoursSection = HoursSection()
     privacy: PrivacySection = PrivacySection()
     usage: UsageSection = UsageSection()
+    calibration: CalibrationSection = CalibrationSection()
 
     @model_validator(mode="after")
     def _display_on_glass(self) -> "StationConfig":

@@ -130,6 +130,7 @@ class Tick:
     camera_height_m: float | None
     camera_pitch_deg: float | None
     timings_ms: dict = field(default_factory=dict)
+    calibration_notice: str | None = None    # "the camera has moved: recalibrate (...)"
     frame: DepthFrame | None = None          # kept only when the debug view wants it
     cloud: object | None = None
 
@@ -171,17 +172,21 @@ class Worker(threading.Thread):
 
     def __init__(self, source: Iterable[DepthFrame], cfg: StationConfig, latest: Latest,
                  keep_frames: bool = False, pipeline=None, evaluator=None,
-                 profiles: dict[str, ExerciseProfile] | None = None):
+                 profiles: dict[str, ExerciseProfile] | None = None, calibration=None):
         super().__init__(name="station-worker", daemon=True)
         from station.app import Pipeline
+        from station.calibration import MovedCameraCheck
 
         self.source = source
         self.cfg = cfg
         self.latest = latest
         self.keep_frames = keep_frames
-        self.pipeline = pipeline if pipeline is not None else Pipeline(cfg)
+        self.pipeline = pipeline if pipeline is not None else Pipeline(cfg, calibration=calibration)
         self.profiles = profiles
         self.evaluator = evaluator if evaluator is not None else _make_evaluator(cfg, profiles)
+        self.calibration = calibration
+        self.moved_check = MovedCameraCheck(calibration)
+        self._pending_calibration = None
         self.error: BaseException | None = None
         self.finished = threading.Event()
         self._stop_event = threading.Event()
@@ -197,6 +202,11 @@ class Worker(threading.Thread):
         with self._lock:
             self._pending = (cfg, profiles)
 
+    def set_calibration(self, calibration) -> None:
+        """Start over from a new stored calibration (station.calibration) at the next frame."""
+        with self._lock:
+            self._pending_calibration = calibration
+
     def stop(self) -> None:
         self._stop_event.set()
         stop = getattr(self.source, "stop", None)
@@ -204,15 +214,22 @@ class Worker(threading.Thread):
             stop()
 
     def _apply_pending(self) -> None:
+        from station.calibration import MovedCameraCheck
+
         with self._lock:
             pending, self._pending = self._pending, None
+            cal, self._pending_calibration = self._pending_calibration, None
+        if cal is not None:
+            self.calibration = cal
+            self.pipeline.use_calibration(cal)
+            self.moved_check = MovedCameraCheck(cal)
         if pending is None:
             return
         cfg, profiles = pending
         from station.app import Pipeline
 
         if cfg.zone != self.cfg.zone:
-            self.pipeline = Pipeline(cfg)
+            self.pipeline = Pipeline(cfg, calibration=self.calibration)
         name = cfg.exercise.default
 
         def profile(ps):
@@ -234,6 +251,7 @@ class Worker(threading.Thread):
                 # without restarting tracking
                 state = self.evaluator.update(res.t_s, res.angles)
                 seg = res.segment
+                notice = self.moved_check.update(res.floor, bool(seg.person_present), res.t_s)
                 done = time.monotonic()
                 self.frames += 1
                 self.busy_s += done - arrival
@@ -246,6 +264,7 @@ class Worker(threading.Thread):
                                              else tuple(float(v) for v in seg.person_centroid_floor_m)),
                     camera_height_m=seg.camera_height_m, camera_pitch_deg=seg.camera_pitch_deg,
                     timings_ms=dict(res.timings_ms, total=(done - arrival) * 1e3),
+                    calibration_notice=notice,
                     frame=frame if self.keep_frames else None,
                     cloud=seg.cloud if self.keep_frames else None))
         except BaseException as exc:  # shown as "needs attention"; the service restarts us
@@ -308,11 +327,16 @@ class Station:
                  max_s: float | None = None, display_fps: float = 60.0, screen=None,
                  keep_running_after_source: float = 0.0, title: str = "Mirror station",
                  exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None,
-                 profiles: dict[str, ExerciseProfile] | None = None):
+                 profiles: dict[str, ExerciseProfile] | None = None, calibration_watcher=None):
         if profiles is None and watcher is not None and watcher.cfg is cfg:
             profiles = watcher.profiles
         self.cfg = cfg
         self.profiles = profiles
+        self.calibration_watcher = calibration_watcher
+        calibration = None
+        if calibration_watcher is not None:
+            calibration, _ = calibration_watcher.poll()
+            self._log_calibration(calibration)
         self.should_stop = should_stop     # checked every few seconds (closing time)
         self.stopped_by_request = False
         self.size_px = tuple(size_px) if size_px is not None else (cfg.display.width_px, cfg.display.height_px)
@@ -327,7 +351,9 @@ class Station:
         self.keep_running_after_source = keep_running_after_source
         self.exit_after_failure_s = exit_after_failure_s
         self.latest = Latest()
-        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view, profiles=profiles)
+        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view, profiles=profiles,
+                             calibration=calibration)
+        self._calibration_notice: str | None = None
         self.stats = RunStats()
         self.watchdog = Watchdog()
         self.mode: str | None = None
@@ -391,8 +417,39 @@ class Station:
             status, detail = "stopped", f"{type(self.worker.error).__name__}: {self.worker.error}"
         if status == "starting":
             status = "streaming"
+        tick = self.latest.get()
+        moved = tick.calibration_notice if tick is not None else None
+        if moved != self._calibration_notice:
+            self._calibration_notice = moved
+            if moved:
+                log.warning("%s", moved)
+            else:
+                log.info("the camera agrees with its calibration again")
         return Health(camera_status=status, camera_detail=detail, config_error=self._config_error,
-                      config_path=None if self.watcher is None else str(self.watcher.path))
+                      config_path=None if self.watcher is None else str(self.watcher.path),
+                      calibration_notice=moved)
+
+    def _log_calibration(self, cal) -> None:
+        w = self.calibration_watcher
+        if cal is not None:
+            log.info("calibration from %s (%s): %s", w.path, cal.created_utc, cal.summary())
+        elif w.error:
+            log.error("stored calibration not used: %s", w.error)
+        else:
+            log.info("no stored calibration at %s: the floor and the empty scene are learned live "
+                     "(run `station calibrate` with the zone empty)", w.path)
+
+    def _poll_calibration(self) -> None:
+        w = self.calibration_watcher
+        if w is None:
+            return
+        old_error = w.error
+        cal, changed = w.poll()
+        if changed:
+            self._log_calibration(cal)
+            self.worker.set_calibration(cal)
+        elif w.error and w.error != old_error:
+            log.error("stored calibration not reloaded, keeping the one in force: %s", w.error)
 
     def request_reload(self) -> None:
         """Re-read the config and profiles at the next display frame (what SIGHUP does)."""
@@ -402,6 +459,7 @@ class Station:
         """Periodic check (changed files) or forced reload (SIGHUP) of the station config
         and the exercise profiles. A refused file is logged with the message of `station
         config check`, once per change; the last good config stays in force."""
+        self._poll_calibration()
         if self.watcher is None:
             return
         cfg, err = self.watcher.poll(force=force)
@@ -698,9 +756,13 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
                 return 0
         cfg = watcher.cfg
         cam = cfg.camera
-        camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps)
+        camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps,
+                            frame_timeout_s=cam.frame_timeout_s, visual_preset=cam.visual_preset)
+        from station.calibration import CalibrationWatcher
+
         station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
                           camera=camera, watcher=watcher, max_s=max_s,
+                          calibration_watcher=CalibrationWatcher(cfg.calibration.state_dir),
                           should_stop=lambda: not watcher.cfg.hours.is_open())
         if hup.is_set():
             hup.clear()

@@ -175,6 +175,7 @@ class Health:
     config_error: str | None = None
     config_fatal: bool = False
     config_path: str | None = None
+    calibration_notice: str | None = None   # e.g. "the camera has moved: recalibrate (...)"
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,9 @@ class Calibration:
     zone_centre_m: tuple[float, float]       # (x, y) floor frame
     zone_size_m: tuple[float, float]         # (width across, depth towards the mirror)
     person_floor_m: tuple[float, float] | None = None
+    background_fraction: float | None = None  # `station calibrate`: share of the view learned
+    result: str | None = None                 # `station calibrate`: saved, or why refused
+    result_ok: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -432,6 +436,13 @@ def _check(c: _Canvas, centre: Point, ok: bool | None, tag: str) -> None:
 
 def _staff_notice(c: _Canvas, view: View) -> None:
     err = view.health.config_error
+    moved = view.health.calibration_notice
+    if moved and not (err and not view.health.config_fatal):
+        first, _, rest = moved.partition(" (")
+        c.rect((0, 1868, 1080, 52), (0, 0, 0), tag="backing")
+        c.text(f"STAFF: {first}", (10, 1872, 1060, 24), 26, AMBER, tag="staff_notice")
+        if rest:
+            c.text("(" + rest, (10, 1896, 1060, 22), 22, AMBER, tag="staff_notice")
     if err and not view.health.config_fatal:
         first = err.strip().splitlines()[0]
         if len(first) > 90:
@@ -689,7 +700,8 @@ def _calibration(c: _Canvas, view: View) -> None:
         c.paragraph("No measurement yet: waiting for the camera.", (60, 400, 960, 200), 72, AMBER, tag="status")
         return
     rows = []
-    rows.append(("Floor", "found" if cal.floor_found else "looking...", cal.floor_found))
+    rows.append(("Floor", "found" if cal.floor_found else ("not seen" if cal.result else "looking..."),
+                 cal.floor_found))
     if cal.camera_height_m is not None:
         dh = cal.camera_height_m - cal.expected_height_m
         rows.append(("Camera height", f"{cal.camera_height_m:.2f} m (set {cal.expected_height_m:.2f})", abs(dh) <= 0.05))
@@ -700,6 +712,9 @@ def _calibration(c: _Canvas, view: View) -> None:
         rows.append(("Camera pitch", f"{cal.camera_pitch_deg:.1f}° (set {cal.expected_pitch_deg:.1f}°)", abs(dp) <= 3.0))
     else:
         rows.append(("Camera pitch", "-", None))
+    if cal.background_fraction is not None:
+        rows.append(("Empty scene", f"learned over {100 * cal.background_fraction:.0f}% of the view",
+                     cal.background_fraction >= 0.5))
     zx, zy = cal.zone_centre_m
     rows.append(("Zone", f"{zy:.1f} m out, {cal.zone_size_m[0]:.1f} x {cal.zone_size_m[1]:.1f} m", None))
     for i, (label, value, ok) in enumerate(rows):
@@ -711,7 +726,12 @@ def _calibration(c: _Canvas, view: View) -> None:
     offset = None
     if cal.person_floor_m is not None:
         offset = (cal.person_floor_m[0] - zx, cal.person_floor_m[1] - zy)
-    _zone_diagram(c, (240, 950, 600, 560), cal.zone_size_m, offset, "zone")
+    top = 320 + len(rows) * 150
+    _zone_diagram(c, (240, top, 600, 1540 - top), cal.zone_size_m, offset, "zone")
+    if cal.result is not None:
+        c.paragraph(cal.result, (60, 1560, 960, 300), 52, GREEN if cal.result_ok else AMBER,
+                    tag="advice", max_lines=5)
+        return
     problems = []
     if any(ok is False for _, _, ok in rows[1:3]):
         problems.append("Measured and configured camera differ: check camera.mount in the "

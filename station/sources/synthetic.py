@@ -136,3 +136,54 @@ def record_synthetic(scenario: Scenario | str, out_path: str | Path, seconds: fl
                               timestamps_s=take.times_s[:n],
                               companions={truth: json.dumps(doc, indent=1).encode("utf-8")})
     return written, truth
+
+
+class SceneImages:
+    """Depth images of a scenario's room as the synthetic camera sees it, rendered on
+    demand and cached (a looping camera shows the same `n` images over and over).
+
+    with_person=False: the room alone (an empty zone, for calibration); True: the take's
+    frames with the athlete (frame index i of the take).
+    """
+
+    def __init__(self, scenario: Scenario | str, n: int | None = None, with_person: bool = True,
+                 first: int = 0):
+        self.scenario = _scenario(scenario)
+        self.take: SyntheticTake = build(self.scenario)
+        self.with_person = with_person
+        self.first = int(first)
+        avail = self.take.n_frames - self.first
+        self.n = avail if n is None else max(1, min(int(n), avail))
+        self.intrinsics = self.take.intrinsics
+        self.fps = self.scenario.fps
+        self._cache: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def _render(self, i: int) -> np.ndarray:
+        take = self.take
+        if self.with_person:
+            return take.render_u16(self.first + i)
+        from station.sim.render import Renderer
+        from station.sim.scene import scene_primitives
+        from station.sim.sensor import apply_d435_noise
+
+        if not hasattr(self, "_renderer"):
+            self._renderer = Renderer(self.intrinsics)
+            self._scene = scene_primitives(take.scene)
+        ideal = self._renderer.render(self._scene, take.T_floor_cam)
+        rng = np.random.default_rng([self.scenario.seed, 7919, i])
+        return apply_d435_noise(ideal.depth_m, self.intrinsics, take.noise, rng)
+
+    def __call__(self, i: int) -> np.ndarray:
+        i %= self.n
+        with self._lock:
+            img = self._cache.get(i)
+            if img is None:
+                img = self._cache[i] = np.array(self._render(i), np.uint16, copy=True)
+        return img
+
+    def camera(self, serial: str = "MS-SYNTH-0001"):
+        """A SoftwareCameraFeed streaming these images in a loop at the scenario's fps."""
+        from station.sources.realsense import SoftwareCameraFeed
+
+        return SoftwareCameraFeed(self, self.n, self.intrinsics, fps=self.fps, serial=serial)
