@@ -163,7 +163,7 @@ class Worker(threading.Thread):
     """Source → Pipeline → evaluator, publishing a Tick per frame into `latest`."""
 
     def __init__(self, source: Iterable[DepthFrame], cfg: StationConfig, latest: Latest,
-                 keep_frames: bool = False, pipeline=None, evaluator=None):
+                 keep_frames: bool = False, pipeline=None, evaluator=None, usage=None):
         super().__init__(name="station-worker", daemon=True)
         from station.app import Pipeline
 
@@ -180,6 +180,7 @@ class Worker(threading.Thread):
         self._lock = threading.Lock()
         self.frames = 0
         self.busy_s = 0.0
+        self.usage = usage           # station.usage.UsageRecorder or None
 
     def reconfigure(self, cfg: StationConfig) -> None:
         """Use a new config from the next frame (a new evaluator; a new pipeline if the
@@ -221,7 +222,7 @@ class Worker(threading.Thread):
                 done = time.monotonic()
                 self.frames += 1
                 self.busy_s += done - arrival
-                self.latest.put(Tick(
+                self.latest.put(tick := Tick(
                     seq=self.frames, arrival_mono=arrival, done_mono=done, t_s=res.t_s, state=state,
                     skeleton_cam_m=(None if res.skeleton is None else np.array(res.skeleton.points_cam_m)),
                     floor=res.floor, track_state=res.track.state, person_present=bool(seg.person_present),
@@ -232,9 +233,13 @@ class Worker(threading.Thread):
                     timings_ms=dict(res.timings_ms, total=(done - arrival) * 1e3),
                     frame=frame if self.keep_frames else None,
                     cloud=seg.cloud if self.keep_frames else None))
+                if self.usage is not None:
+                    self.usage.frame(tick, self.evaluator)
         except BaseException as exc:  # shown as "needs attention"; the service restarts us
             self.error = exc
             log.exception("station worker stopped")
+            if self.usage is not None:
+                self.usage.error(exc)
         finally:
             self.finished.set()
 
@@ -291,7 +296,8 @@ class Station:
                  snapshots: str | Path | None = None, every: int = 15, debug_view: bool = False,
                  max_s: float | None = None, display_fps: float = 60.0, screen=None,
                  keep_running_after_source: float = 0.0, title: str = "Mirror station",
-                 exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None):
+                 exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None,
+                 usage=None):
         self.cfg = cfg
         self.should_stop = should_stop     # checked every few seconds (closing time)
         self.stopped_by_request = False
@@ -307,7 +313,8 @@ class Station:
         self.keep_running_after_source = keep_running_after_source
         self.exit_after_failure_s = exit_after_failure_s
         self.latest = Latest()
-        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view)
+        self.usage = usage           # station.usage.UsageRecorder or None
+        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view, usage=usage)
         self.stats = RunStats()
         self.watchdog = Watchdog()
         self.mode: str | None = None
@@ -386,6 +393,8 @@ class Station:
             self._geometry_key = None
             self._profiles_title = self._exercise_title(cfg)
             self.worker.reconfigure(cfg)
+            if self.usage is not None:
+                self.usage.config_reloaded()
 
     def view(self, tick: Tick | None, now: float) -> View:
         """The View for the newest tick at monotonic time `now` (stream clock extrapolated)."""
@@ -446,6 +455,8 @@ class Station:
 
     def run(self) -> RunStats:
         screen = self._open_screen()
+        if self.usage is not None:
+            self.usage.started()
         self.worker.start()
         self.watchdog.ready()
         t_start = time.monotonic()
@@ -465,6 +476,8 @@ class Station:
                     last_poll = now
                 tick = self.latest.get()
                 view = self.view(tick, now)
+                if self.usage is not None:
+                    self.usage.health(view.health)
                 name = choose_screen(view)
                 cue = view.state.cue if view.state is not None else None
                 self._memory = remember(self._memory, name, cue, view.now_s)
@@ -525,6 +538,8 @@ class Station:
             self.stats.ticks_made = self.latest.put_count
             if self.worker.error is not None:
                 self.stats.worker_error = f"{type(self.worker.error).__name__}: {self.worker.error}"
+            if self.usage is not None:
+                self.usage.stopped(self.worker.evaluator if not self.worker.is_alive() else None)
             screen.close()
         return self.stats
 
@@ -614,6 +629,19 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
     watcher = _wait_for_good_config(Path(config_path) if config_path else None, headless)
     if watcher is None:
         return 0
+    from station.usage.recorder import open_recorder
+
+    usage = open_recorder(watcher.cfg)    # None (logged) if the log cannot be opened: coach anyway
+    try:
+        return _run_open_hours(watcher, headless, windowed, max_s, usage)
+    finally:
+        if usage is not None:
+            usage.close()
+
+
+def _run_open_hours(watcher: ConfigWatcher, headless: bool, windowed: bool, max_s: float | None, usage) -> int:
+    from station.sources.realsense import LiveCamera
+
     while True:
         if not watcher.cfg.hours.is_open():
             if not wait_while_closed(watcher, headless, max_s=max_s):
@@ -623,7 +651,7 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
         camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps)
         station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
                           camera=camera, watcher=watcher, max_s=max_s,
-                          should_stop=lambda: not watcher.cfg.hours.is_open())
+                          should_stop=lambda: not watcher.cfg.hours.is_open(), usage=usage)
         stats = station.run()
         log.info("station stopped: %s", stats.summary())
         if stats.worker_error:

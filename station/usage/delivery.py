@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import smtplib
 import socket
 import ssl
 import threading
 import time
-from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path

@@ -66,9 +66,11 @@ class UsageRecorder:
         self._n_reps = 0
         self._n_sets = 0
         self._set_id: int | None = None
+        self._set_wall = [0.0, 0.0]
         self._set_session: int | None = None
         self._last_set_end: tuple[int | None, float] | None = None   # (session, wall end)
         self._last_cue: tuple | None = None
+        self._offset: float | None = None          # wall clock − stream clock of the last frame
         # samples
         self._frames = 0
         self._busy_s = 0.0
@@ -84,8 +86,16 @@ class UsageRecorder:
         self.log.health("startup", now)
         self._sample_start = now
 
-    def stopped(self) -> None:
+    def stopped(self, evaluator=None) -> None:
+        """The station stopped. With its (stopped) evaluator, the rep and set still open are
+        finished and recorded first."""
         now = self.clock()
+        if evaluator is not None and evaluator is self._evaluator and self._offset is not None:
+            try:
+                evaluator.finish()
+                self._new_reps_and_sets(evaluator, self._offset)
+            except Exception:      # never let the log stop a shutdown
+                log.exception("usage: could not record the last set")
         self._end_session(now)
         self._flush_sample(now)
         self.log.health("shutdown", now)
@@ -98,7 +108,7 @@ class UsageRecorder:
         """One processed frame: `tick` has t_s, state (CoachState), person_present,
         arrival_mono and done_mono (station.live.Tick)."""
         now = self.clock()
-        offset = now - tick.t_s
+        offset = self._offset = now - tick.t_s
         self._frames += 1
         self._busy_s += tick.done_mono - tick.arrival_mono
         if self._sample_start is None:
@@ -118,14 +128,7 @@ class UsageRecorder:
         if evaluator is not None:
             if evaluator is not self._evaluator:
                 self._switch_evaluator(evaluator, now)
-            reps = evaluator.reps
-            while self._n_reps < len(reps):
-                self._rep(reps[self._n_reps], offset, evaluator)
-                self._n_reps += 1
-            sets = evaluator.sets
-            while self._n_sets < len(sets):
-                self._set(sets[self._n_sets], offset, evaluator)
-                self._n_sets += 1
+            self._new_reps_and_sets(evaluator, offset)
         # cues
         cue = getattr(tick.state, "cue", None)
         if cue is not None:
@@ -133,6 +136,16 @@ class UsageRecorder:
             if key != self._last_cue:
                 self._last_cue = key
                 self.log.cue(cue.t_s + offset, cue.key, cue.kind, cue.rule)
+
+    def _new_reps_and_sets(self, evaluator, offset: float) -> None:
+        reps = evaluator.reps
+        while self._n_reps < len(reps):
+            self._rep(reps[self._n_reps], offset, evaluator)
+            self._n_reps += 1
+        sets = evaluator.sets
+        while self._n_sets < len(sets):
+            self._set(sets[self._n_sets], offset, evaluator)
+            self._n_sets += 1
 
     def _end_session(self, now: float) -> None:
         if self._session is not None:
@@ -164,6 +177,8 @@ class UsageRecorder:
         if self._set_id is None:
             self._set_id = self.log.new_set_id()
             self._set_session = self._session
+            self._set_wall = [rep.start_t + offset, rep.end_t + offset]
+        self._set_wall[1] = rep.end_t + offset
         self.log.rep(self._set_id, start_s=rep.start_t + offset, bottom_s=rep.bottom_t + offset,
                      end_s=rep.end_t + offset, pattern=rep.pattern, metrics=rep.metrics,
                      verdict=rep_verdict(rep), faults=rep.faults,
@@ -171,7 +186,9 @@ class UsageRecorder:
 
     def _set(self, s, offset: float, evaluator) -> None:
         set_id = self._set_id if self._set_id is not None else self.log.new_set_id()
-        start, end = s.start_t + offset, s.end_t + offset
+        # the set spans its reps as they were recorded (one clock for both, even if the stream
+        # ran slower than real time)
+        start, end = (self._set_wall if self._set_id is not None else (s.start_t + offset, s.end_t + offset))
         rest = None
         if self._last_set_end is not None and self._last_set_end[0] == self._set_session \
                 and self._set_session is not None:
@@ -222,3 +239,24 @@ class UsageRecorder:
 
     def error(self, exc: BaseException) -> None:
         self.log.health("error", self.clock(), detail=to_label(type(exc).__name__, "Exception"))
+
+
+def open_recorder(cfg, path=None) -> "UsageRecorder | None":
+    """The station's recorder on usage.log_path (or `path`), with the opt-in attention e-mail.
+
+    None, with the reason logged, when the log cannot be opened: the mirror keeps coaching,
+    and the nightly summary reports the damaged log to staff.
+    """
+    from station.usage.store import UsageLogError
+
+    try:
+        usage = UsageLog(path or cfg.usage.log_path, cfg.station.id, strictness=cfg.exercise.strictness)
+    except UsageLogError as e:
+        log.error("usage log disabled: %s", e)
+        return None
+    attention = None
+    if cfg.usage.attention_email:
+        from station.usage.delivery import AttentionMailer
+
+        attention = AttentionMailer(cfg.usage, cfg.station.id, cfg.station.name, usage_log=usage)
+    return UsageRecorder(usage, cfg, attention=attention)
