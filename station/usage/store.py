@@ -139,6 +139,9 @@ class UsageLog:
             conn.execute("COMMIT")
             self._next = {t: int(conn.execute(f"SELECT coalesce(max(id), 0) FROM {t}").fetchone()[0]) + 1
                           for t in ("presence", "sets", "reps")}
+            # a set's number is in its reps before the set itself is written (a crash mid-set)
+            self._next["sets"] = max(self._next["sets"], int(conn.execute(
+                "SELECT coalesce(max(set_id), 0) FROM reps").fetchone()[0]) + 1)
             self.last_attention = dict(conn.execute(
                 "SELECT detail, max(t_s) FROM health_events WHERE kind = 'attention_mail' GROUP BY detail"
             ).fetchall())
