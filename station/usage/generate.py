@@ -75,10 +75,9 @@ def generate_days(first: date, n_days: int, tz: tzinfo | None = None, seed: int 
         ev.health.append((_epoch(d, 22 * 3600 + 5, tz), "shutdown", None, None))
         n_visits = max(0, int(rng.gauss(visits_per_day, visits_per_day ** 0.5)))
         busy_until = 0.0
-        for _ in range(n_visits):
-            hour = rng.choices(range(24), weights=HOURLY)[0]
-            start_rel = hour * 3600 + rng.uniform(0, 3600)
-            start_rel = max(start_rel, busy_until + 20)
+        starts = sorted(h * 3600 + rng.uniform(0, 3600) for h in rng.choices(range(24), weights=HOURLY, k=n_visits))
+        for start_rel in starts:
+            start_rel = max(start_rel, busy_until + 20)     # one lifter at a time at the mirror
             if start_rel > 21.9 * 3600:
                 continue
             t = _epoch(d, start_rel, tz)

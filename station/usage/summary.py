@@ -178,7 +178,7 @@ def _days_back(day: date, n: int) -> list[date]:
 
 
 def _compare(prev: list[DayFigures | None]) -> dict | None:
-    have = [f for f in prev if f is not None]
+    have = [f for f in prev if f is not None and f.has_anything]   # days the station existed
     if not have:
         return None
     tot = DayFigures.merged(have)
