@@ -177,7 +177,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from station.demo import run_demo
 
     return run_demo(args.scenario, headless=args.headless, snapshots=args.snapshots, seconds=args.seconds,
-                    every=args.every, cfg=_cfg(args), fullscreen=args.fullscreen, debug_view=args.debug_view)
+                    every=args.every, cfg=_cfg(args), fullscreen=args.fullscreen, debug_view=args.debug_view,
+                    usage_log=args.usage_log)
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from station.usage.nightly import SummaryError, run_summary
+
+    dbs = [p for group in (args.db or []) for p in group]
+    try:
+        return run_summary(_cfg(args), day=args.date, dbs=dbs or None, out=args.out, nightly=args.nightly)
+    except SummaryError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
@@ -262,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--fullscreen", action="store_true", help="fill the display, as the mirror does")
     p_demo.add_argument("--debug-view", action="store_true",
                         help="show the depth image, segmentation and skeleton beside the lifter's screen")
+    p_demo.add_argument("--usage-log", metavar="PATH",
+                        help="write the visit's usage events to this SQLite file (default: a throwaway "
+                             "temporary file); then try `station summary --db PATH --date today`")
     p_demo.set_defaults(func=_cmd_demo)
 
     p_cal = sub.add_parser("calibrate", help="measure the floor, camera height and pitch and the empty scene",
@@ -280,6 +294,20 @@ def build_parser() -> argparse.ArgumentParser:
     p_cal.add_argument("--with-person", action="store_true",
                        help="with --synthetic: the athlete stands in the zone (the calibration is refused)")
     p_cal.set_defaults(func=_cmd_calibrate)
+    p_sum = sub.add_parser("summary", help="write the usage summary of a day (HTML, JSON, CSV) for one or more stations",
+                           description="Summarise a day of use: this station's own usage log, or with --db the "
+                                       "usage logs and nightly exports (usage-STATION-DATE.json) of several "
+                                       "stations, merged into one report with a row per station and the total. "
+                                       "Writes summary-DATE.html/.json/.csv into --out (default usage.summary_dir).")
+    p_sum.add_argument("--date", help="the day: YYYY-MM-DD, \"today\" or \"yesterday\" (default: yesterday)")
+    p_sum.add_argument("--db", action="append", nargs="+", metavar="PATH",
+                       help="usage logs (.sqlite3), exports (usage-*.json) or directories holding them "
+                            "(default: this station's usage.log_path)")
+    p_sum.add_argument("--out", metavar="DIR", help="where to write the summary (default: usage.summary_dir)")
+    p_sum.add_argument("--nightly", action="store_true",
+                       help="the nightly job: also deliver it (usage.delivery), retry earlier failed deliveries "
+                            "and enforce usage.retention_days")
+    p_sum.set_defaults(func=_cmd_summary)
 
     p_run = sub.add_parser("run", help="run the live station on the configured camera (fullscreen)",
                            description="The mirror station: the configured RealSense camera, the fitter, "
@@ -297,12 +325,13 @@ def main(argv: list[str] | None = None) -> int:
     from station.config import ConfigError
     from station.fileio import FileWriteError, OutputError
     from station.sources.realsense import SourceError
+    from station.usage.store import UsageLogError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, UserError, SourceError, OutputError) as exc:   # refused: nothing done
+    except (ConfigError, UserError, SourceError, OutputError, UsageLogError) as exc:   # refused: nothing done
         print(f"station: error: {exc}", file=sys.stderr)
         return 2
     except FileWriteError as exc:   # the work was done but could not be saved

@@ -481,18 +481,72 @@ class PrivacySection(_Section):
     _resolve = field_validator("recordings_dir")(_resolve_path)
 
 
+<<<<<<< HEAD
 class CalibrationSection(_Section):
     state_dir: _PathField = _allowed(Path("/var/lib/station"), "a directory path")
 
     _resolve = field_validator("state_dir")(_resolve_path)
+=======
+class UsageEmailSection(_Section):
+    """[usage.email]: the SMTP server the summary (and attention e-mails) go through."""
+
+    smtp_host: str = _allowed("", "\"\" (no e-mail) or the SMTP server's host name", max_length=253)
+    smtp_port: int = _rng(587, 1, 65535, "(the submission port with STARTTLS is 587)")
+    username: str = _allowed("", "\"\" (no login) or the SMTP login name", max_length=256)
+    password_file: Optional[_PathField] = _allowed(None, "\"\" (no password) or the path of a file "
+                                                   "holding only the SMTP password")
+    ca_file: Optional[_PathField] = _allowed(None, "\"\" (the system's CAs) or a PEM file of CA "
+                                             "certificates to trust")
+    sender: str = _allowed("", "\"\" or an e-mail address such as \"mirror@gym.example\"",
+                           pattern=r"^$|^[^@\s]+@[^@\s]+$")
+    recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = _allowed(
+        [], "a list of e-mail addresses")
+
+    @field_validator("password_file", "ca_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: Any) -> Any:
+        return None if v == "" else v
+
+    _resolve = field_validator("password_file", "ca_file")(
+        lambda v, info: None if v is None else _resolve_path(v, info))
+>>>>>>> usage
 
 
 class UsageSection(_Section):
     log_path: _PathField = _allowed(Path("/var/lib/station/usage.sqlite3"), "a file path")
     summary_dir: _PathField = _allowed(Path("/var/lib/station/summaries"), "a directory path")
     retention_days: int = _rng(180, 1, 3650, "days")
+    delivery: Literal["none", "email", "directory"] = _allowed(
+        "none", "one of \"none\", \"email\", \"directory\"")
+    delivery_dir: Optional[_PathField] = _allowed(None, "\"\" or a directory (e.g. a mounted network share)")
+    attention_email: bool = _allowed(False, "true or false")
+    email: UsageEmailSection = UsageEmailSection()
 
     _resolve = field_validator("log_path", "summary_dir")(_resolve_path)
+
+    @field_validator("delivery_dir", mode="before")
+    @classmethod
+    def _empty_dir_is_none(cls, v: Any) -> Any:
+        return None if v == "" else v
+
+    _resolve_dir = field_validator("delivery_dir")(lambda v, info: None if v is None else _resolve_path(v, info))
+
+    @model_validator(mode="after")
+    def _delivery_complete(self) -> "UsageSection":
+        if self.delivery == "directory" and self.delivery_dir is None:
+            raise _custom("delivery_dir", "", "usage.delivery = \"directory\" needs delivery_dir")
+        if self.delivery == "email" or self.attention_email:
+            why = "usage.delivery = \"email\"" if self.delivery == "email" else "usage.attention_email = true"
+            e = self.email
+            for key, val in (("smtp_host", e.smtp_host), ("sender", e.sender)):
+                if not val:
+                    raise _custom(f"email.{key}", val, f"{why} needs usage.email.{key}")
+            if not e.recipients:
+                raise _custom("email.recipients", [], f"{why} needs at least one address in usage.email.recipients")
+            if e.username and e.password_file is None:
+                raise _custom("email.password_file", "", "usage.email.username is set: the password must be in "
+                              "a file named by usage.email.password_file")
+        return self
 
 
 class StationConfig(_Section):

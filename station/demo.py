@@ -59,7 +59,7 @@ def demo_config(cfg: StationConfig, scenario) -> StationConfig:
 def run_demo(scenario: str = "rdl_mixed_faults", headless: bool = False, snapshots: str | None = None,
              seconds: float | None = None, every: int = 15, cfg: StationConfig | None = None,
              fullscreen: bool = False, debug_view: bool = False, size_px: tuple[int, int] | None = None,
-             real_time: bool = True, quiet: bool = False) -> int | RunStats:
+             real_time: bool = True, quiet: bool = False, usage_log: str | None = None) -> int | RunStats:
     """Run the demo; returns 0 (the CLI's exit status). With quiet=True returns the RunStats."""
     if not headless and not display_available():
         headless = True
@@ -73,10 +73,14 @@ def run_demo(scenario: str = "rdl_mixed_faults", headless: bool = False, snapsho
     if size_px is None:
         size_px = (cfg.display.width_px, cfg.display.height_px) if (headless or fullscreen) \
             else window_size(cfg, desktop_size())
+    usage = _demo_usage(cfg, usage_log)
     station = Station(cfg, source, size_px=size_px, headless=headless, fullscreen=fullscreen and not headless,
                       snapshots=snapshots, every=every, debug_view=debug_view,
-                      title=f"Mirror station demo: {source.take.scenario.name}")
-    stats = station.run()
+                      title=f"Mirror station demo: {source.take.scenario.name}", usage=usage)
+    try:
+        stats = station.run()
+    finally:
+        _close_demo_usage(usage, usage_log, quiet)
     if quiet:
         return stats
     print(f"station demo: {source.take.scenario.name}: {stats.ticks_made} frames, reps {stats.max_rep_count}, "
@@ -86,3 +90,29 @@ def run_demo(scenario: str = "rdl_mixed_faults", headless: bool = False, snapsho
         print(f"station demo: the pipeline stopped: {stats.worker_error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _demo_usage(cfg: StationConfig, usage_log: str | None):
+    """The demo's usage recorder: on `usage_log`, or on a throwaway temporary file."""
+    import tempfile
+    from pathlib import Path
+
+    from station.usage.recorder import open_recorder
+
+    path = Path(usage_log) if usage_log else Path(tempfile.mkdtemp(prefix="station-demo-usage-")) / "usage.sqlite3"
+    return open_recorder(cfg, path)
+
+
+def _close_demo_usage(usage, usage_log: str | None, quiet: bool) -> None:
+    import shutil
+
+    if usage is None:
+        return
+    usage.close()
+    path = usage.log.path
+    if usage_log:
+        if not quiet:
+            print(f"station demo: usage log {path}; see it with: station summary --db {path} "
+                  "--date today --out DIR")
+    else:
+        shutil.rmtree(path.parent, ignore_errors=True)

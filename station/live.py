@@ -172,7 +172,7 @@ class Worker(threading.Thread):
 
     def __init__(self, source: Iterable[DepthFrame], cfg: StationConfig, latest: Latest,
                  keep_frames: bool = False, pipeline=None, evaluator=None,
-                 profiles: dict[str, ExerciseProfile] | None = None, calibration=None):
+                 profiles: dict[str, ExerciseProfile] | None = None, calibration=None, usage=None):
         super().__init__(name="station-worker", daemon=True)
         from station.app import Pipeline
         from station.calibration import MovedCameraCheck
@@ -194,6 +194,7 @@ class Worker(threading.Thread):
         self._lock = threading.Lock()
         self.frames = 0
         self.busy_s = 0.0
+        self.usage = usage           # station.usage.UsageRecorder or None
 
     def reconfigure(self, cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None) -> None:
         """Use a new config (and profiles) from the next frame (a new evaluator if the
@@ -255,7 +256,7 @@ class Worker(threading.Thread):
                 done = time.monotonic()
                 self.frames += 1
                 self.busy_s += done - arrival
-                self.latest.put(Tick(
+                self.latest.put(tick := Tick(
                     seq=self.frames, arrival_mono=arrival, done_mono=done, t_s=res.t_s, state=state,
                     skeleton_cam_m=(None if res.skeleton is None else np.array(res.skeleton.points_cam_m)),
                     floor=res.floor, track_state=res.track.state, person_present=bool(seg.person_present),
@@ -267,9 +268,13 @@ class Worker(threading.Thread):
                     calibration_notice=notice,
                     frame=frame if self.keep_frames else None,
                     cloud=seg.cloud if self.keep_frames else None))
+                if self.usage is not None:
+                    self.usage.frame(tick, self.evaluator)
         except BaseException as exc:  # shown as "needs attention"; the service restarts us
             self.error = exc
             log.exception("station worker stopped")
+            if self.usage is not None:
+                self.usage.error(exc)
         finally:
             self.finished.set()
 
@@ -327,7 +332,7 @@ class Station:
                  max_s: float | None = None, display_fps: float = 60.0, screen=None,
                  keep_running_after_source: float = 0.0, title: str = "Mirror station",
                  exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None,
-                 profiles: dict[str, ExerciseProfile] | None = None, calibration_watcher=None):
+                 profiles: dict[str, ExerciseProfile] | None = None, calibration_watcher=None, usage=None):
         if profiles is None and watcher is not None and watcher.cfg is cfg:
             profiles = watcher.profiles
         self.cfg = cfg
@@ -351,8 +356,9 @@ class Station:
         self.keep_running_after_source = keep_running_after_source
         self.exit_after_failure_s = exit_after_failure_s
         self.latest = Latest()
+        self.usage = usage           # station.usage.UsageRecorder or None
         self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view, profiles=profiles,
-                             calibration=calibration)
+                             calibration=calibration, usage=usage)
         self._calibration_notice: str | None = None
         self.stats = RunStats()
         self.watchdog = Watchdog()
@@ -477,6 +483,8 @@ class Station:
             self._geometry_key = None
             self._profiles_title = self._exercise_title(cfg, profiles)
             self.worker.reconfigure(cfg, profiles)
+            if self.usage is not None:
+                self.usage.config_reloaded()
 
     def view(self, tick: Tick | None, now: float) -> View:
         """The View for the newest tick at monotonic time `now` (stream clock extrapolated)."""
@@ -551,6 +559,8 @@ class Station:
 
     def _run(self) -> RunStats:
         screen = self._open_screen()
+        if self.usage is not None:
+            self.usage.started()
         self.worker.start()
         self.watchdog.ready()
         t_start = time.monotonic()
@@ -575,6 +585,8 @@ class Station:
                     last_poll = now
                 tick = self.latest.get()
                 view = self.view(tick, now)
+                if self.usage is not None:
+                    self.usage.health(view.health)
                 name = choose_screen(view)
                 cue = view.state.cue if view.state is not None else None
                 self._memory = remember(self._memory, name, cue, view.now_s)
@@ -635,6 +647,8 @@ class Station:
             self.stats.ticks_made = self.latest.put_count
             if self.worker.error is not None:
                 self.stats.worker_error = f"{type(self.worker.error).__name__}: {self.worker.error}"
+            if self.usage is not None:
+                self.usage.stopped(self.worker.evaluator if not self.worker.is_alive() else None)
             screen.close()
         return self.stats
 
@@ -750,6 +764,20 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
     watcher = _wait_for_good_config(Path(config_path) if config_path else None, headless, max_s=max_s)
     if watcher is None:
         return 0
+    from station.usage.recorder import open_recorder
+
+    usage = open_recorder(watcher.cfg)    # None (logged) if the log cannot be opened: coach anyway
+    try:
+        return _run_open_hours(watcher, headless, windowed, max_s, usage, hup)
+    finally:
+        if usage is not None:
+            usage.close()
+
+
+def _run_open_hours(watcher: ConfigWatcher, headless: bool, windowed: bool, max_s: float | None, usage,
+                    hup: threading.Event) -> int:
+    from station.sources.realsense import LiveCamera
+
     while True:
         if not watcher.cfg.hours.is_open():
             if not wait_while_closed(watcher, headless, max_s=max_s, reload_event=hup):
@@ -763,7 +791,7 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
         station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
                           camera=camera, watcher=watcher, max_s=max_s,
                           calibration_watcher=CalibrationWatcher(cfg.calibration.state_dir),
-                          should_stop=lambda: not watcher.cfg.hours.is_open())
+                          should_stop=lambda: not watcher.cfg.hours.is_open(), usage=usage)
         if hup.is_set():
             hup.clear()
             station.request_reload()
