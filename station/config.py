@@ -481,12 +481,12 @@ class PrivacySection(_Section):
     _resolve = field_validator("recordings_dir")(_resolve_path)
 
 
-<<<<<<< HEAD
 class CalibrationSection(_Section):
     state_dir: _PathField = _allowed(Path("/var/lib/station"), "a directory path")
 
     _resolve = field_validator("state_dir")(_resolve_path)
-=======
+
+
 class UsageEmailSection(_Section):
     """[usage.email]: the SMTP server the summary (and attention e-mails) go through."""
 
@@ -509,7 +509,6 @@ class UsageEmailSection(_Section):
 
     _resolve = field_validator("password_file", "ca_file")(
         lambda v, info: None if v is None else _resolve_path(v, info))
->>>>>>> usage
 
 
 class UsageSection(_Section):
