@@ -176,9 +176,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from station.demo import run_demo
 
-    return run_demo(args.scenario, headless=args.headless, snapshots=args.snapshots, seconds=args.seconds,
-                    every=args.every, cfg=_cfg(args), fullscreen=args.fullscreen, debug_view=args.debug_view,
-                    usage_log=args.usage_log)
+    try:
+        return run_demo(args.scenario, headless=args.headless, snapshots=args.snapshots, seconds=args.seconds,
+                        every=args.every, cfg=_cfg(args), fullscreen=args.fullscreen, debug_view=args.debug_view,
+                        exercise=args.exercise, usage_log=args.usage_log)
+    except ValueError as exc:   # an unknown scenario: one line, with the nearest name
+        raise UserError(str(exc)) from None
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
@@ -265,9 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_an.set_defaults(func=_cmd_analyze)
 
     p_demo = sub.add_parser("demo", help="run the station on the built-in synthetic athlete (no camera)")
-    p_demo.add_argument("--scenario", default="rdl_mixed_faults", help="scenario name (see `station scenarios`)")
+    p_demo.add_argument("--scenario", default="session_walk_in_out",
+                        help="scenario name (see `station scenarios`; default: a whole visit)")
+    p_demo.add_argument("--exercise", help="fix the exercise profile (default: the station's, recognised)")
     p_demo.add_argument("--headless", action="store_true", help="no window: write PNG snapshots instead")
-    p_demo.add_argument("--snapshots", metavar="DIR", help="write PNG frames to DIR")
+    p_demo.add_argument("--snapshots", metavar="DIR",
+                        help="write PNG frames and a contact sheet of the visit to DIR (the demo's "
+                             "earlier frames there are removed first)")
     p_demo.add_argument("--every", type=positive_int, default=15, help="write every Nth frame as PNG (default 15)")
     p_demo.add_argument("--seconds", type=positive_seconds, help="stop after this many seconds")
     p_demo.add_argument("--fullscreen", action="store_true", help="fill the display, as the mirror does")

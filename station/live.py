@@ -294,6 +294,7 @@ class RunStats:
     worker_ms: list = field(default_factory=list)    # arrival → state ready, per shown tick
     screens: dict = field(default_factory=dict)      # screen name → display frames
     snapshots: list = field(default_factory=list)
+    snapshot_captions: list = field(default_factory=list)   # one line per snapshot (contact sheet)
     max_rep_count: int = 0
     cues_seen: list = field(default_factory=list)
     phases_seen: set = field(default_factory=set)
@@ -377,16 +378,22 @@ class Station:
 
     @staticmethod
     def _exercise_title(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None
-                        ) -> tuple[str, dict[str, str]]:
+                        ) -> dict[str, tuple[str, dict[str, str]]]:
+        """(title, muscle roles) of every profile the station offers, by name; the screen names
+        the exercise the evaluator is judging (recognised or fixed)."""
         try:
-            p = (profiles or load_profiles(cfg))[cfg.exercise.default]
-        except (ConfigError, KeyError):
-            return cfg.exercise.default, {}
-        roles = {}
-        for role, names in (("drive", p.muscles.drive), ("hold", p.muscles.isometric), ("brace", p.muscles.brace)):
-            for n in names:
-                roles[n] = role
-        return p.title, roles
+            profiles = profiles or load_profiles(cfg)
+        except ConfigError:
+            return {cfg.exercise.default: (cfg.exercise.default, {})}
+        out = {}
+        for name, p in profiles.items():
+            roles = {}
+            for role, names in (("drive", p.muscles.drive), ("hold", p.muscles.isometric),
+                                ("brace", p.muscles.brace)):
+                for n in names:
+                    roles[n] = role
+            out[name] = (p.title, roles)
+        return out
 
     # ------------------------------------------------------------------ pieces
 
@@ -512,7 +519,9 @@ class Station:
         mode = self.mode
         if mode is None and tick is not None and tick.floor is None and state is not None and state.screen == "idle":
             mode = "calibration"   # starting up: the floor has not been found yet
-        title, roles = self._profiles_title
+        titles = self._profiles_title
+        shown = state.exercise if state is not None and state.exercise in titles else cfg.exercise.default
+        title, roles = titles.get(shown, (shown, {}))
         return View(state=state, now_s=now_s, skeleton_px=skel_px, skeleton_alpha=skel_alpha,
                     health=self._health(), calibration=cal, presence=presence, mode=mode,
                     memory=self._memory, exercise_title=title,
@@ -540,6 +549,13 @@ class Station:
             extra = debug_image(tick.frame, tick.cloud, skel)
         screen.save_png(path, extra=extra)
         self.stats.snapshots.append(path)
+        st = tick.state
+        what = st.screen if st is not None else "idle"
+        if st is not None and st.screen == "live":
+            what = f"{(st.phase or 'live').lower()} · reps {st.rep_count}"
+        if st is not None and st.cue is not None:
+            what += f" · \u201c{st.cue.text}\u201d"
+        self.stats.snapshot_captions.append(f"{tick.t_s:5.1f} s  {what}")
 
     # ------------------------------------------------------------------ loop
 

@@ -259,7 +259,7 @@ class FormEvaluator:
         self._set_reps.append(v)
         self._summary = None
         self.cues.clear_reminders()
-        self.cues.rep_done(t, v.faults, v.pattern, self.rules_by_name, self.squat_priority)
+        self.cues.rep_done(t, v.faults, v.pattern, self.rules_by_name, self.squat_priority, start_t=v.start_t)
 
     def _sets(self, t: float, st) -> None:
         if not self._set_reps:

@@ -26,6 +26,14 @@ TEXTS_EN: dict[str, str] = {
     "good_rep": "Good rep!",
     "good_rep_keep_going": "Nice hinge — keep it up",
     "set_done": "Set done",
+    # a fault of the last rep fixed on this one ("better.<fault label>")
+    "better.rounded_back": "Back flat: better",
+    "better.knee_dominant": "Hips back: better",
+    "better.incomplete_lockout": "Tall finish: better",
+    "better.overextension": "No lean-back: better",
+    "better.hip_shift": "Hips square: better",
+    "better.too_fast": "Controlled lowering: better",
+    "better.hips_shoot_up": "Chest and hips together: better",
 }
 
 
