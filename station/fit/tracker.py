@@ -22,8 +22,9 @@ import numpy as np
 
 from station.fit import _kernels as K
 from station.fit.body_model import (
-    DOF, SEG, BodyModel, Shape, build_body, neutral_pose,
+    DOF, DOF_AXIS, DOF_SEG, DOF_TYPE, SEG, SEG_PARENT, BodyModel, Shape, build_body, neutral_pose,
 )
+from station.fit.confidence import ConfidenceScales, FitConfidence, fit_confidence
 from station.fit.solver import (
     FitResult, FitWeights, FrameData, Workspace, bar_support, depth_noise_m, fit_frame,
     implement_support,
@@ -124,6 +125,7 @@ class TrackerConfig:
     noise_rate: float = 0.1                # per frame: the estimate's smoothing
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)
+    confidence: ConfidenceScales = field(default_factory=ConfidenceScales)
 
 
 @dataclass
@@ -136,6 +138,9 @@ class TrackResult:
     residual_m: float = math.nan
     inlier_fraction: float = math.nan
     theta: np.ndarray | None = None
+    # contract angle -> 0..1 (station.fit.confidence); None when not tracked
+    angle_confidence: dict | None = None
+    angle_sd: dict | None = None        # the constraint's standard deviations (deg; shift m)
 
 
 def _upright_height(points_floor: np.ndarray, cfg: TrackerConfig,
@@ -244,6 +249,7 @@ class Tracker:
         self._heights: list[float] = []
         self._build_ratios: list[float] = []
         self._ws = Workspace()
+        self._conf_ws = Workspace()
         self.anchors: np.ndarray | None = None
         self._bar = False
         self._bar_miss = 0
@@ -270,31 +276,38 @@ class Tracker:
         return self.body.shape if self.body is not None else None
 
     # -- helpers -----------------------------------------------------------------------------
-    def _result(self, tracked, skeleton, timings, fit: FitResult | None = None) -> TrackResult:
+    def _result(self, tracked, skeleton, timings, fit: FitResult | None = None,
+                conf: FitConfidence | None = None) -> TrackResult:
         return TrackResult(
             tracked=tracked, skeleton=skeleton, state=self.state, timings_ms=timings,
             shape=self.body.shape.as_dict() if self.body is not None else None,
             residual_m=fit.mean_abs_residual_m if fit else math.nan,
             inlier_fraction=fit.inlier_fraction if fit else math.nan,
-            theta=None if self.theta is None else self.theta.copy())
+            theta=None if self.theta is None else self.theta.copy(),
+            angle_confidence=None if conf is None else conf.angles,
+            angle_sd=None if conf is None else conf.angle_sd)
 
-    def _confidence(self, fit: FitResult) -> np.ndarray:
-        vis = fit.seg_visibility
-        facing = vis[:, 0]
-        seg_conf = np.where(facing > 0, vis[:, 1] / np.maximum(facing, 1.0), 0.0)
-        cfg = self.config
-        quality = float(np.clip((fit.inlier_fraction - 0.4) / 0.5, 0.0, 1.0)
-                        * np.clip(1.0 - (fit.mean_abs_residual_m - 0.015) / cfg.diverged_residual_m,
-                                  0.0, 1.0))
-        conf = np.array([float(np.mean(seg_conf[i])) for i in _POINT_SEG_IDX]) * quality
+    def _confidence(self, fit: FitResult) -> FitConfidence:
+        """Joint and angle confidence (station.fit.confidence) of the frame's final fit."""
+        body = self.body
+        ws = self._conf_ws
+        K.forward_kinematics(fit.theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
+                             ws.seg_R, ws.seg_t, ws.twist)
+        info = fit.info if fit.info is not None else np.zeros((len(fit.theta), len(fit.theta)))
+        conf = fit_confidence(fit.points_floor_m, body.point_seg, ws.twist, info,
+                              fit.seg_visibility, _POINT_SEG_IDX, fit.inlier_fraction,
+                              fit.mean_abs_residual_m, self.config.confidence,
+                              self._extra_resid_m)
         if self.state == "initialising":
-            conf *= 0.8
-        return np.clip(conf, 0.0, 1.0)
+            # the shape is still being estimated
+            conf.joints *= 0.8
+            conf.angles = {k: 0.8 * v for k, v in conf.angles.items()}
+        return conf
 
-    def _skeleton(self, fit: FitResult, frame: FrameData) -> Skeleton:
+    def _skeleton(self, fit: FitResult, frame: FrameData, conf: FitConfidence) -> Skeleton:
         T_cam_floor = invert(frame.T_floor_cam)
         return Skeleton(points_cam_m=apply(T_cam_floor, fit.points_floor_m),
-                        confidence=self._confidence(fit))
+                        confidence=conf.joints)
 
     def _collect_build(self, frame: FrameData) -> None:
         """Median signed distance of trunk/thigh points to their capsules -> radius scale."""
@@ -768,6 +781,10 @@ class Tracker:
             self._bad = 0
             timings["total"] = (time.perf_counter() - t0) * 1e3
             return self._result(False, None, timings, fit)
-        skel = self._skeleton(fit, frame)
-        timings["total"] = (time.perf_counter() - t0) * 1e3
-        return self._result(True, skel, timings, fit)
+        t3 = time.perf_counter()
+        conf = self._confidence(fit)
+        skel = self._skeleton(fit, frame, conf)
+        t4 = time.perf_counter()
+        timings["confidence"] = (t4 - t3) * 1e3
+        timings["total"] = (t4 - t0) * 1e3
+        return self._result(True, skel, timings, fit, conf)
