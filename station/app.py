@@ -154,6 +154,7 @@ class Pipeline:
         self.segmenter = Segmenter(zone or lifting_zone(self.cfg), seed=seed)
         self.tracker = Tracker()
         self.spine = SpineBaseline()
+        self._track_id = 0
         self.last_floor: FloorPlane | None = None
         self._t0: float | None = None
         # the form evaluator (reps, faults, cues) when an exercise profile is named
@@ -176,9 +177,13 @@ class Pipeline:
             self.last_floor = seg.floor
         angles = None
         skel = track.skeleton if track.tracked else None
+        if track.track_id != self._track_id:
+            # a new person (an upright start): their own spine baseline. A track lost and
+            # re-acquired mid-set keeps it: the lifter may never stand tall again in the set
+            self._track_id = track.track_id
+            self.spine.reset()
         if skel is None:
-            if track.state in ("searching", "lost"):
-                self.spine.reset()
+            pass
         elif self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
             baseline = self.spine.update(skel.points_cam_m, up, frame.timestamp_s,
