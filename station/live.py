@@ -250,7 +250,7 @@ class Worker(threading.Thread):
                 res = self.pipeline.process(frame)
                 # the worker owns its evaluator (not Pipeline's) so a config reload can swap it
                 # without restarting tracking
-                state = self.evaluator.update(res.t_s, res.angles)
+                state = self.evaluator.update(res.t_s, res.angles, res.angle_confidence, res.notice)
                 seg = res.segment
                 notice = self.moved_check.update(res.floor, bool(seg.person_present), res.t_s)
                 done = time.monotonic()
