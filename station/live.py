@@ -170,8 +170,7 @@ class Worker(threading.Thread):
     """Source → Pipeline → evaluator, publishing a Tick per frame into `latest`."""
 
     def __init__(self, source: Iterable[DepthFrame], cfg: StationConfig, latest: Latest,
-                 keep_frames: bool = False, pipeline=None, evaluator=None,
-                 profiles: dict[str, ExerciseProfile] | None = None):
+                 keep_frames: bool = False, pipeline=None, evaluator=None):
         super().__init__(name="station-worker", daemon=True)
         from station.app import Pipeline
 
@@ -180,22 +179,23 @@ class Worker(threading.Thread):
         self.latest = latest
         self.keep_frames = keep_frames
         self.pipeline = pipeline if pipeline is not None else Pipeline(cfg)
-        self.profiles = profiles
-        self.evaluator = evaluator if evaluator is not None else _make_evaluator(cfg, profiles)
+        self.evaluator = evaluator if evaluator is not None else _make_evaluator(cfg)
         self.error: BaseException | None = None
         self.finished = threading.Event()
         self._stop_event = threading.Event()
-        self._pending: tuple[StationConfig, dict | None] | None = None
+        self._pending_cfg: StationConfig | None = None
         self._lock = threading.Lock()
         self.frames = 0
         self.busy_s = 0.0
+        self._pending_profiles: dict[str, ExerciseProfile] | None = None
 
     def reconfigure(self, cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None) -> None:
-        """Use a new config (and profiles) from the next frame (a new evaluator if the
-        exercise, its profile or the cues changed; a new pipeline if the lifting zone
-        changed, which restarts tracking)."""
+        """Use a new config (and exercise profiles, as validated by the ConfigWatcher) from
+        the next frame: a new evaluator if the exercise, its profile or the cues changed; a
+        new pipeline if the lifting zone changed, which restarts tracking."""
         with self._lock:
-            self._pending = (cfg, profiles)
+            self._pending_profiles = profiles
+            self._pending_cfg = cfg
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -205,22 +205,26 @@ class Worker(threading.Thread):
 
     def _apply_pending(self) -> None:
         with self._lock:
-            pending, self._pending = self._pending, None
-        if pending is None:
+            cfg, self._pending_cfg = self._pending_cfg, None
+        if cfg is None:
             return
-        cfg, profiles = pending
         from station.app import Pipeline
 
         if cfg.zone != self.cfg.zone:
             self.pipeline = Pipeline(cfg)
-        name = cfg.exercise.default
+        if cfg.exercise != self.cfg.exercise or cfg.cues != self.cfg.cues:
+            self.evaluator = _make_evaluator(cfg, self._pending_profiles)
+        self.cfg = cfg
+        self._apply_profiles()
 
-        def profile(ps):
-            return None if ps is None else ps.get(name)
-        if (cfg.exercise != self.cfg.exercise or cfg.cues != self.cfg.cues or cfg.sets != self.cfg.sets
-                or profiles is None or profile(profiles) != profile(self.profiles)):
+    def _apply_profiles(self) -> None:
+        """A reloaded profile of the exercise being coached: a new evaluator with it."""
+        with self._lock:
+            profiles, self._pending_profiles = self._pending_profiles, None
+        cfg = self.cfg
+        new = None if profiles is None else profiles.get(cfg.exercise.default)
+        if new is not None and new.with_strictness(cfg.exercise.strictness) != self.evaluator.profile:
             self.evaluator = _make_evaluator(cfg, profiles)
-        self.cfg, self.profiles = cfg, profiles
 
     def run(self) -> None:
         try:
@@ -307,18 +311,16 @@ class Station:
                  snapshots: str | Path | None = None, every: int = 15, debug_view: bool = False,
                  max_s: float | None = None, display_fps: float = 60.0, screen=None,
                  keep_running_after_source: float = 0.0, title: str = "Mirror station",
-                 exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None,
-                 profiles: dict[str, ExerciseProfile] | None = None):
-        if profiles is None and watcher is not None and watcher.cfg is cfg:
-            profiles = watcher.profiles
+                 exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None):
         self.cfg = cfg
-        self.profiles = profiles
         self.should_stop = should_stop     # checked every few seconds (closing time)
         self.stopped_by_request = False
         self.size_px = tuple(size_px) if size_px is not None else (cfg.display.width_px, cfg.display.height_px)
         self.headless = headless
         self.camera = camera
         self.watcher = watcher
+        self.profiles = watcher.profiles if watcher is not None else None
+        self._reload_requested = threading.Event()   # set by SIGHUP (request_reload)
         self.snapshots = Path(snapshots) if snapshots else None
         self.every = max(1, int(every))
         self.debug_view = debug_view
@@ -327,7 +329,7 @@ class Station:
         self.keep_running_after_source = keep_running_after_source
         self.exit_after_failure_s = exit_after_failure_s
         self.latest = Latest()
-        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view, profiles=profiles)
+        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view)
         self.stats = RunStats()
         self.watchdog = Watchdog()
         self.mode: str | None = None
@@ -340,8 +342,7 @@ class Station:
         self._screen = screen
         self._fullscreen = fullscreen
         self._title = title
-        self._reload_requested = threading.Event()   # set by SIGHUP
-        self._profiles_title = self._exercise_title(cfg, profiles)
+        self._profiles_title = self._exercise_title(cfg, self.profiles)
 
     @staticmethod
     def _exercise_title(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None
@@ -394,26 +395,34 @@ class Station:
         return Health(camera_status=status, camera_detail=detail, config_error=self._config_error,
                       config_path=None if self.watcher is None else str(self.watcher.path))
 
-    def request_reload(self) -> None:
-        """Re-read the config and profiles at the next display frame (what SIGHUP does)."""
-        self._reload_requested.set()
-
-    def _poll_config(self, force: bool = False) -> None:
-        """Periodic check (changed files) or forced reload (SIGHUP) of the station config
-        and the exercise profiles. A refused file is logged with the message of `station
-        config check`, once per change; the last good config stays in force."""
+    def _poll_config(self) -> None:
         if self.watcher is None:
             return
-        cfg, err = self.watcher.poll(force=force)
+        cfg, err = self.watcher.poll(force=self._take_reload_request())
+        self._config_polled(cfg, err)
+
+    def request_reload(self) -> None:
+        """Re-read the config and the profiles at the next display frame (SIGHUP does this)."""
+        if self.watcher is not None:
+            self._reload_requested.set()
+
+    def _take_reload_request(self) -> bool:
+        if not self._reload_requested.is_set():
+            return False
+        self._reload_requested.clear()
+        log.info("SIGHUP: re-reading %s and the exercise profiles", self.watcher.path)
+        return True
+
+    def _config_polled(self, cfg: StationConfig, err: ConfigError | None) -> None:
+        """After the periodic check or a forced reload of the station config and the
+        profiles: a refused file is logged with the message of `station config check`
+        (once per change) and shown as a staff notice; the last good config stays."""
         if err is not None:
             log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
-        if self.watcher.last_error is not None:
-            self._config_error = str(self.watcher.last_error)
-        else:
-            self._config_error = None
+        self._config_error = None if self.watcher.last_error is None else str(self.watcher.last_error)
         profiles = self.watcher.profiles
         if cfg is not self.cfg or profiles is not self.profiles:
-            log.info("configuration reloaded from %s (and the profiles in %s)", self.watcher.path,
+            log.info("configuration reloaded from %s (profiles from %s)", self.watcher.path,
                      cfg.exercise.profiles_dir)
             self.cfg, self.profiles = cfg, profiles
             self._geometry_key = None
@@ -507,12 +516,7 @@ class Station:
         try:
             while True:
                 now = time.monotonic()
-                if self._reload_requested.is_set():
-                    self._reload_requested.clear()
-                    log.info("SIGHUP: reloading the configuration")
-                    self._poll_config(force=True)
-                    last_poll = now
-                elif now - last_poll >= CONFIG_POLL_S:
+                if self._reload_requested.is_set() or now - last_poll >= CONFIG_POLL_S:
                     self._poll_config()
                     last_poll = now
                 tick = self.latest.get()
