@@ -258,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, UserError, SourceError, OutputError) as exc:   # refused: nothing done
+    except (ConfigError, UserError, SourceError) as exc:
+        print(f"station: error: {exc}", file=sys.stderr)
+        return 2
+    except OutputError as exc:      # refused before the work: nothing was written
         print(f"station: error: {exc}", file=sys.stderr)
         return 2
     except FileWriteError as exc:   # the work was done but could not be saved

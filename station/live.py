@@ -13,11 +13,11 @@ is its frame-to-drawn latency (:class:`RunStats`).
 
 Health: a LiveCamera whose ``status`` is not "streaming" (unplugged, reconnecting) shows
 the "station needs attention" screen while it reconnects by itself; a config file that
-turns bad on reload keeps the last good config (station.config.ConfigWatcher), shows a
-staff notice and logs the problem with the message of `station config check`; a config
-that is bad at start shows the attention screen until it is fixed. The station config and
-the exercise profiles are re-read when a file changes (checked every CONFIG_POLL_S) and at
-once on SIGHUP (`systemctl reload`).
+turns bad on reload keeps the last good config (station.config.ConfigWatcher) and shows a
+staff notice; a config that is bad at start shows the attention screen until it is fixed.
+The station config and the exercise profiles are re-read when a file changes (checked every
+CONFIG_POLL_S) and at once on SIGHUP (`systemctl reload`); a refused file is logged with the
+message of `station config check`.
 Under systemd, the main loop sends READY=1 and WATCHDOG=1 pings to $NOTIFY_SOCKET
 (:func:`sd_notify`) while it and the worker are alive.
 
@@ -42,7 +42,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from station.config import ConfigError, ConfigWatcher, ExerciseProfile, StationConfig, load_profiles
+from station.config import ConfigError, ConfigWatcher, StationConfig, load_profiles
 from station.model import SKELETON_INDEX, CoachState, DepthFrame, FloorPlane, Skeleton
 from station.overlay.layout import (
     Calibration, Health, OverlayMemory, Presence, View, choose_screen, layout, remember,
@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 SKELETON_HOLD_S = 0.10    # keep drawing a skeleton this long after the fitter lost it ...
 SKELETON_FADE_S = 0.25    # ... then fade it out over this long
 CONFIG_POLL_S = 1.0
+# SIGHUP while `station run` is between phases (waiting for a good config, closed hours);
+# a running Station has its own handler (Station.request_reload)
+_HUP = threading.Event()
 STOP_CHECK_S = 5.0            # how often the station asks whether it should close (opening hours)
 
 
@@ -152,13 +155,10 @@ class Latest:
             return self._tick
 
 
-def _make_evaluator(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None):
-    """The evaluator of the default exercise: from `profiles` (already validated, as written)
-    when given, so a reload never reads a profile file a second time; else from disk."""
+def _make_evaluator(cfg: StationConfig):
     from station.form.evaluator import FormEvaluator
 
-    profile = None if profiles is None else profiles.get(cfg.exercise.default)
-    return FormEvaluator.from_config(cfg, profile=profile)
+    return FormEvaluator.from_config(cfg)
 
 
 def _idle_state(t_s: float, exercise: str) -> CoachState:
@@ -187,15 +187,27 @@ class Worker(threading.Thread):
         self._lock = threading.Lock()
         self.frames = 0
         self.busy_s = 0.0
-        self._pending_profiles: dict[str, ExerciseProfile] | None = None
+        self._profiles_changed = threading.Event()
 
-    def reconfigure(self, cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None) -> None:
-        """Use a new config (and exercise profiles, as validated by the ConfigWatcher) from
-        the next frame: a new evaluator if the exercise, its profile or the cues changed; a
-        new pipeline if the lifting zone changed, which restarts tracking."""
+    def reconfigure(self, cfg: StationConfig) -> None:
+        """Use a new config from the next frame (a new evaluator; a new pipeline if the
+        lifting zone changed, which restarts tracking)."""
         with self._lock:
-            self._pending_profiles = profiles
             self._pending_cfg = cfg
+
+    def profiles_changed(self) -> None:
+        """The exercise profiles were reloaded (already validated): from the next frame the
+        evaluator judges by them."""
+        self._profiles_changed.set()
+
+    def _apply_profiles(self) -> None:
+        if not self._profiles_changed.is_set():
+            return
+        self._profiles_changed.clear()
+        try:
+            self.evaluator = _make_evaluator(self.cfg)
+        except ConfigError as e:  # changed again since the check: keep judging by the last good
+            log.error("exercise profile not reloaded, keeping the one in force:\n%s", e)
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -213,18 +225,8 @@ class Worker(threading.Thread):
         if cfg.zone != self.cfg.zone:
             self.pipeline = Pipeline(cfg)
         if cfg.exercise != self.cfg.exercise or cfg.cues != self.cfg.cues:
-            self.evaluator = _make_evaluator(cfg, self._pending_profiles)
+            self.evaluator = _make_evaluator(cfg)
         self.cfg = cfg
-        self._apply_profiles()
-
-    def _apply_profiles(self) -> None:
-        """A reloaded profile of the exercise being coached: a new evaluator with it."""
-        with self._lock:
-            profiles, self._pending_profiles = self._pending_profiles, None
-        cfg = self.cfg
-        new = None if profiles is None else profiles.get(cfg.exercise.default)
-        if new is not None and new.with_strictness(cfg.exercise.strictness) != self.evaluator.profile:
-            self.evaluator = _make_evaluator(cfg, profiles)
 
     def run(self) -> None:
         try:
@@ -233,6 +235,7 @@ class Worker(threading.Thread):
                 if self._stop_event.is_set():
                     break
                 self._apply_pending()
+                self._apply_profiles()
                 res = self.pipeline.process(frame)
                 # the worker owns its evaluator (not Pipeline's) so a config reload can swap it
                 # without restarting tracking
@@ -342,14 +345,13 @@ class Station:
         self._screen = screen
         self._fullscreen = fullscreen
         self._title = title
-        self._profiles_title = self._exercise_title(cfg, self.profiles)
+        self._profiles_title = self._exercise_title(cfg)
 
     @staticmethod
-    def _exercise_title(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None
-                        ) -> tuple[str, dict[str, str]]:
+    def _exercise_title(cfg: StationConfig) -> tuple[str, dict[str, str]]:
         try:
-            p = (profiles or load_profiles(cfg))[cfg.exercise.default]
-        except (ConfigError, KeyError):
+            p = load_profiles(cfg)[cfg.exercise.default]
+        except ConfigError:
             return cfg.exercise.default, {}
         roles = {}
         for role, names in (("drive", p.muscles.drive), ("hold", p.muscles.isometric), ("brace", p.muscles.brace)):
@@ -399,7 +401,27 @@ class Station:
         if self.watcher is None:
             return
         cfg, err = self.watcher.poll(force=self._take_reload_request())
-        self._config_polled(cfg, err)
+        if err is not None:
+            log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
+        if err is not None or self.watcher.last_error is not None:
+            self._config_error = str(self.watcher.last_error or err)
+        else:
+            self._config_error = None
+        if cfg is not self.cfg or self.watcher.profiles is not self.profiles:
+            log.info("configuration reloaded from %s", self.watcher.path)
+            self._take_profiles()
+            self.cfg = cfg
+            self._geometry_key = None
+            self._profiles_title = self._exercise_title(cfg)
+            self.worker.reconfigure(cfg)
+
+    def _take_profiles(self) -> None:
+        """Exercise profiles reloaded by the watcher: the worker judges by them from now on
+        (a new evaluator only when a profile really changed: it starts the set over)."""
+        new, old = self.watcher.profiles, self.profiles
+        self.profiles = new
+        if new is not old and new != old:
+            self.worker.profiles_changed()
 
     def request_reload(self) -> None:
         """Re-read the config and the profiles at the next display frame (SIGHUP does this)."""
@@ -412,22 +434,6 @@ class Station:
         self._reload_requested.clear()
         log.info("SIGHUP: re-reading %s and the exercise profiles", self.watcher.path)
         return True
-
-    def _config_polled(self, cfg: StationConfig, err: ConfigError | None) -> None:
-        """After the periodic check or a forced reload of the station config and the
-        profiles: a refused file is logged with the message of `station config check`
-        (once per change) and shown as a staff notice; the last good config stays."""
-        if err is not None:
-            log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
-        self._config_error = None if self.watcher.last_error is None else str(self.watcher.last_error)
-        profiles = self.watcher.profiles
-        if cfg is not self.cfg or profiles is not self.profiles:
-            log.info("configuration reloaded from %s (profiles from %s)", self.watcher.path,
-                     cfg.exercise.profiles_dir)
-            self.cfg, self.profiles = cfg, profiles
-            self._geometry_key = None
-            self._profiles_title = self._exercise_title(cfg, profiles)
-            self.worker.reconfigure(cfg, profiles)
 
     def view(self, tick: Tick | None, now: float) -> View:
         """The View for the newest tick at monotonic time `now` (stream clock extrapolated)."""
@@ -641,10 +647,9 @@ def _wait_for_good_config(path: Path | None, headless: bool,
 
 
 def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | None = None,
-                      poll_s: float = 10.0, clock: Callable[[], float] = time.monotonic,
-                      reload_event: threading.Event | None = None) -> bool:
+                      poll_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> bool:
     """Outside opening hours: camera closed, display black, watchdog fed, config re-read
-    (every poll_s, or at once when `reload_event` is set: SIGHUP).
+    (every poll_s, and at once on SIGHUP).
 
     Returns True at opening time, False if the user closed the window or max_s ran out.
     """
@@ -660,14 +665,9 @@ def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | Non
     try:
         while True:
             now = clock()
-            forced = reload_event is not None and reload_event.is_set()
-            if forced or now - last_check >= poll_s:
-                if forced:
-                    reload_event.clear()
+            if _HUP.is_set() or now - last_check >= poll_s:
                 last_check = now
-                _, err = watcher.poll(force=forced)
-                if err is not None:
-                    log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
+                _poll_between_phases(watcher)
                 if watcher.cfg.hours.is_open():
                     return True
             if max_s is not None and now - t0 >= max_s:
@@ -681,6 +681,15 @@ def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | Non
         screen.close()
 
 
+def _poll_between_phases(watcher: ConfigWatcher) -> None:
+    """Re-read the config (forced after SIGHUP) outside a running Station; log a refusal."""
+    forced = _HUP.is_set()
+    _HUP.clear()
+    _, err = watcher.poll(force=forced)
+    if err is not None:
+        log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
+
+
 def run_station(config_path: str | Path | None = None, headless: bool = False, windowed: bool = False,
                 max_s: float | None = None) -> int:
     """`station run`: the live station on the configured camera, fullscreen, during opening
@@ -689,26 +698,24 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # SIGHUP (systemctl reload) re-reads the config and the profiles; between the phases
-    # below it is remembered here (the default action would end the process)
-    hup = threading.Event()
+    # below it is remembered in _HUP (its default action would end the process)
     if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGHUP, lambda signum, frame: hup.set())
+        signal.signal(signal.SIGHUP, lambda signum, frame: _HUP.set())
     watcher = _wait_for_good_config(Path(config_path) if config_path else None, headless, max_s=max_s)
     if watcher is None:
         return 0
     while True:
         if not watcher.cfg.hours.is_open():
-            if not wait_while_closed(watcher, headless, max_s=max_s, reload_event=hup):
+            if not wait_while_closed(watcher, headless, max_s=max_s):
                 return 0
+        if _HUP.is_set():
+            _poll_between_phases(watcher)
         cfg = watcher.cfg
         cam = cfg.camera
         camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps)
         station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
                           camera=camera, watcher=watcher, max_s=max_s,
                           should_stop=lambda: not watcher.cfg.hours.is_open())
-        if hup.is_set():
-            hup.clear()
-            station.request_reload()
         stats = station.run()
         log.info("station stopped: %s", stats.summary())
         if stats.worker_error:

@@ -98,8 +98,8 @@ def test_the_worker_coaches_with_the_reloaded_profile(cfg_dir):
     _touch_later(profile)
     cfg, err = watcher.poll()                            # the periodic check sees profile edits
     assert err is None and _spine(watcher.profiles) == 14.0
-    w.reconfigure(cfg, watcher.profiles)
-    w._apply_pending()
+    w.profiles_changed()
+    w._apply_profiles()
     assert w.evaluator.profile.rules.rounded_back.max_spine_flexion_deg == 14.0
 
 
