@@ -183,17 +183,23 @@ class Worker(threading.Thread):
         self.error: BaseException | None = None
         self.finished = threading.Event()
         self._stop_event = threading.Event()
+        self._profiles_changed = threading.Event()
         self._pending_cfg: StationConfig | None = None
         self._lock = threading.Lock()
         self.frames = 0
         self.busy_s = 0.0
-        self._profiles_changed = threading.Event()
 
     def reconfigure(self, cfg: StationConfig) -> None:
         """Use a new config from the next frame (a new evaluator; a new pipeline if the
         lifting zone changed, which restarts tracking)."""
         with self._lock:
             self._pending_cfg = cfg
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        stop = getattr(self.source, "stop", None)
+        if callable(stop):
+            stop()
 
     def profiles_changed(self) -> None:
         """The exercise profiles were reloaded (already validated): from the next frame the
@@ -208,12 +214,6 @@ class Worker(threading.Thread):
             self.evaluator = _make_evaluator(self.cfg)
         except ConfigError as e:  # changed again since the check: keep judging by the last good
             log.error("exercise profile not reloaded, keeping the one in force:\n%s", e)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        stop = getattr(self.source, "stop", None)
-        if callable(stop):
-            stop()
 
     def _apply_pending(self) -> None:
         with self._lock:
