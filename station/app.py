@@ -6,7 +6,6 @@ athlete and the camera exercise the same code.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -157,16 +157,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
                         "name (use a name ending in .json)")
     check_output(out, inputs=[rec])
     cfg = _cfg(args)
-    names = profile_names(cfg)   # the profiles `station config check` validates
-    if args.exercise is not None and args.exercise not in names:
+    names = profile_names(cfg)
+    if args.exercise not in names:
         import difflib
 
         close = difflib.get_close_matches(args.exercise, names, n=1)
         raise UserError(f"unknown exercise {args.exercise!r}; the profiles in "
                         f"{cfg.exercise.profiles_dir} are: {', '.join(names)}"
                         + (f" — did you mean '{close[0]}'?" if close else ""))
-    if args.exercise is not None:   # a bad profile stops us before the work
-        load_exercise(args.exercise, cfg.exercise.profiles_dir)
+    load_exercise(args.exercise, cfg.exercise.profiles_dir)   # a bad profile stops us before the work
     doc = analyze_recording(rec, out, exercise=args.exercise, cfg=cfg)
     st = doc["station"]
     print(f"{rec.name}: {st['frames']} frames, tracked {st['tracked_frames']}, "
@@ -223,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_an = sub.add_parser("analyze", help="run a recording through the station's pipeline and write the analysis JSON")
     p_an.add_argument("recording", help=".db3 or .bag recording with a depth stream")
     p_an.add_argument("--out", required=True, help="result JSON (docs/analysis-output.md)")
-    p_an.add_argument("--exercise", default="rdl", help="exercise profile (default rdl)")
+    p_an.add_argument("--exercise", default="rdl",
+                      help="exercise profile: any profile in the config's profiles folder (default rdl)")
     p_an.set_defaults(func=_cmd_analyze)
 
     p_demo = sub.add_parser("demo", help="run the station on the built-in synthetic athlete (no camera)")
@@ -258,10 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, UserError, SourceError) as exc:
-        print(f"station: error: {exc}", file=sys.stderr)
-        return 2
-    except OutputError as exc:      # refused before the work: nothing was written
+    except (ConfigError, UserError, SourceError, OutputError) as exc:   # refused: nothing done
         print(f"station: error: {exc}", file=sys.stderr)
         return 2
     except FileWriteError as exc:   # the work was done but could not be saved

@@ -13,11 +13,11 @@ is its frame-to-drawn latency (:class:`RunStats`).
 
 Health: a LiveCamera whose ``status`` is not "streaming" (unplugged, reconnecting) shows
 the "station needs attention" screen while it reconnects by itself; a config file that
-turns bad on reload keeps the last good config (station.config.ConfigWatcher) and shows a
-staff notice; a config that is bad at start shows the attention screen until it is fixed.
-The station config and the exercise profiles are re-read when a file changes (checked every
-CONFIG_POLL_S) and at once on SIGHUP (`systemctl reload`); a refused file is logged with the
-message of `station config check`.
+turns bad on reload keeps the last good config (station.config.ConfigWatcher), shows a
+staff notice and logs the problem with the message of `station config check`; a config
+that is bad at start shows the attention screen until it is fixed. The station config and
+the exercise profiles are re-read when a file changes (checked every CONFIG_POLL_S) and at
+once on SIGHUP (`systemctl reload`).
 Under systemd, the main loop sends READY=1 and WATCHDOG=1 pings to $NOTIFY_SOCKET
 (:func:`sd_notify`) while it and the worker are alive.
 
@@ -42,7 +42,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from station.config import ConfigError, ConfigWatcher, StationConfig, load_profiles
+from station.config import ConfigError, ConfigWatcher, ExerciseProfile, StationConfig, load_profiles
 from station.model import SKELETON_INDEX, CoachState, DepthFrame, FloorPlane, Skeleton
 from station.overlay.layout import (
     Calibration, Health, OverlayMemory, Presence, View, choose_screen, layout, remember,
@@ -54,9 +54,6 @@ log = logging.getLogger(__name__)
 SKELETON_HOLD_S = 0.10    # keep drawing a skeleton this long after the fitter lost it ...
 SKELETON_FADE_S = 0.25    # ... then fade it out over this long
 CONFIG_POLL_S = 1.0
-# SIGHUP while `station run` is between phases (waiting for a good config, closed hours);
-# a running Station has its own handler (Station.request_reload)
-_HUP = threading.Event()
 STOP_CHECK_S = 5.0            # how often the station asks whether it should close (opening hours)
 
 
@@ -155,10 +152,13 @@ class Latest:
             return self._tick
 
 
-def _make_evaluator(cfg: StationConfig):
+def _make_evaluator(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None):
+    """The evaluator of the default exercise: from `profiles` (already validated, as written)
+    when given, so a reload never reads a profile file a second time; else from disk."""
     from station.form.evaluator import FormEvaluator
 
-    return FormEvaluator.from_config(cfg)
+    profile = None if profiles is None else profiles.get(cfg.exercise.default)
+    return FormEvaluator.from_config(cfg, profile=profile)
 
 
 def _idle_state(t_s: float, exercise: str) -> CoachState:
@@ -170,7 +170,8 @@ class Worker(threading.Thread):
     """Source → Pipeline → evaluator, publishing a Tick per frame into `latest`."""
 
     def __init__(self, source: Iterable[DepthFrame], cfg: StationConfig, latest: Latest,
-                 keep_frames: bool = False, pipeline=None, evaluator=None):
+                 keep_frames: bool = False, pipeline=None, evaluator=None,
+                 profiles: dict[str, ExerciseProfile] | None = None):
         super().__init__(name="station-worker", daemon=True)
         from station.app import Pipeline
 
@@ -179,21 +180,22 @@ class Worker(threading.Thread):
         self.latest = latest
         self.keep_frames = keep_frames
         self.pipeline = pipeline if pipeline is not None else Pipeline(cfg)
-        self.evaluator = evaluator if evaluator is not None else _make_evaluator(cfg)
+        self.profiles = profiles
+        self.evaluator = evaluator if evaluator is not None else _make_evaluator(cfg, profiles)
         self.error: BaseException | None = None
         self.finished = threading.Event()
         self._stop_event = threading.Event()
-        self._profiles_changed = threading.Event()
-        self._pending_cfg: StationConfig | None = None
+        self._pending: tuple[StationConfig, dict | None] | None = None
         self._lock = threading.Lock()
         self.frames = 0
         self.busy_s = 0.0
 
-    def reconfigure(self, cfg: StationConfig) -> None:
-        """Use a new config from the next frame (a new evaluator; a new pipeline if the
-        lifting zone changed, which restarts tracking)."""
+    def reconfigure(self, cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None) -> None:
+        """Use a new config (and profiles) from the next frame (a new evaluator if the
+        exercise, its profile or the cues changed; a new pipeline if the lifting zone
+        changed, which restarts tracking)."""
         with self._lock:
-            self._pending_cfg = cfg
+            self._pending = (cfg, profiles)
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -201,32 +203,24 @@ class Worker(threading.Thread):
         if callable(stop):
             stop()
 
-    def profiles_changed(self) -> None:
-        """The exercise profiles were reloaded (already validated): from the next frame the
-        evaluator judges by them."""
-        self._profiles_changed.set()
-
-    def _apply_profiles(self) -> None:
-        if not self._profiles_changed.is_set():
-            return
-        self._profiles_changed.clear()
-        try:
-            self.evaluator = _make_evaluator(self.cfg)
-        except ConfigError as e:  # changed again since the check: keep judging by the last good
-            log.error("exercise profile not reloaded, keeping the one in force:\n%s", e)
-
     def _apply_pending(self) -> None:
         with self._lock:
-            cfg, self._pending_cfg = self._pending_cfg, None
-        if cfg is None:
+            pending, self._pending = self._pending, None
+        if pending is None:
             return
+        cfg, profiles = pending
         from station.app import Pipeline
 
         if cfg.zone != self.cfg.zone:
             self.pipeline = Pipeline(cfg)
-        if cfg.exercise != self.cfg.exercise or cfg.cues != self.cfg.cues:
-            self.evaluator = _make_evaluator(cfg)
-        self.cfg = cfg
+        name = cfg.exercise.default
+
+        def profile(ps):
+            return None if ps is None else ps.get(name)
+        if (cfg.exercise != self.cfg.exercise or cfg.cues != self.cfg.cues or cfg.sets != self.cfg.sets
+                or profiles is None or profile(profiles) != profile(self.profiles)):
+            self.evaluator = _make_evaluator(cfg, profiles)
+        self.cfg, self.profiles = cfg, profiles
 
     def run(self) -> None:
         try:
@@ -235,7 +229,6 @@ class Worker(threading.Thread):
                 if self._stop_event.is_set():
                     break
                 self._apply_pending()
-                self._apply_profiles()
                 res = self.pipeline.process(frame)
                 # the worker owns its evaluator (not Pipeline's) so a config reload can swap it
                 # without restarting tracking
@@ -314,16 +307,18 @@ class Station:
                  snapshots: str | Path | None = None, every: int = 15, debug_view: bool = False,
                  max_s: float | None = None, display_fps: float = 60.0, screen=None,
                  keep_running_after_source: float = 0.0, title: str = "Mirror station",
-                 exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None):
+                 exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None,
+                 profiles: dict[str, ExerciseProfile] | None = None):
+        if profiles is None and watcher is not None and watcher.cfg is cfg:
+            profiles = watcher.profiles
         self.cfg = cfg
+        self.profiles = profiles
         self.should_stop = should_stop     # checked every few seconds (closing time)
         self.stopped_by_request = False
         self.size_px = tuple(size_px) if size_px is not None else (cfg.display.width_px, cfg.display.height_px)
         self.headless = headless
         self.camera = camera
         self.watcher = watcher
-        self.profiles = watcher.profiles if watcher is not None else None
-        self._reload_requested = threading.Event()   # set by SIGHUP (request_reload)
         self.snapshots = Path(snapshots) if snapshots else None
         self.every = max(1, int(every))
         self.debug_view = debug_view
@@ -332,7 +327,7 @@ class Station:
         self.keep_running_after_source = keep_running_after_source
         self.exit_after_failure_s = exit_after_failure_s
         self.latest = Latest()
-        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view)
+        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view, profiles=profiles)
         self.stats = RunStats()
         self.watchdog = Watchdog()
         self.mode: str | None = None
@@ -345,13 +340,15 @@ class Station:
         self._screen = screen
         self._fullscreen = fullscreen
         self._title = title
-        self._profiles_title = self._exercise_title(cfg)
+        self._reload_requested = threading.Event()   # set by SIGHUP
+        self._profiles_title = self._exercise_title(cfg, profiles)
 
     @staticmethod
-    def _exercise_title(cfg: StationConfig) -> tuple[str, dict[str, str]]:
+    def _exercise_title(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None
+                        ) -> tuple[str, dict[str, str]]:
         try:
-            p = load_profiles(cfg)[cfg.exercise.default]
-        except ConfigError:
+            p = (profiles or load_profiles(cfg))[cfg.exercise.default]
+        except (ConfigError, KeyError):
             return cfg.exercise.default, {}
         roles = {}
         for role, names in (("drive", p.muscles.drive), ("hold", p.muscles.isometric), ("brace", p.muscles.brace)):
@@ -397,43 +394,31 @@ class Station:
         return Health(camera_status=status, camera_detail=detail, config_error=self._config_error,
                       config_path=None if self.watcher is None else str(self.watcher.path))
 
-    def _poll_config(self) -> None:
+    def request_reload(self) -> None:
+        """Re-read the config and profiles at the next display frame (what SIGHUP does)."""
+        self._reload_requested.set()
+
+    def _poll_config(self, force: bool = False) -> None:
+        """Periodic check (changed files) or forced reload (SIGHUP) of the station config
+        and the exercise profiles. A refused file is logged with the message of `station
+        config check`, once per change; the last good config stays in force."""
         if self.watcher is None:
             return
-        cfg, err = self.watcher.poll(force=self._take_reload_request())
+        cfg, err = self.watcher.poll(force=force)
         if err is not None:
             log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
-        if err is not None or self.watcher.last_error is not None:
-            self._config_error = str(self.watcher.last_error or err)
+        if self.watcher.last_error is not None:
+            self._config_error = str(self.watcher.last_error)
         else:
             self._config_error = None
-        if cfg is not self.cfg or self.watcher.profiles is not self.profiles:
-            log.info("configuration reloaded from %s", self.watcher.path)
-            self._take_profiles()
-            self.cfg = cfg
+        profiles = self.watcher.profiles
+        if cfg is not self.cfg or profiles is not self.profiles:
+            log.info("configuration reloaded from %s (and the profiles in %s)", self.watcher.path,
+                     cfg.exercise.profiles_dir)
+            self.cfg, self.profiles = cfg, profiles
             self._geometry_key = None
-            self._profiles_title = self._exercise_title(cfg)
-            self.worker.reconfigure(cfg)
-
-    def _take_profiles(self) -> None:
-        """Exercise profiles reloaded by the watcher: the worker judges by them from now on
-        (a new evaluator only when a profile really changed: it starts the set over)."""
-        new, old = self.watcher.profiles, self.profiles
-        self.profiles = new
-        if new is not old and new != old:
-            self.worker.profiles_changed()
-
-    def request_reload(self) -> None:
-        """Re-read the config and the profiles at the next display frame (SIGHUP does this)."""
-        if self.watcher is not None:
-            self._reload_requested.set()
-
-    def _take_reload_request(self) -> bool:
-        if not self._reload_requested.is_set():
-            return False
-        self._reload_requested.clear()
-        log.info("SIGHUP: re-reading %s and the exercise profiles", self.watcher.path)
-        return True
+            self._profiles_title = self._exercise_title(cfg, profiles)
+            self.worker.reconfigure(cfg, profiles)
 
     def view(self, tick: Tick | None, now: float) -> View:
         """The View for the newest tick at monotonic time `now` (stream clock extrapolated)."""
@@ -522,7 +507,12 @@ class Station:
         try:
             while True:
                 now = time.monotonic()
-                if self._reload_requested.is_set() or now - last_poll >= CONFIG_POLL_S:
+                if self._reload_requested.is_set():
+                    self._reload_requested.clear()
+                    log.info("SIGHUP: reloading the configuration")
+                    self._poll_config(force=True)
+                    last_poll = now
+                elif now - last_poll >= CONFIG_POLL_S:
                     self._poll_config()
                     last_poll = now
                 tick = self.latest.get()
@@ -647,9 +637,10 @@ def _wait_for_good_config(path: Path | None, headless: bool,
 
 
 def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | None = None,
-                      poll_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> bool:
+                      poll_s: float = 10.0, clock: Callable[[], float] = time.monotonic,
+                      reload_event: threading.Event | None = None) -> bool:
     """Outside opening hours: camera closed, display black, watchdog fed, config re-read
-    (every poll_s, and at once on SIGHUP).
+    (every poll_s, or at once when `reload_event` is set: SIGHUP).
 
     Returns True at opening time, False if the user closed the window or max_s ran out.
     """
@@ -665,9 +656,14 @@ def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | Non
     try:
         while True:
             now = clock()
-            if _HUP.is_set() or now - last_check >= poll_s:
+            forced = reload_event is not None and reload_event.is_set()
+            if forced or now - last_check >= poll_s:
+                if forced:
+                    reload_event.clear()
                 last_check = now
-                _poll_between_phases(watcher)
+                _, err = watcher.poll(force=forced)
+                if err is not None:
+                    log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
                 if watcher.cfg.hours.is_open():
                     return True
             if max_s is not None and now - t0 >= max_s:
@@ -681,15 +677,6 @@ def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | Non
         screen.close()
 
 
-def _poll_between_phases(watcher: ConfigWatcher) -> None:
-    """Re-read the config (forced after SIGHUP) outside a running Station; log a refusal."""
-    forced = _HUP.is_set()
-    _HUP.clear()
-    _, err = watcher.poll(force=forced)
-    if err is not None:
-        log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
-
-
 def run_station(config_path: str | Path | None = None, headless: bool = False, windowed: bool = False,
                 max_s: float | None = None) -> int:
     """`station run`: the live station on the configured camera, fullscreen, during opening
@@ -698,24 +685,26 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # SIGHUP (systemctl reload) re-reads the config and the profiles; between the phases
-    # below it is remembered in _HUP (its default action would end the process)
+    # below it is remembered here (the default action would end the process)
+    hup = threading.Event()
     if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGHUP, lambda signum, frame: _HUP.set())
+        signal.signal(signal.SIGHUP, lambda signum, frame: hup.set())
     watcher = _wait_for_good_config(Path(config_path) if config_path else None, headless, max_s=max_s)
     if watcher is None:
         return 0
     while True:
         if not watcher.cfg.hours.is_open():
-            if not wait_while_closed(watcher, headless, max_s=max_s):
+            if not wait_while_closed(watcher, headless, max_s=max_s, reload_event=hup):
                 return 0
-        if _HUP.is_set():
-            _poll_between_phases(watcher)
         cfg = watcher.cfg
         cam = cfg.camera
         camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps)
         station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
                           camera=camera, watcher=watcher, max_s=max_s,
                           should_stop=lambda: not watcher.cfg.hours.is_open())
+        if hup.is_set():
+            hup.clear()
+            station.request_reload()
         stats = station.run()
         log.info("station stopped: %s", stats.summary())
         if stats.worker_error:

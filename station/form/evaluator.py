@@ -126,11 +126,15 @@ class FormEvaluator:
         self.keep_states = False
 
     @classmethod
-    def from_config(cls, cfg: StationConfig, exercise: str | None = None) -> "FormEvaluator":
+    def from_config(cls, cfg: StationConfig, exercise: str | None = None,
+                    profile: ExerciseProfile | None = None) -> "FormEvaluator":
         """The evaluator a station runs: the named (or default) profile from the station's
-        profiles folder with its strictness, and the station's cue and set timing."""
+        profiles folder (or `profile`, already loaded, as written) with its strictness, and
+        the station's cue and set timing."""
         name = exercise or cfg.exercise.default
-        profile = load_exercise(name, cfg.exercise.profiles_dir).with_strictness(cfg.exercise.strictness)
+        if profile is None:
+            profile = load_exercise(name, cfg.exercise.profiles_dir)
+        profile = profile.with_strictness(cfg.exercise.strictness)
         return cls(profile, CueTiming.from_config(cfg.cues), sets=SetTiming.from_config(cfg.sets))
 
     # ------------------------------------------------------------------------------------

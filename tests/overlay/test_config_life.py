@@ -91,15 +91,15 @@ def test_sighup_reloads_an_edited_profile(cfg_dir, monkeypatch):
 
 def test_the_worker_coaches_with_the_reloaded_profile(cfg_dir):
     watcher = ConfigWatcher(cfg_dir / "station.toml")
-    w = Worker([], watcher.cfg, Latest(), pipeline=object())
+    w = Worker([], watcher.cfg, Latest(), pipeline=object(), profiles=watcher.profiles)
     assert w.evaluator.profile.rules.rounded_back.max_spine_flexion_deg == 20.0
     profile = cfg_dir / "exercises" / "rdl.toml"
     profile.write_text(profile.read_text().replace(SPINE, "max_spine_flexion_deg = 14.0"))
     _touch_later(profile)
     cfg, err = watcher.poll()                            # the periodic check sees profile edits
     assert err is None and _spine(watcher.profiles) == 14.0
-    w.profiles_changed()
-    w._apply_profiles()
+    w.reconfigure(cfg, watcher.profiles)
+    w._apply_pending()
     assert w.evaluator.profile.rules.rounded_back.max_spine_flexion_deg == 14.0
 
 
