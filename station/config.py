@@ -866,7 +866,9 @@ def station_config_path(path: Optional[Path] = None) -> Path:
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return Path(env)  # an explicit choice: a missing file is an error, not a fallback
-    if SYSTEM_CONFIG_PATH.is_file():
+    # lexists, not is_file: a broken link or a symlink loop there is reported, never
+    # silently replaced by the packaged default
+    if os.path.lexists(SYSTEM_CONFIG_PATH):
         return SYSTEM_CONFIG_PATH
     return default_config_dir() / STATION_FILE
 

@@ -1,8 +1,9 @@
 """Cue wording (English). Keys are the profiles' `cue` values plus the evaluator's own.
 
-A profile may name a cue key that has no text here yet; `cue_text` then falls back to the
-key in words ("hips_square" → "Hips square") so the station still says something, and
-`missing_texts(profile)` lists such keys for `station config check`-style reports.
+A profile's cue key must name a text here: the config loader refuses any other (with a
+suggestion), so a lifter never reads a key spelled out. `cue_text` still falls back to the
+key in words for a key of the evaluator's own that has no text, and `missing_texts(profile)`
+lists a profile's keys without a text (always empty for a profile that loaded).
 """
 from __future__ import annotations
 

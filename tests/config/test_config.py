@@ -496,3 +496,14 @@ def test_station_config_path(tmp_path, monkeypatch):
     assert C.station_config_path(tmp_path / "x.toml") == tmp_path / "x.toml"
     monkeypatch.setenv(C.ENV_VAR, str(tmp_path / "env.toml"))
     assert C.station_config_path() == tmp_path / "env.toml"
+
+
+def test_a_system_config_that_is_a_symlink_loop_is_reported_not_replaced_by_the_default(tmp_path, monkeypatch):
+    loop = tmp_path / "station.toml"
+    os.symlink("other.toml", loop)
+    os.symlink("station.toml", tmp_path / "other.toml")
+    monkeypatch.delenv("STATION_CONFIG", raising=False)
+    monkeypatch.setattr(C, "SYSTEM_CONFIG_PATH", loop)
+    assert C.station_config_path() == loop
+    with pytest.raises(ConfigError, match="Too many levels of symbolic links"):
+        load_station_config()

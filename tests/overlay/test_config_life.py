@@ -56,22 +56,31 @@ def _spine(profiles) -> float:
 
 def test_sighup_reloads_an_edited_profile(cfg_dir, monkeypatch):
     monkeypatch.setattr(live, "CONFIG_POLL_S", 1e6)       # no periodic check: only SIGHUP can reload
+    monkeypatch.setattr(live, "STOP_CHECK_S", 0.02)
     watcher = ConfigWatcher(cfg_dir / "station.toml")
-    st = Station(watcher.cfg, _Silent(), size_px=(135, 240), headless=True, watcher=watcher, max_s=1.5,
-                 display_fps=30)
+    done = threading.Event()
+    st = Station(watcher.cfg, _Silent(), size_px=(135, 240), headless=True, watcher=watcher, max_s=30,
+                 display_fps=30, should_stop=done.is_set)
     profile = cfg_dir / "exercises" / "rdl.toml"
     seen_before_hup = []
 
     def edit_then_hup():
-        time.sleep(0.3)
-        profile.write_text(profile.read_text().replace(SPINE, "max_spine_flexion_deg = 12.0"))
-        _touch_later(profile)
-        time.sleep(0.3)
-        seen_before_hup.append(_spine(st.profiles))
-        os.kill(os.getpid(), signal.SIGHUP)
+        try:
+            while st.stats.display_frames < 2:              # the loop runs: its first check is done
+                time.sleep(0.01)
+            profile.write_text(profile.read_text().replace(SPINE, "max_spine_flexion_deg = 12.0"))
+            _touch_later(profile)
+            time.sleep(0.3)
+            seen_before_hup.append(_spine(st.profiles))
+            os.kill(os.getpid(), signal.SIGHUP)
+            deadline = time.monotonic() + 10
+            while _spine(st.profiles) != 12.0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            done.set()
 
     old = signal.getsignal(signal.SIGHUP)
-    t = threading.Thread(target=edit_then_hup)
+    t = threading.Thread(target=edit_then_hup, daemon=True)
     t.start()
     st.run()
     t.join()
