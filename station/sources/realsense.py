@@ -34,6 +34,7 @@ import logging
 import threading
 import time
 import weakref
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -697,6 +698,7 @@ class LiveCamera:
         self.recoveries = 0
         self.hardware_resets = 0
         self.last_outage_s: float | None = None
+        self.outages_s: "deque[float]" = deque(maxlen=100)   # the latest outages, seconds
         self._outage_since: float | None = None
         self._silent_reopens = 0
 
@@ -811,6 +813,7 @@ class LiveCamera:
     def _frame_arrived(self) -> None:
         if self._outage_since is not None:
             self.last_outage_s = time.monotonic() - self._outage_since
+            self.outages_s.append(self.last_outage_s)
             self._outage_since = None
             self.recoveries += 1
             log.warning("%s streaming again after %.1f s without frames", self._name,
