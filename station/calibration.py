@@ -391,7 +391,8 @@ def show_result(cfg, cal: StoredCalibration | None, result: str, ok: bool, *, he
     d = cfg.display
     size = (d.width_px, d.height_px)
     screen = Screen(size, headless=headless, fullscreen=d.fullscreen and not headless,
-                    title="Mirror station calibration", display_index=d.screen_index)
+                    title="Mirror station calibration", display_index=d.screen_index,
+                    rotate_deg=d.rotate_deg)
     try:
         screen.draw(layout(_screen_view(cfg, cal, result, ok, refused), size))
         if png is not None:

@@ -483,7 +483,8 @@ class Station:
 
         if self._screen is None:
             self._screen = Screen(self.size_px, headless=self.headless, fullscreen=self._fullscreen,
-                                  title=self._title, display_index=self.cfg.display.screen_index)
+                                  title=self._title, display_index=self.cfg.display.screen_index,
+                                  rotate_deg=self.cfg.display.rotate_deg)
         return self._screen
 
     def _snapshot(self, screen, tick: Tick, index: int) -> None:
@@ -637,7 +638,8 @@ def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | Non
     from station.overlay.screen import Screen
 
     d = watcher.cfg.display
-    screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen and not headless)
+    screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen and not headless,
+                    display_index=d.screen_index, rotate_deg=d.rotate_deg)
     watchdog = Watchdog()
     watchdog.ready("closed (outside opening hours)")
     log.info("outside opening hours: camera off, display dark")
