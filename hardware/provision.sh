@@ -194,7 +194,10 @@ build_release() {   # build_release NAME COMMIT: files and .venv in releases/NAM
     g -C "$PREFIX/repo" archive "$2" | tar -x -C "$dir"
     say "release $1: creating its environment (this takes a few minutes)"
     # The venv is made in place: its scripts hold absolute paths, so it is never moved.
-    PYTHON=$PY SETUP_EXTRAS="" bash "$dir/scripts/setup.sh"
+    if ! PYTHON=$PY SETUP_EXTRAS="" bash "$dir/scripts/setup.sh"; then
+        rm -rf "$dir"
+        die "release $1: its environment could not be built; still running $(release_of current)"
+    fi
     "$dir/.venv/bin/station" --help >/dev/null
     "$dir/.venv/bin/python" -c "import pyrealsense2, numba, pygame" ||
         die "release $1: its environment cannot import pyrealsense2/numba/pygame"

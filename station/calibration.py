@@ -141,6 +141,9 @@ def calibrate(frames: Iterable[DepthFrame], zone, n_frames: int = 45,
             break
     if got == 0 or last is None:
         raise CalibrationRefused("no depth frames came from the camera")
+    if got < n_frames:
+        raise CalibrationRefused(f"the camera stopped sending frames after {got} of {n_frames}; "
+                                 "check its cable and calibrate again")
     if person_frames > max(1, got // 10):
         raise CalibrationRefused(
             f"a person is in view: someone stood in the lifting zone in {person_frames} of {got} "
@@ -408,17 +411,30 @@ def show_result(cfg, cal: StoredCalibration | None, result: str, ok: bool, *, he
         screen.close()
 
 
-def _limited(camera, seconds: float):
-    """Frames from `camera` for at most `seconds` (then the camera is stopped)."""
+def _limited(camera, silence_s: float):
+    """Frames from `camera` until it has sent nothing for `silence_s` (then it is stopped).
+
+    Measured from the last frame, not from the start: the first frames may wait on the
+    segmenter's kernels being compiled (a cold numba cache takes tens of seconds on a Pi).
+    """
     import threading
 
-    timer = threading.Timer(seconds, camera.stop)
-    timer.daemon = True
-    timer.start()
+    last = [time.monotonic()]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.2):
+            if time.monotonic() - last[0] > silence_s:
+                camera.stop()
+                return
+
+    threading.Thread(target=watch, name="calibrate-watch", daemon=True).start()
     try:
-        yield from camera
+        for frame in camera:
+            yield frame
+            last[0] = time.monotonic()
     finally:
-        timer.cancel()
+        done.set()
         camera.stop()
 
 
@@ -441,8 +457,8 @@ def run_calibration(cfg, camera, *, headless: bool = False, png: str | Path | No
     print(f"calibrating: keep the lifting zone empty ({n_frames} frames)...", file=out)
     cal, ok, refused = None, False, None
     try:
-        cal = calibrate(_limited(camera, max(10.0, 3.0 * n_frames / max(1, camera.fps))),
-                        lifting_zone(cfg), n_frames=n_frames, camera_serial=camera.serial or "")
+        cal = calibrate(_limited(camera, 10.0), lifting_zone(cfg), n_frames=n_frames,
+                        camera_serial=camera.serial or "")
     except CalibrationRefused as e:
         refused = e
         result = f"Calibration refused: {e}"

@@ -207,6 +207,7 @@ def test_cli_calibrate_without_a_camera_says_so(tmp_path, capsys):
     assert not calibration_path(tmp_path).exists()
 
 
+@pytest.mark.slow
 def test_cli_calibrate_on_the_synthetic_camera_refuses_a_person_in_view(tmp_path, capsys):
     from station.cli import main
 
