@@ -166,7 +166,7 @@ sync_repo() {
     fi
     g -C "$PREFIX/repo" fetch -q --tags origin || say "warning: cannot fetch from $url"
     # releases tagged in this checkout but not pushed yet are found too
-    g -C "$PREFIX/repo" fetch -q --tags "$SRC" 'refs/heads/*:refs/remotes/checkout/*' ||
+    g -C "$PREFIX/repo" fetch -q --tags --force "$SRC" '+refs/heads/*:refs/remotes/checkout/*' ||
         say "warning: cannot fetch from $SRC"
 }
 

@@ -412,27 +412,33 @@ def show_result(cfg, cal: StoredCalibration | None, result: str, ok: bool, *, he
 
 
 def _limited(camera, silence_s: float):
-    """Frames from `camera` until it has sent nothing for `silence_s` (then it is stopped).
-
-    Measured from the last frame, not from the start: the first frames may wait on the
-    segmenter's kernels being compiled (a cold numba cache takes tens of seconds on a Pi).
-    """
+    """Frames from `camera` until it has kept us waiting `silence_s` for one (then it is
+    stopped). Only time spent waiting on the camera counts: the first frames may take long
+    to process while the segmenter's kernels compile (a cold numba cache, tens of seconds
+    on a Pi)."""
     import threading
 
-    last = [time.monotonic()]
+    waiting_since = [None]
     done = threading.Event()
 
     def watch() -> None:
         while not done.wait(0.2):
-            if time.monotonic() - last[0] > silence_s:
+            since = waiting_since[0]
+            if since is not None and time.monotonic() - since > silence_s:
                 camera.stop()
                 return
 
     threading.Thread(target=watch, name="calibrate-watch", daemon=True).start()
+    frames = iter(camera)
     try:
-        for frame in camera:
+        while True:
+            waiting_since[0] = time.monotonic()
+            try:
+                frame = next(frames)
+            except StopIteration:
+                return
+            waiting_since[0] = None
             yield frame
-            last[0] = time.monotonic()
     finally:
         done.set()
         camera.stop()
