@@ -701,6 +701,7 @@ class LiveCamera:
         self.outages_s: "deque[float]" = deque(maxlen=100)   # the latest outages, seconds
         self._outage_since: float | None = None
         self._silent_reopens = 0
+        self._last_warning: tuple[str, float] = ("", -1e9)
 
     @property
     def status(self) -> str:
@@ -794,6 +795,17 @@ class LiveCamera:
         """End iteration (from any thread) and close the stream."""
         self._stop.set()
 
+    def _warn(self, what: str, then: str) -> None:
+        """Log a camera problem once, and again only once a minute while it lasts (a camera
+        left unplugged for a night must not fill the journal)."""
+        now = time.monotonic()
+        last_what, last_t = self._last_warning
+        if what != last_what or now - last_t >= 60.0:
+            self._last_warning = (what, now)
+            log.warning("%s; %s", what, then)
+        else:
+            log.debug("%s; %s", what, then)
+
     def _frames_stopped(self, reason: str) -> None:
         """Close the stream, reset a camera that stays silent, and wait before reopening."""
         if self._outage_since is None:
@@ -807,7 +819,7 @@ class LiveCamera:
                 self._silent_reopens = 0
                 self._hardware_reset()
         delay = self._reconnect.lost()
-        log.warning("%s; reopening in %.2f s", self.last_error, delay)
+        self._warn(self.last_error, f"reopening in {delay:.2f} s")
         self._stop.wait(delay)
 
     def _frame_arrived(self) -> None:
@@ -816,6 +828,7 @@ class LiveCamera:
             self.outages_s.append(self.last_outage_s)
             self._outage_since = None
             self.recoveries += 1
+            self._last_warning = ("", -1e9)
             log.warning("%s streaming again after %.1f s without frames", self._name,
                         self.last_outage_s)
         self._silent_reopens = 0
@@ -837,7 +850,7 @@ class LiveCamera:
                             self._outage_since = time.monotonic()
                         self.last_error = str(e)
                         delay = self._reconnect.absent()
-                        log.warning("%s; retrying in %.2f s", e, delay)
+                        self._warn(str(e), f"retrying in {delay:.2f} s")
                         self._stop.wait(delay)
                         continue
                 try:
