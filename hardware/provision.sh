@@ -164,9 +164,9 @@ sync_repo() {
         g clone -q "$SRC" "$PREFIX/repo"
         g -C "$PREFIX/repo" remote set-url origin "$url"
     fi
-    g -C "$PREFIX/repo" fetch -q --tags origin || say "warning: cannot fetch from $url"
+    g -C "$PREFIX/repo" fetch -q --tags origin 2>/dev/null || say "warning: cannot fetch from $url"
     # releases tagged in this checkout but not pushed yet are found too
-    g -C "$PREFIX/repo" fetch -q --tags --force "$SRC" '+refs/heads/*:refs/remotes/checkout/*' ||
+    g -C "$PREFIX/repo" fetch -q --tags --force "$SRC" '+refs/heads/*:refs/remotes/checkout/*' 2>/dev/null ||
         say "warning: cannot fetch from $SRC"
 }
 
@@ -199,7 +199,7 @@ build_release() {   # build_release NAME COMMIT: files and .venv in releases/NAM
         die "release $1: its environment could not be built; still running $(release_of current)"
     fi
     "$dir/.venv/bin/station" --help >/dev/null
-    "$dir/.venv/bin/python" -c "import pyrealsense2, numba, pygame" ||
+    PYGAME_HIDE_SUPPORT_PROMPT=1 "$dir/.venv/bin/python" -c "import pyrealsense2, numba, pygame" ||
         die "release $1: its environment cannot import pyrealsense2/numba/pygame"
     echo "$2" > "$dir/.complete"
     say "release $1: ready"
