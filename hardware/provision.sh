@@ -305,8 +305,14 @@ cmd_install() {
     install_config
     install -d -m 0755 "$PREFIX" "$PREFIX/releases"
     sync_repo
-    if [ -z "$ref" ]; then   # the newest tag, else what this checkout has
-        ref=$(g -C "$PREFIX/repo" describe --tags --abbrev=0 2>/dev/null || g -C "$SRC" rev-parse HEAD)
+    if [ -z "$ref" ] && [ "$(release_of current)" != none ]; then
+        # already provisioned: re-check everything, keep the release that runs
+        # (updates are explicit: provision.sh update TAG)
+        ref=$(release_of current)
+        say "release: keeping $ref (provision.sh update TAG changes it)"
+    elif [ -z "$ref" ]; then   # the newest release tag, else what this checkout has
+        ref=$(g -C "$PREFIX/repo" tag --list --sort=-version:refname | head -n 1)
+        [ -n "$ref" ] || ref=$(g -C "$SRC" rev-parse HEAD)
     fi
     resolve "$ref"
     find_python
