@@ -64,6 +64,7 @@ class SoakReport:
     config_reloaded: bool
     config_refused_kept_last_good: bool
     worker_error: str | None
+    screens: dict = dataclasses.field(default_factory=dict)   # screen name -> display frames
 
     def fps_series(self) -> list[tuple[float, float]]:
         out = []
@@ -91,6 +92,7 @@ class SoakReport:
         p(f"camera recoveries: {self.recoveries}; outages {', '.join(f'{o:.1f} s' for o in self.outages_s) or '-'}; "
           f"streaming again {', '.join(f'{b:.2f} s' for b in self.back_within_s) or '-'} after the camera "
           f"came back (target < 5 s)")
+        p("screens drawn: " + ", ".join(f"{k} {v}" for k, v in sorted(self.screens.items())))
         p(f"config flip: valid edit reloaded {self.config_reloaded}; broken edit refused and the last good "
           f"config kept {self.config_refused_kept_last_good}")
         if self.worker_error:
@@ -226,7 +228,8 @@ def run_soak(seconds: float, *, scenario: str = "session_walk_in_out", frames: i
         outages_s=list(camera.outages_s), back_within_s=back_within,
         rss_slope_mb_per_10min=rss_slope(samples, warmup_s), warmup_s=warmup_s,
         frames=stats.ticks_made, config_reloaded=state["reloaded"],
-        config_refused_kept_last_good=state["kept"], worker_error=stats.worker_error)
+        config_refused_kept_last_good=state["kept"], worker_error=stats.worker_error,
+        screens=dict(stats.screens))
     return report
 
 

@@ -13,6 +13,7 @@
 #   /opt/station/previous          -> the release before it (kept for rollback)
 #   /opt/station/python            the uv-managed CPython 3.12 (see below)
 #   /usr/local/bin/station         -> /opt/station/current/.venv/bin/station (on the PATH)
+#   /opt/station/.venv             -> current/.venv (for units that name /opt/station/.venv)
 #   /etc/station/station.toml      the station's configuration (installed only if absent)
 #   /var/lib/station               state (usage log, calibration, recordings), user station
 #
@@ -267,6 +268,8 @@ switch_to() {   # switch_to NAME: current -> NAME, previous -> the old current; 
     fi
     link "releases/$new" current
     ln -sfn "$PREFIX/current/.venv/bin/station" /usr/local/bin/station
+    # units written for a checkout in /opt/station (ExecStart=/opt/station/.venv/bin/station)
+    ln -sfn current/.venv "$PREFIX/.venv"
     install_units
     if start_and_wait; then
         [ "$old" = none ] || link "releases/$old" previous

@@ -18,7 +18,9 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/etc/systemd/system" "$root/usr/lib/systemd"
 cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
-units=(systemd/*.service systemd/*.timer)
+shopt -s nullglob
+units=(systemd/*.service systemd/*.timer systemd/*.socket systemd/*.path)
+shopt -u nullglob
 cp "${units[@]}" "$root/etc/systemd/system/"
 # a stub at every ExecStart*/ExecStop* path (the unit's own check: "is not executable")
 while read -r exe; do

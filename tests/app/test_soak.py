@@ -19,6 +19,7 @@ def test_short_soak_recovers_from_freeze_and_unplug_and_follows_the_config_flip(
     assert all(b < 5.0 for b in r.back_within_s), r.back_within_s
     assert r.config_reloaded and r.config_refused_kept_last_good
     assert r.frames > 100
+    assert r.screens.get("attention", 0) > 0          # "station needs attention" while it was out
     assert r.samples[-1].status == "stopped" and len(r.samples) >= 10
     fps = [f for _, f in r.fps_series()]
     assert max(fps) > 5.0 and min(fps) < 0.6 * max(fps)   # frames flowed, and paused in the outages
