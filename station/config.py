@@ -20,10 +20,12 @@ Public API::
     load_station_config(path=None) -> StationConfig
     load_exercise(name, config_dir=None) -> ExerciseProfile
     available_exercises(config_dir=None) -> list[str]
-    check_config(path) -> StationConfig           # station + every profile it names
+    check_config(path) -> StationConfig           # station + every profile in its folder
+    load_config_and_profiles(path) -> (cfg, {name: ExerciseProfile})
+    profile_names(cfg) -> list[str]               # the profiles check and --exercise accept
     effective_config_toml(cfg) -> str             # loads back to an equal config
     reload_if_changed(current_cfg, path) -> (cfg, ConfigError | None)
-    ConfigWatcher(path).poll() -> (cfg, ConfigError | None)
+    ConfigWatcher(path).poll(force=False) -> (cfg, ConfigError | None)   # .cfg, .profiles
     default_config_dir() -> Path
     station_config_path(path=None) -> Path       # which file load_station_config reads
     load_profiles(cfg) -> dict[str, ExerciseProfile]   # offered profiles, strictness applied
@@ -64,7 +66,8 @@ __all__ = [
     "ConfigError", "Problem", "StationConfig", "ExerciseProfile",
     "load_station_config", "load_exercise", "available_exercises", "check_config",
     "effective_config_toml", "reload_if_changed", "ConfigWatcher", "default_config_dir",
-    "station_config_path", "load_profiles", "parse_hours",
+    "station_config_path", "load_profiles", "parse_hours", "profile_names",
+    "load_config_and_profiles", "offered_profiles",
     "DEPTH_MODES", "RULE_NAMES", "STRICTNESS_FACTORS", "ENV_VAR", "SYSTEM_CONFIG_PATH",
 ]
 
@@ -101,7 +104,14 @@ STATION_RENAMED_KEYS: dict[str, tuple[str, str]] = {
     "exercise.profile": ("exercise.default", "same meaning: the profile name"),
     "usage.database": ("usage.log_path", "same meaning: the SQLite file"),
     "usage.db_path": ("usage.log_path", "same meaning: the SQLite file"),
-    "privacy.save_frames": ("privacy.store_frames", "same meaning"),
+}
+# Keys that no longer exist -> why. A file that still has one gets this message (an error,
+# like any unknown key: the station never quietly ignores a line of its config).
+STATION_REMOVED_KEYS: dict[str, str] = {
+    "privacy.store_frames": "the station never stores depth frames of live sessions; the only "
+                            "way to store depth is an explicit `station record`",
+    "privacy.save_frames": "the station never stores depth frames of live sessions; the only "
+                           "way to store depth is an explicit `station record`",
 }
 PROFILE_RENAMED_KEYS: dict[str, tuple[str, str]] = {
     "rules.knee_dominant.max_knee_deg": ("rules.knee_dominant.max_knee_flexion_deg",
@@ -465,7 +475,6 @@ class HoursSection(_Section):
 
 
 class PrivacySection(_Section):
-    store_frames: bool = _allowed(False, "true or false")
     allow_explicit_recording: bool = _allowed(True, "true or false")
     recordings_dir: _PathField = _allowed(Path("/var/lib/station/recordings"), "a directory path")
     max_recording_s: float = _rng(120.0, 5.0, 900.0, "seconds")
@@ -479,12 +488,65 @@ class CalibrationSection(_Section):
     _resolve = field_validator("state_dir")(_resolve_path)
 
 
+class UsageEmailSection(_Section):
+    """[usage.email]: the SMTP server the summary (and attention e-mails) go through."""
+
+    smtp_host: str = _allowed("", "\"\" (no e-mail) or the SMTP server's host name", max_length=253)
+    smtp_port: int = _rng(587, 1, 65535, "(the submission port with STARTTLS is 587)")
+    username: str = _allowed("", "\"\" (no login) or the SMTP login name", max_length=256)
+    password_file: Optional[_PathField] = _allowed(None, "\"\" (no password) or the path of a file "
+                                                   "holding only the SMTP password")
+    ca_file: Optional[_PathField] = _allowed(None, "\"\" (the system's CAs) or a PEM file of CA "
+                                             "certificates to trust")
+    sender: str = _allowed("", "\"\" or an e-mail address such as \"mirror@gym.example\"",
+                           pattern=r"^$|^[^@\s]+@[^@\s]+$")
+    recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = _allowed(
+        [], "a list of e-mail addresses")
+
+    @field_validator("password_file", "ca_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: Any) -> Any:
+        return None if v == "" else v
+
+    _resolve = field_validator("password_file", "ca_file")(
+        lambda v, info: None if v is None else _resolve_path(v, info))
+
+
 class UsageSection(_Section):
     log_path: _PathField = _allowed(Path("/var/lib/station/usage.sqlite3"), "a file path")
     summary_dir: _PathField = _allowed(Path("/var/lib/station/summaries"), "a directory path")
     retention_days: int = _rng(180, 1, 3650, "days")
+    delivery: Literal["none", "email", "directory"] = _allowed(
+        "none", "one of \"none\", \"email\", \"directory\"")
+    delivery_dir: Optional[_PathField] = _allowed(None, "\"\" or a directory (e.g. a mounted network share)")
+    attention_email: bool = _allowed(False, "true or false")
+    email: UsageEmailSection = UsageEmailSection()
 
     _resolve = field_validator("log_path", "summary_dir")(_resolve_path)
+
+    @field_validator("delivery_dir", mode="before")
+    @classmethod
+    def _empty_dir_is_none(cls, v: Any) -> Any:
+        return None if v == "" else v
+
+    _resolve_dir = field_validator("delivery_dir")(lambda v, info: None if v is None else _resolve_path(v, info))
+
+    @model_validator(mode="after")
+    def _delivery_complete(self) -> "UsageSection":
+        if self.delivery == "directory" and self.delivery_dir is None:
+            raise _custom("delivery_dir", "", "usage.delivery = \"directory\" needs delivery_dir")
+        if self.delivery == "email" or self.attention_email:
+            why = "usage.delivery = \"email\"" if self.delivery == "email" else "usage.attention_email = true"
+            e = self.email
+            for key, val in (("smtp_host", e.smtp_host), ("sender", e.sender)):
+                if not val:
+                    raise _custom(f"email.{key}", val, f"{why} needs usage.email.{key}")
+            if not e.recipients:
+                raise _custom("email.recipients", [], f"{why} needs at least one address in usage.email.recipients")
+            if e.username and e.password_file is None:
+                raise _custom("email.password_file", "", "usage.email.username is set: the password must be in "
+                              "a file named by usage.email.password_file")
+        return self
 
 
 class StationConfig(_Section):
@@ -530,7 +592,8 @@ class StationConfig(_Section):
 
 # --------------------------------------------------------------------------- exercise profiles
 
-_CUE_ALLOWED = "a cue key: lower-case words joined by '_' or '.' (e.g. \"push_hips_back\")"
+_CUE_ALLOWED = ("a cue key that names a cue text in station/form/texts.py (e.g. \"push_hips_back\", "
+                "\"brace_flat_back\", \"hips_square\")")
 _CUE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 Phase = Literal["lowering", "bottom", "rising", "top", "after_rep"]
 _PHASE_ALLOWED = "one of \"lowering\", \"bottom\", \"rising\", \"top\", \"after_rep\""
@@ -563,6 +626,18 @@ class _Rule(_Section):
     priority: int
     cue: str
     cue_phase: Phase
+
+    @field_validator("cue")
+    @classmethod
+    def _cue_has_text(cls, v: str) -> str:
+        # the lifter must never read a key spelled out ("Push hipz back")
+        from station.form.texts import TEXTS_EN
+
+        if v not in TEXTS_EN:
+            close = difflib.get_close_matches(v, list(TEXTS_EN), n=1)
+            hint = f" — did you mean '{close[0]}'?" if close else ""
+            raise ValueError(f"no cue text has this key{hint}")
+        return v
 
 
 class KneeDominantRule(_Rule):
@@ -811,7 +886,9 @@ def available_exercises(config_dir: Optional[Path] = None) -> list[str]:
     d = _profiles_dir(config_dir)
     if not d.is_dir():
         return []
-    return sorted(p.stem for p in d.glob("*.toml") if p.is_file())
+    # not p.is_file(): a profile that is a broken link or a symlink loop must be reported
+    # by the check, not silently left out of the list
+    return sorted(p.stem for p in d.glob("*.toml") if not p.is_dir())
 
 
 # --------------------------------------------------------------------------- loading
@@ -992,6 +1069,27 @@ def _translate(err: ValidationError, model: type[BaseModel], file: str,
     return problems
 
 
+def _lookup(data: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    cur: Any = data
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return False, None
+        cur = cur[part]
+    return True, cur
+
+
+def _removed(data: dict[str, Any], table: dict[str, str], file: str) -> tuple[list[Problem], set[str]]:
+    problems: list[Problem] = []
+    found: set[str] = set()
+    for key, why in table.items():
+        present, value = _lookup(data, key)
+        if present:
+            found.add(key)
+            problems.append(Problem(file, key, _toml_value(value) if not isinstance(value, dict) else None,
+                                    f"'{key}' was removed ({why}); delete this line"))
+    return problems, found
+
+
 def _renamed(data: dict[str, Any], table: dict[str, tuple[str, str]], file: str) -> tuple[list[Problem], set[str]]:
     problems: list[Problem] = []
     found: set[str] = set()
@@ -1010,10 +1108,13 @@ def _renamed(data: dict[str, Any], table: dict[str, tuple[str, str]], file: str)
 
 
 def _load_model(path: Path, model: type[BaseModel], renamed: dict[str, tuple[str, str]],
-                context: dict[str, Any]) -> Any:
+                context: dict[str, Any], removed: Optional[dict[str, str]] = None) -> Any:
     data = _read_toml(path)
     file = str(path)
     problems, skip = _renamed(data, renamed, file)
+    gone, skip_gone = _removed(data, removed or {}, file)
+    problems += gone
+    skip |= skip_gone
     try:
         obj = model.model_validate(data, context=context)
     except ValidationError as e:
@@ -1035,8 +1136,13 @@ def load_station_config(path: Optional[Path] = None) -> StationConfig:
     exercise profiles it names must exist (they are not loaded; see check_config).
     """
     p = station_config_path(path)
-    return _load_model(p, StationConfig, STATION_RENAMED_KEYS,
-                       {"base_dir": p.resolve().parent})
+    _read_toml(p)  # a missing, unreadable or looping path is reported as such, naming the file
+    try:
+        base_dir = p.resolve(strict=True).parent
+    except (OSError, RuntimeError) as e:  # changed under us (3.11 raises RuntimeError on a loop)
+        raise ConfigError(Problem(str(p), None, None, f"cannot read: {getattr(e, 'strerror', None) or e}")) from None
+    return _load_model(p, StationConfig, STATION_RENAMED_KEYS, {"base_dir": base_dir},
+                       STATION_REMOVED_KEYS)
 
 
 def load_exercise(name: str, config_dir: Optional[Path] = None) -> ExerciseProfile:
@@ -1054,24 +1160,38 @@ def load_exercise(name: str, config_dir: Optional[Path] = None) -> ExerciseProfi
     return _load_model(p, ExerciseProfile, PROFILE_RENAMED_KEYS, {"file_stem": name})
 
 
-def check_config(path: Path) -> StationConfig:
-    """Load the station config and every exercise profile it names (exercise.available).
+def profile_names(cfg: StationConfig) -> list[str]:
+    """Every profile in the config's profiles folder: what `station config check` validates
+    and what `--exercise` accepts (exercise.available is the subset offered to lifters)."""
+    return available_exercises(cfg.exercise.profiles_dir)
+
+
+def load_config_and_profiles(path: Path) -> tuple[StationConfig, dict[str, ExerciseProfile]]:
+    """The station config and every profile in its profiles folder (as written), each file
+    read once, so the pair is consistent.
 
     Collects problems rather than stopping at the first: if the station file itself is bad
-    its problems are raised at once (the profiles it names are then unknown); otherwise every
-    named profile is loaded and all their problems are raised together in one ConfigError.
-    Returns the station config when everything is valid.
+    its problems are raised at once (its profiles folder is then unknown); otherwise every
+    profile is loaded and all their problems are raised together in one ConfigError.
     """
     cfg = load_station_config(Path(path))
     problems: list[Problem] = []
-    for name in cfg.exercise.available:
+    profiles: dict[str, ExerciseProfile] = {}
+    for name in profile_names(cfg):
         try:
-            load_exercise(name, cfg.exercise.profiles_dir)
+            profiles[name] = load_exercise(name, cfg.exercise.profiles_dir)
         except ConfigError as e:
             problems += e.problems
     if problems:
         raise ConfigError(problems)
-    return cfg
+    return cfg, profiles
+
+
+def check_config(path: Path) -> StationConfig:
+    """Load the station config and every exercise profile in its profiles folder (not only
+    those in exercise.available: `--exercise` accepts any of them). Returns the station
+    config when everything is valid; else one ConfigError listing every problem."""
+    return load_config_and_profiles(path)[0]
 
 
 def load_profiles(cfg: StationConfig) -> dict[str, ExerciseProfile]:
@@ -1080,45 +1200,83 @@ def load_profiles(cfg: StationConfig) -> dict[str, ExerciseProfile]:
             for n in cfg.exercise.available}
 
 
+def offered_profiles(cfg: StationConfig, profiles: dict[str, ExerciseProfile]) -> dict[str, ExerciseProfile]:
+    """The profiles of exercise.available from an already loaded set, strictness applied."""
+    return {n: profiles[n].with_strictness(cfg.exercise.strictness) for n in cfg.exercise.available}
+
+
 # --------------------------------------------------------------------------- keep last good
+
+def _load_or_error(path: Path) -> tuple[StationConfig, dict[str, ExerciseProfile]]:
+    """load_config_and_profiles, with any file-system surprise (a path that turned into a
+    symlink loop, a folder that vanished) turned into a ConfigError naming the file."""
+    try:
+        return load_config_and_profiles(Path(path))
+    except ConfigError:
+        raise
+    except (OSError, RuntimeError) as e:
+        raise ConfigError(Problem(str(path), None, None,
+                                  f"cannot read: {getattr(e, 'strerror', None) or e}")) from None
+
 
 def reload_if_changed(current_cfg: StationConfig, path: Path) -> tuple[StationConfig, Optional[ConfigError]]:
     """Re-read `path` (station config and its profiles). On success return (new, None); on
     any problem return (current_cfg, error): the station keeps running on its last good
-    config. Stateless: it always re-reads; ConfigWatcher only re-reads when the file changed.
+    config. Stateless: it always re-reads; ConfigWatcher only re-reads when a file changed.
     """
     try:
-        return check_config(Path(path)), None
+        return _load_or_error(Path(path))[0], None
     except ConfigError as e:
         return current_cfg, e
 
 
 class ConfigWatcher:
-    """Keeps the last good station config; re-reads the file when its mtime or size changes.
+    """Keeps the last good station config and exercise profiles; re-reads them when the
+    station file or any profile in the profiles folder changes (mtime, size, added,
+    removed), or on :meth:`poll` with ``force=True`` (SIGHUP).
 
-    ``poll()`` returns (config, error): error is the problem with the file as it is now (None
-    when it is good), reported once per change of the file.
+    ``cfg`` is the station config; ``profiles`` every profile in its folder as written.
+    ``poll()`` returns (config, error): error is the problem with the files as they are now
+    (None when they are good), reported once per change.
     """
 
     def __init__(self, path: Optional[Path] = None, cfg: Optional[StationConfig] = None):
         self.path = station_config_path(path)
-        self.cfg = cfg if cfg is not None else check_config(self.path)
+        if cfg is None:
+            cfg, profiles = _load_or_error(self.path)
+        else:
+            profiles = {n: load_exercise(n, cfg.exercise.profiles_dir) for n in profile_names(cfg)}
+        self.cfg: StationConfig = cfg
+        self.profiles: dict[str, ExerciseProfile] = profiles
         self._sig = self._signature()
         self.last_error: Optional[ConfigError] = None
 
-    def _signature(self) -> Optional[tuple[int, int]]:
-        try:
-            st = self.path.stat()
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
+    def _signature(self) -> tuple:
+        def stat(p: Path) -> Optional[tuple[int, int]]:
+            try:
+                st = p.stat()
+            except (OSError, RuntimeError):
+                return None
+            return (st.st_mtime_ns, st.st_size)
 
-    def poll(self) -> tuple[StationConfig, Optional[ConfigError]]:
+        d = self.cfg.exercise.profiles_dir
+        try:
+            entries = sorted(d.glob("*.toml")) if d is not None else []
+        except OSError:
+            entries = []
+        return (stat(self.path), tuple((p.name, stat(p)) for p in entries))
+
+    def poll(self, force: bool = False) -> tuple[StationConfig, Optional[ConfigError]]:
         sig = self._signature()
-        if sig == self._sig:
+        if sig == self._sig and not force:
             return self.cfg, None
-        self._sig = sig
-        self.cfg, self.last_error = reload_if_changed(self.cfg, self.path)
+        try:
+            cfg, profiles = _load_or_error(self.path)
+        except ConfigError as e:
+            self.last_error = e
+        else:
+            self.cfg, self.profiles, self.last_error = cfg, profiles, None
+        self._sig = self._signature()  # after a reload the folder may be another one
         return self.cfg, self.last_error
 
 

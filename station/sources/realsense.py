@@ -182,8 +182,9 @@ class SoftwareDepthCamera:
                 raise SourceError(
                     f"{self.record_path}: this RealSense SDK ({rs.__version__}) records only "
                     f"rosbag2 .db3 files; choose a name ending in .db3")
-            if self.record_path.exists():
-                self.record_path.unlink()
+            if self.record_path.exists():  # never delete a recording before the new one is whole
+                raise SourceError(f"{self.record_path}: already exists; record to a new file "
+                                  "(write_recording replaces a recording atomically)")
             try:
                 self._recorder = rs.recorder(str(self.record_path), self._device)
             except RuntimeError as e:

@@ -7,6 +7,7 @@ the SDK as DepthFrames, exactly as a camera's would; `record_synthetic` writes t
 from __future__ import annotations
 
 import json
+import math
 import queue
 import threading
 import time
@@ -15,11 +16,12 @@ from typing import Iterator
 
 import numpy as np
 
+from station.fileio import check_output
 from station.model import DepthFrame
 from station.progress import Progress
 from station.sim.scenarios import Scenario, SyntheticTake, build, get_scenario
 from station.sources.realsense import SoftwareDepthCamera, SourceError
-from station.sources.recording import write_recording
+from station.sources.recording import recording_bytes_estimate, write_recording
 
 
 def _scenario(s: Scenario | str) -> Scenario:
@@ -105,12 +107,17 @@ def record_synthetic(scenario: Scenario | str, out_path: str | Path, seconds: fl
                      progress: bool | None = None) -> tuple[int, Path]:
     """Render a scenario into a `.db3` recording and write its truth as OUT.truth.json.
 
-    Returns (frames written, truth path). `seconds` cuts the take short.
+    Returns (frames written, truth path). `seconds` (positive) cuts the take short. Both
+    files are written beside their targets and replaced together only once the recording
+    is complete and read back (station.fileio); before rendering, the free space is checked.
     """
     sc = _scenario(scenario)
     out_path = Path(out_path)
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"seconds must be a positive number, got {seconds}")
     take = build(sc)
     n = take.n_frames if seconds is None else min(take.n_frames, int(round(seconds * sc.fps)) + 1)
+    check_output(out_path, need_bytes=recording_bytes_estimate(take.intrinsics, n))
 
     def frames() -> Iterator[np.ndarray]:
         with Progress(n, f"rendering {sc.name}", enabled=progress) as bar:
@@ -118,8 +125,6 @@ def record_synthetic(scenario: Scenario | str, out_path: str | Path, seconds: fl
                 yield take.render_u16(i)
                 bar.update()
 
-    written = write_recording(out_path, frames(), take.intrinsics, sc.fps,
-                              timestamps_s=take.times_s[:n])
     doc = take.truth_document(out_path.name)
     if n < take.n_frames:
         doc["frames"] = doc["frames"][:n]
@@ -127,7 +132,9 @@ def record_synthetic(scenario: Scenario | str, out_path: str | Path, seconds: fl
         doc["reps"] = [r for r in doc["reps"] if r["end_t"] <= t_end]
         doc["rep_count"] = len(doc["reps"])
     truth = truth_path_for(out_path)
-    truth.write_text(json.dumps(doc, indent=1))
+    written = write_recording(out_path, frames(), take.intrinsics, sc.fps,
+                              timestamps_s=take.times_s[:n],
+                              companions={truth: json.dumps(doc, indent=1).encode("utf-8")})
     return written, truth
 
 
