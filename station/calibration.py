@@ -18,8 +18,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
-import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -179,42 +177,6 @@ def calibrate(frames: Iterable[DepthFrame], zone, n_frames: int = 45,
 
 # --------------------------------------------------------------------------- storage
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, fsync it, rename it over `path`.
-
-    The previous file stays intact until the new one is complete; a short write raises.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}-{secrets.token_hex(3)}{path.suffix}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                n = os.write(fd, view)
-                if n <= 0:
-                    raise OSError(f"short write ({len(data) - len(view)} of {len(data)} bytes)")
-                view = view[n:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise CalibrationError(f"{path}: cannot write the calibration: {e.strerror or e}") from e
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
-
-
 def save_calibration(cal: StoredCalibration, state_dir: str | Path) -> Path:
     """Store `cal` as state_dir/calibration.npz, atomically; returns the path."""
     state_dir = Path(state_dir)
@@ -225,8 +187,13 @@ def save_calibration(cal: StoredCalibration, state_dir: str | Path) -> Path:
     np.savez_compressed(buf, meta=np.array(json.dumps(cal.meta())),
                         background_depth_m=cal.background_depth_m.astype(np.float32),
                         background_count=cal.background_count.astype(np.int32))
+    from station.fileio import FileWriteError, OutputError, write_bytes
+
     path = calibration_path(state_dir)
-    _write_atomically(path, buf.getvalue())
+    try:
+        write_bytes(path, buf.getvalue())   # temporary file beside it, fsync, rename
+    except (FileWriteError, OutputError, OSError) as e:
+        raise CalibrationError(f"{path}: cannot write the calibration: {e}") from e
     return path
 
 

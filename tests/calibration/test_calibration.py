@@ -218,3 +218,27 @@ def test_cli_calibrate_on_the_synthetic_camera_refuses_a_person_in_view(tmp_path
                  "--png", str(png)]) == 1
     assert "a person is in view" in capsys.readouterr().err
     assert png.exists() and not calibration_path(tmp_path).exists()
+
+
+def test_a_calibration_that_does_not_fit_on_the_disk_is_an_error_and_the_old_one_stays(tmp_path, empty_room):
+    from station.calibration import CalibrationError
+    from tests.app.fsutil import Mounts
+
+    cfg = _cfg(tmp_path)
+    with empty_room.camera() as feed:
+        cam = _camera(feed, empty_room)
+        try:
+            cal = calibrate(cam, lifting_zone(cfg), n_frames=10)
+        finally:
+            cam.stop()
+    m = Mounts()
+    try:
+        small = m.tmpfs(tmp_path / "small", "96k")       # a real file system that fills up
+        old = small / "calibration.npz"
+        old.write_bytes(b"previous calibration " * 2000)   # 42 kB; the new one is ~80 kB
+        with pytest.raises(CalibrationError, match="cannot write the calibration"):
+            save_calibration(cal, small)
+        assert old.read_bytes() == b"previous calibration " * 2000
+        assert sorted(p.name for p in small.iterdir()) == ["calibration.npz"]
+    finally:
+        m.unmount_all()
