@@ -675,7 +675,8 @@ class LiveCamera:
     def __init__(self, serial: str | None = None, width: int = 848, height: int = 480,
                  fps: int = 30, *, frame_timeout_s: float = 1.0, visual_preset: str = "default",
                  reconnector: Reconnector | None = None, wait_for_camera: bool = True,
-                 devices: Callable[[], list] | None = None, reset_after_silent_reopens: int = 1):
+                 devices: Callable[[], list] | None = None, reset_after_silent_reopens: int = 1,
+                 first_frame_timeout_s: float = 2.0):
         if not frame_timeout_s > 0:
             raise ValueError(f"frame_timeout_s must be positive, got {frame_timeout_s}")
         if visual_preset not in VISUAL_PRESETS:
@@ -683,6 +684,8 @@ class LiveCamera:
                              f"{sorted(VISUAL_PRESETS)}")
         self.serial, self.width, self.height, self.fps = serial, width, height, fps
         self.frame_timeout_s = float(frame_timeout_s)
+        # a D4xx takes up to a second or so for its first frame after (re)opening
+        self.first_frame_timeout_s = max(float(first_frame_timeout_s), self.frame_timeout_s)
         self.visual_preset = visual_preset
         self.wait_for_camera = wait_for_camera
         self.reset_after_silent_reopens = reset_after_silent_reopens
@@ -836,7 +839,8 @@ class LiveCamera:
         self._reconnect.frame()
 
     def __iter__(self):
-        timeout_ms = int(self.frame_timeout_s * 1000)
+        streaming_ms = int(self.frame_timeout_s * 1000)
+        first_ms = int(self.first_frame_timeout_s * 1000)
         opened_once = self._sensor is not None
         try:
             while not self._stop.is_set():
@@ -854,13 +858,16 @@ class LiveCamera:
                         self._warn(str(e), f"retrying in {delay:.2f} s")
                         self._stop.wait(delay)
                         continue
+                starting = self._reconnect.status == STARTING
                 try:
-                    ok, frame = self._queue.try_wait_for_frame(timeout_ms)
+                    ok, frame = self._queue.try_wait_for_frame(first_ms if starting else streaming_ms)
                 except RuntimeError as e:  # the device went away under the queue
                     ok, frame = False, None
                     reason = str(e)
                 else:
-                    reason = f"no depth frame for {self.frame_timeout_s:g} s"
+                    waited = self.first_frame_timeout_s if starting else self.frame_timeout_s
+                    reason = (f"no depth frame for {waited:g} s"
+                              + (" after opening it" if starting else ""))
                 if not ok:
                     self._frames_stopped(reason)
                     continue
