@@ -611,9 +611,12 @@ class Reconnector:
     attempt: ``initial_s``, doubling per consecutive failure up to ``max_s``; a frame resets
     the back-off. ``status`` is what the station shows.
 
-    ``max_s`` is small on purpose: a camera that comes back must stream again within 5 s,
-    and the worst case is one wait (``max_s``) plus one attempt that just missed it (an open,
-    and up to ``frame_timeout_s`` waiting for a first frame).
+    ``max_s`` is small on purpose: a camera that comes back must stream again within 5 s.
+    An unplugged camera is looked for at least every ``max_s`` (2 s), and found at once; a
+    silent one is reopened and given ``LiveCamera.first_frame_timeout_s`` (2 s) for a first
+    frame, so one that recovers while we wait streams at once, and one that recovers just
+    after gets its next attempt within ``max_s``. (A ``hardware_reset()``, sent only after a
+    reopened camera stayed silent, makes a D4xx re-enumerate, which takes seconds of its own.)
     """
 
     initial_s: float = 0.25
