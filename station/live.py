@@ -36,6 +36,7 @@ import signal
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -282,21 +283,32 @@ class Worker(threading.Thread):
 # --------------------------------------------------------------------------- main loop
 
 
+RECENT_SAMPLES = 3600      # per-frame figures kept: the last minute at 60 Hz (a station runs for months)
+
+
+def _recent() -> deque:
+    return deque(maxlen=RECENT_SAMPLES)
+
+
 @dataclass
 class RunStats:
-    """Figures of one run: display frames drawn, ticks shown, latencies, draw times."""
+    """Figures of one run: display frames drawn, ticks shown, latencies, draw times.
+
+    The per-frame figures (latency_ms, draw_ms, worker_ms) and cues_seen keep only the
+    most recent RECENT_SAMPLES entries, so a station running for months keeps flat memory.
+    """
 
     display_frames: int = 0
     ticks_made: int = 0
     ticks_shown: int = 0
-    latency_ms: list = field(default_factory=list)   # frame arrival → flip of its screen
-    draw_ms: list = field(default_factory=list)      # layout + draw + flip per display frame
-    worker_ms: list = field(default_factory=list)    # arrival → state ready, per shown tick
+    latency_ms: deque = field(default_factory=_recent)   # frame arrival → flip of its screen
+    draw_ms: deque = field(default_factory=_recent)      # layout + draw + flip per display frame
+    worker_ms: deque = field(default_factory=_recent)    # arrival → state ready, per shown tick
     screens: dict = field(default_factory=dict)      # screen name → display frames
     snapshots: list = field(default_factory=list)
     snapshot_captions: list = field(default_factory=list)   # one line per snapshot (contact sheet)
     max_rep_count: int = 0
-    cues_seen: list = field(default_factory=list)
+    cues_seen: deque = field(default_factory=_recent)
     phases_seen: set = field(default_factory=set)
     worker_error: str | None = None
 
