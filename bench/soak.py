@@ -1,9 +1,9 @@
 """Soak benchmark: the live station for a long time on a looping synthetic camera.
 
 The live loop of `station run` (station.live.Station: LiveCamera → worker → overlay, with the
-config watcher and the stored-calibration watcher) runs headless on a SoftwareCameraFeed: an
-rs.software_device that streams the synthetic athlete's session (walk in, hinge, walk out)
-in a loop at its frame rate. Along the way it injects:
+config watcher, the stored-calibration watcher and the usage log) runs headless on a
+SoftwareCameraFeed: an rs.software_device that streams the synthetic athlete's session (walk
+in, hinge, walk out) in a loop at its frame rate. Along the way it injects:
 
 - a camera freeze (the device stays enumerated but sends nothing) and an unplug;
 - a config flip: a valid edit (exercise rdl -> deadlift, reloaded), a broken edit (refused,
@@ -132,7 +132,8 @@ def run_soak(seconds: float, *, scenario: str = "session_walk_in_out", frames: i
     work = Path(tempfile.mkdtemp(prefix="station-soak-"))
     cfg_path = work / "station.toml"
     base = (f'[station]\nid = "soak"\n[camera]\nframe_timeout_s = {frame_timeout_s}\n'
-            f'[calibration]\nstate_dir = "{work}"\n[exercise]\ndefault = "rdl"\n')
+            f'[calibration]\nstate_dir = "{work}"\n[usage]\nlog_path = "{work}/usage.sqlite3"\n'
+            f'[exercise]\ndefault = "rdl"\n')
     cfg_path.write_text(base)
     watcher = ConfigWatcher(cfg_path)
     from station.calibration import CalibrationWatcher
@@ -144,12 +145,15 @@ def run_soak(seconds: float, *, scenario: str = "session_walk_in_out", frames: i
     samples: list[Sample] = []
     state = {"reloaded": False, "kept": False}
 
+    from station.usage.recorder import open_recorder
+
+    usage = open_recorder(cfg)          # the usage log, as `station run` keeps it
     with images.camera() as feed:
         camera = LiveCamera(feed.serial, sc.width, sc.height, sc.fps, devices=feed.devices,
                             frame_timeout_s=frame_timeout_s)
         station = Station(cfg, camera, size_px=(540, 960), headless=True, camera=camera, watcher=watcher,
                           max_s=seconds, display_fps=display_fps,
-                          calibration_watcher=CalibrationWatcher(work))
+                          calibration_watcher=CalibrationWatcher(work), usage=usage)
         t0 = time.monotonic()
         stop = threading.Event()
         returns: list[float] = []      # monotonic times the camera came back
@@ -221,6 +225,8 @@ def run_soak(seconds: float, *, scenario: str = "session_walk_in_out", frames: i
         stop.set()
         sampler.join(timeout=5)
         samples.append(Sample(time.monotonic() - t0, rss_mb(), station.latest.put_count, camera.status))
+    if usage is not None:
+        usage.close()
     if warmup_s is None:
         warmup_s = min(120.0, 0.2 * seconds)
     report = SoakReport(
