@@ -55,6 +55,10 @@ log = logging.getLogger(__name__)
 SKELETON_HOLD_S = 0.10    # keep drawing a skeleton this long after the fitter lost it ...
 SKELETON_FADE_S = 0.25    # ... then fade it out over this long
 CONFIG_POLL_S = 1.0
+# After this long with nobody in view and the screen idle, the worker starts a fresh form
+# evaluator: the old one keeps every rep and set of the visits it saw (their usage is logged
+# already), which over months of a gym's use would grow without end.
+FRESH_EVALUATOR_IDLE_S = 60.0
 STOP_CHECK_S = 5.0            # how often the station asks whether it should close (opening hours)
 
 
@@ -195,6 +199,8 @@ class Worker(threading.Thread):
         self._lock = threading.Lock()
         self.frames = 0
         self.busy_s = 0.0
+        self._idle_since: float | None = None
+        self.fresh_evaluators = 0
         self.usage = usage           # station.usage.UsageRecorder or None
 
     def reconfigure(self, cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None) -> None:
@@ -241,6 +247,17 @@ class Worker(threading.Thread):
             self.evaluator = _make_evaluator(cfg, profiles)
         self.cfg, self.profiles = cfg, profiles
 
+    def _forget_past_visits(self, t_s: float, state: CoachState, person_present: bool) -> None:
+        if state.screen != "idle" or person_present:
+            self._idle_since = None
+            return
+        if self._idle_since is None:
+            self._idle_since = t_s
+        elif t_s - self._idle_since >= FRESH_EVALUATOR_IDLE_S and (self.evaluator.reps or self.evaluator.sets):
+            self.evaluator = _make_evaluator(self.cfg, self.profiles)
+            self.fresh_evaluators += 1
+            self._idle_since = None
+
     def run(self) -> None:
         try:
             for frame in self.source:
@@ -253,6 +270,7 @@ class Worker(threading.Thread):
                 # without restarting tracking
                 state = self.evaluator.update(res.t_s, res.angles, res.angle_confidence, res.notice)
                 seg = res.segment
+                self._forget_past_visits(res.t_s, state, bool(seg.person_present))
                 notice = self.moved_check.update(res.floor, bool(seg.person_present), res.t_s)
                 done = time.monotonic()
                 self.frames += 1
