@@ -19,13 +19,30 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libusb-1\.0\.so\.0'; then
     fi
 fi
 
+# pyrealsense2 ships binary wheels only: x86_64 for CPython 3.10-3.12 (and more), aarch64
+# (Raspberry Pi OS 64-bit) only for CPython 3.9, 3.10 and 3.12: NOT for Bookworm's own 3.11.
+# On a Pi use hardware/provision.sh, which installs a uv-managed CPython 3.12
+# (scripts/check_aarch64_wheels.py checks every dependency has an aarch64 wheel).
 "$PYTHON" - <<'PY'
+import platform
 import sys
-if not ((3, 10) <= sys.version_info[:2] <= (3, 12)):
-    sys.exit(f"setup: Python 3.10-3.12 is required (pyrealsense2 wheels); this is {sys.version.split()[0]}")
+
+v = sys.version_info[:2]
+machine = platform.machine().lower()
+ver = sys.version.split()[0]
+if machine in ("aarch64", "arm64"):
+    if v not in ((3, 10), (3, 12)):
+        sys.exit(f"setup: pyrealsense2 has aarch64 wheels only for CPython 3.10 and 3.12 (this "
+                 f"project needs >= 3.10); this is {ver}. On a Raspberry Pi run "
+                 f"`sudo bash hardware/provision.sh install`, which installs CPython 3.12, or "
+                 f"give one: PYTHON=/path/to/python3.12 bash scripts/setup.sh")
+elif not ((3, 10) <= v <= (3, 12)):
+    sys.exit(f"setup: Python 3.10-3.12 is required (pyrealsense2 wheels); this is {ver}")
 PY
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# SETUP_EXTRAS="" installs the station without the test tools (hardware/provision.sh does).
+EXTRAS=${SETUP_EXTRAS-test}
+.venv/bin/python -m pip install -q -e ".${EXTRAS:+[$EXTRAS]}"
 echo "setup: ready (.venv)"

@@ -18,8 +18,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
-import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -141,6 +139,9 @@ def calibrate(frames: Iterable[DepthFrame], zone, n_frames: int = 45,
             break
     if got == 0 or last is None:
         raise CalibrationRefused("no depth frames came from the camera")
+    if got < n_frames:
+        raise CalibrationRefused(f"the camera stopped sending frames after {got} of {n_frames}; "
+                                 "check its cable and calibrate again")
     if person_frames > max(1, got // 10):
         raise CalibrationRefused(
             f"a person is in view: someone stood in the lifting zone in {person_frames} of {got} "
@@ -176,42 +177,6 @@ def calibrate(frames: Iterable[DepthFrame], zone, n_frames: int = 45,
 
 # --------------------------------------------------------------------------- storage
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, fsync it, rename it over `path`.
-
-    The previous file stays intact until the new one is complete; a short write raises.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}-{secrets.token_hex(3)}{path.suffix}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                n = os.write(fd, view)
-                if n <= 0:
-                    raise OSError(f"short write ({len(data) - len(view)} of {len(data)} bytes)")
-                view = view[n:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise CalibrationError(f"{path}: cannot write the calibration: {e.strerror or e}") from e
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
-
-
 def save_calibration(cal: StoredCalibration, state_dir: str | Path) -> Path:
     """Store `cal` as state_dir/calibration.npz, atomically; returns the path."""
     state_dir = Path(state_dir)
@@ -222,8 +187,13 @@ def save_calibration(cal: StoredCalibration, state_dir: str | Path) -> Path:
     np.savez_compressed(buf, meta=np.array(json.dumps(cal.meta())),
                         background_depth_m=cal.background_depth_m.astype(np.float32),
                         background_count=cal.background_count.astype(np.int32))
+    from station.fileio import FileWriteError, OutputError, write_bytes
+
     path = calibration_path(state_dir)
-    _write_atomically(path, buf.getvalue())
+    try:
+        write_bytes(path, buf.getvalue())   # temporary file beside it, fsync, rename
+    except (FileWriteError, OutputError, OSError) as e:
+        raise CalibrationError(f"{path}: cannot write the calibration: {e}") from e
     return path
 
 
@@ -391,7 +361,8 @@ def show_result(cfg, cal: StoredCalibration | None, result: str, ok: bool, *, he
     d = cfg.display
     size = (d.width_px, d.height_px)
     screen = Screen(size, headless=headless, fullscreen=d.fullscreen and not headless,
-                    title="Mirror station calibration", display_index=d.screen_index)
+                    title="Mirror station calibration", display_index=d.screen_index,
+                    rotate_deg=d.rotate_deg)
     try:
         screen.draw(layout(_screen_view(cfg, cal, result, ok, refused), size))
         if png is not None:
@@ -407,17 +378,36 @@ def show_result(cfg, cal: StoredCalibration | None, result: str, ok: bool, *, he
         screen.close()
 
 
-def _limited(camera, seconds: float):
-    """Frames from `camera` for at most `seconds` (then the camera is stopped)."""
+def _limited(camera, silence_s: float):
+    """Frames from `camera` until it has kept us waiting `silence_s` for one (then it is
+    stopped). Only time spent waiting on the camera counts: the first frames may take long
+    to process while the segmenter's kernels compile (a cold numba cache, tens of seconds
+    on a Pi)."""
     import threading
 
-    timer = threading.Timer(seconds, camera.stop)
-    timer.daemon = True
-    timer.start()
+    waiting_since = [None]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.2):
+            since = waiting_since[0]
+            if since is not None and time.monotonic() - since > silence_s:
+                camera.stop()
+                return
+
+    threading.Thread(target=watch, name="calibrate-watch", daemon=True).start()
+    frames = iter(camera)
     try:
-        yield from camera
+        while True:
+            waiting_since[0] = time.monotonic()
+            try:
+                frame = next(frames)
+            except StopIteration:
+                return
+            waiting_since[0] = None
+            yield frame
     finally:
-        timer.cancel()
+        done.set()
         camera.stop()
 
 
@@ -440,8 +430,8 @@ def run_calibration(cfg, camera, *, headless: bool = False, png: str | Path | No
     print(f"calibrating: keep the lifting zone empty ({n_frames} frames)...", file=out)
     cal, ok, refused = None, False, None
     try:
-        cal = calibrate(_limited(camera, max(10.0, 3.0 * n_frames / max(1, camera.fps))),
-                        lifting_zone(cfg), n_frames=n_frames, camera_serial=camera.serial or "")
+        cal = calibrate(_limited(camera, 10.0), lifting_zone(cfg), n_frames=n_frames,
+                        camera_serial=camera.serial or "")
     except CalibrationRefused as e:
         refused = e
         result = f"Calibration refused: {e}"

@@ -210,6 +210,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UserError(str(exc)) from None
         cfg = demo_config(cfg, images.scenario)
+        for i in range(images.n):      # render first: the synthetic camera then streams at its rate
+            images(i)
         with images.camera() as feed:
             camera = LiveCamera(feed.serial, images.intrinsics.width, images.intrinsics.height, images.fps,
                                 devices=feed.devices, wait_for_camera=False)

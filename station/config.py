@@ -313,6 +313,7 @@ class DisplaySection(_Section):
     height_px: int = _rng(1920, 240, 7680, "pixels")
     fullscreen: bool = _allowed(True, "true or false")
     screen_index: int = _rng(0, 0, 7, "")
+    rotate_deg: Literal[0, 90, 180, 270] = _allowed(0, "one of 0, 90, 180, 270 (degrees, counter-clockwise)")
 
     @model_validator(mode="after")
     def _aspect(self) -> "DisplaySection":

@@ -36,6 +36,7 @@ import signal
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -54,6 +55,10 @@ log = logging.getLogger(__name__)
 SKELETON_HOLD_S = 0.10    # keep drawing a skeleton this long after the fitter lost it ...
 SKELETON_FADE_S = 0.25    # ... then fade it out over this long
 CONFIG_POLL_S = 1.0
+# After this long with nobody in view and the screen idle, the worker starts a fresh form
+# evaluator: the old one keeps every rep and set of the visits it saw (their usage is logged
+# already), which over months of a gym's use would grow without end.
+FRESH_EVALUATOR_IDLE_S = 60.0
 STOP_CHECK_S = 5.0            # how often the station asks whether it should close (opening hours)
 
 
@@ -194,6 +199,8 @@ class Worker(threading.Thread):
         self._lock = threading.Lock()
         self.frames = 0
         self.busy_s = 0.0
+        self._idle_since: float | None = None
+        self.fresh_evaluators = 0
         self.usage = usage           # station.usage.UsageRecorder or None
 
     def reconfigure(self, cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None) -> None:
@@ -240,6 +247,17 @@ class Worker(threading.Thread):
             self.evaluator = _make_evaluator(cfg, profiles)
         self.cfg, self.profiles = cfg, profiles
 
+    def _forget_past_visits(self, t_s: float, state: CoachState, person_present: bool) -> None:
+        if state.screen != "idle" or person_present:
+            self._idle_since = None
+            return
+        if self._idle_since is None:
+            self._idle_since = t_s
+        elif t_s - self._idle_since >= FRESH_EVALUATOR_IDLE_S and (self.evaluator.reps or self.evaluator.sets):
+            self.evaluator = _make_evaluator(self.cfg, self.profiles)
+            self.fresh_evaluators += 1
+            self._idle_since = None
+
     def run(self) -> None:
         try:
             for frame in self.source:
@@ -252,6 +270,7 @@ class Worker(threading.Thread):
                 # without restarting tracking
                 state = self.evaluator.update(res.t_s, res.angles, res.angle_confidence, res.notice)
                 seg = res.segment
+                self._forget_past_visits(res.t_s, state, bool(seg.person_present))
                 notice = self.moved_check.update(res.floor, bool(seg.person_present), res.t_s)
                 done = time.monotonic()
                 self.frames += 1
@@ -282,21 +301,32 @@ class Worker(threading.Thread):
 # --------------------------------------------------------------------------- main loop
 
 
+RECENT_SAMPLES = 3600      # per-frame figures kept: the last minute at 60 Hz (a station runs for months)
+
+
+def _recent() -> deque:
+    return deque(maxlen=RECENT_SAMPLES)
+
+
 @dataclass
 class RunStats:
-    """Figures of one run: display frames drawn, ticks shown, latencies, draw times."""
+    """Figures of one run: display frames drawn, ticks shown, latencies, draw times.
+
+    The per-frame figures (latency_ms, draw_ms, worker_ms) and cues_seen keep only the
+    most recent RECENT_SAMPLES entries, so a station running for months keeps flat memory.
+    """
 
     display_frames: int = 0
     ticks_made: int = 0
     ticks_shown: int = 0
-    latency_ms: list = field(default_factory=list)   # frame arrival → flip of its screen
-    draw_ms: list = field(default_factory=list)      # layout + draw + flip per display frame
-    worker_ms: list = field(default_factory=list)    # arrival → state ready, per shown tick
+    latency_ms: deque = field(default_factory=_recent)   # frame arrival → flip of its screen
+    draw_ms: deque = field(default_factory=_recent)      # layout + draw + flip per display frame
+    worker_ms: deque = field(default_factory=_recent)    # arrival → state ready, per shown tick
     screens: dict = field(default_factory=dict)      # screen name → display frames
     snapshots: list = field(default_factory=list)
     snapshot_captions: list = field(default_factory=list)   # one line per snapshot (contact sheet)
     max_rep_count: int = 0
-    cues_seen: list = field(default_factory=list)
+    cues_seen: deque = field(default_factory=_recent)
     phases_seen: set = field(default_factory=set)
     worker_error: str | None = None
 
@@ -533,7 +563,8 @@ class Station:
 
         if self._screen is None:
             self._screen = Screen(self.size_px, headless=self.headless, fullscreen=self._fullscreen,
-                                  title=self._title, display_index=self.cfg.display.screen_index)
+                                  title=self._title, display_index=self.cfg.display.screen_index,
+                                  rotate_deg=self.cfg.display.rotate_deg)
         return self._screen
 
     def _snapshot(self, screen, tick: Tick, index: int) -> None:
@@ -735,7 +766,8 @@ def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | Non
     from station.overlay.screen import Screen
 
     d = watcher.cfg.display
-    screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen and not headless)
+    screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen and not headless,
+                    display_index=d.screen_index, rotate_deg=d.rotate_deg)
     watchdog = Watchdog()
     watchdog.ready("closed (outside opening hours)")
     log.info("outside opening hours: camera off, display dark")

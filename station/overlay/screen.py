@@ -49,7 +49,7 @@ class Screen:
     _TEXT_CACHE_SIZE = 256
 
     def __init__(self, size_px: tuple[int, int], headless: bool, fullscreen: bool = False,
-                 title: str = "Mirror station", display_index: int = 0):
+                 title: str = "Mirror station", display_index: int = 0, rotate_deg: int = 0):
         if headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -60,14 +60,20 @@ class Screen:
         pygame.font.init()
         self.headless = headless
         size_px = (int(size_px[0]), int(size_px[1]))
+        if rotate_deg % 90:
+            raise ValueError(f"rotate_deg must be a multiple of 90, got {rotate_deg}")
+        # A landscape panel hung in portrait: KMS/DRM has no 90° rotation, so the frame drawn
+        # at size_px is rotated here, in software, onto the panel-shaped window.
+        self.rotate_deg = int(rotate_deg) % 360
+        window_px = size_px[::-1] if self.rotate_deg in (90, 270) else size_px
         flags = 0
         if fullscreen and not headless:
             flags = pygame.FULLSCREEN
             pygame.mouse.set_visible(False)
         try:
-            self.window = pygame.display.set_mode(size_px, flags, display=display_index, vsync=0)
+            self.window = pygame.display.set_mode(window_px, flags, display=display_index, vsync=0)
         except pygame.error:
-            self.window = pygame.display.set_mode(size_px, flags)
+            self.window = pygame.display.set_mode(window_px, flags)
         pygame.display.set_caption(title)
         self.surface = pygame.Surface(size_px)
         self.size_px = size_px
@@ -158,7 +164,10 @@ class Screen:
         """Show the frame; returns the flip time (time.monotonic()), or None when the user
         closed the window or pressed Esc/q."""
         pg = self._pg
-        self.window.blit(self.surface, pos_px)
+        if self.rotate_deg:
+            self.window.blit(pg.transform.rotate(self.surface, self.rotate_deg), pos_px)
+        else:
+            self.window.blit(self.surface, pos_px)
         pg.display.flip()
         t_flip = time.monotonic()
         for ev in pg.event.get():

@@ -34,6 +34,7 @@ import logging
 import threading
 import time
 import weakref
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -610,9 +611,12 @@ class Reconnector:
     attempt: ``initial_s``, doubling per consecutive failure up to ``max_s``; a frame resets
     the back-off. ``status`` is what the station shows.
 
-    ``max_s`` is small on purpose: a camera that comes back must stream again within 5 s,
-    and the worst case is one wait (``max_s``) plus one attempt that just missed it (an open,
-    and up to ``frame_timeout_s`` waiting for a first frame).
+    ``max_s`` is small on purpose: a camera that comes back must stream again within 5 s.
+    An unplugged camera is looked for at least every ``max_s`` (2 s), and found at once; a
+    silent one is reopened and given ``LiveCamera.first_frame_timeout_s`` (2 s) for a first
+    frame, so one that recovers while we wait streams at once, and one that recovers just
+    after gets its next attempt within ``max_s``. (A ``hardware_reset()``, sent only after a
+    reopened camera stayed silent, makes a D4xx re-enumerate, which takes seconds of its own.)
     """
 
     initial_s: float = 0.25
@@ -674,7 +678,8 @@ class LiveCamera:
     def __init__(self, serial: str | None = None, width: int = 848, height: int = 480,
                  fps: int = 30, *, frame_timeout_s: float = 1.0, visual_preset: str = "default",
                  reconnector: Reconnector | None = None, wait_for_camera: bool = True,
-                 devices: Callable[[], list] | None = None, reset_after_silent_reopens: int = 1):
+                 devices: Callable[[], list] | None = None, reset_after_silent_reopens: int = 1,
+                 first_frame_timeout_s: float = 2.0):
         if not frame_timeout_s > 0:
             raise ValueError(f"frame_timeout_s must be positive, got {frame_timeout_s}")
         if visual_preset not in VISUAL_PRESETS:
@@ -682,6 +687,8 @@ class LiveCamera:
                              f"{sorted(VISUAL_PRESETS)}")
         self.serial, self.width, self.height, self.fps = serial, width, height, fps
         self.frame_timeout_s = float(frame_timeout_s)
+        # a D4xx takes up to a second or so for its first frame after (re)opening
+        self.first_frame_timeout_s = max(float(first_frame_timeout_s), self.frame_timeout_s)
         self.visual_preset = visual_preset
         self.wait_for_camera = wait_for_camera
         self.reset_after_silent_reopens = reset_after_silent_reopens
@@ -698,8 +705,10 @@ class LiveCamera:
         self.recoveries = 0
         self.hardware_resets = 0
         self.last_outage_s: float | None = None
+        self.outages_s: "deque[float]" = deque(maxlen=100)   # the latest outages, seconds
         self._outage_since: float | None = None
         self._silent_reopens = 0
+        self._last_warning: tuple[str, float] = ("", -1e9)
 
     @property
     def status(self) -> str:
@@ -793,6 +802,17 @@ class LiveCamera:
         """End iteration (from any thread) and close the stream."""
         self._stop.set()
 
+    def _warn(self, what: str, then: str) -> None:
+        """Log a camera problem once, and again only once a minute while it lasts (a camera
+        left unplugged for a night must not fill the journal)."""
+        now = time.monotonic()
+        last_what, last_t = self._last_warning
+        if what != last_what or now - last_t >= 60.0:
+            self._last_warning = (what, now)
+            log.warning("%s; %s", what, then)
+        else:
+            log.debug("%s; %s", what, then)
+
     def _frames_stopped(self, reason: str) -> None:
         """Close the stream, reset a camera that stays silent, and wait before reopening."""
         if self._outage_since is None:
@@ -806,21 +826,24 @@ class LiveCamera:
                 self._silent_reopens = 0
                 self._hardware_reset()
         delay = self._reconnect.lost()
-        log.warning("%s; reopening in %.2f s", self.last_error, delay)
+        self._warn(self.last_error, f"reopening in {delay:.2f} s")
         self._stop.wait(delay)
 
     def _frame_arrived(self) -> None:
         if self._outage_since is not None:
             self.last_outage_s = time.monotonic() - self._outage_since
+            self.outages_s.append(self.last_outage_s)
             self._outage_since = None
             self.recoveries += 1
+            self._last_warning = ("", -1e9)
             log.warning("%s streaming again after %.1f s without frames", self._name,
                         self.last_outage_s)
         self._silent_reopens = 0
         self._reconnect.frame()
 
     def __iter__(self):
-        timeout_ms = int(self.frame_timeout_s * 1000)
+        streaming_ms = int(self.frame_timeout_s * 1000)
+        first_ms = int(self.first_frame_timeout_s * 1000)
         opened_once = self._sensor is not None
         try:
             while not self._stop.is_set():
@@ -835,16 +858,19 @@ class LiveCamera:
                             self._outage_since = time.monotonic()
                         self.last_error = str(e)
                         delay = self._reconnect.absent()
-                        log.warning("%s; retrying in %.2f s", e, delay)
+                        self._warn(str(e), f"retrying in {delay:.2f} s")
                         self._stop.wait(delay)
                         continue
+                starting = self._reconnect.status == STARTING
                 try:
-                    ok, frame = self._queue.try_wait_for_frame(timeout_ms)
+                    ok, frame = self._queue.try_wait_for_frame(first_ms if starting else streaming_ms)
                 except RuntimeError as e:  # the device went away under the queue
                     ok, frame = False, None
                     reason = str(e)
                 else:
-                    reason = f"no depth frame for {self.frame_timeout_s:g} s"
+                    waited = self.first_frame_timeout_s if starting else self.frame_timeout_s
+                    reason = (f"no depth frame for {waited:g} s"
+                              + (" after opening it" if starting else ""))
                 if not ok:
                     self._frames_stopped(reason)
                     continue

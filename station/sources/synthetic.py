@@ -143,16 +143,17 @@ class SceneImages:
     demand and cached (a looping camera shows the same `n` images over and over).
 
     with_person=False: the room alone (an empty zone, for calibration); True: the take's
-    frames with the athlete (frame index i of the take).
+    frames with the athlete (image i is frame first + i * step of the take).
     """
 
     def __init__(self, scenario: Scenario | str, n: int | None = None, with_person: bool = True,
-                 first: int = 0):
+                 first: int = 0, step: int = 1):
         self.scenario = _scenario(scenario)
         self.take: SyntheticTake = build(self.scenario)
         self.with_person = with_person
         self.first = int(first)
-        avail = self.take.n_frames - self.first
+        self.step = max(1, int(step))
+        avail = (self.take.n_frames - self.first + self.step - 1) // self.step
         self.n = avail if n is None else max(1, min(int(n), avail))
         self.intrinsics = self.take.intrinsics
         self.fps = self.scenario.fps
@@ -162,7 +163,7 @@ class SceneImages:
     def _render(self, i: int) -> np.ndarray:
         take = self.take
         if self.with_person:
-            return take.render_u16(self.first + i)
+            return take.render_u16(self.first + i * self.step)
         from station.sim.render import Renderer
         from station.sim.scene import scene_primitives
         from station.sim.sensor import apply_d435_noise

@@ -192,3 +192,53 @@ def test_a_camera_moved_after_calibrating_raises_the_staff_notice_live(tmp_path,
     tick = latest.get()
     assert tick.calibration_notice and tick.calibration_notice.startswith("the camera has moved: recalibrate")
     assert worker.moved_check.tilt_change_deg == pytest.approx(4.0, abs=1.0)
+
+
+def test_cli_calibrate_without_a_camera_says_so(tmp_path, capsys):
+    from station.cli import main
+    from station.sources.realsense import list_cameras
+
+    if list_cameras():
+        pytest.skip("a RealSense camera is connected")
+    cfg = tmp_path / "station.toml"
+    cfg.write_text(f'[station]\nid = "cal-cli"\n[calibration]\nstate_dir = "{tmp_path}"\n')
+    assert main(["--config", str(cfg), "calibrate", "--headless"]) == 2
+    assert "no RealSense camera is connected" in capsys.readouterr().err
+    assert not calibration_path(tmp_path).exists()
+
+
+@pytest.mark.slow
+def test_cli_calibrate_on_the_synthetic_camera_refuses_a_person_in_view(tmp_path, capsys):
+    from station.cli import main
+
+    cfg = tmp_path / "station.toml"
+    cfg.write_text(f'[station]\nid = "cal-cli"\n[calibration]\nstate_dir = "{tmp_path}"\n')
+    png = tmp_path / "screen.png"
+    assert main(["--config", str(cfg), "calibrate", "--synthetic", "rdl_clean", "--with-person",
+                 "--png", str(png)]) == 1
+    assert "a person is in view" in capsys.readouterr().err
+    assert png.exists() and not calibration_path(tmp_path).exists()
+
+
+def test_a_calibration_that_does_not_fit_on_the_disk_is_an_error_and_the_old_one_stays(tmp_path, empty_room):
+    from station.calibration import CalibrationError
+    from tests.app.fsutil import Mounts
+
+    cfg = _cfg(tmp_path)
+    with empty_room.camera() as feed:
+        cam = _camera(feed, empty_room)
+        try:
+            cal = calibrate(cam, lifting_zone(cfg), n_frames=10)
+        finally:
+            cam.stop()
+    m = Mounts()
+    try:
+        small = m.tmpfs(tmp_path / "small", "96k")       # a real file system that fills up
+        old = small / "calibration.npz"
+        old.write_bytes(b"previous calibration " * 2000)   # 42 kB; the new one is ~80 kB
+        with pytest.raises(CalibrationError, match="cannot write the calibration"):
+            save_calibration(cal, small)
+        assert old.read_bytes() == b"previous calibration " * 2000
+        assert sorted(p.name for p in small.iterdir()) == ["calibration.npz"]
+    finally:
+        m.unmount_all()

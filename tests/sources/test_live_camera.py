@@ -69,6 +69,7 @@ def feed():
 
 
 def _camera(feed: SoftwareCameraFeed, **kw) -> LiveCamera:
+    kw.setdefault("first_frame_timeout_s", kw.get("frame_timeout_s", 1.0))
     return LiveCamera("SW-LIVE-1", INTR.width, INTR.height, FPS, devices=feed.devices, **kw)
 
 
