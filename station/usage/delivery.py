@@ -58,7 +58,7 @@ def _ssl_context(email_cfg) -> ssl.SSLContext:
 
 
 def send_email(email_cfg, subject: str, text: str, html: str | None = None,
-               attachments: list[tuple[str, bytes, str]] = (), timeout_s: float = 30.0) -> None:
+               attachments: list[tuple[str, str | bytes, str]] = (), timeout_s: float = 30.0) -> None:
     """Send one message over SMTP with STARTTLS; raises DeliveryError."""
     msg = EmailMessage()
     msg["Subject"] = subject
@@ -71,7 +71,10 @@ def send_email(email_cfg, subject: str, text: str, html: str | None = None,
         msg.add_alternative(html, subtype="html")
     for name, data, mime in attachments:
         maintype, _, subtype = mime.partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+        if isinstance(data, str):      # text: sent as UTF-8 with its charset named
+            msg.add_attachment(data, subtype=subtype, filename=name)
+        else:
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     where = f"{email_cfg.smtp_host}:{email_cfg.smtp_port}"
     try:
         with smtplib.SMTP(email_cfg.smtp_host, email_cfg.smtp_port, timeout=timeout_s) as smtp:
@@ -123,7 +126,7 @@ def send_summary(usage_cfg, paths: dict[str, Path], report: dict) -> str:
         if problems:
             subject += f" — {problems} need{'s' if problems == 1 else ''} staff"
         send_email(e, subject, _plain_text(report), html=Path(paths["html"]).read_text(encoding="utf-8"),
-                   attachments=[(Path(paths["csv"]).name, Path(paths["csv"]).read_bytes(), "text/csv")])
+                   attachments=[(Path(paths["csv"]).name, Path(paths["csv"]).read_text(encoding="utf-8"), "text/csv")])
         return f"e-mailed to {', '.join(e.recipients)} via {e.smtp_host}:{e.smtp_port}"
     if method == "directory":
         target = Path(usage_cfg.delivery_dir)
