@@ -162,7 +162,7 @@ def hbars(items: list[tuple[str, float, str]], total: float | None = None, unit:
     if not items:
         return '<p class="note">None.</p>'
     W, row = width, 26
-    L = min(int(W * 0.45), 16 + 7 * max(len(_clip(label, 40)) for label, _, _ in items))
+    L = min(int(W * 0.62), 16 + 8 * max(len(_clip(label, 40)) for label, _, _ in items))
     H = row * len(items) + 6
     top = max(v for _, v, _ in items) or 1
     out = []
@@ -234,13 +234,15 @@ def trend_chart(trend: dict, width: int = 1000) -> str:
         out.append('<polyline fill="none" stroke="#2f6fdf" stroke-width="1.2" stroke-opacity=".5" points="'
                    + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
     idx = {d["date"]: i for i, d in enumerate(daily)}
-    for ch in trend["changes"]:
+    for k, ch in enumerate(trend["changes"]):
         i = idx.get(ch["date"])
         if i is None:
             continue
         x = L + i * dx
+        right = x > 0.6 * W            # label on the side with room
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{T}" y2="{H - B}" stroke="#d64550" stroke-dasharray="4 3"/>'
-                   f'<text x="{x + 4:.1f}" y="{T + 10}" font-size="11.5" fill="#d64550">{escape(ch["change"])}</text>')
+                   f'<text x="{x - 4 if right else x + 4:.1f}" y="{T + 10 + 14 * (k % 3)}" font-size="11.5" '
+                   f'fill="#d64550" text-anchor="{"end" if right else "start"}">{escape(ch["change"])}</text>')
     return _svg(W, H, "".join(out), "share of clean reps over four weeks")
 
 
@@ -444,8 +446,13 @@ def render_html(report: dict) -> str:
         parts.append(_cues(main))
     else:
         msgs = [b["message"] for b in report["stations"] if b["message"]] or ["No use recorded."]
+        prev = main["previous_7_days"] if main is not None else None
+        usual = ""
+        if prev:
+            usual = (f'<p class="note">On the {prev["days_with_data"]} days before, a day had on average '
+                     f'{prev["sessions"]:.0f} visits, {prev["sets"]:.0f} sets and {prev["reps"]:.0f} reps.</p>')
         parts.append('<section class="empty"><h2>No use recorded on this day</h2>' +
-                     "".join(f"<p>{escape(m)}</p>" for m in msgs) + "</section>")
+                     "".join(f"<p>{escape(m)}</p>" for m in msgs) + usual + "</section>")
         if main is not None and main["trend"]["weekly"] and any(w["clean_share"] is not None for w in main["trend"]["weekly"]):
             parts.append(f'<section><h2>Four-week trend of clean reps</h2>{trend_chart(main["trend"])}</section>')
         if gym:

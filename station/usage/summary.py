@@ -200,8 +200,8 @@ def _trend(series: dict[date, DayFigures | None], day: date) -> dict:
         daily.append({"date": d.isoformat(),
                       "clean_share": None if f is None or not f.judged_reps else round(f.clean_reps / f.judged_reps, 4),
                       "judged_reps": 0 if f is None else f.judged_reps,
-                      "strictness": None if f is None else _dominant(f.reps_by_strictness),
-                      "software_version": None if f is None else _dominant(f.reps_by_version)})
+                      "strictness": None if f is None or not f.reps_by_strictness else sorted(f.reps_by_strictness),
+                      "software_version": None if f is None or not f.reps_by_version else sorted(f.reps_by_version)})
     weekly = []
     for w in range(TREND_DAYS // 7):
         chunk = [series.get(d) for d in days[w * 7:(w + 1) * 7]]
@@ -209,25 +209,31 @@ def _trend(series: dict[date, DayFigures | None], day: date) -> dict:
         weekly.append({"from": days[w * 7].isoformat(), "to": days[w * 7 + 6].isoformat(),
                        "clean_share": None if not tot.judged_reps else round(tot.clean_reps / tot.judged_reps, 4),
                        "judged_reps": tot.judged_reps})
+    return {"daily": daily, "weekly": weekly, "changes": _changes(daily)}
+
+
+def _changes(daily: list[dict]) -> list[dict]:
+    """Days on which the profile's strictness or the software changed (against the last day
+    with reps): figures either side are not directly comparable."""
     changes = []
-    prev = None
+    last: dict = {}
     for e in daily:
-        cur = (e["strictness"], e["software_version"])
-        if cur[0] is None:
-            continue
-        if prev is not None and cur != prev:
-            what = []
-            if cur[0] != prev[0]:
-                what.append(f"strictness {prev[0]} → {cur[0]}")
-            if cur[1] != prev[1]:
-                what.append(f"software {prev[1]} → {cur[1]}")
+        what = []
+        for key, name in (("strictness", "strictness"), ("software_version", "software")):
+            cur = e[key]
+            if cur is None:
+                continue
+            prev = last.get(key)
+            if prev is not None and cur != prev:
+                # a day holding both (the change happened that day) counts as the change
+                new = [x for x in cur if x not in prev] or cur
+                what.append(f"{name} {'/'.join(prev)} → {'/'.join(new)}")
+                last[key] = new
+            else:
+                last[key] = cur if prev is None or len(cur) == 1 else prev
+        if what:
             changes.append({"date": e["date"], "change": ", ".join(what)})
-        prev = cur
-    return {"daily": daily, "weekly": weekly, "changes": changes}
-
-
-def _dominant(counts: dict) -> str | None:
-    return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else None
+    return changes
 
 
 def _block(station_id: str, name: str, f: DayFigures | None, series: dict, day: date, status: str,
@@ -282,6 +288,9 @@ def build_report(sources: list[Source], day: date, pending_deliveries: list[dict
         gym = _block("gym", f"All {len(sources)} stations", f, total_series, day,
                      "ok" if f is not None and f.has_use else "empty", "", "merged")
         gym["stations_reported"] = sum(1 for s in stations if s["status"] == "ok")
+        gym["trend"]["changes"] = sorted(({"date": c["date"], "change": f"{s['name']}: {c['change']}"}
+                                          for s in stations for c in s["trend"]["changes"]),
+                                         key=lambda c: c["date"])
     now = now or datetime.now(timezone.utc)
     return {"schema": REPORT_SCHEMA, "date": day.isoformat(), "generated_utc": now.isoformat(timespec="seconds"),
             "stations": stations, "gym": gym, "notes": notes,
