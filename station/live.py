@@ -632,16 +632,6 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
     from station.usage.recorder import open_recorder
 
     usage = open_recorder(watcher.cfg)    # None (logged) if the log cannot be opened: coach anyway
-    try:
-        return _run_open_hours(watcher, headless, windowed, max_s, usage)
-    finally:
-        if usage is not None:
-            usage.close()
-
-
-def _run_open_hours(watcher: ConfigWatcher, headless: bool, windowed: bool, max_s: float | None, usage) -> int:
-    from station.sources.realsense import LiveCamera
-
     while True:
         if not watcher.cfg.hours.is_open():
             if not wait_while_closed(watcher, headless, max_s=max_s):

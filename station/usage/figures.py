@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time as dtime, timedelta, tzinfo
 from typing import Iterable

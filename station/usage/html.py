@@ -95,10 +95,10 @@ def _delta(cur, prev, kind: str = "rel", good_up: bool = True) -> str:
         cls = "up" if (d > 0) == good_up else "down"
         return f'<div class="c"><span class="{cls}">{"▲" if d > 0 else "▼"} {abs(d):.0f} pts</span> vs 7-day avg {_pct(prev)}</div>'
     if prev == 0:
-        return f'<div class="c">7-day avg: 0</div>'
+        return '<div class="c">7-day avg: 0</div>'
     d = (cur - prev) / prev
     if abs(d) < 0.005:
-        return f'<div class="c">= 7-day avg</div>'
+        return '<div class="c">= 7-day avg</div>'
     cls = "up" if (d > 0) == good_up else "down"
     return (f'<div class="c"><span class="{cls}">{"▲" if d > 0 else "▼"} {abs(100 * d):.0f}%</span> '
             f'vs 7-day avg {_num(prev, 1 if prev < 10 else 0)}</div>')

@@ -254,6 +254,9 @@ def open_recorder(cfg, path=None) -> "UsageRecorder | None":
     except UsageLogError as e:
         log.error("usage log disabled: %s", e)
         return None
+    import atexit
+
+    atexit.register(usage.close)          # a normal exit commits what is still queued
     attention = None
     if cfg.usage.attention_email:
         from station.usage.delivery import AttentionMailer

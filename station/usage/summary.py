@@ -19,7 +19,6 @@ import json
 import os
 import sqlite3
 import tempfile
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
