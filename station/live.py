@@ -394,7 +394,7 @@ class Station:
             self._profiles_title = self._exercise_title(cfg)
             self.worker.reconfigure(cfg)
             if self.usage is not None:
-                self.usage.config_reloaded()
+                self.usage.config_reloaded(cfg)
 
     def view(self, tick: Tick | None, now: float) -> View:
         """The View for the newest tick at monotonic time `now` (stream clock extrapolated)."""

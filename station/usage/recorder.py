@@ -168,10 +168,7 @@ class UsageRecorder:
         self._n_reps = len(evaluator.reps)
         self._n_sets = len(evaluator.sets)
         self._set_id = None
-        prof = getattr(evaluator, "profile", None)
         self.exercise = getattr(evaluator, "exercise", self.exercise)
-        if prof is not None and getattr(prof, "strictness", None):
-            self.strictness = prof.strictness
 
     def _rep(self, rep, offset: float, evaluator) -> None:
         if self._set_id is None:
@@ -228,7 +225,10 @@ class UsageRecorder:
             if err is not None and not getattr(health, "config_fatal", False):
                 self.config_refused(err)
 
-    def config_reloaded(self) -> None:
+    def config_reloaded(self, cfg=None) -> None:
+        """A new configuration is in force (its strictness marks the reps from now on)."""
+        if cfg is not None:
+            self.strictness = cfg.exercise.strictness
         self.log.health("config_reload", self.clock())
 
     def config_refused(self, message: str | None = None) -> None:

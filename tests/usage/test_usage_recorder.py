@@ -50,7 +50,7 @@ def test_the_evaluator_s_reps_sets_cues_and_presence_are_recorded(tmp_path):
             rec.health(Health(camera_status="streaming"))
         if i == 150:
             rec.health(Health(config_error="station.toml: camera.fps = 45 — not one of the allowed values"))
-            rec.config_reloaded()
+            rec.config_reloaded(cfg.model_copy(update={"exercise": cfg.exercise.model_copy(update={"strictness": "strict"})}))
     rec.stopped(ev)
     rec.close()
 
@@ -59,9 +59,11 @@ def test_the_evaluator_s_reps_sets_cues_and_presence_are_recorded(tmp_path):
     reps = conn.execute("SELECT set_id, start_s, bottom_s, end_s, pattern, verdict, exercise, strictness, "
                         "peak_hip_flexion_deg, eccentric_s FROM reps ORDER BY id").fetchall()
     assert len(reps) == 5
+    reload_t = t[150]
     for row, v in zip(reps, ev.reps):
         assert row[1:4] == pytest.approx((T0 + v.start_t, T0 + v.bottom_t, T0 + v.end_t))
-        assert row[4:8] == (v.pattern, rep_verdict(v), "rdl", "standard")
+        # the strictness in force when the rep was recorded (a reload made it strict)
+        assert row[4:8] == (v.pattern, rep_verdict(v), "rdl", "standard" if v.end_t < reload_t else "strict")
         assert row[8] == pytest.approx(v.metrics["peak_hip_flexion"])
         assert row[9] == pytest.approx(v.metrics["eccentric_s"])
     assert [r[0] for r in reps] == [1, 1, 1, 2, 2]
