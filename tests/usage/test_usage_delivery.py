@@ -76,9 +76,10 @@ def test_the_summary_is_e_mailed_over_starttls_with_the_csv_attached(tmp_path, s
     assert "Busiest hour" in html
     text = msg.get_body(("plain",)).get_content()
     assert "visits" in text and "reps" in text
-    (att,) = list(msg.iter_attachments())
-    assert att.get_filename() == f"summary-{DAY}.csv"
+    att, page = list(msg.iter_attachments())
+    assert att.get_filename() == f"summary-{DAY}.csv" and att.get_content_type() == "text/csv"
     assert att.get_content().replace("\r\n", "\n") == (summaries / f"summary-{DAY}.csv").read_text()
+    assert page.get_filename() == f"summary-{DAY}.html" and page.get_content().replace("\r\n", "\n") == html
     assert (summaries / f"usage-floor1-a-{DAY}.json").exists()          # the nightly export
     assert Outbox(summaries).pending() == []
     out = capsys.readouterr().out
