@@ -211,7 +211,7 @@ class UsageRecorder:
             elif status == "stopped":
                 pass   # the pipeline failed: error() records it
             elif self._camera_lost_at is None:
-                self.log.health("camera_lost", now, detail=to_label(status))
+                self.log.health("camera_lost", now, detail=to_label(str(status).replace(" ", "_")))
                 self._camera_lost_at = now
             self._camera_status = status
         if self._camera_lost_at is not None and self.attention is not None:

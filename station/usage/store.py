@@ -155,6 +155,7 @@ class UsageLog:
         self.committed_rows = 0
         self.commits = 0
         self.dropped_rows = 0
+        self._dropped_reported = 0
         self.write_errors = 0
         self.last_error: str | None = None
         self._thread = threading.Thread(target=self._writer, name="usage-writer", daemon=True)
@@ -217,7 +218,8 @@ class UsageLog:
 
     # ------------------------------------------------------------------ control
     def flush(self, timeout_s: float = 10.0) -> bool:
-        """Wait until every event queued before this call is committed; False on timeout."""
+        """Wait until every event queued before this call is committed; False on timeout
+        (e.g. the disk is gone: the events stay queued and the writer keeps retrying)."""
         done = threading.Event()
         self._queue.put(("__flush__", done))
         return done.wait(timeout_s)
@@ -243,8 +245,8 @@ class UsageLog:
     def _writer(self) -> None:
         conn: sqlite3.Connection | None = None
         retry_at = 0.0
+        flushes: list[threading.Event] = []     # set once everything before them is committed
         while True:
-            flushes: list[threading.Event] = []
             # wait for the first event, then gather for at most one flush interval
             try:
                 first = self._queue.get(timeout=1.0 if not self._pending else self.flush_interval_s)
@@ -272,6 +274,10 @@ class UsageLog:
                         conn = open_for_writing(self.path)
                     self._commit(conn, self._pending)
                     self._pending = []
+                    if self.dropped_rows > self._dropped_reported:   # say so in the log itself
+                        n = self.dropped_rows - self._dropped_reported
+                        self._dropped_reported = self.dropped_rows
+                        self._pending.append(("health", (self.clock(), "dropped_events", None, float(n))))
                 except (sqlite3.Error, UsageLogError, OSError) as e:
                     self.write_errors += 1
                     self.last_error = f"{type(e).__name__}: {e}"
@@ -284,10 +290,16 @@ class UsageLog:
                         drop = len(self._pending) - self.max_pending
                         self.dropped_rows += drop
                         del self._pending[:drop]
-            for ev in flushes:
-                ev.set()
+            if not self._pending:
+                for ev in flushes:
+                    ev.set()
+                flushes = []
+            elif flushes:
+                time.sleep(max(0.0, min(retry_at - time.monotonic(), self.flush_interval_s)))
             if self._closing.is_set() and self._queue.empty():
                 break
+        if self._pending:
+            log.error("usage log %s: %d events could not be written before closing", self.path, len(self._pending))
         if conn is not None:
             conn.close()
 
