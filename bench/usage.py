@@ -38,6 +38,14 @@ CACHE = Path(os.environ.get("USAGE_BENCH_CACHE", Path(tempfile.gettempdir()) / "
 
 
 def _maxrss_mb() -> float:
+    """Peak resident memory of this process image (VmHWM; getrusage's ru_maxrss would carry the
+    parent's peak across fork and exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -284,8 +284,9 @@ def _station_table(report: dict) -> str:
         name = escape(b["name"] if total else f'{b["name"]}' + (f' <span class="note">({escape(b["station_id"])})</span>'
                                                                   if b["name"] != b["station_id"] else ""))
         if f is None:
-            rows.append(f'<tr><td>{name}</td><td colspan="9" style="text-align:left;color:#b23a2b">'
-                        f'{escape(b["status"])}: {escape(b["message"])}</td></tr>')
+            what = {"corrupt": "the usage log or export is damaged", "missing": "no usage log or export found"}
+            rows.append(f'<tr><td>{name}</td><td colspan="9" style="text-align:left;color:#b23a2b;white-space:normal">'
+                        f'not reported: {escape(what.get(b["status"], b["status"]))} (see "Needs staff")</td></tr>')
             continue
         top = f["top_faults"][0] if f["top_faults"] else None
         probs = len(b["problems"])

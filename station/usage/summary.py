@@ -284,7 +284,9 @@ def build_report(sources: list[Source], day: date, pending_deliveries: list[dict
     if len(sources) > 1:
         ok = [s for s in stations if s["raw"] is not None]
         f = DayFigures.merged(DayFigures.from_json(s["raw"]) for s in ok) if ok else None
-        gym = _block("gym", f"All {len(sources)} stations", f, total_series, day,
+        n_ok = sum(1 for s in stations if s["raw"] is not None)
+        label = f"All {len(sources)} stations" + (f" ({n_ok} reported)" if n_ok < len(sources) else "")
+        gym = _block("gym", label, f, total_series, day,
                      "ok" if f is not None and f.has_use else "empty", "", "merged")
         gym["stations_reported"] = sum(1 for s in stations if s["status"] == "ok")
         gym["trend"]["changes"] = sorted(({"date": c["date"], "change": f"{s['name']}: {c['change']}"}
