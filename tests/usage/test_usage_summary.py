@@ -216,3 +216,22 @@ def test_the_page_is_self_contained(gym, tmp_path):
 def test_derived_figures_of_an_empty_day_are_blank_not_zero_divisions():
     f = derived(DayFigures())
     assert f["clean_share"] is None and f["busiest_hour"] is None and f["processing_fps"] is None
+
+
+def test_station_summary_command_merges_databases_and_names_a_bad_date(gym, tmp_path, capsys, monkeypatch):
+    from station.cli import main
+
+    d, evs = gym
+    cfg = tmp_path / "station.toml"
+    cfg.write_text('[station]\nid = "desk"\n[hours]\ntimezone = "Europe/Berlin"\n[usage]\n'
+                   f'summary_dir = "{tmp_path / "summaries"}"\n')
+    day = FIRST + timedelta(days=6)
+    out = tmp_path / "report"
+    assert main(["--config", str(cfg), "summary", "--db", str(d / "floor1-a.sqlite3"), str(d / "floor1-b.sqlite3"),
+                 "--db", str(d / "floor2-a.sqlite3"), "--date", day.isoformat(), "--out", str(out)]) == 0
+    doc = json.loads((out / f"summary-{day}.json").read_text())
+    assert [s["station_id"] for s in doc["stations"]] == ["floor1-a", "floor1-b", "floor2-a"]
+    assert doc["gym"]["figures"]["reps"] == sum(expected_day(evs[s], day)["reps"] for s in evs)
+    assert sorted(p.name for p in out.iterdir()) == [f"summary-{day}.{x}" for x in ("csv", "html", "json")]
+    assert main(["--config", str(cfg), "summary", "--date", "29.11.2026"]) == 2
+    assert "station: error: --date '29.11.2026': expected YYYY-MM-DD" in capsys.readouterr().err
