@@ -106,18 +106,18 @@ def bench_write(n_frames: int, scenario: str) -> None:
         log = UsageLog(Path(d) / "u.sqlite3", cfg.station.id)
         rec = _TimedRecorder(UsageRecorder(log, cfg))       # as `station run` has it
         rec.started()
-        writer_cpu0, wall0 = _thread_cpu_s(log._thread), time.perf_counter()
+        writer_cpu0, run0 = _thread_cpu_s(log._thread), time.perf_counter()
         with_ms, n = _run_worker(n_frames, rec, scenario)
         rec.stopped()
         log.flush()
-        writer_cpu, wall = _thread_cpu_s(log._thread) - writer_cpu0, time.perf_counter() - wall0
+        writer_cpu, run_s = _thread_cpu_s(log._thread) - writer_cpu0, time.perf_counter() - run0
         wall = np.asarray(rec.frame_ns, dtype=np.float64) / 1e6
         cpu = np.asarray(rec.frame_cpu_ns, dtype=np.float64) / 1e6
         print(f"pipeline with the log:    {with_ms:.2f} ms per frame")
-        fps = n / wall
-        per_frame_30 = 1e3 * writer_cpu / wall / 30.0
+        fps = n / run_s
+        per_frame_30 = 1e3 * writer_cpu / run_s / 30.0
         print(f"logging per processed frame (CPU): recorder mean {cpu.mean():.4f} ms (median "
-              f"{np.median(cpu):.4f}, p99 {np.percentile(cpu, 99):.4f}); writer thread {1e3 * writer_cpu / wall:.2f} ms "
+              f"{np.median(cpu):.4f}, p99 {np.percentile(cpu, 99):.4f}); writer thread {1e3 * writer_cpu / run_s:.2f} ms "
               f"per second = {1e3 * writer_cpu / n:.4f} ms per frame at this run's {fps:.1f} frames/s, "
               f"{per_frame_30:.4f} ms per frame at the camera's 30 frames/s; total at 30 frames/s "
               f"{cpu.mean() + per_frame_30:.4f} ms (target <= 0.1 ms); {log.committed_rows} rows in {log.commits} "
