@@ -341,7 +341,7 @@ def _health_table(report: dict) -> str:
             '<th>frames/s (avg)</th><th>ms per frame</th><th>camera drop-outs (avg)</th><th>without camera</th>'
             '<th>config reloads / refused</th><th>errors</th></tr></thead><tbody>' + "".join(rows) +
             "</tbody></table>" +
-            f'<p class="note">Summary delivery: {"all delivered" if not pend else str(len(pend)) + " pending (see above)"}.'
+            f'<p class="note">Summary delivery: {"nothing pending" if not pend else str(len(pend)) + " pending (see above)"}.'
             "</p></section>")
 
 

@@ -32,6 +32,7 @@ EXPORT_SCHEMA = "station.usage-export/1"
 TREND_DAYS = 28
 COMPARE_DAYS = 7
 SQLITE_MAGIC = b"SQLite format 3\x00"
+UNUSUAL_QUIET_SESSIONS = 5      # a day without visits needs staff when the week before averaged this many
 
 
 def export_name(station_id: str, day: date) -> str:
@@ -278,8 +279,12 @@ def build_report(sources: list[Source], day: date, pending_deliveries: list[dict
         for d, fd in series.items():
             if fd is not None:
                 total_series[d] = total_series.get(d, DayFigures()).add(fd)
-        stations.append(_block(src.station_id, src.name, f, series, day, status, message,
-                               f"{src.kind}: {src.path}"))
+        block = _block(src.station_id, src.name, f, series, day, status, message, f"{src.kind}: {src.path}")
+        usual = (block["previous_7_days"] or {}).get("sessions") or 0
+        if status == "empty" and f is not None and f.uptime_s > 0 and usual >= UNUSUAL_QUIET_SESSIONS:
+            block["problems"].append(f"no visits all day while it was up, though it usually has {usual:.0f} a day — "
+                                     "is the camera's view blocked, or has the lifting zone moved?")
+        stations.append(block)
     gym = None
     if len(sources) > 1:
         ok = [s for s in stations if s["raw"] is not None]

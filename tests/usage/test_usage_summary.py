@@ -194,6 +194,13 @@ def test_missing_corrupt_and_empty_each_get_a_clear_line_and_the_others_are_repo
                           "into its zone)"]
     paths = write_report(r, tmp_path / "empty")
     assert "No use recorded on this day" in paths["html"].read_text()
+    assert not any(p.startswith("no visits") for p in r["stations"][0]["problems"])   # no history to compare
+    # a station that is usually busy and had nobody all day while up needs a look
+    busy = generate_days(empty_day - timedelta(days=7), 7, TZ, seed=8, station_id="quiet", visits_per_day=20)
+    write_events(tmp_path / "quiet.sqlite3", busy)
+    r = build_report(load_sources([tmp_path / "quiet.sqlite3"], TZ), empty_day)
+    assert r["stations"][0]["status"] == "empty"
+    assert any(p.startswith("no visits all day while it was up, though it usually has 2") for p in r["stations"][0]["problems"])
 
 
 def test_the_page_is_self_contained(gym, tmp_path):
