@@ -79,6 +79,7 @@ class UsageRecorder:
         self._camera_status = "streaming"
         self._camera_lost_at: float | None = None
         self._config_error: str | None = None
+        self.failures = 0
 
     # ------------------------------------------------------------------ lifecycle
     def started(self) -> None:
@@ -106,7 +107,20 @@ class UsageRecorder:
     # ------------------------------------------------------------------ per frame (worker thread)
     def frame(self, tick, evaluator=None) -> None:
         """One processed frame: `tick` has t_s, state (CoachState), person_present,
-        arrival_mono and done_mono (station.live.Tick)."""
+        arrival_mono and done_mono (station.live.Tick). Never raises: a fault in the usage log
+        must not stop the coaching."""
+        try:
+            self._frame(tick, evaluator)
+        except Exception:
+            self._failed("frame")
+
+    def _failed(self, where: str) -> None:
+        self.failures += 1
+        if self.failures == 1 or self.failures % 1000 == 0:
+            log.exception("usage: recording a %s failed (%d times so far); the station keeps coaching",
+                          where, self.failures)
+
+    def _frame(self, tick, evaluator=None) -> None:
         now = self.clock()
         offset = self._offset = now - tick.t_s
         self._frames += 1
@@ -199,7 +213,13 @@ class UsageRecorder:
 
     # ------------------------------------------------------------------ health (main thread)
     def health(self, health) -> None:
-        """The overlay's Health (camera_status, config_error), every display frame."""
+        """The overlay's Health (camera_status, config_error), every display frame. Never raises."""
+        try:
+            self._health(health)
+        except Exception:
+            self._failed("health change")
+
+    def _health(self, health) -> None:
         status = health.camera_status
         now = None
         if status != self._camera_status:

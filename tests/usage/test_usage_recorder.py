@@ -152,3 +152,12 @@ def test_the_demo_writes_its_visit_to_the_usage_log(tmp_path):
     assert conn.execute("SELECT count(*) FROM presence").fetchone()[0] == 1
     assert conn.execute("SELECT count(*) FROM sets").fetchone()[0] >= 1          # closed at the end
     assert conn.execute("SELECT sum(frames) FROM health_samples").fetchone()[0] == stats.ticks_made
+
+
+def test_a_fault_in_the_recorder_never_stops_the_coaching(tmp_path, caplog):
+    log = UsageLog(tmp_path / "u.sqlite3", "s1")
+    rec = UsageRecorder(log)
+    rec.frame(object(), None)          # not a tick at all
+    rec.health(None)
+    assert rec.failures == 2 and "the station keeps coaching" in caplog.text
+    log.close()
