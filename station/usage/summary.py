@@ -347,7 +347,7 @@ def report_csv(report: dict) -> str:
             for k, v in f.items():
                 if k == "top_faults":
                     for t in v:
-                        w.writerow([sid, day, "fault_reps", t["fault"], t["reps"]])
+                        w.writerow([sid, day, "reps_with_fault", t["fault"], t["reps"]])
                 else:
                     w.writerow([sid, day, k, "", "" if v is None else v])
             for h in range(24):
