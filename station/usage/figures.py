@@ -58,6 +58,7 @@ class DayFigures:
     camera_dropouts: int = 0
     camera_lost_s: float = 0.0
     longest_camera_loss_s: float = 0.0
+    longest_camera_loss_at_s: float = 0.0     # UTC start of the longest loss (0 = none)
     camera_unrecovered: int = 0
     config_reloads: int = 0
     config_refusals: int = 0
@@ -72,7 +73,10 @@ class DayFigures:
         for f in fields(self):
             a, b = getattr(self, f.name), getattr(other, f.name)
             if f.name == "longest_camera_loss_s":
-                setattr(self, f.name, max(a, b))
+                if b > a:
+                    self.longest_camera_loss_s, self.longest_camera_loss_at_s = b, other.longest_camera_loss_at_s
+            elif f.name == "longest_camera_loss_at_s":
+                continue              # follows longest_camera_loss_s
             elif f.name in ("presence_s_by_hour", "reps_by_hour"):
                 setattr(self, f.name, [x + y for x, y in zip(a, b)])
             elif isinstance(a, list):
@@ -180,14 +184,17 @@ def derived(f: DayFigures) -> dict:
     }
 
 
-def problems(f: DayFigures) -> list[str]:
-    """What needs staff, in plain words (empty when the station was healthy)."""
+def problems(f: DayFigures, tz: tzinfo | None = None) -> list[str]:
+    """What needs staff, in plain words (empty when the station was healthy); times in `tz`."""
     out = []
+    at = ""
+    if f.longest_camera_loss_at_s > 0:
+        at = f" at {datetime.fromtimestamp(f.longest_camera_loss_at_s, tz).strftime('%H:%M')}"
     if f.camera_unrecovered:
         out.append("the camera was lost and had not come back by the end of the day — check the USB "
                    "cable and `station cameras`")
     if f.longest_camera_loss_s >= LONG_CAMERA_LOSS_S:
-        out.append(f"the camera dropped out {f.camera_dropouts}× (longest {f.longest_camera_loss_s / 60:.1f} min, "
+        out.append(f"the camera dropped out {f.camera_dropouts}× (longest {f.longest_camera_loss_s / 60:.1f} min{at}, "
                    f"{f.camera_lost_s / 60:.1f} min in all) — check the USB cable and its port")
     elif f.camera_dropouts >= 3:
         out.append(f"the camera dropped out {f.camera_dropouts}× (each under a minute) — check the USB cable")
@@ -361,7 +368,8 @@ def _health_events(conn: sqlite3.Connection, b: _Bucketer, F: list[DayFigures]) 
         if day >= 0:
             dur = max(0.0, t_end - t0)
             F[day].camera_lost_s += dur
-            F[day].longest_camera_loss_s = max(F[day].longest_camera_loss_s, dur)
+            if dur > F[day].longest_camera_loss_s:
+                F[day].longest_camera_loss_s, F[day].longest_camera_loss_at_s = dur, t0
             if not recovered and t_end >= b.edges[min(len(b.edges) - 1, (day + 1) * 24)]:
                 F[day].camera_unrecovered += 1
         lost_at = None

@@ -156,7 +156,7 @@ def load_sources(paths: Iterable[Path], tz: tzinfo | None = None,
             except (ValueError, OSError) as e:
                 bad.append(Source(p.stem, p.stem, p, "exports", "corrupt", str(e)))
                 continue
-            src = exports.setdefault(sid, Source(sid, names.get(sid, name), p.parent, "exports"))
+            src = exports.setdefault(sid, Source(sid, names.get(sid, name), p.parent, "exports", tz=tz))
             if day in src.exports:
                 src.export_problems.append(f"{p}: a second export for {sid} on {day}; the first was used")
             else:
@@ -237,12 +237,12 @@ def _changes(daily: list[dict]) -> list[dict]:
 
 
 def _block(station_id: str, name: str, f: DayFigures | None, series: dict, day: date, status: str,
-           message: str, source: str) -> dict:
+           message: str, source: str, tz: tzinfo | None = None) -> dict:
     prev = [series.get(d) for d in _days_back(day - timedelta(days=1), COMPARE_DAYS)]
     block = {"station_id": station_id, "name": name, "source": source, "status": status, "message": message,
              "figures": None if f is None else derived(f), "raw": None if f is None else f.to_json(),
              "previous_7_days": _compare(prev), "trend": _trend(series, day),
-             "problems": [] if f is None else problems(f)}
+             "problems": [] if f is None else problems(f, tz)}
     return block
 
 
@@ -279,7 +279,7 @@ def build_report(sources: list[Source], day: date, pending_deliveries: list[dict
         for d, fd in series.items():
             if fd is not None:
                 total_series[d] = total_series.get(d, DayFigures()).add(fd)
-        block = _block(src.station_id, src.name, f, series, day, status, message, f"{src.kind}: {src.path}")
+        block = _block(src.station_id, src.name, f, series, day, status, message, f"{src.kind}: {src.path}", src.tz)
         usual = (block["previous_7_days"] or {}).get("sessions") or 0
         if status == "empty" and f is not None and f.uptime_s > 0 and usual >= UNUSUAL_QUIET_SESSIONS:
             block["problems"].append(f"no visits all day while it was up, though it usually has {usual:.0f} a day — "
@@ -292,7 +292,8 @@ def build_report(sources: list[Source], day: date, pending_deliveries: list[dict
         n_ok = sum(1 for s in stations if s["raw"] is not None)
         label = f"All {len(sources)} stations" + (f" ({n_ok} reported)" if n_ok < len(sources) else "")
         gym = _block("gym", label, f, total_series, day,
-                     "ok" if f is not None and f.has_use else "empty", "", "merged")
+                     "ok" if f is not None and f.has_use else "empty", "", "merged",
+                     sources[0].tz if sources else None)
         gym["stations_reported"] = sum(1 for s in stations if s["status"] == "ok")
         gym["trend"]["changes"] = sorted(({"date": c["date"], "change": f"{s['name']}: {c['change']}"}
                                           for s in stations for c in s["trend"]["changes"]),

@@ -72,7 +72,7 @@ def gym(tmp_path_factory):
     return d, evs
 
 
-@pytest.mark.parametrize("day", [FIRST + timedelta(days=5), date(2026, 10, 25), FIRST + timedelta(days=N_DAYS - 1)])
+@pytest.mark.parametrize("day", [FIRST + timedelta(days=10), date(2026, 10, 25), FIRST + timedelta(days=N_DAYS - 1)])
 def test_summary_figures_equal_figures_computed_from_the_log(gym, day):
     d, evs = gym
     ev = evs["floor1-a"]
@@ -98,6 +98,11 @@ def test_summary_figures_equal_figures_computed_from_the_log(gym, day):
     assert f["processing_fps"] == pytest.approx(exp["frames"] / exp["uptime_s"], abs=0.01)
     assert (f["camera_dropouts"], raw["config_refusals"]) == (exp["dropouts"], exp["refusals"])
     assert raw["camera_lost_s"] == pytest.approx(exp["lost_s"])
+    if lost := [h for h in ev.health if h[1] == "camera_recovered" and _local(h[0] - h[3]).date() == day]:
+        longest = max(lost, key=lambda h: h[3])
+        assert raw["longest_camera_loss_at_s"] == pytest.approx(longest[0] - longest[3])
+        if longest[3] >= 60:
+            assert f"at {_local(longest[0] - longest[3]):%H:%M}" in st["problems"][0]
     # the previous seven days, per day, from the same direct computation
     prev = [expected_day(ev, day - timedelta(days=k)) for k in range(1, 8) if day - timedelta(days=k) >= FIRST]
     if prev:
