@@ -93,7 +93,7 @@ def _delta(cur, prev, kind: str = "rel", good_up: bool = True) -> str:
         if abs(d) < 0.5:
             return f'<div class="c">= 7-day avg ({_pct(prev)})</div>'
         cls = "up" if (d > 0) == good_up else "down"
-        return f'<div class="c"><span class="{cls}">{"▲" if d > 0 else "▼"} {abs(d):.0f} pts</span> vs 7-day avg {_pct(prev)}</div>'
+        return f'<div class="c"><span class="{cls}">{"▲" if d > 0 else "▼"} {abs(d):.0f} {"pt" if round(abs(d)) == 1 else "pts"}</span> vs 7-day avg {_pct(prev)}</div>'
     if prev == 0:
         return '<div class="c">7-day avg: 0</div>'
     d = (cur - prev) / prev
