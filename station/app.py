@@ -6,7 +6,7 @@ athlete and the camera exercise the same code.
 """
 from __future__ import annotations
 
-import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +84,48 @@ class SpineBaseline:
         return float(np.median(self._samples)) if self._samples else raw
 
 
+FACE_MIRROR_MAX_YAW_DEG = 35.0   # turned further from the camera than this: "face the mirror"
+
+
+def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None) -> str | None:
+    """What would help the station see the person (CoachState.notice keys), or None.
+
+    Someone whose blob is cut by the image's top or bottom edge stands too close
+    ("step_back"); cut by a side edge, off to one side ("step_to_centre"); tracked but turned
+    more than FACE_MIRROR_MAX_YAW_DEG from the camera ("face_mirror"); present, untracked and
+    none of these: the station waits for an upright start ("stand_tall_to_start"). The
+    evaluator shows it only while it is unsure (station.form.evaluator).
+    """
+    cloud = seg.cloud
+    if cloud is None or not seg.person_present:
+        return None
+    h, w = cloud.mask.shape
+    uv = cloud.pixels_uv
+    if len(uv):
+        if uv[:, 1].min() <= 1 or uv[:, 1].max() >= h - 2:
+            return "step_back"
+        if uv[:, 0].min() <= 1 or uv[:, 0].max() >= w - 2:
+            return "step_to_centre"
+    if track.tracked and track.skeleton is not None and floor is not None:
+        p = track.skeleton.points_cam_m
+        left = p[SKELETON_INDEX["hip_l"]] - p[SKELETON_INDEX["hip_r"]]
+        up = np.asarray(floor.normal_cam, np.float64)
+        left = left - (left @ up) * up
+        # facing the camera, the person's left is the camera's +x; yaw = angle between them
+        # in the floor plane
+        view = p[SKELETON_INDEX["pelvis"]] - (p[SKELETON_INDEX["pelvis"]] @ up) * up
+        across = np.cross(up, view)
+        n1, n2 = float(np.linalg.norm(left)), float(np.linalg.norm(across))
+        if n1 > 1e-6 and n2 > 1e-6:
+            c = float(left @ across) / (n1 * n2)
+            if math.degrees(math.acos(max(-1.0, min(1.0, abs(c))))) > FACE_MIRROR_MAX_YAW_DEG:
+                return "face_mirror"
+        return None
+    if not track.tracked:
+        return "stand_tall_to_start"
+    return None
+
+
 @dataclass
 class FrameResult:
     """What the pipeline knows after one frame."""
@@ -96,17 +138,24 @@ class FrameResult:
     segment: SegmentResult
     track: TrackResult
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # contract angle -> 0..1 (the fitter's confidence; None when not tracked)
+    angle_confidence: dict[str, float] | None = None
+    # why the station cannot see the lifter well (CoachState.notice keys), or None
+    notice: str | None = None
 
 
 class Pipeline:
     """Segmenter + tracker + contract angles over a stream of DepthFrames."""
 
     def __init__(self, cfg: StationConfig | None = None, zone: LiftingZone | None = None, seed: int = 0,
-                 exercise: str | None = None):
+                 exercise: str | None = None, calibration=None):
         self.cfg = cfg or load_station_config()
         self.segmenter = Segmenter(zone or lifting_zone(self.cfg), seed=seed)
+        if calibration is not None:
+            self.use_calibration(calibration)
         self.tracker = Tracker()
         self.spine = SpineBaseline()
+        self._track_id = 0
         self.last_floor: FloorPlane | None = None
         self._t0: float | None = None
         # the form evaluator (reps, faults, cues) when an exercise profile is named
@@ -116,6 +165,13 @@ class Pipeline:
             from station.form.evaluator import FormEvaluator
 
             self.form = FormEvaluator.from_config(self.cfg, exercise)
+
+    def use_calibration(self, cal) -> None:
+        """Start from a stored calibration (station.calibration.StoredCalibration): its floor
+        and empty scene; the live floor track refines the floor from there."""
+        self.segmenter.use_calibration(cal.floor, cal.background_depth_m, cal.background_count,
+                                       cal.intrinsics if cal.decimation == self.segmenter.decimation else None)
+        self.last_floor = cal.floor
 
     def process(self, frame: DepthFrame) -> FrameResult:
         if self._t0 is None:
@@ -129,21 +185,28 @@ class Pipeline:
             self.last_floor = seg.floor
         angles = None
         skel = track.skeleton if track.tracked else None
+        if track.track_id != self._track_id:
+            # a new person (an upright start): their own spine baseline. A track lost and
+            # re-acquired mid-set keeps it: the lifter may never stand tall again in the set
+            self._track_id = track.track_id
+            self.spine.reset()
         if skel is None:
-            if track.state in ("searching", "lost"):
-                self.spine.reset()
+            pass
         elif self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
             baseline = self.spine.update(skel.points_cam_m, up, frame.timestamp_s,
                                          learn=track.state == "tracking")
             a = contract_angles(skel.points_cam_m, up, baseline)
             angles = {k: float(a[k]) for k in ANGLES}
+        aconf = track.angle_confidence if angles is not None else None
+        notice = view_notice(seg, track, self.last_floor)
         if self.form is not None:
-            self.coach = self.form.update(frame.timestamp_s - self._t0, angles)
+            self.coach = self.form.update(frame.timestamp_s - self._t0, angles, aconf, notice)
         return FrameResult(
             t_s=frame.timestamp_s - self._t0, tracked=skel is not None, skeleton=skel, angles=angles,
             floor=seg.floor, segment=seg, track=track,
-            timings_ms={"segment": (t1 - t0) * 1e3, "fit": (t2 - t1) * 1e3})
+            timings_ms={"segment": (t1 - t0) * 1e3, "fit": (t2 - t1) * 1e3},
+            angle_confidence=aconf, notice=notice)
 
 
 def _r(x: float, nd: int) -> float:
@@ -158,6 +221,8 @@ def frame_record(res: FrameResult) -> dict:
         out["joints"] = {n: [_r(v, 5) for v in pts[i]] for i, n in enumerate(JOINTS)}
         out["confidence"] = {n: _r(res.skeleton.confidence[i], 3) for i, n in enumerate(JOINTS)}
         out["angles"] = {k: _r(v, 6 if k == "pelvis_lateral_shift" else 3) for k, v in res.angles.items()}
+        if res.angle_confidence is not None:
+            out["angle_confidence"] = {k: _r(res.angle_confidence[k], 3) for k in ANGLES}
     else:
         out["tracked"] = False
     return out
@@ -217,12 +282,19 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str = "
 
 def analyze_recording(path: str | Path, out_path: str | Path | None, exercise: str = "rdl",
                       cfg: StationConfig | None = None, progress: bool | None = None) -> dict:
-    """`station analyze`: play a recording as fast as possible through the pipeline."""
+    """`station analyze`: play a recording as fast as possible through the pipeline.
+
+    The output is checked before the work (station.fileio.check_output: its directory
+    takes a file, it is not the recording) and written atomically after it.
+    """
+    from station import fileio
     from station.sources.recording import open_recording
 
     path = Path(path)
+    if out_path is not None:
+        fileio.check_output(out_path, inputs=[path])
     with open_recording(path, real_time=False) as pb:
         doc = analyze(pb, path.name, exercise, cfg, total=pb.frame_count, progress=progress)
     if out_path is not None:
-        Path(out_path).write_text(json.dumps(doc, separators=(",", ":")))
+        fileio.write_json(out_path, doc, separators=(",", ":"))
     return doc

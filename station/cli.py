@@ -2,12 +2,36 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
 
 class UserError(Exception):
     """An error the user can fix; printed without a traceback."""
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds above zero."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return v
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number from 1 up."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
+    return v
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
@@ -55,13 +79,45 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+_FORCE_HINT = "add --force to replace it (the old file stays until the new one is complete)"
+
+
+def _default_recording_path(args: argparse.Namespace) -> Path:
+    """privacy.recordings_dir/<scenario or station id>-<local time>.db3 (the directory is made)."""
+    from datetime import datetime
+
+    cfg = _cfg(args)
+    d = cfg.privacy.recordings_dir
+    try:
+        if not d.is_dir():
+            os.stat(d)   # a symlink loop or a file in the way: its own reason, not "File exists"
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise UserError(f"privacy.recordings_dir = {d}: cannot use it ({e.strerror}); "
+                        "give the output file instead") from None
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"privacy.recordings_dir = {d}: cannot create it ({e.strerror}); "
+                        "give the output file instead") from None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return d / f"{args.synthetic or cfg.station.id}-{stamp}.db3"
+
+
 def _cmd_record(args: argparse.Namespace) -> int:
-    out = Path(args.out)
+    from station.fileio import check_output
+
+    out = Path(args.out) if args.out else _default_recording_path(args)
+    if out.is_dir():
+        raise UserError(f"{out}: is a directory; give a file name such as {out / 'take.db3'}")
     if out.suffix.lower() != ".db3":
         raise UserError(f"{out}: recordings are written as rosbag2 .db3 files; use a name ending in .db3")
+    check_output(out, overwrite=args.force, exists_hint=_FORCE_HINT)
     if args.synthetic:
-        from station.sources.synthetic import record_synthetic
+        from station.sources.synthetic import record_synthetic, truth_path_for
 
+        check_output(truth_path_for(out), overwrite=args.force, exists_hint=_FORCE_HINT)
         try:
             n, truth = record_synthetic(args.synthetic, out, seconds=args.seconds)
         except ValueError as exc:
@@ -74,37 +130,58 @@ def _cmd_record(args: argparse.Namespace) -> int:
     if not cfg.privacy.allow_explicit_recording:
         raise UserError("recording is disabled by privacy.allow_explicit_recording = false in the station config")
     if args.seconds > cfg.privacy.max_recording_s:
-        raise UserError(f"--seconds {args.seconds} exceeds privacy.max_recording_s = {cfg.privacy.max_recording_s}")
-    from station.sources.realsense import record_live
+        raise UserError(f"--seconds {args.seconds:g} exceeds privacy.max_recording_s = {cfg.privacy.max_recording_s:g}")
+    from station.sources.recording import record_camera
 
     cam = cfg.camera
-    n = record_live(out, args.seconds, serial=cam.serial or None, width=cam.width_px, height=cam.height_px, fps=cam.fps)
+    frames = int(args.seconds * cam.fps) + 1
+    check_output(out, overwrite=args.force, exists_hint=_FORCE_HINT,
+                 need_bytes=int(frames * cam.width_px * cam.height_px * 2 * 1.02) + 1_000_000)
+    n = record_camera(out, args.seconds, serial=cam.serial or None, width=cam.width_px,
+                      height=cam.height_px, fps=cam.fps)
     print(f"wrote {n} depth frames to {out} (depth only; delete it when you no longer need it)")
     return 0
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from station.app import analyze_recording
-    from station.config import available_exercises
+    from station.config import load_exercise, profile_names
+    from station.fileio import check_output
 
-    if args.exercise not in available_exercises():
-        raise UserError(f"unknown exercise {args.exercise!r}; available: {', '.join(available_exercises())}")
     rec = Path(args.recording)
     if not rec.exists():
         raise UserError(f"{rec}: no such recording")
-    doc = analyze_recording(rec, args.out, exercise=args.exercise, cfg=_cfg(args))
+    out = Path(args.out)
+    if out.suffix.lower() in (".db3", ".bag"):
+        raise UserError(f"--out {out}: the analysis is JSON; refusing to write it to a recording's "
+                        "name (use a name ending in .json)")
+    check_output(out, inputs=[rec])
+    cfg = _cfg(args)
+    names = profile_names(cfg)
+    if args.exercise not in names:
+        import difflib
+
+        close = difflib.get_close_matches(args.exercise, names, n=1)
+        raise UserError(f"unknown exercise {args.exercise!r}; the profiles in "
+                        f"{cfg.exercise.profiles_dir} are: {', '.join(names)}"
+                        + (f" — did you mean '{close[0]}'?" if close else ""))
+    load_exercise(args.exercise, cfg.exercise.profiles_dir)   # a bad profile stops us before the work
+    doc = analyze_recording(rec, out, exercise=args.exercise, cfg=cfg)
     st = doc["station"]
     print(f"{rec.name}: {st['frames']} frames, tracked {st['tracked_frames']}, "
-          f"{doc['rep_count']} reps -> {args.out}")
+          f"{doc['rep_count']} reps -> {out}")
     return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from station.demo import run_demo
 
-    return run_demo(args.scenario, headless=args.headless, snapshots=args.snapshots, seconds=args.seconds,
-                    every=args.every, cfg=_cfg(args), fullscreen=args.fullscreen, debug_view=args.debug_view,
-                    usage_log=args.usage_log)
+    try:
+        return run_demo(args.scenario, headless=args.headless, snapshots=args.snapshots, seconds=args.seconds,
+                        every=args.every, cfg=_cfg(args), fullscreen=args.fullscreen, debug_view=args.debug_view,
+                        exercise=args.exercise, usage_log=args.usage_log)
+    except ValueError as exc:   # an unknown scenario: one line, with the nearest name
+        raise UserError(str(exc)) from None
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
@@ -115,6 +192,33 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         return run_summary(_cfg(args), day=args.date, dbs=dbs or None, out=args.out, nightly=args.nightly)
     except SummaryError as exc:
         raise UserError(str(exc)) from None
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from station.calibration import run_calibration
+    from station.sources.realsense import LiveCamera
+
+    cfg = _cfg(args)
+    cam = cfg.camera
+    headless = args.headless or args.png is not None
+    if args.synthetic:
+        from station.demo import demo_config
+        from station.sources.synthetic import SceneImages
+
+        try:
+            images = SceneImages(args.synthetic, n=15, with_person=args.with_person)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        cfg = demo_config(cfg, images.scenario)
+        with images.camera() as feed:
+            camera = LiveCamera(feed.serial, images.intrinsics.width, images.intrinsics.height, images.fps,
+                                devices=feed.devices, wait_for_camera=False)
+            return run_calibration(cfg, camera, headless=headless, png=args.png, show_s=args.show_seconds,
+                                   save=not args.dry_run)
+    camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps, wait_for_camera=False,
+                        frame_timeout_s=cam.frame_timeout_s, visual_preset=cam.visual_preset)
+    return run_calibration(cfg, camera, headless=headless, png=args.png, show_s=args.show_seconds,
+                           save=not args.dry_run)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -143,25 +247,36 @@ def build_parser() -> argparse.ArgumentParser:
     p_sc.set_defaults(func=_cmd_scenarios)
 
     p_rec = sub.add_parser("record", help="record depth from the camera, or a synthetic scenario with its truth",
-                           description="station record OUT.db3 --seconds N (camera) | "
-                                       "station record --synthetic SCENARIO OUT.db3")
-    p_rec.add_argument("out", help="output recording (.db3)")
-    p_rec.add_argument("--seconds", type=float, help="how long to record (camera: required; synthetic: cut short)")
+                           description="station record [OUT.db3] --seconds N (camera) | "
+                                       "station record --synthetic SCENARIO [OUT.db3]. An existing "
+                                       "recording is replaced only with --force.")
+    p_rec.add_argument("out", nargs="?",
+                       help="output recording (.db3; default: privacy.recordings_dir/<station id or "
+                            "scenario>-<date>-<time>.db3)")
+    p_rec.add_argument("--seconds", type=positive_seconds,
+                       help="how long to record (camera: required; synthetic: cut short)")
     p_rec.add_argument("--synthetic", metavar="SCENARIO", help="render this scenario instead of using the camera")
+    p_rec.add_argument("--force", action="store_true",
+                       help="replace an existing recording (atomically, once the new one is complete)")
     p_rec.set_defaults(func=_cmd_record)
 
     p_an = sub.add_parser("analyze", help="run a recording through the station's pipeline and write the analysis JSON")
     p_an.add_argument("recording", help=".db3 or .bag recording with a depth stream")
     p_an.add_argument("--out", required=True, help="result JSON (docs/analysis-output.md)")
-    p_an.add_argument("--exercise", default="rdl", help="exercise profile (default rdl)")
+    p_an.add_argument("--exercise", default="rdl",
+                      help="exercise profile: any profile in the config's profiles folder (default rdl)")
     p_an.set_defaults(func=_cmd_analyze)
 
     p_demo = sub.add_parser("demo", help="run the station on the built-in synthetic athlete (no camera)")
-    p_demo.add_argument("--scenario", default="rdl_mixed_faults", help="scenario name (see `station scenarios`)")
+    p_demo.add_argument("--scenario", default="session_walk_in_out",
+                        help="scenario name (see `station scenarios`; default: a whole visit)")
+    p_demo.add_argument("--exercise", help="fix the exercise profile (default: the station's, recognised)")
     p_demo.add_argument("--headless", action="store_true", help="no window: write PNG snapshots instead")
-    p_demo.add_argument("--snapshots", metavar="DIR", help="write PNG frames to DIR")
-    p_demo.add_argument("--every", type=int, default=15, help="write every Nth frame as PNG (default 15)")
-    p_demo.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p_demo.add_argument("--snapshots", metavar="DIR",
+                        help="write PNG frames and a contact sheet of the visit to DIR (the demo's "
+                             "earlier frames there are removed first)")
+    p_demo.add_argument("--every", type=positive_int, default=15, help="write every Nth frame as PNG (default 15)")
+    p_demo.add_argument("--seconds", type=positive_seconds, help="stop after this many seconds")
     p_demo.add_argument("--fullscreen", action="store_true", help="fill the display, as the mirror does")
     p_demo.add_argument("--debug-view", action="store_true",
                         help="show the depth image, segmentation and skeleton beside the lifter's screen")
@@ -170,6 +285,22 @@ def build_parser() -> argparse.ArgumentParser:
                              "temporary file); then try `station summary --db PATH --date today`")
     p_demo.set_defaults(func=_cmd_demo)
 
+    p_cal = sub.add_parser("calibrate", help="measure the floor, camera height and pitch and the empty scene",
+                           description="Run with the lifting zone empty and the station service stopped "
+                                       "(sudo systemctl stop station). Measures the floor, the camera's height "
+                                       "and pitch and the empty scene, shows them on the mirror with the zone, "
+                                       "and stores them in calibration.state_dir; refuses (exit 1) when no "
+                                       "floor is seen or a person is in view.")
+    p_cal.add_argument("--headless", action="store_true", help="do not open the display")
+    p_cal.add_argument("--png", metavar="FILE", help="write the calibration screen to this PNG (implies --headless)")
+    p_cal.add_argument("--show-seconds", type=float, default=15.0,
+                       help="how long the result stays on the mirror (default 15; a key ends it)")
+    p_cal.add_argument("--dry-run", action="store_true", help="measure and show, but store nothing")
+    p_cal.add_argument("--synthetic", metavar="SCENARIO",
+                       help="calibrate on the synthetic camera in this scenario's room (no camera needed)")
+    p_cal.add_argument("--with-person", action="store_true",
+                       help="with --synthetic: the athlete stands in the zone (the calibration is refused)")
+    p_cal.set_defaults(func=_cmd_calibrate)
     p_sum = sub.add_parser("summary", help="write the usage summary of a day (HTML, JSON, CSV) for one or more stations",
                            description="Summarise a day of use: this station's own usage log, or with --db the "
                                        "usage logs and nightly exports (usage-STATION-DATE.json) of several "
@@ -192,13 +323,14 @@ def build_parser() -> argparse.ArgumentParser:
                                        "of stopping.")
     p_run.add_argument("--windowed", action="store_true", help="open a window instead of fullscreen")
     p_run.add_argument("--headless", action="store_true", help="draw offscreen (testing)")
-    p_run.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p_run.add_argument("--seconds", type=positive_seconds, help="stop after this many seconds")
     p_run.set_defaults(func=_cmd_run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     from station.config import ConfigError
+    from station.fileio import FileWriteError, OutputError
     from station.sources.realsense import SourceError
     from station.usage.store import UsageLogError
 
@@ -206,9 +338,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, UserError, SourceError, UsageLogError) as exc:
+    except (ConfigError, UserError, SourceError, OutputError, UsageLogError) as exc:   # refused: nothing done
         print(f"station: error: {exc}", file=sys.stderr)
         return 2
+    except FileWriteError as exc:   # the work was done but could not be saved
+        print(f"station: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -20,10 +20,12 @@ Public API::
     load_station_config(path=None) -> StationConfig
     load_exercise(name, config_dir=None) -> ExerciseProfile
     available_exercises(config_dir=None) -> list[str]
-    check_config(path) -> StationConfig           # station + every profile it names
+    check_config(path) -> StationConfig           # station + every profile in its folder
+    load_config_and_profiles(path) -> (cfg, {name: ExerciseProfile})
+    profile_names(cfg) -> list[str]               # the profiles check and --exercise accept
     effective_config_toml(cfg) -> str             # loads back to an equal config
     reload_if_changed(current_cfg, path) -> (cfg, ConfigError | None)
-    ConfigWatcher(path).poll() -> (cfg, ConfigError | None)
+    ConfigWatcher(path).poll(force=False) -> (cfg, ConfigError | None)   # .cfg, .profiles
     default_config_dir() -> Path
     station_config_path(path=None) -> Path       # which file load_station_config reads
     load_profiles(cfg) -> dict[str, ExerciseProfile]   # offered profiles, strictness applied
@@ -64,7 +66,8 @@ __all__ = [
     "ConfigError", "Problem", "StationConfig", "ExerciseProfile",
     "load_station_config", "load_exercise", "available_exercises", "check_config",
     "effective_config_toml", "reload_if_changed", "ConfigWatcher", "default_config_dir",
-    "station_config_path", "load_profiles", "parse_hours",
+    "station_config_path", "load_profiles", "parse_hours", "profile_names",
+    "load_config_and_profiles", "offered_profiles",
     "DEPTH_MODES", "RULE_NAMES", "STRICTNESS_FACTORS", "ENV_VAR", "SYSTEM_CONFIG_PATH",
 ]
 
@@ -101,7 +104,14 @@ STATION_RENAMED_KEYS: dict[str, tuple[str, str]] = {
     "exercise.profile": ("exercise.default", "same meaning: the profile name"),
     "usage.database": ("usage.log_path", "same meaning: the SQLite file"),
     "usage.db_path": ("usage.log_path", "same meaning: the SQLite file"),
-    "privacy.save_frames": ("privacy.store_frames", "same meaning"),
+}
+# Keys that no longer exist -> why. A file that still has one gets this message (an error,
+# like any unknown key: the station never quietly ignores a line of its config).
+STATION_REMOVED_KEYS: dict[str, str] = {
+    "privacy.store_frames": "the station never stores depth frames of live sessions; the only "
+                            "way to store depth is an explicit `station record`",
+    "privacy.save_frames": "the station never stores depth frames of live sessions; the only "
+                           "way to store depth is an explicit `station record`",
 }
 PROFILE_RENAMED_KEYS: dict[str, tuple[str, str]] = {
     "rules.knee_dominant.max_knee_deg": ("rules.knee_dominant.max_knee_flexion_deg",
@@ -251,6 +261,7 @@ class CameraSection(_Section):
     fps: Literal[6, 15, 30, 60, 90] = _allowed(30, "one of 6, 15, 30, 60, 90 (frames per second)")
     visual_preset: Literal["default", "high_accuracy", "high_density", "medium_density"] = _allowed(
         "default", "one of \"default\", \"high_accuracy\", \"high_density\", \"medium_density\"")
+    frame_timeout_s: float = _rng(1.0, 0.2, 10.0, "seconds")
     mount: MountSection = MountSection()
 
     @model_validator(mode="after")
@@ -463,12 +474,17 @@ class HoursSection(_Section):
 
 
 class PrivacySection(_Section):
-    store_frames: bool = _allowed(False, "true or false")
     allow_explicit_recording: bool = _allowed(True, "true or false")
     recordings_dir: _PathField = _allowed(Path("/var/lib/station/recordings"), "a directory path")
     max_recording_s: float = _rng(120.0, 5.0, 900.0, "seconds")
 
     _resolve = field_validator("recordings_dir")(_resolve_path)
+
+
+class CalibrationSection(_Section):
+    state_dir: _PathField = _allowed(Path("/var/lib/station"), "a directory path")
+
+    _resolve = field_validator("state_dir")(_resolve_path)
 
 
 class UsageEmailSection(_Section):
@@ -547,6 +563,7 @@ class StationConfig(_Section):
     hours: HoursSection = HoursSection()
     privacy: PrivacySection = PrivacySection()
     usage: UsageSection = UsageSection()
+    calibration: CalibrationSection = CalibrationSection()
 
     @model_validator(mode="after")
     def _display_on_glass(self) -> "StationConfig":
@@ -574,7 +591,8 @@ class StationConfig(_Section):
 
 # --------------------------------------------------------------------------- exercise profiles
 
-_CUE_ALLOWED = "a cue key: lower-case words joined by '_' or '.' (e.g. \"push_hips_back\")"
+_CUE_ALLOWED = ("a cue key that names a cue text in station/form/texts.py (e.g. \"push_hips_back\", "
+                "\"brace_flat_back\", \"hips_square\")")
 _CUE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 Phase = Literal["lowering", "bottom", "rising", "top", "after_rep"]
 _PHASE_ALLOWED = "one of \"lowering\", \"bottom\", \"rising\", \"top\", \"after_rep\""
@@ -607,6 +625,18 @@ class _Rule(_Section):
     priority: int
     cue: str
     cue_phase: Phase
+
+    @field_validator("cue")
+    @classmethod
+    def _cue_has_text(cls, v: str) -> str:
+        # the lifter must never read a key spelled out ("Push hipz back")
+        from station.form.texts import TEXTS_EN
+
+        if v not in TEXTS_EN:
+            close = difflib.get_close_matches(v, list(TEXTS_EN), n=1)
+            hint = f" — did you mean '{close[0]}'?" if close else ""
+            raise ValueError(f"no cue text has this key{hint}")
+        return v
 
 
 class KneeDominantRule(_Rule):
@@ -855,7 +885,9 @@ def available_exercises(config_dir: Optional[Path] = None) -> list[str]:
     d = _profiles_dir(config_dir)
     if not d.is_dir():
         return []
-    return sorted(p.stem for p in d.glob("*.toml") if p.is_file())
+    # not p.is_file(): a profile that is a broken link or a symlink loop must be reported
+    # by the check, not silently left out of the list
+    return sorted(p.stem for p in d.glob("*.toml") if not p.is_dir())
 
 
 # --------------------------------------------------------------------------- loading
@@ -1036,6 +1068,27 @@ def _translate(err: ValidationError, model: type[BaseModel], file: str,
     return problems
 
 
+def _lookup(data: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    cur: Any = data
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return False, None
+        cur = cur[part]
+    return True, cur
+
+
+def _removed(data: dict[str, Any], table: dict[str, str], file: str) -> tuple[list[Problem], set[str]]:
+    problems: list[Problem] = []
+    found: set[str] = set()
+    for key, why in table.items():
+        present, value = _lookup(data, key)
+        if present:
+            found.add(key)
+            problems.append(Problem(file, key, _toml_value(value) if not isinstance(value, dict) else None,
+                                    f"'{key}' was removed ({why}); delete this line"))
+    return problems, found
+
+
 def _renamed(data: dict[str, Any], table: dict[str, tuple[str, str]], file: str) -> tuple[list[Problem], set[str]]:
     problems: list[Problem] = []
     found: set[str] = set()
@@ -1054,10 +1107,13 @@ def _renamed(data: dict[str, Any], table: dict[str, tuple[str, str]], file: str)
 
 
 def _load_model(path: Path, model: type[BaseModel], renamed: dict[str, tuple[str, str]],
-                context: dict[str, Any]) -> Any:
+                context: dict[str, Any], removed: Optional[dict[str, str]] = None) -> Any:
     data = _read_toml(path)
     file = str(path)
     problems, skip = _renamed(data, renamed, file)
+    gone, skip_gone = _removed(data, removed or {}, file)
+    problems += gone
+    skip |= skip_gone
     try:
         obj = model.model_validate(data, context=context)
     except ValidationError as e:
@@ -1079,8 +1135,13 @@ def load_station_config(path: Optional[Path] = None) -> StationConfig:
     exercise profiles it names must exist (they are not loaded; see check_config).
     """
     p = station_config_path(path)
-    return _load_model(p, StationConfig, STATION_RENAMED_KEYS,
-                       {"base_dir": p.resolve().parent})
+    _read_toml(p)  # a missing, unreadable or looping path is reported as such, naming the file
+    try:
+        base_dir = p.resolve(strict=True).parent
+    except (OSError, RuntimeError) as e:  # changed under us (3.11 raises RuntimeError on a loop)
+        raise ConfigError(Problem(str(p), None, None, f"cannot read: {getattr(e, 'strerror', None) or e}")) from None
+    return _load_model(p, StationConfig, STATION_RENAMED_KEYS, {"base_dir": base_dir},
+                       STATION_REMOVED_KEYS)
 
 
 def load_exercise(name: str, config_dir: Optional[Path] = None) -> ExerciseProfile:
@@ -1098,24 +1159,38 @@ def load_exercise(name: str, config_dir: Optional[Path] = None) -> ExerciseProfi
     return _load_model(p, ExerciseProfile, PROFILE_RENAMED_KEYS, {"file_stem": name})
 
 
-def check_config(path: Path) -> StationConfig:
-    """Load the station config and every exercise profile it names (exercise.available).
+def profile_names(cfg: StationConfig) -> list[str]:
+    """Every profile in the config's profiles folder: what `station config check` validates
+    and what `--exercise` accepts (exercise.available is the subset offered to lifters)."""
+    return available_exercises(cfg.exercise.profiles_dir)
+
+
+def load_config_and_profiles(path: Path) -> tuple[StationConfig, dict[str, ExerciseProfile]]:
+    """The station config and every profile in its profiles folder (as written), each file
+    read once, so the pair is consistent.
 
     Collects problems rather than stopping at the first: if the station file itself is bad
-    its problems are raised at once (the profiles it names are then unknown); otherwise every
-    named profile is loaded and all their problems are raised together in one ConfigError.
-    Returns the station config when everything is valid.
+    its problems are raised at once (its profiles folder is then unknown); otherwise every
+    profile is loaded and all their problems are raised together in one ConfigError.
     """
     cfg = load_station_config(Path(path))
     problems: list[Problem] = []
-    for name in cfg.exercise.available:
+    profiles: dict[str, ExerciseProfile] = {}
+    for name in profile_names(cfg):
         try:
-            load_exercise(name, cfg.exercise.profiles_dir)
+            profiles[name] = load_exercise(name, cfg.exercise.profiles_dir)
         except ConfigError as e:
             problems += e.problems
     if problems:
         raise ConfigError(problems)
-    return cfg
+    return cfg, profiles
+
+
+def check_config(path: Path) -> StationConfig:
+    """Load the station config and every exercise profile in its profiles folder (not only
+    those in exercise.available: `--exercise` accepts any of them). Returns the station
+    config when everything is valid; else one ConfigError listing every problem."""
+    return load_config_and_profiles(path)[0]
 
 
 def load_profiles(cfg: StationConfig) -> dict[str, ExerciseProfile]:
@@ -1124,45 +1199,83 @@ def load_profiles(cfg: StationConfig) -> dict[str, ExerciseProfile]:
             for n in cfg.exercise.available}
 
 
+def offered_profiles(cfg: StationConfig, profiles: dict[str, ExerciseProfile]) -> dict[str, ExerciseProfile]:
+    """The profiles of exercise.available from an already loaded set, strictness applied."""
+    return {n: profiles[n].with_strictness(cfg.exercise.strictness) for n in cfg.exercise.available}
+
+
 # --------------------------------------------------------------------------- keep last good
+
+def _load_or_error(path: Path) -> tuple[StationConfig, dict[str, ExerciseProfile]]:
+    """load_config_and_profiles, with any file-system surprise (a path that turned into a
+    symlink loop, a folder that vanished) turned into a ConfigError naming the file."""
+    try:
+        return load_config_and_profiles(Path(path))
+    except ConfigError:
+        raise
+    except (OSError, RuntimeError) as e:
+        raise ConfigError(Problem(str(path), None, None,
+                                  f"cannot read: {getattr(e, 'strerror', None) or e}")) from None
+
 
 def reload_if_changed(current_cfg: StationConfig, path: Path) -> tuple[StationConfig, Optional[ConfigError]]:
     """Re-read `path` (station config and its profiles). On success return (new, None); on
     any problem return (current_cfg, error): the station keeps running on its last good
-    config. Stateless: it always re-reads; ConfigWatcher only re-reads when the file changed.
+    config. Stateless: it always re-reads; ConfigWatcher only re-reads when a file changed.
     """
     try:
-        return check_config(Path(path)), None
+        return _load_or_error(Path(path))[0], None
     except ConfigError as e:
         return current_cfg, e
 
 
 class ConfigWatcher:
-    """Keeps the last good station config; re-reads the file when its mtime or size changes.
+    """Keeps the last good station config and exercise profiles; re-reads them when the
+    station file or any profile in the profiles folder changes (mtime, size, added,
+    removed), or on :meth:`poll` with ``force=True`` (SIGHUP).
 
-    ``poll()`` returns (config, error): error is the problem with the file as it is now (None
-    when it is good), reported once per change of the file.
+    ``cfg`` is the station config; ``profiles`` every profile in its folder as written.
+    ``poll()`` returns (config, error): error is the problem with the files as they are now
+    (None when they are good), reported once per change.
     """
 
     def __init__(self, path: Optional[Path] = None, cfg: Optional[StationConfig] = None):
         self.path = station_config_path(path)
-        self.cfg = cfg if cfg is not None else check_config(self.path)
+        if cfg is None:
+            cfg, profiles = _load_or_error(self.path)
+        else:
+            profiles = {n: load_exercise(n, cfg.exercise.profiles_dir) for n in profile_names(cfg)}
+        self.cfg: StationConfig = cfg
+        self.profiles: dict[str, ExerciseProfile] = profiles
         self._sig = self._signature()
         self.last_error: Optional[ConfigError] = None
 
-    def _signature(self) -> Optional[tuple[int, int]]:
-        try:
-            st = self.path.stat()
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
+    def _signature(self) -> tuple:
+        def stat(p: Path) -> Optional[tuple[int, int]]:
+            try:
+                st = p.stat()
+            except (OSError, RuntimeError):
+                return None
+            return (st.st_mtime_ns, st.st_size)
 
-    def poll(self) -> tuple[StationConfig, Optional[ConfigError]]:
+        d = self.cfg.exercise.profiles_dir
+        try:
+            entries = sorted(d.glob("*.toml")) if d is not None else []
+        except OSError:
+            entries = []
+        return (stat(self.path), tuple((p.name, stat(p)) for p in entries))
+
+    def poll(self, force: bool = False) -> tuple[StationConfig, Optional[ConfigError]]:
         sig = self._signature()
-        if sig == self._sig:
+        if sig == self._sig and not force:
             return self.cfg, None
-        self._sig = sig
-        self.cfg, self.last_error = reload_if_changed(self.cfg, self.path)
+        try:
+            cfg, profiles = _load_or_error(self.path)
+        except ConfigError as e:
+            self.last_error = e
+        else:
+            self.cfg, self.profiles, self.last_error = cfg, profiles, None
+        self._sig = self._signature()  # after a reload the folder may be another one
         return self.cfg, self.last_error
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from station.model import ANGLES, JOINTS
+from station.model import ANGLES, JOINTS, VERDICTS
 
 SCHEMA = "station.analysis/1"
 FAULTS = ("knee_dominant", "rounded_back", "incomplete_lockout", "overextension", "hip_shift", "too_fast")
@@ -69,10 +69,14 @@ def validate_analysis(doc: Any, extra_faults: tuple[str, ...] = ()) -> list[str]
             elif not all(_num(angles[k]) for k in ANGLES):
                 errs.append(f"{where}: angles must be finite numbers")
             conf = fr.get("confidence")
-            if conf is not None and not (isinstance(conf, dict)
+            if conf is not None and not (isinstance(conf, dict) and set(conf) <= set(JOINTS)
                                          and all(_num(v) and 0.0 <= v <= 1.0 for v in conf.values())):
-                errs.append(f"{where}: confidence values must be within 0..1")
-        elif "joints" in fr or "angles" in fr:
+                errs.append(f"{where}: confidence must map joint names to values within 0..1")
+            aconf = fr.get("angle_confidence")
+            if aconf is not None and not (isinstance(aconf, dict) and set(aconf) <= set(ANGLES)
+                                          and all(_num(v) and 0.0 <= v <= 1.0 for v in aconf.values())):
+                errs.append(f"{where}: angle_confidence must map angle names to values within 0..1")
+        elif "joints" in fr or "angles" in fr or "angle_confidence" in fr:
             errs.append(f"{where}: untracked frames omit joints and angles")
     reps = doc["reps"]
     if not isinstance(reps, list):
@@ -92,6 +96,16 @@ def validate_analysis(doc: Any, extra_faults: tuple[str, ...] = ()) -> list[str]
         faults = r.get("faults")
         if not isinstance(faults, list) or not set(faults) <= allowed:
             errs.append(f"{where}: faults must be a list of known labels, got {faults!r}")
+        verdict = r.get("verdict")
+        not_judged = r.get("not_judged", [])
+        if verdict is not None and verdict not in VERDICTS:
+            errs.append(f"{where}: verdict must be one of {VERDICTS}, got {verdict!r}")
+        if not isinstance(not_judged, list) or not set(not_judged) <= allowed:
+            errs.append(f"{where}: not_judged must be a list of known labels, got {not_judged!r}")
+        elif isinstance(faults, list) and verdict is not None:
+            expect = "fault" if faults else ("not judged" if not_judged else "clean")
+            if verdict != expect:
+                errs.append(f"{where}: verdict {verdict!r} disagrees with faults/not_judged ({expect!r})")
         metrics = r.get("metrics")
         if not isinstance(metrics, dict) or not all(_num(metrics.get(k)) for k in REP_METRICS):
             errs.append(f"{where}: metrics must include {', '.join(REP_METRICS)}")

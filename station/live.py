@@ -13,8 +13,11 @@ is its frame-to-drawn latency (:class:`RunStats`).
 
 Health: a LiveCamera whose ``status`` is not "streaming" (unplugged, reconnecting) shows
 the "station needs attention" screen while it reconnects by itself; a config file that
-turns bad on reload keeps the last good config (station.config.ConfigWatcher) and shows a
-staff notice; a config that is bad at start shows the attention screen until it is fixed.
+turns bad on reload keeps the last good config (station.config.ConfigWatcher), shows a
+staff notice and logs the problem with the message of `station config check`; a config
+that is bad at start shows the attention screen until it is fixed. The station config and
+the exercise profiles are re-read when a file changes (checked every CONFIG_POLL_S) and at
+once on SIGHUP (`systemctl reload`).
 Under systemd, the main loop sends READY=1 and WATCHDOG=1 pings to $NOTIFY_SOCKET
 (:func:`sd_notify`) while it and the worker are alive.
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
 import socket
 import threading
 import time
@@ -38,7 +42,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from station.config import ConfigError, ConfigWatcher, StationConfig, load_profiles
+from station.config import ConfigError, ConfigWatcher, ExerciseProfile, StationConfig, load_profiles
 from station.model import SKELETON_INDEX, CoachState, DepthFrame, FloorPlane, Skeleton
 from station.overlay.layout import (
     Calibration, Health, OverlayMemory, Presence, View, choose_screen, layout, remember,
@@ -126,6 +130,7 @@ class Tick:
     camera_height_m: float | None
     camera_pitch_deg: float | None
     timings_ms: dict = field(default_factory=dict)
+    calibration_notice: str | None = None    # "the camera has moved: recalibrate (...)"
     frame: DepthFrame | None = None          # kept only when the debug view wants it
     cloud: object | None = None
 
@@ -148,10 +153,13 @@ class Latest:
             return self._tick
 
 
-def _make_evaluator(cfg: StationConfig):
+def _make_evaluator(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None):
+    """The evaluator of the default exercise: from `profiles` (already validated, as written)
+    when given, so a reload never reads a profile file a second time; else from disk."""
     from station.form.evaluator import FormEvaluator
 
-    return FormEvaluator.from_config(cfg)
+    profile = None if profiles is None else profiles.get(cfg.exercise.default)
+    return FormEvaluator.from_config(cfg, profile=profile)
 
 
 def _idle_state(t_s: float, exercise: str) -> CoachState:
@@ -163,30 +171,42 @@ class Worker(threading.Thread):
     """Source → Pipeline → evaluator, publishing a Tick per frame into `latest`."""
 
     def __init__(self, source: Iterable[DepthFrame], cfg: StationConfig, latest: Latest,
-                 keep_frames: bool = False, pipeline=None, evaluator=None, usage=None):
+                 keep_frames: bool = False, pipeline=None, evaluator=None,
+                 profiles: dict[str, ExerciseProfile] | None = None, calibration=None, usage=None):
         super().__init__(name="station-worker", daemon=True)
         from station.app import Pipeline
+        from station.calibration import MovedCameraCheck
 
         self.source = source
         self.cfg = cfg
         self.latest = latest
         self.keep_frames = keep_frames
-        self.pipeline = pipeline if pipeline is not None else Pipeline(cfg)
-        self.evaluator = evaluator if evaluator is not None else _make_evaluator(cfg)
+        self.pipeline = pipeline if pipeline is not None else Pipeline(cfg, calibration=calibration)
+        self.profiles = profiles
+        self.evaluator = evaluator if evaluator is not None else _make_evaluator(cfg, profiles)
+        self.calibration = calibration
+        self.moved_check = MovedCameraCheck(calibration)
+        self._pending_calibration = None
         self.error: BaseException | None = None
         self.finished = threading.Event()
         self._stop_event = threading.Event()
-        self._pending_cfg: StationConfig | None = None
+        self._pending: tuple[StationConfig, dict | None] | None = None
         self._lock = threading.Lock()
         self.frames = 0
         self.busy_s = 0.0
         self.usage = usage           # station.usage.UsageRecorder or None
 
-    def reconfigure(self, cfg: StationConfig) -> None:
-        """Use a new config from the next frame (a new evaluator; a new pipeline if the
-        lifting zone changed, which restarts tracking)."""
+    def reconfigure(self, cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None) -> None:
+        """Use a new config (and profiles) from the next frame (a new evaluator if the
+        exercise, its profile or the cues changed; a new pipeline if the lifting zone
+        changed, which restarts tracking)."""
         with self._lock:
-            self._pending_cfg = cfg
+            self._pending = (cfg, profiles)
+
+    def set_calibration(self, calibration) -> None:
+        """Start over from a new stored calibration (station.calibration) at the next frame."""
+        with self._lock:
+            self._pending_calibration = calibration
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -195,17 +215,30 @@ class Worker(threading.Thread):
             stop()
 
     def _apply_pending(self) -> None:
+        from station.calibration import MovedCameraCheck
+
         with self._lock:
-            cfg, self._pending_cfg = self._pending_cfg, None
-        if cfg is None:
+            pending, self._pending = self._pending, None
+            cal, self._pending_calibration = self._pending_calibration, None
+        if cal is not None:
+            self.calibration = cal
+            self.pipeline.use_calibration(cal)
+            self.moved_check = MovedCameraCheck(cal)
+        if pending is None:
             return
+        cfg, profiles = pending
         from station.app import Pipeline
 
         if cfg.zone != self.cfg.zone:
-            self.pipeline = Pipeline(cfg)
-        if cfg.exercise != self.cfg.exercise or cfg.cues != self.cfg.cues:
-            self.evaluator = _make_evaluator(cfg)
-        self.cfg = cfg
+            self.pipeline = Pipeline(cfg, calibration=self.calibration)
+        name = cfg.exercise.default
+
+        def profile(ps):
+            return None if ps is None else ps.get(name)
+        if (cfg.exercise != self.cfg.exercise or cfg.cues != self.cfg.cues or cfg.sets != self.cfg.sets
+                or profiles is None or profile(profiles) != profile(self.profiles)):
+            self.evaluator = _make_evaluator(cfg, profiles)
+        self.cfg, self.profiles = cfg, profiles
 
     def run(self) -> None:
         try:
@@ -217,8 +250,9 @@ class Worker(threading.Thread):
                 res = self.pipeline.process(frame)
                 # the worker owns its evaluator (not Pipeline's) so a config reload can swap it
                 # without restarting tracking
-                state = self.evaluator.update(res.t_s, res.angles)
+                state = self.evaluator.update(res.t_s, res.angles, res.angle_confidence, res.notice)
                 seg = res.segment
+                notice = self.moved_check.update(res.floor, bool(seg.person_present), res.t_s)
                 done = time.monotonic()
                 self.frames += 1
                 self.busy_s += done - arrival
@@ -231,6 +265,7 @@ class Worker(threading.Thread):
                                              else tuple(float(v) for v in seg.person_centroid_floor_m)),
                     camera_height_m=seg.camera_height_m, camera_pitch_deg=seg.camera_pitch_deg,
                     timings_ms=dict(res.timings_ms, total=(done - arrival) * 1e3),
+                    calibration_notice=notice,
                     frame=frame if self.keep_frames else None,
                     cloud=seg.cloud if self.keep_frames else None))
                 if self.usage is not None:
@@ -259,6 +294,7 @@ class RunStats:
     worker_ms: list = field(default_factory=list)    # arrival → state ready, per shown tick
     screens: dict = field(default_factory=dict)      # screen name → display frames
     snapshots: list = field(default_factory=list)
+    snapshot_captions: list = field(default_factory=list)   # one line per snapshot (contact sheet)
     max_rep_count: int = 0
     cues_seen: list = field(default_factory=list)
     phases_seen: set = field(default_factory=set)
@@ -297,8 +333,16 @@ class Station:
                  max_s: float | None = None, display_fps: float = 60.0, screen=None,
                  keep_running_after_source: float = 0.0, title: str = "Mirror station",
                  exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None,
-                 usage=None):
+                 profiles: dict[str, ExerciseProfile] | None = None, calibration_watcher=None, usage=None):
+        if profiles is None and watcher is not None and watcher.cfg is cfg:
+            profiles = watcher.profiles
         self.cfg = cfg
+        self.profiles = profiles
+        self.calibration_watcher = calibration_watcher
+        calibration = None
+        if calibration_watcher is not None:
+            calibration, _ = calibration_watcher.poll()
+            self._log_calibration(calibration)
         self.should_stop = should_stop     # checked every few seconds (closing time)
         self.stopped_by_request = False
         self.size_px = tuple(size_px) if size_px is not None else (cfg.display.width_px, cfg.display.height_px)
@@ -314,7 +358,9 @@ class Station:
         self.exit_after_failure_s = exit_after_failure_s
         self.latest = Latest()
         self.usage = usage           # station.usage.UsageRecorder or None
-        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view, usage=usage)
+        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view, profiles=profiles,
+                             calibration=calibration, usage=usage)
+        self._calibration_notice: str | None = None
         self.stats = RunStats()
         self.watchdog = Watchdog()
         self.mode: str | None = None
@@ -327,19 +373,27 @@ class Station:
         self._screen = screen
         self._fullscreen = fullscreen
         self._title = title
-        self._profiles_title = self._exercise_title(cfg)
+        self._reload_requested = threading.Event()   # set by SIGHUP
+        self._profiles_title = self._exercise_title(cfg, profiles)
 
     @staticmethod
-    def _exercise_title(cfg: StationConfig) -> tuple[str, dict[str, str]]:
+    def _exercise_title(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None
+                        ) -> dict[str, tuple[str, dict[str, str]]]:
+        """(title, muscle roles) of every profile the station offers, by name; the screen names
+        the exercise the evaluator is judging (recognised or fixed)."""
         try:
-            p = load_profiles(cfg)[cfg.exercise.default]
+            profiles = profiles or load_profiles(cfg)
         except ConfigError:
-            return cfg.exercise.default, {}
-        roles = {}
-        for role, names in (("drive", p.muscles.drive), ("hold", p.muscles.isometric), ("brace", p.muscles.brace)):
-            for n in names:
-                roles[n] = role
-        return p.title, roles
+            return {cfg.exercise.default: (cfg.exercise.default, {})}
+        out = {}
+        for name, p in profiles.items():
+            roles = {}
+            for role, names in (("drive", p.muscles.drive), ("hold", p.muscles.isometric),
+                                ("brace", p.muscles.brace)):
+                for n in names:
+                    roles[n] = role
+            out[name] = (p.title, roles)
+        return out
 
     # ------------------------------------------------------------------ pieces
 
@@ -376,23 +430,66 @@ class Station:
             status, detail = "stopped", f"{type(self.worker.error).__name__}: {self.worker.error}"
         if status == "starting":
             status = "streaming"
+        tick = self.latest.get()
+        moved = tick.calibration_notice if tick is not None else None
+        if moved != self._calibration_notice:
+            self._calibration_notice = moved
+            if moved:
+                log.warning("%s", moved)
+            else:
+                log.info("the camera agrees with its calibration again")
         return Health(camera_status=status, camera_detail=detail, config_error=self._config_error,
-                      config_path=None if self.watcher is None else str(self.watcher.path))
+                      config_path=None if self.watcher is None else str(self.watcher.path),
+                      calibration_notice=moved)
 
-    def _poll_config(self) -> None:
+    def _log_calibration(self, cal) -> None:
+        w = self.calibration_watcher
+        if cal is not None:
+            log.info("calibration from %s (%s): %s", w.path, cal.created_utc, cal.summary())
+        elif w.error:
+            log.error("stored calibration not used: %s", w.error)
+        else:
+            log.info("no stored calibration at %s: the floor and the empty scene are learned live "
+                     "(run `station calibrate` with the zone empty)", w.path)
+
+    def _poll_calibration(self) -> None:
+        w = self.calibration_watcher
+        if w is None:
+            return
+        old_error = w.error
+        cal, changed = w.poll()
+        if changed:
+            self._log_calibration(cal)
+            self.worker.set_calibration(cal)
+        elif w.error and w.error != old_error:
+            log.error("stored calibration not reloaded, keeping the one in force: %s", w.error)
+
+    def request_reload(self) -> None:
+        """Re-read the config and profiles at the next display frame (what SIGHUP does)."""
+        self._reload_requested.set()
+
+    def _poll_config(self, force: bool = False) -> None:
+        """Periodic check (changed files) or forced reload (SIGHUP) of the station config
+        and the exercise profiles. A refused file is logged with the message of `station
+        config check`, once per change; the last good config stays in force."""
+        self._poll_calibration()
         if self.watcher is None:
             return
-        cfg, err = self.watcher.poll()
-        if err is not None or self.watcher.last_error is not None:
-            self._config_error = str(self.watcher.last_error or err)
+        cfg, err = self.watcher.poll(force=force)
+        if err is not None:
+            log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
+        if self.watcher.last_error is not None:
+            self._config_error = str(self.watcher.last_error)
         else:
             self._config_error = None
-        if cfg is not self.cfg:
-            log.info("configuration reloaded from %s", self.watcher.path)
-            self.cfg = cfg
+        profiles = self.watcher.profiles
+        if cfg is not self.cfg or profiles is not self.profiles:
+            log.info("configuration reloaded from %s (and the profiles in %s)", self.watcher.path,
+                     cfg.exercise.profiles_dir)
+            self.cfg, self.profiles = cfg, profiles
             self._geometry_key = None
-            self._profiles_title = self._exercise_title(cfg)
-            self.worker.reconfigure(cfg)
+            self._profiles_title = self._exercise_title(cfg, profiles)
+            self.worker.reconfigure(cfg, profiles)
             if self.usage is not None:
                 self.usage.config_reloaded(cfg)
 
@@ -422,7 +519,9 @@ class Station:
         mode = self.mode
         if mode is None and tick is not None and tick.floor is None and state is not None and state.screen == "idle":
             mode = "calibration"   # starting up: the floor has not been found yet
-        title, roles = self._profiles_title
+        titles = self._profiles_title
+        shown = state.exercise if state is not None and state.exercise in titles else cfg.exercise.default
+        title, roles = titles.get(shown, (shown, {}))
         return View(state=state, now_s=now_s, skeleton_px=skel_px, skeleton_alpha=skel_alpha,
                     health=self._health(), calibration=cal, presence=presence, mode=mode,
                     memory=self._memory, exercise_title=title,
@@ -450,10 +549,31 @@ class Station:
             extra = debug_image(tick.frame, tick.cloud, skel)
         screen.save_png(path, extra=extra)
         self.stats.snapshots.append(path)
+        st = tick.state
+        what = st.screen if st is not None else "idle"
+        if st is not None and st.screen == "live":
+            what = f"{(st.phase or 'live').lower()} · reps {st.rep_count}"
+        if st is not None and st.cue is not None:
+            what += f" · \u201c{st.cue.text}\u201d"
+        self.stats.snapshot_captions.append(f"{tick.t_s:5.1f} s  {what}")
 
     # ------------------------------------------------------------------ loop
 
+    def _install_sighup(self):
+        """SIGHUP → reload (only the main thread may set handlers); returns the old handler."""
+        if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
+            return None
+        return signal.signal(signal.SIGHUP, lambda signum, frame: self.request_reload())
+
     def run(self) -> RunStats:
+        old_sighup = self._install_sighup()
+        try:
+            return self._run()
+        finally:
+            if old_sighup is not None:
+                signal.signal(signal.SIGHUP, old_sighup)
+
+    def _run(self) -> RunStats:
         screen = self._open_screen()
         if self.usage is not None:
             self.usage.started()
@@ -471,7 +591,12 @@ class Station:
         try:
             while True:
                 now = time.monotonic()
-                if now - last_poll >= CONFIG_POLL_S:
+                if self._reload_requested.is_set():
+                    self._reload_requested.clear()
+                    log.info("SIGHUP: reloading the configuration")
+                    self._poll_config(force=True)
+                    last_poll = now
+                elif now - last_poll >= CONFIG_POLL_S:
                     self._poll_config()
                     last_poll = now
                 tick = self.latest.get()
@@ -547,9 +672,11 @@ class Station:
 # --------------------------------------------------------------------------- station run
 
 
-def _wait_for_good_config(path: Path | None, headless: bool) -> ConfigWatcher | None:
+def _wait_for_good_config(path: Path | None, headless: bool,
+                          max_s: float | None = None) -> ConfigWatcher | None:
     """A ConfigWatcher once the file is good; meanwhile the attention screen shows the
-    problem (the service must not crash-loop on a typo). None if the user quit."""
+    problem (the service must not crash-loop on a typo) and each new problem is logged with
+    the message of `station config check`. None if the user quit or max_s ran out."""
     from station.config import DisplaySection
     from station.overlay.screen import Screen
 
@@ -565,6 +692,11 @@ def _wait_for_good_config(path: Path | None, headless: bool) -> ConfigWatcher | 
 
     where = str(station_config_path(path))
     log.error("configuration problem, waiting for a fix:\n%s", err)
+    retry = threading.Event()
+    old_sighup = None
+    if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
+        old_sighup = signal.signal(signal.SIGHUP, lambda signum, frame: retry.set())
+    t0 = time.monotonic()
     try:
         last_try = time.monotonic()
         while True:
@@ -574,20 +706,29 @@ def _wait_for_good_config(path: Path | None, headless: bool) -> ConfigWatcher | 
             if screen.present() is None:
                 return None
             watchdog.maybe_ping()
-            if time.monotonic() - last_try >= 2.0:
+            if max_s is not None and time.monotonic() - t0 >= max_s:
+                return None
+            if retry.is_set() or time.monotonic() - last_try >= 2.0:
+                retry.clear()
                 last_try = time.monotonic()
                 try:
                     return ConfigWatcher(path)
                 except ConfigError as e:
+                    if str(e) != str(err):
+                        log.error("configuration problem, waiting for a fix:\n%s", e)
                     err = e
             time.sleep(0.2)
     finally:
+        if old_sighup is not None:
+            signal.signal(signal.SIGHUP, old_sighup)
         screen.close()
 
 
 def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | None = None,
-                      poll_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> bool:
-    """Outside opening hours: camera closed, display black, watchdog fed, config re-read.
+                      poll_s: float = 10.0, clock: Callable[[], float] = time.monotonic,
+                      reload_event: threading.Event | None = None) -> bool:
+    """Outside opening hours: camera closed, display black, watchdog fed, config re-read
+    (every poll_s, or at once when `reload_event` is set: SIGHUP).
 
     Returns True at opening time, False if the user closed the window or max_s ran out.
     """
@@ -603,9 +744,14 @@ def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | Non
     try:
         while True:
             now = clock()
-            if now - last_check >= poll_s:
+            forced = reload_event is not None and reload_event.is_set()
+            if forced or now - last_check >= poll_s:
+                if forced:
+                    reload_event.clear()
                 last_check = now
-                watcher.poll()
+                _, err = watcher.poll(force=forced)
+                if err is not None:
+                    log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
                 if watcher.cfg.hours.is_open():
                     return True
             if max_s is not None and now - t0 >= max_s:
@@ -623,25 +769,46 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
                 max_s: float | None = None) -> int:
     """`station run`: the live station on the configured camera, fullscreen, during opening
     hours; outside them the camera is closed and the display stays black."""
-    from station.sources.realsense import LiveCamera
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    watcher = _wait_for_good_config(Path(config_path) if config_path else None, headless)
+    # SIGHUP (systemctl reload) re-reads the config and the profiles; between the phases
+    # below it is remembered here (the default action would end the process)
+    hup = threading.Event()
+    if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, lambda signum, frame: hup.set())
+    watcher = _wait_for_good_config(Path(config_path) if config_path else None, headless, max_s=max_s)
     if watcher is None:
         return 0
     from station.usage.recorder import open_recorder
 
     usage = open_recorder(watcher.cfg)    # None (logged) if the log cannot be opened: coach anyway
+    try:
+        return _run_open_hours(watcher, headless, windowed, max_s, usage, hup)
+    finally:
+        if usage is not None:
+            usage.close()
+
+
+def _run_open_hours(watcher: ConfigWatcher, headless: bool, windowed: bool, max_s: float | None, usage,
+                    hup: threading.Event) -> int:
+    from station.sources.realsense import LiveCamera
+
     while True:
         if not watcher.cfg.hours.is_open():
-            if not wait_while_closed(watcher, headless, max_s=max_s):
+            if not wait_while_closed(watcher, headless, max_s=max_s, reload_event=hup):
                 return 0
         cfg = watcher.cfg
         cam = cfg.camera
-        camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps)
+        camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps,
+                            frame_timeout_s=cam.frame_timeout_s, visual_preset=cam.visual_preset)
+        from station.calibration import CalibrationWatcher
+
         station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
                           camera=camera, watcher=watcher, max_s=max_s,
+                          calibration_watcher=CalibrationWatcher(cfg.calibration.state_dir),
                           should_stop=lambda: not watcher.cfg.hours.is_open(), usage=usage)
+        if hup.is_set():
+            hup.clear()
+            station.request_reload()
         stats = station.run()
         log.info("station stopped: %s", stats.summary())
         if stats.worker_error:

@@ -137,9 +137,17 @@ class PersonCloud:
 PHASES: tuple[str, ...] = ("standing", "lowering", "bottom", "rising", "lockout")
 
 
+VERDICTS: tuple[str, ...] = ("clean", "fault", "not judged")
+
+
 @dataclass(frozen=True)
 class RepVerdict:
-    """One judged rep (the contract's REP): times in seconds since the stream's first frame."""
+    """One judged rep (the contract's REP): times in seconds since the stream's first frame.
+
+    not_judged: the fault labels the coach could not judge on this rep because the angles
+    their rules read were not confident enough (station.form.evaluator); a rep with no fault
+    found and any rule not judged is "not judged", never "clean".
+    """
 
     start_t: float
     bottom_t: float
@@ -147,10 +155,20 @@ class RepVerdict:
     pattern: str                      # "hinge" or "squat"
     faults: tuple[str, ...]
     metrics: dict[str, float]
+    not_judged: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        """"fault" (a fault was seen), "clean" (every rule judged, none broken) or
+        "not judged" (no fault seen, but some rule could not be judged)."""
+        if self.faults:
+            return "fault"
+        return "not judged" if self.not_judged else "clean"
 
     def as_contract(self) -> dict:
         return {"start_t": self.start_t, "bottom_t": self.bottom_t, "end_t": self.end_t,
-                "pattern": self.pattern, "faults": list(self.faults), "metrics": dict(self.metrics)}
+                "pattern": self.pattern, "faults": list(self.faults), "metrics": dict(self.metrics),
+                "verdict": self.verdict, "not_judged": list(self.not_judged)}
 
 
 @dataclass(frozen=True)
@@ -175,6 +193,7 @@ class SetSummary:
     pattern: str                      # the set's movement: "hinge" or "squat"
     start_t: float
     end_t: float
+    not_judged_reps: int = 0          # reps the coach could not judge (never counted clean)
 
 
 @dataclass(frozen=True)
@@ -187,6 +206,10 @@ class CoachState:
     depth_fraction: 0..1, current hip flexion against this lifter's own range in this set.
     muscles: activation 0..1 per muscle group, keyed by the profile's [muscles] names
         ("glutes", "hamstrings", "erector_spinae", "abdominals", "lats"), lit by phase.
+    notice: why the coach cannot judge right now, as a key (None when it can): "face_mirror",
+        "step_back", "step_to_centre", "stand_tall_to_start", "cannot_see"; notice_text is
+        its wording (station.form.texts.NOTICE_TEXTS_EN). While a notice shows, the coach
+        says nothing about form.
     """
 
     t_s: float
@@ -200,3 +223,5 @@ class CoachState:
     last_rep: RepVerdict | None
     set_summary: SetSummary | None
     muscles: dict[str, float]
+    notice: str | None = None
+    notice_text: str | None = None

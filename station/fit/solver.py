@@ -187,6 +187,10 @@ class FitResult:
     iterations: int
     step_norms: list = field(default_factory=list)
     n_rejected: int = 0
+    # (N_DOF, N_DOF) Gauss-Newton information of the observations alone (data, silhouette,
+    # free space, floor, collisions, feet anchors) at theta: no prior, limit or temporal
+    # term, so how well the depth data constrains each DOF (station.fit.confidence)
+    info: np.ndarray | None = field(default=None, repr=False)
 
 
 def _posed(body: BodyModel, theta: np.ndarray, ws: Workspace):
@@ -525,6 +529,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
             _bar_rows(body, ca, cb, pts, cap_idx, dist, normal, n_cap, data_weight * w.bar_pull,
                       w, ws)
         A, b = ws.A, ws.b
+        A_obs = A.copy()
         E = float(ws.data_stats[0] + ws.m2d_stats[0] + np.sum(rw * res * res))
         # diagonal terms: limits, prior, temporal
         over = _FINITE_HI & (theta > DOF_UPPER)
@@ -556,6 +561,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
                 lam = max(lam * 0.3, w.damping)
             best_E, best_theta = E, theta.copy()
             best_A, best_b = A.copy(), b.copy()
+            best_info = A_obs
             stats = (ws.data_stats.copy(), ws.seg_count.copy(), ws.seg_stats.copy())
         else:  # reject: back to the best pose, stiffer damping
             n_reject += 1
@@ -585,4 +591,4 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         seg_point_count=seg_count, seg_visibility=seg_stats, n_points=n_pts,
         inlier_fraction=float(n_in / max(n_pts, 1)),
         mean_abs_residual_m=float(data_stats[2] / max(n_in, 1.0)), energy=energy,
-        iterations=n_iter, step_norms=steps, n_rejected=n_reject)
+        iterations=n_iter, step_norms=steps, n_rejected=n_reject, info=best_info)

@@ -22,8 +22,9 @@ import numpy as np
 
 from station.fit import _kernels as K
 from station.fit.body_model import (
-    DOF, SEG, BodyModel, Shape, build_body, neutral_pose,
+    DOF, DOF_AXIS, DOF_SEG, DOF_TYPE, SEG, SEG_PARENT, BodyModel, Shape, build_body, neutral_pose,
 )
+from station.fit.confidence import ConfidenceScales, FitConfidence, fit_confidence
 from station.fit.solver import (
     FitResult, FitWeights, FrameData, Workspace, bar_support, depth_noise_m, fit_frame,
     implement_support,
@@ -116,6 +117,14 @@ class TrackerConfig:
                                            # p99 13 ms and lost rdl_clean_top_cam for a while)
     recover_hidden_fraction: float = 0.7   # an arm this hidden (of its facing surface) is suspect
     velocity_factor: float = 0.7           # constant-velocity prediction, damped
+    # re-acquisition: a track lost mid-set (occlusion, a fit that diverged) is taken up again
+    # from the last good pose, in whatever pose the lifter is in, for this long after the loss
+    # (after that, or for someone new, only an upright start)
+    reacquire_window_frames: int = 300
+    reacquire_per_frame: int = 2           # hypotheses fitted per frame while lost
+    reacquire_pitches_deg: tuple[float, ...] = (0.0, 30.0, 55.0, 80.0)
+    reacquire_inlier_fraction: float = 0.75  # (or the track's usual less recover_inlier_drop)
+    reacquire_residual_m: float = 0.022
     # depth noise: the weights and residual thresholds are set for the noise of a D435 at
     # ~2.5 m (`noise_ref_m`, the depth image's own second-difference estimate); noisier
     # depth (further away, a worse unit) widens them: the data term's robust scale in
@@ -124,6 +133,7 @@ class TrackerConfig:
     noise_rate: float = 0.1                # per frame: the estimate's smoothing
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)
+    confidence: ConfidenceScales = field(default_factory=ConfidenceScales)
 
 
 @dataclass
@@ -136,6 +146,11 @@ class TrackResult:
     residual_m: float = math.nan
     inlier_fraction: float = math.nan
     theta: np.ndarray | None = None
+    # contract angle -> 0..1 (station.fit.confidence); None when not tracked
+    angle_confidence: dict | None = None
+    angle_sd: dict | None = None        # the constraint's standard deviations (deg; shift m)
+    # which person: a new id at each upright start (a re-acquired track keeps its id)
+    track_id: int = 0
 
 
 def _upright_height(points_floor: np.ndarray, cfg: TrackerConfig,
@@ -231,6 +246,7 @@ class Tracker:
     def __init__(self, config: TrackerConfig | None = None, shape: Shape | None = None):
         self.config = config or TrackerConfig()
         self._fixed_shape = shape
+        self.track_id = 0
         self.reset()
 
     def reset(self) -> None:
@@ -244,6 +260,7 @@ class Tracker:
         self._heights: list[float] = []
         self._build_ratios: list[float] = []
         self._ws = Workspace()
+        self._conf_ws = Workspace()
         self.anchors: np.ndarray | None = None
         self._bar = False
         self._bar_miss = 0
@@ -264,37 +281,47 @@ class Tracker:
         self._inlier_ref = 1.0
         self._heads: list = []
         self._poor = 0
+        self._last_good: tuple | None = None   # (theta, cloud centroid xy, anchors, held, bar)
+        self._lost_frames = 0
+        self._reacq: list = []                  # hypotheses still to try this cycle
 
     @property
     def shape(self) -> Shape | None:
         return self.body.shape if self.body is not None else None
 
     # -- helpers -----------------------------------------------------------------------------
-    def _result(self, tracked, skeleton, timings, fit: FitResult | None = None) -> TrackResult:
+    def _result(self, tracked, skeleton, timings, fit: FitResult | None = None,
+                conf: FitConfidence | None = None) -> TrackResult:
         return TrackResult(
             tracked=tracked, skeleton=skeleton, state=self.state, timings_ms=timings,
             shape=self.body.shape.as_dict() if self.body is not None else None,
             residual_m=fit.mean_abs_residual_m if fit else math.nan,
             inlier_fraction=fit.inlier_fraction if fit else math.nan,
-            theta=None if self.theta is None else self.theta.copy())
+            theta=None if self.theta is None else self.theta.copy(),
+            angle_confidence=None if conf is None else conf.angles,
+            angle_sd=None if conf is None else conf.angle_sd, track_id=self.track_id)
 
-    def _confidence(self, fit: FitResult) -> np.ndarray:
-        vis = fit.seg_visibility
-        facing = vis[:, 0]
-        seg_conf = np.where(facing > 0, vis[:, 1] / np.maximum(facing, 1.0), 0.0)
-        cfg = self.config
-        quality = float(np.clip((fit.inlier_fraction - 0.4) / 0.5, 0.0, 1.0)
-                        * np.clip(1.0 - (fit.mean_abs_residual_m - 0.015) / cfg.diverged_residual_m,
-                                  0.0, 1.0))
-        conf = np.array([float(np.mean(seg_conf[i])) for i in _POINT_SEG_IDX]) * quality
+    def _confidence(self, fit: FitResult) -> FitConfidence:
+        """Joint and angle confidence (station.fit.confidence) of the frame's final fit."""
+        body = self.body
+        ws = self._conf_ws
+        K.forward_kinematics(fit.theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
+                             ws.seg_R, ws.seg_t, ws.twist)
+        info = fit.info if fit.info is not None else np.zeros((len(fit.theta), len(fit.theta)))
+        conf = fit_confidence(fit.points_floor_m, body.point_seg, ws.twist, info,
+                              fit.seg_visibility, _POINT_SEG_IDX, fit.inlier_fraction,
+                              fit.mean_abs_residual_m, self.config.confidence,
+                              self._extra_resid_m)
         if self.state == "initialising":
-            conf *= 0.8
-        return np.clip(conf, 0.0, 1.0)
+            # the shape is still being estimated
+            conf.joints *= 0.8
+            conf.angles = {k: 0.8 * v for k, v in conf.angles.items()}
+        return conf
 
-    def _skeleton(self, fit: FitResult, frame: FrameData) -> Skeleton:
+    def _skeleton(self, fit: FitResult, frame: FrameData, conf: FitConfidence) -> Skeleton:
         T_cam_floor = invert(frame.T_floor_cam)
         return Skeleton(points_cam_m=apply(T_cam_floor, fit.points_floor_m),
-                        confidence=self._confidence(fit))
+                        confidence=conf.joints)
 
     def _collect_build(self, frame: FrameData) -> None:
         """Median signed distance of trunk/thigh points to their capsules -> radius scale."""
@@ -620,6 +647,77 @@ class Tracker:
         self.theta_prev = None
         self.state = "tracking"
 
+    # -- losing and re-acquiring a track ----------------------------------------------------------
+    def _lose(self) -> None:
+        self.state = "lost"
+        self._lost_frames = 0
+        self._reacq = []
+        self.theta_prev = None
+        self._search = []
+
+    def _good(self, fit: FitResult) -> bool:
+        """A fit good enough to restart from."""
+        cfg = self.config
+        return (fit.mean_abs_residual_m <= cfg.reacquire_residual_m + self._extra_resid_m
+                and fit.inlier_fraction >= min(cfg.reacquire_inlier_fraction,
+                                               self._inlier_ref - cfg.recover_inlier_drop))
+
+    def _reacquire_hypotheses(self, frame: FrameData) -> list:
+        """Poses to restart from: the last good pose moved with the cloud's centroid, as it
+        was and with the trunk pitched to a few hinge depths (the thighs kept where they
+        were: a hinge turns the pelvis over the hips), the limbs as they were."""
+        cfg = self.config
+        theta, c_xy, _, _, _ = self._last_good
+        base = theta.copy()
+        d = frame.points_floor_m[:, :2].mean(axis=0) - c_xy
+        base[DOF["root_tx"]] += float(d[0])
+        base[DOF["root_ty"]] += float(d[1])
+        hyps = [base, theta.copy()]
+        p0 = float(theta[DOF["root_pitch"]])
+        for deg in cfg.reacquire_pitches_deg:
+            th = base.copy()
+            p = math.radians(deg)
+            th[DOF["root_pitch"]] = p
+            for side in ("l", "r"):
+                th[DOF[f"hip_{side}_flex"]] += p - p0
+            hyps.append(th)
+        return hyps
+
+    def _reacquire(self, frame: FrameData) -> FitResult | None:
+        """Try the next few restart poses (_reacquire_hypotheses, cycled over frames); the
+        first whose fit explains the cloud as well as a good track does is taken: tracking
+        resumes with the same body, implement and feet, and a limb search follows."""
+        cfg = self.config
+        _, _, anchors, held, bar = self._last_good
+        if not self._reacq:
+            self._reacq = self._reacquire_hypotheses(frame)
+        self._held, self._bar = held, bar
+        w = self._weights
+        coarse = replace(w, data_sigma_m=cfg.init_coarse_sigma_m,
+                         data_gate_m=max(w.data_gate_m, 3 * cfg.init_coarse_sigma_m))
+        best = None
+        for _ in range(min(cfg.reacquire_per_frame, len(self._reacq))):
+            th = self._reacq.pop(0)
+            r = fit_frame(self.body, frame, th, None, coarse, n_iter=4, ws=self._ws,
+                          anchors_floor_m=anchors, implement=self.implement)
+            r = fit_frame(self.body, frame, r.theta, None, w, n_iter=4, ws=self._ws,
+                          anchors_floor_m=anchors, implement=self.implement)
+            if best is None or r.energy < best.energy:
+                best = r
+        if best is None or not self._good(best):
+            return None
+        self.state = "tracking"
+        self.anchors = anchors
+        self.theta = best.theta
+        self.theta_prev = None
+        self._reacq = []
+        self._bad = self._poor = 0
+        # the limbs may be anywhere: search them over the next frames
+        self._search = [(limb, v) for limb in ("arm_l", "arm_r", "leg_l", "leg_r")
+                        for v in _LIMB_HYPOTHESES[limb[:3]]]
+        self._search_poor = True
+        return best
+
     # -- the public step -------------------------------------------------------------------------
     def update(self, cloud: PersonCloud | None, person_height_m: float | None = None) -> TrackResult:
         cfg = self.config
@@ -627,8 +725,10 @@ class Tracker:
         timings: dict[str, float] = {}
         if cloud is None or len(cloud.points_cam_m) < cfg.min_points:
             self._missing += 1
+            if self.state == "lost":
+                self._lost_frames += 1
             if self.state in ("tracking", "initialising") and self._missing >= cfg.lost_after_frames:
-                self.state = "lost"
+                self._lose()
             self.theta_prev = None  # velocity unknown after a gap
             timings["total"] = (time.perf_counter() - t0) * 1e3
             return self._result(False, None, timings)
@@ -641,17 +741,24 @@ class Tracker:
         pred = None
         self._reseeded = set()
         if self.state in ("searching", "lost"):
-            h = _upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
-            if h is None:
-                self._heads.clear()       # upright in consecutive frames only
-            if h is None or not self._ready_to_start(frame, cloud, h):
-                timings["total"] = (time.perf_counter() - t0) * 1e3
-                return self._result(False, None, timings)
+            fit = None
+            if self.state == "lost":
+                self._lost_frames += 1
+                if self._last_good is not None and self._lost_frames <= cfg.reacquire_window_frames:
+                    fit = self._reacquire(frame)
+            if fit is None:
+                h = _upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
+                if h is None:
+                    self._heads.clear()       # upright in consecutive frames only
+                if h is None or not self._ready_to_start(frame, cloud, h):
+                    timings["total"] = (time.perf_counter() - t0) * 1e3
+                    return self._result(False, None, timings)
+                self.track_id += 1            # a new person (or the same, started afresh)
+                fit = self._start(frame, h)
             self._missing = 0
-            fit = self._start(frame, h)
         else:
             if self._missing >= cfg.lost_after_frames:
-                self.state = "lost"
+                self._lose()
                 return self.update(cloud, person_height_m)
             self._missing = 0
             if self.theta_prev is not None:
@@ -757,6 +864,10 @@ class Tracker:
                     self._poor = 0
                     fit = self._start(frame, h)
                     self.theta = fit.theta
+        if self.state == "tracking" and not partial and self._good(fit):
+            self._last_good = (fit.theta.copy(), frame.points_floor_m[:, :2].mean(axis=0),
+                               None if self.anchors is None else self.anchors.copy(),
+                               self._held, self._bar)
         # divergence
         if (fit.mean_abs_residual_m > cfg.diverged_residual_m + self._extra_resid_m
                 or fit.inlier_fraction < cfg.diverged_inlier_fraction):
@@ -764,10 +875,14 @@ class Tracker:
         else:
             self._bad = 0
         if self._bad >= cfg.diverged_frames:
-            self.state = "lost"
+            self._lose()
             self._bad = 0
             timings["total"] = (time.perf_counter() - t0) * 1e3
             return self._result(False, None, timings, fit)
-        skel = self._skeleton(fit, frame)
-        timings["total"] = (time.perf_counter() - t0) * 1e3
-        return self._result(True, skel, timings, fit)
+        t3 = time.perf_counter()
+        conf = self._confidence(fit)
+        skel = self._skeleton(fit, frame, conf)
+        t4 = time.perf_counter()
+        timings["confidence"] = (t4 - t3) * 1e3
+        timings["total"] = (t4 - t0) * 1e3
+        return self._result(True, skel, timings, fit, conf)

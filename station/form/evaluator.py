@@ -11,6 +11,14 @@ Per frame: One-Euro smoothing (station.form.smoothing) → the rep state machine
 onset) → finished reps judged by the profile's rules (station.form.rules) → the cue policy
 (station.form.cues) → a CoachState snapshot.
 
+Confidence: `update` also takes the fitter's per-angle confidence (0..1, station.fit.confidence)
+and, from the pipeline, why the view is poor (a notice key). A rule's live cue fires only while
+the angles it reads are confident; a finished rep is judged by a rule only when those angles
+were confident over the rule's window (ConfidenceGate), else the label goes to the verdict's
+`not_judged`, and a rep with no fault seen and any rule not judged is "not judged", never
+clean. While the coaching angles are not confident the state carries a notice that says
+plainly what would help ("face the mirror", "step back into the zone").
+
 Sets: a set starts with its first rep and ends after SetTiming.rest_s without a rep, or when
 the lifter leaves (not tracked for leave_s); its SetSummary is then shown for summary_s
 (config [sets]).
@@ -19,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,6 +36,7 @@ from station.form.cues import CuePolicy, CueTiming
 from station.form.reps import BOTTOM_TOL_DEG, RepDetector, RepTrace, series_of
 from station.form.rules import Live, Rule, SquatRecognition, judge, rep_metrics, rules_from_profile
 from station.form.smoothing import AngleSmoother
+from station.form.texts import notice_text
 from station.model import CoachState, RepVerdict, SetSummary
 
 IDLE_AFTER_S = 1.0
@@ -44,6 +53,88 @@ class SetTiming:
     @staticmethod
     def from_config(sets) -> "SetTiming":
         return SetTiming(float(sets.rest_s), float(sets.leave_s), float(sets.summary_s))
+
+
+@dataclass(frozen=True)
+class ConfidenceGate:
+    """When the angles are confident enough to judge with (station.fit.confidence gives 0..1).
+
+    min_confidence: an angle group counts as confident in a frame at or above this;
+    min_fraction: a rule is judged on a rep only when its angle groups are confident in at
+    least this share of the frames of the rule's window (RULE_NEEDS);
+    notice_after_s / notice_hold_s: a notice shows once the coaching angles have been unsure
+    this long, and stays up at least this long (no flicker).
+    """
+
+    min_confidence: float = 0.4
+    min_fraction: float = 0.8
+    notice_after_s: float = 0.3
+    notice_hold_s: float = 1.5
+
+
+# what each rule reads: the angle groups (hip and knee are the means of left and right) and
+# the frames of the rep where it reads them (RepTrace indices)
+_GROUPS = ("hip", "knee", "spine", "shift", "trunk")
+RULE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "rounded_back": (("spine",), "rep"),
+    "knee_dominant": (("hip", "knee"), "bottom"),
+    "incomplete_lockout": (("hip",), "top"),
+    "overextension": (("hip", "spine"), "top"),
+    "hip_shift": (("shift",), "rep"),
+    "too_fast": (("hip",), "eccentric"),
+    "hips_shoot_up": (("hip", "knee"), "concentric"),
+}
+_DEFAULT_NEEDS = (("hip", "knee", "spine"), "rep")
+_COACHING_GROUPS = ("hip", "knee", "spine")
+BOTTOM_WINDOW_S = 0.2
+
+
+def _group_confidence(angles: dict | None, conf: dict | None) -> tuple[float, ...]:
+    """(hip, knee, spine, shift, trunk) confidence of one frame: 0 when not tracked, 1 when
+    tracked without a confidence (truth angles, a caller that has none)."""
+    if angles is None:
+        return (0.0,) * len(_GROUPS)
+    if conf is None:
+        return (1.0,) * len(_GROUPS)
+    g = conf.get
+    return (0.5 * (g("hip_flexion_l", 0.0) + g("hip_flexion_r", 0.0)),
+            0.5 * (g("knee_flexion_l", 0.0) + g("knee_flexion_r", 0.0)),
+            g("spine_flexion", 0.0), g("pelvis_lateral_shift", 0.0), g("trunk_inclination", 0.0))
+
+
+def rule_window(tr: RepTrace, window: str) -> slice:
+    """The frames of a rep where a rule reads its angles (RULE_NEEDS)."""
+    if window == "bottom":
+        t_b = tr.t[tr.bottom]
+        idx = np.nonzero(np.abs(tr.t - t_b) <= BOTTOM_WINDOW_S + 1e-9)[0]
+        return slice(int(idx[0]), int(idx[-1]) + 1) if len(idx) else slice(tr.bottom, tr.bottom + 1)
+    if window == "top":
+        return tr.top_window()
+    if window == "eccentric":
+        if tr.start_position == "bottom":
+            return slice(tr.top, tr.end + 1)
+        return slice(tr.start, tr.bottom + 1)
+    if window == "concentric":
+        return slice(tr.bottom, max(tr.top, tr.bottom) + 1)
+    return slice(tr.start, tr.end + 1)
+
+
+def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tuple[Rule, ...],
+                 gate: ConfidenceGate) -> RepVerdict:
+    """The verdict with every rule whose angles were not confident over its window moved from
+    judged to `not_judged` (a fault it found is dropped: the coach does not call a fault it
+    could not see). group_conf: (len(tr.t), len(_GROUPS)) per frame of the trace."""
+    faults, unjudged = [], []
+    for rule in rules:
+        groups, window = RULE_NEEDS.get(rule.name, _DEFAULT_NEEDS)
+        w = rule_window(tr, window)
+        c = group_conf[w][:, [_GROUPS.index(g) for g in groups]]
+        ok = len(c) > 0 and float(np.mean(np.all(c >= gate.min_confidence, axis=1))) >= gate.min_fraction
+        if not ok:
+            unjudged.append(rule.name)
+        elif rule.name in v.faults:
+            faults.append(rule.name)
+    return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
 
 
 # muscle activation by phase: (drive, isometric, brace)
@@ -87,19 +178,28 @@ def summarize_set(reps: list[RepVerdict], start_t: float, end_t: float) -> SetSu
     con = [r.metrics["concentric_s"] for r in reps]
     patterns = Counter(r.pattern for r in reps)
     return SetSummary(
-        reps=len(reps), clean_reps=sum(1 for r in reps if not r.faults and r.pattern == "hinge"),
+        reps=len(reps), clean_reps=sum(1 for r in reps if r.verdict == "clean" and r.pattern == "hinge"),
         most_frequent_fault=counts.most_common(1)[0][0] if counts else None,
         fault_counts=dict(counts),
         mean_eccentric_s=float(np.mean(ecc)) if ecc else None,
         mean_concentric_s=float(np.mean(con)) if con else None,
         pattern="squat" if patterns.get("squat", 0) > patterns.get("hinge", 0) else "hinge",
-        start_t=start_t, end_t=end_t)
+        start_t=start_t, end_t=end_t,
+        not_judged_reps=sum(1 for r in reps if r.verdict == "not judged"))
 
 
 class FormEvaluator:
     def __init__(self, profile: ExerciseProfile, timing: CueTiming | None = None,
-                 smooth: bool = True, sets: SetTiming | None = None):
+                 smooth: bool = True, sets: SetTiming | None = None,
+                 gate: ConfidenceGate | None = None):
         self.profile = profile
+        self.gate = gate or ConfidenceGate()
+        self._conf_t: list[float] = []          # per frame: t and (hip, knee, spine, shift, trunk)
+        self._conf_v: list[tuple[float, ...]] = []
+        self._conf_now = (0.0,) * len(_GROUPS)   # the last few frames' minimum
+        self._unsure_since: float | None = None
+        self._notice: str | None = None
+        self._notice_until = -math.inf
         self.set_timing = sets or SetTiming()
         self.exercise = profile.name
         self.rules = rules_from_profile(profile)
@@ -126,16 +226,26 @@ class FormEvaluator:
         self.keep_states = False
 
     @classmethod
-    def from_config(cls, cfg: StationConfig, exercise: str | None = None) -> "FormEvaluator":
+    def from_config(cls, cfg: StationConfig, exercise: str | None = None,
+                    profile: ExerciseProfile | None = None) -> "FormEvaluator":
         """The evaluator a station runs: the named (or default) profile from the station's
-        profiles folder with its strictness, and the station's cue and set timing."""
+        profiles folder (or `profile`, already loaded, as written) with its strictness, and
+        the station's cue and set timing."""
         name = exercise or cfg.exercise.default
-        profile = load_exercise(name, cfg.exercise.profiles_dir).with_strictness(cfg.exercise.strictness)
+        if profile is None:
+            profile = load_exercise(name, cfg.exercise.profiles_dir)
+        profile = profile.with_strictness(cfg.exercise.strictness)
         return cls(profile, CueTiming.from_config(cfg.cues), sets=SetTiming.from_config(cfg.sets))
 
     # ------------------------------------------------------------------------------------
-    def update(self, t_s: float, angles: dict[str, float] | None) -> CoachState:
+    def update(self, t_s: float, angles: dict[str, float] | None,
+               angle_confidence: dict[str, float] | None = None,
+               notice: str | None = None) -> CoachState:
+        """One frame. angles: contract angles (None: not tracked); angle_confidence: the
+        fitter's 0..1 per angle (None: fully confident, e.g. truth angles); notice: the
+        pipeline's reason the view is poor ("face_mirror", "step_back", ...), if any."""
         self._t = t_s
+        self._record_confidence(t_s, angles, angle_confidence)
         sm = self.smoother.update(t_s, angles) if self.smoother is not None else angles
         if sm is not None:
             self._last_tracked_t = t_s
@@ -147,6 +257,7 @@ class FormEvaluator:
             self._rep_finished(t_s, tr)
         self._sets(t_s, st)
         cue = self.cues.step(t_s, st.phase)
+        self._update_notice(t_s, vals is not None, notice)
         state = self._state(t_s, st, vals, cue)
         if self.keep_states:
             self.states.append(state)
@@ -158,6 +269,57 @@ class FormEvaluator:
             self._rep_finished(self._t, tr)
         self._close_set(self._t)
         return self.reps
+
+    # -- confidence ------------------------------------------------------------------------
+    def _record_confidence(self, t: float, angles, conf) -> None:
+        g = _group_confidence(angles, conf)
+        self._conf_t.append(t)
+        self._conf_v.append(g)
+        # the live gate: the smallest over the last three frames (one good frame in a poor
+        # stretch is no reason to cue)
+        recent = self._conf_v[-3:]
+        self._conf_now = tuple(min(v[k] for v in recent) for k in range(len(_GROUPS)))
+        if len(self._conf_t) > 6000:            # a rep and its window are far shorter
+            del self._conf_t[:3000], self._conf_v[:3000]
+
+    def _confident(self, groups: tuple[str, ...]) -> bool:
+        return all(self._conf_now[_GROUPS.index(g)] >= self.gate.min_confidence for g in groups)
+
+    def _trace_confidence(self, tr: RepTrace) -> np.ndarray:
+        """(len(tr.t), len(_GROUPS)): each trace frame's confidence (0 where none recorded:
+        a gap the detector interpolated)."""
+        ct = np.asarray(self._conf_t)
+        cv = np.asarray(self._conf_v, dtype=np.float64).reshape(-1, len(_GROUPS))
+        out = np.zeros((len(tr.t), len(_GROUPS)))
+        if len(ct) == 0:
+            return out
+        j = np.clip(np.searchsorted(ct, tr.t), 0, len(ct) - 1)
+        hit = np.abs(ct[j] - tr.t) < 1e-6
+        out[hit] = cv[j[hit]]
+        return out
+
+    def _update_notice(self, t: float, tracked: bool, notice: str | None) -> None:
+        """The notice on screen: the pipeline's reason while nobody is tracked; while
+        tracked, shown only when the coaching angles have been unsure for notice_after_s."""
+        g = self.gate
+        if not tracked:
+            self._unsure_since = None
+            want = notice
+        else:
+            unsure = not self._confident(_COACHING_GROUPS)
+            if unsure and self._unsure_since is None:
+                self._unsure_since = t
+            elif not unsure:
+                self._unsure_since = None
+            want = ((notice or "cannot_see")
+                    if self._unsure_since is not None and t - self._unsure_since >= g.notice_after_s
+                    else None)
+        if want is not None:
+            if want != self._notice:
+                self._notice = want
+            self._notice_until = t + g.notice_hold_s
+        elif t >= self._notice_until:
+            self._notice = None
 
     # ------------------------------------------------------------------------------------
     def _velocity(self, t: float, hip: float) -> float:
@@ -235,6 +397,9 @@ class FormEvaluator:
         for rule in self.rules:
             if rule.name in lv.fired:
                 continue
+            # a cue only from angles the fitter is sure of
+            if not self._confident(RULE_NEEDS.get(rule.name, _DEFAULT_NEEDS)[0]):
+                continue
             if rule.onset(live):
                 if rule.name == "knee_dominant":
                     if lv.squat:
@@ -247,7 +412,8 @@ class FormEvaluator:
                 self.cues.fault_onset(t, rule, lv.rep_id)
 
     def _rep_finished(self, t: float, tr: RepTrace) -> None:
-        v = verdict_of(tr, self.rules, self.squat)
+        v = gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self._trace_confidence(tr),
+                         self.rules, self.gate)
         self.reps.append(v)
         self.traces.append(tr)
         if self._set_start is None:
@@ -255,7 +421,9 @@ class FormEvaluator:
         self._set_reps.append(v)
         self._summary = None
         self.cues.clear_reminders()
-        self.cues.rep_done(t, v.faults, v.pattern, self.rules_by_name, self.squat_priority)
+        if v.verdict == "not judged" and v.pattern == "hinge":
+            return        # no praise and no reminder for a rep the coach could not see
+        self.cues.rep_done(t, v.faults, v.pattern, self.rules_by_name, self.squat_priority, start_t=v.start_t)
 
     def _sets(self, t: float, st) -> None:
         if not self._set_reps:
@@ -307,18 +475,23 @@ class FormEvaluator:
         return CoachState(t_s=t, exercise=self.exercise, screen=screen, phase=st.phase,
                           rep_count=self._summary.reps if screen == "summary" else len(self._set_reps), cue=cue, hinge_ratio=hinge_ratio,
                           depth_fraction=depth, last_rep=self.reps[-1] if self.reps else None,
-                          set_summary=self._summary if screen == "summary" else None, muscles=muscles)
+                          set_summary=self._summary if screen == "summary" else None, muscles=muscles,
+                          notice=self._notice,
+                          notice_text=None if self._notice is None else notice_text(self._notice))
 
 
 def evaluate_trace(profile: ExerciseProfile, times_s: np.ndarray, angles: dict[str, np.ndarray],
                    valid: np.ndarray | None = None, timing: CueTiming | None = None,
-                   keep_states: bool = False, smooth: bool = True) -> FormEvaluator:
-    """Run the evaluator over whole angle traces ({angle: (n,)}; valid (n,) False = not tracked)."""
+                   keep_states: bool = False, smooth: bool = True,
+                   confidence: dict[str, np.ndarray] | None = None) -> FormEvaluator:
+    """Run the evaluator over whole angle traces ({angle: (n,)}; valid (n,) False = not
+    tracked; confidence {angle: (n,)} 0..1, None = fully confident)."""
     ev = FormEvaluator(profile, timing, smooth=smooth)
     ev.keep_states = keep_states
     keys = list(angles)
     for i in range(len(times_s)):
         ok = valid is None or bool(valid[i])
-        ev.update(float(times_s[i]), {k: float(angles[k][i]) for k in keys} if ok else None)
+        conf = None if confidence is None else {k: float(v[i]) for k, v in confidence.items()}
+        ev.update(float(times_s[i]), {k: float(angles[k][i]) for k in keys} if ok else None, conf)
     ev.finish()
     return ev

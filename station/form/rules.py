@@ -102,8 +102,11 @@ class KneeDominant(Rule):
         if live.knee > self.max_knee_flexion_deg:
             return True
         r = self.min_hip_to_knee_ratio
-        # the ratio only means something once the hips are well into the hinge
-        return r is not None and live.knee > 8.0 and live.hip > 30.0 and live.hip < r * live.knee
+        # the ratio is the rule's verdict at the bottom: judged live only once the bottom is
+        # reached (on the way down it swings with the fit's knee noise, and a cue the verdict
+        # then contradicts is worse than none)
+        return r is not None and live.bottom_reached and live.knee > 8.0 and live.hip > 30.0 \
+            and live.hip_at_bottom < r * live.knee_at_bottom
 
 
 @dataclass(frozen=True)

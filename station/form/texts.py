@@ -26,6 +26,14 @@ TEXTS_EN: dict[str, str] = {
     "good_rep": "Good rep!",
     "good_rep_keep_going": "Nice hinge — keep it up",
     "set_done": "Set done",
+    # a fault of the last rep fixed on this one ("better.<fault label>")
+    "better.rounded_back": "Back flat: better",
+    "better.knee_dominant": "Hips back: better",
+    "better.incomplete_lockout": "Tall finish: better",
+    "better.overextension": "No lean-back: better",
+    "better.hip_shift": "Hips square: better",
+    "better.too_fast": "Controlled lowering: better",
+    "better.hips_shoot_up": "Chest and hips together: better",
 }
 
 
@@ -41,3 +49,18 @@ def missing_texts(profile) -> list[str]:
     """Cue keys of a profile's rules with no text of their own."""
     return sorted({getattr(profile.rules, n).cue for n in type(profile.rules).model_fields
                    if getattr(profile.rules, n).cue not in TEXTS_EN})
+
+
+# What the coach tells a lifter it cannot see well enough to judge (CoachState.notice): plain
+# words about what would help, never about form.
+NOTICE_TEXTS_EN: dict[str, str] = {
+    "face_mirror": "Face the mirror so I can see your back",
+    "step_back": "Step back into the zone",
+    "step_to_centre": "Step to the middle of the zone",
+    "stand_tall_to_start": "Stand tall facing the mirror to start",
+    "cannot_see": "I can't see you clearly — stand in the zone, facing the mirror",
+}
+
+
+def notice_text(key: str, language: str = "en") -> str:
+    return NOTICE_TEXTS_EN.get(key) or cue_text(key, language)

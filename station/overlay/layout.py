@@ -29,6 +29,7 @@ from station.model import SKELETON_INDEX, CoachState, Cue
 from station.overlay import figures
 
 FADE_S = 0.15
+SCREEN_FADE_FROM = 0.6
 LAST_REP_SHOW_S = 4.0
 REF_W, REF_H = 1080, 1920
 
@@ -46,7 +47,9 @@ ROLE_RGB: dict[str, Rgb] = {"drive": (255, 110, 40), "hold": (255, 215, 0), "bra
 ROLE_TITLE: dict[str, str] = {"drive": "DRIVE", "hold": "HOLD", "brace": "BRACE"}
 DEFAULT_ROLES: dict[str, str] = {"glutes": "drive", "hamstrings": "drive", "erectors": "hold",
                                  "abs": "brace", "lats": "brace"}
-CUE_RGB: dict[str, Rgb] = {"fault": AMBER, "praise": GREEN, "info": WHITE}
+CUE_RGB: dict[str, Rgb] = {"fault": AMBER, "reminder": (255, 215, 140), "praise": GREEN, "info": WHITE}
+# A small label above a cue that is not a live correction, so the lifter knows what it is about.
+CUE_LABEL: dict[str, str] = {"reminder": "NEXT REP", "better": "BETTER THAN LAST REP"}
 PHASE_TEXT: dict[str, str] = {"standing": "READY", "lowering": "LOWERING", "bottom": "BOTTOM",
                               "rising": "DRIVE UP", "lockout": "LOCKOUT"}
 PHASE_RGB: dict[str, Rgb] = {"standing": WHITE, "lowering": CYAN, "bottom": CYAN,
@@ -175,6 +178,7 @@ class Health:
     config_error: str | None = None
     config_fatal: bool = False
     config_path: str | None = None
+    calibration_notice: str | None = None   # e.g. "the camera has moved: recalibrate (...)"
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,9 @@ class Calibration:
     zone_centre_m: tuple[float, float]       # (x, y) floor frame
     zone_size_m: tuple[float, float]         # (width across, depth towards the mirror)
     person_floor_m: tuple[float, float] | None = None
+    background_fraction: float | None = None  # `station calibrate`: share of the view learned
+    result: str | None = None                 # `station calibrate`: saved, or why refused
+    result_ok: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -272,24 +279,35 @@ def _dim(rgb: Rgb, a: float) -> Rgb:
     return (int(round(rgb[0] * a)), int(round(rgb[1] * a)), int(round(rgb[2] * a)))
 
 
+# Advance widths of pygame's default font (freesansbold.ttf) per pixel of type size, measured
+# with pygame.font.Font(None, 200).size(ch) / 200 (pure data: layout never imports pygame).
+_ADVANCE: dict[str, float] = {
+    ' ': 0.19, '!': 0.23, '"': 0.325, '#': 0.38, '$': 0.38, '%': 0.61, '&': 0.495, "'": 0.165, '(': 0.23,
+    ')': 0.23, '*': 0.265, '+': 0.4, ',': 0.19, '-': 0.23, '.': 0.19, '/': 0.19, ':': 0.23, ';': 0.23,
+    '<': 0.4, '=': 0.4, '>': 0.4, '?': 0.42, '@': 0.67, 'A': 0.495, 'B': 0.495, 'C': 0.495, 'D': 0.495,
+    'E': 0.455, 'F': 0.42, 'G': 0.535, 'H': 0.495, 'I': 0.19, 'J': 0.38, 'K': 0.495, 'L': 0.42, 'M': 0.57,
+    'N': 0.495, 'O': 0.535, 'P': 0.455, 'Q': 0.535, 'R': 0.495, 'S': 0.455, 'T': 0.42, 'U': 0.495,
+    'V': 0.455, 'W': 0.645, 'X': 0.455, 'Y': 0.455, 'Z': 0.42, '[': 0.23, '\\': 0.21, ']': 0.23, '^': 0.4,
+    '_': 0.42, '`': 0.23, 'a': 0.38, 'b': 0.42, 'c': 0.38, 'd': 0.42, 'e': 0.38, 'f': 0.23, 'g': 0.42,
+    'h': 0.42, 'i': 0.19, 'j': 0.19, 'k': 0.38, 'l': 0.19, 'm': 0.61, 'n': 0.42, 'o': 0.42, 'p': 0.42,
+    'q': 0.42, 'r': 0.265, 's': 0.38, 't': 0.23, 'u': 0.42, 'v': 0.38, 'w': 0.535, 'x': 0.38, 'y': 0.38,
+    'z': 0.345, '{': 0.265, '|': 0.19, '}': 0.265, '~': 0.4, '\u2014': 0.695, '\u00b0': 0.415,
+    '\u2019': 0.19, '\u201c': 0.345, '\u201d': 0.345, '\u00b7': 0.19, '\u2026': 0.685, '\u2013': 0.395,
+    **{d: 0.38 for d in "0123456789"},
+}
+_WIDTH_MARGIN = 1.04          # rounding and kerning: never under-estimate
+
+
 def estimate_width_px(text: str, size_px: float) -> float:
-    """A generous estimate of a line's width in pygame's default font (freesansbold)."""
-    w = 0.0
-    for ch in text:
-        if ch.isupper() or ch.isdigit() or ch in "mwMW%":
-            w += 0.50 if ch not in "MW%m" else 0.62
-        elif ch in "iljtf.,:;'!| ":
-            w += 0.22
-        else:
-            w += 0.40
-    return w * size_px
+    """A line's width in pygame's default font at `size_px` (from its advance widths, a few
+    per cent generous, so text laid out to fit is never shrunk by the screen)."""
+    return _WIDTH_MARGIN * size_px * sum(_ADVANCE.get(ch, 0.645) for ch in text)
 
 
-def wrap(text: str, size_px: float, width_px: float, max_lines: int = 3) -> list[str]:
-    words = text.split()
+def _wrap_words(text: str, size_px: float, width_px: float) -> list[str]:
     lines: list[str] = []
     cur = ""
-    for word in words:
+    for word in text.split():
         trial = f"{cur} {word}".strip()
         if cur and estimate_width_px(trial, size_px) > width_px:
             lines.append(cur)
@@ -298,9 +316,25 @@ def wrap(text: str, size_px: float, width_px: float, max_lines: int = 3) -> list
             cur = trial
     if cur:
         lines.append(cur)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines - 1] + [" ".join(lines[max_lines - 1:])]
     return lines
+
+
+def fit_paragraph(text: str, size_px: float, width_px: float, max_lines: int = 3,
+                  min_size_px: float = 24.0) -> tuple[float, list[str]]:
+    """(size, lines): `text` wrapped at one type size, the largest up to size_px at which it
+    fits max_lines lines of width_px (every line, every word; never a line in another size)."""
+    size = float(size_px)
+    while True:
+        lines = _wrap_words(text, size, width_px)
+        fits = len(lines) <= max_lines and all(estimate_width_px(ln, size) <= width_px for ln in lines)
+        if fits or size <= min_size_px:
+            return size, lines[:max_lines] if not fits else lines
+        size = max(min_size_px, size * 0.94)
+
+
+def wrap(text: str, size_px: float, width_px: float, max_lines: int = 3) -> list[str]:
+    """The lines of fit_paragraph (at the size it chose)."""
+    return fit_paragraph(text, size_px, width_px, max_lines)[1]
 
 
 class _Canvas:
@@ -328,8 +362,9 @@ class _Canvas:
 
     def paragraph(self, s: str, b: Box, size: float, rgb: Rgb, align="center", tag="", a=1.0,
                   max_lines: int = 3, line_h: float = 1.05) -> float:
-        """Wrapped text from the top of box b; returns the reference height used."""
-        lines = wrap(s, size, b[2], max_lines)
+        """Wrapped text from the top of box b, every line at one size (the largest that fits
+        max_lines lines); returns the reference height used."""
+        size, lines = fit_paragraph(s, size, b[2], max_lines)
         lh = size * line_h * 0.72
         for i, line in enumerate(lines):
             self.text(line, (b[0], b[1] + i * lh, b[2], lh), size, rgb, align, "middle", tag, a)
@@ -406,6 +441,26 @@ def _figure(c: _Canvas, box: Box, view_name: str, activation: dict[str, float], 
         c.polygon(figures.to_box(part.points, rb), ROLE_RGB[role], 0, f"{tag}.{part.muscle}", a, ref=False)
 
 
+SHORT_MUSCLE: dict[str, str] = {"glutes": "glutes", "hamstrings": "hamstrings", "erectors": "back",
+                                "abs": "abs", "lats": "lats"}
+
+
+def _figure_label(c: _Canvas, box: Box, roles: dict[str, str], which: tuple[str, ...], tag: str) -> None:
+    """The names of the muscles a figure lights, in their role colours: what the hinge works."""
+    names = [(SHORT_MUSCLE[m], roles[m]) for m in figures.MUSCLES if roles.get(m) in which]
+    x, y, w, h = box
+    row_h = h / 2
+    drive = [n for n, r in names if r == "drive"]
+    other = [(n, r) for n, r in names if r != "drive"]
+    rows = []
+    if drive:
+        rows.append((", ".join(drive), ROLE_RGB["drive"]))
+    if other:
+        rows.append((", ".join(n for n, _ in other), ROLE_RGB[other[0][1]]))
+    for i, (text, rgb) in enumerate(rows[:2]):
+        c.text(text, (x, y + i * row_h, w, row_h), 34, rgb, tag=tag)
+
+
 def _roles(view: View) -> dict[str, str]:
     out = {}
     for m, r in view.muscle_roles.items():
@@ -432,6 +487,13 @@ def _check(c: _Canvas, centre: Point, ok: bool | None, tag: str) -> None:
 
 def _staff_notice(c: _Canvas, view: View) -> None:
     err = view.health.config_error
+    moved = view.health.calibration_notice
+    if moved and not (err and not view.health.config_fatal):
+        first, _, rest = moved.partition(" (")
+        c.rect((0, 1868, 1080, 52), (0, 0, 0), tag="backing")
+        c.text(f"STAFF: {first}", (10, 1872, 1060, 24), 26, AMBER, tag="staff_notice")
+        if rest:
+            c.text("(" + rest, (10, 1896, 1060, 22), 22, AMBER, tag="staff_notice")
     if err and not view.health.config_fatal:
         first = err.strip().splitlines()[0]
         if len(first) > 90:
@@ -490,7 +552,9 @@ def _zone_diagram(c: _Canvas, box: Box, zone_size_m: tuple[float, float], offset
     zx0, zy0 = cx - zw * scale / 2, cy - zd * scale / 2
     ok = in_zone
     c.rect((zx0, zy0, zw * scale, zd * scale), GREEN if ok else WHITE, width=6, radius=8, tag=tag)
-    # feet marks in the zone's centre
+    # the good spot (where "Good spot: stay here" is said) and the feet marks at its centre
+    gw, gd = 2 * GOOD_SPOT_FRACTION * zw * scale, 2 * GOOD_SPOT_FRACTION * zd * scale
+    c.rect((cx - gw / 2, cy - gd / 2, gw, gd), GREEN if ok else DIM, width=3, radius=12, tag=tag + ".spot")
     for sx in (-1, 1):
         c.rect((cx + sx * 0.12 * scale - 12, cy - 28, 24, 56), DIM, radius=10, tag=tag)
     if offset_m is not None:
@@ -502,11 +566,14 @@ def _zone_diagram(c: _Canvas, box: Box, zone_size_m: tuple[float, float], offset
         c.text("YOU", (px + 36, py - 25, 120, 50), 44, GREEN if ok else AMBER, align="left", tag=tag + ".person")
 
 
+GOOD_SPOT_FRACTION = 0.2   # within this fraction of the zone's size of its centre: a good spot
+
+
 def _position_hint(p: Presence | None, zone_size_m: tuple[float, float]) -> str:
     if p is None or p.offset_m is None:
         return "Step onto the marked zone in front of the mirror"
     dx, dy = p.offset_m
-    if p.in_zone and abs(dy) < 0.35 * zone_size_m[1] and abs(dx) < 0.35 * zone_size_m[0]:
+    if p.in_zone and abs(dy) < GOOD_SPOT_FRACTION * zone_size_m[1] and abs(dx) < GOOD_SPOT_FRACTION * zone_size_m[0]:
         return "Good spot: stay here"
     if abs(dy) >= abs(dx):
         return f"Step {'closer' if dy > 0 else 'back'} {min(abs(dy), 9.9) * 100:.0f} cm"
@@ -602,7 +669,7 @@ def _cue_alpha(view: View) -> tuple[Cue | None, float]:
 def _backing(c: _Canvas, text: str, b: Box, size: float, max_lines: int) -> None:
     """Black behind where a paragraph will be: cuts the skeleton lines so text stays legible
     (black is invisible on the mirror, so the reflection still shows through)."""
-    lines = wrap(text, size, b[2], max_lines)
+    size, lines = fit_paragraph(text, size, b[2], max_lines)
     lh = size * 1.05 * 0.72
     for i, line in enumerate(lines):
         w = min(b[2], estimate_width_px(line, size)) + 30
@@ -613,6 +680,10 @@ def _cue(c: _Canvas, cue: Cue | None, alpha: float) -> None:
     if cue is None or alpha <= 0.0:
         return
     box = (30, 1655, 1020, 215)
+    label = CUE_LABEL.get("better" if cue.key.startswith("better.") else cue.kind)
+    if label:
+        c.rect((340, 1596, 400, 56), (0, 0, 0), tag="backing")
+        c.text(label, (40, 1600, 1000, 50), 44, GREY, tag="cue_label", a=alpha)
     _backing(c, cue.text, box, 140, 2)
     c.paragraph(cue.text, box, 140, CUE_RGB.get(cue.kind, WHITE), tag="cue", a=alpha, max_lines=2)
 
@@ -640,7 +711,12 @@ def _live(c: _Canvas, view: View) -> None:
         roles = _roles(view)
         _figure(c, (855, 210, 190, 430), "back", st.muscles, roles, "muscles_back")
         _figure(c, (30, 420, 170, 400), "front", st.muscles, roles, "muscles_front")
-    _hinge_meter(c, st.hinge_ratio if st else None)
+        _figure_label(c, (830, 640, 240, 60), roles, ("drive", "hold"), "muscles_back.label")
+        _figure_label(c, (10, 820, 220, 60), roles, ("brace",), "muscles_front.label")
+    # the meter reads the hinge of a rep in progress: standing still, knee and hip flexion are
+    # a few degrees of noise and their ratio means nothing
+    in_rep = st is not None and st.phase in ("lowering", "bottom", "rising")
+    _hinge_meter(c, st.hinge_ratio if in_rep else None)
     _cue(c, cue, cue_alpha)
 
 
@@ -689,7 +765,8 @@ def _calibration(c: _Canvas, view: View) -> None:
         c.paragraph("No measurement yet: waiting for the camera.", (60, 400, 960, 200), 72, AMBER, tag="status")
         return
     rows = []
-    rows.append(("Floor", "found" if cal.floor_found else "looking...", cal.floor_found))
+    rows.append(("Floor", "found" if cal.floor_found else ("not seen" if cal.result else "looking..."),
+                 cal.floor_found))
     if cal.camera_height_m is not None:
         dh = cal.camera_height_m - cal.expected_height_m
         rows.append(("Camera height", f"{cal.camera_height_m:.2f} m (set {cal.expected_height_m:.2f})", abs(dh) <= 0.05))
@@ -700,6 +777,9 @@ def _calibration(c: _Canvas, view: View) -> None:
         rows.append(("Camera pitch", f"{cal.camera_pitch_deg:.1f}° (set {cal.expected_pitch_deg:.1f}°)", abs(dp) <= 3.0))
     else:
         rows.append(("Camera pitch", "-", None))
+    if cal.background_fraction is not None:
+        rows.append(("Empty scene", f"learned over {100 * cal.background_fraction:.0f}% of the view",
+                     cal.background_fraction >= 0.5))
     zx, zy = cal.zone_centre_m
     rows.append(("Zone", f"{zy:.1f} m out, {cal.zone_size_m[0]:.1f} x {cal.zone_size_m[1]:.1f} m", None))
     for i, (label, value, ok) in enumerate(rows):
@@ -711,7 +791,12 @@ def _calibration(c: _Canvas, view: View) -> None:
     offset = None
     if cal.person_floor_m is not None:
         offset = (cal.person_floor_m[0] - zx, cal.person_floor_m[1] - zy)
-    _zone_diagram(c, (240, 950, 600, 560), cal.zone_size_m, offset, "zone")
+    top = 320 + len(rows) * 150
+    _zone_diagram(c, (240, top, 600, 1540 - top), cal.zone_size_m, offset, "zone")
+    if cal.result is not None:
+        c.paragraph(cal.result, (60, 1560, 960, 300), 52, GREEN if cal.result_ok else AMBER,
+                    tag="advice", max_lines=5)
+        return
     problems = []
     if any(ok is False for _, _, ok in rows[1:3]):
         problems.append("Measured and configured camera differ: check camera.mount in the "
@@ -780,7 +865,10 @@ def layout(view: View, size_px: tuple[int, int]) -> list[Shape]:
     m = view.memory
     alpha = 1.0
     if m.screen == screen and math.isfinite(m.screen_since_s):
-        alpha = _clamp01((view.now_s - m.screen_since_s) / FADE_S)
+        # a new screen fades in from SCREEN_FADE_FROM, never from black (a black frame between
+        # the last rep and the set summary reads as a flash)
+        f = _clamp01((view.now_s - m.screen_since_s) / FADE_S)
+        alpha = SCREEN_FADE_FROM + (1.0 - SCREEN_FADE_FROM) * f
     c = _Canvas(size_px, alpha)
     _SCREENS[screen](c, view)
     if screen != "attention":

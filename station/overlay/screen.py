@@ -169,17 +169,84 @@ class Screen:
         return t_flip
 
     def save_png(self, path: str | Path, extra: np.ndarray | None = None) -> None:
-        """Write the surface as PNG; with `extra` (H, W, 3) uint8, side by side on its right."""
-        if extra is None:
-            self._pg.image.save(self.surface, str(path))
-            return
-        w, h = self.size_px
-        eh, ew = extra.shape[:2]
-        out = self._pg.Surface((w + ew, max(h, eh)))
-        out.fill((0, 0, 0))
-        out.blit(self.surface, (0, 0))
-        out.blit(self._pg.surfarray.make_surface(np.ascontiguousarray(extra.swapaxes(0, 1))), (w, 0))
-        self._pg.image.save(out, str(path))
+        """Write the surface as PNG; with `extra` (H, W, 3) uint8, side by side on its right.
+        Written beside `path` and renamed into place (station.fileio)."""
+        from station.fileio import StagedFile
+
+        out = self.surface
+        if extra is not None:
+            w, h = self.size_px
+            eh, ew = extra.shape[:2]
+            out = self._pg.Surface((w + ew, max(h, eh)))
+            out.fill((0, 0, 0))
+            out.blit(self.surface, (0, 0))
+            out.blit(self._pg.surfarray.make_surface(np.ascontiguousarray(extra.swapaxes(0, 1))), (w, 0))
+        staged = StagedFile(path)
+        with staged as tmp:
+            self._pg.image.save(out, str(tmp))
+            staged.commit()
 
     def close(self) -> None:
         self._pg.display.quit()
+
+
+def write_contact_sheet(paths: list, captions: list[str], out_path: str | Path, title: str = "",
+                        max_frames: int = 48, columns: int = 8, thumb_w: int = 180) -> Path:
+    """One PNG of a whole run: up to `max_frames` snapshots as thumbnails in time order, each
+    with its caption, chosen so every change of screen, phase, rep count or cue is kept first
+    (then evenly spaced frames fill the rest). Written via a temporary file and renamed."""
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    pygame.font.init()
+    paths = [Path(p) for p in paths]
+    captions = list(captions) + [""] * (len(paths) - len(captions))
+    n = len(paths)
+    if n == 0:
+        raise ValueError("no snapshots for a contact sheet")
+
+    def key(c: str) -> str:
+        return c.split("s  ", 1)[-1]
+
+    changes = [i for i in range(n) if i == 0 or key(captions[i]) != key(captions[i - 1])]
+    if len(changes) > max_frames:
+        keep = sorted(set(int(round(v)) for v in np.linspace(0, len(changes) - 1, max_frames)))
+        chosen = [changes[k] for k in keep]
+    else:
+        chosen = list(changes)
+        rest = [i for i in np.linspace(0, n - 1, max_frames).round().astype(int) if i not in chosen]
+        chosen = sorted(set(chosen + rest[:max_frames - len(chosen)]))
+    first = pygame.image.load(str(paths[chosen[0]]))
+    fw, fh = first.get_size()
+    th = int(round(thumb_w * fh / fw))
+    cap_h, head_h, pad = 44, 56 if title else 8, 8
+    rows = (len(chosen) + columns - 1) // columns
+    sheet = pygame.Surface((columns * (thumb_w + pad) + pad, head_h + rows * (th + cap_h + pad) + pad))
+    sheet.fill((24, 24, 24))
+    font = pygame.font.Font(None, 22)
+    if title:
+        sheet.blit(pygame.font.Font(None, 40).render(title, True, (230, 230, 230)), (pad, 14))
+    for k, i in enumerate(chosen):
+        r, c = divmod(k, columns)
+        x, y = pad + c * (thumb_w + pad), head_h + r * (th + cap_h + pad)
+        img = pygame.image.load(str(paths[i]))
+        sheet.blit(pygame.transform.smoothscale(img, (thumb_w, th)), (x, y))
+        pygame.draw.rect(sheet, (70, 70, 70), pygame.Rect(x - 1, y - 1, thumb_w + 2, th + 2), 1)
+        words, lines, cur = captions[i].split(), [], ""
+        for w in words:
+            trial = (cur + " " + w).strip()
+            if cur and font.size(trial)[0] > thumb_w:
+                lines.append(cur)
+                cur = w
+            else:
+                cur = trial
+        lines.append(cur)
+        for j, ln in enumerate(lines[:2]):
+            sheet.blit(font.render(ln, True, (220, 220, 220)), (x, y + th + 3 + j * 19))
+    out_path = Path(out_path)
+    tmp = out_path.with_name(out_path.name + ".tmp.png")
+    pygame.image.save(sheet, str(tmp))
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, out_path)
+    return out_path

@@ -126,6 +126,7 @@ class Segmenter:
         self._shape_in: tuple[int, int] | None = None
         self._intr_in: Intrinsics | None = None
         self.background: BackgroundModel | None = None
+        self._calibration = None   # (plane (4,), background depth, count, intrinsics) to start from
 
     # ---------------------------------------------------------------- state
 
@@ -166,6 +167,31 @@ class Segmenter:
         self._min_valid = max(1, math.ceil(self.params.min_valid_frac * f * f))
         self._prev_xy: tuple[float, float] | None = None
         self._prev_present = False
+        self._apply_calibration()
+
+    def use_calibration(self, floor: FloorPlane, background_depth_m: np.ndarray | None,
+                        background_count: np.ndarray | None, intrinsics: Intrinsics | None) -> None:
+        """Start from a stored calibration: its floor (then refined by the floor track) and,
+        when the stream's intrinsics and decimation match, its learned empty scene."""
+        from station.segment.floor import plane_array
+
+        self._calibration = (plane_array(floor), background_depth_m, background_count, intrinsics)
+        if self._shape_in is not None:
+            self._apply_calibration()
+
+    def _apply_calibration(self) -> None:
+        if self._calibration is None:
+            return
+        plane, bg_depth, bg_count, intr = self._calibration
+        self.floor_tracker.reset()
+        self.floor_tracker.plane = np.array(plane, np.float64)
+        self._exclude[:] = False
+        self._prev_xy, self._prev_present = None, False
+        self.background.reset()
+        if (bg_depth is not None and bg_count is not None and intr == self._intr_in
+                and bg_depth.shape == self.shape):
+            self.background.depth_m[:] = bg_depth
+            self.background.count[:] = bg_count
 
     def _prepare(self, frame: DepthFrame) -> np.ndarray:
         if (self._shape_in != frame.depth_raw_u16.shape or self._intr_in != frame.intrinsics):

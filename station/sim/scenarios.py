@@ -9,6 +9,13 @@ The library spans body sizes (1.5–2.0 m, slim to heavy), clothing, implements 
 kettlebell, dumbbells, none), camera mounts from chest height (1.0 m) to the top of a 2.1 m
 mirror, lifters facing the mirror or turned up to 45°, a second person walking behind,
 sensor noise levels, and motion from our scripts and from real motion capture (CMU).
+
+Two bodies wear the same motion: the capsule body (station.sim.body, built from the kind of
+primitives the fitter fits) and the skinned MakeHuman mesh (station.sim.mesh_body, a real
+human surface with its own rig). `Scenario.body` picks one; any library name with the suffix
+"@mesh" or "@capsule" is that scenario on that body (`get_scenario("rdl_clean@mesh")`).
+The mesh body's truth is its own rig's (see station.sim.mesh_body and
+docs/analysis-output.md, "Synthetic athletes").
 """
 from __future__ import annotations
 
@@ -21,26 +28,45 @@ from station.form.angles import contract_angles
 from station.frames import apply, floor_plane_from_T, invert
 from station.model import ANGLES, JOINTS, Intrinsics
 from station.sim import motion as mo
-from station.sim.body import BodyShape, body_primitives
+from station.sim.body import BodyShape, body_primitives, implement_primitives
 from station.sim.camera import CameraMount, aim_pitch_deg, d435_depth_intrinsics
-from station.sim.kinematics import Proportions
+from station.sim.kinematics import PoseParams, Proportions, pose_from_angles
+from station.sim import mesh_body as mb
 from station.sim.pose import N_SKELETON, SIM_INDEX
-from station.sim.render import LABEL_OTHER_PERSON, Primitives, Renderer
+from station.sim.render import LABEL_LIFTER, LABEL_OTHER_PERSON, Primitives, Renderer
 from station.sim.scene import SceneSpec, scene_primitives, typical_gym
 from station.sim.sensor import D435Noise, apply_d435_noise
 
 UP_FLOOR = np.array([0.0, 0.0, 1.0])
 TRUTH_SCHEMA = "station.analysis/1"
+BODIES: tuple[str, ...] = ("capsule", "mesh")
+SPLITS: tuple[str, ...] = ("dev", "holdout")
 
 
 @dataclass(frozen=True)
 class Athlete:
-    """Who lifts: body size and build, clothing, what they hold."""
+    """Who lifts: body size and build, clothing, what they hold.
+
+    build: 0 slim … 0.5 average … 1 heavy (the mesh body's weight macro).
+    sex, muscle: the mesh body's macros (0 female … 1 male; 0 min … 0.5 average … 1 max muscle);
+        the capsule body ignores them.
+    clothing: "tight", "loose", "tshirt" or "hoodie" (the capsule body has tight and loose:
+        tshirt and hoodie are loose there; the mesh body wears "loose" as a T-shirt).
+    """
 
     height_m: float = 1.75
     build: float = 0.5
     clothing: str = "tight"
     implement: str | None = "barbell"
+    sex: float = 1.0
+    muscle: float = 0.5
+
+    def capsule_shape(self) -> BodyShape:
+        return BodyShape(self.height_m, self.build, "tight" if self.clothing == "tight" else "loose")
+
+    def mesh_shape(self) -> "mb.MeshShape":
+        clothing = "tshirt" if self.clothing == "loose" else self.clothing
+        return mb.MeshShape(self.height_m, self.sex, self.muscle, self.build, clothing)
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,19 @@ class Scenario:
     fps: int = 30
     exercise: str = "rdl"
     tags: tuple[str, ...] = ()
+    body: str = "capsule"                   # "capsule" or "mesh" (see the module docstring)
+    split: str = "dev"                      # "holdout": never looked at while developing
+
+    def __post_init__(self) -> None:
+        if self.body not in BODIES:
+            raise ValueError(f"scenario {self.name}: body must be one of {BODIES}, got {self.body!r}")
+        if self.split not in SPLITS:
+            raise ValueError(f"scenario {self.name}: split must be one of {SPLITS}, got {self.split!r}")
+
+    def on_body(self, body: str) -> "Scenario":
+        """This scenario worn by another body, named NAME@BODY."""
+        base = self.name.split("@", 1)[0]
+        return replace(self, body=body, name=f"{base}@{body}")
 
     def mount(self) -> CameraMount:
         pitch = self.pitch_down_deg
@@ -174,7 +213,15 @@ SCENARIO_INDEX: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
 
 
 def get_scenario(name: str) -> Scenario:
-    """The library's scenario called `name` (ValueError listing the names otherwise)."""
+    """The library's scenario called `name` (ValueError listing the names otherwise).
+
+    NAME@mesh / NAME@capsule: that scenario worn by the mesh or the capsule body.
+    """
+    if "@" in name:
+        base, body = name.rsplit("@", 1)
+        if body not in BODIES:
+            raise ValueError(f"unknown body {body!r} in scenario {name!r}; choose from {BODIES}")
+        return get_scenario(base).on_body(body)
     try:
         return SCENARIO_INDEX[name]
     except KeyError:
@@ -189,9 +236,12 @@ def get_scenario(name: str) -> Scenario:
 class SyntheticTake:
     """A built scenario: per-frame truth and an on-demand depth renderer.
 
-    poses_floor_m: (n, len(SIM_POINTS), 3) of the lifter; walker_poses_floor_m likewise or None.
+    poses_floor_m: (n, len(SIM_POINTS), 3) of the lifter: the truth (for the mesh body its
+        rig's joint centres, not the sim skeleton that drove it); walker_poses_floor_m likewise or None.
     in_view: (n,) the lifter is in the lifting zone (the frames a tracker should track).
     reps: true reps (contract boundaries, pattern, rdl faults, metrics).
+    mesh, rig: the mesh body and its posed rig (body "mesh"), else None.
+    truth_spine_flexion_deg: (n,) the mesh body's spine truth (spine01 vs root), else None.
     """
 
     scenario: Scenario
@@ -206,8 +256,12 @@ class SyntheticTake:
     shape: BodyShape
     noise: D435Noise
     scene: SceneSpec
+    mesh: "mb.ShapedMesh | None" = None
+    rig: "mb.PosedRig | None" = None
+    truth_spine_flexion_deg: np.ndarray | None = None
     _renderer: Renderer | None = field(default=None, repr=False)
     _scene_prims: Primitives | None = field(default=None, repr=False)
+    _skin_buf: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_frames(self) -> int:
@@ -216,7 +270,10 @@ class SyntheticTake:
     @cached_property
     def truth_angles(self) -> dict[str, np.ndarray]:
         ang = contract_angles(self.poses_floor_m[:, :N_SKELETON], UP_FLOOR, self.spine_baseline_deg)
-        return {k: np.asarray(ang[k], np.float64) for k in ANGLES}
+        out = {k: np.asarray(ang[k], np.float64) for k in ANGLES}
+        if self.truth_spine_flexion_deg is not None:
+            out["spine_flexion"] = np.asarray(self.truth_spine_flexion_deg, np.float64)
+        return out
 
     @cached_property
     def skeleton_cam_m(self) -> np.ndarray:
@@ -229,8 +286,14 @@ class SyntheticTake:
             self._scene_prims = scene_primitives(self.scene)
         sc = self.scenario
         t = float(self.times_s[i])
-        parts = [self._scene_prims,
-                 body_primitives(self.poses_floor_m[i], self.shape, sc.athlete.implement, t, sc.seed)]
+        if self.mesh is not None:  # the surface is a mesh (render_ideal draws it); the implement is not
+            parts = [self._scene_prims]
+            if sc.athlete.implement is not None:
+                parts.append(implement_primitives(self.poses_floor_m[i], sc.athlete.implement,
+                                                  plates_per_side=self.shape.plates_per_side))
+        else:
+            parts = [self._scene_prims,
+                     body_primitives(self.poses_floor_m[i], self.shape, sc.athlete.implement, t, sc.seed)]
         if self.walker_poses_floor_m is not None:
             walker_shape = BodyShape(1.82, 0.6, "loose")
             parts.append(body_primitives(self.walker_poses_floor_m[i], walker_shape, None, t,
@@ -241,7 +304,21 @@ class SyntheticTake:
         """Noise-free depth (metres), primitive index and label images of frame i (views: copy to keep)."""
         if self._renderer is None:
             self._renderer = Renderer(self.intrinsics)
-        return self._renderer.render(self.primitives(i), self.T_floor_cam)
+        prims = self.primitives(i)
+        out = self._renderer.render(prims, self.T_floor_cam)
+        if self.mesh is not None:
+            verts = self.mesh_vertices_floor_m(i)
+            mb.draw_mesh(out.depth_m, out.prim_index, out.label, verts, self.mesh.triangles,
+                         self.T_floor_cam, self.intrinsics, LABEL_LIFTER, len(prims))
+        return out
+
+    def mesh_vertices_floor_m(self, i: int) -> np.ndarray:
+        """(n_vertices, 3) the mesh body's posed surface at frame i (a view of a reused buffer)."""
+        if self.mesh is None or self.rig is None:
+            raise ValueError(f"scenario {self.scenario.name} does not wear the mesh body")
+        if self._skin_buf is None:
+            self._skin_buf = np.empty((len(self.mesh.vertices_m), 3))
+        return mb.skin_fast(self.mesh, self.rig, i, out_m=self._skin_buf)
 
     def render_u16(self, i: int) -> np.ndarray:
         """The sensor's depth image of frame i: (H, W) uint16 in 1 mm units, 0 = no data.
@@ -278,7 +355,12 @@ class SyntheticTake:
             "truth": {
                 "scenario": sc.name, "description": sc.description, "seed": sc.seed,
                 "athlete": {"height_m": sc.athlete.height_m, "build": sc.athlete.build,
-                            "clothing": sc.athlete.clothing, "implement": sc.athlete.implement},
+                            "clothing": sc.athlete.clothing, "implement": sc.athlete.implement,
+                            "sex": sc.athlete.sex, "muscle": sc.athlete.muscle},
+                "body": sc.body, "split": sc.split,
+                "joint_definition": ("MakeHuman rig joint centres; spine_flexion = sagittal angle of spine01 "
+                                     "in the root frame minus standing" if sc.body == "mesh" else
+                                     "sim skeleton points; spine_flexion from the contract's points"),
                 "camera": {"height_m": sc.mount().height_m, "pitch_down_deg": sc.mount().pitch_down_deg,
                            "width": sc.width, "height": sc.height, "fps": sc.fps},
                 "lifter": {"distance_m": sc.lifter_distance_m, "x_m": sc.lifter_x_m, "yaw_deg": sc.yaw_deg},
@@ -376,8 +458,10 @@ def build(scenario: Scenario) -> SyntheticTake:
 
         baseline = float(spine_flexion_raw_deg(poses[0, :N_SKELETON]))
         in_view = zone.contains(poses[:, SIM_INDEX["pelvis"], :2])
-        ang = contract_angles(poses[:, :N_SKELETON], UP_FLOOR, baseline)
-        reps = _mocap_reps(times, {k: np.asarray(ang[k], np.float64) for k in ANGLES})
+        reference = poses[0]
+        if sc.body == "capsule":
+            ang = contract_angles(poses[:, :N_SKELETON], UP_FLOOR, baseline)
+            reps = _mocap_reps(times, {k: np.asarray(ang[k], np.float64) for k in ANGLES})
     else:
         if sc.motion == "session":
             take = mo.session(props, list(sc.reps), stance, fps=fps, seed=sc.seed)
@@ -393,6 +477,22 @@ def build(scenario: Scenario) -> SyntheticTake:
             raise ValueError(f"scenario {sc.name}: unknown motion {sc.motion!r}")
         times, poses, in_view = take.times_s, take.poses_floor_m, take.in_view
         baseline, reps = take.spine_baseline_deg, list(take.reps)
+        reference = pose_from_angles(props, PoseParams())
+    mesh = rig = spine_truth = None
+    if sc.body == "mesh":
+        mesh = mb.shaped_mesh(ath.mesh_shape())
+        rig = mb.pose_rig(mesh, np.asarray(poses, np.float64), reference)
+        poses, baseline, spine_truth = rig.points, rig.spine_standing_deg, rig.spine_flexion_deg
+        ang = contract_angles(poses[:, :N_SKELETON], UP_FLOOR, baseline)
+        ang = {k: np.asarray(ang[k], np.float64) for k in ANGLES}
+        ang["spine_flexion"] = spine_truth
+        if sc.motion == "mocap":
+            reps = _mocap_reps(np.asarray(times, np.float64), ang)
+        else:  # same rep boundaries, judged again on the mesh's own angles
+            trace = {"t": np.asarray(times, np.float64), **ang}
+            reps = [mo.RepTruth(r.start_t, r.bottom_t, r.end_t, r.pattern) for r in reps]
+            for r in reps:
+                r.faults, r.metrics = mo.rdl_truth_faults(trace, r)
     walker = _walker_poses(len(times), fps, sc.lifter_distance_m, sc.seed) if sc.walker else None
     scene = typical_gym(sc.wall_distance_m) if sc.scene == "gym" else SceneSpec(sc.wall_distance_m)
     base = D435Noise()
@@ -403,6 +503,7 @@ def build(scenario: Scenario) -> SyntheticTake:
         walker_poses_floor_m=walker, in_view=np.asarray(in_view, bool), reps=reps,
         spine_baseline_deg=float(baseline), T_floor_cam=sc.mount().T_floor_cam(),
         intrinsics=d435_depth_intrinsics(sc.width, sc.height),
-        shape=BodyShape(ath.height_m, ath.build, ath.clothing), noise=noise, scene=scene)
+        shape=ath.capsule_shape(), noise=noise, scene=scene, mesh=mesh, rig=rig,
+        truth_spine_flexion_deg=spine_truth)
 
 

@@ -3,8 +3,9 @@
 Three ways a depth image reaches the station, all through the SDK so that a test runs the
 code path the mirror runs:
 
-- :class:`LiveCamera`: a D4xx camera through ``rs.pipeline``, reopened with back-off when
-  frames stop (unplugged cable, USB reset); its :attr:`LiveCamera.status` is for display.
+- :class:`LiveCamera`: a D4xx camera's depth sensor, reopened with a capped back-off (and
+  a ``hardware_reset()`` when it stays silent) when frames stop (unplugged cable, USB
+  reset, a frozen camera); its :attr:`LiveCamera.status` is for display.
 - :class:`PlaybackDevice`: a recording (``.db3`` rosbag2, or a legacy ``.bag``) played back
   through ``rs.context.load_device``; :mod:`station.sources.recording` builds iteration,
   back-pressure and pacing on it.
@@ -180,8 +181,9 @@ class SoftwareDepthCamera:
                 raise SourceError(
                     f"{self.record_path}: this RealSense SDK ({rs.__version__}) records only "
                     f"rosbag2 .db3 files; choose a name ending in .db3")
-            if self.record_path.exists():
-                self.record_path.unlink()
+            if self.record_path.exists():  # never delete a recording before the new one is whole
+                raise SourceError(f"{self.record_path}: already exists; record to a new file "
+                                  "(write_recording replaces a recording atomically)")
             try:
                 self._recorder = rs.recorder(str(self.record_path), self._device)
             except RuntimeError as e:
@@ -236,6 +238,140 @@ class SoftwareDepthCamera:
             self._recorder = None
 
     def __enter__(self) -> "SoftwareDepthCamera":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _software_depth_device(intrinsics: Intrinsics, fps: int, depth_units_m: float, serial: str,
+                           visual_presets: bool = False):
+    """An ``rs.software_device`` presenting a D435's depth sensor: (device, sensor, profile)."""
+    device = rs.software_device()
+    sensor = device.add_sensor(_DEPTH_SENSOR_NAME)
+    stream = rs.video_stream()
+    stream.type = rs.stream.depth
+    stream.index = 0
+    stream.uid = 0
+    stream.width, stream.height = intrinsics.width, intrinsics.height
+    stream.fps = int(fps)
+    stream.bpp = 2
+    stream.fmt = rs.format.z16
+    stream.intrinsics = intrinsics_to_rs(intrinsics)
+    profile = sensor.add_video_stream(stream, True).as_video_stream_profile()
+    sensor.add_read_only_option(rs.option.depth_units, float(depth_units_m))
+    if visual_presets:
+        presets = rs.option_range()
+        presets.min, presets.max, presets.step = 0.0, 5.0, 1.0
+        presets.default = float(VISUAL_PRESETS["default"])
+        sensor.add_option(rs.option.visual_preset, presets, True)
+    device.register_info(rs.camera_info.name, SYNTHETIC_NAME)
+    device.register_info(rs.camera_info.serial_number, serial)
+    device.register_info(rs.camera_info.firmware_version, "synthetic")
+    device.register_info(rs.camera_info.product_line, "D400")
+    return device, sensor, profile
+
+
+class SoftwareCameraFeed:
+    """A software D435 whose depth sensor streams images by itself, like a camera, with
+    faults to inject: what :class:`LiveCamera` opens in tests and in the soak benchmark.
+
+    ``image(i)`` gives the i-th depth image (uint16, the intrinsics' shape); the feed loops
+    over ``n_images`` of them at ``fps`` (paced on the wall clock), with timestamps that keep
+    increasing across loops. Pass :meth:`devices` to ``LiveCamera(devices=...)``.
+    :meth:`freeze` keeps the camera enumerated but silent; :meth:`unplug` makes it vanish
+    (when it comes back it is a new device, as after a USB re-enumeration). The depth sensor
+    offers the D400 ``visual_preset`` option, so :attr:`visual_preset` shows what was set.
+    """
+
+    def __init__(self, image: Callable[[int], np.ndarray], n_images: int, intrinsics: Intrinsics,
+                 fps: int = 30, depth_units_m: float = 0.001,
+                 serial: str = DEFAULT_SYNTHETIC_SERIAL):
+        if n_images < 1:
+            raise ValueError(f"n_images must be at least 1, got {n_images}")
+        self._image, self.n_images = image, int(n_images)
+        self.intrinsics, self.fps, self.serial = intrinsics, int(fps), serial
+        self.depth_units_m = depth_units_m
+        self._lock = threading.Lock()
+        self._frozen_until = 0.0
+        self._unplugged_until = 0.0
+        self._closed = threading.Event()
+        self.frames_sent = 0
+        self.plug_ins = 0
+        self._plug_in()
+        self._thread = threading.Thread(target=self._run, name="software-camera", daemon=True)
+        self._thread.start()
+
+    def _plug_in(self) -> None:
+        self._device, self._sensor, self._profile = _software_depth_device(
+            self.intrinsics, self.fps, self.depth_units_m, self.serial, visual_presets=True)
+        self.plug_ins += 1
+
+    @property
+    def visual_preset(self) -> str:
+        value = int(self._sensor.get_option(rs.option.visual_preset))
+        return {int(v): k for k, v in VISUAL_PRESETS.items()}.get(value, str(value))
+
+    def devices(self) -> list:
+        """What a context would enumerate now: this camera, unless it is unplugged."""
+        with self._lock:
+            if time.monotonic() < self._unplugged_until:
+                return []
+            return [self._device]
+
+    def freeze(self, seconds: float) -> None:
+        """Stay connected but send no frame for `seconds` (a hung camera)."""
+        with self._lock:
+            self._frozen_until = time.monotonic() + seconds
+
+    def unplug(self, seconds: float) -> None:
+        """Disappear for `seconds`; then a new device with the same serial appears."""
+        with self._lock:
+            self._unplugged_until = time.monotonic() + seconds
+            self._replug_pending = True
+
+    def _run(self) -> None:
+        period = 1.0 / self.fps
+        next_t = time.monotonic()
+        i = 0
+        while not self._closed.is_set():
+            now = time.monotonic()
+            with self._lock:
+                gone = now < self._unplugged_until
+                frozen = now < self._frozen_until
+                if not gone and getattr(self, "_replug_pending", False):
+                    self._replug_pending = False
+                    self._plug_in()
+                sensor, profile = self._sensor, self._profile
+            if not gone and not frozen:
+                img = np.ascontiguousarray(self._image(i % self.n_images), dtype=np.uint16)
+                sw = rs.software_video_frame()
+                sw.pixels = img
+                sw.bpp = 2
+                sw.stride = self.intrinsics.width * 2
+                sw.timestamp = i * period * 1000.0
+                sw.domain = rs.timestamp_domain.hardware_clock
+                sw.frame_number = i
+                sw.depth_units = float(self.depth_units_m)
+                sw.profile = profile
+                try:
+                    sensor.on_video_frame(sw)   # dropped by the SDK unless the sensor streams
+                except RuntimeError as e:
+                    log.debug("software camera: %s", e)
+                self.frames_sent += 1
+            i += 1   # time goes on while frozen or unplugged, as a camera's clock does
+            next_t += period
+            delay = next_t - time.monotonic()
+            if delay > 0:
+                self._closed.wait(delay)
+            else:
+                next_t = time.monotonic()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=5.0)
+
+    def __enter__(self) -> "SoftwareCameraFeed":
         return self
 
     def __exit__(self, *exc) -> None:
@@ -396,11 +532,21 @@ def convert_bag_to_db3(bag_path: str | Path, db3_path: str | Path) -> Path:
 
 def list_cameras() -> list[tuple[str, str, str]]:
     """Connected RealSense devices as (name, serial, firmware version)."""
-    out = []
-    for dev in rs.context().query_devices():
-        out.append((_info(dev, rs.camera_info.name), _info(dev, rs.camera_info.serial_number),
-                    _info(dev, rs.camera_info.firmware_version)))
-    return out
+    return [_describe(dev) for dev in rs.context().query_devices()]
+
+
+def _describe(dev: "rs.device") -> tuple[str, str, str]:
+    return (_info(dev, rs.camera_info.name), _info(dev, rs.camera_info.serial_number),
+            _info(dev, rs.camera_info.firmware_version))
+
+
+def _missing_camera_error(serial: str | None, found: list[tuple[str, str, str]]) -> "SourceError":
+    asked = f"RealSense camera with serial {serial} is" if serial else "RealSense camera is"
+    if found:
+        seen = "; ".join(f"{n} serial {s} firmware {f}" for n, s, f in found)
+        return SourceError(f"no {asked} connected; found: {seen}")
+    return SourceError(f"no {asked} connected; found no RealSense devices "
+                       f"(check the USB 3 cable and the udev rules in hardware/)")
 
 
 def _require_camera(serial: str | None) -> None:
@@ -410,12 +556,41 @@ def _require_camera(serial: str | None) -> None:
         return
     if serial is not None and any(s == serial for _, s, _ in cams):
         return
-    asked = f"RealSense camera with serial {serial} is" if serial else "RealSense camera is"
-    if cams:
-        seen = "; ".join(f"{n} serial {s} firmware {f}" for n, s, f in cams)
-        raise SourceError(f"no {asked} connected; found: {seen}")
-    raise SourceError(f"no {asked} connected; found no RealSense devices "
-                      f"(check the USB 3 cable and the udev rules in hardware/)")
+    raise _missing_camera_error(serial, cams)
+
+
+def connected_devices() -> list["rs.device"]:
+    """The RealSense devices connected now (a fresh context: a replugged camera is seen)."""
+    return list(rs.context().query_devices())
+
+
+def select_device(devices: list["rs.device"], serial: str | None) -> "rs.device":
+    """The device with `serial` (or the first); :class:`SourceError` naming what was found."""
+    for dev in devices:
+        if serial is None or _info(dev, rs.camera_info.serial_number) == serial:
+            return dev
+    raise _missing_camera_error(serial, [_describe(d) for d in devices])
+
+
+class CameraBusyError(SourceError):
+    """The camera is there but another process streams from it (e.g. the station service)."""
+
+
+def _is_busy(exc: BaseException) -> bool:
+    # V4L: "Device or resource busy" (errno 16); libusb: RS2_USB_STATUS_BUSY; the same
+    # process: "UVC device is streaming!" (a software device: "Software device is streaming!")
+    text = str(exc).lower()
+    return ("busy" in text or "errno=16" in text or "failed to set power state" in text
+            or "is streaming" in text)
+
+
+# Depth visual presets of the D400 family, by their config names (camera.visual_preset).
+VISUAL_PRESETS = {
+    "default": rs.rs400_visual_preset.default,
+    "high_accuracy": rs.rs400_visual_preset.high_accuracy,
+    "high_density": rs.rs400_visual_preset.high_density,
+    "medium_density": rs.rs400_visual_preset.medium_density,
+}
 
 
 STREAMING = "streaming"
@@ -429,15 +604,19 @@ STOPPED = "stopped"
 class Reconnector:
     """The live camera's reconnect policy, as a pure state machine (no SDK, no clock).
 
-    Events: :meth:`started` (pipeline opened), :meth:`frame` (a frame arrived),
+    Events: :meth:`started` (stream opened), :meth:`frame` (a frame arrived),
     :meth:`lost` (frames stopped: timeout or disconnect), :meth:`absent` (the camera could
     not be opened). :meth:`lost` and :meth:`absent` return how long to wait before the next
     attempt: ``initial_s``, doubling per consecutive failure up to ``max_s``; a frame resets
     the back-off. ``status`` is what the station shows.
+
+    ``max_s`` is small on purpose: a camera that comes back must stream again within 5 s,
+    and the worst case is one wait (``max_s``) plus one attempt that just missed it (an open,
+    and up to ``frame_timeout_s`` waiting for a first frame).
     """
 
-    initial_s: float = 0.5
-    max_s: float = 10.0
+    initial_s: float = 0.25
+    max_s: float = 2.0
     factor: float = 2.0
     grace_attempts: int = 3
     status: str = STARTING
@@ -473,106 +652,213 @@ class Reconnector:
 class LiveCamera:
     """A RealSense camera's depth stream (z16 only), reopened when frames stop.
 
-    ``serial`` selects a camera (``rs.config.enable_device``); None takes the first.
+    Streams through the depth sensor's own API (``sensor.open``/``start`` into an
+    ``rs.frame_queue``), so the same code runs on a D4xx and on an ``rs.software_device``
+    (tests, the soak benchmark). ``serial`` selects a camera; None takes the first.
+    ``devices`` enumerates what is connected (default: a fresh ``rs.context`` each time, so
+    a replugged camera is found again).
+
     :meth:`open` raises :class:`SourceError` at once when the camera is not there (naming
-    the serial and listing what was found). Iterating yields :class:`DepthFrame` until
-    :meth:`stop` (from any thread); when ``wait_for_frames`` times out or the device goes
-    away, the pipeline is closed and reopened with back-off (:class:`Reconnector`), and
-    :attr:`status` says "streaming", "reconnecting", "no camera", "starting" or "stopped".
+    the serial and listing what was found), :class:`CameraBusyError` when another process
+    holds it. Iterating yields :class:`DepthFrame` until :meth:`stop` (from any thread).
+    When no frame comes for ``frame_timeout_s`` (a silent camera that stays enumerated, an
+    unplugged cable, a USB reset) the sensor is closed and reopened with a capped back-off
+    (:class:`Reconnector`); when a reopened camera stays silent, ``hardware_reset()`` is
+    sent to it (it re-enumerates within seconds). :attr:`status` says "streaming",
+    "reconnecting", "no camera", "starting" or "stopped"; :attr:`recoveries` counts
+    outages that ended in frames again, :attr:`last_outage_s` how long the last one took.
     With ``wait_for_camera=False`` a camera missing at the start raises instead.
     :meth:`stop` is final: make a new LiveCamera to stream again.
     """
 
     def __init__(self, serial: str | None = None, width: int = 848, height: int = 480,
-                 fps: int = 30, *, frame_timeout_s: float = 1.0,
-                 reconnector: Reconnector | None = None, wait_for_camera: bool = True):
+                 fps: int = 30, *, frame_timeout_s: float = 1.0, visual_preset: str = "default",
+                 reconnector: Reconnector | None = None, wait_for_camera: bool = True,
+                 devices: Callable[[], list] | None = None, reset_after_silent_reopens: int = 1):
+        if not frame_timeout_s > 0:
+            raise ValueError(f"frame_timeout_s must be positive, got {frame_timeout_s}")
+        if visual_preset not in VISUAL_PRESETS:
+            raise ValueError(f"unknown visual preset {visual_preset!r}; expected one of "
+                             f"{sorted(VISUAL_PRESETS)}")
         self.serial, self.width, self.height, self.fps = serial, width, height, fps
-        self.frame_timeout_s = frame_timeout_s
+        self.frame_timeout_s = float(frame_timeout_s)
+        self.visual_preset = visual_preset
         self.wait_for_camera = wait_for_camera
+        self.reset_after_silent_reopens = reset_after_silent_reopens
+        self._devices = devices or connected_devices
         self._reconnect = reconnector or Reconnector()
         self._stop = threading.Event()
-        self._pipeline = None
+        self._device = None
+        self._sensor = None
+        self._queue = None
         self.intrinsics: Intrinsics | None = None
         self.depth_units_m: float | None = None
         self.last_error: str | None = None
+        self.preset_applied: str | None = None
+        self.recoveries = 0
+        self.hardware_resets = 0
+        self.last_outage_s: float | None = None
+        self._outage_since: float | None = None
+        self._silent_reopens = 0
 
     @property
     def status(self) -> str:
         return self._reconnect.status
 
-    def _config(self) -> "rs.config":
-        cfg = rs.config()
-        if self.serial:
-            cfg.enable_device(self.serial)
-        cfg.enable_stream(rs.stream.depth, self.width, self.height, rs.format.z16, self.fps)
-        return cfg
+    @property
+    def _name(self) -> str:
+        return f"camera {self.serial or '(first found)'}"
+
+    def _profile(self, sensor: "rs.sensor") -> "rs.video_stream_profile":
+        found = []
+        for p in sensor.get_stream_profiles():
+            if p.stream_type() != rs.stream.depth or not p.is_video_stream_profile():
+                continue
+            v = p.as_video_stream_profile()
+            found.append(f"{v.width()}x{v.height()} {str(v.format()).split('.')[-1]} {v.fps()}")
+            if (v.format() == rs.format.z16 and v.width() == self.width
+                    and v.height() == self.height and v.fps() == self.fps):
+                return v
+        raise SourceError(f"{self._name}: no depth mode {self.width}x{self.height} z16 at "
+                          f"{self.fps} fps (modes: {', '.join(found) or 'none'})")
+
+    def _apply_preset(self, sensor: "rs.sensor") -> None:
+        self.preset_applied = None
+        if not sensor.supports(rs.option.visual_preset):
+            if self.visual_preset != "default":
+                log.warning("%s has no visual presets; camera.visual_preset = %r is not applied",
+                            self._name, self.visual_preset)
+            return
+        try:
+            sensor.set_option(rs.option.visual_preset, float(VISUAL_PRESETS[self.visual_preset]))
+        except RuntimeError as e:
+            log.warning("%s: cannot set visual preset %r: %s", self._name, self.visual_preset, e)
+            return
+        self.preset_applied = self.visual_preset
 
     def open(self) -> None:
-        """Start the pipeline; :class:`SourceError` if the camera is missing or refuses."""
-        self._close_pipeline()
-        _require_camera(self.serial)
-        pipeline = rs.pipeline()
+        """Start the depth stream; :class:`SourceError` if the camera is missing or refuses."""
+        self._close()
         try:
-            profile = pipeline.start(self._config())
+            device = select_device(self._devices(), self.serial)
+            sensor = device.first_depth_sensor()
         except RuntimeError as e:
-            raise SourceError(f"camera {self.serial or '(first found)'}: cannot stream depth "
-                              f"{self.width}x{self.height} z16 at {self.fps} fps: {e}") from e
-        self._pipeline = pipeline
-        depth_sensor = profile.get_device().first_depth_sensor()
-        self.depth_units_m = _round_f32(depth_sensor.get_depth_scale())
-        stream = profile.get_stream(rs.stream.depth).as_video_stream_profile()
-        self.intrinsics = intrinsics_from_rs(stream.get_intrinsics())
+            raise SourceError(f"{self._name}: {e}") from e
+        profile = self._profile(sensor)
+        self._apply_preset(sensor)
+        queue = rs.frame_queue(2)
+        try:
+            sensor.open(profile)
+        except RuntimeError as e:
+            if _is_busy(e):
+                raise CameraBusyError(
+                    f"{self._name} is busy: another program is using it (is the station "
+                    f"service running? stop it with: sudo systemctl stop station) ({e})") from e
+            raise SourceError(f"{self._name}: cannot stream depth {self.width}x{self.height} z16 "
+                              f"at {self.fps} fps: {e}") from e
+        try:
+            sensor.start(queue)
+        except RuntimeError as e:
+            sensor.close()
+            raise SourceError(f"{self._name}: cannot start the depth stream: {e}") from e
+        self._device, self._sensor, self._queue = device, sensor, queue
+        self.depth_units_m = _sensor_depth_units(sensor)
+        self.intrinsics = intrinsics_from_rs(profile.get_intrinsics())
         self._reconnect.started()
-        log.info("camera %s streaming depth %dx%d at %d fps", self.serial or "(first)",
-                 self.width, self.height, self.fps)
+        log.info("%s streaming depth %dx%d at %d fps (visual preset %s)", self._name,
+                 self.width, self.height, self.fps, self.preset_applied or "unchanged")
 
-    def _close_pipeline(self) -> None:
-        if self._pipeline is not None:
-            pipeline, self._pipeline = self._pipeline, None
-            try:
-                pipeline.stop()
-            except RuntimeError as e:  # already stopped, or the device is gone
-                log.debug("pipeline stop: %s", e)
+    def _close(self) -> None:
+        sensor, self._sensor, self._queue = self._sensor, None, None
+        if sensor is not None:
+            for step in (sensor.stop, sensor.close):
+                try:
+                    step()
+                except RuntimeError as e:  # already stopped, or the device is gone
+                    log.debug("%s: %s", step.__name__, e)
+
+    def _hardware_reset(self) -> None:
+        device, self._device = self._device, None
+        if device is None:
+            return
+        try:
+            device.hardware_reset()
+        except RuntimeError as e:  # gone already, or not a USB camera (software device)
+            log.info("%s: hardware reset not possible: %s", self._name, e)
+            return
+        self.hardware_resets += 1
+        log.warning("%s stayed silent after reopening: hardware reset sent", self._name)
 
     def stop(self) -> None:
-        """End iteration (from any thread) and close the pipeline."""
+        """End iteration (from any thread) and close the stream."""
         self._stop.set()
+
+    def _frames_stopped(self, reason: str) -> None:
+        """Close the stream, reset a camera that stays silent, and wait before reopening."""
+        if self._outage_since is None:
+            self._outage_since = time.monotonic()
+        self.last_error = f"{self._name}: {reason}"
+        silent_again = self._reconnect.status == STARTING   # reopened, yet no frame came
+        self._close()
+        if silent_again:
+            self._silent_reopens += 1
+            if self._silent_reopens >= self.reset_after_silent_reopens:
+                self._silent_reopens = 0
+                self._hardware_reset()
+        delay = self._reconnect.lost()
+        log.warning("%s; reopening in %.2f s", self.last_error, delay)
+        self._stop.wait(delay)
+
+    def _frame_arrived(self) -> None:
+        if self._outage_since is not None:
+            self.last_outage_s = time.monotonic() - self._outage_since
+            self._outage_since = None
+            self.recoveries += 1
+            log.warning("%s streaming again after %.1f s without frames", self._name,
+                        self.last_outage_s)
+        self._silent_reopens = 0
+        self._reconnect.frame()
 
     def __iter__(self):
         timeout_ms = int(self.frame_timeout_s * 1000)
-        opened_once = self._pipeline is not None
+        opened_once = self._sensor is not None
         try:
             while not self._stop.is_set():
-                if self._pipeline is None:
+                if self._sensor is None:
                     try:
                         self.open()
                         opened_once = True
                     except SourceError as e:
                         if not self.wait_for_camera and not opened_once:
                             raise
+                        if self._outage_since is None:
+                            self._outage_since = time.monotonic()
                         self.last_error = str(e)
                         delay = self._reconnect.absent()
-                        log.warning("%s; retrying in %.1f s", e, delay)
+                        log.warning("%s; retrying in %.2f s", e, delay)
                         self._stop.wait(delay)
                         continue
                 try:
-                    frames = self._pipeline.wait_for_frames(timeout_ms)
-                    depth = frames.get_depth_frame()
-                    if not depth:
-                        continue
-                    out = _depth_frame(depth, self.depth_units_m, self.intrinsics)
-                    del depth, frames
-                except RuntimeError as e:
-                    self.last_error = f"camera {self.serial or '(first found)'}: {e}"
-                    delay = self._reconnect.lost()
-                    log.warning("%s; reopening in %.1f s", self.last_error, delay)
-                    self._close_pipeline()
-                    self._stop.wait(delay)
+                    ok, frame = self._queue.try_wait_for_frame(timeout_ms)
+                except RuntimeError as e:  # the device went away under the queue
+                    ok, frame = False, None
+                    reason = str(e)
+                else:
+                    reason = f"no depth frame for {self.frame_timeout_s:g} s"
+                if not ok:
+                    self._frames_stopped(reason)
                     continue
-                self._reconnect.frame()
+                try:
+                    if not frame.is_depth_frame():
+                        continue
+                    out = _depth_frame(frame, self.depth_units_m, self.intrinsics)
+                finally:
+                    del frame  # back to the SDK's pool at once
+                self._frame_arrived()
                 yield out
         finally:
-            self._close_pipeline()
+            self._close()
+            self._device = None
             self._reconnect.stopped()
 
     def __enter__(self) -> "LiveCamera":
@@ -580,7 +866,7 @@ class LiveCamera:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-        self._close_pipeline()
+        self._close()
 
 
 def record_live(path: str | Path, seconds: float, serial: str | None = None, width: int = 848,
@@ -629,6 +915,7 @@ def sdk_version() -> str:
 
 __all__ = [
     "SourceError", "SoftwareDepthCamera", "PlaybackDevice", "LiveCamera", "Reconnector",
+    "CameraBusyError", "SoftwareCameraFeed", "VISUAL_PRESETS", "connected_devices", "select_device",
     "list_cameras", "record_live", "convert_bag_to_db3", "intrinsics_from_rs",
     "intrinsics_to_rs", "sdk_version", "SYNTHETIC_NAME",
     "STREAMING", "STARTING", "RECONNECTING", "NO_CAMERA", "STOPPED",

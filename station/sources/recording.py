@@ -16,11 +16,13 @@ import queue
 import sqlite3
 import time
 import weakref
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 
+from station.fileio import FileWriteError, StagedFile
 from station.model import DepthFrame, Intrinsics
 from station.sources.realsense import (
     DEFAULT_SYNTHETIC_SERIAL, PlaybackDevice, SoftwareDepthCamera, SourceError,
@@ -178,33 +180,100 @@ def open_recording(path: str | Path, real_time: bool = False, *,
     return Playback(path, real_time=real_time, timeout_s=timeout_s)
 
 
+def recording_bytes_estimate(intrinsics: Intrinsics, n_frames: int) -> int:
+    """Disk space a recording of `n_frames` z16 images needs (rosbag2 stores them raw)."""
+    return int(n_frames * intrinsics.width * intrinsics.height * 2 * 1.02) + 1_000_000
+
+
+def verify_recording(path: str | Path, frames_written: int, *, target: str | Path | None = None,
+                     at_least: bool = False) -> int:
+    """The depth frames read back from a just-written ``.db3``; :class:`FileWriteError` when
+    they are fewer than `frames_written` (a full disk makes the SDK's writer drop frames
+    silently) or, unless `at_least`, differ from it. `target` names the file in messages."""
+    name = Path(target) if target is not None else Path(path)
+    got = _count_db3_depth_frames(Path(path))
+    ok = got is not None and (got >= frames_written if at_least else got == frames_written)
+    if not ok or frames_written <= 0:
+        what = "no readable frames" if not got else f"{got} of {frames_written} frames"
+        raise FileWriteError(f"{name}: the recording is incomplete ({what} reached the disk; "
+                             "disk full?); the previous file, if any, is unchanged")
+    return got
+
+
 def write_recording(path: str | Path, frames_u16: Iterable[np.ndarray], intrinsics: Intrinsics,
                     fps: int, depth_units_m: float = 0.001,
                     timestamps_s: Iterable[float] | None = None,
-                    serial: str = DEFAULT_SYNTHETIC_SERIAL) -> int:
+                    serial: str = DEFAULT_SYNTHETIC_SERIAL,
+                    companions: dict[Path, bytes] | None = None) -> int:
     """Record depth images to ``path`` (``.db3``) through the SDK; returns frames written.
 
     Each image is (height, width) uint16 in depth units. Timestamps default to ``i / fps``;
     frame numbers are 0, 1, 2, ... The file is written by ``rs.recorder`` around a
-    :class:`SoftwareDepthCamera`, so it plays back like a camera's recording. An existing
-    file is replaced. ``.bag`` cannot be written by this SDK and raises :class:`SourceError`.
+    :class:`SoftwareDepthCamera`, so it plays back like a camera's recording.
+
+    The recording is written to a temporary file beside ``path`` and renamed over it only
+    when its frame count read back equals the frames written (station.fileio); otherwise
+    :class:`FileWriteError`, and an existing file at ``path`` is untouched. `companions`
+    (path -> content, e.g. the ground truth) are staged first and committed right after
+    the recording, so the pair is replaced together. ``.bag`` cannot be written by this
+    SDK and raises :class:`SourceError`.
     """
     path = Path(path)
+    if path.suffix.lower() != ".db3":
+        raise SourceError(f"{path}: this RealSense SDK records only rosbag2 .db3 files; "
+                          "choose a name ending in .db3")
     ts_iter = iter(timestamps_s) if timestamps_s is not None else None
     n = 0
-    with SoftwareDepthCamera(intrinsics, fps=fps, depth_units_m=depth_units_m, serial=serial,
-                             record_path=path) as cam:
-        for depth_raw_u16 in frames_u16:
-            if ts_iter is None:
-                ts = n / fps
-            else:
-                try:
-                    ts = float(next(ts_iter))
-                except StopIteration:
-                    raise ValueError(f"{path}: fewer timestamps than frames ({n})") from None
-            cam.push(depth_raw_u16, ts, n)
-            n += 1
+    with ExitStack() as stack:
+        staged = StagedFile(path)
+        tmp = stack.enter_context(staged)
+        others = []
+        for cpath, data in (companions or {}).items():
+            c = StagedFile(cpath)
+            stack.enter_context(c)
+            c.write(data)
+            others.append(c)
+        with SoftwareDepthCamera(intrinsics, fps=fps, depth_units_m=depth_units_m, serial=serial,
+                                 record_path=tmp) as cam:
+            for depth_raw_u16 in frames_u16:
+                if ts_iter is None:
+                    ts = n / fps
+                else:
+                    try:
+                        ts = float(next(ts_iter))
+                    except StopIteration:
+                        raise ValueError(f"{path}: fewer timestamps than frames ({n})") from None
+                cam.push(depth_raw_u16, ts, n)
+                n += 1
+        verify_recording(tmp, n, target=path)
+        staged.commit()
+        for c in others:
+            c.commit()
     return n
 
 
-__all__ = ["Playback", "open_recording", "write_recording", "SourceError"]
+def record_camera(path: str | Path, seconds: float, serial: str | None = None, width: int = 848,
+                  height: int = 480, fps: int = 30) -> int:
+    """Record the live camera's depth to ``path`` (.db3) for `seconds`; frames in the file.
+
+    Written to a temporary file beside ``path`` and renamed over it once complete and read
+    back: the recorder stores every frame the camera sent, so the file must hold at least
+    the frames this process received (fewer means frames were lost on the way to the disk:
+    :class:`FileWriteError`, and an existing file at ``path`` is untouched).
+    """
+    from station.sources.realsense import record_live
+
+    path = Path(path)
+    staged = StagedFile(path)
+    with staged as tmp:
+        try:
+            n = record_live(tmp, seconds, serial=serial, width=width, height=height, fps=fps)
+        except SourceError as e:
+            raise SourceError(str(e).replace(str(tmp), str(path))) from None
+        got = verify_recording(tmp, n, target=path, at_least=True)
+        staged.commit()
+    return got
+
+
+__all__ = ["Playback", "open_recording", "write_recording", "verify_recording",
+           "recording_bytes_estimate", "record_camera", "SourceError"]

@@ -7,6 +7,7 @@ the SDK as DepthFrames, exactly as a camera's would; `record_synthetic` writes t
 from __future__ import annotations
 
 import json
+import math
 import queue
 import threading
 import time
@@ -15,11 +16,12 @@ from typing import Iterator
 
 import numpy as np
 
+from station.fileio import check_output
 from station.model import DepthFrame
 from station.progress import Progress
 from station.sim.scenarios import Scenario, SyntheticTake, build, get_scenario
 from station.sources.realsense import SoftwareDepthCamera, SourceError
-from station.sources.recording import write_recording
+from station.sources.recording import recording_bytes_estimate, write_recording
 
 
 def _scenario(s: Scenario | str) -> Scenario:
@@ -105,12 +107,17 @@ def record_synthetic(scenario: Scenario | str, out_path: str | Path, seconds: fl
                      progress: bool | None = None) -> tuple[int, Path]:
     """Render a scenario into a `.db3` recording and write its truth as OUT.truth.json.
 
-    Returns (frames written, truth path). `seconds` cuts the take short.
+    Returns (frames written, truth path). `seconds` (positive) cuts the take short. Both
+    files are written beside their targets and replaced together only once the recording
+    is complete and read back (station.fileio); before rendering, the free space is checked.
     """
     sc = _scenario(scenario)
     out_path = Path(out_path)
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"seconds must be a positive number, got {seconds}")
     take = build(sc)
     n = take.n_frames if seconds is None else min(take.n_frames, int(round(seconds * sc.fps)) + 1)
+    check_output(out_path, need_bytes=recording_bytes_estimate(take.intrinsics, n))
 
     def frames() -> Iterator[np.ndarray]:
         with Progress(n, f"rendering {sc.name}", enabled=progress) as bar:
@@ -118,8 +125,6 @@ def record_synthetic(scenario: Scenario | str, out_path: str | Path, seconds: fl
                 yield take.render_u16(i)
                 bar.update()
 
-    written = write_recording(out_path, frames(), take.intrinsics, sc.fps,
-                              timestamps_s=take.times_s[:n])
     doc = take.truth_document(out_path.name)
     if n < take.n_frames:
         doc["frames"] = doc["frames"][:n]
@@ -127,5 +132,58 @@ def record_synthetic(scenario: Scenario | str, out_path: str | Path, seconds: fl
         doc["reps"] = [r for r in doc["reps"] if r["end_t"] <= t_end]
         doc["rep_count"] = len(doc["reps"])
     truth = truth_path_for(out_path)
-    truth.write_text(json.dumps(doc, indent=1))
+    written = write_recording(out_path, frames(), take.intrinsics, sc.fps,
+                              timestamps_s=take.times_s[:n],
+                              companions={truth: json.dumps(doc, indent=1).encode("utf-8")})
     return written, truth
+
+
+class SceneImages:
+    """Depth images of a scenario's room as the synthetic camera sees it, rendered on
+    demand and cached (a looping camera shows the same `n` images over and over).
+
+    with_person=False: the room alone (an empty zone, for calibration); True: the take's
+    frames with the athlete (frame index i of the take).
+    """
+
+    def __init__(self, scenario: Scenario | str, n: int | None = None, with_person: bool = True,
+                 first: int = 0):
+        self.scenario = _scenario(scenario)
+        self.take: SyntheticTake = build(self.scenario)
+        self.with_person = with_person
+        self.first = int(first)
+        avail = self.take.n_frames - self.first
+        self.n = avail if n is None else max(1, min(int(n), avail))
+        self.intrinsics = self.take.intrinsics
+        self.fps = self.scenario.fps
+        self._cache: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def _render(self, i: int) -> np.ndarray:
+        take = self.take
+        if self.with_person:
+            return take.render_u16(self.first + i)
+        from station.sim.render import Renderer
+        from station.sim.scene import scene_primitives
+        from station.sim.sensor import apply_d435_noise
+
+        if not hasattr(self, "_renderer"):
+            self._renderer = Renderer(self.intrinsics)
+            self._scene = scene_primitives(take.scene)
+        ideal = self._renderer.render(self._scene, take.T_floor_cam)
+        rng = np.random.default_rng([self.scenario.seed, 7919, i])
+        return apply_d435_noise(ideal.depth_m, self.intrinsics, take.noise, rng)
+
+    def __call__(self, i: int) -> np.ndarray:
+        i %= self.n
+        with self._lock:
+            img = self._cache.get(i)
+            if img is None:
+                img = self._cache[i] = np.array(self._render(i), np.uint16, copy=True)
+        return img
+
+    def camera(self, serial: str = "MS-SYNTH-0001"):
+        """A SoftwareCameraFeed streaming these images in a loop at the scenario's fps."""
+        from station.sources.realsense import SoftwareCameraFeed
+
+        return SoftwareCameraFeed(self, self.n, self.intrinsics, fps=self.fps, serial=serial)

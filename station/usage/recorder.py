@@ -34,18 +34,24 @@ SAMPLE_PERIOD_S = 60.0
 CAMERA_ATTENTION_S = 60.0  # camera lost this long = the station needs attention (opt-in e-mail)
 
 
-def rep_verdict(rep) -> str:
-    """"clean", "faults" or "not_judged" for a RepVerdict.
+_VERDICTS = {"clean": "clean", "fault": "faults", "faults": "faults", "not judged": "not_judged",
+             "not_judged": "not_judged"}
 
-    A rep the coach could not judge (low confidence) is never recorded as clean: the evaluator
-    marks it with ``judged = False`` (or ``verdict == "not_judged"``).
+
+def rep_verdict(rep) -> str:
+    """The log's label for a RepVerdict's verdict: "clean", "faults" or "not_judged".
+
+    A rep the coach could not judge (a rule's angles were not confident, so it said nothing)
+    is never recorded as clean (station.model.RepVerdict.verdict: "fault", "clean",
+    "not judged").
     """
-    v = getattr(rep, "verdict", None)
-    if v in ("clean", "faults", "not_judged"):
+    v = _VERDICTS.get(getattr(rep, "verdict", None))
+    if v is not None:
         return v
-    if getattr(rep, "judged", True) is False or getattr(rep, "not_judged", False) is True:
-        return "not_judged"
-    return "faults" if rep.faults else "clean"
+    if rep.faults:
+        return "faults"
+    nj = getattr(rep, "not_judged", ())
+    return "not_judged" if nj else "clean"
 
 
 class UsageRecorder:
@@ -193,7 +199,8 @@ class UsageRecorder:
         self.log.rep(self._set_id, start_s=rep.start_t + offset, bottom_s=rep.bottom_t + offset,
                      end_s=rep.end_t + offset, pattern=rep.pattern, metrics=rep.metrics,
                      verdict=rep_verdict(rep), faults=rep.faults,
-                     exercise=getattr(rep, "exercise", None) or self.exercise, strictness=self.strictness)
+                     exercise=getattr(rep, "exercise", None) or getattr(evaluator, "exercise", None) or self.exercise,
+                     strictness=self.strictness)
 
     def _set(self, s, offset: float, evaluator) -> None:
         set_id = self._set_id if self._set_id is not None else self.log.new_set_id()
@@ -204,7 +211,7 @@ class UsageRecorder:
         if self._last_set_end is not None and self._last_set_end[0] == self._set_session \
                 and self._set_session is not None:
             rest = max(0.0, start - self._last_set_end[1])
-        exercise = getattr(s, "exercise", None) or self.exercise or "unknown"
+        exercise = getattr(s, "exercise", None) or getattr(evaluator, "exercise", None) or self.exercise or "unknown"
         self.log.set_done(set_id, session_id=self._set_session, start_s=start, end_s=end, exercise=exercise,
                           pattern=s.pattern, reps=s.reps, clean_reps=s.clean_reps, rest_before_s=rest,
                           strictness=self.strictness)

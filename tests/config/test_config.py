@@ -57,7 +57,7 @@ def test_packaged_defaults_load():
     assert cfg.display.fullscreen is True
     assert cfg.exercise.default == "rdl"
     assert cfg.cues.language == "en"
-    assert cfg.privacy.store_frames is False
+    assert not hasattr(cfg.privacy, "store_frames")   # removed: live frames are never stored
     assert cfg.exercise.profiles_dir == PACKAGED / "exercises"
 
 
@@ -276,8 +276,10 @@ BAD_STATION = [
      "renamed to 'zone'"),
     ("wrong-type-str", MINIMAL + "[camera]\nfps = \"30\"\n", "camera.fps", '"30"',
      "expected an integer, got a string"),
-    ("wrong-type-bool", MINIMAL + "[privacy]\nstore_frames = 1\n", "privacy.store_frames", "1",
-     "expected true or false"),
+    ("wrong-type-bool", MINIMAL + "[privacy]\nallow_explicit_recording = 1\n",
+     "privacy.allow_explicit_recording", "1", "expected true or false"),
+    ("removed-key", MINIMAL + "[privacy]\nstore_frames = false\n", "privacy.store_frames", "false",
+     "was removed (the station never stores depth frames"),
     ("wrong-type-float-for-int", MINIMAL + "[usage]\nretention_days = 30.5\n",
      "usage.retention_days", "30.5", "expected an integer"),
     ("wrong-type-table", "zone = 3\n" + MINIMAL, "zone", "3", "expected a table"),

@@ -56,14 +56,14 @@ def test_policy_priority_and_debounce_unit():
     pol = CuePolicy(CueTiming(hold_s=2.0, min_interval_s=3.0))
     slow, back = TooFast(priority=4, cue="slow_the_lowering"), RoundedBack(priority=1, cue="brace_flat_back")
     pol.fault_onset(0.0, slow)
-    assert pol.step(0.0, "lowering").key == "slow_the_lowering"
+    assert pol.step(0.0, "bottom").key == "slow_the_lowering"
     pol.fault_onset(0.1, back)                       # more important: replaces it after MIN_PREEMPT_S
-    assert pol.step(0.1, "lowering").key == "slow_the_lowering"
-    assert pol.step(0.2, "lowering").key == "slow_the_lowering"
-    assert pol.step(0.25, "lowering").key == "brace_flat_back"
+    assert pol.step(0.1, "bottom").key == "slow_the_lowering"
+    assert pol.step(0.2, "bottom").key == "slow_the_lowering"
+    assert pol.step(0.25, "bottom").key == "brace_flat_back"
     pol.fault_onset(0.2, slow)                       # less important: waits for the hold
     for t in np.arange(0.2, 1.15, 0.05):
-        assert pol.step(float(t), "lowering").key == "brace_flat_back"
+        assert pol.step(float(t), "bottom").key == "brace_flat_back"
     # the slow cue was dropped after LIVE_REQUEST_S; nothing flickers
     assert [c.key for c in pol.shown] == ["slow_the_lowering", "brace_flat_back"]
 
@@ -159,3 +159,74 @@ def test_cues_disabled():
 def test_every_profile_cue_has_a_text():
     for name in ("rdl", "deadlift", "good_morning", "kettlebell_swing"):
         assert missing_texts(load_exercise(name)) == []
+
+
+# --- phase gating and one story per rep ----------------------------------------------------
+
+def test_hips_back_never_shown_while_driving_up():
+    """A correction is shown only where it helps: "push your hips back" while lowering (and at
+    the bottom), taken down as the lifter drives up."""
+    ev, _ = run(sum([hinge(depth=75, knee=50) for _ in range(3)], []))
+    assert all("knee_dominant" in r.faults for r in ev.reps)
+    shown = [s for s in ev.states if s.cue is not None and s.cue.key == "push_hips_back"]
+    assert shown, "the knee cue never appeared"
+    assert {s.phase for s in shown} <= {"lowering", "bottom", "standing"}
+    assert not [s for s in shown if s.phase in ("rising", "lockout")]
+    # it comes down at the first frame of the drive up
+    assert any(why.startswith("phase rising") for _, key, why in ev.cues.taken_down if key == "push_hips_back")
+
+
+def test_every_phase_gate_holds_over_a_mixed_set():
+    from station.form.cues import HELP_PHASES
+    moves = (hinge(spine=32) + hinge(depth=75, knee=50) + hinge(lockout=25) + hinge(ecc=0.6)
+             + hinge(shift=0.1))
+    ev, _ = run(moves)
+    for s in ev.states:
+        if s.cue is not None and s.cue.kind == "fault":
+            assert s.phase in HELP_PHASES[s.cue.rule], (s.t_s, s.cue.key, s.phase)
+
+
+def test_a_fault_cue_the_verdict_does_not_record_comes_down_at_once():
+    pol = CuePolicy(CueTiming(hold_s=2.0, min_interval_s=3.0))
+    back = RoundedBack(priority=1, cue="brace_flat_back")
+    pol.fault_onset(1.0, back)
+    assert pol.step(1.0, "lowering").key == "brace_flat_back"
+    assert pol.step(1.5, "bottom").key == "brace_flat_back"
+    # the rep (started at 0.5) is judged clean: the cue goes now, not after its hold
+    pol.rep_done(1.6, (), "hinge", {"rounded_back": back}, 1.5, start_t=0.5)
+    cur = pol.step(1.6, "rising")
+    assert cur is None or cur.kind == "praise"
+    assert pol.taken_down[-1][1:] == ("brace_flat_back", "not in the rep's verdict")
+    # a recorded fault keeps its cue
+    pol2 = CuePolicy(CueTiming(hold_s=2.0, min_interval_s=3.0))
+    pol2.fault_onset(1.0, back)
+    pol2.step(1.0, "lowering")
+    pol2.rep_done(1.6, ("rounded_back",), "hinge", {"rounded_back": back}, 1.5, start_t=0.5)
+    assert pol2.step(1.6, "rising").key == "brace_flat_back"
+
+
+def test_live_cues_and_verdicts_tell_one_story_on_a_noisy_clean_set():
+    """Clean reps with fit-like noise on every angle: once a rep's verdict is in, no fault cue
+    about that rep is on screen unless the verdict records its fault."""
+    from tests.form.traces import add_noise
+    t, ang, _ = script(sum([hinge() for _ in range(5)], []))
+    ang = add_noise(ang, np.random.default_rng(3), deg=4.0, m=0.01)
+    ev = evaluate_trace(RDL, t, ang, keep_states=True)
+    assert len(ev.reps) == 5
+    for s in ev.states:
+        if s.cue is not None and s.cue.kind == "fault":
+            rep = next((r for r in ev.reps if r.start_t - 1e-6 <= s.cue.t_s <= r.end_t + 0.5), None)
+            assert rep is not None
+            if s.last_rep is rep:     # the verdict is known
+                assert s.cue.rule in rep.faults, (s.t_s, s.cue.key)
+
+
+def test_better_when_last_reps_fault_is_fixed():
+    ev, _ = run(hinge(spine=32) + hinge())
+    assert ev.reps[0].faults == ("rounded_back",) and ev.reps[1].faults == ()
+    better = [c for c in ev.cues.shown if c.key == "better.rounded_back"]
+    assert better and better[0].kind == "praise" and better[0].text == "Back flat: better"
+    assert better[0].t_s >= ev.reps[1].end_t
+    # the reminder before the second rep is a reminder, not a fault cue
+    rem = [c for c in ev.cues.shown if c.key == "brace_flat_back" and c.t_s > ev.reps[0].end_t]
+    assert all(c.kind == "reminder" for c in rem)

@@ -144,7 +144,9 @@ def test_new_screen_fades_in(views):
     half = layout(replace(v, now_s=20.0 + FADE_S / 2, memory=mem), SIZE)
     full = layout(replace(v, now_s=20.0 + FADE_S, memory=mem), SIZE)
     title = lambda shapes: tagged(shapes, "title")[0].rgb  # noqa: E731
-    assert max(title(at0)) == 0 and 0 < max(title(half)) < 255 and max(title(full)) == 255
+    # it fades in, but never from black: no black frame between two screens (issue: a black
+    # flash between the last rep and the set summary)
+    assert 0.5 * 255 <= max(title(at0)) < max(title(half)) < 255 and max(title(full)) == 255
 
 
 def test_skeleton_lines_are_drawn_at_the_registered_joints(screen, views):
@@ -300,3 +302,24 @@ def test_skeleton_lines_stay_visible_while_a_fault_cue_fades_out(views):
         v = replace(base, state=replace(base.state, cue=None), memory=mem, now_s=12.0 + dt)
         legs = [s for s in tagged(layout(v, SIZE), "skeleton.thigh") + tagged(layout(v, SIZE), "skeleton.shin")]
         assert len(legs) >= 4 and all(max(s.rgb) >= 150 for s in legs), dt
+
+
+def test_cue_text_wraps_inside_its_box_at_one_size(screen, views):
+    """A long cue (the squat message) wraps into lines of one type size that each fit the cue
+    box as pygame renders them, so the screen never shrinks one line (issue: "That looked like
+    a" huge, the rest tiny on the next line)."""
+    from station.form.texts import TEXTS_EN
+    from station.model import Cue
+
+    base = views["live_squat"]
+    for key in ("squat_seen", "stand_tall_ribs_down", "hips_higher_at_start", "good_rep"):
+        cue = Cue(key, TEXTS_EN[key], "info", None, base.now_s - 1.0)
+        v = replace(base, state=replace(base.state, cue=cue))
+        lines = [s for s in layout(v, SIZE) if s.tag == "cue"]
+        assert lines and len({s.size_px for s in lines}) == 1, key
+        assert " ".join(s.text for s in lines) == TEXTS_EN[key]
+        assert lines[0].size_px >= 60, "readable from the lifting zone"
+        for s in lines:
+            w, h = screen.font(s.size_px).size(s.text)
+            assert w <= s.box[2], (key, s.text, w, s.box[2])
+            assert screen._render_text(s.text, s.size_px, s.rgb, s.box[2], s.box[3]).get_height() == h

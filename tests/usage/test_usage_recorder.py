@@ -90,13 +90,11 @@ def test_the_evaluator_s_reps_sets_cues_and_presence_are_recorded(tmp_path):
 def test_a_rep_the_coach_could_not_judge_is_never_recorded_as_clean():
     from station.model import RepVerdict
 
-    v = RepVerdict(0, 1, 2, "hinge", (), {})
-    assert rep_verdict(v) == "clean"
+    assert rep_verdict(RepVerdict(0, 1, 2, "hinge", (), {})) == "clean"
     assert rep_verdict(RepVerdict(0, 1, 2, "hinge", ("too_fast",), {})) == "faults"
-
-    class Unsure(RepVerdict):
-        judged = False
-    assert rep_verdict(Unsure(0, 1, 2, "hinge", (), {})) == "not_judged"
+    # the spine could not be judged and nothing else was wrong: not judged, not clean
+    assert rep_verdict(RepVerdict(0, 1, 2, "hinge", (), {}, not_judged=("rounded_back",))) == "not_judged"
+    assert rep_verdict(RepVerdict(0, 1, 2, "hinge", ("too_fast",), {}, not_judged=("rounded_back",))) == "faults"
 
 
 class _NoFrames:

@@ -1,0 +1,178 @@
+"""How sure the fit is of each joint and each contract angle, from the fit itself.
+
+Three kinds of evidence, multiplied (each in 0..1):
+  visibility  of the segments a joint or angle rests on: the share of each segment's
+              camera-facing surface samples the depth image explains (solver's model-to-data
+              statistics); a segment hidden behind another or outside the silhouette counts 0;
+  quality     of the whole fit: inlier fraction and mean absolute residual of the data term;
+  constraint  how well the observations alone (no prior, limit or temporal term) pin the
+              DOFs the joint or angle depends on: the marginal standard deviation from the
+              Gauss-Newton information (J^T W J) at the fitted pose, propagated to the joint's
+              position (m) and to each angle (deg; shift in m) through their Jacobians.
+
+The marginal covariance is that of the fitter's own model: a body shaped unlike it (loose
+clothes, a heavy torso) is not seen there, which is why the residual-based quality and the
+visibility terms stay in the product. Thresholds are arguments (ConfidenceScales), set from
+bench figures (bench/fitter.py prints the confidence against the angle error per body).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from station.fit.body_model import DOF_TYPE, PRISMATIC, SEG, SEG_CHAIN
+from station.form.angles import contract_angles
+from station.model import ANGLES, SKELETON_INDEX
+
+# the segments whose surface carries each angle's evidence
+ANGLE_SEGS: dict[str, tuple[str, ...]] = {
+    "trunk_inclination": ("pelvis", "lumbar", "thorax"),
+    "hip_flexion_l": ("pelvis", "thorax", "thigh_l"),
+    "hip_flexion_r": ("pelvis", "thorax", "thigh_r"),
+    "knee_flexion_l": ("thigh_l", "shank_l"),
+    "knee_flexion_r": ("thigh_r", "shank_r"),
+    "spine_flexion": ("pelvis", "lumbar", "thorax"),
+    "pelvis_lateral_shift": ("pelvis", "thigh_l", "thigh_r", "shank_l", "shank_r"),
+}
+_ANGLE_SEG_IDX = [np.array([SEG[s] for s in ANGLE_SEGS[a]]) for a in ANGLES]
+_UP = np.array([0.0, 0.0, 1.0])
+
+
+@dataclass(frozen=True)
+class ConfidenceScales:
+    """Standard deviations at which the constraint factor is 0.5 (it is 1 / (1 + (sd/s)^4):
+    flat while the data pins the DOFs as well as usual, falling fast once it does not), the
+    visibility at which a segment counts as fully seen, and the fit-quality ramps.
+
+    The angle scales are about 1.4 x the deviation each angle has at the bottom of a clean
+    RDL facing the camera from 1.6 m (bench/fitter.py --confidence): the deviation is the
+    model's own, in the energy's units (data normalised to data_ref_points points), so it is
+    compared with its usual value, not read as degrees of error.
+    """
+
+    joint_sd_m: float = 0.06
+    # trunk, hip l, hip r, knee l, knee r, spine (deg), shift (m): station.model.ANGLES order
+    angle_sd: tuple[float, ...] = (1.5, 3.2, 3.2, 4.5, 4.5, 9.5, 0.06)
+    visible_full: float = 0.5         # explained share of a segment's facing surface
+    # a regulariser on the information, so a DOF the data says nothing about has a finite
+    # (large) deviation: 1 rad for angles, 1 m for positions, in the energy's units
+    reg_rad: float = 1.0
+    reg_m: float = 1.0
+    inlier_lo: float = 0.4           # quality 0 at this inlier fraction, 1 at lo + span
+    inlier_span: float = 0.5
+    residual_lo_m: float = 0.015     # quality falls linearly from here...
+    residual_span_m: float = 0.045   # ...to 0 this much further
+
+
+def dof_covariance(info: np.ndarray, scales: ConfidenceScales = ConfidenceScales()) -> np.ndarray:
+    """(N_DOF, N_DOF) marginal covariance of the DOFs from the observations' information."""
+    reg = np.where(DOF_TYPE == PRISMATIC, 1.0 / scales.reg_m ** 2, 1.0 / scales.reg_rad ** 2)
+    A = np.asarray(info, dtype=np.float64) + np.diag(reg)
+    A = 0.5 * (A + A.T)
+    try:
+        return np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(A)
+
+
+def point_jacobians(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist: np.ndarray,
+                    seg_chain: np.ndarray = SEG_CHAIN) -> np.ndarray:
+    """(P, 3, N_DOF): d point / d theta for points rigid with their segments, from the DOF
+    twists at the pose (a point x moves with omega x x + v for the twist [omega, v])."""
+    w = dof_twist[:, :3]
+    v = dof_twist[:, 3:]
+    J = np.cross(w[None, :, :], points_floor_m[:, None, :]) + v[None, :, :]   # (P, N, 3)
+    J *= seg_chain[point_seg][:, :, None]
+    return np.ascontiguousarray(J.transpose(0, 2, 1))
+
+
+# the points the contract angles are defined from (the others have zero gradient)
+_ANGLE_POINTS = np.array([SKELETON_INDEX[n] for n in (
+    "neck", "pelvis", "hip_l", "hip_r", "knee_l", "knee_r", "ankle_l", "ankle_r",
+    "spine_low", "spine_mid")])
+
+
+def angle_point_gradients(points_floor_m: np.ndarray, h_m: float = 2e-3) -> np.ndarray:
+    """(len(ANGLES), P*3): d angle / d point coordinate (deg/m; m/m for the shift), by forward
+    differences of station.form.angles (the very definitions the coach uses), over the
+    points the angles read. A secant over h_m (2 mm, about a joint's uncertainty) rather
+    than the derivative: an unsigned angle near zero (a straight knee, an upright trunk) has
+    an unbounded derivative there and a bounded secant."""
+    P = points_floor_m.shape[0]
+    k = np.arange(3 * len(_ANGLE_POINTS))
+    pi, ci = _ANGLE_POINTS[k // 3], k % 3
+    batch = np.repeat(points_floor_m[None], len(k) + 1, axis=0)
+    batch[k + 1, pi, ci] += h_m
+    a = contract_angles(batch, _UP, 0.0)
+    out = np.zeros((len(ANGLES), 3 * P))
+    for i, name in enumerate(ANGLES):
+        v = np.asarray(a[name], dtype=np.float64)
+        out[i, 3 * pi + ci] = (v[1:] - v[0]) / h_m
+    return out
+
+
+def angle_sd(points_floor_m: np.ndarray, Jp: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """(len(ANGLES),) standard deviation of each contract angle (deg; shift in m)."""
+    G = angle_point_gradients(points_floor_m)
+    Ja = G @ Jp.reshape(-1, Jp.shape[-1])
+    return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", Ja, cov, Ja), 0.0))
+
+
+def joint_sd_m(Jp: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """(P,) RMS positional standard deviation of each point (m): sqrt(trace(J cov J^T) / 3)."""
+    v = np.einsum("pin,nm,pim->p", Jp, cov, Jp)
+    return np.sqrt(np.maximum(v, 0.0) / 3.0)
+
+
+def fit_quality(inlier_fraction: float, mean_abs_residual_m: float,
+                scales: ConfidenceScales = ConfidenceScales(), extra_residual_m: float = 0.0) -> float:
+    q_in = np.clip((inlier_fraction - scales.inlier_lo) / scales.inlier_span, 0.0, 1.0)
+    q_res = np.clip(1.0 - (mean_abs_residual_m - scales.residual_lo_m - extra_residual_m)
+                    / scales.residual_span_m, 0.0, 1.0)
+    return float(q_in * q_res)
+
+
+def segment_visibility(seg_visibility: np.ndarray) -> np.ndarray:
+    """(N_SEG,) share of each segment's camera-facing samples the data explains (0 if none face)."""
+    facing = seg_visibility[:, 0]
+    return np.where(facing > 0, seg_visibility[:, 1] / np.maximum(facing, 1.0), 0.0)
+
+
+def _constraint(sd: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+    return 1.0 / (1.0 + (sd / scale) ** 4)
+
+
+@dataclass
+class FitConfidence:
+    joints: np.ndarray          # (len(SKELETON_POINTS),) 0..1
+    angles: dict[str, float]    # contract angle -> 0..1
+    joint_sd_m: np.ndarray      # (len(SKELETON_POINTS),)
+    angle_sd: dict[str, float]  # deg (shift: m)
+    quality: float
+
+
+def fit_confidence(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist: np.ndarray,
+                   info: np.ndarray, seg_visibility: np.ndarray, point_seg_sets: list,
+                   inlier_fraction: float, mean_abs_residual_m: float,
+                   scales: ConfidenceScales = ConfidenceScales(),
+                   extra_residual_m: float = 0.0) -> FitConfidence:
+    """Joint and angle confidence of one fitted frame (module docstring).
+
+    point_seg_sets: per skeleton point, the segment indices whose visibility it rests on.
+    """
+    cov = dof_covariance(info, scales)
+    Jp = point_jacobians(points_floor_m, point_seg, dof_twist)
+    jsd = joint_sd_m(Jp, cov)
+    asd = angle_sd(points_floor_m, Jp, cov)
+    vis = np.clip(segment_visibility(seg_visibility) / scales.visible_full, 0.0, 1.0)
+    q = fit_quality(inlier_fraction, mean_abs_residual_m, scales, extra_residual_m)
+    jvis = np.array([float(np.mean(vis[i])) for i in point_seg_sets])
+    jconf = np.clip(jvis * q * _constraint(jsd, scales.joint_sd_m), 0.0, 1.0)
+    ascale = np.asarray(scales.angle_sd, dtype=np.float64)
+    avis = np.array([float(np.mean(vis[i])) for i in _ANGLE_SEG_IDX])
+    aconf = np.clip(avis * q * _constraint(asd, ascale), 0.0, 1.0)
+    return FitConfidence(
+        joints=jconf, angles={a: float(c) for a, c in zip(ANGLES, aconf)}, joint_sd_m=jsd,
+        angle_sd={a: float(s) for a, s in zip(ANGLES, asd)}, quality=q)
+

@@ -1,0 +1,94 @@
+"""The evaluator judges a fault only on confident angles: a low-confidence stretch raises no
+fault cue and its rep is "not judged" (never clean); confident reps are judged as before."""
+from __future__ import annotations
+
+import numpy as np
+
+from station.config import load_exercise
+from station.contract import validate_analysis
+from station.form.evaluator import evaluate_trace
+from station.model import ANGLES, RepVerdict
+from tests.form.traces import hinge, script
+
+
+def _profile():
+    return load_exercise("rdl")
+
+
+def _set(spine_per_rep):
+    moves = []
+    for sp in spine_per_rep:
+        moves += hinge(spine=sp)
+    return script(moves)
+
+
+def _conf(t, low_windows=(), value=0.1, angles=ANGLES):
+    c = {k: np.full(len(t), 0.9) for k in ANGLES}
+    for t0, t1 in low_windows:
+        for k in angles:
+            c[k][(t >= t0) & (t <= t1)] = value
+    return c
+
+
+def test_confident_rounded_back_is_flagged_and_cued():
+    t, ang, _ = _set([0.0, 32.0, 0.0])
+    ev = evaluate_trace(_profile(), t, ang, confidence=_conf(t), keep_states=True)
+    assert [r.verdict for r in ev.reps] == ["clean", "fault", "clean"]
+    assert ev.reps[1].faults == ("rounded_back",)
+    assert any(s.cue is not None and s.cue.rule == "rounded_back" for s in ev.states)
+    assert all(s.notice is None for s in ev.states)
+
+
+def test_low_confidence_rep_raises_no_fault_and_is_not_judged():
+    t, ang, _ = _set([0.0, 32.0, 0.0])
+    ev0 = evaluate_trace(_profile(), t, ang)
+    r1 = ev0.reps[1]
+    # the spine is not confident through the whole second rep
+    ev = evaluate_trace(_profile(), t, ang, keep_states=True,
+                        confidence=_conf(t, [(r1.start_t - 0.2, r1.end_t + 0.6)], angles=("spine_flexion",)))
+    assert len(ev.reps) == 3
+    bad = ev.reps[1]
+    assert "rounded_back" not in bad.faults and "rounded_back" in bad.not_judged
+    assert bad.verdict == "not judged"
+    # no rounded-back cue was ever shown
+    assert not any(s.cue is not None and s.cue.rule == "rounded_back" for s in ev.states)
+    # the coach said why it was quiet
+    during = [s for s in ev.states if r1.start_t + 0.5 <= s.t_s <= r1.end_t]
+    assert during and all(s.notice == "cannot_see" and s.notice_text for s in during)
+    # the set's summary does not count it clean
+    assert ev.sets[0].clean_reps == 2 and ev.sets[0].not_judged_reps == 1
+
+
+def test_a_rule_needing_other_angles_is_still_judged():
+    """Knees uncertain do not stop the spine being judged (rules gate on their own angles)."""
+    t, ang, _ = _set([32.0])
+    ev = evaluate_trace(_profile(), t, ang,
+                        confidence=_conf(t, [(0, t[-1])], angles=("knee_flexion_l", "knee_flexion_r")))
+    r = ev.reps[0]
+    assert r.faults == ("rounded_back",)
+    assert "knee_dominant" in r.not_judged and r.verdict == "fault"
+
+
+def test_short_dip_in_confidence_is_tolerated():
+    t, ang, _ = _set([0.0])
+    ev0 = evaluate_trace(_profile(), t, ang)
+    r = ev0.reps[0]
+    mid = 0.5 * (r.start_t + r.bottom_t)
+    ev = evaluate_trace(_profile(), t, ang, confidence=_conf(t, [(mid, mid + 0.1)]))
+    assert ev.reps[0].verdict == "clean"
+
+
+def test_contract_carries_verdict_and_checks_it():
+    v = RepVerdict(1.0, 2.0, 3.0, "hinge", (), {}, not_judged=("rounded_back",))
+    d = v.as_contract()
+    assert d["verdict"] == "not judged" and d["not_judged"] == ["rounded_back"]
+    metrics = {k: 0.0 for k in ("peak_hip_flexion", "knee_flexion_at_bottom", "peak_spine_flexion",
+                                "eccentric_s", "concentric_s", "lockout_hip_flexion", "max_lateral_shift")}
+    doc = {"schema": "station.analysis/1", "recording": "x", "exercise": "rdl", "floor": None,
+           "frames": [{"t": 0.0, "tracked": False}], "reps": [dict(d, metrics=metrics)], "rep_count": 1}
+    assert validate_analysis(doc) == []
+    doc["reps"][0]["verdict"] = "clean"
+    assert any("disagrees" in e for e in validate_analysis(doc))
+    doc["reps"][0]["verdict"] = "not judged"
+    doc["frames"] = [{"t": 0.0, "tracked": False, "angle_confidence": {"spine_flexion": 0.5}}]
+    assert any("untracked" in e for e in validate_analysis(doc))

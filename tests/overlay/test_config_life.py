@@ -1,0 +1,145 @@
+"""Configuration life in `station run`: SIGHUP and the periodic check reload the station
+config and the exercise profiles; a refused file is logged with the message `station config
+check` gives and the last good one stays; a symlink loop never crashes the station."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+import station.live as live  # noqa: E402
+from station.cli import main  # noqa: E402
+from station.config import ConfigWatcher, default_config_dir  # noqa: E402
+from station.live import Latest, Station, Worker  # noqa: E402
+
+SPINE = "max_spine_flexion_deg = 20.0"
+
+
+class _Silent:
+    """A source that yields nothing until stopped."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+
+    def __iter__(self):
+        self._stop.wait(30.0)
+        return iter(())
+
+    def stop(self):
+        self._stop.set()
+
+
+@pytest.fixture
+def cfg_dir(tmp_path) -> Path:
+    d = tmp_path / "cfg"
+    shutil.copytree(default_config_dir(), d)
+    return d
+
+
+def _touch_later(path: Path, s: float = 1.0) -> None:
+    """A new mtime even on file systems with coarse timestamps."""
+    t = time.time_ns() + int(s * 1e9)
+    os.utime(path, ns=(t, t))
+
+
+def _spine(profiles) -> float:
+    return profiles["rdl"].rules.rounded_back.max_spine_flexion_deg
+
+
+def test_sighup_reloads_an_edited_profile(cfg_dir, monkeypatch):
+    monkeypatch.setattr(live, "CONFIG_POLL_S", 1e6)       # no periodic check: only SIGHUP can reload
+    watcher = ConfigWatcher(cfg_dir / "station.toml")
+    st = Station(watcher.cfg, _Silent(), size_px=(135, 240), headless=True, watcher=watcher, max_s=1.5,
+                 display_fps=30)
+    profile = cfg_dir / "exercises" / "rdl.toml"
+    seen_before_hup = []
+
+    def edit_then_hup():
+        time.sleep(0.3)
+        profile.write_text(profile.read_text().replace(SPINE, "max_spine_flexion_deg = 12.0"))
+        _touch_later(profile)
+        time.sleep(0.3)
+        seen_before_hup.append(_spine(st.profiles))
+        os.kill(os.getpid(), signal.SIGHUP)
+
+    old = signal.getsignal(signal.SIGHUP)
+    t = threading.Thread(target=edit_then_hup)
+    t.start()
+    st.run()
+    t.join()
+    assert signal.getsignal(signal.SIGHUP) == old       # the handler is put back
+    assert seen_before_hup == [20.0]
+    assert _spine(st.profiles) == 12.0 and _spine(watcher.profiles) == 12.0
+
+
+def test_the_worker_coaches_with_the_reloaded_profile(cfg_dir):
+    watcher = ConfigWatcher(cfg_dir / "station.toml")
+    w = Worker([], watcher.cfg, Latest(), pipeline=object(), profiles=watcher.profiles)
+    assert w.evaluator.profile.rules.rounded_back.max_spine_flexion_deg == 20.0
+    profile = cfg_dir / "exercises" / "rdl.toml"
+    profile.write_text(profile.read_text().replace(SPINE, "max_spine_flexion_deg = 14.0"))
+    _touch_later(profile)
+    cfg, err = watcher.poll()                            # the periodic check sees profile edits
+    assert err is None and _spine(watcher.profiles) == 14.0
+    w.reconfigure(cfg, watcher.profiles)
+    w._apply_pending()
+    assert w.evaluator.profile.rules.rounded_back.max_spine_flexion_deg == 14.0
+
+
+def test_a_refused_profile_is_logged_like_config_check_and_the_last_good_stays(cfg_dir, caplog, capsys):
+    path = cfg_dir / "station.toml"
+    watcher = ConfigWatcher(path)
+    st = Station(watcher.cfg, _Silent(), size_px=(135, 240), headless=True, watcher=watcher)
+    profile = cfg_dir / "exercises" / "rdl.toml"
+    profile.write_text(profile.read_text().replace('cue = "push_hips_back"', 'cue = "push_hipz_back"'))
+    _touch_later(profile)
+    with caplog.at_level(logging.ERROR, logger="station.live"):
+        st._poll_config()
+        st._poll_config()                                # unchanged since: logged once
+    assert main(["config", "check", str(path)]) == 2
+    check_message = capsys.readouterr().err.strip().removeprefix("station: error: ")
+    assert "did you mean 'push_hips_back'" in check_message
+    logged = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(logged) == 1 and logged[0].endswith("\n" + check_message)
+    assert st._health().config_error == check_message
+    assert _spine(st.profiles) == 20.0 and st.profiles["rdl"].rules.knee_dominant.cue == "push_hips_back"
+
+
+def test_a_config_that_becomes_a_symlink_loop_while_running_keeps_the_last_good(cfg_dir, caplog):
+    path = cfg_dir / "station.toml"
+    watcher = ConfigWatcher(path)
+    st = Station(watcher.cfg, _Silent(), size_px=(135, 240), headless=True, watcher=watcher)
+    good_cfg = st.cfg
+    path.rename(cfg_dir / "station.good")
+    os.symlink("loop.b", path)
+    os.symlink("station.toml", cfg_dir / "loop.b")
+    with caplog.at_level(logging.ERROR, logger="station.live"):
+        st._poll_config()
+    assert st.cfg is good_cfg
+    assert "Too many levels of symbolic links" in st._health().config_error
+    assert any("Too many levels of symbolic links" in r.getMessage() for r in caplog.records)
+    path.unlink()
+    (cfg_dir / "station.good").rename(path)
+    _touch_later(path)
+    st._poll_config()
+    assert st._health().config_error is None
+
+
+def test_station_run_with_a_symlink_loop_config_waits_instead_of_crashing(tmp_path, caplog):
+    loop = tmp_path / "station.toml"
+    os.symlink("other.toml", loop)
+    os.symlink("station.toml", tmp_path / "other.toml")
+    with caplog.at_level(logging.ERROR, logger="station.live"):
+        t0 = time.monotonic()
+        assert live.run_station(str(loop), headless=True, max_s=0.6) == 0
+    assert time.monotonic() - t0 < 10
+    assert any("Too many levels of symbolic links" in r.getMessage() and str(loop) in r.getMessage()
+               for r in caplog.records)
