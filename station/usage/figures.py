@@ -51,6 +51,7 @@ class DayFigures:
     fault_reps: int = 0
     not_judged_reps: int = 0
     faults: dict = field(default_factory=dict)            # fault label -> reps with it
+    unjudged_rules: dict = field(default_factory=dict)    # rule -> reps on which it could not be judged
     cues: dict = field(default_factory=dict)              # cue key -> times shown
     reps_by_strictness: dict = field(default_factory=dict)
     reps_by_version: dict = field(default_factory=dict)
@@ -120,6 +121,7 @@ class DayFigures:
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"unknown figures {sorted(unknown)}")
+        # (a figure missing from an older export takes its empty default)
         out = DayFigures(**{k: v for k, v in d.items()})
         if len(out.presence_s_by_hour) != 24 or len(out.reps_by_hour) != 24:
             raise ValueError("hourly figures need 24 values")
@@ -333,6 +335,9 @@ def figures_by_day(conn: sqlite3.Connection, days: Iterable[date], tz: tzinfo | 
             ("rep_faults", f"SELECT CAST(r.start_s / {Q} AS INTEGER), f.fault, count(*) FROM rep_faults f "
                            "JOIN reps r ON r.id = f.rep_id WHERE r.start_s >= ? AND r.start_s < ? GROUP BY 1, 2",
              "faults"),
+            ("rep_unjudged", f"SELECT CAST(r.start_s / {Q} AS INTEGER), u.rule, count(*) FROM rep_unjudged u "
+                             "JOIN reps r ON r.id = u.rep_id WHERE r.start_s >= ? AND r.start_s < ? GROUP BY 1, 2",
+             "unjudged_rules"),
             ("cues", f"SELECT CAST(t_s / {Q} AS INTEGER), cue, count(*) FROM cues WHERE t_s >= ? AND t_s < ? "
                      "GROUP BY 1, 2", "cues")):
         rows = _fetch(conn, sql, (lo, hi))

@@ -24,6 +24,8 @@ FAULT_TEXT = {
     "hip_shift": "Hips drifted to one side",
     "too_fast": "Lowered too fast",
 }
+RULE_TEXT = {"knee_dominant": "the knees", "rounded_back": "the back", "incomplete_lockout": "the lockout",
+             "overextension": "the top position", "hip_shift": "the hips' shift", "too_fast": "the tempo"}
 EXERCISE_TEXT = {"rdl": "Romanian deadlift", "deadlift": "Deadlift", "good_morning": "Good morning",
                  "kettlebell_swing": "Kettlebell swing", "squat": "Squat (recognised)"}
 
@@ -389,12 +391,18 @@ def _technique(main: dict) -> str:
               for t in f["top_faults"]]
     strict = ", ".join(f"{k} ({v} reps)" for k, v in sorted(raw["reps_by_strictness"].items()))
     vers = ", ".join(f"{k}" for k in sorted(raw["reps_by_version"]))
+    unjudged = sorted(raw.get("unjudged_rules", {}).items(), key=lambda kv: -kv[1])
+    unsure = ""
+    if f["not_judged_reps"]:
+        why = ", ".join(f"{RULE_TEXT.get(k, k)} on {v}" for k, v in unjudged) or "the angles were not confident"
+        unsure = (f'<p class="note">{f["not_judged_reps"]} reps not judged: the coach could not see well enough '
+                  f'to judge {escape(why)}. Many of them? Check the camera\'s view of the lifter.</p>')
     left = (f'<div><h2>Technique</h2><p><span class="big">{_pct(f["clean_share"])}</span> of the {j} judged reps '
             f'were clean.</p>{verdict_bar(f["clean_reps"], f["fault_reps"], f["not_judged_reps"])}'
             f'<div class="legend" style="margin-top:6px"><span><i style="background:{CLEAN}"></i>clean</span>'
             f'<span><i style="background:{FAULT}"></i>with a fault</span><span><i style="background:{UNSURE}">'
             f'</i>not judged (the coach was unsure and said nothing)</span></div>'
-            f'<p class="note">Profile strictness: {escape(strict or "—")}; software {escape(vers or "—")}.</p></div>')
+            f'{unsure}<p class="note">Profile strictness: {escape(strict or "—")}; software {escape(vers or "—")}.</p></div>')
     right = f'<div><h2>Most frequent faults</h2>{hbars(faults, width=480, colour=FAULT)}' \
             f'<p class="note">Reps with each fault, and their share of the judged reps.</p></div>'
     trend = main["trend"]

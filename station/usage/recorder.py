@@ -198,7 +198,7 @@ class UsageRecorder:
         self._set_wall[1] = rep.end_t + offset
         self.log.rep(self._set_id, start_s=rep.start_t + offset, bottom_s=rep.bottom_t + offset,
                      end_s=rep.end_t + offset, pattern=rep.pattern, metrics=rep.metrics,
-                     verdict=rep_verdict(rep), faults=rep.faults,
+                     verdict=rep_verdict(rep), faults=rep.faults, not_judged=tuple(getattr(rep, "not_judged", ()) or ()),
                      exercise=getattr(rep, "exercise", None) or getattr(evaluator, "exercise", None) or self.exercise,
                      strictness=self.strictness)
 

@@ -57,6 +57,7 @@ _SQL = {
             ", ".join(c for _, c in REP_METRICS) +
             ", verdict, exercise, software_version, strictness) VALUES (" + ", ".join("?" * 17) + ")"),
     "fault": "INSERT OR IGNORE INTO rep_faults (rep_id, fault) VALUES (?, ?)",
+    "unjudged": "INSERT OR IGNORE INTO rep_unjudged (rep_id, rule) VALUES (?, ?)",
     "cue": "INSERT INTO cues (t_s, cue, kind, rule) VALUES (?, ?, ?, ?)",
     "health": "INSERT INTO health_events (t_s, kind, detail, value) VALUES (?, ?, ?, ?)",
     "sample": "INSERT INTO health_samples (t_s, period_s, frames, busy_s) VALUES (?, ?, ?, ?)",
@@ -192,7 +193,7 @@ class UsageLog:
 
     def rep(self, set_id: int, *, start_s: float, bottom_s: float, end_s: float, pattern: str,
             metrics: dict, verdict: str, faults: Sequence[str] = (), exercise: str | None = None,
-            strictness: str | None = None) -> int:
+            strictness: str | None = None, not_judged: Sequence[str] = ()) -> int:
         if verdict not in VERDICTS:
             raise ValueError(f"verdict {verdict!r} is not one of {VERDICTS}")
         rid = self._id("reps")
@@ -202,6 +203,8 @@ class UsageLog:
                             to_label(strictness or self.strictness)))
         for f in faults:
             self._put("fault", (rid, to_label(f)))
+        for r in not_judged:
+            self._put("unjudged", (rid, to_label(r)))
         return rid
 
     def cue(self, t_s: float, key: str, kind: str | None = None, rule: str | None = None) -> None:
@@ -345,6 +348,8 @@ def purge(conn: sqlite3.Connection, before_s: float) -> dict[str, int]:
         cur = conn.execute("DELETE FROM rep_faults WHERE rep_id IN (SELECT id FROM reps WHERE start_s < ?)",
                            (before_s,))
         out["rep_faults"] = cur.rowcount
+        out["rep_unjudged"] = conn.execute(
+            "DELETE FROM rep_unjudged WHERE rep_id IN (SELECT id FROM reps WHERE start_s < ?)", (before_s,)).rowcount
         for table, col in (("reps", "start_s"), ("sets", "start_s"), ("presence", "start_s"),
                            ("cues", "t_s"), ("health_events", "t_s"), ("health_samples", "t_s")):
             out[table] = conn.execute(f"DELETE FROM {table} WHERE {col} < ?", (before_s,)).rowcount

@@ -356,7 +356,7 @@ def report_csv(report: dict) -> str:
             for h in range(24):
                 w.writerow([sid, day, "reps_by_hour", f"{h:02d}", raw["reps_by_hour"][h]])
             for fig in ("sets_by_exercise", "reps_by_exercise", "reps_by_pattern", "cues", "reps_by_strictness",
-                        "reps_by_version"):
+                        "reps_by_version", "unjudged_rules"):
                 for k, v in sorted(raw[fig].items()):
                     w.writerow([sid, day, fig, k, v])
         prev = b["previous_7_days"]

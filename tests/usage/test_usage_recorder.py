@@ -159,3 +159,33 @@ def test_a_fault_in_the_recorder_never_stops_the_coaching(tmp_path, caplog):
     rec.health(None)
     assert rec.failures == 2 and "the station keeps coaching" in caplog.text
     log.close()
+
+
+def test_a_not_judged_rep_is_recorded_with_the_rules_the_coach_could_not_judge(tmp_path):
+    from types import SimpleNamespace
+
+    from station.model import RepVerdict
+    from station.usage.figures import figures_by_day
+    from station.usage.store import connect
+
+    log = UsageLog(tmp_path / "u.sqlite3", "s1")
+    rec = UsageRecorder(log, clock=lambda: T0 + 10.0)
+    reps = [RepVerdict(1.0, 2.0, 3.0, "hinge", (), {"eccentric_s": 1.0}, not_judged=("rounded_back", "hip_shift")),
+            RepVerdict(4.0, 5.0, 6.0, "hinge", (), {"eccentric_s": 1.0})]
+    finished = SimpleNamespace(reps=[], sets=[], exercise="rdl")     # what the evaluator has finished so far
+    state = SimpleNamespace(cue=None)
+    tick = Tick(seq=1, arrival_mono=0.0, done_mono=0.001, t_s=10.0, state=state, skeleton_cam_m=None, floor=None,
+                track_state="tracking", person_present=True, person_upright=True, person_centroid_floor_m=None,
+                camera_height_m=None, camera_pitch_deg=None)
+    rec.frame(tick, finished)
+    finished.reps.extend(reps)
+    rec.frame(tick, finished)
+    log.close()
+    conn = connect(tmp_path / "u.sqlite3", readonly=True)
+    assert conn.execute("SELECT verdict FROM reps ORDER BY id").fetchall() == [("not_judged",), ("clean",)]
+    assert sorted(conn.execute("SELECT rep_id, rule FROM rep_unjudged").fetchall()) == [(1, "hip_shift"), (1, "rounded_back")]
+    from datetime import datetime, timezone
+    day = datetime.fromtimestamp(T0, timezone.utc).date()
+    f = figures_by_day(conn, [day], timezone.utc)[day]
+    assert (f.clean_reps, f.not_judged_reps, f.judged_reps) == (1, 1, 1)
+    assert f.unjudged_rules == {"rounded_back": 1, "hip_shift": 1}

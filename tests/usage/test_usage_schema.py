@@ -8,7 +8,7 @@ import pytest
 from station.usage.schema import LABEL_MAX, SCHEMA_VERSION, create_v1, migrate, version_of
 from station.usage.store import UsageLog, UsageLogError, open_for_writing
 
-TABLES = {"meta", "presence", "sets", "reps", "rep_faults", "cues", "health_events", "health_samples"}
+TABLES = {"meta", "presence", "sets", "reps", "rep_faults", "rep_unjudged", "cues", "health_events", "health_samples"}
 FREE_TEXT = ["Jane Doe", "jane@example.com", "/home/jane/photo.png", "x" * (LABEL_MAX + 1), "café", "a\nb", ""]
 
 

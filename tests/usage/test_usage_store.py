@@ -130,19 +130,21 @@ def test_retention_purges_exactly_what_is_older(tmp_path):
         insert_rows(conn, "set", [(i, i, t, t + 30, "rdl", "hinge", 1, 0, None, "0.1.0", "standard")])
         insert_rows(conn, "rep", [(i, i, t, t + 1, t + 2, "hinge") + (1.0,) * 7 + ("faults", "rdl", "0.1.0", "standard")])
         insert_rows(conn, "fault", [(i, "too_fast"), (i, "rounded_back")])
+        insert_rows(conn, "unjudged", [(i, "hip_shift")])
         insert_rows(conn, "cue", [(t, "good_rep", "praise", None)])
         insert_rows(conn, "health", [(t, "startup", None, None)])
         insert_rows(conn, "sample", [(t, 60.0, 1800, 10.0)])
     conn.execute("COMMIT")
     conn.close()
     counts = apply_retention(path, 30, now_s=now)
-    assert counts == {"rep_faults": 4, "reps": 2, "sets": 2, "presence": 2, "cues": 2, "health_events": 2,
+    assert counts == {"rep_faults": 4, "rep_unjudged": 2, "reps": 2, "sets": 2, "presence": 2, "cues": 2, "health_events": 2,
                       "health_samples": 2}
     conn = sqlite3.connect(path)
     for table, col in (("reps", "start_s"), ("sets", "start_s"), ("presence", "start_s"), ("cues", "t_s"),
                        ("health_events", "t_s"), ("health_samples", "t_s")):
         assert sorted(r[0] for r in conn.execute(f"SELECT {col} FROM {table}")) == times[2:], table
     assert sorted({r[0] for r in conn.execute("SELECT rep_id FROM rep_faults")}) == [3, 4, 5]
+    assert sorted(r[0] for r in conn.execute("SELECT rep_id FROM rep_unjudged")) == [3, 4, 5]
     assert purge(conn_rw := open_for_writing(path), cutoff)["reps"] == 0     # idempotent
     conn_rw.close()
 

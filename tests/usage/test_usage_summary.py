@@ -52,6 +52,7 @@ def expected_day(ev, day: date) -> dict:
         "reps": len(reps),
         "clean": verdicts["clean"], "faults": verdicts["faults"], "not_judged": verdicts["not_judged"],
         "fault_counts": dict(Counter(f for rid, f in ev.faults if rid in rep_ids)),
+        "unjudged": dict(Counter(r for rid, r in ev.unjudged if rid in rep_ids)),
         "cues": dict(Counter(c[1] for c in ev.cues if in_day(c[0]))),
         "exercises": dict(Counter(r[14] for r in reps)),
         "uptime_s": sum(s[1] for s in samples), "frames": sum(s[2] for s in samples),
@@ -89,6 +90,7 @@ def test_summary_figures_equal_figures_computed_from_the_log(gym, day):
     assert (f["clean_reps"], f["fault_reps"], f["not_judged_reps"]) == (exp["clean"], exp["faults"], exp["not_judged"])
     assert f["clean_share"] == pytest.approx(exp["clean"] / (exp["clean"] + exp["faults"]), abs=1e-4)
     assert raw["faults"] == exp["fault_counts"]
+    assert raw["unjudged_rules"] == exp["unjudged"] and exp["unjudged"]["rounded_back"] > 0
     assert [t["fault"] for t in f["top_faults"]][0] == max(exp["fault_counts"], key=exp["fault_counts"].get)
     assert raw["cues"] == exp["cues"]
     assert raw["reps_by_exercise"] == exp["exercises"]
