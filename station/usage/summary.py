@@ -13,10 +13,12 @@ still reported.
 """
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Iterable
 
 from station.usage.figures import DayFigures, derived, figures_by_day, problems, station_meta
+from station.usage.schema import SCHEMA_VERSION, SchemaError, migrate, version_of
 from station.usage.store import connect
 
 REPORT_SCHEMA = "station.usage-summary/1"
@@ -57,6 +60,7 @@ class Source:
     message: str = ""
     tz: tzinfo | None = None
     exports: dict = field(default_factory=dict)   # date -> DayFigures (kind "exports")
+    read_path: Path | None = None                  # a migrated copy of an older log, if any
     export_problems: list = field(default_factory=list)
 
     def figures(self, days: list[date]) -> dict[date, DayFigures | None]:
@@ -65,7 +69,7 @@ class Source:
         if self.kind == "exports":
             return {d: self.exports.get(d) for d in days}
         try:
-            conn = connect(self.path, readonly=True)
+            conn = connect(self.read_path or self.path, readonly=True)
             try:
                 return figures_by_day(conn, days, self.tz)
             finally:
@@ -99,12 +103,41 @@ def _open_db_source(path: Path, tz: tzinfo | None, name: str | None) -> Source:
         try:
             meta = station_meta(conn)
             conn.execute("SELECT count(*) FROM reps").fetchone()
+            version = version_of(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as e:
         return Source(stem, name or stem, path, "database", "corrupt", _corrupt_msg(path, e))
     sid = meta.get("station_id", stem)
-    return Source(sid, name or sid, path, "database", tz=tz)
+    if version > SCHEMA_VERSION:
+        return Source(sid, name or sid, path, "database", "corrupt",
+                      f"{path}: usage schema version {version} is newer than this software knows "
+                      f"({SCHEMA_VERSION}); update the software on the machine that summarises")
+    src = Source(sid, name or sid, path, "database", tz=tz)
+    if version < SCHEMA_VERSION:
+        # a log from older software (a copy, or a station not yet updated): read a migrated
+        # snapshot, never the original
+        try:
+            src.read_path = _migrated_copy(path)
+        except (sqlite3.Error, SchemaError, OSError) as e:
+            return Source(sid, name or sid, path, "database", "corrupt",
+                          f"{path}: cannot read this older usage log (version {version}): {e}")
+    return src
+
+
+def _migrated_copy(path: Path) -> Path:
+    tmp = Path(tempfile.mkdtemp(prefix="station-usage-old-"))
+    atexit.register(shutil.rmtree, tmp, True)
+    copy = tmp / Path(path).name
+    src = connect(path, readonly=True)
+    dst = sqlite3.connect(str(copy), isolation_level=None)
+    try:
+        src.backup(dst)                  # a consistent snapshot, WAL included
+        migrate(dst)
+    finally:
+        src.close()
+        dst.close()
+    return copy
 
 
 def read_export(path: Path) -> tuple[str, str, date, DayFigures]:
