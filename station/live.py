@@ -521,7 +521,7 @@ class Station:
             self._profiles_title = self._exercise_title(cfg, profiles)
             self.worker.reconfigure(cfg, profiles)
             if self.usage is not None:
-                self.usage.config_reloaded()
+                self.usage.config_reloaded(cfg)
 
     def view(self, tick: Tick | None, now: float) -> View:
         """The View for the newest tick at monotonic time `now` (stream clock extrapolated)."""
@@ -801,8 +801,6 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
                 max_s: float | None = None) -> int:
     """`station run`: the live station on the configured camera, fullscreen, during opening
     hours; outside them the camera is closed and the display stays black."""
-    from station.sources.realsense import LiveCamera
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # SIGHUP (systemctl reload) re-reads the config and the profiles; between the phases
     # below it is remembered here (the default action would end the process)

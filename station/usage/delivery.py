@@ -5,7 +5,8 @@
     AttentionMailer(usage_cfg, station_id).notify("camera_lost", text)   # at most 1 per problem per hour
 
 E-mail: the HTML page is the message body (with a plain-text part for mail readers without
-HTML), the CSV is attached. The connection is upgraded with STARTTLS before the password is
+HTML); the CSV is attached, and the page too (mail programs that do not draw inline SVG still
+open it in a browser). The connection is upgraded with STARTTLS before the password is
 sent; the password is read from ``usage.email.password_file`` (never from the config itself),
 and the server's certificate is checked against the system's CAs or ``usage.email.ca_file``.
 Directory: the three files are copied into ``usage.delivery_dir`` (a network share, say), each
@@ -58,7 +59,7 @@ def _ssl_context(email_cfg) -> ssl.SSLContext:
 
 
 def send_email(email_cfg, subject: str, text: str, html: str | None = None,
-               attachments: list[tuple[str, bytes, str]] = (), timeout_s: float = 30.0) -> None:
+               attachments: list[tuple[str, str | bytes, str]] = (), timeout_s: float = 30.0) -> None:
     """Send one message over SMTP with STARTTLS; raises DeliveryError."""
     msg = EmailMessage()
     msg["Subject"] = subject
@@ -71,7 +72,10 @@ def send_email(email_cfg, subject: str, text: str, html: str | None = None,
         msg.add_alternative(html, subtype="html")
     for name, data, mime in attachments:
         maintype, _, subtype = mime.partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+        if isinstance(data, str):      # text: sent as UTF-8 with its charset named
+            msg.add_attachment(data, subtype=subtype, filename=name)
+        else:
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     where = f"{email_cfg.smtp_host}:{email_cfg.smtp_port}"
     try:
         with smtplib.SMTP(email_cfg.smtp_host, email_cfg.smtp_port, timeout=timeout_s) as smtp:
@@ -122,8 +126,12 @@ def send_summary(usage_cfg, paths: dict[str, Path], report: dict) -> str:
         problems = sum(len(b["problems"]) for b in report["stations"])
         if problems:
             subject += f" — {problems} need{'s' if problems == 1 else ''} staff"
-        send_email(e, subject, _plain_text(report), html=Path(paths["html"]).read_text(encoding="utf-8"),
-                   attachments=[(Path(paths["csv"]).name, Path(paths["csv"]).read_bytes(), "text/csv")])
+        html = Path(paths["html"]).read_text(encoding="utf-8")
+        # the page is the body; it is attached too, because many mail programs do not draw inline
+        # SVG charts (opened from the attachment, any browser does)
+        send_email(e, subject, _plain_text(report), html=html,
+                   attachments=[(Path(paths["csv"]).name, Path(paths["csv"]).read_text(encoding="utf-8"), "text/csv"),
+                                (Path(paths["html"]).name, html, "text/html")])
         return f"e-mailed to {', '.join(e.recipients)} via {e.smtp_host}:{e.smtp_port}"
     if method == "directory":
         target = Path(usage_cfg.delivery_dir)

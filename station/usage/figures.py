@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time as dtime, timedelta, tzinfo
 from typing import Iterable
@@ -26,6 +25,7 @@ import numpy as np
 SESSION_BUCKETS_MIN: tuple[float, ...] = (1, 3, 10, 20, 40)   # edges of the session-length histogram
 SLOW_FPS = 20.0                       # processing slower than this needs staff
 LONG_CAMERA_LOSS_S = 60.0
+QUARTER_S = 900          # every UTC offset and DST switch is a multiple of 15 minutes
 
 
 def _zeros24() -> list:
@@ -51,6 +51,7 @@ class DayFigures:
     fault_reps: int = 0
     not_judged_reps: int = 0
     faults: dict = field(default_factory=dict)            # fault label -> reps with it
+    unjudged_rules: dict = field(default_factory=dict)    # rule -> reps on which it could not be judged
     cues: dict = field(default_factory=dict)              # cue key -> times shown
     reps_by_strictness: dict = field(default_factory=dict)
     reps_by_version: dict = field(default_factory=dict)
@@ -58,6 +59,7 @@ class DayFigures:
     camera_dropouts: int = 0
     camera_lost_s: float = 0.0
     longest_camera_loss_s: float = 0.0
+    longest_camera_loss_at_s: float = 0.0     # UTC start of the longest loss (0 = none)
     camera_unrecovered: int = 0
     config_reloads: int = 0
     config_refusals: int = 0
@@ -72,7 +74,10 @@ class DayFigures:
         for f in fields(self):
             a, b = getattr(self, f.name), getattr(other, f.name)
             if f.name == "longest_camera_loss_s":
-                setattr(self, f.name, max(a, b))
+                if b > a:
+                    self.longest_camera_loss_s, self.longest_camera_loss_at_s = b, other.longest_camera_loss_at_s
+            elif f.name == "longest_camera_loss_at_s":
+                continue              # follows longest_camera_loss_s
             elif f.name in ("presence_s_by_hour", "reps_by_hour"):
                 setattr(self, f.name, [x + y for x, y in zip(a, b)])
             elif isinstance(a, list):
@@ -116,6 +121,7 @@ class DayFigures:
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"unknown figures {sorted(unknown)}")
+        # (a figure missing from an older export takes its empty default)
         out = DayFigures(**{k: v for k, v in d.items()})
         if len(out.presence_s_by_hour) != 24 or len(out.reps_by_hour) != 24:
             raise ValueError("hourly figures need 24 values")
@@ -180,14 +186,17 @@ def derived(f: DayFigures) -> dict:
     }
 
 
-def problems(f: DayFigures) -> list[str]:
-    """What needs staff, in plain words (empty when the station was healthy)."""
+def problems(f: DayFigures, tz: tzinfo | None = None) -> list[str]:
+    """What needs staff, in plain words (empty when the station was healthy); times in `tz`."""
     out = []
+    at = ""
+    if f.longest_camera_loss_at_s > 0:
+        at = f" at {datetime.fromtimestamp(f.longest_camera_loss_at_s, tz).strftime('%H:%M')}"
     if f.camera_unrecovered:
         out.append("the camera was lost and had not come back by the end of the day — check the USB "
                    "cable and `station cameras`")
     if f.longest_camera_loss_s >= LONG_CAMERA_LOSS_S:
-        out.append(f"the camera dropped out {f.camera_dropouts}× (longest {f.longest_camera_loss_s / 60:.1f} min, "
+        out.append(f"the camera dropped out {f.camera_dropouts}× (longest {f.longest_camera_loss_s / 60:.1f} min{at}, "
                    f"{f.camera_lost_s / 60:.1f} min in all) — check the USB cable and its port")
     elif f.camera_dropouts >= 3:
         out.append(f"the camera dropped out {f.camera_dropouts}× (each under a minute) — check the USB cable")
@@ -244,13 +253,12 @@ def _fetch(conn: sqlite3.Connection, sql: str, args: tuple) -> list[tuple]:
     return conn.execute(sql, args).fetchall()
 
 
-def _count_by(slots: np.ndarray, keys: list, n_days: int) -> list[dict]:
-    out: list[dict] = [dict() for _ in range(n_days)]
-    for s, k in zip((slots // 24).tolist(), keys):
-        if s >= 0:
-            d = out[s]
-            d[k] = d.get(k, 0) + 1
-    return out
+def _slots(b: _Bucketer, rows: list[tuple]) -> list[int]:
+    """Hour slots of grouped rows whose first column is a quarter-hour number."""
+    if not rows:
+        return []
+    q = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
+    return b.index(q * QUARTER_S).tolist()
 
 
 def figures_by_day(conn: sqlite3.Connection, days: Iterable[date], tz: tzinfo | None) -> dict[date, DayFigures]:
@@ -300,53 +308,52 @@ def figures_by_day(conn: sqlite3.Connection, days: Iterable[date], tz: tzinfo | 
             if r[3] is not None:
                 f.rest_before_s.append(float(r[3]))
 
-    # reps
-    rows = _fetch(conn, "SELECT start_s, verdict, pattern, coalesce(exercise, 'unknown'), "
-                        "coalesce(strictness, 'unknown'), coalesce(software_version, 'unknown') FROM reps "
-                        "WHERE start_s >= ? AND start_s < ?", (lo, hi))
-    if rows:
-        t = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
-        slots = b.index(t)
-        ok = slots >= 0
-        day = slots // 24
-        verdict = np.asarray([r[1] for r in rows])
-        hour_counts = np.bincount(slots[ok], minlength=24 * n).reshape(n, 24)
-        clean = np.bincount(day[ok & (verdict == "clean")], minlength=n)
-        faults = np.bincount(day[ok & (verdict == "faults")], minlength=n)
-        nj = np.bincount(day[ok & (verdict == "not_judged")], minlength=n)
-        for col, attr in ((2, "reps_by_pattern"), (3, "reps_by_exercise"), (4, "reps_by_strictness"),
-                          (5, "reps_by_version")):
-            per_day = _count_by(slots, [r[col] for r in rows], n)
-            for i in range(n):
-                setattr(F[i], attr, per_day[i])
-        for i in range(n):
-            F[i].reps_by_hour = [int(x) for x in hour_counts[i]]
-            F[i].reps = int(hour_counts[i].sum())
-            F[i].clean_reps, F[i].fault_reps, F[i].not_judged_reps = int(clean[i]), int(faults[i]), int(nj[i])
+    # reps, faults, cues and samples are counted by SQLite per quarter of an hour (UTC): every
+    # time zone's offset and DST switch is a whole number of quarters, so each quarter lies in
+    # one local hour and the result is exact, from a few thousand rows instead of every event
+    Q = QUARTER_S
+    rows = _fetch(conn, f"SELECT CAST(start_s / {Q} AS INTEGER), verdict, pattern, coalesce(exercise, 'unknown'), "
+                        "coalesce(strictness, 'unknown'), coalesce(software_version, 'unknown'), count(*) FROM reps "
+                        "WHERE start_s >= ? AND start_s < ? GROUP BY 1, 2, 3, 4, 5, 6", (lo, hi))
+    for slot, (_, verdict, pattern, exercise, strictness, version, cnt) in zip(_slots(b, rows), rows):
+        if slot < 0:
+            continue
+        f = F[slot // 24]
+        f.reps_by_hour[slot % 24] += cnt
+        f.reps += cnt
+        if verdict == "clean":
+            f.clean_reps += cnt
+        elif verdict == "faults":
+            f.fault_reps += cnt
+        else:
+            f.not_judged_reps += cnt
+        for d, k in ((f.reps_by_pattern, pattern), (f.reps_by_exercise, exercise),
+                     (f.reps_by_strictness, strictness), (f.reps_by_version, version)):
+            d[k] = d.get(k, 0) + cnt
 
-    rows = _fetch(conn, "SELECT r.start_s, f.fault FROM rep_faults f JOIN reps r ON r.id = f.rep_id "
-                        "WHERE r.start_s >= ? AND r.start_s < ?", (lo, hi))
-    if rows:
-        slots = b.index(np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows)))
-        for i, d in enumerate(_count_by(slots, [r[1] for r in rows], n)):
-            F[i].faults = d
+    for table, sql, attr in (
+            ("rep_faults", f"SELECT CAST(r.start_s / {Q} AS INTEGER), f.fault, count(*) FROM rep_faults f "
+                           "JOIN reps r ON r.id = f.rep_id WHERE r.start_s >= ? AND r.start_s < ? GROUP BY 1, 2",
+             "faults"),
+            ("rep_unjudged", f"SELECT CAST(r.start_s / {Q} AS INTEGER), u.rule, count(*) FROM rep_unjudged u "
+                             "JOIN reps r ON r.id = u.rep_id WHERE r.start_s >= ? AND r.start_s < ? GROUP BY 1, 2",
+             "unjudged_rules"),
+            ("cues", f"SELECT CAST(t_s / {Q} AS INTEGER), cue, count(*) FROM cues WHERE t_s >= ? AND t_s < ? "
+                     "GROUP BY 1, 2", "cues")):
+        rows = _fetch(conn, sql, (lo, hi))
+        for slot, (_, key, cnt) in zip(_slots(b, rows), rows):
+            if slot >= 0:
+                d = getattr(F[slot // 24], attr)
+                d[key] = d.get(key, 0) + cnt
 
-    rows = _fetch(conn, "SELECT t_s, cue FROM cues WHERE t_s >= ? AND t_s < ?", (lo, hi))
-    if rows:
-        slots = b.index(np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows)))
-        for i, d in enumerate(_count_by(slots, [r[1] for r in rows], n)):
-            F[i].cues = d
-
-    rows = _fetch(conn, "SELECT t_s, period_s, frames, busy_s FROM health_samples WHERE t_s >= ? AND t_s < ?",
-                  (lo, hi))
-    if rows:
-        a = np.asarray(rows, dtype=np.float64)
-        day = b.index(a[:, 0]) // 24
-        ok = day >= 0
-        for col, attr in ((1, "uptime_s"), (2, "frames"), (3, "busy_s")):
-            sums = np.bincount(day[ok], weights=a[ok, col], minlength=n)
-            for i in range(n):
-                setattr(F[i], attr, int(round(sums[i])) if attr == "frames" else float(sums[i]))
+    rows = _fetch(conn, f"SELECT CAST(t_s / {Q} AS INTEGER), sum(period_s), sum(frames), sum(busy_s) "
+                        "FROM health_samples WHERE t_s >= ? AND t_s < ? GROUP BY 1", (lo, hi))
+    for slot, (_, period, frames, busy) in zip(_slots(b, rows), rows):
+        if slot >= 0:
+            f = F[slot // 24]
+            f.uptime_s += float(period)
+            f.frames += int(frames)
+            f.busy_s += float(busy)
 
     _health_events(conn, b, F)
     return {d: F[(d - first).days] for d in days}
@@ -366,7 +373,8 @@ def _health_events(conn: sqlite3.Connection, b: _Bucketer, F: list[DayFigures]) 
         if day >= 0:
             dur = max(0.0, t_end - t0)
             F[day].camera_lost_s += dur
-            F[day].longest_camera_loss_s = max(F[day].longest_camera_loss_s, dur)
+            if dur > F[day].longest_camera_loss_s:
+                F[day].longest_camera_loss_s, F[day].longest_camera_loss_at_s = dur, t0
             if not recovered and t_end >= b.edges[min(len(b.edges) - 1, (day + 1) * 24)]:
                 F[day].camera_unrecovered += 1
         lost_at = None

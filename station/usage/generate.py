@@ -36,6 +36,7 @@ class Events:
     sets: list = field(default_factory=list)        # the log's "set" row
     reps: list = field(default_factory=list)        # the log's "rep" row
     faults: list = field(default_factory=list)      # (rep_id, fault)
+    unjudged: list = field(default_factory=list)    # (rep_id, rule) the coach could not judge
     cues: list = field(default_factory=list)        # (t_s, cue, kind, rule)
     health: list = field(default_factory=list)      # (t_s, kind, detail, value)
     samples: list = field(default_factory=list)     # (t_s, period_s, frames, busy_s)
@@ -98,6 +99,8 @@ def generate_days(first: date, n_days: int, tz: tzinfo | None = None, seed: int 
                     u = rng.random()
                     if u < 0.05:
                         verdict, fl = "not_judged", ()
+                        for rule in ("rounded_back",) if rng.random() < 0.7 else ("rounded_back", "hip_shift"):
+                            ev.unjudged.append((rid, rule))
                     elif u < 0.05 + 0.95 * p_clean and not squat:
                         verdict, fl = "clean", ()
                     else:
@@ -139,6 +142,7 @@ def write_events(path: Path, ev: Events) -> Path:
         insert_rows(conn, "set", ev.sets)
         insert_rows(conn, "rep", ev.reps)
         insert_rows(conn, "fault", ev.faults)
+        insert_rows(conn, "unjudged", ev.unjudged)
         insert_rows(conn, "cue", ev.cues)
         insert_rows(conn, "health", ev.health)
         insert_rows(conn, "sample", ev.samples)

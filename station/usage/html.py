@@ -24,6 +24,8 @@ FAULT_TEXT = {
     "hip_shift": "Hips drifted to one side",
     "too_fast": "Lowered too fast",
 }
+RULE_TEXT = {"knee_dominant": "the knees", "rounded_back": "the back", "incomplete_lockout": "the lockout",
+             "overextension": "the top position", "hip_shift": "the hips' shift", "too_fast": "the tempo"}
 EXERCISE_TEXT = {"rdl": "Romanian deadlift", "deadlift": "Deadlift", "good_morning": "Good morning",
                  "kettlebell_swing": "Kettlebell swing", "squat": "Squat (recognised)"}
 
@@ -93,12 +95,12 @@ def _delta(cur, prev, kind: str = "rel", good_up: bool = True) -> str:
         if abs(d) < 0.5:
             return f'<div class="c">= 7-day avg ({_pct(prev)})</div>'
         cls = "up" if (d > 0) == good_up else "down"
-        return f'<div class="c"><span class="{cls}">{"▲" if d > 0 else "▼"} {abs(d):.0f} pts</span> vs 7-day avg {_pct(prev)}</div>'
+        return f'<div class="c"><span class="{cls}">{"▲" if d > 0 else "▼"} {abs(d):.0f} {"pt" if round(abs(d)) == 1 else "pts"}</span> vs 7-day avg {_pct(prev)}</div>'
     if prev == 0:
-        return f'<div class="c">7-day avg: 0</div>'
+        return '<div class="c">7-day avg: 0</div>'
     d = (cur - prev) / prev
     if abs(d) < 0.005:
-        return f'<div class="c">= 7-day avg</div>'
+        return '<div class="c">= 7-day avg</div>'
     cls = "up" if (d > 0) == good_up else "down"
     return (f'<div class="c"><span class="{cls}">{"▲" if d > 0 else "▼"} {abs(100 * d):.0f}%</span> '
             f'vs 7-day avg {_num(prev, 1 if prev < 10 else 0)}</div>')
@@ -162,7 +164,7 @@ def hbars(items: list[tuple[str, float, str]], total: float | None = None, unit:
     if not items:
         return '<p class="note">None.</p>'
     W, row = width, 26
-    L = min(int(W * 0.45), 16 + 7 * max(len(_clip(label, 40)) for label, _, _ in items))
+    L = min(int(W * 0.62), 16 + 8 * max(len(_clip(label, 40)) for label, _, _ in items))
     H = row * len(items) + 6
     top = max(v for _, v, _ in items) or 1
     out = []
@@ -234,13 +236,15 @@ def trend_chart(trend: dict, width: int = 1000) -> str:
         out.append('<polyline fill="none" stroke="#2f6fdf" stroke-width="1.2" stroke-opacity=".5" points="'
                    + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
     idx = {d["date"]: i for i, d in enumerate(daily)}
-    for ch in trend["changes"]:
+    for k, ch in enumerate(trend["changes"]):
         i = idx.get(ch["date"])
         if i is None:
             continue
         x = L + i * dx
+        right = x > 0.6 * W            # label on the side with room
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{T}" y2="{H - B}" stroke="#d64550" stroke-dasharray="4 3"/>'
-                   f'<text x="{x + 4:.1f}" y="{T + 10}" font-size="11.5" fill="#d64550">{escape(ch["change"])}</text>')
+                   f'<text x="{x - 4 if right else x + 4:.1f}" y="{T + 10 + 14 * (k % 3)}" font-size="11.5" '
+                   f'fill="#d64550" text-anchor="{"end" if right else "start"}">{escape(ch["change"])}</text>')
     return _svg(W, H, "".join(out), "share of clean reps over four weeks")
 
 
@@ -282,8 +286,9 @@ def _station_table(report: dict) -> str:
         name = escape(b["name"] if total else f'{b["name"]}' + (f' <span class="note">({escape(b["station_id"])})</span>'
                                                                   if b["name"] != b["station_id"] else ""))
         if f is None:
-            rows.append(f'<tr><td>{name}</td><td colspan="9" style="text-align:left;color:#b23a2b">'
-                        f'{escape(b["status"])}: {escape(b["message"])}</td></tr>')
+            what = {"corrupt": "the usage log or export is damaged", "missing": "no usage log or export found"}
+            rows.append(f'<tr><td>{name}</td><td colspan="9" style="text-align:left;color:#b23a2b;white-space:normal">'
+                        f'not reported: {escape(what.get(b["status"], b["status"]))} (see "Needs staff")</td></tr>')
             continue
         top = f["top_faults"][0] if f["top_faults"] else None
         probs = len(b["problems"])
@@ -338,7 +343,7 @@ def _health_table(report: dict) -> str:
             '<th>frames/s (avg)</th><th>ms per frame</th><th>camera drop-outs (avg)</th><th>without camera</th>'
             '<th>config reloads / refused</th><th>errors</th></tr></thead><tbody>' + "".join(rows) +
             "</tbody></table>" +
-            f'<p class="note">Summary delivery: {"all delivered" if not pend else str(len(pend)) + " pending (see above)"}.'
+            f'<p class="note">Summary delivery: {"nothing pending" if not pend else str(len(pend)) + " pending (see above)"}.'
             "</p></section>")
 
 
@@ -386,12 +391,18 @@ def _technique(main: dict) -> str:
               for t in f["top_faults"]]
     strict = ", ".join(f"{k} ({v} reps)" for k, v in sorted(raw["reps_by_strictness"].items()))
     vers = ", ".join(f"{k}" for k in sorted(raw["reps_by_version"]))
+    unjudged = sorted(raw.get("unjudged_rules", {}).items(), key=lambda kv: -kv[1])
+    unsure = ""
+    if f["not_judged_reps"]:
+        why = ", ".join(f"{RULE_TEXT.get(k, k)} on {v}" for k, v in unjudged) or "the angles were not confident"
+        unsure = (f'<p class="note">{f["not_judged_reps"]} reps not judged: the coach could not see well enough '
+                  f'to judge {escape(why)}. Many of them? Check the camera\'s view of the lifter.</p>')
     left = (f'<div><h2>Technique</h2><p><span class="big">{_pct(f["clean_share"])}</span> of the {j} judged reps '
             f'were clean.</p>{verdict_bar(f["clean_reps"], f["fault_reps"], f["not_judged_reps"])}'
             f'<div class="legend" style="margin-top:6px"><span><i style="background:{CLEAN}"></i>clean</span>'
             f'<span><i style="background:{FAULT}"></i>with a fault</span><span><i style="background:{UNSURE}">'
             f'</i>not judged (the coach was unsure and said nothing)</span></div>'
-            f'<p class="note">Profile strictness: {escape(strict or "—")}; software {escape(vers or "—")}.</p></div>')
+            f'{unsure}<p class="note">Profile strictness: {escape(strict or "—")}; software {escape(vers or "—")}.</p></div>')
     right = f'<div><h2>Most frequent faults</h2>{hbars(faults, width=480, colour=FAULT)}' \
             f'<p class="note">Reps with each fault, and their share of the judged reps.</p></div>'
     trend = main["trend"]
@@ -444,8 +455,13 @@ def render_html(report: dict) -> str:
         parts.append(_cues(main))
     else:
         msgs = [b["message"] for b in report["stations"] if b["message"]] or ["No use recorded."]
+        prev = main["previous_7_days"] if main is not None else None
+        usual = ""
+        if prev:
+            usual = (f'<p class="note">On the {prev["days_with_data"]} days before, a day had on average '
+                     f'{prev["sessions"]:.0f} visits, {prev["sets"]:.0f} sets and {prev["reps"]:.0f} reps.</p>')
         parts.append('<section class="empty"><h2>No use recorded on this day</h2>' +
-                     "".join(f"<p>{escape(m)}</p>" for m in msgs) + "</section>")
+                     "".join(f"<p>{escape(m)}</p>" for m in msgs) + usual + "</section>")
         if main is not None and main["trend"]["weekly"] and any(w["clean_share"] is not None for w in main["trend"]["weekly"]):
             parts.append(f'<section><h2>Four-week trend of clean reps</h2>{trend_chart(main["trend"])}</section>')
         if gym:

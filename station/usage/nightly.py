@@ -47,7 +47,8 @@ def _tz_name(cfg) -> str:
 
 
 def run_summary(cfg, day: str | None = None, dbs: list[str] | None = None, out: str | None = None,
-                nightly: bool = False, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+                nightly: bool = False, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     tz = cfg.hours.tzinfo()
     the_day = parse_day(day, tz)
     u = cfg.usage

@@ -34,18 +34,24 @@ SAMPLE_PERIOD_S = 60.0
 CAMERA_ATTENTION_S = 60.0  # camera lost this long = the station needs attention (opt-in e-mail)
 
 
-def rep_verdict(rep) -> str:
-    """"clean", "faults" or "not_judged" for a RepVerdict.
+_VERDICTS = {"clean": "clean", "fault": "faults", "faults": "faults", "not judged": "not_judged",
+             "not_judged": "not_judged"}
 
-    A rep the coach could not judge (low confidence) is never recorded as clean: the evaluator
-    marks it with ``judged = False`` (or ``verdict == "not_judged"``).
+
+def rep_verdict(rep) -> str:
+    """The log's label for a RepVerdict's verdict: "clean", "faults" or "not_judged".
+
+    A rep the coach could not judge (a rule's angles were not confident, so it said nothing)
+    is never recorded as clean (station.model.RepVerdict.verdict: "fault", "clean",
+    "not judged").
     """
-    v = getattr(rep, "verdict", None)
-    if v in ("clean", "faults", "not_judged"):
+    v = _VERDICTS.get(getattr(rep, "verdict", None))
+    if v is not None:
         return v
-    if getattr(rep, "judged", True) is False or getattr(rep, "not_judged", False) is True:
-        return "not_judged"
-    return "faults" if rep.faults else "clean"
+    if rep.faults:
+        return "faults"
+    nj = getattr(rep, "not_judged", ())
+    return "not_judged" if nj else "clean"
 
 
 class UsageRecorder:
@@ -79,6 +85,7 @@ class UsageRecorder:
         self._camera_status = "streaming"
         self._camera_lost_at: float | None = None
         self._config_error: str | None = None
+        self.failures = 0
 
     # ------------------------------------------------------------------ lifecycle
     def started(self) -> None:
@@ -106,7 +113,20 @@ class UsageRecorder:
     # ------------------------------------------------------------------ per frame (worker thread)
     def frame(self, tick, evaluator=None) -> None:
         """One processed frame: `tick` has t_s, state (CoachState), person_present,
-        arrival_mono and done_mono (station.live.Tick)."""
+        arrival_mono and done_mono (station.live.Tick). Never raises: a fault in the usage log
+        must not stop the coaching."""
+        try:
+            self._frame(tick, evaluator)
+        except Exception:
+            self._failed("frame")
+
+    def _failed(self, where: str) -> None:
+        self.failures += 1
+        if self.failures == 1 or self.failures % 1000 == 0:
+            log.exception("usage: recording a %s failed (%d times so far); the station keeps coaching",
+                          where, self.failures)
+
+    def _frame(self, tick, evaluator=None) -> None:
         now = self.clock()
         offset = self._offset = now - tick.t_s
         self._frames += 1
@@ -168,10 +188,7 @@ class UsageRecorder:
         self._n_reps = len(evaluator.reps)
         self._n_sets = len(evaluator.sets)
         self._set_id = None
-        prof = getattr(evaluator, "profile", None)
         self.exercise = getattr(evaluator, "exercise", self.exercise)
-        if prof is not None and getattr(prof, "strictness", None):
-            self.strictness = prof.strictness
 
     def _rep(self, rep, offset: float, evaluator) -> None:
         if self._set_id is None:
@@ -181,8 +198,9 @@ class UsageRecorder:
         self._set_wall[1] = rep.end_t + offset
         self.log.rep(self._set_id, start_s=rep.start_t + offset, bottom_s=rep.bottom_t + offset,
                      end_s=rep.end_t + offset, pattern=rep.pattern, metrics=rep.metrics,
-                     verdict=rep_verdict(rep), faults=rep.faults,
-                     exercise=getattr(rep, "exercise", None) or self.exercise, strictness=self.strictness)
+                     verdict=rep_verdict(rep), faults=rep.faults, not_judged=tuple(getattr(rep, "not_judged", ()) or ()),
+                     exercise=getattr(rep, "exercise", None) or getattr(evaluator, "exercise", None) or self.exercise,
+                     strictness=self.strictness)
 
     def _set(self, s, offset: float, evaluator) -> None:
         set_id = self._set_id if self._set_id is not None else self.log.new_set_id()
@@ -193,7 +211,7 @@ class UsageRecorder:
         if self._last_set_end is not None and self._last_set_end[0] == self._set_session \
                 and self._set_session is not None:
             rest = max(0.0, start - self._last_set_end[1])
-        exercise = getattr(s, "exercise", None) or self.exercise or "unknown"
+        exercise = getattr(s, "exercise", None) or getattr(evaluator, "exercise", None) or self.exercise or "unknown"
         self.log.set_done(set_id, session_id=self._set_session, start_s=start, end_s=end, exercise=exercise,
                           pattern=s.pattern, reps=s.reps, clean_reps=s.clean_reps, rest_before_s=rest,
                           strictness=self.strictness)
@@ -202,7 +220,13 @@ class UsageRecorder:
 
     # ------------------------------------------------------------------ health (main thread)
     def health(self, health) -> None:
-        """The overlay's Health (camera_status, config_error), every display frame."""
+        """The overlay's Health (camera_status, config_error), every display frame. Never raises."""
+        try:
+            self._health(health)
+        except Exception:
+            self._failed("health change")
+
+    def _health(self, health) -> None:
         status = health.camera_status
         now = None
         if status != self._camera_status:
@@ -214,7 +238,7 @@ class UsageRecorder:
             elif status == "stopped":
                 pass   # the pipeline failed: error() records it
             elif self._camera_lost_at is None:
-                self.log.health("camera_lost", now, detail=to_label(status))
+                self.log.health("camera_lost", now, detail=to_label(str(status).replace(" ", "_")))
                 self._camera_lost_at = now
             self._camera_status = status
         if self._camera_lost_at is not None and self.attention is not None:
@@ -228,7 +252,10 @@ class UsageRecorder:
             if err is not None and not getattr(health, "config_fatal", False):
                 self.config_refused(err)
 
-    def config_reloaded(self) -> None:
+    def config_reloaded(self, cfg=None) -> None:
+        """A new configuration is in force (its strictness marks the reps from now on)."""
+        if cfg is not None:
+            self.strictness = cfg.exercise.strictness
         self.log.health("config_reload", self.clock())
 
     def config_refused(self, message: str | None = None) -> None:
@@ -254,6 +281,9 @@ def open_recorder(cfg, path=None) -> "UsageRecorder | None":
     except UsageLogError as e:
         log.error("usage log disabled: %s", e)
         return None
+    import atexit
+
+    atexit.register(usage.close)          # a normal exit commits what is still queued
     attention = None
     if cfg.usage.attention_email:
         from station.usage.delivery import AttentionMailer

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 LABEL_CHARS = "A-Za-z0-9_.:+-"
 LABEL_MAX = 64
@@ -84,8 +84,15 @@ CREATE INDEX health_events_t ON health_events (t_s);
 CREATE INDEX health_samples_t ON health_samples (t_s);
 """
 
+# Version 4: which rules the coach could not judge on a rep (their angles were not confident):
+# a rep is "not judged" when no fault was found and some rule could not be judged.
+_V4 = f"""
+CREATE TABLE rep_unjudged (rep_id INTEGER NOT NULL, rule TEXT NOT NULL {_label('rule')},
+    PRIMARY KEY (rep_id, rule)) WITHOUT ROWID;
+"""
+
 # version -> the script that brings version-1 up to it
-MIGRATIONS: dict[int, str] = {2: _V2, 3: _V3}
+MIGRATIONS: dict[int, str] = {2: _V2, 3: _V3, 4: _V4}
 
 # Every table's time column (for retention and the summary's day windows).
 TIME_COLUMNS: dict[str, str] = {

@@ -57,6 +57,7 @@ _SQL = {
             ", ".join(c for _, c in REP_METRICS) +
             ", verdict, exercise, software_version, strictness) VALUES (" + ", ".join("?" * 17) + ")"),
     "fault": "INSERT OR IGNORE INTO rep_faults (rep_id, fault) VALUES (?, ?)",
+    "unjudged": "INSERT OR IGNORE INTO rep_unjudged (rep_id, rule) VALUES (?, ?)",
     "cue": "INSERT INTO cues (t_s, cue, kind, rule) VALUES (?, ?, ?, ?)",
     "health": "INSERT INTO health_events (t_s, kind, detail, value) VALUES (?, ?, ?, ?)",
     "sample": "INSERT INTO health_samples (t_s, period_s, frames, busy_s) VALUES (?, ?, ?, ?)",
@@ -155,6 +156,7 @@ class UsageLog:
         self.committed_rows = 0
         self.commits = 0
         self.dropped_rows = 0
+        self._dropped_reported = 0
         self.write_errors = 0
         self.last_error: str | None = None
         self._thread = threading.Thread(target=self._writer, name="usage-writer", daemon=True)
@@ -191,7 +193,7 @@ class UsageLog:
 
     def rep(self, set_id: int, *, start_s: float, bottom_s: float, end_s: float, pattern: str,
             metrics: dict, verdict: str, faults: Sequence[str] = (), exercise: str | None = None,
-            strictness: str | None = None) -> int:
+            strictness: str | None = None, not_judged: Sequence[str] = ()) -> int:
         if verdict not in VERDICTS:
             raise ValueError(f"verdict {verdict!r} is not one of {VERDICTS}")
         rid = self._id("reps")
@@ -201,6 +203,8 @@ class UsageLog:
                             to_label(strictness or self.strictness)))
         for f in faults:
             self._put("fault", (rid, to_label(f)))
+        for r in not_judged:
+            self._put("unjudged", (rid, to_label(r)))
         return rid
 
     def cue(self, t_s: float, key: str, kind: str | None = None, rule: str | None = None) -> None:
@@ -217,7 +221,8 @@ class UsageLog:
 
     # ------------------------------------------------------------------ control
     def flush(self, timeout_s: float = 10.0) -> bool:
-        """Wait until every event queued before this call is committed; False on timeout."""
+        """Wait until every event queued before this call is committed; False on timeout
+        (e.g. the disk is gone: the events stay queued and the writer keeps retrying)."""
         done = threading.Event()
         self._queue.put(("__flush__", done))
         return done.wait(timeout_s)
@@ -243,8 +248,8 @@ class UsageLog:
     def _writer(self) -> None:
         conn: sqlite3.Connection | None = None
         retry_at = 0.0
+        flushes: list[threading.Event] = []     # set once everything before them is committed
         while True:
-            flushes: list[threading.Event] = []
             # wait for the first event, then gather for at most one flush interval
             try:
                 first = self._queue.get(timeout=1.0 if not self._pending else self.flush_interval_s)
@@ -272,6 +277,10 @@ class UsageLog:
                         conn = open_for_writing(self.path)
                     self._commit(conn, self._pending)
                     self._pending = []
+                    if self.dropped_rows > self._dropped_reported:   # say so in the log itself
+                        n = self.dropped_rows - self._dropped_reported
+                        self._dropped_reported = self.dropped_rows
+                        self._pending.append(("health", (self.clock(), "dropped_events", None, float(n))))
                 except (sqlite3.Error, UsageLogError, OSError) as e:
                     self.write_errors += 1
                     self.last_error = f"{type(e).__name__}: {e}"
@@ -284,10 +293,16 @@ class UsageLog:
                         drop = len(self._pending) - self.max_pending
                         self.dropped_rows += drop
                         del self._pending[:drop]
-            for ev in flushes:
-                ev.set()
+            if not self._pending:
+                for ev in flushes:
+                    ev.set()
+                flushes = []
+            elif flushes:
+                time.sleep(max(0.0, min(retry_at - time.monotonic(), self.flush_interval_s)))
             if self._closing.is_set() and self._queue.empty():
                 break
+        if self._pending:
+            log.error("usage log %s: %d events could not be written before closing", self.path, len(self._pending))
         if conn is not None:
             conn.close()
 
@@ -333,6 +348,8 @@ def purge(conn: sqlite3.Connection, before_s: float) -> dict[str, int]:
         cur = conn.execute("DELETE FROM rep_faults WHERE rep_id IN (SELECT id FROM reps WHERE start_s < ?)",
                            (before_s,))
         out["rep_faults"] = cur.rowcount
+        out["rep_unjudged"] = conn.execute(
+            "DELETE FROM rep_unjudged WHERE rep_id IN (SELECT id FROM reps WHERE start_s < ?)", (before_s,)).rowcount
         for table, col in (("reps", "start_s"), ("sets", "start_s"), ("presence", "start_s"),
                            ("cues", "t_s"), ("health_events", "t_s"), ("health_samples", "t_s")):
             out[table] = conn.execute(f"DELETE FROM {table} WHERE {col} < ?", (before_s,)).rowcount

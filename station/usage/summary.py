@@ -13,19 +13,21 @@ still reported.
 """
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Iterable
 
 from station.usage.figures import DayFigures, derived, figures_by_day, problems, station_meta
+from station.usage.schema import SCHEMA_VERSION, SchemaError, migrate, version_of
 from station.usage.store import connect
 
 REPORT_SCHEMA = "station.usage-summary/1"
@@ -33,6 +35,7 @@ EXPORT_SCHEMA = "station.usage-export/1"
 TREND_DAYS = 28
 COMPARE_DAYS = 7
 SQLITE_MAGIC = b"SQLite format 3\x00"
+UNUSUAL_QUIET_SESSIONS = 5      # a day without visits needs staff when the week before averaged this many
 
 
 def export_name(station_id: str, day: date) -> str:
@@ -57,6 +60,7 @@ class Source:
     message: str = ""
     tz: tzinfo | None = None
     exports: dict = field(default_factory=dict)   # date -> DayFigures (kind "exports")
+    read_path: Path | None = None                  # a migrated copy of an older log, if any
     export_problems: list = field(default_factory=list)
 
     def figures(self, days: list[date]) -> dict[date, DayFigures | None]:
@@ -65,7 +69,7 @@ class Source:
         if self.kind == "exports":
             return {d: self.exports.get(d) for d in days}
         try:
-            conn = connect(self.path, readonly=True)
+            conn = connect(self.read_path or self.path, readonly=True)
             try:
                 return figures_by_day(conn, days, self.tz)
             finally:
@@ -99,12 +103,41 @@ def _open_db_source(path: Path, tz: tzinfo | None, name: str | None) -> Source:
         try:
             meta = station_meta(conn)
             conn.execute("SELECT count(*) FROM reps").fetchone()
+            version = version_of(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as e:
         return Source(stem, name or stem, path, "database", "corrupt", _corrupt_msg(path, e))
     sid = meta.get("station_id", stem)
-    return Source(sid, name or sid, path, "database", tz=tz)
+    if version > SCHEMA_VERSION:
+        return Source(sid, name or sid, path, "database", "corrupt",
+                      f"{path}: usage schema version {version} is newer than this software knows "
+                      f"({SCHEMA_VERSION}); update the software on the machine that summarises")
+    src = Source(sid, name or sid, path, "database", tz=tz)
+    if version < SCHEMA_VERSION:
+        # a log from older software (a copy, or a station not yet updated): read a migrated
+        # snapshot, never the original
+        try:
+            src.read_path = _migrated_copy(path)
+        except (sqlite3.Error, SchemaError, OSError) as e:
+            return Source(sid, name or sid, path, "database", "corrupt",
+                          f"{path}: cannot read this older usage log (version {version}): {e}")
+    return src
+
+
+def _migrated_copy(path: Path) -> Path:
+    tmp = Path(tempfile.mkdtemp(prefix="station-usage-old-"))
+    atexit.register(shutil.rmtree, tmp, True)
+    copy = tmp / Path(path).name
+    src = connect(path, readonly=True)
+    dst = sqlite3.connect(str(copy), isolation_level=None)
+    try:
+        src.backup(dst)                  # a consistent snapshot, WAL included
+        migrate(dst)
+    finally:
+        src.close()
+        dst.close()
+    return copy
 
 
 def read_export(path: Path) -> tuple[str, str, date, DayFigures]:
@@ -156,7 +189,7 @@ def load_sources(paths: Iterable[Path], tz: tzinfo | None = None,
             except (ValueError, OSError) as e:
                 bad.append(Source(p.stem, p.stem, p, "exports", "corrupt", str(e)))
                 continue
-            src = exports.setdefault(sid, Source(sid, names.get(sid, name), p.parent, "exports"))
+            src = exports.setdefault(sid, Source(sid, names.get(sid, name), p.parent, "exports", tz=tz))
             if day in src.exports:
                 src.export_problems.append(f"{p}: a second export for {sid} on {day}; the first was used")
             else:
@@ -200,8 +233,8 @@ def _trend(series: dict[date, DayFigures | None], day: date) -> dict:
         daily.append({"date": d.isoformat(),
                       "clean_share": None if f is None or not f.judged_reps else round(f.clean_reps / f.judged_reps, 4),
                       "judged_reps": 0 if f is None else f.judged_reps,
-                      "strictness": None if f is None else _dominant(f.reps_by_strictness),
-                      "software_version": None if f is None else _dominant(f.reps_by_version)})
+                      "strictness": None if f is None or not f.reps_by_strictness else sorted(f.reps_by_strictness),
+                      "software_version": None if f is None or not f.reps_by_version else sorted(f.reps_by_version)})
     weekly = []
     for w in range(TREND_DAYS // 7):
         chunk = [series.get(d) for d in days[w * 7:(w + 1) * 7]]
@@ -209,34 +242,40 @@ def _trend(series: dict[date, DayFigures | None], day: date) -> dict:
         weekly.append({"from": days[w * 7].isoformat(), "to": days[w * 7 + 6].isoformat(),
                        "clean_share": None if not tot.judged_reps else round(tot.clean_reps / tot.judged_reps, 4),
                        "judged_reps": tot.judged_reps})
+    return {"daily": daily, "weekly": weekly, "changes": _changes(daily)}
+
+
+def _changes(daily: list[dict]) -> list[dict]:
+    """Days on which the profile's strictness or the software changed (against the last day
+    with reps): figures either side are not directly comparable."""
     changes = []
-    prev = None
+    last: dict = {}
     for e in daily:
-        cur = (e["strictness"], e["software_version"])
-        if cur[0] is None:
-            continue
-        if prev is not None and cur != prev:
-            what = []
-            if cur[0] != prev[0]:
-                what.append(f"strictness {prev[0]} → {cur[0]}")
-            if cur[1] != prev[1]:
-                what.append(f"software {prev[1]} → {cur[1]}")
+        what = []
+        for key, name in (("strictness", "strictness"), ("software_version", "software")):
+            cur = e[key]
+            if cur is None:
+                continue
+            prev = last.get(key)
+            if prev is not None and cur != prev:
+                # a day holding both (the change happened that day) counts as the change
+                new = [x for x in cur if x not in prev] or cur
+                what.append(f"{name} {'/'.join(prev)} → {'/'.join(new)}")
+                last[key] = new
+            else:
+                last[key] = cur if prev is None or len(cur) == 1 else prev
+        if what:
             changes.append({"date": e["date"], "change": ", ".join(what)})
-        prev = cur
-    return {"daily": daily, "weekly": weekly, "changes": changes}
-
-
-def _dominant(counts: dict) -> str | None:
-    return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else None
+    return changes
 
 
 def _block(station_id: str, name: str, f: DayFigures | None, series: dict, day: date, status: str,
-           message: str, source: str) -> dict:
+           message: str, source: str, tz: tzinfo | None = None) -> dict:
     prev = [series.get(d) for d in _days_back(day - timedelta(days=1), COMPARE_DAYS)]
     block = {"station_id": station_id, "name": name, "source": source, "status": status, "message": message,
              "figures": None if f is None else derived(f), "raw": None if f is None else f.to_json(),
              "previous_7_days": _compare(prev), "trend": _trend(series, day),
-             "problems": [] if f is None else problems(f)}
+             "problems": [] if f is None else problems(f, tz)}
     return block
 
 
@@ -273,15 +312,25 @@ def build_report(sources: list[Source], day: date, pending_deliveries: list[dict
         for d, fd in series.items():
             if fd is not None:
                 total_series[d] = total_series.get(d, DayFigures()).add(fd)
-        stations.append(_block(src.station_id, src.name, f, series, day, status, message,
-                               f"{src.kind}: {src.path}"))
+        block = _block(src.station_id, src.name, f, series, day, status, message, f"{src.kind}: {src.path}", src.tz)
+        usual = (block["previous_7_days"] or {}).get("sessions") or 0
+        if status == "empty" and f is not None and f.uptime_s > 0 and usual >= UNUSUAL_QUIET_SESSIONS:
+            block["problems"].append(f"no visits all day while it was up, though it usually has {usual:.0f} a day — "
+                                     "is the camera's view blocked, or has the lifting zone moved?")
+        stations.append(block)
     gym = None
     if len(sources) > 1:
         ok = [s for s in stations if s["raw"] is not None]
         f = DayFigures.merged(DayFigures.from_json(s["raw"]) for s in ok) if ok else None
-        gym = _block("gym", f"All {len(sources)} stations", f, total_series, day,
-                     "ok" if f is not None and f.has_use else "empty", "", "merged")
+        n_ok = sum(1 for s in stations if s["raw"] is not None)
+        label = f"All {len(sources)} stations" + (f" ({n_ok} reported)" if n_ok < len(sources) else "")
+        gym = _block("gym", label, f, total_series, day,
+                     "ok" if f is not None and f.has_use else "empty", "", "merged",
+                     sources[0].tz if sources else None)
         gym["stations_reported"] = sum(1 for s in stations if s["status"] == "ok")
+        gym["trend"]["changes"] = sorted(({"date": c["date"], "change": f"{s['name']}: {c['change']}"}
+                                          for s in stations for c in s["trend"]["changes"]),
+                                         key=lambda c: c["date"])
     now = now or datetime.now(timezone.utc)
     return {"schema": REPORT_SCHEMA, "date": day.isoformat(), "generated_utc": now.isoformat(timespec="seconds"),
             "stations": stations, "gym": gym, "notes": notes,
@@ -332,7 +381,7 @@ def report_csv(report: dict) -> str:
             for k, v in f.items():
                 if k == "top_faults":
                     for t in v:
-                        w.writerow([sid, day, "fault_reps", t["fault"], t["reps"]])
+                        w.writerow([sid, day, "reps_with_fault", t["fault"], t["reps"]])
                 else:
                     w.writerow([sid, day, k, "", "" if v is None else v])
             for h in range(24):
@@ -340,7 +389,7 @@ def report_csv(report: dict) -> str:
             for h in range(24):
                 w.writerow([sid, day, "reps_by_hour", f"{h:02d}", raw["reps_by_hour"][h]])
             for fig in ("sets_by_exercise", "reps_by_exercise", "reps_by_pattern", "cues", "reps_by_strictness",
-                        "reps_by_version"):
+                        "reps_by_version", "unjudged_rules"):
                 for k, v in sorted(raw[fig].items()):
                     w.writerow([sid, day, fig, k, v])
         prev = b["previous_7_days"]

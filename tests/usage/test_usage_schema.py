@@ -8,7 +8,7 @@ import pytest
 from station.usage.schema import LABEL_MAX, SCHEMA_VERSION, create_v1, migrate, version_of
 from station.usage.store import UsageLog, UsageLogError, open_for_writing
 
-TABLES = {"meta", "presence", "sets", "reps", "rep_faults", "cues", "health_events", "health_samples"}
+TABLES = {"meta", "presence", "sets", "reps", "rep_faults", "rep_unjudged", "cues", "health_events", "health_samples"}
 FREE_TEXT = ["Jane Doe", "jane@example.com", "/home/jane/photo.png", "x" * (LABEL_MAX + 1), "café", "a\nb", ""]
 
 
@@ -118,3 +118,28 @@ def test_a_newer_schema_or_another_database_is_refused_with_the_file_named(tmp_p
     garbage.write_bytes(b"this is not a database" * 100)
     with pytest.raises(UsageLogError, match="garbage.sqlite3: not a readable usage log"):
         UsageLog(garbage, "s")
+
+
+def test_the_summary_reads_a_log_from_older_software_without_changing_it(tmp_path):
+    from datetime import datetime, timezone
+
+    from station.usage.summary import build_report, load_sources
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    create_v1(conn)
+    t = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc).timestamp()
+    conn.execute("INSERT INTO meta VALUES ('station_id', 'old-station')")
+    conn.execute("INSERT INTO presence VALUES (1, ?, ?)", (t, t + 300))
+    conn.execute("INSERT INTO sets VALUES (1, 1, ?, ?, 'deadlift', 'hinge', 2, 1, NULL)", (t + 10, t + 40))
+    conn.execute("INSERT INTO reps VALUES (1, 1, ?, ?, ?, 'hinge', 80, 20, 5, 2, 2, 1, 0.01)", (t + 10, t + 12, t + 14))
+    conn.execute("INSERT INTO reps VALUES (2, 1, ?, ?, ?, 'hinge', 85, 45, 25, 2, 2, 1, 0.01)", (t + 20, t + 22, t + 24))
+    conn.execute("INSERT INTO rep_faults VALUES (2, 'rounded_back')")
+    conn.close()
+    before = path.read_bytes()
+    report = build_report(load_sources([path], timezone.utc), datetime.fromtimestamp(t, timezone.utc).date())
+    (st,) = report["stations"]
+    assert st["station_id"] == "old-station" and st["status"] == "ok"
+    assert (st["figures"]["reps"], st["figures"]["clean_reps"], st["figures"]["sessions"]) == (2, 1, 1)
+    assert st["raw"]["faults"] == {"rounded_back": 1} and st["raw"]["reps_by_exercise"] == {"deadlift": 2}
+    assert path.read_bytes() == before and version_of(sqlite3.connect(path)) == 1     # the original untouched

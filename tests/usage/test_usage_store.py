@@ -130,19 +130,21 @@ def test_retention_purges_exactly_what_is_older(tmp_path):
         insert_rows(conn, "set", [(i, i, t, t + 30, "rdl", "hinge", 1, 0, None, "0.1.0", "standard")])
         insert_rows(conn, "rep", [(i, i, t, t + 1, t + 2, "hinge") + (1.0,) * 7 + ("faults", "rdl", "0.1.0", "standard")])
         insert_rows(conn, "fault", [(i, "too_fast"), (i, "rounded_back")])
+        insert_rows(conn, "unjudged", [(i, "hip_shift")])
         insert_rows(conn, "cue", [(t, "good_rep", "praise", None)])
         insert_rows(conn, "health", [(t, "startup", None, None)])
         insert_rows(conn, "sample", [(t, 60.0, 1800, 10.0)])
     conn.execute("COMMIT")
     conn.close()
     counts = apply_retention(path, 30, now_s=now)
-    assert counts == {"rep_faults": 4, "reps": 2, "sets": 2, "presence": 2, "cues": 2, "health_events": 2,
+    assert counts == {"rep_faults": 4, "rep_unjudged": 2, "reps": 2, "sets": 2, "presence": 2, "cues": 2, "health_events": 2,
                       "health_samples": 2}
     conn = sqlite3.connect(path)
     for table, col in (("reps", "start_s"), ("sets", "start_s"), ("presence", "start_s"), ("cues", "t_s"),
                        ("health_events", "t_s"), ("health_samples", "t_s")):
         assert sorted(r[0] for r in conn.execute(f"SELECT {col} FROM {table}")) == times[2:], table
     assert sorted({r[0] for r in conn.execute("SELECT rep_id FROM rep_faults")}) == [3, 4, 5]
+    assert sorted(r[0] for r in conn.execute("SELECT rep_id FROM rep_unjudged")) == [3, 4, 5]
     assert purge(conn_rw := open_for_writing(path), cutoff)["reps"] == 0     # idempotent
     conn_rw.close()
 
@@ -159,16 +161,36 @@ def test_retention_removes_old_summaries_and_exports(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"summary-{keep}.html", f"usage-s1-{keep}.json", "notes.txt"])
 
 
-def test_a_failed_write_is_kept_and_retried(tmp_path):
+def test_another_writer_holding_the_lock_delays_but_loses_nothing(tmp_path):
     path = tmp_path / "u.sqlite3"
     log = UsageLog(path, "s1", flush_interval_s=0.1)
     blocker = sqlite3.connect(path, isolation_level=None, timeout=0)
-    blocker.execute("BEGIN EXCLUSIVE")       # another writer holds the lock
+    blocker.execute("BEGIN EXCLUSIVE")       # e.g. the nightly retention holds the lock
     log.health("startup", 1.0)
     time.sleep(0.3)
-    # (the writer waits on SQLite's busy timeout; nothing is lost meanwhile)
     blocker.execute("COMMIT")
     blocker.close()
     assert log.flush(30)
     log.close()
     assert sqlite3.connect(path).execute("SELECT kind FROM health_events").fetchall() == [("startup",)]
+
+
+def test_a_failed_write_is_retried_and_an_overflow_is_counted_in_the_log(tmp_path):
+    d = tmp_path / "var"
+    log = UsageLog(d / "u.sqlite3", "s1", flush_interval_s=0.05, max_pending=5)
+    d.rename(tmp_path / "away")              # the disk goes away under the station ...
+    (tmp_path / "var").write_text("not a directory")
+    for i in range(8):
+        log.cue(float(i), "good_rep")
+    t0 = time.monotonic()
+    while log.write_errors == 0 and time.monotonic() - t0 < 10:
+        time.sleep(0.02)
+    assert log.write_errors >= 1 and log.dropped_rows == 3 and log.queued == 5   # the newest kept
+    (tmp_path / "var").unlink()                # ... and comes back
+    (tmp_path / "away").rename(d)
+    assert log.flush(30)
+    log.flush(30)                              # the note about the dropped rows follows
+    log.close()
+    conn = sqlite3.connect(d / "u.sqlite3")
+    assert [t for t, in conn.execute("SELECT t_s FROM cues ORDER BY t_s")] == [3.0, 4.0, 5.0, 6.0, 7.0]
+    assert conn.execute("SELECT kind, value FROM health_events").fetchall() == [("dropped_events", 3.0)]

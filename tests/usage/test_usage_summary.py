@@ -52,6 +52,7 @@ def expected_day(ev, day: date) -> dict:
         "reps": len(reps),
         "clean": verdicts["clean"], "faults": verdicts["faults"], "not_judged": verdicts["not_judged"],
         "fault_counts": dict(Counter(f for rid, f in ev.faults if rid in rep_ids)),
+        "unjudged": dict(Counter(r for rid, r in ev.unjudged if rid in rep_ids)),
         "cues": dict(Counter(c[1] for c in ev.cues if in_day(c[0]))),
         "exercises": dict(Counter(r[14] for r in reps)),
         "uptime_s": sum(s[1] for s in samples), "frames": sum(s[2] for s in samples),
@@ -72,7 +73,7 @@ def gym(tmp_path_factory):
     return d, evs
 
 
-@pytest.mark.parametrize("day", [FIRST + timedelta(days=5), date(2026, 10, 25), FIRST + timedelta(days=N_DAYS - 1)])
+@pytest.mark.parametrize("day", [FIRST + timedelta(days=10), date(2026, 10, 25), FIRST + timedelta(days=N_DAYS - 1)])
 def test_summary_figures_equal_figures_computed_from_the_log(gym, day):
     d, evs = gym
     ev = evs["floor1-a"]
@@ -89,6 +90,7 @@ def test_summary_figures_equal_figures_computed_from_the_log(gym, day):
     assert (f["clean_reps"], f["fault_reps"], f["not_judged_reps"]) == (exp["clean"], exp["faults"], exp["not_judged"])
     assert f["clean_share"] == pytest.approx(exp["clean"] / (exp["clean"] + exp["faults"]), abs=1e-4)
     assert raw["faults"] == exp["fault_counts"]
+    assert raw["unjudged_rules"] == exp["unjudged"] and exp["unjudged"]["rounded_back"] > 0
     assert [t["fault"] for t in f["top_faults"]][0] == max(exp["fault_counts"], key=exp["fault_counts"].get)
     assert raw["cues"] == exp["cues"]
     assert raw["reps_by_exercise"] == exp["exercises"]
@@ -98,6 +100,11 @@ def test_summary_figures_equal_figures_computed_from_the_log(gym, day):
     assert f["processing_fps"] == pytest.approx(exp["frames"] / exp["uptime_s"], abs=0.01)
     assert (f["camera_dropouts"], raw["config_refusals"]) == (exp["dropouts"], exp["refusals"])
     assert raw["camera_lost_s"] == pytest.approx(exp["lost_s"])
+    if lost := [h for h in ev.health if h[1] == "camera_recovered" and _local(h[0] - h[3]).date() == day]:
+        longest = max(lost, key=lambda h: h[3])
+        assert raw["longest_camera_loss_at_s"] == pytest.approx(longest[0] - longest[3])
+        if longest[3] >= 60:
+            assert f"at {_local(longest[0] - longest[3]):%H:%M}" in st["problems"][0]
     # the previous seven days, per day, from the same direct computation
     prev = [expected_day(ev, day - timedelta(days=k)) for k in range(1, 8) if day - timedelta(days=k) >= FIRST]
     if prev:
@@ -194,6 +201,13 @@ def test_missing_corrupt_and_empty_each_get_a_clear_line_and_the_others_are_repo
                           "into its zone)"]
     paths = write_report(r, tmp_path / "empty")
     assert "No use recorded on this day" in paths["html"].read_text()
+    assert not any(p.startswith("no visits") for p in r["stations"][0]["problems"])   # no history to compare
+    # a station that is usually busy and had nobody all day while up needs a look
+    busy = generate_days(empty_day - timedelta(days=7), 7, TZ, seed=8, station_id="quiet", visits_per_day=20)
+    write_events(tmp_path / "quiet.sqlite3", busy)
+    r = build_report(load_sources([tmp_path / "quiet.sqlite3"], TZ), empty_day)
+    assert r["stations"][0]["status"] == "empty"
+    assert any(p.startswith("no visits all day while it was up, though it usually has 2") for p in r["stations"][0]["problems"])
 
 
 def test_the_page_is_self_contained(gym, tmp_path):
@@ -216,3 +230,22 @@ def test_the_page_is_self_contained(gym, tmp_path):
 def test_derived_figures_of_an_empty_day_are_blank_not_zero_divisions():
     f = derived(DayFigures())
     assert f["clean_share"] is None and f["busiest_hour"] is None and f["processing_fps"] is None
+
+
+def test_station_summary_command_merges_databases_and_names_a_bad_date(gym, tmp_path, capsys, monkeypatch):
+    from station.cli import main
+
+    d, evs = gym
+    cfg = tmp_path / "station.toml"
+    cfg.write_text('[station]\nid = "desk"\n[hours]\ntimezone = "Europe/Berlin"\n[usage]\n'
+                   f'summary_dir = "{tmp_path / "summaries"}"\n')
+    day = FIRST + timedelta(days=6)
+    out = tmp_path / "report"
+    assert main(["--config", str(cfg), "summary", "--db", str(d / "floor1-a.sqlite3"), str(d / "floor1-b.sqlite3"),
+                 "--db", str(d / "floor2-a.sqlite3"), "--date", day.isoformat(), "--out", str(out)]) == 0
+    doc = json.loads((out / f"summary-{day}.json").read_text())
+    assert [s["station_id"] for s in doc["stations"]] == ["floor1-a", "floor1-b", "floor2-a"]
+    assert doc["gym"]["figures"]["reps"] == sum(expected_day(evs[s], day)["reps"] for s in evs)
+    assert sorted(p.name for p in out.iterdir()) == [f"summary-{day}.{x}" for x in ("csv", "html", "json")]
+    assert main(["--config", str(cfg), "summary", "--date", "29.11.2026"]) == 2
+    assert "station: error: --date '29.11.2026': expected YYYY-MM-DD" in capsys.readouterr().err

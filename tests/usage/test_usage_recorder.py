@@ -1,0 +1,191 @@
+"""The running station's events: the real form evaluator's reps, sets and cues, presence and
+health, recorded through UsageRecorder into a real log (and end to end through the demo)."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from station.config import load_station_config
+from station.form.evaluator import FormEvaluator
+from station.live import Tick
+from station.overlay.layout import Health
+from station.usage.recorder import UsageRecorder, rep_verdict
+from station.usage.store import UsageLog
+from tests.form.traces import Move, hinge, script
+
+T0 = 1_800_000_000.0
+
+
+def _visit():
+    """Two sets (3 reps, one rounded; then 2 reps) with a 10 s rest, then the lifter leaves."""
+    moves = hinge() + hinge(spine=30.0) + hinge() + [Move({}, 0.0, 10.0)] + hinge() + hinge(ecc=0.5)
+    return script(moves, tail_s=12.0)
+
+
+def test_the_evaluator_s_reps_sets_cues_and_presence_are_recorded(tmp_path):
+    cfg = load_station_config()
+    t, ang, _ = _visit()
+    ev = FormEvaluator.from_config(cfg)
+    now = [T0]
+    log = UsageLog(tmp_path / "u.sqlite3", cfg.station.id)
+    rec = UsageRecorder(log, cfg, clock=lambda: now[0], sample_period_s=10.0)
+    rec.started()
+    cues = []
+    leave_at = t[-1] - 7.0                        # the lifter steps out 7 s before the end
+    for i, ts in enumerate(t):
+        now[0] = T0 + ts
+        present = ts < leave_at
+        angles = {k: float(v[i]) for k, v in ang.items()} if present else None
+        state = ev.update(float(ts), angles)
+        if state.cue is not None and (not cues or cues[-1] != (state.cue.key, state.cue.t_s)):
+            cues.append((state.cue.key, state.cue.t_s))
+        tick = Tick(seq=i, arrival_mono=ts, done_mono=ts + 0.005, t_s=float(ts), state=state, skeleton_cam_m=None,
+                    floor=None, track_state="tracking" if present else "lost", person_present=present,
+                    person_upright=True, person_centroid_floor_m=None, camera_height_m=None, camera_pitch_deg=None)
+        rec.frame(tick, ev)
+        if i == 100:
+            rec.health(Health(camera_status="reconnecting"))
+        if i == 130:
+            rec.health(Health(camera_status="streaming"))
+        if i == 150:
+            rec.health(Health(config_error="station.toml: camera.fps = 45 — not one of the allowed values"))
+            rec.config_reloaded(cfg.model_copy(update={"exercise": cfg.exercise.model_copy(update={"strictness": "strict"})}))
+    rec.stopped(ev)
+    rec.close()
+
+    assert len(ev.reps) == 5 and len(ev.sets) == 2
+    conn = sqlite3.connect(tmp_path / "u.sqlite3")
+    reps = conn.execute("SELECT set_id, start_s, bottom_s, end_s, pattern, verdict, exercise, strictness, "
+                        "peak_hip_flexion_deg, eccentric_s FROM reps ORDER BY id").fetchall()
+    assert len(reps) == 5
+    reload_t = t[150]
+    for row, v in zip(reps, ev.reps):
+        assert row[1:4] == pytest.approx((T0 + v.start_t, T0 + v.bottom_t, T0 + v.end_t))
+        # the strictness in force when the rep was recorded (a reload made it strict)
+        assert row[4:8] == (v.pattern, rep_verdict(v), "rdl", "standard" if v.end_t < reload_t else "strict")
+        assert row[8] == pytest.approx(v.metrics["peak_hip_flexion"])
+        assert row[9] == pytest.approx(v.metrics["eccentric_s"])
+    assert [r[0] for r in reps] == [1, 1, 1, 2, 2]
+    faults = conn.execute("SELECT rep_id, fault FROM rep_faults ORDER BY rep_id, fault").fetchall()
+    assert faults == sorted((i + 1, f) for i, v in enumerate(ev.reps) for f in v.faults)
+    assert ("rounded_back" in ev.reps[1].faults) and ("too_fast" in ev.reps[4].faults)
+    sets = conn.execute("SELECT id, session_id, start_s, end_s, exercise, reps, clean_reps, rest_before_s, "
+                        "software_version FROM sets ORDER BY id").fetchall()
+    assert [(s[0], s[1], s[4], s[5], s[6], s[8]) for s in sets] == [
+        (1, 1, "rdl", 3, ev.sets[0].clean_reps, "0.1.0"), (2, 1, "rdl", 2, ev.sets[1].clean_reps, "0.1.0")]
+    assert sets[0][7] is None
+    assert sets[1][7] == pytest.approx(ev.reps[3].start_t - ev.reps[2].end_t)      # the rest between sets
+    assert conn.execute("SELECT cue FROM cues ORDER BY t_s").fetchall() == [(k,) for k, _ in cues]
+    (start, end), = conn.execute("SELECT start_s, end_s FROM presence").fetchall()
+    assert start == pytest.approx(T0 + t[0]) and end == pytest.approx(T0 + leave_at, abs=0.05)
+    events = conn.execute("SELECT kind, value FROM health_events ORDER BY id").fetchall()
+    assert [k for k, _ in events] == ["startup", "camera_lost", "camera_recovered", "config_refused",
+                                      "config_reload", "shutdown"]
+    assert events[2][1] == pytest.approx(1.0, abs=0.05)           # 30 frames at 30 fps without the camera
+    frames, = conn.execute("SELECT sum(frames) FROM health_samples").fetchone()
+    assert frames == len(t)
+
+
+def test_a_rep_the_coach_could_not_judge_is_never_recorded_as_clean():
+    from station.model import RepVerdict
+
+    assert rep_verdict(RepVerdict(0, 1, 2, "hinge", (), {})) == "clean"
+    assert rep_verdict(RepVerdict(0, 1, 2, "hinge", ("too_fast",), {})) == "faults"
+    # the spine could not be judged and nothing else was wrong: not judged, not clean
+    assert rep_verdict(RepVerdict(0, 1, 2, "hinge", (), {}, not_judged=("rounded_back",))) == "not_judged"
+    assert rep_verdict(RepVerdict(0, 1, 2, "hinge", ("too_fast",), {}, not_judged=("rounded_back",))) == "faults"
+
+
+class _NoFrames:
+    """A source that yields nothing until stopped (a camera that is not there)."""
+
+    def __init__(self):
+        import threading
+        self._stop = threading.Event()
+
+    def __iter__(self):
+        self._stop.wait(30.0)
+        return iter(())
+
+    def stop(self):
+        self._stop.set()
+
+
+class _LostCamera:
+    status = "reconnecting"
+    last_error = "USB device disconnected"
+
+
+def test_the_runtime_records_start_up_camera_loss_and_shutdown(tmp_path):
+    import os
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    from station.live import Station
+    from tests.overlay.fixtures import CFG
+
+    log = UsageLog(tmp_path / "u.sqlite3", CFG.station.id)
+    st = Station(CFG, _NoFrames(), size_px=(270, 480), headless=True, camera=_LostCamera(), max_s=0.4,
+                 usage=UsageRecorder(log, CFG))
+    st.run()
+    log.close()
+    conn = sqlite3.connect(tmp_path / "u.sqlite3")
+    rows = conn.execute("SELECT kind, detail FROM health_events ORDER BY id").fetchall()
+    assert rows == [("startup", None), ("camera_lost", "reconnecting"), ("shutdown", None)]
+
+
+@pytest.mark.slow
+def test_the_demo_writes_its_visit_to_the_usage_log(tmp_path):
+    """The whole station on the synthetic athlete (8 s, as fast as it runs) into --usage-log."""
+    from station.demo import run_demo
+
+    path = tmp_path / "demo.sqlite3"
+    stats = run_demo("rdl_clean", headless=True, seconds=8.0, real_time=False, quiet=True, size_px=(270, 480),
+                     usage_log=str(path))
+    assert stats.worker_error is None and stats.max_rep_count >= 1
+    conn = sqlite3.connect(path)
+    kinds = [k for k, in conn.execute("SELECT kind FROM health_events ORDER BY id")]
+    assert kinds[0] == "startup" and kinds[-1] == "shutdown"
+    n_reps, = conn.execute("SELECT count(*) FROM reps").fetchone()
+    assert n_reps >= stats.max_rep_count
+    assert conn.execute("SELECT count(*) FROM presence").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM sets").fetchone()[0] >= 1          # closed at the end
+    assert conn.execute("SELECT sum(frames) FROM health_samples").fetchone()[0] == stats.ticks_made
+
+
+def test_a_fault_in_the_recorder_never_stops_the_coaching(tmp_path, caplog):
+    log = UsageLog(tmp_path / "u.sqlite3", "s1")
+    rec = UsageRecorder(log)
+    rec.frame(object(), None)          # not a tick at all
+    rec.health(None)
+    assert rec.failures == 2 and "the station keeps coaching" in caplog.text
+    log.close()
+
+
+def test_a_not_judged_rep_is_recorded_with_the_rules_the_coach_could_not_judge(tmp_path):
+    from types import SimpleNamespace
+
+    from station.model import RepVerdict
+    from station.usage.figures import figures_by_day
+    from station.usage.store import connect
+
+    log = UsageLog(tmp_path / "u.sqlite3", "s1")
+    rec = UsageRecorder(log, clock=lambda: T0 + 10.0)
+    reps = [RepVerdict(1.0, 2.0, 3.0, "hinge", (), {"eccentric_s": 1.0}, not_judged=("rounded_back", "hip_shift")),
+            RepVerdict(4.0, 5.0, 6.0, "hinge", (), {"eccentric_s": 1.0})]
+    finished = SimpleNamespace(reps=[], sets=[], exercise="rdl")     # what the evaluator has finished so far
+    state = SimpleNamespace(cue=None)
+    tick = Tick(seq=1, arrival_mono=0.0, done_mono=0.001, t_s=10.0, state=state, skeleton_cam_m=None, floor=None,
+                track_state="tracking", person_present=True, person_upright=True, person_centroid_floor_m=None,
+                camera_height_m=None, camera_pitch_deg=None)
+    rec.frame(tick, finished)
+    finished.reps.extend(reps)
+    rec.frame(tick, finished)
+    log.close()
+    conn = connect(tmp_path / "u.sqlite3", readonly=True)
+    assert conn.execute("SELECT verdict FROM reps ORDER BY id").fetchall() == [("not_judged",), ("clean",)]
+    assert sorted(conn.execute("SELECT rep_id, rule FROM rep_unjudged").fetchall()) == [(1, "hip_shift"), (1, "rounded_back")]
+    from datetime import datetime, timezone
+    day = datetime.fromtimestamp(T0, timezone.utc).date()
+    f = figures_by_day(conn, [day], timezone.utc)[day]
+    assert (f.clean_reps, f.not_judged_reps, f.judged_reps) == (1, 1, 1)
+    assert f.unjudged_rules == {"rounded_back": 1, "hip_shift": 1}
