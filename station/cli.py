@@ -87,7 +87,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from station.app import analyze_recording
     from station.config import available_exercises
 
-    if args.exercise not in available_exercises():
+    if args.exercise is not None and args.exercise not in available_exercises():
         raise UserError(f"unknown exercise {args.exercise!r}; available: {', '.join(available_exercises())}")
     rec = Path(args.recording)
     if not rec.exists():
@@ -146,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_an = sub.add_parser("analyze", help="run a recording through the station's pipeline and write the analysis JSON")
     p_an.add_argument("recording", help=".db3 or .bag recording with a depth stream")
     p_an.add_argument("--out", required=True, help="result JSON (docs/analysis-output.md)")
-    p_an.add_argument("--exercise", default="rdl", help="exercise profile (default rdl)")
+    p_an.add_argument("--exercise", default=None,
+                      help="fix the exercise profile (default: recognised per set among the station's "
+                           "exercise.available, starting from exercise.default)")
     p_an.set_defaults(func=_cmd_analyze)
 
     p_demo = sub.add_parser("demo", help="run the station on the built-in synthetic athlete (no camera)")

@@ -320,6 +320,8 @@ class ExerciseSection(_Section):
     default: str = _allowed("rdl", "the name of a profile in the profiles directory")
     available: list[str] = _allowed(["rdl", "deadlift", "good_morning", "kettlebell_swing"],
                                     "a list of profile names in the profiles directory")
+    recognize: bool = _allowed(True, "true (recognise which of `available` is being done, "
+                               "starting from `default`) or false (always `default`)")
     strictness: Literal["lenient", "standard", "strict"] = _allowed(
         "standard", "one of \"lenient\", \"standard\", \"strict\"")
     profiles_dir: Optional[_PathField] = _allowed(

@@ -149,9 +149,9 @@ class Latest:
 
 
 def _make_evaluator(cfg: StationConfig):
-    from station.form.evaluator import FormEvaluator
+    from station.form.exercise import make_evaluator
 
-    return FormEvaluator.from_config(cfg)
+    return make_evaluator(cfg)
 
 
 def _idle_state(t_s: float, exercise: str) -> CoachState:
@@ -216,7 +216,7 @@ class Worker(threading.Thread):
                 res = self.pipeline.process(frame)
                 # the worker owns its evaluator (not Pipeline's) so a config reload can swap it
                 # without restarting tracking
-                state = self.evaluator.update(res.t_s, res.angles)
+                state = self.evaluator.update(res.t_s, res.angles, hands=res.hands)
                 seg = res.segment
                 done = time.monotonic()
                 self.frames += 1
