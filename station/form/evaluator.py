@@ -196,7 +196,8 @@ class FormEvaluator:
             a = det.history(top_i, top_i)
             lv.top_t, lv.hip_at_top = float(a["t"][0]), float(a["hip"][0])
         if lv.top_t is None and not st.in_rep:
-            # the rep was dropped (partial dip, lost, too long)
+            # the rep was dropped (partial dip, lost, too long): nothing said about it stays
+            self.cues.rep_dropped(t, lv.start_t)
             self._live = None
             return
         # the bottom
