@@ -105,9 +105,24 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     try:
         return run_demo(args.scenario, headless=args.headless, snapshots=args.snapshots, seconds=args.seconds,
                         every=args.every, cfg=_cfg(args), fullscreen=args.fullscreen, debug_view=args.debug_view,
-                        exercise=args.exercise)
+                        exercise=args.exercise, audio=not args.silent)
     except ValueError as exc:   # an unknown scenario: one line, with the nearest name
         raise UserError(str(exc)) from None
+
+
+def _cmd_audio_prepare(args: argparse.Namespace) -> int:
+    from station.audio.speech import PhraseCache, default_cache_dir, station_phrases, synthesiser_available
+
+    a = _cfg(args).audio
+    cache = PhraseCache(Path(a.cache_dir) if a.cache_dir else default_cache_dir(), a.voice, a.rate_wpm)
+    if not synthesiser_available():
+        raise UserError("espeak-ng is not installed (sudo apt-get install espeak-ng; scripts/setup.sh does it)")
+    made, problems = cache.ensure(station_phrases())
+    if problems:
+        raise UserError(problems[0])
+    print(f"spoken cues: {made} phrases synthesised, {len(station_phrases())} in {cache.directory} "
+          f"(voice {a.voice}, {a.rate_wpm} wpm)")
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -155,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--scenario", default="session_walk_in_out",
                         help="scenario name (see `station scenarios`; default: a whole visit)")
     p_demo.add_argument("--exercise", help="fix the exercise profile (default: the station's, recognised)")
+    p_demo.add_argument("--silent", action="store_true", help="no spoken cues (default: as the config's [audio])")
     p_demo.add_argument("--headless", action="store_true", help="no window: write PNG snapshots instead")
     p_demo.add_argument("--snapshots", metavar="DIR",
                         help="write PNG frames and a contact sheet of the visit to DIR (the demo's "
@@ -165,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--debug-view", action="store_true",
                         help="show the depth image, segmentation and skeleton beside the lifter's screen")
     p_demo.set_defaults(func=_cmd_demo)
+
+    p_audio = sub.add_parser("audio", help="spoken cues")
+    audio_sub = p_audio.add_subparsers(dest="audio_command", required=True)
+    p_prep = audio_sub.add_parser("prepare", help="synthesise every cue phrase (espeak-ng) into the WAV cache, "
+                                                  "for the configured voice and rate")
+    p_prep.set_defaults(func=_cmd_audio_prepare)
 
     p_run = sub.add_parser("run", help="run the live station on the configured camera (fullscreen)",
                            description="The mirror station: the configured RealSense camera, the fitter, "

@@ -464,6 +464,40 @@ class HoursSection(_Section):
         return any(s <= minute < e for s, e in self.ranges(when.weekday()))
 
 
+class AudioSection(_Section):
+    """Spoken cues and the rep tone (station.audio)."""
+
+    enabled: bool = _allowed(True, "true or false")
+    volume: float = _rng(0.8, 0.0, 1.0, "0 (silent) to 1 (full)")
+    voice: str = _allowed("en-us", "an espeak-ng voice name such as \"en-us\" or \"en-gb\" "
+                          "(letters, digits, '-', '+')", pattern=r"^[A-Za-z0-9+_-]{1,40}$")
+    rate_wpm: int = _rng(165, 80, 300, "words per minute")
+    rep_tone: bool = _allowed(True, "true or false")
+    quiet_hours: str = _allowed("", "\"\" (never quiet) or " + _HOURS_ALLOWED)
+    cache_dir: Optional[_PathField] = _allowed(
+        None, "\"\" (the service's cache directory) or a directory path", validate_default=False)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_quiet(cls, v: str) -> str:
+        if v.strip():
+            parse_hours(v)
+        return v
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_cache_is_default(cls, v: Any) -> Any:
+        return None if v == "" else v
+
+    def is_quiet(self, when: Optional[datetime] = None, tz: Optional[zoneinfo.ZoneInfo] = None) -> bool:
+        """Within quiet hours at `when` (default now; `tz` the station's hours.timezone)."""
+        if not self.quiet_hours.strip():
+            return False
+        when = datetime.now(tz) if when is None else (when.astimezone(tz) if when.tzinfo else when)
+        minute = when.hour * 60 + when.minute
+        return any(s <= minute < e for s, e in parse_hours(self.quiet_hours))
+
+
 class PrivacySection(_Section):
     store_frames: bool = _allowed(False, "true or false")
     allow_explicit_recording: bool = _allowed(True, "true or false")
@@ -494,6 +528,7 @@ class StationConfig(_Section):
     cues: CuesSection = CuesSection()
     sets: SetsSection = SetsSection()
     hours: HoursSection = HoursSection()
+    audio: AudioSection = AudioSection()
     privacy: PrivacySection = PrivacySection()
     usage: UsageSection = UsageSection()
 

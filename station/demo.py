@@ -18,6 +18,7 @@ from pathlib import Path
 from station.config import StationConfig, load_station_config
 from station.live import RunStats, Station
 from station.overlay.screen import desktop_size, display_available
+from station.audio.speech import audio_from_config
 from station.sim.scenarios import get_scenario
 from station.sources.synthetic import SyntheticSource
 
@@ -166,7 +167,7 @@ def run_demo(scenario: str = "session_walk_in_out", headless: bool = False, snap
              seconds: float | None = None, every: int = 15, cfg: StationConfig | None = None,
              fullscreen: bool = False, debug_view: bool = False, size_px: tuple[int, int] | None = None,
              real_time: bool = True, quiet: bool = False, exercise: str | None = None,
-             tail_s: float | None = None, contact_sheet: bool = True) -> int | RunStats:
+             tail_s: float | None = None, contact_sheet: bool = True, audio: bool = False) -> int | RunStats:
     """Run the demo; returns 0 (the CLI's exit status). With quiet=True returns the RunStats.
 
     Raises ValueError for an unknown scenario (the message suggests the nearest name) and
@@ -199,7 +200,7 @@ def run_demo(scenario: str = "session_walk_in_out", headless: bool = False, snap
             else window_size(cfg, desktop_size())
     station = Station(cfg, source, size_px=size_px, headless=headless, fullscreen=fullscreen and not headless,
                       snapshots=snapshots, every=every, debug_view=debug_view,
-                      title=f"Mirror station demo: {sc.name}")
+                      title=f"Mirror station demo: {sc.name}", audio=audio_from_config(cfg) if audio else None)
     stats = station.run()
     sheet = None
     if snapshots and contact_sheet and stats.snapshots:
@@ -213,7 +214,8 @@ def run_demo(scenario: str = "session_walk_in_out", headless: bool = False, snap
     print(f"station demo: {sc.name}: {stats.ticks_made} frames, reps {stats.max_rep_count}, "
           f"cues {len(stats.cues_seen)}; {stats.summary()}"
           + (f"; {len(stats.snapshots)} snapshots in {snapshots}/" if snapshots else "")
-          + (f"; contact sheet {sheet}" if sheet else ""))
+          + (f"; contact sheet {sheet}" if sheet else "")
+          + (f"; spoken {len(stats.spoken)}" if audio else ""))
     if stats.worker_error:
         print(f"station demo: the pipeline stopped: {stats.worker_error}", file=sys.stderr)
         return 1

@@ -255,6 +255,8 @@ class RunStats:
     screens: dict = field(default_factory=dict)      # screen name → display frames
     snapshots: list = field(default_factory=list)
     snapshot_captions: list = field(default_factory=list)   # one line per snapshot (contact sheet)
+    spoken: list = field(default_factory=list)               # phrases and tones started
+    speech_delay_ms: list = field(default_factory=list)      # flip of the cue's frame → play()
     max_rep_count: int = 0
     cues_seen: list = field(default_factory=list)
     phases_seen: set = field(default_factory=set)
@@ -292,9 +294,11 @@ class Station:
                  snapshots: str | Path | None = None, every: int = 15, debug_view: bool = False,
                  max_s: float | None = None, display_fps: float = 60.0, screen=None,
                  keep_running_after_source: float = 0.0, title: str = "Mirror station",
-                 exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None):
+                 exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None,
+                 audio=None):
         self.cfg = cfg
         self.should_stop = should_stop     # checked every few seconds (closing time)
+        self.audio = audio                 # station.audio.speech.AudioCues or None (silent)
         self.stopped_by_request = False
         self.size_px = tuple(size_px) if size_px is not None else (cfg.display.width_px, cfg.display.height_px)
         self.headless = headless
@@ -497,6 +501,15 @@ class Station:
                     if key == "c":
                         self.mode = None if self.mode == "calibration" else "calibration"
                 screen.keys.clear()
+                if self.audio is not None:
+                    # spoken as the frame that shows the cue is flipped (phrases are decoded
+                    # in memory already: starting one is a mixer call)
+                    n_played = len(self.audio.speaker.played)
+                    self.audio.shown(view.state if name == "live" else replace(view.state, screen=name)
+                                     if view.state is not None else None, flip)
+                    for p in self.audio.speaker.played[n_played:]:
+                        self.stats.speech_delay_ms.append((p.start_mono - flip) * 1e3)
+                        self.stats.spoken.append(p.key)
                 if tick is not None and tick.seq != last_seq:
                     self.stats.ticks_shown += 1
                     self.stats.latency_ms.append((flip - tick.arrival_mono) * 1e3)
@@ -539,6 +552,8 @@ class Station:
             self.worker.stop()
             self.worker.join(timeout=5.0)
             self.stats.ticks_made = self.latest.put_count
+            if self.audio is not None:
+                self.audio.speaker.close()
             if self.worker.error is not None:
                 self.stats.worker_error = f"{type(self.worker.error).__name__}: {self.worker.error}"
             screen.close()
@@ -637,9 +652,11 @@ def run_station(config_path: str | Path | None = None, headless: bool = False, w
         cfg = watcher.cfg
         cam = cfg.camera
         camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps)
+        from station.audio.speech import audio_from_config
+
         station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
                           camera=camera, watcher=watcher, max_s=max_s,
-                          should_stop=lambda: not watcher.cfg.hours.is_open())
+                          should_stop=lambda: not watcher.cfg.hours.is_open(), audio=audio_from_config(cfg))
         stats = station.run()
         log.info("station stopped: %s", stats.summary())
         if stats.worker_error:
