@@ -302,6 +302,9 @@ class DisplaySection(_Section):
     height_px: int = _rng(1920, 240, 7680, "pixels")
     fullscreen: bool = _allowed(True, "true or false")
     screen_index: int = _rng(0, 0, 7, "")
+    rotate_deg: Literal[0, 90, 180, 270] = _allowed(
+        0, "0, 90, 180 or 270 (how far the panel's own picture must be turned, counter-clockwise, "
+           "to stand upright: 90 or 270 for a landscape panel mounted portrait)")
 
     @model_validator(mode="after")
     def _aspect(self) -> "DisplaySection":

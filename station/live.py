@@ -438,7 +438,8 @@ class Station:
 
         if self._screen is None:
             self._screen = Screen(self.size_px, headless=self.headless, fullscreen=self._fullscreen,
-                                  title=self._title, display_index=self.cfg.display.screen_index)
+                                  title=self._title, display_index=self.cfg.display.screen_index,
+                                  rotate_deg=self.cfg.display.rotate_deg)
         return self._screen
 
     def _snapshot(self, screen, tick: Tick, index: int) -> None:

@@ -323,3 +323,26 @@ def test_cue_text_wraps_inside_its_box_at_one_size(screen, views):
             w, h = screen.font(s.size_px).size(s.text)
             assert w <= s.box[2], (key, s.text, w, s.box[2])
             assert screen._render_text(s.text, s.size_px, s.rgb, s.box[2], s.box[3]).get_height() == h
+
+
+@pytest.mark.parametrize("rotate_deg", [90, 270])
+def test_software_rotation_draws_the_same_picture(views, rotate_deg):
+    """A landscape panel mounted portrait: shapes are mapped into the panel's pixels as they
+    are drawn; turned back, the picture is the portrait one."""
+    ref = Screen(SIZE, headless=True)
+    rot = Screen(SIZE, headless=True, rotate_deg=rotate_deg)
+    try:
+        assert rot.native_px == (SIZE[1], SIZE[0])
+        for name in ("live_lowering_cue", "summary", "positioning"):
+            shapes = layout(views[name], SIZE)
+            ref.draw(shapes)
+            rot.draw(shapes)
+            a, b = ref.pixels(), rot.pixels()
+            assert a.shape == b.shape
+            lit_a, lit_b = a.max(axis=-1) > 60, b.max(axis=-1) > 60
+            # the same pixels lit, up to a pixel of rounding at shape edges
+            assert (lit_a != lit_b).mean() < 0.01, name
+            assert abs(int(lit_a.sum()) - int(lit_b.sum())) < 0.02 * lit_a.sum(), name
+    finally:
+        rot.close()
+        ref.close()
