@@ -346,3 +346,39 @@ def test_software_rotation_draws_the_same_picture(views, rotate_deg):
     finally:
         rot.close()
         ref.close()
+
+
+def test_live_screen_labels_figures_and_meter_only_reads_a_rep(views):
+    v = views["live_standing"]
+    labels = [s.text for s in layout(v, SIZE) if s.tag == "muscles_back.label"]
+    assert labels == ["glutes, hamstrings"]
+    # at rest the knee/hip ratio is noise: no marker; during a rep it shows
+    rest = replace(v, state=replace(v.state, phase="standing", hinge_ratio=0.2))
+    assert not tagged(layout(rest, SIZE), "hinge_meter.marker")
+    down = replace(v, state=replace(v.state, phase="lowering", hinge_ratio=0.8))
+    assert tagged(layout(down, SIZE), "hinge_meter.marker")
+
+
+def test_good_spot_dot_sits_in_the_marked_spot(views):
+    v = views["positioning_ok"]
+    shapes = layout(v, SIZE)
+    hint = " ".join(s.text for s in shapes if s.tag == "hint")
+    assert hint == "Good spot: stay here"
+    spot = union_box(tagged(shapes, "zone.spot"))
+    dot = next(s for s in tagged(shapes, "zone.person") if isinstance(s, Circle))
+    x, y, w, h = spot
+    assert x <= dot.centre[0] <= x + w and y <= dot.centre[1] <= y + h
+
+
+def test_reminders_and_better_are_labelled_not_corrections(views):
+    from station.model import Cue
+
+    base = views["live_standing"]
+    for cue, label in ((Cue("brace_flat_back", "Brace and keep your back flat", "reminder", "rounded_back", 9.0),
+                        "NEXT REP"),
+                       (Cue("better.rounded_back", "Back flat: better", "praise", "rounded_back", 9.0),
+                        "BETTER THAN LAST REP")):
+        shapes = layout(replace(base, now_s=10.0, state=replace(base.state, cue=cue)), SIZE)
+        assert [s.text for s in shapes if s.tag == "cue_label"] == [label]
+        # only a live fault colours the body lines it is about
+        assert all(s.rgb != (255, 180, 0) for s in tagged(shapes, "skeleton.trunk"))
