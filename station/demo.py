@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -127,6 +128,7 @@ class _VisitSource:
     def __init__(self, source: SyntheticSource, tail_s: float, real_time: bool):
         self.source, self.tail_s, self.real_time = source, tail_s, real_time
         self.scenario, self.take, self.fps = source.scenario, source.take, source.fps
+        self._stopped = threading.Event()
 
     def __iter__(self):
         last = None
@@ -136,13 +138,14 @@ class _VisitSource:
             return
         period = 1.0 / self.fps
         for k in range(1, int(round(self.tail_s * self.fps)) + 1):
-            if self.source._stop.is_set():
+            if self._stopped.is_set():
                 return
             if self.real_time:
                 time.sleep(period)
             yield replace(last, timestamp_s=last.timestamp_s + k * period, frame_number=last.frame_number + k)
 
     def stop(self) -> None:
+        self._stopped.set()
         self.source.stop()
 
 
