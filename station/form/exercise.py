@@ -25,6 +25,7 @@ traces only) the decision uses the rep's timing and knee bend alone.
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, replace
 
@@ -34,12 +35,14 @@ from station.config import ExerciseProfile, StationConfig, load_exercise
 from station.form.cues import CuePolicy, CueTiming
 from station.model import SKELETON_INDEX, CoachState, RepVerdict
 
+log = logging.getLogger(__name__)
+
 # Decision thresholds (see recognise); chosen from the body's geometry, not tuned on a benchmark:
 # a hanging arm is ~1.1-1.3 trunk lengths from wrist to shoulder, hands at the chest or on a
 # bar on the back ~0.3-0.6; a hanging arm is within ~25° of straight down, a swing hikes the
 # bell back between the legs (arms behind vertical) and floats it forward to 60-90°.
 GM_MAX_REACH = 0.8               # median wrist–shoulder distance / trunk length
-SWING_MIN_ARM_DEG = 50.0         # arm elevation from straight down at the top of the rep
+SWING_MIN_ARM_DEG = 40.0         # arm elevation from straight down at the top of the rep
 SWING_MIN_RANGE_DEG = 60.0       # ... and that much higher than at the bottom (the arms swing)
 SWING_MAX_TEMPO_S = 0.75         # without hand features: both halves of the rep this fast
 SWING_MAX_HALF_S = 1.0           # with them: neither half slower than this (a swing is ballistic)
@@ -236,7 +239,8 @@ class RecognizingEvaluator:
         window = [f for f in self._buffer if v.start_t - 1e-6 <= f.t <= v.end_t + TOP_WINDOW_S
                   and f.hands is not None and f.angles is not None]
         hips = [0.5 * (f.angles["hip_flexion_l"] + f.angles["hip_flexion_r"]) for f in window]
-        top = [f.hands.arm_elevation_deg for f, h in zip(window, hips) if h < TOP_HIP_DEG]
+        # the float: after the bottom, as the hips open (the highest the arms get there)
+        top = [f.hands.arm_elevation_deg for f, h in zip(window, hips) if h < TOP_HIP_DEG and f.t >= v.bottom_t]
         deep = [f.hands.arm_elevation_deg for f, h in zip(window, hips) if hips and h >= max(hips) - 10.0]
         hip = np.array([0.5 * (f.angles["hip_flexion_l"] + f.angles["hip_flexion_r"])
                         for f in frames if f.angles is not None])
@@ -252,12 +256,14 @@ class RecognizingEvaluator:
             dwell_at_bottom_s=dwell, eccentric_s=float(m.get("eccentric_s", math.nan)),
             concentric_s=float(m.get("concentric_s", math.nan)),
             median_reach=float(np.median([h.reach for h in hands])) if hands else math.nan,
-            max_arm_elevation_deg=float(np.percentile(top, 90)) if top else math.nan,
-            arm_swing_deg=float(np.percentile(top, 90) - np.percentile(deep, 10)) if top and deep else math.nan)
+            max_arm_elevation_deg=float(np.max(top)) if top else math.nan,
+            arm_swing_deg=float(np.max(top) - np.percentile(deep, 10)) if top and deep else math.nan)
 
     def _decide(self, t: float, state: CoachState) -> CoachState:
         first = self.ev.reps[-1]
-        name = recognise(self._evidence(first), tuple(self.profiles), self.default)
+        evidence = self._evidence(first)
+        name = recognise(evidence, tuple(self.profiles), self.default)
+        log.info("exercise recognised at %.1f s: %s (%s)", t, name, evidence)
         self.decided = True
         self.decisions.append((t, name))
         old = self.ev
