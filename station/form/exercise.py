@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # bar on the back ~0.3-0.6; a hanging arm is within ~25° of straight down, a swing hikes the
 # bell back between the legs (arms behind vertical) and floats it forward to 60-90°.
 GM_MAX_REACH = 0.8               # median wrist–shoulder distance / trunk length
+GM_BEHIND_DEG = -20.0            # standing, an arm this far behind vertical: hands on a bar on
+GM_MIN_NOT_HANGING = 0.6         # the back (seen from the front the fit puts them behind)
 SWING_MIN_ARM_DEG = 40.0         # arm elevation from straight down at the top of the rep
 SWING_MIN_RANGE_DEG = 60.0       # ... and that much higher than at the bottom (the arms swing)
 SWING_MAX_TEMPO_S = 0.75         # without hand features: both halves of the rep this fast
@@ -97,6 +99,8 @@ class RepEvidence:
     median_reach: float
     max_arm_elevation_deg: float     # near the top of the rep (hips nearly open)
     arm_swing_deg: float = math.nan  # from the bottom of the rep to its top
+    arms_not_hanging: float = math.nan   # fraction of the standing frames with the hands not
+                                         # hanging in front (at the chest, or behind: on a bar)
 
 
 def recognise(ev: RepEvidence, available: tuple[str, ...], default: str) -> str:
@@ -106,7 +110,7 @@ def recognise(ev: RepEvidence, available: tuple[str, ...], default: str) -> str:
 
     if ev.pattern == "squat":
         return default                       # a squat stays a squat (under the default profile)
-    if ok("good_morning") and ev.median_reach < GM_MAX_REACH:
+    if ok("good_morning") and (ev.median_reach < GM_MAX_REACH or ev.arms_not_hanging >= GM_MIN_NOT_HANGING):
         return "good_morning"
     if ok("kettlebell_swing"):
         # ballistic, and (when the hands are seen) the bell floated forward: arms reaching
@@ -242,6 +246,9 @@ class RecognizingEvaluator:
         # the float: after the bottom, as the hips open (the highest the arms get there)
         top = [f.hands.arm_elevation_deg for f, h in zip(window, hips) if h < TOP_HIP_DEG and f.t >= v.bottom_t]
         deep = [f.hands.arm_elevation_deg for f, h in zip(window, hips) if hips and h >= max(hips) - 10.0]
+        standing = [f.hands for f, h in zip(window, hips) if h < TOP_HIP_DEG]
+        not_hanging = (float(np.mean([hp.reach < GM_MAX_REACH or hp.arm_elevation_deg < GM_BEHIND_DEG
+                                      for hp in standing])) if standing else math.nan)
         hip = np.array([0.5 * (f.angles["hip_flexion_l"] + f.angles["hip_flexion_r"])
                         for f in frames if f.angles is not None])
         ts = np.array([f.t for f in frames if f.angles is not None])
@@ -257,7 +264,8 @@ class RecognizingEvaluator:
             concentric_s=float(m.get("concentric_s", math.nan)),
             median_reach=float(np.median([h.reach for h in hands])) if hands else math.nan,
             max_arm_elevation_deg=float(np.max(top)) if top else math.nan,
-            arm_swing_deg=float(np.max(top) - np.percentile(deep, 10)) if top and deep else math.nan)
+            arm_swing_deg=float(np.max(top) - np.percentile(deep, 10)) if top and deep else math.nan,
+            arms_not_hanging=not_hanging)
 
     def _decide(self, t: float, state: CoachState) -> CoachState:
         first = self.ev.reps[-1]
