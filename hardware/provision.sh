@@ -39,7 +39,7 @@ UV_VERSION=0.13.8
 PYTHON_VERSION=3.12
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GROUPS_WANTED=(video render input plugdev audio)
-APT_PACKAGES=(git ca-certificates libusb-1.0-0 python3 python3-venv udev systemd-timesyncd
+APT_PACKAGES=(git ca-certificates libusb-1.0-0 python3 python3-venv udev systemd-timesyncd espeak-ng
               libdrm2 libgbm1 libegl1 libgles2 fonts-dejavu-core)
 
 say() { printf 'provision: %s\n' "$*"; }

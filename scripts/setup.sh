@@ -23,6 +23,19 @@ fi
 # (Raspberry Pi OS 64-bit) only for CPython 3.9, 3.10 and 3.12: NOT for Bookworm's own 3.11.
 # On a Pi use hardware/provision.sh, which installs a uv-managed CPython 3.12
 # (scripts/check_aarch64_wheels.py checks every dependency has an aarch64 wheel).
+# Spoken cues: phrases are synthesised offline with espeak-ng (Debian/Raspberry Pi OS package)
+# and cached as WAV; without it the station still runs, silently.
+if ! command -v espeak-ng >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+        echo "setup: installing espeak-ng (speech synthesis for the spoken cues)"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq espeak-ng
+    else
+        echo "setup: espeak-ng not found: install it for spoken cues (the station runs silently without)" >&2
+    fi
+fi
+
 "$PYTHON" - <<'PY'
 import platform
 import sys
@@ -45,4 +58,8 @@ PY
 # SETUP_EXTRAS="" installs the station without the test tools (hardware/provision.sh does).
 EXTRAS=${SETUP_EXTRAS-test}
 .venv/bin/python -m pip install -q -e ".${EXTRAS:+[$EXTRAS]}"
+# Synthesise the cue phrases now (else the station does it in the background on first use).
+if command -v espeak-ng >/dev/null 2>&1; then
+    .venv/bin/station audio prepare || echo "setup: could not prepare the spoken cues (the station will retry)" >&2
+fi
 echo "setup: ready (.venv)"

@@ -17,6 +17,7 @@ import numpy as np
 from station.config import StationConfig, load_station_config
 from station.form.angles import (contract_angles, hip_flexion_deg, knee_flexion_deg, spine_flexion_raw_deg,
                                  trunk_inclination_deg)
+from station.form.exercise import hand_pose
 from station.model import ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane, Skeleton
 from station.progress import Progress
 from station.segment import LiftingZone, SegmentResult, Segmenter
@@ -142,6 +143,7 @@ class FrameResult:
     angle_confidence: dict[str, float] | None = None
     # why the station cannot see the lifter well (CoachState.notice keys), or None
     notice: str | None = None
+    hands: object | None = None      # station.form.exercise.HandPose (exercise recognition)
 
 
 class Pipeline:
@@ -162,9 +164,10 @@ class Pipeline:
         self.form = None
         self.coach = None           # the latest CoachState (station.model), for the overlay
         if exercise is not None:
-            from station.form.evaluator import FormEvaluator
+            from station.form.exercise import make_evaluator
 
-            self.form = FormEvaluator.from_config(self.cfg, exercise)
+            # "auto": the station's default profile, recognised among exercise.available
+            self.form = make_evaluator(self.cfg, None if exercise == "auto" else exercise)
 
     def use_calibration(self, cal) -> None:
         """Start from a stored calibration (station.calibration.StoredCalibration): its floor
@@ -184,6 +187,7 @@ class Pipeline:
         if seg.floor is not None:
             self.last_floor = seg.floor
         angles = None
+        hands = None
         skel = track.skeleton if track.tracked else None
         if track.track_id != self._track_id:
             # a new person (an upright start): their own spine baseline. A track lost and
@@ -198,15 +202,17 @@ class Pipeline:
                                          learn=track.state == "tracking")
             a = contract_angles(skel.points_cam_m, up, baseline)
             angles = {k: float(a[k]) for k in ANGLES}
+            hands = hand_pose(skel.points_cam_m, up)
         aconf = track.angle_confidence if angles is not None else None
         notice = view_notice(seg, track, self.last_floor)
         if self.form is not None:
-            self.coach = self.form.update(frame.timestamp_s - self._t0, angles, aconf, notice)
+            self.coach = self.form.update(frame.timestamp_s - self._t0, angles, hands=hands,
+                                          angle_confidence=aconf, notice=notice)
         return FrameResult(
             t_s=frame.timestamp_s - self._t0, tracked=skel is not None, skeleton=skel, angles=angles,
             floor=seg.floor, segment=seg, track=track,
             timings_ms={"segment": (t1 - t0) * 1e3, "fit": (t2 - t1) * 1e3},
-            angle_confidence=aconf, notice=notice)
+            angle_confidence=aconf, notice=notice, hands=hands)
 
 
 def _r(x: float, nd: int) -> float:
@@ -228,10 +234,13 @@ def frame_record(res: FrameResult) -> dict:
     return out
 
 
-def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str = "rdl",
+def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str | None = None,
             cfg: StationConfig | None = None, total: int | None = None,
             progress: bool | None = None) -> dict:
-    """Run the station's pipeline over every frame and build the analysis document."""
+    """Run the station's pipeline over every frame and build the analysis document.
+
+    exercise: fix the profile; None recognises it (the station's default profile until the
+    first rep shows which of exercise.available it is, station.form.exercise)."""
     def _rep_record(rep) -> dict:
         """One REP of the contract (RepVerdict.as_contract), times and metrics rounded."""
         d = rep.as_contract()
@@ -248,7 +257,7 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str = "
                 "mean_concentric_s": None if s.mean_concentric_s is None else _r(s.mean_concentric_s, 3),
                 "start_t": _r(s.start_t, 4), "end_t": _r(s.end_t, 4)}
 
-    pipe = Pipeline(cfg, exercise=exercise)
+    pipe = Pipeline(cfg, exercise=exercise or "auto")
     records = []
     timings = {"segment": [], "fit": []}
     with Progress(total, f"analyzing {recording_name}", enabled=progress) as bar:
@@ -261,14 +270,17 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str = "
     floor = pipe.last_floor
     form = pipe.form
     reps = form.finish() if form is not None else []
+    rep_ex = list(form.rep_exercises) if form is not None else []
+    # the profile used: the one that judged most reps (the default when none)
+    used = max(set(rep_ex), key=rep_ex.count) if rep_ex else (form.exercise if form is not None else exercise)
     doc = {
         "schema": ANALYSIS_SCHEMA,
         "recording": recording_name,
-        "exercise": exercise,
+        "exercise": used,
         "floor": ({"normal": [_r(v, 6) for v in floor.normal_cam], "d": _r(floor.d_m, 5)}
                   if floor is not None else None),
         "frames": records,
-        "reps": [_rep_record(r) for r in reps],
+        "reps": [dict(_rep_record(r), exercise=ex) for r, ex in zip(reps, rep_ex)],
         "rep_count": len(reps),
         "sets": [_set_record(st) for st in form.sets] if form is not None else [],
         "station": {
@@ -280,7 +292,7 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str = "
     return doc
 
 
-def analyze_recording(path: str | Path, out_path: str | Path | None, exercise: str = "rdl",
+def analyze_recording(path: str | Path, out_path: str | Path | None, exercise: str | None = None,
                       cfg: StationConfig | None = None, progress: bool | None = None) -> dict:
     """`station analyze`: play a recording as fast as possible through the pipeline.
 

@@ -158,14 +158,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     check_output(out, inputs=[rec])
     cfg = _cfg(args)
     names = profile_names(cfg)
-    if args.exercise not in names:
+    if args.exercise is not None and args.exercise not in names:
         import difflib
 
         close = difflib.get_close_matches(args.exercise, names, n=1)
         raise UserError(f"unknown exercise {args.exercise!r}; the profiles in "
                         f"{cfg.exercise.profiles_dir} are: {', '.join(names)}"
                         + (f" — did you mean '{close[0]}'?" if close else ""))
-    load_exercise(args.exercise, cfg.exercise.profiles_dir)   # a bad profile stops us before the work
+    for name in [args.exercise] if args.exercise is not None else sorted(set(cfg.exercise.available) | {cfg.exercise.default}):
+        load_exercise(name, cfg.exercise.profiles_dir)   # a bad profile stops us before the work
     doc = analyze_recording(rec, out, exercise=args.exercise, cfg=cfg)
     st = doc["station"]
     print(f"{rec.name}: {st['frames']} frames, tracked {st['tracked_frames']}, "
@@ -179,7 +180,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     try:
         return run_demo(args.scenario, headless=args.headless, snapshots=args.snapshots, seconds=args.seconds,
                         every=args.every, cfg=_cfg(args), fullscreen=args.fullscreen, debug_view=args.debug_view,
-                        exercise=args.exercise, usage_log=args.usage_log)
+                        exercise=args.exercise, audio=not args.silent, usage_log=args.usage_log)
     except ValueError as exc:   # an unknown scenario: one line, with the nearest name
         raise UserError(str(exc)) from None
 
@@ -221,6 +222,19 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                         frame_timeout_s=cam.frame_timeout_s, visual_preset=cam.visual_preset)
     return run_calibration(cfg, camera, headless=headless, png=args.png, show_s=args.show_seconds,
                            save=not args.dry_run)
+def _cmd_audio_prepare(args: argparse.Namespace) -> int:
+    from station.audio.speech import PhraseCache, default_cache_dir, station_phrases, synthesiser_available
+
+    a = _cfg(args).audio
+    cache = PhraseCache(Path(a.cache_dir) if a.cache_dir else default_cache_dir(), a.voice, a.rate_wpm)
+    if not synthesiser_available():
+        raise UserError("espeak-ng is not installed (sudo apt-get install espeak-ng; scripts/setup.sh does it)")
+    made, problems = cache.ensure(station_phrases())
+    if problems:
+        raise UserError(problems[0])
+    print(f"spoken cues: {made} phrases synthesised, {len(station_phrases())} in {cache.directory} "
+          f"(voice {a.voice}, {a.rate_wpm} wpm)")
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -265,14 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_an = sub.add_parser("analyze", help="run a recording through the station's pipeline and write the analysis JSON")
     p_an.add_argument("recording", help=".db3 or .bag recording with a depth stream")
     p_an.add_argument("--out", required=True, help="result JSON (docs/analysis-output.md)")
-    p_an.add_argument("--exercise", default="rdl",
-                      help="exercise profile: any profile in the config's profiles folder (default rdl)")
+    p_an.add_argument("--exercise", default=None,
+                      help="fix the exercise profile (default: recognised per set among the station's "
+                           "exercise.available, starting from exercise.default)")
     p_an.set_defaults(func=_cmd_analyze)
 
     p_demo = sub.add_parser("demo", help="run the station on the built-in synthetic athlete (no camera)")
     p_demo.add_argument("--scenario", default="session_walk_in_out",
                         help="scenario name (see `station scenarios`; default: a whole visit)")
     p_demo.add_argument("--exercise", help="fix the exercise profile (default: the station's, recognised)")
+    p_demo.add_argument("--silent", action="store_true", help="no spoken cues (default: as the config's [audio])")
     p_demo.add_argument("--headless", action="store_true", help="no window: write PNG snapshots instead")
     p_demo.add_argument("--snapshots", metavar="DIR",
                         help="write PNG frames and a contact sheet of the visit to DIR (the demo's "
@@ -317,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the nightly job: also deliver it (usage.delivery), retry earlier failed deliveries "
                             "and enforce usage.retention_days")
     p_sum.set_defaults(func=_cmd_summary)
+    p_audio = sub.add_parser("audio", help="spoken cues")
+    audio_sub = p_audio.add_subparsers(dest="audio_command", required=True)
+    p_prep = audio_sub.add_parser("prepare", help="synthesise every cue phrase (espeak-ng) into the WAV cache, "
+                                                  "for the configured voice and rate")
+    p_prep.set_defaults(func=_cmd_audio_prepare)
 
     p_run = sub.add_parser("run", help="run the live station on the configured camera (fullscreen)",
                            description="The mirror station: the configured RealSense camera, the fitter, "

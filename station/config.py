@@ -313,7 +313,9 @@ class DisplaySection(_Section):
     height_px: int = _rng(1920, 240, 7680, "pixels")
     fullscreen: bool = _allowed(True, "true or false")
     screen_index: int = _rng(0, 0, 7, "")
-    rotate_deg: Literal[0, 90, 180, 270] = _allowed(0, "one of 0, 90, 180, 270 (degrees, counter-clockwise)")
+    rotate_deg: Literal[0, 90, 180, 270] = _allowed(
+        0, "0, 90, 180 or 270 (how far the panel's own picture must be turned, counter-clockwise, "
+           "to stand upright: 90 or 270 for a landscape panel mounted portrait)")
 
     @model_validator(mode="after")
     def _aspect(self) -> "DisplaySection":
@@ -332,6 +334,8 @@ class ExerciseSection(_Section):
     default: str = _allowed("rdl", "the name of a profile in the profiles directory")
     available: list[str] = _allowed(["rdl", "deadlift", "good_morning", "kettlebell_swing"],
                                     "a list of profile names in the profiles directory")
+    recognize: bool = _allowed(True, "true (recognise which of `available` is being done, "
+                               "starting from `default`) or false (always `default`)")
     strictness: Literal["lenient", "standard", "strict"] = _allowed(
         "standard", "one of \"lenient\", \"standard\", \"strict\"")
     profiles_dir: Optional[_PathField] = _allowed(
@@ -474,6 +478,40 @@ class HoursSection(_Section):
         return any(s <= minute < e for s, e in self.ranges(when.weekday()))
 
 
+class AudioSection(_Section):
+    """Spoken cues and the rep tone (station.audio)."""
+
+    enabled: bool = _allowed(True, "true or false")
+    volume: float = _rng(0.8, 0.0, 1.0, "0 (silent) to 1 (full)")
+    voice: str = _allowed("en-us", "an espeak-ng voice name such as \"en-us\" or \"en-gb\" "
+                          "(letters, digits, '-', '+')", pattern=r"^[A-Za-z0-9+_-]{1,40}$")
+    rate_wpm: int = _rng(165, 80, 300, "words per minute")
+    rep_tone: bool = _allowed(True, "true or false")
+    quiet_hours: str = _allowed("", "\"\" (never quiet) or " + _HOURS_ALLOWED)
+    cache_dir: Optional[_PathField] = _allowed(
+        None, "\"\" (the service's cache directory) or a directory path", validate_default=False)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_quiet(cls, v: str) -> str:
+        if v.strip():
+            parse_hours(v)
+        return v
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_cache_is_default(cls, v: Any) -> Any:
+        return None if v == "" else v
+
+    def is_quiet(self, when: Optional[datetime] = None, tz: Optional[zoneinfo.ZoneInfo] = None) -> bool:
+        """Within quiet hours at `when` (default now; `tz` the station's hours.timezone)."""
+        if not self.quiet_hours.strip():
+            return False
+        when = datetime.now(tz) if when is None else (when.astimezone(tz) if when.tzinfo else when)
+        minute = when.hour * 60 + when.minute
+        return any(s <= minute < e for s, e in parse_hours(self.quiet_hours))
+
+
 class PrivacySection(_Section):
     allow_explicit_recording: bool = _allowed(True, "true or false")
     recordings_dir: _PathField = _allowed(Path("/var/lib/station/recordings"), "a directory path")
@@ -562,6 +600,7 @@ class StationConfig(_Section):
     cues: CuesSection = CuesSection()
     sets: SetsSection = SetsSection()
     hours: HoursSection = HoursSection()
+    audio: AudioSection = AudioSection()
     privacy: PrivacySection = PrivacySection()
     usage: UsageSection = UsageSection()
     calibration: CalibrationSection = CalibrationSection()

@@ -11,7 +11,10 @@ from typing import Any
 from station.model import ANGLES, JOINTS, VERDICTS
 
 SCHEMA = "station.analysis/1"
-FAULTS = ("knee_dominant", "rounded_back", "incomplete_lockout", "overextension", "hip_shift", "too_fast")
+# every profile's fault labels (the deadlift adds hips_shoot_up)
+FAULTS = ("knee_dominant", "rounded_back", "incomplete_lockout", "overextension", "hip_shift", "too_fast",
+          "hips_shoot_up")
+EXERCISES = ("rdl", "deadlift", "good_morning", "kettlebell_swing")
 PATTERNS = ("hinge", "squat")
 REP_METRICS = ("peak_hip_flexion", "knee_flexion_at_bottom", "peak_spine_flexion", "eccentric_s",
                "concentric_s", "lockout_hip_flexion", "max_lateral_shift")
@@ -106,6 +109,8 @@ def validate_analysis(doc: Any, extra_faults: tuple[str, ...] = ()) -> list[str]
             expect = "fault" if faults else ("not judged" if not_judged else "clean")
             if verdict != expect:
                 errs.append(f"{where}: verdict {verdict!r} disagrees with faults/not_judged ({expect!r})")
+        if "exercise" in r and not (isinstance(r["exercise"], str) and r["exercise"]):
+            errs.append(f"{where}: exercise must be a profile name, got {r['exercise']!r}")
         metrics = r.get("metrics")
         if not isinstance(metrics, dict) or not all(_num(metrics.get(k)) for k in REP_METRICS):
             errs.append(f"{where}: metrics must include {', '.join(REP_METRICS)}")

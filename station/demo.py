@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from station.config import StationConfig, load_station_config
 from station.live import RunStats, Station
 from station.overlay.screen import desktop_size, display_available
+from station.audio.speech import audio_from_config
 from station.sim.scenarios import get_scenario
 from station.sources.synthetic import SyntheticSource
 
@@ -126,6 +128,7 @@ class _VisitSource:
     def __init__(self, source: SyntheticSource, tail_s: float, real_time: bool):
         self.source, self.tail_s, self.real_time = source, tail_s, real_time
         self.scenario, self.take, self.fps = source.scenario, source.take, source.fps
+        self._stopped = threading.Event()
 
     def __iter__(self):
         last = None
@@ -135,13 +138,14 @@ class _VisitSource:
             return
         period = 1.0 / self.fps
         for k in range(1, int(round(self.tail_s * self.fps)) + 1):
-            if self.source._stop.is_set():
+            if self._stopped.is_set():
                 return
             if self.real_time:
                 time.sleep(period)
             yield replace(last, timestamp_s=last.timestamp_s + k * period, frame_number=last.frame_number + k)
 
     def stop(self) -> None:
+        self._stopped.set()
         self.source.stop()
 
 
@@ -167,7 +171,7 @@ def run_demo(scenario: str = "session_walk_in_out", headless: bool = False, snap
              fullscreen: bool = False, debug_view: bool = False, size_px: tuple[int, int] | None = None,
              real_time: bool = True, quiet: bool = False, exercise: str | None = None,
              tail_s: float | None = None, contact_sheet: bool = True,
-             usage_log: str | None = None) -> int | RunStats:
+             usage_log: str | None = None, audio: bool = False) -> int | RunStats:
     """Run the demo; returns 0 (the CLI's exit status). With quiet=True returns the RunStats.
 
     Raises ValueError for an unknown scenario (the message suggests the nearest name) and
@@ -201,7 +205,8 @@ def run_demo(scenario: str = "session_walk_in_out", headless: bool = False, snap
     usage = _demo_usage(cfg, usage_log)
     station = Station(cfg, source, size_px=size_px, headless=headless, fullscreen=fullscreen and not headless,
                       snapshots=snapshots, every=every, debug_view=debug_view,
-                      title=f"Mirror station demo: {sc.name}", usage=usage)
+                      title=f"Mirror station demo: {sc.name}", usage=usage,
+                      audio=audio_from_config(cfg) if audio else None)
     try:
         stats = station.run()
     finally:
@@ -218,7 +223,8 @@ def run_demo(scenario: str = "session_walk_in_out", headless: bool = False, snap
     print(f"station demo: {sc.name}: {stats.ticks_made} frames, reps {stats.max_rep_count}, "
           f"cues {len(stats.cues_seen)}; {stats.summary()}"
           + (f"; {len(stats.snapshots)} snapshots in {snapshots}/" if snapshots else "")
-          + (f"; contact sheet {sheet}" if sheet else ""))
+          + (f"; contact sheet {sheet}" if sheet else "")
+          + (f"; spoken {len(stats.spoken)}" if audio else ""))
     if stats.worker_error:
         print(f"station demo: the pipeline stopped: {stats.worker_error}", file=sys.stderr)
         return 1

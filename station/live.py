@@ -159,12 +159,12 @@ class Latest:
 
 
 def _make_evaluator(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None):
-    """The evaluator of the default exercise: from `profiles` (already validated, as written)
-    when given, so a reload never reads a profile file a second time; else from disk."""
-    from station.form.evaluator import FormEvaluator
+    """The station's evaluator (the default exercise until recognition decides, among
+    exercise.available): from `profiles` (already validated, as written) when given, so a
+    reload never reads a profile file a second time; else from disk."""
+    from station.form.exercise import make_evaluator
 
-    profile = None if profiles is None else profiles.get(cfg.exercise.default)
-    return FormEvaluator.from_config(cfg, profile=profile)
+    return make_evaluator(cfg, profiles=profiles)
 
 
 def _idle_state(t_s: float, exercise: str) -> CoachState:
@@ -268,7 +268,8 @@ class Worker(threading.Thread):
                 res = self.pipeline.process(frame)
                 # the worker owns its evaluator (not Pipeline's) so a config reload can swap it
                 # without restarting tracking
-                state = self.evaluator.update(res.t_s, res.angles, res.angle_confidence, res.notice)
+                state = self.evaluator.update(res.t_s, res.angles, hands=res.hands,
+                                              angle_confidence=res.angle_confidence, notice=res.notice)
                 seg = res.segment
                 self._forget_past_visits(res.t_s, state, bool(seg.person_present))
                 notice = self.moved_check.update(res.floor, bool(seg.person_present), res.t_s)
@@ -325,6 +326,8 @@ class RunStats:
     screens: dict = field(default_factory=dict)      # screen name → display frames
     snapshots: list = field(default_factory=list)
     snapshot_captions: list = field(default_factory=list)   # one line per snapshot (contact sheet)
+    spoken: list = field(default_factory=list)               # phrases and tones started
+    speech_delay_ms: list = field(default_factory=list)      # flip of the cue's frame → play()
     max_rep_count: int = 0
     cues_seen: deque = field(default_factory=_recent)
     phases_seen: set = field(default_factory=set)
@@ -363,7 +366,8 @@ class Station:
                  max_s: float | None = None, display_fps: float = 60.0, screen=None,
                  keep_running_after_source: float = 0.0, title: str = "Mirror station",
                  exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None,
-                 profiles: dict[str, ExerciseProfile] | None = None, calibration_watcher=None, usage=None):
+                 profiles: dict[str, ExerciseProfile] | None = None, calibration_watcher=None, usage=None,
+                 audio=None):
         if profiles is None and watcher is not None and watcher.cfg is cfg:
             profiles = watcher.profiles
         self.cfg = cfg
@@ -374,6 +378,7 @@ class Station:
             calibration, _ = calibration_watcher.poll()
             self._log_calibration(calibration)
         self.should_stop = should_stop     # checked every few seconds (closing time)
+        self.audio = audio                 # station.audio.speech.AudioCues or None (silent)
         self.stopped_by_request = False
         self.size_px = tuple(size_px) if size_px is not None else (cfg.display.width_px, cfg.display.height_px)
         self.headless = headless
@@ -650,6 +655,15 @@ class Station:
                     if key == "c":
                         self.mode = None if self.mode == "calibration" else "calibration"
                 screen.keys.clear()
+                if self.audio is not None:
+                    # spoken as the frame that shows the cue is flipped (phrases are decoded
+                    # in memory already: starting one is a mixer call)
+                    n_played = len(self.audio.speaker.played)
+                    self.audio.shown(view.state if name == "live" else replace(view.state, screen=name)
+                                     if view.state is not None else None, flip)
+                    for p in self.audio.speaker.played[n_played:]:
+                        self.stats.speech_delay_ms.append((p.start_mono - flip) * 1e3)
+                        self.stats.spoken.append(p.key)
                 if tick is not None and tick.seq != last_seq:
                     self.stats.ticks_shown += 1
                     self.stats.latency_ms.append((flip - tick.arrival_mono) * 1e3)
@@ -692,6 +706,8 @@ class Station:
             self.worker.stop()
             self.worker.join(timeout=5.0)
             self.stats.ticks_made = self.latest.put_count
+            if self.audio is not None:
+                self.audio.speaker.close()
             if self.worker.error is not None:
                 self.stats.worker_error = f"{type(self.worker.error).__name__}: {self.worker.error}"
             if self.usage is not None:
@@ -832,12 +848,14 @@ def _run_open_hours(watcher: ConfigWatcher, headless: bool, windowed: bool, max_
         cam = cfg.camera
         camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps,
                             frame_timeout_s=cam.frame_timeout_s, visual_preset=cam.visual_preset)
+        from station.audio.speech import audio_from_config
         from station.calibration import CalibrationWatcher
 
         station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
                           camera=camera, watcher=watcher, max_s=max_s,
                           calibration_watcher=CalibrationWatcher(cfg.calibration.state_dir),
-                          should_stop=lambda: not watcher.cfg.hours.is_open(), usage=usage)
+                          should_stop=lambda: not watcher.cfg.hours.is_open(), usage=usage,
+                          audio=audio_from_config(cfg))
         if hup.is_set():
             hup.clear()
             station.request_reload()

@@ -48,6 +48,8 @@ LIVE_REQUEST_S = 1.0        # a live fault cue not shown within this long is dro
 REMINDER_S = 15.0           # a reminder waits at most this long for its phase
 
 BETTER_PRIORITY = 9.0        # "Back flat: better" ranks above plain praise
+# praise is about the rep just finished: it stays up until the next rep begins
+PRAISE_PHASES: tuple[str, ...] = ("bottom", "lockout", "standing")
 
 # Where each correction helps while the fault happens (by fault label): a fault cue is shown
 # only in these phases and taken down when the phase leaves them.
@@ -163,16 +165,16 @@ class CuePolicy:
         if not faults:
             if fixed:
                 best = min(fixed, key=lambda f: rules[f].priority)
-                self.request(t, f"better.{best}", "praise", BETTER_PRIORITY, best, wait_s=1.5)
+                self.request(t, f"better.{best}", "praise", BETTER_PRIORITY, best, wait_s=1.5, help=PRAISE_PHASES)
             else:
-                self.request(t, "good_rep", "praise", PRAISE_PRIORITY, None, wait_s=1.5)
+                self.request(t, "good_rep", "praise", PRAISE_PRIORITY, None, wait_s=1.5, help=PRAISE_PHASES)
             return
         top = min((rules[f] for f in faults if f in rules), key=lambda r: r.priority, default=None)
         if top is None:
             return
         if fixed:
             best = min(fixed, key=lambda f: rules[f].priority)
-            self.request(t, f"better.{best}", "praise", BETTER_PRIORITY, best, wait_s=1.5)
+            self.request(t, f"better.{best}", "praise", BETTER_PRIORITY, best, wait_s=1.5, help=PRAISE_PHASES)
         phases = PHASE_MAP.get(top.cue_phase, ())
         if not phases:  # "after_rep": now, as a reminder for the next rep
             self.request(t, top.cue, "reminder", float(top.priority), top.name, wait_s=LIVE_REQUEST_S)
@@ -193,6 +195,18 @@ class CuePolicy:
             self._take_down(t, "not in the rep's verdict")
         self._requests = [r for r in self._requests
                           if not (r.kind == "fault" and unbacked(r.rule, r.t_req))]
+
+    def rep_dropped(self, t: float, start_t: float) -> None:
+        """The movement that began at start_t was not a rep after all (a partial dip, a step,
+        walking away): what was said about it comes down (fault cues and the squat message)."""
+        def about_it(kind: str, shown_t: float) -> bool:
+            return kind in ("fault", "info") and shown_t >= start_t - 1e-9
+
+        cur = self.current
+        if cur is not None and about_it(cur.kind, cur.t_s) and cur.key != "good_rep":
+            self._take_down(t, "not a rep")
+        self._requests = [r for r in self._requests if not (about_it(r.kind, r.t_req) and not r.phases
+                                                             or r.kind == "fault" and r.t_req >= start_t)]
 
     def _take_down(self, t: float, why: str) -> None:
         if self.current is not None:
@@ -222,6 +236,8 @@ class CuePolicy:
         for r in self._requests:
             if r.phases and phase not in r.phases:
                 continue
+            if r.help and phase not in r.help:
+                continue      # it would come down at once
             if self.current is not None and r.key == self.current.key:
                 continue   # already on screen
             if t - self._last_shown.get(r.key, -1e9) < tm.min_interval_s:

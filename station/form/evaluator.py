@@ -33,7 +33,7 @@ import numpy as np
 
 from station.config import ExerciseProfile, StationConfig, load_exercise
 from station.form.cues import CuePolicy, CueTiming
-from station.form.reps import BOTTOM_TOL_DEG, RepDetector, RepTrace, series_of
+from station.form.reps import BOTTOM_TOL_DEG, RepDetector, RepTrace, both_sides_hinge, series_of
 from station.form.rules import Live, Rule, SquatRecognition, judge, rep_metrics, rules_from_profile
 from station.form.smoothing import AngleSmoother
 from station.form.texts import notice_text
@@ -358,7 +358,8 @@ class FormEvaluator:
             a = det.history(top_i, top_i)
             lv.top_t, lv.hip_at_top = float(a["t"][0]), float(a["hip"][0])
         if lv.top_t is None and not st.in_rep:
-            # the rep was dropped (partial dip, lost, too long)
+            # the rep was dropped (partial dip, lost, too long): nothing said about it stays
+            self.cues.rep_dropped(t, lv.start_t)
             self._live = None
             return
         # the bottom
@@ -389,6 +390,10 @@ class FormEvaluator:
                     hip_at_top=lv.hip_at_top)
         in_window = lv.top_t is None or since_top <= 0.5
         if not in_window:
+            return
+        if not both_sides_hinge(hip, vals[5], vals[4]):
+            # one hip flexing with the trunk upright (a step, turning to walk away): not a
+            # hinge, so nothing to coach (the detector does not count it either)
             return
         # squat recognised live (at the bottom half of the movement)
         if not lv.squat and phase in ("lowering", "bottom") and self.squat.is_squat(hip, knee):

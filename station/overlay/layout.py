@@ -448,17 +448,8 @@ SHORT_MUSCLE: dict[str, str] = {"glutes": "glutes", "hamstrings": "hamstrings", 
 def _figure_label(c: _Canvas, box: Box, roles: dict[str, str], which: tuple[str, ...], tag: str) -> None:
     """The names of the muscles a figure lights, in their role colours: what the hinge works."""
     names = [(SHORT_MUSCLE[m], roles[m]) for m in figures.MUSCLES if roles.get(m) in which]
-    x, y, w, h = box
-    row_h = h / 2
-    drive = [n for n, r in names if r == "drive"]
-    other = [(n, r) for n, r in names if r != "drive"]
-    rows = []
-    if drive:
-        rows.append((", ".join(drive), ROLE_RGB["drive"]))
-    if other:
-        rows.append((", ".join(n for n, _ in other), ROLE_RGB[other[0][1]]))
-    for i, (text, rgb) in enumerate(rows[:2]):
-        c.text(text, (x, y + i * row_h, w, row_h), 34, rgb, tag=tag)
+    if names:
+        c.text(", ".join(n for n, _ in names), box, 40, ROLE_RGB[names[0][1]], tag=tag)
 
 
 def _roles(view: View) -> dict[str, str]:
@@ -711,8 +702,8 @@ def _live(c: _Canvas, view: View) -> None:
         roles = _roles(view)
         _figure(c, (855, 210, 190, 430), "back", st.muscles, roles, "muscles_back")
         _figure(c, (30, 420, 170, 400), "front", st.muscles, roles, "muscles_front")
-        _figure_label(c, (830, 640, 240, 60), roles, ("drive", "hold"), "muscles_back.label")
-        _figure_label(c, (10, 820, 220, 60), roles, ("brace",), "muscles_front.label")
+        _figure_label(c, (770, 642, 310, 52), roles, ("drive",), "muscles_back.label")
+        _figure_label(c, (0, 822, 230, 52), roles, ("brace",), "muscles_front.label")
     # the meter reads the hinge of a rep in progress: standing still, knee and hip flexion are
     # a few degrees of noise and their ratio means nothing
     in_rep = st is not None and st.phase in ("lowering", "bottom", "rising")

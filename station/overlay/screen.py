@@ -60,23 +60,26 @@ class Screen:
         pygame.font.init()
         self.headless = headless
         size_px = (int(size_px[0]), int(size_px[1]))
-        if rotate_deg % 90:
-            raise ValueError(f"rotate_deg must be a multiple of 90, got {rotate_deg}")
-        # A landscape panel hung in portrait: KMS/DRM has no 90° rotation, so the frame drawn
-        # at size_px is rotated here, in software, onto the panel-shaped window.
-        self.rotate_deg = int(rotate_deg) % 360
-        window_px = size_px[::-1] if self.rotate_deg in (90, 270) else size_px
+        if rotate_deg not in (0, 90, 180, 270):
+            raise ValueError(f"rotate_deg must be 0, 90, 180 or 270, got {rotate_deg!r}")
+        # Software rotation for a panel mounted turned (a landscape HDMI panel used portrait):
+        # the layout stays in the lifter's (portrait) pixels and every shape is mapped into the
+        # panel's native pixels as it is drawn (text surfaces are rotated once and cached), so
+        # rotating costs no more than drawing: no full-frame rotate per frame.
+        self.rotate_deg = int(rotate_deg)
+        native = (size_px[1], size_px[0]) if self.rotate_deg in (90, 270) else size_px
         flags = 0
         if fullscreen and not headless:
             flags = pygame.FULLSCREEN
             pygame.mouse.set_visible(False)
         try:
-            self.window = pygame.display.set_mode(window_px, flags, display=display_index, vsync=0)
+            self.window = pygame.display.set_mode(native, flags, display=display_index, vsync=0)
         except pygame.error:
-            self.window = pygame.display.set_mode(window_px, flags)
+            self.window = pygame.display.set_mode(native, flags)
         pygame.display.set_caption(title)
-        self.surface = pygame.Surface(size_px)
-        self.size_px = size_px
+        self.surface = pygame.Surface(native)
+        self.size_px = size_px          # the lifter's (logical) pixels the layout uses
+        self.native_px = native
         self.keys: list[str] = []
         self._fonts: dict[int, object] = {}
         self._text_cache: OrderedDict = OrderedDict()
@@ -107,6 +110,37 @@ class Screen:
             self._text_cache.popitem(last=False)
         return surf
 
+    def _rotated_text(self, s: str, px: int, rgb, max_w: float, max_h: float):
+        surf = self._render_text(s, px, rgb, max_w, max_h)
+        if not self.rotate_deg:
+            return surf
+        key = ("rot", self.rotate_deg, s, px, tuple(rgb), int(max_w), int(max_h))
+        rot = self._text_cache.get(key)
+        if rot is None:
+            rot = self._pg.transform.rotate(surf, self.rotate_deg)
+            self._text_cache[key] = rot
+            if len(self._text_cache) > self._TEXT_CACHE_SIZE:
+                self._text_cache.popitem(last=False)
+        return rot
+
+    def to_native(self, x: float, y: float) -> tuple[float, float]:
+        """A point in the lifter's pixels → the panel's native pixels (rotate_deg counter-clockwise)."""
+        W, H = self.size_px
+        r = self.rotate_deg
+        if r == 0:
+            return (x, y)
+        if r == 90:
+            return (y, W - x)
+        if r == 180:
+            return (W - x, H - y)
+        return (H - y, x)
+
+    def _box_native(self, x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
+        if not self.rotate_deg:
+            return (x, y, w, h)
+        (ax, ay), (bx, by) = self.to_native(x, y), self.to_native(x + w, y + h)
+        return (min(ax, bx), min(ay, by), abs(bx - ax), abs(by - ay))
+
     def text(self, s: str, pos_px: tuple[int, int], px: int = 32, rgb=(255, 255, 255)) -> None:
         self.surface.blit(self.font(px).render(s, True, rgb), pos_px)
 
@@ -115,6 +149,7 @@ class Screen:
     def draw(self, shapes: list[Shape], clear: bool = True) -> None:
         """Draw layout shapes on the surface (black first, unless clear=False)."""
         pg, surf = self._pg, self.surface
+        N = self.to_native if self.rotate_deg else (lambda x, y: (x, y))
         if clear:
             surf.fill((0, 0, 0))
         for s in shapes:
@@ -122,32 +157,42 @@ class Screen:
                 if s.rgb == (0, 0, 0) and s.width_px < 1:
                     continue
                 w = max(1, int(s.width_px))
-                pg.draw.line(surf, s.rgb, s.a, s.b, w)
+                a, b = N(*s.a), N(*s.b)
+                pg.draw.line(surf, s.rgb, a, b, w)
                 if w >= 4:  # round caps
-                    pg.draw.circle(surf, s.rgb, s.a, w / 2)
-                    pg.draw.circle(surf, s.rgb, s.b, w / 2)
+                    pg.draw.circle(surf, s.rgb, a, w / 2)
+                    pg.draw.circle(surf, s.rgb, b, w / 2)
             elif isinstance(s, Circle):
-                pg.draw.circle(surf, s.rgb, s.centre, s.radius_px, int(s.width_px))
+                pg.draw.circle(surf, s.rgb, N(*s.centre), s.radius_px, int(s.width_px))
             elif isinstance(s, Polygon):
                 if len(s.points) >= 3:
+                    pts = [N(*p) for p in s.points] if self.rotate_deg else s.points
                     if s.width_px:
-                        pg.draw.lines(surf, s.rgb, True, s.points, int(s.width_px))
+                        pg.draw.lines(surf, s.rgb, True, pts, int(s.width_px))
                     else:
-                        pg.draw.polygon(surf, s.rgb, s.points)
+                        pg.draw.polygon(surf, s.rgb, pts)
             elif isinstance(s, Rect):
-                pg.draw.rect(surf, s.rgb, pg.Rect(*(int(round(v)) for v in s.box)), int(s.width_px),
-                             border_radius=int(s.radius_px))
+                pg.draw.rect(surf, s.rgb, pg.Rect(*(int(round(v)) for v in self._box_native(*s.box))),
+                             int(s.width_px), border_radius=int(s.radius_px))
             elif isinstance(s, Text):
                 x, y, w, h = s.box
-                ts = self._render_text(s.text, s.size_px, s.rgb, w, h)
-                tw, th = ts.get_size()
+                tw, th = self._render_text(s.text, s.size_px, s.rgb, w, h).get_size()
                 tx = x if s.align == "left" else x + w - tw if s.align == "right" else x + (w - tw) / 2
                 ty = y if s.valign == "top" else y + h - th if s.valign == "bottom" else y + (h - th) / 2
-                surf.blit(ts, (int(round(tx)), int(round(ty))))
+                ts = self._rotated_text(s.text, s.size_px, s.rgb, w, h)
+                bx, by, _, _ = self._box_native(tx, ty, tw, th)
+                surf.blit(ts, (int(round(bx)), int(round(by))))
+
+    def upright(self):
+        """What is drawn as the lifter sees it (portrait), for tests and snapshots (a rotated
+        panel's surface turned back: not for the frame loop)."""
+        if not self.rotate_deg:
+            return self.surface
+        return self._pg.transform.rotate(self.surface, -self.rotate_deg)
 
     def pixels(self) -> np.ndarray:
-        """(H, W, 3) uint8 copy of what is drawn (for tests and snapshots)."""
-        return np.array(self._pg.surfarray.array3d(self.surface).swapaxes(0, 1))
+        """(H, W, 3) uint8 copy of what is drawn, as the lifter sees it (for tests and snapshots)."""
+        return np.array(self._pg.surfarray.array3d(self.upright()).swapaxes(0, 1))
 
     def clear(self, rgb=(0, 0, 0)) -> None:
         self.surface.fill(rgb)
@@ -164,10 +209,7 @@ class Screen:
         """Show the frame; returns the flip time (time.monotonic()), or None when the user
         closed the window or pressed Esc/q."""
         pg = self._pg
-        if self.rotate_deg:
-            self.window.blit(pg.transform.rotate(self.surface, self.rotate_deg), pos_px)
-        else:
-            self.window.blit(self.surface, pos_px)
+        self.window.blit(self.surface, pos_px)
         pg.display.flip()
         t_flip = time.monotonic()
         for ev in pg.event.get():
@@ -182,13 +224,13 @@ class Screen:
         Written beside `path` and renamed into place (station.fileio)."""
         from station.fileio import StagedFile
 
-        out = self.surface
+        out = self.upright()
         if extra is not None:
             w, h = self.size_px
             eh, ew = extra.shape[:2]
             out = self._pg.Surface((w + ew, max(h, eh)))
             out.fill((0, 0, 0))
-            out.blit(self.surface, (0, 0))
+            out.blit(self.upright(), (0, 0))
             out.blit(self._pg.surfarray.make_surface(np.ascontiguousarray(extra.swapaxes(0, 1))), (w, 0))
         staged = StagedFile(path)
         with staged as tmp:

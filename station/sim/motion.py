@@ -225,8 +225,11 @@ class Stance:
     yaw_deg: float = 0.0
     stance_width_m: float = 0.25
     grip_width_m: float = 0.45
+    arms: str = "hang"       # see ARM_HOLDS: hands hang, at the chest, a bar on the back, swinging a bell
 
     def __post_init__(self):
+        if self.arms not in ARM_HOLDS:
+            raise ValueError(f"arms={self.arms!r}: one of {', '.join(ARM_HOLDS)}")
         if abs(self.yaw_deg) > 45.0 + 1e-9:
             raise ValueError(f"yaw_deg={self.yaw_deg}: a lifting stance turns at most 45°")
         if not 0.1 <= self.stance_width_m <= 0.6:
@@ -234,7 +237,20 @@ class Stance:
 
     def params(self) -> PoseParams:
         return PoseParams(feet_xy_m=tuple(self.feet_xy_m), yaw_deg=self.yaw_deg,
-                          stance_width_m=self.stance_width_m, grip_width_m=self.grip_width_m)
+                          stance_width_m=self.stance_width_m, grip_width_m=self.grip_width_m,
+                          **ARM_HOLDS[self.arms])
+
+
+# How the arms hold the implement (PoseParams arm fields). "hang": hands below the shoulders
+# (RDL, deadlift); "chest": hands crossed at the chest (bodyweight good morning); "back": a bar
+# on the upper back, hands beside the shoulders (good morning); "swing": arms straight along
+# the thorax holding a bell, swung forward at the top by HingeRepParams.swing_deg.
+ARM_HOLDS: dict[str, dict] = {
+    "hang": {},
+    "chest": dict(arms_hang=False, shoulder_flexion_deg=25.0, elbow_flexion_deg=135.0),
+    "back": dict(arms_hang=False, shoulder_flexion_deg=-35.0, elbow_flexion_deg=150.0),
+    "swing": dict(arms_hang=False, shoulder_flexion_deg=8.0, elbow_flexion_deg=5.0),
+}
 
 
 @dataclass(frozen=True)
@@ -269,6 +285,7 @@ class HingeRepParams:
     top_pause_s: float = 0.8
     grip_reset: bool = False
     partial: bool = False
+    swing_deg: float = 0.0          # kettlebell swing: shoulder flexion at the top (the bell floats)
 
     def __post_init__(self):
         if self.partial:
@@ -502,9 +519,12 @@ def _bottom_hinge(props: Proportions, stance: PoseParams, r: HingeRepParams) -> 
 def _top_hinge(neutral: PoseParams, r: HingeRepParams) -> PoseParams:
     knee = min(0.3 * r.lockout_hip_flexion_deg, 10.0)
     lum = 0.6 * -r.lean_back_spine_deg
-    return replace(neutral, hip_flexion_deg=r.top_hip_flexion_deg(), knee_flexion_l_deg=knee,
-                   knee_flexion_r_deg=knee, shank_lean_l_deg=0.3 * knee, shank_lean_r_deg=0.3 * knee,
-                   lumbar_flexion_deg=lum, thoracic_flexion_deg=-r.lean_back_spine_deg - lum)
+    top = replace(neutral, hip_flexion_deg=r.top_hip_flexion_deg(), knee_flexion_l_deg=knee,
+                  knee_flexion_r_deg=knee, shank_lean_l_deg=0.3 * knee, shank_lean_r_deg=0.3 * knee,
+                  lumbar_flexion_deg=lum, thoracic_flexion_deg=-r.lean_back_spine_deg - lum)
+    if r.swing_deg and not neutral.arms_hang:
+        top = replace(top, shoulder_flexion_deg=r.swing_deg)   # the hip snap floats the bell
+    return top
 
 
 def _grip_reset(tl: _Timeline) -> None:
@@ -582,6 +602,85 @@ def _rep_set(props, reps, stance, fps, lead_in_s, lead_out_s, seed, zone, patter
     segs = [("stand", 0.0, t_lead_in), (f"{pattern}_set", t_lead_in, t_set_end),
             ("stand", t_set_end, (n - 1) / fps)]
     return _finish(props, fps, poses, zone, reps_t, part_t, segs)
+
+
+def deadlift_set(props: Proportions, reps: Sequence[HingeRepParams], stance: Stance = Stance(),
+                 fps: float = 30.0, lead_in_s: float = 1.5, lead_out_s: float = 1.0, seed: int = 0,
+                 zone: LiftingZone = LiftingZone()) -> MotionTake:
+    """Deadlifts from the floor: step up to the bar, bend to it and set up (the first rep's
+    bottom_pause_s), then per rep pull to lockout (concentric_s), hold (top_pause_s), lower the
+    bar to the floor (eccentric_s) and rest there (bottom_pause_s); after the last rep, stand up
+    without the bar. The rep parameters' hip and knee flexion are the floor position.
+
+    Truth follows the deadlift's rep definition (station.form.reps, start_position "bottom"):
+    start_t = the pull leaves the floor position, bottom_t = start_t (the deepest point is
+    where the pull starts), end_t = the bar back at rest on the floor. The final stand-up is
+    not a rep. Faults: the default deadlift profile's rules on the exact angles (concat
+    re-labels reps with the rdl rules: call judge_truth(take, "deadlift") again after it).
+    """
+    neutral = stance.params()
+    tl = _Timeline(fps, neutral)
+    tl.hold(lead_in_s)
+    t_lead_in = tl.t
+    reps = list(reps)
+    marks: list[RepTruth] = []
+    first = reps[0]
+    tl.to(_bottom_hinge(props, neutral, first), first.eccentric_s)     # the set-up descent
+    tl.hold(max(first.bottom_pause_s, 0.6))
+    for k, r in enumerate(reps):
+        floor_pose = _bottom_hinge(props, neutral, r)
+        if k:
+            tl.to(floor_pose, 0.2)   # re-set the position between reps (usually a no-op)
+        start_t = tl.t
+        tl.to(_top_hinge(neutral, r), r.concentric_s)
+        tl.hold(r.top_pause_s)
+        end_t = tl.to(floor_pose, r.eccentric_s)
+        marks.append(RepTruth(start_t, start_t, end_t, "hinge"))
+        tl.hold(max(r.bottom_pause_s, 0.4))
+    tl.to(neutral, 1.3)                 # stand up without the bar: not a rep
+    t_set_end = tl.t
+    tl.hold(lead_out_s)
+    params = tl.sample()
+    n = len(params)
+    rng = np.random.default_rng(seed)
+    for a, b in ((0, int(round(t_lead_in * fps))), (int(round(t_set_end * fps)), n - 1)):
+        if b - a >= 2:
+            sw = _sway(b - a + 1, fps, rng)
+            for i in range(a, b + 1):
+                p = params[i]
+                params[i] = replace(p, **{kk: getattr(p, kk) + float(v[i - a]) for kk, v in sw.items()})
+    poses = _planted_poses(props, params)
+    segs = [("stand", 0.0, t_lead_in), ("deadlift_set", t_lead_in, t_set_end),
+            ("stand", t_set_end, (n - 1) / fps)]
+    take = _finish(props, fps, poses, zone, marks, [], segs)
+    judge_truth(take, "deadlift")
+    return take
+
+
+def judge_truth(take: "MotionTake", profile_name: str) -> None:
+    """Replace the reps' truth faults with those of the named default profile on the exact
+    angles (for motions whose rep definition is not the RDL's)."""
+    from station.config import load_exercise
+    from station.form.reps import END_WINDOW_S, RepTrace
+    from station.form.rules import judge, rules_from_profile
+
+    prof = load_exercise(profile_name)
+    rules = rules_from_profile(prof)
+    ang = take.angles_trace()
+    t = take.times_s
+    hip = 0.5 * (ang["hip_flexion_l"] + ang["hip_flexion_r"])
+    knee = 0.5 * (ang["knee_flexion_l"] + ang["knee_flexion_r"])
+    for rep in take.reps:
+        i0, i1 = _frame(t, rep.start_t), _frame(t, rep.end_t)
+        top = i0 + int(np.argmin(hip[i0:i1 + 1]))
+        w = top
+        while w + 1 <= i1 and t[w + 1] - t[top] <= END_WINDOW_S:
+            w += 1
+        sl = slice(i0, i1 + 1)
+        tr = RepTrace(t[sl], hip[sl], knee[sl], ang["spine_flexion"][sl], ang["pelvis_lateral_shift"][sl],
+                      ang["trunk_inclination"][sl], start=0, bottom=0, top=top - i0, end=i1 - i0,
+                      window_end=w - i0, start_position=prof.reps.start_position)
+        rep.faults = list(judge(tr, rules))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -74,7 +74,10 @@ class Scenario:
     """One named synthetic take.
 
     motion: "session" (walk in, stand, a hinge set, stand, walk out), "hinge_set",
-        "squat_set", "stand", or "mocap" (a clip of real motion capture on this body).
+        "deadlift_set" (from the floor), "squat_set", "stand", or "mocap" (a clip of real
+        motion capture on this body).
+    exercise: what the lifter is doing (the truth the station's exercise recognition is
+        scored against); arms: how they hold the implement (motion.ARM_HOLDS).
     reps: the hinge or squat reps of the set.
     mount_height_m: camera height; pitch aims the optical axis at 0.95 m above the floor
         at the lifter's distance unless pitch_down_deg is given.
@@ -116,6 +119,7 @@ class Scenario:
         """This scenario worn by another body, named NAME@BODY."""
         base = self.name.split("@", 1)[0]
         return replace(self, body=body, name=f"{base}@{body}")
+    arms: str = "hang"                      # how the implement is held (station.sim.motion.ARM_HOLDS)
 
     def mount(self) -> CameraMount:
         pitch = self.pitch_down_deg
@@ -163,15 +167,38 @@ SCENARIOS: tuple[Scenario, ...] = (
              reps=tuple(mo.SquatRepParams(knee_flexion_deg=k, hip_flexion_deg=h)
                         for k, h in ((105, 100), (115, 105), (100, 95), (110, 102))),
              tags=("squat",)),
-    Scenario("good_morning_bodyweight", "good mornings with nearly straight knees, no weight", 12,
-             athlete=Athlete(1.62, 0.3, "tight", None),
+    Scenario("good_morning_bodyweight", "good mornings with nearly straight knees, no weight, hands at the chest",
+             12, athlete=Athlete(1.62, 0.3, "tight", None), arms="chest",
              reps=_clean(4, hip_flexion_deg=85.0, knee_flexion_deg=8.0), exercise="good_morning",
              tags=("profile",)),
     Scenario("kettlebell_swing", "ballistic kettlebell swings: fast is correct here", 13,
-             athlete=Athlete(1.80, 0.6, "loose", "kettlebell"),
+             athlete=Athlete(1.80, 0.6, "loose", "kettlebell"), arms="swing",
              reps=_clean(8, hip_flexion_deg=70.0, knee_flexion_deg=22.0, eccentric_s=0.45,
-                         concentric_s=0.45, top_pause_s=0.15, bottom_pause_s=0.0),
+                         concentric_s=0.45, top_pause_s=0.15, bottom_pause_s=0.0, swing_deg=85.0),
              exercise="kettlebell_swing", tags=("profile",)),
+    Scenario("kettlebell_swing_small", "a 1.60 m lifter swinging a light bell, camera at 1.3 m", 31,
+             athlete=Athlete(1.60, 0.3, "tight", "kettlebell"), arms="swing", mount_height_m=1.3,
+             reps=_clean(6, hip_flexion_deg=65.0, knee_flexion_deg=20.0, eccentric_s=0.5,
+                         concentric_s=0.5, top_pause_s=0.1, bottom_pause_s=0.0, swing_deg=75.0),
+             exercise="kettlebell_swing", tags=("profile", "exercise")),
+    Scenario("deadlift_floor", "conventional barbell deadlifts from the floor", 32,
+             athlete=Athlete(1.78, 0.6, "tight", "barbell"), motion="deadlift_set",
+             reps=_clean(4, hip_flexion_deg=100.0, knee_flexion_deg=68.0, eccentric_s=1.3,
+                         concentric_s=1.3, bottom_pause_s=1.0, top_pause_s=0.5),
+             exercise="deadlift", tags=("profile", "exercise")),
+    Scenario("deadlift_floor_top_cam", "deadlifts from the floor, heavy lifter, loose T-shirt, camera at 2.1 m",
+             33, athlete=Athlete(1.85, 0.85, "loose", "barbell"), motion="deadlift_set",
+             reps=_clean(3, hip_flexion_deg=95.0, knee_flexion_deg=62.0, eccentric_s=1.1,
+                         concentric_s=1.5, bottom_pause_s=0.8, top_pause_s=0.7),
+             mount_height_m=2.1, lifter_distance_m=2.8, exercise="deadlift", tags=("profile", "exercise")),
+    Scenario("good_morning_bar_back", "good mornings with a bar on the upper back", 34,
+             athlete=Athlete(1.75, 0.5, "tight", "barbell"), arms="back",
+             reps=_clean(4, hip_flexion_deg=80.0, knee_flexion_deg=14.0, eccentric_s=2.0),
+             exercise="good_morning", tags=("profile", "exercise")),
+    Scenario("good_morning_hands_chest", "bodyweight good mornings, hands at the chest, camera at 1.3 m", 35,
+             athlete=Athlete(1.66, 0.4, "loose", None), arms="chest", mount_height_m=1.3,
+             reps=_clean(4, hip_flexion_deg=75.0, knee_flexion_deg=10.0, eccentric_s=1.8),
+             exercise="good_morning", tags=("profile", "exercise")),
     Scenario("dumbbell_rdl_turned_30", "dumbbell RDLs, lifter turned 30° to the mirror", 14,
              athlete=Athlete(1.70, 0.4, "tight", "dumbbells"), reps=_clean(4), yaw_deg=30.0,
              tags=("clean", "turned")),
@@ -350,7 +377,7 @@ class SyntheticTake:
             "exercise": sc.exercise,
             "floor": {"normal": [float(v) for v in plane.normal_cam], "d": float(plane.d_m)},
             "frames": frames,
-            "reps": [r.as_contract() for r in self.reps],
+            "reps": [{**r.as_contract(), "exercise": sc.exercise} for r in self.reps],
             "rep_count": len(self.reps),
             "truth": {
                 "scenario": sc.name, "description": sc.description, "seed": sc.seed,
@@ -437,7 +464,8 @@ def build(scenario: Scenario) -> SyntheticTake:
     props = Proportions.from_height(ath.height_m, ath.build)
     # a kettlebell handle is held with the hands together; bars and dumbbells at shoulder width
     grip_m = 0.14 if ath.implement == "kettlebell" else 0.45
-    stance = mo.Stance(feet_xy_m=(sc.lifter_x_m, sc.lifter_distance_m), yaw_deg=sc.yaw_deg, grip_width_m=grip_m)
+    stance = mo.Stance(feet_xy_m=(sc.lifter_x_m, sc.lifter_distance_m), yaw_deg=sc.yaw_deg, grip_width_m=grip_m,
+                       arms=sc.arms)
     zone = mo.LiftingZone(centre_xy_m=(sc.lifter_x_m, sc.lifter_distance_m))
     fps = float(sc.fps)
     if sc.motion == "mocap":
@@ -468,6 +496,10 @@ def build(scenario: Scenario) -> SyntheticTake:
         elif sc.motion == "hinge_set":
             take = mo.concat([mo.stand(props, 1.5, stance, fps, sc.seed, zone=zone),
                               mo.hinge_set(props, list(sc.reps), stance, fps, seed=sc.seed + 1, zone=zone)])
+        elif sc.motion == "deadlift_set":
+            take = mo.concat([mo.stand(props, 1.5, stance, fps, sc.seed, zone=zone),
+                              mo.deadlift_set(props, list(sc.reps), stance, fps, seed=sc.seed + 1, zone=zone)])
+            mo.judge_truth(take, "deadlift")
         elif sc.motion == "squat_set":
             take = mo.concat([mo.stand(props, 1.5, stance, fps, sc.seed, zone=zone),
                               mo.squat_set(props, list(sc.reps), stance, fps, seed=sc.seed + 1, zone=zone)])

@@ -85,3 +85,16 @@ def test_validator_catches_breaks():
     assert any("pattern" in e for e in errs)
     assert any("known labels" in e for e in errs)
     assert any("rep_count" in e for e in errs)
+
+
+def test_demo_mistyped_scenario_is_one_line_with_the_suggestion(capsys):
+    assert main(["demo", "--scenario", "rdl_clen", "--headless"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "rdl_clen" in err and "did you mean 'rdl_clean'" in err
+
+
+def test_demo_unknown_exercise_is_plain(capsys):
+    assert main(["demo", "--exercise", "deadlfit", "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert "deadlfit" in err and "deadlift" in err

@@ -51,5 +51,21 @@ def test_station_analyze_writes_reps(mixed_recording, tmp_path):
         assert set(rep["faults"]) <= LABELS
         assert METRIC_KEYS <= set(rep["metrics"])
         assert rep["start_t"] <= rep["bottom_t"] <= rep["end_t"]
+        assert rep["exercise"] == "rdl"          # fixed by --exercise
     for fr in doc["frames"]:
         assert "t" in fr and "tracked" in fr
+
+
+@pytest.mark.slow
+def test_analyze_recognises_the_exercise_per_rep(mixed_recording, tmp_path):
+    """Without --exercise the station recognises it (an RDL here) and says so per rep, and the
+    document passes the contract checker, which knows every profile's fault labels."""
+    from station.cli import main
+    from station.contract import FAULTS, validate_analysis
+
+    assert "hips_shoot_up" in FAULTS
+    out = tmp_path / "auto.json"
+    assert main(["analyze", str(mixed_recording), "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert validate_analysis(doc) == []
+    assert doc["reps"] and all(r["exercise"] == "rdl" for r in doc["reps"]) and doc["exercise"] == "rdl"

@@ -230,3 +230,22 @@ def test_better_when_last_reps_fault_is_fixed():
     # the reminder before the second rep is a reminder, not a fault cue
     rem = [c for c in ev.cues.shown if c.key == "brace_flat_back" and c.t_s > ev.reps[0].end_t]
     assert all(c.kind == "reminder" for c in rem)
+
+
+def test_clean_session_raises_no_hips_back_while_driving_up():
+    """Issue: in the demo of session_walk_in_out (a clean set) "Push your hips back" stayed up
+    through all four reps, driving up included. On its truth angles with fit-like noise on the
+    knees and hips, no fault cue is up while rising, and none outlives a clean verdict."""
+    from station.sim.scenarios import build, get_scenario
+    from tests.form.traces import add_noise
+
+    take = build(get_scenario("session_walk_in_out"))
+    rng = np.random.default_rng(19)
+    ang = add_noise(take.truth_angles, rng, deg=3.0, m=0.005)
+    ev = evaluate_trace(RDL, take.times_s, ang, take.in_view, keep_states=True)
+    assert len(ev.reps) == 4 and all(not r.faults for r in ev.reps)
+    for s in ev.states:
+        if s.cue is not None and s.cue.kind == "fault":
+            assert s.phase != "rising", (s.t_s, s.cue.key)
+            assert s.last_rep is None or s.cue.t_s > s.last_rep.end_t, (s.t_s, s.cue.key)
+    assert not [c for c in ev.cues.shown if c.key == "push_hips_back"]

@@ -99,17 +99,25 @@ def test_latest_keeps_only_the_newest():
 
 def test_demo_end_to_end_headless_shows_skeleton_phases_reps_and_cues(tmp_path):
     """8 s of the clean RDL scenario through the whole station, as fast as it runs."""
-    from station.demo import run_demo
+    from station.demo import CONTACT_SHEET, run_demo
 
+    # an earlier run's snapshot (removed) and files that are not the demo's (kept)
+    (tmp_path / "frame_99999.png").write_bytes(b"old")
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "frame_1.png").write_bytes(b"not the demo's name")
     stats = run_demo("rdl_clean", headless=True, snapshots=str(tmp_path), seconds=8.0, every=10,
                      real_time=False, quiet=True, size_px=(540, 960))
+    assert not (tmp_path / "frame_99999.png").exists()
+    assert (tmp_path / "notes.txt").read_text() == "mine" and (tmp_path / "frame_1.png").exists()
+    sheet = tmp_path / CONTACT_SHEET
+    assert sheet.is_file() and len(stats.snapshot_captions) == len(stats.snapshots)
     assert stats.worker_error is None
     assert stats.screens.get("live", 0) > 20
     assert {"lowering", "rising"} <= stats.phases_seen
     assert stats.max_rep_count >= 1
     assert stats.cues_seen, "the evaluator said nothing"
     assert stats.latency_ms and np.isfinite(stats.latency_ms).all()
-    pngs = sorted(tmp_path.glob("frame_*.png"))
+    pngs = sorted(tmp_path.glob("frame_[0-9][0-9][0-9][0-9][0-9].png"))
     assert len(pngs) >= 10
     import pygame
     surf = pygame.image.load(str(pngs[-1]))

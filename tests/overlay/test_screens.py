@@ -323,3 +323,62 @@ def test_cue_text_wraps_inside_its_box_at_one_size(screen, views):
             w, h = screen.font(s.size_px).size(s.text)
             assert w <= s.box[2], (key, s.text, w, s.box[2])
             assert screen._render_text(s.text, s.size_px, s.rgb, s.box[2], s.box[3]).get_height() == h
+
+
+@pytest.mark.parametrize("rotate_deg", [90, 270])
+def test_software_rotation_draws_the_same_picture(views, rotate_deg):
+    """A landscape panel mounted portrait: shapes are mapped into the panel's pixels as they
+    are drawn; turned back, the picture is the portrait one."""
+    ref = Screen(SIZE, headless=True)
+    rot = Screen(SIZE, headless=True, rotate_deg=rotate_deg)
+    try:
+        assert rot.native_px == (SIZE[1], SIZE[0])
+        for name in ("live_lowering_cue", "summary", "positioning"):
+            shapes = layout(views[name], SIZE)
+            ref.draw(shapes)
+            rot.draw(shapes)
+            a, b = ref.pixels(), rot.pixels()
+            assert a.shape == b.shape
+            lit_a, lit_b = a.max(axis=-1) > 60, b.max(axis=-1) > 60
+            # the same pixels lit, up to a pixel of rounding at shape edges
+            assert (lit_a != lit_b).mean() < 0.01, name
+            assert abs(int(lit_a.sum()) - int(lit_b.sum())) < 0.02 * lit_a.sum(), name
+    finally:
+        rot.close()
+        ref.close()
+
+
+def test_live_screen_labels_figures_and_meter_only_reads_a_rep(views):
+    v = views["live_standing"]
+    labels = [s.text for s in layout(v, SIZE) if s.tag == "muscles_back.label"]
+    assert labels == ["glutes, hamstrings"]
+    # at rest the knee/hip ratio is noise: no marker; during a rep it shows
+    rest = replace(v, state=replace(v.state, phase="standing", hinge_ratio=0.2))
+    assert not tagged(layout(rest, SIZE), "hinge_meter.marker")
+    down = replace(v, state=replace(v.state, phase="lowering", hinge_ratio=0.8))
+    assert tagged(layout(down, SIZE), "hinge_meter.marker")
+
+
+def test_good_spot_dot_sits_in_the_marked_spot(views):
+    v = views["positioning_ok"]
+    shapes = layout(v, SIZE)
+    hint = " ".join(s.text for s in shapes if s.tag == "hint")
+    assert hint == "Good spot: stay here"
+    spot = union_box(tagged(shapes, "zone.spot"))
+    dot = next(s for s in tagged(shapes, "zone.person") if isinstance(s, Circle))
+    x, y, w, h = spot
+    assert x <= dot.centre[0] <= x + w and y <= dot.centre[1] <= y + h
+
+
+def test_reminders_and_better_are_labelled_not_corrections(views):
+    from station.model import Cue
+
+    base = views["live_standing"]
+    for cue, label in ((Cue("brace_flat_back", "Brace and keep your back flat", "reminder", "rounded_back", 9.0),
+                        "NEXT REP"),
+                       (Cue("better.rounded_back", "Back flat: better", "praise", "rounded_back", 9.0),
+                        "BETTER THAN LAST REP")):
+        shapes = layout(replace(base, now_s=10.0, state=replace(base.state, cue=cue)), SIZE)
+        assert [s.text for s in shapes if s.tag == "cue_label"] == [label]
+        # only a live fault colours the body lines it is about
+        assert all(s.rgb != (255, 180, 0) for s in tagged(shapes, "skeleton.trunk"))

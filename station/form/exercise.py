@@ -1,0 +1,333 @@
+"""Which hinge is the lifter doing? Exercise recognition, and the evaluator that uses it.
+
+Among the station's profiles (config ``exercise.available``) the station tells apart:
+
+- RDL: the hands hang (a bar, dumbbells or nothing) and each rep starts from standing;
+- deadlift: each rep starts from the floor: the lifter bends to the bar, knees well bent, and
+  stays there a moment before the pull (the RDL passes through its bottom);
+- good morning: the hands at the chest or a bar on the upper back: the wrists stay close to
+  the shoulders all rep long;
+- kettlebell swing: ballistic, the bell between the legs and then floated forward by a hip
+  snap: the arms swing up towards horizontal at the top.
+
+How it decides (``RecognizingEvaluator``): the default profile judges until the end of the
+first rep of a set (as the default profile segments it); its features then decide
+(``recognise``). If the answer is another profile, the frames since the set began are replayed
+through an evaluator of that profile, so the first rep is judged again by it (a deadlift is
+re-segmented from the floor). While undecided the coach says nothing about form (the station
+does not yet know which rules apply); the first rep's feedback follows the decision. A squat
+stays a squat: it is not an exercise of its own, the default profile reports it as a squat.
+With recognition off (``exercise.recognize = false``, ``station analyze --exercise NAME``,
+``station demo --exercise NAME``) the profile is fixed.
+
+Per-frame hand features come from the fitted skeleton (``hand_pose``); without them (angle
+traces only) the decision uses the rep's timing and knee bend alone.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from station.config import ExerciseProfile, StationConfig, load_exercise
+from station.form.cues import CuePolicy, CueTiming
+from station.model import SKELETON_INDEX, CoachState, RepVerdict
+
+log = logging.getLogger(__name__)
+
+# Decision thresholds (see recognise); chosen from the body's geometry, not tuned on a benchmark:
+# a hanging arm is ~1.1-1.3 trunk lengths from wrist to shoulder, hands at the chest or on a
+# bar on the back ~0.3-0.6; a hanging arm is within ~25° of straight down, a swing hikes the
+# bell back between the legs (arms behind vertical) and floats it forward to 60-90°.
+GM_MAX_REACH = 0.8               # median wrist–shoulder distance / trunk length
+GM_BEHIND_DEG = -20.0            # standing, an arm this far behind vertical: hands on a bar on
+GM_MIN_NOT_HANGING = 0.6         # the back (seen from the front the fit puts them behind)
+SWING_MIN_ARM_DEG = 40.0         # arm elevation from straight down at the top of the rep
+SWING_MIN_RANGE_DEG = 60.0       # ... and that much higher than at the bottom (the arms swing)
+SWING_MAX_TEMPO_S = 0.75         # without hand features: both halves of the rep this fast
+SWING_MAX_HALF_S = 1.0           # with them: neither half slower than this (a swing is ballistic)
+DEADLIFT_MIN_KNEE_DEG = 45.0     # knee flexion at the bottom (the floor position)
+DEADLIFT_MIN_DWELL_S = 0.9       # time within DWELL_BAND_DEG of the deepest hip flexion: the
+DWELL_BAND_DEG = 3.0             # set-up at the bar (an RDL turns at its bottom)
+TOP_HIP_DEG = 25.0               # "the top of the rep": hip flexion below this ...
+TOP_WINDOW_S = 0.3               # ... from the rep's start to just after its end
+BUFFER_S = 60.0                  # frames kept for a replay (a set's first rep is well within)
+
+
+@dataclass(frozen=True)
+class HandPose:
+    """Where the hands are, from one skeleton.
+
+    reach: wrist–shoulder distance over trunk length (pelvis–neck), mean of the two sides;
+    arm_elevation_deg: angle of shoulder→wrist from straight down (the floor normal) in the
+    person's sagittal plane, mean of the two sides: ~0 hanging, +90 held forward
+    horizontally, negative reaching back (a bell hiked between the legs).
+    """
+
+    reach: float
+    arm_elevation_deg: float
+
+
+def hand_pose(points_m: np.ndarray, up: np.ndarray) -> HandPose:
+    """HandPose of a skeleton (SKELETON_POINTS rows, any frame) with `up` in the same frame."""
+    P = np.asarray(points_m, dtype=np.float64)
+    up = np.asarray(up, dtype=np.float64) / np.linalg.norm(up)
+    I = SKELETON_INDEX
+    trunk = float(np.linalg.norm(P[I["neck"]] - P[I["pelvis"]])) or 1.0
+    left = P[I["hip_l"]] - P[I["hip_r"]]
+    fwd = np.cross(left, up)                 # the person's forward, horizontal
+    fwd = fwd / (np.linalg.norm(fwd) or 1.0)
+    reach, elev = [], []
+    for side in ("l", "r"):
+        arm = P[I[f"wrist_{side}"]] - P[I[f"shoulder_{side}"]]
+        reach.append(float(np.linalg.norm(arm)) / trunk)
+        elev.append(math.degrees(math.atan2(float(arm @ fwd), float(-arm @ up))))
+    return HandPose(float(np.mean(reach)), float(np.mean(elev)))
+
+
+@dataclass(frozen=True)
+class RepEvidence:
+    """What the first rep showed (NaN where unknown)."""
+
+    pattern: str
+    knee_at_bottom_deg: float
+    dwell_at_bottom_s: float
+    eccentric_s: float
+    concentric_s: float
+    median_reach: float
+    max_arm_elevation_deg: float     # near the top of the rep (hips nearly open)
+    arm_swing_deg: float = math.nan  # from the bottom of the rep to its top
+    arms_not_hanging: float = math.nan   # fraction of the standing frames with the hands not
+                                         # hanging in front (at the chest, or behind: on a bar)
+
+
+def recognise(ev: RepEvidence, available: tuple[str, ...], default: str) -> str:
+    """The exercise a rep shows, among `available` (the default when nothing else fits)."""
+    def ok(name: str) -> bool:
+        return name in available
+
+    if ev.pattern == "squat":
+        return default                       # a squat stays a squat (under the default profile)
+    if ok("good_morning") and (ev.median_reach < GM_MAX_REACH or ev.arms_not_hanging >= GM_MIN_NOT_HANGING):
+        return "good_morning"
+    if ok("kettlebell_swing"):
+        # ballistic, and (when the hands are seen) the bell floated forward: arms reaching
+        # forward in a slow bend (a toe touch) are not a swing
+        ballistic = max(ev.eccentric_s, ev.concentric_s) < SWING_MAX_HALF_S
+        fast = ev.eccentric_s < SWING_MAX_TEMPO_S and ev.concentric_s < SWING_MAX_TEMPO_S
+        if ballistic and ev.max_arm_elevation_deg >= SWING_MIN_ARM_DEG and ev.arm_swing_deg >= SWING_MIN_RANGE_DEG:
+            return "kettlebell_swing"
+        if math.isnan(ev.max_arm_elevation_deg) and fast:
+            return "kettlebell_swing"
+    if ok("deadlift") and ev.knee_at_bottom_deg >= DEADLIFT_MIN_KNEE_DEG \
+            and ev.dwell_at_bottom_s >= DEADLIFT_MIN_DWELL_S:
+        return "deadlift"
+    return "rdl" if ok("rdl") else default
+
+
+@dataclass
+class _Frame:
+    t: float
+    angles: dict | None
+    hands: HandPose | None
+    extra: dict
+
+
+class RecognizingEvaluator:
+    """A FormEvaluator whose profile is recognised (see the module docstring).
+
+    Same use as FormEvaluator: ``update(t_s, angles, hands=None, **kw) -> CoachState``,
+    ``finish()``, ``reps``, ``sets``, ``states``, ``keep_states``, ``exercise``; plus
+    ``rep_exercises`` (the profile that judged each rep) and ``decisions`` [(t, name)].
+    Extra keyword arguments of update are passed on to FormEvaluator.update.
+    """
+
+    def __init__(self, profiles: dict[str, ExerciseProfile], default: str, recognize: bool = True,
+                 timing: CueTiming | None = None, sets=None, smooth: bool = True):
+        if default not in profiles:
+            raise ValueError(f"default exercise {default!r} is not among the profiles {sorted(profiles)}")
+        self.profiles = profiles
+        self.default = default
+        self.timing = timing or CueTiming()
+        self.set_timing = sets
+        self.smooth = smooth
+        self.recognize = recognize and len(profiles) > 1
+        self.decisions: list[tuple[float, str]] = []
+        self._archived_reps: list[RepVerdict] = []
+        self._archived_ex: list[str] = []
+        self._archived_sets: list = []
+        self._buffer: list[_Frame] = []
+        self._keep_states = False
+        self._states_archive: list[CoachState] = []
+        self.ev = self._new(default, quiet=self.recognize)
+        self.decided = not self.recognize
+        self._sets_seen = 0
+
+    # -- FormEvaluator's surface ------------------------------------------------------
+    @property
+    def exercise(self) -> str:
+        return self.ev.exercise
+
+    @property
+    def profile(self) -> ExerciseProfile:
+        return self.ev.profile
+
+    @property
+    def reps(self) -> list[RepVerdict]:
+        return self._archived_reps + self.ev.reps
+
+    @property
+    def rep_exercises(self) -> list[str]:
+        return self._archived_ex + [self.ev.exercise] * len(self.ev.reps)
+
+    @property
+    def sets(self) -> list:
+        return self._archived_sets + self.ev.sets
+
+    @property
+    def traces(self) -> list:
+        return self.ev.traces
+
+    @property
+    def cues(self) -> CuePolicy:
+        return self.ev.cues
+
+    @property
+    def keep_states(self) -> bool:
+        return self._keep_states
+
+    @keep_states.setter
+    def keep_states(self, v: bool) -> None:
+        self._keep_states = v
+        self.ev.keep_states = v
+
+    @property
+    def states(self) -> list[CoachState]:
+        return self._states_archive + self.ev.states
+
+    def update(self, t_s: float, angles: dict[str, float] | None, hands: HandPose | None = None,
+               **kw) -> CoachState:
+        if self.recognize:
+            self._buffer.append(_Frame(t_s, angles, hands, kw))
+            while self._buffer and t_s - self._buffer[0].t > BUFFER_S:
+                self._buffer.pop(0)
+        n_reps = len(self.ev.reps)
+        state = self.ev.update(t_s, angles, **kw)
+        if self.recognize and not self.decided and len(self.ev.reps) > n_reps:
+            state = self._decide(t_s, state)
+        if self.recognize and len(self.ev.sets) > self._sets_seen:
+            self._sets_seen = len(self.ev.sets)
+            self._set_closed(t_s)
+        return state
+
+    def finish(self) -> list[RepVerdict]:
+        self.ev.finish()
+        return self.reps
+
+    # -- internals ------------------------------------------------------------------------
+    def _new(self, name: str, quiet: bool):
+        from station.form.evaluator import FormEvaluator
+
+        timing = replace(self.timing, enabled=False) if quiet else self.timing
+        ev = FormEvaluator(self.profiles[name], timing, smooth=self.smooth, sets=self.set_timing)
+        ev.keep_states = self._keep_states
+        return ev
+
+    def _evidence(self, v: RepVerdict) -> RepEvidence:
+        frames = [f for f in self._buffer if v.start_t - 1e-6 <= f.t <= v.end_t + 1e-6]
+        hands = [f.hands for f in frames if f.hands is not None and f.angles is not None]
+        # the arms at the top of the rep (hips nearly open): a swing floats the bell there,
+        # while a bend that reaches forward does so at the bottom
+        window = [f for f in self._buffer if v.start_t - 1e-6 <= f.t <= v.end_t + TOP_WINDOW_S
+                  and f.hands is not None and f.angles is not None]
+        hips = [0.5 * (f.angles["hip_flexion_l"] + f.angles["hip_flexion_r"]) for f in window]
+        # the float: after the bottom, as the hips open (the highest the arms get there)
+        top = [f.hands.arm_elevation_deg for f, h in zip(window, hips) if h < TOP_HIP_DEG and f.t >= v.bottom_t]
+        deep = [f.hands.arm_elevation_deg for f, h in zip(window, hips) if hips and h >= max(hips) - 10.0]
+        standing = [f.hands for f, h in zip(window, hips) if h < TOP_HIP_DEG]
+        not_hanging = (float(np.mean([hp.reach < GM_MAX_REACH or hp.arm_elevation_deg < GM_BEHIND_DEG
+                                      for hp in standing])) if standing else math.nan)
+        hip = np.array([0.5 * (f.angles["hip_flexion_l"] + f.angles["hip_flexion_r"])
+                        for f in frames if f.angles is not None])
+        ts = np.array([f.t for f in frames if f.angles is not None])
+        dwell = math.nan
+        if len(hip) >= 2:
+            near = hip >= hip.max() - DWELL_BAND_DEG
+            dt = np.diff(ts, append=ts[-1])
+            dwell = float(dt[near].sum())
+        m = v.metrics
+        return RepEvidence(
+            pattern=v.pattern, knee_at_bottom_deg=float(m.get("knee_flexion_at_bottom", math.nan)),
+            dwell_at_bottom_s=dwell, eccentric_s=float(m.get("eccentric_s", math.nan)),
+            concentric_s=float(m.get("concentric_s", math.nan)),
+            median_reach=float(np.median([h.reach for h in hands])) if hands else math.nan,
+            max_arm_elevation_deg=float(np.max(top)) if top else math.nan,
+            arm_swing_deg=float(np.max(top) - np.percentile(deep, 10)) if top and deep else math.nan,
+            arms_not_hanging=not_hanging)
+
+    def _decide(self, t: float, state: CoachState) -> CoachState:
+        first = self.ev.reps[-1]
+        evidence = self._evidence(first)
+        name = recognise(evidence, tuple(self.profiles), self.default)
+        log.info("exercise recognised at %.1f s: %s (%s)", t, name, evidence)
+        self.decided = True
+        self.decisions.append((t, name))
+        old = self.ev
+        if name != old.exercise:
+            # judge the set again from its start with the recognised profile
+            self._states_archive += old.states
+            new = self._new(name, quiet=True)
+            keep = self._keep_states
+            new.keep_states = False
+            for f in self._buffer:
+                state = new.update(f.t, f.angles, **f.extra)
+            new.keep_states = keep
+            self.ev = new
+        # the coach speaks from now on; the first rep gets its feedback now
+        self.ev.cues = CuePolicy(self.timing)
+        last = self.ev.reps[-1] if self.ev.reps else None
+        if last is not None:
+            self.ev.cues.rep_done(t, last.faults, last.pattern, self.ev.rules_by_name, self.ev.squat_priority,
+                                  start_t=last.start_t)
+        cue = self.ev.cues.step(t, state.phase)
+        state = replace(state, cue=cue, exercise=self.ev.exercise)
+        if self._keep_states and self.ev.states:
+            self.ev.states[-1] = state
+        return state
+
+    def _set_closed(self, t: float) -> None:
+        """A set ended: the next set is recognised afresh (another lifter, another exercise)."""
+        self._archived_reps += self.ev.reps
+        self._archived_ex += [self.ev.exercise] * len(self.ev.reps)
+        self._archived_sets += self.ev.sets
+        self.ev.reps.clear()
+        self.ev.traces.clear()
+        self.ev.sets.clear()
+        self._sets_seen = 0
+        self._buffer.clear()
+        # the evaluator keeps running (its summary is on screen); the next set's first rep is
+        # judged by it quietly and recognised again, replayed if it is another exercise
+        self.decided = False
+        self.ev.cues.timing = replace(self.timing, enabled=False)
+
+
+def make_evaluator(cfg: StationConfig, exercise: str | None = None,
+                   profiles: dict | None = None) -> RecognizingEvaluator:
+    """The evaluator a station runs. `exercise` fixes the profile (recognition off); otherwise
+    the station's default profile until recognition decides among exercise.available (when
+    exercise.recognize is on). `profiles` (name -> ExerciseProfile, already validated, as
+    written) avoids reading the profile files again on a reload."""
+    from station.form.evaluator import SetTiming
+
+    ex = cfg.exercise
+    fixed = exercise is not None or not getattr(ex, "recognize", True)
+    names = [exercise] if exercise is not None else (list(ex.available) if not fixed else [ex.default])
+    default = exercise or ex.default
+    if default not in names:
+        names.append(default)
+    profiles = {n: (profiles[n] if profiles is not None and n in profiles else load_exercise(n, ex.profiles_dir))
+                .with_strictness(ex.strictness) for n in names}
+    return RecognizingEvaluator(profiles, default, recognize=not fixed, timing=CueTiming.from_config(cfg.cues),
+                                sets=SetTiming.from_config(cfg.sets))
