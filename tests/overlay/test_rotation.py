@@ -38,5 +38,5 @@ def test_the_portrait_frame_is_turned_onto_the_panel(rotate_deg, corner):
 
 
 def test_rotation_must_be_a_quarter_turn():
-    with pytest.raises(ValueError, match="multiple of 90"):
+    with pytest.raises(ValueError, match="0, 90, 180 or 270"):
         Screen((108, 192), headless=True, rotate_deg=45)
