@@ -13,7 +13,7 @@ def test_past_visits_are_forgotten_after_a_minute_idle_and_only_then():
     cfg = StationConfig.model_validate({"station": {"id": "mem"}})
     w = Worker([], cfg, Latest())
     first = w.evaluator
-    first.reps.append("a rep of an earlier visit")
+    getattr(first, "ev", first).reps.append("a rep of an earlier visit")   # the judging evaluator
     idle = _idle_state(0.0, cfg.exercise.default)
     live = replace(idle, screen="live")
     w._forget_past_visits(0.0, idle, person_present=False)
