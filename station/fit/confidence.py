@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from station.fit.body_model import DOF_TYPE, PRISMATIC, SEG, SEG_CHAIN
-from station.form.angles import contract_angles
+from station.fit import _kernels as K
 from station.model import ANGLES, SKELETON_INDEX
 
 # the segments whose surface carries each angle's evidence
@@ -88,27 +88,27 @@ def point_jacobians(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist
 
 
 # the points the contract angles are defined from (the others have zero gradient)
-_ANGLE_POINTS = np.array([SKELETON_INDEX[n] for n in (
+_ANGLE_POINTS = np.array([SKELETON_INDEX[n] for n in (  # contract_angles_batch's idx order
     "neck", "pelvis", "hip_l", "hip_r", "knee_l", "knee_r", "ankle_l", "ankle_r",
     "spine_low", "spine_mid")])
 
 
 def angle_point_gradients(points_floor_m: np.ndarray, h_m: float = 2e-3) -> np.ndarray:
     """(len(ANGLES), P*3): d angle / d point coordinate (deg/m; m/m for the shift), by forward
-    differences of station.form.angles (the very definitions the coach uses), over the
-    points the angles read. A secant over h_m (2 mm, about a joint's uncertainty) rather
-    than the derivative: an unsigned angle near zero (a straight knee, an upright trunk) has
-    an unbounded derivative there and a bounded secant."""
+    differences of the contract's angle definitions (station.form.angles; the numba kernel
+    contract_angles_batch is tested against it) over the points the angles read. A secant
+    over h_m (2 mm, about a joint's uncertainty) rather than the derivative: an unsigned
+    angle near zero (a straight knee, an upright trunk) has an unbounded derivative there
+    and a bounded secant."""
     P = points_floor_m.shape[0]
     k = np.arange(3 * len(_ANGLE_POINTS))
     pi, ci = _ANGLE_POINTS[k // 3], k % 3
     batch = np.repeat(points_floor_m[None], len(k) + 1, axis=0)
     batch[k + 1, pi, ci] += h_m
-    a = contract_angles(batch, _UP, 0.0)
+    a = np.empty((len(batch), len(ANGLES)))
+    K.contract_angles_batch(batch, _UP, _ANGLE_POINTS, a)
     out = np.zeros((len(ANGLES), 3 * P))
-    for i, name in enumerate(ANGLES):
-        v = np.asarray(a[name], dtype=np.float64)
-        out[i, 3 * pi + ci] = (v[1:] - v[0]) / h_m
+    out[:, 3 * pi + ci] = ((a[1:] - a[0]) / h_m).T
     return out
 
 
