@@ -641,3 +641,44 @@ def contract_angles_batch(points, up, idx, out):
         m1 = 0.5 * (P[al, 1] + P[ar, 1])
         m2 = 0.5 * (P[al, 2] + P[ar, 2])
         out[b, 6] = (P[pe, 0] - m0) * l0 + (P[pe, 1] - m1) * l1 + (P[pe, 2] - m2) * l2
+
+
+@nb.njit(cache=True, nogil=True)
+def spd_inverse(A, out):
+    """Inverse of a symmetric positive definite matrix (n, n) through its Cholesky factor,
+    into out; returns False (out untouched) when A is not positive definite. For the fit's
+    32 x 32 information matrices: a few microseconds, no LAPACK call (whose per-call cost
+    dominates at this size). NumPy twin: np.linalg.inv."""
+    n = A.shape[0]
+    L = np.zeros((n, n))
+    for j in range(n):
+        s = A[j, j]
+        for k in range(j):
+            s -= L[j, k] * L[j, k]
+        if not (s > 0.0):
+            return False
+        d = math.sqrt(s)
+        L[j, j] = d
+        for i in range(j + 1, n):
+            s = A[i, j]
+            for k in range(j):
+                s -= L[i, k] * L[j, k]
+            L[i, j] = s / d
+    # Li = L^-1 (lower triangular)
+    Li = np.zeros((n, n))
+    for j in range(n):
+        Li[j, j] = 1.0 / L[j, j]
+        for i in range(j + 1, n):
+            s = 0.0
+            for k in range(j, i):
+                s -= L[i, k] * Li[k, j]
+            Li[i, j] = s / L[i, i]
+    # A^-1 = Li^T Li
+    for i in range(n):
+        for j in range(i, n):
+            s = 0.0
+            for k in range(j, n):
+                s += Li[k, i] * Li[k, j]
+            out[i, j] = s
+            out[j, i] = s
+    return True

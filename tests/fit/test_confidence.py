@@ -101,3 +101,15 @@ def test_confidence_falls_with_hidden_parts_poor_fit_and_weak_constraint():
     weak[DOF["lumbar_flex"], :] = weak[:, DOF["lumbar_flex"]] = 0.0
     w = C.fit_confidence(p, body.point_seg, tw, weak, vis, segsets, 0.95, 0.01)
     assert w.angles["spine_flexion"] < 0.1 < w.angles["knee_flexion_l"]
+
+
+def test_spd_inverse_matches_numpy():
+    rng = np.random.default_rng(5)
+    for n in (1, 5, 32):
+        M = rng.normal(size=(n, n))
+        A = M @ M.T + n * np.eye(n)
+        out = np.empty((n, n))
+        assert K.spd_inverse(A, out)
+        np.testing.assert_allclose(out, np.linalg.inv(A), rtol=1e-9, atol=1e-12)
+    out = np.zeros((2, 2))
+    assert not K.spd_inverse(np.array([[1.0, 2.0], [2.0, 1.0]]), out)   # indefinite
