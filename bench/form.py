@@ -54,6 +54,7 @@ def pipeline_angles(take, max_frames: int | None):
     n = take.n_frames if max_frames is None else min(max_frames, take.n_frames)
     pipe = Pipeline(zone=zone_for(take), seed=take.scenario.seed)
     ang = {k: np.full(n, np.nan) for k in ANGLES}
+    conf = {k: np.zeros(n) for k in ANGLES}
     valid = np.zeros(n, bool)
     for i in range(n):
         frame = DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i)
@@ -62,6 +63,8 @@ def pipeline_angles(take, max_frames: int | None):
             valid[i] = True
             for k in ANGLES:
                 ang[k][i] = res.angles[k]
+                conf[k][i] = res.angle_confidence[k] if res.angle_confidence else 1.0
+    pipeline_angles.confidence = conf        # the fitter's angle confidence (the coach gates on it)
     return take.times_s[:n], ang, valid
 
 
@@ -167,6 +170,8 @@ def main() -> None:
     suppressed = defaultdict(int)
     exact = {"synthetic": [0, 0], "mocap": [0, 0]}
     false_pos = defaultdict(list)                # scenario -> labels found but not true
+    verdicts = defaultdict(int)                  # "clean" / "fault" / "not judged" (rdl rules)
+    not_judged = defaultdict(int)                # label -> reps where it could not be judged
     lags = []
     print(f"angles: {'PIPELINE (render → segment → fit)' if args.pipeline else 'truth'}")
     print(f"{'scenario':28s} {'profile':17s} {'truth':>5s} {'rdl':>4s} {'own':>4s}  {'patterns (truth→found)':24s} s")
@@ -174,14 +179,21 @@ def main() -> None:
         sc = get_scenario(name)
         take = build(sc)
         t0 = time.perf_counter()
+        conf = None
         if args.pipeline:
             t, ang, valid = pipeline_angles(take, args.max_frames)
+            conf = pipeline_angles.confidence
             truth_reps = [r for r in take.reps if r.end_t <= t[-1]]
         else:
             t, ang, valid = take.times_s, take.truth_angles, take.in_view
             truth_reps = take.reps
-        ev = evaluate_trace(rdl, t, ang, valid, keep_states=True)
-        own = ev if sc.exercise == "rdl" else evaluate_trace(load_exercise(sc.exercise), t, ang, valid)
+        ev = evaluate_trace(rdl, t, ang, valid, keep_states=True, confidence=conf)
+        own = ev if sc.exercise == "rdl" else evaluate_trace(load_exercise(sc.exercise), t, ang, valid,
+                                                             confidence=conf)
+        for r in ev.reps:
+            verdicts[r.verdict] += 1
+            for lab in r.not_judged:
+                not_judged[lab] += 1
         dt = time.perf_counter() - t0
         kind = "mocap" if sc.motion == "mocap" else "synthetic"
         ok = len(own.reps) == len(truth_reps)
@@ -244,6 +256,9 @@ def main() -> None:
                 e = np.asarray(store[key])
                 print(f"  {key:9s} mean {np.mean(e):+.3f} s  mean|e| {np.mean(np.abs(e)):.3f} s  "
                       f"max|e| {np.max(np.abs(e)):.3f} s  (n={len(e)})")
+    print("rep verdicts (rdl rules): " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items()))
+          + ("; not judged per label: " + ", ".join(f"{k} {v}" for k, v in sorted(not_judged.items()))
+             if not_judged else ""))
     print("faults on clearly labelled synthetic reps (rdl rules):")
     f1s = []
     for lab in LABELS:

@@ -193,6 +193,28 @@ _GH_DROP = 0.021             # glenohumeral joint centre below the acromion (~35
 _HEAD_CENTRE_H = 0.935
 
 
+# Where the contract's joint centres sit relative to the fitted surface, as fractions of
+# stature in the segment's frame (forward, left, up). The capsules fit the surface; the joint
+# centres a real body has inside that surface are not on the capsules' axes. Measured on the
+# CC0 MakeHuman mesh athlete (station.sim.mesh_body, its rig's joint centres: femoral heads,
+# knee and ankle joints) as the median offset from the fitted point to the rig's joint over
+# six development bodies (1.50-1.98 m, slim to heavy and muscular, male and female), standing
+# and hinging; the spread over bodies is given. An independent test set saw the same
+# direction (the skeleton higher and nearer the camera than the joint centres). The arms'
+# offsets (elbows ~0.03 H nearer the shoulder) are not applied: the coach does not read them
+# and they were not consistent between the arms.
+_HIP_FWD = -0.023        # sd 0.004 over bodies
+_HIP_UP = -0.008         # sd 0.014 (varies with the body's leg length; the mean is applied)
+_HIP_WIDER = 0.011       # each side, sd 0.003
+_KNEE_FWD = -0.008       # sd 0.003
+_KNEE_UP = -0.004        # sd 0.006
+_ANKLE_FWD = 0.019       # sd 0.003
+_ANKLE_UP = -0.005       # sd 0.007
+_ANKLE_NARROWER = 0.007  # each side, sd 0.002
+_HEAD_FWD = -0.005       # sd 0.003
+_HEAD_UP = -0.006        # sd 0.008
+
+
 def build_body(shape: Shape = Shape()) -> BodyModel:
     """The body's bones, joints and capsules for a shape (floor-frame metres)."""
     H = float(shape.height_m)
@@ -230,7 +252,7 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     pts = {
         # the contract's head is the centre between the ears; the face is ~0.058 H ahead of
         # it, more than a head radius: the head capsule's axis lies forward of this point
-        "head": ("head", (0.01 * H, 0.0, head_up)),
+        "head": ("head", ((0.01 + _HEAD_FWD) * H, 0.0, head_up + _HEAD_UP * H)),
         # the contract's neck is the midpoint of the glenohumeral centres
         "neck": ("thorax", (neck_fwd, 0.0, gh_up)),
         "shoulder_l": ("upper_arm_l", (0.0, 0.0, 0.0)),
@@ -239,13 +261,16 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
         "elbow_r": ("forearm_r", (0.0, 0.0, 0.0)),
         "wrist_l": ("forearm_l", (0.0, 0.0, -_FOREARM * H)),
         "wrist_r": ("forearm_r", (0.0, 0.0, -_FOREARM * H)),
-        "pelvis": ("pelvis", (0.0, 0.0, 0.0)),
-        "hip_l": ("thigh_l", (0.0, 0.0, 0.0)),
-        "hip_r": ("thigh_r", (0.0, 0.0, 0.0)),
-        "knee_l": ("shank_l", (0.0, 0.0, 0.0)),
-        "knee_r": ("shank_r", (0.0, 0.0, 0.0)),
-        "ankle_l": ("foot_l", (0.0, 0.0, 0.0)),
-        "ankle_r": ("foot_r", (0.0, 0.0, 0.0)),
+        # the contract's joint centres where a real body's sit relative to the surface the
+        # capsules fit (_JOINT_CENTRE_OFFSETS): the femoral heads behind and below the
+        # pelvis capsule's centre line, the ankle ahead of the shank's axis and lower
+        "pelvis": ("pelvis", (_HIP_FWD * H, 0.0, _HIP_UP * H)),
+        "hip_l": ("pelvis", (_HIP_FWD * H, half_hip + _HIP_WIDER * H, _HIP_UP * H)),
+        "hip_r": ("pelvis", (_HIP_FWD * H, -half_hip - _HIP_WIDER * H, _HIP_UP * H)),
+        "knee_l": ("shank_l", (_KNEE_FWD * H, 0.0, _KNEE_UP * H)),
+        "knee_r": ("shank_r", (_KNEE_FWD * H, 0.0, _KNEE_UP * H)),
+        "ankle_l": ("foot_l", (_ANKLE_FWD * H, -_ANKLE_NARROWER * H, _ANKLE_UP * H)),
+        "ankle_r": ("foot_r", (_ANKLE_FWD * H, _ANKLE_NARROWER * H, _ANKLE_UP * H)),
         "spine_low": ("lumbar", (0.0, 0.0, 0.0)),
         "spine_mid": ("thorax", (0.0, 0.0, 0.0)),
     }

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from station.fit.body_model import DOF_TYPE, PRISMATIC, SEG, SEG_CHAIN
-from station.form.angles import contract_angles
+from station.fit.body_model import DOF_TYPE, N_SEG, PRISMATIC, SEG, SEG_CHAIN
+from station.fit import _kernels as K
 from station.model import ANGLES, SKELETON_INDEX
 
 # the segments whose surface carries each angle's evidence
@@ -70,10 +70,10 @@ def dof_covariance(info: np.ndarray, scales: ConfidenceScales = ConfidenceScales
     reg = np.where(DOF_TYPE == PRISMATIC, 1.0 / scales.reg_m ** 2, 1.0 / scales.reg_rad ** 2)
     A = np.asarray(info, dtype=np.float64) + np.diag(reg)
     A = 0.5 * (A + A.T)
-    try:
-        return np.linalg.inv(A)
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(A)
+    out = np.empty_like(A)
+    if K.spd_inverse(A, out):        # positive definite thanks to the regulariser
+        return out
+    return np.linalg.pinv(A)
 
 
 def point_jacobians(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist: np.ndarray,
@@ -88,27 +88,27 @@ def point_jacobians(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist
 
 
 # the points the contract angles are defined from (the others have zero gradient)
-_ANGLE_POINTS = np.array([SKELETON_INDEX[n] for n in (
+_ANGLE_POINTS = np.array([SKELETON_INDEX[n] for n in (  # contract_angles_batch's idx order
     "neck", "pelvis", "hip_l", "hip_r", "knee_l", "knee_r", "ankle_l", "ankle_r",
     "spine_low", "spine_mid")])
 
 
 def angle_point_gradients(points_floor_m: np.ndarray, h_m: float = 2e-3) -> np.ndarray:
     """(len(ANGLES), P*3): d angle / d point coordinate (deg/m; m/m for the shift), by forward
-    differences of station.form.angles (the very definitions the coach uses), over the
-    points the angles read. A secant over h_m (2 mm, about a joint's uncertainty) rather
-    than the derivative: an unsigned angle near zero (a straight knee, an upright trunk) has
-    an unbounded derivative there and a bounded secant."""
+    differences of the contract's angle definitions (station.form.angles; the numba kernel
+    contract_angles_batch is tested against it) over the points the angles read. A secant
+    over h_m (2 mm, about a joint's uncertainty) rather than the derivative: an unsigned
+    angle near zero (a straight knee, an upright trunk) has an unbounded derivative there
+    and a bounded secant."""
     P = points_floor_m.shape[0]
     k = np.arange(3 * len(_ANGLE_POINTS))
     pi, ci = _ANGLE_POINTS[k // 3], k % 3
     batch = np.repeat(points_floor_m[None], len(k) + 1, axis=0)
     batch[k + 1, pi, ci] += h_m
-    a = contract_angles(batch, _UP, 0.0)
+    a = np.empty((len(batch), len(ANGLES)))
+    K.contract_angles_batch(batch, _UP, _ANGLE_POINTS, a)
     out = np.zeros((len(ANGLES), 3 * P))
-    for i, name in enumerate(ANGLES):
-        v = np.asarray(a[name], dtype=np.float64)
-        out[i, 3 * pi + ci] = (v[1:] - v[0]) / h_m
+    out[:, 3 * pi + ci] = ((a[1:] - a[0]) / h_m).T
     return out
 
 
@@ -116,20 +116,21 @@ def angle_sd(points_floor_m: np.ndarray, Jp: np.ndarray, cov: np.ndarray) -> np.
     """(len(ANGLES),) standard deviation of each contract angle (deg; shift in m)."""
     G = angle_point_gradients(points_floor_m)
     Ja = G @ Jp.reshape(-1, Jp.shape[-1])
-    return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", Ja, cov, Ja), 0.0))
+    return np.sqrt(np.maximum(np.sum((Ja @ cov) * Ja, axis=1), 0.0))
 
 
 def joint_sd_m(Jp: np.ndarray, cov: np.ndarray) -> np.ndarray:
     """(P,) RMS positional standard deviation of each point (m): sqrt(trace(J cov J^T) / 3)."""
-    v = np.einsum("pin,nm,pim->p", Jp, cov, Jp)
+    J = Jp.reshape(-1, Jp.shape[-1])
+    v = np.sum((J @ cov) * J, axis=1).reshape(Jp.shape[0], 3).sum(axis=1)
     return np.sqrt(np.maximum(v, 0.0) / 3.0)
 
 
 def fit_quality(inlier_fraction: float, mean_abs_residual_m: float,
                 scales: ConfidenceScales = ConfidenceScales(), extra_residual_m: float = 0.0) -> float:
-    q_in = np.clip((inlier_fraction - scales.inlier_lo) / scales.inlier_span, 0.0, 1.0)
-    q_res = np.clip(1.0 - (mean_abs_residual_m - scales.residual_lo_m - extra_residual_m)
-                    / scales.residual_span_m, 0.0, 1.0)
+    q_in = min(max((inlier_fraction - scales.inlier_lo) / scales.inlier_span, 0.0), 1.0)
+    q_res = min(max(1.0 - (mean_abs_residual_m - scales.residual_lo_m - extra_residual_m)
+                    / scales.residual_span_m, 0.0), 1.0)
     return float(q_in * q_res)
 
 
@@ -137,6 +138,21 @@ def segment_visibility(seg_visibility: np.ndarray) -> np.ndarray:
     """(N_SEG,) share of each segment's camera-facing samples the data explains (0 if none face)."""
     facing = seg_visibility[:, 0]
     return np.where(facing > 0, seg_visibility[:, 1] / np.maximum(facing, 1.0), 0.0)
+
+
+_AVG_CACHE: dict = {}
+
+
+def _averaging(seg_sets: list) -> np.ndarray:
+    """(len(seg_sets), N_SEG): each row averages the visibility of its segments."""
+    key = id(seg_sets)
+    hit = _AVG_CACHE.get(key)
+    if hit is None or hit[0] is not seg_sets:
+        M = np.zeros((len(seg_sets), N_SEG))
+        for r, idx in enumerate(seg_sets):
+            M[r, np.asarray(idx)] = 1.0 / len(idx)
+        hit = _AVG_CACHE[key] = (seg_sets, M)
+    return hit[1]
 
 
 def _constraint(sd: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
@@ -167,10 +183,10 @@ def fit_confidence(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist:
     asd = angle_sd(points_floor_m, Jp, cov)
     vis = np.clip(segment_visibility(seg_visibility) / scales.visible_full, 0.0, 1.0)
     q = fit_quality(inlier_fraction, mean_abs_residual_m, scales, extra_residual_m)
-    jvis = np.array([float(np.mean(vis[i])) for i in point_seg_sets])
+    jvis = _averaging(point_seg_sets) @ vis
     jconf = np.clip(jvis * q * _constraint(jsd, scales.joint_sd_m), 0.0, 1.0)
     ascale = np.asarray(scales.angle_sd, dtype=np.float64)
-    avis = np.array([float(np.mean(vis[i])) for i in _ANGLE_SEG_IDX])
+    avis = _averaging(_ANGLE_SEG_IDX) @ vis
     aconf = np.clip(avis * q * _constraint(asd, ascale), 0.0, 1.0)
     return FitConfidence(
         joints=jconf, angles={a: float(c) for a, c in zip(ANGLES, aconf)}, joint_sd_m=jsd,

@@ -245,7 +245,7 @@ def clothing_offsets(asset: MeshAsset, skin_m: np.ndarray, clothing: str) -> np.
     if clothing == "tshirt":
         # shirt over the trunk and the top of the arms, sleeves ending mid upper arm; shorts to mid thigh
         shirt = 0.012 * np.clip(trunk + upper_arm * 0.8, 0, 1)
-        shorts = 0.010 * np.clip(thigh, 0, 1) * np.clip((z - z.min()) / max(z.ptp(), 1e-6) * 4.0 - 1.5, 0, 1)
+        shorts = 0.010 * np.clip(thigh, 0, 1) * np.clip((z - z.min()) / max(float(np.ptp(z)), 1e-6) * 4.0 - 1.5, 0, 1)
         off = off + np.maximum(shirt, shorts)
     elif clothing == "hoodie":
         top = np.clip(trunk + upper_arm + fore, 0, 1)

@@ -219,13 +219,20 @@ class LiftingZone:
 
 @dataclass(frozen=True)
 class Stance:
-    """Where and how the lifter stands: mid-ankle point, facing yaw (0 = facing the mirror)."""
+    """Where and how the lifter stands: mid-ankle point, facing yaw (0 = facing the mirror).
+
+    soft_knee_deg: knee flexion while standing tall (real people rarely lock their knees);
+    grip_width_m: palm-to-palm distance of the hanging hands (wide = arms away from the body);
+    elbow_flexion_deg: the elbows' bend while the arms hang.
+    """
 
     feet_xy_m: tuple[float, float] = (0.0, 2.5)
     yaw_deg: float = 0.0
     stance_width_m: float = 0.25
     grip_width_m: float = 0.45
     arms: str = "hang"       # see ARM_HOLDS: hands hang, at the chest, a bar on the back, swinging a bell
+    soft_knee_deg: float = 0.0
+    elbow_flexion_deg: float = 5.0
 
     def __post_init__(self):
         if self.arms not in ARM_HOLDS:
@@ -238,7 +245,9 @@ class Stance:
     def params(self) -> PoseParams:
         return PoseParams(feet_xy_m=tuple(self.feet_xy_m), yaw_deg=self.yaw_deg,
                           stance_width_m=self.stance_width_m, grip_width_m=self.grip_width_m,
-                          **ARM_HOLDS[self.arms])
+                          knee_flexion_l_deg=self.soft_knee_deg, knee_flexion_r_deg=self.soft_knee_deg,
+                          shank_lean_l_deg=0.5 * self.soft_knee_deg, shank_lean_r_deg=0.5 * self.soft_knee_deg,
+                          **{"elbow_flexion_deg": self.elbow_flexion_deg, **ARM_HOLDS[self.arms]})
 
 
 # How the arms hold the implement (PoseParams arm fields). "hang": hands below the shoulders
@@ -517,10 +526,12 @@ def _bottom_hinge(props: Proportions, stance: PoseParams, r: HingeRepParams) -> 
 
 
 def _top_hinge(neutral: PoseParams, r: HingeRepParams) -> PoseParams:
-    knee = min(0.3 * r.lockout_hip_flexion_deg, 10.0)
+    soft = neutral.knee_flexion_l_deg  # the stance's soft knees
+    knee = max(min(0.3 * r.lockout_hip_flexion_deg, 10.0), soft)
+    shank = max(0.3 * knee, neutral.shank_lean_l_deg)
     lum = 0.6 * -r.lean_back_spine_deg
     top = replace(neutral, hip_flexion_deg=r.top_hip_flexion_deg(), knee_flexion_l_deg=knee,
-                  knee_flexion_r_deg=knee, shank_lean_l_deg=0.3 * knee, shank_lean_r_deg=0.3 * knee,
+                  knee_flexion_r_deg=knee, shank_lean_l_deg=shank, shank_lean_r_deg=shank,
                   lumbar_flexion_deg=lum, thoracic_flexion_deg=-r.lean_back_spine_deg - lum)
     if r.swing_deg and not neutral.arms_hang:
         top = replace(top, shoulder_flexion_deg=r.swing_deg)   # the hip snap floats the bell

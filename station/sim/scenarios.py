@@ -108,6 +108,10 @@ class Scenario:
     tags: tuple[str, ...] = ()
     body: str = "capsule"                   # "capsule" or "mesh" (see the module docstring)
     split: str = "dev"                      # "holdout": never looked at while developing
+    soft_knee_deg: float = 0.0              # knee flexion while standing tall
+    arms_out_m: float = 0.0                 # hanging hands this much further apart (arms away from the body)
+    elbow_flexion_deg: float = 5.0          # elbow bend of hanging arms
+    mocap_mirror: bool = False              # mocap: swap the person's left and right
 
     def __post_init__(self) -> None:
         if self.body not in BODIES:
@@ -236,7 +240,143 @@ SCENARIOS: tuple[Scenario, ...] = (
              mocap_window_s=(15.0, 38.2), mount_height_m=1.3, tags=("mocap", "squat")),
 )
 
-SCENARIO_INDEX: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
+
+# ---------------------------------------------------------------------------------------------
+# The enlarged library: the mesh athlete in many shapes, every fault near its threshold
+
+@dataclass(frozen=True)
+class _Who:
+    key: str
+    athlete: Athlete
+    split: str
+
+
+# Dev shapes are the ones looked at while developing; holdout shapes, seeds and mocap windows
+# are only ever run for the report (bench/*.py --split holdout).
+ENLARGED_SHAPES: tuple[_Who, ...] = (
+    _Who("A", Athlete(1.75, 0.5, "tight", "barbell", 1.0, 0.5), "dev"),
+    _Who("B", Athlete(1.62, 0.2, "tight", "dumbbells", 0.0, 0.4), "dev"),
+    _Who("C", Athlete(1.88, 0.6, "tshirt", "barbell", 1.0, 0.9), "dev"),
+    _Who("D", Athlete(1.68, 0.85, "hoodie", "kettlebell", 0.0, 0.5), "dev"),
+    _Who("E", Athlete(1.95, 0.9, "tshirt", "barbell", 0.8, 0.3), "dev"),
+    _Who("F", Athlete(1.55, 0.5, "tshirt", None, 0.2, 0.5), "dev"),
+    _Who("G", Athlete(1.82, 0.1, "hoodie", "dumbbells", 1.0, 0.4), "dev"),
+    _Who("H", Athlete(1.70, 0.75, "tight", "barbell", 0.9, 0.7), "dev"),
+    _Who("I", Athlete(1.58, 1.0, "hoodie", "barbell", 0.0, 0.3), "holdout"),
+    _Who("J", Athlete(1.92, 0.15, "tight", "dumbbells", 1.0, 0.6), "holdout"),
+    _Who("K", Athlete(1.73, 0.5, "tshirt", "barbell", 0.1, 0.8), "holdout"),
+    _Who("L", Athlete(1.80, 0.65, "hoodie", None, 0.7, 0.5), "holdout"),
+)
+
+FAULT_FAMILIES: tuple[str, ...] = ("rounded_back", "knee_dominant", "incomplete_lockout", "overextension",
+                                   "hip_shift", "too_fast")
+
+
+def _family_rep(family: str, positive: bool, rng: np.random.Generator) -> mo.HingeRepParams:
+    """A rep of one fault family, just over (positive) or under its rdl threshold.
+
+    Three of four reps are over the threshold; distances are drawn from borderline (1.5° or
+    1 cm) to clear, so every figure sees reps near the rule, not only caricatures.
+    """
+    u = lambda lo, hi: float(rng.uniform(lo, hi))  # noqa: E731
+    # other families' reps carry natural rounding, now and then close under the rule
+    rounding = u(0.0, 8.0) if rng.random() < 0.7 else u(8.0, 18.5)
+    base = dict(hip_flexion_deg=u(72, 92), knee_flexion_deg=u(10, 26), eccentric_s=u(1.15, 1.8),
+                concentric_s=u(0.9, 1.3), top_pause_s=u(0.5, 0.9), spine_rounding_deg=rounding,
+                lateral_shift_m=u(-0.02, 0.02))
+    if family == "rounded_back":      # rule: spine_flexion > 20°; scripted 10–35°
+        base["spine_rounding_deg"] = u(21.5, 33.0) if positive else u(11.0, 18.8)
+        base["lumbar_share"] = u(0.3, 0.6)
+    elif family == "knee_dominant":   # rule: knee > 40° (or hip < 1.8 knee); scripted knees 25–58°
+        knee = u(41.5, 58.0) if positive else u(25.0, 38.5)
+        base.update(knee_flexion_deg=knee, hip_flexion_deg=max(base["hip_flexion_deg"], 1.8 * knee + 6.0)
+                    if not positive else u(70, 90))
+        base["hip_flexion_deg"] = min(base["hip_flexion_deg"], 118.0)
+    elif family == "incomplete_lockout":  # rule: hip flexion > 15° at the rep's end
+        base["lockout_hip_flexion_deg"] = u(17.0, 30.0) if positive else u(4.0, 13.0)
+    elif family == "overextension":   # rule: hip < −10° or spine < −15° at the end
+        if positive:
+            if rng.random() < 0.5:
+                base.update(lean_back_hip_deg=u(12.0, 22.0), lean_back_spine_deg=u(0.0, 10.0))
+            else:
+                base.update(lean_back_hip_deg=u(0.0, 7.0), lean_back_spine_deg=u(17.0, 28.0))
+        else:
+            base.update(lean_back_hip_deg=u(2.0, 8.0), lean_back_spine_deg=u(4.0, 12.5))
+        base["top_pause_s"] = u(0.8, 1.1)
+    elif family == "hip_shift":       # rule: |shift| > 0.06 m relative to the rep's start
+        base["lateral_shift_m"] = float(rng.choice([-1.0, 1.0])) * (u(0.07, 0.12) if positive else u(0.02, 0.05))
+    elif family == "too_fast":        # rule: eccentric < 1.0 s
+        base["eccentric_s"] = u(0.5, 0.88) if positive else u(1.12, 1.4)
+    elif family != "clean":
+        raise ValueError(family)
+    return mo.HingeRepParams(**base)
+
+
+_MOUNTS_M = (1.3, 1.6, 1.9, 2.1, 1.0, 1.6)
+_YAWS_DEG = (0.0, 0.0, 20.0, -30.0, 0.0, 45.0, -15.0, 0.0)
+
+
+def _enlarged_library() -> tuple[Scenario, ...]:
+    out: list[Scenario] = []
+    seed = 1000
+    for w_i, who in enumerate(ENLARGED_SHAPES):
+        rng = np.random.default_rng(7000 + w_i + (500 if who.split == "holdout" else 0))
+        no_bar = who.athlete.implement is None
+        for k in range(5):  # four sets of faults (one rep of each family, shuffled) and a clean set
+            seed += 1
+            if k < 4:
+                fams = [FAULT_FAMILIES[j] for j in rng.permutation(len(FAULT_FAMILIES))]
+                reps = tuple(_family_rep(f, bool(rng.random() < 0.75), rng) for f in fams)
+                name, desc = f"mesh_{who.key}_faults{k + 1}", "one rep of each fault family near its threshold"
+            else:
+                reps = tuple(_family_rep("clean", False, rng) for _ in range(5))
+                name, desc = f"mesh_{who.key}_clean", "clean reps of natural variety"
+            mount = _MOUNTS_M[(w_i + k) % len(_MOUNTS_M)]
+            yaw = _YAWS_DEG[(3 * w_i + k) % len(_YAWS_DEG)]
+            out.append(Scenario(
+                name, f"{desc}; shape {who.key}", seed, athlete=who.athlete, reps=reps,
+                mount_height_m=mount, yaw_deg=yaw, lifter_distance_m=float(rng.uniform(2.3, 3.0)),
+                lifter_x_m=float(rng.uniform(-0.25, 0.25)), walker=(k == 2 and w_i % 3 == 0),
+                soft_knee_deg=float(rng.uniform(3.0, 12.0)) if rng.random() < 0.6 else 0.0,
+                arms_out_m=float(rng.uniform(0.05, 0.2)) if no_bar else 0.0,
+                elbow_flexion_deg=float(rng.uniform(5.0, 20.0)),
+                tags=("enlarged", "clean" if k == 4 else "fault"), body="mesh", split=who.split))
+    # the whole visit (walk in, stand, set, walk out), one per split
+    for key, seed_ in (("C", 1101), ("J", 1102)):
+        who = next(w for w in ENLARGED_SHAPES if w.key == key)
+        rng = np.random.default_rng(seed_)
+        out.append(Scenario(f"mesh_{key}_session", f"walks in, a clean set, walks out; shape {key}", seed_,
+                            athlete=who.athlete, motion="session",
+                            reps=tuple(_family_rep("clean", False, rng) for _ in range(4)),
+                            tags=("enlarged", "clean", "lifecycle"), body="mesh", split=who.split))
+    # real motion capture: dev on 13_30 / 13_31, holdout on 13_29's windows, mirrored
+    mocap = (
+        ("mesh_A_mocap_toe_touch", "A", "13_31", (0.5, 4.49), False, 1.6, 0.0, 1201),
+        ("mesh_D_mocap_toe_touch", "D", "13_31", (0.5, 4.49), False, 1.9, 25.0, 1202),
+        ("mesh_B_mocap_squats", "B", "13_30", (0.5, 5.99), False, 1.3, 0.0, 1203),
+        ("mesh_G_mocap_squats", "G", "13_30", (0.5, 5.99), False, 2.1, -20.0, 1204),
+        ("mesh_I_mocap_toe_touch_one_hand", "I", "13_29", (16.0, 22.5), True, 1.6, 0.0, 1205),
+        ("mesh_K_mocap_squats", "K", "13_29", (31.7, 38.2), True, 1.3, 15.0, 1206),
+        ("mesh_L_mocap_knee_raise_squats", "L", "13_29", (22.5, 38.2), True, 1.9, 0.0, 1207),
+    )
+    for name, key, clip, window, mirror, mount, yaw, seed_ in mocap:
+        who = next(w for w in ENLARGED_SHAPES if w.key == key)
+        out.append(Scenario(name, f"real motion capture (CMU {clip}) on shape {key}", seed_,
+                            athlete=replace(who.athlete, implement=None), motion="mocap", mocap_clip=clip,
+                            mocap_window_s=window, mocap_mirror=mirror, mount_height_m=mount, yaw_deg=yaw,
+                            tags=("enlarged", "mocap"), body="mesh", split=who.split))
+    return tuple(out)
+
+
+ENLARGED: tuple[Scenario, ...] = _enlarged_library()
+SCENARIO_INDEX: dict[str, Scenario] = {s.name: s for s in SCENARIOS + ENLARGED}
+
+
+def library(split: str | None = "dev", enlarged: bool = True, original: bool = True) -> tuple[Scenario, ...]:
+    """Scenarios to benchmark: the original library (every one is "dev": it was developed on) and
+    the enlarged mesh library, filtered by split (None = both)."""
+    out = (SCENARIOS if original and split in (None, "dev") else ()) + (ENLARGED if enlarged else ())
+    return tuple(s for s in out if split is None or s.split == split)
 
 
 def get_scenario(name: str) -> Scenario:
@@ -457,6 +597,20 @@ def _walker_poses(n: int, fps: float, lifter_y: float, seed: int) -> np.ndarray:
     return poses[idx]
 
 
+def _mirror(poses: np.ndarray, x_m: float, y_m: float, yaw_deg: float) -> np.ndarray:
+    """Poses of a person facing −y at (x_m, y_m) mirrored left↔right, then turned by yaw_deg."""
+    from station.sim.pose import SIM_POINTS
+
+    swap = [SIM_INDEX[n.replace("_l", "_r") if n.endswith("_l") else n.replace("_r", "_l") if n.endswith("_r") else n]
+            for n in SIM_POINTS]
+    out = poses[:, swap].copy()
+    out[..., 0] = 2.0 * x_m - out[..., 0]
+    a = np.radians(yaw_deg)
+    R = np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0.0, 0.0, 1.0]])
+    c = np.array([x_m, y_m, 0.0])
+    return (out - c) @ R.T + c
+
+
 def build(scenario: Scenario) -> SyntheticTake:
     """Script the motion, place camera and scene, and compute the truth of every frame."""
     sc = scenario
@@ -464,8 +618,10 @@ def build(scenario: Scenario) -> SyntheticTake:
     props = Proportions.from_height(ath.height_m, ath.build)
     # a kettlebell handle is held with the hands together; bars and dumbbells at shoulder width
     grip_m = 0.14 if ath.implement == "kettlebell" else 0.45
+    if ath.implement is None and sc.arms == "hang":
+        grip_m += sc.arms_out_m
     stance = mo.Stance(feet_xy_m=(sc.lifter_x_m, sc.lifter_distance_m), yaw_deg=sc.yaw_deg, grip_width_m=grip_m,
-                       arms=sc.arms)
+                       arms=sc.arms, soft_knee_deg=sc.soft_knee_deg, elbow_flexion_deg=sc.elbow_flexion_deg)
     zone = mo.LiftingZone(centre_xy_m=(sc.lifter_x_m, sc.lifter_distance_m))
     fps = float(sc.fps)
     if sc.motion == "mocap":
@@ -475,8 +631,10 @@ def build(scenario: Scenario) -> SyntheticTake:
         t0, t1 = sc.mocap_window_s or (0.0, clip.duration_s)
         # scale subject 13 (head_top ≈ 1.69 m) to the athlete's height
         times, poses = clip.poses_floor(fps, place_xy_m=(sc.lifter_x_m, sc.lifter_distance_m),
-                                        yaw_deg=sc.yaw_deg, t_start_s=t0, t_end_s=t1,
-                                        scale=ath.height_m / 1.70)
+                                        yaw_deg=0.0 if sc.mocap_mirror else sc.yaw_deg, t_start_s=t0,
+                                        t_end_s=t1, scale=ath.height_m / 1.70)
+        if sc.mocap_mirror:
+            poses = _mirror(poses, sc.lifter_x_m, sc.lifter_distance_m, sc.yaw_deg)
         # The clips start mid-session; windows begin at an upright moment, held still for
         # mocap_hold_s as a person stands at the mirror before a set (trackers need to see that).
         hold = np.repeat(poses[:1], int(round(sc.mocap_hold_s * fps)), axis=0)

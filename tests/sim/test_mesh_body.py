@@ -225,3 +225,70 @@ def test_scenarios_select_the_body_by_name():
     assert doc["truth"]["body"] == "mesh"
     img = take.render_u16(10)
     assert (take.render_ideal(10).label == LABEL_LIFTER).sum() > 3000 and img.dtype == np.uint16
+
+
+def test_enlarged_library_structure():
+    from station.sim.scenarios import ENLARGED, ENLARGED_SHAPES, SCENARIOS, library
+
+    names = [s.name for s in SCENARIOS + ENLARGED]
+    assert len(set(names)) == len(names)
+    assert len({s.seed for s in SCENARIOS + ENLARGED}) == len(names)
+    assert all(s.body == "mesh" for s in ENLARGED)
+    dev_shapes = {w.athlete for w in ENLARGED_SHAPES if w.split == "dev"}
+    hold_shapes = {w.athlete for w in ENLARGED_SHAPES if w.split == "holdout"}
+    assert dev_shapes and hold_shapes and not dev_shapes & hold_shapes
+    hold = library("holdout")
+    assert hold and all(s.split == "holdout" for s in hold)
+    assert {s.mocap_clip for s in hold if s.motion == "mocap"} == {"13_29"}
+    assert not {s.mocap_clip for s in library("dev", original=False) if s.motion == "mocap"} & {"13_29"}
+    for w in ENLARGED_SHAPES:  # every shape has a clean set
+        assert any(s.name == f"mesh_{w.key}_clean" for s in ENLARGED)
+    assert {w.athlete.clothing for w in ENLARGED_SHAPES} == {"tight", "tshirt", "hoodie"}
+
+
+@pytest.mark.slow
+def test_enlarged_library_has_thirty_reps_per_fault_on_the_mesh():
+    from collections import Counter
+
+    from station.sim.scenarios import ENLARGED
+
+    count, clean_shapes = Counter(), set()
+    for sc in ENLARGED:
+        take = build(sc)
+        for r in take.reps:
+            count.update(r.faults)
+            if not r.faults:
+                clean_shapes.add(sc.athlete)
+            peak = r.metrics["peak_spine_flexion"]
+            if 15.0 < peak < 20.0:
+                count["borderline_clean_back"] += 1
+            elif 20.0 < peak < 25.0:
+                count["borderline_rounded_back"] += 1
+    for label in ("rounded_back", "knee_dominant", "incomplete_lockout", "overextension", "hip_shift", "too_fast"):
+        assert count[label] >= 30, (label, count)
+    assert len(clean_shapes) >= 12
+    assert count["borderline_clean_back"] >= 5 and count["borderline_rounded_back"] >= 5
+
+
+def test_mirrored_mocap_swaps_sides():
+    from station.sim.scenarios import _mirror
+
+    take = build(get_scenario("mocap_toe_touch"))
+    P = take.poses_floor_m[:5]
+    sc = take.scenario
+    M = _mirror(P, sc.lifter_x_m, sc.lifter_distance_m, 0.0)
+    # the left hip of the mirror image is where the right hip was, reflected
+    np.testing.assert_allclose(M[:, SIM_INDEX["hip_l"], 1:], P[:, SIM_INDEX["hip_r"], 1:])
+    np.testing.assert_allclose(M[:, SIM_INDEX["hip_l"], 0], 2 * sc.lifter_x_m - P[:, SIM_INDEX["hip_r"], 0])
+    from station.form.angles import contract_angles
+    up = np.array([0.0, 0.0, 1.0])
+    a, b = contract_angles(P[:, :17], up, 0.0), contract_angles(M[:, :17], up, 0.0)
+    np.testing.assert_allclose(a["hip_flexion_l"], b["hip_flexion_r"], atol=1e-9)
+    np.testing.assert_allclose(a["pelvis_lateral_shift"], -b["pelvis_lateral_shift"], atol=1e-9)
+
+
+def test_soft_knees_stay_soft_at_the_top_of_each_rep():
+    take = build(_mesh_scenario(soft_knee_deg=10.0, reps=(mo.HingeRepParams(), mo.HingeRepParams())))
+    knee = 0.5 * (take.truth_angles["knee_flexion_l"] + take.truth_angles["knee_flexion_r"])
+    i = int(np.argmin(np.abs(take.times_s - take.reps[0].end_t)))
+    assert 8.0 < knee[0] < 12.0 and 8.0 < knee[i] < 12.0

@@ -1,0 +1,115 @@
+"""Confidence from the fit (station.fit.confidence): the angle kernel against the contract's
+NumPy definitions, the covariance propagation against finite differences, and the factors
+moving the right way (unseen, unconstrained, poorly fitted -> lower)."""
+from __future__ import annotations
+
+import numpy as np
+
+from station.fit import _kernels as K
+from station.fit import confidence as C
+from station.fit.body_model import (DOF, DOF_AXIS, DOF_SEG, DOF_TYPE, N_DOF, N_SEG, SEG,
+                                    SEG_PARENT, Shape, build_body, neutral_pose)
+from station.fit.solver import skeleton_points_floor
+from station.form.angles import contract_angles
+from station.model import ANGLES
+
+UP = np.array([0.0, 0.0, 1.0])
+
+
+def _poses(rng, n=20):
+    body = build_body(Shape(1.8))
+    out = []
+    for _ in range(n):
+        th = neutral_pose(Shape(1.8), yaw_rad=rng.uniform(-3, 3))
+        for name, lo, hi in (("root_pitch", -0.2, 1.5), ("lumbar_flex", -0.3, 0.6), ("thorax_flex", -0.2, 0.5),
+                             ("hip_l_flex", -0.3, 1.6), ("hip_r_flex", -0.3, 1.6), ("knee_l_flex", 0, 1.8),
+                             ("knee_r_flex", 0, 1.8), ("root_roll", -0.2, 0.2), ("lumbar_lat", -0.2, 0.2)):
+            th[DOF[name]] = rng.uniform(lo, hi)
+        out.append(skeleton_points_floor(body, th))
+    return body, np.array(out)
+
+
+def test_contract_angles_kernel_matches_numpy_definitions():
+    rng = np.random.default_rng(3)
+    _, pts = _poses(rng)
+    pts = pts + rng.normal(0, 0.01, pts.shape)   # not only model-shaped skeletons
+    out = np.empty((len(pts), len(ANGLES)))
+    K.contract_angles_batch(pts, UP, C._ANGLE_POINTS, out)
+    ref = contract_angles(pts, UP, 0.0)
+    for i, k in enumerate(ANGLES):
+        np.testing.assert_allclose(out[:, i], ref[k], atol=1e-9, err_msg=k)
+
+
+def test_point_jacobians_match_finite_differences():
+    body = build_body(Shape(1.7))
+    th = neutral_pose(Shape(1.7), yaw_rad=0.4)
+    th[DOF["root_pitch"]] = 0.7
+    th[DOF["hip_l_flex"]] = 0.6
+    th[DOF["knee_r_flex"]] = 0.5
+    R, t, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, R, t, tw)
+    p0 = skeleton_points_floor(body, th)
+    J = C.point_jacobians(p0, body.point_seg, tw)
+    for j in range(N_DOF):
+        d = th.copy()
+        d[j] += 1e-6
+        fd = (skeleton_points_floor(body, d) - p0) / 1e-6
+        np.testing.assert_allclose(J[:, :, j], fd, atol=1e-4, err_msg=f"dof {j}")
+
+
+def test_angle_sd_propagates_the_covariance():
+    """A covariance on one DOF shows up in the angles it moves, and only there."""
+    body = build_body(Shape(1.75))
+    th = neutral_pose(Shape(1.75))
+    th[DOF["root_pitch"]] = 0.8
+    th[DOF["hip_l_flex"]] = th[DOF["hip_r_flex"]] = 0.8
+    th[DOF["knee_l_flex"]] = th[DOF["knee_r_flex"]] = 0.3
+    R, t, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, R, t, tw)
+    p = skeleton_points_floor(body, th)
+    Jp = C.point_jacobians(p, body.point_seg, tw)
+    cov = np.eye(N_DOF) * 1e-10
+    cov[DOF["knee_l_flex"], DOF["knee_l_flex"]] = np.radians(5.0) ** 2
+    sd = dict(zip(ANGLES, C.angle_sd(p, Jp, cov)))
+    assert abs(sd["knee_flexion_l"] - 5.0) < 0.5
+    assert sd["knee_flexion_r"] < 0.01 and sd["spine_flexion"] < 0.01 and sd["trunk_inclination"] < 0.01
+    cov = np.eye(N_DOF) * 1e-10
+    cov[DOF["lumbar_flex"], DOF["lumbar_flex"]] = np.radians(8.0) ** 2
+    sd = dict(zip(ANGLES, C.angle_sd(p, Jp, cov)))
+    assert abs(sd["spine_flexion"] - 8.0) < 1.0
+    assert sd["knee_flexion_l"] < 0.01
+
+
+def test_confidence_falls_with_hidden_parts_poor_fit_and_weak_constraint():
+    body = build_body(Shape(1.75))
+    th = neutral_pose(Shape(1.75))
+    R, t, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, R, t, tw)
+    p = skeleton_points_floor(body, th)
+    segsets = [np.array([s]) for s in body.point_seg]
+    vis = np.tile([100.0, 90.0, 0.0, 10.0], (N_SEG, 1))
+    info = np.eye(N_DOF) * 1e7
+    good = C.fit_confidence(p, body.point_seg, tw, info, vis, segsets, 0.95, 0.01)
+    assert min(good.angles.values()) > 0.8 and good.joints.min() > 0.8
+    hidden = vis.copy()
+    hidden[SEG["shank_l"]] = hidden[SEG["thigh_l"]] = (100.0, 5.0, 95.0, 0.0)
+    h = C.fit_confidence(p, body.point_seg, tw, info, hidden, segsets, 0.95, 0.01)
+    assert h.angles["knee_flexion_l"] < 0.2 < h.angles["knee_flexion_r"]
+    poor = C.fit_confidence(p, body.point_seg, tw, info, vis, segsets, 0.5, 0.05)
+    assert max(poor.angles.values()) < 0.3
+    weak = info.copy()
+    weak[DOF["lumbar_flex"], :] = weak[:, DOF["lumbar_flex"]] = 0.0
+    w = C.fit_confidence(p, body.point_seg, tw, weak, vis, segsets, 0.95, 0.01)
+    assert w.angles["spine_flexion"] < 0.1 < w.angles["knee_flexion_l"]
+
+
+def test_spd_inverse_matches_numpy():
+    rng = np.random.default_rng(5)
+    for n in (1, 5, 32):
+        M = rng.normal(size=(n, n))
+        A = M @ M.T + n * np.eye(n)
+        out = np.empty((n, n))
+        assert K.spd_inverse(A, out)
+        np.testing.assert_allclose(out, np.linalg.inv(A), rtol=1e-9, atol=1e-12)
+    out = np.zeros((2, 2))
+    assert not K.spd_inverse(np.array([[1.0, 2.0], [2.0, 1.0]]), out)   # indefinite
