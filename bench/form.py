@@ -131,6 +131,8 @@ class BodyFigures:
         self.latencies, self.missed, self.suppressed = defaultdict(list), defaultdict(int), defaultdict(int)
         self.exact = {"synthetic": [0, 0], "mocap": [0, 0]}
         self.false_pos = defaultdict(list)
+        self.verdicts = defaultdict(int)      # "clean" / "fault" / "not judged" (rdl rules)
+        self.not_judged = defaultdict(int)    # label -> reps where it could not be judged
         self.lags = []
 
 
@@ -176,6 +178,11 @@ def main() -> None:
             t_end = result["frames"][-1]["t"] if result["frames"] else 0.0
             truth_reps = [r for r in truth["reps"] if r["end_t"] <= t_end + 1e-6]
             found = result["reps"]
+            for r in found:
+                nj = r.get("not_judged", ())
+                F.verdicts["fault" if r["faults"] else "not judged" if nj else "clean"] += 1
+                for lab in nj:
+                    F.not_judged[lab] += 1
             kind = "mocap" if sc.motion == "mocap" else "synthetic"
             ok = n_own == len(truth_reps)
             F.exact[kind][0] += ok
@@ -226,6 +233,9 @@ def main() -> None:
                     e = np.asarray(store[key])
                     print(f"  {key:9s} mean {np.mean(e):+.3f} s  mean|e| {np.mean(np.abs(e)):.3f} s  "
                           f"max|e| {np.max(np.abs(e)):.3f} s  (n={len(e)})")
+        print("rep verdicts (rdl rules): " + ", ".join(f"{k} {v}" for k, v in sorted(F.verdicts.items()))
+              + ("; not judged per label: " + ", ".join(f"{k} {v}" for k, v in sorted(F.not_judged.items()))
+                 if F.not_judged else ""))
         src = "fitted" if args.pipeline else "truth"
         for split in ("dev", "holdout"):
             if F.tallies[split]:
