@@ -6,7 +6,8 @@ reported side by side, because a figure from one body is not "the" accuracy. The
 as it does live (Pipeline with the rdl evaluator), and everything is scored by
 station.scoring from the same analysis documents `station analyze` writes.
 
-Prints (figures, not pass/fail), per body: tracked rate on in-view frames, MPJPE (mm), mean
+Prints (figures, not pass/fail), per body (RB_P/RB_R: rounded_back precision/recall, mF1: macro
+F1 over the six fault labels, cue%: clean reps with a fault cue on screen): tracked rate on in-view frames, MPJPE (mm), mean
 absolute error of trunk, hip, knee and spine angles (deg; pelvis shift in mm), median ms per
 frame for segmentation and fitting, grouped by scenario, camera mount height, lifter
 orientation and split; rep-level fault precision/recall/F1 per label from the FITTED angles
@@ -94,7 +95,7 @@ COLS = ("trunk", "hip", "knee", "spine", "shift_mm")
 def _header(title: str) -> str:
     cols = " ".join(f"{c:>7s}" for c in COLS)
     return (f"\n{title}\n{'':34s} {'inview':>6s} {'track%':>7s} {'MPJPE':>7s} {cols} {'seg_ms':>6s} {'fit_ms':>6s}"
-            f" {'reps':>7s}\n" + "-" * 118)
+            f" {'reps':>7s} {'RB_P':>5s} {'RB_R':>5s} {'mF1':>5s} {'cue%':>5s}\n" + "-" * 142)
 
 
 def _row(label: str, tallies: list[Tally]) -> str:
@@ -104,8 +105,9 @@ def _row(label: str, tallies: list[Tally]) -> str:
     angs = " ".join(f"{t.angle_mae(c):7.1f}" for c in COLS)
     seg = np.median(t.ms_segment) if t.ms_segment else np.nan
     fit = np.median(t.ms_fit) if t.ms_fit else np.nan
+    p, r, _ = t.prf("rounded_back")
     return (f"{label:34s} {t.in_view:6d} {100 * t.tracked_rate:7.1f} {t.mpjpe_mm:7.1f} {angs} {seg:6.2f} {fit:6.2f}"
-            f" {t.found_reps:3d}/{t.true_reps:<3d}")
+            f" {t.found_reps:3d}/{t.true_reps:<3d} {p:5.2f} {r:5.2f} {t.macro_f1:5.2f} {100 * t.false_cue_rate:5.1f}")
 
 
 def report(results: list[dict]) -> None:
