@@ -1,13 +1,24 @@
-"""Fitter benchmark: accuracy and speed of segmentation + skeleton fitting on the scenario library.
+"""Fitter benchmark: accuracy and speed of segmentation + skeleton fitting, per body.
 
-Prints one table per grouping (figures, not pass/fail):
-  tracked-frame rate on in-view frames, MPJPE per joint and overall (mm), mean absolute
-  error of each contract angle (deg; pelvis shift in mm), ms per frame for segmentation and
-  fitting; then the whole analyze path (pyrealsense2 playback → pipeline) in frames per
-  second on one core, peak memory and numba warm-start time.
+Every scenario runs on both bodies unless told otherwise: the capsule body (made of the kind
+of primitives the fitter fits) and the mesh body (the skinned MakeHuman human, its own rig),
+reported side by side, because a figure from one body is not "the" accuracy. The station runs
+as it does live (Pipeline with the rdl evaluator), and everything is scored by
+station.scoring from the same analysis documents `station analyze` writes.
 
-    NUMBA_NUM_THREADS=1 python bench/fitter.py                 # whole library
-    NUMBA_NUM_THREADS=1 python bench/fitter.py --max-frames 200 --scenarios rdl_clean,mocap_squats
+Prints (figures, not pass/fail), per body (RB_P/RB_R: rounded_back precision/recall, mF1: macro
+F1 over the six fault labels, cue%: clean reps with a fault cue on screen): tracked rate on in-view frames, MPJPE (mm), mean
+absolute error of trunk, hip, knee and spine angles (deg; pelvis shift in mm), median ms per
+frame for segmentation and fitting, grouped by scenario, camera mount height, lifter
+orientation and split; rep-level fault precision/recall/F1 per label from the FITTED angles
+(all reps, and clearly labelled reps), the false-fault and false-cue rates on clean reps; MPJPE
+per joint. --speed adds the whole analyze path (pyrealsense2 playback → pipeline) in frames per
+second on one core, peak memory and numba warm start.
+
+    NUMBA_NUM_THREADS=1 python bench/fitter.py                       # library (dev), both bodies
+    NUMBA_NUM_THREADS=1 python bench/fitter.py --split holdout       # the held-out split, for the report
+    NUMBA_NUM_THREADS=1 python bench/fitter.py --max-frames 200 --scenarios rdl_clean,mocap_squats --body mesh
+    NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --body mesh
 """
 from __future__ import annotations
 
@@ -20,21 +31,19 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from station.app import Pipeline  # noqa: E402
+from station.app import Pipeline, frame_record  # noqa: E402
 from station.config import load_station_config  # noqa: E402
-from station.model import ANGLES, JOINTS, DepthFrame  # noqa: E402
+from station.model import JOINTS, DepthFrame  # noqa: E402
+from station.scoring import Tally, clearly_labelled_filter, format_fault_table, score  # noqa: E402
 from station.segment import LiftingZone  # noqa: E402
-from station.sim.scenarios import SCENARIOS, build, get_scenario  # noqa: E402
-
-ANGLE_SHORT = {"trunk_inclination": "trunk", "hip_flexion_l": "hipL", "hip_flexion_r": "hipR",
-               "knee_flexion_l": "kneeL", "knee_flexion_r": "kneeR", "spine_flexion": "spine",
-               "pelvis_lateral_shift": "shift_mm"}
+from station.sim.scenarios import BODIES, build, get_scenario, library  # noqa: E402
 
 
 def zone_for(take) -> LiftingZone:
@@ -46,71 +55,109 @@ def zone_for(take) -> LiftingZone:
                        depth_m=z.depth_m, max_height_m=z.height_m)
 
 
-def run_scenario(name: str, max_frames: int | None, scenario=None) -> dict:
-    take = build(scenario or get_scenario(name))
+def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict, dict]:
+    """Run the station over a take: (truth document, result document) of the analysis contract.
+
+    The result is what `station analyze` writes (frame_record, the evaluator's reps) plus the
+    fault cues shown per frame ("cues") and per-frame timings ("station": ms_segment, ms_fit).
+    """
     n = take.n_frames if max_frames is None else min(max_frames, take.n_frames)
-    pipe = Pipeline(zone=zone_for(take), seed=take.scenario.seed)
-    per_joint_err = []
-    ang_err = defaultdict(list)
-    in_view = tracked = 0
-    seg_ms, fit_ms = [], []
+    pipe = Pipeline(zone=zone_for(take), seed=take.scenario.seed, exercise=exercise)
+    frames, cues, seg_ms, fit_ms = [], [], [], []
     for i in range(n):
         frame = DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i)
         res = pipe.process(frame)
+        frames.append(frame_record(res))
         seg_ms.append(res.timings_ms["segment"])
         fit_ms.append(res.timings_ms["fit"])
-        if not take.in_view[i]:
-            continue
-        in_view += 1
-        if not res.tracked:
-            continue
-        tracked += 1
-        est = res.skeleton.points_cam_m[: len(JOINTS)]
-        per_joint_err.append(np.linalg.norm(est - take.skeleton_cam_m[i, : len(JOINTS)], axis=1))
-        if res.angles is not None:
-            for k in ANGLES:
-                scale = 1000.0 if k == "pelvis_lateral_shift" else 1.0
-                ang_err[k].append(abs(res.angles[k] - take.truth_angles[k][i]) * scale)
-    pj = np.array(per_joint_err) * 1000.0 if per_joint_err else np.full((0, len(JOINTS)), np.nan)
-    return {
-        "name": name, "mount_m": take.scenario.mount_height_m, "yaw_deg": take.scenario.yaw_deg,
-        "frames": n, "in_view": in_view, "tracked": tracked,
-        "joint_err_mm": pj, "angle_err": {k: np.array(v) for k, v in ang_err.items()},
-        "seg_ms": np.array(seg_ms), "fit_ms": np.array(fit_ms),
-    }
+        cue = getattr(pipe.coach, "cue", None)
+        if cue is not None:
+            cues.append({"t": res.t_s, "rule": cue.rule, "kind": cue.kind, "key": cue.key, "shown_t": cue.t_s})
+    reps = pipe.form.finish() if pipe.form is not None else []
+    result = {"frames": frames, "reps": [r.as_contract() for r in reps], "cues": cues,
+              "station": {"ms_segment": seg_ms, "ms_fit": fit_ms}}
+    truth = take.truth_document(take.scenario.name)
+    return truth, result
 
 
-def _row(label: str, rs: list[dict]) -> str:
-    if not rs:
-        return f"{label:28s} (no scenarios)"
-    iv = sum(r["in_view"] for r in rs)
-    tr = sum(r["tracked"] for r in rs)
-    pj = np.concatenate([r["joint_err_mm"] for r in rs]) if rs else np.zeros((0, len(JOINTS)))
-    mpjpe = float(np.nanmean(pj)) if pj.size else float("nan")
-    angs = []
-    for k in ANGLES:
-        v = np.concatenate([r["angle_err"].get(k, np.zeros(0)) for r in rs])
-        angs.append(f"{np.mean(v):7.1f}" if v.size else "      -")
-    seg = np.concatenate([r["seg_ms"] for r in rs])
-    fit = np.concatenate([r["fit_ms"] for r in rs])
-    return (f"{label:28s} {iv:6d} {100.0 * tr / max(iv, 1):7.1f} {mpjpe:8.1f} " + " ".join(angs)
-            + f" {np.median(seg):6.2f} {np.median(fit):6.2f}")
+def run_scenario(sc, max_frames: int | None) -> dict:
+    take = build(sc)
+    truth, result = run_take(take, max_frames)
+    return {"name": sc.name, "body": sc.body, "split": sc.split, "mount_m": sc.mount_height_m,
+            "yaw_deg": sc.yaw_deg, "mocap": sc.motion == "mocap", "frames": len(result["frames"]),
+            "tally": score(truth, result),
+            "tally_clear": score(truth, result, rep_filter=clearly_labelled_filter())}
+
+
+COLS = ("trunk", "hip", "knee", "spine", "shift_mm")
 
 
 def _header(title: str) -> str:
-    cols = " ".join(f"{ANGLE_SHORT[k]:>7s}" for k in ANGLES)
-    return (f"\n{title}\n{'':28s} {'inview':>6s} {'track%':>7s} {'MPJPE':>8s} {cols} {'seg_ms':>6s} {'fit_ms':>6s}\n"
-            + "-" * (28 + 6 + 8 + 9 + 8 * len(ANGLES) + 14))
+    cols = " ".join(f"{c:>7s}" for c in COLS)
+    return (f"\n{title}\n{'':34s} {'inview':>6s} {'track%':>7s} {'MPJPE':>7s} {cols} {'seg_ms':>6s} {'fit_ms':>6s}"
+            f" {'reps':>7s} {'RB_P':>5s} {'RB_R':>5s} {'mF1':>5s} {'cue%':>5s}\n" + "-" * 142)
 
 
-def analyze_path_fps(seconds: float = 6.0) -> tuple[float, int]:
+def _row(label: str, tallies: list[Tally]) -> str:
+    if not tallies:
+        return f"{label:34s} (none)"
+    t = Tally.sum(tallies)
+    angs = " ".join(f"{t.angle_mae(c):7.1f}" for c in COLS)
+    seg = np.median(t.ms_segment) if t.ms_segment else np.nan
+    fit = np.median(t.ms_fit) if t.ms_fit else np.nan
+    p, r, _ = t.prf("rounded_back")
+    return (f"{label:34s} {t.in_view:6d} {100 * t.tracked_rate:7.1f} {t.mpjpe_mm:7.1f} {angs} {seg:6.2f} {fit:6.2f}"
+            f" {t.found_reps:3d}/{t.true_reps:<3d} {p:5.2f} {r:5.2f} {t.macro_f1:5.2f} {100 * t.false_cue_rate:5.1f}")
+
+
+def report(results: list[dict]) -> None:
+    bodies = [b for b in BODIES if any(r["body"] == b for r in results)]
+    by = lambda pred: {b: [r["tally"] for r in results if r["body"] == b and pred(r)] for b in bodies}  # noqa: E731
+
+    print(_header("Per scenario (angles: mean absolute error in degrees; shift in mm)"))
+    for r in results:
+        print(_row(f"{r['name'][:30]} [{r['body'][0]}]", [r["tally"]]))
+
+    print(_header("Side by side, per body"))
+    groups = [("ALL", lambda r: True), ("split dev", lambda r: r["split"] == "dev"),
+              ("split holdout", lambda r: r["split"] == "holdout"), ("mocap clips", lambda r: r["mocap"])]
+    groups += [(f"mount {h:.1f} m", (lambda h: lambda r: r["mount_m"] == h)(h))
+               for h in sorted({r["mount_m"] for r in results})]
+    groups += [("facing the mirror (yaw 0)", lambda r: r["yaw_deg"] == 0),
+               ("turned 15-30 deg", lambda r: 0 < abs(r["yaw_deg"]) <= 30),
+               ("turned 31-45 deg", lambda r: abs(r["yaw_deg"]) > 30)]
+    for title, pred in groups:
+        rows = by(pred)
+        if not any(rows.values()):
+            continue
+        for b in bodies:
+            print(_row(f"{title} [{b}]", rows[b]))
+
+    for b in bodies:
+        rs = [r for r in results if r["body"] == b]
+        for split in ("dev", "holdout"):
+            sel = [r for r in rs if r["split"] == split]
+            if not sel:
+                continue
+            print()
+            print(format_fault_table(Tally.sum(r["tally"] for r in sel),
+                                     f"Faults from fitted angles, {b} body, split {split}, all reps:"))
+            print(format_fault_table(Tally.sum(r["tally_clear"] for r in sel),
+                                     f"Faults from fitted angles, {b} body, split {split}, clearly labelled reps:"))
+    print()
+    for b in bodies:
+        pj = Tally.sum(r["tally"] for r in results if r["body"] == b).per_joint_mm()
+        print(f"MPJPE per joint, {b} (mm): " + ", ".join(f"{n} {v:.0f}" for n, v in zip(JOINTS, pj)))
+
+
+def analyze_path_fps(seconds: float = 6.0, scenario: str = "rdl_clean") -> tuple[float, int]:
     """Frames per second of `station analyze` (pyrealsense2 playback + whole pipeline)."""
     from station.app import analyze_recording
     from station.sources.synthetic import record_synthetic
 
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "bench.db3"
-        n, _ = record_synthetic("rdl_clean", path, seconds=seconds, progress=False)
+        n, _ = record_synthetic(scenario, path, seconds=seconds, progress=False)
         t0 = time.perf_counter()
         analyze_recording(path, None, progress=False)
         return n / (time.perf_counter() - t0), n
@@ -134,69 +181,91 @@ SWEEP_HEIGHTS_M = (1.0, 1.3, 1.6, 1.9, 2.1)
 SWEEP_YAWS_DEG = (0.0, 45.0)
 
 
-def mount_sweep(max_frames: int | None) -> None:
+def mount_sweep(max_frames: int | None, bodies: list[str]) -> None:
     """Where should the camera go? The same lifters and motions (clean RDLs, and RDLs whose
     back rounds 32°) rendered from every mount height, facing the mirror and turned 45°:
     only the mount differs between rows."""
-    from dataclasses import replace
-
     rows = defaultdict(list)
-    for base in SWEEP_BASES:
+    for body in bodies:
+        for base in SWEEP_BASES:
+            for yaw in SWEEP_YAWS_DEG:
+                for h in SWEEP_HEIGHTS_M:
+                    sc = replace(get_scenario(base).on_body(body), mount_height_m=h, pitch_down_deg=None,
+                                 yaw_deg=yaw, name=f"{base}@{body}@{h:.1f}m/{yaw:.0f}deg")
+                    t0 = time.perf_counter()
+                    r = run_scenario(sc, max_frames)
+                    print(f"  {sc.name}: {r['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+                    rows[(body, h, yaw)].append(r)
+    print(_header("Mount sweep: rdl_clean + rdl_rounded_back, only the camera height (and lifter yaw) differ"))
+    for body in bodies:
         for yaw in SWEEP_YAWS_DEG:
             for h in SWEEP_HEIGHTS_M:
-                sc = replace(get_scenario(base), mount_height_m=h, pitch_down_deg=None, yaw_deg=yaw,
-                             name=f"{base}@{h:.1f}m/{yaw:.0f}deg")
-                t0 = time.perf_counter()
-                r = run_scenario(sc.name, max_frames, scenario=sc)
-                print(f"  {sc.name}: {r['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-                rows[(h, yaw)].append(r)
-    print(_header("Mount sweep: rdl_clean + rdl_rounded_back, only the camera height (and lifter yaw) differ"))
-    for yaw in SWEEP_YAWS_DEG:
+                print(_row(f"{h:.1f} m, yaw {yaw:.0f} [{body}]", [r["tally"] for r in rows[(body, h, yaw)]]))
+    for body in bodies:
         for h in SWEEP_HEIGHTS_M:
-            print(_row(f"{h:.1f} m, lifter yaw {yaw:.0f}", rows[(h, yaw)]))
+            t = Tally.sum(r["tally"] for yaw in SWEEP_YAWS_DEG for r in rows[(body, h, yaw)])
+            p, rc, f1 = t.prf("rounded_back")
+            print(f"  rounded_back at {h:.1f} m [{body}]: P {p:.2f} R {rc:.2f} F1 {f1:.2f}; "
+                  f"false faults on clean reps {100 * t.false_fault_rate:.0f}%")
+
+
+def select(args) -> list:
+    bodies = list(BODIES) if args.body == "both" else [args.body]
+    if args.scenarios:
+        base = [get_scenario(n) for n in args.scenarios.split(",")]
+    else:
+        split = None if args.split == "all" else args.split
+        base = list(library(split, enlarged=args.set in ("all", "enlarged"), original=args.set in ("all", "original")))
+    out = []
+    for sc in base:
+        if "@" in sc.name:
+            out.append(sc)
+            continue
+        for b in bodies:
+            out.append(sc.on_body(b))
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scenarios", help="comma-separated names (default: the whole library)")
+    ap.add_argument("--scenarios", help="comma-separated names (NAME@mesh for one body; default: the library)")
+    ap.add_argument("--body", choices=("both",) + BODIES, default="both")
+    ap.add_argument("--split", choices=("dev", "holdout", "all"), default="dev",
+                    help="dev (default), holdout (report only: do not tune on it) or all")
+    ap.add_argument("--set", choices=("all", "original", "enlarged"), default="all",
+                    help="the original 25 scenarios, the enlarged mesh library, or both")
     ap.add_argument("--max-frames", type=int, help="frames per scenario (default: all)")
-    ap.add_argument("--json", help="also write the figures as JSON here")
+    ap.add_argument("--json", help="also write the summary figures as JSON here")
+    ap.add_argument("--speed", action="store_true", help="also time the analyze path and the warm start")
     ap.add_argument("--mount-sweep", action="store_true",
                     help="only the controlled mount comparison: the same takes seen from 1.0-2.1 m, facing and turned")
     args = ap.parse_args()
     if args.mount_sweep:
-        mount_sweep(args.max_frames)
+        mount_sweep(args.max_frames, list(BODIES) if args.body == "both" else [args.body])
         return
-    names = args.scenarios.split(",") if args.scenarios else [s.name for s in SCENARIOS]
 
     results = []
-    for name in names:
+    for sc in select(args):
         t0 = time.perf_counter()
-        results.append(run_scenario(name, args.max_frames))
-        print(f"  {name}: {results[-1]['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        results.append(run_scenario(sc, args.max_frames))
+        print(f"  {sc.name}: {results[-1]['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    report(results)
 
-    print(_header("Per scenario (angles: mean absolute error in degrees; shift in mm)"))
-    for r in results:
-        print(_row(r["name"], [r]))
-    print(_row("ALL", results))
-
-    print(_header("By camera mount height"))
-    for h in sorted({r["mount_m"] for r in results}):
-        print(_row(f"mount {h:.1f} m", [r for r in results if r["mount_m"] == h]))
-    print(_header("By lifter orientation"))
-    print(_row("facing the mirror", [r for r in results if r["yaw_deg"] == 0]))
-    print(_row("turned 30-45 deg", [r for r in results if r["yaw_deg"] != 0]))
-
-    pj = np.concatenate([r["joint_err_mm"] for r in results])
-    print("\nMPJPE per joint (mm): " + ", ".join(f"{n} {v:.0f}" for n, v in zip(JOINTS, np.nanmean(pj, axis=0))))
-
-    fps, n = analyze_path_fps()
-    print(f"\nanalyze path (pyrealsense2 playback + segment + fit + angles), one core: {fps:.1f} frames/s over {n} frames")
-    print(f"numba warm start (fresh process, cached kernels, 40 frames): {warm_start_s():.2f} s")
-    print(f"peak memory (max RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if args.speed:
+        fps, n = analyze_path_fps()
+        print(f"\nanalyze path (pyrealsense2 playback + segment + fit + angles), one core: {fps:.1f} frames/s over {n} frames")
+        print(f"numba warm start (fresh process, cached kernels, 40 frames): {warm_start_s():.2f} s")
+        print(f"peak memory (max RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.json:
-        Path(args.json).write_text(json.dumps([{k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                                                 for k, v in r.items() if k != "angle_err"} for r in results]))
+        out = {}
+        for b in BODIES:
+            for split in ("dev", "holdout"):
+                sel = [r["tally"] for r in results if r["body"] == b and r["split"] == split]
+                if sel:
+                    out[f"{b}/{split}"] = Tally.sum(sel).summary()
+        out["scenarios"] = [{"name": r["name"], "body": r["body"], "split": r["split"], **r["tally"].summary()}
+                            for r in results]
+        Path(args.json).write_text(json.dumps(out, indent=1, default=float))
 
 
 if __name__ == "__main__":

@@ -1,23 +1,26 @@
-"""Form evaluator benchmark over the scenario library (figures, not pass/fail).
+"""Form evaluator benchmark over the scenario library, per body (figures, not pass/fail).
 
-By default the evaluator is fed the scenarios' TRUTH angles (so form is measured apart from
-the fitter; lost frames = frames where the lifter is out of the zone). With --pipeline the
-angles come from rendering each frame and running the station's Pipeline (segmenter +
-fitter), which is much slower.
+By default the evaluator is fed the scenarios' TRUTH angles (form measured apart from the
+fitter; lost frames = frames where the lifter is out of the zone). With --pipeline the whole
+station runs (render → segment → fit → the live evaluator), so every fault figure comes from
+FITTED angles; that is much slower. Both bodies (capsule, mesh) unless --body says otherwise;
+the library's dev split unless --split says otherwise. Fault figures are computed by
+station.scoring, the same code that scores `station analyze` output (bench/score.py).
 
-Fault labels of the truth are the default rdl rules, so every rdl-labelled figure
-(boundaries, fault P/R/F1, cue latency) is computed with the evaluator running the rdl
-profile on every scenario; rep counts and movement patterns are also reported with each
-scenario's own profile (good_morning, kettlebell_swing).
+Truth fault labels are the default rdl rules, so every rdl-labelled figure (boundaries, fault
+P/R/F1, cue latency) is computed with the evaluator running the rdl profile on every
+scenario; rep counts are also reported with each scenario's own profile (good_morning,
+kettlebell_swing) when the truth angles are used.
 
-Printed: per scenario rep count (rdl / own profile) against truth; rep boundary errors
-(start/bottom/end, mean and max s); precision/recall/F1 per fault label on clearly
-labelled reps (motion.clearly_labelled) and macro F1; squat-vs-hinge confusion; cue latency
-from each fault's onset; the live smoother's lag.
+Printed per body: per scenario rep count (rdl / own profile) against truth; rep boundary
+errors; precision/recall/F1 per fault label over all reps and over clearly labelled reps
+(motion.clearly_labelled), macro F1, false-fault and false-cue rates on clean reps;
+squat-vs-hinge confusion; cue latency from each fault's onset; the live smoother's lag.
 
-    python bench/form.py                         # truth angles, whole library
-    python bench/form.py --scenarios rdl_clean,mocap_squats
+    python bench/form.py                                   # truth angles, dev library, both bodies
+    python bench/form.py --scenarios rdl_clean,mocap_squats --body mesh
     NUMBA_NUM_THREADS=1 python bench/form.py --pipeline --scenarios rdl_mixed_faults
+    NUMBA_NUM_THREADS=1 python bench/form.py --pipeline --split holdout   # the report's held-out figures
 """
 from __future__ import annotations
 
@@ -36,98 +39,66 @@ from station.config import load_exercise  # noqa: E402
 from station.form.evaluator import evaluate_trace  # noqa: E402
 from station.form.smoothing import AngleSmoother  # noqa: E402
 from station.model import ANGLES  # noqa: E402
+from station.scoring import FAULT_LABELS, Tally, clearly_labelled_filter, format_fault_table, match_reps, score  # noqa: E402
 from station.sim import motion as mo  # noqa: E402
-from station.sim.scenarios import SCENARIOS, build, get_scenario  # noqa: E402
+from station.sim.scenarios import BODIES, build, get_scenario, library  # noqa: E402
 
-LABELS = ("knee_dominant", "rounded_back", "incomplete_lockout", "overextension", "hip_shift", "too_fast")
+sys.path.insert(0, os.path.dirname(__file__))
+from fitter import run_take  # noqa: E402  (bench/fitter.py: the station over a take)
+
 TH = mo.RDL_DEFAULTS
-MATCH_S = 1.0
 
 
-def pipeline_angles(take, max_frames: int | None):
-    """Render every frame and run the station's pipeline: (times, {angle: (n,)}, valid)."""
-    from station.app import Pipeline
-    from station.model import DepthFrame
-    sys.path.insert(0, os.path.dirname(__file__))
-    from fitter import zone_for  # bench/fitter.py
-
-    n = take.n_frames if max_frames is None else min(max_frames, take.n_frames)
-    pipe = Pipeline(zone=zone_for(take), seed=take.scenario.seed)
-    ang = {k: np.full(n, np.nan) for k in ANGLES}
-    conf = {k: np.zeros(n) for k in ANGLES}
-    valid = np.zeros(n, bool)
-    for i in range(n):
-        frame = DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i)
-        res = pipe.process(frame)
-        if res.angles is not None:
-            valid[i] = True
-            for k in ANGLES:
-                ang[k][i] = res.angles[k]
-                conf[k][i] = res.angle_confidence[k] if res.angle_confidence else 1.0
-    pipeline_angles.confidence = conf        # the fitter's angle confidence (the coach gates on it)
-    return take.times_s[:n], ang, valid
+def truth_angle_result(take, profile) -> tuple[dict, object]:
+    """The evaluator on the truth angles, as a result document (reps and cues) and the evaluator."""
+    t, ang, valid = take.times_s, take.truth_angles, take.in_view
+    ev = evaluate_trace(profile, t, ang, valid, keep_states=True)
+    cues = [{"t": float(s.t_s - t[0]), "rule": s.cue.rule, "kind": s.cue.kind, "key": s.cue.key,
+             "shown_t": float(s.cue.t_s)} for s in ev.states if s.cue is not None]
+    frames = [{"t": float(x - t[0]), "tracked": False} for x in t]
+    return {"frames": frames, "reps": [r.as_contract() for r in ev.reps], "cues": cues}, ev
 
 
-def match(truth, found):
-    """Pairs (truth rep, found rep) by nearest bottom time within MATCH_S (greedy)."""
-    pairs, used = [], set()
-    for tr in truth:
-        best, bd = None, MATCH_S
-        for j, f in enumerate(found):
-            d = abs(f.bottom_t - tr.bottom_t)
-            if j not in used and d <= bd:
-                best, bd = j, d
-        if best is not None:
-            used.add(best)
-            pairs.append((tr, found[best]))
-        else:
-            pairs.append((tr, None))
-    return pairs
-
-
-def onset_t(label: str, rep, t, ang) -> float:
-    """When a true fault begins (truth angles)."""
+def onset_t(label: str, rep: dict, t, ang) -> float:
+    """When a true fault begins (truth angles); t relative to the take's first frame."""
     hip = 0.5 * (ang["hip_flexion_l"] + ang["hip_flexion_r"])
     spine, shift = ang["spine_flexion"], ang["pelvis_lateral_shift"]
-    i0 = int(np.argmin(np.abs(t - rep.start_t)))
-    i1 = int(np.argmin(np.abs(t - rep.end_t)))
+    i0 = int(np.argmin(np.abs(t - rep["start_t"])))
+    i1 = int(np.argmin(np.abs(t - rep["end_t"])))
     span = slice(i0, i1 + 1)
     if label == "rounded_back":
         k = np.nonzero(spine[span] > TH.rounded_back_spine_deg)[0]
-        return float(t[i0 + k[0]]) if len(k) else rep.bottom_t
+        return float(t[i0 + k[0]]) if len(k) else rep["bottom_t"]
     if label == "hip_shift":
         k = np.nonzero(np.abs(shift[span] - shift[i0]) > TH.hip_shift_m)[0]
-        return float(t[i0 + k[0]]) if len(k) else rep.bottom_t
+        return float(t[i0 + k[0]]) if len(k) else rep["bottom_t"]
     if label == "overextension":
-        ib = int(np.argmin(np.abs(t - rep.bottom_t)))
+        ib = int(np.argmin(np.abs(t - rep["bottom_t"])))
         k = np.nonzero((hip[ib:i1 + 1] < TH.overextension_hip_deg) | (spine[ib:i1 + 1] < TH.overextension_spine_deg))[0]
-        return float(t[ib + k[0]]) if len(k) else rep.end_t
+        return float(t[ib + k[0]]) if len(k) else rep["end_t"]
     if label == "incomplete_lockout":
-        return rep.end_t
-    return rep.bottom_t   # knee_dominant (at the bottom), too_fast (known at the bottom)
+        return rep["end_t"]
+    return rep["bottom_t"]   # knee_dominant (at the bottom), too_fast (known at the bottom)
 
 
-def cue_latency(label: str, rep, onset: float, states, pattern: str):
+def cue_latency(label: str, rep: dict, onset: float, cues: list[dict]):
     """Seconds from onset to the cue answering this fault on screen (0 if already up); None if
-    never within 2 s; for a squat rep, the squat message answers knee_dominant."""
-    for s in states:
-        if s.t_s < rep.start_t - 0.05 or s.t_s > onset + 2.0:
+    never within 2 s; for a squat, the squat message answers knee_dominant."""
+    for c in cues:
+        if c["t"] < rep["start_t"] - 0.05 or c["t"] > onset + 2.0:
             continue
-        c = s.cue
-        if c is None:
-            continue
-        ok = (c.rule == label) or (label == "knee_dominant" and c.key == "squat_seen")
-        if ok and (s.t_s >= onset or c.t_s >= rep.start_t - 0.05):
-            return max(0.0, s.t_s - onset)
+        ok = (c["rule"] == label) or (label == "knee_dominant" and c.get("key") == "squat_seen")
+        if ok and (c["t"] >= onset or c.get("shown_t", c["t"]) >= rep["start_t"] - 0.05):
+            return max(0.0, c["t"] - onset)
     return None
 
 
-def higher_priority_cue_at(onset: float, label: str, states, prio: dict) -> bool:
-    for s in states:
-        if s.t_s >= onset and s.t_s <= onset + 0.3 and s.cue is not None and s.cue.rule in prio \
-                and s.cue.rule != label and prio[s.cue.rule] <= prio[label]:
+def higher_priority_cue_at(onset: float, label: str, cues: list[dict], prio: dict) -> bool:
+    for c in cues:
+        if onset <= c["t"] <= onset + 0.3 and c["rule"] in prio and c["rule"] != label \
+                and prio[c["rule"]] <= prio[label]:
             return True
-        if s.t_s >= onset and s.cue is not None and s.cue.key == "squat_seen":
+        if c["t"] >= onset and c.get("key") == "squat_seen":
             return True
     return False
 
@@ -152,137 +123,139 @@ def smoother_lag_ms(take) -> float:
     return 1e3 * float(np.mean(d)) if d else math.nan
 
 
+class BodyFigures:
+    def __init__(self):
+        self.tallies, self.tallies_clear = defaultdict(list), defaultdict(list)
+        self.bnd, self.bnd_mocap = defaultdict(list), defaultdict(list)
+        self.confusion = defaultdict(int)
+        self.latencies, self.missed, self.suppressed = defaultdict(list), defaultdict(int), defaultdict(int)
+        self.exact = {"synthetic": [0, 0], "mocap": [0, 0]}
+        self.false_pos = defaultdict(list)
+        self.verdicts = defaultdict(int)      # "clean" / "fault" / "not judged" (rdl rules)
+        self.not_judged = defaultdict(int)    # label -> reps where it could not be judged
+        self.lags = []
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--scenarios", default="", help="comma-separated names (default: all)")
-    ap.add_argument("--pipeline", action="store_true", help="fitted angles (render → Pipeline)")
+    ap.add_argument("--scenarios", default="", help="comma-separated names (default: the library)")
+    ap.add_argument("--body", choices=("both",) + BODIES, default="both")
+    ap.add_argument("--split", choices=("dev", "holdout", "all"), default="dev")
+    ap.add_argument("--set", choices=("all", "original", "enlarged"), default="all")
+    ap.add_argument("--pipeline", action="store_true", help="fitted angles (render → segment → fit → evaluator)")
     ap.add_argument("--max-frames", type=int, default=None)
     args = ap.parse_args()
-    names = [n for n in args.scenarios.split(",") if n] or [s.name for s in SCENARIOS]
+    bodies = list(BODIES) if args.body == "both" else [args.body]
+    if args.scenarios:
+        base = [get_scenario(n) for n in args.scenarios.split(",") if n]
+    else:
+        split = None if args.split == "all" else args.split
+        base = list(library(split, enlarged=args.set in ("all", "enlarged"), original=args.set in ("all", "original")))
     rdl = load_exercise("rdl")
     prio = {n: r.priority for n, r in rdl.enabled_rules().items()}
-    counts = defaultdict(lambda: [0, 0, 0])   # label -> tp, fp, fn
-    bnd = defaultdict(list)
-    bnd_mocap = defaultdict(list)
-    confusion = defaultdict(int)
-    latencies = defaultdict(list)
-    missed_cues = defaultdict(int)
-    suppressed = defaultdict(int)
-    exact = {"synthetic": [0, 0], "mocap": [0, 0]}
-    false_pos = defaultdict(list)                # scenario -> labels found but not true
-    verdicts = defaultdict(int)                  # "clean" / "fault" / "not judged" (rdl rules)
-    not_judged = defaultdict(int)                # label -> reps where it could not be judged
-    lags = []
-    print(f"angles: {'PIPELINE (render → segment → fit)' if args.pipeline else 'truth'}")
-    print(f"{'scenario':28s} {'profile':17s} {'truth':>5s} {'rdl':>4s} {'own':>4s}  {'patterns (truth→found)':24s} s")
-    for name in names:
-        sc = get_scenario(name)
-        take = build(sc)
-        t0 = time.perf_counter()
-        conf = None
-        if args.pipeline:
-            t, ang, valid = pipeline_angles(take, args.max_frames)
-            conf = pipeline_angles.confidence
-            truth_reps = [r for r in take.reps if r.end_t <= t[-1]]
-        else:
-            t, ang, valid = take.times_s, take.truth_angles, take.in_view
-            truth_reps = take.reps
-        ev = evaluate_trace(rdl, t, ang, valid, keep_states=True, confidence=conf)
-        own = ev if sc.exercise == "rdl" else evaluate_trace(load_exercise(sc.exercise), t, ang, valid,
-                                                             confidence=conf)
-        for r in ev.reps:
-            verdicts[r.verdict] += 1
-            for lab in r.not_judged:
-                not_judged[lab] += 1
-        dt = time.perf_counter() - t0
-        kind = "mocap" if sc.motion == "mocap" else "synthetic"
-        ok = len(own.reps) == len(truth_reps)
-        exact[kind][0] += ok
-        exact[kind][1] += 1
-        pairs = match(truth_reps, ev.reps)
-        pats = " ".join(f"{tr.pattern[0]}{'→' + f.pattern[0] if f else '→-'}" for tr, f in pairs)
-        print(f"{name:28s} {sc.exercise:17s} {len(truth_reps):5d} {len(ev.reps):4d} {len(own.reps):4d}"
-              f"{'' if ok else ' ✗'}  {pats[:40]:24s} {dt:.1f}")
-        if not args.pipeline:
-            lags.append(smoother_lag_ms(take))
-        for tr, f in pairs:
-            if f is not None:
-                confusion[(tr.pattern, f.pattern)] += 1
-                store = bnd_mocap if kind == "mocap" else bnd
-                for key in ("start_t", "bottom_t", "end_t"):
-                    store[key].append(getattr(f, key) - getattr(tr, key))
+    figs = {b: BodyFigures() for b in bodies}
+    print(f"angles: {'PIPELINE (render → segment → fit → live evaluator)' if args.pipeline else 'truth'}")
+    print(f"{'scenario':34s} {'profile':17s} {'truth':>5s} {'rdl':>4s} {'own':>4s}  {'patterns (truth→found)':24s} s")
+    for sc0 in base:
+        for body in bodies:
+            sc = sc0 if "@" in sc0.name else sc0.on_body(body)
+            if sc.body != body:
+                continue
+            F = figs[body]
+            take = build(sc)
+            t0 = time.perf_counter()
+            if args.pipeline:
+                truth, result = run_take(take, args.max_frames)
+                n_own = len(result["reps"])
             else:
-                confusion[(tr.pattern, "missed")] += 1
-            if kind == "mocap" or not mo.clearly_labelled(tr):
-                continue
-            found = set(f.faults) if f is not None else set()
-            for lab in sorted(found - set(tr.faults)):
-                false_pos[name].append(lab)
-            for lab in LABELS:
-                c = counts[lab]
-                if lab in tr.faults and lab in found:
-                    c[0] += 1
-                elif lab in found:
-                    c[1] += 1
-                elif lab in tr.faults:
-                    c[2] += 1
-            if f is None:
-                continue
-            for lab in tr.faults:
-                on = onset_t(lab, tr, take.times_s, take.truth_angles)
-                lat = cue_latency(lab, tr, on, ev.states, f.pattern)
-                if lat is None:
-                    if higher_priority_cue_at(on, lab, ev.states, prio):
-                        suppressed[lab] += 1
-                    else:
-                        missed_cues[lab] += 1
+                truth = take.truth_document(sc.name)
+                result, ev = truth_angle_result(take, rdl)
+                own = ev if sc.exercise == "rdl" else evaluate_trace(load_exercise(sc.exercise), take.times_s,
+                                                                     take.truth_angles, take.in_view)
+                n_own = len(own.reps)
+                F.lags.append(smoother_lag_ms(take))
+            dt = time.perf_counter() - t0
+            t_end = result["frames"][-1]["t"] if result["frames"] else 0.0
+            truth_reps = [r for r in truth["reps"] if r["end_t"] <= t_end + 1e-6]
+            found = result["reps"]
+            for r in found:
+                nj = r.get("not_judged", ())
+                F.verdicts["fault" if r["faults"] else "not judged" if nj else "clean"] += 1
+                for lab in nj:
+                    F.not_judged[lab] += 1
+            kind = "mocap" if sc.motion == "mocap" else "synthetic"
+            ok = n_own == len(truth_reps)
+            F.exact[kind][0] += ok
+            F.exact[kind][1] += 1
+            pairs = [(tr, f) for tr, f in match_reps(truth_reps, found) if tr is not None]
+            pats = " ".join(f"{tr['pattern'][0]}→{f['pattern'][0] if f else '-'}" for tr, f in pairs)
+            print(f"{sc.name[:34]:34s} {sc.exercise:17s} {len(truth_reps):5d} {len(found):4d} {n_own:4d}"
+                  f"{'' if ok else ' ✗'}  {pats[:40]:24s} {dt:.1f}")
+            F.tallies[sc.split].append(score(truth, result))
+            F.tallies_clear[sc.split].append(score(truth, result, rep_filter=clearly_labelled_filter()))
+            trace_t = take.times_s - take.times_s[0]
+            for tr, f in pairs:
+                if f is not None:
+                    F.confusion[(tr["pattern"], f["pattern"])] += 1
+                    store = F.bnd_mocap if kind == "mocap" else F.bnd
+                    for key in ("start_t", "bottom_t", "end_t"):
+                        store[key].append(f[key] - tr[key])
+                    for lab in sorted(set(f["faults"]) - set(tr["faults"])):
+                        F.false_pos[sc.name].append(lab)
                 else:
-                    latencies[lab].append(lat)
-        extra = len(ev.reps) - sum(1 for _, f in pairs if f is not None)
-        if extra:
-            confusion[("none", "extra")] += extra
+                    F.confusion[(tr["pattern"], "missed")] += 1
+                    continue
+                for lab in tr["faults"]:
+                    on = onset_t(lab, tr, trace_t, take.truth_angles)
+                    lat = cue_latency(lab, tr, on, result["cues"])
+                    if lat is None:
+                        if higher_priority_cue_at(on, lab, result["cues"], prio):
+                            F.suppressed[lab] += 1
+                        else:
+                            F.missed[lab] += 1
+                    else:
+                        F.latencies[lab].append(lat)
+            extra = len(found) - sum(1 for _, f in pairs if f is not None)
+            if extra:
+                F.confusion[("none", "extra")] += extra
 
-    print()
-    if false_pos:
-        print("false positives by scenario (clearly labelled reps): "
-              + "; ".join(f"{n}: {', '.join(v)}" for n, v in false_pos.items()))
-    for kind, (k, n) in exact.items():
-        if n:
-            print(f"rep count exact ({kind}, own profile): {k}/{n} sets = {100.0 * k / n:.0f}%")
-    for title, store in (("synthetic", bnd), ("mocap (truth boundaries: local minima of hip flexion)", bnd_mocap)):
-        if store:
-            print(f"rep boundary error, {title}:")
-            for key in ("start_t", "bottom_t", "end_t"):
-                e = np.asarray(store[key])
-                print(f"  {key:9s} mean {np.mean(e):+.3f} s  mean|e| {np.mean(np.abs(e)):.3f} s  "
-                      f"max|e| {np.max(np.abs(e)):.3f} s  (n={len(e)})")
-    print("rep verdicts (rdl rules): " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items()))
-          + ("; not judged per label: " + ", ".join(f"{k} {v}" for k, v in sorted(not_judged.items()))
-             if not_judged else ""))
-    print("faults on clearly labelled synthetic reps (rdl rules):")
-    f1s = []
-    for lab in LABELS:
-        tp, fp, fn = counts[lab]
-        p = tp / (tp + fp) if tp + fp else math.nan
-        r = tp / (tp + fn) if tp + fn else math.nan
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else math.nan
-        f1s.append(f1)
-        print(f"  {lab:19s} P {p:.3f}  R {r:.3f}  F1 {f1:.3f}   (tp {tp}, fp {fp}, fn {fn})")
-    print(f"  macro F1 {np.nanmean(f1s):.3f}")
-    print("pattern confusion (truth → found):", dict(confusion))
-    sq = [v for (a, b), v in confusion.items() if a == "squat"]
-    if sq:
-        print(f"squat reps recognised: {confusion[('squat', 'squat')]}/{sum(sq)}")
-    print("cue latency from fault onset (s):")
-    for lab in LABELS:
-        L = latencies[lab]
-        if L or missed_cues[lab] or suppressed[lab]:
-            within = sum(1 for x in L if x <= 0.3)
-            print(f"  {lab:19s} n {len(L):3d}  mean {np.mean(L) if L else math.nan:.3f}  "
-                  f"max {max(L) if L else math.nan:.3f}  ≤0.3 s: {within}/{len(L)}  "
-                  f"not cued: {missed_cues[lab]}  (behind a more important cue: {suppressed[lab]})")
-    if lags:
-        print(f"live smoother lag at hip-flexion 40° crossings: {np.nanmean(lags):.0f} ms (mean over scenarios)")
+    for body, F in figs.items():
+        print(f"\n================ {body} body ================")
+        if F.false_pos:
+            print("false faults by scenario: " + "; ".join(f"{n}: {', '.join(v)}" for n, v in F.false_pos.items()))
+        for kind, (k, n) in F.exact.items():
+            if n:
+                print(f"rep count exact ({kind}, {'rdl' if args.pipeline else 'own profile'}): {k}/{n} sets = {100.0 * k / n:.0f}%")
+        for title, store in (("synthetic", F.bnd), ("mocap (truth boundaries: local minima of hip flexion)", F.bnd_mocap)):
+            if store:
+                print(f"rep boundary error, {title}:")
+                for key in ("start_t", "bottom_t", "end_t"):
+                    e = np.asarray(store[key])
+                    print(f"  {key:9s} mean {np.mean(e):+.3f} s  mean|e| {np.mean(np.abs(e)):.3f} s  "
+                          f"max|e| {np.max(np.abs(e)):.3f} s  (n={len(e)})")
+        print("rep verdicts (rdl rules): " + ", ".join(f"{k} {v}" for k, v in sorted(F.verdicts.items()))
+              + ("; not judged per label: " + ", ".join(f"{k} {v}" for k, v in sorted(F.not_judged.items()))
+                 if F.not_judged else ""))
+        src = "fitted" if args.pipeline else "truth"
+        for split in ("dev", "holdout"):
+            if F.tallies[split]:
+                print(format_fault_table(Tally.sum(F.tallies[split]), f"faults ({src} angles), {body}, {split}, all reps:"))
+                print(format_fault_table(Tally.sum(F.tallies_clear[split]),
+                                         f"faults ({src} angles), {body}, {split}, clearly labelled reps:"))
+        print("pattern confusion (truth → found):", dict(F.confusion))
+        sq = [v for (a, b), v in F.confusion.items() if a == "squat"]
+        if sq:
+            print(f"squat reps recognised: {F.confusion[('squat', 'squat')]}/{sum(sq)}")
+        print("cue latency from fault onset (s):")
+        for lab in FAULT_LABELS:
+            L = F.latencies[lab]
+            if L or F.missed[lab] or F.suppressed[lab]:
+                within = sum(1 for x in L if x <= 0.3)
+                print(f"  {lab:19s} n {len(L):3d}  mean {np.mean(L) if L else math.nan:.3f}  "
+                      f"max {max(L) if L else math.nan:.3f}  ≤0.3 s: {within}/{len(L)}  "
+                      f"not cued: {F.missed[lab]}  (behind a more important cue: {F.suppressed[lab]})")
+        if F.lags:
+            print(f"live smoother lag at hip-flexion 40° crossings: {np.nanmean(F.lags):.0f} ms (mean over scenarios)")
 
 
 if __name__ == "__main__":

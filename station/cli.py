@@ -70,12 +70,14 @@ def _cfg(args: argparse.Namespace):
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from station.sim.scenarios import SCENARIOS
+    from station.sim.scenarios import ENLARGED, SCENARIOS
 
-    for sc in SCENARIOS:
+    for sc in SCENARIOS + ENLARGED:
         a = sc.athlete
-        print(f"{sc.name:26s} {sc.description}  [{a.height_m:.2f} m, build {a.build:.1f}, {a.clothing}, "
-              f"{a.implement or 'no implement'}; camera {sc.mount_height_m:.1f} m; {sc.exercise}]")
+        print(f"{sc.name:30s} {sc.description}  [{sc.body} body, {a.height_m:.2f} m, build {a.build:.1f}, "
+              f"{a.clothing}, {a.implement or 'no implement'}; camera {sc.mount_height_m:.1f} m; {sc.exercise}"
+              f"{'; HOLDOUT' if sc.split == 'holdout' else ''}]")
+    print("Any scenario on the other body: NAME@mesh or NAME@capsule.")
     return 0
 
 

@@ -220,6 +220,7 @@ class ShapedMesh:
     rest_points_m: np.ndarray
     heel_toe_rest_m: np.ndarray   # (4, 3): heel_l, toe_l, heel_r, toe_r on the sole
     clothing_offset_m: np.ndarray  # (n_body,) outward offset of each vertex
+    drape_m: np.ndarray            # (n_body,) how far loose cloth there hangs when the trunk is horizontal
 
     @property
     def triangles(self) -> np.ndarray:
@@ -255,6 +256,23 @@ def clothing_offsets(asset: MeshAsset, skin_m: np.ndarray, clothing: str) -> np.
         hood = back * np.clip(neck + _bone_region_weight(asset, ("spine01",)), 0, 1)
         off = off + 0.04 * hood
     return off
+
+
+DRAPE_M = {"tight": 0.0, "tshirt": 0.035, "hoodie": 0.06}
+
+
+def clothing_drape(asset: MeshAsset, skin_m: np.ndarray, clothing: str) -> np.ndarray:
+    """(n_body,) how far (m) loose cloth over each vertex sags under gravity when the trunk is
+    horizontal: most at the front of the belly and the hem, none where the cloth rests on the
+    shoulders and back (a T-shirt or hoodie hangs off the chest when the lifter bends over)."""
+    if DRAPE_M[clothing] == 0.0:
+        return np.zeros(len(skin_m))
+    trunk = _bone_region_weight(asset, ("root", "spine05", "spine04", "spine03", "spine02", "pelvis", "breast"))
+    z = skin_m[:, 2]
+    hip_z, chest_z = np.percentile(z, 50), np.percentile(z, 78)  # ≈ crotch … lower chest
+    band = np.clip((chest_z - z) / max(chest_z - hip_z, 1e-6), 0.0, 1.0) * (z > hip_z - 0.05)
+    front = np.clip(-skin_m[:, 1] / 0.08 + 0.5, 0.0, 1.0)     # floor −y is the person's front at rest
+    return DRAPE_M[clothing] * np.clip(trunk, 0, 1) * band * (0.3 + 0.7 * front)
 
 
 def _smooth(values: np.ndarray, triangles: np.ndarray, n: int, iterations: int = 3) -> np.ndarray:
@@ -294,6 +312,7 @@ def shaped_mesh(shape: MeshShape = MeshShape(), asset_path: str | None = None) -
     off = _smooth(clothing_offsets(asset, skin, shape.clothing), asset.triangles, asset.n_body)
     normals = vertex_normals(skin, asset.triangles)
     dressed = skin + normals * off[:, None]
+    drape = _smooth(clothing_drape(asset, skin, shape.clothing), asset.triangles, asset.n_body)
     heads = joints[asset.bone_head_joint]
     tails = joints[asset.bone_tail_joint]
     rest_points = rig_points(asset, heads, tails)
@@ -306,7 +325,7 @@ def shaped_mesh(shape: MeshShape = MeshShape(), asset_path: str | None = None) -
         heel = pts[np.argmax(pts[:, 1])]
         toe = pts[np.argmin(pts[:, 1])]
         ht += [np.array([heel[0], heel[1], 0.0]), np.array([toe[0], toe[1], 0.0])]
-    return ShapedMesh(asset, shape, dressed, skin, joints, heads, tails, rest_points, np.array(ht), off)
+    return ShapedMesh(asset, shape, dressed, skin, joints, heads, tails, rest_points, np.array(ht), off, drape)
 
 
 # ------------------------------------------------------------------------------------ rig joints
@@ -611,7 +630,19 @@ def skin_fast(body: ShapedMesh, rig: PosedRig, i: int, vertices_m: np.ndarray | 
     R, t = bone_transforms(body, rig, i)
     out = np.empty((len(V), 3)) if out_m is None else out_m
     _mk.skin_lbs(np.ascontiguousarray(V, np.float64), body.asset.weight_bone, body.asset.weight, R, t, out)
+    if vertices_m is None and body.drape_m.any():
+        apply_drape(body, rig, i, out)
     return out
+
+
+def apply_drape(body: ShapedMesh, rig: PosedRig, i: int, vertices_m: np.ndarray) -> None:
+    """Let loose cloth sag (in place): each draped vertex drops by drape · sin(trunk pitch)
+    along gravity, where the trunk pitch is the lumbar bone's tilt from vertical."""
+    R = rig.R_bone[i, body.asset.bone("spine03")]
+    up = R @ np.array([0.0, 0.0, 1.0])
+    s = float(np.sqrt(max(0.0, 1.0 - up[2] ** 2)))
+    if s > 1e-3:
+        vertices_m[:, 2] -= body.drape_m * s
 
 
 def draw_mesh(depth_m: np.ndarray, index: np.ndarray, label: np.ndarray, vertices_floor_m: np.ndarray,

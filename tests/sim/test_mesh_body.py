@@ -292,3 +292,26 @@ def test_soft_knees_stay_soft_at_the_top_of_each_rep():
     knee = 0.5 * (take.truth_angles["knee_flexion_l"] + take.truth_angles["knee_flexion_r"])
     i = int(np.argmin(np.abs(take.times_s - take.reps[0].end_t)))
     assert 8.0 < knee[0] < 12.0 and 8.0 < knee[i] < 12.0
+
+
+def test_a_mesh_recording_plays_back_with_its_truth(tmp_path):
+    import json
+
+    from station.sources.recording import open_recording
+    from station.sources.synthetic import record_synthetic
+
+    out = tmp_path / "mesh.db3"
+    n, truth_path = record_synthetic("rdl_clean@mesh", out, seconds=1.0, progress=False)
+    doc = json.loads(truth_path.read_text())
+    assert doc["truth"]["body"] == "mesh" and len(doc["frames"]) == n == 31
+    with open_recording(out, real_time=False) as pb:
+        frames = list(pb)
+    assert len(frames) == n
+    # the person is in the depth image where the truth says: the pelvis pixel has depth near it
+    f = frames[10]
+    p = doc["frames"][10]["joints"]["pelvis"]
+    intr = f.intrinsics
+    u, v = int(round(intr.fx * p[0] / p[2] + intr.ppx)), int(round(intr.fy * p[1] / p[2] + intr.ppy))
+    z = f.depth_raw_u16[v - 2:v + 3, u - 2:u + 3].astype(float) * f.depth_units_m
+    z = z[z > 0]
+    assert z.size and 0.0 < p[2] - np.median(z) < 0.25

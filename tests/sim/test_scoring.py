@@ -1,0 +1,75 @@
+"""station.scoring: the one scorer of the benchmarks and of `station analyze` output."""
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+
+from station.model import JOINTS
+from station.scoring import Tally, match_reps, score
+from station.sim import motion as mo
+from station.sim.scenarios import Scenario, build
+
+
+@pytest.fixture(scope="module")
+def truth_doc():
+    sc = Scenario("t_score", "test", 77, reps=(mo.HingeRepParams(), mo.HingeRepParams(spine_rounding_deg=30.0),
+                                                 mo.HingeRepParams(eccentric_s=0.6)), body="mesh", scene="bare")
+    return build(sc).truth_document("t.db3")
+
+
+def _as_result(truth: dict) -> dict:
+    res = copy.deepcopy({"frames": truth["frames"], "reps": truth["reps"]})
+    for r in res["reps"]:
+        r.pop("metrics", None)
+    return res
+
+
+def test_the_truth_scores_perfectly(truth_doc):
+    t = score(truth_doc, _as_result(truth_doc))
+    assert t.in_view == sum(f["tracked"] for f in truth_doc["frames"]) > 100
+    assert t.tracked_rate == 1.0 and t.mpjpe_mm == 0.0
+    assert all(t.angle_mae(g) == 0.0 for g in ("trunk", "hip", "knee", "spine"))
+    assert t.prf("rounded_back") == (1.0, 1.0, 1.0) and t.prf("too_fast") == (1.0, 1.0, 1.0)
+    assert math.isnan(t.prf("hip_shift")[0])
+    assert t.clean_reps == 1 and t.false_fault_rate == 0.0 and math.isnan(t.false_cue_rate)
+
+
+def test_errors_misses_and_false_faults_are_counted(truth_doc):
+    res = _as_result(truth_doc)
+    tracked = [f for f in res["frames"] if f["tracked"]]
+    for f in tracked:  # every joint 3 cm off, spine 5° high
+        f["joints"] = {n: [v + 0.03 * (k == 0) for k, v in enumerate(f["joints"][n])] for n in JOINTS}
+        f["angles"] = dict(f["angles"], spine_flexion=f["angles"]["spine_flexion"] + 5.0)
+    for f in tracked[:10]:
+        f["tracked"] = False
+        del f["joints"]
+    reps = res["reps"]
+    reps[0]["faults"] = ["rounded_back"]       # a false fault on the clean rep
+    reps[1]["faults"] = []                     # the rounded back missed...
+    reps[1]["not_judged"] = ["rounded_back"]   # ...because it could not be judged
+    reps[2]["bottom_t"] += 5.0                 # the fast rep found nowhere near its truth
+    res["cues"] = [{"t": reps[0]["start_t"] + 0.5, "rule": "rounded_back", "kind": "fault"}]
+    t = score(truth_doc, res)
+    assert t.tracked == t.in_view - 10
+    assert t.mpjpe_mm == pytest.approx(30.0, abs=1e-6)
+    assert t.angle_mae("spine") == pytest.approx(5.0, abs=1e-3) and t.angle_mae("knee") == pytest.approx(0.0)
+    tp, fp, fn, nj = t.faults["rounded_back"]
+    assert (tp, fp, fn, nj) == (0, 1, 1, 1)
+    assert t.faults["too_fast"][:3] == [0, 1, 1]    # unpaired: a miss and a false alarm
+    assert t.clean_false_fault == 1 and t.false_fault_rate == 1.0 and t.false_cue_rate == 1.0
+
+
+def test_tallies_add_up(truth_doc):
+    a = score(truth_doc, _as_result(truth_doc))
+    s = Tally.sum([a, a])
+    assert s.in_view == 2 * a.in_view and s.faults["rounded_back"][0] == 2
+    assert s.mpjpe_mm == 0.0
+
+
+def test_match_reps_pairs_by_bottom_time():
+    tr = [{"bottom_t": 1.0}, {"bottom_t": 4.0}]
+    fo = [{"bottom_t": 4.3}, {"bottom_t": 9.0}]
+    pairs = match_reps(tr, fo)
+    assert pairs == [(tr[0], None), (tr[1], fo[0]), (None, fo[1])]
