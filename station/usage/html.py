@@ -115,7 +115,7 @@ def _svg(w: int, h: int, body: str, label: str) -> str:
 
 def hour_chart(series: list[tuple[str, list[float]]], reps_by_hour: list[int], busiest: int | None) -> str:
     """Minutes in use per hour of the day, stacked per station; reps above each bar."""
-    W, H, L, B, T = 1000, 250, 44, 30, 22
+    W, H, L, B, T = 1000, 262, 44, 30, 36
     tot = [sum(s[1][h] for s in series) for h in range(24)]
     top = max(max(tot), 1.0)
     step = _nice_step(top)
@@ -145,7 +145,7 @@ def hour_chart(series: list[tuple[str, list[float]]], reps_by_hour: list[int], b
                    f'fill="#1d2430"{weight}>{h:02d}</text>')
     if busiest is not None:
         x = L + busiest * bw
-        out.append(f'<rect x="{x + 1:.1f}" y="{T - 4}" width="{bw - 2:.1f}" height="{H - B - T + 4}" fill="none" '
+        out.append(f'<rect x="{x + 1:.1f}" y="{T - 20}" width="{bw - 2:.1f}" height="{H - B - T + 20}" fill="none" '
                    f'stroke="#1d2430" stroke-dasharray="3 3"/>')
     out.append(f'<text x="{L}" y="13" font-size="12" fill="#5b6472">minutes in use (number above a bar: reps)</text>')
     return _svg(W, H, "".join(out), "minutes in use by hour of the day")
