@@ -242,3 +242,29 @@ def test_a_calibration_that_does_not_fit_on_the_disk_is_an_error_and_the_old_one
         assert sorted(p.name for p in small.iterdir()) == ["calibration.npz"]
     finally:
         m.unmount_all()
+
+
+def test_the_running_station_picks_up_a_new_calibration(tmp_path):
+    """`station calibrate` writes the file; the station polls it with its config and hands the
+    new calibration to its worker (which restarts the floor and empty scene from it)."""
+    from station.calibration import StoredCalibration
+    from station.live import Station
+    from station.sim.camera import d435_depth_intrinsics
+
+    cfg = _cfg(tmp_path)
+    st = Station(cfg, [], size_px=(108, 192), headless=True, calibration_watcher=CalibrationWatcher(tmp_path))
+    assert st.worker.calibration is None
+    plane = floor_plane_from_T(ROOM.mount().T_floor_cam())
+    cal = StoredCalibration(
+        floor=plane, camera_height_m=1.6, camera_pitch_deg=14.0, camera_roll_deg=0.0, floor_rms_mm=3.0,
+        floor_inlier_fraction=0.9, background_depth_m=np.zeros((120, 212), np.float32),
+        background_count=np.zeros((120, 212), np.int32), background_fraction=0.0,
+        intrinsics=d435_depth_intrinsics(848, 480), decimation=4, frames=45, camera_serial="",
+        created_utc="2026-11-30T10:00:00Z")
+    save_calibration(cal, tmp_path)
+    st._poll_calibration()
+    st.worker._apply_pending()
+    assert st.worker.calibration is not None
+    assert st.worker.calibration.camera_height_m == pytest.approx(1.6)
+    assert st.worker.moved_check.calibration is st.worker.calibration
+    assert np.allclose(st.worker.pipeline.last_floor.normal_cam, plane.normal_cam)
