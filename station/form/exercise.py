@@ -50,6 +50,8 @@ SWING_MAX_TEMPO_S = 0.7          # both halves of the rep this fast: a swing on 
 SWING_MAX_HALF_S = 1.0           # with them: neither half slower than this (a swing is ballistic)
 DEADLIFT_MIN_KNEE_DEG = 45.0     # knee flexion at the bottom (the floor position)
 DEADLIFT_MIN_DWELL_S = 0.9       # time within DWELL_BAND_DEG of the deepest hip flexion: the
+DEADLIFT_DEEP_KNEE_DEG = 60.0    # a floor start bends the knees 60-80° (even a knee-heavy RDL
+DEADLIFT_SHORT_DWELL_S = 0.5     # stays below): then a shorter set-up pause is enough
 DWELL_BAND_DEG = 3.0             # set-up at the bar (an RDL turns at its bottom)
 TOP_HIP_DEG = 25.0               # "the top of the rep": hip flexion below this ...
 TOP_WINDOW_S = 0.3               # ... from the rep's start to just after its end
@@ -121,8 +123,9 @@ def recognise(ev: RepEvidence, available: tuple[str, ...], default: str) -> str:
             return "kettlebell_swing"
         if fast:     # both halves this quick: ballistic whatever the fit made of the arms
             return "kettlebell_swing"
-    if ok("deadlift") and ev.knee_at_bottom_deg >= DEADLIFT_MIN_KNEE_DEG \
-            and ev.dwell_at_bottom_s >= DEADLIFT_MIN_DWELL_S:
+    if ok("deadlift") and (
+            (ev.knee_at_bottom_deg >= DEADLIFT_MIN_KNEE_DEG and ev.dwell_at_bottom_s >= DEADLIFT_MIN_DWELL_S)
+            or (ev.knee_at_bottom_deg >= DEADLIFT_DEEP_KNEE_DEG and ev.dwell_at_bottom_s >= DEADLIFT_SHORT_DWELL_S)):
         return "deadlift"
     return "rdl" if ok("rdl") else default
 
