@@ -46,10 +46,12 @@ GM_BEHIND_DEG = -20.0            # standing, an arm this far behind vertical: ha
 GM_MIN_NOT_HANGING = 0.6         # the back (seen from the front the fit puts them behind)
 SWING_MIN_ARM_DEG = 40.0         # arm elevation from straight down at the top of the rep
 SWING_MIN_RANGE_DEG = 60.0       # ... and that much higher than at the bottom (the arms swing)
-SWING_MAX_TEMPO_S = 0.75         # without hand features: both halves of the rep this fast
+SWING_MAX_TEMPO_S = 0.7          # both halves of the rep this fast: a swing on tempo alone
 SWING_MAX_HALF_S = 1.0           # with them: neither half slower than this (a swing is ballistic)
 DEADLIFT_MIN_KNEE_DEG = 45.0     # knee flexion at the bottom (the floor position)
 DEADLIFT_MIN_DWELL_S = 0.9       # time within DWELL_BAND_DEG of the deepest hip flexion: the
+DEADLIFT_DEEP_KNEE_DEG = 60.0    # a floor start bends the knees 60-80° (even a knee-heavy RDL
+DEADLIFT_SHORT_DWELL_S = 0.5     # stays below): then a shorter set-up pause is enough
 DWELL_BAND_DEG = 3.0             # set-up at the bar (an RDL turns at its bottom)
 TOP_HIP_DEG = 25.0               # "the top of the rep": hip flexion below this ...
 TOP_WINDOW_S = 0.3               # ... from the rep's start to just after its end
@@ -119,10 +121,11 @@ def recognise(ev: RepEvidence, available: tuple[str, ...], default: str) -> str:
         fast = ev.eccentric_s < SWING_MAX_TEMPO_S and ev.concentric_s < SWING_MAX_TEMPO_S
         if ballistic and ev.max_arm_elevation_deg >= SWING_MIN_ARM_DEG and ev.arm_swing_deg >= SWING_MIN_RANGE_DEG:
             return "kettlebell_swing"
-        if math.isnan(ev.max_arm_elevation_deg) and fast:
+        if fast:     # both halves this quick: ballistic whatever the fit made of the arms
             return "kettlebell_swing"
-    if ok("deadlift") and ev.knee_at_bottom_deg >= DEADLIFT_MIN_KNEE_DEG \
-            and ev.dwell_at_bottom_s >= DEADLIFT_MIN_DWELL_S:
+    if ok("deadlift") and (
+            (ev.knee_at_bottom_deg >= DEADLIFT_MIN_KNEE_DEG and ev.dwell_at_bottom_s >= DEADLIFT_MIN_DWELL_S)
+            or (ev.knee_at_bottom_deg >= DEADLIFT_DEEP_KNEE_DEG and ev.dwell_at_bottom_s >= DEADLIFT_SHORT_DWELL_S)):
         return "deadlift"
     return "rdl" if ok("rdl") else default
 

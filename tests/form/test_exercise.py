@@ -33,7 +33,8 @@ def run(scenario: str, recognize: bool = True, keep_states: bool = False) -> tup
 
 
 @pytest.mark.parametrize("scenario", ["rdl_clean", "deadlift_floor", "good_morning_bar_back",
-                                      "good_morning_hands_chest", "kettlebell_swing"])
+                                      "good_morning_hands_chest", "kettlebell_swing",
+                                      "kettlebell_swing_small"])
 def test_each_profile_is_recognised_and_every_rep_judged_by_it(scenario):
     ev, take = run(scenario)
     want = take.scenario.exercise
