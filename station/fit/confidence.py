@@ -37,6 +37,7 @@ ANGLE_SEGS: dict[str, tuple[str, ...]] = {
 }
 _ANGLE_SEG_IDX = [np.array([SEG[s] for s in ANGLE_SEGS[a]]) for a in ANGLES]
 _UP = np.array([0.0, 0.0, 1.0])
+_SHIFT = ANGLES.index("pelvis_lateral_shift")
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,21 @@ class ConfidenceScales:
     visibility at which a segment counts as fully seen, and the fit-quality ramps.
 
     The angle scales are about 1.4 x the deviation each angle has at the bottom of a clean
-    RDL facing the camera from 1.6 m (bench/fitter.py --confidence): the deviation is the
-    model's own, in the energy's units (data normalised to data_ref_points points), so it is
-    compared with its usual value, not read as degrees of error.
+    RDL facing the camera from 1.6 m on the mesh athlete (a real human surface; the capsule
+    athlete's deviations are 10-50 % smaller, turned 45 deg or in loose clothes 30-60 %
+    larger). The deviation is the model's own, in the energy's units (data normalised to
+    data_ref_points points), so it is compared with its usual value, not read as degrees of
+    error.
     """
 
     joint_sd_m: float = 0.06
     # trunk, hip l, hip r, knee l, knee r, spine (deg), shift (m): station.model.ANGLES order
-    angle_sd: tuple[float, ...] = (1.5, 3.2, 3.2, 4.5, 4.5, 9.5, 0.06)
-    visible_full: float = 0.5         # explained share of a segment's facing surface
+    angle_sd: tuple[float, ...] = (1.45, 3.3, 3.3, 4.6, 4.6, 11.5, 0.11)
+    # explained share of a segment's facing surface at which it counts as fully seen: low,
+    # because the constraint factor already carries what hidden parts cost (no data, a wide
+    # deviation); this only marks parts almost entirely hidden (the thighs behind the trunk
+    # of a lifter bent over towards the camera are ~30 % seen, and their knees well measured)
+    visible_full: float = 0.25
     # a regulariser on the information, so a DOF the data says nothing about has a finite
     # (large) deviation: 1 rad for angles, 1 m for positions, in the energy's units
     reg_rad: float = 1.0
@@ -109,6 +116,12 @@ def angle_point_gradients(points_floor_m: np.ndarray, h_m: float = 2e-3) -> np.n
     K.contract_angles_batch(batch, _UP, _ANGLE_POINTS, a)
     out = np.zeros((len(ANGLES), 3 * P))
     out[:, 3 * pi + ci] = ((a[1:] - a[0]) / h_m).T
+    # the shift is read against its value at the rep's start, and the feet stay put through
+    # a set (the fit anchors them): the ankles' uncertainty is constant over a rep and
+    # cancels, so the shift's deviation is the pelvis's alone
+    for n in ("ankle_l", "ankle_r"):
+        j = SKELETON_INDEX[n]
+        out[_SHIFT, 3 * j:3 * j + 3] = 0.0
     return out
 
 

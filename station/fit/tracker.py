@@ -9,8 +9,15 @@ States:
   tracking      shape fixed; a few LM iterations per frame from the constant-velocity
                 prediction
   lost          the person left (no usable cloud for `lost_after_frames`) or the fit
-                diverged (residual too high / too few points explained for `diverged_frames`);
-                re-initialises as soon as an upright person is seen again
+                diverged (residual too high / too few points explained for `diverged_frames`).
+                For `reacquire_window_frames` after the loss, every frame with a cloud tries
+                a few restart poses from the last good one (moved with the cloud, and pitched
+                to a few hinge depths): the same person is taken up again in whatever pose
+                they are in (bent over, half locked out), keeping their size, implement, feet
+                and track id. Otherwise (or after the window) an upright start, which gives a
+                new track id.
+
+Every tracked frame reports per-joint and per-angle confidence (station.fit.confidence).
 """
 from __future__ import annotations
 
