@@ -236,6 +236,7 @@ def main() -> None:
                     help="the original 25 scenarios, the enlarged mesh library, or both")
     ap.add_argument("--max-frames", type=int, help="frames per scenario (default: all)")
     ap.add_argument("--json", help="also write the summary figures as JSON here")
+    ap.add_argument("--jsonl", help="append each scenario's figures to this file as it finishes (long runs)")
     ap.add_argument("--speed", action="store_true", help="also time the analyze path and the warm start")
     ap.add_argument("--mount-sweep", action="store_true",
                     help="only the controlled mount comparison: the same takes seen from 1.0-2.1 m, facing and turned")
@@ -249,6 +250,11 @@ def main() -> None:
         t0 = time.perf_counter()
         results.append(run_scenario(sc, args.max_frames))
         print(f"  {sc.name}: {results[-1]['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        if args.jsonl:
+            r = results[-1]
+            with open(args.jsonl, "a") as f:
+                f.write(json.dumps({"name": r["name"], "body": r["body"], "split": r["split"],
+                                    **r["tally"].summary(), "clear": r["tally_clear"].summary()}, default=float) + "\n")
     report(results)
 
     if args.speed:
