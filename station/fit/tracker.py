@@ -88,7 +88,7 @@ class TrackerConfig:
     lost_after_frames: int = 30
     diverged_residual_m: float = 0.045
     diverged_inlier_fraction: float = 0.5
-    diverged_frames: int = 10
+    diverged_frames: int = 4              # (re-acquisition takes it up again in a few frames)
     upright_height_range_m: tuple[float, float] = (1.2, 2.3)
     upright_max_head_ratio: float = 0.14   # the top cap's horizontal extent / height
     upright_max_lean_ratio: float = 0.06   # head's horizontal offset from the hips / height
