@@ -6,15 +6,12 @@ Measured when written (rdl_clean, frames 0-149: standing, then down to the first
 bottom): tracked from frame 2 (upright and still within 2 cm over 3 frames), MPJPE ~12 mm, worst joint ~20 mm (shoulders), trunk
 inclination ~1 deg, hip flexion ~1 deg, knee flexion ~2 deg mean absolute error.
 """
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-try:
-    from station.sim.scenarios import build, get_scenario
-except Exception as exc:  # pragma: no cover - the renderer needs numba
-    pytest.skip(f"station.sim scenarios not available: {exc}", allow_module_level=True)
-
-from dataclasses import replace
+from station.sim.scenarios import build, get_scenario
 
 from station.app import lifting_zone
 from station.config import load_station_config
