@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+from tqdm import tqdm
 
 from station.fileio import check_output
 from station.model import DepthFrame
-from station.progress import Progress
 from station.sim.scenarios import Scenario, SyntheticTake, build, get_scenario
 from station.sources.realsense import SoftwareDepthCamera, SourceError
 from station.sources.recording import recording_bytes_estimate, write_recording
@@ -120,7 +120,9 @@ def record_synthetic(scenario: Scenario | str, out_path: str | Path, seconds: fl
     check_output(out_path, need_bytes=recording_bytes_estimate(take.intrinsics, n))
 
     def frames() -> Iterator[np.ndarray]:
-        with Progress(n, f"rendering {sc.name}", enabled=progress) as bar:
+        # progress None: a bar only when stderr is a terminal (tqdm's disable=None)
+        with tqdm(total=n, desc=f"rendering {sc.name}", unit="frame",
+                  disable=None if progress is None else not progress) as bar:
             for i in range(n):
                 yield take.render_u16(i)
                 bar.update()
