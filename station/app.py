@@ -194,9 +194,7 @@ class Pipeline:
             # re-acquired mid-set keeps it: the lifter may never stand tall again in the set
             self._track_id = track.track_id
             self.spine.reset()
-        if skel is None:
-            pass
-        elif self.last_floor is not None:
+        if skel is not None and self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
             baseline = self.spine.update(skel.points_cam_m, up, frame.timestamp_s,
                                          learn=track.state == "tracking")

@@ -194,9 +194,6 @@ class Speaker:
             self._sounds[key] = snd
             self._lengths[key] = float(snd.get_length())
 
-    def has(self, key: str) -> bool:
-        return key in self._sounds
-
     def busy(self) -> bool:
         return self._playing is not None and self.clock() < self._playing[2]
 
