@@ -118,7 +118,7 @@ class Playback:
                     continue
 
         self._device.start(on_frame=put, on_end=lambda: put(_END), on_error=put)
-        pacer = _Pacer(sleep=self._sleep, monotonic=self._clock) if self.real_time else None
+        pacer = Pacer(sleep=self._sleep, monotonic=self._clock) if self.real_time else None
         try:
             while True:
                 try:
@@ -157,8 +157,9 @@ class Playback:
             pass
 
 
-class _Pacer:
-    """Sleeps so that frames come out at the pace of their timestamps."""
+class Pacer:
+    """Sleeps so that frames come out at the pace of their timestamps (real-time playback of
+    a recording, the synthetic athlete in a demo). `sleep` and `monotonic` are injectable."""
 
     def __init__(self, sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic):
@@ -283,5 +284,5 @@ def record_camera(path: str | Path, seconds: float, serial: str | None = None, w
     return got
 
 
-__all__ = ["Playback", "open_recording", "write_recording", "verify_recording",
+__all__ = ["Playback", "Pacer", "open_recording", "write_recording", "verify_recording",
            "recording_bytes_estimate", "record_camera", "SourceError"]

@@ -233,7 +233,7 @@ def test_consumer_exception_stops_playback_and_file_replays(clip):
 
 
 def test_pacer_sleeps_to_timestamps_and_skips_gaps():
-    from station.sources.recording import _Pacer
+    from station.sources.recording import Pacer
 
     now = [0.0]
     slept = []
@@ -242,7 +242,7 @@ def test_pacer_sleeps_to_timestamps_and_skips_gaps():
         slept.append(round(s, 6))
         now[0] += s
 
-    pacer = _Pacer(sleep=sleep, monotonic=lambda: now[0])
+    pacer = Pacer(sleep=sleep, monotonic=lambda: now[0])
     pacer.wait_for(10.0)        # anchors
     pacer.wait_for(10.1)        # due 0.1 s after the first
     now[0] += 0.05              # the consumer took 50 ms
@@ -254,3 +254,25 @@ def test_pacer_sleeps_to_timestamps_and_skips_gaps():
     pacer.wait_for(3599.1)
     pacer.wait_for(3599.2)
     assert slept == [0.1, 0.05, 0.5, 0.1]
+
+
+def test_synthetic_source_in_real_time_is_paced_by_its_frame_times():
+    """The synthetic athlete (a demo's source) paces on the same Pacer, on the clock it is handed."""
+    from station.sources.synthetic import SyntheticSource
+
+    now = [50.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    src = SyntheticSource("rdl_clean", real_time=True, max_frames=4, clock=lambda: now[0], sleep=sleep)
+    frames = list(src)
+    ts = [float(t) for t in src.take.times_s[:4]]
+    assert [f.frame_number for f in frames] == [0, 1, 2, 3]
+    assert [f.timestamp_s for f in frames] == pytest.approx(ts, abs=1e-6)
+    assert slept == pytest.approx(np.diff(ts).tolist(), abs=1e-6)
+    slept.clear()
+    assert len(list(SyntheticSource("rdl_clean", max_frames=4, clock=lambda: now[0], sleep=sleep))) == 4
+    assert slept == []      # as fast as rendered unless real_time
