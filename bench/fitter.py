@@ -23,7 +23,6 @@ second on one core, peak memory and numba warm start.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -38,6 +37,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from station import fileio  # noqa: E402
 from station.app import Pipeline, frame_record  # noqa: E402
 from station.config import load_station_config  # noqa: E402
 from station.model import JOINTS, DepthFrame  # noqa: E402
@@ -271,7 +271,7 @@ def main() -> None:
                     out[f"{b}/{split}"] = Tally.sum(sel).summary()
         out["scenarios"] = [{"name": r["name"], "body": r["body"], "split": r["split"], **r["tally"].summary()}
                             for r in results]
-        Path(args.json).write_text(json.dumps(out, indent=1, default=float))
+        fileio.write_json(args.json, out, indent=1, default=float)
 
 
 if __name__ == "__main__":

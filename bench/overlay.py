@@ -142,8 +142,8 @@ def bench_speech(scenario: str, seconds: float) -> None:
     if d:
         print(f"  flip -> play(): median {_pct(d, 50):.2f} ms, max {max(d):.2f} ms; + mixer buffer {buf_ms:.0f} ms"
               f" => visual -> sound <= {max(d) + buf_ms:.0f} ms (target <= 150 ms)")
-        print(f"  (a phrase waiting for the one before it starts when that ends; counted above from "
-              f"its own start)")
+        print("  (a phrase waiting for the one before it starts when that ends; counted above from "
+              "its own start)")
 
 
 def main() -> int:

@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from station import fileio  # noqa: E402
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -134,7 +136,7 @@ def run_soak(seconds: float, *, scenario: str = "session_walk_in_out", frames: i
     base = (f'[station]\nid = "soak"\n[camera]\nframe_timeout_s = {frame_timeout_s}\n'
             f'[calibration]\nstate_dir = "{work}"\n[usage]\nlog_path = "{work}/usage.sqlite3"\n'
             f'[exercise]\ndefault = "rdl"\n')
-    cfg_path.write_text(base)
+    fileio.write_text(cfg_path, base)
     watcher = ConfigWatcher(cfg_path)
     from station.calibration import CalibrationWatcher
     from station.demo import demo_config
@@ -160,9 +162,7 @@ def run_soak(seconds: float, *, scenario: str = "session_walk_in_out", frames: i
         back_within: list[float] = []
 
         def write_config(text: str) -> None:
-            tmp = cfg_path.with_suffix(".tmp")
-            tmp.write_text(text)
-            os.replace(tmp, cfg_path)
+            fileio.write_text(cfg_path, text)   # as an editor saves: a whole new file
             # a new mtime even within the file system's timestamp granularity
             st = cfg_path.stat()
             os.utime(cfg_path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))

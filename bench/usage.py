@@ -34,6 +34,8 @@ from pathlib import Path
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 TZ_NAME = "Europe/Berlin"
+from station import fileio  # noqa: E402
+
 CACHE = Path(os.environ.get("USAGE_BENCH_CACHE", Path(tempfile.gettempdir()) / "station-usage-bench"))
 
 
@@ -179,10 +181,10 @@ def _generate(n_stations: int, n_days: int, last: date) -> list[Path]:
             t0 = time.perf_counter()
             ev = generate_days(first, n_days, ZoneInfo(TZ_NAME), seed=100 + i, station_id=f"station-{i + 1:02d}",
                                clean_trend_per_day=0.0005)
-            tmp = p.with_suffix(".partial")
-            tmp.unlink(missing_ok=True)
-            write_events(tmp, ev)
-            tmp.rename(p)
+            staged = fileio.StagedFile(p)   # a killed run leaves no half database behind
+            with staged as tmp:
+                write_events(tmp, ev)
+                staged.commit()
             print(f"  generated {p.name}: {len(ev.reps):,} reps, {len(ev.samples):,} samples "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
         paths.append(p)
@@ -226,7 +228,7 @@ def _measure(kind: str, paths: list[str], last: str, n_days: int) -> dict:
                 doc = {"schema": "station.usage-export/1", "station_id": src.station_id, "name": src.name,
                        "date": d.isoformat(), "timezone": TZ_NAME, "generated_utc": "", "figures": f.to_json()}
                 target.mkdir(exist_ok=True)
-                (target / export_name(src.station_id, d)).write_text(json.dumps(doc))
+                fileio.write_json(target / export_name(src.station_id, d), doc)
     elif kind == "year-exports":
         days = [day - timedelta(days=k) for k in range(n_days - 1, -1, -1)]
         sources = load_sources([Path(paths[0])], tz)

@@ -14,13 +14,14 @@ The raw text is 10 MB; the .npz about a tenth of that and loads in milliseconds.
 """
 from __future__ import annotations
 
+import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from station import fileio
 
 
 def read_obj(path: Path) -> tuple[np.ndarray, dict[str, list[list[int]]]]:
@@ -136,12 +137,9 @@ def main(argv: list[str]) -> int:
     src = Path(argv[1])
     dst = Path(argv[2]) if len(argv) > 2 else Path(__file__).resolve().parent.parent / "station/data/mesh/makehuman_hm08.npz"
     arrays = build(src)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, suffix=".npz.tmp")
-    with os.fdopen(fd, "wb") as f:
-        np.savez_compressed(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, dst)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    fileio.write_bytes(dst, buf.getvalue())   # temporary file beside it, fsync, rename
     print(f"{dst}: {dst.stat().st_size / 1e6:.2f} MB, {len(arrays)} arrays")
     return 0
 

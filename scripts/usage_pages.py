@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from station import fileio
 from station.usage.generate import generate_days, write_events
 from station.usage.summary import build_report, load_sources, write_report
 
@@ -64,18 +65,22 @@ def screenshot(html: Path, png: Path, width: int = 1100) -> None:
 
     profile = tempfile.mkdtemp(prefix="usage-pages-chromium-")
     try:
+        shot = Path(profile) / "screenshot.png"
         subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync", "--no-first-run",
-                        f"--user-data-dir={profile}", "--hide-scrollbars", f"--screenshot={png}",
+                        f"--user-data-dir={profile}", "--hide-scrollbars", f"--screenshot={shot}",
                         f"--window-size={width},7000", html.resolve().as_uri()],
                        check=True, capture_output=True, timeout=120)
+        img = pygame.image.load(str(shot))
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-    img = pygame.image.load(str(png))
     px = pygame.surfarray.array3d(img)
     rows = np.nonzero((px != px[2, -2]).any(axis=(0, 2)))[0]
     h = min(img.get_height(), int(rows[-1]) + 24 if len(rows) else img.get_height())
-    pygame.image.save(img.subsurface((0, 0, img.get_width(), h)), str(png))
+    staged = fileio.StagedFile(png)   # the page's PNG replaced whole, never rewritten in place
+    with staged as tmp:
+        pygame.image.save(img.subsurface((0, 0, img.get_width(), h)), str(tmp))
+        staged.commit()
 
 
 def main() -> None:

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+from tqdm import tqdm
 
 from station.config import StationConfig, load_station_config
 from station.form.angles import (contract_angles, hip_flexion_deg, knee_flexion_deg, spine_flexion_raw_deg,
                                  trunk_inclination_deg)
 from station.form.exercise import hand_pose
 from station.model import ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane, Skeleton
-from station.progress import Progress
 from station.segment import LiftingZone, SegmentResult, Segmenter
 from station.fit.tracker import Tracker, TrackResult
 
@@ -194,9 +194,7 @@ class Pipeline:
             # re-acquired mid-set keeps it: the lifter may never stand tall again in the set
             self._track_id = track.track_id
             self.spine.reset()
-        if skel is None:
-            pass
-        elif self.last_floor is not None:
+        if skel is not None and self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
             baseline = self.spine.update(skel.points_cam_m, up, frame.timestamp_s,
                                          learn=track.state == "tracking")
@@ -260,7 +258,9 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str | N
     pipe = Pipeline(cfg, exercise=exercise or "auto")
     records = []
     timings = {"segment": [], "fit": []}
-    with Progress(total, f"analyzing {recording_name}", enabled=progress) as bar:
+    # progress None: a bar only when stderr is a terminal (tqdm's disable=None)
+    with tqdm(total=total, desc=f"analyzing {recording_name}", unit="frame",
+              disable=None if progress is None else not progress) as bar:
         for frame in frames:
             res = pipe.process(frame)
             records.append(frame_record(res))

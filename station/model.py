@@ -16,7 +16,6 @@ JOINTS: tuple[str, ...] = (
     "shoulder_l", "shoulder_r", "elbow_l", "elbow_r", "wrist_l", "wrist_r",
     "pelvis", "hip_l", "hip_r", "knee_l", "knee_r", "ankle_l", "ankle_r",
 )
-JOINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(JOINTS)}
 
 # Two spine points beyond the contract's fifteen: the fitter has lumbar and thoracic joints,
 # and spine_flexion (thorax relative to pelvis) is measured between them.
@@ -104,10 +103,6 @@ class Skeleton:
 
     def joint(self, name: str) -> np.ndarray:
         return self.points_cam_m[SKELETON_INDEX[name]]
-
-    def joints_dict(self) -> dict[str, list[float]]:
-        """The contract's fifteen joints as {name: [x, y, z]} (camera frame, metres)."""
-        return {n: [float(v) for v in self.points_cam_m[i]] for i, n in enumerate(JOINTS)}
 
 
 @dataclass(frozen=True)

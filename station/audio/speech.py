@@ -23,6 +23,7 @@ rate_wpm, rep_tone, quiet_hours, cache_dir.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import math
 import os
@@ -36,6 +37,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
+
+from station import fileio
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +62,14 @@ def synthesiser_available() -> bool:
 
 
 def _atomic_write_wav(path: Path, samples_i16: np.ndarray, rate: int) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with wave.open(str(tmp), "wb") as w:
+    """A mono 16-bit WAV, written whole through station.fileio."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(np.asarray(samples_i16, np.int16).tobytes())
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    fileio.write_bytes(path, buf.getvalue())
 
 
 def rep_tone(rate: int = SAMPLE_RATE_HZ, freq_hz: float = 880.0, length_s: float = 0.09) -> np.ndarray:
@@ -112,15 +114,13 @@ class PhraseCache:
         if not synthesiser_available():
             raise SynthesisError(f"{ESPEAK} is not installed (apt-get install espeak-ng; scripts/setup.sh does it)")
         Path(self.directory).mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp.wav")
+        staged = fileio.StagedFile(out)   # espeak-ng writes the temporary file; commit renames it
         try:
-            subprocess.run([ESPEAK, "-v", self.voice, "-s", str(self.rate_wpm), "-w", str(tmp), "--", text],
-                           check=True, capture_output=True, timeout=30)
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, out)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as e:
-            tmp.unlink(missing_ok=True)
+            with staged as tmp:
+                subprocess.run([ESPEAK, "-v", self.voice, "-s", str(self.rate_wpm), "-w", str(tmp), "--", text],
+                               check=True, capture_output=True, timeout=30)
+                staged.commit()
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError, fileio.FileWriteError) as e:
             detail = getattr(e, "stderr", b"") or b""
             raise SynthesisError(f"{ESPEAK} -v {self.voice} failed for {text!r}: "
                                  f"{detail.decode(errors='replace').strip() or e}") from None
@@ -193,9 +193,6 @@ class Speaker:
         with self._lock:
             self._sounds[key] = snd
             self._lengths[key] = float(snd.get_length())
-
-    def has(self, key: str) -> bool:
-        return key in self._sounds
 
     def busy(self) -> bool:
         return self._playing is not None and self.clock() < self._playing[2]

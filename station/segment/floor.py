@@ -75,7 +75,7 @@ def _plane_from_moments(m: np.ndarray) -> np.ndarray | None:
     mean = m[1:4] / w
     S = np.array([[m[4], m[5], m[6]], [m[5], m[7], m[8]], [m[6], m[8], m[9]]]) / w
     C = S - np.outer(mean, mean)
-    evals, evecs = np.linalg.eigh(C)
+    _, evecs = np.linalg.eigh(C)
     n = evecs[:, 0]
     if n[1] > 0:  # up = camera -y
         n = -n

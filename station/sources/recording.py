@@ -18,7 +18,7 @@ import time
 import weakref
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -60,6 +60,10 @@ class Playback:
     the recording machine's clock), ``frame_count`` (depth frames in a ``.db3``; None for a
     ``.bag``), ``real_time``.
 
+    ``clock`` and ``sleep`` (default ``time.monotonic`` and ``time.sleep``) are what
+    real-time pacing reads and waits with; a test hands in its own to see the pacing
+    without timing it.
+
     Each iteration plays the file from the start. Breaking out of the loop, an exception in
     the consumer, :meth:`close` or garbage collection of the iterator stops the SDK
     playback. ``timeout_s`` bounds every wait: if the SDK delivers nothing for that long
@@ -67,12 +71,14 @@ class Playback:
     """
 
     def __init__(self, path: str | Path, real_time: bool = False, *, timeout_s: float = 10.0,
-                 queue_size: int = 4):
+                 queue_size: int = 4, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self._device = PlaybackDevice(path)
         self.path = self._device.path
         self.real_time = real_time
         self.timeout_s = timeout_s
         self._queue_size = queue_size
+        self._clock, self._sleep = clock, sleep
         self.intrinsics: Intrinsics = self._device.intrinsics
         self.fps: int = self._device.fps
         self.depth_units_m: float = self._device.depth_units_m
@@ -112,7 +118,7 @@ class Playback:
                     continue
 
         self._device.start(on_frame=put, on_end=lambda: put(_END), on_error=put)
-        clock = _Pacer() if self.real_time else None
+        pacer = Pacer(sleep=self._sleep, monotonic=self._clock) if self.real_time else None
         try:
             while True:
                 try:
@@ -124,8 +130,8 @@ class Playback:
                     return
                 if isinstance(item, SourceError):
                     raise item
-                if clock is not None:
-                    clock.wait_for(item.timestamp_s)
+                if pacer is not None:
+                    pacer.wait_for(item.timestamp_s)
                 yield item
         finally:
             self._device.stop()
@@ -151,10 +157,12 @@ class Playback:
             pass
 
 
-class _Pacer:
-    """Sleeps so that frames come out at the pace of their timestamps."""
+class Pacer:
+    """Sleeps so that frames come out at the pace of their timestamps (real-time playback of
+    a recording, the synthetic athlete in a demo). `sleep` and `monotonic` are injectable."""
 
-    def __init__(self, sleep=time.sleep, monotonic=time.monotonic):
+    def __init__(self, sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic):
         self._sleep, self._now = sleep, monotonic
         self._anchor: tuple[float, float] | None = None  # (wall, timestamp)
         self._last_ts: float | None = None
@@ -174,10 +182,11 @@ class _Pacer:
             self._anchor = (now, timestamp_s)
 
 
-def open_recording(path: str | Path, real_time: bool = False, *,
-                   timeout_s: float = 10.0) -> Playback:
+def open_recording(path: str | Path, real_time: bool = False, *, timeout_s: float = 10.0,
+                   clock: Callable[[], float] = time.monotonic,
+                   sleep: Callable[[float], None] = time.sleep) -> Playback:
     """Open a ``.db3`` or ``.bag`` recording for playback (see :class:`Playback`)."""
-    return Playback(path, real_time=real_time, timeout_s=timeout_s)
+    return Playback(path, real_time=real_time, timeout_s=timeout_s, clock=clock, sleep=sleep)
 
 
 def recording_bytes_estimate(intrinsics: Intrinsics, n_frames: int) -> int:
@@ -275,5 +284,5 @@ def record_camera(path: str | Path, seconds: float, serial: str | None = None, w
     return got
 
 
-__all__ = ["Playback", "open_recording", "write_recording", "verify_recording",
+__all__ = ["Playback", "Pacer", "open_recording", "write_recording", "verify_recording",
            "recording_bytes_estimate", "record_camera", "SourceError"]

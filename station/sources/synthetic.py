@@ -12,16 +12,16 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
+from tqdm import tqdm
 
 from station.fileio import check_output
 from station.model import DepthFrame
-from station.progress import Progress
 from station.sim.scenarios import Scenario, SyntheticTake, build, get_scenario
 from station.sources.realsense import SoftwareDepthCamera, SourceError
-from station.sources.recording import recording_bytes_estimate, write_recording
+from station.sources.recording import Pacer, recording_bytes_estimate, write_recording
 
 
 def _scenario(s: Scenario | str) -> Scenario:
@@ -38,12 +38,14 @@ class SyntheticSource:
     """Iterates the scenario's frames as DepthFrames that went through the RealSense SDK.
 
     real_time: pace frames at the scenario's fps (a demo); otherwise as fast as rendered.
+    clock, sleep: what the pacing reads and waits with (time.monotonic, time.sleep).
     Rendering runs in a thread ahead of the consumer (numba releases the GIL), a few frames
     deep, so a real-time consumer sees an even frame rate when rendering keeps up.
     """
 
     def __init__(self, scenario: Scenario | str, real_time: bool = False, max_frames: int | None = None,
-                 serial: str = "MS-SYNTH-0001"):
+                 serial: str = "MS-SYNTH-0001", *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self.scenario = _scenario(scenario)
         self.take: SyntheticTake = build(self.scenario)
         self.real_time = real_time
@@ -52,6 +54,7 @@ class SyntheticSource:
         self.fps = self.scenario.fps
         self.serial = serial
         self._stop = threading.Event()
+        self._clock, self._sleep = clock, sleep
 
     def _render_ahead(self, out: "queue.Queue") -> None:
         try:
@@ -74,7 +77,7 @@ class SyntheticSource:
         q: queue.Queue = queue.Queue(maxsize=4)
         worker = threading.Thread(target=self._render_ahead, args=(q,), name="synthetic-render", daemon=True)
         worker.start()
-        t_start = None
+        pacer = Pacer(sleep=self._sleep, monotonic=self._clock) if self.real_time else None
         try:
             with SoftwareDepthCamera(self.intrinsics, fps=self.fps, serial=self.serial) as cam:
                 while True:
@@ -85,15 +88,8 @@ class SyntheticSource:
                         raise SourceError(f"synthetic scenario {self.scenario.name}: rendering failed: {item}") from item
                     i, img = item
                     ts = float(self.take.times_s[i])
-                    if self.real_time:
-                        now = time.monotonic()
-                        if t_start is None:
-                            t_start = now - ts
-                        delay = t_start + ts - now
-                        if delay > 0:
-                            time.sleep(delay)
-                        elif delay < -1.0:  # fell far behind: restart the clock, don't rush
-                            t_start = now - ts
+                    if pacer is not None:   # fell far behind: it restarts its clock, no rush
+                        pacer.wait_for(ts)
                     yield cam.push(img, ts, i)
         finally:
             self._stop.set()
@@ -120,7 +116,9 @@ def record_synthetic(scenario: Scenario | str, out_path: str | Path, seconds: fl
     check_output(out_path, need_bytes=recording_bytes_estimate(take.intrinsics, n))
 
     def frames() -> Iterator[np.ndarray]:
-        with Progress(n, f"rendering {sc.name}", enabled=progress) as bar:
+        # progress None: a bar only when stderr is a terminal (tqdm's disable=None)
+        with tqdm(total=n, desc=f"rendering {sc.name}", unit="frame",
+                  disable=None if progress is None else not progress) as bar:
             for i in range(n):
                 yield take.render_u16(i)
                 bar.update()

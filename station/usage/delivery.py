@@ -28,7 +28,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from station.usage.summary import atomic_write
+from station import fileio
+from station.fileio import FileWriteError
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +140,9 @@ def send_summary(usage_cfg, paths: dict[str, Path], report: dict) -> str:
             if not target.is_dir():
                 raise DeliveryError(f"usage.delivery_dir {target}: no such directory (is the share mounted?)")
             for p in paths.values():
-                atomic_write(target / Path(p).name, Path(p).read_bytes())
-        except OSError as e:
-            raise DeliveryError(f"usage.delivery_dir {target}: cannot copy: {e.strerror or e}") from None
+                fileio.write_bytes(target / Path(p).name, Path(p).read_bytes())
+        except (OSError, FileWriteError) as e:
+            raise DeliveryError(f"usage.delivery_dir {target}: cannot copy: {getattr(e, 'strerror', None) or e}") from None
         return f"copied to {target}"
     return "not delivered (usage.delivery = \"none\"); the files are in usage.summary_dir"
 
@@ -160,7 +161,8 @@ class Outbox:
         entry = {"date": day, "method": method, "error": error, "attempts": int(prev.get("attempts", 0)) + 1,
                  "first_failed_utc": prev.get("first_failed_utc") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                  "last_failed_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        atomic_write(self._path(day), json.dumps(entry) + "\n")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fileio.write_text(self._path(day), json.dumps(entry) + "\n")
         return entry
 
     def get(self, day: str) -> dict | None:

@@ -14,7 +14,6 @@ is a handful of queries, not one per day).
 """
 from __future__ import annotations
 
-import math
 import sqlite3
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time as dtime, timedelta, tzinfo
@@ -218,11 +217,6 @@ def problems(f: DayFigures, tz: tzinfo | None = None) -> list[str]:
 
 # --------------------------------------------------------------------------- from the log
 
-def day_bounds(d: date, tz: tzinfo | None) -> tuple[float, float]:
-    """UTC seconds of local midnight starting `d` and the next one."""
-    return _local_epoch(d, 0, tz), _local_epoch(d + timedelta(days=1), 0, tz)
-
-
 def _local_epoch(d: date, hour: int, tz: tzinfo | None) -> float:
     dt = datetime.combine(d, dtime(hour))
     return (dt.replace(tzinfo=tz) if tz is not None else dt).timestamp()   # naive = system local time
@@ -417,7 +411,3 @@ def station_meta(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT key, value FROM meta").fetchall())
 
 
-def round_json(x):
-    if isinstance(x, float):
-        return None if not math.isfinite(x) else round(x, 6)
-    return x

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from station.fileio import FileWriteError
 from station.usage.delivery import DeliveryError, Outbox, send_summary
 from station.usage.store import UsageLogError, apply_retention
 from station.usage.summary import (build_report, export_all_missing, load_sources, purge_old_files,
@@ -78,7 +79,7 @@ def run_summary(cfg, day: str | None = None, dbs: list[str] | None = None, out: 
                 outbox.done(entry["date"])
                 print(f"station summary: delivered the summary of {entry['date']} (failed before): {where}",
                       file=stdout)
-            except (DeliveryError, OSError, ValueError) as e:
+            except (DeliveryError, OSError, FileWriteError, ValueError) as e:
                 outbox.failed(entry["date"], u.delivery, str(e))
                 print(f"station summary: the summary of {entry['date']} still cannot be delivered: {e}", file=stderr)
 
@@ -93,8 +94,9 @@ def run_summary(cfg, day: str | None = None, dbs: list[str] | None = None, out: 
                     if written:
                         print(f"station summary: export {p or written[-1]}"
                               + (f" (and {len(written) - 1} earlier days)" if len(written) > 1 else ""), file=stdout)
-                except OSError as e:
-                    print(f"station summary: cannot write the export into {u.summary_dir}: {e.strerror or e}",
+                except (OSError, FileWriteError) as e:
+                    print(f"station summary: cannot write the export into {u.summary_dir}: "
+                          f"{getattr(e, 'strerror', None) or e}",
                           file=stderr)
                     status = 1
 
@@ -104,8 +106,8 @@ def run_summary(cfg, day: str | None = None, dbs: list[str] | None = None, out: 
         print(f"station summary: {line}", file=stderr)
     try:
         paths = write_report(report, out_dir)
-    except OSError as e:
-        raise SummaryError(f"{out_dir}: cannot write the summary: {e.strerror or e}") from None
+    except (OSError, FileWriteError) as e:
+        raise SummaryError(f"{out_dir}: cannot write the summary: {getattr(e, 'strerror', None) or e}") from None
     print(f"station summary: {the_day.isoformat()}: " + ", ".join(str(p) for p in paths.values()), file=stdout)
 
     if nightly and u.delivery != "none":

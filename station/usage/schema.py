@@ -94,12 +94,6 @@ CREATE TABLE rep_unjudged (rep_id INTEGER NOT NULL, rule TEXT NOT NULL {_label('
 # version -> the script that brings version-1 up to it
 MIGRATIONS: dict[int, str] = {2: _V2, 3: _V3, 4: _V4}
 
-# Every table's time column (for retention and the summary's day windows).
-TIME_COLUMNS: dict[str, str] = {
-    "presence": "start_s", "sets": "start_s", "reps": "start_s", "cues": "t_s",
-    "health_events": "t_s", "health_samples": "t_s",
-}
-
 
 class SchemaError(Exception):
     """The database's schema is newer than this software, or not a usage log at all."""

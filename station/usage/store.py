@@ -44,10 +44,6 @@ REP_METRICS: tuple[tuple[str, str], ...] = (
 )
 VERDICTS = ("clean", "faults", "not_judged")
 
-# health event kinds the station records (labels; the summary reads them)
-HEALTH_KINDS = ("startup", "shutdown", "camera_lost", "camera_recovered", "config_reload",
-                "config_refused", "error", "attention_mail", "dropped_events")
-
 _SQL = {
     "session_start": "INSERT INTO presence (id, start_s, end_s) VALUES (?, ?, NULL)",
     "session_end": "UPDATE presence SET end_s = ? WHERE id = ?",
@@ -134,7 +130,7 @@ class UsageLog:
         conn = open_for_writing(self.path)
         try:
             conn.execute("BEGIN IMMEDIATE")
-            self.orphans_closed = close_orphans(conn)
+            close_orphans(conn)
             for k, v in (("station_id", self.station_id), ("schema_version", str(SCHEMA_VERSION))):
                 conn.execute(_SQL["meta"], (k, v))
             conn.execute("COMMIT")
@@ -151,7 +147,6 @@ class UsageLog:
         self._ids_lock = threading.Lock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._pending: list[tuple[str, tuple]] = []
-        self._flush_requests: list[threading.Event] = []
         self._closing = threading.Event()
         self.committed_rows = 0
         self.commits = 0

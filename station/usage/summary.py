@@ -17,7 +17,6 @@ import atexit
 import csv
 import io
 import json
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -26,6 +25,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Iterable
 
+from station import fileio
 from station.usage.figures import DayFigures, derived, figures_by_day, problems, station_meta
 from station.usage.schema import SCHEMA_VERSION, SchemaError, migrate, version_of
 from station.usage.store import connect
@@ -338,34 +338,7 @@ def build_report(sources: list[Source], day: date, pending_deliveries: list[dict
 
 
 # --------------------------------------------------------------------------- writing
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a temporary file beside `path`, fsync it, rename it over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
-
+# (every file through station.fileio: a temporary file beside it, fsynced, renamed into place)
 
 def report_csv(report: dict) -> str:
     """Every figure of the report, one per row: station, date, figure, key, value."""
@@ -415,9 +388,10 @@ def write_report(report: dict, out_dir: Path) -> dict[str, Path]:
     from station.usage.html import render_html
 
     paths = report_paths(out_dir, date.fromisoformat(report["date"]))
-    atomic_write(paths["json"], json.dumps(report, indent=1, ensure_ascii=False) + "\n")
-    atomic_write(paths["csv"], report_csv(report))
-    atomic_write(paths["html"], render_html(report))
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    fileio.write_text(paths["json"], json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    fileio.write_text(paths["csv"], report_csv(report))
+    fileio.write_text(paths["html"], render_html(report))
     return paths
 
 
@@ -430,7 +404,8 @@ def write_export(source: Source, day: date, out_dir: Path, tz_name: str) -> Path
            "date": day.isoformat(), "timezone": tz_name,
            "generated_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "figures": f.to_json()}
     path = Path(out_dir) / export_name(source.station_id, day)
-    atomic_write(path, json.dumps(doc, ensure_ascii=False) + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fileio.write_text(path, json.dumps(doc, ensure_ascii=False) + "\n")
     return path
 
 
@@ -442,6 +417,7 @@ def export_all_missing(source: Source, up_to: date, out_dir: Path, tz_name: str,
     if not days:
         return out
     figs = source.figures(days)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     for d in days:
         f = figs.get(d)
         if f is None or not f.has_anything:
@@ -450,7 +426,7 @@ def export_all_missing(source: Source, up_to: date, out_dir: Path, tz_name: str,
                "date": d.isoformat(), "timezone": tz_name,
                "generated_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "figures": f.to_json()}
         path = Path(out_dir) / export_name(source.station_id, d)
-        atomic_write(path, json.dumps(doc, ensure_ascii=False) + "\n")
+        fileio.write_text(path, json.dumps(doc, ensure_ascii=False) + "\n")
         out.append(path)
     return out
 

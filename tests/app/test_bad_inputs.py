@@ -21,7 +21,6 @@ from station.config import default_config_dir
 from tests.app.fsutil import Mounts, mounts, tree_hashes  # noqa: F401  (fixture)
 
 PACKAGED = default_config_dir()
-STATION_TOML = (PACKAGED / "station.toml").read_text()
 OLD_RESULT = b'{"previous": "analysis result"}'
 
 

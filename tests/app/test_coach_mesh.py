@@ -9,14 +9,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-try:
-    from station.sim.scenarios import build, get_scenario
-except Exception as exc:  # pragma: no cover - the renderer needs numba
-    pytest.skip(f"station.sim scenarios not available: {exc}", allow_module_level=True)
-
 from station.app import Pipeline, lifting_zone
 from station.config import load_station_config
 from station.model import DepthFrame
+from station.sim.scenarios import build, get_scenario
 
 
 def _coach(name: str, reps: int = 1, hide=None):

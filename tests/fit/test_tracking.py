@@ -10,15 +10,12 @@ robustness checks. Measured on rdl_clean@mesh (400 frames): MPJPE ~22 mm (elbows
 the rig's upper arm is shorter than the fitter's), trunk ~1.3 deg, hip ~1.9 deg, knee ~2.3
 deg mean absolute error.
 """
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-try:
-    from station.sim.scenarios import build, get_scenario
-except Exception as exc:  # pragma: no cover - the renderer needs numba
-    pytest.skip(f"station.sim scenarios not available: {exc}", allow_module_level=True)
-
-from dataclasses import replace
+from station.sim.scenarios import build, get_scenario
 
 from station.app import lifting_zone
 from station.config import load_station_config

@@ -147,8 +147,6 @@ def test_station_run_with_a_symlink_loop_config_waits_instead_of_crashing(tmp_pa
     os.symlink("other.toml", loop)
     os.symlink("station.toml", tmp_path / "other.toml")
     with caplog.at_level(logging.ERROR, logger="station.live"):
-        t0 = time.monotonic()
         assert live.run_station(str(loop), headless=True, max_s=0.6) == 0
-    assert time.monotonic() - t0 < 10
-    assert any("Too many levels of symbolic links" in r.getMessage() and str(loop) in r.getMessage()
-               for r in caplog.records)
+    waiting = [r.getMessage() for r in caplog.records if "waiting for a fix" in r.getMessage()]
+    assert waiting and all("Too many levels of symbolic links" in m and str(loop) in m for m in waiting)

@@ -1,22 +1,16 @@
 """The segmenter on the synthetic athlete (station.sim): a rendered body holding a barbell,
-a second person walking behind the zone, a typical gym, D435-like sensor noise.
-
-Skipped while the renderer is not importable (it is developed alongside)."""
+a second person walking behind the zone, a typical gym, D435-like sensor noise."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-try:
-    from station.sim import body, scene, sensor
-    from station.sim import render as R
-except (ImportError, AttributeError) as exc:  # pragma: no cover
-    pytest.skip(f"station.sim renderer not available: {exc}", allow_module_level=True)
-
 from station import frames
 from station.model import DepthFrame, Intrinsics
 from station.segment.person import LiftingZone
 from station.segment.segmenter import Segmenter
+from station.sim import body, scene, sensor
+from station.sim import render as R
 
 INTR = Intrinsics(848, 480, 425.0, 425.0, 423.5, 239.5)
 T = frames.T_floor_cam_from_mount(1.4, 20.0)

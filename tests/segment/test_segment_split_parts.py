@@ -18,15 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-try:
-    from station.app import lifting_zone
-    from station.config import load_station_config
-    from station.sim.scenarios import build, get_scenario
-except (ImportError, AttributeError) as exc:  # pragma: no cover
-    pytest.skip(f"station.sim scenarios not available: {exc}", allow_module_level=True)
-
+from station.app import lifting_zone
+from station.config import load_station_config
 from station.model import DepthFrame
 from station.segment.segmenter import Segmenter
+from station.sim.scenarios import build, get_scenario
 
 F = 4  # decimation
 LIFTER, IMPLEMENT, OTHER = 1, 2, 3

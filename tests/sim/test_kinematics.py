@@ -9,7 +9,6 @@ from station.sim.pose import N_SKELETON, SIM_INDEX as I, SIM_POINTS
 
 UP = np.array([0.0, 0.0, 1.0])
 P175 = Proportions.from_height(1.75)
-BASE = float(spine_flexion_raw_deg(pose_from_angles(P175, PoseParams())[:N_SKELETON]))
 
 
 def angles(pose, props=P175):

@@ -94,19 +94,27 @@ def test_slow_consumer_loses_nothing(clip):
 
 
 def test_real_time_follows_frame_timestamps_not_recording_clock(tmp_path):
-    # Recorded in a few milliseconds of wall time, but the frames span 0.6 s.
+    # Recorded in a few milliseconds of wall time, but the frames are 50 ms apart: real-time
+    # playback waits 50 ms between frames (on the clock it is handed), the default none.
     path = tmp_path / "paced.db3"
     ts = [5.0 + 0.05 * i for i in range(13)]
     write_recording(path, [np.zeros((120, 212), np.uint16)] * 13, INTR, fps=20, timestamps_s=ts)
-    span = ts[-1] - ts[0]
-    t0 = time.monotonic()
-    n = sum(1 for _ in open_recording(path, real_time=True))
-    took = time.monotonic() - t0
-    assert n == 13
-    assert span * 0.8 <= took <= span * 2, f"took {took:.3f} s for a {span:.3f} s clip"
-    t0 = time.monotonic()
-    assert len(open_recording(path).frames()) == 13
-    assert time.monotonic() - t0 < span  # not paced by default
+    now = [1000.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    with open_recording(path, real_time=True, clock=lambda: now[0], sleep=sleep) as pb:
+        got = [f.timestamp_s for f in pb]
+    assert got == pytest.approx(ts, abs=1e-6)
+    assert slept == pytest.approx([0.05] * 12, abs=1e-6)
+    assert now[0] - 1000.0 == pytest.approx(ts[-1] - ts[0], abs=1e-6)
+    slept.clear()
+    with open_recording(path, clock=lambda: now[0], sleep=sleep) as pb:
+        assert len(pb.frames()) == 13
+    assert slept == []  # not paced by default
 
 
 def test_abandoned_iteration_stops_and_playback_replays(clip):
@@ -225,7 +233,7 @@ def test_consumer_exception_stops_playback_and_file_replays(clip):
 
 
 def test_pacer_sleeps_to_timestamps_and_skips_gaps():
-    from station.sources.recording import _Pacer
+    from station.sources.recording import Pacer
 
     now = [0.0]
     slept = []
@@ -234,7 +242,7 @@ def test_pacer_sleeps_to_timestamps_and_skips_gaps():
         slept.append(round(s, 6))
         now[0] += s
 
-    pacer = _Pacer(sleep=sleep, monotonic=lambda: now[0])
+    pacer = Pacer(sleep=sleep, monotonic=lambda: now[0])
     pacer.wait_for(10.0)        # anchors
     pacer.wait_for(10.1)        # due 0.1 s after the first
     now[0] += 0.05              # the consumer took 50 ms
@@ -246,3 +254,25 @@ def test_pacer_sleeps_to_timestamps_and_skips_gaps():
     pacer.wait_for(3599.1)
     pacer.wait_for(3599.2)
     assert slept == [0.1, 0.05, 0.5, 0.1]
+
+
+def test_synthetic_source_in_real_time_is_paced_by_its_frame_times():
+    """The synthetic athlete (a demo's source) paces on the same Pacer, on the clock it is handed."""
+    from station.sources.synthetic import SyntheticSource
+
+    now = [50.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    src = SyntheticSource("rdl_clean", real_time=True, max_frames=4, clock=lambda: now[0], sleep=sleep)
+    frames = list(src)
+    ts = [float(t) for t in src.take.times_s[:4]]
+    assert [f.frame_number for f in frames] == [0, 1, 2, 3]
+    assert [f.timestamp_s for f in frames] == pytest.approx(ts, abs=1e-6)
+    assert slept == pytest.approx(np.diff(ts).tolist(), abs=1e-6)
+    slept.clear()
+    assert len(list(SyntheticSource("rdl_clean", max_frames=4, clock=lambda: now[0], sleep=sleep))) == 4
+    assert slept == []      # as fast as rendered unless real_time

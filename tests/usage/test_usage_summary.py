@@ -249,3 +249,26 @@ def test_station_summary_command_merges_databases_and_names_a_bad_date(gym, tmp_
     assert sorted(p.name for p in out.iterdir()) == [f"summary-{day}.{x}" for x in ("csv", "html", "json")]
     assert main(["--config", str(cfg), "summary", "--date", "29.11.2026"]) == 2
     assert "station: error: --date '29.11.2026': expected YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_a_summary_that_cannot_be_written_names_the_file_and_keeps_the_old_one(tmp_path):
+    """The summary's files go through station.fileio: a failed write raises naming the file,
+    the previous file of that name is untouched and no temporary file is left behind."""
+    from station.fileio import FileWriteError
+
+    day = FIRST + timedelta(days=3)
+    quiet = generate_days(day, 1, TZ, seed=7, station_id="quiet", visits_per_day=0)
+    write_events(tmp_path / "quiet.sqlite3", quiet)
+    report = build_report(load_sources([tmp_path / "quiet.sqlite3"], TZ), day)
+    out = tmp_path / "out"
+    paths = write_report(report, out)                  # the directory is made
+    old = {k: p.read_bytes() for k, p in paths.items()}
+    paths["html"].unlink()
+    paths["html"].mkdir()                              # the page's name is taken by a directory
+    report["notes"] = ["a second run"]
+    with pytest.raises(FileWriteError, match=re.escape(str(paths["html"]))):
+        write_report(report, out)
+    assert paths["json"].read_bytes() != old["json"]   # written before the page, whole
+    assert json.loads(paths["json"].read_text())["notes"] == ["a second run"]
+    assert paths["csv"].read_bytes() == old["csv"]     # nothing in it changed
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths.values())
