@@ -690,6 +690,8 @@ def _live(c: _Canvas, view: View) -> None:
                             (LAST_REP_SHOW_S - (view.now_s - st.last_rep.end_t)) / FADE_S))
         if st.last_rep.faults:
             note, rgb = "last: " + FAULT_SHORT.get(st.last_rep.faults[0], st.last_rep.faults[0].replace("_", " ")), AMBER
+        elif st.last_rep.verdict == "not judged":   # never shown as clean: the coach could not see
+            note, rgb = "last: not judged", GREY
         else:
             note, rgb = "last: clean", GREEN
         c.text(note, (40, 320, 520, 70), 64, rgb, align="left", tag="last_rep", a=fade)
@@ -708,7 +710,19 @@ def _live(c: _Canvas, view: View) -> None:
     # a few degrees of noise and their ratio means nothing
     in_rep = st is not None and st.phase in ("lowering", "bottom", "rising")
     _hinge_meter(c, st.hinge_ratio if in_rep else None)
+    if cue_alpha <= 0.0 and st is not None and st.notice_text:
+        _view_notice(c, st.notice_text)
     _cue(c, cue, cue_alpha)
+
+
+def _view_notice(c: _Canvas, text: str) -> None:
+    """Why the coach is quiet about form (it cannot see well enough), and what would help:
+    in the cue's place, in a calm colour, never mistaken for a correction."""
+    box = (30, 1675, 1020, 190)
+    c.rect((290, 1596, 500, 56), (0, 0, 0), tag="backing")
+    c.text("CAN'T SEE YOUR FORM", (40, 1600, 1000, 50), 44, GREY, tag="notice_label")
+    _backing(c, text, box, 110, 2)
+    c.paragraph(text, box, 110, CYAN, tag="notice", max_lines=2)
 
 
 def _fmt_s(v: float | None) -> str:

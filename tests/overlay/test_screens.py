@@ -382,3 +382,31 @@ def test_reminders_and_better_are_labelled_not_corrections(views):
         assert [s.text for s in shapes if s.tag == "cue_label"] == [label]
         # only a live fault colours the body lines it is about
         assert all(s.rgb != (255, 180, 0) for s in tagged(shapes, "skeleton.trunk"))
+
+
+def test_unsure_coach_says_why_instead_of_a_cue_and_a_rep_it_could_not_see_is_not_clean(screen, views, tmp_path):
+    """When the fitter is not confident the evaluator raises no fault cue and gives a notice:
+    the live screen shows it in the cue's place, calm-coloured and labelled, and a rep the
+    coach could not judge reads 'not judged', never 'clean'."""
+    from station.model import RepVerdict
+
+    base = views["live_bottom"]
+    unsure = replace(base, state=replace(base.state, cue=None, notice="face_mirror",
+                                         notice_text="Face the mirror so I can see your back",
+                                         last_rep=RepVerdict(6.0, 7.5, 10.0, "hinge", (), {},
+                                                             not_judged=("rounded_back",))))
+    shapes, px = render(screen, unsure)
+    screen.save_png(tmp_path / "notice.png")
+    notice = tagged(shapes, "notice")
+    assert " ".join(s.text for s in notice) == "Face the mirror so I can see your back"
+    assert tagged(shapes, "notice_label") and not tagged(shapes, "cue")
+    assert [s.text for s in tagged(shapes, "last_rep")] == ["last: not judged"]
+    box = union_box(notice)
+    x, y, w, h = (int(v) for v in box)
+    lit = px[y:y + h, x:x + w].reshape(-1, 3)
+    lit = lit[lit.max(axis=1) > 200]
+    assert len(lit) and lit[:, 2].mean() > 200 and lit[:, 0].mean() < 80    # cyan, not a fault's amber
+    # a real cue takes the place: the notice never shows beside a cue
+    with_cue = replace(unsure, state=replace(unsure.state, cue=fx.CUE_BACK))
+    shapes2, _ = render(screen, with_cue)
+    assert tagged(shapes2, "cue") and not tagged(shapes2, "notice")
