@@ -708,7 +708,17 @@ def _live(c: _Canvas, view: View) -> None:
     # a few degrees of noise and their ratio means nothing
     in_rep = st is not None and st.phase in ("lowering", "bottom", "rising")
     _hinge_meter(c, st.hinge_ratio if in_rep else None)
+    if cue is None and st is not None and st.notice_text:
+        _notice(c, st.notice_text)
     _cue(c, cue, cue_alpha)
+
+
+def _notice(c: _Canvas, text: str) -> None:
+    """Why the coach is quiet (CoachState.notice_text: "Face the mirror so I can see your
+    back"), where the cue would be, in the cue's place only while no cue is up."""
+    box = (30, 1680, 1020, 190)
+    _backing(c, text, box, 96, 2)
+    c.paragraph(text, box, 96, CYAN, tag="notice", max_lines=2)
 
 
 def _fmt_s(v: float | None) -> str:

@@ -382,3 +382,20 @@ def test_reminders_and_better_are_labelled_not_corrections(views):
         assert [s.text for s in shapes if s.tag == "cue_label"] == [label]
         # only a live fault colours the body lines it is about
         assert all(s.rgb != (255, 180, 0) for s in tagged(shapes, "skeleton.trunk"))
+
+
+def test_live_screen_says_why_the_coach_is_quiet(screen, views):
+    # the evaluator is unsure (the person turned away): no cue, and the notice in its place
+    base = views["live_staff_notice"]
+    st = replace(base.state, cue=None, notice="face_mirror", notice_text="Face the mirror so I can see your back")
+    shapes, px = render(screen, fx.settled(replace(base, state=st)))
+    notice = tagged(shapes, "notice")
+    assert notice and "Face the mirror" in " ".join(s.text for s in notice)
+    x, y, w, h = union_box(notice)
+    assert y > SIZE[1] * 0.8              # low on the screen, where the cue would be
+    assert np.asarray(px)[int(y):int(y + h), int(x):int(x + w)].max() > 100    # drawn
+    # a cue on screen takes the place: the notice is not drawn over it
+    cue_view = views["live_lowering_cue"]
+    assert cue_view.state.cue is not None
+    st2 = replace(cue_view.state, notice="face_mirror", notice_text="Face the mirror so I can see your back")
+    assert not tagged(layout(fx.settled(replace(cue_view, state=st2)), SIZE), "notice")
