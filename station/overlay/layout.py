@@ -708,7 +708,7 @@ def _live(c: _Canvas, view: View) -> None:
     # a few degrees of noise and their ratio means nothing
     in_rep = st is not None and st.phase in ("lowering", "bottom", "rising")
     _hinge_meter(c, st.hinge_ratio if in_rep else None)
-    if cue is None and st is not None and st.notice_text:
+    if (cue is None or cue_alpha <= 0.0) and st is not None and st.notice_text:
         _notice(c, st.notice_text)
     _cue(c, cue, cue_alpha)
 

@@ -394,6 +394,11 @@ def test_live_screen_says_why_the_coach_is_quiet(screen, views):
     x, y, w, h = union_box(notice)
     assert y > SIZE[1] * 0.8              # low on the screen, where the cue would be
     assert np.asarray(px)[int(y):int(y + h), int(x):int(x + w)].max() > 100    # drawn
+    # ... also once an earlier cue has faded out (the overlay remembers it, at alpha 0)
+    gone = fx.settled(replace(base, state=st))
+    gone = replace(gone, memory=replace(gone.memory, cue=views["live_lowering_cue"].state.cue,
+                                        cue_gone_s=gone.now_s - 5.0))
+    assert tagged(layout(gone, SIZE), "notice")
     # a cue on screen takes the place: the notice is not drawn over it
     cue_view = views["live_lowering_cue"]
     assert cue_view.state.cue is not None
