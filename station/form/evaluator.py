@@ -86,6 +86,7 @@ RULE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 _DEFAULT_NEEDS = (("hip", "knee", "spine"), "rep")
 _COACHING_GROUPS = ("hip", "knee", "spine")
+REP_GROUPS = ("hip", "knee")    # what makes a movement a rep (segmentation, squat or hinge)
 BOTTOM_WINDOW_S = 0.2
 
 
@@ -164,6 +165,8 @@ class _LiveRep:
     eccentric_s: float | None = None
     squat: bool = False
     deferred: set = field(default_factory=set)
+    n_frames: int = 0          # tracked frames seen live, and how many had the rep's own
+    n_confident: int = 0       # angles (hip, knee) confident: is this a rep the fit can see?
 
 
 def verdict_of(trace: RepTrace, rules: tuple[Rule, ...], squat: SquatRecognition) -> RepVerdict:
@@ -252,7 +255,7 @@ class FormEvaluator:
         finished = self.detector.update(t_s, angles, sm)
         st = self.detector.status()
         vals = series_of(sm) if sm is not None else None
-        self._track_live(t_s, st, vals)
+        self._track_live(t_s, st, vals, notice)
         for tr in finished:
             self._rep_finished(t_s, tr)
         self._sets(t_s, st)
@@ -329,7 +332,18 @@ class FormEvaluator:
         t0, h0 = self._hips[0]
         return (hip - h0) / (t - t0) if t > t0 else 0.0
 
-    def _track_live(self, t: float, st, vals) -> None:
+    def _rep_seen_well(self, lv: _LiveRep, notice: str | None) -> bool:
+        """Whether the rep in progress may be coached live at all: the view is fine (no notice:
+        the person faces the mirror, in the zone) and the angles that make it a rep (hip and
+        knee) were confident in at least min_fraction of its frames so far and are now. A
+        person turning to walk away, or a track that is breaking, moves the hips and knees
+        like a rep; what the fit makes of it is not something to coach (or call a squat)."""
+        if notice is not None or lv.n_frames == 0:
+            return False
+        return (lv.n_confident >= self.gate.min_fraction * lv.n_frames
+                and self._confident(REP_GROUPS))
+
+    def _track_live(self, t: float, st, vals, notice: str | None = None) -> None:
         det = self.detector
         if vals is None:
             self._hips.clear()
@@ -344,6 +358,8 @@ class FormEvaluator:
         lv = self._live
         if lv is None:
             return
+        lv.n_frames += 1
+        lv.n_confident += int(self._confident(REP_GROUPS))
         bottom_start = self.profile.reps.start_position == "bottom"
         # the lockout of this rep
         r = det.rep if det.rep is not None and det.rep.start_i == lv.start_i else None
@@ -389,7 +405,7 @@ class FormEvaluator:
                     knee_at_bottom=lv.knee_at_peak, start_position=self.profile.reps.start_position,
                     hip_at_top=lv.hip_at_top)
         in_window = lv.top_t is None or since_top <= 0.5
-        if not in_window:
+        if not in_window or not self._rep_seen_well(lv, notice):
             return
         if not both_sides_hinge(hip, vals[5], vals[4]):
             # one hip flexing with the trunk upright (a step, turning to walk away): not a
@@ -428,6 +444,8 @@ class FormEvaluator:
         self.cues.clear_reminders()
         if v.verdict == "not judged" and v.pattern == "hinge":
             return        # no praise and no reminder for a rep the coach could not see
+        if v.pattern == "squat" and "knee_dominant" in v.not_judged:
+            return        # a squat read from unsure hips and knees is not one to call
         self.cues.rep_done(t, v.faults, v.pattern, self.rules_by_name, self.squat_priority, start_t=v.start_t)
 
     def _sets(self, t: float, st) -> None:

@@ -143,6 +143,11 @@ class IncompleteLockout(Rule):
         return live.hip_at_top is not None and live.hip_at_top > self.max_end_hip_flexion_deg
 
 
+# Hips this close to upright count as "at the top" for a live lean-back check (the verdict
+# reads the top window, from the lockout on: station.form.reps.RepTrace.top_window)
+TOP_HIP_FLEXION_DEG = 10.0
+
+
 @dataclass(frozen=True)
 class Overextension(Rule):
     """Over the top window: hip flexion < min_end_hip_flexion_deg or spine_flexion <
@@ -168,8 +173,15 @@ class Overextension(Rule):
             live.since_top_s is not None and live.since_top_s <= 0.5)
         if not near_top or (live.start_position == "top" and not live.bottom_reached and live.phase != "lockout"):
             return False
+        if live.hip < self.min_end_hip_flexion_deg:
+            return True
+        # The spine is read where the verdict reads it: at the top. While the hips are still
+        # driving up, a fast drive (a swing: hips opening at ~270 deg/s) leaves the fitted
+        # thorax a frame behind the pelvis, which reads as 12-16 deg of spine extension with
+        # the hips still 20-45 deg flexed (measured on kettlebell_swing; truth 0 deg).
         s = self.min_end_spine_flexion_deg
-        return live.hip < self.min_end_hip_flexion_deg or (s is not None and live.spine < s)
+        at_top = live.phase != "rising" or live.hip <= TOP_HIP_FLEXION_DEG
+        return s is not None and at_top and live.spine < s
 
 
 @dataclass(frozen=True)

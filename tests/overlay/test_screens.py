@@ -410,3 +410,25 @@ def test_unsure_coach_says_why_instead_of_a_cue_and_a_rep_it_could_not_see_is_no
     with_cue = replace(unsure, state=replace(unsure.state, cue=fx.CUE_BACK))
     shapes2, _ = render(screen, with_cue)
     assert tagged(shapes2, "cue") and not tagged(shapes2, "notice")
+
+
+def test_live_screen_says_why_the_coach_is_quiet(screen, views):
+    # the evaluator is unsure (the person turned away): no cue, and the notice in its place
+    base = views["live_staff_notice"]
+    st = replace(base.state, cue=None, notice="face_mirror", notice_text="Face the mirror so I can see your back")
+    shapes, px = render(screen, fx.settled(replace(base, state=st)))
+    notice = tagged(shapes, "notice")
+    assert notice and "Face the mirror" in " ".join(s.text for s in notice)
+    x, y, w, h = union_box(notice)
+    assert y > SIZE[1] * 0.8              # low on the screen, where the cue would be
+    assert np.asarray(px)[int(y):int(y + h), int(x):int(x + w)].max() > 100    # drawn
+    # ... also once an earlier cue has faded out (the overlay remembers it, at alpha 0)
+    gone = fx.settled(replace(base, state=st))
+    gone = replace(gone, memory=replace(gone.memory, cue=views["live_lowering_cue"].state.cue,
+                                        cue_gone_s=gone.now_s - 5.0))
+    assert tagged(layout(gone, SIZE), "notice")
+    # a cue on screen takes the place: the notice is not drawn over it
+    cue_view = views["live_lowering_cue"]
+    assert cue_view.state.cue is not None
+    st2 = replace(cue_view.state, notice="face_mirror", notice_text="Face the mirror so I can see your back")
+    assert not tagged(layout(fx.settled(replace(cue_view, state=st2)), SIZE), "notice")
