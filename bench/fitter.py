@@ -23,6 +23,7 @@ second on one core, peak memory and numba warm start.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
