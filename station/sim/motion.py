@@ -599,14 +599,7 @@ def _rep_set(props, reps, stance, fps, lead_in_s, lead_out_s, seed, zone, patter
     tl.hold(lead_out_s)
     params = tl.sample()
     n = len(params)
-    # quiet-standing sway in the lead-in and lead-out only
-    rng = np.random.default_rng(seed)
-    for a, b in ((0, int(round(t_lead_in * fps))), (int(round(t_set_end * fps)), n - 1)):
-        if b - a >= 2:
-            sw = _sway(b - a + 1, fps, rng)
-            for i in range(a, b + 1):
-                p = params[i]
-                params[i] = replace(p, **{k: getattr(p, k) + float(v[i - a]) for k, v in sw.items()})
+    _sway_while_standing(params, fps, seed, t_lead_in, t_set_end)
     poses = _planted_poses(props, params)
     reps_t = [m for m, part in marks if not part]
     part_t = [m for m, part in marks if part]
@@ -614,6 +607,18 @@ def _rep_set(props, reps, stance, fps, lead_in_s, lead_out_s, seed, zone, patter
             ("stand", t_set_end, (n - 1) / fps)]
     return _finish(props, fps, poses, zone, reps_t, part_t, segs)
 
+
+
+def _sway_while_standing(params: list, fps: float, seed: int, t_lead_in: float, t_set_end: float) -> None:
+    """Quiet-standing sway in the lead-in and the lead-out only (in place, seeded)."""
+    n = len(params)
+    rng = np.random.default_rng(seed)
+    for a, b in ((0, int(round(t_lead_in * fps))), (int(round(t_set_end * fps)), n - 1)):
+        if b - a >= 2:
+            sw = _sway(b - a + 1, fps, rng)
+            for i in range(a, b + 1):
+                p = params[i]
+                params[i] = replace(p, **{k: getattr(p, k) + float(v[i - a]) for k, v in sw.items()})
 
 def deadlift_set(props: Proportions, reps: Sequence[HingeRepParams], stance: Stance = Stance(),
                  fps: float = 30.0, lead_in_s: float = 1.5, lead_out_s: float = 1.0, seed: int = 0,
@@ -653,13 +658,7 @@ def deadlift_set(props: Proportions, reps: Sequence[HingeRepParams], stance: Sta
     tl.hold(lead_out_s)
     params = tl.sample()
     n = len(params)
-    rng = np.random.default_rng(seed)
-    for a, b in ((0, int(round(t_lead_in * fps))), (int(round(t_set_end * fps)), n - 1)):
-        if b - a >= 2:
-            sw = _sway(b - a + 1, fps, rng)
-            for i in range(a, b + 1):
-                p = params[i]
-                params[i] = replace(p, **{kk: getattr(p, kk) + float(v[i - a]) for kk, v in sw.items()})
+    _sway_while_standing(params, fps, seed, t_lead_in, t_set_end)
     poses = _planted_poses(props, params)
     segs = [("stand", 0.0, t_lead_in), ("deadlift_set", t_lead_in, t_set_end),
             ("stand", t_set_end, (n - 1) / fps)]

@@ -19,22 +19,11 @@ import station.live as live  # noqa: E402
 from station.cli import main  # noqa: E402
 from station.config import ConfigWatcher, default_config_dir  # noqa: E402
 from station.live import Latest, Station, Worker  # noqa: E402
+from tests.helpers import SilentSource as _Silent  # noqa: E402
 
 SPINE = "max_spine_flexion_deg = 20.0"
 
 
-class _Silent:
-    """A source that yields nothing until stopped."""
-
-    def __init__(self):
-        self._stop = threading.Event()
-
-    def __iter__(self):
-        self._stop.wait(30.0)
-        return iter(())
-
-    def stop(self):
-        self._stop.set()
 
 
 @pytest.fixture

@@ -13,20 +13,9 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from station.config import ConfigWatcher, default_config_dir  # noqa: E402
 from station.live import Latest, Station, Watchdog, sd_notify  # noqa: E402
+from tests.helpers import SilentSource as _Silent  # noqa: E402
 
 
-class _Silent:
-    """A source that yields nothing until stopped (a camera that is not there)."""
-
-    def __init__(self):
-        self._stop = threading.Event()
-
-    def __iter__(self):
-        self._stop.wait(30.0)
-        return iter(())
-
-    def stop(self):
-        self._stop.set()
 
 
 class _Camera:

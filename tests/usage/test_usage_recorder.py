@@ -13,6 +13,7 @@ from station.overlay.layout import Health
 from station.usage.recorder import UsageRecorder, rep_verdict
 from station.usage.store import UsageLog
 from tests.form.traces import Move, hinge, script
+from tests.helpers import SilentSource as _NoFrames  # noqa: E402
 
 T0 = 1_800_000_000.0
 
@@ -97,19 +98,6 @@ def test_a_rep_the_coach_could_not_judge_is_never_recorded_as_clean():
     assert rep_verdict(RepVerdict(0, 1, 2, "hinge", ("too_fast",), {}, not_judged=("rounded_back",))) == "faults"
 
 
-class _NoFrames:
-    """A source that yields nothing until stopped (a camera that is not there)."""
-
-    def __init__(self):
-        import threading
-        self._stop = threading.Event()
-
-    def __iter__(self):
-        self._stop.wait(30.0)
-        return iter(())
-
-    def stop(self):
-        self._stop.set()
 
 
 class _LostCamera:
