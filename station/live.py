@@ -19,11 +19,11 @@ that is bad at start shows the attention screen until it is fixed. The station c
 the exercise profiles are re-read when a file changes (checked every CONFIG_POLL_S) and at
 once on SIGHUP (`systemctl reload`).
 Under systemd, the main loop sends READY=1 and WATCHDOG=1 pings to $NOTIFY_SOCKET
-(:func:`sd_notify`) while it and the worker are alive.
+(station.systemd_notify) while it and the worker are alive.
 
 Public API::
 
-    Tick, Latest, Worker, RunStats, sd_notify, Watchdog
+    Tick, Latest, Worker, RunStats
     Station(cfg, source, ...).run() -> RunStats        # the main loop
     run_station(config_path=None, ...) -> int           # `station run`: LiveCamera, fullscreen
 """
@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import signal
-import socket
 import threading
 import time
 from collections import deque
@@ -49,6 +47,7 @@ from station.overlay.layout import (
     Calibration, Health, OverlayMemory, Presence, View, choose_screen, layout, remember,
 )
 from station.overlay.mirror import MirrorGeometry, eye_from_head, mirror_geometry, register
+from station.systemd_notify import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -60,54 +59,6 @@ CONFIG_POLL_S = 1.0
 # already), which over months of a gym's use would grow without end.
 FRESH_EVALUATOR_IDLE_S = 60.0
 STOP_CHECK_S = 5.0            # how often the station asks whether it should close (opening hours)
-
-
-# --------------------------------------------------------------------------- systemd
-
-
-def sd_notify(message: str) -> bool:
-    """Send a message ("READY=1", "WATCHDOG=1", "STATUS=...") to systemd's $NOTIFY_SOCKET.
-
-    The sd_notify protocol: one datagram on an AF_UNIX socket; a leading '@' means the
-    abstract namespace. Returns False when not run by systemd (no socket) or on failure.
-    """
-    addr = os.environ.get("NOTIFY_SOCKET")
-    if not addr:
-        return False
-    if addr.startswith("@"):
-        addr = "\0" + addr[1:]
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as s:
-            s.connect(addr)
-            s.sendall(message.encode("utf-8"))
-        return True
-    except OSError as e:
-        log.debug("sd_notify %r failed: %s", message, e)
-        return False
-
-
-class Watchdog:
-    """Pings systemd's watchdog at half of $WATCHDOG_USEC (no-op when not configured)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
-        usec = os.environ.get("WATCHDOG_USEC", "")
-        self.interval_s = int(usec) / 2e6 if usec.isdigit() and int(usec) > 0 else None
-        self._clock = clock
-        self._last = -math.inf
-        self.pings = 0
-
-    def ready(self, status: str = "running") -> None:
-        sd_notify(f"READY=1\nSTATUS={status}")
-
-    def maybe_ping(self, healthy: bool = True) -> bool:
-        if self.interval_s is None or not healthy:
-            return False
-        now = self._clock()
-        if now - self._last < self.interval_s:
-            return False
-        self._last = now
-        self.pings += 1
-        return sd_notify("WATCHDOG=1")
 
 
 # --------------------------------------------------------------------------- worker

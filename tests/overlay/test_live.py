@@ -12,7 +12,8 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from station.config import ConfigWatcher, default_config_dir  # noqa: E402
-from station.live import Latest, Station, Watchdog, sd_notify  # noqa: E402
+from station.live import Latest, Station  # noqa: E402
+from station.systemd_notify import Watchdog, sd_notify  # noqa: E402
 
 
 class _Silent:
