@@ -670,11 +670,14 @@ class Station:
 # --------------------------------------------------------------------------- station run
 
 
-def _wait_for_good_config(path: Path | None, headless: bool,
-                          max_s: float | None = None) -> ConfigWatcher | None:
+def _wait_for_good_config(path: Path | None, headless: bool, max_s: float | None = None,
+                          clock: Callable[[], float] = time.monotonic,
+                          sleep: Callable[[float], None] = time.sleep) -> ConfigWatcher | None:
     """A ConfigWatcher once the file is good; meanwhile the attention screen shows the
     problem (the service must not crash-loop on a typo) and each new problem is logged with
-    the message of `station config check`. None if the user quit or max_s ran out."""
+    the message of `station config check`. None if the user quit or max_s ran out.
+
+    clock, sleep: the time source and the pause between display frames (tests pass fakes)."""
     from station.config import DisplaySection
     from station.overlay.screen import Screen
 
@@ -684,7 +687,7 @@ def _wait_for_good_config(path: Path | None, headless: bool,
         err = first
     d = DisplaySection()
     screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen)
-    watchdog = Watchdog()
+    watchdog = Watchdog(clock=clock)
     watchdog.ready("bad configuration")
     from station.config import station_config_path
 
@@ -694,9 +697,9 @@ def _wait_for_good_config(path: Path | None, headless: bool,
     old_sighup = None
     if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
         old_sighup = signal.signal(signal.SIGHUP, lambda signum, frame: retry.set())
-    t0 = time.monotonic()
+    t0 = clock()
     try:
-        last_try = time.monotonic()
+        last_try = clock()
         while True:
             view = View(state=None, now_s=0.0,
                         health=Health(config_fatal=True, config_error=str(err), config_path=where))
@@ -704,18 +707,18 @@ def _wait_for_good_config(path: Path | None, headless: bool,
             if screen.present() is None:
                 return None
             watchdog.maybe_ping()
-            if max_s is not None and time.monotonic() - t0 >= max_s:
+            if max_s is not None and clock() - t0 >= max_s:
                 return None
-            if retry.is_set() or time.monotonic() - last_try >= 2.0:
+            if retry.is_set() or clock() - last_try >= 2.0:
                 retry.clear()
-                last_try = time.monotonic()
+                last_try = clock()
                 try:
                     return ConfigWatcher(path)
                 except ConfigError as e:
                     if str(e) != str(err):
                         log.error("configuration problem, waiting for a fix:\n%s", e)
                     err = e
-            time.sleep(0.2)
+            sleep(0.2)
     finally:
         if old_sighup is not None:
             signal.signal(signal.SIGHUP, old_sighup)
@@ -724,18 +727,20 @@ def _wait_for_good_config(path: Path | None, headless: bool,
 
 def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | None = None,
                       poll_s: float = 10.0, clock: Callable[[], float] = time.monotonic,
-                      reload_event: threading.Event | None = None) -> bool:
+                      reload_event: threading.Event | None = None,
+                      sleep: Callable[[float], None] = time.sleep) -> bool:
     """Outside opening hours: camera closed, display black, watchdog fed, config re-read
     (every poll_s, or at once when `reload_event` is set: SIGHUP).
 
     Returns True at opening time, False if the user closed the window or max_s ran out.
+    clock, sleep: the time source and the pause between display frames (tests pass fakes).
     """
     from station.overlay.screen import Screen
 
     d = watcher.cfg.display
     screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen and not headless,
                     display_index=d.screen_index, rotate_deg=d.rotate_deg)
-    watchdog = Watchdog()
+    watchdog = Watchdog(clock=clock)
     watchdog.ready("closed (outside opening hours)")
     log.info("outside opening hours: camera off, display dark")
     t0 = clock()
@@ -759,7 +764,7 @@ def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | Non
             if screen.present() is None:
                 return False
             watchdog.maybe_ping()
-            time.sleep(0.5)
+            sleep(0.5)
     finally:
         screen.close()
 
