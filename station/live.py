@@ -19,11 +19,11 @@ that is bad at start shows the attention screen until it is fixed. The station c
 the exercise profiles are re-read when a file changes (checked every CONFIG_POLL_S) and at
 once on SIGHUP (`systemctl reload`).
 Under systemd, the main loop sends READY=1 and WATCHDOG=1 pings to $NOTIFY_SOCKET
-(:func:`sd_notify`) while it and the worker are alive.
+(station.systemd_notify) while it and the worker are alive.
 
 Public API::
 
-    Tick, Latest, Worker, RunStats, sd_notify, Watchdog
+    Tick, Latest, Worker, RunStats
     Station(cfg, source, ...).run() -> RunStats        # the main loop
     run_station(config_path=None, ...) -> int           # `station run`: LiveCamera, fullscreen
 """
@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import signal
-import socket
 import threading
 import time
 from collections import deque
@@ -49,6 +47,7 @@ from station.overlay.layout import (
     Calibration, Health, OverlayMemory, Presence, View, choose_screen, layout, remember,
 )
 from station.overlay.mirror import MirrorGeometry, eye_from_head, mirror_geometry, register
+from station.systemd_notify import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -60,54 +59,6 @@ CONFIG_POLL_S = 1.0
 # already), which over months of a gym's use would grow without end.
 FRESH_EVALUATOR_IDLE_S = 60.0
 STOP_CHECK_S = 5.0            # how often the station asks whether it should close (opening hours)
-
-
-# --------------------------------------------------------------------------- systemd
-
-
-def sd_notify(message: str) -> bool:
-    """Send a message ("READY=1", "WATCHDOG=1", "STATUS=...") to systemd's $NOTIFY_SOCKET.
-
-    The sd_notify protocol: one datagram on an AF_UNIX socket; a leading '@' means the
-    abstract namespace. Returns False when not run by systemd (no socket) or on failure.
-    """
-    addr = os.environ.get("NOTIFY_SOCKET")
-    if not addr:
-        return False
-    if addr.startswith("@"):
-        addr = "\0" + addr[1:]
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as s:
-            s.connect(addr)
-            s.sendall(message.encode("utf-8"))
-        return True
-    except OSError as e:
-        log.debug("sd_notify %r failed: %s", message, e)
-        return False
-
-
-class Watchdog:
-    """Pings systemd's watchdog at half of $WATCHDOG_USEC (no-op when not configured)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
-        usec = os.environ.get("WATCHDOG_USEC", "")
-        self.interval_s = int(usec) / 2e6 if usec.isdigit() and int(usec) > 0 else None
-        self._clock = clock
-        self._last = -math.inf
-        self.pings = 0
-
-    def ready(self, status: str = "running") -> None:
-        sd_notify(f"READY=1\nSTATUS={status}")
-
-    def maybe_ping(self, healthy: bool = True) -> bool:
-        if self.interval_s is None or not healthy:
-            return False
-        now = self._clock()
-        if now - self._last < self.interval_s:
-            return False
-        self._last = now
-        self.pings += 1
-        return sd_notify("WATCHDOG=1")
 
 
 # --------------------------------------------------------------------------- worker
@@ -719,11 +670,14 @@ class Station:
 # --------------------------------------------------------------------------- station run
 
 
-def _wait_for_good_config(path: Path | None, headless: bool,
-                          max_s: float | None = None) -> ConfigWatcher | None:
+def _wait_for_good_config(path: Path | None, headless: bool, max_s: float | None = None,
+                          clock: Callable[[], float] = time.monotonic,
+                          sleep: Callable[[float], None] = time.sleep) -> ConfigWatcher | None:
     """A ConfigWatcher once the file is good; meanwhile the attention screen shows the
     problem (the service must not crash-loop on a typo) and each new problem is logged with
-    the message of `station config check`. None if the user quit or max_s ran out."""
+    the message of `station config check`. None if the user quit or max_s ran out.
+
+    clock, sleep: the time source and the pause between display frames (tests pass fakes)."""
     from station.config import DisplaySection
     from station.overlay.screen import Screen
 
@@ -733,7 +687,7 @@ def _wait_for_good_config(path: Path | None, headless: bool,
         err = first
     d = DisplaySection()
     screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen)
-    watchdog = Watchdog()
+    watchdog = Watchdog(clock=clock)
     watchdog.ready("bad configuration")
     from station.config import station_config_path
 
@@ -743,9 +697,9 @@ def _wait_for_good_config(path: Path | None, headless: bool,
     old_sighup = None
     if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
         old_sighup = signal.signal(signal.SIGHUP, lambda signum, frame: retry.set())
-    t0 = time.monotonic()
+    t0 = clock()
     try:
-        last_try = time.monotonic()
+        last_try = clock()
         while True:
             view = View(state=None, now_s=0.0,
                         health=Health(config_fatal=True, config_error=str(err), config_path=where))
@@ -753,18 +707,18 @@ def _wait_for_good_config(path: Path | None, headless: bool,
             if screen.present() is None:
                 return None
             watchdog.maybe_ping()
-            if max_s is not None and time.monotonic() - t0 >= max_s:
+            if max_s is not None and clock() - t0 >= max_s:
                 return None
-            if retry.is_set() or time.monotonic() - last_try >= 2.0:
+            if retry.is_set() or clock() - last_try >= 2.0:
                 retry.clear()
-                last_try = time.monotonic()
+                last_try = clock()
                 try:
                     return ConfigWatcher(path)
                 except ConfigError as e:
                     if str(e) != str(err):
                         log.error("configuration problem, waiting for a fix:\n%s", e)
                     err = e
-            time.sleep(0.2)
+            sleep(0.2)
     finally:
         if old_sighup is not None:
             signal.signal(signal.SIGHUP, old_sighup)
@@ -773,18 +727,20 @@ def _wait_for_good_config(path: Path | None, headless: bool,
 
 def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | None = None,
                       poll_s: float = 10.0, clock: Callable[[], float] = time.monotonic,
-                      reload_event: threading.Event | None = None) -> bool:
+                      reload_event: threading.Event | None = None,
+                      sleep: Callable[[float], None] = time.sleep) -> bool:
     """Outside opening hours: camera closed, display black, watchdog fed, config re-read
     (every poll_s, or at once when `reload_event` is set: SIGHUP).
 
     Returns True at opening time, False if the user closed the window or max_s ran out.
+    clock, sleep: the time source and the pause between display frames (tests pass fakes).
     """
     from station.overlay.screen import Screen
 
     d = watcher.cfg.display
     screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen and not headless,
                     display_index=d.screen_index, rotate_deg=d.rotate_deg)
-    watchdog = Watchdog()
+    watchdog = Watchdog(clock=clock)
     watchdog.ready("closed (outside opening hours)")
     log.info("outside opening hours: camera off, display dark")
     t0 = clock()
@@ -808,7 +764,7 @@ def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | Non
             if screen.present() is None:
                 return False
             watchdog.maybe_ping()
-            time.sleep(0.5)
+            sleep(0.5)
     finally:
         screen.close()
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from station.app import SpineBaseline
+from station.form.spine_baseline import SpineBaseline
 from station.frames import invert, rotate
 from station.sim.scenarios import build, get_scenario
 

@@ -12,7 +12,8 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from station.config import ConfigWatcher, default_config_dir  # noqa: E402
-from station.live import Latest, Station, Watchdog, sd_notify  # noqa: E402
+from station.live import Latest, Station  # noqa: E402
+from station.systemd_notify import Watchdog, sd_notify  # noqa: E402
 from tests.helpers import SilentSource as _Silent  # noqa: E402
 
 
@@ -145,8 +146,54 @@ def test_closing_time_stops_the_station(cfg):
     assert not st.worker.is_alive() and st.worker.error is None
 
 
+class _FakeTime:
+    """A clock that moves only when slept on: the waits run instantly and deterministically."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+        self.on_sleep = None          # called after each sleep (to change the world mid-wait)
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.sleeps.append(s)
+        self.now += s
+        if self.on_sleep is not None:
+            self.on_sleep(self.now)
+
+
 def test_wait_while_closed_returns_at_opening_and_gives_up_on_quit(tmp_path):
     from station.live import wait_while_closed
 
-    assert wait_while_closed(_hours_file(tmp_path, "00:00-24:00"), headless=True, max_s=1.0) is True
-    assert wait_while_closed(_hours_file(tmp_path, "closed"), headless=True, max_s=0.3, poll_s=0.1) is False
+    t = _FakeTime()
+    assert wait_while_closed(_hours_file(tmp_path, "00:00-24:00"), headless=True, max_s=1.0,
+                             clock=t.clock, sleep=t.sleep) is True
+    assert t.sleeps == []                     # open at the first check: no waiting
+    assert wait_while_closed(_hours_file(tmp_path, "closed"), headless=True, max_s=3.0, poll_s=1.0,
+                             clock=t.clock, sleep=t.sleep) is False
+    # a dark frame every 0.5 s until max_s has passed on the given clock
+    assert t.sleeps == [0.5] * 6
+
+
+def test_wait_for_good_config_retries_every_two_seconds_until_the_file_is_fixed(tmp_path):
+    from station.live import _wait_for_good_config
+
+    path = tmp_path / "station.toml"
+    path.write_text('[station]\nid = "t"\n[zone]\nwidth_m = "wide"\n')
+    t = _FakeTime()
+    assert _wait_for_good_config(path, headless=True, max_s=1.0, clock=t.clock, sleep=t.sleep) is None
+    assert t.sleeps == [0.2] * 5              # the attention screen until max_s ran out
+
+    t = _FakeTime()
+    start = t.now
+
+    def fix(now: float) -> None:
+        if now - start >= 0.9:
+            path.write_text('[station]\nid = "t"\n')
+    t.on_sleep = fix
+    watcher = _wait_for_good_config(path, headless=True, max_s=60.0, clock=t.clock, sleep=t.sleep)
+    assert isinstance(watcher, ConfigWatcher) and watcher.cfg.station.id == "t"
+    # fixed after 1 s, but the file is tried again only 2 s after the last try
+    assert t.now - start == pytest.approx(2.0)

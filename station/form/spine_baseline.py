@@ -1,0 +1,60 @@
+"""The lifter's own upright spine curve, which spine_flexion is measured relative to."""
+from __future__ import annotations
+
+import numpy as np
+
+from station.form.angles import hip_flexion_deg, knee_flexion_deg, spine_flexion_raw_deg, trunk_inclination_deg
+from station.model import SKELETON_INDEX
+
+
+class SpineBaseline:
+    """The lifter's own upright spine curve: spine_flexion is measured relative to it.
+
+    Absolute spine angles from depth are not trustworthy and people's natural curves differ,
+    so the contract measures flexion relative to this person standing upright before the set.
+    Learned as the median raw spine flexion over frames where the person stands still and
+    upright (trunk within 12° of vertical, hips and knees nearly straight, pelvis slower than
+    0.15 m/s: not walking in, not stepping into place) on a settled track; reset when the
+    track is lost.
+    """
+
+    def __init__(self, frames_needed: int = 20, max_trunk_deg: float = 12.0, max_hip_deg: float = 15.0,
+                 max_knee_deg: float = 30.0, max_speed_m_s: float = 0.15):
+        self.frames_needed = frames_needed
+        self.max_trunk_deg = max_trunk_deg
+        self.max_hip_deg = max_hip_deg
+        self.max_knee_deg = max_knee_deg
+        self.max_speed_m_s = max_speed_m_s
+        self.reset()
+
+    def reset(self) -> None:
+        self._samples: list[float] = []
+        self._last_pelvis: tuple[float, np.ndarray] | None = None
+        self.value_deg: float | None = None
+
+    def _standing_still(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float) -> bool:
+        pelvis = points_cam_m[SKELETON_INDEX["pelvis"]]
+        last, self._last_pelvis = self._last_pelvis, (t_s, pelvis.copy())
+        if last is None or t_s <= last[0]:
+            return False
+        speed = float(np.linalg.norm(pelvis - last[1])) / (t_s - last[0])
+        hip = 0.5 * (float(hip_flexion_deg(points_cam_m, "l")) + float(hip_flexion_deg(points_cam_m, "r")))
+        knee = 0.5 * (float(knee_flexion_deg(points_cam_m, "l")) + float(knee_flexion_deg(points_cam_m, "r")))
+        return (speed < self.max_speed_m_s and abs(hip) < self.max_hip_deg and knee < self.max_knee_deg
+                and float(trunk_inclination_deg(points_cam_m, up_cam)) < self.max_trunk_deg)
+
+    def update(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float, learn: bool = True) -> float:
+        """Feed one tracked skeleton; returns the baseline in force (a provisional one at first).
+
+        learn: False while the tracker is still initialising (the fit is settling), so only a
+        settled track sets the baseline.
+        """
+        raw = float(spine_flexion_raw_deg(points_cam_m))
+        still = self._standing_still(points_cam_m, up_cam, t_s)
+        if learn and self.value_deg is None and still:
+            self._samples.append(raw)
+            if len(self._samples) >= self.frames_needed:
+                self.value_deg = float(np.median(self._samples))
+        if self.value_deg is not None:
+            return self.value_deg
+        return float(np.median(self._samples)) if self._samples else raw
