@@ -67,7 +67,8 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
         if n1 > 1e-6 and n2 > 1e-6:
             c = float(left @ across) / (n1 * n2)
             if math.degrees(math.acos(max(-1.0, min(1.0, abs(c))))) > FACE_MIRROR_MAX_YAW_DEG:
-                return "face_mirror"
+                # an initialising fit's yaw is not settled yet: ask for the start pose instead
+                return "stand_tall_to_start" if track.state == "initialising" else "face_mirror"
         return None
     if not track.tracked:
         return "stand_tall_to_start"

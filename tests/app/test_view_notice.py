@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -42,6 +43,9 @@ def test_notices():
     assert view_notice(_seg(c), _track(10.0), FLOOR) is None
     assert view_notice(_seg(c), _track(50.0), FLOOR) == "face_mirror"
     assert view_notice(_seg(c), _track(-50.0), FLOOR) == "face_mirror"
+    # while the fit is still initialising its yaw is not trusted: the start pose is asked for
+    init = replace(_track(50.0), state="initialising")
+    assert view_notice(_seg(c), init, FLOOR) == "stand_tall_to_start"
     assert view_notice(_seg(_cloud(v_range=(0, 110))), _track(0.0), FLOOR) == "step_back"
     assert view_notice(_seg(_cloud(u_range=(0, 90))), _track(0.0), FLOOR) == "step_to_centre"
     untracked = TrackResult(False, None, "searching", {}, None)
