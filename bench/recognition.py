@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from station.config import load_exercise  # noqa: E402
 from station.form.cues import CueTiming  # noqa: E402
-from station.form.exercise import RecognizingEvaluator, hand_pose  # noqa: E402
+from station.form.exercise import RecognizingEvaluator, recognise_trace  # noqa: E402
 from station.model import ANGLES  # noqa: E402
 from station.sim.pose import N_SKELETON  # noqa: E402
 from station.sim.scenarios import SCENARIOS, build, get_scenario  # noqa: E402
@@ -45,16 +45,9 @@ def evaluator() -> RecognizingEvaluator:
 
 
 def run_truth(take) -> RecognizingEvaluator:
-    ev = evaluator()
-    ang = take.truth_angles
-    skel = take.poses_floor_m[:, :N_SKELETON]
-    for i in range(take.n_frames):
-        if take.in_view[i]:
-            ev.update(float(take.times_s[i]), {k: float(ang[k][i]) for k in ANGLES}, hands=hand_pose(skel[i], UP))
-        else:
-            ev.update(float(take.times_s[i]), None)
-    ev.finish()
-    return ev
+    return recognise_trace({n: load_exercise(n) for n in EXERCISES}, "rdl", take.times_s,
+                           {k: take.truth_angles[k] for k in ANGLES}, take.in_view,
+                           take.poses_floor_m[:, :N_SKELETON], UP)
 
 
 def run_pipeline(take) -> RecognizingEvaluator:
@@ -68,7 +61,9 @@ def run_pipeline(take) -> RecognizingEvaluator:
     for i in range(take.n_frames):
         frame = DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i)
         res = pipe.process(frame)
-        ev.update(res.t_s, res.angles, hands=res.hands)
+        # as the live station feeds it: with the fitter's confidence and view notice
+        ev.update(res.t_s, res.angles, hands=res.hands, angle_confidence=res.angle_confidence,
+                  notice=res.notice)
     ev.finish()
     return ev
 

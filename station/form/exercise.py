@@ -316,6 +316,28 @@ class RecognizingEvaluator:
         self.ev.cues.timing = replace(self.timing, enabled=False)
 
 
+def recognise_trace(profiles: dict[str, ExerciseProfile], default: str, times_s: np.ndarray,
+                    angles: dict[str, np.ndarray], valid: np.ndarray, points_m: np.ndarray,
+                    up: np.ndarray, recognize: bool = True, timing: CueTiming | None = None,
+                    keep_states: bool = False) -> RecognizingEvaluator:
+    """Run the recognising evaluator over whole traces (the twin of
+    station.form.evaluator.evaluate_trace): angles {angle: (n,)}, valid (n,) False = not
+    tracked, points_m (n, K, 3) skeleton points per frame (the hands are read from them),
+    up the floor normal in their frame."""
+    ev = RecognizingEvaluator(profiles, default, recognize=recognize,
+                              timing=CueTiming() if timing is None else timing)
+    ev.keep_states = keep_states
+    keys = list(angles)
+    for i in range(len(times_s)):
+        if valid[i]:
+            ev.update(float(times_s[i]), {k: float(angles[k][i]) for k in keys},
+                      hands=hand_pose(points_m[i], up))
+        else:
+            ev.update(float(times_s[i]), None)
+    ev.finish()
+    return ev
+
+
 def make_evaluator(cfg: StationConfig, exercise: str | None = None,
                    profiles: dict | None = None) -> RecognizingEvaluator:
     """The evaluator a station runs. `exercise` fixes the profile (recognition off); otherwise

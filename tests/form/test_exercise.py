@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from station.config import load_exercise, load_station_config
-from station.form.cues import CueTiming
-from station.form.exercise import RecognizingEvaluator, hand_pose, make_evaluator
+from station.form.exercise import RecognizingEvaluator, make_evaluator, recognise_trace
 from station.model import ANGLES
 from station.sim.pose import N_SKELETON
 from station.sim.scenarios import build, get_scenario
@@ -19,16 +18,10 @@ NAMES = ("rdl", "deadlift", "good_morning", "kettlebell_swing")
 
 def run(scenario: str, recognize: bool = True, keep_states: bool = False) -> tuple[RecognizingEvaluator, object]:
     take = build(get_scenario(scenario))
-    ev = RecognizingEvaluator({n: load_exercise(n) for n in NAMES}, "rdl", recognize=recognize,
-                              timing=CueTiming())
-    ev.keep_states = keep_states
-    ang, skel = take.truth_angles, take.poses_floor_m[:, :N_SKELETON]
-    for i in range(take.n_frames):
-        if take.in_view[i]:
-            ev.update(float(take.times_s[i]), {k: float(ang[k][i]) for k in ANGLES}, hands=hand_pose(skel[i], UP))
-        else:
-            ev.update(float(take.times_s[i]), None)
-    ev.finish()
+    ev = recognise_trace({n: load_exercise(n) for n in NAMES}, "rdl", take.times_s,
+                         {k: take.truth_angles[k] for k in ANGLES}, take.in_view,
+                         take.poses_floor_m[:, :N_SKELETON], UP, recognize=recognize,
+                         keep_states=keep_states)
     return ev, take
 
 
