@@ -71,7 +71,8 @@ _DOF_TABLE: tuple = (
     # against 1 on 23 mesh reps, up to 37 deg on a clean rep seen from 1.9 m. A quiet coach
     # beats a wrong one; the pelvis-pitch / lumbar degeneracy it resolves needs a better
     # trunk model (bench/form.py --pipeline, mesh_A_faults1, mesh_C_faults2, mesh_E_faults3,
-    # mesh_G_clean)
+    # mesh_G_clean). Tying lumbar to thoracic flexion instead (a soft "one curve" term) was
+    # tried and removed: clean RDL bottoms read 24 deg extended
     ("lumbar_flex", "lumbar", REVOLUTE, _Y, -30 * DEG, 60 * DEG, 8 * DEG),
     ("lumbar_lat", "lumbar", REVOLUTE, _X, -30 * DEG, 30 * DEG, 10 * DEG),
     ("lumbar_twist", "lumbar", REVOLUTE, _Z, -30 * DEG, 30 * DEG, 10 * DEG),

@@ -85,11 +85,6 @@ class FitWeights:
     # person seen side-on. Soft, one-sided, per leg (0 = off)
     knee_fold_margin_rad: float = 1.0
     knee_fold_sigma_rad: float = 0.1
-    # optional: the spine bends as one curve, lumbar flexion close to thoracic flexion (sigma
-    # on their difference; 0 = off). Measured on the mesh athlete and left off: it resolves
-    # the pelvis-pitch / lumbar degeneracy the wrong way on clean reps (the bottom of a clean
-    # RDL read 24 deg extended)
-    spine_curve_sigma_rad: float = 0.0
     damping: float = 1e-3
     max_step_rad: float = 0.35
     max_step_m: float = 0.15
@@ -363,7 +358,6 @@ def _knee_hip_pairs():
 
 
 _KNEE_HIP = _knee_hip_pairs()
-_LUMBAR, _THORAX = 6, 9   # lumbar_flex, thorax_flex (body_model._DOF_TABLE)
 
 
 def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
@@ -545,16 +539,6 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         diag = lim_on + prior_w
         b += lim_on * lim_r + prior_w * theta
         E += float(np.sum(lim_on * lim_r ** 2 + prior_w * theta ** 2))
-        if w.spine_curve_sigma_rad > 0:
-            r = theta[_LUMBAR] - theta[_THORAX]
-            cw = 1.0 / w.spine_curve_sigma_rad ** 2
-            b[_LUMBAR] += cw * r
-            b[_THORAX] -= cw * r
-            A[_LUMBAR, _LUMBAR] += cw
-            A[_THORAX, _THORAX] += cw
-            A[_LUMBAR, _THORAX] -= cw
-            A[_THORAX, _LUMBAR] -= cw
-            E += cw * r * r
         for kj, hj in _KNEE_HIP:
             r = theta[kj] - theta[hj] - w.knee_fold_margin_rad
             if w.knee_fold_sigma_rad > 0 and r > 0:
