@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -161,7 +162,7 @@ class RecognizingEvaluator:
         self._archived_reps: list[RepVerdict] = []
         self._archived_ex: list[str] = []
         self._archived_sets: list = []
-        self._buffer: list[_Frame] = []
+        self._buffer: deque[_Frame] = deque()   # the last BUFFER_S of frames, oldest first
         self._keep_states = False
         self._states_archive: list[CoachState] = []
         self.ev = self._new(default, quiet=self.recognize)
@@ -215,7 +216,7 @@ class RecognizingEvaluator:
         if self.recognize:
             self._buffer.append(_Frame(t_s, angles, hands, kw))
             while self._buffer and t_s - self._buffer[0].t > BUFFER_S:
-                self._buffer.pop(0)
+                self._buffer.popleft()
         n_reps = len(self.ev.reps)
         state = self.ev.update(t_s, angles, **kw)
         if self.recognize and not self.decided and len(self.ev.reps) > n_reps:
