@@ -313,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "floor is seen or a person is in view.")
     p_cal.add_argument("--headless", action="store_true", help="do not open the display")
     p_cal.add_argument("--png", metavar="FILE", help="write the calibration screen to this PNG (implies --headless)")
-    p_cal.add_argument("--show-seconds", type=float, default=15.0,
+    p_cal.add_argument("--show-seconds", type=positive_seconds, default=15.0,
                        help="how long the result stays on the mirror (default 15; a key ends it)")
     p_cal.add_argument("--dry-run", action="store_true", help="measure and show, but store nothing")
     p_cal.add_argument("--synthetic", metavar="SCENARIO",
