@@ -147,7 +147,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from station.app import analyze_recording
-    from station.config import load_exercise, profile_names
+    from station.config import load_exercise, profile_names, unknown_profile_message
     from station.fileio import check_output
 
     rec = Path(args.recording)
@@ -161,12 +161,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     cfg = _cfg(args)
     names = profile_names(cfg)
     if args.exercise is not None and args.exercise not in names:
-        import difflib
-
-        close = difflib.get_close_matches(args.exercise, names, n=1)
-        raise UserError(f"unknown exercise {args.exercise!r}; the profiles in "
-                        f"{cfg.exercise.profiles_dir} are: {', '.join(names)}"
-                        + (f" — did you mean '{close[0]}'?" if close else ""))
+        raise UserError(f"unknown exercise {args.exercise!r}: "
+                        + unknown_profile_message(args.exercise, names, cfg.exercise.profiles_dir))
     for name in [args.exercise] if args.exercise is not None else sorted(set(cfg.exercise.available) | {cfg.exercise.default}):
         load_exercise(name, cfg.exercise.profiles_dir)   # a bad profile stops us before the work
     doc = analyze_recording(rec, out, exercise=args.exercise, cfg=cfg)

@@ -369,16 +369,16 @@ class ExerciseSection(_Section):
                           + ", ".join(have))
         for i, name in enumerate(self.available):
             if name not in have:
-                raise _custom(f"available[{i}]", name, _unknown_profile_msg(name, have, self.profiles_dir))
+                raise _custom(f"available[{i}]", name, unknown_profile_message(name, have, self.profiles_dir))
         if self.default not in have:
-            raise _custom("default", self.default, _unknown_profile_msg(self.default, have, self.profiles_dir))
+            raise _custom("default", self.default, unknown_profile_message(self.default, have, self.profiles_dir))
         if self.default not in self.available:
             raise _custom("default", self.default,
                           "must be one of exercise.available: " + ", ".join(self.available))
         return self
 
 
-def _unknown_profile_msg(name: str, have: list[str], where: Path) -> str:
+def unknown_profile_message(name: str, have: list[str], where: Path) -> str:
     msg = f"no such exercise profile in {where}; available: {', '.join(have) or '(none)'}"
     close = difflib.get_close_matches(name, have, n=1)
     if close:
@@ -1196,7 +1196,7 @@ def load_exercise(name: str, config_dir: Optional[Path] = None) -> ExerciseProfi
     have = available_exercises(d)
     if name not in have:
         raise ConfigError(Problem(str(d), "exercise", _toml_value(name),
-                                  _unknown_profile_msg(name, have, d)))
+                                  unknown_profile_message(name, have, d)))
     p = d / f"{name}.toml"
     return _load_model(p, ExerciseProfile, PROFILE_RENAMED_KEYS, {"file_stem": name})
 
