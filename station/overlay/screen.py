@@ -224,13 +224,13 @@ class Screen:
         Written beside `path` and renamed into place (station.fileio)."""
         from station.fileio import StagedFile
 
-        out = self.upright()
+        out = upright = self.upright()
         if extra is not None:
             w, h = self.size_px
             eh, ew = extra.shape[:2]
             out = self._pg.Surface((w + ew, max(h, eh)))
             out.fill((0, 0, 0))
-            out.blit(self.upright(), (0, 0))
+            out.blit(upright, (0, 0))
             out.blit(self._pg.surfarray.make_surface(np.ascontiguousarray(extra.swapaxes(0, 1))), (w, 0))
         staged = StagedFile(path)
         with staged as tmp:
@@ -294,10 +294,9 @@ def write_contact_sheet(paths: list, captions: list[str], out_path: str | Path, 
         lines.append(cur)
         for j, ln in enumerate(lines[:2]):
             sheet.blit(font.render(ln, True, (220, 220, 220)), (x, y + th + 3 + j * 19))
-    out_path = Path(out_path)
-    tmp = out_path.with_name(out_path.name + ".tmp.png")
-    pygame.image.save(sheet, str(tmp))
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, out_path)
-    return out_path
+    from station.fileio import StagedFile
+
+    staged = StagedFile(out_path)
+    with staged as tmp:
+        pygame.image.save(sheet, str(tmp))
+        return staged.commit()
