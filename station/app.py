@@ -23,7 +23,7 @@ from station.model import ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane
 from station.segment import LiftingZone, SegmentResult, Segmenter
 from station.fit.tracker import Tracker, TrackResult
 
-ANALYSIS_SCHEMA = "station.analysis/1"
+from station.contract import SCHEMA as ANALYSIS_SCHEMA  # the one schema constant
 
 
 def lifting_zone(cfg: StationConfig) -> LiftingZone:

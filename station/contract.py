@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from station.form.rules import FAULT_LABELS
 from station.model import ANGLES, JOINTS, VERDICTS
 
 SCHEMA = "station.analysis/1"
-# every profile's fault labels (the deadlift adds hips_shoot_up)
-FAULTS = ("knee_dominant", "rounded_back", "incomplete_lockout", "overextension", "hip_shift", "too_fast",
-          "hips_shoot_up")
+# every profile's fault labels, one per rule of station.form.rules (the deadlift adds hips_shoot_up)
+FAULTS: tuple[str, ...] = FAULT_LABELS
 EXERCISES = ("rdl", "deadlift", "good_morning", "kettlebell_swing")
 PATTERNS = ("hinge", "squat")
 REP_METRICS = ("peak_hip_flexion", "knee_flexion_at_bottom", "peak_spine_flexion", "eccentric_s",

@@ -33,6 +33,11 @@ ANGLES: tuple[str, ...] = (
     "pelvis_lateral_shift",
 )
 
+# The muscle groups an exercise profile's [muscles] table may name, and the keys of
+# CoachState.muscles; the overlay's body figure draws a subset (station.overlay.figures).
+MUSCLES: tuple[str, ...] = ("glutes", "hamstrings", "quadriceps", "adductors", "erector_spinae",
+                            "abdominals", "obliques", "lats", "trapezius", "forearms")
+
 
 @dataclass(frozen=True)
 class Intrinsics:

@@ -10,6 +10,12 @@ its cue key, priority and cue phase, and two pure functions:
   the cue can be shown as the fault happens (e.g. rounded_back as soon as spine flexion
   crosses the limit on the way down), not only once the rep is over.
 
+The dataclasses are the one declaration of a rule: each threshold field carries its allowed
+range, unit and how strictness scales it as field metadata (:func:`threshold`), and the class
+carries its label (``name``), whether profiles enable it by default, and what the lifter reads
+about it (``lifter_text``, ``short_label``, ``body_segments``). The exercise-profile models
+(station.config.profile), contract.FAULTS and the overlay's fault tables are derived from them.
+
 ``rules_from_profile(profile)`` builds the enabled rules, most important first. Labels and
 default (rdl) rules: specs/analysis-output.md. "Hip/knee flexion" is the mean of left and
 right. "At the end" means at the lockout (top) of the rep; a lean-back is judged over the
@@ -18,13 +24,39 @@ at the lockout and is held briefly.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 import numpy as np
 
-from station.config import ExerciseProfile
-from station.form.reps import RepTrace
+if TYPE_CHECKING:  # types only: the config's profile models are derived from this module
+    from station.config import ExerciseProfile
+    from station.form.reps import RepTrace
+
+# How strictness moves a threshold (station.config STRICTNESS_FACTORS): "mul" limits are
+# multiplied by the factor (a smaller limit is stricter), "div" required minimums are divided
+# by it (a larger minimum is stricter); None: not a tolerance, strictness leaves it alone.
+SCALES = ("mul", "div")
+PRIORITY_RANGE = (1, 9)
+PRIORITY_UNIT = "(1 = most important: spine before knees before tempo)"
+
+
+def threshold(default: Optional[float], lo: float, hi: float, unit: str, scale: Optional[str] = None,
+              off: bool = False) -> Any:
+    """A rule's threshold field: its default, the range a profile may set (inclusive), the unit
+    (words, as staff read it in an error message), how strictness scales it, and whether a
+    profile may switch the test off with "off" (the value is then None)."""
+    assert scale is None or scale in SCALES
+    return field(default=default, metadata={"range": (lo, hi), "unit": unit, "scale": scale, "off": off})
+
+
+def _priority(default: int) -> Any:
+    return field(default=default, metadata={"range": PRIORITY_RANGE, "unit": PRIORITY_UNIT})
+
+
+def threshold_fields(cls: type) -> tuple[Any, ...]:
+    """The threshold fields of a rule (or SquatRecognition) dataclass, in declaration order."""
+    return tuple(f for f in fields(cls) if "range" in f.metadata and f.name != "priority")
 
 
 @dataclass(frozen=True)
@@ -58,8 +90,16 @@ class Live:
 
 @dataclass(frozen=True)
 class Rule:
+    """One fault label's rule. Fields are the profile's keys for it (besides ``enabled``):
+    priority (cue order), cue (a key of station/form/texts.py), cue_phase (when the cue shows)
+    and the thresholds."""
+
     name: ClassVar[str] = ""
-    priority: int = 5
+    enabled_by_default: ClassVar[bool] = True   # a profile that leaves the rule out
+    lifter_text: ClassVar[str] = ""             # what the fault means, for the lifter
+    short_label: ClassVar[str] = ""             # a word or two (the last-rep note)
+    body_segments: ClassVar[tuple[str, ...]] = ()   # body lines the overlay highlights
+    priority: int = _priority(5)
     cue: str = ""
     cue_phase: str = "after_rep"
 
@@ -82,8 +122,14 @@ class KneeDominant(Rule):
     min_hip_to_knee_ratio × knee flexion (None: no ratio test)."""
 
     name: ClassVar[str] = "knee_dominant"
-    max_knee_flexion_deg: float = 40.0
-    min_hip_to_knee_ratio: float | None = 1.8
+    lifter_text: ClassVar[str] = "knees bent too much: push the hips back"
+    short_label: ClassVar[str] = "knees"
+    body_segments: ClassVar[tuple[str, ...]] = ("thigh", "shin")
+    priority: int = _priority(2)
+    cue: str = "push_hips_back"
+    cue_phase: str = "lowering"
+    max_knee_flexion_deg: float = threshold(40.0, 0.0, 150.0, "degrees", "mul")
+    min_hip_to_knee_ratio: float | None = threshold(1.8, 0.5, 10.0, "", "div", off=True)
 
     def measure(self, rep):
         return {"knee_at_bottom": float(rep.knee[rep.bottom]), "hip_at_bottom": float(rep.hip[rep.bottom])}
@@ -114,7 +160,13 @@ class RoundedBack(Rule):
     """spine_flexion > max_spine_flexion_deg at any time in the rep."""
 
     name: ClassVar[str] = "rounded_back"
-    max_spine_flexion_deg: float = 20.0
+    lifter_text: ClassVar[str] = "back rounded: brace, keep it flat"
+    short_label: ClassVar[str] = "round back"
+    body_segments: ClassVar[tuple[str, ...]] = ("trunk",)
+    priority: int = _priority(1)
+    cue: str = "brace_flat_back"
+    cue_phase: str = "lowering"
+    max_spine_flexion_deg: float = threshold(20.0, 0.0, 90.0, "degrees", "mul")
 
     def measure(self, rep):
         return {"peak_spine_flexion": float(np.max(rep.spine[rep.start:rep.end + 1]))}
@@ -131,7 +183,13 @@ class IncompleteLockout(Rule):
     """Hip flexion > max_end_hip_flexion_deg at the lockout (the rep's end from the top)."""
 
     name: ClassVar[str] = "incomplete_lockout"
-    max_end_hip_flexion_deg: float = 15.0
+    lifter_text: ClassVar[str] = "not finishing tall: squeeze the glutes"
+    short_label: ClassVar[str] = "lockout"
+    body_segments: ClassVar[tuple[str, ...]] = ("trunk", "thigh")
+    priority: int = _priority(3)
+    cue: str = "stand_tall_squeeze_glutes"
+    cue_phase: str = "top"
+    max_end_hip_flexion_deg: float = threshold(15.0, 0.0, 60.0, "degrees", "mul")
 
     def measure(self, rep):
         return {"lockout_hip_flexion": float(rep.hip[rep.top])}
@@ -154,8 +212,14 @@ class Overextension(Rule):
     min_end_spine_flexion_deg (None: no spine test)."""
 
     name: ClassVar[str] = "overextension"
-    min_end_hip_flexion_deg: float = -10.0
-    min_end_spine_flexion_deg: float | None = -15.0
+    lifter_text: ClassVar[str] = "leaning back at the top: ribs down"
+    short_label: ClassVar[str] = "leaning back"
+    body_segments: ClassVar[tuple[str, ...]] = ("trunk",)
+    priority: int = _priority(3)
+    cue: str = "stand_tall_ribs_down"
+    cue_phase: str = "top"
+    min_end_hip_flexion_deg: float = threshold(-10.0, -60.0, 0.0, "degrees", "mul")
+    min_end_spine_flexion_deg: float | None = threshold(-15.0, -60.0, 0.0, "degrees", "mul", off=True)
 
     def measure(self, rep):
         w = rep.top_window()
@@ -189,7 +253,13 @@ class HipShift(Rule):
     """|pelvis_lateral_shift − its value at the rep's start| > max_lateral_shift_m during the rep."""
 
     name: ClassVar[str] = "hip_shift"
-    max_lateral_shift_m: float = 0.06
+    lifter_text: ClassVar[str] = "hips shifting sideways: keep them square"
+    short_label: ClassVar[str] = "hip shift"
+    body_segments: ClassVar[tuple[str, ...]] = ("pelvis",)
+    priority: int = _priority(3)
+    cue: str = "hips_square"
+    cue_phase: str = "rising"
+    max_lateral_shift_m: float = threshold(0.06, 0.005, 0.5, "metres", "mul")
 
     def measure(self, rep):
         seg = rep.shift[rep.start:rep.end + 1]
@@ -208,7 +278,12 @@ class TooFast(Rule):
     floor: lockout → back on the floor)."""
 
     name: ClassVar[str] = "too_fast"
-    min_eccentric_s: float = 1.0
+    lifter_text: ClassVar[str] = "lowering too fast: control the way down"
+    short_label: ClassVar[str] = "too fast"
+    priority: int = _priority(4)
+    cue: str = "slow_the_lowering"
+    cue_phase: str = "lowering"
+    min_eccentric_s: float = threshold(1.0, 0.1, 10.0, "seconds", "div")
 
     def measure(self, rep):
         return {"eccentric_s": rep.eccentric_s()}
@@ -227,8 +302,15 @@ class HipsShootUp(Rule):
     max_knee_lead_deg: the hips rise before the chest."""
 
     name: ClassVar[str] = "hips_shoot_up"
-    max_knee_lead_deg: float = 15.0
-    window_frac: float = 0.3
+    enabled_by_default: ClassVar[bool] = False   # the deadlift's profile enables it
+    lifter_text: ClassVar[str] = "hips rising first: chest and hips together"
+    short_label: ClassVar[str] = "hips first"
+    body_segments: ClassVar[tuple[str, ...]] = ("trunk", "thigh")
+    priority: int = _priority(2)
+    cue: str = "chest_and_hips_together"
+    cue_phase: str = "rising"
+    max_knee_lead_deg: float = threshold(15.0, 1.0, 90.0, "degrees", "mul")
+    window_frac: float = threshold(0.3, 0.05, 1.0, "(fraction of the concentric phase)")
 
     def measure(self, rep):
         b, top = rep.bottom, max(rep.top, rep.bottom)
@@ -252,8 +334,10 @@ class HipsShootUp(Rule):
         return (live.knee_at_bottom - live.knee) - (live.hip_at_bottom - live.hip) > self.max_knee_lead_deg
 
 
+# Every rule, in the contract's order of fault labels (docs/analysis-output.md).
 RULE_TYPES: dict[str, type[Rule]] = {c.name: c for c in (KneeDominant, RoundedBack, IncompleteLockout,
                                                          Overextension, HipShift, TooFast, HipsShootUp)}
+FAULT_LABELS: tuple[str, ...] = tuple(RULE_TYPES)
 
 
 def rule_from_config(name: str, cfg) -> Rule:
@@ -273,8 +357,8 @@ class SquatRecognition:
     """A rep is a squat when at the bottom knee flexion ≥ min_knee_flexion_deg and hip
     flexion < max_hip_to_knee_ratio × knee flexion."""
 
-    min_knee_flexion_deg: float = 70.0
-    max_hip_to_knee_ratio: float = 1.2
+    min_knee_flexion_deg: float = threshold(70.0, 20.0, 150.0, "degrees")
+    max_hip_to_knee_ratio: float = threshold(1.2, 0.1, 5.0, "")
 
     @staticmethod
     def from_profile(profile: ExerciseProfile) -> "SquatRecognition":
