@@ -39,7 +39,8 @@ from station.config import load_exercise  # noqa: E402
 from station.form.evaluator import evaluate_trace  # noqa: E402
 from station.form.smoothing import AngleSmoother  # noqa: E402
 from station.model import ANGLES  # noqa: E402
-from station.scoring import FAULT_LABELS, Tally, clearly_labelled_filter, format_fault_table, match_reps, score  # noqa: E402
+from station.form.rules import RULE_TYPES  # noqa: E402
+from station.scoring import Tally, clearly_labelled_filter, format_fault_table, match_reps, score  # noqa: E402
 from station.sim import motion as mo  # noqa: E402
 from station.sim.scenarios import BODIES, build, get_scenario, library  # noqa: E402
 
@@ -47,6 +48,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from fitter import run_take  # noqa: E402  (bench/fitter.py: the station over a take)
 
 TH = mo.RDL_DEFAULTS
+# every fault label the rules declare, most important (lowest default priority) first
+LABELS_BY_PRIORITY = tuple(sorted(RULE_TYPES, key=lambda n: RULE_TYPES[n]().priority))
 
 
 def truth_angle_result(take, profile) -> tuple[dict, object]:
@@ -247,7 +250,7 @@ def main() -> None:
         if sq:
             print(f"squat reps recognised: {F.confusion[('squat', 'squat')]}/{sum(sq)}")
         print("cue latency from fault onset (s):")
-        for lab in FAULT_LABELS:
+        for lab in LABELS_BY_PRIORITY:
             L = F.latencies[lab]
             if L or F.missed[lab] or F.suppressed[lab]:
                 within = sum(1 for x in L if x <= 0.3)

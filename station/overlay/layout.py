@@ -25,6 +25,7 @@ from typing import Union
 
 import numpy as np
 
+from station.form.rules import RULE_TYPES
 from station.model import SKELETON_INDEX, CoachState, Cue
 from station.overlay import figures
 
@@ -54,26 +55,12 @@ PHASE_TEXT: dict[str, str] = {"standing": "READY", "lowering": "LOWERING", "bott
                               "rising": "DRIVE UP", "lockout": "LOCKOUT"}
 PHASE_RGB: dict[str, Rgb] = {"standing": WHITE, "lowering": CYAN, "bottom": CYAN,
                              "rising": (255, 110, 40), "lockout": GREEN}
-# What a fault label means, for the lifter (summary card, last-rep note).
-FAULT_TEXT: dict[str, str] = {
-    "knee_dominant": "knees bent too much: push the hips back",
-    "rounded_back": "back rounded: brace, keep it flat",
-    "incomplete_lockout": "not finishing tall: squeeze the glutes",
-    "overextension": "leaning back at the top: ribs down",
-    "hip_shift": "hips shifting sideways: keep them square",
-    "too_fast": "lowering too fast: control the way down",
-    "hips_shoot_up": "hips rising first: chest and hips together",
-}
-FAULT_SHORT: dict[str, str] = {
-    "knee_dominant": "knees", "rounded_back": "round back", "incomplete_lockout": "lockout",
-    "overextension": "leaning back", "hip_shift": "hip shift", "too_fast": "too fast",
-    "hips_shoot_up": "hips first",
-}
-# Body lines a fault is about: drawn in the cue's colour while the cue shows.
-FAULT_BONES: dict[str, tuple[str, ...]] = {
-    "rounded_back": ("trunk",), "knee_dominant": ("thigh", "shin"), "hips_shoot_up": ("trunk", "thigh"),
-    "incomplete_lockout": ("trunk", "thigh"), "overextension": ("trunk",), "hip_shift": ("pelvis",),
-}
+# Per fault label, from the rule's declaration (station.form.rules): what it means for the
+# lifter (summary card), a short label (last-rep note), and the body lines drawn in the cue's
+# colour while its cue shows.
+FAULT_TEXT: dict[str, str] = {n: r.lifter_text for n, r in RULE_TYPES.items()}
+FAULT_SHORT: dict[str, str] = {n: r.short_label for n, r in RULE_TYPES.items()}
+FAULT_BONES: dict[str, tuple[str, ...]] = {n: r.body_segments for n, r in RULE_TYPES.items() if r.body_segments}
 
 # --------------------------------------------------------------------------- shapes
 
