@@ -6,9 +6,8 @@ one that matters for the hinge (glutes, hamstrings, erector spinae, lats); the f
 shows the abdominal brace. Shapes are defined for the figure's right half (x >= 50 on
 screen) and mirrored.
 
-Muscle keys are those of CoachState.muscles: "glutes", "hamstrings", "erectors", "abs",
-"lats". MUSCLE_ALIASES maps the exercise profiles' names (erector_spinae, abdominals) onto
-them.
+Muscle keys are those of the exercise profiles and CoachState.muscles (station.model.MUSCLES);
+the figure draws the subset in MUSCLE_NAMES.
 """
 from __future__ import annotations
 
@@ -16,18 +15,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from station.model import MUSCLES as ALL_MUSCLES
+
 FIGURE_W = 100.0
 FIGURE_H = 240.0
 HEAD_CENTRE = (50.0, 14.0)
 HEAD_RADIUS = 11.0
 
-MUSCLES: tuple[str, ...] = ("glutes", "hamstrings", "erectors", "abs", "lats")
-MUSCLE_ALIASES: dict[str, str] = {"erector_spinae": "erectors", "abdominals": "abs",
-                                  "glutes": "glutes", "hamstrings": "hamstrings", "lats": "lats",
-                                  "erectors": "erectors", "abs": "abs"}
+# The muscles the figure draws, with the name the lifter reads; in station.model.MUSCLES order.
 MUSCLE_NAMES: dict[str, str] = {"glutes": "glutes", "hamstrings": "hamstrings",
-                                "erectors": "erector spinae", "abs": "abdominal brace",
+                                "erector_spinae": "erector spinae", "abdominals": "abdominal brace",
                                 "lats": "lats"}
+MUSCLES: tuple[str, ...] = tuple(m for m in ALL_MUSCLES if m in MUSCLE_NAMES)
+assert len(MUSCLES) == len(MUSCLE_NAMES), "a drawn muscle that profiles cannot name"
 
 # The right half of the outline, from the neck down to the crotch (mirrored for the left).
 _OUTLINE_HALF = (
@@ -40,14 +40,14 @@ _OUTLINE_HALF = (
 
 # Muscle shapes, right half; each is mirrored to a left twin.
 _BACK_HALF: dict[str, tuple[tuple[float, float], ...]] = {
-    "erectors": ((50.5, 44), (55, 44), (57, 70), (57, 96), (55, 106), (50.5, 108)),
+    "erector_spinae": ((50.5, 44), (55, 44), (57, 70), (57, 96), (55, 106), (50.5, 108)),
     "lats": ((58, 46), (68, 48), (69, 62), (66, 78), (61, 92), (58, 84), (58, 60)),
     "glutes": ((51, 110), (61, 106), (67, 110), (68.5, 122), (66, 133), (58, 136), (51, 134)),
     "hamstrings": ((52.5, 139), (58, 139), (66.5, 137), (65.5, 156), (63, 174), (58, 178),
                    (54.5, 174), (53, 156)),
 }
 _FRONT_HALF: dict[str, tuple[tuple[float, float], ...]] = {
-    "abs": ((50.8, 60), (58, 60), (60, 72), (60, 92), (58, 108), (50.8, 114)),
+    "abdominals": ((50.8, 60), (58, 60), (60, 72), (60, 92), (58, 108), (50.8, 114)),
     "lats": ((61.5, 54), (67, 54), (67.5, 66), (64.5, 80), (61.5, 68)),
 }
 

@@ -46,8 +46,8 @@ CYAN: Rgb = (0, 215, 255)
 RED: Rgb = (255, 70, 50)
 ROLE_RGB: dict[str, Rgb] = {"drive": (255, 110, 40), "hold": (255, 215, 0), "brace": (90, 175, 255)}
 ROLE_TITLE: dict[str, str] = {"drive": "DRIVE", "hold": "HOLD", "brace": "BRACE"}
-DEFAULT_ROLES: dict[str, str] = {"glutes": "drive", "hamstrings": "drive", "erectors": "hold",
-                                 "abs": "brace", "lats": "brace"}
+DEFAULT_ROLES: dict[str, str] = {"glutes": "drive", "hamstrings": "drive", "erector_spinae": "hold",
+                                 "abdominals": "brace", "lats": "brace"}
 CUE_RGB: dict[str, Rgb] = {"fault": AMBER, "reminder": (255, 215, 140), "praise": GREEN, "info": WHITE}
 # A small label above a cue that is not a live correction, so the lifter knows what it is about.
 CUE_LABEL: dict[str, str] = {"reminder": "NEXT REP", "better": "BETTER THAN LAST REP"}
@@ -414,7 +414,6 @@ def _figure(c: _Canvas, box: Box, view_name: str, activation: dict[str, float], 
             tag: str, base: float = 0.22, outline_rgb: Rgb = (120, 120, 120)) -> None:
     """A body figure in box (reference px): outline, head, muscles in their role colours,
     brightness base + (1 - base) x activation."""
-    activation = {figures.MUSCLE_ALIASES.get(k, k): v for k, v in activation.items()}
     rb = c.box(box)
     s = figures.box_scale(rb)
     head = figures.to_box([figures.HEAD_CENTRE], rb)[0]
@@ -428,8 +427,8 @@ def _figure(c: _Canvas, box: Box, view_name: str, activation: dict[str, float], 
         c.polygon(figures.to_box(part.points, rb), ROLE_RGB[role], 0, f"{tag}.{part.muscle}", a, ref=False)
 
 
-SHORT_MUSCLE: dict[str, str] = {"glutes": "glutes", "hamstrings": "hamstrings", "erectors": "back",
-                                "abs": "abs", "lats": "lats"}
+SHORT_MUSCLE: dict[str, str] = {"glutes": "glutes", "hamstrings": "hamstrings", "erector_spinae": "back",
+                                "abdominals": "abs", "lats": "lats"}
 
 
 def _figure_label(c: _Canvas, box: Box, roles: dict[str, str], which: tuple[str, ...], tag: str) -> None:
@@ -442,9 +441,8 @@ def _figure_label(c: _Canvas, box: Box, roles: dict[str, str], which: tuple[str,
 def _roles(view: View) -> dict[str, str]:
     out = {}
     for m, r in view.muscle_roles.items():
-        key = figures.MUSCLE_ALIASES.get(m)
-        if key is not None and r in ROLE_RGB:
-            out[key] = r
+        if m in figures.MUSCLE_NAMES and r in ROLE_RGB:
+            out[m] = r
     return out
 
 

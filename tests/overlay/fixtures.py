@@ -63,9 +63,9 @@ def registered(points_cam_m: np.ndarray, size_px=(1080, 1920)) -> np.ndarray:
     return register(points_cam_m, eye, geo)
 
 
-MUSCLES_OFF = {"glutes": 0.0, "hamstrings": 0.0, "erectors": 0.3, "abs": 0.3, "lats": 0.3}
-MUSCLES_LOWERING = {"glutes": 0.6, "hamstrings": 1.0, "erectors": 0.8, "abs": 0.7, "lats": 0.7}
-MUSCLES_RISING = {"glutes": 1.0, "hamstrings": 0.9, "erectors": 0.8, "abs": 0.7, "lats": 0.7}
+MUSCLES_OFF = {"glutes": 0.0, "hamstrings": 0.0, "erector_spinae": 0.3, "abdominals": 0.3, "lats": 0.3}
+MUSCLES_LOWERING = {"glutes": 0.6, "hamstrings": 1.0, "erector_spinae": 0.8, "abdominals": 0.7, "lats": 0.7}
+MUSCLES_RISING = {"glutes": 1.0, "hamstrings": 0.9, "erector_spinae": 0.8, "abdominals": 0.7, "lats": 0.7}
 
 CUE_HIPS = Cue("push_hips_back", "Push your hips back", "fault", "knee_dominant", 10.0)
 CUE_BACK = Cue("brace_flat_back", "Brace: keep your back flat", "fault", "rounded_back", 10.0)
@@ -124,8 +124,8 @@ def views(size_px=(1080, 1920)) -> dict[str, View]:
         "live_squat": View(state=state("live", "bottom", 2, CUE_HIPS, hinge=0.35), now_s=10.5,
                            skeleton_px=registered(squat, size_px)),
         "live_lockout_lastrep": View(state=state("live", "lockout", 5, CUE_PRAISE, hinge=None,
-                                                 muscles={"glutes": 1.0, "hamstrings": 0.4, "erectors": 0.5,
-                                                          "abs": 0.6, "lats": 0.5},
+                                                 muscles={"glutes": 1.0, "hamstrings": 0.4, "erector_spinae": 0.5,
+                                                          "abdominals": 0.6, "lats": 0.5},
                                                  last_rep=RepVerdict(6.0, 7.5, 10.0, "hinge", (), {})),
                                      now_s=10.5, skeleton_px=registered(standing, size_px)),
         "summary": View(state=state("summary", None, 8, summary=SUMMARY), now_s=10.5),
