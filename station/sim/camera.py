@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from station.config import DEPTH_MODES
 from station.frames import T_floor_cam_from_mount
 from station.model import Intrinsics
 
-# Depth modes a D435/D455 offers (width, height); 848x480 is the recommended depth mode.
-D4XX_DEPTH_MODES: tuple[tuple[int, int], ...] = (
-    (1280, 720), (848, 480), (640, 480), (640, 360), (480, 270), (424, 240),
-)
+# Depth modes a D435/D455 offers (width, height), from the config's table of modes and frame
+# rates; 848x480 is the recommended depth mode. 256x144 is left out: it is a cropped mode (for
+# on-chip calibration) whose field of view this model does not know.
+D4XX_DEPTH_MODES: tuple[tuple[int, int], ...] = tuple(m for m in DEPTH_MODES if m != (256, 144))
 
 # Typical D435 depth focal length at 1280x720 (87° x 58° field of view). Lower 16:9 modes are
 # the same field of view scaled; 640x480 is a 4:3 crop-and-scale of the 1280x720 sensor area.
