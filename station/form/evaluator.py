@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from station.config import ExerciseProfile, StationConfig, load_exercise
+from station.config import ExerciseProfile, Muscles, StationConfig, load_exercise
 from station.form.cues import CuePolicy, CueTiming
 from station.form.reps import BOTTOM_TOL_DEG, RepDetector, RepTrace, both_sides_hinge, series_of
 from station.form.rules import Live, Rule, SquatRecognition, judge, rep_metrics, rules_from_profile
@@ -101,6 +101,21 @@ def _group_confidence(angles: dict | None, conf: dict | None) -> tuple[float, ..
     return (0.5 * (g("hip_flexion_l", 0.0) + g("hip_flexion_r", 0.0)),
             0.5 * (g("knee_flexion_l", 0.0) + g("knee_flexion_r", 0.0)),
             g("spine_flexion", 0.0), g("pelvis_lateral_shift", 0.0), g("trunk_inclination", 0.0))
+
+
+def trace_confidence(conf_t: list[float], conf_v: list[tuple[float, ...]], trace_t: np.ndarray) -> np.ndarray:
+    """(len(trace_t), len(_GROUPS)): each trace frame's group confidence, looked up among the
+    recorded frames (conf_t, conf_v); 0 where none was recorded (a gap the detector
+    interpolated)."""
+    ct = np.asarray(conf_t)
+    cv = np.asarray(conf_v, dtype=np.float64).reshape(-1, len(_GROUPS))
+    out = np.zeros((len(trace_t), len(_GROUPS)))
+    if len(ct) == 0:
+        return out
+    j = np.clip(np.searchsorted(ct, trace_t), 0, len(ct) - 1)
+    hit = np.abs(ct[j] - trace_t) < 1e-6
+    out[hit] = cv[j[hit]]
+    return out
 
 
 def rule_window(tr: RepTrace, window: str) -> slice:
@@ -173,6 +188,22 @@ def verdict_of(trace: RepTrace, rules: tuple[Rule, ...], squat: SquatRecognition
     """The RepVerdict of one segmented rep."""
     return RepVerdict(start_t=trace.start_t, bottom_t=trace.bottom_t, end_t=trace.end_t,
                       pattern=squat.pattern(trace), faults=judge(trace, rules), metrics=rep_metrics(trace))
+
+
+def muscle_activation(muscles: Muscles, phase: str | None) -> dict[str, float]:
+    """0..1 per muscle the profile names, by its role (drive, isometric hold, brace) in this
+    phase; the glutes fully at the lockout."""
+    d, i, b = _ACTIVATION.get(phase, _ACTIVATION[None])
+    out: dict[str, float] = {}
+    for name in muscles.brace:
+        out[name] = b
+    for name in muscles.isometric:
+        out[name] = i
+    for name in muscles.drive:
+        out[name] = d
+    if phase == "lockout" and "glutes" in out:
+        out["glutes"] = 1.0
+    return out
 
 
 def summarize_set(reps: list[RepVerdict], start_t: float, end_t: float) -> SetSummary:
@@ -287,19 +318,6 @@ class FormEvaluator:
 
     def _confident(self, groups: tuple[str, ...]) -> bool:
         return all(self._conf_now[_GROUPS.index(g)] >= self.gate.min_confidence for g in groups)
-
-    def _trace_confidence(self, tr: RepTrace) -> np.ndarray:
-        """(len(tr.t), len(_GROUPS)): each trace frame's confidence (0 where none recorded:
-        a gap the detector interpolated)."""
-        ct = np.asarray(self._conf_t)
-        cv = np.asarray(self._conf_v, dtype=np.float64).reshape(-1, len(_GROUPS))
-        out = np.zeros((len(tr.t), len(_GROUPS)))
-        if len(ct) == 0:
-            return out
-        j = np.clip(np.searchsorted(ct, tr.t), 0, len(ct) - 1)
-        hit = np.abs(ct[j] - tr.t) < 1e-6
-        out[hit] = cv[j[hit]]
-        return out
 
     def _update_notice(self, t: float, tracked: bool, notice: str | None) -> None:
         """The notice on screen: the pipeline's reason while nobody is tracked; while
@@ -433,8 +451,8 @@ class FormEvaluator:
                 self.cues.fault_onset(t, rule, lv.rep_id)
 
     def _rep_finished(self, t: float, tr: RepTrace) -> None:
-        v = gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self._trace_confidence(tr),
-                         self.rules, self.gate)
+        v = gate_verdict(verdict_of(tr, self.rules, self.squat), tr,
+                         trace_confidence(self._conf_t, self._conf_v, tr.t), self.rules, self.gate)
         self.reps.append(v)
         self.traces.append(tr)
         if self._set_start is None:
@@ -485,16 +503,7 @@ class FormEvaluator:
             rng = max([r.metrics["peak_hip_flexion"] for r in self._set_reps] +
                       [self.profile.reps.min_bottom_hip_flexion_deg])
             depth = float(np.clip(vals[0] / rng, 0.0, 1.0))
-            d, i, b = _ACTIVATION.get(st.phase, _ACTIVATION[None])
-            m = self.profile.muscles
-            for name in m.brace:
-                muscles[name] = b
-            for name in m.isometric:
-                muscles[name] = i
-            for name in m.drive:
-                muscles[name] = d
-            if st.phase == "lockout" and "glutes" in muscles:
-                muscles["glutes"] = 1.0
+            muscles = muscle_activation(self.profile.muscles, st.phase)
         return CoachState(t_s=t, exercise=self.exercise, screen=screen, phase=st.phase,
                           rep_count=self._summary.reps if screen == "summary" else len(self._set_reps), cue=cue, hinge_ratio=hinge_ratio,
                           depth_fraction=depth, last_rep=self.reps[-1] if self.reps else None,

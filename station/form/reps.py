@@ -213,6 +213,31 @@ class _History:
             out[name] = zero_phase(col)[crop]
         return out
 
+    def walk(self, i: int, lo: int, hi: int, direction: int, sign: int) -> int:
+        """From frame i step in `direction` (-1 back, +1 forward) while hip flexion (zero-phase
+        smoothed) keeps changing with `sign` (+1 rising, -1 falling) in the direction of
+        travel faster than WALK_SLOPE_DEG_S, stopping at a slow local minimum of that speed
+        (where one movement hands over to another, e.g. the return from a lean-back and the
+        next rep); stays within [lo, hi]."""
+        lo = max(lo, self.first())
+        hi = min(hi, len(self) - 1)
+        if not lo <= i <= hi:
+            return min(max(i, lo), hi)
+        a = self.arrays(lo, hi)
+        x, t = a["hip"], a["t"]
+        j = i - lo
+        prev = math.inf
+        while 0 <= j + direction < len(x):
+            k = j + direction
+            speed = sign * (x[k] - x[j]) * direction / max(abs(t[k] - t[j]), 1e-6)
+            if speed <= WALK_SLOPE_DEG_S:
+                break
+            if prev < HANDOVER_SPEED_DEG_S and speed > prev * 1.05:
+                break
+            prev = speed
+            j = k
+        return lo + j
+
 
 @dataclass
 class _Rep:
@@ -270,31 +295,6 @@ class RepDetector:
         if j >= i or not math.isfinite(h.hip(j)):
             return 0.0
         return (x_i - h.hip(j)) / max(t_i - h.time(j), 1e-6)
-
-    def _walk(self, i: int, lo: int, hi: int, direction: int, sign: int) -> int:
-        """From frame i step in `direction` (-1 back, +1 forward) while hip flexion (zero-phase
-        smoothed) keeps changing with `sign` (+1 rising, -1 falling) in the direction of
-        travel faster than WALK_SLOPE_DEG_S, stopping at a slow local minimum of that speed
-        (where one movement hands over to another, e.g. the return from a lean-back and the
-        next rep); stays within [lo, hi]."""
-        lo = max(lo, self.h.first())
-        hi = min(hi, self.last_index)
-        if not lo <= i <= hi:
-            return min(max(i, lo), hi)
-        a = self.h.arrays(lo, hi)
-        x, t = a["hip"], a["t"]
-        j = i - lo
-        prev = math.inf
-        while 0 <= j + direction < len(x):
-            k = j + direction
-            speed = sign * (x[k] - x[j]) * direction / max(abs(t[k] - t[j]), 1e-6)
-            if speed <= WALK_SLOPE_DEG_S:
-                break
-            if prev < HANDOVER_SPEED_DEG_S and speed > prev * 1.05:
-                break
-            prev = speed
-            j = k
-        return lo + j
 
     def status(self) -> DetectorStatus:
         phase = None if self.state == "unknown" else self.state
@@ -376,7 +376,7 @@ class RepDetector:
         return max(self.s.leave_upright_hip_flexion_deg, self.ref_hip + 2.0 * self.s.bottom_hysteresis_deg)
 
     def _begin(self, i: int, lo: int) -> _Rep:
-        start = self._walk(i, lo, i, -1, +1)
+        start = self.h.walk(i, lo, i, -1, +1)
         return _Rep(cross_i=i, start_i=start, start_hip=self.h.hip(start))
 
     # top-start: standing -> lowering -> bottom -> rising -> lockout
@@ -441,7 +441,7 @@ class RepDetector:
         while j - 1 > lo and math.isfinite(self.h.hip(j - 1)) and \
                 self.h.hip(j - 1) < max(s.back_upright_hip_flexion_deg, self.h.hip(i)):
             j -= 1
-        end = self._walk(j, lo, i, +1, -1)
+        end = self.h.walk(j, lo, i, +1, -1)
         r.end_i = r.top_i = end
         dur = self.h.time(end) - self.h.time(r.start_i)
         self.rep = None
@@ -476,7 +476,7 @@ class RepDetector:
             if self._floor_peak >= s.min_bottom_hip_flexion_deg:
                 if hip < self._floor_peak - s.bottom_hysteresis_deg:
                     # a pull begins (from the floor position)
-                    start = self._walk(i, self._floor_peak_i - 1, i, -1, -1)
+                    start = self.h.walk(i, self._floor_peak_i - 1, i, -1, -1)
                     if r is not None and r.top_i is not None:
                         self._end_bottom(r, min(r.end_i if r.end_i is not None else start, start), done)
                     self.rep = _Rep(cross_i=i, start_i=start, start_hip=self.h.hip(start),
@@ -486,7 +486,7 @@ class RepDetector:
                 if abs(v) <= s.settle_velocity_deg_s:
                     if self.state == "lowering" and r is not None and r.top_i is not None:
                         # back on the floor: the rep's end is the arrival
-                        r.end_i = self._walk(self._floor_peak_i, r.top_i, i, +1, +1)
+                        r.end_i = self.h.walk(self._floor_peak_i, r.top_i, i, +1, +1)
                     self.state = "bottom"
                     if settled and r is not None and r.top_i is not None and r.end_i is not None:
                         self._end_bottom(r, r.end_i, done)
@@ -504,7 +504,7 @@ class RepDetector:
                 while j - 1 > r.start_i and math.isfinite(self.h.hip(j - 1)) and \
                         self.h.hip(j - 1) < max(s.back_upright_hip_flexion_deg, hip):
                     j -= 1
-                r.top_i = self._walk(j, r.start_i, i, +1, -1)
+                r.top_i = self.h.walk(j, r.start_i, i, +1, -1)
                 self.ref_hip = self.h.hip(r.top_i)
                 self.state = "lockout"
                 self._lockout_shown_until = t + 0.6
