@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from station.form.rules import RULE_TYPES
 from station.form.texts import cue_text
 from station.model import Cue
 
@@ -53,16 +54,8 @@ PRAISE_PHASES: tuple[str, ...] = ("bottom", "lockout", "standing")
 
 # Where each correction helps while the fault happens (by fault label): a fault cue is shown
 # only in these phases and taken down when the phase leaves them.
-HELP_PHASES: dict[str, tuple[str, ...]] = {
-    "knee_dominant": ("lowering", "bottom"),
-    "rounded_back": ("lowering", "bottom", "rising"),
-    "hip_shift": ("lowering", "bottom", "rising"),
-    "hips_shoot_up": ("bottom", "rising"),
-    "incomplete_lockout": ("rising", "lockout", "standing"),
-    "overextension": ("rising", "lockout", "standing"),
-    # the lowering just done was too fast: said from the bottom until the next lowering begins
-    "too_fast": ("bottom", "rising", "lockout", "standing"),
-}
+# (declared on each rule: station.form.rules, Rule.help_phases)
+HELP_PHASES: dict[str, tuple[str, ...]] = {n: c.help_phases for n, c in RULE_TYPES.items()}
 
 # the profiles' cue_phase -> detector phases where it is shown
 PHASE_MAP: dict[str, tuple[str, ...]] = {

@@ -34,7 +34,7 @@ import numpy as np
 from station.config import ExerciseProfile, Muscles, StationConfig, load_exercise
 from station.form.cues import CuePolicy, CueTiming
 from station.form.reps import BOTTOM_TOL_DEG, RepDetector, RepTrace, both_sides_hinge, series_of
-from station.form.rules import Live, Rule, SquatRecognition, judge, rep_metrics, rules_from_profile
+from station.form.rules import RULE_TYPES, Live, Rule, SquatRecognition, judge, rep_metrics, rules_from_profile
 from station.form.smoothing import AngleSmoother
 from station.form.texts import notice_text
 from station.model import CoachState, RepVerdict, SetSummary
@@ -75,16 +75,9 @@ class ConfidenceGate:
 # what each rule reads: the angle groups (hip and knee are the means of left and right) and
 # the frames of the rep where it reads them (RepTrace indices)
 _GROUPS = ("hip", "knee", "spine", "shift", "trunk")
-RULE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "rounded_back": (("spine",), "rep"),
-    "knee_dominant": (("hip", "knee"), "bottom"),
-    "incomplete_lockout": (("hip",), "top"),
-    "overextension": (("hip", "spine"), "top"),
-    "hip_shift": (("shift",), "rep"),
-    "too_fast": (("hip",), "eccentric"),
-    "hips_shoot_up": (("hip", "knee"), "concentric"),
-}
-_DEFAULT_NEEDS = (("hip", "knee", "spine"), "rep")
+# (declared on each rule: Rule.reads, Rule.window)
+RULE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {n: (c.reads, c.window) for n, c in RULE_TYPES.items()}
+_DEFAULT_NEEDS = (Rule.reads, Rule.window)
 _COACHING_GROUPS = ("hip", "knee", "spine")
 REP_GROUPS = ("hip", "knee")    # what makes a movement a rep (segmentation, squat or hinge)
 BOTTOM_WINDOW_S = 0.2

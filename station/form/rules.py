@@ -99,6 +99,12 @@ class Rule:
     lifter_text: ClassVar[str] = ""             # what the fault means, for the lifter
     short_label: ClassVar[str] = ""             # a word or two (the last-rep note)
     body_segments: ClassVar[tuple[str, ...]] = ()   # body lines the overlay highlights
+    # what the rule reads: angle groups (hip and knee: the means of left and right) and the
+    # frames of the rep (station.form.evaluator.rule_window); the confidence gate checks them
+    reads: ClassVar[tuple[str, ...]] = ("hip", "knee", "spine")
+    window: ClassVar[str] = "rep"
+    # detector phases in which its correction helps while the fault happens (station.form.cues)
+    help_phases: ClassVar[tuple[str, ...]] = ()
     priority: int = _priority(5)
     cue: str = ""
     cue_phase: str = "after_rep"
@@ -125,6 +131,9 @@ class KneeDominant(Rule):
     lifter_text: ClassVar[str] = "knees bent too much: push the hips back"
     short_label: ClassVar[str] = "knees"
     body_segments: ClassVar[tuple[str, ...]] = ("thigh", "shin")
+    reads: ClassVar[tuple[str, ...]] = ("hip", "knee")
+    window: ClassVar[str] = "bottom"
+    help_phases: ClassVar[tuple[str, ...]] = ("lowering", "bottom")
     priority: int = _priority(2)
     cue: str = "push_hips_back"
     cue_phase: str = "lowering"
@@ -163,6 +172,9 @@ class RoundedBack(Rule):
     lifter_text: ClassVar[str] = "back rounded: brace, keep it flat"
     short_label: ClassVar[str] = "round back"
     body_segments: ClassVar[tuple[str, ...]] = ("trunk",)
+    reads: ClassVar[tuple[str, ...]] = ("spine",)
+    window: ClassVar[str] = "rep"
+    help_phases: ClassVar[tuple[str, ...]] = ("lowering", "bottom", "rising")
     priority: int = _priority(1)
     cue: str = "brace_flat_back"
     cue_phase: str = "lowering"
@@ -186,6 +198,9 @@ class IncompleteLockout(Rule):
     lifter_text: ClassVar[str] = "not finishing tall: squeeze the glutes"
     short_label: ClassVar[str] = "lockout"
     body_segments: ClassVar[tuple[str, ...]] = ("trunk", "thigh")
+    reads: ClassVar[tuple[str, ...]] = ("hip",)
+    window: ClassVar[str] = "top"
+    help_phases: ClassVar[tuple[str, ...]] = ("rising", "lockout", "standing")
     priority: int = _priority(3)
     cue: str = "stand_tall_squeeze_glutes"
     cue_phase: str = "top"
@@ -215,6 +230,9 @@ class Overextension(Rule):
     lifter_text: ClassVar[str] = "leaning back at the top: ribs down"
     short_label: ClassVar[str] = "leaning back"
     body_segments: ClassVar[tuple[str, ...]] = ("trunk",)
+    reads: ClassVar[tuple[str, ...]] = ("hip", "spine")
+    window: ClassVar[str] = "top"
+    help_phases: ClassVar[tuple[str, ...]] = ("rising", "lockout", "standing")
     priority: int = _priority(3)
     cue: str = "stand_tall_ribs_down"
     cue_phase: str = "top"
@@ -256,6 +274,9 @@ class HipShift(Rule):
     lifter_text: ClassVar[str] = "hips shifting sideways: keep them square"
     short_label: ClassVar[str] = "hip shift"
     body_segments: ClassVar[tuple[str, ...]] = ("pelvis",)
+    reads: ClassVar[tuple[str, ...]] = ("shift",)
+    window: ClassVar[str] = "rep"
+    help_phases: ClassVar[tuple[str, ...]] = ("lowering", "bottom", "rising")
     priority: int = _priority(3)
     cue: str = "hips_square"
     cue_phase: str = "rising"
@@ -280,6 +301,10 @@ class TooFast(Rule):
     name: ClassVar[str] = "too_fast"
     lifter_text: ClassVar[str] = "lowering too fast: control the way down"
     short_label: ClassVar[str] = "too fast"
+    reads: ClassVar[tuple[str, ...]] = ("hip",)
+    window: ClassVar[str] = "eccentric"
+    # the lowering just done was too fast: said from the bottom until the next lowering begins
+    help_phases: ClassVar[tuple[str, ...]] = ("bottom", "rising", "lockout", "standing")
     priority: int = _priority(4)
     cue: str = "slow_the_lowering"
     cue_phase: str = "lowering"
@@ -306,6 +331,9 @@ class HipsShootUp(Rule):
     lifter_text: ClassVar[str] = "hips rising first: chest and hips together"
     short_label: ClassVar[str] = "hips first"
     body_segments: ClassVar[tuple[str, ...]] = ("trunk", "thigh")
+    reads: ClassVar[tuple[str, ...]] = ("hip", "knee")
+    window: ClassVar[str] = "concentric"
+    help_phases: ClassVar[tuple[str, ...]] = ("bottom", "rising")
     priority: int = _priority(2)
     cue: str = "chest_and_hips_together"
     cue_phase: str = "rising"
