@@ -84,20 +84,15 @@ def unknown_profile_message(name: str, have: list[str], where: Path) -> str:
     return msg
 
 
+# what a TOML value is, in words (bool before int: True is an int in Python)
+_TOML_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "true/false"), (int, "an integer"), (float, "a number"), (str, "a string"),
+    (list, "a list"), (dict, "a table"),
+)
+
+
 def _toml_kind(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true/false"
-    if isinstance(v, int):
-        return "an integer"
-    if isinstance(v, float):
-        return "a number"
-    if isinstance(v, str):
-        return "a string"
-    if isinstance(v, list):
-        return "a list"
-    if isinstance(v, dict):
-        return "a table"
-    return "a date/time"
+    return next((kind for t, kind in _TOML_KINDS if isinstance(v, t)), "a date/time")
 
 
 _EXPECTED = {
