@@ -98,6 +98,8 @@ class Rule:
     enabled_by_default: ClassVar[bool] = True   # a profile that leaves the rule out
     lifter_text: ClassVar[str] = ""             # what the fault means, for the lifter
     short_label: ClassVar[str] = ""             # a word or two (the last-rep note)
+    staff_text: ClassVar[str] = ""              # the fault in the staff summary
+    staff_part: ClassVar[str] = ""              # what the coach judges, "not judged: ... on 3"
     body_segments: ClassVar[tuple[str, ...]] = ()   # body lines the overlay highlights
     # what the rule reads: angle groups (hip and knee: the means of left and right) and the
     # frames of the rep (station.form.evaluator.rule_window); the confidence gate checks them
@@ -130,6 +132,8 @@ class KneeDominant(Rule):
     name: ClassVar[str] = "knee_dominant"
     lifter_text: ClassVar[str] = "knees bent too much: push the hips back"
     short_label: ClassVar[str] = "knees"
+    staff_text: ClassVar[str] = "Knees forward instead of hips back"
+    staff_part: ClassVar[str] = "the knees"
     body_segments: ClassVar[tuple[str, ...]] = ("thigh", "shin")
     reads: ClassVar[tuple[str, ...]] = ("hip", "knee")
     window: ClassVar[str] = "bottom"
@@ -171,6 +175,8 @@ class RoundedBack(Rule):
     name: ClassVar[str] = "rounded_back"
     lifter_text: ClassVar[str] = "back rounded: brace, keep it flat"
     short_label: ClassVar[str] = "round back"
+    staff_text: ClassVar[str] = "Back rounded"
+    staff_part: ClassVar[str] = "the back"
     body_segments: ClassVar[tuple[str, ...]] = ("trunk",)
     reads: ClassVar[tuple[str, ...]] = ("spine",)
     window: ClassVar[str] = "rep"
@@ -197,6 +203,8 @@ class IncompleteLockout(Rule):
     name: ClassVar[str] = "incomplete_lockout"
     lifter_text: ClassVar[str] = "not finishing tall: squeeze the glutes"
     short_label: ClassVar[str] = "lockout"
+    staff_text: ClassVar[str] = "Did not finish standing tall"
+    staff_part: ClassVar[str] = "the lockout"
     body_segments: ClassVar[tuple[str, ...]] = ("trunk", "thigh")
     reads: ClassVar[tuple[str, ...]] = ("hip",)
     window: ClassVar[str] = "top"
@@ -229,6 +237,8 @@ class Overextension(Rule):
     name: ClassVar[str] = "overextension"
     lifter_text: ClassVar[str] = "leaning back at the top: ribs down"
     short_label: ClassVar[str] = "leaning back"
+    staff_text: ClassVar[str] = "Leaned back at the top"
+    staff_part: ClassVar[str] = "the top position"
     body_segments: ClassVar[tuple[str, ...]] = ("trunk",)
     reads: ClassVar[tuple[str, ...]] = ("hip", "spine")
     window: ClassVar[str] = "top"
@@ -273,6 +283,8 @@ class HipShift(Rule):
     name: ClassVar[str] = "hip_shift"
     lifter_text: ClassVar[str] = "hips shifting sideways: keep them square"
     short_label: ClassVar[str] = "hip shift"
+    staff_text: ClassVar[str] = "Hips drifted to one side"
+    staff_part: ClassVar[str] = "the hips' shift"
     body_segments: ClassVar[tuple[str, ...]] = ("pelvis",)
     reads: ClassVar[tuple[str, ...]] = ("shift",)
     window: ClassVar[str] = "rep"
@@ -301,6 +313,8 @@ class TooFast(Rule):
     name: ClassVar[str] = "too_fast"
     lifter_text: ClassVar[str] = "lowering too fast: control the way down"
     short_label: ClassVar[str] = "too fast"
+    staff_text: ClassVar[str] = "Lowered too fast"
+    staff_part: ClassVar[str] = "the tempo"
     reads: ClassVar[tuple[str, ...]] = ("hip",)
     window: ClassVar[str] = "eccentric"
     # the lowering just done was too fast: said from the bottom until the next lowering begins
@@ -330,6 +344,8 @@ class HipsShootUp(Rule):
     enabled_by_default: ClassVar[bool] = False   # the deadlift's profile enables it
     lifter_text: ClassVar[str] = "hips rising first: chest and hips together"
     short_label: ClassVar[str] = "hips first"
+    staff_text: ClassVar[str] = "Hips rose before the chest"
+    staff_part: ClassVar[str] = "the drive from the floor"
     body_segments: ClassVar[tuple[str, ...]] = ("trunk", "thigh")
     reads: ClassVar[tuple[str, ...]] = ("hip", "knee")
     window: ClassVar[str] = "concentric"

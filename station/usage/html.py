@@ -10,22 +10,16 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
+from station.form.rules import RULE_TYPES
 from station.form.texts import cue_text
 
 COLOURS = ("#2f6fdf", "#e0823d", "#3aa37a", "#9b59b6", "#d64550", "#8c7b3a", "#4bb3c8", "#6d6d6d",
            "#c2579a", "#5d8c2d")
 CLEAN, FAULT, UNSURE = "#3aa37a", "#e0823d", "#b9bec7"
 
-FAULT_TEXT = {
-    "knee_dominant": "Knees forward instead of hips back",
-    "rounded_back": "Back rounded",
-    "incomplete_lockout": "Did not finish standing tall",
-    "overextension": "Leaned back at the top",
-    "hip_shift": "Hips drifted to one side",
-    "too_fast": "Lowered too fast",
-}
-RULE_TEXT = {"knee_dominant": "the knees", "rounded_back": "the back", "incomplete_lockout": "the lockout",
-             "overextension": "the top position", "hip_shift": "the hips' shift", "too_fast": "the tempo"}
+# the staff's wording of each fault lives on its rule (station.form.rules)
+FAULT_TEXT = {n: r.staff_text for n, r in RULE_TYPES.items()}
+RULE_TEXT = {n: r.staff_part for n, r in RULE_TYPES.items()}
 EXERCISE_TEXT = {"rdl": "Romanian deadlift", "deadlift": "Deadlift", "good_morning": "Good morning",
                  "kettlebell_swing": "Kettlebell swing", "squat": "Squat (recognised)"}
 

@@ -15,6 +15,8 @@ from station.contract import FAULTS  # noqa: E402
 from station.form.rules import RULE_TYPES  # noqa: E402
 from station.form.texts import TEXTS_EN  # noqa: E402
 from station.model import Cue  # noqa: E402
+from station.usage.html import FAULT_TEXT as STAFF_FAULT_TEXT  # noqa: E402
+from station.usage.html import RULE_TEXT as STAFF_RULE_TEXT  # noqa: E402
 from station.overlay.layout import FAULT_BONES, FAULT_SHORT, FAULT_TEXT, layout  # noqa: E402
 from tests.overlay import fixtures as fx  # noqa: E402
 
@@ -35,6 +37,8 @@ def test_every_fault_of_every_profile_has_its_text(name):
         assert FAULT_TEXT[label].strip() and FAULT_SHORT[label].strip(), label
         assert len(FAULT_SHORT[label]) <= 16, (label, FAULT_SHORT[label])  # fits the last-rep note
         assert TEXTS_EN.get(rule.cue, "").strip(), (name, label, rule.cue)
+        # and the staff summary names it and what the coach could not judge
+        assert STAFF_FAULT_TEXT[label].strip() and STAFF_RULE_TEXT[label].strip(), label
 
 
 def test_fault_texts_are_distinct():
