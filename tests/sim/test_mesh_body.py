@@ -271,7 +271,7 @@ def test_enlarged_library_has_thirty_reps_per_fault_on_the_mesh():
 
 
 def test_mirrored_mocap_swaps_sides():
-    from station.sim.scenarios import _mirror
+    from station.sim.synthetic_take import _mirror
 
     take = build(get_scenario("mocap_toe_touch"))
     P = take.poses_floor_m[:5]
