@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from station.sim import mesh_body as mb
 from station.sim.body import BodyShape
 from station.sim.camera import CameraMount, aim_pitch_deg
+from station.sim.mesh_shape import MeshShape
 from station.sim.motion import HingeRepParams, SquatRepParams
 from station.sim.synthetic_take import SyntheticTake, build
 
@@ -58,9 +58,9 @@ class Athlete:
     def capsule_shape(self) -> BodyShape:
         return BodyShape(self.height_m, self.build, "tight" if self.clothing == "tight" else "loose")
 
-    def mesh_shape(self) -> "mb.MeshShape":
+    def mesh_shape(self) -> MeshShape:
         clothing = "tshirt" if self.clothing == "loose" else self.clothing
-        return mb.MeshShape(self.height_m, self.sex, self.muscle, self.build, clothing)
+        return MeshShape(self.height_m, self.sex, self.muscle, self.build, clothing)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from station.contract import SCHEMA
 from station.form.angles import contract_angles, spine_flexion_raw_deg
 from station.frames import apply, floor_plane_from_T, invert
 from station.model import ANGLES, JOINTS, Intrinsics
-from station.sim import mesh_body as mb
+from station.sim.mesh_body import PosedRig, draw_mesh, pose_rig, skin_fast
+from station.sim.mesh_shape import ShapedMesh, shaped_mesh
 from station.sim.body import BodyShape, body_primitives, implement_primitives
 from station.sim.camera import d435_depth_intrinsics
 from station.sim.kinematics import PoseParams, Proportions, pose_from_angles
@@ -64,8 +65,8 @@ class SyntheticTake:
     shape: BodyShape
     noise: D435Noise
     scene: SceneSpec
-    mesh: "mb.ShapedMesh | None" = None
-    rig: "mb.PosedRig | None" = None
+    mesh: ShapedMesh | None = None
+    rig: PosedRig | None = None
     truth_spine_flexion_deg: np.ndarray | None = None
     _renderer: Renderer | None = field(default=None, repr=False)
     _scene_prims: Primitives | None = field(default=None, repr=False)
@@ -116,8 +117,8 @@ class SyntheticTake:
         out = self._renderer.render(prims, self.T_floor_cam)
         if self.mesh is not None:
             verts = self.mesh_vertices_floor_m(i)
-            mb.draw_mesh(out.depth_m, out.prim_index, out.label, verts, self.mesh.triangles,
-                         self.T_floor_cam, self.intrinsics, LABEL_LIFTER, len(prims))
+            draw_mesh(out.depth_m, out.prim_index, out.label, verts, self.mesh.triangles,
+                      self.T_floor_cam, self.intrinsics, LABEL_LIFTER, len(prims))
         return out
 
     def mesh_vertices_floor_m(self, i: int) -> np.ndarray:
@@ -126,7 +127,7 @@ class SyntheticTake:
             raise ValueError(f"scenario {self.scenario.name} does not wear the mesh body")
         if self._skin_buf is None:
             self._skin_buf = np.empty((len(self.mesh.vertices_m), 3))
-        return mb.skin_fast(self.mesh, self.rig, i, out_m=self._skin_buf)
+        return skin_fast(self.mesh, self.rig, i, out_m=self._skin_buf)
 
     def render_u16(self, i: int) -> np.ndarray:
         """The sensor's depth image of frame i: (H, W) uint16 in 1 mm units, 0 = no data.
@@ -305,8 +306,8 @@ def build(scenario: Scenario) -> SyntheticTake:
         reference = pose_from_angles(props, PoseParams())
     mesh = rig = spine_truth = None
     if sc.body == "mesh":
-        mesh = mb.shaped_mesh(ath.mesh_shape())
-        rig = mb.pose_rig(mesh, np.asarray(poses, np.float64), reference)
+        mesh = shaped_mesh(ath.mesh_shape())
+        rig = pose_rig(mesh, np.asarray(poses, np.float64), reference)
         poses, baseline, spine_truth = rig.points, rig.spine_standing_deg, rig.spine_flexion_deg
         ang = contract_angles(poses[:, :N_SKELETON], UP_FLOOR, baseline)
         ang = {k: np.asarray(ang[k], np.float64) for k in ANGLES}
