@@ -52,10 +52,6 @@ class MotionTake:
     def angles_trace(self) -> dict[str, np.ndarray]:
         return {"t": self.times_s, **self.truth_angles}
 
-    def skeletons_floor_m(self) -> np.ndarray:
-        """(n, len(SKELETON_POINTS), 3): the contract joints plus spine points."""
-        return self.poses_floor_m[:, :N_SKELETON]
-
 
 def assemble_take(props: Proportions, fps: float, poses: np.ndarray, in_view: np.ndarray, baseline: float,
                   reps: list[RepTruth], partial: list[RepTruth], segments) -> MotionTake:
