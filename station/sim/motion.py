@@ -375,17 +375,23 @@ def _rep_set(props, reps, stance, fps, lead_in_s, lead_out_s, seed, zone, patter
             tl.hold(pause)
     if tl.last != neutral:
         tl.to(neutral, 1.0)
+    reps_t = [m for m, part in marks if not part]
+    part_t = [m for m, part in marks if part]
+    return _set_take(props, tl, fps, seed, zone, t_lead_in, lead_out_s, f"{pattern}_set", reps_t, part_t)
+
+
+def _set_take(props: Proportions, tl: _Timeline, fps: float, seed: int, zone: LiftingZone, t_lead_in: float,
+              lead_out_s: float, name: str, reps: list[RepTruth], partial: list[RepTruth]) -> MotionTake:
+    """End a set standing for lead_out_s and make its take: quiet-standing sway in the lead-in
+    and the lead-out, segments stand / `name` / stand."""
     t_set_end = tl.t
     tl.hold(lead_out_s)
     params = tl.sample()
     n = len(params)
     _sway_while_standing(params, fps, seed, t_lead_in, t_set_end)
     poses = _planted_poses(props, params)
-    reps_t = [m for m, part in marks if not part]
-    part_t = [m for m, part in marks if part]
-    segs = [("stand", 0.0, t_lead_in), (f"{pattern}_set", t_lead_in, t_set_end),
-            ("stand", t_set_end, (n - 1) / fps)]
-    return finish_take(props, fps, poses, zone, reps_t, part_t, segs)
+    segs = [("stand", 0.0, t_lead_in), (name, t_lead_in, t_set_end), ("stand", t_set_end, (n - 1) / fps)]
+    return finish_take(props, fps, poses, zone, reps, partial, segs)
 
 
 def _sway_while_standing(params: list, fps: float, seed: int, t_lead_in: float, t_set_end: float) -> None:
@@ -434,14 +440,6 @@ def deadlift_set(props: Proportions, reps: Sequence[HingeRepParams], stance: Sta
         marks.append(RepTruth(start_t, start_t, end_t, "hinge"))
         tl.hold(max(r.bottom_pause_s, 0.4))
     tl.to(neutral, 1.3)                 # stand up without the bar: not a rep
-    t_set_end = tl.t
-    tl.hold(lead_out_s)
-    params = tl.sample()
-    n = len(params)
-    _sway_while_standing(params, fps, seed, t_lead_in, t_set_end)
-    poses = _planted_poses(props, params)
-    segs = [("stand", 0.0, t_lead_in), ("deadlift_set", t_lead_in, t_set_end),
-            ("stand", t_set_end, (n - 1) / fps)]
-    take = finish_take(props, fps, poses, zone, marks, [], segs)
+    take = _set_take(props, tl, fps, seed, zone, t_lead_in, lead_out_s, "deadlift_set", marks, [])
     judge_truth(take, "deadlift")
     return take
