@@ -35,6 +35,7 @@ PARTIAL_MAX_HIP_FLEXION_DEG = 25.0
 FULL_MIN_HIP_FLEXION_DEG = 45.0
 
 
+# Separate on purpose from the product's rdl rules (station.form.rules): see the module docstring.
 @dataclass(frozen=True)
 class RdlThresholds:
     """The default `rdl` profile of specs/analysis-output.md."""
@@ -161,6 +162,8 @@ def clearly_labelled(rep: RepTruth, thresholds: RdlThresholds = RDL_DEFAULTS, ma
 
 
 
+# Separate on purpose from the product's lifting zone (segment/, built from the config): see the
+# module docstring.
 @dataclass(frozen=True)
 class LiftingZone:
     """Where a lifter stands (floor frame, metres): a rectangle centred on centre_xy_m."""
