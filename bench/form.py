@@ -14,7 +14,7 @@ kettlebell_swing) when the truth angles are used.
 
 Printed per body: per scenario rep count (rdl / own profile) against truth; rep boundary
 errors; precision/recall/F1 per fault label over all reps and over clearly labelled reps
-(motion.clearly_labelled), macro F1, false-fault and false-cue rates on clean reps;
+(station.sim.truth.clearly_labelled), macro F1, false-fault and false-cue rates on clean reps;
 squat-vs-hinge confusion; cue latency from each fault's onset; the live smoother's lag.
 
     python bench/form.py                                   # truth angles, dev library, both bodies
@@ -41,13 +41,13 @@ from station.form.smoothing import AngleSmoother  # noqa: E402
 from station.model import ANGLES  # noqa: E402
 from station.form.rules import RULE_TYPES  # noqa: E402
 from station.scoring import Tally, clearly_labelled_filter, format_fault_table, match_reps, score  # noqa: E402
-from station.sim import motion as mo  # noqa: E402
+from station.sim.truth import RDL_DEFAULTS  # noqa: E402
 from station.sim.scenarios import BODIES, build, get_scenario, library  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from fitter import run_take  # noqa: E402  (bench/fitter.py: the station over a take)
 
-TH = mo.RDL_DEFAULTS
+TH = RDL_DEFAULTS
 # every fault label the rules declare, most important (lowest default priority) first
 LABELS_BY_PRIORITY = tuple(sorted(RULE_TYPES, key=lambda n: RULE_TYPES[n]().priority))
 

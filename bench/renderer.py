@@ -39,6 +39,7 @@ def scene(t_s: float) -> Primitives:
 def mesh_speed(T: np.ndarray, n_frames: int) -> None:
     """ms per frame of the mesh athlete's stages at 848x480 (a hinge rep, rig posed beforehand)."""
     from station.sim import mesh_body as mb
+    from station.sim import mesh_shape as ms
     from station.sim.kinematics import PoseParams, Proportions, pose_from_angles
 
     props = Proportions.from_height(1.75)
@@ -46,7 +47,7 @@ def mesh_speed(T: np.ndarray, n_frames: int) -> None:
     poses = np.stack([pose_from_angles(props, PoseParams(hip_flexion_deg=80.0 * (0.5 - 0.5 * math.cos(k / 10)),
                                                          knee_flexion_l_deg=15.0, knee_flexion_r_deg=15.0))
                       for k in range(n_frames)])
-    body = mb.shaped_mesh(mb.MeshShape(clothing="tshirt"))
+    body = ms.shaped_mesh(ms.MeshShape(clothing="tshirt"))
     t0 = time.perf_counter()
     rig = mb.pose_rig(body, poses, ref)
     t_rig = (time.perf_counter() - t0) / n_frames

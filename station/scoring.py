@@ -261,13 +261,13 @@ def score(truth_doc: dict, result_doc: dict, rep_filter=None) -> Tally:
 
 def clearly_labelled_filter(margin_deg: float = 3.0):
     """A rep_filter keeping truth reps whose metrics are at least margin_deg (0.02 m, 0.15 s)
-    from every rdl threshold (station.sim.motion.clearly_labelled, on the contract dicts)."""
-    from station.sim import motion as mo
+    from every rdl threshold (station.sim.truth.clearly_labelled, on the contract dicts)."""
+    from station.sim.truth import RepTruth, clearly_labelled
 
     def keep(rep: dict) -> bool:
-        r = mo.RepTruth(rep["start_t"], rep["bottom_t"], rep["end_t"], rep["pattern"], list(rep["faults"]),
-                        dict(rep["metrics"]))
-        return mo.clearly_labelled(r, margin_deg=margin_deg)
+        r = RepTruth(rep["start_t"], rep["bottom_t"], rep["end_t"], rep["pattern"], list(rep["faults"]),
+                     dict(rep["metrics"]))
+        return clearly_labelled(r, margin_deg=margin_deg)
 
     return keep
 

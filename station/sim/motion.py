@@ -1,221 +1,31 @@
-"""Motion scripts for the synthetic athlete, each with its ground truth.
+"""Motion scripts for the synthetic athlete: standing, and sets of hinges, squats and deadlifts.
 
-Every script returns a MotionTake: poses in the floor frame (see station.sim.pose), the true
-contract angles of every frame (station.form.angles, up = floor z), and the reps as the
-analysis contract defines them (specs/analysis-output.md), with fault labels under the default
-`rdl` rules.
+Every script returns a MotionTake (station.sim.take): poses in the floor frame (see
+station.sim.pose) with the truth of every frame, and the reps as the analysis contract defines
+them (specs/analysis-output.md), labelled by the independent truth labeller (station.sim.truth).
 
-Scripts: stand, walk_in, walk_out, hinge_set, squat_set; `concat` joins takes. Every script
-starts and ends standing upright at its Stance (walk_in ends there, walk_out starts there), so
-takes built with the same Stance join without a jump; concat checks it.
-
-Truth (the reference definitions):
-- Rep boundaries come from the script's keyframes, on the frame grid: start_t = the frame the
-  lifter leaves the top pose, bottom_t = the frame they arrive at the bottom pose (the deepest
-  hip flexion; with a bottom pause it is held until the rise), end_t = the frame they arrive
-  back at the top pose (the lockout pose of that rep: incomplete lockout or lean-back included).
-  With no top pause end_t equals the next rep's start_t.
-- Faults: rdl_truth_faults() below, the default rdl rules of the spec table evaluated on the
-  exact truth angles; "hip flexion" and "knee flexion" are the means of left and right.
-- A partial rep (HingeRepParams(partial=True): a shallow dip, peak hip flexion at most
-  PARTIAL_MAX_HIP_FLEXION_DEG) is NOT a rep: it is listed in MotionTake.partial_reps, never in
-  reps. Counted reps go to at least FULL_MIN_HIP_FLEXION_DEG, so a rep detector with its
-  threshold between the two counts them right.
+Scripts: stand, hinge_set, squat_set, deadlift_set here; walk_in, walk_out and a whole visit
+(session) in station.sim.walking; station.sim.take.concat joins takes. Every script starts and
+ends standing upright at its Stance, so takes built with the same Stance join without a jump.
+A script moves the body between planted keyframes (feet on the floor) on the frame grid,
+blended with a minimum-jerk profile; rep boundaries are the keyframes' frames.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Sequence
 
 import numpy as np
 
-from station.form.angles import contract_angles, spine_flexion_raw_deg
-from station.model import ANGLES
-from station.sim.kinematics import (FreeRootParams, PoseParams, Proportions, _hanging_arms,
-                                    _heading, lerp_params, pose_free_root, pose_from_angles)
-from station.sim.pose import N_SKELETON, SIM_INDEX
-
-UP = np.array([0.0, 0.0, 1.0])
-PARTIAL_MAX_HIP_FLEXION_DEG = 25.0
-FULL_MIN_HIP_FLEXION_DEG = 45.0
+from station.sim.kinematics import PoseParams, Proportions, _heading, lerp_params, pose_from_angles
+from station.sim.pose import SIM_INDEX
+from station.sim.take import MotionTake, finish_take
+from station.sim.truth import (FULL_MIN_HIP_FLEXION_DEG, PARTIAL_MAX_HIP_FLEXION_DEG, RDL_DEFAULTS, LiftingZone,
+                               RdlThresholds, RepTruth, judge_truth)
 
 
 # ---------------------------------------------------------------------------------------------
-# Truth types and the reference fault rules
-
-@dataclass(frozen=True)
-class RdlThresholds:
-    """The default `rdl` profile of specs/analysis-output.md."""
-
-    knee_dominant_knee_deg: float = 40.0
-    knee_dominant_hip_per_knee: float = 1.8
-    rounded_back_spine_deg: float = 20.0
-    incomplete_lockout_hip_deg: float = 15.0
-    overextension_hip_deg: float = -10.0
-    overextension_spine_deg: float = -15.0
-    hip_shift_m: float = 0.06
-    too_fast_eccentric_s: float = 1.0
-
-
-RDL_DEFAULTS = RdlThresholds()
-
-
-@dataclass
-class RepTruth:
-    """One true rep: contract boundaries (s), pattern, fault labels and metrics.
-
-    metrics holds the contract's metrics plus the values every rule reads
-    (hip_flexion_at_bottom, spine_flexion_at_end, max_lateral_shift is relative to start_t).
-    """
-
-    start_t: float
-    bottom_t: float
-    end_t: float
-    pattern: str
-    faults: list[str] = field(default_factory=list)
-    metrics: dict[str, float] = field(default_factory=dict)
-
-    def as_contract(self) -> dict:
-        return {"start_t": self.start_t, "bottom_t": self.bottom_t, "end_t": self.end_t,
-                "pattern": self.pattern, "faults": list(self.faults), "metrics": dict(self.metrics)}
-
-
-def _frame(t: np.ndarray, at: float) -> int:
-    return int(np.argmin(np.abs(t - at)))
-
-
-def rdl_truth_faults(angles_trace: Mapping[str, np.ndarray], rep: RepTruth,
-                     thresholds: RdlThresholds = RDL_DEFAULTS) -> tuple[list[str], dict[str, float]]:
-    """The reference fault labels and metrics of one rep under the rdl rules.
-
-    angles_trace: {"t": (n,) seconds, and every contract angle: (n,)} (MotionTake.angles_trace()).
-    Rules (spec table; hip/knee flexion = mean of left and right):
-      knee_dominant       at bottom_t: knee > 40°, or hip < 1.8 × knee
-      rounded_back        max spine_flexion over [start_t, end_t] > 20°
-      incomplete_lockout  hip flexion at end_t > 15°
-      overextension       at end_t: hip flexion < −10° or spine_flexion < −15°
-      hip_shift           max |shift(t) − shift(start_t)| over [start_t, end_t] > 0.06 m
-      too_fast            bottom_t − start_t < 1.0 s
-    """
-    th = thresholds
-    t = np.asarray(angles_trace["t"])
-    hip = 0.5 * (np.asarray(angles_trace["hip_flexion_l"]) + np.asarray(angles_trace["hip_flexion_r"]))
-    knee = 0.5 * (np.asarray(angles_trace["knee_flexion_l"]) + np.asarray(angles_trace["knee_flexion_r"]))
-    spine = np.asarray(angles_trace["spine_flexion"])
-    shift = np.asarray(angles_trace["pelvis_lateral_shift"])
-    i0, ib, i1 = _frame(t, rep.start_t), _frame(t, rep.bottom_t), _frame(t, rep.end_t)
-    win = slice(i0, i1 + 1)
-    m = {
-        "peak_hip_flexion": float(hip[win].max()),
-        "knee_flexion_at_bottom": float(knee[ib]),
-        "hip_flexion_at_bottom": float(hip[ib]),
-        "peak_spine_flexion": float(spine[win].max()),
-        "eccentric_s": float(rep.bottom_t - rep.start_t),
-        "concentric_s": float(rep.end_t - rep.bottom_t),
-        "lockout_hip_flexion": float(hip[i1]),
-        "spine_flexion_at_end": float(spine[i1]),
-        "max_lateral_shift": float(np.abs(shift[win] - shift[i0]).max()),
-    }
-    faults = []
-    if (m["knee_flexion_at_bottom"] > th.knee_dominant_knee_deg
-            or m["hip_flexion_at_bottom"] < th.knee_dominant_hip_per_knee * m["knee_flexion_at_bottom"]):
-        faults.append("knee_dominant")
-    if m["peak_spine_flexion"] > th.rounded_back_spine_deg:
-        faults.append("rounded_back")
-    if m["lockout_hip_flexion"] > th.incomplete_lockout_hip_deg:
-        faults.append("incomplete_lockout")
-    if m["lockout_hip_flexion"] < th.overextension_hip_deg or m["spine_flexion_at_end"] < th.overextension_spine_deg:
-        faults.append("overextension")
-    if m["max_lateral_shift"] > th.hip_shift_m:
-        faults.append("hip_shift")
-    if m["eccentric_s"] < th.too_fast_eccentric_s:
-        faults.append("too_fast")
-    return faults, m
-
-
-def clearly_labelled(rep: RepTruth, thresholds: RdlThresholds = RDL_DEFAULTS, margin_deg: float = 3.0,
-                     margin_m: float = 0.01, margin_s: float = 0.15, margin_rel: float = 0.0) -> bool:
-    """True when every rule's value is at least a margin away from its threshold.
-
-    The margin for a rule is max(absolute margin for its unit, margin_rel × |threshold|); the
-    ratio rule of knee_dominant uses margin_deg on hip − 1.8 × knee. For the two-part rules
-    (knee_dominant, overextension) a present fault needs one part clearly over, an absent one
-    needs both parts clearly under. Benchmarks score only clearly labelled reps.
-    """
-    th, m = thresholds, rep.metrics
-
-    def gap(value: float, thr: float, abs_margin: float) -> float:
-        """Signed distance past the threshold in units of the margin (>= 1: clearly over)."""
-        return (value - thr) / max(abs_margin, margin_rel * abs(thr), 1e-12)
-
-    rules = [
-        [gap(m["knee_flexion_at_bottom"], th.knee_dominant_knee_deg, margin_deg),
-         gap(th.knee_dominant_hip_per_knee * m["knee_flexion_at_bottom"], m["hip_flexion_at_bottom"], margin_deg)],
-        [gap(m["peak_spine_flexion"], th.rounded_back_spine_deg, margin_deg)],
-        [gap(m["lockout_hip_flexion"], th.incomplete_lockout_hip_deg, margin_deg)],
-        [gap(-m["lockout_hip_flexion"], -th.overextension_hip_deg, margin_deg),
-         gap(-m["spine_flexion_at_end"], -th.overextension_spine_deg, margin_deg)],
-        [gap(m["max_lateral_shift"], th.hip_shift_m, margin_m)],
-        [gap(-m["eccentric_s"], -th.too_fast_eccentric_s, margin_s)],
-    ]
-    for parts in rules:
-        if max(parts) >= 1.0:
-            continue  # clearly present
-        if all(g <= -1.0 for g in parts):
-            continue  # clearly absent
-        return False
-    return True
-
-
-@dataclass
-class MotionTake:
-    """A scripted motion and its truth.
-
-    times_s (n,), poses_floor_m (n, len(SIM_POINTS), 3) float64 floor frame;
-    reps: counted reps (contract definition); partial_reps: shallow dips that must not count;
-    in_view (n,) bool: the pelvis is inside the lifting zone; spine_baseline_deg: raw spine
-    flexion of this person standing upright (truth spine_flexion = raw − baseline);
-    truth_angles: contract angles per frame, each (n,); segments: (name, t0, t1) of each part.
-    """
-
-    props: Proportions
-    fps: float
-    times_s: np.ndarray
-    poses_floor_m: np.ndarray
-    reps: list[RepTruth]
-    partial_reps: list[RepTruth]
-    in_view: np.ndarray
-    spine_baseline_deg: float
-    truth_angles: dict[str, np.ndarray]
-    segments: list[tuple[str, float, float]] = field(default_factory=list)
-
-    @property
-    def duration_s(self) -> float:
-        return float(self.times_s[-1] - self.times_s[0]) if len(self.times_s) else 0.0
-
-    def angles_trace(self) -> dict[str, np.ndarray]:
-        return {"t": self.times_s, **self.truth_angles}
-
-    def skeletons_floor_m(self) -> np.ndarray:
-        """(n, len(SKELETON_POINTS), 3): the contract joints plus spine points."""
-        return self.poses_floor_m[:, :N_SKELETON]
-
-
-# ---------------------------------------------------------------------------------------------
-# Scene and rep parameters
-
-@dataclass(frozen=True)
-class LiftingZone:
-    """Where a lifter stands (floor frame, metres): a rectangle centred on centre_xy_m."""
-
-    centre_xy_m: tuple[float, float] = (0.0, 2.5)
-    half_size_xy_m: tuple[float, float] = (0.6, 0.5)
-
-    def contains(self, xy: np.ndarray) -> np.ndarray:
-        d = np.abs(np.asarray(xy)[..., :2] - np.array(self.centre_xy_m))
-        return np.all(d <= np.array(self.half_size_xy_m), axis=-1)
-
+# Stance and rep parameters
 
 @dataclass(frozen=True)
 class Stance:
@@ -416,38 +226,8 @@ def _sway(n: int, fps: float, rng: np.random.Generator, amplitude: float = 1.0) 
             "shank_lean_l_deg": osc(0.5, 0.17), "thoracic_flexion_deg": osc(0.6, 0.25),
             "neck_flexion_deg": osc(1.5, 0.1)}
 
-
 # ---------------------------------------------------------------------------------------------
 # Building takes
-
-def _assemble(props: Proportions, fps: float, poses: np.ndarray, in_view: np.ndarray, baseline: float,
-              reps: list[RepTruth], partial: list[RepTruth], segments) -> MotionTake:
-    """A take from its poses: truth angles per frame, then each rep's reference faults."""
-    times = np.arange(len(poses)) / fps
-    ang = contract_angles(poses[:, :N_SKELETON], UP, baseline)
-    ang = {k: np.asarray(ang[k], dtype=np.float64) for k in ANGLES}
-    take = MotionTake(props=props, fps=fps, times_s=times, poses_floor_m=poses, reps=[],
-                      partial_reps=[], in_view=in_view, spine_baseline_deg=baseline,
-                      truth_angles=ang, segments=list(segments))
-    trace = take.angles_trace()
-    for src, dst in ((reps, take.reps), (partial, take.partial_reps)):
-        for r in src:
-            r.faults, r.metrics = rdl_truth_faults(trace, r)
-            dst.append(r)
-    return take
-
-
-def _finish(props: Proportions, fps: float, poses: np.ndarray, zone: LiftingZone,
-            reps: list[RepTruth], partial: list[RepTruth], segments) -> MotionTake:
-    return _assemble(props, fps, poses, zone.contains(poses[:, SIM_INDEX["pelvis"]]),
-                     spine_baseline_deg(props), reps, partial, segments)
-
-
-def spine_baseline_deg(props: Proportions) -> float:
-    """Raw spine flexion (station.form.angles) of this person standing upright."""
-    pose = pose_from_angles(props, PoseParams())
-    return float(spine_flexion_raw_deg(pose[:N_SKELETON]))
-
 
 def _planted_poses(props: Proportions, params: list[PoseParams]) -> np.ndarray:
     return np.stack([pose_from_angles(props, p) for p in params])
@@ -460,7 +240,7 @@ def stand(props: Proportions, duration_s: float, stance: Stance = Stance(), fps:
     base = stance.params()
     sw = _sway(n, fps, np.random.default_rng(seed), sway)
     params = [replace(base, **{k: getattr(base, k) + float(v[i]) for k, v in sw.items()}) for i in range(n)]
-    return _finish(props, fps, _planted_poses(props, params), zone, [], [],
+    return finish_take(props, fps, _planted_poses(props, params), zone, [], [],
                    [("stand", 0.0, (n - 1) / fps)])
 
 
@@ -595,18 +375,23 @@ def _rep_set(props, reps, stance, fps, lead_in_s, lead_out_s, seed, zone, patter
             tl.hold(pause)
     if tl.last != neutral:
         tl.to(neutral, 1.0)
+    reps_t = [m for m, part in marks if not part]
+    part_t = [m for m, part in marks if part]
+    return _set_take(props, tl, fps, seed, zone, t_lead_in, lead_out_s, f"{pattern}_set", reps_t, part_t)
+
+
+def _set_take(props: Proportions, tl: _Timeline, fps: float, seed: int, zone: LiftingZone, t_lead_in: float,
+              lead_out_s: float, name: str, reps: list[RepTruth], partial: list[RepTruth]) -> MotionTake:
+    """End a set standing for lead_out_s and make its take: quiet-standing sway in the lead-in
+    and the lead-out, segments stand / `name` / stand."""
     t_set_end = tl.t
     tl.hold(lead_out_s)
     params = tl.sample()
     n = len(params)
     _sway_while_standing(params, fps, seed, t_lead_in, t_set_end)
     poses = _planted_poses(props, params)
-    reps_t = [m for m, part in marks if not part]
-    part_t = [m for m, part in marks if part]
-    segs = [("stand", 0.0, t_lead_in), (f"{pattern}_set", t_lead_in, t_set_end),
-            ("stand", t_set_end, (n - 1) / fps)]
-    return _finish(props, fps, poses, zone, reps_t, part_t, segs)
-
+    segs = [("stand", 0.0, t_lead_in), (name, t_lead_in, t_set_end), ("stand", t_set_end, (n - 1) / fps)]
+    return finish_take(props, fps, poses, zone, reps, partial, segs)
 
 
 def _sway_while_standing(params: list, fps: float, seed: int, t_lead_in: float, t_set_end: float) -> None:
@@ -619,6 +404,7 @@ def _sway_while_standing(params: list, fps: float, seed: int, t_lead_in: float, 
             for i in range(a, b + 1):
                 p = params[i]
                 params[i] = replace(p, **{k: getattr(p, k) + float(v[i - a]) for k, v in sw.items()})
+
 
 def deadlift_set(props: Proportions, reps: Sequence[HingeRepParams], stance: Stance = Stance(),
                  fps: float = 30.0, lead_in_s: float = 1.5, lead_out_s: float = 1.0, seed: int = 0,
@@ -654,267 +440,6 @@ def deadlift_set(props: Proportions, reps: Sequence[HingeRepParams], stance: Sta
         marks.append(RepTruth(start_t, start_t, end_t, "hinge"))
         tl.hold(max(r.bottom_pause_s, 0.4))
     tl.to(neutral, 1.3)                 # stand up without the bar: not a rep
-    t_set_end = tl.t
-    tl.hold(lead_out_s)
-    params = tl.sample()
-    n = len(params)
-    _sway_while_standing(params, fps, seed, t_lead_in, t_set_end)
-    poses = _planted_poses(props, params)
-    segs = [("stand", 0.0, t_lead_in), ("deadlift_set", t_lead_in, t_set_end),
-            ("stand", t_set_end, (n - 1) / fps)]
-    take = _finish(props, fps, poses, zone, marks, [], segs)
+    take = _set_take(props, tl, fps, seed, zone, t_lead_in, lead_out_s, "deadlift_set", marks, [])
     judge_truth(take, "deadlift")
     return take
-
-
-def judge_truth(take: "MotionTake", profile_name: str) -> None:
-    """Replace the reps' truth faults with those of the named default profile on the exact
-    angles (for motions whose rep definition is not the RDL's)."""
-    from station.config import load_exercise
-    from station.form.reps import END_WINDOW_S, RepTrace
-    from station.form.rules import judge, rules_from_profile
-
-    prof = load_exercise(profile_name)
-    rules = rules_from_profile(prof)
-    ang = take.angles_trace()
-    t = take.times_s
-    hip = 0.5 * (ang["hip_flexion_l"] + ang["hip_flexion_r"])
-    knee = 0.5 * (ang["knee_flexion_l"] + ang["knee_flexion_r"])
-    for rep in take.reps:
-        i0, i1 = _frame(t, rep.start_t), _frame(t, rep.end_t)
-        top = i0 + int(np.argmin(hip[i0:i1 + 1]))
-        w = top
-        while w + 1 <= i1 and t[w + 1] - t[top] <= END_WINDOW_S:
-            w += 1
-        sl = slice(i0, i1 + 1)
-        tr = RepTrace(t[sl], hip[sl], knee[sl], ang["spine_flexion"][sl], ang["pelvis_lateral_shift"][sl],
-                      ang["trunk_inclination"][sl], start=0, bottom=0, top=top - i0, end=i1 - i0,
-                      window_end=w - i0, start_position=prof.reps.start_position)
-        rep.faults = list(judge(tr, rules))
-
-
-# ---------------------------------------------------------------------------------------------
-# Walking (free root, footstep plan)
-
-def _walk(props: Proportions, feet0: list[tuple[np.ndarray, float]], steps: list[tuple[int, np.ndarray, float]],
-          fps: float, step_s: float, final: PoseParams | None, initial: PoseParams | None) -> np.ndarray:
-    """Poses for a footstep plan. feet0: [(left xy, yaw), (right xy, yaw)]; steps: (side 0/1, xy, yaw).
-
-    The pelvis follows the midpoint of the feet (minimum-jerk per step), its height limited by
-    the legs' reach; `initial`/`final` planted params pin the first/last frame's pelvis height
-    to the planted standing pose so takes join without a jump.
-    """
-    p = props
-    n_steps = len(steps)
-    swing_s = 0.8 * step_s
-    n = int(round(n_steps * step_s * fps)) + 1
-    t = np.arange(n) / fps
-    centres = [(0.5 * (feet0[0][0] + feet0[1][0]), 0.5 * (feet0[0][1] + feet0[1][1]))]
-    cur = [feet0[0], feet0[1]]
-    for side, xy, yaw in steps:
-        cur[side] = (np.asarray(xy, float), yaw)
-        centres.append((0.5 * (cur[0][0] + cur[1][0]), 0.5 * (cur[0][1] + cur[1][1])))
-    ankle = np.zeros((n, 2, 3))
-    fyaw = np.zeros((n, 2))
-    pel = np.zeros((n, 3))
-    pyaw = np.zeros(n)
-    for i, ti in enumerate(t):
-        j = min(int(ti / step_s), n_steps - 1)
-        s_step = (ti - j * step_s) / step_s
-        # feet: planted ones at their last footstep, the swinging one on its way
-        pos = [feet0[0], feet0[1]]
-        for k in range(j):
-            sd, xy, yaw = steps[k]
-            pos[sd] = (np.asarray(xy, float), yaw)
-        sd, xy, yaw = steps[j]
-        a_xy, a_yaw = np.asarray(pos[sd][0], float), pos[sd][1]
-        s = float(min_jerk(min((ti - j * step_s) / swing_s, 1.0)))
-        lift = 0.06 * math.sin(math.pi * min((ti - j * step_s) / swing_s, 1.0)) ** 2
-        for side in (0, 1):
-            if side == sd:
-                xy_s = a_xy + (np.asarray(xy, float) - a_xy) * s
-                ankle[i, side] = (*xy_s, p.ankle_height_m + lift)
-                fyaw[i, side] = a_yaw + (yaw - a_yaw) * s
-            else:
-                ankle[i, side] = (*np.asarray(pos[side][0], float), p.ankle_height_m)
-                fyaw[i, side] = pos[side][1]
-        c0, c1 = centres[j], centres[j + 1]
-        sc = float(min_jerk(s_step))
-        pel[i, :2] = c0[0] + (c1[0] - c0[0]) * sc
-        pyaw[i] = c0[1] + (c1[1] - c0[1]) * sc
-    # pelvis height: standing height, limited by the reach of both legs, smoothed from below
-    reach = 0.995 * p.leg_length_m
-    z_stand = p.standing_hip_height_m - 0.015
-    z = np.full(n, z_stand)
-    for i in range(n):
-        _, l0 = _heading(pyaw[i])
-        for side, sgn in ((0, 1.0), (1, -1.0)):
-            hip_xy = pel[i, :2] + sgn * 0.5 * p.hip_width_m * l0[:2]
-            h = float(np.linalg.norm(hip_xy - ankle[i, side, :2]))
-            z[i] = min(z[i], ankle[i, side, 2] + math.sqrt(max(reach * reach - h * h, 0.0)))
-    w = max(int(0.15 * fps), 1)
-    zp = np.pad(z, w, mode="edge")
-    zmin = np.array([zp[i:i + 2 * w + 1].min() for i in range(n)])
-    zp = np.pad(zmin, w, mode="edge")
-    z = np.array([zp[i:i + 2 * w + 1].mean() for i in range(n)])
-    # pin the ends to the planted standing pelvis height (blend over the first/last step)
-    for end, prm in ((0, initial), (n - 1, final)):
-        if prm is None:
-            continue
-        zp_end = pose_from_angles(p, prm)[SIM_INDEX["pelvis"], 2]
-        span = max(int(step_s * fps), 1)
-        for k in range(span + 1):
-            i = end + k if end == 0 else end - k
-            wgt = 1.0 - float(min_jerk(k / span))
-            z[i] = wgt * zp_end + (1.0 - wgt) * z[i]
-    pel[:, 2] = z
-    poses = np.zeros((n, len(SIM_INDEX), 3))
-    arm_params = final or initial or PoseParams()
-    for i in range(n):
-        f0, l0 = _heading(pyaw[i])
-        prm = FreeRootParams(pelvis_m=tuple(pel[i]), yaw_deg=float(pyaw[i]), ankle_l_m=tuple(ankle[i, 0]),
-                             ankle_r_m=tuple(ankle[i, 1]), foot_yaw_l_deg=float(fyaw[i, 0]),
-                             foot_yaw_r_deg=float(fyaw[i, 1]), elbow_flexion_deg=arm_params.elbow_flexion_deg)
-        pose = pose_free_root(p, prm)
-        # arms hang as in the planted pose, swinging opposite to the legs
-        d_fwd = float((ankle[i, 1] - ankle[i, 0]) @ f0)
-        for side, sgn in (("l", 1.0), ("r", -1.0)):
-            ap = replace(arm_params, hands_forward_m=0.35 * sgn * d_fwd)
-            tmp = pose.copy()
-            _hanging_arms(tmp, p, l0, f0, ap)
-            for nm in ("elbow", "wrist", "hand"):
-                pose[SIM_INDEX[f"{nm}_{side}"]] = tmp[SIM_INDEX[f"{nm}_{side}"]]
-        poses[i] = pose
-    return poses
-
-
-def _gait_plan(start_xy: np.ndarray, end_xy: np.ndarray, stance: Stance, step_m: float,
-               toe_out: float) -> tuple[list, list, float]:
-    """Footsteps walking from start_xy to a stance at end_xy, then turning to its yaw.
-
-    Returns (initial feet, steps, walking yaw).
-    """
-    d = end_xy - start_xy
-    walk_yaw = math.degrees(math.atan2(d[0], -d[1]))  # forward = (sin, −cos)
-    f, l = (np.array(v[:2]) for v in _heading(walk_yaw))
-    half = 0.5 * stance.stance_width_m
-    feet0 = [(start_xy + half * l, walk_yaw + toe_out), (start_xy - half * l, walk_yaw - toe_out)]
-    dist = float(np.linalg.norm(d))
-    n = max(int(math.ceil(dist / step_m)), 1)
-    steps = []
-    for k in range(1, n + 1):
-        c = start_xy + d * (k / n)
-        side = 0 if k % 2 == 1 else 1  # left foot first
-        sgn = 1.0 if side == 0 else -1.0
-        steps.append((side, c + sgn * half * l, walk_yaw + sgn * toe_out))
-    last = steps[-1][0]
-    other = 1 - last
-    steps.append((other, end_xy + (1.0 if other == 0 else -1.0) * half * l, walk_yaw + (1.0 if other == 0 else -1.0) * toe_out))
-    # turn in place to the stance yaw in steps of at most 45°
-    n_turn = max(int(math.ceil(abs(stance.yaw_deg - walk_yaw) / 45.0)), 1)
-    side = last
-    for k in range(1, n_turn + 1):
-        yaw = walk_yaw + (stance.yaw_deg - walk_yaw) * k / n_turn
-        _, lk = _heading(yaw)
-        for sd in (side, 1 - side):
-            sgn = 1.0 if sd == 0 else -1.0
-            steps.append((sd, end_xy + sgn * half * lk[:2], yaw + sgn * toe_out))
-    return feet0, steps, walk_yaw
-
-
-def walk_in(props: Proportions, stance: Stance = Stance(), start_xy_m: tuple[float, float] = (3.2, 2.6),
-            fps: float = 30.0, step_s: float = 0.55, step_m: float = 0.5,
-            zone: LiftingZone = LiftingZone()) -> MotionTake:
-    """Walk from out of view (default: 3.2 m to the camera's right) to the stance, turn to face it.
-
-    Ends standing upright at `stance` exactly as stand()/hinge_set() start.
-    """
-    final = stance.params()
-    feet0, steps, _ = _gait_plan(np.asarray(start_xy_m, float), np.asarray(stance.feet_xy_m, float),
-                                 stance, step_m, final.toe_out_deg)
-    poses = _walk(props, feet0, steps, fps, step_s, final=final, initial=None)
-    poses[-1] = pose_from_angles(props, final)
-    return _finish(props, fps, poses, zone, [], [], [("walk_in", 0.0, (len(poses) - 1) / fps)])
-
-
-def walk_out(props: Proportions, stance: Stance = Stance(), end_xy_m: tuple[float, float] = (-3.2, 2.6),
-             fps: float = 30.0, step_s: float = 0.55, step_m: float = 0.5,
-             zone: LiftingZone = LiftingZone()) -> MotionTake:
-    """Turn from the stance and walk out of view (default: to the camera's left).
-
-    Built as a walk from the exit towards the stance, played forwards along a mirrored plan:
-    the footsteps of walk_in reversed in order, so the person walks forwards.
-    """
-    start = stance.params()
-    end_xy = np.asarray(end_xy_m, float)
-    c = np.asarray(stance.feet_xy_m, float)
-    d = end_xy - c
-    walk_yaw = math.degrees(math.atan2(d[0], -d[1]))
-    toe = start.toe_out_deg
-    half = 0.5 * stance.stance_width_m
-    _, l_st = _heading(stance.yaw_deg)
-    feet0 = [(c + half * l_st[:2], stance.yaw_deg + toe), (c - half * l_st[:2], stance.yaw_deg - toe)]
-    steps = []
-    # turn in place towards the walking direction (≤ 45° per pair of steps)
-    delta = (walk_yaw - stance.yaw_deg + 180.0) % 360.0 - 180.0
-    n_turn = max(int(math.ceil(abs(delta) / 45.0)), 1)
-    for k in range(1, n_turn + 1):
-        yaw = stance.yaw_deg + delta * k / n_turn
-        _, lk = _heading(yaw)
-        for sd in (0, 1):
-            sgn = 1.0 if sd == 0 else -1.0
-            steps.append((sd, c + sgn * half * lk[:2], yaw + sgn * toe))
-    walk_yaw = stance.yaw_deg + delta
-    _, lw = _heading(walk_yaw)
-    dist = float(np.linalg.norm(d))
-    n = max(int(math.ceil(dist / step_m)), 1)
-    for k in range(1, n + 1):
-        ck = c + d * (k / n)
-        sd = 0 if k % 2 == 1 else 1  # left foot first
-        sgn = 1.0 if sd == 0 else -1.0
-        steps.append((sd, ck + sgn * half * lw[:2], walk_yaw + sgn * toe))
-    sd = 1 - steps[-1][0]
-    sgn = 1.0 if sd == 0 else -1.0
-    steps.append((sd, end_xy + sgn * half * lw[:2], walk_yaw + sgn * toe))
-    poses = _walk(props, feet0, steps, fps, step_s, final=None, initial=start)
-    poses[0] = pose_from_angles(props, start)
-    return _finish(props, fps, poses, zone, [], [], [("walk_out", 0.0, (len(poses) - 1) / fps)])
-
-
-# ---------------------------------------------------------------------------------------------
-# Composition
-
-def concat(takes: Sequence[MotionTake], max_jump_m: float = 0.02) -> MotionTake:
-    """Join takes end to start: each next take's first frame replaces the previous last frame.
-
-    Raises ValueError when a join would jump (any point moves more than max_jump_m), i.e. the
-    takes were not built with the same Stance and person.
-    """
-    if not takes:
-        raise ValueError("nothing to concatenate")
-    first = takes[0]
-    poses = [first.poses_floor_m]
-    reps, partial, segs = list(first.reps), list(first.partial_reps), list(first.segments)
-    t_off = float(first.times_s[-1])
-    for tk in takes[1:]:
-        if tk.fps != first.fps or tk.props != first.props:
-            raise ValueError("takes differ in fps or proportions")
-        jump = float(np.linalg.norm(tk.poses_floor_m[0] - poses[-1][-1], axis=-1).max())
-        if jump > max_jump_m:
-            raise ValueError(f"takes do not join: a point jumps {jump:.3f} m (use the same Stance)")
-        poses.append(tk.poses_floor_m[1:])
-        for src, dst in ((tk.reps, reps), (tk.partial_reps, partial)):
-            dst += [RepTruth(r.start_t + t_off, r.bottom_t + t_off, r.end_t + t_off, r.pattern) for r in src]
-        segs += [(nm, a + t_off, b + t_off) for nm, a, b in tk.segments]
-        t_off += float(tk.times_s[-1])
-    in_view = np.concatenate([first.in_view] + [tk.in_view[1:] for tk in takes[1:]])
-    return _assemble(first.props, first.fps, np.concatenate(poses), in_view, first.spine_baseline_deg,
-                     reps, partial, segs)
-
-
-def session(props: Proportions, reps: Sequence[HingeRepParams], stance: Stance = Stance(),
-            fps: float = 30.0, stand_s: float = 2.0, seed: int = 0) -> MotionTake:
-    """A whole visit: walk in, stand, a hinge set, stand, walk out."""
-    return concat([walk_in(props, stance, fps=fps), stand(props, stand_s, stance, fps, seed),
-                   hinge_set(props, reps, stance, fps, seed=seed + 1),
-                   stand(props, stand_s, stance, fps, seed + 2), walk_out(props, stance, fps=fps)])

@@ -166,12 +166,6 @@ class PrimitiveList:
         self._add(BOX, [centre, np.asarray(axes).reshape(9), half_extents], label, name)
         return self
 
-    def aabox(self, lo, hi, **kw) -> "PrimitiveList":
-        """Axis-aligned box between corners lo and hi (floor frame)."""
-        lo = np.asarray(lo, np.float64)
-        hi = np.asarray(hi, np.float64)
-        return self.box(0.5 * (lo + hi), np.eye(3), 0.5 * np.abs(hi - lo), **kw)
-
     def cylinder(self, a, b, radius: float, *, label: int | None = None, name: str = "") -> "PrimitiveList":
         """Capped cylinder from end-cap centre a to end-cap centre b."""
         a = np.asarray(a, np.float64)
@@ -296,12 +290,6 @@ def depth_to_rgb(depth_m: np.ndarray, near_m: float, far_m: float) -> np.ndarray
     out = (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     out[~(d > 0)] = 0
     return out
-
-
-def label_to_rgb(label: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8: lifter orange, implement white, other person magenta, scene grey."""
-    lut = np.array([[0, 0, 0], [255, 140, 0], [240, 240, 240], [220, 0, 220], [90, 90, 110]], np.uint8)
-    return lut[np.clip(label, 0, 4)]
 
 
 def write_png(path: str, rgb: np.ndarray) -> None:

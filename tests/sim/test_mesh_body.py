@@ -10,6 +10,7 @@ from station.frames import apply, invert
 from station.model import Intrinsics
 from station.sim import _mesh_kernels as mk
 from station.sim import mesh_body as mb
+from station.sim import mesh_shape as ms
 from station.sim import mesh_reference as ref
 from station.sim import motion as mo
 from station.sim.pose import SIM_INDEX
@@ -20,7 +21,7 @@ SMALL = Intrinsics(64, 48, 40.0, 40.0, 31.5, 23.5)
 
 
 def test_asset_is_the_makehuman_body():
-    a = mb.load_mesh_asset()
+    a = ms.load_mesh_asset()
     body = a.vertices_m[:a.n_body]
     assert a.n_body == 13380 and len(a.triangles) == 2 * 13378
     # the README's extents: y −8.17 … 8.49 dm (≈1.67 m), x ±4.96 dm
@@ -31,7 +32,7 @@ def test_asset_is_the_makehuman_body():
 
 
 def test_rest_pose_reproduces_the_mesh():
-    body = mb.shaped_mesh(mb.MeshShape())
+    body = ms.shaped_mesh(ms.MeshShape())
     rig = mb.rest_rig(body)
     np.testing.assert_allclose(mb.skin(body, rig, 0), body.vertices_m, atol=1e-9)
     np.testing.assert_allclose(mb.skin_fast(body, rig, 0), body.vertices_m, atol=1e-9)
@@ -40,7 +41,7 @@ def test_rest_pose_reproduces_the_mesh():
 
 
 def test_rotated_bone_moves_only_its_weighted_vertices():
-    body = mb.shaped_mesh(mb.MeshShape())
+    body = ms.shaped_mesh(ms.MeshShape())
     a = body.asset
     rig = mb.rest_rig(body)
     b = a.bone("lowerarm01.L")
@@ -56,13 +57,13 @@ def test_rotated_bone_moves_only_its_weighted_vertices():
 
 
 def test_target_weights_interpolate_min_average_max():
-    w = mb.target_weights(mb.MeshShape(sex=1.0, muscle=0.75, weight=0.25))
+    w = ms.target_weights(ms.MeshShape(sex=1.0, muscle=0.75, weight=0.25))
     assert w["universal-male-young-maxmuscle-minweight"] == pytest.approx(0.25)
     assert w["universal-male-young-averagemuscle-minweight"] == pytest.approx(0.25)
     assert w["universal-male-young-maxmuscle-averageweight"] == pytest.approx(0.25)
     assert not any("female" in k for k in w)
-    heavy = mb.shaped_mesh(mb.MeshShape(weight=1.0))
-    slim = mb.shaped_mesh(mb.MeshShape(weight=0.0))
+    heavy = ms.shaped_mesh(ms.MeshShape(weight=1.0))
+    slim = ms.shaped_mesh(ms.MeshShape(weight=0.0))
     def waist(m):  # (width, depth) of the trunk at navel height
         s = m.skin_m[(np.abs(m.skin_m[:, 2] - 1.05) < 0.02) & (np.abs(m.skin_m[:, 0]) < 0.2)]
         return np.ptp(s[:, 0]), np.ptp(s[:, 1])
@@ -271,7 +272,7 @@ def test_enlarged_library_has_thirty_reps_per_fault_on_the_mesh():
 
 
 def test_mirrored_mocap_swaps_sides():
-    from station.sim.scenarios import _mirror
+    from station.sim.synthetic_take import _mirror
 
     take = build(get_scenario("mocap_toe_touch"))
     P = take.poses_floor_m[:5]

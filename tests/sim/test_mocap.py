@@ -10,6 +10,7 @@ import pytest
 
 from station.form import angles as A
 from station.model import SKELETON_POINTS
+from station.sim import acclaim
 from station.sim import mocap as M
 from station.sim.pose import SIM_INDEX as I
 from station.sim.pose import SIM_POINTS
@@ -43,7 +44,7 @@ def _read_csv(name: str):
 # ------------------------------------------------------------------------------ parsing
 
 def test_asf_structure():
-    sk = M.parse_asf(M.DATA_DIR / M.ASF_FILE)
+    sk = acclaim.parse_asf(M.DATA_DIR / M.ASF_FILE)
     assert len(sk.bones) + 1 == 31  # 30 bones and the root
     assert 6 + sum(len(b.dof) for b in sk.bones) == 62
     assert sk.length_to_m == pytest.approx((1 / 0.45) * 2.54 / 100)
@@ -58,8 +59,8 @@ def test_asf_structure():
 
 @pytest.mark.parametrize("name", CLIP_NAMES)
 def test_every_packaged_amc_parses_with_readme_frame_counts(name):
-    sk = M.parse_asf(M.DATA_DIR / M.ASF_FILE)
-    motion = M.parse_amc(M.DATA_DIR / M.CLIPS[name][0], sk)
+    sk = acclaim.parse_asf(M.DATA_DIR / M.ASF_FILE)
+    motion = acclaim.parse_amc(M.DATA_DIR / M.CLIPS[name][0], sk)
     n = README_FRAMES[name]
     assert motion.frame_numbers.tolist() == list(range(1, n + 1))
     assert motion.root.shape == (n, 6)
@@ -104,18 +105,18 @@ def test_fk_reproduces_every_joint_of_the_csv(name):
 
 def test_euler_matrix_order():
     x, y, z = 10.0, -20.0, 30.0
-    R = M.euler_matrix(np.array([x, y, z]), "XYZ")
-    Rx = M.euler_matrix(np.array([x, 0, 0]))
-    Ry = M.euler_matrix(np.array([0, y, 0]))
-    Rz = M.euler_matrix(np.array([0, 0, z]))
+    R = acclaim.euler_matrix(np.array([x, y, z]), "XYZ")
+    Rx = acclaim.euler_matrix(np.array([x, 0, 0]))
+    Ry = acclaim.euler_matrix(np.array([0, y, 0]))
+    Rz = acclaim.euler_matrix(np.array([0, 0, z]))
     np.testing.assert_allclose(R, Rz @ Ry @ Rx, atol=1e-12)
-    np.testing.assert_allclose(M.euler_matrix(np.array([x, y, z]), "ZYX"), Rx @ Ry @ Rz, atol=1e-12)
+    np.testing.assert_allclose(acclaim.euler_matrix(np.array([x, y, z]), "ZYX"), Rx @ Ry @ Rz, atol=1e-12)
     np.testing.assert_allclose(Rz @ np.array([1.0, 0, 0]), [np.cos(np.radians(z)), np.sin(np.radians(z)), 0], atol=1e-12)
 
 
 def test_bone_lengths_constant(clip):
-    sk = M.parse_asf(M.DATA_DIR / M.ASF_FILE)
-    ends, _ = M.forward_kinematics(sk, M.parse_amc(M.DATA_DIR / M.CLIPS[clip.name][0], sk))
+    sk = acclaim.parse_asf(M.DATA_DIR / M.ASF_FILE)
+    ends, _ = acclaim.forward_kinematics(sk, acclaim.parse_amc(M.DATA_DIR / M.CLIPS[clip.name][0], sk))
     names = ("root",) + sk.bone_names
     for k, b in enumerate(sk.bones, 1):
         d = np.linalg.norm(ends[:, k] - ends[:, names.index(b.parent)], axis=1)
@@ -267,7 +268,7 @@ def test_pelvis_is_the_hip_midpoint_not_the_root(clip):
 # ----------------------------------------------------------------------- malformed input
 
 def _amc_text(n_frames: int = 2) -> str:
-    sk = M.parse_asf(M.DATA_DIR / M.ASF_FILE)
+    sk = acclaim.parse_asf(M.DATA_DIR / M.ASF_FILE)
     lines = [":FULLY-SPECIFIED", ":DEGREES"]
     for f in range(1, n_frames + 1):
         lines.append(str(f))
@@ -285,8 +286,8 @@ def _write(tmp_path, text, name="bad.amc"):
 
 
 def test_minimal_amc_parses(tmp_path):
-    sk = M.parse_asf(M.DATA_DIR / M.ASF_FILE)
-    motion = M.parse_amc(_write(tmp_path, _amc_text()), sk)
+    sk = acclaim.parse_asf(M.DATA_DIR / M.ASF_FILE)
+    motion = acclaim.parse_amc(_write(tmp_path, _amc_text()), sk)
     assert motion.frame_numbers.tolist() == [1, 2]
 
 
@@ -300,7 +301,7 @@ def test_minimal_amc_parses(tmp_path):
     (":DEGREES\n", ":FRAMERATE 60\n", "unknown AMC keyword", "edit"),
 ])
 def test_malformed_amc_names_file_and_line(tmp_path, old, new, message, at):
-    sk = M.parse_asf(M.DATA_DIR / M.ASF_FILE)
+    sk = acclaim.parse_asf(M.DATA_DIR / M.ASF_FILE)
     good = _amc_text()
     i = good.index(old)
     bad = good[:i] + new + good[i + len(old):]
@@ -309,16 +310,16 @@ def test_malformed_amc_names_file_and_line(tmp_path, old, new, message, at):
     else:  # the first line that differs
         line = next(k for k, (a, b) in enumerate(zip(good.splitlines(), bad.splitlines()), 1) if a != b)
     p = _write(tmp_path, bad)
-    with pytest.raises(M.MocapFormatError, match=message) as e:
-        M.parse_amc(p, sk)
+    with pytest.raises(acclaim.MocapFormatError, match=message) as e:
+        acclaim.parse_amc(p, sk)
     assert str(e.value).startswith(f"{p}:{line}:"), (str(e.value), line)
     assert e.value.line == line
 
 
 def test_empty_amc(tmp_path):
-    sk = M.parse_asf(M.DATA_DIR / M.ASF_FILE)
-    with pytest.raises(M.MocapFormatError, match="no frames"):
-        M.parse_amc(_write(tmp_path, ":DEGREES\n"), sk)
+    sk = acclaim.parse_asf(M.DATA_DIR / M.ASF_FILE)
+    with pytest.raises(acclaim.MocapFormatError, match="no frames"):
+        acclaim.parse_amc(_write(tmp_path, ":DEGREES\n"), sk)
 
 
 @pytest.mark.parametrize("old,new,message", [
@@ -334,13 +335,13 @@ def test_malformed_asf_names_file_and_line(tmp_path, old, new, message):
     assert old in text
     bad = text.replace(old, new, 1)
     p = _write(tmp_path, bad, "bad.asf")
-    with pytest.raises(M.MocapFormatError, match=re.escape(message)) as e:
-        M.parse_asf(p)
+    with pytest.raises(acclaim.MocapFormatError, match=re.escape(message)) as e:
+        acclaim.parse_asf(p)
     line = e.value.line
     assert line is not None and str(e.value).startswith(f"{p}:{line}:")
     assert new.split("\n")[0].strip().split()[0] in bad.splitlines()[line - 1] or "hierarchy" in message
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(M.MocapFormatError, match="cannot read ASF"):
-        M.parse_asf(tmp_path / "nope.asf")
+    with pytest.raises(acclaim.MocapFormatError, match="cannot read ASF"):
+        acclaim.parse_asf(tmp_path / "nope.asf")

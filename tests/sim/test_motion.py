@@ -5,10 +5,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from station.form.angles import contract_angles
 from station.sim.kinematics import Proportions
-from station.sim.motion import (FULL_MIN_HIP_FLEXION_DEG, PARTIAL_MAX_HIP_FLEXION_DEG, HingeRepParams,
-                                RepTruth, SquatRepParams, Stance, clearly_labelled, concat, hinge_set,
-                                rdl_truth_faults, session, spine_baseline_deg, squat_set, stand,
-                                walk_in, walk_out)
+from station.sim.motion import HingeRepParams, SquatRepParams, Stance, hinge_set, squat_set, stand
+from station.sim.take import concat, spine_baseline_deg
+from station.sim.truth import (FULL_MIN_HIP_FLEXION_DEG, PARTIAL_MAX_HIP_FLEXION_DEG, RepTruth, clearly_labelled,
+                               rdl_truth_faults)
+from station.sim.walking import session, walk_in, walk_out
 from station.sim.pose import N_SKELETON, SIM_INDEX as I
 
 P = Proportions.from_height(1.75)
