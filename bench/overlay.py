@@ -44,7 +44,7 @@ def _pct(v, q):
 
 
 def bench_draw(iterations: int = 60, rotate_deg: int = 0) -> None:
-    from station.overlay.layout import layout
+    from station.overlay.screens import layout
     from station.overlay.screen import Screen
     from tests.overlay.fixtures import views
 
