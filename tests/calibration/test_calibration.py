@@ -254,7 +254,7 @@ def test_the_running_station_picks_up_a_new_calibration(tmp_path):
 
     cfg = _cfg(tmp_path)
     st = Station(cfg, [], size_px=(108, 192), headless=True, calibration_watcher=CalibrationWatcher(tmp_path))
-    assert st.worker.calibration is None
+    assert st.worker.pipeline.calibration is None
     plane = floor_plane_from_T(ROOM.mount().T_floor_cam())
     cal = StoredCalibration(
         floor=plane, camera_height_m=1.6, camera_pitch_deg=14.0, camera_roll_deg=0.0, floor_rms_mm=3.0,
@@ -265,7 +265,7 @@ def test_the_running_station_picks_up_a_new_calibration(tmp_path):
     save_calibration(cal, tmp_path)
     st._poll_calibration()
     st.worker._apply_pending()
-    assert st.worker.calibration is not None
-    assert st.worker.calibration.camera_height_m == pytest.approx(1.6)
-    assert st.worker.moved_check.calibration is st.worker.calibration
+    assert st.worker.pipeline.calibration is not None
+    assert st.worker.pipeline.calibration.camera_height_m == pytest.approx(1.6)
+    assert st.worker.moved_check.calibration is st.worker.pipeline.calibration
     assert np.allclose(st.worker.pipeline.last_floor.normal_cam, plane.normal_cam)
