@@ -160,10 +160,12 @@ class Pipeline:
             self.spine.reset()
         if skel is not None and self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
+            # the angles once, with the raw spine curve; the baseline learns from the same ones
+            a = contract_angles(skel.points_cam_m, up, 0.0)
             baseline = self.spine.update(skel.points_cam_m, up, frame.timestamp_s,
-                                         learn=track.state == "tracking")
-            a = contract_angles(skel.points_cam_m, up, baseline)
+                                         learn=track.state == "tracking", raw_angles=a)
             angles = {k: float(a[k]) for k in ANGLES}
+            angles["spine_flexion"] = float(a["spine_flexion"] - baseline)
             hands = hand_pose(skel.points_cam_m, up)
         aconf = track.angle_confidence if angles is not None else None
         notice = view_notice(seg, track, self.last_floor)
