@@ -64,21 +64,33 @@ STOP_CHECK_S = 5.0            # how often the station asks whether it should clo
 
 
 class Latest:
-    """A one-slot mailbox: the worker puts, the main thread takes the newest (never blocks)."""
+    """A one-slot mailbox: the worker puts, the main thread takes the newest (never blocks);
+    between display frames the main thread may wait for the next put (:meth:`wait`)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._tick: Tick | None = None
+        self._new = threading.Event()
         self.put_count = 0
 
     def put(self, tick: Tick) -> None:
         with self._lock:
             self._tick = tick
             self.put_count += 1
+        self._new.set()
 
     def get(self) -> Tick | None:
         with self._lock:
             return self._tick
+
+    def take(self) -> Tick | None:
+        """The newest tick, as the one to draw: :meth:`wait` then waits for a newer one."""
+        self._new.clear()
+        return self.get()
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait up to timeout_s for a tick newer than the last taken; True if one came."""
+        return self._new.wait(timeout_s)
 
 
 def _idle_state(t_s: float, exercise: str) -> CoachState:
@@ -178,7 +190,7 @@ class Worker(threading.Thread):
     def run(self) -> None:
         try:
             for frame in self.source:
-                arrival = time.monotonic()
+                arrival, arrival_cpu = time.monotonic(), time.thread_time()
                 if self._stop_event.is_set():
                     break
                 self._apply_pending()
@@ -189,6 +201,7 @@ class Worker(threading.Thread):
                 done = time.monotonic()
                 self.frames += 1
                 self.busy_s += done - arrival
+                res.timings_ms["cpu"] = (time.thread_time() - arrival_cpu) * 1e3   # this thread's CPU time
                 self.latest.put(tick := self._tick(frame, res, arrival, done, notice))
                 if self.usage is not None:
                     self.usage.frame(tick, self.evaluator)
@@ -226,6 +239,7 @@ class RunStats:
     draw_ms: deque = field(default_factory=_recent)      # layout + draw + flip per display frame
     draw_cpu_ms: deque = field(default_factory=_recent)  # the same in the main thread's CPU time
     worker_ms: deque = field(default_factory=_recent)    # arrival → state ready, per shown tick
+    worker_cpu_ms: deque = field(default_factory=_recent)  # the worker thread's CPU time for it
     screens: dict = field(default_factory=dict)      # screen name → display frames
     snapshots: list = field(default_factory=list)
     snapshot_captions: list = field(default_factory=list)   # one line per snapshot (contact sheet)
@@ -241,6 +255,8 @@ class RunStats:
         self.ticks_shown += 1
         self.latency_ms.append((flip - tick.arrival_mono) * 1e3)
         self.worker_ms.append((tick.done_mono - tick.arrival_mono) * 1e3)
+        if "cpu" in tick.timings_ms:
+            self.worker_cpu_ms.append(tick.timings_ms["cpu"])
         st = tick.state
         self.max_rep_count = max(self.max_rep_count, st.rep_count)
         if st.phase:
@@ -496,7 +512,7 @@ class Station:
                 elif now - last_poll >= CONFIG_POLL_S:
                     self._poll_config()
                     last_poll = now
-                tick = self.latest.get()
+                tick = self.latest.take()
                 view, name = self.view(tick, now)
                 self._memory = view.memory
                 if self.usage is not None:
@@ -539,13 +555,18 @@ class Station:
                     finished_at = finished_at or now
                     if self.worker.error is None and now - finished_at >= self.keep_running_after_source:
                         break
-                # pace the display; with no new frame to show there is nothing to hurry for
+                # pace the display at display_fps; a new tick is drawn as soon as it is put (the
+                # next period would add half a period to every frame's latency), but never
+                # sooner than half a period after the last frame
                 next_frame += period
-                delay = next_frame - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
+                t = time.monotonic()
+                if next_frame <= t:
+                    next_frame = t
                 else:
-                    next_frame = time.monotonic()
+                    if now + 0.5 * period > t:
+                        time.sleep(now + 0.5 * period - t)
+                    if self.latest.wait(max(0.0, next_frame - time.monotonic())):
+                        next_frame = time.monotonic()
         finally:
             self.worker.stop()
             self.worker.join(timeout=5.0)
