@@ -81,8 +81,8 @@ def bench_draw(iterations: int = 60, rotate_deg: int = 0) -> None:
     rot = f", software rotation {rotate_deg}°" if rotate_deg else ""
     print(f"\nDraw time per frame at {SIZE[0]}x{SIZE[1]}{rot}, headless, ms (median unless noted; "
           f"target <= 3.5 ms)")
-    print(f"{'screen':24s} {'shapes':>6s} {'layout':>7s} {'draw':>7s} {'flip':>7s} {'total':>7s} {'p95':>7s} {'p10':>7s}"
-          f" {'cpu':>7s} {'cpu p95':>7s}")
+    print(f"{'screen':24s} {'shapes':>6s} {'layout':>7s} {'draw':>7s} {'flip':>7s} {'total':>7s} {'p95':>7s}"
+          f" {'p10':>7s} {'cpu':>7s} {'cpu p95':>7s}")
     for r in rows:
         print(f"{r[0]:24s} {r[1]:6d} {r[2]:7.2f} {r[3]:7.2f} {r[4]:7.2f} {r[5]:7.2f} {r[6]:7.2f} {r[7]:7.2f}"
               f" {r[8]:7.2f} {r[9]:7.2f}")

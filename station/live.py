@@ -126,11 +126,6 @@ class Worker(threading.Thread):
         self.fresh_evaluators = 0
         self.usage = usage           # station.usage.UsageRecorder or None
 
-    @property
-    def evaluator(self):
-        """The pipeline's form evaluator (the one that judges this station's reps)."""
-        return self.pipeline.evaluator
-
     def reconfigure(self, cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None) -> None:
         """Use a new config (and profiles) from the next frame (Pipeline.reconfigure: a new
         evaluator if the exercise, its profile or the cues changed; tracking restarts if the
@@ -169,7 +164,8 @@ class Worker(threading.Thread):
             return
         if self._idle_since is None:
             self._idle_since = t_s
-        elif t_s - self._idle_since >= FRESH_EVALUATOR_IDLE_S and (self.evaluator.reps or self.evaluator.sets):
+        elif t_s - self._idle_since >= FRESH_EVALUATOR_IDLE_S and (
+                self.pipeline.evaluator.reps or self.pipeline.evaluator.sets):
             self.pipeline.fresh_evaluator()
             self.fresh_evaluators += 1
             self._idle_since = None
@@ -204,7 +200,7 @@ class Worker(threading.Thread):
                 res.timings_ms["cpu"] = (time.thread_time() - arrival_cpu) * 1e3   # this thread's CPU time
                 self.latest.put(tick := self._tick(frame, res, arrival, done, notice))
                 if self.usage is not None:
-                    self.usage.frame(tick, self.evaluator)
+                    self.usage.frame(tick, self.pipeline.evaluator)
         except BaseException as exc:  # shown as "needs attention"; the service restarts us
             self.error = exc
             log.exception("station worker stopped")
@@ -576,6 +572,6 @@ class Station:
             if self.worker.error is not None:
                 self.stats.worker_error = f"{type(self.worker.error).__name__}: {self.worker.error}"
             if self.usage is not None:
-                self.usage.stopped(self.worker.evaluator if not self.worker.is_alive() else None)
+                self.usage.stopped(self.worker.pipeline.evaluator if not self.worker.is_alive() else None)
             screen.close()
         return self.stats

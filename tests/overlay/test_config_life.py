@@ -83,7 +83,7 @@ def test_the_worker_coaches_with_the_reloaded_profile(cfg_dir):
     watcher = ConfigWatcher(cfg_dir / "station.toml")
     w = Worker([], watcher.cfg, Latest(), profiles=watcher.profiles)
     first = w.pipeline.evaluator
-    assert w.evaluator.profile.rules.rounded_back.max_spine_flexion_deg == 20.0
+    assert first.profile.rules.rounded_back.max_spine_flexion_deg == 20.0
     profile = cfg_dir / "exercises" / "rdl.toml"
     profile.write_text(profile.read_text().replace(SPINE, "max_spine_flexion_deg = 14.0"))
     _touch_later(profile)
