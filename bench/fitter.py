@@ -50,10 +50,9 @@ from station.sim.scenarios import BODIES, build, get_scenario, library  # noqa: 
 def zone_for(take) -> LiftingZone:
     """The station's configured zone, re-centred on where this scenario's lifter stands
     (staff set the zone to their floor markings)."""
-    z = load_station_config().zone
     sc = take.scenario
-    return LiftingZone(centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m, width_m=z.width_m,
-                       depth_m=z.depth_m, max_height_m=z.height_m)
+    return replace(LiftingZone.from_config(load_station_config().zone), centre_x_m=sc.lifter_x_m,
+                   centre_y_m=sc.lifter_distance_m)
 
 
 def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict, dict]:
@@ -74,7 +73,7 @@ def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict,
         cue = getattr(pipe.coach, "cue", None)
         if cue is not None:
             cues.append({"t": res.t_s, "rule": cue.rule, "kind": cue.kind, "key": cue.key, "shown_t": cue.t_s})
-    reps = pipe.form.finish() if pipe.form is not None else []
+    reps = pipe.evaluator.finish() if pipe.evaluator is not None else []
     result = {"frames": frames, "reps": [r.as_contract() for r in reps], "cues": cues,
               "station": {"ms_segment": seg_ms, "ms_fit": fit_ms}}
     truth = take.truth_document(take.scenario.name)

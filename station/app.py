@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -19,17 +18,11 @@ from station.config import StationConfig, load_station_config
 from station.form.angles import contract_angles
 from station.form.exercise import hand_pose
 from station.form.spine_baseline import SpineBaseline
-from station.model import ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane, Skeleton
+from station.model import ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane, FrameResult
 from station.segment import LiftingZone, SegmentResult, Segmenter
 from station.fit.tracker import Tracker, TrackResult
 
 from station.contract import SCHEMA as ANALYSIS_SCHEMA  # the one schema constant
-
-
-def lifting_zone(cfg: StationConfig) -> LiftingZone:
-    z = cfg.zone
-    return LiftingZone(centre_x_m=z.centre_lateral_m, centre_y_m=z.centre_distance_m,
-                       width_m=z.width_m, depth_m=z.depth_m, max_height_m=z.height_m)
 
 
 FACE_MIRROR_MAX_YAW_DEG = 35.0   # turned further from the camera than this: "face the mirror"
@@ -75,51 +68,73 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
     return None
 
 
-@dataclass
-class FrameResult:
-    """What the pipeline knows after one frame."""
-
-    t_s: float
-    tracked: bool
-    skeleton: Skeleton | None
-    angles: dict[str, float] | None
-    floor: FloorPlane | None
-    segment: SegmentResult
-    track: TrackResult
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    # contract angle -> 0..1 (the fitter's confidence; None when not tracked)
-    angle_confidence: dict[str, float] | None = None
-    # why the station cannot see the lifter well (CoachState.notice keys), or None
-    notice: str | None = None
-    hands: object | None = None      # station.form.exercise.HandPose (exercise recognition)
-
-
 class Pipeline:
-    """Segmenter + tracker + contract angles over a stream of DepthFrames."""
+    """Segmenter + tracker + contract angles (+ the form evaluator) over a stream of DepthFrames.
+
+    The one place a frame is turned into angles and a CoachState, for `station analyze`, the
+    benchmarks and the live station alike. exercise: None runs no evaluator (angles only);
+    "auto" the station's evaluator (its default profile until recognition decides among
+    exercise.available); a profile name fixes the profile. profiles: validated
+    ExerciseProfiles by name (a reload hands them in, so no profile file is read twice).
+    zone: the lifting zone (default: the config's).
+    """
 
     def __init__(self, cfg: StationConfig | None = None, zone: LiftingZone | None = None, seed: int = 0,
-                 exercise: str | None = None, calibration=None):
+                 exercise: str | None = None, calibration=None, profiles: dict | None = None):
         self.cfg = cfg or load_station_config()
-        self.segmenter = Segmenter(zone or lifting_zone(self.cfg), seed=seed)
-        if calibration is not None:
-            self.use_calibration(calibration)
+        self.seed = seed
+        self.exercise = exercise
+        self.profiles = profiles
+        self.calibration = calibration
+        self._t0: float | None = None
+        self._start_tracking(zone or LiftingZone.from_config(self.cfg.zone))
+        # the form evaluator (reps, faults, cues) when an exercise is given
+        self.evaluator = self._make_evaluator() if exercise is not None else None
+        self.coach = None           # the latest CoachState (station.model), None without evaluator
+
+    def _start_tracking(self, zone: LiftingZone) -> None:
+        """A segmenter for `zone` (from the stored calibration, if any), a fresh track and
+        spine baseline."""
+        self.segmenter = Segmenter(zone, seed=self.seed)
+        if self.calibration is not None:
+            self.use_calibration(self.calibration)
         self.tracker = Tracker()
         self.spine = SpineBaseline()
         self._track_id = 0
+        # the floor the angles are measured against: the segmenter's, from its first frame on
         self.last_floor: FloorPlane | None = None
-        self._t0: float | None = None
-        # the form evaluator (reps, faults, cues) when an exercise profile is named
-        self.form = None
-        self.coach = None           # the latest CoachState (station.model), for the overlay
-        if exercise is not None:
-            from station.form.exercise import make_evaluator
 
-            # "auto": the station's default profile, recognised among exercise.available
-            self.form = make_evaluator(self.cfg, None if exercise == "auto" else exercise)
+    def _make_evaluator(self):
+        from station.form.exercise import make_evaluator
+
+        return make_evaluator(self.cfg, None if self.exercise == "auto" else self.exercise, profiles=self.profiles)
+
+    def fresh_evaluator(self) -> None:
+        """Start a new evaluator with the same settings (the old one's reps and sets are left
+        to whoever logged them): a station idle for a while forgets past visits."""
+        self.evaluator = self._make_evaluator()
+
+    def reconfigure(self, cfg: StationConfig, profiles: dict | None = None) -> None:
+        """Use a new config (and profiles) from the next frame: a new evaluator if the
+        exercise, its profile, the cues or the sets changed; tracking restarts if the lifting
+        zone changed. The stream clock runs on."""
+        old_cfg, old_profiles = self.cfg, self.profiles
+        self.cfg, self.profiles = cfg, profiles
+        if cfg.zone != old_cfg.zone:
+            self._start_tracking(LiftingZone.from_config(cfg.zone))
+        name = cfg.exercise.default
+
+        def profile(ps):
+            return None if ps is None else ps.get(name)
+        if self.evaluator is not None and (
+                cfg.exercise != old_cfg.exercise or cfg.cues != old_cfg.cues or cfg.sets != old_cfg.sets
+                or profiles is None or profile(profiles) != profile(old_profiles)):
+            self.evaluator = self._make_evaluator()
 
     def use_calibration(self, cal) -> None:
         """Start from a stored calibration (station.calibration.StoredCalibration): its floor
         and empty scene; the live floor track refines the floor from there."""
+        self.calibration = cal
         self.segmenter.use_calibration(cal.floor, cal.background_depth_m, cal.background_count,
                                        cal.intrinsics if cal.decimation == self.segmenter.decimation else None)
         self.last_floor = cal.floor
@@ -127,6 +142,7 @@ class Pipeline:
     def process(self, frame: DepthFrame) -> FrameResult:
         if self._t0 is None:
             self._t0 = frame.timestamp_s
+        t_s = frame.timestamp_s - self._t0
         t0 = time.perf_counter()
         seg = self.segmenter.process(frame)
         t1 = time.perf_counter()
@@ -144,21 +160,22 @@ class Pipeline:
             self.spine.reset()
         if skel is not None and self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
+            # the angles once, with the raw spine curve; the baseline learns from the same ones
+            a = contract_angles(skel.points_cam_m, up, 0.0)
             baseline = self.spine.update(skel.points_cam_m, up, frame.timestamp_s,
-                                         learn=track.state == "tracking")
-            a = contract_angles(skel.points_cam_m, up, baseline)
+                                         learn=track.state == "tracking", raw_angles=a)
             angles = {k: float(a[k]) for k in ANGLES}
+            angles["spine_flexion"] = float(a["spine_flexion"] - baseline)
             hands = hand_pose(skel.points_cam_m, up)
         aconf = track.angle_confidence if angles is not None else None
         notice = view_notice(seg, track, self.last_floor)
-        if self.form is not None:
-            self.coach = self.form.update(frame.timestamp_s - self._t0, angles, hands=hands,
-                                          angle_confidence=aconf, notice=notice)
+        if self.evaluator is not None:
+            self.coach = self.evaluator.update(t_s, angles, hands=hands, angle_confidence=aconf, notice=notice)
         return FrameResult(
-            t_s=frame.timestamp_s - self._t0, tracked=skel is not None, skeleton=skel, angles=angles,
+            t_s=t_s, tracked=skel is not None, skeleton=skel, angles=angles,
             floor=seg.floor, segment=seg, track=track,
             timings_ms={"segment": (t1 - t0) * 1e3, "fit": (t2 - t1) * 1e3},
-            angle_confidence=aconf, notice=notice, hands=hands)
+            angle_confidence=aconf, notice=notice, hands=hands, state=self.coach)
 
 
 def _r(x: float, nd: int) -> float:
@@ -216,7 +233,7 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str | N
                 timings[k].append(res.timings_ms[k])
             bar.update()
     floor = pipe.last_floor
-    form = pipe.form
+    form = pipe.evaluator
     reps = form.finish() if form is not None else []
     rep_ex = list(form.rep_exercises) if form is not None else []
     # the profile used: the one that judged most reps (the default when none)

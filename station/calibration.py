@@ -333,10 +333,10 @@ __all__ = [
 
 def _screen_view(cfg, cal: StoredCalibration | None, result: str, ok: bool,
                  refused: CalibrationRefused | None = None):
-    from station.overlay.layout import Calibration, View
+    from station.overlay.view import Calibration, View
+    from station.segment.person import LiftingZone
 
     m = cfg.camera.mount
-    z = cfg.zone
     floor = cal.floor if cal is not None else (refused.floor if refused is not None else None)
     height_pitch = F.camera_height_pitch(floor) if floor is not None else (None, None)
     overlay_cal = Calibration(
@@ -344,7 +344,7 @@ def _screen_view(cfg, cal: StoredCalibration | None, result: str, ok: bool,
         camera_height_m=height_pitch[0], camera_pitch_deg=height_pitch[1],
         person_floor_m=None if refused is None else refused.person_floor_m,
         expected_height_m=m.height_m, expected_pitch_deg=m.pitch_down_deg,
-        zone_centre_m=(z.centre_lateral_m, z.centre_distance_m), zone_size_m=(z.width_m, z.depth_m),
+        zone=LiftingZone.from_config(cfg.zone),
         background_fraction=None if cal is None else cal.background_fraction,
         result=result, result_ok=ok)
     return View(state=None, now_s=0.0, calibration=overlay_cal, mode="calibration")
@@ -355,7 +355,7 @@ def show_result(cfg, cal: StoredCalibration | None, result: str, ok: bool, *, he
                 refused: CalibrationRefused | None = None) -> None:
     """Draw the calibration screen (measurements, zone, result) on the mirror for `show_s`
     seconds (a key or closing the window ends it), or headless into `png`."""
-    from station.overlay.layout import layout
+    from station.overlay.screens import layout
     from station.overlay.screen import Screen
 
     d = cfg.display
@@ -422,7 +422,7 @@ def run_calibration(cfg, camera, *, headless: bool = False, png: str | Path | No
     """
     import sys
 
-    from station.app import lifting_zone
+    from station.segment.person import LiftingZone
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -430,7 +430,7 @@ def run_calibration(cfg, camera, *, headless: bool = False, png: str | Path | No
     print(f"calibrating: keep the lifting zone empty ({n_frames} frames)...", file=out)
     cal, ok, refused = None, False, None
     try:
-        cal = calibrate(_limited(camera, 10.0), lifting_zone(cfg), n_frames=n_frames,
+        cal = calibrate(_limited(camera, 10.0), LiftingZone.from_config(cfg.zone), n_frames=n_frames,
                         camera_serial=camera.serial or "")
     except CalibrationRefused as e:
         refused = e

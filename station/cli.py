@@ -236,7 +236,7 @@ def _cmd_audio_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from station.live import run_station
+    from station.service import run_station
 
     return run_station(args.config, headless=args.headless, windowed=args.windowed, max_s=args.seconds)
 

@@ -1,15 +1,16 @@
 """The station's runtime: the pipeline in a worker thread, the overlay in the main thread.
 
-    source ──► [worker thread] Pipeline.process → FormEvaluator.update ──► Latest (one slot)
-                                                                             │
-    [main thread, display rate] latest tick → registration → layout → draw → flip
+    source ──► [worker thread] Pipeline.process (segment, fit, angles, evaluator) ──► Latest (one slot)
+                                                                                        │
+    [main thread, display rate] latest Tick → station_view (view-model) → layout → draw → flip
 
 The worker takes every frame from the source, timestamps it on arrival (``time.monotonic``),
-runs the segmenter, fitter (numba, releases the GIL) and form evaluator, and publishes a
-:class:`Tick` into a one-slot mailbox, overwriting one the overlay has not drawn yet. The
-overlay never waits for the fitter: each display frame it draws the newest tick it has.
-When a tick is first shown, the time from its frame's arrival to the flip of that screen
-is its frame-to-drawn latency (:class:`RunStats`).
+runs the pipeline (segmenter, fitter (numba, releases the GIL), angles and the form
+evaluator, all owned by station.app.Pipeline) and publishes a :class:`~station.model.Tick`
+into a one-slot mailbox, overwriting one the overlay has not drawn yet. The overlay never
+waits for the fitter: each display frame it draws the newest tick it has. When a tick is
+first shown, the time from its frame's arrival to the flip of that screen is its
+frame-to-drawn latency (:class:`RunStats`).
 
 Health: a LiveCamera whose ``status`` is not "streaming" (unplugged, reconnecting) shows
 the "station needs attention" screen while it reconnects by itself; a config file that
@@ -17,15 +18,16 @@ turns bad on reload keeps the last good config (station.config.ConfigWatcher), s
 staff notice and logs the problem with the message of `station config check`; a config
 that is bad at start shows the attention screen until it is fixed. The station config and
 the exercise profiles are re-read when a file changes (checked every CONFIG_POLL_S) and at
-once on SIGHUP (`systemctl reload`).
+once on SIGHUP (`systemctl reload`); the pipeline swaps its profile from the next frame.
 Under systemd, the main loop sends READY=1 and WATCHDOG=1 pings to $NOTIFY_SOCKET
 (station.systemd_notify) while it and the worker are alive.
 
 Public API::
 
-    Tick, Latest, Worker, RunStats
+    Latest, Worker, RunStats
     Station(cfg, source, ...).run() -> RunStats        # the main loop
-    run_station(config_path=None, ...) -> int           # `station run`: LiveCamera, fullscreen
+
+`station run` (opening hours, waiting for a good config) is station.service.
 """
 from __future__ import annotations
 
@@ -41,18 +43,15 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from station.config import ConfigError, ConfigWatcher, ExerciseProfile, StationConfig, load_profiles
-from station.model import SKELETON_INDEX, CoachState, DepthFrame, FloorPlane, Skeleton
-from station.overlay.layout import (
-    Calibration, Health, OverlayMemory, Presence, View, choose_screen, layout, remember,
-)
+from station.config import ConfigWatcher, ExerciseProfile, StationConfig
+from station.model import SKELETON_INDEX, CoachState, DepthFrame, FloorPlane, Skeleton, Tick
 from station.overlay.mirror import MirrorGeometry, eye_from_head, mirror_geometry, register
+from station.overlay.screens import layout
+from station.overlay.view import Health, OverlayMemory, ShownSkeleton, View, ViewSettings, station_view
 from station.systemd_notify import Watchdog
 
 log = logging.getLogger(__name__)
 
-SKELETON_HOLD_S = 0.10    # keep drawing a skeleton this long after the fitter lost it ...
-SKELETON_FADE_S = 0.25    # ... then fade it out over this long
 CONFIG_POLL_S = 1.0
 # After this long with nobody in view and the screen idle, the worker starts a fresh form
 # evaluator: the old one keeps every rep and set of the visits it saw (their usage is logged
@@ -64,58 +63,34 @@ STOP_CHECK_S = 5.0            # how often the station asks whether it should clo
 # --------------------------------------------------------------------------- worker
 
 
-@dataclass(frozen=True)
-class Tick:
-    """What the worker knows after one frame (immutable; handed to the main thread).
-
-    arrival_mono: when the frame came out of the source; done_mono: when its state was
-    ready (both time.monotonic()). t_s: stream time. skeleton_cam_m: (17, 3) or None.
-    """
-
-    seq: int
-    arrival_mono: float
-    done_mono: float
-    t_s: float
-    state: CoachState
-    skeleton_cam_m: np.ndarray | None
-    floor: FloorPlane | None
-    track_state: str
-    person_present: bool
-    person_upright: bool
-    person_centroid_floor_m: tuple[float, float] | None
-    camera_height_m: float | None
-    camera_pitch_deg: float | None
-    timings_ms: dict = field(default_factory=dict)
-    calibration_notice: str | None = None    # "the camera has moved: recalibrate (...)"
-    frame: DepthFrame | None = None          # kept only when the debug view wants it
-    cloud: object | None = None
-
-
 class Latest:
-    """A one-slot mailbox: the worker puts, the main thread takes the newest (never blocks)."""
+    """A one-slot mailbox: the worker puts, the main thread takes the newest (never blocks);
+    between display frames the main thread may wait for the next put (:meth:`wait`)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._tick: Tick | None = None
+        self._new = threading.Event()
         self.put_count = 0
 
     def put(self, tick: Tick) -> None:
         with self._lock:
             self._tick = tick
             self.put_count += 1
+        self._new.set()
 
     def get(self) -> Tick | None:
         with self._lock:
             return self._tick
 
+    def take(self) -> Tick | None:
+        """The newest tick, as the one to draw: :meth:`wait` then waits for a newer one."""
+        self._new.clear()
+        return self.get()
 
-def _make_evaluator(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None):
-    """The station's evaluator (the default exercise until recognition decides, among
-    exercise.available): from `profiles` (already validated, as written) when given, so a
-    reload never reads a profile file a second time; else from disk."""
-    from station.form.exercise import make_evaluator
-
-    return make_evaluator(cfg, profiles=profiles)
+    def wait(self, timeout_s: float) -> bool:
+        """Wait up to timeout_s for a tick newer than the last taken; True if one came."""
+        return self._new.wait(timeout_s)
 
 
 def _idle_state(t_s: float, exercise: str) -> CoachState:
@@ -124,23 +99,20 @@ def _idle_state(t_s: float, exercise: str) -> CoachState:
 
 
 class Worker(threading.Thread):
-    """Source → Pipeline → evaluator, publishing a Tick per frame into `latest`."""
+    """Source → Pipeline (with its evaluator), publishing a Tick per frame into `latest`."""
 
     def __init__(self, source: Iterable[DepthFrame], cfg: StationConfig, latest: Latest,
-                 keep_frames: bool = False, pipeline=None, evaluator=None,
+                 keep_frames: bool = False, pipeline=None,
                  profiles: dict[str, ExerciseProfile] | None = None, calibration=None, usage=None):
         super().__init__(name="station-worker", daemon=True)
         from station.app import Pipeline
         from station.calibration import MovedCameraCheck
 
         self.source = source
-        self.cfg = cfg
         self.latest = latest
         self.keep_frames = keep_frames
-        self.pipeline = pipeline if pipeline is not None else Pipeline(cfg, calibration=calibration)
-        self.profiles = profiles
-        self.evaluator = evaluator if evaluator is not None else _make_evaluator(cfg, profiles)
-        self.calibration = calibration
+        self.pipeline = pipeline if pipeline is not None else Pipeline(
+            cfg, calibration=calibration, exercise="auto", profiles=profiles)
         self.moved_check = MovedCameraCheck(calibration)
         self._pending_calibration = None
         self.error: BaseException | None = None
@@ -155,9 +127,9 @@ class Worker(threading.Thread):
         self.usage = usage           # station.usage.UsageRecorder or None
 
     def reconfigure(self, cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None) -> None:
-        """Use a new config (and profiles) from the next frame (a new evaluator if the
-        exercise, its profile or the cues changed; a new pipeline if the lifting zone
-        changed, which restarts tracking)."""
+        """Use a new config (and profiles) from the next frame (Pipeline.reconfigure: a new
+        evaluator if the exercise, its profile or the cues changed; tracking restarts if the
+        lifting zone changed)."""
         with self._lock:
             self._pending = (cfg, profiles)
 
@@ -173,30 +145,18 @@ class Worker(threading.Thread):
             stop()
 
     def _apply_pending(self) -> None:
+        if self._pending is None and self._pending_calibration is None:
+            return
         from station.calibration import MovedCameraCheck
 
         with self._lock:
             pending, self._pending = self._pending, None
             cal, self._pending_calibration = self._pending_calibration, None
         if cal is not None:
-            self.calibration = cal
             self.pipeline.use_calibration(cal)
             self.moved_check = MovedCameraCheck(cal)
-        if pending is None:
-            return
-        cfg, profiles = pending
-        from station.app import Pipeline
-
-        if cfg.zone != self.cfg.zone:
-            self.pipeline = Pipeline(cfg, calibration=self.calibration)
-        name = cfg.exercise.default
-
-        def profile(ps):
-            return None if ps is None else ps.get(name)
-        if (cfg.exercise != self.cfg.exercise or cfg.cues != self.cfg.cues or cfg.sets != self.cfg.sets
-                or profiles is None or profile(profiles) != profile(self.profiles)):
-            self.evaluator = _make_evaluator(cfg, profiles)
-        self.cfg, self.profiles = cfg, profiles
+        if pending is not None:
+            self.pipeline.reconfigure(*pending)
 
     def _forget_past_visits(self, t_s: float, state: CoachState, person_present: bool) -> None:
         if state.screen != "idle" or person_present:
@@ -204,43 +164,43 @@ class Worker(threading.Thread):
             return
         if self._idle_since is None:
             self._idle_since = t_s
-        elif t_s - self._idle_since >= FRESH_EVALUATOR_IDLE_S and (self.evaluator.reps or self.evaluator.sets):
-            self.evaluator = _make_evaluator(self.cfg, self.profiles)
+        elif t_s - self._idle_since >= FRESH_EVALUATOR_IDLE_S and (
+                self.pipeline.evaluator.reps or self.pipeline.evaluator.sets):
+            self.pipeline.fresh_evaluator()
             self.fresh_evaluators += 1
             self._idle_since = None
+
+    def _tick(self, frame: DepthFrame, res, arrival: float, done: float, notice: str | None) -> Tick:
+        seg = res.segment
+        xy = seg.person_centroid_floor_m
+        return Tick(
+            seq=self.frames, arrival_mono=arrival, done_mono=done, t_s=res.t_s, state=res.state,
+            skeleton_cam_m=None if res.skeleton is None else np.array(res.skeleton.points_cam_m),
+            floor=res.floor, track_state=res.track.state, person_present=bool(seg.person_present),
+            person_upright=bool(seg.person_upright),
+            person_centroid_floor_m=None if xy is None else (float(xy[0]), float(xy[1])),
+            camera_height_m=seg.camera_height_m, camera_pitch_deg=seg.camera_pitch_deg,
+            timings_ms=dict(res.timings_ms, total=(done - arrival) * 1e3), calibration_notice=notice,
+            frame=frame if self.keep_frames else None, cloud=seg.cloud if self.keep_frames else None)
 
     def run(self) -> None:
         try:
             for frame in self.source:
-                arrival = time.monotonic()
+                arrival, arrival_cpu = time.monotonic(), time.thread_time()
                 if self._stop_event.is_set():
                     break
                 self._apply_pending()
                 res = self.pipeline.process(frame)
-                # the worker owns its evaluator (not Pipeline's) so a config reload can swap it
-                # without restarting tracking
-                state = self.evaluator.update(res.t_s, res.angles, hands=res.hands,
-                                              angle_confidence=res.angle_confidence, notice=res.notice)
-                seg = res.segment
-                self._forget_past_visits(res.t_s, state, bool(seg.person_present))
-                notice = self.moved_check.update(res.floor, bool(seg.person_present), res.t_s)
+                present = bool(res.segment.person_present)
+                self._forget_past_visits(res.t_s, res.state, present)
+                notice = self.moved_check.update(res.floor, present, res.t_s)
                 done = time.monotonic()
                 self.frames += 1
                 self.busy_s += done - arrival
-                self.latest.put(tick := Tick(
-                    seq=self.frames, arrival_mono=arrival, done_mono=done, t_s=res.t_s, state=state,
-                    skeleton_cam_m=(None if res.skeleton is None else np.array(res.skeleton.points_cam_m)),
-                    floor=res.floor, track_state=res.track.state, person_present=bool(seg.person_present),
-                    person_upright=bool(seg.person_upright),
-                    person_centroid_floor_m=(None if seg.person_centroid_floor_m is None
-                                             else tuple(float(v) for v in seg.person_centroid_floor_m)),
-                    camera_height_m=seg.camera_height_m, camera_pitch_deg=seg.camera_pitch_deg,
-                    timings_ms=dict(res.timings_ms, total=(done - arrival) * 1e3),
-                    calibration_notice=notice,
-                    frame=frame if self.keep_frames else None,
-                    cloud=seg.cloud if self.keep_frames else None))
+                res.timings_ms["cpu"] = (time.thread_time() - arrival_cpu) * 1e3   # this thread's CPU time
+                self.latest.put(tick := self._tick(frame, res, arrival, done, notice))
                 if self.usage is not None:
-                    self.usage.frame(tick, self.evaluator)
+                    self.usage.frame(tick, self.pipeline.evaluator)
         except BaseException as exc:  # shown as "needs attention"; the service restarts us
             self.error = exc
             log.exception("station worker stopped")
@@ -273,7 +233,9 @@ class RunStats:
     ticks_shown: int = 0
     latency_ms: deque = field(default_factory=_recent)   # frame arrival → flip of its screen
     draw_ms: deque = field(default_factory=_recent)      # layout + draw + flip per display frame
+    draw_cpu_ms: deque = field(default_factory=_recent)  # the same in the main thread's CPU time
     worker_ms: deque = field(default_factory=_recent)    # arrival → state ready, per shown tick
+    worker_cpu_ms: deque = field(default_factory=_recent)  # the worker thread's CPU time for it
     screens: dict = field(default_factory=dict)      # screen name → display frames
     snapshots: list = field(default_factory=list)
     snapshot_captions: list = field(default_factory=list)   # one line per snapshot (contact sheet)
@@ -284,6 +246,20 @@ class RunStats:
     phases_seen: set = field(default_factory=set)
     worker_error: str | None = None
 
+    def shown(self, tick: Tick, flip: float) -> None:
+        """A tick drawn for the first time, on the screen flipped at `flip` (monotonic)."""
+        self.ticks_shown += 1
+        self.latency_ms.append((flip - tick.arrival_mono) * 1e3)
+        self.worker_ms.append((tick.done_mono - tick.arrival_mono) * 1e3)
+        if "cpu" in tick.timings_ms:
+            self.worker_cpu_ms.append(tick.timings_ms["cpu"])
+        st = tick.state
+        self.max_rep_count = max(self.max_rep_count, st.rep_count)
+        if st.phase:
+            self.phases_seen.add(st.phase)
+        if st.cue is not None and (not self.cues_seen or self.cues_seen[-1] != st.cue.text):
+            self.cues_seen.append(st.cue.text)
+
     def summary(self) -> str:
         def pct(v, q):
             return float(np.percentile(v, q)) if v else math.nan
@@ -292,12 +268,15 @@ class RunStats:
                 f"draw median {pct(self.draw_ms, 50):.1f} ms")
 
 
-def _in_zone(cfg: StationConfig, xy: tuple[float, float] | None) -> bool | None:
-    if xy is None:
-        return None
-    from station.app import lifting_zone
-
-    return bool(lifting_zone(cfg).contains(np.float64(xy[0]), np.float64(xy[1])))
+def snapshot_caption(tick: Tick) -> str:
+    """One line under a snapshot in the contact sheet: time, screen (phase and reps), cue."""
+    st = tick.state
+    what = st.screen if st is not None else "idle"
+    if st is not None and st.screen == "live":
+        what = f"{(st.phase or 'live').lower()} · reps {st.rep_count}"
+    if st is not None and st.cue is not None:
+        what += f" · \u201c{st.cue.text}\u201d"
+    return f"{tick.t_s:5.1f} s  {what}"
 
 
 class Station:
@@ -353,33 +332,13 @@ class Station:
         self._memory = OverlayMemory()
         self._geometry_key = None
         self._geometry: MirrorGeometry | None = None
-        self._skel_px: np.ndarray | None = None
-        self._skel_mono = -math.inf
+        self._skeleton: ShownSkeleton | None = None
         self._config_error: str | None = None
         self._screen = screen
         self._fullscreen = fullscreen
         self._title = title
         self._reload_requested = threading.Event()   # set by SIGHUP
-        self._profiles_title = self._exercise_title(cfg, profiles)
-
-    @staticmethod
-    def _exercise_title(cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None
-                        ) -> dict[str, tuple[str, dict[str, str]]]:
-        """(title, muscle roles) of every profile the station offers, by name; the screen names
-        the exercise the evaluator is judging (recognised or fixed)."""
-        try:
-            profiles = profiles or load_profiles(cfg)
-        except ConfigError:
-            return {cfg.exercise.default: (cfg.exercise.default, {})}
-        out = {}
-        for name, p in profiles.items():
-            roles = {}
-            for role, names in (("drive", p.muscles.drive), ("hold", p.muscles.isometric),
-                                ("brace", p.muscles.brace)):
-                for n in names:
-                    roles[n] = role
-            out[name] = (p.title, roles)
-        return out
+        self._settings = ViewSettings.from_config(cfg, profiles)
 
     # ------------------------------------------------------------------ pieces
 
@@ -390,24 +349,15 @@ class Station:
             self._geometry_key = key
         return self._geometry
 
-    def _skeleton_px(self, tick: Tick | None, now: float) -> tuple[np.ndarray | None, float]:
-        if tick is not None and tick.skeleton_cam_m is not None and tick.seq != getattr(self, "_skel_seq", None):
+    def _register(self, tick: Tick | None) -> ShownSkeleton | None:
+        """The newest tick's skeleton registered on the mirror (once per tick)."""
+        if tick is not None and tick.skeleton_cam_m is not None and (
+                self._skeleton is None or tick.seq != self._skeleton.seq):
             geo = self.geometry(tick.floor)
             pts = tick.skeleton_cam_m
-            up = None if tick.floor is None else tick.floor.normal_cam
-            eye = eye_from_head(pts[SKELETON_INDEX["head"]], geo, up)
-            self._skel_px = register(pts, eye, geo)
-            self._skel_mono = tick.done_mono
-            self._skel_seq = tick.seq
-        if self._skel_px is None:
-            return None, 0.0
-        age = now - self._skel_mono
-        if tick is not None and tick.skeleton_cam_m is not None:
-            age = min(age, 0.0)
-        alpha = 1.0 - (age - SKELETON_HOLD_S) / SKELETON_FADE_S
-        if alpha <= 0.0:
-            return None, 0.0
-        return self._skel_px, min(1.0, alpha)
+            eye = eye_from_head(pts[SKELETON_INDEX["head"]], geo, None if tick.floor is None else tick.floor.normal_cam)
+            self._skeleton = ShownSkeleton(register(pts, eye, geo), tick.seq, tick.done_mono)
+        return self._skeleton
 
     def _health(self) -> Health:
         status = getattr(self.camera, "status", "streaming") if self.camera is not None else "streaming"
@@ -474,45 +424,16 @@ class Station:
                      cfg.exercise.profiles_dir)
             self.cfg, self.profiles = cfg, profiles
             self._geometry_key = None
-            self._profiles_title = self._exercise_title(cfg, profiles)
+            self._settings = ViewSettings.from_config(cfg, profiles)
             self.worker.reconfigure(cfg, profiles)
             if self.usage is not None:
                 self.usage.config_reloaded(cfg)
 
-    def view(self, tick: Tick | None, now: float) -> View:
-        """The View for the newest tick at monotonic time `now` (stream clock extrapolated)."""
-        cfg = self.cfg
-        if tick is None:
-            state, now_s = None, 0.0
-        else:
-            state, now_s = tick.state, tick.t_s + max(0.0, now - tick.done_mono)
-        skel_px, skel_alpha = self._skeleton_px(tick, now)
-        m = cfg.camera.mount
-        cal = Calibration(
-            floor_found=tick is not None and tick.floor is not None,
-            camera_height_m=None if tick is None else tick.camera_height_m,
-            camera_pitch_deg=None if tick is None else tick.camera_pitch_deg,
-            expected_height_m=m.height_m, expected_pitch_deg=m.pitch_down_deg,
-            zone_centre_m=(cfg.zone.centre_lateral_m, cfg.zone.centre_distance_m),
-            zone_size_m=(cfg.zone.width_m, cfg.zone.depth_m),
-            person_floor_m=None if tick is None else tick.person_centroid_floor_m)
-        presence = None
-        if tick is not None and tick.person_present:
-            xy = tick.person_centroid_floor_m
-            presence = Presence(in_zone=_in_zone(cfg, xy), upright=tick.person_upright,
-                                offset_m=None if xy is None else (xy[0] - cal.zone_centre_m[0],
-                                                                  xy[1] - cal.zone_centre_m[1]))
-        mode = self.mode
-        if mode is None and tick is not None and tick.floor is None and state is not None and state.screen == "idle":
-            mode = "calibration"   # starting up: the floor has not been found yet
-        titles = self._profiles_title
-        shown = state.exercise if state is not None and state.exercise in titles else cfg.exercise.default
-        title, roles = titles.get(shown, (shown, {}))
-        return View(state=state, now_s=now_s, skeleton_px=skel_px, skeleton_alpha=skel_alpha,
-                    health=self._health(), calibration=cal, presence=presence, mode=mode,
-                    memory=self._memory, exercise_title=title,
-                    muscle_roles=roles or View.__dataclass_fields__["muscle_roles"].default_factory(),
-                    show_muscles=cfg.cues.show_muscles)
+    def view(self, tick: Tick | None, now: float) -> tuple[View, str]:
+        """The View to draw for the newest tick at monotonic time `now`, and its screen
+        (station.overlay.view.station_view; its fade memory is the one kept by the loop)."""
+        return station_view(tick, now, self._settings, skeleton=self._register(tick), health=self._health(),
+                            mode=self.mode, memory=self._memory)
 
     def _open_screen(self):
         from station.overlay.screen import Screen
@@ -536,13 +457,17 @@ class Station:
             extra = debug_image(tick.frame, tick.cloud, skel)
         screen.save_png(path, extra=extra)
         self.stats.snapshots.append(path)
-        st = tick.state
-        what = st.screen if st is not None else "idle"
-        if st is not None and st.screen == "live":
-            what = f"{(st.phase or 'live').lower()} · reps {st.rep_count}"
-        if st is not None and st.cue is not None:
-            what += f" · \u201c{st.cue.text}\u201d"
-        self.stats.snapshot_captions.append(f"{tick.t_s:5.1f} s  {what}")
+        self.stats.snapshot_captions.append(snapshot_caption(tick))
+
+    def _speak(self, view: View, name: str, flip: float) -> None:
+        """Spoken as the frame that shows the cue is flipped (phrases are decoded in memory
+        already: starting one is a mixer call)."""
+        n_played = len(self.audio.speaker.played)
+        self.audio.shown(view.state if name == "live" else replace(view.state, screen=name)
+                         if view.state is not None else None, flip)
+        for p in self.audio.speaker.played[n_played:]:
+            self.stats.speech_delay_ms.append((p.start_mono - flip) * 1e3)
+            self.stats.spoken.append(p.key)
 
     # ------------------------------------------------------------------ loop
 
@@ -568,12 +493,9 @@ class Station:
         self.watchdog.ready()
         t_start = time.monotonic()
         period = 1.0 / self.display_fps if self.display_fps else 0.0
-        last_poll = -math.inf
-        last_stop_check = -math.inf
-        last_seq = None
+        last_poll = last_stop_check = -math.inf
+        last_seq = finished_at = failed_at = None
         next_snapshot = 0
-        finished_at = None
-        failed_at = None
         next_frame = time.monotonic()
         try:
             while True:
@@ -586,18 +508,16 @@ class Station:
                 elif now - last_poll >= CONFIG_POLL_S:
                     self._poll_config()
                     last_poll = now
-                tick = self.latest.get()
-                view = self.view(tick, now)
+                tick = self.latest.take()
+                view, name = self.view(tick, now)
+                self._memory = view.memory
                 if self.usage is not None:
                     self.usage.health(view.health)
-                name = choose_screen(view)
-                cue = view.state.cue if view.state is not None else None
-                self._memory = remember(self._memory, name, cue, view.now_s)
-                view = replace(view, memory=self._memory)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.thread_time()
                 screen.draw(layout(view, self.size_px))
                 flip = screen.present()
                 self.stats.draw_ms.append((time.perf_counter() - t0) * 1e3)
+                self.stats.draw_cpu_ms.append((time.thread_time() - c0) * 1e3)
                 if flip is None:
                     break
                 self.stats.display_frames += 1
@@ -607,24 +527,9 @@ class Station:
                         self.mode = None if self.mode == "calibration" else "calibration"
                 screen.keys.clear()
                 if self.audio is not None:
-                    # spoken as the frame that shows the cue is flipped (phrases are decoded
-                    # in memory already: starting one is a mixer call)
-                    n_played = len(self.audio.speaker.played)
-                    self.audio.shown(view.state if name == "live" else replace(view.state, screen=name)
-                                     if view.state is not None else None, flip)
-                    for p in self.audio.speaker.played[n_played:]:
-                        self.stats.speech_delay_ms.append((p.start_mono - flip) * 1e3)
-                        self.stats.spoken.append(p.key)
+                    self._speak(view, name, flip)
                 if tick is not None and tick.seq != last_seq:
-                    self.stats.ticks_shown += 1
-                    self.stats.latency_ms.append((flip - tick.arrival_mono) * 1e3)
-                    self.stats.worker_ms.append((tick.done_mono - tick.arrival_mono) * 1e3)
-                    st = tick.state
-                    self.stats.max_rep_count = max(self.stats.max_rep_count, st.rep_count)
-                    if st.phase:
-                        self.stats.phases_seen.add(st.phase)
-                    if st.cue is not None and (not self.stats.cues_seen or self.stats.cues_seen[-1] != st.cue.text):
-                        self.stats.cues_seen.append(st.cue.text)
+                    self.stats.shown(tick, flip)
                     if tick.seq - 1 >= next_snapshot:   # the first shown frame at or after each multiple
                         self._snapshot(screen, tick, tick.seq - 1)
                         next_snapshot = (tick.seq - 1) // self.every * self.every + self.every
@@ -646,13 +551,18 @@ class Station:
                     finished_at = finished_at or now
                     if self.worker.error is None and now - finished_at >= self.keep_running_after_source:
                         break
-                # pace the display; with no new frame to show there is nothing to hurry for
+                # pace the display at display_fps; a new tick is drawn as soon as it is put (the
+                # next period would add half a period to every frame's latency), but never
+                # sooner than half a period after the last frame
                 next_frame += period
-                delay = next_frame - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
+                t = time.monotonic()
+                if next_frame <= t:
+                    next_frame = t
                 else:
-                    next_frame = time.monotonic()
+                    if now + 0.5 * period > t:
+                        time.sleep(now + 0.5 * period - t)
+                    if self.latest.wait(max(0.0, next_frame - time.monotonic())):
+                        next_frame = time.monotonic()
         finally:
             self.worker.stop()
             self.worker.join(timeout=5.0)
@@ -662,164 +572,6 @@ class Station:
             if self.worker.error is not None:
                 self.stats.worker_error = f"{type(self.worker.error).__name__}: {self.worker.error}"
             if self.usage is not None:
-                self.usage.stopped(self.worker.evaluator if not self.worker.is_alive() else None)
+                self.usage.stopped(self.worker.pipeline.evaluator if not self.worker.is_alive() else None)
             screen.close()
         return self.stats
-
-
-# --------------------------------------------------------------------------- station run
-
-
-def _wait_for_good_config(path: Path | None, headless: bool, max_s: float | None = None,
-                          clock: Callable[[], float] = time.monotonic,
-                          sleep: Callable[[float], None] = time.sleep) -> ConfigWatcher | None:
-    """A ConfigWatcher once the file is good; meanwhile the attention screen shows the
-    problem (the service must not crash-loop on a typo) and each new problem is logged with
-    the message of `station config check`. None if the user quit or max_s ran out.
-
-    clock, sleep: the time source and the pause between display frames (tests pass fakes)."""
-    from station.config import DisplaySection
-    from station.overlay.screen import Screen
-
-    try:
-        return ConfigWatcher(path)
-    except ConfigError as first:
-        err = first
-    d = DisplaySection()
-    screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen)
-    watchdog = Watchdog(clock=clock)
-    watchdog.ready("bad configuration")
-    from station.config import station_config_path
-
-    where = str(station_config_path(path))
-    log.error("configuration problem, waiting for a fix:\n%s", err)
-    retry = threading.Event()
-    old_sighup = None
-    if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
-        old_sighup = signal.signal(signal.SIGHUP, lambda signum, frame: retry.set())
-    t0 = clock()
-    try:
-        last_try = clock()
-        while True:
-            view = View(state=None, now_s=0.0,
-                        health=Health(config_fatal=True, config_error=str(err), config_path=where))
-            screen.draw(layout(view, screen.size_px))
-            if screen.present() is None:
-                return None
-            watchdog.maybe_ping()
-            if max_s is not None and clock() - t0 >= max_s:
-                return None
-            if retry.is_set() or clock() - last_try >= 2.0:
-                retry.clear()
-                last_try = clock()
-                try:
-                    return ConfigWatcher(path)
-                except ConfigError as e:
-                    if str(e) != str(err):
-                        log.error("configuration problem, waiting for a fix:\n%s", e)
-                    err = e
-            sleep(0.2)
-    finally:
-        if old_sighup is not None:
-            signal.signal(signal.SIGHUP, old_sighup)
-        screen.close()
-
-
-def wait_while_closed(watcher: ConfigWatcher, headless: bool, max_s: float | None = None,
-                      poll_s: float = 10.0, clock: Callable[[], float] = time.monotonic,
-                      reload_event: threading.Event | None = None,
-                      sleep: Callable[[float], None] = time.sleep) -> bool:
-    """Outside opening hours: camera closed, display black, watchdog fed, config re-read
-    (every poll_s, or at once when `reload_event` is set: SIGHUP).
-
-    Returns True at opening time, False if the user closed the window or max_s ran out.
-    clock, sleep: the time source and the pause between display frames (tests pass fakes).
-    """
-    from station.overlay.screen import Screen
-
-    d = watcher.cfg.display
-    screen = Screen((d.width_px, d.height_px), headless=headless, fullscreen=d.fullscreen and not headless,
-                    display_index=d.screen_index, rotate_deg=d.rotate_deg)
-    watchdog = Watchdog(clock=clock)
-    watchdog.ready("closed (outside opening hours)")
-    log.info("outside opening hours: camera off, display dark")
-    t0 = clock()
-    last_check = -math.inf
-    try:
-        while True:
-            now = clock()
-            forced = reload_event is not None and reload_event.is_set()
-            if forced or now - last_check >= poll_s:
-                if forced:
-                    reload_event.clear()
-                last_check = now
-                _, err = watcher.poll(force=forced)
-                if err is not None:
-                    log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
-                if watcher.cfg.hours.is_open():
-                    return True
-            if max_s is not None and now - t0 >= max_s:
-                return False
-            screen.clear()
-            if screen.present() is None:
-                return False
-            watchdog.maybe_ping()
-            sleep(0.5)
-    finally:
-        screen.close()
-
-
-def run_station(config_path: str | Path | None = None, headless: bool = False, windowed: bool = False,
-                max_s: float | None = None) -> int:
-    """`station run`: the live station on the configured camera, fullscreen, during opening
-    hours; outside them the camera is closed and the display stays black."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # SIGHUP (systemctl reload) re-reads the config and the profiles; between the phases
-    # below it is remembered here (the default action would end the process)
-    hup = threading.Event()
-    if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGHUP, lambda signum, frame: hup.set())
-    watcher = _wait_for_good_config(Path(config_path) if config_path else None, headless, max_s=max_s)
-    if watcher is None:
-        return 0
-    from station.usage.recorder import open_recorder
-
-    usage = open_recorder(watcher.cfg)    # None (logged) if the log cannot be opened: coach anyway
-    try:
-        return _run_open_hours(watcher, headless, windowed, max_s, usage, hup)
-    finally:
-        if usage is not None:
-            usage.close()
-
-
-def _run_open_hours(watcher: ConfigWatcher, headless: bool, windowed: bool, max_s: float | None, usage,
-                    hup: threading.Event) -> int:
-    from station.sources.realsense import LiveCamera
-
-    while True:
-        if not watcher.cfg.hours.is_open():
-            if not wait_while_closed(watcher, headless, max_s=max_s, reload_event=hup):
-                return 0
-        cfg = watcher.cfg
-        cam = cfg.camera
-        camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps,
-                            frame_timeout_s=cam.frame_timeout_s, visual_preset=cam.visual_preset)
-        from station.audio.speech import audio_from_config
-        from station.calibration import CalibrationWatcher
-
-        station = Station(cfg, camera, headless=headless, fullscreen=cfg.display.fullscreen and not windowed,
-                          camera=camera, watcher=watcher, max_s=max_s,
-                          calibration_watcher=CalibrationWatcher(cfg.calibration.state_dir),
-                          should_stop=lambda: not watcher.cfg.hours.is_open(), usage=usage,
-                          audio=audio_from_config(cfg))
-        if hup.is_set():
-            hup.clear()
-            station.request_reload()
-        stats = station.run()
-        log.info("station stopped: %s", stats.summary())
-        if stats.worker_error:
-            log.error("the pipeline failed: %s", stats.worker_error)
-            return 1
-        if not station.stopped_by_request:   # window closed, or max_s
-            return 0
-        log.info("closing time: camera off")

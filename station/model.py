@@ -225,3 +225,59 @@ class CoachState:
     muscles: dict[str, float]
     notice: str | None = None
     notice_text: str | None = None
+
+
+# --- what one frame's processing hands on: app.Pipeline → live.Worker → the overlay ---------
+
+
+@dataclass
+class FrameResult:
+    """What the pipeline (station.app.Pipeline) knows after one frame.
+
+    angles: contract angle -> value (ANGLES; degrees, pelvis_lateral_shift in metres), None
+    when not tracked. angle_confidence: contract angle -> 0..1 (the fitter's), None when not
+    tracked. notice: why the station cannot see the lifter well (CoachState.notice keys).
+    hands: station.form.exercise.HandPose (exercise recognition). state: the evaluator's
+    CoachState after this frame (None when the pipeline runs no evaluator).
+    """
+
+    t_s: float
+    tracked: bool
+    skeleton: Skeleton | None
+    angles: dict[str, float] | None
+    floor: FloorPlane | None
+    segment: "SegmentResult"
+    track: "TrackResult"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    angle_confidence: dict[str, float] | None = None
+    notice: str | None = None
+    hands: object | None = None
+    state: CoachState | None = None
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What the live worker knows after one frame (immutable; handed to the main thread).
+
+    arrival_mono: when the frame came out of the source; done_mono: when its state was
+    ready (both time.monotonic()). t_s: stream time. skeleton_cam_m: (len(SKELETON_POINTS), 3)
+    camera frame, metres, or None. person_centroid_floor_m: (x, y) floor frame, metres.
+    """
+
+    seq: int
+    arrival_mono: float
+    done_mono: float
+    t_s: float
+    state: CoachState
+    skeleton_cam_m: np.ndarray | None
+    floor: FloorPlane | None
+    track_state: str
+    person_present: bool
+    person_upright: bool
+    person_centroid_floor_m: tuple[float, float] | None
+    camera_height_m: float | None
+    camera_pitch_deg: float | None
+    timings_ms: dict = field(default_factory=dict)
+    calibration_notice: str | None = None    # "the camera has moved: recalibrate (...)"
+    frame: DepthFrame | None = None          # kept only when the debug view wants it
+    cloud: object | None = None

@@ -14,12 +14,23 @@ from station.model import SKELETON_INDEX as _I
 _EPS = 1e-9
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), _EPS)
+# The helpers below are written out on the last axis instead of np.linalg.norm and np.cross:
+# the same arithmetic (results equal to the bit), without their per-call overhead, which on
+# one skeleton per frame was most of the cost of the angles in the live loop.
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.sum(a * b, axis=-1)
+    return (a * b).sum(axis=-1)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.sqrt(_dot(v, v))[..., None], _EPS)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0), axis=-1)
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -40,7 +51,7 @@ def signed_sagittal_deg(a: np.ndarray, b: np.ndarray, left: np.ndarray) -> np.nd
     """
     a_p = a - _dot(a, left)[..., None] * left
     b_p = b - _dot(b, left)[..., None] * left
-    return np.degrees(np.arctan2(_dot(np.cross(a_p, b_p), left), _dot(a_p, b_p)))
+    return np.degrees(np.arctan2(_dot(_cross(a_p, b_p), left), _dot(a_p, b_p)))
 
 
 def trunk_inclination_deg(points: np.ndarray, up: np.ndarray) -> np.ndarray:

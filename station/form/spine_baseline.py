@@ -32,25 +32,35 @@ class SpineBaseline:
         self._last_pelvis: tuple[float, np.ndarray] | None = None
         self.value_deg: float | None = None
 
-    def _standing_still(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float) -> bool:
+    def _standing_still(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float, raw_angles) -> bool:
         pelvis = points_cam_m[SKELETON_INDEX["pelvis"]]
         last, self._last_pelvis = self._last_pelvis, (t_s, pelvis.copy())
         if last is None or t_s <= last[0]:
             return False
         speed = float(np.linalg.norm(pelvis - last[1])) / (t_s - last[0])
-        hip = 0.5 * (float(hip_flexion_deg(points_cam_m, "l")) + float(hip_flexion_deg(points_cam_m, "r")))
-        knee = 0.5 * (float(knee_flexion_deg(points_cam_m, "l")) + float(knee_flexion_deg(points_cam_m, "r")))
-        return (speed < self.max_speed_m_s and abs(hip) < self.max_hip_deg and knee < self.max_knee_deg
-                and float(trunk_inclination_deg(points_cam_m, up_cam)) < self.max_trunk_deg)
+        if raw_angles is not None:
+            hip_l, hip_r, knee_l, knee_r = (raw_angles[k] for k in (
+                "hip_flexion_l", "hip_flexion_r", "knee_flexion_l", "knee_flexion_r"))
+        else:
+            hip_l, hip_r = hip_flexion_deg(points_cam_m, "l"), hip_flexion_deg(points_cam_m, "r")
+            knee_l, knee_r = knee_flexion_deg(points_cam_m, "l"), knee_flexion_deg(points_cam_m, "r")
+        hip = 0.5 * (float(hip_l) + float(hip_r))
+        knee = 0.5 * (float(knee_l) + float(knee_r))
+        if not (speed < self.max_speed_m_s and abs(hip) < self.max_hip_deg and knee < self.max_knee_deg):
+            return False
+        trunk = raw_angles["trunk_inclination"] if raw_angles is not None else trunk_inclination_deg(points_cam_m, up_cam)
+        return float(trunk) < self.max_trunk_deg
 
-    def update(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float, learn: bool = True) -> float:
+    def update(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float, learn: bool = True,
+               raw_angles: dict | None = None) -> float:
         """Feed one tracked skeleton; returns the baseline in force (a provisional one at first).
 
         learn: False while the tracker is still initialising (the fit is settling), so only a
-        settled track sets the baseline.
+        settled track sets the baseline. raw_angles: contract_angles(points_cam_m, up_cam, 0.0)
+        when the caller has them already (the live path), so they are not computed twice.
         """
-        raw = float(spine_flexion_raw_deg(points_cam_m))
-        still = self._standing_still(points_cam_m, up_cam, t_s)
+        raw = float(spine_flexion_raw_deg(points_cam_m) if raw_angles is None else raw_angles["spine_flexion"])
+        still = self._standing_still(points_cam_m, up_cam, t_s, raw_angles)
         if learn and self.value_deg is None and still:
             self._samples.append(raw)
             if len(self._samples) >= self.frames_needed:

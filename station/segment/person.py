@@ -37,6 +37,13 @@ class LiftingZone:
         if self.margin_m < 0:
             raise ValueError(f"LiftingZone.margin_m must be >= 0, got {self.margin_m}")
 
+    @classmethod
+    def from_config(cls, section) -> "LiftingZone":
+        """The zone of the station config's [zone] section (station.config.ZoneSection):
+        centre_lateral_m across, centre_distance_m out along the floor, height_m the top."""
+        return cls(centre_x_m=section.centre_lateral_m, centre_y_m=section.centre_distance_m,
+                   width_m=section.width_m, depth_m=section.depth_m, max_height_m=section.height_m)
+
     @property
     def x_range_m(self) -> tuple[float, float]:
         return self.centre_x_m - self.width_m / 2, self.centre_x_m + self.width_m / 2

@@ -9,7 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from station.app import Pipeline, lifting_zone
+from station.app import Pipeline
+from station.segment.person import LiftingZone
 from station.config import load_station_config
 from station.model import DepthFrame
 from station.sim.scenarios import build, get_scenario
@@ -22,7 +23,7 @@ def _coach(name: str, reps: int = 1, hide=None):
     end_t = take.reps[reps - 1].end_t + 1.0
     n = int(np.searchsorted(take.times_s, end_t))
     cfg = load_station_config()
-    zone = replace(lifting_zone(cfg), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
+    zone = replace(LiftingZone.from_config(cfg.zone), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
     pipe = Pipeline(cfg, zone=zone, seed=0, exercise="rdl")
     states, results = [], []
     for i in range(n):
@@ -32,7 +33,7 @@ def _coach(name: str, reps: int = 1, hide=None):
         r = pipe.process(DepthFrame(depth, 0.001, take.intrinsics, float(take.times_s[i]), i))
         states.append(pipe.coach)
         results.append(r)
-    pipe.form.finish()
+    pipe.evaluator.finish()
     return take, pipe, states, results
 
 
@@ -49,7 +50,7 @@ def rounded():
 def test_rounded_back_is_flagged_on_the_mesh_body(rounded):
     take, pipe, states, _ = rounded
     assert take.reps[0].faults and "rounded_back" in take.reps[0].faults
-    reps = pipe.form.reps
+    reps = pipe.evaluator.reps
     assert len(reps) == 1
     assert "rounded_back" in reps[0].faults and reps[0].verdict == "fault"
     assert _fault_cues(states, "rounded_back")
@@ -58,7 +59,7 @@ def test_rounded_back_is_flagged_on_the_mesh_body(rounded):
 def test_clean_rep_raises_no_fault_on_the_mesh_body():
     take, pipe, states, _ = _coach("rdl_clean@mesh")
     assert not take.reps[0].faults
-    reps = pipe.form.reps
+    reps = pipe.evaluator.reps
     assert len(reps) == 1 and not reps[0].faults
     assert not _fault_cues(states)
 
@@ -80,7 +81,7 @@ def test_hidden_back_raises_no_fault_and_is_not_judged(rounded):
             depth[: max(v_hip, 0)] = 0
 
     take, pipe, states, results = _coach("rdl_rounded_back@mesh", hide=hide)
-    reps = pipe.form.reps
+    reps = pipe.evaluator.reps
     assert not _fault_cues(states, "rounded_back")
     assert all("rounded_back" not in r.faults for r in reps)
     assert all(r.verdict != "clean" for r in reps)

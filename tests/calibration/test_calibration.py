@@ -10,7 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from station.app import Pipeline, lifting_zone
+from station.app import Pipeline
+from station.segment.person import LiftingZone
 from station.calibration import (
     MOVED_HEIGHT_M, CalibrationRefused, CalibrationWatcher, MovedCameraCheck, calibrate,
     calibration_path, load_calibration, run_calibration, save_calibration, tilt_between_deg,
@@ -48,7 +49,7 @@ def test_empty_room_gives_the_true_floor_height_and_pitch_and_round_trips(tmp_pa
     with empty_room.camera() as feed:
         cam = _camera(feed, empty_room)
         try:
-            cal = calibrate(cam, lifting_zone(cfg), n_frames=30)
+            cal = calibrate(cam, LiftingZone.from_config(cfg.zone), n_frames=30)
         finally:
             cam.stop()
     true_h, true_pitch = camera_height_pitch(floor_plane_from_T(empty_room.take.T_floor_cam))
@@ -87,7 +88,7 @@ def test_no_floor_is_refused_with_the_reason(tmp_path):
     with images.camera() as feed:
         cam = _camera(feed, images)
         with pytest.raises(CalibrationRefused, match="no floor seen: the floor was found in 0 of 20"):
-            calibrate(cam, lifting_zone(_cfg(tmp_path, up)), n_frames=20)
+            calibrate(cam, LiftingZone.from_config(_cfg(tmp_path, up).zone), n_frames=20)
         cam.stop()
 
 
@@ -170,7 +171,7 @@ def test_a_camera_moved_after_calibrating_raises_the_staff_notice_live(tmp_path,
     with empty_room.camera() as feed:
         cam = _camera(feed, empty_room)
         try:
-            cal = calibrate(cam, lifting_zone(cfg), n_frames=20)
+            cal = calibrate(cam, LiftingZone.from_config(cfg.zone), n_frames=20)
         finally:
             cam.stop()
     moved_room = dataclasses.replace(ROOM, name="camera_knocked", pitch_down_deg=ROOM.mount().pitch_down_deg + 4.0)
@@ -228,7 +229,7 @@ def test_a_calibration_that_does_not_fit_on_the_disk_is_an_error_and_the_old_one
     with empty_room.camera() as feed:
         cam = _camera(feed, empty_room)
         try:
-            cal = calibrate(cam, lifting_zone(cfg), n_frames=10)
+            cal = calibrate(cam, LiftingZone.from_config(cfg.zone), n_frames=10)
         finally:
             cam.stop()
     m = Mounts()
@@ -253,7 +254,7 @@ def test_the_running_station_picks_up_a_new_calibration(tmp_path):
 
     cfg = _cfg(tmp_path)
     st = Station(cfg, [], size_px=(108, 192), headless=True, calibration_watcher=CalibrationWatcher(tmp_path))
-    assert st.worker.calibration is None
+    assert st.worker.pipeline.calibration is None
     plane = floor_plane_from_T(ROOM.mount().T_floor_cam())
     cal = StoredCalibration(
         floor=plane, camera_height_m=1.6, camera_pitch_deg=14.0, camera_roll_deg=0.0, floor_rms_mm=3.0,
@@ -264,7 +265,7 @@ def test_the_running_station_picks_up_a_new_calibration(tmp_path):
     save_calibration(cal, tmp_path)
     st._poll_calibration()
     st.worker._apply_pending()
-    assert st.worker.calibration is not None
-    assert st.worker.calibration.camera_height_m == pytest.approx(1.6)
-    assert st.worker.moved_check.calibration is st.worker.calibration
+    assert st.worker.pipeline.calibration is not None
+    assert st.worker.pipeline.calibration.camera_height_m == pytest.approx(1.6)
+    assert st.worker.moved_check.calibration is st.worker.pipeline.calibration
     assert np.allclose(st.worker.pipeline.last_floor.normal_cam, plane.normal_cam)

@@ -17,7 +17,7 @@ import pytest
 
 from station.sim.scenarios import build, get_scenario
 
-from station.app import lifting_zone
+from station.segment.person import LiftingZone
 from station.config import load_station_config
 from station.fit.tracker import Tracker
 from station.form.angles import contract_angles
@@ -28,7 +28,7 @@ from station.segment import Segmenter
 def _run(name: str, frames: range):
     sc = get_scenario(name)
     take = build(sc)
-    zone = replace(lifting_zone(load_station_config()), centre_x_m=sc.lifter_x_m,
+    zone = replace(LiftingZone.from_config(load_station_config().zone), centre_x_m=sc.lifter_x_m,
                    centre_y_m=sc.lifter_distance_m)
     seg = Segmenter(zone, seed=0)
     trk = Tracker()
@@ -152,7 +152,7 @@ def test_track_dropped_mid_rep_is_regained_while_bent_over():
     once the limbs are searched again."""
     sc = get_scenario("rdl_clean@mesh")
     take = build(sc)
-    zone = replace(lifting_zone(load_station_config()), centre_x_m=sc.lifter_x_m,
+    zone = replace(LiftingZone.from_config(load_station_config().zone), centre_x_m=sc.lifter_x_m,
                    centre_y_m=sc.lifter_distance_m)
     seg = Segmenter(zone, seed=0)
     trk = Tracker()

@@ -17,10 +17,12 @@ import numpy as np
 from station.config import StationConfig
 from station.frames import T_floor_cam_from_mount, apply, invert
 from station.model import SKELETON_INDEX, SKELETON_POINTS, CoachState, Cue, RepVerdict, SetSummary
-from station.overlay.layout import Calibration, Health, OverlayMemory, Presence, View, remember, choose_screen
+from station.overlay.view import Calibration, Health, OverlayMemory, Presence, View, remember, choose_screen
+from station.segment.person import LiftingZone
 from station.overlay.mirror import eye_from_head, mirror_geometry, register
 
 CFG = StationConfig.model_validate({"station": {"id": "test"}})
+ZONE = LiftingZone(centre_x_m=0.0, centre_y_m=2.6, width_m=1.6, depth_m=1.8)
 T_FLOOR_CAM = T_floor_cam_from_mount(CFG.camera.mount.height_m, CFG.camera.mount.pitch_down_deg)
 
 
@@ -87,8 +89,7 @@ CLEAN_SUMMARY = SetSummary(reps=5, clean_reps=5, most_frequent_fault=None, fault
                            mean_eccentric_s=1.8, mean_concentric_s=1.2, pattern="hinge",
                            start_t=3.0, end_t=25.0)
 CALIBRATION = Calibration(floor_found=True, camera_height_m=1.88, camera_pitch_deg=24.6,
-                          expected_height_m=1.90, expected_pitch_deg=25.0, zone_centre_m=(0.0, 2.6),
-                          zone_size_m=(1.6, 1.8), person_floor_m=None)
+                          expected_height_m=1.90, expected_pitch_deg=25.0, zone=ZONE, person_floor_m=None)
 
 
 def settled(view: View) -> View:
@@ -133,7 +134,7 @@ def views(size_px=(1080, 1920)) -> dict[str, View]:
         "calibration": View(state=None, now_s=10.5, mode="calibration",
                             calibration=replace(CALIBRATION, person_floor_m=(0.2, 3.1))),
         "calibration_bad": View(state=None, now_s=10.5, mode="calibration",
-                                calibration=Calibration(False, 1.62, 31.0, 1.90, 25.0, (0.0, 2.6), (1.6, 1.8))),
+                                calibration=Calibration(False, 1.62, 31.0, 1.90, 25.0, ZONE)),
         "attention_camera": View(state=None, now_s=10.5,
                                  health=Health(camera_status="reconnecting",
                                                camera_detail="camera (first found): Frame didn't arrive within 1000")),
@@ -150,7 +151,7 @@ def views(size_px=(1080, 1920)) -> dict[str, View]:
 
 
 def render_all(out_dir: str | Path, size_px=(1080, 1920)) -> list[Path]:
-    from station.overlay.layout import layout
+    from station.overlay.screens import layout
     from station.overlay.screen import Screen
 
     out_dir = Path(out_dir)

@@ -19,6 +19,7 @@ import station.live as live  # noqa: E402
 from station.cli import main  # noqa: E402
 from station.config import ConfigWatcher, default_config_dir  # noqa: E402
 from station.live import Latest, Station, Worker  # noqa: E402
+from station.service import run_station  # noqa: E402
 from tests.helpers import SilentSource as _Silent  # noqa: E402
 
 SPINE = "max_spine_flexion_deg = 20.0"
@@ -80,8 +81,9 @@ def test_sighup_reloads_an_edited_profile(cfg_dir, monkeypatch):
 
 def test_the_worker_coaches_with_the_reloaded_profile(cfg_dir):
     watcher = ConfigWatcher(cfg_dir / "station.toml")
-    w = Worker([], watcher.cfg, Latest(), pipeline=object(), profiles=watcher.profiles)
-    assert w.evaluator.profile.rules.rounded_back.max_spine_flexion_deg == 20.0
+    w = Worker([], watcher.cfg, Latest(), profiles=watcher.profiles)
+    first = w.pipeline.evaluator
+    assert first.profile.rules.rounded_back.max_spine_flexion_deg == 20.0
     profile = cfg_dir / "exercises" / "rdl.toml"
     profile.write_text(profile.read_text().replace(SPINE, "max_spine_flexion_deg = 14.0"))
     _touch_later(profile)
@@ -89,7 +91,9 @@ def test_the_worker_coaches_with_the_reloaded_profile(cfg_dir):
     assert err is None and _spine(watcher.profiles) == 14.0
     w.reconfigure(cfg, watcher.profiles)
     w._apply_pending()
-    assert w.evaluator.profile.rules.rounded_back.max_spine_flexion_deg == 14.0
+    # the pipeline's own evaluator (the one live and analyze both use) judges with the new profile
+    assert w.pipeline.evaluator is not first
+    assert w.pipeline.evaluator.profile.rules.rounded_back.max_spine_flexion_deg == 14.0
 
 
 def test_a_refused_profile_is_logged_like_config_check_and_the_last_good_stays(cfg_dir, caplog, capsys):
@@ -135,7 +139,7 @@ def test_station_run_with_a_symlink_loop_config_waits_instead_of_crashing(tmp_pa
     loop = tmp_path / "station.toml"
     os.symlink("other.toml", loop)
     os.symlink("station.toml", tmp_path / "other.toml")
-    with caplog.at_level(logging.ERROR, logger="station.live"):
-        assert live.run_station(str(loop), headless=True, max_s=0.6) == 0
+    with caplog.at_level(logging.ERROR, logger="station.service"):
+        assert run_station(str(loop), headless=True, max_s=0.6) == 0
     waiting = [r.getMessage() for r in caplog.records if "waiting for a fix" in r.getMessage()]
     assert waiting and all("Too many levels of symbolic links" in m and str(loop) in m for m in waiting)

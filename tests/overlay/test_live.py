@@ -50,8 +50,9 @@ def test_bad_config_on_reload_keeps_the_last_good_one_and_shows_a_staff_notice(c
     st._poll_config()
     assert st.cfg is watcher.cfg and st.cfg.camera.fps == 30      # last good kept
     assert "camera.fps" in st._health().config_error
-    from station.overlay.layout import layout, tagged
-    view = st.view(None, time.monotonic())
+    from station.overlay.layout import tagged
+    from station.overlay.screens import layout
+    view, _ = st.view(None, time.monotonic())
     assert tagged(layout(view, (1080, 1920)), "staff_notice")
     path.write_text(good.replace("hold_s = 2.0", "hold_s = 2.5"))
     os.utime(path, ns=(time.time_ns(), time.time_ns() + 2 * 10**9))
@@ -165,7 +166,7 @@ class _FakeTime:
 
 
 def test_wait_while_closed_returns_at_opening_and_gives_up_on_quit(tmp_path):
-    from station.live import wait_while_closed
+    from station.service import wait_while_closed
 
     t = _FakeTime()
     assert wait_while_closed(_hours_file(tmp_path, "00:00-24:00"), headless=True, max_s=1.0,
@@ -178,7 +179,7 @@ def test_wait_while_closed_returns_at_opening_and_gives_up_on_quit(tmp_path):
 
 
 def test_wait_for_good_config_retries_every_two_seconds_until_the_file_is_fixed(tmp_path):
-    from station.live import _wait_for_good_config
+    from station.service import _wait_for_good_config
 
     path = tmp_path / "station.toml"
     path.write_text('[station]\nid = "t"\n[zone]\nwidth_m = "wide"\n')

@@ -11,10 +11,9 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from station.model import SKELETON_INDEX  # noqa: E402
-from station.overlay.layout import (  # noqa: E402
-    FADE_S, Circle, Health, Line, OverlayMemory, Polygon, Text, bbox, choose_screen, layout,
-    remember, tagged, union_box,
-)
+from station.overlay.layout import FADE_S, Circle, Line, Polygon, Text, bbox, tagged, union_box  # noqa: E402
+from station.overlay.screens import layout  # noqa: E402
+from station.overlay.view import Health, OverlayMemory, choose_screen, remember  # noqa: E402
 from station.overlay.screen import Screen  # noqa: E402
 from tests.overlay import fixtures as fx  # noqa: E402
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.app import lifting_zone
+from station.segment.person import LiftingZone
 from station.config import load_station_config
 from station.model import DepthFrame
 from station.segment.segmenter import Segmenter
@@ -71,7 +71,7 @@ def coverage(mask: np.ndarray, truth: np.ndarray) -> float:
 @pytest.mark.parametrize("scenario", ["rdl_mixed_faults", "rdl_clean"])
 def test_head_and_shanks_split_off_by_bar_stay_with_lifter(scenario):
     take = build(get_scenario(scenario))
-    seg = Segmenter(lifting_zone(load_station_config()), seed=0)
+    seg = Segmenter(LiftingZone.from_config(load_station_config().zone), seed=0)
     fps = 1.0 / float(take.times_s[1] - take.times_s[0])
     standing = 30
     bottom = int(round(take.reps[0].bottom_t * fps))
@@ -94,7 +94,7 @@ def test_head_and_shanks_split_off_by_bar_stay_with_lifter(scenario):
 
 def test_walker_behind_the_hinging_lifter_stays_out():
     take = build(get_scenario("background_walker"))
-    seg = Segmenter(lifting_zone(load_station_config()), seed=0)
+    seg = Segmenter(LiftingZone.from_config(load_station_config().zone), seed=0)
     run(take, seg, list(range(0, 31, 2)))
     lifter_x = float(take.poses_floor_m[0, 0, 0])
     behind = [i for i in range(240, 330, 3)

@@ -8,8 +8,8 @@ import pytest
 
 from station.config import load_station_config
 from station.form.evaluator import FormEvaluator
-from station.live import Tick
-from station.overlay.layout import Health
+from station.model import Tick
+from station.overlay.view import Health
 from station.usage.recorder import UsageRecorder, rep_verdict
 from station.usage.store import UsageLog
 from tests.form.traces import Move, hinge, script
