@@ -118,9 +118,12 @@ def _skeleton(c: Canvas, view: View, cue: Cue | None, cue_alpha: float) -> None:
     def bone(a_: str, b_: str, width: float, rgb: Rgb, tag: str, alpha: float) -> None:
         c.line(P(a_), P(b_), width * c.k, rgb, tag=tag, alpha=alpha, ref=False)
 
-    # thin context: shoulders, arms
-    for a_, b_ in (("shoulder_l", "neck"), ("neck", "shoulder_r"), ("hip_l", "pelvis"), ("pelvis", "hip_r")):
+    # thin context: shoulders and the pelvis (unless a fault cue is about the pelvis: hip shift)
+    for a_, b_ in (("shoulder_l", "neck"), ("neck", "shoulder_r")):
         bone(a_, b_, 6, WHITE, "skeleton.context", 0.5 * a)
+    if "pelvis" not in hot:
+        for a_, b_ in (("hip_l", "pelvis"), ("pelvis", "hip_r")):
+            bone(a_, b_, 6, WHITE, "skeleton.context", 0.5 * a)
     # key lines: trunk (through the spine points, so rounding shows), thighs, shins; the part
     # a fault cue is about blends from cyan to the cue's colour as the cue fades in and out
     def colour(part: str) -> Rgb:
@@ -131,6 +134,9 @@ def _skeleton(c: Canvas, view: View, cue: Cue | None, cue_alpha: float) -> None:
 
     for a_, b_ in (("pelvis", "spine_low"), ("spine_low", "spine_mid"), ("spine_mid", "neck")):
         bone(a_, b_, 12, colour("trunk"), "skeleton.trunk", a)
+    if "pelvis" in hot:
+        for a_, b_ in (("hip_l", "pelvis"), ("pelvis", "hip_r")):
+            bone(a_, b_, 12, colour("pelvis"), "skeleton.pelvis", a)
     for side in ("l", "r"):
         bone(f"hip_{side}", f"knee_{side}", 12, colour("thigh"), "skeleton.thigh", a)
         bone(f"knee_{side}", f"ankle_{side}", 12, colour("shin"), "skeleton.shin", a)
