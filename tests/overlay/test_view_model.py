@@ -75,7 +75,7 @@ def test_starting_up_without_a_floor_forces_the_calibration_screen_only_when_idl
 def test_title_and_muscle_roles_follow_the_exercise_being_judged():
     view, _ = view_of(tick(state=replace(fx.state(), exercise="kettlebell_swing")))
     assert view.exercise_title == "Kettlebell swing"
-    assert view.muscle_roles == {"glutes": "drive", "hamstrings": "drive", "erectors": "hold", "abs": "brace",
+    assert view.muscle_roles == {"glutes": "drive", "hamstrings": "drive", "erector_spinae": "hold", "abdominals": "brace",
                                  "lats": "brace"}                # no roles in the profile: the defaults
     view, _ = view_of(tick(state=replace(fx.state(), exercise="not_offered")))
     assert view.exercise_title == "Romanian deadlift"           # the station's default
