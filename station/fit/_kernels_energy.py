@@ -20,8 +20,6 @@ import math
 import numba as nb
 import numpy as np
 
-_EPS = 1e-12
-
 
 @nb.njit(cache=True, nogil=True)
 def _add_row(H, g, s, x0, x1, x2, n0, n1, n2, w, r):

@@ -9,8 +9,6 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-_EPS = 1e-12
-
 
 @nb.njit(cache=True, nogil=True)
 def _edt_1d(f, n, v, z, out_d, out_arg):

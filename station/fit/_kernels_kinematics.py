@@ -11,8 +11,6 @@ import math
 import numba as nb
 import numpy as np
 
-_EPS = 1e-12
-
 
 @nb.njit(cache=True, nogil=True)
 def _rodrigues(axis, angle, out_R):

@@ -29,7 +29,6 @@ the 32 DOFs; the 32x32 system is solved with NumPy. Geometry is float64 in the f
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +38,7 @@ from station.fit.body_model import (
     DOF_AXIS, DOF_LOWER, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG,
     PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel,
 )
-from station.frames import T_floor_cam_from_plane, apply, invert
+from station.frames import invert
 from station.model import SKELETON_INDEX, PersonCloud
 
 
@@ -109,17 +108,15 @@ class FrameData:
     near_v: np.ndarray
 
 
-def prepare_frame(cloud: PersonCloud, max_points: int = 1500,
-                  T_floor_cam: np.ndarray | None = None) -> FrameData:
-    """Subsample the cloud (deterministic stride), move it to the floor frame, distance
-    transform of the mask."""
-    if T_floor_cam is None:
-        T_floor_cam = T_floor_cam_from_plane(cloud.floor)
+def prepare_frame(cloud: PersonCloud, max_points: int = 1500) -> FrameData:
+    """Subsample the cloud's floor-frame points (deterministic stride), distance transform
+    of the mask. The points come in the floor frame (the segmenter's one transform)."""
+    T_floor_cam = cloud.T_floor_cam
     T_cam_floor = invert(T_floor_cam)
-    pts = np.asarray(cloud.points_cam_m)
+    pts = cloud.points_floor_m
     idx = np.empty(min(len(pts), max_points), dtype=np.int64)
     n = K.subsample_indices(len(pts), max_points, idx)
-    pts_floor = apply(T_floor_cam, pts[idx[:n]].astype(np.float64))
+    pts_floor = pts[idx[:n]].astype(np.float64)
     mask = np.ascontiguousarray(cloud.mask, dtype=np.bool_)
     h, w = mask.shape
     d2 = np.empty((h, w))
@@ -135,24 +132,6 @@ def prepare_frame(cloud: PersonCloud, max_points: int = 1500,
         fx=float(intr.fx), fy=float(intr.fy), cx=float(intr.ppx), cy=float(intr.ppy),
         mask=mask, depth_m=np.ascontiguousarray(cloud.depth_m, dtype=np.float32),
         near_u=nu, near_v=nv)
-
-
-def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
-    """The depth image's noise (m, one sigma) inside the person mask, from second
-    differences along rows and columns (a smooth surface's slope cancels; its curvature is
-    small at these pixel spacings): 1.4826 x median |d[i-1] - 2 d[i] + d[i+1]| / sqrt(6).
-    NaN when the mask has too few runs of three pixels."""
-    d = np.asarray(depth_m, dtype=np.float64)
-    m = np.asarray(mask, dtype=bool) & np.isfinite(d) & (d > 0)
-    parts = []
-    mh = m[:, :-2] & m[:, 1:-1] & m[:, 2:]
-    parts.append((d[:, :-2] - 2.0 * d[:, 1:-1] + d[:, 2:])[mh])
-    mv = m[:-2] & m[1:-1] & m[2:]
-    parts.append((d[:-2] - 2.0 * d[1:-1] + d[2:])[mv])
-    s = np.concatenate(parts)
-    if len(s) < 30:
-        return math.nan
-    return float(1.4826 * np.median(np.abs(s)) / math.sqrt(6.0))
 
 
 @dataclass
@@ -191,9 +170,13 @@ class FitResult:
     # free space, floor, collisions, feet anchors) at theta: no prior, limit or temporal
     # term, so how well the depth data constrains each DOF (station.fit.confidence)
     info: np.ndarray | None = field(default=None, repr=False)
+    dof_twist: np.ndarray | None = field(default=None, repr=False)   # (N_DOF, 6) at theta
 
 
-def _posed(body: BodyModel, theta: np.ndarray, ws: Workspace):
+def posed_capsules(body: BodyModel, theta: np.ndarray,
+                   ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """The body's capsule end points (a, b), (n_cap, 3) each, floor frame, for a pose; the
+    segment transforms and DOF twists are left in ws."""
     K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
                          ws.seg_R, ws.seg_t, ws.twist)
     ca = np.empty_like(body.cap_a_local)
@@ -203,19 +186,16 @@ def _posed(body: BodyModel, theta: np.ndarray, ws: Workspace):
     return ca, cb
 
 
-def _with_bar(ca, cb, hand_l, hand_r, half_length_m):
-    """Capsule ends with a bar appended: along the line through the hands' centres, centred
-    between them, `half_length_m` each side."""
-    pl = 0.5 * (ca[hand_l] + cb[hand_l])
-    pr = 0.5 * (ca[hand_r] + cb[hand_r])
-    d = pl - pr
-    n = float(np.linalg.norm(d))
-    d = d / n if n > 1e-6 else np.array([1.0, 0.0, 0.0])
-    m = 0.5 * (pl + pr)
-    return np.vstack([ca, m + half_length_m * d]), np.vstack([cb, m - half_length_m * d])
-
-
-IMPLEMENTS = (None, "bar", "kettlebell", "dumbbells")
+def capsule_distances(points_floor_m: np.ndarray, ca: np.ndarray, cb: np.ndarray,
+                      ra: np.ndarray, rb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each point's nearest capsule: (index (n,) int32, signed distance to its surface (n,)
+    m, negative inside, unit normal (n, 3)); station.fit._kernels_geometry.nearest_capsule."""
+    n = len(points_floor_m)
+    idx = np.empty(n, dtype=np.int32)
+    dist = np.empty(n)
+    nrm = np.empty((n, 3))
+    K.nearest_capsule(points_floor_m, ca, cb, ra, rb, idx, dist, nrm)
+    return idx, dist, nrm
 
 
 def implement_capsules(body: BodyModel, ca: np.ndarray, cb: np.ndarray, seg_R: np.ndarray,
@@ -269,17 +249,13 @@ def implement_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.nda
     the evidence that it is held."""
     if implement == "bar":
         return bar_support(body, theta, points_floor_m, ws, weights)
-    ca, cb = _posed(body, theta, ws)
+    ca, cb = posed_capsules(body, theta, ws)
     ia, ib, ir, _, _ = implement_capsules(body, ca, cb, ws.seg_R, implement, weights)
     n = len(points_floor_m)
     if n == 0 or len(ir) == 0:
         return 0
-    idx = np.empty(n, dtype=np.int32)
-    d_body = np.empty(n)
-    nrm = np.empty((n, 3))
-    K.nearest_capsule(points_floor_m, ca, cb, body.cap_ra, body.cap_rb, idx, d_body, nrm)
-    d_imp = np.empty(n)
-    K.nearest_capsule(points_floor_m, ia, ib, ir, ir, idx, d_imp, nrm)
+    _, d_body, _ = capsule_distances(points_floor_m, ca, cb, body.cap_ra, body.cap_rb)
+    _, d_imp, _ = capsule_distances(points_floor_m, ia, ib, ir, ir)
     return int(np.count_nonzero((np.abs(d_imp) < band_m) & (d_body > body_margin_m)))
 
 
@@ -311,7 +287,7 @@ def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
                 max_tilt: float = 0.3, min_grip_m: float = 0.25, max_grip_m: float = 1.1) -> int:
     """How many points lie on the line through the hands, beyond the hands (where no body
     part is): the evidence that a bar is held."""
-    ca, cb = _posed(body, theta, ws)
+    ca, cb = posed_capsules(body, theta, ws)
     hl, hr = body.hand_caps
     pl = 0.5 * (ca[hl] + cb[hl])
     pr = 0.5 * (ca[hr] + cb[hr])
@@ -340,10 +316,6 @@ def skeleton_points_floor(body: BodyModel, theta: np.ndarray) -> np.ndarray:
     out = np.empty((len(body.point_seg), 3))
     K.points_to_world(ws.seg_R, ws.seg_t, body.point_seg, body.point_local, out)
     return out
-
-
-def _is_angle(j: int) -> bool:
-    return DOF_TYPE[j] != PRISMATIC
 
 
 _ANGLE = DOF_TYPE != PRISMATIC
@@ -444,7 +416,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         anchor_target = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
     # implement: extra capsules carried by the forearms (or by no segment: a bar)
     n_cap = len(body.cap_seg)
-    ca0, cb0 = _posed(body, theta, ws)
+    ca0, cb0 = posed_capsules(body, theta, ws)
     _, _, imp_r, imp_seg, imp_seg2 = implement_capsules(body, ca0, cb0, ws.seg_R, implement, w)
     cap_seg_x = np.concatenate([body.cap_seg, imp_seg]).astype(np.int32)
     cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
@@ -468,7 +440,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     n_reject = 0
     energy = np.inf
     for it in range(n_iter + 1):
-        ca, cb = _posed(body, theta, ws)
+        ca, cb = posed_capsules(body, theta, ws)
         if implement is not None:
             ia, ib, _, _, _ = implement_capsules(body, ca, cb, ws.seg_R, implement, w)
             ca, cb = np.vstack([ca, ia]), np.vstack([cb, ib])
@@ -591,4 +563,5 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         seg_point_count=seg_count, seg_visibility=seg_stats, n_points=n_pts,
         inlier_fraction=float(n_in / max(n_pts, 1)),
         mean_abs_residual_m=float(data_stats[2] / max(n_in, 1.0)), energy=energy,
-        iterations=n_iter, step_norms=steps, n_rejected=n_reject, info=best_info)
+        iterations=n_iter, step_norms=steps, n_rejected=n_reject, info=best_info,
+        dof_twist=ws.twist.copy())
