@@ -148,6 +148,17 @@ def reacquire_hypotheses(theta: np.ndarray, centroid_xy: np.ndarray, frame: Fram
     return hyps
 
 
+def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float,
+                     cfg: TrackerConfig) -> np.ndarray | None:
+    """The feet anchors (2, 3), floor frame, after this fit: set from feet on the floor (a
+    foot fitted in the air would be held there), then following the fitted ankles slowly."""
+    ank = fit.points_floor_m[_ANKLES]
+    if anchors is None:
+        return ank.copy() if float(ank[:, 2].max()) <= cfg.anchor_max_height_ratio * height_m else None
+    anchors += cfg.anchor_rate * (ank - anchors)
+    return anchors
+
+
 class Tracker:
     """Skeleton tracking over a stream of PersonClouds (see module docstring)."""
 
@@ -307,7 +318,7 @@ class Tracker:
             # the feet anchors follow the fit only while the trunk is nearly upright: bent
             # over, the fitted ankles are pulled about by the hinge and the anchors would
             # drift with them
-            self._update_anchors(fit)
+            self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg)
         # a poor fit for a while, and the person stands upright: start afresh
         if self.state == "tracking" and not partial:
             # inliers relative to this track's usual too: a barbell's plates are never
@@ -364,16 +375,6 @@ class Tracker:
             conf.joints *= 0.8
             conf.angles = {k: 0.8 * v for k, v in conf.angles.items()}
         return conf
-
-    def _update_anchors(self, fit: FitResult) -> None:
-        ank = fit.points_floor_m[_ANKLES]
-        if self.anchors is None:
-            # only from feet on the floor: a foot fitted in the air would be held there
-            if float(ank[:, 2].max()) > self.config.anchor_max_height_ratio * self.body.shape.height_m:
-                return
-            self.anchors = ank.copy()
-        else:
-            self.anchors += self.config.anchor_rate * (ank - self.anchors)
 
     def _start(self, frame: FrameData, height_m: float) -> FitResult:
         """Place an upright model on the blob: a few facing directions, each fitted with a

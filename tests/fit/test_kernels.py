@@ -222,3 +222,33 @@ def test_subsample_indices(n, m):
     out = np.empty(min(n, m), np.int64)
     k = K.subsample_indices(n, m, out)
     np.testing.assert_array_equal(out[:k], R.subsample_indices(n, m))
+
+
+def test_nearest_capsule_skipping_is_exact():
+    """The bounding-sphere skip and the previous point's capsule tried first give exactly
+    the result of trying every capsule in order: on a posed body's capsules (points in image
+    order along the surface, inside and outside), and with duplicated capsules the first of
+    equally near ones."""
+    body = build_body()
+    th = neutral_pose(body.shape)
+    Rk, tk, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, Rk, tk, tw)
+    a = np.empty_like(body.cap_a_local)
+    b = np.empty_like(body.cap_b_local)
+    K.points_to_world(Rk, tk, body.cap_seg, body.cap_a_local, a)
+    K.points_to_world(Rk, tk, body.cap_seg, body.cap_b_local, b)
+    rng = np.random.default_rng(7)
+    pts = np.concatenate([a + rng.normal(0, 0.05, a.shape) for _ in range(40)])
+    pts = pts[np.argsort(pts[:, 2])]                      # neighbours mostly on one capsule
+    for caps in ((a, b, body.cap_ra, body.cap_rb),
+                 (np.vstack([a, a[:3]]), np.vstack([b, b[:3]]),    # exact ties: the first wins
+                  np.concatenate([body.cap_ra, body.cap_ra[:3]]),
+                  np.concatenate([body.cap_rb, body.cap_rb[:3]]))):
+        n = len(pts)
+        idx = np.empty(n, np.int32); d = np.empty(n); nrm = np.empty((n, 3))
+        K.nearest_capsule(pts, *caps, idx, d, nrm)
+        ri, rd, rn = R.nearest_capsule(pts, *caps)
+        np.testing.assert_array_equal(idx, ri)
+        np.testing.assert_allclose(d, rd, atol=1e-12)
+        np.testing.assert_allclose(nrm, rn, atol=1e-12)
+        assert (idx < len(a)).all()
