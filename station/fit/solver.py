@@ -29,13 +29,14 @@ the 32 DOFs; the 32x32 system is solved with NumPy. Geometry is float64 in the f
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from station.fit import _kernels as K
 from station.fit.body_model import (
-    DOF_AXIS, DOF_LOWER, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG,
+    DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG,
     PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel,
 )
 from station.frames import invert
@@ -173,14 +174,15 @@ class FitResult:
     dof_twist: np.ndarray | None = field(default=None, repr=False)   # (N_DOF, 6) at theta
 
 
-def posed_capsules(body: BodyModel, theta: np.ndarray,
-                   ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
-    """The body's capsule end points (a, b), (n_cap, 3) each, floor frame, for a pose; the
-    segment transforms and DOF twists are left in ws."""
+def posed_capsules(body: BodyModel, theta: np.ndarray, ws: Workspace,
+                   ca: np.ndarray | None = None,
+                   cb: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The body's capsule end points (a, b), (n_cap, 3) each, floor frame, for a pose (into
+    ca, cb when given); the segment transforms and DOF twists are left in ws."""
     K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
                          ws.seg_R, ws.seg_t, ws.twist)
-    ca = np.empty_like(body.cap_a_local)
-    cb = np.empty_like(body.cap_b_local)
+    ca = np.empty_like(body.cap_a_local) if ca is None else ca
+    cb = np.empty_like(body.cap_b_local) if cb is None else cb
     K.points_to_world(ws.seg_R, ws.seg_t, body.cap_seg, body.cap_a_local, ca)
     K.points_to_world(ws.seg_R, ws.seg_t, body.cap_seg, body.cap_b_local, cb)
     return ca, cb
@@ -198,47 +200,67 @@ def capsule_distances(points_floor_m: np.ndarray, ca: np.ndarray, cb: np.ndarray
     return idx, dist, nrm
 
 
-def implement_capsules(body: BodyModel, ca: np.ndarray, cb: np.ndarray, seg_R: np.ndarray,
-                       implement: str | None, w: FitWeights):
-    """The implement's capsules for posed body capsules ca, cb (floor frame):
-    (a (k, 3), b (k, 3), radius (k,), seg (k,), seg2 (k,)); k = 0 without an implement."""
-    from station.fit.body_model import SEG
+def _norm(v: np.ndarray) -> float:
+    return math.sqrt(float(v @ v))     # (np.linalg.norm's own arithmetic, without its overhead)
+
+
+def implement_layout(implement: str | None, w: FitWeights):
+    """The implement's capsules' radius (k,), carrying segment (k,) and second carrying
+    segment (k,) (-1: none); k = 0 without an implement. They do not depend on the pose."""
+    fl, fr = SEG["forearm_l"], SEG["forearm_r"]
+    if implement == "bar":
+        return np.array([w.bar_radius_m]), np.array([-1], np.int32), np.array([-1], np.int32)
+    if implement == "kettlebell":
+        return np.array([w.bell_radius_m]), np.array([fl], np.int32), np.array([fr], np.int32)
+    if implement == "dumbbells":
+        return (np.full(2, w.dumbbell_radius_m), np.array([fl, fr], np.int32),
+                np.array([-1, -1], np.int32))
+    return np.zeros(0), np.zeros(0, np.int32), np.zeros(0, np.int32)
+
+
+def implement_ends(body: BodyModel, ca: np.ndarray, cb: np.ndarray, seg_R: np.ndarray,
+                   implement: str | None, w: FitWeights) -> tuple[np.ndarray, np.ndarray]:
+    """The implement's capsules' axis ends a, b (k, 3) for posed body capsules ca, cb (floor
+    frame), in implement_layout's order."""
     hl, hr = body.hand_caps
     gl = 0.5 * (ca[hl] + cb[hl])           # grip centres
     gr = 0.5 * (ca[hr] + cb[hr])
-    fl, fr = SEG["forearm_l"], SEG["forearm_r"]
     if implement == "bar":
         d = gl - gr
-        n = float(np.linalg.norm(d))
+        n = _norm(d)
         d = d / n if n > 1e-6 else np.array([1.0, 0.0, 0.0])
         m = 0.5 * (gl + gr)
-        return ((m + w.bar_half_length_m * d)[None], (m - w.bar_half_length_m * d)[None],
-                np.array([w.bar_radius_m]), np.array([-1], np.int32), np.array([-1], np.int32))
+        return (m + w.bar_half_length_m * d)[None], (m - w.bar_half_length_m * d)[None]
     if implement == "kettlebell":
         ual, uar = body.upper_arm_caps
         sh = 0.5 * (ca[ual] + ca[uar])
         m = 0.5 * (gl + gr)
         down = m - sh
-        n = float(np.linalg.norm(down))
+        n = _norm(down)
         down = down / n if n > 1e-6 else np.array([0.0, 0.0, -1.0])
         c = m + w.bell_drop_m * down
-        return (c[None], c[None].copy(), np.array([w.bell_radius_m]),
-                np.array([fl], np.int32), np.array([fr], np.int32))
+        return c[None], c[None].copy()
     if implement == "dumbbells":
         left = seg_R[0][:, 1]
         a = np.empty((2, 3)); b = np.empty((2, 3))
         for k, (g, cap) in enumerate(((gl, hl), (gr, hr))):
             ax = cb[cap] - ca[cap]
-            ax /= max(float(np.linalg.norm(ax)), 1e-9)
+            ax /= max(_norm(ax), 1e-9)
             L = left - float(left @ ax) * ax
-            nL = float(np.linalg.norm(L))
+            nL = _norm(L)
             L = L / nL if nL > 1e-6 else left
             a[k] = g + w.dumbbell_half_length_m * L
             b[k] = g - w.dumbbell_half_length_m * L
-        return (a, b, np.full(2, w.dumbbell_radius_m), np.array([fl, fr], np.int32),
-                np.array([-1, -1], np.int32))
+        return a, b
     z = np.zeros((0, 3))
-    return z, z.copy(), np.zeros(0), np.zeros(0, np.int32), np.zeros(0, np.int32)
+    return z, z.copy()
+
+
+def implement_capsules(body: BodyModel, ca: np.ndarray, cb: np.ndarray, seg_R: np.ndarray,
+                       implement: str | None, w: FitWeights):
+    """The implement's capsules for posed body capsules ca, cb (floor frame):
+    (a (k, 3), b (k, 3), radius (k,), seg (k,), seg2 (k,)); k = 0 without an implement."""
+    return implement_ends(body, ca, cb, seg_R, implement, w) + implement_layout(implement, w)
 
 
 def implement_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
@@ -265,7 +287,6 @@ def _bar_rows(body: BodyModel, ca, cb, pts, cap_idx, dist, normal, bar_cap: int,
     grips (the bar translates with the hands; its turning is left out), so its row is half
     each forearm's motion at its grip, Geman-McClure weighted like the data term. Their
     robust cost is already in the data term's energy (the bar capsule explains them)."""
-    from station.fit.body_model import SEG
     sel = np.nonzero((cap_idx == bar_cap) & (np.abs(dist) < w.data_gate_m))[0]
     if len(sel) == 0:
         return
@@ -292,7 +313,7 @@ def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
     pl = 0.5 * (ca[hl] + cb[hl])
     pr = 0.5 * (ca[hr] + cb[hr])
     d = pl - pr
-    half = 0.5 * float(np.linalg.norm(d))
+    half = 0.5 * _norm(d)
     if half < 1e-6:
         return 0
     d /= 2 * half
@@ -324,12 +345,7 @@ _FINITE_HI = np.isfinite(DOF_UPPER)
 _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
 _ROLL = 4  # root_roll (body_model._DOF_TABLE)
 
-def _knee_hip_pairs():
-    from station.fit.body_model import DOF as _D
-    return tuple((_D[f"knee_{s}_flex"], _D[f"hip_{s}_flex"]) for s in ("l", "r"))
-
-
-_KNEE_HIP = _knee_hip_pairs()
+_KNEE_HIP = tuple((DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r"))
 
 
 def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
@@ -388,8 +404,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     nl0 = ns + n_pairs + n_anchor
     nt0 = nl0 + n_level
     if n_lat:
-        from station.fit.body_model import DOF as _DOF
-        _ix, _iy, _iyaw = _DOF["root_tx"], _DOF["root_ty"], _DOF["root_yaw"]
+        _ix, _iy, _iyaw = DOF["root_tx"], DOF["root_ty"], DOF["root_yaw"]
         lat_dir = np.array([-np.sin(theta_pred[_iyaw]), np.cos(theta_pred[_iyaw]), 0.0])
         lat_target = theta_pred[_ix] * lat_dir[0] + theta_pred[_iy] * lat_dir[1]
     seg1 = np.empty(n_rows, dtype=np.int32)
@@ -403,8 +418,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     seg1[:ns] = body.sole_seg
     n1[:ns] = up
     if n_level:
-        from station.fit.body_model import SEG as _SEG
-        seg1[nl0], seg2[nl0] = _SEG["forearm_l"], _SEG["forearm_r"]
+        seg1[nl0], seg2[nl0] = SEG["forearm_l"], SEG["forearm_r"]
         n1[nl0], n2[nl0] = up, -up
     na0 = ns + n_pairs
     seg1[ns:na0] = body.cap_seg[pairs[:, 0]]
@@ -416,8 +430,10 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         anchor_target = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
     # implement: extra capsules carried by the forearms (or by no segment: a bar)
     n_cap = len(body.cap_seg)
-    ca0, cb0 = posed_capsules(body, theta, ws)
-    _, _, imp_r, imp_seg, imp_seg2 = implement_capsules(body, ca0, cb0, ws.seg_R, implement, w)
+    imp_r, imp_seg, imp_seg2 = implement_layout(implement, w)
+    n_cap_x = n_cap + len(imp_r)
+    ca = np.empty((n_cap_x, 3))         # the body's capsules, then the implement's
+    cb = np.empty((n_cap_x, 3))
     cap_seg_x = np.concatenate([body.cap_seg, imp_seg]).astype(np.int32)
     cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
     ra_x = np.concatenate([body.cap_ra, imp_r])
@@ -440,10 +456,9 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     n_reject = 0
     energy = np.inf
     for it in range(n_iter + 1):
-        ca, cb = posed_capsules(body, theta, ws)
+        posed_capsules(body, theta, ws, ca[:n_cap], cb[:n_cap])
         if implement is not None:
-            ia, ib, _, _, _ = implement_capsules(body, ca, cb, ws.seg_R, implement, w)
-            ca, cb = np.vstack([ca, ia]), np.vstack([cb, ib])
+            ca[n_cap:], cb[n_cap:] = implement_ends(body, ca, cb, ws.seg_R, implement, w)
         K.nearest_capsule(pts, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
         ws.H.fill(0.0)
         ws.g.fill(0.0)
