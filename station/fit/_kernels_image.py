@@ -114,3 +114,31 @@ def subsample_indices(n_points, max_points, out_idx):
     for i in range(max_points):
         out_idx[i] = int(i * step)
     return max_points
+
+
+@nb.njit(cache=True, nogil=True)
+def second_differences(depth_m, mask, out):
+    """|d[i-1] - 2 d[i] + d[i+1]| along rows, then along columns, over every run of three
+    pixels inside the mask with finite positive depth (float64); returns how many of out
+    ((2 h w,) float64) were written."""
+    h, w = depth_m.shape
+    n = 0
+    for v in range(h):
+        for u in range(w - 2):
+            a = np.float64(depth_m[v, u])
+            b = np.float64(depth_m[v, u + 1])
+            c = np.float64(depth_m[v, u + 2])
+            if (mask[v, u] and mask[v, u + 1] and mask[v, u + 2] and np.isfinite(a) and a > 0
+                    and np.isfinite(b) and b > 0 and np.isfinite(c) and c > 0):
+                out[n] = abs(a - 2.0 * b + c)
+                n += 1
+    for v in range(h - 2):
+        for u in range(w):
+            a = np.float64(depth_m[v, u])
+            b = np.float64(depth_m[v + 1, u])
+            c = np.float64(depth_m[v + 2, u])
+            if (mask[v, u] and mask[v + 1, u] and mask[v + 2, u] and np.isfinite(a) and a > 0
+                    and np.isfinite(b) and b > 0 and np.isfinite(c) and c > 0):
+                out[n] = abs(a - 2.0 * b + c)
+                n += 1
+    return n

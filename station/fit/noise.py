@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from station.fit._kernels_image import second_differences
 from station.fit.solver import FitWeights
 
 
@@ -20,17 +21,13 @@ def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
     differences along rows and columns (a smooth surface's slope cancels; its curvature is
     small at these pixel spacings): 1.4826 x median |d[i-1] - 2 d[i] + d[i+1]| / sqrt(6).
     NaN when the mask has too few runs of three pixels."""
-    d = np.asarray(depth_m, dtype=np.float64)
-    m = np.asarray(mask, dtype=bool) & np.isfinite(d) & (d > 0)
-    parts = []
-    mh = m[:, :-2] & m[:, 1:-1] & m[:, 2:]
-    parts.append((d[:, :-2] - 2.0 * d[:, 1:-1] + d[:, 2:])[mh])
-    mv = m[:-2] & m[1:-1] & m[2:]
-    parts.append((d[:-2] - 2.0 * d[1:-1] + d[2:])[mv])
-    s = np.concatenate(parts)
-    if len(s) < 30:
+    d = np.ascontiguousarray(depth_m)
+    m = np.ascontiguousarray(mask, dtype=np.bool_)
+    s = np.empty(2 * d.size)
+    n = second_differences(d, m, s)
+    if n < 30:
         return math.nan
-    return float(1.4826 * np.median(np.abs(s)) / math.sqrt(6.0))
+    return float(1.4826 * np.median(s[:n]) / math.sqrt(6.0))
 
 
 class NoiseAdaptation:

@@ -242,3 +242,13 @@ def subsample_indices(n_points, max_points):
         return np.arange(n_points)
     step = n_points / max_points
     return np.array([int(i * step) for i in range(max_points)])
+
+
+def second_differences(depth_m, mask):
+    """|d[i-1] - 2 d[i] + d[i+1]| along rows, then columns, inside the mask (finite, > 0)."""
+    d = np.asarray(depth_m, dtype=np.float64)
+    m = np.asarray(mask, dtype=bool) & np.isfinite(d) & (d > 0)
+    mh = m[:, :-2] & m[:, 1:-1] & m[:, 2:]
+    mv = m[:-2] & m[1:-1] & m[2:]
+    return np.abs(np.concatenate([(d[:, :-2] - 2.0 * d[:, 1:-1] + d[:, 2:])[mh],
+                                  (d[:-2] - 2.0 * d[1:-1] + d[2:])[mv]]))

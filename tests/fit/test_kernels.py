@@ -252,3 +252,18 @@ def test_nearest_capsule_skipping_is_exact():
         np.testing.assert_allclose(d, rd, atol=1e-12)
         np.testing.assert_allclose(nrm, rn, atol=1e-12)
         assert (idx < len(a)).all()
+
+
+@pytest.mark.parametrize("shape,frac", [((1, 2), 1.0), ((30, 40), 0.7), ((60, 80), 0.95)])
+def test_second_differences(shape, frac):
+    """The depth-noise kernel's second differences: the same values, rows then columns, as
+    the NumPy twin (zeros, NaN and pixels outside the mask left out)."""
+    from station.fit._kernels_image import second_differences
+    rng = np.random.default_rng(shape[0])
+    d = (2.5 + 0.01 * rng.normal(size=shape)).astype(np.float32)
+    d[rng.random(shape) > 0.9] = 0.0
+    d[rng.random(shape) > 0.97] = np.nan
+    mask = rng.random(shape) < frac
+    out = np.empty(2 * d.size)
+    n = second_differences(d, mask, out)
+    np.testing.assert_array_equal(out[:n], R.second_differences(d, mask))
