@@ -19,10 +19,13 @@ import numba as nb
 import numpy as np
 
 from station.fit._kernels_energy import (  # noqa: F401  (the fitter's kernels, one namespace)
-    assemble_normal_equations, data_term, dense_rows, model_to_data_term,
+    assemble_normal_equations, contact_rows, data_term, dense_rows, diagonal_terms,
+    model_to_data_term,
 )
 from station.fit._kernels_geometry import capsule_pair_penetration, nearest_capsule  # noqa: F401
-from station.fit._kernels_image import distance_transform_nearest, subsample_indices  # noqa: F401
+from station.fit._kernels_image import (  # noqa: F401
+    distance_transform_nearest, second_differences, subsample_indices,
+)
 from station.fit._kernels_kinematics import (  # noqa: F401
     forward_kinematics, points_to_world, vectors_to_world,
 )

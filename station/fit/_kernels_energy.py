@@ -253,3 +253,86 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
                  R_cam_floor[1, 2], wt, ey)
         out_stats[0] += wt * (ex * ex + ey * ey)
         out_stats[1] += 1.0
+
+
+@nb.njit(cache=True, nogil=True)
+def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, band_m, w_band,
+                 w_collision, ankles, anchor_target, n_anchor, out_x1, out_x2, out_n1, out_n2,
+                 out_res, out_w):
+    """The dense rows of the floor, the collisions and the feet anchors, in that order.
+
+    Floor (one row per sole point, normal preset to up): residual its height z, weight
+    w_below under the floor, w_band within band_m above it, else 0. Collisions (one per
+    capsule pair): between the closest axis points cp1, cp2 along -cn / cn, residual the
+    penetration cdepth - slack_m - pair_slack_m, weight w_collision when > 0, else 0.
+    Anchors (n_anchor = 6 rows or 0: x, y, z of each ankle, normals preset to the axes):
+    residual (ankle - target) . normal. Row weights of the anchors are preset.
+    """
+    ns = sole.shape[0]
+    for i in range(ns):
+        z = sole[i, 2]
+        out_res[i] = z
+        out_w[i] = w_below if z < 0.0 else (w_band if z < band_m else 0.0)
+        for k in range(3):
+            out_x1[i, k] = sole[i, k]
+    for q in range(cp1.shape[0]):
+        r = ns + q
+        for k in range(3):
+            out_x1[r, k] = cp1[q, k]
+            out_x2[r, k] = cp2[q, k]
+            out_n1[r, k] = -cn[q, k]
+            out_n2[r, k] = cn[q, k]
+        pen = cdepth[q] - slack_m - pair_slack_m[q]
+        out_res[r] = pen
+        out_w[r] = w_collision if pen > 0.0 else 0.0
+    r0 = ns + cp1.shape[0]
+    for a in range(n_anchor):
+        r = r0 + a
+        for k in range(3):
+            out_x1[r, k] = ankles[a // 3, k]
+        out_res[r] = (((out_x1[r, 0] - anchor_target[a, 0]) * out_n1[r, 0]
+                       + (out_x1[r, 1] - anchor_target[a, 1]) * out_n1[r, 1])
+                      + (out_x1[r, 2] - anchor_target[a, 2]) * out_n1[r, 2])
+
+
+@nb.njit(cache=True, nogil=True)
+def diagonal_terms(theta, theta_pred, use_pred, lower, upper, finite_lo, finite_hi, limit_w,
+                   prior_w, temporal_w, knee_hip, knee_margin_rad, knee_w, A, b, out_e_prior,
+                   out_e_knee, out_e_temporal):
+    """The per-DOF terms added to the normal equations A, b: soft joint limits (weight
+    limit_w outside [lower, upper]), the prior towards 0 (prior_w), the knee-fold term per
+    (knee, hip) pair of knee_hip (knee_w when knee - hip > knee_margin_rad; 0 = off) and,
+    with use_pred, the temporal term towards theta_pred (temporal_w). Their energies per DOF
+    (out_e_prior, out_e_temporal) and per pair (out_e_knee) are written, not summed."""
+    n = theta.shape[0]
+    diag = np.empty(n)
+    for j in range(n):
+        over = finite_hi[j] and theta[j] > upper[j]
+        under = finite_lo[j] and theta[j] < lower[j]
+        lim_r = theta[j] - upper[j] if over else (theta[j] - lower[j] if under else 0.0)
+        lim_on = limit_w if (over or under) else 0.0
+        diag[j] = lim_on + prior_w[j]
+        b[j] += lim_on * lim_r + prior_w[j] * theta[j]
+        out_e_prior[j] = lim_on * (lim_r * lim_r) + prior_w[j] * (theta[j] * theta[j])
+    for p in range(knee_hip.shape[0]):
+        kj = knee_hip[p, 0]
+        hj = knee_hip[p, 1]
+        r = theta[kj] - theta[hj] - knee_margin_rad
+        out_e_knee[p] = 0.0
+        if knee_w > 0 and r > 0:
+            b[kj] += knee_w * r
+            b[hj] -= knee_w * r
+            A[kj, kj] += knee_w
+            A[hj, hj] += knee_w
+            A[kj, hj] -= knee_w
+            A[hj, kj] -= knee_w
+            out_e_knee[p] = knee_w * r * r
+    for j in range(n):
+        if use_pred:
+            dt = theta[j] - theta_pred[j]
+            diag[j] = diag[j] + temporal_w[j]
+            b[j] += temporal_w[j] * dt
+            out_e_temporal[j] = temporal_w[j] * (dt * dt)
+        else:
+            out_e_temporal[j] = 0.0
+        A[j, j] += diag[j]

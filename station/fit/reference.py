@@ -252,3 +252,48 @@ def second_differences(depth_m, mask):
     mv = m[:-2] & m[1:-1] & m[2:]
     return np.abs(np.concatenate([(d[:, :-2] - 2.0 * d[:, 1:-1] + d[:, 2:])[mh],
                                   (d[:-2] - 2.0 * d[1:-1] + d[2:])[mv]]))
+
+
+def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, band_m, w_band,
+                 w_collision, ankles, anchor_target, n1_anchor):
+    """(x1, x2, n1, n2, res, w) of the floor, collision and anchor rows; n1_anchor: the
+    anchors' preset normals ((0, 3) without anchors)."""
+    ns, npairs, na = len(sole), len(cp1), len(n1_anchor)
+    z = sole[:, 2]
+    x1 = np.concatenate([sole, cp1, np.repeat(ankles, 3, axis=0)[:na]])
+    x2 = np.concatenate([np.zeros((ns, 3)), cp2, np.zeros((na, 3))])
+    n1 = np.concatenate([np.zeros((ns, 3)), -cn, n1_anchor])
+    n2 = np.concatenate([np.zeros((ns, 3)), cn, np.zeros((na, 3))])
+    pen = cdepth - slack_m - pair_slack_m
+    res = np.concatenate([z, pen, np.sum((x1[ns + npairs:] - anchor_target) * n1_anchor, axis=1)])
+    w = np.concatenate([np.where(z < 0.0, w_below, np.where(z < band_m, w_band, 0.0)),
+                        np.where(pen > 0.0, w_collision, 0.0), np.zeros(na)])
+    return x1, x2, n1, n2, res, w
+
+
+def diagonal_terms(theta, theta_pred, lower, upper, limit_w, prior_w, temporal_w, knee_hip,
+                   knee_margin_rad, knee_w, A, b):
+    """(A, b) with the per-DOF terms added, and the energies (prior (n,), knee (pairs,),
+    temporal (n,))."""
+    A, b = A.copy(), b.copy()
+    over = np.isfinite(upper) & (theta > upper)
+    under = np.isfinite(lower) & (theta < lower)
+    lim_r = np.where(over, theta - upper, np.where(under, theta - lower, 0.0))
+    lim_on = (over | under) * limit_w
+    b += lim_on * lim_r + prior_w * theta
+    e_knee = np.zeros(len(knee_hip))
+    for p, (kj, hj) in enumerate(knee_hip):
+        r = theta[kj] - theta[hj] - knee_margin_rad
+        if knee_w > 0 and r > 0:
+            b[[kj, hj]] += [knee_w * r, -knee_w * r]
+            A[np.ix_([kj, hj], [kj, hj])] += knee_w * np.array([[1.0, -1.0], [-1.0, 1.0]])
+            e_knee[p] = knee_w * r * r
+    diag = lim_on + prior_w
+    e_temporal = np.zeros(len(theta))
+    if theta_pred is not None:
+        dt = theta - theta_pred
+        diag = diag + temporal_w
+        b += temporal_w * dt
+        e_temporal = temporal_w * dt ** 2
+    A[np.diag_indices(len(theta))] += diag
+    return A, b, lim_on * lim_r ** 2 + prior_w * theta ** 2, e_knee, e_temporal

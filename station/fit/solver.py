@@ -345,7 +345,7 @@ _FINITE_HI = np.isfinite(DOF_UPPER)
 _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
 _ROLL = 4  # root_roll (body_model._DOF_TABLE)
 
-_KNEE_HIP = tuple((DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r"))
+_KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
 
 
 def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
@@ -394,6 +394,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     ankle_seg = body.point_seg[ankle_idx]
     ankle_local = body.point_local[ankle_idx]
     ankle_w = np.empty((2, 3))
+    anchor_target = np.empty((n_anchor, 3))
     # a bar or a kettlebell's handle keeps the hands level: one row, z(grip_l) - z(grip_r)
     n_level = 1 if implement in ("bar", "kettlebell") else 0
     # the pelvis's sideways motion, from the prediction: a stiffer temporal term than the
@@ -427,7 +428,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         seg1[na0:nl0] = np.repeat(ankle_seg, 3)
         n1[na0:nl0] = np.tile(np.eye(3), (2, 1))
         rw[na0:nl0] = 1.0 / w.anchor_sigma_m ** 2
-        anchor_target = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
+        anchor_target[:] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
     # implement: extra capsules carried by the forearms (or by no segment: a bar)
     n_cap = len(body.cap_seg)
     imp_r, imp_seg, imp_seg2 = implement_layout(implement, w)
@@ -448,6 +449,12 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         # of roll noise is ~15 mm of shift; roll changes slowly in these lifts
         temporal_w[_ROLL] = 1.0 / w.roll_temporal_sigma_rad ** 2
     limit_w = 1.0 / w.limit_sigma_rad ** 2
+    knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
+    pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
+    e_prior, e_temporal, e_knee = np.empty(N_DOF), np.empty(N_DOF), np.empty(len(_KNEE_HIP))
+    w_below = 1.0 / w.floor_sigma_m ** 2
+    w_band = 1.0 / w.floor_contact_sigma_m ** 2
+    w_collision = 1.0 / w.collision_sigma_m ** 2
     lam = w.damping
     step_cap = np.where(_ANGLE, w.max_step_rad, w.max_step_m)
     best_theta = theta.copy()
@@ -483,22 +490,11 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         K.points_to_world(ws.seg_R, ws.seg_t, body.sole_seg, body.sole_local, sole)
         K.capsule_pair_penetration(ca[:n_cap], cb[:n_cap], body.cap_ra, body.cap_rb, pairs,
                                    cp1, cp2, cn, cdepth)
-        z = sole[:, 2]
-        res[:ns] = z
-        rw[:ns] = np.where(z < 0.0, 1.0 / w.floor_sigma_m ** 2,
-                           np.where(z < w.floor_contact_band_m, 1.0 / w.floor_contact_sigma_m ** 2, 0.0))
-        x1[:ns] = sole
-        x1[ns:na0] = cp1
-        x2[ns:na0] = cp2
-        n1[ns:na0] = -cn
-        n2[ns:na0] = cn
-        pen = cdepth - w.collision_slack_m - body.collision_slack_m
-        res[ns:na0] = pen
-        rw[ns:na0] = np.where(pen > 0.0, 1.0 / w.collision_sigma_m ** 2, 0.0)
         if n_anchor:
             K.points_to_world(ws.seg_R, ws.seg_t, ankle_seg, ankle_local, ankle_w)
-            x1[na0:nl0] = np.repeat(ankle_w, 3, axis=0)
-            res[na0:nl0] = np.sum((x1[na0:nl0] - anchor_target) * n1[na0:nl0], axis=1)
+        K.contact_rows(sole, cp1, cp2, cn, cdepth, body.collision_slack_m, w.collision_slack_m,
+                       w_below, w.floor_contact_band_m, w_band, w_collision, ankle_w,
+                       anchor_target, n_anchor, x1, x2, n1, n2, res, rw)
         if n_level:
             hl, hr = body.hand_caps
             x1[nl0] = 0.5 * (ca[hl] + cb[hl])
@@ -518,31 +514,15 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         A, b = ws.A, ws.b
         A_obs = A.copy()
         E = float(ws.data_stats[0] + ws.m2d_stats[0] + np.sum(rw * res * res))
-        # diagonal terms: limits, prior, temporal
-        over = _FINITE_HI & (theta > DOF_UPPER)
-        under = _FINITE_LO & (theta < DOF_LOWER)
-        lim_r = np.where(over, theta - DOF_UPPER, np.where(under, theta - DOF_LOWER, 0.0))
-        lim_on = (over | under).astype(np.float64) * limit_w
-        diag = lim_on + prior_w
-        b += lim_on * lim_r + prior_w * theta
-        E += float(np.sum(lim_on * lim_r ** 2 + prior_w * theta ** 2))
-        for kj, hj in _KNEE_HIP:
-            r = theta[kj] - theta[hj] - w.knee_fold_margin_rad
-            if w.knee_fold_sigma_rad > 0 and r > 0:
-                kw_ = 1.0 / w.knee_fold_sigma_rad ** 2
-                b[kj] += kw_ * r
-                b[hj] -= kw_ * r
-                A[kj, kj] += kw_
-                A[hj, hj] += kw_
-                A[kj, hj] -= kw_
-                A[hj, kj] -= kw_
-                E += kw_ * r * r
+        # diagonal terms: limits, prior, knee fold, temporal
+        K.diagonal_terms(theta, pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO,
+                         _FINITE_HI, limit_w, prior_w, temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
+                         knee_w, A, b, e_prior, e_knee, e_temporal)
+        E += float(np.sum(e_prior))
+        E += e_knee[0]
+        E += e_knee[1]
         if theta_pred is not None:
-            dt = theta - theta_pred
-            diag = diag + temporal_w
-            b += temporal_w * dt
-            E += float(np.sum(temporal_w * dt ** 2))
-        A[np.diag_indices(N_DOF)] += diag
+            E += float(np.sum(e_temporal))
         if E <= best_E:  # accept: relax the damping
             if best_A is not None:
                 lam = max(lam * 0.3, w.damping)

@@ -267,3 +267,57 @@ def test_second_differences(shape, frac):
     out = np.empty(2 * d.size)
     n = second_differences(d, mask, out)
     np.testing.assert_array_equal(out[:n], R.second_differences(d, mask))
+
+
+@pytest.mark.parametrize("anchors", [False, True])
+def test_contact_rows(anchors):
+    """Floor, collision and anchor rows: sole points below, within and above the contact
+    band, pairs penetrating and apart."""
+    rng = np.random.default_rng(int(anchors))
+    ns, npairs, na = 6, 5, 6 if anchors else 0
+    sole = rng.normal(0, 0.05, (ns, 3))
+    cp1, cp2, cn = rng.normal(size=(npairs, 3)), rng.normal(size=(npairs, 3)), rng.normal(size=(npairs, 3))
+    cdepth, pair_slack = rng.normal(0, 0.02, npairs), rng.uniform(0, 0.01, npairs)
+    ankles, target = rng.normal(size=(2, 3)), rng.normal(size=(na, 3))
+    n1_anchor = np.tile(np.eye(3), (2, 1))[:na]
+    n = ns + npairs + na
+    x1, x2, n1, n2 = np.empty((n, 3)), np.zeros((n, 3)), np.zeros((n, 3)), np.zeros((n, 3))
+    res, w = np.empty(n), np.zeros(n)
+    n1[ns + npairs:] = n1_anchor
+    K.contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack, 0.01, 4e4, 0.04, 1e3, 1e4, ankles,
+                   target, na, x1, x2, n1, n2, res, w)
+    ref = R.contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack, 0.01, 4e4, 0.04, 1e3, 1e4,
+                         ankles, target, n1_anchor)
+    for got, want in zip((x1, x2[ns:], n1[ns:], n2[ns:], res, w),
+                         (ref[0], ref[1][ns:], ref[2][ns:], ref[3][ns:], ref[4], ref[5])):
+        np.testing.assert_array_equal(got, want)
+    assert (w[:ns] > 0).any() and (w[ns:ns + npairs] > 0).any() and (w[ns:ns + npairs] == 0).any()
+
+
+@pytest.mark.parametrize("with_pred", [False, True])
+def test_diagonal_terms(with_pred):
+    """Limits (some DOFs beyond their bounds), prior, knee fold (one side folded) and the
+    temporal term, against the NumPy twin."""
+    from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER
+    rng = np.random.default_rng(3)
+    theta = rng.normal(0, 1.5, N_DOF)
+    theta[DOF["knee_l_flex"]], theta[DOF["hip_l_flex"]] = 2.5, 0.2
+    pred = theta + rng.normal(0, 0.1, N_DOF) if with_pred else None
+    prior_w, temporal_w = rng.uniform(0, 5, N_DOF), rng.uniform(1, 100, N_DOF)
+    kh = np.array([(DOF["knee_l_flex"], DOF["hip_l_flex"]), (DOF["knee_r_flex"], DOF["hip_r_flex"])])
+    A0, b0 = rng.normal(size=(N_DOF, N_DOF)), rng.normal(size=N_DOF)
+    A, b = A0.copy(), b0.copy()
+    ep, ek, et = np.empty(N_DOF), np.empty(2), np.empty(N_DOF)
+    K.diagonal_terms(theta, theta if pred is None else pred, with_pred, DOF_LOWER, DOF_UPPER,
+                     np.isfinite(DOF_LOWER), np.isfinite(DOF_UPPER), 1e4, prior_w, temporal_w,
+                     kh, 1.0, 100.0, A, b, ep, ek, et)
+    rA, rb, rep, rek, ret = R.diagonal_terms(theta, pred, DOF_LOWER, DOF_UPPER, 1e4, prior_w,
+                                             temporal_w, kh, 1.0, 100.0, A0, b0)
+    np.testing.assert_allclose(A, rA, atol=1e-9)
+    np.testing.assert_allclose(b, rb, atol=1e-9)
+    np.testing.assert_allclose(ep, rep, atol=1e-9)
+    np.testing.assert_allclose(ek, rek, atol=1e-9)
+    assert ek[0] > 0 and ek[1] == 0
+    if with_pred:
+        np.testing.assert_allclose(et, ret, atol=1e-9)
+    assert np.count_nonzero(ep > 1e3) > 0          # some DOFs were beyond their limits
