@@ -20,7 +20,7 @@ import numpy as np
 
 from station.fit._kernels_energy import (  # noqa: F401  (the fitter's kernels, one namespace)
     assemble_normal_equations, contact_rows, data_term, dense_rows, diagonal_terms,
-    model_to_data_term,
+    grip_rows, model_to_data_term,
 )
 from station.fit._kernels_geometry import capsule_pair_penetration, nearest_capsule  # noqa: F401
 from station.fit._kernels_image import (  # noqa: F401

@@ -336,3 +336,40 @@ def diagonal_terms(theta, theta_pred, use_pred, lower, upper, finite_lo, finite_
         else:
             out_e_temporal[j] = 0.0
         A[j, j] += diag[j]
+
+
+@nb.njit(cache=True, nogil=True)
+def grip_rows(cap_idx, dist, normal, bar_cap, gate_m, sigma_m, weight, grip_l, grip_r, seg_l,
+              seg_r, dof_twist, seg_chain, out_A, out_b):
+    """The rows of the points a bar explains (cap_idx == bar_cap, |dist| < gate_m): each
+    moves with the midpoint of the grips, half each forearm's motion at its grip (seg_l at
+    grip_l, seg_r at grip_r) along -normal, Geman-McClure weighted like the data term
+    (weight * (s^2 / (s^2 + r^2))^2 / s^2), through dense_rows. Returns how many."""
+    n = 0
+    for i in range(cap_idx.shape[0]):
+        if cap_idx[i] == bar_cap and abs(dist[i]) < gate_m:
+            n += 1
+    if n == 0:
+        return 0
+    s1 = np.full(n, seg_l, np.int32)
+    s2_ = np.full(n, seg_r, np.int32)
+    x1 = np.empty((n, 3))
+    x2 = np.empty((n, 3))
+    nn = np.empty((n, 3))
+    r = np.empty(n)
+    w = np.empty(n)
+    s2 = sigma_m ** 2
+    q = 0
+    for i in range(cap_idx.shape[0]):
+        if cap_idx[i] == bar_cap and abs(dist[i]) < gate_m:
+            ri = dist[i]
+            k = s2 / (s2 + ri * ri)
+            r[q] = ri
+            w[q] = weight * k * k / s2
+            for c in range(3):
+                x1[q, c] = grip_l[c]
+                x2[q, c] = grip_r[c]
+                nn[q, c] = 0.5 * -normal[i, c]
+            q += 1
+    dense_rows(s1, x1, nn, s2_, x2, nn, r, w, dof_twist, seg_chain, out_A, out_b)
+    return n

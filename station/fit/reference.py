@@ -297,3 +297,16 @@ def diagonal_terms(theta, theta_pred, lower, upper, limit_w, prior_w, temporal_w
         e_temporal = temporal_w * dt ** 2
     A[np.diag_indices(len(theta))] += diag
     return A, b, lim_on * lim_r ** 2 + prior_w * theta ** 2, e_knee, e_temporal
+
+
+def grip_rows(cap_idx, dist, normal, bar_cap, gate_m, sigma_m, weight, grip_l, grip_r, seg_l,
+              seg_r, dof_twist, seg_chain):
+    """(A, b) of the bar's points pulling the grips (see the kernel)."""
+    sel = (cap_idx == bar_cap) & (np.abs(dist) < gate_m)
+    m = int(sel.sum())
+    r = dist[sel]
+    k = sigma_m ** 2 / (sigma_m ** 2 + r * r)
+    nrm = -0.5 * normal[sel]
+    return dense_rows(np.full(m, seg_l), np.tile(grip_l, (m, 1)), nrm, np.full(m, seg_r),
+                      np.tile(grip_r, (m, 1)), nrm, r, weight * k * k / sigma_m ** 2,
+                      dof_twist, seg_chain)

@@ -281,26 +281,16 @@ def implement_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.nda
     return int(np.count_nonzero((np.abs(d_imp) < band_m) & (d_body > body_margin_m)))
 
 
-def _bar_rows(body: BodyModel, ca, cb, pts, cap_idx, dist, normal, bar_cap: int,
+def _bar_rows(body: BodyModel, ca, cb, cap_idx, dist, normal, bar_cap: int,
               weight: float, w: FitWeights, ws: Workspace) -> None:
     """The bar's points pull the hands: a point on the bar moves with the midpoint of the
     grips (the bar translates with the hands; its turning is left out), so its row is half
     each forearm's motion at its grip, Geman-McClure weighted like the data term. Their
     robust cost is already in the data term's energy (the bar capsule explains them)."""
-    sel = np.nonzero((cap_idx == bar_cap) & (np.abs(dist) < w.data_gate_m))[0]
-    if len(sel) == 0:
-        return
     hl, hr = body.hand_caps
-    gl = 0.5 * (ca[hl] + cb[hl])
-    gr = 0.5 * (ca[hr] + cb[hr])
-    r = dist[sel]
-    s2 = w.data_sigma_m ** 2
-    k = s2 / (s2 + r * r)
-    m = len(sel)
-    nrm = -normal[sel]
-    K.dense_rows(np.full(m, SEG["forearm_l"], np.int32), np.repeat(gl[None], m, 0), 0.5 * nrm,
-                 np.full(m, SEG["forearm_r"], np.int32), np.repeat(gr[None], m, 0), 0.5 * nrm,
-                 np.ascontiguousarray(r), weight * k * k / s2, ws.twist, SEG_CHAIN, ws.A, ws.b)
+    K.grip_rows(cap_idx, dist, normal, bar_cap, w.data_gate_m, w.data_sigma_m, weight,
+                0.5 * (ca[hl] + cb[hl]), 0.5 * (ca[hr] + cb[hr]), SEG["forearm_l"],
+                SEG["forearm_r"], ws.twist, SEG_CHAIN, ws.A, ws.b)
 
 
 def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
@@ -343,6 +333,7 @@ _ANGLE = DOF_TYPE != PRISMATIC
 _FINITE_LO = np.isfinite(DOF_LOWER)
 _FINITE_HI = np.isfinite(DOF_UPPER)
 _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
+_DIAG = np.diag_indices(N_DOF)
 _ROLL = 4  # root_roll (body_model._DOF_TABLE)
 
 _KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
@@ -509,20 +500,19 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
             rw[nt0] = 1.0 / w.lateral_sigma_m ** 2
         K.dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, ws.twist, SEG_CHAIN, ws.A, ws.b)
         if implement == "bar" and w.bar_pull > 0:
-            _bar_rows(body, ca, cb, pts, cap_idx, dist, normal, n_cap, data_weight * w.bar_pull,
-                      w, ws)
+            _bar_rows(body, ca, cb, cap_idx, dist, normal, n_cap, data_weight * w.bar_pull, w, ws)
         A, b = ws.A, ws.b
         A_obs = A.copy()
-        E = float(ws.data_stats[0] + ws.m2d_stats[0] + np.sum(rw * res * res))
+        E = float(ws.data_stats[0] + ws.m2d_stats[0] + (rw * res * res).sum())
         # diagonal terms: limits, prior, knee fold, temporal
         K.diagonal_terms(theta, pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO,
                          _FINITE_HI, limit_w, prior_w, temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
                          knee_w, A, b, e_prior, e_knee, e_temporal)
-        E += float(np.sum(e_prior))
+        E += float(e_prior.sum())
         E += e_knee[0]
         E += e_knee[1]
         if theta_pred is not None:
-            E += float(np.sum(e_temporal))
+            E += float(e_temporal.sum())
         if E <= best_E:  # accept: relax the damping
             if best_A is not None:
                 lam = max(lam * 0.3, w.damping)
@@ -536,7 +526,8 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         if it == n_iter:
             break
         A, b = best_A, best_b
-        Ad = A + lam * np.diag(np.diag(A) + 1e-6)
+        Ad = A.copy()                   # A + lam diag(diag(A) + 1e-6)
+        Ad[_DIAG] += lam * (A[_DIAG] + 1e-6)
         try:
             delta = -np.linalg.solve(Ad, b)
         except np.linalg.LinAlgError:
@@ -544,7 +535,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         # per-DOF clamp: one poorly determined DOF must not shrink everyone's step
         np.clip(delta, -step_cap, step_cap, out=delta)
         theta = best_theta + delta
-        steps.append(float(np.linalg.norm(delta)))
+        steps.append(_norm(delta))
     theta = best_theta
     energy = best_E
     data_stats, seg_count, seg_stats = stats

@@ -321,3 +321,25 @@ def test_diagonal_terms(with_pred):
     if with_pred:
         np.testing.assert_allclose(et, ret, atol=1e-9)
     assert np.count_nonzero(ep > 1e3) > 0          # some DOFs were beyond their limits
+
+
+@pytest.mark.parametrize("n", [0, 40])
+def test_grip_rows(n):
+    """A bar's points pull both forearms at their grips: only points of the bar capsule
+    within the gate count."""
+    from station.fit.body_model import SEG
+    rng = np.random.default_rng(n)
+    tw = rng.normal(size=(N_DOF, 6))
+    cap_idx = rng.integers(0, 3, n).astype(np.int32)
+    dist = rng.normal(0, 0.1, n)
+    nrm = rng.normal(size=(n, 3))
+    gl, gr = rng.normal(size=3), rng.normal(size=3)
+    A = np.zeros((N_DOF, N_DOF)); b = np.zeros(N_DOF)
+    got = K.grip_rows(cap_idx, dist, nrm, 2, 0.12, 0.03, 0.7, gl, gr, SEG["forearm_l"],
+                      SEG["forearm_r"], tw, SEG_CHAIN, A, b)
+    Ar, br = R.grip_rows(cap_idx, dist, nrm, 2, 0.12, 0.03, 0.7, gl, gr, SEG["forearm_l"],
+                         SEG["forearm_r"], tw, SEG_CHAIN)
+    assert got == np.count_nonzero((cap_idx == 2) & (np.abs(dist) < 0.12))
+    assert (got > 0) == (n > 0)
+    np.testing.assert_allclose(A, Ar, atol=1e-10)
+    np.testing.assert_allclose(b, br, atol=1e-10)
