@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from station.fit.body_model import DOF, SEG, BodyModel
-from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, bar_support, fit_frame
+from station.fit.solver import (
+    FitResult, FitWeights, FrameData, Workspace, bar_support, fit_frame, temporal_weights,
+)
 
 # limb configurations tried when (re)initialising: (flexion, abduction[, knee/elbow]) radians
 LIMB_DOFS = {
@@ -68,6 +70,22 @@ class FitContext:
         if self.implement != "bar":
             return 0.0
         return 0.5 * bar_support(self.body, theta, frame.points_floor_m, self.ws, self.weights)
+
+
+def _energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,
+                             pred: np.ndarray, idx: list[int]) -> float:
+    """cur's energy with the DOFs idx left out of the temporal term (their target set to
+    cur's own values): from cur's energy, less those DOFs' temporal terms, when cur was
+    fitted towards pred on every other DOF (the tracker's fits are); else evaluated."""
+    if cur.theta_pred is not None:
+        rest = np.ones(len(pred), bool)
+        rest[idx] = False
+        if np.array_equal(cur.theta_pred[rest], pred[rest]):
+            dt = cur.theta[idx] - cur.theta_pred[idx]
+            return float(cur.energy - np.sum(temporal_weights(ctx.weights)[idx] * dt * dt))
+    pred_c = pred.copy()
+    pred_c[idx] = cur.theta[idx]
+    return ctx.fit(frame, cur.theta, pred_c, 0).energy
 
 
 class LimbSearch:
@@ -151,9 +169,7 @@ class LimbSearch:
             pred_h = pred.copy()
             pred_h[idx] = th[idx]
             if e_cur is None:
-                pred_c = pred.copy()
-                pred_c[idx] = cur.theta[idx]
-                e_cur = ctx.fit(frame, cur.theta, pred_c, 0).energy
+                e_cur = _energy_without_temporal(ctx, frame, cur, pred, idx)
         else:
             pred_h, e_cur = None, cur.energy
         r = ctx.fit(frame, th, pred_h, n_iter)

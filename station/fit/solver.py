@@ -172,6 +172,7 @@ class FitResult:
     # term, so how well the depth data constrains each DOF (station.fit.confidence)
     info: np.ndarray | None = field(default=None, repr=False)
     dof_twist: np.ndarray | None = field(default=None, repr=False)   # (N_DOF, 6) at theta
+    theta_pred: np.ndarray | None = field(default=None, repr=False)  # the temporal term's target
 
 
 def posed_capsules(body: BodyModel, theta: np.ndarray, ws: Workspace,
@@ -339,6 +340,16 @@ _ROLL = 4  # root_roll (body_model._DOF_TABLE)
 _KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
 
 
+def temporal_weights(w: FitWeights) -> np.ndarray:
+    """(N_DOF,) weights of the temporal term: (theta - theta_pred)^2 each."""
+    temporal_w = np.where(_ANGLE, 1.0 / w.temporal_sigma_rad ** 2, 1.0 / w.temporal_sigma_m ** 2)
+    if w.roll_temporal_sigma_rad > 0:
+        # the pelvis's roll tilts the hip axis, which the hip-shift angle projects onto: 1 deg
+        # of roll noise is ~15 mm of shift; roll changes slowly in these lifts
+        temporal_w[_ROLL] = 1.0 / w.roll_temporal_sigma_rad ** 2
+    return temporal_w
+
+
 def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
               theta_pred: np.ndarray | None = None, weights: FitWeights = FitWeights(),
               n_iter: int = 6, ws: Workspace | None = None,
@@ -434,11 +445,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     # diagonal priors (constant per frame)
     prior_w = np.zeros(N_DOF)
     prior_w[_HAS_PRIOR] = w.prior / DOF_PRIOR_SIGMA[_HAS_PRIOR] ** 2
-    temporal_w = np.where(_ANGLE, 1.0 / w.temporal_sigma_rad ** 2, 1.0 / w.temporal_sigma_m ** 2)
-    if w.roll_temporal_sigma_rad > 0:
-        # the pelvis's roll tilts the hip axis, which the hip-shift angle projects onto: 1 deg
-        # of roll noise is ~15 mm of shift; roll changes slowly in these lifts
-        temporal_w[_ROLL] = 1.0 / w.roll_temporal_sigma_rad ** 2
+    temporal_w = temporal_weights(w)
     limit_w = 1.0 / w.limit_sigma_rad ** 2
     knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
     pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
@@ -550,4 +557,4 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         inlier_fraction=float(n_in / max(n_pts, 1)),
         mean_abs_residual_m=float(data_stats[2] / max(n_in, 1.0)), energy=energy,
         iterations=n_iter, step_norms=steps, n_rejected=n_reject, info=best_info,
-        dof_twist=ws.twist.copy())
+        dof_twist=ws.twist.copy(), theta_pred=None if theta_pred is None else pred_x.copy())

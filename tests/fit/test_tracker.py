@@ -200,3 +200,25 @@ def test_limb_search_is_spread_over_frames():
     assert pending[started] > 30                       # the whole search was queued
     n = pending[started] + 1
     assert pending[started + n] == 0, pending          # and is through in ~n / per frames
+
+
+def test_limb_energy_without_its_temporal_term():
+    """The limb search compares a hypothesis with the current pose's energy without the
+    limb's temporal term; taken from the current fit's energy, it equals a fresh evaluation
+    with the limb's target set to the pose's own values."""
+    from station.fit.limb_search import LIMB_DOFS, FitContext, _energy_without_temporal
+    from station.fit.solver import FitWeights, Workspace, fit_frame, prepare_frame
+    shape = Shape(1.8)
+    body = build_body(shape)
+    th = make_pose("standing", shape)
+    frame = prepare_frame(render_cloud(body, th, seed=4))
+    pred = th + np.random.default_rng(4).normal(0, 0.05, len(th))
+    ctx = FitContext(body, Workspace(), FitWeights(), None, None)
+    cur = fit_frame(body, frame, th, pred, ctx.weights, n_iter=3, ws=ctx.ws)
+    idx = [DOF[d] for d in LIMB_DOFS["arm_l"]]
+    pred_c = pred.copy()
+    pred_c[idx] = cur.theta[idx]
+    full = fit_frame(body, frame, cur.theta, pred_c, ctx.weights, n_iter=0, ws=ctx.ws).energy
+    quick = _energy_without_temporal(ctx, frame, cur, pred, idx)
+    assert quick < cur.energy
+    assert abs(quick - full) <= 1e-9 * abs(full)
