@@ -64,12 +64,27 @@ class FitContext:
         return fit_frame(self.body, frame, theta, pred, self.weights, n_iter=n_iter, ws=self.ws,
                          implement=self.implement, anchors_floor_m=self.anchors)
 
-    def bar_need(self, frame: FrameData, theta: np.ndarray) -> float:
-        """With a bar, a hypothesis must keep half the bar's support (a bar that does not pull
-        can otherwise be swung through the body to "explain" it); 0 without one."""
-        if self.implement != "bar":
-            return 0.0
-        return 0.5 * bar_support(self.body, theta, frame.points_floor_m, self.ws, self.weights)
+    def bar_need(self, frame: FrameData, theta: np.ndarray) -> "BarNeed":
+        """With a bar, a hypothesis must keep half the bar's support at theta (a bar that
+        does not pull can otherwise be swung through the body to "explain" it)."""
+        return BarNeed(self, frame, theta)
+
+
+class BarNeed:
+    """The support a hypothesis must keep, measured only when a hypothesis is good enough
+    to be checked (most are not); 0 without a bar."""
+
+    def __init__(self, ctx: FitContext, frame: FrameData, theta: np.ndarray):
+        self._args = (ctx, frame, theta)
+        self._value: float | None = None if ctx.implement == "bar" else 0.0
+
+    @property
+    def value(self) -> float:
+        if self._value is None:
+            ctx, frame, theta = self._args
+            self._value = 0.5 * bar_support(ctx.body, theta, frame.points_floor_m, ctx.ws,
+                                            ctx.weights)
+        return self._value
 
 
 def _energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,
@@ -151,7 +166,7 @@ class LimbSearch:
 
     def try_limb(self, ctx: FitContext, frame: FrameData, cur: FitResult,
                  pred: np.ndarray | None, limb: str, vals: tuple, n_iter: int,
-                 bar_need: float = 0.0,
+                 bar_need: BarNeed | None = None,
                  e_cur: float | None = None) -> tuple[FitResult | None, float]:
         """Fit `cur` with one limb set to a hypothesis; (the fit if it lowers the energy
         else None, cur's comparable energy: pass it back for the same limb and cur).
@@ -176,7 +191,8 @@ class LimbSearch:
         if r.energy >= e_cur:
             return None, e_cur
         if ctx.implement == "bar" and bar_support(ctx.body, r.theta, frame.points_floor_m,
-                                                  ctx.ws, ctx.weights) < bar_need:
+                                                  ctx.ws, ctx.weights) < (
+                0.0 if bar_need is None else bar_need.value):
             return None, e_cur
         self.reseeded.update(idx)
         return r, e_cur
