@@ -340,6 +340,24 @@ _ROLL = 4  # root_roll (body_model._DOF_TABLE)
 _KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
 
 
+try:   # np.linalg.solve's own LAPACK call, without its per-call checks and wrapping (~30 us)
+    from numpy.linalg import _umath_linalg
+    _SOLVE1 = _umath_linalg.solve1
+except (ImportError, AttributeError):   # pragma: no cover (another NumPy)
+    _SOLVE1 = None
+
+
+def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.linalg.solve(A, b) for float64 A (n, n), b (n,): the same result, or its
+    LinAlgError for a singular A (the fast call gives NaN then, and the checked one runs)."""
+    if _SOLVE1 is not None:
+        with np.errstate(all="ignore"):
+            x = _SOLVE1(A, b, signature="dd->d")
+        if np.isfinite(x).all():
+            return x
+    return np.linalg.solve(A, b)
+
+
 def temporal_weights(w: FitWeights) -> np.ndarray:
     """(N_DOF,) weights of the temporal term: (theta - theta_pred)^2 each."""
     temporal_w = np.where(_ANGLE, 1.0 / w.temporal_sigma_rad ** 2, 1.0 / w.temporal_sigma_m ** 2)
@@ -536,7 +554,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         Ad = A.copy()                   # A + lam diag(diag(A) + 1e-6)
         Ad[_DIAG] += lam * (A[_DIAG] + 1e-6)
         try:
-            delta = -np.linalg.solve(Ad, b)
+            delta = -_solve(Ad, b)
         except np.linalg.LinAlgError:
             delta = -np.linalg.lstsq(Ad, b, rcond=None)[0]
         # per-DOF clamp: one poorly determined DOF must not shrink everyone's step

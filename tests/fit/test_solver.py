@@ -193,3 +193,15 @@ def test_depth_noise_estimate():
         est = depth_noise_m(depth, mask)
         assert abs(est - sigma) < 0.15 * sigma, (sigma, est)
     assert np.isnan(depth_noise_m(depth, np.zeros((h, w), bool)))
+
+
+def test_solve_is_numpys():
+    """The LM step's solve gives np.linalg.solve's result to the bit, and its LinAlgError
+    for a singular system."""
+    from station.fit.solver import _solve
+    rng = np.random.default_rng(0)
+    M = rng.normal(size=(32, 32))
+    A, b = M @ M.T + 1e-3 * np.eye(32), rng.normal(size=32)
+    np.testing.assert_array_equal(_solve(A, b), np.linalg.solve(A, b))
+    with pytest.raises(np.linalg.LinAlgError):
+        _solve(np.zeros((32, 32)), b)
