@@ -18,6 +18,11 @@ States:
                 new track id.
 
 Every tracked frame reports per-joint and per-angle confidence (station.fit.confidence).
+
+The parts: station.fit.start (is an upright person there, where to place the model, their
+size), station.fit.limb_search (re-seeding stuck limbs), station.fit.implements (bar,
+kettlebell, dumbbells), station.fit.noise (weights for the depth noise), station.fit.solver
+(one frame's fit). The result type, TrackResult, is in station.model (re-exported here).
 """
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ from station.segment.floor import FloorParams, FloorQuality, FloorTracker
 from station.segment.person import (BlobParams, LiftingZone, choose_person, merge_candidates,
                                     merge_person, with_members)
 
+# SegmentResult lives in station.model (the stage types); re-exported for existing imports
 __all__ = ["Segmenter", "SegmentResult", "LiftingZone", "SegmenterParams", "sorting_network"]
 
 
