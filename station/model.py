@@ -118,8 +118,9 @@ class PersonCloud:
     timestamp_s: of the source frame.
     T_floor_cam: (4, 4) float64, the floor frame of `floor` (station.frames), computed once
         per frame by the segmenter (from `floor` when not given).
-    points_floor_m: (n, 3) float32, the same points in the floor frame, where the fitter
-        works (transformed once, by the segmenter; from points_cam_m when not given).
+    points_floor_m: (n, 3) float64, the same points in the floor frame, where the fitter
+        works: transformed once, here, from points_cam_m (float64, as the fitter has always
+        had them: the segmenter's float32 per-pixel floor coordinates perturb the fit).
     """
 
     points_cam_m: np.ndarray
@@ -139,7 +140,7 @@ class PersonCloud:
             object.__setattr__(self, "T_floor_cam", frames.T_floor_cam_from_plane(self.floor))
         if self.points_floor_m is None:
             pts = frames.apply(self.T_floor_cam, np.asarray(self.points_cam_m, np.float64))
-            object.__setattr__(self, "points_floor_m", pts.astype(np.float32))
+            object.__setattr__(self, "points_floor_m", pts)
 
 
 # --- what the form evaluator tells the overlay ---------------------------------------------

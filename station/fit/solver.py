@@ -111,13 +111,13 @@ class FrameData:
 
 def prepare_frame(cloud: PersonCloud, max_points: int = 1500) -> FrameData:
     """Subsample the cloud's floor-frame points (deterministic stride), distance transform
-    of the mask. The points come in the floor frame (the segmenter's one transform)."""
+    of the mask. The points come in the floor frame (the PersonCloud's one transform, float64)."""
     T_floor_cam = cloud.T_floor_cam
     T_cam_floor = invert(T_floor_cam)
     pts = cloud.points_floor_m
     idx = np.empty(min(len(pts), max_points), dtype=np.int64)
     n = K.subsample_indices(len(pts), max_points, idx)
-    pts_floor = pts[idx[:n]].astype(np.float64)
+    pts_floor = np.asarray(pts[idx[:n]], np.float64)
     mask = np.ascontiguousarray(cloud.mask, dtype=np.bool_)
     h, w = mask.shape
     d2 = np.empty((h, w))

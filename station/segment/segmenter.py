@@ -281,14 +281,11 @@ class Segmenter:
             mask = np.empty(self.shape, bool)
             n = K.mask_from_labels(self._labels, keep, mask)
             pts = np.empty((n, 3), np.float32)
-            pts_floor = np.empty((n, 3), np.float32)
             uv = np.empty((n, 2), np.int32)
             K.gather_points(mask, self._points_cam, pts, uv)
-            K.gather_points(mask, self._points_floor, pts_floor, uv)   # (classify_pixels's)
             cloud = PersonCloud(points_cam_m=pts, pixels_uv=uv, mask=mask, depth_m=depth,
                                 intrinsics=self.intrinsics, floor=floor,
-                                timestamp_s=frame.timestamp_s, T_floor_cam=T_floor_cam,
-                                points_floor_m=pts_floor)
+                                timestamp_s=frame.timestamp_s, T_floor_cam=T_floor_cam)
         # everything person-sized and the lifter's parts are kept out of the floor refit and
         # background learning
         K.mask_from_labels(self._labels, exclude, self._like_mask)
