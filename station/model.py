@@ -240,7 +240,7 @@ class CoachState:
 
 # --- what segmentation and fitting hand on (station.segment, station.fit.tracker) ---------
 
-from typing import TYPE_CHECKING  # noqa: E402
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:   # named in annotations only (importing it here would be a cycle)
     from station.segment.floor import FloorQuality
