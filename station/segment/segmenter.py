@@ -27,7 +27,7 @@ from station import frames
 from station.model import DepthFrame, FloorPlane, Intrinsics, PersonCloud, SegmentResult
 from station.segment import _kernels as K
 from station.segment.background import BackgroundModel, BackgroundParams
-from station.segment.floor import FloorParams, FloorQuality, FloorTracker
+from station.segment.floor import FloorParams, FloorTracker
 from station.segment.person import (BlobParams, LiftingZone, choose_person, merge_candidates,
                                     merge_person, with_members)
 
