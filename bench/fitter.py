@@ -9,7 +9,7 @@ station.scoring from the same analysis documents `station analyze` writes.
 Prints (figures, not pass/fail), per body (RB_P/RB_R: rounded_back precision/recall, mF1: macro
 F1 over the six fault labels, cue%: clean reps with a fault cue on screen): tracked rate on in-view frames, MPJPE (mm), mean
 absolute error of trunk, hip, knee and spine angles (deg; pelvis shift in mm), median ms per
-frame for segmentation and fitting, grouped by scenario, camera mount height, lifter
+frame for segmentation and fitting (wall, and CPU time per body), grouped by scenario, camera mount height, lifter
 orientation and split; rep-level fault precision/recall/F1 per label from the FITTED angles
 (all reps, and clearly labelled reps), the false-fault and false-cue rates on clean reps; MPJPE
 per joint. --speed adds the whole analyze path (pyrealsense2 playback → pipeline) in frames per
@@ -63,19 +63,22 @@ def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict,
     """
     n = take.n_frames if max_frames is None else min(max_frames, take.n_frames)
     pipe = Pipeline(zone=zone_for(take), seed=take.scenario.seed, exercise=exercise)
-    frames, cues, seg_ms, fit_ms = [], [], [], []
+    frames, cues, seg_ms, fit_ms, seg_cpu, fit_cpu = [], [], [], [], [], []
     for i in range(n):
         frame = DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i)
         res = pipe.process(frame)
         frames.append(frame_record(res))
         seg_ms.append(res.timings_ms["segment"])
         fit_ms.append(res.timings_ms["fit"])
+        seg_cpu.append(res.segment.timings_ms["cpu"])   # this thread's CPU time: the figure
+        fit_cpu.append(res.track.timings_ms["cpu"])     # a loaded machine does not inflate
         cue = getattr(pipe.coach, "cue", None)
         if cue is not None:
             cues.append({"t": res.t_s, "rule": cue.rule, "kind": cue.kind, "key": cue.key, "shown_t": cue.t_s})
     reps = pipe.evaluator.finish() if pipe.evaluator is not None else []
     result = {"frames": frames, "reps": [r.as_contract() for r in reps], "cues": cues,
-              "station": {"ms_segment": seg_ms, "ms_fit": fit_ms}}
+              "station": {"ms_segment": seg_ms, "ms_fit": fit_ms,
+                          "cpu_ms_segment": seg_cpu, "cpu_ms_fit": fit_cpu}}
     truth = take.truth_document(take.scenario.name)
     return truth, result
 
@@ -86,7 +89,9 @@ def run_scenario(sc, max_frames: int | None) -> dict:
     return {"name": sc.name, "body": sc.body, "split": sc.split, "mount_m": sc.mount_height_m,
             "yaw_deg": sc.yaw_deg, "mocap": sc.motion == "mocap", "frames": len(result["frames"]),
             "tally": score(truth, result),
-            "tally_clear": score(truth, result, rep_filter=clearly_labelled_filter())}
+            "tally_clear": score(truth, result, rep_filter=clearly_labelled_filter()),
+            "cpu_ms_segment": result["station"]["cpu_ms_segment"],
+            "cpu_ms_fit": result["station"]["cpu_ms_fit"]}
 
 
 COLS = ("trunk", "hip", "knee", "spine", "shift_mm")
@@ -144,10 +149,35 @@ def report(results: list[dict]) -> None:
                                      f"Faults from fitted angles, {b} body, split {split}, all reps:"))
             print(format_fault_table(Tally.sum(r["tally_clear"] for r in sel),
                                      f"Faults from fitted angles, {b} body, split {split}, clearly labelled reps:"))
+    print(cpu_table(results, bodies))
     print()
     for b in bodies:
         pj = Tally.sum(r["tally"] for r in results if r["body"] == b).per_joint_mm()
         print(f"MPJPE per joint, {b} (mm): " + ", ".join(f"{n} {v:.0f}" for n, v in zip(JOINTS, pj)))
+
+
+def cpu_summary(results: list[dict], body: str) -> dict:
+    """Median (and p90) CPU ms per frame of segmentation and fit (thread time), in-view
+    frames and not alike, over one body's scenarios."""
+    seg = np.concatenate([r["cpu_ms_segment"] for r in results if r["body"] == body] or [[]])
+    fit = np.concatenate([r["cpu_ms_fit"] for r in results if r["body"] == body] or [[]])
+    if len(seg) == 0:
+        return {}
+    both = seg + fit
+    return {"cpu_ms_segment_median": float(np.median(seg)), "cpu_ms_fit_median": float(np.median(fit)),
+            "cpu_ms_seg_fit_median": float(np.median(both)), "cpu_ms_seg_fit_p90": float(np.percentile(both, 90)),
+            "frames": int(len(both))}
+
+
+def cpu_table(results: list[dict], bodies: list[str]) -> str:
+    lines = ["\nCPU time per frame (this thread's, ms; wall time above is inflated by a loaded machine):",
+             f"{'':12s} {'seg':>7s} {'fit':>7s} {'seg+fit':>8s} {'p90':>7s} {'frames':>7s}"]
+    for b in bodies:
+        c = cpu_summary(results, b)
+        if c:
+            lines.append(f"{b:12s} {c['cpu_ms_segment_median']:7.2f} {c['cpu_ms_fit_median']:7.2f} "
+                         f"{c['cpu_ms_seg_fit_median']:8.2f} {c['cpu_ms_seg_fit_p90']:7.2f} {c['frames']:7d}")
+    return "\n".join(lines)
 
 
 def analyze_path_fps(seconds: float = 6.0, scenario: str = "rdl_clean") -> tuple[float, int]:
@@ -269,6 +299,9 @@ def main() -> None:
                 sel = [r["tally"] for r in results if r["body"] == b and r["split"] == split]
                 if sel:
                     out[f"{b}/{split}"] = Tally.sum(sel).summary()
+        for b in BODIES:
+            if cpu_summary(results, b):
+                out[f"{b}/cpu"] = cpu_summary(results, b)
         out["scenarios"] = [{"name": r["name"], "body": r["body"], "split": r["split"], **r["tally"].summary()}
                             for r in results]
         fileio.write_json(args.json, out, indent=1, default=float)

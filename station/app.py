@@ -19,8 +19,9 @@ from station.form.angles import contract_angles
 from station.form.exercise import hand_pose
 from station.form.spine_baseline import SpineBaseline
 from station.model import ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane, FrameResult
-from station.segment import LiftingZone, SegmentResult, Segmenter
-from station.fit.tracker import Tracker, TrackResult
+from station.model import SegmentResult, TrackResult
+from station.segment import LiftingZone, Segmenter
+from station.fit.tracker import Tracker
 
 from station.contract import SCHEMA as ANALYSIS_SCHEMA  # the one schema constant
 

@@ -95,20 +95,28 @@ def T_floor_cam_from_plane(plane: FloorPlane) -> np.ndarray:
     z = plane normal; y = camera forward projected onto the floor; origin = the camera's foot.
     """
     z_cam = np.asarray(plane.normal_cam, dtype=np.float64)
-    z_cam = z_cam / np.linalg.norm(z_cam)
+    z_cam = z_cam / _norm(z_cam)
     fwd = np.array([0.0, 0.0, 1.0])
     y_cam = fwd - (fwd @ z_cam) * z_cam
-    n = np.linalg.norm(y_cam)
+    n = _norm(y_cam)
     if n < 1e-6:  # camera looking straight down: use image-up as "towards the lifter"
         y_cam = np.array([0.0, -1.0, 0.0]) - (-z_cam[1]) * z_cam
-        n = np.linalg.norm(y_cam)
+        n = _norm(y_cam)
     y_cam /= n
-    x_cam = np.cross(y_cam, z_cam)
-    R_cam_floor = np.stack([x_cam, y_cam, z_cam], axis=1)
-    height = plane.d_m  # camera origin's height above the floor (n·0 + d)
-    origin_cam = -height * z_cam  # the point on the floor below the camera
-    T_cam_floor = make_T(R_cam_floor, origin_cam)
-    return invert(T_cam_floor)
+    (y0, y1, y2), (z0, z1, z2) = y_cam.tolist(), z_cam.tolist()
+    R_cam_floor = np.array([[y1 * z2 - y2 * z1, y0, z0],      # columns x = y × z, y, z
+                            [y2 * z0 - y0 * z2, y1, z1],
+                            [y0 * z1 - y1 * z0, y2, z2]])
+    height = float(plane.d_m)  # camera origin's height above the floor (n·0 + d)
+    # the inverse of (R_cam_floor, origin_cam = -height z): the floor is below the camera
+    T = np.eye(4)
+    T[:3, :3] = R_cam_floor.T
+    T[:3, 3] = -R_cam_floor.T @ (-height * z_cam)
+    return T
+
+
+def _norm(v: np.ndarray) -> float:
+    return math.sqrt(float(v @ v))     # (np.linalg.norm's arithmetic; it runs once per frame)
 
 
 def camera_height_pitch(plane: FloorPlane) -> tuple[float, float]:

@@ -121,6 +121,11 @@ class PersonCloud:
     intrinsics: of the decimated image.
     floor: the floor plane the segmenter used.
     timestamp_s: of the source frame.
+    T_floor_cam: (4, 4) float64, the floor frame of `floor` (station.frames), computed once
+        per frame by the segmenter (from `floor` when not given).
+    points_floor_m: (n, 3) float64, the same points in the floor frame, where the fitter
+        works: transformed once, here, from points_cam_m (float64, as the fitter has always
+        had them: the segmenter's float32 per-pixel floor coordinates perturb the fit).
     """
 
     points_cam_m: np.ndarray
@@ -130,6 +135,17 @@ class PersonCloud:
     intrinsics: Intrinsics
     floor: FloorPlane
     timestamp_s: float
+    T_floor_cam: np.ndarray | None = None
+    points_floor_m: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        from station import frames   # (frames imports this module)
+
+        if self.T_floor_cam is None:
+            object.__setattr__(self, "T_floor_cam", frames.T_floor_cam_from_plane(self.floor))
+        if self.points_floor_m is None:
+            pts = frames.apply(self.T_floor_cam, np.asarray(self.points_cam_m, np.float64))
+            object.__setattr__(self, "points_floor_m", pts)
 
 
 # --- what the form evaluator tells the overlay ---------------------------------------------
@@ -281,3 +297,56 @@ class Tick:
     calibration_notice: str | None = None    # "the camera has moved: recalibrate (...)"
     frame: DepthFrame | None = None          # kept only when the debug view wants it
     cloud: object | None = None
+
+
+# --- what segmentation and fitting hand on (station.segment, station.fit.tracker) ---------
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # named in annotations only (importing it here would be a cycle)
+    from station.segment.floor import FloorQuality
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """What the segmenter found in one frame.
+
+    cloud: the lifter's points (None if no person); floor: the floor plane in use (None
+    until one is found); person_height_m: top of the lifter's blob above the floor;
+    person_upright: the blob is tall (>= BlobParams.upright_min_top_m) and taller than wide;
+    person_centroid_floor_m: footprint centroid (x, y) in the floor frame;
+    timings_ms: per step, "total" (wall) and "cpu" (this thread's CPU time).
+    """
+
+    cloud: PersonCloud | None
+    floor: FloorPlane | None
+    floor_quality: FloorQuality | None
+    person_present: bool
+    person_height_m: float | None
+    person_upright: bool
+    person_centroid_floor_m: tuple[float, float] | None
+    camera_height_m: float | None
+    camera_pitch_deg: float | None
+    timings_ms: dict[str, float]
+
+
+@dataclass
+class TrackResult:
+    """What the fitter reports for one frame (station.fit.tracker).
+
+    state: "searching", "initialising", "tracking" or "lost"; timings_ms: per step, "total"
+    (wall) and "cpu" (this thread's CPU time); shape: the body's size (BodyModel.shape.as_dict).
+    """
+
+    tracked: bool
+    skeleton: Skeleton | None
+    state: str
+    timings_ms: dict
+    shape: dict | None
+    residual_m: float = float("nan")
+    inlier_fraction: float = float("nan")
+    theta: np.ndarray | None = None
+    # contract angle -> 0..1 (station.fit.confidence); None when not tracked
+    angle_confidence: dict | None = None
+    angle_sd: dict | None = None        # the constraint's standard deviations (deg; shift m)
+    # which person: a new id at each upright start (a re-acquired track keeps its id)
+    track_id: int = 0

@@ -242,3 +242,71 @@ def subsample_indices(n_points, max_points):
         return np.arange(n_points)
     step = n_points / max_points
     return np.array([int(i * step) for i in range(max_points)])
+
+
+def second_differences(depth_m, mask):
+    """|d[i-1] - 2 d[i] + d[i+1]| along rows, then columns, inside the mask (finite, > 0)."""
+    d = np.asarray(depth_m, dtype=np.float64)
+    m = np.asarray(mask, dtype=bool) & np.isfinite(d) & (d > 0)
+    mh = m[:, :-2] & m[:, 1:-1] & m[:, 2:]
+    mv = m[:-2] & m[1:-1] & m[2:]
+    return np.abs(np.concatenate([(d[:, :-2] - 2.0 * d[:, 1:-1] + d[:, 2:])[mh],
+                                  (d[:-2] - 2.0 * d[1:-1] + d[2:])[mv]]))
+
+
+def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, band_m, w_band,
+                 w_collision, ankles, anchor_target, n1_anchor):
+    """(x1, x2, n1, n2, res, w) of the floor, collision and anchor rows; n1_anchor: the
+    anchors' preset normals ((0, 3) without anchors)."""
+    ns, npairs, na = len(sole), len(cp1), len(n1_anchor)
+    z = sole[:, 2]
+    x1 = np.concatenate([sole, cp1, np.repeat(ankles, 3, axis=0)[:na]])
+    x2 = np.concatenate([np.zeros((ns, 3)), cp2, np.zeros((na, 3))])
+    n1 = np.concatenate([np.zeros((ns, 3)), -cn, n1_anchor])
+    n2 = np.concatenate([np.zeros((ns, 3)), cn, np.zeros((na, 3))])
+    pen = cdepth - slack_m - pair_slack_m
+    res = np.concatenate([z, pen, np.sum((x1[ns + npairs:] - anchor_target) * n1_anchor, axis=1)])
+    w = np.concatenate([np.where(z < 0.0, w_below, np.where(z < band_m, w_band, 0.0)),
+                        np.where(pen > 0.0, w_collision, 0.0), np.zeros(na)])
+    return x1, x2, n1, n2, res, w
+
+
+def diagonal_terms(theta, theta_pred, lower, upper, limit_w, prior_w, temporal_w, knee_hip,
+                   knee_margin_rad, knee_w, A, b):
+    """(A, b) with the per-DOF terms added, and the energies (prior (n,), knee (pairs,),
+    temporal (n,))."""
+    A, b = A.copy(), b.copy()
+    over = np.isfinite(upper) & (theta > upper)
+    under = np.isfinite(lower) & (theta < lower)
+    lim_r = np.where(over, theta - upper, np.where(under, theta - lower, 0.0))
+    lim_on = (over | under) * limit_w
+    b += lim_on * lim_r + prior_w * theta
+    e_knee = np.zeros(len(knee_hip))
+    for p, (kj, hj) in enumerate(knee_hip):
+        r = theta[kj] - theta[hj] - knee_margin_rad
+        if knee_w > 0 and r > 0:
+            b[[kj, hj]] += [knee_w * r, -knee_w * r]
+            A[np.ix_([kj, hj], [kj, hj])] += knee_w * np.array([[1.0, -1.0], [-1.0, 1.0]])
+            e_knee[p] = knee_w * r * r
+    diag = lim_on + prior_w
+    e_temporal = np.zeros(len(theta))
+    if theta_pred is not None:
+        dt = theta - theta_pred
+        diag = diag + temporal_w
+        b += temporal_w * dt
+        e_temporal = temporal_w * dt ** 2
+    A[np.diag_indices(len(theta))] += diag
+    return A, b, lim_on * lim_r ** 2 + prior_w * theta ** 2, e_knee, e_temporal
+
+
+def grip_rows(cap_idx, dist, normal, bar_cap, gate_m, sigma_m, weight, grip_l, grip_r, seg_l,
+              seg_r, dof_twist, seg_chain):
+    """(A, b) of the bar's points pulling the grips (see the kernel)."""
+    sel = (cap_idx == bar_cap) & (np.abs(dist) < gate_m)
+    m = int(sel.sum())
+    r = dist[sel]
+    k = sigma_m ** 2 / (sigma_m ** 2 + r * r)
+    nrm = -0.5 * normal[sel]
+    return dense_rows(np.full(m, seg_l), np.tile(grip_l, (m, 1)), nrm, np.full(m, seg_r),
+                      np.tile(grip_r, (m, 1)), nrm, r, weight * k * k / sigma_m ** 2,
+                      dof_twist, seg_chain)

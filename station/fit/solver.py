@@ -36,10 +36,10 @@ import numpy as np
 
 from station.fit import _kernels as K
 from station.fit.body_model import (
-    DOF_AXIS, DOF_LOWER, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG,
+    DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG,
     PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel,
 )
-from station.frames import T_floor_cam_from_plane, apply, invert
+from station.frames import invert
 from station.model import SKELETON_INDEX, PersonCloud
 
 
@@ -109,17 +109,15 @@ class FrameData:
     near_v: np.ndarray
 
 
-def prepare_frame(cloud: PersonCloud, max_points: int = 1500,
-                  T_floor_cam: np.ndarray | None = None) -> FrameData:
-    """Subsample the cloud (deterministic stride), move it to the floor frame, distance
-    transform of the mask."""
-    if T_floor_cam is None:
-        T_floor_cam = T_floor_cam_from_plane(cloud.floor)
+def prepare_frame(cloud: PersonCloud, max_points: int = 1500) -> FrameData:
+    """Subsample the cloud's floor-frame points (deterministic stride), distance transform
+    of the mask. The points come in the floor frame (the PersonCloud's one transform, float64)."""
+    T_floor_cam = cloud.T_floor_cam
     T_cam_floor = invert(T_floor_cam)
-    pts = np.asarray(cloud.points_cam_m)
+    pts = cloud.points_floor_m
     idx = np.empty(min(len(pts), max_points), dtype=np.int64)
     n = K.subsample_indices(len(pts), max_points, idx)
-    pts_floor = apply(T_floor_cam, pts[idx[:n]].astype(np.float64))
+    pts_floor = np.asarray(pts[idx[:n]], np.float64)
     mask = np.ascontiguousarray(cloud.mask, dtype=np.bool_)
     h, w = mask.shape
     d2 = np.empty((h, w))
@@ -135,24 +133,6 @@ def prepare_frame(cloud: PersonCloud, max_points: int = 1500,
         fx=float(intr.fx), fy=float(intr.fy), cx=float(intr.ppx), cy=float(intr.ppy),
         mask=mask, depth_m=np.ascontiguousarray(cloud.depth_m, dtype=np.float32),
         near_u=nu, near_v=nv)
-
-
-def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
-    """The depth image's noise (m, one sigma) inside the person mask, from second
-    differences along rows and columns (a smooth surface's slope cancels; its curvature is
-    small at these pixel spacings): 1.4826 x median |d[i-1] - 2 d[i] + d[i+1]| / sqrt(6).
-    NaN when the mask has too few runs of three pixels."""
-    d = np.asarray(depth_m, dtype=np.float64)
-    m = np.asarray(mask, dtype=bool) & np.isfinite(d) & (d > 0)
-    parts = []
-    mh = m[:, :-2] & m[:, 1:-1] & m[:, 2:]
-    parts.append((d[:, :-2] - 2.0 * d[:, 1:-1] + d[:, 2:])[mh])
-    mv = m[:-2] & m[1:-1] & m[2:]
-    parts.append((d[:-2] - 2.0 * d[1:-1] + d[2:])[mv])
-    s = np.concatenate(parts)
-    if len(s) < 30:
-        return math.nan
-    return float(1.4826 * np.median(np.abs(s)) / math.sqrt(6.0))
 
 
 @dataclass
@@ -191,74 +171,97 @@ class FitResult:
     # free space, floor, collisions, feet anchors) at theta: no prior, limit or temporal
     # term, so how well the depth data constrains each DOF (station.fit.confidence)
     info: np.ndarray | None = field(default=None, repr=False)
+    dof_twist: np.ndarray | None = field(default=None, repr=False)   # (N_DOF, 6) at theta
+    theta_pred: np.ndarray | None = field(default=None, repr=False)  # the temporal term's target
 
 
-def _posed(body: BodyModel, theta: np.ndarray, ws: Workspace):
+def posed_capsules(body: BodyModel, theta: np.ndarray, ws: Workspace,
+                   ca: np.ndarray | None = None,
+                   cb: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The body's capsule end points (a, b), (n_cap, 3) each, floor frame, for a pose (into
+    ca, cb when given); the segment transforms and DOF twists are left in ws."""
     K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
                          ws.seg_R, ws.seg_t, ws.twist)
-    ca = np.empty_like(body.cap_a_local)
-    cb = np.empty_like(body.cap_b_local)
+    ca = np.empty_like(body.cap_a_local) if ca is None else ca
+    cb = np.empty_like(body.cap_b_local) if cb is None else cb
     K.points_to_world(ws.seg_R, ws.seg_t, body.cap_seg, body.cap_a_local, ca)
     K.points_to_world(ws.seg_R, ws.seg_t, body.cap_seg, body.cap_b_local, cb)
     return ca, cb
 
 
-def _with_bar(ca, cb, hand_l, hand_r, half_length_m):
-    """Capsule ends with a bar appended: along the line through the hands' centres, centred
-    between them, `half_length_m` each side."""
-    pl = 0.5 * (ca[hand_l] + cb[hand_l])
-    pr = 0.5 * (ca[hand_r] + cb[hand_r])
-    d = pl - pr
-    n = float(np.linalg.norm(d))
-    d = d / n if n > 1e-6 else np.array([1.0, 0.0, 0.0])
-    m = 0.5 * (pl + pr)
-    return np.vstack([ca, m + half_length_m * d]), np.vstack([cb, m - half_length_m * d])
+def capsule_distances(points_floor_m: np.ndarray, ca: np.ndarray, cb: np.ndarray,
+                      ra: np.ndarray, rb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each point's nearest capsule: (index (n,) int32, signed distance to its surface (n,)
+    m, negative inside, unit normal (n, 3)); station.fit._kernels_geometry.nearest_capsule."""
+    n = len(points_floor_m)
+    idx = np.empty(n, dtype=np.int32)
+    dist = np.empty(n)
+    nrm = np.empty((n, 3))
+    K.nearest_capsule(points_floor_m, ca, cb, ra, rb, idx, dist, nrm)
+    return idx, dist, nrm
 
 
-IMPLEMENTS = (None, "bar", "kettlebell", "dumbbells")
+def _norm(v: np.ndarray) -> float:
+    return math.sqrt(float(v @ v))     # (np.linalg.norm's own arithmetic, without its overhead)
+
+
+def implement_layout(implement: str | None, w: FitWeights):
+    """The implement's capsules' radius (k,), carrying segment (k,) and second carrying
+    segment (k,) (-1: none); k = 0 without an implement. They do not depend on the pose."""
+    fl, fr = SEG["forearm_l"], SEG["forearm_r"]
+    if implement == "bar":
+        return np.array([w.bar_radius_m]), np.array([-1], np.int32), np.array([-1], np.int32)
+    if implement == "kettlebell":
+        return np.array([w.bell_radius_m]), np.array([fl], np.int32), np.array([fr], np.int32)
+    if implement == "dumbbells":
+        return (np.full(2, w.dumbbell_radius_m), np.array([fl, fr], np.int32),
+                np.array([-1, -1], np.int32))
+    return np.zeros(0), np.zeros(0, np.int32), np.zeros(0, np.int32)
+
+
+def implement_ends(body: BodyModel, ca: np.ndarray, cb: np.ndarray, seg_R: np.ndarray,
+                   implement: str | None, w: FitWeights) -> tuple[np.ndarray, np.ndarray]:
+    """The implement's capsules' axis ends a, b (k, 3) for posed body capsules ca, cb (floor
+    frame), in implement_layout's order."""
+    hl, hr = body.hand_caps
+    gl = 0.5 * (ca[hl] + cb[hl])           # grip centres
+    gr = 0.5 * (ca[hr] + cb[hr])
+    if implement == "bar":
+        d = gl - gr
+        n = _norm(d)
+        d = d / n if n > 1e-6 else np.array([1.0, 0.0, 0.0])
+        m = 0.5 * (gl + gr)
+        return (m + w.bar_half_length_m * d)[None], (m - w.bar_half_length_m * d)[None]
+    if implement == "kettlebell":
+        ual, uar = body.upper_arm_caps
+        sh = 0.5 * (ca[ual] + ca[uar])
+        m = 0.5 * (gl + gr)
+        down = m - sh
+        n = _norm(down)
+        down = down / n if n > 1e-6 else np.array([0.0, 0.0, -1.0])
+        c = m + w.bell_drop_m * down
+        return c[None], c[None].copy()
+    if implement == "dumbbells":
+        left = seg_R[0][:, 1]
+        a = np.empty((2, 3)); b = np.empty((2, 3))
+        for k, (g, cap) in enumerate(((gl, hl), (gr, hr))):
+            ax = cb[cap] - ca[cap]
+            ax /= max(_norm(ax), 1e-9)
+            L = left - float(left @ ax) * ax
+            nL = _norm(L)
+            L = L / nL if nL > 1e-6 else left
+            a[k] = g + w.dumbbell_half_length_m * L
+            b[k] = g - w.dumbbell_half_length_m * L
+        return a, b
+    z = np.zeros((0, 3))
+    return z, z.copy()
 
 
 def implement_capsules(body: BodyModel, ca: np.ndarray, cb: np.ndarray, seg_R: np.ndarray,
                        implement: str | None, w: FitWeights):
     """The implement's capsules for posed body capsules ca, cb (floor frame):
     (a (k, 3), b (k, 3), radius (k,), seg (k,), seg2 (k,)); k = 0 without an implement."""
-    from station.fit.body_model import SEG
-    hl, hr = body.hand_caps
-    gl = 0.5 * (ca[hl] + cb[hl])           # grip centres
-    gr = 0.5 * (ca[hr] + cb[hr])
-    fl, fr = SEG["forearm_l"], SEG["forearm_r"]
-    if implement == "bar":
-        d = gl - gr
-        n = float(np.linalg.norm(d))
-        d = d / n if n > 1e-6 else np.array([1.0, 0.0, 0.0])
-        m = 0.5 * (gl + gr)
-        return ((m + w.bar_half_length_m * d)[None], (m - w.bar_half_length_m * d)[None],
-                np.array([w.bar_radius_m]), np.array([-1], np.int32), np.array([-1], np.int32))
-    if implement == "kettlebell":
-        ual, uar = body.upper_arm_caps
-        sh = 0.5 * (ca[ual] + ca[uar])
-        m = 0.5 * (gl + gr)
-        down = m - sh
-        n = float(np.linalg.norm(down))
-        down = down / n if n > 1e-6 else np.array([0.0, 0.0, -1.0])
-        c = m + w.bell_drop_m * down
-        return (c[None], c[None].copy(), np.array([w.bell_radius_m]),
-                np.array([fl], np.int32), np.array([fr], np.int32))
-    if implement == "dumbbells":
-        left = seg_R[0][:, 1]
-        a = np.empty((2, 3)); b = np.empty((2, 3))
-        for k, (g, cap) in enumerate(((gl, hl), (gr, hr))):
-            ax = cb[cap] - ca[cap]
-            ax /= max(float(np.linalg.norm(ax)), 1e-9)
-            L = left - float(left @ ax) * ax
-            nL = float(np.linalg.norm(L))
-            L = L / nL if nL > 1e-6 else left
-            a[k] = g + w.dumbbell_half_length_m * L
-            b[k] = g - w.dumbbell_half_length_m * L
-        return (a, b, np.full(2, w.dumbbell_radius_m), np.array([fl, fr], np.int32),
-                np.array([-1, -1], np.int32))
-    z = np.zeros((0, 3))
-    return z, z.copy(), np.zeros(0), np.zeros(0, np.int32), np.zeros(0, np.int32)
+    return implement_ends(body, ca, cb, seg_R, implement, w) + implement_layout(implement, w)
 
 
 def implement_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
@@ -269,41 +272,26 @@ def implement_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.nda
     the evidence that it is held."""
     if implement == "bar":
         return bar_support(body, theta, points_floor_m, ws, weights)
-    ca, cb = _posed(body, theta, ws)
+    ca, cb = posed_capsules(body, theta, ws)
     ia, ib, ir, _, _ = implement_capsules(body, ca, cb, ws.seg_R, implement, weights)
     n = len(points_floor_m)
     if n == 0 or len(ir) == 0:
         return 0
-    idx = np.empty(n, dtype=np.int32)
-    d_body = np.empty(n)
-    nrm = np.empty((n, 3))
-    K.nearest_capsule(points_floor_m, ca, cb, body.cap_ra, body.cap_rb, idx, d_body, nrm)
-    d_imp = np.empty(n)
-    K.nearest_capsule(points_floor_m, ia, ib, ir, ir, idx, d_imp, nrm)
+    _, d_body, _ = capsule_distances(points_floor_m, ca, cb, body.cap_ra, body.cap_rb)
+    _, d_imp, _ = capsule_distances(points_floor_m, ia, ib, ir, ir)
     return int(np.count_nonzero((np.abs(d_imp) < band_m) & (d_body > body_margin_m)))
 
 
-def _bar_rows(body: BodyModel, ca, cb, pts, cap_idx, dist, normal, bar_cap: int,
+def _bar_rows(body: BodyModel, ca, cb, cap_idx, dist, normal, bar_cap: int,
               weight: float, w: FitWeights, ws: Workspace) -> None:
     """The bar's points pull the hands: a point on the bar moves with the midpoint of the
     grips (the bar translates with the hands; its turning is left out), so its row is half
     each forearm's motion at its grip, Geman-McClure weighted like the data term. Their
     robust cost is already in the data term's energy (the bar capsule explains them)."""
-    from station.fit.body_model import SEG
-    sel = np.nonzero((cap_idx == bar_cap) & (np.abs(dist) < w.data_gate_m))[0]
-    if len(sel) == 0:
-        return
     hl, hr = body.hand_caps
-    gl = 0.5 * (ca[hl] + cb[hl])
-    gr = 0.5 * (ca[hr] + cb[hr])
-    r = dist[sel]
-    s2 = w.data_sigma_m ** 2
-    k = s2 / (s2 + r * r)
-    m = len(sel)
-    nrm = -normal[sel]
-    K.dense_rows(np.full(m, SEG["forearm_l"], np.int32), np.repeat(gl[None], m, 0), 0.5 * nrm,
-                 np.full(m, SEG["forearm_r"], np.int32), np.repeat(gr[None], m, 0), 0.5 * nrm,
-                 np.ascontiguousarray(r), weight * k * k / s2, ws.twist, SEG_CHAIN, ws.A, ws.b)
+    K.grip_rows(cap_idx, dist, normal, bar_cap, w.data_gate_m, w.data_sigma_m, weight,
+                0.5 * (ca[hl] + cb[hl]), 0.5 * (ca[hr] + cb[hr]), SEG["forearm_l"],
+                SEG["forearm_r"], ws.twist, SEG_CHAIN, ws.A, ws.b)
 
 
 def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
@@ -311,12 +299,12 @@ def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
                 max_tilt: float = 0.3, min_grip_m: float = 0.25, max_grip_m: float = 1.1) -> int:
     """How many points lie on the line through the hands, beyond the hands (where no body
     part is): the evidence that a bar is held."""
-    ca, cb = _posed(body, theta, ws)
+    ca, cb = posed_capsules(body, theta, ws)
     hl, hr = body.hand_caps
     pl = 0.5 * (ca[hl] + cb[hl])
     pr = 0.5 * (ca[hr] + cb[hr])
     d = pl - pr
-    half = 0.5 * float(np.linalg.norm(d))
+    half = 0.5 * _norm(d)
     if half < 1e-6:
         return 0
     d /= 2 * half
@@ -342,22 +330,42 @@ def skeleton_points_floor(body: BodyModel, theta: np.ndarray) -> np.ndarray:
     return out
 
 
-def _is_angle(j: int) -> bool:
-    return DOF_TYPE[j] != PRISMATIC
-
-
 _ANGLE = DOF_TYPE != PRISMATIC
 _FINITE_LO = np.isfinite(DOF_LOWER)
 _FINITE_HI = np.isfinite(DOF_UPPER)
 _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
+_DIAG = np.diag_indices(N_DOF)
 _ROLL = 4  # root_roll (body_model._DOF_TABLE)
 
-def _knee_hip_pairs():
-    from station.fit.body_model import DOF as _D
-    return tuple((_D[f"knee_{s}_flex"], _D[f"hip_{s}_flex"]) for s in ("l", "r"))
+_KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
 
 
-_KNEE_HIP = _knee_hip_pairs()
+try:   # np.linalg.solve's own LAPACK call, without its per-call checks and wrapping (~30 us)
+    from numpy.linalg import _umath_linalg
+    _SOLVE1 = _umath_linalg.solve1
+except (ImportError, AttributeError):   # pragma: no cover (another NumPy)
+    _SOLVE1 = None
+
+
+def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.linalg.solve(A, b) for float64 A (n, n), b (n,): the same result, or its
+    LinAlgError for a singular A (the fast call gives NaN then, and the checked one runs)."""
+    if _SOLVE1 is not None:
+        with np.errstate(all="ignore"):
+            x = _SOLVE1(A, b, signature="dd->d")
+        if np.isfinite(x).all():
+            return x
+    return np.linalg.solve(A, b)
+
+
+def temporal_weights(w: FitWeights) -> np.ndarray:
+    """(N_DOF,) weights of the temporal term: (theta - theta_pred)^2 each."""
+    temporal_w = np.where(_ANGLE, 1.0 / w.temporal_sigma_rad ** 2, 1.0 / w.temporal_sigma_m ** 2)
+    if w.roll_temporal_sigma_rad > 0:
+        # the pelvis's roll tilts the hip axis, which the hip-shift angle projects onto: 1 deg
+        # of roll noise is ~15 mm of shift; roll changes slowly in these lifts
+        temporal_w[_ROLL] = 1.0 / w.roll_temporal_sigma_rad ** 2
+    return temporal_w
 
 
 def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
@@ -406,6 +414,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     ankle_seg = body.point_seg[ankle_idx]
     ankle_local = body.point_local[ankle_idx]
     ankle_w = np.empty((2, 3))
+    anchor_target = np.empty((n_anchor, 3))
     # a bar or a kettlebell's handle keeps the hands level: one row, z(grip_l) - z(grip_r)
     n_level = 1 if implement in ("bar", "kettlebell") else 0
     # the pelvis's sideways motion, from the prediction: a stiffer temporal term than the
@@ -416,8 +425,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     nl0 = ns + n_pairs + n_anchor
     nt0 = nl0 + n_level
     if n_lat:
-        from station.fit.body_model import DOF as _DOF
-        _ix, _iy, _iyaw = _DOF["root_tx"], _DOF["root_ty"], _DOF["root_yaw"]
+        _ix, _iy, _iyaw = DOF["root_tx"], DOF["root_ty"], DOF["root_yaw"]
         lat_dir = np.array([-np.sin(theta_pred[_iyaw]), np.cos(theta_pred[_iyaw]), 0.0])
         lat_target = theta_pred[_ix] * lat_dir[0] + theta_pred[_iy] * lat_dir[1]
     seg1 = np.empty(n_rows, dtype=np.int32)
@@ -431,8 +439,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     seg1[:ns] = body.sole_seg
     n1[:ns] = up
     if n_level:
-        from station.fit.body_model import SEG as _SEG
-        seg1[nl0], seg2[nl0] = _SEG["forearm_l"], _SEG["forearm_r"]
+        seg1[nl0], seg2[nl0] = SEG["forearm_l"], SEG["forearm_r"]
         n1[nl0], n2[nl0] = up, -up
     na0 = ns + n_pairs
     seg1[ns:na0] = body.cap_seg[pairs[:, 0]]
@@ -441,11 +448,13 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         seg1[na0:nl0] = np.repeat(ankle_seg, 3)
         n1[na0:nl0] = np.tile(np.eye(3), (2, 1))
         rw[na0:nl0] = 1.0 / w.anchor_sigma_m ** 2
-        anchor_target = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
+        anchor_target[:] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
     # implement: extra capsules carried by the forearms (or by no segment: a bar)
     n_cap = len(body.cap_seg)
-    ca0, cb0 = _posed(body, theta, ws)
-    _, _, imp_r, imp_seg, imp_seg2 = implement_capsules(body, ca0, cb0, ws.seg_R, implement, w)
+    imp_r, imp_seg, imp_seg2 = implement_layout(implement, w)
+    n_cap_x = n_cap + len(imp_r)
+    ca = np.empty((n_cap_x, 3))         # the body's capsules, then the implement's
+    cb = np.empty((n_cap_x, 3))
     cap_seg_x = np.concatenate([body.cap_seg, imp_seg]).astype(np.int32)
     cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
     ra_x = np.concatenate([body.cap_ra, imp_r])
@@ -454,12 +463,14 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     # diagonal priors (constant per frame)
     prior_w = np.zeros(N_DOF)
     prior_w[_HAS_PRIOR] = w.prior / DOF_PRIOR_SIGMA[_HAS_PRIOR] ** 2
-    temporal_w = np.where(_ANGLE, 1.0 / w.temporal_sigma_rad ** 2, 1.0 / w.temporal_sigma_m ** 2)
-    if w.roll_temporal_sigma_rad > 0:
-        # the pelvis's roll tilts the hip axis, which the hip-shift angle projects onto: 1 deg
-        # of roll noise is ~15 mm of shift; roll changes slowly in these lifts
-        temporal_w[_ROLL] = 1.0 / w.roll_temporal_sigma_rad ** 2
+    temporal_w = temporal_weights(w)
     limit_w = 1.0 / w.limit_sigma_rad ** 2
+    knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
+    pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
+    e_prior, e_temporal, e_knee = np.empty(N_DOF), np.empty(N_DOF), np.empty(len(_KNEE_HIP))
+    w_below = 1.0 / w.floor_sigma_m ** 2
+    w_band = 1.0 / w.floor_contact_sigma_m ** 2
+    w_collision = 1.0 / w.collision_sigma_m ** 2
     lam = w.damping
     step_cap = np.where(_ANGLE, w.max_step_rad, w.max_step_m)
     best_theta = theta.copy()
@@ -468,10 +479,9 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     n_reject = 0
     energy = np.inf
     for it in range(n_iter + 1):
-        ca, cb = _posed(body, theta, ws)
+        posed_capsules(body, theta, ws, ca[:n_cap], cb[:n_cap])
         if implement is not None:
-            ia, ib, _, _, _ = implement_capsules(body, ca, cb, ws.seg_R, implement, w)
-            ca, cb = np.vstack([ca, ia]), np.vstack([cb, ib])
+            ca[n_cap:], cb[n_cap:] = implement_ends(body, ca, cb, ws.seg_R, implement, w)
         K.nearest_capsule(pts, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
         ws.H.fill(0.0)
         ws.g.fill(0.0)
@@ -496,22 +506,11 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         K.points_to_world(ws.seg_R, ws.seg_t, body.sole_seg, body.sole_local, sole)
         K.capsule_pair_penetration(ca[:n_cap], cb[:n_cap], body.cap_ra, body.cap_rb, pairs,
                                    cp1, cp2, cn, cdepth)
-        z = sole[:, 2]
-        res[:ns] = z
-        rw[:ns] = np.where(z < 0.0, 1.0 / w.floor_sigma_m ** 2,
-                           np.where(z < w.floor_contact_band_m, 1.0 / w.floor_contact_sigma_m ** 2, 0.0))
-        x1[:ns] = sole
-        x1[ns:na0] = cp1
-        x2[ns:na0] = cp2
-        n1[ns:na0] = -cn
-        n2[ns:na0] = cn
-        pen = cdepth - w.collision_slack_m - body.collision_slack_m
-        res[ns:na0] = pen
-        rw[ns:na0] = np.where(pen > 0.0, 1.0 / w.collision_sigma_m ** 2, 0.0)
         if n_anchor:
             K.points_to_world(ws.seg_R, ws.seg_t, ankle_seg, ankle_local, ankle_w)
-            x1[na0:nl0] = np.repeat(ankle_w, 3, axis=0)
-            res[na0:nl0] = np.sum((x1[na0:nl0] - anchor_target) * n1[na0:nl0], axis=1)
+        K.contact_rows(sole, cp1, cp2, cn, cdepth, body.collision_slack_m, w.collision_slack_m,
+                       w_below, w.floor_contact_band_m, w_band, w_collision, ankle_w,
+                       anchor_target, n_anchor, x1, x2, n1, n2, res, rw)
         if n_level:
             hl, hr = body.hand_caps
             x1[nl0] = 0.5 * (ca[hl] + cb[hl])
@@ -526,36 +525,19 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
             rw[nt0] = 1.0 / w.lateral_sigma_m ** 2
         K.dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, ws.twist, SEG_CHAIN, ws.A, ws.b)
         if implement == "bar" and w.bar_pull > 0:
-            _bar_rows(body, ca, cb, pts, cap_idx, dist, normal, n_cap, data_weight * w.bar_pull,
-                      w, ws)
+            _bar_rows(body, ca, cb, cap_idx, dist, normal, n_cap, data_weight * w.bar_pull, w, ws)
         A, b = ws.A, ws.b
         A_obs = A.copy()
-        E = float(ws.data_stats[0] + ws.m2d_stats[0] + np.sum(rw * res * res))
-        # diagonal terms: limits, prior, temporal
-        over = _FINITE_HI & (theta > DOF_UPPER)
-        under = _FINITE_LO & (theta < DOF_LOWER)
-        lim_r = np.where(over, theta - DOF_UPPER, np.where(under, theta - DOF_LOWER, 0.0))
-        lim_on = (over | under).astype(np.float64) * limit_w
-        diag = lim_on + prior_w
-        b += lim_on * lim_r + prior_w * theta
-        E += float(np.sum(lim_on * lim_r ** 2 + prior_w * theta ** 2))
-        for kj, hj in _KNEE_HIP:
-            r = theta[kj] - theta[hj] - w.knee_fold_margin_rad
-            if w.knee_fold_sigma_rad > 0 and r > 0:
-                kw_ = 1.0 / w.knee_fold_sigma_rad ** 2
-                b[kj] += kw_ * r
-                b[hj] -= kw_ * r
-                A[kj, kj] += kw_
-                A[hj, hj] += kw_
-                A[kj, hj] -= kw_
-                A[hj, kj] -= kw_
-                E += kw_ * r * r
+        E = float(ws.data_stats[0] + ws.m2d_stats[0] + (rw * res * res).sum())
+        # diagonal terms: limits, prior, knee fold, temporal
+        K.diagonal_terms(theta, pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO,
+                         _FINITE_HI, limit_w, prior_w, temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
+                         knee_w, A, b, e_prior, e_knee, e_temporal)
+        E += float(e_prior.sum())
+        E += e_knee[0]
+        E += e_knee[1]
         if theta_pred is not None:
-            dt = theta - theta_pred
-            diag = diag + temporal_w
-            b += temporal_w * dt
-            E += float(np.sum(temporal_w * dt ** 2))
-        A[np.diag_indices(N_DOF)] += diag
+            E += float(e_temporal.sum())
         if E <= best_E:  # accept: relax the damping
             if best_A is not None:
                 lam = max(lam * 0.3, w.damping)
@@ -569,15 +551,16 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         if it == n_iter:
             break
         A, b = best_A, best_b
-        Ad = A + lam * np.diag(np.diag(A) + 1e-6)
+        Ad = A.copy()                   # A + lam diag(diag(A) + 1e-6)
+        Ad[_DIAG] += lam * (A[_DIAG] + 1e-6)
         try:
-            delta = -np.linalg.solve(Ad, b)
+            delta = -_solve(Ad, b)
         except np.linalg.LinAlgError:
             delta = -np.linalg.lstsq(Ad, b, rcond=None)[0]
         # per-DOF clamp: one poorly determined DOF must not shrink everyone's step
         np.clip(delta, -step_cap, step_cap, out=delta)
         theta = best_theta + delta
-        steps.append(float(np.linalg.norm(delta)))
+        steps.append(_norm(delta))
     theta = best_theta
     energy = best_E
     data_stats, seg_count, seg_stats = stats
@@ -591,4 +574,5 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         seg_point_count=seg_count, seg_visibility=seg_stats, n_points=n_pts,
         inlier_fraction=float(n_in / max(n_pts, 1)),
         mean_abs_residual_m=float(data_stats[2] / max(n_in, 1.0)), energy=energy,
-        iterations=n_iter, step_norms=steps, n_rejected=n_reject, info=best_info)
+        iterations=n_iter, step_norms=steps, n_rejected=n_reject, info=best_info,
+        dof_twist=ws.twist.copy(), theta_pred=None if theta_pred is None else pred_x.copy())

@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from station import frames
-from station.model import DepthFrame, FloorPlane, Intrinsics, PersonCloud
+from station.model import DepthFrame, FloorPlane, Intrinsics, PersonCloud, SegmentResult
 from station.segment import _kernels as K
 from station.segment.background import BackgroundModel, BackgroundParams
-from station.segment.floor import FloorParams, FloorQuality, FloorTracker
+from station.segment.floor import FloorParams, FloorTracker
 from station.segment.person import (BlobParams, LiftingZone, choose_person, merge_candidates,
                                     merge_person, with_members)
 
+# SegmentResult lives in station.model (the stage types); re-exported for existing imports
 __all__ = ["Segmenter", "SegmentResult", "LiftingZone", "SegmenterParams", "sorting_network"]
 
 
@@ -81,29 +82,6 @@ class SegmenterParams:
     def __post_init__(self) -> None:
         if self.decimation_mode not in ("median", "min"):
             raise ValueError(f"decimation_mode must be 'median' or 'min', got {self.decimation_mode!r}")
-
-
-@dataclass(frozen=True)
-class SegmentResult:
-    """What the segmenter found in one frame.
-
-    cloud: the lifter's points (None if no person); floor: the floor plane in use (None
-    until one is found); person_height_m: top of the lifter's blob above the floor;
-    person_upright: the blob is tall (>= BlobParams.upright_min_top_m) and taller than wide;
-    person_centroid_floor_m: footprint centroid (x, y) in the floor frame;
-    timings_ms: per step and "total".
-    """
-
-    cloud: PersonCloud | None
-    floor: FloorPlane | None
-    floor_quality: FloorQuality | None
-    person_present: bool
-    person_height_m: float | None
-    person_upright: bool
-    person_centroid_floor_m: tuple[float, float] | None
-    camera_height_m: float | None
-    camera_pitch_deg: float | None
-    timings_ms: dict[str, float]
 
 
 class Segmenter:
@@ -242,6 +220,7 @@ class Segmenter:
     def process(self, frame: DepthFrame) -> SegmentResult:
         p = self.params
         tm: dict[str, float] = {}
+        c0 = time.thread_time()
         t0 = t = time.perf_counter()
 
         def lap(name: str) -> None:
@@ -262,6 +241,7 @@ class Segmenter:
         if plane is None:
             self._prev_present, self._prev_xy = False, None
             tm["total"] = (time.perf_counter() - t0) * 1e3
+            tm["cpu"] = (time.thread_time() - c0) * 1e3
             return SegmentResult(None, None, quality, False, None, False, None, None, None, tm)
 
         T_floor_cam = frames.T_floor_cam_from_plane(floor)
@@ -305,7 +285,7 @@ class Segmenter:
             K.gather_points(mask, self._points_cam, pts, uv)
             cloud = PersonCloud(points_cam_m=pts, pixels_uv=uv, mask=mask, depth_m=depth,
                                 intrinsics=self.intrinsics, floor=floor,
-                                timestamp_s=frame.timestamp_s)
+                                timestamp_s=frame.timestamp_s, T_floor_cam=T_floor_cam)
         # everything person-sized and the lifter's parts are kept out of the floor refit and
         # background learning
         K.mask_from_labels(self._labels, exclude, self._like_mask)
@@ -320,6 +300,7 @@ class Segmenter:
         self._prev_xy = choice.centroid_xy_m
         height_m, pitch_deg = frames.camera_height_pitch(floor)
         tm["total"] = (time.perf_counter() - t0) * 1e3
+        tm["cpu"] = (time.thread_time() - c0) * 1e3
         return SegmentResult(cloud=cloud, floor=floor, floor_quality=quality,
                              person_present=present,
                              person_height_m=choice.top_m if present else None,

@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 
 from station.app import view_notice
-from station.fit.tracker import TrackResult
+from station.model import TrackResult
 from station.model import SKELETON_POINTS, FloorPlane, Intrinsics, PersonCloud, Skeleton
-from station.segment.segmenter import SegmentResult
+from station.model import SegmentResult
 
 FLOOR = FloorPlane(normal_cam=np.array([0.0, -1.0, 0.0]), d_m=1.5)   # camera 1.5 m up, level
 INTR = Intrinsics(212, 120, 105.0, 105.0, 106.0, 60.0)

@@ -32,11 +32,11 @@ def make_pose(name: str, shape: Shape = Shape()) -> np.ndarray:
 
 def drop_to_floor(th: np.ndarray, shape: Shape) -> np.ndarray:
     """Lower/raise the root so the lowest sole point touches the floor."""
-    from station.fit.solver import Workspace, _posed
+    from station.fit.solver import Workspace, posed_capsules
     from station.fit import _kernels as K
     body = build_body(shape)
     ws = Workspace()
-    _posed(body, th, ws)
+    posed_capsules(body, th, ws)
     sole = np.empty((len(body.sole_seg), 3))
     K.points_to_world(ws.seg_R, ws.seg_t, body.sole_seg, body.sole_local, sole)
     th = th.copy()

@@ -222,3 +222,124 @@ def test_subsample_indices(n, m):
     out = np.empty(min(n, m), np.int64)
     k = K.subsample_indices(n, m, out)
     np.testing.assert_array_equal(out[:k], R.subsample_indices(n, m))
+
+
+def test_nearest_capsule_skipping_is_exact():
+    """The bounding-sphere skip and the previous point's capsule tried first give exactly
+    the result of trying every capsule in order: on a posed body's capsules (points in image
+    order along the surface, inside and outside), and with duplicated capsules the first of
+    equally near ones."""
+    body = build_body()
+    th = neutral_pose(body.shape)
+    Rk, tk, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, Rk, tk, tw)
+    a = np.empty_like(body.cap_a_local)
+    b = np.empty_like(body.cap_b_local)
+    K.points_to_world(Rk, tk, body.cap_seg, body.cap_a_local, a)
+    K.points_to_world(Rk, tk, body.cap_seg, body.cap_b_local, b)
+    rng = np.random.default_rng(7)
+    pts = np.concatenate([a + rng.normal(0, 0.05, a.shape) for _ in range(40)])
+    pts = pts[np.argsort(pts[:, 2])]                      # neighbours mostly on one capsule
+    for caps in ((a, b, body.cap_ra, body.cap_rb),
+                 (np.vstack([a, a[:3]]), np.vstack([b, b[:3]]),    # exact ties: the first wins
+                  np.concatenate([body.cap_ra, body.cap_ra[:3]]),
+                  np.concatenate([body.cap_rb, body.cap_rb[:3]]))):
+        n = len(pts)
+        idx = np.empty(n, np.int32); d = np.empty(n); nrm = np.empty((n, 3))
+        K.nearest_capsule(pts, *caps, idx, d, nrm)
+        ri, rd, rn = R.nearest_capsule(pts, *caps)
+        np.testing.assert_array_equal(idx, ri)
+        np.testing.assert_allclose(d, rd, atol=1e-12)
+        np.testing.assert_allclose(nrm, rn, atol=1e-12)
+        assert (idx < len(a)).all()
+
+
+@pytest.mark.parametrize("shape,frac", [((1, 2), 1.0), ((30, 40), 0.7), ((60, 80), 0.95)])
+def test_second_differences(shape, frac):
+    """The depth-noise kernel's second differences: the same values, rows then columns, as
+    the NumPy twin (zeros, NaN and pixels outside the mask left out)."""
+    from station.fit._kernels_image import second_differences
+    rng = np.random.default_rng(shape[0])
+    d = (2.5 + 0.01 * rng.normal(size=shape)).astype(np.float32)
+    d[rng.random(shape) > 0.9] = 0.0
+    d[rng.random(shape) > 0.97] = np.nan
+    mask = rng.random(shape) < frac
+    out = np.empty(2 * d.size)
+    n = second_differences(d, mask, out)
+    np.testing.assert_array_equal(out[:n], R.second_differences(d, mask))
+
+
+@pytest.mark.parametrize("anchors", [False, True])
+def test_contact_rows(anchors):
+    """Floor, collision and anchor rows: sole points below, within and above the contact
+    band, pairs penetrating and apart."""
+    rng = np.random.default_rng(int(anchors))
+    ns, npairs, na = 6, 5, 6 if anchors else 0
+    sole = rng.normal(0, 0.05, (ns, 3))
+    cp1, cp2, cn = rng.normal(size=(npairs, 3)), rng.normal(size=(npairs, 3)), rng.normal(size=(npairs, 3))
+    cdepth, pair_slack = rng.normal(0, 0.02, npairs), rng.uniform(0, 0.01, npairs)
+    ankles, target = rng.normal(size=(2, 3)), rng.normal(size=(na, 3))
+    n1_anchor = np.tile(np.eye(3), (2, 1))[:na]
+    n = ns + npairs + na
+    x1, x2, n1, n2 = np.empty((n, 3)), np.zeros((n, 3)), np.zeros((n, 3)), np.zeros((n, 3))
+    res, w = np.empty(n), np.zeros(n)
+    n1[ns + npairs:] = n1_anchor
+    K.contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack, 0.01, 4e4, 0.04, 1e3, 1e4, ankles,
+                   target, na, x1, x2, n1, n2, res, w)
+    ref = R.contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack, 0.01, 4e4, 0.04, 1e3, 1e4,
+                         ankles, target, n1_anchor)
+    for got, want in zip((x1, x2[ns:], n1[ns:], n2[ns:], res, w),
+                         (ref[0], ref[1][ns:], ref[2][ns:], ref[3][ns:], ref[4], ref[5])):
+        np.testing.assert_array_equal(got, want)
+    assert (w[:ns] > 0).any() and (w[ns:ns + npairs] > 0).any() and (w[ns:ns + npairs] == 0).any()
+
+
+@pytest.mark.parametrize("with_pred", [False, True])
+def test_diagonal_terms(with_pred):
+    """Limits (some DOFs beyond their bounds), prior, knee fold (one side folded) and the
+    temporal term, against the NumPy twin."""
+    from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER
+    rng = np.random.default_rng(3)
+    theta = rng.normal(0, 1.5, N_DOF)
+    theta[DOF["knee_l_flex"]], theta[DOF["hip_l_flex"]] = 2.5, 0.2
+    pred = theta + rng.normal(0, 0.1, N_DOF) if with_pred else None
+    prior_w, temporal_w = rng.uniform(0, 5, N_DOF), rng.uniform(1, 100, N_DOF)
+    kh = np.array([(DOF["knee_l_flex"], DOF["hip_l_flex"]), (DOF["knee_r_flex"], DOF["hip_r_flex"])])
+    A0, b0 = rng.normal(size=(N_DOF, N_DOF)), rng.normal(size=N_DOF)
+    A, b = A0.copy(), b0.copy()
+    ep, ek, et = np.empty(N_DOF), np.empty(2), np.empty(N_DOF)
+    K.diagonal_terms(theta, theta if pred is None else pred, with_pred, DOF_LOWER, DOF_UPPER,
+                     np.isfinite(DOF_LOWER), np.isfinite(DOF_UPPER), 1e4, prior_w, temporal_w,
+                     kh, 1.0, 100.0, A, b, ep, ek, et)
+    rA, rb, rep, rek, ret = R.diagonal_terms(theta, pred, DOF_LOWER, DOF_UPPER, 1e4, prior_w,
+                                             temporal_w, kh, 1.0, 100.0, A0, b0)
+    np.testing.assert_allclose(A, rA, atol=1e-9)
+    np.testing.assert_allclose(b, rb, atol=1e-9)
+    np.testing.assert_allclose(ep, rep, atol=1e-9)
+    np.testing.assert_allclose(ek, rek, atol=1e-9)
+    assert ek[0] > 0 and ek[1] == 0
+    if with_pred:
+        np.testing.assert_allclose(et, ret, atol=1e-9)
+    assert np.count_nonzero(ep > 1e3) > 0          # some DOFs were beyond their limits
+
+
+@pytest.mark.parametrize("n", [0, 40])
+def test_grip_rows(n):
+    """A bar's points pull both forearms at their grips: only points of the bar capsule
+    within the gate count."""
+    from station.fit.body_model import SEG
+    rng = np.random.default_rng(n)
+    tw = rng.normal(size=(N_DOF, 6))
+    cap_idx = rng.integers(0, 3, n).astype(np.int32)
+    dist = rng.normal(0, 0.1, n)
+    nrm = rng.normal(size=(n, 3))
+    gl, gr = rng.normal(size=3), rng.normal(size=3)
+    A = np.zeros((N_DOF, N_DOF)); b = np.zeros(N_DOF)
+    got = K.grip_rows(cap_idx, dist, nrm, 2, 0.12, 0.03, 0.7, gl, gr, SEG["forearm_l"],
+                      SEG["forearm_r"], tw, SEG_CHAIN, A, b)
+    Ar, br = R.grip_rows(cap_idx, dist, nrm, 2, 0.12, 0.03, 0.7, gl, gr, SEG["forearm_l"],
+                         SEG["forearm_r"], tw, SEG_CHAIN)
+    assert got == np.count_nonzero((cap_idx == 2) & (np.abs(dist) < 0.12))
+    assert (got > 0) == (n > 0)
+    np.testing.assert_allclose(A, Ar, atol=1e-10)
+    np.testing.assert_allclose(b, br, atol=1e-10)

@@ -130,12 +130,12 @@ def test_implement_capsules_geometry():
     forearms; dumbbells: a capsule across each hand, perpendicular to its forearm; bar: the
     line through the grips, carried by no segment."""
     from station.fit.body_model import SEG
-    from station.fit.solver import Workspace, _posed, implement_capsules
+    from station.fit.solver import Workspace, posed_capsules, implement_capsules
     body = build_body()
     th = make_pose("hinge")
     w = FitWeights()
     ws = Workspace()
-    ca, cb = _posed(body, th, ws)
+    ca, cb = posed_capsules(body, th, ws)
     hl, hr = body.hand_caps
     gl, gr = 0.5 * (ca[hl] + cb[hl]), 0.5 * (ca[hr] + cb[hr])
     a, b, r, s1, s2 = implement_capsules(body, ca, cb, ws.seg_R, "kettlebell", w)
@@ -160,11 +160,11 @@ def test_bar_support_needs_a_level_grip():
     """Points beyond the hands on their line count as a bar only if the hands are level (a
     wrongly fitted arm must not conjure a bar out of body points)."""
     from station.fit.body_model import DOF
-    from station.fit.solver import Workspace, _posed, bar_support
+    from station.fit.solver import Workspace, posed_capsules, bar_support
     body = build_body()
     th = make_pose("hinge")
     ws = Workspace()
-    ca, cb = _posed(body, th, ws)
+    ca, cb = posed_capsules(body, th, ws)
     hl, hr = body.hand_caps
     gl, gr = 0.5 * (ca[hl] + cb[hl]), 0.5 * (ca[hr] + cb[hr])
     d = (gl - gr) / np.linalg.norm(gl - gr)
@@ -180,7 +180,7 @@ def test_depth_noise_estimate():
     """The depth image's own noise estimate (second differences inside the mask): a tilted,
     gently curved surface with Gaussian noise of known sigma; the slope and curvature do not
     count, pixels outside the mask (a depth jump to the background) do not either."""
-    from station.fit.solver import depth_noise_m
+    from station.fit.noise import depth_noise_m
     rng = np.random.default_rng(0)
     h, w = 120, 212
     v, u = np.mgrid[0:h, 0:w].astype(np.float64)
@@ -193,3 +193,15 @@ def test_depth_noise_estimate():
         est = depth_noise_m(depth, mask)
         assert abs(est - sigma) < 0.15 * sigma, (sigma, est)
     assert np.isnan(depth_noise_m(depth, np.zeros((h, w), bool)))
+
+
+def test_solve_is_numpys():
+    """The LM step's solve gives np.linalg.solve's result to the bit, and its LinAlgError
+    for a singular system."""
+    from station.fit.solver import _solve
+    rng = np.random.default_rng(0)
+    M = rng.normal(size=(32, 32))
+    A, b = M @ M.T + 1e-3 * np.eye(32), rng.normal(size=32)
+    np.testing.assert_array_equal(_solve(A, b), np.linalg.solve(A, b))
+    with pytest.raises(np.linalg.LinAlgError):
+        _solve(np.zeros((32, 32)), b)

@@ -86,7 +86,7 @@ def test_upright_side_on():
     """Seen side-on, the hips' visible surface (their side) is nearer the camera than the
     head's: an upright person is still upright; leaning 20 deg towards or away is not."""
     from station.fit.solver import prepare_frame
-    from station.fit.tracker import _upright_height
+    from station.fit.start import upright_height
     shape = Shape(1.75)
     body = build_body(shape)
     cfg = TrackerConfig()
@@ -98,7 +98,7 @@ def test_upright_side_on():
         th[DOF[dof]] = deg * DEG
         th = drop_to_floor(th, shape)
         fr = prepare_frame(render_cloud(body, th))
-        h = _upright_height(fr.points_floor_m, cfg, None, fr.cam_pos_floor_m)
+        h = upright_height(fr.points_floor_m, cfg, None, fr.cam_pos_floor_m)
         assert (h is not None) == upright, (dof, deg, h)
 
 
@@ -159,9 +159,9 @@ def test_noisy_depth_widens_the_robust_scales():
         for i in range(3):
             trk.update(render_cloud(body, th, noise_m=noise, seed=i))
         w0 = trk.config.weights
-        assert (trk._weights.data_sigma_m > w0.data_sigma_m + 0.01) == widened
-        assert (trk._weights.depth_margin_m > w0.depth_margin_m + 0.02) == widened
-        assert (trk._extra_resid_m > 0.01) == widened
+        assert (trk.noise.weights.data_sigma_m > w0.data_sigma_m + 0.01) == widened
+        assert (trk.noise.weights.depth_margin_m > w0.depth_margin_m + 0.02) == widened
+        assert (trk.noise.extra_resid_m > 0.01) == widened
 
 
 
@@ -177,26 +177,48 @@ def test_limb_search_is_spread_over_frames():
     th = make_pose("standing", shape)
     trk.update(render_cloud(body, th, seed=0))
     tries = []
-    orig_try = trk._try_limb
-    trk._try_limb = lambda *a, **k: (tries.append(1), orig_try(*a, **k))[1]
-    orig_suspect = trk._suspect_limbs
+    orig_try = trk.limbs.try_limb
+    trk.limbs.try_limb = lambda *a, **k: (tries.append(1), orig_try(*a, **k))[1]
+    orig_suspect = trk.limbs.suspect_limbs
     first = [True]
 
-    def suspect(fit):
+    def suspect(fit, *a):
         if first[0]:
             first[0] = False
             return ("arm_l", "arm_r", "leg_l", "leg_r")
-        return orig_suspect(fit)
+        return orig_suspect(fit, *a)
 
-    trk._suspect_limbs = suspect
+    trk.limbs.suspect_limbs = suspect
     counts, pending = [], []
     for i in range(1, 75):
         tries.clear()
         trk.update(render_cloud(body, th, seed=i))
         counts.append(len(tries))
-        pending.append(len(trk._search))
+        pending.append(len(trk.limbs.pending))
     assert max(counts) <= max(per, trk.config.search_per_frame_poor) + 1, counts
     started = next(i for i, p in enumerate(pending) if p > 0)
     assert pending[started] > 30                       # the whole search was queued
     n = pending[started] + 1
     assert pending[started + n] == 0, pending          # and is through in ~n / per frames
+
+
+def test_limb_energy_without_its_temporal_term():
+    """The limb search compares a hypothesis with the current pose's energy without the
+    limb's temporal term; taken from the current fit's energy, it equals a fresh evaluation
+    with the limb's target set to the pose's own values."""
+    from station.fit.limb_search import LIMB_DOFS, FitContext, _energy_without_temporal
+    from station.fit.solver import FitWeights, Workspace, fit_frame, prepare_frame
+    shape = Shape(1.8)
+    body = build_body(shape)
+    th = make_pose("standing", shape)
+    frame = prepare_frame(render_cloud(body, th, seed=4))
+    pred = th + np.random.default_rng(4).normal(0, 0.05, len(th))
+    ctx = FitContext(body, Workspace(), FitWeights(), None, None)
+    cur = fit_frame(body, frame, th, pred, ctx.weights, n_iter=3, ws=ctx.ws)
+    idx = [DOF[d] for d in LIMB_DOFS["arm_l"]]
+    pred_c = pred.copy()
+    pred_c[idx] = cur.theta[idx]
+    full = fit_frame(body, frame, cur.theta, pred_c, ctx.weights, n_iter=0, ws=ctx.ws).energy
+    quick = _energy_without_temporal(ctx, frame, cur, pred, idx)
+    assert quick < cur.energy
+    assert abs(quick - full) <= 1e-9 * abs(full)

@@ -8,7 +8,8 @@ import segscenes as S
 from station import frames
 from station.model import DepthFrame
 from station.segment.person import LiftingZone
-from station.segment.segmenter import Segmenter, SegmentResult
+from station.model import SegmentResult
+from station.segment.segmenter import Segmenter
 
 ZONE = LiftingZone(centre_x_m=0.0, centre_y_m=2.6, width_m=1.6, depth_m=1.4)  # y 1.9..3.3
 T = S.mount(1.4, 20.0)

@@ -1,0 +1,375 @@
+"""numba kernels of the skeleton fitter: the energy's normal equations (data -> model and
+model -> data terms per segment, dense rows, the map to the DOFs).
+
+House style as station.fit._kernels (pure functions on arrays, outputs preallocated, NumPy
+twins of the same name in station.fit.reference compared by tests/fit/test_kernels.py).
+
+Conventions
+-----------
+A "twist" is the 6-vector [omega, v] of a rigid motion's velocity: a point x of the segment
+moves with omega x x + v. A residual r whose derivative along a direction n at the point x is
+wanted has the twist row u = [x x n, n]: dr/dxi = u . xi. Per-segment normal equations
+H_seg (n_seg, 6, 6) and g_seg (n_seg, 6) are accumulated from such rows, then mapped to the
+DOFs through each DOF's twist (assemble_normal_equations). That keeps the per-point cost at a
+6x6 update whatever the number of DOFs.
+"""
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True, nogil=True)
+def _add_row(H, g, s, x0, x1, x2, n0, n1, n2, w, r):
+    """H[s] += w u u^T, g[s] += w u r for the twist row u = [x x n, n]."""
+    u = (x1 * n2 - x2 * n1, x2 * n0 - x0 * n2, x0 * n1 - x1 * n0, n0, n1, n2)
+    for i in range(6):
+        wu = w * u[i]
+        g[s, i] += wu * r
+        for k in range(6):
+            H[s, i, k] += wu * u[k]
+
+
+@nb.njit(cache=True, nogil=True)
+def data_term(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m, weight,
+              out_H, out_g, out_seg_count, out_stats):
+    """Data -> model point-to-plane term, Geman-McClure weighted, gated.
+
+    Residual r = dist (signed distance to the nearest capsule surface) for |dist| < gate_m,
+    IRLS weight weight * (sigma^2 / (sigma^2 + r^2))^2 / sigma^2. The derivative of r along
+    the model's motion is -n . (velocity of the surface point), so the twist row is -u.
+    Adds to out_H, out_g (per segment), out_seg_count (inlier points per segment).
+    out_stats (4,): [robust energy (gated points count as saturated: weight each), n inliers,
+    sum |r| of inliers, n gated out] (added).
+    A capsule with cap_seg < 0 belongs to no segment (an implement in the hands, posed by the
+    caller): its points count as explained (energy, inliers) but add no rows.
+    cap_seg2 (n_cap,) int32: a second segment that carries the capsule (a kettlebell held in
+    both hands), or -1. Then the row goes half to each segment: the gradient is exact for a
+    capsule that follows the mean of the two segments' motions, and the Hessian
+    (J1'J1 + J2'J2)/2 bounds the exact one from above (a conservative step).
+    """
+    s2 = sigma_m * sigma_m
+    for n in range(points.shape[0]):
+        c = cap_idx[n]
+        r = dist[n]
+        if c < 0 or not (abs(r) < gate_m):
+            out_stats[3] += 1.0
+            out_stats[0] += weight  # saturated robust cost, so the energy stays comparable
+            continue
+        k = s2 / (s2 + r * r)
+        w = weight * k * k / s2
+        s = cap_seg[c]
+        if s < 0:
+            out_stats[0] += weight * r * r / (s2 + r * r)
+            out_stats[1] += 1.0
+            out_stats[2] += abs(r)
+            continue
+        # surface point x = p - r n (the same row for any point on the normal line)
+        x0 = points[n, 0] - r * normal[n, 0]
+        x1 = points[n, 1] - r * normal[n, 1]
+        x2 = points[n, 2] - r * normal[n, 2]
+        s_2 = cap_seg2[c]
+        if s_2 >= 0:
+            w = 0.5 * w
+            _add_row(out_H, out_g, s_2, x0, x1, x2, -normal[n, 0], -normal[n, 1], -normal[n, 2], w, r)
+        _add_row(out_H, out_g, s, x0, x1, x2, -normal[n, 0], -normal[n, 1], -normal[n, 2], w, r)
+        out_seg_count[s] += 1.0
+        out_stats[0] += weight * r * r / (s2 + r * r)
+        out_stats[1] += 1.0
+        out_stats[2] += abs(r)
+
+
+@nb.njit(cache=True, nogil=True)
+def assemble_normal_equations(H_seg, g_seg, dof_twist, seg_chain, out_A, out_b):
+    """out_A += sum_s X_s^T H_s X_s, out_b += sum_s X_s^T g_s, X_s = twists of DOFs moving s.
+
+    seg_chain (n_seg, n_dof) uint8: 1 where DOF j moves segment s.
+    """
+    n_seg = H_seg.shape[0]
+    n_dof = dof_twist.shape[0]
+    HX = np.empty((6, n_dof))
+    for s in range(n_seg):
+        for j in range(n_dof):
+            if seg_chain[s, j] == 0:
+                continue
+            for i in range(6):
+                acc = 0.0
+                for k in range(6):
+                    acc += H_seg[s, i, k] * dof_twist[j, k]
+                HX[i, j] = acc
+            gb = 0.0
+            for k in range(6):
+                gb += dof_twist[j, k] * g_seg[s, k]
+            out_b[j] += gb
+        for j in range(n_dof):
+            if seg_chain[s, j] == 0:
+                continue
+            for m in range(j, n_dof):
+                if seg_chain[s, m] == 0:
+                    continue
+                acc = 0.0
+                for k in range(6):
+                    acc += dof_twist[j, k] * HX[k, m]
+                out_A[j, m] += acc
+                if m != j:
+                    out_A[m, j] += acc
+
+
+@nb.njit(cache=True, nogil=True)
+def dense_rows(seg1, x1, n1, seg2, x2, n2, residual, weight, dof_twist, seg_chain, out_A, out_b):
+    """Few residuals touching one or two segments (floor contact, capsule collisions).
+
+    Row j = chain[seg1, j] * u(x1, n1) . xi_j + chain[seg2, j] * u(x2, n2) . xi_j
+    (seg2 < 0: no second term). out_A += w row row^T, out_b += w row r.
+    """
+    n_dof = dof_twist.shape[0]
+    row = np.empty(n_dof)
+    for q in range(residual.shape[0]):
+        w = weight[q]
+        if w == 0.0:
+            continue
+        a = seg1[q]
+        b = seg2[q]
+        u1 = (x1[q, 1] * n1[q, 2] - x1[q, 2] * n1[q, 1], x1[q, 2] * n1[q, 0] - x1[q, 0] * n1[q, 2],
+              x1[q, 0] * n1[q, 1] - x1[q, 1] * n1[q, 0], n1[q, 0], n1[q, 1], n1[q, 2])
+        u2 = (x2[q, 1] * n2[q, 2] - x2[q, 2] * n2[q, 1], x2[q, 2] * n2[q, 0] - x2[q, 0] * n2[q, 2],
+              x2[q, 0] * n2[q, 1] - x2[q, 1] * n2[q, 0], n2[q, 0], n2[q, 1], n2[q, 2])
+        for j in range(n_dof):
+            v = 0.0
+            if seg_chain[a, j] != 0:
+                for k in range(6):
+                    v += u1[k] * dof_twist[j, k]
+            if b >= 0 and seg_chain[b, j] != 0:
+                for k in range(6):
+                    v += u2[k] * dof_twist[j, k]
+            row[j] = v
+        r = residual[q]
+        for j in range(n_dof):
+            if row[j] == 0.0:
+                continue
+            out_b[j] += w * row[j] * r
+            for m in range(n_dof):
+                out_A[j, m] += w * row[j] * row[m]
+
+
+@nb.njit(cache=True, nogil=True)
+def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor,
+                       fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
+                       huber_m, w_silhouette, w_freespace, min_height_m, out_H, out_g,
+                       out_seg_stats, out_stats):
+    """Model -> data: keep the camera-facing model surface inside the silhouette and behind
+    the observed depth (free space).
+
+    samples, normals (m, 3) floor frame; cam_pos (3,) camera centre in the floor frame;
+    R_cam_floor (3, 3), t_cam_floor (3,) map floor -> camera; fx..cy decimated intrinsics;
+    mask (h, w) bool person pixels; depth (h, w) float32 metres, 0 = no data;
+    near_u, near_v (h, w) nearest mask pixel (distance_transform_nearest).
+    For each sample facing the camera:
+      - projects outside the image or outside the mask, and nothing observed in front of it
+        (no depth, or depth >= z - margin): residual = its offset (camera x, y) from the
+        back-projection of the nearest mask pixel at its own depth (2 rows), w_silhouette;
+      - outside the mask with observed depth < z - margin: occluded by something else, none;
+      - in the mask with depth > z + margin (the model floats in front of what the camera
+        saw through it): residual z - (depth - margin) along the camera z axis, w_freespace;
+      - in the mask with depth < z - margin: occluded, none;
+      - the silhouette residual is the pixel offset from the nearest mask pixel's centre
+        shortened by edge_tol_px (continuous; a limb a few pixels wide has outline samples
+        that round off the mask), in metres at the sample's depth; within the tolerance it
+        counts as explained.
+    Samples lower than min_height_m above the floor (floor frame z) are skipped: the
+    segmenter removes the floor's neighbourhood, so the mask says nothing there (unknown,
+    not empty). Huber weights with scale huber_m. out_seg_stats (n_seg, 4) adds
+    [facing, explained (in mask and |depth - z| <= margin), occluded, outside];
+    out_stats (2,) adds [energy, n penalised].
+    """
+    h, w = mask.shape
+    for n in range(samples.shape[0]):
+        x0, x1, x2 = samples[n, 0], samples[n, 1], samples[n, 2]
+        vx = cam_pos[0] - x0
+        vy = cam_pos[1] - x1
+        vz = cam_pos[2] - x2
+        if normals[n, 0] * vx + normals[n, 1] * vy + normals[n, 2] * vz <= 0.0:
+            continue
+        if x2 < min_height_m:
+            continue
+        s = sample_seg[n]
+        xc = R_cam_floor[0, 0] * x0 + R_cam_floor[0, 1] * x1 + R_cam_floor[0, 2] * x2 + t_cam_floor[0]
+        yc = R_cam_floor[1, 0] * x0 + R_cam_floor[1, 1] * x1 + R_cam_floor[1, 2] * x2 + t_cam_floor[1]
+        zc = R_cam_floor[2, 0] * x0 + R_cam_floor[2, 1] * x1 + R_cam_floor[2, 2] * x2 + t_cam_floor[2]
+        if zc < 0.05:
+            continue
+        out_seg_stats[s, 0] += 1.0
+        uf = fx * xc / zc + cx
+        vf = fy * yc / zc + cy
+        ui = int(math.floor(uf + 0.5))
+        vi = int(math.floor(vf + 0.5))
+        inside_img = 0 <= ui < w and 0 <= vi < h
+        uc = min(max(ui, 0), w - 1)
+        vc = min(max(vi, 0), h - 1)
+        D = depth[vc, uc] if inside_img else 0.0
+        in_mask = inside_img and mask[vc, uc]
+        if in_mask:
+            if D > 0.0 and D < zc - depth_margin_m:
+                out_seg_stats[s, 2] += 1.0
+                continue
+            if D > 0.0 and D > zc + depth_margin_m:
+                r = zc - (D - depth_margin_m)
+                a = abs(r)
+                wt = w_freespace if a <= huber_m else w_freespace * huber_m / a
+                # camera z axis in the floor frame = third row of R_cam_floor
+                _add_row(out_H, out_g, s, x0, x1, x2, R_cam_floor[2, 0], R_cam_floor[2, 1],
+                         R_cam_floor[2, 2], wt, r)
+                out_stats[0] += wt * r * r
+                out_stats[1] += 1.0
+                continue
+            out_seg_stats[s, 1] += 1.0
+            continue
+        if D > 0.0 and D < zc - depth_margin_m:
+            out_seg_stats[s, 2] += 1.0
+            continue
+        nu = near_u[vc, uc]
+        nv = near_v[vc, uc]
+        if nu < 0:
+            out_seg_stats[s, 3] += 1.0
+            continue
+        # offset (pixels) from the nearest mask pixel, less the edge tolerance (continuous)
+        epu = uf - nu
+        epv = vf - nv
+        L = math.sqrt(epu * epu + epv * epv)
+        if L <= edge_tol_px:
+            out_seg_stats[s, 1] += 1.0
+            continue
+        out_seg_stats[s, 3] += 1.0
+        k = (L - edge_tol_px) / L
+        ex = epu * k * zc / fx
+        ey = epv * k * zc / fy
+        a = math.sqrt(ex * ex + ey * ey)
+        wt = w_silhouette if a <= huber_m else w_silhouette * huber_m / a
+        _add_row(out_H, out_g, s, x0, x1, x2, R_cam_floor[0, 0], R_cam_floor[0, 1],
+                 R_cam_floor[0, 2], wt, ex)
+        _add_row(out_H, out_g, s, x0, x1, x2, R_cam_floor[1, 0], R_cam_floor[1, 1],
+                 R_cam_floor[1, 2], wt, ey)
+        out_stats[0] += wt * (ex * ex + ey * ey)
+        out_stats[1] += 1.0
+
+
+@nb.njit(cache=True, nogil=True)
+def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, band_m, w_band,
+                 w_collision, ankles, anchor_target, n_anchor, out_x1, out_x2, out_n1, out_n2,
+                 out_res, out_w):
+    """The dense rows of the floor, the collisions and the feet anchors, in that order.
+
+    Floor (one row per sole point, normal preset to up): residual its height z, weight
+    w_below under the floor, w_band within band_m above it, else 0. Collisions (one per
+    capsule pair): between the closest axis points cp1, cp2 along -cn / cn, residual the
+    penetration cdepth - slack_m - pair_slack_m, weight w_collision when > 0, else 0.
+    Anchors (n_anchor = 6 rows or 0: x, y, z of each ankle, normals preset to the axes):
+    residual (ankle - target) . normal. Row weights of the anchors are preset.
+    """
+    ns = sole.shape[0]
+    for i in range(ns):
+        z = sole[i, 2]
+        out_res[i] = z
+        out_w[i] = w_below if z < 0.0 else (w_band if z < band_m else 0.0)
+        for k in range(3):
+            out_x1[i, k] = sole[i, k]
+    for q in range(cp1.shape[0]):
+        r = ns + q
+        for k in range(3):
+            out_x1[r, k] = cp1[q, k]
+            out_x2[r, k] = cp2[q, k]
+            out_n1[r, k] = -cn[q, k]
+            out_n2[r, k] = cn[q, k]
+        pen = cdepth[q] - slack_m - pair_slack_m[q]
+        out_res[r] = pen
+        out_w[r] = w_collision if pen > 0.0 else 0.0
+    r0 = ns + cp1.shape[0]
+    for a in range(n_anchor):
+        r = r0 + a
+        for k in range(3):
+            out_x1[r, k] = ankles[a // 3, k]
+        out_res[r] = (((out_x1[r, 0] - anchor_target[a, 0]) * out_n1[r, 0]
+                       + (out_x1[r, 1] - anchor_target[a, 1]) * out_n1[r, 1])
+                      + (out_x1[r, 2] - anchor_target[a, 2]) * out_n1[r, 2])
+
+
+@nb.njit(cache=True, nogil=True)
+def diagonal_terms(theta, theta_pred, use_pred, lower, upper, finite_lo, finite_hi, limit_w,
+                   prior_w, temporal_w, knee_hip, knee_margin_rad, knee_w, A, b, out_e_prior,
+                   out_e_knee, out_e_temporal):
+    """The per-DOF terms added to the normal equations A, b: soft joint limits (weight
+    limit_w outside [lower, upper]), the prior towards 0 (prior_w), the knee-fold term per
+    (knee, hip) pair of knee_hip (knee_w when knee - hip > knee_margin_rad; 0 = off) and,
+    with use_pred, the temporal term towards theta_pred (temporal_w). Their energies per DOF
+    (out_e_prior, out_e_temporal) and per pair (out_e_knee) are written, not summed."""
+    n = theta.shape[0]
+    diag = np.empty(n)
+    for j in range(n):
+        over = finite_hi[j] and theta[j] > upper[j]
+        under = finite_lo[j] and theta[j] < lower[j]
+        lim_r = theta[j] - upper[j] if over else (theta[j] - lower[j] if under else 0.0)
+        lim_on = limit_w if (over or under) else 0.0
+        diag[j] = lim_on + prior_w[j]
+        b[j] += lim_on * lim_r + prior_w[j] * theta[j]
+        out_e_prior[j] = lim_on * (lim_r * lim_r) + prior_w[j] * (theta[j] * theta[j])
+    for p in range(knee_hip.shape[0]):
+        kj = knee_hip[p, 0]
+        hj = knee_hip[p, 1]
+        r = theta[kj] - theta[hj] - knee_margin_rad
+        out_e_knee[p] = 0.0
+        if knee_w > 0 and r > 0:
+            b[kj] += knee_w * r
+            b[hj] -= knee_w * r
+            A[kj, kj] += knee_w
+            A[hj, hj] += knee_w
+            A[kj, hj] -= knee_w
+            A[hj, kj] -= knee_w
+            out_e_knee[p] = knee_w * r * r
+    for j in range(n):
+        if use_pred:
+            dt = theta[j] - theta_pred[j]
+            diag[j] = diag[j] + temporal_w[j]
+            b[j] += temporal_w[j] * dt
+            out_e_temporal[j] = temporal_w[j] * (dt * dt)
+        else:
+            out_e_temporal[j] = 0.0
+        A[j, j] += diag[j]
+
+
+@nb.njit(cache=True, nogil=True)
+def grip_rows(cap_idx, dist, normal, bar_cap, gate_m, sigma_m, weight, grip_l, grip_r, seg_l,
+              seg_r, dof_twist, seg_chain, out_A, out_b):
+    """The rows of the points a bar explains (cap_idx == bar_cap, |dist| < gate_m): each
+    moves with the midpoint of the grips, half each forearm's motion at its grip (seg_l at
+    grip_l, seg_r at grip_r) along -normal, Geman-McClure weighted like the data term
+    (weight * (s^2 / (s^2 + r^2))^2 / s^2), through dense_rows. Returns how many."""
+    n = 0
+    for i in range(cap_idx.shape[0]):
+        if cap_idx[i] == bar_cap and abs(dist[i]) < gate_m:
+            n += 1
+    if n == 0:
+        return 0
+    s1 = np.full(n, seg_l, np.int32)
+    s2_ = np.full(n, seg_r, np.int32)
+    x1 = np.empty((n, 3))
+    x2 = np.empty((n, 3))
+    nn = np.empty((n, 3))
+    r = np.empty(n)
+    w = np.empty(n)
+    s2 = sigma_m ** 2
+    q = 0
+    for i in range(cap_idx.shape[0]):
+        if cap_idx[i] == bar_cap and abs(dist[i]) < gate_m:
+            ri = dist[i]
+            k = s2 / (s2 + ri * ri)
+            r[q] = ri
+            w[q] = weight * k * k / s2
+            for c in range(3):
+                x1[q, c] = grip_l[c]
+                x2[q, c] = grip_r[c]
+                nn[q, c] = 0.5 * -normal[i, c]
+            q += 1
+    dense_rows(s1, x1, nn, s2_, x2, nn, r, w, dof_twist, seg_chain, out_A, out_b)
+    return n

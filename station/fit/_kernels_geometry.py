@@ -1,0 +1,181 @@
+"""numba kernels of the skeleton fitter: capsule geometry (each point's nearest capsule
+surface, closest points of capsule pairs).
+
+House style as station.fit._kernels (pure functions on arrays, outputs preallocated, NumPy
+twins of the same name in station.fit.reference compared by tests/fit/test_kernels.py).
+"""
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+_EPS = 1e-12
+
+
+@nb.njit(cache=True, nogil=True)
+def _closest_on_segment(p0, p1, p2, a0, a1, a2, b0, b1, b2):
+    d0 = b0 - a0
+    d1 = b1 - a1
+    d2 = b2 - a2
+    dd = d0 * d0 + d1 * d1 + d2 * d2
+    if dd <= _EPS:
+        return 0.0
+    t = ((p0 - a0) * d0 + (p1 - a1) * d1 + (p2 - a2) * d2) / dd
+    if t < 0.0:
+        return 0.0
+    if t > 1.0:
+        return 1.0
+    return t
+
+
+@nb.njit(cache=True, nogil=True)
+def _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, c):
+    """(signed distance to capsule c's surface, |p - c(t)|, p - c(t)) for the point p."""
+    t = _closest_on_segment(p0, p1, p2, cap_a[c, 0], cap_a[c, 1], cap_a[c, 2],
+                            cap_b[c, 0], cap_b[c, 1], cap_b[c, 2])
+    dx = p0 - (cap_a[c, 0] + t * (cap_b[c, 0] - cap_a[c, 0]))
+    dy = p1 - (cap_a[c, 1] + t * (cap_b[c, 1] - cap_a[c, 1]))
+    dz = p2 - (cap_a[c, 2] + t * (cap_b[c, 2] - cap_a[c, 2]))
+    L = math.sqrt(dx * dx + dy * dy + dz * dz)
+    return L - (cap_ra[c] + t * (cap_rb[c] - cap_ra[c])), L, dx, dy, dz
+
+
+# a capsule is skipped when its bound exceeds the best distance by more than this (m): far
+# above the distances' rounding, so the result is exactly that of trying every capsule
+_BOUND_SLACK_M = 1e-9
+
+
+@nb.njit(cache=True, nogil=True)
+def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out_normal):
+    """Each point's nearest tapered capsule surface.
+
+    Distance = |p - c(t)| - r(t), c(t) the closest point of the axis a->b, r linear in t
+    (exact for untapered capsules, a close approximation when tapered). Signed: negative
+    inside. out_normal = unit (p - c); (0, 0, 1) when p lies on the axis. With no capsules,
+    out_idx = -1 and out_dist = inf. Of equally near capsules, the first.
+
+    Speed (the fitter's largest per-iteration cost): the previous point's nearest capsule
+    is tried first (points come in image order, neighbours mostly lie on the same one), and
+    a capsule whose bounding sphere (centre the axis midpoint, radius half the axis plus the
+    larger radius: a lower bound of its distance) is further than the best so far is
+    skipped. The result is that of trying every capsule in order.
+    """
+    n_cap = cap_a.shape[0]
+    mid = np.empty((n_cap, 3))
+    bound = np.empty(n_cap)
+    for c in range(n_cap):
+        h2 = 0.0
+        for k in range(3):
+            mid[c, k] = 0.5 * (cap_a[c, k] + cap_b[c, k])
+            h2 += (cap_b[c, k] - cap_a[c, k]) ** 2
+        bound[c] = 0.5 * math.sqrt(h2) + max(cap_ra[c], cap_rb[c]) + _BOUND_SLACK_M
+    hint = 0
+    for n in range(points.shape[0]):
+        p0, p1, p2 = points[n, 0], points[n, 1], points[n, 2]
+        best = np.inf
+        bi = -1
+        bx = 0.0
+        by = 0.0
+        bz = 1.0
+        for k in range(n_cap + 1):
+            if k == 0:
+                c = hint
+                if c >= n_cap:
+                    continue
+            else:
+                c = k - 1
+                if c == hint:
+                    continue
+                lim = best + bound[c]
+                if lim < 0.0:
+                    continue
+                mx = p0 - mid[c, 0]
+                my = p1 - mid[c, 1]
+                mz = p2 - mid[c, 2]
+                if mx * mx + my * my + mz * mz > lim * lim:
+                    continue
+            d, L, dx, dy, dz = _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, c)
+            if d < best or (d == best and c < bi):
+                best = d
+                bi = c
+                if L > _EPS:
+                    bx = dx / L
+                    by = dy / L
+                    bz = dz / L
+                else:
+                    bx = 0.0
+                    by = 0.0
+                    bz = 1.0
+        if bi >= 0:
+            hint = bi
+        out_idx[n] = bi
+        out_dist[n] = best
+        out_normal[n, 0] = bx
+        out_normal[n, 1] = by
+        out_normal[n, 2] = bz
+
+
+@nb.njit(cache=True, nogil=True)
+def capsule_pair_penetration(cap_a, cap_b, cap_ra, cap_rb, pairs, out_p1, out_p2, out_normal,
+                             out_depth):
+    """Closest axis points of capsule pairs (Ericson, Real-Time Collision Detection 5.1.9).
+
+    out_p1/out_p2 (k, 3): closest axis points on the first/second capsule; out_normal: unit
+    (p1 - p2), (0, 0, 1) if coincident; out_depth: r1 + r2 - |p1 - p2| (> 0 = interpenetrating),
+    radii interpolated along each axis.
+    """
+    for q in range(pairs.shape[0]):
+        i = pairs[q, 0]
+        j = pairs[q, 1]
+        d1 = cap_b[i] - cap_a[i]
+        d2 = cap_b[j] - cap_a[j]
+        rr = cap_a[i] - cap_a[j]
+        a = d1[0] * d1[0] + d1[1] * d1[1] + d1[2] * d1[2]
+        e = d2[0] * d2[0] + d2[1] * d2[1] + d2[2] * d2[2]
+        f = d2[0] * rr[0] + d2[1] * rr[1] + d2[2] * rr[2]
+        s = 0.0
+        t = 0.0
+        if a <= _EPS and e <= _EPS:
+            s = 0.0
+            t = 0.0
+        elif a <= _EPS:
+            s = 0.0
+            t = min(max(f / e, 0.0), 1.0)
+        else:
+            c = d1[0] * rr[0] + d1[1] * rr[1] + d1[2] * rr[2]
+            if e <= _EPS:
+                t = 0.0
+                s = min(max(-c / a, 0.0), 1.0)
+            else:
+                b = d1[0] * d2[0] + d1[1] * d2[1] + d1[2] * d2[2]
+                den = a * e - b * b
+                if den > _EPS:
+                    s = min(max((b * f - c * e) / den, 0.0), 1.0)
+                else:
+                    s = 0.0
+                t = (b * s + f) / e
+                if t < 0.0:
+                    t = 0.0
+                    s = min(max(-c / a, 0.0), 1.0)
+                elif t > 1.0:
+                    t = 1.0
+                    s = min(max((b - c) / a, 0.0), 1.0)
+        L2 = 0.0
+        for k in range(3):
+            out_p1[q, k] = cap_a[i, k] + s * d1[k]
+            out_p2[q, k] = cap_a[j, k] + t * d2[k]
+            dk = out_p1[q, k] - out_p2[q, k]
+            L2 += dk * dk
+        L = math.sqrt(L2)
+        if L > _EPS:
+            for k in range(3):
+                out_normal[q, k] = (out_p1[q, k] - out_p2[q, k]) / L
+        else:
+            out_normal[q, 0] = 0.0
+            out_normal[q, 1] = 0.0
+            out_normal[q, 2] = 1.0
+        r1 = cap_ra[i] + s * (cap_rb[i] - cap_ra[i])
+        r2 = cap_ra[j] + t * (cap_rb[j] - cap_ra[j])
+        out_depth[q] = r1 + r2 - L

@@ -1,0 +1,144 @@
+"""numba kernels of the skeleton fitter on the frame's images and point lists: the mask's
+distance transform (nearest mask pixel) and the points' deterministic subsampling.
+
+House style as station.fit._kernels (pure functions on arrays, outputs preallocated, NumPy
+twins of the same name in station.fit.reference compared by tests/fit/test_kernels.py).
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True, nogil=True)
+def _edt_1d(f, n, v, z, out_d, out_arg):
+    """Felzenszwalb-Huttenlocher lower envelope of parabolas f[q] + (x - q)^2."""
+    k = 0
+    # first finite sample
+    first = -1
+    for q in range(n):
+        if f[q] < np.inf:
+            first = q
+            break
+    if first < 0:
+        for q in range(n):
+            out_d[q] = np.inf
+            out_arg[q] = -1
+        return
+    v[0] = first
+    z[0] = -np.inf
+    z[1] = np.inf
+    for q in range(first + 1, n):
+        if not (f[q] < np.inf):
+            continue
+        while True:
+            p = v[k]
+            sx = ((f[q] + q * q) - (f[p] + p * p)) / (2.0 * q - 2.0 * p)
+            if sx <= z[k]:
+                k -= 1
+                if k < 0:
+                    break
+            else:
+                break
+        k += 1
+        v[k] = q
+        z[k] = sx if k > 0 else -np.inf
+        z[k + 1] = np.inf
+    k = 0
+    for q in range(n):
+        while z[k + 1] < q:
+            k += 1
+        p = v[k]
+        out_d[q] = (q - p) * (q - p) + f[p]
+        out_arg[q] = p
+
+
+@nb.njit(cache=True, nogil=True)
+def distance_transform_nearest(mask, out_dist2, out_near_u, out_near_v):
+    """Exact squared Euclidean distance (pixels) to the nearest True pixel, and that pixel.
+
+    mask (h, w) bool. out_dist2 (h, w) float64, out_near_u/out_near_v (h, w) int32;
+    inf / -1 everywhere when the mask is empty. Ties may pick any of the nearest pixels.
+    """
+    h, w = mask.shape
+    # pass 1: along columns (v), nearest masked row in the same column
+    colv = np.empty((h, w), dtype=np.int32)
+    g = np.empty((h, w))
+    for u in range(w):
+        last = -1
+        for v in range(h):
+            if mask[v, u]:
+                last = v
+            colv[v, u] = last
+        nxt = -1
+        for v in range(h - 1, -1, -1):
+            if mask[v, u]:
+                nxt = v
+            best = colv[v, u]
+            if nxt >= 0 and (best < 0 or (nxt - v) < (v - best)):
+                best = nxt
+            colv[v, u] = best
+            if best >= 0:
+                g[v, u] = float((v - best) * (v - best))
+            else:
+                g[v, u] = np.inf
+    # pass 2: along rows, lower envelope over u'
+    n = w
+    f = np.empty(n)
+    vv = np.empty(n, dtype=np.int64)
+    zz = np.empty(n + 1)
+    d = np.empty(n)
+    arg = np.empty(n, dtype=np.int64)
+    for v in range(h):
+        for u in range(w):
+            f[u] = g[v, u]
+        _edt_1d(f, n, vv, zz, d, arg)
+        for u in range(w):
+            out_dist2[v, u] = d[u]
+            if arg[u] >= 0:
+                out_near_u[v, u] = arg[u]
+                out_near_v[v, u] = colv[v, arg[u]]
+            else:
+                out_near_u[v, u] = -1
+                out_near_v[v, u] = -1
+
+
+@nb.njit(cache=True, nogil=True)
+def subsample_indices(n_points, max_points, out_idx):
+    """Deterministic even stride over n_points; returns how many of out_idx were written."""
+    if n_points <= max_points:
+        for i in range(n_points):
+            out_idx[i] = i
+        return n_points
+    step = n_points / max_points
+    for i in range(max_points):
+        out_idx[i] = int(i * step)
+    return max_points
+
+
+@nb.njit(cache=True, nogil=True)
+def second_differences(depth_m, mask, out):
+    """|d[i-1] - 2 d[i] + d[i+1]| along rows, then along columns, over every run of three
+    pixels inside the mask with finite positive depth (float64); returns how many of out
+    ((2 h w,) float64) were written."""
+    h, w = depth_m.shape
+    n = 0
+    for v in range(h):
+        for u in range(w - 2):
+            a = np.float64(depth_m[v, u])
+            b = np.float64(depth_m[v, u + 1])
+            c = np.float64(depth_m[v, u + 2])
+            if (mask[v, u] and mask[v, u + 1] and mask[v, u + 2] and np.isfinite(a) and a > 0
+                    and np.isfinite(b) and b > 0 and np.isfinite(c) and c > 0):
+                out[n] = abs(a - 2.0 * b + c)
+                n += 1
+    for v in range(h - 2):
+        for u in range(w):
+            a = np.float64(depth_m[v, u])
+            b = np.float64(depth_m[v + 1, u])
+            c = np.float64(depth_m[v + 2, u])
+            if (mask[v, u] and mask[v + 1, u] and mask[v + 2, u] and np.isfinite(a) and a > 0
+                    and np.isfinite(b) and b > 0 and np.isfinite(c) and c > 0):
+                out[n] = abs(a - 2.0 * b + c)
+                n += 1
+    return n

@@ -1,0 +1,251 @@
+"""Limb search: re-seeding limbs stuck in a wrong local minimum of the fit.
+
+Each limb (an arm, a leg, or both arms together on a kettlebell's handle) has a few standard
+configurations (hypotheses). One is tried per frame in turn (the probe: a limb parked behind
+the torso or swung past its points is found again within about a second), and a whole
+search of the suspect limbs is spread over the following frames when the fit looks poor or
+a forearm is hidden (a search of all four limbs, ~50 hypotheses, took 50-150 ms in one
+frame). A hypothesis is kept when it lowers the energy.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from station.fit.body_model import DOF, SEG, BodyModel
+from station.fit.solver import (
+    FitResult, FitWeights, FrameData, Workspace, bar_support, fit_frame, temporal_weights,
+)
+
+# limb configurations tried when (re)initialising: (flexion, abduction[, knee/elbow]) radians
+LIMB_DOFS = {
+    "arm_l": ("shoulder_l_flex", "shoulder_l_abd", "elbow_l_flex"),
+    "arm_r": ("shoulder_r_flex", "shoulder_r_abd", "elbow_r_flex"),
+    "leg_l": ("hip_l_flex", "hip_l_abd", "knee_l_flex"),
+    "leg_r": ("hip_r_flex", "hip_r_abd", "knee_r_flex"),
+}
+ALL_LIMBS = ("arm_l", "arm_r", "leg_l", "leg_r")
+_D = math.pi / 180
+LIMB_HYPOTHESES = {
+    "arm": tuple((f * _D, a * _D, e * _D) for f, a, e in (
+        (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
+        (40, 10, 90), (-30, 10, 8), (60, 45, 30), (25, -20, 15), (10, -15, 40),
+        (0, 30, 40), (-30, 40, 40), (30, 30, 10), (120, 40, 20),
+        (90, -25, 10), (120, -20, 10))),   # reaching across the body (a twisting toe touch)
+    # both arms at once, hands together at the midline (a kettlebell's grip): swing heights
+    "arms": tuple((f * _D, a * _D, e * _D) for f, a, e in (
+        (15, -10, 10), (40, -8, 10), (70, -6, 10), (100, -5, 10), (-10, -10, 10))),
+    "leg": tuple((f * _D, a * _D, k * _D) for f, a, k in (
+        (0, 0, 0), (0, 15, 0), (0, 30, 0), (25, 5, 10), (-15, 5, 5), (60, 5, 60))),
+}
+
+
+def hypotheses(limb: str) -> tuple:
+    """The configurations tried for a limb ("arm_l", ..., or "arms": both together)."""
+    return LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]
+
+
+@dataclass
+class FitContext:
+    """What a fit of this frame needs besides the pose: the body and its workspace, the
+    energy's weights (for this frame's depth noise), the implement in the hands and the
+    feet anchors."""
+
+    body: BodyModel
+    ws: Workspace
+    weights: FitWeights
+    implement: str | None
+    anchors: np.ndarray | None
+
+    def fit(self, frame: FrameData, theta: np.ndarray, pred: np.ndarray | None,
+            n_iter: int) -> FitResult:
+        return fit_frame(self.body, frame, theta, pred, self.weights, n_iter=n_iter, ws=self.ws,
+                         implement=self.implement, anchors_floor_m=self.anchors)
+
+    def bar_need(self, frame: FrameData, theta: np.ndarray) -> "BarNeed":
+        """With a bar, a hypothesis must keep half the bar's support at theta (a bar that
+        does not pull can otherwise be swung through the body to "explain" it)."""
+        return BarNeed(self, frame, theta)
+
+
+class BarNeed:
+    """The support a hypothesis must keep, measured only when a hypothesis is good enough
+    to be checked (most are not); 0 without a bar."""
+
+    def __init__(self, ctx: FitContext, frame: FrameData, theta: np.ndarray):
+        self._args = (ctx, frame, theta)
+        self._value: float | None = None if ctx.implement == "bar" else 0.0
+
+    @property
+    def value(self) -> float:
+        if self._value is None:
+            ctx, frame, theta = self._args
+            self._value = 0.5 * bar_support(ctx.body, theta, frame.points_floor_m, ctx.ws,
+                                            ctx.weights)
+        return self._value
+
+
+def _energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,
+                             pred: np.ndarray, idx: list[int]) -> float:
+    """cur's energy with the DOFs idx left out of the temporal term (their target set to
+    cur's own values): from cur's energy, less those DOFs' temporal terms, when cur was
+    fitted towards pred on every other DOF (the tracker's fits are); else evaluated."""
+    if cur.theta_pred is not None:
+        rest = np.ones(len(pred), bool)
+        rest[idx] = False
+        if np.array_equal(cur.theta_pred[rest], pred[rest]):
+            dt = cur.theta[idx] - cur.theta_pred[idx]
+            return float(cur.energy - np.sum(temporal_weights(ctx.weights)[idx] * dt * dt))
+    pred_c = pred.copy()
+    pred_c[idx] = cur.theta[idx]
+    return ctx.fit(frame, cur.theta, pred_c, 0).energy
+
+
+class LimbSearch:
+    """The probe and the spread-out search of one track (see the module docstring).
+
+    pending: (limb, hypothesis) still to try, in order; reseeded: DOF indices re-seeded this
+    frame (their velocity is reset by the tracker).
+    """
+
+    def __init__(self, per_frame: int, per_frame_poor: int, probe_iterations: int,
+                 every_frames: int, inlier_drop: float, residual_m: float,
+                 hidden_fraction: float):
+        self.per_frame, self.per_frame_poor = per_frame, per_frame_poor
+        self.probe_iterations = probe_iterations
+        self.every_frames = every_frames
+        self.inlier_drop, self.residual_m = inlier_drop, residual_m
+        self.hidden_fraction = hidden_fraction
+        self.reseeded: set = set()
+        self.reset()
+
+    def reset(self) -> None:
+        self.pending: list = []
+        self.poor = False           # the pending search is for a poor fit (faster)
+        self.suspect_poor = False
+        self.since = 0              # frames since the last search (-1 while one is pending)
+        self.probe_i = 0
+
+    def search_all(self, poor: bool = True) -> None:
+        """Queue a search of every limb (after a re-acquisition: they may be anywhere)."""
+        self.pending = [(limb, v) for limb in ALL_LIMBS for v in hypotheses(limb)]
+        self.poor = poor
+
+    def step(self, ctx: FitContext, frame: FrameData, fit: FitResult, pred: np.ndarray | None,
+             inlier_ref: float, extra_resid_m: float, held: str | None) -> FitResult:
+        """This frame's share: queue a search when one is due, try the next few pending
+        hypotheses, then the probe."""
+        if pred is not None and not self.pending and self.since >= self.every_frames:
+            limbs = self.suspect_limbs(fit, inlier_ref, extra_resid_m, held)
+            self.pending = [(limb, v) for limb in limbs for v in hypotheses(limb)]
+            self.poor = self.suspect_poor
+        if self.pending and pred is not None:
+            fit = self._search_step(ctx, frame, fit, pred)
+            self.since = 0 if not self.pending else -1
+        if self.probe_iterations > 0:
+            fit = self._probe(ctx, frame, fit, pred, held)
+        return fit
+
+    def search(self, ctx: FitContext, frame: FrameData, theta: np.ndarray,
+               pred: np.ndarray | None, limbs: tuple[str, ...] = ALL_LIMBS,
+               n_iter: int = 6) -> np.ndarray:
+        """All hypotheses of each limb in turn, now (the rest of the pose fixed), each refined
+        by a few LM steps; keeps what lowers the energy. Escapes the local minima of limbs far
+        from where the previous pose put them (an arm raised to the side at the start)."""
+        cur = ctx.fit(frame, theta, pred, 0)
+        need = ctx.bar_need(frame, theta)
+        for limb in limbs:
+            e_cur = None   # the current pose's energy without this limb's temporal term
+            for vals in hypotheses(limb):
+                r, e_cur = self.try_limb(ctx, frame, cur, pred, limb, vals, n_iter, need, e_cur)
+                if r is not None:
+                    cur, e_cur = r, None
+        return cur.theta
+
+    def try_limb(self, ctx: FitContext, frame: FrameData, cur: FitResult,
+                 pred: np.ndarray | None, limb: str, vals: tuple, n_iter: int,
+                 bar_need: BarNeed | None = None,
+                 e_cur: float | None = None) -> tuple[FitResult | None, float]:
+        """Fit `cur` with one limb set to a hypothesis; (the fit if it lowers the energy
+        else None, cur's comparable energy: pass it back for the same limb and cur).
+
+        The limb's own DOFs are left out of the temporal term on both sides of the
+        comparison: the hypothesis is a re-seed, not a motion, and an arm that really
+        swung 2 rad since the last frame would otherwise never be taken back (the temporal
+        cost of the jump outweighs the points it explains). Re-seeded DOFs are remembered
+        (self.reseeded) so that their velocity is reset."""
+        idx = [DOF[d] for part in (("arm_l", "arm_r") if limb == "arms" else (limb,))
+               for d in LIMB_DOFS[part]]
+        th = cur.theta.copy()
+        th[idx] = np.tile(vals, len(idx) // len(vals))
+        if pred is not None:
+            pred_h = pred.copy()
+            pred_h[idx] = th[idx]
+            if e_cur is None:
+                e_cur = _energy_without_temporal(ctx, frame, cur, pred, idx)
+        else:
+            pred_h, e_cur = None, cur.energy
+        r = ctx.fit(frame, th, pred_h, n_iter)
+        if r.energy >= e_cur:
+            return None, e_cur
+        if ctx.implement == "bar" and bar_support(ctx.body, r.theta, frame.points_floor_m,
+                                                  ctx.ws, ctx.weights) < (
+                0.0 if bar_need is None else bar_need.value):
+            return None, e_cur
+        self.reseeded.update(idx)
+        return r, e_cur
+
+    def _probe(self, ctx: FitContext, frame: FrameData, fit: FitResult,
+               pred: np.ndarray | None, held: str | None) -> FitResult:
+        """One hypothesis per frame, in turn (arms, legs; both arms together when a
+        kettlebell is held), kept when it lowers the energy: a limb stuck in a wrong local
+        minimum is found again within about a second, at a steady small cost per frame."""
+        probes = [(limb, v) for limb in ALL_LIMBS for v in hypotheses(limb)]
+        if held == "kettlebell":
+            probes += [("arms", v) for v in LIMB_HYPOTHESES["arms"]] * 2
+        limb, vals = probes[self.probe_i % len(probes)]
+        self.probe_i += 1
+        need = ctx.bar_need(frame, fit.theta)
+        r, _ = self.try_limb(ctx, frame, fit, pred, limb, vals, self.probe_iterations, need)
+        return fit if r is None else r
+
+    def _search_step(self, ctx: FitContext, frame: FrameData, fit: FitResult,
+                     pred: np.ndarray) -> FitResult:
+        """The next `per_frame` (`per_frame_poor` for a poor fit) pending hypotheses, each
+        kept when it lowers the energy."""
+        need = ctx.bar_need(frame, fit.theta)
+        e_cur, last = None, None
+        per = self.per_frame_poor if self.poor else self.per_frame
+        for _ in range(min(per, len(self.pending))):
+            limb, vals = self.pending.pop(0)
+            if limb != last:
+                e_cur, last = None, limb
+            r, e_cur = self.try_limb(ctx, frame, fit, pred, limb, vals, 3, need, e_cur)
+            if r is not None:
+                fit, e_cur = r, None
+        return fit
+
+    def suspect_limbs(self, fit: FitResult, inlier_ref: float, extra_resid_m: float,
+                      held: str | None) -> tuple[str, ...]:
+        """Limbs worth re-seeding: all when the fit explains the cloud poorly (relative to
+        this track's usual inlier fraction: plates, a bench or a rack in the blob lower it
+        for good, and that is no reason to search); an arm whose camera-facing surface is
+        almost all hidden behind observed points (an arm 'parked' behind the torso while its
+        points are explained by something else)."""
+        self.suspect_poor = (fit.inlier_fraction < inlier_ref - self.inlier_drop
+                             or fit.mean_abs_residual_m > self.residual_m + extra_resid_m)
+        if self.suspect_poor:
+            if held == "kettlebell":   # both hands on the handle: move them together
+                return ("arms",) + ALL_LIMBS
+            return ALL_LIMBS
+        vis = fit.seg_visibility
+        out = []
+        for limb, seg in (("arm_l", "forearm_l"), ("arm_r", "forearm_r")):
+            facing, _, occluded, _ = vis[SEG[seg]]
+            if facing >= 5 and occluded > self.hidden_fraction * facing:
+                out.append(limb)
+        if out and held == "kettlebell":
+            out.insert(0, "arms")
+        return tuple(out)

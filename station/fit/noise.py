@@ -1,0 +1,57 @@
+"""The depth image's noise, and the fit's weights and thresholds for it.
+
+The weights and residual thresholds (FitWeights, TrackerConfig) are set for the noise of a
+D435 at ~2.5 m (`noise_ref_m`, the depth image's own second-difference estimate); noisier
+depth (further away, a worse unit) widens them: the data term's robust scale in quadrature,
+the free-space margin and the residual thresholds by the excess.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from station.fit._kernels_image import second_differences
+from station.fit.solver import FitWeights
+
+
+def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
+    """The depth image's noise (m, one sigma) inside the person mask, from second
+    differences along rows and columns (a smooth surface's slope cancels; its curvature is
+    small at these pixel spacings): 1.4826 x median |d[i-1] - 2 d[i] + d[i+1]| / sqrt(6).
+    NaN when the mask has too few runs of three pixels."""
+    d = np.ascontiguousarray(depth_m)
+    m = np.ascontiguousarray(mask, dtype=np.bool_)
+    s = np.empty(2 * d.size)
+    n = second_differences(d, m, s)
+    if n < 30:
+        return math.nan
+    return float(1.4826 * np.median(s[:n]) / math.sqrt(6.0))
+
+
+class NoiseAdaptation:
+    """A smoothed estimate of the depth noise -> this frame's weights (`weights`) and the
+    allowance added to residual thresholds (`extra_resid_m`)."""
+
+    def __init__(self, weights: FitWeights, noise_ref_m: float, rate: float):
+        self.base, self.noise_ref_m, self.rate = weights, noise_ref_m, rate
+        self.noise_m: float | None = None
+        self.weights = weights
+        self.extra_resid_m = 0.0
+
+    def update(self, depth_m: np.ndarray, mask: np.ndarray) -> None:
+        n = depth_noise_m(depth_m, mask)
+        if not math.isfinite(n):
+            return
+        self.noise_m = n if self.noise_m is None else self.noise_m + self.rate * (n - self.noise_m)
+        w = self.base
+        excess = max(0.0, self.noise_m - self.noise_ref_m)
+        if excess <= 0.0:
+            self.weights, self.extra_resid_m = w, 0.0
+            return
+        sigma = math.sqrt(w.data_sigma_m ** 2 + self.noise_m ** 2 - self.noise_ref_m ** 2)
+        self.weights = replace(w, data_sigma_m=sigma,
+                               data_gate_m=w.data_gate_m * sigma / w.data_sigma_m,
+                               depth_margin_m=w.depth_margin_m + 2.0 * excess)
+        self.extra_resid_m = 0.8 * excess     # mean |residual| of a Gaussian: 0.8 sigma
