@@ -56,6 +56,11 @@ DEADLIFT_SHORT_DWELL_S = 0.5     # stays below): then a shorter set-up pause is 
 DWELL_BAND_DEG = 3.0             # set-up at the bar (an RDL turns at its bottom)
 TOP_HIP_DEG = 25.0               # "the top of the rep": hip flexion below this ...
 TOP_WINDOW_S = 0.3               # ... from the rep's start to just after its end
+FOLLOW_BAND_DEG = 10.0           # arm_follow: "top" and "bottom" frames, within this of the
+FOLLOW_LEAD_S = 0.3              # least / most lean (the top from just before the rep starts)
+FOLLOW_MIN_LEAN_DEG = 30.0       # less lean than this and the arms' turn says nothing
+FOLLOW_HELD_BAND = 0.5           # arm_follow: hanging 0, held to the body 1: within half of 1
+FOLLOW_HANGING_BAND = 0.25       # is held, within a quarter of 0 hanging, else not sure
 BUFFER_S = 60.0                  # frames kept for a replay (a set's first rep is well within)
 
 
@@ -67,10 +72,16 @@ class HandPose:
     arm_elevation_deg: angle of shoulder→wrist from straight down (the floor normal) in the
     person's sagittal plane, mean of the two sides: ~0 hanging, +90 held forward
     horizontally, negative reaching back (a bell hiked between the legs).
+    trunk_pitch_deg: the trunk's forward lean in that plane. Hanging arms keep their
+    elevation as the trunk leans (gravity holds them); arms held to the body (hands at the
+    chest, a bar on the back, a bell hiked between the legs) turn with it: their elevation
+    falls by the trunk's lean.
     """
 
     reach: float
     arm_elevation_deg: float
+    trunk_pitch_deg: float = math.nan   # pelvis→neck from vertical in the same sagittal plane,
+                                        # forward positive (the arms are compared with it)
 
 
 def hand_pose(points_m: np.ndarray, up: np.ndarray) -> HandPose:
@@ -87,7 +98,9 @@ def hand_pose(points_m: np.ndarray, up: np.ndarray) -> HandPose:
         arm = P[I[f"wrist_{side}"]] - P[I[f"shoulder_{side}"]]
         reach.append(float(np.linalg.norm(arm)) / trunk)
         elev.append(math.degrees(math.atan2(float(arm @ fwd), float(-arm @ up))))
-    return HandPose(float(np.mean(reach)), float(np.mean(elev)))
+    t = P[I["neck"]] - P[I["pelvis"]]
+    pitch = math.degrees(math.atan2(float(t @ fwd), float(t @ up)))
+    return HandPose(float(np.mean(reach)), float(np.mean(elev)), pitch)
 
 
 @dataclass(frozen=True)
@@ -104,31 +117,92 @@ class RepEvidence:
     arm_swing_deg: float = math.nan  # from the bottom of the rep to its top
     arms_not_hanging: float = math.nan   # fraction of the standing frames with the hands not
                                          # hanging in front (at the chest, or behind: on a bar)
+    arm_follow: float = math.nan     # how far the arms turn with the trunk from the top of the
+                                     # descent to the bottom (arm_follow): ~0 hanging, ~1 held
+                                     # to the body
+
+
+def arm_follow(times_s: np.ndarray, trunk_pitch_deg: np.ndarray, arm_elevation_deg: np.ndarray,
+               start_t: float, bottom_t: float, end_t: float) -> float:
+    """How much the arms turn with the trunk over a rep: the fall of the arms' elevation from
+    the top of the descent to the bottom, over the trunk's lean between them (medians of the
+    frames within FOLLOW_BAND_DEG of the least and the most lean). ~0: the arms hang from the
+    shoulders whatever the lean (RDL, deadlift); ~1: they are held to the body (hands at the
+    chest, a bar on the back, a bell hiked between the legs). NaN when the trunk leans less
+    than FOLLOW_MIN_LEAN_DEG or there are too few frames.
+
+    Whole-rep medians, not one frame: the fit may fold an arm wrongly for a few frames (or
+    for the standing part), but it cannot keep a hanging arm vertical while the data show
+    the arms pressed to a trunk that leans 60°."""
+    t = np.asarray(times_s, float)
+    p = np.asarray(trunk_pitch_deg, float)
+    e = np.asarray(arm_elevation_deg, float)
+    ok = np.isfinite(p) & np.isfinite(e)
+    desc = ok & (t >= start_t - FOLLOW_LEAD_S) & (t <= bottom_t + 1e-6)
+    rep = ok & (t >= start_t - 1e-6) & (t <= end_t + 1e-6)
+    if desc.sum() < 3 or rep.sum() < 5:
+        return math.nan
+    top = desc & (p <= p[desc].min() + FOLLOW_BAND_DEG)
+    bot = rep & (p >= p[rep].max() - FOLLOW_BAND_DEG)
+    lean = float(np.median(p[bot]) - np.median(p[top]))
+    if lean < FOLLOW_MIN_LEAN_DEG:
+        return math.nan
+    return float(np.median(e[top]) - np.median(e[bot])) / lean
+
+
+def arms_held(ev: RepEvidence) -> bool | None:
+    """Are the hands held to the body (at the chest, on a bar on the back, a bell hiked
+    between the legs: True) or hanging from the shoulders (False)? None: the evidence is
+    weak or contradicts itself (not sure).
+
+    The main evidence is arm_follow over the rep (how far the arms turn with the leaning
+    trunk); the older single-posture hints (hands within GM_MAX_REACH of the shoulders,
+    standing arms not hanging) only confirm it: the fit can fold a hanging arm for a few
+    frames, or keep folded arms straight, but over a 30°+ lean it cannot fake the turn."""
+    follow = ev.arm_follow
+    posture = ev.median_reach < GM_MAX_REACH or ev.arms_not_hanging >= GM_MIN_NOT_HANGING
+    if math.isnan(follow):
+        return True if posture else None
+    if abs(follow - 1.0) <= FOLLOW_HELD_BAND:
+        return True
+    if abs(follow) <= FOLLOW_HANGING_BAND:
+        return None if posture else False
+    return None          # half-way, or the arms moving on their own (a reach, a swing)
 
 
 def recognise(ev: RepEvidence, available: tuple[str, ...], default: str) -> str:
-    """The exercise a rep shows, among `available` (the default when nothing else fits)."""
+    """The exercise a rep shows, among `available`; the default when the evidence is weak
+    ("not sure yet": the default profile judges, which is better than the wrong one).
+
+    - a swing is ballistic (neither half slower than SWING_MAX_HALF_S) with the bell floated
+      forward at the top, or hiked between the legs (arms turning with the trunk), or, the
+      hands not seen, both halves faster than SWING_MAX_TEMPO_S;
+    - a good morning is controlled (not ballistic) with the arms held to the body;
+    - a deadlift waits at the bottom with the knees well bent (each rep starts at the floor);
+    - an RDL is the rest (the default profile of a station as shipped)."""
     def ok(name: str) -> bool:
         return name in available
 
     if ev.pattern == "squat":
         return default                       # a squat stays a squat (under the default profile)
-    if ok("good_morning") and (ev.median_reach < GM_MAX_REACH or ev.arms_not_hanging >= GM_MIN_NOT_HANGING):
+    held = arms_held(ev)
+    halves = (ev.eccentric_s, ev.concentric_s)
+    ballistic = not any(math.isnan(h) for h in halves) and max(halves) < SWING_MAX_HALF_S
+    if ballistic:
+        if not ok("kettlebell_swing"):
+            return default
+        floated = (ev.max_arm_elevation_deg >= SWING_MIN_ARM_DEG and ev.arm_swing_deg >= SWING_MIN_RANGE_DEG)
+        # both halves this quick: not a controlled lift, whatever the fit made of the arms
+        if floated or held or (ev.arm_follow > FOLLOW_HELD_BAND) or max(halves) < SWING_MAX_TEMPO_S:
+            return "kettlebell_swing"
+        return default   # quick, but nothing else of a swing: not sure
+    if held and ok("good_morning"):
         return "good_morning"
-    if ok("kettlebell_swing"):
-        # ballistic, and (when the hands are seen) the bell floated forward: arms reaching
-        # forward in a slow bend (a toe touch) are not a swing
-        ballistic = max(ev.eccentric_s, ev.concentric_s) < SWING_MAX_HALF_S
-        fast = ev.eccentric_s < SWING_MAX_TEMPO_S and ev.concentric_s < SWING_MAX_TEMPO_S
-        if ballistic and ev.max_arm_elevation_deg >= SWING_MIN_ARM_DEG and ev.arm_swing_deg >= SWING_MIN_RANGE_DEG:
-            return "kettlebell_swing"
-        if fast:     # both halves this quick: ballistic whatever the fit made of the arms
-            return "kettlebell_swing"
-    if ok("deadlift") and (
+    if held is not True and ok("deadlift") and (
             (ev.knee_at_bottom_deg >= DEADLIFT_MIN_KNEE_DEG and ev.dwell_at_bottom_s >= DEADLIFT_MIN_DWELL_S)
             or (ev.knee_at_bottom_deg >= DEADLIFT_DEEP_KNEE_DEG and ev.dwell_at_bottom_s >= DEADLIFT_SHORT_DWELL_S)):
         return "deadlift"
-    return "rdl" if ok("rdl") else default
+    return "rdl" if ok("rdl") and held is False else default
 
 
 @dataclass
@@ -261,6 +335,9 @@ class RecognizingEvaluator:
             near = hip >= hip.max() - DWELL_BAND_DEG
             dt = np.diff(ts, append=ts[-1])
             dwell = float(dt[near].sum())
+        hf = [f for f in self._buffer if f.hands is not None and f.angles is not None]
+        follow = arm_follow(np.array([f.t for f in hf]), np.array([f.hands.trunk_pitch_deg for f in hf]),
+                            np.array([f.hands.arm_elevation_deg for f in hf]), v.start_t, v.bottom_t, v.end_t)
         m = v.metrics
         return RepEvidence(
             pattern=v.pattern, knee_at_bottom_deg=float(m.get("knee_flexion_at_bottom", math.nan)),
@@ -269,7 +346,7 @@ class RecognizingEvaluator:
             median_reach=float(np.median([h.reach for h in hands])) if hands else math.nan,
             max_arm_elevation_deg=float(np.max(top)) if top else math.nan,
             arm_swing_deg=float(np.max(top) - np.percentile(deep, 10)) if top and deep else math.nan,
-            arms_not_hanging=not_hanging)
+            arms_not_hanging=not_hanging, arm_follow=follow)
 
     def _decide(self, t: float, state: CoachState) -> CoachState:
         first = self.ev.reps[-1]
