@@ -57,7 +57,7 @@ DWELL_BAND_DEG = 3.0             # set-up at the bar (an RDL turns at its bottom
 TOP_HIP_DEG = 25.0               # "the top of the rep": hip flexion below this ...
 TOP_WINDOW_S = 0.3               # ... from the rep's start to just after its end
 FOLLOW_BAND_DEG = 10.0           # arm_follow: "top" and "bottom" frames, within this of the
-FOLLOW_LEAD_S = 0.3              # least / most lean (the top from just before the rep starts)
+FOLLOW_LEAD_S = 0.3              # least / most lean (from just before the rep starts)
 FOLLOW_MIN_LEAN_DEG = 30.0       # less lean than this and the arms' turn says nothing
 FOLLOW_HELD_BAND = 0.5           # arm_follow: hanging 0, held to the body 1: within half of 1
 FOLLOW_HANGING_BAND = 0.25       # is held, within a quarter of 0 hanging, else not sure
@@ -123,10 +123,11 @@ class RepEvidence:
 
 
 def arm_follow(times_s: np.ndarray, trunk_pitch_deg: np.ndarray, arm_elevation_deg: np.ndarray,
-               start_t: float, bottom_t: float, end_t: float) -> float:
+               start_t: float, end_t: float) -> float:
     """How much the arms turn with the trunk over a rep: the fall of the arms' elevation from
-    the top of the descent to the bottom, over the trunk's lean between them (medians of the
-    frames within FOLLOW_BAND_DEG of the least and the most lean). ~0: the arms hang from the
+    the top of the rep to its bottom, over the trunk's lean between them (medians of the
+    frames within FOLLOW_BAND_DEG of the least and the most lean, anywhere in the rep: a
+    deadlift's rep starts at the floor and has its top at the lockout). ~0: the arms hang from the
     shoulders whatever the lean (RDL, deadlift); ~1: they are held to the body (hands at the
     chest, a bar on the back, a bell hiked between the legs). NaN when the trunk leans less
     than FOLLOW_MIN_LEAN_DEG or there are too few frames.
@@ -138,11 +139,10 @@ def arm_follow(times_s: np.ndarray, trunk_pitch_deg: np.ndarray, arm_elevation_d
     p = np.asarray(trunk_pitch_deg, float)
     e = np.asarray(arm_elevation_deg, float)
     ok = np.isfinite(p) & np.isfinite(e)
-    desc = ok & (t >= start_t - FOLLOW_LEAD_S) & (t <= bottom_t + 1e-6)
-    rep = ok & (t >= start_t - 1e-6) & (t <= end_t + 1e-6)
-    if desc.sum() < 3 or rep.sum() < 5:
+    rep = ok & (t >= start_t - FOLLOW_LEAD_S) & (t <= end_t + 1e-6)
+    if rep.sum() < 5:
         return math.nan
-    top = desc & (p <= p[desc].min() + FOLLOW_BAND_DEG)
+    top = rep & (p <= p[rep].min() + FOLLOW_BAND_DEG)
     bot = rep & (p >= p[rep].max() - FOLLOW_BAND_DEG)
     lean = float(np.median(p[bot]) - np.median(p[top]))
     if lean < FOLLOW_MIN_LEAN_DEG:
@@ -337,7 +337,7 @@ class RecognizingEvaluator:
             dwell = float(dt[near].sum())
         hf = [f for f in self._buffer if f.hands is not None and f.angles is not None]
         follow = arm_follow(np.array([f.t for f in hf]), np.array([f.hands.trunk_pitch_deg for f in hf]),
-                            np.array([f.hands.arm_elevation_deg for f in hf]), v.start_t, v.bottom_t, v.end_t)
+                            np.array([f.hands.arm_elevation_deg for f in hf]), v.start_t, v.end_t)
         m = v.metrics
         return RepEvidence(
             pattern=v.pattern, knee_at_bottom_deg=float(m.get("knee_flexion_at_bottom", math.nan)),
