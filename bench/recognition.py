@@ -128,6 +128,20 @@ def fitted(take, cache: str | None) -> dict:
     return fit
 
 
+def export_hands(fit: dict, path: str) -> None:
+    """A fitted run reduced to what the recogniser reads (tests/form/data/*_hands.npz): per
+    frame t, tracked, the contract angles, their confidence, the view notice and the hand
+    features (reach, arm elevation, trunk pitch), float32. No skeleton, no depth."""
+    n = len(fit["t"])
+    hands = np.full((n, 3), np.nan, np.float32)
+    for i in np.flatnonzero(fit["valid"]):
+        h = hand_pose(fit["points"][i], fit["up"][i])
+        hands[i] = (h.reach, h.arm_elevation_deg, h.trunk_pitch_deg)
+    np.savez_compressed(path, t=fit["t"], tracked=fit["valid"], angles=fit["angles"].astype(np.float32),
+                        confidence=np.where(fit["has_conf"][:, None], fit["conf"], np.nan).astype(np.float32),
+                        notice=fit["notice"], hands=hands, names=np.array(ANGLES))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenarios", help="comma-separated names (default: the whole original library)")
@@ -137,6 +151,8 @@ def main() -> int:
                     help="which body wears each scenario (default capsule)")
     ap.add_argument("--cache", help="directory to keep / reuse fitted runs (with --pipeline)")
     ap.add_argument("--json", help="also write the per-scenario rows to this JSON file")
+    ap.add_argument("--export-hands", metavar="DIR",
+                    help="with --pipeline: write each fitted run as DIR/NAME@BODY_hands.npz (test data)")
     args = ap.parse_args()
     if args.scenarios:
         names = args.scenarios.split(",")
@@ -155,7 +171,13 @@ def main() -> int:
         for name in names:
             sc = get_scenario(name.split("@")[0]).on_body(body)
             take = build(sc)
-            ev = replay(fitted(take, args.cache)) if args.pipeline else run_truth(take)
+            if args.pipeline:
+                fit = fitted(take, args.cache)
+                ev = replay(fit)
+                if args.export_hands:
+                    export_hands(fit, os.path.join(args.export_hands, f"{sc.name}_hands.npz"))
+            else:
+                ev = run_truth(take)
             got = ev.rep_exercises
             right = sum(1 for g in got if g == sc.exercise)
             dec = ev.decisions[0][0] - ev.reps[0].end_t if ev.decisions and ev.reps else float("nan")

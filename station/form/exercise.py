@@ -155,19 +155,26 @@ def arms_held(ev: RepEvidence) -> bool | None:
     between the legs: True) or hanging from the shoulders (False)? None: the evidence is
     weak or contradicts itself (not sure).
 
-    The main evidence is arm_follow over the rep (how far the arms turn with the leaning
-    trunk); the older single-posture hints (hands within GM_MAX_REACH of the shoulders,
-    standing arms not hanging) only confirm it: the fit can fold a hanging arm for a few
-    frames, or keep folded arms straight, but over a 30°+ lean it cannot fake the turn."""
+    Two cues, each read over the rep rather than from one frame:
+    - the turn (arm_follow): hanging arms keep pointing down as the trunk leans (~0), held
+      ones turn with it (~1). Within FOLLOW_HANGING_BAND of 0 it says "hanging", within
+      FOLLOW_HELD_BAND of 1 "held"; elsewhere (half-way, or arms moving on their own: a reach,
+      a toe touch) nothing;
+    - the posture: hands within GM_MAX_REACH trunk lengths of the shoulders (median over the
+      rep), or the standing arms mostly not hanging in front (GM_MIN_NOT_HANGING). It can say
+      "held" only: the fit may straighten folded arms into hanging ones, never the reverse
+      for long.
+    Held when either says so and the turn does not say "hanging"; hanging when the turn says
+    so and the posture does not contradict it."""
     follow = ev.arm_follow
-    posture = ev.median_reach < GM_MAX_REACH or ev.arms_not_hanging >= GM_MIN_NOT_HANGING
-    if math.isnan(follow):
-        return True if posture else None
-    if abs(follow - 1.0) <= FOLLOW_HELD_BAND:
+    posture_held = ev.median_reach < GM_MAX_REACH or ev.arms_not_hanging >= GM_MIN_NOT_HANGING
+    turn_hanging = abs(follow) <= FOLLOW_HANGING_BAND          # False when NaN
+    turn_held = abs(follow - 1.0) <= FOLLOW_HELD_BAND
+    if turn_hanging:
+        return None if posture_held else False
+    if turn_held or posture_held:
         return True
-    if abs(follow) <= FOLLOW_HANGING_BAND:
-        return None if posture else False
-    return None          # half-way, or the arms moving on their own (a reach, a swing)
+    return None
 
 
 def recognise(ev: RepEvidence, available: tuple[str, ...], default: str) -> str:

@@ -98,7 +98,7 @@ def test_weak_or_contradicting_evidence_keeps_the_default_profile():
     assert arms_held(ev) is None
     assert recognise(ev, ALL, "rdl") == "rdl"
     assert recognise(ev, ALL, "deadlift") == "deadlift"
-    # half-way turn, or arms reaching on their own (a toe touch: 2.3): not sure
+    # half-way turn, or arms reaching on their own (a toe touch: 2.3), the posture silent: not sure
     for follow in (0.35, 2.3):
         assert arms_held(_ev(arm_follow=follow)) is None
         assert recognise(_ev(arm_follow=follow), ALL, "deadlift") == "deadlift"
@@ -119,3 +119,15 @@ def test_clear_evidence_decides_whatever_the_default():
 def test_skeleton_index_has_the_points_hand_pose_reads():
     for name in ("neck", "pelvis", "hip_l", "hip_r", "shoulder_l", "shoulder_r", "wrist_l", "wrist_r"):
         assert name in SKELETON_INDEX
+
+
+def test_the_posture_decides_when_the_turn_is_unsure_and_not_against_it():
+    # good_morning_bar_back@mesh, rep 1: a half-way turn (0.43), hands 0.72 trunk lengths from
+    # the shoulders, standing arms never hanging in front
+    ev = _ev(median_reach=0.72, arms_not_hanging=1.0, arm_follow=0.43)
+    assert arms_held(ev) is True and recognise(ev, ALL, "rdl") == "good_morning"
+    # good_morning_hands_chest@mesh, rep 1: the fitted arms turned twice the lean (1.96)
+    assert recognise(_ev(median_reach=0.73, arms_not_hanging=1.0, arm_follow=1.96), ALL, "rdl") == "good_morning"
+    # no turn measured (a shallow bend): the posture alone
+    assert arms_held(_ev(median_reach=0.5, arm_follow=math.nan)) is True
+    assert arms_held(_ev(arm_follow=math.nan)) is None
