@@ -5,30 +5,39 @@ Among the station's profiles (config ``exercise.available``) the station tells a
 - RDL: the hands hang (a bar, dumbbells or nothing) and each rep starts from standing;
 - deadlift: each rep starts from the floor: the lifter bends to the bar, knees well bent, and
   stays there a moment before the pull (the RDL passes through its bottom);
-- good morning: the hands at the chest or a bar on the upper back: the wrists stay close to
-  the shoulders all rep long;
-- kettlebell swing: ballistic, the bell between the legs and then floated forward by a hip
-  snap: the arms swing up towards horizontal at the top.
+- good morning: the hands at the chest or a bar on the upper back: the arms are held to the
+  body, so they turn with the trunk as it leans (hanging arms keep pointing down), and the
+  wrists stay near the shoulders;
+- kettlebell swing: ballistic, the bell hiked back between the legs and then floated forward
+  by a hip snap.
 
-How it decides (``RecognizingEvaluator``): the default profile judges until the end of the
-first rep of a set (as the default profile segments it); its features then decide
-(``recognise``). If the answer is another profile, the frames since the set began are replayed
-through an evaluator of that profile, so the first rep is judged again by it (a deadlift is
-re-segmented from the floor). While undecided the coach says nothing about form (the station
-does not yet know which rules apply); the first rep's feedback follows the decision. A squat
-stays a squat: it is not an exercise of its own, the default profile reports it as a squat.
-With recognition off (``exercise.recognize = false``, ``station analyze --exercise NAME``,
-``station demo --exercise NAME``) the profile is fixed.
+How it decides (``RecognizingEvaluator``): the default profile judges quietly until the end of
+the first rep of a set (as the default profile segments it); that rep's evidence then decides
+(``recognise_sure``). If the answer is another profile, the frames since the set began are
+replayed through an evaluator of that profile, so the first rep is judged again by it (a
+deadlift is re-segmented from the floor). While undecided the coach says nothing about form
+(the station does not yet know which rules apply); the first rep's feedback follows the
+decision. When the first rep's evidence is weak or contradicts itself the recogniser does not
+guess: the default profile judges (the coach speaks) and the next reps are looked at, up to
+RECONSIDER_REPS; a later sure answer for another exercise judges the set again. A coach
+judging with the wrong profile is worse than the default one. A squat stays a squat: it is
+not an exercise of its own, the default profile reports it as a squat. With recognition off
+(``exercise.recognize = false``, ``station analyze --exercise NAME``, ``station demo
+--exercise NAME``) the profile is fixed.
 
-Per-frame hand features come from the fitted skeleton (``hand_pose``); without them (angle
-traces only) the decision uses the rep's timing and knee bend alone.
+The evidence (``RepEvidence``) is read over the whole rep, never from one frame, because the
+fitter gets the arms wrong for stretches (folded arms fitted straight, arms put behind the
+body): the arms' turn with the trunk (``arm_follow``), the hands' reach and standing posture,
+the arms' float at the top, the tempo of both halves, the knee bend and the wait at the
+bottom. Per-frame hand features come from the fitted skeleton (``hand_pose``); without them
+(angle traces only) the decision uses the rep's timing and knee bend alone.
 """
 from __future__ import annotations
 
 import logging
 import math
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -61,6 +70,7 @@ FOLLOW_LEAD_S = 0.3              # least / most lean (from just before the rep s
 FOLLOW_MIN_LEAN_DEG = 30.0       # less lean than this and the arms' turn says nothing
 FOLLOW_HELD_BAND = 0.5           # arm_follow: hanging 0, held to the body 1: within half of 1
 FOLLOW_HANGING_BAND = 0.25       # is held, within a quarter of 0 hanging, else not sure
+RECONSIDER_REPS = 3              # not sure after the first rep: look at the next ones, up to this
 BUFFER_S = 60.0                  # frames kept for a replay (a set's first rep is well within)
 
 
@@ -150,6 +160,22 @@ def arm_follow(times_s: np.ndarray, trunk_pitch_deg: np.ndarray, arm_elevation_d
     return float(np.median(e[top]) - np.median(e[bot])) / lean
 
 
+def pooled_evidence(reps: list[RepEvidence]) -> RepEvidence:
+    """The evidence of several reps of a set as one: each number the median over the reps
+    (NaN ignored), the pattern the last rep's. One rep that the fit got wrong cannot then
+    decide on its own after a first rep that said nothing clear."""
+    if len(reps) == 1:
+        return reps[0]
+    vals = {}
+    for f in fields(RepEvidence):
+        if f.name == "pattern":
+            continue
+        xs = np.array([getattr(r, f.name) for r in reps], float)
+        xs = xs[np.isfinite(xs)]
+        vals[f.name] = float(np.median(xs)) if len(xs) else math.nan
+    return RepEvidence(pattern=reps[-1].pattern, **vals)
+
+
 def arms_held(ev: RepEvidence) -> bool | None:
     """Are the hands held to the body (at the chest, on a bar on the back, a bell hiked
     between the legs: True) or hanging from the shoulders (False)? None: the evidence is
@@ -179,7 +205,14 @@ def arms_held(ev: RepEvidence) -> bool | None:
 
 def recognise(ev: RepEvidence, available: tuple[str, ...], default: str) -> str:
     """The exercise a rep shows, among `available`; the default when the evidence is weak
-    ("not sure yet": the default profile judges, which is better than the wrong one).
+    ("not sure yet": the default profile judges, which is better than the wrong one)."""
+    sure = recognise_sure(ev, available, default)
+    return default if sure is None else sure
+
+
+def recognise_sure(ev: RepEvidence, available: tuple[str, ...], default: str) -> str | None:
+    """The exercise a rep shows, among `available`, or None when the evidence is too weak
+    to say (see recognise):
 
     - a swing is ballistic (neither half slower than SWING_MAX_HALF_S) with the bell floated
       forward at the top, or hiked between the legs (arms turning with the trunk), or, the
@@ -197,19 +230,21 @@ def recognise(ev: RepEvidence, available: tuple[str, ...], default: str) -> str:
     ballistic = not any(math.isnan(h) for h in halves) and max(halves) < SWING_MAX_HALF_S
     if ballistic:
         if not ok("kettlebell_swing"):
-            return default
+            return None  # quick, and no swing profile to judge it: not sure what it is
         floated = (ev.max_arm_elevation_deg >= SWING_MIN_ARM_DEG and ev.arm_swing_deg >= SWING_MIN_RANGE_DEG)
         # both halves this quick: not a controlled lift, whatever the fit made of the arms
         if floated or held or (ev.arm_follow > FOLLOW_HELD_BAND) or max(halves) < SWING_MAX_TEMPO_S:
             return "kettlebell_swing"
-        return default   # quick, but nothing else of a swing: not sure
+        return None      # quick, but nothing else of a swing: not sure
     if held and ok("good_morning"):
         return "good_morning"
     if held is not True and ok("deadlift") and (
             (ev.knee_at_bottom_deg >= DEADLIFT_MIN_KNEE_DEG and ev.dwell_at_bottom_s >= DEADLIFT_MIN_DWELL_S)
             or (ev.knee_at_bottom_deg >= DEADLIFT_DEEP_KNEE_DEG and ev.dwell_at_bottom_s >= DEADLIFT_SHORT_DWELL_S)):
         return "deadlift"
-    return "rdl" if ok("rdl") and held is False else default
+    if held is False:    # hanging arms, controlled, no floor start: an RDL
+        return "rdl" if ok("rdl") else default
+    return None
 
 
 @dataclass
@@ -248,6 +283,8 @@ class RecognizingEvaluator:
         self._states_archive: list[CoachState] = []
         self.ev = self._new(default, quiet=self.recognize)
         self.decided = not self.recognize
+        self._looked = 0          # reps of this set the recogniser has looked at
+        self._looked_at: list[RepEvidence] = []
         self._sets_seen = 0
 
     # -- FormEvaluator's surface ------------------------------------------------------
@@ -356,11 +393,20 @@ class RecognizingEvaluator:
             arms_not_hanging=not_hanging, arm_follow=follow)
 
     def _decide(self, t: float, state: CoachState) -> CoachState:
-        first = self.ev.reps[-1]
-        evidence = self._evidence(first)
-        name = recognise(evidence, tuple(self.profiles), self.default)
-        log.info("exercise recognised at %.1f s: %s (%s)", t, name, evidence)
-        self.decided = True
+        """A rep ended while undecided. Sure: that exercise, for good (this set). Not sure
+        after the first rep: the default profile judges from now on (the coach speaks), and
+        the next reps are looked at, up to RECONSIDER_REPS; the first sure answer that is
+        another exercise judges the set again from its start."""
+        self._looked_at.append(self._evidence(self.ev.reps[-1]))
+        evidence = pooled_evidence(self._looked_at)
+        sure = recognise_sure(evidence, tuple(self.profiles), self.default)
+        self._looked += 1
+        name = self.default if sure is None else sure
+        self.decided = sure is not None or self._looked >= RECONSIDER_REPS
+        log.info("exercise %s at %.1f s (rep %d of the set): %s (%s)", "recognised" if sure else "not sure",
+                 t, self._looked, name, evidence)
+        if self._looked > 1 and name == self.ev.exercise:
+            return state         # the default judges on, as it has since the first rep
         self.decisions.append((t, name))
         old = self.ev
         if name != old.exercise:
@@ -398,6 +444,8 @@ class RecognizingEvaluator:
         # the evaluator keeps running (its summary is on screen); the next set's first rep is
         # judged by it quietly and recognised again, replayed if it is another exercise
         self.decided = False
+        self._looked = 0
+        self._looked_at = []
         self.ev.cues.timing = replace(self.timing, enabled=False)
 
 
