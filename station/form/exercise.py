@@ -52,8 +52,10 @@ log = logging.getLogger(__name__)
 # bar on the back ~0.3-0.6; a hanging arm is within ~25° of straight down, a swing hikes the
 # bell back between the legs (arms behind vertical) and floats it forward to 60-90°.
 GM_MAX_REACH = 0.8               # median wrist–shoulder distance / trunk length
-GM_BEHIND_DEG = -20.0            # standing, an arm this far behind vertical: hands on a bar on
-GM_MIN_NOT_HANGING = 0.6         # the back (seen from the front the fit puts them behind)
+GM_BEHIND_DEG = -20.0            # standing, an arm this far behind vertical (arms_not_hanging,
+                                 # logged only: see arms_held)
+GM_MIN_ELBOW_DEG = 60.0          # median elbow flexion: a loaded hanging arm is straight
+                                 # (0-15°), hands at the chest or on a bar fold it 90-150°
 SWING_MIN_ARM_DEG = 40.0         # arm elevation from straight down at the top of the rep
 SWING_MIN_RANGE_DEG = 60.0       # ... and that much higher than at the bottom (the arms swing)
 SWING_MAX_TEMPO_S = 0.7          # both halves of the rep this fast: a swing on tempo alone
@@ -68,8 +70,9 @@ TOP_WINDOW_S = 0.3               # ... from the rep's start to just after its en
 FOLLOW_BAND_DEG = 10.0           # arm_follow: "top" and "bottom" frames, within this of the
 FOLLOW_LEAD_S = 0.3              # least / most lean (from just before the rep starts)
 FOLLOW_MIN_LEAN_DEG = 30.0       # less lean than this and the arms' turn says nothing
-FOLLOW_HELD_BAND = 0.5           # arm_follow: hanging 0, held to the body 1: within half of 1
-FOLLOW_HANGING_BAND = 0.25       # is held, within a quarter of 0 hanging, else not sure
+FOLLOW_BAND = 0.25               # arm_follow: hanging 0, held to the body 1: within a quarter
+                                 # of either it says so; between (a fitted arm that sticks to
+                                 # the trunk at the bottom, or reaches on its own) it says nothing
 RECONSIDER_REPS = 3              # not sure after the first rep: look at the next ones, up to this
 BUFFER_S = 60.0                  # frames kept for a replay (a set's first rep is well within)
 
@@ -92,6 +95,8 @@ class HandPose:
     arm_elevation_deg: float
     trunk_pitch_deg: float = math.nan   # pelvis→neck from vertical in the same sagittal plane,
                                         # forward positive (the arms are compared with it)
+    elbow_flexion_deg: float = math.nan  # mean of the two sides: 0 straight (a hanging arm
+                                         # under a load), 90-150 folded (chest, bar on the back)
 
 
 def hand_pose(points_m: np.ndarray, up: np.ndarray) -> HandPose:
@@ -103,14 +108,18 @@ def hand_pose(points_m: np.ndarray, up: np.ndarray) -> HandPose:
     left = P[I["hip_l"]] - P[I["hip_r"]]
     fwd = np.cross(left, up)                 # the person's forward, horizontal
     fwd = fwd / (np.linalg.norm(fwd) or 1.0)
-    reach, elev = [], []
+    reach, elev, elbow = [], [], []
     for side in ("l", "r"):
         arm = P[I[f"wrist_{side}"]] - P[I[f"shoulder_{side}"]]
         reach.append(float(np.linalg.norm(arm)) / trunk)
         elev.append(math.degrees(math.atan2(float(arm @ fwd), float(-arm @ up))))
+        upper = P[I[f"elbow_{side}"]] - P[I[f"shoulder_{side}"]]
+        fore = P[I[f"wrist_{side}"]] - P[I[f"elbow_{side}"]]
+        n = float(np.linalg.norm(upper) * np.linalg.norm(fore))
+        elbow.append(math.degrees(math.acos(max(-1.0, min(1.0, float(upper @ fore) / n)))) if n > 0 else math.nan)
     t = P[I["neck"]] - P[I["pelvis"]]
     pitch = math.degrees(math.atan2(float(t @ fwd), float(t @ up)))
-    return HandPose(float(np.mean(reach)), float(np.mean(elev)), pitch)
+    return HandPose(float(np.mean(reach)), float(np.mean(elev)), pitch, float(np.mean(elbow)))
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,7 @@ class RepEvidence:
     arm_swing_deg: float = math.nan  # from the bottom of the rep to its top
     arms_not_hanging: float = math.nan   # fraction of the standing frames with the hands not
                                          # hanging in front (at the chest, or behind: on a bar)
+    median_elbow_flexion_deg: float = math.nan   # over the rep's frames
     arm_follow: float = math.nan     # how far the arms turn with the trunk from the top of the
                                      # descent to the bottom (arm_follow): ~0 hanging, ~1 held
                                      # to the body
@@ -183,19 +193,23 @@ def arms_held(ev: RepEvidence) -> bool | None:
 
     Two cues, each read over the rep rather than from one frame:
     - the turn (arm_follow): hanging arms keep pointing down as the trunk leans (~0), held
-      ones turn with it (~1). Within FOLLOW_HANGING_BAND of 0 it says "hanging", within
-      FOLLOW_HELD_BAND of 1 "held"; elsewhere (half-way, or arms moving on their own: a reach,
-      a toe touch) nothing;
-    - the posture: hands within GM_MAX_REACH trunk lengths of the shoulders (median over the
-      rep), or the standing arms mostly not hanging in front (GM_MIN_NOT_HANGING). It can say
-      "held" only: the fit may straighten folded arms into hanging ones, never the reverse
-      for long.
+      ones turn with it (~1). Within FOLLOW_BAND of 0 it says "hanging", within FOLLOW_BAND
+      of 1 "held"; elsewhere it says nothing: half-way is where the fit puts hanging arms
+      that merge with a bent trunk (a kettlebell held between the legs, loose clothes: 0.56)
+      and folded ones it straightened (0.3-0.65); past 1.25 the arms move on their own (a
+      reach, a toe touch);
+    - the posture: hands within GM_MAX_REACH trunk lengths of the shoulders, or the elbows
+      folded (GM_MIN_ELBOW_DEG or more), medians over the rep. It can say "held" only: the
+      fit may straighten folded arms into hanging ones, but it has not been seen to shorten
+      or fold a loaded hanging arm for a whole rep. Standing arms behind the body
+      (arms_not_hanging) are not used: the fit puts hanging arms there too, behind a loose
+      shirt or a kettlebell (tall_heavy_loose@mesh: 0.4-0.6 of the standing frames).
     Held when either says so and the turn does not say "hanging"; hanging when the turn says
     so and the posture does not contradict it."""
     follow = ev.arm_follow
-    posture_held = ev.median_reach < GM_MAX_REACH or ev.arms_not_hanging >= GM_MIN_NOT_HANGING
-    turn_hanging = abs(follow) <= FOLLOW_HANGING_BAND          # False when NaN
-    turn_held = abs(follow - 1.0) <= FOLLOW_HELD_BAND
+    posture_held = ev.median_reach < GM_MAX_REACH or ev.median_elbow_flexion_deg >= GM_MIN_ELBOW_DEG
+    turn_hanging = abs(follow) <= FOLLOW_BAND          # False when NaN
+    turn_held = abs(follow - 1.0) <= FOLLOW_BAND
     if turn_hanging:
         return None if posture_held else False
     if turn_held or posture_held:
@@ -233,8 +247,10 @@ def recognise_sure(ev: RepEvidence, available: tuple[str, ...], default: str) ->
             return None  # quick, and no swing profile to judge it: not sure what it is
         floated = (ev.max_arm_elevation_deg >= SWING_MIN_ARM_DEG and ev.arm_swing_deg >= SWING_MIN_RANGE_DEG)
         # both halves this quick: not a controlled lift, whatever the fit made of the arms
-        if floated or held or (ev.arm_follow > FOLLOW_HELD_BAND) or max(halves) < SWING_MAX_TEMPO_S:
+        if floated or held or max(halves) < SWING_MAX_TEMPO_S:
             return "kettlebell_swing"
+        if held is False and ok("rdl"):
+            return "rdl"     # hanging arms, no float, one half controlled: a quick RDL
         return None      # quick, but nothing else of a swing: not sure
     if held and ok("good_morning"):
         return "good_morning"
@@ -390,7 +406,9 @@ class RecognizingEvaluator:
             median_reach=float(np.median([h.reach for h in hands])) if hands else math.nan,
             max_arm_elevation_deg=float(np.max(top)) if top else math.nan,
             arm_swing_deg=float(np.max(top) - np.percentile(deep, 10)) if top and deep else math.nan,
-            arms_not_hanging=not_hanging, arm_follow=follow)
+            arms_not_hanging=not_hanging, arm_follow=follow,
+            median_elbow_flexion_deg=float(np.nanmedian([h.elbow_flexion_deg for h in hands]))
+            if hands and not all(math.isnan(h.elbow_flexion_deg) for h in hands) else math.nan)
 
     def _decide(self, t: float, state: CoachState) -> CoachState:
         """A rep ended while undecided. Sure: that exercise, for good (this set). Not sure

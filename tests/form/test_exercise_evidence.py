@@ -85,16 +85,16 @@ def test_hands_at_the_chest_fitted_as_long_arms_are_still_a_good_morning():
 
 
 def test_a_swing_whose_arms_the_fit_puts_behind_is_not_a_good_morning():
-    # kettlebell_swing@mesh: the fit had the arms behind the body standing (GM's bar-on-the-back
-    # hint), but the rep is ballistic
+    # kettlebell_swing@mesh: the fit had the arms behind the body standing (the old
+    # bar-on-the-back hint), but the rep is ballistic
     ev = _ev(eccentric_s=0.5, concentric_s=0.55, arms_not_hanging=1.0, median_reach=1.1, arm_follow=math.nan)
     assert recognise(ev, ALL, "rdl") == "kettlebell_swing"
     assert recognise(ev, ("rdl", "good_morning"), "rdl") == "rdl"   # no swing profile: not a GM either
 
 
 def test_weak_or_contradicting_evidence_keeps_the_default_profile():
-    # standing hints say "not hanging", the turn over the rep says "hanging": not sure
-    ev = _ev(arms_not_hanging=0.8, arm_follow=0.05)
+    # the posture says "held" (short reach), the turn over the rep says "hanging": not sure
+    ev = _ev(median_reach=0.7, arm_follow=0.05)
     assert arms_held(ev) is None
     assert recognise(ev, ALL, "rdl") == "rdl"
     assert recognise(ev, ALL, "deadlift") == "deadlift"
@@ -104,7 +104,9 @@ def test_weak_or_contradicting_evidence_keeps_the_default_profile():
         assert recognise(_ev(arm_follow=follow), ALL, "deadlift") == "deadlift"
     # quick but nothing else of a swing (hanging arms, a 0.9 s drive): the default
     assert recognise(_ev(eccentric_s=0.6, concentric_s=0.9), ALL, "rdl") == "rdl"
-    assert recognise(_ev(eccentric_s=0.6, concentric_s=0.9), ALL, "good_morning") == "good_morning"
+    # ... unless the arms clearly hang: then a quick RDL, whatever the default
+    assert recognise(_ev(eccentric_s=0.6, concentric_s=0.9), ALL, "good_morning") == "rdl"
+    assert recognise(_ev(eccentric_s=0.6, concentric_s=0.9, arm_follow=0.4), ALL, "good_morning") == "good_morning"
 
 
 def test_clear_evidence_decides_whatever_the_default():
@@ -124,10 +126,38 @@ def test_skeleton_index_has_the_points_hand_pose_reads():
 def test_the_posture_decides_when_the_turn_is_unsure_and_not_against_it():
     # good_morning_bar_back@mesh, rep 1: a half-way turn (0.43), hands 0.72 trunk lengths from
     # the shoulders, standing arms never hanging in front
-    ev = _ev(median_reach=0.72, arms_not_hanging=1.0, arm_follow=0.43)
+    ev = _ev(median_reach=0.72, arms_not_hanging=1.0, arm_follow=0.43, median_elbow_flexion_deg=88.0)
     assert arms_held(ev) is True and recognise(ev, ALL, "rdl") == "good_morning"
     # good_morning_hands_chest@mesh, rep 1: the fitted arms turned twice the lean (1.96)
     assert recognise(_ev(median_reach=0.73, arms_not_hanging=1.0, arm_follow=1.96), ALL, "rdl") == "good_morning"
     # no turn measured (a shallow bend): the posture alone
     assert arms_held(_ev(median_reach=0.5, arm_follow=math.nan)) is True
     assert arms_held(_ev(arm_follow=math.nan)) is None
+
+
+def test_a_half_way_turn_alone_is_not_a_good_morning():
+    # tall_heavy_loose (capsule): an RDL with a kettlebell held between the legs, loose shirt;
+    # the fit sticks the hanging arms to the bent trunk (turn 0.56 every rep), posture hanging
+    ev = _ev(knee_at_bottom_deg=27.0, arm_follow=0.56, median_reach=1.19, arms_not_hanging=0.0)
+    assert arms_held(ev) is None
+    assert recognise(ev, ALL, "rdl") == "rdl"
+
+
+def test_hand_pose_reads_the_elbow_bend():
+    take = build(get_scenario("good_morning_hands_chest"))
+    folded = hand_pose(take.poses_floor_m[0, :N_SKELETON], UP)
+    take = build(get_scenario("rdl_clean"))
+    hanging = hand_pose(take.poses_floor_m[0, :N_SKELETON], UP)
+    assert folded.elbow_flexion_deg > 100.0 and hanging.elbow_flexion_deg < 15.0
+    # folded elbows alone (the mesh fit of a good morning: 84-93° median) say "held"
+    assert arms_held(_ev(median_elbow_flexion_deg=90.0, arm_follow=0.4)) is True
+    assert arms_held(_ev(median_elbow_flexion_deg=90.0, arm_follow=0.05)) is None   # contradicted
+
+
+def test_standing_arms_behind_alone_are_not_a_bar_on_the_back():
+    # tall_heavy_loose@mesh: a kettlebell RDL the fit shows with the arms behind the body in
+    # 0.4-0.6 of the standing frames, straight elbows, long reach, a turn of 0.26-0.42
+    for follow, behind in ((0.26, 0.42), (0.42, 0.51), (0.26, 0.6)):
+        ev = _ev(knee_at_bottom_deg=25.0, arm_follow=follow, arms_not_hanging=behind,
+                 median_reach=1.18, median_elbow_flexion_deg=12.0)
+        assert arms_held(ev) is None and recognise(ev, ALL, "rdl") == "rdl"
