@@ -128,18 +128,23 @@ def fitted(take, cache: str | None) -> dict:
     return fit
 
 
-def export_hands(fit: dict, path: str) -> None:
-    """A fitted run reduced to what the recogniser reads (tests/form/data/*_hands.npz): per
-    frame t, tracked, the contract angles, their confidence, the view notice and the hand
-    features (reach, arm elevation, trunk pitch), float32. No skeleton, no depth."""
-    n = len(fit["t"])
-    hands = np.full((n, 3), np.nan, np.float32)
-    for i in np.flatnonzero(fit["valid"]):
+HAND_FIELDS = ("reach", "arm_elevation_deg", "trunk_pitch_deg", "elbow_flexion_deg")
+
+
+def export_hands(fit: dict, path: str, until_s: float = 15.0) -> None:
+    """A fitted run's first `until_s` reduced to what the recogniser reads
+    (tests/form/data/*_hands.npz): per frame t, tracked, the contract angles, their
+    confidence, the view notice and the HandPose fields (HAND_FIELDS), float16 (0.06° at
+    100°: finer than the fit). No skeleton, no depth."""
+    n = int(np.searchsorted(fit["t"], until_s))
+    hands = np.full((n, len(HAND_FIELDS)), np.nan, np.float16)
+    for i in np.flatnonzero(fit["valid"][:n]):
         h = hand_pose(fit["points"][i], fit["up"][i])
-        hands[i] = (h.reach, h.arm_elevation_deg, h.trunk_pitch_deg)
-    np.savez_compressed(path, t=fit["t"], tracked=fit["valid"], angles=fit["angles"].astype(np.float32),
-                        confidence=np.where(fit["has_conf"][:, None], fit["conf"], np.nan).astype(np.float32),
-                        notice=fit["notice"], hands=hands, names=np.array(ANGLES))
+        hands[i] = [getattr(h, k) for k in HAND_FIELDS]
+    conf = np.where(fit["has_conf"][:n, None], fit["conf"][:n], np.nan).astype(np.float16)
+    np.savez_compressed(path, t=fit["t"][:n], tracked=fit["valid"][:n], angles=fit["angles"][:n].astype(np.float16),
+                        confidence=conf, notice=fit["notice"][:n], hands=hands, names=np.array(ANGLES),
+                        hand_fields=np.array(HAND_FIELDS))
 
 
 def main() -> int:
