@@ -47,10 +47,11 @@ from station.model import SKELETON_INDEX, CoachState, RepVerdict
 
 log = logging.getLogger(__name__)
 
-# Decision thresholds (see recognise); chosen from the body's geometry, not tuned on a benchmark:
-# a hanging arm is ~1.1-1.3 trunk lengths from wrist to shoulder, hands at the chest or on a
-# bar on the back ~0.3-0.6; a hanging arm is within ~25° of straight down, a swing hikes the
-# bell back between the legs (arms behind vertical) and floats it forward to 60-90°.
+# Decision thresholds (see recognise_sure and arms_held); chosen from the body's geometry, not
+# tuned on a benchmark: a hanging arm is ~1.1-1.3 trunk lengths from wrist to shoulder, hands at
+# the chest or on a bar on the back ~0.3-0.6; a hanging arm keeps pointing down as the trunk
+# leans, a held one turns with it (arm_follow 0 vs 1); a swing hikes the bell back between the
+# legs (arms behind vertical) and floats it forward to 60-90°.
 GM_MAX_REACH = 0.8               # median wrist–shoulder distance / trunk length
 GM_BEHIND_DEG = -20.0            # standing, an arm this far behind vertical (arms_not_hanging,
                                  # logged only: see arms_held)
@@ -229,11 +230,15 @@ def recognise_sure(ev: RepEvidence, available: tuple[str, ...], default: str) ->
     to say (see recognise):
 
     - a swing is ballistic (neither half slower than SWING_MAX_HALF_S) with the bell floated
-      forward at the top, or hiked between the legs (arms turning with the trunk), or, the
-      hands not seen, both halves faster than SWING_MAX_TEMPO_S;
-    - a good morning is controlled (not ballistic) with the arms held to the body;
-    - a deadlift waits at the bottom with the knees well bent (each rep starts at the floor);
-    - an RDL is the rest (the default profile of a station as shipped)."""
+      forward at the top, or hiked between the legs (arms held, turning with the trunk), or
+      both halves faster than SWING_MAX_TEMPO_S (not a controlled lift, whatever the fit made
+      of the arms); ballistic with clearly hanging arms and nothing of a swing: a quick RDL;
+      ballistic and nothing clear: not sure;
+    - a good morning is controlled (not ballistic) with the arms held to the body (arms_held);
+    - a deadlift waits at the bottom with the knees well bent (each rep starts at the floor),
+      the arms not held;
+    - an RDL: controlled, the arms clearly hanging, no floor start;
+    - anything else (arms unseen or unclear, controlled, no floor start): not sure."""
     def ok(name: str) -> bool:
         return name in available
 
