@@ -33,7 +33,6 @@ import json
 import os
 import sys
 import time
-from collections import defaultdict
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 

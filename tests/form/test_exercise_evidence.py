@@ -8,7 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from station.form.exercise import RepEvidence, arm_follow, arms_held, hand_pose, recognise
+from station.form.exercise import (
+    RepEvidence,
+    arm_follow,
+    arms_held,
+    hand_pose,
+    recognise,
+)
 from station.model import SKELETON_INDEX
 from station.sim.pose import N_SKELETON
 from station.sim.scenarios import build, get_scenario
@@ -70,9 +76,9 @@ def test_arm_follow_reference_cases():
 
 
 def _ev(**kw) -> RepEvidence:
-    base = dict(pattern="hinge", knee_at_bottom_deg=12.0, dwell_at_bottom_s=0.5, eccentric_s=1.6,
-                concentric_s=1.3, median_reach=1.2, max_arm_elevation_deg=8.0, arm_swing_deg=5.0,
-                arms_not_hanging=0.0, arm_follow=0.1)
+    base = {"pattern": "hinge", "knee_at_bottom_deg": 12.0, "dwell_at_bottom_s": 0.5, "eccentric_s": 1.6,
+                "concentric_s": 1.3, "median_reach": 1.2, "max_arm_elevation_deg": 8.0, "arm_swing_deg": 5.0,
+                "arms_not_hanging": 0.0, "arm_follow": 0.1}
     return RepEvidence(**{**base, **kw})
 
 
