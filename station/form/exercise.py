@@ -205,14 +205,18 @@ def arms_held(ev: RepEvidence) -> bool | None:
       or fold a loaded hanging arm for a whole rep. Standing arms behind the body
       (arms_not_hanging) are not used: the fit puts hanging arms there too, behind a loose
       shirt or a kettlebell (tall_heavy_loose@mesh: 0.4-0.6 of the standing frames).
-    Held when either says so and the turn does not say "hanging"; hanging when the turn says
-    so and the posture does not contradict it."""
+    Held when either says so and the turn says neither "hanging" nor "moving on their own";
+    hanging when the turn says so and the posture does not contradict it. Real warm-up bends
+    (CMU 13_29) reach for the toes with bent elbows (fitted median 66°) and a turn of 1.5."""
     follow = ev.arm_follow
     posture_held = ev.median_reach < GM_MAX_REACH or ev.median_elbow_flexion_deg >= GM_MIN_ELBOW_DEG
     turn_hanging = abs(follow) <= FOLLOW_BAND          # False when NaN
     turn_held = abs(follow - 1.0) <= FOLLOW_BAND
+    turn_own = follow > 1.0 + FOLLOW_BAND               # the arms move more than the trunk
     if turn_hanging:
         return None if posture_held else False
+    if turn_own:
+        return None      # a reach (bent elbows too: a warm-up toe touch), not a hold
     if turn_held or posture_held:
         return True
     return None
