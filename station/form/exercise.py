@@ -55,8 +55,6 @@ log = logging.getLogger(__name__)
 GM_MAX_REACH = 0.8               # median wrist–shoulder distance / trunk length
 GM_BEHIND_DEG = -20.0            # standing, an arm this far behind vertical (arms_not_hanging,
                                  # logged only: see arms_held)
-GM_MIN_ELBOW_DEG = 60.0          # median elbow flexion: a loaded hanging arm is straight
-                                 # (0-15°), hands at the chest or on a bar fold it 90-150°
 SWING_MIN_ARM_DEG = 40.0         # arm elevation from straight down at the top of the rep
 SWING_MIN_RANGE_DEG = 60.0       # ... and that much higher than at the bottom (the arms swing)
 SWING_MAX_TEMPO_S = 0.7          # both halves of the rep this fast: a swing on tempo alone
@@ -199,17 +197,19 @@ def arms_held(ev: RepEvidence) -> bool | None:
       that merge with a bent trunk (a kettlebell held between the legs, loose clothes: 0.56)
       and folded ones it straightened (0.3-0.65); past 1.25 the arms move on their own (a
       reach, a toe touch);
-    - the posture: hands within GM_MAX_REACH trunk lengths of the shoulders, or the elbows
-      folded (GM_MIN_ELBOW_DEG or more), medians over the rep. It can say "held" only: the
-      fit may straighten folded arms into hanging ones, but it has not been seen to shorten
-      or fold a loaded hanging arm for a whole rep. Standing arms behind the body
-      (arms_not_hanging) are not used: the fit puts hanging arms there too, behind a loose
-      shirt or a kettlebell (tall_heavy_loose@mesh: 0.4-0.6 of the standing frames).
+    - the posture: hands within GM_MAX_REACH trunk lengths of the shoulders (median over
+      the rep). It can say "held" only: the fit may straighten folded arms into hanging
+      ones, but it has not been seen to shorten a loaded hanging arm for a whole rep.
+      Two posture hints are logged but not used, because the fit fakes them on hanging arms:
+      standing arms behind the body (arms_not_hanging: a kettlebell RDL in a loose shirt,
+      tall_heavy_loose@mesh, 0.4-0.6 of the standing frames) and folded elbows
+      (median_elbow_flexion_deg: a two-hand kettlebell hold, mesh_D_clean, fitted 61° against
+      16° true; folded hands at the chest fit at 84-93°).
     Held when either says so and the turn says neither "hanging" nor "moving on their own";
     hanging when the turn says so and the posture does not contradict it. Real warm-up bends
     (CMU 13_29) reach for the toes with bent elbows (fitted median 66°) and a turn of 1.5."""
     follow = ev.arm_follow
-    posture_held = ev.median_reach < GM_MAX_REACH or ev.median_elbow_flexion_deg >= GM_MIN_ELBOW_DEG
+    posture_held = ev.median_reach < GM_MAX_REACH
     turn_hanging = abs(follow) <= FOLLOW_BAND          # False when NaN
     turn_held = abs(follow - 1.0) <= FOLLOW_BAND
     turn_own = follow > 1.0 + FOLLOW_BAND               # the arms move more than the trunk
