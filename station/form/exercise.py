@@ -205,18 +205,15 @@ def arms_held(ev: RepEvidence) -> bool | None:
       tall_heavy_loose@mesh, 0.4-0.6 of the standing frames) and folded elbows
       (median_elbow_flexion_deg: a two-hand kettlebell hold, mesh_D_clean, fitted 61° against
       16° true; folded hands at the chest fit at 84-93°).
-    Held when either says so and the turn says neither "hanging" nor "moving on their own";
-    hanging when the turn says so and the posture does not contradict it. Real warm-up bends
-    (CMU 13_29) reach for the toes with bent elbows (fitted median 66°) and a turn of 1.5."""
+    Held when either says so and the turn does not say "hanging"; hanging when the turn says
+    so and the posture does not contradict it. A real warm-up bend (CMU 13_29, capsule fit:
+    reaching for the toes, turn 1.5, reach 0.91, elbows bent 66°) is neither."""
     follow = ev.arm_follow
     posture_held = ev.median_reach < GM_MAX_REACH
     turn_hanging = abs(follow) <= FOLLOW_BAND          # False when NaN
     turn_held = abs(follow - 1.0) <= FOLLOW_BAND
-    turn_own = follow > 1.0 + FOLLOW_BAND               # the arms move more than the trunk
     if turn_hanging:
         return None if posture_held else False
-    if turn_own:
-        return None      # a reach (bent elbows too: a warm-up toe touch), not a hold
     if turn_held or posture_held:
         return True
     return None
