@@ -172,3 +172,28 @@ def test_standing_arms_behind_alone_are_not_a_bar_on_the_back():
         ev = _ev(knee_at_bottom_deg=25.0, arm_follow=follow, arms_not_hanging=behind,
                  median_reach=1.18, median_elbow_flexion_deg=12.0)
         assert arms_held(ev) is None and recognise(ev, ALL, "rdl") == "rdl"
+
+
+def test_not_sure_after_the_first_rep_the_default_judges_and_a_later_clear_rep_rejudges_the_set():
+    from station.config import load_exercise
+    from station.form.cues import CueTiming
+    from station.form.exercise import HandPose, RecognizingEvaluator
+    from station.model import ANGLES
+
+    take = build(get_scenario("good_morning_hands_chest"))
+    ev = RecognizingEvaluator({n: load_exercise(n) for n in ALL}, "rdl", timing=CueTiming())
+    first_end = take.reps[0].end_t
+    for i, t in enumerate(take.times_s):
+        if not take.in_view[i]:
+            ev.update(float(t), None)
+            continue
+        hp = hand_pose(take.poses_floor_m[i, :N_SKELETON], UP)
+        if t < first_end + 0.3:
+            # the first rep as a fit might see it: long arms turning half-way with the trunk
+            hp = HandPose(1.2, 10.0 - 0.6 * hp.trunk_pitch_deg, hp.trunk_pitch_deg, 10.0)
+        ev.update(float(t), {k: float(take.truth_angles[k][i]) for k in ANGLES}, hands=hp)
+    ev.finish()
+    assert ev.decisions[0][1] == "rdl" and ev.decisions[0][0] <= first_end + 0.6   # the coach speaks
+    assert ev.decisions[-1][1] == "good_morning" and ev.decisions[-1][0] > take.reps[1].end_t
+    # the set judged again from its start: every rep, the first included, by the good morning
+    assert ev.rep_exercises == ["good_morning"] * len(take.reps)
