@@ -94,31 +94,28 @@ class HandPose:
     arm_elevation_deg: float
     trunk_pitch_deg: float = math.nan   # pelvis→neck from vertical in the same sagittal plane,
                                         # forward positive (the arms are compared with it)
-    elbow_flexion_deg: float = math.nan  # mean of the two sides: 0 straight (a hanging arm
-                                         # under a load), 90-150 folded (chest, bar on the back)
+
+
+_SHOULDERS = [SKELETON_INDEX["shoulder_l"], SKELETON_INDEX["shoulder_r"]]
+_WRISTS = [SKELETON_INDEX["wrist_l"], SKELETON_INDEX["wrist_r"]]
 
 
 def hand_pose(points_m: np.ndarray, up: np.ndarray) -> HandPose:
-    """HandPose of a skeleton (SKELETON_POINTS rows, any frame) with `up` in the same frame."""
+    """HandPose of a skeleton (SKELETON_POINTS rows, any frame) with `up` in the same frame.
+    Called every frame: both sides at once, few small-array calls."""
     P = np.asarray(points_m, dtype=np.float64)
-    up = np.asarray(up, dtype=np.float64) / np.linalg.norm(up)
+    up = np.asarray(up, dtype=np.float64)
+    up = up / math.sqrt(float(up @ up))
     I = SKELETON_INDEX
-    trunk = float(np.linalg.norm(P[I["neck"]] - P[I["pelvis"]])) or 1.0
-    left = P[I["hip_l"]] - P[I["hip_r"]]
-    fwd = np.cross(left, up)                 # the person's forward, horizontal
-    fwd = fwd / (np.linalg.norm(fwd) or 1.0)
-    reach, elev, elbow = [], [], []
-    for side in ("l", "r"):
-        arm = P[I[f"wrist_{side}"]] - P[I[f"shoulder_{side}"]]
-        reach.append(float(np.linalg.norm(arm)) / trunk)
-        elev.append(math.degrees(math.atan2(float(arm @ fwd), float(-arm @ up))))
-        upper = P[I[f"elbow_{side}"]] - P[I[f"shoulder_{side}"]]
-        fore = P[I[f"wrist_{side}"]] - P[I[f"elbow_{side}"]]
-        n = float(np.linalg.norm(upper) * np.linalg.norm(fore))
-        elbow.append(math.degrees(math.acos(max(-1.0, min(1.0, float(upper @ fore) / n)))) if n > 0 else math.nan)
     t = P[I["neck"]] - P[I["pelvis"]]
+    trunk = math.sqrt(float(t @ t)) or 1.0
+    fwd = np.cross(P[I["hip_l"]] - P[I["hip_r"]], up)      # the person's forward, horizontal
+    fwd = fwd / (math.sqrt(float(fwd @ fwd)) or 1.0)
+    arm = P[_WRISTS] - P[_SHOULDERS]                         # (2, 3): left, right
+    reach = np.sqrt((arm * arm).sum(1)) / trunk
+    elev = np.degrees(np.arctan2(arm @ fwd, -(arm @ up)))
     pitch = math.degrees(math.atan2(float(t @ fwd), float(t @ up)))
-    return HandPose(float(np.mean(reach)), float(np.mean(elev)), pitch, float(np.mean(elbow)))
+    return HandPose(float(reach.mean()), float(elev.mean()), pitch)
 
 
 @dataclass(frozen=True)
@@ -135,7 +132,6 @@ class RepEvidence:
     arm_swing_deg: float = math.nan  # from the bottom of the rep to its top
     arms_not_hanging: float = math.nan   # fraction of the standing frames with the hands not
                                          # hanging in front (at the chest, or behind: on a bar)
-    median_elbow_flexion_deg: float = math.nan   # over the rep's frames
     arm_follow: float = math.nan     # how far the arms turn with the trunk from the top of the
                                      # descent to the bottom (arm_follow): ~0 hanging, ~1 held
                                      # to the body
@@ -200,14 +196,14 @@ def arms_held(ev: RepEvidence) -> bool | None:
     - the posture: hands within GM_MAX_REACH trunk lengths of the shoulders (median over
       the rep). It can say "held" only: the fit may straighten folded arms into hanging
       ones, but it has not been seen to shorten a loaded hanging arm for a whole rep.
-      Two posture hints are logged but not used, because the fit fakes them on hanging arms:
-      standing arms behind the body (arms_not_hanging: a kettlebell RDL in a loose shirt,
-      tall_heavy_loose@mesh, 0.4-0.6 of the standing frames) and folded elbows
-      (median_elbow_flexion_deg: a two-hand kettlebell hold, mesh_D_clean, fitted 61° against
-      16° true; folded hands at the chest fit at 84-93°).
+      Two posture hints are not used, because the fit fakes them on hanging arms: standing
+      arms behind the body (arms_not_hanging, logged: a kettlebell RDL in a loose shirt,
+      tall_heavy_loose@mesh, 0.4-0.6 of the standing frames) and folded elbows (tried: a
+      two-hand kettlebell hold, mesh_D_clean, is fitted at 61° against 16° true, while hands
+      at the chest fit at 84-93°).
     Held when either says so and the turn does not say "hanging"; hanging when the turn says
     so and the posture does not contradict it. A real warm-up bend (CMU 13_29, capsule fit:
-    reaching for the toes, turn 1.5, reach 0.91, elbows bent 66°) is neither."""
+    reaching for the toes with bent elbows, turn 1.5, reach 0.91) is neither."""
     follow = ev.arm_follow
     posture_held = ev.median_reach < GM_MAX_REACH
     turn_hanging = abs(follow) <= FOLLOW_BAND          # False when NaN
@@ -412,9 +408,7 @@ class RecognizingEvaluator:
             median_reach=float(np.median([h.reach for h in hands])) if hands else math.nan,
             max_arm_elevation_deg=float(np.max(top)) if top else math.nan,
             arm_swing_deg=float(np.max(top) - np.percentile(deep, 10)) if top and deep else math.nan,
-            arms_not_hanging=not_hanging, arm_follow=follow,
-            median_elbow_flexion_deg=float(np.nanmedian([h.elbow_flexion_deg for h in hands]))
-            if hands and not all(math.isnan(h.elbow_flexion_deg) for h in hands) else math.nan)
+            arms_not_hanging=not_hanging, arm_follow=follow)
 
     def _decide(self, t: float, state: CoachState) -> CoachState:
         """A rep ended while undecided. Sure: that exercise, for good (this set). Not sure

@@ -7,10 +7,10 @@ The traces (tests/form/data/hands_*.npz, the first 15 s of each take) were writt
 angles and the HandPose fields the recogniser reads; no skeleton, no depth. They hold the
 cases the fit gets wrong:
 
-- good_morning_hands_chest, mesh: folded arms fitted folded (elbows ~90°, reach 0.7), but the
+- good_morning_hands_chest, mesh: folded arms fitted folded (reach 0.7), but the
   arms' turn with the trunk reads 1.96 on the first rep (the fit lets them swing);
-- good_morning_hands_chest, capsule: folded arms fitted as long straight ones (reach 1.1,
-  elbows ~30°) whose turn with the trunk is half-way (0.5-0.65): not sure, so the default
+- good_morning_hands_chest, capsule: folded arms fitted as long straight ones (reach 1.1)
+  whose turn with the trunk is half-way (0.5-0.65): not sure, so the default
   profile judges (never another exercise);
 - kettlebell_swing, mesh: the fit puts the arms behind the body standing (once read as a bar
   on the back: a good morning); the swing is ballistic;
