@@ -127,7 +127,7 @@ def fitted(take, cache: str | None) -> dict:
     return fit
 
 
-HAND_FIELDS = ("reach", "arm_elevation_deg", "trunk_pitch_deg")
+HAND_FIELDS = ("reach", "arm_elevation_deg", "trunk_pitch_deg", "hand_gap")
 
 
 def export_hands(fit: dict, path: str, until_s: float = 15.0) -> None:

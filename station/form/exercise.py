@@ -58,6 +58,11 @@ GM_BEHIND_DEG = -20.0            # standing, an arm this far behind vertical (ar
 SWING_MIN_ARM_DEG = 40.0         # arm elevation from straight down at the top of the rep
 SWING_MIN_RANGE_DEG = 60.0       # ... and that much higher than at the bottom (the arms swing)
 SWING_MAX_TEMPO_S = 0.7          # both halves of the rep this fast: a swing on tempo alone
+SWING_MAX_HAND_GAP = 2.0         # trunk lengths between the wrists (median over the rep): a
+                                 # bell held in both hands keeps them within the shoulders
+                                 # (~0.8 true); the fit spreads a swing's to 0.4-1.7 (1.5 was
+                                 # tried first and cut the mesh swing's first reps); spread arms
+                                 # (a toe touch, real mocap) are 2.4-2.8 apart
 SWING_MAX_HALF_S = 1.0           # with them: neither half slower than this (a swing is ballistic)
 DEADLIFT_MIN_KNEE_DEG = 45.0     # knee flexion at the bottom (the floor position)
 DEADLIFT_MIN_DWELL_S = 0.9       # time within DWELL_BAND_DEG of the deepest hip flexion: the
@@ -94,6 +99,8 @@ class HandPose:
     arm_elevation_deg: float
     trunk_pitch_deg: float = math.nan   # pelvis→neck from vertical in the same sagittal plane,
                                         # forward positive (the arms are compared with it)
+    hand_gap: float = math.nan          # wrist to wrist over trunk length: a bell (or a bar's
+                                        # grip) keeps it within the shoulders' ~0.8
 
 
 _SHOULDERS = [SKELETON_INDEX["shoulder_l"], SKELETON_INDEX["shoulder_r"]]
@@ -115,7 +122,8 @@ def hand_pose(points_m: np.ndarray, up: np.ndarray) -> HandPose:
     reach = np.sqrt((arm * arm).sum(1)) / trunk
     elev = np.degrees(np.arctan2(arm @ fwd, -(arm @ up)))
     pitch = math.degrees(math.atan2(float(t @ fwd), float(t @ up)))
-    return HandPose(float(reach.mean()), float(elev.mean()), pitch)
+    gap = P[_WRISTS[0]] - P[_WRISTS[1]]
+    return HandPose(float(reach.mean()), float(elev.mean()), pitch, math.sqrt(float(gap @ gap)) / trunk)
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,7 @@ class RepEvidence:
     arm_swing_deg: float = math.nan  # from the bottom of the rep to its top
     arms_not_hanging: float = math.nan   # fraction of the standing frames with the hands not
                                          # hanging in front (at the chest, or behind: on a bar)
+    median_hand_gap: float = math.nan    # HandPose.hand_gap over the rep's frames
     arm_follow: float = math.nan     # how far the arms turn with the trunk from the top of the
                                      # descent to the bottom (arm_follow): ~0 hanging, ~1 held
                                      # to the body
@@ -226,7 +235,8 @@ def recognise_sure(ev: RepEvidence, available: tuple[str, ...], default: str) ->
     """The exercise a rep shows, among `available`, or None when the evidence is too weak
     to say (see recognise):
 
-    - a swing is ballistic (neither half slower than SWING_MAX_HALF_S) with the bell floated
+    - a swing is ballistic (neither half slower than SWING_MAX_HALF_S), the hands together on
+      the bell (median gap at most SWING_MAX_HAND_GAP, when seen), with the bell floated
       forward at the top, or hiked between the legs (arms held, turning with the trunk), or
       both halves faster than SWING_MAX_TEMPO_S (not a controlled lift, whatever the fit made
       of the arms); ballistic with clearly hanging arms and nothing of a swing: a quick RDL;
@@ -247,6 +257,8 @@ def recognise_sure(ev: RepEvidence, available: tuple[str, ...], default: str) ->
     if ballistic:
         if not ok("kettlebell_swing"):
             return None  # quick, and no swing profile to judge it: not sure what it is
+        if ev.median_hand_gap > SWING_MAX_HAND_GAP:
+            return None  # the hands wide apart: no bell between them (a quick toe touch)
         floated = (ev.max_arm_elevation_deg >= SWING_MIN_ARM_DEG and ev.arm_swing_deg >= SWING_MIN_RANGE_DEG)
         # both halves this quick: not a controlled lift, whatever the fit made of the arms
         if floated or held or max(halves) < SWING_MAX_TEMPO_S:
@@ -408,7 +420,8 @@ class RecognizingEvaluator:
             median_reach=float(np.median([h.reach for h in hands])) if hands else math.nan,
             max_arm_elevation_deg=float(np.max(top)) if top else math.nan,
             arm_swing_deg=float(np.max(top) - np.percentile(deep, 10)) if top and deep else math.nan,
-            arms_not_hanging=not_hanging, arm_follow=follow)
+            arms_not_hanging=not_hanging, arm_follow=follow,
+            median_hand_gap=float(np.median([h.hand_gap for h in hands])) if hands else math.nan)
 
     def _decide(self, t: float, state: CoachState) -> CoachState:
         """A rep ended while undecided. Sure: that exercise, for good (this set). Not sure

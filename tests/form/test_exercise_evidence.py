@@ -4,6 +4,7 @@ evidence the fitter gets wrong (fitted figures: bench/recognition.py --pipeline)
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -196,3 +197,18 @@ def test_not_sure_after_the_first_rep_the_default_judges_and_a_later_clear_rep_r
     assert ev.decisions[-1][1] == "good_morning" and ev.decisions[-1][0] > take.reps[1].end_t
     # the set judged again from its start: every rep, the first included, by the good morning
     assert ev.rep_exercises == ["good_morning"] * len(take.reps)
+
+
+def test_a_quick_bend_with_the_hands_spread_is_not_a_swing():
+    # mocap_toe_touch (real CMU 13_31): halves 0.83/0.87 s, arms raised at the top (a "float"),
+    # the hands 2.4-2.6 trunk lengths apart (fitted 2.5): no bell between them
+    toe = _ev(eccentric_s=0.83, concentric_s=0.87, max_arm_elevation_deg=54.0, arm_swing_deg=117.0,
+              arm_follow=1.45, median_reach=1.01, median_hand_gap=2.5)
+    assert recognise(toe, ALL, "rdl") == "rdl"
+    # the same rep with the hands together on a bell (fitted swings: 0.4-1.7): a swing
+    assert recognise(replace(toe, median_hand_gap=1.0), ALL, "rdl") == "kettlebell_swing"
+    take = build(get_scenario("mocap_toe_touch"))
+    i = int(np.argmin(np.abs(take.times_s - take.reps[0].bottom_t)))
+    assert hand_pose(take.poses_floor_m[i, :N_SKELETON], UP).hand_gap > 2.0
+    take = build(get_scenario("kettlebell_swing"))
+    assert hand_pose(take.poses_floor_m[i, :N_SKELETON], UP).hand_gap < 1.0
