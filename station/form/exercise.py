@@ -5,30 +5,39 @@ Among the station's profiles (config ``exercise.available``) the station tells a
 - RDL: the hands hang (a bar, dumbbells or nothing) and each rep starts from standing;
 - deadlift: each rep starts from the floor: the lifter bends to the bar, knees well bent, and
   stays there a moment before the pull (the RDL passes through its bottom);
-- good morning: the hands at the chest or a bar on the upper back: the wrists stay close to
-  the shoulders all rep long;
-- kettlebell swing: ballistic, the bell between the legs and then floated forward by a hip
-  snap: the arms swing up towards horizontal at the top.
+- good morning: the hands at the chest or a bar on the upper back: the arms are held to the
+  body, so they turn with the trunk as it leans (hanging arms keep pointing down), and the
+  wrists stay near the shoulders;
+- kettlebell swing: ballistic, the bell hiked back between the legs and then floated forward
+  by a hip snap.
 
-How it decides (``RecognizingEvaluator``): the default profile judges until the end of the
-first rep of a set (as the default profile segments it); its features then decide
-(``recognise``). If the answer is another profile, the frames since the set began are replayed
-through an evaluator of that profile, so the first rep is judged again by it (a deadlift is
-re-segmented from the floor). While undecided the coach says nothing about form (the station
-does not yet know which rules apply); the first rep's feedback follows the decision. A squat
-stays a squat: it is not an exercise of its own, the default profile reports it as a squat.
-With recognition off (``exercise.recognize = false``, ``station analyze --exercise NAME``,
-``station demo --exercise NAME``) the profile is fixed.
+How it decides (``RecognizingEvaluator``): the default profile judges quietly until the end of
+the first rep of a set (as the default profile segments it); that rep's evidence then decides
+(``recognise_sure``). If the answer is another profile, the frames since the set began are
+replayed through an evaluator of that profile, so the first rep is judged again by it (a
+deadlift is re-segmented from the floor). While undecided the coach says nothing about form
+(the station does not yet know which rules apply); the first rep's feedback follows the
+decision. When the first rep's evidence is weak or contradicts itself the recogniser does not
+guess: the default profile judges (the coach speaks) and the next reps are looked at, up to
+RECONSIDER_REPS; a later sure answer for another exercise judges the set again. A coach
+judging with the wrong profile is worse than the default one. A squat stays a squat: it is
+not an exercise of its own, the default profile reports it as a squat. With recognition off
+(``exercise.recognize = false``, ``station analyze --exercise NAME``, ``station demo
+--exercise NAME``) the profile is fixed.
 
-Per-frame hand features come from the fitted skeleton (``hand_pose``); without them (angle
-traces only) the decision uses the rep's timing and knee bend alone.
+The evidence (``RepEvidence``) is read over the whole rep, never from one frame, because the
+fitter gets the arms wrong for stretches (folded arms fitted straight, arms put behind the
+body): the arms' turn with the trunk (``arm_follow``), the hands' reach and standing posture,
+the arms' float at the top, the tempo of both halves, the knee bend and the wait at the
+bottom. Per-frame hand features come from the fitted skeleton (``hand_pose``); without them
+(angle traces only) the decision uses the rep's timing and knee bend alone.
 """
 from __future__ import annotations
 
 import logging
 import math
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -38,16 +47,22 @@ from station.model import SKELETON_INDEX, CoachState, RepVerdict
 
 log = logging.getLogger(__name__)
 
-# Decision thresholds (see recognise); chosen from the body's geometry, not tuned on a benchmark:
-# a hanging arm is ~1.1-1.3 trunk lengths from wrist to shoulder, hands at the chest or on a
-# bar on the back ~0.3-0.6; a hanging arm is within ~25° of straight down, a swing hikes the
-# bell back between the legs (arms behind vertical) and floats it forward to 60-90°.
+# Decision thresholds (see recognise_sure and arms_held); chosen from the body's geometry, not
+# tuned on a benchmark: a hanging arm is ~1.1-1.3 trunk lengths from wrist to shoulder, hands at
+# the chest or on a bar on the back ~0.3-0.6; a hanging arm keeps pointing down as the trunk
+# leans, a held one turns with it (arm_follow 0 vs 1); a swing hikes the bell back between the
+# legs (arms behind vertical) and floats it forward to 60-90°.
 GM_MAX_REACH = 0.8               # median wrist–shoulder distance / trunk length
-GM_BEHIND_DEG = -20.0            # standing, an arm this far behind vertical: hands on a bar on
-GM_MIN_NOT_HANGING = 0.6         # the back (seen from the front the fit puts them behind)
+GM_BEHIND_DEG = -20.0            # standing, an arm this far behind vertical (arms_not_hanging,
+                                 # logged only: see arms_held)
 SWING_MIN_ARM_DEG = 40.0         # arm elevation from straight down at the top of the rep
 SWING_MIN_RANGE_DEG = 60.0       # ... and that much higher than at the bottom (the arms swing)
 SWING_MAX_TEMPO_S = 0.7          # both halves of the rep this fast: a swing on tempo alone
+SWING_MAX_HAND_GAP = 2.0         # trunk lengths between the wrists (median over the rep): a
+                                 # bell held in both hands keeps them within the shoulders
+                                 # (~0.8 true); the fit spreads a swing's to 0.4-1.7 (1.5 was
+                                 # tried first and cut the mesh swing's first reps); spread arms
+                                 # (a toe touch, real mocap) are 2.4-2.8 apart
 SWING_MAX_HALF_S = 1.0           # with them: neither half slower than this (a swing is ballistic)
 DEADLIFT_MIN_KNEE_DEG = 45.0     # knee flexion at the bottom (the floor position)
 DEADLIFT_MIN_DWELL_S = 0.9       # time within DWELL_BAND_DEG of the deepest hip flexion: the
@@ -56,6 +71,13 @@ DEADLIFT_SHORT_DWELL_S = 0.5     # stays below): then a shorter set-up pause is 
 DWELL_BAND_DEG = 3.0             # set-up at the bar (an RDL turns at its bottom)
 TOP_HIP_DEG = 25.0               # "the top of the rep": hip flexion below this ...
 TOP_WINDOW_S = 0.3               # ... from the rep's start to just after its end
+FOLLOW_BAND_DEG = 10.0           # arm_follow: "top" and "bottom" frames, within this of the
+FOLLOW_LEAD_S = 0.3              # least / most lean (from just before the rep starts)
+FOLLOW_MIN_LEAN_DEG = 30.0       # less lean than this and the arms' turn says nothing
+FOLLOW_BAND = 0.25               # arm_follow: hanging 0, held to the body 1: within a quarter
+                                 # of either it says so; between (a fitted arm that sticks to
+                                 # the trunk at the bottom, or reaches on its own) it says nothing
+RECONSIDER_REPS = 3              # not sure after the first rep: look at the next ones, up to this
 BUFFER_S = 60.0                  # frames kept for a replay (a set's first rep is well within)
 
 
@@ -67,27 +89,41 @@ class HandPose:
     arm_elevation_deg: angle of shoulder→wrist from straight down (the floor normal) in the
     person's sagittal plane, mean of the two sides: ~0 hanging, +90 held forward
     horizontally, negative reaching back (a bell hiked between the legs).
+    trunk_pitch_deg: the trunk's forward lean in that plane. Hanging arms keep their
+    elevation as the trunk leans (gravity holds them); arms held to the body (hands at the
+    chest, a bar on the back, a bell hiked between the legs) turn with it: their elevation
+    falls by the trunk's lean.
     """
 
     reach: float
     arm_elevation_deg: float
+    trunk_pitch_deg: float = math.nan   # pelvis→neck from vertical in the same sagittal plane,
+                                        # forward positive (the arms are compared with it)
+    hand_gap: float = math.nan          # wrist to wrist over trunk length: a bell (or a bar's
+                                        # grip) keeps it within the shoulders' ~0.8
+
+
+_SHOULDERS = [SKELETON_INDEX["shoulder_l"], SKELETON_INDEX["shoulder_r"]]
+_WRISTS = [SKELETON_INDEX["wrist_l"], SKELETON_INDEX["wrist_r"]]
 
 
 def hand_pose(points_m: np.ndarray, up: np.ndarray) -> HandPose:
-    """HandPose of a skeleton (SKELETON_POINTS rows, any frame) with `up` in the same frame."""
+    """HandPose of a skeleton (SKELETON_POINTS rows, any frame) with `up` in the same frame.
+    Called every frame: both sides at once, few small-array calls."""
     P = np.asarray(points_m, dtype=np.float64)
-    up = np.asarray(up, dtype=np.float64) / np.linalg.norm(up)
+    up = np.asarray(up, dtype=np.float64)
+    up = up / math.sqrt(float(up @ up))
     I = SKELETON_INDEX
-    trunk = float(np.linalg.norm(P[I["neck"]] - P[I["pelvis"]])) or 1.0
-    left = P[I["hip_l"]] - P[I["hip_r"]]
-    fwd = np.cross(left, up)                 # the person's forward, horizontal
-    fwd = fwd / (np.linalg.norm(fwd) or 1.0)
-    reach, elev = [], []
-    for side in ("l", "r"):
-        arm = P[I[f"wrist_{side}"]] - P[I[f"shoulder_{side}"]]
-        reach.append(float(np.linalg.norm(arm)) / trunk)
-        elev.append(math.degrees(math.atan2(float(arm @ fwd), float(-arm @ up))))
-    return HandPose(float(np.mean(reach)), float(np.mean(elev)))
+    t = P[I["neck"]] - P[I["pelvis"]]
+    trunk = math.sqrt(float(t @ t)) or 1.0
+    fwd = np.cross(P[I["hip_l"]] - P[I["hip_r"]], up)      # the person's forward, horizontal
+    fwd = fwd / (math.sqrt(float(fwd @ fwd)) or 1.0)
+    arm = P[_WRISTS] - P[_SHOULDERS]                         # (2, 3): left, right
+    reach = np.sqrt((arm * arm).sum(1)) / trunk
+    elev = np.degrees(np.arctan2(arm @ fwd, -(arm @ up)))
+    pitch = math.degrees(math.atan2(float(t @ fwd), float(t @ up)))
+    gap = P[_WRISTS[0]] - P[_WRISTS[1]]
+    return HandPose(float(reach.mean()), float(elev.mean()), pitch, math.sqrt(float(gap @ gap)) / trunk)
 
 
 @dataclass(frozen=True)
@@ -104,31 +140,141 @@ class RepEvidence:
     arm_swing_deg: float = math.nan  # from the bottom of the rep to its top
     arms_not_hanging: float = math.nan   # fraction of the standing frames with the hands not
                                          # hanging in front (at the chest, or behind: on a bar)
+    median_hand_gap: float = math.nan    # HandPose.hand_gap over the rep's frames
+    arm_follow: float = math.nan     # how far the arms turn with the trunk from the top of the
+                                     # descent to the bottom (arm_follow): ~0 hanging, ~1 held
+                                     # to the body
+
+
+def arm_follow(times_s: np.ndarray, trunk_pitch_deg: np.ndarray, arm_elevation_deg: np.ndarray,
+               start_t: float, end_t: float) -> float:
+    """How much the arms turn with the trunk over a rep: the fall of the arms' elevation from
+    the top of the rep to its bottom, over the trunk's lean between them (medians of the
+    frames within FOLLOW_BAND_DEG of the least and the most lean, anywhere in the rep: a
+    deadlift's rep starts at the floor and has its top at the lockout). ~0: the arms hang from the
+    shoulders whatever the lean (RDL, deadlift); ~1: they are held to the body (hands at the
+    chest, a bar on the back, a bell hiked between the legs). NaN when the trunk leans less
+    than FOLLOW_MIN_LEAN_DEG or there are too few frames.
+
+    Whole-rep medians, not one frame: the fit may fold an arm wrongly for a few frames (or
+    for the standing part), but it cannot keep a hanging arm vertical while the data show
+    the arms pressed to a trunk that leans 60°."""
+    t = np.asarray(times_s, float)
+    p = np.asarray(trunk_pitch_deg, float)
+    e = np.asarray(arm_elevation_deg, float)
+    ok = np.isfinite(p) & np.isfinite(e)
+    rep = ok & (t >= start_t - FOLLOW_LEAD_S) & (t <= end_t + 1e-6)
+    if rep.sum() < 5:
+        return math.nan
+    top = rep & (p <= p[rep].min() + FOLLOW_BAND_DEG)
+    bot = rep & (p >= p[rep].max() - FOLLOW_BAND_DEG)
+    lean = float(np.median(p[bot]) - np.median(p[top]))
+    if lean < FOLLOW_MIN_LEAN_DEG:
+        return math.nan
+    return float(np.median(e[top]) - np.median(e[bot])) / lean
+
+
+def pooled_evidence(reps: list[RepEvidence]) -> RepEvidence:
+    """The evidence of several reps of a set as one: each number the median over the reps
+    (NaN ignored), the pattern the last rep's. One rep that the fit got wrong cannot then
+    decide on its own after a first rep that said nothing clear."""
+    if len(reps) == 1:
+        return reps[0]
+    vals = {}
+    for f in fields(RepEvidence):
+        if f.name == "pattern":
+            continue
+        xs = np.array([getattr(r, f.name) for r in reps], float)
+        xs = xs[np.isfinite(xs)]
+        vals[f.name] = float(np.median(xs)) if len(xs) else math.nan
+    return RepEvidence(pattern=reps[-1].pattern, **vals)
+
+
+def arms_held(ev: RepEvidence) -> bool | None:
+    """Are the hands held to the body (at the chest, on a bar on the back, a bell hiked
+    between the legs: True) or hanging from the shoulders (False)? None: the evidence is
+    weak or contradicts itself (not sure).
+
+    Two cues, each read over the rep rather than from one frame:
+    - the turn (arm_follow): hanging arms keep pointing down as the trunk leans (~0), held
+      ones turn with it (~1). Within FOLLOW_BAND of 0 it says "hanging", within FOLLOW_BAND
+      of 1 "held"; elsewhere it says nothing: half-way is where the fit puts hanging arms
+      that merge with a bent trunk (a kettlebell held between the legs, loose clothes: 0.56)
+      and folded ones it straightened (0.3-0.65); past 1.25 the arms move on their own (a
+      reach, a toe touch);
+    - the posture: hands within GM_MAX_REACH trunk lengths of the shoulders (median over
+      the rep). It can say "held" only: the fit may straighten folded arms into hanging
+      ones, but it has not been seen to shorten a loaded hanging arm for a whole rep.
+      Two posture hints are not used, because the fit fakes them on hanging arms: standing
+      arms behind the body (arms_not_hanging, logged: a kettlebell RDL in a loose shirt,
+      tall_heavy_loose@mesh, 0.4-0.6 of the standing frames) and folded elbows (tried: a
+      two-hand kettlebell hold, mesh_D_clean, is fitted at 61° against 16° true, while hands
+      at the chest fit at 84-93°).
+    Held when either says so and the turn does not say "hanging"; hanging when the turn says
+    so and the posture does not contradict it. A real warm-up bend (CMU 13_29, capsule fit:
+    reaching for the toes with bent elbows, turn 1.5, reach 0.91) is neither."""
+    follow = ev.arm_follow
+    posture_held = ev.median_reach < GM_MAX_REACH
+    turn_hanging = abs(follow) <= FOLLOW_BAND          # False when NaN
+    turn_held = abs(follow - 1.0) <= FOLLOW_BAND
+    if turn_hanging:
+        return None if posture_held else False
+    if turn_held or posture_held:
+        return True
+    return None
 
 
 def recognise(ev: RepEvidence, available: tuple[str, ...], default: str) -> str:
-    """The exercise a rep shows, among `available` (the default when nothing else fits)."""
+    """The exercise a rep shows, among `available`; the default when the evidence is weak
+    ("not sure yet": the default profile judges, which is better than the wrong one)."""
+    sure = recognise_sure(ev, available, default)
+    return default if sure is None else sure
+
+
+def recognise_sure(ev: RepEvidence, available: tuple[str, ...], default: str) -> str | None:
+    """The exercise a rep shows, among `available`, or None when the evidence is too weak
+    to say (see recognise):
+
+    - a swing is ballistic (neither half slower than SWING_MAX_HALF_S), the hands together on
+      the bell (median gap at most SWING_MAX_HAND_GAP, when seen), with the bell floated
+      forward at the top, or hiked between the legs (arms held, turning with the trunk), or
+      both halves faster than SWING_MAX_TEMPO_S (not a controlled lift, whatever the fit made
+      of the arms); ballistic with clearly hanging arms and nothing of a swing: a quick RDL;
+      ballistic and nothing clear: not sure;
+    - a good morning is controlled (not ballistic) with the arms held to the body (arms_held);
+    - a deadlift waits at the bottom with the knees well bent (each rep starts at the floor),
+      the arms not held;
+    - an RDL: controlled, the arms clearly hanging, no floor start;
+    - anything else (arms unseen or unclear, controlled, no floor start): not sure."""
     def ok(name: str) -> bool:
         return name in available
 
     if ev.pattern == "squat":
         return default                       # a squat stays a squat (under the default profile)
-    if ok("good_morning") and (ev.median_reach < GM_MAX_REACH or ev.arms_not_hanging >= GM_MIN_NOT_HANGING):
+    held = arms_held(ev)
+    halves = (ev.eccentric_s, ev.concentric_s)
+    ballistic = not any(math.isnan(h) for h in halves) and max(halves) < SWING_MAX_HALF_S
+    if ballistic:
+        if not ok("kettlebell_swing"):
+            return None  # quick, and no swing profile to judge it: not sure what it is
+        if ev.median_hand_gap > SWING_MAX_HAND_GAP:
+            return None  # the hands wide apart: no bell between them (a quick toe touch)
+        floated = (ev.max_arm_elevation_deg >= SWING_MIN_ARM_DEG and ev.arm_swing_deg >= SWING_MIN_RANGE_DEG)
+        # both halves this quick: not a controlled lift, whatever the fit made of the arms
+        if floated or held or max(halves) < SWING_MAX_TEMPO_S:
+            return "kettlebell_swing"
+        if held is False and ok("rdl"):
+            return "rdl"     # hanging arms, no float, one half controlled: a quick RDL
+        return None      # quick, but nothing else of a swing: not sure
+    if held and ok("good_morning"):
         return "good_morning"
-    if ok("kettlebell_swing"):
-        # ballistic, and (when the hands are seen) the bell floated forward: arms reaching
-        # forward in a slow bend (a toe touch) are not a swing
-        ballistic = max(ev.eccentric_s, ev.concentric_s) < SWING_MAX_HALF_S
-        fast = ev.eccentric_s < SWING_MAX_TEMPO_S and ev.concentric_s < SWING_MAX_TEMPO_S
-        if ballistic and ev.max_arm_elevation_deg >= SWING_MIN_ARM_DEG and ev.arm_swing_deg >= SWING_MIN_RANGE_DEG:
-            return "kettlebell_swing"
-        if fast:     # both halves this quick: ballistic whatever the fit made of the arms
-            return "kettlebell_swing"
-    if ok("deadlift") and (
+    if held is not True and ok("deadlift") and (
             (ev.knee_at_bottom_deg >= DEADLIFT_MIN_KNEE_DEG and ev.dwell_at_bottom_s >= DEADLIFT_MIN_DWELL_S)
             or (ev.knee_at_bottom_deg >= DEADLIFT_DEEP_KNEE_DEG and ev.dwell_at_bottom_s >= DEADLIFT_SHORT_DWELL_S)):
         return "deadlift"
-    return "rdl" if ok("rdl") else default
+    if held is False:    # hanging arms, controlled, no floor start: an RDL
+        return "rdl" if ok("rdl") else default
+    return None
 
 
 @dataclass
@@ -167,6 +313,8 @@ class RecognizingEvaluator:
         self._states_archive: list[CoachState] = []
         self.ev = self._new(default, quiet=self.recognize)
         self.decided = not self.recognize
+        self._looked = 0          # reps of this set the recogniser has looked at
+        self._looked_at: list[RepEvidence] = []
         self._sets_seen = 0
 
     # -- FormEvaluator's surface ------------------------------------------------------
@@ -261,6 +409,9 @@ class RecognizingEvaluator:
             near = hip >= hip.max() - DWELL_BAND_DEG
             dt = np.diff(ts, append=ts[-1])
             dwell = float(dt[near].sum())
+        hf = [f for f in self._buffer if f.hands is not None and f.angles is not None]
+        follow = arm_follow(np.array([f.t for f in hf]), np.array([f.hands.trunk_pitch_deg for f in hf]),
+                            np.array([f.hands.arm_elevation_deg for f in hf]), v.start_t, v.end_t)
         m = v.metrics
         return RepEvidence(
             pattern=v.pattern, knee_at_bottom_deg=float(m.get("knee_flexion_at_bottom", math.nan)),
@@ -269,14 +420,24 @@ class RecognizingEvaluator:
             median_reach=float(np.median([h.reach for h in hands])) if hands else math.nan,
             max_arm_elevation_deg=float(np.max(top)) if top else math.nan,
             arm_swing_deg=float(np.max(top) - np.percentile(deep, 10)) if top and deep else math.nan,
-            arms_not_hanging=not_hanging)
+            arms_not_hanging=not_hanging, arm_follow=follow,
+            median_hand_gap=float(np.median([h.hand_gap for h in hands])) if hands else math.nan)
 
     def _decide(self, t: float, state: CoachState) -> CoachState:
-        first = self.ev.reps[-1]
-        evidence = self._evidence(first)
-        name = recognise(evidence, tuple(self.profiles), self.default)
-        log.info("exercise recognised at %.1f s: %s (%s)", t, name, evidence)
-        self.decided = True
+        """A rep ended while undecided. Sure: that exercise, for good (this set). Not sure
+        after the first rep: the default profile judges from now on (the coach speaks), and
+        the next reps are looked at, up to RECONSIDER_REPS; the first sure answer that is
+        another exercise judges the set again from its start."""
+        self._looked_at.append(self._evidence(self.ev.reps[-1]))
+        evidence = pooled_evidence(self._looked_at)
+        sure = recognise_sure(evidence, tuple(self.profiles), self.default)
+        self._looked += 1
+        name = self.default if sure is None else sure
+        self.decided = sure is not None or self._looked >= RECONSIDER_REPS
+        log.info("exercise %s at %.1f s (rep %d of the set): %s (%s)", "recognised" if sure else "not sure",
+                 t, self._looked, name, evidence)
+        if self._looked > 1 and name == self.ev.exercise:
+            return state         # the default judges on, as it has since the first rep
         self.decisions.append((t, name))
         old = self.ev
         if name != old.exercise:
@@ -314,6 +475,8 @@ class RecognizingEvaluator:
         # the evaluator keeps running (its summary is on screen); the next set's first rep is
         # judged by it quietly and recognised again, replayed if it is another exercise
         self.decided = False
+        self._looked = 0
+        self._looked_at = []
         self.ev.cues.timing = replace(self.timing, enabled=False)
 
 
