@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from station.config import ExerciseProfile, StationConfig, load_exercise
+from station.fit.confidence import AngleRateConfidence
 from station.form.cues import CuePolicy, CueTiming
 from station.form.reps import BOTTOM_TOL_DEG, RepDetector, RepTrace, both_sides_hinge, series_of
 from station.form.rules import Live, Rule, SquatRecognition, judge, rep_metrics, rules_from_profile
@@ -133,9 +134,20 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
         ok = len(c) > 0 and float(np.mean(np.all(c >= gate.min_confidence, axis=1))) >= gate.min_fraction
         if not ok:
             unjudged.append(rule.name)
-        elif rule.name in v.faults:
+        elif rule.name in v.faults and rule.judge(_confident_only(tr, group_conf, groups, gate)):
             faults.append(rule.name)
     return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
+
+
+def _confident_only(tr: RepTrace, group_conf: np.ndarray, groups: tuple[str, ...],
+                    gate: ConfidenceGate) -> RepTrace:
+    """The trace with the frames where `groups` were unsure filled in from the confident ones:
+    a fault is called from what the fit was sure of, not from a spike it was not."""
+    ok = np.all(group_conf[:, [_GROUPS.index(g) for g in groups]] >= gate.min_confidence, axis=1)
+    if ok.all() or not ok.any():
+        return tr
+    i = np.arange(len(tr.t))
+    return replace(tr, **{g: np.interp(i, i[ok], getattr(tr, g)[ok]) for g in groups})
 
 
 # muscle activation by phase: (drive, isometric, brace)
@@ -197,6 +209,7 @@ class FormEvaluator:
                  gate: ConfidenceGate | None = None):
         self.profile = profile
         self.gate = gate or ConfidenceGate()
+        self.rate_confidence = AngleRateConfidence()   # an angle faster than a body: a fit error
         self._conf_t: list[float] = []          # per frame: t and (hip, knee, spine, shift, trunk)
         self._conf_v: list[tuple[float, ...]] = []
         self._conf_now = (0.0,) * len(_GROUPS)   # the last few frames' minimum
@@ -248,6 +261,7 @@ class FormEvaluator:
         fitter's 0..1 per angle (None: fully confident, e.g. truth angles); notice: the
         pipeline's reason the view is poor ("face_mirror", "step_back", ...), if any."""
         self._t = t_s
+        angle_confidence = self.rate_confidence.update(t_s, angles, angle_confidence)
         self._record_confidence(t_s, angles, angle_confidence)
         sm = self.smoother.update(t_s, angles) if self.smoother is not None else angles
         if sm is not None:
