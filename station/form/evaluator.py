@@ -26,7 +26,7 @@ the lifter leaves (not tracked for leave_s); its SetSummary is then shown for su
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -213,6 +213,8 @@ class FormEvaluator:
         self._conf_t: list[float] = []          # per frame: t and (hip, knee, spine, shift, trunk)
         self._conf_v: list[tuple[float, ...]] = []
         self._conf_now = (0.0,) * len(_GROUPS)   # the last few frames' minimum
+        self._view_recent: deque = deque(maxlen=3)  # and the same without the rate term
+        self._view_conf = (0.0,) * len(_GROUPS)
         self._unsure_since: float | None = None
         self._notice: str | None = None
         self._notice_until = -math.inf
@@ -261,6 +263,10 @@ class FormEvaluator:
         fitter's 0..1 per angle (None: fully confident, e.g. truth angles); notice: the
         pipeline's reason the view is poor ("face_mirror", "step_back", ...), if any."""
         self._t = t_s
+        # what the view lets the fit see (the notice), before the rate term (a fit glitch on a
+        # fast motion is nothing the lifter can help: the coach just does not judge from it)
+        self._view_recent.append(_group_confidence(angles, angle_confidence))
+        self._view_conf = tuple(min(v[k] for v in self._view_recent) for k in range(len(_GROUPS)))
         angle_confidence = self.rate_confidence.update(t_s, angles, angle_confidence)
         self._record_confidence(t_s, angles, angle_confidence)
         sm = self.smoother.update(t_s, angles) if self.smoother is not None else angles
@@ -323,7 +329,7 @@ class FormEvaluator:
             self._unsure_since = None
             want = notice
         else:
-            unsure = not self._confident(_COACHING_GROUPS)
+            unsure = any(self._view_conf[_GROUPS.index(k)] < g.min_confidence for k in _COACHING_GROUPS)
             if unsure and self._unsure_since is None:
                 self._unsure_since = t
             elif not unsure:
