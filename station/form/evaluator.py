@@ -16,8 +16,11 @@ and, from the pipeline, why the view is poor (a notice key). A rule's live cue f
 the angles it reads are confident; a finished rep is judged by a rule only when those angles
 were confident over the rule's window (ConfidenceGate), else the label goes to the verdict's
 `not_judged`, and a rep with no fault seen and any rule not judged is "not judged", never
-clean. While the coaching angles are not confident the state carries a notice that says
-plainly what would help ("face the mirror", "step back into the zone").
+clean; a judged rule calls its fault only from the frames it was confident in. The spine's
+confidence is also lowered where it changes faster than a spine can (AngleRateConfidence: a
+fit catching up with a fast motion). While the coaching angles are not confident for a reason
+of the view, the state carries a notice that says plainly what would help ("face the
+mirror", "step back into the zone").
 
 Sets: a set starts with its first rep and ends after SetTiming.rest_s without a rep, or when
 the lifter leaves (not tracked for leave_s); its SetSummary is then shown for summary_s
