@@ -19,6 +19,7 @@ second on one core, peak memory and numba warm start.
     NUMBA_NUM_THREADS=1 python bench/fitter.py --split holdout       # the held-out split, for the report
     NUMBA_NUM_THREADS=1 python bench/fitter.py --max-frames 200 --scenarios rdl_clean,mocap_squats --body mesh
     NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --body mesh
+    NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --heights 1.0,1.6,2.1 --yaws 0 --max-frames 200
 """
 from __future__ import annotations
 
@@ -211,29 +212,40 @@ SWEEP_HEIGHTS_M = (1.0, 1.3, 1.6, 1.9, 2.1)
 SWEEP_YAWS_DEG = (0.0, 45.0)
 
 
-def mount_sweep(max_frames: int | None, bodies: list[str]) -> None:
+def mount_sweep(max_frames: int | None, bodies: list[str], bases: tuple[str, ...] = SWEEP_BASES,
+                heights_m: tuple[float, ...] = SWEEP_HEIGHTS_M, yaws_deg: tuple[float, ...] = SWEEP_YAWS_DEG,
+                jsonl: str | None = None) -> None:
     """Where should the camera go? The same lifters and motions (clean RDLs, and RDLs whose
-    back rounds 32°) rendered from every mount height, facing the mirror and turned 45°:
-    only the mount differs between rows."""
+    back rounds 32°) rendered from every mount height, facing the mirror and turned 45°, on
+    each body: only the mount differs between rows. The camera is pitched to aim at hip
+    height at the zone's centre (sim.camera.aim_pitch_deg); the pitch is printed per height."""
     rows = defaultdict(list)
+    pitch = {}
     for body in bodies:
-        for base in SWEEP_BASES:
-            for yaw in SWEEP_YAWS_DEG:
-                for h in SWEEP_HEIGHTS_M:
+        for base in bases:
+            for yaw in yaws_deg:
+                for h in heights_m:
                     sc = replace(get_scenario(base).on_body(body), mount_height_m=h, pitch_down_deg=None,
                                  yaw_deg=yaw, name=f"{base}@{body}@{h:.1f}m/{yaw:.0f}deg")
                     t0 = time.perf_counter()
                     r = run_scenario(sc, max_frames)
                     print(f"  {sc.name}: {r['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
                     rows[(body, h, yaw)].append(r)
-    print(_header("Mount sweep: rdl_clean + rdl_rounded_back, only the camera height (and lifter yaw) differ"))
+                    pitch[h] = sc.mount().pitch_down_deg
+                    if jsonl:
+                        with open(jsonl, "a") as f:
+                            f.write(json.dumps({"name": sc.name, "body": body, "mount_m": h, "yaw_deg": yaw,
+                                                "pitch_down_deg": pitch[h], **r["tally"].summary()},
+                                               default=float) + "\n")
+    print(_header(f"Mount sweep: {' + '.join(bases)}, only the camera height (and lifter yaw) differ"))
     for body in bodies:
-        for yaw in SWEEP_YAWS_DEG:
-            for h in SWEEP_HEIGHTS_M:
-                print(_row(f"{h:.1f} m, yaw {yaw:.0f} [{body}]", [r["tally"] for r in rows[(body, h, yaw)]]))
+        for yaw in yaws_deg:
+            for h in heights_m:
+                print(_row(f"{h:.1f} m ({pitch[h]:.0f} deg down), yaw {yaw:.0f} [{body}]",
+                           [r["tally"] for r in rows[(body, h, yaw)]]))
     for body in bodies:
-        for h in SWEEP_HEIGHTS_M:
-            t = Tally.sum(r["tally"] for yaw in SWEEP_YAWS_DEG for r in rows[(body, h, yaw)])
+        for h in heights_m:
+            t = Tally.sum(r["tally"] for yaw in yaws_deg for r in rows[(body, h, yaw)])
             p, rc, f1 = t.prf("rounded_back")
             print(f"  rounded_back at {h:.1f} m [{body}]: P {p:.2f} R {rc:.2f} F1 {f1:.2f}; "
                   f"false faults on clean reps {100 * t.false_fault_rate:.0f}%")
@@ -269,10 +281,17 @@ def main() -> None:
     ap.add_argument("--jsonl", help="append each scenario's figures to this file as it finishes (long runs)")
     ap.add_argument("--speed", action="store_true", help="also time the analyze path and the warm start")
     ap.add_argument("--mount-sweep", action="store_true",
-                    help="only the controlled mount comparison: the same takes seen from 1.0-2.1 m, facing and turned")
+                    help="only the controlled mount comparison: the same takes seen from 1.0-2.1 m, facing and turned"
+                    " (--scenarios: the takes, default rdl_clean,rdl_rounded_back)")
+    ap.add_argument("--heights", help="mount sweep: comma-separated camera heights in m (default 1.0,1.3,1.6,1.9,2.1)")
+    ap.add_argument("--yaws", help="mount sweep: comma-separated lifter yaws in deg (default 0,45)")
     args = ap.parse_args()
     if args.mount_sweep:
-        mount_sweep(args.max_frames, list(BODIES) if args.body == "both" else [args.body])
+        floats = lambda x: tuple(float(v) for v in x.split(","))  # noqa: E731
+        mount_sweep(args.max_frames, list(BODIES) if args.body == "both" else [args.body],
+                    tuple(args.scenarios.split(",")) if args.scenarios else SWEEP_BASES,
+                    floats(args.heights) if args.heights else SWEEP_HEIGHTS_M,
+                    floats(args.yaws) if args.yaws else SWEEP_YAWS_DEG, args.jsonl)
         return
 
     results = []

@@ -14,9 +14,16 @@ The marginal covariance is that of the fitter's own model: a body shaped unlike 
 clothes, a heavy torso) is not seen there, which is why the residual-based quality and the
 visibility terms stay in the product. Thresholds are arguments (ConfidenceScales), set from
 bench figures (bench/fitter.py prints the confidence against the angle error per body).
+
+A fourth kind, over time (AngleRateConfidence): a fit that lags a fast motion catches up
+through the DOFs that are cheapest to move, and the spine reads a spike no spine can make (a
+kettlebell swing's 300 deg/s drive read +33.6 deg of spine flexion for 0.1 s, at 0.97 from
+the three factors above, all of which judge one frame). An angle that changes faster than the
+body part it measures can move is a fit error, whatever the single frame says.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -205,3 +212,85 @@ def fit_confidence(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist:
         joints=jconf, angles={a: float(c) for a, c in zip(ANGLES, aconf)}, joint_sd_m=jsd,
         angle_sd={a: float(s) for a, s in zip(ANGLES, asd)}, quality=q)
 
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """How fast each contract angle can really change, and how a faster change is read.
+
+    max_deg_s: angle -> rate (deg/s over span_s) at which its rate factor is 0.5 (the factor
+    is 1 / (1 + (rate / max)^4): ~1 for real motion, falling fast beyond). Only the spine is
+    limited. The fastest spine flexion in the library's real motion capture (CMU toe touch,
+    warm-up, squats) is 110-180 deg/s over 0.1 s (the toe touch's roll-up, on the mesh rig's
+    bones), the scripted faults' rounding 20-75 deg/s; a spine that rounds 30 deg and back in
+    0.2 s (250-370 deg/s) is the fit, not the lifter. Hips, knees and the trunk really move at
+    270-320 deg/s in a swing or a fast RDL (the truth traces), so a rate says nothing about
+    them; their lag shows in the residual (fit_quality).
+    span_s: the rate is taken over this span (3 frames at 30 fps): over one frame, the fit's
+    frame-to-frame jitter alone (2-4 deg) reads as 60-120 deg/s.
+    hold_s: the factor is the lowest over this long: the value just after a jump is as
+    suspect as the jump (the fit is still catching up), and a spike comes back down fast.
+    """
+
+    max_deg_s: tuple[tuple[str, float], ...] = (("spine_flexion", 200.0),)
+    span_s: float = 0.1
+    hold_s: float = 0.1
+
+
+def rate_factor(rate_deg_s: float, max_deg_s: float) -> float:
+    """0..1: how believable a change at this rate is (0.5 at max_deg_s)."""
+    return 1.0 / (1.0 + (abs(rate_deg_s) / max_deg_s) ** 4)
+
+
+class AngleRateConfidence:
+    """Per-frame angle confidence lowered where an angle changes faster than it physically
+    can (RateLimits): a stateful filter over the stream of fitted angles.
+
+        rc = AngleRateConfidence()
+        conf = rc.update(t_s, angles, angle_confidence)   # the fitter's confidence, scaled
+
+    A frame not tracked (angles None) starts afresh; a frame with no confidence (None: truth
+    angles) passes through unchanged.
+    """
+
+    def __init__(self, limits: RateLimits = RateLimits()):
+        self.limits = limits
+        self._max = dict(limits.max_deg_s)
+        self._values: deque = deque()     # (t, {angle: value}) over the last span_s
+        self._rates: deque = deque()      # (t, {angle: |rate|}) over the last hold_s
+        self.factors: dict[str, float] = {a: 1.0 for a in self._max}   # the last frame's
+
+    def reset(self) -> None:
+        self._values.clear()
+        self._rates.clear()
+        self.factors = {a: 1.0 for a in self._max}
+
+    def update(self, t_s: float, angles: dict[str, float] | None,
+               conf: dict[str, float] | None) -> dict[str, float] | None:
+        if angles is None:
+            self.reset()
+            return conf
+        lim = self.limits
+        now = {a: float(angles[a]) for a in self._max if a in angles}
+        v, r = self._values, self._rates
+        while v and t_s - v[0][0] > lim.span_s + 1e-6:
+            v.popleft()
+        rates = {}
+        if v:   # the oldest sample within span_s (a frame back at least)
+            t0, old = v[0]
+            dt = t_s - t0
+            if dt > 1e-6:
+                rates = {a: abs(x - old[a]) / dt for a, x in now.items() if a in old}
+        v.append((t_s, now))
+        r.append((t_s, rates))
+        while r and t_s - r[0][0] > lim.hold_s + 1e-6:
+            r.popleft()
+        self.factors = {a: rate_factor(max((x.get(a, 0.0) for _, x in r), default=0.0), m)
+                        for a, m in self._max.items()}
+        if conf is None:
+            return None
+        out = dict(conf)
+        for a, f in self.factors.items():
+            if a in out:
+                out[a] = out[a] * f
+        return out

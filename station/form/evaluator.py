@@ -16,8 +16,11 @@ and, from the pipeline, why the view is poor (a notice key). A rule's live cue f
 the angles it reads are confident; a finished rep is judged by a rule only when those angles
 were confident over the rule's window (ConfidenceGate), else the label goes to the verdict's
 `not_judged`, and a rep with no fault seen and any rule not judged is "not judged", never
-clean. While the coaching angles are not confident the state carries a notice that says
-plainly what would help ("face the mirror", "step back into the zone").
+clean; a judged rule calls its fault only from the frames it was confident in. The spine's
+confidence is also lowered where it changes faster than a spine can (AngleRateConfidence: a
+fit catching up with a fast motion). While the coaching angles are not confident for a reason
+of the view, the state carries a notice that says plainly what would help ("face the
+mirror", "step back into the zone").
 
 Sets: a set starts with its first rep and ends after SetTiming.rest_s without a rep, or when
 the lifter leaves (not tracked for leave_s); its SetSummary is then shown for summary_s
@@ -26,12 +29,13 @@ the lifter leaves (not tracked for leave_s); its SetSummary is then shown for su
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from station.config import ExerciseProfile, Muscles, StationConfig, load_exercise
+from station.fit.confidence import AngleRateConfidence
 from station.form.cues import CuePolicy, CueTiming
 from station.form.reps import BOTTOM_TOL_DEG, RepDetector, RepTrace, both_sides_hinge, series_of
 from station.form.rules import RULE_TYPES, Live, Rule, SquatRecognition, judge, rep_metrics, rules_from_profile
@@ -141,9 +145,20 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
         ok = len(c) > 0 and float(np.mean(np.all(c >= gate.min_confidence, axis=1))) >= gate.min_fraction
         if not ok:
             unjudged.append(rule.name)
-        elif rule.name in v.faults:
+        elif rule.name in v.faults and rule.judge(_confident_only(tr, group_conf, groups, gate)):
             faults.append(rule.name)
     return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
+
+
+def _confident_only(tr: RepTrace, group_conf: np.ndarray, groups: tuple[str, ...],
+                    gate: ConfidenceGate) -> RepTrace:
+    """The trace with the frames where `groups` were unsure filled in from the confident ones:
+    a fault is called from what the fit was sure of, not from a spike it was not."""
+    ok = np.all(group_conf[:, [_GROUPS.index(g) for g in groups]] >= gate.min_confidence, axis=1)
+    if ok.all() or not ok.any():
+        return tr
+    i = np.arange(len(tr.t))
+    return replace(tr, **{g: np.interp(i, i[ok], getattr(tr, g)[ok]) for g in groups})
 
 
 # muscle activation by phase: (drive, isometric, brace)
@@ -221,9 +236,12 @@ class FormEvaluator:
                  gate: ConfidenceGate | None = None):
         self.profile = profile
         self.gate = gate or ConfidenceGate()
+        self.rate_confidence = AngleRateConfidence()   # an angle faster than a body: a fit error
         self._conf_t: list[float] = []          # per frame: t and (hip, knee, spine, shift, trunk)
         self._conf_v: list[tuple[float, ...]] = []
         self._conf_now = (0.0,) * len(_GROUPS)   # the last few frames' minimum
+        self._view_recent: deque = deque(maxlen=3)  # and the same without the rate term
+        self._view_conf = (0.0,) * len(_GROUPS)
         self._unsure_since: float | None = None
         self._notice: str | None = None
         self._notice_until = -math.inf
@@ -272,6 +290,11 @@ class FormEvaluator:
         fitter's 0..1 per angle (None: fully confident, e.g. truth angles); notice: the
         pipeline's reason the view is poor ("face_mirror", "step_back", ...), if any."""
         self._t = t_s
+        # what the view lets the fit see (the notice), before the rate term (a fit glitch on a
+        # fast motion is nothing the lifter can help: the coach just does not judge from it)
+        self._view_recent.append(_group_confidence(angles, angle_confidence))
+        self._view_conf = tuple(min(v[k] for v in self._view_recent) for k in range(len(_GROUPS)))
+        angle_confidence = self.rate_confidence.update(t_s, angles, angle_confidence)
         self._record_confidence(t_s, angles, angle_confidence)
         sm = self.smoother.update(t_s, angles) if self.smoother is not None else angles
         if sm is not None:
@@ -320,7 +343,7 @@ class FormEvaluator:
             self._unsure_since = None
             want = notice
         else:
-            unsure = not self._confident(_COACHING_GROUPS)
+            unsure = any(self._view_conf[_GROUPS.index(k)] < g.min_confidence for k in _COACHING_GROUPS)
             if unsure and self._unsure_since is None:
                 self._unsure_since = t
             elif not unsure:

@@ -92,3 +92,46 @@ def test_contract_carries_verdict_and_checks_it():
     doc["reps"][0]["verdict"] = "not judged"
     doc["frames"] = [{"t": 0.0, "tracked": False, "angle_confidence": {"spine_flexion": 0.5}}]
     assert any("untracked" in e for e in validate_analysis(doc))
+
+
+# the fitted spine of kettlebell_swing rep 1 through the drive (capsule body, before the rate
+# term): the fit lagged a 300 deg/s hip drive and caught up through the spine, for 0.2 s
+KETTLEBELL_SPIKE_DEG = (3.4, 8.7, 15.6, 25.4, 33.6, 26.7, 8.1, -3.0)
+
+
+def _swings(spine_per_rep):
+    moves = []
+    for sp in spine_per_rep:
+        moves += hinge(depth=70.0, knee=15.0, ecc=0.45, con=0.35, bottom_pause=0.0, top_pause=0.4, spine=sp)
+    return script(moves)
+
+
+def test_spine_spike_faster_than_a_spine_is_not_a_rounded_back():
+    """A swing with a flat back, whose fitted spine spikes to 33.6 deg for 0.2 s on the drive
+    at 0.97 confidence per frame: no spine rounds 30 deg and back that fast, so the rep is not
+    called rounded (clean or not judged), no rounded-back cue shows, and no "can't see" notice
+    (nothing the lifter could do would help)."""
+    t, ang, arrivals = _swings([0.0, 0.0])
+    i0 = int(round((arrivals[0] + 0.1) * 30))
+    ang["spine_flexion"][i0:i0 + len(KETTLEBELL_SPIKE_DEG)] = KETTLEBELL_SPIKE_DEG
+    # the spike alone would be called a rounded back (the trace is one the rule fires on)
+    assert "rounded_back" in evaluate_trace(_profile(), t, ang).reps[0].faults
+    conf = {k: np.full(len(t), 0.97) for k in ANGLES}
+    ev = evaluate_trace(_profile(), t, ang, confidence=conf, keep_states=True)
+    assert len(ev.reps) == 2
+    assert all("rounded_back" not in r.faults for r in ev.reps)
+    assert not any(s.cue is not None and s.cue.rule == "rounded_back" for s in ev.states)
+    assert ev.reps[1].verdict != "not judged" and "rounded_back" not in ev.reps[1].not_judged
+    # nor does the coach tell the lifter it cannot see them: the view is fine, the fit glitched
+    assert all(s.notice is None for s in ev.states)
+
+
+def test_a_back_rounding_at_swing_speed_is_still_flagged():
+    """A real rounding during a fast swing (32 deg over a 0.45 s descent, ~130 deg/s at its
+    fastest) is within what a spine does: flagged at the same confidence."""
+    t, ang, _ = _swings([0.0, 32.0])
+    conf = {k: np.full(len(t), 0.97) for k in ANGLES}
+    ev = evaluate_trace(_profile(), t, ang, confidence=conf, keep_states=True)
+    assert "rounded_back" not in ev.reps[0].faults
+    assert "rounded_back" in ev.reps[1].faults
+    assert any(s.cue is not None and s.cue.rule == "rounded_back" for s in ev.states)
