@@ -84,9 +84,10 @@ def demo_setup(cfg: StationConfig, scenario) -> tuple[StationConfig, object]:
                                   roll_deg=round(mount.roll_deg, 3), lateral_offset_m=round(cam_x, 4))
     doc["display"].update(top_edge_below_camera_m=round(h - top, 4),
                           left_edge_from_camera_m=round(lateral_m - d.width_m / 2, 4))
+    # the zone is in front of the display (not the station default's, which is for the default
+    # mount): floor x (the camera's right) is the lifter's left = -mirror x
+    doc["zone"]["centre_lateral_m"] = round(-lateral_m, 4)
     if lateral_m:
-        # the lifter faces the display: floor x (the camera's right) is the lifter's left = -mirror x
-        doc["zone"]["centre_lateral_m"] = round(doc["zone"]["centre_lateral_m"] - lateral_m, 4)
         scenario = dc_replace(scenario, lifter_x_m=scenario.lifter_x_m - lateral_m)
     try:
         return StationConfig.model_validate(doc, strict=False), scenario

@@ -40,10 +40,10 @@ class StationSection(_Section):
 
 
 class MountSection(_Section):
-    height_m: float = _rng(1.90, 0.5, 2.5, "metres (optical centre above the floor)")
-    pitch_down_deg: float = _rng(25.0, -10.0, 60.0, "degrees below horizontal")
+    height_m: float = _rng(1.60, 0.5, 2.5, "metres (optical centre above the floor)")
+    pitch_down_deg: float = _rng(14.0, -10.0, 60.0, "degrees below horizontal")
     roll_deg: float = _rng(0.0, -15.0, 15.0, "degrees")
-    lateral_offset_m: float = _rng(0.0, -1.5, 1.5, "metres from the glass centre line")
+    lateral_offset_m: float = _rng(0.35, -1.5, 1.5, "metres from the glass centre line")
     behind_glass_m: float = _rng(0.02, 0.0, 0.2, "metres")
 
 
@@ -79,7 +79,7 @@ class CameraSection(_Section):
 
 class ZoneSection(_Section):
     centre_distance_m: float = _rng(2.6, 0.8, 5.0, "metres from the camera along the floor")
-    centre_lateral_m: float = _rng(0.0, -2.0, 2.0, "metres (positive = camera's right)")
+    centre_lateral_m: float = _rng(0.35, -2.0, 2.0, "metres (positive = camera's right)")
     width_m: float = _rng(1.6, 0.5, 4.0, "metres")
     depth_m: float = _rng(1.8, 0.5, 4.0, "metres")
     height_m: float = _rng(2.4, 1.5, 3.5, "metres")
@@ -103,8 +103,8 @@ class MirrorSection(_Section):
 
 
 class DisplaySection(_Section):
-    left_edge_from_camera_m: float = _rng(-0.2675, -3.0, 3.0, "metres")
-    top_edge_below_camera_m: float = _rng(0.10, -3.0, 3.0, "metres")
+    left_edge_from_camera_m: float = _rng(-0.6175, -3.0, 3.0, "metres")
+    top_edge_below_camera_m: float = _rng(-0.20, -3.0, 3.0, "metres")
     width_m: float = _rng(0.535, 0.1, 3.0, "metres")
     height_m: float = _rng(0.952, 0.1, 3.0, "metres")
     width_px: int = _rng(1080, 320, 7680, "pixels")

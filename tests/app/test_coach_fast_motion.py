@@ -11,7 +11,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from station.app import Pipeline, lifting_zone
+from station.app import Pipeline
+from station.segment.person import LiftingZone
 from station.config import load_station_config
 from station.model import DepthFrame
 from station.sim.scenarios import build, get_scenario
@@ -26,7 +27,7 @@ def test_fast_swing_with_a_flat_back_is_never_called_rounded(body):
     assert float(np.max(take.truth_angles["spine_flexion"])) < 5.0
     n = int(np.searchsorted(take.times_s, rep.end_t + 1.0))
     cfg = load_station_config()
-    zone = replace(lifting_zone(cfg), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
+    zone = replace(LiftingZone.from_config(cfg.zone), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
     pipe = Pipeline(cfg, zone=zone, seed=0, exercise="rdl")
     cues = []
     for i in range(n):
@@ -34,7 +35,7 @@ def test_fast_swing_with_a_flat_back_is_never_called_rounded(body):
         c = pipe.coach.cue if pipe.coach is not None else None
         if c is not None and c.kind == "fault":
             cues.append(c.rule)
-    reps = pipe.form.finish()
+    reps = pipe.evaluator.finish()
     assert len(reps) == 1                                          # the swing is seen as a rep
     assert abs(reps[0].bottom_t - (rep.bottom_t - take.times_s[0])) < 0.2
     assert "rounded_back" not in reps[0].faults

@@ -22,11 +22,12 @@ from station.segment.person import LiftingZone
 from station.overlay.mirror import eye_from_head, mirror_geometry, register
 
 CFG = StationConfig.model_validate({"station": {"id": "test"}})
-ZONE = LiftingZone(centre_x_m=0.0, centre_y_m=2.6, width_m=1.6, depth_m=1.8)
+ZONE = LiftingZone.from_config(CFG.zone)   # in front of the display (the camera is beside it)
 T_FLOOR_CAM = T_floor_cam_from_mount(CFG.camera.mount.height_m, CFG.camera.mount.pitch_down_deg)
 
 
-def hinge_pose_floor(hip_deg: float, knee_deg: float, y_m: float = 2.6, x_m: float = 0.0) -> np.ndarray:
+def hinge_pose_floor(hip_deg: float, knee_deg: float, y_m: float = 2.6,
+                     x_m: float = CFG.zone.centre_lateral_m) -> np.ndarray:
     """A lifter facing the mirror (forward = floor -y) in a hinge: (len(SKELETON_POINTS), 3)
     floor frame. hip_deg is hip flexion, knee_deg knee flexion (shin leans forward by 60 % of
     it, the thigh back by 40 %)."""

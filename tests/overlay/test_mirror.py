@@ -1,6 +1,7 @@
 """Registration invariants of station.overlay.mirror (pure NumPy, no pygame)."""
 from __future__ import annotations
 
+import math
 import numpy as np
 import pytest
 
@@ -61,7 +62,9 @@ def test_camera_sits_behind_the_glass_where_configured():
     assert lens_mirror[2] == pytest.approx(cfg.camera.mount.behind_glass_m)  # z into the glass
     # the camera looks out through the glass towards the lifter: its z axis is mirror -z (pitched down)
     fwd_mirror = geo.T_mirror_cam[:3, 2]
-    assert fwd_mirror[2] < -0.8 and fwd_mirror[1] > 0.3  # out of the glass, and down the glass
+    pitch = math.radians(cfg.camera.mount.pitch_down_deg)
+    assert fwd_mirror[2] == pytest.approx(-math.cos(pitch))       # out of the glass,
+    assert fwd_mirror[1] == pytest.approx(math.sin(pitch))        # and down the glass (y is down)
 
 
 def test_reflection_is_an_involution(rng):
@@ -152,8 +155,9 @@ def test_points_behind_the_glass_or_an_eye_behind_it_are_nan():
 
 
 def test_eye_is_in_front_of_and_above_the_head(geo):
-    T_floor_cam = T_floor_cam_from_mount(1.9, 25.0)
-    head_floor = np.array([0.0, 2.6, 1.65])
+    mount = GEOMETRIES["default"].camera.mount
+    T_floor_cam = T_floor_cam_from_mount(mount.height_m, mount.pitch_down_deg)
+    head_floor = np.array([GEOMETRIES["default"].zone.centre_lateral_m, 2.6, 1.65])
     head_cam = apply(invert(T_floor_cam), head_floor)
     up_cam = T_floor_cam[:3, :3].T @ np.array([0.0, 0.0, 1.0])
     eye_floor = apply(T_floor_cam, eye_from_head(head_cam, mirror_geometry(GEOMETRIES["default"]), up_cam))
@@ -161,7 +165,7 @@ def test_eye_is_in_front_of_and_above_the_head(geo):
 
 
 def test_standing_lifter_fills_the_display_centred_and_the_right_way_round():
-    """Default station (camera 1.9 m, display hung 10 cm below it, lifter 2.6 m out): the
+    """Default station (camera 1.6 m beside the display, lifter 2.6 m out in front of it): the
     reflection runs from the top of the display to near its bottom, centred; the lifter's
     left side is drawn on the display's left (a mirror keeps left on the left)."""
     cfg = GEOMETRIES["default"]
