@@ -160,7 +160,7 @@ ROWS: list[Row] = [
             'available = ["rdl", "dedlift"]', "no such exercise profile", "did you mean 'deadlift'"),
     cfg_row("profiles-dir-missing", 'profiles_dir = ""', 'profiles_dir = "nowhere"',
             "exercise.profiles_dir", "no such directory"),
-    cfg_row("nan", "height_m = 1.90", "height_m = nan", "camera.mount.height_m", "finite"),
+    cfg_row("nan", "height_m = 1.60", "height_m = nan", "camera.mount.height_m", "finite"),
     cfg_row("display-shape", "width_px = 1080", "width_px = 1920", "display.width_m", "does not match"),
     cfg_row("max-recording-range", "max_recording_s = 120.0", "max_recording_s = 3600.0",
             "privacy.max_recording_s", "out of range"),
