@@ -161,7 +161,10 @@ def _live(c: Canvas, view: View) -> None:
         else:
             note, rgb = "last: clean", GREEN
         c.text(note, (40, 320, 520, 70), 64, rgb, align="left", tag="last_rep", a=fade)
-    phase = st.phase if st is not None else None
+    # while the coach cannot see the lifter's form (turned away, out of the zone) it names no
+    # phase and the meter reads nothing: "DRIVE UP" as someone walks off would be a guess
+    unsure = st is not None and bool(st.notice_text)
+    phase = st.phase if st is not None and not unsure else None
     if phase:
         c.text(PHASE_TEXT.get(phase, phase.upper()), (500, 40, 540, 100), 96,
                PHASE_RGB.get(phase, WHITE), align="right", tag="phase")
@@ -174,7 +177,7 @@ def _live(c: Canvas, view: View) -> None:
         figure_label(c, (0, 822, 230, 52), roles, ("brace",), "muscles_front.label")
     # the meter reads the hinge of a rep in progress: standing still, knee and hip flexion are
     # a few degrees of noise and their ratio means nothing
-    in_rep = st is not None and st.phase in ("lowering", "bottom", "rising")
+    in_rep = st is not None and not unsure and st.phase in ("lowering", "bottom", "rising")
     hinge_meter(c, st.hinge_ratio if in_rep else None)
     if cue_alpha <= 0.0 and st is not None and st.notice_text:
         view_notice_box(c, st.notice_text)

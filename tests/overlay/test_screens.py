@@ -400,6 +400,10 @@ def test_unsure_coach_says_why_instead_of_a_cue_and_a_rep_it_could_not_see_is_no
     assert " ".join(s.text for s in notice) == "Face the mirror so I can see your back"
     assert tagged(shapes, "notice_label") and not tagged(shapes, "cue")
     assert [s.text for s in tagged(shapes, "last_rep")] == ["last: not judged"]
+    # nor does it name a phase or read the hinge it cannot see ("DRIVE UP" as someone walks off)
+    assert not tagged(shapes, "phase") and not tagged(shapes, "hinge_meter.marker")
+    seen, _ = render(screen, base)
+    assert tagged(seen, "phase") and tagged(seen, "hinge_meter.marker")   # the same frame, seen
     box = union_box(notice)
     x, y, w, h = (int(v) for v in box)
     lit = px[y:y + h, x:x + w].reshape(-1, 3)
