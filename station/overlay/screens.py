@@ -99,12 +99,17 @@ def _positioning(c: Canvas, view: View) -> None:
                 tag="note", max_lines=2)
 
 
+UNSURE_SKELETON_ALPHA = 0.3
+
+
 def _skeleton(c: Canvas, view: View, cue: Cue | None, cue_alpha: float) -> None:
     pts = view.skeleton_px
     if pts is None:
         return
     pts = np.asarray(pts, dtype=np.float64)
     a = clamp01(view.skeleton_alpha)
+    if view.state is not None and view.state.notice_text:
+        a *= UNSURE_SKELETON_ALPHA   # the fit is not trusted: drawn faint, not as if it were right
     if a <= 0.0:
         return
     I = SKELETON_INDEX

@@ -404,6 +404,9 @@ def test_unsure_coach_says_why_instead_of_a_cue_and_a_rep_it_could_not_see_is_no
     assert not tagged(shapes, "phase") and not tagged(shapes, "hinge_meter.marker")
     seen, _ = render(screen, base)
     assert tagged(seen, "phase") and tagged(seen, "hinge_meter.marker")   # the same frame, seen
+    # and the skeleton it does not trust is drawn faint
+    faint = max(max(sh.rgb) for sh in tagged(shapes, "skeleton.trunk"))
+    assert faint < 0.5 * min(max(sh.rgb) for sh in tagged(seen, "skeleton.trunk"))
     box = union_box(notice)
     x, y, w, h = (int(v) for v in box)
     lit = px[y:y + h, x:x + w].reshape(-1, 3)
