@@ -176,7 +176,8 @@ class Pipeline:
             t_s=t_s, tracked=skel is not None, skeleton=skel, angles=angles,
             floor=seg.floor, segment=seg, track=track,
             timings_ms={"segment": (t1 - t0) * 1e3, "fit": (t2 - t1) * 1e3},
-            angle_confidence=aconf, notice=notice, hands=hands, state=self.coach)
+            angle_confidence=aconf, notice=notice, hands=hands, state=self.coach,
+            judged_confidence=self.evaluator.judged_confidence if self.evaluator is not None else None)
 
 
 def _r(x: float, nd: int) -> float:
@@ -191,8 +192,10 @@ def frame_record(res: FrameResult) -> dict:
         out["joints"] = {n: [_r(v, 5) for v in pts[i]] for i, n in enumerate(JOINTS)}
         out["confidence"] = {n: _r(res.skeleton.confidence[i], 3) for i, n in enumerate(JOINTS)}
         out["angles"] = {k: _r(v, 6 if k == "pelvis_lateral_shift" else 3) for k, v in res.angles.items()}
-        if res.angle_confidence is not None:
-            out["angle_confidence"] = {k: _r(res.angle_confidence[k], 3) for k in ANGLES}
+        # the confidence the verdicts were judged with (the fitter's, and the rate term's)
+        conf = res.judged_confidence if res.judged_confidence is not None else res.angle_confidence
+        if conf is not None:
+            out["angle_confidence"] = {k: _r(conf[k], 3) for k in ANGLES}
     else:
         out["tracked"] = False
     return out

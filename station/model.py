@@ -269,6 +269,10 @@ class FrameResult:
     notice: str | None = None
     hands: object | None = None
     state: CoachState | None = None
+    # the confidence the evaluator judged this frame with: angle_confidence lowered where an
+    # angle moved faster than a body can (station.fit.confidence.AngleRateConfidence); None
+    # without an evaluator. angle_confidence stays the fitter's (replays feed it back in).
+    judged_confidence: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,7 @@ class FormEvaluator:
         self.profile = profile
         self.gate = gate or ConfidenceGate()
         self.rate_confidence = AngleRateConfidence()   # an angle faster than a body: a fit error
+        self.judged_confidence: dict[str, float] | None = None
         self._conf_t: list[float] = []          # per frame: t and (hip, knee, spine, shift, trunk)
         self._conf_v: list[tuple[float, ...]] = []
         self._conf_now = (0.0,) * len(_GROUPS)   # the last few frames' minimum
@@ -295,6 +296,7 @@ class FormEvaluator:
         self._view_recent.append(_group_confidence(angles, angle_confidence))
         self._view_conf = tuple(min(v[k] for v in self._view_recent) for k in range(len(_GROUPS)))
         angle_confidence = self.rate_confidence.update(t_s, angles, angle_confidence)
+        self.judged_confidence = angle_confidence    # what this frame is judged with (analyze writes it)
         self._record_confidence(t_s, angles, angle_confidence)
         sm = self.smoother.update(t_s, angles) if self.smoother is not None else angles
         if sm is not None:

@@ -327,6 +327,10 @@ class RecognizingEvaluator:
         return self.ev.profile
 
     @property
+    def judged_confidence(self) -> dict[str, float] | None:
+        return self.ev.judged_confidence
+
+    @property
     def reps(self) -> list[RepVerdict]:
         return self._archived_reps + self.ev.reps
 
