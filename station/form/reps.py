@@ -51,6 +51,11 @@ WALK_SLOPE_DEG_S = 1.5   # boundary walk stops where hip flexion moves slower th
 HANDOVER_SPEED_DEG_S = 12.0  # ... or at a local minimum of its speed below this
 BUFFER_S = 40.0          # history kept (must exceed max_rep_s)
 
+# An upright stance (to arm the detector) when hip flexion reads above leave_upright: the trunk
+# inclined less than this. A hinge inclines the trunk with the hips (a good morning's trunk is at
+# 20° by 23° of hip flexion); soft knees and a pelvis tilted forward flex the hips without it.
+UPRIGHT_TRUNK_DEG = 20.0
+
 SERIES = ("hip", "knee", "spine", "shift", "trunk", "hip_min")
 
 # Not a rep: a movement that flexes one hip only with the trunk upright (a knee raise, a
@@ -372,6 +377,19 @@ class RepDetector:
         a = self.h.arrays(i, i)
         return both_sides_hinge(float(a["hip"][0]), float(a["hip_min"][0]), float(a["trunk"][0]))
 
+    def _upright_stance(self, i: int, hip: float) -> bool:
+        """Still (the caller checks) and upright: hip flexion below leave_upright, or the trunk
+        within UPRIGHT_TRUNK_DEG of vertical with the hips short of a rep's bottom. Soft knees
+        and a fitted hip that reads high (a real body, +12° on a mocap stance) keep hip flexion
+        above leave_upright while the lifter stands; the trunk still says upright, and the
+        stance becomes the reference the next rep must leave by 2 × hysteresis."""
+        s = self.s
+        if hip < s.leave_upright_hip_flexion_deg:
+            return True
+        trunk = self.h.v[i - self.h.base][SERIES.index("trunk")]
+        return (math.isfinite(trunk) and trunk < UPRIGHT_TRUNK_DEG
+                and hip < s.min_bottom_hip_flexion_deg - s.bottom_hysteresis_deg)
+
     def _start_threshold(self) -> float:
         return max(self.s.leave_upright_hip_flexion_deg, self.ref_hip + 2.0 * self.s.bottom_hysteresis_deg)
 
@@ -383,7 +401,7 @@ class RepDetector:
     def _step_top(self, i, t, hip, v, settled, done):
         s = self.s
         if self.state == "unknown":
-            if hip < s.leave_upright_hip_flexion_deg and settled:
+            if settled and self._upright_stance(i, hip):
                 self.state, self.ref_hip = "standing", hip
             return
         if self.state in ("standing", "lockout"):
@@ -457,7 +475,7 @@ class RepDetector:
     def _step_bottom(self, i, t, hip, v, settled, done):
         s = self.s
         if self.state == "unknown":
-            if hip < s.leave_upright_hip_flexion_deg and settled:
+            if settled and self._upright_stance(i, hip):
                 self.state, self.ref_hip = "standing", hip
             return
         r = self.rep
