@@ -8,7 +8,9 @@ profile's [reps] table (station.config.RepDetection):
 
 - A rep starts when hip flexion rises above ``leave_upright_hip_flexion_deg`` from a
   confirmed upright stance (or, after an incomplete lockout, 2 × hysteresis above where the
-  hips settled). The *boundary* start_t is then found by walking back from that crossing to
+  hips settled). An upright stance is still for ``settle_s`` with hip flexion below
+  leave_upright, or with the trunk within UPRIGHT_TRUNK_DEG of vertical (soft knees, or a
+  fit that reads the hips high): then the next rep must leave it by 2 × hysteresis. The *boundary* start_t is then found by walking back from that crossing to
   where the hips began to move (the contract: "leaves the upright position").
 - The bottom is confirmed once hip flexion has come back ``bottom_hysteresis_deg`` from its
   peak; a rep whose peak stays below ``min_bottom_hip_flexion_deg`` is a partial dip and is
@@ -19,6 +21,8 @@ profile's [reps] table (station.config.RepDetection):
   lockout) the end is confirmed once the hips have moved slower than
   ``settle_velocity_deg_s`` for ``settle_s``, or at once when the next rep starts; the
   boundary is the frame where the descent of hip flexion stops (a lean-back included).
+- At the end of the stream (flush), a rep on its way up that is already below
+  back_upright is ended there (the lifter is up; the recording stopped before they settled).
 - Reps shorter than ``min_rep_s`` or longer than ``max_rep_s`` are dropped.
 - Lost frames: a gap up to MAX_GAP_S is bridged (values interpolated); a longer one aborts a
   rep in progress, and a new rep needs the lifter upright again first.
@@ -565,6 +569,16 @@ class RepDetector:
     def flush(self) -> list[RepTrace]:
         """At the end of a stream: report a rep still waiting for its top window."""
         done: list[RepTrace] = []
+        r = self.rep
+        if r is not None and self.s.start_position == "top" and self.state == "rising":
+            # the stream ended with the hips back near upright but before they had settled
+            # for settle_s (a recording stopped as the lifter stands, or a fit whose noise
+            # keeps the live hip flexion moving): the lifter is up, so the rep is complete
+            last = self._last_index_seen()
+            if math.isfinite(self.h.hip(last)) and self.h.hip(last) < self.s.back_upright_hip_flexion_deg:
+                if self.pending is not None:
+                    self._finalize(self.pending, r.start_i, done)
+                self._end_top(r, last)
         if self.pending is not None:
             self._finalize(self.pending, self.last_index, done)
         return done
