@@ -8,7 +8,9 @@ profile's [reps] table (station.config.RepDetection):
 
 - A rep starts when hip flexion rises above ``leave_upright_hip_flexion_deg`` from a
   confirmed upright stance (or, after an incomplete lockout, 2 × hysteresis above where the
-  hips settled). The *boundary* start_t is then found by walking back from that crossing to
+  hips settled). An upright stance is still for ``settle_s`` with hip flexion below
+  leave_upright, or with the trunk within UPRIGHT_TRUNK_DEG of vertical (soft knees, or a
+  fit that reads the hips high): then the next rep must leave it by 2 × hysteresis. The *boundary* start_t is then found by walking back from that crossing to
   where the hips began to move (the contract: "leaves the upright position").
 - The bottom is confirmed once hip flexion has come back ``bottom_hysteresis_deg`` from its
   peak; a rep whose peak stays below ``min_bottom_hip_flexion_deg`` is a partial dip and is
@@ -19,6 +21,8 @@ profile's [reps] table (station.config.RepDetection):
   lockout) the end is confirmed once the hips have moved slower than
   ``settle_velocity_deg_s`` for ``settle_s``, or at once when the next rep starts; the
   boundary is the frame where the descent of hip flexion stops (a lean-back included).
+- At the end of the stream (flush), a rep on its way up that is already below
+  back_upright is ended there (the lifter is up; the recording stopped before they settled).
 - Reps shorter than ``min_rep_s`` or longer than ``max_rep_s`` are dropped.
 - Lost frames: a gap up to MAX_GAP_S is bridged (values interpolated); a longer one aborts a
   rep in progress, and a new rep needs the lifter upright again first.
@@ -50,6 +54,11 @@ VEL_SPAN_S = 0.1         # hip velocity over this span
 WALK_SLOPE_DEG_S = 1.5   # boundary walk stops where hip flexion moves slower than this
 HANDOVER_SPEED_DEG_S = 12.0  # ... or at a local minimum of its speed below this
 BUFFER_S = 40.0          # history kept (must exceed max_rep_s)
+
+# An upright stance (to arm the detector) when hip flexion reads above leave_upright: the trunk
+# inclined less than this. A hinge inclines the trunk with the hips (a good morning's trunk is at
+# 20° by 23° of hip flexion); soft knees and a pelvis tilted forward flex the hips without it.
+UPRIGHT_TRUNK_DEG = 20.0
 
 SERIES = ("hip", "knee", "spine", "shift", "trunk", "hip_min")
 
@@ -372,6 +381,19 @@ class RepDetector:
         a = self.h.arrays(i, i)
         return both_sides_hinge(float(a["hip"][0]), float(a["hip_min"][0]), float(a["trunk"][0]))
 
+    def _upright_stance(self, i: int, hip: float) -> bool:
+        """Still (the caller checks) and upright: hip flexion below leave_upright, or the trunk
+        within UPRIGHT_TRUNK_DEG of vertical with the hips short of a rep's bottom. Soft knees
+        and a fitted hip that reads high (a real body, +12° on a mocap stance) keep hip flexion
+        above leave_upright while the lifter stands; the trunk still says upright, and the
+        stance becomes the reference the next rep must leave by 2 × hysteresis."""
+        s = self.s
+        if hip < s.leave_upright_hip_flexion_deg:
+            return True
+        trunk = self.h.v[i - self.h.base][SERIES.index("trunk")]
+        return (math.isfinite(trunk) and trunk < UPRIGHT_TRUNK_DEG
+                and hip < s.min_bottom_hip_flexion_deg - s.bottom_hysteresis_deg)
+
     def _start_threshold(self) -> float:
         return max(self.s.leave_upright_hip_flexion_deg, self.ref_hip + 2.0 * self.s.bottom_hysteresis_deg)
 
@@ -383,7 +405,7 @@ class RepDetector:
     def _step_top(self, i, t, hip, v, settled, done):
         s = self.s
         if self.state == "unknown":
-            if hip < s.leave_upright_hip_flexion_deg and settled:
+            if settled and self._upright_stance(i, hip):
                 self.state, self.ref_hip = "standing", hip
             return
         if self.state in ("standing", "lockout"):
@@ -457,7 +479,7 @@ class RepDetector:
     def _step_bottom(self, i, t, hip, v, settled, done):
         s = self.s
         if self.state == "unknown":
-            if hip < s.leave_upright_hip_flexion_deg and settled:
+            if settled and self._upright_stance(i, hip):
                 self.state, self.ref_hip = "standing", hip
             return
         r = self.rep
@@ -547,6 +569,16 @@ class RepDetector:
     def flush(self) -> list[RepTrace]:
         """At the end of a stream: report a rep still waiting for its top window."""
         done: list[RepTrace] = []
+        r = self.rep
+        if r is not None and self.s.start_position == "top" and self.state == "rising":
+            # the stream ended with the hips back near upright but before they had settled
+            # for settle_s (a recording stopped as the lifter stands, or a fit whose noise
+            # keeps the live hip flexion moving): the lifter is up, so the rep is complete
+            last = self._last_index_seen()
+            if math.isfinite(self.h.hip(last)) and self.h.hip(last) < self.s.back_upright_hip_flexion_deg:
+                if self.pending is not None:
+                    self._finalize(self.pending, r.start_i, done)
+                self._end_top(r, last)
         if self.pending is not None:
             self._finalize(self.pending, self.last_index, done)
         return done
