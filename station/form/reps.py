@@ -276,6 +276,18 @@ class DetectorStatus:
     bottom_reached: bool
 
 
+def upright_stance(s: RepDetection, hip_deg: float, trunk_deg: float) -> bool:
+    """A still stance (the caller checks stillness) is upright: hip flexion below
+    leave_upright, or the trunk within UPRIGHT_TRUNK_DEG of vertical with the hips short of a
+    rep's bottom. Soft knees and a fitted hip that reads high (a real body, +12° on a mocap
+    stance) keep hip flexion above leave_upright while the lifter stands; the trunk still says
+    upright, and the stance becomes the reference the next rep must leave by 2 × hysteresis."""
+    if hip_deg < s.leave_upright_hip_flexion_deg:
+        return True
+    return (math.isfinite(trunk_deg) and trunk_deg < UPRIGHT_TRUNK_DEG
+            and hip_deg < s.min_bottom_hip_flexion_deg - s.bottom_hysteresis_deg)
+
+
 class RepDetector:
     """The state machine. update(t_s, angles or None) -> list[RepTrace] finalized this frame."""
 
@@ -382,17 +394,7 @@ class RepDetector:
         return both_sides_hinge(float(a["hip"][0]), float(a["hip_min"][0]), float(a["trunk"][0]))
 
     def _upright_stance(self, i: int, hip: float) -> bool:
-        """Still (the caller checks) and upright: hip flexion below leave_upright, or the trunk
-        within UPRIGHT_TRUNK_DEG of vertical with the hips short of a rep's bottom. Soft knees
-        and a fitted hip that reads high (a real body, +12° on a mocap stance) keep hip flexion
-        above leave_upright while the lifter stands; the trunk still says upright, and the
-        stance becomes the reference the next rep must leave by 2 × hysteresis."""
-        s = self.s
-        if hip < s.leave_upright_hip_flexion_deg:
-            return True
-        trunk = self.h.v[i - self.h.base][SERIES.index("trunk")]
-        return (math.isfinite(trunk) and trunk < UPRIGHT_TRUNK_DEG
-                and hip < s.min_bottom_hip_flexion_deg - s.bottom_hysteresis_deg)
+        return upright_stance(self.s, hip, self.h.v[i - self.h.base][SERIES.index("trunk")])
 
     def _start_threshold(self) -> float:
         return max(self.s.leave_upright_hip_flexion_deg, self.ref_hip + 2.0 * self.s.bottom_hysteresis_deg)
