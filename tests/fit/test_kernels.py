@@ -343,3 +343,82 @@ def test_grip_rows(n):
     assert (got > 0) == (n > 0)
     np.testing.assert_allclose(A, Ar, atol=1e-10)
     np.testing.assert_allclose(b, br, atol=1e-10)
+
+
+@pytest.mark.parametrize("implement", [None, "bar", "kettlebell", "dumbbells"])
+def test_linearise(implement):
+    """One LM linearisation in one kernel (data, model -> data, floor, collisions, anchors,
+    the level and lateral rows, the bar's pull) against its NumPy twin, on a self-rendered
+    person with the model moved off the data."""
+    from tests.fit.selfrender import render_cloud
+    from station.fit.body_model import DOF, SEG
+    from station.fit.solver import (
+        FitWeights, Workspace, implement_ends, implement_layout, posed_capsules, prepare_frame,
+    )
+    body = build_body()
+    th = neutral_pose(body.shape)
+    fr = prepare_frame(render_cloud(body, th, seed=2))
+    th2 = th.copy(); th2[DOF["root_tx"]] += 0.05; th2[DOF["hip_l_flex"]] += 0.5
+    th2[DOF["root_tz"]] -= 0.03     # soles below the floor: floor rows
+    ws = Workspace()
+    n_cap = len(body.cap_seg)
+    imp_r, imp_seg, imp_seg2 = implement_layout(implement, FitWeights())
+    ca, cb = np.empty((n_cap + len(imp_r), 3)), np.empty((n_cap + len(imp_r), 3))
+    posed_capsules(body, th2, ws, ca[:n_cap], cb[:n_cap])
+    ca[n_cap:], cb[n_cap:] = implement_ends(body, ca, cb, ws.seg_R, implement, FitWeights())
+    cap_seg_x = np.concatenate([body.cap_seg, imp_seg]).astype(np.int32)
+    cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
+    ra_x, rb_x = np.concatenate([body.cap_ra, imp_r]), np.concatenate([body.cap_rb, imp_r])
+    pairs = body.collision_pairs
+    ns, npairs, na = len(body.sole_seg), len(pairs), 6
+    level_row = ns + npairs + na if implement in ("bar", "kettlebell") else -1
+    lat_row = ns + npairs + na + (level_row >= 0)
+    n_rows = lat_row + 1
+    seg1, seg2 = np.empty(n_rows, np.int32), np.full(n_rows, -1, np.int32)
+    n1, n2, rw = np.zeros((n_rows, 3)), np.zeros((n_rows, 3)), np.zeros(n_rows)
+    seg1[:ns] = body.sole_seg; n1[:ns] = [0, 0, 1]
+    seg1[ns:ns + npairs] = body.cap_seg[pairs[:, 0]]; seg2[ns:ns + npairs] = body.cap_seg[pairs[:, 1]]
+    from station.model import SKELETON_INDEX
+    ankle_idx = np.array([SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]])
+    ankle_seg, ankle_local = body.point_seg[ankle_idx], body.point_local[ankle_idx]
+    seg1[ns + npairs:ns + npairs + na] = np.repeat(ankle_seg, 3)
+    n1[ns + npairs:ns + npairs + na] = np.tile(np.eye(3), (2, 1)); rw[ns + npairs:ns + npairs + na] = 4e3
+    target = np.repeat(np.array([[0.1, 0.2, 0.05], [-0.1, 0.25, 0.05]]), 3, axis=0)
+    if level_row >= 0:
+        seg1[level_row], seg2[level_row] = SEG["forearm_l"], SEG["forearm_r"]
+        n1[level_row], n2[level_row], rw[level_row] = [0, 0, 1], [0, 0, -1], 1e3
+    seg1[lat_row], n1[lat_row], rw[lat_row] = 0, [0.0, 1.0, 0.0], 1e4
+    hl, hr = (int(c) for c in body.hand_caps)
+    bar_cap = n_cap if implement == "bar" else -1
+    args = (fr.points_floor_m, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, True,
+            ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN, body.sample_seg, body.sample_local,
+            body.sample_normal_local, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx,
+            fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0,
+            750.0, 0.05, n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
+            body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, ankle_seg, ankle_local, target, na,
+            hl, hr, level_row, lat_row, 0.02, bar_cap, 0.7, SEG["forearm_l"], SEG["forearm_r"])
+    n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
+    scratch = (np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
+               np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
+               np.empty((npairs, 3)), np.empty(npairs), np.empty((2, 3)))
+    x1, x2, res = np.empty((n_rows, 3)), np.zeros((n_rows, 3)), np.zeros(n_rows)
+    n1k, n2k, rwk = n1.copy(), n2.copy(), rw.copy()
+    out = (np.full((N_SEG, 6, 6), 9.0), np.full((N_SEG, 6), 9.0), np.full(N_SEG, 9.0), np.full(4, 9.0),
+           np.full((N_SEG, 4), 9.0), np.full(2, 9.0), np.full((N_DOF, N_DOF), 9.0), np.full(N_DOF, 9.0))
+    K.linearise(*args, *scratch, seg1, x1, n1k, seg2, x2, n2k, res, rwk, *out)   # outputs zeroed first
+    H, g, cnt, dstats, sstats, m2d, A, b = out
+    rA, rb, rH, rg, rcnt, rdstats, rsstats, rm2d, rres, rrw = R.linearise(*args, seg1, n1, seg2, n2, rw)
+    np.testing.assert_allclose(A, rA, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(b, rb, rtol=1e-9, atol=1e-7)
+    np.testing.assert_allclose(H, rH, rtol=1e-9, atol=1e-7)
+    np.testing.assert_allclose(g, rg, rtol=1e-9, atol=1e-8)
+    np.testing.assert_array_equal(cnt, rcnt)
+    np.testing.assert_allclose(dstats, rdstats, rtol=1e-12)
+    np.testing.assert_array_equal(sstats, rsstats)
+    np.testing.assert_allclose(m2d, rm2d, rtol=1e-9)
+    np.testing.assert_allclose(res, rres, atol=1e-12)
+    np.testing.assert_allclose(rwk, rrw)
+    # every kind of row was active: inliers, model -> data penalties, floor, anchors
+    assert dstats[1] > 100 and m2d[1] > 0 and (rwk[:ns] > 0).any() and rwk[lat_row] > 0
+    if implement == "bar":   # some points pull the grips (the bar through the hands meets the hips)
+        assert np.count_nonzero((scratch[0] == bar_cap) & (np.abs(scratch[1]) < 0.12)) > 0
