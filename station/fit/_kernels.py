@@ -30,7 +30,9 @@ from station.fit._kernels_image import (  # noqa: F401
 from station.fit._kernels_kinematics import (  # noqa: F401
     forward_kinematics, points_to_world, vectors_to_world,
 )
-from station.fit._kernels_lm import linearise  # noqa: F401
+from station.fit._kernels_lm import (  # noqa: F401
+    BAR, DUMBBELLS, KETTLEBELL, NO_IMPLEMENT, dot3, implement_ends, linearise, pose_and_linearise,
+)
 
 
 @nb.njit(cache=True, nogil=True)

@@ -326,6 +326,9 @@ _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
 _DIAG = np.diag_indices(N_DOF)
 _ROLL = 4  # root_roll (body_model._DOF_TABLE)
 
+_IMPLEMENT_KIND = {None: K.NO_IMPLEMENT, "bar": K.BAR, "kettlebell": K.KETTLEBELL,
+                   "dumbbells": K.DUMBBELLS}
+
 _KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
 
 
@@ -459,6 +462,10 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         n1[nt0] = lat_dir
         rw[nt0] = 1.0 / w.lateral_sigma_m ** 2
     bar_cap = n_cap if (implement == "bar" and w.bar_pull > 0) else -1
+    implement_kind = _IMPLEMENT_KIND[implement]
+    ua_l, ua_r = (int(c) for c in body.upper_arm_caps)
+    if not n_lat:
+        lat_dir, lat_target = np.zeros(3), 0.0
     bar_weight = data_weight * w.bar_pull
     steps = []
     # diagonal priors (constant per frame)
@@ -480,25 +487,26 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     n_reject = 0
     energy = np.inf
     for it in range(n_iter + 1):
-        posed_capsules(body, theta, ws, ca[:n_cap], cb[:n_cap])
-        if implement is not None:
-            ca[n_cap:], cb[n_cap:] = implement_ends(body, ca, cb, ws.seg_R, implement, w)
-        lat_res = float(ws.seg_t[0] @ lat_dir) - lat_target if n_lat else 0.0
-        # data, model -> data, the map to the DOFs, floor, collisions, anchors, level and
-        # lateral rows, the bar's pull: one kernel (the same kernels in the same order)
-        K.linearise(pts, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, w.data_gate_m, w.data_sigma_m,
-                    data_weight, use_model_to_data, ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN,
-                    body.sample_seg, body.sample_local, body.sample_normal_local,
-                    frame.cam_pos_floor_m, frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
-                    frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u, frame.near_v,
-                    w.depth_margin_m, w.edge_tol_px, w.huber_m, w_sil, w_fs, w.floor_unknown_m,
-                    n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
-                    body.collision_slack_m, w.collision_slack_m, w_below, w.floor_contact_band_m,
-                    w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
-                    hand_l, hand_r, level_row, lat_row, lat_res, bar_cap, bar_weight,
-                    SEG["forearm_l"], SEG["forearm_r"], cap_idx, dist, normal, samp, samp_n, sole,
-                    cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw,
-                    ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b)
+        # the pose, its capsules and the implement's, data, model -> data, the map to the
+        # DOFs, floor, collisions, anchors, level and lateral rows, the bar's pull: one kernel
+        # (station.fit._kernels_lm; the same arithmetic as the NumPy glue it replaced)
+        K.pose_and_linearise(
+            theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
+            body.cap_a_local, body.cap_b_local, implement_kind, ua_l, ua_r, w.bar_half_length_m,
+            w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target,
+            pts, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, w.data_gate_m, w.data_sigma_m,
+            data_weight, use_model_to_data, ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN,
+            body.sample_seg, body.sample_local, body.sample_normal_local,
+            frame.cam_pos_floor_m, frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
+            frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u, frame.near_v,
+            w.depth_margin_m, w.edge_tol_px, w.huber_m, w_sil, w_fs, w.floor_unknown_m,
+            n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
+            body.collision_slack_m, w.collision_slack_m, w_below, w.floor_contact_band_m,
+            w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
+            hand_l, hand_r, level_row, lat_row, bar_cap, bar_weight,
+            SEG["forearm_l"], SEG["forearm_r"], cap_idx, dist, normal, samp, samp_n, sole,
+            cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw,
+            ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b)
         A, b = ws.A, ws.b
         A_obs = A.copy()
         E = float(ws.data_stats[0] + ws.m2d_stats[0] + (rw * res * res).sum())
