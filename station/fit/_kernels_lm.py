@@ -17,7 +17,8 @@ from numba import types
 from numba.extending import intrinsic
 
 from station.fit._kernels_energy import (
-    assemble_normal_equations, contact_rows, data_term, dense_rows, grip_rows, model_to_data_term,
+    assemble_normal_equations, contact_rows, data_term, dense_rows, diagonal_terms, grip_rows,
+    model_to_data_term,
 )
 from station.fit._kernels_geometry import capsule_pair_penetration, nearest_capsule
 from station.fit._kernels_kinematics import forward_kinematics, points_to_world, vectors_to_world
@@ -221,3 +222,132 @@ def pose_and_linearise(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axi
               seg1, x1, n1, seg2, x2, n2, res, rw,
               out_H, out_g, out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats,
               out_A, out_b)
+
+
+@nb.njit(cache=True, nogil=True)
+def _pairwise_block(a, lo, n):
+    """a[lo:lo + n].sum() for n <= 128 as NumPy sums a contiguous float64 block: in order
+    below 8 elements, else eight partial sums combined pairwise, then the rest in order."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    m = n - n % 8
+    while i < m:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+# NumPy halves a longer array (the first half a multiple of 8) and adds the halves' sums.
+# Written out per level, not recursively: numba's cache loads a self-recursive function
+# into a crash. Four levels cover 1024 elements (the fit's arrays are below 128).
+@nb.njit(cache=True, nogil=True)
+def _pairwise_256(a, lo, n):
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_block(a, lo, n2) + _pairwise_block(a, lo + n2, n - n2)
+
+
+@nb.njit(cache=True, nogil=True)
+def _pairwise_512(a, lo, n):
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_256(a, lo, n2) + _pairwise_256(a, lo + n2, n - n2)
+
+
+@nb.njit(cache=True, nogil=True)
+def _pairwise_1024(a, lo, n):
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_512(a, lo, n2) + _pairwise_512(a, lo + n2, n - n2)
+
+
+@nb.njit(cache=True, nogil=True)
+def _pairwise_2048(a, lo, n):
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_1024(a, lo, n2) + _pairwise_1024(a, lo + n2, n - n2)
+
+
+@nb.njit(cache=True, nogil=True)
+def numpy_sum(a):
+    """a.sum() of a contiguous 1-D float64 array of at most 1024 elements, NumPy's way
+    (pairwise, _pairwise_block), so the energy matches the solver's NumPy to the bit."""
+    if a.shape[0] > 1024:
+        raise ValueError("numpy_sum: more than 1024 elements")
+    return 0.0 + _pairwise_2048(a, 0, a.shape[0])
+
+
+@nb.njit(cache=True, nogil=True)
+def evaluate(
+        theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg, cap_a_local,
+        cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m, bell_drop_m,
+        dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x, rb_x, cap_seg_x,
+        cap_seg2_x, data_gate_m, data_sigma_m, data_weight, use_model_to_data, seg_R, seg_t,
+        dof_twist, seg_chain, sample_seg, sample_local, sample_normal_local, cam_pos,
+        R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m,
+        edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m, n_cap, cap_ra, cap_rb,
+        pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below, band_m, w_band,
+        w_collision, ankle_seg, ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row,
+        lat_row, bar_cap, bar_weight, seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole,
+        cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g,
+        out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred,
+        use_pred, dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w,
+        knee_hip, knee_margin_rad, knee_w, out_e_prior, out_e_knee, out_e_temporal, row_energy,
+        out_A_obs):
+    """One LM evaluation at theta, all of it: pose_and_linearise, out_A_obs = the
+    observations' normal matrix (a copy of out_A before the per-DOF terms), the energy
+    (data + model -> data + the dense rows' sum of rw res^2), then the per-DOF terms
+    (diagonal_terms: limits, prior, knee fold, temporal with use_pred) into out_A, out_b and
+    their energies. Returns the total energy, summed in the order and the way the solver's
+    NumPy summed it (numpy_sum). row_energy (n_rows,) scratch."""
+    pose_and_linearise(
+        theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg, cap_a_local,
+        cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m, bell_drop_m,
+        dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x, rb_x, cap_seg_x,
+        cap_seg2_x, data_gate_m, data_sigma_m, data_weight, use_model_to_data, seg_R, seg_t,
+        dof_twist, seg_chain, sample_seg, sample_local, sample_normal_local, cam_pos,
+        R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m,
+        edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m, n_cap, cap_ra, cap_rb,
+        pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below, band_m, w_band,
+        w_collision, ankle_seg, ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row,
+        lat_row, bar_cap, bar_weight, seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole,
+        cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g,
+        out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b)
+    out_A_obs[:, :] = out_A
+    for q in range(res.shape[0]):
+        row_energy[q] = rw[q] * res[q] * res[q]
+    E = (out_data_stats[0] + out_m2d_stats[0]) + numpy_sum(row_energy)
+    diagonal_terms(theta, theta_pred, use_pred, dof_lower, dof_upper, finite_lo, finite_hi,
+                   limit_w, prior_w, temporal_w, knee_hip, knee_margin_rad, knee_w, out_A, out_b,
+                   out_e_prior, out_e_knee, out_e_temporal)
+    E += numpy_sum(out_e_prior)
+    for p in range(out_e_knee.shape[0]):
+        E += out_e_knee[p]
+    if use_pred:
+        E += numpy_sum(out_e_temporal)
+    return E

@@ -476,6 +476,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
     pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
     e_prior, e_temporal, e_knee = np.empty(N_DOF), np.empty(N_DOF), np.empty(len(_KNEE_HIP))
+    A_obs, row_energy = np.empty((N_DOF, N_DOF)), np.empty(n_rows)
     w_below = 1.0 / w.floor_sigma_m ** 2
     w_band = 1.0 / w.floor_contact_sigma_m ** 2
     w_collision = 1.0 / w.collision_sigma_m ** 2
@@ -488,9 +489,11 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     energy = np.inf
     for it in range(n_iter + 1):
         # the pose, its capsules and the implement's, data, model -> data, the map to the
-        # DOFs, floor, collisions, anchors, level and lateral rows, the bar's pull: one kernel
-        # (station.fit._kernels_lm; the same arithmetic as the NumPy glue it replaced)
-        K.pose_and_linearise(
+        # DOFs, floor, collisions, anchors, level and lateral rows, the bar's pull, the
+        # per-DOF terms (limits, prior, knee fold, temporal) and the energy: one kernel
+        # (station.fit._kernels_lm; the same arithmetic as the NumPy glue it replaced).
+        # A_obs: the observations' normal matrix, before the per-DOF terms
+        E = K.evaluate(
             theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
             body.cap_a_local, body.cap_b_local, implement_kind, ua_l, ua_r, w.bar_half_length_m,
             w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target,
@@ -506,25 +509,17 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
             hand_l, hand_r, level_row, lat_row, bar_cap, bar_weight,
             SEG["forearm_l"], SEG["forearm_r"], cap_idx, dist, normal, samp, samp_n, sole,
             cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw,
-            ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b)
+            ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
+            pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI, limit_w,
+            prior_w, temporal_w, _KNEE_HIP, w.knee_fold_margin_rad, knee_w, e_prior, e_knee,
+            e_temporal, row_energy, A_obs)
         A, b = ws.A, ws.b
-        A_obs = A.copy()
-        E = float(ws.data_stats[0] + ws.m2d_stats[0] + (rw * res * res).sum())
-        # diagonal terms: limits, prior, knee fold, temporal
-        K.diagonal_terms(theta, pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO,
-                         _FINITE_HI, limit_w, prior_w, temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
-                         knee_w, A, b, e_prior, e_knee, e_temporal)
-        E += float(e_prior.sum())
-        E += e_knee[0]
-        E += e_knee[1]
-        if theta_pred is not None:
-            E += float(e_temporal.sum())
         if E <= best_E:  # accept: relax the damping
             if best_A is not None:
                 lam = max(lam * 0.3, w.damping)
             best_E, best_theta = E, theta.copy()
             best_A, best_b = A.copy(), b.copy()
-            best_info = A_obs
+            best_info = A_obs.copy()
             stats = (ws.data_stats.copy(), ws.seg_count.copy(), ws.seg_stats.copy())
         else:  # reject: back to the best pose, stiffer damping
             n_reject += 1

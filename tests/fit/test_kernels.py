@@ -534,3 +534,76 @@ def test_pose_and_linearise():
     res, res2 = scratch[17], scratch2[17]
     np.testing.assert_allclose(res, res2, atol=1e-12)
     assert res[lat_row] != 0.0 and out[6].any()
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 32, 129, 300, 1024])
+def test_numpy_sum(n):
+    """numpy_sum is a sum (to rounding) for short and long arrays, NumPy's pairwise way."""
+    a = np.random.default_rng(n).normal(size=n) * 1e3
+    np.testing.assert_allclose(K.numpy_sum(a), a.sum(), rtol=1e-13, atol=1e-12)
+    with pytest.raises(ValueError):
+        K.numpy_sum(np.zeros(1025))
+
+
+@pytest.mark.parametrize("with_pred", [False, True])
+def test_evaluate(with_pred):
+    """evaluate = pose_and_linearise, a copy of A, the energy and the per-DOF terms: against
+    those parts (the per-DOF terms and the sums by their NumPy twins)."""
+    from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER, SEG, SEG_PARENT as SP
+    from station.fit.solver import FitWeights, prepare_frame
+    from tests.fit.selfrender import render_cloud
+    body, w = build_body(), FitWeights()
+    th = neutral_pose(body.shape)
+    fr = prepare_frame(render_cloud(body, th, seed=4))
+    th2 = th.copy(); th2[DOF["root_tz"]] -= 0.02; th2[DOF["knee_l_flex"]] = 3.0   # limit, knee fold
+    pred = th + 0.05 if with_pred else th2
+    pairs = body.collision_pairs
+    ns, npairs = len(body.sole_seg), len(pairs)
+    n_rows, n_cap = ns + npairs, len(body.cap_seg)
+    seg1, seg2 = np.zeros(n_rows, np.int32), np.full(n_rows, -1, np.int32)
+    seg1[:ns] = body.sole_seg
+    seg1[ns:] = body.cap_seg[pairs[:, 0]]; seg2[ns:] = body.cap_seg[pairs[:, 1]]
+    n1 = np.zeros((n_rows, 3)); n1[:ns] = [0, 0, 1]
+    kh = np.array([(DOF["knee_l_flex"], DOF["hip_l_flex"]), (DOF["knee_r_flex"], DOF["hip_r_flex"])])
+    prior_w, temporal_w = np.full(N_DOF, 2.0), np.full(N_DOF, 8.0)
+    n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
+
+    def run(fn, extra):
+        bufs = [np.zeros((n_cap, 3)), np.zeros((n_cap, 3)), np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)),
+                np.zeros((N_DOF, 6))]
+        scratch = [np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
+                   np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
+                   np.empty((npairs, 3)), np.empty(npairs), np.empty((2, 3)), seg1, np.zeros((n_rows, 3)),
+                   n1.copy(), seg2, np.zeros((n_rows, 3)), np.zeros((n_rows, 3)), np.zeros(n_rows),
+                   np.zeros(n_rows)]
+        out = [np.zeros((N_SEG, 6, 6)), np.zeros((N_SEG, 6)), np.zeros(N_SEG), np.zeros(4),
+               np.zeros((N_SEG, 4)), np.zeros(2), np.zeros((N_DOF, N_DOF)), np.zeros(N_DOF)]
+        ca, cb, R_, t_, tw = bufs
+        e = fn(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg, body.cap_a_local,
+               body.cap_b_local, K.NO_IMPLEMENT, 0, 0, 1.0, 1.0, 1.0, np.zeros(3), 0.0,
+               fr.points_floor_m, ca, cb, body.cap_ra, body.cap_rb, body.cap_seg,
+               np.full(n_cap, -1, np.int32), 0.12, 0.03, 0.7, True, R_, t_, tw, SEG_CHAIN,
+               body.sample_seg, body.sample_local, body.sample_normal_local, fr.cam_pos_floor_m,
+               fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m,
+               fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0, 750.0, 0.05, n_cap, body.cap_ra,
+               body.cap_rb, pairs, body.sole_seg, body.sole_local, body.collision_slack_m, 0.01,
+               4e4, 0.04, 1.1e3, 1e4, body.sole_seg[:0], body.sole_local[:0], np.zeros((0, 3)), 0,
+               0, 1, -1, -1, -1, 0.0, SEG["forearm_l"], SEG["forearm_r"], *scratch, *out, *extra)
+        return e, scratch, out
+
+    ep, ek, et = np.empty(N_DOF), np.empty(2), np.empty(N_DOF)
+    A_obs, row_e = np.empty((N_DOF, N_DOF)), np.empty(n_rows)
+    E, scratch, out = run(K.evaluate, (pred, with_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER),
+                                       np.isfinite(DOF_UPPER), 1e4, prior_w, temporal_w, kh, 1.0,
+                                       100.0, ep, ek, et, row_e, A_obs))
+    _, scratch2, out2 = run(K.pose_and_linearise, ())
+    res, rw = scratch2[17], scratch2[18]
+    np.testing.assert_array_equal(A_obs, out2[6])
+    rA, rb, rep, rek, ret = R.diagonal_terms(th2, pred if with_pred else None, DOF_LOWER, DOF_UPPER,
+                                             1e4, prior_w, temporal_w, kh, 1.0, 100.0, out2[6], out2[7])
+    np.testing.assert_allclose(out[6], rA, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(out[7], rb, rtol=1e-12, atol=1e-9)
+    E_ref = (out2[3][0] + out2[5][0] + (rw * res * res).sum() + rep.sum() + rek.sum()
+             + (ret.sum() if with_pred else 0.0))
+    np.testing.assert_allclose(E, E_ref, rtol=1e-12)
+    assert ek[0] > 0 and (rw > 0).any() and rep.max() > 1e3     # knee fold, floor rows, a limit
