@@ -1,11 +1,20 @@
-"""numba kernel of one Levenberg-Marquardt linearisation of the fit (station.fit.solver):
-everything between the posed capsules and the 32 x 32 normal equations in one call, so an
-iteration pays one dispatch instead of a dozen, and no Python between the kernels.
+"""numba kernels of one Levenberg-Marquardt evaluation of the fit (station.fit.solver): from
+the pose theta to the damped system's inputs (the 32 x 32 normal equations, the observations'
+part of them, the energy) in one call, so an iteration pays one dispatch instead of a dozen
+and no Python runs between the kernels (the solver keeps the accept/reject logic and the
+LAPACK solve).
 
-House style as station.fit._kernels (pure functions on arrays, outputs preallocated). It
-calls the very kernels the solver called one by one, in the same order, on the same arrays:
-the result is bit-identical to that sequence. NumPy twin: station.fit.reference.linearise,
-compared by tests/fit/test_kernels.py.
+  evaluate            pose_and_linearise, then the per-DOF terms and the energy
+  pose_and_linearise  forward kinematics, the capsules, the implement's, then linearise
+  linearise           the energy kernels (station.fit._kernels_energy) in the solver's order
+  implement_ends      the numba twin of station.fit.solver.implement_ends
+
+Bit-identical to the NumPy glue they replaced: the same kernels in the same order, and where
+that glue reduced with NumPy, the same reduction: dot3 is `a @ b` of two 3-vectors as NumPy's
+OpenBLAS computes it (fused multiply-adds in order; checked against NumPy on this machine's
+build), numpy_sum is NumPy's pairwise float64 sum. House style as station.fit._kernels (pure
+functions on arrays, outputs preallocated); NumPy twins in station.fit.reference and
+station.fit.solver, compared by tests/fit/test_kernels.py.
 """
 from __future__ import annotations
 

@@ -25,8 +25,8 @@ Energy (all residuals in metres or radians, each term a sum of weighted squares)
             "dumbbells"  one short thick capsule across each hand (along the person's left
                          axis), carried by that forearm.
 Normal equations are accumulated per segment in numba (station.fit._kernels) and mapped to
-the 32 DOFs, one kernel call per linearisation (station.fit._kernels_lm.linearise); the 32x32
-system is solved with NumPy. Geometry is float64 in the floor frame.
+the 32 DOFs; one kernel call evaluates a pose (normal equations and energy,
+station.fit._kernels_lm.evaluate); the damped 32x32 system is solved with NumPy. Geometry is float64 in the floor frame.
 """
 from __future__ import annotations
 
