@@ -10,6 +10,7 @@ small SPD inverse (station.fit.confidence), and gathers the others under one nam
   _kernels_geometry    nearest capsule surface, capsule-pair penetration
   _kernels_energy      the energy's normal equations (data, model-to-data, dense rows)
   _kernels_image       the mask's distance transform, point subsampling
+  _kernels_lm          one LM linearisation (the energy kernels above, in one call)
 """
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ from station.fit._kernels_image import (  # noqa: F401
 )
 from station.fit._kernels_kinematics import (  # noqa: F401
     forward_kinematics, points_to_world, vectors_to_world,
+)
+from station.fit._kernels_lm import (  # noqa: F401
+    BAR, DUMBBELLS, KETTLEBELL, NO_IMPLEMENT, dot3, evaluate, implement_ends, linearise, numpy_sum,
+    pose_and_linearise,
 )
 
 

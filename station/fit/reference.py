@@ -310,3 +310,61 @@ def grip_rows(cap_idx, dist, normal, bar_cap, gate_m, sigma_m, weight, grip_l, g
     return dense_rows(np.full(m, seg_l), np.tile(grip_l, (m, 1)), nrm, np.full(m, seg_r),
                       np.tile(grip_r, (m, 1)), nrm, r, weight * k * k / sigma_m ** 2,
                       dof_twist, seg_chain)
+
+
+def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
+              data_weight, use_model_to_data, seg_R, seg_t, dof_twist, seg_chain,
+              sample_seg, sample_local, sample_normal_local, cam_pos, R_cam_floor, t_cam_floor,
+              fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px, huber_m,
+              w_silhouette, w_freespace, floor_unknown_m,
+              n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below,
+              band_m, w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
+              hand_l, hand_r, level_row, lat_row, lat_res, bar_cap, bar_weight, seg_l, seg_r,
+              seg1, n1_preset, seg2, n2_preset, rw_preset):
+    """One LM linearisation (see the kernel): (A, b, H, g, seg_count, data_stats,
+    seg_stats, m2d_stats, res, rw). seg1, seg2, n1_preset, n2_preset, rw_preset: the dense
+    rows' arrays as the solver presets them (anchor normals and weights, level and lateral
+    rows)."""
+    n_seg = len(seg_R)
+    idx, dist, nrm = nearest_capsule(points, ca, cb, ra_x, rb_x)
+    H, g, count, dstats = data_term(points, idx, dist, nrm, cap_seg_x, data_gate_m, data_sigma_m,
+                                    data_weight, n_seg, cap_seg2_x)
+    seg_stats, m2d = np.zeros((n_seg, 4)), np.zeros(2)
+    if use_model_to_data:
+        samp = points_to_world(seg_R, seg_t, sample_seg, sample_local)
+        samp_n = vectors_to_world(seg_R, sample_seg, sample_normal_local)
+        H2, g2, seg_stats, m2d = model_to_data_term(
+            samp, samp_n, sample_seg, cam_pos, R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask,
+            depth, near_u, near_v, depth_margin_m, edge_tol_px, huber_m, w_silhouette,
+            w_freespace, floor_unknown_m, n_seg)
+        H, g = H + H2, g + g2
+    A, b = assemble_normal_equations(H, g, dof_twist, seg_chain)
+    sole = points_to_world(seg_R, seg_t, sole_seg, sole_local)
+    cp1, cp2, cn, cdepth = capsule_pair_penetration(ca[:n_cap], cb[:n_cap], cap_ra, cap_rb, pairs)
+    ankles = points_to_world(seg_R, seg_t, ankle_seg, ankle_local)
+    m = len(sole) + len(pairs) + n_anchor
+    x1, x2, n1, n2, res, rw = contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m,
+                                           w_below, band_m, w_band, w_collision, ankles,
+                                           anchor_target, n1_preset[m - n_anchor:m])
+    k = len(seg1) - m          # the level and lateral rows
+    x1 = np.concatenate([x1, np.zeros((k, 3))])
+    x2 = np.concatenate([x2, np.zeros((k, 3))])
+    n1, n2 = n1_preset.copy(), n2_preset.copy()    # floor, anchor, level, lateral: preset
+    n1[len(sole):len(sole) + len(pairs)] = -cn
+    n2[len(sole):len(sole) + len(pairs)] = cn
+    res = np.concatenate([res, np.zeros(k)])
+    rw = np.concatenate([rw[:m - n_anchor], rw_preset[m - n_anchor:]])
+    grip_l, grip_r = 0.5 * (ca[hand_l] + cb[hand_l]), 0.5 * (ca[hand_r] + cb[hand_r])
+    if level_row >= 0:
+        x1[level_row], x2[level_row] = grip_l, grip_r
+        res[level_row] = grip_l[2] - grip_r[2]
+    if lat_row >= 0:
+        x1[lat_row] = seg_t[0]
+        res[lat_row] = lat_res
+    Ad, bd = dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, dof_twist, seg_chain)
+    A, b = A + Ad, b + bd
+    if bar_cap >= 0:
+        Ag, bg = grip_rows(idx, dist, nrm, bar_cap, data_gate_m, data_sigma_m, bar_weight,
+                           grip_l, grip_r, seg_l, seg_r, dof_twist, seg_chain)
+        A, b = A + Ag, b + bg
+    return A, b, H, g, count, dstats, seg_stats, m2d, res, rw

@@ -25,7 +25,8 @@ Energy (all residuals in metres or radians, each term a sum of weighted squares)
             "dumbbells"  one short thick capsule across each hand (along the person's left
                          axis), carried by that forearm.
 Normal equations are accumulated per segment in numba (station.fit._kernels) and mapped to
-the 32 DOFs; the 32x32 system is solved with NumPy. Geometry is float64 in the floor frame.
+the 32 DOFs; one kernel call evaluates a pose (normal equations and energy,
+station.fit._kernels_lm.evaluate); the damped 32x32 system is solved with NumPy. Geometry is float64 in the floor frame.
 """
 from __future__ import annotations
 
@@ -282,18 +283,6 @@ def implement_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.nda
     return int(np.count_nonzero((np.abs(d_imp) < band_m) & (d_body > body_margin_m)))
 
 
-def _bar_rows(body: BodyModel, ca, cb, cap_idx, dist, normal, bar_cap: int,
-              weight: float, w: FitWeights, ws: Workspace) -> None:
-    """The bar's points pull the hands: a point on the bar moves with the midpoint of the
-    grips (the bar translates with the hands; its turning is left out), so its row is half
-    each forearm's motion at its grip, Geman-McClure weighted like the data term. Their
-    robust cost is already in the data term's energy (the bar capsule explains them)."""
-    hl, hr = body.hand_caps
-    K.grip_rows(cap_idx, dist, normal, bar_cap, w.data_gate_m, w.data_sigma_m, weight,
-                0.5 * (ca[hl] + cb[hl]), 0.5 * (ca[hr] + cb[hr]), SEG["forearm_l"],
-                SEG["forearm_r"], ws.twist, SEG_CHAIN, ws.A, ws.b)
-
-
 def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
                 ws: Workspace, weights: FitWeights = FitWeights(), beyond_m: float = 0.08,
                 max_tilt: float = 0.3, min_grip_m: float = 0.25, max_grip_m: float = 1.1) -> int:
@@ -336,6 +325,9 @@ _FINITE_HI = np.isfinite(DOF_UPPER)
 _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
 _DIAG = np.diag_indices(N_DOF)
 _ROLL = 4  # root_roll (body_model._DOF_TABLE)
+
+_IMPLEMENT_KIND = {None: K.NO_IMPLEMENT, "bar": K.BAR, "kettlebell": K.KETTLEBELL,
+                   "dumbbells": K.DUMBBELLS}
 
 _KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
 
@@ -459,6 +451,22 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
     ra_x = np.concatenate([body.cap_ra, imp_r])
     rb_x = np.concatenate([body.cap_rb, imp_r])
+    # the level and lateral rows' constant parts (the kernel writes their points, residuals)
+    hand_l, hand_r = (int(c) for c in body.hand_caps)
+    level_row = nl0 if n_level else -1
+    if n_level:
+        rw[nl0] = 1.0 / w.level_sigma_m ** 2
+    lat_row = nt0 if n_lat else -1
+    if n_lat:
+        seg1[nt0] = 0
+        n1[nt0] = lat_dir
+        rw[nt0] = 1.0 / w.lateral_sigma_m ** 2
+    bar_cap = n_cap if (implement == "bar" and w.bar_pull > 0) else -1
+    implement_kind = _IMPLEMENT_KIND[implement]
+    ua_l, ua_r = (int(c) for c in body.upper_arm_caps)
+    if not n_lat:
+        lat_dir, lat_target = np.zeros(3), 0.0
+    bar_weight = data_weight * w.bar_pull
     steps = []
     # diagonal priors (constant per frame)
     prior_w = np.zeros(N_DOF)
@@ -468,6 +476,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
     pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
     e_prior, e_temporal, e_knee = np.empty(N_DOF), np.empty(N_DOF), np.empty(len(_KNEE_HIP))
+    A_obs, row_energy = np.empty((N_DOF, N_DOF)), np.empty(n_rows)
     w_below = 1.0 / w.floor_sigma_m ** 2
     w_band = 1.0 / w.floor_contact_sigma_m ** 2
     w_collision = 1.0 / w.collision_sigma_m ** 2
@@ -479,71 +488,38 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     n_reject = 0
     energy = np.inf
     for it in range(n_iter + 1):
-        posed_capsules(body, theta, ws, ca[:n_cap], cb[:n_cap])
-        if implement is not None:
-            ca[n_cap:], cb[n_cap:] = implement_ends(body, ca, cb, ws.seg_R, implement, w)
-        K.nearest_capsule(pts, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
-        ws.H.fill(0.0)
-        ws.g.fill(0.0)
-        ws.seg_count.fill(0.0)
-        ws.data_stats.fill(0.0)
-        ws.seg_stats.fill(0.0)
-        ws.m2d_stats.fill(0.0)
-        K.data_term(pts, cap_idx, dist, normal, cap_seg_x, cap_seg2_x, w.data_gate_m, w.data_sigma_m,
-                    data_weight, ws.H, ws.g, ws.seg_count, ws.data_stats)
-        if use_model_to_data:
-            K.points_to_world(ws.seg_R, ws.seg_t, body.sample_seg, body.sample_local, samp)
-            K.vectors_to_world(ws.seg_R, body.sample_seg, body.sample_normal_local, samp_n)
-            K.model_to_data_term(samp, samp_n, body.sample_seg, frame.cam_pos_floor_m,
-                                 frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
-                                 frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u,
-                                 frame.near_v, w.depth_margin_m, w.edge_tol_px, w.huber_m,
-                                 w_sil, w_fs, w.floor_unknown_m, ws.H, ws.g, ws.seg_stats, ws.m2d_stats)
-        ws.A.fill(0.0)
-        ws.b.fill(0.0)
-        K.assemble_normal_equations(ws.H, ws.g, ws.twist, SEG_CHAIN, ws.A, ws.b)
-        # floor and collisions: a few dense rows
-        K.points_to_world(ws.seg_R, ws.seg_t, body.sole_seg, body.sole_local, sole)
-        K.capsule_pair_penetration(ca[:n_cap], cb[:n_cap], body.cap_ra, body.cap_rb, pairs,
-                                   cp1, cp2, cn, cdepth)
-        if n_anchor:
-            K.points_to_world(ws.seg_R, ws.seg_t, ankle_seg, ankle_local, ankle_w)
-        K.contact_rows(sole, cp1, cp2, cn, cdepth, body.collision_slack_m, w.collision_slack_m,
-                       w_below, w.floor_contact_band_m, w_band, w_collision, ankle_w,
-                       anchor_target, n_anchor, x1, x2, n1, n2, res, rw)
-        if n_level:
-            hl, hr = body.hand_caps
-            x1[nl0] = 0.5 * (ca[hl] + cb[hl])
-            x2[nl0] = 0.5 * (ca[hr] + cb[hr])
-            res[nl0] = x1[nl0, 2] - x2[nl0, 2]
-            rw[nl0] = 1.0 / w.level_sigma_m ** 2
-        if n_lat:
-            seg1[nt0] = 0
-            x1[nt0] = ws.seg_t[0]
-            n1[nt0] = lat_dir
-            res[nt0] = float(ws.seg_t[0] @ lat_dir) - lat_target
-            rw[nt0] = 1.0 / w.lateral_sigma_m ** 2
-        K.dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, ws.twist, SEG_CHAIN, ws.A, ws.b)
-        if implement == "bar" and w.bar_pull > 0:
-            _bar_rows(body, ca, cb, cap_idx, dist, normal, n_cap, data_weight * w.bar_pull, w, ws)
+        # the pose, its capsules and the implement's, data, model -> data, the map to the
+        # DOFs, floor, collisions, anchors, level and lateral rows, the bar's pull, the
+        # per-DOF terms (limits, prior, knee fold, temporal) and the energy: one kernel
+        # (station.fit._kernels_lm; the same arithmetic as the NumPy glue it replaced).
+        # A_obs: the observations' normal matrix, before the per-DOF terms
+        E = K.evaluate(
+            theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
+            body.cap_a_local, body.cap_b_local, implement_kind, ua_l, ua_r, w.bar_half_length_m,
+            w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target,
+            pts, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, w.data_gate_m, w.data_sigma_m,
+            data_weight, use_model_to_data, ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN,
+            body.sample_seg, body.sample_local, body.sample_normal_local,
+            frame.cam_pos_floor_m, frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
+            frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u, frame.near_v,
+            w.depth_margin_m, w.edge_tol_px, w.huber_m, w_sil, w_fs, w.floor_unknown_m,
+            n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
+            body.collision_slack_m, w.collision_slack_m, w_below, w.floor_contact_band_m,
+            w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
+            hand_l, hand_r, level_row, lat_row, bar_cap, bar_weight,
+            SEG["forearm_l"], SEG["forearm_r"], cap_idx, dist, normal, samp, samp_n, sole,
+            cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw,
+            ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
+            pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI, limit_w,
+            prior_w, temporal_w, _KNEE_HIP, w.knee_fold_margin_rad, knee_w, e_prior, e_knee,
+            e_temporal, row_energy, A_obs)
         A, b = ws.A, ws.b
-        A_obs = A.copy()
-        E = float(ws.data_stats[0] + ws.m2d_stats[0] + (rw * res * res).sum())
-        # diagonal terms: limits, prior, knee fold, temporal
-        K.diagonal_terms(theta, pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO,
-                         _FINITE_HI, limit_w, prior_w, temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
-                         knee_w, A, b, e_prior, e_knee, e_temporal)
-        E += float(e_prior.sum())
-        E += e_knee[0]
-        E += e_knee[1]
-        if theta_pred is not None:
-            E += float(e_temporal.sum())
         if E <= best_E:  # accept: relax the damping
             if best_A is not None:
                 lam = max(lam * 0.3, w.damping)
             best_E, best_theta = E, theta.copy()
             best_A, best_b = A.copy(), b.copy()
-            best_info = A_obs
+            best_info = A_obs.copy()
             stats = (ws.data_stats.copy(), ws.seg_count.copy(), ws.seg_stats.copy())
         else:  # reject: back to the best pose, stiffer damping
             n_reject += 1

@@ -343,3 +343,267 @@ def test_grip_rows(n):
     assert (got > 0) == (n > 0)
     np.testing.assert_allclose(A, Ar, atol=1e-10)
     np.testing.assert_allclose(b, br, atol=1e-10)
+
+
+@pytest.mark.parametrize("implement", [None, "bar", "kettlebell", "dumbbells"])
+def test_linearise(implement):
+    """One LM linearisation in one kernel (data, model -> data, floor, collisions, anchors,
+    the level and lateral rows, the bar's pull) against its NumPy twin, on a self-rendered
+    person with the model moved off the data."""
+    from tests.fit.selfrender import render_cloud
+    from station.fit.body_model import DOF, SEG
+    from station.fit.solver import (
+        FitWeights, Workspace, implement_ends, implement_layout, posed_capsules, prepare_frame,
+    )
+    body = build_body()
+    th = neutral_pose(body.shape)
+    fr = prepare_frame(render_cloud(body, th, seed=2))
+    th2 = th.copy(); th2[DOF["root_tx"]] += 0.05; th2[DOF["hip_l_flex"]] += 0.5
+    th2[DOF["root_tz"]] -= 0.03     # soles below the floor: floor rows
+    ws = Workspace()
+    n_cap = len(body.cap_seg)
+    imp_r, imp_seg, imp_seg2 = implement_layout(implement, FitWeights())
+    ca, cb = np.empty((n_cap + len(imp_r), 3)), np.empty((n_cap + len(imp_r), 3))
+    posed_capsules(body, th2, ws, ca[:n_cap], cb[:n_cap])
+    ca[n_cap:], cb[n_cap:] = implement_ends(body, ca, cb, ws.seg_R, implement, FitWeights())
+    cap_seg_x = np.concatenate([body.cap_seg, imp_seg]).astype(np.int32)
+    cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
+    ra_x, rb_x = np.concatenate([body.cap_ra, imp_r]), np.concatenate([body.cap_rb, imp_r])
+    pairs = body.collision_pairs
+    ns, npairs, na = len(body.sole_seg), len(pairs), 6
+    level_row = ns + npairs + na if implement in ("bar", "kettlebell") else -1
+    lat_row = ns + npairs + na + (level_row >= 0)
+    n_rows = lat_row + 1
+    seg1, seg2 = np.empty(n_rows, np.int32), np.full(n_rows, -1, np.int32)
+    n1, n2, rw = np.zeros((n_rows, 3)), np.zeros((n_rows, 3)), np.zeros(n_rows)
+    seg1[:ns] = body.sole_seg; n1[:ns] = [0, 0, 1]
+    seg1[ns:ns + npairs] = body.cap_seg[pairs[:, 0]]; seg2[ns:ns + npairs] = body.cap_seg[pairs[:, 1]]
+    from station.model import SKELETON_INDEX
+    ankle_idx = np.array([SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]])
+    ankle_seg, ankle_local = body.point_seg[ankle_idx], body.point_local[ankle_idx]
+    seg1[ns + npairs:ns + npairs + na] = np.repeat(ankle_seg, 3)
+    n1[ns + npairs:ns + npairs + na] = np.tile(np.eye(3), (2, 1)); rw[ns + npairs:ns + npairs + na] = 4e3
+    target = np.repeat(np.array([[0.1, 0.2, 0.05], [-0.1, 0.25, 0.05]]), 3, axis=0)
+    if level_row >= 0:
+        seg1[level_row], seg2[level_row] = SEG["forearm_l"], SEG["forearm_r"]
+        n1[level_row], n2[level_row], rw[level_row] = [0, 0, 1], [0, 0, -1], 1e3
+    seg1[lat_row], n1[lat_row], rw[lat_row] = 0, [0.0, 1.0, 0.0], 1e4
+    hl, hr = (int(c) for c in body.hand_caps)
+    bar_cap = n_cap if implement == "bar" else -1
+    args = (fr.points_floor_m, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, True,
+            ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN, body.sample_seg, body.sample_local,
+            body.sample_normal_local, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx,
+            fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0,
+            750.0, 0.05, n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
+            body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, ankle_seg, ankle_local, target, na,
+            hl, hr, level_row, lat_row, 0.02, bar_cap, 0.7, SEG["forearm_l"], SEG["forearm_r"])
+    n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
+    scratch = (np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
+               np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
+               np.empty((npairs, 3)), np.empty(npairs), np.empty((2, 3)))
+    x1, x2, res = np.empty((n_rows, 3)), np.zeros((n_rows, 3)), np.zeros(n_rows)
+    n1k, n2k, rwk = n1.copy(), n2.copy(), rw.copy()
+    out = (np.full((N_SEG, 6, 6), 9.0), np.full((N_SEG, 6), 9.0), np.full(N_SEG, 9.0), np.full(4, 9.0),
+           np.full((N_SEG, 4), 9.0), np.full(2, 9.0), np.full((N_DOF, N_DOF), 9.0), np.full(N_DOF, 9.0))
+    K.linearise(*args, *scratch, seg1, x1, n1k, seg2, x2, n2k, res, rwk, *out)   # outputs zeroed first
+    H, g, cnt, dstats, sstats, m2d, A, b = out
+    rA, rb, rH, rg, rcnt, rdstats, rsstats, rm2d, rres, rrw = R.linearise(*args, seg1, n1, seg2, n2, rw)
+    np.testing.assert_allclose(A, rA, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(b, rb, rtol=1e-9, atol=1e-7)
+    np.testing.assert_allclose(H, rH, rtol=1e-9, atol=1e-7)
+    np.testing.assert_allclose(g, rg, rtol=1e-9, atol=1e-8)
+    np.testing.assert_array_equal(cnt, rcnt)
+    np.testing.assert_allclose(dstats, rdstats, rtol=1e-12)
+    np.testing.assert_array_equal(sstats, rsstats)
+    np.testing.assert_allclose(m2d, rm2d, rtol=1e-9)
+    np.testing.assert_allclose(res, rres, atol=1e-12)
+    np.testing.assert_allclose(rwk, rrw)
+    # every kind of row was active: inliers, model -> data penalties, floor, anchors
+    assert dstats[1] > 100 and m2d[1] > 0 and (rwk[:ns] > 0).any() and rwk[lat_row] > 0
+    if implement == "bar":   # some points pull the grips (the bar through the hands meets the hips)
+        assert np.count_nonzero((scratch[0] == bar_cap) & (np.abs(scratch[1]) < 0.12)) > 0
+
+
+def test_dot3():
+    """dot3 is a dot product (to rounding), the order NumPy's `a @ b` sums in."""
+    rng = np.random.default_rng(5)
+    for a, b in rng.normal(size=(200, 2, 3)):
+        np.testing.assert_allclose(K.dot3(*a, *b), float(a @ b), rtol=1e-14, atol=1e-15)
+    assert K.dot3(1.0, 2.0, 3.0, 4.0, 5.0, 6.0) == 32.0
+
+
+@pytest.mark.parametrize("implement", ["bar", "kettlebell", "dumbbells"])
+def test_implement_ends(implement):
+    """The implement's capsule ends (numba) against station.fit.solver.implement_ends (their
+    NumPy twin) over random poses, and the degenerate grips (hands together)."""
+    from station.fit.body_model import N_DOF as ND
+    from station.fit.solver import FitWeights, Workspace, implement_ends, posed_capsules
+    body, w = build_body(), FitWeights()
+    kind = {"bar": K.BAR, "kettlebell": K.KETTLEBELL, "dumbbells": K.DUMBBELLS}[implement]
+    k = 2 if implement == "dumbbells" else 1
+    n_cap = len(body.cap_seg)
+    rng = np.random.default_rng(6)
+    hl, hr = (int(c) for c in body.hand_caps)
+    for trial in range(40):
+        ws = Workspace()
+        ca, cb = np.empty((n_cap + k, 3)), np.empty((n_cap + k, 3))
+        posed_capsules(body, neutral_pose(body.shape) + rng.normal(0, 0.4, ND), ws, ca[:n_cap], cb[:n_cap])
+        if trial == 0:      # both hands at one place: the fallback directions
+            ca[hr], cb[hr] = ca[hl], cb[hl]
+        a, b = implement_ends(body, ca, cb, ws.seg_R, implement, w)
+        K.implement_ends(ca, cb, ws.seg_R, n_cap, kind, hl, hr, int(body.upper_arm_caps[0]),
+                         int(body.upper_arm_caps[1]), w.bar_half_length_m, w.bell_drop_m,
+                         w.dumbbell_half_length_m)
+        np.testing.assert_allclose(ca[n_cap:], a, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(cb[n_cap:], b, rtol=1e-13, atol=1e-14)
+    ca0 = ca.copy()
+    K.implement_ends(ca, cb, ws.seg_R, n_cap, K.NO_IMPLEMENT, hl, hr, 0, 0, 1.0, 1.0, 1.0)
+    np.testing.assert_array_equal(ca, ca0)      # no implement: nothing written
+
+
+def test_pose_and_linearise():
+    """The whole evaluation (pose, capsules, implement, lateral residual, linearise) equals
+    its parts run one by one: forward kinematics and the capsules (NumPy twins), the
+    implement's ends (station.fit.solver's NumPy), then linearise."""
+    from tests.fit.selfrender import render_cloud
+    from station.fit.body_model import DOF, SEG, SEG_PARENT as SP
+    from station.fit.solver import FitWeights, implement_ends, implement_layout, prepare_frame
+    body, w = build_body(), FitWeights()
+    th = neutral_pose(body.shape)
+    fr = prepare_frame(render_cloud(body, th, seed=3))
+    th2 = th.copy(); th2[DOF["root_ty"]] += 0.04; th2[DOF["shoulder_l_flex"]] += 0.6
+    n_cap = len(body.cap_seg)
+    imp_r, imp_seg, imp_seg2 = implement_layout("bar", w)
+    cap_seg_x = np.concatenate([body.cap_seg, imp_seg]).astype(np.int32)
+    cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
+    ra_x, rb_x = np.concatenate([body.cap_ra, imp_r]), np.concatenate([body.cap_rb, imp_r])
+    pairs = body.collision_pairs
+    ns, npairs = len(body.sole_seg), len(pairs)
+    lat_row = ns + npairs + 1
+    n_rows = lat_row + 1
+    seg1, seg2 = np.zeros(n_rows, np.int32), np.full(n_rows, -1, np.int32)
+    n1, n2, rw = np.zeros((n_rows, 3)), np.zeros((n_rows, 3)), np.zeros(n_rows)
+    seg1[:ns] = body.sole_seg; n1[:ns] = [0, 0, 1]
+    seg1[ns:ns + npairs] = body.cap_seg[pairs[:, 0]]; seg2[ns:ns + npairs] = body.cap_seg[pairs[:, 1]]
+    seg1[ns + npairs], seg2[ns + npairs] = SEG["forearm_l"], SEG["forearm_r"]
+    n1[ns + npairs], n2[ns + npairs], rw[ns + npairs] = [0, 0, 1], [0, 0, -1], 1e3
+    lat_dir = np.array([-np.sin(0.3), np.cos(0.3), 0.0])
+    n1[lat_row], rw[lat_row] = lat_dir, 1e4
+    hl, hr = (int(c) for c in body.hand_caps)
+    n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
+
+    def buffers():
+        return ((np.zeros((n_cap + 1, 3)), np.zeros((n_cap + 1, 3)), np.zeros((N_SEG, 3, 3)),
+                 np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))),
+                (np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
+                 np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
+                 np.empty((npairs, 3)), np.empty(npairs), np.empty((2, 3)), seg1.copy(),
+                 np.zeros((n_rows, 3)), n1.copy(), seg2.copy(), np.zeros((n_rows, 3)), n2.copy(),
+                 np.zeros(n_rows), rw.copy()),
+                (np.zeros((N_SEG, 6, 6)), np.zeros((N_SEG, 6)), np.zeros(N_SEG), np.zeros(4),
+                 np.zeros((N_SEG, 4)), np.zeros(2), np.zeros((N_DOF, N_DOF)), np.zeros(N_DOF)))
+
+    def frame_args(ca, cb, R_, t_, tw):
+        return (fr.points_floor_m, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, True,
+                R_, t_, tw, SEG_CHAIN, body.sample_seg, body.sample_local, body.sample_normal_local,
+                fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy, fr.cx, fr.cy,
+                fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0, 750.0, 0.05,
+                n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
+                body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, body.sole_seg[:0],
+                body.sole_local[:0], np.zeros((0, 3)), 0, hl, hr, ns + npairs, lat_row)
+
+    (ca, cb, R_, t_, tw), scratch, out = buffers()
+    f = frame_args(ca, cb, R_, t_, tw)
+    K.pose_and_linearise(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
+                         body.cap_a_local, body.cap_b_local, K.BAR, int(body.upper_arm_caps[0]),
+                         int(body.upper_arm_caps[1]), w.bar_half_length_m, w.bell_drop_m,
+                         w.dumbbell_half_length_m, lat_dir, 0.05, *f, n_cap, 0.7,
+                         SEG["forearm_l"], SEG["forearm_r"], *scratch, *out)
+    # the parts
+    (ca2, cb2, _, _, _), scratch2, out2 = buffers()
+    R2, t2, tw2 = R.forward_kinematics(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS)
+    ca2[:n_cap] = R.points_to_world(R2, t2, body.cap_seg, body.cap_a_local)
+    cb2[:n_cap] = R.points_to_world(R2, t2, body.cap_seg, body.cap_b_local)
+    ca2[n_cap:], cb2[n_cap:] = implement_ends(body, ca2, cb2, R2, "bar", w)
+    np.testing.assert_allclose(R_, R2, atol=1e-12); np.testing.assert_allclose(tw, tw2, atol=1e-12)
+    np.testing.assert_allclose(ca, ca2, atol=1e-12); np.testing.assert_allclose(cb, cb2, atol=1e-12)
+    K.linearise(*frame_args(ca2, cb2, R2, t2, tw2), float(t2[0] @ lat_dir) - 0.05, n_cap, 0.7,
+                SEG["forearm_l"], SEG["forearm_r"], *scratch2, *out2)
+    for got, want in zip(out, out2):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-7)
+    res, res2 = scratch[17], scratch2[17]
+    np.testing.assert_allclose(res, res2, atol=1e-12)
+    assert res[lat_row] != 0.0 and out[6].any()
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 32, 129, 300, 1024])
+def test_numpy_sum(n):
+    """numpy_sum is a sum (to rounding) for short and long arrays, NumPy's pairwise way."""
+    a = np.random.default_rng(n).normal(size=n) * 1e3
+    np.testing.assert_allclose(K.numpy_sum(a), a.sum(), rtol=1e-13, atol=1e-12)
+    with pytest.raises(ValueError):
+        K.numpy_sum(np.zeros(1025))
+
+
+@pytest.mark.parametrize("with_pred", [False, True])
+def test_evaluate(with_pred):
+    """evaluate = pose_and_linearise, a copy of A, the energy and the per-DOF terms: against
+    those parts (the per-DOF terms and the sums by their NumPy twins)."""
+    from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER, SEG, SEG_PARENT as SP
+    from station.fit.solver import FitWeights, prepare_frame
+    from tests.fit.selfrender import render_cloud
+    body, w = build_body(), FitWeights()
+    th = neutral_pose(body.shape)
+    fr = prepare_frame(render_cloud(body, th, seed=4))
+    th2 = th.copy(); th2[DOF["root_tz"]] -= 0.02; th2[DOF["knee_l_flex"]] = 3.0   # limit, knee fold
+    pred = th + 0.05 if with_pred else th2
+    pairs = body.collision_pairs
+    ns, npairs = len(body.sole_seg), len(pairs)
+    n_rows, n_cap = ns + npairs, len(body.cap_seg)
+    seg1, seg2 = np.zeros(n_rows, np.int32), np.full(n_rows, -1, np.int32)
+    seg1[:ns] = body.sole_seg
+    seg1[ns:] = body.cap_seg[pairs[:, 0]]; seg2[ns:] = body.cap_seg[pairs[:, 1]]
+    n1 = np.zeros((n_rows, 3)); n1[:ns] = [0, 0, 1]
+    kh = np.array([(DOF["knee_l_flex"], DOF["hip_l_flex"]), (DOF["knee_r_flex"], DOF["hip_r_flex"])])
+    prior_w, temporal_w = np.full(N_DOF, 2.0), np.full(N_DOF, 8.0)
+    n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
+
+    def run(fn, extra):
+        bufs = [np.zeros((n_cap, 3)), np.zeros((n_cap, 3)), np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)),
+                np.zeros((N_DOF, 6))]
+        scratch = [np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
+                   np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
+                   np.empty((npairs, 3)), np.empty(npairs), np.empty((2, 3)), seg1, np.zeros((n_rows, 3)),
+                   n1.copy(), seg2, np.zeros((n_rows, 3)), np.zeros((n_rows, 3)), np.zeros(n_rows),
+                   np.zeros(n_rows)]
+        out = [np.zeros((N_SEG, 6, 6)), np.zeros((N_SEG, 6)), np.zeros(N_SEG), np.zeros(4),
+               np.zeros((N_SEG, 4)), np.zeros(2), np.zeros((N_DOF, N_DOF)), np.zeros(N_DOF)]
+        ca, cb, R_, t_, tw = bufs
+        e = fn(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg, body.cap_a_local,
+               body.cap_b_local, K.NO_IMPLEMENT, 0, 0, 1.0, 1.0, 1.0, np.zeros(3), 0.0,
+               fr.points_floor_m, ca, cb, body.cap_ra, body.cap_rb, body.cap_seg,
+               np.full(n_cap, -1, np.int32), 0.12, 0.03, 0.7, True, R_, t_, tw, SEG_CHAIN,
+               body.sample_seg, body.sample_local, body.sample_normal_local, fr.cam_pos_floor_m,
+               fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m,
+               fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0, 750.0, 0.05, n_cap, body.cap_ra,
+               body.cap_rb, pairs, body.sole_seg, body.sole_local, body.collision_slack_m, 0.01,
+               4e4, 0.04, 1.1e3, 1e4, body.sole_seg[:0], body.sole_local[:0], np.zeros((0, 3)), 0,
+               0, 1, -1, -1, -1, 0.0, SEG["forearm_l"], SEG["forearm_r"], *scratch, *out, *extra)
+        return e, scratch, out
+
+    ep, ek, et = np.empty(N_DOF), np.empty(2), np.empty(N_DOF)
+    A_obs, row_e = np.empty((N_DOF, N_DOF)), np.empty(n_rows)
+    E, scratch, out = run(K.evaluate, (pred, with_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER),
+                                       np.isfinite(DOF_UPPER), 1e4, prior_w, temporal_w, kh, 1.0,
+                                       100.0, ep, ek, et, row_e, A_obs))
+    _, scratch2, out2 = run(K.pose_and_linearise, ())
+    res, rw = scratch2[17], scratch2[18]
+    np.testing.assert_array_equal(A_obs, out2[6])
+    rA, rb, rep, rek, ret = R.diagonal_terms(th2, pred if with_pred else None, DOF_LOWER, DOF_UPPER,
+                                             1e4, prior_w, temporal_w, kh, 1.0, 100.0, out2[6], out2[7])
+    np.testing.assert_allclose(out[6], rA, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(out[7], rb, rtol=1e-12, atol=1e-9)
+    E_ref = (out2[3][0] + out2[5][0] + (rw * res * res).sum() + rep.sum() + rek.sum()
+             + (ret.sum() if with_pred else 0.0))
+    np.testing.assert_allclose(E, E_ref, rtol=1e-12)
+    assert ek[0] > 0 and (rw > 0).any() and rep.max() > 1e3     # knee fold, floor rows, a limit

@@ -1,0 +1,362 @@
+"""numba kernels of one Levenberg-Marquardt evaluation of the fit (station.fit.solver): from
+the pose theta to the damped system's inputs (the 32 x 32 normal equations, the observations'
+part of them, the energy) in one call, so an iteration pays one dispatch instead of a dozen
+and no Python runs between the kernels (the solver keeps the accept/reject logic and the
+LAPACK solve).
+
+  evaluate            pose_and_linearise, then the per-DOF terms and the energy
+  pose_and_linearise  forward kinematics, the capsules, the implement's, then linearise
+  linearise           the energy kernels (station.fit._kernels_energy) in the solver's order
+  implement_ends      the numba twin of station.fit.solver.implement_ends
+
+Bit-identical to the NumPy glue they replaced: the same kernels in the same order, and where
+that glue reduced with NumPy, the same reduction: dot3 is `a @ b` of two 3-vectors as NumPy's
+OpenBLAS computes it (fused multiply-adds in order; checked against NumPy on this machine's
+build), numpy_sum is NumPy's pairwise float64 sum. House style as station.fit._kernels (pure
+functions on arrays, outputs preallocated); NumPy twins in station.fit.reference and
+station.fit.solver, compared by tests/fit/test_kernels.py.
+"""
+from __future__ import annotations
+
+import math
+
+import numba as nb
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+from station.fit._kernels_energy import (
+    assemble_normal_equations, contact_rows, data_term, dense_rows, diagonal_terms, grip_rows,
+    model_to_data_term,
+)
+from station.fit._kernels_geometry import capsule_pair_penetration, nearest_capsule
+from station.fit._kernels_kinematics import forward_kinematics, points_to_world, vectors_to_world
+
+# implement codes of implement_ends (station.fit.solver.implement_layout's implements)
+NO_IMPLEMENT, BAR, KETTLEBELL, DUMBBELLS = 0, 1, 2, 3
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c rounded once (llvm.fma: the FPU's fused multiply-add, or libm's)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+    return sig, codegen
+
+
+@nb.njit(cache=True, nogil=True)
+def dot3(a0, a1, a2, b0, b1, b2):
+    """The dot product of two 3-vectors as NumPy's `a @ b` computes it here (OpenBLAS's
+    ddot: fused multiply-adds in order), so the kernels reproduce the solver's NumPy glue
+    to the bit (tests/fit/test_kernels.py checks the two agree)."""
+    return _fma(a2, b2, _fma(a1, b1, a0 * b0))
+
+
+@nb.njit(cache=True, nogil=True)
+def implement_ends(ca, cb, seg_R, n_cap, kind, hand_l, hand_r, upper_arm_l, upper_arm_r,
+                   bar_half_length_m, bell_drop_m, dumbbell_half_length_m):
+    """The implement's capsule ends into ca[n_cap:], cb[n_cap:] from the posed body
+    capsules (floor frame), as station.fit.solver.implement_ends computes them (its NumPy
+    twin): kind BAR a bar through the grips, KETTLEBELL a bell below them in line with
+    the arms, DUMBBELLS one across each hand along the pelvis's left axis."""
+    if kind == NO_IMPLEMENT:
+        return
+    gl0 = 0.5 * (ca[hand_l, 0] + cb[hand_l, 0])
+    gl1 = 0.5 * (ca[hand_l, 1] + cb[hand_l, 1])
+    gl2 = 0.5 * (ca[hand_l, 2] + cb[hand_l, 2])
+    gr0 = 0.5 * (ca[hand_r, 0] + cb[hand_r, 0])
+    gr1 = 0.5 * (ca[hand_r, 1] + cb[hand_r, 1])
+    gr2 = 0.5 * (ca[hand_r, 2] + cb[hand_r, 2])
+    if kind == BAR:
+        d0, d1, d2 = gl0 - gr0, gl1 - gr1, gl2 - gr2
+        n = math.sqrt(dot3(d0, d1, d2, d0, d1, d2))
+        if n > 1e-6:
+            d0, d1, d2 = d0 / n, d1 / n, d2 / n
+        else:
+            d0, d1, d2 = 1.0, 0.0, 0.0
+        m0, m1, m2 = 0.5 * (gl0 + gr0), 0.5 * (gl1 + gr1), 0.5 * (gl2 + gr2)
+        L = bar_half_length_m
+        ca[n_cap, 0], ca[n_cap, 1], ca[n_cap, 2] = m0 + L * d0, m1 + L * d1, m2 + L * d2
+        cb[n_cap, 0], cb[n_cap, 1], cb[n_cap, 2] = m0 - L * d0, m1 - L * d1, m2 - L * d2
+        return
+    if kind == KETTLEBELL:
+        s0 = 0.5 * (ca[upper_arm_l, 0] + ca[upper_arm_r, 0])
+        s1 = 0.5 * (ca[upper_arm_l, 1] + ca[upper_arm_r, 1])
+        s2 = 0.5 * (ca[upper_arm_l, 2] + ca[upper_arm_r, 2])
+        m0, m1, m2 = 0.5 * (gl0 + gr0), 0.5 * (gl1 + gr1), 0.5 * (gl2 + gr2)
+        d0, d1, d2 = m0 - s0, m1 - s1, m2 - s2
+        n = math.sqrt(dot3(d0, d1, d2, d0, d1, d2))
+        if n > 1e-6:
+            d0, d1, d2 = d0 / n, d1 / n, d2 / n
+        else:
+            d0, d1, d2 = 0.0, 0.0, -1.0
+        c0, c1, c2 = m0 + bell_drop_m * d0, m1 + bell_drop_m * d1, m2 + bell_drop_m * d2
+        ca[n_cap, 0], ca[n_cap, 1], ca[n_cap, 2] = c0, c1, c2
+        cb[n_cap, 0], cb[n_cap, 1], cb[n_cap, 2] = c0, c1, c2
+        return
+    # DUMBBELLS
+    l0, l1, l2 = seg_R[0, 0, 1], seg_R[0, 1, 1], seg_R[0, 2, 1]
+    for k in range(2):
+        cap = hand_l if k == 0 else hand_r
+        g0, g1, g2 = (gl0, gl1, gl2) if k == 0 else (gr0, gr1, gr2)
+        a0 = cb[cap, 0] - ca[cap, 0]
+        a1 = cb[cap, 1] - ca[cap, 1]
+        a2 = cb[cap, 2] - ca[cap, 2]
+        na = max(math.sqrt(dot3(a0, a1, a2, a0, a1, a2)), 1e-9)
+        a0, a1, a2 = a0 / na, a1 / na, a2 / na
+        la = dot3(l0, l1, l2, a0, a1, a2)
+        L0, L1, L2 = l0 - la * a0, l1 - la * a1, l2 - la * a2
+        nL = math.sqrt(dot3(L0, L1, L2, L0, L1, L2))
+        if nL > 1e-6:
+            L0, L1, L2 = L0 / nL, L1 / nL, L2 / nL
+        else:
+            L0, L1, L2 = l0, l1, l2
+        h = dumbbell_half_length_m
+        ca[n_cap + k, 0], ca[n_cap + k, 1], ca[n_cap + k, 2] = g0 + h * L0, g1 + h * L1, g2 + h * L2
+        cb[n_cap + k, 0], cb[n_cap + k, 1], cb[n_cap + k, 2] = g0 - h * L0, g1 - h * L1, g2 - h * L2
+
+
+@nb.njit(cache=True, nogil=True)
+def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
+              data_weight, use_model_to_data, seg_R, seg_t, dof_twist, seg_chain,
+              sample_seg, sample_local, sample_normal_local, cam_pos, R_cam_floor, t_cam_floor,
+              fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px, huber_m,
+              w_silhouette, w_freespace, floor_unknown_m,
+              n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below,
+              band_m, w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
+              hand_l, hand_r, level_row, lat_row, lat_res, bar_cap, bar_weight, seg_l, seg_r,
+              cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth, ankle_w,
+              seg1, x1, n1, seg2, x2, n2, res, rw,
+              out_H, out_g, out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats,
+              out_A, out_b):
+    """One linearisation at the pose whose segment transforms (seg_R, seg_t, dof_twist) and
+    capsule ends ca, cb (n_cap body capsules, then the implement's) are given.
+
+    Data term on the nearest capsules (cap_idx, dist, normal are written), model -> data
+    term (use_model_to_data; samp, samp_n written), both into out_H, out_g (zeroed here),
+    mapped to the DOFs into out_A, out_b (zeroed here); then the dense rows: floor, capsule
+    collisions, feet anchors (contact_rows), the hands' level row at level_row (>= 0: x1, x2
+    the grips, residual their height difference; its seg, normals and weight preset), the
+    pelvis's lateral row at lat_row (>= 0: x1 = seg_t[0], residual lat_res; seg, normal and
+    weight preset); last, with bar_cap >= 0, the bar's points (that capsule) pulling the
+    grips with bar_weight (grip_rows). out_seg_count, the stats arrays are zeroed and filled.
+    """
+    nearest_capsule(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
+    out_H[:] = 0.0
+    out_g[:] = 0.0
+    out_seg_count[:] = 0.0
+    out_data_stats[:] = 0.0
+    out_seg_stats[:] = 0.0
+    out_m2d_stats[:] = 0.0
+    data_term(points, cap_idx, dist, normal, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
+              data_weight, out_H, out_g, out_seg_count, out_data_stats)
+    if use_model_to_data:
+        points_to_world(seg_R, seg_t, sample_seg, sample_local, samp)
+        vectors_to_world(seg_R, sample_seg, sample_normal_local, samp_n)
+        model_to_data_term(samp, samp_n, sample_seg, cam_pos, R_cam_floor, t_cam_floor, fx, fy,
+                           cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
+                           huber_m, w_silhouette, w_freespace, floor_unknown_m, out_H, out_g,
+                           out_seg_stats, out_m2d_stats)
+    out_A[:] = 0.0
+    out_b[:] = 0.0
+    assemble_normal_equations(out_H, out_g, dof_twist, seg_chain, out_A, out_b)
+    points_to_world(seg_R, seg_t, sole_seg, sole_local, sole)
+    capsule_pair_penetration(ca[:n_cap], cb[:n_cap], cap_ra, cap_rb, pairs, cp1, cp2, cn, cdepth)
+    if n_anchor:
+        points_to_world(seg_R, seg_t, ankle_seg, ankle_local, ankle_w)
+    contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, band_m, w_band,
+                 w_collision, ankle_w, anchor_target, n_anchor, x1, x2, n1, n2, res, rw)
+    if level_row >= 0:
+        for k in range(3):
+            x1[level_row, k] = 0.5 * (ca[hand_l, k] + cb[hand_l, k])
+            x2[level_row, k] = 0.5 * (ca[hand_r, k] + cb[hand_r, k])
+        res[level_row] = x1[level_row, 2] - x2[level_row, 2]
+    if lat_row >= 0:
+        for k in range(3):
+            x1[lat_row, k] = seg_t[0, k]
+        res[lat_row] = lat_res
+    dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, dof_twist, seg_chain, out_A, out_b)
+    if bar_cap >= 0:
+        gl = 0.5 * (ca[hand_l] + cb[hand_l])
+        gr = 0.5 * (ca[hand_r] + cb[hand_r])
+        grip_rows(cap_idx, dist, normal, bar_cap, data_gate_m, data_sigma_m, bar_weight, gl, gr,
+                  seg_l, seg_r, dof_twist, seg_chain, out_A, out_b)
+
+
+@nb.njit(cache=True, nogil=True)
+def pose_and_linearise(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg,
+                       cap_a_local, cap_b_local, implement_kind, upper_arm_l, upper_arm_r,
+                       bar_half_length_m, bell_drop_m, dumbbell_half_length_m, lat_dir,
+                       lat_target,
+                       points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m,
+                       data_sigma_m, data_weight, use_model_to_data, seg_R, seg_t, dof_twist,
+                       seg_chain, sample_seg, sample_local, sample_normal_local, cam_pos,
+                       R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth, near_u, near_v,
+                       depth_margin_m, edge_tol_px, huber_m, w_silhouette, w_freespace,
+                       floor_unknown_m, n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local,
+                       pair_slack_m, slack_m, w_below, band_m, w_band, w_collision, ankle_seg,
+                       ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row, lat_row,
+                       bar_cap, bar_weight, seg_l, seg_r,
+                       cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth, ankle_w,
+                       seg1, x1, n1, seg2, x2, n2, res, rw,
+                       out_H, out_g, out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats,
+                       out_A, out_b):
+    """One whole LM evaluation at the pose theta: forward kinematics (seg_R, seg_t,
+    dof_twist written), the body's capsules (ca[:n_cap], cb[:n_cap]) and the implement's
+    (implement_ends, kind implement_kind), the lateral row's residual
+    seg_t[0] . lat_dir - lat_target (when lat_row >= 0), then linearise."""
+    forward_kinematics(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, seg_R, seg_t,
+                       dof_twist)
+    points_to_world(seg_R, seg_t, cap_seg, cap_a_local, ca[:n_cap])
+    points_to_world(seg_R, seg_t, cap_seg, cap_b_local, cb[:n_cap])
+    implement_ends(ca, cb, seg_R, n_cap, implement_kind, hand_l, hand_r, upper_arm_l, upper_arm_r,
+                   bar_half_length_m, bell_drop_m, dumbbell_half_length_m)
+    lat_res = 0.0
+    if lat_row >= 0:
+        lat_res = dot3(seg_t[0, 0], seg_t[0, 1], seg_t[0, 2], lat_dir[0], lat_dir[1],
+                       lat_dir[2]) - lat_target
+    linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
+              data_weight, use_model_to_data, seg_R, seg_t, dof_twist, seg_chain,
+              sample_seg, sample_local, sample_normal_local, cam_pos, R_cam_floor, t_cam_floor,
+              fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px, huber_m,
+              w_silhouette, w_freespace, floor_unknown_m,
+              n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below,
+              band_m, w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
+              hand_l, hand_r, level_row, lat_row, lat_res, bar_cap, bar_weight, seg_l, seg_r,
+              cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth, ankle_w,
+              seg1, x1, n1, seg2, x2, n2, res, rw,
+              out_H, out_g, out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats,
+              out_A, out_b)
+
+
+@nb.njit(cache=True, nogil=True)
+def _pairwise_block(a, lo, n):
+    """a[lo:lo + n].sum() for n <= 128 as NumPy sums a contiguous float64 block: in order
+    below 8 elements, else eight partial sums combined pairwise, then the rest in order."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    m = n - n % 8
+    while i < m:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+# NumPy halves a longer array (the first half a multiple of 8) and adds the halves' sums.
+# Written out per level, not recursively: numba's cache loads a self-recursive function
+# into a crash. Four levels cover 1024 elements (the fit's arrays are below 128).
+@nb.njit(cache=True, nogil=True)
+def _pairwise_256(a, lo, n):
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_block(a, lo, n2) + _pairwise_block(a, lo + n2, n - n2)
+
+
+@nb.njit(cache=True, nogil=True)
+def _pairwise_512(a, lo, n):
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_256(a, lo, n2) + _pairwise_256(a, lo + n2, n - n2)
+
+
+@nb.njit(cache=True, nogil=True)
+def _pairwise_1024(a, lo, n):
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_512(a, lo, n2) + _pairwise_512(a, lo + n2, n - n2)
+
+
+@nb.njit(cache=True, nogil=True)
+def _pairwise_2048(a, lo, n):
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_1024(a, lo, n2) + _pairwise_1024(a, lo + n2, n - n2)
+
+
+@nb.njit(cache=True, nogil=True)
+def numpy_sum(a):
+    """a.sum() of a contiguous 1-D float64 array of at most 1024 elements, NumPy's way
+    (pairwise, _pairwise_block), so the energy matches the solver's NumPy to the bit."""
+    if a.shape[0] > 1024:
+        raise ValueError("numpy_sum: more than 1024 elements")
+    return 0.0 + _pairwise_2048(a, 0, a.shape[0])
+
+
+@nb.njit(cache=True, nogil=True)
+def evaluate(
+        theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg, cap_a_local,
+        cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m, bell_drop_m,
+        dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x, rb_x, cap_seg_x,
+        cap_seg2_x, data_gate_m, data_sigma_m, data_weight, use_model_to_data, seg_R, seg_t,
+        dof_twist, seg_chain, sample_seg, sample_local, sample_normal_local, cam_pos,
+        R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m,
+        edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m, n_cap, cap_ra, cap_rb,
+        pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below, band_m, w_band,
+        w_collision, ankle_seg, ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row,
+        lat_row, bar_cap, bar_weight, seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole,
+        cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g,
+        out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred,
+        use_pred, dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w,
+        knee_hip, knee_margin_rad, knee_w, out_e_prior, out_e_knee, out_e_temporal, row_energy,
+        out_A_obs):
+    """One LM evaluation at theta, all of it: pose_and_linearise, out_A_obs = the
+    observations' normal matrix (a copy of out_A before the per-DOF terms), the energy
+    (data + model -> data + the dense rows' sum of rw res^2), then the per-DOF terms
+    (diagonal_terms: limits, prior, knee fold, temporal with use_pred) into out_A, out_b and
+    their energies. Returns the total energy, summed in the order and the way the solver's
+    NumPy summed it (numpy_sum). row_energy (n_rows,) scratch."""
+    pose_and_linearise(
+        theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg, cap_a_local,
+        cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m, bell_drop_m,
+        dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x, rb_x, cap_seg_x,
+        cap_seg2_x, data_gate_m, data_sigma_m, data_weight, use_model_to_data, seg_R, seg_t,
+        dof_twist, seg_chain, sample_seg, sample_local, sample_normal_local, cam_pos,
+        R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m,
+        edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m, n_cap, cap_ra, cap_rb,
+        pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below, band_m, w_band,
+        w_collision, ankle_seg, ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row,
+        lat_row, bar_cap, bar_weight, seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole,
+        cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g,
+        out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b)
+    out_A_obs[:, :] = out_A
+    for q in range(res.shape[0]):
+        row_energy[q] = rw[q] * res[q] * res[q]
+    E = (out_data_stats[0] + out_m2d_stats[0]) + numpy_sum(row_energy)
+    diagonal_terms(theta, theta_pred, use_pred, dof_lower, dof_upper, finite_lo, finite_hi,
+                   limit_w, prior_w, temporal_w, knee_hip, knee_margin_rad, knee_w, out_A, out_b,
+                   out_e_prior, out_e_knee, out_e_temporal)
+    E += numpy_sum(out_e_prior)
+    for p in range(out_e_knee.shape[0]):
+        E += out_e_knee[p]
+    if use_pred:
+        E += numpy_sum(out_e_temporal)
+    return E
