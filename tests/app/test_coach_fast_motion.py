@@ -40,7 +40,10 @@ def test_fast_swing_with_a_flat_back_is_never_called_rounded(body):
         if c is not None and c.kind == "fault":
             cues.append(c.rule)
     reps = pipe.evaluator.finish()
-    assert len(reps) == 1                                          # the swing is seen as a rep
+    # the swing is seen as a rep (the stream stops 1 s after it, mid-way through the next
+    # swing, which the end-of-stream flush may count once it is back up)
+    assert 1 <= len(reps) <= 2
+    assert all("rounded_back" not in r.faults for r in reps)
     assert abs(reps[0].bottom_t - (rep.bottom_t - take.times_s[0])) < 0.2
     assert "rounded_back" not in reps[0].faults
     assert reps[0].verdict != "clean" or "rounded_back" not in reps[0].not_judged
