@@ -15,15 +15,14 @@ import numpy as np
 from tqdm import tqdm
 
 from station.config import StationConfig, load_station_config
+from station.contract import SCHEMA
+from station.fit.tracker import Tracker
 from station.form.angles import contract_angles
 from station.form.exercise import hand_pose
 from station.form.spine_baseline import SpineBaseline
-from station.model import ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane, FrameResult
-from station.model import SegmentResult, TrackResult
+from station.model import (ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane, FrameResult, SegmentResult,
+                           TrackResult)
 from station.segment import LiftingZone, Segmenter
-from station.fit.tracker import Tracker
-
-from station.contract import SCHEMA as ANALYSIS_SCHEMA  # the one schema constant
 
 
 FACE_MIRROR_MAX_YAW_DEG = 35.0   # turned further from the camera than this: "face the mirror"
@@ -243,7 +242,7 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str | N
     # the profile used: the one that judged most reps (the default when none)
     used = max(set(rep_ex), key=rep_ex.count) if rep_ex else (form.exercise if form is not None else exercise)
     doc = {
-        "schema": ANALYSIS_SCHEMA,
+        "schema": SCHEMA,
         "recording": recording_name,
         "exercise": used,
         "floor": ({"normal": [_r(v, 6) for v in floor.normal_cam], "d": _r(floor.d_m, 5)}

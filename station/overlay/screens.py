@@ -102,13 +102,13 @@ def _positioning(c: Canvas, view: View) -> None:
 UNSURE_SKELETON_ALPHA = 0.3
 
 
-def _skeleton(c: Canvas, view: View, cue: Cue | None, cue_alpha: float) -> None:
+def _skeleton(c: Canvas, view: View, cue: Cue | None, cue_alpha: float, unsure: bool) -> None:
     pts = view.skeleton_px
     if pts is None:
         return
     pts = np.asarray(pts, dtype=np.float64)
     a = clamp01(view.skeleton_alpha)
-    if view.state is not None and view.state.notice_text:
+    if unsure:
         a *= UNSURE_SKELETON_ALPHA   # the fit is not trusted: drawn faint, not as if it were right
     if a <= 0.0:
         return
@@ -153,7 +153,11 @@ def _skeleton(c: Canvas, view: View, cue: Cue | None, cue_alpha: float) -> None:
 def _live(c: Canvas, view: View) -> None:
     st = view.state
     cue, cue_alpha = fading_cue(view)
-    _skeleton(c, view, cue, cue_alpha)
+    # while the coach cannot see the lifter's form (turned away, out of the zone) its skeleton
+    # is drawn faint, it names no phase and the meter reads nothing: "DRIVE UP" as someone
+    # walks off would be a guess
+    unsure = st is not None and bool(st.notice_text)
+    _skeleton(c, view, cue, cue_alpha, unsure)
     c.text("REPS", (40, 30, 420, 60), 58, GREY, align="left", tag="reps_label")
     c.text(str(st.rep_count if st else 0), (40, 85, 420, 230), 300, WHITE, align="left", tag="reps")
     if st is not None and st.last_rep is not None and 0.0 <= view.now_s - st.last_rep.end_t < LAST_REP_SHOW_S:
@@ -166,9 +170,6 @@ def _live(c: Canvas, view: View) -> None:
         else:
             note, rgb = "last: clean", GREEN
         c.text(note, (40, 320, 520, 70), 64, rgb, align="left", tag="last_rep", a=fade)
-    # while the coach cannot see the lifter's form (turned away, out of the zone) it names no
-    # phase and the meter reads nothing: "DRIVE UP" as someone walks off would be a guess
-    unsure = st is not None and bool(st.notice_text)
     phase = st.phase if st is not None and not unsure else None
     if phase:
         c.text(PHASE_TEXT.get(phase, phase.upper()), (500, 40, 540, 100), 96,
@@ -184,7 +185,7 @@ def _live(c: Canvas, view: View) -> None:
     # a few degrees of noise and their ratio means nothing
     in_rep = st is not None and not unsure and st.phase in ("lowering", "bottom", "rising")
     hinge_meter(c, st.hinge_ratio if in_rep else None)
-    if cue_alpha <= 0.0 and st is not None and st.notice_text:
+    if cue_alpha <= 0.0 and unsure:
         view_notice_box(c, st.notice_text)
     cue_box(c, cue, cue_alpha)
 
