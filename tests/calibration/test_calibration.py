@@ -44,14 +44,19 @@ def _camera(feed, images) -> LiveCamera:
                       wait_for_camera=False)
 
 
-def test_empty_room_gives_the_true_floor_height_and_pitch_and_round_trips(tmp_path, empty_room):
-    cfg = _cfg(tmp_path)
-    with empty_room.camera() as feed:
-        cam = _camera(feed, empty_room)
+def _calibrate(cfg, room, n_frames: int):
+    """`calibrate` on the room's camera (the zone from the config), the camera stopped after."""
+    with room.camera() as feed:
+        cam = _camera(feed, room)
         try:
-            cal = calibrate(cam, LiftingZone.from_config(cfg.zone), n_frames=30)
+            return calibrate(cam, LiftingZone.from_config(cfg.zone), n_frames=n_frames)
         finally:
             cam.stop()
+
+
+def test_empty_room_gives_the_true_floor_height_and_pitch_and_round_trips(tmp_path, empty_room):
+    cfg = _cfg(tmp_path)
+    cal = _calibrate(cfg, empty_room, n_frames=30)
     true_h, true_pitch = camera_height_pitch(floor_plane_from_T(empty_room.take.T_floor_cam))
     assert cal.camera_height_m == pytest.approx(true_h, abs=0.02)
     assert cal.camera_pitch_deg == pytest.approx(true_pitch, abs=1.0)
@@ -168,12 +173,7 @@ def test_a_camera_moved_after_calibrating_raises_the_staff_notice_live(tmp_path,
     from station.live import Latest, Worker
 
     cfg = _cfg(tmp_path)
-    with empty_room.camera() as feed:
-        cam = _camera(feed, empty_room)
-        try:
-            cal = calibrate(cam, LiftingZone.from_config(cfg.zone), n_frames=20)
-        finally:
-            cam.stop()
+    cal = _calibrate(cfg, empty_room, n_frames=20)
     moved_room = dataclasses.replace(ROOM, name="camera_knocked", pitch_down_deg=ROOM.mount().pitch_down_deg + 4.0)
     moved = SceneImages(moved_room, n=8, with_person=False)
     latest = Latest()
@@ -226,12 +226,7 @@ def test_a_calibration_that_does_not_fit_on_the_disk_is_an_error_and_the_old_one
     from tests.app.fsutil import Mounts
 
     cfg = _cfg(tmp_path)
-    with empty_room.camera() as feed:
-        cam = _camera(feed, empty_room)
-        try:
-            cal = calibrate(cam, LiftingZone.from_config(cfg.zone), n_frames=10)
-        finally:
-            cam.stop()
+    cal = _calibrate(cfg, empty_room, n_frames=10)
     m = Mounts()
     try:
         small = m.tmpfs(tmp_path / "small", "96k")       # a real file system that fills up
