@@ -182,8 +182,16 @@ class UsageRecorder:
         self._frames, self._busy_s, self._sample_start = 0, 0.0, now
 
     def _switch_evaluator(self, evaluator, now: float) -> None:
-        # a config reload replaced the evaluator: its predecessor's open set is not closed by
-        # anyone, so its reps stay recorded under their set number; count afresh
+        # A config reload (or an idle station's fresh start) replaced the evaluator. Nobody
+        # updates its predecessor any more, so its open set would never close: finish it here
+        # (its last rep, then the set) so the set's row goes in beside its reps; count afresh.
+        old = self._evaluator
+        if old is not None and self._offset is not None:
+            try:
+                old.finish()
+                self._new_reps_and_sets(old, self._offset)
+            except Exception:      # never let the log stop the coaching
+                log.exception("usage: could not record the set open at the evaluator's replacement")
         self._evaluator = evaluator
         self._n_reps = len(evaluator.reps)
         self._n_sets = len(evaluator.sets)

@@ -177,3 +177,45 @@ def test_a_not_judged_rep_is_recorded_with_the_rules_the_coach_could_not_judge(t
     f = figures_by_day(conn, [day], timezone.utc)[day]
     assert (f.clean_reps, f.not_judged_reps, f.judged_reps) == (1, 1, 1)
     assert f.unjudged_rules == {"rounded_back": 1, "hip_shift": 1}
+
+
+def test_a_config_reload_mid_set_still_writes_that_set_s_row(tmp_path):
+    """A reload that replaces the evaluator between two reps of a set: the set's first two
+    reps and the set itself are recorded (closed at the reload); the new evaluator's rep
+    starts a set of its own."""
+    cfg = load_station_config()
+    t, ang, _ = script(hinge() + hinge() + hinge(), tail_s=12.0)
+    whole = FormEvaluator.from_config(cfg)
+    for i, ts in enumerate(t):
+        whole.update(float(ts), {k: float(v[i]) for k, v in ang.items()})
+    whole.finish()
+    assert len(whole.reps) == 3 and len(whole.sets) == 1          # one set of three, uninterrupted
+    reload_t = 0.5 * (whole.reps[1].end_t + whole.reps[2].start_t)
+
+    ev = FormEvaluator.from_config(cfg)
+    now = [T0]
+    log = UsageLog(tmp_path / "u.sqlite3", cfg.station.id)
+    rec = UsageRecorder(log, cfg, clock=lambda: now[0])
+    rec.started()
+    first = ev
+    for i, ts in enumerate(t):
+        now[0] = T0 + ts
+        if ev is first and ts >= reload_t:                          # what Pipeline.reconfigure does
+            ev = FormEvaluator.from_config(cfg)
+            rec.config_reloaded(cfg)
+        state = ev.update(float(ts), {k: float(v[i]) for k, v in ang.items()})
+        tick = Tick(seq=i, arrival_mono=ts, done_mono=ts + 0.005, t_s=float(ts), state=state, skeleton_cam_m=None,
+                    floor=None, track_state="tracking", person_present=True, person_upright=True,
+                    person_centroid_floor_m=None, camera_height_m=None, camera_pitch_deg=None)
+        rec.frame(tick, ev)
+    rec.stopped(ev)
+    rec.close()
+
+    assert len(first.reps) == 2 and len(ev.reps) == 1
+    conn = sqlite3.connect(tmp_path / "u.sqlite3")
+    sets = conn.execute("SELECT id, reps, start_s, end_s FROM sets ORDER BY id").fetchall()
+    assert [(s[0], s[1]) for s in sets] == [(1, 2), (2, 1)]
+    assert sets[0][2:] == pytest.approx((T0 + first.reps[0].start_t, T0 + first.reps[1].end_t))
+    assert conn.execute("SELECT set_id FROM reps ORDER BY id").fetchall() == [(1,), (1,), (2,)]
+    # nothing left dangling: every rep's set has its row
+    assert conn.execute("SELECT count(*) FROM reps WHERE set_id NOT IN (SELECT id FROM sets)").fetchone() == (0,)
