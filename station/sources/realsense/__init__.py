@@ -14,7 +14,8 @@ code path the mirror runs (one module each; this package re-exports their public
   ``rs.recorder`` while they pass.
 
 Around them: ``devices`` (which cameras are connected), ``record`` (a live camera to a
-``.db3``) and ``sdk`` (conversions, options, errors). Every frame leaves as
+``.db3``), ``sdk`` (conversions, options, errors) and ``sdk_report`` (the SDK's own usage
+statistics file, kept off the station's disks; imported first). Every frame leaves as
 :class:`station.model.DepthFrame` with its pixels copied out of the SDK frame, which is
 released at once (the SDK's frame pools are small and a held frame stalls its producer).
 
@@ -28,6 +29,8 @@ Findings about this SDK (pyrealsense2 2.59):
 - A recording's duration (``playback.get_duration``) is measured on the clock of the
   machine that wrote it (arrival times), not on the frames' timestamps.
 """
+# first: the SDK's own usage report is kept off the disk before anything here opens a context
+from station.sources.realsense import sdk_report  # noqa: F401  isort: skip
 from station.sources.realsense.devices import connected_devices, list_cameras, select_device
 from station.sources.realsense.live_camera import (NO_CAMERA, RECONNECTING, STARTING, STOPPED, STREAMING,
                                                    CameraBusyError, LiveCamera, Reconnector)
