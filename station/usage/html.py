@@ -76,6 +76,27 @@ def _minutes(m) -> str:
     return f"{m:.0f} min" if m >= 1 else f"{m * 60:.0f} s"
 
 
+def _in_use(seconds: float) -> str:
+    """'12 min in use'; a visit shorter than a minute is 'under a minute', never '0 min'."""
+    return "under a minute in use" if seconds < 59.5 else f"{seconds / 60:.0f} min in use"
+
+
+def _sets_line(f: dict) -> str:
+    """'12 sets, 96 reps (8.0 per set; rest between sets 95 s on average).', without a rest
+    figure where there is none to measure (one set; or no two sets in the same visit)."""
+    sets, reps = f["sets"], f["reps"]
+    head = f'<b>{sets}</b> set{"" if sets == 1 else "s"}, <b>{reps}</b> rep{"" if reps == 1 else "s"}'
+    if not sets:
+        return head + "."
+    if f["mean_rest_s"] is not None:
+        rest = f"rest between sets {_num(f['mean_rest_s'])} s on average"
+    elif sets == 1:
+        rest = "one set, so no rest to measure"
+    else:
+        rest = "no two sets in the same visit, so no rest to measure"
+    return head + f' ({_num(f["reps_per_set"], 1)} per set; {rest}).'
+
+
 def _hour(h) -> str:
     return "—" if h is None else f"{h:02d}:00–{(h + 1) % 24:02d}:00"
 
@@ -259,7 +280,7 @@ def _tiles(b: dict) -> str:
     raw = b["raw"]
     bh_txt = "—" if bh is None else f"{bh:02d}:00"
     bh_note = ('<div class="c">no use</div>' if bh is None else
-               f'<div class="c">{raw["presence_s_by_hour"][bh] / 60:.0f} min in use, {raw["reps_by_hour"][bh]} reps</div>')
+               f'<div class="c">{_in_use(raw["presence_s_by_hour"][bh])}, {raw["reps_by_hour"][bh]} reps</div>')
     return '<div class="tiles">' + "".join([
         _tile(_num(f["sessions"]), "visits (presence sessions)", _delta(f["sessions"], p.get("sessions"))),
         _tile(_minutes(f["presence_minutes"]), "time someone was at the mirror",
@@ -351,7 +372,7 @@ def _use_sections(report: dict, main: dict) -> str:
             f'<span><i style="background:{COLOURS[i % len(COLOURS)]}"></i>{escape(n)}</span>'
             for i, (n, _) in enumerate(series)) + "</div>"
     bh = f["busiest_hour"]
-    head = (f"Busiest hour: <b>{_hour(bh)}</b> — {raw['presence_s_by_hour'][bh] / 60:.0f} min in use, "
+    head = (f"Busiest hour: <b>{_hour(bh)}</b> — {_in_use(raw['presence_s_by_hour'][bh])}, "
             f"{raw['reps_by_hour'][bh]} reps" if bh is not None else "No use by hour.")
     use = (f'<section><h2>When the mirror was used</h2><p>{head}</p>{legend}'
            f'{hour_chart(series, raw["reps_by_hour"], bh)}</section>')
@@ -364,8 +385,7 @@ def _use_sections(report: dict, main: dict) -> str:
     mix = sorted(raw["reps_by_exercise"].items(), key=lambda kv: -kv[1])
     squats = raw["reps_by_pattern"].get("squat", 0)
     items = [(EXERCISE_TEXT.get(k, k), v, f"{v} reps ({_pct(v / f['reps'] if f['reps'] else None)})") for k, v in mix]
-    trained = (f'<div><h2>What was trained</h2><p><b>{f["sets"]}</b> sets, <b>{f["reps"]}</b> reps '
-               f'({_num(f["reps_per_set"], 1)} per set; rest between sets {_num(f["mean_rest_s"])} s on average).</p>'
+    trained = (f'<div><h2>What was trained</h2><p>{_sets_line(f)}</p>'
                f'{hbars(items, width=480, colour="#9b59b6")}'
                f'<p class="note">{squats} of the reps were squats the station recognised (it tells the lifter '
                f'instead of coaching a bad hinge).</p></div>')

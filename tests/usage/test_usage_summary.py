@@ -272,3 +272,41 @@ def test_a_summary_that_cannot_be_written_names_the_file_and_keeps_the_old_one(t
     assert json.loads(paths["json"].read_text())["notes"] == ["a second run"]
     assert paths["csv"].read_bytes() == old["csv"]     # nothing in it changed
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths.values())
+
+
+def _short_visit(path, sets: int, t0: float) -> None:
+    """A visit of 20 s in front of the mirror: `sets` sets of three reps, 4 s apart."""
+    from station.usage.store import UsageLog
+
+    with UsageLog(path, "demo-mirror") as log:
+        log.health("startup", t0 - 5.0)
+        sid = log.session_start(t0)
+        t = t0 + 1.0
+        for k in range(sets):
+            set_id = log.new_set_id()
+            start = t
+            for _ in range(3):
+                log.rep(set_id, start_s=t, bottom_s=t + 0.8, end_s=t + 2.0, pattern="hinge",
+                        metrics={"eccentric_s": 0.8}, verdict="clean", exercise="rdl")
+                t += 2.0
+            log.set_done(set_id, session_id=sid, start_s=start, end_s=t, exercise="rdl", pattern="hinge", reps=3,
+                         clean_reps=3, rest_before_s=None if k == 0 else 4.0)
+            t += 4.0
+        log.session_end(sid, t0 + 20.0)
+        log.sample(t0 + 25.0, 30.0, 900, 10.0)
+        log.health("shutdown", t0 + 25.0)
+
+
+@pytest.mark.parametrize("sets", [1, 2])
+def test_a_short_visit_reads_under_a_minute_and_a_single_set_has_no_rest_figure(tmp_path, sets):
+    day = date(2026, 11, 28)
+    t0 = datetime(2026, 11, 28, 10, 15, tzinfo=TZ).timestamp()
+    _short_visit(tmp_path / "demo.sqlite3", sets, t0)
+    html = write_report(build_report(load_sources([tmp_path / "demo.sqlite3"], TZ), day), tmp_path / "out")["html"]
+    text = re.sub(r"<[^>]+>", "", html.read_text())
+    assert "0 min in use" not in text and "under a minute in use" in text
+    assert "— s" not in text
+    if sets == 1:
+        assert "1 set, 3 reps (3.0 per set; one set, so no rest to measure)." in text
+    else:
+        assert "2 sets, 6 reps (3.0 per set; rest between sets 4 s on average)." in text
