@@ -115,13 +115,19 @@ class LiveCamera:
     outages that ended in frames again, :attr:`last_outage_s` how long the last one took.
     With ``wait_for_camera=False`` a camera missing at the start raises instead.
     :meth:`stop` is final: make a new LiveCamera to stream again.
+
+    ``clock`` (seconds, monotonic) times the outages and the once-a-minute warnings;
+    ``sleep`` is the wait between reopening attempts (default: a wait that :meth:`stop`
+    cuts short). Tests pass fakes, as for ``recording.Pacer``; the SDK's own wait for a frame
+    (``frame_timeout_s``) is not on them.
     """
 
     def __init__(self, serial: str | None = None, width: int = 848, height: int = 480,
                  fps: int = 30, *, frame_timeout_s: float = 1.0, visual_preset: str = "default",
                  reconnector: Reconnector | None = None, wait_for_camera: bool = True,
                  devices: Callable[[], list] | None = None, reset_after_silent_reopens: int = 1,
-                 first_frame_timeout_s: float = 2.0):
+                 first_frame_timeout_s: float = 2.0, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] | None = None):
         if not frame_timeout_s > 0:
             raise ValueError(f"frame_timeout_s must be positive, got {frame_timeout_s}")
         if visual_preset not in VISUAL_PRESETS:
@@ -137,6 +143,8 @@ class LiveCamera:
         self._devices = devices or connected_devices
         self._reconnect = reconnector or Reconnector()
         self._stop = threading.Event()
+        self._clock = clock
+        self._sleep = sleep if sleep is not None else self._stop.wait
         self._device = None
         self._sensor = None
         self._queue = None
@@ -247,7 +255,7 @@ class LiveCamera:
     def _warn(self, what: str, then: str) -> None:
         """Log a camera problem once, and again only once a minute while it lasts (a camera
         left unplugged for a night must not fill the journal)."""
-        now = time.monotonic()
+        now = self._clock()
         last_what, last_t = self._last_warning
         if what != last_what or now - last_t >= 60.0:
             self._last_warning = (what, now)
@@ -258,7 +266,7 @@ class LiveCamera:
     def _frames_stopped(self, reason: str) -> None:
         """Close the stream, reset a camera that stays silent, and wait before reopening."""
         if self._outage_since is None:
-            self._outage_since = time.monotonic()
+            self._outage_since = self._clock()
         self.last_error = f"{self._name}: {reason}"
         silent_again = self._reconnect.status == STARTING   # reopened, yet no frame came
         self._close()
@@ -269,11 +277,11 @@ class LiveCamera:
                 self._hardware_reset()
         delay = self._reconnect.lost()
         self._warn(self.last_error, f"reopening in {delay:.2f} s")
-        self._stop.wait(delay)
+        self._sleep(delay)
 
     def _frame_arrived(self) -> None:
         if self._outage_since is not None:
-            self.last_outage_s = time.monotonic() - self._outage_since
+            self.last_outage_s = self._clock() - self._outage_since
             self.outages_s.append(self.last_outage_s)
             self._outage_since = None
             self.recoveries += 1
@@ -297,11 +305,11 @@ class LiveCamera:
                         if not self.wait_for_camera and not opened_once:
                             raise
                         if self._outage_since is None:
-                            self._outage_since = time.monotonic()
+                            self._outage_since = self._clock()
                         self.last_error = str(e)
                         delay = self._reconnect.absent()
                         self._warn(str(e), f"retrying in {delay:.2f} s")
-                        self._stop.wait(delay)
+                        self._sleep(delay)
                         continue
                 starting = self._reconnect.status == STARTING
                 try:
