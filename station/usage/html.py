@@ -83,18 +83,38 @@ def _in_use(seconds: float) -> str:
 
 def _sets_line(f: dict) -> str:
     """'12 sets, 96 reps (8.0 per set; rest between sets 95 s on average).', without a rest
-    figure where there is none to measure (one set; or no two sets in the same visit)."""
+    figure where there is none to measure (a single set, or no two sets in the same visit)."""
     sets, reps = f["sets"], f["reps"]
-    head = f'<b>{sets}</b> set{"" if sets == 1 else "s"}, <b>{reps}</b> rep{"" if reps == 1 else "s"}'
+    n_reps = f'<b>{reps}</b> rep{"" if reps == 1 else "s"}'
+    if sets == 1:
+        return f"<b>1</b> set of {n_reps} (a single set: no rest between sets to measure)."
+    head = f"<b>{sets}</b> sets, {n_reps}"
     if not sets:
         return head + "."
     if f["mean_rest_s"] is not None:
         rest = f"rest between sets {_num(f['mean_rest_s'])} s on average"
-    elif sets == 1:
-        rest = "one set, so no rest to measure"
     else:
         rest = "no two sets in the same visit, so no rest to measure"
     return head + f' ({_num(f["reps_per_set"], 1)} per set; {rest}).'
+
+
+def _visits_line(f: dict) -> str:
+    n = f["sessions"]
+    if n == 1:
+        return f'<span class="big">1</span> visit, {_minutes(f["longest_session_minutes"])}.'
+    return (f'<span class="big">{n}</span> visits, median {_minutes(f["median_session_minutes"])}, '
+            f'longest {_minutes(f["longest_session_minutes"])}.')
+
+
+def _uptime(hours) -> str:
+    """Hours up; under an hour in minutes (a demo's 30 s is not '0.0 h')."""
+    return _minutes(hours * 60) if hours is not None and hours < 1 else f"{hours:.1f} h"
+
+
+def _up_hours(b: dict) -> float:
+    """A block's hours up, unrounded when its raw figures are there (figures keep 3 decimals)."""
+    raw = b.get("raw") or {}
+    return raw["uptime_s"] / 3600.0 if "uptime_s" in raw else b["figures"]["uptime_hours"]
 
 
 def _hour(h) -> str:
@@ -312,7 +332,7 @@ def _station_table(report: dict) -> str:
             f'<td>{_minutes(f["presence_minutes"])}</td><td>{f["sets"]}</td><td>{f["reps"]}</td>'
             f'<td>{_pct(f["clean_share"])}</td>'
             f'<td style="text-align:left">{escape(FAULT_TEXT.get(top["fault"], top["fault"])) if top else "—"}</td>'
-            f'<td>{_hour(f["busiest_hour"])}</td><td>{f["uptime_hours"]:.1f} h</td>'
+            f'<td>{_hour(f["busiest_hour"])}</td><td>{_uptime(_up_hours(b))}</td>'
             f'<td>{"—" if total else ("<b style=color:#b23a2b>" + str(probs) + "</b>" if probs else "none")}</td></tr>')
     return ('<section><h2>Stations</h2><table><thead><tr><th>station</th><th>visits</th><th>in use</th><th>sets</th>'
             '<th>reps</th><th>clean</th><th style="text-align:left">most frequent fault</th><th>busiest hour</th>'
@@ -347,7 +367,7 @@ def _health_table(report: dict) -> str:
             continue
         rows.append(
             f'<tr class="{"total" if total else ""}"><td>{escape(b["name"])}</td>'
-            f'<td>{f["uptime_hours"]:.1f} h <span class="note">({_num(p.get("uptime_hours"), 1)})</span></td>'
+            f'<td>{_uptime(_up_hours(b))} <span class="note">({"—" if p.get("uptime_hours") is None else _uptime(p["uptime_hours"])})</span></td>'
             f'<td>{_num(f["processing_fps"], 1)} <span class="note">({_num(p.get("processing_fps"), 1)})</span></td>'
             f'<td>{_num(f["ms_per_frame"], 1)}</td>'
             f'<td>{f["camera_dropouts"]} <span class="note">({_num(p.get("camera_dropouts"), 1)})</span></td>'
@@ -378,8 +398,7 @@ def _use_sections(report: dict, main: dict) -> str:
            f'{hour_chart(series, raw["reps_by_hour"], bh)}</section>')
 
     hist = [(label, n, f"{n}") for label, n in _hist(raw)]
-    visits = (f'<div><h2>Visits</h2><p><span class="big">{f["sessions"]}</span> visits, median '
-              f'{_minutes(f["median_session_minutes"])}, longest {_minutes(f["longest_session_minutes"])}.</p>'
+    visits = (f'<div><h2>Visits</h2><p>{_visits_line(f)}</p>'
               f'{hbars(hist, width=480)}<p class="note">A visit: someone in the lifting zone from stepping in to '
               f'leaving (gaps under 5 s joined).</p></div>')
     mix = sorted(raw["reps_by_exercise"].items(), key=lambda kv: -kv[1])

@@ -307,6 +307,8 @@ def test_a_short_visit_reads_under_a_minute_and_a_single_set_has_no_rest_figure(
     assert "0 min in use" not in text and "under a minute in use" in text
     assert "— s" not in text
     if sets == 1:
-        assert "1 set, 3 reps (3.0 per set; one set, so no rest to measure)." in text
+        assert "1 set of 3 reps (a single set: no rest between sets to measure)." in text
+        assert "1 visit, 20 s." in text and "1 visits" not in text
+        assert "0.0 h" not in text            # up 30 s, not "0.0 h"
     else:
         assert "2 sets, 6 reps (3.0 per set; rest between sets 4 s on average)." in text
