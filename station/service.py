@@ -158,6 +158,8 @@ def _run_open_hours(watcher: ConfigWatcher, headless: bool, windowed: bool, max_
             if not wait_while_closed(watcher, headless, max_s=max_s, reload_event=hup):
                 return 0
         cfg = watcher.cfg
+        if usage is not None:
+            usage.follow_log_path(cfg)    # usage.log_path edited while the station was closed
         cam = cfg.camera
         camera = LiveCamera(cam.serial or None, cam.width_px, cam.height_px, cam.fps,
                             frame_timeout_s=cam.frame_timeout_s, visual_preset=cam.visual_preset)

@@ -384,9 +384,11 @@ def _health_events(conn: sqlite3.Connection, b: _Bucketer, F: list[DayFigures]) 
         elif kind == "camera_recovered":
             if lost_at is not None:
                 close_loss(t, True)
-        elif kind in ("startup", "shutdown"):
+        elif kind in ("startup", "shutdown", "log_closed"):
             if lost_at is not None:
-                close_loss(t, True)    # the station went away with the camera: not an open loss
+                # the station went away with the camera (or moved to another log file, which
+                # records the loss from there on): not an open loss in this file
+                close_loss(t, True)
             if kind == "startup" and f is not None:
                 f.startups += 1
         elif f is None:

@@ -4,7 +4,7 @@
     rec.started()
     rec.frame(tick, evaluator)        # worker thread, every processed frame (a few µs)
     rec.health(view.health)           # main loop, every display frame (compares two fields)
-    rec.config_reloaded(); rec.error(exc)
+    rec.config_reloaded(cfg); rec.error(exc)
     rec.stopped(); rec.close()
 
 From the stream of frames it derives the events: a presence session is someone in the
@@ -15,16 +15,27 @@ closes it (exercise, reps, clean reps, rest before it); every cue when it first 
 times (seconds since the source's first frame) become wall-clock UTC seconds by the offset of
 the frame that reported them. Frames processed and the worker's busy time go in once a minute.
 
-The recorder keeps no frames and no skeletons: only the numbers it writes.
+A changed ``usage.log_path`` (a reload, or a new opening after closing time) is followed: the
+new log is opened at once (a path that cannot be used is refused with a message naming the
+key, and the current log stays in use) and takes over at the first moment no visit and no
+set is open, so a visit's presence, reps and sets stay in one file; the old log is flushed
+and closed behind it (``log_closed`` there, ``log_opened`` in the new one).
+
+The recorder keeps no frames and no skeletons: only the numbers it writes. Its entry points
+are called from the worker thread (frame) and the main loop (the rest); one lock keeps a log
+switch from coming between a caller and the log it writes to.
 """
 from __future__ import annotations
 
+import atexit
 import logging
+import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 from station.usage.schema import to_label
-from station.usage.store import UsageLog
+from station.usage.store import UsageLog, UsageLogError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +69,12 @@ class UsageRecorder:
     def __init__(self, usage: UsageLog, cfg=None, *, clock: Callable[[], float] = time.time,
                  attention=None, sample_period_s: float = SAMPLE_PERIOD_S):
         self.log = usage
+        self._lock = threading.RLock()
+        self._next_log: UsageLog | None = None     # usage.log_path changed: takes over when no visit is open
+        # the usage.log_path last configured: only a change of it moves the log (a log opened
+        # elsewhere on purpose, e.g. the demo's --usage-log, stays where it is)
+        self._configured_path: Path | None = Path(cfg.usage.log_path) if cfg is not None else None
+        self._closers: list[threading.Thread] = []
         self.clock = clock
         self.attention = attention            # AttentionMailer or None
         self.sample_period_s = sample_period_s
@@ -89,13 +106,19 @@ class UsageRecorder:
 
     # ------------------------------------------------------------------ lifecycle
     def started(self) -> None:
-        now = self.clock()
-        self.log.health("startup", now)
-        self._sample_start = now
+        with self._lock:
+            now = self.clock()
+            self._maybe_switch_log(now)
+            self.log.health("startup", now)
+            self._sample_start = now
 
     def stopped(self, evaluator=None) -> None:
         """The station stopped. With its (stopped) evaluator, the rep and set still open are
         finished and recorded first."""
+        with self._lock:
+            self._stopped(evaluator)
+
+    def _stopped(self, evaluator) -> None:
         now = self.clock()
         if evaluator is not None and evaluator is self._evaluator and self._offset is not None:
             try:
@@ -104,11 +127,19 @@ class UsageRecorder:
             except Exception:      # never let the log stop a shutdown
                 log.exception("usage: could not record the last set")
         self._end_session(now)
+        self._maybe_switch_log(now)
         self._flush_sample(now)
         self.log.health("shutdown", now)
 
     def close(self) -> None:
-        self.log.close()
+        """Close the log (and a new one still waiting to take over), after flushing."""
+        with self._lock:
+            logs = [self.log] + ([self._next_log] if self._next_log is not None else [])
+            closers, self._closers = self._closers, []
+        for lg in logs:
+            lg.close()
+        for th in closers:
+            th.join()
 
     # ------------------------------------------------------------------ per frame (worker thread)
     def frame(self, tick, evaluator=None) -> None:
@@ -116,7 +147,8 @@ class UsageRecorder:
         arrival_mono and done_mono (station.live.Tick). Never raises: a fault in the usage log
         must not stop the coaching."""
         try:
-            self._frame(tick, evaluator)
+            with self._lock:
+                self._frame(tick, evaluator)
         except Exception:
             self._failed("frame")
 
@@ -156,6 +188,7 @@ class UsageRecorder:
             if key != self._last_cue:
                 self._last_cue = key
                 self.log.cue(cue.t_s + offset, cue.key, cue.kind, cue.rule)
+        self._maybe_switch_log(now)
 
     def _new_reps_and_sets(self, evaluator, offset: float) -> None:
         reps = evaluator.reps
@@ -230,7 +263,10 @@ class UsageRecorder:
     def health(self, health) -> None:
         """The overlay's Health (camera_status, config_error), every display frame. Never raises."""
         try:
-            self._health(health)
+            with self._lock:
+                self._health(health)
+                if self._next_log is not None:
+                    self._maybe_switch_log(self.clock())
         except Exception:
             self._failed("health change")
 
@@ -261,19 +297,100 @@ class UsageRecorder:
                 self.config_refused(err)
 
     def config_reloaded(self, cfg=None) -> None:
-        """A new configuration is in force (its strictness marks the reps from now on)."""
+        """A new configuration is in force (its strictness marks the reps from now on; a new
+        usage.log_path is followed: :meth:`follow_log_path`)."""
+        with self._lock:
+            if cfg is not None:
+                self.strictness = cfg.exercise.strictness
+            self.log.health("config_reload", self.clock())
         if cfg is not None:
-            self.strictness = cfg.exercise.strictness
-        self.log.health("config_reload", self.clock())
+            self.follow_log_path(cfg)
 
     def config_refused(self, message: str | None = None) -> None:
-        self.log.health("config_refused", self.clock())
+        with self._lock:
+            self.log.health("config_refused", self.clock())
         if self.attention is not None:
             self.attention.notify("config_refused", "the station refused its configuration file and keeps "
                                   "running on the last good one:\n\n" + (message or ""))
 
     def error(self, exc: BaseException) -> None:
-        self.log.health("error", self.clock(), detail=to_label(type(exc).__name__, "Exception"))
+        with self._lock:
+            self.log.health("error", self.clock(), detail=to_label(type(exc).__name__, "Exception"))
+
+    # ------------------------------------------------------------------ usage.log_path changes
+    @property
+    def log_path(self) -> Path:
+        """The file being written now (a changed usage.log_path takes over between visits)."""
+        return self.log.path
+
+    def follow_log_path(self, cfg) -> None:
+        """Follow a change of cfg.usage.log_path: the new file is opened now and in use from
+        the first moment no visit and no set is open. A path that cannot be opened is refused
+        (logged and recorded as a refused configuration, with the key and the reason); the
+        current log stays. An unchanged usage.log_path changes nothing. Opening and closing
+        happen outside the lock: they may wait on a disk, the coaching must not."""
+        path = Path(cfg.usage.log_path)
+        with self._lock:
+            if self._configured_path is not None and _same_file(path, self._configured_path):
+                return
+            self._configured_path = path
+            dropped, self._next_log = self._next_log, None     # changed again before it took over
+            current = self.log.path
+        if dropped is not None:
+            dropped.close()
+        if _same_file(path, current):
+            log.info("usage.log_path is %s, the file in use: the usage log stays there", current)
+            return
+        try:
+            new = UsageLog(path, cfg.station.id, strictness=cfg.exercise.strictness)
+        except UsageLogError as e:
+            msg = (f"usage.log_path = {str(path)!r} refused: {e}. The usage log stays {current}; "
+                   "fix the path (the station user must be able to create the file) and reload")
+            log.error("%s", msg)
+            self.config_refused(msg)
+            with self._lock:
+                if self._configured_path == path:
+                    self._configured_path = None      # tried again at the next reload
+            return
+        atexit.register(new.close)       # a normal exit commits what is still queued
+        with self._lock:
+            superseded = self._configured_path != path        # another reload came meanwhile
+            if not superseded:
+                self._next_log = new
+                log.info("usage.log_path changed: the usage log moves from %s to %s as soon as no "
+                         "visit is open", current, path)
+                self._maybe_switch_log(self.clock())
+        if superseded:
+            new.close()
+
+    def _maybe_switch_log(self, now: float) -> None:
+        """Hand over to the new log if one waits and no visit or set is open (lock held)."""
+        new = self._next_log
+        if new is None or self._set_id is not None or self._session is not None or self._present_since is not None:
+            return
+        old = self.log
+        self._next_log = None
+        self._flush_sample(now)                  # the minutes so far belong to the old file
+        old.health("log_closed", now)
+        new.health("log_opened", now)
+        if self._camera_lost_at is not None:      # still without a camera: the new file says so
+            new.health("camera_lost", now, detail=to_label(str(self._camera_status).replace(" ", "_")))
+            self._camera_lost_at = now
+        self.log = new
+        if self.attention is not None:
+            self.attention.usage_log = new
+        log.info("usage log: now writing %s (closing %s)", new.path, old.path)
+        # flushing the old log may wait on its disk: never in the coaching thread
+        th = threading.Thread(target=old.close, name="usage-log-close")
+        th.start()
+        self._closers.append(th)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:          # e.g. a symlink loop: compare as written
+        return a == b
 
 
 def open_recorder(cfg, path=None) -> "UsageRecorder | None":
@@ -282,15 +399,11 @@ def open_recorder(cfg, path=None) -> "UsageRecorder | None":
     None, with the reason logged, when the log cannot be opened: the mirror keeps coaching,
     and the nightly summary reports the damaged log to staff.
     """
-    from station.usage.store import UsageLogError
-
     try:
         usage = UsageLog(path or cfg.usage.log_path, cfg.station.id, strictness=cfg.exercise.strictness)
     except UsageLogError as e:
         log.error("usage log disabled: %s", e)
         return None
-    import atexit
-
     atexit.register(usage.close)          # a normal exit commits what is still queued
     attention = None
     if cfg.usage.attention_email:

@@ -143,3 +143,46 @@ def test_station_run_with_a_symlink_loop_config_waits_instead_of_crashing(tmp_pa
         assert run_station(str(loop), headless=True, max_s=0.6) == 0
     waiting = [r.getMessage() for r in caplog.records if "waiting for a fix" in r.getMessage()]
     assert waiting and all("Too many levels of symbolic links" in m and str(loop) in m for m in waiting)
+
+
+def test_a_reload_that_changes_usage_log_path_moves_the_running_station_to_the_new_log(cfg_dir, tmp_path, monkeypatch):
+    import sqlite3
+
+    from station.usage.recorder import open_recorder
+
+    monkeypatch.setattr(live, "STOP_CHECK_S", 0.02)
+    path = cfg_dir / "station.toml"
+    default_log = 'log_path = "/var/lib/station/usage.sqlite3"'
+    assert default_log in path.read_text()
+    old_log, new_log = tmp_path / "old.sqlite3", tmp_path / "logs" / "new.sqlite3"
+    path.write_text(path.read_text().replace(default_log, f'log_path = "{old_log}"'))
+    watcher = ConfigWatcher(path)
+    rec = open_recorder(watcher.cfg)
+    done = threading.Event()
+    st = Station(watcher.cfg, _Silent(), size_px=(135, 240), headless=True, watcher=watcher, max_s=30,
+                 display_fps=30, should_stop=done.is_set, usage=rec)
+
+    def edit_then_reload():
+        try:
+            while st.stats.display_frames < 2:
+                time.sleep(0.01)
+            path.write_text(path.read_text().replace(f'log_path = "{old_log}"', f'log_path = "{new_log}"'))
+            _touch_later(path)
+            st.request_reload()                                 # what SIGHUP does
+            deadline = time.monotonic() + 10
+            while rec.log_path != new_log and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            done.set()
+
+    t = threading.Thread(target=edit_then_reload, daemon=True)
+    t.start()
+    st.run()
+    t.join()
+    rec.close()
+    assert rec.log_path == new_log
+
+    def kinds(p):
+        return [k for k, in sqlite3.connect(p).execute("SELECT kind FROM health_events ORDER BY id")]
+    assert kinds(old_log) == ["startup", "config_reload", "log_closed"]
+    assert kinds(new_log) == ["log_opened", "shutdown"]

@@ -219,3 +219,85 @@ def test_a_config_reload_mid_set_still_writes_that_set_s_row(tmp_path):
     assert conn.execute("SELECT set_id FROM reps ORDER BY id").fetchall() == [(1,), (1,), (2,)]
     # nothing left dangling: every rep's set has its row
     assert conn.execute("SELECT count(*) FROM reps WHERE set_id NOT IN (SELECT id FROM sets)").fetchone() == (0,)
+
+
+def _two_visits():
+    """Visit 1: a set of two reps, then the lifter leaves for 10 s; visit 2: a set of two."""
+    t, ang, _ = script(hinge() + hinge() + [Move({}, 0.0, 10.0)] + hinge() + hinge(), tail_s=8.0)
+    ev = FormEvaluator.from_config(load_station_config())
+    for i, ts in enumerate(t):
+        ev.update(float(ts), {k: float(v[i]) for k, v in ang.items()})
+    ev.finish()
+    assert len(ev.reps) == 4
+    gap = (ev.reps[1].end_t + 2.0, ev.reps[2].start_t - 1.5)   # nobody in the zone
+    return t, ang, gap
+
+
+def _run_visits(rec, cfg, t, ang, gap, reload_at=None, cfg_after=None):
+    ev = FormEvaluator.from_config(cfg)
+    now = [T0]
+    rec.clock = lambda: now[0]
+    rec.started()
+    for i, ts in enumerate(t):
+        now[0] = T0 + ts
+        if reload_at is not None and ts >= reload_at:
+            rec.config_reloaded(cfg_after)
+            reload_at = None
+        present = not (gap[0] <= ts < gap[1])
+        state = ev.update(float(ts), {k: float(v[i]) for k, v in ang.items()} if present else None)
+        tick = Tick(seq=i, arrival_mono=ts, done_mono=ts + 0.005, t_s=float(ts), state=state, skeleton_cam_m=None,
+                    floor=None, track_state="tracking" if present else "lost", person_present=present,
+                    person_upright=True, person_centroid_floor_m=None, camera_height_m=None, camera_pitch_deg=None)
+        rec.frame(tick, ev)
+    rec.stopped(ev)
+    rec.close()
+    return ev
+
+
+def _with_log_path(cfg, path):
+    return cfg.model_copy(update={"usage": cfg.usage.model_copy(update={"log_path": path})})
+
+
+def test_a_new_usage_log_path_takes_over_between_visits_and_the_old_log_is_closed(tmp_path):
+    cfg = _with_log_path(load_station_config(), tmp_path / "old.sqlite3")
+    t, ang, gap = _two_visits()
+    old = UsageLog(cfg.usage.log_path, cfg.station.id)
+    rec = UsageRecorder(old, cfg)
+    new_path = tmp_path / "moved" / "new.sqlite3"
+    # staff change usage.log_path in the middle of the first visit's set
+    ev = _run_visits(rec, cfg, t, ang, gap, reload_at=0.5 * (t[0] + gap[0]),
+                     cfg_after=_with_log_path(cfg, new_path))
+    assert len(ev.sets) == 2
+    assert rec.log_path == new_path and not old._thread.is_alive()    # flushed and closed
+
+    def rows(path):
+        conn = sqlite3.connect(path)
+        return (conn.execute("SELECT id, reps FROM sets ORDER BY id").fetchall(),
+                conn.execute("SELECT set_id FROM reps ORDER BY id").fetchall(),
+                conn.execute("SELECT count(*) FROM presence WHERE end_s IS NOT NULL").fetchone()[0],
+                [k for k, in conn.execute("SELECT kind FROM health_events ORDER BY id")],
+                conn.execute("SELECT sum(frames) FROM health_samples").fetchone()[0] or 0)
+
+    sets_a, reps_a, visits_a, health_a, frames_a = rows(tmp_path / "old.sqlite3")
+    sets_b, reps_b, visits_b, health_b, frames_b = rows(new_path)
+    # the first visit, whole, in the old file; the second in the new one (its own numbering)
+    assert (sets_a, reps_a, visits_a) == ([(1, 2)], [(1,), (1,)], 1)
+    assert (sets_b, reps_b, visits_b) == ([(1, 2)], [(1,), (1,)], 1)
+    assert health_a == ["startup", "config_reload", "log_closed"]
+    assert health_b == ["log_opened", "shutdown"]
+    assert frames_a + frames_b == len(t) and frames_a > 0 and frames_b > 0
+
+
+def test_a_usage_log_path_that_cannot_be_used_is_refused_by_name_and_the_old_log_stays(tmp_path, caplog):
+    cfg = _with_log_path(load_station_config(), tmp_path / "old.sqlite3")
+    (tmp_path / "a-file").write_text("not a directory")
+    bad = tmp_path / "a-file" / "usage.sqlite3"
+    t, ang, gap = _two_visits()
+    rec = UsageRecorder(UsageLog(cfg.usage.log_path, cfg.station.id), cfg)
+    _run_visits(rec, cfg, t, ang, gap, reload_at=t[10], cfg_after=_with_log_path(cfg, bad))
+    assert f"usage.log_path = '{bad}' refused" in caplog.text and "stays" in caplog.text
+    assert rec.log_path == tmp_path / "old.sqlite3" and not bad.parent.is_dir()
+    conn = sqlite3.connect(tmp_path / "old.sqlite3")
+    assert conn.execute("SELECT count(*) FROM sets").fetchone()[0] == 2
+    assert [k for k, in conn.execute("SELECT kind FROM health_events ORDER BY id")] == [
+        "startup", "config_reload", "config_refused", "shutdown"]
