@@ -37,7 +37,8 @@ import numpy as np
 from station.config import ExerciseProfile, Muscles, StationConfig, load_exercise
 from station.fit.confidence import AngleRateConfidence
 from station.form.cues import CuePolicy, CueTiming
-from station.form.reps import BOTTOM_TOL_DEG, RepDetector, RepTrace, both_sides_hinge, series_of
+from station.form.rep_trace import BOTTOM_TOL_DEG, RepTrace, series_of
+from station.form.reps import RepDetector, both_sides_hinge
 from station.form.rules import RULE_TYPES, Live, Rule, SquatRecognition, judge, rep_metrics, rules_from_profile
 from station.form.smoothing import AngleSmoother
 from station.form.texts import notice_text

@@ -31,7 +31,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # types only: the config's profile models are derived from this module
     from station.config import ExerciseProfile
-    from station.form.reps import RepTrace
+    from station.form.rep_trace import RepTrace
 
 # How strictness moves a threshold (station.config STRICTNESS_FACTORS): "mul" limits are
 # multiplied by the factor (a smaller limit is stricter), "div" required minimums are divided
@@ -225,7 +225,7 @@ class IncompleteLockout(Rule):
 
 
 # Hips this close to upright count as "at the top" for a live lean-back check (the verdict
-# reads the top window, from the lockout on: station.form.reps.RepTrace.top_window)
+# reads the top window, from the lockout on: station.form.rep_trace.RepTrace.top_window)
 TOP_HIP_FLEXION_DEG = 10.0
 
 

@@ -185,7 +185,7 @@ def judge_truth(take: "MotionTake", profile_name: str) -> None:
     applied to the exact angles; they check the angles and rep boundaries, not the rules.
     """
     from station.config import load_exercise
-    from station.form.reps import END_WINDOW_S, RepTrace
+    from station.form.rep_trace import END_WINDOW_S, RepTrace
     from station.form.rules import judge, rules_from_profile
 
     prof = load_exercise(profile_name)

@@ -1,0 +1,256 @@
+"""A rep's angle traces, and the frame history the rep detector cuts them from.
+
+The rep detector (station.form.reps) records every frame's series (SERIES: hip and knee
+flexion as the means of left and right, spine flexion, pelvis shift, trunk inclination and
+the smaller hip flexion) in an :class:`AngleHistory`, finds the rep boundaries on it, and
+hands each finished rep on as a :class:`RepTrace`: the rep's frames, gaps interpolated and
+zero-phase smoothed, with the indices of its start, bottom, lockout, end and the end of
+its top window. The rules (station.form.rules) and the confidence gate
+(station.form.confidence_gate) read these traces.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+SERIES = ("hip", "knee", "spine", "shift", "trunk", "hip_min")
+
+BOTTOM_TOL_DEG = 0.3     # bottom_t: first frame this close to the deepest hip flexion
+END_WINDOW_S = 0.4       # top/lean-back judged until this long after end_t (or the next start)
+VEL_SPAN_S = 0.1         # hip velocity over this span
+WALK_SLOPE_DEG_S = 1.5   # boundary walk stops where hip flexion moves slower than this
+HANDOVER_SPEED_DEG_S = 12.0  # ... or at a local minimum of its speed below this
+BUFFER_S = 40.0          # history kept (must exceed max_rep_s)
+
+
+def series_of(angles: dict[str, float]) -> tuple[float, ...]:
+    """(hip, knee, spine, shift, trunk, hip_min): hip and knee flexion are means of left and
+    right; hip_min the smaller of the two hip flexions."""
+    hl, hr = angles["hip_flexion_l"], angles["hip_flexion_r"]
+    return (0.5 * (hl + hr), 0.5 * (angles["knee_flexion_l"] + angles["knee_flexion_r"]),
+            angles["spine_flexion"], angles["pelvis_lateral_shift"], angles["trunk_inclination"],
+            min(hl, hr))
+
+
+@dataclass(frozen=True)
+class RepTrace:
+    """One segmented rep with its angle traces, as the rules read it.
+
+    Arrays (n,) cover frames i0 .. i0+n-1 (absolute frame numbers), gaps interpolated:
+    t seconds, hip/knee flexion (means of l and r, deg), spine flexion (deg), shift (m),
+    trunk inclination (deg). Indices are positions in those arrays:
+    start, bottom, top (lockout: = end for reps from the top), end, window_end (the last frame
+    of the top window: END_WINDOW_S after the lockout or the next rep's start).
+    """
+
+    t: np.ndarray
+    hip: np.ndarray
+    knee: np.ndarray
+    spine: np.ndarray
+    shift: np.ndarray
+    trunk: np.ndarray
+    start: int
+    bottom: int
+    top: int
+    end: int
+    window_end: int
+    start_position: str = "top"
+
+    @property
+    def start_t(self) -> float:
+        return float(self.t[self.start])
+
+    @property
+    def bottom_t(self) -> float:
+        return float(self.t[self.bottom])
+
+    @property
+    def top_t(self) -> float:
+        return float(self.t[self.top])
+
+    @property
+    def end_t(self) -> float:
+        return float(self.t[self.end])
+
+    def top_window(self) -> slice:
+        """Frames where the lockout is judged: from the lockout to window_end."""
+        return slice(self.top, max(self.window_end, self.top) + 1)
+
+    def eccentric_s(self) -> float:
+        """The lowering: start → bottom from the top; lockout → end from the floor."""
+        if self.start_position == "bottom":
+            return float(self.t[self.end] - self.t[self.top])
+        return float(self.t[self.bottom] - self.t[self.start])
+
+    def concentric_s(self) -> float:
+        return float(self.t[self.top] - self.t[self.bottom])
+
+    @staticmethod
+    def from_arrays(t, hip, knee, spine, shift, trunk=None, start=0, bottom=None, top=None,
+                    end=None, window_end=None, start_position="top") -> "RepTrace":
+        """Build a trace directly (tests, rules on scripted angles). Defaults: bottom = argmax
+        hip, end = last frame, top = end, window_end = end."""
+        t = np.asarray(t, float)
+        n = len(t)
+        hip = np.asarray(hip, float)
+        z = np.zeros(n)
+        end = n - 1 if end is None else end
+        bottom = int(np.argmax(hip[start:end + 1])) + start if bottom is None else bottom
+        top = end if top is None else top
+        return RepTrace(t, hip, np.asarray(knee, float), np.asarray(spine, float),
+                        np.asarray(shift, float), z if trunk is None else np.asarray(trunk, float),
+                        start, bottom, top, end, end if window_end is None else window_end,
+                        start_position)
+
+
+# zero-phase smoothing of a finished stretch (binomial, sigma ~1.2 frames): boundaries and
+# rule values are found after the fact, so they need not carry the live filter's lag
+_ZP_KERNEL = np.array([1.0, 6.0, 15.0, 20.0, 15.0, 6.0, 1.0]) / 64.0
+_ZP_PAD = len(_ZP_KERNEL) // 2
+
+
+def zero_phase(x: np.ndarray) -> np.ndarray:
+    """Centred binomial smoothing (edges padded by their value)."""
+    if len(x) < 2:
+        return x.copy()
+    xp = np.pad(x, _ZP_PAD, mode="edge")
+    return np.convolve(xp, _ZP_KERNEL, mode="valid")
+
+
+class AngleHistory:
+    """Frames by absolute index (NaN rows for lost frames), trimmed to the last BUFFER_S.
+
+    v: the raw series (SERIES order); sh: the live-smoothed hip flexion the state machine runs on.
+    """
+
+    def __init__(self):
+        self.base = 0
+        self.t: list[float] = []
+        self.v: list[tuple[float, ...]] = []
+        self.sh: list[float] = []
+
+    def __len__(self) -> int:
+        return self.base + len(self.t)
+
+    def append(self, t: float, values: tuple[float, ...] | None, hip_live: float | None) -> int:
+        self.t.append(t)
+        self.v.append(values if values is not None else (math.nan,) * len(SERIES))
+        self.sh.append(hip_live if hip_live is not None else math.nan)
+        if len(self.t) > 64 and self.t[-1] - self.t[0] > BUFFER_S:
+            drop = len(self.t) // 4
+            del self.t[:drop]
+            del self.v[:drop]
+            del self.sh[:drop]
+            self.base += drop
+        return len(self) - 1
+
+    def time(self, i: int) -> float:
+        return self.t[i - self.base]
+
+    def hip(self, i: int) -> float:
+        return self.sh[i - self.base]
+
+    def raw(self, i: int, name: str) -> float:
+        """Frame i's unsmoothed value of one series (NaN when lost)."""
+        return self.v[i - self.base][SERIES.index(name)]
+
+    def first(self) -> int:
+        return self.base
+
+    @property
+    def last(self) -> int:
+        return len(self) - 1
+
+    def last_seen(self) -> int:
+        """The newest frame with a hip flexion (the lifter tracked)."""
+        i = self.last
+        while i > self.first() and not math.isfinite(self.hip(i)):
+            i -= 1
+        return i
+
+    def velocity(self, i: int) -> float:
+        """Live hip flexion velocity at frame i (deg/s) over about VEL_SPAN_S; 0 without a
+        tracked frame before it."""
+        t_i, x_i = self.time(i), self.hip(i)
+        j = i - 1
+        while j > self.first() and t_i - self.time(j) < VEL_SPAN_S:
+            j -= 1
+        while j < i and not math.isfinite(self.hip(j)):
+            j += 1
+        if j >= i or not math.isfinite(self.hip(j)):
+            return 0.0
+        return (x_i - self.hip(j)) / max(t_i - self.time(j), 1e-6)
+
+    def arrays(self, i0: int, i1: int) -> dict[str, np.ndarray]:
+        """Frames i0..i1 inclusive: lost frames linearly interpolated (edges held), then
+        zero-phase smoothed (using up to _ZP_PAD frames of context on each side)."""
+        i0 = max(i0, self.base)
+        a0 = max(i0 - _ZP_PAD, self.base)
+        a1 = min(i1 + _ZP_PAD, len(self) - 1)
+        t = np.asarray(self.t[a0 - self.base:a1 - self.base + 1], float)
+        v = np.asarray(self.v[a0 - self.base:a1 - self.base + 1], float).reshape(len(t), len(SERIES))
+        crop = slice(i0 - a0, i1 - a0 + 1)
+        out = {"t": t[crop]}
+        for k, name in enumerate(SERIES):
+            col = v[:, k].copy()
+            bad = ~np.isfinite(col)
+            if bad.any() and (~bad).any():
+                col[bad] = np.interp(t[bad], t[~bad], col[~bad])
+            out[name] = zero_phase(col)[crop]
+        return out
+
+    def walk(self, i: int, lo: int, hi: int, direction: int, sign: int) -> int:
+        """From frame i step in `direction` (-1 back, +1 forward) while hip flexion (zero-phase
+        smoothed) keeps changing with `sign` (+1 rising, -1 falling) in the direction of
+        travel faster than WALK_SLOPE_DEG_S, stopping at a slow local minimum of that speed
+        (where one movement hands over to another, e.g. the return from a lean-back and the
+        next rep); stays within [lo, hi]."""
+        lo = max(lo, self.first())
+        hi = min(hi, len(self) - 1)
+        if not lo <= i <= hi:
+            return min(max(i, lo), hi)
+        a = self.arrays(lo, hi)
+        x, t = a["hip"], a["t"]
+        j = i - lo
+        prev = math.inf
+        while 0 <= j + direction < len(x):
+            k = j + direction
+            speed = sign * (x[k] - x[j]) * direction / max(abs(t[k] - t[j]), 1e-6)
+            if speed <= WALK_SLOPE_DEG_S:
+                break
+            if prev < HANDOVER_SPEED_DEG_S and speed > prev * 1.05:
+                break
+            prev = speed
+            j = k
+        return lo + j
+
+    def rep_trace(self, start_i: int, top_i: int, end_i: int, window_end_i: int,
+                  start_position: str) -> RepTrace:
+        """The trace of a finished rep (absolute frames: boundary start, lockout, end, and
+        the frame up to which its top window may reach: the next rep's start or now).
+
+        From the top, the top window runs from the end to at most END_WINDOW_S after it;
+        from the floor (start_position "bottom"), from the lockout to at most END_WINDOW_S
+        after it, within the rep. bottom: the first frame within BOTTOM_TOL_DEG of the
+        deepest hip flexion (of the pull, from the floor)."""
+        if start_position == "bottom":
+            w_end = min(max(window_end_i, end_i), self.last)
+            w_top_end = top_i
+            while w_top_end + 1 <= end_i and self.time(w_top_end + 1) - self.time(top_i) <= END_WINDOW_S:
+                w_top_end += 1
+        else:
+            w_end = max(min(window_end_i, self.last), end_i)
+            while w_end > end_i and self.time(w_end) - self.time(end_i) > END_WINDOW_S:
+                w_end -= 1
+            w_top_end = w_end
+        i0 = start_i
+        a = self.arrays(i0, max(w_end, end_i))
+        hip = a["hip"]
+        seg = hip[: (top_i if start_position == "bottom" else end_i) - i0 + 1]
+        peak = float(np.max(seg))
+        bottom = int(np.argmax(seg >= peak - BOTTOM_TOL_DEG))
+        return RepTrace(a["t"], hip, a["knee"], a["spine"], a["shift"], a["trunk"],
+                        start=0, bottom=bottom, top=top_i - i0, end=end_i - i0,
+                        window_end=w_top_end - i0, start_position=start_position)
