@@ -75,7 +75,6 @@ def both_sides_hinge(hip: float, hip_min: float, trunk: float) -> bool:
 class _Rep:
     """A rep in progress (absolute frame indices)."""
 
-    cross_i: int                 # frame that triggered it
     start_i: int                 # boundary start
     start_hip: float
     peak_hip: float = -math.inf
@@ -83,7 +82,6 @@ class _Rep:
     bottom_confirmed: bool = False
     top_i: int | None = None     # lockout (bottom-start reps; top-start: = end)
     end_i: int | None = None
-    end_confirmed_t: float | None = None
     min_after_peak: float = math.inf
 
 
@@ -144,10 +142,6 @@ class RepDetector:
 
     def history(self, i0: int, i1: int) -> dict[str, np.ndarray]:
         return self.h.arrays(i0, i1)
-
-    @property
-    def last_index(self) -> int:
-        return self.h.last
 
     # -- the machine ---------------------------------------------------------------------
     def update(self, t_s: float, angles: dict[str, float] | None,
@@ -230,7 +224,7 @@ class RepDetector:
             if hip > self._start_threshold():
                 lo = self.h.first() if self.pending is None else self.pending.end_i
                 start = self.h.walk(i, lo, i, -1, +1)
-                self.rep = _Rep(cross_i=i, start_i=start, start_hip=self.h.hip(start))
+                self.rep = _Rep(start_i=start, start_hip=self.h.hip(start))
                 if self.pending is not None:
                     # the next rep starts: the previous one's top window ends here
                     self._finalize(self.pending, self.rep.start_i, done)
@@ -306,7 +300,7 @@ class RepDetector:
                     start = self.h.walk(i, self._floor_peak_i - 1, i, -1, -1)
                     if r is not None and r.top_i is not None:
                         self._end_bottom(r, min(r.end_i if r.end_i is not None else start, start), done)
-                    self.rep = _Rep(cross_i=i, start_i=start, start_hip=self.h.hip(start),
+                    self.rep = _Rep(start_i=start, start_hip=self.h.hip(start),
                                     peak_hip=self.h.hip(start), peak_i=start, bottom_confirmed=True)
                     self.state = "rising"
                     return
@@ -356,7 +350,7 @@ class RepDetector:
                     self._finalize(self.pending, r.start_i, done)
                 self._end_top(r, last)
         if self.pending is not None:
-            self._finalize(self.pending, self.last_index, done)
+            self._finalize(self.pending, self.h.last, done)
         return done
 
 

@@ -1,0 +1,203 @@
+"""The confidence gate: the evaluator coaches and judges only from angles the fit is sure of.
+
+`FormEvaluator.update` takes the fitter's per-angle confidence (0..1, station.fit.confidence)
+and, from the pipeline, why the view is poor (a notice key). A :class:`ConfidenceTracker`
+follows both frame by frame:
+
+- the live gate: a rule's live cue fires only while the angles it reads have been confident
+  over the last three frames (:meth:`ConfidenceTracker.confident`);
+- the record a finished rep is gated with (:func:`gate_verdict`): a rule judges a rep only
+  when the angles it reads were confident over the rule's window (RULE_NEEDS), else the
+  label goes to the verdict's `not_judged` (a rep with no fault seen and any rule not judged
+  is "not judged", never clean), and a judged rule calls its fault only from the frames it
+  was confident in;
+- the notice: while the coaching angles are not confident for a reason of the view, the state
+  carries a notice that says plainly what would help ("face the mirror", "step back into the
+  zone").
+
+The spine's confidence is also lowered where it changes faster than a spine can
+(station.fit.confidence.AngleRateConfidence: a fit catching up with a fast motion); the
+notice reads the confidence before that term, since a fit glitch is nothing the lifter can
+help.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from station.fit.confidence import AngleRateConfidence
+from station.form.rep_trace import RepTrace
+from station.form.rules import RULE_TYPES, Rule
+from station.model import RepVerdict
+
+
+@dataclass(frozen=True)
+class ConfidenceGate:
+    """When the angles are confident enough to judge with (station.fit.confidence gives 0..1).
+
+    min_confidence: an angle group counts as confident in a frame at or above this;
+    min_fraction: a rule is judged on a rep only when its angle groups are confident in at
+    least this share of the frames of the rule's window (RULE_NEEDS);
+    notice_after_s / notice_hold_s: a notice shows once the coaching angles have been unsure
+    this long, and stays up at least this long (no flicker).
+    """
+
+    min_confidence: float = 0.4
+    min_fraction: float = 0.8
+    notice_after_s: float = 0.3
+    notice_hold_s: float = 1.5
+
+
+# what each rule reads: the angle groups (hip and knee are the means of left and right) and
+# the frames of the rep where it reads them (RepTrace indices)
+GROUPS = ("hip", "knee", "spine", "shift", "trunk")
+# (declared on each rule: Rule.reads, Rule.window)
+RULE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {n: (c.reads, c.window) for n, c in RULE_TYPES.items()}
+DEFAULT_NEEDS = (Rule.reads, Rule.window)
+COACHING_GROUPS = ("hip", "knee", "spine")
+REP_GROUPS = ("hip", "knee")    # what makes a movement a rep (segmentation, squat or hinge)
+BOTTOM_WINDOW_S = 0.2
+
+
+def group_confidence(angles: dict | None, conf: dict | None) -> tuple[float, ...]:
+    """(hip, knee, spine, shift, trunk) confidence of one frame: 0 when not tracked, 1 when
+    tracked without a confidence (truth angles, a caller that has none)."""
+    if angles is None:
+        return (0.0,) * len(GROUPS)
+    if conf is None:
+        return (1.0,) * len(GROUPS)
+    g = conf.get
+    return (0.5 * (g("hip_flexion_l", 0.0) + g("hip_flexion_r", 0.0)),
+            0.5 * (g("knee_flexion_l", 0.0) + g("knee_flexion_r", 0.0)),
+            g("spine_flexion", 0.0), g("pelvis_lateral_shift", 0.0), g("trunk_inclination", 0.0))
+
+
+def trace_confidence(conf_t: list[float], conf_v: list[tuple[float, ...]], trace_t: np.ndarray) -> np.ndarray:
+    """(len(trace_t), len(GROUPS)): each trace frame's group confidence, looked up among the
+    recorded frames (conf_t, conf_v); 0 where none was recorded (a gap the detector
+    interpolated)."""
+    ct = np.asarray(conf_t)
+    cv = np.asarray(conf_v, dtype=np.float64).reshape(-1, len(GROUPS))
+    out = np.zeros((len(trace_t), len(GROUPS)))
+    if len(ct) == 0:
+        return out
+    j = np.clip(np.searchsorted(ct, trace_t), 0, len(ct) - 1)
+    hit = np.abs(ct[j] - trace_t) < 1e-6
+    out[hit] = cv[j[hit]]
+    return out
+
+
+def rule_window(tr: RepTrace, window: str) -> slice:
+    """The frames of a rep where a rule reads its angles (RULE_NEEDS)."""
+    if window == "bottom":
+        t_b = tr.t[tr.bottom]
+        idx = np.nonzero(np.abs(tr.t - t_b) <= BOTTOM_WINDOW_S + 1e-9)[0]
+        return slice(int(idx[0]), int(idx[-1]) + 1) if len(idx) else slice(tr.bottom, tr.bottom + 1)
+    if window == "top":
+        return tr.top_window()
+    if window == "eccentric":
+        if tr.start_position == "bottom":
+            return slice(tr.top, tr.end + 1)
+        return slice(tr.start, tr.bottom + 1)
+    if window == "concentric":
+        return slice(tr.bottom, max(tr.top, tr.bottom) + 1)
+    return slice(tr.start, tr.end + 1)
+
+
+def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tuple[Rule, ...],
+                 gate: ConfidenceGate) -> RepVerdict:
+    """The verdict with every rule whose angles were not confident over its window moved from
+    judged to `not_judged` (a fault it found is dropped: the coach does not call a fault it
+    could not see). group_conf: (len(tr.t), len(GROUPS)) per frame of the trace."""
+    faults, unjudged = [], []
+    for rule in rules:
+        groups, window = RULE_NEEDS.get(rule.name, DEFAULT_NEEDS)
+        w = rule_window(tr, window)
+        c = group_conf[w][:, [GROUPS.index(g) for g in groups]]
+        ok = len(c) > 0 and float(np.mean(np.all(c >= gate.min_confidence, axis=1))) >= gate.min_fraction
+        if not ok:
+            unjudged.append(rule.name)
+        elif rule.name in v.faults and rule.judge(_confident_only(tr, group_conf, groups, gate)):
+            faults.append(rule.name)
+    return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
+
+
+def _confident_only(tr: RepTrace, group_conf: np.ndarray, groups: tuple[str, ...],
+                    gate: ConfidenceGate) -> RepTrace:
+    """The trace with the frames where `groups` were unsure filled in from the confident ones:
+    a fault is called from what the fit was sure of, not from a spike it was not."""
+    ok = np.all(group_conf[:, [GROUPS.index(g) for g in groups]] >= gate.min_confidence, axis=1)
+    if ok.all() or not ok.any():
+        return tr
+    i = np.arange(len(tr.t))
+    return replace(tr, **{g: np.interp(i, i[ok], getattr(tr, g)[ok]) for g in groups})
+
+
+class ConfidenceTracker:
+    """The gate over a stream: each frame's confidence recorded (for the verdicts), the live
+    gate, and the notice on screen (`notice`: a key of station.form.texts, or None)."""
+
+    def __init__(self, gate: ConfidenceGate | None = None):
+        self.gate = gate or ConfidenceGate()
+        self.rate = AngleRateConfidence()   # an angle faster than a body: a fit error
+        self._conf_t: list[float] = []          # per frame: t and (hip, knee, spine, shift, trunk)
+        self._conf_v: list[tuple[float, ...]] = []
+        self._conf_now = (0.0,) * len(GROUPS)   # the last few frames' minimum
+        self._view_recent: deque = deque(maxlen=3)  # and the same without the rate term
+        self._view_conf = (0.0,) * len(GROUPS)
+        self._unsure_since: float | None = None
+        self.notice: str | None = None
+        self._notice_until = -math.inf
+
+    def update(self, t: float, angles: dict[str, float] | None,
+               conf: dict[str, float] | None) -> dict[str, float] | None:
+        """Record one frame; returns the confidence it is judged with (the rate term applied)."""
+        # what the view lets the fit see (the notice), before the rate term (a fit glitch on a
+        # fast motion is nothing the lifter can help: the coach just does not judge from it)
+        self._view_recent.append(group_confidence(angles, conf))
+        self._view_conf = tuple(min(v[k] for v in self._view_recent) for k in range(len(GROUPS)))
+        judged = self.rate.update(t, angles, conf)
+        g = group_confidence(angles, judged)
+        self._conf_t.append(t)
+        self._conf_v.append(g)
+        # the live gate: the smallest over the last three frames (one good frame in a poor
+        # stretch is no reason to cue)
+        recent = self._conf_v[-3:]
+        self._conf_now = tuple(min(v[k] for v in recent) for k in range(len(GROUPS)))
+        if len(self._conf_t) > 6000:            # a rep and its window are far shorter
+            del self._conf_t[:3000], self._conf_v[:3000]
+        return judged
+
+    def confident(self, groups: tuple[str, ...]) -> bool:
+        """The live gate: `groups` confident over the last three frames."""
+        return all(self._conf_now[GROUPS.index(g)] >= self.gate.min_confidence for g in groups)
+
+    def gate_verdict(self, v: RepVerdict, tr: RepTrace, rules: tuple[Rule, ...]) -> RepVerdict:
+        """A finished rep's verdict gated by the confidence recorded over its frames."""
+        return gate_verdict(v, tr, trace_confidence(self._conf_t, self._conf_v, tr.t), rules, self.gate)
+
+    def update_notice(self, t: float, tracked: bool, notice: str | None) -> None:
+        """The notice on screen: the pipeline's reason while nobody is tracked; while
+        tracked, shown only when the coaching angles have been unsure for notice_after_s."""
+        g = self.gate
+        if not tracked:
+            self._unsure_since = None
+            want = notice
+        else:
+            unsure = any(self._view_conf[GROUPS.index(k)] < g.min_confidence for k in COACHING_GROUPS)
+            if unsure and self._unsure_since is None:
+                self._unsure_since = t
+            elif not unsure:
+                self._unsure_since = None
+            want = ((notice or "cannot_see")
+                    if self._unsure_since is not None and t - self._unsure_since >= g.notice_after_s
+                    else None)
+        if want is not None:
+            if want != self.notice:
+                self.notice = want
+            self._notice_until = t + g.notice_hold_s
+        elif t >= self._notice_until:
+            self.notice = None
