@@ -4,17 +4,16 @@
                                                                                         │
     [main thread, display rate] latest Tick → station_view (view-model) → layout → draw → flip
 
-The worker takes every frame from the source, timestamps it on arrival (``time.monotonic``),
-runs the pipeline (segmenter, fitter (numba, releases the GIL), angles and the form
-evaluator, all owned by station.app.Pipeline) and publishes a :class:`~station.model.Tick`
-into a one-slot mailbox, overwriting one the overlay has not drawn yet. The overlay never
-waits for the fitter: each display frame it draws the newest tick it has. When a tick is
-first shown, the time from its frame's arrival to the flip of that screen is its
-frame-to-drawn latency (:class:`RunStats`).
+The worker thread (station.worker.Worker) takes every frame from the source through the
+pipeline and publishes a :class:`~station.model.Tick` into a one-slot mailbox
+(station.worker.Latest), overwriting one the overlay has not drawn yet. The overlay (this
+module's :class:`Station`, in the main thread) never waits for the fitter: each display frame
+it draws the newest tick it has. When a tick is first shown, the time from its frame's
+arrival to the flip of that screen is its frame-to-drawn latency (:class:`RunStats`).
 
 Health: a LiveCamera whose ``status`` is not "streaming" (unplugged, reconnecting) shows
 the "station needs attention" screen while it reconnects by itself; a config file that
-turns bad on reload keeps the last good config (station.config.ConfigWatcher), shows a
+turns bad on reload keeps the last good config (station.live_config.LiveConfig), shows a
 staff notice and logs the problem with the message of `station config check`; a config
 that is bad at start shows the attention screen until it is fixed. The station config and
 the exercise profiles are re-read when a file changes (checked every CONFIG_POLL_S) and at
@@ -24,8 +23,9 @@ Under systemd, the main loop sends READY=1 and WATCHDOG=1 pings to $NOTIFY_SOCKE
 
 Public API::
 
-    Latest, Worker, RunStats
     Station(cfg, source, ...).run() -> RunStats        # the main loop
+    RunStats
+    Latest, Worker                                     # station.worker's, used by Station
 
 `station run` (opening hours, waiting for a good config) is station.service.
 """
@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import logging
 import math
-import signal
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -44,173 +42,23 @@ from typing import Callable, Iterable
 import numpy as np
 
 from station.config import ConfigWatcher, ExerciseProfile, StationConfig
+from station.live_config import LiveConfig
 from station.model import SKELETON_INDEX, CoachState, DepthFrame, FloorPlane, Skeleton, Tick
 from station.overlay.mirror import MirrorGeometry, eye_from_head, mirror_geometry, register
 from station.overlay.screens import layout
 from station.overlay.view import Health, OverlayMemory, ShownSkeleton, View, ViewSettings, station_view
 from station.systemd_notify import Watchdog
+from station.worker import FRESH_EVALUATOR_IDLE_S, Latest, Worker  # noqa: F401 (the runtime's API)
 
 log = logging.getLogger(__name__)
 
 CONFIG_POLL_S = 1.0
-# After this long with nobody in view and the screen idle, the worker starts a fresh form
-# evaluator: the old one keeps every rep and set of the visits it saw (their usage is logged
-# already), which over months of a gym's use would grow without end.
-FRESH_EVALUATOR_IDLE_S = 60.0
 STOP_CHECK_S = 5.0            # how often the station asks whether it should close (opening hours)
-
-
-# --------------------------------------------------------------------------- worker
-
-
-class Latest:
-    """A one-slot mailbox: the worker puts, the main thread takes the newest (never blocks);
-    between display frames the main thread may wait for the next put (:meth:`wait`)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._tick: Tick | None = None
-        self._new = threading.Event()
-        self.put_count = 0
-
-    def put(self, tick: Tick) -> None:
-        with self._lock:
-            self._tick = tick
-            self.put_count += 1
-        self._new.set()
-
-    def get(self) -> Tick | None:
-        with self._lock:
-            return self._tick
-
-    def take(self) -> Tick | None:
-        """The newest tick, as the one to draw: :meth:`wait` then waits for a newer one."""
-        self._new.clear()
-        return self.get()
-
-    def wait(self, timeout_s: float) -> bool:
-        """Wait up to timeout_s for a tick newer than the last taken; True if one came."""
-        return self._new.wait(timeout_s)
 
 
 def _idle_state(t_s: float, exercise: str) -> CoachState:
     return CoachState(t_s=t_s, exercise=exercise, screen="idle", phase=None, rep_count=0, cue=None,
                       hinge_ratio=None, depth_fraction=None, last_rep=None, set_summary=None, muscles={})
-
-
-class Worker(threading.Thread):
-    """Source → Pipeline (with its evaluator), publishing a Tick per frame into `latest`."""
-
-    def __init__(self, source: Iterable[DepthFrame], cfg: StationConfig, latest: Latest,
-                 keep_frames: bool = False, pipeline=None,
-                 profiles: dict[str, ExerciseProfile] | None = None, calibration=None, usage=None):
-        super().__init__(name="station-worker", daemon=True)
-        from station.app import Pipeline
-        from station.calibration import MovedCameraCheck
-
-        self.source = source
-        self.latest = latest
-        self.keep_frames = keep_frames
-        self.pipeline = pipeline if pipeline is not None else Pipeline(
-            cfg, calibration=calibration, exercise="auto", profiles=profiles)
-        self.moved_check = MovedCameraCheck(calibration)
-        self._pending_calibration = None
-        self.error: BaseException | None = None
-        self.finished = threading.Event()
-        self._stop_event = threading.Event()
-        self._pending: tuple[StationConfig, dict | None] | None = None
-        self._lock = threading.Lock()
-        self.frames = 0
-        self.busy_s = 0.0
-        self._idle_since: float | None = None
-        self.fresh_evaluators = 0
-        self.usage = usage           # station.usage.UsageRecorder or None
-
-    def reconfigure(self, cfg: StationConfig, profiles: dict[str, ExerciseProfile] | None = None) -> None:
-        """Use a new config (and profiles) from the next frame (Pipeline.reconfigure: a new
-        evaluator if the exercise, its profile or the cues changed; tracking restarts if the
-        lifting zone changed)."""
-        with self._lock:
-            self._pending = (cfg, profiles)
-
-    def set_calibration(self, calibration) -> None:
-        """Start over from a new stored calibration (station.calibration) at the next frame."""
-        with self._lock:
-            self._pending_calibration = calibration
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        stop = getattr(self.source, "stop", None)
-        if callable(stop):
-            stop()
-
-    def _apply_pending(self) -> None:
-        if self._pending is None and self._pending_calibration is None:
-            return
-        from station.calibration import MovedCameraCheck
-
-        with self._lock:
-            pending, self._pending = self._pending, None
-            cal, self._pending_calibration = self._pending_calibration, None
-        if cal is not None:
-            self.pipeline.use_calibration(cal)
-            self.moved_check = MovedCameraCheck(cal)
-        if pending is not None:
-            self.pipeline.reconfigure(*pending)
-
-    def _forget_past_visits(self, t_s: float, state: CoachState, person_present: bool) -> None:
-        if state.screen != "idle" or person_present:
-            self._idle_since = None
-            return
-        if self._idle_since is None:
-            self._idle_since = t_s
-        elif t_s - self._idle_since >= FRESH_EVALUATOR_IDLE_S and (
-                self.pipeline.evaluator.reps or self.pipeline.evaluator.sets):
-            self.pipeline.fresh_evaluator()
-            self.fresh_evaluators += 1
-            self._idle_since = None
-
-    def _tick(self, frame: DepthFrame, res, arrival: float, done: float, notice: str | None) -> Tick:
-        seg = res.segment
-        xy = seg.person_centroid_floor_m
-        return Tick(
-            seq=self.frames, arrival_mono=arrival, done_mono=done, t_s=res.t_s, state=res.state,
-            skeleton_cam_m=None if res.skeleton is None else np.array(res.skeleton.points_cam_m),
-            floor=res.floor, track_state=res.track.state, person_present=bool(seg.person_present),
-            person_upright=bool(seg.person_upright),
-            person_centroid_floor_m=None if xy is None else (float(xy[0]), float(xy[1])),
-            camera_height_m=seg.camera_height_m, camera_pitch_deg=seg.camera_pitch_deg,
-            timings_ms=dict(res.timings_ms, total=(done - arrival) * 1e3), calibration_notice=notice,
-            frame=frame if self.keep_frames else None, cloud=seg.cloud if self.keep_frames else None)
-
-    def run(self) -> None:
-        try:
-            for frame in self.source:
-                arrival, arrival_cpu = time.monotonic(), time.thread_time()
-                if self._stop_event.is_set():
-                    break
-                self._apply_pending()
-                res = self.pipeline.process(frame)
-                present = bool(res.segment.person_present)
-                self._forget_past_visits(res.t_s, res.state, present)
-                notice = self.moved_check.update(res.floor, present, res.t_s)
-                done = time.monotonic()
-                self.frames += 1
-                self.busy_s += done - arrival
-                res.timings_ms["cpu"] = (time.thread_time() - arrival_cpu) * 1e3   # this thread's CPU time
-                self.latest.put(tick := self._tick(frame, res, arrival, done, notice))
-                if self.usage is not None:
-                    self.usage.frame(tick, self.pipeline.evaluator)
-        except BaseException as exc:  # shown as "needs attention"; the service restarts us
-            self.error = exc
-            log.exception("station worker stopped")
-            if self.usage is not None:
-                self.usage.error(exc)
-        finally:
-            self.finished.set()
-
-
-# --------------------------------------------------------------------------- main loop
 
 
 RECENT_SAMPLES = 3600      # per-frame figures kept: the last minute at 60 Hz (a station runs for months)
@@ -279,12 +127,47 @@ def snapshot_caption(tick: Tick) -> str:
     return f"{tick.t_s:5.1f} s  {what}"
 
 
+class MirrorRegistration:
+    """The newest tick's skeleton where the lifter sees it on the mirror (overlay.mirror:
+    registered to the eye), once per tick; the mirror geometry is kept until the config or
+    the measured floor changes. The main loop's state for the view-model (`shown`)."""
+
+    def __init__(self, size_px: tuple[int, int]):
+        self.size_px = size_px
+        self._geometry_key = None
+        self._geometry: MirrorGeometry | None = None
+        self.shown: ShownSkeleton | None = None
+
+    def forget_geometry(self) -> None:
+        """Compute the geometry afresh (a new config)."""
+        self._geometry_key = None
+
+    def geometry(self, cfg: StationConfig, floor: FloorPlane | None) -> MirrorGeometry:
+        key = (id(cfg), None if floor is None else (tuple(np.round(floor.normal_cam, 4)), round(floor.d_m, 3)))
+        if key != self._geometry_key:
+            self._geometry = mirror_geometry(cfg, floor=floor, size_px=self.size_px)
+            self._geometry_key = key
+        return self._geometry
+
+    def skeleton(self, cfg: StationConfig, tick: Tick | None) -> ShownSkeleton | None:
+        """The skeleton to show: the tick's, registered if it is a new tick with one; else
+        the last one registered."""
+        if tick is not None and tick.skeleton_cam_m is not None and (
+                self.shown is None or tick.seq != self.shown.seq):
+            geo = self.geometry(cfg, tick.floor)
+            pts = tick.skeleton_cam_m
+            eye = eye_from_head(pts[SKELETON_INDEX["head"]], geo, None if tick.floor is None else tick.floor.normal_cam)
+            self.shown = ShownSkeleton(register(pts, eye, geo), tick.seq, tick.done_mono)
+        return self.shown
+
+
 class Station:
     """The overlay's main loop over a source (the runtime of `station run` and `station demo`).
 
     size_px: the lifter screen's size (default: the configured display). headless: draw
     offscreen. camera: an object with ``.status`` (LiveCamera) for health. watcher: a
-    ConfigWatcher polled once a second. snapshots: directory for PNGs of every `every`-th
+    ConfigWatcher polled once a second, calibration_watcher a CalibrationWatcher (the config
+    in force and its reloads: `config`, a LiveConfig). snapshots: directory for PNGs of every `every`-th
     new frame's screen (with the debug view beside it when debug_view). max_s: stop after
     this long (wall clock). display_fps: drawing rate (the overlay redraws at this rate even
     without new frames, for the fades).
@@ -298,22 +181,13 @@ class Station:
                  exit_after_failure_s: float = 10.0, should_stop: Callable[[], bool] | None = None,
                  profiles: dict[str, ExerciseProfile] | None = None, calibration_watcher=None, usage=None,
                  audio=None):
-        if profiles is None and watcher is not None and watcher.cfg is cfg:
-            profiles = watcher.profiles
-        self.cfg = cfg
-        self.profiles = profiles
-        self.calibration_watcher = calibration_watcher
-        calibration = None
-        if calibration_watcher is not None:
-            calibration, _ = calibration_watcher.poll()
-            self._log_calibration(calibration)
+        self.config = LiveConfig(cfg, profiles, watcher, calibration_watcher)
         self.should_stop = should_stop     # checked every few seconds (closing time)
         self.audio = audio                 # station.audio.speech.AudioCues or None (silent)
         self.stopped_by_request = False
         self.size_px = tuple(size_px) if size_px is not None else (cfg.display.width_px, cfg.display.height_px)
         self.headless = headless
         self.camera = camera
-        self.watcher = watcher
         self.snapshots = Path(snapshots) if snapshots else None
         self.every = max(1, int(every))
         self.debug_view = debug_view
@@ -323,41 +197,28 @@ class Station:
         self.exit_after_failure_s = exit_after_failure_s
         self.latest = Latest()
         self.usage = usage           # station.usage.UsageRecorder or None
-        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view, profiles=profiles,
-                             calibration=calibration, usage=usage)
+        self.worker = Worker(source, cfg, self.latest, keep_frames=debug_view, profiles=self.profiles,
+                             calibration=self.config.calibration, usage=usage)
         self._calibration_notice: str | None = None
         self.stats = RunStats()
         self.watchdog = Watchdog()
         self.mode: str | None = None
         self._memory = OverlayMemory()
-        self._geometry_key = None
-        self._geometry: MirrorGeometry | None = None
-        self._skeleton: ShownSkeleton | None = None
-        self._config_error: str | None = None
+        self.mirror = MirrorRegistration(self.size_px)
         self._screen = screen
         self._fullscreen = fullscreen
         self._title = title
-        self._reload_requested = threading.Event()   # set by SIGHUP
-        self._settings = ViewSettings.from_config(cfg, profiles)
+        self._settings = ViewSettings.from_config(cfg, self.profiles)
+
+    @property
+    def cfg(self) -> StationConfig:
+        return self.config.cfg
+
+    @property
+    def profiles(self) -> dict[str, ExerciseProfile] | None:
+        return self.config.profiles
 
     # ------------------------------------------------------------------ pieces
-
-    def geometry(self, floor: FloorPlane | None) -> MirrorGeometry:
-        key = (id(self.cfg), None if floor is None else (tuple(np.round(floor.normal_cam, 4)), round(floor.d_m, 3)))
-        if key != self._geometry_key:
-            self._geometry = mirror_geometry(self.cfg, floor=floor, size_px=self.size_px)
-            self._geometry_key = key
-        return self._geometry
-
-    def _register(self, tick: Tick | None) -> ShownSkeleton | None:
-        """The newest tick's skeleton registered on the mirror (once per tick)."""
-        if tick is not None and tick.skeleton_cam_m is not None and (
-                self._skeleton is None or tick.seq != self._skeleton.seq):
-            geo = self.geometry(tick.floor)
-            pts = tick.skeleton_cam_m
-            eye = eye_from_head(pts[SKELETON_INDEX["head"]], geo, None if tick.floor is None else tick.floor.normal_cam)
-            self._skeleton = ShownSkeleton(register(pts, eye, geo), tick.seq, tick.done_mono)
-        return self._skeleton
 
     def _health(self) -> Health:
         status = getattr(self.camera, "status", "streaming") if self.camera is not None else "streaming"
@@ -374,66 +235,33 @@ class Station:
                 log.warning("%s", moved)
             else:
                 log.info("the camera agrees with its calibration again")
-        return Health(camera_status=status, camera_detail=detail, config_error=self._config_error,
-                      config_path=None if self.watcher is None else str(self.watcher.path),
-                      calibration_notice=moved)
-
-    def _log_calibration(self, cal) -> None:
-        w = self.calibration_watcher
-        if cal is not None:
-            log.info("calibration from %s (%s): %s", w.path, cal.created_utc, cal.summary())
-        elif w.error:
-            log.error("stored calibration not used: %s", w.error)
-        else:
-            log.info("no stored calibration at %s: the floor and the empty scene are learned live "
-                     "(run `station calibrate` with the zone empty)", w.path)
+        return Health(camera_status=status, camera_detail=detail, config_error=self.config.error,
+                      config_path=self.config.path, calibration_notice=moved)
 
     def _poll_calibration(self) -> None:
-        w = self.calibration_watcher
-        if w is None:
-            return
-        old_error = w.error
-        cal, changed = w.poll()
-        if changed:
-            self._log_calibration(cal)
-            self.worker.set_calibration(cal)
-        elif w.error and w.error != old_error:
-            log.error("stored calibration not reloaded, keeping the one in force: %s", w.error)
+        if self.config.poll_calibration():
+            self.worker.set_calibration(self.config.calibration)
 
     def request_reload(self) -> None:
         """Re-read the config and profiles at the next display frame (what SIGHUP does)."""
-        self._reload_requested.set()
+        self.config.request_reload()
 
     def _poll_config(self, force: bool = False) -> None:
-        """Periodic check (changed files) or forced reload (SIGHUP) of the station config
-        and the exercise profiles. A refused file is logged with the message of `station
-        config check`, once per change; the last good config stays in force."""
+        """Check the calibration, the station config and the profiles (forced: SIGHUP) and
+        hand a changed config to the worker, the overlay and the usage log (LiveConfig)."""
         self._poll_calibration()
-        if self.watcher is None:
-            return
-        cfg, err = self.watcher.poll(force=force)
-        if err is not None:
-            log.error("configuration refused; the station keeps its last good configuration:\n%s", err)
-        if self.watcher.last_error is not None:
-            self._config_error = str(self.watcher.last_error)
-        else:
-            self._config_error = None
-        profiles = self.watcher.profiles
-        if cfg is not self.cfg or profiles is not self.profiles:
-            log.info("configuration reloaded from %s (and the profiles in %s)", self.watcher.path,
-                     cfg.exercise.profiles_dir)
-            self.cfg, self.profiles = cfg, profiles
-            self._geometry_key = None
-            self._settings = ViewSettings.from_config(cfg, profiles)
-            self.worker.reconfigure(cfg, profiles)
+        if self.config.poll_config(force=force):
+            self.mirror.forget_geometry()
+            self._settings = ViewSettings.from_config(self.cfg, self.profiles)
+            self.worker.reconfigure(self.cfg, self.profiles)
             if self.usage is not None:
-                self.usage.config_reloaded(cfg)
+                self.usage.config_reloaded(self.cfg)
 
     def view(self, tick: Tick | None, now: float) -> tuple[View, str]:
         """The View to draw for the newest tick at monotonic time `now`, and its screen
         (station.overlay.view.station_view; its fade memory is the one kept by the loop)."""
-        return station_view(tick, now, self._settings, skeleton=self._register(tick), health=self._health(),
-                            mode=self.mode, memory=self._memory)
+        return station_view(tick, now, self._settings, skeleton=self.mirror.skeleton(self.cfg, tick),
+                            health=self._health(), mode=self.mode, memory=self._memory)
 
     def _open_screen(self):
         from station.overlay.screen import Screen
@@ -471,19 +299,9 @@ class Station:
 
     # ------------------------------------------------------------------ loop
 
-    def _install_sighup(self):
-        """SIGHUP → reload (only the main thread may set handlers); returns the old handler."""
-        if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
-            return None
-        return signal.signal(signal.SIGHUP, lambda signum, frame: self.request_reload())
-
     def run(self) -> RunStats:
-        old_sighup = self._install_sighup()
-        try:
+        with self.config.sighup_reloads():
             return self._run()
-        finally:
-            if old_sighup is not None:
-                signal.signal(signal.SIGHUP, old_sighup)
 
     def _run(self) -> RunStats:
         screen = self._open_screen()
@@ -500,8 +318,7 @@ class Station:
         try:
             while True:
                 now = time.monotonic()
-                if self._reload_requested.is_set():
-                    self._reload_requested.clear()
+                if self.config.take_reload_request():
                     log.info("SIGHUP: reloading the configuration")
                     self._poll_config(force=True)
                     last_poll = now
