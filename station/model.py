@@ -161,7 +161,7 @@ class RepVerdict:
     """One judged rep (the contract's REP): times in seconds since the stream's first frame.
 
     not_judged: the fault labels the coach could not judge on this rep because the angles
-    their rules read were not confident enough (station.form.evaluator); a rep with no fault
+    their rules read were not confident enough (station.form.confidence_gate); a rep with no fault
     found and any rule not judged is "not judged", never "clean".
     """
 
@@ -243,7 +243,7 @@ class CoachState:
     notice_text: str | None = None
 
 
-# --- what one frame's processing hands on: app.Pipeline → live.Worker → the overlay ---------
+# --- what one frame's processing hands on: app.Pipeline → worker.Worker → the overlay ---------
 
 
 @dataclass

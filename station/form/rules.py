@@ -102,7 +102,7 @@ class Rule:
     staff_part: ClassVar[str] = ""              # what the coach judges, "not judged: ... on 3"
     body_segments: ClassVar[tuple[str, ...]] = ()   # body lines the overlay highlights
     # what the rule reads: angle groups (hip and knee: the means of left and right) and the
-    # frames of the rep (station.form.evaluator.rule_window); the confidence gate checks them
+    # frames of the rep (station.form.confidence_gate.rule_window); the confidence gate checks them
     reads: ClassVar[tuple[str, ...]] = ("hip", "knee", "spine")
     window: ClassVar[str] = "rep"
     # detector phases in which its correction helps while the fault happens (station.form.cues)
