@@ -176,6 +176,12 @@ class StagedFile:
             except FileNotFoundError:
                 pass
 
+    def _failed(self, e: OSError) -> FileWriteError:
+        """Discard the temporary file; the error to raise (the target is unchanged)."""
+        self.discard()
+        return FileWriteError(f"{self.target}: could not be written ({_reason(e)}); "
+                              "the previous file, if any, is unchanged")
+
     def write(self, data: bytes) -> None:
         """Write `data` as the temporary file's whole content (not yet committed)."""
         try:
@@ -185,9 +191,7 @@ class StagedFile:
             finally:
                 os.close(fd)
         except OSError as e:
-            self.discard()
-            raise FileWriteError(f"{self.target}: could not be written ({_reason(e)}); "
-                                 "the previous file, if any, is unchanged") from None
+            raise self._failed(e) from None
 
     def commit(self) -> Path:
         """fsync the temporary file, rename it over the target, fsync the directory."""
@@ -205,9 +209,7 @@ class StagedFile:
                 os.close(fd)
             os.replace(self.tmp_path, self.target)
         except OSError as e:
-            self.discard()
-            raise FileWriteError(f"{self.target}: could not be written ({_reason(e)}); "
-                                 "the previous file, if any, is unchanged") from None
+            raise self._failed(e) from None
         self.committed = True
         fsync_dir(self.target.parent)
         return self.target
