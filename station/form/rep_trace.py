@@ -226,6 +226,16 @@ class AngleHistory:
             j = k
         return lo + j
 
+    def arrival_from_above(self, lo: int, i: int, level_deg: float) -> int:
+        """Where hip flexion, coming down to frame i, arrived (the hips back at the top): back
+        from i over the frames already below level_deg (or below frame i's value), stopping
+        after lo, then forward (walk) while it still falls."""
+        j = i
+        while j - 1 > lo and math.isfinite(self.hip(j - 1)) and \
+                self.hip(j - 1) < max(level_deg, self.hip(i)):
+            j -= 1
+        return self.walk(j, lo, i, +1, -1)
+
     def rep_trace(self, start_i: int, top_i: int, end_i: int, window_end_i: int,
                   start_position: str) -> RepTrace:
         """The trace of a finished rep (absolute frames: boundary start, lockout, end, and

@@ -204,16 +204,6 @@ class RepDetector:
             hip < r.peak_hip - 0.5 * (r.peak_hip - base_hip) and settled)
         return back and (settled or hip > r.min_after_peak + self.s.bottom_hysteresis_deg)
 
-    def _arrival_at_top(self, lo: int, i: int) -> int:
-        """Where the hips arrived at the top, seen from frame i on the way up: the first
-        frame below back_upright (or below frame i's hips) after lo, then walked forward
-        while hip flexion still falls."""
-        j = i
-        while j - 1 > lo and math.isfinite(self.h.hip(j - 1)) and \
-                self.h.hip(j - 1) < max(self.s.back_upright_hip_flexion_deg, self.h.hip(i)):
-            j -= 1
-        return self.h.walk(j, lo, i, +1, -1)
-
     # top-start: standing -> lowering -> bottom -> rising -> lockout
     def _step_top(self, i, t, hip, v, settled, done):
         s = self.s
@@ -262,7 +252,7 @@ class RepDetector:
 
     def _end_top(self, r: _Rep, i: int) -> None:
         s = self.s
-        end = self._arrival_at_top(r.peak_i, i)
+        end = self.h.arrival_from_above(r.peak_i, i, s.back_upright_hip_flexion_deg)
         r.end_i = r.top_i = end
         dur = self.h.time(end) - self.h.time(r.start_i)
         self.rep = None
@@ -318,7 +308,7 @@ class RepDetector:
         if self.state == "rising":
             assert r is not None
             if self._back_up(r, hip, settled, 0.0):
-                r.top_i = self._arrival_at_top(r.start_i, i)
+                r.top_i = self.h.arrival_from_above(r.start_i, i, s.back_upright_hip_flexion_deg)
                 self.ref_hip = self.h.hip(r.top_i)
                 self.state = "lockout"
                 self._lockout_shown_until = t + 0.6
