@@ -61,11 +61,15 @@ def fsync_dir(directory: str | Path) -> None:
         os.close(fd)
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file; for a path not (yet) there, compared as resolved."""
     try:
         return os.path.samefile(a, b)
     except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
+        try:
+            return Path(a).resolve() == Path(b).resolve()
+        except OSError:          # e.g. a symlink loop: compare as written
+            return os.path.abspath(a) == os.path.abspath(b)
 
 
 def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), overwrite: bool = True,
@@ -90,7 +94,7 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), overwri
     if os.path.islink(path) and st is None:
         raise OutputError(f"{path}: is a dangling symbolic link; remove it or choose another name")
     for inp in inputs:
-        if _same_file(path, Path(inp)):
+        if same_file(path, Path(inp)):
             raise OutputError(f"{path}: is the input {inp}; choose another output file")
     if st is not None and not overwrite:
         raise OutputError(f"{path}: already exists" + (f"; {exists_hint}" if exists_hint else ""))

@@ -15,11 +15,9 @@ closes it (exercise, reps, clean reps, rest before it); every cue when it first 
 times (seconds since the source's first frame) become wall-clock UTC seconds by the offset of
 the frame that reported them. Frames processed and the worker's busy time go in once a minute.
 
-A changed ``usage.log_path`` (a reload, or a new opening after closing time) is followed: the
-new log is opened at once (a path that cannot be used is refused with a message naming the
-key, and the current log stays in use) and takes over at the first moment no visit and no
-set is open, so a visit's presence, reps and sets stay in one file; the old log is flushed
-and closed behind it (``log_closed`` there, ``log_opened`` in the new one).
+A changed ``usage.log_path`` (a reload, or a new opening after closing time) is followed
+(station.usage.handover): the new log takes over at the first moment no visit and no set is
+open (``log_closed`` in the old file, ``log_opened`` in the new one).
 
 The recorder keeps no frames and no skeletons: only the numbers it writes. Its entry points
 are called from the worker thread (frame) and the main loop (the rest); one lock keeps a log
@@ -34,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from station.fileio import same_file
+from station.usage.handover import LogHandover
 from station.usage.schema import to_label
 from station.usage.store import UsageLog, UsageLogError
 
@@ -65,25 +65,51 @@ def rep_verdict(rep) -> str:
     return "not_judged" if nj else "clean"
 
 
+class Presence:
+    """Someone in the lifting zone: a presence session starts once they have been there
+    PRESENCE_MIN_S and ends after PRESENCE_GAP_S without anyone (a step out of the zone is
+    not a new visit)."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None      # first frame of this presence
+        self.last: float | None = None       # last frame with someone in the zone
+        self.session: int | None = None      # the log's session id once it counts
+
+    @property
+    def open(self) -> bool:
+        return self.session is not None or self.since is not None
+
+    def seen(self, present: bool, now: float, usage: UsageLog) -> None:
+        if present:
+            if self.since is None:
+                self.since = now
+            self.last = now
+            if self.session is None and now - self.since >= PRESENCE_MIN_S:
+                self.session = usage.session_start(self.since)
+        elif self.since is not None and now - self.last >= PRESENCE_GAP_S:
+            self.end(now, usage)
+
+    def end(self, now: float, usage: UsageLog) -> None:
+        if self.session is not None:
+            usage.session_end(self.session, self.last if self.last is not None else now)
+        self.session = None
+        self.since = self.last = None
+
+
 class UsageRecorder:
     def __init__(self, usage: UsageLog, cfg=None, *, clock: Callable[[], float] = time.time,
                  attention=None, sample_period_s: float = SAMPLE_PERIOD_S):
         self.log = usage
         self._lock = threading.RLock()
-        self._next_log: UsageLog | None = None     # usage.log_path changed: takes over when no visit is open
-        # the usage.log_path last configured: only a change of it moves the log (a log opened
-        # elsewhere on purpose, e.g. the demo's --usage-log, stays where it is)
-        self._configured_path: Path | None = Path(cfg.usage.log_path) if cfg is not None else None
-        self._closers: list[threading.Thread] = []
+        # a changed usage.log_path: the next log, waiting until no visit is open
+        self._handover = LogHandover(Path(cfg.usage.log_path) if cfg is not None else None)
         self.clock = clock
         self.attention = attention            # AttentionMailer or None
         self.sample_period_s = sample_period_s
         self.strictness = cfg.exercise.strictness if cfg is not None else usage.strictness
         self.exercise = cfg.exercise.default if cfg is not None else None
         # presence
-        self._present_since: float | None = None
-        self._last_present: float | None = None
-        self._session: int | None = None
+        self._presence = Presence()
         # reps and sets
         self._evaluator = None
         self._n_reps = 0
@@ -126,7 +152,7 @@ class UsageRecorder:
                 self._new_reps_and_sets(evaluator, self._offset)
             except Exception:      # never let the log stop a shutdown
                 log.exception("usage: could not record the last set")
-        self._end_session(now)
+        self._presence.end(now, self.log)
         self._maybe_switch_log(now)
         self._flush_sample(now)
         self.log.health("shutdown", now)
@@ -134,8 +160,8 @@ class UsageRecorder:
     def close(self) -> None:
         """Close the log (and a new one still waiting to take over), after flushing."""
         with self._lock:
-            logs = [self.log] + ([self._next_log] if self._next_log is not None else [])
-            closers, self._closers = self._closers, []
+            waiting, closers = self._handover.close()
+            logs = [self.log] + waiting
         for lg in logs:
             lg.close()
         for th in closers:
@@ -168,14 +194,7 @@ class UsageRecorder:
         elif now - self._sample_start >= self.sample_period_s:
             self._flush_sample(now)
         # presence
-        if tick.person_present:
-            if self._present_since is None:
-                self._present_since = now
-            self._last_present = now
-            if self._session is None and now - self._present_since >= PRESENCE_MIN_S:
-                self._session = self.log.session_start(self._present_since)
-        elif self._present_since is not None and now - self._last_present >= PRESENCE_GAP_S:
-            self._end_session(now)
+        self._presence.seen(tick.person_present, now, self.log)
         # reps and sets
         if evaluator is not None:
             if evaluator is not self._evaluator:
@@ -199,12 +218,6 @@ class UsageRecorder:
         while self._n_sets < len(sets):
             self._set(sets[self._n_sets], offset, evaluator)
             self._n_sets += 1
-
-    def _end_session(self, now: float) -> None:
-        if self._session is not None:
-            self.log.session_end(self._session, self._last_present if self._last_present is not None else now)
-        self._session = None
-        self._present_since = self._last_present = None
 
     def _flush_sample(self, now: float) -> None:
         if self._sample_start is None:
@@ -234,7 +247,7 @@ class UsageRecorder:
     def _rep(self, rep, offset: float, evaluator) -> None:
         if self._set_id is None:
             self._set_id = self.log.new_set_id()
-            self._set_session = self._session
+            self._set_session = self._presence.session
             self._set_wall = [rep.start_t + offset, rep.end_t + offset]
         self._set_wall[1] = rep.end_t + offset
         self.log.rep(self._set_id, start_s=rep.start_t + offset, bottom_s=rep.bottom_t + offset,
@@ -265,7 +278,7 @@ class UsageRecorder:
         try:
             with self._lock:
                 self._health(health)
-                if self._next_log is not None:
+                if self._handover.next_log is not None:
                     self._maybe_switch_log(self.clock())
         except Exception:
             self._failed("health change")
@@ -324,52 +337,42 @@ class UsageRecorder:
         return self.log.path
 
     def follow_log_path(self, cfg) -> None:
-        """Follow a change of cfg.usage.log_path: the new file is opened now and in use from
-        the first moment no visit and no set is open. A path that cannot be opened is refused
-        (logged and recorded as a refused configuration, with the key and the reason); the
-        current log stays. An unchanged usage.log_path changes nothing. Opening and closing
-        happen outside the lock: they may wait on a disk, the coaching must not."""
+        """Follow a change of cfg.usage.log_path (station.usage.handover): the new file is
+        opened now and in use from the first moment no visit and no set is open; a path that
+        cannot be opened is refused (logged and recorded as a refused configuration); the
+        current log stays. Opening and closing happen outside the lock."""
         path = Path(cfg.usage.log_path)
         with self._lock:
-            if self._configured_path is not None and _same_file(path, self._configured_path):
-                return
-            self._configured_path = path
-            dropped, self._next_log = self._next_log, None     # changed again before it took over
+            changed, dropped = self._handover.reconfigure(path)
             current = self.log.path
         if dropped is not None:
             dropped.close()
-        if _same_file(path, current):
+        if not changed:
+            return
+        if same_file(path, current):
             log.info("usage.log_path is %s, the file in use: the usage log stays there", current)
             return
-        try:
-            new = UsageLog(path, cfg.station.id, strictness=cfg.exercise.strictness)
-        except UsageLogError as e:
-            msg = (f"usage.log_path = {str(path)!r} refused: {e}. The usage log stays {current}; "
-                   "fix the path (the station user must be able to create the file) and reload")
-            log.error("%s", msg)
-            self.config_refused(msg)
+        new = LogHandover.open(path, cfg, current)
+        if isinstance(new, str):
+            log.error("%s", new)
+            self.config_refused(new)
             with self._lock:
-                if self._configured_path == path:
-                    self._configured_path = None      # tried again at the next reload
+                self._handover.refused(path)
             return
-        atexit.register(new.close)       # a normal exit commits what is still queued
         with self._lock:
-            superseded = self._configured_path != path        # another reload came meanwhile
-            if not superseded:
-                self._next_log = new
+            kept = self._handover.offer(path, new)
+            if kept:
                 log.info("usage.log_path changed: the usage log moves from %s to %s as soon as no "
                          "visit is open", current, path)
                 self._maybe_switch_log(self.clock())
-        if superseded:
+        if not kept:                   # another reload came meanwhile
             new.close()
 
     def _maybe_switch_log(self, now: float) -> None:
         """Hand over to the new log if one waits and no visit or set is open (lock held)."""
-        new = self._next_log
-        if new is None or self._set_id is not None or self._session is not None or self._present_since is not None:
+        if self._handover.next_log is None or self._set_id is not None or self._presence.open:
             return
-        old = self.log
-        self._next_log = None
+        old, new = self.log, self._handover.take()
         self._flush_sample(now)                  # the minutes so far belong to the old file
         old.health("log_closed", now)
         new.health("log_opened", now)
@@ -380,17 +383,7 @@ class UsageRecorder:
         if self.attention is not None:
             self.attention.usage_log = new
         log.info("usage log: now writing %s (closing %s)", new.path, old.path)
-        # flushing the old log may wait on its disk: never in the coaching thread
-        th = threading.Thread(target=old.close, name="usage-log-close")
-        th.start()
-        self._closers.append(th)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:          # e.g. a symlink loop: compare as written
-        return a == b
+        self._handover.close_behind(old)
 
 
 def open_recorder(cfg, path=None) -> "UsageRecorder | None":
