@@ -187,9 +187,11 @@ def frame_record(res: FrameResult) -> dict:
     """One FRAME of the analysis contract."""
     out: dict = {"t": _r(res.t_s, 6), "tracked": bool(res.tracked)}
     if res.tracked and res.skeleton is not None and res.angles is not None:
-        pts = res.skeleton.points_cam_m
-        out["joints"] = {n: [_r(v, 5) for v in pts[i]] for i, n in enumerate(JOINTS)}
-        out["confidence"] = {n: _r(res.skeleton.confidence[i], 3) for i, n in enumerate(JOINTS)}
+        # Python floats once (tolist), rounded as _r rounds them: round(float(x), nd)
+        pts = res.skeleton.points_cam_m[:len(JOINTS)].tolist()
+        conf_j = np.asarray(res.skeleton.confidence[:len(JOINTS)], np.float64).tolist()
+        out["joints"] = {n: [round(v, 5) for v in pts[i]] for i, n in enumerate(JOINTS)}
+        out["confidence"] = {n: round(conf_j[i], 3) for i, n in enumerate(JOINTS)}
         out["angles"] = {k: _r(v, 6 if k == "pelvis_lateral_shift" else 3) for k, v in res.angles.items()}
         # the confidence the verdicts were judged with (the fitter's, and the rate term's)
         conf = res.judged_confidence if res.judged_confidence is not None else res.angle_confidence
