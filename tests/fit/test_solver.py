@@ -205,3 +205,30 @@ def test_solve_is_numpys():
     np.testing.assert_array_equal(_solve(A, b), np.linalg.solve(A, b))
     with pytest.raises(np.linalg.LinAlgError):
         _solve(np.zeros((32, 32)), b)
+
+
+def test_workspace_reuse_gives_the_same_fit():
+    """fit_frame keeps what depends only on the body, the implement, the weights and the
+    optional rows in the Workspace (_Layout): one Workspace shared across two bodies, every
+    implement, with and without anchors and prediction, and other weights gives bit for bit
+    what a fresh Workspace gives."""
+    from dataclasses import replace
+    from station.fit.body_model import Shape
+    from station.fit.solver import Workspace
+    bodies = [build_body(), build_body(Shape(height_m=1.85))]
+    th = make_pose("hinge")
+    frame = prepare_frame(render_cloud(bodies[0], th, seed=4))
+    pred = th + 0.02
+    anchors = np.array([[0.1, 0.1, 0.0], [-0.1, 0.1, 0.0]])
+    shared = Workspace()
+    cases = [(b, imp, w, a, p) for b in bodies for imp in (None, "bar", "kettlebell", "dumbbells")
+             for w in (FitWeights(), replace(FitWeights(), level_sigma_m=0.05, lateral_sigma_m=0.02,
+                                             max_step_rad=0.2, prior=2.0))
+             for a, p in ((None, None), (anchors, pred))]
+    for body, imp, w, a, p in cases + cases[::-1]:
+        kw = dict(theta_pred=p, weights=w, n_iter=2, anchors_floor_m=a, implement=imp)
+        got = fit_frame(body, frame, th, ws=shared, **kw)
+        want = fit_frame(body, frame, th, ws=Workspace(), **kw)
+        assert got.energy == want.energy, (imp, a is None, p is None)
+        np.testing.assert_array_equal(got.theta, want.theta)
+        np.testing.assert_array_equal(got.info, want.info)
