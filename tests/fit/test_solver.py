@@ -221,10 +221,15 @@ def test_workspace_reuse_gives_the_same_fit():
     pred = th + 0.02
     anchors = np.array([[0.1, 0.1, 0.0], [-0.1, 0.1, 0.0]])
     shared = Workspace()
-    cases = [(b, imp, w, a, p) for b in bodies for imp in (None, "bar", "kettlebell", "dumbbells")
-             for w in (FitWeights(), replace(FitWeights(), level_sigma_m=0.05, lateral_sigma_m=0.02,
-                                             max_step_rad=0.2, prior=2.0))
+    # every weight changed on its own (so a field missing from the cache's key shows)
+    from dataclasses import fields
+    base = FitWeights()
+    variants = [base] + [replace(base, **{f.name: 1.5 * getattr(base, f.name) + 0.01})
+                         for f in fields(FitWeights)]
+    cases = [(b, imp, base, a, p) for b in bodies for imp in (None, "bar", "kettlebell", "dumbbells")
              for a, p in ((None, None), (anchors, pred))]
+    cases += [(bodies[0], imp, w, anchors, pred) for imp in ("bar", "kettlebell", "dumbbells")
+              for w in variants]
     for body, imp, w, a, p in cases + cases[::-1]:
         kw = dict(theta_pred=p, weights=w, n_iter=2, anchors_floor_m=a, implement=imp)
         got = fit_frame(body, frame, th, ws=shared, **kw)
