@@ -43,9 +43,10 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
     h, w = cloud.mask.shape
     uv = cloud.pixels_uv
     if len(uv):
-        if uv[:, 1].min() <= 1 or uv[:, 1].max() >= h - 2:
+        (u_min, v_min), (u_max, v_max) = uv.min(axis=0), uv.max(axis=0)
+        if v_min <= 1 or v_max >= h - 2:
             return "step_back"
-        if uv[:, 0].min() <= 1 or uv[:, 0].max() >= w - 2:
+        if u_min <= 1 or u_max >= w - 2:
             return "step_to_centre"
     if track.tracked and track.skeleton is not None and floor is not None:
         p = track.skeleton.points_cam_m
@@ -55,8 +56,9 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
         # facing the camera, the person's left is the camera's +x; yaw = angle between them
         # in the floor plane
         view = p[SKELETON_INDEX["pelvis"]] - (p[SKELETON_INDEX["pelvis"]] @ up) * up
-        across = np.cross(up, view)
-        n1, n2 = float(np.linalg.norm(left)), float(np.linalg.norm(across))
+        across = np.array([up[1] * view[2] - up[2] * view[1], up[2] * view[0] - up[0] * view[2],
+                           up[0] * view[1] - up[1] * view[0]])   # np.cross(up, view), cheaper
+        n1, n2 = math.sqrt(float(left @ left)), math.sqrt(float(across @ across))
         if n1 > 1e-6 and n2 > 1e-6:
             c = float(left @ across) / (n1 * n2)
             if math.degrees(math.acos(max(-1.0, min(1.0, abs(c))))) > FACE_MIRROR_MAX_YAW_DEG:
