@@ -547,6 +547,18 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
     h, w = labels.shape
     max_gap2 = max_gap_m * max_gap_m
     n_pairs = 0
+    # per row, where the next labelled pixel is and where each run of one label ends: a
+    # window row is walked from one pixel of another component to the next, jumping the
+    # background and the searching component's own runs (the same pixels in the same order
+    # as a scan of the whole window; most of an outline's window is neither)
+    next_lab = np.empty((h, w + 1), np.int32)
+    run_end = np.empty((h, w), np.int32)
+    for v in range(h):
+        next_lab[v, w] = w
+        for u in range(w - 1, -1, -1):
+            lab = labels[v, u]
+            next_lab[v, u] = u if lab >= 0 else next_lab[v, u + 1]
+            run_end[v, u] = run_end[v, u + 1] if (u + 1 < w and labels[v, u + 1] == lab) else u + 1
     for v in range(h):
         for u in range(w):
             a = labels[v, u]
@@ -563,15 +575,20 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
                 continue
             ru = min(max_radius_px, np.int64(np.ceil(max_gap_m * fx / pz)))
             rv = min(max_radius_px, np.int64(np.ceil(max_gap_m * fy / pz)))
+            u_end = min(w, u + ru + 1)
             for vv in range(max(0, v - rv), min(h, v + rv + 1)):
-                for uu in range(max(0, u - ru), min(w, u + ru + 1)):
+                uu = next_lab[vv, max(0, u - ru)]
+                while uu < u_end:
                     b = labels[vv, uu]
-                    if b < 0 or b == a:
+                    if b == a:      # the searching component's own run: past it
+                        uu = next_lab[vv, run_end[vv, uu]]
                         continue
+                    nxt = next_lab[vv, uu + 1]
                     dx = np.float64(points_cam_m[vv, uu, 0]) - px
                     dy = np.float64(points_cam_m[vv, uu, 1]) - py
                     dz = np.float64(points_cam_m[vv, uu, 2]) - pz
                     d2 = dx * dx + dy * dy + dz * dz
+                    uu = nxt
                     if d2 > max_gap2:
                         continue
                     d = np.float32(np.sqrt(d2))
