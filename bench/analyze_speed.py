@@ -3,8 +3,13 @@
 The codebase issue's target: analyze within 10% of bare playback (frames per second), with
 NUMBA_NUM_THREADS=1 on this 2-core machine. Both are timed on the same `.db3` recording of a
 synthetic scenario, alternating, several rounds; the median round is reported, as wall-clock
-frames per second and as CPU seconds of this process (the machine may be shared: CPU is the
-steadier figure). A warm-up analyze first loads the numba kernels from the cache.
+frames per second and as CPU per frame of this process (the machine may be shared: CPU is the
+steadier figure), split into the main thread's (for analyze: the fit, the angles and the
+evaluator) and the other threads' (the SDK's playback thread, which reads the file and hands
+frames over, and for analyze the segmentation thread, station.app.segmented_frames). With two
+cores they run side by side: analyze keeps up with bare playback only when all of its CPU per
+frame fits in two cores' time per playback frame, and its main thread's in one core's. A
+warm-up analyze first loads the numba kernels from the cache.
 
     PYTHONPATH=. .venv/bin/python bench/analyze_speed.py [--scenario rdl_clean] [--seconds 20] [--rounds 3]
 """
