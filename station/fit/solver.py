@@ -31,7 +31,7 @@ station.fit._kernels_lm.evaluate); the damped 32x32 system is solved with NumPy.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -451,17 +451,20 @@ class _Layout:
                 e(len(_KNEE_HIP)), e((N_DOF, N_DOF)), e(n))
 
 
+# FitWeights fields fit_frame reads itself on every call (the depth noise adapts some of
+# them every frame); every other field keys the _Layout, so a new field is keyed by default
+_PER_CALL_FIELDS = {"data", "data_sigma_m", "data_gate_m", "data_ref_points", "depth_margin_m",
+                    "edge_tol_px", "huber_m", "floor_unknown_m", "floor_contact_band_m",
+                    "collision_slack_m", "bar_half_length_m", "bell_drop_m",
+                    "dumbbell_half_length_m", "knee_fold_margin_rad", "damping"}
+_LAYOUT_FIELDS = tuple(f.name for f in fields(FitWeights) if f.name not in _PER_CALL_FIELDS)
+
+
 def _layout(ws: Workspace, body: BodyModel, implement: str | None, w: FitWeights,
             n_anchor: int, n_lat: int) -> _Layout:
     """The _Layout for this key, kept in the workspace (a tracker's body and weights change
     rarely: at resizing, and with the depth noise's estimate)."""
-    # (the fields _Layout reads: the depth noise's weights differ only in others)
-    key = (id(body), implement, n_anchor, n_lat, w.level_sigma_m, w.anchor_sigma_m,
-           w.lateral_sigma_m, w.bar_pull, w.bar_radius_m, w.bell_radius_m, w.dumbbell_radius_m,
-           w.silhouette, w.freespace, w.silhouette_sigma_m, w.prior, w.temporal_sigma_rad,
-           w.temporal_sigma_m, w.roll_temporal_sigma_rad, w.limit_sigma_rad,
-           w.knee_fold_sigma_rad, w.floor_sigma_m, w.floor_contact_sigma_m, w.collision_sigma_m,
-           w.max_step_rad, w.max_step_m)
+    key = (id(body), implement, n_anchor, n_lat) + tuple(getattr(w, f) for f in _LAYOUT_FIELDS)
     lay = ws.layouts.get(key)
     if lay is None or lay.body is not body:
         if len(ws.layouts) >= 16:
