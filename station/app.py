@@ -7,9 +7,11 @@ athlete and the camera exercise the same code.
 from __future__ import annotations
 
 import math
+import queue
+import threading
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -43,9 +45,10 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
     h, w = cloud.mask.shape
     uv = cloud.pixels_uv
     if len(uv):
-        if uv[:, 1].min() <= 1 or uv[:, 1].max() >= h - 2:
+        (u_min, v_min), (u_max, v_max) = uv.min(axis=0), uv.max(axis=0)
+        if v_min <= 1 or v_max >= h - 2:
             return "step_back"
-        if uv[:, 0].min() <= 1 or uv[:, 0].max() >= w - 2:
+        if u_min <= 1 or u_max >= w - 2:
             return "step_to_centre"
     if track.tracked and track.skeleton is not None and floor is not None:
         p = track.skeleton.points_cam_m
@@ -55,8 +58,9 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
         # facing the camera, the person's left is the camera's +x; yaw = angle between them
         # in the floor plane
         view = p[SKELETON_INDEX["pelvis"]] - (p[SKELETON_INDEX["pelvis"]] @ up) * up
-        across = np.cross(up, view)
-        n1, n2 = float(np.linalg.norm(left)), float(np.linalg.norm(across))
+        across = np.array([up[1] * view[2] - up[2] * view[1], up[2] * view[0] - up[0] * view[2],
+                           up[0] * view[1] - up[1] * view[0]])   # np.cross(up, view), cheaper
+        n1, n2 = math.sqrt(float(left @ left)), math.sqrt(float(across @ across))
         if n1 > 1e-6 and n2 > 1e-6:
             c = float(left @ across) / (n1 * n2)
             if math.degrees(math.acos(max(-1.0, min(1.0, abs(c))))) > FACE_MIRROR_MAX_YAW_DEG:
@@ -139,13 +143,21 @@ class Pipeline:
                                        cal.intrinsics if cal.decimation == self.segmenter.decimation else None)
         self.last_floor = cal.floor
 
-    def process(self, frame: DepthFrame) -> FrameResult:
+    def process(self, frame: DepthFrame, seg: SegmentResult | None = None) -> FrameResult:
+        """The frame's result. seg: this frame's SegmentResult when it was segmented already
+        (by this pipeline's segmenter, frames in order: analyze segments the next frames in
+        a second thread, segmented_frames); None segments it here."""
         if self._t0 is None:
             self._t0 = frame.timestamp_s
         t_s = frame.timestamp_s - self._t0
         t0 = time.perf_counter()
-        seg = self.segmenter.process(frame)
-        t1 = time.perf_counter()
+        if seg is None:
+            seg = self.segmenter.process(frame)
+            t1 = time.perf_counter()
+            seg_ms = (t1 - t0) * 1e3
+        else:
+            t1 = t0
+            seg_ms = seg.timings_ms.get("total", math.nan)
         track = self.tracker.update(seg.cloud, seg.person_height_m)
         t2 = time.perf_counter()
         if seg.floor is not None:
@@ -174,7 +186,7 @@ class Pipeline:
         return FrameResult(
             t_s=t_s, tracked=skel is not None, skeleton=skel, angles=angles,
             floor=seg.floor, segment=seg, track=track,
-            timings_ms={"segment": (t1 - t0) * 1e3, "fit": (t2 - t1) * 1e3},
+            timings_ms={"segment": seg_ms, "fit": (t2 - t1) * 1e3},
             angle_confidence=aconf, notice=notice, hands=hands, state=self.coach,
             judged_confidence=self.evaluator.judged_confidence if self.evaluator is not None else None)
 
@@ -187,9 +199,11 @@ def frame_record(res: FrameResult) -> dict:
     """One FRAME of the analysis contract."""
     out: dict = {"t": _r(res.t_s, 6), "tracked": bool(res.tracked)}
     if res.tracked and res.skeleton is not None and res.angles is not None:
-        pts = res.skeleton.points_cam_m
-        out["joints"] = {n: [_r(v, 5) for v in pts[i]] for i, n in enumerate(JOINTS)}
-        out["confidence"] = {n: _r(res.skeleton.confidence[i], 3) for i, n in enumerate(JOINTS)}
+        # Python floats once (tolist), rounded as _r rounds them: round(float(x), nd)
+        pts = res.skeleton.points_cam_m[:len(JOINTS)].tolist()
+        conf_j = np.asarray(res.skeleton.confidence[:len(JOINTS)], np.float64).tolist()
+        out["joints"] = {n: [round(v, 5) for v in pts[i]] for i, n in enumerate(JOINTS)}
+        out["confidence"] = {n: round(conf_j[i], 3) for i, n in enumerate(JOINTS)}
         out["angles"] = {k: _r(v, 6 if k == "pelvis_lateral_shift" else 3) for k, v in res.angles.items()}
         # the confidence the verdicts were judged with (the fitter's, and the rate term's)
         conf = res.judged_confidence if res.judged_confidence is not None else res.angle_confidence
@@ -198,6 +212,58 @@ def frame_record(res: FrameResult) -> dict:
     else:
         out["tracked"] = False
     return out
+
+
+_END = object()
+
+
+def segmented_frames(segmenter: Segmenter, frames: Iterable[DepthFrame],
+                     depth: int = 3) -> Iterator[tuple[DepthFrame, SegmentResult]]:
+    """(frame, its SegmentResult) in order, the frames read and segmented in a second thread
+    up to `depth` frames ahead of the consumer.
+
+    The segmenter depends only on the frames before (its floor, background and blob
+    track), never on what the consumer does with its results, so running it ahead gives
+    the same results while the consumer fits the previous frame: with the playback's own
+    thread, analyze keeps both cores busy (the numba kernels release the GIL). An exception
+    in the thread is raised here; closing the iterator (or leaving the loop) stops the
+    thread and waits for it, so the frame source is never left running in it.
+    """
+    out: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for frame in frames:
+                if stop.is_set() or not put((frame, segmenter.process(frame))):
+                    return
+        except BaseException as e:  # handed to the consumer
+            put(e)
+            return
+        put(_END)
+
+    worker = threading.Thread(target=run, name="segment", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = out.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str | None = None,
@@ -229,8 +295,9 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str | N
     # progress None: a bar only when stderr is a terminal (tqdm's disable=None)
     with tqdm(total=total, desc=f"analyzing {recording_name}", unit="frame",
               disable=None if progress is None else not progress) as bar:
-        for frame in frames:
-            res = pipe.process(frame)
+        # segmentation a frame or more ahead, in a second thread (segmented_frames)
+        for frame, seg in segmented_frames(pipe.segmenter, frames):
+            res = pipe.process(frame, seg)
             records.append(frame_record(res))
             for k in timings:
                 timings[k].append(res.timings_ms[k])

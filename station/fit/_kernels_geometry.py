@@ -63,12 +63,19 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
     skipped. The result is that of trying every capsule in order.
     """
     n_cap = cap_a.shape[0]
-    mid = np.empty((n_cap, 3))
+    # the bounding spheres as separate coordinate arrays, so that one point's distances to
+    # all their centres are one vectorised loop
+    mx = np.empty(n_cap)
+    my = np.empty(n_cap)
+    mz = np.empty(n_cap)
     bound = np.empty(n_cap)
+    q = np.empty(n_cap)
     for c in range(n_cap):
+        mx[c] = 0.5 * (cap_a[c, 0] + cap_b[c, 0])
+        my[c] = 0.5 * (cap_a[c, 1] + cap_b[c, 1])
+        mz[c] = 0.5 * (cap_a[c, 2] + cap_b[c, 2])
         h2 = 0.0
         for k in range(3):
-            mid[c, k] = 0.5 * (cap_a[c, k] + cap_b[c, k])
             h2 += (cap_b[c, k] - cap_a[c, k]) ** 2
         bound[c] = 0.5 * math.sqrt(h2) + max(cap_ra[c], cap_rb[c]) + _BOUND_SLACK_M
     hint = 0
@@ -79,37 +86,38 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
         bx = 0.0
         by = 0.0
         bz = 1.0
-        for k in range(n_cap + 1):
-            if k == 0:
-                c = hint
-                if c >= n_cap:
-                    continue
-            else:
-                c = k - 1
-                if c == hint:
-                    continue
-                lim = best + bound[c]
-                if lim < 0.0:
-                    continue
-                mx = p0 - mid[c, 0]
-                my = p1 - mid[c, 1]
-                mz = p2 - mid[c, 2]
-                if mx * mx + my * my + mz * mz > lim * lim:
-                    continue
+        bL = 0.0   # the best's |p - c| and p - c: its normal is divided out once, at the end
+        if hint < n_cap:
+            d, L, dx, dy, dz = _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, hint)
+            best = d
+            bi = hint
+            bL, bx, by, bz = L, dx, dy, dz
+        for c in range(n_cap):
+            ex = p0 - mx[c]
+            ey = p1 - my[c]
+            ez = p2 - mz[c]
+            q[c] = ex * ex + ey * ey + ez * ez
+        for c in range(n_cap):
+            if c == hint:
+                continue
+            lim = best + bound[c]
+            if lim < 0.0 or q[c] > lim * lim:
+                continue
             d, L, dx, dy, dz = _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, c)
             if d < best or (d == best and c < bi):
                 best = d
                 bi = c
-                if L > _EPS:
-                    bx = dx / L
-                    by = dy / L
-                    bz = dz / L
-                else:
-                    bx = 0.0
-                    by = 0.0
-                    bz = 1.0
+                bL, bx, by, bz = L, dx, dy, dz
         if bi >= 0:
             hint = bi
+        if bL > _EPS:
+            bx = bx / bL
+            by = by / bL
+            bz = bz / bL
+        else:
+            bx = 0.0
+            by = 0.0
+            bz = 1.0
         out_idx[n] = bi
         out_dist[n] = best
         out_normal[n, 0] = bx

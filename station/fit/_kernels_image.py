@@ -62,21 +62,24 @@ def distance_transform_nearest(mask, out_dist2, out_near_u, out_near_v):
     """
     h, w = mask.shape
     # pass 1: along columns (v), nearest masked row in the same column
+    # (row by row, every column at once: the image is row-major)
     colv = np.empty((h, w), dtype=np.int32)
     g = np.empty((h, w))
-    for u in range(w):
-        last = -1
-        for v in range(h):
+    last = np.full(w, -1, dtype=np.int32)
+    for v in range(h):
+        for u in range(w):
             if mask[v, u]:
-                last = v
-            colv[v, u] = last
-        nxt = -1
-        for v in range(h - 1, -1, -1):
+                last[u] = v
+            colv[v, u] = last[u]
+    nxt = last   # reused: the nearest masked row below, going up
+    nxt[:] = -1
+    for v in range(h - 1, -1, -1):
+        for u in range(w):
             if mask[v, u]:
-                nxt = v
+                nxt[u] = v
             best = colv[v, u]
-            if nxt >= 0 and (best < 0 or (nxt - v) < (v - best)):
-                best = nxt
+            if nxt[u] >= 0 and (best < 0 or (nxt[u] - v) < (v - best)):
+                best = nxt[u]
             colv[v, u] = best
             if best >= 0:
                 g[v, u] = float((v - best) * (v - best))

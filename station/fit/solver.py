@@ -31,7 +31,7 @@ station.fit._kernels_lm.evaluate); the damped 32x32 system is solved with NumPy.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -151,6 +151,7 @@ class Workspace:
     seg_stats: np.ndarray = field(default_factory=lambda: np.zeros((N_SEG, 4)))
     data_stats: np.ndarray = field(default_factory=lambda: np.zeros(4))
     m2d_stats: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    layouts: dict = field(default_factory=dict, repr=False)   # fit_frame's, by body and weights
 
 
 @dataclass
@@ -360,6 +361,118 @@ def temporal_weights(w: FitWeights) -> np.ndarray:
     return temporal_w
 
 
+_ZERO3 = np.zeros(3)
+_FOREARM_L, _FOREARM_R = SEG["forearm_l"], SEG["forearm_r"]
+_ANKLE_IDX = np.array([SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]])
+
+
+class _Layout:
+    """What fit_frame's arrays hold that depends only on the body, the implement, the
+    weights and which optional rows there are (anchors, lateral): built once per such key
+    (_layout), not per call. Rows: the soles, the capsule pairs, the anchors, the level row,
+    the lateral row. Read-only once built; scratch() gives a call its own work arrays."""
+
+    def __init__(self, body: BodyModel, implement: str | None, w: FitWeights, n_anchor: int,
+                 n_lat: int):
+        self.body = body
+        up = np.array([0.0, 0.0, 1.0])
+        pairs = body.collision_pairs
+        n_pairs = len(pairs)
+        ns = len(body.sole_seg)
+        # a bar or a kettlebell's handle keeps the hands level: one row, z(grip_l) - z(grip_r)
+        n_level = 1 if implement in ("bar", "kettlebell") else 0
+        self.n_rows = n_rows = ns + n_pairs + n_anchor + n_level + n_lat
+        na0 = ns + n_pairs
+        nl0 = na0 + n_anchor
+        nt0 = nl0 + n_level
+        self.n_samp, self.n_pairs, self.ns = len(body.sample_seg), n_pairs, ns
+        self.ankle_seg = body.point_seg[_ANKLE_IDX]
+        self.ankle_local = body.point_local[_ANKLE_IDX]
+        seg1 = np.empty(n_rows, dtype=np.int32)
+        seg2 = np.full(n_rows, -1, dtype=np.int32)
+        n1 = np.empty((n_rows, 3))
+        rw = np.zeros(n_rows)
+        seg1[:ns] = body.sole_seg
+        n1[:ns] = up
+        if n_level:
+            seg1[nl0], seg2[nl0] = _FOREARM_L, _FOREARM_R
+            n1[nl0] = up
+            rw[nl0] = 1.0 / w.level_sigma_m ** 2
+        seg1[ns:na0] = body.cap_seg[pairs[:, 0]]
+        seg2[ns:na0] = body.cap_seg[pairs[:, 1]]
+        if n_anchor:
+            seg1[na0:nl0] = np.repeat(self.ankle_seg, 3)
+            n1[na0:nl0] = np.tile(np.eye(3), (2, 1))
+            rw[na0:nl0] = 1.0 / w.anchor_sigma_m ** 2
+        if n_lat:
+            seg1[nt0] = 0
+            rw[nt0] = 1.0 / w.lateral_sigma_m ** 2
+        self.seg1, self.seg2, self.n1, self.rw = seg1, seg2, n1, rw
+        self.n2 = np.zeros((n_rows, 3))
+        if n_level:
+            self.n2[nl0] = -up
+        self.level_row = nl0 if n_level else -1
+        self.lat_row = nt0 if n_lat else -1
+        # implement: extra capsules carried by the forearms (or by no segment: a bar)
+        self.n_cap = n_cap = len(body.cap_seg)
+        imp_r, imp_seg, imp_seg2 = implement_layout(implement, w)
+        self.n_cap_x = n_cap + len(imp_r)   # the body's capsules, then the implement's
+        self.cap_seg_x = np.concatenate([body.cap_seg, imp_seg]).astype(np.int32)
+        self.cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
+        self.ra_x = np.concatenate([body.cap_ra, imp_r])
+        self.rb_x = np.concatenate([body.cap_rb, imp_r])
+        self.hand_l, self.hand_r = (int(c) for c in body.hand_caps)
+        self.ua_l, self.ua_r = (int(c) for c in body.upper_arm_caps)
+        self.bar_cap = n_cap if (implement == "bar" and w.bar_pull > 0) else -1
+        self.implement_kind = _IMPLEMENT_KIND[implement]
+        self.w_sil = w.silhouette / w.silhouette_sigma_m ** 2
+        self.w_fs = w.freespace / w.silhouette_sigma_m ** 2
+        # diagonal priors (constant per frame)
+        self.prior_w = np.zeros(N_DOF)
+        self.prior_w[_HAS_PRIOR] = w.prior / DOF_PRIOR_SIGMA[_HAS_PRIOR] ** 2
+        self.temporal_w = temporal_weights(w)
+        self.limit_w = 1.0 / w.limit_sigma_rad ** 2
+        self.knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
+        self.w_below = 1.0 / w.floor_sigma_m ** 2
+        self.w_band = 1.0 / w.floor_contact_sigma_m ** 2
+        self.w_collision = 1.0 / w.collision_sigma_m ** 2
+        self.step_cap = np.where(_ANGLE, w.max_step_rad, w.max_step_m)
+        self.neg_step_cap = -self.step_cap
+
+    def scratch(self) -> tuple:
+        """A call's work arrays: samples and their normals, the pairs' closest points,
+        normals and depths, the soles, the ankles, the capsule ends, the rows' x1, x2, n2,
+        residuals, the per-DOF energies, the observations' normal matrix, the rows' energies."""
+        e = np.empty
+        n, k = self.n_rows, self.n_pairs
+        return (e((self.n_samp, 3)), e((self.n_samp, 3)), e((k, 3)), e((k, 3)), e((k, 3)), e(k),
+                e((self.ns, 3)), e((2, 3)), e((self.n_cap_x, 3)), e((self.n_cap_x, 3)), e((n, 3)),
+                np.zeros((n, 3)), self.n2.copy(), np.zeros(n), e(N_DOF), e(N_DOF),
+                e(len(_KNEE_HIP)), e((N_DOF, N_DOF)), e(n))
+
+
+# FitWeights fields fit_frame reads itself on every call (the depth noise adapts some of
+# them every frame); every other field keys the _Layout, so a new field is keyed by default
+_PER_CALL_FIELDS = {"data", "data_sigma_m", "data_gate_m", "data_ref_points", "depth_margin_m",
+                    "edge_tol_px", "huber_m", "floor_unknown_m", "floor_contact_band_m",
+                    "collision_slack_m", "bar_half_length_m", "bell_drop_m",
+                    "dumbbell_half_length_m", "knee_fold_margin_rad", "damping"}
+_LAYOUT_FIELDS = tuple(f.name for f in fields(FitWeights) if f.name not in _PER_CALL_FIELDS)
+
+
+def _layout(ws: Workspace, body: BodyModel, implement: str | None, w: FitWeights,
+            n_anchor: int, n_lat: int) -> _Layout:
+    """The _Layout for this key, kept in the workspace (a tracker's body and weights change
+    rarely: at resizing, and with the depth noise's estimate)."""
+    key = (id(body), implement, n_anchor, n_lat) + tuple(getattr(w, f) for f in _LAYOUT_FIELDS)
+    lay = ws.layouts.get(key)
+    if lay is None or lay.body is not body:
+        if len(ws.layouts) >= 16:
+            ws.layouts.clear()
+        lay = ws.layouts[key] = _Layout(body, implement, w, n_anchor, n_lat)
+    return lay
+
+
 def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
               theta_pred: np.ndarray | None = None, weights: FitWeights = FitWeights(),
               n_iter: int = 6, ws: Workspace | None = None,
@@ -383,105 +496,36 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     theta = np.array(theta_init, dtype=np.float64)
     pts = frame.points_floor_m
     n_pts = len(pts)
-    cap_idx = np.empty(n_pts, dtype=np.int32)
-    dist = np.empty(n_pts)
-    normal = np.empty((n_pts, 3))
-    n_samp = len(body.sample_seg)
-    samp = np.empty((n_samp, 3))
-    samp_n = np.empty((n_samp, 3))
-    pairs = body.collision_pairs
-    n_pairs = len(pairs)
-    cp1 = np.empty((n_pairs, 3))
-    cp2 = np.empty((n_pairs, 3))
-    cn = np.empty((n_pairs, 3))
-    cdepth = np.empty(n_pairs)
-    sole = np.empty((len(body.sole_seg), 3))
-    data_weight = w.data * w.data_ref_points / max(n_pts, 1)
-    w_sil = w.silhouette / w.silhouette_sigma_m ** 2
-    w_fs = w.freespace / w.silhouette_sigma_m ** 2
-    up = np.array([0.0, 0.0, 1.0])
-    ns = len(sole)
     n_anchor = 0 if anchors_floor_m is None else 6
-    ankle_idx = np.array([SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]])
-    ankle_seg = body.point_seg[ankle_idx]
-    ankle_local = body.point_local[ankle_idx]
-    ankle_w = np.empty((2, 3))
-    anchor_target = np.empty((n_anchor, 3))
-    # a bar or a kettlebell's handle keeps the hands level: one row, z(grip_l) - z(grip_r)
-    n_level = 1 if implement in ("bar", "kettlebell") else 0
     # the pelvis's sideways motion, from the prediction: a stiffer temporal term than the
     # per-DOF one (the round pelvis capsule's lateral position is noisy, the coach's
     # hip-shift rule thresholds it)
     n_lat = 1 if (theta_pred is not None and w.lateral_sigma_m > 0) else 0
-    n_rows = ns + n_pairs + n_anchor + n_level + n_lat
-    nl0 = ns + n_pairs + n_anchor
-    nt0 = nl0 + n_level
+    lay = _layout(ws, body, implement, w, n_anchor, n_lat)
+    cap_idx = np.empty(n_pts, dtype=np.int32)
+    dist = np.empty(n_pts)
+    normal = np.empty((n_pts, 3))
+    data_weight = w.data * w.data_ref_points / max(n_pts, 1)
+    anchor_target = np.empty((n_anchor, 3))
+    # the rows' preset parts (the kernel writes their points, residuals and the rest)
+    n1 = lay.n1.copy()
+    rw = lay.rw.copy()
+    if n_anchor:
+        anchor_target[:] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
     if n_lat:
         _ix, _iy, _iyaw = DOF["root_tx"], DOF["root_ty"], DOF["root_yaw"]
         lat_dir = np.array([-np.sin(theta_pred[_iyaw]), np.cos(theta_pred[_iyaw]), 0.0])
         lat_target = theta_pred[_ix] * lat_dir[0] + theta_pred[_iy] * lat_dir[1]
-    seg1 = np.empty(n_rows, dtype=np.int32)
-    seg2 = np.full(n_rows, -1, dtype=np.int32)
-    x1 = np.empty((n_rows, 3))
-    x2 = np.zeros((n_rows, 3))
-    n1 = np.empty((n_rows, 3))
-    n2 = np.zeros((n_rows, 3))
-    res = np.zeros(n_rows)
-    rw = np.zeros(n_rows)
-    seg1[:ns] = body.sole_seg
-    n1[:ns] = up
-    if n_level:
-        seg1[nl0], seg2[nl0] = SEG["forearm_l"], SEG["forearm_r"]
-        n1[nl0], n2[nl0] = up, -up
-    na0 = ns + n_pairs
-    seg1[ns:na0] = body.cap_seg[pairs[:, 0]]
-    seg2[ns:na0] = body.cap_seg[pairs[:, 1]]
-    if n_anchor:
-        seg1[na0:nl0] = np.repeat(ankle_seg, 3)
-        n1[na0:nl0] = np.tile(np.eye(3), (2, 1))
-        rw[na0:nl0] = 1.0 / w.anchor_sigma_m ** 2
-        anchor_target[:] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
-    # implement: extra capsules carried by the forearms (or by no segment: a bar)
-    n_cap = len(body.cap_seg)
-    imp_r, imp_seg, imp_seg2 = implement_layout(implement, w)
-    n_cap_x = n_cap + len(imp_r)
-    ca = np.empty((n_cap_x, 3))         # the body's capsules, then the implement's
-    cb = np.empty((n_cap_x, 3))
-    cap_seg_x = np.concatenate([body.cap_seg, imp_seg]).astype(np.int32)
-    cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
-    ra_x = np.concatenate([body.cap_ra, imp_r])
-    rb_x = np.concatenate([body.cap_rb, imp_r])
-    # the level and lateral rows' constant parts (the kernel writes their points, residuals)
-    hand_l, hand_r = (int(c) for c in body.hand_caps)
-    level_row = nl0 if n_level else -1
-    if n_level:
-        rw[nl0] = 1.0 / w.level_sigma_m ** 2
-    lat_row = nt0 if n_lat else -1
-    if n_lat:
-        seg1[nt0] = 0
-        n1[nt0] = lat_dir
-        rw[nt0] = 1.0 / w.lateral_sigma_m ** 2
-    bar_cap = n_cap if (implement == "bar" and w.bar_pull > 0) else -1
-    implement_kind = _IMPLEMENT_KIND[implement]
-    ua_l, ua_r = (int(c) for c in body.upper_arm_caps)
-    if not n_lat:
-        lat_dir, lat_target = np.zeros(3), 0.0
+        n1[lay.lat_row] = lat_dir
+    else:
+        lat_dir, lat_target = _ZERO3, 0.0
     bar_weight = data_weight * w.bar_pull
     steps = []
-    # diagonal priors (constant per frame)
-    prior_w = np.zeros(N_DOF)
-    prior_w[_HAS_PRIOR] = w.prior / DOF_PRIOR_SIGMA[_HAS_PRIOR] ** 2
-    temporal_w = temporal_weights(w)
-    limit_w = 1.0 / w.limit_sigma_rad ** 2
-    knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
     pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
-    e_prior, e_temporal, e_knee = np.empty(N_DOF), np.empty(N_DOF), np.empty(len(_KNEE_HIP))
-    A_obs, row_energy = np.empty((N_DOF, N_DOF)), np.empty(n_rows)
-    w_below = 1.0 / w.floor_sigma_m ** 2
-    w_band = 1.0 / w.floor_contact_sigma_m ** 2
-    w_collision = 1.0 / w.collision_sigma_m ** 2
+    (samp, samp_n, cp1, cp2, cn, cdepth, sole, ankle_w, ca, cb, x1, x2, n2, res, e_prior,
+     e_temporal, e_knee, A_obs, row_energy) = lay.scratch()
     lam = w.damping
-    step_cap = np.where(_ANGLE, w.max_step_rad, w.max_step_m)
+    step_cap = lay.step_cap
     best_theta = theta.copy()
     best_E = np.inf
     best_A = best_b = None
@@ -495,24 +539,25 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         # A_obs: the observations' normal matrix, before the per-DOF terms
         E = K.evaluate(
             theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
-            body.cap_a_local, body.cap_b_local, implement_kind, ua_l, ua_r, w.bar_half_length_m,
-            w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target,
-            pts, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, w.data_gate_m, w.data_sigma_m,
+            body.cap_a_local, body.cap_b_local, lay.implement_kind, lay.ua_l, lay.ua_r,
+            w.bar_half_length_m, w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target,
+            pts, ca, cb, lay.ra_x, lay.rb_x, lay.cap_seg_x, lay.cap_seg2_x, w.data_gate_m,
+            w.data_sigma_m,
             data_weight, use_model_to_data, ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN,
             body.sample_seg, body.sample_local, body.sample_normal_local,
             frame.cam_pos_floor_m, frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
             frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u, frame.near_v,
-            w.depth_margin_m, w.edge_tol_px, w.huber_m, w_sil, w_fs, w.floor_unknown_m,
-            n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
-            body.collision_slack_m, w.collision_slack_m, w_below, w.floor_contact_band_m,
-            w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
-            hand_l, hand_r, level_row, lat_row, bar_cap, bar_weight,
-            SEG["forearm_l"], SEG["forearm_r"], cap_idx, dist, normal, samp, samp_n, sole,
-            cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw,
-            ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
-            pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI, limit_w,
-            prior_w, temporal_w, _KNEE_HIP, w.knee_fold_margin_rad, knee_w, e_prior, e_knee,
-            e_temporal, row_energy, A_obs)
+            w.depth_margin_m, w.edge_tol_px, w.huber_m, lay.w_sil, lay.w_fs, w.floor_unknown_m,
+            lay.n_cap, body.cap_ra, body.cap_rb, body.collision_pairs, body.sole_seg,
+            body.sole_local, body.collision_slack_m, w.collision_slack_m, lay.w_below,
+            w.floor_contact_band_m, lay.w_band, lay.w_collision, lay.ankle_seg, lay.ankle_local,
+            anchor_target, n_anchor, lay.hand_l, lay.hand_r, lay.level_row, lay.lat_row,
+            lay.bar_cap, bar_weight, _FOREARM_L, _FOREARM_R, cap_idx, dist, normal, samp,
+            samp_n, sole, cp1, cp2, cn, cdepth, ankle_w, lay.seg1, x1, n1, lay.seg2, x2, n2, res,
+            rw, ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
+            pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI,
+            lay.limit_w, lay.prior_w, lay.temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
+            lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs)
         A, b = ws.A, ws.b
         if E <= best_E:  # accept: relax the damping
             if best_A is not None:
@@ -528,13 +573,14 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
             break
         A, b = best_A, best_b
         Ad = A.copy()                   # A + lam diag(diag(A) + 1e-6)
-        Ad[_DIAG] += lam * (A[_DIAG] + 1e-6)
+        Ad.reshape(-1)[::N_DOF + 1] += lam * (A.reshape(-1)[::N_DOF + 1] + 1e-6)
         try:
             delta = -_solve(Ad, b)
         except np.linalg.LinAlgError:
             delta = -np.linalg.lstsq(Ad, b, rcond=None)[0]
         # per-DOF clamp: one poorly determined DOF must not shrink everyone's step
-        np.clip(delta, -step_cap, step_cap, out=delta)
+        np.maximum(delta, lay.neg_step_cap, out=delta)   # np.clip's result, cheaper
+        np.minimum(delta, step_cap, out=delta)
         theta = best_theta + delta
         steps.append(_norm(delta))
     theta = best_theta

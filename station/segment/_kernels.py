@@ -59,6 +59,7 @@ def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, netwo
     are sorted by it across a whole output row at once, invalid samples last (0 -> 65535).
     """
     h, w = out_depth_m.shape
+    raw = np.ascontiguousarray(depth_raw_u16)   # (a view when it is already)
     nn = 1
     while nn < factor * factor:
         nn *= 2
@@ -66,10 +67,26 @@ def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, netwo
     count = np.empty(w, dtype=np.int32)
     one = np.uint16(1)
     for v in range(h):
-        buf[:] = np.uint16(65535)
+        for k in range(factor * factor, nn):   # the network's padding: sorted last
+            for u in range(w):
+                buf[k, u] = np.uint16(65535)
         count[:] = 0
         for dv in range(factor):
-            row = depth_raw_u16[v * factor + dv]
+            row = raw[v * factor + dv]
+            if factor == 4:
+                # the station's decimation: a block row's four samples read together (a
+                # fixed stride the compiler vectorises), the same values as the loop below
+                r4 = row[:4 * w].reshape((w, 4))
+                b0, b1, b2, b3 = buf[4 * dv], buf[4 * dv + 1], buf[4 * dv + 2], buf[4 * dv + 3]
+                for u in range(w):
+                    x0, x1, x2, x3 = r4[u, 0], r4[u, 1], r4[u, 2], r4[u, 3]
+                    b0[u] = np.uint16(x0 - one)
+                    b1[u] = np.uint16(x1 - one)
+                    b2[u] = np.uint16(x2 - one)
+                    b3[u] = np.uint16(x3 - one)
+                    count[u] += (np.int32(x0 > 0) + np.int32(x1 > 0) + np.int32(x2 > 0)
+                                 + np.int32(x3 > 0))
+                continue
             for du in range(factor):
                 k = dv * factor + du
                 for u in range(w):
@@ -77,13 +94,13 @@ def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, netwo
                     buf[k, u] = np.uint16(val - one)
                     count[u] += np.int32(val > 0)
         for p in range(network.shape[0]):
-            a = network[p, 0]
-            b = network[p, 1]
+            ra = buf[network[p, 0]]
+            rb = buf[network[p, 1]]
             for u in range(w):
-                x = buf[a, u]
-                y = buf[b, u]
-                buf[a, u] = min(x, y)
-                buf[b, u] = max(x, y)
+                x = ra[u]
+                y = rb[u]
+                ra[u] = min(x, y)
+                rb[u] = max(x, y)
         for u in range(w):
             n = count[u]
             if n >= min_valid and n > 0:
@@ -530,6 +547,18 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
     h, w = labels.shape
     max_gap2 = max_gap_m * max_gap_m
     n_pairs = 0
+    # per row, where the next labelled pixel is and where each run of one label ends: a
+    # window row is walked from one pixel of another component to the next, jumping the
+    # background and the searching component's own runs (the same pixels in the same order
+    # as a scan of the whole window; most of an outline's window is neither)
+    next_lab = np.empty((h, w + 1), np.int32)
+    run_end = np.empty((h, w), np.int32)
+    for v in range(h):
+        next_lab[v, w] = w
+        for u in range(w - 1, -1, -1):
+            lab = labels[v, u]
+            next_lab[v, u] = u if lab >= 0 else next_lab[v, u + 1]
+            run_end[v, u] = run_end[v, u + 1] if (u + 1 < w and labels[v, u + 1] == lab) else u + 1
     for v in range(h):
         for u in range(w):
             a = labels[v, u]
@@ -546,15 +575,20 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
                 continue
             ru = min(max_radius_px, np.int64(np.ceil(max_gap_m * fx / pz)))
             rv = min(max_radius_px, np.int64(np.ceil(max_gap_m * fy / pz)))
+            u_end = min(w, u + ru + 1)
             for vv in range(max(0, v - rv), min(h, v + rv + 1)):
-                for uu in range(max(0, u - ru), min(w, u + ru + 1)):
+                uu = next_lab[vv, max(0, u - ru)]
+                while uu < u_end:
                     b = labels[vv, uu]
-                    if b < 0 or b == a:
+                    if b == a:      # the searching component's own run: past it
+                        uu = next_lab[vv, run_end[vv, uu]]
                         continue
+                    nxt = next_lab[vv, uu + 1]
                     dx = np.float64(points_cam_m[vv, uu, 0]) - px
                     dy = np.float64(points_cam_m[vv, uu, 1]) - py
                     dz = np.float64(points_cam_m[vv, uu, 2]) - pz
                     d2 = dx * dx + dy * dy + dz * dz
+                    uu = nxt
                     if d2 > max_gap2:
                         continue
                     d = np.float32(np.sqrt(d2))

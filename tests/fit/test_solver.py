@@ -205,3 +205,35 @@ def test_solve_is_numpys():
     np.testing.assert_array_equal(_solve(A, b), np.linalg.solve(A, b))
     with pytest.raises(np.linalg.LinAlgError):
         _solve(np.zeros((32, 32)), b)
+
+
+def test_workspace_reuse_gives_the_same_fit():
+    """fit_frame keeps what depends only on the body, the implement, the weights and the
+    optional rows in the Workspace (_Layout): one Workspace shared across two bodies, every
+    implement, with and without anchors and prediction, and other weights gives bit for bit
+    what a fresh Workspace gives."""
+    from dataclasses import replace
+    from station.fit.body_model import Shape
+    from station.fit.solver import Workspace
+    bodies = [build_body(), build_body(Shape(height_m=1.85))]
+    th = make_pose("hinge")
+    frame = prepare_frame(render_cloud(bodies[0], th, seed=4))
+    pred = th + 0.02
+    anchors = np.array([[0.1, 0.1, 0.0], [-0.1, 0.1, 0.0]])
+    shared = Workspace()
+    # every weight changed on its own (so a field missing from the cache's key shows)
+    from dataclasses import fields
+    base = FitWeights()
+    variants = [base] + [replace(base, **{f.name: 1.5 * getattr(base, f.name) + 0.01})
+                         for f in fields(FitWeights)]
+    cases = [(b, imp, base, a, p) for b in bodies for imp in (None, "bar", "kettlebell", "dumbbells")
+             for a, p in ((None, None), (anchors, pred))]
+    cases += [(bodies[0], imp, w, anchors, pred) for imp in ("bar", "kettlebell", "dumbbells")
+              for w in variants]
+    for body, imp, w, a, p in cases + cases[::-1]:
+        kw = dict(theta_pred=p, weights=w, n_iter=2, anchors_floor_m=a, implement=imp)
+        got = fit_frame(body, frame, th, ws=shared, **kw)
+        want = fit_frame(body, frame, th, ws=Workspace(), **kw)
+        assert got.energy == want.energy, (imp, a is None, p is None)
+        np.testing.assert_array_equal(got.theta, want.theta)
+        np.testing.assert_array_equal(got.info, want.info)

@@ -265,3 +265,13 @@ def test_component_gaps_degenerate():
     far = same.copy()
     far[0, 2:, 2] = 2.5
     assert K.component_gaps(labels, far, 2, np.ones(2, bool), 100.0, 100.0, 0.2, 5, out) == 0
+
+
+def test_decimate_median_strided_input(rng):
+    """A non-contiguous image (a crop of a wider one) decimates as its contiguous copy: the
+    factor-4 path reads block rows four samples at a time."""
+    wide = random_raw(rng, (48, 130), 0.3)
+    raw = wide[:, 1:129:2]               # (48, 64), strided
+    out = np.empty((12, 16), np.float32)
+    K.decimate_median_valid(raw, 0.001, 4, 4, sorting_network(16), out)
+    np.testing.assert_array_equal(out, R.decimate_median_valid(np.ascontiguousarray(raw), 0.001, 4, 4))
