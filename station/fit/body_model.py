@@ -194,7 +194,15 @@ class BodyModel:
 _ANKLE_H = 0.039
 _SHANK = 0.246
 _THIGH = 0.245
-_UPPER_ARM = 0.186
+# glenohumeral centre -> elbow centre. Not Winter's 0.186 H (the synthetic capsule athlete's
+# own value): the joint centres body models define sit nearer the shoulder. The MakeHuman rig
+# of the mesh athlete has 0.146-0.159 H over four shapes (1.55-1.98 m, slim to heavy, female
+# and male); the CMU subject's humerus is 0.72-0.82 of his femur (0.177-0.20 H). A straight
+# arm's surface does not show where its elbow is, and a wrong elbow is what a folded arm
+# cannot fit: with 0.186 H the forearm must fold to its limit and still leaves the hands
+# ~6 cm low at the chest. 0.165 H sits between the rigs and the table (measured per body in
+# bench/fitter.py: see the arms commit)
+_UPPER_ARM = 0.165
 _FOREARM = 0.146
 _HAND = 0.108
 _SHOULDER_H = 0.818          # acromion (the top of the shoulder), not the joint
