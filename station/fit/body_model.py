@@ -217,9 +217,8 @@ _HEAD_CENTRE_H = 0.935
 # knee and ankle joints) as the median offset from the fitted point to the rig's joint over
 # six development bodies (1.50-1.98 m, slim to heavy and muscular, male and female), standing
 # and hinging; the spread over bodies is given. An independent test set saw the same
-# direction (the skeleton higher and nearer the camera than the joint centres). The arms'
-# offsets (elbows ~0.03 H nearer the shoulder) are not applied: the coach does not read them
-# and they were not consistent between the arms.
+# direction (the skeleton higher and nearer the camera than the joint centres). The elbows'
+# (~0.03 H nearer the shoulder) is a bone length, not an offset: _UPPER_ARM.
 _HIP_FWD = -0.023        # sd 0.004 over bodies
 _HIP_UP = -0.008         # sd 0.014 (varies with the body's leg length; the mean is applied)
 _HIP_WIDER = 0.011       # each side, sd 0.003
