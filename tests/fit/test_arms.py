@@ -7,7 +7,8 @@ Winter's 0.186 H, is longer than the mesh rig's 0.146-0.159 H), or not fold an a
 recogniser, which reads the hands against the trunk, then abstained. Both bodies, the
 standing frames before the first rep (the lifter's hands at the chest, tracking settled).
 
-Measured (frames 15-80): mesh elbows ~46 mm, wrists ~64 mm (before: ~80 and ~95 mm); the
+Measured (frames 15-80): mesh elbows ~46 mm, wrists ~64 mm (before, on main: 70 and 83 mm, and
+the capsule body's left elbow at 164-180 deg: both tests fail there); the
 capsule body's elbows folded (before: the left arm hung straight).
 """
 from dataclasses import replace
