@@ -200,8 +200,11 @@ _THIGH = 0.245
 # and male); the CMU subject's humerus is 0.72-0.82 of his femur (0.177-0.20 H). A straight
 # arm's surface does not show where its elbow is, and a wrong elbow is what a folded arm
 # cannot fit: with 0.186 H the forearm must fold to its limit and still leaves the hands
-# ~6 cm low at the chest. 0.165 H sits between the rigs and the table (measured per body in
-# bench/fitter.py: see the arms commit)
+# ~6 cm low at the chest. 0.165 H sits between the rigs and the table. bench/fitter.py, 8
+# scenarios: MPJPE mesh 45.3 -> 35.1 mm (every scenario; spine MAE 5.2 -> 4.4 deg), capsule
+# 40.7 -> 39.8, but its hanging-arm RDLs +3-6 mm and tall_heavy_loose's spine 8 -> 17 deg: an
+# arm of the wrong length bends the trunk to reach its points (there, a kettlebell the fit
+# never picks up). One length cannot serve both bodies: it should be fitted per person.
 _UPPER_ARM = 0.165
 _FOREARM = 0.146
 _HAND = 0.108
