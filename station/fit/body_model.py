@@ -194,7 +194,18 @@ class BodyModel:
 _ANKLE_H = 0.039
 _SHANK = 0.246
 _THIGH = 0.245
-_UPPER_ARM = 0.186
+# glenohumeral centre -> elbow centre. Not Winter's 0.186 H (the synthetic capsule athlete's
+# own value): the joint centres body models define sit nearer the shoulder. The MakeHuman rig
+# of the mesh athlete has 0.146-0.159 H over four shapes (1.55-1.98 m, slim to heavy, female
+# and male); the CMU subject's humerus is 0.72-0.82 of his femur (0.177-0.20 H). A straight
+# arm's surface does not show where its elbow is, and a wrong elbow is what a folded arm
+# cannot fit: with 0.186 H the forearm must fold to its limit and still leaves the hands
+# ~6 cm low at the chest. 0.165 H sits between the rigs and the table. bench/fitter.py, 8
+# scenarios: MPJPE mesh 45.3 -> 35.1 mm (every scenario; spine MAE 5.2 -> 4.4 deg), capsule
+# 40.7 -> 39.8, but its hanging-arm RDLs +3-6 mm and tall_heavy_loose's spine 8 -> 17 deg: an
+# arm of the wrong length bends the trunk to reach its points (there, a kettlebell the fit
+# never picks up). One length cannot serve both bodies: it should be fitted per person.
+_UPPER_ARM = 0.165
 _FOREARM = 0.146
 _HAND = 0.108
 _SHOULDER_H = 0.818          # acromion (the top of the shoulder), not the joint
@@ -209,9 +220,8 @@ _HEAD_CENTRE_H = 0.935
 # knee and ankle joints) as the median offset from the fitted point to the rig's joint over
 # six development bodies (1.50-1.98 m, slim to heavy and muscular, male and female), standing
 # and hinging; the spread over bodies is given. An independent test set saw the same
-# direction (the skeleton higher and nearer the camera than the joint centres). The arms'
-# offsets (elbows ~0.03 H nearer the shoulder) are not applied: the coach does not read them
-# and they were not consistent between the arms.
+# direction (the skeleton higher and nearer the camera than the joint centres). The elbows'
+# (~0.03 H nearer the shoulder) is a bone length, not an offset: _UPPER_ARM.
 _HIP_FWD = -0.023        # sd 0.004 over bodies
 _HIP_UP = -0.008         # sd 0.014 (varies with the body's leg length; the mean is applied)
 _HIP_WIDER = 0.011       # each side, sd 0.003

@@ -33,7 +33,10 @@ LIMB_HYPOTHESES = {
         (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
         (40, 10, 90), (-30, 10, 8), (60, 45, 30), (25, -20, 15), (10, -15, 40),
         (0, 30, 40), (-30, 40, 40), (30, 30, 10), (120, 40, 20),
-        (90, -25, 10), (120, -20, 10))),   # reaching across the body (a twisting toe touch)
+        (90, -25, 10), (120, -20, 10),     # reaching across the body (a twisting toe touch)
+        # folded: hands at the chest (a bodyweight good morning) or beside the shoulders (a
+        # bar on the back); from hanging, the LM never folds an elbow this far by itself
+        (25, 5, 135), (0, 10, 145), (-35, 10, 150))),
     # both arms at once, hands together at the midline (a kettlebell's grip): swing heights
     "arms": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (15, -10, 10), (40, -8, 10), (70, -6, 10), (100, -5, 10), (-10, -10, 10))),
