@@ -325,6 +325,7 @@ _FINITE_HI = np.isfinite(DOF_UPPER)
 _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
 _DIAG = np.diag_indices(N_DOF)
 _ROLL = 4  # root_roll (body_model._DOF_TABLE)
+_NECK = DOF["neck_flex"]
 
 _IMPLEMENT_KIND = {None: K.NO_IMPLEMENT, "bar": K.BAR, "kettlebell": K.KETTLEBELL,
                    "dumbbells": K.DUMBBELLS}
@@ -471,6 +472,12 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     # diagonal priors (constant per frame)
     prior_w = np.zeros(N_DOF)
     prior_w[_HAS_PRIOR] = w.prior / DOF_PRIOR_SIGMA[_HAS_PRIOR] ** 2
+    # the neck's prior centres on this person's own rest once learned, loose until then
+    # (body_model.NeckRest)
+    neck_rest = body.neck_rest
+    neck_mu = neck_rest.rad
+    if not neck_rest.learned:
+        prior_w[_NECK] = w.prior / neck_rest.LEARNING_SIGMA_RAD ** 2
     temporal_w = temporal_weights(w)
     limit_w = 1.0 / w.limit_sigma_rad ** 2
     knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
@@ -514,6 +521,10 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
             prior_w, temporal_w, _KNEE_HIP, w.knee_fold_margin_rad, knee_w, e_prior, e_knee,
             e_temporal, row_energy, A_obs)
         A, b = ws.A, ws.b
+        if neck_mu != 0.0:   # the kernel's prior centres on 0: recentre the neck's
+            pw = prior_w[_NECK]
+            b[_NECK] -= pw * neck_mu
+            E += pw * (neck_mu * neck_mu - 2.0 * theta[_NECK] * neck_mu)
         if E <= best_E:  # accept: relax the damping
             if best_A is not None:
                 lam = max(lam * 0.3, w.damping)
@@ -545,6 +556,9 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
                          ws.seg_R, ws.seg_t, ws.twist)
     K.points_to_world(ws.seg_R, ws.seg_t, body.point_seg, body.point_local, out)
     n_in = data_stats[1]
+    if n_iter > 0 and n_pts > 0:   # the frame's key: its points (a frame is fitted from several starts)
+        key = (n_pts, float(pts[0, 0]), float(pts[0, 1]), float(pts[-1, 2]))
+        neck_rest.observe(theta, float(n_in / n_pts), key)
     return FitResult(
         theta=theta, points_floor_m=out, seg_R=ws.seg_R.copy(), seg_t=ws.seg_t.copy(),
         seg_point_count=seg_count, seg_visibility=seg_stats, n_points=n_pts,
