@@ -72,7 +72,7 @@ _DOF_TABLE: tuple = (
     # mesh athlete: with it, rounded reps (21-33 deg, lumbar share 30-60 %) read 2.0 deg short
     # at the bottom and 0.4 deg long at their peak (8 dev scenarios, bench/spine.py); without
     # it the pelvis pitch is free and the fit reads backs 20 deg rounder than they are (spine
-    # MAE 10.3 against 3.6 deg, 15 false rounded_back in 40 reps). Before the neck carried the
+    # MAE 10.3 against 3.6 deg, 15 false rounded_back in 38 reps). Before the neck carried the
     # head, it was not harmless: clean bottoms read 10-25 deg extended. Still unseen: heavy
     # lifters and hoodies seen from a low camera (1.0-1.3 m) read 10-25 deg extended at the
     # bottom (mesh_E_*, mesh_G_*)
