@@ -125,9 +125,15 @@ def summary(rows: list[dict]) -> None:
             continue
         rnd = [r for r in rs if r["rounded"]]
         oth = [r for r in rs if not r["rounded"]]
-        bias = lambda sel, k: np.nanmean([r[k][1] - r[k][0] for r in sel]) if sel else np.nan  # noqa: E731
-        mae = lambda sel, k: np.nanmean([abs(r[k][1] - r[k][0]) for r in sel]) if sel else np.nan  # noqa: E731
-        top = np.nanmax([r["spine_peak"][1] for r in oth]) if oth else np.nan
+        def bias(sel, k):
+            v = [r[k][1] - r[k][0] for r in sel if np.isfinite(r[k][1] - r[k][0])]
+            return float(np.mean(v)) if v else np.nan
+
+        def mae(sel, k):
+            v = [abs(r[k][1] - r[k][0]) for r in sel if np.isfinite(r[k][1] - r[k][0])]
+            return float(np.mean(v)) if v else np.nan
+        peaks = [r["spine_peak"][1] for r in oth if np.isfinite(r["spine_peak"][1])]
+        top = max(peaks) if peaks else np.nan
         print(f"  {body:7s} rounded reps {len(rnd):3d}: bottom bias {bias(rnd, 'spine_bottom'):+6.1f}, peak |err|"
               f" {mae(rnd, 'spine_peak'):5.1f} (bias {bias(rnd, 'spine_peak'):+5.1f}); other reps {len(oth):3d}: bottom"
               f" bias {bias(oth, 'spine_bottom'):+6.1f}, highest fitted peak {top:5.1f}; hip bottom bias"
