@@ -25,16 +25,16 @@ import time
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fitter import zone_for  # noqa: E402
+from fitter import zone_for
 
-from station.app import Pipeline, frame_record  # noqa: E402
-from station.fit.body_model import DOF  # noqa: E402
-from station.model import DepthFrame  # noqa: E402
-from station.scoring import match_reps  # noqa: E402
-from station.sim.scenarios import BODIES, build, get_scenario  # noqa: E402
+from station.app import Pipeline, frame_record
+from station.fit.body_model import DOF
+from station.model import DepthFrame
+from station.scoring import match_reps
+from station.sim.scenarios import BODIES, build, get_scenario
 
 DOF_COLS = ("root_pitch", "lumbar_flex", "thorax_flex", "neck_flex")
 
@@ -67,8 +67,7 @@ def run(take, max_frames: int | None) -> tuple[dict, list[dict], np.ndarray]:
 
 
 def rep_rows(name: str, body: str, truth: dict, frames: list[dict], dofs: np.ndarray, reps: list[dict]) -> list[dict]:
-    tf = truth["frames"][:len(frames)]
-    tt = np.array([f["t"] for f in tf])
+    tf = truth["frames"][:len(frames)]     # the same recording: frame i is frame i
     rt = np.array([f["t"] for f in frames])
     ts, rs = _series(tf, "spine_flexion"), _series(frames, "spine_flexion")
     th, rh = _both(tf, "hip_flexion"), _both(frames, "hip_flexion")
@@ -86,8 +85,8 @@ def rep_rows(name: str, body: str, truth: dict, frames: list[dict], dofs: np.nda
         b = tr["bottom_t"]
         near = np.abs(rt - b) <= 0.1
         inrep = (rt >= tr["start_t"]) & (rt <= tr["end_t"])
-        med = lambda x, sel: float(np.nanmedian(x[sel])) if np.any(np.isfinite(x[sel])) else np.nan  # noqa: E731
-        mx = lambda x, sel: float(np.nanmax(x[sel])) if np.any(np.isfinite(x[sel])) else np.nan  # noqa: E731
+        med = lambda x, sel: float(np.nanmedian(x[sel])) if np.any(np.isfinite(x[sel])) else np.nan
+        mx = lambda x, sel: float(np.nanmax(x[sel])) if np.any(np.isfinite(x[sel])) else np.nan
         rb_t = "rounded_back" in tr["faults"]
         rb_f = fr is not None and "rounded_back" in fr["faults"]
         nj = fr is not None and "rounded_back" in fr.get("not_judged", ())
@@ -110,11 +109,13 @@ def _verdict(r: dict) -> str:
 def print_rows(rows: list[dict]) -> None:
     print(f"{'scenario':28s} {'body':7s} {'bottom':>6s} {'spine@bottom':>13s} {'spine peak':>13s} {'hip@bottom':>13s}"
           f" {'knee@bottom':>13s} | {'dpitch':>6s} {'dlum':>6s} {'dthor':>6s} {'dneck':>6s} | verdict")
+    def pair(r: dict, k: str) -> str:
+        return f"{r[k][0]:6.1f}/{r[k][1]:6.1f}"
+
     for r in rows:
-        pair = lambda k: f"{r[k][0]:6.1f}/{r[k][1]:6.1f}"  # noqa: E731
         d = " ".join(f"{x:6.1f}" for x in r["dofs_bottom"])
-        print(f"{r['scenario'][:28]:28s} {r['body']:7s} {r['bottom_t']:6.1f} {pair('spine_bottom')} {pair('spine_peak')}"
-              f" {pair('hip_bottom')} {pair('knee_bottom')} | {d} | {_verdict(r)}")
+        print(f"{r['scenario'][:28]:28s} {r['body']:7s} {r['bottom_t']:6.1f} {pair(r, 'spine_bottom')} {pair(r, 'spine_peak')}"
+              f" {pair(r, 'hip_bottom')} {pair(r, 'knee_bottom')} | {d} | {_verdict(r)}")
 
 
 def summary(rows: list[dict]) -> None:

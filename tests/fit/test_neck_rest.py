@@ -2,7 +2,15 @@
 prior centred there by the solver (the neck carries the head on the thorax)."""
 import numpy as np
 
-from station.fit.body_model import DEG, DOF, DOF_PRIOR_SIGMA, NeckRest, build_body, neutral_pose, with_shape
+from station.fit.body_model import (
+    DEG,
+    DOF,
+    DOF_PRIOR_SIGMA,
+    NeckRest,
+    build_body,
+    neutral_pose,
+    with_shape,
+)
 from station.fit.solver import FitWeights, fit_frame, prepare_frame
 from tests.fit.poses import make_pose
 from tests.fit.selfrender import render_cloud
