@@ -185,6 +185,7 @@ class NeckRest:
     frames: int = 20
     samples: list = field(default_factory=list)
     _pending: tuple | None = field(default=None, repr=False)
+    _rad: float | None = field(default=None, repr=False)   # the median, once learned (every fit reads it)
 
     LEARNING_SIGMA_RAD = 30 * DEG
     # standing tall: the pelvis near upright, hips and knees nearly straight (not the spine
@@ -201,7 +202,11 @@ class NeckRest:
     @property
     def rad(self) -> float:
         """The rest flexion the neck's prior centres on (0 until learned)."""
-        return float(np.median(self.samples)) if self.learned else 0.0
+        if not self.learned:
+            return 0.0
+        if self._rad is None:
+            self._rad = float(np.median(self.samples))
+        return self._rad
 
     def standing_tall(self, theta: np.ndarray) -> bool:
         t = np.abs(theta)

@@ -556,7 +556,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
                          ws.seg_R, ws.seg_t, ws.twist)
     K.points_to_world(ws.seg_R, ws.seg_t, body.point_seg, body.point_local, out)
     n_in = data_stats[1]
-    if n_iter > 0 and n_pts > 0:   # the frame's key: its points (a frame is fitted from several starts)
+    if n_iter > 0 and n_pts > 0 and not neck_rest.learned:   # key: the frame's points (fitted from several starts)
         key = (n_pts, float(pts[0, 0]), float(pts[0, 1]), float(pts[-1, 2]))
         neck_rest.observe(theta, float(n_in / n_pts), key)
     return FitResult(
