@@ -63,6 +63,10 @@ class ConfidenceScales:
 
     joint_sd_m: float = 0.06
     # trunk, hip l, hip r, knee l, knee r, spine (deg), shift (m): station.model.ANGLES order
+    # (the spine's is kept at 11.5 deg, though its deviation there is ~9.0 deg since the neck
+    # carries the head on the thorax: loosening it, and counting the head's visibility for the
+    # spine, judged no more reps right on the mesh dev scenarios, and a coach that is unsure of
+    # the spine stays quiet)
     angle_sd: tuple[float, ...] = (1.45, 3.3, 3.3, 4.6, 4.6, 11.5, 0.11)
     # explained share of a segment's facing surface at which it counts as fully seen: low,
     # because the constraint factor already carries what hidden parts cost (no data, a wide

@@ -326,6 +326,7 @@ _FINITE_HI = np.isfinite(DOF_UPPER)
 _HAS_PRIOR = DOF_PRIOR_SIGMA > 0
 _DIAG = np.diag_indices(N_DOF)
 _ROLL = 4  # root_roll (body_model._DOF_TABLE)
+_NECK = DOF["neck_flex"]
 
 _IMPLEMENT_KIND = {None: K.NO_IMPLEMENT, "bar": K.BAR, "kettlebell": K.KETTLEBELL,
                    "dumbbells": K.DUMBBELLS}
@@ -521,6 +522,14 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         lat_dir, lat_target = _ZERO3, 0.0
     bar_weight = data_weight * w.bar_pull
     steps = []
+    # the neck's prior centres on this person's own rest once learned, loose until then
+    # (body_model.NeckRest); the layout holds the learned (stiff) weight
+    neck_rest = body.neck_rest
+    neck_mu = neck_rest.rad
+    prior_w = lay.prior_w
+    if not neck_rest.learned:
+        prior_w = prior_w.copy()
+        prior_w[_NECK] = w.prior / neck_rest.LEARNING_SIGMA_RAD ** 2
     pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
     (samp, samp_n, cp1, cp2, cn, cdepth, sole, ankle_w, ca, cb, x1, x2, n2, res, e_prior,
      e_temporal, e_knee, A_obs, row_energy) = lay.scratch()
@@ -556,9 +565,13 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
             samp_n, sole, cp1, cp2, cn, cdepth, ankle_w, lay.seg1, x1, n1, lay.seg2, x2, n2, res,
             rw, ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
             pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI,
-            lay.limit_w, lay.prior_w, lay.temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
+            lay.limit_w, prior_w, lay.temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
             lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs)
         A, b = ws.A, ws.b
+        if neck_mu != 0.0:   # the kernel's prior centres on 0: recentre the neck's
+            pw = prior_w[_NECK]
+            b[_NECK] -= pw * neck_mu
+            E += pw * (neck_mu * neck_mu - 2.0 * theta[_NECK] * neck_mu)
         if E <= best_E:  # accept: relax the damping
             if best_A is not None:
                 lam = max(lam * 0.3, w.damping)
@@ -591,6 +604,9 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
                          ws.seg_R, ws.seg_t, ws.twist)
     K.points_to_world(ws.seg_R, ws.seg_t, body.point_seg, body.point_local, out)
     n_in = data_stats[1]
+    if n_iter > 0 and n_pts > 0 and not neck_rest.learned:   # key: the frame's points (fitted from several starts)
+        key = (n_pts, float(pts[0, 0]), float(pts[0, 1]), float(pts[-1, 2]))
+        neck_rest.observe(theta, float(n_in / n_pts), key)
     return FitResult(
         theta=theta, points_floor_m=out, seg_R=ws.seg_R.copy(), seg_t=ws.seg_t.copy(),
         seg_point_count=seg_count, seg_visibility=seg_stats, n_points=n_pts,

@@ -1,0 +1,166 @@
+"""Spine benchmark: where does a rep's bend go? Per rep, the fitted spine flexion against the
+truth at the rep's bottom and at its peak, and which fitted DOFs carried the bend.
+
+bench/fitter.py gives the spine MAE and the rounded_back verdicts; this says why they are what
+they are. For every truth rep of each scenario (station run as live: Pipeline with the rdl
+evaluator) it prints:
+  - truth / fitted spine_flexion at the truth bottom (median over +-0.1 s) and their peaks
+    over the rep, the truth / fitted hip and knee flexion at the bottom;
+  - the fitted pelvis pitch, lumbar, thorax and neck flexion DOFs at the bottom, each minus
+    its median while the person stood tall before the set (the DOFs the contract's
+    spine_flexion is made of: thorax against pelvis; the neck moves the head, not the angle);
+  - the rep's verdict on rounded_back (TP/FP/FN, /NJ when it was not judged);
+then per body: the bottom bias (fitted - truth) on rounded and on other reps, the mean
+absolute peak error on rounded reps, the highest fitted peak on reps that did not round.
+
+    NUMBA_NUM_THREADS=1 python bench/spine.py --scenarios rdl_rounded_back,rdl_clean,rdl_mixed_faults --body both --max-frames 400
+    NUMBA_NUM_THREADS=1 python bench/spine.py --scenarios mesh_A_faults1,mesh_H_faults3
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fitter import zone_for
+
+from station.app import Pipeline, frame_record
+from station.fit.body_model import DOF
+from station.model import DepthFrame
+from station.scoring import match_reps
+from station.sim.scenarios import BODIES, build, get_scenario
+
+DOF_COLS = ("root_pitch", "lumbar_flex", "thorax_flex", "neck_flex")
+
+
+def _series(frames: list[dict], key: str) -> np.ndarray:
+    return np.array([f["angles"][key] if f.get("tracked") and f.get("angles", {}).get(key) is not None
+                     else np.nan for f in frames], np.float64)
+
+
+def _both(frames: list[dict], key: str) -> np.ndarray:
+    return 0.5 * (_series(frames, f"{key}_l") + _series(frames, f"{key}_r"))
+
+
+def run(take, max_frames: int | None) -> tuple[dict, list[dict], np.ndarray]:
+    """(truth document, result frames, fitted DOFs in degrees (n, len(DOF_COLS)), NaN untracked)."""
+    n = take.n_frames if max_frames is None else min(max_frames, take.n_frames)
+    pipe = Pipeline(zone=zone_for(take), seed=take.scenario.seed, exercise="rdl")
+    frames, dofs = [], np.full((n, len(DOF_COLS)), np.nan)
+    cols = [DOF[c] for c in DOF_COLS]
+    for i in range(n):
+        res = pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics,
+                                      float(take.times_s[i]), i))
+        rec = frame_record(res)
+        frames.append(rec)
+        th = pipe.tracker.theta
+        if rec.get("tracked") and th is not None:
+            dofs[i] = np.degrees(th[cols])
+    reps = pipe.evaluator.finish() if pipe.evaluator is not None else []
+    return take.truth_document(take.scenario.name), frames, dofs, [r.as_contract() for r in reps]
+
+
+def rep_rows(name: str, body: str, truth: dict, frames: list[dict], dofs: np.ndarray, reps: list[dict]) -> list[dict]:
+    tf = truth["frames"][:len(frames)]     # the same recording: frame i is frame i
+    rt = np.array([f["t"] for f in frames])
+    ts, rs = _series(tf, "spine_flexion"), _series(frames, "spine_flexion")
+    th, rh = _both(tf, "hip_flexion"), _both(frames, "hip_flexion")
+    tk, rk = _both(tf, "knee_flexion"), _both(frames, "knee_flexion")
+    t_end = rt[-1] if len(rt) else 0.0
+    truth_reps = [r for r in truth["reps"] if r["end_t"] <= t_end + 1e-6]
+    # standing tall before the first rep: the DOFs' personal neutral
+    t0 = truth_reps[0]["start_t"] if truth_reps else t_end
+    stand = (rt < t0 - 0.2) & (rt > t0 - 1.2)
+    neutral = np.nanmedian(dofs[stand], axis=0) if np.any(stand) else np.zeros(len(DOF_COLS))
+    rows = []
+    for tr, fr in match_reps(truth_reps, reps):
+        if tr is None:
+            continue
+        b = tr["bottom_t"]
+        near = np.abs(rt - b) <= 0.1
+        inrep = (rt >= tr["start_t"]) & (rt <= tr["end_t"])
+        med = lambda x, sel: float(np.nanmedian(x[sel])) if np.any(np.isfinite(x[sel])) else np.nan
+        mx = lambda x, sel: float(np.nanmax(x[sel])) if np.any(np.isfinite(x[sel])) else np.nan
+        rb_t = "rounded_back" in tr["faults"]
+        rb_f = fr is not None and "rounded_back" in fr["faults"]
+        nj = fr is not None and "rounded_back" in fr.get("not_judged", ())
+        rows.append({
+            "scenario": name, "body": body, "bottom_t": b, "rounded": rb_t, "flagged": rb_f, "not_judged": nj,
+            "found": fr is not None,
+            "spine_bottom": (med(ts, near), med(rs, near)), "spine_peak": (mx(ts, inrep), mx(rs, inrep)),
+            "hip_bottom": (med(th, near), med(rh, near)), "knee_bottom": (med(tk, near), med(rk, near)),
+            "dofs_bottom": [med(dofs[:, j], near) - neutral[j] for j in range(len(DOF_COLS))]})
+    return rows
+
+
+def _verdict(r: dict) -> str:
+    v = ("TP" if r["flagged"] else "FN") if r["rounded"] else ("FP" if r["flagged"] else "ok")
+    if not r["found"]:
+        v = "miss" if r["rounded"] else "--"
+    return v + ("/NJ" if r["not_judged"] else "")
+
+
+def print_rows(rows: list[dict]) -> None:
+    print(f"{'scenario':28s} {'body':7s} {'bottom':>6s} {'spine@bottom':>13s} {'spine peak':>13s} {'hip@bottom':>13s}"
+          f" {'knee@bottom':>13s} | {'dpitch':>6s} {'dlum':>6s} {'dthor':>6s} {'dneck':>6s} | verdict")
+    def pair(r: dict, k: str) -> str:
+        return f"{r[k][0]:6.1f}/{r[k][1]:6.1f}"
+
+    for r in rows:
+        d = " ".join(f"{x:6.1f}" for x in r["dofs_bottom"])
+        print(f"{r['scenario'][:28]:28s} {r['body']:7s} {r['bottom_t']:6.1f} {pair(r, 'spine_bottom')} {pair(r, 'spine_peak')}"
+              f" {pair(r, 'hip_bottom')} {pair(r, 'knee_bottom')} | {d} | {_verdict(r)}")
+
+
+def summary(rows: list[dict]) -> None:
+    print("\nPer body (deg; bias = fitted - truth):")
+    for body in BODIES:
+        rs = [r for r in rows if r["body"] == body]
+        if not rs:
+            continue
+        rnd = [r for r in rs if r["rounded"]]
+        oth = [r for r in rs if not r["rounded"]]
+        def bias(sel, k):
+            v = [r[k][1] - r[k][0] for r in sel if np.isfinite(r[k][1] - r[k][0])]
+            return float(np.mean(v)) if v else np.nan
+
+        def mae(sel, k):
+            v = [abs(r[k][1] - r[k][0]) for r in sel if np.isfinite(r[k][1] - r[k][0])]
+            return float(np.mean(v)) if v else np.nan
+        peaks = [r["spine_peak"][1] for r in oth if np.isfinite(r["spine_peak"][1])]
+        top = max(peaks) if peaks else np.nan
+        print(f"  {body:7s} rounded reps {len(rnd):3d}: bottom bias {bias(rnd, 'spine_bottom'):+6.1f}, peak |err|"
+              f" {mae(rnd, 'spine_peak'):5.1f} (bias {bias(rnd, 'spine_peak'):+5.1f}); other reps {len(oth):3d}: bottom"
+              f" bias {bias(oth, 'spine_bottom'):+6.1f}, highest fitted peak {top:5.1f}; hip bottom bias"
+              f" {bias(rs, 'hip_bottom'):+5.1f}, knee {bias(rs, 'knee_bottom'):+5.1f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scenarios", required=True, help="comma-separated names (NAME@mesh for one body)")
+    ap.add_argument("--body", choices=("both",) + BODIES, default="mesh")
+    ap.add_argument("--max-frames", type=int, help="frames per scenario (default: all)")
+    args = ap.parse_args()
+    bodies = list(BODIES) if args.body == "both" else [args.body]
+    rows = []
+    for name in args.scenarios.split(","):
+        scs = [get_scenario(name)] if "@" in name else [get_scenario(name).on_body(b) for b in bodies]
+        for sc in scs:
+            if sc.split == "holdout":
+                print(f"  note: {sc.name} is in the holdout split (report only, do not tune on it)", file=sys.stderr)
+            t0 = time.perf_counter()
+            truth, frames, dofs, reps = run(build(sc), args.max_frames)
+            rows += rep_rows(sc.name, sc.body, truth, frames, dofs, reps)
+            print(f"  {sc.name}: {len(frames)} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    print_rows(rows)
+    summary(rows)
+
+
+if __name__ == "__main__":
+    main()
