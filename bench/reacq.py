@@ -182,6 +182,61 @@ def run(sc, drops: list[tuple[str, float, int, int]], max_frames: int | None, ta
     return out
 
 
+def start_variants(bodies: tuple[str, ...]) -> list:
+    """Ordinary people standing still in view from the first frame: soft knees, arms away from
+    the body, wide or narrow builds, loose clothes, implements, mounts 1.0-2.1 m, turned, noisy
+    depth, and the first poses of the motion-capture clips (real standing postures, held)."""
+    from dataclasses import replace
+    from station.sim.scenarios import Athlete
+    base = get_scenario("rdl_clean")
+    soft = dict(soft_knee_deg=15.0, arms_out_m=0.25, elbow_flexion_deg=20.0)
+    people = {
+        "soft_arms_out": (Athlete(1.75, 0.5, "tight", None), soft),
+        "soft_arms_out_hoodie_heavy": (Athlete(1.70, 0.95, "hoodie", None, 0.0, 0.5), soft),
+        "soft_slim_short": (Athlete(1.55, 0.1, "tshirt", None, 0.0, 0.4), dict(soft, soft_knee_deg=20.0)),
+        "soft_dumbbells": (Athlete(1.82, 0.6, "tshirt", "dumbbells"), dict(soft, arms_out_m=0.0)),
+        "soft_barbell": (Athlete(1.88, 0.7, "hoodie", "barbell"), dict(soft, arms_out_m=0.0)),
+        "soft_kettlebell": (Athlete(1.65, 0.5, "tight", "kettlebell"), dict(soft, arms_out_m=0.0)),
+    }
+    out = []
+    for key, (ath, kw) in people.items():
+        for mount, yaw, noise in ((1.0, 0.0, 1.0), (1.6, 0.0, 1.0), (2.1, 0.0, 1.0), (1.6, 30.0, 2.0)):
+            for b in bodies:
+                out.append(replace(base, name=f"stand_{key}_m{mount}_y{yaw:.0f}_n{noise}@{b}", athlete=ath,
+                                   motion="stand", reps=(), mount_height_m=mount, yaw_deg=yaw, noise_scale=noise,
+                                   body=b, seed=base.seed + len(out), **kw))
+    for clip, window, ath in (("13_31", (0.5, 1.0), Athlete(1.70, 0.45, "tight", None)),
+                              ("13_30", (0.5, 1.0), Athlete(1.62, 0.2, "hoodie", None, 0.0, 0.4)),
+                              ("13_31", (0.5, 1.0), Athlete(1.95, 0.9, "tshirt", None, 0.8, 0.3))):
+        for mount in (1.0, 1.6, 2.1):
+            for b in bodies:
+                out.append(replace(base, name=f"stand_mocap{clip}_h{ath.height_m}_m{mount}@{b}", athlete=ath,
+                                   motion="mocap", mocap_clip=clip, mocap_window_s=window, mocap_hold_s=2.5,
+                                   reps=(), mount_height_m=mount, body=b, seed=base.seed + len(out)))
+    return out
+
+
+def start_delay(sc, max_frames: int = 60) -> tuple[float | None, float]:
+    """(seconds from the first still in-view frame to the first tracked one or None, the
+    tracked fraction of the still frames) for a person standing still from the start."""
+    from station.fit.tracker import Tracker
+    from station.segment import Segmenter
+    take = build(sc)
+    n = min(max_frames, take.n_frames)
+    seg, trk = Segmenter(zone_for(take), seed=sc.seed), Tracker()
+    still = still_frames(take)[:n]
+    first = None
+    tracked = 0
+    for i in range(n):
+        s = seg.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i))
+        r = trk.update(s.cloud, s.person_height_m)
+        if r.tracked and first is None:
+            first = i
+        tracked += bool(r.tracked and still[i])
+    s0 = int(np.argmax(still)) if still.any() else 0
+    return (None if first is None else max(0, first - s0) / float(sc.fps)), tracked / max(int(still.sum()), 1)
+
+
 def _fmt(r: list[Run], fps: float = 30.0) -> str:
     inv = sum(x.in_view for x in r)
     trk = sum(x.tracked_in_view for x in r)
@@ -208,13 +263,30 @@ HEADER = (f"{'':40s} {'track%':>6s} {'reps':>7s} {'nat':>4s} {'never':>5s} {'nat
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scenarios", required=True, help="comma-separated names (NAME@mesh for one body)")
+    ap.add_argument("--scenarios", help="comma-separated names (NAME@mesh for one body)")
+    ap.add_argument("--start-sweep", action="store_true",
+                    help="instead: the start delay of ordinary people standing still (start_variants)")
     ap.add_argument("--body", choices=("both",) + BODIES, default="both")
     ap.add_argument("--max-frames", type=int)
     ap.add_argument("--variants", default="0,1", help="injected-loss plans per scenario (0,1,2)")
     ap.add_argument("--no-inject", action="store_true", help="only the runs as rendered")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every injected loss")
     args = ap.parse_args()
+    if args.start_sweep:
+        bodies = BODIES if args.body == "both" else (args.body,)
+        delays = {b: [] for b in bodies}
+        for sc in start_variants(bodies):
+            d, frac = start_delay(sc)
+            delays[sc.body].append(d)
+            print(f"{sc.name:55s} start {'never' if d is None else f'{d:4.2f} s'}  tracked {100 * frac:5.1f}% of still frames",
+                  flush=True)
+        for b, ds in delays.items():
+            got = [d for d in ds if d is not None]
+            print(f"[{b}] {len(ds)} people: never started {len(ds) - len(got)}, over 1 s {sum(d > 1.0 for d in got)},"
+                  f" worst {max(got, default=float('nan')):.2f} s")
+        return
+    if not args.scenarios:
+        ap.error("--scenarios is required (or --start-sweep)")
     scs = []
     for name in args.scenarios.split(","):
         if "@" in name:

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from station.fit.body_model import DOF, BodyModel
-from station.fit.solver import FitResult, FrameData, Workspace, posed_capsules
+from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, posed_capsules
+
+if TYPE_CHECKING:
+    from station.fit.tracker import TrackerConfig
 
 # trunk pitches (deg) whose model top is matched against the cloud's top
 _PITCH_GRID_DEG = np.arange(-10.0, 101.0, 5.0)   # (root_pitch is limited to 100)
@@ -101,3 +105,25 @@ def top_agrees(body: BodyModel, fit: FitResult, frame: FrameData, ws: Workspace,
     cloud may miss the crown when the camera is below the head)."""
     d = model_top_m(body, fit.theta, ws) - cloud_top_m(frame.points_floor_m)
     return -below_m <= d <= above_m
+
+
+def restart_poses(hyps: list[np.ndarray], per_frame: int, cycle: int) -> list[np.ndarray]:
+    """This frame's restart poses: the per_frame - 1 likeliest, and one of the rest in turn."""
+    k = max(per_frame - 1, 1)
+    rest = hyps[k:]
+    return hyps[:k] + ([rest[cycle % len(rest)]] if rest and per_frame > 1 else [])
+
+
+def best_restart(fit: Callable[..., FitResult], body: BodyModel, frame: FrameData, ws: Workspace,
+                 poses: list[np.ndarray], anchors: np.ndarray | None, coarse: FitWeights,
+                 cfg: "TrackerConfig") -> FitResult | None:
+    """Each pose fitted with a wide robust scale then the normal one (fit: Tracker._fit); of
+    those whose top agrees with the cloud's, the lowest energy, refined (None if none)."""
+    best = None
+    for th in poses:
+        r = fit(frame, th, None, 4, anchors, weights=coarse)
+        r = fit(frame, r.theta, None, 4, anchors)
+        if (best is None or r.energy < best.energy) and top_agrees(
+                body, r, frame, ws, cfg.reacquire_top_below_m, cfg.reacquire_top_above_m):
+            best = r
+    return None if best is None else fit(frame, best.theta, None, cfg.track_iterations, anchors)

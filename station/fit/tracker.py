@@ -10,12 +10,15 @@ States:
                 prediction
   lost          the person left (no usable cloud for `lost_after_frames`) or the fit
                 diverged (residual too high / too few points explained for `diverged_frames`).
-                For `reacquire_window_frames` after the loss, every frame with a cloud tries
-                a few restart poses from the last good one (moved with the cloud, and pitched
-                to a few hinge depths): the same person is taken up again in whatever pose
-                they are in (bent over, half locked out), keeping their size, implement, feet
-                and track id. Otherwise (or after the window) an upright start, which gives a
-                new track id.
+                A cloud back after a gap of `gap_frames` counts as a loss too (the lifter
+                may have moved on). For `reacquire_window_frames` after the loss, every frame
+                with a cloud tries a few restart poses from the last good one (moved with the
+                cloud, pitched to the hinge depth the cloud's top shows, and to a few more):
+                the same person is taken up again in whatever pose they are in (bent over,
+                half locked out, mid-swing), keeping their size, implement, feet and track
+                id, once a restarted fit explains the cloud as this track usually does and
+                its top is where the cloud's is (station.fit.reacquire). Otherwise (or after
+                the window) an upright start, which gives a new track id.
 
 Every tracked frame reports per-joint and per-angle confidence (station.fit.confidence).
 
@@ -37,7 +40,7 @@ from station.fit.confidence import ConfidenceScales, FitConfidence, fit_confiden
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
-from station.fit.reacquire import LastGood, reacquire_hypotheses, top_agrees
+from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses
 from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
 from station.fit.start import StartGate, build_ratio, initial_pose, resized, upright_height
 from station.frames import apply, invert
@@ -432,22 +435,12 @@ class Tracker:
         search follows."""
         cfg = self.config
         last = self._last_good
-        hyps = reacquire_hypotheses(self.body, last, frame, self._ws, cfg.reacquire_pitches_deg)
-        k = max(cfg.reacquire_per_frame - 1, 1)
-        rest = hyps[k:]
-        tries = hyps[:k] + ([rest[self._reacq % len(rest)]] if rest and cfg.reacquire_per_frame > 1 else [])
+        tries = restart_poses(reacquire_hypotheses(self.body, last, frame, self._ws, cfg.reacquire_pitches_deg),
+                              cfg.reacquire_per_frame, self._reacq)
         self._reacq += 1
         self.implements.held, self.implements.bar = last.held, last.bar
-        coarse = coarse_weights(self.noise.weights, cfg.init_coarse_sigma_m)
-        best = None
-        for th in tries:
-            r = self._fit(frame, th, None, 4, last.anchors, weights=coarse)
-            r = self._fit(frame, r.theta, None, 4, last.anchors)
-            if (best is None or r.energy < best.energy) and top_agrees(
-                    self.body, r, frame, self._ws, cfg.reacquire_top_below_m, cfg.reacquire_top_above_m):
-                best = r
-        if best is not None:      # the likeliest, refined, must explain the cloud as a track does
-            best = self._fit(frame, best.theta, None, cfg.track_iterations, last.anchors)
+        best = best_restart(self._fit, self.body, frame, self._ws, tries, last.anchors,
+                            coarse_weights(self.noise.weights, cfg.init_coarse_sigma_m), cfg)
         if best is None or not self._good(best):
             return None
         self.state = "tracking"

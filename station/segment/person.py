@@ -185,9 +185,10 @@ def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_
     cx = stats[:, SUM_X] / cnt
     cy = stats[:, SUM_Y] / cnt
     if previous_xy_m is not None:
-        like |= ((np.hypot(cx - previous_xy_m[0], cy - previous_xy_m[1]) <= params.track_radius_m)
-                 & (stats[:, COUNT] >= params.tracked_min_fraction * min_points)
-                 & (stats[:, MAX_H] >= params.tracked_min_top_m))
+        near_prev = np.hypot(cx - previous_xy_m[0], cy - previous_xy_m[1]) <= params.track_radius_m
+        if not (like & near_prev).any():   # the lifter is there only in pieces
+            like = like | (near_prev & (stats[:, COUNT] >= params.tracked_min_fraction * min_points)
+                           & (stats[:, MAX_H] >= params.tracked_min_top_m))
     if not like.any():
         return BlobChoice(-1, like, None, math.nan, False)
     cand = like & zone.contains(cx, cy)
