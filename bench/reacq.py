@@ -263,7 +263,8 @@ HEADER = (f"{'':40s} {'track%':>6s} {'reps':>7s} {'nat':>4s} {'never':>5s} {'nat
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scenarios", help="comma-separated names (NAME@mesh for one body)")
+    ap.add_argument("--scenarios", help="comma-separated names (NAME@mesh for one body); with --start-sweep,"
+                                        " parts of the variants' names")
     ap.add_argument("--start-sweep", action="store_true",
                     help="instead: the start delay of ordinary people standing still (start_variants)")
     ap.add_argument("--body", choices=("both",) + BODIES, default="both")
@@ -275,7 +276,8 @@ def main() -> None:
     if args.start_sweep:
         bodies = BODIES if args.body == "both" else (args.body,)
         delays = {b: [] for b in bodies}
-        for sc in start_variants(bodies):
+        keys = args.scenarios.split(",") if args.scenarios else [""]
+        for sc in (v for v in start_variants(bodies) if any(k in v.name for k in keys)):
             d, frac = start_delay(sc)
             delays[sc.body].append(d)
             print(f"{sc.name:55s} start {'never' if d is None else f'{d:4.2f} s'}  tracked {100 * frac:5.1f}% of still frames",

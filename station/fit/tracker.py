@@ -80,6 +80,7 @@ class TrackerConfig:
     upright_surface_ratio: float = 0.04    # extra allowance, head further from the camera
                                            # than the hips' visible surface (seen side-on)
     upright_radius_m: float = 0.45         # points this far from the head: not the person
+    upright_column_radius_m: float = 0.35  # the head is over the legs and hips, within this
     init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
     anchor_max_height_ratio: float = 0.065  # ankles higher than this x stature: not standing
