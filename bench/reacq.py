@@ -176,9 +176,9 @@ def run(sc, drops: list[tuple[str, float, int, int]], max_frames: int | None, ta
             continue
         k = b + int(after[0])
         w = slice(k, min(k + 10, n))
-        wrong = bool(np.nanmean(trunk_err[w]) > WRONG_TRUNK_DEG or np.nanmean(knee_err[w]) > WRONG_KNEE_DEG
-                     or np.nanmean(err_m[w]) > WRONG_MPJPE_M)
-        out.injected.append((kind, dur, int(after[0]), wrong))
+        errs = (float(np.nanmean(trunk_err[w])), float(np.nanmean(knee_err[w])), float(np.nanmean(err_m[w])))
+        wrong = bool(errs[0] > WRONG_TRUNK_DEG or errs[1] > WRONG_KNEE_DEG or errs[2] > WRONG_MPJPE_M)
+        out.injected.append((kind, dur, int(after[0]), wrong, errs))
     return out
 
 
@@ -271,6 +271,7 @@ def main() -> None:
     ap.add_argument("--max-frames", type=int)
     ap.add_argument("--variants", default="0,1", help="injected-loss plans per scenario (0,1,2)")
     ap.add_argument("--no-inject", action="store_true", help="only the runs as rendered")
+    ap.add_argument("--no-plain", action="store_true", help="only the runs with injected losses")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every injected loss")
     args = ap.parse_args()
     if args.start_sweep:
@@ -302,9 +303,10 @@ def main() -> None:
     print("-" * len(HEADER))
     for sc in scs:
         take = build(sc)
-        r = run(sc, [], args.max_frames, take)
-        plain.append(r)
-        print(f"{sc.name + ' (as rendered)':40s} {_fmt([r])}   [{r.seconds:.0f} s]", flush=True)
+        if not args.no_plain:
+            r = run(sc, [], args.max_frames, take)
+            plain.append(r)
+            print(f"{sc.name + ' (as rendered)':40s} {_fmt([r])}   [{r.seconds:.0f} s]", flush=True)
         if args.no_inject:
             continue
         n = take.n_frames if args.max_frames is None else min(args.max_frames, take.n_frames)
@@ -318,8 +320,10 @@ def main() -> None:
             print(f"{sc.name + f' (losses, plan {v})':40s} {_fmt([ri])}   [{ri.seconds:.0f} s]", flush=True)
             if args.verbose:
                 for (kind, dur, a, b), e in zip(drops, ri.injected):
+                    err = "" if len(e) < 5 else (f"  (next 10 frames: trunk {e[4][0]:.0f} deg, knees {e[4][1]:.0f} deg,"
+                                                 f" MPJPE {1000 * e[4][2]:.0f} mm off)")
                     print(f"    {kind:9s} {dur:4.2f} s  frames {a}-{b}: "
-                          f"{'never' if e[2] is None else f'{e[2]} frames'}{'  WRONG' if e[3] else ''}")
+                          f"{'never' if e[2] is None else f'{e[2]} frames'}{'  WRONG' if e[3] else ''}{err}")
     print("\nPer body" + " " * 32 + HEADER[40:])
     for b in BODIES:
         p = [x for x in plain if x.body == b]
