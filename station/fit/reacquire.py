@@ -127,3 +127,12 @@ def best_restart(fit: Callable[..., FitResult], body: BodyModel, frame: FrameDat
                 body, r, frame, ws, cfg.reacquire_top_below_m, cfg.reacquire_top_above_m):
             best = r
     return None if best is None else fit(frame, best.theta, None, cfg.track_iterations, anchors)
+
+
+def restart_worthy(fit: FitResult, cfg: "TrackerConfig", inlier_ref: float, resid_ref: float,
+                   extra_resid_m: float) -> bool:
+    """A fit that explains the cloud as this track usually does (its usual inlier fraction
+    and residual, from good frames), or as a good fit does: good enough to restart from."""
+    resid = max(cfg.reacquire_residual_m, cfg.reacquire_residual_ratio * resid_ref)
+    return (fit.mean_abs_residual_m <= resid + extra_resid_m
+            and fit.inlier_fraction >= min(cfg.reacquire_inlier_fraction, inlier_ref - cfg.recover_inlier_drop))

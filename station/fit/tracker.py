@@ -40,7 +40,7 @@ from station.fit.confidence import ConfidenceScales, FitConfidence, fit_confiden
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
-from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses
+from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
 from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
 from station.fit.start import StartGate, build_ratio, initial_pose, resized, upright_height
 from station.frames import apply, invert
@@ -270,7 +270,7 @@ class Tracker:
                 fit = self._fit(frame, pred, pred, n_iter, anchors)
                 self._n_ref = (n_now if self._n_ref <= 0
                                else self._n_ref + 0.1 * (n_now - self._n_ref))
-        if self.state in ("tracking", "initialising") and not partial:
+        if pred is not None and not partial:   # (a fresh start or restart is final this frame)
             fit = self.limbs.step(self._ctx(self.anchors), frame, fit, pred, self._inlier_ref,
                                   self.noise.extra_resid_m, self.implements.held)
         tm["fit"] = (time.perf_counter() - t1) * 1e3
@@ -292,11 +292,10 @@ class Tracker:
         pose to re-acquire from. Returns the frame's fit (a fresh start's after a re-seed)."""
         cfg = self.config
         if not partial:
-            tracking = self.state == "tracking"
             self._inlier_ref = (self._inlier_ref + 0.05 * (fit.inlier_fraction - self._inlier_ref)
-                                if tracking else fit.inlier_fraction)
-            self._resid_ref = (self._resid_ref + 0.05 * (fit.mean_abs_residual_m - self._resid_ref)
-                               if tracking else fit.mean_abs_residual_m)
+                                if self.state == "tracking" else fit.inlier_fraction)
+            if self.state == "initialising":
+                self._resid_ref = fit.mean_abs_residual_m
         self.theta_prev = self.theta.copy() if self.state == "tracking" else None
         if self.theta_prev is not None and self.limbs.reseeded:
             ix = sorted(self.limbs.reseeded)   # re-seeded limbs: no velocity to extrapolate
@@ -333,7 +332,12 @@ class Tracker:
                     self._poor = 0
                     fit = self._start(frame, h)
                     self.theta = fit.theta
+                elif self._last_good is not None and self._poor % cfg.recover_every_frames == 0:
+                    # not upright (mid-set): restart from the last good pose in whatever pose
+                    # the lifter is in, if a restart explains the cloud as the track did
+                    fit = self._reacquire(frame) or fit
         if self.state == "tracking" and not partial and self._good(fit):
+            self._resid_ref += 0.05 * (fit.mean_abs_residual_m - self._resid_ref)
             self._last_good = LastGood(fit.theta.copy(), frame.points_floor_m[:, :2].mean(axis=0),
                                        None if self.anchors is None else self.anchors.copy(),
                                        self.implements.held, self.implements.bar)
@@ -421,12 +425,8 @@ class Tracker:
         self.limbs.pending = []
 
     def _good(self, fit: FitResult) -> bool:
-        """A fit good enough to restart from."""
-        cfg = self.config
-        resid = max(cfg.reacquire_residual_m, cfg.reacquire_residual_ratio * self._resid_ref)
-        return (fit.mean_abs_residual_m <= resid + self.noise.extra_resid_m
-                and fit.inlier_fraction >= min(cfg.reacquire_inlier_fraction,
-                                               self._inlier_ref - cfg.recover_inlier_drop))
+        """A fit good enough to restart from (station.fit.reacquire.restart_worthy)."""
+        return restart_worthy(fit, self.config, self._inlier_ref, self._resid_ref, self.noise.extra_resid_m)
 
     def _reacquire(self, frame: FrameData) -> FitResult | None:
         """Fit this frame's most likely restart poses (reacquire_hypotheses: the hinge depth the
