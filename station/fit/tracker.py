@@ -270,7 +270,7 @@ class Tracker:
                 fit = self._fit(frame, pred, pred, n_iter, anchors)
                 self._n_ref = (n_now if self._n_ref <= 0
                                else self._n_ref + 0.1 * (n_now - self._n_ref))
-        if pred is not None and not partial:   # (a fresh start or restart is final this frame)
+        if (pred is not None or self.state == "initialising") and not partial:   # (not a restart)
             fit = self.limbs.step(self._ctx(self.anchors), frame, fit, pred, self._inlier_ref,
                                   self.noise.extra_resid_m, self.implements.held)
         tm["fit"] = (time.perf_counter() - t1) * 1e3
