@@ -20,8 +20,14 @@ Prints, per scenario and body: tracked % in view, reps found/true, natural episo
 longest regain), the start delay, and the injected losses (count, regained, wrong, median and
 worst frames to regain, how many within 0.5 s); then the same summed per body.
 
-    NUMBA_NUM_THREADS=1 PYTHONPATH=. python bench/reacq.py --scenarios good_morning_bodyweight,session_walk_in_out
+--start-sweep instead measures the start delay of ordinary people standing still from the first
+frame (start_variants: soft knees, arms away from the body, slim to heavy, tight to hoodie, with
+and without dumbbells, barbell or kettlebell, mounts 1.0-2.1 m, turned 30 deg with twice the
+depth noise, and the held first poses of the motion-capture clips), per body.
+
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. python bench/reacq.py --scenarios good_morning_bodyweight,session_walk_in_out -v
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python bench/reacq.py --scenarios mocap_toe_touch --no-inject
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. python bench/reacq.py --start-sweep [--scenarios mocap,hoodie]
 """
 from __future__ import annotations
 
@@ -33,14 +39,14 @@ from dataclasses import dataclass, field
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fitter import zone_for  # noqa: E402
+from fitter import zone_for
 
-from station.app import Pipeline  # noqa: E402
-from station.model import DepthFrame  # noqa: E402
-from station.sim.scenarios import BODIES, build, get_scenario  # noqa: E402
+from station.app import Pipeline
+from station.model import DepthFrame
+from station.sim.scenarios import BODIES, build, get_scenario
 
 DURATIONS_S = (0.3, 0.6, 1.0, 1.5)
 KINDS = ("bottom", "half_up", "half_down")
@@ -187,6 +193,7 @@ def start_variants(bodies: tuple[str, ...]) -> list:
     the body, wide or narrow builds, loose clothes, implements, mounts 1.0-2.1 m, turned, noisy
     depth, and the first poses of the motion-capture clips (real standing postures, held)."""
     from dataclasses import replace
+
     from station.sim.scenarios import Athlete
     base = get_scenario("rdl_clean")
     soft = dict(soft_knee_deg=15.0, arms_out_m=0.25, elbow_flexion_deg=20.0)

@@ -11,13 +11,20 @@ the visible points with its thighs and trunk, but not the height of the head.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from station.fit.body_model import DOF, BodyModel
-from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, posed_capsules
+from station.fit.solver import (
+    FitResult,
+    FitWeights,
+    FrameData,
+    Workspace,
+    posed_capsules,
+)
 
 if TYPE_CHECKING:
     from station.fit.tracker import TrackerConfig
@@ -116,7 +123,7 @@ def restart_poses(hyps: list[np.ndarray], per_frame: int, cycle: int) -> list[np
 
 def best_restart(fit: Callable[..., FitResult], body: BodyModel, frame: FrameData, ws: Workspace,
                  poses: list[np.ndarray], anchors: np.ndarray | None, coarse: FitWeights,
-                 cfg: "TrackerConfig") -> FitResult | None:
+                 cfg: TrackerConfig) -> FitResult | None:
     """Each pose fitted with a wide robust scale then the normal one (fit: Tracker._fit); of
     those whose top agrees with the cloud's, the lowest energy, refined (None if none)."""
     best = None
@@ -129,7 +136,7 @@ def best_restart(fit: Callable[..., FitResult], body: BodyModel, frame: FrameDat
     return None if best is None else fit(frame, best.theta, None, cfg.track_iterations, anchors)
 
 
-def restart_worthy(fit: FitResult, cfg: "TrackerConfig", inlier_ref: float, resid_ref: float,
+def restart_worthy(fit: FitResult, cfg: TrackerConfig, inlier_ref: float, resid_ref: float,
                    extra_resid_m: float) -> bool:
     """A fit that explains the cloud as this track usually does (its usual inlier fraction
     and residual, from good frames), or as a good fit does: good enough to restart from."""

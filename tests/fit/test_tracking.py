@@ -243,7 +243,7 @@ def test_good_morning_lost_on_the_way_down_is_regained_at_the_bottom(good_mornin
     knees fitted at 72-81 deg against straight ones (capsule)."""
     take, frames, bottom, _ = good_morning
     drop = range(bottom - 36, bottom)
-    trk, rows = _track_with_drop(take, frames, drop)
+    _, rows = _track_with_drop(take, frames, drop)
     assert any(r.state == "lost" for i, r, _ in rows if i in drop)
     frames_late, trunk_err, knee_err, ids = _regain(take, rows, bottom)
     assert frames_late <= 15, f"regained {frames_late} frames after the cloud came back"
@@ -257,9 +257,9 @@ def test_good_morning_gap_ending_half_way_up_is_regained_in_the_new_pose(good_mo
     resume from the stale bottom pose and stay folded (trunk ~70 deg, knees ~30 deg, on a
     lifter at 30 deg with straight knees) for seconds. A cloud back after a gap restarts as
     after a loss: right within 0.5 s."""
-    take, frames, bottom, half_up = good_morning
+    take, frames, _, half_up = good_morning
     drop = range(half_up - 18, half_up)
-    trk, rows = _track_with_drop(take, frames, drop)
+    _, rows = _track_with_drop(take, frames, drop)
     frames_late, trunk_err, knee_err, ids = _regain(take, rows, half_up)
     assert frames_late <= 15, f"regained {frames_late} frames after the cloud came back"
     assert trunk_err < 12.0 and knee_err < 15.0, (trunk_err, knee_err)
@@ -273,7 +273,7 @@ def test_standing_with_a_hand_raised_beside_the_head_is_picked_up_within_a_secon
     come from the points over the legs and hips."""
     sc = replace(get_scenario("mocap_toe_touch@mesh"), mount_height_m=1.0, mocap_window_s=(0.5, 1.0),
                  mocap_hold_s=2.5)
-    take, frames = _segmented(sc, 30)
+    _, frames = _segmented(sc, 30)
     trk = Tracker()
     tracked = [trk.update(c, h).tracked for c, h, _ in frames]
     assert any(tracked), "never started"
