@@ -43,12 +43,22 @@ def upright_height(points_floor: np.ndarray, cfg: "TrackerConfig",
         return None
     z = points_floor[:, 2]
     h = float(person_height_m) if person_height_m else float(np.mean(np.sort(z)[-3:]))
+    found = _upright(points_floor, cfg, h - cfg.height_offset_m, np.ones(len(z), bool), cam_pos_floor_m)
+    if found is not None:
+        return found
+    # the blob's top may be a hand raised beside the head or an implement: then the head and
+    # the stature are the top of the points over the body's column
     col = body_column(points_floor, h, cfg.upright_column_radius_m)
     if col is None:
         return None
-    # the blob's top may be a hand raised beside the head or an implement: the stature is
-    # the top of the points over the body's column
     h = min(h, float(np.mean(np.sort(z[col])[-3:])) + 0.02) - cfg.height_offset_m
+    return _upright(points_floor, cfg, h, col, cam_pos_floor_m)
+
+
+def _upright(points_floor: np.ndarray, cfg: "TrackerConfig", h: float, col: np.ndarray,
+             cam_pos_floor_m: np.ndarray | None) -> float | None:
+    """upright_height's test for a stature h, the head sought among the points `col`."""
+    z = points_floor[:, 2]
     lo, hi = cfg.upright_height_range_m
     if not (lo <= h <= hi):
         return None
