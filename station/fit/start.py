@@ -27,7 +27,8 @@ def upright_height(points_floor: np.ndarray, cfg: "TrackerConfig",
     Upright = the top of the blob is head-sized (not the back or hips of someone bent over)
     and lies above the hips within `upright_max_lean_ratio` x height horizontally (about
     10 degrees of trunk lean). The head is the cap of points in the top 10 % within 0.25 m of
-    the highest points (a hand raised to the side does not move it); only points within
+    the highest points over the body's column (body_column: a hand raised beside the head,
+    higher than it, neither moves it nor sets the stature); only points within
     `upright_radius_m` of the head count as the hips, so a bar, plates or a kettlebell do not
     matter. Stance (feet apart, staggered) does not either.
 
@@ -42,13 +43,29 @@ def upright_height(points_floor: np.ndarray, cfg: "TrackerConfig",
         return None
     z = points_floor[:, 2]
     h = float(person_height_m) if person_height_m else float(np.mean(np.sort(z)[-3:]))
-    h -= cfg.height_offset_m
+    found = _upright(points_floor, cfg, h - cfg.height_offset_m, np.ones(len(z), bool), cam_pos_floor_m)
+    if found is not None:
+        return found
+    # the blob's top may be a hand raised beside the head or an implement: then the head and
+    # the stature are the top of the points over the body's column
+    col = body_column(points_floor, h, cfg.upright_column_radius_m)
+    if col is None:
+        return None
+    h = min(h, float(np.mean(np.sort(z[col])[-3:])) + 0.02) - cfg.height_offset_m
+    return _upright(points_floor, cfg, h, col, cam_pos_floor_m)
+
+
+def _upright(points_floor: np.ndarray, cfg: "TrackerConfig", h: float, col: np.ndarray,
+             cam_pos_floor_m: np.ndarray | None) -> float | None:
+    """upright_height's test for a stature h, the head sought among the points `col`."""
+    z = points_floor[:, 2]
     lo, hi = cfg.upright_height_range_m
     if not (lo <= h <= hi):
         return None
-    top_xy = points_floor[np.argsort(z)[-3:], :2].mean(axis=0)
+    zc = np.where(col, z, -np.inf)
+    top_xy = points_floor[np.argsort(zc)[-3:], :2].mean(axis=0)
     horiz = np.linalg.norm(points_floor[:, :2] - top_xy, axis=1)
-    cap = points_floor[(z > 0.90 * h) & (horiz < 0.25)]
+    cap = points_floor[col & (z > 0.90 * h) & (horiz < 0.25)]
     if len(cap) < 5:
         return None
     head_xy = np.median(cap[:, :2], axis=0)
@@ -75,6 +92,17 @@ def upright_height(points_floor: np.ndarray, cfg: "TrackerConfig",
     return h
 
 
+def body_column(points_floor: np.ndarray, height_m: float, radius_m: float) -> np.ndarray | None:
+    """(n,) bool: the points within radius_m (horizontally) of the body's column, the median of
+    the legs and hips (0.25-0.6 x height: under raised hands, beside a bar's hanging plates,
+    which are symmetric); None with too few points there."""
+    z = points_floor[:, 2]
+    legs = points_floor[(z > 0.25 * height_m) & (z < 0.6 * height_m), :2]
+    if len(legs) < 15:
+        return None
+    return np.linalg.norm(points_floor[:, :2] - np.median(legs, axis=0), axis=1) < radius_m
+
+
 def initial_pose(points_floor: np.ndarray, shape: Shape, radius_m: float = 0.45) -> np.ndarray:
     """An upright pose roughly placed on the cloud: position from the chest band below the
     head, yaw from the band's principal horizontal axis (assumed to face the camera's
@@ -82,7 +110,8 @@ def initial_pose(points_floor: np.ndarray, shape: Shape, radius_m: float = 0.45)
     are ignored."""
     H = shape.height_m
     z = points_floor[:, 2]
-    top = points_floor[z > 0.88 * H]
+    col = body_column(points_floor, H, radius_m)
+    top = points_floor[(z > 0.88 * H) & (col if col is not None else True)]
     if len(top) >= 5:
         head_xy = np.median(top[:, :2], axis=0)
         near = np.linalg.norm(points_floor[:, :2] - head_xy, axis=1) < radius_m
@@ -124,7 +153,9 @@ class StartGate:
         u = cloud.pixels_uv[:, 0]
         w = cloud.mask.shape[1]
         z = frame.points_floor_m[:, 2]
-        head = np.median(frame.points_floor_m[z > 0.9 * h, :2], axis=0)
+        col = body_column(frame.points_floor_m, h, cfg.upright_column_radius_m)
+        top = (z > 0.9 * h) & (col if col is not None else True)
+        head = np.median(frame.points_floor_m[top if top.any() else z > 0.9 * h, :2], axis=0)
         whole = len(u) > 0 and u.min() >= cfg.border_margin_px and u.max() < w - cfg.border_margin_px
         hist = self.heads
         step_ok = bool(hist) and float(np.linalg.norm(head - hist[-1])) < cfg.start_max_step_m

@@ -10,12 +10,15 @@ States:
                 prediction
   lost          the person left (no usable cloud for `lost_after_frames`) or the fit
                 diverged (residual too high / too few points explained for `diverged_frames`).
-                For `reacquire_window_frames` after the loss, every frame with a cloud tries
-                a few restart poses from the last good one (moved with the cloud, and pitched
-                to a few hinge depths): the same person is taken up again in whatever pose
-                they are in (bent over, half locked out), keeping their size, implement, feet
-                and track id. Otherwise (or after the window) an upright start, which gives a
-                new track id.
+                A cloud back after a gap of `gap_frames` counts as a loss too (the lifter
+                may have moved on). For `reacquire_window_frames` after the loss, every frame
+                with a cloud tries a few restart poses from the last good one (moved with the
+                cloud, pitched to the hinge depth the cloud's top shows, and to a few more):
+                the same person is taken up again in whatever pose they are in (bent over,
+                half locked out, mid-swing), keeping their size, implement, feet and track
+                id, once a restarted fit explains the cloud as this track usually does and
+                its top is where the cloud's is (station.fit.reacquire). Otherwise (or after
+                the window) an upright start, which gives a new track id.
 
 Every tracked frame reports per-joint and per-angle confidence (station.fit.confidence).
 
@@ -37,6 +40,7 @@ from station.fit.confidence import ConfidenceScales, FitConfidence, fit_confiden
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
+from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
 from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
 from station.fit.start import StartGate, build_ratio, initial_pose, resized, upright_height
 from station.frames import apply, invert
@@ -76,6 +80,7 @@ class TrackerConfig:
     upright_surface_ratio: float = 0.04    # extra allowance, head further from the camera
                                            # than the hips' visible surface (seen side-on)
     upright_radius_m: float = 0.45         # points this far from the head: not the person
+    upright_column_radius_m: float = 0.35  # the head is over the legs and hips, within this
     init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
     anchor_max_height_ratio: float = 0.065  # ankles higher than this x stature: not standing
@@ -107,10 +112,15 @@ class TrackerConfig:
     # from the last good pose, in whatever pose the lifter is in, for this long after the loss
     # (after that, or for someone new, only an upright start)
     reacquire_window_frames: int = 300
-    reacquire_per_frame: int = 2           # hypotheses fitted per frame while lost
+    reacquire_per_frame: int = 3           # hypotheses fitted per frame while lost
     reacquire_pitches_deg: tuple[float, ...] = (0.0, 30.0, 55.0, 80.0)
     reacquire_inlier_fraction: float = 0.75  # (or the track's usual less recover_inlier_drop)
-    reacquire_residual_m: float = 0.022
+    reacquire_residual_m: float = 0.022      # (or 1.3 x the track's usual)
+    reacquire_residual_ratio: float = 1.3
+    reacquire_top_below_m: float = 0.10    # a restarted model's top this far under the cloud's
+    reacquire_top_above_m: float = 0.20    # or over it: a bent fit on someone standing (or not)
+    gap_frames: int = 4                    # no cloud this long (0.13 s): the lifter may have
+                                           # moved on; the track restarts as after a loss
     # depth noise: the weights and residual thresholds are set for the noise of a D435 at
     # ~2.5 m (`noise_ref_m`, the depth image's own second-difference estimate); noisier
     # depth (further away, a worse unit) widens them: the data term's robust scale in
@@ -130,27 +140,6 @@ class TrackerConfig:
 def coarse_weights(w: FitWeights, sigma_m: float) -> FitWeights:
     """The weights of a first, coarse fit from a rough start: a wide robust scale."""
     return replace(w, data_sigma_m=sigma_m, data_gate_m=max(w.data_gate_m, 3 * sigma_m))
-
-
-def reacquire_hypotheses(theta: np.ndarray, centroid_xy: np.ndarray, frame: FrameData,
-                         pitches_deg: tuple[float, ...]) -> list[np.ndarray]:
-    """Poses to restart a lost track from: its last good pose moved with the cloud's
-    centroid, as it was and with the trunk pitched to a few hinge depths (the thighs kept
-    where they were: a hinge turns the pelvis over the hips), the limbs as they were."""
-    base = theta.copy()
-    d = frame.points_floor_m[:, :2].mean(axis=0) - centroid_xy
-    base[DOF["root_tx"]] += float(d[0])
-    base[DOF["root_ty"]] += float(d[1])
-    hyps = [base, theta.copy()]
-    p0 = float(theta[DOF["root_pitch"]])
-    for deg in pitches_deg:
-        th = base.copy()
-        p = math.radians(deg)
-        th[DOF["root_pitch"]] = p
-        for side in ("l", "r"):
-            th[DOF[f"hip_{side}_flex"]] += p - p0
-        hyps.append(th)
-    return hyps
 
 
 def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float,
@@ -186,8 +175,9 @@ class Tracker:
         self._ws = Workspace()
         self._n_ref = 0.0
         self._inlier_ref = 1.0
-        self._last_good: tuple | None = None   # (theta, cloud centroid xy, anchors, held, bar)
-        self._reacq: list = []                  # restart poses still to try this cycle
+        self._resid_ref = 0.0
+        self._last_good: LastGood | None = None
+        self._reacq = 0                         # restart poses tried since the loss
         self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate)
         self.gate = StartGate(cfg)
         self.implements = ImplementState(cfg.bar_min_points, cfg.bar_on_frames,
@@ -252,7 +242,9 @@ class Tracker:
                 fit = self._start(frame, h)
             self._missing = 0
         else:
-            if self._missing >= cfg.lost_after_frames:
+            if self._missing >= cfg.lost_after_frames or (
+                    self.state == "tracking" and self._missing >= cfg.gap_frames and self._last_good is not None):
+                # back after a gap: the lifter may be in another pose; restart as after a loss
                 self._lose()
                 return self.update(cloud, person_height_m)
             self._missing = 0
@@ -278,7 +270,7 @@ class Tracker:
                 fit = self._fit(frame, pred, pred, n_iter, anchors)
                 self._n_ref = (n_now if self._n_ref <= 0
                                else self._n_ref + 0.1 * (n_now - self._n_ref))
-        if self.state in ("tracking", "initialising") and not partial:
+        if (pred is not None or self.state == "initialising") and not partial:   # (not a restart)
             fit = self.limbs.step(self._ctx(self.anchors), frame, fit, pred, self._inlier_ref,
                                   self.noise.extra_resid_m, self.implements.held)
         tm["fit"] = (time.perf_counter() - t1) * 1e3
@@ -302,6 +294,8 @@ class Tracker:
         if not partial:
             self._inlier_ref = (self._inlier_ref + 0.05 * (fit.inlier_fraction - self._inlier_ref)
                                 if self.state == "tracking" else fit.inlier_fraction)
+            if self.state == "initialising":
+                self._resid_ref = fit.mean_abs_residual_m
         self.theta_prev = self.theta.copy() if self.state == "tracking" else None
         if self.theta_prev is not None and self.limbs.reseeded:
             ix = sorted(self.limbs.reseeded)   # re-seeded limbs: no velocity to extrapolate
@@ -338,10 +332,15 @@ class Tracker:
                     self._poor = 0
                     fit = self._start(frame, h)
                     self.theta = fit.theta
+                elif self._last_good is not None and self._poor % cfg.recover_every_frames == 0:
+                    # not upright (mid-set): restart from the last good pose in whatever pose
+                    # the lifter is in, if a restart explains the cloud as the track did
+                    fit = self._reacquire(frame) or fit
         if self.state == "tracking" and not partial and self._good(fit):
-            self._last_good = (fit.theta.copy(), frame.points_floor_m[:, :2].mean(axis=0),
-                               None if self.anchors is None else self.anchors.copy(),
-                               self.implements.held, self.implements.bar)
+            self._resid_ref += 0.05 * (fit.mean_abs_residual_m - self._resid_ref)
+            self._last_good = LastGood(fit.theta.copy(), frame.points_floor_m[:, :2].mean(axis=0),
+                                       None if self.anchors is None else self.anchors.copy(),
+                                       self.implements.held, self.implements.bar)
         return fit
 
     def _diverged(self, fit: FitResult) -> bool:
@@ -421,40 +420,35 @@ class Tracker:
     def _lose(self) -> None:
         self.state = "lost"
         self._lost_frames = 0
-        self._reacq = []
+        self._reacq = 0
         self.theta_prev = None
         self.limbs.pending = []
 
     def _good(self, fit: FitResult) -> bool:
-        """A fit good enough to restart from."""
-        cfg = self.config
-        return (fit.mean_abs_residual_m <= cfg.reacquire_residual_m + self.noise.extra_resid_m
-                and fit.inlier_fraction >= min(cfg.reacquire_inlier_fraction,
-                                               self._inlier_ref - cfg.recover_inlier_drop))
+        """A fit good enough to restart from (station.fit.reacquire.restart_worthy)."""
+        return restart_worthy(fit, self.config, self._inlier_ref, self._resid_ref, self.noise.extra_resid_m)
 
     def _reacquire(self, frame: FrameData) -> FitResult | None:
-        """Try the next few restart poses (reacquire_hypotheses, cycled over frames); the
-        first whose fit explains the cloud as well as a good track does is taken: tracking
-        resumes with the same body, implement and feet, and a limb search follows."""
+        """Fit this frame's most likely restart poses (reacquire_hypotheses: the hinge depth the
+        cloud's top shows, then one more of the rest, cycled over frames) and take the best
+        that explains the cloud as well as this track usually does, with its top where the
+        cloud's is: tracking resumes with the same body, implement and feet, and a limb
+        search follows."""
         cfg = self.config
-        theta, c_xy, anchors, held, bar = self._last_good
-        if not self._reacq:
-            self._reacq = reacquire_hypotheses(theta, c_xy, frame, cfg.reacquire_pitches_deg)
-        self.implements.held, self.implements.bar = held, bar
-        coarse = coarse_weights(self.noise.weights, cfg.init_coarse_sigma_m)
-        best = None
-        for _ in range(min(cfg.reacquire_per_frame, len(self._reacq))):
-            r = self._fit(frame, self._reacq.pop(0), None, 4, anchors, weights=coarse)
-            r = self._fit(frame, r.theta, None, 4, anchors)
-            if best is None or r.energy < best.energy:
-                best = r
+        last = self._last_good
+        tries = restart_poses(reacquire_hypotheses(self.body, last, frame, self._ws, cfg.reacquire_pitches_deg),
+                              cfg.reacquire_per_frame, self._reacq)
+        self._reacq += 1
+        self.implements.held, self.implements.bar = last.held, last.bar
+        best = best_restart(self._fit, self.body, frame, self._ws, tries, last.anchors,
+                            coarse_weights(self.noise.weights, cfg.init_coarse_sigma_m), cfg)
         if best is None or not self._good(best):
             return None
         self.state = "tracking"
-        self.anchors = anchors
+        self.anchors = last.anchors
         self.theta = best.theta
         self.theta_prev = None
-        self._reacq = []
+        self._reacq = 0
         self._bad = self._poor = 0
         self.limbs.search_all(poor=True)   # the limbs may be anywhere
         return best

@@ -72,6 +72,11 @@ class BlobParams:
     track_radius_m: float = 0.35     # a blob this close to the last lifter's footprint...
     track_bonus_m: float = 1.0       # ...gets its score lowered by this (stickiness)
     upright_min_top_m: float = 1.2   # "upright": top this high and taller than wide
+    # the last lifter's own legs: a torso hinged low (a good morning) splits off them into
+    # pieces each too small to be a person, and a leg alone reaches only ~0.5 x stature and
+    # may split from the other (a third of min_points is a leg at 3 m)
+    tracked_min_top_m: float = 0.5
+    tracked_min_fraction: float = 0.33
     # Other components of the same person (head nearer than the chest, shanks cut off by a
     # bar or a hinged torso) join the chosen blob when their points come this close (3D):
     merge_gap_m: float = 0.2
@@ -172,14 +177,20 @@ def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_
     Candidates are person-like blobs whose footprint centroid lies inside the zone (no
     margin). The winner has the lowest |x - centre_x| + y_weight |y - centre_y|; a blob near
     the previous lifter's footprint gets a bonus, so a passer-by nearer the centre line does
-    not steal the track for a frame.
+    not steal the track for a frame, and the lifter's legs alone (the torso hinged so low
+    that it split off them) stay a candidate there (tracked_min_top_m).
     """
     like = person_like(stats, params, min_points)
-    if not like.any():
-        return BlobChoice(-1, like, None, math.nan, False)
     cnt = np.maximum(stats[:, COUNT], 1.0)
     cx = stats[:, SUM_X] / cnt
     cy = stats[:, SUM_Y] / cnt
+    if previous_xy_m is not None:
+        near_prev = np.hypot(cx - previous_xy_m[0], cy - previous_xy_m[1]) <= params.track_radius_m
+        if not (like & near_prev).any():   # the lifter is there only in pieces
+            like = like | (near_prev & (stats[:, COUNT] >= params.tracked_min_fraction * min_points)
+                           & (stats[:, MAX_H] >= params.tracked_min_top_m))
+    if not like.any():
+        return BlobChoice(-1, like, None, math.nan, False)
     cand = like & zone.contains(cx, cy)
     if not cand.any():
         return BlobChoice(-1, like, None, math.nan, False)

@@ -1,0 +1,145 @@
+"""Re-acquiring a lost track in whatever pose the lifter is in (bent over, half locked out,
+mid-swing): restart poses from the last good one, ordered by what the cloud says, and the
+checks a restarted fit must pass before it is believed.
+
+A restarted fit is believed only when it explains the cloud as well as this track usually
+does (residual and inliers relative to the track's own, so a heavy body in a hoodie, whose
+fit is never tight, is not refused) AND its top agrees with the cloud's top: a model bent
+over on a person who stands tall (or upright on one who is bent over) can explain most of
+the visible points with its thighs and trunk, but not the height of the head.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from station.fit.body_model import DOF, BodyModel
+from station.fit.solver import (
+    FitResult,
+    FitWeights,
+    FrameData,
+    Workspace,
+    posed_capsules,
+)
+
+if TYPE_CHECKING:
+    from station.fit.tracker import TrackerConfig
+
+# trunk pitches (deg) whose model top is matched against the cloud's top
+_PITCH_GRID_DEG = np.arange(-10.0, 101.0, 5.0)   # (root_pitch is limited to 100)
+
+
+@dataclass
+class LastGood:
+    """The last pose worth restarting from, and what went with it."""
+
+    theta: np.ndarray
+    centroid_xy_m: np.ndarray        # the cloud's horizontal centroid, floor frame
+    anchors: np.ndarray | None       # feet anchors (2, 3)
+    held: object                     # the implements' held / bar state (station.fit.implements)
+    bar: object
+
+
+def cloud_top_m(points_floor: np.ndarray) -> float:
+    """The cloud's top above the floor: the mean of its three highest points."""
+    z = points_floor[:, 2]
+    return float(np.mean(np.partition(z, len(z) - 3)[-3:])) if len(z) >= 3 else float(z.max())
+
+
+def model_top_m(body: BodyModel, theta: np.ndarray, ws: Workspace) -> float:
+    """The posed model's top above the floor (the highest capsule surface)."""
+    ca, cb = posed_capsules(body, theta, ws)
+    return float(max(np.max(ca[:, 2] + body.cap_ra), np.max(cb[:, 2] + body.cap_rb)))
+
+
+def pitched(theta: np.ndarray, pitch_rad: float, knee_rad: float | None = None) -> np.ndarray:
+    """theta with the trunk pitched to pitch_rad (a hinge: the pelvis turns over the hips, the
+    thighs stay where they were), and the knees set to knee_rad when given."""
+    th = theta.copy()
+    d = pitch_rad - float(theta[DOF["root_pitch"]])
+    th[DOF["root_pitch"]] = pitch_rad
+    for side in ("l", "r"):
+        th[DOF[f"hip_{side}_flex"]] += d
+        if knee_rad is not None:
+            th[DOF[f"knee_{side}_flex"]] = knee_rad
+    return th
+
+
+def moved(theta: np.ndarray, centroid_xy: np.ndarray, frame: FrameData) -> np.ndarray:
+    """theta moved horizontally with the cloud's centroid."""
+    th = theta.copy()
+    d = frame.points_floor_m[:, :2].mean(axis=0) - centroid_xy
+    th[DOF["root_tx"]] += float(d[0])
+    th[DOF["root_ty"]] += float(d[1])
+    return th
+
+
+def matched_pitch_rad(body: BodyModel, theta: np.ndarray, top_m: float, ws: Workspace) -> float:
+    """The trunk pitch at which this pose's model top is nearest the cloud's top (the hinge
+    depth the cloud shows)."""
+    best, best_d = float(theta[DOF["root_pitch"]]), math.inf
+    for deg in _PITCH_GRID_DEG:
+        p = math.radians(float(deg))
+        d = abs(model_top_m(body, pitched(theta, p), ws) - top_m)
+        if d < best_d:
+            best, best_d = p, d
+    return best
+
+
+def reacquire_hypotheses(body: BodyModel, last: LastGood, frame: FrameData, ws: Workspace,
+                         pitches_deg: tuple[float, ...], straight_knee_deg: float = 5.0) -> list[np.ndarray]:
+    """Poses to restart a lost track from, most likely first: the last good pose moved with the
+    cloud and pitched to the hinge depth the cloud's top shows (as it was, and with nearly
+    straight knees), the last good pose as it was, the matched pitch +-15 deg, then a few
+    fixed hinge depths. The limbs stay as they were (a limb search follows)."""
+    base = moved(last.theta, last.centroid_xy_m, frame)
+    p = matched_pitch_rad(body, base, cloud_top_m(frame.points_floor_m), ws)
+    straight = math.radians(straight_knee_deg)
+    hyps = [pitched(base, p), pitched(base, p, straight), base,
+            pitched(base, p - math.radians(15.0)), pitched(base, p + math.radians(15.0))]
+    hyps += [pitched(base, math.radians(d)) for d in pitches_deg]
+    hyps.append(last.theta.copy())
+    return hyps
+
+
+def top_agrees(body: BodyModel, fit: FitResult, frame: FrameData, ws: Workspace,
+               below_m: float, above_m: float) -> bool:
+    """The fitted model's top lies within below_m under / above_m over the cloud's top (the
+    cloud may miss the crown when the camera is below the head)."""
+    d = model_top_m(body, fit.theta, ws) - cloud_top_m(frame.points_floor_m)
+    return -below_m <= d <= above_m
+
+
+def restart_poses(hyps: list[np.ndarray], per_frame: int, cycle: int) -> list[np.ndarray]:
+    """This frame's restart poses: the per_frame - 1 likeliest, and one of the rest in turn."""
+    k = max(per_frame - 1, 1)
+    rest = hyps[k:]
+    return hyps[:k] + ([rest[cycle % len(rest)]] if rest and per_frame > 1 else [])
+
+
+def best_restart(fit: Callable[..., FitResult], body: BodyModel, frame: FrameData, ws: Workspace,
+                 poses: list[np.ndarray], anchors: np.ndarray | None, coarse: FitWeights,
+                 cfg: TrackerConfig) -> FitResult | None:
+    """Each pose fitted with a wide robust scale then the normal one (fit: Tracker._fit); of
+    those whose top agrees with the cloud's, the lowest energy, refined (None if none)."""
+    best = None
+    for th in poses:
+        r = fit(frame, th, None, 4, anchors, weights=coarse)
+        r = fit(frame, r.theta, None, 4, anchors)
+        if (best is None or r.energy < best.energy) and top_agrees(
+                body, r, frame, ws, cfg.reacquire_top_below_m, cfg.reacquire_top_above_m):
+            best = r
+    return None if best is None else fit(frame, best.theta, None, cfg.track_iterations, anchors)
+
+
+def restart_worthy(fit: FitResult, cfg: TrackerConfig, inlier_ref: float, resid_ref: float,
+                   extra_resid_m: float) -> bool:
+    """A fit that explains the cloud as this track usually does (its usual inlier fraction
+    and residual, from good frames), or as a good fit does: good enough to restart from."""
+    resid = max(cfg.reacquire_residual_m, cfg.reacquire_residual_ratio * resid_ref)
+    return (fit.mean_abs_residual_m <= resid + extra_resid_m
+            and fit.inlier_fraction >= min(cfg.reacquire_inlier_fraction, inlier_ref - cfg.recover_inlier_drop))
