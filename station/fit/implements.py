@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from station.fit.implement_support import bar_support, implement_support
 from station.fit.limb_search import FitContext, LimbSearch
-from station.fit.solver import FrameData, bar_support, fit_frame, implement_support
+from station.fit.solver import FrameData, fit_frame
 
 HELD = ("kettlebell", "dumbbells")
 

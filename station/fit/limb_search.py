@@ -15,8 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from station.fit.body_model import DOF, SEG, BodyModel
+from station.fit.implement_support import bar_support
 from station.fit.solver import (
-    FitResult, FitWeights, FrameData, Workspace, bar_support, fit_frame, temporal_weights,
+    FitResult,
+    FitWeights,
+    FrameData,
+    Workspace,
+    fit_frame,
+    temporal_weights,
 )
 
 # limb configurations tried when (re)initialising: (flexion, abduction[, knee/elbow]) radians

@@ -164,7 +164,8 @@ def test_bar_support_needs_a_level_grip():
     """Points beyond the hands on their line count as a bar only if the hands are level (a
     wrongly fitted arm must not conjure a bar out of body points)."""
     from station.fit.body_model import DOF
-    from station.fit.solver import Workspace, posed_capsules, bar_support
+    from station.fit.implement_support import bar_support
+    from station.fit.solver import Workspace, posed_capsules
     body = build_body()
     th = make_pose("hinge")
     ws = Workspace()

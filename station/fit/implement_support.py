@@ -1,0 +1,60 @@
+"""The evidence that the lifter holds an implement: how many depth points it would explain
+that the body does not (station.fit.implements decides from it; station.fit.limb_search
+weighs a bar's arms by it). Geometry of the implements themselves: station.fit.solver."""
+from __future__ import annotations
+
+import numpy as np
+
+from station.fit.body_model import BodyModel
+from station.fit.solver import (
+    FitWeights,
+    Workspace,
+    _norm,
+    capsule_distances,
+    implement_capsules,
+    posed_capsules,
+)
+
+
+def implement_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
+                      ws: Workspace, implement: str, weights: FitWeights = FitWeights(),
+                      body_margin_m: float = 0.03, band_m: float = 0.03) -> int:
+    """How many points the implement would explain that the body does not (nearer the
+    implement's surface than band_m, further than body_margin_m outside every body capsule):
+    the evidence that it is held."""
+    if implement == "bar":
+        return bar_support(body, theta, points_floor_m, ws, weights)
+    ca, cb = posed_capsules(body, theta, ws)
+    ia, ib, ir, _, _ = implement_capsules(body, ca, cb, ws.seg_R, implement, weights)
+    n = len(points_floor_m)
+    if n == 0 or len(ir) == 0:
+        return 0
+    _, d_body, _ = capsule_distances(points_floor_m, ca, cb, body.cap_ra, body.cap_rb)
+    _, d_imp, _ = capsule_distances(points_floor_m, ia, ib, ir, ir)
+    return int(np.count_nonzero((np.abs(d_imp) < band_m) & (d_body > body_margin_m)))
+
+
+def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
+                ws: Workspace, weights: FitWeights = FitWeights(), beyond_m: float = 0.08,
+                max_tilt: float = 0.3, min_grip_m: float = 0.25, max_grip_m: float = 1.1) -> int:
+    """How many points lie on the line through the hands, beyond the hands (where no body
+    part is): the evidence that a bar is held."""
+    ca, cb = posed_capsules(body, theta, ws)
+    hl, hr = body.hand_caps
+    pl = 0.5 * (ca[hl] + cb[hl])
+    pr = 0.5 * (ca[hr] + cb[hr])
+    d = pl - pr
+    half = 0.5 * _norm(d)
+    if half < 1e-6:
+        return 0
+    d /= 2 * half
+    # a bar is held level, in a grip between a snatch and a close grip: hands placed
+    # otherwise (arms wrong or no bar) are no evidence
+    if abs(float(d[2])) > max_tilt or not (min_grip_m <= 2 * half <= max_grip_m):
+        return 0
+    rel = points_floor_m - 0.5 * (pl + pr)
+    s = rel @ d
+    perp = np.linalg.norm(rel - s[:, None] * d, axis=1)
+    a = np.abs(s)
+    sel = (perp < 2 * weights.bar_radius_m) & (a > half + beyond_m) & (a < weights.bar_half_length_m)
+    return int(np.count_nonzero(sel))
