@@ -16,3 +16,28 @@ class SilentSource:
 
     def stop(self):
         self._stop.set()
+
+
+def segmented_scenario(scenario, seed: int | None = 0):
+    """(take, segment): a synthetic scenario's take (a name or a Scenario; built once) and
+    segment(i), which renders its frame i as the camera delivers it and segments it in the
+    scenario's own lifting zone (a SegmentResult). seed None: the scenario's own seed."""
+    from dataclasses import replace
+
+    from station.config import load_station_config
+    from station.model import DepthFrame
+    from station.segment import Segmenter
+    from station.segment.person import LiftingZone
+    from station.sim.scenarios import build, get_scenario
+
+    sc = get_scenario(scenario) if isinstance(scenario, str) else scenario
+    take = build(sc)
+    zone = replace(LiftingZone.from_config(load_station_config().zone), centre_x_m=sc.lifter_x_m,
+                   centre_y_m=sc.lifter_distance_m)
+    seg = Segmenter(zone, seed=sc.seed if seed is None else seed)
+
+    def segment(i: int):
+        return seg.process(DepthFrame(depth_raw_u16=take.render_u16(i), depth_units_m=0.001,
+                                      intrinsics=take.intrinsics, timestamp_s=float(take.times_s[i]),
+                                      frame_number=i))
+    return take, segment

@@ -11,33 +11,24 @@ Measured (frames 15-80): mesh elbows ~46 mm, wrists ~64 mm (before, on main: 70 
 the capsule body's left elbow at 164-180 deg: both tests fail there); the
 capsule body's elbows folded (before: the left arm hung straight).
 """
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from station.config import load_station_config
+from tests.helpers import segmented_scenario
+
 from station.fit.tracker import Tracker
-from station.model import JOINTS, DepthFrame
-from station.segment import Segmenter
-from station.segment.person import LiftingZone
-from station.sim.scenarios import build, get_scenario
+from station.model import JOINTS
 
 _J = {n: i for i, n in enumerate(JOINTS)}
 
 
 def _run(name: str, frames: range):
-    sc = get_scenario(name)
-    take = build(sc)
-    zone = replace(LiftingZone.from_config(load_station_config().zone), centre_x_m=sc.lifter_x_m,
-                   centre_y_m=sc.lifter_distance_m)
-    seg = Segmenter(zone, seed=0)
+    take, segment = segmented_scenario(name)
     trk = Tracker()
     fitted, truth = [], []
     for i in frames:
-        fr = DepthFrame(depth_raw_u16=take.render_u16(i), depth_units_m=0.001,
-                        intrinsics=take.intrinsics, timestamp_s=float(take.times_s[i]), frame_number=i)
-        r = trk.update(seg.process(fr).cloud)
+        r = trk.update(segment(i).cloud)
         if r.tracked and i >= 15:     # the first frames size the person
             fitted.append(r.skeleton.points_cam_m[:len(JOINTS)].copy())
             truth.append(take.skeleton_cam_m[i][:len(JOINTS)])

@@ -15,28 +15,20 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tests.helpers import segmented_scenario
+
 from station.sim.scenarios import build, get_scenario
 
-from station.segment.person import LiftingZone
-from station.config import load_station_config
 from station.fit.tracker import Tracker
 from station.form.angles import contract_angles
-from station.model import DepthFrame
-from station.segment import Segmenter
 
 
 def _run(name: str, frames: range):
-    sc = get_scenario(name)
-    take = build(sc)
-    zone = replace(LiftingZone.from_config(load_station_config().zone), centre_x_m=sc.lifter_x_m,
-                   centre_y_m=sc.lifter_distance_m)
-    seg = Segmenter(zone, seed=0)
+    take, segment = segmented_scenario(name)
     trk = Tracker()
     rows = []
     for i in frames:
-        fr = DepthFrame(depth_raw_u16=take.render_u16(i), depth_units_m=0.001,
-                        intrinsics=take.intrinsics, timestamp_s=float(take.times_s[i]), frame_number=i)
-        s = seg.process(fr)
+        s = segment(i)
         r = trk.update(s.cloud, s.person_height_m)
         rows.append((i, r, s.floor))
     return take, trk, rows
@@ -150,20 +142,14 @@ def test_track_dropped_mid_rep_is_regained_while_bent_over():
     way down; when it comes back the lifter is still bent over (trunk ~50 deg): tracking
     resumes within 0.5 s from the last good pose, same person (track id), and is accurate
     once the limbs are searched again."""
-    sc = get_scenario("rdl_clean@mesh")
-    take = build(sc)
-    zone = replace(LiftingZone.from_config(load_station_config().zone), centre_x_m=sc.lifter_x_m,
-                   centre_y_m=sc.lifter_distance_m)
-    seg = Segmenter(zone, seed=0)
+    take, segment = segmented_scenario("rdl_clean@mesh")
     trk = Tracker()
     drop = range(115, 150)
     back = None
     errs = []
     ids = set()
     for i in range(0, 172):
-        fr = DepthFrame(depth_raw_u16=take.render_u16(i), depth_units_m=0.001,
-                        intrinsics=take.intrinsics, timestamp_s=float(take.times_s[i]), frame_number=i)
-        s = seg.process(fr)
+        s = segment(i)
         r = trk.update(None if i in drop else s.cloud, s.person_height_m)
         if i == drop[-1]:
             assert trk.state == "lost"
@@ -185,14 +171,10 @@ def test_track_dropped_mid_rep_is_regained_while_bent_over():
 def _segmented(sc, n: int):
     """The scenario's first n frames segmented once (the segmenter does not depend on the
     tracker, so several trackers can be run over the same clouds)."""
-    take = build(sc)
-    zone = replace(LiftingZone.from_config(load_station_config().zone), centre_x_m=sc.lifter_x_m,
-                   centre_y_m=sc.lifter_distance_m)
-    seg = Segmenter(zone, seed=sc.seed)
+    take, segment = segmented_scenario(sc, seed=None)
     out = []
     for i in range(n):
-        s = seg.process(DepthFrame(depth_raw_u16=take.render_u16(i), depth_units_m=0.001, intrinsics=take.intrinsics,
-                                   timestamp_s=float(take.times_s[i]), frame_number=i))
+        s = segment(i)
         out.append((s.cloud, s.person_height_m, s.floor))
     return take, out
 
