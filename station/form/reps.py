@@ -64,6 +64,11 @@ UPRIGHT_TRUNK_DEG = 20.0
 ONE_LEG_MIN_TRUNK_DEG = 25.0
 ONE_LEG_MAX_HIP_SYMMETRY = 0.5
 
+# Not a rep either: hips that flex while the trunk stays upright all through (walking away, the
+# fit of a person turning: their thighs swing, their trunk does not incline). Every hinge, and a
+# squat, inclines the trunk well past this at its bottom (an RDL 45-90 deg, a squat 30-50).
+REP_MIN_TRUNK_DEG = 15.0
+
 
 def both_sides_hinge(hip: float, hip_min: float, trunk: float) -> bool:
     """False for a one-legged movement with the trunk upright (see ONE_LEG_*)."""
@@ -260,8 +265,12 @@ class RepDetector:
         self.ref_hip = self.h.hip(end)
         self._lockout_shown_until = self.h.time(i) + 0.6
         if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
-                and self._two_sided(r.peak_i):
+                and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, end):
             self.pending = r
+
+    def _trunk_inclined(self, i0: int, i1: int) -> bool:
+        trunk = self.h.arrays(i0, i1)["trunk"]
+        return bool(np.any(trunk >= REP_MIN_TRUNK_DEG))   # NaN (never seen) is not inclined
 
     def _two_sided(self, i: int) -> bool:
         a = self.h.arrays(i, i)

@@ -83,6 +83,21 @@ def test_a_knee_raise_is_not_a_rep():
     assert ev.reps == [] and n > 0
 
 
+def test_walking_away_with_both_hips_read_flexed_is_not_a_rep():
+    """A lifter turning and walking out, as the capsule fit of session_walk_in_out read it
+    after the set: both hips to 45-50 deg, the trunk upright (3-11 deg) all the while. The
+    two-sided check passes (both hips), so only the trunk says it was no hinge."""
+    t, ang, _ = script([Move({"trunk": 4.0}, 0.1)])
+    up = np.concatenate([np.linspace(0, 50, 25), np.full(10, 50), np.linspace(50, 0, 25)])
+    for side in ("l", "r"):
+        ang[f"hip_flexion_{side}"][30:30 + len(up)] = up
+    ang["trunk_inclination"][30:30 + len(up)] = 4.0 + 7.0 * np.sin(np.linspace(0, np.pi, len(up)))
+    ev = evaluate_trace(RDL, t, ang)
+    assert ev.reps == []
+    ang["trunk_inclination"][30:30 + len(up)] = 4.0 + 36.0 * np.sin(np.linspace(0, np.pi, len(up)))
+    assert len(evaluate_trace(RDL, t, ang).reps) == 1     # the same hips with a hinge's trunk
+
+
 def test_rep_abandoned_when_lost_for_long():
     t, ang, _ = script(hinge(ecc=2.0, bottom_pause=1.0))
     valid = np.ones(len(t), bool)
