@@ -187,7 +187,7 @@ def held_peak(t: np.ndarray, x: np.ndarray, hold_s: float = SPINE_HOLD_S) -> flo
     if len(x) == 0:
         return float("nan")
     dt = float(np.median(np.diff(t))) if len(t) > 1 else hold_s
-    k = max(1, int(round(hold_s / max(dt, 1e-6))) | 1)      # odd, >= 1
+    k = max(1, round(hold_s / max(dt, 1e-6)) | 1)      # odd, >= 1
     if len(x) <= k:
         return float(np.median(x))
     w = np.lib.stride_tricks.sliding_window_view(x, k)

@@ -69,7 +69,7 @@ def test_no_back_cue_on_a_flat_back(clip):
 
 def test_the_flat_rep_does_cross_the_rule_for_a_few_frames(clip):
     # what the hold is for: rep 3's fitted spine is over 20 deg in a few frames, not held there
-    d, names, ev = clip
+    d, names, _ = clip
     s, e = d["truth_start_t"][2], d["truth_end_t"][2]
     sel = (d["t"] >= s) & (d["t"] <= e) & d["tracked"]
     spine = d["angles"][sel, names.index("spine_flexion")].astype(float)
