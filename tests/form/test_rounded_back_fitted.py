@@ -6,8 +6,8 @@ saved from the station's own pipeline (station.app.Pipeline) over `mesh_A_faults
 skinned MakeHuman athlete, shape A, camera at 1.6 m, facing the mirror), with the take's
 truth per rep. Six reps, one per fault family; the truth spine peaks at 7.3, 14.8, 17.0, 1.3,
 16.4 and 25.4 deg (the rule: > 20 deg). The fitted spine of rep 3 (an overextension, back at
-17.0 deg) touches 20.6 deg for a few frames at the bottom: the fit's frame noise, which made
-the one-frame maximum of a rep read 5.7 deg over the truth peak on average on the mesh dev
+17.0 deg) touches 20.6 deg for a few frames at the bottom: the fit's frame noise, which puts
+a rep's one-frame maximum 2.7 deg above the value held for 0.3 s on average on the mesh dev
 library. Before the rule read the spine held over SPINE_HOLD_S, rep 3 was called rounded.
 """
 from __future__ import annotations
