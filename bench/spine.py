@@ -10,8 +10,16 @@ evaluator) it prints:
     its median while the person stood tall before the set (the DOFs the contract's
     spine_flexion is made of: thorax against pelvis; the neck moves the head, not the angle);
   - the rep's verdict on rounded_back (TP/FP/FN, /NJ when it was not judged);
+  - the peak the rule reads (the spine held over SPINE_HOLD_S, station.form.rules.held_peak)
+    against the truth peak; the share of the rep's frames whose spine confidence (as judged:
+    station.form.confidence_gate, after the rate term) reached the gate's 0.4 ("cov"; the
+    gate needs 0.8), and what held the unsure frames under it: the constraint factor of the
+    spine's deviation ("sd"), visibility x fit quality ("vq"), the rate term ("rate");
 then per body: the bottom bias (fitted - truth) on rounded and on other reps, the mean
-absolute peak error on rounded reps, the highest fitted peak on reps that did not round.
+absolute peak error on rounded reps, the highest fitted peak on reps that did not round; and
+whether the gate ranks the reps by how well their spine was measured: the held peak's error
+on judged and on not-judged reps, and the AUC of "cov" for reps read within 5 deg of the
+truth peak against the others (0.5: the gate does not rank them).
 
     NUMBA_NUM_THREADS=1 python bench/spine.py --scenarios rdl_rounded_back,rdl_clean,rdl_mixed_faults --body both --max-frames 400
     NUMBA_NUM_THREADS=1 python bench/spine.py --scenarios mesh_A_faults1,mesh_H_faults3
@@ -32,11 +40,17 @@ from fitter import zone_for
 
 from station.app import Pipeline, frame_record
 from station.fit.body_model import DOF
+from station.fit.confidence import ConfidenceScales
+from station.form.confidence_gate import ConfidenceGate
+from station.form.rules import held_peak
 from station.model import DepthFrame
 from station.scoring import match_reps
 from station.sim.scenarios import BODIES, build, get_scenario
 
 DOF_COLS = ("root_pitch", "lumbar_flex", "thorax_flex", "neck_flex")
+SPINE_SD_SCALE = ConfidenceScales().angle_sd[5]
+MIN_CONF = ConfidenceGate().min_confidence
+LIMITS = ("sd", "vq", "rate")
 
 
 def _series(frames: list[dict], key: str) -> np.ndarray:
@@ -58,6 +72,10 @@ def run(take, max_frames: int | None) -> tuple[dict, list[dict], np.ndarray]:
         res = pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics,
                                       float(take.times_s[i]), i))
         rec = frame_record(res)
+        # the spine confidence's factors: as judged (rate term applied), from the fit, its deviation
+        pre, judged, sd = res.angle_confidence, res.judged_confidence, res.track.angle_sd
+        rec["_spine_conf"] = (judged["spine_flexion"] if judged else 0.0, pre["spine_flexion"] if pre else 0.0,
+                              sd["spine_flexion"] if sd else np.nan)
         frames.append(rec)
         th = pipe.tracker.theta
         if rec.get("tracked") and th is not None:
@@ -78,6 +96,12 @@ def rep_rows(name: str, body: str, truth: dict, frames: list[dict], dofs: np.nda
     t0 = truth_reps[0]["start_t"] if truth_reps else t_end
     stand = (rt < t0 - 0.2) & (rt > t0 - 1.2)
     neutral = np.nanmedian(dofs[stand], axis=0) if np.any(stand) else np.zeros(len(DOF_COLS))
+    sc = np.array([f.get("_spine_conf", (0.0, 0.0, np.nan)) for f in frames], np.float64).reshape(-1, 3)
+    judged, pre, sd = sc[:, 0], sc[:, 1], sc[:, 2]
+    constraint = 1.0 / (1.0 + (sd / SPINE_SD_SCALE) ** 4)
+    # each unsure frame's most limiting factor: the constraint, visibility x quality, the rate term
+    factors = np.vstack([constraint, np.where(constraint > 1e-9, pre / np.maximum(constraint, 1e-9), 0.0),
+                         np.where(pre > 1e-9, judged / np.maximum(pre, 1e-9), 1.0)])
     rows = []
     for tr, fr in match_reps(truth_reps, reps):
         if tr is None:
@@ -90,7 +114,15 @@ def rep_rows(name: str, body: str, truth: dict, frames: list[dict], dofs: np.nda
         rb_t = "rounded_back" in tr["faults"]
         rb_f = fr is not None and "rounded_back" in fr["faults"]
         nj = fr is not None and "rounded_back" in fr.get("not_judged", ())
+        span = inrep if fr is None else (rt >= fr["start_t"]) & (rt <= fr["end_t"])
+        ok = span & np.isfinite(rs)
+        unsure = span & (judged < MIN_CONF)
+        lim = np.argmin(np.nan_to_num(factors[:, unsure], nan=0.0), axis=0)
         rows.append({
+            "held_peak": (float(tr["metrics"]["peak_spine_flexion"]),
+                          held_peak(rt[ok], rs[ok]) if ok.sum() > 2 else np.nan),
+            "coverage": float(np.mean(judged[span] >= MIN_CONF)) if span.any() else np.nan,
+            "limits": [float(np.mean(lim == k)) if unsure.any() else 0.0 for k in range(len(LIMITS))],
             "scenario": name, "body": body, "bottom_t": b, "rounded": rb_t, "flagged": rb_f, "not_judged": nj,
             "found": fr is not None,
             "spine_bottom": (med(ts, near), med(rs, near)), "spine_peak": (mx(ts, inrep), mx(rs, inrep)),
@@ -108,14 +140,16 @@ def _verdict(r: dict) -> str:
 
 def print_rows(rows: list[dict]) -> None:
     print(f"{'scenario':28s} {'body':7s} {'bottom':>6s} {'spine@bottom':>13s} {'spine peak':>13s} {'hip@bottom':>13s}"
-          f" {'knee@bottom':>13s} | {'dpitch':>6s} {'dlum':>6s} {'dthor':>6s} {'dneck':>6s} | verdict")
+          f" {'knee@bottom':>13s} | {'dpitch':>6s} {'dlum':>6s} {'dthor':>6s} {'dneck':>6s} | {'held peak':>13s}"
+          f" {'cov':>4s} {'sd':>4s} {'vq':>4s} {'rate':>4s} | verdict")
     def pair(r: dict, k: str) -> str:
         return f"{r[k][0]:6.1f}/{r[k][1]:6.1f}"
 
     for r in rows:
         d = " ".join(f"{x:6.1f}" for x in r["dofs_bottom"])
         print(f"{r['scenario'][:28]:28s} {r['body']:7s} {r['bottom_t']:6.1f} {pair(r, 'spine_bottom')} {pair(r, 'spine_peak')}"
-              f" {pair(r, 'hip_bottom')} {pair(r, 'knee_bottom')} | {d} | {_verdict(r)}")
+              f" {pair(r, 'hip_bottom')} {pair(r, 'knee_bottom')} | {d} | {pair(r, 'held_peak')} {r['coverage']:4.2f} "
+              + " ".join(f"{x:4.2f}" for x in r["limits"]) + f" | {_verdict(r)}")
 
 
 def summary(rows: list[dict]) -> None:
@@ -139,6 +173,17 @@ def summary(rows: list[dict]) -> None:
               f" {mae(rnd, 'spine_peak'):5.1f} (bias {bias(rnd, 'spine_peak'):+5.1f}); other reps {len(oth):3d}: bottom"
               f" bias {bias(oth, 'spine_bottom'):+6.1f}, highest fitted peak {top:5.1f}; hip bottom bias"
               f" {bias(rs, 'hip_bottom'):+5.1f}, knee {bias(rs, 'knee_bottom'):+5.1f}")
+        found = [r for r in rs if r["found"] and np.isfinite(r["held_peak"][1] - r["held_peak"][0])]
+        err = np.array([abs(r["held_peak"][1] - r["held_peak"][0]) for r in found])
+        nj = np.array([r["not_judged"] for r in found], bool)
+        cov = np.array([r["coverage"] for r in found])
+        good, bad = cov[err <= 5.0], cov[err > 5.0]
+        auc = (float(np.mean([(g > b) + 0.5 * (g == b) for g in good for b in bad]))
+               if len(good) and len(bad) else np.nan)
+        mean = lambda x: float(np.mean(x)) if len(x) else np.nan  # noqa: E731
+        print(f"          held peak |err|: judged reps {mean(err[~nj]):5.1f} (n {int(np.sum(~nj))}, > 5 deg:"
+              f" {int(np.sum(err[~nj] > 5))}), not judged {mean(err[nj]):5.1f} (n {int(np.sum(nj))}, > 5 deg:"
+              f" {int(np.sum(err[nj] > 5))}); AUC of cov (|err| <= 5 vs > 5) {auc:.2f}")
 
 
 def main() -> None:

@@ -18,12 +18,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from station.config import ExerciseProfile
 from station.form.confidence_gate import DEFAULT_NEEDS, REP_GROUPS, RULE_NEEDS, ConfidenceTracker
 from station.form.cues import CuePolicy
 from station.form.rep_trace import BOTTOM_TOL_DEG
 from station.form.reps import DetectorStatus, RepDetector, both_sides_hinge
-from station.form.rules import Live, Rule, SquatRecognition
+from station.form.rules import SPINE_HOLD_S, Live, Rule, SquatRecognition
 
 ARRIVAL_VELOCITY_DEG_S = 8.0   # the bottom has been reached when hip flexion moves slower
 
@@ -64,6 +66,7 @@ class LiveRepCoach:
         self.live: LiveRep | None = None
         self._rep_seq = 0
         self._hips: list[tuple[float, float]] = []
+        self._spines: list[tuple[float, float]] = []    # (t, spine) over the last SPINE_HOLD_S
 
     def _velocity(self, t: float, hip: float) -> float:
         self._hips.append((t, hip))
@@ -71,6 +74,15 @@ class LiveRepCoach:
             self._hips.pop(0)
         t0, h0 = self._hips[0]
         return (hip - h0) / (t - t0) if t > t0 else 0.0
+
+    def _held_spine(self, t: float, spine: float) -> float:
+        """The spine flexion held over the last SPINE_HOLD_S (the median of its frames): the
+        live view of what the verdict reads (station.form.rules.held_peak), so a frame's noise
+        raises no cue the verdict would then take back."""
+        self._spines.append((t, spine))
+        while t - self._spines[0][0] > SPINE_HOLD_S - 1e-6:
+            self._spines.pop(0)
+        return float(np.median([s for _, s in self._spines]))
 
     def _rep_seen_well(self, lv: LiveRep, notice: str | None) -> bool:
         """Whether the rep in progress may be coached live at all: the view is fine (no notice:
@@ -91,9 +103,11 @@ class LiveRepCoach:
         det = self.detector
         if vals is None:
             self._hips.clear()
+            self._spines.clear()
             return
         hip, knee, spine, shift = vals[:4]
         vel = self._velocity(t, hip)
+        spine_held = self._held_spine(t, spine)
         # a new rep in progress?
         if st.in_rep and st.rep_start_i is not None and (self.live is None or self.live.start_i != st.rep_start_i):
             a = det.history(st.rep_start_i, st.rep_start_i)
@@ -147,7 +161,7 @@ class LiveRepCoach:
                     elapsed_s=t - lv.start_t, bottom_reached=lv.bottom_reached, eccentric_s=lv.eccentric_s,
                     since_top_s=since_top, peak_hip=lv.peak_hip, hip_at_bottom=lv.peak_hip,
                     knee_at_bottom=lv.knee_at_peak, start_position=self.profile.reps.start_position,
-                    hip_at_top=lv.hip_at_top)
+                    hip_at_top=lv.hip_at_top, spine_held=spine_held)
         in_window = lv.top_t is None or since_top <= 0.5
         if not in_window or not self._rep_seen_well(lv, notice):
             return

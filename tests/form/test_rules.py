@@ -14,8 +14,10 @@ EPS = 0.5
 
 
 def rep(hip_bottom=80.0, knee_bottom=18.0, spine_peak=0.0, lockout=0.0, top_min_hip=None,
-        top_min_spine=0.0, shift_peak=0.0, ecc=1.6, con=1.2, fps=30.0, knee_lead=None) -> RepTrace:
-    """A triangular rep sampled at fps: start → bottom → top, then a 0.4 s top window."""
+        top_min_spine=0.0, shift_peak=0.0, ecc=1.6, con=1.2, fps=30.0, knee_lead=None,
+        spine_held_s=0.5) -> RepTrace:
+    """A triangular rep sampled at fps: start → bottom → top, then a 0.4 s top window. The spine
+    stays at its peak for spine_held_s around the bottom (a back rounds through the bottom)."""
     nb, nt, nw = int(round(ecc * fps)), int(round(con * fps)), int(round(0.4 * fps))
     t = np.arange(nb + nt + nw + 1) / fps
     up = np.linspace(0, 1, nb + 1)
@@ -26,7 +28,8 @@ def rep(hip_bottom=80.0, knee_bottom=18.0, spine_peak=0.0, lockout=0.0, top_min_
     if knee_lead is not None:   # knees straighten early in the pull
         k = np.concatenate([up, np.clip(down - (knee_lead / max(knee_bottom, 1)) * (1 - down) * 3, 0, 1), np.zeros(nw)])
         knee = knee_bottom * k
-    spine = spine_peak * f
+    clip = min(max(spine_held_s / (ecc + con), 0.0), 0.99)
+    spine = spine_peak * np.minimum(f / (1.0 - clip), 1.0)
     shift = shift_peak * f
     end = nb + nt
     if top_min_hip is not None:
@@ -34,6 +37,17 @@ def rep(hip_bottom=80.0, knee_bottom=18.0, spine_peak=0.0, lockout=0.0, top_min_
     spine[end + 3] = top_min_spine
     return RepTrace.from_arrays(t, hip, knee, spine, shift, start=0, bottom=nb, end=end,
                                 window_end=len(t) - 1)
+
+
+def test_rounded_back_reads_the_spine_held_not_one_frame():
+    # the fit's frame noise: one frame (or a few, < SPINE_HOLD_S) over the limit in a rep whose
+    # back stays at 15 deg is not a rounded back; the same spine held 0.3 s over it is
+    rule = RoundedBack(max_spine_flexion_deg=20.0)
+    r = rep(spine_peak=15.0)
+    r.spine[r.bottom - 2:r.bottom + 2] = 24.0     # 4 frames (0.13 s)
+    assert not rule.judge(r)
+    r.spine[r.bottom - 5:r.bottom + 5] = 24.0     # 10 frames (0.33 s)
+    assert rule.judge(r)
 
 
 @pytest.mark.parametrize("rule,inside,outside", [
