@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from station.segment import _kernels_blobs as KB
+
 # blob_stats columns
 COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
 
@@ -125,7 +127,7 @@ def merge_candidates(stats: np.ndarray, index: int, params: BlobParams,
 
 
 def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobParams,
-                 min_points: int) -> np.ndarray:
+                 min_points: int, allowed: np.ndarray | None = None) -> np.ndarray:
     """The components of the lifter: the chosen blob plus every component joined to it.
 
     gap_m: (n, n) smallest 3D distances between components (kernels.component_gaps, inf
@@ -137,32 +139,18 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     footprint centroid lies inside the footprint (bounding box, expanded by
     merge_footprint_margin_m) of the joined components that are not floor objects: the lower
     legs under a hinged torso join, a plate put down beside the feet stays out. A separate
-    standing person never joins. Returns (n,) bool.
+    standing person never joins. Returns (n,) bool. allowed: merge_candidates' result when
+    the caller has it. The rule runs in numba (station.segment._kernels_blobs).
     """
-    n = len(stats)
-    keep = np.zeros(n, bool)
-    if index < 0:
-        return keep
-    keep[index] = True
-    cnt = np.maximum(stats[:, COUNT], 1.0)
-    cx = stats[:, SUM_X] / cnt
-    cy = stats[:, SUM_Y] / cnt
-    floor_obj = ((stats[:, MIN_H] <= params.floor_object_bottom_m)
-                 & (stats[:, MAX_H] < params.floor_object_top_m))
-    allowed = merge_candidates(stats, index, params, min_points)
-    near = gap_m <= params.merge_gap_m
-    close = gap_m <= params.merge_floor_gap_m
-    m = params.merge_footprint_margin_m
-    while True:
-        body = keep & ~floor_obj
-        body[index] = True
-        under = ((cx >= stats[body, MIN_X].min() - m) & (cx <= stats[body, MAX_X].max() + m)
-                 & (cy >= stats[body, MIN_Y].min() - m) & (cy <= stats[body, MAX_Y].max() + m))
-        new = np.where(floor_obj & ~under, close[keep].any(axis=0), near[keep].any(axis=0))
-        new &= allowed & ~keep
-        if not new.any():
-            return keep
-        keep |= new
+    keep = np.empty(len(stats), bool)
+    if allowed is None:
+        allowed = merge_candidates(stats, index, params, min_points) if index >= 0 else keep
+    KB.merge_person(np.ascontiguousarray(stats, np.float64), np.ascontiguousarray(gap_m, np.float32),
+                    int(index), np.ascontiguousarray(allowed, np.bool_),
+                    np.float32(params.merge_gap_m), np.float32(params.merge_floor_gap_m),
+                    float(params.merge_footprint_margin_m), float(params.floor_object_bottom_m),
+                    float(params.floor_object_top_m), keep)
+    return keep
 
 
 def person_like(stats: np.ndarray, params: BlobParams, min_points: int) -> np.ndarray:
