@@ -72,3 +72,49 @@ def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
         for j in range(n):
             if new[j]:
                 out_keep[j] = True
+
+
+@nb.njit(**_JIT)
+def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m, y_weight,
+                  has_previous, prev_x_m, prev_y_m, track_radius_m, track_bonus_m,
+                  tracked_min_fraction, tracked_min_top_m, out_like):
+    """The lifter's component (person.choose_person's rule): its index, or -1. out_like (n,)
+    bool: the person-like components (big and tall enough; with a previous lifter and none of
+    those near them, also the pieces near them: their legs under a torso hinged low).
+    zone_box (x0, x1, y0, y1): the zone without margin. Of equal scores, the first."""
+    n = stats.shape[0]
+    cx = np.empty(n)
+    cy = np.empty(n)
+    near = np.zeros(n, np.bool_)
+    any_like_near = False
+    any_like = False
+    for i in range(n):
+        cnt = max(stats[i, _COUNT], 1.0)
+        cx[i] = stats[i, _SUM_X] / cnt
+        cy[i] = stats[i, _SUM_Y] / cnt
+        out_like[i] = stats[i, _COUNT] >= min_points and stats[i, _MAX_H] >= min_top_m
+        if has_previous:
+            near[i] = np.hypot(cx[i] - prev_x_m, cy[i] - prev_y_m) <= track_radius_m
+            any_like_near = any_like_near or (out_like[i] and near[i])
+    if has_previous and not any_like_near:   # the lifter is there only in pieces
+        for i in range(n):
+            if (near[i] and stats[i, _COUNT] >= tracked_min_fraction * min_points
+                    and stats[i, _MAX_H] >= tracked_min_top_m):
+                out_like[i] = True
+    for i in range(n):
+        any_like = any_like or out_like[i]
+    if not any_like:
+        return -1
+    best = np.inf
+    k = -1
+    for i in range(n):
+        if not (out_like[i] and cx[i] >= zone_box[0] and cx[i] <= zone_box[1]
+                and cy[i] >= zone_box[2] and cy[i] <= zone_box[3]):
+            continue
+        score = abs(cx[i] - centre_x_m) + y_weight * abs(cy[i] - centre_y_m)
+        if has_previous:
+            score = score - track_bonus_m * (1.0 if near[i] else 0.0)
+        if score < best or k < 0:
+            best = score
+            k = i
+    return k

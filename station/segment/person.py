@@ -166,29 +166,23 @@ def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_
     margin). The winner has the lowest |x - centre_x| + y_weight |y - centre_y|; a blob near
     the previous lifter's footprint gets a bonus, so a passer-by nearer the centre line does
     not steal the track for a frame, and the lifter's legs alone (the torso hinged so low
-    that it split off them) stay a candidate there (tracked_min_top_m).
+    that it split off them) stay a candidate there (tracked_min_top_m). The rule runs in
+    numba (station.segment._kernels_blobs; its NumPy twin in station.segment.reference).
     """
-    like = person_like(stats, params, min_points)
-    cnt = np.maximum(stats[:, COUNT], 1.0)
-    cx = stats[:, SUM_X] / cnt
-    cy = stats[:, SUM_Y] / cnt
-    if previous_xy_m is not None:
-        near_prev = np.hypot(cx - previous_xy_m[0], cy - previous_xy_m[1]) <= params.track_radius_m
-        if not (like & near_prev).any():   # the lifter is there only in pieces
-            like = like | (near_prev & (stats[:, COUNT] >= params.tracked_min_fraction * min_points)
-                           & (stats[:, MAX_H] >= params.tracked_min_top_m))
-    if not like.any():
+    (x0, x1), (y0, y1) = zone.x_range_m, zone.y_range_m
+    like = np.empty(len(stats), bool)
+    prev = previous_xy_m is not None
+    px, py = previous_xy_m if prev else (0.0, 0.0)
+    k = KB.choose_person(np.ascontiguousarray(stats, np.float64), np.array([x0, x1, y0, y1]),
+                         float(zone.centre_x_m), float(zone.centre_y_m), float(min_points),
+                         float(params.min_top_m), float(params.y_weight), prev, float(px), float(py),
+                         float(params.track_radius_m), float(params.track_bonus_m),
+                         float(params.tracked_min_fraction), float(params.tracked_min_top_m), like)
+    if k < 0:
         return BlobChoice(-1, like, None, math.nan, False)
-    cand = like & zone.contains(cx, cy)
-    if not cand.any():
-        return BlobChoice(-1, like, None, math.nan, False)
-    score = np.abs(cx - zone.centre_x_m) + params.y_weight * np.abs(cy - zone.centre_y_m)
-    if previous_xy_m is not None:
-        near = np.hypot(cx - previous_xy_m[0], cy - previous_xy_m[1]) <= params.track_radius_m
-        score = score - params.track_bonus_m * near
-    score = np.where(cand, score, np.inf)
-    k = int(np.argmin(score))
-    return _choice(stats, k, like, (float(cx[k]), float(cy[k])), float(stats[k, MAX_H]), params)
+    cnt = max(stats[k, COUNT], 1.0)
+    return _choice(stats, k, like, (float(stats[k, SUM_X] / cnt), float(stats[k, SUM_Y] / cnt)),
+                   float(stats[k, MAX_H]), params)
 
 
 def _choice(stats: np.ndarray, k: int, like: np.ndarray, centroid_xy_m: tuple[float, float],

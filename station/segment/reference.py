@@ -262,3 +262,31 @@ def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
         if not new.any():
             return keep
         keep |= new
+
+
+def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m, y_weight,
+                  has_previous, prev_x_m, prev_y_m, track_radius_m, track_bonus_m,
+                  tracked_min_fraction, tracked_min_top_m):
+    """Twin of _kernels_blobs.choose_person (the NumPy rule person.choose_person ran before):
+    (index or -1, person-like (n,) bool)."""
+    COUNT, SUM_X, SUM_Y, MAX_H = 0, 1, 2, 8
+    like = (stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= min_top_m)
+    cnt = np.maximum(stats[:, COUNT], 1.0)
+    cx = stats[:, SUM_X] / cnt
+    cy = stats[:, SUM_Y] / cnt
+    near = np.zeros(len(stats), bool)
+    if has_previous:
+        near = np.hypot(cx - prev_x_m, cy - prev_y_m) <= track_radius_m
+        if not (like & near).any():
+            like = like | (near & (stats[:, COUNT] >= tracked_min_fraction * min_points)
+                           & (stats[:, MAX_H] >= tracked_min_top_m))
+    if not like.any():
+        return -1, like
+    x0, x1, y0, y1 = zone_box
+    cand = like & (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
+    if not cand.any():
+        return -1, like
+    score = np.abs(cx - centre_x_m) + y_weight * np.abs(cy - centre_y_m)
+    if has_previous:
+        score = score - track_bonus_m * near
+    return int(np.argmin(np.where(cand, score, np.inf))), like

@@ -313,3 +313,30 @@ def test_merge_person(seed):
         # chains of joins and floor objects left out: the rule, not a trivial all-or-nothing
         if seed in (0, 3):
             assert 1 < keep.sum() < allowed.sum()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_choose_person(seed):
+    """The lifter's blob (kernel) against its NumPy twin: person-like blobs in and out of the
+    zone, a previous lifter near some (the bonus; their pieces as candidates when no whole
+    person is near), ties."""
+    from station.segment import _kernels_blobs as KB
+    from station.segment.person import BlobParams
+    rng = np.random.default_rng(100 + seed)
+    p = BlobParams()
+    n = int(rng.integers(1, 30))
+    stats = np.zeros((n, 9))
+    stats[:, 0] = rng.choice([0, 30, 60, 150, 400], n)
+    cxy = rng.choice([-0.6, -0.2, 0.0, 0.2, 0.6], (n, 2)) + [0.0, 2.5]
+    stats[:, 1:3] = cxy * stats[:, [0]]
+    stats[:, 8] = rng.choice([0.3, 0.6, 0.9, 1.7], n)
+    box = np.array([-0.5, 0.5, 2.0, 3.0])
+    prev = seed % 3 != 0
+    px, py = (float(rng.choice([-0.2, 0.2])), 2.5) if prev else (0.0, 0.0)
+    args = (box, 0.0, 2.5, 120.0, p.min_top_m, p.y_weight, prev, px, py, p.track_radius_m,
+            p.track_bonus_m, p.tracked_min_fraction, p.tracked_min_top_m)
+    like = np.empty(n, bool)
+    k = KB.choose_person(stats, *args, like)
+    k_ref, like_ref = R.choose_person(stats, *args)
+    assert k == k_ref
+    np.testing.assert_array_equal(like, like_ref)
