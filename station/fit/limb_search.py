@@ -127,12 +127,10 @@ class LimbSearch:
 
     def __init__(self, per_frame: int, per_frame_poor: int, probe_iterations: int,
                  every_frames: int, inlier_drop: float, residual_m: float,
-                 hidden_fraction: float, probe_every_frames: int = 1,
-                 probe_near_rad: float = 0.0):
+                 hidden_fraction: float, probe_every_frames: int = 1):
         self.per_frame, self.per_frame_poor = per_frame, per_frame_poor
         self.probe_iterations = probe_iterations
         self.probe_every_frames = probe_every_frames
-        self.probe_near_rad = probe_near_rad
         self.every_frames = every_frames
         self.inlier_drop, self.residual_m = inlier_drop, residual_m
         self.hidden_fraction = hidden_fraction
@@ -144,7 +142,7 @@ class LimbSearch:
         """The search of a track with this TrackerConfig's settings."""
         return cls(cfg.search_per_frame, cfg.search_per_frame_poor, cfg.probe_iterations,
                    cfg.recover_every_frames, cfg.recover_inlier_drop, cfg.recover_residual_m,
-                   cfg.recover_hidden_fraction, cfg.probe_every_frames, cfg.probe_near_rad)
+                   cfg.recover_hidden_fraction, cfg.probe_every_frames)
 
     def reset(self) -> None:
         self.pending: list = []
@@ -233,9 +231,6 @@ class LimbSearch:
             probes += [("arms", v) for v in LIMB_HYPOTHESES["arms"]] * 2
         limb, vals = probes[self.probe_i % len(probes)]
         self.probe_i += 1
-        if self.probe_near_rad > 0 and np.all(np.abs(fit.theta[_limb_dofs(limb)] - np.tile(
-                vals, 2 if limb == "arms" else 1)) < self.probe_near_rad):
-            return fit   # the limb is there already: the fit from its pose covers it
         need = ctx.bar_need(frame, fit.theta)
         r, _ = self.try_limb(ctx, frame, fit, pred, limb, vals, self.probe_iterations, need)
         return fit if r is None else r

@@ -92,8 +92,6 @@ class TrackerConfig:
     partial_cloud_fraction: float = 0.5    # fewer points than this x usual: coast this frame
     probe_iterations: int = 3              # one limb hypothesis per frame (0 = off)
     probe_every_frames: int = 1            # the probe runs on every Nth frame only
-    probe_near_rad: float = 0.0            # a hypothesis within this of the limb's pose on
-                                           # every DOF is skipped (0 = never)
     bar_on_frames: int = 6                 # support in this many frames in a row: a bar
     bar_keep_frames: int = 90              # frames without support before a bar is dropped
     held_min_points: int = 25              # points only a kettlebell / dumbbells explain
