@@ -434,8 +434,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
               theta_pred: np.ndarray | None = None, weights: FitWeights = FitWeights(),
               n_iter: int = 6, ws: Workspace | None = None,
               use_model_to_data: bool = True, anchors_floor_m: np.ndarray | None = None,
-              bar: bool = False, implement: str | None = None,
-              stop_rejections: int = 0) -> FitResult:
+              bar: bool = False, implement: str | None = None) -> FitResult:
     """Fit the body to one frame's points starting from theta_init.
 
     theta_pred: the temporal prior's target (constant-velocity prediction); None = no
@@ -446,8 +445,6 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     anchors_floor_m: (2, 3) targets of ankle_l, ankle_r (floor frame) or None.
     bar: model a bar through the hands (points it explains pull nothing); the same as
     implement="bar". implement: None, "bar", "kettlebell" or "dumbbells" (module docstring).
-    stop_rejections > 0: stop after this many rejected steps in a row (the damping has grown
-    25x for 2; the best pose is returned as at the end).
     """
     if bar and implement is None:
         implement = "bar"
@@ -498,7 +495,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     best_theta = theta.copy()
     best_E = np.inf
     best_A = best_b = None
-    n_reject = run_reject = 0
+    n_reject = 0
     energy = np.inf
     for it in range(n_iter + 1):
         # the pose, its capsules and the implement's, data, model -> data, the map to the
@@ -539,12 +536,10 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
             best_A, best_b = A.copy(), b.copy()
             best_info = A_obs.copy()
             stats = (ws.data_stats.copy(), ws.seg_count.copy(), ws.seg_stats.copy())
-            run_reject = 0
         else:  # reject: back to the best pose, stiffer damping
             n_reject += 1
-            run_reject += 1
             lam *= 5.0
-        if it == n_iter or 0 < stop_rejections <= run_reject:
+        if it == n_iter:
             break
         A, b = best_A, best_b
         # per-DOF clamp: one poorly determined DOF must not shrink everyone's step

@@ -69,8 +69,6 @@ class TrackerConfig:
     init_frames: int = 30
     init_iterations: int = 15
     track_iterations: int = 6
-    track_stop_rejections: int = 0         # a tracked frame's fit stops after this many
-                                           # rejected LM steps in a row (0 = never)
     min_points: int = 150
     lost_after_frames: int = 30
     diverged_residual_m: float = 0.045
@@ -200,11 +198,10 @@ class Tracker:
         return FitContext(self.body, self._ws, self.noise.weights, self.implement, anchors)
 
     def _fit(self, frame: FrameData, theta: np.ndarray, pred: np.ndarray | None, n_iter: int,
-             anchors: np.ndarray | None = None, weights: FitWeights | None = None,
-             stop_rejections: int = 0) -> FitResult:
+             anchors: np.ndarray | None = None, weights: FitWeights | None = None) -> FitResult:
         return fit_frame(self.body, frame, theta, pred, weights or self.noise.weights,
                          n_iter=n_iter, ws=self._ws, anchors_floor_m=anchors,
-                         implement=self.implement, stop_rejections=stop_rejections)
+                         implement=self.implement)
 
     # -- the public step -------------------------------------------------------------------------
     def update(self, cloud: PersonCloud | None, person_height_m: float | None = None) -> TrackResult:
@@ -268,8 +265,7 @@ class Tracker:
                 fit = self._fit(frame, pred, pred, 0, anchors)
             else:
                 self.implements.update_bar(self._ctx(), frame, pred, self.state == "initialising")
-                fit = self._fit(frame, pred, pred, n_iter, anchors,
-                                stop_rejections=cfg.track_stop_rejections)
+                fit = self._fit(frame, pred, pred, n_iter, anchors)
                 self._n_ref = (n_now if self._n_ref <= 0
                                else self._n_ref + 0.1 * (n_now - self._n_ref))
         if (pred is not None or self.state == "initialising") and not partial:   # (not a restart)
