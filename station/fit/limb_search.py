@@ -138,7 +138,7 @@ class LimbSearch:
         self.reset()
 
     @classmethod
-    def from_config(cls, cfg) -> "LimbSearch":
+    def from_config(cls, cfg) -> LimbSearch:
         """The search of a track with this TrackerConfig's settings."""
         return cls(cfg.search_per_frame, cfg.search_per_frame_poor, cfg.probe_iterations,
                    cfg.recover_every_frames, cfg.recover_inlier_drop, cfg.recover_residual_m,

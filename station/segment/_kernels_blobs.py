@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-_JIT = dict(cache=True, nogil=True)
+_JIT = {"cache": True, "nogil": True}
 
 # blob_stats columns (station.segment.person)
 _COUNT, _SUM_X, _SUM_Y, _MIN_X, _MAX_X, _MIN_Y, _MAX_Y, _MIN_H, _MAX_H = range(9)

@@ -238,8 +238,9 @@ def test_probe_every_nth_frame():
         probed = []
         orig = trk.limbs.try_limb
 
-        def try_limb(ctx, frame, cur, pred, limb, vals, n_iter, *a, _orig=orig, _p=probed):
-            if n_iter == trk.config.probe_iterations and not trk.limbs.pending:
+        def try_limb(ctx, frame, cur, pred, limb, vals, n_iter, *a, _orig=orig, _p=probed,
+                     _trk=trk):
+            if n_iter == _trk.config.probe_iterations and not _trk.limbs.pending:
                 _p.append((limb, vals))
             return _orig(ctx, frame, cur, pred, limb, vals, n_iter, *a)
 
