@@ -153,11 +153,6 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     return keep
 
 
-def person_like(stats: np.ndarray, params: BlobParams, min_points: int) -> np.ndarray:
-    """Components big and tall enough to be (part of) a person, anywhere."""
-    return (stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= params.min_top_m)
-
-
 def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_points: int,
                   previous_xy_m: tuple[float, float] | None = None) -> BlobChoice:
     """Pick the lifter's blob from blob_stats rows.
