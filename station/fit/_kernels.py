@@ -31,8 +31,8 @@ from station.fit._kernels_kinematics import (  # noqa: F401
     forward_kinematics, points_to_world, vectors_to_world,
 )
 from station.fit._kernels_lm import (  # noqa: F401
-    BAR, DUMBBELLS, KETTLEBELL, NO_IMPLEMENT, dot3, evaluate, implement_ends, linearise, numpy_sum,
-    pose_and_linearise,
+    BAR, DUMBBELLS, KETTLEBELL, NO_IMPLEMENT, damped_step, dot3, evaluate, implement_ends,
+    linearise, numpy_sum, pose_and_linearise,
 )
 
 

@@ -56,6 +56,12 @@ def hypotheses(limb: str) -> tuple:
     return LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]
 
 
+def _limb_dofs(limb: str) -> list[int]:
+    """The DOF indices a hypothesis of this limb ("arm_l", ..., "arms") sets."""
+    return [DOF[d] for part in (("arm_l", "arm_r") if limb == "arms" else (limb,))
+            for d in LIMB_DOFS[part]]
+
+
 @dataclass
 class FitContext:
     """What a fit of this frame needs besides the pose: the body and its workspace, the
@@ -121,14 +127,22 @@ class LimbSearch:
 
     def __init__(self, per_frame: int, per_frame_poor: int, probe_iterations: int,
                  every_frames: int, inlier_drop: float, residual_m: float,
-                 hidden_fraction: float):
+                 hidden_fraction: float, probe_every_frames: int = 1):
         self.per_frame, self.per_frame_poor = per_frame, per_frame_poor
         self.probe_iterations = probe_iterations
+        self.probe_every_frames = probe_every_frames
         self.every_frames = every_frames
         self.inlier_drop, self.residual_m = inlier_drop, residual_m
         self.hidden_fraction = hidden_fraction
         self.reseeded: set = set()
         self.reset()
+
+    @classmethod
+    def from_config(cls, cfg) -> LimbSearch:
+        """The search of a track with this TrackerConfig's settings."""
+        return cls(cfg.search_per_frame, cfg.search_per_frame_poor, cfg.probe_iterations,
+                   cfg.recover_every_frames, cfg.recover_inlier_drop, cfg.recover_residual_m,
+                   cfg.recover_hidden_fraction, cfg.probe_every_frames)
 
     def reset(self) -> None:
         self.pending: list = []
@@ -136,6 +150,7 @@ class LimbSearch:
         self.suspect_poor = False
         self.since = 0              # frames since the last search (-1 while one is pending)
         self.probe_i = 0
+        self.probe_tick = 0
 
     def search_all(self, poor: bool = True) -> None:
         """Queue a search of every limb (after a re-acquisition: they may be anywhere)."""
@@ -153,7 +168,8 @@ class LimbSearch:
         if self.pending and pred is not None:
             fit = self._search_step(ctx, frame, fit, pred)
             self.since = 0 if not self.pending else -1
-        if self.probe_iterations > 0:
+        self.probe_tick += 1
+        if self.probe_iterations > 0 and self.probe_tick % self.probe_every_frames == 0:
             fit = self._probe(ctx, frame, fit, pred, held)
         return fit
 
@@ -185,8 +201,7 @@ class LimbSearch:
         swung 2 rad since the last frame would otherwise never be taken back (the temporal
         cost of the jump outweighs the points it explains). Re-seeded DOFs are remembered
         (self.reseeded) so that their velocity is reset."""
-        idx = [DOF[d] for part in (("arm_l", "arm_r") if limb == "arms" else (limb,))
-               for d in LIMB_DOFS[part]]
+        idx = _limb_dofs(limb)
         th = cur.theta.copy()
         th[idx] = np.tile(vals, len(idx) // len(vals))
         if pred is not None:

@@ -368,3 +368,12 @@ def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, da
                            grip_l, grip_r, seg_l, seg_r, dof_twist, seg_chain)
         A, b = A + Ag, b + bg
     return A, b, H, g, count, dstats, seg_stats, m2d, res, rw
+
+
+def damped_step(A, b, lam, step_lo, step_hi):
+    """The LM step: -(A + lam diag(diag(A) + 1e-6))^-1 b, clamped per DOF (None when the
+    damped matrix is not positive definite)."""
+    Ad = A + lam * np.diag(np.diag(A) + 1e-6)
+    if np.any(np.linalg.eigvalsh(Ad) <= 0):
+        return None
+    return np.clip(-np.linalg.solve(Ad, b), step_lo, step_hi)

@@ -491,6 +491,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
      e_temporal, e_knee, A_obs, row_energy) = lay.scratch()
     lam = w.damping
     step_cap = lay.step_cap
+    chol = np.empty((N_DOF, N_DOF))
     best_theta = theta.copy()
     best_E = np.inf
     best_A = best_b = None
@@ -541,15 +542,17 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         if it == n_iter:
             break
         A, b = best_A, best_b
-        Ad = A.copy()                   # A + lam diag(diag(A) + 1e-6)
-        Ad.reshape(-1)[::N_DOF + 1] += lam * (A.reshape(-1)[::N_DOF + 1] + 1e-6)
-        try:
-            delta = -_solve(Ad, b)
-        except np.linalg.LinAlgError:
-            delta = -np.linalg.lstsq(Ad, b, rcond=None)[0]
         # per-DOF clamp: one poorly determined DOF must not shrink everyone's step
-        np.maximum(delta, lay.neg_step_cap, out=delta)   # np.clip's result, cheaper
-        np.minimum(delta, step_cap, out=delta)
+        delta = np.empty(N_DOF)
+        if not K.damped_step(A, b, lam, lay.neg_step_cap, step_cap, chol, delta):
+            Ad = A.copy()                   # A + lam diag(diag(A) + 1e-6)
+            Ad.reshape(-1)[::N_DOF + 1] += lam * (A.reshape(-1)[::N_DOF + 1] + 1e-6)
+            try:
+                delta = -_solve(Ad, b)
+            except np.linalg.LinAlgError:
+                delta = -np.linalg.lstsq(Ad, b, rcond=None)[0]
+            np.maximum(delta, lay.neg_step_cap, out=delta)   # np.clip's result, cheaper
+            np.minimum(delta, step_cap, out=delta)
         theta = best_theta + delta
         steps.append(_norm(delta))
     theta = best_theta

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from station.segment import _kernels_blobs as KB
+
 # blob_stats columns
 COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
 
@@ -125,7 +127,7 @@ def merge_candidates(stats: np.ndarray, index: int, params: BlobParams,
 
 
 def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobParams,
-                 min_points: int) -> np.ndarray:
+                 min_points: int, allowed: np.ndarray | None = None) -> np.ndarray:
     """The components of the lifter: the chosen blob plus every component joined to it.
 
     gap_m: (n, n) smallest 3D distances between components (kernels.component_gaps, inf
@@ -137,37 +139,18 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     footprint centroid lies inside the footprint (bounding box, expanded by
     merge_footprint_margin_m) of the joined components that are not floor objects: the lower
     legs under a hinged torso join, a plate put down beside the feet stays out. A separate
-    standing person never joins. Returns (n,) bool.
+    standing person never joins. Returns (n,) bool. allowed: merge_candidates' result when
+    the caller has it. The rule runs in numba (station.segment._kernels_blobs).
     """
-    n = len(stats)
-    keep = np.zeros(n, bool)
-    if index < 0:
-        return keep
-    keep[index] = True
-    cnt = np.maximum(stats[:, COUNT], 1.0)
-    cx = stats[:, SUM_X] / cnt
-    cy = stats[:, SUM_Y] / cnt
-    floor_obj = ((stats[:, MIN_H] <= params.floor_object_bottom_m)
-                 & (stats[:, MAX_H] < params.floor_object_top_m))
-    allowed = merge_candidates(stats, index, params, min_points)
-    near = gap_m <= params.merge_gap_m
-    close = gap_m <= params.merge_floor_gap_m
-    m = params.merge_footprint_margin_m
-    while True:
-        body = keep & ~floor_obj
-        body[index] = True
-        under = ((cx >= stats[body, MIN_X].min() - m) & (cx <= stats[body, MAX_X].max() + m)
-                 & (cy >= stats[body, MIN_Y].min() - m) & (cy <= stats[body, MAX_Y].max() + m))
-        new = np.where(floor_obj & ~under, close[keep].any(axis=0), near[keep].any(axis=0))
-        new &= allowed & ~keep
-        if not new.any():
-            return keep
-        keep |= new
-
-
-def person_like(stats: np.ndarray, params: BlobParams, min_points: int) -> np.ndarray:
-    """Components big and tall enough to be (part of) a person, anywhere."""
-    return (stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= params.min_top_m)
+    keep = np.empty(len(stats), bool)
+    if allowed is None:
+        allowed = merge_candidates(stats, index, params, min_points) if index >= 0 else keep
+    KB.merge_person(np.ascontiguousarray(stats, np.float64), np.ascontiguousarray(gap_m, np.float32),
+                    int(index), np.ascontiguousarray(allowed, np.bool_),
+                    np.float32(params.merge_gap_m), np.float32(params.merge_floor_gap_m),
+                    float(params.merge_footprint_margin_m), float(params.floor_object_bottom_m),
+                    float(params.floor_object_top_m), keep)
+    return keep
 
 
 def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_points: int,
@@ -178,29 +161,23 @@ def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_
     margin). The winner has the lowest |x - centre_x| + y_weight |y - centre_y|; a blob near
     the previous lifter's footprint gets a bonus, so a passer-by nearer the centre line does
     not steal the track for a frame, and the lifter's legs alone (the torso hinged so low
-    that it split off them) stay a candidate there (tracked_min_top_m).
+    that it split off them) stay a candidate there (tracked_min_top_m). The rule runs in
+    numba (station.segment._kernels_blobs; its NumPy twin in station.segment.reference).
     """
-    like = person_like(stats, params, min_points)
-    cnt = np.maximum(stats[:, COUNT], 1.0)
-    cx = stats[:, SUM_X] / cnt
-    cy = stats[:, SUM_Y] / cnt
-    if previous_xy_m is not None:
-        near_prev = np.hypot(cx - previous_xy_m[0], cy - previous_xy_m[1]) <= params.track_radius_m
-        if not (like & near_prev).any():   # the lifter is there only in pieces
-            like = like | (near_prev & (stats[:, COUNT] >= params.tracked_min_fraction * min_points)
-                           & (stats[:, MAX_H] >= params.tracked_min_top_m))
-    if not like.any():
+    (x0, x1), (y0, y1) = zone.x_range_m, zone.y_range_m
+    like = np.empty(len(stats), bool)
+    prev = previous_xy_m is not None
+    px, py = previous_xy_m if prev else (0.0, 0.0)
+    k = KB.choose_person(np.ascontiguousarray(stats, np.float64), np.array([x0, x1, y0, y1]),
+                         float(zone.centre_x_m), float(zone.centre_y_m), float(min_points),
+                         float(params.min_top_m), float(params.y_weight), prev, float(px), float(py),
+                         float(params.track_radius_m), float(params.track_bonus_m),
+                         float(params.tracked_min_fraction), float(params.tracked_min_top_m), like)
+    if k < 0:
         return BlobChoice(-1, like, None, math.nan, False)
-    cand = like & zone.contains(cx, cy)
-    if not cand.any():
-        return BlobChoice(-1, like, None, math.nan, False)
-    score = np.abs(cx - zone.centre_x_m) + params.y_weight * np.abs(cy - zone.centre_y_m)
-    if previous_xy_m is not None:
-        near = np.hypot(cx - previous_xy_m[0], cy - previous_xy_m[1]) <= params.track_radius_m
-        score = score - params.track_bonus_m * near
-    score = np.where(cand, score, np.inf)
-    k = int(np.argmin(score))
-    return _choice(stats, k, like, (float(cx[k]), float(cy[k])), float(stats[k, MAX_H]), params)
+    cnt = max(stats[k, COUNT], 1.0)
+    return _choice(stats, k, like, (float(stats[k, SUM_X] / cnt), float(stats[k, SUM_Y] / cnt)),
+                   float(stats[k, MAX_H]), params)
 
 
 def _choice(stats: np.ndarray, k: int, like: np.ndarray, centroid_xy_m: tuple[float, float],

@@ -234,3 +234,59 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
                 gap[a, b] = gap[b, a] = db
     iu = np.triu_indices(n_labels, 1)
     return gap, int(np.isfinite(gap[iu]).sum())
+
+
+def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
+                 footprint_margin_m, floor_object_bottom_m, floor_object_top_m):
+    """Twin of _kernels_blobs.merge_person (the NumPy rule person.merge_person ran before)."""
+    COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
+    n = len(stats)
+    keep = np.zeros(n, bool)
+    if index < 0:
+        return keep
+    keep[index] = True
+    cnt = np.maximum(stats[:, COUNT], 1.0)
+    cx = stats[:, SUM_X] / cnt
+    cy = stats[:, SUM_Y] / cnt
+    floor_obj = (stats[:, MIN_H] <= floor_object_bottom_m) & (stats[:, MAX_H] < floor_object_top_m)
+    near = gap_m <= merge_gap_m
+    close = gap_m <= merge_floor_gap_m
+    m = footprint_margin_m
+    while True:
+        body = keep & ~floor_obj
+        body[index] = True
+        under = ((cx >= stats[body, MIN_X].min() - m) & (cx <= stats[body, MAX_X].max() + m)
+                 & (cy >= stats[body, MIN_Y].min() - m) & (cy <= stats[body, MAX_Y].max() + m))
+        new = np.where(floor_obj & ~under, close[keep].any(axis=0), near[keep].any(axis=0))
+        new &= allowed & ~keep
+        if not new.any():
+            return keep
+        keep |= new
+
+
+def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m, y_weight,
+                  has_previous, prev_x_m, prev_y_m, track_radius_m, track_bonus_m,
+                  tracked_min_fraction, tracked_min_top_m):
+    """Twin of _kernels_blobs.choose_person (the NumPy rule person.choose_person ran before):
+    (index or -1, person-like (n,) bool)."""
+    COUNT, SUM_X, SUM_Y, MAX_H = 0, 1, 2, 8
+    like = (stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= min_top_m)
+    cnt = np.maximum(stats[:, COUNT], 1.0)
+    cx = stats[:, SUM_X] / cnt
+    cy = stats[:, SUM_Y] / cnt
+    near = np.zeros(len(stats), bool)
+    if has_previous:
+        near = np.hypot(cx - prev_x_m, cy - prev_y_m) <= track_radius_m
+        if not (like & near).any():
+            like = like | (near & (stats[:, COUNT] >= tracked_min_fraction * min_points)
+                           & (stats[:, MAX_H] >= tracked_min_top_m))
+    if not like.any():
+        return -1, like
+    x0, x1, y0, y1 = zone_box
+    cand = like & (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
+    if not cand.any():
+        return -1, like
+    score = np.abs(cx - centre_x_m) + y_weight * np.abs(cy - centre_y_m)
+    if has_previous:
+        score = score - track_bonus_m * near
+    return int(np.argmin(np.where(cand, score, np.inf))), like

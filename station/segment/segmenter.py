@@ -271,7 +271,7 @@ class Segmenter:
             i = self.intrinsics
             K.component_gaps(self._labels, self._points_cam, n_labels, active, i.fx, i.fy,
                              p.blob.merge_gap_m, self._merge_radius_px, gap)
-            keep = merge_person(stats, gap, choice.index, p.blob, self._min_points)
+            keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active)
             choice = with_members(choice, stats, keep, p.blob)
             exclude = exclude | keep
         lap("merge")

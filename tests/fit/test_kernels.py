@@ -607,3 +607,30 @@ def test_evaluate(with_pred):
              + (ret.sum() if with_pred else 0.0))
     np.testing.assert_allclose(E, E_ref, rtol=1e-12)
     assert ek[0] > 0 and (rw > 0).any() and rep.max() > 1e3     # knee fold, floor rows, a limit
+
+
+@pytest.mark.parametrize("case", ["spd", "clamped", "ill", "indefinite"])
+def test_damped_step(case):
+    """damped_step (Cholesky) against its twin (LAPACK's solve): the damped, clamped LM step;
+    False for a matrix that is not positive definite (the solver's LAPACK path takes it)."""
+    from station.fit.body_model import N_DOF as ND
+    rng = np.random.default_rng(len(case))
+    J = rng.normal(size=(3 * ND, ND))
+    A = J.T @ J
+    if case == "ill":     # a DOF the data barely sees (a hidden forearm): nearly singular
+        A[:, 3] *= 1e-7
+        A[3, :] *= 1e-7
+    if case == "indefinite":
+        A[5, 5] = -50.0
+    b = rng.normal(size=ND) * (50.0 if case == "clamped" else 1.0)
+    hi = np.full(ND, 0.35)
+    L, out = np.empty((ND, ND)), np.empty(ND)
+    ok = K.damped_step(A, b, 1e-3, -hi, hi, L, out)
+    ref = R.damped_step(A, b, 1e-3, -hi, hi)
+    assert ok == (ref is not None)
+    if case == "indefinite":
+        assert not ok
+        return
+    np.testing.assert_allclose(out, ref, rtol=1e-7, atol=1e-10)
+    if case == "clamped":
+        assert (np.abs(out) == 0.35).any() and (np.abs(out) < 0.35).any()

@@ -222,3 +222,33 @@ def test_limb_energy_without_its_temporal_term():
     quick = _energy_without_temporal(ctx, frame, cur, pred, idx)
     assert quick < cur.energy
     assert abs(quick - full) <= 1e-9 * abs(full)
+
+
+def test_probe_every_nth_frame():
+    """probe_every_frames=2: the limb probe runs on every other tracked frame, and still
+    walks the hypotheses in order (none skipped: a stuck limb is found, in twice the time)."""
+    from station.fit.limb_search import ALL_LIMBS, hypotheses
+    shape = Shape(1.8)
+    body = build_body(shape)
+    th = make_pose("standing", shape)
+    seen = {}
+    for every in (1, 2):
+        trk = Tracker(TrackerConfig(init_frames=3, start_frames=0, probe_every_frames=every))
+        trk.update(render_cloud(body, th, seed=0))
+        probed = []
+        orig = trk.limbs.try_limb
+
+        def try_limb(ctx, frame, cur, pred, limb, vals, n_iter, *a, _orig=orig, _p=probed,
+                     _trk=trk):
+            if n_iter == _trk.config.probe_iterations and not _trk.limbs.pending:
+                _p.append((limb, vals))
+            return _orig(ctx, frame, cur, pred, limb, vals, n_iter, *a)
+
+        trk.limbs.try_limb = try_limb
+        for i in range(1, 13):
+            trk.update(render_cloud(body, th, seed=i))
+        seen[every] = probed
+    assert len(seen[1]) == 12 and len(seen[2]) == 6
+    order = [(limb, v) for limb in ALL_LIMBS for v in hypotheses(limb)]
+    start = order.index(seen[2][0])
+    assert seen[2] == order[start:start + 6]
