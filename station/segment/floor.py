@@ -44,10 +44,6 @@ class FloorParams:
     track_max_angle_deg: float = 3.0   # a tracked refit further than this is rejected
     track_max_shift_m: float = 0.05
     relost_frames: int = 30            # empty frames with a failing track before re-detection
-    # a fixed camera's floor does not move: after a trusted refit, refit only every this many
-    # frames (blend weight compounded to match); after a rejected one, every frame, so a
-    # bumped camera is followed as before
-    track_every_frames: int = 3
 
 
 @dataclass(frozen=True)
@@ -178,19 +174,10 @@ class FloorTracker:
         self.plane: np.ndarray | None = None
         self.quality: FloorQuality | None = None
         self._fail = 0
-        self._skipped = 0
 
     @property
     def floor(self) -> FloorPlane | None:
         return None if self.plane is None else plane_from_array(self.plane)
-
-    def skip_refit(self) -> bool:
-        """True when this frame's update keeps the plane as is (the last refit was trusted
-        and fewer than track_every_frames frames have passed): the caller may skip
-        selecting the candidate points."""
-        return (self.plane is not None and self.quality is not None
-                and self.quality.source == "tracked"
-                and self._skipped < max(1, self.params.track_every_frames) - 1)
 
     def update(self, points_cam_m: np.ndarray, person_in_view: bool) -> None:
         p = self.params
@@ -202,11 +189,6 @@ class FloorTracker:
                 self.plane = plane
                 self._fail = 0
             return
-        every = max(1, p.track_every_frames)
-        if self.skip_refit():
-            self._skipped += 1
-            return
-        self._skipped = 0
         new, count, rms = refine_plane(points_cam_m, self.plane, p, p.track_refine_iterations)
         frac = count / n if n else 0.0
         ok = (count >= self.min_inliers and frac >= p.min_inlier_fraction
@@ -215,7 +197,6 @@ class FloorTracker:
               and abs(new[3] - self.plane[3]) <= p.track_max_shift_m)
         if ok:
             alpha = p.track_alpha_person if person_in_view else p.track_alpha
-            alpha = 1.0 - (1.0 - alpha) ** every
             self.plane = blend_planes(self.plane, new, alpha)
             self.quality = FloorQuality(frac, rms * 1000.0, count, n, "tracked")
             self._fail = 0

@@ -192,9 +192,6 @@ class Segmenter:
 
     def _update_floor(self, person_in_view: bool) -> None:
         fp = self.params.floor
-        if self.floor_tracker.skip_refit():
-            self.floor_tracker.update(self._floor_pts[:0], person_in_view)
-            return
         h = self.shape[0]
         n = K.select_floor_points(self._points_cam, int(fp.row_start_frac * h), fp.z_max_m,
                                   self._exclude, self._floor_pts)

@@ -83,26 +83,3 @@ def test_no_floor_visible_no_crash(rng):
     raw = S.render(T, [("box", (-5, 5), (-1, 8), (2.6, 2.7))], floor=False, rng=rng, **NOISE)
     res = Segmenter(ZONE).process(S.frame(raw))
     assert res.floor is None and not res.person_present and res.cloud is None
-
-
-def test_floor_refit_every_few_frames_and_a_bumped_camera_is_followed(rng):
-    """A trusted floor is refit every track_every_frames frames only (in between it is kept
-    bit for bit); a camera bumped to another pitch is re-detected as before."""
-    T = S.mount(1.4, 15.0)
-    seg = Segmenter(ZONE, seed=4)
-    every = seg.params.floor.track_every_frames
-    assert every > 1
-    planes, sources = [], []
-    for i in range(3 + 2 * every):
-        res = seg.process(S.frame(S.render(T, rng=rng, **NOISE), i / 30))
-        planes.append((res.floor.normal_cam.copy(), res.floor.d_m)); sources.append(res.floor_quality.source)
-    changed = [not (np.array_equal(a[0], b[0]) and a[1] == b[1]) for a, b in zip(planes, planes[1:])]
-    assert 0 < sum(changed) <= len(changed) // every + 1
-    assert sources[-1] == "tracked"
-    bumped = S.mount(1.4, 25.0)
-    truth = frames.floor_plane_from_T(bumped)
-    for i in range(seg.params.floor.relost_frames + every + 2):
-        res = seg.process(S.frame(S.render(bumped, rng=rng, **NOISE), 1 + i / 30))
-    h, p = frames.camera_height_pitch(res.floor)
-    assert abs(h - 1.4) < 0.01 and abs(p - 25.0) < 0.5
-    assert abs(res.floor.d_m - truth.d_m) < 0.01
