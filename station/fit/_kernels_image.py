@@ -11,46 +11,44 @@ import numpy as np
 
 
 @nb.njit(cache=True, nogil=True)
-def _edt_1d(f, n, v, z, out_d, out_arg):
-    """Felzenszwalb-Huttenlocher lower envelope of parabolas f[q] + (x - q)^2."""
-    k = 0
-    # first finite sample
+def _edt_1d(f, n, v, zn, zd, out_arg):
+    """Felzenszwalb-Huttenlocher lower envelope of parabolas f[q] + (x - q)^2, f integer
+    (-1 = no sample), in exact integer arithmetic: the breakpoints are fractions zn / zd
+    (zd > 0), so no float division and no rounding. out_arg[q] = the nearest q' or -1."""
     first = -1
     for q in range(n):
-        if f[q] < np.inf:
+        if f[q] >= 0:
             first = q
             break
     if first < 0:
         for q in range(n):
-            out_d[q] = np.inf
             out_arg[q] = -1
         return
+    k = 0
     v[0] = first
-    z[0] = -np.inf
-    z[1] = np.inf
     for q in range(first + 1, n):
-        if not (f[q] < np.inf):
+        if f[q] < 0:
             continue
+        fq = f[q] + q * q
         while True:
             p = v[k]
-            sx = ((f[q] + q * q) - (f[p] + p * p)) / (2.0 * q - 2.0 * p)
-            if sx <= z[k]:
+            num = fq - (f[p] + p * p)
+            den = 2 * (q - p)
+            # breakpoint num / den <= z[k] (z[0] = -inf): parabola p is hidden
+            if k > 0 and num * zd[k] <= zn[k] * den:
                 k -= 1
-                if k < 0:
-                    break
             else:
                 break
         k += 1
         v[k] = q
-        z[k] = sx if k > 0 else -np.inf
-        z[k + 1] = np.inf
-    k = 0
+        zn[k] = num
+        zd[k] = den
+    kk = 0
     for q in range(n):
-        while z[k + 1] < q:
-            k += 1
-        p = v[k]
-        out_d[q] = (q - p) * (q - p) + f[p]
-        out_arg[q] = p
+        # while z[kk + 1] < q (z past the last breakpoint = +inf)
+        while kk < k and zn[kk + 1] < q * zd[kk + 1]:
+            kk += 1
+        out_arg[q] = v[kk]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -64,7 +62,6 @@ def distance_transform_nearest(mask, out_dist2, out_near_u, out_near_v):
     # pass 1: along columns (v), nearest masked row in the same column
     # (row by row, every column at once: the image is row-major)
     colv = np.empty((h, w), dtype=np.int32)
-    g = np.empty((h, w))
     last = np.full(w, -1, dtype=np.int32)
     for v in range(h):
         for u in range(w):
@@ -81,27 +78,27 @@ def distance_transform_nearest(mask, out_dist2, out_near_u, out_near_v):
             if nxt[u] >= 0 and (best < 0 or (nxt[u] - v) < (v - best)):
                 best = nxt[u]
             colv[v, u] = best
-            if best >= 0:
-                g[v, u] = float((v - best) * (v - best))
-            else:
-                g[v, u] = np.inf
-    # pass 2: along rows, lower envelope over u'
+    # pass 2: along rows, lower envelope over u' (integer squared distances)
     n = w
-    f = np.empty(n)
+    f = np.empty(n, dtype=np.int64)
     vv = np.empty(n, dtype=np.int64)
-    zz = np.empty(n + 1)
-    d = np.empty(n)
+    zn = np.empty(n + 1, dtype=np.int64)
+    zd = np.empty(n + 1, dtype=np.int64)
     arg = np.empty(n, dtype=np.int64)
     for v in range(h):
         for u in range(w):
-            f[u] = g[v, u]
-        _edt_1d(f, n, vv, zz, d, arg)
+            c = colv[v, u]
+            f[u] = (v - c) * (v - c) if c >= 0 else -1
+        _edt_1d(f, n, vv, zn, zd, arg)
         for u in range(w):
-            out_dist2[v, u] = d[u]
-            if arg[u] >= 0:
-                out_near_u[v, u] = arg[u]
-                out_near_v[v, u] = colv[v, arg[u]]
+            a = arg[u]
+            if a >= 0:
+                du = u - a
+                out_dist2[v, u] = float(du * du + f[a])
+                out_near_u[v, u] = a
+                out_near_v[v, u] = colv[v, a]
             else:
+                out_dist2[v, u] = np.inf
                 out_near_u[v, u] = -1
                 out_near_v[v, u] = -1
 

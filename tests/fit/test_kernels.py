@@ -134,7 +134,8 @@ def test_capsule_pair_penetration(case):
         assert np.linalg.norm(p1[q] - p2[q]) <= brute + 1e-9
 
 
-@pytest.mark.parametrize("shape,fill", [((1, 1), 1.0), ((9, 13), 0.1), ((20, 7), 0.5), ((6, 6), 0.0), ((5, 8), 1.0)])
+@pytest.mark.parametrize("shape,fill", [((1, 1), 1.0), ((9, 13), 0.1), ((20, 7), 0.5), ((6, 6), 0.0), ((5, 8), 1.0),
+                                        ((31, 47), 0.01), ((1, 40), 0.1), ((40, 1), 0.1)])
 def test_distance_transform(shape, fill):
     rng = np.random.default_rng(shape[0])
     mask = rng.random(shape) < fill
