@@ -40,6 +40,7 @@ class LiveRep:
     start_shift: float
     peak_hip: float = -math.inf
     peak_t: float = math.nan
+    hip_at_peak_t: float = -math.inf   # the hip at peak_t (peak_hip may creep past it)
     knee_at_peak: float = math.nan
     fired: set = field(default_factory=set)
     top_t: float | None = None
@@ -139,12 +140,17 @@ class LiveRepCoach:
         # the bottom
         if not bottom_start:
             if lv.top_t is None and hip > lv.peak_hip:
-                if hip > lv.peak_hip + BOTTOM_TOL_DEG or math.isnan(lv.peak_t):
-                    lv.peak_t = t
+                # peak_t: the first frame within BOTTOM_TOL_DEG of the deepest, as the verdict's
+                # bottom (rep_trace); measured from the hip at peak_t, not the running maximum,
+                # or a slow creep into the bottom never moves it and the live lowering reads short
+                if hip > lv.hip_at_peak_t + BOTTOM_TOL_DEG or math.isnan(lv.peak_t):
+                    lv.peak_t, lv.hip_at_peak_t = t, hip
                 lv.peak_hip, lv.knee_at_peak = hip, knee
             if not lv.bottom_reached and lv.peak_hip >= self.profile.reps.min_bottom_hip_flexion_deg and (
                     st.phase == "rising" or (st.phase == "bottom" and vel <= ARRIVAL_VELOCITY_DEG_S)):
                 lv.bottom_reached = True
+            if lv.bottom_reached and lv.top_t is None:
+                # a pause part-way down is not the bottom: the lowering runs to the deepest
                 lv.eccentric_s = lv.peak_t - lv.start_t
         else:
             if lv.peak_hip == -math.inf:

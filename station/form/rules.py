@@ -363,7 +363,12 @@ class TooFast(Rule):
         return m["eccentric_s"] < self.min_eccentric_s
 
     def onset(self, live):
-        return live.eccentric_s is not None and live.eccentric_s < self.min_eccentric_s
+        if live.eccentric_s is None or live.eccentric_s >= self.min_eccentric_s:
+            return False
+        # from the top, the lowering is known once the lifter drives up: a lifter who pauses
+        # part-way down and goes on lowering was not too fast (the verdict reads the whole
+        # lowering, to the deepest)
+        return live.start_position == "bottom" or live.phase not in ("lowering", "bottom")
 
 
 @dataclass(frozen=True)

@@ -250,3 +250,22 @@ def test_clean_session_raises_no_hips_back_while_driving_up():
             assert s.phase != "rising", (s.t_s, s.cue.key)
             assert s.last_rep is None or s.cue.t_s > s.last_rep.end_t, (s.t_s, s.cue.key)
     assert not [c for c in ev.cues.shown if c.key == "push_hips_back"]
+
+
+def test_pause_part_way_down_is_not_too_fast():
+    # down to 70 deg in 0.85 s, a stop, then on to 78 deg: the whole lowering takes 1.2-1.6 s,
+    # a clean rep, so the live coach must not say "slow the lowering" at the stop either
+    for creep_s in (0.4, 0.6, 0.8):
+        moves = [Move({"hip": 70, "knee": 15, "trunk": 52}, 0.85),
+                 Move({"hip": 78, "knee": 18, "trunk": 58}, creep_s, 0.1),
+                 Move({"hip": 0, "knee": 0, "trunk": 0}, 1.2, 0.8)]
+        ev, _ = run(moves)
+        assert len(ev.reps) == 1 and "too_fast" not in ev.reps[0].faults
+        assert ev.reps[0].metrics["eccentric_s"] >= 1.0
+        assert first_cue(ev, "slow_the_lowering") is None, creep_s
+    # the same stop with nothing after it is a fast lowering: said once the lifter drives up
+    ev, _ = run([Move({"hip": 70, "knee": 15, "trunk": 52}, 0.85, 0.1),
+                 Move({"hip": 0, "knee": 0, "trunk": 0}, 1.2, 0.8)])
+    assert "too_fast" in ev.reps[0].faults
+    t_cue = first_cue(ev, "slow_the_lowering")
+    assert t_cue is not None and t_cue <= ev.reps[0].end_t
