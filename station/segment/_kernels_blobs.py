@@ -13,8 +13,9 @@ import numpy as np
 
 _JIT = {"cache": True, "nogil": True}
 
-# blob_stats columns (station.segment.person)
-_COUNT, _SUM_X, _SUM_Y, _MIN_X, _MAX_X, _MIN_Y, _MAX_Y, _MIN_H, _MAX_H = range(9)
+# The columns of a blob_stats row (station.segment._kernels.blob_stats writes them in this
+# order); person.py and the NumPy twins read them from here.
+COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
 
 
 @nb.njit(**_JIT)
@@ -40,20 +41,20 @@ def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
     floor_obj = np.empty(n, np.bool_)
     new = np.empty(n, np.bool_)
     for i in range(n):
-        cnt = max(stats[i, _COUNT], 1.0)
-        cx[i] = stats[i, _SUM_X] / cnt
-        cy[i] = stats[i, _SUM_Y] / cnt
-        floor_obj[i] = (stats[i, _MIN_H] <= floor_object_bottom_m
-                        and stats[i, _MAX_H] < floor_object_top_m)
+        cnt = max(stats[i, COUNT], 1.0)
+        cx[i] = stats[i, SUM_X] / cnt
+        cy[i] = stats[i, SUM_Y] / cnt
+        floor_obj[i] = (stats[i, MIN_H] <= floor_object_bottom_m
+                        and stats[i, MAX_H] < floor_object_top_m)
     m = footprint_margin_m
     while True:
         x0, x1, y0, y1 = np.inf, -np.inf, np.inf, -np.inf
         for i in range(n):
             if out_keep[i] and (not floor_obj[i] or i == index):
-                x0 = min(x0, stats[i, _MIN_X])
-                x1 = max(x1, stats[i, _MAX_X])
-                y0 = min(y0, stats[i, _MIN_Y])
-                y1 = max(y1, stats[i, _MAX_Y])
+                x0 = min(x0, stats[i, MIN_X])
+                x1 = max(x1, stats[i, MAX_X])
+                y0 = min(y0, stats[i, MIN_Y])
+                y1 = max(y1, stats[i, MAX_Y])
         x0, x1, y0, y1 = x0 - m, x1 + m, y0 - m, y1 + m
         any_new = False
         for j in range(n):
@@ -89,17 +90,17 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
     any_like_near = False
     any_like = False
     for i in range(n):
-        cnt = max(stats[i, _COUNT], 1.0)
-        cx[i] = stats[i, _SUM_X] / cnt
-        cy[i] = stats[i, _SUM_Y] / cnt
-        out_like[i] = stats[i, _COUNT] >= min_points and stats[i, _MAX_H] >= min_top_m
+        cnt = max(stats[i, COUNT], 1.0)
+        cx[i] = stats[i, SUM_X] / cnt
+        cy[i] = stats[i, SUM_Y] / cnt
+        out_like[i] = stats[i, COUNT] >= min_points and stats[i, MAX_H] >= min_top_m
         if has_previous:
             near[i] = np.hypot(cx[i] - prev_x_m, cy[i] - prev_y_m) <= track_radius_m
             any_like_near = any_like_near or (out_like[i] and near[i])
     if has_previous and not any_like_near:   # the lifter is there only in pieces
         for i in range(n):
-            if (near[i] and stats[i, _COUNT] >= tracked_min_fraction * min_points
-                    and stats[i, _MAX_H] >= tracked_min_top_m):
+            if (near[i] and stats[i, COUNT] >= tracked_min_fraction * min_points
+                    and stats[i, MAX_H] >= tracked_min_top_m):
                 out_like[i] = True
     for i in range(n):
         any_like = any_like or out_like[i]

@@ -11,9 +11,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from station.segment import _kernels_blobs as KB
-
-# blob_stats columns
-COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
+from station.segment._kernels_blobs import (  # the blob_stats columns
+    COUNT,
+    MAX_H,
+    MAX_X,
+    MAX_Y,
+    MIN_H,
+    MIN_X,
+    MIN_Y,
+    SUM_X,
+    SUM_Y,
+)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,18 @@ from collections import deque
 
 import numpy as np
 
+from station.segment._kernels_blobs import (
+    COUNT,
+    MAX_H,
+    MAX_X,
+    MAX_Y,
+    MIN_H,
+    MIN_X,
+    MIN_Y,
+    SUM_X,
+    SUM_Y,
+)
+
 
 def _blocks(depth_raw_u16: np.ndarray, factor: int) -> np.ndarray:
     H, W = depth_raw_u16.shape
@@ -239,7 +251,6 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
 def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
                  footprint_margin_m, floor_object_bottom_m, floor_object_top_m):
     """Twin of _kernels_blobs.merge_person (the NumPy rule person.merge_person ran before)."""
-    COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
     n = len(stats)
     keep = np.zeros(n, bool)
     if index < 0:
@@ -269,7 +280,6 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
                   tracked_min_fraction, tracked_min_top_m):
     """Twin of _kernels_blobs.choose_person (the NumPy rule person.choose_person ran before):
     (index or -1, person-like (n,) bool)."""
-    COUNT, SUM_X, SUM_Y, MAX_H = 0, 1, 2, 8
     like = (stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= min_top_m)
     cnt = np.maximum(stats[:, COUNT], 1.0)
     cx = stats[:, SUM_X] / cnt
