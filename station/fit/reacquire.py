@@ -25,6 +25,7 @@ from station.fit.solver import (
     Workspace,
     posed_capsules,
 )
+from station.fit.start import top_height_m
 
 if TYPE_CHECKING:
     from station.fit.tracker import TrackerConfig
@@ -45,9 +46,8 @@ class LastGood:
 
 
 def cloud_top_m(points_floor: np.ndarray) -> float:
-    """The cloud's top above the floor: the mean of its three highest points."""
-    z = points_floor[:, 2]
-    return float(np.mean(np.partition(z, len(z) - 3)[-3:])) if len(z) >= 3 else float(z.max())
+    """The cloud's top above the floor (start.top_height_m, as the start measures stature)."""
+    return top_height_m(points_floor[:, 2])
 
 
 def model_top_m(body: BodyModel, theta: np.ndarray, ws: Workspace) -> float:

@@ -42,7 +42,7 @@ def upright_height(points_floor: np.ndarray, cfg: "TrackerConfig",
     if len(points_floor) < cfg.min_points:
         return None
     z = points_floor[:, 2]
-    h = float(person_height_m) if person_height_m else float(np.mean(np.sort(z)[-3:]))
+    h = float(person_height_m) if person_height_m else top_height_m(z)
     found = _upright(points_floor, cfg, h - cfg.height_offset_m, np.ones(len(z), bool), cam_pos_floor_m)
     if found is not None:
         return found
@@ -51,7 +51,7 @@ def upright_height(points_floor: np.ndarray, cfg: "TrackerConfig",
     col = body_column(points_floor, h, cfg.upright_column_radius_m)
     if col is None:
         return None
-    h = min(h, float(np.mean(np.sort(z[col])[-3:])) + 0.02) - cfg.height_offset_m
+    h = min(h, top_height_m(z[col]) + 0.02) - cfg.height_offset_m
     return _upright(points_floor, cfg, h, col, cam_pos_floor_m)
 
 
@@ -90,6 +90,12 @@ def _upright(points_floor: np.ndarray, cfg: "TrackerConfig", h: float, col: np.n
     if float(np.linalg.norm(lean)) > cfg.upright_max_lean_ratio * h:
         return None
     return h
+
+
+def top_height_m(z: np.ndarray) -> float:
+    """The top of a cloud above the floor from its heights z: the mean of its three highest
+    (one stray point does not set it)."""
+    return float(np.mean(np.sort(z)[-3:]))
 
 
 def body_column(points_floor: np.ndarray, height_m: float, radius_m: float) -> np.ndarray | None:
