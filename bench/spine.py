@@ -40,7 +40,7 @@ from fitter import zone_for
 
 from station.app import Pipeline, frame_record
 from station.fit.body_model import DOF
-from station.fit.confidence import ConfidenceScales
+from station.fit.confidence import ConfidenceScales, constraint_factor
 from station.form.confidence_gate import ConfidenceGate
 from station.form.rules import held_peak
 from station.model import DepthFrame
@@ -98,7 +98,7 @@ def rep_rows(name: str, body: str, truth: dict, frames: list[dict], dofs: np.nda
     neutral = np.nanmedian(dofs[stand], axis=0) if np.any(stand) else np.zeros(len(DOF_COLS))
     sc = np.array([f.get("_spine_conf", (0.0, 0.0, np.nan)) for f in frames], np.float64).reshape(-1, 3)
     judged, pre, sd = sc[:, 0], sc[:, 1], sc[:, 2]
-    constraint = 1.0 / (1.0 + (sd / SPINE_SD_SCALE) ** 4)
+    constraint = constraint_factor(sd, SPINE_SD_SCALE)
     # each unsure frame's most limiting factor: the constraint, visibility x quality, the rate term
     factors = np.vstack([constraint, np.where(constraint > 1e-9, pre / np.maximum(constraint, 1e-9), 0.0),
                          np.where(pre > 1e-9, judged / np.maximum(pre, 1e-9), 1.0)])

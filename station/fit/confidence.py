@@ -179,7 +179,9 @@ def _averaging(seg_sets: list) -> np.ndarray:
     return hit[1]
 
 
-def _constraint(sd: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+def constraint_factor(sd: np.ndarray | float, scale: np.ndarray | float) -> np.ndarray | float:
+    """0..1: how far a value spread (or moving) by sd is to be believed (0.5 at scale, falling
+    steeply past it)."""
     return 1.0 / (1.0 + (sd / scale) ** 4)
 
 
@@ -208,10 +210,10 @@ def fit_confidence(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist:
     vis = np.clip(segment_visibility(seg_visibility) / scales.visible_full, 0.0, 1.0)
     q = fit_quality(inlier_fraction, mean_abs_residual_m, scales, extra_residual_m)
     jvis = _averaging(point_seg_sets) @ vis
-    jconf = np.clip(jvis * q * _constraint(jsd, scales.joint_sd_m), 0.0, 1.0)
+    jconf = np.clip(jvis * q * constraint_factor(jsd, scales.joint_sd_m), 0.0, 1.0)
     ascale = np.asarray(scales.angle_sd, dtype=np.float64)
     avis = _averaging(_ANGLE_SEG_IDX) @ vis
-    aconf = np.clip(avis * q * _constraint(asd, ascale), 0.0, 1.0)
+    aconf = np.clip(avis * q * constraint_factor(asd, ascale), 0.0, 1.0)
     return FitConfidence(
         joints=jconf, angles={a: float(c) for a, c in zip(ANGLES, aconf)}, joint_sd_m=jsd,
         angle_sd={a: float(s) for a, s in zip(ANGLES, asd)}, quality=q)
@@ -243,7 +245,7 @@ class RateLimits:
 
 def rate_factor(rate_deg_s: float, max_deg_s: float) -> float:
     """0..1: how believable a change at this rate is (0.5 at max_deg_s)."""
-    return 1.0 / (1.0 + (abs(rate_deg_s) / max_deg_s) ** 4)
+    return constraint_factor(abs(rate_deg_s), max_deg_s)
 
 
 class AngleRateConfidence:
