@@ -151,8 +151,8 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     the caller has it. The rule runs in numba (station.segment._kernels_blobs).
     """
     keep = np.empty(len(stats), bool)
-    if allowed is None:
-        allowed = merge_candidates(stats, index, params, min_points) if index >= 0 else keep
+    if allowed is None:   # (no blob chosen: the kernel joins nothing and reads no candidate)
+        allowed = merge_candidates(stats, index, params, min_points) if index >= 0 else np.zeros(len(stats), bool)
     KB.merge_person(np.ascontiguousarray(stats, np.float64), np.ascontiguousarray(gap_m, np.float32),
                     int(index), np.ascontiguousarray(allowed, np.bool_),
                     np.float32(params.merge_gap_m), np.float32(params.merge_floor_gap_m),
