@@ -15,12 +15,7 @@ clothes, a heavy torso) is not seen there, which is why the residual-based quali
 visibility terms stay in the product. Thresholds are arguments (ConfidenceScales), set from
 bench figures (bench/fitter.py prints the confidence against the angle error per body).
 
-A spine DOF held at its joint limit (SPINE_DOFS within ConfidenceScales.limit_margin_rad of
-a limit in the body model) zeroes the spine's confidence in that frame: its value is then
-decided by the limit, not by the data, and the fit pressing against a limit is the fit of a
-body it cannot represent (spine_limit_factor).
-
-A fifth kind, over time (AngleRateConfidence): a fit that lags a fast motion catches up
+A fourth kind, over time (AngleRateConfidence): a fit that lags a fast motion catches up
 through the DOFs that are cheapest to move, and the spine reads a spike no spine can make (a
 kettlebell swing's 300 deg/s drive read +33.6 deg of spine flexion for 0.1 s, at 0.97 from
 the three factors above, all of which judge one frame). An angle that changes faster than the
@@ -33,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from station.fit.body_model import DOF, DOF_LOWER, DOF_TYPE, DOF_UPPER, N_SEG, PRISMATIC, SEG, SEG_CHAIN
+from station.fit.body_model import DOF_TYPE, N_SEG, PRISMATIC, SEG, SEG_CHAIN
 from station.fit import _kernels as K
 from station.model import ANGLES, SKELETON_INDEX
 
@@ -50,9 +45,6 @@ ANGLE_SEGS: dict[str, tuple[str, ...]] = {
 _ANGLE_SEG_IDX = [np.array([SEG[s] for s in ANGLE_SEGS[a]]) for a in ANGLES]
 _UP = np.array([0.0, 0.0, 1.0])
 _SHIFT = ANGLES.index("pelvis_lateral_shift")
-_SPINE = ANGLES.index("spine_flexion")
-# the DOFs whose sum the spine angle reads (the lumbar and thoracic flexion)
-SPINE_DOFS = np.array([DOF["lumbar_flex"], DOF["thorax_flex"]])
 
 
 @dataclass(frozen=True)
@@ -89,9 +81,6 @@ class ConfidenceScales:
     inlier_span: float = 0.5
     residual_lo_m: float = 0.015     # quality falls linearly from here...
     residual_span_m: float = 0.045   # ...to 0 this much further
-    # a spine DOF this near a limit is held by it (spine_limit_factor): 1 deg, about the
-    # fit's frame-to-frame jitter of a DOF, so a DOF merely passing near a limit still counts
-    limit_margin_rad: float = float(np.radians(1.0))
 
 
 def dof_covariance(info: np.ndarray, scales: ConfidenceScales = ConfidenceScales()) -> np.ndarray:
@@ -196,19 +185,6 @@ def constraint_factor(sd: np.ndarray | float, scale: np.ndarray | float) -> np.n
     return 1.0 / (1.0 + (sd / scale) ** 4)
 
 
-def spine_limit_factor(theta: np.ndarray, margin_rad: float) -> float:
-    """0 when a spine flexion DOF sits within margin_rad of a joint limit (the limit, not the
-    data, decides the spine angle there), else 1.
-
-    On the mesh athlete's female and slim shapes the fit presses the thorax against its
-    extension limit at the bottom of every hinge and reads flat backs 20-35 deg extended (a
-    trunk shaped unlike the model's); on the capsule athlete's heavy lifter it holds the
-    thorax there while standing (a belly the model lacks). A spine read so is not a reading."""
-    th = np.asarray(theta, dtype=np.float64)[SPINE_DOFS]
-    near = (th <= DOF_LOWER[SPINE_DOFS] + margin_rad) | (th >= DOF_UPPER[SPINE_DOFS] - margin_rad)
-    return 0.0 if bool(np.any(near)) else 1.0
-
-
 @dataclass
 class FitConfidence:
     joints: np.ndarray          # (len(SKELETON_POINTS),) 0..1
@@ -222,11 +198,10 @@ def fit_confidence(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist:
                    info: np.ndarray, seg_visibility: np.ndarray, point_seg_sets: list,
                    inlier_fraction: float, mean_abs_residual_m: float,
                    scales: ConfidenceScales = ConfidenceScales(),
-                   extra_residual_m: float = 0.0, theta: np.ndarray | None = None) -> FitConfidence:
+                   extra_residual_m: float = 0.0) -> FitConfidence:
     """Joint and angle confidence of one fitted frame (module docstring).
 
     point_seg_sets: per skeleton point, the segment indices whose visibility it rests on.
-    theta: the fitted DOFs (for spine_limit_factor; None: not applied).
     """
     cov = dof_covariance(info, scales)
     Jp = point_jacobians(points_floor_m, point_seg, dof_twist)
@@ -239,8 +214,6 @@ def fit_confidence(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist:
     ascale = np.asarray(scales.angle_sd, dtype=np.float64)
     avis = _averaging(_ANGLE_SEG_IDX) @ vis
     aconf = np.clip(avis * q * constraint_factor(asd, ascale), 0.0, 1.0)
-    if theta is not None:
-        aconf[_SPINE] *= spine_limit_factor(theta, scales.limit_margin_rad)
     return FitConfidence(
         joints=jconf, angles={a: float(c) for a, c in zip(ANGLES, aconf)}, joint_sd_m=jsd,
         angle_sd={a: float(s) for a, s in zip(ANGLES, asd)}, quality=q)

@@ -374,7 +374,7 @@ class Tracker:
         conf = fit_confidence(fit.points_floor_m, self.body.point_seg, fit.dof_twist, info,
                               fit.seg_visibility, _POINT_SEG_IDX, fit.inlier_fraction,
                               fit.mean_abs_residual_m, self.config.confidence,
-                              self.noise.extra_resid_m, theta=fit.theta)
+                              self.noise.extra_resid_m)
         if self.state == "initialising":
             # the shape is still being estimated
             conf.joints *= 0.8

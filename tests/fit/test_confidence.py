@@ -153,36 +153,3 @@ def test_rate_term_restarts_after_a_gap_and_passes_truth_through():
     assert rc.update(0.066, None, None) is None             # lost: starts afresh
     c = rc.update(0.1, a | {"spine_flexion": 30.0}, {k: 1.0 for k in ANGLES})
     assert c["spine_flexion"] == 1.0                        # no rate across a gap
-
-
-def test_a_spine_held_at_its_joint_limit_is_not_confident():
-    # the limit, not the data, decides the spine there (the thorax pressed against its
-    # extension limit on bodies the model cannot represent): the spine's confidence is 0, the
-    # other angles' unchanged
-    from station.fit.body_model import DOF_LOWER, DOF_UPPER
-    body = build_body(Shape(1.75))
-    th = neutral_pose(Shape(1.75))
-    th[DOF["root_pitch"]] = 1.2
-    th[DOF["hip_l_flex"]] = th[DOF["hip_r_flex"]] = 1.3
-    R, t, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
-    segsets = [np.array([s]) for s in body.point_seg]
-    vis = np.tile([100.0, 90.0, 0.0, 10.0], (N_SEG, 1))
-    info = np.eye(N_DOF) * 1e7
-    margin = C.ConfidenceScales().limit_margin_rad
-
-    def conf(theta):
-        K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, R, t, tw)
-        p = skeleton_points_floor(body, theta)
-        return C.fit_confidence(p, body.point_seg, tw, info, vis, segsets, 0.95, 0.01, theta=theta).angles
-
-    free = conf(th)
-    assert free["spine_flexion"] > 0.8
-    for dof, bound in (("thorax_flex", DOF_LOWER), ("lumbar_flex", DOF_LOWER), ("thorax_flex", DOF_UPPER)):
-        at = th.copy()
-        at[DOF[dof]] = bound[DOF[dof]] - np.sign(bound[DOF[dof]]) * 0.5 * margin
-        held = conf(at)
-        assert held["spine_flexion"] == 0.0, dof
-        assert abs(held["knee_flexion_l"] - free["knee_flexion_l"]) < 1e-9
-        near = th.copy()   # a little off the limit: a reading again
-        near[DOF[dof]] = bound[DOF[dof]] - np.sign(bound[DOF[dof]]) * 3.0 * margin
-        assert conf(near)["spine_flexion"] > 0.8, dof
