@@ -10,7 +10,8 @@ small SPD inverse (station.fit.confidence), and gathers the others under one nam
   _kernels_geometry    nearest capsule surface, capsule-pair penetration
   _kernels_energy      the energy's normal equations (data, model-to-data, dense rows)
   _kernels_image       the mask's distance transform, point subsampling
-  _kernels_lm          one LM linearisation (the energy kernels above, in one call)
+  _kernels_lm          one LM linearisation (the energy kernels above, in one call),
+                       and the LM loop around it
 """
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ from station.fit._kernels_kinematics import (  # noqa: F401
     forward_kinematics, points_to_world, vectors_to_world,
 )
 from station.fit._kernels_lm import (  # noqa: F401
-    BAR, DUMBBELLS, KETTLEBELL, NO_IMPLEMENT, damped_step, dot3, evaluate, implement_ends,
-    linearise, numpy_sum, pose_and_linearise,
+    BAR, DUMBBELLS, KETTLEBELL, LM_DONE, LM_SOLVE, NO_IMPLEMENT, damped_step, dot3, evaluate,
+    implement_ends, linearise, lm_iterations, numpy_sum, pose_and_linearise,
 )
 
 
