@@ -57,8 +57,11 @@ def distance_transform_nearest(mask, out_dist2, out_near_u, out_near_v):
 
     mask (h, w) bool. out_dist2 (h, w) float64, out_near_u/out_near_v (h, w) int32;
     inf / -1 everywhere when the mask is empty. Ties may pick any of the nearest pixels.
+    out_dist2 may be empty ((0, 0)): then only the nearest pixels are written (the fit
+    reads no distance, and not writing 8 bytes a pixel saves a tenth of the time).
     """
     h, w = mask.shape
+    with_dist = out_dist2.size > 0
     # pass 1: along columns (v), nearest masked row in the same column
     # (row by row, every column at once: the image is row-major)
     colv = np.empty((h, w), dtype=np.int32)
@@ -93,12 +96,14 @@ def distance_transform_nearest(mask, out_dist2, out_near_u, out_near_v):
         for u in range(w):
             a = arg[u]
             if a >= 0:
-                du = u - a
-                out_dist2[v, u] = float(du * du + f[a])
+                if with_dist:
+                    du = u - a
+                    out_dist2[v, u] = float(du * du + f[a])
                 out_near_u[v, u] = a
                 out_near_v[v, u] = colv[v, a]
             else:
-                out_dist2[v, u] = np.inf
+                if with_dist:
+                    out_dist2[v, u] = np.inf
                 out_near_u[v, u] = -1
                 out_near_v[v, u] = -1
 

@@ -111,6 +111,9 @@ class FrameData:
     near_v: np.ndarray
 
 
+_NO_DIST2 = np.empty((0, 0))   # distance_transform_nearest: no distances wanted
+
+
 def prepare_frame(cloud: PersonCloud, max_points: int = 1500) -> FrameData:
     """Subsample the cloud's floor-frame points (deterministic stride), distance transform
     of the mask. The points come in the floor frame (the PersonCloud's one transform, float64)."""
@@ -122,10 +125,9 @@ def prepare_frame(cloud: PersonCloud, max_points: int = 1500) -> FrameData:
     pts_floor = np.asarray(pts[idx[:n]], np.float64)
     mask = np.ascontiguousarray(cloud.mask, dtype=np.bool_)
     h, w = mask.shape
-    d2 = np.empty((h, w))
     nu = np.empty((h, w), dtype=np.int32)
     nv = np.empty((h, w), dtype=np.int32)
-    K.distance_transform_nearest(mask, d2, nu, nv)
+    K.distance_transform_nearest(mask, _NO_DIST2, nu, nv)   # the nearest pixels only
     intr = cloud.intrinsics
     return FrameData(
         points_floor_m=np.ascontiguousarray(pts_floor), T_floor_cam=T_floor_cam,

@@ -149,6 +149,11 @@ def test_distance_transform(shape, fill):
         np.testing.assert_array_equal((V - nv) ** 2 + (U - nu) ** 2, d2)
     else:
         assert (nu == -1).all() and (nv == -1).all()
+    # without distances (the fit's call): the same nearest pixels
+    nu2 = np.empty(shape, np.int32); nv2 = np.empty(shape, np.int32)
+    K.distance_transform_nearest(mask, np.empty((0, 0)), nu2, nv2)
+    np.testing.assert_array_equal(nu2, nu)
+    np.testing.assert_array_equal(nv2, nv)
 
 
 @pytest.mark.parametrize("variant", ["normal", "empty_mask", "no_depth", "no_samples", "floor_band"])
