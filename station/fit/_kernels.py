@@ -26,7 +26,7 @@ from station.fit._kernels_energy import (  # noqa: F401  (the fitter's kernels, 
 )
 from station.fit._kernels_geometry import capsule_pair_penetration, nearest_capsule  # noqa: F401
 from station.fit._kernels_image import (  # noqa: F401
-    distance_transform_nearest, second_differences, subsample_indices,
+    distance_transform_nearest, median_head, second_differences, subsample_indices,
 )
 from station.fit._kernels_kinematics import (  # noqa: F401
     forward_kinematics, points_to_world, vectors_to_world,

@@ -330,7 +330,8 @@ class _Layout:
     """What fit_frame's arrays hold that depends only on the body, the implement, the
     weights and which optional rows there are (anchors, lateral): built once per such key
     (_layout), not per call. Rows: the soles, the capsule pairs, the anchors, the level row,
-    the lateral row. Read-only once built; scratch() gives a call its own work arrays."""
+    the lateral row. Read-only once built, but for work(): the work arrays every call with
+    this layout reuses (a Workspace serves one fit at a time)."""
 
     def __init__(self, body: BodyModel, implement: str | None, w: FitWeights, n_anchor: int,
                  n_lat: int):
@@ -398,6 +399,15 @@ class _Layout:
         self.w_collision = 1.0 / w.collision_sigma_m ** 2
         self.step_cap = np.where(_ANGLE, w.max_step_rad, w.max_step_m)
         self.neg_step_cap = -self.step_cap
+
+    def work(self) -> tuple:
+        """scratch(), then the rows' normals n1 and weights rw (their preset parts copied
+        from the layout; a call writes only what every call writes), made once and reused:
+        no call reads what an earlier call left in them."""
+        w = getattr(self, "_work", None)
+        if w is None:
+            w = self._work = self.scratch() + (self.n1.copy(), self.rw.copy())
+        return w
 
     def scratch(self) -> tuple:
         """A call's work arrays: samples and their normals, the pairs' closest points,
@@ -467,9 +477,10 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     normal = np.empty((n_pts, 3))
     data_weight = w.data * w.data_ref_points / max(n_pts, 1)
     anchor_target = np.empty((n_anchor, 3))
-    # the rows' preset parts (the kernel writes their points, residuals and the rest)
-    n1 = lay.n1.copy()
-    rw = lay.rw.copy()
+    # the work arrays: the rows' preset parts (the kernel writes their points, residuals
+    # and the rest) and scratch
+    (samp, samp_n, cp1, cp2, cn, cdepth, sole, ankle_w, ca, cb, x1, x2, n2, res, e_prior,
+     e_temporal, e_knee, A_obs, row_energy, n1, rw) = lay.work()
     if n_anchor:
         anchor_target[:] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
     if n_lat:
@@ -489,8 +500,6 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         prior_w = prior_w.copy()
         prior_w[_NECK] = w.prior / neck_rest.LEARNING_SIGMA_RAD ** 2
     pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
-    (samp, samp_n, cp1, cp2, cn, cdepth, sole, ankle_w, ca, cb, x1, x2, n2, res, e_prior,
-     e_temporal, e_knee, A_obs, row_energy) = lay.scratch()
     step_cap = lay.step_cap
     # evaluate's arguments after the pose: the pose, its capsules and the implement's, data,
     # model -> data, the map to the DOFs, floor, collisions, anchors, level and lateral rows,

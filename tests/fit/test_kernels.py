@@ -260,6 +260,18 @@ def test_nearest_capsule_skipping_is_exact():
         assert (idx < len(a)).all()
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 30, 31, 2000, 3001])
+def test_median_head(n):
+    """median_head is np.median of the first n values to the bit (odd and even n, ties,
+    values of the depth noise's size), and leaves the values as they were."""
+    rng = np.random.default_rng(n)
+    v = np.abs(rng.normal(0.0, 0.01, n + 17))
+    v[: n // 3] = np.round(v[: n // 3], 3)       # ties
+    before = v.copy()
+    assert K.median_head(v, n) == np.median(v[:n])
+    np.testing.assert_array_equal(v, before)
+
+
 @pytest.mark.parametrize("shape,frac", [((1, 2), 1.0), ((30, 40), 0.7), ((60, 80), 0.95)])
 def test_second_differences(shape, frac):
     """The depth-noise kernel's second differences: the same values, rows then columns, as
