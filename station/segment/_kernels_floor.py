@@ -126,16 +126,8 @@ def plane_inlier_moments(points_cam_m, plane, thr0_m, thr2_per_m, sigma0_m, sigm
             m9 += wgt * z * z
             m10 += r * r
             count += 1
-    out_moments[0] = m0
-    out_moments[1] = m1
-    out_moments[2] = m2
-    out_moments[3] = m3
-    out_moments[4] = m4
-    out_moments[5] = m5
-    out_moments[6] = m6
-    out_moments[7] = m7
-    out_moments[8] = m8
-    out_moments[9] = m9
-    out_moments[10] = m10
+    sums = (m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10)
+    for j in range(11):
+        out_moments[j] = sums[j]
     out_moments[11] = count
     return count
