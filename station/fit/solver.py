@@ -553,6 +553,8 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         theta[:] = best_theta + step
         steps[it] = _norm(step)
         it += 1
+    if state[3] == 0.0:   # (the Python loop failed here too, less clearly)
+        raise FloatingPointError("fit_frame: the starting pose's energy is not a number")
     theta = best_theta
     energy = float(state[1])
     n_reject = int(state[2])

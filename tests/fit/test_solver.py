@@ -304,3 +304,16 @@ def test_lm_loop_is_the_python_loop(case, monkeypatch):
         assert len(calls) > 1           # Cholesky failed and the loop resumed after LAPACK
     else:
         assert len(calls) == 1 and 0 < n_reject < 10
+
+
+@pytest.mark.parametrize("n_iter", [0, 3])
+def test_fit_from_a_pose_that_is_not_a_number_says_so(n_iter):
+    """A start whose energy is NaN is never accepted: fit_frame raises instead of handing back
+    an unset pose."""
+    body = build_body()
+    th = make_pose("hinge")
+    frame = prepare_frame(render_cloud(body, th, seed=2))
+    bad = th.copy()
+    bad[5] = np.nan
+    with pytest.raises(FloatingPointError):
+        fit_frame(body, frame, bad, n_iter=n_iter)
