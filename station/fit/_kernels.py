@@ -10,7 +10,8 @@ small SPD inverse (station.fit.confidence), and gathers the others under one nam
   _kernels_geometry    nearest capsule surface, capsule-pair penetration
   _kernels_energy      the energy's normal equations (data, model-to-data, dense rows)
   _kernels_image       the mask's distance transform, point subsampling
-  _kernels_lm          one LM linearisation (the energy kernels above, in one call)
+  _kernels_lm          one LM linearisation (the energy kernels above, in one call),
+                       and the LM loop around it
 """
 from __future__ import annotations
 
@@ -25,14 +26,14 @@ from station.fit._kernels_energy import (  # noqa: F401  (the fitter's kernels, 
 )
 from station.fit._kernels_geometry import capsule_pair_penetration, nearest_capsule  # noqa: F401
 from station.fit._kernels_image import (  # noqa: F401
-    distance_transform_nearest, second_differences, subsample_indices,
+    distance_transform_nearest, median_head, second_differences, subsample_indices,
 )
 from station.fit._kernels_kinematics import (  # noqa: F401
     forward_kinematics, points_to_world, vectors_to_world,
 )
 from station.fit._kernels_lm import (  # noqa: F401
-    BAR, DUMBBELLS, KETTLEBELL, NO_IMPLEMENT, damped_step, dot3, evaluate, implement_ends,
-    linearise, numpy_sum, pose_and_linearise,
+    BAR, DUMBBELLS, KETTLEBELL, LM_DONE, LM_SOLVE, NO_IMPLEMENT, damped_step, dot3, evaluate,
+    implement_ends, linearise, lm_iterations, numpy_sum, pose_and_linearise,
 )
 
 

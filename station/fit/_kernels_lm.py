@@ -399,3 +399,74 @@ def damped_step(A, b, lam, step_lo, step_hi, L, out_delta):
             return False
         out_delta[i] = min(max(out_delta[i], step_lo[i]), step_hi[i])
     return True
+
+
+# lm_iterations' outcomes
+LM_DONE, LM_SOLVE = 0, 1
+
+
+@nb.njit(cache=True, nogil=True)
+def lm_iterations(theta, it, n_iter, state, damping, neck, neck_mu, neck_w, step_lo, step_hi,
+                  chol, delta, best_theta, best_A, best_b, best_info, best_data_stats,
+                  best_seg_count, best_seg_stats, steps, out_A, out_b, out_A_obs,
+                  out_data_stats, out_seg_count, out_seg_stats, ev):
+    """The Levenberg-Marquardt loop of station.fit.solver.fit_frame from iteration `it` on:
+    evaluate theta (evaluate(theta, *ev); out_A ... out_seg_stats are ev's outputs of the
+    same names), recentre the neck's prior on neck_mu (weight neck_w, DOF neck), accept
+    (the best's theta, normal equations, observations' information and statistics copied
+    into best_*; the damping relaxed to max(0.3 lam, damping) after the first) or reject
+    (lam x 5); after iteration n_iter stop, else the damped step from the best (damped_step,
+    its norm into steps[it]) gives the next theta (written into theta).
+
+    state (4,) float64, read and written: lam, best energy, rejections, whether a pose was
+    accepted yet. Returns (iteration reached, LM_DONE) at the end, or (it, LM_SOLVE) when
+    the damped matrix of iteration it is not numerically positive definite: the caller
+    solves it with LAPACK, sets theta = best_theta + step and calls again from it + 1.
+    The NumPy twin is station.fit.reference.lm_iterations (the Python loop this replaced);
+    the arithmetic is the same, so the fits are the same to the bit."""
+    lam = state[0]
+    best_E = state[1]
+    n_reject = state[2]
+    have = state[3] != 0.0
+    n = theta.shape[0]
+    status = LM_DONE
+    while True:
+        E = evaluate(theta, *ev)
+        if neck_mu != 0.0:   # the kernel's prior centres on 0: recentre the neck's
+            out_b[neck] -= neck_w * neck_mu
+            E += neck_w * (neck_mu * neck_mu - 2.0 * theta[neck] * neck_mu)
+        if E <= best_E:   # accept: relax the damping
+            if have:
+                relaxed = lam * 0.3
+                lam = damping if damping > relaxed else relaxed   # Python's max(relaxed, damping)
+            have = True
+            best_E = E
+            best_theta[:] = theta
+            best_A[:, :] = out_A
+            best_b[:] = out_b
+            best_info[:, :] = out_A_obs
+            best_data_stats[:] = out_data_stats
+            best_seg_count[:] = out_seg_count
+            best_seg_stats[:, :] = out_seg_stats
+        else:   # reject: back to the best pose, stiffer damping
+            n_reject += 1.0
+            lam *= 5.0
+        if it == n_iter:
+            break
+        if not have:
+            raise FloatingPointError("lm_iterations: the first pose's energy is not a number")
+        # per-DOF clamp: one poorly determined DOF must not shrink everyone's step
+        if not damped_step(best_A, best_b, lam, step_lo, step_hi, chol, delta):
+            status = LM_SOLVE
+            break
+        ss = 0.0
+        for j in range(n):
+            theta[j] = best_theta[j] + delta[j]
+            ss += delta[j] * delta[j]
+        steps[it] = math.sqrt(ss)
+        it += 1
+    state[0] = lam
+    state[1] = best_E
+    state[2] = n_reject
+    state[3] = 1.0 if have else 0.0
+    return it, status

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from station.fit._kernels_image import second_differences
+from station.fit._kernels_image import median_head, second_differences
 from station.fit.solver import FitWeights
 
 
@@ -27,7 +27,7 @@ def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
     n = second_differences(d, m, s)
     if n < 30:
         return math.nan
-    return float(1.4826 * np.median(s[:n]) / math.sqrt(6.0))
+    return float(1.4826 * median_head(s, n) / math.sqrt(6.0))
 
 
 class NoiseAdaptation:

@@ -377,3 +377,47 @@ def damped_step(A, b, lam, step_lo, step_hi):
     if np.any(np.linalg.eigvalsh(Ad) <= 0):
         return None
     return np.clip(-np.linalg.solve(Ad, b), step_lo, step_hi)
+
+
+def lm_iterations(theta, n_iter, damping, neck, neck_mu, neck_w, step_lo, step_hi, evaluate,
+                  solve=None):
+    """The Levenberg-Marquardt loop of station.fit._kernels_lm.lm_iterations, in Python (the
+    loop fit_frame ran before it moved into numba). evaluate(theta) -> (E, A, b, A_obs,
+    data_stats, seg_count, seg_stats), arrays it may reuse. solve(A, b, lam) -> the clamped
+    step or None (default: the kernel's damped_step, then LAPACK as the solver's fallback).
+    Returns (best theta, best energy, its A, b, A_obs, (data_stats, seg_count, seg_stats),
+    rejections, step norms)."""
+    from station.fit import _kernels as K
+
+    def default_solve(A, b, lam):
+        n = len(b)
+        out = np.empty(n)
+        if K.damped_step(A, b, lam, step_lo, step_hi, np.empty((n, n)), out):
+            return out
+        Ad = A.copy()
+        Ad.reshape(-1)[::n + 1] += lam * (A.reshape(-1)[::n + 1] + 1e-6)
+        return np.clip(-np.linalg.solve(Ad, b), step_lo, step_hi)
+
+    solve = solve or default_solve
+    theta = np.array(theta, np.float64)
+    lam, best_E, best = damping, np.inf, None
+    n_reject, steps = 0, []
+    for it in range(n_iter + 1):
+        E, A, b, A_obs, *stats = evaluate(theta)
+        if neck_mu != 0.0:
+            b[neck] -= neck_w * neck_mu
+            E += neck_w * (neck_mu * neck_mu - 2.0 * theta[neck] * neck_mu)
+        if E <= best_E:
+            if best is not None:
+                lam = max(lam * 0.3, damping)
+            best_E = E
+            best = (theta.copy(), A.copy(), b.copy(), A_obs.copy(), tuple(s.copy() for s in stats))
+        else:
+            n_reject += 1
+            lam *= 5.0
+        if it == n_iter:
+            break
+        delta = solve(best[1], best[2], lam)
+        theta = best[0] + delta
+        steps.append(float(np.sqrt(np.sum(delta * delta))))
+    return best[0], best_E, best[1], best[2], best[3], best[4], n_reject, steps

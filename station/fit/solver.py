@@ -26,7 +26,8 @@ Energy (all residuals in metres or radians, each term a sum of weighted squares)
                          axis), carried by that forearm.
 Normal equations are accumulated per segment in numba (station.fit._kernels) and mapped to
 the 32 DOFs; one kernel call evaluates a pose (normal equations and energy,
-station.fit._kernels_lm.evaluate); the damped 32x32 system is solved with NumPy. Geometry is float64 in the floor frame.
+station.fit._kernels_lm.evaluate); the LM loop runs in numba too
+(lm_iterations; LAPACK solves the rare damped system Cholesky rejects). Geometry is float64 in the floor frame.
 """
 from __future__ import annotations
 
@@ -110,6 +111,9 @@ class FrameData:
     near_v: np.ndarray
 
 
+_NO_DIST2 = np.empty((0, 0))   # distance_transform_nearest: no distances wanted
+
+
 def prepare_frame(cloud: PersonCloud, max_points: int = 1500) -> FrameData:
     """Subsample the cloud's floor-frame points (deterministic stride), distance transform
     of the mask. The points come in the floor frame (the PersonCloud's one transform, float64)."""
@@ -121,10 +125,9 @@ def prepare_frame(cloud: PersonCloud, max_points: int = 1500) -> FrameData:
     pts_floor = np.asarray(pts[idx[:n]], np.float64)
     mask = np.ascontiguousarray(cloud.mask, dtype=np.bool_)
     h, w = mask.shape
-    d2 = np.empty((h, w))
     nu = np.empty((h, w), dtype=np.int32)
     nv = np.empty((h, w), dtype=np.int32)
-    K.distance_transform_nearest(mask, d2, nu, nv)
+    K.distance_transform_nearest(mask, _NO_DIST2, nu, nv)   # the nearest pixels only
     intr = cloud.intrinsics
     return FrameData(
         points_floor_m=np.ascontiguousarray(pts_floor), T_floor_cam=T_floor_cam,
@@ -327,7 +330,8 @@ class _Layout:
     """What fit_frame's arrays hold that depends only on the body, the implement, the
     weights and which optional rows there are (anchors, lateral): built once per such key
     (_layout), not per call. Rows: the soles, the capsule pairs, the anchors, the level row,
-    the lateral row. Read-only once built; scratch() gives a call its own work arrays."""
+    the lateral row. Read-only once built, but for work(): the work arrays every call with
+    this layout reuses (a Workspace serves one fit at a time)."""
 
     def __init__(self, body: BodyModel, implement: str | None, w: FitWeights, n_anchor: int,
                  n_lat: int):
@@ -395,6 +399,15 @@ class _Layout:
         self.w_collision = 1.0 / w.collision_sigma_m ** 2
         self.step_cap = np.where(_ANGLE, w.max_step_rad, w.max_step_m)
         self.neg_step_cap = -self.step_cap
+
+    def work(self) -> tuple:
+        """scratch(), then the rows' normals n1 and weights rw (their preset parts copied
+        from the layout; a call writes only what every call writes), made once and reused:
+        no call reads what an earlier call left in them."""
+        w = getattr(self, "_work", None)
+        if w is None:
+            w = self._work = self.scratch() + (self.n1.copy(), self.rw.copy())
+        return w
 
     def scratch(self) -> tuple:
         """A call's work arrays: samples and their normals, the pairs' closest points,
@@ -464,9 +477,10 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     normal = np.empty((n_pts, 3))
     data_weight = w.data * w.data_ref_points / max(n_pts, 1)
     anchor_target = np.empty((n_anchor, 3))
-    # the rows' preset parts (the kernel writes their points, residuals and the rest)
-    n1 = lay.n1.copy()
-    rw = lay.rw.copy()
+    # the work arrays: the rows' preset parts (the kernel writes their points, residuals
+    # and the rest) and scratch
+    (samp, samp_n, cp1, cp2, cn, cdepth, sole, ankle_w, ca, cb, x1, x2, n2, res, e_prior,
+     e_temporal, e_knee, A_obs, row_energy, n1, rw) = lay.work()
     if n_anchor:
         anchor_target[:] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
     if n_lat:
@@ -477,7 +491,6 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     else:
         lat_dir, lat_target = _ZERO3, 0.0
     bar_weight = data_weight * w.bar_pull
-    steps = []
     # the neck's prior centres on this person's own rest once learned, loose until then
     # (body_model.NeckRest); the layout holds the learned (stiff) weight
     neck_rest = body.neck_rest
@@ -487,77 +500,64 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         prior_w = prior_w.copy()
         prior_w[_NECK] = w.prior / neck_rest.LEARNING_SIGMA_RAD ** 2
     pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
-    (samp, samp_n, cp1, cp2, cn, cdepth, sole, ankle_w, ca, cb, x1, x2, n2, res, e_prior,
-     e_temporal, e_knee, A_obs, row_energy) = lay.scratch()
-    lam = w.damping
     step_cap = lay.step_cap
-    chol = np.empty((N_DOF, N_DOF))
-    best_theta = theta.copy()
-    best_E = np.inf
-    best_A = best_b = None
-    n_reject = 0
-    energy = np.inf
-    for it in range(n_iter + 1):
-        # the pose, its capsules and the implement's, data, model -> data, the map to the
-        # DOFs, floor, collisions, anchors, level and lateral rows, the bar's pull, the
-        # per-DOF terms (limits, prior, knee fold, temporal) and the energy: one kernel
-        # (station.fit._kernels_lm; the same arithmetic as the NumPy glue it replaced).
-        # A_obs: the observations' normal matrix, before the per-DOF terms
-        E = K.evaluate(
-            theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
-            body.cap_a_local, body.cap_b_local, lay.implement_kind, lay.ua_l, lay.ua_r,
-            w.bar_half_length_m, w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target,
-            pts, ca, cb, lay.ra_x, lay.rb_x, lay.cap_seg_x, lay.cap_seg2_x, w.data_gate_m,
-            w.data_sigma_m,
-            data_weight, use_model_to_data, ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN,
-            body.sample_seg, body.sample_local, body.sample_normal_local,
-            frame.cam_pos_floor_m, frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
-            frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u, frame.near_v,
-            w.depth_margin_m, w.edge_tol_px, w.huber_m, lay.w_sil, lay.w_fs, w.floor_unknown_m,
-            lay.n_cap, body.cap_ra, body.cap_rb, body.collision_pairs, body.sole_seg,
-            body.sole_local, body.collision_slack_m, w.collision_slack_m, lay.w_below,
-            w.floor_contact_band_m, lay.w_band, lay.w_collision, lay.ankle_seg, lay.ankle_local,
-            anchor_target, n_anchor, lay.hand_l, lay.hand_r, lay.level_row, lay.lat_row,
-            lay.bar_cap, bar_weight, _FOREARM_L, _FOREARM_R, cap_idx, dist, normal, samp,
-            samp_n, sole, cp1, cp2, cn, cdepth, ankle_w, lay.seg1, x1, n1, lay.seg2, x2, n2, res,
-            rw, ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
-            pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI,
-            lay.limit_w, prior_w, lay.temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
-            lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs)
-        A, b = ws.A, ws.b
-        if neck_mu != 0.0:   # the kernel's prior centres on 0: recentre the neck's
-            pw = prior_w[_NECK]
-            b[_NECK] -= pw * neck_mu
-            E += pw * (neck_mu * neck_mu - 2.0 * theta[_NECK] * neck_mu)
-        if E <= best_E:  # accept: relax the damping
-            if best_A is not None:
-                lam = max(lam * 0.3, w.damping)
-            best_E, best_theta = E, theta.copy()
-            best_A, best_b = A.copy(), b.copy()
-            best_info = A_obs.copy()
-            stats = (ws.data_stats.copy(), ws.seg_count.copy(), ws.seg_stats.copy())
-        else:  # reject: back to the best pose, stiffer damping
-            n_reject += 1
-            lam *= 5.0
-        if it == n_iter:
+    # evaluate's arguments after the pose: the pose, its capsules and the implement's, data,
+    # model -> data, the map to the DOFs, floor, collisions, anchors, level and lateral rows,
+    # the bar's pull, the per-DOF terms (limits, prior, knee fold, temporal) and the energy,
+    # one kernel (station.fit._kernels_lm.evaluate); A_obs: the observations' normal matrix
+    ev = (SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
+          body.cap_a_local, body.cap_b_local, lay.implement_kind, lay.ua_l, lay.ua_r,
+          w.bar_half_length_m, w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target,
+          pts, ca, cb, lay.ra_x, lay.rb_x, lay.cap_seg_x, lay.cap_seg2_x, w.data_gate_m,
+          w.data_sigma_m,
+          data_weight, use_model_to_data, ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN,
+          body.sample_seg, body.sample_local, body.sample_normal_local,
+          frame.cam_pos_floor_m, frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
+          frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u, frame.near_v,
+          w.depth_margin_m, w.edge_tol_px, w.huber_m, lay.w_sil, lay.w_fs, w.floor_unknown_m,
+          lay.n_cap, body.cap_ra, body.cap_rb, body.collision_pairs, body.sole_seg,
+          body.sole_local, body.collision_slack_m, w.collision_slack_m, lay.w_below,
+          w.floor_contact_band_m, lay.w_band, lay.w_collision, lay.ankle_seg, lay.ankle_local,
+          anchor_target, n_anchor, lay.hand_l, lay.hand_r, lay.level_row, lay.lat_row,
+          lay.bar_cap, bar_weight, _FOREARM_L, _FOREARM_R, cap_idx, dist, normal, samp,
+          samp_n, sole, cp1, cp2, cn, cdepth, ankle_w, lay.seg1, x1, n1, lay.seg2, x2, n2, res,
+          rw, ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
+          pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI,
+          lay.limit_w, prior_w, lay.temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
+          lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs)
+    e = np.empty
+    best_theta, best_A, best_b, best_info = e(N_DOF), e((N_DOF, N_DOF)), e(N_DOF), e((N_DOF, N_DOF))
+    data_stats, seg_count, seg_stats = e(4), e(N_SEG), e((N_SEG, 4))
+    chol, delta, steps = e((N_DOF, N_DOF)), e(N_DOF), e(max(n_iter, 1))
+    state = np.array([w.damping, np.inf, 0.0, 0.0])   # lam, best energy, rejections, accepted
+    it = 0
+    while True:
+        # the LM loop (station.fit._kernels_lm.lm_iterations): it returns here only to have
+        # a damped matrix that is not positive definite solved by LAPACK
+        it, status = K.lm_iterations(
+            theta, it, n_iter, state, w.damping, _NECK, neck_mu, float(prior_w[_NECK]),
+            lay.neg_step_cap, step_cap, chol, delta, best_theta, best_A, best_b, best_info,
+            data_stats, seg_count, seg_stats, steps, ws.A, ws.b, A_obs, ws.data_stats,
+            ws.seg_count, ws.seg_stats, ev)
+        if status == K.LM_DONE:
             break
-        A, b = best_A, best_b
-        # per-DOF clamp: one poorly determined DOF must not shrink everyone's step
-        delta = np.empty(N_DOF)
-        if not K.damped_step(A, b, lam, lay.neg_step_cap, step_cap, chol, delta):
-            Ad = A.copy()                   # A + lam diag(diag(A) + 1e-6)
-            Ad.reshape(-1)[::N_DOF + 1] += lam * (A.reshape(-1)[::N_DOF + 1] + 1e-6)
-            try:
-                delta = -_solve(Ad, b)
-            except np.linalg.LinAlgError:
-                delta = -np.linalg.lstsq(Ad, b, rcond=None)[0]
-            np.maximum(delta, lay.neg_step_cap, out=delta)   # np.clip's result, cheaper
-            np.minimum(delta, step_cap, out=delta)
-        theta = best_theta + delta
-        steps.append(_norm(delta))
+        lam = state[0]
+        Ad = best_A.copy()                   # A + lam diag(diag(A) + 1e-6)
+        Ad.reshape(-1)[::N_DOF + 1] += lam * (best_A.reshape(-1)[::N_DOF + 1] + 1e-6)
+        try:
+            step = -_solve(Ad, best_b)
+        except np.linalg.LinAlgError:
+            step = -np.linalg.lstsq(Ad, best_b, rcond=None)[0]
+        np.maximum(step, lay.neg_step_cap, out=step)   # np.clip's result, cheaper
+        np.minimum(step, step_cap, out=step)
+        theta[:] = best_theta + step
+        steps[it] = _norm(step)
+        it += 1
+    if state[3] == 0.0:   # (the Python loop failed here too, less clearly)
+        raise FloatingPointError("fit_frame: the starting pose's energy is not a number")
     theta = best_theta
-    energy = best_E
-    data_stats, seg_count, seg_stats = stats
+    energy = float(state[1])
+    n_reject = int(state[2])
     out = np.empty((len(body.point_seg), 3))
     K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
                          ws.seg_R, ws.seg_t, ws.twist)
@@ -571,5 +571,5 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
         seg_point_count=seg_count, seg_visibility=seg_stats, n_points=n_pts,
         inlier_fraction=float(n_in / max(n_pts, 1)),
         mean_abs_residual_m=float(data_stats[2] / max(n_in, 1.0)), energy=energy,
-        iterations=n_iter, step_norms=steps, n_rejected=n_reject, info=best_info,
+        iterations=n_iter, step_norms=steps[:n_iter].tolist(), n_rejected=n_reject, info=best_info,
         dof_twist=ws.twist.copy(), theta_pred=None if theta_pred is None else pred_x.copy())

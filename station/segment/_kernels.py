@@ -5,6 +5,8 @@ float32 images and points in metres, int32 indices and labels, every threshold a
 no globals. Each kernel has a loop-free (or obviously correct) NumPy twin in
 :mod:`station.segment.reference`, compared by tests/segment.
 
+The floor's kernels live in :mod:`station.segment._kernels_floor` (re-exported here).
+
 Image layout: (h, w) row-major; a pixel is (v, u) = (row, column); ``pixels_uv`` lists
 (u, v). Depth 0 means "no data" everywhere.
 """
@@ -12,6 +14,12 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+
+from station.segment._kernels_floor import (  # noqa: F401  (the segmenter's kernels, one namespace)
+    plane_inlier_moments,
+    ransac_plane,
+    select_floor_points,
+)
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -123,126 +131,6 @@ def backproject(depth_m, fx, fy, ppx, ppy, out_points_cam_m):
             out_points_cam_m[v, u, 0] = rx * z
             out_points_cam_m[v, u, 1] = ry * z
             out_points_cam_m[v, u, 2] = z
-
-
-@nb.njit(**_JIT)
-def select_floor_points(points_cam_m, row_start, z_max_m, exclude_mask, out_points_cam_m):
-    """Valid points of rows >= row_start, nearer than z_max_m and not excluded.
-
-    Writes them in raster order to out_points_cam_m ((h*w, 3) float32) and returns how many.
-    """
-    h, w = exclude_mask.shape
-    n = 0
-    for v in range(row_start, h):
-        for u in range(w):
-            z = points_cam_m[v, u, 2]
-            if z > 0.0 and z <= z_max_m and not exclude_mask[v, u]:
-                out_points_cam_m[n, 0] = points_cam_m[v, u, 0]
-                out_points_cam_m[n, 1] = points_cam_m[v, u, 1]
-                out_points_cam_m[n, 2] = z
-                n += 1
-    return n
-
-
-@nb.njit(**_JIT)
-def ransac_plane(points_cam_m, sample_idx, up_cos_min, d_min_m, d_max_m, thr0_m, thr2_per_m,
-                 out_plane):
-    """Best floor hypothesis from 3-point samples; returns its inlier count (-1: none).
-
-    points_cam_m: (n, 3) float32. sample_idx: (k, 3) int32 indices into points (the random
-    state, drawn by the caller). A hypothesis is kept only if its normal, oriented up
-    (n_y < 0: image-up is camera -y), is within acos(up_cos_min) of image-up and its
-    d (camera height) lies in [d_min_m, d_max_m]. A point is an inlier if
-    |n.p + d| < thr0_m + thr2_per_m * z^2. out_plane: (4,) float64 (nx, ny, nz, d).
-    Ties keep the earliest sample.
-    """
-    n = points_cam_m.shape[0]
-    best = -1
-    for k in range(sample_idx.shape[0]):
-        i0 = sample_idx[k, 0]
-        i1 = sample_idx[k, 1]
-        i2 = sample_idx[k, 2]
-        ax = np.float64(points_cam_m[i0, 0])
-        ay = np.float64(points_cam_m[i0, 1])
-        az = np.float64(points_cam_m[i0, 2])
-        ux = np.float64(points_cam_m[i1, 0]) - ax
-        uy = np.float64(points_cam_m[i1, 1]) - ay
-        uz = np.float64(points_cam_m[i1, 2]) - az
-        wx = np.float64(points_cam_m[i2, 0]) - ax
-        wy = np.float64(points_cam_m[i2, 1]) - ay
-        wz = np.float64(points_cam_m[i2, 2]) - az
-        nx = uy * wz - uz * wy
-        ny = uz * wx - ux * wz
-        nz = ux * wy - uy * wx
-        norm = np.sqrt(nx * nx + ny * ny + nz * nz)
-        if norm < 1e-12:
-            continue
-        if ny > 0.0:
-            norm = -norm
-        nx /= norm
-        ny /= norm
-        nz /= norm
-        if -ny < up_cos_min:
-            continue
-        d = -(nx * ax + ny * ay + nz * az)
-        if d < d_min_m or d > d_max_m:
-            continue
-        count = 0
-        for i in range(n):
-            x = np.float64(points_cam_m[i, 0])
-            y = np.float64(points_cam_m[i, 1])
-            z = np.float64(points_cam_m[i, 2])
-            r = nx * x + ny * y + nz * z + d
-            if abs(r) < thr0_m + thr2_per_m * z * z:
-                count += 1
-        if count > best:
-            best = count
-            out_plane[0] = nx
-            out_plane[1] = ny
-            out_plane[2] = nz
-            out_plane[3] = d
-    return best
-
-
-@nb.njit(**_JIT)
-def plane_inlier_moments(points_cam_m, plane, thr0_m, thr2_per_m, sigma0_m, sigma2_per_m,
-                         out_moments):
-    """Weighted moments of the inliers of a plane, for a least-squares refit.
-
-    plane: (4,) float64 (nx, ny, nz, d). Inlier: |r| < thr0_m + thr2_per_m * z^2 with
-    r = n.p + d. Weight w = 1 / (sigma0_m + sigma2_per_m * z^2)^2 (depth noise grows as z^2).
-    out_moments: (12,) float64 = [sum w, sum w x, sum w y, sum w z, sum w xx, sum w xy,
-    sum w xz, sum w yy, sum w yz, sum w zz, sum r^2 (unweighted), count]. Returns count.
-    """
-    for j in range(12):
-        out_moments[j] = 0.0
-    nx = plane[0]
-    ny = plane[1]
-    nz = plane[2]
-    d = plane[3]
-    count = 0
-    for i in range(points_cam_m.shape[0]):
-        x = np.float64(points_cam_m[i, 0])
-        y = np.float64(points_cam_m[i, 1])
-        z = np.float64(points_cam_m[i, 2])
-        r = nx * x + ny * y + nz * z + d
-        if abs(r) < thr0_m + thr2_per_m * z * z:
-            s = sigma0_m + sigma2_per_m * z * z
-            wgt = 1.0 / (s * s)
-            out_moments[0] += wgt
-            out_moments[1] += wgt * x
-            out_moments[2] += wgt * y
-            out_moments[3] += wgt * z
-            out_moments[4] += wgt * x * x
-            out_moments[5] += wgt * x * y
-            out_moments[6] += wgt * x * z
-            out_moments[7] += wgt * y * y
-            out_moments[8] += wgt * y * z
-            out_moments[9] += wgt * z * z
-            out_moments[10] += r * r
-            count += 1
-    out_moments[11] = count
-    return count
 
 
 # --------------------------------------------------------------------------- classification

@@ -149,6 +149,11 @@ def test_distance_transform(shape, fill):
         np.testing.assert_array_equal((V - nv) ** 2 + (U - nu) ** 2, d2)
     else:
         assert (nu == -1).all() and (nv == -1).all()
+    # without distances (the fit's call): the same nearest pixels
+    nu2 = np.empty(shape, np.int32); nv2 = np.empty(shape, np.int32)
+    K.distance_transform_nearest(mask, np.empty((0, 0)), nu2, nv2)
+    np.testing.assert_array_equal(nu2, nu)
+    np.testing.assert_array_equal(nv2, nv)
 
 
 @pytest.mark.parametrize("variant", ["normal", "empty_mask", "no_depth", "no_samples", "floor_band"])
@@ -253,6 +258,18 @@ def test_nearest_capsule_skipping_is_exact():
         np.testing.assert_allclose(d, rd, atol=1e-12)
         np.testing.assert_allclose(nrm, rn, atol=1e-12)
         assert (idx < len(a)).all()
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 30, 31, 2000, 3001])
+def test_median_head(n):
+    """median_head is np.median of the first n values to the bit (odd and even n, ties,
+    values of the depth noise's size), and leaves the values as they were."""
+    rng = np.random.default_rng(n)
+    v = np.abs(rng.normal(0.0, 0.01, n + 17))
+    v[: n // 3] = np.round(v[: n // 3], 3)       # ties
+    before = v.copy()
+    assert K.median_head(v, n) == np.median(v[:n])
+    np.testing.assert_array_equal(v, before)
 
 
 @pytest.mark.parametrize("shape,frac", [((1, 2), 1.0), ((30, 40), 0.7), ((60, 80), 0.95)])

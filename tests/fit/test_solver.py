@@ -242,3 +242,78 @@ def test_workspace_reuse_gives_the_same_fit():
         assert got.energy == want.energy, (imp, a is None, p is None)
         np.testing.assert_array_equal(got.theta, want.theta)
         np.testing.assert_array_equal(got.info, want.info)
+
+
+@pytest.mark.parametrize("case", ["track", "implement", "lapack"])
+def test_lm_loop_is_the_python_loop(case, monkeypatch):
+    """fit_frame's LM loop in numba (_kernels_lm.lm_iterations) gives to the bit what the
+    Python loop it replaced gives (station.fit.reference.lm_iterations, on the same
+    evaluations): the best pose, its energy, normal equations, information and statistics,
+    the rejections; "lapack": a damping that makes Cholesky fail, so the loop hands those
+    steps to LAPACK and resumes."""
+    import inspect
+    from dataclasses import replace
+
+    from station.fit import reference as R
+    from station.fit.body_model import DOF, Shape
+
+    body = build_body(Shape(height_m=1.75))
+    body.neck_rest.samples = [0.1] * body.neck_rest.frames   # learned: the prior recentres
+    th = make_pose("hinge")
+    frame = prepare_frame(render_cloud(body, th, seed=11))
+    start = th + np.random.default_rng(3).normal(0.0, 0.3, N_DOF)   # far: some steps are rejected
+    pred = th + 0.01
+    kw = dict(theta_pred=pred, n_iter=10)
+    if case == "implement":
+        kw.update(implement="kettlebell", anchors_floor_m=np.array([[0.1, 0.1, 0.0], [-0.1, 0.1, 0.0]]))
+    if case == "lapack":
+        kw.update(weights=replace(FitWeights(), damping=-1.5))
+    calls = []
+    real = K.lm_iterations
+
+    def spy(theta, it, n_iter, state, *args):
+        calls.append((theta.copy(), it, n_iter, state.copy(), args))
+        return real(theta, it, n_iter, state, *args)
+    monkeypatch.setattr(K, "lm_iterations", spy)
+    got = fit_frame(body, frame, start, **kw)
+    theta0, it0, n_iter, state0, args = calls[0]
+    assert it0 == 0 and n_iter == 10
+    damping, neck, neck_mu, neck_w, step_lo, step_hi = args[:6]
+    ev = args[-1]
+    assert neck == DOF["neck_flex"] and neck_mu == 0.1
+    ev_ref = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in ev)
+    names = list(inspect.signature(K.evaluate.py_func).parameters)[1:]   # after theta
+    A, b, A_obs, data_stats, seg_count, seg_stats = (
+        ev_ref[names.index(n)] for n in ("out_A", "out_b", "out_A_obs", "out_data_stats",
+                                         "out_seg_count", "out_seg_stats"))
+
+    def evaluate(t):
+        E = K.evaluate(t, *ev_ref)
+        return E, A, b, A_obs, data_stats, seg_count, seg_stats
+    ref = R.lm_iterations(theta0, n_iter, damping, neck, neck_mu, neck_w, step_lo, step_hi, evaluate)
+    best_theta, best_E, best_A, best_b, best_info, stats, n_reject, steps = ref
+    np.testing.assert_array_equal(got.theta, best_theta)
+    assert got.energy == best_E
+    np.testing.assert_array_equal(got.info, best_info)
+    np.testing.assert_array_equal(got.seg_point_count, stats[1])
+    np.testing.assert_array_equal(got.seg_visibility, stats[2])
+    assert got.inlier_fraction == float(stats[0][1] / len(frame.points_floor_m))
+    assert got.n_rejected == n_reject
+    np.testing.assert_allclose(got.step_norms, steps, rtol=1e-12)
+    if case == "lapack":
+        assert len(calls) > 1           # Cholesky failed and the loop resumed after LAPACK
+    else:
+        assert len(calls) == 1 and 0 < n_reject < 10
+
+
+@pytest.mark.parametrize("n_iter", [0, 3])
+def test_fit_from_a_pose_that_is_not_a_number_says_so(n_iter):
+    """A start whose energy is NaN is never accepted: fit_frame raises instead of handing back
+    an unset pose."""
+    body = build_body()
+    th = make_pose("hinge")
+    frame = prepare_frame(render_cloud(body, th, seed=2))
+    bad = th.copy()
+    bad[5] = np.nan
+    with pytest.raises(FloatingPointError):
+        fit_frame(body, frame, bad, n_iter=n_iter)
