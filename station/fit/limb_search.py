@@ -34,6 +34,14 @@ LIMB_DOFS = {
 }
 ALL_LIMBS = ("arm_l", "arm_r", "leg_l", "leg_r")
 _D = math.pi / 180
+# An arm hypothesis whose flexion is HANG (+ an offset, radians) is placed relative to gravity,
+# not to the trunk: the upper arm straight down from the shoulder in the floor frame (its
+# flexion and abduction from the thorax's orientation), plus the offset's forward flexion and
+# the hypothesis's own abduction. A lifter bent over at the bottom of a rep lets the arms or
+# the bell hang; the trunk-relative hypotheses (a hanging arm at 0 deg flexion) then point
+# the arm along the trunk, up behind the hips, and none starts near the truth (heavy lifters,
+# kettlebells: an arm parked behind the back at the extension limit was never found again).
+HANG = 1000.0
 LIMB_HYPOTHESES = {
     "arm": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
@@ -42,10 +50,13 @@ LIMB_HYPOTHESES = {
         (90, -25, 10), (120, -20, 10),     # reaching across the body (a twisting toe touch)
         # folded: hands at the chest (a bodyweight good morning) or beside the shoulders (a
         # bar on the back); from hanging, the LM never folds an elbow this far by itself
-        (25, 5, 135), (0, 10, 145), (-35, 10, 150))),
+        (25, 5, 135), (0, 10, 145), (-35, 10, 150))) + (
+        # hanging under gravity, and a little ahead of it (holding something in front)
+        (HANG, 6 * _D, 8 * _D), (HANG + 20 * _D, -6 * _D, 8 * _D)),
     # both arms at once, hands together at the midline (a kettlebell's grip): swing heights
     "arms": tuple((f * _D, a * _D, e * _D) for f, a, e in (
-        (15, -10, 10), (40, -8, 10), (70, -6, 10), (100, -5, 10), (-10, -10, 10))),
+        (15, -10, 10), (40, -8, 10), (70, -6, 10), (100, -5, 10), (-10, -10, 10))) + (
+        (HANG + 8 * _D, -8 * _D, 8 * _D),),
     "leg": tuple((f * _D, a * _D, k * _D) for f, a, k in (
         (0, 0, 0), (0, 15, 0), (0, 30, 0), (25, 5, 10), (-15, 5, 5), (60, 5, 60))),
 }
@@ -54,6 +65,31 @@ LIMB_HYPOTHESES = {
 def hypotheses(limb: str) -> tuple:
     """The configurations tried for a limb ("arm_l", ..., or "arms": both together)."""
     return LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]
+
+
+def hang_angles(thorax_R: np.ndarray, side: str) -> tuple[float, float]:
+    """(flexion, abduction) radians of the shoulder (side "l" or "r") that point the upper arm
+    straight down in the floor frame, for a thorax with this orientation (floor <- thorax).
+    The arm hangs along the thorax's -z at zero; flexion turns it about -y (forward, +x),
+    abduction outward (+y on the left, -y on the right)."""
+    d = thorax_R[2, :] * -1.0            # the floor's down in the thorax frame: R^T (0, 0, -1)
+    flex = math.atan2(float(d[0]), float(-d[2]))
+    lateral = float(d[1]) if side == "l" else -float(d[1])
+    return flex, math.asin(max(-1.0, min(1.0, lateral)))
+
+
+def limb_values(limb: str, vals: tuple, thorax_R: np.ndarray) -> np.ndarray:
+    """A hypothesis's values for the DOFs _limb_dofs(limb) sets; a HANG flexion resolved
+    against gravity for this thorax (hang_angles)."""
+    sides = ("l", "r") if limb == "arms" else ((limb[-1],) if limb.startswith("arm") else (None,))
+    out = []
+    for side in sides:
+        f, a, e = vals
+        if side is not None and f >= HANG - 1.0:
+            hf, ha = hang_angles(thorax_R, side)
+            f, a = hf + (f - HANG), ha + a
+        out += [f, a, e]
+    return np.array(out)
 
 
 def _limb_dofs(limb: str) -> list[int]:
@@ -203,7 +239,7 @@ class LimbSearch:
         (self.reseeded) so that their velocity is reset."""
         idx = _limb_dofs(limb)
         th = cur.theta.copy()
-        th[idx] = np.tile(vals, len(idx) // len(vals))
+        th[idx] = limb_values(limb, vals, cur.seg_R[SEG["thorax"]])
         if pred is not None:
             pred_h = pred.copy()
             pred_h[idx] = th[idx]
