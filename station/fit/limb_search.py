@@ -62,6 +62,10 @@ LIMB_HYPOTHESES = {
 }
 
 
+_HANG_ARM = LIMB_HYPOTHESES["arm"][-2]      # (HANG, 6 deg, 8 deg): one arm straight down
+_HANG_ARMS = LIMB_HYPOTHESES["arms"][-1]    # both down to a handle at the midline
+
+
 def hypotheses(limb: str) -> tuple:
     """The configurations tried for a limb ("arm_l", ..., or "arms": both together)."""
     return LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]
@@ -262,10 +266,19 @@ class LimbSearch:
         """One hypothesis per frame, in turn (arms, legs; both arms together when a
         kettlebell is held), kept when it lowers the energy: a limb stuck in a wrong local
         minimum is found again within about a second, at a steady small cost per frame."""
-        probes = [(limb, v) for limb in ALL_LIMBS for v in hypotheses(limb)]
-        if held == "kettlebell":
-            probes += [("arms", v) for v in LIMB_HYPOTHESES["arms"]] * 2
-        limb, vals = probes[self.probe_i % len(probes)]
+        # every other probe lets the arms hang (both on the handle with a kettlebell, else
+        # each in turn): in a hinge they hang most of the time, and the bottom of a rep,
+        # where an arm lost on the way down must be found, lasts well under a second
+        if self.probe_i % 2 == 0:
+            if held == "kettlebell":
+                limb, vals = "arms", _HANG_ARMS
+            else:
+                limb, vals = ("arm_l", "arm_r")[(self.probe_i // 2) % 2], _HANG_ARM
+        else:
+            probes = [(limb, v) for limb in ALL_LIMBS for v in hypotheses(limb)]
+            if held == "kettlebell":
+                probes += [("arms", v) for v in LIMB_HYPOTHESES["arms"]] * 2
+            limb, vals = probes[(self.probe_i // 2) % len(probes)]
         self.probe_i += 1
         need = ctx.bar_need(frame, fit.theta)
         r, _ = self.try_limb(ctx, frame, fit, pred, limb, vals, self.probe_iterations, need)
