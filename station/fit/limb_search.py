@@ -191,6 +191,8 @@ class LimbSearch:
         self.since = 0              # frames since the last search (-1 while one is pending)
         self.probe_i = 0
         self.probe_tick = 0
+        self.hang_turn = False      # this probe lets the arms hang (every other one, holding)
+        self.hang_i = 0
 
     def search_all(self, poor: bool = True) -> None:
         """Queue a search of every limb (after a re-acquisition: they may be anywhere)."""
@@ -266,20 +268,26 @@ class LimbSearch:
         """One hypothesis per frame, in turn (arms, legs; both arms together when a
         kettlebell is held), kept when it lowers the energy: a limb stuck in a wrong local
         minimum is found again within about a second, at a steady small cost per frame."""
-        # every other probe lets the arms hang (both on the handle with a kettlebell, else
-        # each in turn): in a hinge they hang most of the time, and the bottom of a rep,
-        # where an arm lost on the way down must be found, lasts well under a second
-        if self.probe_i % 2 == 0:
+        # with an implement in the hands, every other probe lets the arms hang (both on the
+        # handle with a kettlebell, else each in turn): they hang most of the time then, and
+        # the bottom of a rep, where an arm lost on the way down must be found, lasts well
+        # under a second. Not without one: hands held at the chest (a bodyweight good
+        # morning) are fitted folded with a higher energy than hanging on the capsule athlete
+        # (data lower, silhouette and free space higher), and the frequent probe let them
+        # drop (tests/fit/test_arms.py)
+        self.hang_turn = ctx.implement is not None and not self.hang_turn
+        if self.hang_turn:
+            self.hang_i += 1
             if held == "kettlebell":
                 limb, vals = "arms", _HANG_ARMS
             else:
-                limb, vals = ("arm_l", "arm_r")[(self.probe_i // 2) % 2], _HANG_ARM
+                limb, vals = ("arm_l", "arm_r")[self.hang_i % 2], _HANG_ARM
         else:
             probes = [(limb, v) for limb in ALL_LIMBS for v in hypotheses(limb)]
             if held == "kettlebell":
                 probes += [("arms", v) for v in LIMB_HYPOTHESES["arms"]] * 2
-            limb, vals = probes[(self.probe_i // 2) % len(probes)]
-        self.probe_i += 1
+            limb, vals = probes[self.probe_i % len(probes)]
+            self.probe_i += 1
         need = ctx.bar_need(frame, fit.theta)
         r, _ = self.try_limb(ctx, frame, fit, pred, limb, vals, self.probe_iterations, need)
         return fit if r is None else r
