@@ -34,13 +34,18 @@ class ImplementState:
     dumbbells, chosen at the start)."""
 
     def __init__(self, bar_min_points: int, bar_on_frames: int, bar_keep_frames: int,
-                 held_min_points: int, held_retry_frames: int = 5, held_retry_iterations: int = 4):
+                 held_min_points: int, held_retry_frames: int = 5, held_retry_iterations: int = 4,
+                 held_retry_after_frames: int = 30):
         self.bar_min_points = bar_min_points
         self.bar_on_frames, self.bar_keep_frames = bar_on_frames, bar_keep_frames
         self.held_min_points = held_min_points
         self.held_retry_frames = held_retry_frames          # one trial per this many frames (0: off)
         self.held_retry_iterations = held_retry_iterations
+        self.held_retry_after_frames = held_retry_after_frames   # tracked this long first
         self._retry_tick = 0
+        self._tracked_calls = 0     # retry_held's calls since the track (re)started
+        self._wins: list = []       # the last trials' winners (an implement or None)
+        self.held_while_tracking = False
         self.bar = False
         self.held: str | None = None
         self._miss = 0
@@ -61,7 +66,7 @@ class ImplementState:
         """The bar, once seen, stays for `bar_keep_frames` frames without support: its
         support is measured from the hands, and a hand that strays would otherwise lose the
         bar, and then the bar's points (40 % of the cloud with plates) pull the body apart."""
-        if self.held is not None:
+        if self.held is not None and not self.held_while_tracking:
             self.bar = False
             return
         if self.bar_present(ctx, frame, theta):
@@ -70,6 +75,7 @@ class ImplementState:
             self._seen += 1
             if self.bar or self._seen >= self.bar_on_frames or initialising:
                 self.bar = True
+                self.held = None     # (one picked up while tracking: the bar's evidence wins)
             self._miss = 0
         else:
             self._seen = 0
@@ -95,6 +101,7 @@ class ImplementState:
                     >= self.held_min_points):
                 best, best_E, best_theta = imp, r.energy, r.theta
         self.held = best
+        self.held_while_tracking = False
         return best_theta
 
     def retry_held(self, ctx: FitContext, frame: FrameData, fit: FitResult,
@@ -104,8 +111,16 @@ class ImplementState:
         both sides, as a limb hypothesis's); kept, and the implement with it, when it lowers
         the energy and explains `held_min_points` points the body alone does not (the start's
         test). Returns the frame's fit."""
-        if (self.held_retry_frames <= 0 or self.bar or self.held is not None or pred is None
-                or ctx.implement is not None):
+        if pred is None:
+            self._tracked_calls = 0
+            self._wins = []
+            return fit
+        self._tracked_calls += 1
+        # a settled track only (someone walking in carries a bar at the side, or anything),
+        # and not while the bar's evidence is building up
+        if (self.held_retry_frames <= 0 or self.bar or self.held is not None
+                or ctx.implement is not None or self._seen > 0
+                or self._tracked_calls < self.held_retry_after_frames):
             return fit
         self._retry_tick += 1
         if self._retry_tick % self.held_retry_frames:
@@ -120,10 +135,15 @@ class ImplementState:
         pred_h = pred.copy()
         pred_h[idx] = th[idx]
         r = c.fit(frame, th, pred_h, self.held_retry_iterations)
-        if r.energy >= e_none or implement_support(
-                ctx.body, r.theta, frame.points_floor_m, ctx.ws, imp, ctx.weights) < self.held_min_points:
+        won = (r.energy < e_none and implement_support(
+            ctx.body, r.theta, frame.points_floor_m, ctx.ws, imp, ctx.weights) >= self.held_min_points)
+        self._wins = (self._wins + [imp if won else None])[-2:]
+        # two trials in a row (the arms hanging, then where they are; five frames apart)
+        # must agree: one frame's arms can line up body points with a dumbbell or a bell
+        if not won or self._wins != [imp, imp]:
             return fit
         self.held = imp
+        self.held_while_tracking = True
         limbs.reseeded.update(idx)
         return r
 

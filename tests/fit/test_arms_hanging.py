@@ -104,8 +104,16 @@ def test_heavy_loose_kettlebell_is_picked_up(heavy_clip):
 
 def test_kettlebell_picked_up_again_while_tracking():
     """A track that lost (or never found) the bell tries it again while it goes on: dropped
-    by hand after 40 frames, it is back within 30 frames (one trial per 5 frames)."""
-    _, _, held, _ = _run("kettlebell_swing@mesh", range(0, 75), drop_held_at=40)
+    by hand after 40 frames, it is back within about two seconds (tracked 30 frames first,
+    then one trial per 5 frames, two in a row agreeing)."""
+    _, _, held, _ = _run("kettlebell_swing@mesh", range(0, 110), drop_held_at=40)
     assert held[39] == "kettlebell"
     assert held[40] is None
-    assert "kettlebell" in held[41:71], held[40:]
+    assert "kettlebell" in held[41:110], held[40:]
+
+
+def test_walking_in_with_a_bar_picks_up_no_dumbbells():
+    """The retry must not take a bar carried in for dumbbells (it did, at frame 171 of this
+    walk-in, and held them for the whole set: the bar was never modelled, MPJPE 272 mm)."""
+    _, _, held, _ = _run("session_walk_in_out@mesh", range(0, 230))
+    assert all(h is None for h in held), [(i, h) for i, h in enumerate(held) if h][:3]
