@@ -5,7 +5,7 @@ over a few frames in a row and kept for a while without it; a kettlebell or dumb
 chosen when the track starts, by the fit that explains the most points the body alone
 does not, and kept for the track (it is the arms that locate them, and a lost arm would
 lose the evidence). A track that starts without one tries again while it goes on (one trial
-every few frames: the arms hanging under gravity holding it, or where they are): the start's
+every few frames, the arms hanging under gravity holding it): the start's
 choice is made from one frame's arms, and an arm fitted behind the back there (a heavy
 lifter in loose clothes, a bell held in front of the thighs) left the bell out for the whole
 set, and the arms with it.
@@ -23,10 +23,10 @@ from station.fit.solver import FitResult, FrameData, fit_frame
 
 HELD = ("kettlebell", "dumbbells")
 _D = np.pi / 180
-# the trials while tracking, in turn: (implement, both arms' (flexion, abduction, elbow) or
-# None = where they are now)
-HELD_TRIALS = (("kettlebell", (HANG + 8 * _D, -8 * _D, 8 * _D)), ("kettlebell", None),
-               ("dumbbells", (HANG, 6 * _D, 8 * _D)), ("dumbbells", None))
+# the trials while tracking, in turn: (implement, both arms' (flexion, abduction, elbow), or
+# None: where they are now). The arms hanging: where they are, without the implement, they
+# are often wrong (behind the back), and such a trial never won (kettlebell_swing)
+HELD_TRIALS = (("kettlebell", (HANG + 8 * _D, -8 * _D, 8 * _D)), ("dumbbells", (HANG, 6 * _D, 8 * _D)))
 
 
 class ImplementState:
@@ -44,7 +44,7 @@ class ImplementState:
         self.held_retry_after_frames = held_retry_after_frames   # tracked this long first
         self._retry_tick = 0
         self._tracked_calls = 0     # retry_held's calls since the track (re)started
-        self._wins: list = []       # the last trials' winners (an implement or None)
+        self._wins: dict = {}       # per implement: its trials won in a row
         self.held_while_tracking = False
         self.bar = False
         self.held: str | None = None
@@ -113,7 +113,7 @@ class ImplementState:
         test). Returns the frame's fit."""
         if pred is None:
             self._tracked_calls = 0
-            self._wins = []
+            self._wins = {}
             return fit
         self._tracked_calls += 1
         # a settled track only (someone walking in carries a bar at the side, or anything),
@@ -137,10 +137,10 @@ class ImplementState:
         r = c.fit(frame, th, pred_h, self.held_retry_iterations)
         won = (r.energy < e_none and implement_support(
             ctx.body, r.theta, frame.points_floor_m, ctx.ws, imp, ctx.weights) >= self.held_min_points)
-        self._wins = (self._wins + [imp if won else None])[-2:]
-        # two trials in a row (the arms hanging, then where they are; five frames apart)
-        # must agree: one frame's arms can line up body points with a dumbbell or a bell
-        if not won or self._wins != [imp, imp]:
+        self._wins[imp] = self._wins.get(imp, 0) + 1 if won else 0
+        # two of its trials in a row (ten frames apart) must win: one frame's arms can line
+        # up body points with a dumbbell or a bell
+        if self._wins[imp] < 2:
             return fit
         self.held = imp
         self.held_while_tracking = True

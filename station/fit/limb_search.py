@@ -42,6 +42,13 @@ _D = math.pi / 180
 # the arm along the trunk, up behind the hips, and none starts near the truth (heavy lifters,
 # kettlebells: an arm parked behind the back at the extension limit was never found again).
 HANG = 1000.0
+# An arm hypothesis whose flexion and abduction are KEEP leaves the shoulder where it is and
+# sets the elbow, with the upper arm's twist back to 0: a forearm folded the wrong way to the
+# elbow's limit (the twist turned the fold backwards) with the upper arm right. Arms held
+# away from the body (a mocap toe touch, standing between reps): the upper arm fitted, the
+# forearm folded 135-150 deg against the truth's 40, the wrist 0.4 m off; in place, unfolded
+# and untwisted, the energy fell 201 -> 155 (the truth's own, refitted: 155).
+KEEP = 2000.0
 LIMB_HYPOTHESES = {
     "arm": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
@@ -52,7 +59,8 @@ LIMB_HYPOTHESES = {
         # bar on the back); from hanging, the LM never folds an elbow this far by itself
         (25, 5, 135), (0, 10, 145), (-35, 10, 150))) + (
         # hanging under gravity, and a little ahead of it (holding something in front)
-        (HANG, 6 * _D, 8 * _D), (HANG + 20 * _D, -6 * _D, 8 * _D)),
+        (HANG, 6 * _D, 8 * _D), (HANG + 20 * _D, -6 * _D, 8 * _D),
+        (KEEP, KEEP, 30 * _D)),
     # both arms at once, hands together at the midline (a kettlebell's grip): swing heights
     "arms": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (15, -10, 10), (40, -8, 10), (70, -6, 10), (100, -5, 10), (-10, -10, 10))) + (
@@ -62,7 +70,7 @@ LIMB_HYPOTHESES = {
 }
 
 
-_HANG_ARM = LIMB_HYPOTHESES["arm"][-2]      # (HANG, 6 deg, 8 deg): one arm straight down
+_HANG_ARM = LIMB_HYPOTHESES["arm"][-3]      # (HANG, 6 deg, 8 deg): one arm straight down
 _HANG_ARMS = LIMB_HYPOTHESES["arms"][-1]    # both down to a handle at the midline
 
 
@@ -82,14 +90,17 @@ def hang_angles(thorax_R: np.ndarray, side: str) -> tuple[float, float]:
     return flex, math.asin(max(-1.0, min(1.0, lateral)))
 
 
-def limb_values(limb: str, vals: tuple, thorax_R: np.ndarray) -> np.ndarray:
+def limb_values(limb: str, vals: tuple, thorax_R: np.ndarray,
+                current: np.ndarray | None = None) -> np.ndarray:
     """A hypothesis's values for the DOFs _limb_dofs(limb) sets; a HANG flexion resolved
-    against gravity for this thorax (hang_angles)."""
+    against gravity for this thorax (hang_angles), KEEP from current (those DOFs' values now)."""
     sides = ("l", "r") if limb == "arms" else ((limb[-1],) if limb.startswith("arm") else (None,))
     out = []
-    for side in sides:
+    for k, side in enumerate(sides):
         f, a, e = vals
-        if side is not None and f >= HANG - 1.0:
+        if f >= KEEP - 1.0:
+            f, a = float(current[3 * k]), float(current[3 * k + 1])
+        elif side is not None and f >= HANG - 1.0:
             hf, ha = hang_angles(thorax_R, side)
             f, a = hf + (f - HANG), ha + a
         out += [f, a, e]
@@ -245,7 +256,11 @@ class LimbSearch:
         (self.reseeded) so that their velocity is reset."""
         idx = _limb_dofs(limb)
         th = cur.theta.copy()
-        th[idx] = limb_values(limb, vals, cur.seg_R[SEG["thorax"]])
+        th[idx] = limb_values(limb, vals, cur.seg_R[SEG["thorax"]], cur.theta[idx])
+        if vals[0] >= KEEP - 1.0:      # unfolded in place: the upper arm's twist back to 0 too
+            idx = idx + [DOF[f"shoulder_{side}_rot"] for side in
+                         (("l", "r") if limb == "arms" else (limb[-1],))]
+            th[idx[-1 if limb != "arms" else -2:]] = 0.0
         if pred is not None:
             pred_h = pred.copy()
             pred_h[idx] = th[idx]
