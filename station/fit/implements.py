@@ -2,19 +2,31 @@
 
 A bar is switched on by its evidence (points on the line through the hands, beyond them)
 over a few frames in a row and kept for a while without it; a kettlebell or dumbbells are
-chosen once, when the track starts, by the fit that explains the most points the body alone
+chosen when the track starts, by the fit that explains the most points the body alone
 does not, and kept for the track (it is the arms that locate them, and a lost arm would
-lose the evidence).
+lose the evidence). A track that starts without one tries again while it goes on (one trial
+every few frames, the arms hanging under gravity holding it): the start's
+choice is made from one frame's arms, and an arm fitted behind the back there (a heavy
+lifter in loose clothes, a bell held in front of the thighs) left the bell out for the whole
+set, and the arms with it.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from station.fit.implement_support import bar_support, implement_support
-from station.fit.limb_search import FitContext, LimbSearch
-from station.fit.solver import FrameData, fit_frame
+from station.fit.body_model import SEG
+from station.fit.limb_search import (
+    HANG, FitContext, LimbSearch, _energy_without_temporal, _limb_dofs, limb_values,
+)
+from station.fit.solver import FitResult, FrameData, fit_frame
 
 HELD = ("kettlebell", "dumbbells")
+_D = np.pi / 180
+# the trials while tracking, in turn: (implement, both arms' (flexion, abduction, elbow), or
+# None: where they are now). The arms hanging: where they are, without the implement, they
+# are often wrong (behind the back), and such a trial never won (kettlebell_swing)
+HELD_TRIALS = (("kettlebell", (HANG + 8 * _D, -8 * _D, 8 * _D)), ("dumbbells", (HANG, 6 * _D, 8 * _D)))
 
 
 class ImplementState:
@@ -22,10 +34,18 @@ class ImplementState:
     dumbbells, chosen at the start)."""
 
     def __init__(self, bar_min_points: int, bar_on_frames: int, bar_keep_frames: int,
-                 held_min_points: int):
+                 held_min_points: int, held_retry_frames: int = 5, held_retry_iterations: int = 4,
+                 held_retry_after_frames: int = 30):
         self.bar_min_points = bar_min_points
         self.bar_on_frames, self.bar_keep_frames = bar_on_frames, bar_keep_frames
         self.held_min_points = held_min_points
+        self.held_retry_frames = held_retry_frames          # one trial per this many frames (0: off)
+        self.held_retry_iterations = held_retry_iterations
+        self.held_retry_after_frames = held_retry_after_frames   # tracked this long first
+        self._retry_tick = 0
+        self._tracked_calls = 0     # retry_held's calls since the track (re)started
+        self._wins: dict = {}       # per implement: its trials won in a row
+        self.held_while_tracking = False
         self.bar = False
         self.held: str | None = None
         self._miss = 0
@@ -46,7 +66,7 @@ class ImplementState:
         """The bar, once seen, stays for `bar_keep_frames` frames without support: its
         support is measured from the hands, and a hand that strays would otherwise lose the
         bar, and then the bar's points (40 % of the cloud with plates) pull the body apart."""
-        if self.held is not None:
+        if self.held is not None and not self.held_while_tracking:
             self.bar = False
             return
         if self.bar_present(ctx, frame, theta):
@@ -55,6 +75,7 @@ class ImplementState:
             self._seen += 1
             if self.bar or self._seen >= self.bar_on_frames or initialising:
                 self.bar = True
+                self.held = None     # (one picked up while tracking: the bar's evidence wins)
             self._miss = 0
         else:
             self._seen = 0
@@ -80,4 +101,49 @@ class ImplementState:
                     >= self.held_min_points):
                 best, best_E, best_theta = imp, r.energy, r.theta
         self.held = best
+        self.held_while_tracking = False
         return best_theta
+
+    def retry_held(self, ctx: FitContext, frame: FrameData, fit: FitResult,
+                   pred: np.ndarray | None, limbs: LimbSearch) -> FitResult:
+        """While tracking with nothing in the hands: every `held_retry_frames` frames, the
+        next of HELD_TRIALS, fitted with the arms re-seeded (their temporal term left out on
+        both sides, as a limb hypothesis's); kept, and the implement with it, when it lowers
+        the energy and explains `held_min_points` points the body alone does not (the start's
+        test). Returns the frame's fit."""
+        if pred is None:
+            self._tracked_calls = 0
+            self._wins = {}
+            return fit
+        self._tracked_calls += 1
+        # a settled track only (someone walking in carries a bar at the side, or anything),
+        # and not while the bar's evidence is building up
+        if (self.held_retry_frames <= 0 or self.bar or self.held is not None
+                or ctx.implement is not None or self._seen > 0
+                or self._tracked_calls < self.held_retry_after_frames):
+            return fit
+        self._retry_tick += 1
+        if self._retry_tick % self.held_retry_frames:
+            return fit
+        imp, vals = HELD_TRIALS[(self._retry_tick // self.held_retry_frames) % len(HELD_TRIALS)]
+        idx = _limb_dofs("arms")
+        e_none = _energy_without_temporal(ctx, frame, fit, pred, idx)
+        c = FitContext(ctx.body, ctx.ws, ctx.weights, imp, ctx.anchors)
+        th = fit.theta.copy()
+        if vals is not None:
+            th[idx] = limb_values("arms", vals, fit.seg_R[SEG["thorax"]])
+        pred_h = pred.copy()
+        pred_h[idx] = th[idx]
+        r = c.fit(frame, th, pred_h, self.held_retry_iterations)
+        won = (r.energy < e_none and implement_support(
+            ctx.body, r.theta, frame.points_floor_m, ctx.ws, imp, ctx.weights) >= self.held_min_points)
+        self._wins[imp] = self._wins.get(imp, 0) + 1 if won else 0
+        # two of its trials in a row (ten frames apart) must win: one frame's arms can line
+        # up body points with a dumbbell or a bell
+        if self._wins[imp] < 2:
+            return fit
+        self.held = imp
+        self.held_while_tracking = True
+        limbs.reseeded.update(idx)
+        return r
+

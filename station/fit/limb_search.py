@@ -34,6 +34,21 @@ LIMB_DOFS = {
 }
 ALL_LIMBS = ("arm_l", "arm_r", "leg_l", "leg_r")
 _D = math.pi / 180
+# An arm hypothesis whose flexion is HANG (+ an offset, radians) is placed relative to gravity,
+# not to the trunk: the upper arm straight down from the shoulder in the floor frame (its
+# flexion and abduction from the thorax's orientation), plus the offset's forward flexion and
+# the hypothesis's own abduction. A lifter bent over at the bottom of a rep lets the arms or
+# the bell hang; the trunk-relative hypotheses (a hanging arm at 0 deg flexion) then point
+# the arm along the trunk, up behind the hips, and none starts near the truth (heavy lifters,
+# kettlebells: an arm parked behind the back at the extension limit was never found again).
+HANG = 1000.0
+# An arm hypothesis whose flexion and abduction are KEEP leaves the shoulder where it is and
+# sets the elbow, with the upper arm's twist back to 0: a forearm folded the wrong way to the
+# elbow's limit (the twist turned the fold backwards) with the upper arm right. Arms held
+# away from the body (a mocap toe touch, standing between reps): the upper arm fitted, the
+# forearm folded 135-150 deg against the truth's 40, the wrist 0.4 m off; in place, unfolded
+# and untwisted, the energy fell 201 -> 155 (the truth's own, refitted: 155).
+KEEP = 2000.0
 LIMB_HYPOTHESES = {
     "arm": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
@@ -42,18 +57,54 @@ LIMB_HYPOTHESES = {
         (90, -25, 10), (120, -20, 10),     # reaching across the body (a twisting toe touch)
         # folded: hands at the chest (a bodyweight good morning) or beside the shoulders (a
         # bar on the back); from hanging, the LM never folds an elbow this far by itself
-        (25, 5, 135), (0, 10, 145), (-35, 10, 150))),
+        (25, 5, 135), (0, 10, 145), (-35, 10, 150))) + (
+        # hanging under gravity, and a little ahead of it (holding something in front)
+        (HANG, 6 * _D, 8 * _D), (HANG + 20 * _D, -6 * _D, 8 * _D),
+        (KEEP, KEEP, 30 * _D)),
     # both arms at once, hands together at the midline (a kettlebell's grip): swing heights
     "arms": tuple((f * _D, a * _D, e * _D) for f, a, e in (
-        (15, -10, 10), (40, -8, 10), (70, -6, 10), (100, -5, 10), (-10, -10, 10))),
+        (15, -10, 10), (40, -8, 10), (70, -6, 10), (100, -5, 10), (-10, -10, 10))) + (
+        (HANG + 8 * _D, -8 * _D, 8 * _D),),
     "leg": tuple((f * _D, a * _D, k * _D) for f, a, k in (
         (0, 0, 0), (0, 15, 0), (0, 30, 0), (25, 5, 10), (-15, 5, 5), (60, 5, 60))),
 }
 
 
+_HANG_ARM = LIMB_HYPOTHESES["arm"][-3]      # (HANG, 6 deg, 8 deg): one arm straight down
+_HANG_ARMS = LIMB_HYPOTHESES["arms"][-1]    # both down to a handle at the midline
+
+
 def hypotheses(limb: str) -> tuple:
     """The configurations tried for a limb ("arm_l", ..., or "arms": both together)."""
     return LIMB_HYPOTHESES["arms" if limb == "arms" else limb[:3]]
+
+
+def hang_angles(thorax_R: np.ndarray, side: str) -> tuple[float, float]:
+    """(flexion, abduction) radians of the shoulder (side "l" or "r") that point the upper arm
+    straight down in the floor frame, for a thorax with this orientation (floor <- thorax).
+    The arm hangs along the thorax's -z at zero; flexion turns it about -y (forward, +x),
+    abduction outward (+y on the left, -y on the right)."""
+    d = thorax_R[2, :] * -1.0            # the floor's down in the thorax frame: R^T (0, 0, -1)
+    flex = math.atan2(float(d[0]), float(-d[2]))
+    lateral = float(d[1]) if side == "l" else -float(d[1])
+    return flex, math.asin(max(-1.0, min(1.0, lateral)))
+
+
+def limb_values(limb: str, vals: tuple, thorax_R: np.ndarray,
+                current: np.ndarray | None = None) -> np.ndarray:
+    """A hypothesis's values for the DOFs _limb_dofs(limb) sets; a HANG flexion resolved
+    against gravity for this thorax (hang_angles), KEEP from current (those DOFs' values now)."""
+    sides = ("l", "r") if limb == "arms" else ((limb[-1],) if limb.startswith("arm") else (None,))
+    out = []
+    for k, side in enumerate(sides):
+        f, a, e = vals
+        if f >= KEEP - 1.0:
+            f, a = float(current[3 * k]), float(current[3 * k + 1])
+        elif side is not None and f >= HANG - 1.0:
+            hf, ha = hang_angles(thorax_R, side)
+            f, a = hf + (f - HANG), ha + a
+        out += [f, a, e]
+    return np.array(out)
 
 
 def _limb_dofs(limb: str) -> list[int]:
@@ -151,6 +202,8 @@ class LimbSearch:
         self.since = 0              # frames since the last search (-1 while one is pending)
         self.probe_i = 0
         self.probe_tick = 0
+        self.hang_turn = False      # this probe lets the arms hang (every other one, holding)
+        self.hang_i = 0
 
     def search_all(self, poor: bool = True) -> None:
         """Queue a search of every limb (after a re-acquisition: they may be anywhere)."""
@@ -203,7 +256,11 @@ class LimbSearch:
         (self.reseeded) so that their velocity is reset."""
         idx = _limb_dofs(limb)
         th = cur.theta.copy()
-        th[idx] = np.tile(vals, len(idx) // len(vals))
+        th[idx] = limb_values(limb, vals, cur.seg_R[SEG["thorax"]], cur.theta[idx])
+        if vals[0] >= KEEP - 1.0:      # unfolded in place: the upper arm's twist back to 0 too
+            idx = idx + [DOF[f"shoulder_{side}_rot"] for side in
+                         (("l", "r") if limb == "arms" else (limb[-1],))]
+            th[idx[-1 if limb != "arms" else -2:]] = 0.0
         if pred is not None:
             pred_h = pred.copy()
             pred_h[idx] = th[idx]
@@ -226,11 +283,26 @@ class LimbSearch:
         """One hypothesis per frame, in turn (arms, legs; both arms together when a
         kettlebell is held), kept when it lowers the energy: a limb stuck in a wrong local
         minimum is found again within about a second, at a steady small cost per frame."""
-        probes = [(limb, v) for limb in ALL_LIMBS for v in hypotheses(limb)]
-        if held == "kettlebell":
-            probes += [("arms", v) for v in LIMB_HYPOTHESES["arms"]] * 2
-        limb, vals = probes[self.probe_i % len(probes)]
-        self.probe_i += 1
+        # with an implement in the hands, every other probe lets the arms hang (both on the
+        # handle with a kettlebell, else each in turn): they hang most of the time then, and
+        # the bottom of a rep, where an arm lost on the way down must be found, lasts well
+        # under a second. Not without one: hands held at the chest (a bodyweight good
+        # morning) are fitted folded with a higher energy than hanging on the capsule athlete
+        # (data lower, silhouette and free space higher), and the frequent probe let them
+        # drop (tests/fit/test_arms.py)
+        self.hang_turn = ctx.implement is not None and not self.hang_turn
+        if self.hang_turn:
+            self.hang_i += 1
+            if held == "kettlebell":
+                limb, vals = "arms", _HANG_ARMS
+            else:
+                limb, vals = ("arm_l", "arm_r")[self.hang_i % 2], _HANG_ARM
+        else:
+            probes = [(limb, v) for limb in ALL_LIMBS for v in hypotheses(limb)]
+            if held == "kettlebell":
+                probes += [("arms", v) for v in LIMB_HYPOTHESES["arms"]] * 2
+            limb, vals = probes[self.probe_i % len(probes)]
+            self.probe_i += 1
         need = ctx.bar_need(frame, fit.theta)
         r, _ = self.try_limb(ctx, frame, fit, pred, limb, vals, self.probe_iterations, need)
         return fit if r is None else r

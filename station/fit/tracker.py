@@ -274,6 +274,7 @@ class Tracker:
         if (pred is not None or self.state == "initialising") and not partial:   # (not a restart)
             fit = self.limbs.step(self._ctx(self.anchors), frame, fit, pred, self._inlier_ref,
                                   self.noise.extra_resid_m, self.implements.held)
+            fit = self.implements.retry_held(self._ctx(self.anchors), frame, fit, pred, self.limbs)
         tm["fit"] = (time.perf_counter() - t1) * 1e3
         self.limbs.since += 1
         fit = self._follow(fit, frame, partial, person_height_m)
