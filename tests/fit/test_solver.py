@@ -261,7 +261,8 @@ def test_lm_loop_is_the_python_loop(case, monkeypatch):
     body.neck_rest.samples = [0.1] * body.neck_rest.frames   # learned: the prior recentres
     th = make_pose("hinge")
     frame = prepare_frame(render_cloud(body, th, seed=11))
-    start = th + np.random.default_rng(3).normal(0.0, 0.3, N_DOF)   # far: some steps are rejected
+    # far: some steps are rejected (seed 3 stopped rejecting any once the arms may overlap the trunk 2 cm more)
+    start = th + np.random.default_rng(8).normal(0.0, 0.3, N_DOF)
     pred = th + 0.01
     kw = dict(theta_pred=pred, n_iter=10)
     if case == "implement":
