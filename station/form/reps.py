@@ -24,6 +24,11 @@ profile's [reps] table (station.config.RepDetection):
 - At the end of the stream (flush), a rep on its way up that is already below
   back_upright is ended there (the lifter is up; the recording stopped before they settled).
 - Reps shorter than ``min_rep_s`` or longer than ``max_rep_s`` are dropped.
+- A rep is counted only from a fit that saw it: the hip flexion it is counted on confident
+  (REP_MIN_CONFIDENCE, the fitter's 0..1) in at least REP_MIN_CONFIDENT_FRACTION of its
+  frames, and a rep starts only on a confident frame. A fit that diverged (a lifter
+  turning to walk away, the legs lost on a walk-in) swings the fitted hips like a rep; the
+  coach must not count what it could not see.
 - Lost frames: a gap up to MAX_GAP_S is bridged (values interpolated); a longer one aborts a
   rep in progress, and a new rep needs the lifter upright again first.
 
@@ -68,6 +73,18 @@ ONE_LEG_MAX_HIP_SYMMETRY = 0.5
 # fit of a person turning: their thighs swing, their trunk does not incline). Every hinge, and a
 # squat, inclines the trunk well past this at its bottom (an RDL 45-90 deg, a squat 30-50).
 REP_MIN_TRUNK_DEG = 15.0
+
+# A rep is counted only when the fit was sure of its hip flexion (the mean of left and right
+# confidence, station.form.confidence_gate.group_confidence) at this level in at least this
+# share of its frames; the detector is armed (an upright stance) and a rep starts only on
+# confident frames. Measured on fitted reps (both bodies): reps the fit followed reach 0.3 in
+# 0.62-1.0 of their frames (a tall lifter seen from 2.1 m is unsure at the bottom of every
+# rep: 0.65); a toe touch whose bottom the capsule fit lost, its lowering and return seen,
+# 0.33; a kettlebell set whose legs the segmentation lost 0.13-0.22 (and the walk-in's
+# diverged "rep" started on a frame at 0.0, and was never armed). A third: the lowering and
+# the return seen make a rep, an unsure bottom does not unmake it.
+REP_MIN_CONFIDENCE = 0.3
+REP_MIN_CONFIDENT_FRACTION = 0.3
 
 
 def both_sides_hinge(hip: float, hip_min: float, trunk: float) -> bool:
@@ -128,6 +145,7 @@ class RepDetector:
         self.pending: _Rep | None = None   # ended, waiting for its top window
         self.ref_hip = 0.0          # where the hips settled at the top
         self._slow_since: float | None = None
+        self._slow_since_i = 0
         self._last_seen_t: float | None = None
         self._lockout_shown_until = -math.inf
         self._floor_peak = -math.inf   # bottom-start: depth of the floor position
@@ -150,15 +168,19 @@ class RepDetector:
 
     # -- the machine ---------------------------------------------------------------------
     def update(self, t_s: float, angles: dict[str, float] | None,
-               smoothed: dict[str, float] | None = None) -> list[RepTrace]:
+               smoothed: dict[str, float] | None = None,
+               rep_confidence: float = 1.0) -> list[RepTrace]:
         """angles: the frame's contract angles (None: not tracked); smoothed: the same after
         the live filter (the state machine runs on it; boundaries and rule values use the
-        raw angles, zero-phase smoothed after the fact). Returns the reps finalized now."""
+        raw angles, zero-phase smoothed after the fact); rep_confidence: how sure the fit is
+        of this frame's hip flexion (0..1; 1 for truth angles). Returns the reps
+        finalized now."""
         vals = series_of(angles) if angles is not None else None
         if vals is not None and not all(math.isfinite(v) for v in vals):
             vals = None
         live = series_of(smoothed)[0] if (smoothed is not None and vals is not None) else None
-        i = self.h.append(t_s, vals, live if live is not None else (vals[0] if vals else None))
+        i = self.h.append(t_s, vals, live if live is not None else (vals[0] if vals else None),
+                          rep_confidence)
         done: list[RepTrace] = []
         if vals is None:
             if self._last_seen_t is not None and t_s - self._last_seen_t > MAX_GAP_S:
@@ -169,13 +191,15 @@ class RepDetector:
         v = self.h.velocity(i)
         if abs(v) <= self.s.settle_velocity_deg_s:
             if self._slow_since is None:
-                self._slow_since = t_s
+                self._slow_since, self._slow_since_i = t_s, i
         else:
             self._slow_since = None
         settled = self._slow_since is not None and t_s - self._slow_since >= self.s.settle_s - 1e-9
         if self.state == "unknown":
-            # armed by a still, upright stance
-            if settled and upright_stance(self.s, hip, self.h.raw(i, "trunk")):
+            # armed by a still, upright stance that the fit is sure of (a fit starting on
+            # someone walking in, or diverging, may read anything)
+            if settled and upright_stance(self.s, hip, self.h.raw(i, "trunk")) and self._confident(i) \
+                    and self._seen(self._slow_since_i, i):
                 self.state, self.ref_hip = "standing", hip
         elif self.s.start_position == "bottom":
             self._step_bottom(i, t_s, hip, v, settled, done)
@@ -216,7 +240,7 @@ class RepDetector:
             if hip < s.leave_upright_hip_flexion_deg:
                 # back near upright: only an end of rep raises the reference (incomplete lockout)
                 self.ref_hip = min(hip, self.ref_hip)
-            if hip > self._start_threshold():
+            if hip > self._start_threshold() and self._confident(i):
                 lo = self.h.first() if self.pending is None else self.pending.end_i
                 start = self.h.walk(i, lo, i, -1, +1)
                 self.rep = _Rep(start_i=start, start_hip=self.h.hip(start))
@@ -265,8 +289,17 @@ class RepDetector:
         self.ref_hip = self.h.hip(end)
         self._lockout_shown_until = self.h.time(i) + 0.6
         if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
-                and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, end):
+                and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, end) \
+                and self._seen(r.start_i, end):
             self.pending = r
+
+    def _confident(self, i: int) -> bool:
+        """Frame i's hip flexion is one the fit is sure of (REP_MIN_CONFIDENCE)."""
+        return self.h.confident_fraction(i, i, REP_MIN_CONFIDENCE) > 0.0
+
+    def _seen(self, i0: int, i1: int) -> bool:
+        """The fit was sure of the rep's hip flexion over most of frames i0..i1."""
+        return self.h.confident_fraction(i0, i1, REP_MIN_CONFIDENCE) >= REP_MIN_CONFIDENT_FRACTION
 
     def _trunk_inclined(self, i0: int, i1: int) -> bool:
         trunk = self.h.arrays(i0, i1)["trunk"]
@@ -284,7 +317,7 @@ class RepDetector:
         if r is not None and t - self.h.time(r.start_i) > s.max_rep_s:
             self.rep = r = None
         if self.state in ("standing", "lockout"):
-            if hip > self._start_threshold():
+            if hip > self._start_threshold() and self._confident(i):
                 self.state = "lowering"
                 self._floor_peak, self._floor_peak_i = hip, i
             elif hip < s.leave_upright_hip_flexion_deg:
@@ -325,7 +358,7 @@ class RepDetector:
     def _end_bottom(self, r: _Rep, end_i: int, done: list[RepTrace]) -> None:
         r.end_i = end_i
         dur = self.h.time(end_i) - self.h.time(r.start_i)
-        if self.s.min_rep_s <= dur <= self.s.max_rep_s:
+        if self.s.min_rep_s <= dur <= self.s.max_rep_s and self._seen(r.start_i, end_i):
             self._finalize(r, end_i, done)
 
     def _finalize(self, r: _Rep, window_end_i: int, done: list[RepTrace]) -> None:
