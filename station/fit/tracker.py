@@ -42,7 +42,7 @@ from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
 from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
 from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
-from station.fit.start import StartGate, build_ratio, initial_pose, resized, upright_height
+from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
 from station.frames import apply, invert
 from station.model import SKELETON_INDEX, SKELETON_POINTS, PersonCloud, Skeleton, TrackResult
 
@@ -86,6 +86,8 @@ class TrackerConfig:
     anchor_max_height_ratio: float = 0.065  # ankles higher than this x stature: not standing
     anchor_max_pitch_rad: float = 0.35     # pelvis pitch beyond which anchors stay put
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
+    anchor_still_frames: int = 5           # the anchors are set once the fitted ankles have
+    anchor_still_step_m: float = 0.02      # moved less than this per frame for this long
     bar_min_points: int = 12               # points along the hands' line beyond the hands
     partial_cloud_fraction: float = 0.5    # fewer points than this x usual: coast this frame
     probe_iterations: int = 3              # one limb hypothesis per frame (0 = off)
@@ -99,7 +101,7 @@ class TrackerConfig:
     start_frames: int = 2                  # upright and whole over this many frames (3 views)
     start_max_step_m: float = 0.10         # head moved less than this per frame (3 m/s):
                                            # the same person, walking in or standing
-    start_walk_step_m: float = 0.03        # faster: walking, the heading is a facing hypothesis
+    start_walk_step_m: float = 0.02        # faster (0.6 m/s): walking, the heading is the facing
     border_margin_px: int = 2              # a blob touching the image's side: not whole yet
     reseed_after_frames: int = 15          # poor fit this long while upright: start afresh
     reseed_residual_m: float = 0.024
@@ -147,14 +149,31 @@ def coarse_weights(w: FitWeights, sigma_m: float) -> FitWeights:
 
 
 def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float,
-                     cfg: TrackerConfig) -> np.ndarray | None:
+                     cfg: TrackerConfig, feet_still: bool = True) -> np.ndarray | None:
     """The feet anchors (2, 3), floor frame, after this fit: set from feet on the floor (a
-    foot fitted in the air would be held there), then following the fitted ankles slowly."""
+    foot fitted in the air would be held there) that have stopped (feet_still: set while the
+    lifter still steps into place, an anchor is left behind and drags that foot for seconds),
+    then following the fitted ankles slowly."""
     ank = fit.points_floor_m[_ANKLES]
     if anchors is None:
-        return ank.copy() if float(ank[:, 2].max()) <= cfg.anchor_max_height_ratio * height_m else None
+        return ank.copy() if (feet_still and float(ank[:, 2].max()) <= cfg.anchor_max_height_ratio * height_m) else None
     anchors += cfg.anchor_rate * (ank - anchors)
     return anchors
+
+
+def legs_hanging(theta: np.ndarray) -> np.ndarray:
+    """theta with both legs hanging straight down from the hips (thighs vertical whatever the
+    pelvis pitch, knees straight, no abduction or rotation): the pose to give legs the cloud
+    does not show at all (hidden behind a plate or a bench, or lost by the segmentation),
+    rather than wherever the free parameters drift."""
+    th = theta.copy()
+    for side in ("l", "r"):
+        th[DOF[f"hip_{side}_flex"]] = theta[DOF["root_pitch"]]
+        for d in ("abd", "rot"):
+            th[DOF[f"hip_{side}_{d}"]] = 0.0
+        th[DOF[f"knee_{side}_flex"]] = 0.0
+        th[DOF[f"ankle_{side}_flex"]] = 0.0
+    return th
 
 
 class Tracker:
@@ -181,6 +200,9 @@ class Tracker:
         self._inlier_ref = 1.0
         self._resid_ref = 0.0
         self._last_good: LastGood | None = None
+        self._legs_hidden_at_start = False
+        self._ankles_prev: np.ndarray | None = None
+        self._feet_still = 0
         self._reacq = 0                         # restart poses tried since the loss
         self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate)
         self.gate = StartGate(cfg)
@@ -277,6 +299,11 @@ class Tracker:
         tm["fit"] = (time.perf_counter() - t1) * 1e3
         self.limbs.since += 1
         fit = self._follow(fit, frame, partial, person_height_m)
+        if self.state in ("initialising", "tracking") and not feet_seen(frame.points_floor_m,
+                                                                         self.body.shape.height_m):
+            # no legs in the cloud: nothing constrains them; they hang under the hips
+            fit = self._fit(frame, legs_hanging(fit.theta), None, 0, self.anchors)
+            self.theta = fit.theta
         if self._diverged(fit):
             return self._result(False, None, tm, t0, c0, fit)
         t3 = time.perf_counter()
@@ -318,7 +345,21 @@ class Tracker:
             # the feet anchors follow the fit only while the trunk is nearly upright: bent
             # over, the fitted ankles are pulled about by the hinge and the anchors would
             # drift with them
-            self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg)
+            ank = fit.points_floor_m[_ANKLES]
+            step = math.inf if self._ankles_prev is None else float(np.abs(ank - self._ankles_prev).max())
+            self._feet_still = self._feet_still + 1 if step < cfg.anchor_still_step_m else 0
+            self._ankles_prev = ank.copy()
+            self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg,
+                                            self._feet_still >= cfg.anchor_still_frames)
+        if self._legs_hidden_at_start and not partial and self.state in ("initialising", "tracking"):
+            # started on someone whose legs were hidden (walking in behind a plate): start again,
+            # same track, once they stand upright in full view, so that their size and feet are
+            # measured on the whole person (the sizing and the feet anchors kept otherwise)
+            h = upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
+            if h is not None and feet_seen(frame.points_floor_m, h):
+                fit = self._start(frame, h)
+                self.theta = fit.theta
+                return fit
         # a poor fit for a while, and the person stands upright: start afresh
         if self.state == "tracking" and not partial:
             # inliers relative to this track's usual too: a barbell's plates are never
@@ -396,10 +437,12 @@ class Tracker:
         imp.held = None
         self.limbs.pending = []
         best = None
-        yaws = [base[DOF["root_yaw"]] + math.radians(d) for d in cfg.init_yaw_offsets_deg]
-        heading = self.gate.walk_heading()
-        if heading is not None:
-            yaws.append(heading)     # someone walking in faces where they are going
+        # someone walking in faces where they are going: the heading decides the facing (the
+        # chest band's axis does not, seen side-on: front and back give the same band, and with
+        # the legs hidden, behind a plate, the fit's energy does not either)
+        heading = self.gate.walk_heading() if self.state in ("searching", "lost") else None
+        facing = base[DOF["root_yaw"]] if heading is None else heading
+        yaws = [facing + math.radians(d) for d in cfg.init_yaw_offsets_deg]
         for yaw in yaws:
             th = base.copy()
             th[DOF["root_yaw"]] = yaw
@@ -414,6 +457,8 @@ class Tracker:
         self._heights = [height_m]
         self._build_ratios = []
         self._init_count = self._bad = 0
+        self._legs_hidden_at_start = not feet_seen(frame.points_floor_m, height_m)
+        self._ankles_prev, self._feet_still = None, 0
         self.state = "initialising"
         return self._fit(frame, self.theta, None, cfg.init_iterations)
 
