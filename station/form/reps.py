@@ -26,9 +26,9 @@ profile's [reps] table (station.config.RepDetection):
 - Reps shorter than ``min_rep_s`` or longer than ``max_rep_s`` are dropped.
 - A rep is counted only from a fit that saw it: the hip flexion it is counted on confident
   (REP_MIN_CONFIDENCE, the fitter's 0..1) in at least REP_MIN_CONFIDENT_FRACTION of its
-  frames, and a rep starts only on a confident frame. A fit that diverged (a lifter
-  turning to walk away, the legs lost on a walk-in) swings the fitted hips like a rep; the
-  coach must not count what it could not see.
+  frames, and a rep starts only on confident frames (the last three). A fit that diverged
+  (a lifter turning to walk away, legs hidden on a walk-in) swings the fitted hips like a
+  rep; the coach must not count what it could not see.
 - Lost frames: a gap up to MAX_GAP_S is bridged (values interpolated); a longer one aborts a
   rep in progress, and a new rep needs the lifter upright again first.
 
@@ -294,8 +294,10 @@ class RepDetector:
             self.pending = r
 
     def _confident(self, i: int) -> bool:
-        """Frame i's hip flexion is one the fit is sure of (REP_MIN_CONFIDENCE)."""
-        return self.h.confident_fraction(i, i, REP_MIN_CONFIDENCE) > 0.0
+        """The fit is sure of the hip flexion in frame i and the two before it (as the live
+        gate: one sure frame in an unsure stretch, a track breaking as the lifter turns to
+        walk away, starts no rep and shows no "lowering")."""
+        return self.h.confident_fraction(max(i - 2, self.h.first()), i, REP_MIN_CONFIDENCE) >= 1.0
 
     def _seen(self, i0: int, i1: int) -> bool:
         """The fit was sure of the rep's hip flexion over most of frames i0..i1."""

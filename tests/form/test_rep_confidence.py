@@ -88,3 +88,26 @@ def test_an_unsure_stance_does_not_arm_the_detector():
         for i in range(45):
             det.update(i / 30.0, a, rep_confidence=conf)
         assert det.state == want
+
+
+def test_the_fitted_walk_out_shows_no_phase_of_a_rep():
+    """walk_out_fitted.npz (tests/form/test_false_cues.py): the lifter stands, turns and walks
+    out; the track breaks (hip confidence 0.02-0.3) and the fit reads a squat-like "rep". The
+    screen must not say "lowering" over it (the demo showed it at 29.5 s)."""
+    d = np.load(DATA / "walk_out_fitted.npz")
+    names = [str(n) for n in d["names"]]
+    ev = FormEvaluator(load_exercise("rdl"))
+    ev.keep_states = True
+    for i in range(len(d["t"])):
+        tracked = bool(d["tracked"][i])
+        a = {k: float(d["angles"][i, j]) for j, k in enumerate(names)} if tracked else None
+        c = {k: float(d["confidence"][i, j]) for j, k in enumerate(names)} if tracked else None
+        ev.update(float(d["t"][i]), a, c, str(d["notice"][i]) or None)
+    ev.finish()
+    assert not ev.reps
+    # once the track breaks (29.45 s on: hip confidence under 0.3 in most frames), no phase of
+    # a rep. (Before it, turning on soft knees, the fit reads the hips at 22-25 deg, sure of
+    # them, and the detector shows a lowering that never reaches a bottom: not this test's.)
+    broken = [s for s in ev.states if s.t_s >= 29.45]
+    assert broken and all(s.phase in (None, "standing", "lockout") for s in broken), \
+        sorted({(round(s.t_s, 2), s.phase) for s in broken if s.phase not in (None, "standing", "lockout")})
