@@ -41,15 +41,7 @@ from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
 from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
-from station.fit.solver import (
-    FitResult,
-    FitWeights,
-    FrameData,
-    Workspace,
-    fit_frame,
-    prepare_frame,
-    skeleton_points_floor,
-)
+from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
 from station.frames import apply, invert
 from station.model import SKELETON_INDEX, SKELETON_POINTS, PersonCloud, Skeleton, TrackResult
@@ -69,8 +61,6 @@ _POINT_SEGS: dict[str, tuple[str, ...]] = {
 }
 _POINT_SEG_IDX = [np.array([SEG[s] for s in _POINT_SEGS[p]]) for p in SKELETON_POINTS]
 _ANKLES = [SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]]
-_KNEES = [SKELETON_INDEX["knee_l"], SKELETON_INDEX["knee_r"]]
-_HIPS = [SKELETON_INDEX["hip_l"], SKELETON_INDEX["hip_r"]]
 
 
 @dataclass(frozen=True)
@@ -169,40 +159,6 @@ def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float
         return ank.copy() if (feet_still and float(ank[:, 2].max()) <= cfg.anchor_max_height_ratio * height_m) else None
     anchors += cfg.anchor_rate * (ank - anchors)
     return anchors
-
-
-def legs_hanging(body: BodyModel, theta: np.ndarray) -> np.ndarray:
-    """theta with both legs hanging straight down from the hips (thighs vertical whatever the
-    pelvis pitch and roll, knees straight, no hip rotation): the pose to give legs the cloud
-    does not show at all (hidden behind a plate or a bench, or lost by the segmentation),
-    rather than wherever the free parameters drift. Hip flexion and abduction start from the
-    pelvis pitch and roll and are refined (a few Newton steps) until each knee is under its hip."""
-    th = theta.copy()
-    pitch, roll = float(theta[DOF["root_pitch"]]), float(theta[DOF["root_roll"]])
-    for side, sign in (("l", -1.0), ("r", 1.0)):
-        th[DOF[f"hip_{side}_flex"]] = pitch
-        th[DOF[f"hip_{side}_abd"]] = sign * roll
-        th[DOF[f"hip_{side}_rot"]] = 0.0
-        th[DOF[f"knee_{side}_flex"]] = 0.0
-        th[DOF[f"ankle_{side}_flex"]] = 0.0
-    ix = [DOF[f"hip_{s}_{d}"] for s in ("l", "r") for d in ("flex", "abd")]
-
-    def off(t: np.ndarray) -> np.ndarray:
-        p = skeleton_points_floor(body, t)
-        return (p[_KNEES, :2] - p[_HIPS, :2]).reshape(-1)     # (l x, l y, r x, r y)
-
-    for _ in range(3):
-        f = off(th)
-        if float(np.abs(f).max()) < 0.005:
-            break
-        J = np.empty((4, 4))
-        for k, d in enumerate(ix):
-            t2 = th.copy()
-            t2[d] += 1e-3
-            J[:, k] = (off(t2) - f) / 1e-3
-        step = np.linalg.lstsq(J, -f, rcond=None)[0]
-        th[ix] += np.clip(step, -0.5, 0.5)
-    return th
 
 
 class Tracker:
@@ -328,11 +284,6 @@ class Tracker:
         tm["fit"] = (time.perf_counter() - t1) * 1e3
         self.limbs.since += 1
         fit = self._follow(fit, frame, partial, person_height_m)
-        if self.state in ("initialising", "tracking") and not feet_seen(frame.points_floor_m,
-                                                                         self.body.shape.height_m):
-            # no legs in the cloud: nothing constrains them; they hang under the hips
-            fit = self._fit(frame, legs_hanging(self.body, fit.theta), None, 0, self.anchors)
-            self.theta = fit.theta
         if self._diverged(fit):
             return self._result(False, None, tm, t0, c0, fit)
         t3 = time.perf_counter()
