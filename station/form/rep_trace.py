@@ -123,7 +123,7 @@ class AngleHistory:
     """Frames by absolute index (NaN rows for lost frames), trimmed to the last BUFFER_S.
 
     v: the raw series (SERIES order); sh: the live-smoothed hip flexion the state machine runs
-    on; c: how sure the fit was of the hip flexion the reps are counted on (0..1; 0 when lost).
+    on; c: how sure the fit was of the hip flexion the reps are counted on (0..1; NaN when lost).
     """
 
     def __init__(self):
@@ -141,7 +141,7 @@ class AngleHistory:
         self.t.append(t)
         self.v.append(values if values is not None else (math.nan,) * len(SERIES))
         self.sh.append(hip_live if hip_live is not None else math.nan)
-        self.c.append(confidence if values is not None else 0.0)
+        self.c.append(confidence if values is not None else math.nan)
         if len(self.t) > 64 and self.t[-1] - self.t[0] > BUFFER_S:
             drop = len(self.t) // 4
             del self.t[:drop]
@@ -164,10 +164,11 @@ class AngleHistory:
     def first(self) -> int:
         return self.base
 
-    def confident_fraction(self, i0: int, i1: int, level: float) -> float:
-        """The share of frames i0..i1 (inclusive) whose rep-angle confidence reached level."""
-        c = self.c[max(i0, self.base) - self.base:i1 - self.base + 1]
-        return sum(1 for x in c if x >= level) / len(c) if c else 0.0
+    def confident(self, i0: int, i1: int, level: float) -> bool:
+        """Whether the rep-angle confidence reached level in every tracked frame of i0..i1
+        (inclusive; lost frames, bridged by the detector, say nothing), with one at least."""
+        c = [x for x in self.c[max(i0, self.base) - self.base:i1 - self.base + 1] if not math.isnan(x)]
+        return bool(c) and min(c) >= level
 
     @property
     def last(self) -> int:

@@ -25,10 +25,12 @@ profile's [reps] table (station.config.RepDetection):
   back_upright is ended there (the lifter is up; the recording stopped before they settled).
 - Reps shorter than ``min_rep_s`` or longer than ``max_rep_s`` are dropped.
 - A rep is counted only from a fit that saw it: the hip flexion it is counted on confident
-  (REP_MIN_CONFIDENCE, the fitter's 0..1) in at least REP_MIN_CONFIDENT_FRACTION of its
-  frames, and a rep starts only on confident frames (the last three). A fit that diverged
-  (a lifter turning to walk away, legs hidden on a walk-in) swings the fitted hips like a
-  rep; the coach must not count what it could not see.
+  (REP_MIN_CONFIDENCE, the fitter's 0..1; over the last three frames) where the rep leaves
+  the top and where its return to the top is confirmed; the detector is armed only by a
+  confident stance. A fit that diverged (a lifter turning to walk away, legs hidden on a
+  walk-in) swings the fitted hips like a rep; the coach must not count what it could not see.
+  The bottom may be unsure (a heavy body in a hoodie, bent over: confidence 0.05): the
+  lowering and the return seen make the rep.
 - Lost frames: a gap up to MAX_GAP_S is bridged (values interpolated); a longer one aborts a
   rep in progress, and a new rep needs the lifter upright again first.
 
@@ -75,16 +77,14 @@ ONE_LEG_MAX_HIP_SYMMETRY = 0.5
 REP_MIN_TRUNK_DEG = 15.0
 
 # A rep is counted only when the fit was sure of its hip flexion (the mean of left and right
-# confidence, station.form.confidence_gate.group_confidence) at this level in at least this
-# share of its frames; the detector is armed (an upright stance) and a rep starts only on
-# confident frames. Measured on fitted reps (both bodies): reps the fit followed reach 0.3 in
-# 0.62-1.0 of their frames (a tall lifter seen from 2.1 m is unsure at the bottom of every
-# rep: 0.65); a toe touch whose bottom the capsule fit lost, its lowering and return seen,
-# 0.33; a kettlebell set whose legs the segmentation lost 0.13-0.22 (and the walk-in's
-# diverged "rep" started on a frame at 0.0, and was never armed). A third: the lowering and
-# the return seen make a rep, an unsure bottom does not unmake it.
+# confidence, station.form.confidence_gate.group_confidence) at this level in the three frames
+# where it leaves the top and in the three where its return is confirmed, and the detector is
+# armed only by a stance it is sure of. Measured on fitted reps (both bodies): the walk-in
+# behind a plate (legs hidden, a diverged "rep") starts at 0.0; a kettlebell set whose legs
+# the segmentation lost reads 0.1-0.3 throughout; reps the fit followed leave and reach the
+# top at 0.45-0.9, whatever their bottom reads (0.05 on a heavy body in a hoodie, 0.1 on a
+# toe touch the capsule fit lost).
 REP_MIN_CONFIDENCE = 0.3
-REP_MIN_CONFIDENT_FRACTION = 0.3
 
 
 def both_sides_hinge(hip: float, hip_min: float, trunk: float) -> bool:
@@ -145,7 +145,6 @@ class RepDetector:
         self.pending: _Rep | None = None   # ended, waiting for its top window
         self.ref_hip = 0.0          # where the hips settled at the top
         self._slow_since: float | None = None
-        self._slow_since_i = 0
         self._last_seen_t: float | None = None
         self._lockout_shown_until = -math.inf
         self._floor_peak = -math.inf   # bottom-start: depth of the floor position
@@ -191,15 +190,14 @@ class RepDetector:
         v = self.h.velocity(i)
         if abs(v) <= self.s.settle_velocity_deg_s:
             if self._slow_since is None:
-                self._slow_since, self._slow_since_i = t_s, i
+                self._slow_since = t_s
         else:
             self._slow_since = None
         settled = self._slow_since is not None and t_s - self._slow_since >= self.s.settle_s - 1e-9
         if self.state == "unknown":
             # armed by a still, upright stance that the fit is sure of (a fit starting on
             # someone walking in, or diverging, may read anything)
-            if settled and upright_stance(self.s, hip, self.h.raw(i, "trunk")) and self._confident(i) \
-                    and self._seen(self._slow_since_i, i):
+            if settled and upright_stance(self.s, hip, self.h.raw(i, "trunk")) and self._confident(i):
                 self.state, self.ref_hip = "standing", hip
         elif self.s.start_position == "bottom":
             self._step_bottom(i, t_s, hip, v, settled, done)
@@ -240,9 +238,12 @@ class RepDetector:
             if hip < s.leave_upright_hip_flexion_deg:
                 # back near upright: only an end of rep raises the reference (incomplete lockout)
                 self.ref_hip = min(hip, self.ref_hip)
-            if hip > self._start_threshold() and self._confident(i):
+            if hip > self._start_threshold():
                 lo = self.h.first() if self.pending is None else self.pending.end_i
                 start = self.h.walk(i, lo, i, -1, +1)
+                if not self._confident(start):
+                    # the fit was not sure of the hips where they left the top: no rep
+                    return
                 self.rep = _Rep(start_i=start, start_hip=self.h.hip(start))
                 if self.pending is not None:
                     # the next rep starts: the previous one's top window ends here
@@ -290,18 +291,14 @@ class RepDetector:
         self._lockout_shown_until = self.h.time(i) + 0.6
         if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
                 and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, end) \
-                and self._seen(r.start_i, end):
+                and self._confident(i):
             self.pending = r
 
     def _confident(self, i: int) -> bool:
-        """The fit is sure of the hip flexion in frame i and the two before it (as the live
-        gate: one sure frame in an unsure stretch, a track breaking as the lifter turns to
-        walk away, starts no rep and shows no "lowering")."""
-        return self.h.confident_fraction(max(i - 2, self.h.first()), i, REP_MIN_CONFIDENCE) >= 1.0
-
-    def _seen(self, i0: int, i1: int) -> bool:
-        """The fit was sure of the rep's hip flexion over most of frames i0..i1."""
-        return self.h.confident_fraction(i0, i1, REP_MIN_CONFIDENCE) >= REP_MIN_CONFIDENT_FRACTION
+        """The fit is sure of the hip flexion in frame i and the two before it (the tracked ones;
+        as the live gate: one sure frame in an unsure stretch, a track breaking as the lifter
+        turns to walk away, starts no rep and shows no "lowering")."""
+        return self.h.confident(max(i - 2, self.h.first()), i, REP_MIN_CONFIDENCE)
 
     def _trunk_inclined(self, i0: int, i1: int) -> bool:
         trunk = self.h.arrays(i0, i1)["trunk"]
@@ -360,7 +357,7 @@ class RepDetector:
     def _end_bottom(self, r: _Rep, end_i: int, done: list[RepTrace]) -> None:
         r.end_i = end_i
         dur = self.h.time(end_i) - self.h.time(r.start_i)
-        if self.s.min_rep_s <= dur <= self.s.max_rep_s and self._seen(r.start_i, end_i):
+        if self.s.min_rep_s <= dur <= self.s.max_rep_s and r.top_i is not None and self._confident(r.top_i):
             self._finalize(r, end_i, done)
 
     def _finalize(self, r: _Rep, window_end_i: int, done: list[RepTrace]) -> None:
