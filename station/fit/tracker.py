@@ -86,8 +86,6 @@ class TrackerConfig:
     anchor_max_height_ratio: float = 0.065  # ankles higher than this x stature: not standing
     anchor_max_pitch_rad: float = 0.35     # pelvis pitch beyond which anchors stay put
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
-    anchor_still_frames: int = 5           # the anchors are set once the fitted ankles have
-    anchor_still_step_m: float = 0.02      # moved less than this per frame for this long
     bar_min_points: int = 12               # points along the hands' line beyond the hands
     partial_cloud_fraction: float = 0.5    # fewer points than this x usual: coast this frame
     probe_iterations: int = 3              # one limb hypothesis per frame (0 = off)
@@ -149,14 +147,12 @@ def coarse_weights(w: FitWeights, sigma_m: float) -> FitWeights:
 
 
 def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float,
-                     cfg: TrackerConfig, feet_still: bool = True) -> np.ndarray | None:
+                     cfg: TrackerConfig) -> np.ndarray | None:
     """The feet anchors (2, 3), floor frame, after this fit: set from feet on the floor (a
-    foot fitted in the air would be held there) that have stopped (feet_still: set while the
-    lifter still steps into place, an anchor is left behind and drags that foot for seconds),
-    then following the fitted ankles slowly."""
+    foot fitted in the air would be held there), then following the fitted ankles slowly."""
     ank = fit.points_floor_m[_ANKLES]
     if anchors is None:
-        return ank.copy() if (feet_still and float(ank[:, 2].max()) <= cfg.anchor_max_height_ratio * height_m) else None
+        return ank.copy() if float(ank[:, 2].max()) <= cfg.anchor_max_height_ratio * height_m else None
     anchors += cfg.anchor_rate * (ank - anchors)
     return anchors
 
@@ -186,8 +182,6 @@ class Tracker:
         self._resid_ref = 0.0
         self._last_good: LastGood | None = None
         self._legs_hidden_at_start = False
-        self._ankles_prev: np.ndarray | None = None
-        self._feet_still = 0
         self._reacq = 0                         # restart poses tried since the loss
         self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate)
         self.gate = StartGate(cfg)
@@ -325,12 +319,7 @@ class Tracker:
             # the feet anchors follow the fit only while the trunk is nearly upright: bent
             # over, the fitted ankles are pulled about by the hinge and the anchors would
             # drift with them
-            ank = fit.points_floor_m[_ANKLES]
-            step = math.inf if self._ankles_prev is None else float(np.abs(ank - self._ankles_prev).max())
-            self._feet_still = self._feet_still + 1 if step < cfg.anchor_still_step_m else 0
-            self._ankles_prev = ank.copy()
-            self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg,
-                                            self._feet_still >= cfg.anchor_still_frames)
+            self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg)
         if self._legs_hidden_at_start and not partial and self.state in ("initialising", "tracking"):
             # started on someone whose legs were hidden (walking in behind a plate): start again,
             # same track, once they stand upright in full view, so that their size and feet are
@@ -438,7 +427,6 @@ class Tracker:
         self._build_ratios = []
         self._init_count = self._bad = 0
         self._legs_hidden_at_start = not feet_seen(frame.points_floor_m, height_m)
-        self._ankles_prev, self._feet_still = None, 0
         self.state = "initialising"
         return self._fit(frame, self.theta, None, cfg.init_iterations)
 
