@@ -85,6 +85,7 @@ REP_MIN_TRUNK_DEG = 15.0
 # top at 0.45-0.9, whatever their bottom reads (0.05 on a heavy body in a hoodie, 0.1 on a
 # toe touch the capsule fit lost).
 REP_MIN_CONFIDENCE = 0.3
+RETURN_WINDOW_FRAMES = 6   # the return to the top: most of these frames confident (0.2 s)
 
 
 def both_sides_hinge(hip: float, hip_min: float, trunk: float) -> bool:
@@ -291,7 +292,7 @@ class RepDetector:
         self._lockout_shown_until = self.h.time(i) + 0.6
         if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
                 and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, end) \
-                and self._confident(i):
+                and self._returned(i):
             self.pending = r
 
     def _confident(self, i: int) -> bool:
@@ -299,6 +300,14 @@ class RepDetector:
         as the live gate: one sure frame in an unsure stretch, a track breaking as the lifter
         turns to walk away, starts no rep and shows no "lowering")."""
         return self.h.confident(max(i - 2, self.h.first()), i, REP_MIN_CONFIDENCE)
+
+    def _returned(self, i: int) -> bool:
+        """The fit is sure of the hip flexion in most of the frames up to frame i (the last
+        RETURN_WINDOW_FRAMES): the return to the top was seen. (A majority, not every frame: a
+        track re-seeded mid-rep reads 0.8 x its confidence while it sizes the lifter again, and
+        single frames dip under the level.)"""
+        return self.h.confident_share(max(i - RETURN_WINDOW_FRAMES + 1, self.h.first()), i,
+                                      REP_MIN_CONFIDENCE) >= 0.5
 
     def _trunk_inclined(self, i0: int, i1: int) -> bool:
         trunk = self.h.arrays(i0, i1)["trunk"]
@@ -357,7 +366,7 @@ class RepDetector:
     def _end_bottom(self, r: _Rep, end_i: int, done: list[RepTrace]) -> None:
         r.end_i = end_i
         dur = self.h.time(end_i) - self.h.time(r.start_i)
-        if self.s.min_rep_s <= dur <= self.s.max_rep_s and r.top_i is not None and self._confident(r.top_i):
+        if self.s.min_rep_s <= dur <= self.s.max_rep_s and r.top_i is not None and self._returned(r.top_i):
             self._finalize(r, end_i, done)
 
     def _finalize(self, r: _Rep, window_end_i: int, done: list[RepTrace]) -> None:
