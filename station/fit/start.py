@@ -109,6 +109,17 @@ def body_column(points_floor: np.ndarray, height_m: float, radius_m: float) -> n
     return np.linalg.norm(points_floor[:, :2] - np.median(legs, axis=0), axis=1) < radius_m
 
 
+def feet_seen(points_floor: np.ndarray, height_m: float, radius_m: float = 0.45,
+              min_points: int = 15) -> bool:
+    """Whether the cloud reaches the floor under the body (points below 0.15 x height within
+    radius_m of the body's column): the legs are not hidden (behind a plate, a bench, the
+    image's bottom edge), so the stature, build and feet can be measured."""
+    z = points_floor[:, 2]
+    col = body_column(points_floor, height_m, radius_m)
+    low = (z < 0.15 * height_m) & (col if col is not None else True)
+    return int(np.count_nonzero(low)) >= min_points
+
+
 def initial_pose(points_floor: np.ndarray, shape: Shape, radius_m: float = 0.45) -> np.ndarray:
     """An upright pose roughly placed on the cloud: position from the chest band below the
     head, yaw from the band's principal horizontal axis (assumed to face the camera's

@@ -42,7 +42,7 @@ from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
 from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
 from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
-from station.fit.start import StartGate, build_ratio, initial_pose, resized, upright_height
+from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
 from station.frames import apply, invert
 from station.model import SKELETON_INDEX, SKELETON_POINTS, PersonCloud, Skeleton, TrackResult
 
@@ -99,7 +99,7 @@ class TrackerConfig:
     start_frames: int = 2                  # upright and whole over this many frames (3 views)
     start_max_step_m: float = 0.10         # head moved less than this per frame (3 m/s):
                                            # the same person, walking in or standing
-    start_walk_step_m: float = 0.03        # faster: walking, the heading is a facing hypothesis
+    start_walk_step_m: float = 0.02        # faster (0.6 m/s): walking, the heading is the facing
     border_margin_px: int = 2              # a blob touching the image's side: not whole yet
     reseed_after_frames: int = 15          # poor fit this long while upright: start afresh
     reseed_residual_m: float = 0.024
@@ -181,6 +181,7 @@ class Tracker:
         self._inlier_ref = 1.0
         self._resid_ref = 0.0
         self._last_good: LastGood | None = None
+        self._legs_hidden_at_start = False
         self._reacq = 0                         # restart poses tried since the loss
         self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate)
         self.gate = StartGate(cfg)
@@ -320,6 +321,15 @@ class Tracker:
             # over, the fitted ankles are pulled about by the hinge and the anchors would
             # drift with them
             self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg)
+        if self._legs_hidden_at_start and not partial and self.state in ("initialising", "tracking"):
+            # started on someone whose legs were hidden (walking in behind a plate): start again,
+            # same track, once they stand upright in full view, so that their size and feet are
+            # measured on the whole person (the sizing and the feet anchors kept otherwise)
+            h = upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
+            if h is not None and feet_seen(frame.points_floor_m, h):
+                fit = self._start(frame, h)
+                self.theta = fit.theta
+                return fit
         # a poor fit for a while, and the person stands upright: start afresh
         if self.state == "tracking" and not partial:
             # inliers relative to this track's usual too: a barbell's plates are never
@@ -397,10 +407,12 @@ class Tracker:
         imp.held = None
         self.limbs.pending = []
         best = None
-        yaws = [base[DOF["root_yaw"]] + math.radians(d) for d in cfg.init_yaw_offsets_deg]
-        heading = self.gate.walk_heading()
-        if heading is not None:
-            yaws.append(heading)     # someone walking in faces where they are going
+        # someone walking in faces where they are going: the heading decides the facing (the
+        # chest band's axis does not, seen side-on: front and back give the same band, and with
+        # the legs hidden, behind a plate, the fit's energy does not either)
+        heading = self.gate.walk_heading() if self.state in ("searching", "lost") else None
+        facing = base[DOF["root_yaw"]] if heading is None else heading
+        yaws = [facing + math.radians(d) for d in cfg.init_yaw_offsets_deg]
         for yaw in yaws:
             th = base.copy()
             th[DOF["root_yaw"]] = yaw
@@ -415,6 +427,7 @@ class Tracker:
         self._heights = [height_m]
         self._build_ratios = []
         self._init_count = self._bad = 0
+        self._legs_hidden_at_start = not feet_seen(frame.points_floor_m, height_m)
         self.state = "initialising"
         return self._fit(frame, self.theta, None, cfg.init_iterations)
 

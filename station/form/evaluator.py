@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from station.config import ExerciseProfile, Muscles, StationConfig, load_exercise
-from station.form.confidence_gate import ConfidenceGate, ConfidenceTracker
+from station.form.confidence_gate import GROUPS, ConfidenceGate, ConfidenceTracker, group_confidence
 from station.form.cues import CuePolicy, CueTiming
 from station.form.live_rep import LiveRepCoach
 from station.form.rep_trace import RepTrace, series_of
@@ -165,7 +165,10 @@ class FormEvaluator:
         sm = self.smoother.update(t_s, angles) if self.smoother is not None else angles
         if sm is not None:
             self._last_tracked_t = t_s
-        finished = self.detector.update(t_s, angles, sm)
+        # how sure the fit is of the hip flexion the reps are counted on: a rep is counted
+        # only from frames it saw (station.form.reps.REP_MIN_CONFIDENCE)
+        g = group_confidence(angles, self.judged_confidence)
+        finished = self.detector.update(t_s, angles, sm, g[GROUPS.index("hip")])
         st = self.detector.status()
         vals = series_of(sm) if sm is not None else None
         self.live.update(t_s, st, vals, notice, self.cues)

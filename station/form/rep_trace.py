@@ -122,7 +122,8 @@ def zero_phase(x: np.ndarray) -> np.ndarray:
 class AngleHistory:
     """Frames by absolute index (NaN rows for lost frames), trimmed to the last BUFFER_S.
 
-    v: the raw series (SERIES order); sh: the live-smoothed hip flexion the state machine runs on.
+    v: the raw series (SERIES order); sh: the live-smoothed hip flexion the state machine runs
+    on; c: how sure the fit was of the hip flexion the reps are counted on (0..1; NaN when lost).
     """
 
     def __init__(self):
@@ -130,19 +131,23 @@ class AngleHistory:
         self.t: list[float] = []
         self.v: list[tuple[float, ...]] = []
         self.sh: list[float] = []
+        self.c: list[float] = []
 
     def __len__(self) -> int:
         return self.base + len(self.t)
 
-    def append(self, t: float, values: tuple[float, ...] | None, hip_live: float | None) -> int:
+    def append(self, t: float, values: tuple[float, ...] | None, hip_live: float | None,
+               confidence: float = 1.0) -> int:
         self.t.append(t)
         self.v.append(values if values is not None else (math.nan,) * len(SERIES))
         self.sh.append(hip_live if hip_live is not None else math.nan)
+        self.c.append(confidence if values is not None else math.nan)
         if len(self.t) > 64 and self.t[-1] - self.t[0] > BUFFER_S:
             drop = len(self.t) // 4
             del self.t[:drop]
             del self.v[:drop]
             del self.sh[:drop]
+            del self.c[:drop]
             self.base += drop
         return len(self) - 1
 
@@ -158,6 +163,18 @@ class AngleHistory:
 
     def first(self) -> int:
         return self.base
+
+    def confident_share(self, i0: int, i1: int, level: float) -> float:
+        """The share of the tracked frames of i0..i1 (inclusive) whose rep-angle confidence
+        reached level (0 without a tracked frame)."""
+        c = [x for x in self.c[max(i0, self.base) - self.base:i1 - self.base + 1] if not math.isnan(x)]
+        return sum(1 for x in c if x >= level) / len(c) if c else 0.0
+
+    def confident(self, i0: int, i1: int, level: float) -> bool:
+        """Whether the rep-angle confidence reached level in every tracked frame of i0..i1
+        (inclusive; lost frames, bridged by the detector, say nothing), with one at least."""
+        c = [x for x in self.c[max(i0, self.base) - self.base:i1 - self.base + 1] if not math.isnan(x)]
+        return bool(c) and min(c) >= level
 
     @property
     def last(self) -> int:

@@ -24,6 +24,13 @@ profile's [reps] table (station.config.RepDetection):
 - At the end of the stream (flush), a rep on its way up that is already below
   back_upright is ended there (the lifter is up; the recording stopped before they settled).
 - Reps shorter than ``min_rep_s`` or longer than ``max_rep_s`` are dropped.
+- A rep is counted only from a fit that saw it: the hip flexion it is counted on confident
+  (REP_MIN_CONFIDENCE, the fitter's 0..1; over the last three frames) where the rep leaves
+  the top and where its return to the top is confirmed; the detector is armed only by a
+  confident stance. A fit that diverged (a lifter turning to walk away, legs hidden on a
+  walk-in) swings the fitted hips like a rep; the coach must not count what it could not see.
+  The bottom may be unsure (a heavy body in a hoodie, bent over: confidence 0.05): the
+  lowering and the return seen make the rep.
 - Lost frames: a gap up to MAX_GAP_S is bridged (values interpolated); a longer one aborts a
   rep in progress, and a new rep needs the lifter upright again first.
 
@@ -68,6 +75,17 @@ ONE_LEG_MAX_HIP_SYMMETRY = 0.5
 # fit of a person turning: their thighs swing, their trunk does not incline). Every hinge, and a
 # squat, inclines the trunk well past this at its bottom (an RDL 45-90 deg, a squat 30-50).
 REP_MIN_TRUNK_DEG = 15.0
+
+# A rep is counted only when the fit was sure of its hip flexion (the mean of left and right
+# confidence, station.form.confidence_gate.group_confidence) at this level in the three frames
+# where it leaves the top and in the three where its return is confirmed, and the detector is
+# armed only by a stance it is sure of. Measured on fitted reps (both bodies): the walk-in
+# behind a plate (legs hidden, a diverged "rep") starts at 0.0; a kettlebell set whose legs
+# the segmentation lost reads 0.1-0.3 throughout; reps the fit followed leave and reach the
+# top at 0.45-0.9, whatever their bottom reads (0.05 on a heavy body in a hoodie, 0.1 on a
+# toe touch the capsule fit lost).
+REP_MIN_CONFIDENCE = 0.3
+RETURN_WINDOW_FRAMES = 6   # the return to the top: most of these frames confident (0.2 s)
 
 
 def both_sides_hinge(hip: float, hip_min: float, trunk: float) -> bool:
@@ -150,15 +168,19 @@ class RepDetector:
 
     # -- the machine ---------------------------------------------------------------------
     def update(self, t_s: float, angles: dict[str, float] | None,
-               smoothed: dict[str, float] | None = None) -> list[RepTrace]:
+               smoothed: dict[str, float] | None = None,
+               rep_confidence: float = 1.0) -> list[RepTrace]:
         """angles: the frame's contract angles (None: not tracked); smoothed: the same after
         the live filter (the state machine runs on it; boundaries and rule values use the
-        raw angles, zero-phase smoothed after the fact). Returns the reps finalized now."""
+        raw angles, zero-phase smoothed after the fact); rep_confidence: how sure the fit is
+        of this frame's hip flexion (0..1; 1 for truth angles). Returns the reps
+        finalized now."""
         vals = series_of(angles) if angles is not None else None
         if vals is not None and not all(math.isfinite(v) for v in vals):
             vals = None
         live = series_of(smoothed)[0] if (smoothed is not None and vals is not None) else None
-        i = self.h.append(t_s, vals, live if live is not None else (vals[0] if vals else None))
+        i = self.h.append(t_s, vals, live if live is not None else (vals[0] if vals else None),
+                          rep_confidence)
         done: list[RepTrace] = []
         if vals is None:
             if self._last_seen_t is not None and t_s - self._last_seen_t > MAX_GAP_S:
@@ -174,8 +196,9 @@ class RepDetector:
             self._slow_since = None
         settled = self._slow_since is not None and t_s - self._slow_since >= self.s.settle_s - 1e-9
         if self.state == "unknown":
-            # armed by a still, upright stance
-            if settled and upright_stance(self.s, hip, self.h.raw(i, "trunk")):
+            # armed by a still, upright stance that the fit is sure of (a fit starting on
+            # someone walking in, or diverging, may read anything)
+            if settled and upright_stance(self.s, hip, self.h.raw(i, "trunk")) and self._confident(i):
                 self.state, self.ref_hip = "standing", hip
         elif self.s.start_position == "bottom":
             self._step_bottom(i, t_s, hip, v, settled, done)
@@ -219,6 +242,9 @@ class RepDetector:
             if hip > self._start_threshold():
                 lo = self.h.first() if self.pending is None else self.pending.end_i
                 start = self.h.walk(i, lo, i, -1, +1)
+                if not self._confident(start):
+                    # the fit was not sure of the hips where they left the top: no rep
+                    return
                 self.rep = _Rep(start_i=start, start_hip=self.h.hip(start))
                 if self.pending is not None:
                     # the next rep starts: the previous one's top window ends here
@@ -265,8 +291,23 @@ class RepDetector:
         self.ref_hip = self.h.hip(end)
         self._lockout_shown_until = self.h.time(i) + 0.6
         if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
-                and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, end):
+                and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, end) \
+                and self._returned(i):
             self.pending = r
+
+    def _confident(self, i: int) -> bool:
+        """The fit is sure of the hip flexion in frame i and the two before it (the tracked ones;
+        as the live gate: one sure frame in an unsure stretch, a track breaking as the lifter
+        turns to walk away, starts no rep and shows no "lowering")."""
+        return self.h.confident(max(i - 2, self.h.first()), i, REP_MIN_CONFIDENCE)
+
+    def _returned(self, i: int) -> bool:
+        """The fit is sure of the hip flexion in most of the frames up to frame i (the last
+        RETURN_WINDOW_FRAMES): the return to the top was seen. (A majority, not every frame: a
+        track re-seeded mid-rep reads 0.8 x its confidence while it sizes the lifter again, and
+        single frames dip under the level.)"""
+        return self.h.confident_share(max(i - RETURN_WINDOW_FRAMES + 1, self.h.first()), i,
+                                      REP_MIN_CONFIDENCE) >= 0.5
 
     def _trunk_inclined(self, i0: int, i1: int) -> bool:
         trunk = self.h.arrays(i0, i1)["trunk"]
@@ -284,7 +325,7 @@ class RepDetector:
         if r is not None and t - self.h.time(r.start_i) > s.max_rep_s:
             self.rep = r = None
         if self.state in ("standing", "lockout"):
-            if hip > self._start_threshold():
+            if hip > self._start_threshold() and self._confident(i):
                 self.state = "lowering"
                 self._floor_peak, self._floor_peak_i = hip, i
             elif hip < s.leave_upright_hip_flexion_deg:
@@ -325,7 +366,7 @@ class RepDetector:
     def _end_bottom(self, r: _Rep, end_i: int, done: list[RepTrace]) -> None:
         r.end_i = end_i
         dur = self.h.time(end_i) - self.h.time(r.start_i)
-        if self.s.min_rep_s <= dur <= self.s.max_rep_s:
+        if self.s.min_rep_s <= dur <= self.s.max_rep_s and r.top_i is not None and self._returned(r.top_i):
             self._finalize(r, end_i, done)
 
     def _finalize(self, r: _Rep, window_end_i: int, done: list[RepTrace]) -> None:
