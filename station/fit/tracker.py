@@ -157,6 +157,34 @@ def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float
     return anchors
 
 
+def frame_confidence(fit: FitResult, body: BodyModel, scales: ConfidenceScales,
+                     extra_resid_m: float, initialising: bool) -> FitConfidence:
+    """Joint and angle confidence (station.fit.confidence) of a frame's final fit."""
+    info = fit.info if fit.info is not None else np.zeros((len(fit.theta), len(fit.theta)))
+    conf = fit_confidence(fit.points_floor_m, body.point_seg, fit.dof_twist, info,
+                          fit.seg_visibility, _POINT_SEG_IDX, fit.inlier_fraction,
+                          fit.mean_abs_residual_m, scales, extra_resid_m)
+    if initialising:
+        # the shape is still being estimated
+        conf.joints *= 0.8
+        conf.angles = {k: 0.8 * v for k, v in conf.angles.items()}
+    return conf
+
+
+def fit_is_bad(fit: FitResult, cfg: TrackerConfig, extra_resid_m: float) -> bool:
+    """A fit that explains the cloud too poorly to show (diverged_frames of them: lost)."""
+    return (fit.mean_abs_residual_m > cfg.diverged_residual_m + extra_resid_m
+            or fit.inlier_fraction < cfg.diverged_inlier_fraction)
+
+
+def fit_is_poor(fit: FitResult, cfg: TrackerConfig, extra_resid_m: float, inlier_ref: float) -> bool:
+    """A fit poorer than usual (reseed_after_frames of them: start afresh). Inliers relative to
+    this track's usual too: a barbell's plates are never explained, and would otherwise re-seed
+    every few seconds of standing."""
+    return (fit.mean_abs_residual_m > cfg.reseed_residual_m + extra_resid_m
+            or fit.inlier_fraction < min(cfg.reseed_inlier_fraction, inlier_ref - cfg.recover_inlier_drop))
+
+
 class Tracker:
     """Skeleton tracking over a stream of PersonClouds (see module docstring)."""
 
@@ -282,7 +310,8 @@ class Tracker:
         if self._diverged(fit):
             return self._result(False, None, tm, t0, c0, fit)
         t3 = time.perf_counter()
-        conf = self._confidence(fit)
+        conf = frame_confidence(fit, self.body, cfg.confidence, self.noise.extra_resid_m,
+                                self.state == "initialising")
         skel = Skeleton(points_cam_m=apply(invert(frame.T_floor_cam), fit.points_floor_m),
                         confidence=conf.joints)
         tm["confidence"] = (time.perf_counter() - t3) * 1e3
@@ -332,11 +361,7 @@ class Tracker:
                 return fit
         # a poor fit for a while, and the person stands upright: start afresh
         if self.state == "tracking" and not partial:
-            # inliers relative to this track's usual too: a barbell's plates are never
-            # explained, and would otherwise re-seed every few seconds of standing
-            poor = (fit.mean_abs_residual_m > cfg.reseed_residual_m + self.noise.extra_resid_m
-                    or fit.inlier_fraction < min(cfg.reseed_inlier_fraction,
-                                                 self._inlier_ref - cfg.recover_inlier_drop))
+            poor = fit_is_poor(fit, cfg, self.noise.extra_resid_m, self._inlier_ref)
             self._poor = self._poor + 1 if poor else 0
             if self._poor >= cfg.reseed_after_frames:
                 h = upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
@@ -357,9 +382,7 @@ class Tracker:
 
     def _diverged(self, fit: FitResult) -> bool:
         cfg = self.config
-        bad = (fit.mean_abs_residual_m > cfg.diverged_residual_m + self.noise.extra_resid_m
-               or fit.inlier_fraction < cfg.diverged_inlier_fraction)
-        self._bad = self._bad + 1 if bad else 0
+        self._bad = self._bad + 1 if fit_is_bad(fit, cfg, self.noise.extra_resid_m) else 0
         if self._bad >= cfg.diverged_frames:
             self._lose()
             self._bad = 0
@@ -378,19 +401,6 @@ class Tracker:
             theta=None if self.theta is None else self.theta.copy(),
             angle_confidence=None if conf is None else conf.angles,
             angle_sd=None if conf is None else conf.angle_sd, track_id=self.track_id)
-
-    def _confidence(self, fit: FitResult) -> FitConfidence:
-        """Joint and angle confidence (station.fit.confidence) of the frame's final fit."""
-        info = fit.info if fit.info is not None else np.zeros((len(fit.theta), len(fit.theta)))
-        conf = fit_confidence(fit.points_floor_m, self.body.point_seg, fit.dof_twist, info,
-                              fit.seg_visibility, _POINT_SEG_IDX, fit.inlier_fraction,
-                              fit.mean_abs_residual_m, self.config.confidence,
-                              self.noise.extra_resid_m)
-        if self.state == "initialising":
-            # the shape is still being estimated
-            conf.joints *= 0.8
-            conf.angles = {k: 0.8 * v for k, v in conf.angles.items()}
-        return conf
 
     def _start(self, frame: FrameData, height_m: float) -> FitResult:
         """Place an upright model on the blob: a few facing directions, each fitted with a
