@@ -32,8 +32,9 @@ def _conf(t, windows, value):
     return c
 
 
-def test_the_fitted_walk_in_is_not_a_rep_the_two_rdls_are():
-    d = np.load(DATA / "walk_in_fitted.npz")
+def _replay(name: str) -> FormEvaluator:
+    """A stored fitted trace (angles, confidences, notices per frame) through the evaluator."""
+    d = np.load(DATA / name)
     names = [str(n) for n in d["names"]]
     ev = FormEvaluator(load_exercise("rdl"))
     ev.keep_states = True
@@ -43,6 +44,11 @@ def test_the_fitted_walk_in_is_not_a_rep_the_two_rdls_are():
         c = {k: float(d["confidence"][i, j]) for j, k in enumerate(names)} if tracked else None
         ev.update(float(d["t"][i]), a, c, str(d["notice"][i]) or None)
     ev.finish()
+    return ev
+
+
+def test_the_fitted_walk_in_is_not_a_rep_the_two_rdls_are():
+    ev = _replay("walk_in_fitted.npz")
     assert len(ev.reps) == 2, [(r.start_t, r.end_t) for r in ev.reps]
     for rep, start in zip(ev.reps, TRUE_STARTS_S):
         assert abs(rep.start_t - start) <= 0.3
@@ -94,16 +100,7 @@ def test_the_fitted_walk_out_shows_no_phase_of_a_rep():
     """walk_out_fitted.npz (tests/form/test_false_cues.py): the lifter stands, turns and walks
     out; the track breaks (hip confidence 0.02-0.3) and the fit reads a squat-like "rep". The
     screen must not say "lowering" over it (the demo showed it at 29.5 s)."""
-    d = np.load(DATA / "walk_out_fitted.npz")
-    names = [str(n) for n in d["names"]]
-    ev = FormEvaluator(load_exercise("rdl"))
-    ev.keep_states = True
-    for i in range(len(d["t"])):
-        tracked = bool(d["tracked"][i])
-        a = {k: float(d["angles"][i, j]) for j, k in enumerate(names)} if tracked else None
-        c = {k: float(d["confidence"][i, j]) for j, k in enumerate(names)} if tracked else None
-        ev.update(float(d["t"][i]), a, c, str(d["notice"][i]) or None)
-    ev.finish()
+    ev = _replay("walk_out_fitted.npz")
     assert not ev.reps
     # once the track breaks (29.45 s on: hip confidence under 0.3 in most frames), no phase of
     # a rep. (Before it, turning on soft knees, the fit reads the hips at 22-25 deg, sure of
