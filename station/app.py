@@ -36,7 +36,8 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
     Someone whose blob is cut by the image's top or bottom edge stands too close
     ("step_back"); cut by a side edge, off to one side ("step_to_centre"); tracked but turned
     more than FACE_MIRROR_MAX_YAW_DEG from the camera ("face_mirror"); present, untracked and
-    none of these: the station waits for an upright start ("stand_tall_to_start"). The
+    none of these: the station waits for an upright start ("stand_tall_to_start"), unless the
+    tracker still holds its track (a dropped frame mid-set: no notice). The
     evaluator shows it only while it is unsure (station.form.evaluator).
     """
     cloud = seg.cloud
@@ -70,7 +71,10 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
                 return "stand_tall_to_start" if track.state == "initialising" else "face_mirror"
         return None
     if not track.tracked:
-        return "stand_tall_to_start"
+        # a frame the tracker dropped while still tracking (it keeps the track and takes it up
+        # again in whatever pose the lifter is in): asking for the start pose would contradict
+        # the rep in progress
+        return None if track.state == "tracking" else "stand_tall_to_start"
     return None
 
 

@@ -51,3 +51,9 @@ def test_notices():
     untracked = TrackResult(False, None, "searching", {}, None)
     assert view_notice(_seg(c), untracked, FLOOR) == "stand_tall_to_start"
     assert view_notice(_seg(None), untracked, FLOOR) is None
+    lost = TrackResult(False, None, "lost", {}, None)
+    assert view_notice(_seg(c), lost, FLOOR) == "stand_tall_to_start"
+    # one frame dropped mid-set, the track kept (rdl_mixed_faults at 4.17 s, on the way down of
+    # rep 1): no start prompt over the rep in progress
+    dropped = TrackResult(False, None, "tracking", {}, None)
+    assert view_notice(_seg(c), dropped, FLOOR) is None
