@@ -14,19 +14,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from station.fit.implement_support import bar_support, implement_support
 from station.fit.body_model import SEG
+from station.fit.implement_support import bar_support, implement_support
 from station.fit.limb_search import (
-    HANG, FitContext, LimbSearch, _energy_without_temporal, _limb_dofs, limb_values,
+    HANG_ARM,
+    HANG_ARMS,
+    FitContext,
+    LimbSearch,
+    energy_without_temporal,
+    limb_dofs,
+    limb_values,
 )
 from station.fit.solver import FitResult, FrameData, fit_frame
 
 HELD = ("kettlebell", "dumbbells")
-_D = np.pi / 180
-# the trials while tracking, in turn: (implement, both arms' (flexion, abduction, elbow), or
-# None: where they are now). The arms hanging: where they are, without the implement, they
-# are often wrong (behind the back), and such a trial never won (kettlebell_swing)
-HELD_TRIALS = (("kettlebell", (HANG + 8 * _D, -8 * _D, 8 * _D)), ("dumbbells", (HANG, 6 * _D, 8 * _D)))
+# the trials while tracking, in turn: (implement, both arms' (flexion, abduction, elbow)),
+# the limb search's hanging hypotheses. The arms hanging, not where they are: without the
+# implement they are often wrong (behind the back), and such a trial never won
+# (kettlebell_swing)
+HELD_TRIALS = (("kettlebell", HANG_ARMS), ("dumbbells", HANG_ARM))
 
 
 class ImplementState:
@@ -126,12 +132,11 @@ class ImplementState:
         if self._retry_tick % self.held_retry_frames:
             return fit
         imp, vals = HELD_TRIALS[(self._retry_tick // self.held_retry_frames) % len(HELD_TRIALS)]
-        idx = _limb_dofs("arms")
-        e_none = _energy_without_temporal(ctx, frame, fit, pred, idx)
+        idx = limb_dofs("arms")
+        e_none = energy_without_temporal(ctx, frame, fit, pred, idx)
         c = FitContext(ctx.body, ctx.ws, ctx.weights, imp, ctx.anchors)
         th = fit.theta.copy()
-        if vals is not None:
-            th[idx] = limb_values("arms", vals, fit.seg_R[SEG["thorax"]])
+        th[idx] = limb_values("arms", vals, fit.seg_R[SEG["thorax"]])
         pred_h = pred.copy()
         pred_h[idx] = th[idx]
         r = c.fit(frame, th, pred_h, self.held_retry_iterations)

@@ -70,8 +70,8 @@ LIMB_HYPOTHESES = {
 }
 
 
-_HANG_ARM = LIMB_HYPOTHESES["arm"][-3]      # (HANG, 6 deg, 8 deg): one arm straight down
-_HANG_ARMS = LIMB_HYPOTHESES["arms"][-1]    # both down to a handle at the midline
+HANG_ARM = LIMB_HYPOTHESES["arm"][-3]      # (HANG, 6 deg, 8 deg): one arm straight down
+HANG_ARMS = LIMB_HYPOTHESES["arms"][-1]    # both down to a handle at the midline
 
 
 def hypotheses(limb: str) -> tuple:
@@ -92,7 +92,7 @@ def hang_angles(thorax_R: np.ndarray, side: str) -> tuple[float, float]:
 
 def limb_values(limb: str, vals: tuple, thorax_R: np.ndarray,
                 current: np.ndarray | None = None) -> np.ndarray:
-    """A hypothesis's values for the DOFs _limb_dofs(limb) sets; a HANG flexion resolved
+    """A hypothesis's values for the DOFs limb_dofs(limb) sets; a HANG flexion resolved
     against gravity for this thorax (hang_angles), KEEP from current (those DOFs' values now)."""
     sides = ("l", "r") if limb == "arms" else ((limb[-1],) if limb.startswith("arm") else (None,))
     out = []
@@ -107,7 +107,7 @@ def limb_values(limb: str, vals: tuple, thorax_R: np.ndarray,
     return np.array(out)
 
 
-def _limb_dofs(limb: str) -> list[int]:
+def limb_dofs(limb: str) -> list[int]:
     """The DOF indices a hypothesis of this limb ("arm_l", ..., "arms") sets."""
     return [DOF[d] for part in (("arm_l", "arm_r") if limb == "arms" else (limb,))
             for d in LIMB_DOFS[part]]
@@ -153,7 +153,7 @@ class BarNeed:
         return self._value
 
 
-def _energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,
+def energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,
                              pred: np.ndarray, idx: list[int]) -> float:
     """cur's energy with the DOFs idx left out of the temporal term (their target set to
     cur's own values): from cur's energy, less those DOFs' temporal terms, when cur was
@@ -254,18 +254,19 @@ class LimbSearch:
         swung 2 rad since the last frame would otherwise never be taken back (the temporal
         cost of the jump outweighs the points it explains). Re-seeded DOFs are remembered
         (self.reseeded) so that their velocity is reset."""
-        idx = _limb_dofs(limb)
+        idx = limb_dofs(limb)
         th = cur.theta.copy()
         th[idx] = limb_values(limb, vals, cur.seg_R[SEG["thorax"]], cur.theta[idx])
         if vals[0] >= KEEP - 1.0:      # unfolded in place: the upper arm's twist back to 0 too
-            idx = idx + [DOF[f"shoulder_{side}_rot"] for side in
-                         (("l", "r") if limb == "arms" else (limb[-1],))]
-            th[idx[-1 if limb != "arms" else -2:]] = 0.0
+            twist = [DOF[f"shoulder_{side}_rot"] for side in
+                     (("l", "r") if limb == "arms" else (limb[-1],))]
+            th[twist] = 0.0
+            idx = idx + twist
         if pred is not None:
             pred_h = pred.copy()
             pred_h[idx] = th[idx]
             if e_cur is None:
-                e_cur = _energy_without_temporal(ctx, frame, cur, pred, idx)
+                e_cur = energy_without_temporal(ctx, frame, cur, pred, idx)
         else:
             pred_h, e_cur = None, cur.energy
         r = ctx.fit(frame, th, pred_h, n_iter)
@@ -294,9 +295,9 @@ class LimbSearch:
         if self.hang_turn:
             self.hang_i += 1
             if held == "kettlebell":
-                limb, vals = "arms", _HANG_ARMS
+                limb, vals = "arms", HANG_ARMS
             else:
-                limb, vals = ("arm_l", "arm_r")[self.hang_i % 2], _HANG_ARM
+                limb, vals = ("arm_l", "arm_r")[self.hang_i % 2], HANG_ARM
         else:
             probes = [(limb, v) for limb in ALL_LIMBS for v in hypotheses(limb)]
             if held == "kettlebell":

@@ -206,7 +206,7 @@ def test_limb_energy_without_its_temporal_term():
     """The limb search compares a hypothesis with the current pose's energy without the
     limb's temporal term; taken from the current fit's energy, it equals a fresh evaluation
     with the limb's target set to the pose's own values."""
-    from station.fit.limb_search import LIMB_DOFS, FitContext, _energy_without_temporal
+    from station.fit.limb_search import LIMB_DOFS, FitContext, energy_without_temporal
     from station.fit.solver import FitWeights, Workspace, fit_frame, prepare_frame
     shape = Shape(1.8)
     body = build_body(shape)
@@ -219,7 +219,7 @@ def test_limb_energy_without_its_temporal_term():
     pred_c = pred.copy()
     pred_c[idx] = cur.theta[idx]
     full = fit_frame(body, frame, cur.theta, pred_c, ctx.weights, n_iter=0, ws=ctx.ws).energy
-    quick = _energy_without_temporal(ctx, frame, cur, pred, idx)
+    quick = energy_without_temporal(ctx, frame, cur, pred, idx)
     assert quick < cur.energy
     assert abs(quick - full) <= 1e-9 * abs(full)
 
