@@ -164,16 +164,20 @@ class AngleHistory:
     def first(self) -> int:
         return self.base
 
+    def _tracked_confidences(self, i0: int, i1: int) -> list[float]:
+        """The rep-angle confidences of the tracked frames of i0..i1 (inclusive)."""
+        return [x for x in self.c[max(i0, self.base) - self.base:i1 - self.base + 1] if not math.isnan(x)]
+
     def confident_share(self, i0: int, i1: int, level: float) -> float:
         """The share of the tracked frames of i0..i1 (inclusive) whose rep-angle confidence
         reached level (0 without a tracked frame)."""
-        c = [x for x in self.c[max(i0, self.base) - self.base:i1 - self.base + 1] if not math.isnan(x)]
+        c = self._tracked_confidences(i0, i1)
         return sum(1 for x in c if x >= level) / len(c) if c else 0.0
 
     def confident(self, i0: int, i1: int, level: float) -> bool:
         """Whether the rep-angle confidence reached level in every tracked frame of i0..i1
         (inclusive; lost frames, bridged by the detector, say nothing), with one at least."""
-        c = [x for x in self.c[max(i0, self.base) - self.base:i1 - self.base + 1] if not math.isnan(x)]
+        c = self._tracked_confidences(i0, i1)
         return bool(c) and min(c) >= level
 
     @property
