@@ -174,9 +174,9 @@ class FormEvaluator:
         self.live.update(t_s, st, vals, notice, self.cues)
         for tr in finished:
             self._rep_finished(t_s, tr)
+        self.confidence.update_notice(t_s, vals is not None, notice)
         self._sets(t_s, st)
         cue = self.cues.step(t_s, st.phase)
-        self.confidence.update_notice(t_s, vals is not None, notice)
         state = self._state(t_s, st, vals, cue)
         if self.keep_states:
             self.states.append(state)
@@ -208,7 +208,9 @@ class FormEvaluator:
         if not self._set_reps:
             return
         last_end = self._set_reps[-1].end_t
-        gone = self._last_tracked_t is None or t - self._last_tracked_t > self.set_timing.leave_s
+        # a lifter still in view whose lost track is being taken up again has not left
+        gone = (self._last_tracked_t is None or t - self._last_tracked_t > self.set_timing.leave_s) \
+            and not self.confidence.reacquiring
         if (not st.in_rep and t - last_end > self.set_timing.rest_s) or gone:
             self._close_set(t)
 
@@ -226,6 +228,10 @@ class FormEvaluator:
         lost_for = math.inf if self._last_tracked_t is None else t - self._last_tracked_t
         if self._summary is not None and t < self._summary_until and not st.in_rep:
             screen = "summary"
+        elif not tracked and self.confidence.reacquiring:
+            # a lost track being taken up again in the lifter's pose: the set's screen stays,
+            # with its notice (the positioning and idle screens ask them to stand tall)
+            screen = "live"
         elif not tracked and lost_for > IDLE_AFTER_S:
             screen = "idle"
         elif st.phase is None:
