@@ -176,7 +176,7 @@ class FormEvaluator:
             self._rep_finished(t_s, tr)
         self.confidence.update_notice(t_s, vals is not None, notice)
         self._sets(t_s, st)
-        cue = self.cues.step(t_s, st.phase)
+        cue = self.cues.step(t_s, st.shown_phase)
         state = self._state(t_s, st, vals, cue)
         if self.keep_states:
             self.states.append(state)
@@ -247,8 +247,8 @@ class FormEvaluator:
             rng = max([r.metrics["peak_hip_flexion"] for r in self._set_reps] +
                       [self.profile.reps.min_bottom_hip_flexion_deg])
             depth = float(np.clip(vals[0] / rng, 0.0, 1.0))
-            muscles = muscle_activation(self.profile.muscles, st.phase)
-        return CoachState(t_s=t, exercise=self.exercise, screen=screen, phase=st.phase,
+            muscles = muscle_activation(self.profile.muscles, st.shown_phase)
+        return CoachState(t_s=t, exercise=self.exercise, screen=screen, phase=st.shown_phase,
                           rep_count=self._summary.reps if screen == "summary" else len(self._set_reps), cue=cue, hinge_ratio=hinge_ratio,
                           depth_fraction=depth, last_rep=self.reps[-1] if self.reps else None,
                           set_summary=self._summary if screen == "summary" else None, muscles=muscles,
