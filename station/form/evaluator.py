@@ -234,9 +234,12 @@ class FormEvaluator:
             screen = "live"
         elif not tracked and lost_for > IDLE_AFTER_S:
             screen = "idle"
-        elif st.phase is None:
+        elif st.phase is None and not (tracked and self._set_reps):
             screen = "positioning"
         else:
+            # (mid-set, a track taken up again after a gap the detector could not bridge: the
+            # set's screen, no phase, until the lifter stands and the detector is armed again;
+            # the positioning screen's "stand tall ... your set starts" would start a new one)
             screen = "live"
         hinge_ratio = depth = None
         muscles: dict[str, float] = {}

@@ -103,7 +103,9 @@ def test_a_lost_track_mid_set_is_quiet_then_says_what_would_help():
     assert st.notice == "reacquiring"
     a = {k: float(ang[k][-1]) for k in ANGLES}
     st = ev2.update(t_lost + 25 / fps, a)
-    assert st.notice is None
+    # back mid-set, bent over, after a gap longer than the detector bridges: the set's screen
+    # (no phase until the lifter stands), not "get in position ... your set starts"
+    assert st.notice is None and st.screen == "live" and st.rep_count == 2 and st.phase is None
 
 
 def test_nobody_tracked_yet_is_asked_to_stand_tall_at_once():
