@@ -117,7 +117,7 @@ def test_a_turn_on_soft_knees_shows_no_lowering_a_hinge_shows_it_at_once():
     detector's own start: leave_upright_hip_flexion_deg), and every phase through to lockout."""
     turn = [Move({"hip": 25.0, "knee": 40.0, "trunk": 4.0}, 0.5, 0.3),
             Move({"hip": 3.0, "knee": 2.0, "trunk": 2.0}, 0.5, 0.6)]
-    t, ang, arrivals = script(turn + turn + hinge())
+    t, ang, _ = script(turn + turn + hinge())
     ev = evaluate_trace(load_exercise("rdl"), t, ang, keep_states=True)
     assert len(ev.reps) == 1
     start = ev.reps[0].start_t
