@@ -37,8 +37,11 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
     ("step_back"); cut by a side edge, off to one side ("step_to_centre"); tracked but turned
     more than FACE_MIRROR_MAX_YAW_DEG from the camera ("face_mirror"); present, untracked and
     none of these: the station waits for an upright start ("stand_tall_to_start"), unless the
-    tracker still holds its track (a dropped frame mid-set: no notice). The
-    evaluator shows it only while it is unsure (station.form.evaluator).
+    tracker still holds its track (a dropped frame mid-set: no notice) or has lost it and is
+    taking it up again in whatever pose the lifter is in ("reacquiring": standing tall is not
+    what it needs). The evaluator decides when each shows (station.form.confidence_gate: a
+    notice only while it is unsure; "reacquiring" after a quiet half second, and the start
+    prompt once the tracker's re-acquisition window has passed).
     """
     cloud = seg.cloud
     if cloud is None or not seg.person_present:
@@ -71,10 +74,12 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
                 return "stand_tall_to_start" if track.state == "initialising" else "face_mirror"
         return None
     if not track.tracked:
-        # a frame the tracker dropped while still tracking (it keeps the track and takes it up
-        # again in whatever pose the lifter is in): asking for the start pose would contradict
-        # the rep in progress
-        return None if track.state == "tracking" else "stand_tall_to_start"
+        # a frame the tracker dropped while still tracking (it keeps the track), or a track
+        # lost mid-set that it is taking up again in whatever pose the lifter is in: asking
+        # for the start pose would contradict the rep in progress
+        if track.state == "tracking":
+            return None
+        return "reacquiring" if track.state == "lost" else "stand_tall_to_start"
     return None
 
 

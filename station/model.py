@@ -223,7 +223,7 @@ class CoachState:
     muscles: activation 0..1 per muscle group, keyed by the profile's [muscles] names
         ("glutes", "hamstrings", "erector_spinae", "abdominals", "lats"), lit by phase.
     notice: why the coach cannot judge right now, as a key (None when it can): "face_mirror",
-        "step_back", "step_to_centre", "stand_tall_to_start", "cannot_see"; notice_text is
+        "step_back", "step_to_centre", "stand_tall_to_start", "reacquiring", "cannot_see"; notice_text is
         its wording (station.form.texts.NOTICE_TEXTS_EN). While a notice shows, the coach
         says nothing about form.
     """

@@ -174,9 +174,9 @@ class FormEvaluator:
         self.live.update(t_s, st, vals, notice, self.cues)
         for tr in finished:
             self._rep_finished(t_s, tr)
-        self._sets(t_s, st)
-        cue = self.cues.step(t_s, st.phase)
         self.confidence.update_notice(t_s, vals is not None, notice)
+        self._sets(t_s, st)
+        cue = self.cues.step(t_s, st.shown_phase)
         state = self._state(t_s, st, vals, cue)
         if self.keep_states:
             self.states.append(state)
@@ -208,7 +208,9 @@ class FormEvaluator:
         if not self._set_reps:
             return
         last_end = self._set_reps[-1].end_t
-        gone = self._last_tracked_t is None or t - self._last_tracked_t > self.set_timing.leave_s
+        # a lifter still in view whose lost track is being taken up again has not left
+        gone = (self._last_tracked_t is None or t - self._last_tracked_t > self.set_timing.leave_s) \
+            and not self.confidence.reacquiring
         if (not st.in_rep and t - last_end > self.set_timing.rest_s) or gone:
             self._close_set(t)
 
@@ -226,11 +228,18 @@ class FormEvaluator:
         lost_for = math.inf if self._last_tracked_t is None else t - self._last_tracked_t
         if self._summary is not None and t < self._summary_until and not st.in_rep:
             screen = "summary"
+        elif not tracked and self.confidence.reacquiring:
+            # a lost track being taken up again in the lifter's pose: the set's screen stays,
+            # with its notice (the positioning and idle screens ask them to stand tall)
+            screen = "live"
         elif not tracked and lost_for > IDLE_AFTER_S:
             screen = "idle"
-        elif st.phase is None:
+        elif st.phase is None and not (tracked and self._set_reps):
             screen = "positioning"
         else:
+            # (mid-set, a track taken up again after a gap the detector could not bridge: the
+            # set's screen, no phase, until the lifter stands and the detector is armed again;
+            # the positioning screen's "stand tall ... your set starts" would start a new one)
             screen = "live"
         hinge_ratio = depth = None
         muscles: dict[str, float] = {}
@@ -241,8 +250,8 @@ class FormEvaluator:
             rng = max([r.metrics["peak_hip_flexion"] for r in self._set_reps] +
                       [self.profile.reps.min_bottom_hip_flexion_deg])
             depth = float(np.clip(vals[0] / rng, 0.0, 1.0))
-            muscles = muscle_activation(self.profile.muscles, st.phase)
-        return CoachState(t_s=t, exercise=self.exercise, screen=screen, phase=st.phase,
+            muscles = muscle_activation(self.profile.muscles, st.shown_phase)
+        return CoachState(t_s=t, exercise=self.exercise, screen=screen, phase=st.shown_phase,
                           rep_count=self._summary.reps if screen == "summary" else len(self._set_reps), cue=cue, hinge_ratio=hinge_ratio,
                           depth_fraction=depth, last_rep=self.reps[-1] if self.reps else None,
                           set_summary=self._summary if screen == "summary" else None, muscles=muscles,

@@ -25,7 +25,7 @@ profile's [reps] table (station.config.RepDetection):
   back_upright is ended there (the lifter is up; the recording stopped before they settled).
 - Reps shorter than ``min_rep_s`` or longer than ``max_rep_s`` are dropped.
 - A rep is counted only from a fit that saw it: the hip flexion it is counted on confident
-  (REP_MIN_CONFIDENCE, the fitter's 0..1; over the last three frames) where the rep leaves
+  (REP_MIN_CONFIDENCE, the fitter's 0..1; in at least half of a 0.2 s window) where the rep leaves
   the top and where its return to the top is confirmed; the detector is armed only by a
   confident stance. A fit that diverged (a lifter turning to walk away, legs hidden on a
   walk-in) swings the fitted hips like a rep; the coach must not count what it could not see.
@@ -77,15 +77,22 @@ ONE_LEG_MAX_HIP_SYMMETRY = 0.5
 REP_MIN_TRUNK_DEG = 15.0
 
 # A rep is counted only when the fit was sure of its hip flexion (the mean of left and right
-# confidence, station.form.confidence_gate.group_confidence) at this level in the three frames
-# where it leaves the top and in the three where its return is confirmed, and the detector is
+# confidence, station.form.confidence_gate.group_confidence) at this level where it leaves the
+# top and where its return is confirmed (CONFIDENT_WINDOW_FRAMES), and the detector is
 # armed only by a stance it is sure of. Measured on fitted reps (both bodies): the walk-in
 # behind a plate (legs hidden, a diverged "rep") starts at 0.0; a kettlebell set whose legs
 # the segmentation lost reads 0.1-0.3 throughout; reps the fit followed leave and reach the
 # top at 0.45-0.9, whatever their bottom reads (0.05 on a heavy body in a hoodie, 0.1 on a
 # toe touch the capsule fit lost).
 REP_MIN_CONFIDENCE = 0.3
-RETURN_WINDOW_FRAMES = 6   # the return to the top: most of these frames confident (0.2 s)
+# "Sure" at a moment means: at the level in at least half of the tracked frames of a 0.2 s
+# window (not every frame), the same rule wherever the detector asks (armed by a stance, a
+# rep leaving the top, its return confirmed). Every frame was required where the rep leaves the
+# top: a confidence that hovers around the level (a heavy lifter in a hoodie standing at
+# 0.29-0.32) then lost a real rep on one frame at 0.29; a track re-seeded mid-rep reads 0.8 x
+# its confidence while it sizes the lifter again. A breaking track (0.0-0.3, a sure frame
+# now and then) is still not sure.
+CONFIDENT_WINDOW_FRAMES = 6
 
 
 def both_sides_hinge(hip: float, hip_min: float, trunk: float) -> bool:
@@ -106,6 +113,7 @@ class _Rep:
     top_i: int | None = None     # lockout (bottom-start reps; top-start: = end)
     end_i: int | None = None
     min_after_peak: float = math.inf
+    trunk_inclined: bool = False  # the trunk has inclined past REP_MIN_TRUNK_DEG (a hinge or squat)
 
 
 @dataclass
@@ -118,6 +126,11 @@ class DetectorStatus:
     rep_start_t: float | None
     peak_hip: float | None
     bottom_reached: bool
+    # the phase to show the lifter: a rep in progress is named (lowering, bottom, rising) only
+    # once its trunk has inclined past REP_MIN_TRUNK_DEG, as every rep the detector counts
+    # does; before that "standing". A lifter turning to walk away flexes the fitted hips past
+    # the start on soft knees, trunk upright: "LOWERING" over it claimed a rep never counted.
+    shown_phase: str | None = None
 
 
 def upright_stance(s: RepDetection, hip_deg: float, trunk_deg: float) -> bool:
@@ -158,10 +171,14 @@ class RepDetector:
             phase = "lockout"
         r = self.rep
         in_rep = r is not None
+        shown = phase
+        if r is not None and not r.trunk_inclined and phase in ("lowering", "bottom", "rising") \
+                and self.s.start_position == "top":
+            shown = "standing"
         return DetectorStatus(phase, in_rep, r.start_i if r else None,
                               self.h.time(r.start_i) if r and r.start_i >= self.h.first() else None,
                               r.peak_hip if r and r.peak_hip > -math.inf else None,
-                              bool(r and r.bottom_confirmed))
+                              bool(r and r.bottom_confirmed), shown)
 
     def history(self, i0: int, i1: int) -> dict[str, np.ndarray]:
         return self.h.arrays(i0, i1)
@@ -242,10 +259,11 @@ class RepDetector:
             if hip > self._start_threshold():
                 lo = self.h.first() if self.pending is None else self.pending.end_i
                 start = self.h.walk(i, lo, i, -1, +1)
-                if not self._confident(start):
+                if not self._left_top_seen(start, i):
                     # the fit was not sure of the hips where they left the top: no rep
                     return
-                self.rep = _Rep(start_i=start, start_hip=self.h.hip(start))
+                self.rep = _Rep(start_i=start, start_hip=self.h.hip(start),
+                                trunk_inclined=self._trunk_now(i))
                 if self.pending is not None:
                     # the next rep starts: the previous one's top window ends here
                     self._finalize(self.pending, self.rep.start_i, done)
@@ -256,6 +274,8 @@ class RepDetector:
         if t - self.h.time(r.start_i) > s.max_rep_s:
             self.rep, self.state = None, "unknown"
             return
+        if not r.trunk_inclined:
+            r.trunk_inclined = self._trunk_now(i)
         if hip > r.peak_hip:
             r.peak_hip, r.peak_i = hip, i
         if self.state in ("lowering", "bottom"):
@@ -289,25 +309,42 @@ class RepDetector:
         self.rep = None
         self.state = "standing"
         self.ref_hip = self.h.hip(end)
-        self._lockout_shown_until = self.h.time(i) + 0.6
         if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
                 and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, end) \
                 and self._returned(i):
             self.pending = r
+            # "lockout" is shown for a rep that counts only
+            self._lockout_shown_until = self.h.time(i) + 0.6
+
+    def _sure(self, i0: int, i1: int) -> bool:
+        """The fit was sure of the hip flexion over frames i0..i1: at REP_MIN_CONFIDENCE in at
+        least half of their tracked frames (see CONFIDENT_WINDOW_FRAMES; lost frames, bridged,
+        say nothing)."""
+        return self.h.confident_share(max(i0, self.h.first()), i1, REP_MIN_CONFIDENCE) >= 0.5
 
     def _confident(self, i: int) -> bool:
-        """The fit is sure of the hip flexion in frame i and the two before it (the tracked ones;
-        as the live gate: one sure frame in an unsure stretch, a track breaking as the lifter
-        turns to walk away, starts no rep and shows no "lowering")."""
-        return self.h.confident(max(i - 2, self.h.first()), i, REP_MIN_CONFIDENCE)
+        """The fit is sure of the hip flexion up to frame i (the last CONFIDENT_WINDOW_FRAMES):
+        a stance that arms the detector, a pull leaving the floor. (One sure frame in an unsure
+        stretch, a track breaking as the lifter turns to walk away, arms nothing.)"""
+        return self._sure(i - CONFIDENT_WINDOW_FRAMES + 1, i)
+
+    def _left_top_seen(self, start: int, i: int) -> bool:
+        """The fit saw the hips leave the top: sure over the CONFIDENT_WINDOW_FRAMES around the
+        walked-back start (the stance before it and the first of the lowering, up to frame i)."""
+        half = CONFIDENT_WINDOW_FRAMES // 2
+        return self._sure(start - half, min(start + half - 1, i))
 
     def _returned(self, i: int) -> bool:
-        """The fit is sure of the hip flexion in most of the frames up to frame i (the last
-        RETURN_WINDOW_FRAMES): the return to the top was seen. (A majority, not every frame: a
-        track re-seeded mid-rep reads 0.8 x its confidence while it sizes the lifter again, and
-        single frames dip under the level.)"""
-        return self.h.confident_share(max(i - RETURN_WINDOW_FRAMES + 1, self.h.first()), i,
-                                      REP_MIN_CONFIDENCE) >= 0.5
+        """The fit saw the return to the top: sure over the CONFIDENT_WINDOW_FRAMES up to frame
+        i, where the return is confirmed."""
+        return self._sure(i - CONFIDENT_WINDOW_FRAMES + 1, i)
+
+    def _trunk_now(self, i: int) -> bool:
+        """The trunk inclined past REP_MIN_TRUNK_DEG now: the median of the last three tracked
+        frames' raw trunk inclination (one noisy frame does not name a rep)."""
+        tr = [x for x in (self.h.raw(j, "trunk") for j in range(max(i - 2, self.h.first()), i + 1))
+              if math.isfinite(x)]
+        return len(tr) > 0 and float(np.median(tr)) >= REP_MIN_TRUNK_DEG
 
     def _trunk_inclined(self, i0: int, i1: int) -> bool:
         trunk = self.h.arrays(i0, i1)["trunk"]

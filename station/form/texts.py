@@ -59,6 +59,8 @@ NOTICE_TEXTS_EN: dict[str, str] = {
     "step_back": "Step back into the zone",
     "step_to_centre": "Step to the middle of the zone",
     "stand_tall_to_start": "Stand tall facing the mirror to start",
+    # a track lost mid-set, being taken up again in the lifter's pose (no need to stand up)
+    "reacquiring": "Stay in the zone, facing the mirror — finding you again",
     "cannot_see": "I can't see you clearly — stand in the zone, facing the mirror",
 }
 

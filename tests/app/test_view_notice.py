@@ -51,9 +51,67 @@ def test_notices():
     untracked = TrackResult(False, None, "searching", {}, None)
     assert view_notice(_seg(c), untracked, FLOOR) == "stand_tall_to_start"
     assert view_notice(_seg(None), untracked, FLOOR) is None
+    # a track lost mid-set is taken up again in whatever pose the lifter is in: not the start
+    # prompt (the evaluator decides when "reacquiring" shows: test_a_lost_track_mid_set...)
     lost = TrackResult(False, None, "lost", {}, None)
-    assert view_notice(_seg(c), lost, FLOOR) == "stand_tall_to_start"
+    assert view_notice(_seg(c), lost, FLOOR) == "reacquiring"
+    assert view_notice(_seg(None), lost, FLOOR) is None
     # one frame dropped mid-set, the track kept (rdl_mixed_faults at 4.17 s, on the way down of
     # rep 1): no start prompt over the rep in progress
     dropped = TrackResult(False, None, "tracking", {}, None)
     assert view_notice(_seg(c), dropped, FLOOR) is None
+
+
+def test_a_lost_track_mid_set_is_quiet_then_says_what_would_help():
+    """Two reps, then the track is lost on the way down of the third (the lifter bent over, in
+    view: the pipeline says "reacquiring"). For REACQUIRE_QUIET_S nothing shows; then the set's
+    screen stays up with the re-acquisition notice (not the start prompt, not the idle screen,
+    not the set's summary); after the tracker's re-acquisition window only an upright start can
+    find the lifter, and the start prompt shows. Taken up again, the notice goes at once."""
+    from station.config import load_exercise
+    from station.form.confidence_gate import REACQUIRE_QUIET_S, REACQUIRE_WINDOW_FRAMES
+    from station.form.evaluator import FormEvaluator
+    from station.model import ANGLES
+    from tests.form.traces import Move, hinge, script
+
+    t, ang, _ = script(hinge() + hinge() + [Move({"hip": 60.0, "knee": 15.0, "trunk": 45.0}, 1.0)],
+                       tail_s=0.0)
+    ev = FormEvaluator(load_exercise("rdl"))
+    for i in range(len(t)):
+        st = ev.update(float(t[i]), {k: float(ang[k][i]) for k in ANGLES})
+    assert st.phase in ("lowering", "bottom") and st.rep_count == 2 and st.notice is None
+    t_lost, fps = float(t[-1]), 30.0
+    seen = []
+    for k in range(1, REACQUIRE_WINDOW_FRAMES + 40):
+        st = ev.update(t_lost + k / fps, None, notice="reacquiring")
+        seen.append((k / fps, st))
+    quiet = [s for dt, s in seen if dt < REACQUIRE_QUIET_S - 1e-6]
+    assert quiet and all(s.notice is None and s.screen == "live" for s in quiet)
+    trying = [s for dt, s in seen if REACQUIRE_QUIET_S + 0.05 <= dt <= (REACQUIRE_WINDOW_FRAMES - 1) / fps]
+    assert trying and all(s.notice == "reacquiring" and "start" not in s.notice_text for s in trying)
+    # the set's screen, until the set's rest time has passed without a rep (its summary)
+    assert all(s.screen == "live" and s.rep_count == 2 for dt, s in seen
+               if REACQUIRE_QUIET_S <= dt <= 3.0)
+    late = [s for dt, s in seen if dt > (REACQUIRE_WINDOW_FRAMES + 1) / fps]
+    assert late and all(s.notice == "stand_tall_to_start" for s in late)
+    # a short loss, taken up again: the notice goes at once
+    ev2 = FormEvaluator(load_exercise("rdl"))
+    for i in range(len(t)):
+        ev2.update(float(t[i]), {k: float(ang[k][i]) for k in ANGLES})
+    for k in range(1, 25):   # 0.8 s lost
+        st = ev2.update(t_lost + k / fps, None, notice="reacquiring")
+    assert st.notice == "reacquiring"
+    a = {k: float(ang[k][-1]) for k in ANGLES}
+    st = ev2.update(t_lost + 25 / fps, a)
+    # back mid-set, bent over, after a gap longer than the detector bridges: the set's screen
+    # (no phase until the lifter stands), not "get in position ... your set starts"
+    assert st.notice is None and st.screen == "live" and st.rep_count == 2 and st.phase is None
+
+
+def test_nobody_tracked_yet_is_asked_to_stand_tall_at_once():
+    from station.config import load_exercise
+    from station.form.evaluator import FormEvaluator
+
+    ev = FormEvaluator(load_exercise("rdl"))
+    st = ev.update(0.0, None, notice="stand_tall_to_start")
+    assert st.notice == "stand_tall_to_start"
