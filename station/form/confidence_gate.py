@@ -43,13 +43,18 @@ class ConfidenceGate:
     min_fraction: a rule is judged on a rep only when its angle groups are confident in at
     least this share of the frames of the rule's window (RULE_NEEDS);
     notice_after_s / notice_hold_s: a notice shows once the coaching angles have been unsure
-    this long, and stays up at least this long (no flicker).
+    this long, and stays up at least this long (no flicker);
+    max_bottom_extension_deg: a spine read more than this much extended past the lifter's
+    standing rest at the bottom of a rep (the median over the bottom window) is a fit that
+    absorbed the bend elsewhere, not a back: rules that read the spine below the top are not
+    judged on that rep (see spine_implausible).
     """
 
     min_confidence: float = 0.4
     min_fraction: float = 0.8
     notice_after_s: float = 0.3
     notice_hold_s: float = 1.5
+    max_bottom_extension_deg: float = 10.0
 
 
 # what each rule reads: the angle groups (hip and knee are the means of left and right) and
@@ -115,17 +120,39 @@ def rule_window(tr: RepTrace, window: str) -> slice:
     return slice(tr.start, tr.end + 1)
 
 
+def spine_implausible(tr: RepTrace, gate: ConfidenceGate) -> bool:
+    """Whether the rep's spine reads more than max_bottom_extension_deg extended (against the
+    standing rest) over its bottom window.
+
+    A back does not arch that far past standing at the bottom of a hinge or a squat, while the
+    fit does read so when the body's trunk is not the model's: on the mesh athlete's female
+    and slim-hoodie shapes (B, D, F, G) the fitted pelvis sits 3-8 cm high at the bottom and the
+    bend goes into the hips, reading a flat back -20..-30 deg and a back rounded 25-30 deg as
+    flat (82-100% of their bottom frames read past -10 deg; shapes A/C and the capsule body
+    0-1.5%, the truth never). Those reps are not judged for the back, never called clean."""
+    w = rule_window(tr, "bottom")
+    spine = tr.spine[w]
+    spine = spine[np.isfinite(spine)]
+    return len(spine) > 0 and float(np.median(spine)) < -gate.max_bottom_extension_deg
+
+
 def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tuple[Rule, ...],
-                 gate: ConfidenceGate) -> RepVerdict:
+                 gate: ConfidenceGate, spine_doubted: bool = False) -> RepVerdict:
     """The verdict with every rule whose angles were not confident over its window moved from
     judged to `not_judged` (a fault it found is dropped: the coach does not call a fault it
-    could not see). group_conf: (len(tr.t), len(GROUPS)) per frame of the trace."""
+    could not see), and so is every rule that reads the spine below the top when the rep's
+    spine reads implausibly extended at the bottom (spine_implausible) or the set's reps so
+    far mostly did (spine_doubted: on a body whose fit reads a flat back 25 deg extended, a
+    back rounded 25 deg reads flat, and only the set's other reps can tell). group_conf:
+    (len(tr.t), len(GROUPS)) per frame of the trace."""
     faults, unjudged = [], []
+    spine_wrong = spine_doubted or spine_implausible(tr, gate)
     for rule in rules:
         groups, window = RULE_NEEDS.get(rule.name, DEFAULT_NEEDS)
         w = rule_window(tr, window)
         c = group_conf[w][:, [GROUPS.index(g) for g in groups]]
         ok = len(c) > 0 and float(np.mean(np.all(c >= gate.min_confidence, axis=1))) >= gate.min_fraction
+        ok = ok and not (spine_wrong and "spine" in groups and window != "top")
         if not ok:
             unjudged.append(rule.name)
         elif rule.name in v.faults and rule.judge(_confident_only(tr, group_conf, groups, gate)):
@@ -187,9 +214,15 @@ class ConfidenceTracker:
         """The live gate: `groups` confident over the last three frames."""
         return all(self._conf_now[GROUPS.index(g)] >= self.gate.min_confidence for g in groups)
 
-    def gate_verdict(self, v: RepVerdict, tr: RepTrace, rules: tuple[Rule, ...]) -> RepVerdict:
-        """A finished rep's verdict gated by the confidence recorded over its frames."""
-        return gate_verdict(v, tr, trace_confidence(self._conf_t, self._conf_v, tr.t), rules, self.gate)
+    def gate_verdict(self, v: RepVerdict, tr: RepTrace, rules: tuple[Rule, ...],
+                     set_traces: list[RepTrace] = ()) -> RepVerdict:
+        """A finished rep's verdict gated by the confidence recorded over its frames, and by
+        the set's earlier reps (set_traces): when at least half of them read the spine
+        implausibly extended at the bottom, this rep's back is not judged either."""
+        doubted = [spine_implausible(p, self.gate) for p in set_traces]
+        spine_doubted = len(doubted) > 0 and 2 * sum(doubted) >= len(doubted)
+        return gate_verdict(v, tr, trace_confidence(self._conf_t, self._conf_v, tr.t), rules, self.gate,
+                            spine_doubted)
 
     def update_notice(self, t: float, tracked: bool, notice: str | None) -> None:
         """The notice on screen: the pipeline's reason while nobody is tracked; while

@@ -190,7 +190,8 @@ class FormEvaluator:
         return self.reps
 
     def _rep_finished(self, t: float, tr: RepTrace) -> None:
-        v = self.confidence.gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self.rules)
+        set_traces = self.traces[len(self.traces) - len(self._set_reps):]
+        v = self.confidence.gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self.rules, set_traces)
         self.reps.append(v)
         self.traces.append(tr)
         if self._set_start is None:

@@ -136,3 +136,30 @@ def test_a_back_rounding_at_swing_speed_is_still_flagged():
     assert "rounded_back" not in ev.reps[0].faults
     assert "rounded_back" in ev.reps[1].faults
     assert any(s.cue is not None and s.cue.rule == "rounded_back" for s in ev.states)
+
+
+def test_a_spine_read_far_extended_at_the_bottom_is_not_judged():
+    """A fitted back 25 deg more extended than standing at the bottom of a hinge is a fit that
+    put the bend elsewhere: the back is not judged on that rep (never clean), and once most
+    of the set's reps read so, not on the next one either, even when it reads flat."""
+    t, ang, _ = _set([0.0, -25.0, -25.0, 2.0])
+    ev = evaluate_trace(_profile(), t, ang, confidence=_conf(t))
+    assert len(ev.reps) == 4
+    assert "rounded_back" not in ev.reps[0].not_judged and ev.reps[0].verdict == "clean"
+    for r in ev.reps[1:]:
+        assert "rounded_back" in r.not_judged and r.verdict == "not judged"
+    # the rest of the rules are still judged
+    assert "knee_dominant" not in ev.reps[3].not_judged
+
+
+def test_one_extended_rep_among_many_does_not_silence_the_set():
+    t, ang, _ = _set([0.0, 0.0, -25.0, 0.0, 0.0, 32.0])
+    ev = evaluate_trace(_profile(), t, ang, confidence=_conf(t))
+    assert [("rounded_back" in r.not_judged) for r in ev.reps] == [False, False, True, False, False, False]
+    assert ev.reps[5].faults == ("rounded_back",)
+
+
+def test_a_mildly_extended_bottom_is_judged():
+    t, ang, _ = _set([-6.0, -6.0])
+    ev = evaluate_trace(_profile(), t, ang, confidence=_conf(t))
+    assert [r.verdict for r in ev.reps] == ["clean", "clean"]
