@@ -486,3 +486,43 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
                         out_gap_m[a, b] = d
                         out_gap_m[b, a] = d
     return n_pairs
+
+
+@nb.njit(**_JIT)
+def occlusion_pairs(labels, depth_m, active, jump_min_m, jump_per_m, radius_px, out_occludes):
+    """Which components hide part of which: out_occludes[i, j] (n, n) bool is True when a
+    boundary pixel p of an active component j (a 4-neighbour has another label, or none) has,
+    within |du|, |dv| <= radius_px, a pixel q of another component i that is nearer the
+    camera by more than the components' depth jump, max(jump_min_m, jump_per_m * z_p).
+
+    Then i stands in front of j there, and the surface joining j to what lies beyond i may be
+    hidden behind it (a bell swung between the legs cuts the lifter in two in the image; the
+    3D gap between the halves is not empty, it is unseen). labels: (h, w) int32 (-1 off the
+    mask); depth_m (h, w) float32; active (n,) bool. Returns the number of pairs set.
+    """
+    n = out_occludes.shape[0]
+    for i in range(n):
+        for j in range(n):
+            out_occludes[i, j] = False
+    h, w = labels.shape
+    n_pairs = 0
+    for v in range(h):
+        for u in range(w):
+            j = labels[v, u]
+            if j < 0 or not active[j]:
+                continue
+            edge = ((u > 0 and labels[v, u - 1] != j) or (u + 1 < w and labels[v, u + 1] != j)
+                    or (v > 0 and labels[v - 1, u] != j) or (v + 1 < h and labels[v + 1, u] != j))
+            if not edge:
+                continue
+            z = np.float64(depth_m[v, u])
+            far = z - max(jump_min_m, jump_per_m * z)
+            for vv in range(max(0, v - radius_px), min(h, v + radius_px + 1)):
+                for uu in range(max(0, u - radius_px), min(w, u + radius_px + 1)):
+                    i = labels[vv, uu]
+                    if i < 0 or i == j or out_occludes[i, j]:
+                        continue
+                    if np.float64(depth_m[vv, uu]) < far:
+                        out_occludes[i, j] = True
+                        n_pairs += 1
+    return n_pairs

@@ -19,7 +19,7 @@ COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
 
 
 @nb.njit(**_JIT)
-def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
+def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floor_gap_m,
                  footprint_margin_m, floor_object_bottom_m, floor_object_top_m, out_keep):
     """The components of the lifter (person.merge_person's rule): out_keep (n,) bool, the
     chosen blob `index` plus every `allowed` component joined to it, pass by pass.
@@ -29,6 +29,12 @@ def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
     top < floor_object_top_m) joins within merge_floor_gap_m unless its footprint centroid
     lies inside the footprint (expanded by footprint_margin_m) of the joined components that
     are not floor objects (and the chosen one); any other within merge_gap_m.
+
+    occludes (n, n) bool (_kernels.occlusion_pairs): occludes[i, j] when component i stands
+    in front of j at j's outline. A component that is not a floor object, whose footprint
+    centroid lies inside that footprint and which a joined component hides in part, joins
+    whatever its gap: the body between it and the rest is behind the occluder, not absent
+    (the legs below a kettlebell swung between them).
     """
     n = stats.shape[0]
     for i in range(n):
@@ -63,8 +69,9 @@ def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
                 continue
             under = cx[j] >= x0 and cx[j] <= x1 and cy[j] >= y0 and cy[j] <= y1
             thr = merge_floor_gap_m if (floor_obj[j] and not under) else merge_gap_m
+            hidden = under and not floor_obj[j]
             for i in range(n):
-                if out_keep[i] and gap_m[i, j] <= thr:
+                if out_keep[i] and (gap_m[i, j] <= thr or (hidden and occludes[i, j])):
                     new[j] = True
                     any_new = True
                     break

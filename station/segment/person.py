@@ -135,7 +135,8 @@ def merge_candidates(stats: np.ndarray, index: int, params: BlobParams,
 
 
 def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobParams,
-                 min_points: int, allowed: np.ndarray | None = None) -> np.ndarray:
+                 min_points: int, allowed: np.ndarray | None = None,
+                 occludes: np.ndarray | None = None) -> np.ndarray:
     """The components of the lifter: the chosen blob plus every component joined to it.
 
     gap_m: (n, n) smallest 3D distances between components (kernels.component_gaps, inf
@@ -147,14 +148,20 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     footprint centroid lies inside the footprint (bounding box, expanded by
     merge_footprint_margin_m) of the joined components that are not floor objects: the lower
     legs under a hinged torso join, a plate put down beside the feet stays out. A separate
-    standing person never joins. Returns (n,) bool. allowed: merge_candidates' result when
-    the caller has it. The rule runs in numba (station.segment._kernels_blobs).
+    standing person never joins. A component that is not a floor object, lies inside that
+    footprint and is partly hidden by a joined component (occludes[i, j], kernels.occlusion_pairs)
+    joins whatever its gap: the legs below a kettlebell swung between them, cut off from the
+    torso in the image, are the lifter's, the body between is hidden, not absent. Returns (n,)
+    bool. allowed: merge_candidates' result when the caller has it; occludes: None = nothing
+    hides anything. The rule runs in numba (station.segment._kernels_blobs).
     """
     keep = np.empty(len(stats), bool)
     if allowed is None:   # (no blob chosen: the kernel joins nothing and reads no candidate)
         allowed = merge_candidates(stats, index, params, min_points) if index >= 0 else np.zeros(len(stats), bool)
+    if occludes is None:
+        occludes = np.zeros((len(stats), len(stats)), bool)
     KB.merge_person(np.ascontiguousarray(stats, np.float64), np.ascontiguousarray(gap_m, np.float32),
-                    int(index), np.ascontiguousarray(allowed, np.bool_),
+                    np.ascontiguousarray(occludes, np.bool_), int(index), np.ascontiguousarray(allowed, np.bool_),
                     np.float32(params.merge_gap_m), np.float32(params.merge_floor_gap_m),
                     float(params.merge_footprint_margin_m), float(params.floor_object_bottom_m),
                     float(params.floor_object_top_m), keep)

@@ -99,6 +99,9 @@ class Segmenter:
         scale = (4.0 / self.decimation) ** 2
         self._min_points = max(1, round(self.params.blob.min_points * scale))
         self._merge_radius_px = max(1, round(self.params.blob.merge_max_radius_px * 4.0 / self.decimation))
+        # a hidden part's outline and its occluder's may be a pixel or two apart (the D435's
+        # invalid band at a depth edge): 2 pixels at decimation 4
+        self._occlusion_radius_px = max(1, round(2 * 4.0 / self.decimation))
         self._floor_min_inliers = max(3, round(self.params.floor.min_inliers * scale))
         self.floor_tracker = FloorTracker(self.params.floor, self.rng, self._floor_min_inliers)
         self._shape_in: tuple[int, int] | None = None
@@ -271,7 +274,11 @@ class Segmenter:
             i = self.intrinsics
             K.component_gaps(self._labels, self._points_cam, n_labels, active, i.fx, i.fy,
                              p.blob.merge_gap_m, self._merge_radius_px, gap)
-            keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active)
+            occludes = np.empty((n_labels, n_labels), bool)
+            K.occlusion_pairs(self._labels, depth, active, p.jump_min_m, p.jump_per_m,
+                              self._occlusion_radius_px, occludes)
+            keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active,
+                                occludes)
             choice = with_members(choice, stats, keep, p.blob)
             exclude = exclude | keep
         lap("merge")

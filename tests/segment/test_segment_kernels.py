@@ -298,6 +298,8 @@ def test_merge_person(seed):
     gap = rng.choice(np.float32([0.01, 0.06, 0.1, 0.2, 0.3, np.inf]), (n, n),
                      p=[0.01, 0.01, 0.01, 0.01, 0.01, 0.95])
     gap = np.minimum(gap, gap.T)
+    # a few components hide part of others (the legs below a bell): some join through that
+    occludes = rng.random((n, n)) < 0.05
     allowed = rng.random(n) < 0.8
     index = int(rng.integers(-1, n))
     if index >= 0:
@@ -305,8 +307,13 @@ def test_merge_person(seed):
     args = (np.float32(p.merge_gap_m), np.float32(p.merge_floor_gap_m), p.merge_footprint_margin_m,
             p.floor_object_bottom_m, p.floor_object_top_m)
     keep = np.empty(n, bool)
-    KB.merge_person(stats, gap, index, allowed, *args, keep)
-    ref = R.merge_person(stats, gap, index, allowed, *args)
+    KB.merge_person(stats, gap, occludes, index, allowed, *args, keep)
+    ref = R.merge_person(stats, gap, occludes, index, allowed, *args)
+    no_occlusion = np.empty(n, bool)
+    KB.merge_person(stats, gap, np.zeros((n, n), bool), index, allowed, *args, no_occlusion)
+    np.testing.assert_array_equal(no_occlusion, R.merge_person(stats, gap, np.zeros((n, n), bool),
+                                                               index, allowed, *args))
+    assert not (no_occlusion & ~keep).any()   # hiding only ever adds components
     np.testing.assert_array_equal(keep, ref)
     if index >= 0:
         assert keep[index] and not keep[~allowed].any()
@@ -340,3 +347,39 @@ def test_choose_person(seed):
     k_ref, like_ref = R.choose_person(stats, *args)
     assert k == k_ref
     np.testing.assert_array_equal(like, like_ref)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_occlusion_pairs(rng, shape):
+    """occlusion_pairs against its NumPy twin on random labelled depth (surfaces with jumps)."""
+    for conn8 in (False, True):
+        depth = smooth_depth(rng, shape)
+        mask = (depth > 0) & (rng.random(shape) < 0.85)
+        labels = np.empty(shape, np.int32)
+        parent = np.empty(shape[0] * shape[1], np.int32)
+        n = K.connected_components(mask, depth, 0.05, 0.04, conn8, parent, labels)
+        active = rng.random(n) < 0.7
+        for radius in (1, 2):
+            out = np.empty((n, n), bool)
+            pairs = K.occlusion_pairs(labels, depth, active, 0.05, 0.04, radius, out)
+            ref, ref_pairs = R.occlusion_pairs(labels, depth, active, 0.05, 0.04, radius)
+            np.testing.assert_array_equal(out, ref)
+            assert pairs == ref_pairs
+            assert not out[:, ~active].any() and not np.diag(out).any()
+
+
+def test_occlusion_pairs_front_and_back():
+    """A near bar across a far post: the bar hides the post (both halves), not the reverse;
+    beyond the radius nothing is hidden."""
+    depth = np.zeros((9, 5), np.float32)
+    labels = np.full((9, 5), -1, np.int32)
+    depth[:, 2] = 3.0                     # the post, far
+    labels[:4, 2], labels[5:, 2] = 0, 2
+    depth[4, :] = 2.0                     # the bar, near, cuts it in two
+    labels[4, :] = 1
+    out = np.empty((3, 3), bool)
+    assert K.occlusion_pairs(labels, depth, np.ones(3, bool), 0.05, 0.04, 1, out) == 2
+    assert out[1, 0] and out[1, 2] and out.sum() == 2
+    labels[3, 2] = labels[5, 2] = -1      # the post's ends two pixels from the bar
+    assert K.occlusion_pairs(labels, depth, np.ones(3, bool), 0.05, 0.04, 1, out) == 0
+    assert K.occlusion_pairs(labels, depth, np.ones(3, bool), 0.05, 0.04, 2, out) == 2
