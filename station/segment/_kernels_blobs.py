@@ -32,9 +32,11 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
 
     occludes (n, n) bool (_kernels.occlusion_pairs): occludes[i, j] when component i stands
     in front of j at j's outline. A component that is not a floor object, whose footprint
-    centroid lies inside that footprint and which a joined component hides in part, joins
-    whatever its gap: the body between it and the rest is behind the occluder, not absent
-    (the legs below a kettlebell swung between them).
+    (bounding box) overlaps that footprint, and which is partly hidden by a joined component,
+    or hides part of one, or is partly hidden by a component that also hides a joined one,
+    joins whatever its gap: the body between them is behind the occluder, not absent (the
+    legs below a kettlebell swung between them; the torso and the bell in front of the legs
+    when the legs were chosen).
     """
     n = stats.shape[0]
     for i in range(n):
@@ -46,6 +48,7 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
     cy = np.empty(n)
     floor_obj = np.empty(n, np.bool_)
     new = np.empty(n, np.bool_)
+    hides = np.empty(n, np.bool_)   # kept, or hiding part of a kept component
     for i in range(n):
         cnt = max(stats[i, COUNT], 1.0)
         cx[i] = stats[i, SUM_X] / cnt
@@ -62,6 +65,13 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
                 y0 = min(y0, stats[i, MIN_Y])
                 y1 = max(y1, stats[i, MAX_Y])
         x0, x1, y0, y1 = x0 - m, x1 + m, y0 - m, y1 + m
+        for c in range(n):
+            hides[c] = out_keep[c]
+            if not hides[c]:
+                for k in range(n):
+                    if out_keep[k] and occludes[c, k]:
+                        hides[c] = True
+                        break
         any_new = False
         for j in range(n):
             new[j] = False
@@ -69,9 +79,11 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
                 continue
             under = cx[j] >= x0 and cx[j] <= x1 and cy[j] >= y0 and cy[j] <= y1
             thr = merge_floor_gap_m if (floor_obj[j] and not under) else merge_gap_m
-            hidden = under and not floor_obj[j]
+            hidden = (not floor_obj[j] and stats[j, MIN_X] <= x1 and stats[j, MAX_X] >= x0
+                      and stats[j, MIN_Y] <= y1 and stats[j, MAX_Y] >= y0)
             for i in range(n):
-                if out_keep[i] and (gap_m[i, j] <= thr or (hidden and occludes[i, j])):
+                if ((out_keep[i] and gap_m[i, j] <= thr)
+                        or (hidden and ((hides[i] and occludes[i, j]) or (out_keep[i] and occludes[j, i])))):
                     new[j] = True
                     any_new = True
                     break

@@ -134,6 +134,15 @@ def merge_candidates(stats: np.ndarray, index: int, params: BlobParams,
     return ok
 
 
+def hidden_candidates(stats: np.ndarray, keep: np.ndarray, allowed: np.ndarray,
+                      params: BlobParams) -> np.ndarray:
+    """(n,) bool: the components merge_person could still join through what hides them
+    (allowed, not joined, not a floor object). None: the occlusions cannot change its result."""
+    floor_obj = ((stats[:, MIN_H] <= params.floor_object_bottom_m)
+                 & (stats[:, MAX_H] < params.floor_object_top_m))
+    return allowed & ~keep & ~floor_obj
+
+
 def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobParams,
                  min_points: int, allowed: np.ndarray | None = None,
                  occludes: np.ndarray | None = None) -> np.ndarray:
@@ -148,10 +157,12 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     footprint centroid lies inside the footprint (bounding box, expanded by
     merge_footprint_margin_m) of the joined components that are not floor objects: the lower
     legs under a hinged torso join, a plate put down beside the feet stays out. A separate
-    standing person never joins. A component that is not a floor object, lies inside that
-    footprint and is partly hidden by a joined component (occludes[i, j], kernels.occlusion_pairs)
-    joins whatever its gap: the legs below a kettlebell swung between them, cut off from the
-    torso in the image, are the lifter's, the body between is hidden, not absent. Returns (n,)
+    standing person never joins. A component that is not a floor object, whose bounding box
+    overlaps that footprint, and that is partly hidden by a joined component, or hides part
+    of one, or is hidden by a component that also hides a joined one (occludes[i, j],
+    kernels.occlusion_pairs), joins whatever its gap: the legs below a kettlebell swung
+    between them, cut off from the torso in the image, are the lifter's; the body between
+    is hidden, not absent. Returns (n,)
     bool. allowed: merge_candidates' result when the caller has it; occludes: None = nothing
     hides anything. The rule runs in numba (station.segment._kernels_blobs).
     """

@@ -269,7 +269,13 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
         under = ((cx >= stats[body, MIN_X].min() - m) & (cx <= stats[body, MAX_X].max() + m)
                  & (cy >= stats[body, MIN_Y].min() - m) & (cy <= stats[body, MAX_Y].max() + m))
         new = np.where(floor_obj & ~under, close[keep].any(axis=0), near[keep].any(axis=0))
-        new |= under & ~floor_obj & occludes[keep].any(axis=0)
+        hides = keep | occludes[:, keep].any(axis=1)
+        overlap = ((stats[:, MIN_X] <= stats[body, MAX_X].max() + m)
+                   & (stats[:, MAX_X] >= stats[body, MIN_X].min() - m)
+                   & (stats[:, MIN_Y] <= stats[body, MAX_Y].max() + m)
+                   & (stats[:, MAX_Y] >= stats[body, MIN_Y].min() - m))
+        new |= (overlap & ~floor_obj
+                & (occludes[hides].any(axis=0) | occludes[:, keep].any(axis=1)))
         new &= allowed & ~keep
         if not new.any():
             return keep

@@ -28,8 +28,8 @@ from station.model import DepthFrame, FloorPlane, Intrinsics, PersonCloud, Segme
 from station.segment import _kernels as K
 from station.segment.background import BackgroundModel, BackgroundParams
 from station.segment.floor import FloorParams, FloorTracker
-from station.segment.person import (BlobParams, LiftingZone, choose_person, merge_candidates,
-                                    merge_person, with_members)
+from station.segment.person import (BlobParams, LiftingZone, choose_person, hidden_candidates,
+                                    merge_candidates, merge_person, with_members)
 
 # SegmentResult lives in station.model (the stage types); re-exported for existing imports
 __all__ = ["Segmenter", "SegmentResult", "LiftingZone", "SegmenterParams", "sorting_network"]
@@ -274,11 +274,15 @@ class Segmenter:
             i = self.intrinsics
             K.component_gaps(self._labels, self._points_cam, n_labels, active, i.fx, i.fy,
                              p.blob.merge_gap_m, self._merge_radius_px, gap)
-            occludes = np.empty((n_labels, n_labels), bool)
-            K.occlusion_pairs(self._labels, depth, active, p.jump_min_m, p.jump_per_m,
-                              self._occlusion_radius_px, occludes)
-            keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active,
-                                occludes)
+            keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active)
+            if hidden_candidates(stats, keep, active, p.blob).any():
+                # what hides what matters only to a component the gaps left out (the rule
+                # only adds): most frames skip it
+                occludes = np.empty((n_labels, n_labels), bool)
+                K.occlusion_pairs(self._labels, depth, active, p.jump_min_m, p.jump_per_m,
+                                  self._occlusion_radius_px, occludes)
+                keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active,
+                                    occludes)
             choice = with_members(choice, stats, keep, p.blob)
             exclude = exclude | keep
         lap("merge")
