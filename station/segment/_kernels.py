@@ -346,18 +346,93 @@ def gather_points(mask, points_cam_m, out_points_cam_m, out_pixels_uv):
 
 
 @nb.njit(**_JIT)
+def _dilate_rows(mask, labels, keep, radius, out_rows):
+    """out_rows[v, u]: any pixel of row v within |du| <= radius is set, where "set" is mask
+    (labels None) or labels >= 0 and keep[labels]. A window count slides along the row."""
+    h, w = out_rows.shape
+    for v in range(h):
+        c = 0
+        for k in range(min(radius, w - 1) + 1):
+            if labels is None:
+                c += np.int32(mask[v, k])
+            else:
+                c += np.int32(labels[v, k] >= 0 and keep[labels[v, k]])
+        for u in range(w):
+            out_rows[v, u] = c > 0
+            a = u + radius + 1
+            if a < w:
+                if labels is None:
+                    c += np.int32(mask[v, a])
+                else:
+                    c += np.int32(labels[v, a] >= 0 and keep[labels[v, a]])
+            b = u - radius
+            if b >= 0:
+                if labels is None:
+                    c -= np.int32(mask[v, b])
+                else:
+                    c -= np.int32(labels[v, b] >= 0 and keep[labels[v, b]])
+
+
+@nb.njit(**_JIT)
+def _dilate_columns(rows, radius, out_mask):
+    """out_mask[v, u]: any of rows[v - radius .. v + radius, u] set (window counts per column)."""
+    h, w = rows.shape
+    cnt = np.zeros(w, np.int32)
+    for k in range(min(radius, h - 1) + 1):
+        for u in range(w):
+            cnt[u] += np.int32(rows[k, u])
+    for v in range(h):
+        for u in range(w):
+            out_mask[v, u] = cnt[u] > 0
+        a = v + radius + 1
+        if a < h:
+            for u in range(w):
+                cnt[u] += np.int32(rows[a, u])
+        b = v - radius
+        if b >= 0:
+            for u in range(w):
+                cnt[u] -= np.int32(rows[b, u])
+
+
+@nb.njit(**_JIT)
 def dilate_mask(mask, radius, out_mask):
-    """Square (Chebyshev) dilation of a bool mask by radius pixels."""
+    """Square (Chebyshev) dilation of a bool mask by radius pixels: a row pass, then a column
+    pass (the square is the product of the two segments), each a sliding window count."""
     h, w = mask.shape
+    rows = np.empty((h, w), np.bool_)
+    _dilate_rows(mask, None, None, radius, rows)
+    _dilate_columns(rows, radius, out_mask)
+
+
+@nb.njit(**_JIT)
+def dilate_labels(labels, keep, radius, out_mask):
+    """dilate_mask of mask_from_labels(labels, keep) in the same two passes, without the
+    mask in between."""
+    h, w = labels.shape
+    rows = np.empty((h, w), np.bool_)
+    _dilate_rows(labels, labels, keep, radius, rows)
+    _dilate_columns(rows, radius, out_mask)
+
+
+@nb.njit(**_JIT)
+def gather_labels(labels, keep, points_cam_m, out_mask, out_points_cam_m, out_pixels_uv):
+    """mask_from_labels and gather_points in one pass: out_mask = labels >= 0 and
+    keep[labels]; the mask's points and (u, v) pixels in raster order. Returns the count."""
+    h, w = labels.shape
+    n = 0
     for v in range(h):
         for u in range(w):
-            out_mask[v, u] = False
-    for v in range(h):
-        for u in range(w):
-            if mask[v, u]:
-                for vv in range(max(0, v - radius), min(h, v + radius + 1)):
-                    for uu in range(max(0, u - radius), min(w, u + radius + 1)):
-                        out_mask[vv, uu] = True
+            k = labels[v, u]
+            m = k >= 0 and keep[k]
+            out_mask[v, u] = m
+            if m:
+                out_points_cam_m[n, 0] = points_cam_m[v, u, 0]
+                out_points_cam_m[n, 1] = points_cam_m[v, u, 1]
+                out_points_cam_m[n, 2] = points_cam_m[v, u, 2]
+                out_pixels_uv[n, 0] = u
+                out_pixels_uv[n, 1] = v
+                n += 1
+    return n
 
 
 # --------------------------------------------------------------------------- background

@@ -138,3 +138,22 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
             best = score
             k = i
     return k
+
+
+@nb.njit(**_JIT)
+def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
+                     standing_max_bottom_m, out_allowed):
+    """The components that may join the chosen blob `index` (person.merge_candidates' rule):
+    non-empty, footprint centroid within merge_reach_m of the chosen blob's, and not a
+    standing person of their own (count >= min_points, top >= upright_min_top_m, bottom <=
+    standing_max_bottom_m); the chosen blob itself always. out_allowed (n,) bool."""
+    n = stats.shape[0]
+    ci = stats[index, SUM_X] / max(stats[index, COUNT], 1.0)
+    cj = stats[index, SUM_Y] / max(stats[index, COUNT], 1.0)
+    for i in range(n):
+        cnt = max(stats[i, COUNT], 1.0)
+        reach = np.hypot(stats[i, SUM_X] / cnt - ci, stats[i, SUM_Y] / cnt - cj) <= merge_reach_m
+        standing = (stats[i, COUNT] >= min_points and stats[i, MAX_H] >= upright_min_top_m
+                    and stats[i, MIN_H] <= standing_max_bottom_m)
+        out_allowed[i] = stats[i, COUNT] > 0 and reach and not standing
+    out_allowed[index] = True

@@ -115,22 +115,15 @@ class BlobChoice:
     upright: bool
 
 
-def standing_person(stats: np.ndarray, params: BlobParams, min_points: int) -> np.ndarray:
-    """Components that are a whole person on their own feet: never merged into another."""
-    return ((stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= params.upright_min_top_m)
-            & (stats[:, MIN_H] <= params.standing_max_bottom_m))
-
-
 def merge_candidates(stats: np.ndarray, index: int, params: BlobParams,
                      min_points: int) -> np.ndarray:
     """(n,) bool: components that may join the chosen blob `index` (merge_person): non-empty,
-    footprint centroid within merge_reach_m of the chosen blob's, not a standing person."""
-    cnt = np.maximum(stats[:, COUNT], 1.0)
-    cx = stats[:, SUM_X] / cnt
-    cy = stats[:, SUM_Y] / cnt
-    reach = np.hypot(cx - cx[index], cy - cy[index]) <= params.merge_reach_m
-    ok = (stats[:, COUNT] > 0) & reach & ~standing_person(stats, params, min_points)
-    ok[index] = True
+    footprint centroid within merge_reach_m of the chosen blob's, not a standing person. The
+    rule runs in numba (station.segment._kernels_blobs; its NumPy twin in reference)."""
+    ok = np.empty(len(stats), bool)
+    KB.merge_candidates(np.ascontiguousarray(stats, np.float64), int(index),
+                        float(params.merge_reach_m), float(min_points),
+                        float(params.upright_min_top_m), float(params.standing_max_bottom_m), ok)
     return ok
 
 

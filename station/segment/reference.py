@@ -328,3 +328,17 @@ def occlusion_pairs(labels, depth_m, active, jump_min_m, jump_per_m, radius_px):
         hit = (lab >= 0) & (lab != j) & (depth_m[v0:v1, u0:u1].astype(np.float64) < far)
         occ[lab[hit], j] = True
     return occ, int(occ.sum())
+
+
+def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
+                     standing_max_bottom_m):
+    """Twin of _kernels_blobs.merge_candidates (the NumPy rule person.merge_candidates ran)."""
+    cnt = np.maximum(stats[:, COUNT], 1.0)
+    cx = stats[:, SUM_X] / cnt
+    cy = stats[:, SUM_Y] / cnt
+    reach = np.hypot(cx - cx[index], cy - cy[index]) <= merge_reach_m
+    standing = ((stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= upright_min_top_m)
+                & (stats[:, MIN_H] <= standing_max_bottom_m))
+    ok = (stats[:, COUNT] > 0) & reach & ~standing
+    ok[index] = True
+    return ok

@@ -26,6 +26,7 @@ import numpy as np
 from station import frames
 from station.model import DepthFrame, FloorPlane, Intrinsics, PersonCloud, SegmentResult
 from station.segment import _kernels as K
+from station.segment._kernels_blobs import COUNT
 from station.segment.background import BackgroundModel, BackgroundParams
 from station.segment.floor import FloorParams, FloorTracker
 from station.segment.person import (BlobParams, LiftingZone, choose_person, hidden_candidates,
@@ -141,7 +142,6 @@ class Segmenter:
         self._labels = np.zeros((h, w), np.int32)
         self._parent = np.zeros(h * w, np.int32)
         self._stats = np.zeros((64, 9), np.float64)
-        self._like_mask = np.zeros((h, w), bool)
         self._exclude = np.zeros((h, w), bool)
         self.background = BackgroundModel((h, w), self.params.background)
         self._network = sorting_network(f * f)
@@ -290,17 +290,16 @@ class Segmenter:
         cloud = None
         if present:
             mask = np.empty(self.shape, bool)
-            n = K.mask_from_labels(self._labels, keep, mask)
+            n = int(stats[keep, COUNT].sum())   # the kept components' pixels (exact sums of 1.0)
             pts = np.empty((n, 3), np.float32)
             uv = np.empty((n, 2), np.int32)
-            K.gather_points(mask, self._points_cam, pts, uv)
+            K.gather_labels(self._labels, keep, self._points_cam, mask, pts, uv)
             cloud = PersonCloud(points_cam_m=pts, pixels_uv=uv, mask=mask, depth_m=depth,
                                 intrinsics=self.intrinsics, floor=floor,
                                 timestamp_s=frame.timestamp_s, T_floor_cam=T_floor_cam)
         # everything person-sized and the lifter's parts are kept out of the floor refit and
         # background learning
-        K.mask_from_labels(self._labels, exclude, self._like_mask)
-        K.dilate_mask(self._like_mask, bg.params.exclude_dilate_px, self._exclude)
+        K.dilate_labels(self._labels, exclude, bg.params.exclude_dilate_px, self._exclude)
         lap("select")
 
         if p.auto_learn_background:

@@ -197,13 +197,14 @@ def test_gather_points(rng, shape):
     np.testing.assert_array_equal(out_uv, ref_uv)
 
 
-@pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("radius", [0, 1, 2])
+@pytest.mark.parametrize("shape", SHAPES + [(7, 1), (1, 9)])
+@pytest.mark.parametrize("radius", [0, 1, 2, 4])
 def test_dilate_mask(rng, shape, radius):
-    mask = rng.random(shape) < 0.05
-    out = np.zeros(shape, bool)
-    K.dilate_mask(mask, radius, out)
-    np.testing.assert_array_equal(out, R.dilate_mask(mask, radius))
+    for density in (0.05, 0.5):
+        mask = rng.random(shape) < density
+        out = np.zeros(shape, bool)
+        K.dilate_mask(mask, radius, out)
+        np.testing.assert_array_equal(out, R.dilate_mask(mask, radius))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -387,3 +388,48 @@ def test_occlusion_pairs_front_and_back():
     labels[3, 2] = labels[5, 2] = -1      # the post's ends two pixels from the bar
     assert K.occlusion_pairs(labels, depth, np.ones(3, bool), 0.05, 0.04, 1, out) == 0
     assert K.occlusion_pairs(labels, depth, np.ones(3, bool), 0.05, 0.04, 2, out) == 2
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(7, 1), (1, 9)])
+@pytest.mark.parametrize("radius", [0, 1, 2, 4])
+def test_dilate_labels_and_gather_labels(rng, shape, radius):
+    """The fused kernels equal the two steps they replace: dilate_labels = dilate_mask of
+    mask_from_labels; gather_labels = mask_from_labels then gather_points (and twins)."""
+    labels = rng.integers(-1, 6, size=shape).astype(np.int32)
+    labels[rng.random(shape) < 0.5] = -1
+    keep = rng.random(6) < 0.5
+    mask = R.mask_from_labels(labels, keep)
+    out = np.full(shape, True)
+    K.dilate_labels(labels, keep, radius, out)
+    np.testing.assert_array_equal(out, R.dilate_mask(mask, radius))
+    pts = rng.normal(size=(*shape, 3)).astype(np.float32)
+    n = int(mask.sum())
+    out_mask, out_p, out_uv = np.empty(shape, bool), np.empty((n, 3), np.float32), np.empty((n, 2), np.int32)
+    assert K.gather_labels(labels, keep, pts, out_mask, out_p, out_uv) == n
+    ref_p, ref_uv = R.gather_points(mask, pts)
+    np.testing.assert_array_equal(out_mask, mask)
+    np.testing.assert_array_equal(out_p, ref_p)
+    np.testing.assert_array_equal(out_uv, ref_uv)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_merge_candidates(seed):
+    """The merge candidates (kernel) against their NumPy twin: footprints around the reach,
+    standing people, empty components."""
+    from station.segment import _kernels_blobs as KB
+    from station.segment.person import BlobParams
+    rng = np.random.default_rng(200 + seed)
+    p = BlobParams()
+    n = int(rng.integers(1, 30))
+    stats = np.zeros((n, 9))
+    stats[:, 0] = rng.choice([0, 1, 50, 150, 400], n)
+    cxy = rng.uniform(-1.0, 1.0, (n, 2)) + [0.0, 2.5]
+    stats[:, 1:3] = cxy * stats[:, [0]]
+    stats[:, 7] = rng.choice([0.0, 0.2, 0.5], n)
+    stats[:, 8] = rng.choice([0.5, 1.0, 1.7], n)
+    index = int(rng.integers(0, n))
+    out = np.empty(n, bool)
+    args = (p.merge_reach_m, 120.0, p.upright_min_top_m, p.standing_max_bottom_m)
+    KB.merge_candidates(stats, index, *args, out)
+    np.testing.assert_array_equal(out, R.merge_candidates(stats, index, *args))
+    assert out[index]
