@@ -20,7 +20,8 @@ COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
 
 @nb.njit(**_JIT)
 def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floor_gap_m,
-                 footprint_margin_m, floor_object_bottom_m, floor_object_top_m, out_keep):
+                 footprint_margin_m, floor_object_bottom_m, floor_object_top_m,
+                 hidden_min_points, out_keep):
     """The components of the lifter (person.merge_person's rule): out_keep (n,) bool, the
     chosen blob `index` plus every `allowed` component joined to it, pass by pass.
 
@@ -31,7 +32,8 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
     are not floor objects (and the chosen one); any other within merge_gap_m.
 
     occludes (n, n) bool (_kernels.occlusion_pairs): occludes[i, j] when component i stands
-    in front of j at j's outline. A component that is not a floor object, whose footprint
+    in front of j at j's outline. A component of at least hidden_min_points points that is
+    not a floor object, whose footprint
     (bounding box) overlaps that footprint, and which is partly hidden by a joined component,
     or hides part of one, or is partly hidden by a component that also hides a joined one,
     joins whatever its gap: the body between them is behind the occluder, not absent (the
@@ -79,7 +81,8 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
                 continue
             under = cx[j] >= x0 and cx[j] <= x1 and cy[j] >= y0 and cy[j] <= y1
             thr = merge_floor_gap_m if (floor_obj[j] and not under) else merge_gap_m
-            hidden = (not floor_obj[j] and stats[j, MIN_X] <= x1 and stats[j, MAX_X] >= x0
+            hidden = (not floor_obj[j] and stats[j, COUNT] >= hidden_min_points
+                      and stats[j, MIN_X] <= x1 and stats[j, MAX_X] >= x0
                       and stats[j, MIN_Y] <= y1 and stats[j, MAX_Y] >= y0)
             for i in range(n):
                 if ((out_keep[i] and gap_m[i, j] <= thr)

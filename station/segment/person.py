@@ -104,6 +104,11 @@ class BlobParams:
     # never joined: a separate standing person (person-sized, top >= upright_min_top_m,
     # bottom <= this)
     standing_max_bottom_m: float = 0.3
+    # a component hidden in part behind the lifter's (or hiding part of it) joins whatever its
+    # gap (merge_person) only with this fraction of min_points: a body part the fit needs (a
+    # leg below a kettlebell is ~90 points at 2.5 m), not a fragment of a few pixels at the
+    # lifter's edge, which is as likely the wall's or a walker's behind them
+    hidden_min_fraction: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -128,12 +133,14 @@ def merge_candidates(stats: np.ndarray, index: int, params: BlobParams,
 
 
 def hidden_candidates(stats: np.ndarray, keep: np.ndarray, allowed: np.ndarray,
-                      params: BlobParams) -> np.ndarray:
+                      params: BlobParams, min_points: int) -> np.ndarray:
     """(n,) bool: the components merge_person could still join through what hides them
-    (allowed, not joined, not a floor object). None: the occlusions cannot change its result."""
+    (allowed, not joined, not a floor object, big enough). None: the occlusions cannot
+    change its result."""
     floor_obj = ((stats[:, MIN_H] <= params.floor_object_bottom_m)
                  & (stats[:, MAX_H] < params.floor_object_top_m))
-    return allowed & ~keep & ~floor_obj
+    big = stats[:, COUNT] >= params.hidden_min_fraction * min_points
+    return allowed & ~keep & ~floor_obj & big
 
 
 def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobParams,
@@ -150,7 +157,8 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     footprint centroid lies inside the footprint (bounding box, expanded by
     merge_footprint_margin_m) of the joined components that are not floor objects: the lower
     legs under a hinged torso join, a plate put down beside the feet stays out. A separate
-    standing person never joins. A component that is not a floor object, whose bounding box
+    standing person never joins. A component of hidden_min_fraction x min_points points or
+    more that is not a floor object, whose bounding box
     overlaps that footprint, and that is partly hidden by a joined component, or hides part
     of one, or is hidden by a component that also hides a joined one (occludes[i, j],
     kernels.occlusion_pairs), joins whatever its gap: the legs below a kettlebell swung
@@ -168,7 +176,8 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
                     np.ascontiguousarray(occludes, np.bool_), int(index), np.ascontiguousarray(allowed, np.bool_),
                     np.float32(params.merge_gap_m), np.float32(params.merge_floor_gap_m),
                     float(params.merge_footprint_margin_m), float(params.floor_object_bottom_m),
-                    float(params.floor_object_top_m), keep)
+                    float(params.floor_object_top_m), float(params.hidden_min_fraction * min_points),
+                    keep)
     return keep
 
 

@@ -275,7 +275,7 @@ class Segmenter:
             K.component_gaps(self._labels, self._points_cam, n_labels, active, i.fx, i.fy,
                              p.blob.merge_gap_m, self._merge_radius_px, gap)
             keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active)
-            if hidden_candidates(stats, keep, active, p.blob).any():
+            if hidden_candidates(stats, keep, active, p.blob, self._min_points).any():
                 # what hides what matters only to a component the gaps left out (the rule
                 # only adds): most frames skip it
                 occludes = np.empty((n_labels, n_labels), bool)

@@ -306,7 +306,7 @@ def test_merge_person(seed):
     if index >= 0:
         allowed[index] = True
     args = (np.float32(p.merge_gap_m), np.float32(p.merge_floor_gap_m), p.merge_footprint_margin_m,
-            p.floor_object_bottom_m, p.floor_object_top_m)
+            p.floor_object_bottom_m, p.floor_object_top_m, p.hidden_min_fraction * 120.0)
     keep = np.empty(n, bool)
     KB.merge_person(stats, gap, occludes, index, allowed, *args, keep)
     ref = R.merge_person(stats, gap, occludes, index, allowed, *args)
@@ -317,7 +317,7 @@ def test_merge_person(seed):
     assert not (no_occlusion & ~keep).any()   # hiding only ever adds components
     # the segmenter skips the occlusions when nothing is left that they could join
     from station.segment.person import hidden_candidates
-    if not hidden_candidates(stats, no_occlusion, allowed, p).any():
+    if not hidden_candidates(stats, no_occlusion, allowed, p, 120).any():
         np.testing.assert_array_equal(keep, no_occlusion)
     np.testing.assert_array_equal(keep, ref)
     if index >= 0:
