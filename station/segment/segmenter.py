@@ -184,7 +184,9 @@ class Segmenter:
 
     def _decimate(self, raw: np.ndarray, units: float) -> np.ndarray:
         depth = np.empty(self.shape, np.float32)  # new each frame: the cloud keeps it
-        if self.params.decimation_mode == "median":
+        if self.params.decimation_mode == "median" and self.decimation == 4:
+            K.decimate_median4_valid(raw, float(units), self._min_valid, depth)
+        elif self.params.decimation_mode == "median":
             K.decimate_median_valid(raw, float(units), self.decimation, self._min_valid,
                                     self._network, depth)
         else:

@@ -433,3 +433,26 @@ def test_merge_candidates(seed):
     KB.merge_candidates(stats, index, *args, out)
     np.testing.assert_array_equal(out, R.merge_candidates(stats, index, *args))
     assert out[index]
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (4, 4), (7, 13), (48, 64), (52, 212 * 4 + 3)])
+def test_decimate_median4(rng, shape):
+    """The factor-4 median (network in registers, pruned to the 8 smallest) equals the
+    reference for every valid count: all, none, some, and min_valid from 1 to 16."""
+    for invalid in (0.0, 0.3, 0.7, 0.95, 1.0):
+        raw = random_raw(rng, shape, invalid)
+        edge = rng.random(shape)
+        raw[(edge < 0.03) & (raw > 0)] = 65535   # the extremes of a valid sample
+        raw[(edge > 0.97) & (raw > 0)] = 1
+        h, w = shape[0] // 4, shape[1] // 4
+        for min_valid in (1, 4, 16):
+            out = np.full((h, w), -1, np.float32)
+            K.decimate_median4_valid(raw, 0.001, min_valid, out)
+            np.testing.assert_array_equal(out, R.decimate_median_valid(raw, 0.001, 4, min_valid))
+            net = np.full((h, w), -1, np.float32)
+            K.decimate_median_valid(raw, 0.001, 4, min_valid, sorting_network(16), net)
+            np.testing.assert_array_equal(out, net)
+    strided = random_raw(rng, (shape[0], 2 * shape[1] + 1), 0.3)[:, 1::2]
+    out = np.empty((shape[0] // 4, shape[1] // 4), np.float32)
+    K.decimate_median4_valid(strided, 0.001, 4, out)
+    np.testing.assert_array_equal(out, R.decimate_median_valid(np.ascontiguousarray(strided), 0.001, 4, 4))
