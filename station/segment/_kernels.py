@@ -462,56 +462,43 @@ def gather_points(mask, points_cam_m, out_points_cam_m, out_pixels_uv):
 @nb.njit(**_JIT)
 def _dilate_rows(mask, labels, keep, radius, out_rows):
     """out_rows[v, u]: any pixel of row v within |du| <= radius is set, where "set" is mask
-    (labels None) or labels >= 0 and keep[labels]. A window count slides along the row."""
+    (labels None) or labels >= 0 and keep[labels]: the row's set pixels are copied into a
+    padded row once, then OR-ed at each of the 2 radius + 1 shifts (vectorised loops)."""
     h, w = out_rows.shape
+    row = np.zeros(w + 2 * radius, np.bool_)
     for v in range(h):
-        c = 0
-        for k in range(min(radius, w - 1) + 1):
-            if labels is None:
-                c += np.int32(mask[v, k])
-            else:
-                c += np.int32(labels[v, k] >= 0 and keep[labels[v, k]])
         for u in range(w):
-            out_rows[v, u] = c > 0
-            a = u + radius + 1
-            if a < w:
-                if labels is None:
-                    c += np.int32(mask[v, a])
-                else:
-                    c += np.int32(labels[v, a] >= 0 and keep[labels[v, a]])
-            b = u - radius
-            if b >= 0:
-                if labels is None:
-                    c -= np.int32(mask[v, b])
-                else:
-                    c -= np.int32(labels[v, b] >= 0 and keep[labels[v, b]])
+            if labels is None:
+                row[u + radius] = mask[v, u]
+            else:
+                k = labels[v, u]
+                row[u + radius] = k >= 0 and keep[k]
+        out = out_rows[v]
+        for u in range(w):
+            out[u] = row[u]
+        for s in range(1, 2 * radius + 1):
+            for u in range(w):
+                out[u] = out[u] | row[u + s]
 
 
 @nb.njit(**_JIT)
 def _dilate_columns(rows, radius, out_mask):
-    """out_mask[v, u]: any of rows[v - radius .. v + radius, u] set (window counts per column)."""
+    """out_mask[v, u]: any of rows[v - radius .. v + radius, u] set (OR of whole rows)."""
     h, w = rows.shape
-    cnt = np.zeros(w, np.int32)
-    for k in range(min(radius, h - 1) + 1):
-        for u in range(w):
-            cnt[u] += np.int32(rows[k, u])
     for v in range(h):
+        out = out_mask[v]
         for u in range(w):
-            out_mask[v, u] = cnt[u] > 0
-        a = v + radius + 1
-        if a < h:
+            out[u] = False
+        for vv in range(max(0, v - radius), min(h, v + radius + 1)):
+            src = rows[vv]
             for u in range(w):
-                cnt[u] += np.int32(rows[a, u])
-        b = v - radius
-        if b >= 0:
-            for u in range(w):
-                cnt[u] -= np.int32(rows[b, u])
+                out[u] = out[u] | src[u]
 
 
 @nb.njit(**_JIT)
 def dilate_mask(mask, radius, out_mask):
     """Square (Chebyshev) dilation of a bool mask by radius pixels: a row pass, then a column
-    pass (the square is the product of the two segments), each a sliding window count."""
+    pass (the square is the product of the two segments), each OR-ing whole shifted rows."""
     h, w = mask.shape
     rows = np.empty((h, w), np.bool_)
     _dilate_rows(mask, None, None, radius, rows)

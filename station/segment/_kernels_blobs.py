@@ -160,3 +160,19 @@ def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
                     and stats[i, MIN_H] <= standing_max_bottom_m)
         out_allowed[i] = stats[i, COUNT] > 0 and reach and not standing
     out_allowed[index] = True
+
+
+@nb.njit(**_JIT)
+def hidden_candidates(stats, keep, allowed, floor_object_bottom_m, floor_object_top_m,
+                      hidden_min_points, out_candidate):
+    """person.hidden_candidates' rule: out_candidate (n,) bool = allowed, not kept, not a
+    floor object, at least hidden_min_points points. Returns how many."""
+    c = 0
+    for i in range(stats.shape[0]):
+        floor_obj = (stats[i, MIN_H] <= floor_object_bottom_m
+                     and stats[i, MAX_H] < floor_object_top_m)
+        ok = (allowed[i] and not keep[i] and not floor_obj
+              and stats[i, COUNT] >= hidden_min_points)
+        out_candidate[i] = ok
+        c += np.int64(ok)
+    return c

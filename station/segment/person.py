@@ -136,11 +136,13 @@ def hidden_candidates(stats: np.ndarray, keep: np.ndarray, allowed: np.ndarray,
                       params: BlobParams, min_points: int) -> np.ndarray:
     """(n,) bool: the components merge_person could still join through what hides them
     (allowed, not joined, not a floor object, big enough). None: the occlusions cannot
-    change its result."""
-    floor_obj = ((stats[:, MIN_H] <= params.floor_object_bottom_m)
-                 & (stats[:, MAX_H] < params.floor_object_top_m))
-    big = stats[:, COUNT] >= params.hidden_min_fraction * min_points
-    return allowed & ~keep & ~floor_obj & big
+    change its result. In numba (station.segment._kernels_blobs; twin in reference)."""
+    out = np.empty(len(stats), bool)
+    KB.hidden_candidates(np.ascontiguousarray(stats, np.float64), np.ascontiguousarray(keep, np.bool_),
+                         np.ascontiguousarray(allowed, np.bool_), float(params.floor_object_bottom_m),
+                         float(params.floor_object_top_m), float(params.hidden_min_fraction * min_points),
+                         out)
+    return out
 
 
 def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobParams,

@@ -343,3 +343,10 @@ def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
     ok = (stats[:, COUNT] > 0) & reach & ~standing
     ok[index] = True
     return ok
+
+
+def hidden_candidates(stats, keep, allowed, floor_object_bottom_m, floor_object_top_m,
+                      hidden_min_points):
+    """Twin of _kernels_blobs.hidden_candidates: the (n,) bool mask."""
+    floor_obj = (stats[:, MIN_H] <= floor_object_bottom_m) & (stats[:, MAX_H] < floor_object_top_m)
+    return allowed & ~keep & ~floor_obj & (stats[:, COUNT] >= hidden_min_points)

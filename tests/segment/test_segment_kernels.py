@@ -317,7 +317,11 @@ def test_merge_person(seed):
     assert not (no_occlusion & ~keep).any()   # hiding only ever adds components
     # the segmenter skips the occlusions when nothing is left that they could join
     from station.segment.person import hidden_candidates
-    if not hidden_candidates(stats, no_occlusion, allowed, p, 120).any():
+    cand = hidden_candidates(stats, no_occlusion, allowed, p, 120)
+    np.testing.assert_array_equal(cand, R.hidden_candidates(
+        stats, no_occlusion, allowed, p.floor_object_bottom_m, p.floor_object_top_m,
+        p.hidden_min_fraction * 120))
+    if not cand.any():
         np.testing.assert_array_equal(keep, no_occlusion)
     np.testing.assert_array_equal(keep, ref)
     if index >= 0:
