@@ -122,7 +122,8 @@ def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, netwo
 
 
 @nb.njit(**_JIT)
-def decimate_median4_valid(depth_raw_u16, depth_units_m, min_valid, out_depth_m):
+def decimate_median4_valid(depth_raw_u16, depth_units_m, min_valid, out_depth_m,
+                           intrinsics=None, out_points_cam_m=None):
     """decimate_median_valid for factor 4 (the station's decimation), the same values: each
     column of blocks runs the 16-sample network in registers (straight code below, vectorised
     across the row of blocks) instead of through a 16-row buffer compare-exchange by
@@ -133,6 +134,9 @@ def decimate_median4_valid(depth_raw_u16, depth_units_m, min_valid, out_depth_m)
     smallest, at most the 8th; a compare-exchange that feeds none of those goes, and one that
     feeds only its low (high) output keeps only its min (max). Invalid samples are 65535 (the
     uint16 wrap of 0 - 1), sorted last, so the valid count is the number of samples below it.
+
+    intrinsics (fx, fy, ppx, ppy) of the decimated image and out_points_cam_m (h, w, 3)
+    float32: also back-project each row while it is in cache (backproject's arithmetic).
     """
     h, w = out_depth_m.shape
     raw = np.ascontiguousarray(depth_raw_u16)   # (a view when it is already)
@@ -229,22 +233,30 @@ def decimate_median4_valid(depth_raw_u16, depth_units_m, min_valid, out_depth_m)
                 out[u] = np.float32((np.int32(med) + 1) * depth_units_m)
             else:
                 out[u] = np.float32(0.0)
+        if out_points_cam_m is not None:
+            _backproject_row(out, v, intrinsics[0], intrinsics[1], intrinsics[2], intrinsics[3],
+                             out_points_cam_m[v])
 
 
 # --------------------------------------------------------------------------- geometry
 
 @nb.njit(**_JIT)
+def _backproject_row(depth_row_m, v, fx, fy, ppx, ppy, out_row_points_cam_m):
+    """backproject of image row v: (w,) depth -> (w, 3)."""
+    ry = (np.float32(v) - np.float32(ppy)) / np.float32(fy)
+    for u in range(depth_row_m.shape[0]):
+        z = depth_row_m[u]
+        rx = (np.float32(u) - np.float32(ppx)) / np.float32(fx)
+        out_row_points_cam_m[u, 0] = rx * z
+        out_row_points_cam_m[u, 1] = ry * z
+        out_row_points_cam_m[u, 2] = z
+
+
+@nb.njit(**_JIT)
 def backproject(depth_m, fx, fy, ppx, ppy, out_points_cam_m):
     """Camera-frame points of every pixel: (h, w) depth -> (h, w, 3); 0 where no data."""
-    h, w = depth_m.shape
-    for v in range(h):
-        ry = (np.float32(v) - np.float32(ppy)) / np.float32(fy)
-        for u in range(w):
-            z = depth_m[v, u]
-            rx = (np.float32(u) - np.float32(ppx)) / np.float32(fx)
-            out_points_cam_m[v, u, 0] = rx * z
-            out_points_cam_m[v, u, 1] = ry * z
-            out_points_cam_m[v, u, 2] = z
+    for v in range(depth_m.shape[0]):
+        _backproject_row(depth_m[v], v, fx, fy, ppx, ppy, out_points_cam_m[v])
 
 
 # --------------------------------------------------------------------------- classification

@@ -134,6 +134,8 @@ class Segmenter:
         self._shape_in = (H, W)
         self._intr_in = frame.intrinsics
         self.intrinsics = frame.intrinsics.scaled(f)
+        i = self.intrinsics
+        self._intrinsics_array = np.array([i.fx, i.fy, i.ppx, i.ppy], np.float64)
         self.shape = (h, w)
         self._points_cam = np.zeros((h, w, 3), np.float32)
         self._points_floor = np.zeros((h, w, 3), np.float32)
@@ -184,14 +186,17 @@ class Segmenter:
 
     def _decimate(self, raw: np.ndarray, units: float) -> np.ndarray:
         depth = np.empty(self.shape, np.float32)  # new each frame: the cloud keeps it
+        i = self.intrinsics
         if self.params.decimation_mode == "median" and self.decimation == 4:
-            K.decimate_median4_valid(raw, float(units), self._min_valid, depth)
-        elif self.params.decimation_mode == "median":
+            # the station's path: decimation and back-projection in one pass over the rows
+            K.decimate_median4_valid(raw, float(units), self._min_valid, depth,
+                                     self._intrinsics_array, self._points_cam)
+            return depth
+        if self.params.decimation_mode == "median":
             K.decimate_median_valid(raw, float(units), self.decimation, self._min_valid,
                                     self._network, depth)
         else:
             K.decimate_min_valid(raw, float(units), self.decimation, self._min_valid, depth)
-        i = self.intrinsics
         K.backproject(depth, i.fx, i.fy, i.ppx, i.ppy, self._points_cam)
         return depth
 

@@ -460,3 +460,18 @@ def test_decimate_median4(rng, shape):
     out = np.empty((shape[0] // 4, shape[1] // 4), np.float32)
     K.decimate_median4_valid(strided, 0.001, 4, out)
     np.testing.assert_array_equal(out, R.decimate_median_valid(np.ascontiguousarray(strided), 0.001, 4, 4))
+
+
+def test_decimate_median4_backprojects_its_rows(rng):
+    """With intrinsics and a points array the factor-4 median also back-projects: the same
+    points as backproject of its depth, to the bit."""
+    raw = random_raw(rng, (96, 130), 0.3)
+    depth = np.empty((24, 32), np.float32)
+    pts = np.full((24, 32, 3), np.nan, np.float32)
+    K.decimate_median4_valid(raw, 0.001, 4, depth, np.array([106.25, 106.0, 15.5, 11.6]), pts)
+    ref_depth = np.empty_like(depth)
+    K.decimate_median4_valid(raw, 0.001, 4, ref_depth)
+    ref_pts = np.empty_like(pts)
+    K.backproject(ref_depth, 106.25, 106.0, 15.5, 11.6, ref_pts)
+    np.testing.assert_array_equal(depth, ref_depth)
+    np.testing.assert_array_equal(pts, ref_pts)
