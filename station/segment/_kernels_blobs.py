@@ -21,7 +21,7 @@ COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
 @nb.njit(**_JIT)
 def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floor_gap_m,
                  footprint_margin_m, floor_object_bottom_m, floor_object_top_m,
-                 hidden_min_points, out_keep):
+                 hidden_min_points, upper_body_min_top_m, out_keep):
     """The components of the lifter (person.merge_person's rule): out_keep (n,) bool, the
     chosen blob `index` plus every `allowed` component joined to it, pass by pass.
 
@@ -34,9 +34,11 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
     occludes (n, n) bool (_kernels.occlusion_pairs): occludes[i, j] when component i stands
     in front of j at j's outline. A component of at least hidden_min_points points that is
     not a floor object, whose footprint
-    (bounding box) overlaps that footprint, and which is partly hidden by a joined component,
-    or hides part of one, or is partly hidden by a component that also hides a joined one,
-    joins whatever its gap: the body between them is behind the occluder, not absent (the
+    (bounding box) overlaps that footprint, and which hides part of a joined component and
+    reaches upper_body_min_top_m (the upper body with a bell in front of the legs), or
+    stands on the floor reaching floor_object_top_m or higher (a leg) and is partly hidden
+    by a joined component or by a component that also hides a joined one, joins whatever
+    its gap: the body between them is behind the occluder, not absent (the
     legs below a kettlebell swung between them; the torso and the bell in front of the legs
     when the legs were chosen).
     """
@@ -84,9 +86,16 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
             hidden = (not floor_obj[j] and stats[j, COUNT] >= hidden_min_points
                       and stats[j, MIN_X] <= x1 and stats[j, MAX_X] >= x0
                       and stats[j, MIN_Y] <= y1 and stats[j, MAX_Y] >= y0)
+            # behind something: only what stands on the floor and reaches above a plate (a
+            # leg); a plate held at the far end of a bar, behind the lifter's legs, does not
+            leg = stats[j, MIN_H] <= floor_object_bottom_m and stats[j, MAX_H] >= floor_object_top_m
+            # in front of the lifter: only what reaches chest height (the upper body and the
+            # bell it swings in front of the legs); a plate in front of the shins does not
+            upper = stats[j, MAX_H] >= upper_body_min_top_m
             for i in range(n):
                 if ((out_keep[i] and gap_m[i, j] <= thr)
-                        or (hidden and ((hides[i] and occludes[i, j]) or (out_keep[i] and occludes[j, i])))):
+                        or (hidden and ((leg and hides[i] and occludes[i, j])
+                                        or (upper and out_keep[i] and occludes[j, i])))):
                     new[j] = True
                     any_new = True
                     break

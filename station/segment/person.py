@@ -161,9 +161,11 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     legs under a hinged torso join, a plate put down beside the feet stays out. A separate
     standing person never joins. A component of hidden_min_fraction x min_points points or
     more that is not a floor object, whose bounding box
-    overlaps that footprint, and that is partly hidden by a joined component, or hides part
-    of one, or is hidden by a component that also hides a joined one (occludes[i, j],
-    kernels.occlusion_pairs), joins whatever its gap: the legs below a kettlebell swung
+    overlaps that footprint, and that hides part of a joined component and reaches
+    upright_min_top_m (the upper body, a bell in front of the legs), or stands on the
+    floor reaching floor_object_top_m (a leg) and is partly hidden by a joined component or
+    by one that also hides a joined one (occludes[i, j], kernels.occlusion_pairs), joins
+    whatever its gap (a plate at the far end of a bar, behind the legs, stays out): the legs below a kettlebell swung
     between them, cut off from the torso in the image, are the lifter's; the body between
     is hidden, not absent. Returns (n,)
     bool. allowed: merge_candidates' result when the caller has it; occludes: None = nothing
@@ -179,7 +181,7 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
                     np.float32(params.merge_gap_m), np.float32(params.merge_floor_gap_m),
                     float(params.merge_footprint_margin_m), float(params.floor_object_bottom_m),
                     float(params.floor_object_top_m), float(params.hidden_min_fraction * min_points),
-                    keep)
+                    float(params.upright_min_top_m), keep)
     return keep
 
 

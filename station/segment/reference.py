@@ -250,7 +250,7 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
 
 def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floor_gap_m,
                  footprint_margin_m, floor_object_bottom_m, floor_object_top_m,
-                 hidden_min_points):
+                 hidden_min_points, upper_body_min_top_m):
     """Twin of _kernels_blobs.merge_person (the NumPy rule person.merge_person ran before)."""
     n = len(stats)
     keep = np.zeros(n, bool)
@@ -275,8 +275,10 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
                    & (stats[:, MAX_X] >= stats[body, MIN_X].min() - m)
                    & (stats[:, MIN_Y] <= stats[body, MAX_Y].max() + m)
                    & (stats[:, MAX_Y] >= stats[body, MIN_Y].min() - m))
+        leg = (stats[:, MIN_H] <= floor_object_bottom_m) & (stats[:, MAX_H] >= floor_object_top_m)
         new |= (overlap & ~floor_obj & (stats[:, COUNT] >= hidden_min_points)
-                & (occludes[hides].any(axis=0) | occludes[:, keep].any(axis=1)))
+                & ((leg & occludes[hides].any(axis=0))
+                   | ((stats[:, MAX_H] >= upper_body_min_top_m) & occludes[:, keep].any(axis=1))))
         new &= allowed & ~keep
         if not new.any():
             return keep

@@ -306,7 +306,8 @@ def test_merge_person(seed):
     if index >= 0:
         allowed[index] = True
     args = (np.float32(p.merge_gap_m), np.float32(p.merge_floor_gap_m), p.merge_footprint_margin_m,
-            p.floor_object_bottom_m, p.floor_object_top_m, p.hidden_min_fraction * 120.0)
+            p.floor_object_bottom_m, p.floor_object_top_m, p.hidden_min_fraction * 120.0,
+            p.upright_min_top_m)
     keep = np.empty(n, bool)
     KB.merge_person(stats, gap, occludes, index, allowed, *args, keep)
     ref = R.merge_person(stats, gap, occludes, index, allowed, *args)
