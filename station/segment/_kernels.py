@@ -57,7 +57,7 @@ def decimate_min_valid(depth_raw_u16, depth_units_m, factor, min_valid, out_dept
 
 @nb.njit(**_JIT)
 def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, network,
-                          out_depth_m):
+                          out_depth_m, pad_to=32):
     """Lower median of the valid depths of each factor x factor block.
 
     A median is one of the block's own samples, so a block straddling an edge takes the
@@ -71,7 +71,11 @@ def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, netwo
     nn = 1
     while nn < factor * factor:
         nn *= 2
-    buf = np.empty((nn, w), dtype=np.uint16)
+    # the network runs across a row of blocks padded to a multiple of pad_to columns (65535,
+    # never read): the vectorised loop then has no scalar remainder (212 blocks at 848 px
+    # left 20 columns to scalar code, ~15 % of the kernel)
+    wp = (w + pad_to - 1) // pad_to * pad_to
+    buf = np.full((nn, wp), np.uint16(65535))
     count = np.empty(w, dtype=np.int32)
     one = np.uint16(1)
     for v in range(h):
@@ -104,7 +108,7 @@ def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, netwo
         for p in range(network.shape[0]):
             ra = buf[network[p, 0]]
             rb = buf[network[p, 1]]
-            for u in range(w):
+            for u in range(wp):
                 x = ra[u]
                 y = rb[u]
                 ra[u] = min(x, y)
@@ -117,20 +121,142 @@ def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, netwo
                 out_depth_m[v, u] = np.float32(0.0)
 
 
+@nb.njit(**_JIT)
+def decimate_median4_valid(depth_raw_u16, depth_units_m, min_valid, out_depth_m,
+                           intrinsics=None, out_points_cam_m=None):
+    """decimate_median_valid for factor 4 (the station's decimation), the same values: each
+    column of blocks runs the 16-sample network in registers (straight code below, vectorised
+    across the row of blocks) instead of through a 16-row buffer compare-exchange by
+    compare-exchange, whose loads and stores cost more than the comparisons.
+
+    The network is Batcher's for 16 (segmenter.sorting_network(16)) pruned to what places
+    the 8 smallest: the lower median of n <= 16 valid samples is the ((n - 1) // 2)-th
+    smallest, at most the 8th; a compare-exchange that feeds none of those goes, and one that
+    feeds only its low (high) output keeps only its min (max). Invalid samples are 65535 (the
+    uint16 wrap of 0 - 1), sorted last, so the valid count is the number of samples below it.
+
+    intrinsics (fx, fy, ppx, ppy) of the decimated image and out_points_cam_m (h, w, 3)
+    float32: also back-project each row while it is in cache (backproject's arithmetic).
+    """
+    h, w = out_depth_m.shape
+    raw = np.ascontiguousarray(depth_raw_u16)   # (a view when it is already)
+    buf = np.empty((16, w), dtype=np.uint16)
+    one = np.uint16(1)
+    inv = np.uint16(65535)
+    for v in range(h):
+        for dv in range(4):
+            r4 = raw[v * 4 + dv, :4 * w].reshape((w, 4))
+            b0, b1, b2, b3 = buf[4 * dv], buf[4 * dv + 1], buf[4 * dv + 2], buf[4 * dv + 3]
+            for u in range(w):
+                b0[u] = np.uint16(r4[u, 0] - one)
+                b1[u] = np.uint16(r4[u, 1] - one)
+                b2[u] = np.uint16(r4[u, 2] - one)
+                b3[u] = np.uint16(r4[u, 3] - one)
+        out = out_depth_m[v]
+        for u in range(w):
+            a0, a1, a2, a3 = buf[0, u], buf[1, u], buf[2, u], buf[3, u]
+            a4, a5, a6, a7 = buf[4, u], buf[5, u], buf[6, u], buf[7, u]
+            a8, a9, a10, a11 = buf[8, u], buf[9, u], buf[10, u], buf[11, u]
+            a12, a13, a14, a15 = buf[12, u], buf[13, u], buf[14, u], buf[15, u]
+            n = (np.int32(a0 != inv) + np.int32(a1 != inv) + np.int32(a2 != inv) + np.int32(a3 != inv)
+                 + np.int32(a4 != inv) + np.int32(a5 != inv) + np.int32(a6 != inv) + np.int32(a7 != inv)
+                 + np.int32(a8 != inv) + np.int32(a9 != inv) + np.int32(a10 != inv) + np.int32(a11 != inv)
+                 + np.int32(a12 != inv) + np.int32(a13 != inv) + np.int32(a14 != inv) + np.int32(a15 != inv))
+            a0, a1 = min(a0, a1), max(a0, a1)
+            a2, a3 = min(a2, a3), max(a2, a3)
+            a0, a2 = min(a0, a2), max(a0, a2)
+            a1, a3 = min(a1, a3), max(a1, a3)
+            a1, a2 = min(a1, a2), max(a1, a2)
+            a4, a5 = min(a4, a5), max(a4, a5)
+            a6, a7 = min(a6, a7), max(a6, a7)
+            a4, a6 = min(a4, a6), max(a4, a6)
+            a5, a7 = min(a5, a7), max(a5, a7)
+            a5, a6 = min(a5, a6), max(a5, a6)
+            a0, a4 = min(a0, a4), max(a0, a4)
+            a2, a6 = min(a2, a6), max(a2, a6)
+            a2, a4 = min(a2, a4), max(a2, a4)
+            a1, a5 = min(a1, a5), max(a1, a5)
+            a3, a7 = min(a3, a7), max(a3, a7)
+            a3, a5 = min(a3, a5), max(a3, a5)
+            a1, a2 = min(a1, a2), max(a1, a2)
+            a3, a4 = min(a3, a4), max(a3, a4)
+            a5, a6 = min(a5, a6), max(a5, a6)
+            a8, a9 = min(a8, a9), max(a8, a9)
+            a10, a11 = min(a10, a11), max(a10, a11)
+            a8, a10 = min(a8, a10), max(a8, a10)
+            a9, a11 = min(a9, a11), max(a9, a11)
+            a9, a10 = min(a9, a10), max(a9, a10)
+            a12, a13 = min(a12, a13), max(a12, a13)
+            a14, a15 = min(a14, a15), max(a14, a15)
+            a12, a14 = min(a12, a14), max(a12, a14)
+            a13, a15 = min(a13, a15), max(a13, a15)
+            a13, a14 = min(a13, a14), max(a13, a14)
+            a8, a12 = min(a8, a12), max(a8, a12)
+            a10, a14 = min(a10, a14), max(a10, a14)
+            a10, a12 = min(a10, a12), max(a10, a12)
+            a9, a13 = min(a9, a13), max(a9, a13)
+            a11, a15 = min(a11, a15), max(a11, a15)
+            a11, a13 = min(a11, a13), max(a11, a13)
+            a9, a10 = min(a9, a10), max(a9, a10)
+            a11, a12 = min(a11, a12), max(a11, a12)
+            a13, a14 = min(a13, a14), max(a13, a14)
+            a0, a8 = min(a0, a8), max(a0, a8)
+            a4 = min(a4, a12)
+            a4, a8 = min(a4, a8), max(a4, a8)
+            a2, a10 = min(a2, a10), max(a2, a10)
+            a6 = min(a6, a14)
+            a6 = min(a6, a10)
+            a2, a4 = min(a2, a4), max(a2, a4)
+            a6, a8 = min(a6, a8), max(a6, a8)
+            a1, a9 = min(a1, a9), max(a1, a9)
+            a5 = min(a5, a13)
+            a5, a9 = min(a5, a9), max(a5, a9)
+            a3, a11 = min(a3, a11), max(a3, a11)
+            a7 = min(a7, a15)
+            a7 = min(a7, a11)
+            a3, a5 = min(a3, a5), max(a3, a5)
+            a7 = min(a7, a9)
+            a1, a2 = min(a1, a2), max(a1, a2)
+            a3, a4 = min(a3, a4), max(a3, a4)
+            a5, a6 = min(a5, a6), max(a5, a6)
+            a7 = min(a7, a8)
+            k = (n - 1) // 2
+            med = a0
+            med = a1 if k == 1 else med
+            med = a2 if k == 2 else med
+            med = a3 if k == 3 else med
+            med = a4 if k == 4 else med
+            med = a5 if k == 5 else med
+            med = a6 if k == 6 else med
+            med = a7 if k == 7 else med
+            if n >= min_valid and n > 0:
+                out[u] = np.float32((np.int32(med) + 1) * depth_units_m)
+            else:
+                out[u] = np.float32(0.0)
+        if out_points_cam_m is not None:
+            _backproject_row(out, v, intrinsics[0], intrinsics[1], intrinsics[2], intrinsics[3],
+                             out_points_cam_m[v])
+
+
 # --------------------------------------------------------------------------- geometry
+
+@nb.njit(**_JIT)
+def _backproject_row(depth_row_m, v, fx, fy, ppx, ppy, out_row_points_cam_m):
+    """backproject of image row v: (w,) depth -> (w, 3)."""
+    ry = (np.float32(v) - np.float32(ppy)) / np.float32(fy)
+    for u in range(depth_row_m.shape[0]):
+        z = depth_row_m[u]
+        rx = (np.float32(u) - np.float32(ppx)) / np.float32(fx)
+        out_row_points_cam_m[u, 0] = rx * z
+        out_row_points_cam_m[u, 1] = ry * z
+        out_row_points_cam_m[u, 2] = z
+
 
 @nb.njit(**_JIT)
 def backproject(depth_m, fx, fy, ppx, ppy, out_points_cam_m):
     """Camera-frame points of every pixel: (h, w) depth -> (h, w, 3); 0 where no data."""
-    h, w = depth_m.shape
-    for v in range(h):
-        ry = (np.float32(v) - np.float32(ppy)) / np.float32(fy)
-        for u in range(w):
-            z = depth_m[v, u]
-            rx = (np.float32(u) - np.float32(ppx)) / np.float32(fx)
-            out_points_cam_m[v, u, 0] = rx * z
-            out_points_cam_m[v, u, 1] = ry * z
-            out_points_cam_m[v, u, 2] = z
+    for v in range(depth_m.shape[0]):
+        _backproject_row(depth_m[v], v, fx, fy, ppx, ppy, out_points_cam_m[v])
 
 
 # --------------------------------------------------------------------------- classification
@@ -346,18 +472,80 @@ def gather_points(mask, points_cam_m, out_points_cam_m, out_pixels_uv):
 
 
 @nb.njit(**_JIT)
+def _dilate_rows(mask, labels, keep, radius, out_rows):
+    """out_rows[v, u]: any pixel of row v within |du| <= radius is set, where "set" is mask
+    (labels None) or labels >= 0 and keep[labels]: the row's set pixels are copied into a
+    padded row once, then OR-ed at each of the 2 radius + 1 shifts (vectorised loops)."""
+    h, w = out_rows.shape
+    row = np.zeros(w + 2 * radius, np.bool_)
+    for v in range(h):
+        for u in range(w):
+            if labels is None:
+                row[u + radius] = mask[v, u]
+            else:
+                k = labels[v, u]
+                row[u + radius] = k >= 0 and keep[k]
+        out = out_rows[v]
+        for u in range(w):
+            out[u] = row[u]
+        for s in range(1, 2 * radius + 1):
+            for u in range(w):
+                out[u] = out[u] | row[u + s]
+
+
+@nb.njit(**_JIT)
+def _dilate_columns(rows, radius, out_mask):
+    """out_mask[v, u]: any of rows[v - radius .. v + radius, u] set (OR of whole rows)."""
+    h, w = rows.shape
+    for v in range(h):
+        out = out_mask[v]
+        for u in range(w):
+            out[u] = False
+        for vv in range(max(0, v - radius), min(h, v + radius + 1)):
+            src = rows[vv]
+            for u in range(w):
+                out[u] = out[u] | src[u]
+
+
+@nb.njit(**_JIT)
 def dilate_mask(mask, radius, out_mask):
-    """Square (Chebyshev) dilation of a bool mask by radius pixels."""
+    """Square (Chebyshev) dilation of a bool mask by radius pixels: a row pass, then a column
+    pass (the square is the product of the two segments), each OR-ing whole shifted rows."""
     h, w = mask.shape
+    rows = np.empty((h, w), np.bool_)
+    _dilate_rows(mask, None, None, radius, rows)
+    _dilate_columns(rows, radius, out_mask)
+
+
+@nb.njit(**_JIT)
+def dilate_labels(labels, keep, radius, out_mask):
+    """dilate_mask of mask_from_labels(labels, keep) in the same two passes, without the
+    mask in between."""
+    h, w = labels.shape
+    rows = np.empty((h, w), np.bool_)
+    _dilate_rows(labels, labels, keep, radius, rows)
+    _dilate_columns(rows, radius, out_mask)
+
+
+@nb.njit(**_JIT)
+def gather_labels(labels, keep, points_cam_m, out_mask, out_points_cam_m, out_pixels_uv):
+    """mask_from_labels and gather_points in one pass: out_mask = labels >= 0 and
+    keep[labels]; the mask's points and (u, v) pixels in raster order. Returns the count."""
+    h, w = labels.shape
+    n = 0
     for v in range(h):
         for u in range(w):
-            out_mask[v, u] = False
-    for v in range(h):
-        for u in range(w):
-            if mask[v, u]:
-                for vv in range(max(0, v - radius), min(h, v + radius + 1)):
-                    for uu in range(max(0, u - radius), min(w, u + radius + 1)):
-                        out_mask[vv, uu] = True
+            k = labels[v, u]
+            m = k >= 0 and keep[k]
+            out_mask[v, u] = m
+            if m:
+                out_points_cam_m[n, 0] = points_cam_m[v, u, 0]
+                out_points_cam_m[n, 1] = points_cam_m[v, u, 1]
+                out_points_cam_m[n, 2] = points_cam_m[v, u, 2]
+                out_pixels_uv[n, 0] = u
+                out_pixels_uv[n, 1] = v
+                n += 1
+    return n
 
 
 # --------------------------------------------------------------------------- background
@@ -485,4 +673,44 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
                             n_pairs += 1
                         out_gap_m[a, b] = d
                         out_gap_m[b, a] = d
+    return n_pairs
+
+
+@nb.njit(**_JIT)
+def occlusion_pairs(labels, depth_m, active, jump_min_m, jump_per_m, radius_px, out_occludes):
+    """Which components hide part of which: out_occludes[i, j] (n, n) bool is True when a
+    boundary pixel p of an active component j (a 4-neighbour has another label, or none) has,
+    within |du|, |dv| <= radius_px, a pixel q of another component i that is nearer the
+    camera by more than the components' depth jump, max(jump_min_m, jump_per_m * z_p).
+
+    Then i stands in front of j there, and the surface joining j to what lies beyond i may be
+    hidden behind it (a bell swung between the legs cuts the lifter in two in the image; the
+    3D gap between the halves is not empty, it is unseen). labels: (h, w) int32 (-1 off the
+    mask); depth_m (h, w) float32; active (n,) bool. Returns the number of pairs set.
+    """
+    n = out_occludes.shape[0]
+    for i in range(n):
+        for j in range(n):
+            out_occludes[i, j] = False
+    h, w = labels.shape
+    n_pairs = 0
+    for v in range(h):
+        for u in range(w):
+            j = labels[v, u]
+            if j < 0 or not active[j]:
+                continue
+            edge = ((u > 0 and labels[v, u - 1] != j) or (u + 1 < w and labels[v, u + 1] != j)
+                    or (v > 0 and labels[v - 1, u] != j) or (v + 1 < h and labels[v + 1, u] != j))
+            if not edge:
+                continue
+            z = np.float64(depth_m[v, u])
+            far = z - max(jump_min_m, jump_per_m * z)
+            for vv in range(max(0, v - radius_px), min(h, v + radius_px + 1)):
+                for uu in range(max(0, u - radius_px), min(w, u + radius_px + 1)):
+                    i = labels[vv, uu]
+                    if i < 0 or i == j or out_occludes[i, j]:
+                        continue
+                    if np.float64(depth_m[vv, uu]) < far:
+                        out_occludes[i, j] = True
+                        n_pairs += 1
     return n_pairs

@@ -19,8 +19,9 @@ COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
 
 
 @nb.njit(**_JIT)
-def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
-                 footprint_margin_m, floor_object_bottom_m, floor_object_top_m, out_keep):
+def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floor_gap_m,
+                 footprint_margin_m, floor_object_bottom_m, floor_object_top_m,
+                 hidden_min_points, upper_body_min_top_m, out_keep):
     """The components of the lifter (person.merge_person's rule): out_keep (n,) bool, the
     chosen blob `index` plus every `allowed` component joined to it, pass by pass.
 
@@ -29,6 +30,17 @@ def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
     top < floor_object_top_m) joins within merge_floor_gap_m unless its footprint centroid
     lies inside the footprint (expanded by footprint_margin_m) of the joined components that
     are not floor objects (and the chosen one); any other within merge_gap_m.
+
+    occludes (n, n) bool (_kernels.occlusion_pairs): occludes[i, j] when component i stands
+    in front of j at j's outline. A component of at least hidden_min_points points that is
+    not a floor object, whose footprint
+    (bounding box) overlaps that footprint, and which hides part of a joined component and
+    reaches upper_body_min_top_m (the upper body with a bell in front of the legs), or
+    stands on the floor reaching floor_object_top_m or higher (a leg) and is partly hidden
+    by a joined component or by a component that also hides a joined one, joins whatever
+    its gap: the body between them is behind the occluder, not absent (the
+    legs below a kettlebell swung between them; the torso and the bell in front of the legs
+    when the legs were chosen).
     """
     n = stats.shape[0]
     for i in range(n):
@@ -40,6 +52,7 @@ def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
     cy = np.empty(n)
     floor_obj = np.empty(n, np.bool_)
     new = np.empty(n, np.bool_)
+    hides = np.empty(n, np.bool_)   # kept, or hiding part of a kept component
     for i in range(n):
         cnt = max(stats[i, COUNT], 1.0)
         cx[i] = stats[i, SUM_X] / cnt
@@ -56,6 +69,13 @@ def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
                 y0 = min(y0, stats[i, MIN_Y])
                 y1 = max(y1, stats[i, MAX_Y])
         x0, x1, y0, y1 = x0 - m, x1 + m, y0 - m, y1 + m
+        for c in range(n):
+            hides[c] = out_keep[c]
+            if not hides[c]:
+                for k in range(n):
+                    if out_keep[k] and occludes[c, k]:
+                        hides[c] = True
+                        break
         any_new = False
         for j in range(n):
             new[j] = False
@@ -63,8 +83,19 @@ def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
                 continue
             under = cx[j] >= x0 and cx[j] <= x1 and cy[j] >= y0 and cy[j] <= y1
             thr = merge_floor_gap_m if (floor_obj[j] and not under) else merge_gap_m
+            hidden = (not floor_obj[j] and stats[j, COUNT] >= hidden_min_points
+                      and stats[j, MIN_X] <= x1 and stats[j, MAX_X] >= x0
+                      and stats[j, MIN_Y] <= y1 and stats[j, MAX_Y] >= y0)
+            # behind something: only what stands on the floor and reaches above a plate (a
+            # leg); a plate held at the far end of a bar, behind the lifter's legs, does not
+            leg = stats[j, MIN_H] <= floor_object_bottom_m and stats[j, MAX_H] >= floor_object_top_m
+            # in front of the lifter: only what reaches chest height (the upper body and the
+            # bell it swings in front of the legs); a plate in front of the shins does not
+            upper = stats[j, MAX_H] >= upper_body_min_top_m
             for i in range(n):
-                if out_keep[i] and gap_m[i, j] <= thr:
+                if ((out_keep[i] and gap_m[i, j] <= thr)
+                        or (hidden and ((leg and hides[i] and occludes[i, j])
+                                        or (upper and out_keep[i] and occludes[j, i])))):
                     new[j] = True
                     any_new = True
                     break
@@ -119,3 +150,38 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
             best = score
             k = i
     return k
+
+
+@nb.njit(**_JIT)
+def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
+                     standing_max_bottom_m, out_allowed):
+    """The components that may join the chosen blob `index` (person.merge_candidates' rule):
+    non-empty, footprint centroid within merge_reach_m of the chosen blob's, and not a
+    standing person of their own (count >= min_points, top >= upright_min_top_m, bottom <=
+    standing_max_bottom_m); the chosen blob itself always. out_allowed (n,) bool."""
+    n = stats.shape[0]
+    ci = stats[index, SUM_X] / max(stats[index, COUNT], 1.0)
+    cj = stats[index, SUM_Y] / max(stats[index, COUNT], 1.0)
+    for i in range(n):
+        cnt = max(stats[i, COUNT], 1.0)
+        reach = np.hypot(stats[i, SUM_X] / cnt - ci, stats[i, SUM_Y] / cnt - cj) <= merge_reach_m
+        standing = (stats[i, COUNT] >= min_points and stats[i, MAX_H] >= upright_min_top_m
+                    and stats[i, MIN_H] <= standing_max_bottom_m)
+        out_allowed[i] = stats[i, COUNT] > 0 and reach and not standing
+    out_allowed[index] = True
+
+
+@nb.njit(**_JIT)
+def hidden_candidates(stats, keep, allowed, floor_object_bottom_m, floor_object_top_m,
+                      hidden_min_points, out_candidate):
+    """person.hidden_candidates' rule: out_candidate (n,) bool = allowed, not kept, not a
+    floor object, at least hidden_min_points points. Returns how many."""
+    c = 0
+    for i in range(stats.shape[0]):
+        floor_obj = (stats[i, MIN_H] <= floor_object_bottom_m
+                     and stats[i, MAX_H] < floor_object_top_m)
+        ok = (allowed[i] and not keep[i] and not floor_obj
+              and stats[i, COUNT] >= hidden_min_points)
+        out_candidate[i] = ok
+        c += np.int64(ok)
+    return c

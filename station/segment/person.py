@@ -104,6 +104,11 @@ class BlobParams:
     # never joined: a separate standing person (person-sized, top >= upright_min_top_m,
     # bottom <= this)
     standing_max_bottom_m: float = 0.3
+    # a component hidden in part behind the lifter's (or hiding part of it) joins whatever its
+    # gap (merge_person) only with this fraction of min_points: a body part the fit needs (a
+    # leg below a kettlebell is ~90 points at 2.5 m), not a fragment of a few pixels at the
+    # lifter's edge, which is as likely the wall's or a walker's behind them
+    hidden_min_fraction: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -115,27 +120,34 @@ class BlobChoice:
     upright: bool
 
 
-def standing_person(stats: np.ndarray, params: BlobParams, min_points: int) -> np.ndarray:
-    """Components that are a whole person on their own feet: never merged into another."""
-    return ((stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= params.upright_min_top_m)
-            & (stats[:, MIN_H] <= params.standing_max_bottom_m))
-
-
 def merge_candidates(stats: np.ndarray, index: int, params: BlobParams,
                      min_points: int) -> np.ndarray:
     """(n,) bool: components that may join the chosen blob `index` (merge_person): non-empty,
-    footprint centroid within merge_reach_m of the chosen blob's, not a standing person."""
-    cnt = np.maximum(stats[:, COUNT], 1.0)
-    cx = stats[:, SUM_X] / cnt
-    cy = stats[:, SUM_Y] / cnt
-    reach = np.hypot(cx - cx[index], cy - cy[index]) <= params.merge_reach_m
-    ok = (stats[:, COUNT] > 0) & reach & ~standing_person(stats, params, min_points)
-    ok[index] = True
+    footprint centroid within merge_reach_m of the chosen blob's, not a standing person. The
+    rule runs in numba (station.segment._kernels_blobs; its NumPy twin in reference)."""
+    ok = np.empty(len(stats), bool)
+    KB.merge_candidates(np.ascontiguousarray(stats, np.float64), int(index),
+                        float(params.merge_reach_m), float(min_points),
+                        float(params.upright_min_top_m), float(params.standing_max_bottom_m), ok)
     return ok
 
 
+def hidden_candidates(stats: np.ndarray, keep: np.ndarray, allowed: np.ndarray,
+                      params: BlobParams, min_points: int) -> np.ndarray:
+    """(n,) bool: the components merge_person could still join through what hides them
+    (allowed, not joined, not a floor object, big enough). None: the occlusions cannot
+    change its result. In numba (station.segment._kernels_blobs; twin in reference)."""
+    out = np.empty(len(stats), bool)
+    KB.hidden_candidates(np.ascontiguousarray(stats, np.float64), np.ascontiguousarray(keep, np.bool_),
+                         np.ascontiguousarray(allowed, np.bool_), float(params.floor_object_bottom_m),
+                         float(params.floor_object_top_m), float(params.hidden_min_fraction * min_points),
+                         out)
+    return out
+
+
 def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobParams,
-                 min_points: int, allowed: np.ndarray | None = None) -> np.ndarray:
+                 min_points: int, allowed: np.ndarray | None = None,
+                 occludes: np.ndarray | None = None) -> np.ndarray:
     """The components of the lifter: the chosen blob plus every component joined to it.
 
     gap_m: (n, n) smallest 3D distances between components (kernels.component_gaps, inf
@@ -147,17 +159,29 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     footprint centroid lies inside the footprint (bounding box, expanded by
     merge_footprint_margin_m) of the joined components that are not floor objects: the lower
     legs under a hinged torso join, a plate put down beside the feet stays out. A separate
-    standing person never joins. Returns (n,) bool. allowed: merge_candidates' result when
-    the caller has it. The rule runs in numba (station.segment._kernels_blobs).
+    standing person never joins. A component of hidden_min_fraction x min_points points or
+    more that is not a floor object, whose bounding box
+    overlaps that footprint, and that hides part of a joined component and reaches
+    upright_min_top_m (the upper body, a bell in front of the legs), or stands on the
+    floor reaching floor_object_top_m (a leg) and is partly hidden by a joined component or
+    by one that also hides a joined one (occludes[i, j], kernels.occlusion_pairs), joins
+    whatever its gap (a plate at the far end of a bar, behind the legs, stays out): the legs below a kettlebell swung
+    between them, cut off from the torso in the image, are the lifter's; the body between
+    is hidden, not absent. Returns (n,)
+    bool. allowed: merge_candidates' result when the caller has it; occludes: None = nothing
+    hides anything. The rule runs in numba (station.segment._kernels_blobs).
     """
     keep = np.empty(len(stats), bool)
     if allowed is None:   # (no blob chosen: the kernel joins nothing and reads no candidate)
         allowed = merge_candidates(stats, index, params, min_points) if index >= 0 else np.zeros(len(stats), bool)
+    if occludes is None:
+        occludes = np.zeros((len(stats), len(stats)), bool)
     KB.merge_person(np.ascontiguousarray(stats, np.float64), np.ascontiguousarray(gap_m, np.float32),
-                    int(index), np.ascontiguousarray(allowed, np.bool_),
+                    np.ascontiguousarray(occludes, np.bool_), int(index), np.ascontiguousarray(allowed, np.bool_),
                     np.float32(params.merge_gap_m), np.float32(params.merge_floor_gap_m),
                     float(params.merge_footprint_margin_m), float(params.floor_object_bottom_m),
-                    float(params.floor_object_top_m), keep)
+                    float(params.floor_object_top_m), float(params.hidden_min_fraction * min_points),
+                    float(params.upright_min_top_m), keep)
     return keep
 
 

@@ -248,8 +248,9 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
     return gap, int(np.isfinite(gap[iu]).sum())
 
 
-def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
-                 footprint_margin_m, floor_object_bottom_m, floor_object_top_m):
+def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floor_gap_m,
+                 footprint_margin_m, floor_object_bottom_m, floor_object_top_m,
+                 hidden_min_points, upper_body_min_top_m):
     """Twin of _kernels_blobs.merge_person (the NumPy rule person.merge_person ran before)."""
     n = len(stats)
     keep = np.zeros(n, bool)
@@ -269,6 +270,15 @@ def merge_person(stats, gap_m, index, allowed, merge_gap_m, merge_floor_gap_m,
         under = ((cx >= stats[body, MIN_X].min() - m) & (cx <= stats[body, MAX_X].max() + m)
                  & (cy >= stats[body, MIN_Y].min() - m) & (cy <= stats[body, MAX_Y].max() + m))
         new = np.where(floor_obj & ~under, close[keep].any(axis=0), near[keep].any(axis=0))
+        hides = keep | occludes[:, keep].any(axis=1)
+        overlap = ((stats[:, MIN_X] <= stats[body, MAX_X].max() + m)
+                   & (stats[:, MAX_X] >= stats[body, MIN_X].min() - m)
+                   & (stats[:, MIN_Y] <= stats[body, MAX_Y].max() + m)
+                   & (stats[:, MAX_Y] >= stats[body, MIN_Y].min() - m))
+        leg = (stats[:, MIN_H] <= floor_object_bottom_m) & (stats[:, MAX_H] >= floor_object_top_m)
+        new |= (overlap & ~floor_obj & (stats[:, COUNT] >= hidden_min_points)
+                & ((leg & occludes[hides].any(axis=0))
+                   | ((stats[:, MAX_H] >= upper_body_min_top_m) & occludes[:, keep].any(axis=1))))
         new &= allowed & ~keep
         if not new.any():
             return keep
@@ -300,3 +310,45 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
     if has_previous:
         score = score - track_bonus_m * near
     return int(np.argmin(np.where(cand, score, np.inf))), like
+
+
+def occlusion_pairs(labels, depth_m, active, jump_min_m, jump_per_m, radius_px):
+    """Twin of _kernels.occlusion_pairs: (occludes (n, n) bool, pairs set), n = len(active)."""
+    h, w = labels.shape
+    n = len(active)
+    occ = np.zeros((n, n), bool)
+    pad = np.pad(labels, 1, constant_values=-2)
+    nbrs = np.stack([pad[1:-1, :-2], pad[1:-1, 2:], pad[:-2, 1:-1], pad[2:, 1:-1]])
+    act = np.concatenate([np.asarray(active, bool), [False]])[np.where(labels >= 0, labels, n)]
+    edge = act & ((nbrs != labels) & (nbrs != -2)).any(axis=0)
+    for v, u in zip(*np.nonzero(edge)):
+        j = labels[v, u]
+        z = float(depth_m[v, u])
+        far = z - max(jump_min_m, jump_per_m * z)
+        v0, v1 = max(0, v - radius_px), min(h, v + radius_px + 1)
+        u0, u1 = max(0, u - radius_px), min(w, u + radius_px + 1)
+        lab = labels[v0:v1, u0:u1]
+        hit = (lab >= 0) & (lab != j) & (depth_m[v0:v1, u0:u1].astype(np.float64) < far)
+        occ[lab[hit], j] = True
+    return occ, int(occ.sum())
+
+
+def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
+                     standing_max_bottom_m):
+    """Twin of _kernels_blobs.merge_candidates (the NumPy rule person.merge_candidates ran)."""
+    cnt = np.maximum(stats[:, COUNT], 1.0)
+    cx = stats[:, SUM_X] / cnt
+    cy = stats[:, SUM_Y] / cnt
+    reach = np.hypot(cx - cx[index], cy - cy[index]) <= merge_reach_m
+    standing = ((stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= upright_min_top_m)
+                & (stats[:, MIN_H] <= standing_max_bottom_m))
+    ok = (stats[:, COUNT] > 0) & reach & ~standing
+    ok[index] = True
+    return ok
+
+
+def hidden_candidates(stats, keep, allowed, floor_object_bottom_m, floor_object_top_m,
+                      hidden_min_points):
+    """Twin of _kernels_blobs.hidden_candidates: the (n,) bool mask."""
+    floor_obj = (stats[:, MIN_H] <= floor_object_bottom_m) & (stats[:, MAX_H] < floor_object_top_m)
+    return allowed & ~keep & ~floor_obj & (stats[:, COUNT] >= hidden_min_points)

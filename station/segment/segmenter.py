@@ -26,10 +26,11 @@ import numpy as np
 from station import frames
 from station.model import DepthFrame, FloorPlane, Intrinsics, PersonCloud, SegmentResult
 from station.segment import _kernels as K
+from station.segment._kernels_blobs import COUNT
 from station.segment.background import BackgroundModel, BackgroundParams
 from station.segment.floor import FloorParams, FloorTracker
-from station.segment.person import (BlobParams, LiftingZone, choose_person, merge_candidates,
-                                    merge_person, with_members)
+from station.segment.person import (BlobParams, LiftingZone, choose_person, hidden_candidates,
+                                    merge_candidates, merge_person, with_members)
 
 # SegmentResult lives in station.model (the stage types); re-exported for existing imports
 __all__ = ["Segmenter", "SegmentResult", "LiftingZone", "SegmenterParams", "sorting_network"]
@@ -99,6 +100,9 @@ class Segmenter:
         scale = (4.0 / self.decimation) ** 2
         self._min_points = max(1, round(self.params.blob.min_points * scale))
         self._merge_radius_px = max(1, round(self.params.blob.merge_max_radius_px * 4.0 / self.decimation))
+        # a hidden part's outline and its occluder's may be a pixel or two apart (the D435's
+        # invalid band at a depth edge): 2 pixels at decimation 4
+        self._occlusion_radius_px = max(1, round(2 * 4.0 / self.decimation))
         self._floor_min_inliers = max(3, round(self.params.floor.min_inliers * scale))
         self.floor_tracker = FloorTracker(self.params.floor, self.rng, self._floor_min_inliers)
         self._shape_in: tuple[int, int] | None = None
@@ -130,6 +134,8 @@ class Segmenter:
         self._shape_in = (H, W)
         self._intr_in = frame.intrinsics
         self.intrinsics = frame.intrinsics.scaled(f)
+        i = self.intrinsics
+        self._intrinsics_array = np.array([i.fx, i.fy, i.ppx, i.ppy], np.float64)
         self.shape = (h, w)
         self._points_cam = np.zeros((h, w, 3), np.float32)
         self._points_floor = np.zeros((h, w, 3), np.float32)
@@ -138,7 +144,6 @@ class Segmenter:
         self._labels = np.zeros((h, w), np.int32)
         self._parent = np.zeros(h * w, np.int32)
         self._stats = np.zeros((64, 9), np.float64)
-        self._like_mask = np.zeros((h, w), bool)
         self._exclude = np.zeros((h, w), bool)
         self.background = BackgroundModel((h, w), self.params.background)
         self._network = sorting_network(f * f)
@@ -181,12 +186,17 @@ class Segmenter:
 
     def _decimate(self, raw: np.ndarray, units: float) -> np.ndarray:
         depth = np.empty(self.shape, np.float32)  # new each frame: the cloud keeps it
+        i = self.intrinsics
+        if self.params.decimation_mode == "median" and self.decimation == 4:
+            # the station's path: decimation and back-projection in one pass over the rows
+            K.decimate_median4_valid(raw, float(units), self._min_valid, depth,
+                                     self._intrinsics_array, self._points_cam)
+            return depth
         if self.params.decimation_mode == "median":
             K.decimate_median_valid(raw, float(units), self.decimation, self._min_valid,
                                     self._network, depth)
         else:
             K.decimate_min_valid(raw, float(units), self.decimation, self._min_valid, depth)
-        i = self.intrinsics
         K.backproject(depth, i.fx, i.fy, i.ppx, i.ppy, self._points_cam)
         return depth
 
@@ -272,6 +282,14 @@ class Segmenter:
             K.component_gaps(self._labels, self._points_cam, n_labels, active, i.fx, i.fy,
                              p.blob.merge_gap_m, self._merge_radius_px, gap)
             keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active)
+            if hidden_candidates(stats, keep, active, p.blob, self._min_points).any():
+                # what hides what matters only to a component the gaps left out (the rule
+                # only adds): most frames skip it
+                occludes = np.empty((n_labels, n_labels), bool)
+                K.occlusion_pairs(self._labels, depth, active, p.jump_min_m, p.jump_per_m,
+                                  self._occlusion_radius_px, occludes)
+                keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active,
+                                    occludes)
             choice = with_members(choice, stats, keep, p.blob)
             exclude = exclude | keep
         lap("merge")
@@ -279,17 +297,16 @@ class Segmenter:
         cloud = None
         if present:
             mask = np.empty(self.shape, bool)
-            n = K.mask_from_labels(self._labels, keep, mask)
+            n = int(stats[keep, COUNT].sum())   # the kept components' pixels (exact sums of 1.0)
             pts = np.empty((n, 3), np.float32)
             uv = np.empty((n, 2), np.int32)
-            K.gather_points(mask, self._points_cam, pts, uv)
+            K.gather_labels(self._labels, keep, self._points_cam, mask, pts, uv)
             cloud = PersonCloud(points_cam_m=pts, pixels_uv=uv, mask=mask, depth_m=depth,
                                 intrinsics=self.intrinsics, floor=floor,
                                 timestamp_s=frame.timestamp_s, T_floor_cam=T_floor_cam)
         # everything person-sized and the lifter's parts are kept out of the floor refit and
         # background learning
-        K.mask_from_labels(self._labels, exclude, self._like_mask)
-        K.dilate_mask(self._like_mask, bg.params.exclude_dilate_px, self._exclude)
+        K.dilate_labels(self._labels, exclude, bg.params.exclude_dilate_px, self._exclude)
         lap("select")
 
         if p.auto_learn_background:

@@ -197,13 +197,14 @@ def test_gather_points(rng, shape):
     np.testing.assert_array_equal(out_uv, ref_uv)
 
 
-@pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("radius", [0, 1, 2])
+@pytest.mark.parametrize("shape", SHAPES + [(7, 1), (1, 9)])
+@pytest.mark.parametrize("radius", [0, 1, 2, 4])
 def test_dilate_mask(rng, shape, radius):
-    mask = rng.random(shape) < 0.05
-    out = np.zeros(shape, bool)
-    K.dilate_mask(mask, radius, out)
-    np.testing.assert_array_equal(out, R.dilate_mask(mask, radius))
+    for density in (0.05, 0.5):
+        mask = rng.random(shape) < density
+        out = np.zeros(shape, bool)
+        K.dilate_mask(mask, radius, out)
+        np.testing.assert_array_equal(out, R.dilate_mask(mask, radius))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -298,15 +299,31 @@ def test_merge_person(seed):
     gap = rng.choice(np.float32([0.01, 0.06, 0.1, 0.2, 0.3, np.inf]), (n, n),
                      p=[0.01, 0.01, 0.01, 0.01, 0.01, 0.95])
     gap = np.minimum(gap, gap.T)
+    # a few components hide part of others (the legs below a bell): some join through that
+    occludes = rng.random((n, n)) < 0.05
     allowed = rng.random(n) < 0.8
     index = int(rng.integers(-1, n))
     if index >= 0:
         allowed[index] = True
     args = (np.float32(p.merge_gap_m), np.float32(p.merge_floor_gap_m), p.merge_footprint_margin_m,
-            p.floor_object_bottom_m, p.floor_object_top_m)
+            p.floor_object_bottom_m, p.floor_object_top_m, p.hidden_min_fraction * 120.0,
+            p.upright_min_top_m)
     keep = np.empty(n, bool)
-    KB.merge_person(stats, gap, index, allowed, *args, keep)
-    ref = R.merge_person(stats, gap, index, allowed, *args)
+    KB.merge_person(stats, gap, occludes, index, allowed, *args, keep)
+    ref = R.merge_person(stats, gap, occludes, index, allowed, *args)
+    no_occlusion = np.empty(n, bool)
+    KB.merge_person(stats, gap, np.zeros((n, n), bool), index, allowed, *args, no_occlusion)
+    np.testing.assert_array_equal(no_occlusion, R.merge_person(stats, gap, np.zeros((n, n), bool),
+                                                               index, allowed, *args))
+    assert not (no_occlusion & ~keep).any()   # hiding only ever adds components
+    # the segmenter skips the occlusions when nothing is left that they could join
+    from station.segment.person import hidden_candidates
+    cand = hidden_candidates(stats, no_occlusion, allowed, p, 120)
+    np.testing.assert_array_equal(cand, R.hidden_candidates(
+        stats, no_occlusion, allowed, p.floor_object_bottom_m, p.floor_object_top_m,
+        p.hidden_min_fraction * 120))
+    if not cand.any():
+        np.testing.assert_array_equal(keep, no_occlusion)
     np.testing.assert_array_equal(keep, ref)
     if index >= 0:
         assert keep[index] and not keep[~allowed].any()
@@ -340,3 +357,122 @@ def test_choose_person(seed):
     k_ref, like_ref = R.choose_person(stats, *args)
     assert k == k_ref
     np.testing.assert_array_equal(like, like_ref)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_occlusion_pairs(rng, shape):
+    """occlusion_pairs against its NumPy twin on random labelled depth (surfaces with jumps)."""
+    for conn8 in (False, True):
+        depth = smooth_depth(rng, shape)
+        mask = (depth > 0) & (rng.random(shape) < 0.85)
+        labels = np.empty(shape, np.int32)
+        parent = np.empty(shape[0] * shape[1], np.int32)
+        n = K.connected_components(mask, depth, 0.05, 0.04, conn8, parent, labels)
+        active = rng.random(n) < 0.7
+        for radius in (1, 2):
+            out = np.empty((n, n), bool)
+            pairs = K.occlusion_pairs(labels, depth, active, 0.05, 0.04, radius, out)
+            ref, ref_pairs = R.occlusion_pairs(labels, depth, active, 0.05, 0.04, radius)
+            np.testing.assert_array_equal(out, ref)
+            assert pairs == ref_pairs
+            assert not out[:, ~active].any() and not np.diag(out).any()
+
+
+def test_occlusion_pairs_front_and_back():
+    """A near bar across a far post: the bar hides the post (both halves), not the reverse;
+    beyond the radius nothing is hidden."""
+    depth = np.zeros((9, 5), np.float32)
+    labels = np.full((9, 5), -1, np.int32)
+    depth[:, 2] = 3.0                     # the post, far
+    labels[:4, 2], labels[5:, 2] = 0, 2
+    depth[4, :] = 2.0                     # the bar, near, cuts it in two
+    labels[4, :] = 1
+    out = np.empty((3, 3), bool)
+    assert K.occlusion_pairs(labels, depth, np.ones(3, bool), 0.05, 0.04, 1, out) == 2
+    assert out[1, 0] and out[1, 2] and out.sum() == 2
+    labels[3, 2] = labels[5, 2] = -1      # the post's ends two pixels from the bar
+    assert K.occlusion_pairs(labels, depth, np.ones(3, bool), 0.05, 0.04, 1, out) == 0
+    assert K.occlusion_pairs(labels, depth, np.ones(3, bool), 0.05, 0.04, 2, out) == 2
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(7, 1), (1, 9)])
+@pytest.mark.parametrize("radius", [0, 1, 2, 4])
+def test_dilate_labels_and_gather_labels(rng, shape, radius):
+    """The fused kernels equal the two steps they replace: dilate_labels = dilate_mask of
+    mask_from_labels; gather_labels = mask_from_labels then gather_points (and twins)."""
+    labels = rng.integers(-1, 6, size=shape).astype(np.int32)
+    labels[rng.random(shape) < 0.5] = -1
+    keep = rng.random(6) < 0.5
+    mask = R.mask_from_labels(labels, keep)
+    out = np.full(shape, True)
+    K.dilate_labels(labels, keep, radius, out)
+    np.testing.assert_array_equal(out, R.dilate_mask(mask, radius))
+    pts = rng.normal(size=(*shape, 3)).astype(np.float32)
+    n = int(mask.sum())
+    out_mask, out_p, out_uv = np.empty(shape, bool), np.empty((n, 3), np.float32), np.empty((n, 2), np.int32)
+    assert K.gather_labels(labels, keep, pts, out_mask, out_p, out_uv) == n
+    ref_p, ref_uv = R.gather_points(mask, pts)
+    np.testing.assert_array_equal(out_mask, mask)
+    np.testing.assert_array_equal(out_p, ref_p)
+    np.testing.assert_array_equal(out_uv, ref_uv)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_merge_candidates(seed):
+    """The merge candidates (kernel) against their NumPy twin: footprints around the reach,
+    standing people, empty components."""
+    from station.segment import _kernels_blobs as KB
+    from station.segment.person import BlobParams
+    rng = np.random.default_rng(200 + seed)
+    p = BlobParams()
+    n = int(rng.integers(1, 30))
+    stats = np.zeros((n, 9))
+    stats[:, 0] = rng.choice([0, 1, 50, 150, 400], n)
+    cxy = rng.uniform(-1.0, 1.0, (n, 2)) + [0.0, 2.5]
+    stats[:, 1:3] = cxy * stats[:, [0]]
+    stats[:, 7] = rng.choice([0.0, 0.2, 0.5], n)
+    stats[:, 8] = rng.choice([0.5, 1.0, 1.7], n)
+    index = int(rng.integers(0, n))
+    out = np.empty(n, bool)
+    args = (p.merge_reach_m, 120.0, p.upright_min_top_m, p.standing_max_bottom_m)
+    KB.merge_candidates(stats, index, *args, out)
+    np.testing.assert_array_equal(out, R.merge_candidates(stats, index, *args))
+    assert out[index]
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (4, 4), (7, 13), (48, 64), (52, 212 * 4 + 3)])
+def test_decimate_median4(rng, shape):
+    """The factor-4 median (network in registers, pruned to the 8 smallest) equals the
+    reference for every valid count: all, none, some, and min_valid from 1 to 16."""
+    for invalid in (0.0, 0.3, 0.7, 0.95, 1.0):
+        raw = random_raw(rng, shape, invalid)
+        edge = rng.random(shape)
+        raw[(edge < 0.03) & (raw > 0)] = 65535   # the extremes of a valid sample
+        raw[(edge > 0.97) & (raw > 0)] = 1
+        h, w = shape[0] // 4, shape[1] // 4
+        for min_valid in (1, 4, 16):
+            out = np.full((h, w), -1, np.float32)
+            K.decimate_median4_valid(raw, 0.001, min_valid, out)
+            np.testing.assert_array_equal(out, R.decimate_median_valid(raw, 0.001, 4, min_valid))
+            net = np.full((h, w), -1, np.float32)
+            K.decimate_median_valid(raw, 0.001, 4, min_valid, sorting_network(16), net)
+            np.testing.assert_array_equal(out, net)
+    strided = random_raw(rng, (shape[0], 2 * shape[1] + 1), 0.3)[:, 1::2]
+    out = np.empty((shape[0] // 4, shape[1] // 4), np.float32)
+    K.decimate_median4_valid(strided, 0.001, 4, out)
+    np.testing.assert_array_equal(out, R.decimate_median_valid(np.ascontiguousarray(strided), 0.001, 4, 4))
+
+
+def test_decimate_median4_backprojects_its_rows(rng):
+    """With intrinsics and a points array the factor-4 median also back-projects: the same
+    points as backproject of its depth, to the bit."""
+    raw = random_raw(rng, (96, 130), 0.3)
+    depth = np.empty((24, 32), np.float32)
+    pts = np.full((24, 32, 3), np.nan, np.float32)
+    K.decimate_median4_valid(raw, 0.001, 4, depth, np.array([106.25, 106.0, 15.5, 11.6]), pts)
+    ref_depth = np.empty_like(depth)
+    K.decimate_median4_valid(raw, 0.001, 4, ref_depth)
+    ref_pts = np.empty_like(pts)
+    K.backproject(ref_depth, 106.25, 106.0, 15.5, 11.6, ref_pts)
+    np.testing.assert_array_equal(depth, ref_depth)
+    np.testing.assert_array_equal(pts, ref_pts)
