@@ -93,6 +93,15 @@ REP_MIN_CONFIDENCE = 0.3
 # its confidence while it sizes the lifter again. A breaking track (0.0-0.3, a sure frame
 # now and then) is still not sure.
 CONFIDENT_WINDOW_FRAMES = 6
+# A rep whose bottom the fit was sure of at this level (in at least half of the
+# CONFIDENT_WINDOW_FRAMES around its deepest frame) is counted although its top was not seen,
+# when it is the first rep of a run that left a top the fit saw, or follows a counted rep within
+# RUN_GAP_S. Kettlebell swings: the floated bell hides the hips at every top (hip confidence
+# 0.05-0.35) while every bottom reads 0.85-0.9 on both bodies; the set counted 0 of 6. A fit
+# that diverged (the walk-in behind a plate, a lifter turning away) has no sure bottom and no
+# sure top to start its run from.
+BOTTOM_SURE_CONFIDENCE = 0.6
+RUN_GAP_S = 1.0
 
 
 def both_sides_hinge(hip: float, hip_min: float, trunk: float) -> bool:
@@ -114,6 +123,7 @@ class _Rep:
     end_i: int | None = None
     min_after_peak: float = math.inf
     trunk_inclined: bool = False  # the trunk has inclined past REP_MIN_TRUNK_DEG (a hinge or squat)
+    start_seen: bool = True      # the fit was sure of the hips where they left the top
 
 
 @dataclass
@@ -161,6 +171,7 @@ class RepDetector:
         self._slow_since: float | None = None
         self._last_seen_t: float | None = None
         self._lockout_shown_until = -math.inf
+        self._run_until = -math.inf    # a rep leaving an unseen top may still count until then
         self._floor_peak = -math.inf   # bottom-start: depth of the floor position
         self._floor_peak_i = -1
 
@@ -259,11 +270,13 @@ class RepDetector:
             if hip > self._start_threshold():
                 lo = self.h.first() if self.pending is None else self.pending.end_i
                 start = self.h.walk(i, lo, i, -1, +1)
-                if not self._left_top_seen(start, i):
-                    # the fit was not sure of the hips where they left the top: no rep
+                seen = self._left_top_seen(start, i)
+                if not seen and t > self._run_until:
+                    # the fit was not sure of the hips where they left the top, and no counted
+                    # rep has just ended: no rep
                     return
                 self.rep = _Rep(start_i=start, start_hip=self.h.hip(start),
-                                trunk_inclined=self._trunk_now(i))
+                                trunk_inclined=self._trunk_now(i), start_seen=seen)
                 if self.pending is not None:
                     # the next rep starts: the previous one's top window ends here
                     self._finalize(self.pending, self.rep.start_i, done)
@@ -311,8 +324,9 @@ class RepDetector:
         self.ref_hip = self.h.hip(end)
         if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
                 and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, end) \
-                and self._returned(i):
+                and ((r.start_seen and self._returned(i)) or self._bottom_sure(r)):
             self.pending = r
+            self._run_until = self.h.time(i) + RUN_GAP_S
             # "lockout" is shown for a rep that counts only
             self._lockout_shown_until = self.h.time(i) + 0.6
 
@@ -338,6 +352,12 @@ class RepDetector:
         """The fit saw the return to the top: sure over the CONFIDENT_WINDOW_FRAMES up to frame
         i, where the return is confirmed."""
         return self._sure(i - CONFIDENT_WINDOW_FRAMES + 1, i)
+
+    def _bottom_sure(self, r: _Rep) -> bool:
+        """The fit was sure of the hips at the rep's deepest frame (BOTTOM_SURE_CONFIDENCE)."""
+        half = CONFIDENT_WINDOW_FRAMES // 2
+        return self.h.confident_share(max(r.peak_i - half, self.h.first()), r.peak_i + half - 1,
+                                      BOTTOM_SURE_CONFIDENCE) >= 0.5
 
     def _trunk_now(self, i: int) -> bool:
         """The trunk inclined past REP_MIN_TRUNK_DEG now: the median of the last three tracked
