@@ -11,7 +11,6 @@ compared bit for bit by tests/fit/test_confidence.py.
 from __future__ import annotations
 
 import numba as nb
-import numpy as np
 
 from station.fit._kernels import contract_angles_batch
 
