@@ -7,8 +7,20 @@ import numpy as np
 
 from station.fit import _kernels as K
 from station.fit import confidence as C
-from station.fit.body_model import (DOF, DOF_AXIS, DOF_SEG, DOF_TYPE, N_DOF, N_SEG, PRISMATIC, SEG,
-                                    SEG_PARENT, Shape, build_body, neutral_pose)
+from station.fit.body_model import (
+    DOF,
+    DOF_AXIS,
+    DOF_SEG,
+    DOF_TYPE,
+    N_DOF,
+    N_SEG,
+    PRISMATIC,
+    SEG,
+    SEG_PARENT,
+    Shape,
+    build_body,
+    neutral_pose,
+)
 from station.fit.solver import skeleton_points_floor
 from station.form.angles import contract_angles
 from station.model import ANGLES
