@@ -455,3 +455,12 @@ def angle_point_gradients(points, up, idx, h_m, shift_row, ankle_rows, angles_ba
     for j in ankle_rows:
         out[shift_row, 3 * j:3 * j + 3] = 0.0
     return out
+
+
+def bar_line_count(points, mid, d, perp_max_m, along_min_m, along_max_m):
+    """Points near the line through mid along unit d, beyond along_min_m, within along_max_m."""
+    rel = points - mid
+    s = rel @ d
+    perp = np.linalg.norm(rel - s[:, None] * d, axis=1)
+    a = np.abs(s)
+    return int(np.count_nonzero((perp < perp_max_m) & (a > along_min_m) & (a < along_max_m)))
