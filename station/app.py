@@ -207,14 +207,15 @@ def rounded_list(x: np.ndarray, nd: int) -> list:
     Python's round is the nearest double to round-half-even(x 10^nd exactly) / 10^nd, and
     np.rint(x * 10^nd) / 10^nd is the same (rint is half-even, and the division rounds
     correctly) except where the product's own rounding moved it across a half-integer: the
-    values whose scaled product lies within two ulps of one are rounded by Python instead.
+    values whose scaled product lies within two ulps of one (or is not finite) are rounded by
+    Python instead.
     (Python's round goes through decimal strings: ~1 us a value, 70 values a frame.)"""
     x = np.asarray(x, np.float64).ravel()
     scale = 10.0 ** nd
-    p = x * scale
-    out = (np.rint(p) / scale).tolist()
-    with np.errstate(invalid="ignore"):
-        near = np.abs(np.abs(p - np.floor(p)) - 0.5) <= 2.0 * np.spacing(np.abs(p))
+    with np.errstate(over="ignore", invalid="ignore"):   # (overflowed or nan: Python's round)
+        p = x * scale
+        out = (np.rint(p) / scale).tolist()
+        near = ~(np.abs(np.abs(p - np.floor(p)) - 0.5) > 2.0 * np.spacing(np.abs(p)))
     for i in np.flatnonzero(near):
         out[i] = round(float(x[i]), nd)
     return out

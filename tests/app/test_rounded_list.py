@@ -25,7 +25,7 @@ def test_rounded_list_is_pythons_round():
                                np.nextafter(np.nextafter(ties, np.inf), np.inf)])
         values = np.concatenate([
             rng.normal(0, 2, 20000), rng.uniform(-1e-5, 1e-5, 2000), rng.uniform(0, 1, 2000),
-            ties, near, [0.0, -0.0, -1e-9, 1e-9, 2.675, 0.125, -0.125, 1e300, -1e300,
+            ties, near, [0.0, -0.0, -1e-9, 1e-9, 2.675, 0.125, -0.125, 1e300, -1e300, 1e305, -1e307,
                          np.inf, -np.inf, np.nan]])
         got = rounded_list(values, nd)
         want = [round(float(v), nd) for v in values]
