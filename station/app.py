@@ -206,15 +206,36 @@ def _r(x: float, nd: int) -> float:
     return round(float(x), nd)
 
 
+def rounded_list(x: np.ndarray, nd: int) -> list:
+    """[round(float(v), nd) for v in x.ravel()], vectorised: the same Python floats.
+
+    Python's round is the nearest double to round-half-even(x 10^nd exactly) / 10^nd, and
+    np.rint(x * 10^nd) / 10^nd is the same (rint is half-even, and the division rounds
+    correctly) except where the product's own rounding moved it across a half-integer: the
+    values whose scaled product lies within two ulps of one (or is not finite) are rounded by
+    Python instead.
+    (Python's round goes through decimal strings: ~1 us a value, 70 values a frame.)"""
+    x = np.asarray(x, np.float64).ravel()
+    scale = 10.0 ** nd
+    with np.errstate(over="ignore", invalid="ignore"):   # (overflowed or nan: Python's round)
+        p = x * scale
+        out = (np.rint(p) / scale).tolist()
+        near = ~(np.abs(np.abs(p - np.floor(p)) - 0.5) > 2.0 * np.spacing(np.abs(p)))
+    for i in np.flatnonzero(near):
+        out[i] = round(float(x[i]), nd)
+    return out
+
+
 def frame_record(res: FrameResult) -> dict:
     """One FRAME of the analysis contract."""
     out: dict = {"t": _r(res.t_s, 6), "tracked": bool(res.tracked)}
     if res.tracked and res.skeleton is not None and res.angles is not None:
         # Python floats once (tolist), rounded as _r rounds them: round(float(x), nd)
-        pts = res.skeleton.points_cam_m[:len(JOINTS)].tolist()
-        conf_j = np.asarray(res.skeleton.confidence[:len(JOINTS)], np.float64).tolist()
-        out["joints"] = {n: [round(v, 5) for v in pts[i]] for i, n in enumerate(JOINTS)}
-        out["confidence"] = {n: round(conf_j[i], 3) for i, n in enumerate(JOINTS)}
+        # rounded as _r rounds them (round(float(x), nd)), the whole array at once
+        pts = rounded_list(res.skeleton.points_cam_m[:len(JOINTS)], 5)
+        conf_j = rounded_list(res.skeleton.confidence[:len(JOINTS)], 3)
+        out["joints"] = {n: pts[3 * i:3 * i + 3] for i, n in enumerate(JOINTS)}
+        out["confidence"] = dict(zip(JOINTS, conf_j))
         out["angles"] = {k: _r(v, 6 if k == "pelvis_lateral_shift" else 3) for k, v in res.angles.items()}
         # the confidence the verdicts were judged with (the fitter's, and the rate term's)
         conf = res.judged_confidence if res.judged_confidence is not None else res.angle_confidence

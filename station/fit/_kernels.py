@@ -24,7 +24,9 @@ from station.fit._kernels_energy import (  # noqa: F401  (the fitter's kernels, 
     assemble_normal_equations, contact_rows, data_term, dense_rows, diagonal_terms,
     grip_rows, model_to_data_term,
 )
-from station.fit._kernels_geometry import capsule_pair_penetration, nearest_capsule  # noqa: F401
+from station.fit._kernels_geometry import (  # noqa: F401
+    bar_line_count, capsule_pair_penetration, nearest_capsule,
+)
 from station.fit._kernels_image import (  # noqa: F401
     distance_transform_nearest, median_head, second_differences, subsample_indices,
 )

@@ -10,8 +10,23 @@ import math
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 _EPS = 1e-12
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c rounded once (llvm.fma: the FPU's fused multiply-add, or libm's)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+    return sig, codegen
 
 
 @nb.njit(cache=True, nogil=True)
@@ -187,3 +202,29 @@ def capsule_pair_penetration(cap_a, cap_b, cap_ra, cap_rb, pairs, out_p1, out_p2
         r1 = cap_ra[i] + s * (cap_rb[i] - cap_ra[i])
         r2 = cap_ra[j] + t * (cap_rb[j] - cap_ra[j])
         out_depth[q] = r1 + r2 - L
+
+
+@nb.njit(cache=True, nogil=True)
+def bar_line_count(points, mid, d, perp_max_m, along_min_m, along_max_m):
+    """How many points lie near the line through mid along the unit d: closer to it than
+    perp_max_m, and further along it from mid than along_min_m but less than along_max_m
+    (station.fit.implement_support.bar_support: a bar's points beyond the hands).
+
+    NumPy's arithmetic to the bit (the twin in station.fit.reference): rel = p - mid; the
+    along distance s = rel @ d as NumPy's (n, 3) @ (3,) computes it here (OpenBLAS's dgemv,
+    for n >= 2: fma(r2, d2, fma(r0, d0, r1 d1))); the perpendicular |rel - s d| summed
+    (x0^2 + x1^2) + x2^2 as np.linalg.norm(axis=1)."""
+    count = 0
+    for i in range(points.shape[0]):
+        r0 = points[i, 0] - mid[0]
+        r1 = points[i, 1] - mid[1]
+        r2 = points[i, 2] - mid[2]
+        s = _fma(r2, d[2], _fma(r0, d[0], r1 * d[1]))
+        x0 = r0 - s * d[0]
+        x1 = r1 - s * d[1]
+        x2 = r2 - s * d[2]
+        perp = math.sqrt((x0 * x0 + x1 * x1) + x2 * x2)
+        a = abs(s)
+        if perp < perp_max_m and a > along_min_m and a < along_max_m:
+            count += 1
+    return count

@@ -21,31 +21,16 @@ from __future__ import annotations
 import math
 
 import numba as nb
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic
 
 from station.fit._kernels_energy import (
     assemble_normal_equations, contact_rows, data_term, dense_rows, diagonal_terms, grip_rows,
     model_to_data_term,
 )
-from station.fit._kernels_geometry import capsule_pair_penetration, nearest_capsule
+from station.fit._kernels_geometry import _fma, capsule_pair_penetration, nearest_capsule
 from station.fit._kernels_kinematics import forward_kinematics, points_to_world, vectors_to_world
 
 # implement codes of implement_ends (station.fit.solver.implement_layout's implements)
 NO_IMPLEMENT, BAR, KETTLEBELL, DUMBBELLS = 0, 1, 2, 3
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """a * b + c rounded once (llvm.fma: the FPU's fused multiply-add, or libm's)."""
-    sig = types.float64(types.float64, types.float64, types.float64)
-
-    def codegen(context, builder, signature, args):
-        d = ir.DoubleType()
-        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
-        return builder.call(fn, args)
-    return sig, codegen
 
 
 @nb.njit(cache=True, nogil=True)
@@ -438,7 +423,7 @@ def lm_iterations(theta, it, n_iter, state, damping, neck, neck_mu, neck_w, step
         if E <= best_E:   # accept: relax the damping
             if have:
                 relaxed = lam * 0.3
-                lam = damping if damping > relaxed else relaxed   # Python's max(relaxed, damping)
+                lam = max(relaxed, damping)   # Python's max(relaxed, damping)
             have = True
             best_E = E
             best_theta[:] = theta

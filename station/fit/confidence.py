@@ -30,6 +30,7 @@ import numpy as np
 
 from station.fit.body_model import DOF_TYPE, N_SEG, PRISMATIC, SEG, SEG_CHAIN
 from station.fit import _kernels as K
+from station.fit import _kernels_confidence as KC
 from station.model import ANGLES, SKELETON_INDEX
 
 # the segments whose surface carries each angle's evidence
@@ -45,6 +46,7 @@ ANGLE_SEGS: dict[str, tuple[str, ...]] = {
 _ANGLE_SEG_IDX = [np.array([SEG[s] for s in ANGLE_SEGS[a]]) for a in ANGLES]
 _UP = np.array([0.0, 0.0, 1.0])
 _SHIFT = ANGLES.index("pelvis_lateral_shift")
+_ANKLE_ROWS = np.array([SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]])
 
 
 @dataclass(frozen=True)
@@ -85,24 +87,37 @@ class ConfidenceScales:
 
 def dof_covariance(info: np.ndarray, scales: ConfidenceScales = ConfidenceScales()) -> np.ndarray:
     """(N_DOF, N_DOF) marginal covariance of the DOFs from the observations' information."""
-    reg = np.where(DOF_TYPE == PRISMATIC, 1.0 / scales.reg_m ** 2, 1.0 / scales.reg_rad ** 2)
-    A = np.asarray(info, dtype=np.float64) + np.diag(reg)
-    A = 0.5 * (A + A.T)
+    reg = _regulariser(scales.reg_m, scales.reg_rad)
+    info = np.asarray(info, dtype=np.float64)
+    A = np.empty_like(info)
+    KC.regularised_information(info, reg, A)   # 0.5 (A + A^T), A = info + diag(reg)
     out = np.empty_like(A)
     if K.spd_inverse(A, out):        # positive definite thanks to the regulariser
         return out
     return np.linalg.pinv(A)
 
 
+_REG_CACHE: dict = {}
+
+
+def _regulariser(reg_m: float, reg_rad: float) -> np.ndarray:
+    """(N_DOF,) the information's regulariser: 1 / reg^2 per DOF (metres or radians)."""
+    reg = _REG_CACHE.get((reg_m, reg_rad))
+    if reg is None:
+        reg = _REG_CACHE[(reg_m, reg_rad)] = np.where(DOF_TYPE == PRISMATIC, 1.0 / reg_m ** 2,
+                                                      1.0 / reg_rad ** 2)
+    return reg
+
+
 def point_jacobians(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist: np.ndarray,
                     seg_chain: np.ndarray = SEG_CHAIN) -> np.ndarray:
     """(P, 3, N_DOF): d point / d theta for points rigid with their segments, from the DOF
-    twists at the pose (a point x moves with omega x x + v for the twist [omega, v])."""
-    w = dof_twist[:, :3]
-    v = dof_twist[:, 3:]
-    J = np.cross(w[None, :, :], points_floor_m[:, None, :]) + v[None, :, :]   # (P, N, 3)
-    J *= seg_chain[point_seg][:, :, None]
-    return np.ascontiguousarray(J.transpose(0, 2, 1))
+    twists at the pose (a point x moves with omega x x + v for the twist [omega, v]).
+    The kernel station.fit._kernels_confidence.point_jacobians (NumPy twin in
+    station.fit.reference)."""
+    out = np.empty((points_floor_m.shape[0], 3, dof_twist.shape[0]))
+    KC.point_jacobians(np.asarray(points_floor_m, np.float64), point_seg, dof_twist, seg_chain, out)
+    return out
 
 
 # the points the contract angles are defined from (the others have zero gradient)
@@ -119,20 +134,14 @@ def angle_point_gradients(points_floor_m: np.ndarray, h_m: float = 2e-3) -> np.n
     angle near zero (a straight knee, an upright trunk) has an unbounded derivative there
     and a bounded secant."""
     P = points_floor_m.shape[0]
-    k = np.arange(3 * len(_ANGLE_POINTS))
-    pi, ci = _ANGLE_POINTS[k // 3], k % 3
-    batch = np.repeat(points_floor_m[None], len(k) + 1, axis=0)
-    batch[k + 1, pi, ci] += h_m
-    a = np.empty((len(batch), len(ANGLES)))
-    K.contract_angles_batch(batch, _UP, _ANGLE_POINTS, a)
-    out = np.zeros((len(ANGLES), 3 * P))
-    out[:, 3 * pi + ci] = ((a[1:] - a[0]) / h_m).T
+    nb_ = 3 * len(_ANGLE_POINTS) + 1
+    out = np.empty((len(ANGLES), 3 * P))
     # the shift is read against its value at the rep's start, and the feet stay put through
     # a set (the fit anchors them): the ankles' uncertainty is constant over a rep and
-    # cancels, so the shift's deviation is the pelvis's alone
-    for n in ("ankle_l", "ankle_r"):
-        j = SKELETON_INDEX[n]
-        out[_SHIFT, 3 * j:3 * j + 3] = 0.0
+    # cancels, so the shift's deviation is the pelvis's alone (its row is 0 at the ankles)
+    KC.angle_point_gradients(np.asarray(points_floor_m, np.float64), _UP, _ANGLE_POINTS, h_m,
+                             _SHIFT, _ANKLE_ROWS, np.empty((nb_, P, 3)),
+                             np.empty((nb_, len(ANGLES))), out)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from station.fit import _kernels as K
 from station.fit.body_model import BodyModel
 from station.fit.solver import (
     FitWeights,
@@ -52,9 +53,7 @@ def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
     # otherwise (arms wrong or no bar) are no evidence
     if abs(float(d[2])) > max_tilt or not (min_grip_m <= 2 * half <= max_grip_m):
         return 0
-    rel = points_floor_m - 0.5 * (pl + pr)
-    s = rel @ d
-    perp = np.linalg.norm(rel - s[:, None] * d, axis=1)
-    a = np.abs(s)
-    sel = (perp < 2 * weights.bar_radius_m) & (a > half + beyond_m) & (a < weights.bar_half_length_m)
-    return int(np.count_nonzero(sel))
+    # the points within two bar radii of the line, beyond the hands, within the bar's length
+    # (one pass in numba: station.fit._kernels_geometry.bar_line_count)
+    return int(K.bar_line_count(points_floor_m, 0.5 * (pl + pr), d, 2 * weights.bar_radius_m,
+                                half + beyond_m, weights.bar_half_length_m))

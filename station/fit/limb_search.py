@@ -108,9 +108,17 @@ def limb_values(limb: str, vals: tuple, thorax_R: np.ndarray,
 
 
 def limb_dofs(limb: str) -> list[int]:
-    """The DOF indices a hypothesis of this limb ("arm_l", ..., "arms") sets."""
-    return [DOF[d] for part in (("arm_l", "arm_r") if limb == "arms" else (limb,))
-            for d in LIMB_DOFS[part]]
+    """The DOF indices a hypothesis of this limb ("arm_l", ..., "arms") sets (a new list)."""
+    return list(_LIMB_DOFS[limb])
+
+
+_LIMB_DOFS = {limb: tuple(DOF[d] for part in (("arm_l", "arm_r") if limb == "arms" else (limb,))
+                          for d in LIMB_DOFS[part])
+              for limb in ALL_LIMBS + ("arms",)}
+# the probe's turns: every limb's hypotheses in order; holding a kettlebell, then both arms'
+# together, twice
+_PROBES = tuple((limb, v) for limb in ALL_LIMBS for v in hypotheses(limb))
+_PROBES_KETTLEBELL = _PROBES + tuple(("arms", v) for v in LIMB_HYPOTHESES["arms"]) * 2
 
 
 @dataclass
@@ -299,9 +307,7 @@ class LimbSearch:
             else:
                 limb, vals = ("arm_l", "arm_r")[self.hang_i % 2], HANG_ARM
         else:
-            probes = [(limb, v) for limb in ALL_LIMBS for v in hypotheses(limb)]
-            if held == "kettlebell":
-                probes += [("arms", v) for v in LIMB_HYPOTHESES["arms"]] * 2
+            probes = _PROBES_KETTLEBELL if held == "kettlebell" else _PROBES
             limb, vals = probes[self.probe_i % len(probes)]
             self.probe_i += 1
         need = ctx.bar_need(frame, fit.theta)

@@ -421,3 +421,46 @@ def lm_iterations(theta, n_iter, damping, neck, neck_mu, neck_w, step_lo, step_h
         theta = best[0] + delta
         steps.append(float(np.sqrt(np.sum(delta * delta))))
     return best[0], best_E, best[1], best[2], best[3], best[4], n_reject, steps
+
+
+# -- the confidence's kernels (station.fit._kernels_confidence) ---------------------------------
+
+def point_jacobians(points, point_seg, dof_twist, seg_chain):
+    """(P, 3, N_DOF) d point / d theta: omega x x + v where the DOF moves the point's segment."""
+    w = dof_twist[:, :3]
+    v = dof_twist[:, 3:]
+    J = np.cross(w[None, :, :], points[:, None, :]) + v[None, :, :]   # (P, N, 3)
+    J *= seg_chain[point_seg][:, :, None]
+    return np.ascontiguousarray(J.transpose(0, 2, 1))
+
+
+def regularised_information(info, reg):
+    """The symmetric part of info + diag(reg)."""
+    A = info + np.diag(reg)
+    return 0.5 * (A + A.T)
+
+
+def angle_point_gradients(points, up, idx, h_m, shift_row, ankle_rows, angles_batch):
+    """Forward differences of the contract angles (angles_batch(batch, up, idx, out): the
+    kernel contract_angles_batch) over the points idx; the shift's row 0 at the ankles."""
+    P = points.shape[0]
+    k = np.arange(3 * len(idx))
+    pi, ci = idx[k // 3], k % 3
+    batch = np.repeat(points[None], len(k) + 1, axis=0)
+    batch[k + 1, pi, ci] += h_m
+    a = np.empty((len(batch), 7))
+    angles_batch(batch, up, idx, a)
+    out = np.zeros((7, 3 * P))
+    out[:, 3 * pi + ci] = ((a[1:] - a[0]) / h_m).T
+    for j in ankle_rows:
+        out[shift_row, 3 * j:3 * j + 3] = 0.0
+    return out
+
+
+def bar_line_count(points, mid, d, perp_max_m, along_min_m, along_max_m):
+    """Points near the line through mid along unit d, beyond along_min_m, within along_max_m."""
+    rel = points - mid
+    s = rel @ d
+    perp = np.linalg.norm(rel - s[:, None] * d, axis=1)
+    a = np.abs(s)
+    return int(np.count_nonzero((perp < perp_max_m) & (a > along_min_m) & (a < along_max_m)))

@@ -155,6 +155,7 @@ class Workspace:
     data_stats: np.ndarray = field(default_factory=lambda: np.zeros(4))
     m2d_stats: np.ndarray = field(default_factory=lambda: np.zeros(2))
     layouts: dict = field(default_factory=dict, repr=False)   # fit_frame's, by body and weights
+    last_layout: tuple | None = field(default=None, repr=False)   # the last one, with its arguments
 
 
 @dataclass
@@ -433,13 +434,20 @@ _LAYOUT_FIELDS = tuple(f.name for f in fields(FitWeights) if f.name not in _PER_
 def _layout(ws: Workspace, body: BodyModel, implement: str | None, w: FitWeights,
             n_anchor: int, n_lat: int) -> _Layout:
     """The _Layout for this key, kept in the workspace (a tracker's body and weights change
-    rarely: at resizing, and with the depth noise's estimate)."""
+    rarely: at resizing, and with the depth noise's estimate). The last one is remembered by
+    the identity of its arguments (FitWeights is frozen: the same object, the same fields),
+    which spares most calls the key's thirty-odd field reads."""
+    last = ws.last_layout
+    if (last is not None and last[0] is w and last[1] is body and last[2] == implement
+            and last[3] == n_anchor and last[4] == n_lat):
+        return last[5]
     key = (id(body), implement, n_anchor, n_lat) + tuple(getattr(w, f) for f in _LAYOUT_FIELDS)
     lay = ws.layouts.get(key)
     if lay is None or lay.body is not body:
         if len(ws.layouts) >= 16:
             ws.layouts.clear()
         lay = ws.layouts[key] = _Layout(body, implement, w, n_anchor, n_lat)
+    ws.last_layout = (w, body, implement, n_anchor, n_lat, lay)   # (holds w and body: ids stay theirs)
     return lay
 
 

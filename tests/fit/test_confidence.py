@@ -7,8 +7,20 @@ import numpy as np
 
 from station.fit import _kernels as K
 from station.fit import confidence as C
-from station.fit.body_model import (DOF, DOF_AXIS, DOF_SEG, DOF_TYPE, N_DOF, N_SEG, SEG,
-                                    SEG_PARENT, Shape, build_body, neutral_pose)
+from station.fit.body_model import (
+    DOF,
+    DOF_AXIS,
+    DOF_SEG,
+    DOF_TYPE,
+    N_DOF,
+    N_SEG,
+    PRISMATIC,
+    SEG,
+    SEG_PARENT,
+    Shape,
+    build_body,
+    neutral_pose,
+)
 from station.fit.solver import skeleton_points_floor
 from station.form.angles import contract_angles
 from station.model import ANGLES
@@ -153,3 +165,44 @@ def test_rate_term_restarts_after_a_gap_and_passes_truth_through():
     assert rc.update(0.066, None, None) is None             # lost: starts afresh
     c = rc.update(0.1, a | {"spine_flexion": 30.0}, {k: 1.0 for k in ANGLES})
     assert c["spine_flexion"] == 1.0                        # no rate across a gap
+
+
+def _fitted_like(rng, n=12):
+    """Poses with their skeleton points and DOF twists, and noisy information matrices."""
+    body = build_body(Shape(1.8))
+    out = []
+    for _ in range(n):
+        th = neutral_pose(Shape(1.8), yaw_rad=rng.uniform(-3, 3))
+        th += rng.normal(0, 0.3, th.shape) * (DOF_TYPE != PRISMATIC)
+        R, t, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+        K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, R, t, tw)
+        G = rng.normal(0, 30, (80, N_DOF))
+        info = G.T @ G
+        info[rng.integers(0, N_DOF, 5), rng.integers(0, N_DOF, 5)] = -0.0   # signed zeros too
+        out.append((body, skeleton_points_floor(body, th), tw, info))
+    return out
+
+
+def test_confidence_kernels_are_their_numpy_twins_to_the_bit():
+    """The numba kernels of the confidence (point Jacobians, the regularised information, the
+    angles' gradients) give exactly the NumPy twins' numbers (station.fit.reference)."""
+    from station.fit import _kernels_confidence as KC
+    from station.fit import reference as ref
+    from station.fit.body_model import SEG_CHAIN
+
+    rng = np.random.default_rng(12)
+    reg = rng.uniform(0.5, 2.0, N_DOF)
+    for body, p, tw, info in _fitted_like(rng):
+        J = np.empty((len(p), 3, N_DOF))
+        KC.point_jacobians(p, body.point_seg, tw, SEG_CHAIN, J)
+        Jr = ref.point_jacobians(p, body.point_seg, tw, SEG_CHAIN)
+        assert np.array_equal(J, Jr) and np.array_equal(np.signbit(J), np.signbit(Jr))
+        A = np.empty_like(info)
+        KC.regularised_information(info, reg, A)
+        Ar = ref.regularised_information(info, reg)
+        assert np.array_equal(A, Ar) and np.array_equal(np.signbit(A), np.signbit(Ar))
+        for h in (2e-3, 1e-4):
+            Gr = ref.angle_point_gradients(p, UP, C._ANGLE_POINTS, h, C._SHIFT, C._ANKLE_ROWS,
+                                           K.contract_angles_batch)
+            assert np.array_equal(C.angle_point_gradients(p, h), Gr)
+        assert np.array_equal(C.point_jacobians(p, body.point_seg, tw), Jr)

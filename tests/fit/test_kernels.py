@@ -652,3 +652,22 @@ def test_damped_step(case):
     np.testing.assert_allclose(out, ref, rtol=1e-7, atol=1e-10)
     if case == "clamped":
         assert (np.abs(out) == 0.35).any() and (np.abs(out) < 0.35).any()
+
+
+@pytest.mark.parametrize("n", [2, 40, 1500])
+def test_bar_line_count(n):
+    """The bar's support count is the NumPy twin's, on points around the line (many of
+    them near its three bounds) and away from it."""
+    rng = np.random.default_rng(n)
+    for _ in range(30):
+        mid = rng.normal(0, 1, 3)
+        d = rng.normal(0, 1, 3)
+        d /= np.sqrt(d @ d)
+        along = rng.uniform(-1.3, 1.3, n)
+        off = rng.normal(0, 1, (n, 3))
+        off -= (off @ d)[:, None] * d
+        off *= (rng.uniform(0, 0.12, n) / np.linalg.norm(off, axis=1))[:, None]
+        pts = mid + along[:, None] * d + off
+        args = (pts, mid, d, 0.07, rng.uniform(0.2, 0.5), 1.1)
+        assert K.bar_line_count(*args) == R.bar_line_count(*args)
+    assert K.bar_line_count(np.zeros((0, 3)), mid, d, 0.07, 0.3, 1.1) == 0

@@ -1,0 +1,71 @@
+"""numba kernels of the fit's confidence (station.fit.confidence): the point Jacobians, the
+regularised information and the contract angles' finite-difference gradients.
+
+Each replaces a chain of small NumPy calls on arrays of a few hundred numbers (their
+per-call overhead was most of the confidence's ~140 us a frame) with the same arithmetic in
+the same order, so the results are NumPy's to the bit: no fused multiply-adds (numba does
+not contract without fastmath), products and sums rounded as NumPy rounds them. House style
+as station.fit._kernels; the NumPy twins of the same names are in station.fit.reference,
+compared bit for bit by tests/fit/test_confidence.py.
+"""
+from __future__ import annotations
+
+import numba as nb
+
+from station.fit._kernels import contract_angles_batch
+
+
+@nb.njit(cache=True, nogil=True)
+def point_jacobians(points, point_seg, dof_twist, seg_chain, out):
+    """out (P, 3, N_DOF) = d point / d theta for points (P, 3) rigid with their segments
+    point_seg (P,), from the DOF twists (N_DOF, 6) [omega, v] at the pose: omega x x + v
+    where the DOF moves the point's segment (seg_chain (N_SEG, N_DOF) 0/1), else 0.
+    np.cross's arithmetic: each component a1 * b2 - a2 * b1, the products rounded."""
+    n_dof = dof_twist.shape[0]
+    for p in range(points.shape[0]):
+        x0, x1, x2 = points[p, 0], points[p, 1], points[p, 2]
+        s = point_seg[p]
+        for j in range(n_dof):
+            w0, w1, w2 = dof_twist[j, 0], dof_twist[j, 1], dof_twist[j, 2]
+            c = float(seg_chain[s, j])
+            out[p, 0, j] = ((w1 * x2 - w2 * x1) + dof_twist[j, 3]) * c
+            out[p, 1, j] = ((w2 * x0 - w0 * x2) + dof_twist[j, 4]) * c
+            out[p, 2, j] = ((w0 * x1 - w1 * x0) + dof_twist[j, 5]) * c
+
+
+@nb.njit(cache=True, nogil=True)
+def regularised_information(info, reg, out):
+    """out = the symmetric part of info + diag(reg): 0.5 * (A + A^T), A = info + diag(reg)
+    (NumPy's `info + np.diag(reg)` adds 0.0 off the diagonal too: kept, for -0.0)."""
+    n = info.shape[0]
+    for i in range(n):
+        for j in range(n):
+            a_ij = info[i, j] + (reg[i] if i == j else 0.0)
+            a_ji = info[j, i] + (reg[j] if i == j else 0.0)
+            out[i, j] = 0.5 * (a_ij + a_ji)
+
+
+@nb.njit(cache=True, nogil=True)
+def angle_point_gradients(points, up, idx, h_m, shift_row, ankle_rows, batch, angles, out):
+    """out (len(ANGLES), P*3) = d angle / d point coordinate by forward differences over h_m
+    of contract_angles_batch, for the points idx (10,) the angles read (every other column
+    0); the row shift_row (the pelvis shift) is 0 for the points ankle_rows. batch
+    (1 + 3 len(idx), P, 3) and angles (1 + 3 len(idx), len(ANGLES)) are scratch."""
+    n_pt = points.shape[0]
+    nk = 3 * idx.shape[0]
+    for b in range(nk + 1):
+        for p in range(n_pt):
+            for c in range(3):
+                batch[b, p, c] = points[p, c]
+    for k in range(nk):
+        batch[k + 1, idx[k // 3], k % 3] += h_m
+    contract_angles_batch(batch, up, idx, angles)
+    out[:, :] = 0.0
+    for k in range(nk):
+        col = 3 * idx[k // 3] + k % 3
+        for a in range(angles.shape[1]):
+            out[a, col] = (angles[k + 1, a] - angles[0, a]) / h_m
+    for r in range(ankle_rows.shape[0]):
+        j = ankle_rows[r]
+        for c in range(3):
+            out[shift_row, 3 * j + c] = 0.0
