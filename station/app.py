@@ -230,7 +230,6 @@ def frame_record(res: FrameResult) -> dict:
     """One FRAME of the analysis contract."""
     out: dict = {"t": _r(res.t_s, 6), "tracked": bool(res.tracked)}
     if res.tracked and res.skeleton is not None and res.angles is not None:
-        # Python floats once (tolist), rounded as _r rounds them: round(float(x), nd)
         # rounded as _r rounds them (round(float(x), nd)), the whole array at once
         pts = rounded_list(res.skeleton.points_cam_m[:len(JOINTS)], 5)
         conf_j = rounded_list(res.skeleton.confidence[:len(JOINTS)], 3)

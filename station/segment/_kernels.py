@@ -373,6 +373,14 @@ def update_background(depth_m, exclude_mask, tol0_m, tol2_per_m, n_avg, count_ma
 # --------------------------------------------------------------------------- merging
 
 @nb.njit(**_JIT)
+def _on_outline(labels, v, u, lab):
+    """Pixel (v, u) of component lab has a 4-neighbour with another label (or none)."""
+    h, w = labels.shape
+    return ((u > 0 and labels[v, u - 1] != lab) or (u + 1 < w and labels[v, u + 1] != lab)
+            or (v > 0 and labels[v - 1, u] != lab) or (v + 1 < h and labels[v + 1, u] != lab))
+
+
+@nb.njit(**_JIT)
 def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, max_radius_px,
                    out_gap_m):
     """Smallest 3D distance between the points of each pair of components, up to max_gap_m.
@@ -410,9 +418,7 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
             a = labels[v, u]
             if a < 0 or not active[a]:
                 continue
-            edge = ((u > 0 and labels[v, u - 1] != a) or (u + 1 < w and labels[v, u + 1] != a)
-                    or (v > 0 and labels[v - 1, u] != a) or (v + 1 < h and labels[v + 1, u] != a))
-            if not edge:
+            if not _on_outline(labels, v, u, a):
                 continue
             px = np.float64(points_cam_m[v, u, 0])
             py = np.float64(points_cam_m[v, u, 1])
@@ -469,9 +475,7 @@ def occlusion_pairs(labels, depth_m, active, jump_min_m, jump_per_m, radius_px, 
             j = labels[v, u]
             if j < 0 or not active[j]:
                 continue
-            edge = ((u > 0 and labels[v, u - 1] != j) or (u + 1 < w and labels[v, u + 1] != j)
-                    or (v > 0 and labels[v - 1, u] != j) or (v + 1 < h and labels[v + 1, u] != j))
-            if not edge:
+            if not _on_outline(labels, v, u, j):
                 continue
             z = np.float64(depth_m[v, u])
             far = z - max(jump_min_m, jump_per_m * z)
