@@ -88,6 +88,7 @@ class Playback:
         self.frame_count: int | None = (_count_db3_depth_frames(self.path)
                                         if self.path.suffix.lower() == ".db3" else None)
         self._active: weakref.ref | None = None
+        self._played = False  # a pass has started on self._device
 
     def __iter__(self) -> Iterator[DepthFrame]:
         self._close_active()  # one pass at a time: the SDK device plays one stream
@@ -104,8 +105,16 @@ class Playback:
             active.close()
 
     def _frames(self) -> Iterator[DepthFrame]:
+        if self._played:
+            # Every later pass plays on a freshly loaded device: restarting a sensor the SDK
+            # has just stopped mid-file can leave its reader idle (seen in CI under load as a
+            # pass that delivered nothing), and a new device carries no state of the last pass.
+            self._device.stop()
+            self._device = PlaybackDevice(self.path)
+        self._played = True
+        device = self._device
         q: queue.Queue = queue.Queue(maxsize=self._queue_size)
-        stopping = self._device.stopping
+        stopping = device.stopping
 
         def put(item) -> None:
             # Blocks the SDK's reading thread (back-pressure) but gives up once the device
@@ -117,7 +126,7 @@ class Playback:
                 except queue.Full:
                     continue
 
-        self._device.start(on_frame=put, on_end=lambda: put(_END), on_error=put)
+        device.start(on_frame=put, on_end=lambda: put(_END), on_error=put)
         pacer = Pacer(sleep=self._sleep, monotonic=self._clock) if self.real_time else None
         try:
             while True:
@@ -134,7 +143,7 @@ class Playback:
                     pacer.wait_for(item.timestamp_s)
                 yield item
         finally:
-            self._device.stop()
+            device.stop()
 
     def frames(self) -> list[DepthFrame]:
         """Every frame in memory (for short recordings and tests)."""
