@@ -25,7 +25,7 @@ from station.form.confidence_gate import DEFAULT_NEEDS, REP_GROUPS, RULE_NEEDS, 
 from station.form.cues import CuePolicy
 from station.form.rep_trace import BOTTOM_TOL_DEG
 from station.form.reps import DetectorStatus, RepDetector, both_sides_hinge
-from station.form.rules import SPINE_HOLD_S, Live, Rule, SquatRecognition
+from station.form.rules import SHIFT_HOLD_S, SPINE_HOLD_S, Live, Rule, SquatRecognition
 
 ARRIVAL_VELOCITY_DEG_S = 8.0   # the bottom has been reached when hip flexion moves slower
 
@@ -68,6 +68,7 @@ class LiveRepCoach:
         self._rep_seq = 0
         self._hips: list[tuple[float, float]] = []
         self._spines: list[tuple[float, float]] = []    # (t, spine) over the last SPINE_HOLD_S
+        self._shifts: list[tuple[float, float]] = []    # (t, shift) over the last SHIFT_HOLD_S
 
     def _velocity(self, t: float, hip: float) -> float:
         self._hips.append((t, hip))
@@ -84,6 +85,14 @@ class LiveRepCoach:
         while t - self._spines[0][0] > SPINE_HOLD_S - 1e-6:
             self._spines.pop(0)
         return float(np.median([s for _, s in self._spines]))
+
+    def _held_shift(self, t: float, shift: float) -> float:
+        """The lateral shift held over the last SHIFT_HOLD_S (as _held_spine, for the verdict's
+        held shift: station.form.rules.HipShift)."""
+        self._shifts.append((t, shift))
+        while t - self._shifts[0][0] > SHIFT_HOLD_S - 1e-6:
+            self._shifts.pop(0)
+        return float(np.median([s for _, s in self._shifts]))
 
     def _rep_seen_well(self, lv: LiveRep, notice: str | None) -> bool:
         """Whether the rep in progress may be coached live at all: the view is fine (no notice:
@@ -105,10 +114,12 @@ class LiveRepCoach:
         if vals is None:
             self._hips.clear()
             self._spines.clear()
+            self._shifts.clear()
             return
         hip, knee, spine, shift = vals[:4]
         vel = self._velocity(t, hip)
         spine_held = self._held_spine(t, spine)
+        shift_held = self._held_shift(t, shift)
         # a new rep in progress?
         if st.in_rep and st.rep_start_i is not None and (self.live is None or self.live.start_i != st.rep_start_i):
             a = det.history(st.rep_start_i, st.rep_start_i)
@@ -167,7 +178,7 @@ class LiveRepCoach:
                     elapsed_s=t - lv.start_t, bottom_reached=lv.bottom_reached, eccentric_s=lv.eccentric_s,
                     since_top_s=since_top, peak_hip=lv.peak_hip, hip_at_bottom=lv.peak_hip,
                     knee_at_bottom=lv.knee_at_peak, start_position=self.profile.reps.start_position,
-                    hip_at_top=lv.hip_at_top, spine_held=spine_held)
+                    hip_at_top=lv.hip_at_top, spine_held=spine_held, shift_held=shift_held)
         in_window = lv.top_t is None or since_top <= 0.5
         if not in_window or not self._rep_seen_well(lv, notice):
             return

@@ -82,3 +82,15 @@ def test_lean_back_is_read_at_the_top_not_mid_drive():
     assert rule.onset(_live("lockout", 2.0, -12.0, since_top=0.1))
     assert rule.onset(_live("rising", -8.0, 0.0))            # hips past upright: a lean-back
     assert not rule.onset(_live("lockout", -3.0, -6.0, since_top=0.1))
+
+
+def test_hip_shift_cue_needs_the_shift_held():
+    # one frame of the fit 0.11 m sideways is no shift to cue; held over SHIFT_HOLD_S, it is
+    from dataclasses import replace
+
+    from station.form.rules import HipShift
+    rule = HipShift(max_lateral_shift_m=0.06)
+    glitch = replace(_live("lowering", 60.0, 0.0), shift=0.11, shift_held=0.01)
+    assert not rule.onset(glitch)
+    assert rule.onset(replace(glitch, shift_held=0.09))
+    assert rule.onset(replace(glitch, shift_held=None))     # no history: the frame's value

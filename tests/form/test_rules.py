@@ -17,7 +17,8 @@ def rep(hip_bottom=80.0, knee_bottom=18.0, spine_peak=0.0, lockout=0.0, top_min_
         top_min_spine=0.0, shift_peak=0.0, ecc=1.6, con=1.2, fps=30.0, knee_lead=None,
         spine_held_s=0.5) -> RepTrace:
     """A triangular rep sampled at fps: start → bottom → top, then a 0.4 s top window. The spine
-    stays at its peak for spine_held_s around the bottom (a back rounds through the bottom)."""
+    stays at its peak for spine_held_s around the bottom (a back rounds through the bottom), and
+    so does the lateral shift (the library's truth shifts hold their peak over SHIFT_HOLD_S)."""
     nb, nt, nw = int(round(ecc * fps)), int(round(con * fps)), int(round(0.4 * fps))
     t = np.arange(nb + nt + nw + 1) / fps
     up = np.linspace(0, 1, nb + 1)
@@ -30,7 +31,7 @@ def rep(hip_bottom=80.0, knee_bottom=18.0, spine_peak=0.0, lockout=0.0, top_min_
         knee = knee_bottom * k
     clip = min(max(spine_held_s / (ecc + con), 0.0), 0.99)
     spine = spine_peak * np.minimum(f / (1.0 - clip), 1.0)
-    shift = shift_peak * f
+    shift = shift_peak * np.minimum(f / (1.0 - clip), 1.0)
     end = nb + nt
     if top_min_hip is not None:
         hip[end + 2] = top_min_hip
@@ -74,6 +75,21 @@ def test_hip_shift_is_relative_to_the_start_of_the_rep():
     moved = RepTrace.from_arrays(r.t, r.hip, r.knee, r.spine, r.shift + 0.2, start=r.start, bottom=r.bottom,
                                  end=r.end, window_end=r.window_end)
     assert not HipShift(max_lateral_shift_m=0.06).judge(moved)
+
+
+def test_hip_shift_reads_the_shift_held_not_one_frame():
+    # rdl_rounded_back on the mesh body: one frame of the fit 0.15 m sideways (the knees
+    # +10 deg with it), through the One-Euro filter a 0.11 m peak of 1-3 frames, on a rep whose
+    # pelvis never moved: called hip_shift on main. A shift held SHIFT_HOLD_S over the limit is.
+    rule = HipShift(max_lateral_shift_m=0.06)
+    r = rep(shift_peak=0.01)
+    for n_frames, expected in ((1, False), (3, False), (12, True)):
+        shift = r.shift.copy()
+        shift[r.bottom:r.bottom + n_frames] = 0.11
+        tr = RepTrace.from_arrays(r.t, r.hip, r.knee, r.spine, shift, start=r.start, bottom=r.bottom,
+                                  end=r.end, window_end=r.window_end)
+        assert rule.judge(tr) is expected, n_frames
+        assert rule.measure(tr)["max_lateral_shift"] > 0.1   # the raw peak is still reported
 
 
 def test_lean_back_is_judged_over_the_top_window_not_only_the_end_frame():
