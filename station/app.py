@@ -191,6 +191,11 @@ class Pipeline:
             angles["spine_flexion"] = float(a["spine_flexion"] - baseline)
             hands = hand_pose(skel.points_cam_m, up)
         aconf = track.angle_confidence if angles is not None else None
+        if aconf is not None and not self.spine.has_reference and "spine_flexion" in aconf:
+            # no standing frame yet to measure the spine against: it reads 0 by construction
+            # (a lifter who never stood tall and still: mocap_toe_touch on the capsule body read
+            # a flat back through both reps at spine confidence up to 0.95). Not a back to judge
+            aconf = {**aconf, "spine_flexion": 0.0}
         notice = view_notice(seg, track, self.last_floor)
         if self.evaluator is not None:
             self.coach = self.evaluator.update(t_s, angles, hands=hands, angle_confidence=aconf, notice=notice)

@@ -32,6 +32,13 @@ class SpineBaseline:
         self._last_pelvis: tuple[float, np.ndarray] | None = None
         self.value_deg: float | None = None
 
+    @property
+    def has_reference(self) -> bool:
+        """Whether any standing frame has been seen: until then the baseline in force is the
+        current frame's own raw curve, so spine_flexion reads 0 (a flat back) whatever the back
+        does, and nothing can be judged from it."""
+        return self.value_deg is not None or bool(self._samples)
+
     def _standing_still(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float, raw_angles) -> bool:
         pelvis = points_cam_m[SKELETON_INDEX["pelvis"]]
         last, self._last_pelvis = self._last_pelvis, (t_s, pelvis.copy())

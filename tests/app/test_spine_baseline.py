@@ -42,3 +42,26 @@ def test_not_learned_while_the_tracker_initialises():
     for i in range(30):
         sb.update(take.skeleton_cam_m[i], up, float(take.times_s[i]), learn=False)
     assert sb.value_deg is None
+
+
+def test_no_spine_confidence_before_any_standing_frame():
+    # Until the lifter has stood tall and still, the baseline in force is each frame's own
+    # curve: spine_flexion reads 0 whatever the back does. The pipeline gives it no
+    # confidence then, so a rounded back is "not judged", never a flat one (mocap_toe_touch
+    # on the capsule body: never learned, spine 0 at confidence up to 0.95 through both reps).
+    from station.app import Pipeline
+    from station.model import DepthFrame
+
+    sb = SpineBaseline()
+    assert not sb.has_reference
+    take = build(get_scenario("rdl_clean"))
+    pipe = Pipeline(seed=take.scenario.seed, exercise=None)
+    before, after = [], []
+    for i in range(60):
+        res = pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i))
+        if res.angles is None:
+            continue
+        (after if pipe.spine.has_reference else before).append(res.angle_confidence["spine_flexion"])
+    assert before and after
+    assert max(before) == 0.0
+    assert min(after) > 0.4
