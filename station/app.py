@@ -38,10 +38,11 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
     more than FACE_MIRROR_MAX_YAW_DEG from the camera ("face_mirror"); present, untracked and
     none of these: the station waits for an upright start ("stand_tall_to_start"), unless the
     tracker still holds its track (a dropped frame mid-set: no notice) or has lost it and is
-    taking it up again in whatever pose the lifter is in ("reacquiring": standing tall is not
-    what it needs). The evaluator decides when each shows (station.form.confidence_gate: a
-    notice only while it is unsure; "reacquiring" after a quiet half second, and the start
-    prompt once the tracker's re-acquisition window has passed).
+    taking it up again in whatever pose the lifter is in ("reacquiring", while the tracker says
+    so: TrackResult.reacquiring; standing tall is not what it needs; after its re-acquisition
+    window, the start prompt). The evaluator decides when each shows
+    (station.form.confidence_gate: a notice only while it is unsure; "reacquiring" after a
+    quiet half second).
     """
     cloud = seg.cloud
     if cloud is None or not seg.person_present:
@@ -79,7 +80,7 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
         # for the start pose would contradict the rep in progress
         if track.state == "tracking":
             return None
-        return "reacquiring" if track.state == "lost" else "stand_tall_to_start"
+        return "reacquiring" if track.reacquiring else "stand_tall_to_start"
     return None
 
 

@@ -354,3 +354,6 @@ class TrackResult:
     angle_sd: dict | None = None        # the constraint's standard deviations (deg; shift m)
     # which person: a new id at each upright start (a re-acquired track keeps its id)
     track_id: int = 0
+    # lost mid-set and still inside the tracker's re-acquisition window: it is fitting the
+    # lifter's last pose again; after the window only an upright start finds them
+    reacquiring: bool = False

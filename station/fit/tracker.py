@@ -400,7 +400,9 @@ class Tracker:
             inlier_fraction=fit.inlier_fraction if fit else math.nan,
             theta=None if self.theta is None else self.theta.copy(),
             angle_confidence=None if conf is None else conf.angles,
-            angle_sd=None if conf is None else conf.angle_sd, track_id=self.track_id)
+            angle_sd=None if conf is None else conf.angle_sd, track_id=self.track_id,
+            reacquiring=(self.state == "lost" and self._last_good is not None
+                         and self._lost_frames <= self.config.reacquire_window_frames))
 
     def _start(self, frame: FrameData, height_m: float) -> FitResult:
         """Place an upright model on the blob: a few facing directions, each fitted with a

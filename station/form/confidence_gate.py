@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from station.fit.confidence import AngleRateConfidence
-from station.fit.tracker import TrackerConfig
 from station.form.rep_trace import RepTrace
 from station.form.rules import RULE_TYPES, Rule
 from station.model import RepVerdict
@@ -68,11 +67,11 @@ REP_GROUPS = ("hip", "knee")    # what makes a movement a rep (segmentation, squ
 BOTTOM_WINDOW_S = 0.2
 
 # A track lost mid-set: the tracker takes it up again in the lifter's pose, within 0.5 s when
-# it works (issue 8), for its re-acquisition window (after that, an upright start only). The
-# screen stays quiet for the first REACQUIRE_QUIET_S: a notice that flashes up and goes is
-# noise, and the start prompt over a lifter bent mid-rep was wrong advice.
+# it works (issue 8), for its re-acquisition window (after that, an upright start only: the
+# pipeline's notice turns to the start prompt). The screen stays quiet for the first
+# REACQUIRE_QUIET_S: a notice that flashes up and goes is noise, and the start prompt over a
+# lifter bent mid-rep was wrong advice.
 REACQUIRE_QUIET_S = 0.5
-REACQUIRE_WINDOW_FRAMES = TrackerConfig.reacquire_window_frames
 
 
 def group_confidence(angles: dict | None, conf: dict | None) -> tuple[float, ...]:
@@ -187,7 +186,6 @@ class ConfidenceTracker:
         self.notice: str | None = None
         self._notice_until = -math.inf
         self._lost_since: float | None = None   # a lost track being taken up again: since when
-        self._lost_frames = 0
         # the lifter is in view and their lost track is being taken up again (quiet or noticed)
         self.reacquiring = False
 
@@ -230,15 +228,15 @@ class ConfidenceTracker:
 
         A track lost mid-set ("reacquiring") is taken up again in the lifter's pose, usually
         within half a second: nothing shows for REACQUIRE_QUIET_S, then what would help ("stay
-        in the zone, facing the mirror"); once the tracker's re-acquisition window has passed
-        (REACQUIRE_WINDOW_FRAMES lost frames) only an upright start can find the lifter, and
-        the start prompt shows. Taken up again, the notice goes at once."""
+        in the zone, facing the mirror"); once the tracker's re-acquisition window has passed,
+        the pipeline's notice is the start prompt, and it shows at once. Taken up again, the
+        notice goes at once."""
         g = self.gate
         if not tracked:
             self._unsure_since = None
             want = self._lost_notice(t, notice)
         else:
-            self._lost_since, self._lost_frames, self.reacquiring = None, 0, False
+            self._lost_since, self.reacquiring = None, False
             if self.notice == "reacquiring":
                 self.notice, self._notice_until = None, -math.inf
             unsure = any(self._view_conf[GROUPS.index(k)] < g.min_confidence for k in COACHING_GROUPS)
@@ -258,17 +256,14 @@ class ConfidenceTracker:
 
     def _lost_notice(self, t: float, notice: str | None) -> str | None:
         """The notice while nobody is tracked: the pipeline's, but for a lost track being
-        taken up again (see update_notice). Counted in frames as the tracker counts them."""
+        taken up again (see update_notice)."""
         self.reacquiring = False
         if self._lost_since is None:
             if notice != "reacquiring":
                 return notice
             self._lost_since = t
-        self._lost_frames += 1
         if notice is None:
             return None            # nobody in view (walked away): nothing to ask
-        if self._lost_frames > REACQUIRE_WINDOW_FRAMES:
-            return "stand_tall_to_start"
         self.reacquiring = notice == "reacquiring"
         if self.reacquiring and t - self._lost_since < REACQUIRE_QUIET_S:
             return None

@@ -53,9 +53,12 @@ def test_notices():
     assert view_notice(_seg(None), untracked, FLOOR) is None
     # a track lost mid-set is taken up again in whatever pose the lifter is in: not the start
     # prompt (the evaluator decides when "reacquiring" shows: test_a_lost_track_mid_set...)
-    lost = TrackResult(False, None, "lost", {}, None)
+    lost = TrackResult(False, None, "lost", {}, None, reacquiring=True)
     assert view_notice(_seg(c), lost, FLOOR) == "reacquiring"
     assert view_notice(_seg(None), lost, FLOOR) is None
+    # its re-acquisition window has passed: only an upright start finds the lifter now
+    gone = TrackResult(False, None, "lost", {}, None, reacquiring=False)
+    assert view_notice(_seg(c), gone, FLOOR) == "stand_tall_to_start"
     # one frame dropped mid-set, the track kept (rdl_mixed_faults at 4.17 s, on the way down of
     # rep 1): no start prompt over the rep in progress
     dropped = TrackResult(False, None, "tracking", {}, None)
@@ -69,7 +72,8 @@ def test_a_lost_track_mid_set_is_quiet_then_says_what_would_help():
     not the set's summary); after the tracker's re-acquisition window only an upright start can
     find the lifter, and the start prompt shows. Taken up again, the notice goes at once."""
     from station.config import load_exercise
-    from station.form.confidence_gate import REACQUIRE_QUIET_S, REACQUIRE_WINDOW_FRAMES
+    from station.fit.tracker import TrackerConfig
+    from station.form.confidence_gate import REACQUIRE_QUIET_S
     from station.form.evaluator import FormEvaluator
     from station.model import ANGLES
     from tests.form.traces import Move, hinge, script
@@ -82,17 +86,20 @@ def test_a_lost_track_mid_set_is_quiet_then_says_what_would_help():
     assert st.phase in ("lowering", "bottom") and st.rep_count == 2 and st.notice is None
     t_lost, fps = float(t[-1]), 30.0
     seen = []
-    for k in range(1, REACQUIRE_WINDOW_FRAMES + 40):
-        st = ev.update(t_lost + k / fps, None, notice="reacquiring")
+    window = TrackerConfig().reacquire_window_frames
+    for k in range(1, window + 40):
+        # what the pipeline says while the tracker's TrackResult.reacquiring holds, then after
+        st = ev.update(t_lost + k / fps, None,
+                       notice="reacquiring" if k <= window else "stand_tall_to_start")
         seen.append((k / fps, st))
     quiet = [s for dt, s in seen if dt < REACQUIRE_QUIET_S - 1e-6]
     assert quiet and all(s.notice is None and s.screen == "live" for s in quiet)
-    trying = [s for dt, s in seen if REACQUIRE_QUIET_S + 0.05 <= dt <= (REACQUIRE_WINDOW_FRAMES - 1) / fps]
+    trying = [s for dt, s in seen if REACQUIRE_QUIET_S + 0.05 <= dt <= (window - 1) / fps]
     assert trying and all(s.notice == "reacquiring" and "start" not in s.notice_text for s in trying)
     # the set's screen, until the set's rest time has passed without a rep (its summary)
     assert all(s.screen == "live" and s.rep_count == 2 for dt, s in seen
                if REACQUIRE_QUIET_S <= dt <= 3.0)
-    late = [s for dt, s in seen if dt > (REACQUIRE_WINDOW_FRAMES + 1) / fps]
+    late = [s for dt, s in seen if dt > (window + 1) / fps]
     assert late and all(s.notice == "stand_tall_to_start" for s in late)
     # a short loss, taken up again: the notice goes at once
     ev2 = FormEvaluator(load_exercise("rdl"))

@@ -54,6 +54,24 @@ def test_life_cycle():
     assert abs(trk.shape.height_m - 1.8) < 0.06
 
 
+def test_reacquiring_holds_for_the_configured_window():
+    """TrackResult.reacquiring: lost with a last good pose, for the tracker's own
+    reacquire_window_frames (the notice on screen follows it, not a copy of the default)."""
+    shape = Shape(1.8)
+    body = build_body(shape)
+    T = default_camera()
+    trk = Tracker(TrackerConfig(init_frames=5, lost_after_frames=10, start_frames=0,
+                                reacquire_window_frames=7))
+    rows = [trk.update(render_cloud(body, _hinge(shape, 0.0), T, seed=i, timestamp_s=i / 30))
+            for i in range(12)]
+    assert rows[-1].state == "tracking" and not any(r.reacquiring for r in rows)
+    rows = [trk.update(None) for _ in range(10 + 12)]
+    lost = [r for r in rows if r.state == "lost"]
+    assert len(lost) == 13 and not any(r.reacquiring for r in rows if r.state != "lost")
+    # the frame it is lost on, then 7 more lost frames inside the window; then none
+    assert [r.reacquiring for r in lost] == [True] * 8 + [False] * 5
+
+
 def test_not_upright_is_not_initialised():
     shape = Shape(1.75)
     body = build_body(shape)
