@@ -375,7 +375,7 @@ class Tracker:
                     fit = self._reacquire(frame) or fit
         if self.state == "tracking" and not partial and self._good(fit):
             self._resid_ref += 0.05 * (fit.mean_abs_residual_m - self._resid_ref)
-            self._last_good = LastGood(fit.theta.copy(), frame.points_floor_m[:, :2].mean(axis=0),
+            self._last_good = LastGood(fit.theta.copy(), frame.points_floor_m,
                                        None if self.anchors is None else self.anchors.copy(),
                                        self.implements.held, self.implements.bar)
         return fit

@@ -61,9 +61,14 @@ def plane_array(plane: FloorPlane) -> np.ndarray:
     return np.array([*np.asarray(plane.normal_cam, np.float64), plane.d_m], np.float64)
 
 
+def _norm(v: np.ndarray) -> float:
+    """np.linalg.norm of a float64 vector, its arithmetic (sqrt(v . v)) without its overhead."""
+    return math.sqrt(float(v @ v))
+
+
 def plane_from_array(p: np.ndarray) -> FloorPlane:
     n = np.asarray(p[:3], np.float64)
-    norm = np.linalg.norm(n)
+    norm = _norm(n)
     return FloorPlane(normal_cam=n / norm, d_m=float(p[3] / norm))
 
 
@@ -144,14 +149,15 @@ def detect_floor(points_cam_m: np.ndarray, rng: np.random.Generator, params: Flo
 def blend_planes(old: np.ndarray, new: np.ndarray, alpha: float) -> np.ndarray:
     """Exponential average of two planes (normals renormalised)."""
     n = (1.0 - alpha) * old[:3] + alpha * new[:3]
-    norm = np.linalg.norm(n)
+    norm = _norm(n)
     d = (1.0 - alpha) * old[3] + alpha * new[3]
     return np.array([*(n / norm), d])
 
 
 def angle_between_deg(a: np.ndarray, b: np.ndarray) -> float:
-    c = float(np.clip(a[:3] @ b[:3] / (np.linalg.norm(a[:3]) * np.linalg.norm(b[:3])), -1, 1))
-    return math.degrees(math.acos(c))
+    c = float(a[:3] @ b[:3]) / (_norm(a[:3]) * _norm(b[:3]))
+    # np.clip(c, -1, 1) (NaN stays NaN: acos(NaN) is NaN, as before)
+    return math.degrees(math.acos(c if c != c else min(max(c, -1.0), 1.0)))
 
 
 class FloorTracker:
