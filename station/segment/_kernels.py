@@ -24,6 +24,7 @@ from station.segment._kernels_depth import (  # noqa: F401  (the segmenter's ker
 )
 from station.segment._kernels_floor import (  # noqa: F401
     plane_inlier_moments,
+    plane_inlier_residuals,
     ransac_plane,
     select_floor_points,
 )

@@ -131,3 +131,28 @@ def plane_inlier_moments(points_cam_m, plane, thr0_m, thr2_per_m, sigma0_m, sigm
         out_moments[j] = sums[j]
     out_moments[11] = count
     return count
+
+
+@nb.njit(**_JIT)
+def plane_inlier_residuals(points_cam_m, plane, thr0_m, thr2_per_m):
+    """(count, sum r^2) of a plane's inliers: plane_inlier_moments' out_moments[11] and [10],
+    the same test and the same additions in the same order, without the weighted sums a
+    refit needs (the floor track's second pass reads only these: its inlier count and RMS).
+
+    points_cam_m (n, 3) float32; plane (4,) float64 (nx, ny, nz, d).
+    """
+    nx = plane[0]
+    ny = plane[1]
+    nz = plane[2]
+    d = plane[3]
+    count = 0
+    rss = 0.0
+    for i in range(points_cam_m.shape[0]):
+        x = np.float64(points_cam_m[i, 0])
+        y = np.float64(points_cam_m[i, 1])
+        z = np.float64(points_cam_m[i, 2])
+        r = nx * x + ny * y + nz * z + d
+        if abs(r) < thr0_m + thr2_per_m * z * z:
+            rss += r * r
+            count += 1
+    return count, rss

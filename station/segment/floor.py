@@ -104,11 +104,12 @@ def refine_plane(points_cam_m: np.ndarray, plane: np.ndarray, params: FloorParam
         if new is None:
             break
         plane = new
-    count = K.plane_inlier_moments(points_cam_m, plane, params.inlier_thr0_m,
-                                   params.inlier_thr2_per_m, params.sigma0_m,
-                                   params.sigma2_per_m, moments)
+    # the last selection's count and RMS only (plane_inlier_moments' sums 11 and 10, the
+    # same values; its weighted sums cost as much again and nothing reads them)
+    count, rss = K.plane_inlier_residuals(points_cam_m, plane, params.inlier_thr0_m,
+                                          params.inlier_thr2_per_m)
     if count > 0:
-        rms = math.sqrt(moments[10] / count)
+        rms = math.sqrt(rss / count)
     return plane, int(count), rms
 
 

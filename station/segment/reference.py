@@ -112,6 +112,14 @@ def plane_inlier_moments(points_cam_m, plane, thr0_m, thr2_per_m, sigma0_m, sigm
     ])
 
 
+def plane_inlier_residuals(points_cam_m, plane, thr0_m, thr2_per_m):
+    """(count, sum r^2) of the plane's inliers (plane_inlier_moments' last two)."""
+    p = points_cam_m.astype(np.float64)
+    r = _plane_residuals(points_cam_m, plane)
+    inl = np.abs(r) < thr0_m + thr2_per_m * p[:, 2] ** 2
+    return int(inl.sum()), float((r[inl] * r[inl]).sum())
+
+
 def classify_pixels(points_cam_m, R_floor_cam, t_floor_cam, zone_box, clear0_m, clear2_per_m,
                     max_height_m, bg_depth_m, bg_count, bg_min_count, bg_thr0_m, bg_thr2_per_m):
     """Returns (points_floor_m (h, w, 3) float32, candidate (h, w) bool)."""

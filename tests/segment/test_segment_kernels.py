@@ -133,6 +133,20 @@ def test_plane_inlier_moments(rng, n):
     np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [0, 1, 400])
+def test_plane_inlier_residuals(rng, n):
+    pts = plane_points(rng, n)
+    plane = np.concatenate([frames.floor_plane_from_T(frames.T_floor_cam_from_mount(1.3, 20)).normal_cam, [1.3]])
+    count, rss = K.plane_inlier_residuals(pts, plane, 0.02, 0.004)
+    ref_count, ref_rss = R.plane_inlier_residuals(pts, plane, 0.02, 0.004)
+    assert count == ref_count
+    np.testing.assert_allclose(rss, ref_rss, rtol=1e-9, atol=1e-15)
+    # the floor track's count and RMS: plane_inlier_moments' last two sums, to the bit
+    out = np.zeros(12)
+    assert K.plane_inlier_moments(pts, plane, 0.02, 0.004, 0.003, 0.002, out) == count
+    assert out[10] == rss and out[11] == count
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_classify_pixels(rng, shape):
     d = smooth_depth(rng, shape)
