@@ -72,21 +72,6 @@ def plane_from_array(p: np.ndarray) -> FloorPlane:
     return FloorPlane(normal_cam=n / norm, d_m=float(p[3] / norm))
 
 
-def _plane_from_moments(m: np.ndarray) -> np.ndarray | None:
-    """Weighted total-least-squares plane (4,) from plane_inlier_moments' sums."""
-    w = m[0]
-    if w <= 0.0 or m[11] < 3:
-        return None
-    mean = m[1:4] / w
-    S = np.array([[m[4], m[5], m[6]], [m[5], m[7], m[8]], [m[6], m[8], m[9]]]) / w
-    C = S - np.outer(mean, mean)
-    _, evecs = np.linalg.eigh(C)
-    n = evecs[:, 0]
-    if n[1] > 0:  # up = camera -y
-        n = -n
-    return np.array([n[0], n[1], n[2], -float(n @ mean)])
-
-
 def refine_plane(points_cam_m: np.ndarray, plane: np.ndarray, params: FloorParams,
                  iterations: int | None = None) -> tuple[np.ndarray, int, float]:
     """Re-select inliers and refit by weighted least squares, a few times.
@@ -100,8 +85,8 @@ def refine_plane(points_cam_m: np.ndarray, plane: np.ndarray, params: FloorParam
         count = K.plane_inlier_moments(points_cam_m, plane, params.inlier_thr0_m,
                                        params.inlier_thr2_per_m, params.sigma0_m,
                                        params.sigma2_per_m, moments)
-        new = _plane_from_moments(moments)
-        if new is None:
+        new = np.empty(4, np.float64)
+        if not K.plane_from_moments(moments, new):
             break
         plane = new
     # the last selection's count and RMS only (plane_inlier_moments' sums 11 and 10, the
