@@ -125,5 +125,5 @@ def camera_height_pitch(plane: FloorPlane) -> tuple[float, float]:
     # forward (camera z) · up = -sin(pitch_down); np.clip(-n[2] / |n|, -1, 1) in scalars
     # (every frame: NumPy's scalar calls cost more than the arithmetic)
     s = -(float(n[2]) / _norm(n))
-    pitch_down_deg = math.degrees(math.asin(s if s != s else min(max(s, -1.0), 1.0)))
+    pitch_down_deg = math.degrees(math.asin(s if math.isnan(s) else min(max(s, -1.0), 1.0)))
     return float(plane.d_m), pitch_down_deg

@@ -12,6 +12,8 @@ rounding, and compared so.
 """
 from __future__ import annotations
 
+import math
+
 import numba as nb
 import numpy as np
 
@@ -136,18 +138,18 @@ def propagated_confidence(Jp, cov, G, seg_visibility, visible_full, avg_joint, a
         facing = seg_visibility[i, 0]
         x = seg_visibility[i, 1] / max(facing, 1.0) if facing > 0 else 0.0
         x = x / visible_full
-        vis[i] = min(max(x, 0.0), 1.0) if x == x else x
+        vis[i] = x if math.isnan(x) else min(max(x, 0.0), 1.0)
     for p in range(n_pt):
         s = 0.0
         for i in range(n_seg):
             s += avg_joint[p, i] * vis[i]
         r = out_joint_sd[p] / joint_scale
         x = s * quality * (1.0 / (1.0 + r ** 4.0))
-        out_joint_conf[p] = min(max(x, 0.0), 1.0) if x == x else x
+        out_joint_conf[p] = x if math.isnan(x) else min(max(x, 0.0), 1.0)
     for a in range(n_ang):
         s = 0.0
         for i in range(n_seg):
             s += avg_angle[a, i] * vis[i]
         r = out_angle_sd[a] / angle_scale[a]
         x = s * quality * (1.0 / (1.0 + r ** 4.0))
-        out_angle_conf[a] = min(max(x, 0.0), 1.0) if x == x else x
+        out_angle_conf[a] = x if math.isnan(x) else min(max(x, 0.0), 1.0)

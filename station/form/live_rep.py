@@ -38,7 +38,7 @@ def small_median(values: list[float]) -> float:
     if n == 0:
         return math.nan
     s = sorted(values)
-    if any(v != v for v in s):
+    if any(math.isnan(v) for v in s):
         return math.nan
     h = n // 2
     return float(0.0 + s[h]) if n % 2 else float((0.0 + s[h - 1] + s[h]) / 2.0)

@@ -143,7 +143,7 @@ def blend_planes(old: np.ndarray, new: np.ndarray, alpha: float) -> np.ndarray:
 def angle_between_deg(a: np.ndarray, b: np.ndarray) -> float:
     c = float(a[:3] @ b[:3]) / (_norm(a[:3]) * _norm(b[:3]))
     # np.clip(c, -1, 1) (NaN stays NaN: acos(NaN) is NaN, as before)
-    return math.degrees(math.acos(c if c != c else min(max(c, -1.0), 1.0)))
+    return math.degrees(math.acos(c if math.isnan(c) else min(max(c, -1.0), 1.0)))
 
 
 class FloorTracker:

@@ -12,7 +12,7 @@ _WR = [SKELETON_INDEX["wrist_l"], SKELETON_INDEX["wrist_r"]]
 
 
 def hand_pose_numpy(P: np.ndarray, up: np.ndarray) -> HandPose:
-    I = SKELETON_INDEX   # noqa: E741
+    I = SKELETON_INDEX
     up = up / math.sqrt(float(up @ up))
     t = P[I["neck"]] - P[I["pelvis"]]
     trunk = math.sqrt(float(t @ t)) or 1.0
