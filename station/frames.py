@@ -122,7 +122,8 @@ def _norm(v: np.ndarray) -> float:
 def camera_height_pitch(plane: FloorPlane) -> tuple[float, float]:
     """Camera height above the floor (m) and downward pitch (deg) from a floor plane."""
     n = np.asarray(plane.normal_cam, dtype=np.float64)
-    n = n / np.linalg.norm(n)
-    # forward (camera z) · up = -sin(pitch_down)
-    pitch_down_deg = math.degrees(math.asin(float(np.clip(-n[2], -1.0, 1.0))))
+    # forward (camera z) · up = -sin(pitch_down); np.clip(-n[2] / |n|, -1, 1) in scalars
+    # (every frame: NumPy's scalar calls cost more than the arithmetic)
+    s = -(float(n[2]) / _norm(n))
+    pitch_down_deg = math.degrees(math.asin(s if math.isnan(s) else min(max(s, -1.0), 1.0)))
     return float(plane.d_m), pitch_down_deg

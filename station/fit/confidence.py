@@ -174,6 +174,15 @@ def segment_visibility(seg_visibility: np.ndarray) -> np.ndarray:
 
 
 _AVG_CACHE: dict = {}
+_SCALE_CACHE: dict = {}
+
+
+def _angle_scale(angle_sd: tuple) -> np.ndarray:
+    """ConfidenceScales.angle_sd as a float64 array, made once per tuple."""
+    a = _SCALE_CACHE.get(angle_sd)
+    if a is None:
+        a = _SCALE_CACHE[angle_sd] = np.asarray(angle_sd, dtype=np.float64)
+    return a
 
 
 def _averaging(seg_sets: list) -> np.ndarray:
@@ -214,15 +223,17 @@ def fit_confidence(points_floor_m: np.ndarray, point_seg: np.ndarray, dof_twist:
     """
     cov = dof_covariance(info, scales)
     Jp = point_jacobians(points_floor_m, point_seg, dof_twist)
-    jsd = joint_sd_m(Jp, cov)
-    asd = angle_sd(points_floor_m, Jp, cov)
-    vis = np.clip(segment_visibility(seg_visibility) / scales.visible_full, 0.0, 1.0)
     q = fit_quality(inlier_fraction, mean_abs_residual_m, scales, extra_residual_m)
-    jvis = _averaging(point_seg_sets) @ vis
-    jconf = np.clip(jvis * q * constraint_factor(jsd, scales.joint_sd_m), 0.0, 1.0)
-    ascale = np.asarray(scales.angle_sd, dtype=np.float64)
-    avis = _averaging(_ANGLE_SEG_IDX) @ vis
-    aconf = np.clip(avis * q * constraint_factor(asd, ascale), 0.0, 1.0)
+    # joint_sd_m, angle_sd, the segments' visibility and the confidences in one kernel (the
+    # NumPy twin station.fit.reference.propagated_confidence: equal to rounding)
+    n_pt, n_ang = Jp.shape[0], len(ANGLES)
+    jsd, jconf = np.empty(n_pt), np.empty(n_pt)
+    asd, aconf = np.empty(n_ang), np.empty(n_ang)
+    KC.propagated_confidence(Jp, cov, angle_point_gradients(points_floor_m),
+                             np.asarray(seg_visibility, np.float64), float(scales.visible_full),
+                             _averaging(point_seg_sets), _averaging(_ANGLE_SEG_IDX), float(q),
+                             float(scales.joint_sd_m), _angle_scale(scales.angle_sd), jsd, asd,
+                             jconf, aconf)
     return FitConfidence(
         joints=jconf, angles={a: float(c) for a, c in zip(ANGLES, aconf)}, joint_sd_m=jsd,
         angle_sd={a: float(s) for a, s in zip(ANGLES, asd)}, quality=q)

@@ -457,6 +457,24 @@ def angle_point_gradients(points, up, idx, h_m, shift_row, ankle_rows, angles_ba
     return out
 
 
+def propagated_confidence(Jp, cov, G, seg_visibility, visible_full, avg_joint, avg_angle, quality,
+                          joint_scale, angle_scale):
+    """(joint sd, angle sd, joint confidence, angle confidence): the NumPy code of
+    station.fit.confidence.fit_confidence's tail (joint_sd_m, angle_sd, the visibility and
+    the clipped products), as it ran before the kernel."""
+    J = Jp.reshape(-1, Jp.shape[-1])
+    v = np.sum((J @ cov) * J, axis=1).reshape(Jp.shape[0], 3).sum(axis=1)
+    jsd = np.sqrt(np.maximum(v, 0.0) / 3.0)
+    Ja = G @ J
+    asd = np.sqrt(np.maximum(np.sum((Ja @ cov) * Ja, axis=1), 0.0))
+    facing = seg_visibility[:, 0]
+    seen = np.where(facing > 0, seg_visibility[:, 1] / np.maximum(facing, 1.0), 0.0)
+    vis = np.clip(seen / visible_full, 0.0, 1.0)
+    jconf = np.clip((avg_joint @ vis) * quality * (1.0 / (1.0 + (jsd / joint_scale) ** 4)), 0.0, 1.0)
+    aconf = np.clip((avg_angle @ vis) * quality * (1.0 / (1.0 + (asd / angle_scale) ** 4)), 0.0, 1.0)
+    return jsd, asd, jconf, aconf
+
+
 def bar_line_count(points, mid, d, perp_max_m, along_min_m, along_max_m):
     """Points near the line through mid along unit d, beyond along_min_m, within along_max_m."""
     rel = points - mid

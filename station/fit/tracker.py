@@ -43,7 +43,6 @@ from station.fit.noise import NoiseAdaptation
 from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
 from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
-from station.frames import apply, invert
 from station.model import SKELETON_INDEX, SKELETON_POINTS, PersonCloud, Skeleton, TrackResult
 
 __all__ = ["Tracker", "TrackerConfig", "TrackResult", "initial_pose", "upright_height"]
@@ -312,7 +311,9 @@ class Tracker:
         t3 = time.perf_counter()
         conf = frame_confidence(fit, self.body, cfg.confidence, self.noise.extra_resid_m,
                                 self.state == "initialising")
-        skel = Skeleton(points_cam_m=apply(invert(frame.T_floor_cam), fit.points_floor_m),
+        # back to the camera frame with the frame's T_cam_floor, inverted once (prepare_frame):
+        # apply(invert(frame.T_floor_cam), .)'s arithmetic
+        skel = Skeleton(points_cam_m=fit.points_floor_m @ frame.R_cam_floor.T + frame.t_cam_floor,
                         confidence=conf.joints)
         tm["confidence"] = (time.perf_counter() - t3) * 1e3
         return self._result(True, skel, tm, t0, c0, fit, conf)
@@ -375,7 +376,7 @@ class Tracker:
                     fit = self._reacquire(frame) or fit
         if self.state == "tracking" and not partial and self._good(fit):
             self._resid_ref += 0.05 * (fit.mean_abs_residual_m - self._resid_ref)
-            self._last_good = LastGood(fit.theta.copy(), frame.points_floor_m[:, :2].mean(axis=0),
+            self._last_good = LastGood(fit.theta.copy(), frame.points_floor_m,
                                        None if self.anchors is None else self.anchors.copy(),
                                        self.implements.held, self.implements.bar)
         return fit

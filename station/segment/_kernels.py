@@ -23,7 +23,9 @@ from station.segment._kernels_depth import (  # noqa: F401  (the segmenter's ker
     decimate_min_valid,
 )
 from station.segment._kernels_floor import (  # noqa: F401
+    plane_from_moments,
     plane_inlier_moments,
+    plane_inlier_residuals,
     ransac_plane,
     select_floor_points,
 )

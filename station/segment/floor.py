@@ -61,25 +61,15 @@ def plane_array(plane: FloorPlane) -> np.ndarray:
     return np.array([*np.asarray(plane.normal_cam, np.float64), plane.d_m], np.float64)
 
 
+def _norm(v: np.ndarray) -> float:
+    """np.linalg.norm of a float64 vector, its arithmetic (sqrt(v . v)) without its overhead."""
+    return math.sqrt(float(v @ v))
+
+
 def plane_from_array(p: np.ndarray) -> FloorPlane:
     n = np.asarray(p[:3], np.float64)
-    norm = np.linalg.norm(n)
+    norm = _norm(n)
     return FloorPlane(normal_cam=n / norm, d_m=float(p[3] / norm))
-
-
-def _plane_from_moments(m: np.ndarray) -> np.ndarray | None:
-    """Weighted total-least-squares plane (4,) from plane_inlier_moments' sums."""
-    w = m[0]
-    if w <= 0.0 or m[11] < 3:
-        return None
-    mean = m[1:4] / w
-    S = np.array([[m[4], m[5], m[6]], [m[5], m[7], m[8]], [m[6], m[8], m[9]]]) / w
-    C = S - np.outer(mean, mean)
-    _, evecs = np.linalg.eigh(C)
-    n = evecs[:, 0]
-    if n[1] > 0:  # up = camera -y
-        n = -n
-    return np.array([n[0], n[1], n[2], -float(n @ mean)])
 
 
 def refine_plane(points_cam_m: np.ndarray, plane: np.ndarray, params: FloorParams,
@@ -95,15 +85,16 @@ def refine_plane(points_cam_m: np.ndarray, plane: np.ndarray, params: FloorParam
         count = K.plane_inlier_moments(points_cam_m, plane, params.inlier_thr0_m,
                                        params.inlier_thr2_per_m, params.sigma0_m,
                                        params.sigma2_per_m, moments)
-        new = _plane_from_moments(moments)
-        if new is None:
+        new = np.empty(4, np.float64)
+        if not K.plane_from_moments(moments, new):
             break
         plane = new
-    count = K.plane_inlier_moments(points_cam_m, plane, params.inlier_thr0_m,
-                                   params.inlier_thr2_per_m, params.sigma0_m,
-                                   params.sigma2_per_m, moments)
+    # the last selection's count and RMS only (plane_inlier_moments' sums 11 and 10, the
+    # same values; its weighted sums cost as much again and nothing reads them)
+    count, rss = K.plane_inlier_residuals(points_cam_m, plane, params.inlier_thr0_m,
+                                          params.inlier_thr2_per_m)
     if count > 0:
-        rms = math.sqrt(moments[10] / count)
+        rms = math.sqrt(rss / count)
     return plane, int(count), rms
 
 
@@ -144,14 +135,15 @@ def detect_floor(points_cam_m: np.ndarray, rng: np.random.Generator, params: Flo
 def blend_planes(old: np.ndarray, new: np.ndarray, alpha: float) -> np.ndarray:
     """Exponential average of two planes (normals renormalised)."""
     n = (1.0 - alpha) * old[:3] + alpha * new[:3]
-    norm = np.linalg.norm(n)
+    norm = _norm(n)
     d = (1.0 - alpha) * old[3] + alpha * new[3]
     return np.array([*(n / norm), d])
 
 
 def angle_between_deg(a: np.ndarray, b: np.ndarray) -> float:
-    c = float(np.clip(a[:3] @ b[:3] / (np.linalg.norm(a[:3]) * np.linalg.norm(b[:3])), -1, 1))
-    return math.degrees(math.acos(c))
+    c = float(a[:3] @ b[:3]) / (_norm(a[:3]) * _norm(b[:3]))
+    # np.clip(c, -1, 1) (NaN stays NaN: acos(NaN) is NaN, as before)
+    return math.degrees(math.acos(c if math.isnan(c) else min(max(c, -1.0), 1.0)))
 
 
 class FloorTracker:

@@ -112,6 +112,31 @@ def plane_inlier_moments(points_cam_m, plane, thr0_m, thr2_per_m, sigma0_m, sigm
     ])
 
 
+def plane_from_moments(m):
+    """Weighted total-least-squares plane (4,) from plane_inlier_moments' sums (None when
+    the weights sum to <= 0 or fewer than 3 points): the NumPy code the floor track ran
+    (LAPACK's eigh); the kernel agrees to rounding."""
+    w = m[0]
+    if w <= 0.0 or m[11] < 3:
+        return None
+    mean = m[1:4] / w
+    S = np.array([[m[4], m[5], m[6]], [m[5], m[7], m[8]], [m[6], m[8], m[9]]]) / w
+    C = S - np.outer(mean, mean)
+    _, evecs = np.linalg.eigh(C)
+    n = evecs[:, 0]
+    if n[1] > 0:  # up = camera -y
+        n = -n
+    return np.array([n[0], n[1], n[2], -float(n @ mean)])
+
+
+def plane_inlier_residuals(points_cam_m, plane, thr0_m, thr2_per_m):
+    """(count, sum r^2) of the plane's inliers (plane_inlier_moments' last two)."""
+    p = points_cam_m.astype(np.float64)
+    r = _plane_residuals(points_cam_m, plane)
+    inl = np.abs(r) < thr0_m + thr2_per_m * p[:, 2] ** 2
+    return int(inl.sum()), float((r[inl] * r[inl]).sum())
+
+
 def classify_pixels(points_cam_m, R_floor_cam, t_floor_cam, zone_box, clear0_m, clear2_per_m,
                     max_height_m, bg_depth_m, bg_count, bg_min_count, bg_thr0_m, bg_thr2_per_m):
     """Returns (points_floor_m (h, w, 3) float32, candidate (h, w) bool)."""

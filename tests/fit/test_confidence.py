@@ -206,3 +206,41 @@ def test_confidence_kernels_are_their_numpy_twins_to_the_bit():
                                            K.contract_angles_batch)
             assert np.array_equal(C.angle_point_gradients(p, h), Gr)
         assert np.array_equal(C.point_jacobians(p, body.point_seg, tw), Jr)
+
+
+def test_propagated_confidence_is_its_numpy_twin_to_rounding():
+    """The confidence's tail in one kernel (sd propagation, visibility, clipped products)
+    against the NumPy code it replaced (station.fit.reference.propagated_confidence): the
+    same terms, BLAS's summation order aside, so equal to rounding; NaN where NumPy's is."""
+    from station.fit import _kernels_confidence as KC
+    from station.fit import reference as ref
+    from station.fit.tracker import _POINT_SEG_IDX
+
+    rng = np.random.default_rng(5)
+    scales = C.ConfidenceScales()
+    ascale = np.asarray(scales.angle_sd, np.float64)
+    avg_j, avg_a = C._averaging(_POINT_SEG_IDX), C._averaging(C._ANGLE_SEG_IDX)
+    for body, p, tw, info in _fitted_like(rng):
+        cov = C.dof_covariance(info * rng.uniform(0.01, 100.0), scales)
+        Jp = C.point_jacobians(p, body.point_seg, tw)
+        G = C.angle_point_gradients(p)
+        vis = np.column_stack([rng.integers(0, 40, N_SEG).astype(float), rng.uniform(0, 30, N_SEG),
+                               rng.uniform(0, 10, N_SEG), rng.uniform(0, 10, N_SEG)])
+        vis[0, 0] = 0.0      # a segment facing away: 0
+        for q in (0.0, 0.37, 1.0):
+            n_pt, n_ang = len(p), len(ANGLES)
+            out = [np.empty(n_pt), np.empty(n_ang), np.empty(n_pt), np.empty(n_ang)]
+            KC.propagated_confidence(Jp, cov, G, vis, scales.visible_full, avg_j, avg_a, q,
+                                     scales.joint_sd_m, ascale, out[0], out[1], out[2], out[3])
+            want = ref.propagated_confidence(Jp, cov, G, vis, scales.visible_full, avg_j, avg_a, q,
+                                             scales.joint_sd_m, ascale)
+            for got, w in zip(out, want):
+                np.testing.assert_allclose(got, w, rtol=1e-12, atol=1e-15)
+    # a NaN in the visibility stays NaN (np.clip's), as before
+    vis[3, 1] = np.nan
+    KC.propagated_confidence(Jp, cov, G, vis, scales.visible_full, avg_j, avg_a, 0.5,
+                             scales.joint_sd_m, ascale, out[0], out[1], out[2], out[3])
+    want = ref.propagated_confidence(Jp, cov, G, vis, scales.visible_full, avg_j, avg_a, 0.5,
+                                     scales.joint_sd_m, ascale)
+    assert np.array_equal(np.isnan(out[2]), np.isnan(want[2]))
+    assert np.array_equal(np.isnan(out[3]), np.isnan(want[3]))

@@ -133,6 +133,47 @@ def test_plane_inlier_moments(rng, n):
     np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [0, 1, 400])
+def test_plane_inlier_residuals(rng, n):
+    pts = plane_points(rng, n)
+    plane = np.concatenate([frames.floor_plane_from_T(frames.T_floor_cam_from_mount(1.3, 20)).normal_cam, [1.3]])
+    count, rss = K.plane_inlier_residuals(pts, plane, 0.02, 0.004)
+    ref_count, ref_rss = R.plane_inlier_residuals(pts, plane, 0.02, 0.004)
+    assert count == ref_count
+    np.testing.assert_allclose(rss, ref_rss, rtol=1e-9, atol=1e-15)
+    # the floor track's count and RMS: plane_inlier_moments' last two sums, to the bit
+    out = np.zeros(12)
+    assert K.plane_inlier_moments(pts, plane, 0.02, 0.004, 0.003, 0.002, out) == count
+    assert out[10] == rss and out[11] == count
+
+
+@pytest.mark.parametrize("pitch", [0.0, 20.0, 45.0])
+@pytest.mark.parametrize("noise_m", [1e-4, 5e-3, 5e-2])
+def test_plane_from_moments(rng, pitch, noise_m):
+    T = frames.T_floor_cam_from_mount(1.3, pitch, 3.0)
+    n = 800
+    p_floor = np.column_stack([rng.uniform(-2, 2, n), rng.uniform(0.5, 6, n), rng.normal(0, noise_m, n)])
+    pts = frames.apply(frames.invert(T), p_floor).astype(np.float32)
+    truth = np.concatenate([frames.floor_plane_from_T(T).normal_cam, [T[2, 3]]])
+    m = np.zeros(12)
+    K.plane_inlier_moments(pts, truth, 0.5, 0.004, 0.003, 0.002, m)
+    out = np.zeros(4)
+    assert K.plane_from_moments(m, out)
+    ref = R.plane_from_moments(m)
+    np.testing.assert_allclose(out, ref, rtol=0, atol=1e-13)   # Jacobi vs LAPACK: rounding
+    assert out[1] < 0 and abs(np.linalg.norm(out[:3]) - 1.0) < 1e-14
+    np.testing.assert_allclose(out, truth, atol=max(0.02, 10 * noise_m))   # the floor it came from
+
+
+def test_plane_from_moments_too_few():
+    out = np.full(4, 7.0)
+    m = np.zeros(12)
+    assert not K.plane_from_moments(m, out) and R.plane_from_moments(m) is None
+    m[0], m[11] = 1.0, 2
+    assert not K.plane_from_moments(m, out) and R.plane_from_moments(m) is None
+    assert (out == 7.0).all()
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_classify_pixels(rng, shape):
     d = smooth_depth(rng, shape)
