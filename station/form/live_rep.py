@@ -44,6 +44,15 @@ def small_median(values: list[float]) -> float:
     return float(0.0 + s[h]) if n % 2 else float((0.0 + s[h - 1] + s[h]) / 2.0)
 
 
+def _held(window: list[tuple[float, float]], t: float, value: float, hold_s: float) -> float:
+    """The median of `window`'s values over the last `hold_s` once (t, value) is appended
+    (the window is trimmed in place)."""
+    window.append((t, value))
+    while t - window[0][0] > hold_s - 1e-6:
+        window.pop(0)
+    return small_median([v for _, v in window])
+
+
 @dataclass
 class LiveRep:
     """The rep in progress as coached live (times in s, angles in deg)."""
@@ -95,18 +104,12 @@ class LiveRepCoach:
         """The spine flexion held over the last SPINE_HOLD_S (the median of its frames): the
         live view of what the verdict reads (station.form.rules.held_peak), so a frame's noise
         raises no cue the verdict would then take back."""
-        self._spines.append((t, spine))
-        while t - self._spines[0][0] > SPINE_HOLD_S - 1e-6:
-            self._spines.pop(0)
-        return small_median([s for _, s in self._spines])
+        return _held(self._spines, t, spine, SPINE_HOLD_S)
 
     def _held_shift(self, t: float, shift: float) -> float:
         """The lateral shift held over the last SHIFT_HOLD_S (as _held_spine, for the verdict's
         held shift: station.form.rules.HipShift)."""
-        self._shifts.append((t, shift))
-        while t - self._shifts[0][0] > SHIFT_HOLD_S - 1e-6:
-            self._shifts.pop(0)
-        return float(np.median([s for _, s in self._shifts]))
+        return _held(self._shifts, t, shift, SHIFT_HOLD_S)
 
     def _rep_seen_well(self, lv: LiveRep, notice: str | None) -> bool:
         """Whether the rep in progress may be coached live at all: the view is fine (no notice:
