@@ -191,7 +191,7 @@ class Pipeline:
             angles = {k: float(a[k]) for k in ANGLES}
             angles["spine_flexion"] = float(a["spine_flexion"] - baseline)
             hands = hand_pose(skel.points_cam_m, up)
-        aconf = track.angle_confidence if angles is not None else None
+        aconf = view_conf = track.angle_confidence if angles is not None else None
         if aconf is not None and not self.spine.has_reference and "spine_flexion" in aconf:
             # no standing frame yet to measure the spine against: it reads 0 by construction
             # (a lifter who never stood tall and still: mocap_toe_touch on the capsule body read
@@ -199,7 +199,10 @@ class Pipeline:
             aconf = {**aconf, "spine_flexion": 0.0}
         notice = view_notice(seg, track, self.last_floor)
         if self.evaluator is not None:
-            self.coach = self.evaluator.update(t_s, angles, hands=hands, angle_confidence=aconf, notice=notice)
+            # the notice reads the fit's own confidence: a lifter standing still while the
+            # standing curve is learned is seen well, and "I can't see you" would be wrong
+            self.coach = self.evaluator.update(t_s, angles, hands=hands, angle_confidence=aconf, notice=notice,
+                                               view_confidence=view_conf)
         return FrameResult(
             t_s=t_s, tracked=skel is not None, skeleton=skel, angles=angles,
             floor=seg.floor, segment=seg, track=track,

@@ -190,11 +190,13 @@ class ConfidenceTracker:
         self.reacquiring = False
 
     def update(self, t: float, angles: dict[str, float] | None,
-               conf: dict[str, float] | None) -> dict[str, float] | None:
-        """Record one frame; returns the confidence it is judged with (the rate term applied)."""
+               conf: dict[str, float] | None,
+               view_conf: dict[str, float] | None = None) -> dict[str, float] | None:
+        """Record one frame; returns the confidence it is judged with (the rate term applied).
+        view_conf: what the notice reads, when it is not `conf` (see FormEvaluator.update)."""
         # what the view lets the fit see (the notice), before the rate term (a fit glitch on a
         # fast motion is nothing the lifter can help: the coach just does not judge from it)
-        self._view_recent.append(group_confidence(angles, conf))
+        self._view_recent.append(group_confidence(angles, conf if view_conf is None else view_conf))
         self._view_conf = tuple(min(v[k] for v in self._view_recent) for k in range(len(GROUPS)))
         judged = self.rate.update(t, angles, conf)
         g = group_confidence(angles, judged)

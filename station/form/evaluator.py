@@ -156,12 +156,16 @@ class FormEvaluator:
     # ------------------------------------------------------------------------------------
     def update(self, t_s: float, angles: dict[str, float] | None,
                angle_confidence: dict[str, float] | None = None,
-               notice: str | None = None) -> CoachState:
+               notice: str | None = None,
+               view_confidence: dict[str, float] | None = None) -> CoachState:
         """One frame. angles: contract angles (None: not tracked); angle_confidence: the
         fitter's 0..1 per angle (None: fully confident, e.g. truth angles); notice: the
-        pipeline's reason the view is poor ("face_mirror", "step_back", ...), if any."""
+        pipeline's reason the view is poor ("face_mirror", "step_back", ...), if any;
+        view_confidence: what the view lets the fit see, read by the on-screen notice
+        (default angle_confidence; the pipeline passes the fit's own where it withholds an
+        angle for another reason, a spine with no standing reference yet)."""
         self._t = t_s
-        self.judged_confidence = self.confidence.update(t_s, angles, angle_confidence)
+        self.judged_confidence = self.confidence.update(t_s, angles, angle_confidence, view_confidence)
         sm = self.smoother.update(t_s, angles) if self.smoother is not None else angles
         if sm is not None:
             self._last_tracked_t = t_s

@@ -163,3 +163,22 @@ def test_a_mildly_extended_bottom_is_judged():
     t, ang, _ = _set([-6.0, -6.0])
     ev = evaluate_trace(_profile(), t, ang, confidence=_conf(t))
     assert [r.verdict for r in ev.reps] == ["clean", "clean"]
+
+
+def test_a_spine_withheld_for_want_of_a_standing_reference_asks_nothing_of_the_lifter():
+    # The pipeline gives the spine no confidence until the standing curve is learned (a back
+    # it cannot measure yet), while the fit sees it well: the notice reads the fit's own
+    # confidence (view_confidence), so a lifter standing still is not told "I can't see you".
+    from station.form.evaluator import FormEvaluator
+
+    judged = {k: 0.9 for k in ANGLES} | {"spine_flexion": 0.0}
+    seen = {k: 0.9 for k in ANGLES}
+    standing = {k: 0.0 for k in ANGLES} | {"trunk_inclination": 3.0, "hip_flexion_l": 3.0,
+                                            "hip_flexion_r": 3.0, "knee_flexion_l": 4.0,
+                                            "knee_flexion_r": 4.0}
+    quiet, told = FormEvaluator(_profile()), FormEvaluator(_profile())
+    for i in range(60):     # 2 s
+        a = quiet.update(i / 30, standing, angle_confidence=judged, view_confidence=seen)
+        b = told.update(i / 30, standing, angle_confidence=judged)
+    assert a.notice is None
+    assert b.notice == "cannot_see"    # without it, the withheld spine reads as a poor view
