@@ -95,13 +95,13 @@ def T_floor_cam_from_plane(plane: FloorPlane) -> np.ndarray:
     z = plane normal; y = camera forward projected onto the floor; origin = the camera's foot.
     """
     z_cam = np.asarray(plane.normal_cam, dtype=np.float64)
-    z_cam = z_cam / _norm(z_cam)
+    z_cam = z_cam / vector_norm(z_cam)
     fwd = np.array([0.0, 0.0, 1.0])
     y_cam = fwd - (fwd @ z_cam) * z_cam
-    n = _norm(y_cam)
+    n = vector_norm(y_cam)
     if n < 1e-6:  # camera looking straight down: use image-up as "towards the lifter"
         y_cam = np.array([0.0, -1.0, 0.0]) - (-z_cam[1]) * z_cam
-        n = _norm(y_cam)
+        n = vector_norm(y_cam)
     y_cam /= n
     (y0, y1, y2), (z0, z1, z2) = y_cam.tolist(), z_cam.tolist()
     R_cam_floor = np.array([[y1 * z2 - y2 * z1, y0, z0],      # columns x = y × z, y, z
@@ -115,15 +115,20 @@ def T_floor_cam_from_plane(plane: FloorPlane) -> np.ndarray:
     return T
 
 
-def _norm(v: np.ndarray) -> float:
-    return math.sqrt(float(v @ v))     # (np.linalg.norm's arithmetic; it runs once per frame)
+def vector_norm(v: np.ndarray) -> float:
+    """np.linalg.norm of a float64 vector, its arithmetic (sqrt(v . v)) without its overhead
+    (these run every frame)."""
+    return math.sqrt(float(v @ v))
+
+
+def clip_unit(x: float) -> float:
+    """float(np.clip(x, -1, 1)) in scalars, for asin/acos (NaN stays NaN)."""
+    return x if math.isnan(x) else min(max(x, -1.0), 1.0)
 
 
 def camera_height_pitch(plane: FloorPlane) -> tuple[float, float]:
     """Camera height above the floor (m) and downward pitch (deg) from a floor plane."""
     n = np.asarray(plane.normal_cam, dtype=np.float64)
-    # forward (camera z) · up = -sin(pitch_down); np.clip(-n[2] / |n|, -1, 1) in scalars
-    # (every frame: NumPy's scalar calls cost more than the arithmetic)
-    s = -(float(n[2]) / _norm(n))
-    pitch_down_deg = math.degrees(math.asin(s if math.isnan(s) else min(max(s, -1.0), 1.0)))
+    # forward (camera z) · up = -sin(pitch_down)
+    pitch_down_deg = math.degrees(math.asin(clip_unit(-(float(n[2]) / vector_norm(n)))))
     return float(plane.d_m), pitch_down_deg

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from station.frames import clip_unit, vector_norm
 from station.model import FloorPlane
 from station.segment import _kernels as K
 
@@ -61,14 +62,9 @@ def plane_array(plane: FloorPlane) -> np.ndarray:
     return np.array([*np.asarray(plane.normal_cam, np.float64), plane.d_m], np.float64)
 
 
-def _norm(v: np.ndarray) -> float:
-    """np.linalg.norm of a float64 vector, its arithmetic (sqrt(v . v)) without its overhead."""
-    return math.sqrt(float(v @ v))
-
-
 def plane_from_array(p: np.ndarray) -> FloorPlane:
     n = np.asarray(p[:3], np.float64)
-    norm = _norm(n)
+    norm = vector_norm(n)
     return FloorPlane(normal_cam=n / norm, d_m=float(p[3] / norm))
 
 
@@ -135,15 +131,14 @@ def detect_floor(points_cam_m: np.ndarray, rng: np.random.Generator, params: Flo
 def blend_planes(old: np.ndarray, new: np.ndarray, alpha: float) -> np.ndarray:
     """Exponential average of two planes (normals renormalised)."""
     n = (1.0 - alpha) * old[:3] + alpha * new[:3]
-    norm = _norm(n)
+    norm = vector_norm(n)
     d = (1.0 - alpha) * old[3] + alpha * new[3]
     return np.array([*(n / norm), d])
 
 
 def angle_between_deg(a: np.ndarray, b: np.ndarray) -> float:
-    c = float(a[:3] @ b[:3]) / (_norm(a[:3]) * _norm(b[:3]))
-    # np.clip(c, -1, 1) (NaN stays NaN: acos(NaN) is NaN, as before)
-    return math.degrees(math.acos(c if math.isnan(c) else min(max(c, -1.0), 1.0)))
+    c = float(a[:3] @ b[:3]) / (vector_norm(a[:3]) * vector_norm(b[:3]))
+    return math.degrees(math.acos(clip_unit(c)))
 
 
 class FloorTracker:
