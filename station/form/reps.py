@@ -32,7 +32,10 @@ profile's [reps] table (station.config.RepDetection):
   The bottom may be unsure (a heavy body in a hoodie, bent over: confidence 0.05): the
   lowering and the return seen make the rep.
 - Lost frames: a gap up to MAX_GAP_S is bridged (values interpolated); a longer one aborts a
-  rep in progress, and a new rep needs the lifter upright again first.
+  rep in progress, and a new rep needs the lifter upright again first. A bridged frame has no
+  confidence (station.form.confidence_gate.trace_confidence reads 0 there), so a rule whose
+  window the gap covers is not judged on that rep: the rep is counted, its hidden part is
+  never called clean.
 
 start_position "bottom" (the deadlift, from the floor): each rep is rising → lockout →
 lowering → rest at the bottom. The descent to the bar before the first pull is not a rep;
@@ -59,7 +62,12 @@ from station.config import RepDetection
 from station.form.rep_trace import END_WINDOW_S, AngleHistory, RepTrace, series_of
 from station.model import ANGLES
 
-MAX_GAP_S = 0.6          # lost frames bridged inside a rep
+# Lost frames bridged inside a rep. Someone walking between the lifter and the mirror hides
+# them for 0.5-1.5 s, and the tracker takes the lifter up again in their pose within 0.5 s of
+# the view coming back (bench/reacq.py): the rep goes on and is counted. With 0.6 s here, every
+# rep with a loss of 0.6 s or more was dropped (bench/reacq.py, injected losses: 2-3 of 5 reps
+# counted on rdl_clean). Longer than this, the lifter may have finished the rep, or left.
+MAX_GAP_S = 2.0
 
 # An upright stance (to arm the detector) when hip flexion reads above leave_upright: the trunk
 # inclined less than this. A hinge inclines the trunk with the hips (a good morning's trunk is at

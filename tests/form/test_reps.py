@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from station.config import load_exercise
 from station.form.evaluator import evaluate_trace
-from station.form.reps import RepDetector
+from station.form.reps import MAX_GAP_S, RepDetector
 from station.sim.scenarios import build, get_scenario
 from tests.form.traces import Move, add_noise, drop_frames, hinge, script
 
@@ -98,13 +98,23 @@ def test_walking_away_with_both_hips_read_flexed_is_not_a_rep():
     assert len(evaluate_trace(RDL, t, ang).reps) == 1     # the same hips with a hinge's trunk
 
 
-def test_rep_abandoned_when_lost_for_long():
-    t, ang, _ = script(hinge(ecc=2.0, bottom_pause=1.0))
+def test_a_rep_lost_for_a_while_is_counted_and_its_hidden_part_not_judged():
+    """Someone walks between the lifter and the mirror for 1.3 s through the bottom of a rep
+    with a rounded back: the rep is counted, and the back (read at the bottom, hidden) is not
+    judged rather than called clean. Hidden for longer than MAX_GAP_S, the rep is dropped."""
+    t, ang, _ = script(hinge(ecc=2.0, bottom_pause=1.0, spine=35.0))
+    i = int(2.6 * 30)
+    seen = evaluate_trace(RDL, t, ang)
+    assert len(seen.reps) == 1 and "rounded_back" in seen.reps[0].faults
     valid = np.ones(len(t), bool)
-    i = int(2.5 * 30)
-    valid[i:i + 40] = False   # lost 1.3 s in the middle of the lowering
+    valid[i:i + 40] = False   # lost 1.3 s: the end of the lowering and the bottom
     ev = evaluate_trace(RDL, t, ang, valid)
-    assert ev.reps == []
+    assert len(ev.reps) == 1
+    r = ev.reps[0]
+    assert "rounded_back" in r.not_judged and "rounded_back" not in r.faults
+    assert abs(r.start_t - seen.reps[0].start_t) <= 0.1 and abs(r.end_t - seen.reps[0].end_t) <= 0.1
+    valid[i:i + int((MAX_GAP_S + 0.3) * 30)] = False   # lost longer than the bridge
+    assert evaluate_trace(RDL, t, ang, valid).reps == []
 
 
 def test_deadlift_from_the_floor_counts_pulls_with_a_lowering():
