@@ -18,7 +18,9 @@ scenario on both bodies, three ways:
 
 Prints, per scenario and body: tracked % in view, reps found/true, natural episodes (count, the
 longest regain), the start delay, and the injected losses (count, regained, wrong, median and
-worst frames to regain, how many within 0.5 s); then the same summed per body.
+worst frames to regain, how many within 0.5 s), and the rep verdicts against the truth (faults
+tp/fp/fn/not judged over every label, and clean reps with a fault called: a rep bridged over a
+loss must not be called wrong); then the same summed per body.
 
 --start-sweep instead measures the start delay of ordinary people standing still from the first
 frame (start_variants: soft knees, arms away from the body, slim to heavy, tight to hoodie, with
@@ -44,8 +46,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fitter import zone_for
 
-from station.app import Pipeline
+from station.app import Pipeline, frame_record
 from station.model import DepthFrame
+from station.scoring import FAULT_LABELS, Tally, score
 from station.sim.scenarios import BODIES, build, get_scenario
 
 DURATIONS_S = (0.3, 0.6, 1.0, 1.5)
@@ -119,6 +122,7 @@ class Run:
     start_delay: float | None = None               # s; None: never started
     injected: list = field(default_factory=list)  # (kind, dur_s, frames to regain | None, wrong)
     seconds: float = 0.0
+    tally: Tally = field(default_factory=Tally)   # the verdicts against the truth (station.scoring)
 
 
 def run(sc, drops: list[tuple[str, float, int, int]], max_frames: int | None, take=None) -> Run:
@@ -139,11 +143,16 @@ def run(sc, drops: list[tuple[str, float, int, int]], max_frames: int | None, ta
     err_m = np.full(n, np.nan)
     trunk_err = np.full(n, np.nan)
     knee_err = np.full(n, np.nan)
+    records, cues = [], []
     t0 = time.perf_counter()
     for i in range(n):
         state["i"] = i
         fr = DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i)
         res = pipe.process(fr)
+        records.append(frame_record(res))
+        cue = getattr(pipe.coach, "cue", None)
+        if cue is not None:
+            cues.append({"t": res.t_s, "kind": cue.kind})
         if res.tracked:
             tracked[i] = True
             err_m[i] = float(np.linalg.norm(res.skeleton.points_cam_m[:15] - take.skeleton_cam_m[i][:15],
@@ -156,6 +165,10 @@ def run(sc, drops: list[tuple[str, float, int, int]], max_frames: int | None, ta
     inv = take.in_view[:n]
     out = Run(sc.name, sc.body, int(inv.sum()), int((tracked & inv).sum()), len(reps),
               sum(1 for r in take.reps if r.start_t < take.times_s[n - 1]), seconds=time.perf_counter() - t0)
+    # the verdicts: a rep bridged over a loss is counted, and what the loss hid is not judged,
+    # never called clean (a fault found on a clean rep, fp, is what must not rise)
+    out.tally = score(take.truth_document(sc.name),
+                      {"frames": records, "reps": [r.as_contract() for r in reps], "cues": cues})
     # natural episodes: tracked -> not tracked while in view, outside the injected drops
     i = 1
     while i < n:
@@ -259,13 +272,17 @@ def _fmt(r: list[Run], fps: float = 30.0) -> str:
     med = np.median(got) / fps if got else np.nan
     worst = max(got) / fps if got else np.nan
     dl = f"{max(delays):5.2f}" if delays else "  n/a"
+    t = Tally.sum(x.tally for x in r)
+    tp, fp, fn, nj = (sum(t.faults[k][c] for k in FAULT_LABELS) for c in range(4))
     return (f"{100 * trk / max(inv, 1):6.1f} {sum(x.reps_found for x in r):3d}/{sum(x.reps_true for x in r):<3d}"
             f" {len(nat):4d} {nat_never:5d} {nat_max:6.2f} {dl:>6s} {never:5d}"
-            f" {len(inj):4d} {len(got):4d} {wrong:5d} {med:6.2f} {worst:6.2f} {ok:4d}")
+            f" {len(inj):4d} {len(got):4d} {wrong:5d} {med:6.2f} {worst:6.2f} {ok:4d}"
+            f" {tp:3d}/{fp:<2d}/{fn:<2d}/{nj:<3d} {t.clean_false_fault:3d}/{t.clean_reps_paired:<3d}")
 
 
 HEADER = (f"{'':40s} {'track%':>6s} {'reps':>7s} {'nat':>4s} {'never':>5s} {'natmax':>6s} {'start':>6s}"
-          f" {'nost':>5s} {'inj':>4s} {'back':>4s} {'wrong':>5s} {'med_s':>6s} {'max_s':>6s} {'<.5s':>4s}")
+          f" {'nost':>5s} {'inj':>4s} {'back':>4s} {'wrong':>5s} {'med_s':>6s} {'max_s':>6s} {'<.5s':>4s}"
+          f" {'tp/fp/fn/nj':>12s} {'ffault':>6s}")
 
 
 def main() -> None:

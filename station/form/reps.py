@@ -219,6 +219,9 @@ class RepDetector:
                           rep_confidence)
         done: list[RepTrace] = []
         if vals is None:
+            # stillness is not known across a gap: a stillness begun before it (a pause at the
+            # bottom) would read the first frame after it as settled, and end a rep mid-rise
+            self._slow_since = None
             if self._last_seen_t is not None and t_s - self._last_seen_t > MAX_GAP_S:
                 self._lost(done)
             return done

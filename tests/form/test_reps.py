@@ -117,6 +117,23 @@ def test_a_rep_lost_for_a_while_is_counted_and_its_hidden_part_not_judged():
     assert evaluate_trace(RDL, t, ang, valid).reps == []
 
 
+def test_a_gap_after_a_bottom_pause_does_not_end_the_rep_mid_rise():
+    """Lost from the end of a bottom pause to half way up (bench/reacq.py, rdl_clean@mesh): the
+    stillness of the pause must not carry over the gap, or the first frame after it reads as
+    settled and the rep ends mid-rise (there: end_t 0.6 s early, and an incomplete lockout
+    called on a clean rep; here 0.37 s early)."""
+    t, ang, arr = script(hinge(ecc=1.5, bottom_pause=0.8, con=1.2))
+    seen = evaluate_trace(RDL, t, ang).reps
+    assert len(seen) == 1 and seen[0].faults == ()
+    valid = np.ones(len(t), bool)
+    a, b = int((arr[0] + 0.6) * 30), int((arr[0] + 0.8 + 0.8) * 30)
+    valid[a:b] = False          # the last 0.2 s of the pause and the first 0.8 s of the rise
+    ev = evaluate_trace(RDL, t, ang, valid)
+    assert len(ev.reps) == 1
+    r = ev.reps[0]
+    assert abs(r.end_t - seen[0].end_t) <= 0.1 and "incomplete_lockout" not in r.faults
+
+
 def test_deadlift_from_the_floor_counts_pulls_with_a_lowering():
     dl = load_exercise("deadlift")
     floor = {"hip": 85.0, "knee": 70.0, "trunk": 60.0}
