@@ -115,6 +115,20 @@ def test_a_sure_moment_shorter_than_the_hold_calls_no_rounded_back():
     assert "rounded_back" not in rep.faults and "rounded_back" in rep.not_judged
 
 
+def test_a_rep_mostly_unsure_calls_nothing_from_its_few_sure_frames():
+    """Sure only around the bottom (+-0.3 s) of a rep otherwise unsure: the sure frames hold the
+    back at 32 deg, but a fit unsure of most of the rep is not trusted to call anything on it
+    (ConfidenceGate.min_seen_fraction)."""
+    t, ang, _ = _set([32.0])
+    r0 = evaluate_trace(_profile(), t, ang).reps[0]
+    conf = _conf(t, [(r0.start_t - 0.5, r0.end_t + 0.5)], angles=("spine_flexion",))
+    conf["spine_flexion"][np.abs(t - r0.bottom_t) <= 0.3] = 0.9
+    rep = evaluate_trace(_profile(), t, ang, confidence=conf).reps[0]
+    span = (t >= rep.start_t) & (t <= rep.end_t)
+    assert float(np.mean(conf["spine_flexion"][span] >= 0.4)) < 0.5
+    assert "rounded_back" not in rep.faults and "rounded_back" in rep.not_judged
+
+
 def test_contract_carries_verdict_and_checks_it():
     v = RepVerdict(1.0, 2.0, 3.0, "hinge", (), {}, not_judged=("rounded_back",))
     d = v.as_contract()
