@@ -10,7 +10,8 @@ follows both frame by frame:
   when the angles it reads were confident over the rule's window (RULE_NEEDS), else the
   label goes to the verdict's `not_judged` (a rep with no fault seen and any rule not judged
   is "not judged", never clean), and a judged rule calls its fault only from the frames it
-  was confident in;
+  was confident in; a fault plain in the confident frames alone (Rule.seen_violated: a back
+  held rounded there) is called though the rest of the window was not seen;
 - the notice: while the coaching angles are not confident for a reason of the view, the state
   carries a notice that says plainly what would help ("face the mirror", "step back into the
   zone").
@@ -54,6 +55,13 @@ class ConfidenceGate:
     notice_after_s: float = 0.3
     notice_hold_s: float = 1.5
     max_bottom_extension_deg: float = 10.0
+    # a fault the sure frames alone show (Rule.seen_violated) is called on a rep whose window
+    # was not seen well enough to call it clean only when at least this share of the window was
+    # sure: a fit unsure of most of a rep is not trusted to call anything on it (on
+    # tall_heavy_loose, capsule body, 15-37% of each clean rep is sure, and those frames read
+    # the flat back 20-40 deg rounded just before the fit snaps back; the turned lifter's
+    # rounded reps, their pelvis hidden at the bottom, are 58-71% sure and read right)
+    min_seen_fraction: float = 0.5
 
 
 # what each rule reads: the angle groups (hip and knee are the means of left and right) and
@@ -139,7 +147,10 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
                  gate: ConfidenceGate, spine_doubted: bool = False) -> RepVerdict:
     """The verdict with every rule whose angles were not confident over its window moved from
     judged to `not_judged` (a fault it found is dropped: the coach does not call a fault it
-    could not see), and so is every rule that reads the spine below the top when the rep's
+    could not see), unless the rule sees its fault in the confident frames alone
+    (Rule.seen_violated: a rounded back held there; calling a rep clean needs its window seen,
+    calling a fault needs the fault seen) and they are at least min_seen_fraction of the
+    window, and so is every rule that reads the spine below the top when the rep's
     spine reads implausibly extended at the bottom (spine_implausible) or the set's reps so
     far mostly did (spine_doubted: on a body whose fit reads a flat back 25 deg extended, a
     back rounded 25 deg reads flat, and only the set's other reps can tell). group_conf:
@@ -150,20 +161,29 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
         groups, window = RULE_NEEDS.get(rule.name, DEFAULT_NEEDS)
         w = rule_window(tr, window)
         c = group_conf[w][:, [GROUPS.index(g) for g in groups]]
-        ok = len(c) > 0 and float(np.mean(np.all(c >= gate.min_confidence, axis=1))) >= gate.min_fraction
-        ok = ok and not (spine_wrong and "spine" in groups and window != "top")
-        if not ok:
+        sure = float(np.mean(np.all(c >= gate.min_confidence, axis=1))) if len(c) else 0.0
+        ok = len(c) > 0 and sure >= gate.min_fraction
+        doubted = spine_wrong and "spine" in groups and window != "top"
+        if (not ok and not doubted and sure >= gate.min_seen_fraction and rule.name in v.faults
+                and rule.seen_violated(tr, _sure(group_conf, groups, gate))):
+            faults.append(rule.name)   # seen, though not all of the rep was (Rule.seen_violated)
+        elif not ok or doubted:
             unjudged.append(rule.name)
         elif rule.name in v.faults and rule.judge(_confident_only(tr, group_conf, groups, gate)):
             faults.append(rule.name)
     return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
 
 
+def _sure(group_conf: np.ndarray, groups: tuple[str, ...], gate: ConfidenceGate) -> np.ndarray:
+    """(len(trace),) bool: the frames where `groups` were all confident."""
+    return np.all(group_conf[:, [GROUPS.index(g) for g in groups]] >= gate.min_confidence, axis=1)
+
+
 def _confident_only(tr: RepTrace, group_conf: np.ndarray, groups: tuple[str, ...],
                     gate: ConfidenceGate) -> RepTrace:
     """The trace with the frames where `groups` were unsure filled in from the confident ones:
     a fault is called from what the fit was sure of, not from a spike it was not."""
-    ok = np.all(group_conf[:, [GROUPS.index(g) for g in groups]] >= gate.min_confidence, axis=1)
+    ok = _sure(group_conf, groups, gate)
     if ok.all() or not ok.any():
         return tr
     i = np.arange(len(tr.t))

@@ -124,6 +124,13 @@ class Rule:
     def judge(self, rep: RepTrace) -> bool:
         return self.violated(self.measure(rep))
 
+    def seen_violated(self, rep: RepTrace, seen: np.ndarray) -> bool:
+        """Whether the fault is plain from the frames the fit was sure of alone (seen: bool per
+        trace frame), as the verdict reads it. The confidence gate calls a fault so seen on a
+        rep whose window was not seen well enough to call it clean. False here: a rule whose
+        measure reads its window as a whole needs all of it."""
+        return False
+
     def onset(self, live: Live) -> bool:
         return False
 
@@ -223,6 +230,13 @@ class RoundedBack(Rule):
 
     def violated(self, m):
         return m["held_spine_flexion"] > self.max_spine_flexion_deg
+
+    def seen_violated(self, rep, seen):
+        # held over SPINE_HOLD_S by the sure frames alone: the unsure ones count as below the
+        # rule, so a running median over the hold needs most of its frames sure and rounded
+        span = slice(rep.start, rep.end + 1)
+        sure = np.where(np.asarray(seen, bool)[span], rep.spine[span], -np.inf)
+        return held_peak(rep.t[span], sure) > self.max_spine_flexion_deg
 
     def onset(self, live):
         # rounded now, and held so (as the verdict reads it)

@@ -78,6 +78,57 @@ def test_short_dip_in_confidence_is_tolerated():
     assert ev.reps[0].verdict == "clean"
 
 
+def _unsure_bottom(rounded_deg, half_s=0.4, sure_hole_s=None):
+    """A one-rep set with the spine unsure over the bottom +-half_s (as the bent-over trunk
+    hides the pelvis from a camera the lifter is turned from), and optionally a sure hole of
+    sure_hole_s at the bottom inside it."""
+    t, ang, _ = _set([rounded_deg])
+    b = evaluate_trace(_profile(), t, ang).reps[0].bottom_t
+    conf = _conf(t, [(b - half_s, b + half_s)], angles=("spine_flexion",))
+    if sure_hole_s is not None:
+        conf["spine_flexion"][np.abs(t - b) <= 0.5 * sure_hole_s] = 0.9
+    rep = evaluate_trace(_profile(), t, ang, confidence=conf).reps[0]
+    span = (t >= rep.start_t) & (t <= rep.end_t)
+    return rep, float(np.mean(conf["spine_flexion"][span] >= 0.4))
+
+
+def test_a_back_seen_rounded_around_an_unsure_bottom_is_flagged():
+    """Too little of the rep was seen to call it clean, but the sure frames alone hold the back
+    past the rule on the way down and up: the fault was seen, and is called."""
+    rep, coverage = _unsure_bottom(32.0)
+    assert coverage < 0.8                       # not enough to judge the rep clean
+    assert rep.faults == ("rounded_back",) and rep.verdict == "fault"
+    # the same unsure bottom on a flat back: not judged, never clean
+    flat, _ = _unsure_bottom(0.0)
+    assert "rounded_back" in flat.not_judged and flat.verdict == "not judged"
+    # rounded only where the fit was unsure (a back that rounds under the rule on the way):
+    # not seen, not called
+    mild, _ = _unsure_bottom(21.0)
+    assert "rounded_back" not in mild.faults and "rounded_back" in mild.not_judged
+
+
+def test_a_sure_moment_shorter_than_the_hold_calls_no_rounded_back():
+    """The sure frames must hold the rounding as the verdict reads it (SPINE_HOLD_S): three sure
+    frames at the bottom of a stretch the fit was unsure of are not a rounded back."""
+    rep, coverage = _unsure_bottom(32.0, half_s=1.0, sure_hole_s=0.07)
+    assert coverage < 0.8
+    assert "rounded_back" not in rep.faults and "rounded_back" in rep.not_judged
+
+
+def test_a_rep_mostly_unsure_calls_nothing_from_its_few_sure_frames():
+    """Sure only around the bottom (+-0.3 s) of a rep otherwise unsure: the sure frames hold the
+    back at 32 deg, but a fit unsure of most of the rep is not trusted to call anything on it
+    (ConfidenceGate.min_seen_fraction)."""
+    t, ang, _ = _set([32.0])
+    r0 = evaluate_trace(_profile(), t, ang).reps[0]
+    conf = _conf(t, [(r0.start_t - 0.5, r0.end_t + 0.5)], angles=("spine_flexion",))
+    conf["spine_flexion"][np.abs(t - r0.bottom_t) <= 0.3] = 0.9
+    rep = evaluate_trace(_profile(), t, ang, confidence=conf).reps[0]
+    span = (t >= rep.start_t) & (t <= rep.end_t)
+    assert float(np.mean(conf["spine_flexion"][span] >= 0.4)) < 0.5
+    assert "rounded_back" not in rep.faults and "rounded_back" in rep.not_judged
+
+
 def test_contract_carries_verdict_and_checks_it():
     v = RepVerdict(1.0, 2.0, 3.0, "hinge", (), {}, not_judged=("rounded_back",))
     d = v.as_contract()
