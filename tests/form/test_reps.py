@@ -99,21 +99,26 @@ def test_walking_away_with_both_hips_read_flexed_is_not_a_rep():
 
 
 def test_a_rep_lost_for_a_while_is_counted_and_its_hidden_part_not_judged():
-    """Someone walks between the lifter and the mirror for 1.3 s through the bottom of a rep
-    with a rounded back: the rep is counted, and the back (read at the bottom, hidden) is not
-    judged rather than called clean. Hidden for longer than MAX_GAP_S, the rep is dropped."""
-    t, ang, _ = script(hinge(ecc=2.0, bottom_pause=1.0, spine=35.0))
-    i = int(2.6 * 30)
+    """Someone walks between the lifter and the mirror for 1.65 s, hiding all of a rep's
+    rounding (the spine past 20 deg from late in the lowering to early in the rise): the rep is
+    counted, and the back is not judged rather than called clean. Hidden for 1.3 s, the rounding
+    held after the gap is seen and called. Hidden for longer than MAX_GAP_S, the rep is
+    dropped."""
+    t, ang, _ = script(hinge(ecc=2.0, bottom_pause=0.3, spine=35.0))
     seen = evaluate_trace(RDL, t, ang)
     assert len(seen.reps) == 1 and "rounded_back" in seen.reps[0].faults
+    a = int(2.6 * 30)
     valid = np.ones(len(t), bool)
-    valid[i:i + 40] = False   # lost 1.3 s: the end of the lowering and the bottom
+    valid[a:int(4.25 * 30)] = False
     ev = evaluate_trace(RDL, t, ang, valid)
     assert len(ev.reps) == 1
     r = ev.reps[0]
     assert "rounded_back" in r.not_judged and "rounded_back" not in r.faults
     assert abs(r.start_t - seen.reps[0].start_t) <= 0.1 and abs(r.end_t - seen.reps[0].end_t) <= 0.1
-    valid[i:i + int((MAX_GAP_S + 0.3) * 30)] = False   # lost longer than the bridge
+    valid[:] = True
+    valid[a:a + int(1.0 * 30)] = False   # the bottom and the start of the rise seen, rounded
+    assert "rounded_back" in evaluate_trace(RDL, t, ang, valid).reps[0].faults
+    valid[a:a + int((MAX_GAP_S + 0.3) * 30)] = False   # lost longer than the bridge
     assert evaluate_trace(RDL, t, ang, valid).reps == []
 
 
