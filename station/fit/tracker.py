@@ -78,6 +78,8 @@ class TrackerConfig:
     upright_max_lean_ratio: float = 0.06   # head's horizontal offset from the hips / height
     upright_surface_ratio: float = 0.04    # extra allowance, head further from the camera
                                            # than the hips' visible surface (seen side-on)
+    upright_max_trunk_tilt_deg: float = 15.0  # or: the chest over the hips within this (a
+                                           # relaxed stance; bent over at the start: 25+)
     upright_radius_m: float = 0.45         # points this far from the head: not the person
     upright_column_radius_m: float = 0.35  # the head is over the legs and hips, within this
     init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
