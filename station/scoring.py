@@ -150,7 +150,8 @@ class Tally:
         return self.clean_false_cue / self.clean_cue_known if self.clean_cue_known else math.nan
 
     def summary(self) -> dict:
-        out = {"in_view": self.in_view, "tracked_rate": self.tracked_rate, "mpjpe_mm": self.mpjpe_mm}
+        out = {"in_view": self.in_view, "tracked_rate": self.tracked_rate, "mpjpe_mm": self.mpjpe_mm,
+               "mpjpe_joint_mm": {n: float(v) for n, v in zip(JOINTS, self.per_joint_mm())}}
         for g in ANGLE_GROUPS:
             out[f"mae_{g}"] = self.angle_mae(g)
         out["true_reps"], out["found_reps"], out["paired_reps"] = self.true_reps, self.found_reps, self.paired_reps

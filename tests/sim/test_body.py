@@ -117,7 +117,10 @@ def test_a_twisted_trunk_turns_the_chest_with_the_shoulders():
                                     "wrist_l", "wrist_r", "hand_l", "hand_r")]
     pose[upper] = (pose[upper] - pivot) @ R.T + pivot
     prims = body_primitives(pose, BodyShape())
-    left = lambda name: prims.params_floor[prims.names.index(name)][3:6]  # noqa: E731
+
+    def left(name):
+        return prims.params_floor[prims.names.index(name)][3:6]
+
     sh = pose[SIM_INDEX["shoulder_l"]] - pose[SIM_INDEX["shoulder_r"]]
     hips = pose[SIM_INDEX["hip_l"]] - pose[SIM_INDEX["hip_r"]]
     for name in ("chest", "shoulders"):
