@@ -264,7 +264,8 @@ class Tracker:
                 if self._last_good is not None and self._lost_frames <= cfg.reacquire_window_frames:
                     fit = self._reacquire(frame)
             if fit is None:
-                h = upright()
+                # a new person: any ordinary standing posture starts (start.upright_height)
+                h = upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m, relaxed=True)
                 if h is None:
                     self.gate.clear()          # upright in consecutive frames only
                 if h is None or not self.gate.ready(frame, cloud, h):
