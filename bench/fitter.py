@@ -12,7 +12,8 @@ absolute error of trunk, hip, knee and spine angles (deg; pelvis shift in mm), m
 frame for segmentation and fitting (wall, and CPU time per body), grouped by scenario, camera mount height, lifter
 orientation and split; rep-level fault precision/recall/F1 per label from the FITTED angles
 (all reps, and clearly labelled reps), the false-fault and false-cue rates on clean reps; MPJPE
-per joint. --speed adds the whole analyze path (pyrealsense2 playback → pipeline) in frames per
+per joint; start: the start latency (s, worst of the group: from the person first standing still in
+view to the first tracked frame, inf = never; station.scoring.start_latency_s). --speed adds the whole analyze path (pyrealsense2 playback → pipeline) in frames per
 second on one core, peak memory and numba warm start.
 
     NUMBA_NUM_THREADS=1 python bench/fitter.py                       # library (dev), both bodies
@@ -110,7 +111,7 @@ COLS = ("trunk", "hip", "knee", "spine", "shift_mm")
 def _header(title: str) -> str:
     cols = " ".join(f"{c:>7s}" for c in COLS)
     return (f"\n{title}\n{'':34s} {'inview':>6s} {'track%':>7s} {'MPJPE':>7s} {cols} {'seg_ms':>6s} {'fit_ms':>6s}"
-            f" {'reps':>7s} {'RB_P':>5s} {'RB_R':>5s} {'mF1':>5s} {'cue%':>5s}\n" + "-" * 142)
+            f" {'reps':>7s} {'RB_P':>5s} {'RB_R':>5s} {'mF1':>5s} {'cue%':>5s} {'start':>5s}\n" + "-" * 148)
 
 
 def _row(label: str, tallies: list[Tally]) -> str:
@@ -122,7 +123,8 @@ def _row(label: str, tallies: list[Tally]) -> str:
     fit = np.median(t.ms_fit) if t.ms_fit else np.nan
     p, r, _ = t.prf("rounded_back")
     return (f"{label:34s} {t.in_view:6d} {100 * t.tracked_rate:7.1f} {t.mpjpe_mm:7.1f} {angs} {seg:6.2f} {fit:6.2f}"
-            f" {t.found_reps:3d}/{t.true_reps:<3d} {p:5.2f} {r:5.2f} {t.macro_f1:5.2f} {100 * t.false_cue_rate:5.1f}")
+            f" {t.found_reps:3d}/{t.true_reps:<3d} {p:5.2f} {r:5.2f} {t.macro_f1:5.2f} {100 * t.false_cue_rate:5.1f}"
+            f" {t.start_latency_worst_s:5.2f}")
 
 
 def report(results: list[dict]) -> None:
@@ -160,6 +162,12 @@ def report(results: list[dict]) -> None:
             print(format_fault_table(Tally.sum(r["tally_clear"] for r in sel),
                                      f"Faults from fitted angles, {b} body, split {split}, clearly labelled reps:"))
     print(cpu_table(results, bodies))
+    print("\nStart latency (s from standing still in view to tracked; inf = never; target <= 1 s):")
+    for b in bodies:
+        t = Tally.sum(r["tally"] for r in results if r["body"] == b)
+        print(f"  {b}: worst {t.start_latency_worst_s:.2f} s, {t.starts_late} of {len(t.start_latency_s)} late; "
+              + ", ".join(f"{r['name'].split('@')[0]} {r['tally'].start_latency_worst_s:.2f}"
+                          for r in results if r["body"] == b))
     print()
     for b in bodies:
         pj = Tally.sum(r["tally"] for r in results if r["body"] == b).per_joint_mm()

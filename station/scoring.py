@@ -24,7 +24,12 @@ Figures:
   found rep carries any fault (or that were missed: not counted);
 - false cues on clean reps: the share of truly clean reps during which (start_t … end_t) a
   fault cue was on screen, when the result carries its cues (`"cues": [{"t", "rule", "kind"}]`,
-  one entry per frame with a cue; the benchmarks record them, `station analyze` may not).
+  one entry per frame with a cue; the benchmarks record them, `station analyze` may not);
+- start latency (s): from the first moment the truth has the person standing still in view
+  (standing_still_t: upright, every joint within STILL_RADIUS_M for STILL_S) to the station's
+  first tracked frame from then on, 0 when tracking had started already (walking in), inf
+  when it never does. One value per recording; a group reports its worst and how many
+  recordings started later than START_TARGET_S (the issue's target: within 1 s).
 """
 from __future__ import annotations
 
@@ -43,6 +48,10 @@ ANGLE_GROUPS: dict[str, tuple[str, ...]] = {
     "shift_mm": ("pelvis_lateral_shift",),
 }
 MATCH_S = 1.0
+STILL_S = 0.5              # standing still: upright, every joint within STILL_RADIUS_M this long
+STILL_RADIUS_M = 0.03
+STILL_MAX_TRUNK_DEG = 20.0
+START_TARGET_S = 1.0
 
 
 @dataclass
@@ -66,6 +75,7 @@ class Tally:
     clean_false_cue: int = 0
     ms_segment: list = field(default_factory=list)
     ms_fit: list = field(default_factory=list)
+    start_latency_s: list = field(default_factory=list)   # one per recording with a still moment
 
     @staticmethod
     def sum(tallies) -> "Tally":
@@ -85,6 +95,7 @@ class Tally:
             self.faults[k] = [a + b for a, b in zip(self.faults[k], o.faults[k])]
         self.ms_segment += o.ms_segment
         self.ms_fit += o.ms_fit
+        self.start_latency_s += o.start_latency_s
 
     # ------------------------------------------------------------------------------- figures
     @property
@@ -121,6 +132,16 @@ class Tally:
         return float(np.mean(f1)) if f1 else math.nan
 
     @property
+    def start_latency_worst_s(self) -> float:
+        """The longest start latency of the recordings (inf: one never started), NaN if none."""
+        return float(max(self.start_latency_s)) if self.start_latency_s else math.nan
+
+    @property
+    def starts_late(self) -> int:
+        """Recordings whose tracking started more than START_TARGET_S after standing still."""
+        return sum(1 for v in self.start_latency_s if v > START_TARGET_S)
+
+    @property
     def false_fault_rate(self) -> float:
         return self.clean_false_fault / self.clean_reps_paired if self.clean_reps_paired else math.nan
 
@@ -129,7 +150,8 @@ class Tally:
         return self.clean_false_cue / self.clean_cue_known if self.clean_cue_known else math.nan
 
     def summary(self) -> dict:
-        out = {"in_view": self.in_view, "tracked_rate": self.tracked_rate, "mpjpe_mm": self.mpjpe_mm}
+        out = {"in_view": self.in_view, "tracked_rate": self.tracked_rate, "mpjpe_mm": self.mpjpe_mm,
+               "mpjpe_joint_mm": {n: float(v) for n, v in zip(JOINTS, self.per_joint_mm())}}
         for g in ANGLE_GROUPS:
             out[f"mae_{g}"] = self.angle_mae(g)
         out["true_reps"], out["found_reps"], out["paired_reps"] = self.true_reps, self.found_reps, self.paired_reps
@@ -144,6 +166,9 @@ class Tally:
         out["false_cue_rate_clean"] = self.false_cue_rate
         out["ms_segment_median"] = float(np.median(self.ms_segment)) if self.ms_segment else math.nan
         out["ms_fit_median"] = float(np.median(self.ms_fit)) if self.ms_fit else math.nan
+        out["start_latency_s"] = list(self.start_latency_s)
+        out["start_latency_worst_s"] = self.start_latency_worst_s
+        out["starts_late"] = f"{self.starts_late}/{len(self.start_latency_s)}"
         return out
 
 
@@ -181,6 +206,41 @@ def _frame_index(truth_t: np.ndarray, result_t: np.ndarray) -> np.ndarray:
     return np.where(np.abs(truth_t[lo] - result_t) <= np.abs(truth_t[hi] - result_t), lo, hi)
 
 
+def standing_still_t(truth_doc: dict, still_s: float = STILL_S, radius_m: float = STILL_RADIUS_M,
+                     max_trunk_deg: float = STILL_MAX_TRUNK_DEG) -> float | None:
+    """When the truth first has the person standing still in view: the first in-view frame
+    from which, for still_s, the person stays in view and upright (trunk inclination under
+    max_trunk_deg) and every joint stays within radius_m of where it was. None if never."""
+    tf = truth_doc["frames"]
+    t = np.array([f["t"] for f in tf], np.float64)
+    ok = np.array([bool(f.get("tracked")) and "joints" in f
+                   and float(f.get("angles", {}).get("trunk_inclination", 0.0)) < max_trunk_deg for f in tf])
+    J = np.full((len(tf), len(JOINTS), 3), np.nan)
+    for i, f in enumerate(tf):
+        if ok[i]:
+            J[i] = [f["joints"][n] for n in JOINTS]
+    for i in np.flatnonzero(ok):
+        j = int(np.searchsorted(t, t[i] + still_s - 1e-9))
+        if j >= len(tf):
+            return None
+        if ok[i:j + 1].all() and float(np.max(np.linalg.norm(J[i:j + 1] - J[i], axis=2))) <= radius_m:
+            return float(t[i])
+    return None
+
+
+def start_latency_s(truth_doc: dict, result_doc: dict) -> float | None:
+    """Seconds from standing still in view (standing_still_t) to the first tracked frame from
+    then on (0 if tracked then already, inf if never); None without a still moment."""
+    t_still = standing_still_t(truth_doc)
+    frames = result_doc["frames"]
+    if t_still is None or not frames or float(frames[-1]["t"]) < t_still:
+        return None
+    for f in frames:
+        if float(f["t"]) >= t_still - 1e-6 and f.get("tracked"):
+            return max(0.0, float(f["t"]) - t_still)
+    return math.inf
+
+
 def score(truth_doc: dict, result_doc: dict, rep_filter=None) -> Tally:
     """A Tally of one recording. rep_filter(truth_rep_dict) -> bool limits the fault figures
     to some truth reps (e.g. clearly labelled ones); found reps paired with a filtered-out truth
@@ -213,6 +273,9 @@ def score(truth_doc: dict, result_doc: dict, rep_filter=None) -> Tally:
     for g, v in ang.items():
         if v:
             tl.angle_abs_err[g] = [np.asarray(v, np.float64)]
+    lat = start_latency_s(truth_doc, result_doc) if len(rf) else None
+    if lat is not None:
+        tl.start_latency_s = [lat]
     st = result_doc.get("station", {})
     if "ms_segment" in st:
         tl.ms_segment = list(st["ms_segment"])

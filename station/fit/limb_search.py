@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from station.fit.body_model import DOF, SEG, BodyModel
+from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER, SEG, BodyModel
 from station.fit.implement_support import bar_support
 from station.fit.solver import (
     FitResult,
@@ -69,6 +69,9 @@ LIMB_HYPOTHESES = {
         (0, 0, 0), (0, 15, 0), (0, 30, 0), (25, 5, 10), (-15, 5, 5), (60, 5, 60))),
 }
 
+
+NECK_AT_LIMIT_RAD = 2 * _D
+_NECK_DOFS = (DOF["neck_flex"], DOF["neck_lat"])
 
 HANG_ARM = LIMB_HYPOTHESES["arm"][-3]      # (HANG, 6 deg, 8 deg): one arm straight down
 HANG_ARMS = LIMB_HYPOTHESES["arms"][-1]    # both down to a handle at the midline
@@ -286,6 +289,34 @@ class LimbSearch:
             return None, e_cur
         self.reseeded.update(idx)
         return r, e_cur
+
+    def unfold_head(self, ctx: FitContext, frame: FrameData, fit: FitResult,
+                    pred: np.ndarray | None, n_iter: int = 3) -> FitResult:
+        """A head folded to a limit of the neck (flexion or lateral bend within
+        NECK_AT_LIMIT_RAD of it) is re-seeded at the neck's rest, kept when that lowers the
+        energy. At the bottom of a twisting toe touch the head hangs among the knees; the
+        fit's head went with them to the neck's limits (70 deg flexed, 40 deg to the side)
+        and stayed there, folded onto the chest, after the lifter stood up (the capsule
+        athlete, mocap_toe_touch: head 0.29 m off for 2.5 s): the points of the real head
+        lie beyond the data term's gate, nothing pulls it back."""
+        th = fit.theta
+        if not any(th[i] > DOF_UPPER[i] - NECK_AT_LIMIT_RAD or th[i] < DOF_LOWER[i] + NECK_AT_LIMIT_RAD
+                   for i in _NECK_DOFS):
+            return fit
+        idx = list(_NECK_DOFS)
+        th = th.copy()
+        th[idx] = (ctx.body.neck_rest.rad, 0.0)
+        if pred is not None:
+            pred_h = pred.copy()
+            pred_h[idx] = th[idx]
+            e_cur = energy_without_temporal(ctx, frame, fit, pred, idx)
+        else:
+            pred_h, e_cur = None, fit.energy
+        r = ctx.fit(frame, th, pred_h, n_iter)
+        if r.energy >= e_cur:
+            return fit
+        self.reseeded.update(idx)
+        return r
 
     def _probe(self, ctx: FitContext, frame: FrameData, fit: FitResult,
                pred: np.ndarray | None, held: str | None) -> FitResult:

@@ -21,12 +21,16 @@ _BUILD_CAPS = ("pelvis", "abdomen", "chest_low", "chest_high", "thigh_l", "thigh
 
 def upright_height(points_floor: np.ndarray, cfg: "TrackerConfig",
                     person_height_m: float | None,
-                    cam_pos_floor_m: np.ndarray | None = None) -> float | None:
+                    cam_pos_floor_m: np.ndarray | None = None, relaxed: bool = False) -> float | None:
     """Stature estimate when the blob looks like a person standing upright, else None.
 
     Upright = the top of the blob is head-sized (not the back or hips of someone bent over)
     and lies above the hips within `upright_max_lean_ratio` x height horizontally (about
-    10 degrees of trunk lean). The head is the cap of points in the top 10 % within 0.25 m of
+    10 degrees of trunk lean), or, with `relaxed` (a new person's start), when it does not (a
+    forward head, a slouch, soft knees: an ordinary relaxed stance), the chest is over the
+    hips within `upright_max_trunk_tilt_deg` (trunk_tilt_deg). Not relaxed for a restart of
+    a track (a poor fit while "upright"): there a top-of-the-rep lean of 10-15 deg would
+    start the fit afresh mid-set. The head is the cap of points in the top 10 % within 0.25 m of
     the highest points over the body's column (body_column: a hand raised beside the head,
     higher than it, neither moves it nor sets the stature); only points within
     `upright_radius_m` of the head count as the hips, so a bar, plates or a kettlebell do not
@@ -43,7 +47,7 @@ def upright_height(points_floor: np.ndarray, cfg: "TrackerConfig",
         return None
     z = points_floor[:, 2]
     h = float(person_height_m) if person_height_m else top_height_m(z)
-    found = _upright(points_floor, cfg, h - cfg.height_offset_m, np.ones(len(z), bool), cam_pos_floor_m)
+    found = _upright(points_floor, cfg, h - cfg.height_offset_m, np.ones(len(z), bool), cam_pos_floor_m, relaxed)
     if found is not None:
         return found
     # the blob's top may be a hand raised beside the head or an implement: then the head and
@@ -52,11 +56,11 @@ def upright_height(points_floor: np.ndarray, cfg: "TrackerConfig",
     if col is None:
         return None
     h = min(h, top_height_m(z[col]) + 0.02) - cfg.height_offset_m
-    return _upright(points_floor, cfg, h, col, cam_pos_floor_m)
+    return _upright(points_floor, cfg, h, col, cam_pos_floor_m, relaxed)
 
 
 def _upright(points_floor: np.ndarray, cfg: "TrackerConfig", h: float, col: np.ndarray,
-             cam_pos_floor_m: np.ndarray | None) -> float | None:
+             cam_pos_floor_m: np.ndarray | None, relaxed: bool = False) -> float | None:
     """upright_height's test for a stature h, the head sought among the points `col`."""
     z = points_floor[:, 2]
     lo, hi = cfg.upright_height_range_m
@@ -88,8 +92,28 @@ def _upright(points_floor: np.ndarray, cfg: "TrackerConfig", h: float, col: np.n
             if along > 0:
                 lean = lean - ray * min(along, cfg.upright_surface_ratio * h)
     if float(np.linalg.norm(lean)) > cfg.upright_max_lean_ratio * h:
-        return None
+        # the head ahead of the hips: a forward head and a slouch move it as much as a lean
+        # does (a relaxed stance with soft knees: 7-12% of the height), so the trunk itself
+        # decides: upright when the chest is over the hips
+        tilt = trunk_tilt_deg(points_floor, near, h) if relaxed else None
+        if tilt is None or tilt > cfg.upright_max_trunk_tilt_deg:
+            return None
     return h
+
+
+def trunk_tilt_deg(points_floor: np.ndarray, near: np.ndarray, h: float) -> float | None:
+    """How far the trunk seen in the cloud leans from vertical (deg): the line from the hips'
+    band (0.50-0.62 x height) to the chest's (0.70-0.80 x height), each the median of the
+    points `near` the head's column; the arms hang on both sides of both bands. None with too
+    few points in either band."""
+    z = points_floor[:, 2]
+    hips = points_floor[near & (z > 0.50 * h) & (z < 0.62 * h)]
+    chest = points_floor[near & (z > 0.70 * h) & (z < 0.80 * h)]
+    if len(hips) < 15 or len(chest) < 15:
+        return None
+    run = float(np.linalg.norm(np.median(chest[:, :2], axis=0) - np.median(hips[:, :2], axis=0)))
+    rise = float(np.median(chest[:, 2]) - np.median(hips[:, 2]))
+    return math.degrees(math.atan2(run, max(rise, 1e-6)))
 
 
 def top_height_m(z: np.ndarray) -> float:

@@ -78,6 +78,8 @@ class TrackerConfig:
     upright_max_lean_ratio: float = 0.06   # head's horizontal offset from the hips / height
     upright_surface_ratio: float = 0.04    # extra allowance, head further from the camera
                                            # than the hips' visible surface (seen side-on)
+    upright_max_trunk_tilt_deg: float = 15.0  # or: the chest over the hips within this (a
+                                           # relaxed stance; bent over at the start: 25+)
     upright_radius_m: float = 0.45         # points this far from the head: not the person
     upright_column_radius_m: float = 0.35  # the head is over the legs and hips, within this
     init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
@@ -262,7 +264,8 @@ class Tracker:
                 if self._last_good is not None and self._lost_frames <= cfg.reacquire_window_frames:
                     fit = self._reacquire(frame)
             if fit is None:
-                h = upright()
+                # a new person: any ordinary standing posture starts (start.upright_height)
+                h = upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m, relaxed=True)
                 if h is None:
                     self.gate.clear()          # upright in consecutive frames only
                 if h is None or not self.gate.ready(frame, cloud, h):
@@ -303,6 +306,7 @@ class Tracker:
             fit = self.limbs.step(self._ctx(self.anchors), frame, fit, pred, self._inlier_ref,
                                   self.noise.extra_resid_m, self.implements.held)
             fit = self.implements.retry_held(self._ctx(self.anchors), frame, fit, pred, self.limbs)
+            fit = self.limbs.unfold_head(self._ctx(self.anchors), frame, fit, pred)
         tm["fit"] = (time.perf_counter() - t1) * 1e3
         self.limbs.since += 1
         fit = self._follow(fit, frame, partial, person_height_m)

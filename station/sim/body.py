@@ -74,6 +74,19 @@ def _segment_frame(U0: np.ndarray, L: np.ndarray) -> np.ndarray:
     return np.stack([L, U, F])
 
 
+def _twisted(L: np.ndarray, left: np.ndarray, axis: np.ndarray, share: float = 1.0) -> np.ndarray:
+    """The pelvis's left axis L turned about a segment's `axis` by `share` of the twist of
+    `left` (e.g. the shoulder line) against L, both seen along that axis. L itself when there
+    is no twist (scripted motions) or `left` runs along the axis (no direction to read)."""
+    U = _unit(axis, _UP)
+    a, b = L - (L @ U) * U, left - (left @ U) * U
+    if float(np.linalg.norm(b)) < 0.3 * float(np.linalg.norm(left)) or float(np.linalg.norm(a)) < 1e-6:
+        return L
+    ang = share * math.atan2(float(np.cross(a, b) @ U), float(a @ b))
+    c, s_ = math.cos(ang), math.sin(ang)
+    return L * c + np.cross(U, L) * s_ + U * (U @ L) * (1.0 - c)   # Rodrigues
+
+
 def body_primitives(pose_floor_m: np.ndarray, shape: BodyShape = BodyShape(), implement: str | None = None,
                     t_s: float = 0.0, rng_seed: int = 0) -> Primitives:
     """Primitives of the body (LABEL_LIFTER) and its implement (LABEL_IMPLEMENT), floor frame.
@@ -108,9 +121,14 @@ def body_primitives(pose_floor_m: np.ndarray, shape: BodyShape = BodyShape(), im
     b = PrimitiveList(LABEL_LIFTER)
     L = _unit(p("hip_l") - p("hip_r"), np.array([1.0, 0.0, 0.0]))
     pelvis, sp_low, sp_mid, neck = p("pelvis"), p("spine_low"), p("spine_mid"), p("neck")
+    # The thorax turns with the shoulders, not the hips: a trunk twisted against the pelvis
+    # (real motion capture: a toe touch reaching across) keeps its chest between its shoulder
+    # joints; the lumbar takes half the twist. Scripted motions have no twist (Ls == L).
+    Lt = _twisted(L, p("shoulder_l") - p("shoulder_r"), neck - sp_mid)
+    Ll = _twisted(L, p("shoulder_l") - p("shoulder_r"), neck - sp_mid, 0.5)
     Fp = _segment_frame(sp_mid - pelvis, L)      # pelvis: its own short axis is unreliable
-    Fl = _segment_frame(sp_mid - sp_low, L)      # lumbar
-    Ft = _segment_frame(neck - sp_mid, L)        # thorax
+    Fl = _segment_frame(sp_mid - sp_low, Ll)     # lumbar
+    Ft = _segment_frame(neck - sp_mid, Lt)       # thorax
     len_t = float(np.linalg.norm(neck - sp_mid))
     len_l = float(np.linalg.norm(sp_mid - sp_low))
 
@@ -137,7 +155,7 @@ def body_primitives(pose_floor_m: np.ndarray, shape: BodyShape = BodyShape(), im
 
     # --- head and neck
     head, top = p("head"), p("head_top")
-    Fh = _segment_frame(top - head, L)
+    Fh = _segment_frame(top - head, Lt)         # the head turns with the thorax
     head_len = max(float(np.linalg.norm(top - head)), 0.08 * s)
     b.round_cone(neck + Ft[1] * 0.02 * s, head - Fh[1] * 0.06 * s, 0.058 * g, 0.05 * g, name="neck")
     b.ellipsoid(head + Fh[2] * 0.01 * s + Fh[1] * 0.005 * s, Fh, [0.077 * s, head_len, 0.098 * s], name="head")

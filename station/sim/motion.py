@@ -34,6 +34,9 @@ class Stance:
     soft_knee_deg: knee flexion while standing tall (real people rarely lock their knees);
     grip_width_m: palm-to-palm distance of the hanging hands (wide = arms away from the body);
     elbow_flexion_deg: the elbows' bend while the arms hang.
+    hip_flexion_deg, thoracic_flexion_deg, neck_flexion_deg: a relaxed standing posture (the
+    contract's hip flexion; a slouch; the head forward). 0: the trunk along the thighs (with
+    soft knees that leans it back by half the knee flexion; 0.5 x soft_knee_deg keeps it vertical).
     """
 
     feet_xy_m: tuple[float, float] = (0.0, 2.5)
@@ -43,6 +46,9 @@ class Stance:
     arms: str = "hang"       # see ARM_HOLDS: hands hang, at the chest, a bar on the back, swinging a bell
     soft_knee_deg: float = 0.0
     elbow_flexion_deg: float = 5.0
+    hip_flexion_deg: float = 0.0
+    thoracic_flexion_deg: float = 0.0
+    neck_flexion_deg: float = 0.0
 
     def __post_init__(self):
         if self.arms not in ARM_HOLDS:
@@ -57,6 +63,8 @@ class Stance:
                           stance_width_m=self.stance_width_m, grip_width_m=self.grip_width_m,
                           knee_flexion_l_deg=self.soft_knee_deg, knee_flexion_r_deg=self.soft_knee_deg,
                           shank_lean_l_deg=0.5 * self.soft_knee_deg, shank_lean_r_deg=0.5 * self.soft_knee_deg,
+                          hip_flexion_deg=self.hip_flexion_deg, thoracic_flexion_deg=self.thoracic_flexion_deg,
+                          neck_flexion_deg=self.neck_flexion_deg,
                           **{"elbow_flexion_deg": self.elbow_flexion_deg, **ARM_HOLDS[self.arms]})
 
 

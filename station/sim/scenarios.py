@@ -107,6 +107,8 @@ class Scenario:
     elbow_flexion_deg: float = 5.0          # elbow bend of hanging arms
     mocap_mirror: bool = False              # mocap: swap the person's left and right
     arms: str = "hang"                      # how the implement is held (station.sim.motion.ARM_HOLDS)
+    stand_posture_deg: tuple[float, float, float] = (0.0, 0.0, 0.0)  # standing: hip, thoracic and neck
+                                            # flexion (a relaxed stance; station.sim.motion.Stance)
 
     def __post_init__(self) -> None:
         if self.body not in BODIES:

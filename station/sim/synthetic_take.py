@@ -261,7 +261,9 @@ def build(scenario: Scenario) -> SyntheticTake:
     if ath.implement is None and sc.arms == "hang":
         grip_m += sc.arms_out_m
     stance = Stance(feet_xy_m=(sc.lifter_x_m, sc.lifter_distance_m), yaw_deg=sc.yaw_deg, grip_width_m=grip_m,
-                    arms=sc.arms, soft_knee_deg=sc.soft_knee_deg, elbow_flexion_deg=sc.elbow_flexion_deg)
+                    arms=sc.arms, soft_knee_deg=sc.soft_knee_deg, elbow_flexion_deg=sc.elbow_flexion_deg,
+                    hip_flexion_deg=sc.stand_posture_deg[0], thoracic_flexion_deg=sc.stand_posture_deg[1],
+                    neck_flexion_deg=sc.stand_posture_deg[2])
     zone = LiftingZone(centre_xy_m=(sc.lifter_x_m, sc.lifter_distance_m))
     fps = float(sc.fps)
     if sc.motion == "mocap":

@@ -73,3 +73,29 @@ def test_match_reps_pairs_by_bottom_time():
     fo = [{"bottom_t": 4.3}, {"bottom_t": 9.0}]
     pairs = match_reps(tr, fo)
     assert pairs == [(tr[0], None), (tr[1], fo[0]), (None, fo[1])]
+
+
+def test_start_latency_counts_from_standing_still_in_view(truth_doc):
+    from station.scoring import START_TARGET_S, standing_still_t, start_latency_s
+
+    t_still = standing_still_t(truth_doc)
+    assert t_still is not None and t_still < 0.5      # the take opens with the lifter standing
+    res = _as_result(truth_doc)
+    t = [f["t"] for f in res["frames"]]
+    assert start_latency_s(truth_doc, res) == 0.0       # tracked from the first frame
+    k = next(i for i, v in enumerate(t) if v >= t_still + 1.5)
+    for f in res["frames"][:k]:
+        f["tracked"] = False
+    lat = start_latency_s(truth_doc, res)
+    assert lat == pytest.approx(t[k] - t_still, abs=1e-9)
+    tally = score(truth_doc, res)
+    assert tally.start_latency_s == [lat] and tally.starts_late == 1 and lat > START_TARGET_S
+    for f in res["frames"]:
+        f["tracked"] = False
+    assert start_latency_s(truth_doc, res) == math.inf
+    # nobody still in view (every frame moving): no figure
+    moving = copy.deepcopy(truth_doc)
+    for i, f in enumerate(moving["frames"]):
+        if "joints" in f:
+            f["joints"] = {n: [v[0] + 0.01 * i, v[1], v[2]] for n, v in f["joints"].items()}
+    assert standing_still_t(moving) is None and start_latency_s(moving, res) is None
