@@ -12,50 +12,29 @@ library. Before the rule read the spine held over SPINE_HOLD_S, rep 3 was called
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
 
-from station.config import load_exercise
-from station.form.evaluator import FormEvaluator
 from station.form.rules import SPINE_HOLD_S, held_peak
-
-DATA = Path(__file__).parent / "data" / "mesh_A_faults2_fitted.npz"
+from tests.form.fitted_clips import load_clip, replay, verdict_of
 
 
 @pytest.fixture(scope="module")
 def clip():
-    d = np.load(DATA)
-    names = [str(n) for n in d["names"]]
-    ev = FormEvaluator(load_exercise("rdl"))
-    ev.keep_states = True
-    for i in range(len(d["t"])):
-        a = {k: float(d["angles"][i, j]) for j, k in enumerate(names)} if d["tracked"][i] else None
-        c = {k: float(d["confidence"][i, j]) for j, k in enumerate(names)}
-        ev.update(float(d["t"][i]), a, c, str(d["notice"][i]) or None)
-    ev.finish()
-    return d, names, ev
-
-
-def _verdict_of(ev, start_t, end_t):
-    """The found rep overlapping the truth rep most."""
-    best = max(ev.reps, key=lambda r: min(r.end_t, end_t) - max(r.start_t, start_t))
-    assert min(best.end_t, end_t) - max(best.start_t, start_t) > 0.5 * (end_t - start_t)
-    return best
+    d, names = load_clip("mesh_A_faults2_fitted.npz")
+    return d, names, replay(d, names)
 
 
 def test_every_rep_is_found_and_judged_for_the_back(clip):
     d, _, ev = clip
     assert len(ev.reps) == len(d["truth_start_t"]) == 6
     for s, e in zip(d["truth_start_t"], d["truth_end_t"]):
-        assert "rounded_back" not in _verdict_of(ev, s, e).not_judged
+        assert "rounded_back" not in verdict_of(ev, s, e).not_judged
 
 
 def test_the_rounded_rep_is_flagged_and_no_flat_one_is(clip):
     d, _, ev = clip
     for s, e, peak, rounded in zip(d["truth_start_t"], d["truth_end_t"], d["truth_spine_peak"], d["truth_rounded"]):
-        v = _verdict_of(ev, s, e)
+        v = verdict_of(ev, s, e)
         assert ("rounded_back" in v.faults) == bool(rounded), f"rep at {s:.1f} s, truth spine peak {peak:.1f} deg"
 
 

@@ -12,41 +12,18 @@ them at 31-32 deg.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from station.config import load_exercise
 from station.form.confidence_gate import ConfidenceGate
-from station.form.evaluator import FormEvaluator
 from station.form.rules import held_peak
-
-DATA = Path(__file__).parent / "data" / "rdl_turned_45_mesh_fitted.npz"
+from tests.form.fitted_clips import load_clip, replay, rep_frames, verdict_of
 
 
 @pytest.fixture(scope="module")
 def clip():
-    d = np.load(DATA)
-    names = [str(n) for n in d["names"]]
-    ev = FormEvaluator(load_exercise("rdl"))
-    ev.keep_states = True
-    for i in range(len(d["t"])):
-        a = {k: float(d["angles"][i, j]) for j, k in enumerate(names)} if d["tracked"][i] else None
-        c = {k: float(d["confidence"][i, j]) for j, k in enumerate(names)} if d["tracked"][i] else None
-        ev.update(float(d["t"][i]), a, c, str(d["notice"][i]) or None)
-    ev.finish()
-    return d, names, ev
-
-
-def _verdict_of(ev, start_t, end_t):
-    best = max(ev.reps, key=lambda r: min(r.end_t, end_t) - max(r.start_t, start_t))
-    assert min(best.end_t, end_t) - max(best.start_t, start_t) > 0.5 * (end_t - start_t)
-    return best
-
-
-def _rep_frames(d, k):
-    return (d["t"] >= d["truth_start_t"][k]) & (d["t"] <= d["truth_end_t"][k]) & d["tracked"]
+    d, names = load_clip("rdl_turned_45_mesh_fitted.npz")
+    return d, names, replay(d, names)
 
 
 def test_the_rounded_reps_read_right_but_are_mostly_unsure(clip):
@@ -55,7 +32,7 @@ def test_the_rounded_reps_read_right_but_are_mostly_unsure(clip):
     rounded = np.flatnonzero(d["truth_rounded"])
     assert len(rounded) == 2
     for k in rounded:
-        sel = _rep_frames(d, k)
+        sel = rep_frames(d, k)
         spine = d["angles"][sel, names.index("spine_flexion")].astype(float)
         assert abs(held_peak(d["t"][sel], spine) - d["truth_spine_peak"][k]) < 5.0
         sure = np.mean(d["confidence"][sel, names.index("spine_flexion")] >= gate.min_confidence)
@@ -65,7 +42,7 @@ def test_the_rounded_reps_read_right_but_are_mostly_unsure(clip):
 def test_rounded_backs_are_called_and_flat_ones_are_not(clip):
     d, _, ev = clip
     for s, e, rounded in zip(d["truth_start_t"], d["truth_end_t"], d["truth_rounded"]):
-        v = _verdict_of(ev, s, e)
+        v = verdict_of(ev, s, e)
         if rounded:
             assert "rounded_back" in v.faults and v.verdict == "fault", f"rep at {s:.1f} s"
         else:

@@ -13,54 +13,27 @@ as clean.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from station.config import load_exercise
 from station.form.confidence_gate import ConfidenceGate
-from station.form.evaluator import FormEvaluator
 from station.form.rules import SPINE_HOLD_S, held_peak
+from tests.form.fitted_clips import load_clip, replay, rep_frames, verdict_of
 
-DATA = Path(__file__).parent / "data" / "mesh_A_faults4_fitted.npz"
 FLAT_REP = 3          # index of the flat-backed rep the fit reads as rounded
-
-
-def _run(d, names, confident_everywhere: bool = False) -> FormEvaluator:
-    ev = FormEvaluator(load_exercise("rdl"))
-    ev.keep_states = True
-    for i in range(len(d["t"])):
-        a = {k: float(d["angles"][i, j]) for j, k in enumerate(names)} if d["tracked"][i] else None
-        c = {k: (1.0 if confident_everywhere else float(d["confidence"][i, j])) for j, k in enumerate(names)}
-        ev.update(float(d["t"][i]), a, c, str(d["notice"][i]) or None)
-    ev.finish()
-    return ev
 
 
 @pytest.fixture(scope="module")
 def clip():
-    d = np.load(DATA)
-    names = [str(n) for n in d["names"]]
-    return d, names, _run(d, names)
-
-
-def _verdict_of(ev, start_t, end_t):
-    """The found rep overlapping the truth rep most."""
-    best = max(ev.reps, key=lambda r: min(r.end_t, end_t) - max(r.start_t, start_t))
-    assert min(best.end_t, end_t) - max(best.start_t, start_t) > 0.5 * (end_t - start_t)
-    return best
-
-
-def _rep_frames(d, k):
-    return (d["t"] >= d["truth_start_t"][k]) & (d["t"] <= d["truth_end_t"][k]) & d["tracked"]
+    d, names = load_clip("mesh_A_faults4_fitted.npz")
+    return d, names, replay(d, names)
 
 
 def test_the_fit_reads_the_flat_back_as_rounded_and_unsure(clip):
     # what the gate is for: the fitted spine held over the rule, far from the truth, at low
     # confidence
     d, names, _ = clip
-    sel = _rep_frames(d, FLAT_REP)
+    sel = rep_frames(d, FLAT_REP)
     spine = d["angles"][sel, names.index("spine_flexion")].astype(float)
     assert d["truth_spine_peak"][FLAT_REP] < 10.0
     assert held_peak(d["t"][sel], spine, SPINE_HOLD_S) > 30.0
@@ -73,12 +46,12 @@ def test_no_round_back_verdict_on_a_flat_back(clip):
     d, _, ev = clip
     for s, e, rounded in zip(d["truth_start_t"], d["truth_end_t"], d["truth_rounded"]):
         if not rounded:
-            assert "rounded_back" not in _verdict_of(ev, s, e).faults, f"rep at {s:.1f} s"
+            assert "rounded_back" not in verdict_of(ev, s, e).faults, f"rep at {s:.1f} s"
 
 
 def test_the_unsure_rep_is_not_judged_for_the_back_never_clean(clip):
     d, _, ev = clip
-    v = _verdict_of(ev, d["truth_start_t"][FLAT_REP], d["truth_end_t"][FLAT_REP])
+    v = verdict_of(ev, d["truth_start_t"][FLAT_REP], d["truth_end_t"][FLAT_REP])
     assert "rounded_back" in v.not_judged
     assert v.verdict != "clean"
 
@@ -97,9 +70,9 @@ def test_without_the_confidence_the_flat_rep_would_be_called_rounded(clip):
     # the control: the same angles taken as sure are called rounded (verdict and live cue), so
     # the tests above are the gate's doing
     d, names, _ = clip
-    ev = _run(d, names, confident_everywhere=True)
+    ev = replay(d, names, confident_everywhere=True)
     s, e = d["truth_start_t"][FLAT_REP], d["truth_end_t"][FLAT_REP]
-    assert "rounded_back" in _verdict_of(ev, s, e).faults
+    assert "rounded_back" in verdict_of(ev, s, e).faults
     assert any(st.cue is not None and st.cue.rule == "rounded_back" and st.cue.kind == "fault"
                and s <= st.t_s <= e for st in ev.states)
 
@@ -110,7 +83,7 @@ def test_the_rounded_rep_is_called_from_its_sure_frames(clip):
     # sure frames alone hold it past the rule, so the back is called rounded
     d, names, ev = clip
     k = int(np.flatnonzero(d["truth_rounded"])[0])
-    conf = d["confidence"][_rep_frames(d, k), names.index("spine_flexion")]
+    conf = d["confidence"][rep_frames(d, k), names.index("spine_flexion")]
     assert np.mean(conf >= ConfidenceGate().min_confidence) < ConfidenceGate().min_fraction
-    v = _verdict_of(ev, d["truth_start_t"][k], d["truth_end_t"][k])
+    v = verdict_of(ev, d["truth_start_t"][k], d["truth_end_t"][k])
     assert "rounded_back" in v.faults and v.verdict == "fault"
