@@ -180,6 +180,23 @@ def energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,
     return ctx.fit(frame, cur.theta, pred_c, 0).energy
 
 
+def _refit_reseeded(ctx: FitContext, frame: FrameData, cur: FitResult, pred: np.ndarray | None,
+                    th: np.ndarray, idx: list, n_iter: int,
+                    e_cur: float | None = None) -> tuple[FitResult | None, float]:
+    """Fit from th, cur with the DOFs idx re-seeded: (the fit if it lowers the energy else
+    None, cur's comparable energy). The re-seeded DOFs are left out of the temporal term on
+    both sides of the comparison (LimbSearch.try_limb says why)."""
+    if pred is not None:
+        pred_h = pred.copy()
+        pred_h[idx] = th[idx]
+        if e_cur is None:
+            e_cur = energy_without_temporal(ctx, frame, cur, pred, idx)
+    else:
+        pred_h, e_cur = None, cur.energy
+    r = ctx.fit(frame, th, pred_h, n_iter)
+    return (None if r.energy >= e_cur else r), e_cur
+
+
 class LimbSearch:
     """The probe and the spread-out search of one track (see the module docstring).
 
@@ -273,15 +290,8 @@ class LimbSearch:
                      (("l", "r") if limb == "arms" else (limb[-1],))]
             th[twist] = 0.0
             idx = idx + twist
-        if pred is not None:
-            pred_h = pred.copy()
-            pred_h[idx] = th[idx]
-            if e_cur is None:
-                e_cur = energy_without_temporal(ctx, frame, cur, pred, idx)
-        else:
-            pred_h, e_cur = None, cur.energy
-        r = ctx.fit(frame, th, pred_h, n_iter)
-        if r.energy >= e_cur:
+        r, e_cur = _refit_reseeded(ctx, frame, cur, pred, th, idx, n_iter, e_cur)
+        if r is None:
             return None, e_cur
         if ctx.implement == "bar" and bar_support(ctx.body, r.theta, frame.points_floor_m,
                                                   ctx.ws, ctx.weights) < (
@@ -306,14 +316,8 @@ class LimbSearch:
         idx = list(_NECK_DOFS)
         th = th.copy()
         th[idx] = (ctx.body.neck_rest.rad, 0.0)
-        if pred is not None:
-            pred_h = pred.copy()
-            pred_h[idx] = th[idx]
-            e_cur = energy_without_temporal(ctx, frame, fit, pred, idx)
-        else:
-            pred_h, e_cur = None, fit.energy
-        r = ctx.fit(frame, th, pred_h, n_iter)
-        if r.energy >= e_cur:
+        r, _ = _refit_reseeded(ctx, frame, fit, pred, th, idx, n_iter)
+        if r is None:
             return fit
         self.reseeded.update(idx)
         return r
