@@ -11,7 +11,9 @@ follows both frame by frame:
   label goes to the verdict's `not_judged` (a rep with no fault seen and any rule not judged
   is "not judged", never clean), and a judged rule calls its fault only from the frames it
   was confident in; a fault plain in the confident frames alone (Rule.seen_violated: a back
-  held rounded there) is called though the rest of the window was not seen;
+  held rounded there) is called though the rest of the window was not seen, and a rule whose
+  sure frames alone decide it (Rule.seen_verdict: knee_dominant from the knee alone, or a
+  ratio met by a hip its sure frames show deep enough) is judged from them;
 - the notice: while the coaching angles are not confident for a reason of the view, the state
   carries a notice that says plainly what would help ("face the mirror", "step back into the
   zone").
@@ -150,10 +152,11 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
     could not see), unless the rule sees its fault in the confident frames alone
     (Rule.seen_violated: a rounded back held there; calling a rep clean needs its window seen,
     calling a fault needs the fault seen) and they are at least min_seen_fraction of the
-    window, and so is every rule that reads the spine below the top when the rep's
-    spine reads implausibly extended at the bottom (spine_implausible) or the set's reps so
-    far mostly did (spine_doubted: on a body whose fit reads a flat back 25 deg extended, a
-    back rounded 25 deg reads flat, and only the set's other reps can tell). group_conf:
+    window, or its sure frames alone decide it (Rule.seen_verdict), and so is every rule
+    that reads the spine below the top when the rep's spine reads implausibly extended at the
+    bottom (spine_implausible) or the set's reps so far mostly did (spine_doubted: on a body
+    whose fit reads a flat back 25 deg extended, a back rounded 25 deg reads flat, and only
+    the set's other reps can tell). group_conf:
     (len(tr.t), len(GROUPS)) per frame of the trace."""
     faults, unjudged = [], []
     spine_wrong = spine_doubted or spine_implausible(tr, gate)
@@ -164,9 +167,14 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
         sure = float(np.mean(np.all(c >= gate.min_confidence, axis=1))) if len(c) else 0.0
         ok = len(c) > 0 and sure >= gate.min_fraction
         doubted = spine_wrong and "spine" in groups and window != "top"
+        seen = None if ok or doubted else rule.seen_verdict(
+            tr, {g: _sure(group_conf, (g,), gate) for g in groups}, w, gate.min_fraction)
         if (not ok and not doubted and sure >= gate.min_seen_fraction and rule.name in v.faults
                 and rule.seen_violated(tr, _sure(group_conf, groups, gate))):
             faults.append(rule.name)   # seen, though not all of the rep was (Rule.seen_violated)
+        elif seen is not None:         # decided by the sure frames alone (Rule.seen_verdict)
+            if seen:
+                faults.append(rule.name)
         elif not ok or doubted:
             unjudged.append(rule.name)
         elif rule.name in v.faults and rule.judge(_confident_only(tr, group_conf, groups, gate)):

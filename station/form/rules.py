@@ -131,6 +131,15 @@ class Rule:
         measure reads its window as a whole needs all of it."""
         return False
 
+    def seen_verdict(self, rep: RepTrace, seen: dict[str, np.ndarray], window: slice,
+                     min_fraction: float) -> bool | None:
+        """The verdict from the sure frames alone on a rep whose window was not sure enough as a
+        whole (seen: angle group -> bool per trace frame; window: the rule's frames;
+        min_fraction: the gate's share of them a group must be sure in): True the fault, False
+        clean, None undecided (not judged). None here: a rule that reads all of its groups over
+        all of its window needs them seen there."""
+        return None
+
     def onset(self, live: Live) -> bool:
         return False
 
@@ -163,6 +172,36 @@ class KneeDominant(Rule):
             return True
         r = self.min_hip_to_knee_ratio
         return r is not None and m["hip_at_bottom"] < r * m["knee_at_bottom"]
+
+    def seen_verdict(self, rep, seen, window, min_fraction):
+        # The rule is two tests, and only the ratio test reads the hip. Facing the camera, the
+        # bent trunk hides the pelvis at the bottom and the hip's confidence there falls to
+        # 0.2-0.45 (the mesh library's D, F, G shapes: 0-23% of the bottom window sure) while
+        # the fitted hip is within 1-8 deg of the truth and the knee, seen whole, is sure. So:
+        # - the knee sure over the window (as the gate asks of every group) and past
+        #   max_knee_flexion_deg in all of it: the fault, seen from the knee alone;
+        # - the knee sure and within the limit in all of it, and the hip shown by its sure
+        #   frames at least min_hip_to_knee_ratio x the largest of those knees: clean. The
+        #   bottom is the rep's deepest hip flexion by definition, so the depth a hip the fit
+        #   was sure of held anywhere in the rep (SPINE_HOLD_S, the spine's hold: one sure
+        #   frame's spike proves nothing) is a lower bound on the hip at the bottom, and a
+        #   ratio already met there cannot fail at the bottom;
+        # - anything else (a hip not shown deep enough, a knee unsure) stays not judged: a
+        #   ratio fault needs the hip at the bottom itself, which only the whole gate gives.
+        knee_ok = np.asarray(seen["knee"], bool)[window]
+        if len(knee_ok) == 0 or float(np.mean(knee_ok)) < min_fraction:
+            return None
+        knee = rep.knee[window][knee_ok]
+        if float(np.min(knee)) > self.max_knee_flexion_deg:
+            return True
+        if float(np.max(knee)) > self.max_knee_flexion_deg:
+            return None
+        r = self.min_hip_to_knee_ratio
+        if r is None:
+            return False
+        span = slice(rep.start, rep.end + 1)
+        hip_sure = np.where(np.asarray(seen["hip"], bool)[span], rep.hip[span], -np.inf)
+        return False if held_peak(rep.t[span], hip_sure) >= r * float(np.max(knee)) else None
 
     def onset(self, live):
         # from the floor the knees bend at the start by design: judged at the bottom only
