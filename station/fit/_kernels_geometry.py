@@ -76,12 +76,6 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
     a capsule whose bounding sphere (centre the axis midpoint, radius half the axis plus the
     larger radius: a lower bound of its distance) is further than the best so far is
     skipped. The result is that of trying every capsule in order.
-
-    out_idx's incoming values are hints too: a point whose entry names a capsule
-    (0 <= out_idx[n] < n_cap) tries that one first. The LM loop passes the previous
-    evaluation's answers (the same points, the pose moved a little): the best so far is
-    then mostly the final one from the start, and the bounds skip more capsules (about a
-    tenth fewer distances). Any hint gives the same result.
     """
     n_cap = cap_a.shape[0]
     # the bounding spheres as separate coordinate arrays, so that one point's distances to
@@ -102,9 +96,6 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
     hint = 0
     for n in range(points.shape[0]):
         p0, p1, p2 = points[n, 0], points[n, 1], points[n, 2]
-        own = out_idx[n]
-        if own >= 0 and own < n_cap:
-            hint = own
         best = np.inf
         bi = -1
         bx = 0.0

@@ -200,7 +200,7 @@ def capsule_distances(points_floor_m: np.ndarray, ca: np.ndarray, cb: np.ndarray
     """Each point's nearest capsule: (index (n,) int32, signed distance to its surface (n,)
     m, negative inside, unit normal (n, 3)); station.fit._kernels_geometry.nearest_capsule."""
     n = len(points_floor_m)
-    idx = np.full(n, -1, dtype=np.int32)   # (no hints)
+    idx = np.empty(n, dtype=np.int32)
     dist = np.empty(n)
     nrm = np.empty((n, 3))
     K.nearest_capsule(points_floor_m, ca, cb, ra, rb, idx, dist, nrm)
@@ -480,7 +480,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     # hip-shift rule thresholds it)
     n_lat = 1 if (theta_pred is not None and w.lateral_sigma_m > 0) else 0
     lay = _layout(ws, body, implement, w, n_anchor, n_lat)
-    cap_idx = np.full(n_pts, -1, dtype=np.int32)   # no hints yet (nearest_capsule)
+    cap_idx = np.empty(n_pts, dtype=np.int32)
     dist = np.empty(n_pts)
     normal = np.empty((n_pts, 3))
     data_weight = w.data * w.data_ref_points / max(n_pts, 1)
