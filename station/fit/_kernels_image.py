@@ -55,6 +55,34 @@ def _edt_1d_runs(pos, f, m, n, v, zn, zd, out_run_arg, out_run_end):
 
 
 @nb.njit(cache=True, nogil=True)
+def mask_extent(mask):
+    """(v_first, v_end, u_first, u_end): the rows v_first..v_end - 1 and columns
+    u_first..u_end - 1 that hold the mask's True pixels ((0, 0, 0, 0) when it has none).
+    One pass of ORs, row by row, that vectorises: the kernels below then walk the person's
+    box, not the whole image (the person covers ~4% of it)."""
+    h, w = mask.shape
+    col_any = np.zeros(w, np.bool_)
+    v_first, v_end = h, 0
+    for v in range(h):
+        row_any = False
+        for u in range(w):
+            m = mask[v, u]
+            col_any[u] |= m
+            row_any |= m
+        if row_any:
+            v_first = min(v_first, v)
+            v_end = v + 1
+    if v_end == 0:
+        return 0, 0, 0, 0
+    u_first, u_end = w, 0
+    for u in range(w):
+        if col_any[u]:
+            u_first = min(u_first, u)
+            u_end = u + 1
+    return v_first, v_end, u_first, u_end
+
+
+@nb.njit(cache=True, nogil=True)
 def distance_transform_nearest(mask, out_dist2, out_near_u, out_near_v):
     """Exact squared Euclidean distance (pixels) to the nearest True pixel, and that pixel.
 
@@ -66,18 +94,20 @@ def distance_transform_nearest(mask, out_dist2, out_near_u, out_near_v):
     h, w = mask.shape
     with_dist = out_dist2.size > 0
     # pass 1: along columns (v), nearest masked row in the same column
-    # (row by row, every column at once: the image is row-major)
+    # (row by row, every column at once: the image is row-major), in the columns that
+    # have a mask pixel only (mask_extent): pass 2 reads no other
+    _, _, u0, u1 = mask_extent(mask)
     colv = np.empty((h, w), dtype=np.int32)
     last = np.full(w, -1, dtype=np.int32)
     for v in range(h):
-        for u in range(w):
+        for u in range(u0, u1):
             if mask[v, u]:
                 last[u] = v
             colv[v, u] = last[u]
     nxt = last   # reused: the nearest masked row below, going up
     nxt[:] = -1
     for v in range(h - 1, -1, -1):
-        for u in range(w):
+        for u in range(u0, u1):
             if mask[v, u]:
                 nxt[u] = v
             best = colv[v, u]
@@ -89,7 +119,7 @@ def distance_transform_nearest(mask, out_dist2, out_near_u, out_near_v):
     n = w
     cols = np.empty(n, dtype=np.int64)
     m = 0
-    for u in range(w):
+    for u in range(u0, u1):
         if colv[0, u] >= 0:
             cols[m] = u
             m += 1
@@ -143,10 +173,11 @@ def second_differences(depth_m, mask, out):
     """|d[i-1] - 2 d[i] + d[i+1]| along rows, then along columns, over every run of three
     pixels inside the mask with finite positive depth (float64); returns how many of out
     ((2 h w,) float64) were written."""
-    h, w = depth_m.shape
+    # only inside the mask's box: the values, and their order, of a pass over every pixel
+    v0, v1, u0, u1 = mask_extent(mask)
     n = 0
-    for v in range(h):
-        for u in range(w - 2):
+    for v in range(v0, v1):
+        for u in range(u0, u1 - 2):
             a = np.float64(depth_m[v, u])
             b = np.float64(depth_m[v, u + 1])
             c = np.float64(depth_m[v, u + 2])
@@ -154,8 +185,8 @@ def second_differences(depth_m, mask, out):
                     and np.isfinite(b) and b > 0 and np.isfinite(c) and c > 0):
                 out[n] = abs(a - 2.0 * b + c)
                 n += 1
-    for v in range(h - 2):
-        for u in range(w):
+    for v in range(v0, v1 - 2):
+        for u in range(u0, u1):
             a = np.float64(depth_m[v, u])
             b = np.float64(depth_m[v + 1, u])
             c = np.float64(depth_m[v + 2, u])

@@ -244,6 +244,14 @@ def subsample_indices(n_points, max_points):
     return np.array([int(i * step) for i in range(max_points)])
 
 
+def mask_extent(mask):
+    """(v_first, v_end, u_first, u_end) of the mask's True pixels, (0, 0, 0, 0) if none."""
+    vs, us = np.nonzero(np.asarray(mask, dtype=bool))
+    if len(vs) == 0:
+        return 0, 0, 0, 0
+    return int(vs.min()), int(vs.max()) + 1, int(us.min()), int(us.max()) + 1
+
+
 def second_differences(depth_m, mask):
     """|d[i-1] - 2 d[i] + d[i+1]| along rows, then columns, inside the mask (finite, > 0)."""
     d = np.asarray(depth_m, dtype=np.float64)

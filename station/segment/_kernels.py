@@ -403,19 +403,31 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
     h, w = labels.shape
     max_gap2 = max_gap_m * max_gap_m
     n_pairs = 0
+    # the rows holding an active component's pixels: the outlines searched lie there, and
+    # their windows reach at most max_radius_px rows beyond
+    v_first, v_end = h, 0
+    for v in range(h):
+        for u in range(w):
+            a = labels[v, u]
+            if a >= 0 and active[a]:
+                v_first = min(v_first, v)
+                v_end = v + 1
+                break
+    r_first = max(0, v_first - max_radius_px)
+    r_end = min(h, v_end + max_radius_px)
     # per row, where the next labelled pixel is and where each run of one label ends: a
     # window row is walked from one pixel of another component to the next, jumping the
     # background and the searching component's own runs (the same pixels in the same order
     # as a scan of the whole window; most of an outline's window is neither)
     next_lab = np.empty((h, w + 1), np.int32)
     run_end = np.empty((h, w), np.int32)
-    for v in range(h):
+    for v in range(r_first, r_end):
         next_lab[v, w] = w
         for u in range(w - 1, -1, -1):
             lab = labels[v, u]
             next_lab[v, u] = u if lab >= 0 else next_lab[v, u + 1]
             run_end[v, u] = run_end[v, u + 1] if (u + 1 < w and labels[v, u + 1] == lab) else u + 1
-    for v in range(h):
+    for v in range(v_first, v_end):
         for u in range(w):
             a = labels[v, u]
             if a < 0 or not active[a]:

@@ -272,6 +272,15 @@ def test_median_head(n):
     np.testing.assert_array_equal(v, before)
 
 
+@pytest.mark.parametrize("shape,frac", [((1, 1), 1.0), ((1, 1), 0.0), ((7, 9), 0.0), ((7, 9), 0.05),
+                                        ((30, 40), 0.01), ((30, 40), 1.0), ((1, 40), 0.1), ((40, 1), 0.1)])
+def test_mask_extent(shape, frac):
+    """The mask's box, which the distance transform and the second differences walk."""
+    from station.fit._kernels_image import mask_extent
+    mask = np.random.default_rng(shape[0] * 100 + shape[1]).random(shape) < frac
+    assert mask_extent(mask) == R.mask_extent(mask)
+
+
 @pytest.mark.parametrize("shape,frac", [((1, 2), 1.0), ((30, 40), 0.7), ((60, 80), 0.95)])
 def test_second_differences(shape, frac):
     """The depth-noise kernel's second differences: the same values, rows then columns, as
@@ -285,6 +294,11 @@ def test_second_differences(shape, frac):
     out = np.empty(2 * d.size)
     n = second_differences(d, mask, out)
     np.testing.assert_array_equal(out[:n], R.second_differences(d, mask))
+    corner = mask.copy()   # a mask in one corner of the image: only its box is walked
+    corner[: shape[0] // 2] = False
+    corner[:, : shape[1] // 3] = False
+    n = second_differences(d, corner, out)
+    np.testing.assert_array_equal(out[:n], R.second_differences(d, corner))
 
 
 @pytest.mark.parametrize("anchors", [False, True])

@@ -292,6 +292,33 @@ def test_component_gaps(rng, shape, max_gap):
             assert (out[np.isfinite(out)] <= max_gap).all()
 
 
+@pytest.mark.parametrize("rows", [(0, 2), (5, 7), (18, 20)])
+def test_component_gaps_rows_of_the_active(rows):
+    """Only the rows of the active components and max_radius_px around them are walked: a
+    component max_radius_px rows above or below one active in a band of rows is found (as
+    by the NumPy twin), one a row further is not."""
+    h, w, radius = 20, 9, 3
+    labels = np.full((h, w), -1, np.int32)
+    labels[rows[0]:rows[1], 2:7] = 0                      # the active one
+    up, down = rows[0] - radius, rows[1] - 1 + radius
+    if up >= 0:
+        labels[up, 3] = 1                                 # within reach above
+    if up - 1 >= 0:
+        labels[up - 1, 5] = 2                             # one row too far
+    if down < h:
+        labels[down, 4] = 3                               # within reach below
+    pts = np.zeros((h, w, 3), np.float32)
+    pts[..., 2] = 2.0
+    pts[..., 1] = 0.001 * np.arange(h)[:, None]           # 1 mm a row: all within max_gap
+    active = np.array([True, False, False, False])
+    out = np.empty((4, 4), np.float32)
+    pairs = K.component_gaps(labels, pts, 4, active, 1000.0, 1000.0, 0.2, radius, out)
+    ref, ref_pairs = R.component_gaps(labels, pts, 4, active, 1000.0, 1000.0, 0.2, radius)
+    np.testing.assert_array_equal(out, ref)
+    assert pairs == ref_pairs == (up >= 0) + (down < h)
+    assert np.isinf(out[0, 2])
+
+
 def test_component_gaps_degenerate():
     """All-invalid points find nothing; coincident points of two components give gap 0."""
     labels = np.array([[0, 0, 1, 1]], np.int32)
