@@ -254,8 +254,8 @@ class Tracker:
         t1 = time.perf_counter()
         tm["prepare"] = (t1 - t0) * 1e3
         self.limbs.reseeded = set()
-        upright = lambda: upright_height(frame.points_floor_m, cfg, person_height_m,  # noqa: E731
-                                         frame.cam_pos_floor_m)
+        upright = lambda relaxed=False: upright_height(frame.points_floor_m, cfg, person_height_m,  # noqa: E731
+                                                       frame.cam_pos_floor_m, relaxed)
         partial, pred = False, None
         if self.state in ("searching", "lost"):
             fit = None
@@ -265,7 +265,7 @@ class Tracker:
                     fit = self._reacquire(frame)
             if fit is None:
                 # a new person: any ordinary standing posture starts (start.upright_height)
-                h = upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m, relaxed=True)
+                h = upright(relaxed=True)
                 if h is None:
                     self.gate.clear()          # upright in consecutive frames only
                 if h is None or not self.gate.ready(frame, cloud, h):

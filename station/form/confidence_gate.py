@@ -167,13 +167,13 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
         sure = float(np.mean(np.all(c >= gate.min_confidence, axis=1))) if len(c) else 0.0
         ok = len(c) > 0 and sure >= gate.min_fraction
         doubted = spine_wrong and "spine" in groups and window != "top"
-        seen = None if ok or doubted else rule.seen_verdict(
-            tr, {g: _sure(group_conf, (g,), gate) for g in groups}, w, gate.min_fraction)
-        if (not ok and not doubted and sure >= gate.min_seen_fraction and rule.name in v.faults
+        unsure = not ok and not doubted
+        if (unsure and sure >= gate.min_seen_fraction and rule.name in v.faults
                 and rule.seen_violated(tr, _sure(group_conf, groups, gate))):
             faults.append(rule.name)   # seen, though not all of the rep was (Rule.seen_violated)
-        elif seen is not None:         # decided by the sure frames alone (Rule.seen_verdict)
-            if seen:
+        elif unsure and (seen := rule.seen_verdict(
+                tr, {g: _sure(group_conf, (g,), gate) for g in groups}, w, gate.min_fraction)) is not None:
+            if seen:                   # decided by the sure frames alone (Rule.seen_verdict)
                 faults.append(rule.name)
         elif not ok or doubted:
             unjudged.append(rule.name)
