@@ -46,7 +46,8 @@ def test_points_and_vectors_to_world(n):
 
 
 @pytest.mark.parametrize("n_pts,n_caps,zero_len", [(0, 5, False), (1, 1, False), (200, 7, False),
-                                                  (50, 4, True), (10, 0, False)])
+                                                  (50, 4, True), (10, 0, False),
+                                                  (300, 64, False), (300, 70, False)])
 def test_nearest_capsule(n_pts, n_caps, zero_len):
     rng = np.random.default_rng(n_pts + n_caps)
     a, b, ra, rb = _caps(rng, n_caps, zero_len)
