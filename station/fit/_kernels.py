@@ -25,7 +25,8 @@ from station.fit._kernels_energy import (  # noqa: F401  (the fitter's kernels, 
     grip_rows, model_to_data_term,
 )
 from station.fit._kernels_geometry import (  # noqa: F401
-    bar_line_count, capsule_pair_penetration, nearest_capsule,
+    bar_line_count, capsule_pair_penetration, nearest_capsule, nearest_capsule_state,
+    nearest_capsule_within_fit,
 )
 from station.fit._kernels_image import (  # noqa: F401
     distance_transform_nearest, median_head, second_differences, subsample_indices,
