@@ -103,6 +103,26 @@ def contract_angles_batch(points, up, idx, out):
 
 
 @nb.njit(cache=True, nogil=True)
+def round_scaled(x, scale, out, near):
+    """out = np.rint(x * scale) / scale for a 1-D float64 x (the analysis document's
+    rounding, station.app.rounded_list, scale = 10^nd), and near[i] True where x[i] * scale
+    lies within 4 |x[i] scale| 2^-52 (at least twice its spacing) of a half-integer or is
+    not finite: only there can Python's round(x, nd) differ from out. Returns how many are
+    near. One call for what took ten NumPy calls on a few dozen values (~30 us). NumPy
+    twin: station.fit.reference.round_scaled."""
+    k = 0
+    for i in range(x.shape[0]):
+        p = x[i] * scale
+        out[i] = np.rint(p) / scale
+        f = abs(p - np.floor(p)) - 0.5
+        nr = not (abs(f) > 4.0 * abs(p) * 2.220446049250313e-16 + 1e-300)
+        near[i] = nr
+        if nr:
+            k += 1
+    return k
+
+
+@nb.njit(cache=True, nogil=True)
 def spd_inverse(A, out):
     """Inverse of a symmetric positive definite matrix (n, n) through its Cholesky factor,
     into out; returns False (out untouched) when A is not positive definite. For the fit's

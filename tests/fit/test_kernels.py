@@ -741,3 +741,20 @@ def test_nearest_capsule_within_fit(seed):
     assert state[-1][0] == n_eval - 2 and off[-1][0] == 0
     epoch = state[5]
     assert ((epoch >= 0) & (epoch < n_eval - 3)).sum() > n // 4   # answered from older bounds
+
+
+def test_round_scaled():
+    """round_scaled's values are NumPy's rint(x * scale) / scale to the bit, and it flags at
+    least every value the NumPy arithmetic would (near a half-integer, or not finite)."""
+    rng = np.random.default_rng(3)
+    for nd in (3, 5, 6):
+        scale = 10.0 ** nd
+        ties = (rng.integers(-10 ** 6, 10 ** 6, 3000) + 0.5) / scale
+        x = np.concatenate([rng.normal(0, 2, 5000), ties, np.nextafter(ties, np.inf),
+                            np.nextafter(ties, -np.inf), [0.0, -0.0, -1e-9, 5e-324, 1e300, -1e307,
+                                                          np.inf, -np.inf, np.nan]])
+        out, near = np.empty(len(x)), np.empty(len(x), np.bool_)
+        k = K.round_scaled(x, scale, out, near)
+        r_out, r_near = R.round_scaled(x, scale)
+        np.testing.assert_array_equal(out.view(np.int64), r_out.view(np.int64))
+        assert not (r_near & ~near).any() and k == near.sum() and near.sum() < 0.7 * len(x)
