@@ -86,11 +86,8 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
     Speed (the fitter's largest per-iteration cost): the previous point's nearest capsule
     is tried first (points come in image order, neighbours mostly lie on the same one), and
     a capsule whose bounding sphere (centre the axis midpoint, radius half the axis plus the
-    larger radius: a lower bound of its distance) is further than that is skipped. With at
-    most 64 capsules the sphere tests are one branch-free pass that sets a bit per capsule
-    left to try, and only those are visited (lowest index first): the per-capsule branches
-    mispredicted. The result is that of trying every capsule in order (of equal distances
-    the lowest index, whatever the order they are tried in).
+    larger radius: a lower bound of its distance) is further than the best so far is
+    skipped. The result is that of trying every capsule in order.
     """
     n_cap = cap_a.shape[0]
     # the bounding spheres as separate coordinate arrays, so that one point's distances to
@@ -100,7 +97,6 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
     mz = np.empty(n_cap)
     bound = np.empty(n_cap)
     q = np.empty(n_cap)
-    bit = np.zeros(n_cap, np.uint64)   # 1 << c (up to 64 capsules: the bit mask's pass)
     for c in range(n_cap):
         mx[c] = 0.5 * (cap_a[c, 0] + cap_b[c, 0])
         my[c] = 0.5 * (cap_a[c, 1] + cap_b[c, 1])
@@ -109,9 +105,6 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
         for k in range(3):
             h2 += (cap_b[c, k] - cap_a[c, k]) ** 2
         bound[c] = 0.5 * math.sqrt(h2) + max(cap_ra[c], cap_rb[c]) + _BOUND_SLACK_M
-        if c < 64:
-            bit[c] = np.uint64(1) << np.uint64(c)
-    use_mask = n_cap <= 64
     hint = 0
     for n in range(points.shape[0]):
         p0, p1, p2 = points[n, 0], points[n, 1], points[n, 2]
@@ -126,43 +119,22 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
             best = d
             bi = hint
             bL, bx, by, bz = L, dx, dy, dz
-        if use_mask:
-            # the capsules the hint's distance does not rule out, as bits (no branch a capsule)
-            todo = np.uint64(0)
-            for c in range(n_cap):
-                ex = p0 - mx[c]
-                ey = p1 - my[c]
-                ez = p2 - mz[c]
-                lim = best + bound[c]
-                skip = lim < 0.0 or ex * ex + ey * ey + ez * ez > lim * lim
-                todo |= np.uint64(0) if skip else bit[c]
-            if hint < n_cap:
-                todo &= ~bit[hint]
-            while todo != np.uint64(0):
-                c = _lowest_bit(todo)
-                todo &= todo - np.uint64(1)
-                d, L, dx, dy, dz = _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, c)
-                if d < best or (d == best and c < bi):
-                    best = d
-                    bi = c
-                    bL, bx, by, bz = L, dx, dy, dz
-        else:
-            for c in range(n_cap):
-                ex = p0 - mx[c]
-                ey = p1 - my[c]
-                ez = p2 - mz[c]
-                q[c] = ex * ex + ey * ey + ez * ez
-            for c in range(n_cap):
-                if c == hint:
-                    continue
-                lim = best + bound[c]
-                if lim < 0.0 or q[c] > lim * lim:
-                    continue
-                d, L, dx, dy, dz = _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, c)
-                if d < best or (d == best and c < bi):
-                    best = d
-                    bi = c
-                    bL, bx, by, bz = L, dx, dy, dz
+        for c in range(n_cap):
+            ex = p0 - mx[c]
+            ey = p1 - my[c]
+            ez = p2 - mz[c]
+            q[c] = ex * ex + ey * ey + ez * ez
+        for c in range(n_cap):
+            if c == hint:
+                continue
+            lim = best + bound[c]
+            if lim < 0.0 or q[c] > lim * lim:
+                continue
+            d, L, dx, dy, dz = _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, c)
+            if d < best or (d == best and c < bi):
+                best = d
+                bi = c
+                bL, bx, by, bz = L, dx, dy, dz
         if bi >= 0:
             hint = bi
         if bL > _EPS:
