@@ -292,11 +292,11 @@ _IMPLEMENT_KIND = {None: K.NO_IMPLEMENT, "bar": K.BAR, "kettlebell": K.KETTLEBEL
                    "dumbbells": K.DUMBBELLS}
 
 # a fit of this many iterations or more keeps its points' nearest capsules' candidates and
-# bounds over its evaluations (K.nearest_capsule_within_fit: the same results; measured on
-# rdl_clean, faster over the tracker's 7 evaluations, slower over a limb probe's 4: a first
-# evaluation costs ~1.8 times nearest_capsule's, a later one ~0.5 times); shorter fits search
-# anew every evaluation
-_NEAREST_STATE_MIN_ITER = 5
+# bounds over its evaluations (K.nearest_capsule_within_fit: the same results; on rdl_clean's
+# fits a first evaluation costs ~1.25 times nearest_capsule's, a later one ~0.5 times: from 4
+# evaluations on (a limb probe's 3 iterations) it pays); shorter fits search anew every
+# evaluation
+_NEAREST_STATE_MIN_ITER = 3
 _NO_NEAREST_STATE = K.nearest_capsule_state(0, 0, 0, enabled=False)   # (read only)
 
 _KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
