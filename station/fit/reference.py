@@ -69,6 +69,12 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb):
     return idx, dist, normal
 
 
+def nearest_capsule_within_fit(points, cap_a, cap_b, cap_ra, cap_rb, state=None):
+    """The twin of station.fit._kernels_geometry.nearest_capsule_within_fit: nearest_capsule
+    (the kernel's state over a fit's evaluations changes only how fast it finds the same)."""
+    return nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb)
+
+
 def twist_row(x, n):
     return np.concatenate([np.cross(x, n), n])
 

@@ -734,10 +734,11 @@ def test_nearest_capsule_within_fit(seed):
                 np.testing.assert_array_equal(_bits(g), _bits(w))
         if ev == 4:
             continue
-        ri, rd, rn = R.nearest_capsule(pts, aa, bb, ra, rb)
+        ri, rd, rn = R.nearest_capsule_within_fit(pts, aa, bb, ra, rb, state)
         ok = np.isfinite(pts).all(axis=1)
         np.testing.assert_array_equal(want[0][ok], ri[ok])
         np.testing.assert_allclose(want[1][ok], rd[ok], atol=1e-12)
+        np.testing.assert_allclose(want[2][ok], rn[ok], atol=1e-12)
     assert state[-1][0] == n_eval - 2 and off[-1][0] == 0
     epoch = state[5]
     assert ((epoch >= 0) & (epoch < n_eval - 3)).sum() > n // 4   # answered from older bounds
