@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from station.config import StationConfig, load_station_config
 from station.contract import SCHEMA
+from station.fit._kernels import round_scaled
 from station.fit.tracker import Tracker
 from station.form.angles import contract_angles
 from station.form.exercise import hand_pose
@@ -221,18 +222,18 @@ def rounded_list(x: np.ndarray, nd: int) -> list:
     Python's round is the nearest double to round-half-even(x 10^nd exactly) / 10^nd, and
     np.rint(x * 10^nd) / 10^nd is the same (rint is half-even, and the division rounds
     correctly) except where the product's own rounding moved it across a half-integer: the
-    values whose scaled product lies within two ulps of one (or is not finite) are rounded by
-    Python instead.
+    values whose scaled product lies within a few ulps of one (or is not finite) are rounded
+    by Python instead (station.fit._kernels.round_scaled: one kernel call).
     (Python's round goes through decimal strings: ~1 us a value, 70 values a frame.)"""
-    x = np.asarray(x, np.float64).ravel()
-    scale = 10.0 ** nd
-    with np.errstate(over="ignore", invalid="ignore"):   # (overflowed or nan: Python's round)
-        p = x * scale
-        out = (np.rint(p) / scale).tolist()
-        near = ~(np.abs(np.abs(p - np.floor(p)) - 0.5) > 2.0 * np.spacing(np.abs(p)))
-    for i in np.flatnonzero(near):
-        out[i] = round(float(x[i]), nd)
-    return out
+    x = np.ascontiguousarray(x, np.float64).ravel()
+    out = np.empty(len(x))
+    near = np.empty(len(x), np.bool_)
+    n_near = round_scaled(x, 10.0 ** nd, out, near)
+    res = out.tolist()
+    if n_near:   # (overflowed or nan too: Python's round)
+        for i in np.flatnonzero(near):
+            res[i] = round(float(x[i]), nd)
+    return res
 
 
 def frame_record(res: FrameResult) -> dict:

@@ -25,7 +25,8 @@ from station.fit._kernels_energy import (  # noqa: F401  (the fitter's kernels, 
     grip_rows, model_to_data_term,
 )
 from station.fit._kernels_geometry import (  # noqa: F401
-    bar_line_count, capsule_pair_penetration, nearest_capsule,
+    bar_line_count, capsule_pair_penetration, nearest_capsule, nearest_capsule_state,
+    nearest_capsule_within_fit,
 )
 from station.fit._kernels_image import (  # noqa: F401
     distance_transform_nearest, median_head, second_differences, subsample_indices,
@@ -99,6 +100,26 @@ def contract_angles_batch(points, up, idx, out):
         m1 = 0.5 * (P[al, 1] + P[ar, 1])
         m2 = 0.5 * (P[al, 2] + P[ar, 2])
         out[b, 6] = (P[pe, 0] - m0) * l0 + (P[pe, 1] - m1) * l1 + (P[pe, 2] - m2) * l2
+
+
+@nb.njit(cache=True, nogil=True)
+def round_scaled(x, scale, out, near):
+    """out = np.rint(x * scale) / scale for a 1-D float64 x (the analysis document's
+    rounding, station.app.rounded_list, scale = 10^nd), and near[i] True where x[i] * scale
+    lies within 4 |x[i] scale| 2^-52 (at least twice its spacing) of a half-integer or is
+    not finite: only there can Python's round(x, nd) differ from out. Returns how many are
+    near. One call for what took ten NumPy calls on a few dozen values (~30 us). NumPy
+    twin: station.fit.reference.round_scaled."""
+    k = 0
+    for i in range(x.shape[0]):
+        p = x[i] * scale
+        out[i] = np.rint(p) / scale
+        f = abs(p - np.floor(p)) - 0.5
+        nr = not (abs(f) > 4.0 * abs(p) * 2.220446049250313e-16 + 1e-300)
+        near[i] = nr
+        if nr:
+            k += 1
+    return k
 
 
 @nb.njit(cache=True, nogil=True)

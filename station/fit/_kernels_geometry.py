@@ -29,6 +29,18 @@ def _fma(typingctx, a, b, c):
     return sig, codegen
 
 
+@intrinsic
+def _lowest_bit(typingctx, x):
+    """The index of x's lowest set bit (llvm.cttz; x != 0)."""
+    sig = types.int64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        t = ir.IntType(64)
+        fn = builder.module.declare_intrinsic("llvm.cttz", [t], ir.FunctionType(t, [t, ir.IntType(1)]))
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+    return sig, codegen
+
+
 @nb.njit(cache=True, nogil=True)
 def _closest_on_segment(p0, p1, p2, a0, a1, a2, b0, b1, b2):
     d0 = b0 - a0
@@ -123,6 +135,196 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
                 best = d
                 bi = c
                 bL, bx, by, bz = L, dx, dy, dz
+        if bi >= 0:
+            hint = bi
+        if bL > _EPS:
+            bx = bx / bL
+            by = by / bL
+            bz = bz / bL
+        else:
+            bx = 0.0
+            by = 0.0
+            bz = 1.0
+        out_idx[n] = bi
+        out_dist[n] = best
+        out_normal[n, 0] = bx
+        out_normal[n, 1] = by
+        out_normal[n, 2] = bz
+
+
+# nearest_capsule_within_fit: a capsule within this of a point's nearest (by its lower bound)
+# is one of the point's candidates, computed at every evaluation; at most _N_CAND of them
+_CAND_MARGIN_M = 0.01
+_N_CAND = 4
+_BIG = 1e300   # x <= _BIG: x is finite (not NaN, not inf)
+
+
+def nearest_capsule_state(n_points: int, n_cap: int, n_evaluations: int, enabled: bool = True) -> tuple:
+    """The state nearest_capsule_within_fit keeps over one fit's evaluations (one set of
+    points, capsules of fixed radii): (capsule ends per evaluation a, b (E, n_cap, 3), each
+    point's candidates (n, _N_CAND) int32 and their count (n,) int32, its lower bounds of
+    every capsule's |p - axis| - max radius (n, n_cap; inf for its candidates), the
+    evaluation they are relative to (n,) int32, meta [evaluations so far, enabled]).
+    enabled False: the plain nearest_capsule every evaluation."""
+    e = np.empty
+    return (e((n_evaluations, n_cap, 3)), e((n_evaluations, n_cap, 3)), e((n_points, _N_CAND), np.int32),
+            e(n_points, np.int32), e((n_points, n_cap)), e(n_points, np.int32),
+            np.array([0, 1 if enabled else 0], np.int64))
+
+
+@nb.njit(cache=True, nogil=True)
+def nearest_capsule_within_fit(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out_normal,
+                               state):
+    """nearest_capsule's results to the bit, faster over the evaluations of one fit (the same
+    points, the capsules moved, their radii unchanged; state from nearest_capsule_state,
+    fresh for each fit, its slots for every evaluation).
+
+    At a point's first evaluation: nearest_capsule's search, every capsule within
+    _CAND_MARGIN_M of the nearest tried, and kept: the capsules whose |p - axis| - max radius
+    is within the margin of the nearest's distance (its candidates), and that lower bound of
+    every other capsule (from the search, else from the bounding sphere). A capsule whose
+    end points both moved by at most s since then lies at least (bound - s) from the point
+    (|p - axis| is 1-Lipschitz in the axis's ends; radii fixed), so at a later evaluation the
+    candidates' distances, computed, give the nearest when every other capsule's bound less
+    its shift exceeds it; a capsule the bounds no longer rule out is computed too. Exact:
+    of equally near capsules the lowest index, as nearest_capsule; a point whose distances
+    are not finite gets nearest_capsule's search itself (its order decides then)."""
+    hist_a, hist_b, cand, n_cand, lbv, epoch, meta = state
+    n_pts = points.shape[0]
+    n_cap = cap_a.shape[0]
+    e = meta[0]
+    if (meta[1] == 0 or n_cap > 64 or e >= hist_a.shape[0] or n_cap != hist_a.shape[1]
+            or n_cap != lbv.shape[1] or n_pts != lbv.shape[0]):
+        nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out_normal)
+        return
+    meta[0] = e + 1
+    for c in range(n_cap):
+        for k in range(3):
+            hist_a[e, c, k] = cap_a[c, k]
+            hist_b[e, c, k] = cap_b[c, k]
+    shift = np.empty((e + 1, n_cap))     # since evaluation f, per capsule (rows made on demand)
+    have = np.zeros(e + 1, np.bool_)
+    mx = np.empty(n_cap)
+    my = np.empty(n_cap)
+    mz = np.empty(n_cap)
+    bound = np.empty(n_cap)
+    rmax = np.empty(n_cap)
+    bit = np.empty(n_cap, np.uint64)
+    Lr = np.empty(n_cap)
+    for c in range(n_cap):
+        mx[c] = 0.5 * (cap_a[c, 0] + cap_b[c, 0])
+        my[c] = 0.5 * (cap_a[c, 1] + cap_b[c, 1])
+        mz[c] = 0.5 * (cap_a[c, 2] + cap_b[c, 2])
+        h2 = 0.0
+        for k in range(3):
+            h2 += (cap_b[c, k] - cap_a[c, k]) ** 2
+        rmax[c] = max(cap_ra[c], cap_rb[c])
+        bound[c] = 0.5 * math.sqrt(h2) + rmax[c] + _BOUND_SLACK_M
+        bit[c] = np.uint64(1) << np.uint64(c)
+    hint = 0
+    for n in range(n_pts):
+        p0, p1, p2 = points[n, 0], points[n, 1], points[n, 2]
+        best = np.inf
+        bi = -1
+        bx = 0.0
+        by = 0.0
+        bz = 1.0
+        bL = 0.0
+        ep = epoch[n]
+        good = False
+        if 0 <= ep < e:
+            if not have[ep]:
+                for c in range(n_cap):
+                    da = 0.0
+                    db = 0.0
+                    for k in range(3):
+                        u = cap_a[c, k] - hist_a[ep, c, k]
+                        da += u * u
+                        v = cap_b[c, k] - hist_b[ep, c, k]
+                        db += v * v
+                    if da <= _BIG and db <= _BIG:
+                        shift[ep, c] = math.sqrt(max(da, db)) + _BOUND_SLACK_M
+                    else:
+                        shift[ep, c] = np.inf
+                have[ep] = True
+            for j in range(n_cand[n]):
+                c = cand[n, j]
+                d, L, dx, dy, dz = _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, c)
+                if d < best or (d == best and c < bi):
+                    best = d
+                    bi = c
+                    bL, bx, by, bz = L, dx, dy, dz
+            thr = best + _BOUND_SLACK_M
+            if thr <= _BIG:
+                good = True
+                for c in range(n_cap):
+                    good &= lbv[n, c] - shift[ep, c] > thr
+                if not good:
+                    # the capsules the bounds no longer rule out (a candidate's bound is inf)
+                    good = True
+                    for c in range(n_cap):
+                        if lbv[n, c] - shift[ep, c] > thr:
+                            continue
+                        d, L, dx, dy, dz = _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, c)
+                        if not d <= _BIG:
+                            good = False
+                        if d < best or (d == best and c < bi):
+                            best = d
+                            bi = c
+                            bL, bx, by, bz = L, dx, dy, dz
+        if not good:
+            # nearest_capsule's search from the previous point's capsule, every capsule
+            # within the margin of the best tried; the point's candidates and bounds kept
+            best = np.inf
+            bi = -1
+            bx = 0.0
+            by = 0.0
+            bz = 1.0
+            bL = 0.0
+            tried = np.uint64(0)
+            if hint < n_cap:
+                d, L, dx, dy, dz = _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, hint)
+                best = d
+                bi = hint
+                bL, bx, by, bz = L, dx, dy, dz
+                Lr[hint] = L - rmax[hint]
+                tried = bit[hint]
+            todo = np.uint64(0)
+            for c in range(n_cap):
+                ex = p0 - mx[c]
+                ey = p1 - my[c]
+                ez = p2 - mz[c]
+                q = ex * ex + ey * ey + ez * ez
+                lbv[n, c] = math.sqrt(q) - bound[c]
+                lim = best + _CAND_MARGIN_M + bound[c]
+                skip = lim < 0.0 or q > lim * lim
+                todo |= np.uint64(0) if skip else bit[c]
+            todo &= ~tried
+            tried |= todo
+            while todo != np.uint64(0):
+                c = _lowest_bit(todo)
+                todo &= todo - np.uint64(1)
+                d, L, dx, dy, dz = _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, c)
+                Lr[c] = L - rmax[c]
+                if d < best or (d == best and c < bi):
+                    best = d
+                    bi = c
+                    bL, bx, by, bz = L, dx, dy, dz
+            # the candidates: the capsules tried whose bound is within the margin (and the best)
+            k = 0
+            lim = best + _CAND_MARGIN_M
+            while tried != np.uint64(0):
+                c = _lowest_bit(tried)
+                tried &= tried - np.uint64(1)
+                if Lr[c] <= lim or c == bi:
+                    if k < _N_CAND:
+                        cand[n, k] = c
+                    k += 1
+                    lbv[n, c] = np.inf
+                else:
+                    lbv[n, c] = Lr[c]
+            n_cand[n] = k
+            epoch[n] = e if (k <= _N_CAND and bi >= 0 and best <= _BIG) else -1
         if bi >= 0:
             hint = bi
         if bL > _EPS:

@@ -26,7 +26,9 @@ from station.fit._kernels_energy import (
     assemble_normal_equations, contact_rows, data_term, dense_rows, diagonal_terms, grip_rows,
     model_to_data_term,
 )
-from station.fit._kernels_geometry import _fma, capsule_pair_penetration, nearest_capsule
+from station.fit._kernels_geometry import (
+    _fma, capsule_pair_penetration, nearest_capsule, nearest_capsule_within_fit,
+)
 from station.fit._kernels_kinematics import forward_kinematics, points_to_world, vectors_to_world
 
 # implement codes of implement_ends (station.fit.solver.implement_layout's implements)
@@ -117,7 +119,7 @@ def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, da
               cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth, ankle_w,
               seg1, x1, n1, seg2, x2, n2, res, rw,
               out_H, out_g, out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats,
-              out_A, out_b):
+              out_A, out_b, nearest_state=None):
     """One linearisation at the pose whose segment transforms (seg_R, seg_t, dof_twist) and
     capsule ends ca, cb (n_cap body capsules, then the implement's) are given.
 
@@ -129,8 +131,14 @@ def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, da
     pelvis's lateral row at lat_row (>= 0: x1 = seg_t[0], residual lat_res; seg, normal and
     weight preset); last, with bar_cap >= 0, the bar's points (that capsule) pulling the
     grips with bar_weight (grip_rows). out_seg_count, the stats arrays are zeroed and filled.
+    nearest_state: a fit's nearest_capsule_state (the nearest capsules by
+    nearest_capsule_within_fit: the same results, faster over a fit's evaluations); None:
+    nearest_capsule.
     """
-    nearest_capsule(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
+    if nearest_state is None:
+        nearest_capsule(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
+    else:
+        nearest_capsule_within_fit(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal, nearest_state)
     out_H[:] = 0.0
     out_g[:] = 0.0
     out_seg_count[:] = 0.0
@@ -189,7 +197,7 @@ def pose_and_linearise(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axi
                        cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth, ankle_w,
                        seg1, x1, n1, seg2, x2, n2, res, rw,
                        out_H, out_g, out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats,
-                       out_A, out_b):
+                       out_A, out_b, nearest_state=None):
     """One whole LM evaluation at the pose theta: forward kinematics (seg_R, seg_t,
     dof_twist written), the body's capsules (ca[:n_cap], cb[:n_cap]) and the implement's
     (implement_ends, kind implement_kind), the lateral row's residual
@@ -215,7 +223,7 @@ def pose_and_linearise(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axi
               cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth, ankle_w,
               seg1, x1, n1, seg2, x2, n2, res, rw,
               out_H, out_g, out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats,
-              out_A, out_b)
+              out_A, out_b, nearest_state)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -312,13 +320,13 @@ def evaluate(
         out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred,
         use_pred, dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w,
         knee_hip, knee_margin_rad, knee_w, out_e_prior, out_e_knee, out_e_temporal, row_energy,
-        out_A_obs):
+        out_A_obs, nearest_state=None):
     """One LM evaluation at theta, all of it: pose_and_linearise, out_A_obs = the
     observations' normal matrix (a copy of out_A before the per-DOF terms), the energy
     (data + model -> data + the dense rows' sum of rw res^2), then the per-DOF terms
     (diagonal_terms: limits, prior, knee fold, temporal with use_pred) into out_A, out_b and
     their energies. Returns the total energy, summed in the order and the way the solver's
-    NumPy summed it (numpy_sum). row_energy (n_rows,) scratch."""
+    NumPy summed it (numpy_sum). row_energy (n_rows,) scratch. nearest_state: linearise's."""
     pose_and_linearise(
         theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg, cap_a_local,
         cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m, bell_drop_m,
@@ -331,7 +339,7 @@ def evaluate(
         w_collision, ankle_seg, ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row,
         lat_row, bar_cap, bar_weight, seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole,
         cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g,
-        out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b)
+        out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, nearest_state)
     out_A_obs[:, :] = out_A
     for q in range(res.shape[0]):
         row_energy[q] = rw[q] * res[q] * res[q]

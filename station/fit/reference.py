@@ -69,6 +69,12 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb):
     return idx, dist, normal
 
 
+def nearest_capsule_within_fit(points, cap_a, cap_b, cap_ra, cap_rb, state=None):
+    """The twin of station.fit._kernels_geometry.nearest_capsule_within_fit: nearest_capsule
+    (the kernel's state over a fit's evaluations changes only how fast it finds the same)."""
+    return nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb)
+
+
 def twist_row(x, n):
     return np.concatenate([np.cross(x, n), n])
 
@@ -490,3 +496,15 @@ def bar_line_count(points, mid, d, perp_max_m, along_min_m, along_max_m):
     perp = np.linalg.norm(rel - s[:, None] * d, axis=1)
     a = np.abs(s)
     return int(np.count_nonzero((perp < perp_max_m) & (a > along_min_m) & (a < along_max_m)))
+
+
+# -- the analysis document's rounding (station.fit._kernels.round_scaled) -----------------------
+
+def round_scaled(x, scale):
+    """(np.rint(x * scale) / scale, the values whose scaled product lies within two ulps of a
+    half-integer or is not finite): the NumPy arithmetic station.app.rounded_list used."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = x * scale
+        out = np.rint(p) / scale
+        near = ~(np.abs(np.abs(p - np.floor(p)) - 0.5) > 2.0 * np.spacing(np.abs(p)))
+    return out, near

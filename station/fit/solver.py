@@ -291,6 +291,14 @@ _NECK = DOF["neck_flex"]
 _IMPLEMENT_KIND = {None: K.NO_IMPLEMENT, "bar": K.BAR, "kettlebell": K.KETTLEBELL,
                    "dumbbells": K.DUMBBELLS}
 
+# a fit of this many iterations or more keeps its points' nearest capsules' candidates and
+# bounds over its evaluations (K.nearest_capsule_within_fit: the same results; on rdl_clean's
+# fits a first evaluation costs ~1.25 times nearest_capsule's, a later one ~0.5 times: from 4
+# evaluations on (a limb probe's 3 iterations) it pays); shorter fits search anew every
+# evaluation
+_NEAREST_STATE_MIN_ITER = 3
+_NO_NEAREST_STATE = K.nearest_capsule_state(0, 0, 0, enabled=False)   # (read only)
+
 _KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
 
 
@@ -512,7 +520,8 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     # evaluate's arguments after the pose: the pose, its capsules and the implement's, data,
     # model -> data, the map to the DOFs, floor, collisions, anchors, level and lateral rows,
     # the bar's pull, the per-DOF terms (limits, prior, knee fold, temporal) and the energy,
-    # one kernel (station.fit._kernels_lm.evaluate); A_obs: the observations' normal matrix
+    # one kernel (station.fit._kernels_lm.evaluate); A_obs: the observations' normal matrix;
+    # last, the nearest capsules' state over this fit's evaluations (K.nearest_capsule_state)
     ev = (SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
           body.cap_a_local, body.cap_b_local, lay.implement_kind, lay.ua_l, lay.ua_r,
           w.bar_half_length_m, w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target,
@@ -532,7 +541,9 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
           rw, ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
           pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI,
           lay.limit_w, prior_w, lay.temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
-          lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs)
+          lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs,
+          K.nearest_capsule_state(n_pts, lay.n_cap_x, n_iter + 1) if n_iter >= _NEAREST_STATE_MIN_ITER
+          else _NO_NEAREST_STATE)
     e = np.empty
     best_theta, best_A, best_b, best_info = e(N_DOF), e((N_DOF, N_DOF)), e(N_DOF), e((N_DOF, N_DOF))
     data_stats, seg_count, seg_stats = e(4), e(N_SEG), e((N_SEG, 4))

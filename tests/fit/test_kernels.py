@@ -46,7 +46,8 @@ def test_points_and_vectors_to_world(n):
 
 
 @pytest.mark.parametrize("n_pts,n_caps,zero_len", [(0, 5, False), (1, 1, False), (200, 7, False),
-                                                  (50, 4, True), (10, 0, False)])
+                                                  (50, 4, True), (10, 0, False),
+                                                  (300, 64, False), (300, 70, False)])
 def test_nearest_capsule(n_pts, n_caps, zero_len):
     rng = np.random.default_rng(n_pts + n_caps)
     a, b, ra, rb = _caps(rng, n_caps, zero_len)
@@ -685,3 +686,76 @@ def test_bar_line_count(n):
         args = (pts, mid, d, 0.07, rng.uniform(0.2, 0.5), 1.1)
         assert K.bar_line_count(*args) == R.bar_line_count(*args)
     assert K.bar_line_count(np.zeros((0, 3)), mid, d, 0.07, 0.3, 1.1) == 0
+
+
+def _bits(x):
+    return np.ascontiguousarray(x).view(np.int64 if x.dtype == np.float64 else x.dtype)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nearest_capsule_within_fit(seed):
+    """nearest_capsule_within_fit gives nearest_capsule's results to the bit over a fit's
+    evaluations: capsules moved by small and large random amounts (all, or a few: a limb
+    swung), duplicated capsules (ties: the first), zero-length ones, a NaN point, a capsule
+    gone NaN for an evaluation, more evaluations than the state has slots, and disabled."""
+    rng = np.random.default_rng(seed)
+    n_cap = 12
+    a, b, ra, rb = _caps(rng, n_cap, zero_len=False)
+    a[3], b[3] = a[2], b[2]                         # an exact duplicate of capsule 2 (ties)
+    ra[3], rb[3] = ra[2], rb[2]
+    b[5] = a[5]                                     # zero length
+    pts = np.concatenate([a + rng.normal(0, 0.08, a.shape) for _ in range(30)]
+                         + [rng.normal(0, 0.7, (60, 3))])
+    pts = pts[np.argsort(pts[:, 2])]
+    pts[7] = np.nan
+    pts[11] = a[2]                                  # on an axis end
+    n = len(pts)
+    n_eval = 9
+    state = K.nearest_capsule_state(n, n_cap, n_eval - 2)    # runs out of slots: plain after
+    off = K.nearest_capsule_state(n, n_cap, n_eval, enabled=False)
+    for ev in range(n_eval):
+        if ev:
+            scale = (0.002, 0.02, 0.15)[ev % 3]
+            move = rng.normal(0, scale, (n_cap, 3))
+            if ev % 2:
+                move[rng.random(n_cap) < 0.7] = 0.0         # only some capsules
+            a, b = a + move, b + move + rng.normal(0, scale / 4, (n_cap, 3))
+            b[5] = a[5]
+            a[3], b[3] = a[2], b[2]
+        aa, bb = a.copy(), b.copy()
+        if ev == 4:
+            aa[8] = np.nan
+        want = np.empty(n, np.int32), np.empty(n), np.empty((n, 3))
+        K.nearest_capsule(pts, aa, bb, ra, rb, *want)
+        for st in (state, off):
+            got = np.full(n, -7, np.int32), np.full(n, 9.0), np.full((n, 3), 9.0)
+            K.nearest_capsule_within_fit(pts, aa, bb, ra, rb, *got, st)
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(_bits(g), _bits(w))
+        if ev == 4:
+            continue
+        ri, rd, rn = R.nearest_capsule_within_fit(pts, aa, bb, ra, rb, state)
+        ok = np.isfinite(pts).all(axis=1)
+        np.testing.assert_array_equal(want[0][ok], ri[ok])
+        np.testing.assert_allclose(want[1][ok], rd[ok], atol=1e-12)
+        np.testing.assert_allclose(want[2][ok], rn[ok], atol=1e-12)
+    assert state[-1][0] == n_eval - 2 and off[-1][0] == 0
+    epoch = state[5]
+    assert ((epoch >= 0) & (epoch < n_eval - 3)).sum() > n // 4   # answered from older bounds
+
+
+def test_round_scaled():
+    """round_scaled's values are NumPy's rint(x * scale) / scale to the bit, and it flags at
+    least every value the NumPy arithmetic would (near a half-integer, or not finite)."""
+    rng = np.random.default_rng(3)
+    for nd in (3, 5, 6):
+        scale = 10.0 ** nd
+        ties = (rng.integers(-10 ** 6, 10 ** 6, 3000) + 0.5) / scale
+        x = np.concatenate([rng.normal(0, 2, 5000), ties, np.nextafter(ties, np.inf),
+                            np.nextafter(ties, -np.inf), [0.0, -0.0, -1e-9, 5e-324, 1e300, -1e307,
+                                                          np.inf, -np.inf, np.nan]])
+        out, near = np.empty(len(x)), np.empty(len(x), np.bool_)
+        k = K.round_scaled(x, scale, out, near)
+        r_out, r_near = R.round_scaled(x, scale)
+        np.testing.assert_array_equal(out.view(np.int64), r_out.view(np.int64))
+        assert not (r_near & ~near).any() and k == near.sum() and near.sum() < 0.7 * len(x)
