@@ -8,9 +8,19 @@ home directory would hit. :func:`ensure_writable_cache` runs before numba is imp
 (from ``station/__init__.py``) and, when numba would find nothing writable (or the
 $NUMBA_CACHE_DIR given is not writable), points $NUMBA_CACHE_DIR at the first writable
 fallback with one warning on stderr.
+
+numba keys a cached kernel on its own source file only (numba issue #1833, documented in its
+"Cache Notes"): a kernel that calls, and so inlines, a kernel of another file keeps running
+the old code after that other file changes. A station updated in place (a new
+station/fit/_kernels_geometry.py beside an unchanged _kernels_lm.py) would silently fit with
+a mix of versions. :func:`drop_stale_kernels`, also run before numba is imported, removes the
+station's cached kernels wherever numba keeps them when the kernel sources (every file of the
+kernel directories that caches a kernel) differ from those the cache was written from, a
+stamp kept beside it.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import tempfile
@@ -74,3 +84,63 @@ def ensure_writable_cache(stream=None) -> str | None:
     print(f"station: warning: {problem}, and no fallback directory is writable; the kernels "
           "cannot be cached", file=stream or sys.stderr)
     return None
+
+
+STAMP_NAME = "station-kernels.sha256"
+
+
+def kernel_fingerprint(package_dir: Path = _PACKAGE_DIR) -> str:
+    """Hash of every kernel directory's files that cache a numba kernel (name and content)."""
+    h = hashlib.sha256()
+    for d in _KERNEL_DIRS:
+        for p in sorted((package_dir / d).glob("*.py")):
+            data = p.read_bytes()
+            if b"cache=True" in data:
+                h.update(p.name.encode() + b"\0" + data)
+    return h.hexdigest()
+
+
+def kernel_cache_dirs(package_dir: Path = _PACKAGE_DIR) -> list[Path]:
+    """Where numba may keep the kernel directories' cached kernels: beside the source
+    (__pycache__), and under $NUMBA_CACHE_DIR and the user-wide cache in numba's own
+    per-directory layout (numba.core.caching's get_suitable_cache_subpath)."""
+    roots = [r for r in (os.environ.get("NUMBA_CACHE_DIR", "").strip(), str(_user_wide_dir())) if r]
+    out = []
+    for d in _KERNEL_DIRS:
+        src = os.path.abspath(package_dir / d)
+        out.append(Path(src) / "__pycache__")
+        sub = f"{d}_{hashlib.sha1(src.encode()).hexdigest()}"
+        out += [Path(r) / sub for r in roots]
+    return out
+
+
+def drop_stale_kernels(cache_dirs: list[Path] | None = None, fingerprint: str | None = None) -> int:
+    """Remove the cached kernels (*.nbi, *.nbc) of every cache directory whose stamp is not
+    the kernel sources' fingerprint, and stamp it (made when missing under an existing root:
+    numba then fills it from these sources). Returns the files removed. A directory that
+    cannot be written is left alone (ensure_writable_cache has sent numba elsewhere)."""
+    fingerprint = fingerprint or kernel_fingerprint()
+    dropped = 0
+    for cache in kernel_cache_dirs() if cache_dirs is None else cache_dirs:
+        stamp = cache / STAMP_NAME
+        try:
+            if stamp.read_text().strip() == fingerprint:
+                continue
+        except OSError:
+            pass
+        if not cache.is_dir() and not cache.parent.is_dir():
+            continue       # that cache root is not in use: nothing to stamp
+        try:
+            cache.mkdir(exist_ok=True)
+            for f in sorted(cache.glob("*.nb[ic]")):
+                f.unlink()
+                dropped += 1
+            tmp = cache / f".{STAMP_NAME}.{os.getpid()}.tmp"   # written whole, then renamed
+            with open(tmp, "w") as fh:
+                fh.write(fingerprint + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, stamp)
+        except OSError:
+            continue
+    return dropped

@@ -81,3 +81,38 @@ def test_a_read_only_numba_cache_dir_falls_back_with_one_warning(tmp_path):
     warnings = [line for line in r.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and f"NUMBA_CACHE_DIR={ro} is not writable" in warnings[0], r.stderr
     assert f"NUMBA_CACHE_DIR={tmp_path / 'systemd-cache' / 'numba'}" in r.stdout
+
+
+def test_stale_kernels_are_dropped_when_a_kernel_source_changes(tmp_path):
+    # numba keys a cached kernel on its own file only: a kernel inlining one from another file
+    # would keep the old code (numba#1833). Any kernel source change drops the caches.
+    from station.numba_cache import STAMP_NAME, drop_stale_kernels, kernel_fingerprint
+
+    pkg = tmp_path / "pkg"
+    for d in ("fit", "segment", "sim"):
+        (pkg / d).mkdir(parents=True)
+    (pkg / "fit" / "_k.py").write_text("@nb.njit(cache=True)\ndef f(): return 1\n")
+    (pkg / "fit" / "plain.py").write_text("x = 1\n")
+    fp = kernel_fingerprint(pkg)
+    (pkg / "fit" / "plain.py").write_text("x = 2\n")              # no kernel in it
+    assert kernel_fingerprint(pkg) == fp
+    (pkg / "fit" / "_k.py").write_text("@nb.njit(cache=True)\ndef f(): return 2\n")
+    assert kernel_fingerprint(pkg) != fp
+
+    stale, fresh, unstamped = tmp_path / "stale", tmp_path / "fresh", tmp_path / "unstamped"
+    for d in (stale, fresh, unstamped):
+        d.mkdir()
+        for name in ("_k.f-2.py311.nbi", "_k.f-2.py311.1.nbc", "mod.cpython-311.pyc"):
+            (d / name).write_bytes(b"x")
+    (stale / STAMP_NAME).write_text("0" * 64 + "\n")
+    (fresh / STAMP_NAME).write_text("ab" * 32 + "\n")
+    new_dir, no_root = tmp_path / "new", tmp_path / "absent" / "fit_0"
+    dropped = drop_stale_kernels([stale, fresh, unstamped, new_dir, no_root], "ab" * 32)
+    assert dropped == 4                                            # stale's and unstamped's kernels
+    for d in (stale, unstamped):
+        assert sorted(p.name for p in d.iterdir()) == ["mod.cpython-311.pyc", STAMP_NAME]
+        assert (d / STAMP_NAME).read_text().strip() == "ab" * 32
+    assert len(list(fresh.glob("*.nb[ic]"))) == 2                 # stamped with these sources: kept
+    assert (new_dir / STAMP_NAME).read_text().strip() == "ab" * 32  # made, for numba to fill
+    assert not no_root.parent.exists()                             # a root not in use: untouched
+    assert drop_stale_kernels([stale, fresh, unstamped, new_dir], "ab" * 32) == 0
