@@ -75,6 +75,46 @@ _BOUND_SLACK_M = 1e-9
 
 
 @nb.njit(cache=True, nogil=True)
+def _bounding_spheres(cap_a, cap_b, cap_ra, cap_rb):
+    """Each capsule's bounding sphere, the centre as separate coordinate arrays (one point's
+    distances to all centres are one vectorised loop) and the radius: half the axis plus the
+    larger radius, plus _BOUND_SLACK_M (a lower bound of any point's distance)."""
+    n_cap = cap_a.shape[0]
+    mx = np.empty(n_cap)
+    my = np.empty(n_cap)
+    mz = np.empty(n_cap)
+    bound = np.empty(n_cap)
+    for c in range(n_cap):
+        mx[c] = 0.5 * (cap_a[c, 0] + cap_b[c, 0])
+        my[c] = 0.5 * (cap_a[c, 1] + cap_b[c, 1])
+        mz[c] = 0.5 * (cap_a[c, 2] + cap_b[c, 2])
+        h2 = 0.0
+        for k in range(3):
+            h2 += (cap_b[c, k] - cap_a[c, k]) ** 2
+        bound[c] = 0.5 * math.sqrt(h2) + max(cap_ra[c], cap_rb[c]) + _BOUND_SLACK_M
+    return mx, my, mz, bound
+
+
+@nb.njit(cache=True, nogil=True)
+def _write_nearest(n, bi, best, bL, bx, by, bz, out_idx, out_dist, out_normal):
+    """Point n's nearest capsule, distance and unit normal (p - c divided by |p - c| = bL
+    once, here; (0, 0, 1) when p lies on the axis)."""
+    if bL > _EPS:
+        bx = bx / bL
+        by = by / bL
+        bz = bz / bL
+    else:
+        bx = 0.0
+        by = 0.0
+        bz = 1.0
+    out_idx[n] = bi
+    out_dist[n] = best
+    out_normal[n, 0] = bx
+    out_normal[n, 1] = by
+    out_normal[n, 2] = bz
+
+
+@nb.njit(cache=True, nogil=True)
 def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out_normal):
     """Each point's nearest tapered capsule surface.
 
@@ -90,21 +130,8 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
     skipped. The result is that of trying every capsule in order.
     """
     n_cap = cap_a.shape[0]
-    # the bounding spheres as separate coordinate arrays, so that one point's distances to
-    # all their centres are one vectorised loop
-    mx = np.empty(n_cap)
-    my = np.empty(n_cap)
-    mz = np.empty(n_cap)
-    bound = np.empty(n_cap)
+    mx, my, mz, bound = _bounding_spheres(cap_a, cap_b, cap_ra, cap_rb)
     q = np.empty(n_cap)
-    for c in range(n_cap):
-        mx[c] = 0.5 * (cap_a[c, 0] + cap_b[c, 0])
-        my[c] = 0.5 * (cap_a[c, 1] + cap_b[c, 1])
-        mz[c] = 0.5 * (cap_a[c, 2] + cap_b[c, 2])
-        h2 = 0.0
-        for k in range(3):
-            h2 += (cap_b[c, k] - cap_a[c, k]) ** 2
-        bound[c] = 0.5 * math.sqrt(h2) + max(cap_ra[c], cap_rb[c]) + _BOUND_SLACK_M
     hint = 0
     for n in range(points.shape[0]):
         p0, p1, p2 = points[n, 0], points[n, 1], points[n, 2]
@@ -137,19 +164,7 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, out_dist, out
                 bL, bx, by, bz = L, dx, dy, dz
         if bi >= 0:
             hint = bi
-        if bL > _EPS:
-            bx = bx / bL
-            by = by / bL
-            bz = bz / bL
-        else:
-            bx = 0.0
-            by = 0.0
-            bz = 1.0
-        out_idx[n] = bi
-        out_dist[n] = best
-        out_normal[n, 0] = bx
-        out_normal[n, 1] = by
-        out_normal[n, 2] = bz
+        _write_nearest(n, bi, best, bL, bx, by, bz, out_idx, out_dist, out_normal)
 
 
 # nearest_capsule_within_fit: a capsule within this of a point's nearest (by its lower bound)
@@ -204,22 +219,12 @@ def nearest_capsule_within_fit(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, ou
             hist_b[e, c, k] = cap_b[c, k]
     shift = np.empty((e + 1, n_cap))     # since evaluation f, per capsule (rows made on demand)
     have = np.zeros(e + 1, np.bool_)
-    mx = np.empty(n_cap)
-    my = np.empty(n_cap)
-    mz = np.empty(n_cap)
-    bound = np.empty(n_cap)
+    mx, my, mz, bound = _bounding_spheres(cap_a, cap_b, cap_ra, cap_rb)
     rmax = np.empty(n_cap)
     bit = np.empty(n_cap, np.uint64)
     Lr = np.empty(n_cap)
     for c in range(n_cap):
-        mx[c] = 0.5 * (cap_a[c, 0] + cap_b[c, 0])
-        my[c] = 0.5 * (cap_a[c, 1] + cap_b[c, 1])
-        mz[c] = 0.5 * (cap_a[c, 2] + cap_b[c, 2])
-        h2 = 0.0
-        for k in range(3):
-            h2 += (cap_b[c, k] - cap_a[c, k]) ** 2
         rmax[c] = max(cap_ra[c], cap_rb[c])
-        bound[c] = 0.5 * math.sqrt(h2) + rmax[c] + _BOUND_SLACK_M
         bit[c] = np.uint64(1) << np.uint64(c)
     hint = 0
     for n in range(n_pts):
@@ -327,19 +332,7 @@ def nearest_capsule_within_fit(points, cap_a, cap_b, cap_ra, cap_rb, out_idx, ou
             epoch[n] = e if (k <= _N_CAND and bi >= 0 and best <= _BIG) else -1
         if bi >= 0:
             hint = bi
-        if bL > _EPS:
-            bx = bx / bL
-            by = by / bL
-            bz = bz / bL
-        else:
-            bx = 0.0
-            by = 0.0
-            bz = 1.0
-        out_idx[n] = bi
-        out_dist[n] = best
-        out_normal[n, 0] = bx
-        out_normal[n, 1] = by
-        out_normal[n, 2] = bz
+        _write_nearest(n, bi, best, bL, bx, by, bz, out_idx, out_dist, out_normal)
 
 
 @nb.njit(cache=True, nogil=True)
