@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from station import fileio   # (standard library only: safe before numba)
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # the subpackages holding cache=True kernels (their __pycache__ is numba's in-tree cache)
 _KERNEL_DIRS = ("fit", "segment", "sim")
@@ -135,12 +137,7 @@ def drop_stale_kernels(cache_dirs: list[Path] | None = None, fingerprint: str | 
             for f in sorted(cache.glob("*.nb[ic]")):
                 f.unlink()
                 dropped += 1
-            tmp = cache / f".{STAMP_NAME}.{os.getpid()}.tmp"   # written whole, then renamed
-            with open(tmp, "w") as fh:
-                fh.write(fingerprint + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, stamp)
-        except OSError:
+            fileio.write_text(stamp, fingerprint + "\n")
+        except (OSError, fileio.FileWriteError):
             continue
     return dropped
