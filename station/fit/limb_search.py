@@ -5,8 +5,9 @@ configurations (hypotheses). One is tried per frame in turn (the probe: a limb p
 the torso or swung past its points is found again within about a second), and a whole
 search of the suspect limbs is spread over the following frames when the fit looks poor or
 a forearm is hidden (a search of all four limbs, ~50 hypotheses, took 50-150 ms in one
-frame). A hypothesis is kept when it lowers the energy; an arm's only when its own segments
-explain more points there, or the energy falls clearly (ArmEvidence).
+frame). A hypothesis is kept when it lowers the energy; an arm's not when it is hidden at
+the new place, unless the energy falls clearly (arm_evidence_ok). Besides, an arm is pointed
+at the cloud's unexplained points near its shoulder every frame (station.fit.arm_reach).
 """
 from __future__ import annotations
 
@@ -163,6 +164,7 @@ class BarNeed:
         return self._value
 
 
+ARM_SEEN_POINTS = 5   # an arm explaining fewer points than this is hidden
 _ARM_SEGS = {limb: np.array([SEG[f"{part}_{side}"] for side in (("l", "r") if limb == "arms" else (limb[-1],))
                               for part in ("upper_arm", "forearm")])
              for limb in ("arm_l", "arm_r", "arms")}
@@ -170,17 +172,18 @@ _ARM_SEGS = {limb: np.array([SEG[f"{part}_{side}"] for side in (("l", "r") if li
 
 def arm_evidence_ok(limb: str, cur: FitResult, hyp: FitResult, e_cur: float,
                     margin: float) -> bool:
-    """May an arm be re-seeded from cur to hyp (whose energy is below e_cur)? Only when the
-    arm's own segments explain more data points there than in cur, or the energy falls by
-    more than margin (the data term counts 1 per unexplained point of a 1000-point cloud).
-    A hidden arm (behind the torso in a fast swing) explains no points anywhere: a re-seed
-    then moves it on energy differences that come from the rest of the refit, a few units
-    that a RANSAC seed flips (mocap_warmup@mesh: hidden arms jumped 0.4-0.6 m on drops of
-    1-6 units; every re-seed that brought a lost arm back explained more points)."""
+    """May an arm be re-seeded from cur to hyp (whose energy is below e_cur)? Not to where
+    its own segments explain fewer than ARM_SEEN_POINTS data points and no more than in cur
+    (hidden there, behind the torso), unless the energy falls by more than margin (the data
+    term counts 1 per unexplained point of a 1000-point cloud). A hidden arm explains no
+    points anywhere: the re-seed would move it on energy differences that come from the rest
+    of the refit, a few units that a RANSAC seed flips (mocap_warmup@mesh, 2.8 s: a hidden
+    arm re-seeded to another hidden place on a drop of 4.7, its wrist 0.05 -> 0.65 m off)."""
     if limb not in _ARM_SEGS or hyp.energy < e_cur - margin:
         return True
     seg = _ARM_SEGS[limb]
-    return float(hyp.seg_point_count[seg].sum()) > float(cur.seg_point_count[seg].sum())
+    n_hyp = float(hyp.seg_point_count[seg].sum())
+    return n_hyp >= ARM_SEEN_POINTS or n_hyp > float(cur.seg_point_count[seg].sum())
 
 
 def energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,
