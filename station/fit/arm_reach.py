@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from station.fit import _kernels as K
-from station.fit.body_model import DOF, SEG, BodyModel
+from station.fit.body_model import SEG, BodyModel
 from station.fit.solver import FitResult, capsule_distances
 from station.model import SKELETON_INDEX
 
@@ -23,8 +23,6 @@ _SH = {"l": SKELETON_INDEX["shoulder_l"], "r": SKELETON_INDEX["shoulder_r"]}
 _EL = {"l": SKELETON_INDEX["elbow_l"], "r": SKELETON_INDEX["elbow_r"]}
 _WR = {"l": SKELETON_INDEX["wrist_l"], "r": SKELETON_INDEX["wrist_r"]}
 _THORAX = SEG["thorax"]
-_PITCH = DOF["root_pitch"]
-REACH_MAX_PITCH_RAD = 0.35               # 20 deg: the trunk nearly upright
 REACH_ELBOW_RAD = 8 * math.pi / 180      # nearly straight, as the standard hypotheses
 REACH_SLACK_M = 0.12                     # beyond the wrist: the hand and the fingers
 
@@ -60,12 +58,6 @@ def reach_hypotheses(body: BodyModel, fit: FitResult, points: np.ndarray, gate_m
     points first."""
     n_gated = round((1.0 - fit.inlier_fraction) * fit.n_points)
     if n_gated < min_points:          # (inliers are within the gate: nothing to look for)
-        return []
-    # only with the trunk nearly upright: bent over, the hands are among the legs' points
-    # (the bottom of a toe touch: the capsule body's arms took a poorly fitted leg's points
-    # and the whole fit followed, mocap_toe_touch@capsule 76 -> 110 mm); hanging arms are
-    # the fixed hypotheses' (HANG)
-    if abs(float(fit.theta[_PITCH])) > REACH_MAX_PITCH_RAD:
         return []
     far = unexplained_points(body, fit, points, gate_m)
     P = fit.points_floor_m
