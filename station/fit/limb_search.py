@@ -5,7 +5,9 @@ configurations (hypotheses). One is tried per frame in turn (the probe: a limb p
 the torso or swung past its points is found again within about a second), and a whole
 search of the suspect limbs is spread over the following frames when the fit looks poor or
 a forearm is hidden (a search of all four limbs, ~50 hypotheses, took 50-150 ms in one
-frame). A hypothesis is kept when it lowers the energy.
+frame). A hypothesis is kept when it lowers the energy; an arm's not when it is hidden at
+the new place, unless the energy falls clearly (arm_evidence_ok). Besides, an arm is pointed
+at the cloud's unexplained points near its shoulder every frame (station.fit.arm_reach).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from station.fit.arm_reach import point_angles, reach_hypotheses
 from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER, SEG, BodyModel
 from station.fit.implement_support import bar_support
 from station.fit.solver import (
@@ -34,6 +37,7 @@ LIMB_DOFS = {
 }
 ALL_LIMBS = ("arm_l", "arm_r", "leg_l", "leg_r")
 _D = math.pi / 180
+_DOWN = np.array([0.0, 0.0, -1.0])
 # An arm hypothesis whose flexion is HANG (+ an offset, radians) is placed relative to gravity,
 # not to the trunk: the upper arm straight down from the shoulder in the floor frame (its
 # flexion and abduction from the thorax's orientation), plus the offset's forward flexion and
@@ -84,13 +88,9 @@ def hypotheses(limb: str) -> tuple:
 
 def hang_angles(thorax_R: np.ndarray, side: str) -> tuple[float, float]:
     """(flexion, abduction) radians of the shoulder (side "l" or "r") that point the upper arm
-    straight down in the floor frame, for a thorax with this orientation (floor <- thorax).
-    The arm hangs along the thorax's -z at zero; flexion turns it about -y (forward, +x),
-    abduction outward (+y on the left, -y on the right)."""
-    d = thorax_R[2, :] * -1.0            # the floor's down in the thorax frame: R^T (0, 0, -1)
-    flex = math.atan2(float(d[0]), float(-d[2]))
-    lateral = float(d[1]) if side == "l" else -float(d[1])
-    return flex, math.asin(max(-1.0, min(1.0, lateral)))
+    straight down in the floor frame, for a thorax with this orientation (floor <- thorax)
+    (arm_reach.point_angles says how the angles turn the arm)."""
+    return point_angles(thorax_R, _DOWN, side)
 
 
 def limb_values(limb: str, vals: tuple, thorax_R: np.ndarray,
@@ -164,6 +164,28 @@ class BarNeed:
         return self._value
 
 
+ARM_SEEN_POINTS = 5   # an arm explaining fewer points than this is hidden
+_ARM_SEGS = {limb: np.array([SEG[f"{part}_{side}"] for side in (("l", "r") if limb == "arms" else (limb[-1],))
+                              for part in ("upper_arm", "forearm")])
+             for limb in ("arm_l", "arm_r", "arms")}
+
+
+def arm_evidence_ok(limb: str, cur: FitResult, hyp: FitResult, e_cur: float,
+                    margin: float) -> bool:
+    """May an arm be re-seeded from cur to hyp (whose energy is below e_cur)? Not to where
+    its own segments explain fewer than ARM_SEEN_POINTS data points and no more than in cur
+    (hidden there, behind the torso), unless the energy falls by more than margin (the data
+    term counts 1 per unexplained point of a 1000-point cloud). A hidden arm explains no
+    points anywhere: the re-seed would move it on energy differences that come from the rest
+    of the refit, a few units that a RANSAC seed flips (mocap_warmup@mesh, 2.8 s: a hidden
+    arm re-seeded to another hidden place on a drop of 4.7, its wrist 0.05 -> 0.65 m off)."""
+    if limb not in _ARM_SEGS or hyp.energy < e_cur - margin:
+        return True
+    seg = _ARM_SEGS[limb]
+    n_hyp = float(hyp.seg_point_count[seg].sum())
+    return n_hyp >= ARM_SEEN_POINTS or n_hyp > float(cur.seg_point_count[seg].sum())
+
+
 def energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,
                              pred: np.ndarray, idx: list[int]) -> float:
     """cur's energy with the DOFs idx left out of the temporal term (their target set to
@@ -206,13 +228,16 @@ class LimbSearch:
 
     def __init__(self, per_frame: int, per_frame_poor: int, probe_iterations: int,
                  every_frames: int, inlier_drop: float, residual_m: float,
-                 hidden_fraction: float, probe_every_frames: int = 1):
+                 hidden_fraction: float, probe_every_frames: int = 1,
+                 arm_evidence_margin: float = 0.0, reach_min_points: int = 0):
         self.per_frame, self.per_frame_poor = per_frame, per_frame_poor
         self.probe_iterations = probe_iterations
         self.probe_every_frames = probe_every_frames
         self.every_frames = every_frames
         self.inlier_drop, self.residual_m = inlier_drop, residual_m
         self.hidden_fraction = hidden_fraction
+        self.arm_evidence_margin = arm_evidence_margin
+        self.reach_min_points = reach_min_points
         self.reseeded: set = set()
         self.reset()
 
@@ -221,7 +246,8 @@ class LimbSearch:
         """The search of a track with this TrackerConfig's settings."""
         return cls(cfg.search_per_frame, cfg.search_per_frame_poor, cfg.probe_iterations,
                    cfg.recover_every_frames, cfg.recover_inlier_drop, cfg.recover_residual_m,
-                   cfg.recover_hidden_fraction, cfg.probe_every_frames)
+                   cfg.recover_hidden_fraction, cfg.probe_every_frames,
+                   cfg.arm_evidence_margin, cfg.reach_min_points)
 
     def reset(self) -> None:
         self.pending: list = []
@@ -232,6 +258,7 @@ class LimbSearch:
         self.probe_tick = 0
         self.hang_turn = False      # this probe lets the arms hang (every other one, holding)
         self.hang_i = 0
+        self.reach_i = 0
 
     def search_all(self, poor: bool = True) -> None:
         """Queue a search of every limb (after a re-acquisition: they may be anywhere)."""
@@ -249,6 +276,8 @@ class LimbSearch:
         if self.pending and pred is not None:
             fit = self._search_step(ctx, frame, fit, pred)
             self.since = 0 if not self.pending else -1
+        if self.reach_min_points > 0 and pred is not None and ctx.implement is None:
+            fit = self._reach(ctx, frame, fit, pred)
         self.probe_tick += 1
         if self.probe_iterations > 0 and self.probe_tick % self.probe_every_frames == 0:
             fit = self._probe(ctx, frame, fit, pred, held)
@@ -291,7 +320,8 @@ class LimbSearch:
             th[twist] = 0.0
             idx = idx + twist
         r, e_cur = _refit_reseeded(ctx, frame, cur, pred, th, idx, n_iter, e_cur)
-        if r is None:
+        if r is None or (self.arm_evidence_margin > 0 and not arm_evidence_ok(
+                limb, cur, r, e_cur, self.arm_evidence_margin)):
             return None, e_cur
         if ctx.implement == "bar" and bar_support(ctx.body, r.theta, frame.points_floor_m,
                                                   ctx.ws, ctx.weights) < (
@@ -347,6 +377,21 @@ class LimbSearch:
             self.probe_i += 1
         need = ctx.bar_need(frame, fit.theta)
         r, _ = self.try_limb(ctx, frame, fit, pred, limb, vals, self.probe_iterations, need)
+        return fit if r is None else r
+
+    def _reach(self, ctx: FitContext, frame: FrameData, fit: FitResult,
+               pred: np.ndarray) -> FitResult:
+        """An arm pointed at the unexplained points near its shoulder (station.fit.arm_reach),
+        kept when it lowers the energy; one arm a frame (the one with more points, the other
+        every other frame). Not with an implement in the hands: a bar's or a bell's points
+        beyond the hands are not an arm's."""
+        hyps = reach_hypotheses(ctx.body, fit, frame.points_floor_m, ctx.weights.data_gate_m,
+                                self.reach_min_points)
+        if not hyps:
+            return fit
+        self.reach_i += 1
+        limb, vals, _ = hyps[self.reach_i % 2 if len(hyps) > 1 else 0]
+        r, _ = self.try_limb(ctx, frame, fit, pred, limb, vals, self.probe_iterations)
         return fit if r is None else r
 
     def _search_step(self, ctx: FitContext, frame: FrameData, fit: FitResult,

@@ -112,6 +112,10 @@ class TrackerConfig:
     search_per_frame_poor: int = 2         # the same when the fit is poor (measured: 5 gave
                                            # p99 13 ms and lost rdl_clean_top_cam for a while)
     recover_hidden_fraction: float = 0.7   # an arm this hidden (of its facing surface) is suspect
+    arm_evidence_margin: float = 100.0     # an arm re-seeded to where it is hidden needs this
+                                           # energy drop (limb_search.arm_evidence_ok; 0 = off)
+    reach_min_points: int = 12             # unexplained points near a shoulder: point that arm
+                                           # at them (station.fit.arm_reach; 0 = off)
     velocity_factor: float = 0.7           # constant-velocity prediction, damped
     # re-acquisition: a track lost mid-set (occlusion, a fit that diverged) is taken up again
     # from the last good pose, in whatever pose the lifter is in, for this long after the loss
