@@ -17,6 +17,8 @@ to the one proportion the table gets most wrong), about 30 ms once.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body
@@ -45,7 +47,8 @@ def leg_energies(body: BodyModel, frames: list[tuple[FrameData, np.ndarray]], we
     ws = Workspace()
     out = np.zeros(len(ratios))
     for k, r in enumerate(ratios):
-        cand = build_body(Shape(body.shape.height_m, body.shape.build, float(r), body.shape.shoulder_ratio))
+        cand = _with_legs(body, float(r))
+        cand.neck_rest = copy.deepcopy(body.neck_rest)   # the same neck prior; learns nothing
         for frame, theta in frames:
             out[k] += fit_frame(cand, frame, rebased(theta, body, cand), None, weights,
                                 n_iter=n_iter, ws=ws, implement=implement,
@@ -103,6 +106,11 @@ class LegLength:
         if self._frames % self.per_round:
             return None
         self._round += 1
-        new = build_body(Shape(body.shape.height_m, body.shape.build, best_ratio(self._energy),
-                               body.shape.shoulder_ratio))
+        new = _with_legs(body, best_ratio(self._energy))
+        new.neck_rest = body.neck_rest   # what the person's neck carriage learned goes on
         return new, rebased(theta, body, new)
+
+
+def _with_legs(body: BodyModel, leg_ratio: float) -> BodyModel:
+    s = body.shape
+    return build_body(Shape(s.height_m, s.build, leg_ratio, s.shoulder_ratio))
