@@ -78,7 +78,7 @@ class LegLength:
     first round's poses were fitted on the table's legs, which favours them; the later
     rounds' on the legs measured so far."""
 
-    def __init__(self, every: int = 5, per_round: int = 6, rounds: int = 4):
+    def __init__(self, every: int = 4, per_round: int = 6, rounds: int = 3):
         self.every, self.per_round, self.rounds = every, per_round, rounds
         self.reset()
 
@@ -96,7 +96,7 @@ class LegLength:
              anchors: np.ndarray | None = None) -> tuple[BodyModel, np.ndarray] | None:
         """One tracked frame and its fitted pose: (the rebuilt body, theta on it) when a round
         completes, else None."""
-        if self.done:
+        if self.done or not body.neck_rest.standing_tall(theta):
             return None
         self._count += 1
         if self._count % self.every:
