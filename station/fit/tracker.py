@@ -208,8 +208,7 @@ class Tracker:
         self.theta_prev: np.ndarray | None = None
         self.anchors: np.ndarray | None = None
         self._missing = self._bad = self._poor = self._init_count = self._lost_frames = 0
-        self._heights: list[float] = []
-        self._build_ratios: list[float] = []
+        self._heights, self._build_ratios = [], []       # stature and build while initialising
         self.legs = LegLength()                 # the lifter's own leg length
         self._ws = Workspace()
         self._n_ref = 0.0
@@ -452,18 +451,15 @@ class Tracker:
             self.theta = imp.choose_held(self._ctx(self.anchors), frame, self.theta, self.limbs)
         self.theta_prev = self.anchors = None
         self._heights, self._build_ratios = [height_m], []
-        self.legs.reset()
         self._init_count = self._bad = 0
+        self.legs.reset()
         self._legs_hidden_at_start = not feet_seen(frame.points_floor_m, height_m)
         self.state = "initialising"
         return self._fit(frame, self.theta, None, cfg.init_iterations)
 
     # -- losing and re-acquiring a track ----------------------------------------------------------
     def _lose(self) -> None:
-        self.state = "lost"
-        self._lost_frames = 0
-        self._reacq = 0
-        self.theta_prev = None
+        self.state, self._lost_frames, self._reacq, self.theta_prev = "lost", 0, 0, None
         self.limbs.pending = []
 
     def _good(self, fit: FitResult) -> bool:
