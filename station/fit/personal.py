@@ -26,12 +26,15 @@ import copy
 
 import numpy as np
 
-from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body
+from station.fit.body_model import DOF, DOF_TYPE, PRISMATIC, SEG, BodyModel, Shape, build_body
 from station.fit.solver import FitWeights, FrameData, Workspace, fit_frame
 
 # candidate leg ratios (thigh + shank against the stature table): the table's 0.52 hip
 # height x 0.90..1.10 spans 0.47-0.57, past the human range
 LEG_RATIOS: tuple[float, ...] = (0.90, 0.925, 0.95, 0.975, 1.0, 1.025, 1.05, 1.075, 1.10)
+# still: every joint slower than this (rad a frame; 0.02 at 30 fps is ~34 deg/s)
+STILL_RAD_PER_FRAME = 0.02
+_ANGLES = DOF_TYPE != PRISMATIC
 
 
 def rebased(theta: np.ndarray, old: BodyModel, new: BodyModel) -> np.ndarray:
@@ -91,16 +94,24 @@ class LegLength:
         """A new person (an upright start): measure again."""
         self._count = self._frames = self._round = 0
         self._energy = np.zeros(len(LEG_RATIOS))
+        self._pending: float | None = None   # a round's ratio, applied on the next still frame
 
     @property
     def done(self) -> bool:
         return self._round >= self.rounds
 
     def step(self, body: BodyModel, frame: FrameData, theta: np.ndarray, weights: FitWeights,
-             implement: str | None = None,
-             anchors: np.ndarray | None = None) -> tuple[BodyModel, np.ndarray] | None:
-        """One tracked frame and its fitted pose: (the rebuilt body, theta on it) when a round
-        completes, else None."""
+             implement: str | None = None, anchors: np.ndarray | None = None,
+             theta_prev: np.ndarray | None = None) -> tuple[BodyModel, np.ndarray] | None:
+        """One tracked frame, its fitted pose and the frame before's: (the rebuilt body, theta
+        on it) on the first still frame after a round completes, else None."""
+        if self._pending is not None:
+            if not still(theta, theta_prev):
+                return None
+            new = _with_legs(body, self._pending)
+            self._pending = None
+            new.neck_rest = body.neck_rest   # what the person's neck carriage learned goes on
+            return new, rebased(theta, body, new)
         if self.done or not body.neck_rest.standing_tall(theta):
             return None
         self._count += 1
@@ -111,9 +122,18 @@ class LegLength:
         if self._frames % self.per_round:
             return None
         self._round += 1
-        new = _with_legs(body, best_ratio(self._energy))
-        new.neck_rest = body.neck_rest   # what the person's neck carriage learned goes on
-        return new, rebased(theta, body, new)
+        self._pending = best_ratio(self._energy)
+        return self.step(body, frame, theta, weights, implement, anchors, theta_prev)
+
+
+def still(theta: np.ndarray, theta_prev: np.ndarray | None) -> bool:
+    """No joint moved more than STILL_RAD_PER_FRAME since the frame before. The body is
+    swapped only then: a swap mid-motion re-poses the model while the fit chases a limb (a
+    rebuild during mocap_warmup's fast arm swing at 2.8 s lost the left arm for seconds:
+    wrist 65 -> 1260 mm off)."""
+    if theta_prev is None:
+        return False
+    return bool(np.max(np.abs(theta - theta_prev)[_ANGLES]) < STILL_RAD_PER_FRAME)
 
 
 def _with_legs(body: BodyModel, leg_ratio: float) -> BodyModel:

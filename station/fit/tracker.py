@@ -355,7 +355,8 @@ class Tracker:
                 self.theta_prev = None
                 self.state = "tracking"
         elif self.state == "tracking" and not partial and self._fixed_shape is None and (
-                legs := self.legs.step(self.body, frame, fit.theta, self.noise.weights, self.implement, self.anchors)):
+                legs := self.legs.step(self.body, frame, fit.theta, self.noise.weights, self.implement, self.anchors,
+                                       self.theta_prev)):
             self.body, self.theta = legs       # the lifter's own leg length (personal)
             self.theta_prev = None
         elif (self.state == "tracking" and not partial
