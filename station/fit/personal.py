@@ -26,15 +26,15 @@ import copy
 
 import numpy as np
 
-from station.fit.body_model import DOF, DOF_TYPE, PRISMATIC, SEG, BodyModel, Shape, build_body
-from station.fit.solver import FitWeights, FrameData, Workspace, fit_frame
+from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body
+from station.fit.solver import FitWeights, FrameData, Workspace, fit_frame, skeleton_points_floor
 
 # candidate leg ratios (thigh + shank against the stature table): the table's 0.52 hip
 # height x 0.90..1.10 spans 0.47-0.57, past the human range
 LEG_RATIOS: tuple[float, ...] = (0.90, 0.925, 0.95, 0.975, 1.0, 1.025, 1.05, 1.075, 1.10)
-# still: every joint slower than this (rad a frame; 0.02 at 30 fps is ~34 deg/s)
-STILL_RAD_PER_FRAME = 0.02
-_ANGLES = DOF_TYPE != PRISMATIC
+# still: every joint slower than this (m a frame; 0.025 at 30 fps is 0.75 m/s, a fast arm
+# swing's wrists move 45-97 mm a frame)
+STILL_M_PER_FRAME = 0.025
 
 
 def rebased(theta: np.ndarray, old: BodyModel, new: BodyModel) -> np.ndarray:
@@ -106,7 +106,7 @@ class LegLength:
         """One tracked frame, its fitted pose and the frame before's: (the rebuilt body, theta
         on it) on the first still frame after a round completes, else None."""
         if self._pending is not None:
-            if not still(theta, theta_prev):
+            if not still(body, theta, theta_prev):
                 return None
             new = _with_legs(body, self._pending)
             self._pending = None
@@ -126,14 +126,16 @@ class LegLength:
         return self.step(body, frame, theta, weights, implement, anchors, theta_prev)
 
 
-def still(theta: np.ndarray, theta_prev: np.ndarray | None) -> bool:
-    """No joint moved more than STILL_RAD_PER_FRAME since the frame before. The body is
-    swapped only then: a swap mid-motion re-poses the model while the fit chases a limb (a
-    rebuild during mocap_warmup's fast arm swing at 2.8 s lost the left arm for seconds:
-    wrist 65 -> 1260 mm off)."""
+def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> bool:
+    """No joint of the skeleton moved more than STILL_M_PER_FRAME since the frame before.
+    The body is swapped only then: a swap mid-motion re-poses the model while the fit
+    chases a limb (a rebuild during mocap_warmup's fast arm swing at 2.8 s lost the left arm
+    for seconds: wrist 65 -> 1260 mm off). Joints, not DOFs: an upper arm's twist jitters
+    0.1-0.2 rad a frame while the arm stands still."""
     if theta_prev is None:
         return False
-    return bool(np.max(np.abs(theta - theta_prev)[_ANGLES]) < STILL_RAD_PER_FRAME)
+    moved = skeleton_points_floor(body, theta) - skeleton_points_floor(body, theta_prev)
+    return bool(np.max(np.linalg.norm(moved, axis=1)) < STILL_M_PER_FRAME)
 
 
 def _with_legs(body: BodyModel, leg_ratio: float) -> BodyModel:
