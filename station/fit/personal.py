@@ -15,7 +15,8 @@ own (shapes A, B, F, truth 1.03 / 0.95 / 0.94 against the table: lowest at 1.0-1
 personalisation, after Tkach et al. 2017, restricted to the one proportion the table gets
 most wrong): LegLength, on standing frames only (a deep toe touch's bent frames, refitted on
 another body mid-motion, sent the track off), ~9 ms on each frame it samples, 18 frames in
-all. Measured (bench/fitter.py, the mesh library's first fault set of shapes A-H): MPJPE
+all; each round's body goes in on the next still frame (every joint under 25 mm a frame), not
+mid-motion. Measured (bench/fitter.py, the mesh library's first fault set of shapes A-H): MPJPE
 24.4 -> 22.7 mm, trunk 1.81 -> 1.39 deg, false cues on clean reps 9.1 -> 0 %. What it does
 not fix: at the bottom of a hinge the fit still tilts the pelvis forward of the truth's and
 reads the spine extended (shapes C-G), now without the short leg that hid it on the tall ones.
@@ -98,7 +99,7 @@ class LegLength:
 
     @property
     def done(self) -> bool:
-        return self._round >= self.rounds
+        return self._round >= self.rounds and self._pending is None
 
     def step(self, body: BodyModel, frame: FrameData, theta: np.ndarray, weights: FitWeights,
              implement: str | None = None, anchors: np.ndarray | None = None,

@@ -60,6 +60,24 @@ def test_leg_length_samples_standing_frames_only():
     assert not legs.done
 
 
+def test_a_rounds_legs_go_in_on_a_still_frame_only():
+    # a completed round's ratio waits while any joint moves (a fast arm swing), and the body
+    # is rebuilt with it, the pose moved onto it, on the first still frame
+    body = build_body(Shape(height_m=1.75))
+    theta = neutral_pose(body.shape)
+    swung = theta.copy()
+    swung[DOF["shoulder_l_flex"]] += 0.15               # the wrist ~0.1 m away in one frame
+    legs = LegLength(every=1, per_round=1, rounds=1)
+    legs._round, legs._pending = 1, 0.95                # as a completed round leaves them
+    assert legs.step(body, None, theta, None, theta_prev=swung) is None
+    assert legs.step(body, None, theta, None, theta_prev=None) is None   # no frame before
+    assert not legs.done
+    new, theta_new = legs.step(body, None, theta, None, theta_prev=theta.copy())
+    assert new.shape.leg_ratio == pytest.approx(0.95) and legs.done
+    np.testing.assert_allclose(theta_new, rebased(theta, body, new))
+    assert legs.step(new, None, theta_new, None, theta_prev=theta_new) is None   # once
+
+
 def _standing_hips(name: str, measure: bool = True) -> tuple[float, float, float]:
     """(fitted leg ratio, fitted hip height, true hip height) over the frames the lifter
     stands upright (truth trunk within 8 deg) once the leg length is measured (the track's
