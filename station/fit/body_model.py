@@ -153,7 +153,8 @@ class Shape:
 
     height_m: stature (floor to the top of the head).
     build: scale of the surface radii (1 = average build; 1.2 = 20% thicker limbs/torso).
-    leg_ratio: scale of the leg (thigh + shank) length relative to the stature table.
+    leg_ratio: scale of the leg (thigh + shank) length relative to the stature table; the
+        trunk takes up the rest of the stature (fitted per person: station.fit.personal).
     shoulder_ratio: scale of the shoulder (and hip) width.
     """
 
@@ -331,7 +332,8 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     sw = float(shape.shoulder_ratio)
     thigh = _THIGH * H * leg
     shank = _SHANK * H * leg
-    hip_h = (_ANKLE_H + _SHANK + _THIGH) * H  # nominal hip height, for the trunk layout
+    # the hip's height: the trunk fills the rest of the stature (a shorter leg, a longer trunk)
+    hip_h = (_ANKLE_H + (_SHANK + _THIGH) * leg) * H
     # Trunk lengths fill the gap between the (nominal) hip and the shoulders.
     sl_up, sl_back = 0.055 * H, 0.022 * H          # pelvis -> spine_low (L5/S1)
     lumbar_len = 0.100 * H                           # spine_low -> spine_mid

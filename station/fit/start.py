@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body, neutral_pose
+from station.fit.body_model import BodyModel, Shape, build_body, neutral_pose
+from station.fit.personal import rebased
 from station.fit.solver import FrameData, Workspace, capsule_distances, posed_capsules
 from station.model import PersonCloud
 
@@ -250,8 +251,4 @@ def resized(old: BodyModel, theta: np.ndarray, heights: list[float],
     H = float(np.median(heights))
     b = float(np.clip(np.median(build_ratios), 0.75, 1.5)) if build_ratios else 1.0
     body = build_body(Shape(height_m=H, build=b))
-    theta = theta.copy()
-    theta[DOF["root_tz"]] += (body.seg_offset[SEG["foot_l"], 2] - old.seg_offset[SEG["foot_l"], 2]
-                              + body.seg_offset[SEG["shank_l"], 2]
-                              - old.seg_offset[SEG["shank_l"], 2]) * -1.0
-    return body, theta
+    return body, rebased(theta, old, body)

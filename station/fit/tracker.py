@@ -40,6 +40,7 @@ from station.fit.confidence import ConfidenceScales, FitConfidence, fit_confiden
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
+from station.fit.personal import LegLength
 from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
 from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
@@ -207,8 +208,8 @@ class Tracker:
         self.theta_prev: np.ndarray | None = None
         self.anchors: np.ndarray | None = None
         self._missing = self._bad = self._poor = self._init_count = self._lost_frames = 0
-        self._heights: list[float] = []
-        self._build_ratios: list[float] = []
+        self._heights, self._build_ratios = [], []       # stature and build while initialising
+        self.legs = LegLength()                 # the lifter's own leg length
         self._ws = Workspace()
         self._n_ref = 0.0
         self._inlier_ref = 1.0
@@ -353,6 +354,11 @@ class Tracker:
                                                     self._build_ratios)
                 self.theta_prev = None
                 self.state = "tracking"
+        elif self.state == "tracking" and not partial and self._fixed_shape is None and (
+                legs := self.legs.step(self.body, frame, fit.theta, self.noise.weights, self.implement, self.anchors,
+                                       self.theta_prev)):
+            self.body, self.theta = legs       # the lifter's own leg length (personal)
+            self.theta_prev = None
         elif (self.state == "tracking" and not partial
               and abs(fit.theta[DOF["root_pitch"]]) < cfg.anchor_max_pitch_rad):
             # the feet anchors follow the fit only while the trunk is nearly upright: bent
@@ -445,19 +451,16 @@ class Tracker:
         if not imp.bar:
             self.theta = imp.choose_held(self._ctx(self.anchors), frame, self.theta, self.limbs)
         self.theta_prev = self.anchors = None
-        self._heights = [height_m]
-        self._build_ratios = []
+        self._heights, self._build_ratios = [height_m], []
         self._init_count = self._bad = 0
+        self.legs.reset()
         self._legs_hidden_at_start = not feet_seen(frame.points_floor_m, height_m)
         self.state = "initialising"
         return self._fit(frame, self.theta, None, cfg.init_iterations)
 
     # -- losing and re-acquiring a track ----------------------------------------------------------
     def _lose(self) -> None:
-        self.state = "lost"
-        self._lost_frames = 0
-        self._reacq = 0
-        self.theta_prev = None
+        self.state, self._lost_frames, self._reacq, self.theta_prev = "lost", 0, 0, None
         self.limbs.pending = []
 
     def _good(self, fit: FitResult) -> bool:

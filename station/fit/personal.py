@@ -1,0 +1,144 @@
+"""The lifter's own leg length, measured from the fit while they stand at the start of a track.
+
+The body model's segment lengths are fractions of stature (station.fit.body_model). People's
+legs are not: the hip joint sits at 0.49-0.55 of stature over the mesh athlete's shapes
+(shorter on the female shapes), against the table's 0.52. A leg that is too long lifts the
+fitted pelvis: standing, the hips of a 1.62 m woman (mesh shape B) sat 34 mm too high; at the
+bottom of a hinge 83 mm, with the bend read into the hips and a flat back read 15-30 deg
+extended. With her own leg length forced, her MPJPE went 32.2 -> 26.5 mm and spine MAE
+8.2 -> 5.1 deg.
+
+The depth data says which leg length explains the person: refitted with each candidate ratio
+(stature kept: a shorter leg, a longer trunk), the frames' energy is lowest near the body's
+own (shapes A, B, F, truth 1.03 / 0.95 / 0.94 against the table: lowest at 1.0-1.03 / 0.96 /
+0.93-0.96, standing and bent alike). So the tracker measures it per person (online model
+personalisation, after Tkach et al. 2017, restricted to the one proportion the table gets
+most wrong): LegLength, on standing frames only (a deep toe touch's bent frames, refitted on
+another body mid-motion, sent the track off), ~9 ms on each frame it samples, 18 frames in
+all; each round's body goes in on the next still frame (every joint under 25 mm a frame), not
+mid-motion. Measured (bench/fitter.py, the mesh library's first fault set of shapes A-H): MPJPE
+24.4 -> 22.7 mm, trunk 1.81 -> 1.39 deg, false cues on clean reps 9.1 -> 0 %. What it does
+not fix: at the bottom of a hinge the fit still tilts the pelvis forward of the truth's and
+reads the spine extended (shapes C-G), now without the short leg that hid it on the tall ones.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body
+from station.fit.solver import FitWeights, FrameData, Workspace, fit_frame, skeleton_points_floor
+
+# candidate leg ratios (thigh + shank against the stature table): the table's 0.52 hip
+# height x 0.90..1.10 spans 0.47-0.57, past the human range
+LEG_RATIOS: tuple[float, ...] = (0.90, 0.925, 0.95, 0.975, 1.0, 1.025, 1.05, 1.075, 1.10)
+# still: every joint slower than this (m a frame; 0.025 at 30 fps is 0.75 m/s, a fast arm
+# swing's wrists move 45-97 mm a frame)
+STILL_M_PER_FRAME = 0.025
+
+
+def rebased(theta: np.ndarray, old: BodyModel, new: BodyModel) -> np.ndarray:
+    """The pose moved onto another body: the root raised or lowered by the legs' change in
+    length, so the feet stay where they stood."""
+    theta = theta.copy()
+    theta[DOF["root_tz"]] -= (new.seg_offset[SEG["foot_l"], 2] - old.seg_offset[SEG["foot_l"], 2]
+                              + new.seg_offset[SEG["shank_l"], 2] - old.seg_offset[SEG["shank_l"], 2])
+    return theta
+
+
+def leg_energies(body: BodyModel, frames: list[tuple[FrameData, np.ndarray]], weights: FitWeights,
+                 implement: str | None = None, ratios: tuple[float, ...] = LEG_RATIOS,
+                 n_iter: int = 8, anchors: np.ndarray | None = None) -> np.ndarray:
+    """(len(ratios),) the frames' summed fit energy with each leg ratio (stature and build of
+    `body`). frames: (frame, pose fitted on `body`) pairs; each is refitted from its pose,
+    moved onto the candidate body (rebased), without the temporal term."""
+    ws = Workspace()
+    out = np.zeros(len(ratios))
+    for k, r in enumerate(ratios):
+        cand = _with_legs(body, float(r))
+        cand.neck_rest = copy.deepcopy(body.neck_rest)   # the same neck prior; learns nothing
+        for frame, theta in frames:
+            out[k] += fit_frame(cand, frame, rebased(theta, body, cand), None, weights,
+                                n_iter=n_iter, ws=ws, implement=implement,
+                                anchors_floor_m=anchors).energy
+    return out
+
+
+def best_ratio(energies: np.ndarray, ratios: tuple[float, ...] = LEG_RATIOS) -> float:
+    """The ratio of lowest energy, refined by the parabola through it and its neighbours
+    (kept within them); an end of the range when the minimum lies there."""
+    k = int(np.argmin(energies))
+    if k == 0 or k == len(ratios) - 1:
+        return float(ratios[k])
+    e0, e1, e2 = energies[k - 1], energies[k], energies[k + 1]
+    den = e0 - 2.0 * e1 + e2
+    step = ratios[k + 1] - ratios[k]
+    off = 0.5 * (e0 - e2) / den if den > 0 else 0.0
+    return float(ratios[k] + np.clip(off, -0.5, 0.5) * step)
+
+
+class LegLength:
+    """The leg ratio fitted over the first frames of a track, in any pose (standing and bent
+    frames agree, the bent ones more sharply). Every `every`-th tracked frame is refitted
+    with each candidate ratio there and then (~9 ms on that frame), the energies summed over
+    the frames so far; every `per_round` frames the body is rebuilt with the ratio of least
+    energy (`step` returns it, with the pose moved onto it), for `rounds` rounds. The
+    first round's poses were fitted on the table's legs, which favours them; the later
+    rounds' on the legs measured so far."""
+
+    def __init__(self, every: int = 4, per_round: int = 6, rounds: int = 3):
+        self.every, self.per_round, self.rounds = every, per_round, rounds
+        self.reset()
+
+    def reset(self) -> None:
+        """A new person (an upright start): measure again."""
+        self._count = self._frames = self._round = 0
+        self._energy = np.zeros(len(LEG_RATIOS))
+        self._pending: float | None = None   # a round's ratio, applied on the next still frame
+
+    @property
+    def done(self) -> bool:
+        return self._round >= self.rounds and self._pending is None
+
+    def step(self, body: BodyModel, frame: FrameData, theta: np.ndarray, weights: FitWeights,
+             implement: str | None = None, anchors: np.ndarray | None = None,
+             theta_prev: np.ndarray | None = None) -> tuple[BodyModel, np.ndarray] | None:
+        """One tracked frame, its fitted pose and the frame before's: (the rebuilt body, theta
+        on it) on the first still frame after a round completes, else None."""
+        if self._pending is not None:
+            if not still(body, theta, theta_prev):
+                return None
+            new = _with_legs(body, self._pending)
+            self._pending = None
+            new.neck_rest = body.neck_rest   # what the person's neck carriage learned goes on
+            return new, rebased(theta, body, new)
+        if self.done or not body.neck_rest.standing_tall(theta):
+            return None
+        self._count += 1
+        if self._count % self.every:
+            return None
+        self._energy += leg_energies(body, [(frame, theta)], weights, implement, anchors=anchors)
+        self._frames += 1
+        if self._frames % self.per_round:
+            return None
+        self._round += 1
+        self._pending = best_ratio(self._energy)
+        return self.step(body, frame, theta, weights, implement, anchors, theta_prev)
+
+
+def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> bool:
+    """No joint of the skeleton moved more than STILL_M_PER_FRAME since the frame before.
+    The body is swapped only then: a swap mid-motion re-poses the model while the fit
+    chases a limb (a rebuild during mocap_warmup's fast arm swing at 2.8 s lost the left arm
+    for seconds: wrist 65 -> 1260 mm off). Joints, not DOFs: an upper arm's twist jitters
+    0.1-0.2 rad a frame while the arm stands still."""
+    if theta_prev is None:
+        return False
+    moved = skeleton_points_floor(body, theta) - skeleton_points_floor(body, theta_prev)
+    return bool(np.max(np.linalg.norm(moved, axis=1)) < STILL_M_PER_FRAME)
+
+
+def _with_legs(body: BodyModel, leg_ratio: float) -> BodyModel:
+    s = body.shape
+    return build_body(Shape(s.height_m, s.build, leg_ratio, s.shoulder_ratio))
