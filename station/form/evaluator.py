@@ -238,7 +238,9 @@ class FormEvaluator:
             # with its notice (the positioning and idle screens ask them to stand tall)
             screen = "live"
         elif not tracked and lost_for > IDLE_AFTER_S:
-            screen = "idle"
+            # a lifter who walks off after their reps: the set's screen until the set closes
+            # (leave_s) and its summary shows; the idle screen is for nobody's set
+            screen = "live" if self._set_reps else "idle"
         elif st.phase is None and not (tracked and self._set_reps):
             screen = "positioning"
         else:

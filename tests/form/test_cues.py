@@ -6,7 +6,7 @@ import numpy as np
 
 from station.config import load_exercise
 from station.form.cues import CuePolicy, CueTiming
-from station.form.evaluator import evaluate_trace
+from station.form.evaluator import FormEvaluator, evaluate_trace
 from station.form.rules import RoundedBack, TooFast
 from station.form.texts import TEXTS_EN, missing_texts
 from station.model import PHASES
@@ -149,6 +149,25 @@ def test_coach_state_fields():
     assert summ and summ[0].set_summary.reps == 2 and summ[0].set_summary.clean_reps == 2
     assert ev.sets[0].most_frequent_fault is None
     assert abs(ev.sets[0].mean_eccentric_s - 1.6) < 0.2
+
+
+def test_walking_off_after_a_set_shows_its_summary_not_the_idle_screen_first():
+    # the lifter leaves half a second after the last rep, before the set's rest has run out:
+    # the set's screen stays until the set closes (leave_s), then its summary; the idle
+    # screen flashed for a second in between (station demo, walk-out)
+    t, ang, _ = script(hinge() + hinge(), tail_s=0.5)
+    ev = FormEvaluator(RDL)
+    ev.keep_states = True
+    for i in range(len(t)):
+        ev.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()})
+    t_off = float(t[-1])
+    for k in range(1, 150):
+        ev.update(t_off + k / 30.0, None)
+    after = [s.screen for s in ev.states if s.t_s > t_off]
+    first_summary = after.index("summary")
+    assert "idle" not in after[:first_summary]
+    assert set(after[:first_summary]) == {"live"}
+    assert ev.sets and ev.sets[0].reps == 2
 
 
 def test_cues_disabled():
