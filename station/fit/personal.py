@@ -79,13 +79,13 @@ def best_ratio(energies: np.ndarray, ratios: tuple[float, ...] = LEG_RATIOS) -> 
 
 
 class LegLength:
-    """The leg ratio fitted over the first frames of a track, in any pose (standing and bent
-    frames agree, the bent ones more sharply). Every `every`-th tracked frame is refitted
-    with each candidate ratio there and then (~9 ms on that frame), the energies summed over
-    the frames so far; every `per_round` frames the body is rebuilt with the ratio of least
-    energy (`step` returns it, with the pose moved onto it), for `rounds` rounds. The
-    first round's poses were fitted on the table's legs, which favours them; the later
-    rounds' on the legs measured so far."""
+    """The leg ratio fitted over the first standing-tall frames of a track. Every `every`-th
+    of them is refitted with each candidate ratio there and then (~9 ms on that frame), the
+    energies summed over the frames so far; after every `per_round` sampled frames the ratio
+    of least energy is kept, and the body is rebuilt with it on the next still frame (`step`
+    returns it, with the pose moved onto it), for `rounds` rounds. The first round's poses
+    were fitted on the table's legs, which favours them; the later rounds' on the legs
+    measured so far."""
 
     def __init__(self, every: int = 4, per_round: int = 6, rounds: int = 3):
         self.every, self.per_round, self.rounds = every, per_round, rounds
