@@ -202,8 +202,20 @@ build_release() {   # build_release NAME COMMIT: files and .venv in releases/NAM
     "$dir/.venv/bin/station" --help >/dev/null
     PYGAME_HIDE_SUPPORT_PROMPT=1 "$dir/.venv/bin/python" -c "import pyrealsense2, numba, pygame" ||
         die "release $1: its environment cannot import pyrealsense2/numba/pygame"
+    warm_kernels "$1"
     echo "$2" > "$dir/.complete"
     say "release $1: ready"
+}
+
+warm_kernels() {   # warm_kernels NAME: compile the release's kernels into the service's cache
+    # now, as the service's user, so the first lifter after this release starts is tracked at
+    # once instead of after the kernels compile (minutes on a Pi); a failure only costs that wait
+    say "release $1: compiling its kernels into $CACHE/numba (a few minutes on a Pi)"
+    if ! runuser -u station -- env NUMBA_CACHE_DIR="$CACHE/numba" SDL_VIDEODRIVER=dummy \
+            SDL_AUDIODRIVER=dummy PYGAME_HIDE_SUPPORT_PROMPT=1 \
+            "$PREFIX/releases/$1/.venv/bin/station" warm-up; then
+        say "warning: release $1: the warm-up failed; its kernels compile when the station first needs them"
+    fi
 }
 
 link() {   # link TARGET NAME: atomically point $PREFIX/NAME at TARGET

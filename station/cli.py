@@ -235,6 +235,18 @@ def _cmd_audio_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_warm_up(args: argparse.Namespace) -> int:
+    from station.config import load_station_config
+    from station.config.files import default_config_dir
+    from station.warmup import warm_up
+
+    # the packaged config unless one is named: the kernels do not depend on the station's
+    # settings, and a staff file being edited must not make the warm-up fail
+    cfg = load_station_config(Path(args.config) if args.config else default_config_dir() / "station.toml")
+    print(warm_up(cfg=cfg, seconds=args.seconds).summary())
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from station.service import run_station
 
@@ -336,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_prep = audio_sub.add_parser("prepare", help="synthesise every cue phrase (espeak-ng) into the WAV cache, "
                                                   "for the configured voice and rate")
     p_prep.set_defaults(func=_cmd_audio_prepare)
+
+    p_warm = sub.add_parser("warm-up", help="compile the kernels into numba's cache now, not when the first "
+                                            "lifter steps up (provision.sh runs it before starting a release)")
+    p_warm.add_argument("--seconds", type=positive_seconds,
+                        help="only the visit's first seconds (default: all of it, about 35 s of frames)")
+    p_warm.set_defaults(func=_cmd_warm_up)
 
     p_run = sub.add_parser("run", help="run the live station on the configured camera (fullscreen)",
                            description="The mirror station: the configured RealSense camera, the fitter, "

@@ -212,51 +212,16 @@ def blob_stats(labels, n_labels, points_floor_m, out_stats):
 
 
 @nb.njit(**_JIT)
-def mask_from_labels(labels, keep, out_mask):
-    """out_mask = labels >= 0 and keep[labels]; keep: (n_labels,) bool. Returns the count."""
-    h, w = labels.shape
-    n = 0
-    for v in range(h):
-        for u in range(w):
-            k = labels[v, u]
-            m = k >= 0 and keep[k]
-            out_mask[v, u] = m
-            if m:
-                n += 1
-    return n
-
-
-@nb.njit(**_JIT)
-def gather_points(mask, points_cam_m, out_points_cam_m, out_pixels_uv):
-    """Points and (u, v) pixels of the mask in raster order; returns how many were written."""
-    h, w = mask.shape
-    n = 0
-    for v in range(h):
-        for u in range(w):
-            if mask[v, u]:
-                out_points_cam_m[n, 0] = points_cam_m[v, u, 0]
-                out_points_cam_m[n, 1] = points_cam_m[v, u, 1]
-                out_points_cam_m[n, 2] = points_cam_m[v, u, 2]
-                out_pixels_uv[n, 0] = u
-                out_pixels_uv[n, 1] = v
-                n += 1
-    return n
-
-
-@nb.njit(**_JIT)
-def _dilate_rows(mask, labels, keep, radius, out_rows):
-    """out_rows[v, u]: any pixel of row v within |du| <= radius is set, where "set" is mask
-    (labels None) or labels >= 0 and keep[labels]: the row's set pixels are copied into a
-    padded row once, then OR-ed at each of the 2 radius + 1 shifts (vectorised loops)."""
+def _dilate_rows(labels, keep, radius, out_rows):
+    """out_rows[v, u]: any pixel of row v within |du| <= radius is kept (labels >= 0 and
+    keep[labels]): the row's kept pixels are copied into a padded row once, then OR-ed at
+    each of the 2 radius + 1 shifts (vectorised loops)."""
     h, w = out_rows.shape
     row = np.zeros(w + 2 * radius, np.bool_)
     for v in range(h):
         for u in range(w):
-            if labels is None:
-                row[u + radius] = mask[v, u]
-            else:
-                k = labels[v, u]
-                row[u + radius] = k >= 0 and keep[k]
+            k = labels[v, u]
+            row[u + radius] = k >= 0 and keep[k]
         out = out_rows[v]
         for u in range(w):
             out[u] = row[u]
@@ -280,22 +245,14 @@ def _dilate_columns(rows, radius, out_mask):
 
 
 @nb.njit(**_JIT)
-def dilate_mask(mask, radius, out_mask):
-    """Square (Chebyshev) dilation of a bool mask by radius pixels: a row pass, then a column
-    pass (the square is the product of the two segments), each OR-ing whole shifted rows."""
-    h, w = mask.shape
-    rows = np.empty((h, w), np.bool_)
-    _dilate_rows(mask, None, None, radius, rows)
-    _dilate_columns(rows, radius, out_mask)
-
-
-@nb.njit(**_JIT)
 def dilate_labels(labels, keep, radius, out_mask):
-    """dilate_mask of mask_from_labels(labels, keep) in the same two passes, without the
-    mask in between."""
+    """Square (Chebyshev) dilation by radius pixels of the kept labels' mask (labels >= 0 and
+    keep[labels]; its NumPy twin is reference.dilate_mask of reference.mask_from_labels): a
+    row pass, then a column pass (the square is the product of the two segments), each OR-ing
+    whole shifted rows, without the mask in between."""
     h, w = labels.shape
     rows = np.empty((h, w), np.bool_)
-    _dilate_rows(labels, labels, keep, radius, rows)
+    _dilate_rows(labels, keep, radius, rows)
     _dilate_columns(rows, radius, out_mask)
 
 
