@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from station.fit.arm_reach import point_angles, reach_hypotheses
+from station.fit.arm_reach import bent_arm_seeds, point_angles, reach_hypotheses
 from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER, SEG, BodyModel
 from station.fit.implement_support import bar_support
 from station.fit.solver import (
@@ -390,9 +390,23 @@ class LimbSearch:
         if not hyps:
             return fit
         self.reach_i += 1
-        limb, vals, _ = hyps[self.reach_i % 2 if len(hyps) > 1 else 0]
+        limb, vals, arm_points = hyps[self.reach_i % 2 if len(hyps) > 1 else 0]
         r, _ = self.try_limb(ctx, frame, fit, pred, limb, vals, self.probe_iterations)
-        return fit if r is None else r
+        if r is not None:
+            return r
+        # not reached straight: the arm bent towards its points' far end (the start nearest
+        # the data of a few elbow places), refitted with the upper arm's twist
+        seeds = bent_arm_seeds(ctx.body, fit, arm_points, limb[-1])
+        if not seeds:
+            return fit
+        idx = limb_dofs(limb) + [DOF[f"shoulder_{limb[-1]}_rot"]]
+        th = min(seeds, key=lambda t: ctx.fit(frame, t, None, 0).energy)
+        r, e_cur = _refit_reseeded(ctx, frame, fit, pred, th, idx, self.probe_iterations)
+        if r is None or (self.arm_evidence_margin > 0
+                         and not arm_evidence_ok(limb, fit, r, e_cur, self.arm_evidence_margin)):
+            return fit
+        self.reseeded.update(idx)
+        return r
 
     def _search_step(self, ctx: FitContext, frame: FrameData, fit: FitResult,
                      pred: np.ndarray) -> FitResult:
