@@ -73,9 +73,18 @@ _DOF_TABLE: tuple = (
     # at the bottom and 0.4 deg long at their peak (8 dev scenarios, bench/spine.py); without
     # it the pelvis pitch is free and the fit reads backs 20 deg rounder than they are (spine
     # MAE 10.3 against 3.6 deg, 15 false rounded_back in 38 reps). Before the neck carried the
-    # head, it was not harmless: clean bottoms read 10-25 deg extended. Still unseen: heavy
-    # lifters and hoodies seen from a low camera (1.0-1.3 m) read 10-25 deg extended at the
-    # bottom (mesh_E_*, mesh_G_*)
+    # head, it was not harmless: clean bottoms read 10-25 deg extended. Still wrong: flat
+    # backs read 20-35 deg extended at the bottom on the mesh athlete's shapes F and G (6-15 on
+    # average on B, D, H), the thorax on its -25 deg limit. What holds the pelvis forward there
+    # is the trunk's underside seen from below (the abdomen's and chest_low's points on
+    # their downward side): a T-shirt or hoodie hanging off the belly and chest, and soft
+    # tissue, lie 10-40 mm below the capsules once the trunk is bent, and tipping the pelvis
+    # forward with the lumbar and thorax extended is how the model reaches them. It is not
+    # the trunk's cross-section: set to the mesh's own standing profile (front, back, width
+    # per capsule) F and G read the same and A 6 deg more extended. Without those points G
+    # reads within 4 deg and F 6-18 extended, but A 6-17 deg too round (D, H up to 12-15):
+    # they are the only floor the spine has at the bottom (bench/spine.py, mesh_*_faults1,
+    # mesh_F_faults2)
     ("lumbar_flex", "lumbar", REVOLUTE, _Y, -30 * DEG, 60 * DEG, 8 * DEG),
     ("lumbar_lat", "lumbar", REVOLUTE, _X, -30 * DEG, 30 * DEG, 10 * DEG),
     ("lumbar_twist", "lumbar", REVOLUTE, _Z, -30 * DEG, 30 * DEG, 10 * DEG),
