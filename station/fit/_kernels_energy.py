@@ -23,13 +23,23 @@ import numpy as np
 
 @nb.njit(cache=True, nogil=True)
 def _add_row(H, g, s, x0, x1, x2, n0, n1, n2, w, r):
-    """H[s] += w u u^T, g[s] += w u r for the twist row u = [x x n, n]."""
+    """H[s] += w u u^T (its upper triangle only: _mirror_upper completes it), g[s] += w u r
+    for the twist row u = [x x n, n]."""
     u = (x1 * n2 - x2 * n1, x2 * n0 - x0 * n2, x0 * n1 - x1 * n0, n0, n1, n2)
     for i in range(6):
         wu = w * u[i]
         g[s, i] += wu * r
-        for k in range(6):
+        for k in range(i, 6):
             H[s, i, k] += wu * u[k]
+
+
+@nb.njit(cache=True, nogil=True)
+def _mirror_upper(H):
+    """H[s]'s lower triangle set to its upper one (_add_row accumulates the upper only)."""
+    for s in range(H.shape[0]):
+        for i in range(1, 6):
+            for k in range(i):
+                H[s, i, k] = H[s, k, i]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -40,7 +50,8 @@ def data_term(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m,
     Residual r = dist (signed distance to the nearest capsule surface) for |dist| < gate_m,
     IRLS weight weight * (sigma^2 / (sigma^2 + r^2))^2 / sigma^2. The derivative of r along
     the model's motion is -n . (velocity of the surface point), so the twist row is -u.
-    Adds to out_H, out_g (per segment), out_seg_count (inlier points per segment).
+    Adds to out_H, out_g (per segment), out_seg_count (inlier points per segment); out_H[s]
+    symmetric (it stays so: the upper triangle is accumulated, then mirrored).
     out_stats (4,): [robust energy (gated points count as saturated: weight each), n inliers,
     sum |r| of inliers, n gated out] (added).
     A capsule with cap_seg < 0 belongs to no segment (an implement in the hands, posed by the
@@ -79,6 +90,7 @@ def data_term(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m,
         out_stats[0] += weight * r * r / (s2 + r * r)
         out_stats[1] += 1.0
         out_stats[2] += abs(r)
+    _mirror_upper(out_H)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -182,7 +194,7 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
     segmenter removes the floor's neighbourhood, so the mask says nothing there (unknown,
     not empty). Huber weights with scale huber_m. out_seg_stats (n_seg, 4) adds
     [facing, explained (in mask and |depth - z| <= margin), occluded, outside];
-    out_stats (2,) adds [energy, n penalised].
+    out_stats (2,) adds [energy, n penalised]. out_H[s] symmetric (kept so, as data_term's).
     """
     h, w = mask.shape
     for n in range(samples.shape[0]):
@@ -253,6 +265,7 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
                  R_cam_floor[1, 2], wt, ey)
         out_stats[0] += wt * (ex * ex + ey * ey)
         out_stats[1] += 1.0
+    _mirror_upper(out_H)
 
 
 @nb.njit(cache=True, nogil=True)
