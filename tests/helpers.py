@@ -41,3 +41,25 @@ def segmented_scenario(scenario, seed: int | None = 0):
                                       intrinsics=take.intrinsics, timestamp_s=float(take.times_s[i]),
                                       frame_number=i))
     return take, segment
+
+
+def tracked_wrist_errors(scenario, seed: int, first: int, last: int):
+    """(last - first + 1, 2) the Tracker's left and right wrist errors (m) over frames
+    first..last of a segmented scenario (segmenter seed `seed`), tracked from frame 0; asserts
+    every one of those frames is tracked."""
+    import numpy as np
+
+    from station.fit.tracker import Tracker
+    from station.model import JOINTS
+
+    wrists = [JOINTS.index("wrist_l"), JOINTS.index("wrist_r")]
+    take, segment = segmented_scenario(scenario, seed)
+    trk = Tracker()
+    err = []
+    for i in range(last + 1):
+        s = segment(i)
+        r = trk.update(s.cloud, s.person_height_m)
+        if i >= first:
+            assert r.tracked, i
+            err.append(np.linalg.norm(r.skeleton.points_cam_m[wrists] - take.skeleton_cam_m[i][wrists], axis=1))
+    return np.array(err)

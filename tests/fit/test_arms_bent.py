@@ -16,15 +16,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tests.helpers import segmented_scenario
+from tests.helpers import tracked_wrist_errors
 
 from station.fit.arm_reach import bent_arm_seeds
-from station.fit.body_model import DOF, SEG, Shape, build_body, neutral_pose
+from station.fit.body_model import DOF, Shape, build_body, neutral_pose
 from station.fit.solver import Workspace, posed_capsules, skeleton_points_floor
-from station.fit.tracker import Tracker
-from station.model import JOINTS, SKELETON_INDEX
-
-_W = [JOINTS.index("wrist_l"), JOINTS.index("wrist_r")]
+from station.model import SKELETON_INDEX
 
 
 @pytest.mark.parametrize("side", ["l", "r"])
@@ -71,14 +68,5 @@ def test_no_bent_seed_for_points_the_straight_arm_covers():
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_an_arm_held_out_bent_is_tracked(seed):
-    take, segment = segmented_scenario("mocap_squats@mesh", seed)
-    trk = Tracker()
-    err = []
-    for i in range(161):
-        s = segment(i)
-        r = trk.update(s.cloud, s.person_height_m)
-        if i >= 110:
-            assert r.tracked, i
-            err.append(np.linalg.norm(r.skeleton.points_cam_m[_W] - take.skeleton_cam_m[i][_W], axis=1))
-    err = np.array(err)
+    err = tracked_wrist_errors("mocap_squats@mesh", seed, 110, 160)
     assert int((err.max(axis=1) > 0.2).sum()) <= 6, err.max(axis=1).round(2)

@@ -17,30 +17,17 @@ import math
 import numpy as np
 import pytest
 
-from tests.helpers import segmented_scenario
+from tests.helpers import tracked_wrist_errors
 
 from station.fit.arm_reach import point_angles
 from station.fit.body_model import DOF, SEG, Shape, build_body, neutral_pose
 from station.fit.limb_search import ARM_SEEN_POINTS, arm_evidence_ok
 from station.fit.solver import Workspace, posed_capsules
-from station.fit.tracker import Tracker
-from station.model import JOINTS
-
-_W = [JOINTS.index("wrist_l"), JOINTS.index("wrist_r")]
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_fast_arm_swing_wrists_stay_near_the_truth(seed):
-    take, segment = segmented_scenario("mocap_warmup@mesh", seed)
-    trk = Tracker()
-    err = []
-    for i in range(111):
-        s = segment(i)
-        r = trk.update(s.cloud, s.person_height_m)
-        if i >= 80:
-            assert r.tracked, i
-            err.append(np.linalg.norm(r.skeleton.points_cam_m[_W] - take.skeleton_cam_m[i][_W], axis=1))
-    err = np.array(err)
+    err = tracked_wrist_errors("mocap_warmup@mesh", seed, 80, 110)
     assert int((err.max(axis=1) > 0.3).sum()) <= 10, err.max(axis=1).round(2)
     assert float(np.median(err)) < 0.06, float(np.median(err))
 
