@@ -14,7 +14,7 @@ own (shapes A, B, F, truth 1.03 / 0.95 / 0.94 against the table: lowest at 1.0-1
 0.93-0.96, standing and bent alike). So the tracker measures it per person (online model
 personalisation, after Tkach et al. 2017, restricted to the one proportion the table gets
 most wrong): LegLength, on standing frames only (a deep toe touch's bent frames, refitted on
-another body mid-motion, sent the track off), ~9 ms on each frame it samples, 18 frames in
+another body mid-motion, sent the track off), ~40 ms on each frame it samples, 18 frames in
 all; each round's body goes in on the next still frame (every joint under 25 mm a frame), not
 mid-motion. Measured (bench/fitter.py, the mesh library's first fault set of shapes A-H): MPJPE
 24.4 -> 22.7 mm, trunk 1.81 -> 1.39 deg, false cues on clean reps 9.1 -> 0 %. What it does
@@ -24,6 +24,8 @@ reads the spine extended (shapes C-G), now without the short leg that hid it on 
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -56,7 +58,7 @@ def leg_energies(body: BodyModel, frames: list[tuple[FrameData, np.ndarray]], we
     ws = Workspace()
     out = np.zeros(len(ratios))
     for k, r in enumerate(ratios):
-        cand = _with_legs(body, float(r))
+        cand = _candidate(replace(body.shape, leg_ratio=float(r)))
         cand.neck_rest = copy.deepcopy(body.neck_rest)   # the same neck prior; learns nothing
         for frame, theta in frames:
             out[k] += fit_frame(cand, frame, rebased(theta, body, cand), None, weights,
@@ -80,7 +82,7 @@ def best_ratio(energies: np.ndarray, ratios: tuple[float, ...] = LEG_RATIOS) -> 
 
 class LegLength:
     """The leg ratio fitted over the first standing-tall frames of a track. Every `every`-th
-    of them is refitted with each candidate ratio there and then (~9 ms on that frame), the
+    of them is refitted with each candidate ratio there and then (~40 ms on that frame), the
     energies summed over the frames so far; after every `per_round` sampled frames the ratio
     of least energy is kept, and the body is rebuilt with it on the next still frame (`step`
     returns it, with the pose moved onto it), for `rounds` rounds. The first round's poses
@@ -137,6 +139,16 @@ def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> 
         return False
     moved = skeleton_points_floor(body, theta) - skeleton_points_floor(body, theta_prev)
     return bool(np.max(np.linalg.norm(moved, axis=1)) < STILL_M_PER_FRAME)
+
+
+@lru_cache(maxsize=len(LEG_RATIOS) * 2)
+def _candidate(shape: Shape) -> BodyModel:
+    """A candidate body of leg_energies, built once per shape: building one takes ~20 ms of
+    Python (its surface samples), and each sampled frame refits all nine, so built afresh they
+    cost ~200 ms on each of a track's 18 sampled frames (bench/analyze_speed.py: main thread
+    7.9 ms a frame, half of it these builds). Private to leg_energies, which sets its neck
+    prior on every use; never the tracker's body."""
+    return build_body(shape)
 
 
 def _with_legs(body: BodyModel, leg_ratio: float) -> BodyModel:
