@@ -583,9 +583,9 @@ def test_evaluate(with_pred):
     """evaluate = pose_and_linearise, a copy of A, the energy and the per-DOF terms: against
     those parts (the per-DOF terms and the sums by their NumPy twins)."""
     from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER, SEG, SEG_PARENT as SP
-    from station.fit.solver import FitWeights, prepare_frame
+    from station.fit.solver import prepare_frame
     from tests.fit.selfrender import render_cloud
-    body, w = build_body(), FitWeights()
+    body = build_body()
     th = neutral_pose(body.shape)
     fr = prepare_frame(render_cloud(body, th, seed=4))
     th2 = th.copy(); th2[DOF["root_tz"]] -= 0.02; th2[DOF["knee_l_flex"]] = 3.0   # limit, knee fold
