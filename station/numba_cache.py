@@ -91,14 +91,23 @@ def ensure_writable_cache(stream=None) -> str | None:
 STAMP_NAME = "station-kernels.sha256"
 
 
-def kernel_fingerprint(package_dir: Path = _PACKAGE_DIR) -> str:
-    """Hash of every kernel directory's files that cache a numba kernel (name and content)."""
-    h = hashlib.sha256()
+def kernel_sources(package_dir: Path = _PACKAGE_DIR) -> list[tuple[str, Path, bytes]]:
+    """(kernel directory, file, content) of every kernel directory's files that cache a numba
+    kernel, in a fixed order (directory, then file name)."""
+    out = []
     for d in _KERNEL_DIRS:
         for p in sorted((package_dir / d).glob("*.py")):
             data = p.read_bytes()
             if b"cache=True" in data:
-                h.update(p.name.encode() + b"\0" + data)
+                out.append((d, p, data))
+    return out
+
+
+def kernel_fingerprint(package_dir: Path = _PACKAGE_DIR) -> str:
+    """Hash of every kernel directory's files that cache a numba kernel (name and content)."""
+    h = hashlib.sha256()
+    for _, p, data in kernel_sources(package_dir):
+        h.update(p.name.encode() + b"\0" + data)
     return h.hexdigest()
 
 

@@ -15,15 +15,11 @@ lists the station's kernels that the visit did not compile: those compile when f
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import station
+from station.numba_cache import kernel_sources
 
-# the subpackages whose modules hold cache=True kernels (as station.numba_cache keeps them)
-KERNEL_PACKAGES = ("station.fit", "station.segment", "station.sim")
 WARM_SCENARIO = "session_walk_in_out"
 SCREEN_PX = (270, 480)      # small: the overlay's code paths, not its pixels, are what is warmed
 
@@ -46,20 +42,16 @@ class WarmUpReport:
 
 
 def station_kernels() -> dict[str, object]:
-    """Every numba dispatcher defined in the kernel packages' modules, by module.function."""
+    """Every numba dispatcher defined in the modules that cache kernels
+    (station.numba_cache.kernel_sources), by module.function."""
     from numba.core.registry import CPUDispatcher
 
     found: dict[str, object] = {}
-    root = Path(station.__file__).resolve().parent
-    for pkg in KERNEL_PACKAGES:
-        folder = root / pkg.split(".", 1)[1]
-        for info in pkgutil.iter_modules([str(folder)]):
-            if b"cache=True" not in (folder / f"{info.name}.py").read_bytes():
-                continue
-            mod = importlib.import_module(f"{pkg}.{info.name}")
-            for name, obj in vars(mod).items():
-                if isinstance(obj, CPUDispatcher) and obj.__module__ == mod.__name__:
-                    found[f"{mod.__name__}.{name}"] = obj
+    for folder, path, _ in kernel_sources():
+        mod = importlib.import_module(f"station.{folder}.{path.stem}")
+        for name, obj in vars(mod).items():
+            if isinstance(obj, CPUDispatcher) and obj.__module__ == mod.__name__:
+                found[f"{mod.__name__}.{name}"] = obj
     return found
 
 

@@ -96,7 +96,6 @@ def bent_arm_seeds(body: BodyModel, fit: FitResult, arm_points: np.ndarray,
     and twist had 15-25% less energy (frames 110-160, a wrist > 0.2 m off: 33-42 of 51 frames
     over segmenter seeds 1-3; with these seeds 0). Nothing when the points are within the
     upper arm's length or beyond the straight arm's."""
-
     P = fit.points_floor_m
     S, E0, W0 = P[_SH[side]], P[_EL[side]], P[_WR[side]]
     l1, l2 = float(np.linalg.norm(E0 - S)), float(np.linalg.norm(W0 - E0))

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body
+from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body, with_shape
 from station.fit.solver import FitWeights, FrameData, Workspace, fit_frame, skeleton_points_floor
 
 # candidate leg ratios (thigh + shank against the stature table): the table's 0.52 hip
@@ -111,9 +111,8 @@ class LegLength:
         if self._pending is not None:
             if not still(body, theta, theta_prev):
                 return None
-            new = _with_legs(body, self._pending)
+            new = with_shape(body, leg_ratio=self._pending)   # the neck's learned rest goes on
             self._pending = None
-            new.neck_rest = body.neck_rest   # what the person's neck carriage learned goes on
             return new, rebased(theta, body, new)
         if self.done or not body.neck_rest.standing_tall(theta):
             return None
@@ -149,8 +148,3 @@ def _candidate(shape: Shape) -> BodyModel:
     7.9 ms a frame, half of it these builds). Private to leg_energies, which sets its neck
     prior on every use; never the tracker's body."""
     return build_body(shape)
-
-
-def _with_legs(body: BodyModel, leg_ratio: float) -> BodyModel:
-    s = body.shape
-    return build_body(Shape(s.height_m, s.build, leg_ratio, s.shoulder_ratio))
