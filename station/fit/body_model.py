@@ -481,40 +481,52 @@ def _perp_basis(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = np.linalg.norm(d)
     d = d / n if n > 1e-12 else np.array([0.0, 0.0, 1.0])
     helper = np.array([1.0, 0.0, 0.0]) if abs(d[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    e1 = np.cross(d, helper)
+    e1 = _cross3(d, helper)
     e1 /= np.linalg.norm(e1)
-    return e1, np.cross(d, e1)
+    return e1, _cross3(d, e1)
+
+
+def _cross3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.cross of two 3-vectors, the same products in the same order, without its axis
+    handling (which was most of a body's build time)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                     a[0] * b[1] - a[1] * b[0]])
 
 
 def _add_surface_samples(body: BodyModel, n_around: int = 10, spacing_m: float = 0.05) -> None:
-    """Rings of surface points on each capsule (local frame), for the model->data terms."""
+    """Rings of surface points on each capsule (local frame), for the model->data terms.
+
+    Built with array arithmetic, capsule by capsule (a body is rebuilt for every candidate
+    shape at a track's start: a point-by-point loop cost ~10 ms a body)."""
+    phi = 2 * np.pi * np.arange(n_around) / n_around
+    cos_phi, sin_phi = np.cos(phi)[:, None], np.sin(phi)[:, None]
     segs, locs, norms, capi = [], [], [], []
     for c in range(len(body.cap_seg)):
         a, b = body.cap_a_local[c], body.cap_b_local[c]
         ra, rb = body.cap_ra[c], body.cap_rb[c]
         d = b - a
         length = float(np.linalg.norm(d))
-        e1, e2 = _perp_basis(d)
         if length < 1e-9:  # a sphere: a few rings over the whole sphere
             axis = np.array([0.0, 0.0, 1.0])
             e1, e2 = _perp_basis(axis)
-            for el in np.linspace(-60, 60, 5) * DEG:
-                for k in range(n_around):
-                    phi = 2 * np.pi * k / n_around
-                    n = np.cos(el) * (np.cos(phi) * e1 + np.sin(phi) * e2) + np.sin(el) * axis
-                    segs.append(body.cap_seg[c]); locs.append(a + ra * n); norms.append(n); capi.append(c)
-            continue
-        n_rings = max(2, int(np.ceil(length / spacing_m)) + 1)
-        for t in np.linspace(0.0, 1.0, n_rings):
-            r = ra + t * (rb - ra)
-            for k in range(n_around):
-                phi = 2 * np.pi * k / n_around
-                n = np.cos(phi) * e1 + np.sin(phi) * e2
-                segs.append(body.cap_seg[c]); locs.append(a + t * d + r * n); norms.append(n); capi.append(c)
-    body.sample_seg = np.array(segs, dtype=np.int32)
-    body.sample_local = np.array(locs, dtype=np.float64)
-    body.sample_normal_local = np.array(norms, dtype=np.float64)
-    body.sample_cap = np.array(capi, dtype=np.int32)
+            el = (np.linspace(-60, 60, 5) * DEG)[:, None, None]
+            n = (np.cos(el) * (cos_phi * e1 + sin_phi * e2) + np.sin(el) * axis).reshape(-1, 3)
+            loc = a + ra * n
+        else:
+            e1, e2 = _perp_basis(d)
+            n_rings = max(2, int(np.ceil(length / spacing_m)) + 1)
+            t = np.linspace(0.0, 1.0, n_rings)[:, None, None]
+            ring_n = cos_phi * e1 + sin_phi * e2                      # (n_around, 3)
+            n = np.broadcast_to(ring_n, (n_rings, n_around, 3)).reshape(-1, 3)
+            loc = (a + t * d + (ra + t * (rb - ra)) * ring_n).reshape(-1, 3)
+        segs.append(np.full(len(n), body.cap_seg[c], dtype=np.int32))
+        locs.append(loc)
+        norms.append(n)
+        capi.append(np.full(len(n), c, dtype=np.int32))
+    body.sample_seg = np.concatenate(segs)
+    body.sample_local = np.ascontiguousarray(np.concatenate(locs), dtype=np.float64)
+    body.sample_normal_local = np.ascontiguousarray(np.concatenate(norms), dtype=np.float64)
+    body.sample_cap = np.concatenate(capi)
 
 
 def neutral_pose(shape: Shape = Shape(), x_m: float = 0.0, y_m: float = 2.5,
