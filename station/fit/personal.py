@@ -142,9 +142,9 @@ def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> 
 
 @lru_cache(maxsize=len(LEG_RATIOS) * 2)
 def _candidate(shape: Shape) -> BodyModel:
-    """A candidate body of leg_energies, built once per shape: building one takes ~20 ms of
-    Python (its surface samples), and each sampled frame refits all nine, so built afresh they
-    cost ~200 ms on each of a track's 18 sampled frames (bench/analyze_speed.py: main thread
-    7.9 ms a frame, half of it these builds). Private to leg_energies, which sets its neck
-    prior on every use; never the tracker's body."""
+    """A candidate body of leg_energies, built once per shape: each sampled frame refits all
+    nine, and built afresh they cost ~200 ms on each of a track's 18 sampled frames when a
+    build took ~20 ms (bench/analyze_speed.py: main thread 7.9 ms a frame, half of it these
+    builds; a build is ~1.3 ms since its surface samples are made with array arithmetic).
+    Private to leg_energies, which sets its neck prior on every use; never the tracker's body."""
     return build_body(shape)
