@@ -76,6 +76,7 @@ LIMB_HYPOTHESES = {
 
 NECK_AT_LIMIT_RAD = 2 * _D
 _NECK_DOFS = (DOF["neck_flex"], DOF["neck_lat"])
+_TWIST_DOFS = (DOF["lumbar_twist"], DOF["thorax_twist"])
 
 HANG_ARM = LIMB_HYPOTHESES["arm"][-3]      # (HANG, 6 deg, 8 deg): one arm straight down
 HANG_ARMS = LIMB_HYPOTHESES["arms"][-1]    # both down to a handle at the midline
@@ -330,6 +331,11 @@ class LimbSearch:
         self.reseeded.update(idx)
         return r, e_cur
 
+    def unfold(self, ctx: FitContext, frame: FrameData, fit: FitResult,
+               pred: np.ndarray | None) -> FitResult:
+        """A head or a trunk folded to a limit, re-seeded (unfold_head, unfold_trunk)."""
+        return self.unfold_trunk(ctx, frame, self.unfold_head(ctx, frame, fit, pred), pred)
+
     def unfold_head(self, ctx: FitContext, frame: FrameData, fit: FitResult,
                     pred: np.ndarray | None, n_iter: int = 3) -> FitResult:
         """A head folded to a limit of the neck (flexion or lateral bend within
@@ -346,6 +352,28 @@ class LimbSearch:
         idx = list(_NECK_DOFS)
         th = th.copy()
         th[idx] = (ctx.body.neck_rest.rad, 0.0)
+        r, _ = _refit_reseeded(ctx, frame, fit, pred, th, idx, n_iter)
+        if r is None:
+            return fit
+        self.reseeded.update(idx)
+        return r
+
+    def unfold_trunk(self, ctx: FitContext, frame: FrameData, fit: FitResult,
+                     pred: np.ndarray | None, n_iter: int = 3) -> FitResult:
+        """A trunk twisted to a limit (lumbar or thorax twist within NECK_AT_LIMIT_RAD of it)
+        is re-seeded untwisted, kept when that lowers the energy. In a windmill side bend
+        (mocap_warmup@mesh, 3.0-3.9 s) a fit that lagged the bend twisted the lumbar and the
+        thorax to their limits (-30 and -35 deg) and bent the other way, the arms following
+        the wrong sides' points (wrists 1.0-1.3 m off for a second); untwisted, the frame's
+        energy fell 573 -> 504 in 3 iterations as the flip began. A lifter really twisted that
+        far explains the cloud better twisted, and stays so."""
+        th = fit.theta
+        if not any(th[i] > DOF_UPPER[i] - NECK_AT_LIMIT_RAD or th[i] < DOF_LOWER[i] + NECK_AT_LIMIT_RAD
+                   for i in _TWIST_DOFS):
+            return fit
+        idx = list(_TWIST_DOFS)
+        th = th.copy()
+        th[idx] = 0.0
         r, _ = _refit_reseeded(ctx, frame, fit, pred, th, idx, n_iter)
         if r is None:
             return fit

@@ -311,7 +311,7 @@ class Tracker:
             fit = self.limbs.step(self._ctx(self.anchors), frame, fit, pred, self._inlier_ref,
                                   self.noise.extra_resid_m, self.implements.held)
             fit = self.implements.retry_held(self._ctx(self.anchors), frame, fit, pred, self.limbs)
-            fit = self.limbs.unfold_head(self._ctx(self.anchors), frame, fit, pred)
+            fit = self.limbs.unfold(self._ctx(self.anchors), frame, fit, pred)
         tm["fit"] = (time.perf_counter() - t1) * 1e3
         self.limbs.since += 1
         fit = self._follow(fit, frame, partial, person_height_m)
