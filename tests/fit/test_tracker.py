@@ -322,3 +322,39 @@ def test_walking_in_behind_a_plate_faces_the_way_they_walk_and_restarts_in_full_
     assert ids == {1}
     assert not trk._legs_hidden_at_start       # started again in full view
     assert abs(trk.shape.height_m - 1.75) < 0.06
+
+
+def test_a_trunk_twisted_to_its_limits_is_untwisted_only_when_the_cloud_says_so():
+    """LimbSearch.unfold_trunk: a fit whose lumbar and thorax twists sit on their limits is
+    refitted untwisted, kept when that lowers the energy. A person standing square (the
+    fit twisted 30 + 35 deg to the limits, as a fit that lagged a windmill side bend was,
+    mocap_warmup@mesh 3.0 s) comes back untwisted; a person really twisted that far keeps
+    the twist; a fit off the limits is left alone."""
+    from station.fit.body_model import DOF_LOWER
+    from station.fit.limb_search import FitContext, LimbSearch
+    from station.fit.solver import FitWeights, Workspace, fit_frame, prepare_frame
+    shape = Shape(1.8)
+    body = build_body(shape)
+    square = make_pose("standing", shape)
+    twisted = square.copy()
+    for d in ("lumbar_twist", "thorax_twist"):
+        twisted[DOF[d]] = DOF_LOWER[DOF[d]]
+    ls = LimbSearch.from_config(TrackerConfig())
+    ctx = FitContext(body, Workspace(), FitWeights(), None, None)
+    idx = [DOF["lumbar_twist"], DOF["thorax_twist"]]
+    for truth, expect_untwisted in ((square, True), (twisted, False)):
+        frame = prepare_frame(render_cloud(body, truth, seed=5))
+        fit = fit_frame(body, frame, twisted, twisted, ctx.weights, n_iter=0, ws=ctx.ws)
+        out = ls.unfold_trunk(ctx, frame, fit, twisted)
+        total = abs(out.theta[idx]).sum() / DEG
+        if expect_untwisted:
+            assert out is not fit and total < 15, total
+            assert out.energy < fit.energy
+        else:
+            assert out is fit, total
+    # off the limits: nothing is tried
+    part = square.copy()
+    part[idx] = -0.2
+    frame = prepare_frame(render_cloud(body, square, seed=6))
+    fit = fit_frame(body, frame, part, part, ctx.weights, n_iter=0, ws=ctx.ws)
+    assert ls.unfold_trunk(ctx, frame, fit, part) is fit
