@@ -285,7 +285,9 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
     if anchor_target.shape[1] >= 5 and na:
         d2 = np.sum((x1[ns + npairs:] - target) ** 2, axis=1)
         s2 = anchor_target[:, 4] ** 2
-        w_anchor = np.where(anchor_target[:, 4] > 0, anchor_target[:, 3] * s2 / (s2 + d2), 0.0)
+        released = anchor_target[:, 4] > 0
+        w_anchor = np.where(released, anchor_target[:, 3] * s2 / np.where(released, s2 + d2, 1.0),
+                            anchor_target[:, 3])
     w = np.concatenate([np.where(z < 0.0, w_below, np.where(z < band_m, w_band, 0.0)),
                         np.where(pen > 0.0, w_collision, 0.0), w_anchor])
     return x1, x2, n1, n2, res, w
@@ -373,10 +375,8 @@ def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, da
     n1[len(sole):len(sole) + len(pairs)] = -cn
     n2[len(sole):len(sole) + len(pairs)] = cn
     res = np.concatenate([res, np.zeros(k)])
-    if anchor_target.shape[1] >= 5 and n_anchor:   # released anchors: weights from the rows
-        released = anchor_target[:, 4] > 0
-        rw_a = np.where(released, rw[m - n_anchor:m], rw_preset[m - n_anchor:m])
-        rw = np.concatenate([rw[:m - n_anchor], rw_a, rw_preset[m:]])
+    if anchor_target.shape[1] >= 5:   # the anchors' weights come with their targets
+        rw = np.concatenate([rw, rw_preset[m:]])
     else:
         rw = np.concatenate([rw[:m - n_anchor], rw_preset[m - n_anchor:]])
     grip_l, grip_r = 0.5 * (ca[hand_l] + cb[hand_l]), 0.5 * (ca[hand_r] + cb[hand_r])

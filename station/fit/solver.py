@@ -76,6 +76,10 @@ class FitWeights:
     # (0.5 / 0.015)^2 = 1100 against the leg's ~70 of data: mocap_warmup@mesh's raised legs
     # stayed on the floor (knees 60 mm off on average; 26-28 mm with no anchors at all)
     anchor_release_m: float = 0.05
+    # ... while the trunk is upright (the pelvis pitch of the fit's start under this): bent
+    # over, the hinge and the hands near the feet pull the legs about (a toe touch's reach
+    # took a let-go ankle 0.4 m off, mesh_A_mocap_toe_touch@mesh), and a foot stays down
+    anchor_release_max_pitch_rad: float = 0.35
     bar_half_length_m: float = 1.1
     bar_radius_m: float = 0.035
     # kettlebell: bell radius and its centre's distance from the grip (handle + radius);
@@ -506,7 +510,8 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     if n_anchor:
         anchor_target[:, :3] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
         anchor_target[:, 3] = 1.0 / w.anchor_sigma_m ** 2
-        anchor_target[:, 4] = w.anchor_release_m
+        upright = abs(theta[DOF["root_pitch"]]) < w.anchor_release_max_pitch_rad
+        anchor_target[:, 4] = w.anchor_release_m if upright else 0.0
     if n_lat:
         _ix, _iy, _iyaw = DOF["root_tx"], DOF["root_ty"], DOF["root_yaw"]
         lat_dir = np.array([-np.sin(theta_pred[_iyaw]), np.cos(theta_pred[_iyaw]), 0.0])
