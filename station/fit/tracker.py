@@ -157,13 +157,9 @@ def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float
     """The feet anchors (2, 3), floor frame, after this fit: set from feet on the floor (a
     foot fitted in the air would be held there), then following the fitted ankles slowly."""
     ank = fit.points_floor_m[_ANKLES]
-    on_floor = ank[:, 2] <= cfg.anchor_max_height_ratio * height_m
     if anchors is None:
-        return ank.copy() if bool(on_floor.all()) else None
-    # only a foot on the floor: a foot in the air (a kick, a step, a knee raise) is not where
-    # that foot stands, and an anchor that followed it up held the foot up after it came down
-    # (mocap_warmup@mesh: anchors 140-210 mm high for 20 s, the ankles 60-80 mm too high)
-    anchors[on_floor] += cfg.anchor_rate * (ank[on_floor] - anchors[on_floor])
+        return ank.copy() if float(ank[:, 2].max()) <= cfg.anchor_max_height_ratio * height_m else None
+    anchors += cfg.anchor_rate * (ank - anchors)
     return anchors
 
 
