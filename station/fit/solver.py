@@ -70,15 +70,8 @@ class FitWeights:
     collision_slack_m: float = 0.01
     floor_unknown_m: float = 0.05      # model samples lower than this: the mask is unknown there
     anchor_sigma_m: float = 0.015
-    # an ankle this far from its anchor pulls at half strength, further ever less (the
-    # anchor's energy saturates at (release / sigma)^2; 0 = a plain quadratic): a raised foot
-    # (a knee raise, a kick, a step) is let go. Held quadratically, a 0.5 m knee raise cost
-    # (0.5 / 0.015)^2 = 1100 against the leg's ~70 of data: mocap_warmup@mesh's raised legs
-    # stayed on the floor (knees 60 mm off on average; 26-28 mm with no anchors at all)
+    # an ankle this far off its anchor pulls at half strength (0 = quadratic), if upright
     anchor_release_m: float = 0.05
-    # ... while the trunk is upright (the pelvis pitch of the fit's start under this): bent
-    # over, the hinge and the hands near the feet pull the legs about (a toe touch's reach
-    # took a let-go ankle 0.4 m off, mesh_A_mocap_toe_touch@mesh), and a foot stays down
     anchor_release_max_pitch_rad: float = 0.35
     bar_half_length_m: float = 1.1
     bar_radius_m: float = 0.035
@@ -509,9 +502,9 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
      e_temporal, e_knee, A_obs, row_energy, n1, rw) = lay.work()
     if n_anchor:
         anchor_target[:, :3] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
-        anchor_target[:, 3] = 1.0 / w.anchor_sigma_m ** 2
+        # let go upright: held, a 0.5 m knee raise cost 1100 against the leg's ~70 of data
         upright = abs(theta[DOF["root_pitch"]]) < w.anchor_release_max_pitch_rad
-        anchor_target[:, 4] = w.anchor_release_m if upright else 0.0
+        anchor_target[:, 3:] = (1.0 / w.anchor_sigma_m ** 2, w.anchor_release_m if upright else 0.0)
     if n_lat:
         _ix, _iy, _iyaw = DOF["root_tx"], DOF["root_ty"], DOF["root_yaw"]
         lat_dir = np.array([-np.sin(theta_pred[_iyaw]), np.cos(theta_pred[_iyaw]), 0.0])
