@@ -70,6 +70,9 @@ class FitWeights:
     collision_slack_m: float = 0.01
     floor_unknown_m: float = 0.05      # model samples lower than this: the mask is unknown there
     anchor_sigma_m: float = 0.015
+    # an ankle this far off its anchor pulls at half strength (0 = quadratic), if upright
+    anchor_release_m: float = 0.05
+    anchor_release_max_pitch_rad: float = 0.35
     bar_half_length_m: float = 1.1
     bar_radius_m: float = 0.035
     # kettlebell: bell radius and its centre's distance from the grip (handle + radius);
@@ -492,13 +495,16 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     dist = np.empty(n_pts)
     normal = np.empty((n_pts, 3))
     data_weight = w.data * w.data_ref_points / max(n_pts, 1)
-    anchor_target = np.empty((n_anchor, 3))
+    anchor_target = np.empty((n_anchor, 5))
     # the work arrays: the rows' preset parts (the kernel writes their points, residuals
     # and the rest) and scratch
     (samp, samp_n, cp1, cp2, cn, cdepth, sole, ankle_w, ca, cb, x1, x2, n2, res, e_prior,
      e_temporal, e_knee, A_obs, row_energy, n1, rw) = lay.work()
     if n_anchor:
-        anchor_target[:] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
+        anchor_target[:, :3] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
+        # let go upright: held, a 0.5 m knee raise cost 1100 against the leg's ~70 of data
+        upright = abs(theta[DOF["root_pitch"]]) < w.anchor_release_max_pitch_rad
+        anchor_target[:, 3:] = (1.0 / w.anchor_sigma_m ** 2, w.anchor_release_m if upright else 0.0)
     if n_lat:
         _ix, _iy, _iyaw = DOF["root_tx"], DOF["root_ty"], DOF["root_yaw"]
         lat_dir = np.array([-np.sin(theta_pred[_iyaw]), np.cos(theta_pred[_iyaw]), 0.0])

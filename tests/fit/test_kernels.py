@@ -302,16 +302,20 @@ def test_second_differences(shape, frac):
     np.testing.assert_array_equal(out[:n], R.second_differences(d, corner))
 
 
-@pytest.mark.parametrize("anchors", [False, True])
+@pytest.mark.parametrize("anchors", [False, True, "released"])
 def test_contact_rows(anchors):
     """Floor, collision and anchor rows: sole points below, within and above the contact
-    band, pairs penetrating and apart."""
-    rng = np.random.default_rng(int(anchors))
+    band, pairs penetrating and apart; anchors with preset weights, or with their weight and
+    release scale (one ankle let go with distance, the other held)."""
+    rng = np.random.default_rng(int(bool(anchors)))
     ns, npairs, na = 6, 5, 6 if anchors else 0
     sole = rng.normal(0, 0.05, (ns, 3))
     cp1, cp2, cn = rng.normal(size=(npairs, 3)), rng.normal(size=(npairs, 3)), rng.normal(size=(npairs, 3))
     cdepth, pair_slack = rng.normal(0, 0.02, npairs), rng.uniform(0, 0.01, npairs)
     ankles, target = rng.normal(size=(2, 3)), rng.normal(size=(na, 3))
+    if anchors == "released":
+        target = np.concatenate([np.repeat(ankles + rng.normal(0, 0.05, (2, 3)), 3, axis=0),
+                                 np.full((na, 1), 4444.0), np.repeat([[0.05], [0.0]], 3, axis=0)], axis=1)
     n1_anchor = np.tile(np.eye(3), (2, 1))[:na]
     n = ns + npairs + na
     x1, x2, n1, n2 = np.empty((n, 3)), np.zeros((n, 3)), np.zeros((n, 3)), np.zeros((n, 3))
@@ -325,6 +329,9 @@ def test_contact_rows(anchors):
                          (ref[0], ref[1][ns:], ref[2][ns:], ref[3][ns:], ref[4], ref[5])):
         np.testing.assert_array_equal(got, want)
     assert (w[:ns] > 0).any() and (w[ns:ns + npairs] > 0).any() and (w[ns:ns + npairs] == 0).any()
+    if anchors == "released":
+        d = np.linalg.norm(ankles[0] - target[0, :3])
+        np.testing.assert_allclose(w[ns + npairs:], [4444.0 * 0.05 ** 2 / (0.05 ** 2 + d * d)] * 3 + [4444.0] * 3)
 
 
 @pytest.mark.parametrize("with_pred", [False, True])
