@@ -77,6 +77,23 @@ LIMB_HYPOTHESES = {
 NECK_AT_LIMIT_RAD = 2 * _D
 _NECK_DOFS = (DOF["neck_flex"], DOF["neck_lat"])
 _TWIST_DOFS = (DOF["lumbar_twist"], DOF["thorax_twist"])
+_SIDE_BEND_DOFS = (DOF["lumbar_lat"], DOF["thorax_lat"])
+_ARM_PAIRS = tuple((DOF[f"{j}_l_{m}"], DOF[f"{j}_r_{m}"]) for j, m in (
+    ("shoulder", "flex"), ("shoulder", "abd"), ("shoulder", "rot"), ("elbow", "flex")))
+
+
+def _untwisted(theta: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
+    """(re-seeded DOFs, pose) of unfold_trunk's hypotheses: the twists at 0; the twists and
+    the side bend at 0 with the two arms' values exchanged (the DOF conventions mirror each
+    other, so the same values are the mirrored pose)."""
+    a = theta.copy()
+    a[list(_TWIST_DOFS)] = 0.0
+    b = a.copy()
+    b[list(_SIDE_BEND_DOFS)] = 0.0
+    arms = [i for pair in _ARM_PAIRS for i in pair]
+    for i_l, i_r in _ARM_PAIRS:
+        b[i_l], b[i_r] = theta[i_r], theta[i_l]
+    return [(list(_TWIST_DOFS), a), (list(_TWIST_DOFS) + list(_SIDE_BEND_DOFS) + arms, b)]
 
 HANG_ARM = LIMB_HYPOTHESES["arm"][-3]      # (HANG, 6 deg, 8 deg): one arm straight down
 HANG_ARMS = LIMB_HYPOTHESES["arms"][-1]    # both down to a handle at the midline
@@ -359,26 +376,32 @@ class LimbSearch:
         return r
 
     def unfold_trunk(self, ctx: FitContext, frame: FrameData, fit: FitResult,
-                     pred: np.ndarray | None, n_iter: int = 3) -> FitResult:
+                     pred: np.ndarray | None, n_iter: int = 6) -> FitResult:
         """A trunk twisted to a limit (lumbar or thorax twist within NECK_AT_LIMIT_RAD of it)
-        is re-seeded untwisted, kept when that lowers the energy. In a windmill side bend
-        (mocap_warmup@mesh, 3.0-3.9 s) a fit that lagged the bend twisted the lumbar and the
-        thorax to their limits (-30 and -35 deg) and bent the other way, the arms following
-        the wrong sides' points (wrists 1.0-1.3 m off for a second); untwisted, the frame's
-        energy fell 573 -> 504 in 3 iterations as the flip began. A lifter really twisted that
-        far explains the cloud better twisted, and stays so."""
+        is re-seeded untwisted; and untwisted with the side bend undone and the arms' values
+        exchanged (each arm where the twist had put the other); the one of least energy is
+        kept when it lowers the energy. In a windmill side bend (mocap_warmup@mesh, 3.0-3.9 s)
+        a fit that lagged the bend twisted the lumbar and the thorax to their limits (-30 and
+        -35 deg) and bent the other way, the arms following the wrong sides' points (wrists
+        1.0-1.3 m off for a second); as the flip began, untwisted, the frame's energy fell 573
+        -> 504 (3 iterations), or, further in, with the side bend undone and the arms
+        exchanged, 326 -> 235 (6 iterations; untwisted alone it rose). A lifter really
+        twisted that far explains the cloud better twisted, and stays so. Rare (a twist on
+        its limits), so it affords 6 iterations."""
         th = fit.theta
         if not any(th[i] > DOF_UPPER[i] - NECK_AT_LIMIT_RAD or th[i] < DOF_LOWER[i] + NECK_AT_LIMIT_RAD
                    for i in _TWIST_DOFS):
             return fit
-        idx = list(_TWIST_DOFS)
-        th = th.copy()
-        th[idx] = 0.0
-        r, _ = _refit_reseeded(ctx, frame, fit, pred, th, idx, n_iter)
-        if r is None:
+        best, best_idx, e_cur = None, None, None
+        for idx, th_h in _untwisted(th):
+            r, e_cur = _refit_reseeded(ctx, frame, fit, pred, th_h, idx, n_iter, e_cur)
+            if r is not None and (best is None or r.energy < best.energy):
+                best, best_idx = r, idx
+            e_cur = None   # (each hypothesis re-seeds other DOFs: its own comparison)
+        if best is None:
             return fit
-        self.reseeded.update(idx)
-        return r
+        self.reseeded.update(best_idx)
+        return best
 
     def _probe(self, ctx: FitContext, frame: FrameData, fit: FitResult,
                pred: np.ndarray | None, held: str | None) -> FitResult:
