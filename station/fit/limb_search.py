@@ -74,12 +74,18 @@ LIMB_HYPOTHESES = {
 }
 
 
-NECK_AT_LIMIT_RAD = 2 * _D
+AT_LIMIT_RAD = 2 * _D     # a DOF this near one of its bounds sits on its limit
 _NECK_DOFS = (DOF["neck_flex"], DOF["neck_lat"])
 _TWIST_DOFS = (DOF["lumbar_twist"], DOF["thorax_twist"])
 _SIDE_BEND_DOFS = (DOF["lumbar_lat"], DOF["thorax_lat"])
 _ARM_PAIRS = tuple((DOF[f"{j}_l_{m}"], DOF[f"{j}_r_{m}"]) for j, m in (
     ("shoulder", "flex"), ("shoulder", "abd"), ("shoulder", "rot"), ("elbow", "flex")))
+
+
+def _at_limit(theta: np.ndarray, dofs: tuple[int, ...]) -> bool:
+    """Whether any of these DOFs sits within AT_LIMIT_RAD of one of its bounds."""
+    return any(theta[i] > DOF_UPPER[i] - AT_LIMIT_RAD or theta[i] < DOF_LOWER[i] + AT_LIMIT_RAD
+               for i in dofs)
 
 
 def _untwisted(theta: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
@@ -356,28 +362,22 @@ class LimbSearch:
     def unfold_head(self, ctx: FitContext, frame: FrameData, fit: FitResult,
                     pred: np.ndarray | None, n_iter: int = 3) -> FitResult:
         """A head folded to a limit of the neck (flexion or lateral bend within
-        NECK_AT_LIMIT_RAD of it) is re-seeded at the neck's rest, kept when that lowers the
+        AT_LIMIT_RAD of it) is re-seeded at the neck's rest, kept when that lowers the
         energy. At the bottom of a twisting toe touch the head hangs among the knees; the
         fit's head went with them to the neck's limits (70 deg flexed, 40 deg to the side)
         and stayed there, folded onto the chest, after the lifter stood up (the capsule
         athlete, mocap_toe_touch: head 0.29 m off for 2.5 s): the points of the real head
         lie beyond the data term's gate, nothing pulls it back."""
-        th = fit.theta
-        if not any(th[i] > DOF_UPPER[i] - NECK_AT_LIMIT_RAD or th[i] < DOF_LOWER[i] + NECK_AT_LIMIT_RAD
-                   for i in _NECK_DOFS):
+        if not _at_limit(fit.theta, _NECK_DOFS):
             return fit
         idx = list(_NECK_DOFS)
-        th = th.copy()
+        th = fit.theta.copy()
         th[idx] = (ctx.body.neck_rest.rad, 0.0)
-        r, _ = _refit_reseeded(ctx, frame, fit, pred, th, idx, n_iter)
-        if r is None:
-            return fit
-        self.reseeded.update(idx)
-        return r
+        return self._reseed_best(ctx, frame, fit, pred, [(idx, th)], n_iter)
 
     def unfold_trunk(self, ctx: FitContext, frame: FrameData, fit: FitResult,
                      pred: np.ndarray | None, n_iter: int = 6) -> FitResult:
-        """A trunk twisted to a limit (lumbar or thorax twist within NECK_AT_LIMIT_RAD of it)
+        """A trunk twisted to a limit (lumbar or thorax twist within AT_LIMIT_RAD of it)
         is re-seeded untwisted; and untwisted with the side bend undone and the arms' values
         exchanged (each arm where the twist had put the other); the one of least energy is
         kept when it lowers the energy. In a windmill side bend (mocap_warmup@mesh, 3.0-3.9 s)
@@ -388,16 +388,21 @@ class LimbSearch:
         exchanged, 326 -> 235 (6 iterations; untwisted alone it rose). A lifter really
         twisted that far explains the cloud better twisted, and stays so. Rare (a twist on
         its limits), so it affords 6 iterations."""
-        th = fit.theta
-        if not any(th[i] > DOF_UPPER[i] - NECK_AT_LIMIT_RAD or th[i] < DOF_LOWER[i] + NECK_AT_LIMIT_RAD
-                   for i in _TWIST_DOFS):
+        if not _at_limit(fit.theta, _TWIST_DOFS):
             return fit
-        best, best_idx, e_cur = None, None, None
-        for idx, th_h in _untwisted(th):
-            r, e_cur = _refit_reseeded(ctx, frame, fit, pred, th_h, idx, n_iter, e_cur)
+        return self._reseed_best(ctx, frame, fit, pred, _untwisted(fit.theta), n_iter)
+
+    def _reseed_best(self, ctx: FitContext, frame: FrameData, fit: FitResult,
+                     pred: np.ndarray | None, hyps: list[tuple[list[int], np.ndarray]],
+                     n_iter: int) -> FitResult:
+        """Of the hypotheses ((re-seeded DOFs, pose) each; each compared with fit on its own
+        DOFs' terms, _refit_reseeded), the refit of least energy among those that lower the
+        energy, its DOFs marked re-seeded; fit when none does."""
+        best, best_idx = None, None
+        for idx, th in hyps:
+            r, _ = _refit_reseeded(ctx, frame, fit, pred, th, idx, n_iter)
             if r is not None and (best is None or r.energy < best.energy):
                 best, best_idx = r, idx
-            e_cur = None   # (each hypothesis re-seeds other DOFs: its own comparison)
         if best is None:
             return fit
         self.reseeded.update(best_idx)
