@@ -279,10 +279,9 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
     capsule pair): between the closest axis points cp1, cp2 along -cn / cn, residual the
     penetration cdepth - slack_m - pair_slack_m, weight w_collision when > 0, else 0.
     Anchors (n_anchor = 6 rows or 0: x, y, z of each ankle, normals preset to the axes):
-    residual (ankle - target) . normal. anchor_target (n_anchor, 3): the row weights are
-    preset; (n_anchor, 5): columns 3 and 4 are the weight w0 and a release scale s (0: the
-    rows weigh w0), the rows of an ankle at distance d from its target weigh
-    w0 s^2 / (s^2 + d^2): their
+    residual (ankle - target) . normal. anchor_target (n_anchor, 5): the target, then the
+    weight w0 and a release scale s (0: the rows weigh w0); the rows of an ankle at distance
+    d from its target weigh w0 s^2 / (s^2 + d^2): their
     energy is Geman-McClure's, w0 s^2 d^2 / (s^2 + d^2), at most w0 s^2 (a foot lifted
     far off its anchor is let go).
     """
@@ -311,16 +310,15 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
         out_res[r] = (((out_x1[r, 0] - anchor_target[a, 0]) * out_n1[r, 0]
                        + (out_x1[r, 1] - anchor_target[a, 1]) * out_n1[r, 1])
                       + (out_x1[r, 2] - anchor_target[a, 2]) * out_n1[r, 2])
-        if anchor_target.shape[1] >= 5:
-            if anchor_target[a, 4] > 0.0:
-                j = a // 3
-                d0 = ankles[j, 0] - anchor_target[a, 0]
-                d1 = ankles[j, 1] - anchor_target[a, 1]
-                d2 = ankles[j, 2] - anchor_target[a, 2]
-                s2 = anchor_target[a, 4] * anchor_target[a, 4]
-                out_w[r] = anchor_target[a, 3] * s2 / (s2 + ((d0 * d0 + d1 * d1) + d2 * d2))
-            else:
-                out_w[r] = anchor_target[a, 3]
+        if anchor_target[a, 4] > 0.0:
+            j = a // 3
+            d0 = ankles[j, 0] - anchor_target[a, 0]
+            d1 = ankles[j, 1] - anchor_target[a, 1]
+            d2 = ankles[j, 2] - anchor_target[a, 2]
+            s2 = anchor_target[a, 4] * anchor_target[a, 4]
+            out_w[r] = anchor_target[a, 3] * s2 / (s2 + ((d0 * d0 + d1 * d1) + d2 * d2))
+        else:
+            out_w[r] = anchor_target[a, 3]
 
 
 @nb.njit(cache=True, nogil=True)

@@ -281,13 +281,12 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
     pen = cdepth - slack_m - pair_slack_m
     target = anchor_target[:, :3]
     res = np.concatenate([z, pen, np.sum((x1[ns + npairs:] - target) * n1_anchor, axis=1)])
-    w_anchor = np.zeros(na)      # preset by the solver, or released with distance
-    if anchor_target.shape[1] >= 5 and na:
-        d2 = np.sum((x1[ns + npairs:] - target) ** 2, axis=1)
-        s2 = anchor_target[:, 4] ** 2
-        released = anchor_target[:, 4] > 0
-        w_anchor = np.where(released, anchor_target[:, 3] * s2 / np.where(released, s2 + d2, 1.0),
-                            anchor_target[:, 3])
+    # w0, released with distance where the release scale is > 0
+    d2 = np.sum((x1[ns + npairs:] - target) ** 2, axis=1)
+    s2 = anchor_target[:, 4] ** 2
+    released = anchor_target[:, 4] > 0
+    w_anchor = np.where(released, anchor_target[:, 3] * s2 / np.where(released, s2 + d2, 1.0),
+                        anchor_target[:, 3])
     w = np.concatenate([np.where(z < 0.0, w_below, np.where(z < band_m, w_band, 0.0)),
                         np.where(pen > 0.0, w_collision, 0.0), w_anchor])
     return x1, x2, n1, n2, res, w
@@ -345,7 +344,7 @@ def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, da
               seg1, n1_preset, seg2, n2_preset, rw_preset):
     """One LM linearisation (see the kernel): (A, b, H, g, seg_count, data_stats,
     seg_stats, m2d_stats, res, rw). seg1, seg2, n1_preset, n2_preset, rw_preset: the dense
-    rows' arrays as the solver presets them (anchor normals and weights, level and lateral
+    rows' arrays as the solver presets them (anchor normals, level and lateral
     rows)."""
     n_seg = len(seg_R)
     idx, dist, nrm = nearest_capsule(points, ca, cb, ra_x, rb_x)
@@ -375,10 +374,7 @@ def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, da
     n1[len(sole):len(sole) + len(pairs)] = -cn
     n2[len(sole):len(sole) + len(pairs)] = cn
     res = np.concatenate([res, np.zeros(k)])
-    if anchor_target.shape[1] >= 5:   # the anchors' weights come with their targets
-        rw = np.concatenate([rw, rw_preset[m:]])
-    else:
-        rw = np.concatenate([rw[:m - n_anchor], rw_preset[m - n_anchor:]])
+    rw = np.concatenate([rw, rw_preset[m:]])   # the anchors' weights come with their targets
     grip_l, grip_r = 0.5 * (ca[hand_l] + cb[hand_l]), 0.5 * (ca[hand_r] + cb[hand_r])
     if level_row >= 0:
         x1[level_row], x2[level_row] = grip_l, grip_r

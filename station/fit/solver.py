@@ -375,8 +375,7 @@ class _Layout:
         seg2[ns:na0] = body.cap_seg[pairs[:, 1]]
         if n_anchor:
             seg1[na0:nl0] = np.repeat(self.ankle_seg, 3)
-            n1[na0:nl0] = np.tile(np.eye(3), (2, 1))
-            rw[na0:nl0] = 1.0 / w.anchor_sigma_m ** 2
+            n1[na0:nl0] = np.tile(np.eye(3), (2, 1))   # their weights: per call (anchor_target)
         if n_lat:
             seg1[nt0] = 0
             rw[nt0] = 1.0 / w.lateral_sigma_m ** 2
@@ -438,7 +437,8 @@ class _Layout:
 _PER_CALL_FIELDS = {"data", "data_sigma_m", "data_gate_m", "data_ref_points", "depth_margin_m",
                     "edge_tol_px", "huber_m", "floor_unknown_m", "floor_contact_band_m",
                     "collision_slack_m", "bar_half_length_m", "bell_drop_m",
-                    "dumbbell_half_length_m", "knee_fold_margin_rad", "damping"}
+                    "dumbbell_half_length_m", "knee_fold_margin_rad", "damping", "anchor_sigma_m",
+                    "anchor_release_m", "anchor_release_max_pitch_rad"}
 _LAYOUT_FIELDS = tuple(f.name for f in fields(FitWeights) if f.name not in _PER_CALL_FIELDS)
 
 

@@ -302,20 +302,20 @@ def test_second_differences(shape, frac):
     np.testing.assert_array_equal(out[:n], R.second_differences(d, corner))
 
 
-@pytest.mark.parametrize("anchors", [False, True, "released"])
+@pytest.mark.parametrize("anchors", [False, "held", "released"])
 def test_contact_rows(anchors):
     """Floor, collision and anchor rows: sole points below, within and above the contact
-    band, pairs penetrating and apart; anchors with preset weights, or with their weight and
-    release scale (one ankle let go with distance, the other held)."""
+    band, pairs penetrating and apart; anchors held at their weight, or one ankle let go with
+    distance (release scale > 0) and the other held."""
     rng = np.random.default_rng(int(bool(anchors)))
     ns, npairs, na = 6, 5, 6 if anchors else 0
     sole = rng.normal(0, 0.05, (ns, 3))
     cp1, cp2, cn = rng.normal(size=(npairs, 3)), rng.normal(size=(npairs, 3)), rng.normal(size=(npairs, 3))
     cdepth, pair_slack = rng.normal(0, 0.02, npairs), rng.uniform(0, 0.01, npairs)
-    ankles, target = rng.normal(size=(2, 3)), rng.normal(size=(na, 3))
-    if anchors == "released":
-        target = np.concatenate([np.repeat(ankles + rng.normal(0, 0.05, (2, 3)), 3, axis=0),
-                                 np.full((na, 1), 4444.0), np.repeat([[0.05], [0.0]], 3, axis=0)], axis=1)
+    ankles = rng.normal(size=(2, 3))
+    release = [[0.05], [0.0]] if anchors == "released" else [[0.0], [0.0]]
+    target = np.concatenate([np.repeat(ankles + rng.normal(0, 0.05, (2, 3)), 3, axis=0),
+                             np.full((6, 1), 4444.0), np.repeat(release, 3, axis=0)], axis=1)[:na]
     n1_anchor = np.tile(np.eye(3), (2, 1))[:na]
     n = ns + npairs + na
     x1, x2, n1, n2 = np.empty((n, 3)), np.zeros((n, 3)), np.zeros((n, 3)), np.zeros((n, 3))
@@ -332,6 +332,8 @@ def test_contact_rows(anchors):
     if anchors == "released":
         d = np.linalg.norm(ankles[0] - target[0, :3])
         np.testing.assert_allclose(w[ns + npairs:], [4444.0 * 0.05 ** 2 / (0.05 ** 2 + d * d)] * 3 + [4444.0] * 3)
+    elif anchors:
+        np.testing.assert_array_equal(w[ns + npairs:], 4444.0)
 
 
 @pytest.mark.parametrize("with_pred", [False, True])
@@ -422,8 +424,9 @@ def test_linearise(implement):
     ankle_idx = np.array([SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]])
     ankle_seg, ankle_local = body.point_seg[ankle_idx], body.point_local[ankle_idx]
     seg1[ns + npairs:ns + npairs + na] = np.repeat(ankle_seg, 3)
-    n1[ns + npairs:ns + npairs + na] = np.tile(np.eye(3), (2, 1)); rw[ns + npairs:ns + npairs + na] = 4e3
-    target = np.repeat(np.array([[0.1, 0.2, 0.05], [-0.1, 0.25, 0.05]]), 3, axis=0)
+    n1[ns + npairs:ns + npairs + na] = np.tile(np.eye(3), (2, 1))
+    # targets, weight and release scale: the left ankle let go with distance, the right held
+    target = np.repeat(np.array([[0.1, 0.2, 0.05, 4e3, 0.05], [-0.1, 0.25, 0.05, 4e3, 0.0]]), 3, axis=0)
     if level_row >= 0:
         seg1[level_row], seg2[level_row] = SEG["forearm_l"], SEG["forearm_r"]
         n1[level_row], n2[level_row], rw[level_row] = [0, 0, 1], [0, 0, -1], 1e3
@@ -460,6 +463,8 @@ def test_linearise(implement):
     np.testing.assert_allclose(rwk, rrw)
     # every kind of row was active: inliers, model -> data penalties, floor, anchors
     assert dstats[1] > 100 and m2d[1] > 0 and (rwk[:ns] > 0).any() and rwk[lat_row] > 0
+    a0 = ns + npairs
+    assert (rwk[a0 + 3:a0 + 6] == 4e3).all() and (0 < rwk[a0:a0 + 3]).all() and (rwk[a0:a0 + 3] < 4e3).all()
     if implement == "bar":   # some points pull the grips (the bar through the hands meets the hips)
         assert np.count_nonzero((scratch[0] == bar_cap) & (np.abs(scratch[1]) < 0.12)) > 0
 
