@@ -220,7 +220,9 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
         inside_img = 0 <= ui < w and 0 <= vi < h
         uc = min(max(ui, 0), w - 1)
         vc = min(max(vi, 0), h - 1)
-        D = depth[vc, uc] if inside_img else 0.0
+        # float64, as numba computes it: NumPy 2 keeps a float32 scalar minus a float in float32,
+        # and a NUMBA_DISABLE_JIT run (coverage) would differ
+        D = float(depth[vc, uc]) if inside_img else 0.0
         in_mask = inside_img and mask[vc, uc]
         if in_mask:
             if D > 0.0 and D < zc - depth_margin_m:

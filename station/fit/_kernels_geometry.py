@@ -7,6 +7,7 @@ twins of the same name in station.fit.reference compared by tests/fit/test_kerne
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numba as nb
 import numpy as np
@@ -39,6 +40,22 @@ def _lowest_bit(typingctx, x):
         fn = builder.module.declare_intrinsic("llvm.cttz", [t], ir.FunctionType(t, [t, ir.IntType(1)]))
         return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
     return sig, codegen
+
+
+if nb.config.DISABLE_JIT:
+    # the kernels run as Python (NUMBA_DISABLE_JIT=1, for coverage): an intrinsic has no
+    # Python body, so these give the same results the slow way
+    def _fma(a, b, c):  # noqa: F811
+        """a * b + c rounded once: exact rationals, rounded to the nearest double."""
+        a, b, c = float(a), float(b), float(c)
+        if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+            return a * b + c
+        return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+    def _lowest_bit(x):  # noqa: F811
+        """The index of x's lowest set bit (x != 0)."""
+        x = int(x)
+        return (x & -x).bit_length() - 1
 
 
 @nb.njit(cache=True, nogil=True)
