@@ -477,6 +477,24 @@ def test_dot3():
     assert K.dot3(1.0, 2.0, 3.0, 4.0, 5.0, 6.0) == 32.0
 
 
+def test_kernels_run_as_python_without_the_jit():
+    """Under NUMBA_DISABLE_JIT (coverage) the intrinsics have Python equivalents that give the
+    compiled results: dot3 fused as compiled (-1 + 0.1 * 10 is 5.55e-17 rounded once, 0 in two
+    roundings) and the lowest set bit."""
+    import os
+    import subprocess
+    import sys
+    code = ("import numpy as np\n"
+            "from station.fit._kernels_geometry import _lowest_bit\n"
+            "from station.fit._kernels import dot3\n"
+            "print(repr(dot3(-1.0, 0.1, 0.0, 1.0, 10.0, 0.0)), _lowest_bit(np.uint64(40)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "NUMBA_DISABLE_JIT": "1"}).stdout.split()
+    fused = K.dot3(-1.0, 0.1, 0.0, 1.0, 10.0, 0.0)
+    assert fused == 5.551115123125783e-17 and -1.0 + 0.1 * 10.0 == 0.0
+    assert float(out[0]) == fused and out[1] == "3"
+
+
 @pytest.mark.parametrize("implement", ["bar", "kettlebell", "dumbbells"])
 def test_implement_ends(implement):
     """The implement's capsule ends (numba) against station.fit.solver.implement_ends (their
