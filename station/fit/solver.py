@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from station.fit import _kernels as K
+from station.fit._linalg import solve as _solve   # (np.linalg.solve, faster)
 from station.fit.body_model import (
     DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG,
     PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel,
@@ -303,24 +304,6 @@ _NEAREST_STATE_MIN_ITER = 3
 _NO_NEAREST_STATE = K.nearest_capsule_state(0, 0, 0, enabled=False)   # (read only)
 
 _KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
-
-
-try:   # np.linalg.solve's own LAPACK call, without its per-call checks and wrapping (~30 us)
-    from numpy.linalg import _umath_linalg
-    _SOLVE1 = _umath_linalg.solve1
-except (ImportError, AttributeError):   # pragma: no cover (another NumPy)
-    _SOLVE1 = None
-
-
-def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.linalg.solve(A, b) for float64 A (n, n), b (n,): the same result, or its
-    LinAlgError for a singular A (the fast call gives NaN then, and the checked one runs)."""
-    if _SOLVE1 is not None:
-        with np.errstate(all="ignore"):
-            x = _SOLVE1(A, b, signature="dd->d")
-        if np.isfinite(x).all():
-            return x
-    return np.linalg.solve(A, b)
 
 
 def temporal_weights(w: FitWeights) -> np.ndarray:
