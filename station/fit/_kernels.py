@@ -11,7 +11,9 @@ small SPD inverse (station.fit.confidence), and gathers the others under one nam
   _kernels_energy      the energy's normal equations (data, model-to-data, dense rows)
   _kernels_image       the mask's distance transform, point subsampling
   _kernels_lm          one LM linearisation (the energy kernels above, in one call),
-                       and the LM loop around it
+                       the damped step
+  _kernels_lm_loop     one LM evaluation in two passes (the energy, the rows only for an
+                       accepted trial) and the LM loop around it
 """
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ import numba as nb
 import numpy as np
 
 from station.fit._kernels_energy import (  # noqa: F401  (the fitter's kernels, one namespace)
-    assemble_normal_equations, contact_rows, data_term, dense_rows, diagonal_terms,
-    grip_rows, model_to_data_term,
+    assemble_normal_equations, contact_rows, data_energy, data_rows, data_term, dense_rows,
+    diagonal_terms, grip_rows, model_to_data_energy, model_to_data_rows, model_to_data_term,
 )
 from station.fit._kernels_geometry import (  # noqa: F401
     bar_line_count, capsule_pair_penetration, nearest_capsule, nearest_capsule_state,
@@ -35,8 +37,11 @@ from station.fit._kernels_kinematics import (  # noqa: F401
     forward_kinematics, points_to_world, vectors_to_world,
 )
 from station.fit._kernels_lm import (  # noqa: F401
-    BAR, DUMBBELLS, KETTLEBELL, LM_DONE, LM_SOLVE, NO_IMPLEMENT, damped_step, dot3, evaluate,
-    implement_ends, linearise, lm_iterations, numpy_sum, pose_and_linearise,
+    BAR, DUMBBELLS, KETTLEBELL, NO_IMPLEMENT, damped_step, dot3, implement_ends, linearise,
+    numpy_sum, pose_and_linearise,
+)
+from station.fit._kernels_lm_loop import (  # noqa: F401
+    LM_DONE, LM_SOLVE, evaluate, linearise_accepted, lm_iterations, pose_energy,
 )
 
 

@@ -61,22 +61,47 @@ def data_term(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m,
     capsule that follows the mean of the two segments' motions, and the Hessian
     (J1'J1 + J2'J2)/2 bounds the exact one from above (a conservative step).
     """
+    data_energy(cap_idx, dist, cap_seg, gate_m, sigma_m, weight, out_seg_count, out_stats)
+    data_rows(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m, weight, out_H,
+              out_g)
+
+
+@nb.njit(cache=True, nogil=True)
+def data_energy(cap_idx, dist, cap_seg, gate_m, sigma_m, weight, out_seg_count, out_stats):
+    """data_term's out_seg_count and out_stats (added, in its order: the same sums to the
+    bit), without its rows: what an LM trial needs to be accepted or rejected."""
     s2 = sigma_m * sigma_m
-    for n in range(points.shape[0]):
+    for n in range(cap_idx.shape[0]):
         c = cap_idx[n]
         r = dist[n]
         if c < 0 or not (abs(r) < gate_m):
             out_stats[3] += 1.0
             out_stats[0] += weight  # saturated robust cost, so the energy stays comparable
             continue
-        k = s2 / (s2 + r * r)
-        w = weight * k * k / s2
+        s = cap_seg[c]
+        if s >= 0:
+            out_seg_count[s] += 1.0
+        out_stats[0] += weight * r * r / (s2 + r * r)
+        out_stats[1] += 1.0
+        out_stats[2] += abs(r)
+
+
+@nb.njit(cache=True, nogil=True)
+def data_rows(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m, weight, out_H,
+              out_g):
+    """data_term's rows into out_H, out_g (added, then out_H mirrored), without its
+    statistics (data_energy): the part an accepted LM trial needs."""
+    s2 = sigma_m * sigma_m
+    for n in range(points.shape[0]):
+        c = cap_idx[n]
+        r = dist[n]
+        if c < 0 or not (abs(r) < gate_m):
+            continue
         s = cap_seg[c]
         if s < 0:
-            out_stats[0] += weight * r * r / (s2 + r * r)
-            out_stats[1] += 1.0
-            out_stats[2] += abs(r)
             continue
+        k = s2 / (s2 + r * r)
+        w = weight * k * k / s2
         # surface point x = p - r n (the same row for any point on the normal line)
         x0 = points[n, 0] - r * normal[n, 0]
         x1 = points[n, 1] - r * normal[n, 1]
@@ -86,10 +111,6 @@ def data_term(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m,
             w = 0.5 * w
             _add_row(out_H, out_g, s_2, x0, x1, x2, -normal[n, 0], -normal[n, 1], -normal[n, 2], w, r)
         _add_row(out_H, out_g, s, x0, x1, x2, -normal[n, 0], -normal[n, 1], -normal[n, 2], w, r)
-        out_seg_count[s] += 1.0
-        out_stats[0] += weight * r * r / (s2 + r * r)
-        out_stats[1] += 1.0
-        out_stats[2] += abs(r)
     _mirror_upper(out_H)
 
 
@@ -196,8 +217,25 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
     [facing, explained (in mask and |depth - z| <= margin), occluded, outside];
     out_stats (2,) adds [energy, n penalised]. out_H[s] symmetric (kept so, as data_term's).
     """
+    rec = np.empty((samples.shape[0], 4))
+    model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor, fx, fy,
+                         cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px, huber_m,
+                         w_silhouette, w_freespace, min_height_m, out_seg_stats, out_stats, rec)
+    model_to_data_rows(samples, sample_seg, R_cam_floor, rec, out_H, out_g)
+
+
+@nb.njit(cache=True, nogil=True)
+def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor,
+                         fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
+                         huber_m, w_silhouette, w_freespace, min_height_m, out_seg_stats,
+                         out_stats, rec):
+    """model_to_data_term's out_seg_stats and out_stats (added, in its order: the same sums
+    to the bit); its rows not added but recorded per sample in rec (m, 4): [kind, weight,
+    residual(s)], kind 0 no row, 1 free space (residual rec[n, 2]), 2 silhouette (rec[n, 2],
+    rec[n, 3] along the camera's x, y), for model_to_data_rows."""
     h, w = mask.shape
     for n in range(samples.shape[0]):
+        rec[n, 0] = 0.0
         x0, x1, x2 = samples[n, 0], samples[n, 1], samples[n, 2]
         vx = cam_pos[0] - x0
         vy = cam_pos[1] - x1
@@ -233,8 +271,7 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
                 a = abs(r)
                 wt = w_freespace if a <= huber_m else w_freespace * huber_m / a
                 # camera z axis in the floor frame = third row of R_cam_floor
-                _add_row(out_H, out_g, s, x0, x1, x2, R_cam_floor[2, 0], R_cam_floor[2, 1],
-                         R_cam_floor[2, 2], wt, r)
+                rec[n, 0], rec[n, 1], rec[n, 2] = 1.0, wt, r
                 out_stats[0] += wt * r * r
                 out_stats[1] += 1.0
                 continue
@@ -261,12 +298,30 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
         ey = epv * k * zc / fy
         a = math.sqrt(ex * ex + ey * ey)
         wt = w_silhouette if a <= huber_m else w_silhouette * huber_m / a
-        _add_row(out_H, out_g, s, x0, x1, x2, R_cam_floor[0, 0], R_cam_floor[0, 1],
-                 R_cam_floor[0, 2], wt, ex)
-        _add_row(out_H, out_g, s, x0, x1, x2, R_cam_floor[1, 0], R_cam_floor[1, 1],
-                 R_cam_floor[1, 2], wt, ey)
+        rec[n, 0], rec[n, 1], rec[n, 2], rec[n, 3] = 2.0, wt, ex, ey
         out_stats[0] += wt * (ex * ex + ey * ey)
         out_stats[1] += 1.0
+
+
+@nb.njit(cache=True, nogil=True)
+def model_to_data_rows(samples, sample_seg, R_cam_floor, rec, out_H, out_g):
+    """The rows model_to_data_energy recorded in rec into out_H, out_g (added in sample
+    order, then out_H mirrored): the two make model_to_data_term, to the bit."""
+    for n in range(samples.shape[0]):
+        kind = rec[n, 0]
+        if kind == 0.0:
+            continue
+        x0, x1, x2 = samples[n, 0], samples[n, 1], samples[n, 2]
+        s = sample_seg[n]
+        wt = rec[n, 1]
+        if kind == 1.0:   # free space: along the camera's z axis (R_cam_floor's third row)
+            _add_row(out_H, out_g, s, x0, x1, x2, R_cam_floor[2, 0], R_cam_floor[2, 1],
+                     R_cam_floor[2, 2], wt, rec[n, 2])
+            continue
+        _add_row(out_H, out_g, s, x0, x1, x2, R_cam_floor[0, 0], R_cam_floor[0, 1],
+                 R_cam_floor[0, 2], wt, rec[n, 2])
+        _add_row(out_H, out_g, s, x0, x1, x2, R_cam_floor[1, 0], R_cam_floor[1, 1],
+                 R_cam_floor[1, 2], wt, rec[n, 3])
     _mirror_upper(out_H)
 
 

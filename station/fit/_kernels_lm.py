@@ -3,11 +3,14 @@ the pose theta to the damped system's inputs (the 32 x 32 normal equations, the 
 part of them, the energy) in one call, so an iteration pays one dispatch instead of a dozen
 and no Python runs between the kernels (the solver keeps the accept/reject logic).
 
-  evaluate            pose_and_linearise, then the per-DOF terms and the energy
   pose_and_linearise  forward kinematics, the capsules, the implement's, then linearise
   linearise           the energy kernels (station.fit._kernels_energy) in the solver's order
   implement_ends      the numba twin of station.fit.solver.implement_ends
   damped_step         the damped, clamped LM step (Cholesky; LAPACK's solve is the fallback)
+  numpy_sum           NumPy's pairwise sum
+
+The LM loop and its evaluation (the energy, then the rows only for an accepted trial: these
+kernels split in two passes) are station.fit._kernels_lm_loop's.
 
 Bit-identical to the NumPy glue they replaced: the same kernels in the same order, and where
 that glue reduced with NumPy, the same reduction: dot3 is `a @ b` of two 3-vectors as NumPy's
@@ -23,8 +26,7 @@ import math
 import numba as nb
 
 from station.fit._kernels_energy import (
-    assemble_normal_equations, contact_rows, data_term, dense_rows, diagonal_terms, grip_rows,
-    model_to_data_term,
+    assemble_normal_equations, contact_rows, data_term, dense_rows, grip_rows, model_to_data_term,
 )
 from station.fit._kernels_geometry import (
     _fma, capsule_pair_penetration, nearest_capsule, nearest_capsule_within_fit,
@@ -305,57 +307,6 @@ def numpy_sum(a):
 
 
 @nb.njit(cache=True, nogil=True)
-def evaluate(
-        theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg, cap_a_local,
-        cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m, bell_drop_m,
-        dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x, rb_x, cap_seg_x,
-        cap_seg2_x, data_gate_m, data_sigma_m, data_weight, use_model_to_data, seg_R, seg_t,
-        dof_twist, seg_chain, sample_seg, sample_local, sample_normal_local, cam_pos,
-        R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m,
-        edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m, n_cap, cap_ra, cap_rb,
-        pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below, band_m, w_band,
-        w_collision, ankle_seg, ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row,
-        lat_row, bar_cap, bar_weight, seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole,
-        cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g,
-        out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred,
-        use_pred, dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w,
-        knee_hip, knee_margin_rad, knee_w, out_e_prior, out_e_knee, out_e_temporal, row_energy,
-        out_A_obs, nearest_state=None):
-    """One LM evaluation at theta, all of it: pose_and_linearise, out_A_obs = the
-    observations' normal matrix (a copy of out_A before the per-DOF terms), the energy
-    (data + model -> data + the dense rows' sum of rw res^2), then the per-DOF terms
-    (diagonal_terms: limits, prior, knee fold, temporal with use_pred) into out_A, out_b and
-    their energies. Returns the total energy, summed in the order and the way the solver's
-    NumPy summed it (numpy_sum). row_energy (n_rows,) scratch. nearest_state: linearise's."""
-    pose_and_linearise(
-        theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg, cap_a_local,
-        cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m, bell_drop_m,
-        dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x, rb_x, cap_seg_x,
-        cap_seg2_x, data_gate_m, data_sigma_m, data_weight, use_model_to_data, seg_R, seg_t,
-        dof_twist, seg_chain, sample_seg, sample_local, sample_normal_local, cam_pos,
-        R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m,
-        edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m, n_cap, cap_ra, cap_rb,
-        pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below, band_m, w_band,
-        w_collision, ankle_seg, ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row,
-        lat_row, bar_cap, bar_weight, seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole,
-        cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g,
-        out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, nearest_state)
-    out_A_obs[:, :] = out_A
-    for q in range(res.shape[0]):
-        row_energy[q] = rw[q] * res[q] * res[q]
-    E = (out_data_stats[0] + out_m2d_stats[0]) + numpy_sum(row_energy)
-    diagonal_terms(theta, theta_pred, use_pred, dof_lower, dof_upper, finite_lo, finite_hi,
-                   limit_w, prior_w, temporal_w, knee_hip, knee_margin_rad, knee_w, out_A, out_b,
-                   out_e_prior, out_e_knee, out_e_temporal)
-    E += numpy_sum(out_e_prior)
-    for p in range(out_e_knee.shape[0]):
-        E += out_e_knee[p]
-    if use_pred:
-        E += numpy_sum(out_e_temporal)
-    return E
-
-
-@nb.njit(cache=True, nogil=True)
 def damped_step(A, b, lam, step_lo, step_hi, L, out_delta):
     """The LM step: out_delta = -(A + lam diag(diag(A) + 1e-6))^-1 b, by Cholesky into the
     scratch L (n, n), then clamped per DOF to [step_lo, step_hi]. Returns False (out_delta
@@ -392,74 +343,3 @@ def damped_step(A, b, lam, step_lo, step_hi, L, out_delta):
             return False
         out_delta[i] = min(max(out_delta[i], step_lo[i]), step_hi[i])
     return True
-
-
-# lm_iterations' outcomes
-LM_DONE, LM_SOLVE = 0, 1
-
-
-@nb.njit(cache=True, nogil=True)
-def lm_iterations(theta, it, n_iter, state, damping, neck, neck_mu, neck_w, step_lo, step_hi,
-                  chol, delta, best_theta, best_A, best_b, best_info, best_data_stats,
-                  best_seg_count, best_seg_stats, steps, out_A, out_b, out_A_obs,
-                  out_data_stats, out_seg_count, out_seg_stats, ev):
-    """The Levenberg-Marquardt loop of station.fit.solver.fit_frame from iteration `it` on:
-    evaluate theta (evaluate(theta, *ev); out_A ... out_seg_stats are ev's outputs of the
-    same names), recentre the neck's prior on neck_mu (weight neck_w, DOF neck), accept
-    (the best's theta, normal equations, observations' information and statistics copied
-    into best_*; the damping relaxed to max(0.3 lam, damping) after the first) or reject
-    (lam x 5); after iteration n_iter stop, else the damped step from the best (damped_step,
-    its norm into steps[it]) gives the next theta (written into theta).
-
-    state (4,) float64, read and written: lam, best energy, rejections, whether a pose was
-    accepted yet. Returns (iteration reached, LM_DONE) at the end, or (it, LM_SOLVE) when
-    the damped matrix of iteration it is not numerically positive definite: the caller
-    solves it with LAPACK, sets theta = best_theta + step and calls again from it + 1.
-    The NumPy twin is station.fit.reference.lm_iterations (the Python loop this replaced);
-    the arithmetic is the same, so the fits are the same to the bit."""
-    lam = state[0]
-    best_E = state[1]
-    n_reject = state[2]
-    have = state[3] != 0.0
-    n = theta.shape[0]
-    status = LM_DONE
-    while True:
-        E = evaluate(theta, *ev)
-        if neck_mu != 0.0:   # the kernel's prior centres on 0: recentre the neck's
-            out_b[neck] -= neck_w * neck_mu
-            E += neck_w * (neck_mu * neck_mu - 2.0 * theta[neck] * neck_mu)
-        if E <= best_E:   # accept: relax the damping
-            if have:
-                relaxed = lam * 0.3
-                lam = max(relaxed, damping)   # Python's max(relaxed, damping)
-            have = True
-            best_E = E
-            best_theta[:] = theta
-            best_A[:, :] = out_A
-            best_b[:] = out_b
-            best_info[:, :] = out_A_obs
-            best_data_stats[:] = out_data_stats
-            best_seg_count[:] = out_seg_count
-            best_seg_stats[:, :] = out_seg_stats
-        else:   # reject: back to the best pose, stiffer damping
-            n_reject += 1.0
-            lam *= 5.0
-        if it == n_iter:
-            break
-        if not have:
-            raise FloatingPointError("lm_iterations: the first pose's energy is not a number")
-        # per-DOF clamp: one poorly determined DOF must not shrink everyone's step
-        if not damped_step(best_A, best_b, lam, step_lo, step_hi, chol, delta):
-            status = LM_SOLVE
-            break
-        ss = 0.0
-        for j in range(n):
-            theta[j] = best_theta[j] + delta[j]
-            ss += delta[j] * delta[j]
-        steps[it] = math.sqrt(ss)
-        it += 1
-    state[0] = lam
-    state[1] = best_E
-    state[2] = n_reject
-    state[3] = 1.0 if have else 0.0
-    return it, status

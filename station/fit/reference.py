@@ -402,7 +402,7 @@ def damped_step(A, b, lam, step_lo, step_hi):
 
 def lm_iterations(theta, n_iter, damping, neck, neck_mu, neck_w, step_lo, step_hi, evaluate,
                   solve=None):
-    """The Levenberg-Marquardt loop of station.fit._kernels_lm.lm_iterations, in Python (the
+    """The Levenberg-Marquardt loop of station.fit._kernels_lm_loop.lm_iterations, in Python (the
     loop fit_frame ran before it moved into numba). evaluate(theta) -> (E, A, b, A_obs,
     data_stats, seg_count, seg_stats), arrays it may reuse. solve(A, b, lam) -> the clamped
     step or None (default: the kernel's damped_step, then LAPACK as the solver's fallback).

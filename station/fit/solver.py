@@ -26,8 +26,9 @@ Energy (all residuals in metres or radians, each term a sum of weighted squares)
                          axis), carried by that forearm.
 Normal equations are accumulated per segment in numba (station.fit._kernels) and mapped to
 the 32 DOFs; one kernel call evaluates a pose (normal equations and energy,
-station.fit._kernels_lm.evaluate); the LM loop runs in numba too
-(lm_iterations; LAPACK solves the rare damped system Cholesky rejects). Geometry is float64 in the floor frame.
+station.fit._kernels_lm_loop.evaluate: the energy first, the normal equations only for an
+accepted trial); the LM loop runs in numba too (lm_iterations; LAPACK solves the rare
+damped system Cholesky rejects). Geometry is float64 in the floor frame.
 """
 from __future__ import annotations
 
@@ -406,13 +407,14 @@ class _Layout:
     def scratch(self) -> tuple:
         """A call's work arrays: samples and their normals, the pairs' closest points,
         normals and depths, the soles, the ankles, the capsule ends, the rows' x1, x2, n2,
-        residuals, the per-DOF energies, the observations' normal matrix, the rows' energies."""
+        residuals, the per-DOF energies, the observations' normal matrix, the rows' energies,
+        the model -> data rows' records (K.model_to_data_energy)."""
         e = np.empty
         n, k = self.n_rows, self.n_pairs
         return (e((self.n_samp, 3)), e((self.n_samp, 3)), e((k, 3)), e((k, 3)), e((k, 3)), e(k),
                 e((self.ns, 3)), e((2, 3)), e((self.n_cap_x, 3)), e((self.n_cap_x, 3)), e((n, 3)),
                 np.zeros((n, 3)), self.n2.copy(), np.zeros(n), e(N_DOF), e(N_DOF),
-                e(len(_KNEE_HIP)), e((N_DOF, N_DOF)), e(n))
+                e(len(_KNEE_HIP)), e((N_DOF, N_DOF)), e(n), e((self.n_samp, 4)))
 
 
 # FitWeights fields fit_frame reads itself on every call (the depth noise adapts some of
@@ -482,7 +484,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     # the work arrays: the rows' preset parts (the kernel writes their points, residuals
     # and the rest) and scratch
     (samp, samp_n, cp1, cp2, cn, cdepth, sole, ankle_w, ca, cb, x1, x2, n2, res, e_prior,
-     e_temporal, e_knee, A_obs, row_energy, n1, rw) = lay.work()
+     e_temporal, e_knee, A_obs, row_energy, m2d_rec, n1, rw) = lay.work()
     if n_anchor:
         anchor_target[:, :3] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
         # let go upright: held, a 0.5 m knee raise cost 1100 against the leg's ~70 of data
@@ -509,8 +511,9 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     # evaluate's arguments after the pose: the pose, its capsules and the implement's, data,
     # model -> data, the map to the DOFs, floor, collisions, anchors, level and lateral rows,
     # the bar's pull, the per-DOF terms (limits, prior, knee fold, temporal) and the energy,
-    # one kernel (station.fit._kernels_lm.evaluate); A_obs: the observations' normal matrix;
-    # last, the nearest capsules' state over this fit's evaluations (K.nearest_capsule_state)
+    # one kernel (station.fit._kernels_lm_loop.evaluate); A_obs: the observations' normal
+    # matrix; m2d_rec: the model -> data rows between its two passes; last, the nearest
+    # capsules' state over this fit's evaluations (K.nearest_capsule_state)
     ev = (SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
           body.cap_a_local, body.cap_b_local, lay.implement_kind, lay.ua_l, lay.ua_r,
           w.bar_half_length_m, w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target,
@@ -530,7 +533,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
           rw, ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
           pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI,
           lay.limit_w, prior_w, lay.temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
-          lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs,
+          lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs, m2d_rec,
           K.nearest_capsule_state(n_pts, lay.n_cap_x, n_iter + 1) if n_iter >= _NEAREST_STATE_MIN_ITER
           else _NO_NEAREST_STATE)
     e = np.empty
@@ -540,7 +543,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     state = np.array([w.damping, np.inf, 0.0, 0.0])   # lam, best energy, rejections, accepted
     it = 0
     while True:
-        # the LM loop (station.fit._kernels_lm.lm_iterations): it returns here only to have
+        # the LM loop (station.fit._kernels_lm_loop.lm_iterations): it returns here only to have
         # a damped matrix that is not positive definite solved by LAPACK
         it, status = K.lm_iterations(
             theta, it, n_iter, state, w.damping, _NECK, neck_mu, float(prior_w[_NECK]),

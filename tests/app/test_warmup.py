@@ -12,7 +12,7 @@ LIVE_PATH = (
     "station.segment._kernels.classify_pixels",
     "station.segment._kernels.connected_components",
     "station.segment._kernels_depth.decimate_median4_valid",
-    "station.fit._kernels_lm.lm_iterations",
+    "station.fit._kernels_lm_loop.lm_iterations",
 )
 
 

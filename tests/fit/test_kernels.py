@@ -80,6 +80,14 @@ def test_data_term_and_assembly(n_pts):
     np.testing.assert_allclose(g, gr, rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(cnt, cr)
     np.testing.assert_allclose(st, sr, rtol=1e-10, atol=1e-12)
+    # its two halves (an LM trial's energy, then an accepted one's rows): the same to the bit
+    cnt2 = np.zeros(N_SEG); st2 = np.zeros(4); H2 = np.zeros((N_SEG, 6, 6)); g2 = np.zeros((N_SEG, 6))
+    K.data_energy(idx, dist, body.cap_seg, 0.1, 0.03, 1.5, cnt2, st2)
+    np.testing.assert_allclose(cnt2, cr); np.testing.assert_allclose(st2, sr, rtol=1e-10, atol=1e-12)
+    K.data_rows(pts, idx, dist, nrm, body.cap_seg, np.full(len(body.cap_seg), -1, np.int32), 0.1, 0.03, 1.5, H2, g2)
+    np.testing.assert_allclose(H2, Hr, rtol=1e-10, atol=1e-9); np.testing.assert_allclose(g2, gr, rtol=1e-10, atol=1e-9)
+    for got, want in ((cnt2, cnt), (st2, st), (H2, H), (g2, g)):
+        np.testing.assert_array_equal(got, want)
     A = np.zeros((N_DOF, N_DOF)); b = np.zeros(N_DOF)
     K.assemble_normal_equations(H, g, tw, SEG_CHAIN, A, b)
     Ar, br = R.assemble_normal_equations(H, g, tw, SEG_CHAIN)
@@ -188,8 +196,18 @@ def test_model_to_data_term(variant):
     np.testing.assert_allclose(g, gr, rtol=1e-9, atol=1e-8)
     np.testing.assert_array_equal(ss, ssr)
     np.testing.assert_allclose(st, str_, rtol=1e-9, atol=1e-12)
+    # its two halves (an LM trial's energy, the rows recorded; an accepted one's rows): the
+    # same to the bit
+    H2 = np.zeros((N_SEG, 6, 6)); g2 = np.zeros((N_SEG, 6)); ss2 = np.zeros((N_SEG, 4)); st2 = np.zeros(2)
+    rec = np.full((len(samp), 4), np.nan)
+    K.model_to_data_energy(*args, ss2, st2, rec)
+    np.testing.assert_array_equal(ss2, ssr); np.testing.assert_allclose(st2, str_, rtol=1e-9, atol=1e-12)
+    K.model_to_data_rows(samp, seg, fr.R_cam_floor, rec, H2, g2)
+    np.testing.assert_allclose(H2, Hr, rtol=1e-9, atol=1e-8); np.testing.assert_allclose(g2, gr, rtol=1e-9, atol=1e-8)
+    for got, want in ((ss2, ss), (st2, st), (H2, H), (g2, g)):
+        np.testing.assert_array_equal(got, want)
     if variant == "normal":
-        assert st[1] > 0  # the displaced model is penalised somewhere
+        assert st[1] > 0 and (rec[:, 0] == 2).any()   # the displaced model is penalised somewhere
     if variant == "floor_band":  # samples below 0.5 m are unknown: not even counted as facing
         low = samp[:, 2] < 0.5
         assert ss[np.unique(seg[low & ~np.isin(seg, seg[~low])]), 0].sum() == 0
@@ -631,7 +649,8 @@ def test_evaluate(with_pred):
     prior_w, temporal_w = np.full(N_DOF, 2.0), np.full(N_DOF, 8.0)
     n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
 
-    def run(fn, extra):
+    def run(fn, extra, calls=None):
+        """fn at th2 on fresh buffers; or each (fn, theta) of calls in turn on the same ones"""
         bufs = [np.zeros((n_cap, 3)), np.zeros((n_cap, 3)), np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)),
                 np.zeros((N_DOF, 6))]
         scratch = [np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
@@ -642,7 +661,13 @@ def test_evaluate(with_pred):
         out = [np.zeros((N_SEG, 6, 6)), np.zeros((N_SEG, 6)), np.zeros(N_SEG), np.zeros(4),
                np.zeros((N_SEG, 4)), np.zeros(2), np.zeros((N_DOF, N_DOF)), np.zeros(N_DOF)]
         ca, cb, R_, t_, tw = bufs
-        e = fn(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg, body.cap_a_local,
+        for fn_, th_ in calls or [(fn, th2)]:
+            e = one(fn_, th_, bufs, scratch, out, extra)
+        return e, scratch, out
+
+    def one(fn, theta, bufs, scratch, out, extra):
+        ca, cb, R_, t_, tw = bufs
+        return fn(theta, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg, body.cap_a_local,
                body.cap_b_local, K.NO_IMPLEMENT, 0, 0, 1.0, 1.0, 1.0, np.zeros(3), 0.0,
                fr.points_floor_m, ca, cb, body.cap_ra, body.cap_rb, body.cap_seg,
                np.full(n_cap, -1, np.int32), 0.12, 0.03, 0.7, True, R_, t_, tw, SEG_CHAIN,
@@ -652,13 +677,12 @@ def test_evaluate(with_pred):
                body.cap_rb, pairs, body.sole_seg, body.sole_local, body.collision_slack_m, 0.01,
                4e4, 0.04, 1.1e3, 1e4, body.sole_seg[:0], body.sole_local[:0], np.zeros((0, 3)), 0,
                0, 1, -1, -1, -1, 0.0, SEG["forearm_l"], SEG["forearm_r"], *scratch, *out, *extra)
-        return e, scratch, out
 
     ep, ek, et = np.empty(N_DOF), np.empty(2), np.empty(N_DOF)
     A_obs, row_e = np.empty((N_DOF, N_DOF)), np.empty(n_rows)
     E, scratch, out = run(K.evaluate, (pred, with_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER),
                                        np.isfinite(DOF_UPPER), 1e4, prior_w, temporal_w, kh, 1.0,
-                                       100.0, ep, ek, et, row_e, A_obs))
+                                       100.0, ep, ek, et, row_e, A_obs, np.empty((n_samp, 4))))
     _, scratch2, out2 = run(K.pose_and_linearise, ())
     res, rw = scratch2[17], scratch2[18]
     np.testing.assert_array_equal(A_obs, out2[6])
@@ -670,6 +694,28 @@ def test_evaluate(with_pred):
              + (ret.sum() if with_pred else 0.0))
     np.testing.assert_allclose(E, E_ref, rtol=1e-12)
     assert ek[0] > 0 and (rw > 0).any() and rep.max() > 1e3     # knee fold, floor rows, a limit
+
+    # the two passes (lm_iterations runs the second only for an accepted trial): pose_energy
+    # gives evaluate's energy and statistics, linearise_accepted after it every output, to the
+    # bit, also after other trials' first passes (a rejected trial leaves nothing behind)
+    def extra2():
+        return (pred, with_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER), np.isfinite(DOF_UPPER),
+                1e4, prior_w, temporal_w, kh, 1.0, 100.0, np.empty(N_DOF), np.empty(2), np.empty(N_DOF),
+                np.empty(n_rows), np.empty((N_DOF, N_DOF)), np.empty((n_samp, 4)))
+    ex = extra2()
+    E1, scratch1, out1 = run(None, ex, [(K.pose_energy, th2)])
+    assert E1 == E
+    for k in (2, 3, 4, 5):      # seg_count, data and seg stats, model -> data stats
+        np.testing.assert_array_equal(out1[k], out[k])
+    th3 = th2 + 0.05
+    ex = extra2()
+    _, scratch2, out2 = run(None, ex, [(K.pose_energy, th3), (K.pose_energy, th2),
+                                       (K.linearise_accepted, th2)])
+    for got, want in zip(out2, out):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(ex[16], A_obs)
+    for got, want in zip(ex[12:15], (ep, ek, et)):
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("case", ["spd", "clamped", "ill", "indefinite"])

@@ -246,7 +246,7 @@ def test_workspace_reuse_gives_the_same_fit():
 
 @pytest.mark.parametrize("case", ["track", "implement", "lapack"])
 def test_lm_loop_is_the_python_loop(case, monkeypatch):
-    """fit_frame's LM loop in numba (_kernels_lm.lm_iterations) gives to the bit what the
+    """fit_frame's LM loop in numba (_kernels_lm_loop.lm_iterations) gives to the bit what the
     Python loop it replaced gives (station.fit.reference.lm_iterations, on the same
     evaluations): the best pose, its energy, normal equations, information and statistics,
     the rejections; "lapack": a damping that makes Cholesky fail, so the loop hands those
