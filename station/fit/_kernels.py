@@ -10,8 +10,7 @@ small SPD inverse (station.fit.confidence), and gathers the others under one nam
   _kernels_geometry    nearest capsule surface, capsule-pair penetration
   _kernels_energy      the energy's normal equations (data, model-to-data, dense rows)
   _kernels_image       the mask's distance transform, point subsampling
-  _kernels_lm          one LM linearisation (the energy kernels above, in one call),
-                       the damped step
+  _kernels_lm          the implement's capsules, the damped step, NumPy's sums
   _kernels_lm_loop     one LM evaluation in two passes (the energy, the rows only for an
                        accepted trial) and the LM loop around it
 """
@@ -37,8 +36,7 @@ from station.fit._kernels_kinematics import (  # noqa: F401
     forward_kinematics, points_to_world, vectors_to_world,
 )
 from station.fit._kernels_lm import (  # noqa: F401
-    BAR, DUMBBELLS, KETTLEBELL, NO_IMPLEMENT, damped_step, dot3, implement_ends, linearise,
-    numpy_sum, pose_and_linearise,
+    BAR, DUMBBELLS, KETTLEBELL, NO_IMPLEMENT, damped_step, dot3, implement_ends, numpy_sum,
 )
 from station.fit._kernels_lm_loop import (  # noqa: F401
     LM_DONE, LM_SOLVE, evaluate, linearise_accepted, lm_iterations, pose_energy,

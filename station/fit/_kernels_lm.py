@@ -1,23 +1,21 @@
-"""numba kernels of one Levenberg-Marquardt evaluation of the fit (station.fit.solver): from
-the pose theta to the damped system's inputs (the 32 x 32 normal equations, the observations'
-part of them, the energy) in one call, so an iteration pays one dispatch instead of a dozen
-and no Python runs between the kernels (the solver keeps the accept/reject logic).
+"""numba kernels the fit's Levenberg-Marquardt evaluation and loop
+(station.fit._kernels_lm_loop) are built from, besides the energy kernels
+(station.fit._kernels_energy):
 
-  pose_and_linearise  forward kinematics, the capsules, the implement's, then linearise
-  linearise           the energy kernels (station.fit._kernels_energy) in the solver's order
   implement_ends      the numba twin of station.fit.solver.implement_ends
   damped_step         the damped, clamped LM step (Cholesky; LAPACK's solve is the fallback)
+  dot3                a 3-vector dot product as NumPy's `a @ b` computes it
   numpy_sum           NumPy's pairwise sum
 
-The LM loop and its evaluation (the energy, then the rows only for an accepted trial: these
-kernels split in two passes) are station.fit._kernels_lm_loop's.
+The evaluation itself (the energy, then the rows only for an accepted trial) and the LM loop
+are station.fit._kernels_lm_loop's.
 
-Bit-identical to the NumPy glue they replaced: the same kernels in the same order, and where
-that glue reduced with NumPy, the same reduction: dot3 is `a @ b` of two 3-vectors as NumPy's
-OpenBLAS computes it (fused multiply-adds in order; checked against NumPy on this machine's
-build), numpy_sum is NumPy's pairwise float64 sum. House style as station.fit._kernels (pure
-functions on arrays, outputs preallocated); NumPy twins in station.fit.reference and
-station.fit.solver, compared by tests/fit/test_kernels.py.
+Bit-identical to the NumPy glue they replaced: where that glue reduced with NumPy, the same
+reduction: dot3 is `a @ b` of two 3-vectors as NumPy's OpenBLAS computes it (fused
+multiply-adds in order; checked against NumPy on this machine's build), numpy_sum is NumPy's
+pairwise float64 sum. House style as station.fit._kernels (pure functions on arrays, outputs
+preallocated); NumPy twins in station.fit.reference and station.fit.solver, compared by
+tests/fit/test_kernels.py.
 """
 from __future__ import annotations
 
@@ -25,13 +23,7 @@ import math
 
 import numba as nb
 
-from station.fit._kernels_energy import (
-    assemble_normal_equations, contact_rows, data_term, dense_rows, grip_rows, model_to_data_term,
-)
-from station.fit._kernels_geometry import (
-    _fma, capsule_pair_penetration, nearest_capsule, nearest_capsule_within_fit,
-)
-from station.fit._kernels_kinematics import forward_kinematics, points_to_world, vectors_to_world
+from station.fit._kernels_geometry import _fma
 
 # implement codes of implement_ends (station.fit.solver.implement_layout's implements)
 NO_IMPLEMENT, BAR, KETTLEBELL, DUMBBELLS = 0, 1, 2, 3
@@ -107,125 +99,6 @@ def implement_ends(ca, cb, seg_R, n_cap, kind, hand_l, hand_r, upper_arm_l, uppe
         h = dumbbell_half_length_m
         ca[n_cap + k, 0], ca[n_cap + k, 1], ca[n_cap + k, 2] = g0 + h * L0, g1 + h * L1, g2 + h * L2
         cb[n_cap + k, 0], cb[n_cap + k, 1], cb[n_cap + k, 2] = g0 - h * L0, g1 - h * L1, g2 - h * L2
-
-
-@nb.njit(cache=True, nogil=True)
-def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
-              data_weight, use_model_to_data, seg_R, seg_t, dof_twist, seg_chain,
-              sample_seg, sample_local, sample_normal_local, cam_pos, R_cam_floor, t_cam_floor,
-              fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px, huber_m,
-              w_silhouette, w_freespace, floor_unknown_m,
-              n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below,
-              band_m, w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
-              hand_l, hand_r, level_row, lat_row, lat_res, bar_cap, bar_weight, seg_l, seg_r,
-              cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth, ankle_w,
-              seg1, x1, n1, seg2, x2, n2, res, rw,
-              out_H, out_g, out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats,
-              out_A, out_b, nearest_state=None):
-    """One linearisation at the pose whose segment transforms (seg_R, seg_t, dof_twist) and
-    capsule ends ca, cb (n_cap body capsules, then the implement's) are given.
-
-    Data term on the nearest capsules (cap_idx, dist, normal are written), model -> data
-    term (use_model_to_data; samp, samp_n written), both into out_H, out_g (zeroed here),
-    mapped to the DOFs into out_A, out_b (zeroed here); then the dense rows: floor, capsule
-    collisions, feet anchors (contact_rows), the hands' level row at level_row (>= 0: x1, x2
-    the grips, residual their height difference; its seg, normals and weight preset), the
-    pelvis's lateral row at lat_row (>= 0: x1 = seg_t[0], residual lat_res; seg, normal and
-    weight preset); last, with bar_cap >= 0, the bar's points (that capsule) pulling the
-    grips with bar_weight (grip_rows). out_seg_count, the stats arrays are zeroed and filled.
-    nearest_state: a fit's nearest_capsule_state (the nearest capsules by
-    nearest_capsule_within_fit: the same results, faster over a fit's evaluations); None:
-    nearest_capsule.
-    """
-    if nearest_state is None:
-        nearest_capsule(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
-    else:
-        nearest_capsule_within_fit(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal, nearest_state)
-    out_H[:] = 0.0
-    out_g[:] = 0.0
-    out_seg_count[:] = 0.0
-    out_data_stats[:] = 0.0
-    out_seg_stats[:] = 0.0
-    out_m2d_stats[:] = 0.0
-    data_term(points, cap_idx, dist, normal, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
-              data_weight, out_H, out_g, out_seg_count, out_data_stats)
-    if use_model_to_data:
-        points_to_world(seg_R, seg_t, sample_seg, sample_local, samp)
-        vectors_to_world(seg_R, sample_seg, sample_normal_local, samp_n)
-        model_to_data_term(samp, samp_n, sample_seg, cam_pos, R_cam_floor, t_cam_floor, fx, fy,
-                           cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
-                           huber_m, w_silhouette, w_freespace, floor_unknown_m, out_H, out_g,
-                           out_seg_stats, out_m2d_stats)
-    out_A[:] = 0.0
-    out_b[:] = 0.0
-    assemble_normal_equations(out_H, out_g, dof_twist, seg_chain, out_A, out_b)
-    points_to_world(seg_R, seg_t, sole_seg, sole_local, sole)
-    capsule_pair_penetration(ca[:n_cap], cb[:n_cap], cap_ra, cap_rb, pairs, cp1, cp2, cn, cdepth)
-    if n_anchor:
-        points_to_world(seg_R, seg_t, ankle_seg, ankle_local, ankle_w)
-    contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, band_m, w_band,
-                 w_collision, ankle_w, anchor_target, n_anchor, x1, x2, n1, n2, res, rw)
-    if level_row >= 0:
-        for k in range(3):
-            x1[level_row, k] = 0.5 * (ca[hand_l, k] + cb[hand_l, k])
-            x2[level_row, k] = 0.5 * (ca[hand_r, k] + cb[hand_r, k])
-        res[level_row] = x1[level_row, 2] - x2[level_row, 2]
-    if lat_row >= 0:
-        for k in range(3):
-            x1[lat_row, k] = seg_t[0, k]
-        res[lat_row] = lat_res
-    dense_rows(seg1, x1, n1, seg2, x2, n2, res, rw, dof_twist, seg_chain, out_A, out_b)
-    if bar_cap >= 0:
-        gl = 0.5 * (ca[hand_l] + cb[hand_l])
-        gr = 0.5 * (ca[hand_r] + cb[hand_r])
-        grip_rows(cap_idx, dist, normal, bar_cap, data_gate_m, data_sigma_m, bar_weight, gl, gr,
-                  seg_l, seg_r, dof_twist, seg_chain, out_A, out_b)
-
-
-@nb.njit(cache=True, nogil=True)
-def pose_and_linearise(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg,
-                       cap_a_local, cap_b_local, implement_kind, upper_arm_l, upper_arm_r,
-                       bar_half_length_m, bell_drop_m, dumbbell_half_length_m, lat_dir,
-                       lat_target,
-                       points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m,
-                       data_sigma_m, data_weight, use_model_to_data, seg_R, seg_t, dof_twist,
-                       seg_chain, sample_seg, sample_local, sample_normal_local, cam_pos,
-                       R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth, near_u, near_v,
-                       depth_margin_m, edge_tol_px, huber_m, w_silhouette, w_freespace,
-                       floor_unknown_m, n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local,
-                       pair_slack_m, slack_m, w_below, band_m, w_band, w_collision, ankle_seg,
-                       ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row, lat_row,
-                       bar_cap, bar_weight, seg_l, seg_r,
-                       cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth, ankle_w,
-                       seg1, x1, n1, seg2, x2, n2, res, rw,
-                       out_H, out_g, out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats,
-                       out_A, out_b, nearest_state=None):
-    """One whole LM evaluation at the pose theta: forward kinematics (seg_R, seg_t,
-    dof_twist written), the body's capsules (ca[:n_cap], cb[:n_cap]) and the implement's
-    (implement_ends, kind implement_kind), the lateral row's residual
-    seg_t[0] . lat_dir - lat_target (when lat_row >= 0), then linearise."""
-    forward_kinematics(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, seg_R, seg_t,
-                       dof_twist)
-    points_to_world(seg_R, seg_t, cap_seg, cap_a_local, ca[:n_cap])
-    points_to_world(seg_R, seg_t, cap_seg, cap_b_local, cb[:n_cap])
-    implement_ends(ca, cb, seg_R, n_cap, implement_kind, hand_l, hand_r, upper_arm_l, upper_arm_r,
-                   bar_half_length_m, bell_drop_m, dumbbell_half_length_m)
-    lat_res = 0.0
-    if lat_row >= 0:
-        lat_res = dot3(seg_t[0, 0], seg_t[0, 1], seg_t[0, 2], lat_dir[0], lat_dir[1],
-                       lat_dir[2]) - lat_target
-    linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
-              data_weight, use_model_to_data, seg_R, seg_t, dof_twist, seg_chain,
-              sample_seg, sample_local, sample_normal_local, cam_pos, R_cam_floor, t_cam_floor,
-              fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px, huber_m,
-              w_silhouette, w_freespace, floor_unknown_m,
-              n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below,
-              band_m, w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
-              hand_l, hand_r, level_row, lat_row, lat_res, bar_cap, bar_weight, seg_l, seg_r,
-              cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth, ankle_w,
-              seg1, x1, n1, seg2, x2, n2, res, rw,
-              out_H, out_g, out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats,
-              out_A, out_b, nearest_state)
 
 
 @nb.njit(cache=True, nogil=True)

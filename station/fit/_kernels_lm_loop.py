@@ -8,10 +8,11 @@ evaluation in two passes, so a rejected trial pays only the first.
   evaluate             the two: one whole LM evaluation
   lm_iterations        the loop; linearise_accepted only for an accepted trial
 
-The two passes are evaluate of station.fit._kernels_lm's pose_and_linearise split at the
-rows, the same kernels' arithmetic in the same order, so the energy, the statistics and the
-normal equations are those of the single pass to the bit (tests/fit/test_kernels.py). On the
-tracker's fits 35-45 % of the trials are rejected (their energy above the best).
+The two passes are one evaluation split at the rows: pose_energy then linearise_accepted
+gives evaluate's energy, statistics and normal equations to the bit, also after other
+trials' first passes (tests/fit/test_kernels.py, which compares evaluate to its NumPy twin,
+station.fit.reference's linearise and diagonal_terms). On the tracker's fits 35-45 % of the
+trials are rejected (their energy above the best).
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def pose_energy(
         out_A_obs, m2d_rec, nearest_state=None):
     """The first pass of an LM evaluation at theta: forward kinematics (seg_R, seg_t,
     dof_twist), the capsules and the implement's (ca, cb), the nearest capsules (cap_idx,
-    dist, normal; nearest_state as linearise's), the data and model -> data statistics
+    dist, normal; nearest_state as evaluate's), the data and model -> data statistics
     (out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats; the model -> data rows
     recorded in m2d_rec (n_samp, 4), model_to_data_energy's), the dense rows' points and
     residuals (x1 ... rw, contact_rows, the level and lateral rows) and the per-DOF
@@ -130,7 +131,7 @@ def linearise_accepted(
     """The second pass at the theta pose_energy was last called with (its state: the pose,
     the nearest capsules, m2d_rec, the dense rows): the data and model -> data rows into
     out_H, out_g, mapped to the DOFs into out_A, out_b, the dense rows and the bar's grip
-    rows (pose_and_linearise's), out_A_obs = out_A, then the per-DOF terms (diagonal_terms)
+    rows, out_A_obs = out_A, then the per-DOF terms (diagonal_terms)
     into out_A, out_b. Every output zeroed or written here."""
     out_H[:] = 0.0
     out_g[:] = 0.0
@@ -171,13 +172,18 @@ def evaluate(
         dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w, knee_hip,
         knee_margin_rad, knee_w, out_e_prior, out_e_knee, out_e_temporal, row_energy,
         out_A_obs, m2d_rec, nearest_state=None):
-    """One LM evaluation at theta, all of it (pose_energy, then linearise_accepted):
-    station.fit._kernels_lm.pose_and_linearise, out_A_obs = the observations' normal matrix
+    """One LM evaluation at theta, all of it (pose_energy, then linearise_accepted): the
+    pose, the capsules and the implement's, the nearest capsules, the data and model -> data
+    rows, the normal equations, the dense rows (floor, collisions, anchors, the level and
+    lateral rows) and the bar's grip rows (the NumPy twin of these is
+    station.fit.reference.linearise), out_A_obs = the observations' normal matrix
     (a copy of out_A before the per-DOF terms), the energy (data + model -> data + the dense
     rows' sum of rw res^2), then the per-DOF terms (diagonal_terms: limits, prior, knee
     fold, temporal with use_pred) into out_A, out_b and their energies. Returns the total
     energy, summed in the order and the way the solver's NumPy summed it (numpy_sum).
-    row_energy (n_rows,), m2d_rec (n_samp, 4) scratch. nearest_state: linearise's."""
+    row_energy (n_rows,), m2d_rec (n_samp, 4) scratch. nearest_state: a fit's
+    nearest_capsule_state (the nearest capsules by nearest_capsule_within_fit: the same
+    results, faster over a fit's evaluations); None: nearest_capsule."""
     E = pose_energy(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg,
         cap_a_local, cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m,
         bell_drop_m, dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x, rb_x,

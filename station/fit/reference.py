@@ -342,10 +342,12 @@ def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, da
               band_m, w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
               hand_l, hand_r, level_row, lat_row, lat_res, bar_cap, bar_weight, seg_l, seg_r,
               seg1, n1_preset, seg2, n2_preset, rw_preset):
-    """One LM linearisation (see the kernel): (A, b, H, g, seg_count, data_stats,
-    seg_stats, m2d_stats, res, rw). seg1, seg2, n1_preset, n2_preset, rw_preset: the dense
-    rows' arrays as the solver presets them (anchor normals, level and lateral
-    rows)."""
+    """One LM linearisation at a posed body (ca, cb, seg_R, seg_t, dof_twist given): the
+    NumPy twin of station.fit._kernels_lm_loop.evaluate's (pose_energy's, then
+    linearise_accepted's) before the per-DOF terms (diagonal_terms). Returns (A, b, H, g,
+    seg_count, data_stats, seg_stats, m2d_stats, res, rw). seg1, seg2, n1_preset, n2_preset,
+    rw_preset: the dense rows' arrays as the solver presets them (anchor normals, level and
+    lateral rows)."""
     n_seg = len(seg_R)
     idx, dist, nrm = nearest_capsule(points, ca, cb, ra_x, rb_x)
     H, g, count, dstats = data_term(points, idx, dist, nrm, cap_seg_x, data_gate_m, data_sigma_m,

@@ -405,27 +405,46 @@ def test_grip_rows(n):
     np.testing.assert_allclose(b, br, atol=1e-10)
 
 
+def _diag_extra(theta, n_rows, n_samp, use_pred=False):
+    """evaluate's arguments after the rows' outputs: the per-DOF terms (limits, prior, knee
+    fold, temporal), their energies' and the scratch arrays (row_energy, A_obs, m2d_rec)."""
+    from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER
+    kh = np.array([(DOF["knee_l_flex"], DOF["hip_l_flex"]), (DOF["knee_r_flex"], DOF["hip_r_flex"])])
+    return (theta, use_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER), np.isfinite(DOF_UPPER),
+            1e4, np.full(N_DOF, 2.0), np.full(N_DOF, 8.0), kh, 1.0, 100.0, np.empty(N_DOF),
+            np.empty(2), np.empty(N_DOF), np.empty(n_rows), np.empty((N_DOF, N_DOF)),
+            np.empty((n_samp, 4)))
+
+
+def _diag_twin(theta, A, b, extra):
+    """reference.diagonal_terms on (A, b) with _diag_extra's weights: (A, b, energies)"""
+    (_, _, lo, hi, _, _, limit_w, prior_w, temporal_w, kh, margin, knee_w) = extra[:12]
+    return R.diagonal_terms(theta, None, lo, hi, limit_w, prior_w, temporal_w, kh, margin, knee_w,
+                            A, b)
+
+
 @pytest.mark.parametrize("implement", [None, "bar", "kettlebell", "dumbbells"])
 def test_linearise(implement):
-    """One LM linearisation in one kernel (data, model -> data, floor, collisions, anchors,
-    the level and lateral rows, the bar's pull) against its NumPy twin, on a self-rendered
-    person with the model moved off the data."""
+    """One LM evaluation's linearisation (data, model -> data, floor, collisions, anchors,
+    the level and lateral rows, the bar's pull) by the fit's two passes (pose_energy, then
+    linearise_accepted) against its NumPy twin (reference.linearise, then diagonal_terms), on a
+    self-rendered person with the model moved off the data."""
     from tests.fit.selfrender import render_cloud
     from station.fit.body_model import DOF, SEG
     from station.fit.solver import (
         FitWeights, Workspace, implement_ends, implement_layout, posed_capsules, prepare_frame,
     )
-    body = build_body()
+    body, w = build_body(), FitWeights()
     th = neutral_pose(body.shape)
     fr = prepare_frame(render_cloud(body, th, seed=2))
     th2 = th.copy(); th2[DOF["root_tx"]] += 0.05; th2[DOF["hip_l_flex"]] += 0.5
     th2[DOF["root_tz"]] -= 0.03     # soles below the floor: floor rows
     ws = Workspace()
     n_cap = len(body.cap_seg)
-    imp_r, imp_seg, imp_seg2 = implement_layout(implement, FitWeights())
+    imp_r, imp_seg, imp_seg2 = implement_layout(implement, w)
     ca, cb = np.empty((n_cap + len(imp_r), 3)), np.empty((n_cap + len(imp_r), 3))
     posed_capsules(body, th2, ws, ca[:n_cap], cb[:n_cap])
-    ca[n_cap:], cb[n_cap:] = implement_ends(body, ca, cb, ws.seg_R, implement, FitWeights())
+    ca[n_cap:], cb[n_cap:] = implement_ends(body, ca, cb, ws.seg_R, implement, w)
     cap_seg_x = np.concatenate([body.cap_seg, imp_seg]).astype(np.int32)
     cap_seg2_x = np.concatenate([np.full(n_cap, -1, np.int32), imp_seg2]).astype(np.int32)
     ra_x, rb_x = np.concatenate([body.cap_ra, imp_r]), np.concatenate([body.cap_rb, imp_r])
@@ -449,15 +468,19 @@ def test_linearise(implement):
         seg1[level_row], seg2[level_row] = SEG["forearm_l"], SEG["forearm_r"]
         n1[level_row], n2[level_row], rw[level_row] = [0, 0, 1], [0, 0, -1], 1e3
     seg1[lat_row], n1[lat_row], rw[lat_row] = 0, [0.0, 1.0, 0.0], 1e4
+    lat_dir, lat_target = np.array([0.0, 1.0, 0.0]), float(ws.seg_t[0, 1]) - 0.02   # residual 0.02
     hl, hr = (int(c) for c in body.hand_caps)
     bar_cap = n_cap if implement == "bar" else -1
-    args = (fr.points_floor_m, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, True,
-            ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN, body.sample_seg, body.sample_local,
-            body.sample_normal_local, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx,
-            fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0,
-            750.0, 0.05, n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
-            body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, ankle_seg, ankle_local, target, na,
-            hl, hr, level_row, lat_row, 0.02, bar_cap, 0.7, SEG["forearm_l"], SEG["forearm_r"])
+    kind = {None: K.NO_IMPLEMENT, "bar": K.BAR, "kettlebell": K.KETTLEBELL, "dumbbells": K.DUMBBELLS}
+
+    def frame_args(ca_, cb_, R_, t_, tw_):
+        return (fr.points_floor_m, ca_, cb_, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, True,
+                R_, t_, tw_, SEG_CHAIN, body.sample_seg, body.sample_local,
+                body.sample_normal_local, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx,
+                fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0,
+                750.0, 0.05, n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
+                body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, ankle_seg, ankle_local, target, na,
+                hl, hr, level_row, lat_row)
     n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
     scratch = (np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
                np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
@@ -466,11 +489,24 @@ def test_linearise(implement):
     n1k, n2k, rwk = n1.copy(), n2.copy(), rw.copy()
     out = (np.full((N_SEG, 6, 6), 9.0), np.full((N_SEG, 6), 9.0), np.full(N_SEG, 9.0), np.full(4, 9.0),
            np.full((N_SEG, 4), 9.0), np.full(2, 9.0), np.full((N_DOF, N_DOF), 9.0), np.full(N_DOF, 9.0))
-    K.linearise(*args, *scratch, seg1, x1, n1k, seg2, x2, n2k, res, rwk, *out)   # outputs zeroed first
+    pose = (SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg, body.cap_a_local,
+            body.cap_b_local, kind[implement], int(body.upper_arm_caps[0]), int(body.upper_arm_caps[1]),
+            w.bar_half_length_m, w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target)
+    cak, cbk = np.full_like(ca, 9.0), np.full_like(cb, 9.0)
+    Rk, tk, twk = np.full((N_SEG, 3, 3), 9.0), np.full((N_SEG, 3), 9.0), np.full((N_DOF, 6), 9.0)
+    extra = _diag_extra(th2, n_rows, n_samp)
+    ev = (*pose, *frame_args(cak, cbk, Rk, tk, twk), bar_cap, 0.7, SEG["forearm_l"], SEG["forearm_r"],
+          *scratch, seg1, x1, n1k, seg2, x2, n2k, res, rwk, *out, *extra)
+    E = K.pose_energy(th2, *ev)                 # outputs zeroed first
+    K.linearise_accepted(th2, *ev)
     H, g, cnt, dstats, sstats, m2d, A, b = out
-    rA, rb, rH, rg, rcnt, rdstats, rsstats, rm2d, rres, rrw = R.linearise(*args, seg1, n1, seg2, n2, rw)
-    np.testing.assert_allclose(A, rA, rtol=1e-9, atol=1e-6)
-    np.testing.assert_allclose(b, rb, rtol=1e-9, atol=1e-7)
+    A_obs, ep, ek = extra[16], extra[12], extra[13]
+    for got, want in ((cak, ca), (cbk, cb), (Rk, ws.seg_R), (twk, ws.twist)):    # the same pose
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    rA, rb, rH, rg, rcnt, rdstats, rsstats, rm2d, rres, rrw = R.linearise(
+        *frame_args(ca, cb, ws.seg_R, ws.seg_t, ws.twist), float(ws.seg_t[0] @ lat_dir) - lat_target,
+        bar_cap, 0.7, SEG["forearm_l"], SEG["forearm_r"], seg1, n1, seg2, n2, rw)
+    np.testing.assert_allclose(A_obs, rA, rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(H, rH, rtol=1e-9, atol=1e-7)
     np.testing.assert_allclose(g, rg, rtol=1e-9, atol=1e-8)
     np.testing.assert_array_equal(cnt, rcnt)
@@ -479,6 +515,11 @@ def test_linearise(implement):
     np.testing.assert_allclose(m2d, rm2d, rtol=1e-9)
     np.testing.assert_allclose(res, rres, atol=1e-12)
     np.testing.assert_allclose(rwk, rrw)
+    dA, db, rep, rek, _ = _diag_twin(th2, rA, rb, extra)    # then the per-DOF terms
+    np.testing.assert_allclose(A, dA, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(b, db, rtol=1e-9, atol=1e-7)
+    np.testing.assert_allclose(E, rdstats[0] + rm2d[0] + (rrw * rres * rres).sum() + rep.sum() + rek.sum(),
+                               rtol=1e-12)
     # every kind of row was active: inliers, model -> data penalties, floor, anchors
     assert dstats[1] > 100 and m2d[1] > 0 and (rwk[:ns] > 0).any() and rwk[lat_row] > 0
     a0 = ns + npairs
@@ -542,10 +583,11 @@ def test_implement_ends(implement):
     np.testing.assert_array_equal(ca, ca0)      # no implement: nothing written
 
 
-def test_pose_and_linearise():
-    """The whole evaluation (pose, capsules, implement, lateral residual, linearise) equals
-    its parts run one by one: forward kinematics and the capsules (NumPy twins), the
-    implement's ends (station.fit.solver's NumPy), then linearise."""
+def test_evaluate_pose():
+    """The whole evaluation (pose, capsules, implement, lateral residual, the rows) equals
+    its NumPy twins run one by one: forward kinematics and the capsules (reference), the
+    implement's ends (station.fit.solver's NumPy), then reference.linearise and
+    diagonal_terms."""
     from tests.fit.selfrender import render_cloud
     from station.fit.body_model import DOF, SEG, SEG_PARENT as SP
     from station.fit.solver import FitWeights, implement_ends, implement_layout, prepare_frame
@@ -573,17 +615,6 @@ def test_pose_and_linearise():
     hl, hr = (int(c) for c in body.hand_caps)
     n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
 
-    def buffers():
-        return ((np.zeros((n_cap + 1, 3)), np.zeros((n_cap + 1, 3)), np.zeros((N_SEG, 3, 3)),
-                 np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))),
-                (np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
-                 np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
-                 np.empty((npairs, 3)), np.empty(npairs), np.empty((2, 3)), seg1.copy(),
-                 np.zeros((n_rows, 3)), n1.copy(), seg2.copy(), np.zeros((n_rows, 3)), n2.copy(),
-                 np.zeros(n_rows), rw.copy()),
-                (np.zeros((N_SEG, 6, 6)), np.zeros((N_SEG, 6)), np.zeros(N_SEG), np.zeros(4),
-                 np.zeros((N_SEG, 4)), np.zeros(2), np.zeros((N_DOF, N_DOF)), np.zeros(N_DOF)))
-
     def frame_args(ca, cb, R_, t_, tw):
         return (fr.points_floor_m, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, True,
                 R_, t_, tw, SEG_CHAIN, body.sample_seg, body.sample_local, body.sample_normal_local,
@@ -591,29 +622,43 @@ def test_pose_and_linearise():
                 fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0, 750.0, 0.05,
                 n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
                 body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, body.sole_seg[:0],
-                body.sole_local[:0], np.zeros((0, 3)), 0, hl, hr, ns + npairs, lat_row)
+                body.sole_local[:0], np.zeros((0, 5)), 0, hl, hr, ns + npairs, lat_row)
 
-    (ca, cb, R_, t_, tw), scratch, out = buffers()
-    f = frame_args(ca, cb, R_, t_, tw)
-    K.pose_and_linearise(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
-                         body.cap_a_local, body.cap_b_local, K.BAR, int(body.upper_arm_caps[0]),
-                         int(body.upper_arm_caps[1]), w.bar_half_length_m, w.bell_drop_m,
-                         w.dumbbell_half_length_m, lat_dir, 0.05, *f, n_cap, 0.7,
-                         SEG["forearm_l"], SEG["forearm_r"], *scratch, *out)
+    ca, cb, R_, t_, tw = (np.zeros((n_cap + 1, 3)), np.zeros((n_cap + 1, 3)), np.zeros((N_SEG, 3, 3)),
+                          np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6)))
+    scratch = (np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
+               np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
+               np.empty((npairs, 3)), np.empty(npairs), np.empty((2, 3)), seg1.copy(),
+               np.zeros((n_rows, 3)), n1.copy(), seg2.copy(), np.zeros((n_rows, 3)), n2.copy(),
+               np.zeros(n_rows), rw.copy())
+    out = (np.zeros((N_SEG, 6, 6)), np.zeros((N_SEG, 6)), np.zeros(N_SEG), np.zeros(4),
+           np.zeros((N_SEG, 4)), np.zeros(2), np.zeros((N_DOF, N_DOF)), np.zeros(N_DOF))
+    extra = _diag_extra(th2, n_rows, n_samp)
+    E = K.evaluate(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg,
+                   body.cap_a_local, body.cap_b_local, K.BAR, int(body.upper_arm_caps[0]),
+                   int(body.upper_arm_caps[1]), w.bar_half_length_m, w.bell_drop_m,
+                   w.dumbbell_half_length_m, lat_dir, 0.05, *frame_args(ca, cb, R_, t_, tw), n_cap, 0.7,
+                   SEG["forearm_l"], SEG["forearm_r"], *scratch, *out, *extra)
     # the parts
-    (ca2, cb2, _, _, _), scratch2, out2 = buffers()
+    ca2, cb2 = np.zeros((n_cap + 1, 3)), np.zeros((n_cap + 1, 3))
     R2, t2, tw2 = R.forward_kinematics(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS)
     ca2[:n_cap] = R.points_to_world(R2, t2, body.cap_seg, body.cap_a_local)
     cb2[:n_cap] = R.points_to_world(R2, t2, body.cap_seg, body.cap_b_local)
     ca2[n_cap:], cb2[n_cap:] = implement_ends(body, ca2, cb2, R2, "bar", w)
     np.testing.assert_allclose(R_, R2, atol=1e-12); np.testing.assert_allclose(tw, tw2, atol=1e-12)
     np.testing.assert_allclose(ca, ca2, atol=1e-12); np.testing.assert_allclose(cb, cb2, atol=1e-12)
-    K.linearise(*frame_args(ca2, cb2, R2, t2, tw2), float(t2[0] @ lat_dir) - 0.05, n_cap, 0.7,
-                SEG["forearm_l"], SEG["forearm_r"], *scratch2, *out2)
-    for got, want in zip(out, out2):
+    rA, rb, rH, rg, rcnt, rdstats, rsstats, rm2d, res2, rw2 = R.linearise(
+        *frame_args(ca2, cb2, R2, t2, tw2), float(t2[0] @ lat_dir) - 0.05, n_cap, 0.7,
+        SEG["forearm_l"], SEG["forearm_r"], seg1, n1, seg2, n2, rw)
+    dA, db, rep, rek, _ = _diag_twin(th2, rA, rb, extra)
+    for got, want in zip((*out[:6], extra[16], out[6], out[7]),
+                         (rH, rg, rcnt, rdstats, rsstats, rm2d, rA, dA, db)):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-7)
-    res, res2 = scratch[17], scratch2[17]
+    res = scratch[17]
     np.testing.assert_allclose(res, res2, atol=1e-12)
+    np.testing.assert_allclose(scratch[18], rw2)
+    np.testing.assert_allclose(E, rdstats[0] + rm2d[0] + (rw2 * res2 * res2).sum() + rep.sum() + rek.sum(),
+                               rtol=1e-12)
     assert res[lat_row] != 0.0 and out[6].any()
 
 
@@ -628,8 +673,9 @@ def test_numpy_sum(n):
 
 @pytest.mark.parametrize("with_pred", [False, True])
 def test_evaluate(with_pred):
-    """evaluate = pose_and_linearise, a copy of A, the energy and the per-DOF terms: against
-    those parts (the per-DOF terms and the sums by their NumPy twins)."""
+    """evaluate = the pose, the linearisation, a copy of A, the energy and the per-DOF terms:
+    against those parts' NumPy twins (forward kinematics, the capsules, linearise,
+    diagonal_terms, the sums); and its two passes against it, to the bit."""
     from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER, SEG, SEG_PARENT as SP
     from station.fit.solver import prepare_frame
     from tests.fit.selfrender import render_cloud
@@ -683,14 +729,27 @@ def test_evaluate(with_pred):
     E, scratch, out = run(K.evaluate, (pred, with_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER),
                                        np.isfinite(DOF_UPPER), 1e4, prior_w, temporal_w, kh, 1.0,
                                        100.0, ep, ek, et, row_e, A_obs, np.empty((n_samp, 4))))
-    _, scratch2, out2 = run(K.pose_and_linearise, ())
-    res, rw = scratch2[17], scratch2[18]
-    np.testing.assert_array_equal(A_obs, out2[6])
+    R2, t2, tw2 = R.forward_kinematics(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS)
+    ca2 = R.points_to_world(R2, t2, body.cap_seg, body.cap_a_local)
+    cb2 = R.points_to_world(R2, t2, body.cap_seg, body.cap_b_local)
+    lA, lb, lH, lg, lcnt, ldstats, lsstats, lm2d, res, rw = R.linearise(
+        fr.points_floor_m, ca2, cb2, body.cap_ra, body.cap_rb, body.cap_seg,
+        np.full(n_cap, -1, np.int32), 0.12, 0.03, 0.7, True, R2, t2, tw2, SEG_CHAIN, body.sample_seg,
+        body.sample_local, body.sample_normal_local, fr.cam_pos_floor_m, fr.R_cam_floor,
+        fr.t_cam_floor, fr.fx, fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04,
+        1.0, 0.05, 750.0, 750.0, 0.05, n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg,
+        body.sole_local, body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, body.sole_seg[:0],
+        body.sole_local[:0], np.zeros((0, 5)), 0, 0, 1, -1, -1, 0.0, -1, 0.0, SEG["forearm_l"],
+        SEG["forearm_r"], seg1, n1, seg2, np.zeros((n_rows, 3)), np.zeros(n_rows))
+    for got, want in zip((*out[:6], A_obs), (lH, lg, lcnt, ldstats, lsstats, lm2d, lA)):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-7)
+    np.testing.assert_allclose(scratch[17], res, atol=1e-12); np.testing.assert_allclose(scratch[18], rw)
     rA, rb, rep, rek, ret = R.diagonal_terms(th2, pred if with_pred else None, DOF_LOWER, DOF_UPPER,
-                                             1e4, prior_w, temporal_w, kh, 1.0, 100.0, out2[6], out2[7])
+                                             1e4, prior_w, temporal_w, kh, 1.0, 100.0, A_obs, lb)
     np.testing.assert_allclose(out[6], rA, rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(out[7], rb, rtol=1e-12, atol=1e-9)
-    E_ref = (out2[3][0] + out2[5][0] + (rw * res * res).sum() + rep.sum() + rek.sum()
+    np.testing.assert_allclose(out[7], rb, rtol=1e-9, atol=1e-7)
+    np.testing.assert_allclose(ep, rep, rtol=1e-12); np.testing.assert_allclose(ek, rek, rtol=1e-12)
+    E_ref = (ldstats[0] + lm2d[0] + (rw * res * res).sum() + rep.sum() + rek.sum()
              + (ret.sum() if with_pred else 0.0))
     np.testing.assert_allclose(E, E_ref, rtol=1e-12)
     assert ek[0] > 0 and (rw > 0).any() and rep.max() > 1e3     # knee fold, floor rows, a limit
