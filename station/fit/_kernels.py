@@ -22,8 +22,8 @@ import numba as nb
 import numpy as np
 
 from station.fit._kernels_energy import (  # noqa: F401  (the fitter's kernels, one namespace)
-    assemble_normal_equations, contact_rows, data_energy, data_rows, data_term, dense_rows,
-    diagonal_terms, grip_rows, model_to_data_energy, model_to_data_rows, model_to_data_term,
+    assemble_normal_equations, contact_rows, data_energy, data_rows, dense_rows, diagonal_terms,
+    grip_rows, model_to_data_energy, model_to_data_rows,
 )
 from station.fit._kernels_geometry import (  # noqa: F401
     bar_line_count, capsule_pair_penetration, nearest_capsule, nearest_capsule_state,

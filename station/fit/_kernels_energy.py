@@ -43,33 +43,20 @@ def _mirror_upper(H):
 
 
 @nb.njit(cache=True, nogil=True)
-def data_term(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m, weight,
-              out_H, out_g, out_seg_count, out_stats):
-    """Data -> model point-to-plane term, Geman-McClure weighted, gated.
+def data_energy(cap_idx, dist, cap_seg, gate_m, sigma_m, weight, out_seg_count, out_stats):
+    """Data -> model point-to-plane term, Geman-McClure weighted, gated: its statistics
+    (what an LM trial needs to be accepted or rejected); data_rows adds its rows (what an
+    accepted trial needs).
 
     Residual r = dist (signed distance to the nearest capsule surface) for |dist| < gate_m,
-    IRLS weight weight * (sigma^2 / (sigma^2 + r^2))^2 / sigma^2. The derivative of r along
-    the model's motion is -n . (velocity of the surface point), so the twist row is -u.
-    Adds to out_H, out_g (per segment), out_seg_count (inlier points per segment); out_H[s]
-    symmetric (it stays so: the upper triangle is accumulated, then mirrored).
+    IRLS weight weight * (sigma^2 / (sigma^2 + r^2))^2 / sigma^2.
+    Adds to out_seg_count (inlier points per segment); data_rows adds the rows to out_H,
+    out_g (per segment).
     out_stats (4,): [robust energy (gated points count as saturated: weight each), n inliers,
     sum |r| of inliers, n gated out] (added).
     A capsule with cap_seg < 0 belongs to no segment (an implement in the hands, posed by the
     caller): its points count as explained (energy, inliers) but add no rows.
-    cap_seg2 (n_cap,) int32: a second segment that carries the capsule (a kettlebell held in
-    both hands), or -1. Then the row goes half to each segment: the gradient is exact for a
-    capsule that follows the mean of the two segments' motions, and the Hessian
-    (J1'J1 + J2'J2)/2 bounds the exact one from above (a conservative step).
     """
-    data_energy(cap_idx, dist, cap_seg, gate_m, sigma_m, weight, out_seg_count, out_stats)
-    data_rows(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m, weight, out_H,
-              out_g)
-
-
-@nb.njit(cache=True, nogil=True)
-def data_energy(cap_idx, dist, cap_seg, gate_m, sigma_m, weight, out_seg_count, out_stats):
-    """data_term's out_seg_count and out_stats (added, in its order: the same sums to the
-    bit), without its rows: what an LM trial needs to be accepted or rejected."""
     s2 = sigma_m * sigma_m
     for n in range(cap_idx.shape[0]):
         c = cap_idx[n]
@@ -89,8 +76,15 @@ def data_energy(cap_idx, dist, cap_seg, gate_m, sigma_m, weight, out_seg_count, 
 @nb.njit(cache=True, nogil=True)
 def data_rows(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m, weight, out_H,
               out_g):
-    """data_term's rows into out_H, out_g (added, then out_H mirrored), without its
-    statistics (data_energy): the part an accepted LM trial needs."""
+    """The data term's rows (data_energy's residuals and weights) into out_H, out_g (added per
+    segment; out_H[s] symmetric: the upper triangle is accumulated, then mirrored): the part
+    an accepted LM trial needs. The derivative of r along the model's motion is
+    -n . (velocity of the surface point), so the twist row is -u. A capsule of no segment
+    (cap_seg < 0) adds no rows. cap_seg2 (n_cap,) int32: a second segment that carries the
+    capsule (a kettlebell held in both hands), or -1. Then the row goes half to each segment:
+    the gradient is exact for a capsule that follows the mean of the two segments' motions,
+    and the Hessian (J1'J1 + J2'J2)/2 bounds the exact one from above (a conservative step).
+    """
     s2 = sigma_m * sigma_m
     for n in range(points.shape[0]):
         c = cap_idx[n]
@@ -188,12 +182,12 @@ def dense_rows(seg1, x1, n1, seg2, x2, n2, residual, weight, dof_twist, seg_chai
 
 
 @nb.njit(cache=True, nogil=True)
-def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor,
-                       fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
-                       huber_m, w_silhouette, w_freespace, min_height_m, out_H, out_g,
-                       out_seg_stats, out_stats):
+def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor,
+                         fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
+                         huber_m, w_silhouette, w_freespace, min_height_m, out_seg_stats,
+                         out_stats, rec):
     """Model -> data: keep the camera-facing model surface inside the silhouette and behind
-    the observed depth (free space).
+    the observed depth (free space): its statistics and energy, and its rows recorded.
 
     samples, normals (m, 3) floor frame; cam_pos (3,) camera centre in the floor frame;
     R_cam_floor (3, 3), t_cam_floor (3,) map floor -> camera; fx..cy decimated intrinsics;
@@ -215,24 +209,11 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
     segmenter removes the floor's neighbourhood, so the mask says nothing there (unknown,
     not empty). Huber weights with scale huber_m. out_seg_stats (n_seg, 4) adds
     [facing, explained (in mask and |depth - z| <= margin), occluded, outside];
-    out_stats (2,) adds [energy, n penalised]. out_H[s] symmetric (kept so, as data_term's).
+    out_stats (2,) adds [energy, n penalised]. The rows are not added but recorded per
+    sample in rec (m, 4): [kind, weight, residual(s)], kind 0 no row, 1 free space (residual
+    rec[n, 2]), 2 silhouette (rec[n, 2], rec[n, 3] along the camera's x, y), for
+    model_to_data_rows (what an accepted LM trial needs).
     """
-    rec = np.empty((samples.shape[0], 4))
-    model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor, fx, fy,
-                         cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px, huber_m,
-                         w_silhouette, w_freespace, min_height_m, out_seg_stats, out_stats, rec)
-    model_to_data_rows(samples, sample_seg, R_cam_floor, rec, out_H, out_g)
-
-
-@nb.njit(cache=True, nogil=True)
-def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor,
-                         fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
-                         huber_m, w_silhouette, w_freespace, min_height_m, out_seg_stats,
-                         out_stats, rec):
-    """model_to_data_term's out_seg_stats and out_stats (added, in its order: the same sums
-    to the bit); its rows not added but recorded per sample in rec (m, 4): [kind, weight,
-    residual(s)], kind 0 no row, 1 free space (residual rec[n, 2]), 2 silhouette (rec[n, 2],
-    rec[n, 3] along the camera's x, y), for model_to_data_rows."""
     h, w = mask.shape
     for n in range(samples.shape[0]):
         rec[n, 0] = 0.0
@@ -306,7 +287,7 @@ def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_c
 @nb.njit(cache=True, nogil=True)
 def model_to_data_rows(samples, sample_seg, R_cam_floor, rec, out_H, out_g):
     """The rows model_to_data_energy recorded in rec into out_H, out_g (added in sample
-    order, then out_H mirrored): the two make model_to_data_term, to the bit."""
+    order, then out_H mirrored; out_H[s] symmetric)."""
     for n in range(samples.shape[0]):
         kind = rec[n, 0]
         if kind == 0.0:

@@ -16,6 +16,13 @@ def _caps(rng, n, zero_len=False):
     return a, b.copy(), rng.uniform(0.02, 0.1, n), rng.uniform(0.02, 0.1, n)
 
 
+def _data_term(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m, weight, H, g, cnt, st):
+    """The whole data term as the fit computes it: its statistics (data_energy), then its rows
+    (data_rows); reference.data_term is their NumPy twin."""
+    K.data_energy(cap_idx, dist, cap_seg, gate_m, sigma_m, weight, cnt, st)
+    K.data_rows(points, cap_idx, dist, normal, cap_seg, cap_seg2, gate_m, sigma_m, weight, H, g)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_forward_kinematics(seed):
     rng = np.random.default_rng(seed)
@@ -74,20 +81,17 @@ def test_data_term_and_assembly(n_pts):
     pts = ca[rng.integers(0, len(ca), n_pts)] + rng.normal(0, 0.08, (n_pts, 3))
     idx, dist, nrm = R.nearest_capsule(pts, ca, cb, body.cap_ra, body.cap_rb)
     H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6)); cnt = np.zeros(N_SEG); st = np.zeros(4)
-    K.data_term(pts, idx, dist, nrm, body.cap_seg, np.full(len(body.cap_seg), -1, np.int32), 0.1, 0.03, 1.5, H, g, cnt, st)
     Hr, gr, cr, sr = R.data_term(pts, idx, dist, nrm, body.cap_seg, 0.1, 0.03, 1.5, N_SEG)
-    np.testing.assert_allclose(H, Hr, rtol=1e-10, atol=1e-9)
-    np.testing.assert_allclose(g, gr, rtol=1e-10, atol=1e-9)
+    # its two halves (an LM trial's energy, then an accepted one's rows), each against the twin
+    K.data_energy(idx, dist, body.cap_seg, 0.1, 0.03, 1.5, cnt, st)
     np.testing.assert_allclose(cnt, cr)
     np.testing.assert_allclose(st, sr, rtol=1e-10, atol=1e-12)
-    # its two halves (an LM trial's energy, then an accepted one's rows): the same to the bit
-    cnt2 = np.zeros(N_SEG); st2 = np.zeros(4); H2 = np.zeros((N_SEG, 6, 6)); g2 = np.zeros((N_SEG, 6))
-    K.data_energy(idx, dist, body.cap_seg, 0.1, 0.03, 1.5, cnt2, st2)
-    np.testing.assert_allclose(cnt2, cr); np.testing.assert_allclose(st2, sr, rtol=1e-10, atol=1e-12)
-    K.data_rows(pts, idx, dist, nrm, body.cap_seg, np.full(len(body.cap_seg), -1, np.int32), 0.1, 0.03, 1.5, H2, g2)
-    np.testing.assert_allclose(H2, Hr, rtol=1e-10, atol=1e-9); np.testing.assert_allclose(g2, gr, rtol=1e-10, atol=1e-9)
-    for got, want in ((cnt2, cnt), (st2, st), (H2, H), (g2, g)):
-        np.testing.assert_array_equal(got, want)
+    assert not H.any() and not g.any()
+    cnt0, st0 = cnt.copy(), st.copy()
+    K.data_rows(pts, idx, dist, nrm, body.cap_seg, np.full(len(body.cap_seg), -1, np.int32), 0.1, 0.03, 1.5, H, g)
+    np.testing.assert_allclose(H, Hr, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(g, gr, rtol=1e-10, atol=1e-9)
+    np.testing.assert_array_equal(cnt, cnt0); np.testing.assert_array_equal(st, st0)   # rows only
     A = np.zeros((N_DOF, N_DOF)); b = np.zeros(N_DOF)
     K.assemble_normal_equations(H, g, tw, SEG_CHAIN, A, b)
     Ar, br = R.assemble_normal_equations(H, g, tw, SEG_CHAIN)
@@ -99,7 +103,7 @@ def test_data_term_all_gated_out():
     pts = np.full((5, 3), 10.0)
     idx = np.zeros(5, np.int32); d = np.full(5, 9.0); nrm = np.tile([0.0, 0, 1], (5, 1))
     H = np.zeros((2, 6, 6)); g = np.zeros((2, 6)); cnt = np.zeros(2); st = np.zeros(4)
-    K.data_term(pts, idx, d, nrm, np.zeros(1, np.int32), np.full(1, -1, np.int32), 0.1, 0.03, 1.0, H, g, cnt, st)
+    _data_term(pts, idx, d, nrm, np.zeros(1, np.int32), np.full(1, -1, np.int32), 0.1, 0.03, 1.0, H, g, cnt, st)
     assert not H.any() and not g.any() and st[3] == 5 and st[0] == 5.0
 
 
@@ -167,6 +171,8 @@ def test_distance_transform(shape, fill):
 
 @pytest.mark.parametrize("variant", ["normal", "empty_mask", "no_depth", "no_samples", "floor_band"])
 def test_model_to_data_term(variant):
+    """model_to_data_energy, then model_to_data_rows (the fit's two passes), against their
+    NumPy twin reference.model_to_data_term."""
     from tests.fit.selfrender import render_cloud
     from station.fit.solver import prepare_frame
     body = build_body()
@@ -190,22 +196,16 @@ def test_model_to_data_term(variant):
             fr.cx, fr.cy, mask, depth, nu, nv, 0.04, 1.0, 0.05, 700.0, 300.0,
             0.5 if variant == "floor_band" else 0.03)
     H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6)); ss = np.zeros((N_SEG, 4)); st = np.zeros(2)
-    K.model_to_data_term(*args, H, g, ss, st)
     Hr, gr, ssr, str_ = R.model_to_data_term(*args, N_SEG)
-    np.testing.assert_allclose(H, Hr, rtol=1e-9, atol=1e-8)
-    np.testing.assert_allclose(g, gr, rtol=1e-9, atol=1e-8)
+    # its two halves (an LM trial's energy, the rows recorded; an accepted one's rows), each
+    # against the twin
+    rec = np.full((len(samp), 4), np.nan)
+    K.model_to_data_energy(*args, ss, st, rec)
     np.testing.assert_array_equal(ss, ssr)
     np.testing.assert_allclose(st, str_, rtol=1e-9, atol=1e-12)
-    # its two halves (an LM trial's energy, the rows recorded; an accepted one's rows): the
-    # same to the bit
-    H2 = np.zeros((N_SEG, 6, 6)); g2 = np.zeros((N_SEG, 6)); ss2 = np.zeros((N_SEG, 4)); st2 = np.zeros(2)
-    rec = np.full((len(samp), 4), np.nan)
-    K.model_to_data_energy(*args, ss2, st2, rec)
-    np.testing.assert_array_equal(ss2, ssr); np.testing.assert_allclose(st2, str_, rtol=1e-9, atol=1e-12)
-    K.model_to_data_rows(samp, seg, fr.R_cam_floor, rec, H2, g2)
-    np.testing.assert_allclose(H2, Hr, rtol=1e-9, atol=1e-8); np.testing.assert_allclose(g2, gr, rtol=1e-9, atol=1e-8)
-    for got, want in ((ss2, ss), (st2, st), (H2, H), (g2, g)):
-        np.testing.assert_array_equal(got, want)
+    K.model_to_data_rows(samp, seg, fr.R_cam_floor, rec, H, g)
+    np.testing.assert_allclose(H, Hr, rtol=1e-9, atol=1e-8)
+    np.testing.assert_allclose(g, gr, rtol=1e-9, atol=1e-8)
     if variant == "normal":
         assert st[1] > 0 and (rec[:, 0] == 2).any()   # the displaced model is penalised somewhere
     if variant == "floor_band":  # samples below 0.5 m are unknown: not even counted as facing
@@ -221,7 +221,7 @@ def test_data_term_implement_capsule():
     nrm = np.tile([0.0, 0, 1], (20, 1))
     cap_seg = np.array([0, -1], np.int32)
     H = np.zeros((2, 6, 6)); g = np.zeros((2, 6)); cnt = np.zeros(2); st = np.zeros(4)
-    K.data_term(pts, idx, d, nrm, cap_seg, np.full(2, -1, np.int32), 0.1, 0.03, 1.0, H, g, cnt, st)
+    _data_term(pts, idx, d, nrm, cap_seg, np.full(2, -1, np.int32), 0.1, 0.03, 1.0, H, g, cnt, st)
     Hr, gr, cr, sr = R.data_term(pts, idx, d, nrm, cap_seg, 0.1, 0.03, 1.0, 2)
     np.testing.assert_allclose(H, Hr, atol=1e-9); np.testing.assert_allclose(st, sr, atol=1e-12)
     assert st[1] == 20 and cnt[0] == 10 and cnt[1] == 0 and not H[1].any()
@@ -235,7 +235,7 @@ def test_data_term_shared_capsule():
     nrm = rng.normal(size=(30, 3)); nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
     cap_seg = np.array([0, 1, 0], np.int32); cap_seg2 = np.array([-1, -1, 2], np.int32)
     H = np.zeros((3, 6, 6)); g = np.zeros((3, 6)); cnt = np.zeros(3); st = np.zeros(4)
-    K.data_term(pts, idx, d, nrm, cap_seg, cap_seg2, 0.1, 0.03, 1.0, H, g, cnt, st)
+    _data_term(pts, idx, d, nrm, cap_seg, cap_seg2, 0.1, 0.03, 1.0, H, g, cnt, st)
     Hr, gr, cr, sr = R.data_term(pts, idx, d, nrm, cap_seg, 0.1, 0.03, 1.0, 3, cap_seg2)
     np.testing.assert_allclose(H, Hr, atol=1e-9); np.testing.assert_allclose(g, gr, atol=1e-9)
     np.testing.assert_allclose(cnt, cr); np.testing.assert_allclose(st, sr, atol=1e-12)

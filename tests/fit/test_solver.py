@@ -65,9 +65,9 @@ def test_normal_equations_gradient_matches_energy():
         return d
     idx, d, n, tw = residuals(th0)
     keep = np.abs(d) < 0.1
-    H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6)); cnt = np.zeros(N_SEG); st = np.zeros(4)
+    H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6))
     w_sigma = 1e3  # huge sigma: weights ~ 1/sigma^2 constant, so the energy is sum r^2 / sigma^2
-    K.data_term(pts[keep], idx[keep], d[keep], n[keep], body.cap_seg, np.full(len(body.cap_seg), -1, np.int32), 0.1, w_sigma, 1.0, H, g, cnt, st)
+    K.data_rows(pts[keep], idx[keep], d[keep], n[keep], body.cap_seg, np.full(len(body.cap_seg), -1, np.int32), 0.1, w_sigma, 1.0, H, g)
     A = np.zeros((N_DOF, N_DOF)); b = np.zeros(N_DOF)
     K.assemble_normal_equations(H, g, tw, SEG_CHAIN, A, b)
     for j in range(N_DOF):
