@@ -155,65 +155,23 @@ def linearise_accepted(
 
 
 @nb.njit(cache=True, nogil=True)
-def evaluate(
-        theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg, cap_a_local,
-        cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m,
-        bell_drop_m, dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x,
-        rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m, data_weight,
-        use_model_to_data, seg_R, seg_t, dof_twist, seg_chain, sample_seg, sample_local,
-        sample_normal_local, cam_pos, R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth,
-        near_u, near_v, depth_margin_m, edge_tol_px, huber_m, w_silhouette, w_freespace,
-        floor_unknown_m, n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m,
-        slack_m, w_below, band_m, w_band, w_collision, ankle_seg, ankle_local,
-        anchor_target, n_anchor, hand_l, hand_r, level_row, lat_row, bar_cap, bar_weight,
-        seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth,
-        ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g, out_seg_count,
-        out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred, use_pred,
-        dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w, knee_hip,
-        knee_margin_rad, knee_w, out_e_prior, out_e_knee, out_e_temporal, row_energy,
-        out_A_obs, m2d_rec, nearest_state=None):
-    """One LM evaluation at theta, all of it (pose_energy, then linearise_accepted): the
-    pose, the capsules and the implement's, the nearest capsules, the data and model -> data
-    rows, the normal equations, the dense rows (floor, collisions, anchors, the level and
-    lateral rows) and the bar's grip rows (the NumPy twin of these is
-    station.fit.reference.linearise), out_A_obs = the observations' normal matrix
-    (a copy of out_A before the per-DOF terms), the energy (data + model -> data + the dense
-    rows' sum of rw res^2), then the per-DOF terms (diagonal_terms: limits, prior, knee
-    fold, temporal with use_pred) into out_A, out_b and their energies. Returns the total
-    energy, summed in the order and the way the solver's NumPy summed it (numpy_sum).
-    row_energy (n_rows,), m2d_rec (n_samp, 4) scratch. nearest_state: a fit's
-    nearest_capsule_state (the nearest capsules by nearest_capsule_within_fit: the same
-    results, faster over a fit's evaluations); None: nearest_capsule."""
-    E = pose_energy(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg,
-        cap_a_local, cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m,
-        bell_drop_m, dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x, rb_x,
-        cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m, data_weight, use_model_to_data, seg_R,
-        seg_t, dof_twist, seg_chain, sample_seg, sample_local, sample_normal_local, cam_pos,
-        R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m,
-        edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m, n_cap, cap_ra, cap_rb,
-        pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below, band_m, w_band,
-        w_collision, ankle_seg, ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row,
-        lat_row, bar_cap, bar_weight, seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole,
-        cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g,
-        out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred,
-        use_pred, dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w,
-        knee_hip, knee_margin_rad, knee_w, out_e_prior, out_e_knee, out_e_temporal, row_energy,
-        out_A_obs, m2d_rec, nearest_state)
-    linearise_accepted(theta, seg_parent, seg_offset, dof_seg, dof_type, dof_axis, cap_seg,
-        cap_a_local, cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m,
-        bell_drop_m, dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x, rb_x,
-        cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m, data_weight, use_model_to_data, seg_R,
-        seg_t, dof_twist, seg_chain, sample_seg, sample_local, sample_normal_local, cam_pos,
-        R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m,
-        edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m, n_cap, cap_ra, cap_rb,
-        pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below, band_m, w_band,
-        w_collision, ankle_seg, ankle_local, anchor_target, n_anchor, hand_l, hand_r, level_row,
-        lat_row, bar_cap, bar_weight, seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole,
-        cp1, cp2, cn, cdepth, ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g,
-        out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred,
-        use_pred, dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w,
-        knee_hip, knee_margin_rad, knee_w, out_e_prior, out_e_knee, out_e_temporal, row_energy,
-        out_A_obs, m2d_rec, nearest_state)
+def evaluate(theta, *ev):
+    """One LM evaluation at theta, all of it: pose_energy(theta, *ev), then
+    linearise_accepted(theta, *ev) (ev: their arguments after theta, the solver's `ev`
+    tuple; nearest_state may be left out). That is the pose, the capsules and the
+    implement's, the nearest capsules, the data and model -> data rows, the normal
+    equations, the dense rows (floor, collisions, anchors, the level and lateral rows) and
+    the bar's grip rows (the NumPy twin of these is station.fit.reference.linearise),
+    out_A_obs = the observations' normal matrix (a copy of out_A before the per-DOF terms),
+    the energy (data + model -> data + the dense rows' sum of rw res^2), then the per-DOF
+    terms (diagonal_terms: limits, prior, knee fold, temporal with use_pred) into out_A,
+    out_b and their energies. Returns the total energy, summed in the order and the way the
+    solver's NumPy summed it (numpy_sum). nearest_state: a fit's nearest_capsule_state (the
+    nearest capsules by nearest_capsule_within_fit: the same results, faster over a fit's
+    evaluations); None: nearest_capsule. lm_iterations runs the two passes itself (the
+    second only for an accepted trial); this one is what the tests compare to the twins."""
+    E = pose_energy(theta, *ev)
+    linearise_accepted(theta, *ev)
     return E
 
 

@@ -283,7 +283,7 @@ def test_lm_loop_is_the_python_loop(case, monkeypatch):
     ev = args[-1]
     assert neck == DOF["neck_flex"] and neck_mu == 0.1
     ev_ref = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in ev)
-    names = list(inspect.signature(K.evaluate.py_func).parameters)[1:]   # after theta
+    names = list(inspect.signature(K.pose_energy.py_func).parameters)[1:]   # after theta
     A, b, A_obs, data_stats, seg_count, seg_stats = (
         ev_ref[names.index(n)] for n in ("out_A", "out_b", "out_A_obs", "out_data_stats",
                                          "out_seg_count", "out_seg_stats"))
