@@ -113,7 +113,10 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
     """The lifter's component (person.choose_person's rule): its index, or -1. out_like (n,)
     bool: the person-like components (big and tall enough; with a previous lifter and none of
     those near them, also the pieces near them: their legs under a torso hinged low).
-    zone_box (x0, x1, y0, y1): the zone without margin. Of equal scores, the first."""
+    zone_box (x0, x1, y0, y1): the zone without margin. Near the previous lifter, the biggest
+    such component (the body, not a leg the depth jumps cut off it, which a tie on the zone
+    centre could pick: the body, a standing-person shape, would then never join it); else the
+    one nearest the zone's centre. Of equal scores, the first."""
     n = stats.shape[0]
     cx = np.empty(n)
     cy = np.empty(n)
@@ -144,8 +147,8 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
                 and cy[i] >= zone_box[2] and cy[i] <= zone_box[3]):
             continue
         score = abs(cx[i] - centre_x_m) + y_weight * abs(cy[i] - centre_y_m)
-        if has_previous:
-            score = score - track_bonus_m * (1.0 if near[i] else 0.0)
+        if has_previous and near[i]:
+            score = -track_bonus_m - stats[i, COUNT]
         if score < best or k < 0:
             best = score
             k = i

@@ -190,10 +190,13 @@ def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_
     """Pick the lifter's blob from blob_stats rows.
 
     Candidates are person-like blobs whose footprint centroid lies inside the zone (no
-    margin). The winner has the lowest |x - centre_x| + y_weight |y - centre_y|; a blob near
-    the previous lifter's footprint gets a bonus, so a passer-by nearer the centre line does
-    not steal the track for a frame, and the lifter's legs alone (the torso hinged so low
-    that it split off them) stay a candidate there (tracked_min_top_m). The rule runs in
+    margin). Near the previous lifter's footprint (track_radius_m) the biggest candidate wins,
+    so a passer-by nearer the centre line does not steal the track for a frame, nor does a
+    leg the depth jumps cut off the lifter's body (a toe touch reaching across: the body, a
+    standing-person shape, could then not join it and the cloud was the leg alone); the
+    lifter's legs alone (the torso hinged so low that it split off them) stay a candidate
+    there (tracked_min_top_m). Elsewhere the lowest |x - centre_x| + y_weight |y - centre_y|
+    wins. The rule runs in
     numba (station.segment._kernels_blobs; its NumPy twin in station.segment.reference).
     """
     (x0, x1), (y0, y1) = zone.x_range_m, zone.y_range_m

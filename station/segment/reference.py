@@ -333,7 +333,7 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
         return -1, like
     score = np.abs(cx - centre_x_m) + y_weight * np.abs(cy - centre_y_m)
     if has_previous:
-        score = score - track_bonus_m * near
+        score = np.where(near, -track_bonus_m - stats[:, COUNT], score)
     return int(np.argmin(np.where(cand, score, np.inf))), like
 
 

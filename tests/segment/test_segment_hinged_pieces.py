@@ -53,3 +53,18 @@ def test_pieces_far_from_the_last_footprint_or_low_are_not_the_lifter():
     stats = np.array([low, LEGS], float)
     assert choose_person(stats, ZONE, PARAMS, 120, previous_xy_m=(0.0, 2.6)).index == 1
     assert choose_person(stats, ZONE, PARAMS, 120, previous_xy_m=(0.6, 2.0)).index == -1
+
+
+def test_the_body_wins_over_a_leg_cut_off_it_near_the_footprint():
+    """mocap_toe_touch@mesh frame 111: reaching down across, the lifter's right leg (130
+    points, top 0.90 m) split off the rest of the body (445 points, top 1.42 m) by a depth
+    jump. Both are person-like and near the last footprint; the zone-centre score, a near tie,
+    chose the leg, and the body, a standing-person shape, never joins a chosen blob: the
+    cloud was the leg alone and the frame went untracked (4 such frames on the clip)."""
+    rack = _row(131, -1.13, 2.86, -1.2, -1.0, 2.7, 3.13, 1.12, 1.57)
+    body = _row(445, -0.145, 2.357, -0.41, 0.03, 1.96, 2.73, 0.07, 1.42)
+    leg = _row(130, 0.149, 2.491, 0.04, 0.3, 2.42, 2.66, 0.05, 0.90)
+    stats = np.array([rack, body, leg], float)
+    zone = LiftingZone(0.15, 2.5, 1.6, 1.4)   # a centre line nearer the leg than the body
+    assert choose_person(stats, zone, PARAMS, 120).index == 2                  # a new person
+    assert choose_person(stats, zone, PARAMS, 120, previous_xy_m=(-0.135, 2.36)).index == 1
