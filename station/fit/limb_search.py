@@ -25,7 +25,7 @@ from station.fit.solver import (
     FrameData,
     Workspace,
     fit_frame,
-    temporal_weights,
+    temporal_weights_cached,
 )
 
 # limb configurations tried when (re)initialising: (flexion, abduction[, knee/elbow]) radians
@@ -216,11 +216,12 @@ def energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,
     cur's own values): from cur's energy, less those DOFs' temporal terms, when cur was
     fitted towards pred on every other DOF (the tracker's fits are); else evaluated."""
     if cur.theta_pred is not None:
-        rest = np.ones(len(pred), bool)
-        rest[idx] = False
-        if np.array_equal(cur.theta_pred[rest], pred[rest]):
+        # every DOF but idx has cur's target (np.array_equal of the rest: a NaN differs too)
+        differs = cur.theta_pred != pred
+        differs[idx] = False
+        if not differs.any():
             dt = cur.theta[idx] - cur.theta_pred[idx]
-            return float(cur.energy - np.sum(temporal_weights(ctx.weights)[idx] * dt * dt))
+            return float(cur.energy - np.sum(temporal_weights_cached(ctx.weights)[idx] * dt * dt))
     pred_c = pred.copy()
     pred_c[idx] = cur.theta[idx]
     return ctx.fit(frame, cur.theta, pred_c, 0).energy

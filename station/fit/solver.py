@@ -307,6 +307,22 @@ _NO_NEAREST_STATE = K.nearest_capsule_state(0, 0, 0, enabled=False)   # (read on
 _KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
 
 
+_TEMPORAL_CACHE: dict = {}
+
+
+def temporal_weights_cached(w: FitWeights) -> np.ndarray:
+    """temporal_weights(w), made once per set of its three sigmas (read only: shared). The
+    limb search reads it on every probe (~15 us a call made afresh)."""
+    key = (w.temporal_sigma_rad, w.temporal_sigma_m, w.roll_temporal_sigma_rad)
+    tw = _TEMPORAL_CACHE.get(key)
+    if tw is None:
+        if len(_TEMPORAL_CACHE) >= 16:
+            _TEMPORAL_CACHE.clear()
+        tw = _TEMPORAL_CACHE[key] = temporal_weights(w)
+        tw.flags.writeable = False
+    return tw
+
+
 def temporal_weights(w: FitWeights) -> np.ndarray:
     """(N_DOF,) weights of the temporal term: (theta - theta_pred)^2 each."""
     temporal_w = np.where(_ANGLE, 1.0 / w.temporal_sigma_rad ** 2, 1.0 / w.temporal_sigma_m ** 2)
