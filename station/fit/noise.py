@@ -8,12 +8,10 @@ the free-space margin and the residual thresholds by the excess.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
-
 import numpy as np
 
 from station.fit._kernels_image import median_head, second_differences
-from station.fit.solver import FitWeights
+from station.fit.solver import FitWeights, replaced_weights
 
 
 def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
@@ -51,7 +49,7 @@ class NoiseAdaptation:
             self.weights, self.extra_resid_m = w, 0.0
             return
         sigma = math.sqrt(w.data_sigma_m ** 2 + self.noise_m ** 2 - self.noise_ref_m ** 2)
-        self.weights = replace(w, data_sigma_m=sigma,
-                               data_gate_m=w.data_gate_m * sigma / w.data_sigma_m,
-                               depth_margin_m=w.depth_margin_m + 2.0 * excess)
+        self.weights = replaced_weights(w, data_sigma_m=sigma,
+                                        data_gate_m=w.data_gate_m * sigma / w.data_sigma_m,
+                                        depth_margin_m=w.depth_margin_m + 2.0 * excess)
         self.extra_resid_m = 0.8 * excess     # mean |residual| of a Gaussian: 0.8 sigma

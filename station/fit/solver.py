@@ -97,6 +97,20 @@ class FitWeights:
     max_step_m: float = 0.15
 
 
+def replaced_weights(w: FitWeights, **changes: float) -> FitWeights:
+    """dataclasses.replace(w, **changes) (an equal FitWeights) for FitWeights' plain fields,
+    without its generic path (~25 us against ~5: the depth noise makes new weights every
+    frame)."""
+    out = object.__new__(FitWeights)
+    d = out.__dict__
+    d.update(w.__dict__)
+    for k, v in changes.items():
+        if k not in d:
+            raise TypeError(f"FitWeights has no field {k!r}")
+        d[k] = v
+    return out
+
+
 @dataclass
 class FrameData:
     """One frame prepared for fitting (floor frame, float64)."""
