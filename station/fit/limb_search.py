@@ -25,7 +25,7 @@ from station.fit.solver import (
     FrameData,
     Workspace,
     fit_frame,
-    temporal_weights_cached,
+    temporal_weights,
 )
 
 # limb configurations tried when (re)initialising: (flexion, abduction[, knee/elbow]) radians
@@ -208,6 +208,22 @@ def arm_evidence_ok(limb: str, cur: FitResult, hyp: FitResult, e_cur: float,
     seg = _ARM_SEGS[limb]
     n_hyp = float(hyp.seg_point_count[seg].sum())
     return n_hyp >= ARM_SEEN_POINTS or n_hyp > float(cur.seg_point_count[seg].sum())
+
+
+_TEMPORAL_CACHE: dict = {}
+
+
+def temporal_weights_cached(w: FitWeights) -> np.ndarray:
+    """temporal_weights(w), made once per set of its three sigmas (read only: shared). Every
+    probe reads it (~15 us a call made afresh)."""
+    key = (w.temporal_sigma_rad, w.temporal_sigma_m, w.roll_temporal_sigma_rad)
+    tw = _TEMPORAL_CACHE.get(key)
+    if tw is None:
+        if len(_TEMPORAL_CACHE) >= 16:
+            _TEMPORAL_CACHE.clear()
+        tw = _TEMPORAL_CACHE[key] = temporal_weights(w)
+        tw.flags.writeable = False
+    return tw
 
 
 def energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,

@@ -98,20 +98,6 @@ class FitWeights:
     max_step_m: float = 0.15
 
 
-def replaced_weights(w: FitWeights, **changes: float) -> FitWeights:
-    """dataclasses.replace(w, **changes) (an equal FitWeights) for FitWeights' plain fields,
-    without its generic path (~25 us against ~5: the depth noise makes new weights every
-    frame)."""
-    out = object.__new__(FitWeights)
-    d = out.__dict__
-    d.update(w.__dict__)
-    for k, v in changes.items():
-        if k not in d:
-            raise TypeError(f"FitWeights has no field {k!r}")
-        d[k] = v
-    return out
-
-
 @dataclass
 class FrameData:
     """One frame prepared for fitting (floor frame, float64)."""
@@ -323,22 +309,6 @@ _NO_NEAREST_STATE = K.nearest_capsule_state(0, 0, 0, enabled=False)   # (read on
 _KNEE_HIP = np.array([(DOF[f"knee_{s}_flex"], DOF[f"hip_{s}_flex"]) for s in ("l", "r")], np.int64)
 
 
-_TEMPORAL_CACHE: dict = {}
-
-
-def temporal_weights_cached(w: FitWeights) -> np.ndarray:
-    """temporal_weights(w), made once per set of its three sigmas (read only: shared). The
-    limb search reads it on every probe (~15 us a call made afresh)."""
-    key = (w.temporal_sigma_rad, w.temporal_sigma_m, w.roll_temporal_sigma_rad)
-    tw = _TEMPORAL_CACHE.get(key)
-    if tw is None:
-        if len(_TEMPORAL_CACHE) >= 16:
-            _TEMPORAL_CACHE.clear()
-        tw = _TEMPORAL_CACHE[key] = temporal_weights(w)
-        tw.flags.writeable = False
-    return tw
-
-
 def temporal_weights(w: FitWeights) -> np.ndarray:
     """(N_DOF,) weights of the temporal term: (theta - theta_pred)^2 each."""
     temporal_w = np.where(_ANGLE, 1.0 / w.temporal_sigma_rad ** 2, 1.0 / w.temporal_sigma_m ** 2)
@@ -352,6 +322,7 @@ def temporal_weights(w: FitWeights) -> np.ndarray:
 _ZERO3 = np.zeros(3)
 _FOREARM_L, _FOREARM_R = SEG["forearm_l"], SEG["forearm_r"]
 _ANKLE_IDX = np.array([SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]])
+_ANCHOR_ROWS = np.array([0, 0, 0, 1, 1, 1])
 
 
 class _Layout:
@@ -457,24 +428,17 @@ _PER_CALL_FIELDS = {"data", "data_sigma_m", "data_gate_m", "data_ref_points", "d
                     "dumbbell_half_length_m", "knee_fold_margin_rad", "damping", "anchor_sigma_m",
                     "anchor_release_m", "anchor_release_max_pitch_rad"}
 _LAYOUT_FIELDS = tuple(f.name for f in fields(FitWeights) if f.name not in _PER_CALL_FIELDS)
-# their values as one tuple, read in C (a generator of getattr cost ~8 us a call: the depth
-# noise's weights are a new object every frame, so most calls of a noisy frame build the key)
-_LAYOUT_VALUES = operator.attrgetter(*_LAYOUT_FIELDS)
+_LAYOUT_VALUES = operator.attrgetter(*_LAYOUT_FIELDS)   # read in C (noisy frames: every call)
 
 
 def _nearest_state(ws: Workspace, n_pts: int, n_cap: int, n_evaluations: int) -> tuple:
-    """K.nearest_capsule_state(n_pts, n_cap, n_evaluations), its arrays reused by the fits of
-    this workspace (one fit at a time) with that shape: the kernel writes every point's
-    slots at a fit's first evaluation before it reads them, so only the evaluation counter is
-    reset (meta[0] = 0). Spares ~5 us of allocation a fit (its bounds: ~260 kB)."""
-    key = (n_pts, n_cap, n_evaluations)
-    st = ws.nearest.get(key)
-    if st is None:
-        if len(ws.nearest) >= 8:
-            ws.nearest.clear()
-        st = ws.nearest[key] = K.nearest_capsule_state(n_pts, n_cap, n_evaluations)
-    st[-1][0] = 0
-    return st
+    """K.nearest_capsule_state's arrays, reused by this workspace's fits of that shape (the
+    kernel writes a point's slots before reading them; only its counter is reset)."""
+    hit = ws.nearest.get(n_evaluations)   # (one per iteration count: bounded)
+    if hit is None or hit[0] != (n_pts, n_cap):
+        hit = ws.nearest[n_evaluations] = ((n_pts, n_cap), K.nearest_capsule_state(n_pts, n_cap, n_evaluations))
+    hit[1][-1][0] = 0
+    return hit[1]
 
 
 def _layout(ws: Workspace, body: BodyModel, implement: str | None, w: FitWeights,
@@ -536,9 +500,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     (samp, samp_n, cp1, cp2, cn, cdepth, sole, ankle_w, ca, cb, x1, x2, n2, res, e_prior,
      e_temporal, e_knee, A_obs, row_energy, m2d_rec, n1, rw) = lay.work()
     if n_anchor:
-        anchors_floor_m = np.asarray(anchors_floor_m, np.float64)
-        anchor_target[:3, :3] = anchors_floor_m[0]   # each ankle's target on its 3 rows (np.repeat's
-        anchor_target[3:, :3] = anchors_floor_m[1]   # values, a third of its cost)
+        anchor_target[:, :3] = np.asarray(anchors_floor_m, np.float64)[_ANCHOR_ROWS]   # (np.repeat's)
         # let go upright: held, a 0.5 m knee raise cost 1100 against the leg's ~70 of data
         upright = abs(theta[DOF["root_pitch"]]) < w.anchor_release_max_pitch_rad
         anchor_target[:, 3:] = (1.0 / w.anchor_sigma_m ** 2, w.anchor_release_m if upright else 0.0)
