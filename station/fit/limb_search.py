@@ -210,17 +210,34 @@ def arm_evidence_ok(limb: str, cur: FitResult, hyp: FitResult, e_cur: float,
     return n_hyp >= ARM_SEEN_POINTS or n_hyp > float(cur.seg_point_count[seg].sum())
 
 
+_TEMPORAL_CACHE: dict = {}
+
+
+def temporal_weights_cached(w: FitWeights) -> np.ndarray:
+    """temporal_weights(w), made once per set of its three sigmas (read only: shared). Every
+    probe reads it (~15 us a call made afresh)."""
+    key = (w.temporal_sigma_rad, w.temporal_sigma_m, w.roll_temporal_sigma_rad)
+    tw = _TEMPORAL_CACHE.get(key)
+    if tw is None:
+        if len(_TEMPORAL_CACHE) >= 16:
+            _TEMPORAL_CACHE.clear()
+        tw = _TEMPORAL_CACHE[key] = temporal_weights(w)
+        tw.flags.writeable = False
+    return tw
+
+
 def energy_without_temporal(ctx: FitContext, frame: FrameData, cur: FitResult,
                              pred: np.ndarray, idx: list[int]) -> float:
     """cur's energy with the DOFs idx left out of the temporal term (their target set to
     cur's own values): from cur's energy, less those DOFs' temporal terms, when cur was
     fitted towards pred on every other DOF (the tracker's fits are); else evaluated."""
     if cur.theta_pred is not None:
-        rest = np.ones(len(pred), bool)
-        rest[idx] = False
-        if np.array_equal(cur.theta_pred[rest], pred[rest]):
+        # every DOF but idx has cur's target (np.array_equal of the rest: a NaN differs too)
+        differs = cur.theta_pred != pred
+        differs[idx] = False
+        if not differs.any():
             dt = cur.theta[idx] - cur.theta_pred[idx]
-            return float(cur.energy - np.sum(temporal_weights(ctx.weights)[idx] * dt * dt))
+            return float(cur.energy - np.sum(temporal_weights_cached(ctx.weights)[idx] * dt * dt))
     pred_c = pred.copy()
     pred_c[idx] = cur.theta[idx]
     return ctx.fit(frame, cur.theta, pred_c, 0).energy

@@ -33,6 +33,7 @@ damped system Cholesky rejects). Geometry is float64 in the floor frame.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -160,6 +161,7 @@ class Workspace:
     data_stats: np.ndarray = field(default_factory=lambda: np.zeros(4))
     m2d_stats: np.ndarray = field(default_factory=lambda: np.zeros(2))
     layouts: dict = field(default_factory=dict, repr=False)   # fit_frame's, by body and weights
+    nearest: dict = field(default_factory=dict, repr=False)   # fit_frame's nearest-capsule states
     last_layout: tuple | None = field(default=None, repr=False)   # the last one, with its arguments
 
 
@@ -320,6 +322,7 @@ def temporal_weights(w: FitWeights) -> np.ndarray:
 _ZERO3 = np.zeros(3)
 _FOREARM_L, _FOREARM_R = SEG["forearm_l"], SEG["forearm_r"]
 _ANKLE_IDX = np.array([SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]])
+_ANCHOR_ROWS = np.array([0, 0, 0, 1, 1, 1])
 
 
 class _Layout:
@@ -425,6 +428,17 @@ _PER_CALL_FIELDS = {"data", "data_sigma_m", "data_gate_m", "data_ref_points", "d
                     "dumbbell_half_length_m", "knee_fold_margin_rad", "damping", "anchor_sigma_m",
                     "anchor_release_m", "anchor_release_max_pitch_rad"}
 _LAYOUT_FIELDS = tuple(f.name for f in fields(FitWeights) if f.name not in _PER_CALL_FIELDS)
+_LAYOUT_VALUES = operator.attrgetter(*_LAYOUT_FIELDS)   # read in C (noisy frames: every call)
+
+
+def _nearest_state(ws: Workspace, n_pts: int, n_cap: int, n_evaluations: int) -> tuple:
+    """K.nearest_capsule_state's arrays, reused by this workspace's fits of that shape (the
+    kernel writes a point's slots before reading them; only its counter is reset)."""
+    hit = ws.nearest.get(n_evaluations)   # (one per iteration count: bounded)
+    if hit is None or hit[0] != (n_pts, n_cap):
+        hit = ws.nearest[n_evaluations] = ((n_pts, n_cap), K.nearest_capsule_state(n_pts, n_cap, n_evaluations))
+    hit[1][-1][0] = 0
+    return hit[1]
 
 
 def _layout(ws: Workspace, body: BodyModel, implement: str | None, w: FitWeights,
@@ -437,7 +451,7 @@ def _layout(ws: Workspace, body: BodyModel, implement: str | None, w: FitWeights
     if (last is not None and last[0] is w and last[1] is body and last[2] == implement
             and last[3] == n_anchor and last[4] == n_lat):
         return last[5]
-    key = (id(body), implement, n_anchor, n_lat) + tuple(getattr(w, f) for f in _LAYOUT_FIELDS)
+    key = (id(body), implement, n_anchor, n_lat) + _LAYOUT_VALUES(w)
     lay = ws.layouts.get(key)
     if lay is None or lay.body is not body:
         if len(ws.layouts) >= 16:
@@ -486,7 +500,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     (samp, samp_n, cp1, cp2, cn, cdepth, sole, ankle_w, ca, cb, x1, x2, n2, res, e_prior,
      e_temporal, e_knee, A_obs, row_energy, m2d_rec, n1, rw) = lay.work()
     if n_anchor:
-        anchor_target[:, :3] = np.repeat(np.asarray(anchors_floor_m, np.float64), 3, axis=0)
+        anchor_target[:, :3] = np.asarray(anchors_floor_m, np.float64)[_ANCHOR_ROWS]   # (np.repeat's)
         # let go upright: held, a 0.5 m knee raise cost 1100 against the leg's ~70 of data
         upright = abs(theta[DOF["root_pitch"]]) < w.anchor_release_max_pitch_rad
         anchor_target[:, 3:] = (1.0 / w.anchor_sigma_m ** 2, w.anchor_release_m if upright else 0.0)
@@ -534,7 +548,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
           pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI,
           lay.limit_w, prior_w, lay.temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
           lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs, m2d_rec,
-          K.nearest_capsule_state(n_pts, lay.n_cap_x, n_iter + 1) if n_iter >= _NEAREST_STATE_MIN_ITER
+          _nearest_state(ws, n_pts, lay.n_cap_x, n_iter + 1) if n_iter >= _NEAREST_STATE_MIN_ITER
           else _NO_NEAREST_STATE)
     e = np.empty
     best_theta, best_A, best_b, best_info = e(N_DOF), e((N_DOF, N_DOF)), e(N_DOF), e((N_DOF, N_DOF))

@@ -133,7 +133,10 @@ def blend_planes(old: np.ndarray, new: np.ndarray, alpha: float) -> np.ndarray:
     n = (1.0 - alpha) * old[:3] + alpha * new[:3]
     norm = vector_norm(n)
     d = (1.0 - alpha) * old[3] + alpha * new[3]
-    return np.array([*(n / norm), d])
+    out = np.empty(4)      # (np.array([*(n / norm), d])'s values without unpacking n)
+    np.divide(n, norm, out=out[:3])
+    out[3] = d
+    return out
 
 
 def angle_between_deg(a: np.ndarray, b: np.ndarray) -> float:

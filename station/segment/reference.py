@@ -139,7 +139,8 @@ def plane_inlier_residuals(points_cam_m, plane, thr0_m, thr2_per_m):
 
 def classify_pixels(points_cam_m, R_floor_cam, t_floor_cam, zone_box, clear0_m, clear2_per_m,
                     max_height_m, bg_depth_m, bg_count, bg_min_count, bg_thr0_m, bg_thr2_per_m):
-    """Returns (points_floor_m (h, w, 3) float32, candidate (h, w) bool)."""
+    """Returns (points_floor_m (h, w, 3) float32, candidate (h, w) bool); the kernel writes
+    points_floor_m at the candidates only (compare it there)."""
     p = points_cam_m.astype(np.float64)
     z = p[..., 2]
     valid = z > 0

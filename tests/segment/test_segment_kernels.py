@@ -183,12 +183,14 @@ def test_classify_pixels(rng, shape):
     cnt = rng.integers(0, 6, shape).astype(np.int32)
     box = np.array([-0.8, 0.8, 0.5, 3.5])
     args = (np.ascontiguousarray(T[:3, :3]), T[:3, 3].copy(), box, 0.02, 0.003, 2.3, bg, cnt, 3, 0.05, 0.01)
-    out_pf = np.zeros(shape + (3,), np.float32)
+    out_pf = np.full(shape + (3,), 7.0, np.float32)
     out_c = np.zeros(shape, bool)
     n = K.classify_pixels(pts, *args, out_pf, out_c)
     ref_pf, ref_c = R.classify_pixels(pts, *args)
-    np.testing.assert_allclose(out_pf, ref_pf, atol=1e-6)
     np.testing.assert_array_equal(out_c, ref_c)
+    # floor coordinates at the candidates; every other pixel is left as it was
+    np.testing.assert_allclose(out_pf[ref_c], ref_pf[ref_c], atol=1e-6)
+    assert (out_pf[~ref_c] == 7.0).all()
     assert n == ref_c.sum()
 
 
