@@ -108,7 +108,7 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
 
 @nb.njit(**_JIT)
 def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m, y_weight,
-                  has_previous, prev_x_m, prev_y_m, track_radius_m, track_bonus_m,
+                  has_previous, prev_x_m, prev_y_m, track_radius_m,
                   tracked_min_fraction, tracked_min_top_m, out_like):
     """The lifter's component (person.choose_person's rule): its index, or -1. out_like (n,)
     bool: the person-like components (big and tall enough; with a previous lifter and none of
@@ -140,18 +140,19 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
         any_like = any_like or out_like[i]
     if not any_like:
         return -1
+    # ranked by (near the previous lifter first; then, near: most points, else: nearest the
+    # zone's centre), the first of equals
     best = np.inf
+    best_near = False
     k = -1
     for i in range(n):
         if not (out_like[i] and cx[i] >= zone_box[0] and cx[i] <= zone_box[1]
                 and cy[i] >= zone_box[2] and cy[i] <= zone_box[3]):
             continue
-        score = abs(cx[i] - centre_x_m) + y_weight * abs(cy[i] - centre_y_m)
-        if has_previous and near[i]:
-            score = -track_bonus_m - stats[i, COUNT]
-        if score < best or k < 0:
-            best = score
-            k = i
+        is_near = has_previous and near[i]
+        score = -stats[i, COUNT] if is_near else abs(cx[i] - centre_x_m) + y_weight * abs(cy[i] - centre_y_m)
+        if k < 0 or (is_near and not best_near) or (is_near == best_near and score < best):
+            best, best_near, k = score, is_near, i
     return k
 
 

@@ -79,8 +79,7 @@ class BlobParams:
     min_points: int = 120            # at decimation 4 (scaled by (4/decimation)²)
     min_top_m: float = 0.8           # top of the blob at least this high above the floor
     y_weight: float = 0.5            # score = |x - centre_x| + y_weight * |y - centre_y|
-    track_radius_m: float = 0.35     # a blob this close to the last lifter's footprint...
-    track_bonus_m: float = 1.0       # ...gets its score lowered by this (stickiness)
+    track_radius_m: float = 0.35     # a blob this close to the last lifter's footprint wins
     upright_min_top_m: float = 1.2   # "upright": top this high and taller than wide
     # the last lifter's own legs: a torso hinged low (a good morning) splits off them into
     # pieces each too small to be a person, and a leg alone reaches only ~0.5 x stature and
@@ -206,7 +205,7 @@ def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_
     k = KB.choose_person(np.ascontiguousarray(stats, np.float64), np.array([x0, x1, y0, y1]),
                          float(zone.centre_x_m), float(zone.centre_y_m), float(min_points),
                          float(params.min_top_m), float(params.y_weight), prev, float(px), float(py),
-                         float(params.track_radius_m), float(params.track_bonus_m),
+                         float(params.track_radius_m),
                          float(params.tracked_min_fraction), float(params.tracked_min_top_m), like)
     if k < 0:
         return BlobChoice(-1, like, None, math.nan, False)

@@ -312,7 +312,7 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
 
 
 def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m, y_weight,
-                  has_previous, prev_x_m, prev_y_m, track_radius_m, track_bonus_m,
+                  has_previous, prev_x_m, prev_y_m, track_radius_m,
                   tracked_min_fraction, tracked_min_top_m):
     """Twin of _kernels_blobs.choose_person (the NumPy rule person.choose_person ran before):
     (index or -1, person-like (n,) bool)."""
@@ -332,9 +332,9 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
     cand = like & (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
     if not cand.any():
         return -1, like
+    if (cand & near).any():               # near the previous lifter: the most points
+        return int(np.argmax(np.where(cand & near, stats[:, COUNT], -np.inf))), like
     score = np.abs(cx - centre_x_m) + y_weight * np.abs(cy - centre_y_m)
-    if has_previous:
-        score = np.where(near, -track_bonus_m - stats[:, COUNT], score)
     return int(np.argmin(np.where(cand, score, np.inf))), like
 
 

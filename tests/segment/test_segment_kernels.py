@@ -376,7 +376,7 @@ def test_merge_person(seed):
 @pytest.mark.parametrize("seed", range(12))
 def test_choose_person(seed):
     """The lifter's blob (kernel) against its NumPy twin: person-like blobs in and out of the
-    zone, a previous lifter near some (the bonus; their pieces as candidates when no whole
+    zone, a previous lifter near some (the biggest near one wins; their pieces as candidates when no whole
     person is near), ties."""
     from station.segment import _kernels_blobs as KB
     from station.segment.person import BlobParams
@@ -392,7 +392,7 @@ def test_choose_person(seed):
     prev = seed % 3 != 0
     px, py = (float(rng.choice([-0.2, 0.2])), 2.5) if prev else (0.0, 0.0)
     args = (box, 0.0, 2.5, 120.0, p.min_top_m, p.y_weight, prev, px, py, p.track_radius_m,
-            p.track_bonus_m, p.tracked_min_fraction, p.tracked_min_top_m)
+            p.tracked_min_fraction, p.tracked_min_top_m)
     like = np.empty(n, bool)
     k = KB.choose_person(stats, *args, like)
     k_ref, like_ref = R.choose_person(stats, *args)
