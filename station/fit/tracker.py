@@ -191,13 +191,6 @@ def fit_is_poor(fit: FitResult, cfg: TrackerConfig, extra_resid_m: float, inlier
             or fit.inlier_fraction < min(cfg.reseed_inlier_fraction, inlier_ref - cfg.recover_inlier_drop))
 
 
-def leaky_count(count: int, poor: bool) -> int:
-    """The poor-fit count: a poor frame adds one, a good one takes one back. A wrong pose (a
-    walk-in's fit turned the wrong way, a toe touch's fit folded) explains the cloud poorly on
-    most frames but not all; cleared by every good frame, the count never reached the re-seed."""
-    return count + 1 if poor else max(count - 1, 0)
-
-
 class Tracker:
     """Skeleton tracking over a stream of PersonClouds (see module docstring)."""
 
@@ -384,7 +377,10 @@ class Tracker:
         # a poor fit for a while, and the person stands upright: start afresh
         if self.state == "tracking" and not partial:
             poor = fit_is_poor(fit, cfg, self.noise.extra_resid_m, self._inlier_ref)
-            self._poor = leaky_count(self._poor, poor)
+            # leaky: a good frame takes one back, it does not clear the count. A wrong pose
+            # (a walk-in's fit that turned the wrong way) explains the cloud poorly on most
+            # frames but not all; reset on every good one it was never re-seeded
+            self._poor = self._poor + 1 if poor else max(self._poor - 1, 0)
             if self._poor >= cfg.reseed_after_frames:
                 h = upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
                 if h is not None:
