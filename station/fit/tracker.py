@@ -377,10 +377,7 @@ class Tracker:
         # a poor fit for a while, and the person stands upright: start afresh
         if self.state == "tracking" and not partial:
             poor = fit_is_poor(fit, cfg, self.noise.extra_resid_m, self._inlier_ref)
-            # leaky: a good frame takes one back, it does not clear the count. A wrong pose
-            # (a walk-in's fit that turned the wrong way) explains the cloud poorly on most
-            # frames but not all; reset on every good one it was never re-seeded
-            self._poor = self._poor + 1 if poor else max(self._poor - 1, 0)
+            self._poor = self._poor + 1 if poor else 0
             if self._poor >= cfg.reseed_after_frames:
                 h = upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
                 if h is not None:
