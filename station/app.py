@@ -324,7 +324,8 @@ def analyze(frames: Iterable[DepthFrame], recording_name: str, exercise: str | N
 
     def _set_record(s) -> dict:
         """A SetSummary as JSON (an extra key beyond the contract's minimum)."""
-        return {"reps": s.reps, "clean_reps": s.clean_reps, "most_frequent_fault": s.most_frequent_fault,
+        return {"reps": s.reps, "clean_reps": s.clean_reps, "not_judged_reps": s.not_judged_reps,
+                "most_frequent_fault": s.most_frequent_fault,
                 "fault_counts": dict(s.fault_counts), "pattern": s.pattern,
                 "mean_eccentric_s": None if s.mean_eccentric_s is None else _r(s.mean_eccentric_s, 3),
                 "mean_concentric_s": None if s.mean_concentric_s is None else _r(s.mean_concentric_s, 3),

@@ -215,6 +215,14 @@ def _summary(c: Canvas, view: View) -> None:
         if n:
             text = f"{text} ({n}x)"
         c.paragraph(text, (70, 915, 940, 200), 84, AMBER, tag="fault", max_lines=3)
+    elif s.reps and s.not_judged_reps >= s.reps:
+        # a set the coach could not see is not a great set: it says so, and why it matters
+        c.paragraph("Form not judged: I could not see you well enough.", (70, 880, 940, 240), 80,
+                    AMBER, tag="fault", max_lines=2)
+    elif s.not_judged_reps:
+        c.paragraph("No faults seen.", (70, 870, 940, 110), 96, GREEN, tag="fault", max_lines=1)
+        unseen = f"{s.not_judged_reps} rep{'s' if s.not_judged_reps != 1 else ''} not judged: I could not see them well."
+        c.paragraph(unseen, (70, 985, 940, 150), 60, GREY, tag="not_judged", max_lines=2)
     else:
         c.paragraph("No faults. Great set!", (70, 880, 940, 120), 96, GREEN, tag="fault", max_lines=1)
     c.text("TEMPO", (60, 1160, 960, 60), 54, GREY, tag="tempo_label")

@@ -54,6 +54,13 @@ def test_station_analyze_writes_reps(mixed_recording, tmp_path):
         assert rep["exercise"] == "rdl"          # fixed by --exercise
     for fr in doc["frames"]:
         assert "t" in fr and "tracked" in fr
+    # each set's reps are clean, faulty or not judged, and it says how many of each
+    assert doc["sets"] and sum(s["reps"] for s in doc["sets"]) == doc["rep_count"]
+    for s in doc["sets"]:
+        faulty = sum(1 for r in doc["reps"] if s["start_t"] <= r["start_t"] <= s["end_t"] and r["faults"])
+        clean = sum(1 for r in doc["reps"] if s["start_t"] <= r["start_t"] <= s["end_t"]
+                    and r["verdict"] == "clean")
+        assert s["clean_reps"] == clean and s["clean_reps"] + s["not_judged_reps"] + faulty == s["reps"]
 
 
 @pytest.mark.slow

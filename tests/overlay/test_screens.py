@@ -256,6 +256,29 @@ def test_summary_card_shows_reps_clean_fault_and_tempo(screen, views):
     assert "No faults" in " ".join(s.text for s in tagged(clean, "fault"))
 
 
+def test_summary_of_a_set_not_judged_never_says_great_set(screen, views, tmp_path):
+    """A set whose reps the coach could not judge is not praised: all unjudged says so plainly;
+    some unjudged says 'no faults seen' and how many reps it could not see."""
+    base = views["summary_clean"]
+    words = lambda shapes, tag: " ".join(s.text for s in tagged(shapes, tag))  # noqa: E731
+    for not_judged, clean in ((5, 0), (2, 3)):
+        summ = replace(base.state.set_summary, clean_reps=clean, not_judged_reps=not_judged)
+        v = replace(base, state=replace(base.state, set_summary=summ))
+        shapes, px = render(screen, v)
+        screen.save_png(tmp_path / f"summary_unjudged_{not_judged}.png")
+        fault = words(shapes, "fault")
+        assert "Great set" not in fault and fault
+        assert words(shapes, "clean") == f"{clean} clean"
+        if clean == 0:
+            assert "not judged" in fault and not tagged(shapes, "not_judged")
+        else:
+            assert "No faults seen" in fault
+            assert words(shapes, "not_judged").startswith("2 reps not judged")
+        for s in shapes:   # nothing runs into the tempo line below
+            if s.tag in ("fault", "not_judged"):
+                assert s.box[1] + s.box[3] <= tagged(shapes, "tempo_label")[0].box[1]
+
+
 def test_calibration_and_attention_tell_staff_what_to_do(views):
     def words(name):
         return " ".join(s.text for s in layout(views[name], SIZE) if isinstance(s, Text))
