@@ -171,13 +171,13 @@ def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float
         away[:] = 0
         return ank.copy() if bool(standing.all()) else None
     anchors += cfg.anchor_rate * (ank - anchors)
-    d = ank[:, :2] - anchors[:, :2]
-    off = standing & ((d * d).sum(axis=1) > cfg.anchor_replant_m ** 2)
-    away[:] = np.where(off, away + 1, 0)
-    moved = away >= cfg.anchor_replant_frames
-    if moved.any():
-        anchors[moved, :2] = ank[moved, :2]   # the height stays: the standing foot's
-        away[moved] = 0
+    r2 = cfg.anchor_replant_m ** 2
+    for j, (x, y, _) in enumerate(ank.tolist()):       # (scalars: a few us a frame)
+        dx, dy = x - anchors[j, 0], y - anchors[j, 1]
+        away[j] = away[j] + 1 if standing[j] and dx * dx + dy * dy > r2 else 0
+        if away[j] >= cfg.anchor_replant_frames:
+            anchors[j, :2] = x, y               # the height stays: the standing foot's
+            away[j] = 0
     return anchors
 
 
