@@ -161,10 +161,11 @@ def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float
     foot fitted in the air would be held there), then following the fitted ankles slowly.
     A foot that has stepped: its ankle standing (floor height) more than anchor_replant_m
     from its anchor, horizontally, for anchor_replant_frames frames running (one wobble
-    does not count), is re-planted: its anchor moves over the ankle, at the height it had
-    (a foot is re-planted while it is still settling, a little raised; the slowly following
-    anchor held the fitted ankle back, several cm inside a side step, for the rest of a
-    set). away (2,): each foot's frames running off its anchor, updated in place."""
+    does not count), is re-planted: its anchor moves over the ankle, at the lower of the
+    two heights (a foot is re-planted while it is still settling, a little raised; and an
+    anchor that followed a raised knee is above the foot). The slowly following anchor held
+    the fitted ankle back, several cm inside a side step, for the rest of a set. away (2,):
+    each foot's frames running off its anchor, updated in place."""
     ank = fit.points_floor_m[_ANKLES]
     standing = ank[:, 2] <= cfg.anchor_max_height_ratio * height_m
     if anchors is None:
@@ -172,11 +173,11 @@ def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float
         return ank.copy() if bool(standing.all()) else None
     anchors += cfg.anchor_rate * (ank - anchors)
     r2 = cfg.anchor_replant_m ** 2
-    for j, (x, y, _) in enumerate(ank.tolist()):       # (scalars: a few us a frame)
+    for j, (x, y, z) in enumerate(ank.tolist()):       # (scalars: a few us a frame)
         dx, dy = x - anchors[j, 0], y - anchors[j, 1]
         away[j] = away[j] + 1 if standing[j] and dx * dx + dy * dy > r2 else 0
         if away[j] >= cfg.anchor_replant_frames:
-            anchors[j, :2] = x, y               # the height stays: the standing foot's
+            anchors[j] = x, y, min(z, anchors[j, 2])
             away[j] = 0
     return anchors
 

@@ -66,6 +66,10 @@ def test_stepped_foot_is_replanted():
     assert abs(after[-1][1, 0] - stepped[1, 0]) < 0.01, after[-1]
     assert abs(after[-1][1, 2] - 0.07) < 0.005   # the standing height (+ anchor_rate)
     assert np.abs(after[-1][0] - start[0]).max() < 1e-9
+    # an anchor left high (it followed a raised knee) comes down to the stepped foot's height
+    high = after[-1] + [[0.0, 0.0, 0.0], [0.0, 0.0, 0.15]]
+    after = _followed(high, [start] * 6, away)
+    assert abs(after[-1][1, 2] - 0.07) < 0.01, after[-1]
 
 
 def test_brief_wobble_or_raised_foot_is_not_replanted():
