@@ -88,6 +88,9 @@ class TrackerConfig:
     anchor_max_height_ratio: float = 0.065  # ankles higher than this x stature: not standing
     anchor_max_pitch_rad: float = 0.35     # pelvis pitch beyond which anchors stay put
     anchor_rate: float = 0.03              # per frame: the feet anchors follow the fit slowly
+    anchor_replant_m: float = 0.04         # a standing ankle this far (horizontally) off its
+    anchor_replant_frames: int = 4         # anchor for this many frames running: the foot has
+                                           # stepped, its anchor is moved onto the ankle
     bar_min_points: int = 12               # points along the hands' line beyond the hands
     partial_cloud_fraction: float = 0.5    # fewer points than this x usual: coast this frame
     probe_iterations: int = 3              # one limb hypothesis per frame (0 = off)
@@ -153,13 +156,29 @@ def coarse_weights(w: FitWeights, sigma_m: float) -> FitWeights:
 
 
 def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float,
-                     cfg: TrackerConfig) -> np.ndarray | None:
+                     cfg: TrackerConfig, away: np.ndarray) -> np.ndarray | None:
     """The feet anchors (2, 3), floor frame, after this fit: set from feet on the floor (a
-    foot fitted in the air would be held there), then following the fitted ankles slowly."""
+    foot fitted in the air would be held there), then following the fitted ankles slowly.
+    A foot that has stepped: its ankle standing (floor height) more than anchor_replant_m
+    from its anchor, horizontally, for anchor_replant_frames frames running (one wobble
+    does not count), is re-planted: its anchor moves over the ankle, at the lower of the
+    two heights (a foot is re-planted while it is still settling, a little raised; and an
+    anchor that followed a raised knee is above the foot). The slowly following anchor held
+    the fitted ankle back, several cm inside a side step, for the rest of a set. away (2,):
+    each foot's frames running off its anchor, updated in place."""
     ank = fit.points_floor_m[_ANKLES]
+    standing = ank[:, 2] <= cfg.anchor_max_height_ratio * height_m
     if anchors is None:
-        return ank.copy() if float(ank[:, 2].max()) <= cfg.anchor_max_height_ratio * height_m else None
+        away[:] = 0
+        return ank.copy() if bool(standing.all()) else None
     anchors += cfg.anchor_rate * (ank - anchors)
+    r2 = cfg.anchor_replant_m ** 2
+    for j, (x, y, z) in enumerate(ank.tolist()):       # (scalars: a few us a frame)
+        dx, dy = x - anchors[j, 0], y - anchors[j, 1]
+        away[j] = away[j] + 1 if standing[j] and dx * dx + dy * dy > r2 else 0
+        if away[j] >= cfg.anchor_replant_frames:
+            anchors[j] = x, y, min(z, anchors[j, 2])
+            away[j] = 0
     return anchors
 
 
@@ -206,7 +225,7 @@ class Tracker:
         self.body: BodyModel | None = None
         self.theta: np.ndarray | None = None
         self.theta_prev: np.ndarray | None = None
-        self.anchors: np.ndarray | None = None
+        self.anchors, self._away = None, np.zeros(2, np.int64)   # feet anchors, frames off them
         self._missing = self._bad = self._poor = self._init_count = self._lost_frames = 0
         self._heights, self._build_ratios = [], []       # stature and build while initialising
         self.legs = LegLength()                 # the lifter's own leg length
@@ -364,7 +383,7 @@ class Tracker:
             # the feet anchors follow the fit only while the trunk is nearly upright: bent
             # over, the fitted ankles are pulled about by the hinge and the anchors would
             # drift with them
-            self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg)
+            self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg, self._away)
         if self._legs_hidden_at_start and not partial and self.state in ("initialising", "tracking"):
             # started on someone whose legs were hidden (walking in behind a plate): start again,
             # same track, once they stand upright in full view, so that their size and feet are
