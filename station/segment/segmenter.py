@@ -12,7 +12,9 @@ Per frame (DESIGN.md, "Skeleton fitter" step 1):
      person-sized, footprint inside the zone, nearest the mirror's centre line;
   5. join the other components of the same person (person.merge_person): the head, nearer
      the camera than the chest when hinging, and the shanks cut off by a bar or the torso
-     are separate components, found by their 3D gap to the chosen blob;
+     are separate components, found by their 3D gap to the chosen blob; a half of the
+     lifter split left/right at a barbell (person-sized, on the floor) only if it lay in
+     the last frame's lifter footprint, touches, and adds no second person's points;
   6. learn the background outside every person-sized blob and the lifter's components.
 """
 from __future__ import annotations
