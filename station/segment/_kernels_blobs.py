@@ -21,7 +21,8 @@ COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
 @nb.njit(**_JIT)
 def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floor_gap_m,
                  footprint_margin_m, floor_object_bottom_m, floor_object_top_m,
-                 hidden_min_points, upper_body_min_top_m, out_keep):
+                 hidden_min_points, upper_body_min_top_m, rejoin, rejoin_gap_m, max_count,
+                 out_keep):
     """The components of the lifter (person.merge_person's rule): out_keep (n,) bool, the
     chosen blob `index` plus every `allowed` component joined to it, pass by pass.
 
@@ -41,6 +42,12 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
     its gap: the body between them is behind the occluder, not absent (the
     legs below a kettlebell swung between them; the torso and the bell in front of the legs
     when the legs were chosen).
+
+    rejoin (n,) bool (merge_candidates' out_rejoin): standing-person shapes that were inside
+    the last lifter's footprint. One joins, after the others of its pass, in index order,
+    when it comes within rejoin_gap_m (float32) of a joined component (those of this pass
+    included) and the joined points with its own stay within max_count: the lifter cut in two by a depth jump, not a second
+    person beside them (two people are twice the points).
     """
     n = stats.shape[0]
     for i in range(n):
@@ -99,11 +106,23 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
                     new[j] = True
                     any_new = True
                     break
-        if not any_new:
-            return
+        total = 0.0
         for j in range(n):
             if new[j]:
                 out_keep[j] = True
+            if out_keep[j]:
+                total += stats[j, COUNT]
+        for j in range(n):
+            if not rejoin[j] or out_keep[j] or total + stats[j, COUNT] > max_count:
+                continue
+            for i in range(n):
+                if out_keep[i] and gap_m[i, j] <= rejoin_gap_m:
+                    out_keep[j] = True
+                    any_new = True
+                    total += stats[j, COUNT]
+                    break
+        if not any_new:
+            return
 
 
 @nb.njit(**_JIT)
@@ -158,11 +177,14 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
 
 @nb.njit(**_JIT)
 def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
-                     standing_max_bottom_m, out_allowed):
+                     standing_max_bottom_m, prev_box, out_allowed, out_rejoin):
     """The components that may join the chosen blob `index` (person.merge_candidates' rule):
     non-empty, footprint centroid within merge_reach_m of the chosen blob's, and not a
     standing person of their own (count >= min_points, top >= upright_min_top_m, bottom <=
-    standing_max_bottom_m); the chosen blob itself always. out_allowed (n,) bool."""
+    standing_max_bottom_m); the chosen blob itself always. out_allowed (n,) bool.
+    out_rejoin (n,) bool: the standing-person shapes in reach whose footprint centroid lies
+    inside prev_box (x0, x1, y0, y1: the last lifter's footprint; nan: none), which
+    merge_person may still join as a part of the lifter cut off by a depth jump."""
     n = stats.shape[0]
     ci = stats[index, SUM_X] / max(stats[index, COUNT], 1.0)
     cj = stats[index, SUM_Y] / max(stats[index, COUNT], 1.0)
@@ -172,6 +194,11 @@ def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
         standing = (stats[i, COUNT] >= min_points and stats[i, MAX_H] >= upright_min_top_m
                     and stats[i, MIN_H] <= standing_max_bottom_m)
         out_allowed[i] = stats[i, COUNT] > 0 and reach and not standing
+        cx = stats[i, SUM_X] / cnt
+        cy = stats[i, SUM_Y] / cnt
+        out_rejoin[i] = (stats[i, COUNT] > 0 and reach and standing and i != index
+                         and cx >= prev_box[0] and cx <= prev_box[1]
+                         and cy >= prev_box[2] and cy <= prev_box[3])
     out_allowed[index] = True
 
 

@@ -108,6 +108,22 @@ class BlobParams:
     # leg below a kettlebell is ~90 points at 2.5 m), not a fragment of a few pixels at the
     # lifter's edge, which is as likely the wall's or a walker's behind them
     hidden_min_fraction: float = 0.2
+    # ...except the lifter cut in two by a depth jump (left/right at a barbell: a half is a
+    # leg with a plate, person-sized and on the floor): a standing shape whose footprint
+    # centroid lay inside the last frame's lifter footprint joins within rejoin_gap_m (3D) of
+    # the joined components if the joined points, its own included, stay within
+    # rejoin_max_growth x the last lifter's (a second person beside them doubles them)
+    rejoin_gap_m: float = 0.08
+    rejoin_max_growth: float = 1.3
+
+
+@dataclass(frozen=True)
+class LastLifter:
+    """The last frame's lifter (merge_person's components): footprint (x0, x1, y0, y1) and
+    number of points."""
+
+    box_m: np.ndarray
+    count: float
 
 
 @dataclass(frozen=True)
@@ -119,16 +135,30 @@ class BlobChoice:
     upright: bool
 
 
-def merge_candidates(stats: np.ndarray, index: int, params: BlobParams,
-                     min_points: int) -> np.ndarray:
-    """(n,) bool: components that may join the chosen blob `index` (merge_person): non-empty,
-    footprint centroid within merge_reach_m of the chosen blob's, not a standing person. The
-    rule runs in numba (station.segment._kernels_blobs; its NumPy twin in reference)."""
+def merge_candidates(stats: np.ndarray, index: int, params: BlobParams, min_points: int,
+                     last: LastLifter | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(allowed, rejoin), (n,) bool each. allowed: components that may join the chosen blob
+    `index` (merge_person): non-empty, footprint centroid within merge_reach_m of the chosen
+    blob's, not a standing person. rejoin: the standing persons in reach whose footprint
+    centroid lies inside the last lifter's footprint (none without one). The rule runs in
+    numba (station.segment._kernels_blobs; its NumPy twin in reference)."""
     ok = np.empty(len(stats), bool)
+    rejoin = np.empty(len(stats), bool)
+    box = np.full(4, np.nan) if last is None else np.asarray(last.box_m, np.float64)
     KB.merge_candidates(np.ascontiguousarray(stats, np.float64), int(index),
                         float(params.merge_reach_m), float(min_points),
-                        float(params.upright_min_top_m), float(params.standing_max_bottom_m), ok)
-    return ok
+                        float(params.upright_min_top_m), float(params.standing_max_bottom_m), box,
+                        ok, rejoin)
+    return ok, rejoin
+
+
+def last_lifter(stats: np.ndarray, keep: np.ndarray) -> LastLifter | None:
+    """The footprint and points of the components kept (None: none)."""
+    if not keep.any():
+        return None
+    s = stats[keep]
+    box = np.array([s[:, MIN_X].min(), s[:, MAX_X].max(), s[:, MIN_Y].min(), s[:, MAX_Y].max()])
+    return LastLifter(box, float(s[:, COUNT].sum()))
 
 
 def hidden_candidates(stats: np.ndarray, keep: np.ndarray, allowed: np.ndarray,
@@ -146,7 +176,8 @@ def hidden_candidates(stats: np.ndarray, keep: np.ndarray, allowed: np.ndarray,
 
 def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobParams,
                  min_points: int, allowed: np.ndarray | None = None,
-                 occludes: np.ndarray | None = None) -> np.ndarray:
+                 occludes: np.ndarray | None = None, rejoin: np.ndarray | None = None,
+                 last: LastLifter | None = None) -> np.ndarray:
     """The components of the lifter: the chosen blob plus every component joined to it.
 
     gap_m: (n, n) smallest 3D distances between components (kernels.component_gaps, inf
@@ -166,13 +197,22 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     by one that also hides a joined one (occludes[i, j], kernels.occlusion_pairs), joins
     whatever its gap (a plate at the far end of a bar, behind the legs, stays out): the legs below a kettlebell swung
     between them, cut off from the torso in the image, are the lifter's; the body between
-    is hidden, not absent. Returns (n,)
-    bool. allowed: merge_candidates' result when the caller has it; occludes: None = nothing
-    hides anything. The rule runs in numba (station.segment._kernels_blobs).
+    is hidden, not absent. A standing person in rejoin (the last lifter's footprint) joins
+    within rejoin_gap_m while the joined points stay within rejoin_max_growth x last.count:
+    the lifter split left/right by a depth jump at a barbell. Returns (n,)
+    bool. allowed, rejoin: merge_candidates' result when the caller has it (given
+    `last`); occludes: None = nothing hides anything. The rule runs in numba
+    (station.segment._kernels_blobs).
     """
-    keep = np.empty(len(stats), bool)
+    n = len(stats)
+    keep = np.empty(n, bool)
     if allowed is None:   # (no blob chosen: the kernel joins nothing and reads no candidate)
-        allowed = merge_candidates(stats, index, params, min_points) if index >= 0 else np.zeros(len(stats), bool)
+        allowed, rejoin = (merge_candidates(stats, index, params, min_points, last) if index >= 0
+                           else (np.zeros(n, bool), np.zeros(n, bool)))
+    if rejoin is None or last is None:
+        rejoin, max_count = np.zeros(n, bool), 0.0
+    else:
+        max_count = params.rejoin_max_growth * last.count
     if occludes is None:
         occludes = np.zeros((len(stats), len(stats)), bool)
     KB.merge_person(np.ascontiguousarray(stats, np.float64), np.ascontiguousarray(gap_m, np.float32),
@@ -180,7 +220,8 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
                     np.float32(params.merge_gap_m), np.float32(params.merge_floor_gap_m),
                     float(params.merge_footprint_margin_m), float(params.floor_object_bottom_m),
                     float(params.floor_object_top_m), float(params.hidden_min_fraction * min_points),
-                    float(params.upright_min_top_m), keep)
+                    float(params.upright_min_top_m), np.ascontiguousarray(rejoin, np.bool_),
+                    np.float32(params.rejoin_gap_m), float(max_count), keep)
     return keep
 
 

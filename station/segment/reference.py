@@ -276,7 +276,8 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
 
 def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floor_gap_m,
                  footprint_margin_m, floor_object_bottom_m, floor_object_top_m,
-                 hidden_min_points, upper_body_min_top_m):
+                 hidden_min_points, upper_body_min_top_m, rejoin=None, rejoin_gap_m=0.0,
+                 max_count=0.0):
     """Twin of _kernels_blobs.merge_person (the NumPy rule person.merge_person ran before)."""
     n = len(stats)
     keep = np.zeros(n, bool)
@@ -306,9 +307,18 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
                 & ((leg & occludes[hides].any(axis=0))
                    | ((stats[:, MAX_H] >= upper_body_min_top_m) & occludes[:, keep].any(axis=1))))
         new &= allowed & ~keep
-        if not new.any():
-            return keep
         keep |= new
+        added = new.any()
+        # the lifter's halves cut apart by a depth jump (standing shapes in the last
+        # footprint): in index order, each against the points joined so far
+        total = stats[keep, COUNT].sum()
+        for j in np.flatnonzero(rejoin & ~keep) if rejoin is not None else ():
+            if total + stats[j, COUNT] <= max_count and (gap_m[keep, j] <= rejoin_gap_m).any():
+                keep[j] = True
+                total += stats[j, COUNT]
+                added = True
+        if not added:
+            return keep
 
 
 def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m, y_weight,
@@ -360,8 +370,9 @@ def occlusion_pairs(labels, depth_m, active, jump_min_m, jump_per_m, radius_px):
 
 
 def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
-                     standing_max_bottom_m):
-    """Twin of _kernels_blobs.merge_candidates (the NumPy rule person.merge_candidates ran)."""
+                     standing_max_bottom_m, prev_box=(np.nan,) * 4):
+    """Twin of _kernels_blobs.merge_candidates (the NumPy rule person.merge_candidates ran):
+    (allowed, rejoin)."""
     cnt = np.maximum(stats[:, COUNT], 1.0)
     cx = stats[:, SUM_X] / cnt
     cy = stats[:, SUM_Y] / cnt
@@ -370,7 +381,11 @@ def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
                 & (stats[:, MIN_H] <= standing_max_bottom_m))
     ok = (stats[:, COUNT] > 0) & reach & ~standing
     ok[index] = True
-    return ok
+    x0, x1, y0, y1 = prev_box
+    rejoin = ((stats[:, COUNT] > 0) & reach & standing
+              & (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1))
+    rejoin[index] = False
+    return ok, rejoin
 
 
 def hidden_candidates(stats, keep, allowed, floor_object_bottom_m, floor_object_top_m,

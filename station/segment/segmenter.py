@@ -12,7 +12,9 @@ Per frame (DESIGN.md, "Skeleton fitter" step 1):
      person-sized, footprint inside the zone, nearest the mirror's centre line;
   5. join the other components of the same person (person.merge_person): the head, nearer
      the camera than the chest when hinging, and the shanks cut off by a bar or the torso
-     are separate components, found by their 3D gap to the chosen blob;
+     are separate components, found by their 3D gap to the chosen blob; a half of the
+     lifter split left/right at a barbell (person-sized, on the floor) only if it lay in
+     the last frame's lifter footprint, touches, and adds no second person's points;
   6. learn the background outside every person-sized blob and the lifter's components.
 """
 from __future__ import annotations
@@ -30,7 +32,7 @@ from station.segment._kernels_blobs import COUNT
 from station.segment.background import BackgroundModel, BackgroundParams
 from station.segment.floor import FloorParams, FloorTracker
 from station.segment.person import (BlobParams, LiftingZone, choose_person, hidden_candidates,
-                                    merge_candidates, merge_person, with_members)
+                                    last_lifter, merge_candidates, merge_person, with_members)
 
 # SegmentResult lives in station.model (the stage types); re-exported for existing imports
 __all__ = ["Segmenter", "SegmentResult", "LiftingZone", "SegmenterParams", "sorting_network"]
@@ -150,6 +152,7 @@ class Segmenter:
         self._min_valid = max(1, math.ceil(self.params.min_valid_frac * f * f))
         self._prev_xy: tuple[float, float] | None = None
         self._prev_present = False
+        self._last = None   # person.LastLifter: the last frame's lifter footprint and points
         self._apply_calibration()
 
     def use_calibration(self, floor: FloorPlane, background_depth_m: np.ndarray | None,
@@ -277,11 +280,13 @@ class Segmenter:
         exclude = choice.person_like
         if present:
             gap = np.empty((n_labels, n_labels), np.float32)
-            active = merge_candidates(stats, choice.index, p.blob, self._min_points)
+            last = self._last if self._prev_present else None
+            active, rejoin = merge_candidates(stats, choice.index, p.blob, self._min_points, last)
             i = self.intrinsics
             K.component_gaps(self._labels, self._points_cam, n_labels, active, i.fx, i.fy,
                              p.blob.merge_gap_m, self._merge_radius_px, gap)
-            keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active)
+            keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active,
+                                None, rejoin, last)
             if hidden_candidates(stats, keep, active, p.blob, self._min_points).any():
                 # what hides what matters only to a component the gaps left out (the rule
                 # only adds): most frames skip it
@@ -289,7 +294,7 @@ class Segmenter:
                 K.occlusion_pairs(self._labels, depth, active, p.jump_min_m, p.jump_per_m,
                                   self._occlusion_radius_px, occludes)
                 keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active,
-                                    occludes)
+                                    occludes, rejoin, last)
             choice = with_members(choice, stats, keep, p.blob)
             exclude = exclude | keep
         lap("merge")
@@ -315,6 +320,7 @@ class Segmenter:
 
         self._prev_present = present
         self._prev_xy = choice.centroid_xy_m
+        self._last = last_lifter(stats, keep) if present else None
         height_m, pitch_deg = frames.camera_height_pitch(floor)
         tm["total"] = (time.perf_counter() - t0) * 1e3
         tm["cpu"] = (time.thread_time() - c0) * 1e3

@@ -337,8 +337,8 @@ def test_merge_person(seed):
     stats[:, 5], stats[:, 6] = cxy[:, 1] - half[:, 1], cxy[:, 1] + half[:, 1]
     stats[:, 7] = rng.choice([0.0, 0.1, 0.5], n)
     stats[:, 8] = stats[:, 7] + rng.choice([0.3, 1.2], n)
-    gap = rng.choice(np.float32([0.01, 0.06, 0.1, 0.2, 0.3, np.inf]), (n, n),
-                     p=[0.01, 0.01, 0.01, 0.01, 0.01, 0.95])
+    gap = rng.choice(np.float32([0.01, 0.06, 0.08, 0.1, 0.2, 0.3, np.inf]), (n, n),
+                     p=[0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.94])
     gap = np.minimum(gap, gap.T)
     # a few components hide part of others (the legs below a bell): some join through that
     occludes = rng.random((n, n)) < 0.05
@@ -346,9 +346,13 @@ def test_merge_person(seed):
     index = int(rng.integers(-1, n))
     if index >= 0:
         allowed[index] = True
+    # standing shapes in the last footprint (never allowed) that may rejoin, under a cap on
+    # the joined points that some reach
+    rejoin = ~allowed & (rng.random(n) < 0.5)
+    max_count = float(rng.choice([0.0, 400.0, 1500.0, np.inf]))
     args = (np.float32(p.merge_gap_m), np.float32(p.merge_floor_gap_m), p.merge_footprint_margin_m,
             p.floor_object_bottom_m, p.floor_object_top_m, p.hidden_min_fraction * 120.0,
-            p.upright_min_top_m)
+            p.upright_min_top_m, rejoin, np.float32(p.rejoin_gap_m), max_count)
     keep = np.empty(n, bool)
     KB.merge_person(stats, gap, occludes, index, allowed, *args, keep)
     ref = R.merge_person(stats, gap, occludes, index, allowed, *args)
@@ -356,7 +360,8 @@ def test_merge_person(seed):
     KB.merge_person(stats, gap, np.zeros((n, n), bool), index, allowed, *args, no_occlusion)
     np.testing.assert_array_equal(no_occlusion, R.merge_person(stats, gap, np.zeros((n, n), bool),
                                                                index, allowed, *args))
-    assert not (no_occlusion & ~keep).any()   # hiding only ever adds components
+    if max_count in (0.0, np.inf):   # (a cap on the rejoined points may let either win)
+        assert not (no_occlusion & ~keep).any()   # hiding only ever adds components
     # the segmenter skips the occlusions when nothing is left that they could join
     from station.segment.person import hidden_candidates
     cand = hidden_candidates(stats, no_occlusion, allowed, p, 120)
@@ -367,10 +372,13 @@ def test_merge_person(seed):
         np.testing.assert_array_equal(keep, no_occlusion)
     np.testing.assert_array_equal(keep, ref)
     if index >= 0:
-        assert keep[index] and not keep[~allowed].any()
+        assert keep[index] and not keep[~allowed & ~rejoin].any()
         # chains of joins and floor objects left out: the rule, not a trivial all-or-nothing
         if seed in (0, 3):
-            assert 1 < keep.sum() < allowed.sum()
+            plain = np.empty(n, bool)
+            KB.merge_person(stats, gap, occludes, index, allowed, *args[:7], np.zeros(n, bool),
+                            *args[8:], plain)
+            assert 1 < plain.sum() < allowed.sum()
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -475,10 +483,17 @@ def test_merge_candidates(seed):
     stats[:, 8] = rng.choice([0.5, 1.0, 1.7], n)
     index = int(rng.integers(0, n))
     out = np.empty(n, bool)
-    args = (p.merge_reach_m, 120.0, p.upright_min_top_m, p.standing_max_bottom_m)
-    KB.merge_candidates(stats, index, *args, out)
-    np.testing.assert_array_equal(out, R.merge_candidates(stats, index, *args))
-    assert out[index]
+    rejoin = np.empty(n, bool)
+    # the last lifter's footprint: none (nan), or a box around the chosen blob
+    box = np.array([np.nan] * 4) if seed % 3 == 0 else np.array([-0.5, 0.5, 2.0, 3.0])
+    args = (p.merge_reach_m, 120.0, p.upright_min_top_m, p.standing_max_bottom_m, box)
+    KB.merge_candidates(stats, index, *args, out, rejoin)
+    ref, ref_rejoin = R.merge_candidates(stats, index, *args)
+    np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(rejoin, ref_rejoin)
+    assert out[index] and not rejoin[index] and not (out & rejoin).any()
+    if seed % 3 == 0:
+        assert not rejoin.any()
 
 
 @pytest.mark.parametrize("shape", [(0, 0), (4, 4), (7, 13), (48, 64), (52, 212 * 4 + 3)])
