@@ -221,7 +221,8 @@ def _summary(c: Canvas, view: View) -> None:
                     AMBER, tag="fault", max_lines=2)
     elif s.not_judged_reps:
         c.paragraph("No faults seen.", (70, 870, 940, 110), 96, GREEN, tag="fault", max_lines=1)
-        unseen = f"{s.not_judged_reps} rep{'s' if s.not_judged_reps != 1 else ''} not judged: I could not see them well."
+        reps_word = "rep" if s.not_judged_reps == 1 else "reps"
+        unseen = f"{s.not_judged_reps} {reps_word} not judged: I could not see them well."
         c.paragraph(unseen, (70, 985, 940, 150), 60, GREY, tag="not_judged", max_lines=2)
     else:
         c.paragraph("No faults. Great set!", (70, 880, 940, 120), 96, GREEN, tag="fault", max_lines=1)

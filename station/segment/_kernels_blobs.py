@@ -46,8 +46,8 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
     rejoin (n,) bool (merge_candidates' out_rejoin): standing-person shapes that were inside
     the last lifter's footprint. One joins, after the others of its pass, in index order,
     when it comes within rejoin_gap_m (float32) of a joined component (those of this pass
-    included) and the joined points with its own stay within max_count: the lifter cut in two by a depth jump, not a second
-    person beside them (two people are twice the points).
+    included) and the joined points with its own stay within max_count: the lifter cut in
+    two by a depth jump, not a second person beside them (two people are twice the points).
     """
     n = stats.shape[0]
     for i in range(n):
