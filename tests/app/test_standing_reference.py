@@ -65,3 +65,40 @@ def test_no_spine_confidence_before_any_standing_frame():
     assert before and after
     assert max(before) == 0.0
     assert min(after) > 0.4
+
+
+def test_learns_the_standing_hip_with_the_spine_curve_and_only_once_settled():
+    # the lifter's standing hip flexion (the mean of l and r) from the same still, upright
+    # frames; never provisional: the lean-back rule falls back on its absolute limit meanwhile
+    take = build(get_scenario("tall_heavy_loose"))
+    up = _up_cam(take)
+    sb = StandingReference(frames_needed=20)
+    for i in np.flatnonzero(take.in_view):
+        sb.update(take.skeleton_cam_m[i], up, float(take.times_s[i]))
+        if sb.spine_deg is None:
+            assert sb.hip_deg is None
+    assert sb.spine_deg is not None and sb.hip_deg is not None
+    assert abs(sb.hip_deg) < 1.0          # truth: this athlete stands at 0 deg
+    sb.reset()
+    assert sb.hip_deg is None and sb.spine_deg is None and not sb.has_spine_reference
+
+
+def test_the_pipeline_hands_the_standing_hip_to_the_evaluator():
+    from station.app import Pipeline
+    from station.model import DepthFrame
+
+    take = build(get_scenario("rdl_clean"))
+    pipe = Pipeline(seed=take.scenario.seed, exercise="rdl")
+    seen = []
+    orig = pipe.evaluator.update
+
+    def update(t_s, angles, **kw):
+        seen.append(kw.get("standing_hip_deg", "missing"))
+        return orig(t_s, angles, **kw)
+    pipe.evaluator.update = update
+    for i in range(60):
+        pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i))
+    assert "missing" not in seen
+    assert pipe.standing.hip_deg is not None
+    assert seen[-1] == pipe.standing.hip_deg
+    assert seen[0] is None                 # nothing known of how they stand at first
