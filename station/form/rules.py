@@ -344,12 +344,13 @@ class Overextension(Rule):
         standing_hip (deg; None or NaN: unknown).
 
         The lifter's own upright stance, or the fit's bias on it (the capsule fit of
-        tall_heavy_loose stands at -9.4 deg, truth +0.8: every lockout against the absolute
-        -10 a coin toss), is not leaning back: the limit is that far below the standing
-        reference. Only an extended reference moves it: a lifter standing soft, hips a little
-        flexed, keeps the absolute limit (a lean-back is past upright, not past their stance),
-        and so the absolute truth labels stay the measure. The shift is bounded by what the
-        reference accepts as standing (StandingReference.max_hip_deg, 15 deg)."""
+        tall_heavy_loose stands at -8.5 deg, truth 0, and its clean lockouts read -10.2 to
+        -11.3 over the top window: all four called against the absolute -10), is not leaning
+        back: the limit is that far below the standing reference. Only an extended reference
+        moves it: a lifter standing soft, hips a little flexed, keeps the absolute limit (a
+        lean-back is past upright, not past their stance), and so the absolute truth labels
+        stay the measure. The shift is bounded by what the reference accepts as standing
+        (StandingReference.max_hip_deg, 15 deg)."""
         if standing_hip is None or not np.isfinite(standing_hip):
             return self.min_end_hip_flexion_deg
         return self.min_end_hip_flexion_deg + min(0.0, float(standing_hip))

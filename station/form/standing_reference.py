@@ -18,7 +18,7 @@ class StandingReference:
 
     hip_deg: the hip flexion standing (mean of left and right). The contract's hip flexion
     stays absolute, but the fit reads some people's standing hips several degrees off (the
-    capsule fit of tall_heavy_loose stands at -9.4 deg, truth +0.8): a per-person bias the
+    capsule fit of tall_heavy_loose stands at -8.5 deg, truth 0): a per-person bias the
     lean-back rule (station.form.rules.Overextension) must not call leaning back.
 
     Both are medians over frames where the person stands still and upright (trunk within 12°

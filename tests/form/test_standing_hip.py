@@ -1,5 +1,5 @@
 """The lean-back rule reads the hips against how this lifter stands: a fitted standing hip of
--9 deg (the capsule fit of tall_heavy_loose stands at -9.4, truth +0.8) makes no lockout near
+-9 deg (the capsule fit of tall_heavy_loose stands at -8.5, truth 0) makes no lockout near
 it a lean-back, while one well past it still is; without a standing reference, the absolute
 threshold holds. The rep's verdict and the live cue agree."""
 from __future__ import annotations
