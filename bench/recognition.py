@@ -77,13 +77,16 @@ def fit_take(take) -> dict:
     n = take.n_frames
     out = {"t": np.zeros(n), "valid": np.zeros(n, bool), "has_conf": np.zeros(n, bool),
            "points": np.full((n, N_SKELETON, 3), np.nan), "up": np.full((n, 3), np.nan),
-           "angles": np.full((n, len(ANGLES)), np.nan), "conf": np.full((n, len(ANGLES)), np.nan)}
+           "angles": np.full((n, len(ANGLES)), np.nan), "conf": np.full((n, len(ANGLES)), np.nan),
+           "standing_hip": np.full(n, np.nan)}
     notices = []
     for i in range(n):
         frame = DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i)
         res = pipe.process(frame)
         out["t"][i] = res.t_s
         notices.append(res.notice or "")
+        if pipe.standing.hip_deg is not None:   # what the live evaluator's lean-back rule reads
+            out["standing_hip"][i] = pipe.standing.hip_deg
         if res.angles is not None:
             out["valid"][i] = True
             out["angles"][i] = [res.angles[k] for k in ANGLES]
@@ -100,13 +103,16 @@ def replay(fit: dict) -> RecognizingEvaluator:
     """Feed a fitted run to the recognising evaluator as the live station does (with the
     fitter's confidence and view notice)."""
     ev = evaluator()
+    # the lifter's standing hip flexion (a cache written before it was kept: unknown throughout)
+    standing = fit.get("standing_hip", np.full(len(fit["t"]), np.nan))
     for i in range(len(fit["t"])):
         notice = str(fit["notice"][i]) or None
         if fit["valid"][i]:
             angles = {k: float(v) for k, v in zip(ANGLES, fit["angles"][i])}
             conf = ({k: float(v) for k, v in zip(ANGLES, fit["conf"][i])} if fit["has_conf"][i] else None)
+            sh = float(standing[i]) if np.isfinite(standing[i]) else None
             ev.update(float(fit["t"][i]), angles, hands=hand_pose(fit["points"][i], fit["up"][i]),
-                      angle_confidence=conf, notice=notice)
+                      angle_confidence=conf, notice=notice, standing_hip_deg=sh)
         else:
             ev.update(float(fit["t"][i]), None, notice=notice)
     ev.finish()

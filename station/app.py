@@ -22,7 +22,7 @@ from station.fit._kernels import round_scaled
 from station.fit.tracker import Tracker
 from station.form.angles import contract_angles
 from station.form.exercise import hand_pose
-from station.form.spine_baseline import SpineBaseline
+from station.form.standing_reference import StandingReference
 from station.model import (ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane, FrameResult, SegmentResult,
                            TrackResult)
 from station.segment import LiftingZone, Segmenter
@@ -111,12 +111,12 @@ class Pipeline:
 
     def _start_tracking(self, zone: LiftingZone) -> None:
         """A segmenter for `zone` (from the stored calibration, if any), a fresh track and
-        spine baseline."""
+        standing reference."""
         self.segmenter = Segmenter(zone, seed=self.seed)
         if self.calibration is not None:
             self.use_calibration(self.calibration)
         self.tracker = Tracker()
-        self.spine = SpineBaseline()
+        self.standing = StandingReference()
         self._track_id = 0
         # the floor the angles are measured against: the segmenter's, from its first frame on
         self.last_floor: FloorPlane | None = None
@@ -179,21 +179,21 @@ class Pipeline:
         hands = None
         skel = track.skeleton if track.tracked else None
         if track.track_id != self._track_id:
-            # a new person (an upright start): their own spine baseline. A track lost and
+            # a new person (an upright start): their own standing reference. A track lost and
             # re-acquired mid-set keeps it: the lifter may never stand tall again in the set
             self._track_id = track.track_id
-            self.spine.reset()
+            self.standing.reset()
         if skel is not None and self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
             # the angles once, with the raw spine curve; the baseline learns from the same ones
             a = contract_angles(skel.points_cam_m, up, 0.0)
-            baseline = self.spine.update(skel.points_cam_m, up, frame.timestamp_s,
+            baseline = self.standing.update(skel.points_cam_m, up, frame.timestamp_s,
                                          learn=track.state == "tracking", raw_angles=a)
             angles = {k: float(a[k]) for k in ANGLES}
             angles["spine_flexion"] = float(a["spine_flexion"] - baseline)
             hands = hand_pose(skel.points_cam_m, up)
         aconf = view_conf = track.angle_confidence if angles is not None else None
-        if aconf is not None and not self.spine.has_reference and "spine_flexion" in aconf:
+        if aconf is not None and not self.standing.has_spine_reference and "spine_flexion" in aconf:
             # no standing frame yet to measure the spine against: it reads 0 by construction
             # (a lifter who never stood tall and still: mocap_toe_touch on the capsule body read
             # a flat back through both reps at spine confidence up to 0.95). Not a back to judge
@@ -202,8 +202,9 @@ class Pipeline:
         if self.evaluator is not None:
             # the notice reads the fit's own confidence: a lifter standing still while the
             # standing curve is learned is seen well, and "I can't see you" would be wrong
+            # the hips' standing reference goes to the lean-back rule; the angles stay absolute
             self.coach = self.evaluator.update(t_s, angles, hands=hands, angle_confidence=aconf, notice=notice,
-                                               view_confidence=view_conf)
+                                               view_confidence=view_conf, standing_hip_deg=self.standing.hip_deg)
         return FrameResult(
             t_s=t_s, tracked=skel is not None, skeleton=skel, angles=angles,
             floor=seg.floor, segment=seg, track=track,

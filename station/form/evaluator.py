@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -139,6 +139,7 @@ class FormEvaluator:
         self._summary_until = -math.inf
         self._last_tracked_t: float | None = None
         self._t = 0.0
+        self.standing_hip_deg: float | None = None
         self.keep_states = False
 
     @classmethod
@@ -157,14 +158,18 @@ class FormEvaluator:
     def update(self, t_s: float, angles: dict[str, float] | None,
                angle_confidence: dict[str, float] | None = None,
                notice: str | None = None,
-               view_confidence: dict[str, float] | None = None) -> CoachState:
+               view_confidence: dict[str, float] | None = None,
+               standing_hip_deg: float | None = None) -> CoachState:
         """One frame. angles: contract angles (None: not tracked); angle_confidence: the
         fitter's 0..1 per angle (None: fully confident, e.g. truth angles); notice: the
         pipeline's reason the view is poor ("face_mirror", "step_back", ...), if any;
         view_confidence: what the view lets the fit see, read by the on-screen notice
         (default angle_confidence; the pipeline passes the fit's own where it withholds an
-        angle for another reason, a spine with no standing reference yet)."""
+        angle for another reason, a spine with no standing reference yet); standing_hip_deg:
+        this lifter's hip flexion standing upright (station.form.standing_reference; None:
+        not known yet, the lean-back rule's absolute threshold)."""
         self._t = t_s
+        self.standing_hip_deg = standing_hip_deg
         self.judged_confidence = self.confidence.update(t_s, angles, angle_confidence, view_confidence)
         sm = self.smoother.update(t_s, angles) if self.smoother is not None else angles
         if sm is not None:
@@ -175,7 +180,7 @@ class FormEvaluator:
         finished = self.detector.update(t_s, angles, sm, g[GROUPS.index("hip")])
         st = self.detector.status()
         vals = series_of(sm) if sm is not None else None
-        self.live.update(t_s, st, vals, notice, self.cues)
+        self.live.update(t_s, st, vals, notice, self.cues, standing_hip_deg)
         for tr in finished:
             self._rep_finished(t_s, tr)
         self.confidence.update_notice(t_s, vals is not None, notice)
@@ -194,6 +199,8 @@ class FormEvaluator:
         return self.reps
 
     def _rep_finished(self, t: float, tr: RepTrace) -> None:
+        # judged against the standing reference the live cue read (it is set once per track)
+        tr = replace(tr, standing_hip=self.standing_hip_deg)
         set_traces = self.traces[len(self.traces) - len(self._set_reps):]
         v = self.confidence.gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self.rules, set_traces)
         self.reps.append(v)
@@ -269,15 +276,18 @@ class FormEvaluator:
 def evaluate_trace(profile: ExerciseProfile, times_s: np.ndarray, angles: dict[str, np.ndarray],
                    valid: np.ndarray | None = None, timing: CueTiming | None = None,
                    keep_states: bool = False, smooth: bool = True,
-                   confidence: dict[str, np.ndarray] | None = None) -> FormEvaluator:
+                   confidence: dict[str, np.ndarray] | None = None,
+                   standing_hip_deg: float | None = None) -> FormEvaluator:
     """Run the evaluator over whole angle traces ({angle: (n,)}; valid (n,) False = not
-    tracked; confidence {angle: (n,)} 0..1, None = fully confident)."""
+    tracked; confidence {angle: (n,)} 0..1, None = fully confident; standing_hip_deg: the
+    lifter's standing hip flexion throughout, None = unknown, as for truth angles)."""
     ev = FormEvaluator(profile, timing, smooth=smooth)
     ev.keep_states = keep_states
     keys = list(angles)
     for i in range(len(times_s)):
         ok = valid is None or bool(valid[i])
         conf = None if confidence is None else {k: float(v[i]) for k, v in confidence.items()}
-        ev.update(float(times_s[i]), {k: float(angles[k][i]) for k in keys} if ok else None, conf)
+        ev.update(float(times_s[i]), {k: float(angles[k][i]) for k in keys} if ok else None, conf,
+                  standing_hip_deg=standing_hip_deg)
     ev.finish()
     return ev

@@ -123,10 +123,11 @@ class LiveRepCoach:
                 and self.confidence.confident(REP_GROUPS))
 
     def update(self, t: float, st: DetectorStatus, vals: tuple[float, ...] | None,
-               notice: str | None, cues: CuePolicy) -> None:
+               notice: str | None, cues: CuePolicy, standing_hip_deg: float | None = None) -> None:
         """One frame: st the detector's status after it; vals the smoothed series
         (station.form.rep_trace.SERIES; None: not tracked); cues the evaluator's cue policy
-        (passed each frame: the recognising evaluator may give it a new one)."""
+        (passed each frame: the recognising evaluator may give it a new one); standing_hip_deg:
+        the lifter's standing hip flexion (None: unknown), as the verdict reads it."""
         det = self.detector
         if vals is None:
             self._hips.clear()
@@ -195,7 +196,8 @@ class LiveRepCoach:
                     elapsed_s=t - lv.start_t, bottom_reached=lv.bottom_reached, eccentric_s=lv.eccentric_s,
                     since_top_s=since_top, peak_hip=lv.peak_hip, hip_at_bottom=lv.peak_hip,
                     knee_at_bottom=lv.knee_at_peak, start_position=self.profile.reps.start_position,
-                    hip_at_top=lv.hip_at_top, spine_held=spine_held, shift_held=shift_held)
+                    hip_at_top=lv.hip_at_top, spine_held=spine_held, shift_held=shift_held,
+                    standing_hip=standing_hip_deg)
         in_window = lv.top_t is None or since_top <= 0.5
         if not in_window or not self._rep_seen_well(lv, notice):
             return

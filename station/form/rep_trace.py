@@ -43,6 +43,8 @@ class RepTrace:
     trunk inclination (deg). Indices are positions in those arrays:
     start, bottom, top (lockout: = end for reps from the top), end, window_end (the last frame
     of the top window: END_WINDOW_S after the lockout or the next rep's start).
+    standing_hip: this lifter's hip flexion standing upright (deg, mean of l and r:
+    station.form.standing_reference), None while unknown; the lean-back rule reads it.
     """
 
     t: np.ndarray
@@ -57,6 +59,7 @@ class RepTrace:
     end: int
     window_end: int
     start_position: str = "top"
+    standing_hip: float | None = None
 
     @property
     def start_t(self) -> float:
@@ -89,9 +92,9 @@ class RepTrace:
 
     @staticmethod
     def from_arrays(t, hip, knee, spine, shift, trunk=None, start=0, bottom=None, top=None,
-                    end=None, window_end=None, start_position="top") -> "RepTrace":
+                    end=None, window_end=None, start_position="top", standing_hip=None) -> "RepTrace":
         """Build a trace directly (tests, rules on scripted angles). Defaults: bottom = argmax
-        hip, end = last frame, top = end, window_end = end."""
+        hip, end = last frame, top = end, window_end = end, no standing reference."""
         t = np.asarray(t, float)
         n = len(t)
         hip = np.asarray(hip, float)
@@ -102,7 +105,7 @@ class RepTrace:
         return RepTrace(t, hip, np.asarray(knee, float), np.asarray(spine, float),
                         np.asarray(shift, float), z if trunk is None else np.asarray(trunk, float),
                         start, bottom, top, end, end if window_end is None else window_end,
-                        start_position)
+                        start_position, standing_hip)
 
 
 # zero-phase smoothing of a finished stretch (binomial, sigma ~1.2 frames): boundaries and

@@ -70,7 +70,8 @@ class Live:
     lockout (None before it); peak_hip: deepest so far; spine_held: the spine flexion held
     over the last SPINE_HOLD_S (its running median), None to read the frame's;
     hip_at_bottom/knee_at_bottom: at the deepest point so far; shift_held: the lateral shift held
-    over the last SHIFT_HOLD_S (its running median), None to read the frame's.
+    over the last SHIFT_HOLD_S (its running median), None to read the frame's; standing_hip: this
+    lifter's hip flexion standing upright (None while unknown: RepTrace.standing_hip).
     """
 
     phase: str
@@ -90,6 +91,7 @@ class Live:
     hip_at_top: float | None = None
     spine_held: float | None = None     # the spine held over the last SPINE_HOLD_S (None: spine)
     shift_held: float | None = None     # the shift held over the last SHIFT_HOLD_S (None: shift)
+    standing_hip: float | None = None   # the lifter's standing hip flexion (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -318,7 +320,8 @@ TOP_HIP_FLEXION_DEG = 10.0
 
 @dataclass(frozen=True)
 class Overextension(Rule):
-    """Over the top window: hip flexion < min_end_hip_flexion_deg or spine_flexion <
+    """Over the top window: hip flexion < min_end_hip_flexion_deg (moved by the lifter's own
+    standing hip flexion where that is extended: hip_limit) or spine_flexion <
     min_end_spine_flexion_deg (None: no spine test)."""
 
     name: ClassVar[str] = "overextension"
@@ -336,13 +339,30 @@ class Overextension(Rule):
     min_end_hip_flexion_deg: float = threshold(-10.0, -60.0, 0.0, "degrees", "mul")
     min_end_spine_flexion_deg: float | None = threshold(-15.0, -60.0, 0.0, "degrees", "mul", off=True)
 
+    def hip_limit(self, standing_hip: float | None) -> float:
+        """The hip flexion under which the top is a lean-back, for a lifter standing at
+        standing_hip (deg; None or NaN: unknown).
+
+        The lifter's own upright stance, or the fit's bias on it (the capsule fit of
+        tall_heavy_loose stands at -8.5 deg, truth 0, and its clean lockouts read -10.2 to
+        -11.3 over the top window: all four called against the absolute -10), is not leaning
+        back: the limit is that far below the standing reference. Only an extended reference
+        moves it: a lifter standing soft, hips a little flexed, keeps the absolute limit (a
+        lean-back is past upright, not past their stance), and so the absolute truth labels
+        stay the measure. The shift is bounded by what the reference accepts as standing
+        (StandingReference.max_hip_deg, 15 deg)."""
+        if standing_hip is None or not np.isfinite(standing_hip):
+            return self.min_end_hip_flexion_deg
+        return self.min_end_hip_flexion_deg + min(0.0, float(standing_hip))
+
     def measure(self, rep):
         w = rep.top_window()
         return {"min_top_hip_flexion": float(np.min(rep.hip[w])),
-                "min_top_spine_flexion": float(np.min(rep.spine[w]))}
+                "min_top_spine_flexion": float(np.min(rep.spine[w])),
+                "standing_hip_flexion": np.nan if rep.standing_hip is None else float(rep.standing_hip)}
 
     def violated(self, m):
-        if m["min_top_hip_flexion"] < self.min_end_hip_flexion_deg:
+        if m["min_top_hip_flexion"] < self.hip_limit(m.get("standing_hip_flexion")):
             return True
         s = self.min_end_spine_flexion_deg
         return s is not None and m["min_top_spine_flexion"] < s
@@ -352,7 +372,7 @@ class Overextension(Rule):
             live.since_top_s is not None and live.since_top_s <= 0.5)
         if not near_top or (live.start_position == "top" and not live.bottom_reached and live.phase != "lockout"):
             return False
-        if live.hip < self.min_end_hip_flexion_deg:
+        if live.hip < self.hip_limit(live.standing_hip):
             return True
         # The spine is read where the verdict reads it: at the top. While the hips are still
         # driving up, a fast drive (a swing: hips opening at ~270 deg/s) leaves the fitted
