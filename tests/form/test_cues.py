@@ -288,3 +288,23 @@ def test_pause_part_way_down_is_not_too_fast():
     assert "too_fast" in ev.reps[0].faults
     t_cue = first_cue(ev, "slow_the_lowering")
     assert t_cue is not None and t_cue <= ev.reps[0].end_t
+
+
+def test_a_judged_reps_cue_still_up_at_the_next_rep_is_a_reminder_not_a_fault():
+    """A too-fast rep, then a clean one after a short stand: the "slow the lowering" cue is still
+    up when the next rep begins (the rep detector sees the lowering 0.4-0.5 s after the hips
+    start to move). Once the too-fast rep's verdict is in, it is about that rep, for the next
+    one: a reminder ("NEXT REP"), not a fault of the clean rep in progress."""
+    ev, arr = run(hinge(ecc=0.6, top_pause=0.6) + hinge(top_pause=1.0))
+    assert [("too_fast" in r.faults) for r in ev.reps] == [True, False]
+    first, second = ev.reps
+    up = [s for s in ev.states if s.cue is not None and s.cue.key == "slow_the_lowering"]
+    assert up, "the too-fast rep's cue was never shown"
+    # shown live during the too-fast rep (a fault), still up after its verdict (a reminder)
+    assert any(s.cue.kind == "fault" and s.t_s <= first.end_t for s in up)
+    after = [s for s in up if s.last_rep is first]
+    assert after, "the cue came down before the verdict: nothing to check"
+    assert all(s.cue.kind == "reminder" for s in after), sorted({s.cue.kind for s in after})
+    # no fault cue on screen during the clean rep
+    assert not [s for s in ev.states if second.start_t <= s.t_s <= second.end_t
+                and s.cue is not None and s.cue.kind == "fault"]
