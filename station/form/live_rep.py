@@ -136,9 +136,7 @@ class LiveRepCoach:
             return
         hip, knee, spine, shift = vals[:4]
         vel = self._velocity(t, hip)
-        # the held spine from the sure frames only, unsure ones below any rule (as the verdict
-        # reads it: RoundedBack.seen_violated), so the cue needs most of its hold sure and rounded
-        spine_held = self._held_spine(t, spine if self.confidence.confident(("spine",)) else -math.inf)
+        spine_held = self._held_spine(t, spine)
         shift_held = self._held_shift(t, shift)
         # a new rep in progress?
         if st.in_rep and st.rep_start_i is not None and (self.live is None or self.live.start_i != st.rep_start_i):
