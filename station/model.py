@@ -189,7 +189,8 @@ class RepVerdict:
 
 @dataclass(frozen=True)
 class Cue:
-    """One thing said to the lifter. kind: "fault" (a correction), "praise", or "info"."""
+    """One thing said to the lifter. kind: "fault" (a correction of the rep in progress),
+    "reminder" (about the last rep, for the next), "praise", or "info"."""
 
     key: str                          # stable id, e.g. "push_hips_back"
     text: str                         # in the configured language

@@ -149,15 +149,6 @@ class CuePolicy:
         reminder for the next rep. start_t: the rep's start (None: the rep is the only one the
         live cues can be about)."""
         self._settle(t, faults, start_t)
-        cur = self.current
-        if cur is not None and cur.kind == "fault" and cur.rule in faults and \
-                (start_t is None or cur.t_s >= start_t - 1e-9):
-            # the rep is over and its verdict records the fault: what stays on screen is about
-            # the last rep, for the next ("NEXT REP"), no longer a correction of the rep in
-            # progress. It comes down, as before, when the next lowering is seen, which is
-            # 0.4-0.5 s after the hips begin to move (the rep detector's threshold): shown as a
-            # live fault it read as a fault of a clean rep (4 of 92 clean reps of the mesh library)
-            self.current = replace(cur, kind="reminder")
         prev, self._last_faults = self._last_faults, tuple(faults) if pattern == "hinge" else None
         if pattern == "squat":
             if self._last_shown.get("squat_seen", -1e9) < t - self.timing.min_interval_s:
@@ -188,13 +179,25 @@ class CuePolicy:
                          wait_s=REMINDER_S, help=help_)
 
     def _settle(self, t: float, faults: tuple[str, ...], start_t: float | None) -> None:
-        """One story per rep: live fault cues the verdict does not back come down / are dropped."""
+        """One story per rep: live fault cues the verdict does not back come down / are dropped;
+        one it backs, still on screen, becomes a reminder."""
+        def about_it(rule: str | None, shown_t: float) -> bool:
+            return rule is not None and (start_t is None or shown_t >= start_t - 1e-9)
+
         def unbacked(rule: str | None, shown_t: float) -> bool:
-            return rule is not None and rule not in faults and (start_t is None or shown_t >= start_t - 1e-9)
+            return about_it(rule, shown_t) and rule not in faults
 
         cur = self.current
-        if cur is not None and cur.kind == "fault" and unbacked(cur.rule, cur.t_s):
-            self._take_down(t, "not in the rep's verdict")
+        if cur is not None and cur.kind == "fault" and about_it(cur.rule, cur.t_s):
+            if cur.rule not in faults:
+                self._take_down(t, "not in the rep's verdict")
+            else:
+                # the rep is over and its verdict records the fault: what stays on screen is
+                # about the last rep, for the next ("NEXT REP"), no longer a correction of the rep
+                # in progress. It comes down, as before, when the next lowering is seen, 0.4-0.5 s
+                # after the hips begin to move (the rep detector's threshold): shown as a live
+                # fault it read as a fault of a clean rep (4 of 92 clean reps of the mesh library)
+                self.current = replace(cur, kind="reminder")
         self._requests = [r for r in self._requests
                           if not (r.kind == "fault" and unbacked(r.rule, r.t_req))]
 
