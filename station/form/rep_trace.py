@@ -34,6 +34,13 @@ def series_of(angles: dict[str, float]) -> tuple[float, ...]:
             min(hl, hr))
 
 
+def _duration_s(t0: float, t1: float) -> float:
+    """t1 - t0 to the microsecond: a difference of two frame times carries their rounding
+    (15.8333... - 14.8333... = 0.9999999999999982 at 30 fps), and a lowering of exactly the
+    rule's 1.0 s must not read as shorter than it (mesh_A_faults2: called too fast)."""
+    return round(float(t1) - float(t0), 6)
+
+
 @dataclass(frozen=True)
 class RepTrace:
     """One segmented rep with its angle traces, as the rules read it.
@@ -84,11 +91,11 @@ class RepTrace:
     def eccentric_s(self) -> float:
         """The lowering: start → bottom from the top; lockout → end from the floor."""
         if self.start_position == "bottom":
-            return float(self.t[self.end] - self.t[self.top])
-        return float(self.t[self.bottom] - self.t[self.start])
+            return _duration_s(self.t[self.top], self.t[self.end])
+        return _duration_s(self.t[self.start], self.t[self.bottom])
 
     def concentric_s(self) -> float:
-        return float(self.t[self.top] - self.t[self.bottom])
+        return _duration_s(self.t[self.bottom], self.t[self.top])
 
     @staticmethod
     def from_arrays(t, hip, knee, spine, shift, trunk=None, start=0, bottom=None, top=None,

@@ -177,3 +177,17 @@ def test_squat_recognition():
     assert not sq.is_squat(hip_at_bottom=130.0, knee_at_bottom=100.0)  # ratio 1.3 > 1.2
     dl = SquatRecognition.from_profile(load_exercise("deadlift"))
     assert not dl.is_squat(hip_at_bottom=85.0, knee_at_bottom=100.0)
+
+
+def test_a_lowering_of_exactly_the_limit_is_not_too_fast_whatever_the_frame_times():
+    # 30 fps frame times far into a set: their difference over 30 frames is 0.9999999999999982
+    # in floating point, a lowering of exactly 1.0 s that the rule read as shorter
+    i0 = 475
+    t = (i0 + np.arange(61)) / 30.0
+    assert float(t[30] - t[0]) < 1.0   # the rounding this guards against
+    hip = np.concatenate([np.linspace(0.0, 80.0, 31), np.linspace(80.0, 0.0, 31)[1:]])
+    zero = np.zeros_like(t)
+    tr = RepTrace.from_arrays(t, hip, zero, zero, zero, start=0, bottom=30, end=60, window_end=60)
+    assert tr.eccentric_s() == 1.0 and tr.concentric_s() == 1.0
+    assert not TooFast(min_eccentric_s=1.0).judge(tr)
+    assert TooFast(min_eccentric_s=1.0 + 1e-3).judge(tr)
