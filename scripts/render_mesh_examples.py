@@ -86,7 +86,7 @@ def shapes(out_dir: Path) -> Path:
         take = build(sc)
         d = take.render_u16(5) / 1000.0
         tiles.append(_crop(depth_to_rgb(d, 2.2, 3.0), take, 5, half_w=70))
-    rows = [np.concatenate(tiles[k:k + 6], axis=1) for k in (0, 6)]
+    rows = [np.concatenate(tiles[k:k + 6], axis=1) for k in range(0, len(tiles), 6)]
     path = out_dir / "mesh_shapes.png"
     write_png(str(path), np.concatenate(rows, axis=0))
     return path

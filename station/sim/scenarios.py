@@ -262,6 +262,17 @@ ENLARGED_SHAPES: tuple[_Who, ...] = (
     _Who("J", Athlete(1.92, 0.15, "tight", "dumbbells", 1.0, 0.6), "holdout"),
     _Who("K", Athlete(1.73, 0.5, "tshirt", "barbell", 0.1, 0.8), "holdout"),
     _Who("L", Athlete(1.80, 0.65, "hoodie", None, 0.7, 0.5), "holdout"),
+    # added at stop 31, after the held-out shapes so that every earlier take keeps its seed:
+    # more of what the fitter does not model (women heavy, slim in a hoodie, tall and
+    # muscular; a heavy man in a hoodie, a 2 m man, a short heavy man). On their first fits
+    # (one clean and one fault set each, 1.6 m, facing the mirror) the coach called three of
+    # their six rounded backs clean
+    _Who("M", Athlete(1.65, 1.0, "tight", "barbell", 0.0, 0.5), "dev"),
+    _Who("N", Athlete(1.78, 0.9, "hoodie", "barbell", 1.0, 0.6), "dev"),
+    _Who("O", Athlete(1.70, 0.2, "hoodie", "dumbbells", 0.0, 0.4), "dev"),
+    _Who("P", Athlete(2.00, 0.3, "tshirt", None, 1.0, 0.3), "dev"),
+    _Who("Q", Athlete(1.80, 0.4, "tight", "barbell", 0.2, 0.9), "dev"),
+    _Who("R", Athlete(1.60, 0.8, "tshirt", "kettlebell", 1.0, 0.5), "dev"),
 )
 
 FAULT_FAMILIES: tuple[str, ...] = ("rounded_back", "knee_dominant", "incomplete_lockout", "overextension",
