@@ -75,3 +75,21 @@ def test_a_body_the_fit_reads_right_is_still_judged():
         assert not spine_implausible(tr, ConfidenceGate())
         assert "rounded_back" not in v.not_judged
         assert ("rounded_back" in v.faults) == bool(rb)
+
+
+def test_one_rep_read_implausibly_extended_doubts_the_rest_of_the_set():
+    """mesh_Q_faults1 (a tall muscular woman in tight clothes, 1.6 m camera; the station's
+    pipeline of stop 31): the first three bottoms read -15.8, -9.3 and 1.1 deg past standing
+    (truth 1-18), one of them implausible. The fourth rep's back, rounded 21.7 deg, reads 7.8:
+    it must not be called clean (a vote of half the set called it clean), and the reps after
+    the first implausible one are not judged for the back."""
+    d, ev = _run("mesh_Q_faults1_fitted.npz")
+    assert len(ev.reps) == len(d["truth_start_t"]) == 6
+    verdicts = [_matched(ev, s, e) for s, e in zip(d["truth_start_t"], d["truth_end_t"])]
+    first = next(i for i, (_, tr) in enumerate(verdicts) if spine_implausible(tr, ConfidenceGate()))
+    assert first < 3 and not all(spine_implausible(tr, ConfidenceGate()) for _, tr in verdicts[:3])
+    for i, ((v, _), rb) in enumerate(zip(verdicts, d["truth_rounded"])):
+        if i > first:
+            assert "rounded_back" in v.not_judged, i
+        if rb:
+            assert v.verdict != "clean" and "rounded_back" not in v.faults
