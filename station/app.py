@@ -183,6 +183,8 @@ class Pipeline:
             # re-acquired mid-set keeps it: the lifter may never stand tall again in the set
             self._track_id = track.track_id
             self.standing.reset()
+            if self.evaluator is not None:
+                self.evaluator.new_person()
         if skel is not None and self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
             # the angles once, with the raw spine curve; the baseline learns from the same ones

@@ -154,9 +154,9 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
     calling a fault needs the fault seen) and they are at least min_seen_fraction of the
     window, or its sure frames alone decide it (Rule.seen_verdict), and so is every rule
     that reads the spine below the top when the rep's spine reads implausibly extended at the
-    bottom (spine_implausible), or that would call the rep clean when one of the set's reps
-    so far did (spine_doubted: on a body whose fit reads a flat back 25 deg extended, a back
-    rounded 25 deg reads flat, and only the set's other reps can tell; a back it reads
+    bottom (spine_implausible), or that would call the rep clean when one of the lifter's
+    reps so far did (spine_doubted: on a body whose fit reads a flat back 25 deg extended, a back
+    rounded 25 deg reads flat, and only the lifter's other reps can tell; a back it reads
     rounded all the same is judged as on any body). group_conf:
     (len(tr.t), len(GROUPS)) per frame of the trace."""
     faults, unjudged = [], []
@@ -247,11 +247,12 @@ class ConfidenceTracker:
         return all(self._conf_now[GROUPS.index(g)] >= self.gate.min_confidence for g in groups)
 
     def gate_verdict(self, v: RepVerdict, tr: RepTrace, rules: tuple[Rule, ...],
-                     set_traces: list[RepTrace] = ()) -> RepVerdict:
+                     spine_doubted: bool = False) -> RepVerdict:
         """A finished rep's verdict gated by the confidence recorded over its frames, and by
-        the set's earlier reps (set_traces): once any of them read the spine implausibly
-        extended at the bottom, this rep's back is not judged clean (a rounding it reads is
-        still called: the error of such a fit reads backs flatter, not rounder).
+        the lifter's earlier reps: once any of them, in this set or an earlier one, read the
+        spine implausibly extended at the bottom (spine_doubted; FormEvaluator keeps it per
+        person), this rep's back is not judged clean (a rounding it reads is still called:
+        the error of such a fit reads backs flatter, not rounder).
 
         One such rep is enough: it shows that the fit reads this body's spine at depth 10
         deg or more short, and a back rounded by that much then reads flat. A vote of half
@@ -260,7 +261,6 @@ class ConfidenceTracker:
         7.8 and was called clean. Over the 70 dev takes of the mesh library (replayed): rounded
         backs called clean 3 -> 1, backs judged clean 83 -> 66 of 364 reps (13 of the 17 on
         shapes C, E and H, whose deepest bottoms read -10 to -12), none found lost."""
-        spine_doubted = any(spine_implausible(p, self.gate) for p in set_traces)
         return gate_verdict(v, tr, trace_confidence(self._conf_t, self._conf_v, tr.t), rules, self.gate,
                             spine_doubted)
 

@@ -31,7 +31,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from station.config import ExerciseProfile, Muscles, StationConfig, load_exercise
-from station.form.confidence_gate import GROUPS, ConfidenceGate, ConfidenceTracker, group_confidence
+from station.form.confidence_gate import (GROUPS, ConfidenceGate, ConfidenceTracker, group_confidence,
+                                          spine_implausible)
 from station.form.cues import CuePolicy, CueTiming
 from station.form.live_rep import LiveRepCoach
 from station.form.rep_trace import RepTrace, series_of
@@ -140,6 +141,9 @@ class FormEvaluator:
         self._last_tracked_t: float | None = None
         self._t = 0.0
         self.standing_hip_deg: float | None = None
+        # a rep of this person has read the spine implausibly extended at the bottom (this set
+        # or an earlier one): how the fit reads a spine is a matter of the body, not the set
+        self.person_spine_doubt = False
         self.keep_states = False
 
     @classmethod
@@ -198,11 +202,17 @@ class FormEvaluator:
         self._close_set(self._t)
         return self.reps
 
+    def new_person(self) -> None:
+        """Someone else lifts from here on (the pipeline's new track): what the last person's
+        reps showed of how the fit reads their spine no longer applies."""
+        self.person_spine_doubt = False
+
     def _rep_finished(self, t: float, tr: RepTrace) -> None:
         # judged against the standing reference the live cue read (it is set once per track)
         tr = replace(tr, standing_hip=self.standing_hip_deg)
-        set_traces = self.traces[len(self.traces) - len(self._set_reps):]
-        v = self.confidence.gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self.rules, set_traces)
+        v = self.confidence.gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self.rules,
+                                         self.person_spine_doubt)
+        self.person_spine_doubt = self.person_spine_doubt or spine_implausible(tr, self.confidence.gate)
         self.reps.append(v)
         self.traces.append(tr)
         if self._set_start is None:

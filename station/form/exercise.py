@@ -318,6 +318,7 @@ class RecognizingEvaluator:
         self._states_archive: list[CoachState] = []
         self.ev = self._new(default, quiet=self.recognize)
         self.decided = not self.recognize
+        self._doubt_before_set = False   # the person's spine doubt as this set began
         self._looked = 0          # reps of this set the recogniser has looked at
         self._looked_at: list[RepEvidence] = []
         self._sets_seen = 0
@@ -387,6 +388,11 @@ class RecognizingEvaluator:
         self.ev.finish()
         return self.reps
 
+    def new_person(self) -> None:
+        """FormEvaluator.new_person."""
+        self.ev.new_person()
+        self._doubt_before_set = False
+
     # -- internals ------------------------------------------------------------------------
     def _new(self, name: str, quiet: bool):
         from station.form.evaluator import FormEvaluator
@@ -453,6 +459,7 @@ class RecognizingEvaluator:
             # judge the set again from its start with the recognised profile
             self._states_archive += old.states
             new = self._new(name, quiet=True)
+            new.person_spine_doubt = self._doubt_before_set   # (the set's own reps replay)
             keep = self._keep_states
             new.keep_states = False
             for f in self._buffer:
@@ -481,6 +488,7 @@ class RecognizingEvaluator:
         self.ev.sets.clear()
         self._sets_seen = 0
         self._buffer.clear()
+        self._doubt_before_set = self.ev.person_spine_doubt
         # the evaluator keeps running (its summary is on screen); the next set's first rep is
         # judged by it quietly and recognised again, replayed if it is another exercise
         self.decided = False

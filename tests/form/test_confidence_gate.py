@@ -3,6 +3,7 @@ fault cue and its rep is "not judged" (never clean); confident reps are judged a
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from station.config import load_exercise
 from station.contract import validate_analysis
@@ -211,6 +212,46 @@ def test_one_extended_rep_withholds_the_clean_backs_after_it_not_a_rounded_one()
     assert [("rounded_back" in r.not_judged) for r in ev.reps] == [False, False, True, True, True, False]
     assert [r.verdict for r in ev.reps[:2]] == ["clean", "clean"]
     assert ev.reps[5].faults == ("rounded_back",)
+
+
+def _two_sets(first, second, rest_s=12.0):
+    """Two sets of one lifter, rest_s apart at the top (a set closes after sets.rest_s, 8 s)."""
+    from tests.form.traces import Move
+    moves = [m for sp in first for m in hinge(spine=sp)]
+    moves.append(Move({"hip": 0.0, "knee": 0.0, "spine": 0.0, "shift": 0.0, "trunk": 0.0}, 0.1, rest_s))
+    moves += [m for sp in second for m in hinge(spine=sp)]
+    return script(moves)
+
+
+def _run_live(ev, t, ang, new_person_at=None):
+    for i in range(len(t)):
+        if new_person_at is not None and t[i] >= new_person_at > t[i - 1]:
+            ev.new_person()
+        ev.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()}, angle_confidence={k: 0.9 for k in ang})
+    ev.finish()
+    return ev
+
+
+@pytest.mark.parametrize("recognising", [False, True])
+def test_the_doubt_follows_the_lifter_into_the_next_set_not_the_next_lifter(recognising):
+    # how the fit reads a spine is a matter of the body: an implausible bottom in the first set
+    # keeps the second set's flat backs from being called clean, until someone else lifts
+    from station.form.evaluator import FormEvaluator
+    from station.form.exercise import RecognizingEvaluator
+
+    def make():
+        if recognising:   # the station's evaluator: a new one judges each set's profile
+            return RecognizingEvaluator({n: load_exercise(n) for n in ("rdl", "good_morning")}, "rdl")
+        return FormEvaluator(_profile())
+
+    t, ang, _ = _two_sets([0.0, -25.0, 0.0], [0.0, 0.0, 32.0])
+    ev = _run_live(make(), t, ang)
+    assert len(ev.sets) == 2 and len(ev.reps) == 6
+    assert [("rounded_back" in r.not_judged) for r in ev.reps] == [False, True, True, True, True, False]
+    assert ev.reps[5].faults == ("rounded_back",)
+    ev = _run_live(make(), t, ang, new_person_at=ev.reps[3].start_t - 1.0)
+    assert [("rounded_back" in r.not_judged) for r in ev.reps] == [False, True, True, False, False, False]
+    assert [r.verdict for r in ev.reps[3:5]] == ["clean", "clean"]
 
 
 def test_a_mildly_extended_bottom_is_judged():
