@@ -167,8 +167,9 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
         c = group_conf[w][:, [GROUPS.index(g) for g in groups]]
         sure = float(np.mean(np.all(c >= gate.min_confidence, axis=1))) if len(c) else 0.0
         ok = len(c) > 0 and sure >= gate.min_fraction
-        # a body whose spine the set has shown read short at depth: its reading errs towards
-        # flat, so a fault it reads is there (judged as any), a flat reading says nothing
+        # a body whose spine the lifter's earlier reps have shown read short at depth: its
+        # reading errs towards flat, so a fault it reads is there (judged as any), a flat
+        # reading says nothing
         doubted = ("spine" in groups and window != "top"
                    and (implausible or (spine_doubted and rule.name not in v.faults)))
         unsure = not ok and not doubted
