@@ -112,8 +112,12 @@ class BlobParams:
     # leg with a plate, person-sized and on the floor): a standing shape whose footprint
     # centroid lay inside the last frame's lifter footprint joins within rejoin_gap_m (3D) of
     # the joined components if the joined points, its own included, stay within
-    # rejoin_max_growth x the last lifter's (a second person beside them doubles them)
-    rejoin_gap_m: float = 0.08
+    # rejoin_max_growth x the last lifter's (a second person beside them doubles them). 0.15:
+    # a lifter turned from the camera splits near side from far side, the far leg with the far
+    # hip and arm, 0.10-0.15 m apart at their closest (mesh_P_faults1: 0.105; at 0.08 the far
+    # leg was left out and the fit's crossed legs stayed for 10 s). A walker behind the lifter
+    # stays out: their footprint centroid lies behind the lifter's footprint
+    rejoin_gap_m: float = 0.15
     rejoin_max_growth: float = 1.3
 
 
