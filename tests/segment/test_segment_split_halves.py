@@ -10,6 +10,8 @@ inside the last frame's lifter footprint joins when it touches (rejoin_gap_m) an
 points stay within rejoin_max_growth x the last lifter's (a second person doubles them).
 The stats rows and gaps below are the ones measured on rdl_rounded_back@mesh.
 """
+from dataclasses import replace
+
 import numpy as np
 
 from station.segment.person import (BlobParams, LastLifter, last_lifter, merge_candidates,
@@ -64,9 +66,9 @@ F246_GAP = np.array([[0.0, INF, INF, INF, INF, INF],
                      [INF, INF, INF, 0.08, INF, 0.0]], np.float32)
 
 
-def _merge(stats, gap, index, last):
-    allowed, rejoin = merge_candidates(stats, index, PARAMS, MIN_POINTS, last)
-    return merge_person(stats, gap, index, PARAMS, MIN_POINTS, allowed, None, rejoin, last)
+def _merge(stats, gap, index, last, params=PARAMS):
+    allowed, rejoin = merge_candidates(stats, index, params, MIN_POINTS, last)
+    return merge_person(stats, gap, index, params, MIN_POINTS, allowed, None, rejoin, last)
 
 
 def test_the_half_cut_off_by_a_depth_jump_joins():
@@ -140,8 +142,5 @@ P381_LAST = LastLifter(np.array([-0.505, 0.165, 1.944, 2.584]), 824.0)
 def test_the_far_side_of_a_turned_lifter_rejoins():
     np.testing.assert_array_equal(_merge(P382, P382_GAP, 1, P381_LAST), [False, True, False, True, True])
     # the gap before (0.08 m, set for a barbell lifter split left/right) left it out
-    from dataclasses import replace
     old = replace(PARAMS, rejoin_gap_m=0.08)
-    allowed, rejoin = merge_candidates(P382, 1, old, MIN_POINTS, P381_LAST)
-    keep = merge_person(P382, P382_GAP, 1, old, MIN_POINTS, allowed, None, rejoin, P381_LAST)
-    np.testing.assert_array_equal(keep, [False, True, False, False, True])
+    np.testing.assert_array_equal(_merge(P382, P382_GAP, 1, P381_LAST, old), [False, True, False, False, True])
