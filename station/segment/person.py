@@ -165,6 +165,20 @@ def last_lifter(stats: np.ndarray, keep: np.ndarray) -> LastLifter | None:
     return LastLifter(box, float(s[:, COUNT].sum()))
 
 
+def near_footprint(stats: np.ndarray, box_m: np.ndarray, margin_m: float,
+                   min_top_m: float) -> np.ndarray:
+    """(n,) bool: the components whose footprint box overlaps `box_m` (x0, x1, y0, y1, floor
+    frame) expanded by margin_m and whose top reaches above min_top_m. The lifter's own parts
+    the merge left out this frame (a shank cut off by the bar, a hand) lie there; learned into
+    the background at the person rate they fade from the foreground frame by frame, and the
+    fit loses them for good. Floor-level scraps (top below min_top_m) are left to learning:
+    there the floor's own noise shows through."""
+    x0, x1, y0, y1 = (float(v) for v in box_m)
+    return ((stats[:, COUNT] > 0) & (stats[:, MAX_H] > min_top_m)
+            & (stats[:, MIN_X] <= x1 + margin_m) & (stats[:, MAX_X] >= x0 - margin_m)
+            & (stats[:, MIN_Y] <= y1 + margin_m) & (stats[:, MAX_Y] >= y0 - margin_m))
+
+
 def hidden_candidates(stats: np.ndarray, keep: np.ndarray, allowed: np.ndarray,
                       params: BlobParams, min_points: int) -> np.ndarray:
     """(n,) bool: the components merge_person could still join through what hides them

@@ -32,7 +32,8 @@ from station.segment._kernels_blobs import COUNT
 from station.segment.background import BackgroundModel, BackgroundParams
 from station.segment.floor import FloorParams, FloorTracker
 from station.segment.person import (BlobParams, LiftingZone, choose_person, hidden_candidates,
-                                    last_lifter, merge_candidates, merge_person, with_members)
+                                    last_lifter, merge_candidates, merge_person, near_footprint,
+                                    with_members)
 
 # SegmentResult lives in station.model (the stage types); re-exported for existing imports
 __all__ = ["Segmenter", "SegmentResult", "LiftingZone", "SegmenterParams", "sorting_network"]
@@ -296,7 +297,11 @@ class Segmenter:
                 keep = merge_person(stats, gap, choice.index, p.blob, self._min_points, active,
                                     occludes, rejoin, last)
             choice = with_members(choice, stats, keep, p.blob)
-            exclude = exclude | keep
+            lifter = last_lifter(stats, keep)
+            # the lifter's parts the merge left out stay out of background learning too
+            exclude = exclude | keep | near_footprint(stats, lifter.box_m,
+                                                      p.blob.merge_footprint_margin_m,
+                                                      p.blob.floor_object_bottom_m)
         lap("merge")
 
         cloud = None
@@ -320,7 +325,7 @@ class Segmenter:
 
         self._prev_present = present
         self._prev_xy = choice.centroid_xy_m
-        self._last = last_lifter(stats, keep) if present else None
+        self._last = lifter if present else None
         height_m, pitch_deg = frames.camera_height_pitch(floor)
         tm["total"] = (time.perf_counter() - t0) * 1e3
         tm["cpu"] = (time.thread_time() - c0) * 1e3

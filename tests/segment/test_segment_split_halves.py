@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from station.segment.person import (BlobParams, LastLifter, last_lifter, merge_candidates,
-                                    merge_person)
+                                    merge_person, near_footprint)
 
 PARAMS = BlobParams()
 MIN_POINTS = 120
@@ -144,3 +144,14 @@ def test_the_far_side_of_a_turned_lifter_rejoins():
     # the gap before (0.08 m, set for a barbell lifter split left/right) left it out
     old = replace(PARAMS, rejoin_gap_m=0.08)
     np.testing.assert_array_equal(_merge(P382, P382_GAP, 1, P381_LAST, old), [False, True, False, False, True])
+
+
+def test_the_lifters_parts_near_its_footprint_stay_out_of_background_learning():
+    # the far side (3) and the hip piece (4) lie in the lifter's footprint whether or not the
+    # merge joined them; the rack (0) and the scrap on it (2) do not
+    near = near_footprint(P382, P381_LAST.box_m, PARAMS.merge_footprint_margin_m,
+                          PARAMS.floor_object_bottom_m)
+    np.testing.assert_array_equal(near, [False, True, False, True, True])
+    # a floor-level scrap inside the footprint is left to learning (the floor shows through)
+    scrap = np.array([_row(30, -3.0, 66.0, -0.12, -0.08, 2.15, 2.25, 0.0, 0.05)])
+    assert not near_footprint(scrap, P381_LAST.box_m, 0.1, PARAMS.floor_object_bottom_m).any()
