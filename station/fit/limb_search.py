@@ -53,6 +53,18 @@ HANG = 1000.0
 # forearm folded 135-150 deg against the truth's 40, the wrist 0.4 m off; in place, unfolded
 # and untwisted, the energy fell 201 -> 155 (the truth's own, refitted: 155).
 KEEP = 2000.0
+# A leg hypothesis whose values are MIRROR copies the other leg (hip flexion, abduction and
+# rotation, knee, ankle: the DOF conventions mirror each other, so the same values are the
+# mirrored pose). A leg fitted into the other's points (a lifter turned from the camera, the
+# far leg hidden behind the near one) stays crossed behind it: every standard hypothesis
+# starts from the pelvis straight down, and the LM slides back into the crossed minimum
+# (mesh_R_faults3, 1.6 s: the near leg's copy, refitted, energy 200 -> 143, ankles 16 mm off).
+# Tried only while the legs differ: on legs alike the copy is a near no-op that a refit
+# without the legs' temporal term still takes now and then, nudging the standing frames the
+# leg length is measured on (mesh_C's ratio 1.015 -> 1.010, as a probe hypothesis)
+MIRROR = 3000.0
+MIRROR_LEG = (MIRROR, MIRROR, MIRROR)
+LEG_DIFFER_RAD = 10 * math.pi / 180   # legs this far apart (hip or knee flexion): mirror each frame
 LIMB_HYPOTHESES = {
     "arm": tuple((f * _D, a * _D, e * _D) for f, a, e in (
         (0, 6, 8), (0, 45, 8), (0, 90, 8), (0, 135, 8), (60, 10, 8), (95, 10, 8), (150, 10, 8),
@@ -125,7 +137,7 @@ def limb_values(limb: str, vals: tuple, thorax_R: np.ndarray,
     out = []
     for k, side in enumerate(sides):
         f, a, e = vals
-        if f >= KEEP - 1.0:
+        if f >= KEEP - 1.0:   # (MIRROR never reaches here: try_limb sets it)
             f, a = float(current[3 * k]), float(current[3 * k + 1])
         elif side is not None and f >= HANG - 1.0:
             hf, ha = hang_angles(thorax_R, side)
@@ -142,6 +154,17 @@ def limb_dofs(limb: str) -> list[int]:
 _LIMB_DOFS = {limb: tuple(DOF[d] for part in (("arm_l", "arm_r") if limb == "arms" else (limb,))
                           for d in LIMB_DOFS[part])
               for limb in ALL_LIMBS + ("arms",)}
+_WHOLE_LEG = {side: tuple(DOF[f"{j}_{side}_{m}"] for j, m in (
+    ("hip", "flex"), ("hip", "abd"), ("hip", "rot"), ("knee", "flex"), ("ankle", "flex")))
+    for side in ("l", "r")}
+
+
+def legs_differ(theta: np.ndarray, rad: float = LEG_DIFFER_RAD) -> bool:
+    """Whether the two legs' hip or knee flexion differ by at least rad."""
+    return any(abs(theta[DOF[f"{j}_l_flex"]] - theta[DOF[f"{j}_r_flex"]]) >= rad
+               for j in ("hip", "knee"))
+
+
 # the probe's turns: every limb's hypotheses in order; holding a kettlebell, then both arms'
 # together, twice
 _PROBES = tuple((limb, v) for limb in ALL_LIMBS for v in hypotheses(limb))
@@ -300,6 +323,7 @@ class LimbSearch:
         self.hang_turn = False      # this probe lets the arms hang (every other one, holding)
         self.hang_i = 0
         self.reach_i = 0
+        self.mirror_i = 0
 
     def search_all(self, poor: bool = True) -> None:
         """Queue a search of every limb (after a re-acquisition: they may be anywhere)."""
@@ -322,7 +346,19 @@ class LimbSearch:
         self.probe_tick += 1
         if self.probe_iterations > 0 and self.probe_tick % self.probe_every_frames == 0:
             fit = self._probe(ctx, frame, fit, pred, held)
+        if self.probe_iterations > 0 and pred is not None and legs_differ(fit.theta):
+            fit = self._mirror_leg(ctx, frame, fit, pred)
         return fit
+
+    def _mirror_leg(self, ctx: FitContext, frame: FrameData, fit: FitResult,
+                    pred: np.ndarray) -> FitResult:
+        """While the legs differ (legs_differ), each frame one leg in turn is tried as the
+        other's copy (MIRROR_LEG), kept when it lowers the energy: the probe comes back to a
+        leg only every ~1.5 s, and a crossed leg skews the hip and knee angles meanwhile."""
+        self.mirror_i += 1
+        limb = ("leg_l", "leg_r")[self.mirror_i % 2]
+        r, _ = self.try_limb(ctx, frame, fit, pred, limb, MIRROR_LEG, self.probe_iterations)
+        return fit if r is None else r
 
     def search(self, ctx: FitContext, frame: FrameData, theta: np.ndarray,
                pred: np.ndarray | None, limbs: tuple[str, ...] = ALL_LIMBS,
@@ -352,10 +388,14 @@ class LimbSearch:
         swung 2 rad since the last frame would otherwise never be taken back (the temporal
         cost of the jump outweighs the points it explains). Re-seeded DOFs are remembered
         (self.reseeded) so that their velocity is reset."""
-        idx = limb_dofs(limb)
         th = cur.theta.copy()
-        th[idx] = limb_values(limb, vals, cur.seg_R[SEG["thorax"]], cur.theta[idx])
-        if vals[0] >= KEEP - 1.0:      # unfolded in place: the upper arm's twist back to 0 too
+        if vals[0] >= MIRROR - 1.0:    # the other leg's copy
+            idx = list(_WHOLE_LEG[limb[-1]])
+            th[idx] = cur.theta[list(_WHOLE_LEG["r" if limb[-1] == "l" else "l"])]
+        else:
+            idx = limb_dofs(limb)
+            th[idx] = limb_values(limb, vals, cur.seg_R[SEG["thorax"]], cur.theta[idx])
+        if KEEP - 1.0 <= vals[0] < MIRROR - 1.0:   # unfolded in place: the upper arm's twist back to 0 too
             twist = [DOF[f"shoulder_{side}_rot"] for side in
                      (("l", "r") if limb == "arms" else (limb[-1],))]
             th[twist] = 0.0
