@@ -30,7 +30,9 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
     the float32 gaps in float32). A low object on the floor (bottom <= floor_object_bottom_m,
     top < floor_object_top_m) joins within merge_floor_gap_m unless its footprint centroid
     lies inside the footprint (expanded by footprint_margin_m) of the joined components that
-    are not floor objects (and the chosen one); any other within merge_gap_m.
+    are not floor objects (and the chosen one); any other within merge_gap_m. A floor object
+    of hidden_min_points or more wholly below those components (its top under their lowest
+    point) with its centroid inside their footprint (no margin) joins whatever its gap.
 
     occludes (n, n) bool (_kernels.occlusion_pairs): occludes[i, j] when component i stands
     in front of j at j's outline. A component of at least hidden_min_points points that is
@@ -69,12 +71,15 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
     m = footprint_margin_m
     while True:
         x0, x1, y0, y1 = np.inf, -np.inf, np.inf, -np.inf
+        bottom = np.inf
         for i in range(n):
             if out_keep[i] and (not floor_obj[i] or i == index):
                 x0 = min(x0, stats[i, MIN_X])
                 x1 = max(x1, stats[i, MAX_X])
                 y0 = min(y0, stats[i, MIN_Y])
                 y1 = max(y1, stats[i, MAX_Y])
+                bottom = min(bottom, stats[i, MIN_H])
+        bx0, bx1, by0, by1 = x0, x1, y0, y1
         x0, x1, y0, y1 = x0 - m, x1 + m, y0 - m, y1 + m
         for c in range(n):
             hides[c] = out_keep[c]
@@ -90,6 +95,12 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
                 continue
             under = cx[j] >= x0 and cx[j] <= x1 and cy[j] >= y0 and cy[j] <= y1
             thr = merge_floor_gap_m if (floor_obj[j] and not under) else merge_gap_m
+            # a floor object wholly below the joined body and under its footprint: the lower
+            # legs of a body whose knees and thighs a nearer thing hides (a walker behind a
+            # plate standing on the floor); the body between is hidden, not absent
+            if (floor_obj[j] and stats[j, COUNT] >= hidden_min_points and stats[j, MAX_H] < bottom
+                    and cx[j] >= bx0 and cx[j] <= bx1 and cy[j] >= by0 and cy[j] <= by1):
+                thr = np.float32(np.inf)
             hidden = (not floor_obj[j] and stats[j, COUNT] >= hidden_min_points
                       and stats[j, MIN_X] <= x1 and stats[j, MAX_X] >= x0
                       and stats[j, MIN_Y] <= y1 and stats[j, MAX_Y] >= y0)

@@ -206,7 +206,9 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     A low object standing on the floor joins only within merge_floor_gap_m, unless its
     footprint centroid lies inside the footprint (bounding box, expanded by
     merge_footprint_margin_m) of the joined components that are not floor objects: the lower
-    legs under a hinged torso join, a plate put down beside the feet stays out. A separate
+    legs under a hinged torso join, a plate put down beside the feet stays out; one wholly
+    below the joined body and under its footprint (no margin) joins whatever its gap: the
+    shanks of a walker whose knees a plate standing on the floor hides. A separate
     standing person never joins. A component of hidden_min_fraction x min_points points or
     more that is not a floor object, whose bounding box
     overlaps that footprint, and that hides part of a joined component and reaches

@@ -297,6 +297,11 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
         under = ((cx >= stats[body, MIN_X].min() - m) & (cx <= stats[body, MAX_X].max() + m)
                  & (cy >= stats[body, MIN_Y].min() - m) & (cy <= stats[body, MAX_Y].max() + m))
         new = np.where(floor_obj & ~under, close[keep].any(axis=0), near[keep].any(axis=0))
+        below = (floor_obj & (stats[:, COUNT] >= hidden_min_points)
+                 & (stats[:, MAX_H] < stats[body, MIN_H].min())
+                 & (cx >= stats[body, MIN_X].min()) & (cx <= stats[body, MAX_X].max())
+                 & (cy >= stats[body, MIN_Y].min()) & (cy <= stats[body, MAX_Y].max()))
+        new |= below
         hides = keep | occludes[:, keep].any(axis=1)
         overlap = ((stats[:, MIN_X] <= stats[body, MAX_X].max() + m)
                    & (stats[:, MAX_X] >= stats[body, MIN_X].min() - m)
