@@ -195,9 +195,11 @@ def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_c
     near_u, near_v (h, w) nearest mask pixel (distance_transform_nearest).
     For each sample facing the camera:
       - projects outside the image or outside the mask, and nothing observed in front of it
-        (no depth, or depth >= z - margin): residual = its offset (camera x, y) from the
-        back-projection of the nearest mask pixel at its own depth (2 rows), w_silhouette;
-      - outside the mask with observed depth < z - margin: occluded by something else, none;
+        or at its depth (no depth, or depth >= z + margin): residual = its offset (camera x,
+        y) from the back-projection of the nearest mask pixel at its own depth (2 rows),
+        w_silhouette;
+      - outside the mask with observed depth < z + margin: occluded by something else, or a
+        surface at its depth that the segmenter left out of the person, none;
       - in the mask with depth > z + margin (the model floats in front of what the camera
         saw through it): residual z - (depth - margin) along the camera z axis, w_freespace;
       - in the mask with depth < z - margin: occluded, none;
@@ -258,7 +260,10 @@ def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_c
                 continue
             out_seg_stats[s, 1] += 1.0
             continue
-        if D > 0.0 and D < zc - depth_margin_m:
+        # outside the mask: something nearer hides the sample, or a surface lies at its depth
+        # that the segmenter left out of the person (a walker's shanks below a plate that cuts
+        # them off the body): neither says the camera saw nothing there
+        if D > 0.0 and D < zc + depth_margin_m:
             out_seg_stats[s, 2] += 1.0
             continue
         nu = near_u[vc, uc]

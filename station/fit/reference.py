@@ -218,7 +218,7 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
             else:
                 seg_stats[s, 1] += 1
             continue
-        if 0 < D < z - depth_margin_m:
+        if 0 < D < z + depth_margin_m:   # hidden, or a surface at its depth left out of the mask
             seg_stats[s, 2] += 1
             continue
         nu, nv = near_u[vc, uc], near_v[vc, uc]

@@ -6,7 +6,7 @@ import pytest
 from station.fit import _kernels as K
 from station.fit import reference as R
 from station.fit.body_model import (
-    DOF_AXIS, DOF_SEG, DOF_TYPE, N_DOF, N_SEG, SEG_CHAIN, SEG_PARENT, Shape, build_body, neutral_pose,
+    DOF_AXIS, DOF_SEG, DOF_TYPE, N_DOF, N_SEG, SEG, SEG_CHAIN, SEG_PARENT, Shape, build_body, neutral_pose,
 )
 
 
@@ -894,3 +894,47 @@ def test_round_scaled():
         r_out, r_near = R.round_scaled(x, scale)
         np.testing.assert_array_equal(out.view(np.int64), r_out.view(np.int64))
         assert not (r_near & ~near).any() and k == near.sum() and near.sum() < 0.7 * len(x)
+
+
+def test_model_to_data_a_surface_left_out_of_the_mask_costs_nothing():
+    """A model sample outside the person mask where the camera saw a surface at the sample's
+    own depth (a walker's shanks below a plate, which the segmenter cut off the body) is not
+    pulled towards the mask: the camera did see something there. Where it saw the wall behind,
+    the sample is pulled as before."""
+    from tests.fit.selfrender import render_cloud
+    from station.fit.solver import prepare_frame
+    body = build_body()
+    th = neutral_pose(body.shape)
+    fr = prepare_frame(render_cloud(body, th, seed=1))
+    Rk, tk, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, Rk, tk, tw)
+    samp = R.points_to_world(Rk, tk, body.sample_seg, body.sample_local)
+    nrm = R.vectors_to_world(Rk, body.sample_seg, body.sample_normal_local)
+    seg = body.sample_seg
+    # the segmenter's mask stops at 0.45 m: the shanks are left out of it
+    rows, cols = np.nonzero(fr.mask)
+    pts_cam = np.stack([(cols - fr.cx) / fr.fx, (rows - fr.cy) / fr.fy, np.ones(len(rows))], 1) * fr.depth_m[rows, cols][:, None]
+    h = (pts_cam - fr.t_cam_floor) @ fr.R_cam_floor   # floor frame (R_cam_floor maps floor -> camera)
+    mask = fr.mask.copy()
+    mask[rows[h[:, 2] < 0.45], cols[h[:, 2] < 0.45]] = False
+    d2 = np.empty(mask.shape); nu = np.empty(mask.shape, np.int32); nv = np.empty(mask.shape, np.int32)
+    K.distance_transform_nearest(mask, d2, nu, nv)
+    facing = np.einsum("ij,ij->i", nrm, fr.cam_pos_floor_m - samp) > 0
+    shank = (np.isin(seg, [SEG["shank_l"], SEG["shank_r"]]) & facing
+             & (samp[:, 2] > 0.1) & (samp[:, 2] < 0.4))
+
+    def rows_of(depth):
+        args = (samp, nrm, seg, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy,
+                fr.cx, fr.cy, mask, depth, nu, nv, 0.04, 1.0, 0.05, 700.0, 300.0, 0.03)
+        ss = np.zeros((N_SEG, 4)); st = np.zeros(2); rec = np.full((len(samp), 4), np.nan)
+        K.model_to_data_energy(*args, ss, st, rec)
+        Hr, gr, ssr, str_ = R.model_to_data_term(*args, N_SEG)
+        np.testing.assert_array_equal(ss, ssr)        # the twin agrees
+        return rec
+
+    pulled_seen = (rows_of(fr.depth_m)[shank, 0] == 2).mean()
+    wall = fr.depth_m.copy()
+    wall[~mask & (wall > 0)] = 6.0                               # only the wall behind them
+    pulled_wall = (rows_of(wall)[shank, 0] == 2).mean()
+    # seen: only samples at the shanks' outline, whose rays pass them by, are pulled
+    assert shank.sum() > 20 and pulled_seen < 0.25 and pulled_wall > 0.9
