@@ -936,5 +936,6 @@ def test_model_to_data_a_surface_left_out_of_the_mask_costs_nothing():
     wall = fr.depth_m.copy()
     wall[~mask & (wall > 0)] = 6.0                               # only the wall behind them
     pulled_wall = (rows_of(wall)[shank, 0] == 2).mean()
-    # seen: only samples at the shanks' outline, whose rays pass them by, are pulled
-    assert shank.sum() > 20 and pulled_seen < 0.25 and pulled_wall > 0.9
+    # seen: only samples at the shanks' outline, whose rays pass them by, are pulled (14 of
+    # the 60 facing ones); with only the wall behind, all 60
+    assert shank.sum() > 20 and pulled_seen < 0.4 and pulled_wall > 0.9
