@@ -905,18 +905,17 @@ def test_model_to_data_a_surface_left_out_of_the_mask_costs_nothing():
     from station.fit.solver import prepare_frame
     body = build_body()
     th = neutral_pose(body.shape)
-    fr = prepare_frame(render_cloud(body, th, seed=1))
+    cloud = render_cloud(body, th, seed=1)
+    fr = prepare_frame(cloud)
     Rk, tk, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
     K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, Rk, tk, tw)
     samp = R.points_to_world(Rk, tk, body.sample_seg, body.sample_local)
     nrm = R.vectors_to_world(Rk, body.sample_seg, body.sample_normal_local)
     seg = body.sample_seg
     # the segmenter's mask stops at 0.45 m: the shanks are left out of it
-    rows, cols = np.nonzero(fr.mask)
-    pts_cam = np.stack([(cols - fr.cx) / fr.fx, (rows - fr.cy) / fr.fy, np.ones(len(rows))], 1) * fr.depth_m[rows, cols][:, None]
-    h = (pts_cam - fr.t_cam_floor) @ fr.R_cam_floor   # floor frame (R_cam_floor maps floor -> camera)
+    low_u, low_v = cloud.pixels_uv[cloud.points_floor_m[:, 2] < 0.45].T
     mask = fr.mask.copy()
-    mask[rows[h[:, 2] < 0.45], cols[h[:, 2] < 0.45]] = False
+    mask[low_v, low_u] = False
     d2 = np.empty(mask.shape); nu = np.empty(mask.shape, np.int32); nv = np.empty(mask.shape, np.int32)
     K.distance_transform_nearest(mask, d2, nu, nv)
     facing = np.einsum("ij,ij->i", nrm, fr.cam_pos_floor_m - samp) > 0
