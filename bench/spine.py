@@ -15,8 +15,12 @@ evaluator) it prints:
     station.form.confidence_gate, after the rate term) reached the gate's 0.4 ("cov"; the
     gate needs 0.8), and what held the unsure frames under it: the constraint factor of the
     spine's deviation ("sd"), visibility x fit quality ("vq"), the rate term ("rate");
+  - the thorax's flexion DOF while standing tall (absolute, "thor0") and the share of the
+    bottom's frames with it on its extension limit ("@lim"): the fit wanted the thorax further
+    back than it may go, so the spine read there is the limit's, not the data's;
 then per body: the bottom bias (fitted - truth) on rounded and on other reps, the mean
-absolute peak error on rounded reps, the highest fitted peak on reps that did not round; and
+absolute peak error on rounded reps, the highest fitted peak on reps that did not round; the
+reps with the thorax on its limit at the bottom and their bias against the others; and
 whether the gate ranks the reps by how well their spine was measured: the held peak's error
 on judged and on not-judged reps, and the AUC of "cov" for reps read within 5 deg of the
 truth peak against the others (0.5: the gate does not rank them).
@@ -39,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fitter import zone_for
 
 from station.app import Pipeline, frame_record
-from station.fit.body_model import DOF
+from station.fit.body_model import DOF, DOF_LOWER
 from station.fit.confidence import ConfidenceScales, constraint_factor
 from station.form.confidence_gate import ConfidenceGate
 from station.form.rules import held_peak
@@ -48,6 +52,10 @@ from station.scoring import match_reps
 from station.sim.scenarios import BODIES, build, get_scenario
 
 DOF_COLS = ("root_pitch", "lumbar_flex", "thorax_flex", "neck_flex")
+# the thorax within this much of its extension limit: the fit wanted it further back, and the
+# spine it reads is the limit's, not the data's
+THORAX_EXT_LIMIT_DEG = float(np.degrees(DOF_LOWER[DOF["thorax_flex"]]))
+AT_LIMIT_DEG = 2.0
 SPINE_SD_SCALE = ConfidenceScales().angle_sd[5]
 MIN_CONF = ConfidenceGate().min_confidence
 LIMITS = ("sd", "vq", "rate")
@@ -127,8 +135,19 @@ def rep_rows(name: str, body: str, truth: dict, frames: list[dict], dofs: np.nda
             "found": fr is not None,
             "spine_bottom": (med(ts, near), med(rs, near)), "spine_peak": (mx(ts, inrep), mx(rs, inrep)),
             "hip_bottom": (med(th, near), med(rh, near)), "knee_bottom": (med(tk, near), med(rk, near)),
-            "dofs_bottom": [med(dofs[:, j], near) - neutral[j] for j in range(len(DOF_COLS))]})
+            "dofs_bottom": [med(dofs[:, j], near) - neutral[j] for j in range(len(DOF_COLS))],
+            # the thorax's own flexion standing (absolute: its personal neutral) and the share
+            # of the bottom's frames with it on its extension limit
+            "thorax_standing": float(neutral[DOF_COLS.index("thorax_flex")]),
+            "thorax_at_limit": _at_limit_share(dofs[near, DOF_COLS.index("thorax_flex")])})
     return rows
+
+
+def _at_limit_share(thorax_deg: np.ndarray) -> float:
+    """The share of these frames (tracked ones) with the thorax within AT_LIMIT_DEG of its
+    extension limit; NaN if none was tracked."""
+    x = thorax_deg[np.isfinite(thorax_deg)]
+    return float(np.mean(x <= THORAX_EXT_LIMIT_DEG + AT_LIMIT_DEG)) if len(x) else np.nan
 
 
 def _verdict(r: dict) -> str:
@@ -141,7 +160,7 @@ def _verdict(r: dict) -> str:
 def print_rows(rows: list[dict]) -> None:
     print(f"{'scenario':28s} {'body':7s} {'bottom':>6s} {'spine@bottom':>13s} {'spine peak':>13s} {'hip@bottom':>13s}"
           f" {'knee@bottom':>13s} | {'dpitch':>6s} {'dlum':>6s} {'dthor':>6s} {'dneck':>6s} | {'held peak':>13s}"
-          f" {'cov':>4s} {'sd':>4s} {'vq':>4s} {'rate':>4s} | verdict")
+          f" {'cov':>4s} {'sd':>4s} {'vq':>4s} {'rate':>4s} | {'thor0':>5s} {'@lim':>4s} | verdict")
     def pair(r: dict, k: str) -> str:
         return f"{r[k][0]:6.1f}/{r[k][1]:6.1f}"
 
@@ -149,7 +168,8 @@ def print_rows(rows: list[dict]) -> None:
         d = " ".join(f"{x:6.1f}" for x in r["dofs_bottom"])
         print(f"{r['scenario'][:28]:28s} {r['body']:7s} {r['bottom_t']:6.1f} {pair(r, 'spine_bottom')} {pair(r, 'spine_peak')}"
               f" {pair(r, 'hip_bottom')} {pair(r, 'knee_bottom')} | {d} | {pair(r, 'held_peak')} {r['coverage']:4.2f} "
-              + " ".join(f"{x:4.2f}" for x in r["limits"]) + f" | {_verdict(r)}")
+              + " ".join(f"{x:4.2f}" for x in r["limits"])
+              + f" | {r['thorax_standing']:5.1f} {r['thorax_at_limit']:4.2f} | {_verdict(r)}")
 
 
 def summary(rows: list[dict]) -> None:
@@ -181,6 +201,12 @@ def summary(rows: list[dict]) -> None:
         auc = (float(np.mean([(g > b) + 0.5 * (g == b) for g in good for b in bad]))
                if len(good) and len(bad) else np.nan)
         mean = lambda x: float(np.mean(x)) if len(x) else np.nan  # noqa: E731
+        lim = [r for r in rs if r["thorax_at_limit"] >= 0.5]
+        free = [r for r in rs if r["thorax_at_limit"] < 0.5]
+        print(f"          thorax on its extension limit ({THORAX_EXT_LIMIT_DEG:.0f} deg) at the bottom: {len(lim)}"
+              f" of {len(rs)} reps (bottom bias {bias(lim, 'spine_bottom'):+6.1f}, others"
+              f" {bias(free, 'spine_bottom'):+6.1f}); standing thorax flexion (absolute) median"
+              f" {float(np.nanmedian([r['thorax_standing'] for r in rs])):+5.1f}")
         print(f"          held peak |err|: judged reps {mean(err[~nj]):5.1f} (n {int(np.sum(~nj))}, > 5 deg:"
               f" {int(np.sum(err[~nj] > 5))}), not judged {mean(err[nj]):5.1f} (n {int(np.sum(nj))}, > 5 deg:"
               f" {int(np.sum(err[nj] > 5))}); AUC of cov (|err| <= 5 vs > 5) {auc:.2f}")
