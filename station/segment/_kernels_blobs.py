@@ -22,7 +22,7 @@ COUNT, SUM_X, SUM_Y, MIN_X, MAX_X, MIN_Y, MAX_Y, MIN_H, MAX_H = range(9)
 def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floor_gap_m,
                  footprint_margin_m, floor_object_bottom_m, floor_object_top_m,
                  hidden_min_points, upper_body_min_top_m, rejoin, rejoin_gap_m, max_count,
-                 out_keep):
+                 foot_max_m, out_keep):
     """The components of the lifter (person.merge_person's rule): out_keep (n,) bool, the
     chosen blob `index` plus every `allowed` component joined to it, pass by pass.
 
@@ -32,7 +32,10 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
     lies inside the footprint (expanded by footprint_margin_m) of the joined components that
     are not floor objects (and the chosen one); any other within merge_gap_m. A floor object
     of hidden_min_points or more wholly below those components (its top under their lowest
-    point) with its centroid inside their footprint (no margin) joins whatever its gap.
+    point) with its centroid inside their footprint joins whatever its gap; so does one that
+    small (footprint at most foot_max_m across each way: a lower leg and its foot) with its
+    centroid inside the footprint expanded by footprint_margin_m (a walker's stride puts the
+    feet ahead of and behind the trunk).
 
     occludes (n, n) bool (_kernels.occlusion_pairs): occludes[i, j] when component i stands
     in front of j at j's outline. A component of at least hidden_min_points points that is
@@ -97,9 +100,13 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
             thr = merge_floor_gap_m if (floor_obj[j] and not under) else merge_gap_m
             # a floor object wholly below the joined body and under its footprint: the lower
             # legs of a body whose knees and thighs a nearer thing hides (a walker behind a
-            # plate standing on the floor); the body between is hidden, not absent
+            # plate standing on the floor); the body between is hidden, not absent. Within the
+            # margin only if foot-sized: the stride's feet, not a plate put down beside them
+            foot = (stats[j, MAX_X] - stats[j, MIN_X] <= foot_max_m
+                    and stats[j, MAX_Y] - stats[j, MIN_Y] <= foot_max_m)
             if (floor_obj[j] and stats[j, COUNT] >= hidden_min_points and stats[j, MAX_H] < bottom
-                    and cx[j] >= bx0 and cx[j] <= bx1 and cy[j] >= by0 and cy[j] <= by1):
+                    and ((cx[j] >= bx0 and cx[j] <= bx1 and cy[j] >= by0 and cy[j] <= by1)
+                         or (under and foot))):
                 thr = np.float32(np.inf)
             hidden = (not floor_obj[j] and stats[j, COUNT] >= hidden_min_points
                       and stats[j, MIN_X] <= x1 and stats[j, MAX_X] >= x0

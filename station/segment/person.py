@@ -108,6 +108,12 @@ class BlobParams:
     # leg below a kettlebell is ~90 points at 2.5 m), not a fragment of a few pixels at the
     # lifter's edge, which is as likely the wall's or a walker's behind them
     hidden_min_fraction: float = 0.2
+    # a floor object wholly below a body whose legs are hidden joins whatever its gap with its
+    # centroid under the body's footprint, or within merge_footprint_margin_m of it if no
+    # wider than this each way: a lower leg and its foot (0.22-0.28 m long) seen below a plate,
+    # which a walker's stride puts ahead of or behind the trunk; a 45 cm plate put down beside
+    # the feet is wider (merge_person)
+    hidden_foot_max_m: float = 0.3
     # ...except the lifter cut in two by a depth jump (left/right at a barbell: a half is a
     # leg with a plate, person-sized and on the floor): a standing shape whose footprint
     # centroid lay inside the last frame's lifter footprint joins within rejoin_gap_m (3D) of
@@ -207,8 +213,10 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
     footprint centroid lies inside the footprint (bounding box, expanded by
     merge_footprint_margin_m) of the joined components that are not floor objects: the lower
     legs under a hinged torso join, a plate put down beside the feet stays out; one wholly
-    below the joined body and under its footprint (no margin) joins whatever its gap: the
-    shanks of a walker whose knees a plate standing on the floor hides. A separate
+    below the joined body and under its footprint joins whatever its gap, and so does one
+    no wider than hidden_foot_max_m under the footprint expanded by the margin: the shanks of
+    a walker whose knees a plate standing on the floor hides (their stride puts the feet
+    ahead of and behind the trunk). A separate
     standing person never joins. A component of hidden_min_fraction x min_points points or
     more that is not a floor object, whose bounding box
     overlaps that footprint, and that hides part of a joined component and reaches
@@ -241,7 +249,8 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
                     float(params.merge_footprint_margin_m), float(params.floor_object_bottom_m),
                     float(params.floor_object_top_m), float(params.hidden_min_fraction * min_points),
                     float(params.upright_min_top_m), np.ascontiguousarray(rejoin, np.bool_),
-                    np.float32(params.rejoin_gap_m), float(max_count), keep)
+                    np.float32(params.rejoin_gap_m), float(max_count),
+                    float(params.hidden_foot_max_m), keep)
     return keep
 
 

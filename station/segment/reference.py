@@ -277,7 +277,7 @@ def component_gaps(labels, points_cam_m, n_labels, active, fx, fy, max_gap_m, ma
 def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floor_gap_m,
                  footprint_margin_m, floor_object_bottom_m, floor_object_top_m,
                  hidden_min_points, upper_body_min_top_m, rejoin=None, rejoin_gap_m=0.0,
-                 max_count=0.0):
+                 max_count=0.0, foot_max_m=0.0):
     """Twin of _kernels_blobs.merge_person (the NumPy rule person.merge_person ran before)."""
     n = len(stats)
     keep = np.zeros(n, bool)
@@ -299,8 +299,10 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
         new = np.where(floor_obj & ~under, close[keep].any(axis=0), near[keep].any(axis=0))
         below = (floor_obj & (stats[:, COUNT] >= hidden_min_points)
                  & (stats[:, MAX_H] < stats[body, MIN_H].min())
-                 & (cx >= stats[body, MIN_X].min()) & (cx <= stats[body, MAX_X].max())
-                 & (cy >= stats[body, MIN_Y].min()) & (cy <= stats[body, MAX_Y].max()))
+                 & (((cx >= stats[body, MIN_X].min()) & (cx <= stats[body, MAX_X].max())
+                     & (cy >= stats[body, MIN_Y].min()) & (cy <= stats[body, MAX_Y].max()))
+                    | (under & (stats[:, MAX_X] - stats[:, MIN_X] <= foot_max_m)
+                       & (stats[:, MAX_Y] - stats[:, MIN_Y] <= foot_max_m))))
         new |= below
         hides = keep | occludes[:, keep].any(axis=1)
         overlap = ((stats[:, MIN_X] <= stats[body, MAX_X].max() + m)

@@ -352,7 +352,7 @@ def test_merge_person(seed):
     max_count = float(rng.choice([0.0, 400.0, 1500.0, np.inf]))
     args = (np.float32(p.merge_gap_m), np.float32(p.merge_floor_gap_m), p.merge_footprint_margin_m,
             p.floor_object_bottom_m, p.floor_object_top_m, p.hidden_min_fraction * 120.0,
-            p.upright_min_top_m, rejoin, np.float32(p.rejoin_gap_m), max_count)
+            p.upright_min_top_m, rejoin, np.float32(p.rejoin_gap_m), max_count, p.hidden_foot_max_m)
     keep = np.empty(n, bool)
     KB.merge_person(stats, gap, occludes, index, allowed, *args, keep)
     ref = R.merge_person(stats, gap, occludes, index, allowed, *args)
