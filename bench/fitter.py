@@ -11,7 +11,8 @@ F1 over the six fault labels, cue%: clean reps with a fault cue on screen): trac
 absolute error of trunk, hip, knee and spine angles (deg; pelvis shift in mm), median ms per
 frame for segmentation and fitting (wall, and CPU time per body), grouped by scenario, camera mount height, lifter
 orientation and split; rep-level fault precision/recall/F1 per label from the FITTED angles
-(all reps, and clearly labelled reps), the false-fault and false-cue rates on clean reps; MPJPE
+(all reps, and clearly labelled reps; "cleared": true faults on reps judged for the label and
+called free of it, where "not judged" was the honest answer), the false-fault and false-cue rates on clean reps; MPJPE
 per joint; start: the start latency (s, worst of the group: from the person first standing still in
 view to the first tracked frame, inf = never; station.scoring.start_latency_s). --speed adds the whole analyze path (pyrealsense2 playback → pipeline) in frames per
 second on one core, peak memory and numba warm start.

@@ -63,6 +63,9 @@ class Tally:
     joint_err_m: list = field(default_factory=list)            # arrays (n, 15)
     angle_abs_err: dict = field(default_factory=dict)         # group -> list of arrays
     faults: dict = field(default_factory=lambda: {k: [0, 0, 0, 0] for k in FAULT_LABELS})  # tp fp fn not_judged
+    # of the fn: true faults on a rep that was found and judged for that label, and called absent
+    # (the coach said "clean" where it could have said "not judged": the trust figure)
+    cleared: dict = field(default_factory=lambda: {k: 0 for k in FAULT_LABELS})
     true_reps: int = 0
     found_reps: int = 0
     paired_reps: int = 0
@@ -93,6 +96,7 @@ class Tally:
             self.angle_abs_err.setdefault(g, []).extend(v)
         for k in FAULT_LABELS:
             self.faults[k] = [a + b for a, b in zip(self.faults[k], o.faults[k])]
+            self.cleared[k] += o.cleared[k]
         self.ms_segment += o.ms_segment
         self.ms_fit += o.ms_fit
         self.start_latency_s += o.start_latency_s
@@ -159,7 +163,8 @@ class Tally:
         for k in FAULT_LABELS:
             p, r, f1 = self.prf(k)
             tp, fp, fn, nj = self.faults[k]
-            out[k] = {"precision": p, "recall": r, "f1": f1, "tp": tp, "fp": fp, "fn": fn, "not_judged": nj}
+            out[k] = {"precision": p, "recall": r, "f1": f1, "tp": tp, "fp": fp, "fn": fn, "not_judged": nj,
+                      "cleared": self.cleared[k]}
         out["macro_f1"] = self.macro_f1
         out["clean_reps"] = self.clean_reps
         out["false_fault_rate_clean"] = self.false_fault_rate
@@ -308,6 +313,8 @@ def score(truth_doc: dict, result_doc: dict, rep_filter=None) -> Tally:
                 c[1] += 1
             elif k in true_f:
                 c[2] += 1
+                if fr is not None and k not in not_judged:
+                    tl.cleared[k] += 1
             if k in not_judged:
                 c[3] += 1
         if tr is not None and not true_f:
@@ -336,11 +343,12 @@ def clearly_labelled_filter(margin_deg: float = 3.0):
 
 
 def format_fault_table(tally: Tally, title: str) -> str:
-    lines = [title, f"  {'label':19s} {'P':>6s} {'R':>6s} {'F1':>6s}   tp  fp  fn  not_judged"]
+    # cleared: of fn, the reps judged for the label and called free of it (not "not judged")
+    lines = [title, f"  {'label':19s} {'P':>6s} {'R':>6s} {'F1':>6s}   tp  fp  fn  not_judged  cleared"]
     for k in FAULT_LABELS:
         p, r, f1 = tally.prf(k)
         tp, fp, fn, nj = tally.faults[k]
-        lines.append(f"  {k:19s} {p:6.3f} {r:6.3f} {f1:6.3f}  {tp:3d} {fp:3d} {fn:3d}  {nj:3d}")
+        lines.append(f"  {k:19s} {p:6.3f} {r:6.3f} {f1:6.3f}  {tp:3d} {fp:3d} {fn:3d}  {nj:10d}  {tally.cleared[k]:7d}")
     lines.append(f"  macro F1 {tally.macro_f1:.3f};  clean reps {tally.clean_reps}: "
                  f"false fault {100 * tally.false_fault_rate:.1f}% (of {tally.clean_reps_paired} found), "
                  f"false cue {100 * tally.false_cue_rate:.1f}% (of {tally.clean_cue_known})")

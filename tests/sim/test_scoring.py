@@ -58,7 +58,21 @@ def test_errors_misses_and_false_faults_are_counted(truth_doc):
     tp, fp, fn, nj = t.faults["rounded_back"]
     assert (tp, fp, fn, nj) == (0, 1, 1, 1)
     assert t.faults["too_fast"][:3] == [0, 1, 1]    # unpaired: a miss and a false alarm
+    # a miss that was not judged, and one found nowhere: neither was called clean
+    assert t.cleared["rounded_back"] == 0 and t.cleared["too_fast"] == 0
     assert t.clean_false_fault == 1 and t.false_fault_rate == 1.0 and t.false_cue_rate == 1.0
+
+
+def test_a_true_fault_judged_and_called_absent_is_counted_apart(truth_doc):
+    res = _as_result(truth_doc)
+    res["reps"][1]["faults"] = []              # the rounded back judged, and called clean
+    res["reps"][2]["faults"] = []              # the fast rep's speed not judged
+    res["reps"][2]["not_judged"] = ["too_fast"]
+    t = score(truth_doc, res)
+    assert t.faults["rounded_back"][:3] == [0, 0, 1] and t.cleared["rounded_back"] == 1
+    assert t.faults["too_fast"][:3] == [0, 0, 1] and t.cleared["too_fast"] == 0
+    assert Tally.sum([t, t]).cleared["rounded_back"] == 2
+    assert t.summary()["rounded_back"]["cleared"] == 1
 
 
 def test_tallies_add_up(truth_doc):
