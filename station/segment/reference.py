@@ -294,21 +294,19 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
     while True:
         body = keep & ~floor_obj
         body[index] = True
-        under = ((cx >= stats[body, MIN_X].min() - m) & (cx <= stats[body, MAX_X].max() + m)
-                 & (cy >= stats[body, MIN_Y].min() - m) & (cy <= stats[body, MAX_Y].max() + m))
+        # the joined body's footprint (bounding box) and its lowest point
+        x0, x1 = stats[body, MIN_X].min(), stats[body, MAX_X].max()
+        y0, y1 = stats[body, MIN_Y].min(), stats[body, MAX_Y].max()
+        inside = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
+        under = (cx >= x0 - m) & (cx <= x1 + m) & (cy >= y0 - m) & (cy <= y1 + m)
         new = np.where(floor_obj & ~under, close[keep].any(axis=0), near[keep].any(axis=0))
-        below = (floor_obj & (stats[:, COUNT] >= hidden_min_points)
-                 & (stats[:, MAX_H] < stats[body, MIN_H].min())
-                 & (((cx >= stats[body, MIN_X].min()) & (cx <= stats[body, MAX_X].max())
-                     & (cy >= stats[body, MIN_Y].min()) & (cy <= stats[body, MAX_Y].max()))
-                    | (under & (stats[:, MAX_X] - stats[:, MIN_X] <= foot_max_m)
-                       & (stats[:, MAX_Y] - stats[:, MIN_Y] <= foot_max_m))))
-        new |= below
+        foot = ((stats[:, MAX_X] - stats[:, MIN_X] <= foot_max_m)
+                & (stats[:, MAX_Y] - stats[:, MIN_Y] <= foot_max_m))
+        new |= (floor_obj & (stats[:, COUNT] >= hidden_min_points)
+                & (stats[:, MAX_H] < stats[body, MIN_H].min()) & (inside | (under & foot)))
         hides = keep | occludes[:, keep].any(axis=1)
-        overlap = ((stats[:, MIN_X] <= stats[body, MAX_X].max() + m)
-                   & (stats[:, MAX_X] >= stats[body, MIN_X].min() - m)
-                   & (stats[:, MIN_Y] <= stats[body, MAX_Y].max() + m)
-                   & (stats[:, MAX_Y] >= stats[body, MIN_Y].min() - m))
+        overlap = ((stats[:, MIN_X] <= x1 + m) & (stats[:, MAX_X] >= x0 - m)
+                   & (stats[:, MIN_Y] <= y1 + m) & (stats[:, MAX_Y] >= y0 - m))
         leg = (stats[:, MIN_H] <= floor_object_bottom_m) & (stats[:, MAX_H] >= floor_object_top_m)
         new |= (overlap & ~floor_obj & (stats[:, COUNT] >= hidden_min_points)
                 & ((leg & occludes[hides].any(axis=0))
