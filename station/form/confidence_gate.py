@@ -187,6 +187,21 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
     return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
 
 
+def doubt_revised(v: RepVerdict, rules: tuple[Rule, ...]) -> RepVerdict:
+    """An earlier rep of the set, judged before a later one showed that the fit reads this
+    lifter's spine short at depth (spine_implausible): its back, called clean, is not judged
+    after all, as gate_verdict would have had it had the doubt come first (a rule that reads
+    the spine below the top, and found no fault, moves to not_judged; a fault found stays).
+    v itself when nothing changes."""
+    add = []
+    for rule in rules:
+        groups, window = RULE_NEEDS.get(rule.name, DEFAULT_NEEDS)
+        if ("spine" in groups and window != "top" and rule.name not in v.faults
+                and rule.name not in v.not_judged):
+            add.append(rule.name)
+    return replace(v, not_judged=v.not_judged + tuple(add)) if add else v
+
+
 def _sure(group_conf: np.ndarray, groups: tuple[str, ...], gate: ConfidenceGate) -> np.ndarray:
     """(len(trace),) bool: the frames where `groups` were all confident."""
     return np.all(group_conf[:, [GROUPS.index(g) for g in groups]] >= gate.min_confidence, axis=1)

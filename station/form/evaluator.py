@@ -31,8 +31,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from station.config import ExerciseProfile, Muscles, StationConfig, load_exercise
-from station.form.confidence_gate import (GROUPS, ConfidenceGate, ConfidenceTracker, group_confidence,
-                                          spine_implausible)
+from station.form.confidence_gate import (GROUPS, ConfidenceGate, ConfidenceTracker, doubt_revised,
+                                          group_confidence, spine_implausible)
 from station.form.cues import CuePolicy, CueTiming
 from station.form.live_rep import LiveRepCoach
 from station.form.rep_trace import RepTrace, series_of
@@ -207,12 +207,31 @@ class FormEvaluator:
         reps showed of how the fit reads their spine no longer applies."""
         self.person_spine_doubt = False
 
+    def _revise_set_for_doubt(self) -> None:
+        """This set's earlier reps, judged before this one showed the fit reads the lifter's
+        spine short at depth: a back called clean becomes not judged (doubt_revised), in
+        self.reps and in the set, so the analysis, the set's summary and the usage log
+        (UsageRecorder writes revised reps again) say what the coach could tell. Earlier sets
+        were judged under the doubt of theirs; what was already said on screen stays said."""
+        for k, old in enumerate(self._set_reps):
+            new = doubt_revised(old, self.rules)
+            if new is old:
+                continue
+            self._set_reps[k] = new
+            for i in range(len(self.reps) - 1, -1, -1):
+                if self.reps[i] is old:
+                    self.reps[i] = new
+                    break
+
     def _rep_finished(self, t: float, tr: RepTrace) -> None:
         # judged against the standing reference the live cue read (it is set once per track)
         tr = replace(tr, standing_hip=self.standing_hip_deg)
         v = self.confidence.gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self.rules,
                                          self.person_spine_doubt)
-        self.person_spine_doubt = self.person_spine_doubt or spine_implausible(tr, self.confidence.gate)
+        doubt_arose = not self.person_spine_doubt and spine_implausible(tr, self.confidence.gate)
+        self.person_spine_doubt = self.person_spine_doubt or doubt_arose
+        if doubt_arose:
+            self._revise_set_for_doubt()
         self.reps.append(v)
         self.traces.append(tr)
         if self._set_start is None:

@@ -10,7 +10,9 @@
 From the stream of frames it derives the events: a presence session is someone in the
 lifting zone (present at least ``PRESENCE_MIN_S``, ended after ``PRESENCE_GAP_S`` without
 anyone); every rep the evaluator finishes (times, the contract's metrics, the verdict, the
-pattern, the exercise) goes in at once with the number of its set; the set when the evaluator
+pattern, the exercise) goes in at once with the number of its set, and again when the evaluator
+judges it anew before its set closes (a later rep showed its back could not be judged); the
+set when the evaluator
 closes it (exercise, reps, clean reps, rest before it); every cue when it first shows. Stream
 times (seconds since the source's first frame) become wall-clock UTC seconds by the offset of
 the frame that reported them. Frames processed and the worker's busy time go in once a minute.
@@ -42,6 +44,9 @@ log = logging.getLogger(__name__)
 PRESENCE_MIN_S = 1.0       # someone must be in the zone this long to count as a session
 PRESENCE_GAP_S = 5.0       # ... and gone this long to end it (a step out of the zone is not a new visit)
 SAMPLE_PERIOD_S = 60.0
+# a set's reps can be judged again until it closes (station.form.evaluator): the recorder
+# looks this many back for a rep that changed
+REVISABLE_REPS = 64
 CAMERA_ATTENTION_S = 60.0  # camera lost this long = the station needs attention (opt-in e-mail)
 
 
@@ -113,6 +118,9 @@ class UsageRecorder:
         # reps and sets
         self._evaluator = None
         self._n_reps = 0
+        # the reps written lately, by their place in the evaluator's list: (rep, row id), to
+        # write again one the evaluator judges anew (a set's earlier reps revised)
+        self._written: dict[int, tuple[object, int]] = {}
         self._n_sets = 0
         self._set_id: int | None = None
         self._set_wall = [0.0, 0.0]
@@ -211,8 +219,19 @@ class UsageRecorder:
 
     def _new_reps_and_sets(self, evaluator, offset: float) -> None:
         reps = evaluator.reps
+        for i, (rep, rid) in list(self._written.items()):
+            now = reps[i] if i < len(reps) else None
+            if now is None or now is rep:
+                continue
+            self._written[i] = (now, rid)
+            if (rep_verdict(now), tuple(now.faults), tuple(getattr(now, "not_judged", ()) or ())) != \
+                    (rep_verdict(rep), tuple(rep.faults), tuple(getattr(rep, "not_judged", ()) or ())):
+                self.log.rep_revised(rid, verdict=rep_verdict(now), faults=now.faults,
+                                     not_judged=tuple(getattr(now, "not_judged", ()) or ()))
         while self._n_reps < len(reps):
-            self._rep(reps[self._n_reps], offset, evaluator)
+            rid = self._rep(reps[self._n_reps], offset, evaluator)
+            self._written[self._n_reps] = (reps[self._n_reps], rid)
+            self._written.pop(self._n_reps - REVISABLE_REPS, None)
             self._n_reps += 1
         sets = evaluator.sets
         while self._n_sets < len(sets):
@@ -240,17 +259,18 @@ class UsageRecorder:
                 log.exception("usage: could not record the set open at the evaluator's replacement")
         self._evaluator = evaluator
         self._n_reps = len(evaluator.reps)
+        self._written = {}
         self._n_sets = len(evaluator.sets)
         self._set_id = None
         self.exercise = getattr(evaluator, "exercise", self.exercise)
 
-    def _rep(self, rep, offset: float, evaluator) -> None:
+    def _rep(self, rep, offset: float, evaluator) -> int:
         if self._set_id is None:
             self._set_id = self.log.new_set_id()
             self._set_session = self._presence.session
             self._set_wall = [rep.start_t + offset, rep.end_t + offset]
         self._set_wall[1] = rep.end_t + offset
-        self.log.rep(self._set_id, start_s=rep.start_t + offset, bottom_s=rep.bottom_t + offset,
+        return self.log.rep(self._set_id, start_s=rep.start_t + offset, bottom_s=rep.bottom_t + offset,
                      end_s=rep.end_t + offset, pattern=rep.pattern, metrics=rep.metrics,
                      verdict=rep_verdict(rep), faults=rep.faults, not_judged=tuple(getattr(rep, "not_judged", ()) or ()),
                      exercise=getattr(rep, "exercise", None) or getattr(evaluator, "exercise", None) or self.exercise,
@@ -380,6 +400,7 @@ class UsageRecorder:
             new.health("camera_lost", now, detail=to_label(str(self._camera_status).replace(" ", "_")))
             self._camera_lost_at = now
         self.log = new
+        self._written = {}                        # their rows are the old file's
         if self.attention is not None:
             self.attention.usage_log = new
         log.info("usage log: now writing %s (closing %s)", new.path, old.path)

@@ -202,6 +202,17 @@ class UsageLog:
             self._put("unjudged", (rid, to_label(r)))
         return rid
 
+    def rep_revised(self, rep_id: int, *, verdict: str, faults: Sequence[str] = (),
+                    not_judged: Sequence[str] = ()) -> None:
+        """A rep written earlier, judged again (station.form.evaluator: a later rep of the set
+        showed its back could not be judged; or the set replayed as the exercise it was
+        recognised to be): its verdict, faults and unjudged rules replaced as one event, so a
+        transaction holds all of it or none."""
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict {verdict!r} is not one of {VERDICTS}")
+        self._put("rep_revision", (int(rep_id), verdict, tuple(to_label(f) for f in faults),
+                                   tuple(to_label(r) for r in not_judged)))
+
     def cue(self, t_s: float, key: str, kind: str | None = None, rule: str | None = None) -> None:
         self._put("cue", (float(t_s), to_label(key), None if kind is None else to_label(kind),
                           None if rule is None else to_label(rule)))
@@ -311,7 +322,11 @@ class UsageLog:
                 j = i
                 while j < len(items) and items[j][0] == kind:
                     j += 1
-                conn.executemany(_SQL[kind], [r for _, r in items[i:j]])
+                if kind == "rep_revision":
+                    for _, r in items[i:j]:
+                        _revise_rep(conn, *r)
+                else:
+                    conn.executemany(_SQL[kind], [r for _, r in items[i:j]])
                 i = j
             conn.execute("COMMIT")
         except BaseException:
@@ -322,6 +337,16 @@ class UsageLog:
             raise
         self.commits += 1
         self.committed_rows += len(items)
+
+
+def _revise_rep(conn: sqlite3.Connection, rep_id: int, verdict: str, faults: tuple[str, ...],
+                not_judged: tuple[str, ...]) -> None:
+    """UsageLog.rep_revised's statements (inside the writer's transaction)."""
+    conn.execute("UPDATE reps SET verdict = ? WHERE id = ?", (verdict, rep_id))
+    conn.execute("DELETE FROM rep_faults WHERE rep_id = ?", (rep_id,))
+    conn.execute("DELETE FROM rep_unjudged WHERE rep_id = ?", (rep_id,))
+    conn.executemany(_SQL["fault"], [(rep_id, f) for f in faults])
+    conn.executemany(_SQL["unjudged"], [(rep_id, r) for r in not_judged])
 
 
 def _num(v) -> float | None:
