@@ -18,9 +18,13 @@ evaluator) it prints:
   - the thorax's flexion DOF while standing tall (absolute, "thor0") and the share of the
     bottom's frames with it on its extension limit ("@lim"): the fit wanted the thorax further
     back than it may go, so the spine read there is the limit's, not the data's;
+  - the pitch at the bottom (from standing, truth/fitted) of the two axes spine_flexion is made
+    of, the pelvis's (pelvis -> spine_low) and the thorax's (spine_mid -> neck): which of them
+    carries a spine error;
 then per body: the bottom bias (fitted - truth) on rounded and on other reps, the mean
 absolute peak error on rounded reps, the highest fitted peak on reps that did not round; the
-reps with the thorax on its limit at the bottom and their bias against the others; and
+reps with the thorax on its limit at the bottom and their bias against the others; the
+pelvis's and the thorax's pitch bias at the bottom; and
 whether the gate ranks the reps by how well their spine was measured: the held peak's error
 on judged and on not-judged reps, and the AUC of "cov" for reps read within 5 deg of the
 truth peak against the others (0.5: the gate does not rank them).
@@ -47,7 +51,8 @@ from station.fit.body_model import DOF, DOF_LOWER
 from station.fit.confidence import ConfidenceScales, constraint_factor
 from station.form.confidence_gate import ConfidenceGate
 from station.form.rules import held_peak
-from station.model import DepthFrame
+from station.form.angles import signed_sagittal_deg
+from station.model import SKELETON_INDEX, SPINE_POINTS, DepthFrame
 from station.scoring import match_reps
 from station.sim.scenarios import BODIES, build, get_scenario
 
@@ -70,6 +75,27 @@ def _both(frames: list[dict], key: str) -> np.ndarray:
     return 0.5 * (_series(frames, f"{key}_l") + _series(frames, f"{key}_r"))
 
 
+def axis_pitches(frames: list[dict], spine_key: str, up_cam: np.ndarray) -> np.ndarray:
+    """(n, 2) the sagittal pitch (deg, forward +) against the floor's up of the two axes the
+    contract's spine_flexion is made of: the pelvis's (pelvis -> spine_low) and the thorax's
+    (spine_mid -> neck); NaN where untracked. spine_flexion is the thorax's less the pelvis's
+    (station.form.angles), so a bias in it splits into the two. It showed why the women's flat
+    backs read extended at the bottom: on mesh_B_faults1 and mesh_F_faults2 the fitted pelvis
+    pitched 10-26 deg further forward than the rig's root bone, the thorax within 6 deg of the
+    top thoracic bone's (on mesh_A_faults1 the pelvis within 4 deg)."""
+    out = np.full((len(frames), 2), np.nan)
+    for i, f in enumerate(frames):
+        j, sp = f.get("joints"), f.get(spine_key)
+        if not f.get("tracked") or j is None or sp is None:
+            continue
+        P = {k: np.asarray(v, np.float64) for k, v in {**j, **sp}.items()}
+        left = P["hip_l"] - P["hip_r"]
+        left = left / max(float(np.linalg.norm(left)), 1e-9)
+        out[i, 0] = signed_sagittal_deg(up_cam, P["spine_low"] - P["pelvis"], left)
+        out[i, 1] = signed_sagittal_deg(up_cam, P["neck"] - P["spine_mid"], left)
+    return out
+
+
 def run(take, max_frames: int | None) -> tuple[dict, list[dict], np.ndarray]:
     """(truth document, result frames, fitted DOFs in degrees (n, len(DOF_COLS)), NaN untracked)."""
     n = take.n_frames if max_frames is None else min(max_frames, take.n_frames)
@@ -84,6 +110,8 @@ def run(take, max_frames: int | None) -> tuple[dict, list[dict], np.ndarray]:
         pre, judged, sd = res.angle_confidence, res.judged_confidence, res.track.angle_sd
         rec["_spine_conf"] = (judged["spine_flexion"] if judged else 0.0, pre["spine_flexion"] if pre else 0.0,
                               sd["spine_flexion"] if sd else np.nan)
+        if rec.get("tracked") and res.skeleton is not None:   # the spine's own points (not in the contract)
+            rec["_spine_points"] = {n: res.skeleton.points_cam_m[SKELETON_INDEX[n]].tolist() for n in SPINE_POINTS}
         frames.append(rec)
         th = pipe.tracker.theta
         if rec.get("tracked") and th is not None:
@@ -104,6 +132,10 @@ def rep_rows(name: str, body: str, truth: dict, frames: list[dict], dofs: np.nda
     t0 = truth_reps[0]["start_t"] if truth_reps else t_end
     stand = (rt < t0 - 0.2) & (rt > t0 - 1.2)
     neutral = np.nanmedian(dofs[stand], axis=0) if np.any(stand) else np.zeros(len(DOF_COLS))
+    up_cam = np.asarray(truth["floor"]["normal"], np.float64)
+    pt, pf = axis_pitches(tf, "spine_points", up_cam), axis_pitches(frames, "_spine_points", up_cam)
+    pt = pt - (np.nanmedian(pt[stand], axis=0) if np.any(stand) else 0.0)   # changes from standing
+    pf = pf - (np.nanmedian(pf[stand], axis=0) if np.any(stand) else 0.0)
     sc = np.array([f.get("_spine_conf", (0.0, 0.0, np.nan)) for f in frames], np.float64).reshape(-1, 3)
     judged, pre, sd = sc[:, 0], sc[:, 1], sc[:, 2]
     constraint = constraint_factor(sd, SPINE_SD_SCALE)
@@ -136,6 +168,9 @@ def rep_rows(name: str, body: str, truth: dict, frames: list[dict], dofs: np.nda
             "spine_bottom": (med(ts, near), med(rs, near)), "spine_peak": (mx(ts, inrep), mx(rs, inrep)),
             "hip_bottom": (med(th, near), med(rh, near)), "knee_bottom": (med(tk, near), med(rk, near)),
             "dofs_bottom": [med(dofs[:, j], near) - neutral[j] for j in range(len(DOF_COLS))],
+            # the pelvis's and the thorax's pitch at the bottom, from standing (truth, fitted)
+            "pelvis_pitch": (med(pt[:, 0], near), med(pf[:, 0], near)),
+            "thorax_pitch": (med(pt[:, 1], near), med(pf[:, 1], near)),
             # the thorax's own flexion standing (absolute: its personal neutral) and the share
             # of the bottom's frames with it on its extension limit
             "thorax_standing": float(neutral[DOF_COLS.index("thorax_flex")]),
@@ -160,7 +195,8 @@ def _verdict(r: dict) -> str:
 def print_rows(rows: list[dict]) -> None:
     print(f"{'scenario':28s} {'body':7s} {'bottom':>6s} {'spine@bottom':>13s} {'spine peak':>13s} {'hip@bottom':>13s}"
           f" {'knee@bottom':>13s} | {'dpitch':>6s} {'dlum':>6s} {'dthor':>6s} {'dneck':>6s} | {'held peak':>13s}"
-          f" {'cov':>4s} {'sd':>4s} {'vq':>4s} {'rate':>4s} | {'thor0':>5s} {'@lim':>4s} | verdict")
+          f" {'cov':>4s} {'sd':>4s} {'vq':>4s} {'rate':>4s} | {'thor0':>5s} {'@lim':>4s} | {'pelvis pitch':>13s}"
+          f" {'thorax pitch':>13s} | verdict")
     def pair(r: dict, k: str) -> str:
         return f"{r[k][0]:6.1f}/{r[k][1]:6.1f}"
 
@@ -169,7 +205,8 @@ def print_rows(rows: list[dict]) -> None:
         print(f"{r['scenario'][:28]:28s} {r['body']:7s} {r['bottom_t']:6.1f} {pair(r, 'spine_bottom')} {pair(r, 'spine_peak')}"
               f" {pair(r, 'hip_bottom')} {pair(r, 'knee_bottom')} | {d} | {pair(r, 'held_peak')} {r['coverage']:4.2f} "
               + " ".join(f"{x:4.2f}" for x in r["limits"])
-              + f" | {r['thorax_standing']:5.1f} {r['thorax_at_limit']:4.2f} | {_verdict(r)}")
+              + f" | {r['thorax_standing']:5.1f} {r['thorax_at_limit']:4.2f} | {pair(r, 'pelvis_pitch')}"
+              f" {pair(r, 'thorax_pitch')} | {_verdict(r)}")
 
 
 def summary(rows: list[dict]) -> None:
@@ -207,6 +244,8 @@ def summary(rows: list[dict]) -> None:
               f" of {len(rs)} reps (bottom bias {bias(lim, 'spine_bottom'):+6.1f}, others"
               f" {bias(free, 'spine_bottom'):+6.1f}); standing thorax flexion (absolute) median"
               f" {float(np.nanmedian([r['thorax_standing'] for r in rs])):+5.1f}")
+        print(f"          at the bottom, from standing: pelvis pitch bias {bias(rs, 'pelvis_pitch'):+5.1f}, thorax"
+              f" pitch bias {bias(rs, 'thorax_pitch'):+5.1f} (the spine's bias is the thorax's less the pelvis's)")
         print(f"          held peak |err|: judged reps {mean(err[~nj]):5.1f} (n {int(np.sum(~nj))}, > 5 deg:"
               f" {int(np.sum(err[~nj] > 5))}), not judged {mean(err[nj]):5.1f} (n {int(np.sum(nj))}, > 5 deg:"
               f" {int(np.sum(err[nj] > 5))}); AUC of cov (|err| <= 5 vs > 5) {auc:.2f}")
