@@ -170,7 +170,7 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
         # a body whose spine the lifter's earlier reps have shown read short at depth: its
         # reading errs towards flat, so a fault it reads is there (judged as any), a flat
         # reading says nothing
-        doubted = ("spine" in groups and window != "top"
+        doubted = (doubt_covers(rule.name)
                    and (implausible or (spine_doubted and rule.name not in v.faults)))
         unsure = not ok and not doubted
         if (unsure and sure >= gate.min_seen_fraction and rule.name in v.faults
@@ -193,13 +193,16 @@ def doubt_revised(v: RepVerdict, rules: tuple[Rule, ...]) -> RepVerdict:
     after all, as gate_verdict would have had it had the doubt come first (a rule that reads
     the spine below the top, and found no fault, moves to not_judged; a fault found stays).
     v itself when nothing changes."""
-    add = []
-    for rule in rules:
-        groups, window = RULE_NEEDS.get(rule.name, DEFAULT_NEEDS)
-        if ("spine" in groups and window != "top" and rule.name not in v.faults
-                and rule.name not in v.not_judged):
-            add.append(rule.name)
-    return replace(v, not_judged=v.not_judged + tuple(add)) if add else v
+    add = tuple(r.name for r in rules
+                if doubt_covers(r.name) and r.name not in v.faults and r.name not in v.not_judged)
+    return replace(v, not_judged=v.not_judged + add) if add else v
+
+
+def doubt_covers(rule_name: str) -> bool:
+    """Whether the spine doubt reaches a rule: it reads the spine below the top (RULE_NEEDS),
+    where a fit that put the bend into the hips reads the back short."""
+    groups, window = RULE_NEEDS.get(rule_name, DEFAULT_NEEDS)
+    return "spine" in groups and window != "top"
 
 
 def _sure(group_conf: np.ndarray, groups: tuple[str, ...], gate: ConfidenceGate) -> np.ndarray:

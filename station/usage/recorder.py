@@ -70,6 +70,11 @@ def rep_verdict(rep) -> str:
     return "not_judged" if nj else "clean"
 
 
+def _judgement(rep) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """What the log records of a rep's verdict: (rep_verdict, faults, rules not judged)."""
+    return rep_verdict(rep), tuple(rep.faults), tuple(getattr(rep, "not_judged", ()) or ())
+
+
 class Presence:
     """Someone in the lifting zone: a presence session starts once they have been there
     PRESENCE_MIN_S and ends after PRESENCE_GAP_S without anyone (a step out of the zone is
@@ -219,15 +224,14 @@ class UsageRecorder:
 
     def _new_reps_and_sets(self, evaluator, offset: float) -> None:
         reps = evaluator.reps
-        for i, (rep, rid) in list(self._written.items()):
+        for i, (rep, rid) in self._written.items():   # (values replaced in place: no resize)
             now = reps[i] if i < len(reps) else None
             if now is None or now is rep:
                 continue
             self._written[i] = (now, rid)
-            if (rep_verdict(now), tuple(now.faults), tuple(getattr(now, "not_judged", ()) or ())) != \
-                    (rep_verdict(rep), tuple(rep.faults), tuple(getattr(rep, "not_judged", ()) or ())):
-                self.log.rep_revised(rid, verdict=rep_verdict(now), faults=now.faults,
-                                     not_judged=tuple(getattr(now, "not_judged", ()) or ()))
+            verdict, faults, not_judged = _judgement(now)
+            if (verdict, faults, not_judged) != _judgement(rep):
+                self.log.rep_revised(rid, verdict=verdict, faults=faults, not_judged=not_judged)
         while self._n_reps < len(reps):
             rid = self._rep(reps[self._n_reps], offset, evaluator)
             self._written[self._n_reps] = (reps[self._n_reps], rid)
@@ -272,7 +276,7 @@ class UsageRecorder:
         self._set_wall[1] = rep.end_t + offset
         return self.log.rep(self._set_id, start_s=rep.start_t + offset, bottom_s=rep.bottom_t + offset,
                      end_s=rep.end_t + offset, pattern=rep.pattern, metrics=rep.metrics,
-                     verdict=rep_verdict(rep), faults=rep.faults, not_judged=tuple(getattr(rep, "not_judged", ()) or ()),
+                     verdict=rep_verdict(rep), faults=rep.faults, not_judged=_judgement(rep)[2],
                      exercise=getattr(rep, "exercise", None) or getattr(evaluator, "exercise", None) or self.exercise,
                      strictness=self.strictness)
 
