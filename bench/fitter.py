@@ -7,7 +7,9 @@ as it does live (Pipeline with the rdl evaluator), and everything is scored by
 station.scoring from the same analysis documents `station analyze` writes.
 
 Prints (figures, not pass/fail), per body (RB_P/RB_R: rounded_back precision/recall, mF1: macro
-F1 over the six fault labels, cue%: clean reps with a fault cue on screen): tracked rate on in-view frames, MPJPE (mm), mean
+F1 over the six fault labels, cue%: clean reps with a fault cue on screen): tracked rate on in-view frames, MPJPE (mm) and
+beside it (-const) MPJPE with each recording's constant offset of every joint taken out (the
+part a per-person correction of the joint centres inside the surface cannot remove), mean
 absolute error of trunk, hip, knee and spine angles (deg; pelvis shift in mm), median ms per
 frame for segmentation and fitting (wall, and CPU time per body), grouped by scenario, camera mount height, lifter
 orientation and split; rep-level fault precision/recall/F1 per label from the FITTED angles
@@ -111,8 +113,8 @@ COLS = ("trunk", "hip", "knee", "spine", "shift_mm")
 
 def _header(title: str) -> str:
     cols = " ".join(f"{c:>7s}" for c in COLS)
-    return (f"\n{title}\n{'':34s} {'inview':>6s} {'track%':>7s} {'MPJPE':>7s} {cols} {'seg_ms':>6s} {'fit_ms':>6s}"
-            f" {'reps':>7s} {'RB_P':>5s} {'RB_R':>5s} {'mF1':>5s} {'cue%':>5s} {'start':>5s}\n" + "-" * 148)
+    return (f"\n{title}\n{'':34s} {'inview':>6s} {'track%':>7s} {'MPJPE':>7s} {'-const':>6s} {cols} {'seg_ms':>6s} {'fit_ms':>6s}"
+            f" {'reps':>7s} {'RB_P':>5s} {'RB_R':>5s} {'mF1':>5s} {'cue%':>5s} {'start':>5s}\n" + "-" * 155)
 
 
 def _row(label: str, tallies: list[Tally]) -> str:
@@ -123,7 +125,7 @@ def _row(label: str, tallies: list[Tally]) -> str:
     seg = np.median(t.ms_segment) if t.ms_segment else np.nan
     fit = np.median(t.ms_fit) if t.ms_fit else np.nan
     p, r, _ = t.prf("rounded_back")
-    return (f"{label:34s} {t.in_view:6d} {100 * t.tracked_rate:7.1f} {t.mpjpe_mm:7.1f} {angs} {seg:6.2f} {fit:6.2f}"
+    return (f"{label:34s} {t.in_view:6d} {100 * t.tracked_rate:7.1f} {t.mpjpe_mm:7.1f} {t.mpjpe_offset_removed_mm:6.1f} {angs} {seg:6.2f} {fit:6.2f}"
             f" {t.found_reps:3d}/{t.true_reps:<3d} {p:5.2f} {r:5.2f} {t.macro_f1:5.2f} {100 * t.false_cue_rate:5.1f}"
             f" {t.start_latency_worst_s:5.2f}")
 

@@ -34,6 +34,7 @@ Figures:
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,6 +62,11 @@ class Tally:
     in_view: int = 0
     tracked: int = 0
     joint_err_m: list = field(default_factory=list)            # arrays (n, 15)
+    # the same errors with each recording's mean error vector of each joint taken out: what
+    # is left once a constant per-person correction of every joint (the body's own joint
+    # centres inside its surface) is made. Standing, most of the mesh athlete's error is that
+    # constant; bending, less of it (bench/fitter.py prints both)
+    joint_err_offset_removed_m: list = field(default_factory=list)   # arrays (n, 15)
     angle_abs_err: dict = field(default_factory=dict)         # group -> list of arrays
     faults: dict = field(default_factory=lambda: {k: [0, 0, 0, 0] for k in FAULT_LABELS})  # tp fp fn not_judged
     # of the fn: true faults on a rep that was found and judged for that label, and called absent
@@ -92,6 +98,7 @@ class Tally:
                   "clean_reps", "clean_reps_paired", "clean_false_fault", "clean_cue_known", "clean_false_cue"):
             setattr(self, k, getattr(self, k) + getattr(o, k))
         self.joint_err_m += o.joint_err_m
+        self.joint_err_offset_removed_m += o.joint_err_offset_removed_m
         for g, v in o.angle_abs_err.items():
             self.angle_abs_err.setdefault(g, []).extend(v)
         for k in FAULT_LABELS:
@@ -111,11 +118,23 @@ class Tally:
         e = self.per_joint_mm()
         return float(np.nanmean(e)) if e.size else math.nan
 
-    def per_joint_mm(self) -> np.ndarray:
-        """(15,) mean error of each contract joint (mm), NaN when never tracked."""
-        if not self.joint_err_m:
+    def per_joint_mm(self, offset_removed: bool = False) -> np.ndarray:
+        """(15,) mean error of each contract joint (mm), NaN when never tracked; with
+        offset_removed, after each recording's constant offset of that joint is taken out."""
+        errs = self.joint_err_offset_removed_m if offset_removed else self.joint_err_m
+        if not errs:
             return np.full(len(JOINTS), np.nan)
-        return 1000.0 * np.nanmean(np.concatenate(self.joint_err_m), axis=0)
+        with warnings.catch_warnings():   # a joint never reported: NaN, said by the NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return 1000.0 * np.nanmean(np.concatenate(errs), axis=0)
+
+    @property
+    def mpjpe_offset_removed_mm(self) -> float:
+        """MPJPE with each recording's mean error vector of each joint taken out (see
+        joint_err_offset_removed_m): the part of the error a per-person constant correction
+        cannot remove."""
+        e = self.per_joint_mm(offset_removed=True)
+        return float(np.nanmean(e)) if e.size else math.nan
 
     def angle_mae(self, group: str) -> float:
         v = self.angle_abs_err.get(group, [])
@@ -155,6 +174,7 @@ class Tally:
 
     def summary(self) -> dict:
         out = {"in_view": self.in_view, "tracked_rate": self.tracked_rate, "mpjpe_mm": self.mpjpe_mm,
+               "mpjpe_offset_removed_mm": self.mpjpe_offset_removed_mm,
                "mpjpe_joint_mm": {n: float(v) for n, v in zip(JOINTS, self.per_joint_mm())}}
         for g in ANGLE_GROUPS:
             out[f"mae_{g}"] = self.angle_mae(g)
@@ -266,7 +286,7 @@ def score(truth_doc: dict, result_doc: dict, rep_filter=None) -> Tally:
             continue
         tl.tracked += 1
         tj, rj = truth["joints"], r["joints"]
-        errs.append([math.dist(tj[n], rj[n]) if n in rj else math.nan for n in JOINTS])
+        errs.append([np.subtract(rj[n], tj[n]) if n in rj else (math.nan,) * 3 for n in JOINTS])
         ta, ra = truth.get("angles", {}), r.get("angles", {})
         for g, keys in ANGLE_GROUPS.items():
             for k in keys:
@@ -274,7 +294,12 @@ def score(truth_doc: dict, result_doc: dict, rep_filter=None) -> Tally:
                     s = 1000.0 if k == "pelvis_lateral_shift" else 1.0
                     ang[g].append(abs(float(ra[k]) - float(ta[k])) * s)
     if errs:
-        tl.joint_err_m.append(np.asarray(errs, np.float64))
+        err_vec = np.asarray(errs, np.float64)                    # (n, 15, 3) fitted - truth
+        tl.joint_err_m.append(np.linalg.norm(err_vec, axis=2))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            offset = np.nanmean(err_vec, axis=0)                  # (15, 3) this recording's
+        tl.joint_err_offset_removed_m.append(np.linalg.norm(err_vec - offset, axis=2))
     for g, v in ang.items():
         if v:
             tl.angle_abs_err[g] = [np.asarray(v, np.float64)]

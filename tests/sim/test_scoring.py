@@ -63,6 +63,25 @@ def test_errors_misses_and_false_faults_are_counted(truth_doc):
     assert t.clean_false_fault == 1 and t.false_fault_rate == 1.0 and t.false_cue_rate == 1.0
 
 
+def test_a_constant_joint_offset_is_told_apart_from_an_error_that_moves(truth_doc):
+    """The -const figure takes out each recording's mean error vector of each joint: a skeleton
+    3 cm off everywhere scores 30 mm and 0 without its offset; one whose error alternates
+    +-3 cm frame by frame has no constant part and keeps all of it."""
+    const, moving = _as_result(truth_doc), _as_result(truth_doc)
+    tracked = [(a, b) for a, b in zip(const["frames"], moving["frames"]) if a["tracked"]]
+    for i, (a, b) in enumerate(tracked):
+        s = 0.03 if i % 2 else -0.03
+        a["joints"] = {n: [v + 0.03 * (k == 1) for k, v in enumerate(a["joints"][n])] for n in JOINTS}
+        b["joints"] = {n: [v + s * (k == 2) for k, v in enumerate(b["joints"][n])] for n in JOINTS}
+    tc, tm = score(truth_doc, const), score(truth_doc, moving)
+    assert tc.mpjpe_mm == pytest.approx(30.0, abs=1e-6) and tc.mpjpe_offset_removed_mm == pytest.approx(0.0, abs=1e-6)
+    assert tm.mpjpe_mm == pytest.approx(30.0, abs=1e-6)
+    assert tm.mpjpe_offset_removed_mm == pytest.approx(30.0, abs=0.2)   # the mean of an odd count is not quite 0
+    # summed, each recording's offset was its own
+    assert Tally.sum([tc, tm]).mpjpe_offset_removed_mm == pytest.approx(15.0, abs=0.1)
+    assert tc.summary()["mpjpe_offset_removed_mm"] == pytest.approx(0.0, abs=1e-6)
+
+
 def test_a_true_fault_judged_and_called_absent_is_counted_apart(truth_doc):
     res = _as_result(truth_doc)
     res["reps"][1]["faults"] = []              # the rounded back judged, and called clean
