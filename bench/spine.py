@@ -24,7 +24,9 @@ evaluator) it prints:
 then per body: the bottom bias (fitted - truth) on rounded and on other reps, the mean
 absolute peak error on rounded reps, the highest fitted peak on reps that did not round; the
 reps with the thorax on its limit at the bottom and their bias against the others; the
-pelvis's and the thorax's pitch bias at the bottom; and
+pelvis's and the thorax's pitch bias at the bottom; what a perfect fit of the truth's own
+spine points would read (their chord against the truth's spine at the bottom: on the mesh
+body, whose truth is the top thoracic bone, ~0.7); and
 whether the gate ranks the reps by how well their spine was measured: the held peak's error
 on judged and on not-judged reps, and the AUC of "cov" for reps read within 5 deg of the
 truth peak against the others (0.5: the gate does not rank them).
@@ -246,6 +248,15 @@ def summary(rows: list[dict]) -> None:
               f" {float(np.nanmedian([r['thorax_standing'] for r in rs])):+5.1f}")
         print(f"          at the bottom, from standing: pelvis pitch bias {bias(rs, 'pelvis_pitch'):+5.1f}, thorax"
               f" pitch bias {bias(rs, 'thorax_pitch'):+5.1f} (the spine's bias is the thorax's less the pelvis's)")
+        # what a perfect fit of the truth's own points would read: the contract's chord
+        # (thorax axis against pelvis axis) of the truth's spine points, against the truth's
+        # spine at the bottom. The mesh's truth is its top thoracic bone, which carries the
+        # whole curve; a chord through the curved thorax carries part of it
+        chord = [(r["thorax_pitch"][0] - r["pelvis_pitch"][0]) / r["spine_bottom"][0] for r in rs
+                 if np.isfinite(r["thorax_pitch"][0] - r["pelvis_pitch"][0]) and r["spine_bottom"][0] > 10.0]
+        print(f"          the truth's own spine points read as the contract's chord, against the truth's spine at"
+              f" the bottom (reps past 10 deg, n {len(chord)}): median ratio"
+              f" {float(np.median(chord)) if chord else np.nan:4.2f}")
         print(f"          held peak |err|: judged reps {mean(err[~nj]):5.1f} (n {int(np.sum(~nj))}, > 5 deg:"
               f" {int(np.sum(err[~nj] > 5))}), not judged {mean(err[nj]):5.1f} (n {int(np.sum(nj))}, > 5 deg:"
               f" {int(np.sum(err[nj] > 5))}); AUC of cov (|err| <= 5 vs > 5) {auc:.2f}")
