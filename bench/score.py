@@ -57,13 +57,13 @@ def main() -> int:
                 pairs.append((name, truth, result))
     tallies = []
     cols = tuple(ANGLE_GROUPS)
-    print(f"{'recording':34s} {'inview':>6s} {'track%':>7s} {'MPJPE':>7s} " + " ".join(f"{c:>8s}" for c in cols)
+    print(f"{'recording':34s} {'inview':>6s} {'track%':>7s} {'MPJPE':>7s} {'-const':>6s} " + " ".join(f"{c:>8s}" for c in cols)
           + "   reps")
     for name, truth, result in pairs:
         t = score(truth, result)
         tallies.append(t)
         body = truth.get("truth", {}).get("body", "?")
-        print(f"{name[:30]:30s} [{body[0]}] {t.in_view:6d} {100 * t.tracked_rate:7.1f} {t.mpjpe_mm:7.1f} "
+        print(f"{name[:30]:30s} [{body[0]}] {t.in_view:6d} {100 * t.tracked_rate:7.1f} {t.mpjpe_mm:7.1f} {t.mpjpe_offset_removed_mm:6.1f} "
               + " ".join(f"{t.angle_mae(c):8.1f}" for c in cols) + f"   {t.found_reps}/{t.true_reps}")
     if tallies:
         print(format_fault_table(Tally.sum(tallies), "\nfaults from `station analyze` (fitted angles), all reps:"))
