@@ -13,7 +13,9 @@ on recordings) all compute a figure the same way.
 Figures:
 - tracked rate: frames the station tracked among the frames the truth marks in view;
 - MPJPE (mm): mean over tracked in-view frames and the contract's 15 joints of the distance
-  between the station's joint and the true one (camera frame);
+  between the station's joint and the true one (camera frame); and without constants: the
+  same after each recording's mean error vector of each joint is taken out (what a
+  per-person correction of where the joint centres sit inside the surface would leave);
 - angle MAE (deg): trunk, hip (left and right pooled), knee (pooled), spine; shift in mm;
 - reps: truth and found reps are paired by nearest bottom time within MATCH_S; per fault
   label TP/FP/FN over paired and unpaired reps (a truth rep with no found rep is a FN for
