@@ -211,6 +211,10 @@ class SetSummary:
     start_t: float
     end_t: float
     not_judged_reps: int = 0          # reps the coach could not judge (never counted clean)
+    # of those, the reps where only the back went unjudged (station.form.confidence_gate.
+    # back_only): the rest of the rep was judged and seen clean. The screen says "back not
+    # judged" for them, not that it could not see the lifter
+    back_only_not_judged_reps: int = 0
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,15 @@ def doubt_covers(rule_name: str) -> bool:
     return "spine" in groups and window != "top"
 
 
+def back_only(not_judged: tuple[str, ...]) -> bool:
+    """Whether the rules a rep could not judge are the back's alone (they read the spine
+    below the top: doubt_covers): the coach saw the rest of it. 120 of the 192 reps not
+    judged over the mesh library's 70 dev takes (stop 35's fits), most under the spine doubt,
+    a fit that reads this lifter's back short at depth: the lifter was seen, the back was not
+    readable."""
+    return bool(not_judged) and all(doubt_covers(n) for n in not_judged)
+
+
 def _sure(group_conf: np.ndarray, groups: tuple[str, ...], gate: ConfidenceGate) -> np.ndarray:
     """(len(trace),) bool: the frames where `groups` were all confident."""
     return np.all(group_conf[:, [GROUPS.index(g) for g in groups]] >= gate.min_confidence, axis=1)

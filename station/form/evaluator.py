@@ -31,8 +31,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from station.config import ExerciseProfile, Muscles, StationConfig, load_exercise
-from station.form.confidence_gate import (GROUPS, ConfidenceGate, ConfidenceTracker, doubt_revised,
-                                          group_confidence, spine_implausible)
+from station.form.confidence_gate import (GROUPS, ConfidenceGate, ConfidenceTracker, back_only,
+                                          doubt_revised, group_confidence, spine_implausible)
 from station.form.cues import CuePolicy, CueTiming
 from station.form.live_rep import LiveRepCoach
 from station.form.rep_trace import RepTrace, series_of
@@ -104,7 +104,8 @@ def summarize_set(reps: list[RepVerdict], start_t: float, end_t: float) -> SetSu
         mean_concentric_s=float(np.mean(con)) if con else None,
         pattern="squat" if patterns.get("squat", 0) > patterns.get("hinge", 0) else "hinge",
         start_t=start_t, end_t=end_t,
-        not_judged_reps=sum(1 for r in reps if r.verdict == "not judged"))
+        not_judged_reps=sum(1 for r in reps if r.verdict == "not judged"),
+        back_only_not_judged_reps=sum(1 for r in reps if r.verdict == "not judged" and back_only(r.not_judged)))
 
 
 class FormEvaluator:

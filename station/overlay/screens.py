@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from station.form.confidence_gate import back_only
 from station.model import SKELETON_INDEX, Cue
 from station.overlay import figures
 from station.overlay.canvas import Canvas, clamp01
@@ -166,7 +167,9 @@ def _live(c: Canvas, view: View) -> None:
         if st.last_rep.faults:
             note, rgb = "last: " + FAULT_SHORT.get(st.last_rep.faults[0], st.last_rep.faults[0].replace("_", " ")), AMBER
         elif st.last_rep.verdict == "not judged":   # never shown as clean: the coach could not see
-            note, rgb = "last: not judged", GREY
+            # the back alone unreadable: the rest was seen, so it says which part
+            note = "last: back not judged" if back_only(st.last_rep.not_judged) else "last: not judged"
+            rgb = GREY
         else:
             note, rgb = "last: clean", GREEN
         c.text(note, (40, 320, 520, 70), 64, rgb, align="left", tag="last_rep", a=fade)
@@ -215,14 +218,20 @@ def _summary(c: Canvas, view: View) -> None:
         if n:
             text = f"{text} ({n}x)"
         c.paragraph(text, (70, 915, 940, 200), 84, AMBER, tag="fault", max_lines=3)
-    elif s.reps and s.not_judged_reps >= s.reps:
+    elif s.reps and s.not_judged_reps >= s.reps and s.back_only_not_judged_reps < s.not_judged_reps:
         # a set the coach could not see is not a great set: it says so, and why it matters
         c.paragraph("Form not judged: I could not see you well enough.", (70, 880, 940, 240), 80,
                     AMBER, tag="fault", max_lines=2)
     elif s.not_judged_reps:
+        # no fault seen; what went unjudged is said as it was: the back alone (the lifter was
+        # seen, the back not readable at depth) or whole reps not seen well
         c.paragraph("No faults seen.", (70, 870, 940, 110), 96, GREEN, tag="fault", max_lines=1)
         reps_word = "rep" if s.not_judged_reps == 1 else "reps"
-        unseen = f"{s.not_judged_reps} {reps_word} not judged: I could not see them well."
+        if s.back_only_not_judged_reps >= s.not_judged_reps:
+            which = "every rep" if s.not_judged_reps >= s.reps else f"{s.not_judged_reps} {reps_word}"
+            unseen = f"Back not judged on {which}: I could not read it well enough."
+        else:
+            unseen = f"{s.not_judged_reps} {reps_word} not judged: I could not see them well."
         c.paragraph(unseen, (70, 985, 940, 150), 60, GREY, tag="not_judged", max_lines=2)
     else:
         c.paragraph("No faults. Great set!", (70, 880, 940, 120), 96, GREEN, tag="fault", max_lines=1)

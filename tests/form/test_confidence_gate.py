@@ -56,8 +56,35 @@ def test_low_confidence_rep_raises_no_fault_and_is_not_judged():
     # the coach said why it was quiet
     during = [s for s in ev.states if r1.start_t + 0.5 <= s.t_s <= r1.end_t]
     assert during and all(s.notice == "cannot_see" and s.notice_text for s in during)
-    # the set's summary does not count it clean
+    # the set's summary does not count it clean; with the spine unsure at the top too, the
+    # lean-back (hips and spine at the top) went unjudged with it: not the back alone
     assert ev.sets[0].clean_reps == 2 and ev.sets[0].not_judged_reps == 1
+    assert set(bad.not_judged) == {"rounded_back", "overextension"}
+    assert ev.sets[0].back_only_not_judged_reps == 0
+
+
+def test_a_rep_whose_hips_and_knees_were_unsure_is_not_back_only():
+    """back_only: the unjudged rules are all the back's (they read the spine below the top)."""
+    from station.form.confidence_gate import back_only
+
+    assert back_only(("rounded_back",))
+    assert not back_only(())
+    assert not back_only(("rounded_back", "knee_dominant"))
+    assert not back_only(("too_fast",))
+    t, ang, _ = _set([0.0, 0.0, 0.0])
+    r1 = evaluate_trace(_profile(), t, ang).reps[1]
+    # the spine unsure over the middle of the rep only (not at its start or top): the back alone
+    ev = evaluate_trace(_profile(), t, ang, confidence=_conf(
+        t, [(r1.start_t + 0.3, r1.end_t - 0.3)], angles=("spine_flexion",)))
+    assert ev.reps[1].verdict == "not judged" and back_only(ev.reps[1].not_judged)
+    assert ev.sets[0].not_judged_reps == 1 and ev.sets[0].back_only_not_judged_reps == 1
+    # hips and knees unsure with it: not the back alone
+    ev = evaluate_trace(_profile(), t, ang, confidence=_conf(
+        t, [(r1.start_t + 0.3, r1.end_t - 0.3)], angles=("spine_flexion", "hip_flexion_l", "hip_flexion_r",
+                                                         "knee_flexion_l", "knee_flexion_r")))
+    bad = ev.reps[1]
+    assert bad.verdict == "not judged" and "knee_dominant" in bad.not_judged
+    assert ev.sets[0].not_judged_reps == 1 and ev.sets[0].back_only_not_judged_reps == 0
 
 
 def test_a_rule_needing_other_angles_is_still_judged():

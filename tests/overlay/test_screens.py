@@ -279,6 +279,30 @@ def test_summary_of_a_set_not_judged_never_says_great_set(screen, views, tmp_pat
                 assert s.box[1] + s.box[3] <= tagged(shapes, "tempo_label")[0].box[1]
 
 
+def test_summary_of_a_set_whose_back_alone_went_unjudged_says_so(screen, views, tmp_path):
+    """The rest of each rep was seen and judged clean, the back could not be read: the summary
+    says no faults were seen and that the back was not judged, not that it saw nothing."""
+    base = views["summary_clean"]
+    words = lambda shapes, tag: " ".join(s.text for s in tagged(shapes, tag))  # noqa: E731
+    for not_judged, clean, back_only in ((5, 0, 5), (2, 3, 2), (5, 0, 4)):
+        summ = replace(base.state.set_summary, clean_reps=clean, not_judged_reps=not_judged,
+                       back_only_not_judged_reps=back_only)
+        v = replace(base, state=replace(base.state, set_summary=summ))
+        shapes, px = render(screen, v)
+        screen.save_png(tmp_path / f"summary_back_{not_judged}_{back_only}.png")
+        fault, unseen = words(shapes, "fault"), words(shapes, "not_judged")
+        assert "Great set" not in fault
+        if back_only == not_judged:
+            assert "No faults seen" in fault
+            assert unseen == ("Back not judged on every rep: I could not read it well enough." if clean == 0
+                              else "Back not judged on 2 reps: I could not read it well enough.")
+        else:   # one rep not seen at all: the set was not judged
+            assert "could not see you" in fault and not unseen
+        for s in shapes:
+            if s.tag in ("fault", "not_judged"):
+                assert s.box[1] + s.box[3] <= tagged(shapes, "tempo_label")[0].box[1]
+
+
 def test_calibration_and_attention_tell_staff_what_to_do(views):
     def words(name):
         return " ".join(s.text for s in layout(views[name], SIZE) if isinstance(s, Text))
@@ -422,7 +446,11 @@ def test_unsure_coach_says_why_instead_of_a_cue_and_a_rep_it_could_not_see_is_no
     notice = tagged(shapes, "notice")
     assert " ".join(s.text for s in notice) == "Face the mirror so I can see your back"
     assert tagged(shapes, "notice_label") and not tagged(shapes, "cue")
-    assert [s.text for s in tagged(shapes, "last_rep")] == ["last: not judged"]
+    # only its back went unjudged: it says which part
+    assert [s.text for s in tagged(shapes, "last_rep")] == ["last: back not judged"]
+    more = replace(unsure, state=replace(unsure.state, last_rep=replace(
+        unsure.state.last_rep, not_judged=("knee_dominant", "rounded_back"))))
+    assert [s.text for s in tagged(render(screen, more)[0], "last_rep")] == ["last: not judged"]
     # nor does it name a phase or read the hinge it cannot see ("DRIVE UP" as someone walks off)
     assert not tagged(shapes, "phase") and not tagged(shapes, "hinge_meter.marker")
     seen, _ = render(screen, base)
