@@ -240,6 +240,14 @@ class FormEvaluator:
         self._set_reps.append(v)
         self._summary = None
         self.cues.clear_reminders()
+        self.rep_feedback(t, v)
+
+    def rep_feedback(self, t: float, v: RepVerdict) -> None:
+        """The cue policy's word on a finished rep (praise, "better", a reminder, the squat
+        message), or none for a rep the coach could not judge. Also what the recognising
+        evaluator says of a set's first rep once it has decided the exercise: it had praised
+        not-judged reps ("Good rep!" over "last: not judged", every set's first rep whose
+        back was withheld), past the checks here."""
         if v.verdict == "not judged" and v.pattern == "hinge":
             return        # no praise and no reminder for a rep the coach could not see
         if v.pattern == "squat" and "knee_dominant" in v.not_judged:

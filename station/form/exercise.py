@@ -470,8 +470,7 @@ class RecognizingEvaluator:
         self.ev.cues = CuePolicy(self.timing)
         last = self.ev.reps[-1] if self.ev.reps else None
         if last is not None:
-            self.ev.cues.rep_done(t, last.faults, last.pattern, self.ev.rules_by_name, self.ev.squat_priority,
-                                  start_t=last.start_t)
+            self.ev.rep_feedback(t, last)
         cue = self.ev.cues.step(t, state.phase)
         state = replace(state, cue=cue, exercise=self.ev.exercise)
         if self._keep_states and self.ev.states:

@@ -293,6 +293,29 @@ def test_the_doubt_follows_the_lifter_into_the_next_set_not_the_next_lifter(reco
     assert [r.verdict for r in ev.reps[3:5]] == ["clean", "clean"]
 
 
+@pytest.mark.parametrize("recognising", [False, True])
+def test_a_first_rep_the_coach_could_not_judge_is_not_praised(recognising):
+    """One story per rep: a rep recorded as not judged gets no "Good rep!". The recognising
+    evaluator (the live station's) gave the set's first rep its feedback on deciding the
+    exercise past FormEvaluator's checks, and praised it (mesh_B_clean in `station demo`)."""
+    from station.form.evaluator import FormEvaluator
+    from station.form.exercise import RecognizingEvaluator
+
+    t, ang, _ = _set([0.0, 0.0, 0.0])
+    r0 = evaluate_trace(_profile(), t, ang).reps[0]
+    conf = _conf(t, [(r0.start_t + 0.3, r0.end_t - 0.3)], angles=("spine_flexion",))
+    ev = (RecognizingEvaluator({n: load_exercise(n) for n in ("rdl", "good_morning")}, "rdl")
+          if recognising else FormEvaluator(_profile()))
+    ev.keep_states = True
+    for i in range(len(t)):
+        ev.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()},
+                  angle_confidence={k: float(c[i]) for k, c in conf.items()})
+    ev.finish()
+    assert [r.verdict for r in ev.reps] == ["not judged", "clean", "clean"]
+    praised = sorted({round(s.t_s, 1) for s in ev.states if s.cue is not None and s.cue.key == "good_rep"})
+    assert praised and all(p > ev.reps[1].end_t - 0.05 for p in praised), (praised, ev.reps[1].end_t)
+
+
 def test_a_mildly_extended_bottom_is_judged():
     t, ang, _ = _set([-6.0, -6.0])
     ev = evaluate_trace(_profile(), t, ang, confidence=_conf(t))
