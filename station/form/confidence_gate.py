@@ -46,6 +46,10 @@ class ConfidenceGate:
     least this share of the frames of the rule's window (RULE_NEEDS);
     notice_after_s / notice_hold_s: a notice shows once the coaching angles have been unsure
     this long, and stays up at least this long (no flicker);
+    notice_max_hip_deg: the notice that asks a lifter to stand in the zone facing the mirror
+    (the fallback, when the pipeline names no reason) counts only the unsure moments with the
+    hips flexed less than this: deeper, a camera in front sees the thighs and the belly behind
+    the bent trunk, and no place or stance of the lifter's would show them;
     max_bottom_extension_deg: a spine read more than this much extended past the lifter's
     standing rest at the bottom of a rep (the median over the bottom window) is a fit that
     absorbed the bend elsewhere, not a back: rules that read the spine below the top are not
@@ -56,6 +60,7 @@ class ConfidenceGate:
     min_fraction: float = 0.8
     notice_after_s: float = 0.3
     notice_hold_s: float = 1.5
+    notice_max_hip_deg: float = 45.0
     max_bottom_extension_deg: float = 10.0
     # a fault the sure frames alone show (Rule.seen_violated) is called on a rep whose window
     # was not seen well enough to call it clean only when at least this share of the window was
@@ -242,6 +247,7 @@ class ConfidenceTracker:
         self._conf_now = (0.0,) * len(GROUPS)   # the last few frames' minimum
         self._view_recent: deque = deque(maxlen=3)  # and the same without the rate term
         self._view_conf = (0.0,) * len(GROUPS)
+        self._hip_deg: float | None = None      # this frame's hip flexion (the notice's depth)
         self._unsure_since: float | None = None
         self.notice: str | None = None
         self._notice_until = -math.inf
@@ -257,6 +263,8 @@ class ConfidenceTracker:
         # what the view lets the fit see (the notice), before the rate term (a fit glitch on a
         # fast motion is nothing the lifter can help: the coach just does not judge from it)
         self._view_recent.append(group_confidence(angles, conf if view_conf is None else view_conf))
+        hips = None if angles is None else (angles.get("hip_flexion_l"), angles.get("hip_flexion_r"))
+        self._hip_deg = None if hips is None or None in hips else 0.5 * (hips[0] + hips[1])
         self._view_conf = tuple(min(v[k] for v in self._view_recent) for k in range(len(GROUPS)))
         judged = self.rate.update(t, angles, conf)
         g = group_confidence(angles, judged)
@@ -310,6 +318,12 @@ class ConfidenceTracker:
             if self.notice == "reacquiring":
                 self.notice, self._notice_until = None, -math.inf
             unsure = any(self._view_conf[GROUPS.index(k)] < g.min_confidence for k in COACHING_GROUPS)
+            if notice is None and self._hip_deg is not None and self._hip_deg > g.notice_max_hip_deg:
+                # at depth, facing the mirror: what is unsure there is hidden by the bent trunk,
+                # and asking the lifter to stand in the zone facing the mirror, which they do,
+                # helps nothing (the clean mesh sets had it on screen 19-58 % of their frames).
+                # The rep's unjudged parts are said after it ("last: back not judged")
+                unsure = False
             if unsure and self._unsure_since is None:
                 self._unsure_since = t
             elif not unsure:

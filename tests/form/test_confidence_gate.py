@@ -53,14 +53,42 @@ def test_low_confidence_rep_raises_no_fault_and_is_not_judged():
     assert bad.verdict == "not judged"
     # no rounded-back cue was ever shown
     assert not any(s.cue is not None and s.cue.rule == "rounded_back" for s in ev.states)
-    # the coach said why it was quiet
-    during = [s for s in ev.states if r1.start_t + 0.5 <= s.t_s <= r1.end_t]
-    assert during and all(s.notice == "cannot_see" and s.notice_text for s in during)
+    # the coach said why it was quiet: unsure while near upright, the view is at fault
+    during = [s for s in ev.states if r1.start_t <= s.t_s <= r1.end_t]
+    assert any(s.notice == "cannot_see" and s.notice_text for s in during)
     # the set's summary does not count it clean; with the spine unsure at the top too, the
     # lean-back (hips and spine at the top) went unjudged with it: not the back alone
     assert ev.sets[0].clean_reps == 2 and ev.sets[0].not_judged_reps == 1
     assert set(bad.not_judged) == {"rounded_back", "overextension"}
     assert ev.sets[0].back_only_not_judged_reps == 0
+
+
+def test_unsure_only_at_depth_asks_nothing_of_the_lifter():
+    """Facing the mirror at the bottom of a hinge, the thighs and belly are behind the bent
+    trunk: the fallback notice ("stand in the zone, facing the mirror") is not raised for what
+    no stance would show; a reason the pipeline names still shows there, and unsure near
+    upright still asks."""
+    t, ang, _ = _set([0.0, 0.0, 0.0])
+    hip = 0.5 * (ang["hip_flexion_l"] + ang["hip_flexion_r"])
+    deep = hip > 45.0
+    conf = {k: np.where(deep, 0.1, 0.9) if k in ("spine_flexion", "hip_flexion_l", "hip_flexion_r") else c
+            for k, c in _conf(t).items()}
+    ev = evaluate_trace(_profile(), t, ang, confidence=conf, keep_states=True)
+    assert len(ev.reps) == 3 and all(r.verdict == "not judged" for r in ev.reps)
+    assert not any(s.notice for s in ev.states)
+    # the pipeline's own reason shows at depth as anywhere
+    from station.form.evaluator import FormEvaluator
+    named = FormEvaluator(_profile())
+    states = [named.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()},
+                           angle_confidence={k: float(c[i]) for k, c in conf.items()},
+                           notice="face_mirror" if deep[i] else None) for i in range(len(t))]
+    assert any(s.notice == "face_mirror" for s in states)
+    # the same unsure spine and hips near upright (a poor view): asked
+    up = (hip > 10.0) & ~deep
+    conf_up = {k: np.where(up, 0.1, 0.9) if k in ("spine_flexion", "hip_flexion_l", "hip_flexion_r") else c
+               for k, c in _conf(t).items()}
+    ev = evaluate_trace(_profile(), t, ang, confidence=conf_up, keep_states=True)
+    assert any(s.notice == "cannot_see" for s in ev.states)
 
 
 def test_a_rep_whose_hips_and_knees_were_unsure_is_not_back_only():
