@@ -247,7 +247,6 @@ class ConfidenceTracker:
         self._conf_now = (0.0,) * len(GROUPS)   # the last few frames' minimum
         self._view_recent: deque = deque(maxlen=3)  # and the same without the rate term
         self._view_conf = (0.0,) * len(GROUPS)
-        self._hip_deg: float | None = None      # this frame's hip flexion (the notice's depth)
         self._unsure_since: float | None = None
         self.notice: str | None = None
         self._notice_until = -math.inf
@@ -263,8 +262,6 @@ class ConfidenceTracker:
         # what the view lets the fit see (the notice), before the rate term (a fit glitch on a
         # fast motion is nothing the lifter can help: the coach just does not judge from it)
         self._view_recent.append(group_confidence(angles, conf if view_conf is None else view_conf))
-        hips = None if angles is None else (angles.get("hip_flexion_l"), angles.get("hip_flexion_r"))
-        self._hip_deg = None if hips is None or None in hips else 0.5 * (hips[0] + hips[1])
         self._view_conf = tuple(min(v[k] for v in self._view_recent) for k in range(len(GROUPS)))
         judged = self.rate.update(t, angles, conf)
         g = group_confidence(angles, judged)
@@ -300,9 +297,11 @@ class ConfidenceTracker:
         return gate_verdict(v, tr, trace_confidence(self._conf_t, self._conf_v, tr.t), rules, self.gate,
                             spine_doubted)
 
-    def update_notice(self, t: float, tracked: bool, notice: str | None) -> None:
+    def update_notice(self, t: float, tracked: bool, notice: str | None, hip_deg: float | None = None) -> None:
         """The notice on screen: the pipeline's reason while nobody is tracked; while
-        tracked, shown only when the coaching angles have been unsure for notice_after_s.
+        tracked, shown only when the coaching angles have been unsure for notice_after_s
+        (near upright: hip_deg, the lifter's hip flexion now, at most notice_max_hip_deg,
+        unless the pipeline names a reason).
 
         A track lost mid-set ("reacquiring") is taken up again in the lifter's pose, usually
         within half a second: nothing shows for REACQUIRE_QUIET_S, then what would help ("stay
@@ -318,7 +317,7 @@ class ConfidenceTracker:
             if self.notice == "reacquiring":
                 self.notice, self._notice_until = None, -math.inf
             unsure = any(self._view_conf[GROUPS.index(k)] < g.min_confidence for k in COACHING_GROUPS)
-            if notice is None and self._hip_deg is not None and self._hip_deg > g.notice_max_hip_deg:
+            if notice is None and hip_deg is not None and hip_deg > g.notice_max_hip_deg:
                 # at depth, facing the mirror: what is unsure there is hidden by the bent trunk,
                 # and asking the lifter to stand in the zone facing the mirror, which they do,
                 # helps nothing (the clean mesh sets had it on screen 19-58 % of their frames).

@@ -188,7 +188,8 @@ class FormEvaluator:
         self.live.update(t_s, st, vals, notice, self.cues, standing_hip_deg)
         for tr in finished:
             self._rep_finished(t_s, tr)
-        self.confidence.update_notice(t_s, vals is not None, notice)
+        # the depth the notice reads is the coach's own (the smoothed hip its phase reads)
+        self.confidence.update_notice(t_s, vals is not None, notice, vals[0] if vals is not None else None)
         self._sets(t_s, st)
         cue = self.cues.step(t_s, st.shown_phase)
         state = self._state(t_s, st, vals, cue)
