@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
+from station.form.confidence_gate import doubt_covers
 from station.form.rules import RULE_TYPES
 from station.form.texts import cue_text
 
@@ -417,6 +418,23 @@ def _hist(raw: dict):
     return session_histogram(DayFigures.from_json(raw))
 
 
+def _reps(n: int) -> str:
+    return f"{n} rep" if n == 1 else f"{n} reps"
+
+
+def _unjudged_advice(rules: list[str]) -> str:
+    """What staff can do about reps not judged. The camera's view is the advice only when
+    something besides the back went unjudged: the back alone (the rules that read the spine
+    below the top) goes unjudged at the bottom of deep hinges on some bodies at every mount
+    (the mesh library's mount sweep: the spine's error hardly changes with the camera's
+    height), and moving the camera for it would be a wasted visit."""
+    if rules and all(doubt_covers(r) for r in rules):
+        return ("Only the back went unjudged: the coach leaves it unjudged rather than guess when it "
+                "cannot read it, mostly at the bottom of deep hinges and on some builds. Moving the "
+                "camera does not usually change that.")
+    return "Many of them? Check the camera's view of the lifter."
+
+
 def _technique(main: dict) -> str:
     f, raw = main["figures"], main["raw"]
     j = f["judged_reps"]
@@ -428,8 +446,8 @@ def _technique(main: dict) -> str:
     unsure = ""
     if f["not_judged_reps"]:
         why = ", ".join(f"{RULE_TEXT.get(k, k)} on {v}" for k, v in unjudged) or "the angles were not confident"
-        unsure = (f'<p class="note">{f["not_judged_reps"]} reps not judged: the coach could not see well enough '
-                  f'to judge {escape(why)}. Many of them? Check the camera\'s view of the lifter.</p>')
+        unsure = (f'<p class="note">{_reps(f["not_judged_reps"])} not judged: the coach could not see well enough '
+                  f'to judge {escape(why)}. {_unjudged_advice([k for k, _ in unjudged])}</p>')
     left = (f'<div><h2>Technique</h2><p><span class="big">{_pct(f["clean_share"])}</span> of the {j} judged reps '
             f'were clean.</p>{verdict_bar(f["clean_reps"], f["fault_reps"], f["not_judged_reps"])}'
             f'<div class="legend" style="margin-top:6px"><span><i style="background:{CLEAN}"></i>clean</span>'

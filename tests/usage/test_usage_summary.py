@@ -312,3 +312,29 @@ def test_a_short_visit_reads_under_a_minute_and_a_single_set_has_no_rest_figure(
         assert "0.0 h" not in text            # up 30 s, not "0.0 h"
     else:
         assert "2 sets, 6 reps (3.0 per set; rest between sets 4 s on average)." in text
+
+
+@pytest.mark.parametrize("unjudged, camera_advice", [(("rounded_back",), False),
+                                                     (("rounded_back", "too_fast"), True)])
+def test_staff_are_sent_to_the_camera_only_when_more_than_the_back_went_unjudged(tmp_path, unjudged, camera_advice):
+    # the back alone goes unjudged on some bodies at every mount (a fit that cannot read it);
+    # a rep whose tempo went unjudged too is one the camera did not see well
+    from station.usage.store import UsageLog
+
+    day = date(2026, 11, 28)
+    t0 = datetime(2026, 11, 28, 10, 15, tzinfo=TZ).timestamp()
+    with UsageLog(tmp_path / "demo.sqlite3", "demo-mirror") as log:
+        sid = log.session_start(t0)
+        set_id = log.new_set_id()
+        for k, (verdict, nj) in enumerate((("clean", ()), ("not_judged", unjudged), ("clean", ()))):
+            t = t0 + 1.0 + 2.0 * k
+            log.rep(set_id, start_s=t, bottom_s=t + 0.8, end_s=t + 2.0, pattern="hinge",
+                    metrics={"eccentric_s": 0.8}, verdict=verdict, exercise="rdl", not_judged=nj)
+        log.set_done(set_id, session_id=sid, start_s=t0 + 1.0, end_s=t0 + 7.0, exercise="rdl", pattern="hinge",
+                     reps=3, clean_reps=2, rest_before_s=None)
+        log.session_end(sid, t0 + 20.0)
+    html = write_report(build_report(load_sources([tmp_path / "demo.sqlite3"], TZ), day), tmp_path / "out")["html"]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html.read_text()))
+    assert "1 rep not judged" in text
+    assert ("Check the camera's view of the lifter" in text) == camera_advice
+    assert ("Only the back went unjudged" in text) == (not camera_advice)
