@@ -162,7 +162,9 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
     bottom (spine_implausible), or that would call the rep clean when one of the lifter's
     reps so far did (spine_doubted: on a body whose fit reads a flat back 25 deg extended, a back
     rounded 25 deg reads flat, and only the lifter's other reps can tell; a back it reads
-    rounded all the same is judged as on any body). group_conf:
+    rounded all the same is judged as on any body), and so is a rule whose reading is on the
+    clean side but too near it for the fit to call clean (Rule.undecided: a back read
+    between CURVED_BACK_CHORD_RATIO of the limit and the limit). group_conf:
     (len(tr.t), len(GROUPS)) per frame of the trace."""
     faults, unjudged = [], []
     implausible = spine_implausible(tr, gate)
@@ -189,6 +191,8 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
             unjudged.append(rule.name)
         elif rule.name in v.faults and rule.judge(_confident_only(tr, group_conf, groups, gate)):
             faults.append(rule.name)
+        elif rule.undecided(rule.measure(_confident_only(tr, group_conf, groups, gate))):
+            unjudged.append(rule.name)   # clean by the reading, too near the rule to say so
     return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
 
 

@@ -367,3 +367,16 @@ def test_a_spine_withheld_for_want_of_a_standing_reference_asks_nothing_of_the_l
         b = told.update(i / 30, standing, angle_confidence=judged)
     assert a.notice is None
     assert b.notice == "cannot_see"    # without it, the withheld spine reads as a poor view
+
+
+def test_a_back_read_just_under_the_rule_is_not_called_clean():
+    # a rigid thorax reads a curved back's rounding at ~0.70 of it (bench/spine.py): a back
+    # read 16 deg may be rounded past the 20 deg rule, one read 10 deg is not
+    t, ang, _ = _set([10.0, 16.0, 19.0, 24.0])
+    ev = evaluate_trace(_profile(), t, ang, confidence=_conf(t))
+    assert [r.verdict for r in ev.reps] == ["clean", "not judged", "not judged", "fault"]
+    assert [r.not_judged for r in ev.reps] == [(), ("rounded_back",), ("rounded_back",), ()]
+    stricter = _profile().with_strictness("strict")   # the band moves with the rule's limit
+    rule = next(r for r in evaluate_trace(stricter, t, ang, confidence=_conf(t)).rules if r.name == "rounded_back")
+    lo = rule.max_spine_flexion_deg * 0.70
+    assert rule.undecided({"held_spine_flexion": lo + 0.5}) and not rule.undecided({"held_spine_flexion": lo - 0.5})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from station.form.rules import SPINE_HOLD_S, held_peak
+from station.form.rules import CURVED_BACK_CHORD_RATIO, SPINE_HOLD_S, held_peak
 from tests.form.fitted_clips import load_clip, replay, verdict_of
 
 
@@ -24,11 +24,22 @@ def clip():
     return d, names, replay(d, names)
 
 
-def test_every_rep_is_found_and_judged_for_the_back(clip):
+def test_every_rep_is_found_and_the_back_judged_unless_read_near_the_rule(clip):
+    # a back read well under the rule and the rounded one are judged; the others read 16-20
+    # deg at their peak (the borderline reps, 14.8-17.0 deg, and the knee-dominant one, 7.3
+    # deg, whose bent knees the fit read partly as a rounding), within what a rigid thorax
+    # reads of a back rounded to the rule (RoundedBack.undecided): not called clean
     d, _, ev = clip
     assert len(ev.reps) == len(d["truth_start_t"]) == 6
-    for s, e in zip(d["truth_start_t"], d["truth_end_t"]):
-        assert "rounded_back" not in verdict_of(ev, s, e).not_judged
+    undecided = 0
+    for s, e, rounded in zip(d["truth_start_t"], d["truth_end_t"], d["truth_rounded"]):
+        v = verdict_of(ev, s, e)
+        read = v.metrics["peak_spine_flexion"]
+        if rounded or read < 20.0 * CURVED_BACK_CHORD_RATIO:
+            assert "rounded_back" not in v.not_judged, f"rep at {s:.1f} s, read {read:.1f} deg"
+        else:
+            undecided += "rounded_back" in v.not_judged
+    assert undecided >= 3
 
 
 def test_the_rounded_rep_is_flagged_and_no_flat_one_is(clip):
