@@ -30,6 +30,7 @@ kettlebell, dumbbells), station.fit.noise (weights for the depth noise), station
 from __future__ import annotations
 
 import math
+from collections import deque
 import time
 from dataclasses import dataclass, field, replace
 
@@ -84,6 +85,13 @@ class TrackerConfig:
     upright_radius_m: float = 0.45         # points this far from the head: not the person
     upright_column_radius_m: float = 0.35  # the head is over the legs and hips, within this
     init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
+    # a lifter standing still, turned further than this from the camera, for this many frames
+    # in a row, is turned round (Tracker._facing): depth alone does not tell a standing
+    # person's front from their back
+    away_deg: float = 100.0
+    away_frames: int = 5
+    still_m_per_frame: float = 0.005       # the pelvis slower than this (0.15 m/s): standing still
+    walk_m_per_frame: float = 0.015        # faster than this (0.45 m/s): walking
     init_coarse_sigma_m: float = 0.08      # robust scale of the first (coarse) init fit
     anchor_max_height_ratio: float = 0.065  # ankles higher than this x stature: not standing
     anchor_max_pitch_rad: float = 0.35     # pelvis pitch beyond which anchors stay put
@@ -227,6 +235,8 @@ class Tracker:
         self.theta_prev: np.ndarray | None = None
         self.anchors, self._away = None, np.zeros(2, np.int64)   # feet anchors, frames off them
         self._missing = self._bad = self._poor = self._init_count = self._lost_frames = 0
+        self._away_count = 0                    # frames in a row facing the wrong way
+        self._path: deque = deque(maxlen=6)     # the pelvis's last positions (floor x, y)
         self._heights, self._build_ratios = [], []       # stature and build while initialising
         self.legs = LegLength()                 # the lifter's own leg length
         self._ws = Workspace()
@@ -331,6 +341,8 @@ class Tracker:
                                   self.noise.extra_resid_m, self.implements.held)
             fit = self.implements.retry_held(self._ctx(self.anchors), frame, fit, pred, self.limbs)
             fit = self.limbs.unfold(self._ctx(self.anchors), frame, fit, pred)
+        if not partial:
+            fit = self._facing(fit, frame)
         tm["fit"] = (time.perf_counter() - t1) * 1e3
         self.limbs.since += 1
         fit = self._follow(fit, frame, partial, person_height_m)
@@ -345,6 +357,51 @@ class Tracker:
                         confidence=conf.joints)
         tm["confidence"] = (time.perf_counter() - t3) * 1e3
         return self._result(True, skel, tm, t0, c0, fit, conf)
+
+    def _facing(self, fit: FitResult, frame: FrameData) -> FitResult:
+        """A fit facing the wrong way started afresh, turned round: one that has faced more
+        than away_deg from where the lifter is going (walking) or, standing tall and still,
+        from the camera, for away_frames frames in a row.
+
+        Depth alone hardly tells a standing person's front from their back: on
+        session_walk_in_out@mesh, facing the mirror, the fit's energy facing the camera and
+        turned 180 deg agree within 1 % once converged (262.5 against 264.5). Walking in
+        side-on, the fit turned from the walker's heading to face away within a second of
+        the start, and read the whole set that followed mirrored (MPJPE 278 mm) when the lifter
+        turned to the mirror. People walk forwards, and at the mirror a lifter stands facing
+        it; one who stands turned away is not coached whichever way the fit reads them (the
+        notice asks them to face the mirror). Bent over, the hinge's knees and hips say which
+        way is forward, and a fit is left alone."""
+        cfg = self.config
+        if self.state not in ("initialising", "tracking") or self.theta is None:
+            self._away_count = 0
+            self._path.clear()
+            return fit
+        th = fit.theta
+        xy = th[[DOF["root_tx"], DOF["root_ty"]]].copy()
+        self._path.append(xy)
+        moved = xy - self._path[0]
+        speed = float(np.linalg.norm(moved)) / max(len(self._path) - 1, 1)
+        # walking in: only while the start is being confirmed (a lifter stepping back out of the
+        # zone later walks backwards, and a hinge moves the pelvis back)
+        walking = self.state == "initialising" and len(self._path) > 2 and speed > cfg.walk_m_per_frame
+        still = speed < cfg.still_m_per_frame
+        ref = moved if walking else frame.cam_pos_floor_m[:2] - xy
+        yaw = th[DOF["root_yaw"]]
+        cos_off = (math.cos(yaw) * ref[0] + math.sin(yaw) * ref[1]) / max(float(np.linalg.norm(ref)), 1e-9)
+        wrong = cos_off < math.cos(math.radians(cfg.away_deg)) and (
+            walking or (still and self.body.neck_rest.standing_tall(th)))
+        self._away_count = self._away_count + 1 if wrong else 0
+        if self._away_count < cfg.away_frames:
+            return fit
+        self._away_count = 0
+        self._path.clear()
+        facing = math.atan2(ref[1], ref[0]) if walking else math.remainder(yaw + math.pi, 2 * math.pi)
+        # started afresh, turned round: what was learned of the person facing the wrong way
+        # (size, leg length, the neck's rest, the standing spine the angles are read against)
+        # was learned from a mirrored fit
+        self.track_id += 1
+        return self._start(frame, self.body.shape.height_m, facing=facing)
 
     def _follow(self, fit: FitResult, frame: FrameData, partial: bool,
                 person_height_m: float | None) -> FitResult:
@@ -438,7 +495,7 @@ class Tracker:
             reacquiring=(self.state == "lost" and self._last_good is not None
                          and self._lost_frames <= self.config.reacquire_window_frames))
 
-    def _start(self, frame: FrameData, height_m: float) -> FitResult:
+    def _start(self, frame: FrameData, height_m: float, facing: float | None = None) -> FitResult:
         """Place an upright model on the blob: a few facing directions, each fitted with a
         wide robust scale first (coarse), the best by energy refined at the normal scale;
         then the limbs searched and a hand-held implement chosen."""
@@ -456,8 +513,9 @@ class Tracker:
         # someone walking in faces where they are going: the heading decides the facing (the
         # chest band's axis does not, seen side-on: front and back give the same band, and with
         # the legs hidden, behind a plate, the fit's energy does not either)
-        heading = self.gate.walk_heading() if self.state in ("searching", "lost") else None
-        facing = base[DOF["root_yaw"]] if heading is None else heading
+        if facing is None:
+            heading = self.gate.walk_heading() if self.state in ("searching", "lost") else None
+            facing = base[DOF["root_yaw"]] if heading is None else heading
         yaws = [facing + math.radians(d) for d in cfg.init_yaw_offsets_deg]
         for yaw in yaws:
             th = base.copy()

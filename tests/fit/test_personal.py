@@ -44,8 +44,9 @@ def test_rebased_pose_keeps_the_feet_and_the_stature():
         head = new.cap_names.index("head")
         assert ca1[foot, 2] == pytest.approx(ca0[foot, 2], abs=1e-9)      # soles where they were
         assert cb1[head, 2] == pytest.approx(cb0[head, 2], abs=1e-9)      # the trunk took the rest
-        leg0 = -(old.seg_offset[SEG["shank_l"], 2] + old.seg_offset[SEG["foot_l"], 2])
-        leg1 = -(new.seg_offset[SEG["shank_l"], 2] + new.seg_offset[SEG["foot_l"], 2])
+        # hip pivot (the thigh's offset) to ankle (the foot's): thigh + shank
+        leg0 = -sum(old.seg_offset[SEG[s], 2] for s in ("thigh_l", "shank_l", "foot_l"))
+        leg1 = -sum(new.seg_offset[SEG[s], 2] for s in ("thigh_l", "shank_l", "foot_l"))
         assert leg1 == pytest.approx(r * leg0)
 
 

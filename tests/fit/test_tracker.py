@@ -314,9 +314,11 @@ def test_walking_in_behind_a_plate_faces_the_way_they_walk_and_restarts_in_full_
             ids.add(r.track_id)
             if not whole:
                 yaw_err = abs(np.angle(np.exp(1j * (trk.theta[DOF["root_yaw"]] - np.pi))))
-                # started facing the way they walk; the upper body alone then leaves the yaw
-                # loose (it drifts up to ~55 deg), but never the other way round
-                assert yaw_err < (0.35 if not hidden else 1.3), np.degrees(yaw_err)
+                # started facing the way they walk (within the start's +-35 deg candidates:
+                # the upper body alone picks among them loosely, 34 deg since the thighs turn
+                # about the femoral heads); then the yaw drifts up to ~55 deg, but never the
+                # other way round
+                assert yaw_err < (0.65 if not hidden else 1.3), np.degrees(yaw_err)
                 hidden.append(yaw_err)
     assert len(hidden) >= 20
     assert ids == {1}
@@ -358,3 +360,63 @@ def test_a_trunk_twisted_to_its_limits_is_untwisted_only_when_the_cloud_says_so(
     frame = prepare_frame(render_cloud(body, square, seed=6))
     fit = fit_frame(body, frame, part, part, ctx.weights, n_iter=0, ws=ctx.ws)
     assert ls.unfold_trunk(ctx, frame, fit, part) is fit
+
+
+def _track_standing(trk, body, th, n, seed0=0):
+    for i in range(n):
+        r = trk.update(render_cloud(body, th, seed=seed0 + i, timestamp_s=(seed0 + i) / 30))
+    return r
+
+
+def _facing_camera_cos(trk, fr_cam_xy):
+    th = trk.theta
+    to_cam = np.asarray(fr_cam_xy) - th[[DOF["root_tx"], DOF["root_ty"]]]
+    yaw = th[DOF["root_yaw"]]
+    return float((np.cos(yaw) * to_cam[0] + np.sin(yaw) * to_cam[1]) / np.linalg.norm(to_cam))
+
+
+def test_a_fit_standing_turned_away_from_the_mirror_is_turned_round():
+    """Depth hardly tells a standing person's front from their back: a fit that faces away
+    from the camera while the lifter stands still facing it is started afresh, turned round
+    (a new track: what was learned facing the wrong way goes); one side-on is left alone."""
+    from station.fit.solver import prepare_frame
+    shape = Shape(1.75)
+    body = build_body(shape)
+    cfg = TrackerConfig(init_frames=5, start_frames=0)
+    for yaw_deg, turned in ((-90.0, True), (0.0, False)):      # facing the camera; side-on
+        th = make_pose("standing", shape)
+        th[DOF["root_yaw"]] = yaw_deg * DEG
+        th = drop_to_floor(th, shape)
+        cam_xy = prepare_frame(render_cloud(body, th)).cam_pos_floor_m[:2]
+        trk = Tracker(cfg)
+        _track_standing(trk, body, th, 12)
+        assert trk.state == "tracking"
+        before = _facing_camera_cos(trk, cam_xy)
+        trk.theta[DOF["root_yaw"]] += np.pi                    # the fit faces the other way
+        trk.theta_prev = None
+        track = trk.track_id
+        _track_standing(trk, body, th, cfg.away_frames + 3, seed0=20)
+        if turned:
+            assert before > 0.9 and _facing_camera_cos(trk, cam_xy) > 0.9
+            assert trk.track_id == track + 1
+        else:
+            assert abs(before) < 0.3 and trk.track_id == track
+
+
+def test_a_walker_fitted_facing_backwards_is_turned_the_way_they_walk():
+    shape = Shape(1.75)
+    body = build_body(shape)
+    trk = Tracker(TrackerConfig(start_frames=0))
+    th0 = make_pose("standing", shape)
+    th0[DOF["root_yaw"]] = 0.0                                 # walking along +x, side-on
+    th0 = drop_to_floor(th0, shape)
+    yaws = []
+    for i in range(16):
+        th = th0.copy()
+        th[DOF["root_tx"]] += -0.4 + 0.03 * i                  # 0.9 m/s
+        trk.update(render_cloud(body, th, seed=i, timestamp_s=i / 30))
+        if i == 4:
+            trk.theta[DOF["root_yaw"]] += np.pi                # the fit faces backwards
+            trk.theta_prev = None
+        yaws.append(float(np.cos(trk.theta[DOF["root_yaw"]])))
+    assert yaws[5] < -0.5 and yaws[-1] > 0.9, yaws
