@@ -189,10 +189,12 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
                 faults.append(rule.name)
         elif not ok or doubted:
             unjudged.append(rule.name)
-        elif rule.name in v.faults and rule.judge(_confident_only(tr, group_conf, groups, gate)):
-            faults.append(rule.name)
-        elif rule.undecided(rule.measure(_confident_only(tr, group_conf, groups, gate))):
-            unjudged.append(rule.name)   # clean by the reading, too near the rule to say so
+        else:                          # judged from its confident frames
+            seen_tr = _confident_only(tr, group_conf, groups, gate)
+            if rule.name in v.faults and rule.judge(seen_tr):
+                faults.append(rule.name)
+            elif rule.undecided(rule.measure(seen_tr)):
+                unjudged.append(rule.name)   # clean by the reading, too near the rule to say so
     return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
 
 
