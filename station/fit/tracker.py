@@ -30,8 +30,8 @@ kettlebell, dumbbells), station.fit.noise (weights for the depth noise), station
 from __future__ import annotations
 
 import math
-from collections import deque
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -85,9 +85,10 @@ class TrackerConfig:
     upright_radius_m: float = 0.45         # points this far from the head: not the person
     upright_column_radius_m: float = 0.35  # the head is over the legs and hips, within this
     init_yaw_offsets_deg: tuple[float, ...] = (0.0, -35.0, 35.0)
-    # a lifter standing still, turned further than this from the camera, for this many frames
-    # in a row, is turned round (Tracker._facing): depth alone does not tell a standing
-    # person's front from their back
+    # a fit facing further than this from the camera (a lifter standing tall and still) or
+    # from where a walker just arriving goes, for this many frames in a row, is started
+    # afresh turned round (Tracker._facing): depth alone does not tell a standing person's
+    # front from their back
     away_deg: float = 100.0
     away_frames: int = 5
     still_m_per_frame: float = 0.005       # the pelvis slower than this (0.15 m/s): standing still
