@@ -242,7 +242,10 @@ SPINE_HOLD_S = 0.3
 # rounding short even where it is fitted perfectly: the truth's own spine points read 0.70 of
 # the truth's spine at the bottom of reps rounded past 10 deg (median; 0.65-0.72 rep by rep;
 # bench/spine.py). A back read between this share of the rule's limit and the limit may be
-# rounded past it, so it is not called clean (RoundedBack.undecided).
+# rounded past it, so it is not called clean (RoundedBack.undecided). The same holds for a back
+# arched at the top (Overextension.undecided): the mesh athlete's lean-backs, extended 17-20
+# deg at the end of the rep (truth), read -11.1 to -14.3 deg (0.62-0.73 of it; 6 of the 70 dev
+# takes' 45 over the -15 deg rule, all called clean before the band).
 CURVED_BACK_CHORD_RATIO = 0.70
 
 
@@ -386,6 +389,12 @@ class Overextension(Rule):
             return True
         s = self.min_end_spine_flexion_deg
         return s is not None and m["min_top_spine_flexion"] < s
+
+    def undecided(self, m):
+        # the spine over the limit's side of what a rigid thorax reads of a back arched to it
+        # (CURVED_BACK_CHORD_RATIO), not past it: an arch may be there, so not called clean
+        s = self.min_end_spine_flexion_deg
+        return s is not None and s <= m["min_top_spine_flexion"] < s * CURVED_BACK_CHORD_RATIO
 
     def onset(self, live):
         near_top = live.phase in ("rising", "lockout") or (

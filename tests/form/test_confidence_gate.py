@@ -2,6 +2,8 @@
 fault cue and its rep is "not judged" (never clean); confident reps are judged as before."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from station.config import load_exercise
 from station.contract import validate_analysis
 from station.form.evaluator import evaluate_trace
 from station.model import ANGLES, RepVerdict
-from tests.form.traces import hinge, script
+from tests.form.traces import Move, hinge, script
 
 
 def _profile():
@@ -342,6 +344,27 @@ def test_a_first_rep_the_coach_could_not_judge_is_not_praised(recognising):
     assert [r.verdict for r in ev.reps] == ["not judged", "clean", "clean"]
     praised = sorted({round(s.t_s, 1) for s in ev.states if s.cue is not None and s.cue.key == "good_rep"})
     assert praised and all(p > ev.reps[1].end_t - 0.05 for p in praised), (praised, ev.reps[1].end_t)
+
+
+def test_a_back_read_just_short_of_the_lean_back_rule_is_not_called_clean():
+    # the same chord reads a back arched at the top at ~0.70 of it (the mesh athlete's
+    # lean-backs, 17-20 deg, read 11-14): a top read -12 deg may be arched past the -15 deg
+    # rule, one read -5 deg is not
+    moves = []
+    for end_spine in (-5.0, -12.0, -14.5, -18.0, 0.0):
+        moves += [Move({"hip": 80.0, "knee": 18.0, "spine": 0.0, "shift": 0.0, "trunk": 60.0}, 1.6, 0.1),
+                  Move({"hip": 0.0, "knee": 0.0, "spine": end_spine, "shift": 0.0, "trunk": 0.0}, 1.2, 0.8)]
+    t, ang, _ = script(moves)
+    ev = evaluate_trace(_profile(), t, ang, confidence=_conf(t))
+    assert [r.verdict for r in ev.reps] == ["clean", "not judged", "not judged", "fault", "clean"]
+    assert [r.not_judged for r in ev.reps][1:3] == [("overextension",), ("overextension",)]
+    assert ev.reps[3].faults == ("overextension",)
+    rule = next(r for r in ev.rules if r.name == "overextension")
+    lo = rule.min_end_spine_flexion_deg * 0.70
+    m = {"min_top_hip_flexion": 0.0}
+    assert rule.undecided(m | {"min_top_spine_flexion": lo - 0.5})
+    assert not rule.undecided(m | {"min_top_spine_flexion": lo + 0.5})
+    assert not replace(rule, min_end_spine_flexion_deg=None).undecided(m | {"min_top_spine_flexion": -14.0})
 
 
 def test_a_mildly_extended_bottom_is_judged():
