@@ -165,16 +165,20 @@ class Shape:
     leg_ratio: scale of the leg (thigh + shank) length relative to the stature table; the
         trunk takes up the rest of the stature (fitted per person: station.fit.personal).
     shoulder_ratio: scale of the shoulder (and hip) width.
+    belly_fwd: how far the belly (the abdomen capsule) stands forward of the table's, as a
+        fraction of stature (fitted per person: station.fit.personal).
     """
 
     height_m: float = 1.75
     build: float = 1.0
     leg_ratio: float = 1.0
     shoulder_ratio: float = 1.0
+    belly_fwd: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {"height_m": self.height_m, "build": self.build,
-                "leg_ratio": self.leg_ratio, "shoulder_ratio": self.shoulder_ratio}
+                "leg_ratio": self.leg_ratio, "shoulder_ratio": self.shoulder_ratio,
+                "belly_fwd": self.belly_fwd}
 
 
 @dataclass
@@ -339,6 +343,7 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     b = float(shape.build)
     leg = float(shape.leg_ratio)
     sw = float(shape.shoulder_ratio)
+    belly = float(shape.belly_fwd)
     thigh = _THIGH * H * leg
     shank = _SHANK * H * leg
     # the hip's height: the trunk fills the rest of the stature (a shorter leg, a longer trunk)
@@ -414,9 +419,9 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
         # pelvis: wide, across the left axis, centred a little above the hip joints
         ("pelvis", "pelvis", (0.0, 0.035 * H * sw, 0.012 * H), (0.0, -0.035 * H * sw, 0.012 * H),
          0.062 * H * b, 0.062 * H * b),
-        # abdomen: in front of the lumbar spine
-        ("abdomen", "lumbar", (0.030 * H, 0.030 * H * sw, 0.050 * H),
-         (0.030 * H, -0.030 * H * sw, 0.050 * H), 0.058 * H * b, 0.058 * H * b),
+        # abdomen: in front of the lumbar spine (a belly further forward: Shape.belly_fwd)
+        ("abdomen", "lumbar", ((0.030 + belly) * H, 0.030 * H * sw, 0.050 * H),
+         ((0.030 + belly) * H, -0.030 * H * sw, 0.050 * H), 0.058 * H * b, 0.058 * H * b),
         # chest: two capsules across, lower and upper thorax
         ("chest_low", "thorax", (0.035 * H, 0.035 * H * sw, 0.035 * H),
          (0.035 * H, -0.035 * H * sw, 0.035 * H), 0.062 * H * b, 0.062 * H * b),

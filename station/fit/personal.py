@@ -55,10 +55,18 @@ def leg_energies(body: BodyModel, frames: list[tuple[FrameData, np.ndarray]], we
     """(len(ratios),) the frames' summed fit energy with each leg ratio (stature and build of
     `body`). frames: (frame, pose fitted on `body`) pairs; each is refitted from its pose,
     moved onto the candidate body (rebased), without the temporal term."""
+    return shape_energies(body, frames, weights, "leg_ratio", ratios, implement, n_iter, anchors)
+
+
+def shape_energies(body: BodyModel, frames: list[tuple[FrameData, np.ndarray]], weights: FitWeights,
+                   field: str, values: tuple[float, ...], implement: str | None = None,
+                   n_iter: int = 8, anchors: np.ndarray | None = None) -> np.ndarray:
+    """(len(values),) the frames' summed fit energy with the Shape field `field` at each
+    value (every other field of `body`'s shape kept); as leg_energies."""
     ws = Workspace()
-    out = np.zeros(len(ratios))
-    for k, r in enumerate(ratios):
-        cand = _candidate(replace(body.shape, leg_ratio=float(r)))
+    out = np.zeros(len(values))
+    for k, v in enumerate(values):
+        cand = _candidate(replace(body.shape, **{field: float(v)}))
         cand.neck_rest = copy.deepcopy(body.neck_rest)   # the same neck prior; learns nothing
         for frame, theta in frames:
             out[k] += fit_frame(cand, frame, rebased(theta, body, cand), None, weights,
@@ -128,6 +136,30 @@ class LegLength:
         return self.step(body, frame, theta, weights, implement, anchors, theta_prev)
 
 
+# The belly: how far the lifter's abdomen stands forward of the table's (Shape.belly_fwd, as a
+# fraction of stature). A heavy belly that the model's abdomen cannot reach pulls the model's
+# trunk onto it: the capsule athlete tall_heavy_loose (1.98 m, heavy, a shirt over the belly)
+# was fitted standing with the pelvis pitched 16-24 deg forward, the lumbar and thorax extended
+# to their limits and the neck flexed 30 deg to hold the head up, and never read as standing
+# tall (so its neck rest and its leg length were never learned, and a clean back was called
+# rounded). It is measured as the leg length is, by energy (each candidate body refitted on
+# the frames), on the upright frames the track starts on (station.fit.tracker: the start
+# needs an upright person, and a body that cannot reach its belly never stands tall
+# afterwards). Measured: tall_heavy_loose +0.0295 (58 mm); the mesh athlete's shapes
+# (A, D, E, M, N, O: heavy and slim, tight to hoodies) and the capsule rdl_clean within
+# +-0.0045, under BELLY_MIN_FWD, where the table's abdomen is kept (a body rebuilt for a few
+# millimetres moves every fit a little for nothing).
+BELLY_FWD: tuple[float, ...] = (-0.01, -0.005, 0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035)
+BELLY_MIN_FWD = 0.0075
+
+
+def belly_depth(energies: np.ndarray) -> float:
+    """The belly depth of least energy (best_ratio over BELLY_FWD), 0 (the table's) when it is
+    under BELLY_MIN_FWD either way."""
+    bf = best_ratio(energies, BELLY_FWD)
+    return bf if abs(bf) >= BELLY_MIN_FWD else 0.0
+
+
 def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> bool:
     """No joint of the skeleton moved more than STILL_M_PER_FRAME since the frame before.
     The body is swapped only then: a swap mid-motion re-poses the model while the fit
@@ -140,7 +172,7 @@ def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> 
     return bool(np.max(np.linalg.norm(moved, axis=1)) < STILL_M_PER_FRAME)
 
 
-@lru_cache(maxsize=len(LEG_RATIOS) * 2)
+@lru_cache(maxsize=(len(LEG_RATIOS) + len(BELLY_FWD)) * 2)
 def _candidate(shape: Shape) -> BodyModel:
     """A candidate body of leg_energies, built once per shape: each sampled frame refits all
     nine, and built afresh they cost ~200 ms on each of a track's 18 sampled frames when a

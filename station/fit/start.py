@@ -245,10 +245,11 @@ def build_ratio(body: BodyModel, theta: np.ndarray, frame: FrameData,
 
 
 def resized(old: BodyModel, theta: np.ndarray, heights: list[float],
-            build_ratios: list[float]) -> tuple[BodyModel, np.ndarray]:
-    """The body of the median stature and build measured while initialising, and the pose
-    kept on it (the root height follows the new leg length)."""
+            build_ratios: list[float], belly_fwd: float = 0.0) -> tuple[BodyModel, np.ndarray]:
+    """The body of the median stature and build measured while initialising (and the belly
+    depth, station.fit.personal.belly_depth), and the pose kept on it (the root height
+    follows the new leg length)."""
     H = float(np.median(heights))
     b = float(np.clip(np.median(build_ratios), 0.75, 1.5)) if build_ratios else 1.0
-    body = build_body(Shape(height_m=H, build=b))
+    body = build_body(Shape(height_m=H, build=b, belly_fwd=belly_fwd))
     return body, rebased(theta, old, body)
