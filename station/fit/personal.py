@@ -1,4 +1,5 @@
-"""The lifter's own leg length, measured from the fit while they stand at the start of a track.
+"""The lifter's own leg length and belly, measured from the fit while they stand at the start of
+a track (the belly: BELLY_FWD below; the leg length here).
 
 The body model's segment lengths are fractions of stature (station.fit.body_model). People's
 legs are not: the hip joint sits at 0.49-0.55 of stature over the mesh athlete's shapes
@@ -145,19 +146,25 @@ class LegLength:
 # rounded). It is measured as the leg length is, by energy (each candidate body refitted on
 # the frames), on the upright frames the track starts on (station.fit.tracker: the start
 # needs an upright person, and a body that cannot reach its belly never stands tall
-# afterwards). Measured: tall_heavy_loose +0.0295 (58 mm); the mesh athlete's shapes
-# (A, D, E, M, N, O: heavy and slim, tight to hoodies) and the capsule rdl_clean within
-# +-0.0045, under BELLY_MIN_FWD, where the table's abdomen is kept (a body rebuilt for a few
-# millimetres moves every fit a little for nothing).
+# afterwards). Measured: tall_heavy_loose +0.0295 (58 mm; its energy 190 under the table's
+# over 7 sampled frames, 27 a frame); the mesh athlete's shapes within +-0.0045 of the table's
+# on most takes, where the table's abdomen is kept (BELLY_MIN_FWD: a body rebuilt for a few
+# millimetres moves every fit a little for nothing), and +-0.01 on two (B turned, C) on
+# energies under 3 a frame below the table's: the fits' own scatter between candidates, so a
+# depth must also explain the frames clearly better (BELLY_MIN_GAIN a sampled frame; the data
+# term counts ~1 per unexplained point of a 1000-point cloud) to be kept.
 BELLY_FWD: tuple[float, ...] = (-0.01, -0.005, 0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035)
 BELLY_MIN_FWD = 0.0075
+BELLY_MIN_GAIN = 8.0
 
 
-def belly_depth(energies: np.ndarray) -> float:
-    """The belly depth of least energy (best_ratio over BELLY_FWD), 0 (the table's) when it is
-    under BELLY_MIN_FWD either way."""
+def belly_depth(energies: np.ndarray, n_frames: int) -> float:
+    """The belly depth of least energy over BELLY_FWD (energies summed over n_frames sampled
+    frames; best_ratio), or 0 (the table's) unless it is at least BELLY_MIN_FWD from it and
+    its energy is BELLY_MIN_GAIN a frame under the table's."""
     bf = best_ratio(energies, BELLY_FWD)
-    return bf if abs(bf) >= BELLY_MIN_FWD else 0.0
+    gain = float(energies[BELLY_FWD.index(0.0)] - np.min(energies))
+    return bf if abs(bf) >= BELLY_MIN_FWD and gain >= BELLY_MIN_GAIN * max(n_frames, 1) else 0.0
 
 
 def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> bool:

@@ -41,7 +41,7 @@ from station.fit.confidence import ConfidenceScales, FitConfidence, fit_confiden
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
-from station.fit.personal import BELLY_FWD, LegLength, belly_depth, shape_energies
+from station.fit.personal import BELLY_FWD, LegLength, belly_depth, shape_energies, still
 from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
 from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
@@ -244,6 +244,8 @@ class Tracker:
         self._heights, self._build_ratios = [], []       # stature and build while initialising
         self.legs = LegLength()                 # the lifter's own leg length
         self._belly_energy = np.zeros(len(BELLY_FWD))   # per candidate, while initialising
+        self._belly_frames = 0
+        self._init_prev: np.ndarray | None = None       # the last initialising frame's pose
         self._ws = Workspace()
         self._n_ref = 0.0
         self._inlier_ref = 1.0
@@ -430,18 +432,23 @@ class Tracker:
             if b is not None:
                 self._build_ratios.append(b)
             if (self._fixed_shape is None and cfg.belly_every_frames > 0
-                    and self._init_count % cfg.belly_every_frames == cfg.belly_every_frames // 2):
+                    and self._init_count % cfg.belly_every_frames == cfg.belly_every_frames // 2
+                    and still(self.body, self.theta, self._init_prev)):
                 # the belly, on the upright frames the track starts on (a body that cannot
-                # reach its belly tips its pelvis forward and never stands tall after)
+                # reach its belly tips its pelvis forward and never stands tall after), still
+                # ones only: a walker's stride, refitted, read a belly where there is none
+                # (session_walk_in_out@mesh: 0.0144 H)
                 self._belly_energy = self._belly_energy + shape_energies(
                     self.body, [(frame, self.theta)], self.noise.weights, "belly_fwd", BELLY_FWD,
                     self.implement)
+                self._belly_frames += 1
+            self._init_prev = self.theta.copy()
             if self._init_count >= cfg.init_frames:
                 if self._fixed_shape is None:
                     self.body, self.theta = resized(self.body, self.theta, self._heights,
                                                     self._build_ratios,
-                                                    belly_depth(self._belly_energy)
-                                                    if self._belly_energy.any() else 0.0)
+                                                    belly_depth(self._belly_energy, self._belly_frames)
+                                                    if self._belly_frames else 0.0)
                 self.theta_prev = None
                 self.state = "tracking"
         elif self.state == "tracking" and not partial and self._fixed_shape is None and (
@@ -546,6 +553,8 @@ class Tracker:
         self._init_count = self._bad = 0
         self.legs.reset()
         self._belly_energy = np.zeros(len(BELLY_FWD))
+        self._belly_frames = 0
+        self._init_prev = None
         self._legs_hidden_at_start = not feet_seen(frame.points_floor_m, height_m)
         self.state = "initialising"
         return self._fit(frame, self.theta, None, cfg.init_iterations)

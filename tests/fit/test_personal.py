@@ -162,8 +162,14 @@ def test_shape_energies_find_a_bodys_belly():
         person = build_body(replace(table.shape, belly_fwd=true_fwd))
         frame = prepare_frame(render_cloud(person, th, seed=5))
         e = shape_energies(table, [(frame, th)], FitWeights(), "belly_fwd", BELLY_FWD, n_iter=4)
-        assert belly_depth(e) == pytest.approx(want, abs=0.004), (true_fwd, e.round(1))
+        assert belly_depth(e, 1) == pytest.approx(want, abs=0.004), (true_fwd, e.round(1))
     assert BELLY_MIN_FWD > 0.004          # the tolerance above is finer than the dead band
+    # a depth whose energy is barely under the table's (the fits' scatter) is not taken
+    flat = np.zeros(len(BELLY_FWD))
+    flat[BELLY_FWD.index(0.02)] = -1.0
+    assert belly_depth(flat, 3) == 0.0
+    flat[BELLY_FWD.index(0.02)] = -30.0
+    assert belly_depth(flat, 3) == pytest.approx(0.02)
 
 
 def _belly_after_start(name: str, frames: int = 60):
