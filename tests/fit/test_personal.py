@@ -168,7 +168,7 @@ def test_shape_energies_find_a_bodys_belly():
     flat = np.zeros(len(BELLY_FWD))
     flat[BELLY_FWD.index(0.02)] = -1.0
     assert belly_depth(flat, 3) == 0.0
-    flat[BELLY_FWD.index(0.02)] = -30.0
+    flat[BELLY_FWD.index(0.02)] = -60.0
     assert belly_depth(flat, 3) == pytest.approx(0.02)
 
 
