@@ -147,9 +147,9 @@ class LegLength:
 # the frames), on the upright frames the track starts on (station.fit.tracker: the start
 # needs an upright person, and a body that cannot reach its belly never stands tall
 # afterwards). Measured on the start of 132 takes (every dev and held-out take of both bodies,
-# the capsule library's 30): tall_heavy_loose +0.0295 (58 mm; its energy 190 under the
-# table's over its 8 sampled frames, 24 a frame), and there the fit stands him upright, reads his
-# trunk, hips and knees closer (1.6/2.4/2.7 deg, were 2.1/3.6/3.4) and calls none of his
+# the capsule library's 30): tall_heavy_loose +0.0285 (56 mm; its energy 106 under the
+# table's over its 4 sampled frames, 26 a frame), and there the fit stands him upright, reads his
+# trunk, hips and knees closer (1.4/2.5/2.7 deg, were 2.1/3.6/3.4) and calls none of his
 # four clean backs rounded or leaves them unjudged (one called, three not judged before). Every
 # mesh take (heavy, slim, T-shirts, hoodies) within +-0.0045 of the table's, or +-0.01 on
 # energies under 3 a frame below it: the fits' own scatter between candidates. So a depth is

@@ -69,8 +69,9 @@ class TrackerConfig:
     max_points: int = 1500
     init_frames: int = 30
     # every Nth initialising frame measures the lifter's belly (station.fit.personal
-    # belly_depth: each candidate refitted, ~40 ms on that frame); 0 = the table's abdomen
-    belly_every_frames: int = 4
+    # belly_depth: each candidate refitted, ~40 ms on that frame; 4 frames of a 1 s start
+    # read the same depth as 8 on the library's takes); 0 = the table's abdomen
+    belly_every_frames: int = 8
     init_iterations: int = 15
     track_iterations: int = 6
     min_points: int = 150
