@@ -174,6 +174,39 @@ def belly_depth(energies: np.ndarray, n_frames: int) -> float:
     return bf if abs(bf) >= BELLY_MIN_FWD and gain >= BELLY_MIN_GAIN * max(n_frames, 1) else 0.0
 
 
+class BellyDepth:
+    """The belly measured over a track's initialising frames: every `every`-th of them, when
+    still (a walker's stride, refitted, read a belly where there is none:
+    session_walk_in_out@mesh 0.0144 H), is refitted with each candidate (~40 ms on that
+    frame) and the energies summed; `depth` is belly_depth of the sum (0 with none sampled).
+    every 0: never measured (the table's abdomen)."""
+
+    def __init__(self, every: int = 8):
+        self.every = every
+        self.reset()
+
+    def reset(self) -> None:
+        """A new person (an upright start): measure again."""
+        self._count = self._frames = 0
+        self._energy = np.zeros(len(BELLY_FWD))
+        self._prev: np.ndarray | None = None   # the last initialising frame's pose
+
+    def step(self, body: BodyModel, frame: FrameData, theta: np.ndarray, weights: FitWeights,
+             implement: str | None = None) -> None:
+        """One initialising frame and its fitted pose."""
+        self._count += 1
+        if (self.every > 0 and self._count % self.every == self.every // 2
+                and still(body, theta, self._prev)):
+            self._energy += shape_energies(body, [(frame, theta)], weights, "belly_fwd", BELLY_FWD,
+                                           implement)
+            self._frames += 1
+        self._prev = theta.copy()
+
+    @property
+    def depth(self) -> float:
+        return belly_depth(self._energy, self._frames)
+
+
 def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> bool:
     """No joint of the skeleton moved more than STILL_M_PER_FRAME since the frame before.
     The body is swapped only then: a swap mid-motion re-poses the model while the fit

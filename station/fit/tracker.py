@@ -41,7 +41,7 @@ from station.fit.confidence import ConfidenceScales, FitConfidence, fit_confiden
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
-from station.fit.personal import BELLY_FWD, LegLength, belly_depth, shape_energies, still
+from station.fit.personal import BellyDepth, LegLength
 from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
 from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
@@ -69,7 +69,7 @@ class TrackerConfig:
     max_points: int = 1500
     init_frames: int = 30
     # every Nth initialising frame measures the lifter's belly (station.fit.personal
-    # belly_depth: each candidate refitted, ~40 ms on that frame; 4 frames of a 1 s start
+    # BellyDepth: each candidate refitted, ~40 ms on that frame; 4 frames of a 1 s start
     # read the same depth as 8 on the library's takes); 0 = the table's abdomen
     belly_every_frames: int = 8
     init_iterations: int = 15
@@ -244,9 +244,7 @@ class Tracker:
         self._path: deque = deque(maxlen=6)     # the pelvis's last positions (floor x, y)
         self._heights, self._build_ratios = [], []       # stature and build while initialising
         self.legs = LegLength()                 # the lifter's own leg length
-        self._belly_energy = np.zeros(len(BELLY_FWD))   # per candidate, while initialising
-        self._belly_frames = 0
-        self._init_prev: np.ndarray | None = None       # the last initialising frame's pose
+        self.belly = BellyDepth(self.config.belly_every_frames)   # the lifter's own belly
         self._ws = Workspace()
         self._n_ref = 0.0
         self._inlier_ref = 1.0
@@ -432,24 +430,14 @@ class Tracker:
             b = build_ratio(self.body, self.theta, frame, self._ws)
             if b is not None:
                 self._build_ratios.append(b)
-            if (self._fixed_shape is None and cfg.belly_every_frames > 0
-                    and self._init_count % cfg.belly_every_frames == cfg.belly_every_frames // 2
-                    and still(self.body, self.theta, self._init_prev)):
+            if self._fixed_shape is None:
                 # the belly, on the upright frames the track starts on (a body that cannot
-                # reach its belly tips its pelvis forward and never stands tall after), still
-                # ones only: a walker's stride, refitted, read a belly where there is none
-                # (session_walk_in_out@mesh: 0.0144 H)
-                self._belly_energy = self._belly_energy + shape_energies(
-                    self.body, [(frame, self.theta)], self.noise.weights, "belly_fwd", BELLY_FWD,
-                    self.implement)
-                self._belly_frames += 1
-            self._init_prev = self.theta.copy()
+                # reach its belly tips its pelvis forward and never stands tall after)
+                self.belly.step(self.body, frame, self.theta, self.noise.weights, self.implement)
             if self._init_count >= cfg.init_frames:
                 if self._fixed_shape is None:
                     self.body, self.theta = resized(self.body, self.theta, self._heights,
-                                                    self._build_ratios,
-                                                    belly_depth(self._belly_energy, self._belly_frames)
-                                                    if self._belly_frames else 0.0)
+                                                    self._build_ratios, self.belly.depth)
                 self.theta_prev = None
                 self.state = "tracking"
         elif self.state == "tracking" and not partial and self._fixed_shape is None and (
@@ -553,9 +541,7 @@ class Tracker:
         self._heights, self._build_ratios = [height_m], []
         self._init_count = self._bad = 0
         self.legs.reset()
-        self._belly_energy = np.zeros(len(BELLY_FWD))
-        self._belly_frames = 0
-        self._init_prev = None
+        self.belly.reset()
         self._legs_hidden_at_start = not feet_seen(frame.points_floor_m, height_m)
         self.state = "initialising"
         return self._fit(frame, self.theta, None, cfg.init_iterations)
