@@ -22,6 +22,9 @@ END_WINDOW_S = 0.4       # top/lean-back judged until this long after end_t (or 
 VEL_SPAN_S = 0.1         # hip velocity over this span
 WALK_SLOPE_DEG_S = 1.5   # boundary walk stops where hip flexion moves slower than this
 HANDOVER_SPEED_DEG_S = 12.0  # ... or at a local minimum of its speed below this
+BRIDGE_S = 0.2           # the start's walk bridges a stall this short ...
+BRIDGE_DEG = 3.0         # ... when the hips lie this much further along beyond it
+BRIDGE_HOPS = 3
 BUFFER_S = 40.0          # history kept (must exceed max_rep_s)
 
 
@@ -232,12 +235,18 @@ class AngleHistory:
             out[name] = zero_phase(col)[crop]
         return out
 
-    def walk(self, i: int, lo: int, hi: int, direction: int, sign: int) -> int:
+    def walk(self, i: int, lo: int, hi: int, direction: int, sign: int,
+             bridge_above: float | None = None) -> int:
         """From frame i step in `direction` (-1 back, +1 forward) while hip flexion (zero-phase
         smoothed) keeps changing with `sign` (+1 rising, -1 falling) in the direction of
         travel faster than WALK_SLOPE_DEG_S, stopping at a slow local minimum of that speed
         (where one movement hands over to another, e.g. the return from a lean-back and the
-        next rep); stays within [lo, hi]."""
+        next rep); stays within [lo, hi].
+
+        bridge_above: where the walk stops with the hips still above this (deg; walking a rise
+        back), look BRIDGE_S further on for hips BRIDGE_DEG lower and walk on from there: a
+        noisy fit's stall in the middle of a descent is not where the hips left the top (at
+        most BRIDGE_HOPS times)."""
         lo = max(lo, self.first())
         hi = min(hi, len(self) - 1)
         if not lo <= i <= hi:
@@ -245,17 +254,35 @@ class AngleHistory:
         a = self.arrays(lo, hi)
         x, t = a["hip"], a["t"]
         j = i - lo
+        hops = BRIDGE_HOPS if bridge_above is not None else 0
         prev = math.inf
         while 0 <= j + direction < len(x):
             k = j + direction
             speed = sign * (x[k] - x[j]) * direction / max(abs(t[k] - t[j]), 1e-6)
-            if speed <= WALK_SLOPE_DEG_S:
-                break
-            if prev < HANDOVER_SPEED_DEG_S and speed > prev * 1.05:
-                break
+            if speed <= WALK_SLOPE_DEG_S or (prev < HANDOVER_SPEED_DEG_S and speed > prev * 1.05):
+                m = self._bridge(x, t, j, direction, sign) \
+                    if hops > 0 and sign * x[j] > sign * bridge_above else None
+                if m is None:
+                    break
+                hops -= 1
+                j, prev = m, math.inf
+                continue
             prev = speed
             j = k
         return lo + j
+
+    @staticmethod
+    def _bridge(x: np.ndarray, t: np.ndarray, j: int, direction: int, sign: int) -> int | None:
+        """The frame within BRIDGE_S of j (in direction) furthest along the movement (walking
+        a rise back: the lowest hips), if it is BRIDGE_DEG beyond x[j]; else None."""
+        along = lambda k: sign * direction * (x[k] - x[j])  # noqa: E731  (deg beyond x[j])
+        m, best = None, BRIDGE_DEG
+        k = j + direction
+        while 0 <= k < len(x) and abs(t[k] - t[j]) <= BRIDGE_S:
+            if along(k) >= best:
+                m, best = k, along(k)
+            k += direction
+        return m
 
     def arrival_from_above(self, lo: int, i: int, level_deg: float) -> int:
         """Where hip flexion, coming down to frame i, arrived (the hips back at the top): back

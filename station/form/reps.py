@@ -11,7 +11,9 @@ profile's [reps] table (station.config.RepDetection):
   hips settled). An upright stance is still for ``settle_s`` with hip flexion below
   leave_upright, or with the trunk within UPRIGHT_TRUNK_DEG of vertical (soft knees, or a
   fit that reads the hips high): then the next rep must leave it by 2 × hysteresis. The *boundary* start_t is then found by walking back from that crossing to
-  where the hips began to move (the contract: "leaves the upright position").
+  where the hips began to move (the contract: "leaves the upright position"), through a
+  stall of the fitted hips of up to BRIDGE_S while they are still well off the top
+  (station.form.rep_trace.AngleHistory.walk).
 - The bottom is confirmed once hip flexion has come back ``bottom_hysteresis_deg`` from its
   peak; a rep whose peak stays below ``min_bottom_hip_flexion_deg`` is a partial dip and is
   dropped. bottom_t = the first frame within BOTTOM_TOL_DEG of the deepest hip flexion
@@ -280,7 +282,8 @@ class RepDetector:
                 self.ref_hip = min(hip, self.ref_hip)
             if hip > self._start_threshold():
                 lo = self.h.first() if self.pending is None else self.pending.end_i
-                start = self.h.walk(i, lo, i, -1, +1)
+                start = self.h.walk(i, lo, i, -1, +1,
+                                   bridge_above=max(self.ref_hip, 0.0) + s.bottom_hysteresis_deg)
                 seen = self._left_top_seen(start, i)
                 if not seen and t > self._run_until:
                     # the fit was not sure of the hips where they left the top, and no counted

@@ -56,6 +56,39 @@ def test_boundaries_on_a_scripted_trace():
         assert abs(r.start_t - s) <= 0.2 and abs(r.bottom_t - b) <= 0.2 and abs(r.end_t - e) <= 0.2
 
 
+def test_a_fit_stalling_mid_descent_does_not_move_the_start_to_the_stall():
+    """Seen on the mesh athlete (shape D, a clean rep of 1.67 s): the fitted hips rose 0-20 deg,
+    stood still for 0.1 s at 19-20 deg, then went on down; the start's walk back from the
+    crossing stopped at the stall, 0.66 s after the hips left the top, and a 0.93 s lowering
+    was called too fast. The walk bridges a stall of up to 0.2 s while the hips are still well
+    off the top (never at the top: a lean-back's return or a stance's noise)."""
+    t, ang, arr = script(hinge(80, 18, 1.6, 1.2, 0.5, 1.0))
+    hip = ang["hip_flexion_l"]
+    start = 1.5
+    i0 = int(np.argmax(hip > 19.0))          # the stall: held 4 frames, then a 4 deg step back
+    stalled = hip.copy()
+    stalled[i0:i0 + 4] = hip[i0]
+    stalled[i0 + 4] = hip[i0] - 4.0
+    for k, h in (("clean", hip), ("stalled", stalled)):
+        a = {**ang, "hip_flexion_l": h, "hip_flexion_r": h}
+        ev = evaluate_trace(RDL, t, a)
+        assert len(ev.reps) == 1, k
+        r = ev.reps[0]
+        assert abs(r.start_t - start) <= 0.2, (k, r.start_t)
+        assert r.metrics["eccentric_s"] >= 1.3 and "too_fast" not in r.faults, (k, r.metrics["eccentric_s"])
+
+
+def test_a_lean_back_top_keeps_the_next_start_at_the_handover():
+    """The bridge never walks a start back into the previous rep's lean-back return."""
+    moves = hinge(80, 18, 1.6, 1.2, 0.3, 0.0, lean_back=12.0) + hinge(80, 18, 1.6, 1.2, 0.3, 1.0)
+    t, ang, arr = script(moves)
+    ev = evaluate_trace(RDL, t, ang)
+    assert len(ev.reps) == 2
+    # the second rep begins where the return from the lean-back ends (arrival at -12 deg,
+    # then a minimum-jerk move up to 0 and on down): not before the lean-back's arrival
+    assert ev.reps[1].start_t >= arr[1] - 1e-6, (ev.reps[1].start_t, arr[1])
+
+
 def test_walking_and_long_loss_between_sets_are_not_reps():
     moves = hinge() + hinge()
     t, ang, _ = script(moves, tail_s=1.0)
