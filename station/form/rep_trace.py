@@ -25,6 +25,7 @@ HANDOVER_SPEED_DEG_S = 12.0  # ... or at a local minimum of its speed below this
 BRIDGE_S = 0.2           # the start's walk bridges a stall this short ...
 BRIDGE_DEG = 3.0         # ... when the hips lie this much further along beyond it
 BRIDGE_HOPS = 3
+HANDOVER_LOOK_S = 0.3     # ... and stops at a handover only where the hips go on beyond it
 BUFFER_S = 40.0          # history kept (must exceed max_rep_s)
 
 
@@ -243,10 +244,13 @@ class AngleHistory:
         (where one movement hands over to another, e.g. the return from a lean-back and the
         next rep); stays within [lo, hi].
 
-        bridge_above: where the walk stops with the hips still above this (deg; walking a rise
-        back), look BRIDGE_S further on for hips BRIDGE_DEG lower and walk on from there: a
-        noisy fit's stall in the middle of a descent is not where the hips left the top (at
-        most BRIDGE_HOPS times)."""
+        bridge_above (a rep's start, walking a rise back): where the walk stops with the hips
+        still above this (deg), look BRIDGE_S further on for hips BRIDGE_DEG lower and walk on
+        from there: a noisy fit's stall in the middle of a descent is not where the hips left
+        the top (at most BRIDGE_HOPS times). And a local minimum of the speed is a handover
+        only where the hips then go BRIDGE_DEG further within HANDOVER_LOOK_S (a return from
+        a lean-back): otherwise it is the fit's noise while the lowering eases in, and the
+        walk goes on to where the hips stop moving."""
         lo = max(lo, self.first())
         hi = min(hi, len(self) - 1)
         if not lo <= i <= hi:
@@ -259,7 +263,13 @@ class AngleHistory:
         while 0 <= j + direction < len(x):
             k = j + direction
             speed = sign * (x[k] - x[j]) * direction / max(abs(t[k] - t[j]), 1e-6)
-            if speed <= WALK_SLOPE_DEG_S or (prev < HANDOVER_SPEED_DEG_S and speed > prev * 1.05):
+            handover = prev < HANDOVER_SPEED_DEG_S and speed > prev * 1.05
+            if handover and bridge_above is not None and \
+                    self._bridge(x, t, j, direction, sign, HANDOVER_LOOK_S) is None:
+                # no movement hands over here (the hips go no further along within
+                # HANDOVER_LOOK_S): a bump of the fit's noise in the ease-in
+                handover = False
+            if speed <= WALK_SLOPE_DEG_S or handover:
                 m = self._bridge(x, t, j, direction, sign) \
                     if hops > 0 and sign * x[j] > sign * bridge_above else None
                 if m is None:
@@ -272,13 +282,13 @@ class AngleHistory:
         return lo + j
 
     @staticmethod
-    def _bridge(x: np.ndarray, t: np.ndarray, j: int, direction: int, sign: int) -> int | None:
+    def _bridge(x: np.ndarray, t: np.ndarray, j: int, direction: int, sign: int, span_s: float = 0.2) -> int | None:
         """The frame within BRIDGE_S of j (in direction) furthest along the movement (walking
         a rise back: the lowest hips), if it is BRIDGE_DEG beyond x[j]; else None."""
         along = lambda k: sign * direction * (x[k] - x[j])  # noqa: E731  (deg beyond x[j])
         m, best = None, BRIDGE_DEG
         k = j + direction
-        while 0 <= k < len(x) and abs(t[k] - t[j]) <= BRIDGE_S:
+        while 0 <= k < len(x) and abs(t[k] - t[j]) <= span_s:
             if along(k) >= best:
                 m, best = k, along(k)
             k += direction
