@@ -66,7 +66,11 @@ def test_folded_arms_the_capsule_fit_straightened_keep_the_default_never_another
     ev = replay("hands_good_morning_hands_chest_capsule.npz")
     assert get_scenario("good_morning_hands_chest").exercise == "good_morning"
     assert len(ev.rep_exercises) >= 3
-    # not sure: the default profile judges (and the coach speaks) from the first rep on
-    assert set(ev.rep_exercises) == {"rdl"}
-    assert ev.decisions and ev.decisions[0][1] == "rdl"
-    assert ev.decided     # looked at three reps, then settled on the default
+    # the arms' turn with the trunk reads half-way here (0.51-0.65, "not sure": the default
+    # profile judges from the first rep on), or, with the first rep's start found 0.13 s
+    # earlier (the start's walk past the fit's noise as the lowering eases in), 0.89 on the
+    # first rep: held, a good morning, which is what it is. Either is right; a third exercise,
+    # or a change of mind after the first decision, is not
+    assert set(ev.rep_exercises) in ({"rdl"}, {"good_morning"}), ev.rep_exercises
+    assert ev.decisions and ev.decisions[0][1] == ev.rep_exercises[0]
+    assert ev.decided
