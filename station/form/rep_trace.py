@@ -25,7 +25,7 @@ HANDOVER_SPEED_DEG_S = 12.0  # ... or at a local minimum of its speed below this
 BRIDGE_S = 0.2           # the start's walk bridges a stall this short ...
 BRIDGE_DEG = 3.0         # ... when the hips lie this much further along beyond it
 BRIDGE_HOPS = 3
-HANDOVER_LOOK_S = 0.3     # ... and stops at a handover only where the hips go on beyond it
+HANDOVER_LOOK_S = 0.3    # ... and stops at a handover only where the hips go on beyond it
 BUFFER_S = 40.0          # history kept (must exceed max_rep_s)
 
 
@@ -282,9 +282,10 @@ class AngleHistory:
         return lo + j
 
     @staticmethod
-    def _bridge(x: np.ndarray, t: np.ndarray, j: int, direction: int, sign: int, span_s: float = 0.2) -> int | None:
-        """The frame within BRIDGE_S of j (in direction) furthest along the movement (walking
-        a rise back: the lowest hips), if it is BRIDGE_DEG beyond x[j]; else None."""
+    def _bridge(x: np.ndarray, t: np.ndarray, j: int, direction: int, sign: int,
+                span_s: float = BRIDGE_S) -> int | None:
+        """The frame within span_s of j (in direction) furthest along the movement (walking a
+        rise back: the lowest hips), if it is BRIDGE_DEG beyond x[j]; else None."""
         along = lambda k: sign * direction * (x[k] - x[j])  # noqa: E731  (deg beyond x[j])
         m, best = None, BRIDGE_DEG
         k = j + direction
