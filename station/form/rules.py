@@ -24,6 +24,7 @@ at the lockout and is held briefly.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
@@ -249,6 +250,14 @@ SPINE_HOLD_S = 0.3
 CURVED_BACK_CHORD_RATIO = 0.70
 
 
+def chord_short_of(reading_deg: float, limit_deg: float) -> bool:
+    """A spine reading on the allowed side of a limit (or on it) but past
+    CURVED_BACK_CHORD_RATIO of it, on the limit's side of zero: what the rigid thorax may read
+    of a back curved past the limit (a rounding, limit > 0; an arch, limit < 0)."""
+    toward = math.copysign(1.0, limit_deg)
+    return CURVED_BACK_CHORD_RATIO * abs(limit_deg) < toward * reading_deg <= abs(limit_deg)
+
+
 def held_peak(t: np.ndarray, x: np.ndarray, hold_s: float = SPINE_HOLD_S) -> float:
     """The largest value x holds over hold_s: the maximum over the series of its running
     median over hold_s (centred; the whole series if it is shorter)."""
@@ -292,8 +301,7 @@ class RoundedBack(Rule):
 
     def undecided(self, m):
         # below the limit, but not below what a rigid thorax reads of a back rounded to it
-        held = m["held_spine_flexion"]
-        return self.max_spine_flexion_deg * CURVED_BACK_CHORD_RATIO < held <= self.max_spine_flexion_deg
+        return chord_short_of(m["held_spine_flexion"], self.max_spine_flexion_deg)
 
     def seen_violated(self, rep, seen):
         # held over SPINE_HOLD_S by the sure frames alone: the unsure ones count as below the
@@ -391,10 +399,10 @@ class Overextension(Rule):
         return s is not None and m["min_top_spine_flexion"] < s
 
     def undecided(self, m):
-        # the spine over the limit's side of what a rigid thorax reads of a back arched to it
-        # (CURVED_BACK_CHORD_RATIO), not past it: an arch may be there, so not called clean
+        # not past the limit, but past what a rigid thorax reads of a back arched to it: an
+        # arch may be there, so not called clean
         s = self.min_end_spine_flexion_deg
-        return s is not None and s <= m["min_top_spine_flexion"] < s * CURVED_BACK_CHORD_RATIO
+        return s is not None and chord_short_of(m["min_top_spine_flexion"], s)
 
     def onset(self, live):
         near_top = live.phase in ("rising", "lockout") or (
