@@ -221,9 +221,10 @@ def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> 
 
 @lru_cache(maxsize=(len(LEG_RATIOS) + len(BELLY_FWD)) * 2)
 def _candidate(shape: Shape) -> BodyModel:
-    """A candidate body of leg_energies, built once per shape: each sampled frame refits all
-    nine, and built afresh they cost ~200 ms on each of a track's 18 sampled frames when a
-    build took ~20 ms (bench/analyze_speed.py: main thread 7.9 ms a frame, half of it these
-    builds; a build is ~1.3 ms since its surface samples are made with array arithmetic).
-    Private to leg_energies, which sets its neck prior on every use; never the tracker's body."""
+    """A candidate body of shape_energies (the leg ratios, the belly depths), built once per
+    shape: each sampled frame refits every candidate, and built afresh they cost ~200 ms on
+    each of a track's 18 leg-sampled frames when a build took ~20 ms (bench/analyze_speed.py:
+    main thread 7.9 ms a frame, half of it these builds; a build is ~1.3 ms since its surface
+    samples are made with array arithmetic). Private to shape_energies, which sets its neck
+    prior on every use; never the tracker's body."""
     return build_body(shape)
