@@ -189,6 +189,8 @@ class Pipeline:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
             # the angles once, with the raw spine curve; the baseline learns from the same ones
             a = contract_angles(skel.points_cam_m, up, 0.0)
+            if track.spine_raw_deg is not None:
+                a["spine_flexion"] = track.spine_raw_deg
             baseline = self.standing.update(skel.points_cam_m, up, frame.timestamp_s,
                                          learn=track.state == "tracking", raw_angles=a)
             angles = {k: float(a[k]) for k in ANGLES}

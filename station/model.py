@@ -362,3 +362,6 @@ class TrackResult:
     # lost mid-set and still inside the tracker's re-acquisition window: it is fitting the
     # lifter's last pose again; after the window only an upright start finds them
     reacquiring: bool = False
+    # spine_flexion's raw reading from the fitted segments (station.form.angles
+    # spine_flexion_raw_from_segments_deg); None: read it from the skeleton's points
+    spine_raw_deg: float | None = None

@@ -367,12 +367,14 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
 @nb.njit(cache=True, nogil=True)
 def diagonal_terms(theta, theta_pred, use_pred, lower, upper, finite_lo, finite_hi, limit_w,
                    prior_w, temporal_w, knee_hip, knee_margin_rad, knee_w, A, b, out_e_prior,
-                   out_e_knee, out_e_temporal):
+                   out_e_knee, out_e_temporal, pair_dofs, pair_w):
     """The per-DOF terms added to the normal equations A, b: soft joint limits (weight
     limit_w outside [lower, upper]), the prior towards 0 (prior_w), the knee-fold term per
-    (knee, hip) pair of knee_hip (knee_w when knee - hip > knee_margin_rad; 0 = off) and,
-    with use_pred, the temporal term towards theta_pred (temporal_w). Their energies per DOF
-    (out_e_prior, out_e_temporal) and per pair (out_e_knee) are written, not summed."""
+    (knee, hip) pair of knee_hip (knee_w when knee - hip > knee_margin_rad; 0 = off), the
+    smoothness pairs (pair_dofs (q, 2): pair_w (theta_a - theta_b)^2, its energy added to
+    theta_a's prior entry) and, with use_pred, the temporal term towards theta_pred
+    (temporal_w). Their energies per DOF (out_e_prior, out_e_temporal) and per pair
+    (out_e_knee) are written, not summed."""
     n = theta.shape[0]
     diag = np.empty(n)
     for j in range(n):
@@ -396,6 +398,19 @@ def diagonal_terms(theta, theta_pred, use_pred, lower, upper, finite_lo, finite_
             A[kj, hj] -= knee_w
             A[hj, kj] -= knee_w
             out_e_knee[p] = knee_w * r * r
+    # smoothness pairs: a curve's neighbouring bends alike
+    for p in range(pair_dofs.shape[0]):
+        ja = pair_dofs[p, 0]
+        jb = pair_dofs[p, 1]
+        wp = pair_w[p]
+        r = theta[ja] - theta[jb]
+        b[ja] += wp * r
+        b[jb] -= wp * r
+        A[ja, ja] += wp
+        A[jb, jb] += wp
+        A[ja, jb] -= wp
+        A[jb, ja] -= wp
+        out_e_prior[ja] += wp * r * r
     for j in range(n):
         if use_pred:
             dt = theta[j] - theta_pred[j]

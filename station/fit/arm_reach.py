@@ -23,7 +23,7 @@ from station.model import SKELETON_INDEX
 _SH = {"l": SKELETON_INDEX["shoulder_l"], "r": SKELETON_INDEX["shoulder_r"]}
 _EL = {"l": SKELETON_INDEX["elbow_l"], "r": SKELETON_INDEX["elbow_r"]}
 _WR = {"l": SKELETON_INDEX["wrist_l"], "r": SKELETON_INDEX["wrist_r"]}
-_THORAX = SEG["thorax"]
+_THORAX = SEG["upper_thorax"]
 REACH_ELBOW_RAD = 8 * math.pi / 180      # nearly straight, as the standard hypotheses
 REACH_SLACK_M = 0.12                     # beyond the wrist: the hand and the fingers
 

@@ -35,12 +35,12 @@ from station.model import ANGLES, SKELETON_INDEX
 
 # the segments whose surface carries each angle's evidence
 ANGLE_SEGS: dict[str, tuple[str, ...]] = {
-    "trunk_inclination": ("pelvis", "lumbar", "thorax"),
-    "hip_flexion_l": ("pelvis", "thorax", "thigh_l"),
-    "hip_flexion_r": ("pelvis", "thorax", "thigh_r"),
+    "trunk_inclination": ("pelvis", "lumbar", "thorax", "upper_thorax"),
+    "hip_flexion_l": ("pelvis", "thorax", "upper_thorax", "thigh_l"),
+    "hip_flexion_r": ("pelvis", "thorax", "upper_thorax", "thigh_r"),
     "knee_flexion_l": ("thigh_l", "shank_l"),
     "knee_flexion_r": ("thigh_r", "shank_r"),
-    "spine_flexion": ("pelvis", "lumbar", "thorax"),
+    "spine_flexion": ("pelvis", "lumbar", "thorax", "upper_thorax"),
     "pelvis_lateral_shift": ("pelvis", "thigh_l", "thigh_r", "shank_l", "shank_r"),
 }
 _ANGLE_SEG_IDX = [np.array([SEG[s] for s in ANGLE_SEGS[a]]) for a in ANGLES]

@@ -136,7 +136,7 @@ class ImplementState:
         e_none = energy_without_temporal(ctx, frame, fit, pred, idx)
         c = FitContext(ctx.body, ctx.ws, ctx.weights, imp, ctx.anchors)
         th = fit.theta.copy()
-        th[idx] = limb_values("arms", vals, fit.seg_R[SEG["thorax"]])
+        th[idx] = limb_values("arms", vals, fit.seg_R[SEG["upper_thorax"]])
         pred_h = pred.copy()
         pred_h[idx] = th[idx]
         r = c.fit(frame, th, pred_h, self.held_retry_iterations)

@@ -394,7 +394,7 @@ class LimbSearch:
             th[idx] = cur.theta[list(_WHOLE_LEG["r" if limb[-1] == "l" else "l"])]
         else:
             idx = limb_dofs(limb)
-            th[idx] = limb_values(limb, vals, cur.seg_R[SEG["thorax"]], cur.theta[idx])
+            th[idx] = limb_values(limb, vals, cur.seg_R[SEG["upper_thorax"]], cur.theta[idx])
         if KEEP - 1.0 <= vals[0] < MIRROR - 1.0:   # unfolded in place: the upper arm's twist back to 0 too
             twist = [DOF[f"shoulder_{side}_rot"] for side in
                      (("l", "r") if limb == "arms" else (limb[-1],))]

@@ -8,7 +8,8 @@ Energy (all residuals in metres or radians, each term a sum of weighted squares)
             decimated depth image must fall inside the person mask (else pulled towards the
             nearest mask pixel) and must not float in front of the observed depth.
   limits    soft joint limits (sigma `limit_sigma_rad` outside [lower, upper]).
-  prior     weak pull of poorly observed DOFs (twists, rotations) towards neutral.
+  prior     weak pull of poorly observed DOFs (twists, rotations) towards neutral; the spine's
+            neighbouring bends towards each other (body_model.DOF_PAIRS: a smooth curve).
   temporal  towards the constant-velocity prediction (`temporal_sigma_rad`, `_m`).
   floor     sole points never below the floor; a weak pull onto it when within a band.
   collision capsule pairs (forearms/hands vs thighs/pelvis, arms vs torso, shanks, feet)
@@ -41,8 +42,8 @@ import numpy as np
 from station.fit import _kernels as K
 from station.fit._linalg import solve as _solve   # (np.linalg.solve, faster)
 from station.fit.body_model import (
-    DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG,
-    PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel,
+    DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PAIR_SIGMA, DOF_PAIRS, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE,
+    DOF_UPPER, N_DOF, N_SEG, PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel,
 )
 from station.frames import invert
 from station.model import SKELETON_INDEX, PersonCloud
@@ -389,6 +390,7 @@ class _Layout:
         # diagonal priors (constant per frame)
         self.prior_w = np.zeros(N_DOF)
         self.prior_w[_HAS_PRIOR] = w.prior / DOF_PRIOR_SIGMA[_HAS_PRIOR] ** 2
+        self.pair_w = w.prior / DOF_PAIR_SIGMA ** 2      # smoothness pairs (body_model.DOF_PAIRS)
         self.temporal_w = temporal_weights(w)
         self.limit_w = 1.0 / w.limit_sigma_rad ** 2
         self.knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
@@ -547,7 +549,8 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
           rw, ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
           pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI,
           lay.limit_w, prior_w, lay.temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
-          lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs, m2d_rec,
+          lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs, m2d_rec, DOF_PAIRS,
+          lay.pair_w,
           _nearest_state(ws, n_pts, lay.n_cap_x, n_iter + 1) if n_iter >= _NEAREST_STATE_MIN_ITER
           else _NO_NEAREST_STATE)
     e = np.empty

@@ -45,14 +45,15 @@ from station.fit.personal import BellyDepth, LegLength
 from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
 from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
+from station.form.angles import spine_flexion_raw_from_segments_deg
 from station.model import SKELETON_INDEX, SKELETON_POINTS, PersonCloud, Skeleton, TrackResult
 
 __all__ = ["Tracker", "TrackerConfig", "TrackResult", "initial_pose", "upright_height"]
 
 # Segments whose visibility decides each skeleton point's confidence.
 _POINT_SEGS: dict[str, tuple[str, ...]] = {
-    "head": ("head",), "neck": ("thorax",),
-    "shoulder_l": ("thorax", "upper_arm_l"), "shoulder_r": ("thorax", "upper_arm_r"),
+    "head": ("head",), "neck": ("upper_thorax",),
+    "shoulder_l": ("upper_thorax", "upper_arm_l"), "shoulder_r": ("upper_thorax", "upper_arm_r"),
     "elbow_l": ("upper_arm_l", "forearm_l"), "elbow_r": ("upper_arm_r", "forearm_r"),
     "wrist_l": ("forearm_l",), "wrist_r": ("forearm_r",),
     "pelvis": ("pelvis",), "hip_l": ("pelvis", "thigh_l"), "hip_r": ("pelvis", "thigh_r"),
@@ -62,6 +63,7 @@ _POINT_SEGS: dict[str, tuple[str, ...]] = {
 }
 _POINT_SEG_IDX = [np.array([SEG[s] for s in _POINT_SEGS[p]]) for p in SKELETON_POINTS]
 _ANKLES = [SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]]
+_PELVIS, _UPPER_THORAX = SEG["pelvis"], SEG["upper_thorax"]
 
 
 @dataclass(frozen=True)
@@ -503,7 +505,9 @@ class Tracker:
             angle_confidence=None if conf is None else conf.angles,
             angle_sd=None if conf is None else conf.angle_sd, track_id=self.track_id,
             reacquiring=(self.state == "lost" and self._last_good is not None
-                         and self._lost_frames <= self.config.reacquire_window_frames))
+                         and self._lost_frames <= self.config.reacquire_window_frames),
+            spine_raw_deg=(spine_flexion_raw_from_segments_deg(fit.seg_R[_PELVIS], fit.seg_R[_UPPER_THORAX])
+                           if tracked and fit is not None else None))
 
     def _start(self, frame: FrameData, height_m: float, facing: float | None = None) -> FitResult:
         """Place an upright model on the blob: a few facing directions, each fitted with a

@@ -79,6 +79,14 @@ def spine_flexion_raw_deg(points: np.ndarray) -> np.ndarray:
     return _spine_flexion_raw(points, left_axis(points))
 
 
+def spine_flexion_raw_from_segments_deg(R_pelvis: np.ndarray, R_thorax_top: np.ndarray) -> float:
+    """Sagittal flexion of the thorax's top segment's axis in the pelvis's frame (both
+    (3, 3), floor <- segment, x forward, z up): the fitter's own reading of the thorax,
+    where the skeleton's points (spine_mid -> neck) give only the chord of a curved one."""
+    d = R_pelvis.T @ R_thorax_top[:, 2]
+    return float(np.degrees(np.arctan2(d[0], d[2])))
+
+
 def pelvis_lateral_shift_m(points: np.ndarray) -> np.ndarray:
     """Pelvis offset from the ankles' midpoint along the person's left axis (+ = to their left)."""
     return _pelvis_lateral_shift(points, left_axis(points))

@@ -356,8 +356,8 @@ def test_contact_rows(anchors):
 
 @pytest.mark.parametrize("with_pred", [False, True])
 def test_diagonal_terms(with_pred):
-    """Limits (some DOFs beyond their bounds), prior, knee fold (one side folded) and the
-    temporal term, against the NumPy twin."""
+    """Limits (some DOFs beyond their bounds), prior, knee fold (one side folded), the
+    smoothness pairs and the temporal term, against the NumPy twin."""
     from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER
     rng = np.random.default_rng(3)
     theta = rng.normal(0, 1.5, N_DOF)
@@ -368,11 +368,13 @@ def test_diagonal_terms(with_pred):
     A0, b0 = rng.normal(size=(N_DOF, N_DOF)), rng.normal(size=N_DOF)
     A, b = A0.copy(), b0.copy()
     ep, ek, et = np.empty(N_DOF), np.empty(2), np.empty(N_DOF)
+    pairs = np.array([(DOF["thorax_flex"], DOF["upper_thorax_flex"]), (DOF["lumbar_flex"], DOF["thorax_flex"])])
+    pair_w = np.array([30.0, 7.0])
     K.diagonal_terms(theta, theta if pred is None else pred, with_pred, DOF_LOWER, DOF_UPPER,
                      np.isfinite(DOF_LOWER), np.isfinite(DOF_UPPER), 1e4, prior_w, temporal_w,
-                     kh, 1.0, 100.0, A, b, ep, ek, et)
+                     kh, 1.0, 100.0, A, b, ep, ek, et, pairs, pair_w)
     rA, rb, rep, rek, ret = R.diagonal_terms(theta, pred, DOF_LOWER, DOF_UPPER, 1e4, prior_w,
-                                             temporal_w, kh, 1.0, 100.0, A0, b0)
+                                             temporal_w, kh, 1.0, 100.0, A0, b0, pairs, pair_w)
     np.testing.assert_allclose(A, rA, atol=1e-9)
     np.testing.assert_allclose(b, rb, atol=1e-9)
     np.testing.assert_allclose(ep, rep, atol=1e-9)
@@ -381,6 +383,8 @@ def test_diagonal_terms(with_pred):
     if with_pred:
         np.testing.assert_allclose(et, ret, atol=1e-9)
     assert np.count_nonzero(ep > 1e3) > 0          # some DOFs were beyond their limits
+    ja, jb = pairs[0]                               # the pair couples its two DOFs
+    assert A[ja, jb] - A0[ja, jb] == pytest.approx(-30.0)
 
 
 @pytest.mark.parametrize("n", [0, 40])
@@ -408,19 +412,19 @@ def test_grip_rows(n):
 def _diag_extra(theta, n_rows, n_samp, use_pred=False):
     """evaluate's arguments after the rows' outputs: the per-DOF terms (limits, prior, knee
     fold, temporal), their energies' and the scratch arrays (row_energy, A_obs, m2d_rec)."""
-    from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER
+    from station.fit.body_model import DOF, DOF_LOWER, DOF_PAIRS, DOF_UPPER
     kh = np.array([(DOF["knee_l_flex"], DOF["hip_l_flex"]), (DOF["knee_r_flex"], DOF["hip_r_flex"])])
     return (theta, use_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER), np.isfinite(DOF_UPPER),
             1e4, np.full(N_DOF, 2.0), np.full(N_DOF, 8.0), kh, 1.0, 100.0, np.empty(N_DOF),
             np.empty(2), np.empty(N_DOF), np.empty(n_rows), np.empty((N_DOF, N_DOF)),
-            np.empty((n_samp, 4)))
+            np.empty((n_samp, 4)), DOF_PAIRS, np.full(len(DOF_PAIRS), 33.0))
 
 
 def _diag_twin(theta, A, b, extra):
     """reference.diagonal_terms on (A, b) with _diag_extra's weights: (A, b, energies)"""
     (_, _, lo, hi, _, _, limit_w, prior_w, temporal_w, kh, margin, knee_w) = extra[:12]
     return R.diagonal_terms(theta, None, lo, hi, limit_w, prior_w, temporal_w, kh, margin, knee_w,
-                            A, b)
+                            A, b, *extra[-2:])
 
 
 @pytest.mark.parametrize("implement", [None, "bar", "kettlebell", "dumbbells"])
@@ -676,13 +680,15 @@ def test_evaluate(with_pred):
     """evaluate = the pose, the linearisation, a copy of A, the energy and the per-DOF terms:
     against those parts' NumPy twins (forward kinematics, the capsules, linearise,
     diagonal_terms, the sums); and its two passes against it, to the bit."""
-    from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER, SEG, SEG_PARENT as SP
+    from station.fit.body_model import DOF, DOF_LOWER, DOF_PAIRS, DOF_UPPER, SEG, SEG_PARENT as SP
     from station.fit.solver import prepare_frame
     from tests.fit.selfrender import render_cloud
     body = build_body()
     th = neutral_pose(body.shape)
     fr = prepare_frame(render_cloud(body, th, seed=4))
     th2 = th.copy(); th2[DOF["root_tz"]] -= 0.02; th2[DOF["knee_l_flex"]] = 3.0   # limit, knee fold
+    th2[DOF["upper_thorax_flex"]] = 0.2                                           # a smoothness pair
+    pair_w = np.full(len(DOF_PAIRS), 33.0)
     pred = th + 0.05 if with_pred else th2
     pairs = body.collision_pairs
     ns, npairs = len(body.sole_seg), len(pairs)
@@ -728,7 +734,8 @@ def test_evaluate(with_pred):
     A_obs, row_e = np.empty((N_DOF, N_DOF)), np.empty(n_rows)
     E, scratch, out = run(K.evaluate, (pred, with_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER),
                                        np.isfinite(DOF_UPPER), 1e4, prior_w, temporal_w, kh, 1.0,
-                                       100.0, ep, ek, et, row_e, A_obs, np.empty((n_samp, 4))))
+                                       100.0, ep, ek, et, row_e, A_obs, np.empty((n_samp, 4)),
+                                       DOF_PAIRS, pair_w))
     R2, t2, tw2 = R.forward_kinematics(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS)
     ca2 = R.points_to_world(R2, t2, body.cap_seg, body.cap_a_local)
     cb2 = R.points_to_world(R2, t2, body.cap_seg, body.cap_b_local)
@@ -745,7 +752,8 @@ def test_evaluate(with_pred):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-7)
     np.testing.assert_allclose(scratch[17], res, atol=1e-12); np.testing.assert_allclose(scratch[18], rw)
     rA, rb, rep, rek, ret = R.diagonal_terms(th2, pred if with_pred else None, DOF_LOWER, DOF_UPPER,
-                                             1e4, prior_w, temporal_w, kh, 1.0, 100.0, A_obs, lb)
+                                             1e4, prior_w, temporal_w, kh, 1.0, 100.0, A_obs, lb,
+                                             DOF_PAIRS, pair_w)
     np.testing.assert_allclose(out[6], rA, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(out[7], rb, rtol=1e-9, atol=1e-7)
     np.testing.assert_allclose(ep, rep, rtol=1e-12); np.testing.assert_allclose(ek, rek, rtol=1e-12)
@@ -760,7 +768,7 @@ def test_evaluate(with_pred):
     def extra2():
         return (pred, with_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER), np.isfinite(DOF_UPPER),
                 1e4, prior_w, temporal_w, kh, 1.0, 100.0, np.empty(N_DOF), np.empty(2), np.empty(N_DOF),
-                np.empty(n_rows), np.empty((N_DOF, N_DOF)), np.empty((n_samp, 4)))
+                np.empty(n_rows), np.empty((N_DOF, N_DOF)), np.empty((n_samp, 4)), DOF_PAIRS, pair_w)
     ex = extra2()
     E1, scratch1, out1 = run(None, ex, [(K.pose_energy, th2)])
     assert E1 == E
