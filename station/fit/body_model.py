@@ -11,15 +11,17 @@ lifter, x = camera's right). Each segment has a local frame which, in the neutra
 aligned with the pelvis frame: x = the person's forward, y = the person's left, z = up.
 A person facing the camera has yaw -90 deg (forward = floor -y, left = floor +x).
 
-Kinematic tree (14 segments, 32 DOF)
+Kinematic tree (15 segments, 33 DOF)
 ------------------------------------
 pelvis (root: tx ty tz, yaw about z, roll about x, pitch about y: an Euler chain whose
 middle angle is roll, so the gimbal lock is at 90 deg lateral tilt, which never happens)
   lumbar   joint at spine_low (L5/S1): flexion, lateral bend, twist
     thorax joint at spine_mid (T12/L1): flexion, lateral bend, twist
-      head   joint at neck: flexion, lateral bend
-      upper_arm_l/r joint at shoulder (clavicle fixed): flexion, abduction, rotation
-        forearm_l/r joint at elbow: flexion (the hand is rigid with the forearm)
+      upper_thorax joint 0.07 H above spine_mid: flexion (its bend and the thorax's are held
+                   alike: DOF_PAIRS)
+        head   joint at neck: flexion, lateral bend
+        upper_arm_l/r joint at shoulder (clavicle fixed): flexion, abduction, rotation
+          forearm_l/r joint at elbow: flexion (the hand is rigid with the forearm)
   thigh_l/r joint at hip: flexion, abduction, rotation
     shank_l/r joint at knee: flexion
       foot_l/r joint at ankle: dorsiflexion

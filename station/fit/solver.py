@@ -26,7 +26,7 @@ Energy (all residuals in metres or radians, each term a sum of weighted squares)
             "dumbbells"  one short thick capsule across each hand (along the person's left
                          axis), carried by that forearm.
 Normal equations are accumulated per segment in numba (station.fit._kernels) and mapped to
-the 32 DOFs; one kernel call evaluates a pose (normal equations and energy,
+the 33 DOFs; one kernel call evaluates a pose (normal equations and energy,
 station.fit._kernels_lm_loop.evaluate: the energy first, the normal equations only for an
 accepted trial); the LM loop runs in numba too (lm_iterations; LAPACK solves the rare
 damped system Cholesky rejects). Geometry is float64 in the floor frame.
