@@ -365,6 +365,18 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
 
 
 @nb.njit(cache=True, nogil=True)
+def _difference_term(A, b, ja, jb, w, r):
+    """A term w r^2 with r = theta[ja] - theta[jb] (+ a constant) into the normal equations:
+    its gradient's half (+w r, -w r) and Gauss-Newton Hessian's half."""
+    b[ja] += w * r
+    b[jb] -= w * r
+    A[ja, ja] += w
+    A[jb, jb] += w
+    A[ja, jb] -= w
+    A[jb, ja] -= w
+
+
+@nb.njit(cache=True, nogil=True)
 def diagonal_terms(theta, theta_pred, use_pred, lower, upper, finite_lo, finite_hi, limit_w,
                    prior_w, temporal_w, knee_hip, knee_margin_rad, knee_w, A, b, out_e_prior,
                    out_e_knee, out_e_temporal, pair_dofs, pair_w):
@@ -391,12 +403,7 @@ def diagonal_terms(theta, theta_pred, use_pred, lower, upper, finite_lo, finite_
         r = theta[kj] - theta[hj] - knee_margin_rad
         out_e_knee[p] = 0.0
         if knee_w > 0 and r > 0:
-            b[kj] += knee_w * r
-            b[hj] -= knee_w * r
-            A[kj, kj] += knee_w
-            A[hj, hj] += knee_w
-            A[kj, hj] -= knee_w
-            A[hj, kj] -= knee_w
+            _difference_term(A, b, kj, hj, knee_w, r)
             out_e_knee[p] = knee_w * r * r
     # smoothness pairs: a curve's neighbouring bends alike
     for p in range(pair_dofs.shape[0]):
@@ -404,12 +411,7 @@ def diagonal_terms(theta, theta_pred, use_pred, lower, upper, finite_lo, finite_
         jb = pair_dofs[p, 1]
         wp = pair_w[p]
         r = theta[ja] - theta[jb]
-        b[ja] += wp * r
-        b[jb] -= wp * r
-        A[ja, ja] += wp
-        A[jb, jb] += wp
-        A[ja, jb] -= wp
-        A[jb, ja] -= wp
+        _difference_term(A, b, ja, jb, wp, r)
         out_e_prior[ja] += wp * r * r
     for j in range(n):
         if use_pred:
