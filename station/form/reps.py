@@ -85,6 +85,11 @@ ONE_LEG_MAX_HIP_SYMMETRY = 0.5
 # fit of a person turning: their thighs swing, their trunk does not incline). Every hinge, and a
 # squat, inclines the trunk well past this at its bottom (an RDL 45-90 deg, a squat 30-50).
 REP_MIN_TRUNK_DEG = 15.0
+# ... held there over this many frames (0.2 s at 30 frames/s; the running median): every rep of
+# the library holds its trunk past 15 deg for 0.5 s or more, while a fit breaking as the lifter
+# turns to walk away read it 15.4-18.6 deg for 3 frames with the hips at 91-122 deg (the
+# capsule athlete's walk-out of session_walk_in_out: a fifth rep, the demo's, counted on it)
+TRUNK_HOLD_FRAMES = 6
 
 # A rep is counted only when the fit was sure of its hip flexion (the mean of left and right
 # confidence, station.form.confidence_gate.group_confidence) at this level where it leaves the
@@ -381,7 +386,11 @@ class RepDetector:
         return len(tr) > 0 and float(np.median(tr)) >= REP_MIN_TRUNK_DEG
 
     def _trunk_inclined(self, i0: int, i1: int) -> bool:
+        """The trunk held past REP_MIN_TRUNK_DEG over TRUNK_HOLD_FRAMES somewhere in i0..i1 (the
+        running median's maximum): a fit that breaks for a few frames is no rep."""
         trunk = self.h.arrays(i0, i1)["trunk"]
+        if len(trunk) > TRUNK_HOLD_FRAMES:
+            trunk = np.median(np.lib.stride_tricks.sliding_window_view(trunk, TRUNK_HOLD_FRAMES), axis=1)
         return bool(np.any(trunk >= REP_MIN_TRUNK_DEG))   # NaN (never seen) is not inclined
 
     def _two_sided(self, i: int) -> bool:

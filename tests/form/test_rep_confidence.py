@@ -130,6 +130,25 @@ def test_a_turn_on_soft_knees_shows_no_lowering_a_hinge_shows_it_at_once():
     assert {"lowering", "bottom", "rising", "lockout"} <= {s.phase for s in ev.states if s.t_s >= start}
 
 
+def test_a_fit_that_breaks_for_a_few_frames_with_the_trunk_past_15_deg_is_no_rep():
+    """Scripted after the capsule athlete's walk-out (session_walk_in_out, 29.6-30.7 s): the
+    fit breaks as the lifter turns away, the hips read 25 -> 120 deg and the trunk 15-19 deg
+    for three frames (0.1 s), then both fall back; hip confidence stays sure. Not a rep (the
+    trunk is not held past REP_MIN_TRUNK_DEG over TRUNK_HOLD_FRAMES); the hinge after it is,
+    and so is a fast hinge whose trunk passes 15 deg for under half a second."""
+    from station.form.reps import REP_MIN_TRUNK_DEG
+    glitch = [Move({"hip": 25.0, "knee": 30.0, "trunk": 4.0}, 0.3, 0.1),
+              Move({"hip": 120.0, "knee": 100.0, "trunk": 18.6}, 0.13, 0.0),
+              Move({"hip": 45.0, "knee": 60.0, "trunk": 6.0}, 0.1, 0.3),
+              Move({"hip": 3.0, "knee": 2.0, "trunk": 2.0}, 0.4, 0.8)]
+    t, ang, arrivals = script(glitch + hinge() + hinge(depth=60.0, ecc=0.5, con=0.4, bottom_pause=0.0))
+    in_break = t <= arrivals[len(glitch) - 1]
+    assert 0 < np.count_nonzero(ang["trunk_inclination"][in_break] >= REP_MIN_TRUNK_DEG) <= 3
+    ev = evaluate_trace(load_exercise("rdl"), t, ang)
+    assert len(ev.reps) == 3 - 1, [(round(r.start_t, 2), round(r.end_t, 2)) for r in ev.reps]
+    assert ev.reps[0].start_t > arrivals[len(glitch) - 1]      # the hinge, not the break
+
+
 # a hip confidence hovering around REP_MIN_CONFIDENCE, frame by frame (0.29-0.32, four of six
 # at the level): the heavy lifter in a hoodie of the held-out split stood like this
 HOVER = (0.29, 0.31, 0.32, 0.29, 0.30, 0.31)
