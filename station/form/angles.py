@@ -82,9 +82,10 @@ def spine_flexion_raw_deg(points: np.ndarray) -> np.ndarray:
 def spine_flexion_raw_from_segments_deg(R_pelvis: np.ndarray, R_thorax_top: np.ndarray) -> float:
     """Sagittal flexion of the thorax's top segment's axis in the pelvis's frame (both
     (3, 3), floor <- segment, x forward, z up): the fitter's own reading of the thorax,
-    where the skeleton's points (spine_mid -> neck) give only the chord of a curved one."""
-    d = R_pelvis.T @ R_thorax_top[:, 2]
-    return float(np.degrees(np.arctan2(d[0], d[2])))
+    where the skeleton's points (spine_mid -> neck) give only the chord of a curved one. The
+    same sagittal angle as the points' (signed_sagittal_deg), between the segments' long axes
+    about the pelvis's left axis."""
+    return float(signed_sagittal_deg(R_pelvis[:, 2], R_thorax_top[:, 2], R_pelvis[:, 1]))
 
 
 def pelvis_lateral_shift_m(points: np.ndarray) -> np.ndarray:
