@@ -23,11 +23,13 @@ second on one core, peak memory and numba warm start.
     NUMBA_NUM_THREADS=1 python bench/fitter.py --split holdout       # the held-out split, for the report
     NUMBA_NUM_THREADS=1 python bench/fitter.py --max-frames 200 --scenarios rdl_clean,mocap_squats --body mesh
     NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --body mesh
+    NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --split all --save runs/x   # + bench/rescore.py runs/x
     NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --heights 1.0,1.6,2.1 --yaws 0 --max-frames 200
 """
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import resource
@@ -76,6 +78,8 @@ def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict,
     n = take.n_frames if max_frames is None else min(max_frames, take.n_frames)
     pipe = Pipeline(zone=zone_for(take), seed=take.scenario.seed, exercise=exercise)
     frames, cues, seg_ms, fit_ms, seg_cpu, fit_cpu = [], [], [], [], [], []
+    # what the evaluator was given besides the frame records, for bench/rescore.py --replay
+    standing_hip, track_ids, notices = [], [], []
     for i in range(n):
         if i % RENDER_AHEAD == 0:   # render a batch first: the renderer is not part of the station
             batch = [take.render_u16(j).copy() for j in range(i, min(i + RENDER_AHEAD, n))]
@@ -86,26 +90,43 @@ def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict,
         fit_ms.append(res.timings_ms["fit"])
         seg_cpu.append(res.segment.timings_ms["cpu"])   # this thread's CPU time: the figure
         fit_cpu.append(res.track.timings_ms["cpu"])     # a loaded machine does not inflate
+        standing_hip.append(pipe.standing.hip_deg)
+        track_ids.append(res.track.track_id)
+        notices.append(res.notice)
         cue = getattr(pipe.coach, "cue", None)
         if cue is not None:
             cues.append({"t": res.t_s, "rule": cue.rule, "kind": cue.kind, "key": cue.key, "shown_t": cue.t_s})
     reps = pipe.evaluator.finish() if pipe.evaluator is not None else []
     result = {"frames": frames, "reps": [r.as_contract() for r in reps], "cues": cues,
               "station": {"ms_segment": seg_ms, "ms_fit": fit_ms,
-                          "cpu_ms_segment": seg_cpu, "cpu_ms_fit": fit_cpu}}
+                          "cpu_ms_segment": seg_cpu, "cpu_ms_fit": fit_cpu,
+                          "standing_hip_deg": standing_hip, "track_id": track_ids, "notice": notices}}
     truth = take.truth_document(take.scenario.name)
     return truth, result
 
 
-def run_scenario(sc, max_frames: int | None) -> dict:
+def run_scenario(sc, max_frames: int | None, save_dir: str | None = None) -> dict:
     take = build(sc)
     truth, result = run_take(take, max_frames)
+    if save_dir:
+        save_documents(save_dir, sc, truth, result)
     return {"name": sc.name, "body": sc.body, "split": sc.split, "mount_m": sc.mount_height_m,
             "yaw_deg": sc.yaw_deg, "mocap": sc.motion == "mocap", "frames": len(result["frames"]),
             "tally": score(truth, result),
             "tally_clear": score(truth, result, rep_filter=clearly_labelled_filter()),
             "cpu_ms_segment": result["station"]["cpu_ms_segment"],
             "cpu_ms_fit": result["station"]["cpu_ms_fit"]}
+
+
+def save_documents(save_dir: str, sc, truth: dict, result: dict) -> Path:
+    """One take's truth and result documents (and what the scenario is) as
+    SAVE_DIR/NAME.json.gz, written atomically: bench/rescore.py scores and replays them
+    without fitting again."""
+    doc = {"name": sc.name, "body": sc.body, "split": sc.split, "mount_m": sc.mount_height_m,
+           "yaw_deg": sc.yaw_deg, "mocap": sc.motion == "mocap", "truth": truth, "result": result}
+    path = Path(save_dir) / (sc.name.replace("@", "__").replace("/", "_") + ".json.gz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return fileio.write_bytes(path, gzip.compress(json.dumps(doc, default=float).encode(), 6))
 
 
 COLS = ("trunk", "hip", "knee", "spine", "shift_mm")
@@ -299,6 +320,8 @@ def main() -> None:
     ap.add_argument("--max-frames", type=int, help="frames per scenario (default: all)")
     ap.add_argument("--json", help="also write the summary figures as JSON here")
     ap.add_argument("--jsonl", help="append each scenario's figures to this file as it finishes (long runs)")
+    ap.add_argument("--save", metavar="DIR", help="also write each take's truth and result documents to DIR"
+                    " (NAME.json.gz) for bench/rescore.py")
     ap.add_argument("--speed", action="store_true", help="also time the analyze path and the warm start")
     ap.add_argument("--mount-sweep", action="store_true",
                     help="only the controlled mount comparison: the same takes seen from 1.0-2.1 m, facing and turned"
@@ -317,7 +340,7 @@ def main() -> None:
     results = []
     for sc in select(args):
         t0 = time.perf_counter()
-        results.append(run_scenario(sc, args.max_frames))
+        results.append(run_scenario(sc, args.max_frames, args.save))
         print(f"  {sc.name}: {results[-1]['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         if args.jsonl:
             r = results[-1]
