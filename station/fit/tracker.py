@@ -459,7 +459,11 @@ class Tracker:
             # measured on the whole person (the sizing and the feet anchors kept otherwise)
             h = upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
             if h is not None and feet_seen(frame.points_floor_m, h):
-                fit = self._start(frame, h)
+                # facing as the track faces: the start's heading, or _facing's turn round in
+                # this very frame (the blob's own axis, which _start falls back on, does not
+                # tell front from back: on session_walk_in_out@mesh it undid the turn and
+                # read the walker 150-180 deg off for 1.8 s)
+                fit = self._start(frame, h, facing=float(fit.theta[DOF["root_yaw"]]))
                 self.theta = fit.theta
                 return fit
         # a poor fit for a while, and the person stands upright: start afresh
