@@ -57,9 +57,7 @@ from station.sim.scenarios import BODIES, build, get_scenario, library  # noqa: 
 def zone_for(take) -> LiftingZone:
     """The station's configured zone, re-centred on where this scenario's lifter stands
     (staff set the zone to their floor markings)."""
-    sc = take.scenario
-    return replace(LiftingZone.from_config(load_station_config().zone), centre_x_m=sc.lifter_x_m,
-                   centre_y_m=sc.lifter_distance_m)
+    return take.scenario.zone_at_lifter(LiftingZone.from_config(load_station_config().zone))
 
 
 # Frames rendered ahead of the fit, in batches: rendering each frame just before its seg + fit, in

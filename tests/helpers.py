@@ -22,7 +22,6 @@ def segmented_scenario(scenario, seed: int | None = 0):
     """(take, segment): a synthetic scenario's take (a name or a Scenario; built once) and
     segment(i), which renders its frame i as the camera delivers it and segments it in the
     scenario's own lifting zone (a SegmentResult). seed None: the scenario's own seed."""
-    from dataclasses import replace
 
     from station.config import load_station_config
     from station.model import DepthFrame
@@ -32,8 +31,7 @@ def segmented_scenario(scenario, seed: int | None = 0):
 
     sc = get_scenario(scenario) if isinstance(scenario, str) else scenario
     take = build(sc)
-    zone = replace(LiftingZone.from_config(load_station_config().zone), centre_x_m=sc.lifter_x_m,
-                   centre_y_m=sc.lifter_distance_m)
+    zone = sc.zone_at_lifter(LiftingZone.from_config(load_station_config().zone))
     seg = Segmenter(zone, seed=sc.seed if seed is None else seed)
 
     def segment(i: int):

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from station.segment.person import LiftingZone
 from station.sim.body import BodyShape
 from station.sim.camera import CameraMount, aim_pitch_deg
 from station.sim.mesh_shape import MeshShape
@@ -120,6 +121,11 @@ class Scenario:
         """This scenario worn by another body, named NAME@BODY."""
         base = self.name.split("@", 1)[0]
         return replace(self, body=body, name=f"{base}@{body}")
+
+    def zone_at_lifter(self, zone: LiftingZone) -> LiftingZone:
+        """The station's lifting zone `zone` re-centred on where this scenario's lifter
+        stands (staff set the zone to their floor markings)."""
+        return replace(zone, centre_x_m=self.lifter_x_m, centre_y_m=self.lifter_distance_m)
 
     def mount(self) -> CameraMount:
         pitch = self.pitch_down_deg

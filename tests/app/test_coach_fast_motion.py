@@ -6,7 +6,6 @@ back"; now it is clean or not judged for the spine, never rounded (station.fit.c
 AngleRateConfidence)."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -27,7 +26,7 @@ def test_fast_swing_with_a_flat_back_is_never_called_rounded(body):
     assert float(np.max(take.truth_angles["spine_flexion"])) < 5.0
     n = int(np.searchsorted(take.times_s, rep.end_t + 1.0))
     cfg = load_station_config()
-    zone = replace(LiftingZone.from_config(cfg.zone), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
+    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
     pipe = Pipeline(cfg, zone=zone, seed=0, exercise="rdl")
     cues = []
     spike_written = []    # (the fitter's spine confidence, the one analyze writes) where it spikes

@@ -4,7 +4,6 @@ flagged, a clean rep raises no fault cue, and a back the camera cannot see (hidd
 bottom of the rep) raises no fault and its rep is "not judged"."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -23,7 +22,7 @@ def _coach(name: str, reps: int = 1, hide=None):
     end_t = take.reps[reps - 1].end_t + 1.0
     n = int(np.searchsorted(take.times_s, end_t))
     cfg = load_station_config()
-    zone = replace(LiftingZone.from_config(cfg.zone), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
+    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
     pipe = Pipeline(cfg, zone=zone, seed=0, exercise="rdl")
     states, results = [], []
     for i in range(n):

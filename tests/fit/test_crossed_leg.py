@@ -8,7 +8,6 @@ and the LM slid back into the crossed minimum. The right leg's copy, refitted, l
 energy 200 -> 143. Ground truth: the mesh rig's joint centres."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import numpy as np
 
@@ -40,7 +39,7 @@ def test_a_crossed_leg_is_uncrossed():
     sc = get_scenario("mesh_R_faults3")
     take = build(sc)
     cfg = load_station_config()
-    zone = replace(LiftingZone.from_config(cfg.zone), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
+    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
     pipe = Pipeline(cfg, zone=zone, seed=sc.seed, exercise="rdl")
     truth = take.truth_document(sc.name)["frames"]
     err_mm = []

@@ -109,7 +109,7 @@ def _standing_hips(name: str, measure: bool = True) -> tuple[float, float, float
     sc = get_scenario(name)
     take = build(sc)
     cfg = load_station_config()
-    zone = replace(LiftingZone.from_config(cfg.zone), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
+    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
     pipe = Pipeline(cfg, zone=zone, seed=0, exercise="rdl")
     if not measure:
         pipe.tracker.legs = LegLength(rounds=0)

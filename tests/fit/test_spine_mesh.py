@@ -8,7 +8,6 @@ One clip (rdl_mixed_faults@mesh: a clean rep, then a rep rounded 32 deg), run as
 runs live; the per-rep figures are those of bench/spine.py."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -32,7 +31,7 @@ def mixed():
     take = build(sc)
     n = int(np.searchsorted(take.times_s, take.reps[1].end_t + 0.5))
     cfg = load_station_config()
-    zone = replace(LiftingZone.from_config(cfg.zone), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
+    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
     pipe = Pipeline(cfg, zone=zone, seed=0, exercise="rdl")
     frames = []
     for i in range(n):

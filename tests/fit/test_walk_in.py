@@ -6,7 +6,6 @@ Before: the start chose the wrong side (shoulders swapped, 346 mm), the hidden l
 64-105 deg of hip flexion and the counter counted it as a rep (5 of 4 for the session)."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -24,7 +23,7 @@ def test_walk_in_behind_a_plate_is_tracked_facing_the_right_way_and_counts_no_re
     take = build(sc)
     n = int(np.searchsorted(take.times_s, take.times_s[0] + 11.0))      # through the first rep's bottom
     cfg = load_station_config()
-    zone = replace(LiftingZone.from_config(cfg.zone), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
+    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
     pipe = Pipeline(cfg, zone=zone, seed=sc.seed, exercise="rdl")
     truth = take.truth_document(sc.name)["frames"]
     counts, in_view, tracked, shoulder_err = [], 0, 0, []
@@ -57,7 +56,7 @@ def test_a_start_again_in_full_view_keeps_the_way_the_walker_faces():
     take = build(sc)
     n = int(np.searchsorted(take.times_s, take.times_s[0] + 6.5))
     cfg = load_station_config()
-    zone = replace(LiftingZone.from_config(cfg.zone), centre_x_m=sc.lifter_x_m, centre_y_m=sc.lifter_distance_m)
+    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
     pipe = Pipeline(cfg, zone=zone, seed=sc.seed, exercise="rdl")
     truth = take.truth_document(sc.name)["frames"]
     off_deg = []
