@@ -24,6 +24,7 @@ second on one core, peak memory and numba warm start.
     NUMBA_NUM_THREADS=1 python bench/fitter.py --max-frames 200 --scenarios rdl_clean,mocap_squats --body mesh
     NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --body mesh
     NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --split all --save runs/x   # + bench/rescore.py runs/x
+    NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --noise-scale 2   # a noisier sensor (another D435 noise)
     NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --heights 1.0,1.6,2.1 --yaws 0 --max-frames 200
 """
 from __future__ import annotations
@@ -324,6 +325,9 @@ def main() -> None:
     ap.add_argument("--mount-sweep", action="store_true",
                     help="only the controlled mount comparison: the same takes seen from 1.0-2.1 m, facing and turned"
                     " (--scenarios: the takes, default rdl_clean,rdl_rounded_back)")
+    ap.add_argument("--noise-scale", type=float, default=1.0,
+                    help="multiply every scenario's sensor noise (disparity noise and holes) by this: the"
+                    " fitter must not read a noisier sensor's depth as a bent back")
     ap.add_argument("--heights", help="mount sweep: comma-separated camera heights in m (default 1.0,1.3,1.6,1.9,2.1)")
     ap.add_argument("--yaws", help="mount sweep: comma-separated lifter yaws in deg (default 0,45)")
     args = ap.parse_args()
@@ -337,6 +341,8 @@ def main() -> None:
 
     results = []
     for sc in select(args):
+        if args.noise_scale != 1.0:
+            sc = replace(sc, noise_scale=sc.noise_scale * args.noise_scale)
         t0 = time.perf_counter()
         results.append(run_scenario(sc, args.max_frames, args.save))
         print(f"  {sc.name}: {results[-1]['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

@@ -182,16 +182,34 @@ def dense_rows(seg1, x1, n1, seg2, x2, n2, residual, weight, dof_twist, seg_chai
 
 
 @nb.njit(cache=True, nogil=True)
+def nearest_depth_around(depth, v, u):
+    """The nearest (smallest) valid depth (> 0) among pixel (v, u) and its 8 neighbours, 0
+    where none is valid. Free space reads it where the pixel itself saw through the model:
+    a rim sample of the bent trunk rounds onto the far side of the depth edge against the
+    thighs about as often as not, and the sensor's noise decides which; tested on the
+    pixel alone, a noisier sensor pushed the rim back one-sidedly and bent the spine."""
+    h, w = depth.shape
+    best = np.inf
+    for vv in range(max(v - 1, 0), min(v + 2, h)):
+        for uu in range(max(u - 1, 0), min(u + 2, w)):
+            d = float(depth[vv, uu])
+            if d > 0.0 and d < best:      # NaN fails both
+                best = d
+    return best if best < np.inf else 0.0
+
+
+@nb.njit(cache=True, nogil=True)
 def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor,
-                         fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
-                         huber_m, w_silhouette, w_freespace, min_height_m, out_seg_stats,
-                         out_stats, rec):
+                         fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m,
+                         depth_edge_m, edge_tol_px, huber_m, w_silhouette, w_freespace, min_height_m,
+                         out_seg_stats, out_stats, rec):
     """Model -> data: keep the camera-facing model surface inside the silhouette and behind
     the observed depth (free space): its statistics and energy, and its rows recorded.
 
     samples, normals (m, 3) floor frame; cam_pos (3,) camera centre in the floor frame;
     R_cam_floor (3, 3), t_cam_floor (3,) map floor -> camera; fx..cy decimated intrinsics;
-    mask (h, w) bool person pixels; depth (h, w) float32 metres, 0 = no data;
+    mask (h, w) bool person pixels; depth (h, w) float32 metres, 0 = no data (the fit
+    passes the nearest depth within one pixel, nearest_depth_3x3);
     near_u, near_v (h, w) nearest mask pixel (distance_transform_nearest).
     For each sample facing the camera:
       - projects outside the image or outside the mask, and nothing observed in front of it
@@ -201,7 +219,11 @@ def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_c
       - outside the mask with observed depth < z + margin: occluded by something else, or a
         surface at its depth that the segmenter left out of the person, none;
       - in the mask with depth > z + margin (the model floats in front of what the camera
-        saw through it): residual z - (depth - margin) along the camera z axis, w_freespace;
+        saw through it): residual z - (depth - margin) along the camera z axis,
+        w_freespace; but none, counted occluded, where the pixel is the far side of a depth
+        edge (nearest_depth_around: a pixel next to it saw a surface no further than the
+        sample's depth plus the margin, and this one depth_edge_m beyond that pixel or
+        more), as at the bent trunk's rim over the thighs;
       - in the mask with depth < z - margin: occluded, none;
       - the silhouette residual is the pixel offset from the nearest mask pixel's centre
         shortened by edge_tol_px (continuous; a limb a few pixels wide has outline samples
@@ -210,7 +232,8 @@ def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_c
     Samples lower than min_height_m above the floor (floor frame z) are skipped: the
     segmenter removes the floor's neighbourhood, so the mask says nothing there (unknown,
     not empty). Huber weights with scale huber_m. out_seg_stats (n_seg, 4) adds
-    [facing, explained (in mask and |depth - z| <= margin), occluded, outside];
+    [facing, explained (in mask and |depth - z| <= margin), occluded (or on a depth edge),
+    outside];
     out_stats (2,) adds [energy, n penalised]. The rows are not added but recorded per
     sample in rec (m, 4): [kind, weight, residual(s)], kind 0 no row, 1 free space (residual
     rec[n, 2]), 2 silhouette (rec[n, 2], rec[n, 3] along the camera's x, y), for
@@ -250,6 +273,15 @@ def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_c
                 out_seg_stats[s, 2] += 1.0
                 continue
             if D > 0.0 and D > zc + depth_margin_m:
+                # the far side of a depth edge, the sample's depth seen next to it: the
+                # sample's rim rounded onto the wrong side (the noisier the sensor, the more
+                # often), not empty space
+                Dn = nearest_depth_around(depth, vc, uc)
+                if Dn <= zc + depth_margin_m and D - Dn >= depth_edge_m:
+                    # not evidence either way: counted with the hidden (the confidence's
+                    # visibility counts only what the depth explains)
+                    out_seg_stats[s, 2] += 1.0
+                    continue
                 r = zc - (D - depth_margin_m)
                 a = abs(r)
                 wt = w_freespace if a <= huber_m else w_freespace * huber_m / a

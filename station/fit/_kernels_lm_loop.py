@@ -39,7 +39,8 @@ def pose_energy(
         rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m, data_weight,
         use_model_to_data, seg_R, seg_t, dof_twist, seg_chain, sample_seg, sample_local,
         sample_normal_local, cam_pos, R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth,
-        near_u, near_v, depth_margin_m, edge_tol_px, huber_m, w_silhouette, w_freespace,
+        near_u, near_v, depth_margin_m, depth_edge_m, edge_tol_px, huber_m, w_silhouette,
+        w_freespace,
         floor_unknown_m, n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m,
         slack_m, w_below, band_m, w_band, w_collision, ankle_seg, ankle_local,
         anchor_target, n_anchor, hand_l, hand_r, level_row, lat_row, bar_cap, bar_weight,
@@ -77,8 +78,8 @@ def pose_energy(
         points_to_world(seg_R, seg_t, sample_seg, sample_local, samp)
         vectors_to_world(seg_R, sample_seg, sample_normal_local, samp_n)
         model_to_data_energy(samp, samp_n, sample_seg, cam_pos, R_cam_floor, t_cam_floor, fx, fy,
-                             cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
-                             huber_m, w_silhouette, w_freespace, floor_unknown_m, out_seg_stats,
+                             cx, cy, mask, depth, near_u, near_v, depth_margin_m, depth_edge_m,
+                             edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m, out_seg_stats,
                              out_m2d_stats, m2d_rec)
     points_to_world(seg_R, seg_t, sole_seg, sole_local, sole)
     capsule_pair_penetration(ca[:n_cap], cb[:n_cap], cap_ra, cap_rb, pairs, cp1, cp2, cn, cdepth)
@@ -118,7 +119,8 @@ def linearise_accepted(
         rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m, data_weight,
         use_model_to_data, seg_R, seg_t, dof_twist, seg_chain, sample_seg, sample_local,
         sample_normal_local, cam_pos, R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth,
-        near_u, near_v, depth_margin_m, edge_tol_px, huber_m, w_silhouette, w_freespace,
+        near_u, near_v, depth_margin_m, depth_edge_m, edge_tol_px, huber_m, w_silhouette,
+        w_freespace,
         floor_unknown_m, n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m,
         slack_m, w_below, band_m, w_band, w_collision, ankle_seg, ankle_local,
         anchor_target, n_anchor, hand_l, hand_r, level_row, lat_row, bar_cap, bar_weight,

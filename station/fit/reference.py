@@ -178,9 +178,16 @@ def distance_transform_nearest(mask):
     return d2.min(axis=-1).astype(float), us[k].astype(np.int32), vs[k].astype(np.int32)
 
 
+def nearest_depth_around(depth, v, u):
+    """The smallest valid depth (> 0) in the 3 x 3 window around (v, u), 0 where none."""
+    win = np.asarray(depth[max(v - 1, 0):v + 2, max(u - 1, 0):u + 2], np.float64)
+    ok = win[win > 0]
+    return float(ok.min()) if ok.size else 0.0
+
+
 def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam_floor,
-                       fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px,
-                       huber_m, w_silhouette, w_freespace, min_height_m, n_seg):
+                       fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, depth_edge_m,
+                       edge_tol_px, huber_m, w_silhouette, w_freespace, min_height_m, n_seg):
     H = np.zeros((n_seg, 6, 6))
     g = np.zeros((n_seg, 6))
     seg_stats = np.zeros((n_seg, 4))
@@ -210,6 +217,9 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
         if inside and mask[vc, uc]:
             if 0 < D < z - depth_margin_m:
                 seg_stats[s, 2] += 1
+            elif (D > z + depth_margin_m and nearest_depth_around(depth, vc, uc) <= z + depth_margin_m
+                  and D - nearest_depth_around(depth, vc, uc) >= depth_edge_m):
+                seg_stats[s, 2] += 1      # on a depth edge, a surface at its depth next to it
             elif D > 0 and D > z + depth_margin_m:
                 r = z - (D - depth_margin_m)
                 wt = w_freespace * min(1.0, huber_m / abs(r)) if r != 0 else w_freespace
@@ -344,8 +354,8 @@ def grip_rows(cap_idx, dist, normal, bar_cap, gate_m, sigma_m, weight, grip_l, g
 def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
               data_weight, use_model_to_data, seg_R, seg_t, dof_twist, seg_chain,
               sample_seg, sample_local, sample_normal_local, cam_pos, R_cam_floor, t_cam_floor,
-              fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, edge_tol_px, huber_m,
-              w_silhouette, w_freespace, floor_unknown_m,
+              fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, depth_edge_m, edge_tol_px,
+              huber_m, w_silhouette, w_freespace, floor_unknown_m,
               n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m, slack_m, w_below,
               band_m, w_band, w_collision, ankle_seg, ankle_local, anchor_target, n_anchor,
               hand_l, hand_r, level_row, lat_row, lat_res, bar_cap, bar_weight, seg_l, seg_r,
@@ -366,8 +376,8 @@ def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, da
         samp_n = vectors_to_world(seg_R, sample_seg, sample_normal_local)
         H2, g2, seg_stats, m2d = model_to_data_term(
             samp, samp_n, sample_seg, cam_pos, R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask,
-            depth, near_u, near_v, depth_margin_m, edge_tol_px, huber_m, w_silhouette,
-            w_freespace, floor_unknown_m, n_seg)
+            depth, near_u, near_v, depth_margin_m, depth_edge_m, edge_tol_px, huber_m,
+            w_silhouette, w_freespace, floor_unknown_m, n_seg)
         H, g = H + H2, g + g2
     A, b = assemble_normal_equations(H, g, dof_twist, seg_chain)
     sole = points_to_world(seg_R, seg_t, sole_seg, sole_local)

@@ -61,6 +61,12 @@ class FitWeights:
     freespace: float = 0.3
     silhouette_sigma_m: float = 0.02
     depth_margin_m: float = 0.04
+    # a model sample whose pixel saw past it, by this much more than a pixel next to it that
+    # saw as far as the sample (within the margin), sits on a depth edge (the bent trunk's
+    # rim over the thighs): not pushed back (station.fit._kernels_energy.model_to_data_energy).
+    # Set a priori, not swept: beyond a grazing surface's depth step over one decimated pixel
+    # and the sensor's noise (a few cm), within a trunk-over-thigh edge (20-40 cm)
+    depth_edge_m: float = 0.10
     edge_tol_px: float = 1.0
     huber_m: float = 0.05
     limit_sigma_rad: float = 0.01
@@ -425,6 +431,7 @@ class _Layout:
 # FitWeights fields fit_frame reads itself on every call (the depth noise adapts some of
 # them every frame); every other field keys the _Layout, so a new field is keyed by default
 _PER_CALL_FIELDS = {"data", "data_sigma_m", "data_gate_m", "data_ref_points", "depth_margin_m",
+                    "depth_edge_m",
                     "edge_tol_px", "huber_m", "floor_unknown_m", "floor_contact_band_m",
                     "collision_slack_m", "bar_half_length_m", "bell_drop_m",
                     "dumbbell_half_length_m", "knee_fold_margin_rad", "damping", "anchor_sigma_m",
@@ -539,7 +546,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
           body.sample_seg, body.sample_local, body.sample_normal_local,
           frame.cam_pos_floor_m, frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
           frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u, frame.near_v,
-          w.depth_margin_m, w.edge_tol_px, w.huber_m, lay.w_sil, lay.w_fs, w.floor_unknown_m,
+          w.depth_margin_m, w.depth_edge_m, w.edge_tol_px, w.huber_m, lay.w_sil, lay.w_fs, w.floor_unknown_m,
           lay.n_cap, body.cap_ra, body.cap_rb, body.collision_pairs, body.sole_seg,
           body.sole_local, body.collision_slack_m, w.collision_slack_m, lay.w_below,
           w.floor_contact_band_m, lay.w_band, lay.w_collision, lay.ankle_seg, lay.ankle_local,

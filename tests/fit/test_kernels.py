@@ -169,7 +169,8 @@ def test_distance_transform(shape, fill):
     np.testing.assert_array_equal(nv2, nv)
 
 
-@pytest.mark.parametrize("variant", ["normal", "empty_mask", "no_depth", "no_samples", "floor_band"])
+@pytest.mark.parametrize("variant", ["normal", "empty_mask", "no_depth", "no_samples", "floor_band",
+                                     "far_pixels"])
 def test_model_to_data_term(variant):
     """model_to_data_energy, then model_to_data_rows (the fit's two passes), against their
     NumPy twin reference.model_to_data_term."""
@@ -190,10 +191,13 @@ def test_model_to_data_term(variant):
         mask = np.zeros_like(mask); nu = np.full_like(nu, -1); nv = np.full_like(nv, -1)
     if variant == "no_depth":
         depth = np.zeros_like(depth)
+    if variant == "far_pixels":   # a third of the pixels see 0.5 m further (a depth edge's far side)
+        depth = depth.copy()
+        depth[(np.random.default_rng(3).random(depth.shape) < 0.33) & (depth > 0)] += 0.5
     if variant == "no_samples":
         samp, nrm, seg = samp[:0], nrm[:0], seg[:0]
     args = (samp, nrm, seg, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy,
-            fr.cx, fr.cy, mask, depth, nu, nv, 0.04, 1.0, 0.05, 700.0, 300.0,
+            fr.cx, fr.cy, mask, depth, nu, nv, 0.04, 0.10, 1.0, 0.05, 700.0, 300.0,
             0.5 if variant == "floor_band" else 0.03)
     H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6)); ss = np.zeros((N_SEG, 4)); st = np.zeros(2)
     Hr, gr, ssr, str_ = R.model_to_data_term(*args, N_SEG)
@@ -208,9 +212,31 @@ def test_model_to_data_term(variant):
     np.testing.assert_allclose(g, gr, rtol=1e-9, atol=1e-8)
     if variant == "normal":
         assert st[1] > 0 and (rec[:, 0] == 2).any()   # the displaced model is penalised somewhere
+    if variant == "far_pixels":
+        # pushed back somewhere, but not where the pixel is the far side of a depth edge
+        # with the sample's depth next to it (those count as hidden): without that rule
+        # more samples are pushed back and fewer hidden
+        assert (rec[:, 0] == 1).any()
+        no_edges = args[:15] + (np.inf,) + args[16:]
+        _, _, ss_no_edges, st_no_edges = R.model_to_data_term(*no_edges, N_SEG)
+        assert ss[:, 2].sum() > ss_no_edges[:, 2].sum() and st[1] < st_no_edges[1]
     if variant == "floor_band":  # samples below 0.5 m are unknown: not even counted as facing
         low = samp[:, 2] < 0.5
         assert ss[np.unique(seg[low & ~np.isin(seg, seg[~low])]), 0].sum() == 0
+
+
+@pytest.mark.parametrize("v,u", [(0, 0), (0, 7), (5, 3), (9, 9), (9, 0)])
+def test_nearest_depth_around(v, u):
+    """Free space's look next to a pixel that saw through the model: the nearest valid depth
+    in its 3 x 3 window (image borders clipped; zeros and NaN are no data), as the twin."""
+    from station.fit._kernels_energy import nearest_depth_around
+    rng = np.random.default_rng(v * 10 + u)
+    d = (2.0 + rng.random((10, 10))).astype(np.float32)
+    d[rng.random((10, 10)) < 0.4] = 0.0
+    d[rng.random((10, 10)) < 0.1] = np.nan
+    assert nearest_depth_around(d, v, u) == R.nearest_depth_around(d, v, u)
+    d[max(v - 1, 0):v + 2, max(u - 1, 0):u + 2] = 0.0
+    assert nearest_depth_around(d, v, u) == 0.0
 
 
 def test_data_term_implement_capsule():
@@ -481,8 +507,8 @@ def test_linearise(implement):
         return (fr.points_floor_m, ca_, cb_, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, True,
                 R_, t_, tw_, SEG_CHAIN, body.sample_seg, body.sample_local,
                 body.sample_normal_local, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx,
-                fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0,
-                750.0, 0.05, n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
+                fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 0.10, 1.0, 0.05,
+                750.0, 750.0, 0.05, n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
                 body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, ankle_seg, ankle_local, target, na,
                 hl, hr, level_row, lat_row)
     n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
@@ -623,7 +649,7 @@ def test_evaluate_pose():
         return (fr.points_floor_m, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, True,
                 R_, t_, tw, SEG_CHAIN, body.sample_seg, body.sample_local, body.sample_normal_local,
                 fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy, fr.cx, fr.cy,
-                fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0, 750.0, 0.05,
+                fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 0.10, 1.0, 0.05, 750.0, 750.0, 0.05,
                 n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg, body.sole_local,
                 body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, body.sole_seg[:0],
                 body.sole_local[:0], np.zeros((0, 5)), 0, hl, hr, ns + npairs, lat_row)
@@ -725,7 +751,7 @@ def test_evaluate(with_pred):
                np.full(n_cap, -1, np.int32), 0.12, 0.03, 0.7, True, R_, t_, tw, SEG_CHAIN,
                body.sample_seg, body.sample_local, body.sample_normal_local, fr.cam_pos_floor_m,
                fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m,
-               fr.near_u, fr.near_v, 0.04, 1.0, 0.05, 750.0, 750.0, 0.05, n_cap, body.cap_ra,
+               fr.near_u, fr.near_v, 0.04, 0.10, 1.0, 0.05, 750.0, 750.0, 0.05, n_cap, body.cap_ra,
                body.cap_rb, pairs, body.sole_seg, body.sole_local, body.collision_slack_m, 0.01,
                4e4, 0.04, 1.1e3, 1e4, body.sole_seg[:0], body.sole_local[:0], np.zeros((0, 3)), 0,
                0, 1, -1, -1, -1, 0.0, SEG["forearm_l"], SEG["forearm_r"], *scratch, *out, *extra)
@@ -744,7 +770,7 @@ def test_evaluate(with_pred):
         np.full(n_cap, -1, np.int32), 0.12, 0.03, 0.7, True, R2, t2, tw2, SEG_CHAIN, body.sample_seg,
         body.sample_local, body.sample_normal_local, fr.cam_pos_floor_m, fr.R_cam_floor,
         fr.t_cam_floor, fr.fx, fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04,
-        1.0, 0.05, 750.0, 750.0, 0.05, n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg,
+        0.10, 1.0, 0.05, 750.0, 750.0, 0.05, n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg,
         body.sole_local, body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, body.sole_seg[:0],
         body.sole_local[:0], np.zeros((0, 5)), 0, 0, 1, -1, -1, 0.0, -1, 0.0, SEG["forearm_l"],
         SEG["forearm_r"], seg1, n1, seg2, np.zeros((n_rows, 3)), np.zeros(n_rows))
@@ -932,7 +958,7 @@ def test_model_to_data_a_surface_left_out_of_the_mask_costs_nothing():
 
     def rows_of(depth):
         args = (samp, nrm, seg, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy,
-                fr.cx, fr.cy, mask, depth, nu, nv, 0.04, 1.0, 0.05, 700.0, 300.0, 0.03)
+                fr.cx, fr.cy, mask, depth, nu, nv, 0.04, 0.10, 1.0, 0.05, 700.0, 300.0, 0.03)
         ss = np.zeros((N_SEG, 4)); st = np.zeros(2); rec = np.full((len(samp), 4), np.nan)
         K.model_to_data_energy(*args, ss, st, rec)
         Hr, gr, ssr, str_ = R.model_to_data_term(*args, N_SEG)
