@@ -208,8 +208,7 @@ def model_to_data_energy(samples, normals, sample_seg, cam_pos, R_cam_floor, t_c
 
     samples, normals (m, 3) floor frame; cam_pos (3,) camera centre in the floor frame;
     R_cam_floor (3, 3), t_cam_floor (3,) map floor -> camera; fx..cy decimated intrinsics;
-    mask (h, w) bool person pixels; depth (h, w) float32 metres, 0 = no data (the fit
-    passes the nearest depth within one pixel, nearest_depth_3x3);
+    mask (h, w) bool person pixels; depth (h, w) float32 metres, 0 = no data;
     near_u, near_v (h, w) nearest mask pixel (distance_transform_nearest).
     For each sample facing the camera:
       - projects outside the image or outside the mask, and nothing observed in front of it

@@ -79,8 +79,8 @@ def pose_energy(
         vectors_to_world(seg_R, sample_seg, sample_normal_local, samp_n)
         model_to_data_energy(samp, samp_n, sample_seg, cam_pos, R_cam_floor, t_cam_floor, fx, fy,
                              cx, cy, mask, depth, near_u, near_v, depth_margin_m, depth_edge_m,
-                             edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m, out_seg_stats,
-                             out_m2d_stats, m2d_rec)
+                             edge_tol_px, huber_m, w_silhouette, w_freespace, floor_unknown_m,
+                             out_seg_stats, out_m2d_stats, m2d_rec)
     points_to_world(seg_R, seg_t, sole_seg, sole_local, sole)
     capsule_pair_penetration(ca[:n_cap], cb[:n_cap], cap_ra, cap_rb, pairs, cp1, cp2, cn, cdepth)
     if n_anchor:

@@ -217,10 +217,11 @@ def model_to_data_term(samples, normals, sample_seg, cam_pos, R_cam_floor, t_cam
         if inside and mask[vc, uc]:
             if 0 < D < z - depth_margin_m:
                 seg_stats[s, 2] += 1
-            elif (D > z + depth_margin_m and nearest_depth_around(depth, vc, uc) <= z + depth_margin_m
-                  and D - nearest_depth_around(depth, vc, uc) >= depth_edge_m):
-                seg_stats[s, 2] += 1      # on a depth edge, a surface at its depth next to it
             elif D > 0 and D > z + depth_margin_m:
+                Dn = nearest_depth_around(depth, vc, uc)
+                if Dn <= z + depth_margin_m and D - Dn >= depth_edge_m:
+                    seg_stats[s, 2] += 1      # the far side of a depth edge: not pushed back
+                    continue
                 r = z - (D - depth_margin_m)
                 wt = w_freespace * min(1.0, huber_m / abs(r)) if r != 0 else w_freespace
                 add(s, x, R_cam_floor[2], wt, r)
