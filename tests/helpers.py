@@ -1,7 +1,15 @@
-"""Small test doubles shared by several test folders."""
+"""Small test doubles and helpers shared by several test folders."""
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # annotations only: the helpers import what they use when called
+    from station.app import Pipeline
+    from station.config import StationConfig
+    from station.model import DepthFrame
+    from station.sim.scenarios import Scenario
+    from station.sim.synthetic_take import SyntheticTake
 
 
 class SilentSource:
@@ -18,13 +26,34 @@ class SilentSource:
         self._stop.set()
 
 
+def camera_frame(take: SyntheticTake, i: int) -> DepthFrame:
+    """Frame i of a synthetic take as the camera delivers it: its noisy uint16 depth in 1 mm
+    units, the take's intrinsics and timestamp."""
+    from station.model import DepthFrame
+
+    return DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i)
+
+
+def scenario_pipeline(scenario: Scenario, *, seed: int | None = None, exercise: str | None = "rdl",
+                      cfg: StationConfig | None = None) -> Pipeline:
+    """A Pipeline in the station's lifting zone re-centred where a scenario's lifter stands
+    (the Pipeline the station runs live on that scenario). cfg None: load_station_config();
+    seed None: the scenario's own seed."""
+    from station.app import Pipeline
+    from station.config import load_station_config
+    from station.segment.person import LiftingZone
+
+    cfg = load_station_config() if cfg is None else cfg
+    zone = scenario.zone_at_lifter(LiftingZone.from_config(cfg.zone))
+    return Pipeline(cfg, zone=zone, seed=scenario.seed if seed is None else seed, exercise=exercise)
+
+
 def segmented_scenario(scenario, seed: int | None = 0):
     """(take, segment): a synthetic scenario's take (a name or a Scenario; built once) and
     segment(i), which renders its frame i as the camera delivers it and segments it in the
     scenario's own lifting zone (a SegmentResult). seed None: the scenario's own seed."""
 
     from station.config import load_station_config
-    from station.model import DepthFrame
     from station.segment import Segmenter
     from station.segment.person import LiftingZone
     from station.sim.scenarios import build, get_scenario
@@ -35,9 +64,7 @@ def segmented_scenario(scenario, seed: int | None = 0):
     seg = Segmenter(zone, seed=sc.seed if seed is None else seed)
 
     def segment(i: int):
-        return seg.process(DepthFrame(depth_raw_u16=take.render_u16(i), depth_units_m=0.001,
-                                      intrinsics=take.intrinsics, timestamp_s=float(take.times_s[i]),
-                                      frame_number=i))
+        return seg.process(camera_frame(take, i))
     return take, segment
 
 

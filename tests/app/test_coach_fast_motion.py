@@ -10,11 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.app import Pipeline, frame_record
-from station.segment.person import LiftingZone
-from station.config import load_station_config
-from station.model import DepthFrame
+from station.app import frame_record
 from station.sim.scenarios import build, get_scenario
+from tests.helpers import camera_frame, scenario_pipeline
 
 
 @pytest.mark.parametrize("body", ["capsule", "mesh"])
@@ -25,13 +23,11 @@ def test_fast_swing_with_a_flat_back_is_never_called_rounded(body):
     assert "rounded_back" not in rep.faults                       # the truth: a flat back
     assert float(np.max(take.truth_angles["spine_flexion"])) < 5.0
     n = int(np.searchsorted(take.times_s, rep.end_t + 1.0))
-    cfg = load_station_config()
-    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
-    pipe = Pipeline(cfg, zone=zone, seed=0, exercise="rdl")
+    pipe = scenario_pipeline(sc, seed=0)
     cues = []
     spike_written = []    # (the fitter's spine confidence, the one analyze writes) where it spikes
     for i in range(n):
-        res = pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i))
+        res = pipe.process(camera_frame(take, i))
         if res.angles is not None and res.angles["spine_flexion"] > 20.0 and res.angle_confidence is not None:
             spike_written.append((res.angle_confidence["spine_flexion"],
                                   frame_record(res)["angle_confidence"]["spine_flexion"]))

@@ -8,11 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.app import Pipeline
-from station.segment.person import LiftingZone
-from station.config import load_station_config
 from station.model import DepthFrame
 from station.sim.scenarios import build, get_scenario
+from tests.helpers import scenario_pipeline
 
 
 def _coach(name: str, reps: int = 1, hide=None):
@@ -21,9 +19,7 @@ def _coach(name: str, reps: int = 1, hide=None):
     take = build(sc)
     end_t = take.reps[reps - 1].end_t + 1.0
     n = int(np.searchsorted(take.times_s, end_t))
-    cfg = load_station_config()
-    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
-    pipe = Pipeline(cfg, zone=zone, seed=0, exercise="rdl")
+    pipe = scenario_pipeline(sc, seed=0)
     states, results = [], []
     for i in range(n):
         depth = take.render_u16(i).copy()

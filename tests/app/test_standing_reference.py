@@ -50,7 +50,7 @@ def test_no_spine_confidence_before_any_standing_frame():
     # confidence then, so a rounded back is "not judged", never a flat one (mocap_toe_touch
     # on the capsule body: never learned, spine 0 at confidence up to 0.95 through both reps).
     from station.app import Pipeline
-    from station.model import DepthFrame
+    from tests.helpers import camera_frame
 
     sb = StandingReference()
     assert not sb.has_spine_reference
@@ -58,7 +58,7 @@ def test_no_spine_confidence_before_any_standing_frame():
     pipe = Pipeline(seed=take.scenario.seed, exercise=None)
     before, after = [], []
     for i in range(60):
-        res = pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i))
+        res = pipe.process(camera_frame(take, i))
         if res.angles is None:
             continue
         (after if pipe.standing.has_spine_reference else before).append(res.angle_confidence["spine_flexion"])
@@ -85,7 +85,7 @@ def test_learns_the_standing_hip_with_the_spine_curve_and_only_once_settled():
 
 def test_the_pipeline_hands_the_standing_hip_to_the_evaluator():
     from station.app import Pipeline
-    from station.model import DepthFrame
+    from tests.helpers import camera_frame
 
     take = build(get_scenario("rdl_clean"))
     pipe = Pipeline(seed=take.scenario.seed, exercise="rdl")
@@ -97,7 +97,7 @@ def test_the_pipeline_hands_the_standing_hip_to_the_evaluator():
         return orig(t_s, angles, **kw)
     pipe.evaluator.update = update
     for i in range(60):
-        pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i))
+        pipe.process(camera_frame(take, i))
     assert "missing" not in seen
     assert pipe.standing.hip_deg is not None
     assert seen[-1] == pipe.standing.hip_deg

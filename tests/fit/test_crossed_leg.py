@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from station.app import Pipeline, frame_record
-from station.config import load_station_config
+from station.app import frame_record
 from station.fit.body_model import DOF, Shape, neutral_pose
 from station.fit.limb_search import legs_differ
-from station.model import DepthFrame
-from station.segment.person import LiftingZone
 from station.sim.scenarios import build, get_scenario
+from tests.helpers import camera_frame, scenario_pipeline
 
 
 def test_legs_differ_on_hip_or_knee_flexion_only():
@@ -38,13 +36,11 @@ def test_legs_differ_on_hip_or_knee_flexion_only():
 def test_a_crossed_leg_is_uncrossed():
     sc = get_scenario("mesh_R_faults3")
     take = build(sc)
-    cfg = load_station_config()
-    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
-    pipe = Pipeline(cfg, zone=zone, seed=sc.seed, exercise="rdl")
+    pipe = scenario_pipeline(sc)
     truth = take.truth_document(sc.name)["frames"]
     err_mm = []
     for i in range(int(np.searchsorted(take.times_s, 3.2))):
-        res = pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i))
+        res = pipe.process(camera_frame(take, i))
         if take.times_s[i] < 1.6:
             continue
         assert res.tracked, f"lost at {take.times_s[i]:.2f} s"

@@ -8,14 +8,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from station.app import Pipeline, frame_record
-from station.config import load_station_config
+from station.app import frame_record
 from station.fit.body_model import DOF, SEG, Shape, build_body, neutral_pose
 from station.fit.personal import LEG_RATIOS, LegLength, best_ratio, rebased
 from station.fit.solver import Workspace, posed_capsules
-from station.model import DepthFrame
-from station.segment.person import LiftingZone
 from station.sim.scenarios import build, get_scenario
+from tests.helpers import camera_frame, scenario_pipeline
 
 
 def test_best_ratio_is_the_parabolas_vertex():
@@ -108,15 +106,13 @@ def _standing_hips(name: str, measure: bool = True) -> tuple[float, float, float
     over the fitted floor, m. measure=False: the table's legs (no round is ever run)."""
     sc = get_scenario(name)
     take = build(sc)
-    cfg = load_station_config()
-    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
-    pipe = Pipeline(cfg, zone=zone, seed=0, exercise="rdl")
+    pipe = scenario_pipeline(sc, seed=0)
     if not measure:
         pipe.tracker.legs = LegLength(rounds=0)
     truth = take.truth_document(sc.name)["frames"]
     fit_z, true_z = [], []
     for i in range(int(np.searchsorted(take.times_s, take.reps[2].end_t))):
-        res = pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i))
+        res = pipe.process(camera_frame(take, i))
         if not (pipe.tracker.legs.done and res.tracked and truth[i]["angles"]["trunk_inclination"] < 8.0):
             continue
         rec = frame_record(res)

@@ -12,11 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.app import Pipeline, frame_record
-from station.config import load_station_config
-from station.model import DepthFrame
-from station.segment.person import LiftingZone
+from station.app import frame_record
 from station.sim.scenarios import build, get_scenario
+from tests.helpers import camera_frame, scenario_pipeline
 
 # how far the fitted angles may be from the truth at a rep's bottom (deg). On this clip the
 # fitter reads the clean bottom within ~3 deg and the rounded one within ~4; before the neck
@@ -30,12 +28,10 @@ def mixed():
     sc = get_scenario("rdl_mixed_faults@mesh")
     take = build(sc)
     n = int(np.searchsorted(take.times_s, take.reps[1].end_t + 0.5))
-    cfg = load_station_config()
-    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
-    pipe = Pipeline(cfg, zone=zone, seed=0, exercise="rdl")
+    pipe = scenario_pipeline(sc, seed=0)
     frames = []
     for i in range(n):
-        r = pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i))
+        r = pipe.process(camera_frame(take, i))
         frames.append(frame_record(r))
     reps = pipe.evaluator.finish()
     truth = take.truth_document(sc.name)["frames"][:n]

@@ -10,11 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.app import Pipeline, frame_record
-from station.config import load_station_config
-from station.model import DepthFrame
-from station.segment import LiftingZone
+from station.app import frame_record
 from station.sim.scenarios import build, get_scenario
+from tests.helpers import camera_frame, scenario_pipeline
 
 
 @pytest.mark.slow
@@ -22,13 +20,11 @@ def test_walk_in_behind_a_plate_is_tracked_facing_the_right_way_and_counts_no_re
     sc = get_scenario("session_walk_in_out@mesh")
     take = build(sc)
     n = int(np.searchsorted(take.times_s, take.times_s[0] + 11.0))      # through the first rep's bottom
-    cfg = load_station_config()
-    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
-    pipe = Pipeline(cfg, zone=zone, seed=sc.seed, exercise="rdl")
+    pipe = scenario_pipeline(sc)
     truth = take.truth_document(sc.name)["frames"]
     counts, in_view, tracked, shoulder_err = [], 0, 0, []
     for i in range(n):
-        r = pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics, float(take.times_s[i]), i))
+        r = pipe.process(camera_frame(take, i))
         rec = frame_record(r)
         counts.append(r.state.rep_count if r.state is not None else 0)
         if truth[i].get("tracked"):
@@ -55,14 +51,11 @@ def test_a_start_again_in_full_view_keeps_the_way_the_walker_faces():
     sc = get_scenario("session_walk_in_out@mesh")
     take = build(sc)
     n = int(np.searchsorted(take.times_s, take.times_s[0] + 6.5))
-    cfg = load_station_config()
-    zone = sc.zone_at_lifter(LiftingZone.from_config(cfg.zone))
-    pipe = Pipeline(cfg, zone=zone, seed=sc.seed, exercise="rdl")
+    pipe = scenario_pipeline(sc)
     truth = take.truth_document(sc.name)["frames"]
     off_deg = []
     for i in range(n):
-        rec = frame_record(pipe.process(DepthFrame(take.render_u16(i).copy(), 0.001, take.intrinsics,
-                                                   float(take.times_s[i]), i)))
+        rec = frame_record(pipe.process(camera_frame(take, i)))
         if rec["t"] < 4.0 or not rec["tracked"]:
             continue
         left_fit = np.subtract(rec["joints"]["hip_l"], rec["joints"]["hip_r"])
