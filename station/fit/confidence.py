@@ -59,8 +59,9 @@ class ConfidenceScales:
     RDL facing the camera from 1.6 m on the mesh athlete (a real human surface; the capsule
     athlete's deviations are 10-50 % smaller, turned 45 deg or in loose clothes 30-60 %
     larger). The deviation is the model's own, in the energy's units (data normalised to
-    data_ref_points points), so it is compared with its usual value, not read as degrees of
-    error.
+    data_ref_points points) and at the reference depth noise (the tracker scales the
+    information by NoiseAdaptation.info_scale), so it is compared with its usual value, not
+    read as degrees of error.
     """
 
     joint_sd_m: float = 0.06

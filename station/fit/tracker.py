@@ -198,9 +198,11 @@ def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float
 
 
 def frame_confidence(fit: FitResult, body: BodyModel, scales: ConfidenceScales,
-                     extra_resid_m: float, initialising: bool) -> FitConfidence:
-    """Joint and angle confidence (station.fit.confidence) of a frame's final fit."""
-    info = fit.info if fit.info is not None else np.zeros((len(fit.theta), len(fit.theta)))
+                     extra_resid_m: float, initialising: bool, info_scale: float = 1.0) -> FitConfidence:
+    """Joint and angle confidence (station.fit.confidence) of a frame's final fit; info_scale
+    multiplies the fit's information (NoiseAdaptation.info_scale)."""
+    info = (fit.info * info_scale if fit.info is not None
+            else np.zeros((len(fit.theta), len(fit.theta))))
     conf = fit_confidence(fit.points_floor_m, body.point_seg, fit.dof_twist, info,
                           fit.seg_visibility, _POINT_SEG_IDX, fit.inlier_fraction,
                           fit.mean_abs_residual_m, scales, extra_resid_m)
@@ -358,7 +360,7 @@ class Tracker:
             return self._result(False, None, tm, t0, c0, fit)
         t3 = time.perf_counter()
         conf = frame_confidence(fit, self.body, cfg.confidence, self.noise.extra_resid_m,
-                                self.state == "initialising")
+                                self.state == "initialising", self.noise.info_scale)
         # back to the camera frame with the frame's T_cam_floor, inverted once (prepare_frame):
         # apply(invert(frame.T_floor_cam), .)'s arithmetic
         skel = Skeleton(points_cam_m=fit.points_floor_m @ frame.R_cam_floor.T + frame.t_cam_floor,

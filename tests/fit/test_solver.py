@@ -207,6 +207,25 @@ def test_depth_noise_estimate():
     assert np.isnan(depth_noise_m(depth, np.zeros((h, w), bool)))
 
 
+def test_noise_adaptation_info_scale():
+    """Noisier depth widens the data term's sigma, and info_scale is what that takes off the
+    information (1 / sigma^2) relative to the reference noise: (sigma / base sigma)^2, and 1
+    at or below the reference noise."""
+    from station.fit.noise import NoiseAdaptation
+    from station.fit.solver import FitWeights
+    w = FitWeights()
+    rng = np.random.default_rng(1)
+    mask = np.ones((60, 60), bool)
+    noisy = NoiseAdaptation(w, 0.015, 1.0)
+    noisy.update((2.5 + rng.normal(0, 0.03, (60, 60))).astype(np.float32), mask)
+    assert noisy.weights.data_sigma_m > w.data_sigma_m
+    assert noisy.info_scale == pytest.approx((noisy.weights.data_sigma_m / w.data_sigma_m) ** 2)
+    assert noisy.info_scale > 1.2
+    quiet = NoiseAdaptation(w, 0.015, 1.0)
+    quiet.update((2.5 + rng.normal(0, 0.005, (60, 60))).astype(np.float32), mask)
+    assert quiet.weights is w and quiet.info_scale == 1.0
+
+
 def test_solve_is_numpys():
     """The LM step's solve gives np.linalg.solve's result to the bit, and its LinAlgError
     for a singular system."""
