@@ -25,6 +25,7 @@ second on one core, peak memory and numba warm start.
     NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --body mesh
     NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --split all --save runs/x   # + bench/rescore.py runs/x
     NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --noise-scale 2   # a noisier sensor (another D435 noise)
+    NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --edge-fattening-px 2   # outlines grown at depth edges
     NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --heights 1.0,1.6,2.1 --yaws 0 --max-frames 200
 """
 from __future__ import annotations
@@ -328,6 +329,9 @@ def main() -> None:
     ap.add_argument("--noise-scale", type=float, default=1.0,
                     help="multiply every scenario's sensor noise (disparity noise and holes) by this: the"
                     " fitter must not read a noisier sensor's depth as a bent back")
+    ap.add_argument("--edge-fattening-px", type=int, default=0,
+                    help="grow every near surface's outline by this many pixels, as a stereo matcher's window"
+                    " does at depth edges (the sensor model leaves it out by default)")
     ap.add_argument("--heights", help="mount sweep: comma-separated camera heights in m (default 1.0,1.3,1.6,1.9,2.1)")
     ap.add_argument("--yaws", help="mount sweep: comma-separated lifter yaws in deg (default 0,45)")
     args = ap.parse_args()
@@ -343,6 +347,8 @@ def main() -> None:
     for sc in select(args):
         if args.noise_scale != 1.0:
             sc = replace(sc, noise_scale=sc.noise_scale * args.noise_scale)
+        if args.edge_fattening_px:
+            sc = replace(sc, edge_fattening_px=args.edge_fattening_px)
         t0 = time.perf_counter()
         results.append(run_scenario(sc, args.max_frames, args.save))
         print(f"  {sc.name}: {results[-1]['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

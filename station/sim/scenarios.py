@@ -96,6 +96,7 @@ class Scenario:
     wall_distance_m: float = 5.0
     walker: bool = False                    # a second person walking behind the lifter
     noise_scale: float = 1.0                # multiplies the D435 subpixel noise and hole rate
+    edge_fattening_px: int = 0              # the sensor's foreground fattening (D435Noise)
     width: int = 848
     height: int = 480
     fps: int = 30

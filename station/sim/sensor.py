@@ -8,6 +8,9 @@ artefacts that matter for segmentation and fitting:
   object's left edge, which the right imager cannot see, is invalid; the band is
   fx·B·(1/z_near − 1/z_far) px wide. The same rule blanks the image's left border, which
   lies outside the right imager (width fx·B/z);
+- foreground fattening (off by default, `edge_fattening_px`): stereo matching's window,
+  straddling a depth edge, matches the nearer surface's texture, so a near object's outline
+  grows by about half the window into what lies behind it;
 - flying pixels: some pixels at depth edges take a value between fore- and background;
 - depth noise: Gaussian in disparity (sigma `subpixel_rms_px`), so the depth RMS grows as
   z² · subpixel / (fx·B); slightly spatially correlated (3x3 neighbourhood);
@@ -44,6 +47,7 @@ class D435Noise:
     flying_pixel_prob: float = 0.3      # probability an edge pixel is a flying pixel
     edge_jump_m: float = 0.05           # depth step between neighbours that counts as an edge
     invalid_band: bool = True           # stereo occlusion band and left border
+    edge_fattening_px: int = 0          # a near surface's outline grown by this (0: not modelled)
     occlusion_tol_px: float = 0.25
 
     def __post_init__(self) -> None:
@@ -60,6 +64,8 @@ class D435Noise:
             raise ValueError("hole_radius_px must be (lo, hi) with 0 <= lo <= hi")
         if self.depth_unit_m <= 0:
             raise ValueError("depth_unit_m must be positive")
+        if self.edge_fattening_px < 0:
+            raise ValueError("edge_fattening_px must be non-negative")
 
     def sigma_z_m(self, z_m, fx_px: float):
         """Depth noise RMS at distance z: z² · subpixel / (fx · baseline)."""
@@ -79,6 +85,27 @@ def _incidence_tan(depth_m: np.ndarray, intr: Intrinsics) -> np.ndarray:
     return np.sqrt(np.minimum(t2, 100.0, dtype=np.float32))
 
 
+def fatten_foreground(depth_m: np.ndarray, radius_px: int, jump_m: float) -> np.ndarray:
+    """depth_m with every surface's outline grown by radius_px (a disc) over whatever lies
+    jump_m or more behind it (0 = nothing there: the farthest). The stereo matcher's window,
+    centred on a background pixel within half its width of a nearer surface, is dominated by
+    that surface's texture and reports its disparity."""
+    z = np.asarray(depth_m, np.float32)
+    if radius_px <= 0:
+        return z.copy()
+    far = np.where(z > 0, z, np.float32(np.inf))
+    near = far.copy()
+    H, W = z.shape
+    for dy in range(-radius_px, radius_px + 1):
+        for dx in range(-radius_px, radius_px + 1):
+            if (dx or dy) and dx * dx + dy * dy <= radius_px * radius_px:
+                src = far[max(0, -dy):H - max(0, dy), max(0, -dx):W - max(0, dx)]
+                dst = near[max(0, dy):H - max(0, -dy), max(0, dx):W - max(0, -dx)]
+                np.minimum(dst, src, out=dst)
+    out = np.where(near <= far - jump_m, near, far)
+    return np.where(np.isfinite(out), out, 0.0).astype(np.float32)
+
+
 def apply_d435_noise(depth_m: np.ndarray, intrinsics: Intrinsics, noise: D435Noise,
                      rng: np.random.Generator) -> np.ndarray:
     """(H, W) uint16 depth in `noise.depth_unit_m` units (0 = no data) from ideal depth_m."""
@@ -86,6 +113,8 @@ def apply_d435_noise(depth_m: np.ndarray, intrinsics: Intrinsics, noise: D435Noi
     H, W = intrinsics.height, intrinsics.width
     if depth_m.shape != (H, W):
         raise ValueError(f"depth_m is {depth_m.shape}, intrinsics say {(H, W)}")
+    if noise.edge_fattening_px > 0:
+        depth_m = np.ascontiguousarray(fatten_foreground(depth_m, noise.edge_fattening_px, noise.edge_jump_m))
     fxB = float(intrinsics.fx) * noise.baseline_m
     out = np.zeros((H, W), np.uint16)
     if H == 0 or W == 0:

@@ -1,6 +1,9 @@
-"""D435 sensor model: kernels == NumPy twins; noise grows as z²; invalid band; quantisation."""
+"""D435 sensor model: kernels == NumPy twins; noise grows as z²; invalid band; quantisation;
+foreground fattening."""
 from __future__ import annotations
 
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,7 +13,7 @@ from station.model import Intrinsics
 from station.sim import _render_kernels as K
 from station.sim import render_reference as ref
 from station.sim.render import PrimitiveList, render_depth_m
-from station.sim.sensor import D435Noise, apply_d435_noise
+from station.sim.sensor import D435Noise, apply_d435_noise, fatten_foreground
 
 INTR = Intrinsics(424, 240, 212.0, 212.0, 211.5, 119.5)
 T_LEVEL = T_floor_cam_from_mount(1.0, 0.0)
@@ -119,11 +122,31 @@ def test_holes_and_flying_pixels_appear():
     np.testing.assert_array_equal(u16, again)
 
 
+def test_fattening_grows_a_near_outline_over_what_lies_behind_it():
+    d = np.full((40, 60), 4.0, np.float32)
+    d[10:20, 20:30] = 1.5            # a near box
+    d[30:, :] = 3.98                 # a step too small to be an edge (the floor's slope)
+    d[0, 0] = 0.0                    # nothing seen: the farthest
+    out = fatten_foreground(d, 2, 0.05)
+    near = np.abs(out - 1.5) < 1e-6
+    rows, cols = np.nonzero(near)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (8, 21, 18, 31)   # 2 px each way
+    assert near[[8, 8, 21, 21], [18, 31, 18, 31]].sum() == 0                     # a disc, not a square
+    np.testing.assert_array_equal(out[29:, :], d[29:, :])                       # no edge there
+    assert out[0, 0] == pytest.approx(4.0)                                       # the wall grows into nothing
+    np.testing.assert_array_equal(fatten_foreground(d, 0, 0.05), d)
+    fat = apply_d435_noise(d, Intrinsics(60, 40, 50.0, 50.0, 29.5, 19.5),
+                           replace(CLEAN, subpixel_rms_px=0.0, edge_fattening_px=2), np.random.default_rng(0))
+    assert (fat == 1500).sum() == near.sum()
+
+
 def test_bad_parameters_raise():
     with pytest.raises(ValueError):
         D435Noise(baseline_m=0.0)
     with pytest.raises(ValueError):
         D435Noise(min_z_m=11.0)
+    with pytest.raises(ValueError):
+        D435Noise(edge_fattening_px=-1)
     with pytest.raises(ValueError):
         apply_d435_noise(np.zeros((3, 3), np.float32), INTR, D435Noise(), np.random.default_rng(0))
     assert D435Noise().sigma_z_m(2.0, 424.0) == pytest.approx(4 * 0.08 / (424 * 0.05))
