@@ -9,7 +9,9 @@ States:
   tracking      shape fixed; a few LM iterations per frame from the constant-velocity
                 prediction
   lost          the person left (no usable cloud for `lost_after_frames`) or the fit
-                diverged (residual too high / too few points explained for `diverged_frames`).
+                diverged (residual too high / too few points explained for `diverged_frames`;
+                the points far from every body and implement capsule, a foreign object the
+                segmenter joined to the lifter, are left out of that count: far_point_count).
                 A cloud back after a gap of `gap_frames` counts as a loss too (the lifter
                 may have moved on). For `reacquire_window_frames` after the loss, every frame
                 with a cloud tries a few restart poses from the last good one (moved with the
@@ -43,7 +45,8 @@ from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
 from station.fit.personal import BellyDepth, LegLength
 from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
-from station.fit.solver import FitResult, FitWeights, FrameData, Workspace, fit_frame, prepare_frame
+from station.fit.solver import (FitResult, FitWeights, FrameData, Workspace, capsule_distances, fit_frame,
+                                implement_capsules, posed_capsules, prepare_frame)
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
 from station.form.angles import spine_flexion_raw_from_segments_deg
 from station.model import SKELETON_INDEX, SKELETON_POINTS, PersonCloud, Skeleton, TrackResult
@@ -81,6 +84,12 @@ class TrackerConfig:
     diverged_residual_m: float = 0.045
     diverged_inlier_fraction: float = 0.5
     diverged_frames: int = 4              # (re-acquisition takes it up again in a few frames)
+    # a foreign object in the cloud (a box joined to the lifter's blob through a plate): the
+    # points further than this from every body and implement capsule do not count against
+    # the fit's inliers when judging it diverged or poor, as long as they are fewer than
+    # foreign_max_share of the cloud (more than that: the fit has left the person)
+    foreign_m: float = 0.3
+    foreign_max_share: float = 0.5
     upright_height_range_m: tuple[float, float] = (1.2, 2.3)
     upright_max_head_ratio: float = 0.14   # the top cap's horizontal extent / height
     upright_max_lean_ratio: float = 0.06   # head's horizontal offset from the hips / height
@@ -213,18 +222,49 @@ def frame_confidence(fit: FitResult, body: BodyModel, scales: ConfidenceScales,
     return conf
 
 
-def fit_is_bad(fit: FitResult, cfg: TrackerConfig, extra_resid_m: float) -> bool:
-    """A fit that explains the cloud too poorly to show (diverged_frames of them: lost)."""
+def far_point_count(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray, ws: Workspace,
+                    implement: str | None, weights: FitWeights, far_m: float) -> int:
+    """How many points lie further than far_m from every capsule of the posed body and its
+    implement (what no pose near this one explains: not the lifter)."""
+    if len(points_floor_m) == 0:
+        return 0
+    ca, cb = posed_capsules(body, theta, ws)
+    _, d_body, _ = capsule_distances(points_floor_m, ca, cb, body.cap_ra, body.cap_rb)
+    far = d_body > far_m
+    ia, ib, ir, _, _ = implement_capsules(body, ca, cb, ws.seg_R, implement, weights)
+    if len(ir):
+        _, d_imp, _ = capsule_distances(points_floor_m, ia, ib, ir, ir)
+        far &= d_imp > far_m
+    return int(np.count_nonzero(far))
+
+
+def body_inlier_fraction(fit: FitResult, n_far: int, cfg: TrackerConfig) -> float:
+    """The fit's inlier share of the points that are not foreign (n_far of them lie beyond
+    foreign_m of the model), or its share of the whole cloud when the far points are too many
+    to be a foreign object."""
+    n = fit.n_points
+    if n <= 0 or n_far <= 0 or n_far > cfg.foreign_max_share * n:
+        return fit.inlier_fraction
+    return min(fit.inlier_fraction * n / (n - n_far), 1.0)
+
+
+def fit_is_bad(fit: FitResult, cfg: TrackerConfig, extra_resid_m: float,
+               inlier_fraction: float | None = None) -> bool:
+    """A fit that explains the cloud too poorly to show (diverged_frames of them: lost).
+    inlier_fraction: the share to judge (body_inlier_fraction; None: the fit's own)."""
+    inl = fit.inlier_fraction if inlier_fraction is None else inlier_fraction
     return (fit.mean_abs_residual_m > cfg.diverged_residual_m + extra_resid_m
-            or fit.inlier_fraction < cfg.diverged_inlier_fraction)
+            or inl < cfg.diverged_inlier_fraction)
 
 
-def fit_is_poor(fit: FitResult, cfg: TrackerConfig, extra_resid_m: float, inlier_ref: float) -> bool:
+def fit_is_poor(fit: FitResult, cfg: TrackerConfig, extra_resid_m: float, inlier_ref: float,
+                inlier_fraction: float | None = None) -> bool:
     """A fit poorer than usual (reseed_after_frames of them: start afresh). Inliers relative to
     this track's usual too: a barbell's plates are never explained, and would otherwise re-seed
-    every few seconds of standing."""
+    every few seconds of standing. inlier_fraction: as fit_is_bad."""
+    inl = fit.inlier_fraction if inlier_fraction is None else inlier_fraction
     return (fit.mean_abs_residual_m > cfg.reseed_residual_m + extra_resid_m
-            or fit.inlier_fraction < min(cfg.reseed_inlier_fraction, inlier_ref - cfg.recover_inlier_drop))
+            or inl < min(cfg.reseed_inlier_fraction, inlier_ref - cfg.recover_inlier_drop))
 
 
 class Tracker:
@@ -356,7 +396,7 @@ class Tracker:
         tm["fit"] = (time.perf_counter() - t1) * 1e3
         self.limbs.since += 1
         fit = self._follow(fit, frame, partial, person_height_m)
-        if self._diverged(fit):
+        if self._diverged(fit, frame):
             return self._result(False, None, tm, t0, c0, fit)
         t3 = time.perf_counter()
         conf = frame_confidence(fit, self.body, cfg.confidence, self.noise.extra_resid_m,
@@ -471,6 +511,9 @@ class Tracker:
         # a poor fit for a while, and the person stands upright: start afresh
         if self.state == "tracking" and not partial:
             poor = fit_is_poor(fit, cfg, self.noise.extra_resid_m, self._inlier_ref)
+            if poor:
+                poor = fit_is_poor(fit, cfg, self.noise.extra_resid_m, self._inlier_ref,
+                                   self._body_inliers(fit, frame))
             self._poor = self._poor + 1 if poor else 0
             if self._poor >= cfg.reseed_after_frames:
                 h = upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m)
@@ -489,9 +532,19 @@ class Tracker:
                                        self.implements.held, self.implements.bar)
         return fit
 
-    def _diverged(self, fit: FitResult) -> bool:
+    def _body_inliers(self, fit: FitResult, frame: FrameData) -> float:
+        """The fit's inlier share without a foreign object's points (body_inlier_fraction);
+        measured only for a fit judged bad or poor on the whole cloud (most frames skip it)."""
+        n_far = far_point_count(self.body, fit.theta, frame.points_floor_m, self._ws, self.implement,
+                                self.noise.weights, self.config.foreign_m)
+        return body_inlier_fraction(fit, n_far, self.config)
+
+    def _diverged(self, fit: FitResult, frame: FrameData) -> bool:
         cfg = self.config
-        self._bad = self._bad + 1 if fit_is_bad(fit, cfg, self.noise.extra_resid_m) else 0
+        bad = fit_is_bad(fit, cfg, self.noise.extra_resid_m)
+        if bad:
+            bad = fit_is_bad(fit, cfg, self.noise.extra_resid_m, self._body_inliers(fit, frame))
+        self._bad = self._bad + 1 if bad else 0
         if self._bad >= cfg.diverged_frames:
             self._lose()
             self._bad = 0
