@@ -18,26 +18,18 @@ from dataclasses import replace
 
 import numpy as np
 
-from station.fit.body_model import DEG, DOF, Shape, build_body
+from station.fit.body_model import DOF, Shape, build_body
 from station.fit.solver import FitResult, FitWeights, Workspace, skeleton_points_floor
 from station.fit.tracker import TrackerConfig, body_inlier_fraction, far_point_count
 from station.sim.scenarios import build, get_scenario
-from tests.fit.poses import drop_to_floor, make_pose
+from tests.fit.poses import make_pose
 from tests.helpers import camera_frame, scenario_pipeline
-
-
-def _hinge(shape, a):
-    th = make_pose("standing", shape)
-    th[DOF["root_pitch"]] = 50 * DEG * a
-    th[DOF["hip_l_flex"]] = th[DOF["hip_r_flex"]] = 55 * DEG * a
-    th[DOF["knee_l_flex"]] = th[DOF["knee_r_flex"]] = 12 * DEG * a
-    return drop_to_floor(th, shape)
 
 
 def test_far_points_are_counted_beyond_the_model():
     shape = Shape(1.8)
     body = build_body(shape)
-    th = _hinge(shape, 0.0)
+    th = make_pose("standing", shape)
     near = skeleton_points_floor(body, th)                      # inside the body
     far = np.array([th[[DOF["root_tx"], DOF["root_ty"]]].tolist() + [0.3]]) + [[1.2, 0.0, 0.0]]
     far = np.repeat(far, 7, axis=0) + np.linspace(0, 0.1, 7)[:, None]
