@@ -114,7 +114,7 @@ def apply_d435_noise(depth_m: np.ndarray, intrinsics: Intrinsics, noise: D435Noi
     if depth_m.shape != (H, W):
         raise ValueError(f"depth_m is {depth_m.shape}, intrinsics say {(H, W)}")
     if noise.edge_fattening_px > 0:
-        depth_m = np.ascontiguousarray(fatten_foreground(depth_m, noise.edge_fattening_px, noise.edge_jump_m))
+        depth_m = fatten_foreground(depth_m, noise.edge_fattening_px, noise.edge_jump_m)
     fxB = float(intrinsics.fx) * noise.baseline_m
     out = np.zeros((H, W), np.uint16)
     if H == 0 or W == 0:

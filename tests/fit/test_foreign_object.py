@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from station.fit.body_model import DOF, Shape, build_body
-from station.fit.solver import FitResult, FitWeights, Workspace, skeleton_points_floor
+from station.fit.solver import FitResult, FitWeights, Workspace, posed_capsules, skeleton_points_floor
 from station.fit.tracker import TrackerConfig, body_inlier_fraction, far_point_count
 from station.sim.scenarios import build, get_scenario
 from tests.fit.poses import make_pose
@@ -36,8 +36,14 @@ def test_far_points_are_counted_beyond_the_model():
     pts = np.vstack([near, far])
     assert far_point_count(body, th, pts, Workspace(), None, FitWeights(), 0.3) == 7
     assert far_point_count(body, th, near, Workspace(), None, FitWeights(), 0.3) == 0
-    # a bar through the hands explains what lies along it
-    assert far_point_count(body, th, pts, Workspace(), "bar", FitWeights(), 0.3) <= 7
+    # a bar through the hands explains what lies along it, beyond the hands
+    ca, cb = posed_capsules(body, th, Workspace())
+    hand_l, hand_r = (0.5 * (ca[c] + cb[c]) for c in body.hand_caps)
+    along = (hand_l - hand_r) / np.linalg.norm(hand_l - hand_r)
+    on_bar = np.array([hand_l + 0.8 * along, hand_r - 0.8 * along])   # out by the plates
+    pts = np.vstack([near, on_bar])
+    assert far_point_count(body, th, pts, Workspace(), None, FitWeights(), 0.3) == 2
+    assert far_point_count(body, th, pts, Workspace(), "bar", FitWeights(), 0.3) == 0
 
 
 def test_the_inlier_share_leaves_a_foreign_object_out_unless_it_is_most_of_the_cloud():

@@ -84,4 +84,3 @@ def test_a_noisier_sensor_still_counts_the_reps(noisy_m):
     found = [min(abs(r.bottom_t - t.bottom_t) for r in reps) if reps else np.inf for t in take.reps]
     assert len(reps) == M_REPS and max(found) < 0.5, \
         f"truth bottoms {[round(t.bottom_t, 2) for t in take.reps]}, fitted {[round(r.bottom_t, 2) for r in reps]}"
-
