@@ -301,7 +301,8 @@ class Segmenter:
             # the lifter's parts the merge left out stay out of background learning too
             exclude = exclude | keep | near_footprint(stats, lifter.box_m,
                                                       p.blob.merge_footprint_margin_m,
-                                                      p.blob.floor_object_bottom_m)
+                                                      p.blob.floor_object_bottom_m,
+                                                      p.blob.body_part_max_m)
         lap("merge")
 
         cloud = None

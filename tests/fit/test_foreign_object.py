@@ -3,16 +3,18 @@
 A stereo camera grows every near outline by about half its matching window at a depth edge
 (foreground fattening, `D435Noise.edge_fattening_px`). In the gym scene, the plate of a
 barbell held in an RDL then touches the plyo box standing in front of it, the box joins the
-lifter's blob, and it stays joined: it is never learned into the background, lying within the
-footprint of the lifter and the barbell. The fit explains the lifter as well as before, but
+lifter's blob, and it stayed joined: it was never learned into the background, lying within
+the footprint of the lifter and the barbell. The fit explains the lifter as well as before, but
 its inlier share of the whole cloud fell 0.70 -> 0.41, under the tracker's 0.5 for a diverged
 fit: the track was dropped and started again every few frames (mesh shapes A, C, M, Q with 2 px
 of fattening: tracked 92-98 % of the frames in view, against 99.7 %). The points further than
 TrackerConfig.foreign_m from every body and implement capsule now do not count against the
 fit when it is judged diverged or poor, as long as they are under half the cloud.
 
-Not covered: where the body and the box make one component too wide to be a person, the
-segmenter keeps only the head (shape Q's bottoms, the capsule athlete's top-camera set).
+The segmenter now learns the box into the background (a component wider than any body part,
+tests/segment/test_segment_equipment.py), so here it is kept out of learning as before: it
+stands for anything foreign that joins the lifter's blob (equipment moved in beside a lifter
+already in view).
 """
 from dataclasses import replace
 
@@ -66,6 +68,8 @@ def test_a_plyo_box_joined_through_a_fattened_plate_does_not_drop_the_track():
     sc = replace(get_scenario("mesh_A_clean"), edge_fattening_px=2)
     take = build(sc)
     pipe = scenario_pipeline(sc)
+    seg_params = pipe.segmenter.params     # the box kept out of background learning
+    pipe.segmenter.params = replace(seg_params, blob=replace(seg_params.blob, body_part_max_m=np.inf))
     n = int(np.searchsorted(take.times_s, 4.0))
     tracked, joined = [], 0
     for i in range(n):
