@@ -599,6 +599,10 @@ class Tracker:
                 best = r
         self.theta = self.limbs.search(self._ctx(self.anchors), frame, best.theta, None)
         if not imp.bar:
+            # a bar on the back: the first pose's hanging arms miss it, the limb search's
+            # hands are on it (and dumbbells chosen instead are kept for the track)
+            imp.bar = imp.bar_present(self._ctx(), frame, self.theta)
+        if not imp.bar:
             self.theta = imp.choose_held(self._ctx(self.anchors), frame, self.theta, self.limbs)
         self.theta_prev = self.anchors = None
         self._heights, self._build_ratios = [height_m], []

@@ -109,6 +109,17 @@ def test_kettlebell_arms_in_front(kettlebell_clip):
     assert len(ok) > 50 and np.mean(ok) >= 0.85, np.mean(ok)
 
 
+def test_a_bar_on_the_back_is_modelled_as_a_bar():
+    """A good morning with the bar on the upper back (mesh athlete): the start's first pose
+    hangs the arms, the line through its hands misses the bar, and the start chose dumbbells
+    (they explain some of the plates' points); while dumbbells are held a bar is not looked
+    for, and all set long its hands were pulled out towards the plates. The bar is looked for
+    again once the limb search has put the hands on it."""
+    _, trk, rows = _run("good_morning_bar_back@mesh", range(0, 40))
+    assert sum(r.tracked for _, r, _ in rows) >= 30
+    assert trk.implement == "bar"
+
+
 @pytest.fixture(scope="module")
 def mixed_clip():
     return _run("rdl_mixed_faults@mesh", range(0, 180))
