@@ -116,6 +116,7 @@ class TrackerConfig:
     anchor_replant_frames: int = 4         # anchor for this many frames running: the foot has
                                            # stepped, its anchor is moved onto the ankle
     bar_min_points: int = 12               # points along the hands' line beyond the hands
+    bar_far_min_points: int = 4            # ...of them past where a dumbbell's heads reach
     partial_cloud_fraction: float = 0.5    # fewer points than this x usual: coast this frame
     probe_iterations: int = 3              # one limb hypothesis per frame (0 = off)
     probe_every_frames: int = 1            # the probe runs on every Nth frame only (2: -0.3 ms
@@ -299,7 +300,8 @@ class Tracker:
         self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate)
         self.gate = StartGate(cfg)
         self.implements = ImplementState(cfg.bar_min_points, cfg.bar_on_frames,
-                                         cfg.bar_keep_frames, cfg.held_min_points)
+                                         cfg.bar_keep_frames, cfg.held_min_points,
+                                         bar_far_min_points=cfg.bar_far_min_points)
         self.limbs = LimbSearch.from_config(cfg)
 
     @property
@@ -600,7 +602,7 @@ class Tracker:
         self.theta = self.limbs.search(self._ctx(self.anchors), frame, best.theta, None)
         if not imp.bar:
             # a bar on the back: the first pose's hanging arms miss it, the limb search's
-            # hands are on it (and dumbbells chosen instead are kept for the track)
+            # hands are on it (dumbbells chosen instead were kept for the track)
             imp.bar = imp.bar_present(self._ctx(), frame, self.theta)
         if not imp.bar:
             self.theta = imp.choose_held(self._ctx(self.anchors), frame, self.theta, self.limbs)
