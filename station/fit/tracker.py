@@ -40,6 +40,7 @@ import numpy as np
 
 from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body
 from station.fit.confidence import ConfidenceScales, FitConfidence, fit_confidence
+from station.fit.implement_support import plate_point_count
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
@@ -207,13 +208,16 @@ def followed_anchors(anchors: np.ndarray | None, fit: FitResult, height_m: float
 
 
 def frame_confidence(fit: FitResult, body: BodyModel, scales: ConfidenceScales,
-                     extra_resid_m: float, initialising: bool, info_scale: float = 1.0) -> FitConfidence:
+                     extra_resid_m: float, initialising: bool, info_scale: float = 1.0,
+                     inlier_fraction: float | None = None) -> FitConfidence:
     """Joint and angle confidence (station.fit.confidence) of a frame's final fit; info_scale
-    multiplies the fit's information (NoiseAdaptation.info_scale)."""
+    multiplies the fit's information (NoiseAdaptation.info_scale); inlier_fraction: the
+    share the fit's quality is read from (None: the fit's own)."""
     info = (fit.info * info_scale if fit.info is not None
             else np.zeros((len(fit.theta), len(fit.theta))))
+    inl = fit.inlier_fraction if inlier_fraction is None else inlier_fraction
     conf = fit_confidence(fit.points_floor_m, body.point_seg, fit.dof_twist, info,
-                          fit.seg_visibility, _POINT_SEG_IDX, fit.inlier_fraction,
+                          fit.seg_visibility, _POINT_SEG_IDX, inl,
                           fit.mean_abs_residual_m, scales, extra_resid_m)
     if initialising:
         # the shape is still being estimated
@@ -400,7 +404,8 @@ class Tracker:
             return self._result(False, None, tm, t0, c0, fit)
         t3 = time.perf_counter()
         conf = frame_confidence(fit, self.body, cfg.confidence, self.noise.extra_resid_m,
-                                self.state == "initialising", self.noise.info_scale)
+                                self.state == "initialising", self.noise.info_scale,
+                                self._inliers_without_plates(fit, frame))
         # back to the camera frame with the frame's T_cam_floor, inverted once (prepare_frame):
         # apply(invert(frame.T_floor_cam), .)'s arithmetic
         skel = Skeleton(points_cam_m=fit.points_floor_m @ frame.R_cam_floor.T + frame.t_cam_floor,
@@ -538,6 +543,18 @@ class Tracker:
         n_far = far_point_count(self.body, fit.theta, frame.points_floor_m, self._ws, self.implement,
                                 self.noise.weights, self.config.foreign_m)
         return body_inlier_fraction(fit, n_far, self.config)
+
+    def _inliers_without_plates(self, fit: FitResult, frame: FrameData) -> float:
+        """The fit's inlier share of the cloud without a modelled bar's plates, which no
+        capsule explains (plate_point_count): the confidence reads the body's fit, not how
+        much of the plates the segmenter joined to the lifter (mesh shape E with 2 px of
+        fattening: the plates 20 -> 40 % of the cloud, the knees' confidence at the bottom
+        0.81 -> 0.59 and a knee-dominant rep not judged)."""
+        if self.implement != "bar":
+            return fit.inlier_fraction
+        n_plate = plate_point_count(self.body, fit.theta, frame.points_floor_m, self._ws,
+                                    self.noise.weights)
+        return body_inlier_fraction(fit, n_plate, self.config)
 
     def _diverged(self, fit: FitResult, frame: FrameData) -> bool:
         cfg = self.config
