@@ -57,3 +57,31 @@ def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
     # (one pass in numba: station.fit._kernels_geometry.bar_line_count)
     return int(K.bar_line_count(points_floor_m, 0.5 * (pl + pr), d, 2 * weights.bar_radius_m,
                                 half + beyond_m, weights.bar_half_length_m))
+
+
+def plate_point_count(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
+                      ws: Workspace, weights: FitWeights = FitWeights(), beyond_m: float = 0.1,
+                      radius_m: float = 0.3) -> int:
+    """How many points belong to a bar's plates (and collars): within radius_m of the line
+    through the hands, more than beyond_m past the hands and within the bar's length, but off
+    the shaft (further than two bar radii from it). The bar is modelled as its shaft alone, so
+    they are outliers of any fit: 20-40 % of a barbell lifter's cloud, more of it as more of the
+    plates joins the lifter's blob, which read as a worse fit of the body."""
+    n = len(points_floor_m)
+    if n == 0:
+        return 0
+    ca, cb = posed_capsules(body, theta, ws)
+    hl, hr = body.hand_caps
+    pl = 0.5 * (ca[hl] + cb[hl])
+    pr = 0.5 * (ca[hr] + cb[hr])
+    d = pl - pr
+    half = 0.5 * _norm(d)
+    if half < 1e-6:
+        return 0
+    d /= 2 * half
+    q = np.asarray(points_floor_m, np.float64) - 0.5 * (pl + pr)
+    along = np.abs(q @ d)
+    rad2 = np.einsum("ij,ij->i", q, q) - along * along
+    shaft2 = (2 * weights.bar_radius_m) ** 2
+    return int(np.count_nonzero((along > half + beyond_m) & (along < weights.bar_half_length_m)
+                                & (rad2 > shaft2) & (rad2 < radius_m * radius_m)))

@@ -28,6 +28,9 @@ from station.fit.limb_search import (
 from station.fit.solver import FitResult, FrameData, fit_frame
 
 HELD = ("kettlebell", "dumbbells")
+# how far past the hand a dumbbell's heads reach along the hands' line (0.08-0.15 m on both
+# athletes); a bar's shaft and plates go on beyond (its plates 0.35-0.8 m past the hands)
+DUMBBELL_REACH_M = 0.25
 # the trials while tracking, in turn: (implement, both arms' (flexion, abduction, elbow)),
 # the limb search's hanging hypotheses. The arms hanging, not where they are: without the
 # implement they are often wrong (behind the back), and such a trial never won
@@ -41,10 +44,11 @@ class ImplementState:
 
     def __init__(self, bar_min_points: int, bar_on_frames: int, bar_keep_frames: int,
                  held_min_points: int, held_retry_frames: int = 5, held_retry_iterations: int = 4,
-                 held_retry_after_frames: int = 30):
+                 held_retry_after_frames: int = 30, bar_far_min_points: int = 0):
         self.bar_min_points = bar_min_points
         self.bar_on_frames, self.bar_keep_frames = bar_on_frames, bar_keep_frames
         self.held_min_points = held_min_points
+        self.bar_far_min_points = bar_far_min_points
         self.held_retry_frames = held_retry_frames          # one trial per this many frames (0: off)
         self.held_retry_iterations = held_retry_iterations
         self.held_retry_after_frames = held_retry_after_frames   # tracked this long first
@@ -64,8 +68,14 @@ class ImplementState:
         return "bar" if self.bar else self.held
 
     def bar_present(self, ctx: FitContext, frame: FrameData, theta: np.ndarray) -> bool:
-        return bar_support(ctx.body, theta, frame.points_floor_m, ctx.ws,
-                           ctx.weights) >= self.bar_min_points
+        """Points on the line through the hands, past them, and some of those past where a
+        dumbbell's heads reach (DUMBBELL_REACH_M): dumbbells held in front with the grip
+        pronated line up with the hands too (a lifter turned 30 deg from the camera was
+        fitted with a bar for the whole set)."""
+        pts = frame.points_floor_m
+        return (bar_support(ctx.body, theta, pts, ctx.ws, ctx.weights) >= self.bar_min_points
+                and bar_support(ctx.body, theta, pts, ctx.ws, ctx.weights,
+                                beyond_m=DUMBBELL_REACH_M) >= self.bar_far_min_points)
 
     def update_bar(self, ctx: FitContext, frame: FrameData, theta: np.ndarray,
                    initialising: bool) -> None:
