@@ -181,14 +181,17 @@ def near_footprint(stats: np.ndarray, box_m: np.ndarray, margin_m: float,
     the merge left out this frame (a shank cut off by the bar, a hand) lie there; learned into
     the background at the person rate they fade from the foreground frame by frame, and the
     fit loses them for good. Floor-level scraps (top below min_top_m) are left to learning:
-    there the floor's own noise shows through. Nor is anything wider than part_max_m both
-    across and in depth: no part of a person is (two shanks ~0.45 x 0.3 m); a plyo box or a
-    bench is, and the footprint, which spans the bar's plates, reaches it: kept out of
-    learning, a box that a fattened plate then joins to the lifter makes one component too
-    wide to be the lifter, and the cloud is the head alone."""
+    there the floor's own noise shows through. Nor is anything standing on the floor (bottom
+    below min_top_m) wider than part_max_m both across and in depth: no part of a person is
+    (two shanks ~0.45 x 0.3 m); a plyo box or a bench is, and the footprint, which spans the
+    bar's plates, reaches it: kept out of learning, a box that a fattened plate then joins to
+    the lifter makes one component too wide to be the lifter, and the cloud is the head
+    alone. (A plate in the lifter's hands, off the floor, reads as wide at 3 m with the
+    sensor's noise: it stays out.)"""
     x0, x1, y0, y1 = (float(v) for v in box_m)
-    part = np.minimum(stats[:, MAX_X] - stats[:, MIN_X], stats[:, MAX_Y] - stats[:, MIN_Y]) <= part_max_m
-    return ((stats[:, COUNT] > 0) & (stats[:, MAX_H] > min_top_m) & part
+    wide = np.minimum(stats[:, MAX_X] - stats[:, MIN_X], stats[:, MAX_Y] - stats[:, MIN_Y]) > part_max_m
+    equipment = wide & (stats[:, MIN_H] <= min_top_m)
+    return ((stats[:, COUNT] > 0) & (stats[:, MAX_H] > min_top_m) & ~equipment
             & (stats[:, MIN_X] <= x1 + margin_m) & (stats[:, MAX_X] >= x0 - margin_m)
             & (stats[:, MIN_Y] <= y1 + margin_m) & (stats[:, MAX_Y] >= y0 - margin_m))
 
