@@ -28,9 +28,10 @@ from station.fit.limb_search import (
 from station.fit.solver import FitResult, FrameData, fit_frame
 
 HELD = ("kettlebell", "dumbbells")
-# how far past the hand a dumbbell's heads reach along the hands' line (0.08-0.15 m on both
-# athletes); a bar's shaft and plates go on beyond (its plates 0.35-0.8 m past the hands)
-DUMBBELL_REACH_M = 0.25
+# how far past the hand a dumbbell's heads reach along the hands' line (to 0.15 m on both
+# athletes); a bar's shaft and plates go on beyond (the library's plates from 0.15-0.2 m past
+# the hands, a real Olympic bar's collars 0.2-0.45 m)
+DUMBBELL_REACH_M = 0.18
 # the trials while tracking, in turn: (implement, both arms' (flexion, abduction, elbow)),
 # the limb search's hanging hypotheses. The arms hanging, not where they are: without the
 # implement they are often wrong (behind the back), and such a trial never won
