@@ -302,7 +302,7 @@ class Segmenter:
             exclude = exclude | keep | near_footprint(stats, lifter.box_m,
                                                       p.blob.merge_footprint_margin_m,
                                                       p.blob.floor_object_bottom_m,
-                                                      p.blob.body_part_max_m)
+                                                      p.blob.part_footprint_m)
         lap("merge")
 
         cloud = None

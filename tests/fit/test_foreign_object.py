@@ -69,7 +69,7 @@ def test_a_plyo_box_joined_through_a_fattened_plate_does_not_drop_the_track():
     take = build(sc)
     pipe = scenario_pipeline(sc)
     seg_params = pipe.segmenter.params     # the box kept out of background learning
-    pipe.segmenter.params = replace(seg_params, blob=replace(seg_params.blob, body_part_max_m=np.inf))
+    pipe.segmenter.params = replace(seg_params, blob=replace(seg_params.blob, part_footprint_m=(np.inf, np.inf)))
     n = int(np.searchsorted(take.times_s, 4.0))
     tracked, joined = [], 0
     for i in range(n):
