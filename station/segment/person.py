@@ -125,9 +125,9 @@ class BlobParams:
     # stays out: their footprint centroid lies behind the lifter's footprint
     rejoin_gap_m: float = 0.15
     rejoin_max_growth: float = 1.3
-    # a component on the floor near the lifter's footprint wider than this (both across and
-    # in depth, and one way) is equipment, not a part of the lifter, and is learned into the
-    # background (near_footprint)
+    # a component on the floor near the lifter's footprint wider than [0] both across and in
+    # depth and longer than [1] one way is equipment, not a part of the lifter, and is learned
+    # into the background (near_footprint)
     part_footprint_m: tuple[float, float] = (0.4, 0.7)
 
 
@@ -175,19 +175,18 @@ def last_lifter(stats: np.ndarray, keep: np.ndarray) -> LastLifter | None:
     return LastLifter(box, float(s[:, COUNT].sum()))
 
 
-def near_footprint(stats: np.ndarray, box_m: np.ndarray, margin_m: float,
-                   min_top_m: float,
+def near_footprint(stats: np.ndarray, box_m: np.ndarray, margin_m: float, floor_m: float,
                    part_footprint_m: tuple[float, float] = (np.inf, np.inf)) -> np.ndarray:
     """(n,) bool: the components whose footprint box overlaps `box_m` (x0, x1, y0, y1, floor
-    frame) expanded by margin_m and whose top reaches above min_top_m. The lifter's own parts
+    frame) expanded by margin_m and whose top reaches above floor_m. The lifter's own parts
     the merge left out this frame (a shank cut off by the bar, a hand) lie there; learned into
     the background at the person rate they fade from the foreground frame by frame, and the
-    fit loses them for good. Floor-level scraps (top below min_top_m) are left to learning:
-    there the floor's own noise shows through. Nor is equipment standing on the floor (bottom
-    below min_top_m), whose footprint is larger than part_footprint_m = (both ways, one way)
-    than any part of a person's: a plyo box (0.5 x 0.9 m seen) or a bench is, while a person's
-    legs, turned and apart or in a stride, are at most ~0.45 m both ways or ~0.3 m one way.
-    The footprint, which spans the bar's plates, reaches such equipment: kept out of
+    fit loses them for good. Floor-level scraps (top below floor_m) are left to learning:
+    there the floor's own noise shows through. So is equipment standing on the floor (bottom
+    below floor_m) with a footprint no part of a person makes: wider than part_footprint_m[0]
+    both ways and longer than part_footprint_m[1] one way (a plyo box is seen 0.5 x 0.9 m; a
+    person's legs, apart and turned or in a stride, are narrower one way or shorter the
+    other). The footprint, spanning the bar's plates, reaches such a box: kept out of
     learning, a box that a fattened plate then joined to the lifter made one component too
     wide to be the lifter, and the cloud was the head alone. (A plate in the lifter's hands,
     off the floor, reads as wide at 3 m with the sensor's noise: it stays out.)"""
@@ -195,8 +194,8 @@ def near_footprint(stats: np.ndarray, box_m: np.ndarray, margin_m: float,
     both, one = part_footprint_m
     sx, sy = stats[:, MAX_X] - stats[:, MIN_X], stats[:, MAX_Y] - stats[:, MIN_Y]
     equipment = ((np.minimum(sx, sy) > both) & (np.maximum(sx, sy) > one)
-                 & (stats[:, MIN_H] <= min_top_m))
-    return ((stats[:, COUNT] > 0) & (stats[:, MAX_H] > min_top_m) & ~equipment
+                 & (stats[:, MIN_H] <= floor_m))
+    return ((stats[:, COUNT] > 0) & (stats[:, MAX_H] > floor_m) & ~equipment
             & (stats[:, MIN_X] <= x1 + margin_m) & (stats[:, MAX_X] >= x0 - margin_m)
             & (stats[:, MIN_Y] <= y1 + margin_m) & (stats[:, MAX_Y] >= y0 - margin_m))
 
