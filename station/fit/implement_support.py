@@ -35,11 +35,10 @@ def implement_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.nda
     return int(np.count_nonzero((np.abs(d_imp) < band_m) & (d_body > body_margin_m)))
 
 
-def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
-                ws: Workspace, weights: FitWeights = FitWeights(), beyond_m: float = 0.08,
-                max_tilt: float = 0.3, min_grip_m: float = 0.25, max_grip_m: float = 1.1) -> int:
-    """How many points lie on the line through the hands, beyond the hands (where no body
-    part is): the evidence that a bar is held."""
+def hands_line(body: BodyModel, theta: np.ndarray,
+               ws: Workspace) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(midpoint, unit direction left from right, half the grip width) of the line through
+    the posed hands, floor frame; None with the hands together."""
     ca, cb = posed_capsules(body, theta, ws)
     hl, hr = body.hand_caps
     pl = 0.5 * (ca[hl] + cb[hl])
@@ -47,15 +46,26 @@ def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
     d = pl - pr
     half = 0.5 * _norm(d)
     if half < 1e-6:
+        return None
+    return 0.5 * (pl + pr), d / (2 * half), half
+
+
+def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
+                ws: Workspace, weights: FitWeights = FitWeights(), beyond_m: float = 0.08,
+                max_tilt: float = 0.3, min_grip_m: float = 0.25, max_grip_m: float = 1.1) -> int:
+    """How many points lie on the line through the hands, beyond the hands (where no body
+    part is): the evidence that a bar is held."""
+    line = hands_line(body, theta, ws)
+    if line is None:
         return 0
-    d /= 2 * half
+    mid, d, half = line
     # a bar is held level, in a grip between a snatch and a close grip: hands placed
     # otherwise (arms wrong or no bar) are no evidence
     if abs(float(d[2])) > max_tilt or not (min_grip_m <= 2 * half <= max_grip_m):
         return 0
     # the points within two bar radii of the line, beyond the hands, within the bar's length
     # (one pass in numba: station.fit._kernels_geometry.bar_line_count)
-    return int(K.bar_line_count(points_floor_m, 0.5 * (pl + pr), d, 2 * weights.bar_radius_m,
+    return int(K.bar_line_count(points_floor_m, mid, d, 2 * weights.bar_radius_m,
                                 half + beyond_m, weights.bar_half_length_m))
 
 
@@ -67,19 +77,11 @@ def plate_point_count(body: BodyModel, theta: np.ndarray, points_floor_m: np.nda
     the shaft (further than two bar radii from it). The bar is modelled as its shaft alone, so
     they are outliers of any fit: 20-40 % of a barbell lifter's cloud, more of it as more of the
     plates joins the lifter's blob, which read as a worse fit of the body."""
-    n = len(points_floor_m)
-    if n == 0:
+    line = hands_line(body, theta, ws) if len(points_floor_m) else None
+    if line is None:
         return 0
-    ca, cb = posed_capsules(body, theta, ws)
-    hl, hr = body.hand_caps
-    pl = 0.5 * (ca[hl] + cb[hl])
-    pr = 0.5 * (ca[hr] + cb[hr])
-    d = pl - pr
-    half = 0.5 * _norm(d)
-    if half < 1e-6:
-        return 0
-    d /= 2 * half
-    q = np.asarray(points_floor_m, np.float64) - 0.5 * (pl + pr)
+    mid, d, half = line
+    q = np.asarray(points_floor_m, np.float64) - mid
     along = np.abs(q @ d)
     rad2 = np.einsum("ij,ij->i", q, q) - along * along
     shaft2 = (2 * weights.bar_radius_m) ** 2
