@@ -58,6 +58,14 @@ def bar_support(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,
     line = hands_line(body, theta, ws)
     if line is None:
         return 0
+    return bar_support_on_line(line, points_floor_m, weights, beyond_m, max_tilt, min_grip_m, max_grip_m)
+
+
+def bar_support_on_line(line: tuple[np.ndarray, np.ndarray, float], points_floor_m: np.ndarray,
+                        weights: FitWeights = FitWeights(), beyond_m: float = 0.08,
+                        max_tilt: float = 0.3, min_grip_m: float = 0.25, max_grip_m: float = 1.1) -> int:
+    """bar_support for a hands' line already found (hands_line): several counts at one pose
+    need the body posed only once."""
     mid, d, half = line
     # a bar is held level, in a grip between a snatch and a close grip: hands placed
     # otherwise (arms wrong or no bar) are no evidence

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from station.fit.body_model import SEG
-from station.fit.implement_support import bar_support, implement_support
+from station.fit.implement_support import bar_support_on_line, hands_line, implement_support
 from station.fit.limb_search import (
     HANG_ARM,
     HANG_ARMS,
@@ -73,10 +73,13 @@ class ImplementState:
         dumbbell's heads reach (DUMBBELL_REACH_M): dumbbells held in front with the grip
         pronated line up with the hands too (a lifter turned 30 deg from the camera was
         fitted with a bar for the whole set)."""
+        line = hands_line(ctx.body, theta, ctx.ws)
+        if line is None:
+            return False
         pts = frame.points_floor_m
-        return (bar_support(ctx.body, theta, pts, ctx.ws, ctx.weights) >= self.bar_min_points
-                and bar_support(ctx.body, theta, pts, ctx.ws, ctx.weights,
-                                beyond_m=DUMBBELL_REACH_M) >= self.bar_far_min_points)
+        return (bar_support_on_line(line, pts, ctx.weights) >= self.bar_min_points
+                and bar_support_on_line(line, pts, ctx.weights,
+                                        beyond_m=DUMBBELL_REACH_M) >= self.bar_far_min_points)
 
     def update_bar(self, ctx: FitContext, frame: FrameData, theta: np.ndarray,
                    initialising: bool) -> None:

@@ -244,9 +244,10 @@ def far_point_count(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarr
 
 
 def body_inlier_fraction(fit: FitResult, n_far: int, cfg: TrackerConfig) -> float:
-    """The fit's inlier share of the points that are not foreign (n_far of them lie beyond
-    foreign_m of the model), or its share of the whole cloud when the far points are too many
-    to be a foreign object."""
+    """The fit's inlier share of the points that are the body's: all but n_far points that no
+    capsule of the body explains (a foreign object's beyond foreign_m of the model, a bar's
+    plates), all of them outliers; its share of the whole cloud when those are too many
+    (over foreign_max_share of it: the fit has left the person)."""
     n = fit.n_points
     if n <= 0 or n_far <= 0 or n_far > cfg.foreign_max_share * n:
         return fit.inlier_fraction
