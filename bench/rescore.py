@@ -18,6 +18,13 @@ equal the saved ones (all, with the evaluator the takes were fitted with).
     python bench/rescore.py runs/main                      # the tables
     python bench/rescore.py runs/main runs/branch          # side by side
     python bench/rescore.py runs/main --replay             # the current evaluator on the same fits
+    python bench/rescore.py runs/main --bottoms            # the angles' errors at the reps' bottoms
+
+--bottoms prints, per body, split and shape, the fitted minus the true spine, hip, knee and
+trunk angles at the bottom of each clean rep (the truth's bottom_t) and at the peak of each
+rounded one (the truth's deepest spine flexion in the rep), averaged over the tracked frames
+within 3 frames of it. A rounded back is found when its peak reads over the rule: a per-body
+offset there, the same on clean and rounded reps, is what a recall figure alone hides.
 """
 from __future__ import annotations
 
@@ -80,6 +87,70 @@ def replay_reps(doc: dict) -> list[dict]:
     return [r.as_contract() for r in ev.finish()]
 
 
+BOTTOM_HALF_FRAMES = 3
+_BOTTOM_ANGLES = {"spine": ("spine_flexion",), "hip": ("hip_flexion_l", "hip_flexion_r"),
+                  "knee": ("knee_flexion_l", "knee_flexion_r"), "trunk": ("trunk_inclination",)}
+
+
+def bottom_errors(doc: dict) -> list[dict]:
+    """One row per clean or rounded truth rep of a saved take: {"kind": "clean" | "rounded",
+    "truth_spine": deg, "spine" / "hip" / "knee" / "trunk": fitted minus truth, deg} at the
+    rep's bottom (clean) or its spine's peak (rounded), averaged over the tracked frames within
+    BOTTOM_HALF_FRAMES of it (hip and knee: the mean of left and right). Reps with other
+    faults, or with no tracked frame there, give no row."""
+    truth, fitted = doc["truth"]["frames"], doc["result"]["frames"]
+    t = [f["t"] for f in truth]
+    out = []
+    for rep in doc["truth"]["reps"]:
+        faults = rep.get("faults") or []
+        kind = "rounded" if "rounded_back" in faults else ("clean" if not faults else None)
+        if kind is None:
+            continue
+        i0 = next((i for i, x in enumerate(t) if x >= rep["start_t"]), len(t))
+        i1 = next((i for i, x in enumerate(t) if x >= rep["end_t"]), len(t))
+        if i1 <= i0:
+            continue
+        if kind == "rounded":
+            ib = max(range(i0, i1), key=lambda i: truth[i]["angles"]["spine_flexion"])
+        else:
+            ib = next((i for i, x in enumerate(t) if x >= rep["bottom_t"]), len(t) - 1)
+        errs: dict[str, list[float]] = {k: [] for k in (*_BOTTOM_ANGLES, "truth_spine")}
+        for i in range(max(0, ib - BOTTOM_HALF_FRAMES), min(len(t), ib + BOTTOM_HALF_FRAMES + 1)):
+            f = fitted[i] if i < len(fitted) else {}
+            if not f.get("tracked") or not f.get("angles"):
+                continue
+            a, b = f["angles"], truth[i]["angles"]
+            for k, names in _BOTTOM_ANGLES.items():
+                errs[k].append(sum(a[n] - b[n] for n in names) / len(names))
+            errs["truth_spine"].append(b["spine_flexion"])
+        if errs["spine"]:
+            out.append({"kind": kind, **{k: sum(v) / len(v) for k, v in errs.items()}})
+    return out
+
+
+def bottoms_table(docs: list[dict]) -> None:
+    """--bottoms: bottom_errors' means per body, split and shape."""
+    def line(label: str, rows: list[dict]) -> str:
+        m = {k: sum(r[k] for r in rows) / len(rows) for k in ("truth_spine", *_BOTTOM_ANGLES)}
+        return (f"{label:14s} n {len(rows):3d} truth spine {m['truth_spine']:5.1f} | fitted - truth: "
+                + " ".join(f"{k} {m[k]:+6.1f}" for k in _BOTTOM_ANGLES))
+    rows = [(d, r) for d in docs for r in bottom_errors(d)]
+    for body in sorted({d["body"] for d in docs}):
+        for split in ("dev", "holdout"):
+            sel = [(d, r) for d, r in rows if d["body"] == body and d["split"] == split]
+            if not sel:
+                continue
+            print(f"\n{body} body, split {split}: angles at the bottom of clean reps and the peak of rounded ones"
+                  f"{'  [' + HOLDOUT_NOTE + ']' if split == 'holdout' else ''}")
+            for kind in ("clean", "rounded"):
+                these = [(d, r) for d, r in sel if r["kind"] == kind]
+                if not these:
+                    continue
+                print(line(f"{kind}", [r for _, r in these]))
+                for shape in sorted({shape_of(d["name"]) for d, _ in these}):
+                    print(line(f"  {shape}", [r for d, r in these if shape_of(d["name"]) == shape]))
+
+
 def row(label: str, t: Tally) -> str:
     if not t.in_view:
         return f"{label:14s} (no frames)"
@@ -123,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dirs", nargs="+", help="directories written by bench/fitter.py --save")
     ap.add_argument("--replay", action="store_true", help="judge the reps again with the current evaluator")
+    ap.add_argument("--bottoms", action="store_true",
+                    help="the angles' errors at the bottom of clean reps and the peak of rounded ones")
     args = ap.parse_args(argv)
     for directory in args.dirs:
         try:
@@ -135,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"== {directory}: {len(docs)} takes")
         table(docs, args.replay)
+        if args.bottoms:
+            bottoms_table(docs)
     return 0
 
 

@@ -67,3 +67,44 @@ def test_a_file_that_is_not_a_saved_take_is_named(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "oops.json.gz" in err and "'body'" in err
     assert rescore.main([str(tmp_path / "empty")]) == 1
+
+
+def _doc(offsets: dict[str, float], tracked=lambda i: True) -> dict:
+    """A saved take by hand: a clean rep (bottom at 1.0 s) and a rounded one (its truth spine
+    peaks at 3.0 s), the fit reading every angle off by `offsets`."""
+    names = ("spine_flexion", "hip_flexion_l", "hip_flexion_r", "knee_flexion_l", "knee_flexion_r",
+             "trunk_inclination")
+    truth, fitted = [], []
+    for i in range(41):
+        t = i * 0.1
+        spine = 30.0 - 10.0 * abs(t - 3.0) if 2.0 <= t <= 4.0 else 5.0
+        a = {n: 40.0 + i for n in names} | {"spine_flexion": spine}
+        truth.append({"t": t, "angles": a})
+        key = {"spine_flexion": "spine", "trunk_inclination": "trunk"}
+        f = {n: a[n] + offsets[key.get(n, n.split("_")[0])] for n in names}
+        fitted.append({"t": t, "tracked": tracked(i), "angles": f})
+    reps = [{"start_t": 0.0, "bottom_t": 1.0, "end_t": 2.0, "faults": []},
+            {"start_t": 2.0, "bottom_t": 3.2, "end_t": 4.0, "faults": ["rounded_back"]},
+            {"start_t": 0.0, "bottom_t": 1.0, "end_t": 2.0, "faults": ["too_fast"]}]
+    return {"name": "mesh_Z_clean", "body": "mesh", "split": "dev",
+            "truth": {"frames": truth, "reps": reps}, "result": {"frames": fitted}}
+
+
+def test_bottom_errors_read_the_fit_at_clean_bottoms_and_rounded_peaks(capsys):
+    rescore = _bench_module("rescore")
+    off = {"spine": -9.0, "hip": 2.0, "knee": -1.5, "trunk": 0.5}
+    rows = rescore.bottom_errors(_doc(off))
+    assert [r["kind"] for r in rows] == ["clean", "rounded"]     # the too_fast rep gives none
+    for r in rows:
+        for k, v in off.items():
+            assert r[k] == pytest.approx(v)
+    assert rows[0]["truth_spine"] == pytest.approx(5.0)
+    # the rounded rep is read at its spine's peak (3.0 s, not its bottom_t), +-3 frames
+    assert rows[1]["truth_spine"] == pytest.approx((30 + 2 * (29 + 28 + 27)) / 7)
+    # untracked frames are left out; a rep with none tracked there gives no row
+    rows = rescore.bottom_errors(_doc(off, tracked=lambda i: not 7 <= i <= 13))
+    assert [r["kind"] for r in rows] == ["rounded"]
+    rescore.bottoms_table([_doc(off)])
+    text = capsys.readouterr().out
+    assert "mesh body, split dev" in text
+    assert "  Z            n   1 truth spine   5.0 | fitted - truth: spine   -9.0 hip   +2.0" in text
