@@ -47,8 +47,12 @@ class NoiseAdaptation:
     allowance added to residual thresholds (`extra_resid_m`) and the factor that puts the
     fit's information back in the reference noise's units (`info_scale`)."""
 
-    def __init__(self, weights: FitWeights, noise_ref_m: float, rate: float):
+    def __init__(self, weights: FitWeights, noise_ref_m: float, rate: float,
+                 info_ref_sigma_m: float | None = None):
+        """info_ref_sigma_m: the data term's robust scale the confidence's scales were
+        measured at (ConfidenceScales.data_sigma_m; None: the weights' own)."""
         self.base, self.noise_ref_m, self.rate = weights, noise_ref_m, rate
+        self.info_ref_sigma_m = weights.data_sigma_m if info_ref_sigma_m is None else info_ref_sigma_m
         self.noise_m: float | None = None
         self.weights = weights
         self.extra_resid_m = 0.0
@@ -71,11 +75,12 @@ class NoiseAdaptation:
 
     @property
     def info_scale(self) -> float:
-        """(sigma / reference sigma)^2: the data rows' information is 1 / sigma^2, so a
-        widened sigma shrinks it by this. The confidence's constraint factor compares a
+        """(sigma / info_ref_sigma_m)^2: the data rows' information is 1 / sigma^2, so a
+        sigma wider than the one the confidence's scales were measured at (the noise's
+        widening, or a wider base scale) shrinks it by this. The confidence's constraint factor compares a
         deviation with its usual value at the reference noise (ConfidenceScales): it asks how
         well the view pins a DOF, and the sensor's random noise, averaged over the hundreds
         of points a segment shows, barely moves the fitted angles (mesh dev takes with the
         noise doubled: hip MAE 2.50 -> 2.58 deg, knee 3.21 -> 3.48, while the deviation
         grew by sigma's 1.3). The noise's cost to the fit shows in the residuals (quality)."""
-        return (self.weights.data_sigma_m / self.base.data_sigma_m) ** 2
+        return (self.weights.data_sigma_m / self.info_ref_sigma_m) ** 2

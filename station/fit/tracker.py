@@ -302,7 +302,8 @@ class Tracker:
         self._last_good: LastGood | None = None
         self._legs_hidden_at_start = False
         self._reacq = 0                         # restart poses tried since the loss
-        self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate)
+        self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate,
+                                     cfg.confidence.data_sigma_m)
         self.gate = StartGate(cfg)
         self.implements = ImplementState(cfg.bar_min_points, cfg.bar_on_frames,
                                          cfg.bar_keep_frames, cfg.held_min_points,
