@@ -34,6 +34,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from station.scoring import FAULT_LABELS, Tally, score
 
 HOLDOUT_NOTE = "holdout: report only, do not tune on it"
@@ -99,21 +101,22 @@ def bottom_errors(doc: dict) -> list[dict]:
     BOTTOM_HALF_FRAMES of it (hip and knee: the mean of left and right). Reps with other
     faults, or with no tracked frame there, give no row."""
     truth, fitted = doc["truth"]["frames"], doc["result"]["frames"]
-    t = [f["t"] for f in truth]
+    t = np.array([f["t"] for f in truth])
     out = []
     for rep in doc["truth"]["reps"]:
         faults = rep.get("faults") or []
         kind = "rounded" if "rounded_back" in faults else ("clean" if not faults else None)
         if kind is None:
             continue
-        i0 = next((i for i, x in enumerate(t) if x >= rep["start_t"]), len(t))
-        i1 = next((i for i, x in enumerate(t) if x >= rep["end_t"]), len(t))
+        # the first frame at or after each time (t is sorted)
+        i0, i1, i_bottom = (int(i) for i in np.searchsorted(
+            t, (rep["start_t"], rep["end_t"], rep["bottom_t"])))
         if i1 <= i0:
             continue
         if kind == "rounded":
             ib = max(range(i0, i1), key=lambda i: truth[i]["angles"]["spine_flexion"])
         else:
-            ib = next((i for i, x in enumerate(t) if x >= rep["bottom_t"]), len(t) - 1)
+            ib = min(i_bottom, len(t) - 1)
         errs: dict[str, list[float]] = {k: [] for k in (*_BOTTOM_ANGLES, "truth_spine")}
         for i in range(max(0, ib - BOTTOM_HALF_FRAMES), min(len(t), ib + BOTTOM_HALF_FRAMES + 1)):
             f = fitted[i] if i < len(fitted) else {}

@@ -59,7 +59,7 @@ class FitWeights:
     # body (cloth hanging off the belly and chest, soft tissue: 10-40 mm off round capsules
     # on the mesh athlete's clothed shapes), in quadrature. 0.03 was set on the capsule
     # athlete, whose surface is the model's: on human-shaped bodies it treated the trunk's
-    # real shape as outliers (stop 48, 99 mesh takes: spine MAE 4.04 -> 3.56 deg with 0.04)
+    # real shape as outliers (stop 48, 75 mesh dev takes: spine MAE 4.04 -> 3.55 deg with 0.04)
     data_sigma_m: float = 0.04
     # the gate stays a geometric bound (a point this far off is not this body's: a plate, a
     # foreign object), not a multiple of the scale: gated at 0.16 the bar on the back's
