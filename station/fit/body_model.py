@@ -189,6 +189,8 @@ class Shape:
     shoulder_ratio: scale of the shoulder (and hip) width.
     belly_fwd: how far the belly (the abdomen capsule) stands forward of the table's, as a
         fraction of stature (fitted per person: station.fit.personal).
+    arm_ratio: scale of the arm (upper arm + forearm) length relative to the stature table
+        (fitted per person: station.fit.personal).
     """
 
     height_m: float = 1.75
@@ -196,11 +198,12 @@ class Shape:
     leg_ratio: float = 1.0
     shoulder_ratio: float = 1.0
     belly_fwd: float = 0.0
+    arm_ratio: float = 1.0
 
     def as_dict(self) -> dict[str, float]:
         return {"height_m": self.height_m, "build": self.build,
                 "leg_ratio": self.leg_ratio, "shoulder_ratio": self.shoulder_ratio,
-                "belly_fwd": self.belly_fwd}
+                "belly_fwd": self.belly_fwd, "arm_ratio": self.arm_ratio}
 
 
 @dataclass
@@ -316,7 +319,8 @@ _THIGH = 0.245
 # scenarios: MPJPE mesh 45.3 -> 35.1 mm (every scenario; spine MAE 5.2 -> 4.4 deg), capsule
 # 40.7 -> 39.8, but its hanging-arm RDLs +3-6 mm and tall_heavy_loose's spine 8 -> 17 deg: an
 # arm of the wrong length bends the trunk to reach its points (there, a kettlebell the fit
-# never picks up). One length cannot serve both bodies: it should be fitted per person.
+# never picks up). One length cannot serve both bodies: the tracker measures each lifter's
+# (Shape.arm_ratio scales this and the forearm; station.fit.personal.ArmLength).
 _UPPER_ARM = 0.165
 _FOREARM = 0.146
 _HAND = 0.108
@@ -368,6 +372,8 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     leg = float(shape.leg_ratio)
     sw = float(shape.shoulder_ratio)
     belly = float(shape.belly_fwd)
+    upper_arm = _UPPER_ARM * H * float(shape.arm_ratio)
+    forearm = _FOREARM * H * float(shape.arm_ratio)
     thigh = _THIGH * H * leg
     shank = _SHANK * H * leg
     # the hip's height: the trunk fills the rest of the stature (a shorter leg, a longer trunk)
@@ -389,8 +395,8 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     gh_up = neck_up - _GH_DROP * H                   # spine_mid -> glenohumeral centres
     off[SEG["upper_arm_l"]] = (neck_fwd, half_sh, gh_up - split)
     off[SEG["upper_arm_r"]] = (neck_fwd, -half_sh, gh_up - split)
-    off[SEG["forearm_l"]] = (0.0, 0.0, -_UPPER_ARM * H)
-    off[SEG["forearm_r"]] = (0.0, 0.0, -_UPPER_ARM * H)
+    off[SEG["forearm_l"]] = (0.0, 0.0, -upper_arm)
+    off[SEG["forearm_r"]] = (0.0, 0.0, -upper_arm)
     # The thighs turn about the femoral heads: where the contract's hip joints are reported
     # (_HIP_FWD/_HIP_WIDER/_HIP_UP from the pelvis capsule's centre line), the thigh capsule
     # and the knee kept where they were at rest. Turning them about the capsule's centre line
@@ -419,8 +425,8 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
         "shoulder_r": ("upper_arm_r", (0.0, 0.0, 0.0)),
         "elbow_l": ("forearm_l", (0.0, 0.0, 0.0)),
         "elbow_r": ("forearm_r", (0.0, 0.0, 0.0)),
-        "wrist_l": ("forearm_l", (0.0, 0.0, -_FOREARM * H)),
-        "wrist_r": ("forearm_r", (0.0, 0.0, -_FOREARM * H)),
+        "wrist_l": ("forearm_l", (0.0, 0.0, -forearm)),
+        "wrist_r": ("forearm_r", (0.0, 0.0, -forearm)),
         # the contract's joint centres where a real body's sit relative to the surface the
         # capsules fit (_JOINT_CENTRE_OFFSETS): the femoral heads behind and below the
         # pelvis capsule's centre line, the ankle ahead of the shank's axis and lower
@@ -438,8 +444,8 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     point_local = np.array([pts[n][1] for n in SKELETON_POINTS], dtype=np.float64)
 
     # Capsules: (name, segment, a, b, ra, rb) in local metres; radii scaled by build.
-    fa = _FOREARM * H
-    ua = _UPPER_ARM * H
+    fa = forearm
+    ua = upper_arm
     foot_drop = -(_ANKLE_H * H) + 0.020 * H * b     # sole on the floor in the neutral pose
     caps = [
         # pelvis: wide, across the left axis, centred a little above the hip joints

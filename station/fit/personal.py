@@ -21,6 +21,14 @@ mid-motion. Measured (bench/fitter.py, the mesh library's first fault set of sha
 24.4 -> 22.7 mm, trunk 1.81 -> 1.39 deg, false cues on clean reps 9.1 -> 0 %. What it does
 not fix: at the bottom of a hinge the fit still tilts the pelvis forward of the truth's and
 reads the spine extended (shapes C-G), now without the short leg that hid it on the tall ones.
+
+The arms are measured the same way once the legs are (ArmLength: the same rounds on the
+standing frames that follow, the candidates ARM_RATIOS, upper arm and forearm scaled
+together). The table's arm (0.311 of stature, glenohumeral centre to wrist) is the men's
+rigs' 0.30-0.31 but 0.28-0.29 of the women's (their forearms 0.13 of stature against 0.15):
+too long an arm holding a bar or dumbbells lifts the shoulders over the hands it must reach.
+The energy finds it where the hands hold something (mesh O, dumbbells, rig 0.89 of the table:
+0.88; B 0.89: 0.94; men A, C 0.97: 0.98-0.99), not where they hang free (F, 0.90: 1.01).
 """
 from __future__ import annotations
 
@@ -36,6 +44,10 @@ from station.fit.solver import FitWeights, FrameData, Workspace, fit_frame, skel
 # candidate leg ratios (thigh + shank against the stature table): the table's 0.52 hip
 # height x 0.90..1.10 spans 0.47-0.57, past the human range
 LEG_RATIOS: tuple[float, ...] = (0.90, 0.925, 0.95, 0.975, 1.0, 1.025, 1.05, 1.075, 1.10)
+# candidate arm ratios (upper arm + forearm against the table's 0.165 + 0.146 of stature): the
+# mesh athlete's rigs span 0.28-0.31 of stature (women's forearms 0.13, men's 0.15), the CMU
+# subject's humerus alone 0.18-0.20
+ARM_RATIOS: tuple[float, ...] = (0.85, 0.88, 0.91, 0.94, 0.97, 1.0, 1.03, 1.06, 1.09)
 # still: every joint slower than this (m a frame; 0.025 at 30 fps is 0.75 m/s, a fast arm
 # swing's wrists move 45-97 mm a frame)
 STILL_M_PER_FRAME = 0.025
@@ -90,7 +102,7 @@ def best_ratio(energies: np.ndarray, ratios: tuple[float, ...] = LEG_RATIOS) -> 
 
 
 class LegLength:
-    """The leg ratio fitted over the first standing-tall frames of a track. Every `every`-th
+    """The leg ratio (or another Shape ratio: `field`, candidates `ratios`; ArmLength) fitted over the first standing-tall frames of a track. Every `every`-th
     of them is refitted with each candidate ratio there and then (~40 ms on that frame), the
     energies summed over the frames so far; after every `per_round` sampled frames the ratio
     of least energy is kept, and the body is rebuilt with it on the next still frame (`step`
@@ -98,14 +110,16 @@ class LegLength:
     were fitted on the table's legs, which favours them; the later rounds' on the legs
     measured so far."""
 
-    def __init__(self, every: int = 4, per_round: int = 6, rounds: int = 3):
+    def __init__(self, every: int = 4, per_round: int = 6, rounds: int = 3, field: str = "leg_ratio",
+                 ratios: tuple[float, ...] = LEG_RATIOS):
         self.every, self.per_round, self.rounds = every, per_round, rounds
+        self.field, self.ratios = field, ratios
         self.reset()
 
     def reset(self) -> None:
         """A new person (an upright start): measure again."""
         self._count = self._frames = self._round = 0
-        self._energy = np.zeros(len(LEG_RATIOS))
+        self._energy = np.zeros(len(self.ratios))
         self._pending: float | None = None   # a round's ratio, applied on the next still frame
 
     @property
@@ -120,7 +134,7 @@ class LegLength:
         if self._pending is not None:
             if not still(body, theta, theta_prev):
                 return None
-            new = with_shape(body, leg_ratio=self._pending)   # the neck's learned rest goes on
+            new = with_shape(body, **{self.field: self._pending})   # the neck's learned rest goes on
             self._pending = None
             return new, rebased(theta, body, new)
         if self.done or not body.neck_rest.standing_tall(theta):
@@ -128,13 +142,19 @@ class LegLength:
         self._count += 1
         if self._count % self.every:
             return None
-        self._energy += leg_energies(body, [(frame, theta)], weights, implement, anchors=anchors)
+        self._energy += shape_energies(body, [(frame, theta)], weights, self.field, self.ratios, implement,
+                                       anchors=anchors)
         self._frames += 1
         if self._frames % self.per_round:
             return None
         self._round += 1
-        self._pending = best_ratio(self._energy)
+        self._pending = best_ratio(self._energy, self.ratios)
         return self.step(body, frame, theta, weights, implement, anchors, theta_prev)
+
+
+def ArmLength(every: int = 4, per_round: int = 6, rounds: int = 3) -> LegLength:
+    """The arm ratio (Shape.arm_ratio) measured as the legs are (the module docstring)."""
+    return LegLength(every, per_round, rounds, field="arm_ratio", ratios=ARM_RATIOS)
 
 
 # The belly: how far the lifter's abdomen stands forward of the table's (Shape.belly_fwd, as a
@@ -219,7 +239,7 @@ def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> 
     return bool(np.max(np.linalg.norm(moved, axis=1)) < STILL_M_PER_FRAME)
 
 
-@lru_cache(maxsize=(len(LEG_RATIOS) + len(BELLY_FWD)) * 2)
+@lru_cache(maxsize=(len(LEG_RATIOS) + len(ARM_RATIOS) + len(BELLY_FWD)) * 2)
 def _candidate(shape: Shape) -> BodyModel:
     """A candidate body of shape_energies (the leg ratios, the belly depths), built once per
     shape: each sampled frame refits every candidate, and built afresh they cost ~200 ms on

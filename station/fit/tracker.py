@@ -44,7 +44,7 @@ from station.fit.implement_support import plate_point_count
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
-from station.fit.personal import BellyDepth, LegLength
+from station.fit.personal import ArmLength, BellyDepth, LegLength
 from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
 from station.fit.solver import (FitResult, FitWeights, FrameData, Workspace, capsule_distances, fit_frame,
                                 implement_capsules, posed_capsules, prepare_frame)
@@ -294,6 +294,7 @@ class Tracker:
         self._path: deque = deque(maxlen=6)     # the pelvis's last positions (floor x, y)
         self._heights, self._build_ratios = [], []       # stature and build while initialising
         self.legs = LegLength()                 # the lifter's own leg length
+        self.arms = ArmLength()                 # and arm length, once the legs are measured
         self.belly = BellyDepth(self.config.belly_every_frames)   # the lifter's own belly
         self._ws = Workspace()
         self._n_ref = 0.0
@@ -498,6 +499,11 @@ class Tracker:
                                        self.theta_prev)):
             self.body, self.theta = legs       # the lifter's own leg length (personal)
             self.theta_prev = None
+        elif self.state == "tracking" and not partial and self._fixed_shape is None and self.legs.done and (
+                arms := self.arms.step(self.body, frame, fit.theta, self.noise.weights, self.implement, self.anchors,
+                                       self.theta_prev)):
+            self.body, self.theta = arms       # the lifter's own arm length (personal)
+            self.theta_prev = None
         elif (self.state == "tracking" and not partial
               and abs(fit.theta[DOF["root_pitch"]]) < cfg.anchor_max_pitch_rad):
             # the feet anchors follow the fit only while the trunk is nearly upright: bent
@@ -629,6 +635,7 @@ class Tracker:
         self._heights, self._build_ratios = [height_m], []
         self._init_count = self._bad = 0
         self.legs.reset()
+        self.arms.reset()
         self.belly.reset()
         self._legs_hidden_at_start = not feet_seen(frame.points_floor_m, height_m)
         self.state = "initialising"

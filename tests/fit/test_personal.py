@@ -10,7 +10,7 @@ import pytest
 
 from station.app import frame_record
 from station.fit.body_model import DOF, SEG, Shape, build_body, neutral_pose
-from station.fit.personal import LEG_RATIOS, LegLength, best_ratio, rebased
+from station.fit.personal import LEG_RATIOS, ArmLength, LegLength, best_ratio, rebased
 from station.fit.solver import Workspace, posed_capsules
 from station.sim.scenarios import build, get_scenario
 from tests.helpers import camera_frame, scenario_pipeline
@@ -199,3 +199,75 @@ def test_a_mesh_lifters_belly_stays_the_tables():
     # abdomen is (measured within 0.0045 H on six shapes): the body is not rebuilt for it
     shape, _ = _belly_after_start("mesh_M_faults1@mesh")
     assert shape.belly_fwd == 0.0
+
+
+# --- the arms (Shape.arm_ratio, measured as the legs are) ------------------------------------
+
+def test_arm_ratio_scales_the_upper_arm_and_forearm():
+    from station.model import SKELETON_POINTS
+    from station.fit.solver import skeleton_points_floor
+
+    table = build_body(Shape(height_m=1.62))
+    short = build_body(Shape(height_m=1.62, arm_ratio=0.9))
+    th = neutral_pose(table.shape)
+    p0, p1 = skeleton_points_floor(table, th), skeleton_points_floor(short, th)
+    i = {n: k for k, n in enumerate(SKELETON_POINTS)}
+    for side in ("l", "r"):
+        sh, el, wr = i[f"shoulder_{side}"], i[f"elbow_{side}"], i[f"wrist_{side}"]
+        np.testing.assert_allclose(p1[sh], p0[sh], atol=1e-12)          # the trunk unchanged
+        assert np.linalg.norm(p1[el] - p1[sh]) == pytest.approx(0.9 * np.linalg.norm(p0[el] - p0[sh]))
+        assert np.linalg.norm(p1[wr] - p1[el]) == pytest.approx(0.9 * np.linalg.norm(p0[wr] - p0[el]))
+    hand = short.cap_names.index("hand_l")
+    fore = short.cap_names.index("forearm_l")
+    # the hand stays at the forearm's end
+    assert short.cap_a_local[hand, 2] - short.cap_b_local[fore, 2] == pytest.approx(
+        table.cap_a_local[hand, 2] - table.cap_b_local[fore, 2])
+
+
+def test_shape_energies_find_a_bodys_arms():
+    """Refitted with each candidate arm length, the frame of a body whose arms are 0.91 of the
+    table's (the mesh athlete's women: 0.89-0.93) is explained best near 0.91, started on
+    the table's body as the tracker is; a body with the table's arms keeps them."""
+    from station.fit.personal import ARM_RATIOS, shape_energies
+    from station.fit.solver import FitWeights, prepare_frame
+    from tests.fit.selfrender import render_cloud
+
+    table = build_body(Shape(height_m=1.62))
+    th = neutral_pose(table.shape)
+    th[DOF["shoulder_l_flex"]] = th[DOF["shoulder_r_flex"]] = np.radians(20.0)   # arms a little forward
+    for true_ratio in (0.91, 1.0):
+        person = build_body(replace(table.shape, arm_ratio=true_ratio))
+        frame = prepare_frame(render_cloud(person, th, seed=7))
+        e = shape_energies(table, [(frame, th)], FitWeights(), "arm_ratio", ARM_RATIOS, n_iter=4)
+        assert best_ratio(e, ARM_RATIOS) == pytest.approx(true_ratio, abs=0.02), (true_ratio, e.round(1))
+
+
+def _standing_wrists(name: str, measure: bool = True) -> tuple[float, float]:
+    """(fitted arm ratio, median wrist error in m) over the frames the lifter stands upright
+    (truth trunk within 8 deg) once the arm length is measured, up to the end of the third rep.
+    measure=False: the table's arms (no round is ever run)."""
+    sc = get_scenario(name)
+    take = build(sc)
+    pipe = scenario_pipeline(sc, seed=0)
+    if not measure:
+        pipe.tracker.arms = ArmLength(rounds=0)
+    truth = take.truth_document(sc.name)["frames"]
+    err = []
+    for i in range(int(np.searchsorted(take.times_s, take.reps[2].end_t))):
+        res = pipe.process(camera_frame(take, i))
+        if not (pipe.tracker.arms.done and res.tracked and truth[i]["angles"]["trunk_inclination"] < 8.0):
+            continue
+        rec = frame_record(res)
+        err += [np.linalg.norm(np.subtract(rec["joints"][w], truth[i]["joints"][w])) for w in ("wrist_l", "wrist_r")]
+    assert len(err) >= 20, f"{name}: not tracked while standing"
+    return pipe.tracker.shape.arm_ratio, float(np.median(err))
+
+
+def test_a_slim_womans_arms_measured_shorter():
+    # mesh shape O: a 1.70 m woman, slim, in a hoodie, dumbbells in her hands; her rig's
+    # upper arm and forearm are 0.278 of her stature, the table's 0.311 (0.89 of it). With the
+    # table's arms the fit holds her shoulders high over the dumbbells
+    ratio, err = _standing_wrists("mesh_O_faults1@mesh")
+    _, err_table = _standing_wrists("mesh_O_faults1@mesh", measure=False)
+    assert 0.85 <= ratio <= 0.94
+    assert err <= err_table - 0.005, f"wrists {1000 * err:.0f} mm with the arm ratio {ratio:.3f}, {1000 * err_table:.0f} with the table's"
