@@ -99,29 +99,35 @@ def test_a_rounds_legs_go_in_on_a_still_frame_only():
     assert legs.step(new, None, theta_new, None, theta_prev=theta_new) is None   # once
 
 
-def _standing_hips(name: str, measure: bool = True) -> tuple[float, float, float]:
-    """(fitted leg ratio, fitted hip height, true hip height) over the frames the lifter
-    stands upright (truth trunk within 8 deg) once the leg length is measured (the track's
-    first ~4 s: station.fit.personal.LegLength), up to the end of the third rep; heights
-    over the fitted floor, m. measure=False: the table's legs (no round is ever run)."""
+def _standing_frames(name: str, part: str, measure: bool = True) -> tuple:
+    """(the pipeline, [(frame record, truth frame, floor normal, floor offset m)]) over the
+    frames the lifter stands upright (truth trunk within 8 deg) once the tracker's `part`
+    ("legs" or "arms") is measured, up to the end of the third rep. measure=False: the
+    table's (no round is ever run)."""
     sc = get_scenario(name)
     take = build(sc)
     pipe = scenario_pipeline(sc, seed=0)
     if not measure:
-        pipe.tracker.legs = LegLength(rounds=0)
+        setattr(pipe.tracker, part, (LegLength if part == "legs" else ArmLength)(rounds=0))
     truth = take.truth_document(sc.name)["frames"]
-    fit_z, true_z = [], []
+    out = []
     for i in range(int(np.searchsorted(take.times_s, take.reps[2].end_t))):
         res = pipe.process(camera_frame(take, i))
-        if not (pipe.tracker.legs.done and res.tracked and truth[i]["angles"]["trunk_inclination"] < 8.0):
-            continue
-        rec = frame_record(res)
-        up, d = np.asarray(pipe.last_floor.normal_cam, np.float64), pipe.last_floor.d_m
-        for side in ("hip_l", "hip_r"):
-            # the fitted floor's error is the same for both
-            fit_z.append(abs(np.dot(rec["joints"][side], up) + d))
-            true_z.append(abs(np.dot(truth[i]["joints"][side], up) + d))
-    assert len(fit_z) >= 20, f"{name}: not tracked while standing"
+        if getattr(pipe.tracker, part).done and res.tracked and truth[i]["angles"]["trunk_inclination"] < 8.0:
+            out.append((frame_record(res), truth[i], np.asarray(pipe.last_floor.normal_cam, np.float64),
+                        pipe.last_floor.d_m))
+    assert len(out) >= 10, f"{name}: not tracked while standing"
+    return pipe, out
+
+
+def _standing_hips(name: str, measure: bool = True) -> tuple[float, float, float]:
+    """(fitted leg ratio, fitted hip height, true hip height) over the frames the lifter
+    stands upright once the leg length is measured (the track's first ~4 s:
+    station.fit.personal.LegLength; _standing_frames); heights over the fitted floor, m
+    (its error is the same for both)."""
+    pipe, frames = _standing_frames(name, "legs", measure)
+    fit_z = [abs(np.dot(rec["joints"][s], up) + d) for rec, _, up, d in frames for s in ("hip_l", "hip_r")]
+    true_z = [abs(np.dot(tr["joints"][s], up) + d) for _, tr, up, d in frames for s in ("hip_l", "hip_r")]
     return pipe.tracker.shape.leg_ratio, float(np.median(fit_z)), float(np.median(true_z))
 
 
@@ -244,22 +250,10 @@ def test_shape_energies_find_a_bodys_arms():
 
 def _standing_wrists(name: str, measure: bool = True) -> tuple[float, float]:
     """(fitted arm ratio, median wrist error in m) over the frames the lifter stands upright
-    (truth trunk within 8 deg) once the arm length is measured, up to the end of the third rep.
-    measure=False: the table's arms (no round is ever run)."""
-    sc = get_scenario(name)
-    take = build(sc)
-    pipe = scenario_pipeline(sc, seed=0)
-    if not measure:
-        pipe.tracker.arms = ArmLength(rounds=0)
-    truth = take.truth_document(sc.name)["frames"]
-    err = []
-    for i in range(int(np.searchsorted(take.times_s, take.reps[2].end_t))):
-        res = pipe.process(camera_frame(take, i))
-        if not (pipe.tracker.arms.done and res.tracked and truth[i]["angles"]["trunk_inclination"] < 8.0):
-            continue
-        rec = frame_record(res)
-        err += [np.linalg.norm(np.subtract(rec["joints"][w], truth[i]["joints"][w])) for w in ("wrist_l", "wrist_r")]
-    assert len(err) >= 20, f"{name}: not tracked while standing"
+    once the arm length is measured (_standing_frames)."""
+    pipe, frames = _standing_frames(name, "arms", measure)
+    err = [np.linalg.norm(np.subtract(rec["joints"][w], tr["joints"][w]))
+           for rec, tr, _, _ in frames for w in ("wrist_l", "wrist_r")]
     return pipe.tracker.shape.arm_ratio, float(np.median(err))
 
 
