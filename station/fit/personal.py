@@ -152,9 +152,11 @@ class LegLength:
         return self.step(body, frame, theta, weights, implement, anchors, theta_prev)
 
 
-def ArmLength(every: int = 4, per_round: int = 6, rounds: int = 3) -> LegLength:
+class ArmLength(LegLength):
     """The arm ratio (Shape.arm_ratio) measured as the legs are (the module docstring)."""
-    return LegLength(every, per_round, rounds, field="arm_ratio", ratios=ARM_RATIOS)
+
+    def __init__(self, every: int = 4, per_round: int = 6, rounds: int = 3):
+        super().__init__(every, per_round, rounds, field="arm_ratio", ratios=ARM_RATIOS)
 
 
 # The belly: how far the lifter's abdomen stands forward of the table's (Shape.belly_fwd, as a
