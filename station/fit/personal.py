@@ -102,11 +102,12 @@ def best_ratio(energies: np.ndarray, ratios: tuple[float, ...] = LEG_RATIOS) -> 
 
 
 class LegLength:
-    """The leg ratio (or another Shape ratio: `field`, candidates `ratios`; ArmLength) fitted over the first standing-tall frames of a track. Every `every`-th
-    of them is refitted with each candidate ratio there and then (~40 ms on that frame), the
-    energies summed over the frames so far; after every `per_round` sampled frames the ratio
-    of least energy is kept, and the body is rebuilt with it on the next still frame (`step`
-    returns it, with the pose moved onto it), for `rounds` rounds. The first round's poses
+    """The leg ratio (or another Shape ratio: `field`, candidates `ratios`; ArmLength) fitted
+    over the first standing-tall frames of a track. Every `every`-th of them is refitted with
+    each candidate ratio there and then (~40 ms on that frame), the energies summed over the
+    frames so far; after every `per_round` sampled frames the ratio of least energy is kept,
+    and the body is rebuilt with it on the next still frame (`step` returns it, with the pose
+    moved onto it), for `rounds` rounds. The first round's poses
     were fitted on the table's legs, which favours them; the later rounds' on the legs
     measured so far."""
 

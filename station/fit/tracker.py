@@ -495,14 +495,11 @@ class Tracker:
                 self.theta_prev = None
                 self.state = "tracking"
         elif self.state == "tracking" and not partial and self._fixed_shape is None and (
-                legs := self.legs.step(self.body, frame, fit.theta, self.noise.weights, self.implement, self.anchors,
-                                       self.theta_prev)):
-            self.body, self.theta = legs       # the lifter's own leg length (personal)
-            self.theta_prev = None
-        elif self.state == "tracking" and not partial and self._fixed_shape is None and self.legs.done and (
-                arms := self.arms.step(self.body, frame, fit.theta, self.noise.weights, self.implement, self.anchors,
-                                       self.theta_prev)):
-            self.body, self.theta = arms       # the lifter's own arm length (personal)
+                rebuilt := (self.arms if self.legs.done else self.legs).step(
+                    self.body, frame, fit.theta, self.noise.weights, self.implement, self.anchors,
+                    self.theta_prev)):
+            # the lifter's own leg length, then arm length (personal), one measurer at a time
+            self.body, self.theta = rebuilt
             self.theta_prev = None
         elif (self.state == "tracking" and not partial
               and abs(fit.theta[DOF["root_pitch"]]) < cfg.anchor_max_pitch_rad):
