@@ -11,10 +11,15 @@ high one over the upper back, at each rep's truth bottom minus standing (the tak
 frame), against the truth spine there. The absolute difference depends on where the chords
 lie (the low chord's band is an argument); compare shapes with each other.
 
-Measured (stop 50, clean takes, low chord 0.53-0.62 of stature; the fitted clean-bottom
-offset from `bench/rescore.py --bottoms` in brackets): A +0.0 (+2.0), C +1.6 (-2.9), Q +1.9
-(-5.1), M +0.2 (-8.5), B -2.5 (-8.6), F -6.8 (-15.2), O -7.4 (-19.7), held-out I -7.6 (-22.0):
-the shapes read most extended are those whose skin bends least, by about half their offset.
+Measured (stop 50; each shape's clean take, low chord 0.53-0.62 of stature; in brackets the
+fitted offset over all its clean bottoms, `bench/rescore.py --bottoms`): A +0.0 (+2.4), B -2.5
+(-8.2), C +1.6 (-3.0), D -7.4 (-10.1), E -0.6 (-0.6), F -6.8 (-16.1), G -1.7 (-7.5), H -0.9
+(-1.7), M +0.2 (-9.4), N -4.5 (-8.3), O -7.4 (-17.6), P +2.2 (-1.1), Q +1.9 (-5.8), R -5.3
+(-4.2); held-out I -7.6 (-22.0), J +3.1 (+3.2), K -5.0 (-8.5), L -5.9 (-6.8). Over the 18
+shapes the fitted offset follows the skin's (r 0.77, slope 1.4): the shapes read most extended
+are those whose skin bends least. What is left (fitted minus skin) is the fitter's, and it is
+still larger on the female shapes: B D F I K M O Q -5.7 -2.7 -9.3 -14.4 -3.5 -9.6 -10.2 -7.7
+(mean -7.9), the male A C E G H J L N P R +2.4 -4.6 0.0 -5.8 -0.8 +0.1 -0.9 -3.8 -3.3 +1.1 (-1.6).
 A rounded rep's skin falls further short of its bone (faults1 takes, one rounded rep each: A
 -8.3 at a truth of 31 deg, C -6.7 at 24, M -8.5 at 23, O -13.8 at 24): shape O's rounded back
 shows the skin ~10 deg of bend for a bone's 24, under the rule's 20 however well it is fitted.
