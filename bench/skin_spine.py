@@ -83,7 +83,7 @@ def skin_minus_truth(name: str, low_band: tuple[float, ...] = LOW_BAND) -> tuple
         return d / np.linalg.norm(d)
 
     v0 = take.mesh_vertices_floor_m(0).copy()
-    left0 = left_at(0).copy()
+    left0 = left_at(0)
     left0[2] = 0.0
     left0 /= np.linalg.norm(left0)
     forward0 = np.cross(left0, np.array([0.0, 0.0, 1.0]))

@@ -78,9 +78,9 @@ class NoiseAdaptation:
         """(sigma / info_ref_sigma_m)^2: the data rows' information is 1 / sigma^2, so a
         sigma wider than the one the confidence's scales were measured at (the noise's
         widening, or a wider base scale) shrinks it by this. The confidence's constraint
-        factor compares a deviation with its usual value at the reference noise (ConfidenceScales): it asks how
-        well the view pins a DOF, and the sensor's random noise, averaged over the hundreds
-        of points a segment shows, barely moves the fitted angles (mesh dev takes with the
-        noise doubled: hip MAE 2.50 -> 2.58 deg, knee 3.21 -> 3.48, while the deviation
-        grew by sigma's 1.3). The noise's cost to the fit shows in the residuals (quality)."""
+        factor compares a deviation with its usual value at the reference noise
+        (ConfidenceScales): it asks how well the view pins a DOF, and the sensor's random
+        noise, averaged over the hundreds of points a segment shows, barely moves the fitted
+        angles (mesh dev takes with the noise doubled: hip MAE 2.50 -> 2.58 deg, knee 3.21 ->
+        3.48, while the deviation grew by sigma's 1.3). The noise's cost to the fit shows in the residuals (quality)."""
         return (self.weights.data_sigma_m / self.info_ref_sigma_m) ** 2

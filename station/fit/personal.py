@@ -62,20 +62,13 @@ def rebased(theta: np.ndarray, old: BodyModel, new: BodyModel) -> np.ndarray:
     return theta
 
 
-def leg_energies(body: BodyModel, frames: list[tuple[FrameData, np.ndarray]], weights: FitWeights,
-                 implement: str | None = None, ratios: tuple[float, ...] = LEG_RATIOS,
-                 n_iter: int = 8, anchors: np.ndarray | None = None) -> np.ndarray:
-    """(len(ratios),) the frames' summed fit energy with each leg ratio (stature and build of
-    `body`). frames: (frame, pose fitted on `body`) pairs; each is refitted from its pose,
-    moved onto the candidate body (rebased), without the temporal term."""
-    return shape_energies(body, frames, weights, "leg_ratio", ratios, implement, n_iter, anchors)
-
-
 def shape_energies(body: BodyModel, frames: list[tuple[FrameData, np.ndarray]], weights: FitWeights,
                    field: str, values: tuple[float, ...], implement: str | None = None,
                    n_iter: int = 8, anchors: np.ndarray | None = None) -> np.ndarray:
     """(len(values),) the frames' summed fit energy with the Shape field `field` at each
-    value (every other field of `body`'s shape kept); as leg_energies."""
+    value (every other field of `body`'s shape kept: stature, build, the other ratios).
+    frames: (frame, pose fitted on `body`) pairs; each is refitted from its pose, moved onto
+    the candidate body (rebased), without the temporal term."""
     ws = Workspace()
     out = np.zeros(len(values))
     for k, v in enumerate(values):
@@ -244,7 +237,7 @@ def still(body: BodyModel, theta: np.ndarray, theta_prev: np.ndarray | None) -> 
 
 @lru_cache(maxsize=(len(LEG_RATIOS) + len(ARM_RATIOS) + len(BELLY_FWD)) * 2)
 def _candidate(shape: Shape) -> BodyModel:
-    """A candidate body of shape_energies (the leg ratios, the belly depths), built once per
+    """A candidate body of shape_energies (the leg and arm ratios, the belly depths), built once per
     shape: each sampled frame refits every candidate, and built afresh they cost ~200 ms on
     each of a track's 18 leg-sampled frames when a build took ~20 ms (bench/analyze_speed.py:
     main thread 7.9 ms a frame, half of it these builds; a build is ~1.3 ms since its surface

@@ -59,11 +59,11 @@ def test_leg_length_samples_standing_frames_only():
     assert not legs.done
 
 
-def test_leg_energies_build_each_candidate_body_once():
+def test_shape_energies_build_each_candidate_body_once():
     """The nine candidate bodies are built once per person, not on every sampled frame (a
     build is ~20 ms of Python: 18 sampled frames x 9 cost ~200 ms a frame), and a candidate
     is never the body it was asked about, so the tracker's body keeps its own neck prior."""
-    from station.fit.personal import _candidate, leg_energies
+    from station.fit.personal import _candidate, shape_energies
     from tests.fit.selfrender import render_cloud
     from station.fit.solver import FitWeights, prepare_frame
 
@@ -71,8 +71,8 @@ def test_leg_energies_build_each_candidate_body_once():
     th = neutral_pose(body.shape)
     frame = prepare_frame(render_cloud(body, th, seed=3))
     _candidate.cache_clear()
-    e1 = leg_energies(body, [(frame, th)], FitWeights(), n_iter=1)
-    e2 = leg_energies(body, [(frame, th)], FitWeights(), n_iter=1)
+    e1 = shape_energies(body, [(frame, th)], FitWeights(), "leg_ratio", LEG_RATIOS, n_iter=1)
+    e2 = shape_energies(body, [(frame, th)], FitWeights(), "leg_ratio", LEG_RATIOS, n_iter=1)
     info = _candidate.cache_info()
     assert (info.misses, info.hits) == (len(LEG_RATIOS), len(LEG_RATIOS))
     np.testing.assert_array_equal(e1, e2)
