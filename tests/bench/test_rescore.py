@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -108,3 +109,43 @@ def test_bottom_errors_read_the_fit_at_clean_bottoms_and_rounded_peaks(capsys):
     text = capsys.readouterr().out
     assert "mesh body, split dev" in text
     assert "  Z            n   1 truth spine   5.0 | fitted - truth: spine   -9.0 hip   +2.0" in text
+
+
+def _standing_doc(name: str, yaw_deg: float, hips_fwd_up: tuple[float, float],
+                  neck_fwd_up: tuple[float, float]) -> dict:
+    """A lifter turned yaw_deg, standing tall for 10 frames then bent over for 10: the fit's
+    hips and neck off by the given (forward, up) metres while standing, 0.2 m off bent."""
+    yaw = np.radians(yaw_deg)
+    fwd, left = np.array([np.cos(yaw), np.sin(yaw), 0.0]), np.array([-np.sin(yaw), np.cos(yaw), 0.0])
+    up = np.array([0.0, 0.0, 1.0])
+    truth_j = {"hip_l": 0.1 * left + 0.9 * up, "hip_r": -0.1 * left + 0.9 * up, "neck": 1.45 * up}
+    truth, fitted = [], []
+    for i in range(20):
+        standing = i < 10
+        off = {k: (v[0] * fwd + v[1] * up) if standing else 0.2 * up
+               for k, v in (("hip_l", hips_fwd_up), ("hip_r", hips_fwd_up), ("neck", neck_fwd_up))}
+        truth.append({"t": i * 0.1, "angles": {"trunk_inclination": 3.0 if standing else 60.0},
+                      "joints": {k: v.tolist() for k, v in truth_j.items()}})
+        fitted.append({"t": i * 0.1, "tracked": True,
+                       "joints": {k: (truth_j[k] + off[k]).tolist() for k in truth_j}})
+    truth.append({"t": 2.0})    # the lifter out of view: no angles, no joints
+    fitted.append({"t": 2.0, "tracked": False})
+    return {"name": name, "body": "mesh", "split": "dev", "truth": {"frames": truth, "reps": []},
+            "result": {"frames": fitted}}
+
+
+def test_standing_offsets_in_the_lifters_frame_and_their_correlation_with_the_spine(capsys):
+    rescore = _bench_module("rescore")
+    o = rescore.standing_offsets(_standing_doc("mesh_Z_clean", 35.0, (0.015, 0.005), (-0.010, 0.002)))
+    np.testing.assert_allclose(o["hips"], [0.015, 0.005], atol=1e-12)   # bent frames left out
+    np.testing.assert_allclose(o["neck"], [-0.010, 0.002], atol=1e-12)
+    assert rescore.standing_offsets(_standing_doc("mesh_Z_clean", 0.0, (0, 0), (0, 0)) | {
+        "truth": {"frames": [{"t": 0.0}], "reps": []}, "result": {"frames": [{"t": 0.0}]}}) is None
+    docs = [_standing_doc(f"mesh_{s}_clean", yaw, (f, 0.0), (0.0, 0.0))
+            for s, yaw, f in (("X", 0.0, 0.020), ("Y", 30.0, -0.010), ("Z", -20.0, 0.005))]
+    clean = [{"spine": sp} for sp in (-12.0, 1.0, -6.0)]
+    rescore.standing_table(docs, clean, ["X", "Y", "Z"])
+    text = capsys.readouterr().out
+    assert "  X            hips  +20.0   +0.0   neck   +0.0   +0.0 | spine  -12.0" in text
+    r = np.corrcoef([20.0, -10.0, 5.0], [-12.0, 1.0, -6.0])[0, 1]
+    assert f"r {r:+.2f} over 3 shapes" in text
