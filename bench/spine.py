@@ -33,6 +33,7 @@ truth peak against the others (0.5: the gate does not rank them).
 
     NUMBA_NUM_THREADS=1 python bench/spine.py --scenarios rdl_rounded_back,rdl_clean,rdl_mixed_faults --body both --max-frames 400
     NUMBA_NUM_THREADS=1 python bench/spine.py --scenarios mesh_A_faults1,mesh_H_faults3
+    NUMBA_NUM_THREADS=1 python bench/spine.py --scenarios mesh_D_faults1,mesh_O_faults1 --mount-m 2.1
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
@@ -267,12 +269,17 @@ def main() -> None:
     ap.add_argument("--scenarios", required=True, help="comma-separated names (NAME@mesh for one body)")
     ap.add_argument("--body", choices=("both",) + BODIES, default="mesh")
     ap.add_argument("--max-frames", type=int, help="frames per scenario (default: all)")
+    ap.add_argument("--mount-m", type=float,
+                    help="render from this camera height instead of the scenario's own, pitched to aim "
+                         "at hip height at the zone's centre (as bench/fitter.py --mount-sweep)")
     args = ap.parse_args()
     bodies = list(BODIES) if args.body == "both" else [args.body]
     rows = []
     for name in args.scenarios.split(","):
         scs = [get_scenario(name)] if "@" in name else [get_scenario(name).on_body(b) for b in bodies]
         for sc in scs:
+            if args.mount_m is not None:
+                sc = replace(sc, mount_height_m=args.mount_m, pitch_down_deg=None)
             if sc.split == "holdout":
                 print(f"  note: {sc.name} is in the holdout split (report only, do not tune on it)", file=sys.stderr)
             t0 = time.perf_counter()
