@@ -191,14 +191,17 @@ def bottoms_table(docs: list[dict]) -> None:
                 print(line(f"{kind}", [r for _, r in these]))
                 for shape in sorted({shape_of(d["name"]) for d, _ in these}):
                     print(line(f"  {shape}", [r for d, r in these if shape_of(d["name"]) == shape]))
-            standing_table([d for d in docs if d["body"] == body and d["split"] == split],
-                           [r for _, r in sel if r["kind"] == "clean"],
-                           [shape_of(d["name"]) for d, r in sel if r["kind"] == "clean"])
+            clean_spine: dict[str, list[float]] = {}
+            for d, r in sel:
+                if r["kind"] == "clean":
+                    clean_spine.setdefault(shape_of(d["name"]), []).append(r["spine"])
+            standing_table([d for d in docs if d["body"] == body and d["split"] == split], clean_spine)
 
 
-def standing_table(docs: list[dict], clean_rows: list[dict], clean_shapes: list[str]) -> None:
+def standing_table(docs: list[dict], clean_spine: dict[str, list[float]]) -> None:
     """Per shape: standing_offsets averaged over its takes, beside its clean bottoms' spine
-    offset; then their correlation over the shapes that have both."""
+    offsets (clean_spine: shape -> bottom_errors' "spine" of its clean reps); then their
+    correlation over the shapes that have both."""
     per: dict[str, list[dict[str, np.ndarray]]] = {}
     for d in docs:
         o = standing_offsets(d)
@@ -210,7 +213,7 @@ def standing_table(docs: list[dict], clean_rows: list[dict], clean_shapes: list[
     hip_fwd, spine = [], []
     for shape in sorted(per):
         m = {k: 1000 * np.mean([o[k] for o in per[shape]], axis=0) for k in ("hips", "neck")}
-        sp = [r["spine"] for r, s in zip(clean_rows, clean_shapes) if s == shape]
+        sp = clean_spine.get(shape, [])
         tail = f" | spine {np.mean(sp):+6.1f}" if sp else ""
         print(f"  {shape:12s} hips {m['hips'][0]:+6.1f} {m['hips'][1]:+6.1f}   "
               f"neck {m['neck'][0]:+6.1f} {m['neck'][1]:+6.1f}{tail}")

@@ -143,8 +143,7 @@ def test_standing_offsets_in_the_lifters_frame_and_their_correlation_with_the_sp
         "truth": {"frames": [{"t": 0.0}], "reps": []}, "result": {"frames": [{"t": 0.0}]}}) is None
     docs = [_standing_doc(f"mesh_{s}_clean", yaw, (f, 0.0), (0.0, 0.0))
             for s, yaw, f in (("X", 0.0, 0.020), ("Y", 30.0, -0.010), ("Z", -20.0, 0.005))]
-    clean = [{"spine": sp} for sp in (-12.0, 1.0, -6.0)]
-    rescore.standing_table(docs, clean, ["X", "Y", "Z"])
+    rescore.standing_table(docs, {"X": [-12.0], "Y": [1.0], "Z": [-6.0]})
     text = capsys.readouterr().out
     assert "  X            hips  +20.0   +0.0   neck   +0.0   +0.0 | spine  -12.0" in text
     r = np.corrcoef([20.0, -10.0, 5.0], [-12.0, 1.0, -6.0])[0, 1]
