@@ -3,7 +3,8 @@
 Every scenario runs on both bodies unless told otherwise: the capsule body (made of the kind
 of primitives the fitter fits) and the mesh body (the skinned MakeHuman human, its own rig),
 reported side by side, because a figure from one body is not "the" accuracy. The station runs
-as it does live (Pipeline with the rdl evaluator), and everything is scored by
+as it does live (Pipeline with the rdl evaluator; deadlifts from the floor with the deadlift's,
+whose rules labelled their truth: SyntheticTake.truth_profile), and everything is scored by
 station.scoring from the same analysis documents `station analyze` writes.
 
 Prints (figures, not pass/fail), per body (RB_P/RB_R: rounded_back precision/recall, mF1: macro
@@ -107,7 +108,7 @@ def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict,
 
 def run_scenario(sc, max_frames: int | None, save_dir: str | None = None) -> dict:
     take = build(sc)
-    truth, result = run_take(take, max_frames)
+    truth, result = run_take(take, max_frames, exercise=take.truth_profile)
     if save_dir:
         save_documents(save_dir, sc, truth, result)
     return {"name": sc.name, "body": sc.body, "split": sc.split, "mount_m": sc.mount_height_m,

@@ -9,7 +9,9 @@ station.scoring, the same code that scores `station analyze` output (bench/score
 
 Truth fault labels are the default rdl rules, so every rdl-labelled figure (boundaries, fault
 P/R/F1, cue latency) is computed with the evaluator running the rdl profile on every
-scenario; rep counts are also reported with each scenario's own profile (good_morning,
+scenario, except deadlifts from the floor: their reps start at the floor and their truth is
+labelled by the deadlift profile, which judges them here too (SyntheticTake.truth_profile).
+Rep counts are also reported with each scenario's own profile (good_morning,
 kettlebell_swing) when the truth angles are used.
 
 Printed per body: per scenario rep count (rdl / own profile) against truth; rep boundary
@@ -168,11 +170,12 @@ def main() -> None:
             take = build(sc)
             t0 = time.perf_counter()
             if args.pipeline:
-                truth, result = run_take(take, args.max_frames)
+                truth, result = run_take(take, args.max_frames, exercise=take.truth_profile)
                 n_own = len(result["reps"])
             else:
                 truth = take.truth_document(sc.name)
-                result, ev = truth_angle_result(take, rdl)
+                result, ev = truth_angle_result(take, rdl if take.truth_profile == "rdl" else
+                                                load_exercise(take.truth_profile))
                 own = ev if sc.exercise == "rdl" else evaluate_trace(load_exercise(sc.exercise), take.times_s,
                                                                      take.truth_angles, take.in_view)
                 n_own = len(own.reps)

@@ -8,7 +8,8 @@ misses, and of the misses how many were called clean: "clr"), F1 of the other fi
 fault cues on clean reps (KD knee dominant, IL incomplete lockout, OE overextension, HS hip
 shift, TF too fast). Every figure is station.scoring's, as in bench/fitter.py.
 
---replay judges the reps again with the CURRENT evaluator (the rdl profile, fixed exercise)
+--replay judges the reps again with the CURRENT evaluator (the rdl profile, fixed exercise;
+deadlifts from the floor the deadlift's, as their truth was labelled)
 from the saved frames: the fitted angles, their confidence, the lifter's standing hip and the
 track's identity as the pipeline gave them. An evaluator or gate change is then measured over
 the whole library in a minute; the line "replay" says on how many takes the replayed reps
@@ -76,13 +77,15 @@ def shape_of(name: str) -> str:
 
 
 def replay_reps(doc: dict) -> list[dict]:
-    """The saved take's reps judged again by the current rdl evaluator from its saved frames
-    (see the module docstring)."""
+    """The saved take's reps judged again by the current evaluator from its saved frames, with
+    the profile that labelled its truth (rdl; deadlifts from the floor the deadlift's) (see the
+    module docstring)."""
     from station.config import load_station_config
     from station.form.evaluator import FormEvaluator
     from station.model import ANGLES
 
-    ev = FormEvaluator.from_config(load_station_config(), "rdl")
+    profile = doc["truth"].get("truth", {}).get("fault_profile", "rdl")
+    ev = FormEvaluator.from_config(load_station_config(), profile)
     frames = doc["result"]["frames"]
     st = doc["result"].get("station", {})
     hips = st.get("standing_hip_deg") or [None] * len(frames)

@@ -32,7 +32,7 @@ from station.sim.render import LABEL_LIFTER, LABEL_OTHER_PERSON, Primitives, Ren
 from station.sim.scene import SceneSpec, scene_primitives, typical_gym
 from station.sim.sensor import D435Noise, apply_d435_noise
 from station.sim.take import concat
-from station.sim.truth import LiftingZone, RepTruth, judge_truth, rdl_truth_faults
+from station.sim.truth import LiftingZone, RepTruth, judge_reps, judge_truth, rdl_truth_faults
 from station.sim.walking import session, walk_out
 
 if TYPE_CHECKING:
@@ -138,6 +138,14 @@ class SyntheticTake:
         rng = np.random.default_rng([self.scenario.seed, i])
         return apply_d435_noise(ideal.depth_m, self.intrinsics, self.noise, rng)
 
+    @property
+    def truth_profile(self) -> str:
+        """The exercise profile whose rules labelled the truth's faults: the rdl defaults of
+        the analysis contract, except deadlifts from the floor, whose reps start at the floor
+        and are labelled by the deadlift profile (station.sim.truth.judge_reps). A benchmark
+        that scores verdicts runs the station with this profile."""
+        return "deadlift" if self.scenario.motion == "deadlift_set" else "rdl"
+
     def truth_document(self, recording_name: str) -> dict:
         """Ground truth in the schema of docs/analysis-output.md (plus a "truth" block)."""
         plane = floor_plane_from_T(self.T_floor_cam)
@@ -174,7 +182,10 @@ class SyntheticTake:
                            "width": sc.width, "height": sc.height, "fps": sc.fps},
                 "lifter": {"distance_m": sc.lifter_distance_m, "x_m": sc.lifter_x_m, "yaw_deg": sc.yaw_deg},
                 "walker": sc.walker, "spine_baseline_deg": self.spine_baseline_deg,
-                "fault_rules": "rdl defaults of the analysis contract, on the exact angles",
+                "fault_rules": (f"the {self.truth_profile} profile's defaults"
+                                + (" of the analysis contract" if self.truth_profile == "rdl" else "")
+                                + ", on the exact angles"),
+                "fault_profile": self.truth_profile,
                 "T_floor_cam": [[float(v) for v in row] for row in self.T_floor_cam],
             },
         }
@@ -321,6 +332,8 @@ def build(scenario: Scenario) -> SyntheticTake:
             reps = [RepTruth(r.start_t, r.bottom_t, r.end_t, r.pattern) for r in reps]
             for r in reps:
                 r.faults, r.metrics = rdl_truth_faults(trace, r)
+            if sc.motion == "deadlift_set":   # reps from the floor: the deadlift's rules, as the capsule body's
+                judge_reps(np.asarray(times, np.float64), ang, reps, "deadlift")
     walker = _walker_poses(len(times), fps, sc.lifter_distance_m, sc.seed) if sc.walker else None
     scene = typical_gym(sc.wall_distance_m) if sc.scene == "gym" else SceneSpec(sc.wall_distance_m)
     base = D435Noise()

@@ -178,11 +178,18 @@ class LiftingZone:
 
 def judge_truth(take: "MotionTake", profile_name: str) -> None:
     """Replace the reps' truth faults with those of the named default profile on the exact
-    angles (for motions whose rep definition is not the RDL's).
+    angles (for motions whose rep definition is not the RDL's): judge_reps on the take."""
+    judge_reps(take.times_s, take.angles_trace(), take.reps, profile_name)
+
+
+def judge_reps(times_s: np.ndarray, angles_trace: Mapping[str, np.ndarray], reps: list[RepTruth],
+               profile_name: str) -> None:
+    """Set each rep's faults to those of the named default exercise profile on exact angles.
 
     The one exception to the separation above: the sim has no labeller of its own for
     profiles other than rdl, so these faults come from the product's rules (station.form.rules)
     applied to the exact angles; they check the angles and rep boundaries, not the rules.
+    angles_trace: every contract angle (n,) (the "t" key, if present, is not read).
     """
     from station.config import load_exercise
     from station.form.rep_trace import END_WINDOW_S, RepTrace
@@ -190,19 +197,27 @@ def judge_truth(take: "MotionTake", profile_name: str) -> None:
 
     prof = load_exercise(profile_name)
     rules = rules_from_profile(prof)
-    ang = take.angles_trace()
-    t = take.times_s
-    hip = 0.5 * (ang["hip_flexion_l"] + ang["hip_flexion_r"])
-    knee = 0.5 * (ang["knee_flexion_l"] + ang["knee_flexion_r"])
-    for rep in take.reps:
+    ang = angles_trace
+    t = np.asarray(times_s)
+    hip = 0.5 * (np.asarray(ang["hip_flexion_l"]) + np.asarray(ang["hip_flexion_r"]))
+    knee = 0.5 * (np.asarray(ang["knee_flexion_l"]) + np.asarray(ang["knee_flexion_r"]))
+    from_floor = prof.reps.start_position == "bottom"
+    for rep in reps:
         i0, i1 = frame_index(t, rep.start_t), frame_index(t, rep.end_t)
-        top = i0 + int(np.argmin(hip[i0:i1 + 1]))
+        if from_floor:   # the deepest point is where the pull starts; the lockout is the least hip flexion
+            bottom, top = i0, i0 + int(np.argmin(hip[i0:i1 + 1]))
+            last = i1
+        else:            # from the top: the lockout is the rep's end, its window after it
+            bottom, top = frame_index(t, rep.bottom_t), i1
+            last = i1
+            while last + 1 < len(t) and t[last + 1] - t[i1] <= END_WINDOW_S:
+                last += 1
         w = top
-        while w + 1 <= i1 and t[w + 1] - t[top] <= END_WINDOW_S:
+        while w + 1 <= last and t[w + 1] - t[top] <= END_WINDOW_S:
             w += 1
-        sl = slice(i0, i1 + 1)
-        tr = RepTrace(t[sl], hip[sl], knee[sl], ang["spine_flexion"][sl], ang["pelvis_lateral_shift"][sl],
-                      ang["trunk_inclination"][sl], start=0, bottom=0, top=top - i0, end=i1 - i0,
-                      window_end=w - i0, start_position=prof.reps.start_position)
+        sl = slice(i0, last + 1)
+        tr = RepTrace(t[sl], hip[sl], knee[sl], np.asarray(ang["spine_flexion"])[sl],
+                      np.asarray(ang["pelvis_lateral_shift"])[sl], np.asarray(ang["trunk_inclination"])[sl],
+                      start=0, bottom=bottom - i0, top=top - i0, end=i1 - i0, window_end=w - i0,
+                      start_position=prof.reps.start_position)
         rep.faults = list(judge(tr, rules))
-

@@ -316,3 +316,21 @@ def test_a_mesh_recording_plays_back_with_its_truth(tmp_path):
     z = f.depth_raw_u16[v - 2:v + 3, u - 2:u + 3].astype(float) * f.depth_units_m
     z = z[z > 0]
     assert z.size and 0.0 < p[2] - np.median(z) < 0.25
+
+
+def test_deadlifts_from_the_floor_are_labelled_by_the_deadlift_profile_on_both_bodies():
+    """A deadlift rep starts at the floor and ends back there, so the rdl rules read its
+    lockout at the floor: the mesh body's reps were judged again by them and every clean pull
+    read knee dominant, incomplete lockout and too fast (stop 52). Both bodies' truth is the
+    deadlift profile's, and the benchmarks judge these takes with it (truth_profile)."""
+    from station.sim.truth import rdl_truth_faults
+
+    takes = {b: build(get_scenario(f"deadlift_floor@{b}")) for b in ("capsule", "mesh")}
+    for body, take in takes.items():
+        assert take.truth_profile == "deadlift"
+        assert take.truth_document("x")["truth"]["fault_profile"] == "deadlift"
+        assert [r.faults for r in take.reps] == [[]] * 4, body          # a clean set of four pulls
+    # the rdl rules on the same reps are what the mesh body was labelled with before
+    trace = {"t": takes["mesh"].times_s, **takes["mesh"].truth_angles}
+    assert all("incomplete_lockout" in rdl_truth_faults(trace, r)[0] for r in takes["mesh"].reps)
+    assert build(get_scenario("rdl_clean@mesh")).truth_profile == "rdl"
