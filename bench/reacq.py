@@ -1,7 +1,7 @@
 """Re-acquisition benchmark: how soon a track starts, and how soon a lost track comes back, per body.
 
-The station runs as it does live (Pipeline with the scenario's exercise evaluator) over each
-scenario on both bodies, three ways:
+The station runs as it does live (Pipeline with the evaluator of the profile that labelled the
+truth: SyntheticTake.truth_profile) over each scenario on both bodies, three ways:
 
   * as rendered: the lost-track episodes that happen by themselves (in view, tracked -> not
     tracked) and the frames to regain each; the start delay (the first in-view frame where
@@ -129,7 +129,9 @@ def run(sc, drops: list[tuple[str, float, int, int]], max_frames: int | None, ta
     take = take or build(sc)
     n = take.n_frames if max_frames is None else min(max_frames, take.n_frames)
     fps = float(sc.fps)
-    pipe = Pipeline(zone=zone_for(take), seed=sc.seed, exercise=sc.exercise)
+    # the profile whose rules labelled the truth (rdl; deadlifts from the floor the deadlift's):
+    # a kettlebell swing judged by its own profile (too_fast off) met rdl truth
+    pipe = Pipeline(zone=zone_for(take), seed=sc.seed, exercise=take.truth_profile)
     dropped = np.zeros(n, bool)
     for _, _, a, b in drops:
         dropped[a:min(b, n)] = True

@@ -63,12 +63,34 @@ def model_top_m(body: BodyModel, theta: np.ndarray, ws: Workspace) -> float:
     return float(max(np.max(ca[:, 2] + body.cap_ra), np.max(cb[:, 2] + body.cap_rb)))
 
 
+# an arm hanging at its side in the last good pose (shoulder flexion within this range and
+# the elbow under _HANGING_ELBOW_DEG) still hangs when the trunk has bent since: its hand
+# holds the bar, dumbbells or bell, which hang below the shoulders
+_HANGING_SHOULDER_DEG = (-30.0, 40.0)
+_HANGING_ELBOW_DEG = 45.0
+
+
+def hanging_arms(theta: np.ndarray) -> tuple[str, ...]:
+    """The sides ("l", "r") whose arm hangs at the body's side in this pose."""
+    lo, hi = (math.radians(d) for d in _HANGING_SHOULDER_DEG)
+    return tuple(s for s in ("l", "r")
+                 if lo < theta[DOF[f"shoulder_{s}_flex"]] < hi
+                 and theta[DOF[f"elbow_{s}_flex"]] < math.radians(_HANGING_ELBOW_DEG))
+
+
 def pitched(theta: np.ndarray, pitch_rad: float, knee_rad: float | None = None) -> np.ndarray:
     """theta with the trunk pitched to pitch_rad (a hinge: the pelvis turns over the hips, the
-    thighs stay where they were), and the knees set to knee_rad when given."""
+    thighs stay where they were), and the knees set to knee_rad when given. An arm that hung
+    at the side still hangs (its shoulder flexed by the pitch's change): pitched with the
+    trunk, a standing pose's arms point forward along a bent trunk and hold their implement
+    half a metre from where it hangs, and the restart explains too little of the cloud to
+    be believed (rdl_clean@capsule, lost standing and back at the bottom 1.5 s later: inliers
+    0.55-0.65 against the track's 0.75 there; a new person was started on the bent lifter)."""
     th = theta.copy()
     d = pitch_rad - float(theta[DOF["root_pitch"]])
     th[DOF["root_pitch"]] = pitch_rad
+    for side in hanging_arms(theta):
+        th[DOF[f"shoulder_{side}_flex"]] += d
     for side in ("l", "r"):
         th[DOF[f"hip_{side}_flex"]] += d
         if knee_rad is not None:
@@ -144,9 +166,11 @@ def best_restart(fit: Callable[..., FitResult], body: BodyModel, frame: FrameDat
 
 
 def restart_worthy(fit: FitResult, cfg: TrackerConfig, inlier_ref: float, resid_ref: float,
-                   extra_resid_m: float) -> bool:
+                   extra_resid_m: float, inlier_fraction: float | None = None) -> bool:
     """A fit that explains the cloud as this track usually does (its usual inlier fraction
-    and residual, from good frames), or as a good fit does: good enough to restart from."""
+    and residual, from good frames), or as a good fit does: good enough to restart from.
+    inlier_fraction: the share to judge (the tracker's body_inlier_fraction; None: the fit's own)."""
     resid = max(cfg.reacquire_residual_m, cfg.reacquire_residual_ratio * resid_ref)
+    inl = fit.inlier_fraction if inlier_fraction is None else inlier_fraction
     return (fit.mean_abs_residual_m <= resid + extra_resid_m
-            and fit.inlier_fraction >= min(cfg.reacquire_inlier_fraction, inlier_ref - cfg.recover_inlier_drop))
+            and inl >= min(cfg.reacquire_inlier_fraction, inlier_ref - cfg.recover_inlier_drop))

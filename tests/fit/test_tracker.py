@@ -420,3 +420,30 @@ def test_a_walker_fitted_facing_backwards_is_turned_the_way_they_walk():
             trk.theta_prev = None
         yaws.append(float(np.cos(trk.theta[DOF["root_yaw"]])))
     assert yaws[5] < -0.5 and yaws[-1] > 0.9, yaws
+
+
+def test_a_restart_pose_bent_over_keeps_hanging_arms_hanging():
+    """reacquire.pitched turns the trunk over the hips: an arm that hung at the side (it holds
+    the bar, the dumbbells, the bell) still hangs below the shoulder, and an arm held up (a
+    bar on the back, hands at the chest) turns with the trunk."""
+    from station.fit.body_model import DOF, build_body, neutral_pose
+    from station.fit.reacquire import hanging_arms, pitched
+    from station.fit.solver import skeleton_points_floor
+    from station.model import SKELETON_INDEX as I
+
+    body = build_body()
+    stand = neutral_pose()
+    stand[DOF["shoulder_r_flex"]] = np.radians(150.0)        # the right hand up at a bar on the back
+    stand[DOF["elbow_r_flex"]] = np.radians(120.0)
+    assert hanging_arms(stand) == ("l",)
+    bent = pitched(stand, np.radians(60.0))
+    p0, p1 = skeleton_points_floor(body, stand), skeleton_points_floor(body, bent)
+    arm = p1[I["wrist_l"]] - p1[I["shoulder_l"]]
+    assert np.degrees(np.arccos(-arm[2] / np.linalg.norm(arm))) < 10.0   # still hangs
+    # the held arm turned with the trunk: the wrist keeps its place relative to the shoulders
+    rel0 = p0[I["wrist_r"]] - p0[I["neck"]]
+    rel1 = p1[I["wrist_r"]] - p1[I["neck"]]
+    assert abs(np.linalg.norm(rel0) - np.linalg.norm(rel1)) < 1e-6
+    s0, s1 = rel0[1:], rel1[1:]                       # in the sagittal plane (facing -y, x lateral)
+    turned = np.degrees(np.arccos(s0 @ s1 / np.linalg.norm(s0) / np.linalg.norm(s1)))
+    assert abs(turned - 60.0) < 1.0, turned
