@@ -158,6 +158,14 @@ class TrackerConfig:
     reacquire_residual_ratio: float = 1.3
     reacquire_top_below_m: float = 0.10    # a restarted model's top this far under the cloud's
     reacquire_top_above_m: float = 0.20    # or over it: a bent fit on someone standing (or not)
+    # the lost lifter bent over is not someone new: an upright-looking person shorter than
+    # this share of the lost lifter's stature, within start_defer_radius_m of where they were,
+    # is not started while re-acquisition has tried fewer than start_defer_frames frames
+    # (the top of a bent back passes for a short person's head: rdl_clean@capsule at a
+    # rep's bottom, trunk 53 deg, read as 1.40 m standing for a 1.78 m lifter)
+    start_defer_stature_ratio: float = 0.88
+    start_defer_radius_m: float = 0.6
+    start_defer_frames: int = 45
     gap_frames: int = 4                    # no cloud this long (0.13 s): the lifter may have
                                            # moved on; the track restarts as after a loss
     # depth noise: the weights and residual thresholds are set for the noise of a D435 at
@@ -359,6 +367,8 @@ class Tracker:
             if fit is None:
                 # a new person: any ordinary standing posture starts (start.upright_height)
                 h = upright(relaxed=True)
+                if h is not None and self._lost_lifter_bent_over(frame, h):
+                    h = None
                 if h is None:
                     self.gate.clear()          # upright in consecutive frames only
                 if h is None or not self.gate.ready(frame, cloud, h):
@@ -639,6 +649,19 @@ class Tracker:
         return self._fit(frame, self.theta, None, cfg.init_iterations)
 
     # -- losing and re-acquiring a track ----------------------------------------------------------
+    def _lost_lifter_bent_over(self, frame: FrameData, height_m: float) -> bool:
+        """Whether an upright-looking person of height_m is more likely the lifter just lost,
+        bent over (TrackerConfig.start_defer_*): much shorter than them, where they were, in
+        the first frames of re-acquisition. Someone new there waits at most
+        start_defer_frames frames (a partner stepping in after a set)."""
+        cfg, last = self.config, self._last_good
+        if (self.state != "lost" or last is None or self.body is None
+                or self._lost_frames > cfg.reacquire_window_frames or self._reacq > cfg.start_defer_frames
+                or height_m >= cfg.start_defer_stature_ratio * self.body.shape.height_m):
+            return False
+        moved_m = float(np.linalg.norm(frame.points_floor_m[:, :2].mean(axis=0) - last.centroid_xy_m))
+        return moved_m < cfg.start_defer_radius_m
+
     def _lose(self) -> None:
         self.state, self._lost_frames, self._reacq, self.theta_prev = "lost", 0, 0, None
         self.limbs.pending = []

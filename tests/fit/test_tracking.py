@@ -210,6 +210,30 @@ def test_barbell_lifter_lost_standing_is_regained_bent_over_at_the_bottom():
     assert {tid for _, tid, _ in got} == {1}
     assert np.mean([e for i, _, e in got if i >= got[0][0] + 2]) < 0.04, got
 
+
+def test_the_lost_lifter_bent_over_is_not_started_as_someone_new():
+    """When no restart is believed, the relaxed upright start (a new person's) must not take
+    the lost lifter, bent over the bar, for a short person standing: the top of a bent back
+    passes for a head (rdl_clean@capsule at a rep's bottom read as 1.40 m standing for a
+    1.78 m lifter, fitted upright: MPJPE 169-311 mm). Re-acquisition is made to fail here;
+    the coach then sees no one while the lifter is bent, and a start once they stand tall."""
+    take, segment = segmented_scenario("rdl_clean@capsule")
+    trunk = take.truth_angles["trunk_inclination"]
+    start = int(np.argmax(trunk > 5.0))
+    bottom = start + int(np.argmax(trunk[start:] > 0.97 * trunk[start:start + 150].max()))
+    end = bottom + int(np.argmax(trunk[bottom:] < 3.0))       # standing tall again
+    drop = range(start - 15, bottom)
+    trk = Tracker()
+    trk._reacquire = lambda frame: None                       # no restart is believed
+    rows = []
+    for i in range(0, end + 30):
+        s = segment(i)
+        r = trk.update(None if i in drop else s.cloud, s.person_height_m)
+        rows.append((i, r.tracked, r.track_id))
+    bent = [(i, tid) for i, tracked, tid in rows if tracked and i >= bottom and trunk[i] > 30.0]
+    assert not bent, f"started on the bent lifter: {bent[:5]}"
+    assert any(tracked for i, tracked, _ in rows if i >= end), "never started once standing tall"
+
 # -- re-acquisition on good mornings, and the start on a real standing pose ----------------------
 
 def _segmented(sc, n: int):
