@@ -140,11 +140,8 @@ class SyntheticTake:
 
     @property
     def truth_profile(self) -> str:
-        """The exercise profile whose rules labelled the truth's faults: the rdl defaults of
-        the analysis contract, except deadlifts from the floor, whose reps start at the floor
-        and are labelled by the deadlift profile (station.sim.truth.judge_reps). A benchmark
-        that scores verdicts runs the station with this profile."""
-        return "deadlift" if self.scenario.motion == "deadlift_set" else "rdl"
+        """The exercise profile whose rules labelled the truth's faults (truth_profile_of)."""
+        return truth_profile_of(self.scenario)
 
     def truth_document(self, recording_name: str) -> dict:
         """Ground truth in the schema of docs/analysis-output.md (plus a "truth" block)."""
@@ -262,6 +259,14 @@ def _mirror(poses: np.ndarray, x_m: float, y_m: float, yaw_deg: float) -> np.nda
     return (out - c) @ R.T + c
 
 
+def truth_profile_of(scenario: Scenario) -> str:
+    """The exercise profile whose rules label a scenario's truth faults: the rdl defaults of
+    the analysis contract, except deadlifts from the floor, whose reps start at the floor
+    and are labelled by the deadlift profile (station.sim.truth.judge_reps). A benchmark
+    that scores verdicts runs the station with this profile."""
+    return "deadlift" if scenario.motion == "deadlift_set" else "rdl"
+
+
 def build(scenario: Scenario) -> SyntheticTake:
     """Script the motion, place camera and scene, and compute the truth of every frame."""
     sc = scenario
@@ -332,8 +337,8 @@ def build(scenario: Scenario) -> SyntheticTake:
             reps = [RepTruth(r.start_t, r.bottom_t, r.end_t, r.pattern) for r in reps]
             for r in reps:
                 r.faults, r.metrics = rdl_truth_faults(trace, r)
-            if sc.motion == "deadlift_set":   # reps from the floor: the deadlift's rules, as the capsule body's
-                judge_reps(np.asarray(times, np.float64), ang, reps, "deadlift")
+            if truth_profile_of(sc) != "rdl":   # reps from the floor: the deadlift's rules, as the capsule body's
+                judge_reps(np.asarray(times, np.float64), ang, reps, truth_profile_of(sc))
     walker = _walker_poses(len(times), fps, sc.lifter_distance_m, sc.seed) if sc.walker else None
     scene = typical_gym(sc.wall_distance_m) if sc.scene == "gym" else SceneSpec(sc.wall_distance_m)
     base = D435Noise()
