@@ -311,7 +311,7 @@ def build(scenario: Scenario) -> SyntheticTake:
         elif sc.motion == "deadlift_set":
             take = concat([stand(props, 1.5, stance, fps, sc.seed, zone=zone),
                            deadlift_set(props, list(sc.reps), stance, fps, seed=sc.seed + 1, zone=zone)])
-            judge_truth(take, "deadlift")
+            judge_truth(take, truth_profile_of(sc))   # concat labelled the reps by the rdl rules
         elif sc.motion == "squat_set":
             take = concat([stand(props, 1.5, stance, fps, sc.seed, zone=zone),
                            squat_set(props, list(sc.reps), stance, fps, seed=sc.seed + 1, zone=zone)])

@@ -184,7 +184,8 @@ def judge_truth(take: "MotionTake", profile_name: str) -> None:
 
 def judge_reps(times_s: np.ndarray, angles_trace: Mapping[str, np.ndarray], reps: list[RepTruth],
                profile_name: str) -> None:
-    """Set each rep's faults to those of the named default exercise profile on exact angles.
+    """Set each rep's faults to those of the named default exercise profile on exact angles,
+    for a profile whose reps start at the floor (the deadlift's: truth_profile_of).
 
     The one exception to the separation above: the sim has no labeller of its own for
     profiles other than rdl, so these faults come from the product's rules (station.form.rules)
@@ -201,23 +202,19 @@ def judge_reps(times_s: np.ndarray, angles_trace: Mapping[str, np.ndarray], reps
     t = np.asarray(times_s)
     hip = 0.5 * (np.asarray(ang["hip_flexion_l"]) + np.asarray(ang["hip_flexion_r"]))
     knee = 0.5 * (np.asarray(ang["knee_flexion_l"]) + np.asarray(ang["knee_flexion_r"]))
-    from_floor = prof.reps.start_position == "bottom"
+    if prof.reps.start_position != "bottom":
+        raise ValueError(f"judge_reps labels reps that start at the floor; {profile_name!r} starts at the top "
+                         "(its truth is rdl_truth_faults')")
     for rep in reps:
+        # the deepest point is where the pull starts; the lockout is the least hip flexion
         i0, i1 = frame_index(t, rep.start_t), frame_index(t, rep.end_t)
-        if from_floor:   # the deepest point is where the pull starts; the lockout is the least hip flexion
-            bottom, top = i0, i0 + int(np.argmin(hip[i0:i1 + 1]))
-            last = i1
-        else:            # from the top: the lockout is the rep's end, its window after it
-            bottom, top = frame_index(t, rep.bottom_t), i1
-            last = i1
-            while last + 1 < len(t) and t[last + 1] - t[i1] <= END_WINDOW_S:
-                last += 1
+        top = i0 + int(np.argmin(hip[i0:i1 + 1]))
         w = top
-        while w + 1 <= last and t[w + 1] - t[top] <= END_WINDOW_S:
+        while w + 1 <= i1 and t[w + 1] - t[top] <= END_WINDOW_S:
             w += 1
-        sl = slice(i0, last + 1)
+        sl = slice(i0, i1 + 1)
         tr = RepTrace(t[sl], hip[sl], knee[sl], np.asarray(ang["spine_flexion"])[sl],
                       np.asarray(ang["pelvis_lateral_shift"])[sl], np.asarray(ang["trunk_inclination"])[sl],
-                      start=0, bottom=bottom - i0, top=top - i0, end=i1 - i0, window_end=w - i0,
+                      start=0, bottom=0, top=top - i0, end=i1 - i0, window_end=w - i0,
                       start_position=prof.reps.start_position)
         rep.faults = list(judge(tr, rules))
