@@ -27,6 +27,7 @@ second on one core, peak memory and numba warm start.
     NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --split all --save runs/x   # + bench/rescore.py runs/x
     NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --noise-scale 2   # a noisier sensor (another D435 noise)
     NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --edge-fattening-px 2   # outlines grown at depth edges
+    NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --depth-mode 1280x720@30   # another D4xx depth mode
     NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --heights 1.0,1.6,2.1 --yaws 0 --max-frames 200
 """
 from __future__ import annotations
@@ -310,6 +311,19 @@ def select(args) -> list:
     return out
 
 
+def depth_mode(text: str) -> tuple[int, int, int]:
+    """"WxH@FPS" (e.g. "640x480@30") as (width, height, fps); argparse's error names the value."""
+    try:
+        size, fps = text.lower().split("@")
+        w, h = size.split("x")
+        mode = int(w), int(h), int(fps)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"depth mode {text!r}: expected WxH@FPS, e.g. 640x480@30") from None
+    if min(mode) <= 0:
+        raise argparse.ArgumentTypeError(f"depth mode {text!r}: width, height and fps must be positive")
+    return mode
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenarios", help="comma-separated names (NAME@mesh for one body; default: the library)")
@@ -333,6 +347,10 @@ def main() -> None:
     ap.add_argument("--edge-fattening-px", type=int, default=0,
                     help="grow every near surface's outline by this many pixels, as a stereo matcher's window"
                     " does at depth edges (the sensor model leaves it out by default)")
+    ap.add_argument("--depth-mode", type=depth_mode, metavar="WxH@FPS",
+                    help="render every scenario at this depth mode instead of its own (848x480@30 for"
+                    " most), e.g. 640x480@30, 1280x720@30, 848x480@15, 480x270@30: what a staff member"
+                    " may set in [camera] (station.toml)")
     ap.add_argument("--heights", help="mount sweep: comma-separated camera heights in m (default 1.0,1.3,1.6,1.9,2.1)")
     ap.add_argument("--yaws", help="mount sweep: comma-separated lifter yaws in deg (default 0,45)")
     args = ap.parse_args()
@@ -350,6 +368,9 @@ def main() -> None:
             sc = replace(sc, noise_scale=sc.noise_scale * args.noise_scale)
         if args.edge_fattening_px:
             sc = replace(sc, edge_fattening_px=args.edge_fattening_px)
+        if args.depth_mode:
+            w, h, fps = args.depth_mode
+            sc = replace(sc, width=w, height=h, fps=fps)
         t0 = time.perf_counter()
         results.append(run_scenario(sc, args.max_frames, args.save))
         print(f"  {sc.name}: {results[-1]['frames']} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

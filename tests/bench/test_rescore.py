@@ -148,3 +148,14 @@ def test_standing_offsets_in_the_lifters_frame_and_their_correlation_with_the_sp
     assert "  X            hips  +20.0   +0.0   neck   +0.0   +0.0 | spine  -12.0" in text
     r = np.corrcoef([20.0, -10.0, 5.0], [-12.0, 1.0, -6.0])[0, 1]
     assert f"r {r:+.2f} over 3 shapes" in text
+
+
+def test_depth_mode_option_parses_and_names_a_bad_value():
+    # bench/fitter.py --depth-mode renders the library at another D4xx depth mode
+    import argparse
+    fitter = _bench_module("fitter")
+    assert fitter.depth_mode("640x480@30") == (640, 480, 30)
+    assert fitter.depth_mode("1280X720@15") == (1280, 720, 15)
+    for bad in ("640x480", "640x48@x", "0x480@30"):
+        with pytest.raises(argparse.ArgumentTypeError, match=bad):
+            fitter.depth_mode(bad)
