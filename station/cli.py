@@ -40,6 +40,9 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else station_config_path(Path(args.config) if args.config else None)
     cfg = check_config(path)
     print(f"{path}: OK (station {cfg.station.id!r}, exercise {cfg.exercise.default!r})")
+    warning = cfg.camera.depth_mode_warning()
+    if warning:
+        print(f"{path}: warning: {warning}", file=sys.stderr)
     return 0
 
 

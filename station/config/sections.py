@@ -28,6 +28,11 @@ DEPTH_MODES: dict[tuple[int, int], tuple[int, ...]] = {
     (256, 144): (90,),
 }
 FPS_CHOICES: tuple[int, ...] = tuple(sorted({fps for rates in DEPTH_MODES.values() for fps in rates}))
+# The smallest depth mode the coaching was measured trustworthy at (bench/fitter.py
+# --depth-mode, 3 mesh takes: 640x480 and 1280x720 within 2 mm of 848x480; 480x270 read the
+# joints 1.5x further off, 43.9 mm, and called a clean back rounded). Smaller modes stay
+# allowed (the sensor offers them) but `station config check` warns.
+TRUSTED_MIN_DEPTH_PX: tuple[int, int] = (640, 360)
 
 _TOL = 0.02  # metres of slack in the geometric cross-checks
 
@@ -61,6 +66,15 @@ class CameraSection(_Section):
         "default", "one of \"default\", \"high_accuracy\", \"high_density\", \"medium_density\"")
     frame_timeout_s: float = _rng(1.0, 0.2, 10.0, "seconds")
     mount: MountSection = MountSection()
+
+    def depth_mode_warning(self) -> str | None:
+        """A sentence for staff when the depth mode is smaller than TRUSTED_MIN_DEPTH_PX, else None."""
+        w, h = TRUSTED_MIN_DEPTH_PX
+        if self.width_px * self.height_px >= w * h:
+            return None
+        return (f"camera.width_px x height_px = {self.width_px}x{self.height_px}: below {w}x{h} the "
+                f"fit reads the joints well off (480x270: 43.9 mm against 28.4 at 848x480) and the "
+                f"coach calls faults that are not there; use 848x480 (README, \"depth modes\")")
 
     @model_validator(mode="after")
     def _mode_exists(self) -> "CameraSection":
