@@ -2,6 +2,7 @@
 the station config with its profiles; reload and keep the last good config."""
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from station.config.errors import ConfigError, Problem, _translate, unknown_prof
 from station.config.files import _profiles_dir, available_exercises, station_config_path
 from station.config.profile import ExerciseProfile
 from station.config.sections import StationConfig
+
+log = logging.getLogger(__name__)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -267,6 +270,14 @@ class ConfigWatcher:
         self.profiles: dict[str, ExerciseProfile] = profiles
         self._sig = self._signature()
         self.last_error: Optional[ConfigError] = None
+        self._warn(cfg)
+
+    def _warn(self, cfg: StationConfig) -> None:
+        """Log what `station config check` warns of in a config taken into force (a depth
+        mode too small to coach), so that `station run`'s log says it too."""
+        warning = cfg.camera.depth_mode_warning()
+        if warning:
+            log.warning("%s: %s", self.path, warning)
 
     def _signature(self) -> tuple:
         def stat(p: Path) -> Optional[tuple[int, int]]:
@@ -293,5 +304,6 @@ class ConfigWatcher:
             self.last_error = e
         else:
             self.cfg, self.profiles, self.last_error = cfg, profiles, None
+            self._warn(cfg)
         self._sig = self._signature()  # after a reload the folder may be another one
         return self.cfg, self.last_error

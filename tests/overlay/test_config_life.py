@@ -186,3 +186,20 @@ def test_a_reload_that_changes_usage_log_path_moves_the_running_station_to_the_n
         return [k for k, in sqlite3.connect(p).execute("SELECT kind FROM health_events ORDER BY id")]
     assert kinds(old_log) == ["startup", "config_reload", "log_closed"]
     assert kinds(new_log) == ["log_opened", "shutdown"]
+
+
+def test_the_running_station_logs_a_depth_mode_too_small_to_coach(cfg_dir, caplog):
+    # `station run` keeps a ConfigWatcher: what `station config check` warns of reaches the
+    # service log when such a config is taken into force, at start and on a reload
+    path = cfg_dir / "station.toml"
+    default_mode = "width_px = 848\nheight_px = 480"
+    assert default_mode in path.read_text()
+    with caplog.at_level(logging.WARNING, logger="station.config"):
+        watcher = ConfigWatcher(path)
+        assert not caplog.records
+        path.write_text(path.read_text().replace(default_mode, "width_px = 480\nheight_px = 270"))
+        _touch_later(path)
+        cfg, err = watcher.poll()
+    assert err is None and (cfg.camera.width_px, cfg.camera.height_px) == (480, 270)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1 and str(path) in warned[0] and "480x270" in warned[0] and "848x480" in warned[0]
