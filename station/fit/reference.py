@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from station.fit._kernels_energy import SOLE_REACH_M
+
 
 def rodrigues(axis: np.ndarray, angle: float) -> np.ndarray:
     K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
@@ -298,7 +300,9 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
     released = anchor_target[:, 4] > 0
     w_anchor = np.where(released, anchor_target[:, 3] * s2 / np.where(released, s2 + d2, 1.0),
                         anchor_target[:, 3])
-    w = np.concatenate([np.where(z < 0.0, w_below, np.where(z < band_m, w_band, 0.0)),
+    z_other = z.reshape(-1, 2)[:, ::-1].reshape(-1)     # the same foot's other sole point
+    resting = (z < band_m) | ((z_other < band_m) & (z < SOLE_REACH_M))
+    w = np.concatenate([np.where(z < 0.0, w_below, np.where(resting, w_band, 0.0)),
                         np.where(pen > 0.0, w_collision, 0.0), w_anchor])
     return x1, x2, n1, n2, res, w
 

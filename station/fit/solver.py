@@ -83,7 +83,7 @@ class FitWeights:
     temporal_sigma_rad: float = 0.35
     temporal_sigma_m: float = 0.10
     floor_sigma_m: float = 0.005
-    floor_contact_band_m: float = 0.04
+    floor_contact_band_m: float = 0.04   # and a heel up to SOLE_REACH_M while its toe is in it (_kernels_energy)
     floor_contact_sigma_m: float = 0.03
     collision_sigma_m: float = 0.01
     collision_slack_m: float = 0.01

@@ -349,11 +349,14 @@ def test_second_differences(shape, frac):
 @pytest.mark.parametrize("anchors", [False, "held", "released"])
 def test_contact_rows(anchors):
     """Floor, collision and anchor rows: sole points below, within and above the contact
-    band, pairs penetrating and apart; anchors held at their weight, or one ankle let go with
-    distance (release scale > 0) and the other held."""
+    band (and a heel raised off a toe in the band), pairs penetrating and apart; anchors held
+    at their weight, or one ankle let go with distance (release scale > 0) and the other held."""
     rng = np.random.default_rng(int(bool(anchors)))
     ns, npairs, na = 6, 5, 6 if anchors else 0
     sole = rng.normal(0, 0.05, (ns, 3))
+    # three feet (heel, toe): the heel up, the toe in the band; both up; one below the floor,
+    # the other beyond the reach of a foot on the floor
+    sole[:, 2] = [0.07, 0.02, 0.07, 0.07, -0.01, 0.15]
     cp1, cp2, cn = rng.normal(size=(npairs, 3)), rng.normal(size=(npairs, 3)), rng.normal(size=(npairs, 3))
     cdepth, pair_slack = rng.normal(0, 0.02, npairs), rng.uniform(0, 0.01, npairs)
     ankles = rng.normal(size=(2, 3))
@@ -372,7 +375,9 @@ def test_contact_rows(anchors):
     for got, want in zip((x1, x2[ns:], n1[ns:], n2[ns:], res, w),
                          (ref[0], ref[1][ns:], ref[2][ns:], ref[3][ns:], ref[4], ref[5])):
         np.testing.assert_array_equal(got, want)
-    assert (w[:ns] > 0).any() and (w[ns:ns + npairs] > 0).any() and (w[ns:ns + npairs] == 0).any()
+    # a foot on the floor rests on its sole: the raised heel of a toe in the band is pulled down
+    np.testing.assert_array_equal(w[:ns], [1e3, 1e3, 0.0, 0.0, 4e4, 0.0])
+    assert (w[ns:ns + npairs] > 0).any() and (w[ns:ns + npairs] == 0).any()
     if anchors == "released":
         d = np.linalg.norm(ankles[0] - target[0, :3])
         np.testing.assert_allclose(w[ns + npairs:], [4444.0 * 0.05 ** 2 / (0.05 ** 2 + d * d)] * 3 + [4444.0] * 3)

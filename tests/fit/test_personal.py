@@ -265,3 +265,26 @@ def test_a_slim_womans_arms_measured_shorter():
     _, err_table = _standing_wrists("mesh_O_faults1@mesh", measure=False)
     assert 0.85 <= ratio <= 0.94
     assert err <= err_table - 0.005, f"wrists {1000 * err:.0f} mm with the arm ratio {ratio:.3f}, {1000 * err_table:.0f} with the table's"
+
+
+# --- the feet on the floor (station.fit.solver.FitWeights.floor_contact_band_m) ---------------
+
+def _standing_ankles(name: str) -> tuple[float, float, float]:
+    """(fitted leg ratio, fitted and true ankle height over the fitted floor, m; medians) over
+    the frames the lifter stands upright once the leg length is measured (_standing_frames)."""
+    pipe, frames = _standing_frames(name, "legs")
+    fit_z = [abs(np.dot(rec["joints"][s], up) + d) for rec, _, up, d in frames for s in ("ankle_l", "ankle_r")]
+    true_z = [abs(np.dot(tr["joints"][s], up) + d) for _, tr, up, d in frames for s in ("ankle_l", "ankle_r")]
+    return pipe.tracker.shape.leg_ratio, float(np.median(fit_z)), float(np.median(true_z))
+
+
+def test_a_long_legged_lifter_stands_on_his_heels():
+    # mesh shape G: a slim 1.82 m man in a hoodie whose legs (the rig's hip, knee and ankle
+    # centres) are 1.03 of the table's. When the floor pulled a sole point only within 4 cm
+    # of it, the fit stood him on his toes (heels 7 cm up, the ankle plantar-flexed), where a
+    # leg of the table's length explained him as well as his own: legs measured 0.99, ankles
+    # 29 mm high (105 mm against 76). A heel within 10 cm of the floor whose toe is on it is
+    # pulled down (SOLE_REACH_M): his heels rest on the floor and his legs measure nearer his own
+    ratio, fit_z, true_z = _standing_ankles("mesh_G_clean@mesh")
+    assert ratio >= 1.01, f"legs {ratio:.3f} of the table's"
+    assert abs(fit_z - true_z) <= 0.015, f"ankles {1000 * fit_z:.0f} mm over the floor, truly {1000 * true_z:.0f}"
