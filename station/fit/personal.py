@@ -48,6 +48,17 @@ LEG_RATIOS: tuple[float, ...] = (0.90, 0.925, 0.95, 0.975, 1.0, 1.025, 1.05, 1.0
 # mesh athlete's rigs span 0.28-0.31 of stature (women's forearms 0.13, men's 0.15), the CMU
 # subject's humerus alone 0.18-0.20
 ARM_RATIOS: tuple[float, ...] = (0.85, 0.88, 0.91, 0.94, 0.97, 1.0, 1.03, 1.06, 1.09)
+# two lengths explain the person equally: a second local minimum of the summed energy within
+# this much a sampled frame of the lowest (the data term counts ~1 per unexplained point of a
+# 1000-point cloud) leaves the ratio where it is. Measured on the leg rounds of 74 mesh (the
+# development split's) and 29 capsule takes: only deadlift_floor_top_cam (the camera at the
+# top of the mirror looks down on a lifter whose shins the plates hide) has two, at 0.95 and
+# 1.025, within 0.02-1.06 a frame of each other; the round took whichever noise put lower
+# (0.945, with the heel rule of station.fit._kernels_energy.SOLE_REACH_M: his pelvis 61 mm off
+# and three clean backs called rounded). Every other second minimum lay at the range's end,
+# 7 or more a frame above. A threshold set on these takes: a body it was not tuned on may
+# have a flatter energy and keep the table's legs.
+AMBIGUOUS_PER_FRAME = 2.0
 # still: every joint slower than this (m a frame; 0.025 at 30 fps is 0.75 m/s, a fast arm
 # swing's wrists move 45-97 mm a frame)
 STILL_M_PER_FRAME = 0.025
@@ -94,20 +105,30 @@ def best_ratio(energies: np.ndarray, ratios: tuple[float, ...] = LEG_RATIOS) -> 
     return float(ratios[k] + np.clip(off, -0.5, 0.5) * step)
 
 
+def ambiguous(energies: np.ndarray, n_frames: int) -> bool:
+    """Whether two separate ratios explain the frames alike: a second local minimum of
+    `energies` within AMBIGUOUS_PER_FRAME a frame of the lowest."""
+    e = np.asarray(energies, np.float64)
+    padded = np.concatenate(([np.inf], e, [np.inf]))   # an end counts when its neighbour is higher
+    minima = np.sort(e[(e < padded[:-2]) & (e < padded[2:])])
+    return len(minima) >= 2 and minima[1] - minima[0] < AMBIGUOUS_PER_FRAME * max(n_frames, 1)
+
+
 class LegLength:
     """The leg ratio (or another Shape ratio: `field`, candidates `ratios`; ArmLength) fitted
     over the first standing-tall frames of a track. Every `every`-th of them is refitted with
     each candidate ratio there and then (~40 ms on that frame), the energies summed over the
-    frames so far; after every `per_round` sampled frames the ratio of least energy is kept,
-    and the body is rebuilt with it on the next still frame (`step` returns it, with the pose
-    moved onto it), for `rounds` rounds. The first round's poses
+    frames so far; after every `per_round` sampled frames the ratio of least energy is kept
+    (none while two ratios explain the frames alike: `ambiguous`), and the body is rebuilt
+    with it on the next still frame (`step` returns it, with the pose moved onto it), for
+    `rounds` rounds. The first round's poses
     were fitted on the table's legs, which favours them; the later rounds' on the legs
     measured so far."""
 
     def __init__(self, every: int = 4, per_round: int = 6, rounds: int = 3, field: str = "leg_ratio",
-                 ratios: tuple[float, ...] = LEG_RATIOS):
+                 ratios: tuple[float, ...] = LEG_RATIOS, check_ambiguous: bool = True):
         self.every, self.per_round, self.rounds = every, per_round, rounds
-        self.field, self.ratios = field, ratios
+        self.field, self.ratios, self.check_ambiguous = field, ratios, check_ambiguous
         self.reset()
 
     def reset(self) -> None:
@@ -142,6 +163,8 @@ class LegLength:
         if self._frames % self.per_round:
             return None
         self._round += 1
+        if self.check_ambiguous and ambiguous(self._energy, self._frames):
+            return None   # the body stays as it is; the next round has more frames to decide on
         self._pending = best_ratio(self._energy, self.ratios)
         return self.step(body, frame, theta, weights, implement, anchors, theta_prev)
 
@@ -150,7 +173,9 @@ class ArmLength(LegLength):
     """The arm ratio (Shape.arm_ratio) measured as the legs are (the module docstring)."""
 
     def __init__(self, every: int = 4, per_round: int = 6, rounds: int = 3):
-        super().__init__(every, per_round, rounds, field="arm_ratio", ratios=ARM_RATIOS)
+        # not `ambiguous`: the arms' energies often have a second minimum within 2 a frame
+        # (rdl_clean@capsule 1.7-2.1, rdl_overextension 1.7-1.8); that rule was measured for legs
+        super().__init__(every, per_round, rounds, field="arm_ratio", ratios=ARM_RATIOS, check_ambiguous=False)
 
 
 # The belly: how far the lifter's abdomen stands forward of the table's (Shape.belly_fwd, as a

@@ -10,7 +10,7 @@ import pytest
 
 from station.app import frame_record
 from station.fit.body_model import DOF, SEG, Shape, build_body, neutral_pose
-from station.fit.personal import LEG_RATIOS, ArmLength, LegLength, best_ratio, rebased
+from station.fit.personal import LEG_RATIOS, ArmLength, LegLength, ambiguous, best_ratio, rebased
 from station.fit.solver import Workspace, posed_capsules
 from station.sim.scenarios import build, get_scenario
 from tests.helpers import camera_frame, scenario_pipeline
@@ -79,6 +79,37 @@ def test_shape_energies_build_each_candidate_body_once():
     assert int(np.argmin(e1)) == LEG_RATIOS.index(1.0)       # its own legs explain it best
     assert all(_candidate(replace(body.shape, leg_ratio=r)).neck_rest is not body.neck_rest
                for r in LEG_RATIOS)
+
+
+def test_two_leg_lengths_that_explain_the_lifter_alike_are_ambiguous():
+    # the first round's energies (6 frames, relative to the lowest) of the capsule
+    # deadlift_floor_top_cam, whose shins the plates hide from a camera looking down: minima
+    # at 0.95 and 1.025, 0.1 apart; and of mesh shape B, one clear minimum near 0.96
+    top_cam = np.array([24.5, 3.9, 0.0, 8.5, 11.7, 0.1, 13.2, 29.5, 59.6])
+    assert ambiguous(top_cam, 6)
+    assert not ambiguous(top_cam + np.array([0, 0, 0, 0, 0, 13.0, 0, 0, 0]), 6)   # 13 = 2.2 a frame
+    shape_b = np.array([49.2, 21.2, 2.0, 0.0, 23.4, 55.0, 92.1, 132.5, 164.5])
+    assert not ambiguous(shape_b, 6)
+    assert not ambiguous(np.array([0.0, 5, 10, 15, 20, 25, 30, 35, 15]), 6)    # one at each end
+    assert ambiguous(np.array([0.0, 5, 10, 15, 20, 25, 30, 35, 15]), 10)     # 1.5 a frame
+
+
+def test_an_ambiguous_round_leaves_the_legs_as_they_are(monkeypatch):
+    # a round whose summed energies have two minima (the top-mounted camera's above) rebuilds
+    # nothing; one with a single minimum does (the round's frame energies stand in for the
+    # ~40 ms refits, which the tests above and below run for real)
+    import station.fit.personal as personal
+
+    body = build_body(Shape(height_m=1.75))
+    theta = neutral_pose(body.shape)
+    for energies, rebuilt in (([24.5, 3.9, 0.0, 8.5, 11.7, 0.1, 13.2, 29.5, 59.6], False),
+                              ([49.2, 21.2, 2.0, 0.0, 23.4, 55.0, 92.1, 132.5, 164.5], True)):
+        monkeypatch.setattr(personal, "shape_energies", lambda *a, e=energies, **k: np.asarray(e))
+        legs = LegLength(every=1, per_round=1, rounds=1)
+        out = legs.step(body, None, theta, None, theta_prev=theta.copy())
+        assert legs.done and (out is not None) == rebuilt
+        if rebuilt:
+            assert out[0].shape.leg_ratio == pytest.approx(0.97, abs=0.01)
 
 
 def test_a_rounds_legs_go_in_on_a_still_frame_only():
