@@ -26,8 +26,9 @@ import numpy as np
 # reach, where a leg too short explains him as well as his own (the segmenter drops the
 # floor's neighbourhood, so a foot has few points of its own): the mesh athlete's slim 1.82 m
 # man G had his legs measured 0.99 of the table's for his own 1.03 (1.01-1.03 with this) and
-# his ankles 29 mm high (10 mm with it). A foot lifted off the floor (a knee raise, a step) has neither point in the band and
-# is let go; a heel raised higher than this on purpose is too
+# his ankles 29 mm high (10 mm with it). A foot lifted off the floor (a knee raise, a step)
+# has neither point in the band and is let go; a heel raised higher than this on purpose is
+# too. The sole points come in (heel, toe) pairs per foot (body_model.build_body's sole_seg)
 SOLE_REACH_M = 0.10
 
 

@@ -509,6 +509,8 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     pairs.append((ci["foot_l"], ci["foot_r"]))
     slack += [0.0, 0.0, 0.0]
 
+    # (heel, toe) of each foot, in that order: the floor term pairs sole points 2k and 2k + 1
+    # (station.fit._kernels_energy.SOLE_REACH_M)
     sole_seg = np.array([SEG["foot_l"]] * 2 + [SEG["foot_r"]] * 2, dtype=np.int32)
     sole_z = foot_drop - 0.020 * H * b
     sole_local = np.array([(-0.025 * H, 0.0, sole_z), (0.105 * H, 0.0, sole_z)] * 2)

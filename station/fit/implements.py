@@ -110,11 +110,11 @@ class ImplementState:
         body alone does not; a bar before them, where the arms searched with it in the hands
         show its evidence (bar_present). Sets `held` (or `bar`); returns the pose to go on from.
 
-        The bar's trial: a bar on the back whose one arm the start's limb search left hanging
-        (good_morning_bar_back@capsule, the fit's floor changed, one wrist 0.46 m off) has no
-        evidence in the hands' line, and dumbbells were chosen instead, modelled at the
-        shoulder and kept for the track: that arm stayed off the bar for the whole set (wrist
-        0.4 m off, MPJPE 57.9 mm against 29.8)."""
+        The bar's trial: a bar on the back with one arm left hanging by the start's limb
+        search (good_morning_bar_back@capsule once the floor's heel rule changed its start: a
+        wrist 0.46 m off) has no evidence on the hands' line, and dumbbells were chosen
+        instead, modelled at the shoulders and kept for the track: that arm stayed off the bar
+        for the whole set (wrist 0.4 m off, MPJPE 57.9 mm against 29.8)."""
         none = fit_frame(ctx.body, frame, theta, None, ctx.weights, n_iter=0, ws=ctx.ws,
                          anchors_floor_m=ctx.anchors)
         best, best_E, best_theta = None, none.energy, theta
