@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from station.fit import _kernels as K
-from station.fit.body_model import BodyModel
+from station.fit.body_model import SEG, BodyModel
 from station.fit.solver import (
     FitWeights,
     Workspace,
@@ -75,6 +75,32 @@ def bar_support_on_line(line: tuple[np.ndarray, np.ndarray, float], points_floor
     # (one pass in numba: station.fit._kernels_geometry.bar_line_count)
     return int(K.bar_line_count(points_floor_m, mid, d, 2 * weights.bar_radius_m,
                                 half + beyond_m, weights.bar_half_length_m))
+
+
+# the segments a held bar touches beyond the hands (the hand capsules are the forearms')
+_BAR_HOLDERS = (SEG["forearm_l"], SEG["forearm_r"])
+
+
+def bar_line_points_off_body(line: tuple[np.ndarray, np.ndarray, float], points_floor_m: np.ndarray,
+                             body: BodyModel, ca: np.ndarray, cb: np.ndarray,
+                             weights: FitWeights = FitWeights(), beyond_m: float = 0.08,
+                             body_margin_m: float = 0.03) -> np.ndarray:
+    """How far past the hands (m along the line) lies each of bar_support_on_line's points
+    (beyond_m past the hands) that no capsule of the head, trunk, legs or upper arms explains
+    (further than body_margin_m outside each, as implement_support's): the bar's evidence
+    without the body's own points. Arms fitted wrong put the hands' line through the body:
+    mocap_toe_touch@capsule, hands fitted at the head's height, read 18-29 points of the head
+    and upper thorax as a bar's for six frames in a row, and a bar was switched on mid-set."""
+    mid, d, half = line
+    q = np.asarray(points_floor_m, np.float64) - mid
+    along = np.abs(q @ d)
+    perp = np.linalg.norm(q - np.outer(q @ d, d), axis=1)
+    near = (perp < 2 * weights.bar_radius_m) & (along > half + beyond_m) & (along < weights.bar_half_length_m)
+    if not near.any():
+        return np.empty(0)
+    own = ~np.isin(body.cap_seg, _BAR_HOLDERS)
+    _, d_body, _ = capsule_distances(q[near] + mid, ca[own], cb[own], body.cap_ra[own], body.cap_rb[own])
+    return along[near][d_body > body_margin_m] - half
 
 
 def plate_point_count(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray,

@@ -15,7 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from station.fit.body_model import SEG
-from station.fit.implement_support import bar_support_on_line, hands_line, implement_support
+from station.fit.implement_support import (
+    bar_line_points_off_body,
+    bar_support_on_line,
+    hands_line,
+    implement_support,
+)
 from station.fit.limb_search import (
     HANG_ARM,
     HANG_ARMS,
@@ -25,7 +30,7 @@ from station.fit.limb_search import (
     limb_dofs,
     limb_values,
 )
-from station.fit.solver import FitResult, FrameData, fit_frame
+from station.fit.solver import FitResult, FrameData, fit_frame, posed_capsules
 
 HELD = ("kettlebell", "dumbbells")
 # how far past the hand a dumbbell's heads reach along the hands' line (to 0.15 m on both
@@ -77,9 +82,17 @@ class ImplementState:
         if line is None:
             return False
         pts = frame.points_floor_m
-        return (bar_support_on_line(line, pts, ctx.weights) >= self.bar_min_points
+        if not (bar_support_on_line(line, pts, ctx.weights) >= self.bar_min_points
                 and bar_support_on_line(line, pts, ctx.weights,
-                                        beyond_m=DUMBBELL_REACH_M) >= self.bar_far_min_points)
+                                        beyond_m=DUMBBELL_REACH_M) >= self.bar_far_min_points):
+            return False
+        if self.bar:    # a bar on already: its evidence only keeps it (the check costs ~0.1 ms)
+            return True
+        # to switch one on, the evidence must not be the body's own points
+        ca, cb = posed_capsules(ctx.body, theta, ctx.ws)
+        past = bar_line_points_off_body(line, pts, ctx.body, ca, cb, ctx.weights)
+        return (len(past) >= self.bar_min_points
+                and np.count_nonzero(past > DUMBBELL_REACH_M) >= self.bar_far_min_points)
 
     def update_bar(self, ctx: FitContext, frame: FrameData, theta: np.ndarray,
                    initialising: bool) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from station.fit import _kernels as K
 from station.fit.body_model import DOF, BodyModel
 from station.fit.solver import (
     FitResult,
@@ -63,18 +64,26 @@ def model_top_m(body: BodyModel, theta: np.ndarray, ws: Workspace) -> float:
     return float(max(np.max(ca[:, 2] + body.cap_ra), np.max(cb[:, 2] + body.cap_rb)))
 
 
-# an arm hanging at its side in the last good pose (shoulder flexion within this range and
-# the elbow under _HANGING_ELBOW_DEG) still hangs when the trunk has bent since: its hand
-# holds the bar, dumbbells or bell, which hang below the shoulders
+# an arm hanging under its shoulder in the last good pose (flexion against the vertical within
+# this range and the elbow under _HANGING_ELBOW_DEG) still hangs when the trunk has bent since:
+# its hand holds the bar, dumbbells or bell, which hang below the shoulders
 _HANGING_SHOULDER_DEG = (-30.0, 40.0)
 _HANGING_ELBOW_DEG = 45.0
 
 
+_TRUNK_PITCH_DOFS = ("root_pitch", "lumbar_flex", "thorax_flex", "upper_thorax_flex")
+
+
 def hanging_arms(theta: np.ndarray) -> tuple[str, ...]:
-    """The sides ("l", "r") whose arm hangs at the body's side in this pose."""
+    """The sides ("l", "r") whose arm hangs under its shoulder in this pose: its flexion
+    against the world's vertical (the shoulder's minus the trunk's pitch) within the range.
+    Measured against the trunk, a bent lifter's hanging arms (flexed as far as the trunk
+    is pitched) read as raised, and a restart pitched upright from a bent last good pose
+    held them out in front (mesh_O_faults2@mesh, dumbbells, lost half way up)."""
     lo, hi = (math.radians(d) for d in _HANGING_SHOULDER_DEG)
+    trunk = sum(float(theta[DOF[k]]) for k in _TRUNK_PITCH_DOFS)
     return tuple(s for s in ("l", "r")
-                 if lo < theta[DOF[f"shoulder_{s}_flex"]] < hi
+                 if lo < theta[DOF[f"shoulder_{s}_flex"]] - trunk < hi
                  and theta[DOF[f"elbow_{s}_flex"]] < math.radians(_HANGING_ELBOW_DEG))
 
 
@@ -107,6 +116,35 @@ def moved(theta: np.ndarray, centroid_xy: np.ndarray, frame: FrameData) -> np.nd
     return th
 
 
+def facing_centroid_xy_m(body: BodyModel, theta: np.ndarray, cam_pos_floor_m: np.ndarray,
+                         ws: Workspace) -> np.ndarray:
+    """The horizontal centroid (floor frame) of the posed model's surface samples that face the
+    camera: where the model's share of a cloud is centred (self-occlusion ignored)."""
+    posed_capsules(body, theta, ws)   # leaves the segment transforms in ws
+    p = np.empty_like(body.sample_local)
+    n = np.empty_like(body.sample_normal_local)
+    K.points_to_world(ws.seg_R, ws.seg_t, body.sample_seg, body.sample_local, p)
+    K.vectors_to_world(ws.seg_R, body.sample_seg, body.sample_normal_local, n)
+    facing = np.einsum("ij,ij->i", n, cam_pos_floor_m - p) > 0.0
+    return p[facing, :2].mean(axis=0)
+
+
+def placed(body: BodyModel, theta: np.ndarray, centroid_xy_m: np.ndarray,
+           cam_pos_floor_m: np.ndarray, ws: Workspace) -> np.ndarray:
+    """theta moved horizontally so that its camera-facing centroid lies at centroid_xy_m.
+
+    A hinge keeps the body's mass over the feet: as the trunk pitches forward the hips go
+    back, and as it comes up they come forward. A pose pitched about fixed hips (pitched())
+    puts them where they were: mesh_O_faults2@mesh, lost 1 s while coming up from a bent
+    last good pose, had the pelvis 0.2 m nearer the mirror than every restart's, and none of
+    them converged onto it (inliers 0.5-0.7 for the track's 0.99)."""
+    th = theta.copy()
+    d = centroid_xy_m - facing_centroid_xy_m(body, theta, cam_pos_floor_m, ws)
+    th[DOF["root_tx"]] += float(d[0])
+    th[DOF["root_ty"]] += float(d[1])
+    return th
+
+
 def matched_pitch_rad(body: BodyModel, theta: np.ndarray, top_m: float, ws: Workspace) -> float:
     """The trunk pitch at which this pose's model top is nearest the cloud's top (the hinge
     depth the cloud shows)."""
@@ -128,9 +166,15 @@ def reacquire_hypotheses(body: BodyModel, last: LastGood, frame: FrameData, ws: 
     base = moved(last.theta, last.centroid_xy_m, frame)
     p = matched_pitch_rad(body, base, cloud_top_m(frame.points_floor_m), ws)
     straight = math.radians(straight_knee_deg)
-    hyps = [pitched(base, p), pitched(base, p, straight), base,
-            pitched(base, p - math.radians(15.0)), pitched(base, p + math.radians(15.0))]
-    hyps += [pitched(base, math.radians(d)) for d in pitches_deg]
+    cam = frame.cam_pos_floor_m
+    centre = facing_centroid_xy_m(body, base, cam, ws)
+
+    def hinge(pitch_rad: float, knee_rad: float | None = None) -> np.ndarray:
+        return placed(body, pitched(base, pitch_rad, knee_rad), centre, cam, ws)
+
+    hyps = [hinge(p), hinge(p, straight), base,
+            hinge(p - math.radians(15.0)), hinge(p + math.radians(15.0))]
+    hyps += [hinge(math.radians(d)) for d in pitches_deg]
     hyps.append(last.theta.copy())
     return hyps
 

@@ -447,3 +447,32 @@ def test_a_restart_pose_bent_over_keeps_hanging_arms_hanging():
     s0, s1 = rel0[1:], rel1[1:]                       # in the sagittal plane (facing -y, x lateral)
     turned = np.degrees(np.arccos(s0 @ s1 / np.linalg.norm(s0) / np.linalg.norm(s1)))
     assert abs(turned - 60.0) < 1.0, turned
+    # bent over, the left arm still hangs (flexed as far as the trunk is pitched): pitched
+    # back upright, it hangs at the side, not held out in front
+    assert hanging_arms(bent) == ("l",)
+    up = skeleton_points_floor(body, pitched(bent, 0.0))
+    arm = up[I["wrist_l"]] - up[I["shoulder_l"]]
+    assert np.degrees(np.arccos(-arm[2] / np.linalg.norm(arm))) < 10.0
+
+
+def test_a_restart_pose_pitched_over_the_hips_is_placed_where_a_hinge_puts_them():
+    """reacquire.placed: a trunk pitched forward about fixed hips moves the body's visible
+    centroid towards the mirror; a hinge keeps it over the feet, so the hips go back. Placed
+    so that its camera-facing centroid stays where the standing pose's was, a 60 deg hinge
+    has the hips 0.1-0.3 m behind where they stood (a real hinge: 0.15-0.27 m), and coming
+    back up brings them forward again."""
+    from station.fit.body_model import DOF, build_body, neutral_pose
+    from station.fit.reacquire import facing_centroid_xy_m, pitched, placed
+    from station.fit.solver import Workspace
+
+    body, ws = build_body(), Workspace()
+    cam = np.array([0.0, 0.0, 1.2])                  # the mirror, facing the lifter (yaw -90: faces -y)
+    stand = neutral_pose(y_m=2.5)
+    centre = facing_centroid_xy_m(body, stand, cam, ws)
+    bent = placed(body, pitched(stand, np.radians(60.0)), centre, cam, ws)
+    back_m = bent[DOF["root_ty"]] - stand[DOF["root_ty"]]
+    assert 0.10 < back_m < 0.30, back_m
+    assert abs(bent[DOF["root_tx"]] - stand[DOF["root_tx"]]) < 0.01     # no sideways drift
+    assert np.allclose(facing_centroid_xy_m(body, bent, cam, ws), centre, atol=1e-9)
+    up = placed(body, pitched(bent, 0.0), facing_centroid_xy_m(body, bent, cam, ws), cam, ws)
+    assert abs(up[DOF["root_ty"]] - stand[DOF["root_ty"]]) < 0.02
