@@ -162,7 +162,9 @@ def reacquire_hypotheses(body: BodyModel, last: LastGood, frame: FrameData, ws: 
     """Poses to restart a lost track from, most likely first: the last good pose moved with the
     cloud and pitched to the hinge depth the cloud's top shows (as it was, and with nearly
     straight knees), the last good pose as it was, the matched pitch +-15 deg, then a few
-    fixed hinge depths. The limbs stay as they were (a limb search follows)."""
+    fixed hinge depths. Each pitched pose is placed as a hinge places it (placed: its
+    camera-facing centroid where the moved pose's is). The limbs stay as they were (a limb
+    search follows)."""
     base = moved(last.theta, last.centroid_xy_m, frame)
     p = matched_pitch_rad(body, base, cloud_top_m(frame.points_floor_m), ws)
     straight = math.radians(straight_knee_deg)
