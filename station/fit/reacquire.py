@@ -48,9 +48,17 @@ class LastGood:
 
     @cached_property
     def centroid_xy_m(self) -> np.ndarray:
-        """The cloud's horizontal centroid, floor frame: worked out only when a restart needs
-        it (a good frame replaces the last one most frames; the mean costs ~25 us)."""
-        return self.points_floor_m[:, :2].mean(axis=0)
+        """The cloud's horizontal centre (cloud_centre_xy_m): worked out only when a restart
+        needs it (a good frame replaces the last one most frames)."""
+        return cloud_centre_xy_m(self.points_floor_m)
+
+
+def cloud_centre_xy_m(points_floor_m: np.ndarray) -> np.ndarray:
+    """A cloud's horizontal centre, floor frame: the median, not the mean. A bar's plates join
+    the lifter's blob one at a time (good_morning_bar_back@capsule: the mean moved 0.38 m
+    sideways between two frames as one plate and then the other was in it), and a restart
+    moved with them starts a shoulder's width off the lifter."""
+    return np.median(points_floor_m[:, :2], axis=0)
 
 
 def cloud_top_m(points_floor: np.ndarray) -> float:
@@ -108,9 +116,9 @@ def pitched(theta: np.ndarray, pitch_rad: float, knee_rad: float | None = None) 
 
 
 def moved(theta: np.ndarray, centroid_xy: np.ndarray, frame: FrameData) -> np.ndarray:
-    """theta moved horizontally with the cloud's centroid."""
+    """theta moved horizontally with the cloud's centre (cloud_centre_xy_m)."""
     th = theta.copy()
-    d = frame.points_floor_m[:, :2].mean(axis=0) - centroid_xy
+    d = cloud_centre_xy_m(frame.points_floor_m) - centroid_xy
     th[DOF["root_tx"]] += float(d[0])
     th[DOF["root_ty"]] += float(d[1])
     return th

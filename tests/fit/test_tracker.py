@@ -476,3 +476,17 @@ def test_a_restart_pose_pitched_over_the_hips_is_placed_where_a_hinge_puts_them(
     assert np.allclose(facing_centroid_xy_m(body, bent, cam, ws), centre, atol=1e-9)
     up = placed(body, pitched(bent, 0.0), facing_centroid_xy_m(body, bent, cam, ws), cam, ws)
     assert abs(up[DOF["root_ty"]] - stand[DOF["root_ty"]]) < 0.02
+
+
+def test_a_restart_moves_with_the_lifter_not_with_a_plate():
+    """reacquire.cloud_centre_xy_m: a bar's plates join the lifter's blob one at a time; the
+    restart poses move with the cloud's centre, which must stay on the lifter (the mean moved
+    0.38 m sideways between two frames of good_morning_bar_back@capsule)."""
+    from station.fit.reacquire import cloud_centre_xy_m
+
+    rng = np.random.default_rng(0)
+    body = rng.normal([0.0, 2.5, 1.0], [0.15, 0.08, 0.45], (700, 3))          # the lifter
+    plate = rng.normal([0.9, 2.5, 1.3], [0.02, 0.2, 0.2], (250, 3))           # one plate, 0.9 m aside
+    with_plate = np.vstack([body, plate])
+    assert with_plate[:, 0].mean() > 0.2                                      # the mean follows the plate
+    assert np.linalg.norm(cloud_centre_xy_m(with_plate) - cloud_centre_xy_m(body)) < 0.1
