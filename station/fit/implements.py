@@ -86,7 +86,7 @@ class ImplementState:
                 and bar_support_on_line(line, pts, ctx.weights,
                                         beyond_m=DUMBBELL_REACH_M) >= self.bar_far_min_points):
             return False
-        if self.bar:    # a bar on already: its evidence only keeps it (the check costs ~0.1 ms)
+        if self.bar:    # a bar on already: its evidence only keeps it (the check costs ~0.17 ms)
             return True
         # to switch one on, the evidence must not be the body's own points
         ca, cb = posed_capsules(ctx.body, theta, ctx.ws)
