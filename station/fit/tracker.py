@@ -45,7 +45,14 @@ from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
 from station.fit.personal import ArmLength, BellyDepth, LegLength
-from station.fit.reacquire import LastGood, best_restart, reacquire_hypotheses, restart_poses, restart_worthy
+from station.fit.reacquire import (
+    LastGood,
+    best_restart,
+    cloud_centre_xy_m,
+    reacquire_hypotheses,
+    restart_poses,
+    restart_worthy,
+)
 from station.fit.solver import (FitResult, FitWeights, FrameData, Workspace, capsule_distances, fit_frame,
                                 implement_capsules, posed_capsules, prepare_frame)
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
@@ -659,7 +666,7 @@ class Tracker:
                 or self._lost_frames > cfg.reacquire_window_frames or self._reacq > cfg.start_defer_frames
                 or height_m >= cfg.start_defer_stature_ratio * self.body.shape.height_m):
             return False
-        moved_m = float(np.linalg.norm(frame.points_floor_m[:, :2].mean(axis=0) - last.centroid_xy_m))
+        moved_m = float(np.linalg.norm(cloud_centre_xy_m(frame.points_floor_m) - last.centre_xy_m))
         return moved_m < cfg.start_defer_radius_m
 
     def _lose(self) -> None:
