@@ -93,8 +93,9 @@ def bar_line_points_off_body(line: tuple[np.ndarray, np.ndarray, float], points_
     and upper thorax as a bar's for six frames in a row, and a bar was switched on mid-set."""
     mid, d, half = line
     q = np.asarray(points_floor_m, np.float64) - mid
-    along = np.abs(q @ d)
-    perp = np.linalg.norm(q - np.outer(q @ d, d), axis=1)
+    s = q @ d
+    along = np.abs(s)
+    perp = np.linalg.norm(q - np.outer(s, d), axis=1)
     near = (perp < 2 * weights.bar_radius_m) & (along > half + beyond_m) & (along < weights.bar_half_length_m)
     if not near.any():
         return np.empty(0)

@@ -47,7 +47,7 @@ class LastGood:
     bar: object
 
     @cached_property
-    def centroid_xy_m(self) -> np.ndarray:
+    def centre_xy_m(self) -> np.ndarray:
         """The cloud's horizontal centre (cloud_centre_xy_m): worked out only when a restart
         needs it (a good frame replaces the last one most frames)."""
         return cloud_centre_xy_m(self.points_floor_m)
@@ -115,13 +115,18 @@ def pitched(theta: np.ndarray, pitch_rad: float, knee_rad: float | None = None) 
     return th
 
 
-def moved(theta: np.ndarray, centroid_xy: np.ndarray, frame: FrameData) -> np.ndarray:
-    """theta moved horizontally with the cloud's centre (cloud_centre_xy_m)."""
+def shifted(theta: np.ndarray, d_xy_m: np.ndarray) -> np.ndarray:
+    """theta moved horizontally by d_xy_m (floor frame)."""
     th = theta.copy()
-    d = cloud_centre_xy_m(frame.points_floor_m) - centroid_xy
-    th[DOF["root_tx"]] += float(d[0])
-    th[DOF["root_ty"]] += float(d[1])
+    th[DOF["root_tx"]] += float(d_xy_m[0])
+    th[DOF["root_ty"]] += float(d_xy_m[1])
     return th
+
+
+def moved(theta: np.ndarray, centre_xy_m: np.ndarray, frame: FrameData) -> np.ndarray:
+    """theta moved horizontally with the cloud's centre (cloud_centre_xy_m; centre_xy_m: the
+    last good frame's)."""
+    return shifted(theta, cloud_centre_xy_m(frame.points_floor_m) - centre_xy_m)
 
 
 def facing_centroid_xy_m(body: BodyModel, theta: np.ndarray, cam_pos_floor_m: np.ndarray,
@@ -146,11 +151,7 @@ def placed(body: BodyModel, theta: np.ndarray, centroid_xy_m: np.ndarray,
     puts them where they were: mesh_O_faults2@mesh, lost 1 s while coming up from a bent
     last good pose, had the pelvis 0.2 m nearer the mirror than every restart's, and none of
     them converged onto it (inliers 0.5-0.7 for the track's 0.99)."""
-    th = theta.copy()
-    d = centroid_xy_m - facing_centroid_xy_m(body, theta, cam_pos_floor_m, ws)
-    th[DOF["root_tx"]] += float(d[0])
-    th[DOF["root_ty"]] += float(d[1])
-    return th
+    return shifted(theta, centroid_xy_m - facing_centroid_xy_m(body, theta, cam_pos_floor_m, ws))
 
 
 def matched_pitch_rad(body: BodyModel, theta: np.ndarray, top_m: float, ws: Workspace) -> float:
@@ -173,7 +174,7 @@ def reacquire_hypotheses(body: BodyModel, last: LastGood, frame: FrameData, ws: 
     fixed hinge depths. Each pitched pose is placed as a hinge places it (placed: its
     camera-facing centroid where the moved pose's is). The limbs stay as they were (a limb
     search follows)."""
-    base = moved(last.theta, last.centroid_xy_m, frame)
+    base = moved(last.theta, last.centre_xy_m, frame)
     p = matched_pitch_rad(body, base, cloud_top_m(frame.points_floor_m), ws)
     straight = math.radians(straight_knee_deg)
     cam = frame.cam_pos_floor_m
