@@ -118,6 +118,8 @@ class Pipeline:
         self.tracker = Tracker()
         self.standing = StandingReference()
         self._track_id = 0
+        # the model the tracker fitted last frame with: (its body, Shape.as_dict; its implement)
+        self._fit_model: tuple[dict, str | None] | None = None
         # the floor the angles are measured against: the segmenter's, from its first frame on
         self.last_floor: FloorPlane | None = None
 
@@ -185,6 +187,12 @@ class Pipeline:
             self.standing.reset()
             if self.evaluator is not None:
                 self.evaluator.new_person()
+        elif track.shape is not None and self._fit_model is not None and (track.shape, track.implement) != self._fit_model:
+            # the same person read with another model (their legs or arms measured, an
+            # implement taken up): their stance reads another curve on it
+            self.standing.model_changed()
+        if track.shape is not None:
+            self._fit_model = (track.shape, track.implement)
         if skel is not None and self.last_floor is not None:
             up = np.asarray(self.last_floor.normal_cam, np.float64)
             # the angles once, with the raw spine curve; the baseline learns from the same ones

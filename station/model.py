@@ -365,3 +365,5 @@ class TrackResult:
     # spine_flexion's raw reading from the fitted segments (station.form.angles
     # spine_flexion_raw_from_segments_deg); None: read it from the skeleton's points
     spine_raw_deg: float | None = None
+    # the implement the fit holds in the hands ("bar", "dumbbells", "kettlebell"; None: none)
+    implement: str | None = None

@@ -607,7 +607,8 @@ class Tracker:
             reacquiring=(self.state == "lost" and self._last_good is not None
                          and self._lost_frames <= self.config.reacquire_window_frames),
             spine_raw_deg=(spine_flexion_raw_from_segments_deg(fit.seg_R[_PELVIS], fit.seg_R[_UPPER_THORAX])
-                           if tracked and fit is not None else None))
+                           if tracked and fit is not None else None),
+            implement=self.implement)
 
     def _start(self, frame: FrameData, height_m: float, facing: float | None = None) -> FitResult:
         """Place an upright model on the blob: a few facing directions, each fitted with a

@@ -385,7 +385,7 @@ class Overextension(Rule):
         moves it: a lifter standing soft, hips a little flexed, keeps the absolute limit (a
         lean-back is past upright, not past their stance), and so the absolute truth labels
         stay the measure. The shift is bounded by what the reference accepts as standing
-        (StandingReference.max_hip_deg, 15 deg)."""
+        (StandingReference.max_hip_ext_deg, 15 deg)."""
         if standing_hip is None or not np.isfinite(standing_hip):
             return self.min_end_hip_flexion_deg
         return self.min_end_hip_flexion_deg + min(0.0, float(standing_hip))

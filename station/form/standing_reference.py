@@ -9,7 +9,8 @@ from station.model import SKELETON_INDEX
 
 
 class StandingReference:
-    """How this lifter stands upright, learned once per track from the same frames.
+    """How this lifter stands upright, learned per track from the same frames (and followed
+    when the model the fit reads them with changes: model_changed).
 
     spine_deg: the raw spine flexion standing, the baseline spine_flexion is measured
     against. Absolute spine angles from depth are not trustworthy and people's natural curves
@@ -21,16 +22,46 @@ class StandingReference:
     capsule fit of tall_heavy_loose stands at -8.5 deg, truth 0): a per-person bias the
     lean-back rule (station.form.rules.Overextension) must not call leaning back.
 
-    Both are medians over frames where the person stands still and upright (trunk within 12°
-    of vertical, hips and knees nearly straight, pelvis slower than 0.15 m/s: not walking in,
+    Both are medians over frames where the person stands still and upright (trunk within
+    max_trunk_deg of vertical, hips flexed under max_hip_deg and extended under
+    max_hip_ext_deg, knees under max_knee_deg, pelvis slower than 0.15 m/s: not walking in,
     not stepping into place) on a settled track; reset when the track is lost.
+
+    Upright is how ordinary people stand, soft: the motion capture's subjects stand still
+    with 18-38 deg of knee flexion and their hips flexed up to 19 deg (truth), and the capsule
+    fit of one of them (mocap_toe_touch) reads his stance hips 24-26 deg, trunk 11-12 deg.
+    Hips under 15 deg and the trunk under 12 never learned him, and his back was never judged
+    in either rep. A hinge inclines the trunk with the hips (12-14 deg at 17 deg of hip flexion
+    on the library's scripted lifters, past 15 by 25) while the pelvis moves faster than a
+    stance allows, and a squat bends the knees past 40, so a rep is not taken for a stance
+    (the library's true skeletons: no frame of a rep learned); a still quarter squat held
+    upright would be, and its curve is the person's standing one.
+    Extended hips stay bounded at 15 deg: an extended reference moves the lean-back limit
+    (station.form.rules.Overextension.hip_limit).
     """
 
-    def __init__(self, frames_needed: int = 20, max_trunk_deg: float = 12.0, max_hip_deg: float = 15.0,
-                 max_knee_deg: float = 30.0, max_speed_m_s: float = 0.15):
+    # the pelvis's speed is read between frames at most this far apart: across a gap in the
+    # track a walker's stride 6.5 s later, back where it was, read as standing still
+    MAX_SPEED_GAP_S = 0.2
+    # A change of the model the fit reads the lifter with (model_changed: their body rebuilt,
+    # an implement taken up) before the set has begun: the stance is learned again, the
+    # reference so far in force until RELEARN_MIN_FRAMES of the new are seen (the first
+    # reference is provisional from one frame, but then there was nothing better to use).
+    RELEARN_MIN_FRAMES = 5
+    # The set has begun once the trunk inclines past this (a hinge or a squat under way; a
+    # stance is within max_trunk_deg). A change after that leaves the reference as it is: a
+    # set's still, upright frames may be a lockout leaning back, or a spine still moving while
+    # the pelvis is still, and neither is the stance (measured, not kept: the same stance read
+    # on both models from the frames around the change moved mesh E's reference 8 deg, on a
+    # back coming out of a lean-back)
+    SET_BEGUN_TRUNK_DEG = 30.0
+
+    def __init__(self, frames_needed: int = 20, max_trunk_deg: float = 15.0, max_hip_deg: float = 30.0,
+                 max_knee_deg: float = 40.0, max_speed_m_s: float = 0.15, max_hip_ext_deg: float = 15.0):
         self.frames_needed = frames_needed
         self.max_trunk_deg = max_trunk_deg
         self.max_hip_deg = max_hip_deg
+        self.max_hip_ext_deg = max_hip_ext_deg
         self.max_knee_deg = max_knee_deg
         self.max_speed_m_s = max_speed_m_s
         self.reset()
@@ -42,13 +73,58 @@ class StandingReference:
         self._last_pelvis: tuple[float, np.ndarray] | None = None
         self.spine_deg: float | None = None
         self.hip_deg: float | None = None
+        self._previous_spine_deg: float | None = None   # in force while learning again
+        self._set_begun = False
+
+    def model_changed(self) -> None:
+        """The model the fit reads this lifter with changed: their body rebuilt
+        (station.fit.personal: their own leg or arm length, measured after the reference was
+        learned on the table's body) or an implement taken up. The fit reads the same stance
+        with another curve: mesh shape R's kettlebell, recognised 0.7 s after the reference
+        was learned, tipped the fitted pelvis 6-8 deg back and read his standing back 10 deg
+        more extended from then on, every rep of the set with it.
+
+        Before the set has begun the stance is learned again from the next standing frames.
+        After it the reference stands (SET_BEGUN_TRUNK_DEG): later still, upright frames may
+        be a lockout leaning back (mesh A's overextension set: its spine at -21 deg, learned
+        again as his stance, called three clean backs after it rounded)."""
+        if not self.has_spine_reference or self._set_begun:
+            return
+        self._previous_spine_deg = self._baseline(np.nan)
+        self._samples, self._hip_samples = [], []
+        self.spine_deg = None
 
     @property
     def has_spine_reference(self) -> bool:
         """Whether any standing frame has been seen: until then the spine baseline in force is
         the current frame's own raw curve, so spine_flexion reads 0 (a flat back) whatever the
         back does, and nothing can be judged from it."""
-        return self.spine_deg is not None or bool(self._samples)
+        return self.spine_deg is not None or bool(self._samples) or self._previous_spine_deg is not None
+
+    def _baseline(self, raw: float) -> float:
+        """The spine baseline in force: the learned one, else the median of the standing frames
+        so far (after a change before the set, once RELEARN_MIN_FRAMES of them are in; the
+        previous model's until then), else the frame's own curve."""
+        if self.spine_deg is not None:
+            return self.spine_deg
+        if self._previous_spine_deg is not None and len(self._samples) < self.RELEARN_MIN_FRAMES:
+            return self._previous_spine_deg
+        return float(np.median(self._samples)) if self._samples else raw
+
+    def _end_relearning(self) -> None:
+        """The set has begun while the stance was being learned again after a change: what
+        has been seen of it on the new model is the reference (the previous model's with fewer
+        than RELEARN_MIN_FRAMES), not the set's lockouts to come (mesh C's overextension set:
+        a lockout leaning back, spine -20 deg, learned as his stance, three clean backs called
+        rounded after it)."""
+        if self.spine_deg is not None or self._previous_spine_deg is None:
+            return
+        if len(self._samples) >= self.RELEARN_MIN_FRAMES:
+            self.spine_deg = float(np.median(self._samples))
+            self.hip_deg = float(np.median(self._hip_samples))
+        else:
+            self.spine_deg = self._previous_spine_deg
+        self._previous_spine_deg = None
 
     def _standing_still(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float,
                         raw_angles: dict | None) -> float | None:
@@ -56,7 +132,7 @@ class StandingReference:
         else None."""
         pelvis = points_cam_m[SKELETON_INDEX["pelvis"]]
         last, self._last_pelvis = self._last_pelvis, (t_s, pelvis.copy())
-        if last is None or t_s <= last[0]:
+        if last is None or t_s <= last[0] or t_s - last[0] > self.MAX_SPEED_GAP_S:
             return None
         speed = float(np.linalg.norm(pelvis - last[1])) / (t_s - last[0])
         if raw_angles is not None:
@@ -67,7 +143,8 @@ class StandingReference:
             knee_l, knee_r = knee_flexion_deg(points_cam_m, "l"), knee_flexion_deg(points_cam_m, "r")
         hip = 0.5 * (float(hip_l) + float(hip_r))
         knee = 0.5 * (float(knee_l) + float(knee_r))
-        if not (speed < self.max_speed_m_s and abs(hip) < self.max_hip_deg and knee < self.max_knee_deg):
+        if not (speed < self.max_speed_m_s and -self.max_hip_ext_deg < hip < self.max_hip_deg
+                and knee < self.max_knee_deg):
             return None
         trunk = raw_angles["trunk_inclination"] if raw_angles is not None else trunk_inclination_deg(points_cam_m, up_cam)
         return hip if float(trunk) < self.max_trunk_deg else None
@@ -85,12 +162,17 @@ class StandingReference:
         """
         raw = float(spine_flexion_raw_deg(points_cam_m) if raw_angles is None else raw_angles["spine_flexion"])
         hip = self._standing_still(points_cam_m, up_cam, t_s, raw_angles)
+        if self.has_spine_reference and not self._set_begun:
+            trunk = (raw_angles["trunk_inclination"] if raw_angles is not None
+                     else trunk_inclination_deg(points_cam_m, up_cam))
+            if float(trunk) > self.SET_BEGUN_TRUNK_DEG:
+                self._set_begun = True
+                self._end_relearning()
         if learn and self.spine_deg is None and hip is not None:
             self._samples.append(raw)
             self._hip_samples.append(hip)
             if len(self._samples) >= self.frames_needed:
                 self.spine_deg = float(np.median(self._samples))
                 self.hip_deg = float(np.median(self._hip_samples))
-        if self.spine_deg is not None:
-            return self.spine_deg
-        return float(np.median(self._samples)) if self._samples else raw
+                self._previous_spine_deg = None
+        return self._baseline(raw)
