@@ -86,8 +86,8 @@ class StandingReference:
 
         Before the set has begun the stance is learned again from the next standing frames.
         After it the reference stands (SET_BEGUN_TRUNK_DEG): later still, upright frames may
-        be a lockout leaning back (mesh A's overextension set: its spine at -21 deg, learned
-        again as his stance, called three clean backs after it rounded)."""
+        be a lockout leaning back (mesh A_faults2: its spine at -21 deg, learned again as his
+        stance; two clean backs after it called rounded)."""
         if not self.has_spine_reference or self._set_begun:
             return
         self._previous_spine_deg = self._baseline(np.nan)
@@ -114,9 +114,9 @@ class StandingReference:
     def _end_relearning(self) -> None:
         """The set has begun while the stance was being learned again after a change: what
         has been seen of it on the new model is the reference (the previous model's with fewer
-        than RELEARN_MIN_FRAMES), not the set's lockouts to come (mesh C's overextension set:
-        a lockout leaning back, spine -20 deg, learned as his stance, three clean backs called
-        rounded after it)."""
+        than RELEARN_MIN_FRAMES), not the set's lockouts to come (mesh C_faults1: a lockout
+        leaning back, spine -20 deg, learned as his stance; a clean back after it called
+        rounded)."""
         if self.spine_deg is not None or self._previous_spine_deg is None:
             return
         if len(self._samples) >= self.RELEARN_MIN_FRAMES:
