@@ -15,9 +15,8 @@ import math
 import numpy as np
 
 from station.fit import _kernels as K
-from station.fit.body_model import (DOF, DOF_AXIS, DOF_LOWER, DOF_SEG, DOF_TYPE, DOF_UPPER, SEG,
-                                   SEG_PARENT, BodyModel)
-from station.fit.solver import FitResult, Workspace, capsule_distances
+from station.fit.body_model import DOF, DOF_LOWER, DOF_UPPER, SEG, BodyModel
+from station.fit.solver import FitResult, Workspace, capsule_distances, posed_segments
 from station.model import SKELETON_INDEX
 
 _SH = {"l": SKELETON_INDEX["shoulder_l"], "r": SKELETON_INDEX["shoulder_r"]}
@@ -129,8 +128,7 @@ def bent_arm_seeds(body: BodyModel, fit: FitResult, arm_points: np.ndarray,
         for rot in _TWISTS:
             th = fit.theta.copy()
             th[idx] = np.clip((f, ab, rot, el), DOF_LOWER[idx], DOF_UPPER[idx])
-            K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
-                                 ws.seg_R, ws.seg_t, ws.twist)
+            posed_segments(body, th, ws)
             err = float(np.linalg.norm(ws.seg_R[wseg] @ wlocal + ws.seg_t[wseg] - wrist))
             if err < best_err:
                 best, best_err = th, err

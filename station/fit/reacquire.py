@@ -26,6 +26,7 @@ from station.fit.solver import (
     FrameData,
     Workspace,
     posed_capsules,
+    posed_segments,
 )
 from station.fit.start import top_height_m
 
@@ -133,7 +134,7 @@ def facing_centroid_xy_m(body: BodyModel, theta: np.ndarray, cam_pos_floor_m: np
                          ws: Workspace) -> np.ndarray:
     """The horizontal centroid (floor frame) of the posed model's surface samples that face the
     camera: where the model's share of a cloud is centred (self-occlusion ignored)."""
-    posed_capsules(body, theta, ws)   # leaves the segment transforms in ws
+    posed_segments(body, theta, ws)
     p = np.empty_like(body.sample_local)
     n = np.empty_like(body.sample_normal_local)
     K.points_to_world(ws.seg_R, ws.seg_t, body.sample_seg, body.sample_local, p)

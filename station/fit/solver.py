@@ -204,13 +204,19 @@ class FitResult:
     theta_pred: np.ndarray | None = field(default=None, repr=False)  # the temporal term's target
 
 
+def posed_segments(body: BodyModel, theta: np.ndarray, ws: Workspace) -> None:
+    """Forward kinematics of a pose: the segment transforms (ws.seg_R, ws.seg_t, floor frame)
+    and the DOF twists (ws.twist)."""
+    K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
+                         ws.seg_R, ws.seg_t, ws.twist)
+
+
 def posed_capsules(body: BodyModel, theta: np.ndarray, ws: Workspace,
                    ca: np.ndarray | None = None,
                    cb: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The body's capsule end points (a, b), (n_cap, 3) each, floor frame, for a pose (into
     ca, cb when given); the segment transforms and DOF twists are left in ws."""
-    K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
-                         ws.seg_R, ws.seg_t, ws.twist)
+    posed_segments(body, theta, ws)
     ca = np.empty_like(body.cap_a_local) if ca is None else ca
     cb = np.empty_like(body.cap_b_local) if cb is None else cb
     K.points_to_world(ws.seg_R, ws.seg_t, body.cap_seg, body.cap_a_local, ca)
@@ -296,8 +302,7 @@ def implement_capsules(body: BodyModel, ca: np.ndarray, cb: np.ndarray, seg_R: n
 def skeleton_points_floor(body: BodyModel, theta: np.ndarray) -> np.ndarray:
     """The SKELETON_POINTS (model.py order) in the floor frame for a pose."""
     ws = Workspace()
-    K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
-                         ws.seg_R, ws.seg_t, ws.twist)
+    posed_segments(body, theta, ws)
     out = np.empty((len(body.point_seg), 3))
     K.points_to_world(ws.seg_R, ws.seg_t, body.point_seg, body.point_local, out)
     return out
@@ -604,8 +609,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     energy = float(state[1])
     n_reject = int(state[2])
     out = np.empty((len(body.point_seg), 3))
-    K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
-                         ws.seg_R, ws.seg_t, ws.twist)
+    posed_segments(body, theta, ws)
     K.points_to_world(ws.seg_R, ws.seg_t, body.point_seg, body.point_local, out)
     n_in = data_stats[1]
     if n_iter > 0 and n_pts > 0 and not neck_rest.learned:   # key: the frame's points (fitted from several starts)
