@@ -200,7 +200,11 @@ class Pipeline:
             if track.spine_raw_deg is not None:
                 a["spine_flexion"] = track.spine_raw_deg
             baseline = self.standing.update(skel.points_cam_m, up, frame.timestamp_s,
-                                         learn=track.state == "tracking", raw_angles=a)
+                                         learn=track.state == "tracking", raw_angles=a,
+                                         witness=(seg.cloud, track.theta, up))
+            if self.standing.needs_reread:
+                self._reread_standing()
+                baseline = self.standing.spine_deg
             angles = {k: float(a[k]) for k in ANGLES}
             angles["spine_flexion"] = float(a["spine_flexion"] - baseline)
             hands = hand_pose(skel.points_cam_m, up)
@@ -223,6 +227,20 @@ class Pipeline:
             timings_ms={"segment": seg_ms, "fit": (t2 - t1) * 1e3},
             angle_confidence=aconf, notice=notice, hands=hands, state=self.coach,
             judged_confidence=self.evaluator.judged_confidence if self.evaluator is not None else None)
+
+
+    def _reread_standing(self) -> None:
+        """The standing reference's frames read again on the tracker's new model, in the set
+        (StandingReference.reread): ~10 fits, once per change of model (a few a set)."""
+        spines, hips = [], []
+        for cloud, theta, up in self.standing.witnesses():
+            if theta is None or len(theta) != len(self.tracker.theta):
+                continue
+            spine_raw_deg, points_cam_m = self.tracker.reread(cloud, theta)
+            a = contract_angles(points_cam_m, up, 0.0)
+            spines.append(spine_raw_deg)
+            hips.append(0.5 * (float(a["hip_flexion_l"]) + float(a["hip_flexion_r"])))
+        self.standing.reread(spines, hips)
 
 
 def _r(x: float, nd: int) -> float:

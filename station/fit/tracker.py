@@ -344,6 +344,17 @@ class Tracker:
                          n_iter=n_iter, ws=self._ws, anchors_floor_m=anchors,
                          implement=self.implement)
 
+    def reread(self, cloud: PersonCloud, theta: np.ndarray, n_iter: int = 10) -> tuple[float, np.ndarray]:
+        """An earlier frame read again on the model the track has now (its body and implement):
+        (raw spine flexion, deg; skeleton points, camera frame, m), fitted from the pose the
+        frame was read in then. The tracker's own state is untouched (its workspace is
+        scratch). For the standing reference: the same stance read on both models
+        (station.form.standing_reference.StandingReference.reread)."""
+        frame = prepare_frame(cloud, self.config.max_points)
+        fit = self._fit(frame, theta, None, n_iter, None)   # no temporal pull to the old model's pose
+        points_cam_m = fit.points_floor_m @ frame.R_cam_floor.T + frame.t_cam_floor
+        return spine_flexion_raw_from_segments_deg(fit.seg_R[_PELVIS], fit.seg_R[_UPPER_THORAX]), points_cam_m
+
     # -- the public step -------------------------------------------------------------------------
     def update(self, cloud: PersonCloud | None, person_height_m: float | None = None) -> TrackResult:
         cfg = self.config

@@ -49,11 +49,12 @@ class StandingReference:
     # reference is provisional from one frame, but then there was nothing better to use).
     RELEARN_MIN_FRAMES = 5
     # The set has begun once the trunk inclines past this (a hinge or a squat under way; a
-    # stance is within max_trunk_deg). A change after that leaves the reference as it is: a
-    # set's still, upright frames may be a lockout leaning back, or a spine still moving while
-    # the pelvis is still, and neither is the stance (measured, not kept: the same stance read
-    # on both models from the frames around the change moved mesh E's reference 8 deg, on a
-    # back coming out of a lean-back)
+    # stance is within max_trunk_deg). A change after that is not learned from the set's
+    # frames: a set's still, upright frames may be a lockout leaning back, or a spine still
+    # moving while the pelvis is still, and neither is the stance (measured, not kept: the
+    # same stance read on both models from the frames around the change moved mesh E's
+    # reference 8 deg, on a back coming out of a lean-back). The reference's own frames are
+    # read again on the new model instead (needs_reread)
     SET_BEGUN_TRUNK_DEG = 30.0
 
     def __init__(self, frames_needed: int = 20, max_trunk_deg: float = 15.0, max_hip_deg: float = 30.0,
@@ -70,6 +71,9 @@ class StandingReference:
         """A new person: nothing known of how they stand."""
         self._samples: list[float] = []
         self._hip_samples: list[float] = []
+        self._witnesses: list[object] = []   # what each sample was read from (update's witness)
+        self._previous_witnesses: list[object] = []   # the previous model's, while learning again
+        self._stale = False   # read on a model the fit no longer has (needs_reread)
         self._last_pelvis: tuple[float, np.ndarray] | None = None
         self.spine_deg: float | None = None
         self.hip_deg: float | None = None
@@ -85,14 +89,49 @@ class StandingReference:
         more extended from then on, every rep of the set with it.
 
         Before the set has begun the stance is learned again from the next standing frames.
-        After it the reference stands (SET_BEGUN_TRUNK_DEG): later still, upright frames may
-        be a lockout leaning back (mesh A_faults2: its spine at -21 deg, learned again as his
-        stance; two clean backs after it called rounded)."""
-        if not self.has_spine_reference or self._set_begun:
+        After it (SET_BEGUN_TRUNK_DEG) it is not learned from the set's frames: later still,
+        upright frames may be a lockout leaning back (mesh A_faults2: its spine at -21 deg,
+        learned again as his stance; two clean backs after it called rounded). The caller
+        reads the reference's own frames again on the new model instead (rereadable,
+        witnesses, reread)."""
+        if not self.has_spine_reference:
+            return
+        if self._set_begun:
+            self._stale = self.spine_deg is not None
             return
         self._previous_spine_deg = self._baseline(np.nan)
-        self._samples, self._hip_samples = [], []
+        if self._witnesses:
+            self._previous_witnesses = self._witnesses
+        self._samples, self._hip_samples, self._witnesses = [], [], []
         self.spine_deg = None
+
+    @property
+    def needs_reread(self) -> bool:
+        """Whether the reference in force was read on a model the fit no longer has, and the
+        stance can be known only from the frames it was learned on (a change in the set, or
+        one before it whose new stance was not seen in time): the caller reads them again on
+        the new model (witnesses) and hands the readings to reread."""
+        return self._stale and bool(self._witnesses)
+
+    def witnesses(self, at_most: int = 10) -> list[object]:
+        """Up to at_most of the witnesses (update's) of the reference's frames, evenly spread
+        over them."""
+        w = self._witnesses
+        if len(w) <= at_most:
+            return list(w)
+        return [w[int(k)] for k in np.linspace(0, len(w) - 1, at_most).round()]
+
+    def reread(self, spine_raw_deg: list[float], hip_deg: list[float]) -> None:
+        """The reference's own frames read on the model the fit has now (after a change in the
+        set, model_changed): the same stance on the new model, so the back keeps reading
+        against how this lifter stands. Mesh E_faults1 has his arms measured after his first
+        rep; his standing back read differently from then on. The stance is not learned
+        again from the set's frames: a lockout leaning back is still and upright too."""
+        self._stale = False
+        if not spine_raw_deg:
+            return
+        self.spine_deg = float(np.median(spine_raw_deg))
+        self.hip_deg = float(np.median(hip_deg))
 
     @property
     def has_spine_reference(self) -> bool:
@@ -122,9 +161,12 @@ class StandingReference:
         if len(self._samples) >= self.RELEARN_MIN_FRAMES:
             self.spine_deg = float(np.median(self._samples))
             self.hip_deg = float(np.median(self._hip_samples))
-        else:
+        else:   # the previous model's, to be read again on this one (needs_reread)
             self.spine_deg = self._previous_spine_deg
+            self._samples, self._witnesses = [], self._previous_witnesses
+            self._stale = True
         self._previous_spine_deg = None
+        self._previous_witnesses = []
 
     def _standing_still(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float,
                         raw_angles: dict | None) -> float | None:
@@ -150,7 +192,7 @@ class StandingReference:
         return hip if float(trunk) < self.max_trunk_deg else None
 
     def update(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float, learn: bool = True,
-               raw_angles: dict | None = None) -> float:
+               raw_angles: dict | None = None, witness: object = None) -> float:
         """Feed one tracked skeleton; returns the spine baseline in force (a provisional one at
         first). hip_deg is set with the settled spine baseline (frames_needed standing frames),
         never provisionally: the lean-back rule has the absolute threshold to fall back on, and a
@@ -159,6 +201,9 @@ class StandingReference:
         learn: False while the tracker is still initialising (the fit is settling), so only a
         settled track sets the reference. raw_angles: contract_angles(points_cam_m, up_cam, 0.0)
         when the caller has them already (the live path), so they are not computed twice.
+        witness: what the frame was read from (the pipeline's cloud and pose), kept with a
+        sample taken into the reference so that it can be read again on another model
+        (witnesses, reread).
         """
         raw = float(spine_flexion_raw_deg(points_cam_m) if raw_angles is None else raw_angles["spine_flexion"])
         hip = self._standing_still(points_cam_m, up_cam, t_s, raw_angles)
@@ -171,8 +216,11 @@ class StandingReference:
         if learn and self.spine_deg is None and hip is not None:
             self._samples.append(raw)
             self._hip_samples.append(hip)
+            if witness is not None:
+                self._witnesses.append(witness)
             if len(self._samples) >= self.frames_needed:
                 self.spine_deg = float(np.median(self._samples))
                 self.hip_deg = float(np.median(self._hip_samples))
                 self._previous_spine_deg = None
+                self._previous_witnesses = []
         return self._baseline(raw)
