@@ -488,7 +488,8 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
               theta_pred: np.ndarray | None = None, weights: FitWeights = FitWeights(),
               n_iter: int = 6, ws: Workspace | None = None,
               use_model_to_data: bool = True, anchors_floor_m: np.ndarray | None = None,
-              bar: bool = False, implement: str | None = None) -> FitResult:
+              bar: bool = False, implement: str | None = None,
+              observe_neck: bool = True) -> FitResult:
     """Fit the body to one frame's points starting from theta_init.
 
     theta_pred: the temporal prior's target (constant-velocity prediction); None = no
@@ -499,6 +500,8 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     anchors_floor_m: (2, 3) targets of ankle_l, ankle_r (floor frame) or None.
     bar: model a bar through the hands (points it explains pull nothing); the same as
     implement="bar". implement: None, "bar", "kettlebell" or "dumbbells" (module docstring).
+    observe_neck: the fitted pose teaches the body's neck rest while it is learning
+    (NeckRest.observe); False for a frame read again out of its time (Tracker.reread).
     """
     if bar and implement is None:
         implement = "bar"
@@ -612,7 +615,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     posed_segments(body, theta, ws)
     K.points_to_world(ws.seg_R, ws.seg_t, body.point_seg, body.point_local, out)
     n_in = data_stats[1]
-    if n_iter > 0 and n_pts > 0 and not neck_rest.learned:   # key: the frame's points (fitted from several starts)
+    if observe_neck and n_iter > 0 and n_pts > 0 and not neck_rest.learned:   # key: the frame's points (fitted from several starts)
         key = (n_pts, float(pts[0, 0]), float(pts[0, 1]), float(pts[-1, 2]))
         neck_rest.observe(theta, float(n_in / n_pts), key)
     return FitResult(

@@ -312,6 +312,7 @@ class Tracker:
         self.arms = ArmLength()                 # and arm length, once the legs are measured
         self.belly = BellyDepth(self.config.belly_every_frames)   # the lifter's own belly
         self._ws = Workspace()
+        self._reread_ws = Workspace()           # reread's (the tracking fits' own is left alone)
         self._n_ref = 0.0
         self._inlier_ref = 1.0
         self._resid_ref = 0.0
@@ -347,11 +348,13 @@ class Tracker:
     def reread(self, cloud: PersonCloud, theta: np.ndarray, n_iter: int = 10) -> tuple[float, np.ndarray]:
         """An earlier frame read again on the model the track has now (its body and implement):
         (raw spine flexion, deg; skeleton points, camera frame, m), fitted from the pose the
-        frame was read in then. The tracker's own state is untouched (its workspace is
-        scratch). For the standing reference: the same stance read on both models
+        frame was read in then, in a workspace of its own and teaching the body's neck rest
+        nothing: the tracker's state is untouched. For the standing reference: the same stance read on both models
         (station.form.standing_reference.StandingReference.reread)."""
         frame = prepare_frame(cloud, self.config.max_points)
-        fit = self._fit(frame, theta, None, n_iter, None)   # no temporal pull to the old model's pose
+        # no temporal pull to the pose read on the old model
+        fit = fit_frame(self.body, frame, theta, None, self.noise.weights, n_iter=n_iter,
+                        ws=self._reread_ws, implement=self.implement, observe_neck=False)
         points_cam_m = fit.points_floor_m @ frame.R_cam_floor.T + frame.t_cam_floor
         return spine_flexion_raw_from_segments_deg(fit.seg_R[_PELVIS], fit.seg_R[_UPPER_THORAX]), points_cam_m
 
