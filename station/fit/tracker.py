@@ -348,9 +348,9 @@ class Tracker:
     def reread(self, cloud: PersonCloud, theta: np.ndarray, n_iter: int = 10) -> tuple[float, np.ndarray]:
         """An earlier frame read again on the model the track has now (its body and implement):
         (raw spine flexion, deg; skeleton points, camera frame, m), fitted from the pose the
-        frame was read in then, in a workspace of its own and teaching the body's neck rest
-        nothing: the tracker's state is untouched. For the standing reference: the same stance read on both models
-        (station.form.standing_reference.StandingReference.reread)."""
+        frame was read in then. In a workspace of its own, and teaching the body's neck rest
+        nothing: the track fits on as it would have without it. For the standing reference:
+        the same stance read on both models (StandingReference.reread)."""
         frame = prepare_frame(cloud, self.config.max_points)
         # no temporal pull to the pose read on the old model
         fit = fit_frame(self.body, frame, theta, None, self.noise.weights, n_iter=n_iter,

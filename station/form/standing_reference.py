@@ -92,7 +92,7 @@ class StandingReference:
         After it (SET_BEGUN_TRUNK_DEG) it is not learned from the set's frames: later still,
         upright frames may be a lockout leaning back (mesh A_faults2: its spine at -21 deg,
         learned again as his stance; two clean backs after it called rounded). The caller
-        reads the reference's own frames again on the new model instead (rereadable,
+        reads the reference's own frames again on the new model instead (needs_reread,
         witnesses, reread)."""
         if not self.has_spine_reference:
             return
@@ -124,9 +124,10 @@ class StandingReference:
     def reread(self, spine_raw_deg: list[float], hip_deg: list[float]) -> None:
         """The reference's own frames read on the model the fit has now (after a change in the
         set, model_changed): the same stance on the new model, so the back keeps reading
-        against how this lifter stands. Mesh E_faults1 has his arms measured after his first
-        rep; his standing back read differently from then on. The stance is not learned
-        again from the set's frames: a lockout leaning back is still and upright too."""
+        against how this lifter stands. Mesh D_faults1's body is measured again after her
+        first rep; the reference learned on the old one read her standing backs 2.5 deg
+        flexed from then on (truth flat), 0.1 deg read again. The stance is not learned again
+        from the set's frames: a lockout leaning back is still and upright too."""
         self._stale = False
         if not spine_raw_deg:
             return
@@ -163,7 +164,7 @@ class StandingReference:
             self.hip_deg = float(np.median(self._hip_samples))
         else:   # the previous model's, to be read again on this one (needs_reread)
             self.spine_deg = self._previous_spine_deg
-            self._samples, self._witnesses = [], self._previous_witnesses
+            self._samples, self._hip_samples, self._witnesses = [], [], self._previous_witnesses
             self._stale = True
         self._previous_spine_deg = None
         self._previous_witnesses = []
