@@ -231,16 +231,15 @@ class Pipeline:
     def _reread_standing(self) -> None:
         """The standing reference's frames read again on the tracker's new model
         (StandingReference.needs_reread): 10 fits, ~15 ms CPU, once per change of model in
-        the set (a few a set)."""
-        spines, hips = [], []
+        the set (a few a set). Each read as process reads a frame: the contract angles with
+        the fit's raw spine."""
+        readings = []
         for cloud, theta, up in self.standing.witnesses():
-            if theta is None:
-                continue
             spine_raw_deg, points_cam_m = self.tracker.reread(cloud, theta)
             a = contract_angles(points_cam_m, up, 0.0)
-            spines.append(spine_raw_deg)
-            hips.append(0.5 * (float(a["hip_flexion_l"]) + float(a["hip_flexion_r"])))
-        self.standing.reread(spines, hips)
+            a["spine_flexion"] = spine_raw_deg
+            readings.append(a)
+        self.standing.reread(readings)
 
 
 def _r(x: float, nd: int) -> float:

@@ -77,6 +77,17 @@ _ANKLES = [SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]]
 _PELVIS, _UPPER_THORAX = SEG["pelvis"], SEG["upper_thorax"]
 
 
+def _spine_raw_deg(fit: FitResult) -> float:
+    """spine_flexion's raw reading from a fit's segments (TrackResult.spine_raw_deg)."""
+    return spine_flexion_raw_from_segments_deg(fit.seg_R[_PELVIS], fit.seg_R[_UPPER_THORAX])
+
+
+def _skeleton_cam_m(fit: FitResult, frame: FrameData) -> np.ndarray:
+    """A fit's skeleton points back in the camera frame, with the frame's T_cam_floor inverted
+    once (prepare_frame): apply(invert(frame.T_floor_cam), .)'s arithmetic."""
+    return fit.points_floor_m @ frame.R_cam_floor.T + frame.t_cam_floor
+
+
 @dataclass(frozen=True)
 class TrackerConfig:
     max_points: int = 1500
@@ -355,8 +366,7 @@ class Tracker:
         # no temporal pull to the pose read on the old model
         fit = fit_frame(self.body, frame, theta, None, self.noise.weights, n_iter=n_iter,
                         ws=self._reread_ws, implement=self.implement, observe_neck=False)
-        points_cam_m = fit.points_floor_m @ frame.R_cam_floor.T + frame.t_cam_floor
-        return spine_flexion_raw_from_segments_deg(fit.seg_R[_PELVIS], fit.seg_R[_UPPER_THORAX]), points_cam_m
+        return _spine_raw_deg(fit), _skeleton_cam_m(fit, frame)
 
     # -- the public step -------------------------------------------------------------------------
     def update(self, cloud: PersonCloud | None, person_height_m: float | None = None) -> TrackResult:
@@ -442,9 +452,7 @@ class Tracker:
         conf = frame_confidence(fit, self.body, cfg.confidence, self.noise.extra_resid_m,
                                 self.state == "initialising", self.noise.info_scale,
                                 self._inliers_without_plates(fit, frame))
-        # back to the camera frame with the frame's T_cam_floor, inverted once (prepare_frame):
-        # apply(invert(frame.T_floor_cam), .)'s arithmetic
-        skel = Skeleton(points_cam_m=fit.points_floor_m @ frame.R_cam_floor.T + frame.t_cam_floor,
+        skel = Skeleton(points_cam_m=_skeleton_cam_m(fit, frame),
                         confidence=conf.joints)
         tm["confidence"] = (time.perf_counter() - t3) * 1e3
         return self._result(True, skel, tm, t0, c0, fit, conf)
@@ -620,8 +628,7 @@ class Tracker:
             angle_sd=None if conf is None else conf.angle_sd, track_id=self.track_id,
             reacquiring=(self.state == "lost" and self._last_good is not None
                          and self._lost_frames <= self.config.reacquire_window_frames),
-            spine_raw_deg=(spine_flexion_raw_from_segments_deg(fit.seg_R[_PELVIS], fit.seg_R[_UPPER_THORAX])
-                           if tracked and fit is not None else None),
+            spine_raw_deg=_spine_raw_deg(fit) if tracked and fit is not None else None,
             implement=self.implement)
 
     def _start(self, frame: FrameData, height_m: float, facing: float | None = None) -> FitResult:

@@ -226,8 +226,8 @@ class FormEvaluator:
                     break
 
     def _rep_finished(self, t: float, tr: RepTrace) -> None:
-        # judged against the standing reference the live cue read (it changes only before the
-        # set: StandingReference.model_changed)
+        # judged against the standing reference in force at the rep's end (it changes in the
+        # set only when the fit's model does: StandingReference.model_changed, reread)
         tr = replace(tr, standing_hip=self.standing_hip_deg)
         v = self.confidence.gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self.rules,
                                          self.person_spine_doubt)

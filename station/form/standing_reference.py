@@ -8,6 +8,11 @@ from station.form.angles import hip_flexion_deg, knee_flexion_deg, spine_flexion
 from station.model import SKELETON_INDEX
 
 
+def _mean_lr(angles: dict, name: str) -> float:
+    """The mean of an angle's left and right readings (name + "_l", name + "_r")."""
+    return 0.5 * (float(angles[name + "_l"]) + float(angles[name + "_r"]))
+
+
 class StandingReference:
     """How this lifter stands upright, learned per track from the same frames (and followed
     when the model the fit reads them with changes: model_changed).
@@ -121,16 +126,21 @@ class StandingReference:
             return list(w)
         return [w[int(k)] for k in np.linspace(0, len(w) - 1, at_most).round()]
 
-    def reread(self, spine_raw_deg: list[float], hip_deg: list[float]) -> None:
+    def reread(self, raw_angles: list[dict]) -> None:
         """The reference's own frames read on the model the fit has now (after a change in the
         set, model_changed): the same stance on the new model, so the back keeps reading
         against how this lifter stands. Mesh D_faults1's body is measured again after her
         first rep; the reference learned on the old one read her standing backs 2.5 deg
         flexed from then on (truth flat), 0.1 deg read again. The stance is not learned again
-        from the set's frames: a lockout leaning back is still and upright too."""
+        from the set's frames: a lockout leaning back is still and upright too.
+        raw_angles: per witness, its contract angles with the raw spine (as update's)."""
         self._stale = False
-        if not spine_raw_deg:
-            return
+        if raw_angles:
+            self._settle([float(a["spine_flexion"]) for a in raw_angles],
+                         [_mean_lr(a, "hip_flexion") for a in raw_angles])
+
+    def _settle(self, spine_raw_deg: list[float], hip_deg: list[float]) -> None:
+        """The reference: the medians of the stance's readings."""
         self.spine_deg = float(np.median(spine_raw_deg))
         self.hip_deg = float(np.median(hip_deg))
 
@@ -160,8 +170,7 @@ class StandingReference:
         if self.spine_deg is not None or self._previous_spine_deg is None:
             return
         if len(self._samples) >= self.RELEARN_MIN_FRAMES:
-            self.spine_deg = float(np.median(self._samples))
-            self.hip_deg = float(np.median(self._hip_samples))
+            self._settle(self._samples, self._hip_samples)
         else:   # the previous model's, to be read again on this one (needs_reread)
             self.spine_deg = self._previous_spine_deg
             self._samples, self._hip_samples, self._witnesses = [], [], self._previous_witnesses
@@ -169,8 +178,8 @@ class StandingReference:
         self._previous_spine_deg = None
         self._previous_witnesses = []
 
-    def _standing_still(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float,
-                        raw_angles: dict | None) -> float | None:
+    def _standing_still(self, points_cam_m: np.ndarray, t_s: float, raw_angles: dict | None,
+                        trunk_deg: float) -> float | None:
         """The frame's standing hip flexion (mean of l and r) if it stands still and upright,
         else None."""
         pelvis = points_cam_m[SKELETON_INDEX["pelvis"]]
@@ -178,19 +187,15 @@ class StandingReference:
         if last is None or t_s <= last[0] or t_s - last[0] > self.MAX_SPEED_GAP_S:
             return None
         speed = float(np.linalg.norm(pelvis - last[1])) / (t_s - last[0])
-        if raw_angles is not None:
-            hip_l, hip_r, knee_l, knee_r = (raw_angles[k] for k in (
-                "hip_flexion_l", "hip_flexion_r", "knee_flexion_l", "knee_flexion_r"))
-        else:
-            hip_l, hip_r = hip_flexion_deg(points_cam_m, "l"), hip_flexion_deg(points_cam_m, "r")
-            knee_l, knee_r = knee_flexion_deg(points_cam_m, "l"), knee_flexion_deg(points_cam_m, "r")
-        hip = 0.5 * (float(hip_l) + float(hip_r))
-        knee = 0.5 * (float(knee_l) + float(knee_r))
+        if raw_angles is None:
+            raw_angles = {f"{a}_{s}": f(points_cam_m, s) for a, f in (
+                ("hip_flexion", hip_flexion_deg), ("knee_flexion", knee_flexion_deg)) for s in "lr"}
+        hip = _mean_lr(raw_angles, "hip_flexion")
+        knee = _mean_lr(raw_angles, "knee_flexion")
         if not (speed < self.max_speed_m_s and -self.max_hip_ext_deg < hip < self.max_hip_deg
                 and knee < self.max_knee_deg):
             return None
-        trunk = raw_angles["trunk_inclination"] if raw_angles is not None else trunk_inclination_deg(points_cam_m, up_cam)
-        return hip if float(trunk) < self.max_trunk_deg else None
+        return hip if trunk_deg < self.max_trunk_deg else None
 
     def update(self, points_cam_m: np.ndarray, up_cam: np.ndarray, t_s: float, learn: bool = True,
                raw_angles: dict | None = None, witness: object = None) -> float:
@@ -207,11 +212,11 @@ class StandingReference:
         (witnesses, reread).
         """
         raw = float(spine_flexion_raw_deg(points_cam_m) if raw_angles is None else raw_angles["spine_flexion"])
-        hip = self._standing_still(points_cam_m, up_cam, t_s, raw_angles)
+        trunk = float(raw_angles["trunk_inclination"] if raw_angles is not None
+                      else trunk_inclination_deg(points_cam_m, up_cam))
+        hip = self._standing_still(points_cam_m, t_s, raw_angles, trunk)
         if self.has_spine_reference and not self._set_begun:
-            trunk = (raw_angles["trunk_inclination"] if raw_angles is not None
-                     else trunk_inclination_deg(points_cam_m, up_cam))
-            if float(trunk) > self.SET_BEGUN_TRUNK_DEG:
+            if trunk > self.SET_BEGUN_TRUNK_DEG:
                 self._set_begun = True
                 self._end_relearning()
         if learn and self.spine_deg is None and hip is not None:
@@ -220,8 +225,7 @@ class StandingReference:
             if witness is not None:
                 self._witnesses.append(witness)
             if len(self._samples) >= self.frames_needed:
-                self.spine_deg = float(np.median(self._samples))
-                self.hip_deg = float(np.median(self._hip_samples))
+                self._settle(self._samples, self._hip_samples)
                 self._previous_spine_deg = None
                 self._previous_witnesses = []
         return self._baseline(raw)

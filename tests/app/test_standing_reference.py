@@ -200,11 +200,12 @@ def test_a_model_change_in_the_set_reads_the_reference_frames_again():
     assert not sb.needs_reread
     feed(sb, 1, 60.0, hip=70.0, trunk=60.0)   # the set begins with only 1 frame of the new stance
     assert sb.spine_deg == 30.0 and sb.needs_reread and sb.witnesses(at_most=50)[-1] == "frame 20"
-    sb.reread([26.0, 27.0, 28.0], [1.0, 2.0, 3.0])   # the previous model's frames, read on this one
+    # the previous model's frames, read on this one
+    sb.reread([{"spine_flexion": s, "hip_flexion_l": h, "hip_flexion_r": h} for s, h in ((26.0, 1.0), (27.0, 2.0), (28.0, 3.0))])
     assert sb.spine_deg == 27.0 and sb.hip_deg == 2.0 and not sb.needs_reread
     sb.model_changed()                        # in the set: the same frames again
     assert sb.needs_reread and sb.spine_deg == 27.0
-    sb.reread([25.0], [0.0])
+    sb.reread([{"spine_flexion": 25.0, "hip_flexion_l": 1.0, "hip_flexion_r": -1.0}])
     assert sb.spine_deg == 25.0 and feed(sb, 30, 0.0)[-1] == 25.0
 
 
