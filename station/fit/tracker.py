@@ -351,10 +351,11 @@ class Tracker:
         return FitContext(self.body, self._ws, self.noise.weights, self.implement, anchors)
 
     def _fit(self, frame: FrameData, theta: np.ndarray, pred: np.ndarray | None, n_iter: int,
-             anchors: np.ndarray | None = None, weights: FitWeights | None = None) -> FitResult:
+             anchors: np.ndarray | None = None, weights: FitWeights | None = None,
+             ws: Workspace | None = None, observe_neck: bool = True) -> FitResult:
         return fit_frame(self.body, frame, theta, pred, weights or self.noise.weights,
-                         n_iter=n_iter, ws=self._ws, anchors_floor_m=anchors,
-                         implement=self.implement)
+                         n_iter=n_iter, ws=ws or self._ws, anchors_floor_m=anchors,
+                         implement=self.implement, observe_neck=observe_neck)
 
     def reread(self, cloud: PersonCloud, theta: np.ndarray, n_iter: int = 10) -> tuple[float, np.ndarray]:
         """An earlier frame read again on the model the track has now (its body and implement):
@@ -364,8 +365,7 @@ class Tracker:
         the same stance read on both models (StandingReference.reread)."""
         frame = prepare_frame(cloud, self.config.max_points)
         # no temporal pull to the pose read on the old model
-        fit = fit_frame(self.body, frame, theta, None, self.noise.weights, n_iter=n_iter,
-                        ws=self._reread_ws, implement=self.implement, observe_neck=False)
+        fit = self._fit(frame, theta, None, n_iter, ws=self._reread_ws, observe_neck=False)
         return _spine_raw_deg(fit), _skeleton_cam_m(fit, frame)
 
     # -- the public step -------------------------------------------------------------------------
