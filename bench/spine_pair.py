@@ -38,6 +38,7 @@ from station.fit import solver
 from station.fit.body_model import DOF
 from station.fit.tracker import _spine_raw_deg
 from station.model import DepthFrame
+from station.scoring import match_reps
 from station.sim import motion as mo
 from station.sim.scenarios import Athlete, Scenario, build
 
@@ -108,10 +109,11 @@ def run(sc: Scenario, with_basin: bool) -> None:
                 basin_rows = basin(tr, res.segment.cloud)
     reps = [r.as_contract() for r in pipe.evaluator.finish()]
     print(f"{sc.name}: {sc.athlete}")
-    for t in reps_t:
-        m = [r for r in reps if r["start_t"] <= t["bottom_t"] <= r["end_t"]]
-        fitted = m[0]["metrics"].get("peak_spine_flexion") if m else None
-        nj = " nj" if m and "rounded_back" in m[0].get("not_judged", []) else ""
+    for t, r in match_reps(reps_t, reps):
+        if t is None:
+            continue
+        fitted = r["metrics"].get("peak_spine_flexion") if r is not None else None
+        nj = " nj" if r is not None and "rounded_back" in r.get("not_judged", []) else ""
         mean_m, share, n = under.get(t["bottom_t"], (float("nan"), float("nan"), 0))
         read = "no rep" if fitted is None else f"{fitted:5.1f}{nj}"
         print(f"  rep at {t['bottom_t']:5.2f} s: truth {t['metrics']['peak_spine_flexion']:5.1f} -> {read:9s}"
