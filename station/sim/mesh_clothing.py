@@ -36,10 +36,13 @@ def clothing_offsets(asset: MeshAsset, skin_m: np.ndarray, clothing: str) -> np.
     elif clothing == "hoodie":
         top = np.clip(trunk + upper_arm + fore, 0, 1)
         off = off + 0.028 * top + 0.012 * np.clip(thigh + shin, 0, 1)
-        # the hood lies bunched on the upper back, below the neck
-        back = skin_m[:, 1] > np.median(skin_m[:, 1])  # floor +y is the person's back at rest
-        hood = back * np.clip(neck + asset.region_weight(("spine01",)), 0, 1)
-        off = off + 0.04 * hood
+        # the hood lies bunched on the upper back, below the neck: behind the mid-plane of the
+        # neck and upper chest themselves (the whole mesh's median y lies ahead of the trunk,
+        # which once put the "hood" round the neck and upper chest like a collar)
+        upper = np.clip(neck + asset.region_weight(("spine01",)), 0, 1)
+        y_upper = skin_m[upper > 0.5, 1]
+        back = skin_m[:, 1] > 0.5 * (y_upper.min() + y_upper.max())  # floor +y is the person's back at rest
+        off = off + 0.04 * back * upper
     return off
 
 

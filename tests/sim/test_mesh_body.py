@@ -334,3 +334,21 @@ def test_deadlifts_from_the_floor_are_labelled_by_the_deadlift_profile_on_both_b
     trace = {"t": takes["mesh"].times_s, **takes["mesh"].truth_angles}
     assert all("incomplete_lockout" in rdl_truth_faults(trace, r)[0] for r in takes["mesh"].reps)
     assert build(get_scenario("rdl_clean@mesh")).truth_profile == "rdl"
+
+
+@pytest.mark.parametrize("shape", [ms.MeshShape(sex=0.0, weight=0.8, clothing="hoodie"),
+                                   ms.MeshShape(sex=1.0, height_m=1.9, clothing="hoodie")])
+def test_the_hoodies_hood_lies_on_the_upper_back(shape):
+    """The hood is bunched cloth behind the neck and upper back, not a collar round the chest."""
+    body = ms.shaped_mesh(shape)
+    a = body.asset
+    top = body.clothing_offset_m - ms.shaped_mesh(replace(shape, clothing="tshirt")).clothing_offset_m
+    hood = body.clothing_offset_m > 0.045  # the top alone stands off ≤ 31 mm; the hood adds up to 40
+    assert hood.sum() > 100 and top.max() > 0.03
+    # the spine's line at the shoulders: the neck bone's head, in the rest pose (floor +y = back)
+    spine_y = body.bone_head_m[a.bone("neck01"), 1]
+    behind = body.skin_m[hood, 1] > spine_y
+    assert behind.mean() > 0.95
+    # and the hood is thick on the back: the points behind the spine line stand off most
+    upper_back = (a.region_weight(("spine01",)) > 0.5) & (body.skin_m[:, 1] > spine_y + 0.03)
+    assert np.median(body.clothing_offset_m[upper_back]) > 0.05
