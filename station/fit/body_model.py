@@ -191,6 +191,10 @@ class Shape:
         fraction of stature (fitted per person: station.fit.personal).
     arm_ratio: scale of the arm (upper arm + forearm) length relative to the stature table
         (fitted per person: station.fit.personal).
+    drape_fwd: how far loose cloth hangs off the belly when the trunk is bent over, as a
+        fraction of stature, at a horizontal trunk: the abdomen capsule stands this much further
+        forward times how far its forward axis points down (draped; fitted per person on the
+        bent frames: station.fit.personal.DrapeDepth). Standing, cloth hangs against the body.
     """
 
     height_m: float = 1.75
@@ -199,11 +203,12 @@ class Shape:
     shoulder_ratio: float = 1.0
     belly_fwd: float = 0.0
     arm_ratio: float = 1.0
+    drape_fwd: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {"height_m": self.height_m, "build": self.build,
                 "leg_ratio": self.leg_ratio, "shoulder_ratio": self.shoulder_ratio,
-                "belly_fwd": self.belly_fwd, "arm_ratio": self.arm_ratio}
+                "belly_fwd": self.belly_fwd, "arm_ratio": self.arm_ratio, "drape_fwd": self.drape_fwd}
 
 
 @dataclass
@@ -591,6 +596,35 @@ def neutral_pose(shape: Shape = Shape(), x_m: float = 0.0, y_m: float = 2.5,
     theta[DOF["elbow_l_flex"]] = 8 * DEG
     theta[DOF["elbow_r_flex"]] = 8 * DEG
     return theta
+
+
+DRAPE_STEP_M = 0.002
+
+
+def draped(body: BodyModel, seg_R: np.ndarray) -> BodyModel:
+    """The body with its cloth hanging for a pose (seg_R: the pose's segment rotations, floor
+    frame; station.fit.solver.posed_segments): the abdomen capsule and its surface samples
+    moved forward by Shape.drape_fwd x stature x how far the lumbar's forward axis points
+    down (0 standing, 1 with the trunk horizontal). The body itself when it has no drape."""
+    d = float(body.shape.drape_fwd)
+    if d == 0.0:
+        return body
+    down = max(0.0, -float(seg_R[SEG["lumbar"], 2, 0]))
+    # in steps of DRAPE_STEP_M, each body kept: the fit's arrays are laid out once per body
+    k = int(round(d * float(body.shape.height_m) * min(down, 1.0) / DRAPE_STEP_M))
+    if k == 0:
+        return body
+    cache = body.__dict__.setdefault("_draped", {})
+    out = cache.get(k)
+    if out is None:
+        dx = k * DRAPE_STEP_M
+        c = body.cap_names.index("abdomen")
+        a, b, sl = body.cap_a_local.copy(), body.cap_b_local.copy(), body.sample_local.copy()
+        a[c, 0] += dx
+        b[c, 0] += dx
+        sl[body.sample_cap == c, 0] += dx
+        out = cache[k] = replace(body, cap_a_local=a, cap_b_local=b, sample_local=sl)
+    return out
 
 
 def with_shape(body: BodyModel, **changes) -> BodyModel:

@@ -43,7 +43,7 @@ from station.fit import _kernels as K
 from station.fit._linalg import solve as _solve   # (np.linalg.solve, faster)
 from station.fit.body_model import (
     DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PAIR_SIGMA, DOF_PAIRS, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE,
-    DOF_UPPER, N_DOF, N_SEG, PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel,
+    DOF_UPPER, N_DOF, N_SEG, PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel, draped,
 )
 from station.frames import invert
 from station.model import SKELETON_INDEX, PersonCloud
@@ -209,6 +209,16 @@ def posed_segments(body: BodyModel, theta: np.ndarray, ws: Workspace) -> None:
     and the DOF twists (ws.twist)."""
     K.forward_kinematics(theta, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS,
                          ws.seg_R, ws.seg_t, ws.twist)
+
+
+def body_for_pose(body: BodyModel, theta: np.ndarray, ws: Workspace) -> BodyModel:
+    """The body as it is in a pose: with its cloth hanging off the belly when bent over
+    (station.fit.body_model.draped; the body itself when it has no drape). Leaves the pose's
+    segment transforms in ws when it has one."""
+    if body.shape.drape_fwd == 0.0:
+        return body
+    posed_segments(body, theta, ws)
+    return draped(body, ws.seg_R)
 
 
 def posed_capsules(body: BodyModel, theta: np.ndarray, ws: Workspace,

@@ -44,7 +44,7 @@ from station.fit.implement_support import plate_point_count
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
-from station.fit.personal import ArmLength, BellyDepth, LegLength
+from station.fit.personal import ArmLength, BellyDepth, DrapeDepth, LegLength
 from station.fit.reacquire import (
     LastGood,
     best_restart,
@@ -53,7 +53,7 @@ from station.fit.reacquire import (
     restart_poses,
     restart_worthy,
 )
-from station.fit.solver import (FitResult, FitWeights, FrameData, Workspace, capsule_distances, fit_frame,
+from station.fit.solver import (FitResult, FitWeights, FrameData, Workspace, body_for_pose, capsule_distances, fit_frame,
                                 implement_capsules, posed_capsules, prepare_frame)
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
 from station.form.angles import spine_flexion_raw_from_segments_deg
@@ -96,6 +96,11 @@ class TrackerConfig:
     # BellyDepth: each candidate refitted, ~40 ms on that frame; 4 frames of a 1 s start
     # read the same depth as 8 on the library's takes); 0 = the table's abdomen
     belly_every_frames: int = 8
+    # bent frames sampled to measure how far the lifter's top hangs off the belly (station.fit
+    # .personal.DrapeDepth); 0 = never (the default: on the mesh library it read hoodies' and
+    # T-shirts' backs closer but traded five verdicts gained for seven lost, two of them false
+    # faults, stop 59; docs/spine-limits.md)
+    drape_sample_frames: int = 0
     init_iterations: int = 15
     track_iterations: int = 6
     min_points: int = 150
@@ -322,6 +327,7 @@ class Tracker:
         self.legs = LegLength()                 # the lifter's own leg length
         self.arms = ArmLength()                 # and arm length, once the legs are measured
         self.belly = BellyDepth(self.config.belly_every_frames)   # the lifter's own belly
+        self.drape = DrapeDepth(frames=cfg.drape_sample_frames)   # how far their top hangs, bent over
         self._ws = Workspace()
         self._reread_ws = Workspace()           # reread's (the tracking fits' own is left alone)
         self._n_ref = 0.0
@@ -353,8 +359,9 @@ class Tracker:
     def _fit(self, frame: FrameData, theta: np.ndarray, pred: np.ndarray | None, n_iter: int,
              anchors: np.ndarray | None = None, weights: FitWeights | None = None,
              ws: Workspace | None = None, observe_neck: bool = True) -> FitResult:
-        return fit_frame(self.body, frame, theta, pred, weights or self.noise.weights,
-                         n_iter=n_iter, ws=ws or self._ws, anchors_floor_m=anchors,
+        ws = ws or self._ws
+        return fit_frame(body_for_pose(self.body, theta, ws), frame, theta, pred, weights or self.noise.weights,
+                         n_iter=n_iter, ws=ws, anchors_floor_m=anchors,
                          implement=self.implement, observe_neck=observe_neck)
 
     def reread(self, cloud: PersonCloud, theta: np.ndarray, n_iter: int = 10) -> tuple[float, np.ndarray]:
@@ -540,6 +547,10 @@ class Tracker:
             # the lifter's own leg length, then arm length (personal), one measurer at a time
             self.body, self.theta = rebuilt
             self.theta_prev = None
+        elif (self.state == "tracking" and not partial and self._fixed_shape is None
+              and (hung := self.drape.step(self.body, frame, fit, self.noise.weights,
+                                           self.implement, self.anchors))):
+            self.body = hung     # the same pose: only the cloth at the belly changes
         elif (self.state == "tracking" and not partial
               and abs(fit.theta[DOF["root_pitch"]]) < cfg.anchor_max_pitch_rad):
             # the feet anchors follow the fit only while the trunk is nearly upright: bent
@@ -673,6 +684,7 @@ class Tracker:
         self.legs.reset()
         self.arms.reset()
         self.belly.reset()
+        self.drape.reset()
         self._legs_hidden_at_start = not feet_seen(frame.points_floor_m, height_m)
         self.state = "initialising"
         return self._fit(frame, self.theta, None, cfg.init_iterations)
