@@ -307,6 +307,8 @@ class BodyModel:
     hand_caps: np.ndarray = field(repr=False, default=None)
     upper_arm_caps: np.ndarray = field(repr=False, default=None)
     neck_rest: NeckRest = field(repr=False, default_factory=NeckRest)
+    # this body with its cloth hanging, by drape step (draped): laid out once each
+    draped_bodies: dict = field(repr=False, default_factory=dict, init=False, compare=False)
 
 
 # Anthropometric fractions of stature (Drillis & Contini; Winter, Biomechanics of Human
@@ -601,6 +603,12 @@ def neutral_pose(shape: Shape = Shape(), x_m: float = 0.0, y_m: float = 2.5,
 DRAPE_STEP_M = 0.002
 
 
+def lumbar_down(seg_R: np.ndarray) -> float:
+    """How far the lumbar's forward axis points towards the floor (sine of its dip: 0 standing
+    upright, 1 with the trunk horizontal; seg_R: a pose's segment rotations, floor frame)."""
+    return -float(seg_R[SEG["lumbar"], 2, 0])
+
+
 def draped(body: BodyModel, seg_R: np.ndarray) -> BodyModel:
     """The body with its cloth hanging for a pose (seg_R: the pose's segment rotations, floor
     frame; station.fit.solver.posed_segments): the abdomen capsule and its surface samples
@@ -609,12 +617,11 @@ def draped(body: BodyModel, seg_R: np.ndarray) -> BodyModel:
     d = float(body.shape.drape_fwd)
     if d == 0.0:
         return body
-    down = max(0.0, -float(seg_R[SEG["lumbar"], 2, 0]))
     # in steps of DRAPE_STEP_M, each body kept: the fit's arrays are laid out once per body
-    k = int(round(d * float(body.shape.height_m) * min(down, 1.0) / DRAPE_STEP_M))
+    k = int(round(d * float(body.shape.height_m) * min(max(lumbar_down(seg_R), 0.0), 1.0) / DRAPE_STEP_M))
     if k == 0:
         return body
-    cache = body.__dict__.setdefault("_draped", {})
+    cache = body.draped_bodies
     out = cache.get(k)
     if out is None:
         dx = k * DRAPE_STEP_M

@@ -38,9 +38,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body, with_shape
+from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body, lumbar_down, with_shape
 from station.fit.confidence import segment_visibility
-from station.fit.solver import (FitResult, FitWeights, FrameData, Workspace, body_for_pose, fit_frame, posed_segments,
+from station.fit.solver import (FitResult, FitWeights, FrameData, Workspace, body_for_pose, fit_frame,
                                 skeleton_points_floor)
 
 # candidate leg ratios (thigh + shank against the stature table): the table's 0.52 hip
@@ -311,7 +311,6 @@ class DrapeDepth:
 
     def __init__(self, every: int = 2, frames: int = 6):
         self.every, self.frames = every, frames
-        self._ws = Workspace()
         self.reset()
 
     def reset(self) -> None:
@@ -327,16 +326,14 @@ class DrapeDepth:
         the upper body hidden, any belly explains what is left."""
         if self.done or self.frames <= 0:
             return None
-        theta = fit.theta
         if np.any(segment_visibility(fit.seg_visibility)[_DRAPE_SEEN] < DRAPE_MIN_VISIBLE):
             return None
-        posed_segments(body, theta, self._ws)
-        if -float(self._ws.seg_R[SEG["lumbar"], 2, 0]) < DRAPE_MIN_DOWN:
+        if lumbar_down(fit.seg_R) < DRAPE_MIN_DOWN:   # the fit's own pose: no kinematics again
             return None
         self._count += 1
         if self._count % self.every:
             return None
-        self._energy += shape_energies(body, [(frame, theta)], weights, "drape_fwd", DRAPE_FWD, implement,
+        self._energy += shape_energies(body, [(frame, fit.theta)], weights, "drape_fwd", DRAPE_FWD, implement,
                                        anchors=anchors)
         self._frames += 1
         if self._frames < self.frames:
