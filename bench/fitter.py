@@ -102,7 +102,10 @@ def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict,
     result = {"frames": frames, "reps": [r.as_contract() for r in reps], "cues": cues,
               "station": {"ms_segment": seg_ms, "ms_fit": fit_ms,
                           "cpu_ms_segment": seg_cpu, "cpu_ms_fit": fit_cpu,
-                          "standing_hip_deg": standing_hip, "track_id": track_ids, "notice": notices}}
+                          "standing_hip_deg": standing_hip, "track_id": track_ids, "notice": notices,
+                          # the lifter's measured body as the take ended (build, leg and arm
+                          # length, belly, the arms' build: station.fit.personal)
+                          "body_shape": pipe.tracker.shape.as_dict()}}
     truth = take.truth_document(take.scenario.name)
     return truth, result
 

@@ -195,6 +195,8 @@ class Shape:
         fraction of stature, at a horizontal trunk: the abdomen capsule stands this much further
         forward times how far its forward axis points down (draped; fitted per person on the
         bent frames: station.fit.personal.DrapeDepth). Standing, cloth hangs against the body.
+    arm_build: the arms' radius scale against `build` (a hoodie's sleeves; measured by energy
+        on the frames the track starts on: station.fit.personal.ArmBuild).
     """
 
     height_m: float = 1.75
@@ -204,11 +206,13 @@ class Shape:
     belly_fwd: float = 0.0
     arm_ratio: float = 1.0
     drape_fwd: float = 0.0
+    arm_build: float = 1.0
 
     def as_dict(self) -> dict[str, float]:
         return {"height_m": self.height_m, "build": self.build,
                 "leg_ratio": self.leg_ratio, "shoulder_ratio": self.shoulder_ratio,
-                "belly_fwd": self.belly_fwd, "arm_ratio": self.arm_ratio, "drape_fwd": self.drape_fwd}
+                "belly_fwd": self.belly_fwd, "arm_ratio": self.arm_ratio, "drape_fwd": self.drape_fwd,
+                "arm_build": self.arm_build}
 
 
 @dataclass
@@ -379,6 +383,7 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     leg = float(shape.leg_ratio)
     sw = float(shape.shoulder_ratio)
     belly = float(shape.belly_fwd)
+    ab = b * float(shape.arm_build)   # the arms' radius scale (sleeves: Shape.arm_build)
     upper_arm = _UPPER_ARM * H * float(shape.arm_ratio)
     forearm = _FOREARM * H * float(shape.arm_ratio)
     thigh = _THIGH * H * leg
@@ -470,12 +475,12 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
         # head: a short vertical capsule, chin (~0.87 H) to the vertex (1.0 H)
         ("head", "head", (0.022 * H, 0.0, head_up - 0.025 * H),
          (0.022 * H, 0.0, 1.0 * H - _SHOULDER_H * H - 0.046 * H), 0.046 * H, 0.046 * H),
-        ("upper_arm_l", "upper_arm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -ua), 0.030 * H * b, 0.024 * H * b),
-        ("forearm_l", "forearm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -fa), 0.022 * H * b, 0.016 * H * b),
+        ("upper_arm_l", "upper_arm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -ua), 0.030 * H * ab, 0.024 * H * ab),
+        ("forearm_l", "forearm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -fa), 0.022 * H * ab, 0.016 * H * ab),
         ("hand_l", "forearm_l", (0.0, 0.0, -fa - 0.02 * H), (0.0, 0.0, -fa - 0.065 * H),
          0.020 * H, 0.020 * H),
-        ("upper_arm_r", "upper_arm_r", (0.0, 0.0, 0.0), (0.0, 0.0, -ua), 0.030 * H * b, 0.024 * H * b),
-        ("forearm_r", "forearm_r", (0.0, 0.0, 0.0), (0.0, 0.0, -fa), 0.022 * H * b, 0.016 * H * b),
+        ("upper_arm_r", "upper_arm_r", (0.0, 0.0, 0.0), (0.0, 0.0, -ua), 0.030 * H * ab, 0.024 * H * ab),
+        ("forearm_r", "forearm_r", (0.0, 0.0, 0.0), (0.0, 0.0, -fa), 0.022 * H * ab, 0.016 * H * ab),
         ("hand_r", "forearm_r", (0.0, 0.0, -fa - 0.02 * H), (0.0, 0.0, -fa - 0.065 * H),
          0.020 * H, 0.020 * H),
         ("thigh_l", "thigh_l", (-dfw, -dwd, -0.03 * H - dup), (-dfw, -dwd, -thigh - dup), 0.048 * H * b, 0.031 * H * b),

@@ -4,7 +4,7 @@ and how big they are (stature from the blob, build from the sides of the trunk a
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -245,11 +245,14 @@ def build_ratio(body: BodyModel, theta: np.ndarray, frame: FrameData,
 
 
 def resized(old: BodyModel, theta: np.ndarray, heights: list[float],
-            build_ratios: list[float], belly_fwd: float = 0.0) -> tuple[BodyModel, np.ndarray]:
+            build_ratios: list[float], belly_fwd: float = 0.0,
+            arm_build: Callable[[float], float] | None = None) -> tuple[BodyModel, np.ndarray]:
     """The body of the median stature and build measured while initialising (and the belly
-    depth, station.fit.personal.belly_depth), and the pose kept on it (the root height
+    depth, station.fit.personal.belly_depth, and the arms' build for that build:
+    station.fit.personal.ArmBuild.arm_build), and the pose kept on it (the root height
     follows the new leg length)."""
     H = float(np.median(heights))
     b = float(np.clip(np.median(build_ratios), 0.75, 1.5)) if build_ratios else 1.0
-    body = build_body(Shape(height_m=H, build=b, belly_fwd=belly_fwd))
+    body = build_body(Shape(height_m=H, build=b, belly_fwd=belly_fwd,
+                            arm_build=arm_build(b) if arm_build is not None else 1.0))
     return body, rebased(theta, old, body)

@@ -44,7 +44,7 @@ from station.fit.implement_support import plate_point_count
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
-from station.fit.personal import ArmLength, BellyDepth, DrapeDepth, LegLength
+from station.fit.personal import ArmBuild, ArmLength, BellyDepth, DrapeDepth, LegLength
 from station.fit.reacquire import (
     LastGood,
     best_restart,
@@ -327,6 +327,7 @@ class Tracker:
         self.legs = LegLength()                 # the lifter's own leg length
         self.arms = ArmLength()                 # and arm length, once the legs are measured
         self.belly = BellyDepth(self.config.belly_every_frames)   # the lifter's own belly
+        self.sleeves = ArmBuild(self.config.belly_every_frames)   # and their arms' thickness
         self.drape = DrapeDepth(frames=cfg.drape_sample_frames)   # how far their top hangs, bent over
         self._ws = Workspace()
         self._reread_ws = Workspace()           # reread's (the tracking fits' own is left alone)
@@ -534,10 +535,12 @@ class Tracker:
                 # the belly, on the upright frames the track starts on (a body that cannot
                 # reach its belly tips its pelvis forward and never stands tall after)
                 self.belly.step(self.body, frame, self.theta, self.noise.weights, self.implement)
+                self.sleeves.step(self.body, frame, self.theta, self.noise.weights, self.implement)
             if self._init_count >= cfg.init_frames:
                 if self._fixed_shape is None:
                     self.body, self.theta = resized(self.body, self.theta, self._heights,
-                                                    self._build_ratios, self.belly.depth)
+                                                    self._build_ratios, self.belly.depth,
+                                                    self.sleeves.arm_build)
                 self.theta_prev = None
                 self.state = "tracking"
         elif self.state == "tracking" and not partial and self._fixed_shape is None and (
@@ -684,6 +687,7 @@ class Tracker:
         self.legs.reset()
         self.arms.reset()
         self.belly.reset()
+        self.sleeves.reset()
         self.drape.reset()
         self._legs_hidden_at_start = not feet_seen(frame.points_floor_m, height_m)
         self.state = "initialising"

@@ -323,3 +323,55 @@ def test_a_long_legged_lifter_stands_on_his_heels():
     ratio, fit_z, true_z = _standing_ankles("mesh_G_clean@mesh")
     assert ratio >= 0.995, f"legs {ratio:.3f} of the table's"
     assert abs(fit_z - true_z) <= 0.015, f"ankles {1000 * fit_z:.0f} mm over the floor, truly {1000 * true_z:.0f}"
+
+
+# --- the arms' own build (a hoodie's sleeves: Shape.arm_build, station.fit.personal.ArmBuild) ---
+
+def test_arm_build_keeps_the_trunks_unless_the_energy_says_otherwise():
+    from station.fit.personal import ARM_BUILD_RANGE, ARM_MIN_GAIN, ARM_SCALES, arm_build
+
+    e = (np.asarray(ARM_SCALES) - 1.3) ** 2 * 100.0 * 3       # 3 frames, least at 1.3
+    assert arm_build(e, 0, 1.1) == 1.0                         # nothing sampled
+    assert arm_build(e, 3, 1.0) == pytest.approx(1.3)
+    assert arm_build(e, 3, 1.1) == pytest.approx(1.3 / 1.1)    # against the trunk's build
+    flat = e * (0.5 * ARM_MIN_GAIN / float(np.interp(1.0, ARM_SCALES, e) / 3))
+    assert arm_build(flat, 3, 1.0) == 1.0                      # too little gain over the trunk's
+    far = (np.asarray(ARM_SCALES) - 3.0) ** 2 * 100.0
+    assert arm_build(far, 1, 1.0) == ARM_BUILD_RANGE[1]
+
+
+def test_arm_build_scales_the_arms_radii_only():
+    thin, thick = build_body(Shape(1.8, build=1.1)), build_body(Shape(1.8, build=1.1, arm_build=1.3))
+    arms = [thin.cap_names.index(c) for c in ("upper_arm_l", "forearm_l", "upper_arm_r", "forearm_r")]
+    rest = [k for k in range(len(thin.cap_names)) if k not in arms]
+    np.testing.assert_allclose(thick.cap_ra[arms], 1.3 * thin.cap_ra[arms])
+    np.testing.assert_allclose(thick.cap_rb[arms], 1.3 * thin.cap_rb[arms])
+    np.testing.assert_array_equal(thick.cap_ra[rest], thin.cap_ra[rest])
+    np.testing.assert_array_equal(thick.sample_local[thick.sample_cap == rest[0]],
+                                  thin.sample_local[thin.sample_cap == rest[0]])
+
+
+def _standing_elbow_depth_error(name: str) -> tuple[float, float]:
+    """(the tracker's arm build, the standing elbows' median error along the camera's depth
+    axis, m; + too far) over the frames the lifter stands upright once the legs are measured
+    (_standing_frames)."""
+    pipe, frames = _standing_frames(name, "legs")
+    dz = [rec["joints"][e][2] - tr["joints"][e][2] for rec, tr, _, _ in frames for e in ("elbow_l", "elbow_r")]
+    return pipe.tracker.shape.arm_build, float(np.median(dz))
+
+
+def test_a_hoodies_sleeves_are_measured_and_the_elbows_sit_where_they_are(monkeypatch):
+    # mesh shape N: a heavy man in a hoodie (its sleeves 28 mm over the skin, as over the
+    # trunk). With the trunk's build his arms are fitted thin and sit too near the camera
+    import station.fit.personal as personal
+
+    ab, dz = _standing_elbow_depth_error("mesh_N_faults1@mesh")
+    monkeypatch.setattr(personal, "ARM_MIN_GAIN", 1e9)   # the arms kept at the trunk's build
+    ab_trunk, dz_trunk = _standing_elbow_depth_error("mesh_N_faults1@mesh")
+    assert ab >= 1.12 and ab_trunk == 1.0
+    assert abs(dz) <= abs(dz_trunk) - 0.008, f"elbows {1000 * dz:+.0f} mm deep with arm build {ab:.2f}, {1000 * dz_trunk:+.0f} with the trunk's"
+
+
+def test_tight_sleeves_keep_the_trunks_build():
+    ab, _ = _standing_elbow_depth_error("mesh_A_faults1@mesh")
+    assert ab == 1.0
