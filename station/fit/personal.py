@@ -219,33 +219,51 @@ def belly_depth(energies: np.ndarray, n_frames: int) -> float:
     return bf if abs(bf) >= BELLY_MIN_FWD and gain >= BELLY_MIN_GAIN * max(n_frames, 1) else 0.0
 
 
-class BellyDepth:
-    """The belly measured over a track's initialising frames: every `every`-th of them, when
-    still (a walker's stride, refitted, read a belly where there is none:
-    session_walk_in_out@mesh 0.0144 H), is refitted with each candidate (~40 ms on that
-    frame) and the energies summed; `depth` is belly_depth of the sum (0 with none sampled).
-    every 0: never measured (the table's abdomen)."""
+class StartEnergies:
+    """A Shape field measured over a track's initialising frames: the `phase`-th of every
+    `every` of them, when still (a walker's stride, refitted, read a belly where there is
+    none: session_walk_in_out@mesh 0.0144 H), is refitted with each candidate value (~40 ms on
+    that frame) and the energies summed over VALUES. every 0: never measured. Subclasses
+    name the field and its candidates (BellyDepth, ArmBuild)."""
 
-    def __init__(self, every: int = 8):
-        self.every = every
+    FIELD: str = ""
+    VALUES: tuple[float, ...] = ()
+
+    def __init__(self, every: int = 8, phase: int = 0):
+        self.every, self.phase = every, phase
         self.reset()
 
     def reset(self) -> None:
         """A new person (an upright start): measure again."""
         self._count = self._frames = 0
-        self._energy = np.zeros(len(BELLY_FWD))
+        self._energy = np.zeros(len(self.VALUES))
         self._prev: np.ndarray | None = None   # the last initialising frame's pose
+
+    def candidates(self, body: BodyModel) -> tuple[float, ...]:
+        """The field's values to refit `body` with, one per VALUES entry."""
+        return self.VALUES
 
     def step(self, body: BodyModel, frame: FrameData, theta: np.ndarray, weights: FitWeights,
              implement: str | None = None) -> None:
         """One initialising frame and its fitted pose."""
         self._count += 1
-        if (self.every > 0 and self._count % self.every == self.every // 2
+        if (self.every > 0 and self._count % self.every == self.phase
                 and still(body, theta, self._prev)):
-            self._energy += shape_energies(body, [(frame, theta)], weights, "belly_fwd", BELLY_FWD,
-                                           implement)
+            self._energy += shape_energies(body, [(frame, theta)], weights, self.FIELD,
+                                           self.candidates(body), implement)
             self._frames += 1
         self._prev = theta.copy()
+
+
+class BellyDepth(StartEnergies):
+    """The belly (Shape.belly_fwd) measured over a track's initialising frames
+    (StartEnergies, half way through every `every`); `depth` is belly_depth of the energies
+    (0 with none sampled; every 0: the table's abdomen)."""
+
+    FIELD, VALUES = "belly_fwd", BELLY_FWD
+
+    def __init__(self, every: int = 8):
+        super().__init__(every, every // 2)
 
     @property
     def depth(self) -> float:
@@ -276,31 +294,16 @@ ARM_BUILD_RANGE = (0.8, 1.6)
 ARM_MIN_GAIN = 2.0
 
 
-class ArmBuild:
-    """The arms' build measured over a track's initialising frames, as BellyDepth measures the
-    belly (every `every`-th frame, when still, refitted with each ARM_SCALES candidate, ~40 ms
-    on that frame; sampled between the belly's frames); `arm_build(build)` the Shape.arm_build
-    that goes with the trunk's measured build. every 0: never measured."""
+class ArmBuild(StartEnergies):
+    """The arms' build (Shape.arm_build) measured over a track's initialising frames
+    (StartEnergies, the first of every `every`: between the belly's frames), each candidate
+    an ARM_SCALES scale of the table's radii; `arm_build(build)` the Shape.arm_build that goes
+    with the trunk's measured build. every 0: never measured."""
 
-    def __init__(self, every: int = 8):
-        self.every = every
-        self.reset()
+    FIELD, VALUES = "arm_build", ARM_SCALES
 
-    def reset(self) -> None:
-        """A new person (an upright start): measure again."""
-        self._count = self._frames = 0
-        self._energy = np.zeros(len(ARM_SCALES))
-        self._prev: np.ndarray | None = None
-
-    def step(self, body: BodyModel, frame: FrameData, theta: np.ndarray, weights: FitWeights,
-             implement: str | None = None) -> None:
-        """One initialising frame and its fitted pose (on a body of the table's build)."""
-        self._count += 1
-        if self.every > 0 and self._count % self.every == 0 and still(body, theta, self._prev):
-            scales = tuple(v / body.shape.build for v in ARM_SCALES)
-            self._energy += shape_energies(body, [(frame, theta)], weights, "arm_build", scales, implement)
-            self._frames += 1
-        self._prev = theta.copy()
+    def candidates(self, body: BodyModel) -> tuple[float, ...]:
+        return tuple(v / body.shape.build for v in ARM_SCALES)   # against the body's own build
 
     def arm_build(self, build: float) -> float:
         """Shape.arm_build for a body of `build`: the scale of least energy over it, or 1 (the
