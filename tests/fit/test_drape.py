@@ -69,8 +69,6 @@ def _run(sc: Scenario) -> tuple[float, float]:
     """(the drape measured, the rounded rep's fitted peak spine flexion)."""
     take = build(sc)
     pipe = scenario_pipeline(sc, seed=sc.seed)
-    pipe.tracker.config = replace(pipe.tracker.config, drape_sample_frames=6)   # off by default
-    pipe.tracker.reset()
     for i in range(take.n_frames):
         pipe.process(camera_frame(take, i))
     reps = [r.as_contract() for r in pipe.evaluator.finish()]
@@ -87,9 +85,12 @@ def test_a_hoodies_drape_is_measured_and_its_rounded_back_read():
     assert peak > 25.0
 
 
-def test_the_station_measures_no_drape_unless_told_to():
-    sc = _pair("hoodie")
-    assert scenario_pipeline(sc).tracker.drape.step(None, None, None, None) is None
+def test_the_drape_is_measured_by_default_and_can_be_turned_off():
+    tracker = scenario_pipeline(_pair("hoodie")).tracker
+    assert tracker.config.drape_sample_frames > 0
+    tracker.config = replace(tracker.config, drape_sample_frames=0)
+    tracker.reset()
+    assert tracker.drape.step(None, None, None, None) is None
 
 
 def test_no_drape_is_measured_on_tight_clothes():
