@@ -273,7 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replay", action="store_true", help="judge the reps again with the current evaluator")
     ap.add_argument("--bottoms", action="store_true",
                     help="the angles' errors at the bottom of clean reps and the peak of rounded ones")
+    ap.add_argument("--merge", action="store_true",
+                    help="score the directories' takes together, as one library (a library run "
+                         "split over processes); a take saved in two of them is an error")
     args = ap.parse_args(argv)
+    groups: list[tuple[str, list[dict]]] = []
     for directory in args.dirs:
         try:
             docs = load_saved(directory)
@@ -283,7 +287,18 @@ def main(argv: list[str] | None = None) -> int:
         if not docs:
             print(f"error: {directory}: no saved takes (*.json.gz from bench/fitter.py --save)", file=sys.stderr)
             return 1
-        print(f"== {directory}: {len(docs)} takes")
+        groups.append((directory, docs))
+    if args.merge:
+        seen: dict[str, str] = {}
+        for directory, docs in groups:
+            for d in docs:
+                if d["name"] in seen:
+                    print(f"error: {d['name']} is saved in both {seen[d['name']]} and {directory}", file=sys.stderr)
+                    return 1
+                seen[d["name"]] = directory
+        groups = [(" + ".join(g[0] for g in groups), [d for _, docs in groups for d in docs])]
+    for label, docs in groups:
+        print(f"== {label}: {len(docs)} takes")
         table(docs, args.replay)
         if args.bottoms:
             bottoms_table(docs)

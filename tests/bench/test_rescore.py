@@ -70,6 +70,25 @@ def test_a_file_that_is_not_a_saved_take_is_named(tmp_path, capsys):
     assert rescore.main([str(tmp_path / "empty")]) == 1
 
 
+def test_directories_merged_are_scored_as_one_library(saved, tmp_path, capsys):
+    out, _ = saved
+    rescore = _bench_module("rescore")
+    (src,) = Path(out).glob("*.json.gz")
+    doc = json.loads(gzip.decompress(src.read_bytes()))
+    other = tmp_path / "b"
+    other.mkdir()
+    (other / src.name).write_bytes(src.read_bytes())          # the same take in both
+    assert rescore.main([str(out), str(other), "--merge"]) == 1
+    assert "rdl_overextension is saved in both" in capsys.readouterr().err
+    doc["name"] = "rdl_overextension_again"
+    (other / src.name).write_bytes(gzip.compress(json.dumps(doc).encode()))
+    assert rescore.main([str(out), str(other), "--merge"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("== ") == 1 and f"== {out} + {other}: 2 takes" in text
+    assert rescore.main([str(out), str(other)]) == 0           # without --merge: one table each
+    assert capsys.readouterr().out.count("== ") == 2
+
+
 def _doc(offsets: dict[str, float], tracked=lambda i: True) -> dict:
     """A saved take by hand: a clean rep (bottom at 1.0 s) and a rounded one (its truth spine
     peaks at 3.0 s), the fit reading every angle off by `offsets`."""
