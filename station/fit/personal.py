@@ -210,13 +210,21 @@ BELLY_MIN_FWD = 0.0075
 BELLY_MIN_GAIN = 15.0
 
 
+def offset_kept(energies: np.ndarray, n_frames: int, values: tuple[float, ...],
+                min_offset: float, min_gain: float) -> float:
+    """The value of least energy over `values` (which hold 0, the table's; energies summed over
+    n_frames sampled frames; best_ratio), or 0 unless it is at least `min_offset` from 0 and
+    its energy is `min_gain` a frame under 0's (a body rebuilt for a few millimetres, or for
+    energies the fits' own scatter explains, moves every fit a little for nothing)."""
+    v = best_ratio(energies, values)
+    gain = float(energies[values.index(0.0)] - np.min(energies))
+    return v if abs(v) >= min_offset and gain >= min_gain * max(n_frames, 1) else 0.0
+
+
 def belly_depth(energies: np.ndarray, n_frames: int) -> float:
-    """The belly depth of least energy over BELLY_FWD (energies summed over n_frames sampled
-    frames; best_ratio), or 0 (the table's) unless it is at least BELLY_MIN_FWD from it and
-    its energy is BELLY_MIN_GAIN a frame under the table's."""
-    bf = best_ratio(energies, BELLY_FWD)
-    gain = float(energies[BELLY_FWD.index(0.0)] - np.min(energies))
-    return bf if abs(bf) >= BELLY_MIN_FWD and gain >= BELLY_MIN_GAIN * max(n_frames, 1) else 0.0
+    """The belly depth of least energy over BELLY_FWD, or 0 (the table's) unless it is at
+    least BELLY_MIN_FWD from it and BELLY_MIN_GAIN a frame under it (offset_kept)."""
+    return offset_kept(energies, n_frames, BELLY_FWD, BELLY_MIN_FWD, BELLY_MIN_GAIN)
 
 
 class StartEnergies:
@@ -359,9 +367,10 @@ def _candidate(shape: Shape) -> BodyModel:
 # on that one body. The mesh library (stop 59): dev spine 2.90 -> 2.65 deg, rounded backs
 # found 19 -> 21 of 46 but one clean back called rounded (N, a heavy man in a hoodie: a
 # 16.6 deg rep read 23.4); held out spine 4.68 -> 4.03, 8 -> 10 of 21; verdicts 5 gained and
-# 7 lost. So the tracker does not measure it unless told to (TrackerConfig
-# .drape_sample_frames; docs/spine-limits.md). Another renderer's cloth may hang otherwise:
-# the energy, not a prior, decides each lifter's.
+# 7 lost, so it was off. With the arms' own build (ArmBuild, stop 60) it gained 5 verdicts
+# and lost 3, no clean rep given a fault, and it is on (TrackerConfig.drape_sample_frames;
+# docs/spine-limits.md). Another renderer's cloth may hang otherwise: the energy, not a
+# prior, decides each lifter's.
 DRAPE_FWD: tuple[float, ...] = (0.0, 0.01, 0.02, 0.03, 0.04)
 DRAPE_MIN_FWD = 0.005
 DRAPE_MIN_GAIN = 1.5
@@ -377,8 +386,8 @@ class DrapeDepth:
     """The cloth's drape measured on the first bent frames of a track: every `every`-th frame
     bent past DRAPE_MIN_DOWN is refitted with each candidate (~25 ms on that frame); after
     `frames` of them the drape of least energy is kept (best_ratio) when it is at least
-    DRAPE_MIN_FWD and DRAPE_MIN_GAIN a frame under no drape's energy. Once per person.
-    frames 0: never measured (the tracker's default, TrackerConfig.drape_sample_frames)."""
+    DRAPE_MIN_FWD and DRAPE_MIN_GAIN a frame under no drape's energy (offset_kept). Once per
+    person. frames 0: never measured (TrackerConfig.drape_sample_frames 0)."""
 
     def __init__(self, every: int = 2, frames: int = 6):
         self.every, self.frames = every, frames
@@ -410,8 +419,5 @@ class DrapeDepth:
         if self._frames < self.frames:
             return None
         self.done = True
-        d = best_ratio(self._energy, DRAPE_FWD)
-        gain = float(self._energy[0] - np.min(self._energy))
-        if d < DRAPE_MIN_FWD or gain < DRAPE_MIN_GAIN * self._frames:
-            return None
-        return with_shape(body, drape_fwd=d)
+        d = offset_kept(self._energy, self._frames, DRAPE_FWD, DRAPE_MIN_FWD, DRAPE_MIN_GAIN)
+        return with_shape(body, drape_fwd=d) if d > 0.0 else None
