@@ -1,0 +1,117 @@
+"""One take at two sensor noise levels: what a noisier sensor does to the spine's reading, and why.
+
+The station runs over the same take twice, as it does live (Pipeline, the rdl evaluator): at
+the library's sensor noise and with the D435 model's disparity noise and hole rate scaled
+(`--noise-scale`, as bench/fitter.py's). Prints:
+
+  - per rep, the truth's peak spine flexion and each run's fitted peak ("*" rounded back
+    called, "?" not judged);
+  - what each track measured of the lifter while standing: the build (the trunk's and
+    thighs' radius scale, read on the sides' points: station.fit.start.build_ratio) and the
+    neck's learned rest (station.fit.body_model.NeckRest);
+  - with --at FRAMES, each of those frames fitted again (no temporal term, 25 iterations) on
+    each run's points, with each run's weights, from each run's pose on each run's body: the
+    raw spine reading and the energy. A reading that follows the body, whatever the points,
+    weights or start, is the body the track built, not the frame.
+
+docs/spine-limits.md ("Stop 61") has what it showed on the tall heavy man mesh_E_faults2.
+
+    NUMBA_NUM_THREADS=1 python bench/noise_pair.py --scenario mesh_E_faults2@mesh --at 137,330
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+from dataclasses import replace
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fitter import zone_for  # noqa: E402
+
+from station.app import Pipeline  # noqa: E402
+from station.fit import solver  # noqa: E402
+from station.fit.body_model import DOF  # noqa: E402
+from station.fit.tracker import _spine_raw_deg  # noqa: E402
+from station.model import DepthFrame  # noqa: E402
+from station.sim.scenarios import build, get_scenario  # noqa: E402
+
+SPINE_DOFS = ("root_pitch", "lumbar_flex", "thorax_flex", "upper_thorax_flex", "neck_flex")
+
+
+def rep_readings(truth_reps: list[dict], result_reps: list[dict], max_gap_s: float = 1.0) -> list[str]:
+    """Per truth rep, "truth/fitted" peak spine flexion (deg) of the result rep whose bottom is
+    nearest (within max_gap_s), marked "*" when rounded_back was called and "?" when it was
+    not judged; "truth/-" with no such rep."""
+    out = []
+    for t in truth_reps:
+        tv = t["metrics"]["peak_spine_flexion"]
+        near = [r for r in result_reps if abs(r["bottom_t"] - t["bottom_t"]) <= max_gap_s]
+        if not near:
+            out.append(f"{tv:.1f}/-")
+            continue
+        r = min(near, key=lambda r: abs(r["bottom_t"] - t["bottom_t"]))
+        fv = r["metrics"].get("peak_spine_flexion")
+        mark = "*" if "rounded_back" in r["faults"] else ("?" if "rounded_back" in r.get("not_judged", []) else "")
+        out.append(f"{tv:.1f}/{'-' if fv is None else f'{fv:.1f}'}{mark}")
+    return out
+
+
+def refits(pipes: list[Pipeline], results: list) -> list[str]:
+    """This frame of each run fitted again on each run's body, weights and pose (docstring)."""
+    frames = [solver.prepare_frame(r.segment.cloud, p.tracker.config.max_points) for r, p in zip(results, pipes)]
+    rows = []
+    for d in (0, 1):
+        for w in (0, 1):
+            for pose in (0, 1):
+                for b in (0, 1):
+                    tr = pipes[b].tracker
+                    body = copy.deepcopy(tr.body)      # its neck rest learns nothing here
+                    th = pipes[pose].tracker.theta.copy()
+                    ws = solver.Workspace()
+                    fit = solver.fit_frame(solver.body_for_pose(body, th, ws), frames[d], th, None,
+                                           pipes[w].tracker.noise.weights, n_iter=25, ws=ws,
+                                           implement=tr.implement, anchors_floor_m=tr.anchors,
+                                           observe_neck=False)
+                    dofs = " ".join(f"{n} {np.degrees(fit.theta[DOF[n]]):6.1f}" for n in SPINE_DOFS)
+                    rows.append(f"    points {d + 1} weights {w + 1} pose {pose + 1} body {b + 1}: raw spine "
+                                f"{_spine_raw_deg(fit):6.1f} deg, energy {fit.energy:7.1f} | {dofs}")
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scenario", default="mesh_E_faults2@mesh")
+    ap.add_argument("--noise-scale", type=float, default=2.0)
+    ap.add_argument("--at", default="", help="comma-separated frame indices to refit (both runs)")
+    ap.add_argument("--max-frames", type=int, default=None)
+    args = ap.parse_args()
+    at = sorted(int(x) for x in args.at.split(",") if x.strip())
+    sc = get_scenario(args.scenario)
+    takes = [build(sc), build(replace(sc, noise_scale=args.noise_scale))]
+    pipes = [Pipeline(zone=zone_for(t), seed=sc.seed, exercise="rdl") for t in takes]
+    n = takes[0].n_frames if args.max_frames is None else min(args.max_frames, takes[0].n_frames)
+    for i in range(n):
+        results = [p.process(DepthFrame(t.render_u16(i).copy(), 0.001, t.intrinsics, float(t.times_s[i]), i))
+                   for t, p in zip(takes, pipes)]
+        if i in at:
+            if any(r.segment is None or p.tracker.theta is None for r, p in zip(results, pipes)):
+                print(f"frame {i}: not tracked in both runs")
+                continue
+            print(f"frame {i} (t {takes[0].times_s[i]:.2f} s):")
+            print("\n".join(refits(pipes, results)))
+    truth = takes[0].truth_document(sc.name)
+    for label, p, t in (("noise x1", pipes[0], takes[0]), (f"noise x{args.noise_scale:g}", pipes[1], takes[1])):
+        reps = [r.as_contract() for r in p.evaluator.finish()] if p.evaluator is not None else []
+        body = p.tracker.body
+        rest = f"{np.degrees(body.neck_rest.rad):.1f} deg" if body.neck_rest.learned else "not learned"
+        print(f"{label:10s} build {body.shape.build:.3f}, neck rest {rest}; reps (truth/fitted peak spine): "
+              + " ".join(rep_readings(truth["reps"], reps)))
+
+
+if __name__ == "__main__":
+    main()
