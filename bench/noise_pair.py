@@ -9,10 +9,12 @@ the library's sensor noise and with the D435 model's disparity noise and hole ra
   - what each track measured of the lifter while standing: the build (the trunk's and
     thighs' radius scale, read on the sides' points: station.fit.start.build_ratio) and the
     neck's learned rest (station.fit.body_model.NeckRest);
-  - with --at FRAMES, each of those frames fitted again (no temporal term, 25 iterations) on
-    each run's points, with each run's weights, from each run's pose on each run's body: the
-    raw spine reading and the energy. A reading that follows the body, whatever the points,
-    weights or start, is the body the track built, not the frame.
+  - with --at FRAMES, each run's tracked raw spine reading there, and each of those frames
+    fitted again (no temporal term, 25 iterations) on each run's points, with each run's
+    weights, from each run's pose on each run's body: the raw spine reading and the energy.
+    A reading that follows the body, whatever the points, weights or start, is the body the
+    track built; one that follows the points is the frame's; one the refits do not
+    reproduce is the track's history (its temporal term).
 
 docs/spine-limits.md ("Stop 61") has what it showed on the tall heavy man mesh_E_faults2.
 
@@ -102,7 +104,9 @@ def main() -> None:
             if any(r.segment is None or p.tracker.theta is None for r, p in zip(results, pipes)):
                 print(f"frame {i}: not tracked in both runs")
                 continue
-            print(f"frame {i} (t {takes[0].times_s[i]:.2f} s):")
+            tracked = ", ".join(f"run {k + 1} {r.track.spine_raw_deg:.1f}" if r.track.spine_raw_deg is not None
+                                else f"run {k + 1} -" for k, r in enumerate(results))
+            print(f"frame {i} (t {takes[0].times_s[i]:.2f} s): tracked raw spine {tracked} deg")
             print("\n".join(refits(pipes, results)))
     truth = takes[0].truth_document(sc.name)
     for label, p, t in (("noise x1", pipes[0], takes[0]), (f"noise x{args.noise_scale:g}", pipes[1], takes[1])):
