@@ -30,7 +30,7 @@ from station.fit.limb_search import (
     limb_dofs,
     limb_values,
 )
-from station.fit.solver import FitResult, FrameData, fit_frame, posed_capsules
+from station.fit.solver import FitResult, FrameData, posed_capsules
 
 HELD = ("kettlebell", "dumbbells")
 # how far past the hand a dumbbell's heads reach along the hands' line (to 0.15 m on both
@@ -128,8 +128,7 @@ class ImplementState:
         wrist 0.46 m off) has no evidence on the hands' line, and dumbbells were chosen
         instead, modelled at the shoulders and kept for the track: that arm stayed off the bar
         for the whole set (wrist 0.4 m off, MPJPE 57.9 mm against 29.8)."""
-        none = fit_frame(ctx.body, frame, theta, None, ctx.weights, n_iter=0, ws=ctx.ws,
-                         anchors_floor_m=ctx.anchors)
+        none = FitContext(ctx.body, ctx.ws, ctx.weights, None, ctx.anchors).fit(frame, theta, None, 0)
         best, best_E, best_theta = None, none.energy, theta
         # a bar on the back whose hands the start's limb search left off it (one arm hanging):
         # searched with the bar in the hands, the arms find it. Its evidence goes first, as at

@@ -24,6 +24,7 @@ from station.fit.solver import (
     FitWeights,
     FrameData,
     Workspace,
+    body_for_pose,
     fit_frame,
     temporal_weights,
 )
@@ -185,8 +186,9 @@ class FitContext:
 
     def fit(self, frame: FrameData, theta: np.ndarray, pred: np.ndarray | None,
             n_iter: int) -> FitResult:
-        return fit_frame(self.body, frame, theta, pred, self.weights, n_iter=n_iter, ws=self.ws,
-                         implement=self.implement, anchors_floor_m=self.anchors)
+        # the body as it hangs in this pose (its drape when bent over), as the tracking fit has it
+        return fit_frame(body_for_pose(self.body, theta, self.ws), frame, theta, pred, self.weights,
+                         n_iter=n_iter, ws=self.ws, implement=self.implement, anchors_floor_m=self.anchors)
 
     def bar_need(self, frame: FrameData, theta: np.ndarray) -> "BarNeed":
         """With a bar, a hypothesis must keep half the bar's support at theta (a bar that

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from station.fit.body_model import DOF, DRAPE_STEP_M, N_DOF, SEG, Shape, build_body, draped
+from station.fit.body_model import DOF, DRAPE_STEP_M, N_DOF, SEG, Shape, build_body, draped, neutral_pose
 from station.fit.solver import Workspace, posed_capsules, posed_segments
 from station.sim import motion as mo
 from station.sim.scenarios import Athlete, Scenario, build
@@ -55,6 +55,29 @@ def test_the_draped_body_is_posed_by_the_lumbar():
     a0, _ = posed_capsules(body, theta, Workspace())
     a1, _ = posed_capsules(hung, theta, Workspace())
     assert a1[c, 2] < a0[c, 2] - 0.025
+
+
+def test_the_limb_search_and_the_implements_fit_the_body_as_it_hangs():
+    """The limb search's and the implements' fits (FitContext.fit) see the drape the tracking
+    fit sees: on a bent body with cloth hanging, their energy is the draped body's, not the
+    body's at rest."""
+    from station.fit.limb_search import FitContext
+    from station.fit.solver import FitWeights, body_for_pose, fit_frame, prepare_frame
+    from tests.fit.selfrender import render_cloud
+
+    body = build_body(Shape(height_m=1.75, drape_fwd=0.03))
+    theta = neutral_pose(body.shape)                                  # facing the camera, 2.5 m
+    theta[DOF["root_pitch"]] = np.radians(70.0)
+    theta[DOF["hip_l_flex"]] = theta[DOF["hip_r_flex"]] = np.radians(70.0)   # the legs stay under
+    hung = body_for_pose(body, theta, Workspace())
+    assert hung is not body
+    frame = prepare_frame(render_cloud(hung, theta, seed=6))
+    w = FitWeights()
+    as_hung = fit_frame(hung, frame, theta, None, w, n_iter=0, ws=Workspace()).energy
+    at_rest = fit_frame(body, frame, theta, None, w, n_iter=0, ws=Workspace()).energy
+    assert at_rest > as_hung + 1.0
+    ctx = FitContext(body, Workspace(), w, None, None)
+    assert ctx.fit(frame, theta, None, 0).energy == pytest.approx(as_hung)
 
 
 def _pair(clothing: str) -> Scenario:
