@@ -23,7 +23,6 @@ docs/spine-limits.md ("Stop 61") has what it showed on the tall heavy man mesh_E
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import sys
 from dataclasses import replace
@@ -72,10 +71,10 @@ def refits(pipes: list[Pipeline], results: list) -> list[str]:
             for pose in (0, 1):
                 for b in (0, 1):
                     tr = pipes[b].tracker
-                    body = copy.deepcopy(tr.body)      # its neck rest learns nothing here
                     th = pipes[pose].tracker.theta.copy()
                     ws = solver.Workspace()
-                    fit = solver.fit_frame(solver.body_for_pose(body, th, ws), frames[d], th, None,
+                    # observe_neck False: the track's neck rest learns nothing from these refits
+                    fit = solver.fit_frame(solver.body_for_pose(tr.body, th, ws), frames[d], th, None,
                                            pipes[w].tracker.noise.weights, n_iter=25, ws=ws,
                                            implement=tr.implement, anchors_floor_m=tr.anchors,
                                            observe_neck=False)
