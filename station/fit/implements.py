@@ -94,19 +94,26 @@ class ImplementState:
         return (len(past) >= self.bar_min_points
                 and np.count_nonzero(past > DUMBBELL_REACH_M) >= self.bar_far_min_points)
 
-    def update_bar(self, ctx: FitContext, frame: FrameData, theta: np.ndarray,
-                   initialising: bool) -> None:
+    def update_bar(self, ctx: FitContext, frame: FrameData, theta: np.ndarray) -> None:
         """The bar, once seen, stays for `bar_keep_frames` frames without support: its
         support is measured from the hands, and a hand that strays would otherwise lose the
-        bar, and then the bar's points (40 % of the cloud with plates) pull the body apart."""
+        bar, and then the bar's points (40 % of the cloud with plates) pull the body apart.
+
+        It is switched on after `bar_on_frames` frames of support in a row, while the track
+        initialises too. The start's own trial (choose_held) finds a bar in the first frame's
+        hands by the energy; a single frame's support without it was an arm fitted wrong: the
+        slim man G's motion-capture squat, arms held forward and his left forearm pointed at
+        the camera, had it fitted folded across his belly on one frame, the real forearm's
+        points lay on the hands' line past that hand, and a bar switched on for the whole
+        bodyweight set (his left wrist 241 mm off, MPJPE 45.8 mm against 25.5)."""
         if self.held is not None and not self.held_while_tracking:
             self.bar = False
             return
         if self.bar_present(ctx, frame, theta):
-            # switched on only after a few frames in a row (or from the start): arms fitted
-            # wrong can line up body points for a frame or two
+            # switched on only after a few frames in a row: arms fitted wrong can line up
+            # body points for a frame or two
             self._seen += 1
-            if self.bar or self._seen >= self.bar_on_frames or initialising:
+            if self.bar or self._seen >= self.bar_on_frames:
                 self.bar = True
                 self.held = None     # (one picked up while tracking: the bar's evidence wins)
             self._miss = 0

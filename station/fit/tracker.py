@@ -441,7 +441,7 @@ class Tracker:
                 # prediction instead.
                 fit = self._fit(frame, pred, pred, 0, anchors)
             else:
-                self.implements.update_bar(self._ctx(), frame, pred, self.state == "initialising")
+                self.implements.update_bar(self._ctx(), frame, pred)
                 fit = self._fit(frame, pred, pred, n_iter, anchors)
                 self._n_ref = (n_now if self._n_ref <= 0
                                else self._n_ref + 0.1 * (n_now - self._n_ref))
