@@ -105,7 +105,8 @@ class ImplementState:
         slim man G's motion-capture squat, arms held forward and his left forearm pointed at
         the camera, had it fitted folded across his belly on one frame, the real forearm's
         points lay on the hands' line past that hand, and a bar switched on for the whole
-        bodyweight set (his left wrist 241 mm off, MPJPE 45.8 mm against 25.5)."""
+        bodyweight set (his left wrist 241 mm off, MPJPE 45.8 mm against 25.5; with the
+        segmenter of branch decimation-blend, where that start went wrong)."""
         if self.held is not None and not self.held_while_tracking:
             self.bar = False
             return
