@@ -185,10 +185,12 @@ class FitContext:
     anchors: np.ndarray | None
 
     def fit(self, frame: FrameData, theta: np.ndarray, pred: np.ndarray | None,
-            n_iter: int) -> FitResult:
-        # the body as it hangs in this pose (its drape when bent over), as the tracking fit has it
+            n_iter: int, observe_neck: bool = True) -> FitResult:
+        # the body as it hangs in this pose (its drape when bent over): the one place that
+        # fits it, for the tracker's own fit (Tracker._fit) and every hypothesis alike
         return fit_frame(body_for_pose(self.body, theta, self.ws), frame, theta, pred, self.weights,
-                         n_iter=n_iter, ws=self.ws, implement=self.implement, anchors_floor_m=self.anchors)
+                         n_iter=n_iter, ws=self.ws, implement=self.implement, anchors_floor_m=self.anchors,
+                         observe_neck=observe_neck)
 
     def bar_need(self, frame: FrameData, theta: np.ndarray) -> "BarNeed":
         """With a bar, a hypothesis must keep half the bar's support at theta (a bar that

@@ -53,7 +53,7 @@ from station.fit.reacquire import (
     restart_poses,
     restart_worthy,
 )
-from station.fit.solver import (FitResult, FitWeights, FrameData, Workspace, body_for_pose, capsule_distances, fit_frame,
+from station.fit.solver import (FitResult, FitWeights, FrameData, Workspace, capsule_distances,
                                 implement_capsules, posed_capsules, prepare_frame)
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
 from station.form.angles import spine_flexion_raw_from_segments_deg
@@ -361,10 +361,8 @@ class Tracker:
     def _fit(self, frame: FrameData, theta: np.ndarray, pred: np.ndarray | None, n_iter: int,
              anchors: np.ndarray | None = None, weights: FitWeights | None = None,
              ws: Workspace | None = None, observe_neck: bool = True) -> FitResult:
-        ws = ws or self._ws
-        return fit_frame(body_for_pose(self.body, theta, ws), frame, theta, pred, weights or self.noise.weights,
-                         n_iter=n_iter, ws=ws, anchors_floor_m=anchors,
-                         implement=self.implement, observe_neck=observe_neck)
+        return FitContext(self.body, ws or self._ws, weights or self.noise.weights, self.implement,
+                          anchors).fit(frame, theta, pred, n_iter, observe_neck=observe_neck)
 
     def reread(self, cloud: PersonCloud, theta: np.ndarray, n_iter: int = 10) -> tuple[float, np.ndarray]:
         """An earlier frame read again on the model the track has now (its body and implement):
