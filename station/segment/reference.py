@@ -39,15 +39,19 @@ def decimate_min_valid(depth_raw_u16, depth_units_m, factor, min_valid):
     return np.where(ok, best * depth_units_m, 0.0).astype(np.float32)
 
 
-def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid):
+def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, same_surface_m):
     b = _blocks(depth_raw_u16, factor).astype(np.int64)
     h, w, _ = b.shape
     out = np.zeros((h, w), np.float32)
     for v in range(h):
         for u in range(w):
             vals = np.sort(b[v, u][b[v, u] > 0])
-            if len(vals) >= min_valid and len(vals) > 0:
-                out[v, u] = np.float32(vals[(len(vals) - 1) // 2] * depth_units_m)
+            n = len(vals)
+            if n >= min_valid and n > 0:
+                lo = vals[(n - 1) // 2]
+                hi = vals[n // 2]
+                same = (hi - lo) * depth_units_m < same_surface_m
+                out[v, u] = np.float32((lo + hi) * 0.5 * depth_units_m if same else lo * depth_units_m)
     return out
 
 

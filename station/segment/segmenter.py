@@ -75,7 +75,8 @@ class SegmenterParams:
     min_valid_frac: float = 0.25        # a block needs this fraction of valid samples
     floor_clear0_m: float = 0.02        # person points: height > clear0 + clear2 z²
     floor_clear2_per_m: float = 0.003
-    jump_min_m: float = 0.05            # neighbours join if |dz| < max(jump_min, jump_per z)
+    jump_min_m: float = 0.05            # neighbours join if |dz| < max(jump_min, jump_per z);
+                                        # a block's two middle depths this near are one surface
     jump_per_m: float = 0.04            # (8 cm at 2 m)
     connectivity8: bool = True
     auto_learn_background: bool = True
@@ -193,12 +194,12 @@ class Segmenter:
         i = self.intrinsics
         if self.params.decimation_mode == "median" and self.decimation == 4:
             # the station's path: decimation and back-projection in one pass over the rows
-            K.decimate_median4_valid(raw, float(units), self._min_valid, depth,
-                                     self._intrinsics_array, self._points_cam)
+            K.decimate_median4_valid(raw, float(units), self._min_valid, self.params.jump_min_m,
+                                     depth, self._intrinsics_array, self._points_cam)
             return depth
         if self.params.decimation_mode == "median":
             K.decimate_median_valid(raw, float(units), self.decimation, self._min_valid,
-                                    self._network, depth)
+                                    self.params.jump_min_m, self._network, depth)
         else:
             K.decimate_min_valid(raw, float(units), self.decimation, self._min_valid, depth)
         K.backproject(depth, i.fx, i.fy, i.ppx, i.ppy, self._points_cam)
