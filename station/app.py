@@ -29,12 +29,19 @@ from station.segment import LiftingZone, Segmenter
 
 
 FACE_MIRROR_MAX_YAW_DEG = 35.0   # turned further from the camera than this: "face the mirror"
+# More of the scene the segmenter has learned than this reads no depth: something covers the
+# camera's view (nearer than its minimum range, a towel over the lens) or the light blinds it.
+# The synthetic scenes read 0.4-0.7 % of it blank with a lifter in view (stop 63: five takes,
+# both bodies); a real D435's invalid bands and dark fabrics a few percent more
+VIEW_BLOCKED_MIN_SHARE = 0.25
 
 
 def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None) -> str | None:
     """What would help the station see the person (CoachState.notice keys), or None.
 
-    Someone whose blob is cut by the image's top or bottom edge stands too close
+    A lifter in view while a quarter or more of the scene the segmenter knows reads no depth
+    (SegmentResult.blind_share): something covers the camera's view ("view_blocked"). Else,
+    someone whose blob is cut by the image's top or bottom edge stands too close
     ("step_back"); cut by a side edge, off to one side ("step_to_centre"); tracked but turned
     more than FACE_MIRROR_MAX_YAW_DEG from the camera ("face_mirror"); present, untracked and
     none of these: the station waits for an upright start ("stand_tall_to_start"), unless the
@@ -48,6 +55,8 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
     cloud = seg.cloud
     if cloud is None or not seg.person_present:
         return None
+    if seg.blind_share is not None and seg.blind_share > VIEW_BLOCKED_MIN_SHARE:
+        return "view_blocked"
     h, w = cloud.mask.shape
     uv = cloud.pixels_uv
     if len(uv):

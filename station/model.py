@@ -228,9 +228,9 @@ class CoachState:
     muscles: activation 0..1 per muscle group, keyed by the profile's [muscles] names
         ("glutes", "hamstrings", "erector_spinae", "abdominals", "lats"), lit by phase.
     notice: why the coach cannot judge right now, as a key (None when it can): "face_mirror",
-        "step_back", "step_to_centre", "stand_tall_to_start", "reacquiring", "cannot_see"; notice_text is
-        its wording (station.form.texts.NOTICE_TEXTS_EN). While a notice shows, the coach
-        says nothing about form.
+        "step_back", "step_to_centre", "stand_tall_to_start", "reacquiring", "cannot_see",
+        "view_blocked"; notice_text is its wording (station.form.texts.NOTICE_TEXTS_EN).
+        While a notice shows, the coach says nothing about form.
     """
 
     t_s: float
@@ -323,7 +323,9 @@ class SegmentResult:
     until one is found); person_height_m: top of the lifter's blob above the floor;
     person_upright: the blob is tall (>= BlobParams.upright_min_top_m) and taller than wide;
     person_centroid_floor_m: footprint centroid (x, y) in the floor frame;
-    timings_ms: per step, "total" (wall) and "cpu" (this thread's CPU time).
+    timings_ms: per step, "total" (wall) and "cpu" (this thread's CPU time);
+    blind_share: the share of the background the segmenter has learned that reads no depth
+    in this frame (BackgroundModel.blind_share; None before the floor or any background).
     """
 
     cloud: PersonCloud | None
@@ -336,6 +338,7 @@ class SegmentResult:
     camera_height_m: float | None
     camera_pitch_deg: float | None
     timings_ms: dict[str, float]
+    blind_share: float | None = None
 
 
 @dataclass

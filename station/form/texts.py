@@ -62,6 +62,8 @@ NOTICE_TEXTS_EN: dict[str, str] = {
     # a track lost mid-set, being taken up again in the lifter's pose (no need to stand up)
     "reacquiring": "Stay in the zone, facing the mirror — finding you again",
     "cannot_see": "I can't see you clearly — stand in the zone, facing the mirror",
+    # much of the camera's view reads no depth: something right in front of it covers it
+    "view_blocked": "Something is blocking my view — clear the space in front of the mirror",
 }
 
 

@@ -51,6 +51,17 @@ class BackgroundModel:
     def learned_fraction(self) -> float:
         return float((self.count >= self.params.min_count).mean())
 
+    def blind_share(self, depth_m: np.ndarray) -> float | None:
+        """The share of the learned scene (pixels at min_count or more) that reads no depth
+        in depth_m: something right in front of the camera (nearer than its minimum range, a
+        towel over the lens) or a surface it cannot read covers that much of its view. None
+        while nothing is learned."""
+        learned = self.count >= self.params.min_count
+        n = int(np.count_nonzero(learned))
+        if n == 0:
+            return None
+        return int(np.count_nonzero(learned & (depth_m <= 0.0))) / n
+
     def update(self, depth_m: np.ndarray, exclude_mask: np.ndarray | None = None,
                rate_scale: float = 1.0) -> None:
         """Learn from one decimated depth image, skipping exclude_mask pixels."""

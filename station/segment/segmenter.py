@@ -321,6 +321,8 @@ class Segmenter:
         K.dilate_labels(self._labels, exclude, bg.params.exclude_dilate_px, self._exclude)
         lap("select")
 
+        # before this frame's holes are learned: what it read of the scene it knew
+        blind = bg.blind_share(depth)
         if p.auto_learn_background:
             bg.update(depth, self._exclude, 1.0 if not present else bg.params.person_rate_scale)
         lap("background")
@@ -335,4 +337,5 @@ class Segmenter:
                              person_present=present,
                              person_height_m=choice.top_m if present else None,
                              person_upright=choice.upright, person_centroid_floor_m=choice.centroid_xy_m,
-                             camera_height_m=height_m, camera_pitch_deg=pitch_deg, timings_ms=tm)
+                             camera_height_m=height_m, camera_pitch_deg=pitch_deg, timings_ms=tm,
+                             blind_share=blind)

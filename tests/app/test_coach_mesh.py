@@ -70,7 +70,8 @@ def test_hidden_back_raises_no_fault_and_is_not_judged(rounded):
     def hide(i, take, depth):
         if lo <= take.times_s[i] <= hi:
             # everything above the lifter's hips in the image: the camera looks down at a
-            # bent-over lifter's back and head, which an object in front now covers
+            # bent-over lifter's back and head, which an object right in front of it (nearer
+            # than it can range: no depth) now covers
             v_hip = int(take.intrinsics.ppy + take.intrinsics.fy * take.skeleton_cam_m[i][9][1]
                         / take.skeleton_cam_m[i][9][2])
             depth[: max(v_hip, 0)] = 0
@@ -83,4 +84,6 @@ def test_hidden_back_raises_no_fault_and_is_not_judged(rounded):
     if reps:
         assert any("rounded_back" in r.not_judged for r in reps)
     in_stretch = [s for s, r in zip(states, results) if lo + 0.5 <= r.t_s + take.times_s[0] <= hi]
-    assert any(s.notice is not None for s in in_stretch)
+    # what would help, said while the back is hidden: at the bottom of a hinge too, where a
+    # merely unsure fit says nothing (the bent trunk hides the thighs there on every rep)
+    assert in_stretch and all(s.notice == "view_blocked" for s in in_stretch)

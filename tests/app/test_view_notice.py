@@ -123,3 +123,26 @@ def test_nobody_tracked_yet_is_asked_to_stand_tall_at_once():
     ev = FormEvaluator(load_exercise("rdl"))
     st = ev.update(0.0, None, notice="stand_tall_to_start")
     assert st.notice == "stand_tall_to_start"
+
+
+def test_a_view_mostly_blank_is_a_blocked_view():
+    """A quarter or more of the scene the segmenter has learned reading no depth (something
+    in front of the camera, nearer than it can range) is said before anything about the
+    lifter's place; a few blank pixels (the sensor's edges) are not."""
+    c = _cloud()
+    blocked = replace(_seg(c), blind_share=0.4)
+    assert view_notice(blocked, _track(10.0), FLOOR) == "view_blocked"
+    assert view_notice(blocked, _track(50.0), FLOOR) == "view_blocked"
+    assert view_notice(replace(_seg(c), blind_share=0.02), _track(10.0), FLOOR) is None
+    assert view_notice(replace(_seg(None), person_present=False, blind_share=0.9), _track(10.0), FLOOR) is None
+
+
+def test_blind_share_counts_only_the_learned_scene():
+    from station.segment.background import BackgroundModel
+    bg = BackgroundModel((4, 5))
+    assert bg.blind_share(np.zeros((4, 5), np.float32)) is None
+    bg.count[:2] = bg.params.min_count        # the top half learned
+    depth = np.full((4, 5), 3.0, np.float32)
+    depth[0] = 0.0                            # one learned row blank
+    depth[3] = 0.0                            # an unlearned row blank: not counted
+    assert bg.blind_share(depth) == 0.5

@@ -17,6 +17,7 @@ import numpy as np
 from station.config import StationConfig
 from station.frames import T_floor_cam_from_mount, apply, invert
 from station.model import SKELETON_INDEX, SKELETON_POINTS, CoachState, Cue, RepVerdict, SetSummary
+from station.form.texts import notice_text
 from station.overlay.view import Calibration, Health, OverlayMemory, Presence, View, remember, choose_screen
 from station.segment.person import LiftingZone
 from station.overlay.mirror import eye_from_head, mirror_geometry, register
@@ -130,6 +131,10 @@ def views(size_px=(1080, 1920)) -> dict[str, View]:
                                                           "abdominals": 0.6, "lats": 0.5},
                                                  last_rep=RepVerdict(6.0, 7.5, 10.0, "hinge", (), {})),
                                      now_s=10.5, skeleton_px=registered(standing, size_px)),
+        # something right in front of the camera hides the lifter's back at the bottom
+        "live_view_blocked": View(state=replace(state("live", "bottom", 3, None, hinge=0.8),
+                                                notice="view_blocked", notice_text=notice_text("view_blocked")),
+                                  now_s=10.5, skeleton_px=registered(bottom, size_px)),
         "summary": View(state=state("summary", None, 8, summary=SUMMARY), now_s=10.5),
         "summary_clean": View(state=state("summary", None, 5, summary=CLEAN_SUMMARY), now_s=10.5),
         "calibration": View(state=None, now_s=10.5, mode="calibration",
