@@ -52,8 +52,8 @@ def decimate_median_valid(depth_raw_u16, depth_units_m, factor, min_valid, same_
     one of the block's own samples, so a block straddling an edge takes the near or the far
     surface, never a "flying" depth between them. The lower middle alone, on a surface,
     reads nearer than the surface by ~0.08 of the sensor's depth noise (the 8th of 16
-    samples): 2.8 mm at the library's noise on a lifter 2.5 m away, 5 mm at twice it, a
-    whole body placed that much nearer the camera. Blocks with fewer than min_valid valid
+    samples): the mesh library's lifters 2.8 mm at its noise, 5 mm at twice it, a whole
+    body placed that much nearer the camera. Blocks with fewer than min_valid valid
     samples are 0. network: (m, 2) int32 compare-exchange pairs of a sorting
     network for a power of two >= factor² (segmenter.sorting_network); the block's samples
     are sorted by it across a whole output row at once, invalid samples last (0 -> 65535).
@@ -129,9 +129,10 @@ def decimate_median4_valid(depth_raw_u16, depth_units_m, min_valid, same_surface
 
     The network is Batcher's for 16 (segmenter.sorting_network(16)) pruned to what places
     the 9 smallest: the two middle samples of n <= 16 valid ones are the ((n - 1) // 2)-th
-    and the next smallest, at most the 9th; a compare-exchange that feeds none of those goes,
-    and one that feeds only its low (high) output keeps only its min (max). Invalid samples are 65535 (the
-    uint16 wrap of 0 - 1), sorted last, so the valid count is the number of samples below it.
+    and the next smallest, at most the 9th; a compare-exchange that feeds none of those
+    goes, and one that feeds only its low (high) output keeps only its min (max). Invalid
+    samples are 65535 (the uint16 wrap of 0 - 1), sorted last, so the valid count is the
+    number of samples below it.
 
     intrinsics (fx, fy, ppx, ppy) of the decimated image and out_points_cam_m (h, w, 3)
     float32: also back-project each row while it is in cache (backproject's arithmetic).
