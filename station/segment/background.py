@@ -47,16 +47,20 @@ class BackgroundModel:
         self.depth_m[:] = 0.0
         self.count[:] = 0
 
+    def learned(self) -> np.ndarray:
+        """(h, w) bool: the pixels whose background is used (min_count agreeing frames)."""
+        return self.count >= self.params.min_count
+
     @property
     def learned_fraction(self) -> float:
-        return float((self.count >= self.params.min_count).mean())
+        return float(self.learned().mean())
 
     def blind_share(self, depth_m: np.ndarray) -> float | None:
         """The share of the learned scene (pixels at min_count or more) that reads no depth
         in depth_m: something right in front of the camera (nearer than its minimum range, a
         towel over the lens) or a surface it cannot read covers that much of its view. None
         while nothing is learned."""
-        learned = self.count >= self.params.min_count
+        learned = self.learned()
         n = int(np.count_nonzero(learned))
         if n == 0:
             return None
