@@ -355,14 +355,16 @@ class Tracker:
         """The implement modelled in the hands (station.fit.implements)."""
         return self.implements.implement
 
-    def _ctx(self, anchors: np.ndarray | None = None) -> FitContext:
-        return FitContext(self.body, self._ws, self.noise.weights, self.implement, anchors)
+    def _ctx(self, anchors: np.ndarray | None = None, weights: FitWeights | None = None,
+             ws: Workspace | None = None) -> FitContext:
+        """The track's fit context: its body and implement, its workspace and the noise's
+        weights unless others are given."""
+        return FitContext(self.body, ws or self._ws, weights or self.noise.weights, self.implement, anchors)
 
     def _fit(self, frame: FrameData, theta: np.ndarray, pred: np.ndarray | None, n_iter: int,
              anchors: np.ndarray | None = None, weights: FitWeights | None = None,
              ws: Workspace | None = None, observe_neck: bool = True) -> FitResult:
-        return FitContext(self.body, ws or self._ws, weights or self.noise.weights, self.implement,
-                          anchors).fit(frame, theta, pred, n_iter, observe_neck=observe_neck)
+        return self._ctx(anchors, weights, ws).fit(frame, theta, pred, n_iter, observe_neck=observe_neck)
 
     def reread(self, cloud: PersonCloud, theta: np.ndarray, n_iter: int = 10) -> tuple[float, np.ndarray]:
         """An earlier frame read again on the model the track has now (its body and implement):
