@@ -7,7 +7,7 @@ twin of the same name in station.fit.reference, compared by tests/fit/test_kerne
 One module per concept; this one holds the contract angles of a batch of skeletons and the
 small SPD inverse (station.fit.confidence), and gathers the others under one name:
   _kernels_kinematics  forward kinematics, segment-local points/vectors to the floor frame
-  _kernels_geometry    nearest capsule surface, capsule-pair penetration
+  _kernels_geometry    nearest capsule surface, a ray's hit on it, capsule-pair penetration
   _kernels_energy      the energy's normal equations (data, model-to-data, dense rows)
   _kernels_image       the mask's distance transform, point subsampling
   _kernels_lm          the implement's capsules, the damped step, NumPy's sums
@@ -27,7 +27,7 @@ from station.fit._kernels_energy import (  # noqa: F401  (the fitter's kernels, 
 )
 from station.fit._kernels_geometry import (  # noqa: F401
     bar_line_count, capsule_pair_penetration, nearest_capsule, nearest_capsule_state,
-    nearest_capsule_within_fit,
+    nearest_capsule_within_fit, ray_surface,
 )
 from station.fit._kernels_image import (  # noqa: F401
     distance_transform_nearest, median_head, second_differences, subsample_indices,

@@ -86,6 +86,92 @@ def _capsule_distance(p0, p1, p2, cap_a, cap_b, cap_ra, cap_rb, c):
     return L - (cap_ra[c] + t * (cap_rb[c] - cap_ra[c])), L, dx, dy, dz
 
 
+# ray_surface: Newton steps along a point's camera ray to its capsule's surface, and how
+# near the surface the last must land (m; further: the ray grazes or misses, Euclidean kept)
+RAY_NEWTON_STEPS = 3
+RAY_HIT_TOL_M = 1e-3
+
+
+@nb.njit(cache=True, nogil=True)
+def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, gate_m, cos_min,
+                dist, normal, out_q):
+    """Each point's residual measured where its camera ray meets its capsule, not at the
+    capsule's nearest point: the distance from the point to the surface's tangent plane at
+    the ray's hit. A depth camera's noise runs along the ray. At a surface seen obliquely (a
+    limb's or the trunk's rim) a point pushed along its ray lies off the surface sideways as
+    much as in depth, so |p - surface| is biased outwards whatever the sign of the noise, and
+    a fit of the Euclidean residual leans the body towards the camera, more so the noisier
+    the sensor (a 0.1 m sphere at 2.5 m: -5.3 mm at twice the library's noise; with this
+    residual -0.4; bench/sphere_ray.py). Along the ray the residual is the noise itself.
+
+    In place, for a point (cap_idx >= 0, |dist| < gate_m) whose nearest surface faces the
+    camera (the cosine between the normal and the ray towards the camera >= cos_min):
+    Newton steps along the ray on the capsule's distance find the hit x_h, normal n_h;
+    dist = n_h . (p - x_h), normal = n_h. Other points, and rays that graze (the cosine
+    under cos_min there) or do not land: unchanged, the Euclidean residual. cos_min >= 1
+    turns it off. out_q (n, 3): the point the data rows linearise about, x_h + dist n_h
+    (data_rows takes its surface point as q - dist normal: the hit itself; the point for
+    the Euclidean residual)."""
+    for n in range(points.shape[0]):
+        p0 = points[n, 0]
+        p1 = points[n, 1]
+        p2 = points[n, 2]
+        out_q[n, 0] = p0
+        out_q[n, 1] = p1
+        out_q[n, 2] = p2
+        c = cap_idx[n]
+        r = dist[n]
+        if cos_min >= 1.0 or c < 0 or not (abs(r) < gate_m):
+            continue
+        d0 = p0 - cam_pos[0]
+        d1 = p1 - cam_pos[1]
+        d2 = p2 - cam_pos[2]
+        L = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        if L <= _EPS:
+            continue
+        d0 /= L
+        d1 /= L
+        d2 /= L
+        n0 = normal[n, 0]
+        n1 = normal[n, 1]
+        n2 = normal[n, 2]
+        f = r
+        s = 0.0
+        x0 = p0
+        x1 = p1
+        x2 = p2
+        ok = True
+        for _ in range(RAY_NEWTON_STEPS):
+            cosn = -(n0 * d0 + n1 * d1 + n2 * d2)
+            if cosn < cos_min:
+                ok = False
+                break
+            s += f / cosn            # f(p + s d) ~ f + ds (n . d) = 0
+            x0 = p0 + s * d0
+            x1 = p1 + s * d1
+            x2 = p2 + s * d2
+            f, Lx, e0, e1, e2 = _capsule_distance(x0, x1, x2, cap_a, cap_b, cap_ra, cap_rb, c)
+            if Lx <= _EPS:
+                ok = False
+                break
+            n0 = e0 / Lx
+            n1 = e1 / Lx
+            n2 = e2 / Lx
+        if not ok or not (abs(f) < RAY_HIT_TOL_M) or -(n0 * d0 + n1 * d1 + n2 * d2) < cos_min:
+            continue
+        h0 = x0 - f * n0            # onto the surface
+        h1 = x1 - f * n1
+        h2 = x2 - f * n2
+        rh = n0 * (p0 - h0) + n1 * (p1 - h1) + n2 * (p2 - h2)
+        dist[n] = rh
+        normal[n, 0] = n0
+        normal[n, 1] = n1
+        normal[n, 2] = n2
+        out_q[n, 0] = h0 + rh * n0
+        out_q[n, 1] = h1 + rh * n1
+        out_q[n, 2] = h2 + rh * n2
+
+
 # a capsule is skipped when its bound exceeds the best distance by more than this (m): far
 # above the distances' rounding, so the result is exactly that of trying every capsule
 _BOUND_SLACK_M = 1e-9

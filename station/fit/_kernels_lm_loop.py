@@ -25,7 +25,7 @@ from station.fit._kernels_energy import (
     grip_rows, model_to_data_energy, model_to_data_rows,
 )
 from station.fit._kernels_geometry import (
-    capsule_pair_penetration, nearest_capsule, nearest_capsule_within_fit,
+    capsule_pair_penetration, nearest_capsule, nearest_capsule_within_fit, ray_surface,
 )
 from station.fit._kernels_kinematics import forward_kinematics, points_to_world, vectors_to_world
 from station.fit._kernels_lm import damped_step, dot3, implement_ends, numpy_sum
@@ -37,14 +37,14 @@ def pose_energy(
         cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m,
         bell_drop_m, dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x,
         rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m, data_weight,
-        use_model_to_data, seg_R, seg_t, dof_twist, seg_chain, sample_seg, sample_local,
+        data_ray_cos_min, use_model_to_data, seg_R, seg_t, dof_twist, seg_chain, sample_seg, sample_local,
         sample_normal_local, cam_pos, R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth,
         near_u, near_v, depth_margin_m, depth_edge_m, edge_tol_px, huber_m, w_silhouette,
         w_freespace,
         floor_unknown_m, n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m,
         slack_m, w_below, band_m, w_band, w_collision, ankle_seg, ankle_local,
         anchor_target, n_anchor, hand_l, hand_r, level_row, lat_row, bar_cap, bar_weight,
-        seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth,
+        seg_l, seg_r, cap_idx, dist, normal, ray_q, samp, samp_n, sole, cp1, cp2, cn, cdepth,
         ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g, out_seg_count,
         out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred, use_pred,
         dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w, knee_hip,
@@ -52,7 +52,9 @@ def pose_energy(
         out_A_obs, m2d_rec, pair_dofs, pair_w, nearest_state=None):
     """The first pass of an LM evaluation at theta: forward kinematics (seg_R, seg_t,
     dof_twist), the capsules and the implement's (ca, cb), the nearest capsules (cap_idx,
-    dist, normal; nearest_state as evaluate's), the data and model -> data statistics
+    dist, normal; nearest_state as evaluate's), each point's residual where its ray meets
+    that capsule (ray_surface: dist, normal, ray_q; the Euclidean one with
+    data_ray_cos_min >= 1), the data and model -> data statistics
     (out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats; the model -> data rows
     recorded in m2d_rec (n_samp, 4), model_to_data_energy's), the dense rows' points and
     residuals (x1 ... rw, contact_rows, the level and lateral rows) and the per-DOF
@@ -68,6 +70,8 @@ def pose_energy(
         nearest_capsule(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
     else:
         nearest_capsule_within_fit(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal, nearest_state)
+    ray_surface(points, cam_pos, cap_idx, ca, cb, ra_x, rb_x, data_gate_m, data_ray_cos_min, dist,
+                normal, ray_q)
     out_seg_count[:] = 0.0
     out_data_stats[:] = 0.0
     out_seg_stats[:] = 0.0
@@ -117,14 +121,14 @@ def linearise_accepted(
         cap_b_local, implement_kind, upper_arm_l, upper_arm_r, bar_half_length_m,
         bell_drop_m, dumbbell_half_length_m, lat_dir, lat_target, points, ca, cb, ra_x,
         rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m, data_weight,
-        use_model_to_data, seg_R, seg_t, dof_twist, seg_chain, sample_seg, sample_local,
+        data_ray_cos_min, use_model_to_data, seg_R, seg_t, dof_twist, seg_chain, sample_seg, sample_local,
         sample_normal_local, cam_pos, R_cam_floor, t_cam_floor, fx, fy, cx, cy, mask, depth,
         near_u, near_v, depth_margin_m, depth_edge_m, edge_tol_px, huber_m, w_silhouette,
         w_freespace,
         floor_unknown_m, n_cap, cap_ra, cap_rb, pairs, sole_seg, sole_local, pair_slack_m,
         slack_m, w_below, band_m, w_band, w_collision, ankle_seg, ankle_local,
         anchor_target, n_anchor, hand_l, hand_r, level_row, lat_row, bar_cap, bar_weight,
-        seg_l, seg_r, cap_idx, dist, normal, samp, samp_n, sole, cp1, cp2, cn, cdepth,
+        seg_l, seg_r, cap_idx, dist, normal, ray_q, samp, samp_n, sole, cp1, cp2, cn, cdepth,
         ankle_w, seg1, x1, n1, seg2, x2, n2, res, rw, out_H, out_g, out_seg_count,
         out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred, use_pred,
         dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w, knee_hip,
@@ -137,7 +141,7 @@ def linearise_accepted(
     into out_A, out_b. Every output zeroed or written here."""
     out_H[:] = 0.0
     out_g[:] = 0.0
-    data_rows(points, cap_idx, dist, normal, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
+    data_rows(ray_q, cap_idx, dist, normal, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
               data_weight, out_H, out_g)
     if use_model_to_data:
         model_to_data_rows(samp, sample_seg, R_cam_floor, m2d_rec, out_H, out_g)

@@ -77,6 +77,39 @@ def nearest_capsule_within_fit(points, cap_a, cap_b, cap_ra, cap_rb, state=None)
     return nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb)
 
 
+def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, gate_m, cos_min,
+                dist, normal):
+    """The twin of station.fit._kernels_geometry.ray_surface: returns (dist, normal, q),
+    new arrays. The same Newton steps along each ray, in vectors (tests/fit/test_kernels.py
+    checks both against the hit found by bisection)."""
+    from station.fit._kernels_geometry import RAY_HIT_TOL_M, RAY_NEWTON_STEPS
+    dist, normal, q = dist.copy(), normal.copy(), np.array(points, float)
+    if cos_min >= 1.0:
+        return dist, normal, q
+    for i, p in enumerate(q.copy()):
+        c, f = cap_idx[i], dist[i]
+        if c < 0 or not abs(f) < gate_m:
+            continue
+        d = (p - cam_pos) / np.linalg.norm(p - cam_pos)
+        nh, s, x, ok = normal[i], 0.0, p, True
+        for _ in range(RAY_NEWTON_STEPS):
+            if -(nh @ d) < cos_min:
+                ok = False
+                break
+            s += f / -(nh @ d)
+            x = p + s * d
+            t = _closest_t(x, cap_a[c], cap_b[c])
+            diff = x - (cap_a[c] + t * (cap_b[c] - cap_a[c]))
+            f = np.linalg.norm(diff) - (cap_ra[c] + t * (cap_rb[c] - cap_ra[c]))
+            nh = diff / np.linalg.norm(diff)
+        if not ok or not abs(f) < RAY_HIT_TOL_M or -(nh @ d) < cos_min:
+            continue
+        h = x - f * nh
+        rh = nh @ (p - h)
+        dist[i], normal[i], q[i] = rh, nh, h + rh * nh
+    return dist, normal, q
+
+
 def twist_row(x, n):
     return np.concatenate([np.cross(x, n), n])
 
@@ -357,7 +390,7 @@ def grip_rows(cap_idx, dist, normal, bar_cap, gate_m, sigma_m, weight, grip_l, g
 
 
 def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
-              data_weight, use_model_to_data, seg_R, seg_t, dof_twist, seg_chain,
+              data_weight, data_ray_cos_min, use_model_to_data, seg_R, seg_t, dof_twist, seg_chain,
               sample_seg, sample_local, sample_normal_local, cam_pos, R_cam_floor, t_cam_floor,
               fx, fy, cx, cy, mask, depth, near_u, near_v, depth_margin_m, depth_edge_m, edge_tol_px,
               huber_m, w_silhouette, w_freespace, floor_unknown_m,
@@ -373,7 +406,9 @@ def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, da
     lateral rows)."""
     n_seg = len(seg_R)
     idx, dist, nrm = nearest_capsule(points, ca, cb, ra_x, rb_x)
-    H, g, count, dstats = data_term(points, idx, dist, nrm, cap_seg_x, data_gate_m, data_sigma_m,
+    dist, nrm, q = ray_surface(points, cam_pos, idx, ca, cb, ra_x, rb_x, data_gate_m,
+                               data_ray_cos_min, dist, nrm)
+    H, g, count, dstats = data_term(q, idx, dist, nrm, cap_seg_x, data_gate_m, data_sigma_m,
                                     data_weight, n_seg, cap_seg2_x)
     seg_stats, m2d = np.zeros((n_seg, 4)), np.zeros(2)
     if use_model_to_data:

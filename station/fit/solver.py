@@ -65,6 +65,13 @@ class FitWeights:
     # foreign object), not a multiple of the scale: gated at 0.16 the bar on the back's
     # plates pulled the hands out to them (good_morning_bar_back wrists 50 -> 144-208 mm)
     data_gate_m: float = 0.12
+    # the data term measures a point's residual where its camera ray meets the surface when
+    # the surface faces the camera at least this much (cosine; station.fit._kernels_geometry
+    # .ray_surface); at a more grazing angle, the Euclidean residual. 1 turns it off. Chosen
+    # on a sphere through the sensor model (bench/sphere_ray.py, not on the body library):
+    # 0.3 keeps the rays whose hit a Newton step or two finds, and the rim's noise out of
+    # the fit (at 0.5 a share of the rim's bias comes back)
+    data_ray_cos_min: float = 0.3
     data_ref_points: float = 1000.0
     silhouette: float = 0.3
     freespace: float = 0.3
@@ -529,6 +536,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     cap_idx = np.empty(n_pts, dtype=np.int32)
     dist = np.empty(n_pts)
     normal = np.empty((n_pts, 3))
+    ray_q = np.empty((n_pts, 3))
     data_weight = w.data * w.data_ref_points / max(n_pts, 1)
     anchor_target = np.empty((n_anchor, 5))
     # the work arrays: the rows' preset parts (the kernel writes their points, residuals
@@ -569,7 +577,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
           w.bar_half_length_m, w.bell_drop_m, w.dumbbell_half_length_m, lat_dir, lat_target,
           pts, ca, cb, lay.ra_x, lay.rb_x, lay.cap_seg_x, lay.cap_seg2_x, w.data_gate_m,
           w.data_sigma_m,
-          data_weight, use_model_to_data, ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN,
+          data_weight, w.data_ray_cos_min, use_model_to_data, ws.seg_R, ws.seg_t, ws.twist, SEG_CHAIN,
           body.sample_seg, body.sample_local, body.sample_normal_local,
           frame.cam_pos_floor_m, frame.R_cam_floor, frame.t_cam_floor, frame.fx, frame.fy,
           frame.cx, frame.cy, frame.mask, frame.depth_m, frame.near_u, frame.near_v,
@@ -579,7 +587,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
           body.sole_local, body.collision_slack_m, w.collision_slack_m, lay.w_below,
           w.floor_contact_band_m, lay.w_band, lay.w_collision, lay.ankle_seg, lay.ankle_local,
           anchor_target, n_anchor, lay.hand_l, lay.hand_r, lay.level_row, lay.lat_row,
-          lay.bar_cap, bar_weight, _FOREARM_L, _FOREARM_R, cap_idx, dist, normal, samp,
+          lay.bar_cap, bar_weight, _FOREARM_L, _FOREARM_R, cap_idx, dist, normal, ray_q, samp,
           samp_n, sole, cp1, cp2, cn, cdepth, ankle_w, lay.seg1, x1, n1, lay.seg2, x2, n2, res,
           rw, ws.H, ws.g, ws.seg_count, ws.data_stats, ws.seg_stats, ws.m2d_stats, ws.A, ws.b,
           pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI,

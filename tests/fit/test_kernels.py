@@ -509,7 +509,7 @@ def test_linearise(implement):
     kind = {None: K.NO_IMPLEMENT, "bar": K.BAR, "kettlebell": K.KETTLEBELL, "dumbbells": K.DUMBBELLS}
 
     def frame_args(ca_, cb_, R_, t_, tw_):
-        return (fr.points_floor_m, ca_, cb_, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, True,
+        return (fr.points_floor_m, ca_, cb_, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, 0.3, True,
                 R_, t_, tw_, SEG_CHAIN, body.sample_seg, body.sample_local,
                 body.sample_normal_local, fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx,
                 fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 0.10, 1.0, 0.05,
@@ -517,7 +517,8 @@ def test_linearise(implement):
                 body.collision_slack_m, 0.01, 4e4, 0.04, 1.1e3, 1e4, ankle_seg, ankle_local, target, na,
                 hl, hr, level_row, lat_row)
     n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
-    scratch = (np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
+    scratch = (np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_pts, 3)),
+               np.empty((n_samp, 3)),
                np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
                np.empty((npairs, 3)), np.empty(npairs), np.empty((2, 3)))
     x1, x2, res = np.empty((n_rows, 3)), np.zeros((n_rows, 3)), np.zeros(n_rows)
@@ -651,7 +652,7 @@ def test_evaluate_pose():
     n_pts, n_samp = len(fr.points_floor_m), len(body.sample_seg)
 
     def frame_args(ca, cb, R_, t_, tw):
-        return (fr.points_floor_m, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, True,
+        return (fr.points_floor_m, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, 0.12, 0.03, 0.7, 0.3, True,
                 R_, t_, tw, SEG_CHAIN, body.sample_seg, body.sample_local, body.sample_normal_local,
                 fr.cam_pos_floor_m, fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy, fr.cx, fr.cy,
                 fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04, 0.10, 1.0, 0.05, 750.0, 750.0, 0.05,
@@ -661,7 +662,8 @@ def test_evaluate_pose():
 
     ca, cb, R_, t_, tw = (np.zeros((n_cap + 1, 3)), np.zeros((n_cap + 1, 3)), np.zeros((N_SEG, 3, 3)),
                           np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6)))
-    scratch = (np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
+    scratch = (np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_pts, 3)),
+               np.empty((n_samp, 3)),
                np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
                np.empty((npairs, 3)), np.empty(npairs), np.empty((2, 3)), seg1.copy(),
                np.zeros((n_rows, 3)), n1.copy(), seg2.copy(), np.zeros((n_rows, 3)), n2.copy(),
@@ -689,9 +691,9 @@ def test_evaluate_pose():
     for got, want in zip((*out[:6], extra[16], out[6], out[7]),
                          (rH, rg, rcnt, rdstats, rsstats, rm2d, rA, dA, db)):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-7)
-    res = scratch[17]
+    res = scratch[18]
     np.testing.assert_allclose(res, res2, atol=1e-12)
-    np.testing.assert_allclose(scratch[18], rw2)
+    np.testing.assert_allclose(scratch[19], rw2)
     np.testing.assert_allclose(E, rdstats[0] + rm2d[0] + (rw2 * res2 * res2).sum() + rep.sum() + rek.sum(),
                                rtol=1e-12)
     assert res[lat_row] != 0.0 and out[6].any()
@@ -736,7 +738,8 @@ def test_evaluate(with_pred):
         """fn at th2 on fresh buffers; or each (fn, theta) of calls in turn on the same ones"""
         bufs = [np.zeros((n_cap, 3)), np.zeros((n_cap, 3)), np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)),
                 np.zeros((N_DOF, 6))]
-        scratch = [np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_samp, 3)),
+        scratch = [np.empty(n_pts, np.int32), np.empty(n_pts), np.empty((n_pts, 3)), np.empty((n_pts, 3)),
+               np.empty((n_samp, 3)),
                    np.empty((n_samp, 3)), np.empty((ns, 3)), np.empty((npairs, 3)), np.empty((npairs, 3)),
                    np.empty((npairs, 3)), np.empty(npairs), np.empty((2, 3)), seg1, np.zeros((n_rows, 3)),
                    n1.copy(), seg2, np.zeros((n_rows, 3)), np.zeros((n_rows, 3)), np.zeros(n_rows),
@@ -753,7 +756,7 @@ def test_evaluate(with_pred):
         return fn(theta, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, body.cap_seg, body.cap_a_local,
                body.cap_b_local, K.NO_IMPLEMENT, 0, 0, 1.0, 1.0, 1.0, np.zeros(3), 0.0,
                fr.points_floor_m, ca, cb, body.cap_ra, body.cap_rb, body.cap_seg,
-               np.full(n_cap, -1, np.int32), 0.12, 0.03, 0.7, True, R_, t_, tw, SEG_CHAIN,
+               np.full(n_cap, -1, np.int32), 0.12, 0.03, 0.7, 0.3, True, R_, t_, tw, SEG_CHAIN,
                body.sample_seg, body.sample_local, body.sample_normal_local, fr.cam_pos_floor_m,
                fr.R_cam_floor, fr.t_cam_floor, fr.fx, fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m,
                fr.near_u, fr.near_v, 0.04, 0.10, 1.0, 0.05, 750.0, 750.0, 0.05, n_cap, body.cap_ra,
@@ -772,7 +775,7 @@ def test_evaluate(with_pred):
     cb2 = R.points_to_world(R2, t2, body.cap_seg, body.cap_b_local)
     lA, lb, lH, lg, lcnt, ldstats, lsstats, lm2d, res, rw = R.linearise(
         fr.points_floor_m, ca2, cb2, body.cap_ra, body.cap_rb, body.cap_seg,
-        np.full(n_cap, -1, np.int32), 0.12, 0.03, 0.7, True, R2, t2, tw2, SEG_CHAIN, body.sample_seg,
+        np.full(n_cap, -1, np.int32), 0.12, 0.03, 0.7, 0.3, True, R2, t2, tw2, SEG_CHAIN, body.sample_seg,
         body.sample_local, body.sample_normal_local, fr.cam_pos_floor_m, fr.R_cam_floor,
         fr.t_cam_floor, fr.fx, fr.fy, fr.cx, fr.cy, fr.mask, fr.depth_m, fr.near_u, fr.near_v, 0.04,
         0.10, 1.0, 0.05, 750.0, 750.0, 0.05, n_cap, body.cap_ra, body.cap_rb, pairs, body.sole_seg,
@@ -781,7 +784,7 @@ def test_evaluate(with_pred):
         SEG["forearm_r"], seg1, n1, seg2, np.zeros((n_rows, 3)), np.zeros(n_rows))
     for got, want in zip((*out[:6], A_obs), (lH, lg, lcnt, ldstats, lsstats, lm2d, lA)):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-7)
-    np.testing.assert_allclose(scratch[17], res, atol=1e-12); np.testing.assert_allclose(scratch[18], rw)
+    np.testing.assert_allclose(scratch[18], res, atol=1e-12); np.testing.assert_allclose(scratch[19], rw)
     rA, rb, rep, rek, ret = R.diagonal_terms(th2, pred if with_pred else None, DOF_LOWER, DOF_UPPER,
                                              1e4, prior_w, temporal_w, kh, 1.0, 100.0, A_obs, lb,
                                              DOF_PAIRS, pair_w)
@@ -977,3 +980,121 @@ def test_model_to_data_a_surface_left_out_of_the_mask_costs_nothing():
     # seen: only samples at the shanks' outline, whose rays pass them by, are pulled (14 of
     # the 60 facing ones); with only the wall behind, all 60
     assert shank.sum() > 20 and pulled_seen < 0.4 and pulled_wall > 0.9
+
+
+def _sphere_rays(R_m, centre, n, rng, cam=np.zeros(3)):
+    """n rays from cam that hit a sphere (a capsule of one point), and their near hits' depth t."""
+    dirs = []
+    c_dir = (centre - cam) / np.linalg.norm(centre - cam)
+    while len(dirs) < n:
+        d = c_dir + rng.normal(0, 0.06, 3)
+        d /= np.linalg.norm(d)
+        b = d @ (centre - cam)
+        disc = b * b - ((centre - cam) @ (centre - cam) - R_m * R_m)
+        if disc > 0:
+            dirs.append((d, b - np.sqrt(disc)))
+    return np.array([d for d, _ in dirs]), np.array([t for _, t in dirs])
+
+
+def test_ray_surface_sphere():
+    """On a sphere the residual is the point's distance to the tangent plane at its ray's hit:
+    (t_hit - |p|) cos; cos_min 1 leaves the Euclidean one; and a rim point pushed along its
+    ray either way reads outside on average by the Euclidean residual, ~0 along the ray."""
+    rng = np.random.default_rng(3)
+    R_m, centre, cam = 0.1, np.array([0.02, 2.5, 1.0]), np.array([0.0, 0.0, 1.1])
+    d, t = _sphere_rays(R_m, centre, 400, rng, cam)
+    off = rng.normal(0, 0.02, len(t))
+    pts = cam + d * (t + off)[:, None]
+    a, b, r = centre[None], centre[None].copy(), np.array([R_m])
+    idx, dist, nrm = R.nearest_capsule(pts, a, b, r, r)
+    kd, kn, kq = dist.copy(), nrm.copy(), np.empty_like(pts)
+    K.ray_surface(pts, cam, idx, a, b, r, r, 0.12, 0.3, kd, kn, kq)
+    hit = cam + d * t[:, None]
+    n_hit = (hit - centre) / R_m
+    cos = -(n_hit * d).sum(1)
+    # the kernel starts from the nearest point's normal: both must face the camera
+    on = (cos >= 0.3) & (-(nrm * d).sum(1) >= 0.3) & (np.abs(dist) < 0.12)
+    assert on.mean() > 0.7
+    # (three Newton steps land within microns of the hit from 3 cm off)
+    np.testing.assert_allclose(kd[on], -off[on] * cos[on], atol=1e-5)
+    np.testing.assert_allclose(kn[on], n_hit[on], atol=1e-4)
+    np.testing.assert_allclose(kq[on] - kd[on, None] * kn[on], hit[on], atol=2e-5)   # rows about the hit
+    np.testing.assert_array_equal(kd[~on], dist[~on])
+    np.testing.assert_array_equal(kq[~on], pts[~on])
+    rd, rn, rq = R.ray_surface(pts, cam, idx, a, b, r, r, 0.12, 0.3, dist, nrm)
+    np.testing.assert_allclose(kd, rd, atol=1e-12)
+    np.testing.assert_allclose(kn, rn, atol=1e-12)
+    np.testing.assert_allclose(kq, rq, atol=1e-12)
+    off_d, off_n, off_q = dist.copy(), nrm.copy(), np.empty_like(pts)    # off
+    K.ray_surface(pts, cam, idx, a, b, r, r, 0.12, 1.0, off_d, off_n, off_q)
+    np.testing.assert_array_equal(off_d, dist); np.testing.assert_array_equal(off_q, pts)
+    # the rim: rays that meet the surface at cos 0.35-0.45, each point 15 mm either way
+    rim = on & (cos > 0.35) & (cos < 0.45)
+    assert rim.sum() >= 10
+    both = np.concatenate([cam + d[rim] * (t[rim] + s)[:, None] for s in (-0.015, 0.015)])
+    i2, e2, n2 = R.nearest_capsule(both, a, b, r, r)
+    k2, kn2, kq2 = e2.copy(), n2.copy(), np.empty_like(both)
+    K.ray_surface(both, cam, i2, a, b, r, r, 0.12, 0.3, k2, kn2, kq2)
+    # (a point whose nearest normal grazes keeps its Euclidean residual: part of the bias stays)
+    assert e2.mean() > 5e-4 and abs(k2.mean()) < 0.5 * e2.mean()
+
+
+def _ray_hit_bisect(p, cam, c, cap_a, cap_b, cap_ra, cap_rb, r, cos_min, gate_m):
+    """The nearest crossing of p's camera ray with capsule c on the side r's sign says
+    (stepped 0.5 mm to the first change of sign, then bisected): (residual, hit) or None."""
+    def sdf(x):
+        t = R._closest_t(x, cap_a[c], cap_b[c])
+        diff = x - (cap_a[c] + t * (cap_b[c] - cap_a[c]))
+        L = np.linalg.norm(diff)
+        return L - (cap_ra[c] + t * (cap_rb[c] - cap_ra[c])), diff / L
+    d = (p - cam) / np.linalg.norm(p - cam)
+    step = 5e-4 if r > 0 else -5e-4
+    lo, flo, hi = 0.0, r, None
+    for k in range(1, int(2 * gate_m / cos_min / 5e-4) + 1):
+        fk = sdf(p + k * step * d)[0]
+        if np.sign(fk) != np.sign(flo):
+            hi = k * step
+            break
+        lo, flo = k * step, fk
+    if hi is None:
+        return None
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if np.sign(sdf(p + mid * d)[0]) == np.sign(flo):
+            lo = mid
+        else:
+            hi = mid
+    x = p + 0.5 * (lo + hi) * d
+    nh = sdf(x)[1]
+    return (nh @ (p - x), x) if -(nh @ d) >= cos_min else None
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ray_surface_against_twin(seed):
+    """The kernel against its twin (the same steps), and both against the hit found by
+    bisection, on a posed body's tapered capsules seen from a camera in front."""
+    rng = np.random.default_rng(seed)
+    body = build_body()
+    th = neutral_pose(body.shape) + rng.normal(0, 0.15, N_DOF)
+    Rk, tk, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
+    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, Rk, tk, tw)
+    ca = R.points_to_world(Rk, tk, body.cap_seg, body.cap_a_local)
+    cb = R.points_to_world(Rk, tk, body.cap_seg, body.cap_b_local)
+    cam = tk[0] + np.array([0.3, -2.4, 0.4])
+    pts = ca[rng.integers(0, len(ca), 600)] + rng.normal(0, 0.07, (600, 3))
+    idx, dist, nrm = R.nearest_capsule(pts, ca, cb, body.cap_ra, body.cap_rb)
+    kd, kn, kq = dist.copy(), nrm.copy(), np.empty_like(pts)
+    K.ray_surface(pts, cam, idx, ca, cb, body.cap_ra, body.cap_rb, 0.12, 0.3, kd, kn, kq)
+    rd, rn, rq = R.ray_surface(pts, cam, idx, ca, cb, body.cap_ra, body.cap_rb, 0.12, 0.3, dist, nrm)
+    np.testing.assert_allclose(kd, rd, atol=1e-12)
+    np.testing.assert_allclose(kn, rn, atol=1e-12)
+    np.testing.assert_allclose(kq, rq, atol=1e-12)
+    moved = np.nonzero(kd != dist)[0]
+    assert len(moved) > 100
+    agree = 0
+    for i in moved:
+        got = _ray_hit_bisect(pts[i], cam, idx[i], ca, cb, body.cap_ra, body.cap_rb, dist[i], 0.3, 0.12)
+        # (three Newton steps: within microns near the surface, 0.1-0.2 mm from 5-10 cm off)
+        if got is not None and abs(got[0] - kd[i]) < 3e-4 and np.allclose(kq[i] - kd[i] * kn[i], got[1], atol=3e-4):
+            agree += 1
+    assert agree == len(moved)
