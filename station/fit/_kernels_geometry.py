@@ -93,7 +93,7 @@ RAY_HIT_TOL_M = 1e-3
 
 
 @nb.njit(cache=True, nogil=True)
-def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, gate_m, cos_min,
+def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, cap_seg, gate_m, cos_min,
                 dist, normal, out_q):
     """Each point's residual measured where its camera ray meets its capsule, not at the
     capsule's nearest point: the distance from the point to the surface's tangent plane at
@@ -104,7 +104,11 @@ def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, gate_m, 
     the sensor (a 0.1 m sphere at 2.5 m: -5.3 mm at twice the library's noise; with this
     residual -0.4; bench/sphere_ray.py). Along the ray the residual is the noise itself.
 
-    In place, for a point (cap_idx >= 0, |dist| < gate_m) whose nearest surface faces the
+    In place, for a point (cap_idx >= 0, |dist| < gate_m) whose nearest capsule is a
+    segment's (cap_seg >= 0; a bar's points pull nothing, only count as explained, and keep
+    the Euclidean residual they were counted by: along the ray a thin bar's rim points read
+    further off, and the start's search then kept a hanging arm off a bar on the back,
+    tests/fit/test_tracking.py) and whose nearest surface faces the
     camera (the cosine between the normal and the ray towards the camera >= cos_min):
     Newton steps along the ray on the capsule's distance find the hit x_h, normal n_h;
     dist = n_h . (p - x_h), normal = n_h. Other points, and rays that graze (the cosine
@@ -121,7 +125,7 @@ def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, gate_m, 
         out_q[n, 2] = p2
         c = cap_idx[n]
         r = dist[n]
-        if cos_min >= 1.0 or c < 0 or not (abs(r) < gate_m):
+        if cos_min >= 1.0 or c < 0 or cap_seg[c] < 0 or not (abs(r) < gate_m):
             continue
         d0 = p0 - cam_pos[0]
         d1 = p1 - cam_pos[1]

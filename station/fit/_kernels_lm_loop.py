@@ -70,8 +70,8 @@ def pose_energy(
         nearest_capsule(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
     else:
         nearest_capsule_within_fit(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal, nearest_state)
-    ray_surface(points, cam_pos, cap_idx, ca, cb, ra_x, rb_x, data_gate_m, data_ray_cos_min, dist,
-                normal, ray_q)
+    ray_surface(points, cam_pos, cap_idx, ca, cb, ra_x, rb_x, cap_seg_x, data_gate_m,
+                data_ray_cos_min, dist, normal, ray_q)
     out_seg_count[:] = 0.0
     out_data_stats[:] = 0.0
     out_seg_stats[:] = 0.0

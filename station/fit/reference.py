@@ -77,7 +77,7 @@ def nearest_capsule_within_fit(points, cap_a, cap_b, cap_ra, cap_rb, state=None)
     return nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb)
 
 
-def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, gate_m, cos_min,
+def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, cap_seg, gate_m, cos_min,
                 dist, normal):
     """The twin of station.fit._kernels_geometry.ray_surface: returns (dist, normal, q),
     new arrays. The same Newton steps along each ray, in vectors (tests/fit/test_kernels.py
@@ -88,7 +88,7 @@ def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, gate_m, 
         return dist, normal, q
     for i, p in enumerate(q.copy()):
         c, f = cap_idx[i], dist[i]
-        if c < 0 or not abs(f) < gate_m:
+        if c < 0 or cap_seg[c] < 0 or not abs(f) < gate_m:
             continue
         d = (p - cam_pos) / np.linalg.norm(p - cam_pos)
         nh, s, x, ok = normal[i], 0.0, p, True
@@ -406,7 +406,7 @@ def linearise(points, ca, cb, ra_x, rb_x, cap_seg_x, cap_seg2_x, data_gate_m, da
     lateral rows)."""
     n_seg = len(seg_R)
     idx, dist, nrm = nearest_capsule(points, ca, cb, ra_x, rb_x)
-    dist, nrm, q = ray_surface(points, cam_pos, idx, ca, cb, ra_x, rb_x, data_gate_m,
+    dist, nrm, q = ray_surface(points, cam_pos, idx, ca, cb, ra_x, rb_x, cap_seg_x, data_gate_m,
                                data_ray_cos_min, dist, nrm)
     H, g, count, dstats = data_term(q, idx, dist, nrm, cap_seg_x, data_gate_m, data_sigma_m,
                                     data_weight, n_seg, cap_seg2_x)

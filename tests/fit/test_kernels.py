@@ -1006,9 +1006,10 @@ def test_ray_surface_sphere():
     off = rng.normal(0, 0.02, len(t))
     pts = cam + d * (t + off)[:, None]
     a, b, r = centre[None], centre[None].copy(), np.array([R_m])
+    seg1 = np.zeros(1, np.int32)   # a segment's capsule
     idx, dist, nrm = R.nearest_capsule(pts, a, b, r, r)
     kd, kn, kq = dist.copy(), nrm.copy(), np.empty_like(pts)
-    K.ray_surface(pts, cam, idx, a, b, r, r, 0.12, 0.3, kd, kn, kq)
+    K.ray_surface(pts, cam, idx, a, b, r, r, seg1, 0.12, 0.3, kd, kn, kq)
     hit = cam + d * t[:, None]
     n_hit = (hit - centre) / R_m
     cos = -(n_hit * d).sum(1)
@@ -1021,12 +1022,15 @@ def test_ray_surface_sphere():
     np.testing.assert_allclose(kq[on] - kd[on, None] * kn[on], hit[on], atol=2e-5)   # rows about the hit
     np.testing.assert_array_equal(kd[~on], dist[~on])
     np.testing.assert_array_equal(kq[~on], pts[~on])
-    rd, rn, rq = R.ray_surface(pts, cam, idx, a, b, r, r, 0.12, 0.3, dist, nrm)
+    rd, rn, rq = R.ray_surface(pts, cam, idx, a, b, r, r, seg1, 0.12, 0.3, dist, nrm)
     np.testing.assert_allclose(kd, rd, atol=1e-12)
     np.testing.assert_allclose(kn, rn, atol=1e-12)
     np.testing.assert_allclose(kq, rq, atol=1e-12)
+    bar_d, bar_n, bar_q = dist.copy(), nrm.copy(), np.empty_like(pts)    # a capsule of no segment
+    K.ray_surface(pts, cam, idx, a, b, r, r, np.full(1, -1, np.int32), 0.12, 0.3, bar_d, bar_n, bar_q)
+    np.testing.assert_array_equal(bar_d, dist); np.testing.assert_array_equal(bar_q, pts)
     off_d, off_n, off_q = dist.copy(), nrm.copy(), np.empty_like(pts)    # off
-    K.ray_surface(pts, cam, idx, a, b, r, r, 0.12, 1.0, off_d, off_n, off_q)
+    K.ray_surface(pts, cam, idx, a, b, r, r, seg1, 0.12, 1.0, off_d, off_n, off_q)
     np.testing.assert_array_equal(off_d, dist); np.testing.assert_array_equal(off_q, pts)
     # the rim: rays that meet the surface at cos 0.35-0.45, each point 15 mm either way
     rim = on & (cos > 0.35) & (cos < 0.45)
@@ -1034,7 +1038,7 @@ def test_ray_surface_sphere():
     both = np.concatenate([cam + d[rim] * (t[rim] + s)[:, None] for s in (-0.015, 0.015)])
     i2, e2, n2 = R.nearest_capsule(both, a, b, r, r)
     k2, kn2, kq2 = e2.copy(), n2.copy(), np.empty_like(both)
-    K.ray_surface(both, cam, i2, a, b, r, r, 0.12, 0.3, k2, kn2, kq2)
+    K.ray_surface(both, cam, i2, a, b, r, r, seg1, 0.12, 0.3, k2, kn2, kq2)
     # (a point whose nearest normal grazes keeps its Euclidean residual: part of the bias stays)
     assert e2.mean() > 5e-4 and abs(k2.mean()) < 0.5 * e2.mean()
 
@@ -1084,8 +1088,8 @@ def test_ray_surface_against_twin(seed):
     pts = ca[rng.integers(0, len(ca), 600)] + rng.normal(0, 0.07, (600, 3))
     idx, dist, nrm = R.nearest_capsule(pts, ca, cb, body.cap_ra, body.cap_rb)
     kd, kn, kq = dist.copy(), nrm.copy(), np.empty_like(pts)
-    K.ray_surface(pts, cam, idx, ca, cb, body.cap_ra, body.cap_rb, 0.12, 0.3, kd, kn, kq)
-    rd, rn, rq = R.ray_surface(pts, cam, idx, ca, cb, body.cap_ra, body.cap_rb, 0.12, 0.3, dist, nrm)
+    K.ray_surface(pts, cam, idx, ca, cb, body.cap_ra, body.cap_rb, body.cap_seg, 0.12, 0.3, kd, kn, kq)
+    rd, rn, rq = R.ray_surface(pts, cam, idx, ca, cb, body.cap_ra, body.cap_rb, body.cap_seg, 0.12, 0.3, dist, nrm)
     np.testing.assert_allclose(kd, rd, atol=1e-12)
     np.testing.assert_allclose(kn, rn, atol=1e-12)
     np.testing.assert_allclose(kq, rq, atol=1e-12)
