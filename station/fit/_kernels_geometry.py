@@ -101,8 +101,9 @@ def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, cap_seg,
     limb's or the trunk's rim) a point pushed along its ray lies off the surface sideways as
     much as in depth, so |p - surface| is biased outwards whatever the sign of the noise, and
     a fit of the Euclidean residual leans the body towards the camera, more so the noisier
-    the sensor (a 0.1 m sphere at 2.5 m: -5.3 mm at twice the library's noise; with this
-    residual -0.4; bench/sphere_ray.py). Along the ray the residual is the noise itself.
+    the sensor (a 0.1 m sphere at 2.5 m, its centre's depth: -1.3 and -5.3 mm at the library's
+    noise and twice it; with this residual, cos_min 0.3, -0.3 and -1.7; bench/sphere_ray.py).
+    Along the ray the residual is the noise itself.
 
     In place, for a point (cap_idx >= 0, |dist| < gate_m) whose nearest capsule is a
     segment's (cap_seg >= 0; a bar's points pull nothing, only count as explained, and keep
