@@ -69,16 +69,23 @@ def test_nearest_capsule(n_pts, n_caps, zero_len):
     np.testing.assert_allclose(nrm, rn, atol=1e-12)
 
 
-@pytest.mark.parametrize("n_pts", [0, 1, 300])
-def test_data_term_and_assembly(n_pts):
-    rng = np.random.default_rng(n_pts)
+def _posed_cloud(rng, pose_sd, n_pts, pts_sd):
+    """A body posed off neutral (pose_sd rad per DOF), its capsules, and n_pts points
+    scattered about the capsules' ends (pts_sd m): (body, seg_t, twists, cap_a, cap_b, points)."""
     body = build_body()
-    th = neutral_pose(body.shape) + rng.normal(0, 0.2, N_DOF)
+    th = neutral_pose(body.shape) + rng.normal(0, pose_sd, N_DOF)
     Rk, tk, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
     K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, Rk, tk, tw)
     ca = R.points_to_world(Rk, tk, body.cap_seg, body.cap_a_local)
     cb = R.points_to_world(Rk, tk, body.cap_seg, body.cap_b_local)
-    pts = ca[rng.integers(0, len(ca), n_pts)] + rng.normal(0, 0.08, (n_pts, 3))
+    pts = ca[rng.integers(0, len(ca), n_pts)] + rng.normal(0, pts_sd, (n_pts, 3))
+    return body, tk, tw, ca, cb, pts
+
+
+@pytest.mark.parametrize("n_pts", [0, 1, 300])
+def test_data_term_and_assembly(n_pts):
+    rng = np.random.default_rng(n_pts)
+    body, tk, tw, ca, cb, pts = _posed_cloud(rng, 0.2, n_pts, 0.08)
     idx, dist, nrm = R.nearest_capsule(pts, ca, cb, body.cap_ra, body.cap_rb)
     H = np.zeros((N_SEG, 6, 6)); g = np.zeros((N_SEG, 6)); cnt = np.zeros(N_SEG); st = np.zeros(4)
     Hr, gr, cr, sr = R.data_term(pts, idx, dist, nrm, body.cap_seg, 0.1, 0.03, 1.5, N_SEG)
@@ -1077,15 +1084,8 @@ def _ray_hit_bisect(p, cam, c, cap_a, cap_b, cap_ra, cap_rb, r, cos_min, gate_m)
 def test_ray_surface_against_twin(seed):
     """The kernel against its twin (the same steps), and both against the hit found by
     bisection, on a posed body's tapered capsules seen from a camera in front."""
-    rng = np.random.default_rng(seed)
-    body = build_body()
-    th = neutral_pose(body.shape) + rng.normal(0, 0.15, N_DOF)
-    Rk, tk, tw = np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((N_DOF, 6))
-    K.forward_kinematics(th, SEG_PARENT, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS, Rk, tk, tw)
-    ca = R.points_to_world(Rk, tk, body.cap_seg, body.cap_a_local)
-    cb = R.points_to_world(Rk, tk, body.cap_seg, body.cap_b_local)
+    body, tk, _, ca, cb, pts = _posed_cloud(np.random.default_rng(seed), 0.15, 600, 0.07)
     cam = tk[0] + np.array([0.3, -2.4, 0.4])
-    pts = ca[rng.integers(0, len(ca), 600)] + rng.normal(0, 0.07, (600, 3))
     idx, dist, nrm = R.nearest_capsule(pts, ca, cb, body.cap_ra, body.cap_rb)
     kd, kn, kq = dist.copy(), nrm.copy(), np.empty_like(pts)
     K.ray_surface(pts, cam, idx, ca, cb, body.cap_ra, body.cap_rb, body.cap_seg, 0.12, 0.3, kd, kn, kq)
