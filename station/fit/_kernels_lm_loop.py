@@ -53,8 +53,8 @@ def pose_energy(
     """The first pass of an LM evaluation at theta: forward kinematics (seg_R, seg_t,
     dof_twist), the capsules and the implement's (ca, cb), the nearest capsules (cap_idx,
     dist, normal; nearest_state as evaluate's), each point's residual where its ray meets
-    that capsule (ray_surface: dist, normal, ray_q; the Euclidean one with
-    data_ray_cos_min >= 1), the data and model -> data statistics
+    that capsule (ray_surface: dist, normal, ray_q; with data_ray_cos_min >= 1 the
+    Euclidean one, and ray_q is neither written nor read), the data and model -> data statistics
     (out_seg_count, out_data_stats, out_seg_stats, out_m2d_stats; the model -> data rows
     recorded in m2d_rec (n_samp, 4), model_to_data_energy's), the dense rows' points and
     residuals (x1 ... rw, contact_rows, the level and lateral rows) and the per-DOF
@@ -70,8 +70,9 @@ def pose_energy(
         nearest_capsule(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal)
     else:
         nearest_capsule_within_fit(points, ca, cb, ra_x, rb_x, cap_idx, dist, normal, nearest_state)
-    ray_surface(points, cam_pos, cap_idx, ca, cb, ra_x, rb_x, cap_seg_x, data_gate_m,
-                data_ray_cos_min, dist, normal, ray_q)
+    if data_ray_cos_min < 1.0:   # off (the default): the Euclidean residuals stand as they are
+        ray_surface(points, cam_pos, cap_idx, ca, cb, ra_x, rb_x, cap_seg_x, data_gate_m,
+                    data_ray_cos_min, dist, normal, ray_q)
     out_seg_count[:] = 0.0
     out_data_stats[:] = 0.0
     out_seg_stats[:] = 0.0
@@ -141,8 +142,10 @@ def linearise_accepted(
     into out_A, out_b. Every output zeroed or written here."""
     out_H[:] = 0.0
     out_g[:] = 0.0
-    data_rows(ray_q, cap_idx, dist, normal, cap_seg_x, cap_seg2_x, data_gate_m, data_sigma_m,
-              data_weight, out_H, out_g)
+    # the rows about each residual's surface point: the ray's hit (ray_q), or the point's own
+    # foot on the nearest capsule when the ray residual is off (pose_energy left ray_q unset)
+    data_rows(ray_q if data_ray_cos_min < 1.0 else points, cap_idx, dist, normal, cap_seg_x,
+              cap_seg2_x, data_gate_m, data_sigma_m, data_weight, out_H, out_g)
     if use_model_to_data:
         model_to_data_rows(samp, sample_seg, R_cam_floor, m2d_rec, out_H, out_g)
     out_A[:] = 0.0

@@ -54,6 +54,16 @@ def _closest_t(p, a, b):
     return float(np.clip((p - a) @ d / dd, 0.0, 1.0))
 
 
+def capsule_distance(p, cap_a, cap_b, cap_ra, cap_rb, c):
+    """(signed distance from p to capsule c's surface, the unit normal there; (0, 0, 1) for
+    a point on the axis)."""
+    t = _closest_t(p, cap_a[c], cap_b[c])
+    diff = p - (cap_a[c] + t * (cap_b[c] - cap_a[c]))
+    L = np.linalg.norm(diff)
+    d = L - (cap_ra[c] + t * (cap_rb[c] - cap_ra[c]))
+    return d, (diff / L if L > 1e-12 else np.array([0.0, 0.0, 1.0]))
+
+
 def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb):
     n = len(points)
     idx = np.full(n, -1, dtype=np.int32)
@@ -61,13 +71,9 @@ def nearest_capsule(points, cap_a, cap_b, cap_ra, cap_rb):
     normal = np.tile([0.0, 0.0, 1.0], (n, 1))
     for i, p in enumerate(points):
         for c in range(len(cap_a)):
-            t = _closest_t(p, cap_a[c], cap_b[c])
-            diff = p - (cap_a[c] + t * (cap_b[c] - cap_a[c]))
-            L = np.linalg.norm(diff)
-            d = L - (cap_ra[c] + t * (cap_rb[c] - cap_ra[c]))
+            d, nrm = capsule_distance(p, cap_a, cap_b, cap_ra, cap_rb, c)
             if d < dist[i]:
-                dist[i], idx[i] = d, c
-                normal[i] = diff / L if L > 1e-12 else [0.0, 0.0, 1.0]
+                dist[i], idx[i], normal[i] = d, c, nrm
     return idx, dist, normal
 
 
@@ -86,7 +92,7 @@ def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, cap_seg,
     dist, normal, q = dist.copy(), normal.copy(), np.array(points, float)
     if cos_min >= 1.0:
         return dist, normal, q
-    for i, p in enumerate(q.copy()):
+    for i, p in enumerate(np.asarray(points, float)):
         c, f = cap_idx[i], dist[i]
         if c < 0 or cap_seg[c] < 0 or not abs(f) < gate_m:
             continue
@@ -98,10 +104,7 @@ def ray_surface(points, cam_pos, cap_idx, cap_a, cap_b, cap_ra, cap_rb, cap_seg,
                 break
             s += f / -(nh @ d)
             x = p + s * d
-            t = _closest_t(x, cap_a[c], cap_b[c])
-            diff = x - (cap_a[c] + t * (cap_b[c] - cap_a[c]))
-            f = np.linalg.norm(diff) - (cap_ra[c] + t * (cap_rb[c] - cap_ra[c]))
-            nh = diff / np.linalg.norm(diff)
+            f, nh = capsule_distance(x, cap_a, cap_b, cap_ra, cap_rb, c)
         if not ok or not abs(f) < RAY_HIT_TOL_M or -(nh @ d) < cos_min:
             continue
         h = x - f * nh

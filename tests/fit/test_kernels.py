@@ -1054,10 +1054,7 @@ def _ray_hit_bisect(p, cam, c, cap_a, cap_b, cap_ra, cap_rb, r, cos_min, gate_m)
     """The nearest crossing of p's camera ray with capsule c on the side r's sign says
     (stepped 0.5 mm to the first change of sign, then bisected): (residual, hit) or None."""
     def sdf(x):
-        t = R._closest_t(x, cap_a[c], cap_b[c])
-        diff = x - (cap_a[c] + t * (cap_b[c] - cap_a[c]))
-        L = np.linalg.norm(diff)
-        return L - (cap_ra[c] + t * (cap_rb[c] - cap_ra[c])), diff / L
+        return R.capsule_distance(x, cap_a, cap_b, cap_ra, cap_rb, c)
     d = (p - cam) / np.linalg.norm(p - cam)
     step = 5e-4 if r > 0 else -5e-4
     lo, flo, hi = 0.0, r, None
