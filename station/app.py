@@ -34,12 +34,27 @@ FACE_MIRROR_MAX_YAW_DEG = 35.0   # turned further from the camera than this: "fa
 # The synthetic scenes read 0.4-0.7 % of it blank with a lifter in view (stop 63: five takes,
 # both bodies); a real D435's invalid bands and dark fabrics a few percent more
 VIEW_BLOCKED_MIN_SHARE = 0.25
+# This much of the lifter's image box (from the last frame that saw them whole) covered by a
+# surface nearer than them (SegmentResult.occluded_share): someone or something is between
+# the lifter and the camera. The fit is not trusted, no new person is started on the part of
+# the lifter left in view, and the screen asks for the space in front to be cleared. With
+# nobody in front it reads 0 on the library's takes (the lifter's own hands, bar and bell are
+# in their cloud); someone crossing 1 m in front reads 0.1-0.25 a second before they cover
+# the body (stop 65)
+OCCLUDED_MIN_SHARE = 0.05
+
+
+def occluded(seg: SegmentResult) -> bool:
+    """Whether something stands between the lifter and the camera (OCCLUDED_MIN_SHARE)."""
+    return seg.occluded_share is not None and seg.occluded_share >= OCCLUDED_MIN_SHARE
 
 
 def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None) -> str | None:
     """What would help the station see the person (CoachState.notice keys), or None.
 
-    A lifter in view while a quarter or more of the scene the segmenter knows reads no depth
+    Something nearer than the lifter covers where they were last seen whole (occluded: someone
+    crossing in front, whether or not any of the lifter is still in view), or a lifter in view
+    while a quarter or more of the scene the segmenter knows reads no depth
     (SegmentResult.blind_share): something covers the camera's view ("view_blocked"). Else,
     someone whose blob is cut by the image's top or bottom edge stands too close
     ("step_back"); cut by a side edge, off to one side ("step_to_centre"); tracked but turned
@@ -52,6 +67,8 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
     (station.form.confidence_gate: a notice only while it is unsure; "reacquiring" after a
     quiet half second).
     """
+    if occluded(seg):
+        return "view_blocked"
     cloud = seg.cloud
     if cloud is None or not seg.person_present:
         return None
@@ -182,7 +199,8 @@ class Pipeline:
         else:
             t1 = t0
             seg_ms = seg.timings_ms.get("total", math.nan)
-        track = self.tracker.update(seg.cloud, seg.person_height_m)
+        blocked = occluded(seg)
+        track = self.tracker.update(seg.cloud, seg.person_height_m, occluded=blocked)
         t2 = time.perf_counter()
         if seg.floor is not None:
             self.last_floor = seg.floor
@@ -209,7 +227,7 @@ class Pipeline:
             if track.spine_raw_deg is not None:
                 a["spine_flexion"] = track.spine_raw_deg
             baseline = self.standing.update(skel.points_cam_m, up, frame.timestamp_s,
-                                         learn=track.state == "tracking", raw_angles=a,
+                                         learn=track.state == "tracking" and not blocked, raw_angles=a,
                                          witness=(seg.cloud, track.theta, up))
             if self.standing.needs_reread:
                 self._reread_standing()
@@ -223,6 +241,10 @@ class Pipeline:
             # (a lifter who never stood tall and still: mocap_toe_touch on the capsule body read
             # a flat back through both reps at spine confidence up to 0.95). Not a back to judge
             aconf = {**aconf, "spine_flexion": 0.0}
+        if aconf is not None and blocked:
+            # part of the lifter hidden behind someone in front: the fit of the rest is not one
+            # to coach from (a hidden trunk folds onto the legs the camera still sees)
+            aconf = dict.fromkeys(aconf, 0.0)
         notice = view_notice(seg, track, self.last_floor)
         if self.evaluator is not None:
             # the notice reads the fit's own confidence: a lifter standing still while the

@@ -337,6 +337,7 @@ class Tracker:
         self._resid_ref = 0.0
         self._last_good: LastGood | None = None
         self._legs_hidden_at_start = False
+        self._occluded = False             # this frame: someone in front of the lifter (update)
         self._reacq = 0                         # restart poses tried since the loss
         self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate,
                                      cfg.confidence.data_sigma_m)
@@ -378,10 +379,19 @@ class Tracker:
         return _spine_raw_deg(fit), _skeleton_cam_m(fit, frame)
 
     # -- the public step -------------------------------------------------------------------------
-    def update(self, cloud: PersonCloud | None, person_height_m: float | None = None) -> TrackResult:
+    def update(self, cloud: PersonCloud | None, person_height_m: float | None = None,
+               occluded: bool = False) -> TrackResult:
+        """One frame. occluded: something stands between the lifter and the camera
+        (station.app.occluded): no start or re-acquisition is tried on the part of them left in
+        view (an upright start there measures a wrong stature and the standing spine from a
+        wrong fit, kept for the rest of the set), and a start under way is given up; the track
+        is taken up again once the view clears."""
         cfg = self.config
         c0, t0 = time.thread_time(), time.perf_counter()
         tm: dict[str, float] = {}
+        self._occluded = occluded
+        if occluded and self.state == "initialising":
+            self._lose()
         if cloud is None or len(cloud.points_floor_m) < cfg.min_points:
             self._missing += 1
             if self.state == "lost":
@@ -398,6 +408,11 @@ class Tracker:
         upright = lambda relaxed=False: upright_height(frame.points_floor_m, cfg, person_height_m,  # noqa: E731
                                                        frame.cam_pos_floor_m, relaxed)
         partial, pred = False, None
+        if self.state in ("searching", "lost") and occluded:
+            if self.state == "lost":
+                self._lost_frames += 1
+            self.gate.clear()
+            return self._result(False, None, tm, t0, c0)
         if self.state in ("searching", "lost"):
             fit = None
             if self.state == "lost":
@@ -421,7 +436,7 @@ class Tracker:
                     self.state == "tracking" and self._missing >= cfg.gap_frames and self._last_good is not None):
                 # back after a gap: the lifter may be in another pose; restart as after a loss
                 self._lose()
-                return self.update(cloud, person_height_m)
+                return self.update(cloud, person_height_m, occluded)
             self._missing = 0
             pred = (self.theta + cfg.velocity_factor * (self.theta - self.theta_prev)
                     if self.theta_prev is not None else self.theta.copy())
@@ -517,7 +532,11 @@ class Tracker:
         while initialising, the feet anchors, a re-seed after a poor stretch, the last good
         pose to re-acquire from. Returns the frame's fit (a fresh start's after a re-seed)."""
         cfg = self.config
-        if not partial:
+        # a frame with someone in front of the lifter (occluded) is fitted but teaches the
+        # track nothing: its usual residual and inlier share, the lifter's measurements, the
+        # feet anchors and the last good pose come from frames that saw them whole
+        learn = not partial and not self._occluded
+        if learn:
             self._inlier_ref = (self._inlier_ref + 0.05 * (fit.inlier_fraction - self._inlier_ref)
                                 if self.state == "tracking" else fit.inlier_fraction)
             if self.state == "initialising":
@@ -544,24 +563,24 @@ class Tracker:
                                                     self.sleeves.arm_build)
                 self.theta_prev = None
                 self.state = "tracking"
-        elif self.state == "tracking" and not partial and self._fixed_shape is None and (
+        elif self.state == "tracking" and learn and self._fixed_shape is None and (
                 rebuilt := (self.arms if self.legs.done else self.legs).step(
                     self.body, frame, fit.theta, self.noise.weights, self.implement, self.anchors,
                     self.theta_prev)):
             # the lifter's own leg length, then arm length (personal), one measurer at a time
             self.body, self.theta = rebuilt
             self.theta_prev = None
-        elif (self.state == "tracking" and not partial and self._fixed_shape is None
+        elif (self.state == "tracking" and learn and self._fixed_shape is None
               and (hung := self.drape.step(self.body, frame, fit, self.noise.weights,
                                            self.implement, self.anchors))):
             self.body = hung     # the same pose: only the cloth at the belly changes
-        elif (self.state == "tracking" and not partial
+        elif (self.state == "tracking" and learn
               and abs(fit.theta[DOF["root_pitch"]]) < cfg.anchor_max_pitch_rad):
             # the feet anchors follow the fit only while the trunk is nearly upright: bent
             # over, the fitted ankles are pulled about by the hinge and the anchors would
             # drift with them
             self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg, self._away)
-        if self._legs_hidden_at_start and not partial and self.state in ("initialising", "tracking"):
+        if self._legs_hidden_at_start and learn and self.state in ("initialising", "tracking"):
             # started on someone whose legs were hidden (walking in behind a plate): start again,
             # same track, once they stand upright in full view, so that their size and feet are
             # measured on the whole person (the sizing and the feet anchors kept otherwise)
@@ -575,7 +594,7 @@ class Tracker:
                 self.theta = fit.theta
                 return fit
         # a poor fit for a while, and the person stands upright: start afresh
-        if self.state == "tracking" and not partial:
+        if self.state == "tracking" and learn:
             poor = fit_is_poor(fit, cfg, self.noise.extra_resid_m, self._inlier_ref)
             if poor:
                 poor = fit_is_poor(fit, cfg, self.noise.extra_resid_m, self._inlier_ref,
@@ -591,7 +610,7 @@ class Tracker:
                     # not upright (mid-set): restart from the last good pose in whatever pose
                     # the lifter is in, if a restart explains the cloud as the track did
                     fit = self._reacquire(frame) or fit
-        if self.state == "tracking" and not partial and self._good(fit):
+        if self.state == "tracking" and learn and self._good(fit):
             self._resid_ref += 0.05 * (fit.mean_abs_residual_m - self._resid_ref)
             self._last_good = LastGood(fit.theta.copy(), frame.points_floor_m,
                                        None if self.anchors is None else self.anchors.copy(),

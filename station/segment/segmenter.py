@@ -31,6 +31,7 @@ from station.segment import _kernels as K
 from station.segment._kernels_blobs import COUNT
 from station.segment.background import BackgroundModel, BackgroundParams
 from station.segment.floor import FloorParams, FloorTracker
+from station.segment.occlusion import FrontOcclusion
 from station.segment.person import (BlobParams, LiftingZone, choose_person, hidden_candidates,
                                     last_lifter, merge_candidates, merge_person, near_footprint,
                                     with_members)
@@ -113,6 +114,7 @@ class Segmenter:
         self._intr_in: Intrinsics | None = None
         self.background: BackgroundModel | None = None
         self._calibration = None   # (plane (4,), background depth, count, intrinsics) to start from
+        self.occlusion = FrontOcclusion()
 
     # ---------------------------------------------------------------- state
 
@@ -123,6 +125,7 @@ class Segmenter:
             self.background.reset()
         self._prev_xy = None
         self._prev_present = False
+        self.occlusion.reset()
         if self._shape_in is not None:
             self._exclude[:] = False
 
@@ -323,6 +326,7 @@ class Segmenter:
 
         # before this frame's holes are learned: what it read of the scene it knew
         blind = bg.blind_share(depth)
+        occluded = self.occlusion.update(depth, bg, cloud, frame.timestamp_s)
         if p.auto_learn_background:
             bg.update(depth, self._exclude, 1.0 if not present else bg.params.person_rate_scale)
         lap("background")
@@ -338,4 +342,4 @@ class Segmenter:
                              person_height_m=choice.top_m if present else None,
                              person_upright=choice.upright, person_centroid_floor_m=choice.centroid_xy_m,
                              camera_height_m=height_m, camera_pitch_deg=pitch_deg, timings_ms=tm,
-                             blind_share=blind)
+                             blind_share=blind, occluded_share=occluded)

@@ -94,7 +94,10 @@ class Scenario:
     yaw_deg: float = 0.0
     scene: str = "gym"                      # "gym" (wall and equipment) or "bare" (floor and wall)
     wall_distance_m: float = 5.0
-    walker: bool = False                    # a second person walking behind the lifter
+    walker: bool = False                    # a second person crossing the view during the set
+    walker_offset_m: float = 1.2            # how far behind the lifter they cross (negative: in
+                                            # front, between the lifter and the mirror)
+    walker_start_s: float | None = None     # when they set off (None: 1.5-3 s in, by the seed)
     noise_scale: float = 1.0                # multiplies the D435 subpixel noise and hole rate
     edge_fattening_px: int = 0              # the sensor's foreground fattening (D435Noise)
     width: int = 848
@@ -220,6 +223,11 @@ SCENARIOS: tuple[Scenario, ...] = (
              lifter_distance_m=2.3, tags=("clean", "body")),
     Scenario("background_walker", "someone walks behind the lifter during the set", 18,
              reps=_clean(5), walker=True, tags=("clean", "walker")),
+    # mid-set, between the lifter and the mirror: a second or so with the lifter partly or
+    # wholly hidden behind someone nearer the camera (station.segment.occlusion)
+    Scenario("walker_in_front", "someone crosses between the lifter and the mirror mid-set", 40,
+             reps=_clean(5), walker=True, walker_offset_m=-1.0, walker_start_s=6.7,
+             tags=("clean", "walker")),
     Scenario("session_walk_in_out", "walks in, stands, 4 RDLs, stands, walks out", 19,
              motion="session", reps=_clean(4), tags=("clean", "lifecycle")),
     Scenario("partial_and_grip_reset", "a partial dip and a grip reset among full reps", 20,

@@ -235,13 +235,16 @@ def _mocap_reps(times_s: np.ndarray, angles: dict[str, np.ndarray]) -> list:
     return reps
 
 
-def _walker_poses(n: int, fps: float, lifter_y: float, seed: int) -> np.ndarray:
-    """A second person crossing behind the lifter (1.2 m further back), right to left, starting
-    after a seeded delay; before and after they stand out of view."""
+def _walker_poses(n: int, fps: float, lifter_y: float, seed: int, offset_m: float = 1.2,
+                  start_s: float | None = None) -> np.ndarray:
+    """A second person crossing the view offset_m behind the lifter (negative: in front of
+    them), right to left, starting after a seeded delay; before and after they stand out of
+    view."""
     props = Proportions.from_height(1.82, 0.6)
-    y = lifter_y + 1.2
+    y = lifter_y + offset_m
     take = walk_out(props, Stance(feet_xy_m=(3.6, y)), end_xy_m=(-3.6, y), fps=fps)
-    delay = int(np.random.default_rng(seed).integers(int(1.5 * fps), int(3.0 * fps)))
+    delay = (int(np.random.default_rng(seed).integers(int(1.5 * fps), int(3.0 * fps))) if start_s is None
+             else int(round(start_s * fps)))
     poses = take.poses_floor_m
     idx = np.clip(np.arange(n) - delay, 0, len(poses) - 1)
     return poses[idx]
@@ -339,7 +342,8 @@ def build(scenario: Scenario) -> SyntheticTake:
                 r.faults, r.metrics = rdl_truth_faults(trace, r)
             if truth_profile_of(sc) != "rdl":   # reps from the floor: the deadlift's rules, as the capsule body's
                 judge_reps(np.asarray(times, np.float64), ang, reps, truth_profile_of(sc))
-    walker = _walker_poses(len(times), fps, sc.lifter_distance_m, sc.seed) if sc.walker else None
+    walker = _walker_poses(len(times), fps, sc.lifter_distance_m, sc.seed, sc.walker_offset_m,
+                           sc.walker_start_s) if sc.walker else None
     scene = typical_gym(sc.wall_distance_m) if sc.scene == "gym" else SceneSpec(sc.wall_distance_m)
     base = D435Noise()
     noise = replace(base, subpixel_rms_px=base.subpixel_rms_px * sc.noise_scale,
