@@ -36,24 +36,28 @@ FACE_MIRROR_MAX_YAW_DEG = 35.0   # turned further from the camera than this: "fa
 VIEW_BLOCKED_MIN_SHARE = 0.25
 # This much of the lifter's image box (from the last frame that saw them whole) covered by a
 # surface nearer than them (SegmentResult.occluded_share): someone or something is between
-# the lifter and the camera. The fit is not trusted, no new person is started on the part of
-# the lifter left in view, and the screen asks for the space in front to be cleared. With
-# nobody in front it reads 0 on the library's takes (the lifter's own hands, bar and bell are
-# in their cloud); someone crossing 1 m in front reads 0.1-0.25 a second before they cover
-# the body (stop 65)
+# the lifter and the camera. The fit is not trusted, no one is started or taken up again on
+# the part of the lifter left in view, and the screen asks for the space in front to be
+# cleared. Only for a lifter the tracker holds (Tracker.holds_lifter): someone walking in
+# swings a hand or a knee 0.4 m ahead of the rest of them, outside the zone's points, over
+# where they were a frame before. With nobody in front it reads 0 on the library's takes;
+# someone crossing 1 m in front of a lifter reads 0.13-0.72 while they cover them (stop 65)
 OCCLUDED_MIN_SHARE = 0.05
 
 
 def occluded(seg: SegmentResult) -> bool:
-    """Whether something stands between the lifter and the camera (OCCLUDED_MIN_SHARE)."""
+    """Whether something nearer than the lifter covers OCCLUDED_MIN_SHARE of where they were
+    last seen whole."""
     return seg.occluded_share is not None and seg.occluded_share >= OCCLUDED_MIN_SHARE
 
 
-def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None) -> str | None:
+def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None,
+                blocked: bool = False) -> str | None:
     """What would help the station see the person (CoachState.notice keys), or None.
 
-    Something nearer than the lifter covers where they were last seen whole (occluded: someone
-    crossing in front, whether or not any of the lifter is still in view), or a lifter in view
+    blocked: something nearer than the lifter the tracker holds covers where they were last
+    seen whole (occluded: someone crossing in front, whether or not any of the lifter is still
+    in view). That, or a lifter in view
     while a quarter or more of the scene the segmenter knows reads no depth
     (SegmentResult.blind_share): something covers the camera's view ("view_blocked"). Else,
     someone whose blob is cut by the image's top or bottom edge stands too close
@@ -67,7 +71,7 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
     (station.form.confidence_gate: a notice only while it is unsure; "reacquiring" after a
     quiet half second).
     """
-    if occluded(seg):
+    if blocked:
         return "view_blocked"
     cloud = seg.cloud
     if cloud is None or not seg.person_present:
@@ -199,7 +203,7 @@ class Pipeline:
         else:
             t1 = t0
             seg_ms = seg.timings_ms.get("total", math.nan)
-        blocked = occluded(seg)
+        blocked = occluded(seg) and self.tracker.holds_lifter
         track = self.tracker.update(seg.cloud, seg.person_height_m, occluded=blocked)
         t2 = time.perf_counter()
         if seg.floor is not None:
@@ -245,7 +249,7 @@ class Pipeline:
             # part of the lifter hidden behind someone in front: the fit of the rest is not one
             # to coach from (a hidden trunk folds onto the legs the camera still sees)
             aconf = dict.fromkeys(aconf, 0.0)
-        notice = view_notice(seg, track, self.last_floor)
+        notice = view_notice(seg, track, self.last_floor, blocked)
         if self.evaluator is not None:
             # the notice reads the fit's own confidence: a lifter standing still while the
             # standing curve is learned is seen well, and "I can't see you" would be wrong

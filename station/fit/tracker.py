@@ -382,16 +382,14 @@ class Tracker:
     def update(self, cloud: PersonCloud | None, person_height_m: float | None = None,
                occluded: bool = False) -> TrackResult:
         """One frame. occluded: something stands between the lifter and the camera
-        (station.app.occluded): no start or re-acquisition is tried on the part of them left in
-        view (an upright start there measures a wrong stature and the standing spine from a
-        wrong fit, kept for the rest of the set), and a start under way is given up; the track
-        is taken up again once the view clears."""
+        (station.app.occluded, for a lifter it holds_lifter): no start or re-acquisition is
+        tried on the part of them left in view (an upright start there measured a wrong stature
+        and the standing spine from a wrong fit, kept for the rest of the set), and the frame
+        teaches the track nothing (_follow); the track is taken up again once the view clears."""
         cfg = self.config
         c0, t0 = time.thread_time(), time.perf_counter()
         tm: dict[str, float] = {}
         self._occluded = occluded
-        if occluded and self.state == "initialising":
-            self._lose()
         if cloud is None or len(cloud.points_floor_m) < cfg.min_points:
             self._missing += 1
             if self.state == "lost":
@@ -726,6 +724,13 @@ class Tracker:
             return False
         moved_m = float(np.linalg.norm(cloud_centre_xy_m(frame.points_floor_m) - last.centre_xy_m))
         return moved_m < cfg.start_defer_radius_m
+
+    @property
+    def holds_lifter(self) -> bool:
+        """Tracking someone, or lost them mid-set and still taking them up again (inside the
+        re-acquisition window): a lifter whose view the station protects (station.app.occluded)."""
+        return self.state == "tracking" or (self.state == "lost" and self._last_good is not None
+                                            and self._lost_frames <= self.config.reacquire_window_frames)
 
     def _lose(self) -> None:
         self.state, self._lost_frames, self._reacq, self.theta_prev = "lost", 0, 0, None

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from station.model import PersonCloud
-from station.segment.background import BackgroundModel
 
 
 @dataclass(frozen=True)
@@ -23,59 +22,53 @@ class OcclusionParams:
     # nearer than the lifter's nearest point by this: another object, not the lifter's
     # hands, bar or a swung bell (which are in the lifter's cloud, and move ~0.1 m a frame)
     margin_m: float = 0.3
-    # a frame whose share is under this is "clear": the lifter's box is taken from it
+    # a frame whose share is under this is "clear": the lifter's silhouette is taken from it
     clear_share: float = 0.02
-    # the box is forgotten this long after the lifter was last seen clear (they left)
+    # the silhouette is forgotten this long after the lifter was last seen clear (they left)
     forget_s: float = 10.0
-    # the lifter's box grown by this share of its size on each side (a lifter moves)
-    grow: float = 0.1
 
 
 class FrontOcclusion:
-    """Tracks the lifter's image box from frames in which nothing covers them, and measures
-    the share of that box a nearer surface covers in each frame (decimated image)."""
+    """Keeps the lifter's silhouette from the last frame in which nothing covered them, and
+    measures the share of it that a nearer surface covers in each frame (decimated image).
+
+    Only the pixels where the lifter was seen count: equipment that stands in front of the
+    lifter (a plate rack they walk in behind) never covered a pixel the camera saw them at,
+    so it is never taken for someone crossing; a pixel the lifter moved away from shows what
+    is behind them, which is further."""
 
     def __init__(self, params: OcclusionParams = OcclusionParams()):
         self.params = params
         self.reset()
 
     def reset(self) -> None:
-        self._box: tuple[int, int, int, int] | None = None   # v0, v1, u0, u1 (inclusive)
+        self._mask: np.ndarray | None = None    # (h, w) the last clear silhouette
+        self._n = 0
         self._near_m = 0.0
         self._t_clear = -np.inf
 
-    def update(self, depth_m: np.ndarray, background: BackgroundModel, cloud: PersonCloud | None,
-               t_s: float) -> float | None:
-        """The share (0..1) of the lifter's last clear box that a surface at least margin_m
-        nearer than the lifter covers (not the lifter's own pixels, not the learned
-        background); None when no lifter has been seen clear lately.
-
-        depth_m (h, w) decimated depth, 0 = none; background: the learned empty scene (a
-        pixel it explains is no occluder: a bench that stands in front of the lifter all
-        along)."""
+    def update(self, depth_m: np.ndarray, cloud: PersonCloud | None, t_s: float) -> float | None:
+        """The share (0..1) of the lifter's last clear silhouette where the camera now sees a
+        surface at least margin_m nearer than the lifter's nearest point was (not the
+        lifter's own pixels); None when no lifter has been seen clear lately. depth_m (h, w)
+        the decimated depth, 0 = none."""
         p = self.params
         share = None
-        if self._box is not None and t_s - self._t_clear > p.forget_s:
-            self._box = None
-        if self._box is not None:
-            v0, v1, u0, u1 = self._box
-            d = depth_m[v0:v1 + 1, u0:u1 + 1]
-            near = (d > 0.0) & (d < self._near_m - p.margin_m)
-            bp = background.params
-            bg = background.depth_m[v0:v1 + 1, u0:u1 + 1]
-            learned = background.learned()[v0:v1 + 1, u0:u1 + 1]
-            near &= ~learned | (d < bg - (bp.fg_thr0_m + bp.fg_thr2_per_m * d * d))
+        if self._mask is not None and t_s - self._t_clear > p.forget_s:
+            self._mask = None
+        seen = cloud is not None and len(cloud.pixels_uv) > 0
+        near_now_m = float(np.percentile(cloud.points_cam_m[:, 2], 2.0)) if seen else np.inf
+        if self._mask is not None:
+            # nearer than the lifter as last seen clear and as seen now: someone who walks
+            # towards the camera is not hidden by themselves
+            limit_m = min(self._near_m, near_now_m) - p.margin_m
+            near = self._mask & (depth_m > 0.0) & (depth_m < limit_m)
             if cloud is not None:
-                near &= ~cloud.mask[v0:v1 + 1, u0:u1 + 1]
-            share = float(np.count_nonzero(near)) / near.size
-        if cloud is not None and len(cloud.pixels_uv) and (share is None or share < p.clear_share):
-            uv = cloud.pixels_uv
-            u, v = uv[:, 0], uv[:, 1]
-            h, w = depth_m.shape
-            gu = int(p.grow * (int(u.max()) - int(u.min()) + 1))
-            gv = int(p.grow * (int(v.max()) - int(v.min()) + 1))
-            self._box = (max(0, int(v.min()) - gv), min(h - 1, int(v.max()) + gv),
-                         max(0, int(u.min()) - gu), min(w - 1, int(u.max()) + gu))
-            self._near_m = float(np.percentile(cloud.points_cam_m[:, 2], 2.0))
+                near &= ~cloud.mask
+            share = float(np.count_nonzero(near)) / self._n
+        if seen and (share is None or share < p.clear_share):
+            self._mask = cloud.mask.copy()
+            self._n = max(int(np.count_nonzero(self._mask)), 1)
+            self._near_m = near_now_m
             self._t_clear = t_s
         return share

@@ -326,7 +326,7 @@ class Segmenter:
 
         # before this frame's holes are learned: what it read of the scene it knew
         blind = bg.blind_share(depth)
-        occluded = self.occlusion.update(depth, bg, cloud, frame.timestamp_s)
+        occluded = self.occlusion.update(depth, cloud, frame.timestamp_s)
         if p.auto_learn_background:
             bg.update(depth, self._exclude, 1.0 if not present else bg.params.person_rate_scale)
         lap("background")

@@ -146,3 +146,18 @@ def test_blind_share_counts_only_the_learned_scene():
     depth[0] = 0.0                            # one learned row blank
     depth[3] = 0.0                            # an unlearned row blank: not counted
     assert bg.blind_share(depth) == 0.5
+
+
+def test_someone_in_front_of_the_lifter_is_a_blocked_view():
+    """Something nearer than the lifter over where they were last seen whole
+    (SegmentResult.occluded_share at or over OCCLUDED_MIN_SHARE, for a lifter the tracker
+    holds) is said first, even with no lifter left in view; a sliver of it is not."""
+    from station.app import OCCLUDED_MIN_SHARE, occluded
+    c = _cloud()
+    assert occluded(replace(_seg(c), occluded_share=OCCLUDED_MIN_SHARE))
+    assert not occluded(replace(_seg(c), occluded_share=0.5 * OCCLUDED_MIN_SHARE))
+    assert not occluded(_seg(c))                      # no lifter seen whole lately: None
+    assert view_notice(_seg(c), _track(10.0), FLOOR, blocked=True) == "view_blocked"
+    hidden = replace(_seg(None), person_present=False)
+    assert view_notice(hidden, TrackResult(False, None, "lost", {}, None), FLOOR, blocked=True) == "view_blocked"
+    assert view_notice(_seg(c), _track(10.0), FLOOR, blocked=False) is None
