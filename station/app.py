@@ -38,10 +38,9 @@ VIEW_BLOCKED_MIN_SHARE = 0.25
 # surface nearer than them (SegmentResult.occluded_share): someone or something is between
 # the lifter and the camera. The fit is not trusted, no one is started or taken up again on
 # the part of the lifter left in view, and the screen asks for the space in front to be
-# cleared. Only for a lifter the tracker holds (Tracker.holds_lifter): someone walking in
-# swings a hand or a knee 0.4 m ahead of the rest of them, outside the zone's points, over
-# where they were a frame before. With nobody in front it reads 0 on the library's takes;
-# someone crossing 1 m in front of a lifter reads 0.13-0.72 while they cover them (stop 65)
+# cleared. Only for a lifter the tracker holds and who is not walking (Tracker.holds_lifter).
+# With nobody in front it reads 0 on the library's lifters; someone crossing 1 m in front of
+# a lifter reads 0.13-0.72 while they cover them (stop 65)
 OCCLUDED_MIN_SHARE = 0.05
 
 

@@ -324,6 +324,7 @@ class Tracker:
         self._missing = self._bad = self._poor = self._init_count = self._lost_frames = 0
         self._away_count = 0                    # frames in a row facing the wrong way
         self._path: deque = deque(maxlen=6)     # the pelvis's last positions (floor x, y)
+        self._pelvis_speed = 0.0                # m a frame over _path (0 until it has 3)
         self._heights, self._build_ratios = [], []       # stature and build while initialising
         self.legs = LegLength()                 # the lifter's own leg length
         self.arms = ArmLength()                 # and arm length, once the legs are measured
@@ -497,12 +498,14 @@ class Tracker:
         if self.state not in ("initialising", "tracking") or self.theta is None:
             self._away_count = 0
             self._path.clear()
+            self._pelvis_speed = 0.0
             return fit
         th = fit.theta
         xy = th[[DOF["root_tx"], DOF["root_ty"]]].copy()
         self._path.append(xy)
         moved = xy - self._path[0]
         speed = float(np.linalg.norm(moved)) / max(len(self._path) - 1, 1)
+        self._pelvis_speed = speed if len(self._path) > 2 else 0.0
         # walking in: only while the start is being confirmed (a lifter stepping back out of the
         # zone later walks backwards, and a hinge moves the pelvis back)
         walking = self.state == "initialising" and len(self._path) > 2 and speed > cfg.walk_m_per_frame
@@ -517,6 +520,7 @@ class Tracker:
             return fit
         self._away_count = 0
         self._path.clear()
+        self._pelvis_speed = 0.0
         facing = math.atan2(ref[1], ref[0]) if walking else math.remainder(yaw + math.pi, 2 * math.pi)
         # started afresh, turned round: what was learned of the person facing the wrong way
         # (size, leg length, the neck's rest, the standing spine the angles are read against)
@@ -727,10 +731,16 @@ class Tracker:
 
     @property
     def holds_lifter(self) -> bool:
-        """Tracking someone, or lost them mid-set and still taking them up again (inside the
-        re-acquisition window): a lifter whose view the station protects (station.app.occluded)."""
-        return self.state == "tracking" or (self.state == "lost" and self._last_good is not None
-                                            and self._lost_frames <= self.config.reacquire_window_frames)
+        """Tracking someone who is not walking (their pelvis under walk_m_per_frame), or lost
+        them mid-set and still taking them up again (inside the re-acquisition window): a
+        lifter whose view the station protects (station.app.occluded). Someone walking in or
+        out swings a hand or a knee 0.4 m ahead of the rest of them, outside the zone's
+        points, over where they were a frame before."""
+        cfg = self.config
+        if self.state == "tracking":
+            return self._pelvis_speed <= cfg.walk_m_per_frame
+        return (self.state == "lost" and self._last_good is not None
+                and self._lost_frames <= cfg.reacquire_window_frames)
 
     def _lose(self) -> None:
         self.state, self._lost_frames, self._reacq, self.theta_prev = "lost", 0, 0, None

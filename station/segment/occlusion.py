@@ -29,8 +29,9 @@ class OcclusionParams:
 
 
 class FrontOcclusion:
-    """Keeps the lifter's silhouette from the last frame in which nothing covered them, and
-    measures the share of it that a nearer surface covers in each frame (decimated image).
+    """Keeps the upper half of the lifter's silhouette from the last frame in which nothing
+    covered them, and measures the share of it that a nearer surface covers in each frame
+    (decimated image).
 
     Only the pixels where the lifter was seen count: equipment that stands in front of the
     lifter (a plate rack they walk in behind) never covered a pixel the camera saw them at,
@@ -48,7 +49,8 @@ class FrontOcclusion:
         self._t_clear = -np.inf
 
     def update(self, depth_m: np.ndarray, cloud: PersonCloud | None, t_s: float) -> float | None:
-        """The share (0..1) of the lifter's last clear silhouette where the camera now sees a
+        """The share (0..1) of the upper half of the lifter's last clear silhouette (its rows
+        from the top to the middle) where the camera now sees a
         surface at least margin_m nearer than the lifter's nearest point was (not the
         lifter's own pixels); None when no lifter has been seen clear lately. depth_m (h, w)
         the decimated depth, 0 = none."""
@@ -67,7 +69,13 @@ class FrontOcclusion:
                 near &= ~cloud.mask
             share = float(np.count_nonzero(near)) / self._n
         if seen and (share is None or share < p.clear_share):
+            # the upper half of the silhouette's rows: a person crossing in front covers the
+            # lifter top to bottom, while the lifter's own stride or swinging hand, left out of
+            # the zone's points as they walk in or out, is low
+            v = cloud.pixels_uv[:, 1]
+            v_mid = (int(v.min()) + int(v.max())) // 2
             self._mask = cloud.mask.copy()
+            self._mask[v_mid + 1:] = False
             self._n = max(int(np.count_nonzero(self._mask)), 1)
             self._near_m = near_now_m
             self._t_clear = t_s
