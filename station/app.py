@@ -26,16 +26,12 @@ from station.form.standing_reference import StandingReference
 from station.model import (ANGLES, JOINTS, SKELETON_INDEX, DepthFrame, FloorPlane, FrameResult, SegmentResult,
                            TrackResult)
 from station.segment import LiftingZone, Segmenter
+from station.segment.background import VIEW_BLOCKED_MIN_SHARE
 
 
 FACE_MIRROR_MAX_YAW_DEG = 35.0   # turned further from the camera than this: "face the mirror"
-# More of the scene the segmenter has learned than this reads no depth: something covers the
-# camera's view (nearer than its minimum range, a towel over the lens) or the light blinds it.
-# The synthetic scenes read 0.4-0.7 % of it blank with a lifter in view (stop 63: five takes,
-# both bodies); a real D435's invalid bands and dark fabrics a few percent more
-VIEW_BLOCKED_MIN_SHARE = 0.25
-# This much of the lifter's image box (from the last frame that saw them whole) covered by a
-# surface nearer than them (SegmentResult.occluded_share): someone or something is between
+# This much of the upper half of the lifter's silhouette (from the last frame that saw them
+# whole) covered by a surface nearer than them (SegmentResult.occluded_share): someone is between
 # the lifter and the camera. The fit is not trusted, no one is started or taken up again on
 # the part of the lifter left in view, and the screen asks for the space in front to be
 # cleared. Only for a lifter the tracker holds and who is not walking (Tracker.holds_lifter).

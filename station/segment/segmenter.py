@@ -29,7 +29,7 @@ from station import frames
 from station.model import DepthFrame, FloorPlane, Intrinsics, PersonCloud, SegmentResult
 from station.segment import _kernels as K
 from station.segment._kernels_blobs import COUNT
-from station.segment.background import BackgroundModel, BackgroundParams
+from station.segment.background import VIEW_BLOCKED_MIN_SHARE, BackgroundModel, BackgroundParams
 from station.segment.floor import FloorParams, FloorTracker
 from station.segment.occlusion import FrontOcclusion
 from station.segment.person import (BlobParams, LiftingZone, choose_person, hidden_candidates,
@@ -328,7 +328,8 @@ class Segmenter:
         blind = bg.blind_share(depth)
         occluded = self.occlusion.update(depth, cloud, frame.timestamp_s)
         if p.auto_learn_background:
-            bg.update(depth, self._exclude, 1.0 if not present else bg.params.person_rate_scale)
+            bg.update(depth, self._exclude, 1.0 if not present else bg.params.person_rate_scale,
+                      hold_blank=blind is not None and blind > VIEW_BLOCKED_MIN_SHARE)
         lap("background")
 
         self._prev_present = present

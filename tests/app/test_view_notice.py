@@ -161,3 +161,35 @@ def test_someone_in_front_of_the_lifter_is_a_blocked_view():
     hidden = replace(_seg(None), person_present=False)
     assert view_notice(hidden, TrackResult(False, None, "lost", {}, None), FLOOR, blocked=True) == "view_blocked"
     assert view_notice(_seg(c), _track(10.0), FLOOR, blocked=False) is None
+
+
+def test_a_view_blocked_for_long_stays_blocked_and_the_scene_is_kept():
+    """The upper 40 % of the camera's view covered for 15 s with the lifter in view (a towel
+    over part of the lens): the blank share keeps counting as blind all along (before, the
+    blank pixels were forgotten after count_max frames, 10 s, and the notice went), and once
+    the cover is lifted the scene is still the one learned before it."""
+    from station.model import DepthFrame
+    from station.segment.background import VIEW_BLOCKED_MIN_SHARE
+    from station.sim.scenarios import build, get_scenario
+    from tests.helpers import scenario_pipeline
+
+    sc = get_scenario("rdl_clean")
+    take = build(sc)
+    seg = scenario_pipeline(sc, seed=0).segmenter
+    fps = sc.fps
+    n_before, n_cover = 2 * fps, 15 * fps
+    blind, learned = [], None
+    for i in range(n_before + n_cover + 5):
+        depth = take.render_u16(i % len(take.times_s)).copy()
+        covered = n_before <= i < n_before + n_cover
+        if covered:
+            depth[: int(0.4 * depth.shape[0])] = 0
+        r = seg.process(DepthFrame(depth, 0.001, take.intrinsics, i / fps, i))
+        if i == n_before - 1:
+            learned = seg.background.learned().copy()
+        if covered:
+            blind.append(r.blind_share)
+    assert min(blind) > VIEW_BLOCKED_MIN_SHARE
+    assert r.blind_share is not None and r.blind_share < 0.05
+    # what was learned before the cover is still learned after it
+    assert np.mean(seg.background.learned()[learned]) > 0.95
