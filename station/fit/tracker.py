@@ -384,12 +384,17 @@ class Tracker:
                occluded: bool = False) -> TrackResult:
         """One frame. occluded: something stands between the lifter and the camera
         (station.app.occluded, for a lifter it holds_lifter): no start or re-acquisition is
-        tried on the part of them left in view (an upright start there measured a wrong stature
-        and the standing spine from a wrong fit, kept for the rest of the set), and the frame
-        teaches the track nothing (_follow); the track is taken up again once the view clears."""
+        tried on the part of them left in view (an upright start there measured a 1.43 m
+        stature and the standing spine from a 190 mm fit, kept for the rest of the set), and
+        the frame teaches the track nothing (_follow); the track is taken up again once the
+        view clears, and its limbs searched afresh."""
         cfg = self.config
         c0, t0 = time.thread_time(), time.perf_counter()
         tm: dict[str, float] = {}
+        if self._occluded and not occluded and self.state == "tracking":
+            # the view clears: the limbs fitted while hidden may be anywhere (a leg behind the
+            # walker read 180-350 mm off, for 0.4 s after they had passed)
+            self.limbs.search_all(poor=True)
         self._occluded = occluded
         if cloud is None or len(cloud.points_floor_m) < cfg.min_points:
             self._missing += 1
@@ -408,6 +413,10 @@ class Tracker:
                                                        frame.cam_pos_floor_m, relaxed)
         partial, pred = False, None
         if self.state in ("searching", "lost") and occluded:
+            # someone in front of the lifter: what is left in view is part of the lifter, not
+            # a new person, and a restart fitted to it puts the hidden limbs anywhere (a leg
+            # 350 mm off for 2.5 s, its foot anchored there: a false hip shift). The lifter is
+            # taken up again once the view clears
             if self.state == "lost":
                 self._lost_frames += 1
             self.gate.clear()

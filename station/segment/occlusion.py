@@ -22,6 +22,9 @@ class OcclusionParams:
     # nearer than the lifter's nearest point by this: another object, not the lifter's
     # hands, bar or a swung bell (which are in the lifter's cloud, and move ~0.1 m a frame)
     margin_m: float = 0.3
+    # in the lower half of the silhouette: someone walking in or out strides and swings a
+    # hand 0.4-0.45 m ahead of the rest of them, outside the zone's points (session_walk_in_out)
+    low_margin_m: float = 0.6
     # a frame whose share is under this is "clear": the lifter's silhouette is taken from it
     clear_share: float = 0.02
     # the silhouette is forgotten this long after the lifter was last seen clear (they left)
@@ -29,9 +32,8 @@ class OcclusionParams:
 
 
 class FrontOcclusion:
-    """Keeps the upper half of the lifter's silhouette from the last frame in which nothing
-    covered them, and measures the share of it that a nearer surface covers in each frame
-    (decimated image).
+    """Keeps the lifter's silhouette from the last frame in which nothing covered them, and
+    measures the share of it that a nearer surface covers in each frame (decimated image).
 
     Only the pixels where the lifter was seen count: equipment that stands in front of the
     lifter (a plate rack they walk in behind) never covered a pixel the camera saw them at,
@@ -44,16 +46,16 @@ class FrontOcclusion:
 
     def reset(self) -> None:
         self._mask: np.ndarray | None = None    # (h, w) the last clear silhouette
+        self._v_mid = 0                          # its middle row (low_margin_m below it)
         self._n = 0
         self._near_m = 0.0
         self._t_clear = -np.inf
 
     def update(self, depth_m: np.ndarray, cloud: PersonCloud | None, t_s: float) -> float | None:
-        """The share (0..1) of the upper half of the lifter's last clear silhouette (its rows
-        from the top to the middle) where the camera now sees a
-        surface at least margin_m nearer than the lifter's nearest point was (not the
-        lifter's own pixels); None when no lifter has been seen clear lately. depth_m (h, w)
-        the decimated depth, 0 = none."""
+        """The share (0..1) of the lifter's last clear silhouette where the camera now sees a
+        surface at least margin_m nearer than the lifter's nearest point (low_margin_m in the
+        silhouette's lower half; not the lifter's own pixels); None when no lifter has been
+        seen clear lately. depth_m (h, w) the decimated depth, 0 = none."""
         p = self.params
         share = None
         if self._mask is not None and t_s - self._t_clear > p.forget_s:
@@ -63,19 +65,17 @@ class FrontOcclusion:
         if self._mask is not None:
             # nearer than the lifter as last seen clear and as seen now: someone who walks
             # towards the camera is not hidden by themselves
-            limit_m = min(self._near_m, near_now_m) - p.margin_m
-            near = self._mask & (depth_m > 0.0) & (depth_m < limit_m)
+            ref_m = min(self._near_m, near_now_m)
+            near = self._mask & (depth_m > 0.0)
+            near[: self._v_mid + 1] &= depth_m[: self._v_mid + 1] < ref_m - p.margin_m
+            near[self._v_mid + 1:] &= depth_m[self._v_mid + 1:] < ref_m - p.low_margin_m
             if cloud is not None:
                 near &= ~cloud.mask
             share = float(np.count_nonzero(near)) / self._n
         if seen and (share is None or share < p.clear_share):
-            # the upper half of the silhouette's rows: a person crossing in front covers the
-            # lifter top to bottom, while the lifter's own stride or swinging hand, left out of
-            # the zone's points as they walk in or out, is low
             v = cloud.pixels_uv[:, 1]
-            v_mid = (int(v.min()) + int(v.max())) // 2
+            self._v_mid = (int(v.min()) + int(v.max())) // 2
             self._mask = cloud.mask.copy()
-            self._mask[v_mid + 1:] = False
             self._n = max(int(np.count_nonzero(self._mask)), 1)
             self._near_m = near_now_m
             self._t_clear = t_s

@@ -39,7 +39,6 @@ def test_a_nearer_surface_over_the_lifter_counts_and_nothing_else_does():
     assert occ.update(depth, _cloud(depth, mask), 0.0) is None        # their silhouette is taken
     assert occ.update(depth, _cloud(depth, mask), 0.05) == 0.0
     # someone 1 m nearer over the left half of where the lifter was, the right half in view
-    # (the share is of the silhouette's upper half: rows 10-29)
     d = depth.copy()
     d[10:50, 30:40] = 1.6
     m = mask.copy()
@@ -67,12 +66,18 @@ def test_a_nearer_surface_over_the_lifter_counts_and_nothing_else_does():
     m = mask.copy()
     m[10:20] = False
     assert occ.update(d, _cloud(d, m), 0.6) == 0.0
-    # nor is a stride or a swinging hand low in the silhouette, 0.6 m ahead of them
+    # nor is a stride or a swinging hand low in the silhouette, 0.45 m ahead of them (as high
+    # up, it would be)
     d = depth.copy()
-    d[40:50, 30:50] = 2.0
+    d[40:50, 30:50] = 2.15
     m = mask.copy()
     m[40:50] = False
     assert occ.update(d, _cloud(d, m), 0.7) == 0.0
+    d = depth.copy()
+    d[10:20, 30:50] = 2.15
+    m = mask.copy()
+    m[10:20] = False
+    assert occ.update(d, _cloud(d, m), 0.8) == pytest.approx(0.25)
 
 
 def test_the_lifter_s_silhouette_is_forgotten_once_they_are_gone():
