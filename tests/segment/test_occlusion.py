@@ -77,7 +77,8 @@ def test_a_nearer_surface_over_the_lifter_counts_and_nothing_else_does():
     d[10:20, 30:50] = 2.15
     m = mask.copy()
     m[10:20] = False
-    assert occ.update(d, _cloud(d, m), 0.8) == pytest.approx(0.25)
+    # (of the last clear silhouette: the frame before's, whose cloud left the stride out)
+    assert occ.update(d, _cloud(d, m), 0.8) == pytest.approx(200 / 600)
 
 
 def test_the_lifter_s_silhouette_is_forgotten_once_they_are_gone():
