@@ -89,14 +89,20 @@ def test_hidden_back_raises_no_fault_and_is_not_judged(rounded):
     assert in_stretch and all(s.notice == "view_blocked" for s in in_stretch)
 
 
-def test_someone_crossing_in_front_mid_set_changes_nothing_but_that_rep():
-    """Someone crosses between the lifter and the mirror during the third rep of a clean set
-    (walker_in_front@mesh): the lifter is hidden for a few tenths of a second. The station
-    keeps them as the same person (no upright start on the half still in view, which read a
-    1.43 m stature and the standing spine off a 190 mm fit), says why it cannot see, takes
-    them up again within half a second of the view clearing, judges nothing it did not see
-    and calls no fault on the clean set; the next rep's spine reads as before."""
-    sc = get_scenario("walker_in_front@mesh")
+@pytest.mark.parametrize("name", ["rdl_clean@mesh", "rdl_rounded_back@mesh"])
+def test_someone_crossing_in_front_mid_set_changes_nothing_but_that_rep(name):
+    """Someone crosses 1 m in front of the lifter (between them and the mirror) at the end of
+    the third rep: the lifter is hidden for about 0.7 s. The station keeps them as the same
+    person (before: an upright start on the half still in view read a 1.43 m stature and the
+    standing spine off a 190 mm fit, and the rest of the rounded set read 25-60 deg round; on
+    the clean set a restart fitted to the half in view was "tracked" 250-330 mm off and one
+    rep went uncounted), says why it cannot see, takes them up again within half a second of
+    the view clearing, calls no fault the rep did not have, and reads the next rep's spine as
+    before the crossing."""
+    from dataclasses import replace
+
+    sc0 = get_scenario(name)
+    sc = replace(sc0, walker=True, walker_offset_m=-1.0, walker_start_s=build(sc0).reps[1].start_t)
     take = build(sc)
     end_t = take.reps[3].end_t + 0.5
     pipe = scenario_pipeline(sc, seed=0)
@@ -105,9 +111,7 @@ def test_someone_crossing_in_front_mid_set_changes_nothing_but_that_rep():
         r = pipe.process(DepthFrame(take.render_u16(i), 0.001, take.intrinsics, float(take.times_s[i]), i))
         rows.append((float(take.times_s[i]), r, pipe.coach))
     pipe.evaluator.finish()
-    ids = {r.track.track_id for _, r, _ in rows if r.tracked}
-    assert ids == {1}
-    assert not _fault_cues([s for _, _, s in rows])
+    assert {r.track.track_id for _, r, _ in rows if r.tracked} == {1}
     share = np.array([np.nan if r.segment.occluded_share is None else r.segment.occluded_share for _, r, _ in rows])
     hidden = [k for k, (_, r, _) in enumerate(rows) if not r.tracked and share[k] >= 0.05]
     assert hidden, "the crossing should hide the lifter for some frames"
@@ -115,12 +119,20 @@ def test_someone_crossing_in_front_mid_set_changes_nothing_but_that_rep():
     clear = next(k for k in range(hidden[-1], len(rows)) if share[k] < 0.05)
     back = next(k for k in range(clear, len(rows)) if rows[k][1].tracked)
     assert rows[back][0] - rows[clear][0] <= 0.5
+    # every tracked frame after the crossing is the lifter, not a fit of half of them
+    err_mm = [1000 * np.mean(np.linalg.norm(r.skeleton.points_cam_m - take.skeleton_cam_m[k], axis=1))
+              for k, (_, r, _) in enumerate(rows) if k >= back and r.tracked]
+    assert max(err_mm) < 40.0
     reps = pipe.evaluator.reps
-    assert len(reps) == 4 and not any(r.faults for r in reps)
-    crossed = take.reps[2]
-    assert [r.verdict for r in reps] == ["clean", "clean", "not judged", "clean"], (crossed, reps)
+    assert len(reps) == 4
+    for rep, truth in zip(reps, take.reps):
+        assert set(rep.faults) <= set(truth.faults), (rep, truth)
+    if not take.reps[0].faults:
+        assert not _fault_cues([s for _, _, s in rows])
+        assert [r.verdict for r in reps] == ["clean", "clean", "not judged", "clean"]
+    else:   # the rounded backs seen are found, the one hidden at its end too
+        assert all("rounded_back" in r.faults for r in reps)
     # the spine after the crossing reads as the truth does: the standing reference was kept
     k4 = [k for k, (t, r, _) in enumerate(rows) if take.reps[3].start_t <= t <= take.reps[3].end_t and r.tracked]
-    i4 = np.searchsorted(take.times_s, [rows[k][0] for k in k4])
-    err = [rows[k][1].angles["spine_flexion"] - take.truth_spine_flexion_deg[i] for k, i in zip(k4, i4)]
+    err = [rows[k][1].angles["spine_flexion"] - take.truth_spine_flexion_deg[k] for k in k4]
     assert np.median(np.abs(err)) < 6.0
