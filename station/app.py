@@ -35,8 +35,8 @@ FACE_MIRROR_MAX_YAW_DEG = 35.0   # turned further from the camera than this: "fa
 # the lifter and the camera. The fit is not trusted, no one is started or taken up again on
 # the part of the lifter left in view, and the screen asks for the space in front to be
 # cleared. Only for a lifter the tracker holds and who is not walking (Tracker.holds_lifter).
-# With nobody in front it reads 0 on the library's lifters; someone crossing 1 m in front of
-# a lifter reads 0.13-0.72 while they cover them (stop 65)
+# With nobody in front it reads 0 on the library's lifters (their session's walk in and out
+# too); someone crossing 1 m in front of a lifter reads up to 0.7 while they pass (stop 65)
 OCCLUDED_MIN_SHARE = 0.05
 
 
