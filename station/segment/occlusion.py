@@ -31,6 +31,14 @@ class OcclusionParams:
     forget_s: float = 10.0
 
 
+def _near_depth_m(cloud: PersonCloud) -> float:
+    """The lifter's nearest depth: the 2nd percentile of their points' (a few noisy points
+    nearer than the body do not count)."""
+    z = cloud.points_cam_m[:, 2]
+    k = int(0.02 * (len(z) - 1))
+    return float(np.partition(z, k)[k])
+
+
 class FrontOcclusion:
     """Keeps the lifter's silhouette from the last frame in which nothing covered them, and
     measures the share of it that a nearer surface covers in each frame (decimated image).
@@ -47,6 +55,7 @@ class FrontOcclusion:
     def reset(self) -> None:
         self._mask: np.ndarray | None = None    # (h, w) the last clear silhouette
         self._v_mid = 0                          # its middle row (low_margin_m below it)
+        self._box = (0, 0, 0, 0)                 # its rows and columns (v0, v1, u0, u1; ends excluded)
         self._n = 0
         self._near_m = 0.0
         self._t_clear = -np.inf
@@ -61,22 +70,27 @@ class FrontOcclusion:
         if self._mask is not None and t_s - self._t_clear > p.forget_s:
             self._mask = None
         seen = cloud is not None and len(cloud.pixels_uv) > 0
-        near_now_m = float(np.percentile(cloud.points_cam_m[:, 2], 2.0)) if seen else np.inf
+        near_now_m = _near_depth_m(cloud) if seen else np.inf
         if self._mask is not None:
             # nearer than the lifter as last seen clear and as seen now: someone who walks
-            # towards the camera is not hidden by themselves
+            # towards the camera is not hidden by themselves. Within the silhouette's box only
+            v0, v1, u0, u1 = self._box
             ref_m = min(self._near_m, near_now_m)
-            near = self._mask & (depth_m > 0.0)
-            near[: self._v_mid + 1] &= depth_m[: self._v_mid + 1] < ref_m - p.margin_m
-            near[self._v_mid + 1:] &= depth_m[self._v_mid + 1:] < ref_m - p.low_margin_m
+            d = depth_m[v0:v1, u0:u1]
+            near = self._mask[v0:v1, u0:u1] & (d > 0.0)
+            m = self._v_mid + 1 - v0
+            near[:m] &= d[:m] < ref_m - p.margin_m
+            near[m:] &= d[m:] < ref_m - p.low_margin_m
             if cloud is not None:
-                near &= ~cloud.mask
+                near &= ~cloud.mask[v0:v1, u0:u1]
             share = float(np.count_nonzero(near)) / self._n
         if seen and (share is None or share < p.clear_share):
-            v = cloud.pixels_uv[:, 1]
-            self._v_mid = (int(v.min()) + int(v.max())) // 2
+            u, v = cloud.pixels_uv[:, 0], cloud.pixels_uv[:, 1]
+            v_lo, v_hi = int(v.min()), int(v.max())
+            self._v_mid = (v_lo + v_hi) // 2
+            self._box = (v_lo, v_hi + 1, int(u.min()), int(u.max()) + 1)
             self._mask = cloud.mask.copy()
-            self._n = max(int(np.count_nonzero(self._mask)), 1)
+            self._n = len(cloud.pixels_uv)
             self._near_m = near_now_m
             self._t_clear = t_s
         return share
