@@ -30,9 +30,9 @@ from station.segment.background import VIEW_BLOCKED_MIN_SHARE
 
 
 FACE_MIRROR_MAX_YAW_DEG = 35.0   # turned further from the camera than this: "face the mirror"
-# This much of the upper half of the lifter's silhouette (from the last frame that saw them
-# whole) covered by a surface nearer than them (SegmentResult.occluded_share): someone is between
-# the lifter and the camera. The fit is not trusted, no one is started or taken up again on
+# This much of the lifter's silhouette (from the last frame that saw them whole) covered by a
+# surface nearer than them (SegmentResult.occluded_share; station.segment.occlusion): someone
+# is between the lifter and the camera. The fit is not trusted, no one is started or taken up again on
 # the part of the lifter left in view, and the screen asks for the space in front to be
 # cleared. Only for a lifter the tracker holds and who is not walking (Tracker.holds_lifter).
 # With nobody in front it reads 0 on the library's lifters (their session's walk in and out
@@ -50,9 +50,8 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
                 blocked: bool = False) -> str | None:
     """What would help the station see the person (CoachState.notice keys), or None.
 
-    blocked: something nearer than the lifter the tracker holds covers where they were last
-    seen whole (occluded: someone crossing in front, whether or not any of the lifter is still
-    in view). That, or a lifter in view
+    blocked (the pipeline's `occluded` for a lifter the tracker holds: someone crossing in
+    front of them, whether or not any of the lifter is still in view), or a lifter in view
     while a quarter or more of the scene the segmenter knows reads no depth
     (SegmentResult.blind_share): something covers the camera's view ("view_blocked"). Else,
     someone whose blob is cut by the image's top or bottom edge stands too close

@@ -326,10 +326,9 @@ class SegmentResult:
     timings_ms: per step, "total" (wall) and "cpu" (this thread's CPU time);
     blind_share: the share of the background the segmenter has learned that reads no depth
     in this frame (BackgroundModel.blind_share; None before the floor or any background).
-    occluded_share: the share of the upper half of the lifter's silhouette (from the last frame
-    that saw them whole) that a surface nearer than them covers (station.segment.occlusion;
-    None when no lifter was seen lately): someone or something between the lifter and the
-    camera.
+    occluded_share: the share of the lifter's silhouette (from the last frame that saw them
+    whole) that a surface nearer than them covers (station.segment.occlusion; None when no
+    lifter was seen lately): someone or something between the lifter and the camera.
     """
 
     cloud: PersonCloud | None

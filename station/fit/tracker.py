@@ -392,8 +392,8 @@ class Tracker:
         c0, t0 = time.thread_time(), time.perf_counter()
         tm: dict[str, float] = {}
         if self._occluded and not occluded and self.state == "tracking":
-            # the view clears: the limbs fitted while hidden may be anywhere (a leg behind the
-            # walker read 180-350 mm off, for 0.4 s after they had passed)
+            # the view clears with the track kept through it: the limbs fitted while partly
+            # hidden may be anywhere, as after a re-acquisition
             self.limbs.search_all(poor=True)
         self._occluded = occluded
         if cloud is None or len(cloud.points_floor_m) < cfg.min_points:
