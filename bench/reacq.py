@@ -138,8 +138,8 @@ def run(sc, drops: list[tuple[str, float, int, int]], max_frames: int | None, ta
     tracker_update = pipe.tracker.update
     state = {"i": 0}
 
-    def update(cloud, h=None):   # the occlusion: no cloud reaches the tracker
-        return tracker_update(None if dropped[state["i"]] else cloud, h)
+    def update(cloud, h=None, occluded=False):   # the occlusion: no cloud reaches the tracker
+        return tracker_update(None if dropped[state["i"]] else cloud, h, occluded)
     pipe.tracker.update = update
     tracked = np.zeros(n, bool)
     err_m = np.full(n, np.nan)
