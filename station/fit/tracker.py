@@ -324,7 +324,6 @@ class Tracker:
         self._missing = self._bad = self._poor = self._init_count = self._lost_frames = 0
         self._away_count = 0                    # frames in a row facing the wrong way
         self._path: deque = deque(maxlen=6)     # the pelvis's last positions (floor x, y)
-        self._pelvis_speed = 0.0                # m a frame over _path (0 until it has 3)
         self._heights, self._build_ratios = [], []       # stature and build while initialising
         self.legs = LegLength()                 # the lifter's own leg length
         self.arms = ArmLength()                 # and arm length, once the legs are measured
@@ -412,21 +411,20 @@ class Tracker:
         upright = lambda relaxed=False: upright_height(frame.points_floor_m, cfg, person_height_m,  # noqa: E731
                                                        frame.cam_pos_floor_m, relaxed)
         partial, pred = False, None
-        if self.state in ("searching", "lost") and occluded:
-            # someone in front of the lifter: what is left in view is part of the lifter, not
-            # a new person, and a restart fitted to it puts the hidden limbs anywhere (a leg
-            # 350 mm off for 2.5 s, its foot anchored there: a false hip shift). The lifter is
-            # taken up again once the view clears
-            if self.state == "lost":
-                self._lost_frames += 1
-            self.gate.clear()
-            return self._result(False, None, tm, t0, c0)
         if self.state in ("searching", "lost"):
             fit = None
             if self.state == "lost":
                 self._lost_frames += 1
-                if self._last_good is not None and self._lost_frames <= cfg.reacquire_window_frames:
+                if (not occluded and self._last_good is not None
+                        and self._lost_frames <= cfg.reacquire_window_frames):
                     fit = self._reacquire(frame)
+            if occluded:
+                # someone in front of the lifter: what is left in view is part of the lifter,
+                # not a new person, and a restart fitted to it puts the hidden limbs anywhere
+                # (a leg 350 mm off for 2.5 s, its foot anchored there: a false hip shift).
+                # The lifter is taken up again once the view clears
+                self.gate.clear()
+                return self._result(False, None, tm, t0, c0)
             if fit is None:
                 # a new person: any ordinary standing posture starts (start.upright_height)
                 h = upright(relaxed=True)
@@ -507,14 +505,12 @@ class Tracker:
         if self.state not in ("initialising", "tracking") or self.theta is None:
             self._away_count = 0
             self._path.clear()
-            self._pelvis_speed = 0.0
             return fit
         th = fit.theta
         xy = th[[DOF["root_tx"], DOF["root_ty"]]].copy()
         self._path.append(xy)
         moved = xy - self._path[0]
-        speed = float(np.linalg.norm(moved)) / max(len(self._path) - 1, 1)
-        self._pelvis_speed = speed if len(self._path) > 2 else 0.0
+        speed = self._pelvis_speed()
         # walking in: only while the start is being confirmed (a lifter stepping back out of the
         # zone later walks backwards, and a hinge moves the pelvis back)
         walking = self.state == "initialising" and len(self._path) > 2 and speed > cfg.walk_m_per_frame
@@ -529,7 +525,6 @@ class Tracker:
             return fit
         self._away_count = 0
         self._path.clear()
-        self._pelvis_speed = 0.0
         facing = math.atan2(ref[1], ref[0]) if walking else math.remainder(yaw + math.pi, 2 * math.pi)
         # started afresh, turned round: what was learned of the person facing the wrong way
         # (size, leg length, the neck's rest, the standing spine the angles are read against)
@@ -738,6 +733,10 @@ class Tracker:
         moved_m = float(np.linalg.norm(cloud_centre_xy_m(frame.points_floor_m) - last.centre_xy_m))
         return moved_m < cfg.start_defer_radius_m
 
+    def _pelvis_speed(self) -> float:
+        """The fitted pelvis's mean speed over _path (m a frame)."""
+        return float(np.linalg.norm(self._path[-1] - self._path[0])) / max(len(self._path) - 1, 1)
+
     @property
     def holds_lifter(self) -> bool:
         """Tracking someone who is not walking (their pelvis under walk_m_per_frame), or lost
@@ -747,7 +746,7 @@ class Tracker:
         points, over where they were a frame before."""
         cfg = self.config
         if self.state == "tracking":
-            return self._pelvis_speed <= cfg.walk_m_per_frame
+            return len(self._path) <= 2 or self._pelvis_speed() <= cfg.walk_m_per_frame
         return (self.state == "lost" and self._last_good is not None
                 and self._lost_frames <= cfg.reacquire_window_frames)
 

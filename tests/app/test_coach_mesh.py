@@ -13,11 +13,12 @@ from station.sim.scenarios import build, get_scenario
 from tests.helpers import scenario_pipeline
 
 
-def _coach(name: str, reps: int = 1, hide=None):
-    """Run the first `reps` reps of a scenario; hide(i, take, depth) may blank part of frame i."""
-    sc = get_scenario(name)
+def _coach(name, reps: int = 1, hide=None, after_s: float = 1.0):
+    """Run the first `reps` reps of a scenario (a name or a Scenario) and after_s more;
+    hide(i, take, depth) may blank part of frame i."""
+    sc = get_scenario(name) if isinstance(name, str) else name
     take = build(sc)
-    end_t = take.reps[reps - 1].end_t + 1.0
+    end_t = take.reps[reps - 1].end_t + after_s
     n = int(np.searchsorted(take.times_s, end_t))
     pipe = scenario_pipeline(sc, seed=0)
     states, results = [], []
@@ -103,14 +104,8 @@ def test_someone_crossing_in_front_mid_set_changes_nothing_but_that_rep(name):
 
     sc0 = get_scenario(name)
     sc = replace(sc0, walker=True, walker_offset_m=-1.0, walker_start_s=build(sc0).reps[1].start_t)
-    take = build(sc)
-    end_t = take.reps[3].end_t + 0.5
-    pipe = scenario_pipeline(sc, seed=0)
-    rows = []
-    for i in range(int(np.searchsorted(take.times_s, end_t))):
-        r = pipe.process(DepthFrame(take.render_u16(i), 0.001, take.intrinsics, float(take.times_s[i]), i))
-        rows.append((float(take.times_s[i]), r, pipe.coach))
-    pipe.evaluator.finish()
+    take, pipe, states, results = _coach(sc, reps=4, after_s=0.5)
+    rows = [(float(t), r, st) for t, r, st in zip(take.times_s, results, states)]
     assert {r.track.track_id for _, r, _ in rows if r.tracked} == {1}
     share = np.array([np.nan if r.segment.occluded_share is None else r.segment.occluded_share for _, r, _ in rows])
     hidden = [k for k, (_, r, _) in enumerate(rows) if not r.tracked and share[k] >= 0.05]
