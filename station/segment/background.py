@@ -37,6 +37,13 @@ class BackgroundParams:
     n_avg: int = 30                     # running mean over ~this many agreeing frames
     count_max: int = 300                # also: frames without depth before a pixel is forgotten
     min_count: int = 3                  # agreeing frames before a pixel's background is used
+    # ...while a person is in view: a pixel the scene was never seen at (behind a lifter who has
+    # stood there since the station started) is first learned from whatever covers it, and a
+    # walker passing in front of the lifter (outside the zone: no candidate, not excluded) would
+    # be their background within 0.1 s; the lifter, further than it, would then not be
+    # foreground there until the station saw nobody. 1 s of agreement: a passer-by is gone first
+    min_count_person: int = 30
+    person_recent_s: float = 2.0        # ...or was, this long ago (hidden wholly by the passer-by)
     rate_near: float = 1.0 / 600.0      # new object in front: ~20 s time constant at 30 fps
     rate_far: float = 1.0 / 60.0        # object gone: ~2 s
     person_rate_scale: float = 0.1      # learning rate factor while a person is in view
@@ -59,6 +66,11 @@ class BackgroundModel:
     def learned(self) -> np.ndarray:
         """(h, w) bool: the pixels whose background is used (min_count agreeing frames)."""
         return self.count >= self.params.min_count
+
+    def min_count_used(self, person_in_view: bool) -> int:
+        """The agreeing frames a pixel's background needs to be used (min_count_person while a
+        person is, or lately was, in view: the segmenter says which)."""
+        return self.params.min_count_person if person_in_view else self.params.min_count
 
     @property
     def learned_fraction(self) -> float:
