@@ -228,6 +228,15 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("walker_in_front", "someone crosses between the lifter and the mirror mid-set", 40,
              reps=_clean(5), walker=True, walker_offset_m=-1.0, walker_start_s=6.7,
              tags=("clean", "walker")),
+    # nearer the camera than the lifter by more (a large, fast occluder) and by less (the
+    # walker's back within 0.1-0.2 m of a bent lifter's head); both cross at the third rep's
+    # bottom
+    Scenario("walker_close_to_camera", "someone passes 1 m from the camera mid-set; the back "
+             "rounds on every rep", 41, reps=_clean(4, spine_rounding_deg=32.0), mount_height_m=1.9,
+             walker=True, walker_offset_m=-1.6, walker_start_s=5.2, tags=("fault", "walker")),
+    Scenario("walker_brushing_past", "someone brushes past 0.6 m in front of the lifter mid-set",
+             42, reps=_clean(5), walker=True, walker_offset_m=-0.6, walker_start_s=5.2,
+             tags=("clean", "walker")),
     Scenario("session_walk_in_out", "walks in, stands, 4 RDLs, stands, walks out", 19,
              motion="session", reps=_clean(4), tags=("clean", "lifecycle")),
     Scenario("partial_and_grip_reset", "a partial dip and a grip reset among full reps", 20,
