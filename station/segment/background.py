@@ -8,7 +8,10 @@ blob, and at a reduced rate while a person is in view.
 
 A pixel is foreground if it has depth and is nearer than its learned background by more
 than thr0 + thr2 z² (stereo noise grows as z²); pixels not learned yet fall back to the
-lifting-zone and floor tests alone (see segment._kernels.classify_pixels).
+lifting-zone and floor tests alone (see segment._kernels.classify_pixels). A pixel's background
+is used after min_count agreeing frames, or min_count_person (1 s) while a person is or lately
+was in view: the scene behind a lifter who has stood there since the start is unknown, and
+whatever passes in front of them must not become it.
 """
 from __future__ import annotations
 
