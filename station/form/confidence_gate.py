@@ -254,6 +254,7 @@ class ConfidenceTracker:
         self._view_recent: deque = deque(maxlen=3)  # and the same without the rate term
         self._view_conf = (0.0,) * len(GROUPS)
         self._unsure_since: float | None = None
+        self._clear_since: float | None = None  # tracked again after a blocked view: since when
         self.notice: str | None = None
         self._notice_until = -math.inf
         self._lost_since: float | None = None   # a lost track being taken up again: since when
@@ -313,15 +314,24 @@ class ConfidenceTracker:
         within half a second: nothing shows for REACQUIRE_QUIET_S, then what would help ("stay
         in the zone, facing the mirror"); once the tracker's re-acquisition window has passed,
         the pipeline's notice is the start prompt, and it shows at once. Taken up again, the
-        notice goes at once."""
+        notice goes at once; a blocked view ("view_blocked") goes once the lifter has been
+        tracked with the view clear for notice_after_s (the hold would say it 1.5 s past the
+        truth: the lifter is seen again and coached)."""
         g = self.gate
         if not tracked:
-            self._unsure_since = None
+            self._unsure_since = self._clear_since = None
             want = self._lost_notice(t, notice)
         else:
             self._lost_since, self.reacquiring = None, False
             if self.notice == "reacquiring":
                 self.notice, self._notice_until = None, -math.inf
+            if self.notice == "view_blocked" and notice != "view_blocked":
+                if self._clear_since is None:
+                    self._clear_since = t
+                if t - self._clear_since >= g.notice_after_s:
+                    self.notice, self._notice_until, self._clear_since = None, -math.inf, None
+            else:
+                self._clear_since = None
             unsure = any(self._view_conf[GROUPS.index(k)] < g.min_confidence for k in COACHING_GROUPS)
             if notice is None and hip_deg is not None and hip_deg > g.notice_max_hip_deg:
                 # at depth, facing the mirror: what is unsure there is hidden by the bent trunk,

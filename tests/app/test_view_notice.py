@@ -193,3 +193,28 @@ def test_a_view_blocked_for_long_stays_blocked_and_the_scene_is_kept():
     assert r.blind_share is not None and r.blind_share < 0.05
     # what was learned before the cover is still learned after it
     assert np.mean(seg.background.learned()[learned]) > 0.95
+
+
+def test_a_blocked_view_notice_goes_soon_after_the_lifter_is_seen_again():
+    """Someone crosses in front for 0.8 s ("view_blocked" while the lifter is hidden); once the
+    lifter is tracked again with nothing in front, the notice goes after notice_after_s (it
+    took to show), not after the 1.5 s hold that keeps notices from flickering: the lifter is
+    coached again and the screen should not say the view is blocked."""
+    from station.config import load_exercise
+    from station.form.evaluator import FormEvaluator
+    from station.model import ANGLES
+    from tests.form.traces import hinge, script
+
+    t, ang, _ = script(hinge() + hinge(), tail_s=0.5)
+    ev = FormEvaluator(load_exercise("rdl"))
+    for i in range(len(t)):
+        ev.update(float(t[i]), {k: float(ang[k][i]) for k in ANGLES})
+    t0, fps = float(t[-1]), 30.0
+    for k in range(1, 25):
+        st = ev.update(t0 + k / fps, None, notice="view_blocked")
+    assert st.notice == "view_blocked"
+    a = {k: float(ang[k][-1]) for k in ANGLES}
+    seen = [(k / fps, ev.update(t0 + (24 + k) / fps, a)) for k in range(1, 60)]
+    after = ev.confidence.gate.notice_after_s
+    assert all(s.notice == "view_blocked" for dt, s in seen if dt < after - 1e-6)
+    assert all(s.notice is None for dt, s in seen if dt >= after + 2.0 / fps)
