@@ -8,10 +8,12 @@ blob, and at a reduced rate while a person is in view.
 
 A pixel is foreground if it has depth and is nearer than its learned background by more
 than thr0 + thr2 z² (stereo noise grows as z²); pixels not learned yet fall back to the
-lifting-zone and floor tests alone (see segment._kernels.classify_pixels). A pixel's background
-is used after min_count agreeing frames, or min_count_person (1 s) while a person is or lately
-was in view: the scene behind a lifter who has stood there since the start is unknown, and
-whatever passes in front of them must not become it.
+lifting-zone and floor tests alone (see segment._kernels.classify_pixels).
+
+Where the lifter was seen lately, a surface nearer than them at a pixel whose scene is not
+learned yet is not learned either (see BackgroundModel.occluders): behind a lifter who has
+stood there since the start the scene is unknown, and someone passing in front of them must
+not become it.
 """
 from __future__ import annotations
 
@@ -40,17 +42,18 @@ class BackgroundParams:
     n_avg: int = 30                     # running mean over ~this many agreeing frames
     count_max: int = 300                # also: frames without depth before a pixel is forgotten
     min_count: int = 3                  # agreeing frames before a pixel's background is used
-    # ...while a person is in view: a pixel the scene was never seen at (behind a lifter who has
-    # stood there since the station started) is first learned from whatever covers it, and a
-    # walker passing in front of the lifter (outside the zone: no candidate, not excluded) would
-    # be their background within 0.1 s; the lifter, further than it, would then not be
-    # foreground there until the station saw nobody. 1 s of agreement: a passer-by is gone first
-    min_count_person: int = 30
-    person_recent_s: float = 2.0        # ...or was, this long ago (hidden wholly by the passer-by)
     rate_near: float = 1.0 / 600.0      # new object in front: ~20 s time constant at 30 fps
     rate_far: float = 1.0 / 60.0        # object gone: ~2 s
     person_rate_scale: float = 0.1      # learning rate factor while a person is in view
     exclude_dilate_px: int = 2          # dilate person-sized blobs before excluding them
+    # a pixel not learned yet (under min_count) where the lifter was seen within
+    # lifter_memory_s is not learned from a surface nearer than the lifter was there by more
+    # than occluder_margin_m: a walker passing between the lifter and the camera is outside the
+    # zone (no candidate, so never excluded) and would be the scene there within min_count
+    # frames; the lifter, further than it, would then not be foreground there (stop 66: their
+    # upper body out of the cloud for 0.7 s after the walker had gone)
+    lifter_memory_s: float = 10.0
+    occluder_margin_m: float = 0.1
 
 
 class BackgroundModel:
@@ -61,19 +64,31 @@ class BackgroundModel:
         self.depth_m = np.zeros(shape, np.float32)
         self.count = np.zeros(shape, np.int32)
         self._no_exclude = np.zeros(shape, bool)
+        # where the lifter was last seen at each pixel: depth (0 = never) and when
+        self._lifter_depth_m = np.zeros(shape, np.float32)
+        self._lifter_t_s = np.full(shape, -np.inf)
 
     def reset(self) -> None:
         self.depth_m[:] = 0.0
         self.count[:] = 0
+        self._lifter_depth_m[:] = 0.0
+        self._lifter_t_s[:] = -np.inf
+
+    def see_lifter(self, mask: np.ndarray, depth_m: np.ndarray, t_s: float) -> None:
+        """Remember the lifter's pixels (mask, (h, w) bool) at their depth in depth_m, at t_s."""
+        self._lifter_depth_m[mask] = depth_m[mask]
+        self._lifter_t_s[mask] = t_s
+
+    def occluders(self, depth_m: np.ndarray, t_s: float) -> np.ndarray:
+        """(h, w) bool: the pixels not learned yet where the lifter was seen within
+        lifter_memory_s and something is now nearer than they were by occluder_margin_m."""
+        p = self.params
+        return ((self.count < p.min_count) & (t_s - self._lifter_t_s <= p.lifter_memory_s)
+                & (depth_m > 0.0) & (depth_m < self._lifter_depth_m - p.occluder_margin_m))
 
     def learned(self) -> np.ndarray:
         """(h, w) bool: the pixels whose background is used (min_count agreeing frames)."""
         return self.count >= self.params.min_count
-
-    def min_count_used(self, person_in_view: bool) -> int:
-        """The agreeing frames a pixel's background needs to be used (min_count_person while a
-        person is, or lately was, in view: the segmenter says which)."""
-        return self.params.min_count_person if person_in_view else self.params.min_count
 
     @property
     def learned_fraction(self) -> float:
@@ -91,13 +106,16 @@ class BackgroundModel:
         return int(np.count_nonzero(learned & (depth_m <= 0.0))) / n
 
     def update(self, depth_m: np.ndarray, exclude_mask: np.ndarray | None = None,
-               rate_scale: float = 1.0, hold_blank: bool = False) -> None:
-        """Learn from one decimated depth image, skipping exclude_mask pixels, and the pixels
-        without depth when hold_blank (the view is blocked: VIEW_BLOCKED_MIN_SHARE)."""
+               rate_scale: float = 1.0, hold_blank: bool = False, t_s: float | None = None) -> None:
+        """Learn from one decimated depth image, skipping exclude_mask pixels, the pixels
+        without depth when hold_blank (the view is blocked: VIEW_BLOCKED_MIN_SHARE), and, given
+        the frame's time t_s, the occluders of where the lifter was (see occluders)."""
         p = self.params
         ex = self._no_exclude if exclude_mask is None else exclude_mask
         if hold_blank:
             ex = ex | (depth_m <= 0.0)
+        if t_s is not None:
+            ex = ex | self.occluders(depth_m, t_s)
         K.update_background(depth_m, ex, p.agree_tol0_m, p.agree_tol2_per_m, p.n_avg,
                             p.count_max, p.rate_near * rate_scale, p.rate_far * rate_scale,
                             self.depth_m, self.count)

@@ -125,7 +125,6 @@ class Segmenter:
             self.background.reset()
         self._prev_xy = None
         self._prev_present = False
-        self._present_t = -math.inf
         self.occlusion.reset()
         if self._shape_in is not None:
             self._exclude[:] = False
@@ -158,7 +157,6 @@ class Segmenter:
         self._min_valid = max(1, math.ceil(self.params.min_valid_frac * f * f))
         self._prev_xy: tuple[float, float] | None = None
         self._prev_present = False
-        self._present_t = -math.inf     # the last frame a person was in view: its timestamp
         self._last = None   # person.LastLifter: the last frame's lifter footprint and points
         self._apply_calibration()
 
@@ -266,12 +264,10 @@ class Segmenter:
 
         T_floor_cam = frames.T_floor_cam_from_plane(floor)
         bg = self.background
-        # a lifter wholly hidden by someone passing is still there: "in view" lasts a while
-        person_lately = frame.timestamp_s - self._present_t <= bg.params.person_recent_s
         K.classify_pixels(self._points_cam, np.ascontiguousarray(T_floor_cam[:3, :3]),
                           np.ascontiguousarray(T_floor_cam[:3, 3]), self.zone.box_with_margin(),
                           p.floor_clear0_m, p.floor_clear2_per_m, self.zone.max_height_m,
-                          bg.depth_m, bg.count, bg.min_count_used(person_lately), bg.params.fg_thr0_m,
+                          bg.depth_m, bg.count, bg.params.min_count, bg.params.fg_thr0_m,
                           bg.params.fg_thr2_per_m, self._points_floor, self._candidate)
         lap("classify")
 
@@ -331,14 +327,15 @@ class Segmenter:
         # before this frame's holes are learned: what it read of the scene it knew
         blind = bg.blind_share(depth)
         occluded = self.occlusion.update(depth, cloud, frame.timestamp_s)
+        if cloud is not None:
+            bg.see_lifter(cloud.mask, depth, frame.timestamp_s)
         if p.auto_learn_background:
             bg.update(depth, self._exclude, 1.0 if not present else bg.params.person_rate_scale,
-                      hold_blank=blind is not None and blind > VIEW_BLOCKED_MIN_SHARE)
+                      hold_blank=blind is not None and blind > VIEW_BLOCKED_MIN_SHARE,
+                      t_s=frame.timestamp_s)
         lap("background")
 
         self._prev_present = present
-        if present:
-            self._present_t = frame.timestamp_s
         self._prev_xy = choice.centroid_xy_m
         self._last = lifter if present else None
         height_m, pitch_deg = frames.camera_height_pitch(floor)
