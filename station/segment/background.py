@@ -10,10 +10,10 @@ A pixel is foreground if it has depth and is nearer than its learned background 
 than thr0 + thr2 z² (stereo noise grows as z²); pixels not learned yet fall back to the
 lifting-zone and floor tests alone (see segment._kernels.classify_pixels).
 
-Where the lifter was seen lately, a pixel whose scene is not learned yet learns only a
-surface clearly behind where they were (see BackgroundModel.occluders): behind a lifter who
-has stood there since the start the scene is unknown, and someone passing in front of them
-(or beside them, as near the camera) must not become it.
+Where the lifter was seen lately, a surface nearer than them at a pixel whose scene is not
+learned yet is not learned either (see BackgroundModel.occluders): behind a lifter who has
+stood there since the start the scene is unknown, and someone passing in front of them must
+not become it.
 """
 from __future__ import annotations
 
@@ -46,13 +46,12 @@ class BackgroundParams:
     rate_far: float = 1.0 / 60.0        # object gone: ~2 s
     person_rate_scale: float = 0.1      # learning rate factor while a person is in view
     exclude_dilate_px: int = 2          # dilate person-sized blobs before excluding them
-    # a pixel not learned yet (under min_count) where the lifter (or the band kept out of
-    # learning around them) was seen within lifter_memory_s learns only a surface at least
-    # occluder_margin_m behind where the lifter was there: a walker passing between the lifter
-    # and the camera is outside the zone (no candidate, so never excluded) and would be the
-    # scene there within min_count frames; the lifter, no nearer than it, would then not be
-    # foreground there (stop 66: their upper body out of the cloud for 0.7 s after the walker
-    # had gone). A walker brushing past a bent lifter is at the lifter's own depth there
+    # a pixel not learned yet (under min_count) where the lifter was seen within
+    # lifter_memory_s is not learned from a surface nearer than the lifter was there by more
+    # than occluder_margin_m: a walker passing between the lifter and the camera is outside the
+    # zone (no candidate, so never excluded) and would be the scene there within min_count
+    # frames; the lifter, further than it, would then not be foreground there (stop 66: their
+    # upper body out of the cloud for 0.7 s after the walker had gone)
     lifter_memory_s: float = 10.0
     occluder_margin_m: float = 0.1
 
@@ -75,23 +74,17 @@ class BackgroundModel:
         self._lifter_depth_m[:] = 0.0
         self._lifter_t_s[:] = -np.inf
 
-    def see_lifter(self, mask: np.ndarray, depth_m: np.ndarray, t_s: float,
-                   around: np.ndarray | None = None) -> None:
-        """Remember the lifter's pixels (mask, (h, w) bool) at their depth in depth_m, at t_s;
-        and the pixels `around` them (the band kept out of learning with them, never learned
-        either) at the lifter's furthest depth."""
-        if around is not None and mask.any():
-            self._lifter_depth_m[around] = depth_m[mask].max()
-            self._lifter_t_s[around] = t_s
+    def see_lifter(self, mask: np.ndarray, depth_m: np.ndarray, t_s: float) -> None:
+        """Remember the lifter's pixels (mask, (h, w) bool) at their depth in depth_m, at t_s."""
         self._lifter_depth_m[mask] = depth_m[mask]
         self._lifter_t_s[mask] = t_s
 
     def occluders(self, depth_m: np.ndarray, t_s: float) -> np.ndarray:
         """(h, w) bool: the pixels not learned yet where the lifter was seen within
-        lifter_memory_s and what is there now lies less than occluder_margin_m behind where they were."""
+        lifter_memory_s and something is now nearer than they were by occluder_margin_m."""
         p = self.params
         return ((self.count < p.min_count) & (t_s - self._lifter_t_s <= p.lifter_memory_s)
-                & (depth_m > 0.0) & (depth_m < self._lifter_depth_m + p.occluder_margin_m))
+                & (depth_m > 0.0) & (depth_m < self._lifter_depth_m - p.occluder_margin_m))
 
     def learned(self) -> np.ndarray:
         """(h, w) bool: the pixels whose background is used (min_count agreeing frames)."""

@@ -152,7 +152,6 @@ class Segmenter:
         self._parent = np.zeros(h * w, np.int32)
         self._stats = np.zeros((64, 9), np.float64)
         self._exclude = np.zeros((h, w), bool)
-        self._around = np.zeros((h, w), bool)   # the lifter's pixels and a band around them
         self.background = BackgroundModel((h, w), self.params.background)
         self._network = sorting_network(f * f)
         self._min_valid = max(1, math.ceil(self.params.min_valid_frac * f * f))
@@ -329,8 +328,7 @@ class Segmenter:
         blind = bg.blind_share(depth)
         occluded = self.occlusion.update(depth, cloud, frame.timestamp_s)
         if cloud is not None:
-            K.dilate_labels(self._labels, keep, bg.params.exclude_dilate_px + 1, self._around)
-            bg.see_lifter(cloud.mask, depth, frame.timestamp_s, self._around)
+            bg.see_lifter(cloud.mask, depth, frame.timestamp_s)
         if p.auto_learn_background:
             bg.update(depth, self._exclude, 1.0 if not present else bg.params.person_rate_scale,
                       hold_blank=blind is not None and blind > VIEW_BLOCKED_MIN_SHARE,

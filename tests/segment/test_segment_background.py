@@ -128,7 +128,7 @@ def test_someone_passing_in_front_does_not_become_the_lifters_background(rng):
     assert len(after.cloud.points_cam_m) > 0.95 * len(before.cloud.points_cam_m)
 
 
-def test_occluders_are_what_is_not_behind_where_the_lifter_was_and_nothing_is_learned_yet():
+def test_occluders_are_nearer_than_the_lifter_was_where_nothing_is_learned_yet():
     p = BackgroundParams()
     bg = BackgroundModel((1, 6), p)
     bg.count[0, 5] = p.min_count                       # this pixel's scene is known
@@ -136,9 +136,9 @@ def test_occluders_are_what_is_not_behind_where_the_lifter_was_and_nothing_is_le
     bg.see_lifter(seen, np.full((1, 6), 2.5, np.float32), 0.0)
     depth = np.array([[1.0, 2.5 - 0.5 * p.occluder_margin_m, 3.0, 0.0, 1.0, 1.0]], np.float32)
     near = bg.occluders(depth, 1.0)
-    # nearer; at their depth (within the margin); further (what was behind them); no depth; the
+    # nearer by more than the margin; within it; further (what was behind them); no depth; the
     # same as the first (forgotten later); a pixel whose scene is learned
-    assert near.tolist() == [[True, True, False, False, True, False]]
+    assert near.tolist() == [[True, False, False, False, True, False]]
     assert not bg.occluders(depth, p.lifter_memory_s + 0.5).any()
     # an occluder is not learned; what lay behind the lifter is
     bg.update(depth, t_s=1.0)
