@@ -327,9 +327,9 @@ class Segmenter:
         # before this frame's holes are learned: what it read of the scene it knew
         blind = bg.blind_share(depth)
         occluded = self.occlusion.update(depth, cloud, frame.timestamp_s)
-        if cloud is not None:
-            bg.see_lifter(cloud.mask, depth, frame.timestamp_s)
         if p.auto_learn_background:
+            if cloud is not None:
+                bg.see_lifter(cloud.mask, depth, frame.timestamp_s)
             bg.update(depth, self._exclude, 1.0 if not present else bg.params.person_rate_scale,
                       hold_blank=blind is not None and blind > VIEW_BLOCKED_MIN_SHARE,
                       t_s=frame.timestamp_s)
