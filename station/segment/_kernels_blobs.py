@@ -146,19 +146,26 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
 @nb.njit(**_JIT)
 def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m, y_weight,
                   has_previous, prev_x_m, prev_y_m, track_radius_m,
-                  tracked_min_fraction, tracked_min_top_m, out_like):
+                  tracked_min_fraction, tracked_min_top_m, has_home, home_x_m, home_y_m,
+                  home_radius_m, out_like):
     """The lifter's component (person.choose_person's rule): its index, or -1. out_like (n,)
     bool: the person-like components (big and tall enough; with a previous lifter and none of
     those near them, also the pieces near them: their legs under a torso hinged low).
     zone_box (x0, x1, y0, y1): the zone without margin. Near the previous lifter, the biggest
     such component (the body, not a leg the depth jumps cut off it, which a tie on the zone
     centre could pick: the body, a standing-person shape, would then never join it); else the
-    one nearest the zone's centre. Of equal scores, the first."""
+    one nearest the zone's centre. Of equal scores, the first. With a home (where the lifter
+    has stood over the last seconds, Segmenter's slow average of the chosen footprint), a
+    component near it (home_radius_m) ranks above one near the previous frame's choice
+    only: a walker who merged into the lifter's component for a few frames drags that
+    choice towards them, and at the split the walker is nearer it than the lifter is."""
     n = stats.shape[0]
     cx = np.empty(n)
     cy = np.empty(n)
     near = np.zeros(n, np.bool_)
+    home = np.zeros(n, np.bool_)
     any_like_near = False
+    any_like_home = False
     any_like = False
     for i in range(n):
         cnt = max(stats[i, COUNT], 1.0)
@@ -168,28 +175,33 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
         if has_previous:
             near[i] = np.hypot(cx[i] - prev_x_m, cy[i] - prev_y_m) <= track_radius_m
             any_like_near = any_like_near or (out_like[i] and near[i])
-    if has_previous and not any_like_near:   # the lifter is there only in pieces
-        for i in range(n):
-            if (near[i] and stats[i, COUNT] >= tracked_min_fraction * min_points
-                    and stats[i, MAX_H] >= tracked_min_top_m):
+        if has_home:
+            home[i] = np.hypot(cx[i] - home_x_m, cy[i] - home_y_m) <= home_radius_m
+            any_like_home = any_like_home or (out_like[i] and home[i])
+    # the lifter there only in pieces (near the previous choice, or near home)
+    for i in range(n):
+        if ((has_previous and not any_like_near and near[i])
+                or (has_home and not any_like_home and home[i])):
+            if stats[i, COUNT] >= tracked_min_fraction * min_points and stats[i, MAX_H] >= tracked_min_top_m:
                 out_like[i] = True
     for i in range(n):
         any_like = any_like or out_like[i]
     if not any_like:
         return -1
-    # ranked by (near the previous lifter first; then, near: most points, else: nearest the
-    # zone's centre), the first of equals
+    # ranked by (near home and the previous lifter, near home, near the previous lifter,
+    # neither; then, near either: most points, else: nearest the zone's centre), the first of
+    # equals
     best = np.inf
-    best_near = False
+    best_tier = -1
     k = -1
     for i in range(n):
         if not (out_like[i] and cx[i] >= zone_box[0] and cx[i] <= zone_box[1]
                 and cy[i] >= zone_box[2] and cy[i] <= zone_box[3]):
             continue
-        is_near = has_previous and near[i]
-        score = -stats[i, COUNT] if is_near else abs(cx[i] - centre_x_m) + y_weight * abs(cy[i] - centre_y_m)
-        if k < 0 or (is_near and not best_near) or (is_near == best_near and score < best):
-            best, best_near, k = score, is_near, i
+        tier = (2 if home[i] else 0) + (1 if near[i] else 0)
+        score = -stats[i, COUNT] if tier > 0 else abs(cx[i] - centre_x_m) + y_weight * abs(cy[i] - centre_y_m)
+        if k < 0 or tier > best_tier or (tier == best_tier and score < best):
+            best, best_tier, k = score, tier, i
     return k
 
 

@@ -80,6 +80,13 @@ class BlobParams:
     min_top_m: float = 0.8           # top of the blob at least this high above the floor
     y_weight: float = 0.5            # score = |x - centre_x| + y_weight * |y - centre_y|
     track_radius_m: float = 0.35     # a blob this close to the last lifter's footprint wins
+    # ...and before it, one this close to the lifter's home: the chosen footprint averaged
+    # over home_tau_s (Segmenter). A walker who brushes past 0.6 m in front of a lifter at the
+    # bottom of a hinge joins their component for a few frames and drags the last footprint
+    # to within track_radius_m of where they walk on; the lifter stays near home (a hinge
+    # moves the footprint's centroid ~0.2 m)
+    home_radius_m: float = 0.45
+    home_tau_s: float = 2.0
     upright_min_top_m: float = 1.2   # "upright": top this high and taller than wide
     # the last lifter's own legs: a torso hinged low (a good morning) splits off them into
     # pieces each too small to be a person, and a leg alone reaches only ~0.5 x stature and
@@ -270,7 +277,8 @@ def merge_person(stats: np.ndarray, gap_m: np.ndarray, index: int, params: BlobP
 
 
 def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_points: int,
-                  previous_xy_m: tuple[float, float] | None = None) -> BlobChoice:
+                  previous_xy_m: tuple[float, float] | None = None,
+                  home_xy_m: tuple[float, float] | None = None) -> BlobChoice:
     """Pick the lifter's blob from blob_stats rows.
 
     Candidates are person-like blobs whose footprint centroid lies inside the zone (no
@@ -280,18 +288,21 @@ def choose_person(stats: np.ndarray, zone: LiftingZone, params: BlobParams, min_
     standing-person shape, could then not join it and the cloud was the leg alone); the
     lifter's legs alone (the torso hinged so low that it split off them) stay a candidate
     there (tracked_min_top_m). Elsewhere the lowest |x - centre_x| + y_weight |y - centre_y|
-    wins. The rule runs in
+    wins. home_xy_m: where the lifter has stood of late (BlobParams.home_radius_m): a
+    candidate near it ranks first. The rule runs in
     numba (station.segment._kernels_blobs; its NumPy twin in station.segment.reference).
     """
     (x0, x1), (y0, y1) = zone.x_range_m, zone.y_range_m
     like = np.empty(len(stats), bool)
     prev = previous_xy_m is not None
     px, py = previous_xy_m if prev else (0.0, 0.0)
+    hx, hy = home_xy_m if home_xy_m is not None else (0.0, 0.0)
     k = KB.choose_person(np.ascontiguousarray(stats, np.float64), np.array([x0, x1, y0, y1]),
                          float(zone.centre_x_m), float(zone.centre_y_m), float(min_points),
                          float(params.min_top_m), float(params.y_weight), prev, float(px), float(py),
                          float(params.track_radius_m),
-                         float(params.tracked_min_fraction), float(params.tracked_min_top_m), like)
+                         float(params.tracked_min_fraction), float(params.tracked_min_top_m),
+                         home_xy_m is not None, float(hx), float(hy), float(params.home_radius_m), like)
     if k < 0:
         return BlobChoice(-1, like, None, math.nan, False)
     cnt = max(stats[k, COUNT], 1.0)

@@ -332,29 +332,40 @@ def merge_person(stats, gap_m, occludes, index, allowed, merge_gap_m, merge_floo
 
 def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m, y_weight,
                   has_previous, prev_x_m, prev_y_m, track_radius_m,
-                  tracked_min_fraction, tracked_min_top_m):
+                  tracked_min_fraction, tracked_min_top_m, has_home=False, home_x_m=0.0,
+                  home_y_m=0.0, home_radius_m=0.0):
     """Twin of _kernels_blobs.choose_person (the NumPy rule person.choose_person ran before):
     (index or -1, person-like (n,) bool)."""
     like = (stats[:, COUNT] >= min_points) & (stats[:, MAX_H] >= min_top_m)
     cnt = np.maximum(stats[:, COUNT], 1.0)
     cx = stats[:, SUM_X] / cnt
     cy = stats[:, SUM_Y] / cnt
+    piece = (stats[:, COUNT] >= tracked_min_fraction * min_points) & (stats[:, MAX_H] >= tracked_min_top_m)
     near = np.zeros(len(stats), bool)
+    home = np.zeros(len(stats), bool)
     if has_previous:
         near = np.hypot(cx - prev_x_m, cy - prev_y_m) <= track_radius_m
-        if not (like & near).any():
-            like = like | (near & (stats[:, COUNT] >= tracked_min_fraction * min_points)
-                           & (stats[:, MAX_H] >= tracked_min_top_m))
+    if has_home:
+        home = np.hypot(cx - home_x_m, cy - home_y_m) <= home_radius_m
+    extra = np.zeros(len(stats), bool)
+    if has_previous and not (like & near).any():
+        extra |= near & piece
+    if has_home and not (like & home).any():
+        extra |= home & piece
+    like = like | extra
     if not like.any():
         return -1, like
     x0, x1, y0, y1 = zone_box
     cand = like & (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
     if not cand.any():
         return -1, like
-    if (cand & near).any():               # near the previous lifter: the most points
-        return int(np.argmax(np.where(cand & near, stats[:, COUNT], -np.inf))), like
+    tier = np.where(home, 2, 0) + np.where(near, 1, 0)
+    top = tier[cand].max()
+    pick = cand & (tier == top)
+    if top > 0:                          # near home or the previous lifter: the most points
+        return int(np.argmax(np.where(pick, stats[:, COUNT], -np.inf))), like
     score = np.abs(cx - centre_x_m) + y_weight * np.abs(cy - centre_y_m)
-    return int(np.argmin(np.where(cand, score, np.inf))), like
+    return int(np.argmin(np.where(pick, score, np.inf))), like
 
 
 def occlusion_pairs(labels, depth_m, active, jump_min_m, jump_per_m, radius_px):

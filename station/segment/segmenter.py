@@ -124,6 +124,7 @@ class Segmenter:
         if self.background is not None:
             self.background.reset()
         self._prev_xy = None
+        self._home_xy = None
         self._prev_present = False
         self.occlusion.reset()
         if self._shape_in is not None:
@@ -156,6 +157,9 @@ class Segmenter:
         self._network = sorting_network(f * f)
         self._min_valid = max(1, math.ceil(self.params.min_valid_frac * f * f))
         self._prev_xy: tuple[float, float] | None = None
+        # where the lifter has stood of late (BlobParams.home_tau_s), and when it was updated
+        self._home_xy: tuple[float, float] | None = None
+        self._home_t_s = 0.0
         self._prev_present = False
         self._last = None   # person.LastLifter: the last frame's lifter footprint and points
         self._apply_calibration()
@@ -177,7 +181,7 @@ class Segmenter:
         self.floor_tracker.reset()
         self.floor_tracker.plane = np.array(plane, np.float64)
         self._exclude[:] = False
-        self._prev_xy, self._prev_present = None, False
+        self._prev_xy, self._home_xy, self._prev_present = None, None, False
         self.background.reset()
         if (bg_depth is not None and bg_count is not None and intr == self._intr_in
                 and bg_depth.shape == self.shape):
@@ -216,6 +220,19 @@ class Segmenter:
         self.floor_tracker.update(self._floor_pts[:n], person_in_view)
 
     # ---------------------------------------------------------------- API
+
+    def _update_home(self, xy_m: tuple[float, float] | None, t_s: float) -> None:
+        """The lifter's home: the chosen footprint's centroid averaged over home_tau_s (an
+        exponential average in time); forgotten with the lifter."""
+        if xy_m is None:
+            self._home_xy = None
+        elif self._home_xy is None:
+            self._home_xy = xy_m
+        else:
+            a = min(max(t_s - self._home_t_s, 0.0) / self.params.blob.home_tau_s, 1.0)
+            hx, hy = self._home_xy
+            self._home_xy = (hx + a * (xy_m[0] - hx), hy + a * (xy_m[1] - hy))
+        self._home_t_s = t_s
 
     def learn_background(self, frames_: list[DepthFrame] | tuple[DepthFrame, ...],
                          reset: bool = True) -> float:
@@ -257,7 +274,7 @@ class Segmenter:
         quality = self.floor_tracker.quality
         lap("floor")
         if plane is None:
-            self._prev_present, self._prev_xy = False, None
+            self._prev_present, self._prev_xy, self._home_xy = False, None, None
             tm["total"] = (time.perf_counter() - t0) * 1e3
             tm["cpu"] = (time.thread_time() - c0) * 1e3
             return SegmentResult(None, None, quality, False, None, False, None, None, None, tm)
@@ -280,7 +297,8 @@ class Segmenter:
         lap("components")
 
         choice = choose_person(stats, self.zone, p.blob, self._min_points,
-                               self._prev_xy if self._prev_present else None)
+                               self._prev_xy if self._prev_present else None,
+                               self._home_xy if self._prev_present else None)
         present = choice.index >= 0
         exclude = choice.person_like
         if present:
@@ -337,6 +355,7 @@ class Segmenter:
 
         self._prev_present = present
         self._prev_xy = choice.centroid_xy_m
+        self._update_home(choice.centroid_xy_m if present else None, frame.timestamp_s)
         self._last = lifter if present else None
         height_m, pitch_deg = frames.camera_height_pitch(floor)
         tm["total"] = (time.perf_counter() - t0) * 1e3

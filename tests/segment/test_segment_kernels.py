@@ -402,11 +402,11 @@ def test_merge_person(seed):
             assert 1 < plain.sum() < allowed.sum()
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(24))
 def test_choose_person(seed):
     """The lifter's blob (kernel) against its NumPy twin: person-like blobs in and out of the
     zone, a previous lifter near some (the biggest near one wins; their pieces as candidates when no whole
-    person is near), ties."""
+    person is near), a home near some (ranked above the previous lifter's), ties."""
     from station.segment import _kernels_blobs as KB
     from station.segment.person import BlobParams
     rng = np.random.default_rng(100 + seed)
@@ -420,8 +420,10 @@ def test_choose_person(seed):
     box = np.array([-0.5, 0.5, 2.0, 3.0])
     prev = seed % 3 != 0
     px, py = (float(rng.choice([-0.2, 0.2])), 2.5) if prev else (0.0, 0.0)
+    home = seed % 4 >= 2
+    hx, hy = (float(rng.choice([-0.6, 0.0, 0.6])), float(rng.choice([2.1, 2.5]))) if home else (0.0, 0.0)
     args = (box, 0.0, 2.5, 120.0, p.min_top_m, p.y_weight, prev, px, py, p.track_radius_m,
-            p.tracked_min_fraction, p.tracked_min_top_m)
+            p.tracked_min_fraction, p.tracked_min_top_m, home, hx, hy, p.home_radius_m)
     like = np.empty(n, bool)
     k = KB.choose_person(stats, *args, like)
     k_ref, like_ref = R.choose_person(stats, *args)
