@@ -165,7 +165,6 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
     near = np.zeros(n, np.bool_)
     home = np.zeros(n, np.bool_)
     any_like_near = False
-    any_like_home = False
     any_like = False
     for i in range(n):
         cnt = max(stats[i, COUNT], 1.0)
@@ -177,12 +176,10 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
             any_like_near = any_like_near or (out_like[i] and near[i])
         if has_home:
             home[i] = np.hypot(cx[i] - home_x_m, cy[i] - home_y_m) <= home_radius_m
-            any_like_home = any_like_home or (out_like[i] and home[i])
-    # the lifter there only in pieces (near the previous choice, or near home)
-    for i in range(n):
-        if ((has_previous and not any_like_near and near[i])
-                or (has_home and not any_like_home and home[i])):
-            if stats[i, COUNT] >= tracked_min_fraction * min_points and stats[i, MAX_H] >= tracked_min_top_m:
+    if has_previous and not any_like_near:   # the lifter is there only in pieces
+        for i in range(n):
+            if (near[i] and stats[i, COUNT] >= tracked_min_fraction * min_points
+                    and stats[i, MAX_H] >= tracked_min_top_m):
                 out_like[i] = True
     for i in range(n):
         any_like = any_like or out_like[i]
@@ -207,14 +204,16 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
 
 @nb.njit(**_JIT)
 def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
-                     standing_max_bottom_m, prev_box, out_allowed, out_rejoin):
+                     standing_max_bottom_m, prev_box, other_margin_m, out_allowed, out_rejoin):
     """The components that may join the chosen blob `index` (person.merge_candidates' rule):
     non-empty, footprint centroid within merge_reach_m of the chosen blob's, and not a
     standing person of their own (count >= min_points, top >= upright_min_top_m, bottom <=
     standing_max_bottom_m); the chosen blob itself always. out_allowed (n,) bool.
     out_rejoin (n,) bool: the standing-person shapes in reach whose footprint centroid lies
     inside prev_box (x0, x1, y0, y1: the last lifter's footprint; nan: none), which
-    merge_person may still join as a part of the lifter cut off by a depth jump."""
+    merge_person may still join as a part of the lifter cut off by a depth jump. Not
+    allowed either: a component lower than another standing person (not the chosen blob, not
+    to rejoin) whose footprint centroid lies inside theirs, expanded by other_margin_m."""
     n = stats.shape[0]
     ci = stats[index, SUM_X] / max(stats[index, COUNT], 1.0)
     cj = stats[index, SUM_Y] / max(stats[index, COUNT], 1.0)
@@ -230,6 +229,23 @@ def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
                          and cx >= prev_box[0] and cx <= prev_box[1]
                          and cy >= prev_box[2] and cy <= prev_box[3])
     out_allowed[index] = True
+    # what stands under someone else (a standing person not the lifter's and not a half of
+    # them to rejoin) is theirs: a walker's legs, cut off their body by a depth jump, joined
+    # the bent lifter through the 0.2 m gap and pulled the fit's feet onto them
+    for s in range(n):
+        if s == index or out_rejoin[s] or not (stats[s, COUNT] >= min_points
+                                               and stats[s, MAX_H] >= upright_min_top_m
+                                               and stats[s, MIN_H] <= standing_max_bottom_m):
+            continue
+        for i in range(n):
+            if i == index or not out_allowed[i] or stats[i, MAX_H] >= stats[s, MAX_H]:
+                continue
+            cnt = max(stats[i, COUNT], 1.0)
+            cx = stats[i, SUM_X] / cnt
+            cy = stats[i, SUM_Y] / cnt
+            if (cx >= stats[s, MIN_X] - other_margin_m and cx <= stats[s, MAX_X] + other_margin_m
+                    and cy >= stats[s, MIN_Y] - other_margin_m and cy <= stats[s, MAX_Y] + other_margin_m):
+                out_allowed[i] = False
 
 
 @nb.njit(**_JIT)

@@ -81,12 +81,16 @@ class BlobParams:
     y_weight: float = 0.5            # score = |x - centre_x| + y_weight * |y - centre_y|
     track_radius_m: float = 0.35     # a blob this close to the last lifter's footprint wins
     # ...and before it, one this close to the lifter's home: the chosen footprint averaged
-    # over home_tau_s (Segmenter). A walker who brushes past 0.6 m in front of a lifter at the
-    # bottom of a hinge joins their component for a few frames and drags the last footprint
-    # to within track_radius_m of where they walk on; the lifter stays near home (a hinge
-    # moves the footprint's centroid ~0.2 m)
+    # over home_tau_s (Segmenter), once the footprint has stayed this close to it for
+    # home_settle_s, and until home_hold_s after it last did. A walker who brushes past 0.6 m
+    # in front of a lifter at the bottom of a hinge joins their component for a few frames
+    # and drags the last footprint to within track_radius_m of where they walk on; the lifter
+    # stays near home (a hinge moves the footprint's centroid ~0.2 m). A lifter walking in
+    # has no home yet (a plate they carry, near where they entered, took the track from them)
     home_radius_m: float = 0.45
     home_tau_s: float = 2.0
+    home_settle_s: float = 1.0
+    home_hold_s: float = 1.0
     upright_min_top_m: float = 1.2   # "upright": top this high and taller than wide
     # the last lifter's own legs: a torso hinged low (a good morning) splits off them into
     # pieces each too small to be a person, and a leg alone reaches only ~0.5 x stature and
@@ -132,6 +136,11 @@ class BlobParams:
     # stays out: their footprint centroid lies behind the lifter's footprint
     rejoin_gap_m: float = 0.15
     rejoin_max_growth: float = 1.3
+    # a component lower than another standing person (not the lifter's, not a half of them to
+    # rejoin) with its footprint centroid inside theirs expanded by this is theirs, never the
+    # lifter's (merge_candidates): a walker brushing past a bent lifter, their legs cut off
+    # their body by a depth jump, came within merge_gap_m of the lifter's hanging arms
+    other_person_margin_m: float = 0.05
     # a component on the floor near the lifter's footprint wider than [0] both across and in
     # depth and longer than [1] one way is equipment, not a part of the lifter, and is learned
     # into the background (near_footprint)
@@ -160,7 +169,8 @@ def merge_candidates(stats: np.ndarray, index: int, params: BlobParams, min_poin
                      last: LastLifter | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(allowed, rejoin), (n,) bool each. allowed: components that may join the chosen blob
     `index` (merge_person): non-empty, footprint centroid within merge_reach_m of the chosen
-    blob's, not a standing person. rejoin: the standing persons in reach whose footprint
+    blob's, not a standing person, not under another standing person (lower than them, its
+    footprint centroid inside theirs: a walker's legs cut off their body). rejoin: the standing persons in reach whose footprint
     centroid lies inside the last lifter's footprint (none without one). The rule runs in
     numba (station.segment._kernels_blobs; its NumPy twin in reference)."""
     ok = np.empty(len(stats), bool)
@@ -169,7 +179,7 @@ def merge_candidates(stats: np.ndarray, index: int, params: BlobParams, min_poin
     KB.merge_candidates(np.ascontiguousarray(stats, np.float64), int(index),
                         float(params.merge_reach_m), float(min_points),
                         float(params.upright_min_top_m), float(params.standing_max_bottom_m), box,
-                        ok, rejoin)
+                        float(params.other_person_margin_m), ok, rejoin)
     return ok, rejoin
 
 

@@ -347,12 +347,8 @@ def choose_person(stats, zone_box, centre_x_m, centre_y_m, min_points, min_top_m
         near = np.hypot(cx - prev_x_m, cy - prev_y_m) <= track_radius_m
     if has_home:
         home = np.hypot(cx - home_x_m, cy - home_y_m) <= home_radius_m
-    extra = np.zeros(len(stats), bool)
-    if has_previous and not (like & near).any():
-        extra |= near & piece
-    if has_home and not (like & home).any():
-        extra |= home & piece
-    like = like | extra
+    if has_previous and not (like & near).any():   # the lifter there only in pieces
+        like = like | (near & piece)
     if not like.any():
         return -1, like
     x0, x1, y0, y1 = zone_box
@@ -390,7 +386,7 @@ def occlusion_pairs(labels, depth_m, active, jump_min_m, jump_per_m, radius_px):
 
 
 def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
-                     standing_max_bottom_m, prev_box=(np.nan,) * 4):
+                     standing_max_bottom_m, prev_box=(np.nan,) * 4, other_margin_m=0.0):
     """Twin of _kernels_blobs.merge_candidates (the NumPy rule person.merge_candidates ran):
     (allowed, rejoin)."""
     cnt = np.maximum(stats[:, COUNT], 1.0)
@@ -405,6 +401,14 @@ def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
     rejoin = ((stats[:, COUNT] > 0) & reach & standing
               & (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1))
     rejoin[index] = False
+    for j in np.nonzero(standing & ~rejoin)[0]:     # under another standing person: theirs
+        if j == index:
+            continue
+        under = ((stats[:, MAX_H] < stats[j, MAX_H])
+                 & (cx >= stats[j, MIN_X] - other_margin_m) & (cx <= stats[j, MAX_X] + other_margin_m)
+                 & (cy >= stats[j, MIN_Y] - other_margin_m) & (cy <= stats[j, MAX_Y] + other_margin_m))
+        under[index] = False
+        ok &= ~under
     return ok, rejoin
 
 

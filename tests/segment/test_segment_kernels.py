@@ -489,10 +489,10 @@ def test_dilate_labels_and_gather_labels(rng, shape, radius):
     np.testing.assert_array_equal(out_uv, ref_uv)
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(16))
 def test_merge_candidates(seed):
     """The merge candidates (kernel) against their NumPy twin: footprints around the reach,
-    standing people, empty components."""
+    standing people (and what lies under them), empty components."""
     from station.segment import _kernels_blobs as KB
     from station.segment.person import BlobParams
     rng = np.random.default_rng(200 + seed)
@@ -502,6 +502,9 @@ def test_merge_candidates(seed):
     stats[:, 0] = rng.choice([0, 1, 50, 150, 400], n)
     cxy = rng.uniform(-1.0, 1.0, (n, 2)) + [0.0, 2.5]
     stats[:, 1:3] = cxy * stats[:, [0]]
+    half = rng.choice([0.05, 0.2, 0.5], (n, 2))     # footprints: some wide enough to hold others
+    stats[:, 3], stats[:, 4] = cxy[:, 0] - half[:, 0], cxy[:, 0] + half[:, 0]
+    stats[:, 5], stats[:, 6] = cxy[:, 1] - half[:, 1], cxy[:, 1] + half[:, 1]
     stats[:, 7] = rng.choice([0.0, 0.2, 0.5], n)
     stats[:, 8] = rng.choice([0.5, 1.0, 1.7], n)
     index = int(rng.integers(0, n))
@@ -509,7 +512,8 @@ def test_merge_candidates(seed):
     rejoin = np.empty(n, bool)
     # the last lifter's footprint: none (nan), or a box around the chosen blob
     box = np.array([np.nan] * 4) if seed % 3 == 0 else np.array([-0.5, 0.5, 2.0, 3.0])
-    args = (p.merge_reach_m, 120.0, p.upright_min_top_m, p.standing_max_bottom_m, box)
+    args = (p.merge_reach_m, 120.0, p.upright_min_top_m, p.standing_max_bottom_m, box,
+            p.other_person_margin_m)
     KB.merge_candidates(stats, index, *args, out, rejoin)
     ref, ref_rejoin = R.merge_candidates(stats, index, *args)
     np.testing.assert_array_equal(out, ref)
