@@ -52,6 +52,12 @@ class BackgroundParams:
     # zone (no candidate, so never excluded) and would be the scene there within min_count
     # frames; the lifter, further than it, would then not be foreground there (stop 66: their
     # upper body out of the cloud for 0.7 s after the walker had gone)
+    # Above lifter_floor_band_m (the segmenter's candidates only) nothing less than
+    # occluder_margin_m behind where the lifter was is learned either: the lifter themself,
+    # left out of the cloud for a few frames while a walker brushing past hid them, became
+    # their own background there (stop 67: 11 % of their pixels for the rest of the set, the
+    # fit's legs 60-170 mm off). By the feet the floor they uncover lies at their depth and
+    # is learned as before
     lifter_memory_s: float = 10.0
     occluder_margin_m: float = 0.1
     lifter_floor_band_m: float = 0.1
