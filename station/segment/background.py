@@ -52,15 +52,8 @@ class BackgroundParams:
     # zone (no candidate, so never excluded) and would be the scene there within min_count
     # frames; the lifter, further than it, would then not be foreground there (stop 66: their
     # upper body out of the cloud for 0.7 s after the walker had gone)
-    # Above lifter_floor_band_m (the segmenter's candidates only) nothing less than
-    # occluder_margin_m behind where the lifter was is learned either: the lifter themself,
-    # left out of the cloud for a few frames while a walker brushing past hid them, became
-    # their own background there (stop 67: 11 % of their pixels for the rest of the set, the
-    # fit's legs 60-170 mm off). By the feet the floor they uncover lies at their depth and
-    # is learned as before
     lifter_memory_s: float = 10.0
     occluder_margin_m: float = 0.1
-    lifter_floor_band_m: float = 0.1
 
 
 class BackgroundModel:
@@ -86,19 +79,16 @@ class BackgroundModel:
         self._lifter_depth_m[mask] = depth_m[mask]
         self._lifter_t_s[mask] = t_s
 
-    def occluders(self, depth_m: np.ndarray, t_s: float,
-                  above_floor: np.ndarray | None = None) -> np.ndarray:
+    def occluders(self, depth_m: np.ndarray, t_s: float) -> np.ndarray:
         """(h, w) bool: the pixels not learned yet where the lifter was seen within
-        lifter_memory_s and something is now nearer than they were by occluder_margin_m; at
-        the above_floor pixels ((h, w) bool, given) also anything not occluder_margin_m
-        behind where they were: the lifter themself, left out of the cloud for a few frames
-        while a walker hid them, must not become their own background."""
+        lifter_memory_s and something is now nearer than they were by occluder_margin_m."""
         p = self.params
-        recent = (self.count < p.min_count) & (t_s - self._lifter_t_s <= p.lifter_memory_s) & (depth_m > 0.0)
-        if above_floor is None:
-            return recent & (depth_m < self._lifter_depth_m - p.occluder_margin_m)
-        return recent & (depth_m < self._lifter_depth_m + np.where(above_floor, p.occluder_margin_m,
-                                                                    -p.occluder_margin_m))
+        return ((self.count < p.min_count) & (t_s - self._lifter_t_s <= p.lifter_memory_s)
+                & (depth_m > 0.0) & (depth_m < self._lifter_depth_m - p.occluder_margin_m))
+
+    def recent_lifter(self, t_s: float, within_s: float) -> np.ndarray:
+        """(h, w) bool: the pixels where the lifter was seen within within_s of t_s."""
+        return t_s - self._lifter_t_s <= within_s
 
     def learned(self) -> np.ndarray:
         """(h, w) bool: the pixels whose background is used (min_count agreeing frames)."""
@@ -120,8 +110,7 @@ class BackgroundModel:
         return int(np.count_nonzero(learned & (depth_m <= 0.0))) / n
 
     def update(self, depth_m: np.ndarray, exclude_mask: np.ndarray | None = None,
-               rate_scale: float = 1.0, hold_blank: bool = False, t_s: float | None = None,
-               above_floor: np.ndarray | None = None) -> None:
+               rate_scale: float = 1.0, hold_blank: bool = False, t_s: float | None = None) -> None:
         """Learn from one decimated depth image, skipping exclude_mask pixels, the pixels
         without depth when hold_blank (the view is blocked: VIEW_BLOCKED_MIN_SHARE), and, given
         the frame's time t_s, the occluders of where the lifter was (see occluders)."""
@@ -130,7 +119,7 @@ class BackgroundModel:
         if hold_blank:
             ex = ex | (depth_m <= 0.0)
         if t_s is not None:
-            ex = ex | self.occluders(depth_m, t_s, above_floor)
+            ex = ex | self.occluders(depth_m, t_s)
         K.update_background(depth_m, ex, p.agree_tol0_m, p.agree_tol2_per_m, p.n_avg,
                             p.count_max, p.rate_near * rate_scale, p.rate_far * rate_scale,
                             self.depth_m, self.count)

@@ -143,22 +143,3 @@ def test_occluders_are_nearer_than_the_lifter_was_where_nothing_is_learned_yet()
     # an occluder is not learned; what lay behind the lifter is
     bg.update(depth, t_s=1.0)
     assert bg.count[0, 0] == 0 and bg.count[0, 2] == 1
-
-
-def test_where_the_lifter_was_above_the_floor_nothing_at_their_depth_is_learned():
-    """Above the floor band the lifter themself, at their own depth, is not learned where they
-    were seen (they were left out of the cloud for a few frames while a walker hid them:
-    walker_brushing_past@mesh lost 11 % of their pixels to the background for the rest of the
-    set, and the fit's legs went 60-170 mm off); in the band by the feet, where the floor they
-    uncover lies at their depth, it is learned as before."""
-    p = BackgroundParams()
-    bg = BackgroundModel((1, 5), p)
-    bg.see_lifter(np.ones((1, 5), bool), np.full((1, 5), 2.5, np.float32), 0.0)
-    # at their depth; within the margin behind; behind by more; at their depth, in the band;
-    # nearer, in the band
-    depth = np.array([[2.5, 2.5 + 0.5 * p.occluder_margin_m, 3.0, 2.5, 1.0]], np.float32)
-    above = np.array([[True, True, True, False, False]])
-    assert bg.occluders(depth, 1.0, above).tolist() == [[True, True, False, False, True]]
-    assert bg.occluders(depth, 1.0).tolist() == [[False, False, False, False, True]]
-    bg.update(depth, t_s=1.0, above_floor=above)
-    assert bg.count.tolist() == [[0, 0, 1, 1, 0]]
