@@ -150,14 +150,20 @@ def test_a_walker_brushing_past_in_front_does_not_take_the_track():
     component was chosen as the lifter, the fit was "tracked" on them 600-1000 mm off for
     1.7 s, the track was lost, a start on the lifter still half hidden was 60-100 mm off to
     the end of the set, and two reps went unjudged. The lifter's home (where their footprint
-    has been over the last seconds) now outranks the last frame's footprint."""
+    has been over the last seconds) now outranks the last frame's footprint. With that alone
+    the lifter's legs, out of the cloud for a few frames while the walker hid their body,
+    became the background, and the fit's legs were 60-170 mm off to the end of the set: while
+    the lifter's cloud is under half its usual size, where they just were is not learned."""
     take, pipe, states, results = _coach("walker_brushing_past@mesh", reps=5, after_s=0.5)
     assert {r.track.track_id for r in results if r.tracked} == {1}
     err_mm = np.array([1000 * np.mean(np.linalg.norm(r.skeleton.points_cam_m - take.skeleton_cam_m[k], axis=1))
-                       for k, r in enumerate(results) if r.tracked])
+                       if r.tracked else np.nan for k, r in enumerate(results)])
     # no tracked frame is somebody else: a fit of the walker is 600 mm off or more
-    assert err_mm.max() < 150.0, err_mm.max()
-    assert np.median(err_mm) < 30.0
+    assert np.nanmax(err_mm) < 150.0, np.nanmax(err_mm)
+    assert np.nanmedian(err_mm) < 30.0
+    # the last two reps, after the walker has gone, are fitted as the first two were
+    late = take.times_s[:len(results)] >= take.reps[3].start_t
+    assert np.nanmax(err_mm[late]) < 40.0, np.nanmax(err_mm[late])
     tracked = np.mean([r.tracked for r in results if r.t_s + take.times_s[0] >= take.reps[0].start_t])
     assert tracked > 0.9, tracked
     reps = pipe.evaluator.reps
