@@ -170,9 +170,10 @@ def merge_candidates(stats: np.ndarray, index: int, params: BlobParams, min_poin
     """(allowed, rejoin), (n,) bool each. allowed: components that may join the chosen blob
     `index` (merge_person): non-empty, footprint centroid within merge_reach_m of the chosen
     blob's, not a standing person, not under another standing person (lower than them, its
-    footprint centroid inside theirs: a walker's legs cut off their body). rejoin: the standing persons in reach whose footprint
-    centroid lies inside the last lifter's footprint (none without one). The rule runs in
-    numba (station.segment._kernels_blobs; its NumPy twin in reference)."""
+    footprint centroid inside theirs: a walker's legs cut off their body). rejoin: the
+    standing persons in reach whose footprint centroid lies inside the last lifter's
+    footprint (none without one). The rule runs in numba (station.segment._kernels_blobs;
+    its NumPy twin in reference)."""
     ok = np.empty(len(stats), bool)
     rejoin = np.empty(len(stats), bool)
     box = np.full(4, np.nan) if last is None else np.asarray(last.box_m, np.float64)

@@ -133,12 +133,48 @@ class Segmenter:
         if self.background is not None:
             self.background.reset()
         self._prev_xy = None
-        self._home_xy, self._home_in_since, self._home_settled_t = None, None, None
+        self._forget_home()
         self._kept_ref = None
         self._prev_present = False
         self.occlusion.reset()
         if self._shape_in is not None:
             self._exclude[:] = False
+
+    def _forget_home(self) -> None:
+        """Forget where the lifter has stood (a new lifter, a new floor or calibration)."""
+        self._home_xy, self._home_in_since, self._home_settled_t = None, None, None
+
+    def _update_home(self, xy_m: tuple[float, float] | None, t_s: float) -> None:
+        """The lifter's home: the chosen footprint's centroid averaged over home_tau_s (an
+        exponential average in time), and when it last counted as settled (the footprint
+        within home_radius_m of it for home_settle_s running). xy_m None: nobody chosen."""
+        b = self.params.blob
+        if xy_m is None:
+            # kept through a gap (the lifter hidden behind a walker): _home lets it lapse
+            self._home_in_since = None
+        elif self._home_xy is None:
+            self._home_xy, self._home_in_since, self._home_settled_t = xy_m, t_s, None
+        else:
+            hx, hy = self._home_xy
+            if math.hypot(xy_m[0] - hx, xy_m[1] - hy) <= b.home_radius_m:
+                if self._home_in_since is None:
+                    self._home_in_since = t_s
+                if t_s - self._home_in_since >= b.home_settle_s:
+                    self._home_settled_t = t_s
+            else:
+                self._home_in_since = None
+            a = min(max(t_s - self._home_t_s, 0.0) / b.home_tau_s, 1.0)
+            self._home_xy = (hx + a * (xy_m[0] - hx), hy + a * (xy_m[1] - hy))
+        self._home_t_s = t_s
+
+    def _home(self, t_s: float) -> tuple[float, float] | None:
+        """The home choose_person ranks first: only a settled one (a lifter walking in has
+        none), and for home_hold_s after the footprint last stood settled there (a walker
+        merged into the lifter's component drags the footprint off it for a few frames)."""
+        if (self._home_xy is None or self._home_settled_t is None
+                or t_s - self._home_settled_t > self.params.blob.home_hold_s):
+            return None
+        return self._home_xy
 
     def _allocate(self, frame: DepthFrame) -> None:
         H, W = frame.depth_raw_u16.shape
@@ -167,11 +203,12 @@ class Segmenter:
         self._network = sorting_network(f * f)
         self._min_valid = max(1, math.ceil(self.params.min_valid_frac * f * f))
         self._prev_xy: tuple[float, float] | None = None
-        # where the lifter has stood of late (BlobParams.home_tau_s), and when it was updated
+        # where the lifter has stood of late (BlobParams.home_tau_s), since when the footprint
+        # has stayed near it, when it last counted as settled, and when it was updated
         self._home_xy: tuple[float, float] | None = None
-        self._home_t_s = 0.0
         self._home_in_since: float | None = None
         self._home_settled_t: float | None = None
+        self._home_t_s = 0.0
         self._prev_present = False
         self._kept_ref: float | None = None   # the lifter's usual cloud size (points)
         self._last = None   # person.LastLifter: the last frame's lifter footprint and points
@@ -194,8 +231,8 @@ class Segmenter:
         self.floor_tracker.reset()
         self.floor_tracker.plane = np.array(plane, np.float64)
         self._exclude[:] = False
-        self._prev_xy, self._home_xy, self._prev_present = None, None, False
-        self._home_in_since, self._home_settled_t = None, None
+        self._prev_xy, self._prev_present = None, False
+        self._forget_home()
         self.background.reset()
         if (bg_depth is not None and bg_count is not None and intr == self._intr_in
                 and bg_depth.shape == self.shape):
@@ -234,38 +271,6 @@ class Segmenter:
         self.floor_tracker.update(self._floor_pts[:n], person_in_view)
 
     # ---------------------------------------------------------------- API
-
-    def _update_home(self, xy_m: tuple[float, float] | None, t_s: float) -> None:
-        """The lifter's home: the chosen footprint's centroid averaged over home_tau_s (an
-        exponential average in time), and when it last counted as settled (the footprint
-        within home_radius_m of it for home_settle_s running). xy_m None: nobody chosen."""
-        b = self.params.blob
-        if xy_m is None:
-            # kept through a gap (the lifter hidden behind a walker): _home lets it lapse
-            self._home_in_since = None
-        elif self._home_xy is None:
-            self._home_xy, self._home_in_since, self._home_settled_t = xy_m, t_s, None
-        else:
-            hx, hy = self._home_xy
-            if math.hypot(xy_m[0] - hx, xy_m[1] - hy) <= b.home_radius_m:
-                if self._home_in_since is None:
-                    self._home_in_since = t_s
-                if t_s - self._home_in_since >= b.home_settle_s:
-                    self._home_settled_t = t_s
-            else:
-                self._home_in_since = None
-            a = min(max(t_s - self._home_t_s, 0.0) / b.home_tau_s, 1.0)
-            self._home_xy = (hx + a * (xy_m[0] - hx), hy + a * (xy_m[1] - hy))
-        self._home_t_s = t_s
-
-    def _home(self, t_s: float) -> tuple[float, float] | None:
-        """The home choose_person ranks first: only a settled one (a lifter walking in has
-        none), and for home_hold_s after the footprint last stood settled there (a walker
-        merged into the lifter's component drags the footprint off it for a few frames)."""
-        if (self._home_xy is None or self._home_settled_t is None
-                or t_s - self._home_settled_t > self.params.blob.home_hold_s):
-            return None
-        return self._home_xy
 
     def learn_background(self, frames_: list[DepthFrame] | tuple[DepthFrame, ...],
                          reset: bool = True) -> float:
@@ -307,8 +312,8 @@ class Segmenter:
         quality = self.floor_tracker.quality
         lap("floor")
         if plane is None:
-            self._prev_present, self._prev_xy, self._home_xy = False, None, None
-            self._home_settled_t = None
+            self._prev_present, self._prev_xy = False, None
+            self._forget_home()
             tm["total"] = (time.perf_counter() - t0) * 1e3
             tm["cpu"] = (time.thread_time() - c0) * 1e3
             return SegmentResult(None, None, quality, False, None, False, None, None, None, tm)
