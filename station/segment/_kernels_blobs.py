@@ -217,34 +217,33 @@ def merge_candidates(stats, index, merge_reach_m, min_points, upright_min_top_m,
     n = stats.shape[0]
     ci = stats[index, SUM_X] / max(stats[index, COUNT], 1.0)
     cj = stats[index, SUM_Y] / max(stats[index, COUNT], 1.0)
+    cx = np.empty(n)
+    cy = np.empty(n)
+    standing = np.empty(n, np.bool_)
     for i in range(n):
         cnt = max(stats[i, COUNT], 1.0)
-        reach = np.hypot(stats[i, SUM_X] / cnt - ci, stats[i, SUM_Y] / cnt - cj) <= merge_reach_m
-        standing = (stats[i, COUNT] >= min_points and stats[i, MAX_H] >= upright_min_top_m
-                    and stats[i, MIN_H] <= standing_max_bottom_m)
-        out_allowed[i] = stats[i, COUNT] > 0 and reach and not standing
-        cx = stats[i, SUM_X] / cnt
-        cy = stats[i, SUM_Y] / cnt
-        out_rejoin[i] = (stats[i, COUNT] > 0 and reach and standing and i != index
-                         and cx >= prev_box[0] and cx <= prev_box[1]
-                         and cy >= prev_box[2] and cy <= prev_box[3])
+        cx[i] = stats[i, SUM_X] / cnt
+        cy[i] = stats[i, SUM_Y] / cnt
+        reach = np.hypot(cx[i] - ci, cy[i] - cj) <= merge_reach_m
+        standing[i] = (stats[i, COUNT] >= min_points and stats[i, MAX_H] >= upright_min_top_m
+                       and stats[i, MIN_H] <= standing_max_bottom_m)
+        out_allowed[i] = stats[i, COUNT] > 0 and reach and not standing[i]
+        out_rejoin[i] = (stats[i, COUNT] > 0 and reach and standing[i] and i != index
+                         and cx[i] >= prev_box[0] and cx[i] <= prev_box[1]
+                         and cy[i] >= prev_box[2] and cy[i] <= prev_box[3])
     out_allowed[index] = True
     # what stands under someone else (a standing person not the lifter's and not a half of
     # them to rejoin) is theirs: a walker's legs, cut off their body by a depth jump, joined
     # the bent lifter through the 0.2 m gap and pulled the fit's feet onto them
     for s in range(n):
-        if s == index or out_rejoin[s] or not (stats[s, COUNT] >= min_points
-                                               and stats[s, MAX_H] >= upright_min_top_m
-                                               and stats[s, MIN_H] <= standing_max_bottom_m):
+        if s == index or out_rejoin[s] or not standing[s]:
             continue
         for i in range(n):
             if i == index or not out_allowed[i] or stats[i, MAX_H] >= stats[s, MAX_H]:
                 continue
-            cnt = max(stats[i, COUNT], 1.0)
-            cx = stats[i, SUM_X] / cnt
-            cy = stats[i, SUM_Y] / cnt
-            if (cx >= stats[s, MIN_X] - other_margin_m and cx <= stats[s, MAX_X] + other_margin_m
-                    and cy >= stats[s, MIN_Y] - other_margin_m and cy <= stats[s, MAX_Y] + other_margin_m):
+            m = other_margin_m
+            if (cx[i] >= stats[s, MIN_X] - m and cx[i] <= stats[s, MAX_X] + m
+                    and cy[i] >= stats[s, MIN_Y] - m and cy[i] <= stats[s, MAX_Y] + m):
                 out_allowed[i] = False
 
 

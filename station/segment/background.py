@@ -83,7 +83,7 @@ class BackgroundModel:
         """(h, w) bool: the pixels not learned yet where the lifter was seen within
         lifter_memory_s and something is now nearer than they were by occluder_margin_m."""
         p = self.params
-        return ((self.count < p.min_count) & (t_s - self._lifter_t_s <= p.lifter_memory_s)
+        return ((self.count < p.min_count) & self.recent_lifter(t_s, p.lifter_memory_s)
                 & (depth_m > 0.0) & (depth_m < self._lifter_depth_m - p.occluder_margin_m))
 
     def recent_lifter(self, t_s: float, within_s: float) -> np.ndarray:

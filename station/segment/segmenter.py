@@ -388,7 +388,8 @@ class Segmenter:
             n_kept = 0 if cloud is None else len(cloud.points_cam_m)
             if self._kept_ref is not None and n_kept < p.partial_fraction * self._kept_ref:
                 # the lifter there only in part (or not at all): where they just were is
-                # theirs, not the scene's
+                # theirs, not the scene's (kept out of learning and, as every excluded pixel,
+                # out of the next frame's floor refit)
                 self._exclude |= bg.recent_lifter(frame.timestamp_s, p.partial_hold_s)
             elif n_kept > 0:
                 self._kept_ref = (float(n_kept) if self._kept_ref is None
