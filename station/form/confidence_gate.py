@@ -69,6 +69,11 @@ class ConfidenceGate:
     # the flat back 20-40 deg rounded just before the fit snaps back; the turned lifter's
     # rounded reps, their pelvis hidden at the bottom, are 58-71% sure and read right)
     min_seen_fraction: float = 0.5
+    # the most a lifter's reading at depth is raised by what their flattest bottom showed the
+    # fit reads them short (depth_shortfall_deg): a fit further off than the mesh library's
+    # women (flat bottoms read 7-16 deg extended) is too far off for its reading at the bottom
+    # to say what a back did, so one rep read 25 deg extended makes nothing rounded by itself
+    max_depth_shortfall_deg: float = 15.0
 
 
 # what each rule reads: the angle groups (hip and knee are the means of left and right) and
@@ -150,8 +155,34 @@ def spine_implausible(tr: RepTrace, gate: ConfidenceGate) -> bool:
     return len(spine) > 0 and float(np.median(spine)) < -gate.max_bottom_extension_deg
 
 
+def bottom_spine_deg(tr: RepTrace, group_conf: np.ndarray, gate: ConfidenceGate) -> float:
+    """The rep's spine over its bottom window (the median), from the frames the fit was sure
+    of the spine in; nan when they are under min_fraction of the window."""
+    w = rule_window(tr, "bottom")
+    sure = _sure(group_conf, ("spine",), gate)[w]
+    spine = tr.spine[w][sure]
+    spine = spine[np.isfinite(spine)]
+    if len(sure) == 0 or len(spine) < gate.min_fraction * len(sure):
+        return math.nan
+    return float(np.median(spine))
+
+
+def depth_shortfall_deg(bottoms_deg: list[float], gate: ConfidenceGate) -> float:
+    """How far the fit has shown it reads this lifter's spine short at depth: how far the
+    flattest of their bottoms so far (bottom_spine_deg, against their standing rest) read
+    below standing, at most max_depth_shortfall_deg. A back does not extend past standing at
+    the bottom of a hinge (the lumbar spine flexes as the hips do, on a flat back too; the
+    mesh athlete's flat bottoms are 1-8 deg flexed), while a fit that puts part of the bend
+    into the hips reads it so: the mesh library's women read their flat bottoms 7-16 deg
+    extended and backs rounded 22-29 deg as 8-17. 0 when no bottom read below standing."""
+    if not bottoms_deg:
+        return 0.0
+    return min(max(0.0, -min(bottoms_deg)), gate.max_depth_shortfall_deg)
+
+
 def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tuple[Rule, ...],
-                 gate: ConfidenceGate, spine_doubted: bool = False) -> RepVerdict:
+                 gate: ConfidenceGate, spine_doubted: bool = False,
+                 spine_short_deg: float = 0.0) -> RepVerdict:
     """The verdict with every rule whose angles were not confident over its window moved from
     judged to `not_judged` (a fault it found is dropped: the coach does not call a fault it
     could not see), unless the rule sees its fault in the confident frames alone
@@ -164,11 +195,22 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
     rounded 25 deg reads flat, and only the lifter's other reps can tell; a back it reads
     rounded all the same is judged as on any body), and so is a rule whose reading is on the
     clean side but too near it for the fit to call clean (Rule.undecided: a back read
-    between CURVED_BACK_CHORD_RATIO of the limit and the limit). group_conf:
+    between CURVED_BACK_CHORD_RATIO of the limit and the limit). spine_short_deg: how far the
+    lifter's earlier bottoms showed the fit reads their spine short at depth
+    (depth_shortfall_deg); a rule that reads the spine below the top calls its fault when the
+    rep's sure bottom, raised by it, shows it (Rule.short_read_measure), and does not call the
+    rep clean when the raised reading is too near the rule (Rule.undecided). group_conf:
     (len(tr.t), len(GROUPS)) per frame of the trace."""
     faults, unjudged = [], []
     implausible = spine_implausible(tr, gate)
+    bottom_read = bottom_spine_deg(tr, group_conf, gate) if spine_short_deg > 0.0 else math.nan
     for rule in rules:
+        raised = (rule.short_read_measure(_confident_only(tr, group_conf, ("spine",), gate),
+                                          rule_window(tr, "bottom"), spine_short_deg)
+                  if math.isfinite(bottom_read) and doubt_covers(rule.name) else None)
+        if raised is not None and rule.violated(raised):
+            faults.append(rule.name)   # read short, and past the rule all the same
+            continue
         groups, window = RULE_NEEDS.get(rule.name, DEFAULT_NEEDS)
         w = rule_window(tr, window)
         c = group_conf[w][:, [GROUPS.index(g) for g in groups]]
@@ -193,7 +235,7 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
             seen_tr = _confident_only(tr, group_conf, groups, gate)
             if rule.name in v.faults and rule.judge(seen_tr):
                 faults.append(rule.name)
-            elif rule.undecided(rule.measure(seen_tr)):
+            elif rule.undecided(rule.measure(seen_tr)) or (raised is not None and rule.undecided(raised)):
                 unjudged.append(rule.name)   # clean by the reading, too near the rule to say so
     return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
 
@@ -286,8 +328,12 @@ class ConfidenceTracker:
         """The live gate: `groups` confident over the last three frames."""
         return all(self._conf_now[GROUPS.index(g)] >= self.gate.min_confidence for g in groups)
 
+    def bottom_spine_deg(self, tr: RepTrace) -> float:
+        """The rep's sure spine reading at its bottom (bottom_spine_deg)."""
+        return bottom_spine_deg(tr, trace_confidence(self._conf_t, self._conf_v, tr.t), self.gate)
+
     def gate_verdict(self, v: RepVerdict, tr: RepTrace, rules: tuple[Rule, ...],
-                     spine_doubted: bool = False) -> RepVerdict:
+                     spine_doubted: bool = False, spine_short_deg: float = 0.0) -> RepVerdict:
         """A finished rep's verdict gated by the confidence recorded over its frames, and by
         the lifter's earlier reps: once any of them, in this set or an earlier one, read the
         spine implausibly extended at the bottom (spine_doubted; FormEvaluator keeps it per
@@ -302,7 +348,7 @@ class ConfidenceTracker:
         backs called clean 3 -> 1, backs judged clean 83 -> 66 of 364 reps (13 of the 17 on
         shapes C, E and H, whose deepest bottoms read -10 to -12), none found lost."""
         return gate_verdict(v, tr, trace_confidence(self._conf_t, self._conf_v, tr.t), rules, self.gate,
-                            spine_doubted)
+                            spine_doubted, spine_short_deg)
 
     def update_notice(self, t: float, tracked: bool, notice: str | None, hip_deg: float | None = None) -> None:
         """The notice on screen: the pipeline's reason while nobody is tracked; while

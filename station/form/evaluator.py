@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from station.config import ExerciseProfile, Muscles, StationConfig, load_exercise
-from station.form.confidence_gate import (GROUPS, ConfidenceGate, ConfidenceTracker, back_only,
+from station.form.confidence_gate import (GROUPS, ConfidenceGate, ConfidenceTracker, back_only, depth_shortfall_deg,
                                           doubt_revised, group_confidence, spine_implausible)
 from station.form.cues import CuePolicy, CueTiming
 from station.form.live_rep import LiveRepCoach
@@ -145,6 +145,9 @@ class FormEvaluator:
         # a rep of this person has read the spine implausibly extended at the bottom (this set
         # or an earlier one): how the fit reads a spine is a matter of the body, not the set
         self.person_spine_doubt = False
+        # the flattest sure bottom of this person's reps so far (spine against standing): how
+        # far the fit reads their spine short at depth (confidence_gate.depth_shortfall_deg)
+        self.person_bottoms_deg: list[float] = []
         self.keep_states = False
 
     @classmethod
@@ -208,6 +211,7 @@ class FormEvaluator:
         """Someone else lifts from here on (the pipeline's new track): what the last person's
         reps showed of how the fit reads their spine no longer applies."""
         self.person_spine_doubt = False
+        self.person_bottoms_deg = []
 
     def _revise_set_for_doubt(self) -> None:
         """This set's earlier reps, judged before this one showed the fit reads the lifter's
@@ -229,8 +233,12 @@ class FormEvaluator:
         # judged against the standing reference in force at the rep's end (it changes in the
         # set only when the fit's model does: StandingReference.model_changed, reread)
         tr = replace(tr, standing_hip=self.standing_hip_deg)
+        bottom = self.confidence.bottom_spine_deg(tr)
+        if math.isfinite(bottom):
+            self.person_bottoms_deg.append(bottom)
         v = self.confidence.gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self.rules,
-                                         self.person_spine_doubt)
+                                         self.person_spine_doubt,
+                                         depth_shortfall_deg(self.person_bottoms_deg, self.confidence.gate))
         doubt_arose = not self.person_spine_doubt and spine_implausible(tr, self.confidence.gate)
         self.person_spine_doubt = self.person_spine_doubt or doubt_arose
         if doubt_arose:
