@@ -198,15 +198,14 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
     between CURVED_BACK_CHORD_RATIO of the limit and the limit). spine_short_deg: how far the
     lifter's earlier bottoms showed the fit reads their spine short at depth
     (depth_shortfall_deg); a rule that reads the spine below the top calls its fault when the
-    rep's sure bottom, raised by it, shows it (Rule.short_read_measure), and does not call the
+    rep's sure bottom, raised by it, shows it (Rule.raised_measure), and does not call the
     rep clean when the raised reading is too near the rule (Rule.undecided). group_conf:
     (len(tr.t), len(GROUPS)) per frame of the trace."""
     faults, unjudged = [], []
     implausible = spine_implausible(tr, gate)
     bottom_read = bottom_spine_deg(tr, group_conf, gate) if spine_short_deg > 0.0 else math.nan
     for rule in rules:
-        raised = (rule.short_read_measure(_confident_only(tr, group_conf, ("spine",), gate),
-                                          rule_window(tr, "bottom"), spine_short_deg)
+        raised = (rule.raised_measure(bottom_read + spine_short_deg)
                   if math.isfinite(bottom_read) and doubt_covers(rule.name) else None)
         if raised is not None and rule.violated(raised):
             faults.append(rule.name)   # read short, and past the rule all the same
@@ -249,6 +248,32 @@ def doubt_revised(v: RepVerdict, rules: tuple[Rule, ...]) -> RepVerdict:
     add = tuple(r.name for r in rules
                 if doubt_covers(r.name) and r.name not in v.faults and r.name not in v.not_judged)
     return replace(v, not_judged=v.not_judged + add) if add else v
+
+
+def shortfall_revised(v: RepVerdict, bottom_deg: float, spine_short_deg: float,
+                      rules: tuple[Rule, ...]) -> RepVerdict:
+    """An earlier rep of the set, judged before a later bottom showed the fit reads this lifter
+    short at depth by spine_short_deg (more than when it was judged): a rule that reads the
+    spine below the top, and found no fault, calls it when the rep's sure bottom (bottom_deg),
+    raised by it, is past the rule, and leaves the rep not judged when it is within
+    CURVED_BACK_CHORD_RATIO of it (Rule.undecided), as gate_verdict would have had it had the
+    shortfall been known. v itself when nothing changes."""
+    if not math.isfinite(bottom_deg) or spine_short_deg <= 0.0:
+        return v
+    faults, unjudged = list(v.faults), list(v.not_judged)
+    for rule in rules:
+        raised = rule.raised_measure(bottom_deg + spine_short_deg) if doubt_covers(rule.name) else None
+        if raised is None or rule.name in faults:
+            continue
+        if rule.violated(raised):
+            faults.append(rule.name)
+            if rule.name in unjudged:
+                unjudged.remove(rule.name)
+        elif rule.undecided(raised) and rule.name not in unjudged:
+            unjudged.append(rule.name)
+    if faults == list(v.faults) and unjudged == list(v.not_judged):
+        return v
+    return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
 
 
 def doubt_covers(rule_name: str) -> bool:

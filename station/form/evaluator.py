@@ -31,8 +31,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from station.config import ExerciseProfile, Muscles, StationConfig, load_exercise
-from station.form.confidence_gate import (GROUPS, ConfidenceGate, ConfidenceTracker, back_only, depth_shortfall_deg,
-                                          doubt_revised, group_confidence, spine_implausible)
+from station.form.confidence_gate import (GROUPS, ConfidenceGate, ConfidenceTracker, back_only,
+                                          depth_shortfall_deg, doubt_revised, group_confidence,
+                                          shortfall_revised, spine_implausible)
 from station.form.cues import CuePolicy, CueTiming
 from station.form.live_rep import LiveRepCoach
 from station.form.rep_trace import RepTrace, series_of
@@ -136,6 +137,7 @@ class FormEvaluator:
         self.sets: list[SetSummary] = []
         self.states: list[CoachState] = []
         self._set_reps: list[RepVerdict] = []
+        self._set_bottoms: list[float] = []     # each set rep's sure spine at its bottom (nan: none)
         self._set_start: float | None = None
         self._summary: SetSummary | None = None
         self._summary_until = -math.inf
@@ -213,6 +215,25 @@ class FormEvaluator:
         self.person_spine_doubt = False
         self.person_bottoms_deg = []
 
+    def _revise_set_for_shortfall(self, short_deg: float) -> None:
+        """This set's earlier reps, judged before this one's bottom showed the fit reads the
+        lifter's spine short at depth by more (depth_shortfall_deg): their backs read again with
+        the new shortfall (shortfall_revised), in self.reps and in the set, as for the doubt
+        (_revise_set_for_doubt). What was already said on screen stays said."""
+        for k, old in enumerate(self._set_reps):
+            self._replace_set_rep(k, shortfall_revised(old, self._set_bottoms[k], short_deg, self.rules))
+
+    def _replace_set_rep(self, k: int, new: RepVerdict) -> None:
+        """The set's k-th rep revised (itself: nothing to do), in the set and in self.reps."""
+        old = self._set_reps[k]
+        if new is old:
+            return
+        self._set_reps[k] = new
+        for i in range(len(self.reps) - 1, -1, -1):
+            if self.reps[i] is old:
+                self.reps[i] = new
+                break
+
     def _revise_set_for_doubt(self) -> None:
         """This set's earlier reps, judged before this one showed the fit reads the lifter's
         spine short at depth: a back called clean becomes not judged (doubt_revised), in
@@ -220,34 +241,32 @@ class FormEvaluator:
         (UsageRecorder writes revised reps again) say what the coach could tell. Earlier sets
         were judged under the doubt of theirs; what was already said on screen stays said."""
         for k, old in enumerate(self._set_reps):
-            new = doubt_revised(old, self.rules)
-            if new is old:
-                continue
-            self._set_reps[k] = new
-            for i in range(len(self.reps) - 1, -1, -1):
-                if self.reps[i] is old:
-                    self.reps[i] = new
-                    break
+            self._replace_set_rep(k, doubt_revised(old, self.rules))
 
     def _rep_finished(self, t: float, tr: RepTrace) -> None:
         # judged against the standing reference in force at the rep's end (it changes in the
         # set only when the fit's model does: StandingReference.model_changed, reread)
         tr = replace(tr, standing_hip=self.standing_hip_deg)
+        gate = self.confidence.gate
+        short_before = depth_shortfall_deg(self.person_bottoms_deg, gate)
         bottom = self.confidence.bottom_spine_deg(tr)
         if math.isfinite(bottom):
             self.person_bottoms_deg.append(bottom)
+        short = depth_shortfall_deg(self.person_bottoms_deg, gate)
         v = self.confidence.gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self.rules,
-                                         self.person_spine_doubt,
-                                         depth_shortfall_deg(self.person_bottoms_deg, self.confidence.gate))
-        doubt_arose = not self.person_spine_doubt and spine_implausible(tr, self.confidence.gate)
+                                         self.person_spine_doubt, short)
+        doubt_arose = not self.person_spine_doubt and spine_implausible(tr, gate)
         self.person_spine_doubt = self.person_spine_doubt or doubt_arose
         if doubt_arose:
             self._revise_set_for_doubt()
+        if short > short_before:
+            self._revise_set_for_shortfall(short)
         self.reps.append(v)
         self.traces.append(tr)
         if self._set_start is None:
             self._set_start = v.start_t
         self._set_reps.append(v)
+        self._set_bottoms.append(bottom)
         self._summary = None
         self.cues.clear_reminders()
         self.rep_feedback(t, v)
@@ -281,7 +300,7 @@ class FormEvaluator:
                           self._set_reps[-1].end_t)
         self.sets.append(s)
         self._summary, self._summary_until = s, t + self.set_timing.summary_s
-        self._set_reps, self._set_start = [], None
+        self._set_reps, self._set_bottoms, self._set_start = [], [], None
 
     def _state(self, t: float, st, vals, cue) -> CoachState:
         tracked = vals is not None

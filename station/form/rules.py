@@ -149,12 +149,12 @@ class Rule:
         then leaves the rule not judged on the rep. False here."""
         return False
 
-    def short_read_measure(self, rep: RepTrace, bottom: slice, short_deg: float) -> dict[str, float] | None:
-        """The rule's measure at the rep's bottom (`bottom`: its frames) with the spine reading
-        there raised by short_deg, how far the fit has shown it reads this lifter's spine short
-        at depth (station.form.confidence_gate.depth_shortfall_deg); the confidence gate reads
-        it with violated and undecided. None here: only a rule that reads the spine's flexion
-        at depth is read short by such a fit."""
+    def raised_measure(self, bottom_spine_deg: float) -> dict[str, float] | None:
+        """The rule's measure from the rep's spine at its bottom alone, raised by how far the
+        fit has shown it reads this lifter short at depth (station.form.confidence_gate:
+        bottom_spine_deg, depth_shortfall_deg); the confidence gate reads it with violated and
+        undecided. None here: only a rule that reads the spine's flexion at depth is read short
+        by such a fit."""
         return None
 
     def onset(self, live: Live) -> bool:
@@ -322,15 +322,10 @@ class RoundedBack(Rule):
         sure = np.where(np.asarray(seen, bool)[span], rep.spine[span], -np.inf)
         return held_peak(rep.t[span], sure) > self.max_spine_flexion_deg
 
-    def short_read_measure(self, rep, bottom, short_deg):
-        # the bottom's median: the shortfall is measured on bottoms (a rep's peak elsewhere,
+    def raised_measure(self, bottom_spine_deg):
+        # the bottom's reading: the shortfall is measured on bottoms (a rep's peak elsewhere,
         # lowering or rising, is read with another error)
-        spine = rep.spine[bottom]
-        spine = spine[np.isfinite(spine)]
-        if len(spine) == 0:
-            return None
-        raised = float(np.median(spine)) + short_deg
-        return {"peak_spine_flexion": raised, "held_spine_flexion": raised}
+        return {"peak_spine_flexion": bottom_spine_deg, "held_spine_flexion": bottom_spine_deg}
 
     def onset(self, live):
         # rounded now, and held so (as the verdict reads it)

@@ -61,11 +61,21 @@ def test_a_rep_raised_short_of_the_rule_is_not_called_and_not_called_clean():
     assert "rounded_back" not in ev.reps[2].faults and "rounded_back" in ev.reps[2].not_judged
 
 
-def test_no_shortfall_is_known_before_a_bottom_shows_it():
-    # the rounded-looking rep comes first: nothing yet says the fit reads this lifter short
+def test_a_rep_before_the_shortfall_showed_is_read_again_with_it():
+    # the rep comes first, before any bottom has shown the fit reads this lifter short: judged
+    # clean then (10 deg), read again once the next bottoms show 12 deg (22: rounded) ...
     t, ang, _ = _set([10.0, -12.0, -12.0])
+    ev = evaluate_trace(load_exercise("rdl"), t, ang, confidence=_conf(t), keep_states=True)
+    assert ev.reps[0].faults == ("rounded_back",)
+    assert len(ev.sets) == 1 and ev.sets[0].reps == 3
+    # ... but nothing was cued during it: the screen said what the coach could tell then
+    rep0 = ev.reps[0]
+    assert not any(s.cue is not None and s.cue.rule == "rounded_back"
+                   for s in ev.states if rep0.start_t <= s.t_s <= rep0.end_t)
+    # a rep raised to near the rule is no longer called clean (7 + 12 = 19)
+    t, ang, _ = _set([7.0, -12.0])
     ev = evaluate_trace(load_exercise("rdl"), t, ang, confidence=_conf(t))
-    assert "rounded_back" not in ev.reps[0].faults
+    assert "rounded_back" in ev.reps[0].not_judged and ev.reps[0].verdict == "not judged"
 
 
 def test_the_shortfall_is_the_persons_and_goes_with_them():
