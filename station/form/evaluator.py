@@ -138,6 +138,7 @@ class FormEvaluator:
         self.states: list[CoachState] = []
         self._set_reps: list[RepVerdict] = []
         self._set_bottoms: list[float] = []     # each set rep's sure spine at its bottom (nan: none)
+        self._person_from = 0                   # the set's first rep of the person lifting now
         self._set_start: float | None = None
         self._summary: SetSummary | None = None
         self._summary_until = -math.inf
@@ -214,14 +215,16 @@ class FormEvaluator:
         reps showed of how the fit reads their spine no longer applies."""
         self.person_spine_doubt = False
         self.person_bottoms_deg = []
+        self._person_from = len(self._set_reps)   # the set's reps before are another person's
 
     def _revise_set_for_shortfall(self, short_deg: float) -> None:
         """This set's earlier reps, judged before this one's bottom showed the fit reads the
         lifter's spine short at depth by more (depth_shortfall_deg): their backs read again with
         the new shortfall (shortfall_revised), in self.reps and in the set, as for the doubt
-        (_revise_set_for_doubt). What was already said on screen stays said."""
-        for k, old in enumerate(self._set_reps):
-            self._replace_set_rep(k, shortfall_revised(old, self._set_bottoms[k], short_deg, self.rules))
+        (_revise_set_for_doubt), but only this person's. What was already said on screen stays
+        said."""
+        for k in range(self._person_from, len(self._set_reps)):
+            self._replace_set_rep(k, shortfall_revised(self._set_reps[k], self._set_bottoms[k], short_deg, self.rules))
 
     def _replace_set_rep(self, k: int, new: RepVerdict) -> None:
         """The set's k-th rep revised (itself: nothing to do), in the set and in self.reps."""
@@ -300,7 +303,7 @@ class FormEvaluator:
                           self._set_reps[-1].end_t)
         self.sets.append(s)
         self._summary, self._summary_until = s, t + self.set_timing.summary_s
-        self._set_reps, self._set_bottoms, self._set_start = [], [], None
+        self._set_reps, self._set_bottoms, self._set_start, self._person_from = [], [], None, 0
 
     def _state(self, t: float, st, vals, cue) -> CoachState:
         tracked = vals is not None

@@ -89,6 +89,21 @@ def test_the_shortfall_is_the_persons_and_goes_with_them():
     assert ev.person_bottoms_deg == []
 
 
+def test_another_persons_bottoms_revise_nothing_of_the_last_ones():
+    # someone else takes over mid-set (the pipeline's new track) after a rep read 10 deg: their
+    # bottoms, read 12 deg extended, say nothing of how the fit read the first lifter
+    t, ang, _ = _set([10.0, -12.0, -12.0])
+    ev = FormEvaluator(load_exercise("rdl"))
+    switched = False
+    for i in range(len(t)):
+        ev.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()}, {k: 0.9 for k in ang})
+        if len(ev.reps) == 1 and not switched:
+            ev.new_person()
+            switched = True
+    ev.finish()
+    assert len(ev.reps) == 3 and "rounded_back" not in ev.reps[0].faults
+
+
 def test_the_bottom_is_read_from_the_sure_frames_only():
     t, ang, _ = _set([-12.0])
     ev = evaluate_trace(load_exercise("rdl"), t, ang, confidence=_conf(t))
