@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from station.config import load_exercise
+from station.form.confidence_gate import ConfidenceGate
 from station.form.evaluator import FormEvaluator
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -20,9 +21,13 @@ def load_clip(name: str) -> tuple[dict, list[str]]:
     return d, [str(n) for n in d["names"]]
 
 
-def replay(d: dict, names: list[str], confident_everywhere: bool = False) -> FormEvaluator:
-    """The RDL evaluator after the clip's frames (keep_states on, finished)."""
+def replay(d: dict, names: list[str], confident_everywhere: bool = False,
+           gate: ConfidenceGate | None = None) -> FormEvaluator:
+    """The RDL evaluator after the clip's frames (keep_states on, finished); gate: the
+    confidence gate's settings, if not the default."""
     ev = FormEvaluator(load_exercise("rdl"))
+    if gate is not None:
+        ev.confidence.gate = gate
     ev.keep_states = True
     for i in range(len(d["t"])):
         tracked = bool(d["tracked"][i])

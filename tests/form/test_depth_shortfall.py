@@ -20,7 +20,7 @@ import pytest
 from station.config import load_exercise
 from station.form.confidence_gate import ConfidenceGate, bottom_spine_deg, depth_shortfall_deg
 from station.form.evaluator import FormEvaluator, evaluate_trace
-from tests.form.fitted_clips import load_clip, verdict_of
+from tests.form.fitted_clips import load_clip, replay, verdict_of
 from tests.form.traces import hinge, script
 
 
@@ -117,16 +117,7 @@ def test_the_bottom_is_read_from_the_sure_frames_only():
 
 def _replay(name, gate=None):
     d, names = load_clip(name)
-    ev = FormEvaluator(load_exercise("rdl"))
-    if gate is not None:
-        ev.confidence.gate = gate
-    for i in range(len(d["t"])):
-        tracked = bool(d["tracked"][i])
-        a = {k: float(d["angles"][i, j]) for j, k in enumerate(names)} if tracked else None
-        c = {k: float(d["confidence"][i, j]) for j, k in enumerate(names)} if tracked else None
-        ev.update(float(d["t"][i]), a, c, str(d["notice"][i]) or None)
-    ev.finish()
-    return d, ev
+    return d, replay(d, names, gate=gate)
 
 
 def test_a_heavy_womans_rounded_back_read_short_is_found():

@@ -100,12 +100,12 @@ def test_a_rep_the_coach_could_not_judge_is_never_recorded_as_clean():
 
 
 
-def test_a_rep_judged_again_before_its_set_closes_is_written_again(tmp_path):
-    # the set's third rep reads the back 25 deg extended at the bottom: the fit reads this
-    # lifter's spine short, so the first two reps' backs, recorded "clean" as they finished,
-    # are not judged after all (station.form.evaluator); the log must not keep the "clean"
+def _record_one_set(tmp_path, moves, written_at_reps: int):
+    """One confident set through the evaluator and UsageRecorder into a real log: the
+    evaluator, the reps' verdicts in the log once written_at_reps reps had finished, and the
+    log's connection at the end."""
     cfg = load_station_config()
-    t, ang, _ = script(hinge() + hinge() + hinge(spine=-25.0), tail_s=12.0)
+    t, ang, _ = script(moves, tail_s=12.0)
     ev = FormEvaluator.from_config(cfg)
     now = [T0]
     log = UsageLog(tmp_path / "u.sqlite3", cfg.station.id)
@@ -119,14 +119,21 @@ def test_a_rep_judged_again_before_its_set_closes_is_written_again(tmp_path):
                     floor=None, track_state="tracking", person_present=True, person_upright=True,
                     person_centroid_floor_m=None, camera_height_m=None, camera_pitch_deg=None)
         rec.frame(tick, ev)
-        if len(ev.reps) == 2 and not written:
+        if len(ev.reps) == written_at_reps and not written:
             log.flush()
             written = sqlite3.connect(tmp_path / "u.sqlite3").execute("SELECT verdict FROM reps ORDER BY id").fetchall()
     rec.stopped(ev)
     rec.close()
+    return ev, written, sqlite3.connect(tmp_path / "u.sqlite3")
+
+
+def test_a_rep_judged_again_before_its_set_closes_is_written_again(tmp_path):
+    # the set's third rep reads the back 25 deg extended at the bottom: the fit reads this
+    # lifter's spine short, so the first two reps' backs, recorded "clean" as they finished,
+    # are not judged after all (station.form.evaluator); the log must not keep the "clean"
+    ev, written, conn = _record_one_set(tmp_path, hinge() + hinge() + hinge(spine=-25.0), 2)
     assert written == [("clean",), ("clean",)]        # as the first two reps finished
     assert [r.verdict for r in ev.reps] == ["not judged"] * 3
-    conn = sqlite3.connect(tmp_path / "u.sqlite3")
     assert conn.execute("SELECT verdict FROM reps ORDER BY id").fetchall() == [("not_judged",)] * 3
     assert conn.execute("SELECT rep_id, rule FROM rep_unjudged WHERE rule = 'rounded_back' ORDER BY rep_id"
                         ).fetchall() == [(1, "rounded_back"), (2, "rounded_back"), (3, "rounded_back")]
@@ -137,29 +144,9 @@ def test_a_back_found_rounded_on_a_later_rep_s_evidence_is_written_again(tmp_pat
     # the first rep reads 10 deg at its bottom, the next two 12 deg extended: the fit reads this
     # lifter 12 deg short at depth (station.form.confidence_gate.depth_shortfall_deg), so the
     # first back, recorded "clean" as it finished, was rounded 22 deg: the log gets the fault
-    cfg = load_station_config()
-    t, ang, _ = script(hinge(spine=10.0) + hinge(spine=-12.0) + hinge(spine=-12.0), tail_s=12.0)
-    ev = FormEvaluator.from_config(cfg)
-    now = [T0]
-    log = UsageLog(tmp_path / "u.sqlite3", cfg.station.id)
-    rec = UsageRecorder(log, cfg, clock=lambda: now[0])
-    rec.started()
-    written = []
-    for i, ts in enumerate(t):
-        now[0] = T0 + ts
-        state = ev.update(float(ts), {k: float(v[i]) for k, v in ang.items()}, angle_confidence={k: 0.9 for k in ang})
-        tick = Tick(seq=i, arrival_mono=ts, done_mono=ts + 0.005, t_s=float(ts), state=state, skeleton_cam_m=None,
-                    floor=None, track_state="tracking", person_present=True, person_upright=True,
-                    person_centroid_floor_m=None, camera_height_m=None, camera_pitch_deg=None)
-        rec.frame(tick, ev)
-        if len(ev.reps) == 1 and not written:
-            log.flush()
-            written = sqlite3.connect(tmp_path / "u.sqlite3").execute("SELECT verdict FROM reps ORDER BY id").fetchall()
-    rec.stopped(ev)
-    rec.close()
+    ev, written, conn = _record_one_set(tmp_path, hinge(spine=10.0) + hinge(spine=-12.0) + hinge(spine=-12.0), 1)
     assert written == [("clean",)]                     # as the first rep finished
     assert ev.reps[0].faults == ("rounded_back",)
-    conn = sqlite3.connect(tmp_path / "u.sqlite3")
     assert conn.execute("SELECT verdict FROM reps ORDER BY id").fetchone() == ("faults",)
     assert conn.execute("SELECT rep_id, fault FROM rep_faults").fetchall() == [(1, "rounded_back")]
 
