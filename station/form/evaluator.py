@@ -241,10 +241,12 @@ class FormEvaluator:
         """This set's earlier reps, judged before this one showed the fit reads the lifter's
         spine short at depth: a back called clean becomes not judged (doubt_revised), in
         self.reps and in the set, so the analysis, the set's summary and the usage log
-        (UsageRecorder writes revised reps again) say what the coach could tell. Earlier sets
-        were judged under the doubt of theirs; what was already said on screen stays said."""
-        for k, old in enumerate(self._set_reps):
-            self._replace_set_rep(k, doubt_revised(old, self.rules))
+        (UsageRecorder writes revised reps again) say what the coach could tell; only this
+        person's (a new track mid-set: the reps before are another's, or the same lifter's under
+        a doubt of their own). Earlier sets were judged under the doubt of theirs; what was
+        already said on screen stays said."""
+        for k in range(self._person_from, len(self._set_reps)):
+            self._replace_set_rep(k, doubt_revised(self._set_reps[k], self.rules))
 
     def _rep_finished(self, t: float, tr: RepTrace) -> None:
         # judged against the standing reference in force at the rep's end (it changes in the

@@ -9,7 +9,7 @@ import pytest
 
 from station.config import load_exercise
 from station.contract import validate_analysis
-from station.form.evaluator import evaluate_trace
+from station.form.evaluator import FormEvaluator, evaluate_trace
 from station.model import ANGLES, RepVerdict
 from tests.form.traces import Move, hinge, script
 
@@ -79,7 +79,6 @@ def test_unsure_only_at_depth_asks_nothing_of_the_lifter():
     assert len(ev.reps) == 3 and all(r.verdict == "not judged" for r in ev.reps)
     assert not any(s.notice for s in ev.states)
     # the pipeline's own reason shows at depth as anywhere
-    from station.form.evaluator import FormEvaluator
     named = FormEvaluator(_profile())
     states = [named.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()},
                            angle_confidence={k: float(c[i]) for k, c in conf.items()},
@@ -273,6 +272,22 @@ def test_one_extended_rep_withholds_the_clean_backs_after_it_not_a_rounded_one()
     assert "knee_dominant" not in ev.reps[0].not_judged
 
 
+def test_another_persons_extended_bottom_doubts_nothing_of_the_last_ones():
+    # a new track mid-set (the pipeline's new person) whose bottom reads 25 deg extended: the
+    # first lifter's back, judged clean, stays clean (their fit was not the one in doubt)
+    t, ang, _ = _set([0.0, -25.0])
+    ev = FormEvaluator(_profile())
+    switched = False
+    for i in range(len(t)):
+        ev.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()}, {k: 0.9 for k in ang})
+        if len(ev.reps) == 1 and not switched:
+            ev.new_person()
+            switched = True
+    ev.finish()
+    assert len(ev.reps) == 2
+    assert ev.reps[0].verdict == "clean" and "rounded_back" in ev.reps[1].not_judged
+
+
 def test_a_rounded_back_found_before_the_doubt_stays_found():
     # revising the set's earlier reps withdraws only a "clean" back: a rounding the fit read
     # is there whatever the doubt (the doubt's error reads backs flatter, not rounder)
@@ -303,7 +318,6 @@ def _run_live(ev, t, ang, new_person_at=None):
 def test_the_doubt_follows_the_lifter_into_the_next_set_not_the_next_lifter(recognising):
     # how the fit reads a spine is a matter of the body: an implausible bottom in the first set
     # keeps the second set's flat backs from being called clean, until someone else lifts
-    from station.form.evaluator import FormEvaluator
     from station.form.exercise import RecognizingEvaluator
 
     def make():
@@ -328,7 +342,6 @@ def test_a_first_rep_the_coach_could_not_judge_is_not_praised(recognising):
     """One story per rep: a rep recorded as not judged gets no "Good rep!". The recognising
     evaluator (the live station's) gave the set's first rep its feedback on deciding the
     exercise past FormEvaluator's checks, and praised it (mesh_B_clean in `station demo`)."""
-    from station.form.evaluator import FormEvaluator
     from station.form.exercise import RecognizingEvaluator
 
     t, ang, _ = _set([0.0, 0.0, 0.0])
@@ -377,7 +390,6 @@ def test_a_spine_withheld_for_want_of_a_standing_reference_asks_nothing_of_the_l
     # The pipeline gives the spine no confidence until the standing curve is learned (a back
     # it cannot measure yet), while the fit sees it well: the notice reads the fit's own
     # confidence (view_confidence), so a lifter standing still is not told "I can't see you".
-    from station.form.evaluator import FormEvaluator
 
     judged = {k: 0.9 for k in ANGLES} | {"spine_flexion": 0.0}
     seen = {k: 0.9 for k in ANGLES}
