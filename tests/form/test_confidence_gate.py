@@ -11,7 +11,7 @@ from station.config import load_exercise
 from station.contract import validate_analysis
 from station.form.evaluator import FormEvaluator, evaluate_trace
 from station.model import ANGLES, RepVerdict
-from tests.form.traces import Move, hinge, script
+from tests.form.traces import Move, hinge, run_live, script
 
 
 def _profile():
@@ -275,15 +275,8 @@ def test_one_extended_rep_withholds_the_clean_backs_after_it_not_a_rounded_one()
 def test_another_persons_extended_bottom_doubts_nothing_of_the_last_ones():
     # a new track mid-set (the pipeline's new person) whose bottom reads 25 deg extended: the
     # first lifter's back, judged clean, stays clean (their fit was not the one in doubt)
-    t, ang, _ = _set([0.0, -25.0])
-    ev = FormEvaluator(_profile())
-    switched = False
-    for i in range(len(t)):
-        ev.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()}, {k: 0.9 for k in ang})
-        if len(ev.reps) == 1 and not switched:
-            ev.new_person()
-            switched = True
-    ev.finish()
+    t, ang, arrivals = _set([0.0, -25.0])
+    ev = run_live(FormEvaluator(_profile()), t, ang, new_person_at=arrivals[2])   # rep 2's bottom
     assert len(ev.reps) == 2
     assert ev.reps[0].verdict == "clean" and "rounded_back" in ev.reps[1].not_judged
 
@@ -305,15 +298,6 @@ def _two_sets(first, second, rest_s=12.0):
     return script(moves)
 
 
-def _run_live(ev, t, ang, new_person_at=None):
-    for i in range(len(t)):
-        if new_person_at is not None and t[i] >= new_person_at > t[i - 1]:
-            ev.new_person()
-        ev.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()}, angle_confidence={k: 0.9 for k in ang})
-    ev.finish()
-    return ev
-
-
 @pytest.mark.parametrize("recognising", [False, True])
 def test_the_doubt_follows_the_lifter_into_the_next_set_not_the_next_lifter(recognising):
     # how the fit reads a spine is a matter of the body: an implausible bottom in the first set
@@ -326,13 +310,13 @@ def test_the_doubt_follows_the_lifter_into_the_next_set_not_the_next_lifter(reco
         return FormEvaluator(_profile())
 
     t, ang, _ = _two_sets([0.0, -25.0, 0.0], [0.0, 0.0, 32.0])
-    ev = _run_live(make(), t, ang)
+    ev = run_live(make(), t, ang)
     assert len(ev.sets) == 2 and len(ev.reps) == 6
     # the first set's first rep, judged before its second read extended, is revised with it
     assert [("rounded_back" in r.not_judged) for r in ev.reps] == [True, True, True, True, True, False]
     assert ev.reps[5].faults == ("rounded_back",)
     assert [s.clean_reps for s in ev.sets] == [0, 0]
-    ev = _run_live(make(), t, ang, new_person_at=ev.reps[3].start_t - 1.0)
+    ev = run_live(make(), t, ang, new_person_at=ev.reps[3].start_t - 1.0)
     assert [("rounded_back" in r.not_judged) for r in ev.reps] == [True, True, True, False, False, False]
     assert [r.verdict for r in ev.reps[3:5]] == ["clean", "clean"]
 

@@ -21,7 +21,7 @@ from station.config import load_exercise
 from station.form.confidence_gate import ConfidenceGate, bottom_spine_deg, depth_shortfall_deg
 from station.form.evaluator import FormEvaluator, evaluate_trace
 from tests.form.fitted_clips import load_clip, replay, verdict_of
-from tests.form.traces import hinge, script
+from tests.form.traces import hinge, run_live, script
 
 
 def _set(spine_per_rep):
@@ -92,15 +92,8 @@ def test_the_shortfall_is_the_persons_and_goes_with_them():
 def test_another_persons_bottoms_revise_nothing_of_the_last_ones():
     # someone else takes over mid-set (the pipeline's new track) after a rep read 10 deg: their
     # bottoms, read 12 deg extended, say nothing of how the fit read the first lifter
-    t, ang, _ = _set([10.0, -12.0, -12.0])
-    ev = FormEvaluator(load_exercise("rdl"))
-    switched = False
-    for i in range(len(t)):
-        ev.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()}, {k: 0.9 for k in ang})
-        if len(ev.reps) == 1 and not switched:
-            ev.new_person()
-            switched = True
-    ev.finish()
+    t, ang, arrivals = _set([10.0, -12.0, -12.0])
+    ev = run_live(FormEvaluator(load_exercise("rdl")), t, ang, new_person_at=arrivals[2])   # rep 2's bottom
     assert len(ev.reps) == 3 and "rounded_back" not in ev.reps[0].faults
 
 

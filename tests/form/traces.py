@@ -66,3 +66,14 @@ def drop_frames(n: int, rng: np.random.Generator, count: int, max_run: int = 3) 
         i = int(rng.integers(0, n))
         valid[i:i + int(rng.integers(1, max_run + 1))] = False
     return valid
+
+
+def run_live(ev, t: np.ndarray, ang: dict[str, np.ndarray], new_person_at: float | None = None):
+    """`ev` (a FormEvaluator) over the traces frame by frame, every angle confident (0.9), the
+    pipeline's new person at new_person_at (s), then finished."""
+    for i in range(len(t)):
+        if new_person_at is not None and t[i] >= new_person_at > t[i - 1]:
+            ev.new_person()
+        ev.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()}, angle_confidence={k: 0.9 for k in ang})
+    ev.finish()
+    return ev
