@@ -39,10 +39,9 @@ def clip_arrays(doc: dict) -> dict[str, np.ndarray]:
             conf[i] = [c.get(k, 0.0) for k in ANGLES]
     truth = doc["truth"]
     reps = truth["reps"]
-    by_t = {round(f["t"], 6): f for f in truth["frames"]}
-    truth_spine = np.array([by_t[round(f["t"], 6)]["angles"]["spine_flexion"]
-                            if round(f["t"], 6) in by_t and by_t[round(f["t"], 6)].get("angles") else np.nan
-                            for f in frames], np.float32)
+    by_t = {round(f["t"], 6): f.get("angles") for f in truth["frames"]}
+    truth_angles = [by_t.get(round(f["t"], 6)) for f in frames]
+    truth_spine = np.array([a["spine_flexion"] if a else np.nan for a in truth_angles], np.float32)
     return {
         "t": np.array([f["t"] for f in frames]), "tracked": tracked, "angles": angles,
         "confidence": conf, "notice": np.array([n or "" for n in notices]), "names": np.array(ANGLES),

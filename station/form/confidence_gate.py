@@ -167,17 +167,24 @@ def bottom_spine_deg(tr: RepTrace, group_conf: np.ndarray, gate: ConfidenceGate)
     return float(np.median(spine))
 
 
-def depth_shortfall_deg(bottoms_deg: list[float], gate: ConfidenceGate) -> float:
+def depth_shortfall_deg(flattest_bottom_deg: float, gate: ConfidenceGate) -> float:
     """How far the fit has shown it reads this lifter's spine short at depth: how far the
-    flattest of their bottoms so far (bottom_spine_deg, against their standing rest) read
-    below standing, at most max_depth_shortfall_deg. A back does not extend past standing at
-    the bottom of a hinge (the lumbar spine flexes as the hips do, on a flat back too; the
-    mesh athlete's flat bottoms are 1-8 deg flexed), while a fit that puts part of the bend
-    into the hips reads it so: the mesh library's women read their flat bottoms 7-16 deg
+    flattest of their bottoms so far (bottom_spine_deg, against their standing rest; inf: none
+    read yet) read below standing, at most max_depth_shortfall_deg. A back does not extend past
+    standing at the bottom of a hinge (the lumbar spine flexes as the hips do, on a flat back
+    too; the mesh athlete's flat bottoms are 1-8 deg flexed), while a fit that puts part of the
+    bend into the hips reads it so: the mesh library's women read their flat bottoms 7-16 deg
     extended and backs rounded 22-29 deg as 8-17. 0 when no bottom read below standing."""
-    if not bottoms_deg:
-        return 0.0
-    return min(max(0.0, -min(bottoms_deg)), gate.max_depth_shortfall_deg)
+    return min(max(0.0, -flattest_bottom_deg), gate.max_depth_shortfall_deg)
+
+
+def _raised(rule: Rule, bottom_deg: float, spine_short_deg: float) -> dict[str, float] | None:
+    """The rule's measure from the rep's sure bottom (bottom_spine_deg) raised by the
+    shortfall (Rule.raised_measure); None for a rule that does not read the spine below the
+    top (doubt_covers), or when the bottom was not read."""
+    if not math.isfinite(bottom_deg) or not doubt_covers(rule.name):
+        return None
+    return rule.raised_measure(bottom_deg + spine_short_deg)
 
 
 def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tuple[Rule, ...],
@@ -205,8 +212,7 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
     implausible = spine_implausible(tr, gate)
     bottom_read = bottom_spine_deg(tr, group_conf, gate) if spine_short_deg > 0.0 else math.nan
     for rule in rules:
-        raised = (rule.raised_measure(bottom_read + spine_short_deg)
-                  if math.isfinite(bottom_read) and doubt_covers(rule.name) else None)
+        raised = _raised(rule, bottom_read, spine_short_deg)
         if raised is not None and rule.violated(raised):
             faults.append(rule.name)   # read short, and past the rule all the same
             continue
@@ -258,11 +264,11 @@ def shortfall_revised(v: RepVerdict, bottom_deg: float, spine_short_deg: float,
     raised by it, is past the rule, and leaves the rep not judged when it is within
     CURVED_BACK_CHORD_RATIO of it (Rule.undecided), as gate_verdict would have had it had the
     shortfall been known. v itself when nothing changes."""
-    if not math.isfinite(bottom_deg) or spine_short_deg <= 0.0:
+    if spine_short_deg <= 0.0:
         return v
     faults, unjudged = list(v.faults), list(v.not_judged)
     for rule in rules:
-        raised = rule.raised_measure(bottom_deg + spine_short_deg) if doubt_covers(rule.name) else None
+        raised = _raised(rule, bottom_deg, spine_short_deg)
         if raised is None or rule.name in faults:
             continue
         if rule.violated(raised):

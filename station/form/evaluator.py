@@ -148,9 +148,10 @@ class FormEvaluator:
         # a rep of this person has read the spine implausibly extended at the bottom (this set
         # or an earlier one): how the fit reads a spine is a matter of the body, not the set
         self.person_spine_doubt = False
-        # the flattest sure bottom of this person's reps so far (spine against standing): how
-        # far the fit reads their spine short at depth (confidence_gate.depth_shortfall_deg)
-        self.person_bottoms_deg: list[float] = []
+        # the flattest sure bottom of this person's reps so far (spine against standing; inf:
+        # none read): how far the fit reads their spine short at depth
+        # (confidence_gate.depth_shortfall_deg)
+        self.person_flattest_bottom_deg = math.inf
         self.keep_states = False
 
     @classmethod
@@ -214,7 +215,7 @@ class FormEvaluator:
         """Someone else lifts from here on (the pipeline's new track): what the last person's
         reps showed of how the fit reads their spine no longer applies."""
         self.person_spine_doubt = False
-        self.person_bottoms_deg = []
+        self.person_flattest_bottom_deg = math.inf
         self._person_from = len(self._set_reps)   # the set's reps before are another person's
 
     def _revise_set_for_shortfall(self, short_deg: float) -> None:
@@ -253,11 +254,11 @@ class FormEvaluator:
         # set only when the fit's model does: StandingReference.model_changed, reread)
         tr = replace(tr, standing_hip=self.standing_hip_deg)
         gate = self.confidence.gate
-        short_before = depth_shortfall_deg(self.person_bottoms_deg, gate)
+        short_before = depth_shortfall_deg(self.person_flattest_bottom_deg, gate)
         bottom = self.confidence.bottom_spine_deg(tr)
         if math.isfinite(bottom):
-            self.person_bottoms_deg.append(bottom)
-        short = depth_shortfall_deg(self.person_bottoms_deg, gate)
+            self.person_flattest_bottom_deg = min(self.person_flattest_bottom_deg, bottom)
+        short = depth_shortfall_deg(self.person_flattest_bottom_deg, gate)
         v = self.confidence.gate_verdict(verdict_of(tr, self.rules, self.squat), tr, self.rules,
                                          self.person_spine_doubt, short)
         doubt_arose = not self.person_spine_doubt and spine_implausible(tr, gate)

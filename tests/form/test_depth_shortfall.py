@@ -38,11 +38,11 @@ def _conf(t):
 
 def test_the_shortfall_is_how_far_the_flattest_bottom_read_below_standing():
     gate = ConfidenceGate()
-    assert depth_shortfall_deg([], gate) == 0.0
-    assert depth_shortfall_deg([3.0, 8.0], gate) == 0.0          # no bottom read extended
-    assert depth_shortfall_deg([4.0, -12.0, -6.0], gate) == 12.0
+    assert depth_shortfall_deg(math.inf, gate) == 0.0         # no bottom read yet
+    assert depth_shortfall_deg(3.0, gate) == 0.0              # no bottom read extended
+    assert depth_shortfall_deg(-12.0, gate) == 12.0
     # a fit further off says nothing a raised reading could be trusted with
-    assert depth_shortfall_deg([-30.0], gate) == gate.max_depth_shortfall_deg
+    assert depth_shortfall_deg(-30.0, gate) == gate.max_depth_shortfall_deg
 
 
 def test_a_rep_read_short_by_what_the_flat_bottoms_showed_is_called_rounded():
@@ -84,9 +84,9 @@ def test_the_shortfall_is_the_persons_and_goes_with_them():
     for i in range(len(t)):
         ev.update(float(t[i]), {k: float(v[i]) for k, v in ang.items()}, None)
     ev.finish()
-    assert ev.person_bottoms_deg and min(ev.person_bottoms_deg) < -11.0
+    assert ev.person_flattest_bottom_deg < -11.0
     ev.new_person()
-    assert ev.person_bottoms_deg == []
+    assert ev.person_flattest_bottom_deg == math.inf
 
 
 def test_another_persons_bottoms_revise_nothing_of_the_last_ones():
@@ -117,7 +117,7 @@ def test_a_heavy_womans_rounded_back_read_short_is_found():
     d, ev = _replay("mesh_O_faults3_fitted.npz")
     assert len(ev.reps) == len(d["truth_start_t"]) == 6
     # the premise, against the truth: the fit reads this lifter's flat bottoms 10+ deg short
-    assert min(ev.person_bottoms_deg) < -10.0
+    assert ev.person_flattest_bottom_deg < -10.0
     found = []
     for s, e, rb in zip(d["truth_start_t"], d["truth_end_t"], d["truth_rounded"]):
         v = verdict_of(ev, s, e)
@@ -134,6 +134,6 @@ def test_a_heavy_womans_rounded_back_read_short_is_found():
 def test_flat_backs_read_extended_are_not_called_rounded():
     d, ev = _replay("mesh_M_clean_fitted.npz")
     assert not d["truth_rounded"].any()
-    assert depth_shortfall_deg(ev.person_bottoms_deg, ConfidenceGate()) > 5.0
+    assert depth_shortfall_deg(ev.person_flattest_bottom_deg, ConfidenceGate()) > 5.0
     assert len(ev.reps) == len(d["truth_start_t"])
     assert not any("rounded_back" in r.faults for r in ev.reps)
