@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from station.config import ExerciseProfile
 from station.form.confidence_gate import DEFAULT_NEEDS, REP_GROUPS, RULE_NEEDS, ConfidenceTracker
 from station.form.cues import CuePolicy
-from station.form.rep_trace import BOTTOM_TOL_DEG
+from station.form.rep_trace import BOTTOM_TOL_DEG, BOUNDARY_SEEN_S
 from station.form.reps import DetectorStatus, RepDetector, both_sides_hinge
 from station.form.rules import SHIFT_HOLD_S, SPINE_HOLD_S, Live, Rule, SquatRecognition
 
 ARRIVAL_VELOCITY_DEG_S = 8.0   # the bottom has been reached when hip flexion moves slower
+LOST_KEPT_S = 12.0             # lost frames remembered this long (longer than a lowering)
 
 
 def small_median(values: list[float]) -> float:
@@ -92,6 +93,13 @@ class LiveRepCoach:
         self._hips: list[tuple[float, float]] = []
         self._spines: list[tuple[float, float]] = []    # (t, spine) over the last SPINE_HOLD_S
         self._shifts: list[tuple[float, float]] = []    # (t, shift) over the last SHIFT_HOLD_S
+        self._lost_t: list[float] = []    # the times of lost frames, over the last LOST_KEPT_S
+
+    def _seen_at(self, t0: float, now: float) -> bool:
+        """Whether the lifter was tracked within BOUNDARY_SEEN_S of time t0, as far as frames up
+        to now show (the verdict's RepTrace.seen_at, live): a time read there is the fit's."""
+        return now - t0 >= BOUNDARY_SEEN_S - 1e-9 and \
+            not any(abs(x - t0) <= BOUNDARY_SEEN_S + 1e-9 for x in self._lost_t)
 
     def _velocity(self, t: float, hip: float) -> float:
         self._hips.append((t, hip))
@@ -133,6 +141,9 @@ class LiveRepCoach:
             self._hips.clear()
             self._spines.clear()
             self._shifts.clear()
+            self._lost_t.append(t)
+            while t - self._lost_t[0] > LOST_KEPT_S:
+                self._lost_t.pop(0)
             return
         hip, knee, spine, shift = vals[:4]
         vel = self._velocity(t, hip)
@@ -179,8 +190,11 @@ class LiveRepCoach:
                     st.phase == "rising" or (st.phase == "bottom" and vel <= ARRIVAL_VELOCITY_DEG_S)):
                 lv.bottom_reached = True
             if lv.bottom_reached and lv.top_t is None:
-                # a pause part-way down is not the bottom: the lowering runs to the deepest
-                lv.eccentric_s = lv.peak_t - lv.start_t
+                # a pause part-way down is not the bottom: the lowering runs to the deepest;
+                # timed only between ends the fit saw (a track lost just after the bottom
+                # puts the deepest at its last frame: the verdict does not judge it either)
+                seen = self._seen_at(lv.start_t, t) and self._seen_at(lv.peak_t, t)
+                lv.eccentric_s = lv.peak_t - lv.start_t if seen else None
         else:
             if lv.peak_hip == -math.inf:
                 lv.peak_hip, lv.peak_t, lv.knee_at_peak = hip, lv.start_t, knee
@@ -188,7 +202,8 @@ class LiveRepCoach:
                 lv.peak_hip, lv.knee_at_peak = float(a["hip"][0]), float(a["knee"][0])
                 lv.bottom_reached = True
             if lv.top_t is not None and lv.eccentric_s is None and st.phase == "bottom" and \
-                    vel <= ARRIVAL_VELOCITY_DEG_S:
+                    vel <= ARRIVAL_VELOCITY_DEG_S and self._seen_at(lv.top_t, t) and \
+                    not any(x >= lv.top_t for x in self._lost_t):
                 lv.eccentric_s = t - lv.top_t
         phase = st.phase or "standing"
         since_top = (t - lv.top_t) if lv.top_t is not None else None

@@ -27,6 +27,7 @@ BRIDGE_DEG = 3.0         # ... when the hips lie this much further along beyond 
 BRIDGE_HOPS = 3
 HANDOVER_LOOK_S = 0.3    # ... and stops at a handover only where the hips go on beyond it
 BUFFER_S = 40.0          # history kept (must exceed max_rep_s)
+BOUNDARY_SEEN_S = 0.2    # a boundary's time is read only with no lost frame this near it
 
 
 def series_of(angles: dict[str, float]) -> tuple[float, ...]:
@@ -56,6 +57,8 @@ class RepTrace:
     of the top window: END_WINDOW_S after the lockout or the next rep's start).
     standing_hip: this lifter's hip flexion standing upright (deg, mean of l and r:
     station.form.standing_reference), None while unknown; the lean-back rule reads it.
+    tracked: (n,) bool, whether the lifter was tracked in each frame (False: a lost frame the
+    detector bridged); None: every frame was.
     """
 
     t: np.ndarray
@@ -71,6 +74,7 @@ class RepTrace:
     window_end: int
     start_position: str = "top"
     standing_hip: float | None = None
+    tracked: np.ndarray | None = None
 
     @property
     def start_t(self) -> float:
@@ -92,11 +96,26 @@ class RepTrace:
         """Frames where the lockout is judged: from the lockout to window_end."""
         return slice(self.top, max(self.window_end, self.top) + 1)
 
+    def seen_at(self, i: int, span_s: float = BOUNDARY_SEEN_S) -> bool:
+        """Whether the lifter was tracked in every frame within span_s of frame i: a time read
+        at a boundary there is the fit's (a bridged gap beside it may hide where the hips
+        really turned: a track lost just after the bottom puts the bottom at its last frame)."""
+        if self.tracked is None:
+            return True
+        near = np.abs(self.t - self.t[i]) <= span_s + 1e-9
+        return bool(np.all(self.tracked[near]))
+
+    def eccentric_bounds(self) -> tuple[int, int]:
+        """The frames the lowering is timed between: start → bottom from the top; lockout →
+        end from the floor."""
+        if self.start_position == "bottom":
+            return self.top, self.end
+        return self.start, self.bottom
+
     def eccentric_s(self) -> float:
         """The lowering: start → bottom from the top; lockout → end from the floor."""
-        if self.start_position == "bottom":
-            return _duration_s(self.t[self.top], self.t[self.end])
-        return _duration_s(self.t[self.start], self.t[self.bottom])
+        i0, i1 = self.eccentric_bounds()
+        return _duration_s(self.t[i0], self.t[i1])
 
     def concentric_s(self) -> float:
         return _duration_s(self.t[self.bottom], self.t[self.top])
@@ -330,6 +349,9 @@ class AngleHistory:
         seg = hip[: (top_i if start_position == "bottom" else end_i) - i0 + 1]
         peak = float(np.max(seg))
         bottom = int(np.argmax(seg >= peak - BOTTOM_TOL_DEG))
+        i1 = max(w_end, end_i)
+        tracked = np.isfinite(np.asarray([self.v[j - self.base][0] for j in range(max(i0, self.base), i1 + 1)]))
         return RepTrace(a["t"], hip, a["knee"], a["spine"], a["shift"], a["trunk"],
                         start=0, bottom=bottom, top=top_i - i0, end=end_i - i0,
-                        window_end=w_top_end - i0, start_position=start_position)
+                        window_end=w_top_end - i0, start_position=start_position,
+                        tracked=tracked)

@@ -70,6 +70,14 @@ from station.model import ANGLES
 # rep with a loss of 0.6 s or more was dropped (bench/reacq.py, injected losses: 2-3 of 5 reps
 # counted on rdl_clean). Longer than this, the lifter may have finished the rep, or left.
 MAX_GAP_S = 2.0
+# ... but a gap this long while the hips rise holds time to stand up and start the next rep:
+# when the hips come out of it deeper than they went in, or go down again after it, the rep
+# ended inside it (its top unseen) and the next began there. Bridged as one rep, two reps
+# read as one whose "lockout" lay mid-way (reacq: mesh_O_faults2 lost 1.5 s from the rise of
+# rep 2 into the lowering of rep 3: one rep, called an incomplete lockout, rep 2's fault lost).
+# A lifter needs ~0.3 s to finish a rise and more to turn and lower again: a shorter gap is
+# a pause or a bounce inside one rep.
+SPLIT_GAP_S = 0.5
 
 # An upright stance (to arm the detector) when hip flexion reads above leave_upright: the trunk
 # inclined less than this. A hinge inclines the trunk with the hips (a good morning's trunk is at
@@ -139,6 +147,8 @@ class _Rep:
     min_after_peak: float = math.inf
     trunk_inclined: bool = False  # the trunk has inclined past REP_MIN_TRUNK_DEG (a hinge or squat)
     start_seen: bool = True      # the fit was sure of the hips where they left the top
+    gap: tuple[int, int] | None = None  # a long gap on the way up: first lost, first back
+    min_since_gap: float = math.inf     # the lowest hips since (and just before) it
 
 
 @dataclass
@@ -189,6 +199,7 @@ class RepDetector:
         self._run_until = -math.inf    # a rep leaving an unseen top may still count until then
         self._floor_peak = -math.inf   # bottom-start: depth of the floor position
         self._floor_peak_i = -1
+        self._lost_from_i: int | None = None   # the first frame of the gap going on now
 
     def status(self) -> DetectorStatus:
         phase = None if self.state == "unknown" else self.state
@@ -229,11 +240,19 @@ class RepDetector:
             # stillness is not known across a gap: a stillness begun before it (a pause at the
             # bottom) would read the first frame after it as settled, and end a rep mid-rise
             self._slow_since = None
+            if self._lost_from_i is None:
+                self._lost_from_i = i
             if self._last_seen_t is not None and t_s - self._last_seen_t > MAX_GAP_S:
                 self._lost(done)
             return done
         self._last_seen_t = t_s
         hip = self.h.hip(i)
+        if self._lost_from_i is not None:
+            g0, self._lost_from_i = self._lost_from_i, None
+            r = self.rep
+            if r is not None and self.state == "rising" and g0 - 1 >= self.h.first() and \
+                    t_s - self.h.time(g0) >= SPLIT_GAP_S - 1e-9:
+                r.gap, r.min_since_gap = (g0, i), self.h.hip(g0 - 1)
         v = self.h.velocity(i)
         if abs(v) <= self.s.settle_velocity_deg_s:
             if self._slow_since is None:
@@ -325,6 +344,11 @@ class RepDetector:
                 self.rep, self.state = None, "standing"
             return
         if self.state == "rising":
+            if r.gap is not None:
+                r.min_since_gap = min(r.min_since_gap, hip)
+                if hip > r.min_since_gap + s.bottom_hysteresis_deg:
+                    self._split_at_gap(r, i, done)
+                    return
             if self._back_up(r, hip, settled, r.start_hip):
                 self._end_top(r, i)
                 return
@@ -348,6 +372,29 @@ class RepDetector:
             self._run_until = self.h.time(i) + RUN_GAP_S
             # "lockout" is shown for a rep that counts only
             self._lockout_shown_until = self.h.time(i) + 0.6
+
+    def _split_at_gap(self, r: _Rep, i: int, done: list[RepTrace]) -> None:
+        """The hips went down again after a long gap on the way up (SPLIT_GAP_S): rep r ended
+        inside the gap and the next one began there. Both boundaries go to the gap's middle
+        frame, a lost one: r's top window and the new rep's lowering start lie in the gap,
+        so the rules that read them are not judged (station.form.confidence_gate), and r is
+        counted as a rep whose return was not seen (its start or its bottom must have been)."""
+        s = self.s
+        assert r.gap is not None
+        g0, g1 = r.gap
+        mid = (g0 + g1 - 1) // 2
+        r.end_i = r.top_i = mid
+        dur = self.h.time(mid) - self.h.time(r.start_i)
+        if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
+                and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, g0 - 1) \
+                and (r.start_seen or self._bottom_sure(r)):
+            self._finalize(r, mid, done)
+        peak_i = max(range(g1, i + 1), key=self.h.hip)
+        self.rep = _Rep(start_i=mid, start_hip=r.start_hip, peak_hip=self.h.hip(peak_i),
+                        peak_i=peak_i, trunk_inclined=self._trunk_now(i),
+                        start_seen=self._confident(i))
+        self.state = "lowering"
+        self._run_until = self.h.time(i) + RUN_GAP_S
 
     def _sure(self, i0: int, i1: int) -> bool:
         """The fit was sure of the hip flexion over frames i0..i1: at REP_MIN_CONFIDENCE in at

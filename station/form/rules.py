@@ -157,6 +157,12 @@ class Rule:
         by such a fit."""
         return None
 
+    def timed_at(self, rep: RepTrace) -> tuple[int, ...]:
+        """The rep's frames whose times the rule's measure reads (a duration's ends): the
+        confidence gate judges the rule only where the lifter was tracked around each of them
+        (RepTrace.seen_at). None here: a rule of angles alone."""
+        return ()
+
     def onset(self, live: Live) -> bool:
         return False
 
@@ -509,6 +515,9 @@ class TooFast(Rule):
     def measure(self, rep):
         return {"eccentric_s": rep.eccentric_s()}
 
+    def timed_at(self, rep):
+        return rep.eccentric_bounds()
+
     def violated(self, m):
         return m["eccentric_s"] < self.min_eccentric_s
 
@@ -568,6 +577,10 @@ class HipsShootUp(Rule):
         knee_drop = rep.knee[b] - rep.knee[seg][inside]
         hip_drop = rep.hip[b] - rep.hip[seg][inside]
         return {"knee_lead_deg": float(np.max(knee_drop - hip_drop)) if inside.any() else 0.0}
+
+    def timed_at(self, rep):
+        # the window is a share of the drive's time, from the bottom it starts at
+        return (rep.bottom, max(rep.top, rep.bottom))
 
     def violated(self, m):
         return m["knee_lead_deg"] > self.max_knee_lead_deg
