@@ -191,9 +191,11 @@ class LiveRepCoach:
                 lv.bottom_reached = True
             if lv.bottom_reached and lv.top_t is None:
                 # a pause part-way down is not the bottom: the lowering runs to the deepest;
-                # timed only between ends the fit saw (a track lost just after the bottom
-                # puts the deepest at its last frame: the verdict does not judge it either)
-                seen = self._seen_at(lv.start_t, t) and self._seen_at(lv.peak_t, t)
+                # timed only between ends the fit saw: the start, and the deepest with no frame
+                # lost since (a track lost just after the bottom puts the deepest at its last
+                # frame: the verdict does not judge it either, RepTrace.seen_at)
+                seen = self._seen_at(lv.start_t, t) and \
+                    not any(x >= lv.peak_t - BOUNDARY_SEEN_S for x in self._lost_t)
                 lv.eccentric_s = lv.peak_t - lv.start_t if seen else None
         else:
             if lv.peak_hip == -math.inf:

@@ -28,6 +28,7 @@ BRIDGE_HOPS = 3
 HANDOVER_LOOK_S = 0.3    # ... and stops at a handover only where the hips go on beyond it
 BUFFER_S = 40.0          # history kept (must exceed max_rep_s)
 BOUNDARY_SEEN_S = 0.2    # a boundary's time is read only with no lost frame this near it
+TURN_SEEN_DEG = 3.0      # ... the bottom's, with the hips seen this far short of it both sides
 
 
 def series_of(angles: dict[str, float]) -> tuple[float, ...]:
@@ -96,13 +97,24 @@ class RepTrace:
         """Frames where the lockout is judged: from the lockout to window_end."""
         return slice(self.top, max(self.window_end, self.top) + 1)
 
-    def seen_at(self, i: int, span_s: float = BOUNDARY_SEEN_S) -> bool:
-        """Whether the lifter was tracked in every frame within span_s of frame i: a time read
-        at a boundary there is the fit's (a bridged gap beside it may hide where the hips
-        really turned: a track lost just after the bottom puts the bottom at its last frame)."""
+    def seen_at(self, i: int) -> bool:
+        """Whether the time of boundary frame i is the fit's, not a guess across a lost
+        stretch the detector bridged: for the bottom (the deepest hip flexion), the hips were
+        seen TURN_SEEN_DEG short of it on both sides before any lost frame (lost just before
+        the deepest point, the last frame before the loss reads as the bottom; on a slow
+        bottom the hips stay near it for a while, so a fixed span does not tell); for any
+        other boundary, every frame within BOUNDARY_SEEN_S of it was tracked."""
         if self.tracked is None:
             return True
-        near = np.abs(self.t - self.t[i]) <= span_s + 1e-9
+        if i == self.bottom:
+            for step in (-1, 1):
+                j = i
+                while 0 <= j < len(self.hip) and self.hip[j] > self.hip[i] - TURN_SEEN_DEG:
+                    if not self.tracked[j]:
+                        return False
+                    j += step
+            return True
+        near = np.abs(self.t - self.t[i]) <= BOUNDARY_SEEN_S + 1e-9
         return bool(np.all(self.tracked[near]))
 
     def eccentric_bounds(self) -> tuple[int, int]:

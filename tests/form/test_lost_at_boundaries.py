@@ -18,7 +18,7 @@ import numpy as np
 
 from station.config import load_exercise
 from station.form.evaluator import evaluate_trace
-from station.form.rep_trace import BOUNDARY_SEEN_S, RepTrace
+from station.form.rep_trace import BOUNDARY_SEEN_S, TURN_SEEN_DEG, RepTrace
 from station.form.reps import SPLIT_GAP_S
 from tests.form.traces import hinge, script
 
@@ -34,16 +34,34 @@ def _cues_shown(ev) -> set[str]:
     return {s.cue.key for s in ev.states if s.cue is not None}
 
 
+def _trace(tracked: np.ndarray | None) -> RepTrace:
+    """A 2 s rep: hip flexion 80 sin^2, its bottom at 1 s."""
+    t = np.arange(61) / FPS
+    hip = 80.0 * np.sin(np.pi * t / 2.0) ** 2
+    z = np.zeros(len(t))
+    tr = RepTrace.from_arrays(t, hip, z, z, z)
+    return RepTrace(**{**tr.__dict__, "tracked": tracked})
+
+
 def test_seen_at_reads_the_lost_frames_near_a_boundary():
-    t = np.arange(30) / FPS
-    tracked = np.ones(30, bool)
-    tracked[10:14] = False
-    tr = RepTrace.from_arrays(t, np.zeros(30), np.zeros(30), np.zeros(30), np.zeros(30))
-    tr = RepTrace(**{**tr.__dict__, "tracked": tracked})
-    assert tr.seen_at(20) and tr.seen_at(2)
-    assert not tr.seen_at(9) and not tr.seen_at(16)     # 1 and 3 frames from the loss
-    assert tr.seen_at(int(13 + BOUNDARY_SEEN_S * FPS) + 1)
-    assert RepTrace.from_arrays(t, np.zeros(30), np.zeros(30), np.zeros(30), np.zeros(30)).seen_at(11)
+    n = 61
+    assert _trace(None).seen_at(0) and _trace(None).seen_at(30)
+    tracked = np.ones(n, bool)
+    tracked[8:12] = False
+    tr = _trace(tracked)
+    assert tr.bottom == 30 and tr.seen_at(tr.bottom)
+    assert tr.seen_at(1) and not tr.seen_at(2) and not tr.seen_at(17)   # BOUNDARY_SEEN_S: 6 frames
+    assert tr.seen_at(11 + int(round(BOUNDARY_SEEN_S * FPS)) + 1)
+    # the bottom: the hips must be seen TURN_SEEN_DEG short of it on each side before a loss
+    hip = tr.hip
+    after = 30 + int(np.argmax(hip[30:] <= hip[30] - TURN_SEEN_DEG))
+    before = 30 - int(np.argmax(hip[30::-1] <= hip[30] - TURN_SEEN_DEG))
+    assert after - 30 >= 3 and 30 - before >= 3                     # a slow bottom: not one frame
+    for lost, seen in ((after + 1, True), (after, True), (after - 1, False), (31, False),
+                       (before - 1, True), (before + 1, False)):
+        tracked = np.ones(n, bool)
+        tracked[lost] = False
+        assert _trace(tracked).seen_at(30) == seen, (lost, seen)
 
 
 def _lost_before_the_bottom():
