@@ -37,7 +37,9 @@ profile's [reps] table (station.config.RepDetection):
   rep in progress, and a new rep needs the lifter upright again first. A bridged frame has no
   confidence (station.form.confidence_gate.trace_confidence reads 0 there), so a rule whose
   window the gap covers is not judged on that rep: the rep is counted, its hidden part is
-  never called clean.
+  never called clean; nor is a time read beside the gap (RepTrace.seen_at). A gap of
+  SPLIT_GAP_S or more on the way up, after which the hips go down again (or come out deeper
+  than they went in), held the top: the rep ends in the gap and the next starts there.
 
 start_position "bottom" (the deadlift, from the floor): each rep is rising → lockout →
 lowering → rest at the bottom. The descent to the bar before the first pull is not a rep;
