@@ -143,18 +143,20 @@ class CuePolicy:
         self.request(t, "squat_seen", "info", priority, None, rep_id=rep_id)
 
     def rep_done(self, t: float, faults: tuple[str, ...], pattern: str, rules: dict,
-                 squat_priority: float, start_t: float | None = None) -> None:
+                 squat_priority: float, start_t: float | None = None,
+                 not_judged: tuple[str, ...] = ()) -> None:
         """A rep was judged: its story is settled (a fault cue shown during it that the verdict
         does not record comes down at once), then praise, "better", the squat message, or a
         reminder for the next rep. start_t: the rep's start (None: the rep is the only one the
-        live cues can be about)."""
+        live cues can be about); not_judged: the labels the verdict could not judge, which
+        this rep did not fix (a lockout lost from view is no "Tall finish: better")."""
         self._settle(t, faults, start_t)
         prev, self._last_faults = self._last_faults, tuple(faults) if pattern == "hinge" else None
         if pattern == "squat":
             if self._last_shown.get("squat_seen", -1e9) < t - self.timing.min_interval_s:
                 self.request(t, "squat_seen", "info", squat_priority, None)
             return
-        fixed = [f for f in (prev or ()) if f not in faults and f in rules]
+        fixed = [f for f in (prev or ()) if f not in faults and f not in not_judged and f in rules]
         if not faults:
             if fixed:
                 best = min(fixed, key=lambda f: rules[f].priority)

@@ -287,7 +287,8 @@ class FormEvaluator:
             return        # no praise and no reminder for a rep the coach could not see
         if v.pattern == "squat" and "knee_dominant" in v.not_judged:
             return        # a squat read from unsure hips and knees is not one to call
-        self.cues.rep_done(t, v.faults, v.pattern, self.rules_by_name, self.squat_priority, start_t=v.start_t)
+        self.cues.rep_done(t, v.faults, v.pattern, self.rules_by_name, self.squat_priority, start_t=v.start_t,
+                           not_judged=v.not_judged)
 
     def _sets(self, t: float, st) -> None:
         if not self._set_reps:

@@ -7,7 +7,7 @@ import numpy as np
 from station.config import load_exercise
 from station.form.cues import CuePolicy, CueTiming
 from station.form.evaluator import FormEvaluator, evaluate_trace
-from station.form.rules import RoundedBack, TooFast
+from station.form.rules import IncompleteLockout, RoundedBack, TooFast
 from station.form.texts import TEXTS_EN, missing_texts
 from station.model import PHASES
 from tests.form.traces import Move, hinge, script
@@ -223,6 +223,25 @@ def test_a_fault_cue_the_verdict_does_not_record_comes_down_at_once():
     pol2.step(1.0, "lowering")
     pol2.rep_done(1.6, ("rounded_back",), "hinge", {"rounded_back": back}, 1.5, start_t=0.5)
     assert pol2.step(1.6, "rising").key == "brace_flat_back"
+
+
+def test_a_fault_the_next_rep_could_not_judge_is_not_praised_as_fixed():
+    """A short lockout, then a rep lowered too fast whose lockout someone walking past hid (not
+    judged): "Tall finish: better" would praise what the coach did not see (the mesh_O_faults2
+    demo with reacq's losses showed it). Judged and clean, it is praised."""
+    rules = {"incomplete_lockout": IncompleteLockout(priority=3, cue="stand_tall_squeeze_glutes"),
+             "too_fast": TooFast(priority=4, cue="slow_the_lowering")}
+    shown = {}
+    for not_judged in ((), ("incomplete_lockout",)):
+        pol = CuePolicy(CueTiming(hold_s=1.0, min_interval_s=0.5))
+        pol.rep_done(1.0, ("incomplete_lockout",), "hinge", rules, 1.5, start_t=0.0)
+        for k in range(40):                         # its reminder comes and goes
+            pol.step(1.0 + 0.1 * k, "standing")
+        pol.rep_done(6.0, ("too_fast",), "hinge", rules, 1.5, start_t=5.0, not_judged=not_judged)
+        cues = [pol.step(6.0 + 0.1 * k, "bottom") for k in range(20)]
+        shown[not_judged] = {c.key for c in cues if c is not None}
+    assert "better.incomplete_lockout" in shown[()]
+    assert "better.incomplete_lockout" not in shown[("incomplete_lockout",)]
 
 
 def test_live_cues_and_verdicts_tell_one_story_on_a_noisy_clean_set():

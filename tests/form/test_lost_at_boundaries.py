@@ -140,3 +140,4 @@ def test_a_short_loss_on_the_way_up_bridges_one_rep():
     ev = evaluate_trace(RDL, t, ang, valid)
     assert len(ev.reps) == 2 and all(r.faults == () for r in ev.reps)
     assert "incomplete_lockout" not in ev.reps[0].not_judged
+
