@@ -13,9 +13,9 @@ follows both frame by frame:
   was confident in; a fault plain in the confident frames alone (Rule.seen_violated: a back
   held rounded there) is called though the rest of the window was not seen, and a rule whose
   sure frames alone decide it (Rule.seen_verdict: knee_dominant from the knee alone, or a
-  ratio met by a hip its sure frames show deep enough) is judged from them; a rule that times
-  the rep (Rule.timed_at: the lowering's start and bottom) judges it only where the lifter was
-  tracked around those frames (RepTrace.seen_at);
+  ratio met by a hip its sure frames show deep enough) is judged from them; a rule that reads
+  the rep's boundaries (Rule.boundaries: the lowering's start and bottom, the lockout) judges
+  it only where the fit saw them (RepTrace.seen_at);
 - the notice: while the coaching angles are not confident for a reason of the view, the state
   carries a notice that says plainly what would help ("face the mirror", "step back into the
   zone").
@@ -209,10 +209,10 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
     (depth_shortfall_deg); a rule that reads the spine below the top calls its fault when the
     rep's sure bottom, raised by it, shows it (Rule.raised_measure), and does not call the
     rep clean when the raised reading is too near the rule (Rule.undecided). A rule that
-    reads the times of frames (Rule.timed_at) is not judged when the track was lost beside
+    reads the rep's boundaries (Rule.boundaries) is not judged when the track was lost beside
     one of them (RepTrace.seen_at): lost just after the bottom, the detector's bottom is the
     last frame before the loss, and the lowering reads short (reacq mesh_O_faults2: 0.9 s
-    against 1.2). group_conf: (len(tr.t), len(GROUPS)) per frame of the trace."""
+    against 1.2); lost over the lockout, the lockout is where the lifter was seen again. group_conf: (len(tr.t), len(GROUPS)) per frame of the trace."""
     faults, unjudged = [], []
     implausible = spine_implausible(tr, gate)
     bottom_read = bottom_spine_deg(tr, group_conf, gate) if spine_short_deg > 0.0 else math.nan
@@ -221,8 +221,8 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
         if raised is not None and rule.violated(raised):
             faults.append(rule.name)   # read short, and past the rule all the same
             continue
-        if not all(tr.seen_at(i) for i in rule.timed_at(tr)):
-            # a time read beside a lost stretch: the turn may have been inside it
+        if not all(tr.seen_at(i) for i in rule.boundaries(tr)):
+            # a boundary beside a lost stretch: the real one may have been inside it
             unjudged.append(rule.name)
             continue
         groups, window = RULE_NEEDS.get(rule.name, DEFAULT_NEEDS)

@@ -172,6 +172,8 @@ class LiveRepCoach:
         if top_i is not None:
             a = det.history(top_i, top_i)
             lv.top_t, lv.hip_at_top = float(a["t"][0]), float(a["hip"][0])
+            if any(lv.top_t - BOUNDARY_SEEN_S - 1e-9 <= x <= lv.top_t for x in self._lost_t):
+                lv.hip_at_top = None   # found as the lifter came back into view: not the lockout
         if lv.top_t is None and not st.in_rep:
             # the rep was dropped (partial dip, lost, too long): nothing said about it stays
             cues.rep_dropped(t, lv.start_t)

@@ -29,6 +29,7 @@ HANDOVER_LOOK_S = 0.3    # ... and stops at a handover only where the hips go on
 BUFFER_S = 40.0          # history kept (must exceed max_rep_s)
 BOUNDARY_SEEN_S = 0.2    # a boundary's time is read only with no lost frame this near it
 TURN_SEEN_DEG = 3.0      # ... the bottom's, with the hips seen this far short of it both sides
+START_SEEN_S = 0.05      # ... the start's, with the frame before it seen (not the first after a loss)
 
 
 def series_of(angles: dict[str, float]) -> tuple[float, ...]:
@@ -59,7 +60,11 @@ class RepTrace:
     standing_hip: this lifter's hip flexion standing upright (deg, mean of l and r:
     station.form.standing_reference), None while unknown; the lean-back rule reads it.
     tracked: (n,) bool, whether the lifter was tracked in each frame (False: a lost frame the
-    detector bridged); None: every frame was.
+    detector bridged); None: every frame was. lost_before_t: the time of the last lost frame
+    just before the trace's first (within BOUNDARY_SEEN_S of it), None when there was none: a
+    rep that starts as the lifter comes back into view started in the loss. start_at_top:
+    False when the detector's start lies above the hips' standing level (its walk back stopped
+    at a stall on the way down): the lowering's start was not found.
     """
 
     t: np.ndarray
@@ -76,6 +81,8 @@ class RepTrace:
     start_position: str = "top"
     standing_hip: float | None = None
     tracked: np.ndarray | None = None
+    lost_before_t: float | None = None
+    start_at_top: bool = True
 
     @property
     def start_t(self) -> float:
@@ -103,19 +110,39 @@ class RepTrace:
         seen TURN_SEEN_DEG short of it on both sides before any lost frame (lost just before
         the deepest point, the last frame before the loss reads as the bottom; on a slow
         bottom the hips stay near it for a while, so a fixed span does not tell); for any
-        other boundary, every frame within BOUNDARY_SEEN_S of it was tracked."""
-        if self.tracked is None:
+        other boundary, every frame within BOUNDARY_SEEN_S of it was tracked (and before the
+        trace: lost_before_t); for the start of a rep from the top, where the detector found it
+        at the top (start_at_top), the frame before it seen (START_SEEN_S: the walk stops where
+        the hips were still before it, so a start on the first frame after a loss lay in it)
+        and the lowering's first BOUNDARY_SEEN_S."""
+        lost_before = self.lost_before_t is not None
+        tracked = self.tracked if self.tracked is not None else np.ones(len(self.t), bool)
+        if i == self.start == 0 and self.start_position != "bottom":
+            # where the hips left the top: found there (not at a stall on the way down), the
+            # frame before it seen (a start on the first frame after a loss lay in the loss),
+            # and the lowering's first BOUNDARY_SEEN_S seen
+            if not self.start_at_top:
+                return False
+            if lost_before and self.t[i] - self.lost_before_t <= START_SEEN_S + 1e-9:
+                return False
+            ahead = (self.t >= self.t[i]) & (self.t - self.t[i] <= BOUNDARY_SEEN_S + 1e-9)
+            return bool(np.all(tracked[ahead]))
+        if self.tracked is None and not lost_before:
             return True
         if i == self.bottom:
             for step in (-1, 1):
                 j = i
                 while 0 <= j < len(self.hip) and self.hip[j] > self.hip[i] - TURN_SEEN_DEG:
-                    if not self.tracked[j]:
+                    if not tracked[j]:
                         return False
                     j += step
+                if j < 0 and lost_before:
+                    return False      # the turn lay before the trace, beside a loss
             return True
+        if lost_before and self.t[i] - self.lost_before_t <= BOUNDARY_SEEN_S + 1e-9:
+            return False
         near = np.abs(self.t - self.t[i]) <= BOUNDARY_SEEN_S + 1e-9
-        return bool(np.all(self.tracked[near]))
+        return bool(np.all(tracked[near]))
 
     def eccentric_bounds(self) -> tuple[int, int]:
         """The frames the lowering is timed between: start → bottom from the top; lockout →
@@ -337,7 +364,7 @@ class AngleHistory:
         return self.walk(j, lo, i, +1, -1)
 
     def rep_trace(self, start_i: int, top_i: int, end_i: int, window_end_i: int,
-                  start_position: str) -> RepTrace:
+                  start_position: str, start_at_top: bool = True) -> RepTrace:
         """The trace of a finished rep (absolute frames: boundary start, lockout, end, and
         the frame up to which its top window may reach: the next rep's start or now).
 
@@ -363,7 +390,14 @@ class AngleHistory:
         bottom = int(np.argmax(seg >= peak - BOTTOM_TOL_DEG))
         i1 = max(w_end, end_i)
         tracked = np.isfinite(np.asarray([self.v[j - self.base][0] for j in range(max(i0, self.base), i1 + 1)]))
+        lost_before_t = None
+        j = max(i0, self.base) - 1
+        while j >= self.base and self.time(max(i0, self.base)) - self.time(j) <= BOUNDARY_SEEN_S + 1e-9:
+            if not math.isfinite(self.v[j - self.base][0]):
+                lost_before_t = self.time(j)
+                break
+            j -= 1
         return RepTrace(a["t"], hip, a["knee"], a["spine"], a["shift"], a["trunk"],
                         start=0, bottom=bottom, top=top_i - i0, end=end_i - i0,
                         window_end=w_top_end - i0, start_position=start_position,
-                        tracked=tracked)
+                        tracked=tracked, lost_before_t=lost_before_t, start_at_top=start_at_top)

@@ -157,10 +157,11 @@ class Rule:
         by such a fit."""
         return None
 
-    def timed_at(self, rep: RepTrace) -> tuple[int, ...]:
-        """The rep's frames whose times the rule's measure reads (a duration's ends): the
-        confidence gate judges the rule only where the lifter was tracked around each of them
-        (RepTrace.seen_at). None here: a rule of angles alone."""
+    def boundaries(self, rep: RepTrace) -> tuple[int, ...]:
+        """The rep's boundary frames the rule's measure depends on (a duration's ends, the
+        lockout it reads the hips at): the confidence gate judges the rule only where the fit
+        saw each of them (RepTrace.seen_at: not beside a lost stretch, where the real boundary
+        may have been). None here: a rule of the angles over its window alone."""
         return ()
 
     def onset(self, live: Live) -> bool:
@@ -360,6 +361,11 @@ class IncompleteLockout(Rule):
     def measure(self, rep):
         return {"lockout_hip_flexion": float(rep.hip[rep.top])}
 
+    def boundaries(self, rep):
+        # the hips at the lockout the detector found: a lifter back in view after a loss that
+        # hid their lockout is found "locked out" where they were seen again
+        return (rep.top,)
+
     def violated(self, m):
         return m["lockout_hip_flexion"] > self.max_end_hip_flexion_deg
 
@@ -515,7 +521,7 @@ class TooFast(Rule):
     def measure(self, rep):
         return {"eccentric_s": rep.eccentric_s()}
 
-    def timed_at(self, rep):
+    def boundaries(self, rep):
         return rep.eccentric_bounds()
 
     def violated(self, m):
@@ -578,7 +584,7 @@ class HipsShootUp(Rule):
         hip_drop = rep.hip[b] - rep.hip[seg][inside]
         return {"knee_lead_deg": float(np.max(knee_drop - hip_drop)) if inside.any() else 0.0}
 
-    def timed_at(self, rep):
+    def boundaries(self, rep):
         # the window is a share of the drive's time, from the bottom it starts at
         return (rep.bottom, max(rep.top, rep.bottom))
 
