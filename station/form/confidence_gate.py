@@ -212,7 +212,8 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
     reads the rep's boundaries (Rule.boundaries) is not judged when the track was lost beside
     one of them (RepTrace.seen_at): lost just after the bottom, the detector's bottom is the
     last frame before the loss, and the lowering reads short (reacq mesh_O_faults2: 0.9 s
-    against 1.2); lost over the lockout, the lockout is where the lifter was seen again. group_conf: (len(tr.t), len(GROUPS)) per frame of the trace."""
+    against 1.2); lost over the lockout, the lockout is where the lifter was seen again.
+    group_conf: (len(tr.t), len(GROUPS)) per frame of the trace."""
     faults, unjudged = [], []
     implausible = spine_implausible(tr, gate)
     bottom_read = bottom_spine_deg(tr, group_conf, gate) if spine_short_deg > 0.0 else math.nan

@@ -95,11 +95,15 @@ class LiveRepCoach:
         self._shifts: list[tuple[float, float]] = []    # (t, shift) over the last SHIFT_HOLD_S
         self._lost_t: list[float] = []    # the times of lost frames, over the last LOST_KEPT_S
 
+    def _lost_in(self, t0: float, t1: float = math.inf) -> bool:
+        """Whether a frame was lost between times t0 and t1 (inclusive, to the microsecond)."""
+        return any(t0 - 1e-9 <= x <= t1 + 1e-9 for x in self._lost_t)
+
     def _seen_at(self, t0: float, now: float) -> bool:
         """Whether the lifter was tracked within BOUNDARY_SEEN_S of time t0, as far as frames up
         to now show (the verdict's RepTrace.seen_at, live): a time read there is the fit's."""
         return now - t0 >= BOUNDARY_SEEN_S - 1e-9 and \
-            not any(abs(x - t0) <= BOUNDARY_SEEN_S + 1e-9 for x in self._lost_t)
+            not self._lost_in(t0 - BOUNDARY_SEEN_S, t0 + BOUNDARY_SEEN_S)
 
     def _velocity(self, t: float, hip: float) -> float:
         self._hips.append((t, hip))
@@ -172,7 +176,7 @@ class LiveRepCoach:
         if top_i is not None:
             a = det.history(top_i, top_i)
             lv.top_t, lv.hip_at_top = float(a["t"][0]), float(a["hip"][0])
-            if any(lv.top_t - BOUNDARY_SEEN_S - 1e-9 <= x <= lv.top_t for x in self._lost_t):
+            if self._lost_in(lv.top_t - BOUNDARY_SEEN_S, lv.top_t):
                 lv.hip_at_top = None   # found as the lifter came back into view: not the lockout
         if lv.top_t is None and not st.in_rep:
             # the rep was dropped (partial dip, lost, too long): nothing said about it stays
@@ -196,8 +200,7 @@ class LiveRepCoach:
                 # timed only between ends the fit saw: the start, and the deepest with no frame
                 # lost since (a track lost just after the bottom puts the deepest at its last
                 # frame: the verdict does not judge it either, RepTrace.seen_at)
-                seen = self._seen_at(lv.start_t, t) and \
-                    not any(x >= lv.peak_t - BOUNDARY_SEEN_S for x in self._lost_t)
+                seen = self._seen_at(lv.start_t, t) and not self._lost_in(lv.peak_t - BOUNDARY_SEEN_S)
                 lv.eccentric_s = lv.peak_t - lv.start_t if seen else None
         else:
             if lv.peak_hip == -math.inf:
@@ -207,7 +210,7 @@ class LiveRepCoach:
                 lv.bottom_reached = True
             if lv.top_t is not None and lv.eccentric_s is None and st.phase == "bottom" and \
                     vel <= ARRIVAL_VELOCITY_DEG_S and self._seen_at(lv.top_t, t) and \
-                    not any(x >= lv.top_t for x in self._lost_t):
+                    not self._lost_in(lv.top_t):
                 lv.eccentric_s = t - lv.top_t
         phase = st.phase or "standing"
         since_top = (t - lv.top_t) if lv.top_t is not None else None

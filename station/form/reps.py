@@ -300,7 +300,11 @@ class RepDetector:
         j = start
         while j < i and not math.isfinite(self.h.hip(j)):
             j += 1
-        return j if self.h.hip(j) <= self._start_threshold() else start
+        return j if self._at_top(j) else start
+
+    def _at_top(self, j: int) -> bool:
+        """Frame j's hips are at the top: not past where a rep's start is confirmed."""
+        return self.h.hip(j) <= self._start_threshold()
 
     def _start_threshold(self) -> float:
         return max(self.s.leave_upright_hip_flexion_deg, self.ref_hip + 2.0 * self.s.bottom_hysteresis_deg)
@@ -334,7 +338,7 @@ class RepDetector:
                 # the hips slowing into the bottom) is no start to time the lowering from
                 self.rep = _Rep(start_i=start, start_hip=self.h.hip(start),
                                 trunk_inclined=self._trunk_now(i), start_seen=seen,
-                                start_at_top=self.h.hip(start) <= self._start_threshold())
+                                start_at_top=self._at_top(start))
                 if self.pending is not None:
                     # the next rep starts: the previous one's top window ends here
                     self._finalize(self.pending, self.rep.start_i, done)
@@ -381,17 +385,24 @@ class RepDetector:
         s = self.s
         end = self.h.arrival_from_above(r.peak_i, i, s.back_upright_hip_flexion_deg)
         r.end_i = r.top_i = end
-        dur = self.h.time(end) - self.h.time(r.start_i)
         self.rep = None
         self.state = "standing"
         self.ref_hip = self.h.hip(end)
-        if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
-                and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, end) \
+        if self._moved_like_a_rep(r, end, end) \
                 and ((r.start_seen and self._returned(i)) or self._bottom_sure(r)):
             self.pending = r
             self._run_until = self.h.time(i) + RUN_GAP_S
             # "lockout" is shown for a rep that counts only
             self._lockout_shown_until = self.h.time(i) + 0.6
+
+    def _moved_like_a_rep(self, r: _Rep, end_i: int, trunk_to_i: int) -> bool:
+        """Rep r, ending at end_i, moved as a counted rep does: deep enough, neither too short
+        nor too long, both hips hinging at the bottom, and the trunk inclined over its frames up
+        to trunk_to_i (whether the fit saw it is the caller's to ask)."""
+        s = self.s
+        dur = self.h.time(end_i) - self.h.time(r.start_i)
+        return r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
+            and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, trunk_to_i)
 
     def _split_at_gap(self, r: _Rep, i: int, done: list[RepTrace]) -> None:
         """The hips went down again after a long gap on the way up (SPLIT_GAP_S): rep r ended
@@ -399,15 +410,11 @@ class RepDetector:
         frame, a lost one: r's top window and the new rep's lowering start lie in the gap,
         so the rules that read them are not judged (station.form.confidence_gate), and r is
         counted as a rep whose return was not seen (its start or its bottom must have been)."""
-        s = self.s
         assert r.gap is not None
         g0, g1 = r.gap
         mid = (g0 + g1 - 1) // 2
         r.end_i = r.top_i = mid
-        dur = self.h.time(mid) - self.h.time(r.start_i)
-        if r.peak_hip >= s.min_bottom_hip_flexion_deg and s.min_rep_s <= dur <= s.max_rep_s \
-                and self._two_sided(r.peak_i) and self._trunk_inclined(r.start_i, g0 - 1) \
-                and (r.start_seen or self._bottom_sure(r)):
+        if self._moved_like_a_rep(r, mid, g0 - 1) and (r.start_seen or self._bottom_sure(r)):
             self._finalize(r, mid, done)
         peak_i = max(range(g1, i + 1), key=self.h.hip)
         self.rep = _Rep(start_i=mid, start_hip=r.start_hip, peak_hip=self.h.hip(peak_i),
