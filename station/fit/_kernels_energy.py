@@ -30,6 +30,14 @@ import numpy as np
 # has neither point in the band and is let go; a heel raised higher than this on purpose is
 # too. The sole points come in (heel, toe) pairs per foot (body_model.build_body's sole_seg)
 SOLE_REACH_M = 0.10
+# A person stands on a foot. With both feet fitted higher than SUPPORT_FREE_M (no sole point
+# in the band or within reach of it), the lowest sole point is pulled back down to that height
+# (sd SUPPORT_SIGMA_M): a leg with nothing of its own to fit (hidden behind a plate on the walk
+# in) was folded up to the hips to reach points that were not the person's, both feet 0.2-0.46 m
+# off the floor. Below that height the feet are left to the fit: a body measured short floats
+# its feet a few cm, and pulling them down bends it elsewhere
+SUPPORT_FREE_M = 0.10
+SUPPORT_SIGMA_M = 0.05
 
 
 @nb.njit(cache=True, nogil=True)
@@ -361,7 +369,9 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
 
     Floor (one row per sole point, normal preset to up): residual its height z, weight
     w_below under the floor, w_band within band_m above it or within SOLE_REACH_M when the
-    foot's other sole point is within band_m, else 0. Collisions (one per
+    foot's other sole point is within band_m, else 0; but with no sole point weighted so and
+    the lowest higher than SUPPORT_FREE_M, that one's residual is its height above
+    SUPPORT_FREE_M, weight 1 / SUPPORT_SIGMA_M^2 (a person stands on a foot). Collisions (one per
     capsule pair): between the closest axis points cp1, cp2 along -cn / cn, residual the
     penetration cdepth - slack_m - pair_slack_m, weight w_collision when > 0, else 0.
     Anchors (n_anchor = 6 rows or 0: x, y, z of each ankle, normals preset to the axes):
@@ -385,6 +395,17 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
             out_w[i] = 0.0
         for k in range(3):
             out_x1[i, k] = sole[i, k]
+    # a person stands on a foot (SUPPORT_FREE_M)
+    lowest = -1
+    for i in range(ns):
+        if out_w[i] > 0.0:
+            lowest = -2
+            break
+        if lowest == -1 or sole[i, 2] < sole[lowest, 2]:
+            lowest = i
+    if lowest >= 0 and sole[lowest, 2] > SUPPORT_FREE_M:
+        out_res[lowest] = sole[lowest, 2] - SUPPORT_FREE_M
+        out_w[lowest] = 1.0 / (SUPPORT_SIGMA_M * SUPPORT_SIGMA_M)
     for q in range(cp1.shape[0]):
         r = ns + q
         for k in range(3):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from station.fit._kernels_energy import SOLE_REACH_M
+from station.fit._kernels_energy import SOLE_REACH_M, SUPPORT_FREE_M, SUPPORT_SIGMA_M
 
 
 def rodrigues(axis: np.ndarray, angle: float) -> np.ndarray:
@@ -329,7 +329,6 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
     n2 = np.concatenate([np.zeros((ns, 3)), cn, np.zeros((na, 3))])
     pen = cdepth - slack_m - pair_slack_m
     target = anchor_target[:, :3]
-    res = np.concatenate([z, pen, np.sum((x1[ns + npairs:] - target) * n1_anchor, axis=1)])
     # w0, released with distance where the release scale is > 0
     d2 = np.sum((x1[ns + npairs:] - target) ** 2, axis=1)
     s2 = anchor_target[:, 4] ** 2
@@ -338,7 +337,13 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
                         anchor_target[:, 3])
     z_other = z.reshape(-1, 2)[:, ::-1].reshape(-1)     # the same foot's other sole point
     resting = (z < band_m) | ((z_other < band_m) & (z < SOLE_REACH_M))
-    w = np.concatenate([np.where(z < 0.0, w_below, np.where(resting, w_band, 0.0)),
+    w_sole = np.where(z < 0.0, w_below, np.where(resting, w_band, 0.0))
+    res_sole = z.copy()
+    if len(z) and not np.any(w_sole > 0.0) and z.min() > SUPPORT_FREE_M:
+        k = int(np.argmin(z))       # both feet in the air: the lowest sole point is the support
+        w_sole[k], res_sole[k] = 1.0 / SUPPORT_SIGMA_M ** 2, z[k] - SUPPORT_FREE_M
+    res = np.concatenate([res_sole, pen, np.sum((x1[ns + npairs:] - target) * n1_anchor, axis=1)])
+    w = np.concatenate([w_sole,
                         np.where(pen > 0.0, w_collision, 0.0), w_anchor])
     return x1, x2, n1, n2, res, w
 

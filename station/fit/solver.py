@@ -11,7 +11,9 @@ Energy (all residuals in metres or radians, each term a sum of weighted squares)
   prior     weak pull of poorly observed DOFs (twists, rotations) towards neutral; the spine's
             neighbouring bends towards each other (body_model.DOF_PAIRS: a smooth curve).
   temporal  towards the constant-velocity prediction (`temporal_sigma_rad`, `_m`).
-  floor     sole points never below the floor; a weak pull onto it when within a band.
+  floor     sole points never below the floor; a weak pull onto it when within a band; and a
+            person stands on a foot: with both feet fitted well off the floor, the lowest sole
+            point is pulled back down (_kernels_energy.SUPPORT_FREE_M).
   collision capsule pairs (forearms/hands vs thighs/pelvis, arms vs torso, shanks, feet)
             must not interpenetrate.
   anchors   (optional) each ankle towards where that foot has been standing (feet rarely

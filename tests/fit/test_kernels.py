@@ -392,6 +392,43 @@ def test_contact_rows(anchors):
         np.testing.assert_array_equal(w[ns + npairs:], 4444.0)
 
 
+@pytest.mark.parametrize("heights", [(0.30, 0.36, 0.25, 0.22), (0.08, 0.09, 0.07, 0.12), (0.30, 0.36, 0.02, 0.22)])
+def test_contact_rows_support(heights):
+    """A person stands on a foot: with both feet in the air, the lowest sole point (and only
+    it) is pulled down to SUPPORT_FREE_M, its residual the height above that; a few cm up,
+    or with a sole point in the band, nothing changes. Against the NumPy twin."""
+    from station.fit._kernels_energy import SUPPORT_FREE_M, SUPPORT_SIGMA_M
+    rng = np.random.default_rng(7)
+    sole = rng.normal(0, 0.05, (4, 3))
+    sole[:, 2] = heights
+    ns, npairs = 4, 1
+    cp1, cp2, cn = rng.normal(size=(1, 3)), rng.normal(size=(1, 3)), rng.normal(size=(1, 3))
+    cdepth, pair_slack = np.array([-0.1]), np.zeros(1)
+    n = ns + npairs
+    x1, x2, n1, n2 = np.empty((n, 3)), np.zeros((n, 3)), np.zeros((n, 3)), np.zeros((n, 3))
+    res, w = np.empty(n), np.zeros(n)
+    target = np.zeros((0, 5))
+    K.contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack, 0.01, 4e4, 0.04, 1e3, 1e4, np.zeros((2, 3)),
+                   target, 0, x1, x2, n1, n2, res, w)
+    ref = R.contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack, 0.01, 4e4, 0.04, 1e3, 1e4,
+                         np.zeros((2, 3)), target, np.zeros((0, 3)))
+    np.testing.assert_array_equal(res, ref[4])
+    np.testing.assert_array_equal(w, ref[5])
+    z = np.asarray(heights)
+    if z.min() > SUPPORT_FREE_M:
+        k = int(np.argmin(z))
+        want_w = np.zeros(ns)
+        want_w[k] = 1.0 / SUPPORT_SIGMA_M ** 2
+        np.testing.assert_array_equal(w[:ns], want_w)
+        assert res[k] == pytest.approx(z[k] - SUPPORT_FREE_M)
+    elif z.min() < 0.04:
+        np.testing.assert_array_equal(w[:ns], np.where(z < 0.04, 1e3, 0.0))
+    else:
+        np.testing.assert_array_equal(w[:ns], 0.0)     # feet floating a few cm: let go
+    np.testing.assert_array_equal(res[[i for i in range(ns) if w[i] == 0.0 or z.min() <= SUPPORT_FREE_M]],
+                                  z[[i for i in range(ns) if w[i] == 0.0 or z.min() <= SUPPORT_FREE_M]])
+
+
 @pytest.mark.parametrize("with_pred", [False, True])
 def test_diagonal_terms(with_pred):
     """Limits (some DOFs beyond their bounds), prior, knee fold (one side folded), the
