@@ -382,18 +382,18 @@ class AngleHistory:
             while w_end > end_i and self.time(w_end) - self.time(end_i) > END_WINDOW_S:
                 w_end -= 1
             w_top_end = w_end
-        i0 = start_i
-        a = self.arrays(i0, max(w_end, end_i))
+        i0, i1 = start_i, max(w_end, end_i)
+        a = self.arrays(i0, i1)
         hip = a["hip"]
         seg = hip[: (top_i if start_position == "bottom" else end_i) - i0 + 1]
         peak = float(np.max(seg))
         bottom = int(np.argmax(seg >= peak - BOTTOM_TOL_DEG))
-        i1 = max(w_end, end_i)
-        tracked = np.isfinite(np.asarray([self.v[j - self.base][0] for j in range(max(i0, self.base), i1 + 1)]))
+        first = max(i0, self.base)      # (arrays' first frame)
+        tracked = np.isfinite([self.raw(j, "hip") for j in range(first, i1 + 1)])
         lost_before_t = None
-        j = max(i0, self.base) - 1
-        while j >= self.base and self.time(max(i0, self.base)) - self.time(j) <= BOUNDARY_SEEN_S + 1e-9:
-            if not math.isfinite(self.v[j - self.base][0]):
+        j = first - 1
+        while j >= self.base and self.time(first) - self.time(j) <= BOUNDARY_SEEN_S + 1e-9:
+            if not math.isfinite(self.raw(j, "hip")):
                 lost_before_t = self.time(j)
                 break
             j -= 1
