@@ -197,6 +197,9 @@ class Shape:
         bent frames: station.fit.personal.DrapeDepth). Standing, cloth hangs against the body.
     arm_build: the arms' radius scale against `build` (a hoodie's sleeves; measured by energy
         on the frames the track starts on: station.fit.personal.ArmBuild).
+    open_hand: how much further past the wrist a hand holding nothing reaches than one closed
+        round a handle, as a fraction of stature (OPEN_HAND_REACH; the arms' length is measured
+        with it while the hands hold nothing: station.fit.personal.ArmLength.open_hand).
     """
 
     height_m: float = 1.75
@@ -207,12 +210,13 @@ class Shape:
     arm_ratio: float = 1.0
     drape_fwd: float = 0.0
     arm_build: float = 1.0
+    open_hand: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {"height_m": self.height_m, "build": self.build,
                 "leg_ratio": self.leg_ratio, "shoulder_ratio": self.shoulder_ratio,
                 "belly_fwd": self.belly_fwd, "arm_ratio": self.arm_ratio, "drape_fwd": self.drape_fwd,
-                "arm_build": self.arm_build}
+                "arm_build": self.arm_build, "open_hand": self.open_hand}
 
 
 @dataclass
@@ -375,6 +379,15 @@ _HEAD_UP = -0.006        # sd 0.008
 # forearms against the chest and pelvis: 22 / 18 / 48-75 (forearms folded into the chest).
 _ARM_TORSO_SLACK_M = 0.02
 
+# A hand holding nothing hangs open: the wrist to the middle fingertip is ~0.108 of stature
+# (Drillis and Contini's hand length; the mesh athlete's rig 0.105-0.122 H, fingers straight),
+# where the model's hand capsule ends 0.085 H past the wrist, a fist's reach round a handle. The
+# arms' length measured on free hands (station.fit.personal.ArmLength) stretched the arm to
+# put its short hand over the fingertips (mesh F, arms 0.90 of the table's: 1.03-1.09). They are
+# measured with the capsule's end this much further (Shape.open_hand, tip at 0.105 H) while the
+# hands hold nothing; the track fits with closed hands (station.fit.tracker).
+OPEN_HAND_REACH = 0.020
+
 
 def build_body(shape: Shape = Shape()) -> BodyModel:
     """The body's bones, joints and capsules for a shape (floor-frame metres)."""
@@ -458,6 +471,9 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
     # Capsules: (name, segment, a, b, ra, rb) in local metres; radii scaled by build.
     fa = forearm
     ua = upper_arm
+    # a closed hand's capsule ends 0.085 H past the wrist (its far end plus radius); an open one
+    # further (Shape.open_hand)
+    hand_end = (0.065 + float(shape.open_hand)) * H
     foot_drop = -(_ANKLE_H * H) + 0.020 * H * b     # sole on the floor in the neutral pose
     caps = [
         # pelvis: wide, across the left axis, centred a little above the hip joints
@@ -477,11 +493,11 @@ def build_body(shape: Shape = Shape()) -> BodyModel:
          (0.022 * H, 0.0, 1.0 * H - _SHOULDER_H * H - 0.046 * H), 0.046 * H, 0.046 * H),
         ("upper_arm_l", "upper_arm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -ua), 0.030 * H * ab, 0.024 * H * ab),
         ("forearm_l", "forearm_l", (0.0, 0.0, 0.0), (0.0, 0.0, -fa), 0.022 * H * ab, 0.016 * H * ab),
-        ("hand_l", "forearm_l", (0.0, 0.0, -fa - 0.02 * H), (0.0, 0.0, -fa - 0.065 * H),
+        ("hand_l", "forearm_l", (0.0, 0.0, -fa - 0.02 * H), (0.0, 0.0, -fa - hand_end),
          0.020 * H, 0.020 * H),
         ("upper_arm_r", "upper_arm_r", (0.0, 0.0, 0.0), (0.0, 0.0, -ua), 0.030 * H * ab, 0.024 * H * ab),
         ("forearm_r", "forearm_r", (0.0, 0.0, 0.0), (0.0, 0.0, -fa), 0.022 * H * ab, 0.016 * H * ab),
-        ("hand_r", "forearm_r", (0.0, 0.0, -fa - 0.02 * H), (0.0, 0.0, -fa - 0.065 * H),
+        ("hand_r", "forearm_r", (0.0, 0.0, -fa - 0.02 * H), (0.0, 0.0, -fa - hand_end),
          0.020 * H, 0.020 * H),
         ("thigh_l", "thigh_l", (-dfw, -dwd, -0.03 * H - dup), (-dfw, -dwd, -thigh - dup), 0.048 * H * b, 0.031 * H * b),
         ("shank_l", "shank_l", (0.0, 0.0, 0.0), (0.0, 0.0, -shank), 0.030 * H * b, 0.020 * H * b),

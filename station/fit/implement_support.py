@@ -122,3 +122,29 @@ def plate_point_count(body: BodyModel, theta: np.ndarray, points_floor_m: np.nda
     shaft2 = (2 * weights.bar_radius_m) ** 2
     return int(np.count_nonzero((along > half + beyond_m) & (along < weights.bar_half_length_m)
                                 & (rad2 > shaft2) & (rad2 < radius_m * radius_m)))
+
+
+
+def hand_clutter(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray, ws: Workspace,
+                 finger_m: float, reach_m: float = 0.20, body_margin_m: float = 0.03) -> int:
+    """How many points lie within reach_m of a hand (its capsule's middle, the grip), further
+    than body_margin_m outside every body capsule and than finger_m from the hand capsule's
+    far end (open fingers reach past a closed hand's capsule): something held there that no
+    implement of the fit explains (a kettlebell or dumbbells not found yet). Empty hands leave
+    a few (the sensor's noise)."""
+    n = len(points_floor_m)
+    if n == 0:
+        return 0
+    ca, cb = posed_capsules(body, theta, ws)
+    near = np.zeros(n, dtype=bool)
+    fingers = np.zeros(n, dtype=bool)
+    for h in body.hand_caps:
+        grip = 0.5 * (ca[h] + cb[h])
+        near |= np.sum((points_floor_m - grip) ** 2, axis=1) < reach_m * reach_m
+        fingers |= np.sum((points_floor_m - cb[h]) ** 2, axis=1) < (finger_m + body.cap_rb[h]) ** 2
+    sel = near & ~fingers
+    if not sel.any():
+        return 0
+    pts = np.ascontiguousarray(points_floor_m[sel])
+    _, d_body, _ = capsule_distances(pts, ca, cb, body.cap_ra, body.cap_rb)
+    return int(np.count_nonzero(d_body > body_margin_m))

@@ -23,13 +23,18 @@ mid-motion. Measured (bench/fitter.py, the mesh library's first fault set of sha
 not fix: at the bottom of a hinge the fit still tilts the pelvis forward of the truth's and
 reads the spine extended (shapes C-G), now without the short leg that hid it on the tall ones.
 
-The arms are measured the same way once the legs are (ArmLength: the same rounds on the
-standing frames that follow, the candidates ARM_RATIOS, upper arm and forearm scaled
-together). The table's arm (0.311 of stature, glenohumeral centre to wrist) is the men's
-rigs' 0.30-0.31 but 0.28-0.29 of the women's (their forearms 0.13 of stature against 0.15):
-too long an arm holding a bar or dumbbells lifts the shoulders over the hands it must reach.
-The energy finds it where the hands hold something (mesh O, dumbbells, rig 0.89 of the table:
-0.88; B 0.89: 0.94; men A, C 0.97: 0.98-0.99), not where they hang free (F, 0.90: 1.01).
+The arms are measured the same way (ArmLength: the same rounds, the candidates ARM_RATIOS,
+upper arm and forearm scaled together) on the upright frames the legs are not measured on
+(soft knees: ArmLength.samples) and on every upright frame once the legs are done. The
+table's arm (0.311 of stature, glenohumeral centre to wrist) is the men's rigs' 0.30-0.31 but
+0.28-0.29 of the women's (their forearms 0.13 of stature against 0.15): too long an arm
+holding a bar or dumbbells lifts the shoulders over the hands it must reach. The energy finds
+it where the hands hold something (mesh O, dumbbells, rig 0.89 of the table: 0.88; B 0.89:
+0.94; men A, C 0.97: 0.98-0.99); where they hang free, once they are measured with open
+hands (ArmLength.open_hand, station.fit.body_model.OPEN_HAND_REACH: F, 0.90, read 1.09 with
+closed hands and 0.94 with open ones). Until the arms were measured on soft knees, no
+motion-capture clip's arms were (its people stand at 17-34 deg of knee flexion, standing tall
+wants under 25).
 """
 from __future__ import annotations
 
@@ -51,6 +56,8 @@ LEG_RATIOS: tuple[float, ...] = (0.90, 0.925, 0.95, 0.975, 1.0, 1.025, 1.05, 1.0
 # mesh athlete's rigs span 0.28-0.31 of stature (women's forearms 0.13, men's 0.15), the CMU
 # subject's humerus alone 0.18-0.20
 ARM_RATIOS: tuple[float, ...] = (0.85, 0.88, 0.91, 0.94, 0.97, 1.0, 1.03, 1.06, 1.09)
+# the knees' limit on the frames the arms are measured on (ArmLength.samples)
+UPRIGHT_KNEE_RAD = np.deg2rad(45.0)
 # two lengths explain the person equally: a second local minimum of the summed energy within
 # this much a sampled frame of the lowest (the data term counts ~1 per unexplained point of a
 # 1000-point cloud) leaves the ratio where it is. Measured on the leg rounds of 74 mesh (the
@@ -145,6 +152,19 @@ class LegLength:
     def done(self) -> bool:
         return self._round >= self.rounds and self._pending is None
 
+    @property
+    def pending(self) -> bool:
+        """A round's ratio waits for a still frame to go in."""
+        return self._pending is not None
+
+    def samples(self, body: BodyModel, theta: np.ndarray) -> bool:
+        """Whether a frame fitted at theta is one to measure on: standing tall."""
+        return body.neck_rest.standing_tall(theta)
+
+    def measured_on(self, body: BodyModel) -> BodyModel:
+        """The body whose candidates the energies compare: the track's."""
+        return body
+
     def step(self, body: BodyModel, frame: FrameData, theta: np.ndarray, weights: FitWeights,
              implement: str | None = None, anchors: np.ndarray | None = None,
              theta_prev: np.ndarray | None = None) -> tuple[BodyModel, np.ndarray] | None:
@@ -156,13 +176,13 @@ class LegLength:
             new = with_shape(body, **{self.field: self._pending})   # the neck's learned rest goes on
             self._pending = None
             return new, rebased(theta, body, new)
-        if self.done or not body.neck_rest.standing_tall(theta):
+        if self.done or not self.samples(body, theta):
             return None
         self._count += 1
         if self._count % self.every:
             return None
-        self._energy += shape_energies(body, [(frame, theta)], weights, self.field, self.ratios, implement,
-                                       anchors=anchors)
+        self._energy += shape_energies(self.measured_on(body), [(frame, theta)], weights, self.field,
+                                       self.ratios, implement, anchors=anchors)
         self._frames += 1
         if self._frames % self.per_round:
             return None
@@ -180,6 +200,33 @@ class ArmLength(LegLength):
         # not `ambiguous`: the arms' energies often have a second minimum within 2 a frame
         # (rdl_clean@capsule 1.7-2.1, rdl_overextension 1.7-1.8); that rule was measured for legs
         super().__init__(every, per_round, rounds, field="arm_ratio", ratios=ARM_RATIOS, check_ambiguous=False)
+
+    def reset(self) -> None:
+        super().reset()
+        # the hands' reach past the wrist the candidates are measured with (Shape.open_hand;
+        # the tracker opens them while they hold nothing: station.fit.tracker), closed for a
+        # new person until their hands are seen empty
+        self.open_hand = 0.0
+
+    def measured_on(self, body: BodyModel) -> BodyModel:
+        """The track's body with the hands the arms are measured with: open while they hold
+        nothing (a closed hand's short reach stretched free-handed arms over the fingers:
+        station.fit.body_model.OPEN_HAND_REACH). The track fits on with its own hands."""
+        if body.shape.open_hand == self.open_hand:
+            return body
+        return with_shape(body, open_hand=self.open_hand)
+
+    def samples(self, body: BodyModel, theta: np.ndarray) -> bool:
+        """Upright: the pelvis and hips as standing tall wants them, the knees up to
+        UPRIGHT_KNEE_RAD. The arms hang from the shoulders whatever the knees do, and people
+        stand with soft knees (the mesh athlete's motion-capture clips at 17-34 deg, so
+        standing tall's 25 deg never measured their arms: the table's 0.311 H against their
+        0.28-0.31)."""
+        t = np.abs(theta)
+        rest = body.neck_rest
+        return bool(t[DOF["root_pitch"]] < rest.MAX_PITCH_RAD
+                    and t[DOF["hip_l_flex"]] < rest.MAX_HIP_RAD and t[DOF["hip_r_flex"]] < rest.MAX_HIP_RAD
+                    and t[DOF["knee_l_flex"]] < UPRIGHT_KNEE_RAD and t[DOF["knee_r_flex"]] < UPRIGHT_KNEE_RAD)
 
 
 # The belly: how far the lifter's abdomen stands forward of the table's (Shape.belly_fwd, as a

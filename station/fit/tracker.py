@@ -38,9 +38,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from station.fit.body_model import DOF, SEG, BodyModel, Shape, build_body
+from station.fit.body_model import DOF, OPEN_HAND_REACH, SEG, BodyModel, Shape, build_body
 from station.fit.confidence import ConfidenceScales, FitConfidence, fit_confidence
-from station.fit.implement_support import plate_point_count
+from station.fit.implement_support import hand_clutter, plate_point_count
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
@@ -151,6 +151,12 @@ class TrackerConfig:
     bar_on_frames: int = 6                 # support in this many frames in a row: a bar
     bar_keep_frames: int = 90              # frames without support before a bar is dropped
     held_min_points: int = 25              # points only a kettlebell / dumbbells explain
+    # the hands open (Shape.open_hand) after this many frames in a row with no implement and at
+    # most hands_empty_max_points points about them the body leaves unexplained
+    # (implement_support.hand_clutter); closed again after hands_full_frames with more
+    hands_empty_frames: int = 10
+    hands_empty_max_points: int = 20
+    hands_full_frames: int = 3
     start_frames: int = 2                  # upright and whole over this many frames (3 views)
     start_max_step_m: float = 0.10         # head moved less than this per frame (3 m/s):
                                            # the same person, walking in or standing
@@ -326,7 +332,9 @@ class Tracker:
         self._path: deque = deque(maxlen=6)     # the pelvis's last positions (floor x, y)
         self._heights, self._build_ratios = [], []       # stature and build while initialising
         self.legs = LegLength()                 # the lifter's own leg length
-        self.arms = ArmLength()                 # and arm length, once the legs are measured
+        self.arms = ArmLength()                 # and arm length
+        # frames in a row the hands held nothing (> 0) or something unexplained (< 0)
+        self._hands_empty, self.hand_clutter_points = 0, 0
         self.belly = BellyDepth(self.config.belly_every_frames)   # the lifter's own belly
         self.sleeves = ArmBuild(self.config.belly_every_frames)   # and their arms' thickness
         self.drape = DrapeDepth(frames=cfg.drape_sample_frames)   # how far their top hangs, bent over
@@ -355,6 +363,40 @@ class Tracker:
     def implement(self) -> str | None:
         """The implement modelled in the hands (station.fit.implements)."""
         return self.implements.implement
+
+    def _measurer(self, theta: np.ndarray) -> LegLength:
+        """Which of the lifter's lengths this frame measures: the legs on the frames they stand
+        tall in, until measured; the arms on the others (upright with soft knees: ArmLength) and
+        once the legs are done. A round waiting for a still frame goes in first."""
+        if self.legs.pending or self.arms.pending:
+            return self.legs if self.legs.pending else self.arms
+        if not self.legs.done and self.body.neck_rest.standing_tall(theta):
+            return self.legs
+        return self.arms
+
+    def _hands_follow_implement(self, frame: FrameData) -> None:
+        """The arms are measured with open hands (ArmLength.open_hand) once the hands have held
+        nothing for a while: no implement modelled and no points about them that the body
+        leaves unexplained (hand_clutter) for TrackerConfig.hands_empty_frames frames in a
+        row; with closed ones again after hands_full_frames with something there. An open
+        hand stretched into a kettlebell the start had not found read the arms 1.06 of the
+        table's (mesh_D_faults1; 0.89 closed, her own 0.90). The track itself fits with the
+        closed hands: fitted with open ones, arms swung fast in real motion capture were lost
+        for a second (mocap_warmup@mesh), and the capsule athlete's fists read worse."""
+        cfg = self.config
+        if self.implement is None:
+            shape = self.body.shape
+            n = hand_clutter(self.body, self.theta, frame.points_floor_m, self._ws,
+                             finger_m=max(OPEN_HAND_REACH - shape.open_hand, 0.0) * shape.height_m)
+            self.hand_clutter_points = n
+            empty = n <= cfg.hands_empty_max_points
+            self._hands_empty = self._hands_empty + 1 if empty else min(self._hands_empty, 0) - 1
+        else:
+            self._hands_empty = -cfg.hands_full_frames
+        if self.arms.open_hand == 0.0 and self._hands_empty >= cfg.hands_empty_frames:
+            self.arms.open_hand = OPEN_HAND_REACH
+        elif self.arms.open_hand > 0.0 and self._hands_empty <= -cfg.hands_full_frames:
+            self.arms.open_hand = 0.0
 
     def _ctx(self, anchors: np.ndarray | None = None, weights: FitWeights | None = None,
              ws: Workspace | None = None) -> FitContext:
@@ -570,10 +612,10 @@ class Tracker:
                 self.theta_prev = None
                 self.state = "tracking"
         elif self.state == "tracking" and learn and self._fixed_shape is None and (
-                rebuilt := (self.arms if self.legs.done else self.legs).step(
+                rebuilt := self._measurer(fit.theta).step(
                     self.body, frame, fit.theta, self.noise.weights, self.implement, self.anchors,
                     self.theta_prev)):
-            # the lifter's own leg length, then arm length (personal), one measurer at a time
+            # the lifter's own leg length and arm length (personal), one measurer at a time
             self.body, self.theta = rebuilt
             self.theta_prev = None
         elif (self.state == "tracking" and learn and self._fixed_shape is None
@@ -586,6 +628,8 @@ class Tracker:
             # over, the fitted ankles are pulled about by the hinge and the anchors would
             # drift with them
             self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg, self._away)
+        if self.state == "tracking" and learn and self._fixed_shape is None:
+            self._hands_follow_implement(frame)
         if self._legs_hidden_at_start and learn and self.state in ("initialising", "tracking"):
             # started on someone whose legs were hidden (walking in behind a plate): start again,
             # same track, once they stand upright in full view, so that their size and feet are
@@ -712,6 +756,7 @@ class Tracker:
         self._init_count = self._bad = 0
         self.legs.reset()
         self.arms.reset()
+        self._hands_empty = 0                   # the new body's hands are closed till seen empty
         self.belly.reset()
         self.sleeves.reset()
         self.drape.reset()

@@ -298,6 +298,48 @@ def test_a_slim_womans_arms_measured_shorter():
     assert err <= err_table - 0.005, f"wrists {1000 * err:.0f} mm with the arm ratio {ratio:.3f}, {1000 * err_table:.0f} with the table's"
 
 
+def test_an_open_hand_reaches_further_past_the_wrist():
+    from station.fit.body_model import OPEN_HAND_REACH
+
+    closed = build_body(Shape(height_m=1.62))
+    opened = build_body(Shape(height_m=1.62, open_hand=OPEN_HAND_REACH))
+    for side in ("l", "r"):
+        hand = closed.cap_names.index(f"hand_{side}")
+        # the far end further along the forearm by OPEN_HAND_REACH of stature; the near end,
+        # the grip (the capsule's middle moves by half) and every other capsule as they were
+        assert closed.cap_b_local[hand, 2] - opened.cap_b_local[hand, 2] == pytest.approx(OPEN_HAND_REACH * 1.62)
+        np.testing.assert_allclose(opened.cap_a_local[hand], closed.cap_a_local[hand])
+    others = [i for i, n in enumerate(closed.cap_names) if not n.startswith("hand")]
+    np.testing.assert_allclose(opened.cap_b_local[others], closed.cap_b_local[others])
+
+
+def test_the_arms_are_measured_on_soft_knees_and_the_legs_only_standing_tall():
+    body = build_body(Shape(height_m=1.70))
+    theta = neutral_pose(body.shape)
+    soft = theta.copy()
+    soft[DOF["knee_l_flex"]] = soft[DOF["knee_r_flex"]] = np.radians(32.0)   # people stand so
+    bent = soft.copy()
+    bent[DOF["hip_l_flex"]] = bent[DOF["hip_r_flex"]] = np.radians(40.0)
+    legs, arms = LegLength(), ArmLength()
+    assert legs.samples(body, theta) and arms.samples(body, theta)
+    assert not legs.samples(body, soft) and arms.samples(body, soft)
+    assert not legs.samples(body, bent) and not arms.samples(body, bent)
+
+
+def test_free_hands_do_not_stretch_a_womans_arms():
+    # mesh shape F: a 1.55 m woman in a T-shirt with nothing in her hands, her rig's arms 0.90
+    # of the table's. Her open hands reach ~0.115 of her stature past the wrist, where the
+    # model's closed hand ends at 0.085: measured with it, her arms read 1.09 of the table's
+    # (the top of ARM_RATIOS; wrists 30-50 mm low). Measured with open hands
+    # (ArmLength.open_hand) they read 0.95
+    pipe, frames = _standing_frames("mesh_F_clean@mesh", "arms")
+    assert pipe.tracker.arms.open_hand > 0.0
+    assert pipe.tracker.shape.arm_ratio <= 0.99, f"arms {pipe.tracker.shape.arm_ratio:.3f} of the table's"
+    err = [np.linalg.norm(np.subtract(rec["joints"][w], tr["joints"][w]))
+           for rec, tr, _, _ in frames for w in ("wrist_l", "wrist_r")]
+    assert np.median(err) <= 0.03, f"wrists {1000 * np.median(err):.0f} mm off"
+
+
 # --- the feet on the floor (station.fit.solver.FitWeights.floor_contact_band_m) ---------------
 
 def _standing_ankles(name: str) -> tuple[float, float, float]:
