@@ -124,7 +124,6 @@ def plate_point_count(body: BodyModel, theta: np.ndarray, points_floor_m: np.nda
                                 & (rad2 > shaft2) & (rad2 < radius_m * radius_m)))
 
 
-
 def hand_clutter(body: BodyModel, theta: np.ndarray, points_floor_m: np.ndarray, ws: Workspace,
                  finger_m: float, reach_m: float = 0.20, body_margin_m: float = 0.03) -> int:
     """How many points lie within reach_m of a hand (its capsule's middle, the grip), further

@@ -204,8 +204,8 @@ class ArmLength(LegLength):
     def reset(self) -> None:
         super().reset()
         # the hands' reach past the wrist the candidates are measured with (Shape.open_hand;
-        # the tracker opens them while they hold nothing: station.fit.tracker), closed for a
-        # new person until their hands are seen empty
+        # the tracker sets it while the hands hold nothing: station.fit.tracker), closed for
+        # a new person until their hands are seen empty
         self.open_hand = 0.0
 
     def measured_on(self, body: BodyModel) -> BodyModel:

@@ -151,9 +151,9 @@ class TrackerConfig:
     bar_on_frames: int = 6                 # support in this many frames in a row: a bar
     bar_keep_frames: int = 90              # frames without support before a bar is dropped
     held_min_points: int = 25              # points only a kettlebell / dumbbells explain
-    # the hands open (Shape.open_hand) after this many frames in a row with no implement and at
-    # most hands_empty_max_points points about them the body leaves unexplained
-    # (implement_support.hand_clutter); closed again after hands_full_frames with more
+    # the arms are measured with open hands (ArmLength.open_hand) after this many frames in a row
+    # with no implement and at most hands_empty_max_points points about the hands that the body
+    # leaves unexplained (implement_support.hand_clutter); closed after hands_full_frames with more
     hands_empty_frames: int = 10
     hands_empty_max_points: int = 20
     hands_full_frames: int = 3
@@ -333,8 +333,7 @@ class Tracker:
         self._heights, self._build_ratios = [], []       # stature and build while initialising
         self.legs = LegLength()                 # the lifter's own leg length
         self.arms = ArmLength()                 # and arm length
-        # frames in a row the hands held nothing (> 0) or something unexplained (< 0)
-        self._hands_empty, self.hand_clutter_points = 0, 0
+        self._hands_empty = 0   # frames in a row the hands held nothing (> 0), something (< 0)
         self.belly = BellyDepth(self.config.belly_every_frames)   # the lifter's own belly
         self.sleeves = ArmBuild(self.config.belly_every_frames)   # and their arms' thickness
         self.drape = DrapeDepth(frames=cfg.drape_sample_frames)   # how far their top hangs, bent over
@@ -374,7 +373,7 @@ class Tracker:
             return self.legs
         return self.arms
 
-    def _hands_follow_implement(self, frame: FrameData) -> None:
+    def _watch_the_hands(self, frame: FrameData) -> None:
         """The arms are measured with open hands (ArmLength.open_hand) once the hands have held
         nothing for a while: no implement modelled and no points about them that the body
         leaves unexplained (hand_clutter) for TrackerConfig.hands_empty_frames frames in a
@@ -385,10 +384,9 @@ class Tracker:
         for a second (mocap_warmup@mesh), and the capsule athlete's fists read worse."""
         cfg = self.config
         if self.implement is None:
-            shape = self.body.shape
+            # the track's hands are closed: open fingers reach OPEN_HAND_REACH past them
             n = hand_clutter(self.body, self.theta, frame.points_floor_m, self._ws,
-                             finger_m=max(OPEN_HAND_REACH - shape.open_hand, 0.0) * shape.height_m)
-            self.hand_clutter_points = n
+                             finger_m=OPEN_HAND_REACH * self.body.shape.height_m)
             empty = n <= cfg.hands_empty_max_points
             self._hands_empty = self._hands_empty + 1 if empty else min(self._hands_empty, 0) - 1
         else:
@@ -629,7 +627,7 @@ class Tracker:
             # drift with them
             self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg, self._away)
         if self.state == "tracking" and learn and self._fixed_shape is None:
-            self._hands_follow_implement(frame)
+            self._watch_the_hands(frame)
         if self._legs_hidden_at_start and learn and self.state in ("initialising", "tracking"):
             # started on someone whose legs were hidden (walking in behind a plate): start again,
             # same track, once they stand upright in full view, so that their size and feet are
