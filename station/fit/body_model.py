@@ -260,11 +260,14 @@ class NeckRest:
             self._rad = float(np.median(self.samples))
         return self._rad
 
-    def standing_tall(self, theta: np.ndarray) -> bool:
+    def standing_tall(self, theta: np.ndarray, max_knee_rad: float | None = None) -> bool:
+        """The pelvis near upright, hips and knees nearly straight (the knees under
+        max_knee_rad when given: upright on soft knees, station.fit.personal.ArmLength)."""
+        knee = self.MAX_KNEE_RAD if max_knee_rad is None else max_knee_rad
         t = np.abs(theta)
         return bool(t[DOF["root_pitch"]] < self.MAX_PITCH_RAD
                     and t[DOF["hip_l_flex"]] < self.MAX_HIP_RAD and t[DOF["hip_r_flex"]] < self.MAX_HIP_RAD
-                    and t[DOF["knee_l_flex"]] < self.MAX_KNEE_RAD and t[DOF["knee_r_flex"]] < self.MAX_KNEE_RAD)
+                    and t[DOF["knee_l_flex"]] < knee and t[DOF["knee_r_flex"]] < knee)
 
     def observe(self, theta: np.ndarray, inlier_fraction: float, frame_key=None) -> None:
         """One fit's result on the frame `frame_key` (None: a frame of its own): the frame's

@@ -222,11 +222,7 @@ class ArmLength(LegLength):
         stand with soft knees (the mesh athlete's motion-capture clips at 17-34 deg, so
         standing tall's 25 deg never measured their arms: the table's 0.311 H against their
         0.28-0.31)."""
-        t = np.abs(theta)
-        rest = body.neck_rest
-        return bool(t[DOF["root_pitch"]] < rest.MAX_PITCH_RAD
-                    and t[DOF["hip_l_flex"]] < rest.MAX_HIP_RAD and t[DOF["hip_r_flex"]] < rest.MAX_HIP_RAD
-                    and t[DOF["knee_l_flex"]] < UPRIGHT_KNEE_RAD and t[DOF["knee_r_flex"]] < UPRIGHT_KNEE_RAD)
+        return body.neck_rest.standing_tall(theta, max_knee_rad=UPRIGHT_KNEE_RAD)
 
 
 # The belly: how far the lifter's abdomen stands forward of the table's (Shape.belly_fwd, as a

@@ -367,8 +367,9 @@ class Tracker:
         """Which of the lifter's lengths this frame measures: the legs on the frames they stand
         tall in, until measured; the arms on the others (upright with soft knees: ArmLength) and
         once the legs are done. A round waiting for a still frame goes in first."""
-        if self.legs.pending or self.arms.pending:
-            return self.legs if self.legs.pending else self.arms
+        for measurer in (self.legs, self.arms):
+            if measurer.pending:
+                return measurer
         if not self.legs.done and self.body.neck_rest.standing_tall(theta):
             return self.legs
         return self.arms
@@ -626,8 +627,8 @@ class Tracker:
             # over, the fitted ankles are pulled about by the hinge and the anchors would
             # drift with them
             self.anchors = followed_anchors(self.anchors, fit, self.body.shape.height_m, cfg, self._away)
-        if self.state == "tracking" and learn and self._fixed_shape is None:
-            self._watch_the_hands(frame)
+        if self.state == "tracking" and learn and self._fixed_shape is None and not self.arms.done:
+            self._watch_the_hands(frame)   # only the arm rounds read it
         if self._legs_hidden_at_start and learn and self.state in ("initialising", "tracking"):
             # started on someone whose legs were hidden (walking in behind a plate): start again,
             # same track, once they stand upright in full view, so that their size and feet are
