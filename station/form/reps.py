@@ -22,7 +22,9 @@ profile's [reps] table (station.config.RepDetection):
   ``back_upright_hip_flexion_deg`` (or halfway back from the peak, for an incomplete
   lockout) the end is confirmed once the hips have moved slower than
   ``settle_velocity_deg_s`` for ``settle_s``, or at once when the next rep starts; the
-  boundary is the frame where the descent of hip flexion stops (a lean-back included).
+  boundary is the frame where the descent of hip flexion stops (a lean-back included). A
+  turn down again that lost frames hid until the hips were past back_upright ends the rep
+  there too (reps back to back, no pause at the top).
 - At the end of the stream (flush), a rep on its way up that is already below
   back_upright is ended there (the lifter is up; the recording stopped before they settled).
 - Reps shorter than ``min_rep_s`` or longer than ``max_rep_s`` are dropped.
@@ -147,6 +149,7 @@ class _Rep:
     top_i: int | None = None     # lockout (bottom-start reps; top-start: = end)
     end_i: int | None = None
     min_after_peak: float = math.inf
+    min_after_peak_i: int = -1   # its frame
     trunk_inclined: bool = False  # the trunk has inclined past REP_MIN_TRUNK_DEG (a hinge or squat)
     start_seen: bool = True      # the fit was sure of the hips where they left the top
     start_at_top: bool = True    # the start found lies at the top (not a stall on the way down)
@@ -309,13 +312,25 @@ class RepDetector:
     def _start_threshold(self) -> float:
         return max(self.s.leave_upright_hip_flexion_deg, self.ref_hip + 2.0 * self.s.bottom_hysteresis_deg)
 
-    def _back_up(self, r: _Rep, hip: float, settled: bool, base_hip: float) -> bool:
+    def _back_up(self, r: _Rep, i: int, hip: float, settled: bool, base_hip: float) -> int | None:
         """On the way up, the hips are back at the top: below back_upright (or halfway from
-        the peak down to base_hip, once settled), and settled or turning down again."""
-        r.min_after_peak = min(r.min_after_peak, hip)
+        the peak down to base_hip, once settled), and settled or turning down again. Returns
+        the frame to find the arrival from (None: not back up yet): frame i, or, when frames
+        lost after the lowest one hid the turn until the hips were past back_upright, the
+        lowest. Reps back to back (no pause at the top) turn within 0.1-0.2 s; a drop-out of
+        0.1 s there hid every frame of the turn below back_upright, and two reps read as one.
+        (Not on a tracked frame: one noisy frame near back_upright is no turn.)"""
+        if hip < r.min_after_peak:
+            r.min_after_peak, r.min_after_peak_i = hip, i
+        turned = hip > r.min_after_peak + self.s.bottom_hysteresis_deg
         back = hip < self.s.back_upright_hip_flexion_deg or (
             hip < r.peak_hip - 0.5 * (r.peak_hip - base_hip) and settled)
-        return back and (settled or hip > r.min_after_peak + self.s.bottom_hysteresis_deg)
+        if back and (settled or turned):
+            return i
+        if turned and r.min_after_peak < self.s.back_upright_hip_flexion_deg and \
+                not all(math.isfinite(self.h.hip(j)) for j in range(r.min_after_peak_i, i)):
+            return r.min_after_peak_i
+        return None
 
     # top-start: standing -> lowering -> bottom -> rising -> lockout
     def _step_top(self, i, t, hip, v, settled, done):
@@ -358,7 +373,7 @@ class RepDetector:
                 if hip < r.peak_hip - s.bottom_hysteresis_deg:
                     r.bottom_confirmed = True
                     self.state = "rising"
-                    r.min_after_peak = hip
+                    r.min_after_peak, r.min_after_peak_i = hip, i
                 elif abs(v) <= s.settle_velocity_deg_s and self.state == "lowering":
                     self.state = "bottom"
                 elif v > s.settle_velocity_deg_s:
@@ -373,8 +388,9 @@ class RepDetector:
                 if hip > r.min_since_gap + s.bottom_hysteresis_deg:
                     self._split_at_gap(r, i, done)
                     return
-            if self._back_up(r, hip, settled, r.start_hip):
-                self._end_top(r, i)
+            at = self._back_up(r, i, hip, settled, r.start_hip)
+            if at is not None:
+                self._end_top(r, at)
                 return
             if hip > r.peak_hip - s.bottom_hysteresis_deg * 0.5 and r.min_after_peak > s.back_upright_hip_flexion_deg:
                 # went back down without standing up: still the same rep
@@ -511,8 +527,9 @@ class RepDetector:
             return
         if self.state == "rising":
             assert r is not None
-            if self._back_up(r, hip, settled, 0.0):
-                r.top_i = self.h.arrival_from_above(r.start_i, i, s.back_upright_hip_flexion_deg)
+            at = self._back_up(r, i, hip, settled, 0.0)
+            if at is not None:
+                r.top_i = self.h.arrival_from_above(r.start_i, at, s.back_upright_hip_flexion_deg)
                 self.ref_hip = self.h.hip(r.top_i)
                 self.state = "lockout"
                 self._lockout_shown_until = t + 0.6

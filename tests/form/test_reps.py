@@ -185,6 +185,26 @@ def test_a_gap_after_a_bottom_pause_does_not_end_the_rep_mid_rise():
     assert abs(r.end_t - seen[0].end_t) <= 0.1 and "incomplete_lockout" not in r.faults
 
 
+def test_reps_back_to_back_stay_two_when_their_turn_at_the_top_is_lost():
+    """Two reps with no pause at the top: the hips touch upright and go straight down again.
+    Lost for 0.1 s as they turn (the frames at 10, 18 and 27 deg), the turn was seen only
+    past back_upright (30 deg), and the two read as one rep (the property test found it). A
+    turn first seen there ends the first rep where the hips arrived at the top, before the
+    loss."""
+    t, ang, arr = script(hinge(45, 0, 1.15, 0.5, 0.45, 0.0) + hinge(84, 0, 0.5, 1.15, 0.45, 0.0))
+    seen = evaluate_trace(RDL, t, ang).reps
+    assert len(seen) == 2
+    hip = ang["hip_flexion_l"]
+    turn = int(np.argmax((np.arange(len(t)) > int(arr[1] * 30)) & (hip > 8.0)))
+    valid = np.ones(len(t), bool)
+    valid[turn:turn + 3] = False
+    assert hip[turn - 1] < 5.0 and hip[turn + 3] > 30.0   # no frame seen turned below 30 deg
+    ev = evaluate_trace(RDL, t, ang, valid).reps
+    assert len(ev) == 2
+    for r, s in zip(ev, seen):
+        assert abs(r.start_t - s.start_t) <= 0.1 and abs(r.end_t - s.end_t) <= 0.1
+
+
 def test_deadlift_from_the_floor_counts_pulls_with_a_lowering():
     dl = load_exercise("deadlift")
     floor = {"hip": 85.0, "knee": 70.0, "trunk": 60.0}
