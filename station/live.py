@@ -46,7 +46,9 @@ from station.live_config import LiveConfig
 from station.model import SKELETON_INDEX, CoachState, DepthFrame, FloorPlane, Skeleton, Tick
 from station.overlay.mirror import MirrorGeometry, eye_from_head, mirror_geometry, register
 from station.overlay.screens import layout
-from station.overlay.view import Health, OverlayMemory, ShownSkeleton, View, ViewSettings, station_view
+from station.overlay.view import (
+    Health, OverlayMemory, ShownSkeleton, View, ViewSettings, shown_confidence, station_view,
+)
 from station.systemd_notify import Watchdog
 from station.worker import FRESH_EVALUATOR_IDLE_S, Latest, Worker  # noqa: F401 (the runtime's API)
 
@@ -157,7 +159,9 @@ class MirrorRegistration:
             geo = self.geometry(cfg, tick.floor)
             pts = tick.skeleton_cam_m
             eye = eye_from_head(pts[SKELETON_INDEX["head"]], geo, None if tick.floor is None else tick.floor.normal_cam)
-            self.shown = ShownSkeleton(register(pts, eye, geo), tick.seq, tick.done_mono)
+            self.shown = ShownSkeleton(register(pts, eye, geo), tick.seq, tick.done_mono,
+                                       shown_confidence(self.shown, tick.skeleton_confidence, tick.t_s),
+                                       tick.t_s)
         return self.shown
 
 

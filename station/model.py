@@ -286,7 +286,9 @@ class Tick:
 
     arrival_mono: when the frame came out of the source; done_mono: when its state was
     ready (both time.monotonic()). t_s: stream time. skeleton_cam_m: (len(SKELETON_POINTS), 3)
-    camera frame, metres, or None. person_centroid_floor_m: (x, y) floor frame, metres.
+    camera frame, metres, or None; skeleton_confidence: (len(SKELETON_POINTS),) the fit's
+    0..1 per joint (station.model.Skeleton.confidence), None with no skeleton.
+    person_centroid_floor_m: (x, y) floor frame, metres.
     """
 
     seq: int
@@ -306,6 +308,7 @@ class Tick:
     calibration_notice: str | None = None    # "the camera has moved: recalibrate (...)"
     frame: DepthFrame | None = None          # kept only when the debug view wants it
     cloud: object | None = None
+    skeleton_confidence: np.ndarray | None = None
 
 
 # --- what segmentation and fitting hand on (station.segment, station.fit.tracker) ---------

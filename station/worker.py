@@ -143,7 +143,8 @@ class Worker(threading.Thread):
             person_centroid_floor_m=None if xy is None else (float(xy[0]), float(xy[1])),
             camera_height_m=seg.camera_height_m, camera_pitch_deg=seg.camera_pitch_deg,
             timings_ms=dict(res.timings_ms, total=(done - arrival) * 1e3), calibration_notice=notice,
-            frame=frame if self.keep_frames else None, cloud=seg.cloud if self.keep_frames else None)
+            frame=frame if self.keep_frames else None, cloud=seg.cloud if self.keep_frames else None,
+            skeleton_confidence=None if res.skeleton is None else np.array(res.skeleton.confidence))
 
     def run(self) -> None:
         try:

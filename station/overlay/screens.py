@@ -101,6 +101,13 @@ def _positioning(c: Canvas, view: View) -> None:
 
 
 UNSURE_SKELETON_ALPHA = 0.3
+# A leg bone is drawn faint (UNSURE_SKELETON_ALPHA) as its far joint's confidence (View.
+# skeleton_confidence: the knee for a thigh, the ankle for a shin) falls from this to 0: a
+# fit breaking as the lifter turns to walk away drew its legs crossed in a zigzag, bright, for a
+# second before the notice came up (the demo at 30 s; its knees and ankles read 0.0-0.1). On the
+# library's tracked frames knees and ankles read under 0.5 in 0.1-1.2 % of them; the pelvis,
+# hidden behind the trunk at the bottom of a hinge, in 30 %, so the trunk is not faded by it
+LIMB_SURE = 0.5
 
 
 def _skeleton(c: Canvas, view: View, cue: Cue | None, cue_alpha: float, unsure: bool) -> None:
@@ -143,12 +150,21 @@ def _skeleton(c: Canvas, view: View, cue: Cue | None, cue_alpha: float, unsure: 
     if "pelvis" in hot:
         for a_, b_ in (("hip_l", "pelvis"), ("pelvis", "hip_r")):
             bone(a_, b_, 12, colour("pelvis"), "skeleton.pelvis", a)
+    conf = view.skeleton_confidence
+
+    def sure(name: str) -> float:
+        """How brightly a leg joint, and the bone that ends at it, is drawn (LIMB_SURE)."""
+        if conf is None or name[:4] not in ("knee", "ankl"):
+            return 1.0
+        f = clamp01(float(conf[I[name]]) / LIMB_SURE)
+        return UNSURE_SKELETON_ALPHA + (1.0 - UNSURE_SKELETON_ALPHA) * f
+
     for side in ("l", "r"):
-        bone(f"hip_{side}", f"knee_{side}", 12, colour("thigh"), "skeleton.thigh", a)
-        bone(f"knee_{side}", f"ankle_{side}", 12, colour("shin"), "skeleton.shin", a)
+        bone(f"hip_{side}", f"knee_{side}", 12, colour("thigh"), "skeleton.thigh", a * sure(f"knee_{side}"))
+        bone(f"knee_{side}", f"ankle_{side}", 12, colour("shin"), "skeleton.shin", a * sure(f"ankle_{side}"))
     for name in ("neck", "shoulder_l", "shoulder_r", "pelvis", "hip_l", "hip_r", "knee_l", "knee_r",
                  "ankle_l", "ankle_r"):
-        c.circle(P(name), 11 * c.k, WHITE, tag="skeleton.joint", alpha=a, ref=False)
+        c.circle(P(name), 11 * c.k, WHITE, tag="skeleton.joint", alpha=a * sure(name), ref=False)
 
 
 def _live(c: Canvas, view: View) -> None:

@@ -23,6 +23,10 @@ from station.segment.person import LiftingZone
 
 SKELETON_HOLD_S = 0.10    # keep drawing a skeleton this long after the fitter lost it ...
 SKELETON_FADE_S = 0.25    # ... then fade it out over this long
+# A joint's confidence as drawn falls at once with the fit's and rises back over this long: a
+# breaking fit's confidence flickers between 0 and 1 frame by frame (a lifter turning to walk
+# away: knees and ankles 0.0-1.0 over 1.5 s), and a limb would flicker with it
+JOINT_RISE_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,8 @@ class View:
 
     skeleton_px: (len(SKELETON_POINTS), 2) registered display pixels (NaN = not drawable).
     skeleton_alpha: 0..1, fades a skeleton that has not been updated for a moment.
+    skeleton_confidence: (len(SKELETON_POINTS),) its joints' confidence as drawn
+    (ShownSkeleton.confidence; None: all sure): a limb the fit is unsure of is drawn faint.
     mode: "calibration" forces the calibration screen (staff).
     """
 
@@ -102,6 +108,7 @@ class View:
     now_s: float
     skeleton_px: np.ndarray | None = None
     skeleton_alpha: float = 1.0
+    skeleton_confidence: np.ndarray | None = None
     health: Health = Health()
     calibration: Calibration | None = None
     presence: Presence | None = None
@@ -172,11 +179,27 @@ class ViewSettings:
 @dataclass(frozen=True)
 class ShownSkeleton:
     """The newest skeleton registered on the mirror: display pixels (len(SKELETON_POINTS), 2),
-    the tick it came from and when that tick was ready (time.monotonic)."""
+    the tick it came from and when that tick was ready (time.monotonic); its joints'
+    confidence as drawn (shown_confidence; None: all sure) and the tick's stream time."""
 
     px: np.ndarray
     seq: int
     done_mono: float
+    confidence: np.ndarray | None = None
+    t_s: float = 0.0
+
+
+def shown_confidence(before: ShownSkeleton | None, confidence: np.ndarray | None,
+                     t_s: float) -> np.ndarray | None:
+    """The joints' confidence to draw a new skeleton with, at stream time t_s: the fit's,
+    but rising from the one drawn before by at most 1 per JOINT_RISE_S (falling at once)."""
+    if confidence is None:
+        return None
+    conf = np.clip(np.asarray(confidence, np.float64), 0.0, 1.0)
+    if before is not None and before.confidence is not None and len(before.confidence) == len(conf):
+        rise = max(0.0, t_s - before.t_s) / JOINT_RISE_S
+        conf = np.minimum(conf, before.confidence + rise)
+    return conf
 
 
 def skeleton_fade(shown: ShownSkeleton | None, tick: Tick | None, now_mono: float) -> tuple[np.ndarray | None, float]:
@@ -224,7 +247,9 @@ def station_view(tick: Tick | None, now_mono: float, settings: ViewSettings, *, 
     titles = settings.titles
     shown = state.exercise if state is not None and state.exercise in titles else settings.default_exercise
     title, roles = titles.get(shown, (shown, {}))
-    view = View(state=state, now_s=now_s, skeleton_px=skel_px, skeleton_alpha=skel_alpha, health=health,
+    view = View(state=state, now_s=now_s, skeleton_px=skel_px, skeleton_alpha=skel_alpha,
+                skeleton_confidence=None if skel_px is None or skeleton is None else skeleton.confidence,
+                health=health,
                 calibration=cal, presence=presence, mode=mode, memory=memory, exercise_title=title,
                 muscle_roles=roles or dict(DEFAULT_ROLES), show_muscles=settings.show_muscles)
     screen = choose_screen(view)

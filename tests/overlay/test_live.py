@@ -117,6 +117,32 @@ def test_demo_end_to_end_headless_shows_skeleton_phases_reps_and_cues(tmp_path):
     assert (px[300:950, 150:400].max(axis=-1) > 100).any()           # the skeleton in the middle
 
 
+def test_the_skeleton_is_shown_with_its_joints_confidence(cfg):
+    """The worker hands the fit's per-joint confidence on with the skeleton, and the station
+    shows it (station.overlay.view.shown_confidence): what draws an unsure leg faint."""
+    from station.live import MirrorRegistration, Worker
+    from station.sim.scenarios import build, get_scenario
+    from tests.helpers import camera_frame, scenario_pipeline
+
+    sc = get_scenario("rdl_clean")
+    take = build(sc)
+    w = Worker([], cfg, Latest())
+    w.pipeline = scenario_pipeline(sc)
+    mirror = MirrorRegistration((540, 960))
+    for i in range(45):
+        frame = camera_frame(take, i)
+        res = w.pipeline.process(frame)
+        w.frames = i
+        tick = w._tick(frame, res, 0.0, 0.0, None)
+        mirror.skeleton(cfg, tick)
+    shown = mirror.shown
+    assert res.skeleton is not None and shown is not None
+    assert np.array_equal(tick.skeleton_confidence, res.skeleton.confidence)
+    assert shown.seq == tick.seq and shown.confidence is not None
+    assert np.all(shown.confidence <= tick.skeleton_confidence + 1e-12)
+    assert shown.confidence.min() > 0.5                  # standing in full view: all sure
+
+
 def _hours_file(tmp_path, spec: str):
     path = tmp_path / "station.toml"
     days = "".join(f'{d} = "{spec}"\n' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))

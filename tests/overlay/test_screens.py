@@ -196,6 +196,31 @@ def test_skeleton_fades_when_stale(views):
     assert not tagged(layout(replace(view, skeleton_alpha=0.0), SIZE), "skeleton")
 
 
+def test_legs_the_fit_is_unsure_of_are_drawn_faint(views):
+    """A fit breaking as the lifter turns to walk away drew its legs crossed in a zigzag, bright,
+    for a second before the notice came up (the demo at 30 s, knees and ankles at 0.0-0.1
+    confidence): a leg bone is drawn by its far joint's confidence, the trunk is not."""
+    from station.overlay.screens import UNSURE_SKELETON_ALPHA
+    view = views["live_bottom"]
+    conf = np.ones(len(view.skeleton_px))
+    conf[SKELETON_INDEX["knee_l"]] = conf[SKELETON_INDEX["ankle_l"]] = 0.0
+    conf[SKELETON_INDEX["pelvis"]] = 0.0                 # hidden at the bottom: the trunk stays
+
+    def brightest(v, tag):
+        lines = [s for s in tagged(layout(v, SIZE), tag) if isinstance(s, Line)]
+        return [max(s.rgb) for s in lines]
+
+    sure, unsure = view, replace(view, skeleton_confidence=conf)
+    for tag in ("skeleton.thigh", "skeleton.shin"):
+        a, b = brightest(sure, tag), brightest(unsure, tag)
+        assert len(a) == len(b) == 2
+        assert max(a) == max(b)                          # the right leg as sure as before
+        assert min(b) <= UNSURE_SKELETON_ALPHA * min(a) + 1  # the left drawn faint
+    assert brightest(sure, "skeleton.trunk") == brightest(unsure, "skeleton.trunk")
+    assert brightest(replace(view, skeleton_confidence=np.ones(len(conf))), "skeleton.shin") == \
+        brightest(sure, "skeleton.shin")                 # all sure: as without confidence
+
+
 def test_hinge_meter_marker_moves_with_the_ratio(views):
     def marker_y(ratio):
         v = views["live_bottom"]

@@ -10,8 +10,8 @@ import pytest
 
 from station.model import FloorPlane, SKELETON_POINTS, Tick
 from station.overlay.view import (
-    SKELETON_FADE_S, SKELETON_HOLD_S, Health, OverlayMemory, ShownSkeleton, ViewSettings, skeleton_fade,
-    station_view,
+    JOINT_RISE_S, SKELETON_FADE_S, SKELETON_HOLD_S, Health, OverlayMemory, ShownSkeleton, ViewSettings,
+    shown_confidence, skeleton_fade, station_view,
 )
 from station.segment.person import LiftingZone
 from tests.overlay import fixtures as fx
@@ -117,6 +117,26 @@ def test_a_lost_skeleton_is_held_then_faded_out():
     # while the fitter still has it, a late display frame never fades it
     assert skeleton_fade(shown, tick(seq=1), 105.0)[1] == 1.0
     assert skeleton_fade(None, lost, 100.0) == (None, 0.0)
+
+
+def test_a_joints_confidence_falls_at_once_and_comes_back_over_a_moment():
+    n = len(SKELETON_POINTS)
+    px = np.ones((n, 2))
+    sure = shown_confidence(None, np.full(n, 0.9), 5.0)
+    assert np.allclose(sure, 0.9)
+    shown = ShownSkeleton(px, seq=1, done_mono=100.0, confidence=sure, t_s=5.0)
+    breaking = np.full(n, 0.9)
+    breaking[3] = 0.0                                   # one frame unsure: drawn unsure at once
+    shown = ShownSkeleton(px, 2, 100.03, shown_confidence(shown, breaking, 5.033), 5.033)
+    assert shown.confidence[3] == 0.0 and shown.confidence[2] == pytest.approx(0.9)
+    # sure again on the next frame (a flickering fit): it comes back at 1 per JOINT_RISE_S
+    back = shown_confidence(shown, np.full(n, 0.9), 5.033 + JOINT_RISE_S / 3)
+    assert back[3] == pytest.approx(1 / 3) and back[2] == pytest.approx(0.9)
+    assert shown_confidence(shown, np.full(n, 0.9), 5.033 + JOINT_RISE_S)[3] == pytest.approx(0.9)
+    assert shown_confidence(shown, None, 5.1) is None    # no confidence: drawn as sure
+    # the view draws the shown skeleton's confidence with it
+    v, _ = view_of(tick(), now_mono=100.1, skeleton=shown)
+    assert v.skeleton_confidence is shown.confidence
 
 
 def test_settings_from_the_config_name_every_offered_exercise():
