@@ -108,6 +108,7 @@ UNSURE_SKELETON_ALPHA = 0.3
 # library's tracked frames knees and ankles read under 0.5 in 0.1-1.2 % of them; the pelvis,
 # hidden behind the trunk at the bottom of a hinge, in 30 %, so the trunk is not faded by it
 LIMB_SURE = 0.5
+FADED_LEG_JOINTS = ("knee_l", "knee_r", "ankle_l", "ankle_r")
 
 
 def _skeleton(c: Canvas, view: View, cue: Cue | None, cue_alpha: float, unsure: bool) -> None:
@@ -154,7 +155,7 @@ def _skeleton(c: Canvas, view: View, cue: Cue | None, cue_alpha: float, unsure: 
 
     def sure(name: str) -> float:
         """How brightly a leg joint, and the bone that ends at it, is drawn (LIMB_SURE)."""
-        if conf is None or name[:4] not in ("knee", "ankl"):
+        if conf is None or name not in FADED_LEG_JOINTS:
             return 1.0
         f = clamp01(float(conf[I[name]]) / LIMB_SURE)
         return UNSURE_SKELETON_ALPHA + (1.0 - UNSURE_SKELETON_ALPHA) * f
