@@ -104,8 +104,16 @@ class StandingReference:
         if self._set_begun:
             self._stale = self.spine_deg is not None
             return
+        # the reference in force goes on with the frames it was read from: a stance learned
+        # again from fewer than RELEARN_MIN_FRAMES since the change before is not in force yet,
+        # and its frames are not the reference's. Changes in a row before the set (the legs'
+        # and the arms' rounds) had kept the newest few frames with an older reference: read
+        # again once the set began, 3 frames from the last 0.1 s before the first rep moved
+        # mesh E's reference 2.2 deg, his standing back read 2.5-3.9 deg extended for the set
+        in_force = self.spine_deg is not None or self._previous_spine_deg is None or \
+            len(self._samples) >= self.RELEARN_MIN_FRAMES
         self._previous_spine_deg = self._baseline(np.nan)
-        if self._witnesses:
+        if in_force and self._witnesses:
             self._previous_witnesses = self._witnesses
         self._samples, self._hip_samples, self._witnesses = [], [], []
         self.spine_deg = None
