@@ -27,6 +27,7 @@ from station.fit.limb_search import (
     FitContext,
     LimbSearch,
     energy_without_temporal,
+    hypotheses,
     limb_dofs,
     limb_values,
 )
@@ -42,6 +43,8 @@ DUMBBELL_REACH_M = 0.18
 # implement they are often wrong (behind the back), and such a trial never won
 # (kettlebell_swing)
 HELD_TRIALS = (("kettlebell", HANG_ARMS), ("dumbbells", HANG_ARM))
+# LM iterations for each two-handed grip tried at the start (ImplementState._two_handed_grip)
+START_GRIP_ITERATIONS = 8
 
 
 class ImplementState:
@@ -50,10 +53,12 @@ class ImplementState:
 
     def __init__(self, bar_min_points: int, bar_on_frames: int, bar_keep_frames: int,
                  held_min_points: int, held_retry_frames: int = 5, held_retry_iterations: int = 4,
-                 held_retry_after_frames: int = 30, bar_far_min_points: int = 0):
+                 held_retry_after_frames: int = 30, bar_far_min_points: int = 0,
+                 held_min_share: float = 0.0):
         self.bar_min_points = bar_min_points
         self.bar_on_frames, self.bar_keep_frames = bar_on_frames, bar_keep_frames
         self.held_min_points = held_min_points
+        self.held_min_share = held_min_share
         self.bar_far_min_points = bar_far_min_points
         self.held_retry_frames = held_retry_frames          # one trial per this many frames (0: off)
         self.held_retry_iterations = held_retry_iterations
@@ -152,23 +157,54 @@ class ImplementState:
                 return r.theta
         for imp in HELD:
             c = FitContext(ctx.body, ctx.ws, ctx.weights, imp, ctx.anchors)
-            th = limbs.search(c, frame, theta, None, n_iter=4,
-                              limbs=("arms",) if imp == "kettlebell" else ("arm_l", "arm_r"))
-            r = c.fit(frame, th, None, 4)
-            if (r.energy < best_E and implement_support(ctx.body, r.theta, frame.points_floor_m,
-                                                        ctx.ws, imp, ctx.weights)
-                    >= self.held_min_points):
+            if imp == "kettlebell":
+                r = self._two_handed_grip(ctx, c, frame, theta)
+            else:
+                th = limbs.search(c, frame, theta, None, n_iter=4, limbs=("arm_l", "arm_r"))
+                r = c.fit(frame, th, None, 4)
+            if r is not None and r.energy < best_E and self._held_seen(ctx, frame, r.theta, imp):
                 best, best_E, best_theta = imp, r.energy, r.theta
         self.held = best
         self.held_while_tracking = False
         return best_theta
+
+    def _two_handed_grip(self, ctx: FitContext, c: FitContext, frame: FrameData,
+                         theta: np.ndarray) -> FitResult | None:
+        """The kettlebell's fit at the start: the arms from where they are and from each two-handed
+        grip (the limb search's "arms"), each refined by START_GRIP_ITERATIONS; the least energy
+        of those whose bell explains enough points (_held_seen), or None. Not the limb search's
+        sequential choice: there a grip whose bell explains nothing (the arms a little behind
+        the hips, the bell in the thighs) could take the place of the one that holds it, and the
+        bell was lost for the track (kettlebell_swing_small with both hands on the handle: the
+        grip in front of the thighs 101.6, the one behind 103.4 and no support, the body alone
+        104.3; the grip in front needs 8 iterations to get there)."""
+        cur = c.fit(frame, theta, None, 0)
+        idx = limb_dofs("arms")
+        starts = [theta]
+        for vals in hypotheses("arms"):
+            th = theta.copy()
+            th[idx] = limb_values("arms", vals, cur.seg_R[SEG["upper_thorax"]], theta[idx])
+            starts.append(th)
+        best = None
+        for th in starts:
+            r = c.fit(frame, th, None, START_GRIP_ITERATIONS)
+            if (best is None or r.energy < best.energy) and self._held_seen(ctx, frame, r.theta, "kettlebell"):
+                best = r
+        return best
+
+    def _held_seen(self, ctx: FitContext, frame: FrameData, theta: np.ndarray, imp: str) -> bool:
+        """The held implement imp, posed with theta, explains enough points the body alone does
+        not: held_min_share of the frame's cloud, and at least held_min_points."""
+        need = max(self.held_min_points, self.held_min_share * len(frame.points_floor_m))
+        return implement_support(ctx.body, theta, frame.points_floor_m, ctx.ws, imp,
+                                 ctx.weights) >= need
 
     def retry_held(self, ctx: FitContext, frame: FrameData, fit: FitResult,
                    pred: np.ndarray | None, limbs: LimbSearch) -> FitResult:
         """While tracking with nothing in the hands: every `held_retry_frames` frames, the
         next of HELD_TRIALS, fitted with the arms re-seeded (their temporal term left out on
         both sides, as a limb hypothesis's); kept, and the implement with it, when it lowers
-        the energy and explains `held_min_points` points the body alone does not (the start's
+        the energy and explains enough points the body alone does not (_held_seen, the start's
         test). Returns the frame's fit."""
         if pred is None:
             self._tracked_calls = 0
@@ -193,8 +229,7 @@ class ImplementState:
         pred_h = pred.copy()
         pred_h[idx] = th[idx]
         r = c.fit(frame, th, pred_h, self.held_retry_iterations)
-        won = (r.energy < e_none and implement_support(
-            ctx.body, r.theta, frame.points_floor_m, ctx.ws, imp, ctx.weights) >= self.held_min_points)
+        won = r.energy < e_none and self._held_seen(ctx, frame, r.theta, imp)
         self._wins[imp] = self._wins.get(imp, 0) + 1 if won else 0
         # two of its trials in a row (ten frames apart) must win: one frame's arms can line
         # up body points with a dumbbell or a bell

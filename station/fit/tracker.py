@@ -150,7 +150,16 @@ class TrackerConfig:
                                            # mesh -1.3 mm; not taken as the default)
     bar_on_frames: int = 6                 # support in this many frames in a row: a bar
     bar_keep_frames: int = 90              # frames without support before a bar is dropped
-    held_min_points: int = 25              # points only a kettlebell / dumbbells explain
+    # a kettlebell or dumbbells are held when they explain, of the points the body alone does
+    # not (implement_support), this share of the frame's cloud and at least held_min_points:
+    # the implement's share of a person's visible surface does not change with distance, a
+    # count does (25 points, the rule before: 3 % of a 1.68 m lifter's cloud, whose bell
+    # explained 24 at the start and was never found; a 1.6 m lifter seen from a 1.3 m mount
+    # holding a bell in both hands, 14 of 599). Measured at the start (both bodies): empty hands
+    # 0-11 points, 0.7-1.3 % (dumbbells the best of the trials: sleeves and fingers); held
+    # 2.1-8 %
+    held_min_share: float = 0.02
+    held_min_points: int = 12
     # the arms are measured with open hands (ArmLength.open_hand) after this many frames in a row
     # with no implement and at most hands_empty_max_points points about the hands that the body
     # leaves unexplained (implement_support.hand_clutter); closed after hands_full_frames with more
@@ -351,6 +360,7 @@ class Tracker:
         self.gate = StartGate(cfg)
         self.implements = ImplementState(cfg.bar_min_points, cfg.bar_on_frames,
                                          cfg.bar_keep_frames, cfg.held_min_points,
+                                         held_min_share=cfg.held_min_share,
                                          bar_far_min_points=cfg.bar_far_min_points)
         self.limbs = LimbSearch.from_config(cfg)
 

@@ -160,7 +160,9 @@ class PoseParams:
     Arms: with `arms_hang` the hands hang vertically below the shoulders (plus
     `hands_forward_m`, and pushed forward to clear the legs when `hands_clear_legs`), spaced
     `grip_width_m` apart (palm centres); otherwise `shoulder_flexion_deg` swings each arm from
-    along the thorax line (0) forwards. `elbow_flexion_deg` bends both elbows.
+    along the thorax line (0) forwards, and with `arms_together` each arm is then turned in at
+    the shoulder until the palms are `grip_width_m` apart (both hands on a kettlebell's
+    handle). `elbow_flexion_deg` bends both elbows.
     """
 
     feet_xy_m: tuple[float, float] = (0.0, 2.5)
@@ -182,12 +184,14 @@ class PoseParams:
     grip_width_m: float = 0.45
     hands_forward_m: float = 0.0
     hands_clear_legs: bool = True
+    arms_together: bool = False
 
     def with_(self, **kw) -> "PoseParams":
         return replace(self, **kw)
 
 
-_NUMERIC = tuple(f.name for f in fields(PoseParams) if f.name not in ("arms_hang", "hands_clear_legs"))
+_FLAGS = ("arms_hang", "hands_clear_legs", "arms_together")
+_NUMERIC = tuple(f.name for f in fields(PoseParams) if f.name not in _FLAGS)
 
 
 def lerp_params(a: PoseParams, b: PoseParams, s: float) -> PoseParams:
@@ -200,7 +204,7 @@ def lerp_params(a: PoseParams, b: PoseParams, s: float) -> PoseParams:
         else:
             kw[name] = va + (vb - va) * s
     pick = a if s < 0.5 else b
-    return replace(a, arms_hang=pick.arms_hang, hands_clear_legs=pick.hands_clear_legs, **kw)
+    return replace(a, **{f: getattr(pick, f) for f in _FLAGS}, **kw)
 
 
 @dataclass(frozen=True)
@@ -347,18 +351,34 @@ def _hanging_arms(pose: np.ndarray, p: Proportions, left: np.ndarray, fwd_h: np.
 
 
 def _swing_arm(pose: np.ndarray, side: str, p: Proportions, thorax_fwd: np.ndarray,
-               thorax_up: np.ndarray, shoulder_deg: float, elbow_deg: float) -> None:
+               thorax_up: np.ndarray, shoulder_deg: float, elbow_deg: float,
+               left: np.ndarray | None = None, grip_width_m: float = 0.0) -> None:
+    """One arm swung forward from along the thorax line; with `left` given, then turned in
+    at the shoulder until the palm is half of grip_width_m from the shoulders' middle."""
     sh = pose[_I[f"shoulder_{side}"]]
     a = math.radians(shoulder_deg)
     upper_dir = -math.cos(a) * thorax_up + math.sin(a) * thorax_fwd
-    elbow = sh + p.upper_arm_m * upper_dir
     # the forearm bends forward (towards thorax_fwd rotated with the upper arm)
     e = math.radians(elbow_deg)
     perp = math.cos(a) * thorax_fwd + math.sin(a) * thorax_up  # upper_dir rotated +90°
     fore = math.cos(e) * upper_dir + math.sin(e) * perp
+    if left is not None:
+        reach = p.upper_arm_m * upper_dir + (p.forearm_m + p.wrist_to_palm_m) * fore
+        d = float(np.linalg.norm(reach))
+        shift = (1.0 if side == "l" else -1.0) * 0.5 * (grip_width_m - p.shoulder_width_m)
+        beta = math.asin(max(-1.0, min(1.0, abs(shift) / max(d, 1e-9))))
+        k = _unit(np.cross(reach, math.copysign(1.0, shift) * left))   # turns reach towards it
+        upper_dir, fore = _rotate(upper_dir, k, beta), _rotate(fore, k, beta)
+    elbow = sh + p.upper_arm_m * upper_dir
     pose[_I[f"elbow_{side}"]] = elbow
     pose[_I[f"wrist_{side}"]] = elbow + p.forearm_m * fore
     pose[_I[f"hand_{side}"]] = elbow + (p.forearm_m + p.wrist_to_palm_m) * fore
+
+
+def _rotate(u: np.ndarray, k: np.ndarray, angle: float) -> np.ndarray:
+    """u rotated by angle (rad) about the unit axis k (Rodrigues)."""
+    c, s = math.cos(angle), math.sin(angle)
+    return u * c + np.cross(k, u) * s + k * float(k @ u) * (1.0 - c)
 
 
 def _sag_angle(v: np.ndarray, F0: np.ndarray, U0: np.ndarray) -> float:
@@ -459,7 +479,8 @@ def pose_from_angles(props: Proportions, params: PoseParams) -> np.ndarray:
     else:
         for side in ("l", "r"):
             _swing_arm(pose, side, p, thorax_fwd, thorax_up, prm.shoulder_flexion_deg,
-                       prm.elbow_flexion_deg)
+                       prm.elbow_flexion_deg, left if prm.arms_together else None,
+                       prm.grip_width_m)
     return pose
 
 

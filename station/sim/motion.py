@@ -71,12 +71,13 @@ class Stance:
 # How the arms hold the implement (PoseParams arm fields). "hang": hands below the shoulders
 # (RDL, deadlift); "chest": hands crossed at the chest (bodyweight good morning); "back": a bar
 # on the upper back, hands beside the shoulders (good morning); "swing": arms straight along
-# the thorax holding a bell, swung forward at the top by HingeRepParams.swing_deg.
+# the thorax holding a bell by its handle (the palms grip_width_m apart), swung forward at the
+# top by HingeRepParams.swing_deg.
 ARM_HOLDS: dict[str, dict] = {
     "hang": {},
     "chest": dict(arms_hang=False, shoulder_flexion_deg=25.0, elbow_flexion_deg=135.0),
     "back": dict(arms_hang=False, shoulder_flexion_deg=-35.0, elbow_flexion_deg=150.0),
-    "swing": dict(arms_hang=False, shoulder_flexion_deg=8.0, elbow_flexion_deg=5.0),
+    "swing": dict(arms_hang=False, shoulder_flexion_deg=8.0, elbow_flexion_deg=5.0, arms_together=True),
 }
 
 

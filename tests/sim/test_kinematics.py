@@ -1,4 +1,6 @@
 """Forward kinematics of the synthetic athlete against the contract's angles."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -110,6 +112,22 @@ def test_hanging_arms_drop_vertically_under_the_shoulders_in_a_hinge():
         assert d[2] < -0.5 and abs(horiz_fwd) < 0.05
     grip = np.linalg.norm(pose[I["hand_l"]] - pose[I["hand_r"]])
     assert grip == pytest.approx(0.45, abs=1e-6)
+
+
+@pytest.mark.parametrize("shoulder_deg", [8.0, 45.0, 83.0])
+def test_a_kettlebell_swing_holds_the_handle_in_both_hands(shoulder_deg):
+    # both palms on the handle (0.14 m apart) at every height of the swing; each arm swung from
+    # its own shoulder alone had held them 0.31 m apart, a grip no kettlebell allows
+    prm = PoseParams(arms_hang=False, shoulder_flexion_deg=shoulder_deg, elbow_flexion_deg=5.0,
+                     grip_width_m=0.14, arms_together=True)
+    pose = pose_from_angles(P175, prm)
+    assert np.linalg.norm(pose[I["hand_l"]] - pose[I["hand_r"]]) == pytest.approx(0.14, abs=1e-6)
+    for a, b, L in P175.bone_pairs():
+        assert np.linalg.norm(pose[I[a]] - pose[I[b]]) == pytest.approx(L, abs=1e-9), (a, b)
+    apart = pose_from_angles(P175, replace(prm, arms_together=False))
+    # the same swing height: the hands as far in front of the shoulders as before
+    fwd = lambda q: -0.5 * (q[I["hand_l"], 1] + q[I["hand_r"], 1])   # noqa: E731 (forward is -y)
+    assert fwd(pose) == pytest.approx(fwd(apart), abs=0.03)
 
 
 def test_bone_lengths_are_constant_over_random_poses():
