@@ -212,7 +212,9 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
     reads the rep's boundaries (Rule.boundaries) is not judged when the track was lost beside
     one of them (RepTrace.seen_at): lost just after the bottom, the detector's bottom is the
     last frame before the loss, and the lowering reads short (reacq mesh_O_faults2: 0.9 s
-    against 1.2); lost over the lockout, the lockout is where the lifter was seen again.
+    against 1.2); lost over the lockout, the lockout is where the lifter was seen again. A
+    fault read past its rule by less than the fit over-reads it (Rule.doubtful: a lowering
+    under the limit by less than the fit finds its start late) is not judged.
     group_conf: (len(tr.t), len(GROUPS)) per frame of the trace."""
     faults, unjudged = [], []
     implausible = spine_implausible(tr, gate)
@@ -252,6 +254,11 @@ def gate_verdict(v: RepVerdict, tr: RepTrace, group_conf: np.ndarray, rules: tup
                 faults.append(rule.name)
             elif rule.undecided(rule.measure(seen_tr)) or (raised is not None and rule.undecided(raised)):
                 unjudged.append(rule.name)   # clean by the reading, too near the rule to say so
+    # a fault read past its rule by less than the fit over-reads it (Rule.doubtful) is not called
+    for rule in rules:
+        if rule.name in faults and rule.doubtful(rule.measure(tr)):
+            faults.remove(rule.name)
+            unjudged.append(rule.name)
     return replace(v, faults=tuple(faults), not_judged=tuple(unjudged))
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from station.config import load_exercise
 from station.form.cues import CuePolicy, CueTiming
 from station.form.evaluator import FormEvaluator, evaluate_trace
-from station.form.rules import IncompleteLockout, RoundedBack, TooFast
+from station.form.rules import LATE_START_S, IncompleteLockout, RoundedBack, TooFast
 from station.form.texts import TEXTS_EN, missing_texts
 from station.model import PHASES
 from tests.form.traces import Move, hinge, script
@@ -307,6 +307,21 @@ def test_pause_part_way_down_is_not_too_fast():
     assert "too_fast" in ev.reps[0].faults
     t_cue = first_cue(ev, "slow_the_lowering")
     assert t_cue is not None and t_cue <= ev.reps[0].end_t
+
+
+def test_a_lowering_read_just_under_the_limit_is_neither_called_nor_said():
+    # a lowering of exactly the 1.0 s limit: the detector finds its start late (LATE_START_S),
+    # as it does on the fit, and reads 0.97 s. Called too fast (and said) before; now not judged
+    ev, _ = run(hinge(ecc=1.0))
+    rep = ev.reps[0]
+    assert 1.0 - LATE_START_S <= rep.metrics["eccentric_s"] < 1.0
+    assert "too_fast" not in rep.faults and "too_fast" in rep.not_judged
+    assert first_cue(ev, "slow_the_lowering") is None
+    # read 0.87 s: past the doubt, called and said
+    ev, _ = run(hinge(ecc=0.9))
+    assert ev.reps[0].metrics["eccentric_s"] < 1.0 - LATE_START_S
+    assert "too_fast" in ev.reps[0].faults
+    assert first_cue(ev, "slow_the_lowering") is not None
 
 
 def test_a_judged_reps_cue_still_up_at_the_next_rep_is_a_reminder_not_a_fault():
