@@ -158,7 +158,7 @@ class ImplementState:
         for imp in HELD:
             c = FitContext(ctx.body, ctx.ws, ctx.weights, imp, ctx.anchors)
             if imp == "kettlebell":
-                r = self._two_handed_grip(ctx, c, frame, theta)
+                r = self._two_handed_grip(ctx, c, frame, theta, none.seg_R[SEG["upper_thorax"]])
             else:
                 th = limbs.search(c, frame, theta, None, n_iter=4, limbs=("arm_l", "arm_r"))
                 r = c.fit(frame, th, None, 4)
@@ -169,7 +169,7 @@ class ImplementState:
         return best_theta
 
     def _two_handed_grip(self, ctx: FitContext, c: FitContext, frame: FrameData,
-                         theta: np.ndarray) -> FitResult | None:
+                         theta: np.ndarray, thorax_R: np.ndarray) -> FitResult | None:
         """The kettlebell's fit at the start: the arms from where they are and from each two-handed
         grip (the limb search's "arms"), each refined by START_GRIP_ITERATIONS; the least energy
         of those whose bell explains enough points (_held_seen), or None. Not the limb search's
@@ -177,13 +177,13 @@ class ImplementState:
         the hips, the bell in the thighs) could take the place of the one that holds it, and the
         bell was lost for the track (kettlebell_swing_small with both hands on the handle: the
         grip in front of the thighs 101.6, the one behind 103.4 and no support, the body alone
-        104.3; the grip in front needs 8 iterations to get there)."""
-        cur = c.fit(frame, theta, None, 0)
+        104.3; the grip in front needs 8 iterations to get there). thorax_R: theta's upper
+        thorax orientation (floor <- segment), which the grips hang from."""
         idx = limb_dofs("arms")
         starts = [theta]
         for vals in hypotheses("arms"):
             th = theta.copy()
-            th[idx] = limb_values("arms", vals, cur.seg_R[SEG["upper_thorax"]], theta[idx])
+            th[idx] = limb_values("arms", vals, thorax_R, theta[idx])
             starts.append(th)
         best = None
         for th in starts:

@@ -563,8 +563,9 @@ class TooFast(Rule):
         return self.violated(self.measure(rep))
 
     def onset(self, live):
-        if live.eccentric_s is None or live.eccentric_s >= self.min_eccentric_s - LATE_START_S:
-            return False   # a lowering the verdict would not call (doubtful) raises no cue
+        m = {"eccentric_s": live.eccentric_s}
+        if live.eccentric_s is None or not self.violated(m) or self.doubtful(m):
+            return False   # no cue for a lowering the verdict would not call
         # from the top, the lowering is known once the lifter drives up: a lifter who pauses
         # part-way down and goes on lowering was not too fast (the verdict reads the whole
         # lowering, to the deepest)
