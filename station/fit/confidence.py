@@ -262,11 +262,20 @@ class RateLimits:
     frame-to-frame jitter alone (2-4 deg) reads as 60-120 deg/s.
     hold_s: the factor is the lowest over this long: the value just after a jump is as
     suspect as the jump (the fit is still catching up), and a spike comes back down fast.
+    back_s: a change past the limit also makes the frames this long before it suspect, once
+    it is seen (station.form.confidence_gate.ConfidenceTracker lowers what it recorded): a fit
+    that lags a motion bends the cheap DOFs slowly first, and its snap back is the fast part.
+    Seen on the mesh library with the depth noise doubled (mesh_D_faults4, a 4 deg back): the
+    fitted hips stalled at 20-24 deg for 0.3 s while the truth's went 33 -> 60, the spine rose
+    5 -> 24 deg at 100-165 deg/s over the sure frames, under the limit, and the snap (hips +33
+    deg in two frames, spine -25 in one) came after them; the rep was called rounded. Twice
+    span_s: the lag's last frames, where it has bent the spine most.
     """
 
     max_deg_s: tuple[tuple[str, float], ...] = (("spine_flexion", 200.0),)
     span_s: float = 0.1
     hold_s: float = 0.1
+    back_s: float = 0.2
 
 
 def rate_factor(rate_deg_s: float, max_deg_s: float) -> float:

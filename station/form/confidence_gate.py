@@ -85,6 +85,8 @@ GROUPS = ("hip", "knee", "spine", "shift", "trunk")
 RULE_NEEDS: dict[str, tuple[tuple[str, ...], str]] = {n: (c.reads, c.window) for n, c in RULE_TYPES.items()}
 DEFAULT_NEEDS = (Rule.reads, Rule.window)
 COACHING_GROUPS = ("hip", "knee", "spine")
+# the group whose confidence an angle's rate limit (station.fit.confidence.RateLimits) lowers
+GROUP_OF_ANGLE = {"spine_flexion": GROUPS.index("spine")}
 REP_GROUPS = ("hip", "knee")    # what makes a movement a rep (segmentation, squat or hinge)
 BOTTOM_WINDOW_S = 0.2
 
@@ -362,6 +364,7 @@ class ConfidenceTracker:
         self._view_conf = tuple(min(v[k] for v in self._view_recent) for k in range(len(GROUPS)))
         judged = self.rate.update(t, angles, conf)
         g = group_confidence(angles, judged)
+        self._doubt_before(t)
         self._conf_t.append(t)
         self._conf_v.append(g)
         # the live gate: the smallest over the last three frames (one good frame in a poor
@@ -371,6 +374,22 @@ class ConfidenceTracker:
         if len(self._conf_t) > 6000:            # a rep and its window are far shorter
             del self._conf_t[:3000], self._conf_v[:3000]
         return judged
+
+    def _doubt_before(self, t: float) -> None:
+        """An angle changing faster than it can now (the rate term past its limit): the
+        frames recorded over the last RateLimits.back_s are held to the same factor at most
+        (a lagging fit's slow bend before its snap back)."""
+        lim = self.rate.limits
+        for name, f in self.rate.factors.items():
+            if f >= 0.5:            # within the limit (0.5 at max_deg_s)
+                continue
+            k = GROUP_OF_ANGLE[name]
+            i = len(self._conf_t) - 1
+            while i >= 0 and t - self._conf_t[i] <= lim.back_s + 1e-6:
+                v = self._conf_v[i]
+                if v[k] > f:
+                    self._conf_v[i] = v[:k] + (f,) + v[k + 1:]
+                i -= 1
 
     def confident(self, groups: tuple[str, ...]) -> bool:
         """The live gate: `groups` confident over the last three frames."""
