@@ -104,8 +104,10 @@ def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict,
                           "cpu_ms_segment": seg_cpu, "cpu_ms_fit": fit_cpu,
                           "standing_hip_deg": standing_hip, "track_id": track_ids, "notice": notices,
                           # the lifter's measured body as the take ended (build, leg and arm
-                          # length, belly, the arms' build: station.fit.personal)
-                          "body_shape": pipe.tracker.shape.as_dict()}}
+                          # length, belly, the arms' build: station.fit.personal); None when
+                          # no track held one then (a take too noisy to start on)
+                          "body_shape": (None if pipe.tracker.shape is None
+                                         else pipe.tracker.shape.as_dict())}}
     truth = take.truth_document(take.scenario.name)
     return truth, result
 
