@@ -55,7 +55,9 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
     while a quarter or more of the scene the segmenter knows reads no depth
     (SegmentResult.blind_share): something covers the camera's view ("view_blocked"). Else,
     someone whose blob is cut by the image's top or bottom edge stands too close
-    ("step_back"); cut by a side edge, off to one side ("step_to_centre"); tracked but turned
+    ("step_back"); cut by a side edge, off to one side ("step_to_centre"); the depth over them
+    too noisy to coach from (TrackResult.depth_too_noisy: a stereo camera's noise grows with
+    the square of the distance), tracked or not ("come_closer"); tracked but turned
     more than FACE_MIRROR_MAX_YAW_DEG from the camera ("face_mirror"); present, untracked and
     none of these: the station waits for an upright start ("stand_tall_to_start"), unless the
     tracker still holds its track (a dropped frame mid-set: no notice) or has lost it and is
@@ -82,6 +84,8 @@ def view_notice(seg: SegmentResult, track: TrackResult, floor: FloorPlane | None
             return "step_back"
         if u_min <= 1 or u_max >= w - 2:
             return "step_to_centre"
+    if track.depth_too_noisy:
+        return "come_closer"
     if track.tracked and track.skeleton is not None and floor is not None:
         p = track.skeleton.points_cam_m
         left = p[SKELETON_INDEX["hip_l"]] - p[SKELETON_INDEX["hip_r"]]
@@ -224,8 +228,11 @@ class Pipeline:
             a = contract_angles(skel.points_cam_m, up, 0.0)
             if track.spine_raw_deg is not None:
                 a["spine_flexion"] = track.spine_raw_deg
+            # (nor from depth too noisy to coach from: a standing curve read there would
+            # measure the lifter's backs once they come closer)
             baseline = self.standing.update(skel.points_cam_m, up, frame.timestamp_s,
-                                         learn=track.state == "tracking" and not blocked, raw_angles=a,
+                                         learn=track.state == "tracking" and not blocked and not track.depth_too_noisy,
+                                         raw_angles=a,
                                          witness=(seg.cloud, track.theta, up))
             if self.standing.needs_reread:
                 self._reread_standing()
@@ -243,6 +250,12 @@ class Pipeline:
             # part of the lifter hidden behind someone in front: the fit of the rest is not one
             # to coach from (a hidden trunk folds onto the legs the camera still sees)
             aconf = dict.fromkeys(aconf, 0.0)
+        if aconf is not None and track.depth_too_noisy:
+            # depth this noisy reads clean backs rounded and standing hips flexed, at the
+            # confidence of a good view (the confidence counts the fit's information in the
+            # reference noise's units: NoiseAdaptation.info_scale): nothing is judged, and the
+            # notice ("come_closer") asks for what would help
+            aconf = view_conf = dict.fromkeys(aconf, 0.0)
         notice = view_notice(seg, track, self.last_floor, blocked)
         if self.evaluator is not None:
             # the notice reads the fit's own confidence: a lifter standing still while the

@@ -229,7 +229,7 @@ class CoachState:
         ("glutes", "hamstrings", "erector_spinae", "abdominals", "lats"), lit by phase.
     notice: why the coach cannot judge right now, as a key (None when it can): "face_mirror",
         "step_back", "step_to_centre", "stand_tall_to_start", "reacquiring", "cannot_see",
-        "view_blocked"; notice_text is its wording (station.form.texts.NOTICE_TEXTS_EN).
+        "view_blocked", "come_closer"; notice_text is its wording (station.form.texts.NOTICE_TEXTS_EN).
         While a notice shows, the coach says nothing about form.
     """
 
@@ -377,3 +377,8 @@ class TrackResult:
     spine_raw_deg: float | None = None
     # the implement the fit holds in the hands ("bar", "dumbbells", "kettlebell"; None: none)
     implement: str | None = None
+    # the depth image's noise over the person, in units of the reference noise the fit is
+    # tuned for (station.fit.noise.NoiseAdaptation.ratio; None: not measured yet), and whether
+    # it is past what the coach judges from (NoiseAdaptation.too_noisy)
+    depth_noise_ratio: float | None = None
+    depth_too_noisy: bool = False

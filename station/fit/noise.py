@@ -44,24 +44,41 @@ def replaced_weights(w: FitWeights, **changes: float) -> FitWeights:
 
 class NoiseAdaptation:
     """A smoothed estimate of the depth noise -> this frame's weights (`weights`), the
-    allowance added to residual thresholds (`extra_resid_m`) and the factor that puts the
-    fit's information back in the reference noise's units (`info_scale`)."""
+    allowance added to residual thresholds (`extra_resid_m`), the factor that puts the
+    fit's information back in the reference noise's units (`info_scale`), and whether the
+    depth is too noisy to coach from (`too_noisy`)."""
 
     def __init__(self, weights: FitWeights, noise_ref_m: float, rate: float,
-                 info_ref_sigma_m: float | None = None):
+                 info_ref_sigma_m: float | None = None,
+                 too_noisy_ratio: float = math.inf, clear_ratio: float | None = None):
         """info_ref_sigma_m: the data term's robust scale the confidence's scales were
-        measured at (ConfidenceScales.data_sigma_m; None: the weights' own)."""
+        measured at (ConfidenceScales.data_sigma_m; None: the weights' own).
+        too_noisy_ratio / clear_ratio: `too_noisy` turns on once the estimate passes
+        too_noisy_ratio x noise_ref_m and off once it is back under clear_ratio x noise_ref_m
+        (None: the same ratio); the gap keeps an estimate near the line from flickering."""
         self.base, self.noise_ref_m, self.rate = weights, noise_ref_m, rate
         self.info_ref_sigma_m = weights.data_sigma_m if info_ref_sigma_m is None else info_ref_sigma_m
+        self.too_noisy_ratio = too_noisy_ratio
+        self.clear_ratio = too_noisy_ratio if clear_ratio is None else clear_ratio
+        if self.clear_ratio > too_noisy_ratio:
+            raise ValueError(f"clear_ratio {self.clear_ratio} must not exceed too_noisy_ratio {too_noisy_ratio}")
         self.noise_m: float | None = None
         self.weights = weights
         self.extra_resid_m = 0.0
+        self.too_noisy = False
+
+    @property
+    def ratio(self) -> float | None:
+        """The depth noise estimate in units of the reference noise (None: none yet)."""
+        return None if self.noise_m is None else self.noise_m / self.noise_ref_m
 
     def update(self, depth_m: np.ndarray, mask: np.ndarray) -> None:
         n = depth_noise_m(depth_m, mask)
         if not math.isfinite(n):
             return
         self.noise_m = n if self.noise_m is None else self.noise_m + self.rate * (n - self.noise_m)
+        r = self.noise_m / self.noise_ref_m
+        self.too_noisy = r > self.too_noisy_ratio or (self.too_noisy and r >= self.clear_ratio)
         w = self.base
         excess = max(0.0, self.noise_m - self.noise_ref_m)
         if excess <= 0.0:

@@ -213,6 +213,14 @@ class TrackerConfig:
     # quadrature, the free-space margin and the residual thresholds by the excess
     noise_ref_m: float = 0.015
     noise_rate: float = 0.1                # per frame: the estimate's smoothing
+    # depth this much noisier than the reference is too noisy to coach from
+    # (TrackResult.depth_too_noisy; NoiseAdaptation.too_noisy), until it is back under
+    # noise_clear_ratio. Where the wrong calls start (stop 75, docs/spine-limits.md "Depth
+    # noise"): the library's takes read 0.8-1.1x, with the sensor's noise doubled ~1.8x; the
+    # far take noisy_far reads 2.5x and calls one clean lockout incomplete on the capsule
+    # body; at 3.7x and over both bodies call clean reps rounded or short
+    noise_too_noisy_ratio: float = 3.0
+    noise_clear_ratio: float = 2.6
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)
     confidence: ConfidenceScales = field(default_factory=ConfidenceScales)
@@ -356,7 +364,8 @@ class Tracker:
         self._occluded = False             # this frame: someone in front of the lifter (update)
         self._reacq = 0                         # restart poses tried since the loss
         self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate,
-                                     cfg.confidence.data_sigma_m)
+                                     cfg.confidence.data_sigma_m, cfg.noise_too_noisy_ratio,
+                                     cfg.noise_clear_ratio)
         self.gate = StartGate(cfg)
         self.implements = ImplementState(cfg.bar_min_points, cfg.bar_on_frames,
                                          cfg.bar_keep_frames, cfg.held_min_points,
@@ -722,7 +731,8 @@ class Tracker:
             reacquiring=(self.state == "lost" and self._last_good is not None
                          and self._lost_frames <= self.config.reacquire_window_frames),
             spine_raw_deg=_spine_raw_deg(fit) if tracked and fit is not None else None,
-            implement=self.implement)
+            implement=self.implement, depth_noise_ratio=self.noise.ratio,
+            depth_too_noisy=self.noise.too_noisy)
 
     def _start(self, frame: FrameData, height_m: float, facing: float | None = None) -> FitResult:
         """Place an upright model on the blob: a few facing directions, each fitted with a

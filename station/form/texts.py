@@ -64,6 +64,9 @@ NOTICE_TEXTS_EN: dict[str, str] = {
     "cannot_see": "I can't see you clearly — stand in the zone, facing the mirror",
     # much of the camera's view reads no depth: something right in front of it covers it
     "view_blocked": "Something is blocking my view — clear the space in front of the mirror",
+    # the depth over the lifter is too noisy to judge from (a stereo camera's noise grows with
+    # the square of the distance): nearer is what helps
+    "come_closer": "Come closer to the mirror — I can't see you clearly from there",
 }
 
 

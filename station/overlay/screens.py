@@ -82,6 +82,12 @@ def _idle(c: Canvas, view: View) -> None:
                 tag="advice", max_lines=1)
 
 
+# notices the positioning screen shows in place of its hint (CoachState.notice keys): a depth
+# too noisy to judge from ("come_closer") and a covered view; the others (step back, to the
+# centre, stand tall) say what the zone diagram and the checklist already say
+POSITIONING_NOTICES = ("come_closer", "view_blocked")
+
+
 def _positioning(c: Canvas, view: View) -> None:
     p = view.presence or Presence()
     c.text("GET IN POSITION", (40, 90, 1000, 130), 128, WHITE, tag="title")
@@ -94,8 +100,14 @@ def _positioning(c: Canvas, view: View) -> None:
     z = view.calibration.zone if view.calibration is not None else None
     zone = (z.width_m, z.depth_m) if z is not None else (1.6, 1.8)
     zone_diagram(c, (190, 700, 700, 760), zone, p.offset_m, "zone", p.in_zone)
-    c.paragraph(position_hint(p, zone), (40, 1520, 1000, 110), 92, AMBER if not p.in_zone else GREEN,
-                tag="hint", max_lines=1)
+    st = view.state
+    if st is not None and st.notice in POSITIONING_NOTICES and st.notice_text:
+        # what keeps the station from seeing the person, which their place in the zone does
+        # not show (a "Good spot: stay here" under it would be wrong)
+        c.paragraph(st.notice_text, (40, 1520, 1000, 140), 80, AMBER, tag="hint", max_lines=2)
+    else:
+        c.paragraph(position_hint(p, zone), (40, 1520, 1000, 110), 92, AMBER if not p.in_zone else GREEN,
+                    tag="hint", max_lines=1)
     c.paragraph("Your set starts when you stand still.", (60, 1680, 960, 160), 62, GREY,
                 tag="note", max_lines=2)
 

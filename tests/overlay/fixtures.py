@@ -115,6 +115,11 @@ def views(size_px=(1080, 1920)) -> dict[str, View]:
         "positioning_ok": View(state=state("positioning", None, 0), now_s=10.5,
                                presence=Presence(in_zone=True, upright=True, offset_m=(0.05, 0.1)),
                                calibration=CALIBRATION),
+        # in the zone, but the depth over them too noisy to judge from (far, a poor unit)
+        "positioning_come_closer": View(state=replace(state("positioning", None, 0), notice="come_closer",
+                                                      notice_text=notice_text("come_closer")),
+                                        now_s=10.5, presence=Presence(in_zone=True, upright=True, offset_m=(0.05, 0.1)),
+                                        calibration=CALIBRATION),
         "live_standing": View(state=state("live", "standing", 0, None, hinge=None, muscles=MUSCLES_OFF),
                               now_s=10.5, skeleton_px=registered(standing, size_px)),
         "live_lowering_cue": View(state=state("live", "lowering", 3, CUE_HIPS, hinge=0.55), now_s=10.5,

@@ -47,6 +47,7 @@ def bright(px, box, level=60):
 
 EXPECTED_SCREEN = {
     "idle": "idle", "positioning": "positioning", "positioning_ok": "positioning",
+    "positioning_come_closer": "positioning",
     "live_standing": "live", "live_lowering_cue": "live", "live_bottom": "live",
     "live_rising_back_cue": "live", "live_squat": "live", "live_lockout_lastrep": "live",
     "summary": "summary", "summary_clean": "summary", "calibration": "calibration",
@@ -268,6 +269,13 @@ def test_positioning_shows_the_checklist_and_a_hint(screen, views):
     assert person and bright(px, bbox(person[0])) > 0.5
     ok = layout(views["positioning_ok"], SIZE)
     assert "Good spot" in " ".join(s.text for s in ok if isinstance(s, Text))
+
+
+def test_positioning_says_come_closer_instead_of_good_spot_when_the_depth_is_too_noisy(screen, views):
+    shapes, px = render(screen, views["positioning_come_closer"])
+    hint = " ".join(s.text for s in tagged(shapes, "hint"))
+    assert "Come closer" in hint and "Good spot" not in hint
+    assert bright(px, union_box(tagged(shapes, "hint"))) > 0.02
 
 
 def test_summary_card_shows_reps_clean_fault_and_tempo(screen, views):
