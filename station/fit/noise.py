@@ -50,12 +50,15 @@ class NoiseAdaptation:
 
     def __init__(self, weights: FitWeights, noise_ref_m: float, rate: float,
                  info_ref_sigma_m: float | None = None,
-                 too_noisy_ratio: float = math.inf, clear_ratio: float | None = None):
+                 too_noisy_ratio: float = math.inf, clear_ratio: float | None = None,
+                 on_updates: int = 1):
         """info_ref_sigma_m: the data term's robust scale the confidence's scales were
         measured at (ConfidenceScales.data_sigma_m; None: the weights' own).
         too_noisy_ratio / clear_ratio: `too_noisy` turns on once the estimate passes
         too_noisy_ratio x noise_ref_m and off once it is back under clear_ratio x noise_ref_m
-        (None: the same ratio); the gap keeps an estimate near the line from flickering."""
+        (None: the same ratio), once it has been past it on_updates estimates in a row (a
+        person walking in at the edge of the view reads noisy on their first frames); the
+        gap keeps an estimate near the line from flickering."""
         self.base, self.noise_ref_m, self.rate = weights, noise_ref_m, rate
         self.info_ref_sigma_m = weights.data_sigma_m if info_ref_sigma_m is None else info_ref_sigma_m
         self.too_noisy_ratio = too_noisy_ratio
@@ -65,7 +68,9 @@ class NoiseAdaptation:
         self.noise_m: float | None = None
         self.weights = weights
         self.extra_resid_m = 0.0
+        self.on_updates = on_updates
         self.too_noisy = False
+        self._past = 0                 # estimates in a row past too_noisy_ratio
 
     @property
     def ratio(self) -> float | None:
@@ -78,7 +83,8 @@ class NoiseAdaptation:
             return
         self.noise_m = n if self.noise_m is None else self.noise_m + self.rate * (n - self.noise_m)
         r = self.noise_m / self.noise_ref_m
-        self.too_noisy = r > self.too_noisy_ratio or (self.too_noisy and r >= self.clear_ratio)
+        self._past = self._past + 1 if r > self.too_noisy_ratio else 0
+        self.too_noisy = self._past >= self.on_updates or (self.too_noisy and r >= self.clear_ratio)
         w = self.base
         excess = max(0.0, self.noise_m - self.noise_ref_m)
         if excess <= 0.0:

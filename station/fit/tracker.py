@@ -221,6 +221,10 @@ class TrackerConfig:
     # body; at 3.7x and over both bodies call clean reps rounded or short
     noise_too_noisy_ratio: float = 3.0
     noise_clear_ratio: float = 2.6
+    # ... once past the ratio this many frames in a row: a person walking in reads noisy on
+    # their first frames at the edge of the view (session_walk_in_out@mesh with the noise
+    # doubled: 3.11, 3.02, then under 3)
+    noise_too_noisy_frames: int = 10
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)
     confidence: ConfidenceScales = field(default_factory=ConfidenceScales)
@@ -365,7 +369,7 @@ class Tracker:
         self._reacq = 0                         # restart poses tried since the loss
         self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate,
                                      cfg.confidence.data_sigma_m, cfg.noise_too_noisy_ratio,
-                                     cfg.noise_clear_ratio)
+                                     cfg.noise_clear_ratio, cfg.noise_too_noisy_frames)
         self.gate = StartGate(cfg)
         self.implements = ImplementState(cfg.bar_min_points, cfg.bar_on_frames,
                                          cfg.bar_keep_frames, cfg.held_min_points,

@@ -30,18 +30,22 @@ def _noisy_plane(rng, sigma_m: float) -> np.ndarray:
 
 def test_too_noisy_turns_on_past_its_ratio_and_off_under_the_clear_ratio():
     """The estimate (second differences; a plane with white noise reads its sigma) against
-    the reference noise: on past too_noisy_ratio, held between the two ratios (an estimate
-    near the line does not flicker), off under clear_ratio."""
+    the reference noise: on once past too_noisy_ratio on_updates estimates in a row, held
+    between the two ratios (an estimate near the line does not flicker), off under
+    clear_ratio."""
     ref = 0.015
     rng = np.random.default_rng(3)
     mask = np.ones((60, 60), bool)
-    na = NoiseAdaptation(FitWeights(), ref, 1.0, too_noisy_ratio=3.0, clear_ratio=2.6)
+    na = NoiseAdaptation(FitWeights(), ref, 1.0, too_noisy_ratio=3.0, clear_ratio=2.6, on_updates=3)
     assert na.ratio is None and not na.too_noisy
-    for sigma, want in ((2.0 * ref, False), (3.6 * ref, True), (2.8 * ref, True), (3.6 * ref, True),
-                        (2.2 * ref, False), (2.8 * ref, False)):
-        na.update(_noisy_plane(rng, sigma), mask)
-        assert na.ratio == pytest.approx(sigma / ref, rel=0.1)
-        assert na.too_noisy is want, (sigma / ref, na.ratio)
+    # (noise in units of the reference, estimates in a row, too_noisy after each)
+    for level, wants in ((2.0, (False,)), (3.6, (False, False)), (2.0, (False,)),    # 2 in a row: not yet
+                         (3.6, (False, False, True, True)), (2.8, (True, True)),
+                         (2.2, (False,)), (2.8, (False, False, False))):
+        for want in wants:
+            na.update(_noisy_plane(rng, level * ref), mask)
+            assert na.ratio == pytest.approx(level, rel=0.1)
+            assert na.too_noisy is want, (level, na.ratio)
     with pytest.raises(ValueError, match="clear_ratio"):
         NoiseAdaptation(FitWeights(), ref, 1.0, too_noisy_ratio=2.0, clear_ratio=2.5)
     # the tracker's defaults: a gap between the two
