@@ -216,9 +216,10 @@ class TrackerConfig:
     # depth this much noisier than the reference is too noisy to coach from
     # (TrackResult.depth_too_noisy; NoiseAdaptation.too_noisy), until it is back under
     # noise_clear_ratio. Where the wrong calls start (stop 75, docs/spine-limits.md "Depth
-    # noise"): the library's takes read 0.8-1.1x, with the sensor's noise doubled ~1.8x; the
-    # far take noisy_far reads 2.5x and calls one clean lockout incomplete on the capsule
-    # body; at 3.7x and over both bodies call clean reps rounded or short
+    # noise"): the library's takes read 0.8-1.1x, with the sensor's noise doubled 1.3-2.4x
+    # (peaks 2.83x) and still judged well; the far take noisy_far reads 2.5x and calls one
+    # clean lockout incomplete on the capsule body; from 3.2x (mesh) and 3.4x (capsule) clean
+    # reps are called rounded, short or too fast
     noise_too_noisy_ratio: float = 3.0
     noise_clear_ratio: float = 2.6
     # ... once past the ratio this many frames in a row: a person walking in reads noisy on
