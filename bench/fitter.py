@@ -26,6 +26,7 @@ second on one core, peak memory and numba warm start.
     NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --body mesh
     NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --split all --save runs/x   # + bench/rescore.py runs/x
     NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --noise-scale 2   # a noisier sensor (another D435 noise)
+    NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --noise-corr-px 2 # its noise in patches (stereo windows)
     NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --edge-fattening-px 2   # outlines grown at depth edges
     NUMBA_NUM_THREADS=1 python bench/fitter.py --body mesh --depth-mode 1280x720@30   # another D4xx depth mode
     NUMBA_NUM_THREADS=1 python bench/fitter.py --mount-sweep --heights 1.0,1.6,2.1 --yaws 0 --max-frames 200
@@ -356,6 +357,10 @@ def main() -> None:
     ap.add_argument("--edge-fattening-px", type=int, default=0,
                     help="grow every near surface's outline by this many pixels, as a stereo matcher's window"
                     " does at depth edges (the sensor model leaves it out by default)")
+    ap.add_argument("--noise-corr-px", type=float, default=0.0,
+                    help="correlate the sensor's noise in patches over a Gaussian of this many pixels, at the"
+                    " same per-pixel RMS (a stereo matcher's window; the sensor model's default mixes only"
+                    " the 3x3 neighbours): the decimation averages such noise far less")
     ap.add_argument("--depth-mode", type=depth_mode, metavar="WxH@FPS",
                     help="render every scenario at this depth mode instead of its own (848x480@30 for"
                     " most), e.g. 640x480@30, 1280x720@30, 848x480@15, 480x270@30: what a staff member"
@@ -377,6 +382,8 @@ def main() -> None:
             sc = replace(sc, noise_scale=sc.noise_scale * args.noise_scale)
         if args.edge_fattening_px:
             sc = replace(sc, edge_fattening_px=args.edge_fattening_px)
+        if args.noise_corr_px:
+            sc = replace(sc, noise_corr_px=args.noise_corr_px)
         if args.depth_mode:
             w, h, fps = args.depth_mode
             sc = replace(sc, width=w, height=h, fps=fps)

@@ -239,6 +239,17 @@ def correlated_noise(white, w_centre, w_nbr):
     return (w_centre * white + w_nbr * s).astype(np.float32)
 
 
+def smooth_noise(white, kernel):
+    H, W = white.shape
+    if white.size == 0:
+        return white.astype(np.float32)
+    r = (len(kernel) - 1) // 2
+    pad = np.pad(white.astype(np.float64), ((0, 0), (r, r)), mode="edge")
+    rows = sum(kernel[k + r] * pad[:, r + k:r + k + W] for k in range(-r, r + 1))
+    pad = np.pad(rows, ((r, r), (0, 0)), mode="edge")
+    return sum(kernel[k + r] * pad[r + k:r + k + H, :] for k in range(-r, r + 1)).astype(np.float32)
+
+
 def stamp_holes(seed_v, seed_u, radius_px, shape):
     H, W = shape
     vv, uu = np.mgrid[0:H, 0:W]

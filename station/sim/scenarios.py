@@ -100,6 +100,7 @@ class Scenario:
     walker_start_s: float | None = None     # when they set off (None: 1.5-3 s in, by the seed)
     noise_scale: float = 1.0                # multiplies the D435 subpixel noise and hole rate
     edge_fattening_px: int = 0              # the sensor's foreground fattening (D435Noise)
+    noise_corr_px: float = 0.0              # the noise correlated in patches (D435Noise.noise_corr_sigma_px)
     width: int = 848
     height: int = 480
     fps: int = 30

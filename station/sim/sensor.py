@@ -13,7 +13,8 @@ artefacts that matter for segmentation and fitting:
   grows by about half the window into what lies behind it;
 - flying pixels: some pixels at depth edges take a value between fore- and background;
 - depth noise: Gaussian in disparity (sigma `subpixel_rms_px`), so the depth RMS grows as
-  z² · subpixel / (fx·B); slightly spatially correlated (3x3 neighbourhood);
+  z² · subpixel / (fx·B); slightly spatially correlated (3x3 neighbourhood), or (off by
+  default, `noise_corr_sigma_px`) correlated in patches over a Gaussian of that many pixels;
 - holes: small random blobs of zeros, more on surfaces oblique to the ray (the slope is
   estimated from the depth gradient, as the sensor has no normals);
 - range limits and 1 mm quantisation.
@@ -38,6 +39,10 @@ class D435Noise:
     baseline_m: float = 0.050
     subpixel_rms_px: float = 0.08
     noise_correlation: float = 0.3      # share of the noise variance from the 8 neighbours
+    # > 0: the noise is instead correlated over a Gaussian of this sigma (pixels), at the same
+    # per-pixel RMS: stereo matching's window makes a real unit's errors come in patches,
+    # which the station's 4 x 4 decimation averages far less than pixel-scale noise
+    noise_corr_sigma_px: float = 0.0
     min_z_m: float = 0.28
     max_z_m: float = 10.0
     depth_unit_m: float = 0.001
@@ -66,6 +71,8 @@ class D435Noise:
             raise ValueError("depth_unit_m must be positive")
         if self.edge_fattening_px < 0:
             raise ValueError("edge_fattening_px must be non-negative")
+        if not 0.0 <= self.noise_corr_sigma_px <= 20.0:
+            raise ValueError(f"noise_corr_sigma_px must be within [0, 20] pixels, got {self.noise_corr_sigma_px}")
 
     def sigma_z_m(self, z_m, fx_px: float):
         """Depth noise RMS at distance z: z² · subpixel / (fx · baseline)."""
@@ -106,6 +113,15 @@ def fatten_foreground(depth_m: np.ndarray, radius_px: int, jump_m: float) -> np.
     return np.where(np.isfinite(out), out, 0.0).astype(np.float32)
 
 
+def unit_variance_kernel(sigma_px: float) -> np.ndarray:
+    """A 1-D Gaussian (radius 3 sigma) whose separable 2-D product turns unit white noise
+    into unit-variance noise correlated as exp(-d^2 / (4 sigma^2)) at d pixels."""
+    r = max(1, int(math.ceil(3.0 * sigma_px)))
+    x = np.arange(-r, r + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (x / sigma_px) ** 2)
+    return k / math.sqrt(float(np.sum(k * k)))
+
+
 def apply_d435_noise(depth_m: np.ndarray, intrinsics: Intrinsics, noise: D435Noise,
                      rng: np.random.Generator) -> np.ndarray:
     """(H, W) uint16 depth in `noise.depth_unit_m` units (0 = no data) from ideal depth_m."""
@@ -143,9 +159,12 @@ def apply_d435_noise(depth_m: np.ndarray, intrinsics: Intrinsics, noise: D435Noi
         _k.stamp_holes(sv.astype(np.int32), su.astype(np.int32), r, invalid)
 
     white = rng.standard_normal((H, W), dtype=np.float32)
-    c = noise.noise_correlation
     n = np.empty_like(white)
-    _k.correlated_noise(white, math.sqrt(1.0 - c), math.sqrt(c / 8.0), n)
+    if noise.noise_corr_sigma_px > 0:
+        _k.smooth_noise(white, unit_variance_kernel(noise.noise_corr_sigma_px), np.empty_like(white), n)
+    else:
+        c = noise.noise_correlation
+        _k.correlated_noise(white, math.sqrt(1.0 - c), math.sqrt(c / 8.0), n)
     _k.disparity_noise_quantise(z, n, invalid, fxB, noise.subpixel_rms_px, noise.min_z_m, noise.max_z_m,
                                 noise.depth_unit_m, out)
     return out

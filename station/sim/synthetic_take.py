@@ -348,7 +348,7 @@ def build(scenario: Scenario) -> SyntheticTake:
     base = D435Noise()
     noise = replace(base, subpixel_rms_px=base.subpixel_rms_px * sc.noise_scale,
                     hole_fraction=min(base.hole_fraction * sc.noise_scale, 0.2),
-                    edge_fattening_px=sc.edge_fattening_px)
+                    edge_fattening_px=sc.edge_fattening_px, noise_corr_sigma_px=sc.noise_corr_px)
     return SyntheticTake(
         scenario=sc, times_s=np.asarray(times, np.float64), poses_floor_m=np.asarray(poses, np.float64),
         walker_poses_floor_m=walker, in_view=np.asarray(in_view, bool), reps=reps,

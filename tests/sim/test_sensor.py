@@ -13,7 +13,7 @@ from station.model import Intrinsics
 from station.sim import _render_kernels as K
 from station.sim import render_reference as ref
 from station.sim.render import PrimitiveList, render_depth_m
-from station.sim.sensor import D435Noise, apply_d435_noise, fatten_foreground
+from station.sim.sensor import D435Noise, apply_d435_noise, fatten_foreground, unit_variance_kernel
 
 INTR = Intrinsics(424, 240, 212.0, 212.0, 211.5, 119.5)
 T_LEVEL = T_floor_cam_from_mount(1.0, 0.0)
@@ -44,6 +44,9 @@ def test_sensor_kernels_equal_references(shape, rng=None):
     n = np.empty_like(white)
     K.correlated_noise(white, 0.8, 0.2, n)
     np.testing.assert_allclose(n, ref.correlated_noise(white, 0.8, 0.2), atol=1e-5)
+    kern = unit_variance_kernel(1.5)
+    K.smooth_noise(white, kern, np.empty_like(white), n)
+    np.testing.assert_allclose(n, ref.smooth_noise(white, kern), atol=1e-5)
     k = 5 if h * w else 0
     sv = rng.integers(0, max(h, 1), k).astype(np.int32)
     su = rng.integers(0, max(w, 1), k).astype(np.int32)
@@ -72,6 +75,25 @@ def test_noise_rms_on_a_flat_wall_follows_z_squared(z):
     expected = z * z * 0.08 / (INTR.fx * 0.05)
     assert abs(err.std() / expected - 1.0) < 0.2
     assert abs(err.mean()) < 0.2 * expected + 0.0005
+
+
+@pytest.mark.parametrize("sigma_px", [1.0, 2.0, 4.0])
+def test_noise_in_patches_keeps_the_per_pixel_rms_and_is_correlated_as_specified(sigma_px):
+    """noise_corr_sigma_px: the same per-pixel RMS on a flat wall, correlated between pixels d
+    apart as exp(-d^2 / (4 sigma^2)) (the Gaussian's autocorrelation)."""
+    z = 2.0
+    d = wall_depth(z)
+    noise = D435Noise(hole_fraction=0.0, flying_pixel_prob=0.0, invalid_band=False, depth_unit_m=1e-4,
+                      noise_corr_sigma_px=sigma_px)
+    err = apply_d435_noise(d, INTR, noise, np.random.default_rng(2)).astype(np.float64) * 1e-4 - d
+    expected = z * z * 0.08 / (INTR.fx * 0.05)
+    assert abs(err.std() / expected - 1.0) < 0.2
+    e = err[20:-20, 20:-20] - err[20:-20, 20:-20].mean()
+    for lag in (1, 2, 4):
+        rho = float(np.mean(e[:, :-lag] * e[:, lag:]) / np.mean(e * e))
+        assert rho == pytest.approx(np.exp(-lag * lag / (4 * sigma_px ** 2)), abs=0.1), (lag, rho)
+    with pytest.raises(ValueError, match="noise_corr_sigma_px"):
+        D435Noise(noise_corr_sigma_px=-1.0)
 
 
 def test_invalid_band_left_of_a_near_box_has_the_predicted_width():
