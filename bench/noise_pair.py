@@ -2,7 +2,8 @@
 
 The station runs over the same take twice, as it does live (Pipeline, the rdl evaluator): at
 the library's sensor noise and with the D435 model's disparity noise and hole rate scaled
-(`--noise-scale`, as bench/fitter.py's). Prints:
+(`--noise-scale`, as bench/fitter.py's; `--noise-corr-px` puts the second run's noise in
+patches, `--base-noise-scale` scales the first's). Prints:
 
   - per rep, the truth's peak spine flexion and each run's fitted peak ("*" rounded back
     called, "?" not judged);
@@ -88,12 +89,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenario", default="mesh_E_faults2@mesh")
     ap.add_argument("--noise-scale", type=float, default=2.0)
+    ap.add_argument("--noise-corr-px", type=float, default=0.0,
+                    help="the second run's noise in patches (bench/fitter.py's --noise-corr-px)")
+    ap.add_argument("--base-noise-scale", type=float, default=1.0,
+                    help="the first run's noise scale (default: the library's)")
     ap.add_argument("--at", default="", help="comma-separated frame indices to refit (both runs)")
     ap.add_argument("--max-frames", type=int, default=None)
     args = ap.parse_args()
     at = sorted(int(x) for x in args.at.split(",") if x.strip())
     sc = get_scenario(args.scenario)
-    takes = [build(sc), build(replace(sc, noise_scale=args.noise_scale))]
+    takes = [build(replace(sc, noise_scale=sc.noise_scale * args.base_noise_scale)),
+             build(replace(sc, noise_scale=sc.noise_scale * args.noise_scale, noise_corr_px=args.noise_corr_px))]
     pipes = [Pipeline(zone=zone_for(t), seed=sc.seed, exercise="rdl") for t in takes]
     n = takes[0].n_frames if args.max_frames is None else min(args.max_frames, takes[0].n_frames)
     for i in range(n):
@@ -108,7 +114,8 @@ def main() -> None:
             print(f"frame {i} (t {takes[0].times_s[i]:.2f} s): tracked raw spine {tracked} deg")
             print("\n".join(refits(pipes, results)))
     truth = takes[0].truth_document(sc.name)
-    for label, p, t in (("noise x1", pipes[0], takes[0]), (f"noise x{args.noise_scale:g}", pipes[1], takes[1])):
+    second = f"noise x{args.noise_scale:g}" + (f" in {args.noise_corr_px:g} px patches" if args.noise_corr_px else "")
+    for label, p, t in ((f"noise x{args.base_noise_scale:g}", pipes[0], takes[0]), (second, pipes[1], takes[1])):
         reps = [r.as_contract() for r in p.evaluator.finish()] if p.evaluator is not None else []
         body = p.tracker.body
         rest = f"{np.degrees(body.neck_rest.rad):.1f} deg" if body.neck_rest.learned else "not learned"
