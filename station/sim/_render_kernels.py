@@ -484,26 +484,25 @@ def flying_pixels(depth_m, jump_m, u01, p_fly, out_depth):
 
 
 @nb.njit(cache=True, nogil=True)
-def smooth_noise(white, kernel, tmp, out):
-    """out = white convolved with kernel along rows, then along columns (separable), edges
-    clamped; tmp: a scratch array of white's shape."""
-    H = white.shape[0]
-    W = white.shape[1]
+def _blur_rows(src, kernel, out):
+    """out = src convolved with kernel along each row, edges clamped."""
+    H = src.shape[0]
+    W = src.shape[1]
     r = (kernel.shape[0] - 1) // 2
     for v in range(H):
         for u in range(W):
             s = 0.0
             for k in range(-r, r + 1):
-                uu = min(max(u + k, 0), W - 1)
-                s += kernel[k + r] * white[v, uu]
-            tmp[v, u] = s
-    for v in range(H):
-        for u in range(W):
-            s = 0.0
-            for k in range(-r, r + 1):
-                vv = min(max(v + k, 0), H - 1)
-                s += kernel[k + r] * tmp[vv, u]
+                s += kernel[k + r] * src[v, min(max(u + k, 0), W - 1)]
             out[v, u] = s
+
+
+@nb.njit(cache=True, nogil=True)
+def smooth_noise(white, kernel, tmp, out):
+    """out = white convolved with kernel along rows, then along columns (separable), edges
+    clamped; tmp: a scratch array of white's shape."""
+    _blur_rows(white, kernel, tmp)
+    _blur_rows(tmp.T, kernel, out.T)
 
 
 @nb.njit(cache=True, nogil=True)
