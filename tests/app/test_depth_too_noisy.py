@@ -58,17 +58,16 @@ def _run(noise_scale: float, reps: int):
     sc = replace(sc, noise_scale=sc.noise_scale * noise_scale, reps=sc.reps[:reps])
     take = build(sc)
     pipe = scenario_pipeline(sc)
-    notices, ratios, cues, tracked = [], [], [], 0
+    notices, ratios, cues = [], [], []
     for i in range(len(take.times_s)):
         res = pipe.process(camera_frame(take, i))
         notices.append(res.state.notice if res.state is not None else None)
         ratios.append(res.track.depth_noise_ratio)
-        tracked += res.tracked
         if res.state is not None and res.state.cue is not None and res.state.cue.kind == "fault":
             cues.append(res.state.cue.rule)
         if res.tracked and res.track.depth_too_noisy:
             assert res.angle_confidence is not None and max(res.angle_confidence.values()) == 0.0
-    return take, pipe.evaluator.finish(), notices, ratios, cues, tracked
+    return take, pipe.evaluator.finish(), notices, ratios, cues
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +76,7 @@ def far_doubled():
 
 
 def test_depth_far_too_noisy_calls_no_fault_and_asks_to_come_closer(far_doubled):
-    take, reps, notices, ratios, cues, tracked = far_doubled
+    take, reps, notices, ratios, cues = far_doubled
     assert all(not t.faults for t in take.reps)          # clean reps
     # the depth noise estimate is past the gate for most of the take
     r = np.array([x for x in ratios if x is not None])
@@ -94,7 +93,7 @@ def test_a_far_lifter_at_the_depth_noise_it_tolerates_is_judged():
     """The same far take at its own noise (the estimate ~2.5x the reference, under the gate):
     no notice to come closer, and the rep is judged (its back may not be: at 3.3 m the
     spine's own confidence decides that)."""
-    take, reps, notices, ratios, _, _ = _run(1.0, 1)
+    take, reps, notices, ratios, _ = _run(1.0, 1)
     r = np.array([x for x in ratios if x is not None])
     assert np.percentile(r, 90) < TrackerConfig().noise_too_noisy_ratio
     assert "come_closer" not in notices
