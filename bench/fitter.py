@@ -82,7 +82,7 @@ def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict,
     pipe = Pipeline(zone=zone_for(take), seed=take.scenario.seed, exercise=exercise)
     frames, cues, seg_ms, fit_ms, seg_cpu, fit_cpu = [], [], [], [], [], []
     # what the evaluator was given besides the frame records, for bench/rescore.py --replay
-    standing_hip, track_ids, notices, noise_ratio = [], [], [], []
+    standing_hip, track_ids, notices, noise_ratio, window_ratio = [], [], [], [], []
     for i in range(n):
         if i % RENDER_AHEAD == 0:   # render a batch first: the renderer is not part of the station
             batch = [take.render_u16(j).copy() for j in range(i, min(i + RENDER_AHEAD, n))]
@@ -97,6 +97,7 @@ def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict,
         track_ids.append(res.track.track_id)
         notices.append(res.notice)
         noise_ratio.append(res.track.depth_noise_ratio)
+        window_ratio.append(res.track.depth_noise_window_ratio)
         cue = getattr(pipe.coach, "cue", None)
         if cue is not None:
             cues.append({"t": res.t_s, "rule": cue.rule, "kind": cue.kind, "key": cue.key, "shown_t": cue.t_s})
@@ -108,6 +109,8 @@ def run_take(take, max_frames: int | None, exercise: str = "rdl") -> tuple[dict,
                           # the depth noise over the person in the reference's units
                           # (TrackResult.depth_noise_ratio; None before any was measured)
                           "depth_noise_ratio": noise_ratio,
+                          # the window estimate, read standing (depth_noise_window_ratio)
+                          "depth_noise_window_ratio": window_ratio,
                           # the lifter's measured body as the take ended (build, leg and arm
                           # length, belly, the arms' build: station.fit.personal); None when
                           # no track held one then (a take too noisy to start on)

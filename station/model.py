@@ -381,4 +381,7 @@ class TrackResult:
     # tuned for (station.fit.noise.NoiseAdaptation.ratio; None: not measured yet), and whether
     # it is past what the coach judges from (NoiseAdaptation.too_noisy)
     depth_noise_ratio: float | None = None
+    # the same from the window estimate, read while the person stands upright (NoiseAdaptation
+    # .window_ratio: the noise in patches the second differences miss)
+    depth_noise_window_ratio: float | None = None
     depth_too_noisy: bool = False

@@ -31,6 +31,7 @@ from station.fit._kernels_geometry import (  # noqa: F401
 )
 from station.fit._kernels_image import (  # noqa: F401
     distance_transform_nearest, median_head, second_differences, subsample_indices,
+    window_residual_ss,
 )
 from station.fit._kernels_kinematics import (  # noqa: F401
     forward_kinematics, points_to_world, vectors_to_world,

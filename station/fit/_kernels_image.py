@@ -198,6 +198,44 @@ def second_differences(depth_m, mask, out):
 
 
 @nb.njit(cache=True, nogil=True)
+def window_residual_ss(depth_m, mask, hat_resid, step, spacing, out):
+    """Each window of 5 x 5 samples `spacing` pixels apart whose samples are all inside the
+    mask with finite positive depth (float64), its origin every `step` pixels from the mask
+    box's corner, row by row: the sum of squares of hat_resid (25, 25) times its samples
+    (row-major), the residual of a least-squares surface (station.fit.noise). Returns how many
+    of out ((h w,) float64) were written."""
+    v0, v1, u0, u1 = mask_extent(mask)
+    ext = 4 * spacing + 1
+    d = np.empty(25)
+    n = 0
+    for v in range(v0, v1 - ext + 1, step):
+        for u in range(u0, u1 - ext + 1, step):
+            ok = True
+            k = 0
+            for i in range(5):
+                for j in range(5):
+                    x = np.float64(depth_m[v + i * spacing, u + j * spacing])
+                    if not (mask[v + i * spacing, u + j * spacing] and np.isfinite(x) and x > 0):
+                        ok = False
+                        break
+                    d[k] = x
+                    k += 1
+                if not ok:
+                    break
+            if not ok:
+                continue
+            ss = 0.0
+            for i in range(25):
+                r = 0.0
+                for j in range(25):
+                    r += hat_resid[i, j] * d[j]
+                ss += r * r
+            out[n] = ss
+            n += 1
+    return n
+
+
+@nb.njit(cache=True, nogil=True)
 def median_head(values, n):
     """np.median(values[:n]) (n >= 1): the middle order statistic, or the mean of the two
     middle ones ((a + b) / 2, as NumPy's mean of two), the same value to the bit; values

@@ -4,14 +4,49 @@ The weights and residual thresholds (FitWeights, TrackerConfig) are set for the 
 D435 at ~2.5 m (`noise_ref_m`, the depth image's own second-difference estimate); noisier
 depth (further away, a worse unit) widens them: the data term's robust scale in quadrature,
 the free-space margin and the residual thresholds by the excess.
+
+Two estimates. The second differences of neighbouring pixels (depth_noise_m) read the fine
+grain, and they drive the weights. A stereo matcher's errors come in patches a few pixels
+across, which the station's 4 x 4 decimation averages far less than pixel-scale noise, and
+which neighbouring pixels share, so the second differences miss them: a wall at 2.5 m with
+the noise in 2 px patches (the same per-pixel noise) carries 21 mm after decimation against
+12 mm, and the second differences read 13 mm. window_noise_m reads a surface's scatter about
+a quadratic over 5 x 5 samples two pixels apart (~0.2 m at 2.5 m), past the patches: 21 mm
+there (12 mm on the plain noise). It only decides when the depth is too noisy to coach from
+(`too_noisy`): widening the fit's scales for patches made backs read rounder (stop 75).
 """
 from __future__ import annotations
 
 import math
 import numpy as np
 
-from station.fit._kernels_image import median_head, second_differences
+from station.fit._kernels_image import median_head, second_differences, window_residual_ss
 from station.fit.solver import FitWeights
+
+# the windows of window_noise_m: 5 x 5 samples WINDOW_SPACING_PX pixels apart, one at every
+# pixel (overlapping: a far lifter's trunk, ~11 decimated pixels wide at 3.3 m, holds a few
+# dozen). Two decimated pixels apart, a stereo patch of up to ~3 full-resolution pixels is no
+# longer shared by neighbouring samples (a wall: 2 px patches read 20.6 mm of 21.2, 3 px 20.6
+# of 22.6, 4 px 18.8 of 23.1; adjacent samples read 16.3 / 13.0 / 9.5)
+WINDOW_SPACING_PX = 2
+WINDOW_STEP_PX = 1
+WINDOW_MIN = 20            # windows under this: no estimate (a person at the image's edge)
+
+
+def _quadratic_hat_residual() -> np.ndarray:
+    """(25, 25) I - H: a 5 x 5 window's residual after the least-squares quadratic surface
+    (1, x, y, x^2, xy, y^2) over it, samples row-major."""
+    y, x = np.mgrid[-2:3, -2:3]
+    x, y = x.ravel().astype(np.float64), y.ravel().astype(np.float64)
+    A = np.stack([np.ones(25), x, y, x * x, x * y, y * y], axis=1)
+    return np.eye(25) - A @ np.linalg.solve(A.T @ A, A.T)
+
+
+_HAT_RESID = _quadratic_hat_residual()
+# the residual sum of squares of white noise of unit sigma is chi-square with 25 - 6 degrees of
+# freedom; its median (Wilson-Hilferty, to 0.1 %) turns the windows' median into a sigma
+_DOF = 19
+_CHI2_MEDIAN = _DOF * (1.0 - 2.0 / (9.0 * _DOF)) ** 3
 
 
 def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
@@ -26,6 +61,24 @@ def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
     if n < 30:
         return math.nan
     return float(1.4826 * median_head(s, n) / math.sqrt(6.0))
+
+
+def window_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
+    """The depth image's noise (m, one sigma) inside the person mask, past patches a few
+    pixels across: each window of 5 x 5 samples WINDOW_SPACING_PX apart wholly inside the
+    mask, its residual after the least-squares quadratic surface; sqrt(median(residual sum of
+    squares) / the chi-square median). A body's own shape adds to it (on the mesh athlete
+    standing, the plain noise read 1.04-1.2x the second differences at twice the library's
+    noise, up to 1.5x at its noise): read on upright frames only, where the trunk fills the
+    windows (a back bent towards the camera, or the trunk's rim over the thighs, read up to
+    4x). NaN with fewer than WINDOW_MIN windows."""
+    d = np.ascontiguousarray(depth_m)
+    m = np.ascontiguousarray(mask, dtype=np.bool_)
+    s = np.empty(d.size)
+    n = window_residual_ss(d, m, _HAT_RESID, WINDOW_STEP_PX, WINDOW_SPACING_PX, s)
+    if n < WINDOW_MIN:
+        return math.nan
+    return float(math.sqrt(median_head(s, n) / _CHI2_MEDIAN))
 
 
 def replaced_weights(w: FitWeights, **changes: float) -> FitWeights:
@@ -46,36 +99,66 @@ class NoiseAdaptation:
     """A smoothed estimate of the depth noise -> this frame's weights (`weights`), the
     allowance added to residual thresholds (`extra_resid_m`), the factor that puts the
     fit's information back in the reference noise's units (`info_scale`), and whether the
-    depth is too noisy to coach from (`too_noisy`)."""
+    depth is too noisy to coach from (`too_noisy`, from either estimate: the second
+    differences, `update`, or the windows past the patches, `update_window`)."""
 
     def __init__(self, weights: FitWeights, noise_ref_m: float, rate: float,
                  info_ref_sigma_m: float | None = None,
                  too_noisy_ratio: float = math.inf, clear_ratio: float | None = None,
-                 on_updates: int = 1):
+                 on_updates: int = 1, window_too_noisy_ratio: float = math.inf,
+                 window_clear_ratio: float | None = None):
         """info_ref_sigma_m: the data term's robust scale the confidence's scales were
         measured at (ConfidenceScales.data_sigma_m; None: the weights' own).
         too_noisy_ratio / clear_ratio: `too_noisy` turns on once the estimate passes
         too_noisy_ratio x noise_ref_m and off once it is back under clear_ratio x noise_ref_m
         (None: the same ratio), once it has been past it on_updates estimates in a row (a
         person walking in at the edge of the view reads noisy on their first frames); the
-        gap keeps an estimate near the line from flickering."""
+        gap keeps an estimate near the line from flickering. window_too_noisy_ratio /
+        window_clear_ratio: the same for the window estimate (its own estimates in a row);
+        too_noisy is off once both are under their clear ratios."""
         self.base, self.noise_ref_m, self.rate = weights, noise_ref_m, rate
         self.info_ref_sigma_m = weights.data_sigma_m if info_ref_sigma_m is None else info_ref_sigma_m
         self.too_noisy_ratio = too_noisy_ratio
         self.clear_ratio = too_noisy_ratio if clear_ratio is None else clear_ratio
-        if self.clear_ratio > too_noisy_ratio:
-            raise ValueError(f"clear_ratio {self.clear_ratio} must not exceed too_noisy_ratio {too_noisy_ratio}")
+        self.window_too_noisy_ratio = window_too_noisy_ratio
+        self.window_clear_ratio = window_too_noisy_ratio if window_clear_ratio is None else window_clear_ratio
+        for on, off in ((too_noisy_ratio, self.clear_ratio), (window_too_noisy_ratio, self.window_clear_ratio)):
+            if off > on:
+                raise ValueError(f"clear_ratio {off} must not exceed too_noisy_ratio {on}")
         self.noise_m: float | None = None
+        self.window_m: float | None = None
         self.weights = weights
         self.extra_resid_m = 0.0
         self.on_updates = on_updates
         self.too_noisy = False
         self._past = 0                 # estimates in a row past too_noisy_ratio
+        self._past_window = 0          # window estimates in a row past window_too_noisy_ratio
 
     @property
     def ratio(self) -> float | None:
         """The depth noise estimate in units of the reference noise (None: none yet)."""
         return None if self.noise_m is None else self.noise_m / self.noise_ref_m
+
+    @property
+    def window_ratio(self) -> float | None:
+        """The window estimate (window_noise_m) in units of the reference noise (None: none yet)."""
+        return None if self.window_m is None else self.window_m / self.noise_ref_m
+
+    def _decide(self) -> None:
+        r = self.ratio if self.noise_m is not None else 0.0
+        rw = self.window_ratio if self.window_m is not None else 0.0
+        still = self.too_noisy and (r >= self.clear_ratio or rw >= self.window_clear_ratio)
+        self.too_noisy = (self._past >= self.on_updates or self._past_window >= self.on_updates
+                          or still)
+
+    def update_window(self, depth_m: np.ndarray, mask: np.ndarray) -> None:
+        """The window estimate, on a frame the person stands upright in (window_noise_m)."""
+        n = window_noise_m(depth_m, mask)
+        if not math.isfinite(n):
+            return
+        self.window_m = n if self.window_m is None else self.window_m + self.rate * (n - self.window_m)
+        self._past_window = self._past_window + 1 if self.window_ratio > self.window_too_noisy_ratio else 0
+        self._decide()
 
     def update(self, depth_m: np.ndarray, mask: np.ndarray) -> None:
         n = depth_noise_m(depth_m, mask)
@@ -84,7 +167,7 @@ class NoiseAdaptation:
         self.noise_m = n if self.noise_m is None else self.noise_m + self.rate * (n - self.noise_m)
         r = self.noise_m / self.noise_ref_m
         self._past = self._past + 1 if r > self.too_noisy_ratio else 0
-        self.too_noisy = self._past >= self.on_updates or (self.too_noisy and r >= self.clear_ratio)
+        self._decide()
         w = self.base
         excess = max(0.0, self.noise_m - self.noise_ref_m)
         if excess <= 0.0:

@@ -317,6 +317,22 @@ def second_differences(depth_m, mask):
                                   (d[:-2] - 2.0 * d[1:-1] + d[2:])[mv]]))
 
 
+def window_residual_ss(depth_m, mask, hat_resid, step, spacing):
+    """Per window of 5 x 5 samples `spacing` apart, all inside the mask (finite, > 0), its
+    origin every `step` pixels from the mask box's corner, row by row: |hat_resid @ samples|^2."""
+    from numpy.lib.stride_tricks import sliding_window_view
+    v0, v1, u0, u1 = mask_extent(mask)
+    ext = 4 * spacing + 1
+    if v1 - v0 < ext or u1 - u0 < ext:
+        return np.zeros(0)
+    d = np.asarray(depth_m, dtype=np.float64)[v0:v1, u0:u1]
+    m = np.asarray(mask, dtype=bool)[v0:v1, u0:u1] & np.isfinite(d) & (d > 0)
+    wd = sliding_window_view(d, (ext, ext))[::step, ::step, ::spacing, ::spacing].reshape(-1, 25)
+    wm = sliding_window_view(m, (ext, ext))[::step, ::step, ::spacing, ::spacing].reshape(-1, 25)
+    r = wd[wm.all(axis=1)] @ np.asarray(hat_resid, dtype=np.float64).T
+    return np.sum(r * r, axis=1)
+
+
 def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, band_m, w_band,
                  w_collision, ankles, anchor_target, n1_anchor):
     """(x1, x2, n1, n2, res, w) of the floor, collision and anchor rows; n1_anchor: the

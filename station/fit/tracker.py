@@ -226,6 +226,18 @@ class TrackerConfig:
     # their first frames at the edge of the view (session_walk_in_out@mesh with the noise
     # doubled: 3.11, 3.02, then under 3)
     noise_too_noisy_frames: int = 10
+    # the window estimate (station.fit.noise.window_noise_m: past the patches a stereo
+    # matcher's errors come in, which the second differences miss), read while the person
+    # stands upright (station.fit.start.upright_height: the trunk within ~10 deg of vertical;
+    # a trunk bending towards the camera read up to 4.3x on the plain noise) and held
+    # through the reps.
+    # Its own line: on the plain noise it reads 1.04-1.2x the second differences (a body's
+    # shape in the windows; up to 1.5x on the women's shapes at the library's noise), so the
+    # first wrong calls above (3.2-3.4x) sit at ~3.4-3.6x in its units; noisy_far reads up to
+    # 3.1x and is judged well, and in 2 px patches 4.3-4.4x (second differences 2.8x: four
+    # clean backs called rounded on the capsule body, one on the mesh body)
+    noise_window_too_noisy_ratio: float = 3.5
+    noise_window_clear_ratio: float = 3.05
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)
     confidence: ConfidenceScales = field(default_factory=ConfidenceScales)
@@ -370,7 +382,8 @@ class Tracker:
         self._reacq = 0                         # restart poses tried since the loss
         self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate,
                                      cfg.confidence.data_sigma_m, cfg.noise_too_noisy_ratio,
-                                     cfg.noise_clear_ratio, cfg.noise_too_noisy_frames)
+                                     cfg.noise_clear_ratio, cfg.noise_too_noisy_frames,
+                                     cfg.noise_window_too_noisy_ratio, cfg.noise_window_clear_ratio)
         self.gate = StartGate(cfg)
         self.implements = ImplementState(cfg.bar_min_points, cfg.bar_on_frames,
                                          cfg.bar_keep_frames, cfg.held_min_points,
@@ -470,6 +483,8 @@ class Tracker:
             return self._result(False, None, tm, t0, c0)
         frame = prepare_frame(cloud, cfg.max_points)
         self.noise.update(frame.depth_m, frame.mask)
+        if upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m) is not None:
+            self.noise.update_window(frame.depth_m, frame.mask)
         t1 = time.perf_counter()
         tm["prepare"] = (t1 - t0) * 1e3
         self.limbs.reseeded = set()
@@ -737,7 +752,7 @@ class Tracker:
                          and self._lost_frames <= self.config.reacquire_window_frames),
             spine_raw_deg=_spine_raw_deg(fit) if tracked and fit is not None else None,
             implement=self.implement, depth_noise_ratio=self.noise.ratio,
-            depth_too_noisy=self.noise.too_noisy)
+            depth_noise_window_ratio=self.noise.window_ratio, depth_too_noisy=self.noise.too_noisy)
 
     def _start(self, frame: FrameData, height_m: float, facing: float | None = None) -> FitResult:
         """Place an upright model on the blob: a few facing directions, each fitted with a
