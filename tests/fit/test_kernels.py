@@ -353,6 +353,34 @@ def test_second_differences(shape, frac):
     np.testing.assert_array_equal(out[:n], R.second_differences(d, corner))
 
 
+@pytest.mark.parametrize("shape,frac,step,spacing", [((9, 9), 1.0, 1, 2), ((30, 40), 0.97, 1, 2),
+                                                     ((30, 40), 0.97, 2, 1), ((60, 80), 0.99, 3, 2),
+                                                     ((8, 40), 1.0, 1, 2)])
+def test_window_residual_ss(shape, frac, step, spacing):
+    """The window noise kernel: the same residual sums of squares, in the same order, as the
+    NumPy twin (windows with a zero, NaN or unmasked sample left out; a mask too small for a
+    window gives none)."""
+    from station.fit._kernels_image import window_residual_ss
+    from station.fit.noise import _HAT_RESID
+    rng = np.random.default_rng(shape[1] + step)
+    d = (2.5 + 0.01 * rng.normal(size=shape)).astype(np.float32)
+    d[rng.random(shape) > 0.99] = 0.0
+    d[rng.random(shape) > 0.995] = np.nan
+    mask = rng.random(shape) < frac
+    out = np.empty(d.size)
+    n = window_residual_ss(d, mask, _HAT_RESID, step, spacing, out)
+    want = R.window_residual_ss(d, mask, _HAT_RESID, step, spacing)
+    assert n == len(want)
+    np.testing.assert_allclose(out[:n], want, rtol=1e-9, atol=1e-15)
+    corner = mask.copy()   # a mask in one corner: the windows start at its box's corner
+    corner[: shape[0] // 3] = False
+    corner[:, : shape[1] // 4] = False
+    n = window_residual_ss(d, corner, _HAT_RESID, step, spacing, out)
+    want = R.window_residual_ss(d, corner, _HAT_RESID, step, spacing)
+    assert n == len(want)
+    np.testing.assert_allclose(out[:n], want, rtol=1e-9, atol=1e-15)
+
+
 @pytest.mark.parametrize("anchors", [False, "held", "released"])
 def test_contact_rows(anchors):
     """Floor, collision and anchor rows: sole points below, within and above the contact
