@@ -82,6 +82,15 @@ def _spine_raw_deg(fit: FitResult) -> float:
     return spine_flexion_raw_from_segments_deg(fit.seg_R[_PELVIS], fit.seg_R[_UPPER_THORAX])
 
 
+_PELVIS, _NECK = SKELETON_INDEX["pelvis"], SKELETON_INDEX["neck"]
+
+
+def _trunk_tilt_deg(points_floor_m: np.ndarray) -> float:
+    """How far the fitted trunk (pelvis to neck) leans from vertical, deg."""
+    d = points_floor_m[_NECK] - points_floor_m[_PELVIS]
+    return math.degrees(math.atan2(math.hypot(float(d[0]), float(d[1])), max(float(d[2]), 1e-9)))
+
+
 def _skeleton_cam_m(fit: FitResult, frame: FrameData) -> np.ndarray:
     """A fit's skeleton points back in the camera frame, with the frame's T_cam_floor inverted
     once (prepare_frame): apply(invert(frame.T_floor_cam), .)'s arithmetic."""
@@ -227,10 +236,10 @@ class TrackerConfig:
     # doubled: 3.11, 3.02, then under 3)
     noise_too_noisy_frames: int = 10
     # the window estimate (station.fit.noise.window_noise_m: past the patches a stereo
-    # matcher's errors come in, which the second differences miss), read while the person
-    # stands upright (station.fit.start.upright_height: the trunk within ~10 deg of vertical;
-    # a trunk bending towards the camera read up to 4.3x on the plain noise) and held
-    # through the reps.
+    # matcher's errors come in, which the second differences miss), read on the frames whose
+    # fitted trunk (pelvis to neck) is within noise_window_max_tilt_deg of vertical (a trunk
+    # bending towards the camera read up to 4.3x on the plain noise) and held through the
+    # reps.
     # Its own line: on the plain noise it reads 1.04-1.2x the second differences (a body's
     # shape in the windows; up to 1.5x on the women's shapes at the library's noise), so the
     # first wrong calls above (3.2-3.4x) sit at ~3.4-3.6x in its units; noisy_far reads up to
@@ -238,6 +247,7 @@ class TrackerConfig:
     # clean backs called rounded on the capsule body, one on the mesh body)
     noise_window_too_noisy_ratio: float = 3.5
     noise_window_clear_ratio: float = 3.05
+    noise_window_max_tilt_deg: float = 10.0
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)
     confidence: ConfidenceScales = field(default_factory=ConfidenceScales)
@@ -483,8 +493,6 @@ class Tracker:
             return self._result(False, None, tm, t0, c0)
         frame = prepare_frame(cloud, cfg.max_points)
         self.noise.update(frame.depth_m, frame.mask)
-        if upright_height(frame.points_floor_m, cfg, person_height_m, frame.cam_pos_floor_m) is not None:
-            self.noise.update_window(frame.depth_m, frame.mask)
         t1 = time.perf_counter()
         tm["prepare"] = (t1 - t0) * 1e3
         self.limbs.reseeded = set()
@@ -558,6 +566,8 @@ class Tracker:
         fit = self._follow(fit, frame, partial, person_height_m)
         if self._diverged(fit, frame):
             return self._result(False, None, tm, t0, c0, fit)
+        if _trunk_tilt_deg(fit.points_floor_m) <= cfg.noise_window_max_tilt_deg:
+            self.noise.update_window(frame.depth_m, frame.mask)
         t3 = time.perf_counter()
         conf = frame_confidence(fit, self.body, cfg.confidence, self.noise.extra_resid_m,
                                 self.state == "initialising", self.noise.info_scale,
