@@ -18,6 +18,8 @@ there (12 mm on the plain noise). It only decides when the depth is too noisy to
 from __future__ import annotations
 
 import math
+from collections import deque
+
 import numpy as np
 
 from station.fit._kernels_image import median_head, second_differences, window_residual_ss
@@ -31,6 +33,8 @@ from station.fit.solver import FitWeights
 WINDOW_SPACING_PX = 2
 WINDOW_STEP_PX = 1
 WINDOW_MIN = 20            # windows under this: no estimate (a person at the image's edge)
+WINDOW_READINGS = 9        # NoiseAdaptation.window_m: the median of this many latest readings,
+WINDOW_FIRST = 5           # once there are this many
 
 
 def _quadratic_hat_residual() -> np.ndarray:
@@ -43,10 +47,16 @@ def _quadratic_hat_residual() -> np.ndarray:
 
 
 _HAT_RESID = _quadratic_hat_residual()
+# the windows' lower quartile of the residual sum of squares: windows that straddle two
+# surfaces (an arm or a bell in front of the chest; a kettlebell swing's top read 3.6-4.7x on
+# its median, the plain noise) lie in the upper part, and noise in patches raises every window
+WINDOW_QUANTILE = 0.25
 # the residual sum of squares of white noise of unit sigma is chi-square with 25 - 6 degrees of
-# freedom; its median (Wilson-Hilferty, to 0.1 %) turns the windows' median into a sigma
+# freedom; its WINDOW_QUANTILE quantile (Wilson-Hilferty, to ~0.5 %) turns the windows' into a
+# sigma
 _DOF = 19
-_CHI2_MEDIAN = _DOF * (1.0 - 2.0 / (9.0 * _DOF)) ** 3
+_Z_QUARTILE = -0.6744897501960817
+_CHI2_QUANTILE = _DOF * (1.0 - 2.0 / (9.0 * _DOF) + _Z_QUARTILE * math.sqrt(2.0 / (9.0 * _DOF))) ** 3
 
 
 def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
@@ -78,7 +88,8 @@ def window_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
     n = window_residual_ss(d, m, _HAT_RESID, WINDOW_STEP_PX, WINDOW_SPACING_PX, s)
     if n < WINDOW_MIN:
         return math.nan
-    return float(math.sqrt(median_head(s, n) / _CHI2_MEDIAN))
+    k = int(WINDOW_QUANTILE * (n - 1))
+    return float(math.sqrt(np.partition(s[:n], k)[k] / _CHI2_QUANTILE))
 
 
 def replaced_weights(w: FitWeights, **changes: float) -> FitWeights:
@@ -106,7 +117,7 @@ class NoiseAdaptation:
                  info_ref_sigma_m: float | None = None,
                  too_noisy_ratio: float = math.inf, clear_ratio: float | None = None,
                  on_updates: int = 1, window_too_noisy_ratio: float = math.inf,
-                 window_clear_ratio: float | None = None):
+                 window_clear_ratio: float | None = None, window_on_updates: int = 1):
         """info_ref_sigma_m: the data term's robust scale the confidence's scales were
         measured at (ConfidenceScales.data_sigma_m; None: the weights' own).
         too_noisy_ratio / clear_ratio: `too_noisy` turns on once the estimate passes
@@ -114,8 +125,9 @@ class NoiseAdaptation:
         (None: the same ratio), once it has been past it on_updates estimates in a row (a
         person walking in at the edge of the view reads noisy on their first frames); the
         gap keeps an estimate near the line from flickering. window_too_noisy_ratio /
-        window_clear_ratio: the same for the window estimate (its own estimates in a row);
-        too_noisy is off once both are under their clear ratios."""
+        window_clear_ratio / window_on_updates: the same for the window estimate (its own
+        estimates in a row: each already the median of the latest readings); too_noisy is off
+        once both are under their clear ratios."""
         self.base, self.noise_ref_m, self.rate = weights, noise_ref_m, rate
         self.info_ref_sigma_m = weights.data_sigma_m if info_ref_sigma_m is None else info_ref_sigma_m
         self.too_noisy_ratio = too_noisy_ratio
@@ -129,10 +141,11 @@ class NoiseAdaptation:
         self.window_m: float | None = None
         self.weights = weights
         self.extra_resid_m = 0.0
-        self.on_updates = on_updates
+        self.on_updates, self.window_on_updates = on_updates, window_on_updates
         self.too_noisy = False
         self._past = 0                 # estimates in a row past too_noisy_ratio
         self._past_window = 0          # window estimates in a row past window_too_noisy_ratio
+        self._window_readings: deque[float] = deque(maxlen=WINDOW_READINGS)
 
     @property
     def ratio(self) -> float | None:
@@ -148,15 +161,22 @@ class NoiseAdaptation:
         r = self.ratio if self.noise_m is not None else 0.0
         rw = self.window_ratio if self.window_m is not None else 0.0
         still = self.too_noisy and (r >= self.clear_ratio or rw >= self.window_clear_ratio)
-        self.too_noisy = (self._past >= self.on_updates or self._past_window >= self.on_updates
+        self.too_noisy = (self._past >= self.on_updates or self._past_window >= self.window_on_updates
                           or still)
 
     def update_window(self, depth_m: np.ndarray, mask: np.ndarray) -> None:
-        """The window estimate, on a frame the person stands upright in (window_noise_m)."""
+        """The window estimate, on a frame the person stands still and upright in
+        (window_noise_m; `window_m` the median of the latest WINDOW_READINGS)."""
         n = window_noise_m(depth_m, mask)
         if not math.isfinite(n):
             return
-        self.window_m = n if self.window_m is None else self.window_m + self.rate * (n - self.window_m)
+        # the median of the last few readings, not a running mean: a lifter's first still frame
+        # at the walk-in (side-on) read 4.4x, and a mean starting there stayed past the line
+        # for 5 readings (session_walk_in_out@mesh)
+        self._window_readings.append(n)
+        if len(self._window_readings) < WINDOW_FIRST:
+            return
+        self.window_m = float(np.median(self._window_readings))
         self._past_window = self._past_window + 1 if self.window_ratio > self.window_too_noisy_ratio else 0
         self._decide()
 

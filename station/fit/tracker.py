@@ -44,7 +44,7 @@ from station.fit.implement_support import hand_clutter, plate_point_count
 from station.fit.implements import ImplementState
 from station.fit.limb_search import FitContext, LimbSearch
 from station.fit.noise import NoiseAdaptation
-from station.fit.personal import ArmBuild, ArmLength, BellyDepth, DrapeDepth, LegLength
+from station.fit.personal import STILL_M_PER_FRAME, ArmBuild, ArmLength, BellyDepth, DrapeDepth, LegLength
 from station.fit.reacquire import (
     LastGood,
     best_restart,
@@ -82,13 +82,26 @@ def _spine_raw_deg(fit: FitResult) -> float:
     return spine_flexion_raw_from_segments_deg(fit.seg_R[_PELVIS], fit.seg_R[_UPPER_THORAX])
 
 
-_PELVIS, _NECK = SKELETON_INDEX["pelvis"], SKELETON_INDEX["neck"]
+_PELVIS_POINT, _NECK_POINT = SKELETON_INDEX["pelvis"], SKELETON_INDEX["neck"]
+_WRISTS = [SKELETON_INDEX["wrist_l"], SKELETON_INDEX["wrist_r"]]
+_TRUNK_POINTS = [_PELVIS_POINT, _NECK_POINT]
 
 
-def _trunk_tilt_deg(points_floor_m: np.ndarray) -> float:
-    """How far the fitted trunk (pelvis to neck) leans from vertical, deg."""
-    d = points_floor_m[_NECK] - points_floor_m[_PELVIS]
-    return math.degrees(math.atan2(math.hypot(float(d[0]), float(d[1])), max(float(d[2]), 1e-9)))
+def _standing_still(points_floor_m: np.ndarray, prev_floor_m: np.ndarray | None, max_tilt_deg: float) -> bool:
+    """The fitted skeleton stands: its trunk still since the frame before (the pelvis and the
+    neck moved under STILL_M_PER_FRAME: not walking in; the limbs jitter more in noisy depth),
+    within max_tilt_deg of vertical, and both wrists below a quarter of the way from the pelvis
+    up to the neck (the front of the trunk in view, not behind the arms or a bell: a kettlebell
+    swing's top, hands on the chest)."""
+    if prev_floor_m is None:
+        return False
+    moved = points_floor_m[_TRUNK_POINTS] - prev_floor_m[_TRUNK_POINTS]
+    if float(np.max(np.linalg.norm(moved, axis=1))) >= STILL_M_PER_FRAME:
+        return False
+    pelvis, neck = points_floor_m[_PELVIS_POINT], points_floor_m[_NECK_POINT]
+    d = neck - pelvis
+    tilt = math.degrees(math.atan2(math.hypot(float(d[0]), float(d[1])), max(float(d[2]), 1e-9)))
+    return tilt <= max_tilt_deg and float(np.max(points_floor_m[_WRISTS, 2])) < pelvis[2] + 0.25 * d[2]
 
 
 def _skeleton_cam_m(fit: FitResult, frame: FrameData) -> np.ndarray:
@@ -236,10 +249,11 @@ class TrackerConfig:
     # doubled: 3.11, 3.02, then under 3)
     noise_too_noisy_frames: int = 10
     # the window estimate (station.fit.noise.window_noise_m: past the patches a stereo
-    # matcher's errors come in, which the second differences miss), read on the frames whose
-    # fitted trunk (pelvis to neck) is within noise_window_max_tilt_deg of vertical (a trunk
-    # bending towards the camera read up to 4.3x on the plain noise) and held through the
-    # reps.
+    # matcher's errors come in, which the second differences miss), read on the frames the
+    # fitted skeleton stands still in, its trunk within noise_window_max_tilt_deg of vertical
+    # and the hands below the waist (a trunk bending towards the camera read up to 4.3x on the
+    # plain noise, a kettlebell swing's top 4.5x, a walk-in side-on 3.55x), and held through
+    # the reps.
     # Its own line: on the plain noise it reads 1.04-1.2x the second differences (a body's
     # shape in the windows; up to 1.5x on the women's shapes at the library's noise), so the
     # first wrong calls above (3.2-3.4x) sit at ~3.4-3.6x in its units; noisy_far reads up to
@@ -247,6 +261,7 @@ class TrackerConfig:
     # clean backs called rounded on the capsule body, one on the mesh body)
     noise_window_too_noisy_ratio: float = 3.5
     noise_window_clear_ratio: float = 3.05
+    noise_window_on_readings: int = 3      # window estimates in a row (each a median of 9)
     noise_window_max_tilt_deg: float = 10.0
     height_offset_m: float = 0.0           # blob top minus stature (hair, shoes), if known
     weights: FitWeights = field(default_factory=FitWeights)
@@ -393,7 +408,9 @@ class Tracker:
         self.noise = NoiseAdaptation(cfg.weights, cfg.noise_ref_m, cfg.noise_rate,
                                      cfg.confidence.data_sigma_m, cfg.noise_too_noisy_ratio,
                                      cfg.noise_clear_ratio, cfg.noise_too_noisy_frames,
-                                     cfg.noise_window_too_noisy_ratio, cfg.noise_window_clear_ratio)
+                                     cfg.noise_window_too_noisy_ratio, cfg.noise_window_clear_ratio,
+                                     cfg.noise_window_on_readings)
+        self._prev_points_floor: np.ndarray | None = None
         self.gate = StartGate(cfg)
         self.implements = ImplementState(cfg.bar_min_points, cfg.bar_on_frames,
                                          cfg.bar_keep_frames, cfg.held_min_points,
@@ -493,6 +510,8 @@ class Tracker:
             return self._result(False, None, tm, t0, c0)
         frame = prepare_frame(cloud, cfg.max_points)
         self.noise.update(frame.depth_m, frame.mask)
+        # the skeleton of the frame before, if it was fitted (_standing_still)
+        prev_points, self._prev_points_floor = self._prev_points_floor, None
         t1 = time.perf_counter()
         tm["prepare"] = (t1 - t0) * 1e3
         self.limbs.reseeded = set()
@@ -566,8 +585,9 @@ class Tracker:
         fit = self._follow(fit, frame, partial, person_height_m)
         if self._diverged(fit, frame):
             return self._result(False, None, tm, t0, c0, fit)
-        if _trunk_tilt_deg(fit.points_floor_m) <= cfg.noise_window_max_tilt_deg:
+        if _standing_still(fit.points_floor_m, prev_points, cfg.noise_window_max_tilt_deg):
             self.noise.update_window(frame.depth_m, frame.mask)
+        self._prev_points_floor = fit.points_floor_m
         t3 = time.perf_counter()
         conf = frame_confidence(fit, self.body, cfg.confidence, self.noise.extra_resid_m,
                                 self.state == "initialising", self.noise.info_scale,

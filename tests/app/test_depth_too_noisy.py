@@ -109,28 +109,44 @@ def test_window_estimate_leaves_a_smooth_surface_out():
 
 
 def test_the_window_estimate_has_its_own_line():
-    """too_noisy from the window estimate alone: on once past window_too_noisy_ratio
-    on_updates window estimates in a row, while the second differences read under their
-    line; held through frames with no window estimate (the reps: read standing only); off
-    once it is back under window_clear_ratio."""
+    """too_noisy from the window estimate alone: its estimate the median of the latest
+    WINDOW_READINGS readings once WINDOW_FIRST are in (a lifter's first still frame at the
+    walk-in read 4.4x: one reading does not move it); on once past window_too_noisy_ratio
+    window_on_updates estimates in a row, while the second differences read under their line;
+    held through frames with no window reading (the reps: read standing only); off once it is
+    back under window_clear_ratio."""
+    from station.fit.noise import WINDOW_FIRST
     ref = 0.015
     rng = np.random.default_rng(5)
     mask = np.ones((60, 60), bool)
-    na = NoiseAdaptation(FitWeights(), ref, 1.0, too_noisy_ratio=3.0, clear_ratio=2.6, on_updates=2,
-                         window_too_noisy_ratio=3.5, window_clear_ratio=3.05)
+    na = NoiseAdaptation(FitWeights(), ref, 1.0, too_noisy_ratio=3.0, clear_ratio=2.6, on_updates=10,
+                         window_too_noisy_ratio=3.5, window_clear_ratio=3.05, window_on_updates=2)
+
+    def window(level: float) -> None:
+        na.update_window(_noisy_plane(rng, level * ref), mask)
+
     na.update(_noisy_plane(rng, 2.0 * ref), mask)
     assert na.window_ratio is None and not na.too_noisy
-    na.update_window(_noisy_plane(rng, 4.0 * ref), mask)
-    assert na.window_ratio == pytest.approx(4.0, rel=0.1) and not na.too_noisy      # 1 in a row
-    na.update_window(_noisy_plane(rng, 4.0 * ref), mask)
+    window(6.0)                                           # an outlier first, then the usual
+    for _ in range(WINDOW_FIRST - 2):
+        window(1.0)
+    assert na.window_ratio is None                        # not yet WINDOW_FIRST readings
+    window(1.0)
+    assert na.window_ratio == pytest.approx(1.0, rel=0.1) and not na.too_noisy
+    for _ in range(4):            # the lifter steps back, 4x: the median of 9 is there at the 4th
+        window(4.0)
+    assert na.window_ratio == pytest.approx(4.0, rel=0.1) and not na.too_noisy   # 1 in a row
+    window(4.0)
     assert na.too_noisy
     for _ in range(3):                                    # bent over: second differences only
         na.update(_noisy_plane(rng, 2.0 * ref), mask)
         assert na.too_noisy and na.ratio == pytest.approx(2.0, rel=0.1)
-    na.update_window(_noisy_plane(rng, 3.2 * ref), mask)  # between the lines: held
-    assert na.too_noisy
-    na.update_window(_noisy_plane(rng, 2.0 * ref), mask)
-    assert not na.too_noisy
+    for _ in range(5):                                    # a step in, 3.2x: between the lines
+        window(3.2)
+    assert na.too_noisy and na.window_ratio == pytest.approx(3.2, rel=0.1)
+    for _ in range(5):                                    # and closer: the median follows
+        window(1.0)
+    assert not na.too_noisy and na.window_ratio == pytest.approx(1.0, rel=0.1)
     with pytest.raises(ValueError, match="clear_ratio"):
         NoiseAdaptation(FitWeights(), ref, 1.0, window_too_noisy_ratio=3.0, window_clear_ratio=3.2)
     cfg = TrackerConfig()
