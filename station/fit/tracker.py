@@ -85,14 +85,18 @@ def _spine_raw_deg(fit: FitResult) -> float:
 _PELVIS_POINT, _NECK_POINT = SKELETON_INDEX["pelvis"], SKELETON_INDEX["neck"]
 _WRISTS = [SKELETON_INDEX["wrist_l"], SKELETON_INDEX["wrist_r"]]
 _TRUNK_POINTS = [_PELVIS_POINT, _NECK_POINT]
+_HIPS = [SKELETON_INDEX["hip_l"], SKELETON_INDEX["hip_r"]]
 
 
-def _standing_still(points_floor_m: np.ndarray, prev_floor_m: np.ndarray | None, max_tilt_deg: float) -> bool:
-    """The fitted skeleton stands: its trunk still since the frame before (the pelvis and the
-    neck moved under STILL_M_PER_FRAME: not walking in; the limbs jitter more in noisy depth),
-    within max_tilt_deg of vertical, and both wrists below a quarter of the way from the pelvis
-    up to the neck (the front of the trunk in view, not behind the arms or a bell: a kettlebell
-    swing's top, hands on the chest)."""
+def _standing_still(points_floor_m: np.ndarray, prev_floor_m: np.ndarray | None,
+                    cam_pos_floor_m: np.ndarray, max_tilt_deg: float) -> bool:
+    """The fitted skeleton stands facing the camera with the front of its trunk in view: the
+    trunk still since the frame before (the pelvis and the neck moved under
+    STILL_M_PER_FRAME: not walking in; the limbs jitter more in noisy depth), within
+    max_tilt_deg of vertical, the hip line within 30 deg of square to the camera (not side-on:
+    an arm then hangs over the trunk's side), and both wrists below a quarter of the way from
+    the pelvis up to the neck (not behind the arms or a bell: a kettlebell swing's top, hands
+    on the chest)."""
     if prev_floor_m is None:
         return False
     moved = points_floor_m[_TRUNK_POINTS] - prev_floor_m[_TRUNK_POINTS]
@@ -101,7 +105,12 @@ def _standing_still(points_floor_m: np.ndarray, prev_floor_m: np.ndarray | None,
     pelvis, neck = points_floor_m[_PELVIS_POINT], points_floor_m[_NECK_POINT]
     d = neck - pelvis
     tilt = math.degrees(math.atan2(math.hypot(float(d[0]), float(d[1])), max(float(d[2]), 1e-9)))
-    return tilt <= max_tilt_deg and float(np.max(points_floor_m[_WRISTS, 2])) < pelvis[2] + 0.25 * d[2]
+    if tilt > max_tilt_deg or float(np.max(points_floor_m[_WRISTS, 2])) >= pelvis[2] + 0.25 * d[2]:
+        return False
+    hips = points_floor_m[_HIPS[1], :2] - points_floor_m[_HIPS[0], :2]
+    ray = pelvis[:2] - cam_pos_floor_m[:2]
+    den = float(np.linalg.norm(hips) * np.linalg.norm(ray))
+    return den > 0 and abs(float(hips @ ray)) / den < 0.5
 
 
 def _skeleton_cam_m(fit: FitResult, frame: FrameData) -> np.ndarray:
@@ -250,10 +259,10 @@ class TrackerConfig:
     noise_too_noisy_frames: int = 10
     # the window estimate (station.fit.noise.window_noise_m: past the patches a stereo
     # matcher's errors come in, which the second differences miss), read on the frames the
-    # fitted skeleton stands still in, its trunk within noise_window_max_tilt_deg of vertical
-    # and the hands below the waist (a trunk bending towards the camera read up to 4.3x on the
-    # plain noise, a kettlebell swing's top 4.5x, a walk-in side-on 3.55x), and held through
-    # the reps.
+    # fitted skeleton stands still in, facing the camera, its trunk within
+    # noise_window_max_tilt_deg of vertical and the hands below the waist (a trunk bending
+    # towards the camera read up to 4.3x on the plain noise, a kettlebell swing's top 4.5x, a
+    # lifter just in from the side 3.1-3.4x), and held through the reps.
     # Its own line: on the plain noise it reads 1.04-1.2x the second differences (a body's
     # shape in the windows; up to 1.5x on the women's shapes at the library's noise), so the
     # first wrong calls above (3.2-3.4x) sit at ~3.4-3.6x in its units; noisy_far reads up to
@@ -585,7 +594,7 @@ class Tracker:
         fit = self._follow(fit, frame, partial, person_height_m)
         if self._diverged(fit, frame):
             return self._result(False, None, tm, t0, c0, fit)
-        if _standing_still(fit.points_floor_m, prev_points, cfg.noise_window_max_tilt_deg):
+        if _standing_still(fit.points_floor_m, prev_points, frame.cam_pos_floor_m, cfg.noise_window_max_tilt_deg):
             self.noise.update_window(frame.depth_m, frame.mask)
         self._prev_points_floor = fit.points_floor_m
         t3 = time.perf_counter()
