@@ -11,8 +11,8 @@ across, which the station's 4 x 4 decimation averages far less than pixel-scale 
 which neighbouring pixels share, so the second differences miss them: a wall at 2.5 m with
 the noise in 2 px patches (the same per-pixel noise) carries 21 mm after decimation against
 12 mm, and the second differences read 13 mm. window_noise_m reads a surface's scatter about
-a quadratic over 5 x 5 samples two pixels apart (~0.2 m at 2.5 m), past the patches: 21 mm
-there (12 mm on the plain noise). It only decides when the depth is too noisy to coach from
+a quadratic over 5 x 5 samples two pixels apart (~0.2 m at 2.5 m), past the patches: 20.6 mm
+there (12.2 mm on the plain noise). It only decides when the depth is too noisy to coach from
 (`too_noisy`): widening the fit's scales for patches made backs read rounder (stop 75).
 """
 from __future__ import annotations
@@ -76,12 +76,13 @@ def depth_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
 def window_noise_m(depth_m: np.ndarray, mask: np.ndarray) -> float:
     """The depth image's noise (m, one sigma) inside the person mask, past patches a few
     pixels across: each window of 5 x 5 samples WINDOW_SPACING_PX apart wholly inside the
-    mask, its residual after the least-squares quadratic surface; sqrt(median(residual sum of
-    squares) / the chi-square median). A body's own shape adds to it (on the mesh athlete
-    standing, the plain noise read 1.04-1.2x the second differences at twice the library's
-    noise, up to 1.5x at its noise): read on upright frames only, where the trunk fills the
-    windows (a back bent towards the camera, or the trunk's rim over the thighs, read up to
-    4x). NaN with fewer than WINDOW_MIN windows."""
+    mask, its residual after the least-squares quadratic surface; sqrt(the WINDOW_QUANTILE
+    quantile of the residual sums of squares / chi-square's). A body's own shape adds to it (on
+    the mesh athlete standing, the plain noise read 1.04-1.2x the second differences at twice
+    the library's noise, up to 1.5x at its noise): the tracker reads it only while the lifter
+    stands still, upright and square to the camera with the hands down (a back bent towards
+    the camera, a bell in front of the chest or a side view read up to 4.5x;
+    station.fit.tracker._standing_still). NaN with fewer than WINDOW_MIN windows."""
     d = np.ascontiguousarray(depth_m)
     m = np.ascontiguousarray(mask, dtype=np.bool_)
     s = np.empty(d.size)

@@ -266,7 +266,7 @@ class TrackerConfig:
     # Its own line: on the plain noise it reads 1.04-1.2x the second differences (a body's
     # shape in the windows; up to 1.5x on the women's shapes at the library's noise), so the
     # first wrong calls above (3.2-3.4x) sit at ~3.4-3.6x in its units; noisy_far reads up to
-    # 3.1x and is judged well, and in 2 px patches 4.3-4.4x (second differences 2.8x: four
+    # 2.89x and is judged well, and in 2 px patches 4.1-4.3x (second differences 2.8x: four
     # clean backs called rounded on the capsule body, one on the mesh body)
     noise_window_too_noisy_ratio: float = 3.5
     noise_window_clear_ratio: float = 3.05
