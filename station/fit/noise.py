@@ -159,8 +159,7 @@ class NoiseAdaptation:
         return None if self.window_m is None else self.window_m / self.noise_ref_m
 
     def _decide(self) -> None:
-        r = self.ratio if self.noise_m is not None else 0.0
-        rw = self.window_ratio if self.window_m is not None else 0.0
+        r, rw = self.ratio or 0.0, self.window_ratio or 0.0
         still = self.too_noisy and (r >= self.clear_ratio or rw >= self.window_clear_ratio)
         self.too_noisy = (self._past >= self.on_updates or self._past_window >= self.window_on_updates
                           or still)
