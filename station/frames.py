@@ -35,6 +35,9 @@ _EYE4 = np.eye(4)
 _EYE4.flags.writeable = False
 _FWD = np.array([0.0, 0.0, 1.0])
 _FWD.flags.writeable = False
+# the floor frame's up axis: a floor-frame point's height is its z
+UP_FLOOR = np.array([0.0, 0.0, 1.0])
+UP_FLOOR.flags.writeable = False
 
 
 def make_T(R: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ import numpy as np
 from station.fit.body_model import DOF_TYPE, N_SEG, PRISMATIC, SEG, SEG_CHAIN
 from station.fit import _kernels as K
 from station.fit import _kernels_confidence as KC
+from station.frames import UP_FLOOR
 from station.model import ANGLES, SKELETON_INDEX
 
 # the segments whose surface carries each angle's evidence
@@ -44,7 +45,6 @@ ANGLE_SEGS: dict[str, tuple[str, ...]] = {
     "pelvis_lateral_shift": ("pelvis", "thigh_l", "thigh_r", "shank_l", "shank_r"),
 }
 _ANGLE_SEG_IDX = [np.array([SEG[s] for s in ANGLE_SEGS[a]]) for a in ANGLES]
-_UP = np.array([0.0, 0.0, 1.0])
 _SHIFT = ANGLES.index("pelvis_lateral_shift")
 _ANKLE_ROWS = np.array([SKELETON_INDEX["ankle_l"], SKELETON_INDEX["ankle_r"]])
 
@@ -145,7 +145,7 @@ def angle_point_gradients(points_floor_m: np.ndarray, h_m: float = 2e-3) -> np.n
     # the shift is read against its value at the rep's start, and the feet stay put through
     # a set (the fit anchors them): the ankles' uncertainty is constant over a rep and
     # cancels, so the shift's deviation is the pelvis's alone (its row is 0 at the ankles)
-    KC.angle_point_gradients(np.asarray(points_floor_m, np.float64), _UP, _ANGLE_POINTS, h_m,
+    KC.angle_point_gradients(np.asarray(points_floor_m, np.float64), UP_FLOOR, _ANGLE_POINTS, h_m,
                              _SHIFT, _ANKLE_ROWS, np.empty((nb_, P, 3)),
                              np.empty((nb_, len(ANGLES))), out)
     return out

@@ -56,6 +56,7 @@ from station.fit.reacquire import (
 from station.fit.solver import (FitResult, FitWeights, FrameData, Workspace, capsule_distances,
                                 implement_capsules, posed_capsules, prepare_frame)
 from station.fit.start import StartGate, build_ratio, feet_seen, initial_pose, resized, upright_height
+from station.frames import UP_FLOOR
 from station.form.angles import spine_flexion_raw_from_segments_deg, trunk_inclination_deg
 from station.model import SKELETON_INDEX, SKELETON_POINTS, PersonCloud, Skeleton, TrackResult
 
@@ -86,7 +87,6 @@ _PELVIS_POINT, _NECK_POINT = SKELETON_INDEX["pelvis"], SKELETON_INDEX["neck"]
 _WRISTS = [SKELETON_INDEX["wrist_l"], SKELETON_INDEX["wrist_r"]]
 _TRUNK_POINTS = [_PELVIS_POINT, _NECK_POINT]
 _HIPS = [SKELETON_INDEX["hip_l"], SKELETON_INDEX["hip_r"]]
-_UP_FLOOR = np.array([0.0, 0.0, 1.0])
 
 
 def _standing_still(points_floor_m: np.ndarray, prev_floor_m: np.ndarray | None,
@@ -103,7 +103,7 @@ def _standing_still(points_floor_m: np.ndarray, prev_floor_m: np.ndarray | None,
     moved = points_floor_m[_TRUNK_POINTS] - prev_floor_m[_TRUNK_POINTS]
     if float(np.max(np.linalg.norm(moved, axis=1))) >= STILL_M_PER_FRAME:
         return False
-    if float(trunk_inclination_deg(points_floor_m, _UP_FLOOR)) > max_tilt_deg:
+    if float(trunk_inclination_deg(points_floor_m, UP_FLOOR)) > max_tilt_deg:
         return False
     pelvis, neck = points_floor_m[_PELVIS_POINT], points_floor_m[_NECK_POINT]
     if float(np.max(points_floor_m[_WRISTS, 2])) >= pelvis[2] + 0.25 * (neck[2] - pelvis[2]):

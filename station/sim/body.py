@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from station.frames import UP_FLOOR
 from station.sim.pose import SIM_INDEX, SIM_POINTS
 from station.sim.render import LABEL_IMPLEMENT, LABEL_LIFTER, PrimitiveList, Primitives
 
@@ -32,7 +33,6 @@ PLATE_RADIUS_M = 0.225
 PLATE_THICKNESS_M = 0.06
 KETTLEBELL_RADIUS_M = 0.11
 _REF_HEIGHT_M = 1.75
-_UP = np.array([0.0, 0.0, 1.0])
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _unit(v: np.ndarray, fallback: np.ndarray) -> np.ndarray:
 def _segment_frame(U0: np.ndarray, L: np.ndarray) -> np.ndarray:
     """Rows (L, U, F) with U = U0 made orthogonal to L, F = L × U."""
     U = U0 - (U0 @ L) * L
-    U = _unit(U, _UP - (_UP @ L) * L if abs(_UP @ L) < 0.99 else np.array([0.0, 1.0, 0.0]))
+    U = _unit(U, UP_FLOOR - (UP_FLOOR @ L) * L if abs(UP_FLOOR @ L) < 0.99 else np.array([0.0, 1.0, 0.0]))
     F = np.cross(L, U)
     return np.stack([L, U, F])
 
@@ -78,7 +78,7 @@ def _twisted(L: np.ndarray, left: np.ndarray, axis: np.ndarray, share: float = 1
     """The pelvis's left axis L turned about a segment's `axis` by `share` of the twist of
     `left` (e.g. the shoulder line) against L, both seen along that axis. L itself when there
     is no twist (scripted motions) or `left` runs along the axis (no direction to read)."""
-    U = _unit(axis, _UP)
+    U = _unit(axis, UP_FLOOR)
     a, b = L - (L @ U) * U, left - (left @ U) * U
     if float(np.linalg.norm(b)) < 0.3 * float(np.linalg.norm(left)) or float(np.linalg.norm(a)) < 1e-6:
         return L
@@ -176,8 +176,8 @@ def body_primitives(pose_floor_m: np.ndarray, shape: BodyShape = BodyShape(), im
         heel, toe = p(f"heel_{side}"), p(f"toe_{side}")
         fwd = _unit(toe - heel, Fp[2])
         rh, rt = 0.034 * g, 0.022 * g
-        b.round_cone(heel + fwd * rh + _UP * rh, toe - fwd * rt + _UP * rt, rh, rt, name=f"foot_{side}")
-        b.round_cone(ankle, 0.5 * (heel + toe) + _UP * 0.03 * s, 0.034 * g, 0.03 * g, name=f"instep_{side}")
+        b.round_cone(heel + fwd * rh + UP_FLOOR * rh, toe - fwd * rt + UP_FLOOR * rt, rh, rt, name=f"foot_{side}")
+        b.round_cone(ankle, 0.5 * (heel + toe) + UP_FLOOR * 0.03 * s, 0.034 * g, 0.03 * g, name=f"instep_{side}")
         sh, el, wr, hand = p(f"shoulder_{side}"), p(f"elbow_{side}"), p(f"wrist_{side}"), p(f"hand_{side}")
         b.sphere(sh - Ft[1] * 0.012 * s, 0.047 * g + 0.5 * cloth, name=f"deltoid_{side}")
         b.round_cone(sh, el, 0.045 * g, 0.036 * g, name=f"upper_arm_{side}")
@@ -214,7 +214,7 @@ def implement_primitives(pose_floor_m: np.ndarray, implement: str, left_axis: np
                 b.cylinder(a, a + sgn * ax * (PLATE_THICKNESS_M - 0.004), PLATE_RADIUS_M, name="plate")
     elif implement == "kettlebell":
         sh_mid = 0.5 * (P[SIM_INDEX["shoulder_l"]] + P[SIM_INDEX["shoulder_r"]])
-        down = _unit(mid - sh_mid, -_UP)
+        down = _unit(mid - sh_mid, -UP_FLOOR)
         Lk = _unit(L - (L @ down) * down, np.array([1.0, 0.0, 0.0]))
         b.cylinder(mid - Lk * 0.1, mid + Lk * 0.1, 0.017, name="kb_handle")
         bell = mid + down * (0.07 + KETTLEBELL_RADIUS_M)

@@ -35,11 +35,11 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from station.frames import UP_FLOOR
 from station.sim.pose import SIM_INDEX, SIM_POINTS
 
 _I = SIM_INDEX
 N_POINTS = len(SIM_POINTS)
-UP = np.array([0.0, 0.0, 1.0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,13 +323,13 @@ def _hanging_arms(pose: np.ndarray, p: Proportions, left: np.ndarray, fwd_h: np.
         sh = pose[_I[f"shoulder_{side}"]]
         lat = sgn * 0.5 * (prm.grip_width_m - p.shoulder_width_m)
         lat_v = lat * left
-        lat_v = lat_v - lat_v[2] * UP  # horizontal
+        lat_v = lat_v - lat_v[2] * UP_FLOOR  # horizontal
         fwd = prm.hands_forward_m
 
         def hand_at(fwd_m: float) -> np.ndarray:
             horiz = lat_v + fwd_m * fwd_h
             drop = math.sqrt(max(d * d - float(horiz @ horiz), 1e-8))
-            return sh + horiz - drop * UP
+            return sh + horiz - drop * UP_FLOOR
 
         hand = hand_at(fwd)
         if prm.hands_clear_legs:
@@ -415,7 +415,7 @@ def _legs(p: Proportions, prm: PoseParams, shift_target: float) -> tuple[np.ndar
     out = []
     for side, sgn, phi in (("l", 1.0, phi_l), ("r", -1.0, phi_r)):
         ankle = mid + sgn * half * l0
-        up_leg = math.cos(phi) * UP + math.sin(phi) * l0
+        up_leg = math.cos(phi) * UP_FLOOR + math.sin(phi) * l0
         kn, hp = inplane[side]
         out += [ankle, ankle + kn[0] * f0 + kn[1] * up_leg, ankle + hp[0] * f0 + hp[1] * up_leg]
     gap = float(np.linalg.norm(out[2] - out[5])) - hw
@@ -493,8 +493,8 @@ def pose_free_root(props: Proportions, params: FreeRootParams) -> np.ndarray:
     f0, l0 = _heading(prm.yaw_deg)
     pelvis = np.asarray(prm.pelvis_m, dtype=np.float64)
     a = math.radians(prm.pelvis_pitch_deg)
-    F = math.cos(a) * f0 - math.sin(a) * UP
-    U = math.sin(a) * f0 + math.cos(a) * UP
+    F = math.cos(a) * f0 - math.sin(a) * UP_FLOOR
+    U = math.sin(a) * f0 + math.cos(a) * UP_FLOOR
     pose = np.zeros((N_POINTS, 3))
     pose[_I["pelvis"]] = pelvis
     for side, sgn in (("l", 1.0), ("r", -1.0)):

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from station.frames import UP_FLOOR
 from station.sim.mesh_clothing import apply_drape
 from station.sim.mesh_shape import ShapedMesh, rig_points
 from station.sim.pose import SIM_INDEX, SIM_POINTS
@@ -48,7 +49,6 @@ from station.sim.pose import SIM_INDEX, SIM_POINTS
 SPINE_BONES = ("spine05", "spine04", "spine03", "spine02", "spine01")
 SPINE_SHARES = (0.12, 0.14, 0.16, 0.26, 0.32)
 NECK_BONES = ("neck01", "neck02", "neck03")
-_UP = np.array([0.0, 0.0, 1.0])
 
 
 # ------------------------------------------------------------------------------------ rotations
@@ -154,7 +154,7 @@ def _trunk_frames(P: np.ndarray) -> dict[str, np.ndarray]:
     """Pelvis, thorax and head frames (..., 3, 3) of sim poses (primary axis up the segment)."""
     L_hip = _unit(_sim(P, "hip_l") - _sim(P, "hip_r"))
     L_sh = _unit(_sim(P, "shoulder_l") - _sim(P, "shoulder_r"))
-    fwd_hint = np.cross(_UP, L_hip)  # horizontal forward, a fallback only
+    fwd_hint = np.cross(UP_FLOOR, L_hip)  # horizontal forward, a fallback only
     return {
         "pelvis": segment_frame(_sim(P, "spine_low") - _sim(P, "pelvis"), L_hip, fwd_hint),
         "thorax": segment_frame(_sim(P, "neck") - _sim(P, "spine_mid"), L_sh, fwd_hint),
@@ -232,8 +232,8 @@ def pose_rig(body: ShapedMesh, poses_floor_m: np.ndarray, reference_pose_m: np.n
         # foot: forward along heel→toe, up from the sole to the ankle
         foot_fwd = _sim(P, f"toe_{s}") - _sim(P, f"heel_{s}")
         foot_up = _sim(P, f"ankle_{s}") - 0.5 * (_sim(P, f"toe_{s}") + _sim(P, f"heel_{s}"))
-        F_pose = segment_frame(foot_fwd, foot_up, np.broadcast_to(_UP, foot_fwd.shape))
-        F_rest = segment_frame(FWD, _UP, X)
+        F_pose = segment_frame(foot_fwd, foot_up, np.broadcast_to(UP_FLOOR, foot_fwd.shape))
+        F_rest = segment_frame(FWD, UP_FLOOR, X)
         put([f"foot.{S}"], F_pose @ _T(F_rest))
         put([f"upperarm01.{S}", f"upperarm02.{S}"], limb(f"shoulder_{s}", f"elbow_{s}", rest(f"shoulder_{s}", f"elbow_{s}"), L_sh, fwd_t))
         put([f"lowerarm01.{S}", f"lowerarm02.{S}"], limb(f"elbow_{s}", f"wrist_{s}", rest(f"elbow_{s}", f"wrist_{s}"), L_sh, fwd_t))

@@ -18,7 +18,7 @@ import numpy as np
 
 from station.contract import SCHEMA
 from station.form.angles import contract_angles, spine_flexion_raw_deg
-from station.frames import apply, floor_plane_from_T, invert
+from station.frames import UP_FLOOR, apply, floor_plane_from_T, invert
 from station.model import ANGLES, JOINTS, Intrinsics
 from station.sim.mesh_body import PosedRig, draw_mesh, pose_rig, skin_fast
 from station.sim.mesh_shape import ShapedMesh, shaped_mesh
@@ -38,7 +38,6 @@ from station.sim.walking import session, walk_out
 if TYPE_CHECKING:
     from station.sim.scenarios import Scenario
 
-UP_FLOOR = np.array([0.0, 0.0, 1.0])
 
 
 @dataclass

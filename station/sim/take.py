@@ -14,13 +14,13 @@ from typing import Sequence
 
 import numpy as np
 
+from station.frames import UP_FLOOR
 from station.form.angles import contract_angles, spine_flexion_raw_deg
 from station.model import ANGLES
 from station.sim.kinematics import PoseParams, Proportions, pose_from_angles
 from station.sim.pose import N_SKELETON, SIM_INDEX
 from station.sim.truth import LiftingZone, RepTruth, rdl_truth_faults
 
-UP = np.array([0.0, 0.0, 1.0])
 
 
 @dataclass
@@ -57,7 +57,7 @@ def assemble_take(props: Proportions, fps: float, poses: np.ndarray, in_view: np
                   reps: list[RepTruth], partial: list[RepTruth], segments) -> MotionTake:
     """A take from its poses: truth angles per frame, then each rep's reference faults."""
     times = np.arange(len(poses)) / fps
-    ang = contract_angles(poses[:, :N_SKELETON], UP, baseline)
+    ang = contract_angles(poses[:, :N_SKELETON], UP_FLOOR, baseline)
     ang = {k: np.asarray(ang[k], dtype=np.float64) for k in ANGLES}
     take = MotionTake(props=props, fps=fps, times_s=times, poses_floor_m=poses, reps=[],
                       partial_reps=[], in_view=in_view, spine_baseline_deg=baseline,
