@@ -10,6 +10,9 @@ patches, `--base-noise-scale` scales the first's). Prints:
   - what each track measured of the lifter while standing: the build (the trunk's and
     thighs' radius scale, read on the sides' points: station.fit.start.build_ratio) and the
     neck's learned rest (station.fit.body_model.NeckRest);
+  - per rep, where each run's reading moved: the raw spine (the fit's thorax against its
+    pelvis) over the truth's bottom, and the standing reference it is measured from (the
+    one in force at the take's end); a rep reads the bottom's shift minus the reference's;
   - with --at FRAMES, each run's tracked raw spine reading there, and each of those frames
     fitted again (no temporal term, 25 iterations) on each run's points, with each run's
     weights, from each run's pose on each run's body: the raw spine reading and the energy.
@@ -63,6 +66,24 @@ def rep_readings(truth_reps: list[dict], result_reps: list[dict], max_gap_s: flo
     return out
 
 
+def bottom_shifts(t_s: np.ndarray, truth_reps: list[dict], raw_deg: list[np.ndarray],
+                  baseline_deg: list[float | None], half_window_s: float = 0.2) -> list[str]:
+    """Per truth rep, where each run's spine reading comes from: each run's mean raw spine
+    (deg; NaN where untracked) within half_window_s of the truth's bottom, and each run's
+    standing reference. "truth T: bottom a -> b (d), reference a -> b (d): reads R more"
+    for two runs, R = the bottom's shift minus the reference's."""
+    out = []
+    ref = [np.nan if b is None else float(b) for b in baseline_deg]
+    for tr in truth_reps:
+        w = np.abs(t_s - tr["bottom_t"]) <= half_window_s
+        bottoms = [float(np.nanmean(r[w])) if np.isfinite(r[w]).any() else np.nan for r in raw_deg]
+        d_bottom, d_ref = bottoms[1] - bottoms[0], ref[1] - ref[0]
+        out.append(f"truth {tr['metrics']['peak_spine_flexion']:4.1f}: bottom {bottoms[0]:6.1f} -> {bottoms[1]:6.1f} "
+                   f"({d_bottom:+.1f}), reference {ref[0]:6.1f} -> {ref[1]:6.1f} ({d_ref:+.1f}): "
+                   f"reads {d_bottom - d_ref:+.1f} more")
+    return out
+
+
 def refits(pipes: list[Pipeline], results: list) -> list[str]:
     """This frame of each run fitted again on each run's body, weights and pose (docstring)."""
     frames = [solver.prepare_frame(r.segment.cloud, p.tracker.config.max_points) for r, p in zip(results, pipes)]
@@ -102,9 +123,13 @@ def main() -> None:
              build(replace(sc, noise_scale=sc.noise_scale * args.noise_scale, noise_corr_px=args.noise_corr_px))]
     pipes = [Pipeline(zone=zone_for(t), seed=sc.seed, exercise="rdl") for t in takes]
     n = takes[0].n_frames if args.max_frames is None else min(args.max_frames, takes[0].n_frames)
+    raw = np.full((2, n), np.nan)
     for i in range(n):
         results = [p.process(DepthFrame(t.render_u16(i).copy(), 0.001, t.intrinsics, float(t.times_s[i]), i))
                    for t, p in zip(takes, pipes)]
+        for k, r in enumerate(results):
+            if r.track is not None and r.track.spine_raw_deg is not None:
+                raw[k, i] = r.track.spine_raw_deg
         if i in at:
             if any(r.segment is None or p.tracker.theta is None for r, p in zip(results, pipes)):
                 print(f"frame {i}: not tracked in both runs")
@@ -121,6 +146,10 @@ def main() -> None:
         rest = f"{np.degrees(body.neck_rest.rad):.1f} deg" if body.neck_rest.learned else "not learned"
         print(f"{label:10s} build {body.shape.build:.3f}, neck rest {rest}; reps (truth/fitted peak spine): "
               + " ".join(rep_readings(truth["reps"], reps)))
+    print("where the readings moved (raw spine at the bottom, and the standing reference):")
+    for line in bottom_shifts(np.asarray(takes[0].times_s[:n]), truth["reps"], list(raw),
+                              [p.standing.spine_deg for p in pipes]):
+        print("  " + line)
 
 
 if __name__ == "__main__":
