@@ -444,8 +444,7 @@ class LimbSearch:
         if float(np.max(np.abs(fit.theta[idx] - pred[idx]))) < TRUNK_JUMP_RAD:
             return fit
         th = self.search(ctx, frame, pred, pred, limbs=("arm_l", "arm_r"), n_iter=n_iter)
-        arms = list(_LIMB_DOFS["arm_l"] + _LIMB_DOFS["arm_r"])
-        return self._reseed_best(ctx, frame, fit, pred, [(arms, th)], n_iter)
+        return self._reseed_best(ctx, frame, fit, pred, [(limb_dofs("arms"), th)], n_iter)
 
     def unfold_head(self, ctx: FitContext, frame: FrameData, fit: FitResult,
                     pred: np.ndarray | None, n_iter: int = 3) -> FitResult:

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from station.sim.scenarios import Scenario
 
 
-
 @dataclass
 class SyntheticTake:
     """A built scenario: per-frame truth and an on-demand depth renderer.

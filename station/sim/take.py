@@ -22,7 +22,6 @@ from station.sim.pose import N_SKELETON, SIM_INDEX
 from station.sim.truth import LiftingZone, RepTruth, rdl_truth_faults
 
 
-
 @dataclass
 class MotionTake:
     """A scripted motion and its truth.
