@@ -28,14 +28,17 @@ within 3 frames of it. A rounded back is found when its peak reads over the rule
 offset there, the same on clean and rounded reps, is what a recall figure alone hides.
 It then prints, per shape, where the fitted hips and neck sit while the lifter stands tall
 (fitted minus truth, mm, in the lifter's own frame: + forward, + up), and the correlation
-over shapes of the hips' forward offset standing with the spine's offset at the clean
-bottoms. Stop 51, the 14 dev shapes: r -0.81; the women's fitted hips stand 8-21 mm ahead of
-their femoral heads and their flat backs read 6-18 deg extended at the bottom, the men's
-6-31 mm behind and -8 to +2 deg. A correlation, not the cause: the pivot moved 0.011 of
-stature back on D and O reads their bottoms 3 deg less extended (of 13), moved as far
-forward on A, C and H changes nothing, and the fit's energy over bent frames does not find
-the pivot: its least lies at the table's (A) or 0.008-0.016 of stature the wrong way (B, C,
-O).
+over shapes of the hips' forward and up offsets standing with the spine's offset at the clean
+bottoms. Stop 79 (main dcaf921's fits), the 14 dev shapes: the women's fitted hips stand
+12-16 mm above their femoral heads (B, D, F, M, O; Q level) and their flat backs read 8.1-14.3
+deg extended at the bottom, the men's 12-37 mm below and -6 to +3 deg: r -0.84 for the height,
+-0.37 for the forward offset. Before stop 79 this table took the camera's depth axis for up,
+so the "forward" offsets it printed were mostly these heights (the camera's own up; stop 51's "8-21 mm ahead of their
+femoral heads", r -0.81), and stop 51's probe moved the thighs' pivot forward and back, along
+an axis the table had not measured: the pivot moved 0.011 of stature back on D and O read
+their bottoms 3 deg less extended (of 13), as far forward on A, C and H changed nothing, and
+the fit's energy over bent frames did not find the pivot. The height was probed at stop 70
+through the legs' length (docs/spine-limits.md, "Stop 70").
 """
 from __future__ import annotations
 
@@ -150,8 +153,16 @@ STANDING_MAX_TRUNK_DEG = 10.0   # "standing tall": the truth's trunk inclination
 def standing_offsets(doc: dict) -> dict[str, np.ndarray] | None:
     """The mean fitted-minus-truth offset (m) of the hips (their midpoint) and of the neck over
     a saved take's tracked frames in which the truth stands tall (trunk inclination under
-    STANDING_MAX_TRUNK_DEG), in the lifter's frame: [forward, up]; forward is horizontal,
-    square to the truth's hip line (left x up). None without such frames."""
+    STANDING_MAX_TRUNK_DEG), in the lifter's frame: [forward, up]. The joints are in the
+    camera frame (docs/analysis-output.md); up is the truth's floor normal, forward is
+    horizontal, square to the truth's hip line (left x up). None without such frames or a floor.
+    (Before stop 79 this took the camera's z, its depth axis, for up: the "forward" it printed
+    was the height, and its "up" the depth.)"""
+    floor = doc["truth"].get("floor")
+    if not floor or "normal" not in floor:
+        return None
+    up = np.asarray(floor["normal"], np.float64)
+    up = up / np.linalg.norm(up)
     acc: dict[str, list[np.ndarray]] = {"hips": [], "neck": []}
     for tf, rf in zip(doc["truth"]["frames"], doc["result"]["frames"]):
         trunk = (tf.get("angles") or {}).get("trunk_inclination")
@@ -160,14 +171,14 @@ def standing_offsets(doc: dict) -> dict[str, np.ndarray] | None:
             continue   # also the truth's frames with the lifter out of view (no angles)
         tj, fj = tf["joints"], rf["joints"]
         left = np.subtract(tj["hip_l"], tj["hip_r"])
-        left[2] = 0.0
+        left = left - up * (left @ up)
         if np.linalg.norm(left) < 1e-6:
             continue
-        fwd = np.cross(left / np.linalg.norm(left), (0.0, 0.0, 1.0))
+        fwd = np.cross(left / np.linalg.norm(left), up)
         for name, f, t in (("hips", np.add(fj["hip_l"], fj["hip_r"]) / 2, np.add(tj["hip_l"], tj["hip_r"]) / 2),
                            ("neck", np.asarray(fj["neck"]), np.asarray(tj["neck"]))):
             d = f - t
-            acc[name].append(np.array([d @ fwd, d[2]]))
+            acc[name].append(np.array([d @ fwd, d @ up]))
     if not acc["hips"]:
         return None
     return {k: np.mean(v, axis=0) for k, v in acc.items()}
@@ -213,7 +224,7 @@ def standing_table(docs: list[dict], clean_spine: dict[str, list[float]]) -> Non
     if not per:
         return
     print("standing tall: fitted - truth (mm, the lifter's forward / up) | clean bottoms' spine offset")
-    hip_fwd, spine = [], []
+    hip_fwd, hip_up, spine = [], [], []
     for shape in sorted(per):
         m = {k: 1000 * np.mean([o[k] for o in per[shape]], axis=0) for k in ("hips", "neck")}
         sp = clean_spine.get(shape, [])
@@ -222,10 +233,12 @@ def standing_table(docs: list[dict], clean_spine: dict[str, list[float]]) -> Non
               f"neck {m['neck'][0]:+6.1f} {m['neck'][1]:+6.1f}{tail}")
         if sp:
             hip_fwd.append(m["hips"][0])
+            hip_up.append(m["hips"][1])
             spine.append(float(np.mean(sp)))
-    if len(hip_fwd) >= 3 and np.std(hip_fwd) > 0 and np.std(spine) > 0:
-        print(f"  hips' forward offset standing against the clean bottoms' spine offset: "
-              f"r {np.corrcoef(hip_fwd, spine)[0, 1]:+.2f} over {len(hip_fwd)} shapes")
+    for label, offset in (("forward", hip_fwd), ("up", hip_up)):
+        if len(offset) >= 3 and np.std(offset) > 0 and np.std(spine) > 0:
+            print(f"  hips' {label} offset standing against the clean bottoms' spine offset: "
+                  f"r {np.corrcoef(offset, spine)[0, 1]:+.2f} over {len(offset)} shapes")
 
 
 def row(label: str, t: Tally) -> str:

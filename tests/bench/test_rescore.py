@@ -149,8 +149,28 @@ def _standing_doc(name: str, yaw_deg: float, hips_fwd_up: tuple[float, float],
                        "joints": {k: (truth_j[k] + off[k]).tolist() for k in truth_j}})
     truth.append({"t": 2.0})    # the lifter out of view: no angles, no joints
     fitted.append({"t": 2.0, "tracked": False})
-    return {"name": name, "body": "mesh", "split": "dev", "truth": {"frames": truth, "reps": []},
+    return {"name": name, "body": "mesh", "split": "dev",
+            "truth": {"frames": truth, "reps": [], "floor": {"normal": up.tolist(), "d": 0.0}},
             "result": {"frames": fitted}}
+
+
+def _in_camera_frame(doc: dict) -> dict:
+    """The same take seen by a camera 2 m in front of the lifter, 1.6 m up, pitched 25 deg
+    down (its optical frame: x right, y down, z forward): joints and floor normal rotated."""
+    pitch = np.radians(25.0)
+    # floor (x fwd of the lifter... here: the scene's x, y, z) to camera: the lifter faces the camera
+    R_cam_floor = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])   # z up -> -y
+    c, s = np.cos(pitch), np.sin(pitch)
+    R_pitch = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    R = R_pitch @ R_cam_floor
+    t = np.array([0.0, 1.6, 2.0])
+
+    def move(frames):
+        return [f | {"joints": {k: (R @ np.asarray(v) + t).tolist() for k, v in f["joints"].items()}}
+                if "joints" in f else f for f in frames]
+    truth = doc["truth"] | {"frames": move(doc["truth"]["frames"]),
+                            "floor": {"normal": (R @ np.asarray(doc["truth"]["floor"]["normal"])).tolist(), "d": 1.6}}
+    return doc | {"truth": truth, "result": {"frames": move(doc["result"]["frames"])}}
 
 
 def test_standing_offsets_in_the_lifters_frame_and_their_correlation_with_the_spine(capsys):
@@ -158,15 +178,24 @@ def test_standing_offsets_in_the_lifters_frame_and_their_correlation_with_the_sp
     o = rescore.standing_offsets(_standing_doc("mesh_Z_clean", 35.0, (0.015, 0.005), (-0.010, 0.002)))
     np.testing.assert_allclose(o["hips"], [0.015, 0.005], atol=1e-12)   # bent frames left out
     np.testing.assert_allclose(o["neck"], [-0.010, 0.002], atol=1e-12)
+    # the saved joints are in the camera's frame: up is the floor's normal, not the camera's z
+    o = rescore.standing_offsets(_in_camera_frame(_standing_doc("mesh_Z_clean", 35.0, (0.015, 0.005), (-0.010, 0.002))))
+    np.testing.assert_allclose(o["hips"], [0.015, 0.005], atol=1e-9)
+    np.testing.assert_allclose(o["neck"], [-0.010, 0.002], atol=1e-9)
     assert rescore.standing_offsets(_standing_doc("mesh_Z_clean", 0.0, (0, 0), (0, 0)) | {
-        "truth": {"frames": [{"t": 0.0}], "reps": []}, "result": {"frames": [{"t": 0.0}]}}) is None
+        "truth": {"frames": [{"t": 0.0}], "reps": [], "floor": {"normal": [0, 0, 1]}},
+        "result": {"frames": [{"t": 0.0}]}}) is None
+    no_floor = _standing_doc("mesh_Z_clean", 0.0, (0.01, 0), (0, 0))
+    del no_floor["truth"]["floor"]
+    assert rescore.standing_offsets(no_floor) is None
     docs = [_standing_doc(f"mesh_{s}_clean", yaw, (f, 0.0), (0.0, 0.0))
             for s, yaw, f in (("X", 0.0, 0.020), ("Y", 30.0, -0.010), ("Z", -20.0, 0.005))]
     rescore.standing_table(docs, {"X": [-12.0], "Y": [1.0], "Z": [-6.0]})
     text = capsys.readouterr().out
     assert "  X            hips  +20.0   +0.0   neck   +0.0   +0.0 | spine  -12.0" in text
     r = np.corrcoef([20.0, -10.0, 5.0], [-12.0, 1.0, -6.0])[0, 1]
-    assert f"r {r:+.2f} over 3 shapes" in text
+    assert f"hips' forward offset standing against the clean bottoms' spine offset: r {r:+.2f} over 3 shapes" in text
+    assert "hips' up offset" not in text     # no spread in the height: no correlation printed
 
 
 def test_depth_mode_option_parses_and_names_a_bad_value():
