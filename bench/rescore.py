@@ -20,6 +20,7 @@ equal the saved ones (all, with the evaluator the takes were fitted with).
     python bench/rescore.py runs/main runs/branch          # side by side
     python bench/rescore.py runs/main --replay             # the current evaluator on the same fits
     python bench/rescore.py runs/main --bottoms            # the angles' errors at the reps' bottoms
+    python bench/rescore.py runs/main --curl               # the back as the fit's joints place it
 
 --bottoms prints, per body, split and shape, the fitted minus the true spine, hip, knee and
 trunk angles at the bottom of each clean rep (the truth's bottom_t) and at the peak of each
@@ -39,6 +40,16 @@ an axis the table had not measured: the pivot moved 0.011 of stature back on D a
 their bottoms 3 deg less extended (of 13), as far forward on A, C and H changed nothing, and
 the fit's energy over bent frames did not find the pivot. The height was probed at stop 70
 through the legs' length (docs/spine-limits.md, "Stop 70").
+
+--curl prints, at the same bottoms and peaks, the head's bend over the chord from the hips to
+the neck (curl_deg: the sagittal angle of neck -> head minus that of the hips' midpoint ->
+neck, from the lifter's standing median), truth and fitted, beside the spine's error. It
+reads where the fit puts the hips, the shoulders and the head, not how it turns the pelvis.
+Stop 79 (main dcaf921's fits, dev): at the rounded peaks the fitted curl is +0.8 deg off the
+truth's (x2, in the spine's units: +1.6) where the spine reads -10.0; the women D, O and Q
+within 3.5 (x2) where their spines read 9.5-18.5 short. Per shape the curl's offsets spread
+as widely (x2: -11.8 to +10.7 deg, the men over), but a rounding's increment over the same
+lifter's clean bottoms is kept: -1.1 deg (x2) on average against the spine's -4.3.
 """
 from __future__ import annotations
 
@@ -150,6 +161,26 @@ def bottom_errors(doc: dict) -> list[dict]:
 STANDING_MAX_TRUNK_DEG = 10.0   # "standing tall": the truth's trunk inclination under this
 
 
+def floor_up(doc: dict) -> np.ndarray | None:
+    """The truth's floor normal (camera frame, pointing up: docs/analysis-output.md), unit;
+    None when the saved truth has no floor."""
+    floor = doc["truth"].get("floor")
+    if not floor or "normal" not in floor:
+        return None
+    up = np.asarray(floor["normal"], np.float64)
+    return up / np.linalg.norm(up)
+
+
+def lifter_forward(truth_joints: dict, up: np.ndarray) -> np.ndarray | None:
+    """The lifter's forward (camera frame, unit): horizontal, square to the truth's hip line
+    (left x up). None for a hip line along up."""
+    left = np.subtract(truth_joints["hip_l"], truth_joints["hip_r"])
+    left = left - up * (left @ up)
+    if np.linalg.norm(left) < 1e-6:
+        return None
+    return np.cross(left / np.linalg.norm(left), up)
+
+
 def standing_offsets(doc: dict) -> dict[str, np.ndarray] | None:
     """The mean fitted-minus-truth offset (m) of the hips (their midpoint) and of the neck over
     a saved take's tracked frames in which the truth stands tall (trunk inclination under
@@ -158,11 +189,9 @@ def standing_offsets(doc: dict) -> dict[str, np.ndarray] | None:
     horizontal, square to the truth's hip line (left x up). None without such frames or a floor.
     (Before stop 79 this took the camera's z, its depth axis, for up: the "forward" it printed
     was the height, and its "up" the depth.)"""
-    floor = doc["truth"].get("floor")
-    if not floor or "normal" not in floor:
+    up = floor_up(doc)
+    if up is None:
         return None
-    up = np.asarray(floor["normal"], np.float64)
-    up = up / np.linalg.norm(up)
     acc: dict[str, list[np.ndarray]] = {"hips": [], "neck": []}
     for tf, rf in zip(doc["truth"]["frames"], doc["result"]["frames"]):
         trunk = (tf.get("angles") or {}).get("trunk_inclination")
@@ -170,11 +199,9 @@ def standing_offsets(doc: dict) -> dict[str, np.ndarray] | None:
                 or trunk >= STANDING_MAX_TRUNK_DEG:
             continue   # also the truth's frames with the lifter out of view (no angles)
         tj, fj = tf["joints"], rf["joints"]
-        left = np.subtract(tj["hip_l"], tj["hip_r"])
-        left = left - up * (left @ up)
-        if np.linalg.norm(left) < 1e-6:
+        fwd = lifter_forward(tj, up)
+        if fwd is None:
             continue
-        fwd = np.cross(left / np.linalg.norm(left), up)
         for name, f, t in (("hips", np.add(fj["hip_l"], fj["hip_r"]) / 2, np.add(tj["hip_l"], tj["hip_r"]) / 2),
                            ("neck", np.asarray(fj["neck"]), np.asarray(tj["neck"]))):
             d = f - t
@@ -182,6 +209,89 @@ def standing_offsets(doc: dict) -> dict[str, np.ndarray] | None:
     if not acc["hips"]:
         return None
     return {k: np.mean(v, axis=0) for k, v in acc.items()}
+
+
+def curl_deg(joints: dict, up: np.ndarray, fwd: np.ndarray) -> float:
+    """The head's bend over the trunk's chord, in the lifter's sagittal plane (deg): the
+    angle of neck -> head minus that of the hips' midpoint -> neck, forward positive. It
+    reads where the fit puts the hips, the shoulders and the head, not how it turns the
+    pelvis: a back rounding evenly from the pelvis to the top thoracic bone bends the top over
+    the chord by about half its angle (the mesh library's truth: 0.47-0.50 on every scripted
+    shape)."""
+    def pitch(v: np.ndarray) -> float:
+        return float(np.degrees(np.arctan2(v @ fwd, v @ up)))
+    mid = np.add(joints["hip_l"], joints["hip_r"]) / 2
+    return pitch(np.subtract(joints["head"], joints["neck"])) - pitch(np.subtract(joints["neck"], mid))
+
+
+def curl_errors(doc: dict) -> list[dict]:
+    """One row per clean or rounded truth rep (bottom_errors' frames: a clean rep's bottom, a
+    rounded one's spine peak, +-BOTTOM_HALF_FRAMES): {"kind", "truth_spine", "truth_curl",
+    "curl": fitted minus truth curl, "spine": fitted minus truth spine}, each curl measured
+    from its own standing median (the truth's frames standing tall, as standing_offsets').
+    Empty without a floor or standing frames."""
+    up = floor_up(doc)
+    truth, fitted = doc["truth"]["frames"], doc["result"]["frames"]
+    if up is None:
+        return []
+
+    def curls(i: int) -> tuple[float, float] | None:
+        tf, rf = truth[i], fitted[i] if i < len(fitted) else {}
+        if not tf.get("joints") or not rf.get("tracked") or not rf.get("joints") or not rf.get("angles"):
+            return None
+        fwd = lifter_forward(tf["joints"], up)
+        return None if fwd is None else (curl_deg(tf["joints"], up, fwd), curl_deg(rf["joints"], up, fwd))
+
+    standing = [c for i, f in enumerate(truth)
+                if (f.get("angles") or {}).get("trunk_inclination", 90.0) < STANDING_MAX_TRUNK_DEG
+                and (c := curls(i)) is not None]
+    if not standing:
+        return []
+    t0, f0 = np.median(np.array(standing), axis=0)
+    t = np.array([f["t"] for f in truth])
+    out = []
+    for rep in doc["truth"]["reps"]:
+        faults = rep.get("faults") or []
+        kind = "rounded" if "rounded_back" in faults else ("clean" if not faults else None)
+        if kind is None:
+            continue
+        i0, i1, i_bottom = (int(i) for i in np.searchsorted(t, (rep["start_t"], rep["end_t"], rep["bottom_t"])))
+        if i1 <= i0:
+            continue
+        ib = (max(range(i0, i1), key=lambda i: truth[i]["angles"]["spine_flexion"]) if kind == "rounded"
+              else min(i_bottom, len(t) - 1))
+        rows = []
+        for i in range(max(0, ib - BOTTOM_HALF_FRAMES), min(len(t), ib + BOTTOM_HALF_FRAMES + 1)):
+            c = curls(i)
+            if c is not None:
+                ts = truth[i]["angles"]["spine_flexion"]
+                rows.append((ts, c[0] - t0, (c[1] - f0) - (c[0] - t0), fitted[i]["angles"]["spine_flexion"] - ts))
+        if rows:
+            m = np.mean(rows, axis=0)
+            out.append({"kind": kind, "truth_spine": m[0], "truth_curl": m[1], "curl": m[2], "spine": m[3]})
+    return out
+
+
+def curl_table(docs: list[dict]) -> None:
+    """--curl: curl_errors' means per body, split and shape, beside the spine's."""
+    def line(label: str, rows: list[dict]) -> str:
+        m = {k: sum(r[k] for r in rows) / len(rows) for k in ("truth_spine", "truth_curl", "curl", "spine")}
+        return (f"{label:14s} n {len(rows):3d} truth spine {m['truth_spine']:5.1f} curl {m['truth_curl']:5.1f}"
+                f" | fitted - truth: curl {m['curl']:+6.1f} (x2 {2 * m['curl']:+6.1f}) spine {m['spine']:+6.1f}")
+    rows = [(d, r) for d in docs for r in curl_errors(d)]
+    for body in sorted({d["body"] for d in docs}):
+        for split in ("dev", "holdout"):
+            sel = [(d, r) for d, r in rows if d["body"] == body and d["split"] == split]
+            if not sel:
+                continue
+            print(f"\n{body} body, split {split}: the head's bend over the hips-to-neck chord (curl) and the "
+                  f"spine, at clean bottoms and rounded peaks{'  [' + HOLDOUT_NOTE + ']' if split == 'holdout' else ''}")
+            for kind in ("clean", "rounded"):
+                these = [(d, r) for d, r in sel if r["kind"] == kind]
+                if these:
+                    print(line(kind, [r for _, r in these]))
+                    for shape in sorted({shape_of(d["name"]) for d, _ in these}):
+                        print(line(f"  {shape}", [r for d, r in these if shape_of(d["name"]) == shape]))
 
 
 def bottoms_table(docs: list[dict]) -> None:
@@ -286,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replay", action="store_true", help="judge the reps again with the current evaluator")
     ap.add_argument("--bottoms", action="store_true",
                     help="the angles' errors at the bottom of clean reps and the peak of rounded ones")
+    ap.add_argument("--curl", action="store_true",
+                    help="the head's bend over the hips-to-neck chord at the same bottoms: what the "
+                         "fit's joints say of the back without the pelvis's turn")
     ap.add_argument("--merge", action="store_true",
                     help="score the directories' takes together, as one library (a library run "
                          "split over processes); a take saved in two of them is an error")
@@ -315,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
         table(docs, args.replay)
         if args.bottoms:
             bottoms_table(docs)
+        if args.curl:
+            curl_table(docs)
     return 0
 
 

@@ -207,3 +207,53 @@ def test_depth_mode_option_parses_and_names_a_bad_value():
     for bad in ("640x480", "640x48@x", "0x480@30"):
         with pytest.raises(argparse.ArgumentTypeError, match=bad):
             fitter.depth_mode(bad)
+
+
+def _curl_doc(fit_extra_deg: float) -> dict:
+    """A lifter facing +x (z up), standing for 10 frames, then a clean rep whose bottom (frame
+    15) tips the chord hips -> neck 60 deg forward and bends the head 6 deg further over it; the
+    fit reads that bend fit_extra_deg more, and the spine 5 deg less."""
+    def joints(chord_deg: float, over_deg: float) -> dict:
+        c, h = np.radians(chord_deg), np.radians(chord_deg + over_deg)
+        hips = np.array([0.0, 0.0, 0.9])
+        neck = hips + 0.5 * np.array([np.sin(c), 0.0, np.cos(c)])
+        head = neck + 0.25 * np.array([np.sin(h), 0.0, np.cos(h)])
+        return {"hip_l": (hips + [0.0, 0.1, 0.0]).tolist(), "hip_r": (hips - [0.0, 0.1, 0.0]).tolist(),
+                "neck": neck.tolist(), "head": head.tolist()}
+    truth, fitted = [], []
+    for i in range(20):
+        bent = 10 <= i
+        chord = 60.0 if bent else 0.0
+        over = 6.0 if bent else 2.0
+        spine = 12.0 if bent else 0.0
+        truth.append({"t": i * 0.1, "angles": {"trunk_inclination": chord, "spine_flexion": spine},
+                      "joints": joints(chord, over)})
+        fitted.append({"t": i * 0.1, "tracked": True, "angles": {"spine_flexion": spine - (5.0 if bent else 0.0)},
+                       "joints": joints(chord, over + (fit_extra_deg if bent else 0.0))})
+    reps = [{"start_t": 1.0, "bottom_t": 1.5, "end_t": 1.9, "faults": []}]
+    return {"name": "mesh_Z_clean", "body": "mesh", "split": "dev",
+            "truth": {"frames": truth, "reps": reps, "floor": {"normal": [0.0, 0.0, 1.0], "d": 0.0}},
+            "result": {"frames": fitted}}
+
+
+def test_curl_reads_the_heads_bend_over_the_chord_from_standing(capsys):
+    rescore = _bench_module("rescore")
+    up, fwd = np.array([0.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0])
+    j = _curl_doc(0.0)["truth"]["frames"][15]["joints"]
+    assert rescore.curl_deg(j, up, fwd) == pytest.approx(6.0)
+    # the lifter's forward from the hip line: left (+y) x up = +x
+    np.testing.assert_allclose(rescore.lifter_forward(j, up), fwd, atol=1e-12)
+    rows = rescore.curl_errors(_curl_doc(3.0))
+    assert len(rows) == 1 and rows[0]["kind"] == "clean"
+    assert rows[0]["truth_curl"] == pytest.approx(4.0)   # 6 at the bottom, 2 standing
+    assert rows[0]["curl"] == pytest.approx(3.0)
+    assert rows[0]["spine"] == pytest.approx(-5.0)
+    # the same in a camera's frame: the floor's normal is up
+    rows = rescore.curl_errors(_in_camera_frame(_curl_doc(3.0)))
+    assert rows[0]["curl"] == pytest.approx(3.0) and rows[0]["truth_curl"] == pytest.approx(4.0)
+    no_floor = _curl_doc(3.0)
+    del no_floor["truth"]["floor"]
+    assert rescore.curl_errors(no_floor) == []
+    rescore.curl_table([_curl_doc(3.0)])
+    assert "  Z            n   1 truth spine  12.0 curl   4.0 | fitted - truth: curl   +3.0 (x2   +6.0) spine   -5.0" \
+        in capsys.readouterr().out
