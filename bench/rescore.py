@@ -121,6 +121,23 @@ _BOTTOM_ANGLES = {"spine": ("spine_flexion",), "hip": ("hip_flexion_l", "hip_fle
                   "knee": ("knee_flexion_l", "knee_flexion_r"), "trunk": ("trunk_inclination",)}
 
 
+def rep_anchor(truth: list[dict], t: np.ndarray, rep: dict) -> tuple[str, int] | None:
+    """("clean", the frame at the rep's bottom) for a truth rep without faults, ("rounded",
+    the frame of its spine's peak) for a rounded one; None for other reps or an empty one.
+    t: the truth frames' times, sorted."""
+    faults = rep.get("faults") or []
+    kind = "rounded" if "rounded_back" in faults else ("clean" if not faults else None)
+    if kind is None:
+        return None
+    # the first frame at or after each time
+    i0, i1, i_bottom = (int(i) for i in np.searchsorted(t, (rep["start_t"], rep["end_t"], rep["bottom_t"])))
+    if i1 <= i0:
+        return None
+    if kind == "rounded":
+        return kind, max(range(i0, i1), key=lambda i: truth[i]["angles"]["spine_flexion"])
+    return kind, min(i_bottom, len(t) - 1)
+
+
 def bottom_errors(doc: dict) -> list[dict]:
     """One row per clean or rounded truth rep of a saved take: {"kind": "clean" | "rounded",
     "truth_spine": deg, "spine" / "hip" / "knee" / "trunk": fitted minus truth, deg} at the
@@ -131,19 +148,10 @@ def bottom_errors(doc: dict) -> list[dict]:
     t = np.array([f["t"] for f in truth])
     out = []
     for rep in doc["truth"]["reps"]:
-        faults = rep.get("faults") or []
-        kind = "rounded" if "rounded_back" in faults else ("clean" if not faults else None)
-        if kind is None:
+        anchor = rep_anchor(truth, t, rep)
+        if anchor is None:
             continue
-        # the first frame at or after each time (t is sorted)
-        i0, i1, i_bottom = (int(i) for i in np.searchsorted(
-            t, (rep["start_t"], rep["end_t"], rep["bottom_t"])))
-        if i1 <= i0:
-            continue
-        if kind == "rounded":
-            ib = max(range(i0, i1), key=lambda i: truth[i]["angles"]["spine_flexion"])
-        else:
-            ib = min(i_bottom, len(t) - 1)
+        kind, ib = anchor
         errs: dict[str, list[float]] = {k: [] for k in (*_BOTTOM_ANGLES, "truth_spine")}
         for i in range(max(0, ib - BOTTOM_HALF_FRAMES), min(len(t), ib + BOTTOM_HALF_FRAMES + 1)):
             f = fitted[i] if i < len(fitted) else {}
@@ -251,15 +259,10 @@ def curl_errors(doc: dict) -> list[dict]:
     t = np.array([f["t"] for f in truth])
     out = []
     for rep in doc["truth"]["reps"]:
-        faults = rep.get("faults") or []
-        kind = "rounded" if "rounded_back" in faults else ("clean" if not faults else None)
-        if kind is None:
+        anchor = rep_anchor(truth, t, rep)
+        if anchor is None:
             continue
-        i0, i1, i_bottom = (int(i) for i in np.searchsorted(t, (rep["start_t"], rep["end_t"], rep["bottom_t"])))
-        if i1 <= i0:
-            continue
-        ib = (max(range(i0, i1), key=lambda i: truth[i]["angles"]["spine_flexion"]) if kind == "rounded"
-              else min(i_bottom, len(t) - 1))
+        kind, ib = anchor
         rows = []
         for i in range(max(0, ib - BOTTOM_HALF_FRAMES), min(len(t), ib + BOTTOM_HALF_FRAMES + 1)):
             c = curls(i)
