@@ -57,6 +57,7 @@ import argparse
 import gzip
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -275,54 +276,55 @@ def curl_errors(doc: dict) -> list[dict]:
     return out
 
 
+def grouped_table(docs: list[dict], rows: list[tuple[dict, dict]], heading: str,
+                  line: Callable[[str, list[dict]], str],
+                  after: Callable[[str, str, list[tuple[dict, dict]]], None] | None = None) -> None:
+    """rows ((take, row) pairs, row["kind"] "clean" or "rounded") printed per body and split:
+    the heading, then each kind's line over all its rows and one per shape (line(label,
+    rows)); after(body, split, the group's pairs), when given, prints below each group."""
+    for body in sorted({d["body"] for d in docs}):
+        for split in ("dev", "holdout"):
+            sel = [(d, r) for d, r in rows if d["body"] == body and d["split"] == split]
+            if not sel:
+                continue
+            print(f"\n{body} body, split {split}: {heading}{'  [' + HOLDOUT_NOTE + ']' if split == 'holdout' else ''}")
+            for kind in ("clean", "rounded"):
+                these = [(d, r) for d, r in sel if r["kind"] == kind]
+                if not these:
+                    continue
+                print(line(kind, [r for _, r in these]))
+                for shape in sorted({shape_of(d["name"]) for d, _ in these}):
+                    print(line(f"  {shape}", [r for d, r in these if shape_of(d["name"]) == shape]))
+            if after is not None:
+                after(body, split, sel)
+
+
 def curl_table(docs: list[dict]) -> None:
     """--curl: curl_errors' means per body, split and shape, beside the spine's."""
     def line(label: str, rows: list[dict]) -> str:
         m = {k: sum(r[k] for r in rows) / len(rows) for k in ("truth_spine", "truth_curl", "curl", "spine")}
         return (f"{label:14s} n {len(rows):3d} truth spine {m['truth_spine']:5.1f} curl {m['truth_curl']:5.1f}"
                 f" | fitted - truth: curl {m['curl']:+6.1f} (x2 {2 * m['curl']:+6.1f}) spine {m['spine']:+6.1f}")
-    rows = [(d, r) for d in docs for r in curl_errors(d)]
-    for body in sorted({d["body"] for d in docs}):
-        for split in ("dev", "holdout"):
-            sel = [(d, r) for d, r in rows if d["body"] == body and d["split"] == split]
-            if not sel:
-                continue
-            print(f"\n{body} body, split {split}: the head's bend over the hips-to-neck chord (curl) and the "
-                  f"spine, at clean bottoms and rounded peaks{'  [' + HOLDOUT_NOTE + ']' if split == 'holdout' else ''}")
-            for kind in ("clean", "rounded"):
-                these = [(d, r) for d, r in sel if r["kind"] == kind]
-                if these:
-                    print(line(kind, [r for _, r in these]))
-                    for shape in sorted({shape_of(d["name"]) for d, _ in these}):
-                        print(line(f"  {shape}", [r for d, r in these if shape_of(d["name"]) == shape]))
+    grouped_table(docs, [(d, r) for d in docs for r in curl_errors(d)],
+                  "the head's bend over the hips-to-neck chord (curl) and the spine, at clean bottoms "
+                  "and rounded peaks", line)
 
 
 def bottoms_table(docs: list[dict]) -> None:
-    """--bottoms: bottom_errors' means per body, split and shape."""
+    """--bottoms: bottom_errors' means per body, split and shape, then the standing table."""
     def line(label: str, rows: list[dict]) -> str:
         m = {k: sum(r[k] for r in rows) / len(rows) for k in ("truth_spine", *_BOTTOM_ANGLES)}
         return (f"{label:14s} n {len(rows):3d} truth spine {m['truth_spine']:5.1f} | fitted - truth: "
                 + " ".join(f"{k} {m[k]:+6.1f}" for k in _BOTTOM_ANGLES))
-    rows = [(d, r) for d in docs for r in bottom_errors(d)]
-    for body in sorted({d["body"] for d in docs}):
-        for split in ("dev", "holdout"):
-            sel = [(d, r) for d, r in rows if d["body"] == body and d["split"] == split]
-            if not sel:
-                continue
-            print(f"\n{body} body, split {split}: angles at the bottom of clean reps and the peak of rounded ones"
-                  f"{'  [' + HOLDOUT_NOTE + ']' if split == 'holdout' else ''}")
-            for kind in ("clean", "rounded"):
-                these = [(d, r) for d, r in sel if r["kind"] == kind]
-                if not these:
-                    continue
-                print(line(f"{kind}", [r for _, r in these]))
-                for shape in sorted({shape_of(d["name"]) for d, _ in these}):
-                    print(line(f"  {shape}", [r for d, r in these if shape_of(d["name"]) == shape]))
-            clean_spine: dict[str, list[float]] = {}
-            for d, r in sel:
-                if r["kind"] == "clean":
-                    clean_spine.setdefault(shape_of(d["name"]), []).append(r["spine"])
-            standing_table([d for d in docs if d["body"] == body and d["split"] == split], clean_spine)
+
+    def standing(body: str, split: str, sel: list[tuple[dict, dict]]) -> None:
+        clean_spine: dict[str, list[float]] = {}
+        for d, r in sel:
+            if r["kind"] == "clean":
+                clean_spine.setdefault(shape_of(d["name"]), []).append(r["spine"])
+        standing_table([d for d in docs if d["body"] == body and d["split"] == split], clean_spine)
+    grouped_table(docs, [(d, r) for d in docs for r in bottom_errors(d)],
+                  "angles at the bottom of clean reps and the peak of rounded ones", line, standing)
 
 
 def standing_table(docs: list[dict], clean_spine: dict[str, list[float]]) -> None:
