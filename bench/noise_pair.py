@@ -9,7 +9,7 @@ patches, `--base-noise-scale` scales the first's). Prints:
     called, "?" not judged);
   - what each track measured of the lifter while standing: the build (the trunk's and
     thighs' radius scale, read on the sides' points: station.fit.start.build_ratio) and the
-    neck's learned rest (station.fit.body_model.NeckRest);
+    neck's learned rest (station.fit.body_model.StandingRest);
   - per rep, where each run's reading moved: the raw spine (the fit's thorax against its
     pelvis) over the truth's bottom, and the standing reference it is measured from (the
     one in force at the take's end); a rep reads the bottom's shift minus the reference's;
@@ -95,11 +95,11 @@ def refits(pipes: list[Pipeline], results: list) -> list[str]:
                     tr = pipes[b].tracker
                     th = pipes[pose].tracker.theta.copy()
                     ws = solver.Workspace()
-                    # observe_neck False: the track's neck rest learns nothing from these refits
+                    # observe_rest False: the track's neck rest learns nothing from these refits
                     fit = solver.fit_frame(solver.body_for_pose(tr.body, th, ws), frames[d], th, None,
                                            pipes[w].tracker.noise.weights, n_iter=25, ws=ws,
                                            implement=tr.implement, anchors_floor_m=tr.anchors,
-                                           observe_neck=False)
+                                           observe_rest=False)
                     dofs = " ".join(f"{n} {np.degrees(fit.theta[DOF[n]]):6.1f}" for n in SPINE_DOFS)
                     rows.append(f"    points {d + 1} weights {w + 1} pose {pose + 1} body {b + 1}: raw spine "
                                 f"{_spine_raw_deg(fit):6.1f} deg, energy {fit.energy:7.1f} | {dofs}")
@@ -143,7 +143,7 @@ def main() -> None:
     for label, p, t in ((f"noise x{args.base_noise_scale:g}", pipes[0], takes[0]), (second, pipes[1], takes[1])):
         reps = [r.as_contract() for r in p.evaluator.finish()] if p.evaluator is not None else []
         body = p.tracker.body
-        rest = f"{np.degrees(body.neck_rest.rad):.1f} deg" if body.neck_rest.learned else "not learned"
+        rest = f"{np.degrees(body.standing_rest.neck_rad):.1f} deg" if body.standing_rest.learned else "not learned"
         print(f"{label:10s} build {body.shape.build:.3f}, neck rest {rest}; reps (truth/fitted peak spine): "
               + " ".join(rep_readings(truth["reps"], reps)))
     print("where the readings moved (raw spine at the bottom, and the standing reference):")

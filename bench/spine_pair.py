@@ -83,7 +83,7 @@ def basin(tracker, cloud) -> list[str]:
         th[DOF["hip_r_flex"]] -= r
         fit = solver.fit_frame(tracker.body, frame, th, None, tracker.noise.weights, n_iter=30,
                                ws=solver.Workspace(), implement=tracker.implement,
-                               observe_neck=False)
+                               observe_rest=False)
         spine = _spine_raw_deg(fit)
         ref = spine if ref is None else ref
         rows.append(f"from {d:2d} deg rounder: energy {fit.energy:7.1f}, residual "

@@ -450,12 +450,13 @@ def _difference_term(A, b, ja, jb, w, r):
 @nb.njit(cache=True, nogil=True)
 def diagonal_terms(theta, theta_pred, use_pred, lower, upper, finite_lo, finite_hi, limit_w,
                    prior_w, temporal_w, knee_hip, knee_margin_rad, knee_w, A, b, out_e_prior,
-                   out_e_knee, out_e_temporal, pair_dofs, pair_w):
+                   out_e_knee, out_e_temporal, pair_dofs, pair_w, pair_mu):
     """The per-DOF terms added to the normal equations A, b: soft joint limits (weight
     limit_w outside [lower, upper]), the prior towards 0 (prior_w), the knee-fold term per
     (knee, hip) pair of knee_hip (knee_w when knee - hip > knee_margin_rad; 0 = off), the
-    smoothness pairs (pair_dofs (q, 2): pair_w (theta_a - theta_b)^2, its energy added to
-    theta_a's prior entry) and, with use_pred, the temporal term towards theta_pred
+    smoothness pairs (pair_dofs (q, 2): pair_w (theta_a - theta_b - pair_mu)^2, pair_mu the
+    pair's centre (a person's rest, body_model.StandingRest), its energy added to theta_a's
+    prior entry) and, with use_pred, the temporal term towards theta_pred
     (temporal_w). Their energies per DOF (out_e_prior, out_e_temporal) and per pair
     (out_e_knee) are written, not summed."""
     n = theta.shape[0]
@@ -481,7 +482,7 @@ def diagonal_terms(theta, theta_pred, use_pred, lower, upper, finite_lo, finite_
         ja = pair_dofs[p, 0]
         jb = pair_dofs[p, 1]
         wp = pair_w[p]
-        r = theta[ja] - theta[jb]
+        r = theta[ja] - theta[jb] - pair_mu[p]
         _difference_term(A, b, ja, jb, wp, r)
         out_e_prior[ja] += wp * r * r
     for j in range(n):

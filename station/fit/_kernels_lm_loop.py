@@ -49,7 +49,7 @@ def pose_energy(
         out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred, use_pred,
         dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w, knee_hip,
         knee_margin_rad, knee_w, out_e_prior, out_e_knee, out_e_temporal, row_energy,
-        out_A_obs, m2d_rec, pair_dofs, pair_w, nearest_state=None):
+        out_A_obs, m2d_rec, pair_dofs, pair_w, pair_mu, nearest_state=None):
     """The first pass of an LM evaluation at theta: forward kinematics (seg_R, seg_t,
     dof_twist), the capsules and the implement's (ca, cb), the nearest capsules (cap_idx,
     dist, normal; nearest_state as evaluate's), each point's residual where its ray meets
@@ -107,7 +107,7 @@ def pose_energy(
     E = (out_data_stats[0] + out_m2d_stats[0]) + numpy_sum(row_energy)
     diagonal_terms(theta, theta_pred, use_pred, dof_lower, dof_upper, finite_lo, finite_hi,
                    limit_w, prior_w, temporal_w, knee_hip, knee_margin_rad, knee_w, out_A, out_b,
-                   out_e_prior, out_e_knee, out_e_temporal, pair_dofs, pair_w)
+                   out_e_prior, out_e_knee, out_e_temporal, pair_dofs, pair_w, pair_mu)
     E += numpy_sum(out_e_prior)
     for p in range(out_e_knee.shape[0]):
         E += out_e_knee[p]
@@ -134,7 +134,7 @@ def linearise_accepted(
         out_data_stats, out_seg_stats, out_m2d_stats, out_A, out_b, theta_pred, use_pred,
         dof_lower, dof_upper, finite_lo, finite_hi, limit_w, prior_w, temporal_w, knee_hip,
         knee_margin_rad, knee_w, out_e_prior, out_e_knee, out_e_temporal, row_energy,
-        out_A_obs, m2d_rec, pair_dofs, pair_w, nearest_state=None):
+        out_A_obs, m2d_rec, pair_dofs, pair_w, pair_mu, nearest_state=None):
     """The second pass at the theta pose_energy was last called with (its state: the pose,
     the nearest capsules, m2d_rec, the dense rows): the data and model -> data rows into
     out_H, out_g, mapped to the DOFs into out_A, out_b, the dense rows and the bar's grip
@@ -160,7 +160,7 @@ def linearise_accepted(
     out_A_obs[:, :] = out_A
     diagonal_terms(theta, theta_pred, use_pred, dof_lower, dof_upper, finite_lo, finite_hi,
                    limit_w, prior_w, temporal_w, knee_hip, knee_margin_rad, knee_w, out_A, out_b,
-                   out_e_prior, out_e_knee, out_e_temporal, pair_dofs, pair_w)
+                   out_e_prior, out_e_knee, out_e_temporal, pair_dofs, pair_w, pair_mu)
 
 
 @nb.njit(cache=True, nogil=True)

@@ -91,11 +91,21 @@ AT_LIMIT_RAD = 2 * _D     # a DOF this near one of its bounds sits on its limit
 _NECK_DOFS = (DOF["neck_flex"], DOF["neck_lat"])
 _TWIST_DOFS = (DOF["lumbar_twist"], DOF["thorax_twist"])
 _SIDE_BEND_DOFS = (DOF["lumbar_lat"], DOF["thorax_lat"])
-# The pelvis's pitch and the spine's bends: a trunk that moves one of them this far from the
-# track's prediction in one frame is checked against the predicted trunk with the arms placed
-# afresh (LimbSearch.unfold_jump)
+# The pelvis's pitch and the spine's bends: a trunk that moves one of them, or the spine's
+# bend as a whole (their sum: the lumbar tied to the thorax spreads a fold over both, 8 and
+# 11 deg where the thorax alone had taken 21), this far from the track's prediction in one
+# frame is checked against the predicted trunk with the arms placed afresh
+# (LimbSearch.unfold_jump)
 _TRUNK_PITCH_DOFS = (DOF["root_pitch"], DOF["lumbar_flex"], DOF["thorax_flex"], DOF["upper_thorax_flex"])
+_SPINE_BEND_DOFS = list(_TRUNK_PITCH_DOFS[1:])
 TRUNK_JUMP_RAD = 12 * _D
+
+
+def trunk_jump_rad(theta: np.ndarray, pred: np.ndarray) -> float:
+    """How far the trunk moved from the prediction: the largest change of the pelvis's pitch,
+    of one of the spine's bends, or of their sum."""
+    d = theta - pred
+    return max(float(np.max(np.abs(d[list(_TRUNK_PITCH_DOFS)]))), abs(float(np.sum(d[_SPINE_BEND_DOFS]))))
 _ARM_PAIRS = tuple((DOF[f"{j}_l_{m}"], DOF[f"{j}_r_{m}"]) for j, m in (
     ("shoulder", "flex"), ("shoulder", "abd"), ("shoulder", "rot"), ("elbow", "flex")))
 
@@ -190,12 +200,12 @@ class FitContext:
     anchors: np.ndarray | None
 
     def fit(self, frame: FrameData, theta: np.ndarray, pred: np.ndarray | None,
-            n_iter: int, observe_neck: bool = True) -> FitResult:
+            n_iter: int, observe_rest: bool = True) -> FitResult:
         # the body as it hangs in this pose (its drape when bent over): the one place that
         # fits it, for the tracker's own fit (Tracker._fit) and every hypothesis alike
         return fit_frame(body_for_pose(self.body, theta, self.ws), frame, theta, pred, self.weights,
                          n_iter=n_iter, ws=self.ws, implement=self.implement, anchors_floor_m=self.anchors,
-                         observe_neck=observe_neck)
+                         observe_rest=observe_rest)
 
     def bar_need(self, frame: FrameData, theta: np.ndarray) -> "BarNeed":
         """With a bar, a hypothesis must keep half the bar's support at theta (a bar that
@@ -430,7 +440,7 @@ class LimbSearch:
     def unfold_jump(self, ctx: FitContext, frame: FrameData, fit: FitResult,
                     pred: np.ndarray | None, n_iter: int = 6) -> FitResult:
         """A trunk whose pitch or bend moved TRUNK_JUMP_RAD or more from the prediction in
-        one frame is compared with the predicted pose, its arms searched afresh (search) and
+        one frame (trunk_jump_rad) is compared with the predicted pose, its arms searched afresh (search) and
         refitted; the one of least energy is kept. Turning side-on while standing up
         (mocap_warmup, the capsule athlete), a forearm misplaced outside the person's mask
         was hidden behind the body by tipping the pelvis 16 deg back and flexing the thorax
@@ -440,8 +450,7 @@ class LimbSearch:
         trunk), so it affords a search of both arms."""
         if pred is None:
             return fit
-        idx = list(_TRUNK_PITCH_DOFS)
-        if float(np.max(np.abs(fit.theta[idx] - pred[idx]))) < TRUNK_JUMP_RAD:
+        if trunk_jump_rad(fit.theta, pred) < TRUNK_JUMP_RAD:
             return fit
         th = self.search(ctx, frame, pred, pred, limbs=("arm_l", "arm_r"), n_iter=n_iter)
         return self._reseed_best(ctx, frame, fit, pred, [(limb_dofs("arms"), th)], n_iter)
@@ -459,7 +468,7 @@ class LimbSearch:
             return fit
         idx = list(_NECK_DOFS)
         th = fit.theta.copy()
-        th[idx] = (ctx.body.neck_rest.rad, 0.0)
+        th[idx] = (ctx.body.standing_rest.neck_rad, 0.0)
         return self._reseed_best(ctx, frame, fit, pred, [(idx, th)], n_iter)
 
     def unfold_trunk(self, ctx: FitContext, frame: FrameData, fit: FitResult,

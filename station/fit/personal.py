@@ -94,7 +94,7 @@ def shape_energies(body: BodyModel, frames: list[tuple[FrameData, np.ndarray]], 
     out = np.zeros(len(values))
     for k, v in enumerate(values):
         cand = _candidate(replace(body.shape, **{field: float(v)}))
-        cand.neck_rest = copy.deepcopy(body.neck_rest)   # the same neck prior; learns nothing
+        cand.standing_rest = copy.deepcopy(body.standing_rest)   # the same rests; learns nothing
         for frame, theta in frames:
             th = rebased(theta, body, cand)
             out[k] += fit_frame(body_for_pose(cand, th, ws), frame, th, None, weights,
@@ -159,7 +159,7 @@ class LegLength:
 
     def samples(self, body: BodyModel, theta: np.ndarray) -> bool:
         """Whether a frame fitted at theta is one to measure on: standing tall."""
-        return body.neck_rest.standing_tall(theta)
+        return body.standing_rest.standing_tall(theta)
 
     def measured_on(self, body: BodyModel) -> BodyModel:
         """The body whose candidates the energies compare: the track's."""
@@ -222,7 +222,7 @@ class ArmLength(LegLength):
         stand with soft knees (the mesh athlete's motion-capture clips at 17-34 deg, so
         standing tall's 25 deg never measured their arms: the table's 0.311 H against their
         0.28-0.31)."""
-        return body.neck_rest.standing_tall(theta, max_knee_rad=UPRIGHT_KNEE_RAD)
+        return body.standing_rest.standing_tall(theta, max_knee_rad=UPRIGHT_KNEE_RAD)
 
 
 # The belly: how far the lifter's abdomen stands forward of the table's (Shape.belly_fwd, as a

@@ -366,9 +366,10 @@ def contact_rows(sole, cp1, cp2, cn, cdepth, pair_slack_m, slack_m, w_below, ban
 
 def diagonal_terms(theta, theta_pred, lower, upper, limit_w, prior_w, temporal_w, knee_hip,
                    knee_margin_rad, knee_w, A, b, pair_dofs=np.zeros((0, 2), np.int64),
-                   pair_w=np.zeros(0)):
+                   pair_w=np.zeros(0), pair_mu=None):
     """(A, b) with the per-DOF terms added, and the energies (prior (n,), with each smoothness
-    pair's added to its first DOF; knee (pairs,), temporal (n,))."""
+    pair's added to its first DOF; knee (pairs,), temporal (n,)). pair_mu: each pair's centre
+    (theta_a - theta_b pulled to it; None: 0)."""
     A, b = A.copy(), b.copy()
     over = np.isfinite(upper) & (theta > upper)
     under = np.isfinite(lower) & (theta < lower)
@@ -391,9 +392,11 @@ def diagonal_terms(theta, theta_pred, lower, upper, limit_w, prior_w, temporal_w
         e_temporal = temporal_w * dt ** 2
     A[np.diag_indices(len(theta))] += diag
     e_prior = lim_on * lim_r ** 2 + prior_w * theta ** 2
-    for (ja, jb), wp in zip(pair_dofs, pair_w):
-        # wp (theta_a - theta_b)^2: its gradient's half and Hessian's half
-        r = theta[ja] - theta[jb]
+    if pair_mu is None:
+        pair_mu = np.zeros(len(pair_w))
+    for (ja, jb), wp, mu in zip(pair_dofs, pair_w, pair_mu):
+        # wp (theta_a - theta_b - mu)^2: its gradient's half and Hessian's half
+        r = theta[ja] - theta[jb] - mu
         b[[ja, jb]] += [wp * r, -wp * r]
         A[np.ix_([ja, jb], [ja, jb])] += wp * np.array([[1.0, -1.0], [-1.0, 1.0]])
         e_prior[ja] += wp * r * r

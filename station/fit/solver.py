@@ -44,7 +44,7 @@ import numpy as np
 from station.fit import _kernels as K
 from station.fit._linalg import solve as _solve   # (np.linalg.solve, faster)
 from station.fit.body_model import (
-    DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PAIR_SIGMA, DOF_PAIRS, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE,
+    DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PAIR_AT_REST, DOF_PAIR_SIGMA, DOF_PAIRS, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE,
     DOF_UPPER, N_DOF, N_SEG, PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel, draped,
 )
 from station.frames import invert
@@ -435,6 +435,7 @@ class _Layout:
         self.prior_w = np.zeros(N_DOF)
         self.prior_w[_HAS_PRIOR] = w.prior / DOF_PRIOR_SIGMA[_HAS_PRIOR] ** 2
         self.pair_w = w.prior / DOF_PAIR_SIGMA ** 2      # smoothness pairs (body_model.DOF_PAIRS)
+        self.pair_mu_zero = np.zeros(len(DOF_PAIRS))      # their centres before a rest is learned
         self.temporal_w = temporal_weights(w)
         self.limit_w = 1.0 / w.limit_sigma_rad ** 2
         self.knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
@@ -513,7 +514,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
               n_iter: int = 6, ws: Workspace | None = None,
               use_model_to_data: bool = True, anchors_floor_m: np.ndarray | None = None,
               bar: bool = False, implement: str | None = None,
-              observe_neck: bool = True) -> FitResult:
+              observe_rest: bool = True) -> FitResult:
     """Fit the body to one frame's points starting from theta_init.
 
     theta_pred: the temporal prior's target (constant-velocity prediction); None = no
@@ -524,8 +525,8 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     anchors_floor_m: (2, 3) targets of ankle_l, ankle_r (floor frame) or None.
     bar: model a bar through the hands (points it explains pull nothing); the same as
     implement="bar". implement: None, "bar", "kettlebell" or "dumbbells" (module docstring).
-    observe_neck: the fitted pose teaches the body's neck rest while it is learning
-    (NeckRest.observe); False for a frame read again out of its time (Tracker.reread).
+    observe_rest: the fitted pose teaches the body's standing rest while it is learning
+    (StandingRest.observe); False for a frame read again out of its time (Tracker.reread).
     """
     if bar and implement is None:
         implement = "bar"
@@ -563,14 +564,18 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     else:
         lat_dir, lat_target = _ZERO3, 0.0
     bar_weight = data_weight * w.bar_pull
-    # the neck's prior centres on this person's own rest once learned, loose until then
-    # (body_model.NeckRest); the layout holds the learned (stiff) weight
-    neck_rest = body.neck_rest
-    neck_mu = neck_rest.rad
-    prior_w = lay.prior_w
-    if not neck_rest.learned:
+    # the neck's prior centres on this person's own rest once learned, loose until then, and
+    # the lumbar-thorax pair on theirs, off until then (body_model.StandingRest); the layout
+    # holds the learned weights
+    rest = body.standing_rest
+    neck_mu = rest.neck_rad
+    prior_w, pair_w, pair_mu = lay.prior_w, lay.pair_w, lay.pair_mu_zero
+    if rest.learned:
+        pair_mu = np.where(DOF_PAIR_AT_REST, rest.lumbar_rad, 0.0)
+    else:
         prior_w = prior_w.copy()
-        prior_w[_NECK] = w.prior / neck_rest.LEARNING_SIGMA_RAD ** 2
+        prior_w[_NECK] = w.prior / rest.LEARNING_SIGMA_RAD ** 2
+        pair_w = np.where(DOF_PAIR_AT_REST, 0.0, pair_w)
     pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
     step_cap = lay.step_cap
     # evaluate's arguments after the pose: the pose, its capsules and the implement's, data,
@@ -600,7 +605,7 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
           pred_x, theta_pred is not None, DOF_LOWER, DOF_UPPER, _FINITE_LO, _FINITE_HI,
           lay.limit_w, prior_w, lay.temporal_w, _KNEE_HIP, w.knee_fold_margin_rad,
           lay.knee_w, e_prior, e_knee, e_temporal, row_energy, A_obs, m2d_rec, DOF_PAIRS,
-          lay.pair_w,
+          pair_w, pair_mu,
           _nearest_state(ws, n_pts, lay.n_cap_x, n_iter + 1) if n_iter >= _NEAREST_STATE_MIN_ITER
           else _NO_NEAREST_STATE)
     e = np.empty
@@ -640,9 +645,9 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     posed_segments(body, theta, ws)
     K.points_to_world(ws.seg_R, ws.seg_t, body.point_seg, body.point_local, out)
     n_in = data_stats[1]
-    if observe_neck and n_iter > 0 and n_pts > 0 and not neck_rest.learned:   # key: the frame's points (fitted from several starts)
+    if observe_rest and n_iter > 0 and n_pts > 0 and not rest.learned:   # key: the frame's points (fitted from several starts)
         key = (n_pts, float(pts[0, 0]), float(pts[0, 1]), float(pts[-1, 2]))
-        neck_rest.observe(theta, float(n_in / n_pts), key)
+        rest.observe(theta, float(n_in / n_pts), key)
     return FitResult(
         theta=theta, points_floor_m=out, seg_R=ws.seg_R.copy(), seg_t=ws.seg_t.copy(),
         seg_point_count=seg_count, seg_visibility=seg_stats, n_points=n_pts,

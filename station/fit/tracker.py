@@ -444,7 +444,7 @@ class Tracker:
         for measurer in (self.legs, self.arms):
             if measurer.pending:
                 return measurer
-        if not self.legs.done and self.body.neck_rest.standing_tall(theta):
+        if not self.legs.done and self.body.standing_rest.standing_tall(theta):
             return self.legs
         return self.arms
 
@@ -479,8 +479,8 @@ class Tracker:
 
     def _fit(self, frame: FrameData, theta: np.ndarray, pred: np.ndarray | None, n_iter: int,
              anchors: np.ndarray | None = None, weights: FitWeights | None = None,
-             ws: Workspace | None = None, observe_neck: bool = True) -> FitResult:
-        return self._ctx(anchors, weights, ws).fit(frame, theta, pred, n_iter, observe_neck=observe_neck)
+             ws: Workspace | None = None, observe_rest: bool = True) -> FitResult:
+        return self._ctx(anchors, weights, ws).fit(frame, theta, pred, n_iter, observe_rest=observe_rest)
 
     def reread(self, cloud: PersonCloud, theta: np.ndarray, n_iter: int = 10) -> tuple[float, np.ndarray]:
         """An earlier frame read again on the model the track has now (its body and implement):
@@ -490,7 +490,7 @@ class Tracker:
         the same stance read on both models (StandingReference.reread)."""
         frame = prepare_frame(cloud, self.config.max_points)
         # no temporal pull to the pose read on the old model
-        fit = self._fit(frame, theta, None, n_iter, ws=self._reread_ws, observe_neck=False)
+        fit = self._fit(frame, theta, None, n_iter, ws=self._reread_ws, observe_rest=False)
         return _spine_raw_deg(fit), _skeleton_cam_m(fit, frame)
 
     # -- the public step -------------------------------------------------------------------------
@@ -639,7 +639,7 @@ class Tracker:
         yaw = th[DOF["root_yaw"]]
         cos_off = (math.cos(yaw) * ref[0] + math.sin(yaw) * ref[1]) / max(float(np.linalg.norm(ref)), 1e-9)
         wrong = cos_off < math.cos(math.radians(cfg.away_deg)) and (
-            walking or (still and self.body.neck_rest.standing_tall(th)))
+            walking or (still and self.body.standing_rest.standing_tall(th)))
         self._away_count = self._away_count + 1 if wrong else 0
         if self._away_count < cfg.away_frames:
             return fit

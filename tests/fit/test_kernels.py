@@ -469,11 +469,13 @@ def test_diagonal_terms(with_pred):
     ep, ek, et = np.empty(N_DOF), np.empty(2), np.empty(N_DOF)
     pairs = np.array([(DOF["thorax_flex"], DOF["upper_thorax_flex"]), (DOF["lumbar_flex"], DOF["thorax_flex"])])
     pair_w = np.array([30.0, 7.0])
+    pair_mu = np.array([0.0, 0.15])                 # the second centred on a rest
     K.diagonal_terms(theta, theta if pred is None else pred, with_pred, DOF_LOWER, DOF_UPPER,
                      np.isfinite(DOF_LOWER), np.isfinite(DOF_UPPER), 1e4, prior_w, temporal_w,
-                     kh, 1.0, 100.0, A, b, ep, ek, et, pairs, pair_w)
+                     kh, 1.0, 100.0, A, b, ep, ek, et, pairs, pair_w, pair_mu)
     rA, rb, rep, rek, ret = R.diagonal_terms(theta, pred, DOF_LOWER, DOF_UPPER, 1e4, prior_w,
-                                             temporal_w, kh, 1.0, 100.0, A0, b0, pairs, pair_w)
+                                             temporal_w, kh, 1.0, 100.0, A0, b0, pairs, pair_w,
+                                             pair_mu)
     np.testing.assert_allclose(A, rA, atol=1e-9)
     np.testing.assert_allclose(b, rb, atol=1e-9)
     np.testing.assert_allclose(ep, rep, atol=1e-9)
@@ -484,6 +486,11 @@ def test_diagonal_terms(with_pred):
     assert np.count_nonzero(ep > 1e3) > 0          # some DOFs were beyond their limits
     ja, jb = pairs[0]                               # the pair couples its two DOFs
     assert A[ja, jb] - A0[ja, jb] == pytest.approx(-30.0)
+    # the rest moves the pair's pull: the twin at mu 0 differs by exactly 7 * 0.15 on its DOFs
+    _, rb0, _, _, _ = R.diagonal_terms(theta, pred, DOF_LOWER, DOF_UPPER, 1e4, prior_w,
+                                       temporal_w, kh, 1.0, 100.0, A0, b0, pairs, pair_w)
+    ka, kb = pairs[1]
+    assert (rb0 - b)[ka] == pytest.approx(7.0 * 0.15) and (rb0 - b)[kb] == pytest.approx(-7.0 * 0.15)
 
 
 @pytest.mark.parametrize("n", [0, 40])
@@ -516,14 +523,15 @@ def _diag_extra(theta, n_rows, n_samp, use_pred=False):
     return (theta, use_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER), np.isfinite(DOF_UPPER),
             1e4, np.full(N_DOF, 2.0), np.full(N_DOF, 8.0), kh, 1.0, 100.0, np.empty(N_DOF),
             np.empty(2), np.empty(N_DOF), np.empty(n_rows), np.empty((N_DOF, N_DOF)),
-            np.empty((n_samp, 4)), DOF_PAIRS, np.full(len(DOF_PAIRS), 33.0))
+            np.empty((n_samp, 4)), DOF_PAIRS, np.full(len(DOF_PAIRS), 33.0),
+            np.linspace(0.0, 0.1, len(DOF_PAIRS)))
 
 
 def _diag_twin(theta, A, b, extra):
     """reference.diagonal_terms on (A, b) with _diag_extra's weights: (A, b, energies)"""
     (_, _, lo, hi, _, _, limit_w, prior_w, temporal_w, kh, margin, knee_w) = extra[:12]
     return R.diagonal_terms(theta, None, lo, hi, limit_w, prior_w, temporal_w, kh, margin, knee_w,
-                            A, b, *extra[-2:])
+                            A, b, *extra[-3:])
 
 
 @pytest.mark.parametrize("implement", [None, "bar", "kettlebell", "dumbbells"])
@@ -790,6 +798,7 @@ def test_evaluate(with_pred):
     th2 = th.copy(); th2[DOF["root_tz"]] -= 0.02; th2[DOF["knee_l_flex"]] = 3.0   # limit, knee fold
     th2[DOF["upper_thorax_flex"]] = 0.2                                           # a smoothness pair
     pair_w = np.full(len(DOF_PAIRS), 33.0)
+    pair_mu = np.linspace(0.0, 0.1, len(DOF_PAIRS))                                # a pair at a rest
     pred = th + 0.05 if with_pred else th2
     pairs = body.collision_pairs
     ns, npairs = len(body.sole_seg), len(pairs)
@@ -837,7 +846,7 @@ def test_evaluate(with_pred):
     E, scratch, out = run(K.evaluate, (pred, with_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER),
                                        np.isfinite(DOF_UPPER), 1e4, prior_w, temporal_w, kh, 1.0,
                                        100.0, ep, ek, et, row_e, A_obs, np.empty((n_samp, 4)),
-                                       DOF_PAIRS, pair_w))
+                                       DOF_PAIRS, pair_w, pair_mu))
     R2, t2, tw2 = R.forward_kinematics(th2, SP, body.seg_offset, DOF_SEG, DOF_TYPE, DOF_AXIS)
     ca2 = R.points_to_world(R2, t2, body.cap_seg, body.cap_a_local)
     cb2 = R.points_to_world(R2, t2, body.cap_seg, body.cap_b_local)
@@ -855,7 +864,7 @@ def test_evaluate(with_pred):
     np.testing.assert_allclose(scratch[18], res, atol=1e-12); np.testing.assert_allclose(scratch[19], rw)
     rA, rb, rep, rek, ret = R.diagonal_terms(th2, pred if with_pred else None, DOF_LOWER, DOF_UPPER,
                                              1e4, prior_w, temporal_w, kh, 1.0, 100.0, A_obs, lb,
-                                             DOF_PAIRS, pair_w)
+                                             DOF_PAIRS, pair_w, pair_mu)
     np.testing.assert_allclose(out[6], rA, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(out[7], rb, rtol=1e-9, atol=1e-7)
     np.testing.assert_allclose(ep, rep, rtol=1e-12); np.testing.assert_allclose(ek, rek, rtol=1e-12)
@@ -870,7 +879,8 @@ def test_evaluate(with_pred):
     def extra2():
         return (pred, with_pred, DOF_LOWER, DOF_UPPER, np.isfinite(DOF_LOWER), np.isfinite(DOF_UPPER),
                 1e4, prior_w, temporal_w, kh, 1.0, 100.0, np.empty(N_DOF), np.empty(2), np.empty(N_DOF),
-                np.empty(n_rows), np.empty((N_DOF, N_DOF)), np.empty((n_samp, 4)), DOF_PAIRS, pair_w)
+                np.empty(n_rows), np.empty((N_DOF, N_DOF)), np.empty((n_samp, 4)), DOF_PAIRS, pair_w,
+                pair_mu)
     ex = extra2()
     E1, scratch1, out1 = run(None, ex, [(K.pose_energy, th2)])
     assert E1 == E

@@ -77,7 +77,7 @@ def test_shape_energies_build_each_candidate_body_once():
     assert (info.misses, info.hits) == (len(LEG_RATIOS), len(LEG_RATIOS))
     np.testing.assert_array_equal(e1, e2)
     assert int(np.argmin(e1)) == LEG_RATIOS.index(1.0)       # its own legs explain it best
-    assert all(_candidate(replace(body.shape, leg_ratio=r)).neck_rest is not body.neck_rest
+    assert all(_candidate(replace(body.shape, leg_ratio=r)).standing_rest is not body.standing_rest
                for r in LEG_RATIOS)
 
 

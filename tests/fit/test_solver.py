@@ -292,7 +292,7 @@ def test_lm_loop_is_the_python_loop(case, monkeypatch):
     from station.fit.body_model import DOF, Shape
 
     body = build_body(Shape(height_m=1.75))
-    body.neck_rest.samples = [0.1] * body.neck_rest.frames   # learned: the prior recentres
+    body.standing_rest.samples = [(0.1, 0.05)] * body.standing_rest.frames   # learned: the priors recentre
     th = make_pose("hinge")
     frame = prepare_frame(render_cloud(body, th, seed=11))
     # far: some steps are rejected (seed 3 stopped rejecting any once the arms may overlap the

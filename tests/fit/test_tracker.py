@@ -506,7 +506,7 @@ def test_reading_an_earlier_frame_again_leaves_the_track_as_it_was():
         a, b = plain.update(cloud), twin.update(cloud)
         thetas.append(b.theta)
         if i == 12:
-            assert not twin.body.neck_rest.learned      # (what the reread could have taught)
+            assert not twin.body.standing_rest.learned      # (what the reread could have taught)
             spine_raw_deg, points_cam_m = twin.reread(clouds[6], thetas[6])
             assert abs(spine_raw_deg) < 15.0 and points_cam_m.shape == (len(SKELETON_POINTS), 3)
         if a.tracked:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from station.fit.body_model import DOF
-from station.fit.limb_search import TRUNK_JUMP_RAD
+from station.fit.limb_search import TRUNK_JUMP_RAD, trunk_jump_rad
 from station.fit.solver import prepare_frame
 from station.sim.scenarios import build, get_scenario
 from tests.helpers import camera_frame, scenario_pipeline
@@ -39,7 +39,7 @@ def test_a_trunk_folded_to_hide_a_misplaced_arm_is_taken_back_upright():
         folded[DOF[name]] = deg * DEG
     fold = ctx.fit(frame, folded, pred, 10)
     pitch = [DOF["root_pitch"], DOF["thorax_flex"]]
-    assert np.max(np.abs(fold.theta[pitch] - pred[pitch])) > TRUNK_JUMP_RAD
+    assert trunk_jump_rad(fold.theta, pred) > TRUNK_JUMP_RAD
     out = tr.limbs.unfold_jump(ctx, frame, fold, pred)
     # the trunk back where the track predicted it, the arm placed afresh, at a lower energy
     assert out.energy < fold.energy
@@ -48,5 +48,18 @@ def test_a_trunk_folded_to_hide_a_misplaced_arm_is_taken_back_upright():
     assert DOF["shoulder_l_flex"] in tr.limbs.reseeded
     # a trunk that moved less than the jump is left alone, fit for fit
     near = ctx.fit(frame, pred, pred, 10)
-    assert np.max(np.abs(near.theta[pitch] - pred[pitch])) < TRUNK_JUMP_RAD
+    assert trunk_jump_rad(near.theta, pred) < TRUNK_JUMP_RAD
     assert tr.limbs.unfold_jump(ctx, frame, near, pred) is near
+
+
+def test_the_trunk_jump_reads_the_spine_bend_as_a_whole():
+    """A fold spread over the lumbar and the thorax (the lumbar tied to the thorax) is a jump
+    though neither bend alone moved TRUNK_JUMP_RAD; bends that cancel are not."""
+    pred = np.zeros(len(DOF))
+    th = pred.copy()
+    th[DOF["lumbar_flex"]], th[DOF["thorax_flex"]] = 7 * DEG, 8 * DEG
+    assert abs(trunk_jump_rad(th, pred) - 15 * DEG) < 1e-12
+    th[DOF["thorax_flex"]] = -7 * DEG
+    assert trunk_jump_rad(th, pred) < TRUNK_JUMP_RAD
+    th[DOF["root_pitch"]] = -13 * DEG
+    assert trunk_jump_rad(th, pred) > TRUNK_JUMP_RAD
