@@ -99,6 +99,8 @@ _SIDE_BEND_DOFS = (DOF["lumbar_lat"], DOF["thorax_lat"])
 _TRUNK_PITCH_DOFS = (DOF["root_pitch"], DOF["lumbar_flex"], DOF["thorax_flex"], DOF["upper_thorax_flex"])
 _SPINE_BEND_DOFS = list(_TRUNK_PITCH_DOFS[1:])
 TRUNK_JUMP_RAD = 12 * _D
+_ARM_PAIRS = tuple((DOF[f"{j}_l_{m}"], DOF[f"{j}_r_{m}"]) for j, m in (
+    ("shoulder", "flex"), ("shoulder", "abd"), ("shoulder", "rot"), ("elbow", "flex")))
 
 
 def trunk_jump_rad(theta: np.ndarray, pred: np.ndarray) -> float:
@@ -106,8 +108,6 @@ def trunk_jump_rad(theta: np.ndarray, pred: np.ndarray) -> float:
     of one of the spine's bends, or of their sum."""
     d = theta - pred
     return max(float(np.max(np.abs(d[list(_TRUNK_PITCH_DOFS)]))), abs(float(np.sum(d[_SPINE_BEND_DOFS]))))
-_ARM_PAIRS = tuple((DOF[f"{j}_l_{m}"], DOF[f"{j}_r_{m}"]) for j, m in (
-    ("shoulder", "flex"), ("shoulder", "abd"), ("shoulder", "rot"), ("elbow", "flex")))
 
 
 def _at_limit(theta: np.ndarray, dofs: tuple[int, ...]) -> bool:
@@ -440,8 +440,8 @@ class LimbSearch:
     def unfold_jump(self, ctx: FitContext, frame: FrameData, fit: FitResult,
                     pred: np.ndarray | None, n_iter: int = 6) -> FitResult:
         """A trunk whose pitch or bend moved TRUNK_JUMP_RAD or more from the prediction in
-        one frame (trunk_jump_rad) is compared with the predicted pose, its arms searched afresh (search) and
-        refitted; the one of least energy is kept. Turning side-on while standing up
+        one frame (trunk_jump_rad) is compared with the predicted pose, its arms searched
+        afresh (search) and refitted; the one of least energy is kept. Turning side-on while standing up
         (mocap_warmup, the capsule athlete), a forearm misplaced outside the person's mask
         was hidden behind the body by tipping the pelvis 16 deg back and flexing the thorax
         27 deg in one frame (a back read 55-66 deg rounded for four frames): that fold's

@@ -44,8 +44,8 @@ import numpy as np
 from station.fit import _kernels as K
 from station.fit._linalg import solve as _solve   # (np.linalg.solve, faster)
 from station.fit.body_model import (
-    DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PAIR_AT_REST, DOF_PAIR_SIGMA, DOF_PAIRS, DOF_PRIOR_SIGMA, DOF_SEG, DOF_TYPE,
-    DOF_UPPER, N_DOF, N_SEG, PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel, draped,
+    DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PAIR_AT_REST, DOF_PAIR_SIGMA, DOF_PAIRS, DOF_PRIOR_SIGMA,
+    DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG, PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel, draped,
 )
 from station.frames import invert
 from station.model import SKELETON_INDEX, PersonCloud
