@@ -86,7 +86,9 @@ _DOF_TABLE: tuple = (
     # per capsule) F and G read the same and A 6 deg more extended. Without those points G
     # reads within 4 deg and F 6-18 extended, but A 6-17 deg too round (D, H up to 12-15):
     # they are the only floor the spine has at the bottom (bench/spine.py, mesh_*_faults1,
-    # mesh_F_faults2)
+    # mesh_F_faults2). The lumbar also follows the thorax's bend, about the person's own
+    # standing carriage (_DOF_PAIR_TABLE, StandingRest.lumbar_rad): the prior alone held it
+    # at rest while the pelvis took a rounding as hip flexion
     ("lumbar_flex", "lumbar", REVOLUTE, _Y, -30 * DEG, 60 * DEG, 8 * DEG),
     ("lumbar_lat", "lumbar", REVOLUTE, _X, -30 * DEG, 30 * DEG, 10 * DEG),
     ("lumbar_twist", "lumbar", REVOLUTE, _Z, -30 * DEG, 30 * DEG, 10 * DEG),
