@@ -21,6 +21,7 @@ equal the saved ones (all, with the evaluator the takes were fitted with).
     python bench/rescore.py runs/main --replay             # the current evaluator on the same fits
     python bench/rescore.py runs/main --bottoms            # the angles' errors at the reps' bottoms
     python bench/rescore.py runs/main --curl               # the back as the fit's joints place it
+    python bench/rescore.py runs/main --chord              # the hips and neck across the trunk at depth
 
 --bottoms prints, per body, split and shape, the fitted minus the true spine, hip, knee and
 trunk angles at the bottom of each clean rep (the truth's bottom_t) and at the peak of each
@@ -50,6 +51,14 @@ truth's (x2, in the spine's units: +1.6) where the spine reads -10.0; the women 
 within 3.5 (x2) where their spines read 9.5-18.5 short. Per shape the curl's offsets spread
 as widely (x2: -11.8 to +10.7 deg, the men over), but a rounding's increment over the same
 lifter's clean bottoms is kept: -1.1 deg (x2) on average against the spine's -4.3.
+
+--chord prints, at the same bottoms and peaks, where the fit's hips and neck sit in the truth
+trunk's own frame (along the chord from the hips to the neck, and across it, + towards the
+back), moved from where the fit stands them, and the chord's angle error (trunk_offsets,
+chord_errors). Stop 80 (stop 80's fits, dev clean bottoms): from standing, the men's hips move
+8-38 mm towards the belly side (median 25) and their necks 6-17 mm towards the back, the
+chord -2.5 to -5.0 deg; the women's hips -14 to +16 mm, their chord within 2 deg. (Stop 79's
+"neck 8-21 mm higher" was the world's up with a body-carried offset subtracted in it.)
 """
 from __future__ import annotations
 
@@ -276,6 +285,75 @@ def curl_errors(doc: dict) -> list[dict]:
     return out
 
 
+def trunk_offsets(truth_joints: dict, fitted_joints: dict, up: np.ndarray) -> np.ndarray | None:
+    """Fitted minus truth (m) of the hips' midpoint and the neck in the truth trunk's own
+    sagittal frame: [hips along, hips across, neck along, neck across], along the truth's
+    chord from the hips' midpoint to the neck (+ towards the neck) and across it (+ towards the
+    back), then the chord's sagittal angle, fitted minus truth (deg, + forward). An offset the
+    body carries (a hip placed low in the pelvis) reads the same standing and bent over in
+    this frame, where in the world's it turns with the trunk. None for a hip line along up."""
+    fwd = lifter_forward(truth_joints, up)
+    if fwd is None:
+        return None
+    left = np.cross(up, fwd)
+    t_mid = np.add(truth_joints["hip_l"], truth_joints["hip_r"]) / 2
+    f_mid = np.add(fitted_joints["hip_l"], fitted_joints["hip_r"]) / 2
+    along = np.subtract(truth_joints["neck"], t_mid)
+    along = along - left * (along @ left)
+    along = along / np.linalg.norm(along)
+    back = np.cross(along, left)
+
+    def pitch(v: np.ndarray) -> float:
+        return float(np.degrees(np.arctan2(v @ fwd, v @ up)))
+    dh, dn = f_mid - t_mid, np.subtract(fitted_joints["neck"], truth_joints["neck"])
+    return np.array([dh @ along, dh @ back, dn @ along, dn @ back,
+                     pitch(np.subtract(fitted_joints["neck"], f_mid)) - pitch(np.subtract(truth_joints["neck"], t_mid))])
+
+
+def chord_errors(doc: dict) -> list[dict]:
+    """One row per clean or rounded truth rep (bottom_errors' frames): {"kind", "truth_spine",
+    "hips_along", "hips_across", "neck_along", "neck_across" (mm), "chord" (deg), "spine"
+    (fitted minus truth, deg)}: trunk_offsets at the rep's frames minus their median over the
+    frames the truth stands tall in (standing_offsets'), so a row says how far the fit's hips
+    and neck moved across the trunk from where it stands them. Empty without a floor or
+    standing frames."""
+    up = floor_up(doc)
+    truth, fitted = doc["truth"]["frames"], doc["result"]["frames"]
+    if up is None:
+        return []
+
+    def offsets(i: int) -> np.ndarray | None:
+        tf, rf = truth[i], fitted[i] if i < len(fitted) else {}
+        if not tf.get("joints") or not rf.get("tracked") or not rf.get("joints") or not rf.get("angles"):
+            return None
+        return trunk_offsets(tf["joints"], rf["joints"], up)
+
+    standing = [o for i, f in enumerate(truth)
+                if (f.get("angles") or {}).get("trunk_inclination", 90.0) < STANDING_MAX_TRUNK_DEG
+                and (o := offsets(i)) is not None]
+    if not standing:
+        return []
+    o0 = np.median(np.array(standing), axis=0)
+    t = np.array([f["t"] for f in truth])
+    out = []
+    for rep in doc["truth"]["reps"]:
+        anchor = rep_anchor(truth, t, rep)
+        if anchor is None:
+            continue
+        kind, ib = anchor
+        rows = []
+        for i in range(max(0, ib - BOTTOM_HALF_FRAMES), min(len(t), ib + BOTTOM_HALF_FRAMES + 1)):
+            o = offsets(i)
+            if o is not None:
+                ts = truth[i]["angles"]["spine_flexion"]
+                rows.append((ts, *((o - o0) * [1000, 1000, 1000, 1000, 1]), fitted[i]["angles"]["spine_flexion"] - ts))
+        if rows:
+            m = np.mean(rows, axis=0)
+            out.append({"kind": kind, "truth_spine": m[0], "hips_along": m[1], "hips_across": m[2],
+                        "neck_along": m[3], "neck_across": m[4], "chord": m[5], "spine": m[6]})
+    return out
+
+
 def grouped_table(docs: list[dict], rows: list[tuple[dict, dict]], heading: str,
                   line: Callable[[str, list[dict]], str],
                   after: Callable[[str, str, list[tuple[dict, dict]]], None] | None = None) -> None:
@@ -308,6 +386,21 @@ def curl_table(docs: list[dict]) -> None:
     grouped_table(docs, [(d, r) for d in docs for r in curl_errors(d)],
                   "the head's bend over the hips-to-neck chord (curl) and the spine, at clean bottoms "
                   "and rounded peaks", line)
+
+
+def chord_table(docs: list[dict]) -> None:
+    """--chord: chord_errors' means per body, split and shape."""
+    keys = ("truth_spine", "hips_along", "hips_across", "neck_along", "neck_across", "chord", "spine")
+
+    def line(label: str, rows: list[dict]) -> str:
+        m = {k: sum(r[k] for r in rows) / len(rows) for k in keys}
+        return (f"{label:14s} n {len(rows):3d} truth spine {m['truth_spine']:5.1f} | from standing, mm:"
+                f" hips along {m['hips_along']:+5.0f} across {m['hips_across']:+5.0f}"
+                f" neck along {m['neck_along']:+5.0f} across {m['neck_across']:+5.0f}"
+                f" | chord {m['chord']:+5.1f} spine {m['spine']:+6.1f}")
+    grouped_table(docs, [(d, r) for d in docs for r in chord_errors(d)],
+                  "the fit's hips and neck in the truth trunk's frame (across: + towards the back), "
+                  "moved from standing, at clean bottoms and rounded peaks", line)
 
 
 def bottoms_table(docs: list[dict]) -> None:
@@ -404,6 +497,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--curl", action="store_true",
                     help="the head's bend over the hips-to-neck chord at the same bottoms: what the "
                          "fit's joints say of the back without the pelvis's turn")
+    ap.add_argument("--chord", action="store_true",
+                    help="where the fit's hips and neck sit across the trunk at the same bottoms, "
+                         "moved from standing (the truth trunk's own frame)")
     ap.add_argument("--merge", action="store_true",
                     help="score the directories' takes together, as one library (a library run "
                          "split over processes); a take saved in two of them is an error")
@@ -435,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
             bottoms_table(docs)
         if args.curl:
             curl_table(docs)
+        if args.chord:
+            chord_table(docs)
     return 0
 
 

@@ -257,3 +257,55 @@ def test_curl_reads_the_heads_bend_over_the_chord_from_standing(capsys):
     rescore.curl_table([_curl_doc(3.0)])
     assert "  Z            n   1 truth spine  12.0 curl   4.0 | fitted - truth: curl   +3.0 (x2   +6.0) spine   -5.0" \
         in capsys.readouterr().out
+
+
+def _chord_doc(hips_low_m: float, hips_back_at_bottom_m: float) -> dict:
+    """A lifter facing +x (z up): standing for 10 frames, then a bottom whose chord hips -> neck
+    is tipped 80 deg forward. The fit carries its hips hips_low_m down the trunk throughout (an
+    offset the body carries, which turns with the trunk), and at the bottom also
+    hips_back_at_bottom_m across it, towards the back."""
+    def joints(chord_deg: float, hips_shift: np.ndarray) -> dict:
+        c = np.radians(chord_deg)
+        along = np.array([np.sin(c), 0.0, np.cos(c)])
+        hips = np.array([0.0, 0.0, 0.9]) + hips_shift
+        neck = np.array([0.0, 0.0, 0.9]) + 0.5 * along
+        return {"hip_l": (hips + [0.0, 0.1, 0.0]).tolist(), "hip_r": (hips - [0.0, 0.1, 0.0]).tolist(),
+                "neck": neck.tolist(), "head": (neck + 0.2 * along).tolist()}
+    truth, fitted = [], []
+    for i in range(20):
+        bent = 10 <= i
+        chord = 80.0 if bent else 0.0
+        c = np.radians(chord)
+        along = np.array([np.sin(c), 0.0, np.cos(c)])
+        back = np.array([-np.cos(c), 0.0, np.sin(c)])    # along x left (+y): towards the back
+        shift = -hips_low_m * along + (hips_back_at_bottom_m * back if bent else 0.0)
+        truth.append({"t": i * 0.1, "angles": {"trunk_inclination": chord, "spine_flexion": 5.0},
+                      "joints": joints(chord, np.zeros(3))})
+        fitted.append({"t": i * 0.1, "tracked": True, "angles": {"spine_flexion": 2.0},
+                       "joints": joints(chord, shift)})
+    reps = [{"start_t": 1.0, "bottom_t": 1.5, "end_t": 1.9, "faults": []}]
+    return {"name": "mesh_Z_clean", "body": "mesh", "split": "dev",
+            "truth": {"frames": truth, "reps": reps, "floor": {"normal": [0.0, 0.0, 1.0], "d": 0.0}},
+            "result": {"frames": fitted}}
+
+
+def test_chord_reads_the_hips_across_the_trunk_from_where_the_fit_stands_them(capsys):
+    rescore = _bench_module("rescore")
+    # an offset the body carries reads nothing at depth (the world's up would read 20 mm)
+    (row,) = rescore.chord_errors(_chord_doc(0.02, 0.0))
+    for k in ("hips_along", "hips_across", "neck_along", "neck_across", "chord"):
+        assert row[k] == pytest.approx(0.0, abs=1e-9)
+    assert row["spine"] == pytest.approx(-3.0) and row["kind"] == "clean"
+    # hips moved 30 mm towards the back at the bottom: across +30, the chord steeper forward
+    (row,) = rescore.chord_errors(_chord_doc(0.02, 0.03))
+    assert row["hips_across"] == pytest.approx(30.0) and row["hips_along"] == pytest.approx(0.0, abs=1e-9)
+    want = np.degrees(np.arctan2(0.03, 0.5 + 0.02))    # the fitted chord turned about the neck
+    assert row["chord"] == pytest.approx(want, rel=1e-6)
+    # the same in a camera's frame
+    (row,) = rescore.chord_errors(_in_camera_frame(_chord_doc(0.02, 0.03)))
+    assert row["hips_across"] == pytest.approx(30.0) and row["chord"] == pytest.approx(want, rel=1e-6)
+    no_floor = _chord_doc(0.02, 0.03)
+    del no_floor["truth"]["floor"]
+    assert rescore.chord_errors(no_floor) == []
+    rescore.chord_table([_chord_doc(0.02, 0.03)])
+    assert "hips along    +0 across   +30" in capsys.readouterr().out
