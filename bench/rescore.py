@@ -242,30 +242,30 @@ def curl_deg(joints: dict, up: np.ndarray, fwd: np.ndarray) -> float:
     return pitch(np.subtract(joints["head"], joints["neck"])) - pitch(np.subtract(joints["neck"], mid))
 
 
-def curl_errors(doc: dict) -> list[dict]:
-    """One row per clean or rounded truth rep (bottom_errors' frames: a clean rep's bottom, a
-    rounded one's spine peak, +-BOTTOM_HALF_FRAMES): {"kind", "truth_spine", "truth_curl",
-    "curl": fitted minus truth curl, "spine": fitted minus truth spine}, each curl measured
-    from its own standing median (the truth's frames standing tall, as standing_offsets').
-    Empty without a floor or standing frames."""
+def _standing_relative(doc: dict, measure: Callable[[dict, dict, np.ndarray], np.ndarray | None]
+                       ) -> list[tuple[str, np.ndarray]]:
+    """Per clean or rounded truth rep (bottom_errors' frames: a clean rep's bottom, a rounded
+    one's spine peak, +-BOTTOM_HALF_FRAMES): (kind, the mean over its tracked frames of [the
+    truth's spine, measure(truth joints, fitted joints, up) minus its median over the frames
+    the truth stands tall in (standing_offsets'), the fitted minus the truth spine]). Empty
+    without a floor or standing frames."""
     up = floor_up(doc)
     truth, fitted = doc["truth"]["frames"], doc["result"]["frames"]
     if up is None:
         return []
 
-    def curls(i: int) -> tuple[float, float] | None:
+    def at(i: int) -> np.ndarray | None:
         tf, rf = truth[i], fitted[i] if i < len(fitted) else {}
         if not tf.get("joints") or not rf.get("tracked") or not rf.get("joints") or not rf.get("angles"):
             return None
-        fwd = lifter_forward(tf["joints"], up)
-        return None if fwd is None else (curl_deg(tf["joints"], up, fwd), curl_deg(rf["joints"], up, fwd))
+        return measure(tf["joints"], rf["joints"], up)
 
-    standing = [c for i, f in enumerate(truth)
+    standing = [m for i, f in enumerate(truth)
                 if (f.get("angles") or {}).get("trunk_inclination", 90.0) < STANDING_MAX_TRUNK_DEG
-                and (c := curls(i)) is not None]
+                and (m := at(i)) is not None]
     if not standing:
         return []
-    t0, f0 = np.median(np.array(standing), axis=0)
+    m0 = np.median(np.array(standing), axis=0)
     t = np.array([f["t"] for f in truth])
     out = []
     for rep in doc["truth"]["reps"]:
@@ -275,14 +275,25 @@ def curl_errors(doc: dict) -> list[dict]:
         kind, ib = anchor
         rows = []
         for i in range(max(0, ib - BOTTOM_HALF_FRAMES), min(len(t), ib + BOTTOM_HALF_FRAMES + 1)):
-            c = curls(i)
-            if c is not None:
+            m = at(i)
+            if m is not None:
                 ts = truth[i]["angles"]["spine_flexion"]
-                rows.append((ts, c[0] - t0, (c[1] - f0) - (c[0] - t0), fitted[i]["angles"]["spine_flexion"] - ts))
+                rows.append((ts, *(m - m0), fitted[i]["angles"]["spine_flexion"] - ts))
         if rows:
-            m = np.mean(rows, axis=0)
-            out.append({"kind": kind, "truth_spine": m[0], "truth_curl": m[1], "curl": m[2], "spine": m[3]})
+            out.append((kind, np.mean(rows, axis=0)))
     return out
+
+
+def curl_errors(doc: dict) -> list[dict]:
+    """One row per clean or rounded truth rep (_standing_relative's frames): {"kind",
+    "truth_spine", "truth_curl", "curl": fitted minus truth curl, "spine": fitted minus truth
+    spine}, each curl measured from its own standing median (the truth's frames standing
+    tall, as standing_offsets'). Empty without a floor or standing frames."""
+    def curls(tj: dict, fj: dict, up: np.ndarray) -> np.ndarray | None:
+        fwd = lifter_forward(tj, up)
+        return None if fwd is None else np.array([curl_deg(tj, up, fwd), curl_deg(fj, up, fwd)])
+    return [{"kind": kind, "truth_spine": m[0], "truth_curl": m[1], "curl": m[2] - m[1], "spine": m[3]}
+            for kind, m in _standing_relative(doc, curls)]
 
 
 def trunk_offsets(truth_joints: dict, fitted_joints: dict, up: np.ndarray) -> np.ndarray | None:
@@ -311,47 +322,15 @@ def trunk_offsets(truth_joints: dict, fitted_joints: dict, up: np.ndarray) -> np
 
 
 def chord_errors(doc: dict) -> list[dict]:
-    """One row per clean or rounded truth rep (bottom_errors' frames): {"kind", "truth_spine",
-    "hips_along", "hips_across", "neck_along", "neck_across" (mm), "chord" (deg), "spine"
-    (fitted minus truth, deg)}: trunk_offsets at the rep's frames minus their median over the
-    frames the truth stands tall in (standing_offsets'), so a row says how far the fit's hips
+    """One row per clean or rounded truth rep (_standing_relative's frames): {"kind",
+    "truth_spine", "hips_along", "hips_across", "neck_along", "neck_across" (mm), "chord"
+    (deg), "spine" (fitted minus truth, deg)}: trunk_offsets at the rep's frames minus their
+    median over the frames the truth stands tall in, so a row says how far the fit's hips
     and neck moved across the trunk from where it stands them. Empty without a floor or
     standing frames."""
-    up = floor_up(doc)
-    truth, fitted = doc["truth"]["frames"], doc["result"]["frames"]
-    if up is None:
-        return []
-
-    def offsets(i: int) -> np.ndarray | None:
-        tf, rf = truth[i], fitted[i] if i < len(fitted) else {}
-        if not tf.get("joints") or not rf.get("tracked") or not rf.get("joints") or not rf.get("angles"):
-            return None
-        return trunk_offsets(tf["joints"], rf["joints"], up)
-
-    standing = [o for i, f in enumerate(truth)
-                if (f.get("angles") or {}).get("trunk_inclination", 90.0) < STANDING_MAX_TRUNK_DEG
-                and (o := offsets(i)) is not None]
-    if not standing:
-        return []
-    o0 = np.median(np.array(standing), axis=0)
-    t = np.array([f["t"] for f in truth])
-    out = []
-    for rep in doc["truth"]["reps"]:
-        anchor = rep_anchor(truth, t, rep)
-        if anchor is None:
-            continue
-        kind, ib = anchor
-        rows = []
-        for i in range(max(0, ib - BOTTOM_HALF_FRAMES), min(len(t), ib + BOTTOM_HALF_FRAMES + 1)):
-            o = offsets(i)
-            if o is not None:
-                ts = truth[i]["angles"]["spine_flexion"]
-                rows.append((ts, *((o - o0) * [1000, 1000, 1000, 1000, 1]), fitted[i]["angles"]["spine_flexion"] - ts))
-        if rows:
-            m = np.mean(rows, axis=0)
-            out.append({"kind": kind, "truth_spine": m[0], "hips_along": m[1], "hips_across": m[2],
-                        "neck_along": m[3], "neck_across": m[4], "chord": m[5], "spine": m[6]})
-    return out
+    return [{"kind": kind, "truth_spine": m[0], "hips_along": 1000 * m[1], "hips_across": 1000 * m[2],
+             "neck_along": 1000 * m[3], "neck_across": 1000 * m[4], "chord": m[5], "spine": m[6]}
+            for kind, m in _standing_relative(doc, trunk_offsets)]
 
 
 def grouped_table(docs: list[dict], rows: list[tuple[dict, dict]], heading: str,
