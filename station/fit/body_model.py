@@ -160,11 +160,12 @@ DOF_PRIOR_SIGMA = np.array([d[6] for d in _DOF_TABLE], dtype=np.float64)
 # the thorax +9 deg, the upper thorax +13 deg against standing, the lumbar -2 deg (stop 79).
 # Centred on 0 the same pair moved a heavy woman's standing reference (held-out I's tops read
 # past the lean-back rule: overextension F1 1.00 -> 0.59); about the person's rest it leaves
-# the stance alone. 99 mesh takes (stop 79, docs/spine-limits.md): dev spine MAE 2.69 -> 2.51
+# the stance alone. 99 mesh takes (stop 80, docs/spine-limits.md): dev spine MAE 2.69 -> 2.51
 # deg, macro F1 0.899 -> 0.903, rounded back P / R 1.00 / 0.50 -> 0.93 / 0.57; held out 3.97
-# -> 3.93 deg, 0.880 -> 0.888, 0.88 / 0.71 -> 0.94 / 0.76. It reads every back ~1.5 deg
-# rounder, men's and women's alike: the two dev clean backs it calls rounded are men's reps
-# 3.3 deg under the rule; the women's short backs stay short.
+# -> 3.94 deg, 0.880 -> 0.888, 0.88 / 0.71 -> 0.94 / 0.76. It reads every back ~1.5 deg
+# rounder, men's and women's alike: the clean backs it calls rounded are men's borderline
+# reps, 2.7-4.9 deg under the rule (dev 2, in 2 px patches 5, where main called 2); the
+# women's short backs stay short.
 _DOF_PAIR_TABLE: tuple = (
     # (DOF a, DOF b, sd, centred on the person's rest)
     ("thorax_flex", "upper_thorax_flex", 10 * DEG, False),
