@@ -34,7 +34,10 @@ over shapes of the hips' forward and up offsets standing with the spine's offset
 bottoms. Stop 79 (main dcaf921's fits), the 14 dev shapes: the women's fitted hips stand
 12-16 mm above their femoral heads (B, D, F, M, O; Q level) and their flat backs read 8.1-14.3
 deg extended at the bottom, the men's 12-37 mm below and -6 to +3 deg: r -0.84 for the height,
--0.37 for the forward offset. Before stop 79 this table took the camera's depth axis for up,
+-0.37 for the forward offset. Stop 80 adds the legs' length (hip -> knee -> ankle, fitted minus
+truth, standing): the women's 13-28 mm long, the men's 8-42 mm short, r -0.84 with the clean
+bottoms' spine (held out -1.00), the same as the hips' height: the hips stand where the legs
+put them. Before stop 79 this table took the camera's depth axis for up,
 so the "forward" offsets it printed were mostly these heights (the camera's own up; stop 51's "8-21 mm ahead of their
 femoral heads", r -0.81), and stop 51's probe moved the thighs' pivot forward and back, along
 an axis the table had not measured: the pivot moved 0.011 of stature back on D and O read
@@ -199,18 +202,30 @@ def lifter_forward(truth_joints: dict, up: np.ndarray) -> np.ndarray | None:
     return np.cross(left / np.linalg.norm(left), up)
 
 
+_LEG_JOINTS = ("hip_l", "knee_l", "ankle_l", "hip_r", "knee_r", "ankle_r")
+
+
+def leg_length(joints: dict) -> float:
+    """The legs' length (m): hip -> knee -> ankle, the mean of left and right."""
+    j = {k: np.asarray(joints[k], np.float64) for k in _LEG_JOINTS}
+    return float(np.mean([np.linalg.norm(j[f"hip_{s}"] - j[f"knee_{s}"]) + np.linalg.norm(j[f"knee_{s}"] - j[f"ankle_{s}"])
+                          for s in "lr"]))
+
+
 def standing_offsets(doc: dict) -> dict[str, np.ndarray] | None:
     """The mean fitted-minus-truth offset (m) of the hips (their midpoint) and of the neck over
     a saved take's tracked frames in which the truth stands tall (trunk inclination under
     STANDING_MAX_TRUNK_DEG), in the lifter's frame: [forward, up]. The joints are in the
     camera frame (docs/analysis-output.md); up is the truth's floor normal, forward is
-    horizontal, square to the truth's hip line (left x up). None without such frames or a floor.
+    horizontal, square to the truth's hip line (left x up); and, where the joints have knees and
+    ankles, "legs": [the fitted minus the truth leg_length] (m). None without such frames or a
+    floor.
     (Before stop 79 this took the camera's z, its depth axis, for up: the "forward" it printed
     was the height, and its "up" the depth.)"""
     up = floor_up(doc)
     if up is None:
         return None
-    acc: dict[str, list[np.ndarray]] = {"hips": [], "neck": []}
+    acc: dict[str, list[np.ndarray]] = {"hips": [], "neck": [], "legs": []}
     for tf, rf in zip(doc["truth"]["frames"], doc["result"]["frames"]):
         trunk = (tf.get("angles") or {}).get("trunk_inclination")
         if not rf.get("tracked") or not rf.get("joints") or not tf.get("joints") or trunk is None \
@@ -224,9 +239,11 @@ def standing_offsets(doc: dict) -> dict[str, np.ndarray] | None:
                            ("neck", np.asarray(fj["neck"]), np.asarray(tj["neck"]))):
             d = f - t
             acc[name].append(np.array([d @ fwd, d @ up]))
+        if all(k in j for j in (tj, fj) for k in _LEG_JOINTS):
+            acc["legs"].append(np.array([leg_length(fj) - leg_length(tj)]))
     if not acc["hips"]:
         return None
-    return {k: np.mean(v, axis=0) for k, v in acc.items()}
+    return {k: np.mean(v, axis=0) for k, v in acc.items() if v}
 
 
 def curl_deg(joints: dict, up: np.ndarray, fwd: np.ndarray) -> float:
@@ -410,22 +427,29 @@ def standing_table(docs: list[dict], clean_spine: dict[str, list[float]]) -> Non
             per.setdefault(shape_of(d["name"]), []).append(o)
     if not per:
         return
-    print("standing tall: fitted - truth (mm, the lifter's forward / up) | clean bottoms' spine offset")
-    hip_fwd, hip_up, spine = [], [], []
+    print("standing tall: fitted - truth (mm, the lifter's forward / up; the legs' length) | clean bottoms' spine offset")
+    series: dict[str, list[float]] = {"hips' forward offset": [], "hips' up offset": [], "legs' length": []}
+    spine, leg_spine = [], []
     for shape in sorted(per):
         m = {k: 1000 * np.mean([o[k] for o in per[shape]], axis=0) for k in ("hips", "neck")}
+        legs = [o["legs"][0] for o in per[shape] if "legs" in o]
         sp = clean_spine.get(shape, [])
+        legs_text = f"   legs {1000 * np.mean(legs):+6.1f}" if legs else ""
         tail = f" | spine {np.mean(sp):+6.1f}" if sp else ""
         print(f"  {shape:12s} hips {m['hips'][0]:+6.1f} {m['hips'][1]:+6.1f}   "
-              f"neck {m['neck'][0]:+6.1f} {m['neck'][1]:+6.1f}{tail}")
+              f"neck {m['neck'][0]:+6.1f} {m['neck'][1]:+6.1f}{legs_text}{tail}")
         if sp:
-            hip_fwd.append(m["hips"][0])
-            hip_up.append(m["hips"][1])
+            series["hips' forward offset"].append(m["hips"][0])
+            series["hips' up offset"].append(m["hips"][1])
             spine.append(float(np.mean(sp)))
-    for label, offset in (("forward", hip_fwd), ("up", hip_up)):
-        if len(offset) >= 3 and np.std(offset) > 0 and np.std(spine) > 0:
-            print(f"  hips' {label} offset standing against the clean bottoms' spine offset: "
-                  f"r {np.corrcoef(offset, spine)[0, 1]:+.2f} over {len(offset)} shapes")
+            if legs:
+                series["legs' length"].append(1000 * float(np.mean(legs)))
+                leg_spine.append(float(np.mean(sp)))
+    for label, offset in series.items():
+        against = leg_spine if label == "legs' length" else spine
+        if len(offset) >= 3 and np.std(offset) > 0 and np.std(against) > 0:
+            print(f"  {label} standing against the clean bottoms' spine offset: "
+                  f"r {np.corrcoef(offset, against)[0, 1]:+.2f} over {len(offset)} shapes")
 
 
 def row(label: str, t: Tally) -> str:

@@ -309,3 +309,35 @@ def test_chord_reads_the_hips_across_the_trunk_from_where_the_fit_stands_them(ca
     assert rescore.chord_errors(no_floor) == []
     rescore.chord_table([_chord_doc(0.02, 0.03)])
     assert "hips along    +0 across   +30" in capsys.readouterr().out
+
+
+def test_standing_offsets_read_the_legs_length_where_the_joints_have_knees_and_ankles(capsys):
+    rescore = _bench_module("rescore")
+
+    def with_legs(doc: dict, extra_m: float) -> dict:
+        """The take's joints with knees and ankles straight below the hips; the fit's legs
+        extra_m longer (its ankles lower) on every frame."""
+        def legs(j: dict, extra: float) -> dict:
+            out = dict(j)
+            for s in "lr":
+                hip = np.asarray(j[f"hip_{s}"])
+                out[f"knee_{s}"] = (hip - [0.0, 0.0, 0.45]).tolist()
+                out[f"ankle_{s}"] = (hip - [0.0, 0.0, 0.85 + extra]).tolist()
+            return out
+        for key, extra in (("truth", 0.0), ("result", extra_m)):
+            for f in doc[key]["frames"]:
+                if "joints" in f:
+                    f["joints"] = legs(f["joints"], extra)
+        return doc
+    o = rescore.standing_offsets(with_legs(_standing_doc("mesh_X_clean", 20.0, (0.0, 0.01), (0.0, 0.0)), 0.015))
+    assert o["legs"][0] == pytest.approx(0.015)
+    assert "legs" not in rescore.standing_offsets(_standing_doc("mesh_X_clean", 20.0, (0.0, 0.01), (0.0, 0.0)))
+    j = {f"{p}_{s}": v for s in "lr" for p, v in (("hip", [0, 0, 0.9]), ("knee", [0, 0.3, 0.5]), ("ankle", [0, 0.3, 0.1]))}
+    assert rescore.leg_length(j) == pytest.approx(0.5 + 0.4)
+    docs = [with_legs(_standing_doc(f"mesh_{s}_clean", 0.0, (0.0, 0.0), (0.0, 0.0)), e)
+            for s, e in (("X", 0.020), ("Y", -0.010), ("Z", 0.005))]
+    rescore.standing_table(docs, {"X": [-12.0], "Y": [1.0], "Z": [-6.0]})
+    text = capsys.readouterr().out
+    assert "  X            hips   +0.0   +0.0   neck   +0.0   +0.0   legs  +20.0 | spine  -12.0" in text
+    r = np.corrcoef([20.0, -10.0, 5.0], [-12.0, 1.0, -6.0])[0, 1]
+    assert f"legs' length standing against the clean bottoms' spine offset: r {r:+.2f} over 3 shapes" in text
