@@ -35,9 +35,9 @@ bottoms. Stop 79 (main dcaf921's fits), the 14 dev shapes: the women's fitted hi
 12-16 mm above their femoral heads (B, D, F, M, O; Q level) and their flat backs read 8.1-14.3
 deg extended at the bottom, the men's 12-37 mm below and -6 to +3 deg: r -0.84 for the height,
 -0.37 for the forward offset. Stop 80 adds the legs' length (hip -> knee -> ankle, fitted minus
-truth, standing): the women's 13-28 mm long, the men's 8-42 mm short, r -0.84 with the clean
-bottoms' spine (held out -1.00), the same as the hips' height: the hips stand where the legs
-put them. Before stop 79 this table took the camera's depth axis for up,
+truth, standing): the women's 16-28 mm long (B, D, F, M, O; Q 8 short), the men's 9-42 mm
+short, r -0.84 with the clean bottoms' spine (held out -1.00), the same as the hips' height:
+the hips stand where the legs put them. Before stop 79 this table took the camera's depth axis for up,
 so the "forward" offsets it printed were mostly these heights (the camera's own up; stop 51's "8-21 mm ahead of their
 femoral heads", r -0.81), and stop 51's probe moved the thighs' pivot forward and back, along
 an axis the table had not measured: the pivot moved 0.011 of stature back on D and O read
