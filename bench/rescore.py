@@ -37,8 +37,8 @@ deg extended at the bottom, the men's 12-37 mm below and -6 to +3 deg: r -0.84 f
 -0.37 for the forward offset. Stop 80 adds the legs' length (hip -> knee -> ankle, fitted minus
 truth, standing): the women's 16-28 mm long (B, D, F, M, O; Q 8 short), the men's 9-42 mm
 short, r -0.84 with the clean bottoms' spine (held out -1.00), the same as the hips' height:
-the hips stand where the legs put them. Before stop 79 this table took the camera's depth axis for up,
-so the "forward" offsets it printed were mostly these heights (the camera's own up; stop 51's "8-21 mm ahead of their
+the hips stand where the legs put them. Before stop 79 this table took the camera's depth
+axis for up, so the "forward" offsets it printed were mostly these heights (the camera's own up; stop 51's "8-21 mm ahead of their
 femoral heads", r -0.81), and stop 51's probe moved the thighs' pivot forward and back, along
 an axis the table had not measured: the pivot moved 0.011 of stature back on D and O read
 their bottoms 3 deg less extended (of 13), as far forward on A, C and H changed nothing, and
@@ -208,8 +208,8 @@ _LEG_JOINTS = ("hip_l", "knee_l", "ankle_l", "hip_r", "knee_r", "ankle_r")
 def leg_length(joints: dict) -> float:
     """The legs' length (m): hip -> knee -> ankle, the mean of left and right."""
     j = {k: np.asarray(joints[k], np.float64) for k in _LEG_JOINTS}
-    return float(np.mean([np.linalg.norm(j[f"hip_{s}"] - j[f"knee_{s}"]) + np.linalg.norm(j[f"knee_{s}"] - j[f"ankle_{s}"])
-                          for s in "lr"]))
+    return float(np.mean([np.linalg.norm(j[f"hip_{s}"] - j[f"knee_{s}"])
+                          + np.linalg.norm(j[f"knee_{s}"] - j[f"ankle_{s}"]) for s in "lr"]))
 
 
 def standing_offsets(doc: dict) -> dict[str, np.ndarray] | None:

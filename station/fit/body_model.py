@@ -105,9 +105,9 @@ _DOF_TABLE: tuple = (
     # the thorax's orientation poorly, and a free neck let the fit trade one for the other:
     # at the bottom of a clean RDL on the mesh athlete, thorax -19 deg and neck +12 deg from
     # standing, read as a back 10-25 deg extended (bench/spine.py's DOF columns). Centred on
-    # the person's own rest, learned standing tall (StandingRest; loose until then). Its cost: a lifter who lifts the head
-    # to look at the mirror at the bottom (neck extension) reads as a straighter back: a
-    # rounding read short (a missed cue), never a false one
+    # the person's own rest, learned standing tall (StandingRest; loose until then). Its
+    # cost: a lifter who lifts the head to look at the mirror at the bottom (neck extension)
+    # reads as a straighter back: a rounding read short (a missed cue), never a false one
     ("neck_flex", "head", REVOLUTE, _Y, -50 * DEG, 70 * DEG, 4 * DEG),
     ("neck_lat", "head", REVOLUTE, _X, -40 * DEG, 40 * DEG, 15 * DEG),
     # shoulder: flexion raises the hanging arm forward (about -y), abduction sideways.
@@ -175,6 +175,9 @@ DOF_PAIRS = np.array([(DOF[a], DOF[b]) for a, b, _, _ in _DOF_PAIR_TABLE], dtype
 DOF_PAIR_SIGMA = np.array([s for _, _, s, _ in _DOF_PAIR_TABLE], dtype=np.float64)
 # the pairs centred on StandingRest.lumbar_rad (off until it is learned)
 DOF_PAIR_AT_REST = np.array([r for _, _, _, r in _DOF_PAIR_TABLE], dtype=np.bool_)
+# StandingRest.pair_mu before the rest is learned: shared, never written (not flagged read-only:
+# numba's kernels would take that for another type and compile them anew)
+_PAIR_MU_ZERO = np.zeros(len(_DOF_PAIR_TABLE))
 ROOT_TRANSLATION = np.array([0, 1, 2])
 REVOLUTE_DOFS = np.nonzero(DOF_TYPE == REVOLUTE)[0]
 
@@ -260,6 +263,7 @@ class StandingRest:
     samples: list = field(default_factory=list)    # (neck, lumbar) rad per frame learned from
     _pending: tuple | None = field(default=None, repr=False)
     _rest: tuple | None = field(default=None, repr=False)   # the medians, once learned (every fit reads them)
+    _pair_mu: np.ndarray | None = field(default=None, repr=False)   # pair_mu, once learned
 
     LEARNING_SIGMA_RAD = 30 * DEG
     # standing tall: the pelvis near upright, hips and knees nearly straight (not the spine
@@ -291,6 +295,17 @@ class StandingRest:
         """The lumbar's flexion past the thorax's standing tall, where the lumbar-thorax pair
         centres (0 until learned)."""
         return self._medians()[1]
+
+    @property
+    def pair_mu(self) -> np.ndarray:
+        """Each smoothness pair's centre (DOF_PAIRS order): lumbar_rad for the pairs centred
+        on the rest (DOF_PAIR_AT_REST), 0 for the others; all 0 until learned. Not to be
+        written (the fits share it)."""
+        if not self.learned:
+            return _PAIR_MU_ZERO
+        if self._pair_mu is None:
+            self._pair_mu = np.where(DOF_PAIR_AT_REST, self.lumbar_rad, 0.0)
+        return self._pair_mu
 
     @staticmethod
     def reading(theta: np.ndarray) -> tuple[float, float]:
@@ -698,7 +713,7 @@ def draped(body: BodyModel, seg_R: np.ndarray) -> BodyModel:
 
 
 def with_shape(body: BodyModel, **changes) -> BodyModel:
-    """The same person resized: what was learned of them (the neck's rest) carries over."""
+    """The same person resized: what was learned of them (their standing rest) carries over."""
     out = build_body(replace(body.shape, **changes))
     out.standing_rest = body.standing_rest
     return out

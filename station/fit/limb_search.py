@@ -96,8 +96,8 @@ _SIDE_BEND_DOFS = (DOF["lumbar_lat"], DOF["thorax_lat"])
 # 11 deg where the thorax alone had taken 21), this far from the track's prediction in one
 # frame is checked against the predicted trunk with the arms placed afresh
 # (LimbSearch.unfold_jump)
-_TRUNK_PITCH_DOFS = (DOF["root_pitch"], DOF["lumbar_flex"], DOF["thorax_flex"], DOF["upper_thorax_flex"])
-_SPINE_BEND_DOFS = list(_TRUNK_PITCH_DOFS[1:])
+_TRUNK_PITCH_DOFS = np.array([DOF[k] for k in ("root_pitch", "lumbar_flex", "thorax_flex", "upper_thorax_flex")])
+_SPINE_BEND_DOFS = _TRUNK_PITCH_DOFS[1:]
 TRUNK_JUMP_RAD = 12 * _D
 _ARM_PAIRS = tuple((DOF[f"{j}_l_{m}"], DOF[f"{j}_r_{m}"]) for j, m in (
     ("shoulder", "flex"), ("shoulder", "abd"), ("shoulder", "rot"), ("elbow", "flex")))
@@ -107,7 +107,7 @@ def trunk_jump_rad(theta: np.ndarray, pred: np.ndarray) -> float:
     """How far the trunk moved from the prediction: the largest change of the pelvis's pitch,
     of one of the spine's bends, or of their sum."""
     d = theta - pred
-    return max(float(np.max(np.abs(d[list(_TRUNK_PITCH_DOFS)]))), abs(float(np.sum(d[_SPINE_BEND_DOFS]))))
+    return max(float(np.max(np.abs(d[_TRUNK_PITCH_DOFS]))), abs(float(np.sum(d[_SPINE_BEND_DOFS]))))
 
 
 def _at_limit(theta: np.ndarray, dofs: tuple[int, ...]) -> bool:
@@ -441,13 +441,13 @@ class LimbSearch:
                     pred: np.ndarray | None, n_iter: int = 6) -> FitResult:
         """A trunk whose pitch or bend moved TRUNK_JUMP_RAD or more from the prediction in
         one frame (trunk_jump_rad) is compared with the predicted pose, its arms searched
-        afresh (search) and refitted; the one of least energy is kept. Turning side-on while standing up
-        (mocap_warmup, the capsule athlete), a forearm misplaced outside the person's mask
-        was hidden behind the body by tipping the pelvis 16 deg back and flexing the thorax
-        27 deg in one frame (a back read 55-66 deg rounded for four frames): that fold's
-        energy, 280, is below the upright pose's, 338, while the arm stays where it was, and
-        above it, 206, once the arm is searched (bent, behind the trunk). Rare (a jump of the
-        trunk), so it affords a search of both arms."""
+        afresh (search) and refitted; the one of least energy is kept. Turning side-on while
+        standing up (mocap_warmup, the capsule athlete), a forearm misplaced outside the
+        person's mask was hidden behind the body by tipping the pelvis 16 deg back and
+        flexing the thorax 27 deg in one frame (a back read 55-66 deg rounded for four
+        frames): that fold's energy, 280, is below the upright pose's, 338, while the arm
+        stays where it was, and above it, 206, once the arm is searched (bent, behind the
+        trunk). Rare (a jump of the trunk), so it affords a search of both arms."""
         if pred is None:
             return fit
         if trunk_jump_rad(fit.theta, pred) < TRUNK_JUMP_RAD:

@@ -45,7 +45,8 @@ from station.fit import _kernels as K
 from station.fit._linalg import solve as _solve   # (np.linalg.solve, faster)
 from station.fit.body_model import (
     DOF, SEG, DOF_AXIS, DOF_LOWER, DOF_PAIR_AT_REST, DOF_PAIR_SIGMA, DOF_PAIRS, DOF_PRIOR_SIGMA,
-    DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG, PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel, draped,
+    DOF_SEG, DOF_TYPE, DOF_UPPER, N_DOF, N_SEG, PRISMATIC, SEG_CHAIN, SEG_PARENT, BodyModel,
+    StandingRest, draped,
 )
 from station.frames import invert
 from station.model import SKELETON_INDEX, PersonCloud
@@ -435,7 +436,11 @@ class _Layout:
         self.prior_w = np.zeros(N_DOF)
         self.prior_w[_HAS_PRIOR] = w.prior / DOF_PRIOR_SIGMA[_HAS_PRIOR] ** 2
         self.pair_w = w.prior / DOF_PAIR_SIGMA ** 2      # smoothness pairs (body_model.DOF_PAIRS)
-        self.pair_mu_zero = np.zeros(len(DOF_PAIRS))      # their centres before a rest is learned
+        # the same while the person's standing rest is being learned (StandingRest): the
+        # neck's prior loose, the pairs centred on the rest off
+        self.prior_w_learning = self.prior_w.copy()
+        self.prior_w_learning[_NECK] = w.prior / StandingRest.LEARNING_SIGMA_RAD ** 2
+        self.pair_w_learning = np.where(DOF_PAIR_AT_REST, 0.0, self.pair_w)
         self.temporal_w = temporal_weights(w)
         self.limit_w = 1.0 / w.limit_sigma_rad ** 2
         self.knee_w = 1.0 / w.knee_fold_sigma_rad ** 2 if w.knee_fold_sigma_rad > 0 else 0.0
@@ -566,16 +571,10 @@ def fit_frame(body: BodyModel, frame: FrameData, theta_init: np.ndarray,
     bar_weight = data_weight * w.bar_pull
     # the neck's prior centres on this person's own rest once learned, loose until then, and
     # the lumbar-thorax pair on theirs, off until then (body_model.StandingRest); the layout
-    # holds the learned weights
+    # holds both sets of weights
     rest = body.standing_rest
-    neck_mu = rest.neck_rad
-    prior_w, pair_w, pair_mu = lay.prior_w, lay.pair_w, lay.pair_mu_zero
-    if rest.learned:
-        pair_mu = np.where(DOF_PAIR_AT_REST, rest.lumbar_rad, 0.0)
-    else:
-        prior_w = prior_w.copy()
-        prior_w[_NECK] = w.prior / rest.LEARNING_SIGMA_RAD ** 2
-        pair_w = np.where(DOF_PAIR_AT_REST, 0.0, pair_w)
+    neck_mu, pair_mu = rest.neck_rad, rest.pair_mu
+    prior_w, pair_w = (lay.prior_w, lay.pair_w) if rest.learned else (lay.prior_w_learning, lay.pair_w_learning)
     pred_x = theta if theta_pred is None else np.asarray(theta_pred, np.float64)
     step_cap = lay.step_cap
     # evaluate's arguments after the pose: the pose, its capsules and the implement's, data,

@@ -209,6 +209,14 @@ def test_depth_mode_option_parses_and_names_a_bad_value():
             fitter.depth_mode(bad)
 
 
+def _one_clean_rep(truth: list[dict], fitted: list[dict]) -> dict:
+    """A saved take of shape Z (z up, the floor at z 0) whose one clean rep bottoms at 1.5 s."""
+    reps = [{"start_t": 1.0, "bottom_t": 1.5, "end_t": 1.9, "faults": []}]
+    return {"name": "mesh_Z_clean", "body": "mesh", "split": "dev",
+            "truth": {"frames": truth, "reps": reps, "floor": {"normal": [0.0, 0.0, 1.0], "d": 0.0}},
+            "result": {"frames": fitted}}
+
+
 def _curl_doc(fit_extra_deg: float) -> dict:
     """A lifter facing +x (z up), standing for 10 frames, then a clean rep whose bottom (frame
     15) tips the chord hips -> neck 60 deg forward and bends the head 6 deg further over it; the
@@ -230,10 +238,7 @@ def _curl_doc(fit_extra_deg: float) -> dict:
                       "joints": joints(chord, over)})
         fitted.append({"t": i * 0.1, "tracked": True, "angles": {"spine_flexion": spine - (5.0 if bent else 0.0)},
                        "joints": joints(chord, over + (fit_extra_deg if bent else 0.0))})
-    reps = [{"start_t": 1.0, "bottom_t": 1.5, "end_t": 1.9, "faults": []}]
-    return {"name": "mesh_Z_clean", "body": "mesh", "split": "dev",
-            "truth": {"frames": truth, "reps": reps, "floor": {"normal": [0.0, 0.0, 1.0], "d": 0.0}},
-            "result": {"frames": fitted}}
+    return _one_clean_rep(truth, fitted)
 
 
 def test_curl_reads_the_heads_bend_over_the_chord_from_standing(capsys):
@@ -283,10 +288,7 @@ def _chord_doc(hips_low_m: float, hips_back_at_bottom_m: float) -> dict:
                       "joints": joints(chord, np.zeros(3))})
         fitted.append({"t": i * 0.1, "tracked": True, "angles": {"spine_flexion": 2.0},
                        "joints": joints(chord, shift)})
-    reps = [{"start_t": 1.0, "bottom_t": 1.5, "end_t": 1.9, "faults": []}]
-    return {"name": "mesh_Z_clean", "body": "mesh", "split": "dev",
-            "truth": {"frames": truth, "reps": reps, "floor": {"normal": [0.0, 0.0, 1.0], "d": 0.0}},
-            "result": {"frames": fitted}}
+    return _one_clean_rep(truth, fitted)
 
 
 def test_chord_reads_the_hips_across_the_trunk_from_where_the_fit_stands_them(capsys):
