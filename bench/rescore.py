@@ -428,8 +428,9 @@ def standing_table(docs: list[dict], clean_spine: dict[str, list[float]]) -> Non
     if not per:
         return
     print("standing tall: fitted - truth (mm, the lifter's forward / up; the legs' length) | clean bottoms' spine offset")
-    series: dict[str, list[float]] = {"hips' forward offset": [], "hips' up offset": [], "legs' length": []}
-    spine, leg_spine = [], []
+    # each series: (its value per shape, that shape's clean bottoms' spine offset)
+    series: dict[str, tuple[list[float], list[float]]] = {
+        k: ([], []) for k in ("hips' forward offset", "hips' up offset", "legs' length")}
     for shape in sorted(per):
         m = {k: 1000 * np.mean([o[k] for o in per[shape]], axis=0) for k in ("hips", "neck")}
         legs = [o["legs"][0] for o in per[shape] if "legs" in o]
@@ -438,15 +439,15 @@ def standing_table(docs: list[dict], clean_spine: dict[str, list[float]]) -> Non
         tail = f" | spine {np.mean(sp):+6.1f}" if sp else ""
         print(f"  {shape:12s} hips {m['hips'][0]:+6.1f} {m['hips'][1]:+6.1f}   "
               f"neck {m['neck'][0]:+6.1f} {m['neck'][1]:+6.1f}{legs_text}{tail}")
-        if sp:
-            series["hips' forward offset"].append(m["hips"][0])
-            series["hips' up offset"].append(m["hips"][1])
-            spine.append(float(np.mean(sp)))
-            if legs:
-                series["legs' length"].append(1000 * float(np.mean(legs)))
-                leg_spine.append(float(np.mean(sp)))
-    for label, offset in series.items():
-        against = leg_spine if label == "legs' length" else spine
+        if not sp:
+            continue
+        values = {"hips' forward offset": m["hips"][0], "hips' up offset": m["hips"][1],
+                  "legs' length": 1000 * float(np.mean(legs)) if legs else None}
+        for label, v in values.items():
+            if v is not None:
+                series[label][0].append(v)
+                series[label][1].append(float(np.mean(sp)))
+    for label, (offset, against) in series.items():
         if len(offset) >= 3 and np.std(offset) > 0 and np.std(against) > 0:
             print(f"  {label} standing against the clean bottoms' spine offset: "
                   f"r {np.corrcoef(offset, against)[0, 1]:+.2f} over {len(offset)} shapes")

@@ -262,8 +262,8 @@ class StandingRest:
     frames: int = 20
     samples: list = field(default_factory=list)    # (neck, lumbar) rad per frame learned from
     _pending: tuple | None = field(default=None, repr=False)
-    _rest: tuple | None = field(default=None, repr=False)   # the medians, once learned (every fit reads them)
-    _pair_mu: np.ndarray | None = field(default=None, repr=False)   # pair_mu, once learned
+    # (neck, lumbar, pair_mu), once learned (every fit reads them)
+    _rest: tuple | None = field(default=None, repr=False)
 
     LEARNING_SIGMA_RAD = 30 * DEG
     # standing tall: the pelvis near upright, hips and knees nearly straight (not the spine
@@ -277,35 +277,34 @@ class StandingRest:
     def learned(self) -> bool:
         return len(self.samples) >= self.frames
 
-    def _medians(self) -> tuple[float, float]:
+    def _learned_rest(self) -> tuple[float, float, np.ndarray]:
+        """(neck_rad, lumbar_rad, pair_mu): the samples' medians, and the pairs' centres from
+        them; zeros until learned."""
         if not self.learned:
-            return (0.0, 0.0)
+            return (0.0, 0.0, _PAIR_MU_ZERO)
         if self._rest is None:
             s = np.asarray(self.samples, np.float64).reshape(-1, 2)
-            self._rest = (float(np.median(s[:, 0])), float(np.median(s[:, 1])))
+            neck, lumbar = float(np.median(s[:, 0])), float(np.median(s[:, 1]))
+            self._rest = (neck, lumbar, np.where(DOF_PAIR_AT_REST, lumbar, 0.0))
         return self._rest
 
     @property
     def neck_rad(self) -> float:
         """The rest flexion the neck's prior centres on (0 until learned)."""
-        return self._medians()[0]
+        return self._learned_rest()[0]
 
     @property
     def lumbar_rad(self) -> float:
         """The lumbar's flexion past the thorax's standing tall, where the lumbar-thorax pair
         centres (0 until learned)."""
-        return self._medians()[1]
+        return self._learned_rest()[1]
 
     @property
     def pair_mu(self) -> np.ndarray:
         """Each smoothness pair's centre (DOF_PAIRS order): lumbar_rad for the pairs centred
         on the rest (DOF_PAIR_AT_REST), 0 for the others; all 0 until learned. Not to be
         written (the fits share it)."""
-        if not self.learned:
-            return _PAIR_MU_ZERO
-        if self._pair_mu is None:
-            self._pair_mu = np.where(DOF_PAIR_AT_REST, self.lumbar_rad, 0.0)
-        return self._pair_mu
+        return self._learned_rest()[2]
 
     @staticmethod
     def reading(theta: np.ndarray) -> tuple[float, float]:
